@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every system package hako and its tests need (Debian), then the npm packages, then builds.
+# Safe to run again: apt and npm skip what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential pkg-config libseccomp-dev   # the native helper and its seccomp support
+  busybox-static                              # the built-in demo/test image
+  uidmap                                      # newuidmap/newgidmap for rootless user namespaces
+  docker-registry skopeo                      # registry tests: a real registry on 127.0.0.1
+  containernetworking-plugins iptables        # engine networking through CNI
+  conmon                                      # the engine's container monitor
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run -s build
