@@ -1,0 +1,348 @@
+/* hako-init main: read the plan from fd 3, run its operations in order, report on fd 4.
+ * Everything here is mechanism; what to do and in which order was decided in TypeScript. */
+#include "hako-init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+char *hook_state;
+static int sync_fd = SYNC_FD;
+static int write_all(int fd, const char *buf, size_t len);
+
+/* Returns -1 if the peer is gone. The sync socket is written with MSG_NOSIGNAL: once `create` has
+ * returned nobody reads it, and that must be an error to report on stderr, not a SIGPIPE. */
+static int write_all(int fd, const char *buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = fd == sync_fd ? send(fd, buf, len, MSG_NOSIGNAL) : write(fd, buf, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    buf += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+static void vreport(const char *op, const char *fmt, va_list ap, int err) {
+  char msg[4096];
+  int n = snprintf(msg, sizeof msg, "error %s: ", op);
+  n += vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+  if (err && n < (int)sizeof msg) n += snprintf(msg + n, sizeof msg - (size_t)n, ": %s", strerror(err));
+  if (n >= (int)sizeof msg - 1) n = (int)sizeof msg - 2;
+  /* Newlines inside the text would break the one-line protocol. */
+  for (int i = 0; i < n; i++)
+    if (msg[i] == '\n') msg[i] = ' ';
+  msg[n++] = '\n';
+  if (sync_fd < 0 || write_all(sync_fd, msg, (size_t)n) < 0) {
+    write_all(2, "hako-init: ", 11);
+    write_all(2, msg + 6, (size_t)n - 6);
+  }
+}
+
+void fail(const char *op, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vreport(op, fmt, ap, 0);
+  va_end(ap);
+  _exit(127);
+}
+
+void fail_errno(const char *op, const char *fmt, ...) {
+  int err = errno;
+  va_list ap;
+  va_start(ap, fmt);
+  vreport(op, fmt, ap, err);
+  va_end(ap);
+  _exit(127);
+}
+
+void sync_send(const char *fmt, ...) {
+  char line[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if (n > (int)sizeof line - 2) n = (int)sizeof line - 2;
+  line[n++] = '\n';
+  if (sync_fd >= 0) write_all(sync_fd, line, (size_t)n);
+}
+
+void sync_close(void) {
+  if (sync_fd >= 0) close(sync_fd);
+  sync_fd = -1;
+}
+
+/* Reads one reply line of any length. */
+static char *read_line(int fd) {
+  size_t cap = 256, len = 0;
+  char *buf = malloc(cap);
+  for (;;) {
+    char c;
+    ssize_t n = read(fd, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      free(buf);
+      return NULL;
+    }
+    if (c == '\n') break;
+    if (len + 1 >= cap) buf = realloc(buf, cap *= 2);
+    buf[len++] = c;
+  }
+  buf[len] = 0;
+  return buf;
+}
+
+void sync_wait(const char *name) {
+  sync_send("sync %s", name);
+  char *reply = read_line(sync_fd);
+  if (!reply) fail("sync", "%s: the runtime went away", name);
+  if (strncmp(reply, "ok", 2) == 0 && (reply[2] == 0 || reply[2] == ' ')) {
+    if (reply[2] == ' ') {
+      free(hook_state);
+      hook_state = strdup(reply + 3);
+    }
+    free(reply);
+    return;
+  }
+  if (strncmp(reply, "error ", 6) == 0) fail("sync", "%s: %s", name, reply + 6);
+  fail("sync", "%s: unexpected reply \"%s\"", name, reply);
+}
+
+unsigned long long parse_u64(const char *op, const char *s) {
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 0);
+  if (errno || end == s || *end) fail(op, "bad number \"%s\"", s);
+  return v;
+}
+
+long long parse_i64(const char *op, const char *s) {
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 0);
+  if (errno || end == s || *end) fail(op, "bad number \"%s\"", s);
+  return v;
+}
+
+/* ---- small operations that need no module of their own ---- */
+
+static void op_unshare(int argc, char **argv) {
+  (void)argc;
+  if (unshare((int)parse_u64(argv[0], argv[1])) < 0) fail_errno("unshare", "flags %s", argv[1]);
+}
+
+static void op_setns(int argc, char **argv) {
+  (void)argc;
+  int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail_errno("setns", "open %s", argv[1]);
+  if (setns(fd, (int)parse_u64("setns", argv[2])) < 0) fail_errno("setns", "%s", argv[1]);
+  close(fd);
+}
+
+static void op_sync(int argc, char **argv) {
+  (void)argc;
+  sync_wait(argv[1]);
+}
+
+static void op_write(int argc, char **argv) {
+  (void)argc;
+  int fd = open(argv[1], O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail_errno("write", "open %s", argv[1]);
+  size_t len = strlen(argv[2]);
+  if (write(fd, argv[2], len) != (ssize_t)len) fail_errno("write", "%s to %s", argv[2], argv[1]);
+  close(fd);
+}
+
+static void op_sethostname(int argc, char **argv) {
+  (void)argc;
+  if (sethostname(argv[1], strlen(argv[1])) < 0) fail_errno("sethostname", "%s", argv[1]);
+}
+
+static void op_setdomainname(int argc, char **argv) {
+  (void)argc;
+  if (setdomainname(argv[1], strlen(argv[1])) < 0) fail_errno("setdomainname", "%s", argv[1]);
+}
+
+static int fifo_fd = -1;
+
+/* mkfifo PATH: the start barrier, made first, while the helper still has the runtime's credentials. */
+static void op_mkfifo(int argc, char **argv) {
+  (void)argc;
+  if (mkfifo(argv[1], 0600) < 0) fail_errno("mkfifo", "%s", argv[1]);
+}
+
+static void op_open_fifo(int argc, char **argv) {
+  (void)argc;
+  fifo_fd = open(argv[1], O_PATH | O_CLOEXEC);
+  if (fifo_fd < 0) fail_errno("open_fifo", "%s", argv[1]);
+}
+
+static void op_ready(int argc, char **argv) {
+  (void)argc, (void)argv;
+  sync_send("ready");
+}
+
+static void op_wait_fifo(int argc, char **argv) {
+  (void)argc, (void)argv;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fifo_fd);
+  /* Blocks until `hako runtime start` opens the FIFO for reading. */
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail_errno("wait_fifo", "open exec fifo");
+  if (write(fd, "0", 1) != 1) fail_errno("wait_fifo", "write exec fifo");
+  close(fd);
+  close(fifo_fd);
+  fifo_fd = -1;
+}
+
+static void op_chdir(int argc, char **argv) {
+  (void)argc;
+  if (chdir(argv[1]) < 0) fail_errno("chdir", "%s", argv[1]);
+}
+
+static void op_umask(int argc, char **argv) {
+  (void)argc;
+  umask((mode_t)parse_u64("umask", argv[1]));
+}
+
+static void op_no_new_privs(int argc, char **argv) {
+  (void)argc, (void)argv;
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail_errno("no_new_privs", "prctl");
+}
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static void op_close_fds(int argc, char **argv) {
+  (void)argc, (void)argv;
+  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail_errno("close_fds", "close_range");
+}
+
+/* Weak: the build works before seccomp.c exists; a plan asking for seccomp then fails clearly. */
+extern int hako_seccomp_load(const char *profile, size_t len, int *listener_fd, char *err, size_t errlen)
+    __attribute__((weak));
+
+static void op_seccomp(int argc, char **argv) {
+  (void)argc;
+  char err[512] = "";
+  int listener = -1;
+  if (!hako_seccomp_load) fail("seccomp", "this hako-init was built without seccomp support");
+  if (hako_seccomp_load(argv[1], strlen(argv[1]), &listener, err, sizeof err) < 0) fail("seccomp", "%s", err);
+}
+
+/* ---- the plan ---- */
+
+struct op_def {
+  const char *name;
+  int min_args; /* arguments after the name; -1 = any */
+  op_fn fn;
+};
+
+static const struct op_def ops[] = {
+    {"unshare", 1, op_unshare},         {"setns", 2, op_setns},
+    {"sync", 1, op_sync},               {"write", 2, op_write},
+    {"fork", 2, op_fork},               {"mount", 7, op_mount},
+    {"mknod", 7, op_mknod},             {"symlink", 3, op_symlink},
+    {"pivot_root", 1, op_pivot_root},   {"chroot", 1, op_chroot},
+    {"mask", 1, op_mask},               {"readonly", 2, op_readonly},
+    {"sethostname", 1, op_sethostname}, {"setdomainname", 1, op_setdomainname},
+    {"rlimit", 3, op_rlimit},           {"console_socket", 1, op_console_socket},
+    {"console", 2, op_console},         {"open_fifo", 1, op_open_fifo},
+    {"ready", 0, op_ready},             {"wait_fifo", 0, op_wait_fifo},
+    {"hook", 3, op_hook},               {"chdir", 1, op_chdir},
+    {"umask", 1, op_umask},             {"user", 3, op_user},
+    {"caps_bounding", 1, op_caps_bounding}, {"caps", 4, op_caps},
+    {"no_new_privs", 0, op_no_new_privs}, {"seccomp", 1, op_seccomp},
+    {"close_fds", 0, op_close_fds},     {"resolve", 2, op_resolve},
+    {"exec", 1, op_exec},               {"mkfifo", 1, op_mkfifo},
+};
+
+struct plan {
+  int count;
+  int *argc;
+  char ***argv;
+};
+
+static void read_all(int fd, char **out, size_t *out_len) {
+  size_t cap = 1 << 16, len = 0;
+  char *buf = malloc(cap);
+  for (;;) {
+    if (len == cap) buf = realloc(buf, cap *= 2);
+    ssize_t n = read(fd, buf + len, cap - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail_errno("plan", "read");
+    if (n == 0) break;
+    len += (size_t)n;
+  }
+  *out = buf;
+  *out_len = len;
+}
+
+static uint32_t take_u32(const char *buf, size_t len, size_t *pos) {
+  if (*pos + 4 > len) fail("plan", "truncated at byte %zu", *pos);
+  const unsigned char *p = (const unsigned char *)buf + *pos;
+  *pos += 4;
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static struct plan parse_plan(const char *buf, size_t len) {
+  struct plan plan = {0, NULL, NULL};
+  size_t pos = 0, cap = 0;
+  while (pos < len) {
+    uint32_t argc = take_u32(buf, len, &pos);
+    if (argc == 0 || argc > 1u << 16) fail("plan", "bad argument count %u", argc);
+    char **argv = calloc(argc + 1, sizeof *argv);
+    for (uint32_t i = 0; i < argc; i++) {
+      uint32_t n = take_u32(buf, len, &pos);
+      if (pos + n > len) fail("plan", "truncated string at byte %zu", pos);
+      argv[i] = malloc(n + 1);
+      memcpy(argv[i], buf + pos, n);
+      argv[i][n] = 0;
+      pos += n;
+    }
+    if ((size_t)plan.count == cap) {
+      cap = cap ? cap * 2 : 64;
+      plan.argc = realloc(plan.argc, cap * sizeof *plan.argc);
+      plan.argv = realloc(plan.argv, cap * sizeof *plan.argv);
+    }
+    plan.argc[plan.count] = (int)argc;
+    plan.argv[plan.count++] = argv;
+  }
+  return plan;
+}
+
+int main(void) {
+  char *buf;
+  size_t len;
+  /* The sync socket must not leak into the container; exec closing it tells the runtime we made it. */
+  fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC);
+  read_all(PLAN_FD, &buf, &len);
+  close(PLAN_FD);
+  struct plan plan = parse_plan(buf, len);
+  free(buf);
+  /* Validate every operation name before doing anything, so a bad plan has no side effects. */
+  const struct op_def *resolved[plan.count];
+  for (int i = 0; i < plan.count; i++) {
+    resolved[i] = NULL;
+    for (size_t j = 0; j < sizeof ops / sizeof ops[0]; j++)
+      if (strcmp(plan.argv[i][0], ops[j].name) == 0) resolved[i] = &ops[j];
+    if (!resolved[i]) fail("plan", "unknown operation \"%s\"", plan.argv[i][0]);
+    if (plan.argc[i] - 1 < resolved[i]->min_args)
+      fail("plan", "%s needs %d arguments, got %d", plan.argv[i][0], resolved[i]->min_args, plan.argc[i] - 1);
+  }
+  for (int i = 0; i < plan.count; i++) resolved[i]->fn(plan.argc[i], plan.argv[i]);
+  fail("plan", "ended without exec");
+}

@@ -1,0 +1,52 @@
+/* hako-init: executes a plan compiled by TypeScript. See README.md for the plan format. */
+#ifndef HAKO_INIT_H
+#define HAKO_INIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Descriptors inherited from the runtime. */
+#define PLAN_FD 3
+#define SYNC_FD 4
+
+/* Stops the helper: reports "error OP: TEXT" on the sync socket (or stderr once that is gone). */
+__attribute__((noreturn, format(printf, 2, 3))) void fail(const char *op, const char *fmt, ...);
+/* Like fail, with ": strerror(errno)" appended. */
+__attribute__((noreturn, format(printf, 2, 3))) void fail_errno(const char *op, const char *fmt, ...);
+
+/* Sync socket: one line out; a blocking wait for "ok [payload]". */
+void sync_send(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sync_wait(const char *name);
+void sync_close(void);
+
+/* The last state JSON TypeScript sent with an "ok"; hooks get it on stdin. */
+extern char *hook_state;
+
+/* Parsing helpers for numeric arguments: fail(op, ...) on malformed numbers. */
+unsigned long long parse_u64(const char *op, const char *s);
+long long parse_i64(const char *op, const char *s);
+
+/* Operations, each taking the op's argument vector (argv[0] is the op name). */
+typedef void (*op_fn)(int argc, char **argv);
+void op_mount(int argc, char **argv);
+void op_mknod(int argc, char **argv);
+void op_symlink(int argc, char **argv);
+void op_pivot_root(int argc, char **argv);
+void op_chroot(int argc, char **argv);
+void op_mask(int argc, char **argv);
+void op_readonly(int argc, char **argv);
+void op_fork(int argc, char **argv);
+void op_console_socket(int argc, char **argv);
+void op_console(int argc, char **argv);
+void op_user(int argc, char **argv);
+void op_caps_bounding(int argc, char **argv);
+void op_caps(int argc, char **argv);
+void op_rlimit(int argc, char **argv);
+void op_hook(int argc, char **argv);
+void op_resolve(int argc, char **argv);
+void op_exec(int argc, char **argv);
+
+/* Set by "fork" with TTY "relay": the child's end of the channel the pty master travels on. */
+extern int relay_fd;
+
+#endif

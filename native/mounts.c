@@ -1,0 +1,227 @@
+/* Filesystem operations: mounts resolved safely inside the rootfs, device nodes, pivot_root.
+ * Safety: every path inside the container's rootfs is resolved with openat2(RESOLVE_IN_ROOT), so a
+ * symlink in an image (say /proc -> /etc) can only ever point somewhere inside the rootfs. The mount
+ * then targets the resolved file descriptor through /proc/self/fd/N, not the path string. */
+#include "hako-init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static int openat2_in_root(int rootfd, const char *path, int flags) {
+  struct open_how how = {
+      .flags = (uint64_t)(flags | O_CLOEXEC),
+      .mode = 0,
+      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+  };
+  int fd;
+  do fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+  while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+  return fd;
+}
+
+static int open_root(const char *op, const char *root) {
+  int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail_errno(op, "open root %s", root);
+  return fd;
+}
+
+/* Opens the parent directory of PATH inside ROOTFD (creating missing directories) and returns the
+ * last component in *name (pointing into a static copy). */
+static int open_parent_in_root(const char *op, int rootfd, const char *path, char **name);
+
+/* Creates the directories of PATH (relative to root) one component at a time, each step resolved
+ * inside the root, so a symlinked component cannot redirect the creation outside. */
+static void mkdir_in_root(const char *op, int rootfd, const char *path) {
+  char buf[4096];
+  if (strlen(path) >= sizeof buf) fail(op, "path too long: %s", path);
+  strcpy(buf, path);
+  for (char *p = buf + 1;; p++) {
+    if (*p != '/' && *p != 0) continue;
+    char saved = *p;
+    *p = 0;
+    if (buf[0]) {
+      int fd = openat2_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
+      if (fd >= 0) close(fd);
+      else if (errno == ENOENT) {
+        char *name;
+        int parent = open_parent_in_root(op, rootfd, buf, &name);
+        if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) fail_errno(op, "mkdir %s", buf);
+        close(parent);
+      } else fail_errno(op, "open %s", buf);
+    }
+    *p = saved;
+    if (!saved) break;
+  }
+}
+
+static int open_parent_in_root(const char *op, int rootfd, const char *path, char **name) {
+  static char copy[4096];
+  char dir[4096];
+  if (strlen(path) >= sizeof copy) fail(op, "path too long: %s", path);
+  strcpy(copy, path);
+  char *slash = strrchr(copy, '/');
+  *name = slash ? slash + 1 : copy;
+  if (!**name) fail(op, "path %s has no last component", path);
+  snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - copy) : 0, copy);
+  if (!dir[0]) strcpy(dir, "/");
+  int fd = openat2_in_root(rootfd, dir, O_PATH | O_DIRECTORY);
+  if (fd < 0 && errno == ENOENT) {
+    mkdir_in_root(op, rootfd, dir);
+    fd = openat2_in_root(rootfd, dir, O_PATH | O_DIRECTORY);
+  }
+  if (fd < 0) fail_errno(op, "open %s", dir);
+  return fd;
+}
+
+/* Resolves PATH inside ROOT, creating it as CREATE says ("none", "dir", "file"). */
+static int resolve_in_root(const char *op, const char *root, const char *path, const char *create) {
+  int rootfd = open_root(op, root);
+  int fd = openat2_in_root(rootfd, path, O_PATH);
+  if (fd < 0 && errno == ENOENT && strcmp(create, "none") != 0) {
+    if (strcmp(create, "dir") == 0) mkdir_in_root(op, rootfd, path);
+    else {
+      char *name;
+      int parent = open_parent_in_root(op, rootfd, path, &name);
+      int f = openat(parent, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+      if (f < 0 && errno != EEXIST) fail_errno(op, "create %s", path);
+      if (f >= 0) close(f);
+      close(parent);
+    }
+    fd = openat2_in_root(rootfd, path, O_PATH);
+  }
+  if (fd < 0) fail_errno(op, "%s in %s", path, root);
+  close(rootfd);
+  return fd;
+}
+
+/* mount ROOT SOURCE DEST FSTYPE FLAGS DATA CREATE */
+void op_mount(int argc, char **argv) {
+  (void)argc;
+  const char *root = argv[1], *source = argv[2], *dest = argv[3], *fstype = argv[4], *data = argv[6];
+  unsigned long flags = (unsigned long)parse_u64("mount", argv[5]);
+  char target[64];
+  const char *where = dest;
+  int fd = -1;
+  if (root[0]) {
+    fd = resolve_in_root("mount", root, dest, argv[7]);
+    snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
+    where = target;
+  }
+  if (mount(source[0] ? source : NULL, where, fstype[0] ? fstype : NULL, flags, data[0] ? data : NULL) < 0)
+    fail_errno("mount", "%s on %s%s (type %s, flags 0x%lx, data \"%s\")", source[0] ? source : "none", root, dest,
+               fstype[0] ? fstype : "none", flags, data);
+  if (fd >= 0) close(fd);
+}
+
+/* mknod ROOT PATH MODE MAJOR MINOR UID GID */
+void op_mknod(int argc, char **argv) {
+  (void)argc;
+  int rootfd = open_root("mknod", argv[1]);
+  char *name;
+  int parent = open_parent_in_root("mknod", rootfd, argv[2], &name);
+  mode_t mode = (mode_t)parse_u64("mknod", argv[3]);
+  dev_t dev = makedev((unsigned)parse_u64("mknod", argv[4]), (unsigned)parse_u64("mknod", argv[5]));
+  if (mknodat(parent, name, mode, dev) < 0) {
+    if (errno != EEXIST) fail_errno("mknod", "%s", argv[2]);
+  } else {
+    /* mknod applies the umask; the config's fileMode is what the device must have. */
+    if (fchmodat(parent, name, mode & 07777, 0) < 0) fail_errno("mknod", "chmod %s", argv[2]);
+    if (fchownat(parent, name, (uid_t)parse_u64("mknod", argv[6]), (gid_t)parse_u64("mknod", argv[7]),
+                 AT_SYMLINK_NOFOLLOW) < 0)
+      fail_errno("mknod", "chown %s", argv[2]);
+  }
+  close(parent);
+  close(rootfd);
+}
+
+/* symlink ROOT TARGET LINKPATH */
+void op_symlink(int argc, char **argv) {
+  (void)argc;
+  int rootfd = open_root("symlink", argv[1]);
+  char *name;
+  int parent = open_parent_in_root("symlink", rootfd, argv[3], &name);
+  if (symlinkat(argv[2], parent, name) < 0 && errno != EEXIST) fail_errno("symlink", "%s -> %s", argv[3], argv[2]);
+  close(parent);
+  close(rootfd);
+}
+
+/* pivot_root ROOT: the runc way, pivot_root(".", ".") then detach the old root stacked underneath,
+ * which needs no directory for the old root inside the container's filesystem. */
+void op_pivot_root(int argc, char **argv) {
+  (void)argc;
+  int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (oldroot < 0) fail_errno("pivot_root", "open /");
+  int newroot = open(argv[1], O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (newroot < 0) fail_errno("pivot_root", "open %s", argv[1]);
+  if (fchdir(newroot) < 0) fail_errno("pivot_root", "chdir %s", argv[1]);
+  if (syscall(SYS_pivot_root, ".", ".") < 0) fail_errno("pivot_root", "%s", argv[1]);
+  if (fchdir(oldroot) < 0) fail_errno("pivot_root", "chdir old root");
+  /* Unmounting must not propagate to the host: make the old root a slave first. */
+  if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) fail_errno("pivot_root", "make old root rslave");
+  if (umount2(".", MNT_DETACH) < 0) fail_errno("pivot_root", "detach old root");
+  if (chdir("/") < 0) fail_errno("pivot_root", "chdir /");
+  close(oldroot);
+  close(newroot);
+}
+
+/* chroot ROOT: only for roots pivot_root refuses (ramfs/rootfs). Move the root mount over / first. */
+void op_chroot(int argc, char **argv) {
+  (void)argc;
+  if (chdir(argv[1]) < 0) fail_errno("chroot", "chdir %s", argv[1]);
+  if (mount(argv[1], "/", NULL, MS_MOVE, NULL) < 0) fail_errno("chroot", "move %s to /", argv[1]);
+  if (chroot(".") < 0) fail_errno("chroot", "%s", argv[1]);
+  if (chdir("/") < 0) fail_errno("chroot", "chdir /");
+}
+
+/* mask PATH: hide what the container must not see. Missing paths are fine (not every kernel has them). */
+void op_mask(int argc, char **argv) {
+  (void)argc;
+  struct stat st;
+  if (stat(argv[1], &st) < 0) {
+    if (errno == ENOENT) return;
+    fail_errno("mask", "%s", argv[1]);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    if (mount("tmpfs", argv[1], "tmpfs", MS_RDONLY, NULL) < 0) fail_errno("mask", "tmpfs over %s", argv[1]);
+  } else if (mount("/dev/null", argv[1], NULL, MS_BIND, NULL) < 0) {
+    fail_errno("mask", "/dev/null over %s", argv[1]);
+  }
+}
+
+/* The flags a read-only remount must keep: in a user namespace the kernel refuses to clear locked ones. */
+static unsigned long kept_flags(const char *path) {
+  struct statvfs sv;
+  unsigned long flags = 0;
+  if (statvfs(path, &sv) < 0) return 0;
+  if (sv.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) flags |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+  return flags;
+}
+
+/* readonly PATH BIND: make PATH read-only; BIND=1 first binds it onto itself (a sub-path of a mount),
+ * BIND=0 remounts the mount already there (the rootfs itself). Missing paths are fine. */
+void op_readonly(int argc, char **argv) {
+  (void)argc;
+  const char *path = argv[1];
+  if (strcmp(argv[2], "1") == 0 && mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
+    if (errno == ENOENT) return;
+    fail_errno("readonly", "bind %s", path);
+  }
+  if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_flags(path), NULL) < 0)
+    fail_errno("readonly", "remount %s read-only", path);
+}

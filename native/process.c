@@ -1,0 +1,398 @@
+/* Process operations: fork (and the tiny foreground monitor), the console, credentials,
+ * capabilities, rlimits, hooks and the final execve. */
+#include "hako-init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+int relay_fd = -1;
+static int console_fd = -1;
+
+/* ---- fd passing (the OCI console-socket protocol: one SCM_RIGHTS message, data = pty name) ---- */
+
+static void send_fd(const char *op, int sock, int fd, const char *name) {
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  memset(cbuf, 0, sizeof cbuf);
+  struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) fail_errno(op, "send pty master");
+}
+
+static int recv_fd(int sock) {
+  char data[256], cbuf[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = {.iov_base = data, .iov_len = sizeof data};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof(int));
+  return fd;
+}
+
+/* ---- fork and the foreground monitor ---- */
+
+static void copy_winsize(int from, int to) {
+  struct winsize ws;
+  if (ioctl(from, TIOCGWINSZ, &ws) == 0) ioctl(to, TIOCSWINSZ, &ws);
+}
+
+static int pump(int from, int to) {
+  char buf[16384];
+  ssize_t n = read(from, buf, sizeof buf);
+  if (n <= 0) return -1;
+  for (ssize_t off = 0; off < n;) {
+    ssize_t w = write(to, buf + off, (size_t)(n - off));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    off += w;
+  }
+  return 0;
+}
+
+/* Waits for CHILD, forwarding every signal to it and, with a relay channel, copying between our stdio
+ * and the container's pty. Exits with the child's status, or 128+signal like a shell. */
+static struct termios saved_termios;
+static int termios_saved;
+
+/* The host terminal goes raw while relaying, so keys (Ctrl-C too) reach the container's pty, and
+ * comes back as it was when the container exits. O_NONBLOCK is cleared: the runtime's own tty handles
+ * may have set it on the shared file description. */
+static void host_tty_raw(void) {
+  if (!isatty(0) || tcgetattr(0, &saved_termios) < 0) return;
+  termios_saved = 1;
+  struct termios raw = saved_termios;
+  cfmakeraw(&raw);
+  tcsetattr(0, TCSANOW, &raw);
+  fcntl(0, F_SETFL, fcntl(0, F_GETFL) & ~O_NONBLOCK);
+}
+
+static void __attribute__((noreturn)) leave(int code) {
+  if (termios_saved) tcsetattr(0, TCSANOW, &saved_termios);
+  _exit(code);
+}
+
+static void __attribute__((noreturn)) monitor(pid_t child, int relay) {
+  if (relay >= 0) host_tty_raw();
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, NULL);
+  int sfd = signalfd(-1, &all, SFD_CLOEXEC);
+  if (sfd < 0) fail_errno("fork", "signalfd");
+  int master = -1, in_open = 1;
+  for (;;) {
+    struct pollfd p[4];
+    int n = 0;
+    p[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
+    if (relay >= 0) p[n++] = (struct pollfd){.fd = relay, .events = POLLIN};
+    int imaster = -1, istdin = -1;
+    if (master >= 0) {
+      imaster = n;
+      p[n++] = (struct pollfd){.fd = master, .events = POLLIN};
+      if (in_open) istdin = n, p[n++] = (struct pollfd){.fd = 0, .events = POLLIN};
+    }
+    if (poll(p, (nfds_t)n, -1) < 0) {
+      if (errno == EINTR) continue;
+      fail_errno("monitor", "poll");
+    }
+    if (relay >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
+      master = recv_fd(relay);
+      close(relay);
+      relay = -1;
+      if (master >= 0) copy_winsize(0, master);
+    }
+    if (imaster >= 0 && (p[imaster].revents & (POLLIN | POLLHUP | POLLERR))) {
+      if (pump(master, 1) < 0) {
+        /* EIO: every slave end closed; the process is gone or detached from the tty. */
+        close(master);
+        master = -1;
+      }
+    }
+    if (istdin >= 0 && (p[istdin].revents & (POLLIN | POLLHUP | POLLERR))) {
+      if (pump(0, master) < 0) in_open = 0;
+    }
+    if (p[0].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      if (read(sfd, &si, sizeof si) != sizeof si) continue;
+      if (si.ssi_signo == SIGWINCH) {
+        if (master >= 0) copy_winsize(0, master);
+      } else if (si.ssi_signo != SIGCHLD && (int)si.ssi_code != SI_KERNEL) {
+        /* SI_KERNEL: generated by our terminal for the whole process group, which the container
+         * shares without a pty: it has its own copy already. */
+        kill(child, (int)si.ssi_signo);
+      }
+      int status;
+      pid_t w;
+      while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (w != child) continue;
+        /* Drain what the container wrote last before leaving. */
+        if (master >= 0)
+          while (poll(&(struct pollfd){.fd = master, .events = POLLIN}, 1, 0) > 0 && pump(master, 1) == 0) {
+          }
+        leave(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+      }
+    }
+  }
+}
+
+/* fork MODE TTY */
+void op_fork(int argc, char **argv) {
+  (void)argc;
+  int wait = strcmp(argv[1], "wait") == 0;
+  int pair[2] = {-1, -1};
+  if (strcmp(argv[2], "relay") == 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+    fail_errno("fork", "socketpair");
+  pid_t pid = fork();
+  if (pid < 0) fail_errno("fork", "fork");
+  if (pid == 0) {
+    if (pair[0] >= 0) close(pair[0]);
+    relay_fd = pair[1];
+    /* The container must die with a foreground `run`, not linger as an orphan. */
+    if (wait) prctl(PR_SET_PDEATHSIG, SIGKILL);
+    return;
+  }
+  sync_send("pid %d", pid);
+  sync_close();
+  if (!wait) _exit(0);
+  if (pair[1] >= 0) close(pair[1]);
+  monitor(pid, pair[0]);
+}
+
+/* ---- console ---- */
+
+/* console_socket PATH: connect before pivot_root hides the host's socket path. */
+void op_console_socket(int argc, char **argv) {
+  (void)argc;
+  if (strcmp(argv[1], "@relay") == 0) {
+    if (relay_fd < 0) fail("console_socket", "no relay channel (fork without TTY relay)");
+    console_fd = relay_fd;
+    return;
+  }
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(argv[1]) >= sizeof addr.sun_path) fail("console_socket", "path too long: %s", argv[1]);
+  strcpy(addr.sun_path, argv[1]);
+  console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (console_fd < 0) fail_errno("console_socket", "socket");
+  if (connect(console_fd, (struct sockaddr *)&addr, sizeof addr) < 0) fail_errno("console_socket", "connect %s", argv[1]);
+}
+
+/* console ROWS COLS: a pty from the container's own devpts; master to the socket, slave as stdio. */
+void op_console(int argc, char **argv) {
+  (void)argc;
+  if (console_fd < 0) fail("console", "no console socket");
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) fail_errno("console", "open /dev/ptmx");
+  if (unlockpt(master) < 0) fail_errno("console", "unlockpt");
+  char name[128];
+  if (ptsname_r(master, name, sizeof name) != 0) fail_errno("console", "ptsname");
+  unsigned short rows = (unsigned short)parse_u64("console", argv[1]), cols = (unsigned short)parse_u64("console", argv[2]);
+  if (rows && cols) {
+    struct winsize ws = {.ws_row = rows, .ws_col = cols};
+    ioctl(master, TIOCSWINSZ, &ws);
+  }
+  int slave = open(name, O_RDWR | O_NOCTTY);
+  if (slave < 0) fail_errno("console", "open %s", name);
+  send_fd("console", console_fd, master, name);
+  close(master);
+  close(console_fd);
+  console_fd = -1;
+  if (setsid() < 0) fail_errno("console", "setsid");
+  if (ioctl(slave, TIOCSCTTY, 0) < 0) fail_errno("console", "set controlling terminal");
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2(slave, fd) < 0) fail_errno("console", "dup2");
+  if (slave > 2) close(slave);
+}
+
+/* ---- credentials and capabilities ---- */
+
+/* user UID GID GROUPS: KEEPCAPS so the permitted set survives leaving uid 0; "caps" sets it after. */
+void op_user(int argc, char **argv) {
+  (void)argc;
+  uid_t uid = (uid_t)parse_u64("user", argv[1]);
+  gid_t gid = (gid_t)parse_u64("user", argv[2]);
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail_errno("user", "keepcaps");
+  if (strcmp(argv[3], "-") != 0) {
+    gid_t groups[256];
+    size_t n = 0;
+    char *copy = strdup(argv[3]), *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t && n < 256; t = strtok_r(NULL, ",", &save))
+      groups[n++] = (gid_t)parse_u64("user", t);
+    if (setgroups(n, groups) < 0) fail_errno("user", "setgroups %s", argv[3]);
+    free(copy);
+  }
+  if (setresgid(gid, gid, gid) < 0) fail_errno("user", "setresgid %u", gid);
+  if (setresuid(uid, uid, uid) < 0) fail_errno("user", "setresuid %u", uid);
+}
+
+static int last_cap(void) {
+  int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+  char buf[16] = "";
+  if (fd >= 0) {
+    if (read(fd, buf, sizeof buf - 1) < 0) buf[0] = 0;
+    close(fd);
+  }
+  return buf[0] ? atoi(buf) : CAP_LAST_CAP;
+}
+
+/* caps_bounding MASK: drop every capability not in MASK from the bounding set. Done while still
+ * privileged (CAP_SETPCAP), before "user". */
+void op_caps_bounding(int argc, char **argv) {
+  (void)argc;
+  unsigned long long keep = parse_u64("caps_bounding", argv[1]);
+  for (int cap = 0, last = last_cap(); cap <= last; cap++)
+    if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+      fail_errno("caps_bounding", "drop capability %d", cap);
+}
+
+/* caps EFFECTIVE PERMITTED INHERITABLE AMBIENT */
+void op_caps(int argc, char **argv) {
+  (void)argc;
+  unsigned long long e = parse_u64("caps", argv[1]), p = parse_u64("caps", argv[2]),
+                     i = parse_u64("caps", argv[3]), a = parse_u64("caps", argv[4]);
+  struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct data[2] = {
+      {.effective = (uint32_t)e, .permitted = (uint32_t)p, .inheritable = (uint32_t)i},
+      {.effective = (uint32_t)(e >> 32), .permitted = (uint32_t)(p >> 32), .inheritable = (uint32_t)(i >> 32)},
+  };
+  if (syscall(SYS_capset, &hdr, data) < 0) fail_errno("caps", "capset");
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+    fail_errno("caps", "clear ambient");
+  for (int cap = 0, last = last_cap(); cap <= last; cap++)
+    if ((a & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+      fail_errno("caps", "raise ambient capability %d", cap);
+}
+
+/* rlimit RESOURCE SOFT HARD */
+void op_rlimit(int argc, char **argv) {
+  (void)argc;
+  int res = (int)parse_u64("rlimit", argv[1]);
+  struct rlimit rl = {.rlim_cur = (rlim_t)parse_u64("rlimit", argv[2]), .rlim_max = (rlim_t)parse_u64("rlimit", argv[3])};
+  if (setrlimit(res, &rl) < 0) {
+    if (errno == EPERM) {
+      struct rlimit cur;
+      getrlimit(res, &cur);
+      if (rl.rlim_max > cur.rlim_max)
+        fail("rlimit", "resource %d: raising the hard limit from %llu to %llu needs CAP_SYS_RESOURCE, which this runtime does not have: Operation not permitted",
+             res, (unsigned long long)cur.rlim_max, (unsigned long long)rl.rlim_max);
+    }
+    fail_errno("rlimit", "resource %d soft %s hard %s", res, argv[2], argv[3]);
+  }
+}
+
+/* ---- hooks ---- */
+
+/* hook TIMEOUT PATH N ARG×N ENV…: run in the current namespaces, state JSON on stdin. */
+void op_hook(int argc, char **argv) {
+  long timeout = (long)parse_i64("hook", argv[1]);
+  const char *path = argv[2];
+  int n = (int)parse_u64("hook", argv[3]);
+  if (4 + n > argc) fail("hook", "%s: argument count", path);
+  char **args = calloc((size_t)n + 1, sizeof *args), **env = calloc((size_t)(argc - 4 - n) + 1, sizeof *env);
+  for (int k = 0; k < n; k++) args[k] = argv[4 + k];
+  for (int k = 4 + n; k < argc; k++) env[k - 4 - n] = argv[k];
+  if (n == 0) args[0] = (char *)path, args[1] = NULL;
+  int in[2];
+  if (pipe2(in, O_CLOEXEC) < 0) fail_errno("hook", "pipe");
+  pid_t pid = fork();
+  if (pid < 0) fail_errno("hook", "fork");
+  if (pid == 0) {
+    dup2(in[0], 0);
+    execve(path, args, env);
+    fail_errno("hook", "exec %s", path);
+  }
+  close(in[0]);
+  const char *state = hook_state ? hook_state : "{}";
+  signal(SIGPIPE, SIG_IGN);
+  if (write(in[1], state, strlen(state)) < 0 && errno != EPIPE) fail_errno("hook", "write state to %s", path);
+  close(in[1]);
+  signal(SIGPIPE, SIG_DFL);
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    int status;
+    pid_t w = waitpid(pid, &status, timeout > 0 ? WNOHANG : 0);
+    if (w == pid) {
+      if (WIFEXITED(status) && WEXITSTATUS(status) == 0) break;
+      if (WIFEXITED(status)) fail("hook", "%s exited with status %d", path, WEXITSTATUS(status));
+      fail("hook", "%s killed by signal %d", path, WTERMSIG(status));
+    }
+    if (w < 0 && errno != EINTR) fail_errno("hook", "wait %s", path);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - start.tv_sec >= timeout) {
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      fail("hook", "%s timed out after %ld s", path, timeout);
+    }
+    usleep(1000);
+  }
+  free(args);
+  free(env);
+}
+
+/* ---- exec ---- */
+
+static char resolved[4096];
+
+static int executable(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* resolve ARG0 PATHVAR: find the executable like execvp would, before the start barrier, so
+ * "not found" is reported by create and not lost after start. */
+void op_resolve(int argc, char **argv) {
+  (void)argc;
+  const char *arg0 = argv[1];
+  if (strchr(arg0, '/')) {
+    if (!executable(arg0)) fail_errno("exec", "%s", arg0);
+    snprintf(resolved, sizeof resolved, "%s", arg0);
+    return;
+  }
+  char *path = strdup(argv[2][0] ? argv[2] : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  char *save = NULL;
+  for (char *dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+    snprintf(resolved, sizeof resolved, "%s/%s", *dir ? dir : ".", arg0);
+    if (executable(resolved)) {
+      free(path);
+      return;
+    }
+  }
+  fail("exec", "%s: executable file not found in $PATH", arg0);
+}
+
+/* exec N ARG×N ENV… */
+void op_exec(int argc, char **argv) {
+  int n = (int)parse_u64("exec", argv[1]);
+  if (n < 1 || 2 + n > argc) fail("exec", "argument count");
+  char **args = calloc((size_t)n + 1, sizeof *args), **env = calloc((size_t)(argc - 2 - n) + 1, sizeof *env);
+  for (int k = 0; k < n; k++) args[k] = argv[2 + k];
+  for (int k = 2 + n; k < argc; k++) env[k - 2 - n] = argv[k];
+  execve(resolved[0] ? resolved : args[0], args, env);
+  fail_errno("exec", "%s", resolved[0] ? resolved : args[0]);
+}

@@ -1,0 +1,153 @@
+// `hako runtime …`: the runc command line. Flags, output formats and exit codes follow runc, so
+// engines (containerd, podman) can use hako in its place.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { HakoError } from '../util/errors.js';
+import { configureLog } from '../util/log.js';
+import { Runtime } from './runtime.js';
+import { defaultSpec } from './spec/default.js';
+import { DEFAULT_ROOT } from './state.js';
+import { compilePlan } from './plan/compile.js';
+import { formatPlan } from './plan/encode.js';
+import { loadBundle } from './bundle.js';
+
+const USAGE = `usage: hako runtime [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [ARGS]
+
+commands (runc-compatible):
+  spec [--bundle DIR] [--rootless]           write a default config.json
+  create [--bundle DIR] [--pid-file F] [--console-socket S] ID
+  start ID                                   run the created container's process
+  run [--bundle DIR] [--pid-file F] [--console-socket S] [--detach] [--keep] ID
+  state ID                                   print the OCI state as JSON
+  kill [--all] ID [SIGNAL]                   signal the container (default SIGTERM)
+  delete [--force] ID                        remove a stopped container
+  list [--format table|json] [--quiet]
+  plan [--bundle DIR]                        print the compiled plan (debugging)`;
+
+type Opts = NonNullable<ParseArgsConfig['options']>;
+const bundleOpt: Opts = { bundle: { type: 'string', short: 'b', default: '.' } };
+const createOpts: Opts = {
+  ...bundleOpt,
+  'pid-file': { type: 'string' },
+  'console-socket': { type: 'string' },
+  'no-pivot': { type: 'boolean' },
+  'no-new-keyring': { type: 'boolean' },
+  'preserve-fds': { type: 'string' },
+};
+
+function parse(args: string[], options: Opts, command: string) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new HakoError(`${command}: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+function one(positionals: string[], command: string, what = 'container id'): string {
+  if (positionals.length !== 1) throw new HakoError(`${command}: expects exactly one ${what}, got ${positionals.length}`);
+  return positionals[0];
+}
+
+export async function runtimeMain(argv: string[]): Promise<number> {
+  // Global flags come before the command, as with runc.
+  let i = 0;
+  let root = DEFAULT_ROOT;
+  let logFile: string | undefined;
+  let logFormat: 'text' | 'json' = 'text';
+  let debug = false;
+  for (; i < argv.length && argv[i].startsWith('-'); i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const value = () => inline ?? argv[++i];
+    switch (flag) {
+      case '--root': root = value(); break;
+      case '--log': logFile = value(); break;
+      case '--log-format': {
+        const f = value();
+        if (f !== 'text' && f !== 'json') throw new HakoError(`--log-format: must be text or json, got "${f}"`);
+        logFormat = f;
+        break;
+      }
+      case '--debug': debug = true; break;
+      case '--systemd-cgroup': throw new HakoError('--systemd-cgroup: the systemd cgroup driver is not supported; hako manages cgroupfs directly');
+      case '--rootless': value(); break; // auto-detected from the euid, like runc's "auto"
+      case '--criu': value(); break;
+      case '-h': case '--help': process.stdout.write(`${USAGE}\n`); return 0;
+      case '-v': case '--version': process.stdout.write('hako runtime version 0.1.0\nspec: 1.2.0\n'); return 0;
+      default: throw new HakoError(`unknown global flag ${flag}`);
+    }
+  }
+  configureLog({ file: logFile, format: logFormat, debug });
+  const [command, ...rest] = argv.slice(i);
+  const rt = new Runtime({ root });
+  switch (command) {
+    case 'spec': {
+      const { values } = parse(rest, { ...bundleOpt, rootless: { type: 'boolean' } }, command);
+      const file = path.join(values.bundle as string, 'config.json');
+      if (fs.existsSync(file)) throw new HakoError(`${file} already exists`);
+      const spec = defaultSpec({ rootless: values.rootless as boolean, uid: process.getuid!(), gid: process.getgid!() });
+      fs.writeFileSync(file, `${JSON.stringify(spec, null, '\t')}\n`);
+      return 0;
+    }
+    case 'create': {
+      const { values, positionals } = parse(rest, createOpts, command);
+      await rt.create(one(positionals, command), {
+        bundle: values.bundle as string, pidFile: values['pid-file'] as string | undefined,
+        consoleSocket: values['console-socket'] as string | undefined,
+      });
+      return 0;
+    }
+    case 'run': {
+      const { values, positionals } = parse(rest, { ...createOpts, detach: { type: 'boolean', short: 'd' }, keep: { type: 'boolean' } }, command);
+      return rt.run(one(positionals, command), {
+        bundle: values.bundle as string, pidFile: values['pid-file'] as string | undefined,
+        consoleSocket: values['console-socket'] as string | undefined, detach: values.detach as boolean, keep: values.keep as boolean,
+      });
+    }
+    case 'start': {
+      const { positionals } = parse(rest, {}, command);
+      rt.start(one(positionals, command));
+      return 0;
+    }
+    case 'state': {
+      const { positionals } = parse(rest, {}, command);
+      process.stdout.write(`${JSON.stringify(rt.state(one(positionals, command)), null, 2)}\n`);
+      return 0;
+    }
+    case 'kill': {
+      const { values, positionals } = parse(rest, { all: { type: 'boolean', short: 'a' } }, command);
+      if (positionals.length < 1 || positionals.length > 2) throw new HakoError('kill: expects ID [SIGNAL]');
+      rt.kill(positionals[0], positionals[1] ?? 'SIGTERM', { all: values.all as boolean });
+      return 0;
+    }
+    case 'delete': {
+      const { values, positionals } = parse(rest, { force: { type: 'boolean', short: 'f' } }, command);
+      rt.delete(one(positionals, command), { force: values.force as boolean });
+      return 0;
+    }
+    case 'list': {
+      const { values } = parse(rest, { format: { type: 'string', short: 'f', default: 'table' }, quiet: { type: 'boolean', short: 'q' } }, command);
+      const all = rt.list();
+      if (values.quiet) process.stdout.write(all.map((s) => `${s.id}\n`).join(''));
+      else if (values.format === 'json') process.stdout.write(`${JSON.stringify(all.map((s) => ({ ...s, pid: s.pid ?? 0 })))}\n`);
+      else if (values.format === 'table') {
+        const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED'], ...all.map((s) => [s.id, String(s.pid ?? 0), s.status, s.bundle, s.created])];
+        const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+        process.stdout.write(rows.map((r) => r.map((v, c) => v.padEnd(widths[c])).join('   ').trimEnd()).join('\n') + '\n');
+      } else throw new HakoError(`list: --format must be table or json, got "${values.format}"`);
+      return 0;
+    }
+    case 'plan': {
+      const { values } = parse(rest, bundleOpt, command);
+      const b = loadBundle(values.bundle as string);
+      const ops = compilePlan(b.spec, { rootfs: b.rootfs, bundle: b.dir, fifo: '<fifo>', forkMode: 'wait', console: '@relay' });
+      process.stdout.write(`${formatPlan(ops)}\n`);
+      return 0;
+    }
+    case undefined:
+      process.stderr.write(`${USAGE}\n`);
+      return 1;
+    default:
+      throw new HakoError(`unknown runtime command "${command}" (see hako runtime --help)`);
+  }
+}

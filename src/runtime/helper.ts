@@ -1,0 +1,114 @@
+// Drives native/hako-init: spawn it, place it (cgroups) before it may act, send the plan, answer its
+// sync points, and turn its one-line errors into HakoErrors.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import fs from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Socket } from 'node:net';
+import { HakoError } from '../util/errors.js';
+
+let helperPath: string | undefined;
+
+/** native/hako-init of this installation (works from dist/ and from build/), or $HAKO_INIT. */
+export function findHelper(): string {
+  if (helperPath) return helperPath;
+  if (process.env.HAKO_INIT) return (helperPath = process.env.HAKO_INIT);
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = path.join(dir, 'native', 'hako-init');
+    if (fs.existsSync(candidate)) return (helperPath = candidate);
+    dir = path.dirname(dir);
+  }
+  throw new HakoError('native/hako-init not found: run `npm run build`');
+}
+
+export interface LaunchOptions {
+  plan: Buffer;
+  /** stdin, stdout, stderr of the container process. */
+  stdio: Exclude<StdioOptions, string>;
+  /** Runs with the helper's pid before it gets its plan: cgroup placement. */
+  beforePlan?(helperPid: number): void;
+  /** Answers `sync NAME`; a returned string is sent as the state JSON for in-container hooks. */
+  onSync?(name: string, ctx: { helperPid: number; containerPid: number }): string | undefined | Promise<string | undefined>;
+  /** Called as soon as the container pid is known (for cleanup on later failures). */
+  onPid?(pid: number): void;
+}
+
+export interface Launched {
+  helper: ChildProcess;
+  containerPid: number;
+  /** Resolves with the helper's exit code (meaningful in fork mode `wait`). */
+  exited: Promise<number>;
+  /** Closes our end of the sync socket: the container is on its own now. */
+  detach(): void;
+}
+
+export function launch(opts: LaunchOptions): Promise<Launched> {
+  const helper = spawn(findHelper(), [], { stdio: [...opts.stdio.slice(0, 3), 'pipe', 'pipe'] as StdioOptions });
+  const exited = new Promise<number>((resolve) => {
+    helper.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
+  });
+  const planPipe = helper.stdio[3] as Socket;
+  const sync = helper.stdio[4] as Socket;
+  return new Promise<Launched>((resolve, reject) => {
+    let containerPid = 0;
+    let buffered = '';
+    let settled = false;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      sync.destroy();
+      planPipe.destroy();
+      if (containerPid) try { process.kill(containerPid, 'SIGKILL'); } catch { /* already gone */ }
+      try { helper.kill('SIGKILL'); } catch { /* already gone */ }
+      reject(err);
+    };
+    helper.once('error', (e) => fail(new HakoError(`starting ${findHelper()}: ${e.message}`)));
+    const handle = async (line: string) => {
+      const [word, ...rest] = line.split(' ');
+      const arg = rest.join(' ');
+      if (word === 'pid') {
+        containerPid = Number(arg);
+        opts.onPid?.(containerPid);
+      } else if (word === 'sync') {
+        try {
+          const payload = await opts.onSync?.(arg, { helperPid: helper.pid!, containerPid });
+          sync.write(payload ? `ok ${payload}\n` : 'ok\n');
+        } catch (e) {
+          sync.write(`error ${(e as Error).message.replace(/\n/g, ' ')}\n`);
+          fail(e as Error);
+        }
+      } else if (word === 'ready') {
+        settled = true;
+        resolve({ helper, containerPid, exited, detach: () => sync.destroy() });
+      } else if (word === 'error') {
+        fail(new HakoError(arg));
+      }
+    };
+    // Lines are handled strictly in order: a sync answer must be written before later lines act.
+    let queue = Promise.resolve();
+    sync.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        queue = queue.then(() => handle(line));
+      }
+    });
+    sync.on('error', () => { /* EOF/ECONNRESET is reported through 'close' */ });
+    sync.on('close', () => queue.then(() => fail(new HakoError('container init exited before it was ready'))));
+    try {
+      opts.beforePlan?.(helper.pid!);
+    } catch (e) {
+      fail(e as Error);
+      return;
+    }
+    planPipe.end(opts.plan);
+  });
+}
+
+function signalNumber(name: string): number {
+  return (osConstants.signals as Record<string, number>)[name] ?? 0;
+}

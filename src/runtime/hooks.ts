@@ -1,0 +1,25 @@
+// Hooks that run in the runtime's namespaces (prestart, createRuntime, poststart, poststop).
+// The container-namespace ones (createContainer, startContainer) run inside hako-init as `hook` ops.
+import { spawnSync } from 'node:child_process';
+import { HakoError } from '../util/errors.js';
+import type { Hook, State } from './spec/types.js';
+
+export function runHooks(kind: string, hooks: Hook[] | undefined, state: State): void {
+  for (const hook of hooks ?? []) {
+    const [argv0, ...rest] = hook.args ?? [hook.path];
+    const r = spawnSync(hook.path, rest, {
+      argv0,
+      env: Object.fromEntries((hook.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
+      input: JSON.stringify(state),
+      stdio: ['pipe', 'inherit', 'inherit'],
+      timeout: hook.timeout ? hook.timeout * 1000 : undefined,
+    });
+    if (r.error) {
+      const timedOut = (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
+      throw new HakoError(`${kind} hook ${hook.path}: ${timedOut ? `timed out after ${hook.timeout} s` : r.error.message}`);
+    }
+    if (r.status !== 0) {
+      throw new HakoError(`${kind} hook ${hook.path}: ${r.signal ? `killed by ${r.signal}` : `exited with status ${r.status}`}`);
+    }
+  }
+}

@@ -1,0 +1,302 @@
+// config.json -> plan. Every decision about how a container is built is made here, in the order the
+// kernel and the OCI spec require; native/hako-init only executes the result.
+//
+// Order (runc's, for the same reasons):
+//   helper:  join namespaces by path (user first) -> unshare user -> [sync userns: maps written]
+//            -> unshare the rest -> time offsets -> fork
+//   child:   propagation -> rootfs bind -> config mounts -> devices -> [sync createRuntime]
+//            -> createContainer hooks -> console/fifo opened -> pivot_root -> console -> sysctl
+//            -> masked/readonly paths -> root readonly -> hostname -> oom/rlimits -> umask
+//            -> bounding set -> uid/gid -> capabilities -> no_new_privs -> resolve exe
+//            -> ready -> wait for start -> startContainer hooks -> seccomp -> exec
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Hook, Mount, Namespace, NamespaceType, Spec } from '../spec/types.js';
+import { ConfigError } from '../../util/errors.js';
+import {
+  capabilityMask, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC, MS_REMOUNT, MS_SLAVE, NAMESPACE_FLAGS,
+  parseMountOptions, RLIMITS,
+} from '../spec/names.js';
+import type { Op } from './encode.js';
+
+export interface PlanContext {
+  /** Absolute host path of the rootfs. */
+  rootfs: string;
+  /** Bundle directory: relative mount sources are relative to it. */
+  bundle: string;
+  /** The start barrier FIFO. */
+  fifo: string;
+  /** `exit`: create (the container outlives us); `wait`: foreground run, the helper stays as parent. */
+  forkMode: 'exit' | 'wait';
+  /** Where the pty master goes when process.terminal: a console socket path or `@relay` (foreground run). */
+  console?: string;
+  /** The cgroup v1 hierarchies or v2, for the /sys/fs/cgroup mount. */
+  cgroupMounts?: CgroupMountInfo;
+  /** Seccomp filter in hako-init's text format, compiled elsewhere. */
+  seccompProfile?: string;
+}
+
+export interface CgroupMountInfo {
+  version: 1 | 2;
+  /** v1: hierarchy directory names under /sys/fs/cgroup and their mount data (e.g. `memory` -> `memory`,
+   *  `systemd` -> `none,name=systemd`); v2: unused. */
+  hierarchies: { dir: string; data: string; hostPath: string }[];
+  /** The container's cgroup directory on the host (v2) for bind mounts without a cgroup namespace. */
+  hostPath?: string;
+}
+
+const DEFAULT_DEVICES = [
+  { path: '/dev/null', major: 1, minor: 3 },
+  { path: '/dev/zero', major: 1, minor: 5 },
+  { path: '/dev/full', major: 1, minor: 7 },
+  { path: '/dev/random', major: 1, minor: 8 },
+  { path: '/dev/urandom', major: 1, minor: 9 },
+  { path: '/dev/tty', major: 5, minor: 0 },
+];
+
+const DEV_SYMLINKS: [string, string][] = [
+  ['/proc/self/fd', '/dev/fd'],
+  ['/proc/self/fd/0', '/dev/stdin'],
+  ['/proc/self/fd/1', '/dev/stdout'],
+  ['/proc/self/fd/2', '/dev/stderr'],
+];
+
+const S_IFCHR = 0o020000, S_IFBLK = 0o060000, S_IFIFO = 0o010000;
+const RLIM_INFINITY = '18446744073709551615';
+
+export function namespaceMap(spec: Spec): Map<NamespaceType, Namespace> {
+  return new Map((spec.linux?.namespaces ?? []).map((ns) => [ns.type, ns]));
+}
+
+export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
+  const ops: Op[] = [];
+  const process = spec.process!;
+  const linux = spec.linux ?? {};
+  const nss = namespaceMap(spec);
+  const newNs = (t: NamespaceType) => nss.has(t) && !nss.get(t)!.path;
+  const userns = nss.has('user');
+
+  if (!newNs('mount')) {
+    throw new ConfigError('linux.namespaces', 'a new mount namespace is required (hako never pivots the host\'s root)');
+  }
+  if ((spec.hostname || spec.domainname) && !newNs('uts')) {
+    throw new ConfigError('hostname', 'setting a hostname needs a new uts namespace');
+  }
+
+  // ---- in the helper, before fork ----
+  const joined = [...nss.values()].filter((ns) => ns.path);
+  joined.sort((a, b) => (a.type === 'user' ? -1 : b.type === 'user' ? 1 : 0));
+  for (const ns of joined) ops.push(['setns', ns.path!, String(NAMESPACE_FLAGS[ns.type])]);
+  if (newNs('user')) {
+    ops.push(['unshare', String(NAMESPACE_FLAGS.user)]);
+    ops.push(['sync', 'userns']);
+  }
+  let flags = 0;
+  for (const ns of nss.values()) if (!ns.path && ns.type !== 'user') flags |= NAMESPACE_FLAGS[ns.type];
+  if (flags) ops.push(['unshare', `0x${flags.toString(16)}`]);
+  if (newNs('time') && linux.timeOffsets) {
+    for (const [clock, off] of Object.entries(linux.timeOffsets)) {
+      ops.push(['write', '/proc/self/timens_offsets', `${clock} ${off.secs ?? 0} ${off.nanosecs ?? 0}`]);
+    }
+  }
+  ops.push(['fork', ctx.forkMode, process.terminal && ctx.console === '@relay' ? 'relay' : 'none']);
+
+  // ---- in the container process ----
+  const root = ctx.rootfs;
+  const propagation = rootPropagation(linux.rootfsPropagation);
+  ops.push(['mount', '', '', '/', '', String(propagation), '', 'none']);
+  // pivot_root needs the new root to be a mount point that is not shared.
+  ops.push(['mount', '', root, root, '', String(MS_BIND | MS_REC), '', 'none']);
+  ops.push(['mount', '', '', root, '', String(MS_PRIVATE), '', 'none']);
+
+  let devIsTmpfs = false;
+  let hasDevPts = false;
+  for (const [i, m] of (spec.mounts ?? []).entries()) {
+    if (m.destination === '/dev' && !isBind(m)) devIsTmpfs = true;
+    if (m.destination === '/dev/pts') hasDevPts = true;
+    ops.push(...mountOps(m, i, root, ctx, { userns, newNet: newNs('network'), newCgroupNs: newNs('cgroup') }));
+  }
+
+  if (devIsTmpfs) {
+    for (const d of DEFAULT_DEVICES) ops.push(...deviceOps(root, d.path, 'c', d.major, d.minor, 0o666, 0, 0, userns));
+    for (const [target, link] of DEV_SYMLINKS) ops.push(['symlink', root, target, link]);
+    if (fs.existsSync('/proc/kcore')) ops.push(['symlink', root, '/proc/kcore', '/dev/core']);
+    if (hasDevPts) ops.push(['symlink', root, 'pts/ptmx', '/dev/ptmx']);
+  }
+  for (const [i, d] of (linux.devices ?? []).entries()) {
+    if (!d.path.startsWith('/dev/')) throw new ConfigError(`linux.devices[${i}].path`, `must be under /dev, got "${d.path}"`);
+    ops.push(...deviceOps(root, d.path, d.type, d.major ?? 0, d.minor ?? 0, d.fileMode ?? 0o666, d.uid ?? 0, d.gid ?? 0, userns));
+  }
+
+  const hooks = spec.hooks ?? {};
+  ops.push(['sync', 'createRuntime']);
+  for (const h of hooks.createContainer ?? []) ops.push(hookOp(h));
+
+  if (process.terminal) {
+    if (!ctx.console) throw new ConfigError('process.terminal', 'a terminal needs --console-socket (or a foreground run)');
+    ops.push(['console_socket', ctx.console]);
+  }
+  ops.push(['open_fifo', ctx.fifo]);
+  ops.push(isRamfs(root) ? ['chroot', root] : ['pivot_root', root]);
+  if (process.terminal) {
+    ops.push(['console', String(process.consoleSize?.height ?? 0), String(process.consoleSize?.width ?? 0)]);
+  }
+
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    ops.push(['write', `/proc/sys/${key.replace(/\./g, '/')}`, value]);
+  }
+  for (const p of linux.maskedPaths ?? []) ops.push(['mask', p]);
+  for (const p of linux.readonlyPaths ?? []) ops.push(['readonly', p, '1']);
+  if (spec.root?.readonly) ops.push(['readonly', '/', '0']);
+  if (spec.hostname !== undefined && newNs('uts')) ops.push(['sethostname', spec.hostname]);
+  if (spec.domainname !== undefined && newNs('uts')) ops.push(['setdomainname', spec.domainname]);
+  if (process.oomScoreAdj !== undefined) ops.push(['write', '/proc/self/oom_score_adj', String(process.oomScoreAdj)]);
+  for (const [i, r] of (process.rlimits ?? []).entries()) {
+    const res = RLIMITS[r.type];
+    if (res === undefined) throw new ConfigError(`process.rlimits[${i}].type`, `unknown rlimit "${r.type}"`);
+    ops.push(['rlimit', String(res), rlimitValue(r.soft), rlimitValue(r.hard)]);
+  }
+  ops.push(['umask', String(process.user.umask ?? 0o022)]);
+
+  const caps = process.capabilities ?? {};
+  const masks = Object.fromEntries((['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const)
+    .map((set) => [set, capabilityMask(caps[set] ?? [], `process.capabilities.${set}`)]));
+  // The kernel only lets a capability be ambient if it is permitted and inheritable; runc skips the
+  // others (with a warning), and runc's own default spec relies on that.
+  masks.ambient &= masks.permitted & masks.inheritable;
+  const mask = (set: keyof typeof caps) => `0x${masks[set].toString(16)}`;
+  const env = process.env ?? [];
+  const seccompEarly = ctx.seccompProfile !== undefined && !process.noNewPrivileges;
+  // Without no_new_privs an unprivileged process may not load a filter: load it while still root.
+  if (seccompEarly) ops.push(['seccomp', ctx.seccompProfile!]);
+  ops.push(['caps_bounding', mask('bounding')]);
+  ops.push(['user', String(process.user.uid), String(process.user.gid), groupsArg(spec)]);
+  ops.push(['caps', mask('effective'), mask('permitted'), mask('inheritable'), mask('ambient')]);
+  if (process.noNewPrivileges) ops.push(['no_new_privs']);
+  ops.push(['chdir', process.cwd]);
+  const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '';
+  ops.push(['resolve', process.args![0], pathVar]);
+  ops.push(['close_fds']);
+  ops.push(['ready']);
+  ops.push(['wait_fifo']);
+  for (const h of hooks.startContainer ?? []) ops.push(hookOp(h));
+  if (ctx.seccompProfile !== undefined && !seccompEarly) ops.push(['seccomp', ctx.seccompProfile]);
+  ops.push(['exec', String(process.args!.length), ...process.args!, ...env]);
+  return ops;
+}
+
+function rootPropagation(value: string | undefined): number {
+  switch (value) {
+    case undefined: case '': case 'rslave': return MS_SLAVE | MS_REC;
+    case 'slave': return MS_SLAVE;
+    case 'private': return MS_PRIVATE;
+    case 'rprivate': return MS_PRIVATE | MS_REC;
+    // A shared root would propagate the container's mounts to the host; like runc, the root is made
+    // rslave for building and the requested propagation applies to the container's own mounts.
+    case 'shared': case 'rshared': case 'unbindable': case 'runbindable': return MS_SLAVE | MS_REC;
+    default: throw new ConfigError('linux.rootfsPropagation', `unknown propagation "${value}"`);
+  }
+}
+
+function isBind(m: Mount): boolean {
+  return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+function isRamfs(dir: string): boolean {
+  try {
+    return fs.statfsSync(dir).type === 0x858458f6;
+  } catch {
+    return false;
+  }
+}
+
+interface MountEnv { userns: boolean; newNet: boolean; newCgroupNs: boolean }
+
+function mountOps(m: Mount, i: number, root: string, ctx: PlanContext, env: MountEnv): Op[] {
+  const field = `mounts[${i}]`;
+  if (!m.destination.startsWith('/')) throw new ConfigError(`${field}.destination`, `must be an absolute path, got "${m.destination}"`);
+  const opts = parseMountOptions(m.options ?? []);
+  const data = opts.data.join(',');
+  const ops: Op[] = [];
+  const propagate = () => { for (const p of opts.propagation) ops.push(['mount', root, '', m.destination, '', String(p), '', 'none']); };
+
+  if (m.type === 'cgroup' || m.type === 'cgroup2') return cgroupMountOps(m, root, ctx, opts.flags, env.newCgroupNs);
+
+  // sysfs can only be mounted by the owner of the network namespace; share the host's otherwise.
+  if (m.type === 'sysfs' && env.userns && !env.newNet) {
+    return mountOps({ ...m, type: 'bind', source: '/sys', options: ['rbind', ...(m.options ?? [])] }, i, root, ctx, env);
+  }
+
+  if (isBind(m)) {
+    if (!m.source) throw new ConfigError(`${field}.source`, 'a bind mount needs a source');
+    const source = path.resolve(ctx.bundle, m.source);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(source);
+    } catch {
+      throw new ConfigError(`${field}.source`, `"${source}" does not exist`);
+    }
+    ops.push(['mount', root, source, m.destination, '', String(MS_BIND | (opts.flags & MS_REC)), '', st.isDirectory() ? 'dir' : 'file']);
+    const rest = opts.flags & ~(MS_BIND | MS_REC);
+    // A bind mount ignores every flag but MS_REC; the others need a remount of the new mount.
+    if (rest) ops.push(['mount', root, '', m.destination, '', String(MS_BIND | MS_REMOUNT | rest), '', 'none']);
+    propagate();
+    return ops;
+  }
+  ops.push(['mount', root, m.source ?? m.type ?? 'none', m.destination, m.type ?? '', String(opts.flags), data, 'dir']);
+  propagate();
+  return ops;
+}
+
+/** /sys/fs/cgroup: with a cgroup namespace the kernel shows the container's cgroup as the root, so a
+ *  fresh cgroup mount per hierarchy is right; without one, bind the container's own cgroup directories. */
+function cgroupMountOps(m: Mount, root: string, ctx: PlanContext, flags: number, newCgroupNs: boolean): Op[] {
+  const info = ctx.cgroupMounts;
+  if (!info) return [];
+  const ro = flags & 1;
+  const base = flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  const dest = m.destination;
+  if (info.version === 2) {
+    if (newCgroupNs) return [['mount', root, 'cgroup2', dest, 'cgroup2', String(base | ro), '', 'dir']];
+    return [
+      ['mount', root, info.hostPath!, dest, '', String(MS_BIND | MS_REC), '', 'dir'],
+      ['mount', root, '', dest, '', String(MS_BIND | MS_REMOUNT | base | ro), '', 'none'],
+    ];
+  }
+  const ops: Op[] = [['mount', root, 'tmpfs', dest, 'tmpfs', String(base), 'mode=755', 'dir']];
+  for (const h of info.hierarchies) {
+    const at = `${dest}/${h.dir}`;
+    if (newCgroupNs) ops.push(['mount', root, 'cgroup', at, 'cgroup', String(base | ro), h.data, 'dir']);
+    else {
+      ops.push(['mount', root, h.hostPath, at, '', String(MS_BIND), '', 'dir']);
+      ops.push(['mount', root, '', at, '', String(MS_BIND | MS_REMOUNT | base | ro), '', 'none']);
+    }
+  }
+  // The tmpfs holding the hierarchies is made read-only last, like runc.
+  if (ro) ops.push(['mount', root, '', dest, '', String(MS_REMOUNT | base | ro), 'mode=755', 'none']);
+  return ops;
+}
+
+function deviceOps(root: string, p: string, type: string, major: number, minor: number, mode: number,
+  uid: number, gid: number, userns: boolean): Op[] {
+  // mknod is refused in a user namespace; bind the host's node instead (runc does the same).
+  if (userns) return [['mount', root, p, p, '', String(MS_BIND), '', 'file']];
+  const kind = type === 'b' ? S_IFBLK : type === 'p' ? S_IFIFO : S_IFCHR;
+  return [['mknod', root, p, String(kind | (mode & 0o7777)), String(major), String(minor), String(uid), String(gid)]];
+}
+
+function hookOp(h: Hook): Op {
+  const args = h.args ?? [h.path];
+  return ['hook', String(h.timeout ?? 0), h.path, String(args.length), ...args, ...(h.env ?? [])];
+}
+
+function rlimitValue(v: number): string {
+  return v < 0 || v >= Number.MAX_SAFE_INTEGER ? RLIM_INFINITY : String(v);
+}
+
+/** Supplementary groups: set exactly additionalGids (clearing the runtime's own groups), unless a
+ *  user namespace denies setgroups (rootless), where they must stay untouched. */
+function groupsArg(spec: Spec): string {
+  const gids = spec.process!.user.additionalGids ?? [];
+  return gids.join(',');
+}

@@ -1,0 +1,277 @@
+// The OCI lifecycle (create -> start -> kill -> delete, and run = all of them) as a library.
+// The CLI (cli.ts) is a thin layer over this; engines embedding hako call it directly and pay
+// Node's start-up once instead of once per container.
+import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import type { StdioOptions } from 'node:child_process';
+import { HakoError } from '../util/errors.js';
+import { loadBundle, type Bundle } from './bundle.js';
+import { launch, type Launched } from './helper.js';
+import { runHooks } from './hooks.js';
+import { compilePlan, namespaceMap } from './plan/compile.js';
+import { encodePlan } from './plan/encode.js';
+import { parseSignal } from './spec/names.js';
+import type { IdMapping, Spec, State } from './spec/types.js';
+import {
+  DEFAULT_ROOT, ociState, procStat, sleepMs, StateDir, statusOf, validateId, type ContainerRecord,
+} from './state.js';
+
+export interface CreateOptions {
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  /** stdin, stdout, stderr of the container process; default: ours. */
+  stdio?: StdioOptions;
+}
+
+export interface RunOptions extends CreateOptions {
+  detach?: boolean;
+  /** Keep the container's state after it exits (`run --keep`). */
+  keep?: boolean;
+}
+
+
+export class Runtime {
+  readonly states: StateDir;
+
+  constructor(opts: { root?: string } = {}) {
+    this.states = new StateDir(opts.root ?? DEFAULT_ROOT);
+  }
+
+  /** `create`: the container waits at the start barrier when this resolves. */
+  async create(id: string, opts: CreateOptions): Promise<void> {
+    const { launched } = await this.prepare(id, opts, 'exit', opts.consoleSocket);
+    launched.detach();
+  }
+
+  /** `start`: lets the process run (opens the barrier), then poststart hooks. */
+  start(id: string): void {
+    this.states.lock(validateId(id), () => {
+      const rec = this.states.read(id);
+      const status = statusOf(this.states, rec);
+      if (status !== 'created') throw new HakoError(`cannot start container "${id}" in state ${status}`);
+      this.openBarrier(rec);
+      this.warnOnHookFailure(() => runHooks('poststart', rec.hooks?.poststart, ociState(this.states, rec)));
+    });
+  }
+
+  state(id: string): State {
+    return ociState(this.states, this.states.read(validateId(id)));
+  }
+
+  list(): (State & { created: string })[] {
+    const out: (State & { created: string })[] = [];
+    for (const id of this.states.list()) {
+      try {
+        const rec = this.states.read(id);
+        out.push({ ...ociState(this.states, rec), created: rec.created });
+      } catch { /* removed meanwhile */ }
+    }
+    return out;
+  }
+
+  kill(id: string, signal: string | number = 'SIGTERM', opts: { all?: boolean } = {}): void {
+    const sig = typeof signal === 'number' ? signal : parseSignal(signal);
+    const rec = this.states.read(validateId(id));
+    const status = statusOf(this.states, rec);
+    if (status !== 'created' && status !== 'running') throw new HakoError(`cannot kill container "${id}" in state ${status}`);
+    if (opts.all && !rec.ownPidNamespace) {
+      // Without its own PID namespace the container's other processes survive its init: signal them too.
+      for (const pid of this.containerPids(rec)) try { process.kill(pid, sig); } catch { /* gone */ }
+    }
+    try {
+      process.kill(rec.pid, sig);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+    }
+  }
+
+  delete(id: string, opts: { force?: boolean } = {}): void {
+    this.states.lock(validateId(id), () => {
+      const rec = this.states.read(id);
+      const status = statusOf(this.states, rec);
+      if (status === 'running' && !opts.force) {
+        throw new HakoError(`cannot delete container "${id}" in state running (stop it first, or use --force)`);
+      }
+      if (status !== 'stopped') this.killAndWait(rec);
+      this.destroy(rec);
+    });
+  }
+
+  /** `run`: create + start; in the foreground it waits and returns the exit status (128+signal). */
+  async run(id: string, opts: RunOptions): Promise<number> {
+    if (opts.detach) {
+      await this.create(id, opts);
+      this.start(id);
+      return 0;
+    }
+    const { launched, rec } = await this.prepare(id, opts, 'wait', opts.consoleSocket ?? '@relay');
+    // Signals sent to us (not the terminal's, which reach the container's group directly) are passed on.
+    const forward = (sig: NodeJS.Signals) => { try { launched.helper.kill(sig); } catch { /* exited */ } };
+    const sigs: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
+    const ignore = () => {};
+    for (const s of sigs) process.on(s, forward);
+    process.on('SIGINT', ignore);
+    process.on('SIGQUIT', ignore);
+    try {
+      launched.detach();
+      this.start(id);
+      const code = await launched.exited;
+      if (!opts.keep) this.states.lock(id, () => this.destroy(this.states.read(id)));
+      return code;
+    } catch (e) {
+      try { this.states.lock(id, () => { this.killAndWait(rec); this.destroy(rec); }); } catch { /* already gone */ }
+      throw e;
+    } finally {
+      for (const s of sigs) process.off(s, forward);
+      process.off('SIGINT', ignore);
+      process.off('SIGQUIT', ignore);
+    }
+  }
+
+  // ---- internals ----
+
+  private async prepare(id: string, opts: CreateOptions, forkMode: 'exit' | 'wait', console: string | undefined):
+    Promise<{ launched: Launched; rec: ContainerRecord }> {
+    validateId(id);
+    const bundle = loadBundle(opts.bundle);
+    const { spec } = bundle;
+    const fifo = this.states.fifo(id);
+    // Compile before claiming the id: a bad config leaves nothing behind.
+    const ops = compilePlan(spec, { rootfs: bundle.rootfs, bundle: bundle.dir, fifo, forkMode, console });
+    ops.unshift(['mkfifo', fifo]);
+    const nss = namespaceMap(spec);
+    const rec: ContainerRecord = {
+      id, bundle: bundle.dir, pid: 0, pidStartTime: '', created: new Date().toISOString(), status: 'creating',
+      annotations: spec.annotations, hooks: spec.hooks, ownPidNamespace: nss.has('pid') && !nss.get('pid')!.path,
+    };
+    this.states.claim(id);
+    try {
+      this.states.write(rec);
+      const launched = await launch({
+        plan: encodePlan(ops),
+        stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'],
+        onPid: (pid) => { rec.pid = pid; },
+        onSync: (name, ctx) => this.onSync(name, ctx, bundle, rec),
+      });
+      rec.pid = launched.containerPid;
+      rec.pidStartTime = procStat(rec.pid)?.startTime ?? '';
+      rec.status = 'created';
+      this.states.write(rec);
+      if (opts.pidFile) writePidFile(opts.pidFile, rec.pid);
+      return { launched, rec };
+    } catch (e) {
+      this.killAndWait(rec);
+      this.destroy(rec, { hooks: false });
+      throw e;
+    }
+  }
+
+  private onSync(name: string, ctx: { helperPid: number; containerPid: number }, bundle: Bundle, rec: ContainerRecord): string | undefined {
+    switch (name) {
+      case 'userns':
+        writeIdMaps(ctx.helperPid, bundle.spec);
+        return undefined;
+      case 'createRuntime': {
+        rec.pid = ctx.containerPid;
+        const state: State = { ...ociState(this.states, { ...rec, status: 'created' }), status: 'creating', pid: ctx.containerPid };
+        runHooks('prestart', bundle.spec.hooks?.prestart, state);
+        runHooks('createRuntime', bundle.spec.hooks?.createRuntime, state);
+        return JSON.stringify(state);
+      }
+      default:
+        throw new HakoError(`internal: unknown sync point "${name}"`);
+    }
+  }
+
+  /** Opens the start barrier: the container's blocked open(O_WRONLY) completes and it writes one byte. */
+  private openBarrier(rec: ContainerRecord): void {
+    const fifo = this.states.fifo(rec.id);
+    const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      const buf = Buffer.alloc(1);
+      for (let waited = 0; ; waited++) {
+        let n = 0;
+        try {
+          n = fs.readSync(fd, buf, 0, 1, null);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        }
+        if (n === 1) break;
+        if (statusOf(this.states, rec) === 'stopped') throw new HakoError(`container "${rec.id}" exited before it could start`);
+        if (waited > 10_000) throw new HakoError(`container "${rec.id}" did not take the start signal`);
+        sleepMs(waited < 100 ? 0 : 1);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.rmSync(fifo, { force: true });
+  }
+
+  private containerPids(rec: ContainerRecord): number[] {
+    return rec.pid ? [rec.pid] : [];
+  }
+
+  private killAndWait(rec: ContainerRecord): void {
+    if (!rec.pid) return;
+    const start = procStat(rec.pid)?.startTime;
+    if (rec.pidStartTime && start !== rec.pidStartTime) return;
+    try { process.kill(rec.pid, 'SIGKILL'); } catch { return; }
+    for (let i = 0; i < 5000; i++) {
+      const st = procStat(rec.pid);
+      if (!st || st.state === 'Z' || st.startTime !== start) return;
+      sleepMs(1);
+    }
+    throw new HakoError(`container "${rec.id}": process ${rec.pid} did not die after SIGKILL`);
+  }
+
+  private destroy(rec: ContainerRecord, opts: { hooks?: boolean } = {}): void {
+    const state = { ...ociState(this.states, rec), status: 'stopped' as const };
+    this.states.remove(rec.id);
+    if (opts.hooks !== false) this.warnOnHookFailure(() => runHooks('poststop', rec.hooks?.poststop, state));
+  }
+
+  /** poststart and poststop failures are warnings (runtime spec, "Lifecycle"). */
+  private warnOnHookFailure(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      process.stderr.write(`hako: warning: ${(e as Error).message}\n`);
+    }
+  }
+}
+
+function writePidFile(file: string, pid: number): void {
+  const tmp = `${file}.tmp${process.pid}`;
+  fs.writeFileSync(tmp, String(pid));
+  fs.renameSync(tmp, file);
+}
+
+/** Maps for a new user namespace, written from outside it once hako-init has unshared it. As root
+ *  we write them directly; otherwise newuidmap/newgidmap (setuid helpers from Debian's uidmap)
+ *  may grant ranges from /etc/subuid, and a lone self-mapping needs setgroups denied first. */
+function writeIdMaps(pid: number, spec: Spec): void {
+  const uid = spec.linux?.uidMappings ?? [];
+  const gid = spec.linux?.gidMappings ?? [];
+  const line = (m: IdMapping[]) => m.map((x) => `${x.containerID} ${x.hostID} ${x.size}`).join('\n');
+  if (process.getuid!() === 0) {
+    fs.writeFileSync(`/proc/${pid}/uid_map`, line(uid));
+    fs.writeFileSync(`/proc/${pid}/gid_map`, line(gid));
+    return;
+  }
+  const selfOnly = (m: IdMapping[], own: number) => m.length === 1 && m[0].size === 1 && m[0].hostID === own;
+  if (selfOnly(uid, process.getuid!()) && selfOnly(gid, process.getgid!())) {
+    fs.writeFileSync(`/proc/${pid}/setgroups`, 'deny');
+    fs.writeFileSync(`/proc/${pid}/uid_map`, line(uid));
+    fs.writeFileSync(`/proc/${pid}/gid_map`, line(gid));
+    return;
+  }
+  const args = (m: IdMapping[]) => [String(pid), ...m.flatMap((x) => [String(x.containerID), String(x.hostID), String(x.size)])];
+  try {
+    execFileSync('newuidmap', args(uid), { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('newgidmap', args(gid), { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    const err = e as { stderr?: Buffer; message: string };
+    throw new HakoError(`user namespace maps: ${err.stderr?.toString().trim() || err.message}`);
+  }
+}

@@ -1,0 +1,169 @@
+// Container state on disk: <root>/<id>/state.json plus the start barrier <root>/<id>/exec.fifo.
+// The state must outlive the command that created the container, so everything needed later
+// (pid and its start time, bundle, cgroup, hooks for poststop) is written here.
+import fs from 'node:fs';
+import path from 'node:path';
+import { HakoError } from '../util/errors.js';
+import type { Hooks, State } from './spec/types.js';
+import { OCI_VERSION } from './spec/default.js';
+
+export const DEFAULT_ROOT = '/run/hako';
+
+export interface ContainerRecord {
+  id: string;
+  bundle: string;
+  /** The container process in the runtime's PID namespace; 0 while creating. */
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat: tells our process from a later one that reused the pid. */
+  pidStartTime: string;
+  created: string;
+  status: 'creating' | 'created';
+  annotations?: Record<string, string>;
+  cgroupsPath?: string;
+  hooks?: Hooks;
+  /** The container owns a PID namespace: killing its init kills everything. */
+  ownPidNamespace: boolean;
+}
+
+const ID_RE = /^[\w+\-.]+$/;
+
+export function validateId(id: string | undefined): string {
+  if (!id) throw new HakoError('container id is required');
+  if (!ID_RE.test(id) || id === '.' || id === '..' || id.length > 1024) {
+    throw new HakoError(`invalid container id "${id}": use letters, digits, and _ + - .`);
+  }
+  return id;
+}
+
+export class StateDir {
+  constructor(readonly root: string = DEFAULT_ROOT) {}
+
+  dir(id: string): string {
+    return path.join(this.root, id);
+  }
+
+  fifo(id: string): string {
+    return path.join(this.dir(id), 'exec.fifo');
+  }
+
+  /** Claims the id: mkdir is atomic, so of two racing `create`s exactly one wins. */
+  claim(id: string): void {
+    fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    try {
+      fs.mkdirSync(this.dir(id), { mode: 0o711 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new HakoError(`container "${id}" already exists`);
+      throw e;
+    }
+  }
+
+  write(rec: ContainerRecord): void {
+    const file = path.join(this.dir(rec.id), 'state.json');
+    const tmp = `${file}.${process.pid}`;
+    fs.writeFileSync(tmp, JSON.stringify(rec));
+    fs.renameSync(tmp, file);
+  }
+
+  read(id: string): ContainerRecord {
+    validateId(id);
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.dir(id), 'state.json'), 'utf8')) as ContainerRecord;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new HakoError(`container "${id}" does not exist`);
+      throw new HakoError(`container "${id}": unreadable state: ${(e as Error).message}`);
+    }
+  }
+
+  list(): string[] {
+    try {
+      return fs.readdirSync(this.root).filter((n) => ID_RE.test(n) && fs.existsSync(path.join(this.dir(n), 'state.json')));
+    } catch {
+      return [];
+    }
+  }
+
+  remove(id: string): void {
+    fs.rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  /**
+   * Serialises commands on one container (start vs delete vs kill races). A lock directory with
+   * the owner's pid; a lock whose owner is dead is taken over. Short waits only: these commands are quick.
+   */
+  lock<T>(id: string, fn: () => T): T {
+    const lock = path.join(this.dir(id), 'lock');
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        fs.mkdirSync(lock);
+        fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
+        break;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') throw new HakoError(`container "${id}" does not exist`);
+        if (code !== 'EEXIST') throw e;
+        const owner = Number(readOr(path.join(lock, 'pid'), '0'));
+        if (owner && !processAlive(owner)) {
+          fs.rmSync(lock, { recursive: true, force: true });
+          continue;
+        }
+        if (Date.now() > deadline) throw new HakoError(`container "${id}" is locked by process ${owner}`);
+        sleepMs(5);
+      }
+    }
+    try {
+      return fn();
+    } finally {
+      fs.rmSync(lock, { recursive: true, force: true });
+    }
+  }
+}
+
+export function readOr(file: string, fallback: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+export function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Start time and state letter of a pid from /proc/<pid>/stat, or undefined if it is gone. */
+export function procStat(pid: number): { startTime: string; state: string } | undefined {
+  const stat = readOr(`/proc/${pid}/stat`, '');
+  if (!stat) return undefined;
+  // The command name may contain spaces and parentheses: fields start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0], startTime: fields[19] };
+}
+
+/** The OCI status, derived like runc does: a dead (or reused) pid is stopped, an unopened start
+ *  barrier is created, otherwise running. */
+export function statusOf(stateDir: StateDir, rec: ContainerRecord): State['status'] {
+  if (rec.status === 'creating' || rec.pid === 0) return 'creating';
+  const st = procStat(rec.pid);
+  if (!st || st.startTime !== rec.pidStartTime || st.state === 'Z' || st.state === 'X') return 'stopped';
+  if (fs.existsSync(stateDir.fifo(rec.id))) return 'created';
+  return 'running';
+}
+
+export function ociState(stateDir: StateDir, rec: ContainerRecord): State {
+  const status = statusOf(stateDir, rec);
+  const state: State = { ociVersion: OCI_VERSION, id: rec.id, status, bundle: rec.bundle };
+  if (status !== 'stopped' && rec.pid) state.pid = rec.pid;
+  if (rec.annotations && Object.keys(rec.annotations).length) state.annotations = rec.annotations;
+  return state;
+}
