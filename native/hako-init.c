@@ -177,10 +177,13 @@ static void op_setdomainname(int argc, char **argv) {
 
 static int fifo_fd = -1;
 
-/* mkfifo PATH: the start barrier, made first, while the helper still has the runtime's credentials. */
+/* mkfifo PATH UID GID: the start barrier, made first, while the helper still has the runtime's
+ * credentials, and owned by the container's root so it can still open it from a user namespace. */
 static void op_mkfifo(int argc, char **argv) {
   (void)argc;
   if (mkfifo(argv[1], 0600) < 0) fail_errno("mkfifo", "%s", argv[1]);
+  if (chown(argv[1], (uid_t)parse_u64("mkfifo", argv[2]), (gid_t)parse_u64("mkfifo", argv[3])) < 0)
+    fail_errno("mkfifo", "chown %s", argv[1]);
 }
 
 static void op_open_fifo(int argc, char **argv) {
@@ -267,7 +270,7 @@ static const struct op_def ops[] = {
     {"caps_bounding", 1, op_caps_bounding}, {"caps", 4, op_caps},
     {"no_new_privs", 0, op_no_new_privs}, {"seccomp", 1, op_seccomp},
     {"close_fds", 0, op_close_fds},     {"resolve", 2, op_resolve},
-    {"exec", 1, op_exec},               {"mkfifo", 1, op_mkfifo},
+    {"exec", 1, op_exec},               {"mkfifo", 3, op_mkfifo},
 };
 
 struct plan {

@@ -83,7 +83,9 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
         settled = true;
         resolve({ helper, containerPid, exited, detach: () => sync.destroy() });
       } else if (word === 'error') {
-        fail(new HakoError(arg));
+        // After `ready` nobody awaits the outcome any more; the message must still reach the user.
+        if (settled) process.stderr.write(`hako: ${arg}\n`);
+        else fail(new HakoError(arg));
       }
     };
     // Lines are handled strictly in order: a sync answer must be written before later lines act.

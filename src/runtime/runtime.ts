@@ -139,7 +139,7 @@ export class Runtime {
     const fifo = this.states.fifo(id);
     // Compile before claiming the id: a bad config leaves nothing behind.
     const ops = compilePlan(spec, { rootfs: bundle.rootfs, bundle: bundle.dir, fifo, forkMode, console });
-    ops.unshift(['mkfifo', fifo]);
+    ops.unshift(['mkfifo', fifo, String(hostIdOfRoot(spec.linux?.uidMappings)), String(hostIdOfRoot(spec.linux?.gidMappings))]);
     const nss = namespaceMap(spec);
     const rec: ContainerRecord = {
       id, bundle: bundle.dir, pid: 0, pidStartTime: '', created: new Date().toISOString(), status: 'creating',
@@ -239,6 +239,12 @@ export class Runtime {
       process.stderr.write(`hako: warning: ${(e as Error).message}\n`);
     }
   }
+}
+
+/** The host id that the container's id 0 maps to (0 without a user namespace). */
+function hostIdOfRoot(maps: IdMapping[] | undefined): number {
+  const m = (maps ?? []).find((x) => x.containerID <= 0 && x.containerID + x.size > 0);
+  return m ? m.hostID - m.containerID : 0;
 }
 
 function writePidFile(file: string, pid: number): void {

@@ -90,6 +90,9 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   if (newNs('user')) {
     ops.push(['unshare', String(NAMESPACE_FLAGS.user)]);
     ops.push(['sync', 'userns']);
+    // Our host uid is not mapped inside: files we create would fail with EOVERFLOW. Become the
+    // namespace's root (when it has one) for the rest of the set-up.
+    if (mapsZero(linux.uidMappings) && mapsZero(linux.gidMappings)) ops.push(['user', '0', '0', '-']);
   }
   let flags = 0;
   for (const ns of nss.values()) if (!ns.path && ns.type !== 'user') flags |= NAMESPACE_FLAGS[ns.type];
@@ -183,6 +186,10 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   if (ctx.seccompProfile !== undefined && !seccompEarly) ops.push(['seccomp', ctx.seccompProfile]);
   ops.push(['exec', String(process.args!.length), ...process.args!, ...env]);
   return ops;
+}
+
+function mapsZero(maps: { containerID: number; size: number }[] | undefined): boolean {
+  return (maps ?? []).some((m) => m.containerID <= 0 && m.containerID + m.size > 0);
 }
 
 function rootPropagation(value: string | undefined): number {

@@ -1,0 +1,97 @@
+// Bad input: one clear line naming the field, non-zero exit, nothing left behind.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Harness, mountsUnder } from './harness.js';
+import type { Spec } from '../../../src/runtime/spec/types.js';
+
+const h = new Harness();
+after(() => h.cleanup());
+
+function expectCleanFailure(bundle: string, pattern: RegExp, command = 'run'): void {
+  const id = h.id();
+  const r = h.hako([command, '--bundle', bundle, id]);
+  assert.notEqual(r.status, 0, 'must fail');
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line, got:\n${r.stderr}`);
+  assert.match(lines[0], pattern);
+  assert.equal(fs.existsSync(path.join(h.root, id)), false, 'no state left');
+  assert.deepEqual(mountsUnder(path.join(bundle, 'rootfs')), [], 'no mounts left');
+  assert.deepEqual(h.hako(['list', '-q']).stdout, '', 'no container listed');
+}
+
+function withConfig(edit: (raw: Record<string, unknown>) => void): string {
+  const bundle = h.bundle(['true']);
+  const file = path.join(bundle, 'config.json');
+  const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  edit(raw);
+  fs.writeFileSync(file, JSON.stringify(raw));
+  return bundle;
+}
+
+describe('bad input fails cleanly', () => {
+  it('invalid JSON', () => {
+    const bundle = h.bundle(['true']);
+    fs.writeFileSync(path.join(bundle, 'config.json'), '{"ociVersion": ');
+    expectCleanFailure(bundle, /^hako: config\.json: invalid JSON/);
+  });
+
+  it('missing config.json', () => {
+    const bundle = h.bundle(['true']);
+    fs.rmSync(path.join(bundle, 'config.json'));
+    expectCleanFailure(bundle, /config\.json: no such file/);
+  });
+
+  it('missing rootfs', () => {
+    expectCleanFailure(withConfig((c) => { (c.root as { path: string }).path = 'nope'; }), /^hako: config\.json: root\.path: .*nope.* does not exist/);
+  });
+
+  it('unknown namespace type', () => {
+    expectCleanFailure(withConfig((c) => { ((c.linux as Spec['linux'])!.namespaces as unknown[]).push({ type: 'bogus' }); }),
+      /^hako: config\.json: linux\.namespaces\[\d\]\.type: .*bogus/);
+  });
+
+  it('relative mount destination', () => {
+    expectCleanFailure(withConfig((c) => { (c.mounts as unknown[]).push({ destination: 'relative', type: 'tmpfs', source: 'tmpfs' }); }),
+      /^hako: config\.json: mounts\[\d+\]\.destination: .*absolute/);
+  });
+
+  it('wrong type for process.args', () => {
+    expectCleanFailure(withConfig((c) => { (c.process as { args: unknown }).args = 'sh'; }), /^hako: config\.json: process\.args/);
+  });
+
+  it('unknown capability', () => {
+    expectCleanFailure(withConfig((c) => { (c.process as Spec['process'])!.capabilities!.bounding!.push('CAP_BOGUS'); }),
+      /^hako: config\.json: process\.capabilities\.bounding\[\d\]: .*CAP_BOGUS/);
+  });
+
+  it('a missing executable is reported by create, not lost after start', () => {
+    expectCleanFailure(h.bundle(['/no/such/program']), /^hako: exec: \/no\/such\/program: No such file or directory$/, 'create');
+    expectCleanFailure(h.bundle(['nosuchprogram']), /^hako: exec: nosuchprogram: executable file not found in \$PATH$/, 'create');
+  });
+
+  it('a failing mount names the operation, the paths and errno', () => {
+    const bundle = h.bundle(['true'], (s) => { s.mounts!.push({ destination: '/bad', type: 'nosuchfs', source: 'x' }); });
+    expectCleanFailure(bundle, /^hako: mount: x on \S+\/rootfs\/bad \(type nosuchfs.*\): No such device$/);
+  });
+
+  it('invalid container ids', () => {
+    const bundle = h.bundle(['true']);
+    for (const id of ['../escape', 'a/b', '', '..']) {
+      const r = h.hako(['create', '--bundle', bundle, id]);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /container id/);
+    }
+  });
+
+  it('unknown flags and commands', () => {
+    let r = h.hako(['create', '--bogus', 'x']);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /^hako: create: Unknown option '--bogus'/);
+    r = h.hako(['frobnicate']);
+    assert.match(r.stderr, /^hako: unknown runtime command "frobnicate"/);
+    r = h.hako(['kill', 'nonexistent', 'NOTASIGNAL']);
+    assert.notEqual(r.status, 0);
+  });
+});
