@@ -465,7 +465,8 @@ function checkLinux(o: Obj, p: string): NamespaceSet {
   opt(o, p, 'cgroupsPath', expectString);
   opt(o, p, 'resources', objectWith(checkResources));
   // "" is Go's zero value: runc treats it as unset.
-  opt(o, p, 'rootfsPropagation', oneOf(['', ...Object.keys(PROPAGATION_OPTIONS)], 'propagation'));
+  if (o.rootfsPropagation === '') delete o.rootfsPropagation;
+  opt(o, p, 'rootfsPropagation', oneOf(Object.keys(PROPAGATION_OPTIONS), 'propagation'));
   opt(o, p, 'seccomp', objectWith(checkSeccomp));
   opt(o, p, 'sysctl', checkSysctl);
   opt(o, p, 'maskedPaths', arrayOf(expectAbsPath));

@@ -117,9 +117,10 @@ test('null in an optional field counts as absent and is removed', () => {
   assert.ok(!('path' in out.linux!.namespaces![0]));
 });
 
-test('an empty namespace path means "create" (Go zero value)', () => {
-  const out = validateSpec(specWith((s) => { s.linux.namespaces[0].path = ''; }));
-  assert.equal(out.linux!.namespaces![0].path, undefined);
+test('empty strings that are Go zero values mean "unset": namespace path, rootfsPropagation', () => {
+  const out = validateSpec(specWith((s) => { s.linux.namespaces[0].path = ''; s.linux.rootfsPropagation = ''; }));
+  assert.ok(!('path' in out.linux!.namespaces![0]));
+  assert.ok(!('rootfsPropagation' in out.linux!));
 });
 
 test('joining a user namespace by path needs no mappings; mappings are then allowed too', () => {
@@ -277,7 +278,7 @@ const cases: [string, Mutate, string, string | RegExp, boolean?][] = [
   ['rdma', (s) => { s.linux.resources.rdma = { mlx: { hcaHandles: 'x' } }; }, 'linux.resources.rdma.mlx.hcaHandles', 'must be an integer (got a string)'],
 
   // other linux fields
-  ['rootfsPropagation', (s) => { s.linux.rootfsPropagation = 'bogus'; }, 'linux.rootfsPropagation', /^unknown propagation "bogus" \(expected one of , private, rprivate/],
+  ['rootfsPropagation', (s) => { s.linux.rootfsPropagation = 'bogus'; }, 'linux.rootfsPropagation', 'unknown propagation "bogus" (expected one of private, rprivate, shared, rshared, slave, rslave, unbindable, runbindable)'],
   ['seccomp defaultAction missing', (s) => { s.linux.seccomp = { syscalls: [] }; }, 'linux.seccomp.defaultAction', 'missing'],
   ['seccomp names string', (s) => { s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: 'read', action: 'SCMP_ACT_ERRNO' }] }; }, 'linux.seccomp.syscalls[0].names', 'must be an array (got a string)'],
   ['seccomp names empty', (s) => { s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [], action: 'SCMP_ACT_ERRNO' }] }; }, 'linux.seccomp.syscalls[0].names', 'must list at least one syscall'],
