@@ -177,11 +177,12 @@ static void op_setdomainname(int argc, char **argv) {
 
 static int fifo_fd = -1;
 
-/* mkfifo PATH UID GID: the start barrier, made first, while the helper still has the runtime's
+/* mkfifo PATH UID GID: the start barrier (0622 like runc: the process may have dropped to any uid), made first, while the helper still has the runtime's
  * credentials, and owned by the container's root so it can still open it from a user namespace. */
 static void op_mkfifo(int argc, char **argv) {
   (void)argc;
-  if (mkfifo(argv[1], 0600) < 0) fail_errno("mkfifo", "%s", argv[1]);
+  if (mkfifo(argv[1], 0622) < 0) fail_errno("mkfifo", "%s", argv[1]);
+  if (chmod(argv[1], 0622) < 0) fail_errno("mkfifo", "chmod %s", argv[1]); /* undo the umask */
   if (chown(argv[1], (uid_t)parse_u64("mkfifo", argv[2]), (gid_t)parse_u64("mkfifo", argv[3])) < 0)
     fail_errno("mkfifo", "chown %s", argv[1]);
 }

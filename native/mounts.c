@@ -39,11 +39,39 @@ static int open_root(const char *op, const char *root) {
 /* Opens the parent directory of PATH inside ROOTFD (creating missing directories) and returns the
  * last component in *name (pointing into a static copy). */
 static int open_parent_in_root(const char *op, int rootfd, const char *path, char **name);
+static void mkdir_in_root(const char *op, int rootfd, const char *path);
+
+/* A path whose last component is a dangling symlink: where creating it should happen instead,
+ * resolved like the kernel would inside the root (absolute targets start at the root). */
+static int follow_dangling(int rootfd, const char *path, char *out, size_t outlen) {
+  char *name;
+  int parent = open_parent_in_root("mount", rootfd, path, &name);
+  char target[4096];
+  ssize_t n = readlinkat(parent, name, target, sizeof target - 1);
+  close(parent);
+  if (n < 0) return -1;
+  target[n] = 0;
+  const char *slash = strrchr(path, '/');
+  int dirlen = target[0] == '/' || !slash ? 0 : (int)(slash - path);
+  if ((size_t)dirlen + (size_t)n + 2 > outlen) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  if (target[0] == '/') memcpy(out, target, (size_t)n + 1);
+  else {
+    memcpy(out, path, (size_t)dirlen);
+    out[dirlen] = '/';
+    memcpy(out + dirlen + 1, target, (size_t)n + 1);
+  }
+  return 0;
+}
 
 /* Creates the directories of PATH (relative to root) one component at a time, each step resolved
- * inside the root, so a symlinked component cannot redirect the creation outside. */
-static void mkdir_in_root(const char *op, int rootfd, const char *path) {
+ * inside the root, so a symlinked component cannot redirect the creation outside. A component that
+ * is a dangling symlink is created where it points, inside the root (as runc's securejoin does). */
+static void mkdir_in_root_depth(const char *op, int rootfd, const char *path, int depth) {
   char buf[4096];
+  if (depth > 40) fail(op, "too many levels of symbolic links: %s", path);
   if (strlen(path) >= sizeof buf) fail(op, "path too long: %s", path);
   strcpy(buf, path);
   for (char *p = buf + 1;; p++) {
@@ -56,13 +84,21 @@ static void mkdir_in_root(const char *op, int rootfd, const char *path) {
       else if (errno == ENOENT) {
         char *name;
         int parent = open_parent_in_root(op, rootfd, buf, &name);
-        if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) fail_errno(op, "mkdir %s", buf);
+        if (mkdirat(parent, name, 0755) < 0) {
+          if (errno != EEXIST) fail_errno(op, "mkdir %s", buf);
+          char next[4096];
+          if (follow_dangling(rootfd, buf, next, sizeof next) == 0) mkdir_in_root_depth(op, rootfd, next, depth + 1);
+        }
         close(parent);
       } else fail_errno(op, "open %s", buf);
     }
     *p = saved;
     if (!saved) break;
   }
+}
+
+static void mkdir_in_root(const char *op, int rootfd, const char *path) {
+  mkdir_in_root_depth(op, rootfd, path, 0);
 }
 
 static int open_parent_in_root(const char *op, int rootfd, const char *path, char **name) {
@@ -85,6 +121,7 @@ static int open_parent_in_root(const char *op, int rootfd, const char *path, cha
 }
 
 /* Resolves PATH inside ROOT, creating it as CREATE says ("none", "dir", "file"). */
+static int resolve_in_root(const char *op, const char *root, const char *path, const char *create);
 static int resolve_in_root(const char *op, const char *root, const char *path, const char *create) {
   int rootfd = open_root(op, root);
   int fd = openat2_in_root(rootfd, path, O_PATH);
@@ -94,9 +131,17 @@ static int resolve_in_root(const char *op, const char *root, const char *path, c
       char *name;
       int parent = open_parent_in_root(op, rootfd, path, &name);
       int f = openat(parent, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
-      if (f < 0 && errno != EEXIST) fail_errno(op, "create %s", path);
-      if (f >= 0) close(f);
       close(parent);
+      if (f >= 0) close(f);
+      else if (errno == ELOOP || errno == EEXIST) {
+        /* A dangling symlink: create its target, inside the root, one level at a time. */
+        char next[4096];
+        if (follow_dangling(rootfd, path, next, sizeof next) < 0) fail_errno(op, "readlink %s", path);
+        close(rootfd);
+        static int links_followed;
+        if (++links_followed > 40) fail(op, "too many levels of symbolic links: %s", path);
+        return resolve_in_root(op, root, next, create);
+      } else fail_errno(op, "create %s", path);
     }
     fd = openat2_in_root(rootfd, path, O_PATH);
   }

@@ -42,6 +42,8 @@ export interface Launched {
   exited: Promise<number>;
   /** Closes our end of the sync socket: the container is on its own now. */
   detach(): void;
+  /** An error hako-init reported after `ready` (say, at the start barrier), once read. */
+  lateError(): Promise<string | undefined>;
 }
 
 export function launch(opts: LaunchOptions): Promise<Launched> {
@@ -55,6 +57,7 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
     let containerPid = 0;
     let buffered = '';
     let settled = false;
+    let late: string | undefined;
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;
@@ -81,11 +84,14 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
         }
       } else if (word === 'ready') {
         settled = true;
-        resolve({ helper, containerPid, exited, detach: () => sync.destroy() });
+        // Give any line already sent after `ready` a turn of the event loop to be read.
+        const lateError = () => new Promise<string | undefined>((r) => setImmediate(() => queue.then(() => r(late))));
+        resolve({ helper, containerPid, exited, detach: () => sync.destroy(), lateError });
       } else if (word === 'error') {
         // After `ready` nobody awaits the outcome any more; the message must still reach the user.
-        if (settled) process.stderr.write(`hako: ${arg}\n`);
-        else fail(new HakoError(arg));
+        if (!settled) fail(new HakoError(arg));
+        else if (late === undefined) late = arg;
+        else process.stderr.write(`hako: ${arg}\n`);
       }
     };
     // Lines are handled strictly in order: a sync answer must be written before later lines act.

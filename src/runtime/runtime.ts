@@ -114,9 +114,17 @@ export class Runtime {
     process.on('SIGINT', ignore);
     process.on('SIGQUIT', ignore);
     try {
-      launched.detach();
-      this.start(id);
+      try {
+        this.start(id);
+      } catch (e) {
+        // The helper's own reason (a failed open of the barrier, a hook) beats "exited before start".
+        const late = await launched.lateError();
+        throw late ? new HakoError(late) : e;
+      }
       const code = await launched.exited;
+      const late = await launched.lateError();
+      if (late) process.stderr.write(`hako: ${late}\n`);
+      launched.detach();
       if (!opts.keep) this.states.lock(id, () => this.destroy(this.states.read(id)));
       return code;
     } catch (e) {

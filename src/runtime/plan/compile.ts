@@ -15,7 +15,7 @@ import type { Hook, Mount, Namespace, NamespaceType, Spec } from '../spec/types.
 import { ConfigError } from '../../util/errors.js';
 import {
   capabilityMask, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC, MS_REMOUNT, MS_SLAVE, NAMESPACE_FLAGS,
-  parseMountOptions, RLIMITS,
+  parseMountOptions, RLIMITS, rlimitValue,
 } from '../spec/names.js';
 import type { Op } from './encode.js';
 
@@ -62,7 +62,6 @@ const DEV_SYMLINKS: [string, string][] = [
 ];
 
 const S_IFCHR = 0o020000, S_IFBLK = 0o060000, S_IFIFO = 0o010000;
-const RLIM_INFINITY = '18446744073709551615';
 
 export function namespaceMap(spec: Spec): Map<NamespaceType, Namespace> {
   return new Map((spec.linux?.namespaces ?? []).map((ns) => [ns.type, ns]));
@@ -84,6 +83,9 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   }
 
   // ---- in the helper, before fork ----
+  // The barrier is opened (O_PATH) while we are still the runtime's user: from inside a user
+  // namespace the state directory may not even be searchable. runc passes it the same way.
+  ops.push(['open_fifo', ctx.fifo]);
   const joined = [...nss.values()].filter((ns) => ns.path);
   joined.sort((a, b) => (a.type === 'user' ? -1 : b.type === 'user' ? 1 : 0));
   for (const ns of joined) ops.push(['setns', ns.path!, String(NAMESPACE_FLAGS[ns.type])]);
@@ -139,7 +141,6 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
     if (!ctx.console) throw new ConfigError('process.terminal', 'a terminal needs --console-socket (or a foreground run)');
     ops.push(['console_socket', ctx.console]);
   }
-  ops.push(['open_fifo', ctx.fifo]);
   ops.push(isRamfs(root) ? ['chroot', root] : ['pivot_root', root]);
   if (process.terminal) {
     ops.push(['console', String(process.consoleSize?.height ?? 0), String(process.consoleSize?.width ?? 0)]);
@@ -157,7 +158,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   for (const [i, r] of (process.rlimits ?? []).entries()) {
     const res = RLIMITS[r.type];
     if (res === undefined) throw new ConfigError(`process.rlimits[${i}].type`, `unknown rlimit "${r.type}"`);
-    ops.push(['rlimit', String(res), rlimitValue(r.soft), rlimitValue(r.hard)]);
+    ops.push(['rlimit', String(res), String(rlimitValue(r.soft)), String(rlimitValue(r.hard))]);
   }
   ops.push(['umask', String(process.user.umask ?? 0o022)]);
 
@@ -297,13 +298,21 @@ function hookOp(h: Hook): Op {
   return ['hook', String(h.timeout ?? 0), h.path, String(args.length), ...args, ...(h.env ?? [])];
 }
 
-function rlimitValue(v: number): string {
-  return v < 0 || v >= Number.MAX_SAFE_INTEGER ? RLIM_INFINITY : String(v);
-}
-
 /** Supplementary groups: set exactly additionalGids (clearing the runtime's own groups), unless a
  *  user namespace denies setgroups (rootless), where they must stay untouched. */
 function groupsArg(spec: Spec): string {
   const gids = spec.process!.user.additionalGids ?? [];
+  if (setgroupsDenied(spec)) {
+    if (gids.length) throw new ConfigError('process.user.additionalGids', 'cannot be set: this user namespace denies setgroups (rootless, single-id mapping)');
+    return '-';
+  }
   return gids.join(',');
+}
+
+/** Rootless with only our own ids mapped: the kernel requires setgroups to be denied (see runtime.ts writeIdMaps). */
+export function setgroupsDenied(spec: Spec): boolean {
+  const nss = namespaceMap(spec);
+  if (!nss.has('user') || nss.get('user')!.path || process.getuid?.() === 0) return false;
+  const self = (m: { size: number; hostID: number }[] | undefined, own: number) => m?.length === 1 && m[0].size === 1 && m[0].hostID === own;
+  return self(spec.linux?.uidMappings, process.getuid!()) && self(spec.linux?.gidMappings, process.getgid!());
 }

@@ -32,13 +32,30 @@ export class Harness {
     return b;
   }
 
+  /** For commands that leave a container running (create, run -d): the container inherits our
+   *  stdio, so it must not be a pipe we wait on. Output goes to a file read afterwards. */
+  hakoDetached(args: string[]): Result {
+    const out = path.join(this.root, `.out-${++this.seq}`);
+    const fd = fs.openSync(out, 'w+');
+    try {
+      const r = spawnSync(process.execPath, [HAKO, 'runtime', '--root', this.root, ...args], { stdio: ['ignore', fd, fd], timeout: 30_000 });
+      const text = fs.readFileSync(out, 'utf8');
+      return { status: r.status, stdout: text, stderr: text };
+    } finally {
+      fs.closeSync(fd);
+      fs.rmSync(out, { force: true });
+    }
+  }
+
   /** `run` a fresh busybox bundle in the foreground and return what it printed. */
   run(args: string[], edit?: (spec: Spec) => void, runFlags: string[] = []): Result {
     return this.hako(['run', ...runFlags, '--bundle', this.bundle(args, edit), this.id()]);
   }
 
   cleanup(): void {
-    for (const id of fs.existsSync(this.root) ? fs.readdirSync(this.root) : []) this.hako(['delete', '--force', id]);
+    for (const id of fs.existsSync(this.root) ? fs.readdirSync(this.root) : []) {
+      if (!id.startsWith('.')) this.hako(['delete', '--force', id]);
+    }
     fs.rmSync(this.root, { recursive: true, force: true });
     for (const b of this.bundles) fs.rmSync(b, { recursive: true, force: true });
   }
