@@ -24,10 +24,20 @@
  * (libseccomp refuses such rules). `wait_killable_recv` needs libseccomp >= 2.6 and is ignored when built
  * against an older one (it only changes how a notified syscall reacts to signals). no_new_privs is
  * left to the plan's own `no_new_privs` op (SCMP_FLTATR_CTL_NNP is switched off here).
+ *
+ * Compiled-filter cache: libseccomp needs ~9 ms to turn Docker's default profile (3 architectures) into
+ * BPF, the kernel ~0.1 ms to load the result. hako_seccomp_export writes a blob (header, the PROFILE
+ * text, the BPF program); given such a blob instead of text, hako_seccomp_load hands the program to
+ * seccomp(2) directly with the flags libseccomp would have used. A blob is only trusted as far as its
+ * writer: it must come from hako's own root-owned cache. One made by another libseccomp version or on
+ * another kernel release is not reused: its embedded text is compiled instead.
  */
 #include "seccomp.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -35,8 +45,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #define MAX_FIELDS (4 + 6 * 4)
@@ -89,14 +102,15 @@ static int parse_op(const char *name, enum scmp_compare *out) {
   return -1;
 }
 
-static int set_flag(scmp_filter_ctx ctx, const char *name, char *err, size_t errlen) {
+static int set_flag(scmp_filter_ctx ctx, const char *name, unsigned *kflags, char *err, size_t errlen) {
   enum scmp_filter_attr attr;
-  if (!strcmp(name, "tsync")) attr = SCMP_FLTATR_CTL_TSYNC;
-  else if (!strcmp(name, "spec_allow")) attr = SCMP_FLTATR_CTL_SSB;
-  else if (!strcmp(name, "log")) attr = SCMP_FLTATR_CTL_LOG;
+  unsigned kflag;
+  if (!strcmp(name, "tsync")) attr = SCMP_FLTATR_CTL_TSYNC, kflag = SECCOMP_FILTER_FLAG_TSYNC;
+  else if (!strcmp(name, "spec_allow")) attr = SCMP_FLTATR_CTL_SSB, kflag = SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+  else if (!strcmp(name, "log")) attr = SCMP_FLTATR_CTL_LOG, kflag = SECCOMP_FILTER_FLAG_LOG;
   else if (!strcmp(name, "wait_killable_recv")) {
 #if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 6)
-    attr = SCMP_FLTATR_CTL_WAITKILL;
+    attr = SCMP_FLTATR_CTL_WAITKILL, kflag = SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
 #else
     return 0; /* documented above: unsupported by this libseccomp, ignored */
 #endif
@@ -109,6 +123,7 @@ static int set_flag(scmp_filter_ctx ctx, const char *name, char *err, size_t err
     fail(err, errlen, "seccomp: flag %s: %s (not supported by this kernel or libseccomp?)", name, lib_error(rc));
     return -1;
   }
+  *kflags |= kflag;
   return 0;
 }
 
@@ -161,13 +176,19 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t def_action, char **f, int n, b
   return 0;
 }
 
-int hako_seccomp_load(const char *profile, size_t len, int *listener_fd, char *err, size_t errlen) {
-  scmp_filter_ctx ctx = NULL;
+/* A filter built from PROFILE text, with what seccomp(2) needs besides the program: the flags that
+ * libseccomp's seccomp_load would pass, so that a cached program loads exactly the same way. */
+struct built {
+  scmp_filter_ctx ctx;
+  unsigned kflags;
+  bool notify;
+};
+
+static int build(const char *profile, size_t len, struct built *b, char *err, size_t errlen) {
   uint32_t def_action = 0;
-  bool notify = false;
   int ret = -1, lineno = 0;
   char *fields[MAX_FIELDS];
-  *listener_fd = -1;
+  *b = (struct built){0};
 
   char *text = malloc(len + 1);
   if (!text) { fail(err, errlen, "seccomp: out of memory"); return -1; }
@@ -184,48 +205,61 @@ int hako_seccomp_load(const char *profile, size_t len, int *listener_fd, char *e
     if (n == 0) continue;
     if (n < 0) { fail(err, errlen, "seccomp: line %d: too many fields", lineno); goto out; }
     if (!strcmp(fields[0], "default")) {
-      if (ctx) { fail(err, errlen, "seccomp: line %d: second default", lineno); goto out; }
+      if (b->ctx) { fail(err, errlen, "seccomp: line %d: second default", lineno); goto out; }
       if (n != 3 || parse_action(fields[1], fields[2], &def_action) || def_action == SCMP_ACT_NOTIFY) {
         fail(err, errlen, "seccomp: line %d: bad default action \"%s\"", lineno, n > 1 ? fields[1] : "");
         goto out;
       }
-      ctx = seccomp_init(def_action);
-      if (!ctx) { fail(err, errlen, "seccomp: seccomp_init(%s) failed", fields[1]); goto out; }
+      b->ctx = seccomp_init(def_action);
+      if (!b->ctx) { fail(err, errlen, "seccomp: seccomp_init(%s) failed", fields[1]); goto out; }
       /* no_new_privs is a separate plan op; libseccomp must not set it behind the plan's back */
-      if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0) {
+      if (seccomp_attr_set(b->ctx, SCMP_FLTATR_CTL_NNP, 0) < 0) {
         fail(err, errlen, "seccomp: cannot clear SCMP_FLTATR_CTL_NNP");
         goto out;
       }
       continue;
     }
-    if (!ctx) { fail(err, errlen, "seccomp: line %d: \"%s\" before \"default\"", lineno, fields[0]); goto out; }
+    if (!b->ctx) { fail(err, errlen, "seccomp: line %d: \"%s\" before \"default\"", lineno, fields[0]); goto out; }
     if (!strcmp(fields[0], "arch") && n == 2) {
       uint32_t arch = seccomp_arch_resolve_name(fields[1]);
       if (!arch) { fail(err, errlen, "seccomp: arch %s: not supported by this libseccomp", fields[1]); goto out; }
-      int rc = seccomp_arch_add(ctx, arch);
+      int rc = seccomp_arch_add(b->ctx, arch);
       if (rc < 0 && rc != -EEXIST) {
         fail(err, errlen, "seccomp: arch %s: %s", fields[1], lib_error(rc));
         goto out;
       }
     } else if (!strcmp(fields[0], "flag") && n == 2) {
-      if (set_flag(ctx, fields[1], err, errlen)) goto out;
+      if (set_flag(b->ctx, fields[1], &b->kflags, err, errlen)) goto out;
     } else if (!strcmp(fields[0], "rule")) {
-      if (add_rule(ctx, def_action, fields, n, &notify, lineno, err, errlen)) goto out;
+      if (add_rule(b->ctx, def_action, fields, n, &b->notify, lineno, err, errlen)) goto out;
     } else {
       fail(err, errlen, "seccomp: line %d: unknown directive \"%s\"", lineno, fields[0]);
       goto out;
     }
   }
-  if (!ctx) { fail(err, errlen, "seccomp: profile has no \"default\" line"); goto out; }
+  if (!b->ctx) { fail(err, errlen, "seccomp: profile has no \"default\" line"); goto out; }
+  if (b->notify) {
+    b->kflags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    if (b->kflags & SECCOMP_FILTER_FLAG_TSYNC) b->kflags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+  }
+  ret = 0;
+out:
+  if (ret && b->ctx) { seccomp_release(b->ctx); b->ctx = NULL; }
+  free(text);
+  return ret;
+}
 
-  int rc = seccomp_load(ctx);
+static int load_text(const char *profile, size_t len, int *listener_fd, char *err, size_t errlen) {
+  struct built b;
+  if (build(profile, len, &b, err, errlen)) return -1;
+  int ret = -1, rc = seccomp_load(b.ctx);
   if (rc < 0) {
     fail(err, errlen, "seccomp: loading the filter failed: %s%s", lib_error(rc),
          rc == -EACCES ? " (needs no_new_privs or CAP_SYS_ADMIN)" : "");
     goto out;
   }
-  if (notify) {
-    *listener_fd = seccomp_notify_fd(ctx);
+  if (b.notify) {
+    *listener_fd = seccomp_notify_fd(b.ctx);
     if (*listener_fd < 0) {
       fail(err, errlen, "seccomp: filter loaded but no notify listener: %s", lib_error(*listener_fd));
       *listener_fd = -1;
@@ -234,9 +268,117 @@ int hako_seccomp_load(const char *profile, size_t len, int *listener_fd, char *e
   }
   ret = 0;
 out:
-  if (ctx) seccomp_release(ctx);
-  free(text);
+  seccomp_release(b.ctx);
   return ret;
+}
+
+/* Compiled-filter cache blob (see hako_seccomp_export): this header, the PROFILE text it was built
+ * from, then the BPF program. The NUL in the magic keeps it apart from PROFILE text, which has none. */
+#define BLOB_MAGIC "\0HKBPF1\n"
+struct blob_header {
+  char magic[8];
+  uint32_t kflags;     /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+  uint32_t text_len;
+  uint32_t insn_count;
+  uint32_t reserved;
+  char libseccomp[16]; /* "2.5.4": the program is only reused by the same libseccomp... */
+  char kernel[72];     /* ...on the same kernel release (libseccomp adapts the program to the kernel) */
+};
+/* src/runtime/seccomp/cache.ts reads this layout: magic, text_len at offset 12, text at 112 */
+_Static_assert(sizeof(struct blob_header) == 112, "blob header layout is shared with cache.ts");
+
+static void blob_identity(char *lib, size_t liblen, char *kernel, size_t kernlen) {
+  const struct scmp_version *v = seccomp_version();
+  struct utsname u;
+  memset(lib, 0, liblen);
+  memset(kernel, 0, kernlen);
+  snprintf(lib, liblen, "%u.%u.%u", v->major, v->minor, v->micro);
+  if (uname(&u) == 0) snprintf(kernel, kernlen, "%s", u.release);
+}
+
+static int write_all(int fd, const void *buf, size_t len) {
+  for (const char *p = buf; len;) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+int hako_seccomp_export(const char *profile, size_t len, int out_fd, char *err, size_t errlen) {
+  struct built b;
+  if (build(profile, len, &b, err, errlen)) return -1;
+  int ret = -1, mem = memfd_create("hako-seccomp-bpf", MFD_CLOEXEC);
+  char *bpf = NULL;
+  if (mem < 0) { fail(err, errlen, "seccomp: export: memfd_create: %s", strerror(errno)); goto out; }
+  int rc = seccomp_export_bpf(b.ctx, mem);
+  if (rc < 0) { fail(err, errlen, "seccomp: export: %s", lib_error(rc)); goto out; }
+  off_t size = lseek(mem, 0, SEEK_END);
+  if (size <= 0 || size % sizeof(struct sock_filter) || size > (off_t)(BPF_MAXINSNS * sizeof(struct sock_filter))) {
+    fail(err, errlen, "seccomp: export: unexpected program size %lld", (long long)size);
+    goto out;
+  }
+  bpf = malloc((size_t)size);
+  if (!bpf || pread(mem, bpf, (size_t)size, 0) != size) { fail(err, errlen, "seccomp: export: reading the program failed"); goto out; }
+  struct blob_header h = {.kflags = b.kflags, .text_len = (uint32_t)len,
+                          .insn_count = (uint32_t)(size / sizeof(struct sock_filter))};
+  memcpy(h.magic, BLOB_MAGIC, sizeof h.magic);
+  blob_identity(h.libseccomp, sizeof h.libseccomp, h.kernel, sizeof h.kernel);
+  if (write_all(out_fd, &h, sizeof h) || write_all(out_fd, profile, len) || write_all(out_fd, bpf, (size_t)size)) {
+    fail(err, errlen, "seccomp: export: write: %s", strerror(errno));
+    goto out;
+  }
+  ret = 0;
+out:
+  free(bpf);
+  if (mem >= 0) close(mem);
+  seccomp_release(b.ctx);
+  return ret;
+}
+
+/* Loads a blob from hako_seccomp_export with seccomp(2) directly, skipping libseccomp's compile;
+ * a blob made by another libseccomp or kernel falls back to compiling its embedded text. */
+static int load_blob(const char *blob, size_t len, int *listener_fd, char *err, size_t errlen) {
+  struct blob_header h;
+  if (len < sizeof h) { fail(err, errlen, "seccomp: truncated compiled filter"); return -1; }
+  memcpy(&h, blob, sizeof h);
+  const char *text = blob + sizeof h;
+  size_t insn_bytes = (size_t)h.insn_count * sizeof(struct sock_filter);
+  if (h.insn_count == 0 || h.insn_count > BPF_MAXINSNS || len != sizeof h + h.text_len + insn_bytes) {
+    fail(err, errlen, "seccomp: corrupt compiled filter (sizes do not add up)");
+    return -1;
+  }
+  char lib[sizeof h.libseccomp], kernel[sizeof h.kernel];
+  blob_identity(lib, sizeof lib, kernel, sizeof kernel);
+  if (memcmp(lib, h.libseccomp, sizeof lib) || memcmp(kernel, h.kernel, sizeof kernel)) {
+    return load_text(text, h.text_len, listener_fd, err, errlen);
+  }
+  struct sock_filter *insns = malloc(insn_bytes);
+  if (!insns) { fail(err, errlen, "seccomp: out of memory"); return -1; }
+  memcpy(insns, text + h.text_len, insn_bytes); /* aligned copy */
+  struct sock_fprog prog = {.len = (unsigned short)h.insn_count, .filter = insns};
+  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, h.kflags, &prog);
+  int saved = errno;
+  free(insns);
+  if (rc < 0) {
+    fail(err, errlen, "seccomp: loading the compiled filter failed: %s%s", strerror(saved),
+         saved == EACCES ? " (needs no_new_privs or CAP_SYS_ADMIN)" : "");
+    return -1;
+  }
+  if (h.kflags & SECCOMP_FILTER_FLAG_NEW_LISTENER) *listener_fd = (int)rc;
+  else if (rc > 0) { /* TSYNC without a listener returns the id of a thread it could not synchronize */
+    fail(err, errlen, "seccomp: thread %ld could not be synchronized to the filter", rc);
+    return -1;
+  }
+  return 0;
+}
+
+int hako_seccomp_load(const char *profile, size_t len, int *listener_fd, char *err, size_t errlen) {
+  *listener_fd = -1;
+  if (len >= 8 && !memcmp(profile, BLOB_MAGIC, 8)) return load_blob(profile, len, listener_fd, err, errlen);
+  return load_text(profile, len, listener_fd, err, errlen);
 }
 
 int hako_seccomp_send_fd(int sock, int fd, const char *msg, char *err, size_t errlen) {

@@ -4,12 +4,17 @@
 
 #include <stddef.h>
 
-/* Builds the filter described by PROFILE (the text compiled by src/runtime/seccomp/compile.ts) with
+/* Builds the filter described by PROFILE (or loads the compiled blob from hako_seccomp_export) (the text compiled by src/runtime/seccomp/compile.ts) with
  * libseccomp and loads it into the calling thread. Returns 0, or -1 with a one-line message in err
  * naming the line, syscall, argument or action at fault. *listener_fd receives the notify listener
  * (close-on-exec) when a rule uses `notify`, else -1. Does not set no_new_privs: the plan does that
  * with its own `no_new_privs` operation (without it, loading needs CAP_SYS_ADMIN). */
 int hako_seccomp_load(const char *profile, size_t len, int *listener_fd, char *err, size_t errlen);
+
+/* Compiles PROFILE and writes a compiled-filter blob (header, PROFILE, BPF program) to OUT_FD, for
+ * hako's filter cache. Passing the blob to hako_seccomp_load instead of the text loads the same filter
+ * without recompiling it (it falls back to the embedded text on another libseccomp or kernel). */
+int hako_seccomp_export(const char *profile, size_t len, int out_fd, char *err, size_t errlen);
 
 /* OCI seccomp notify hand-over: connects to the Unix socket at PATH and sends STATE_JSON (the
  * container state with "fds":["seccompFd"]) with FD attached as SCM_RIGHTS. Must run in a process

@@ -3,6 +3,8 @@
  * (kept out of native/ itself: the Makefile links every C file of native/ into hako-init).
  *
  *   seccomp-test [--nnp] [--notify-errno N --socket PATH] PROFILE_FILE -- CMD ARGS...
+ *   seccomp-test --export OUT PROFILE_FILE        write the compiled blob (hako_seccomp_export) to OUT
+ *   seccomp-test --time N PROFILE_FILE            print the mean time of hako_seccomp_load in N children
  *
  * Loads PROFILE_FILE with hako_seccomp_load and execs CMD. On a load error prints the error line to
  * stderr and exits 125. --nnp sets no_new_privs first. With --notify-errno the harness forks: the
@@ -24,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *read_file(const char *path, size_t *len) {
@@ -74,9 +77,56 @@ static void supervise(int fd, int errno_reply) {
   seccomp_notify_free(req, resp);
 }
 
+static int export_profile(const char *in, const char *out) {
+  size_t len;
+  char *profile = read_file(in, &len), err[512];
+  FILE *f = fopen(out, "wb");
+  if (!f) { perror(out); return 125; }
+  if (hako_seccomp_export(profile, len, fileno(f), err, sizeof err)) { fprintf(stderr, "%s\n", err); return 125; }
+  return fclose(f) ? 125 : 0;
+}
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* Mean wall time of hako_seccomp_load over N forked children (a filter can only be loaded once per
+ * process, and filters stack). */
+static int time_load(const char *in, int n) {
+  size_t len;
+  char *profile = read_file(in, &len);
+  double total = 0;
+  for (int i = 0; i < n; i++) {
+    int p[2];
+    if (pipe(p)) return 125;
+    pid_t pid = fork();
+    if (pid == 0) {
+      char err[512];
+      int fd;
+      double t0 = now_ms();
+      if (hako_seccomp_load(profile, len, &fd, err, sizeof err)) { fprintf(stderr, "%s\n", err); _exit(1); }
+      double dt = now_ms() - t0;
+      _exit(write(p[1], &dt, sizeof dt) == sizeof dt ? 0 : 1);
+    }
+    double dt = 0;
+    int status;
+    if (read(p[0], &dt, sizeof dt) != sizeof dt) return 125;
+    waitpid(pid, &status, 0);
+    close(p[0]);
+    close(p[1]);
+    total += dt;
+  }
+  printf("%.3f\n", total / n);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   int nnp = 0, notify_errno = -1, i = 1;
   const char *sock_path = NULL;
+  if (argc == 4 && !strcmp(argv[1], "--export")) return export_profile(argv[3], argv[2]);
+  if (argc == 4 && !strcmp(argv[1], "--time")) return time_load(argv[3], atoi(argv[2]));
   for (; i < argc && !strncmp(argv[i], "--", 2) && strcmp(argv[i], "--"); i++) {
     if (!strcmp(argv[i], "--nnp")) nnp = 1;
     else if (!strcmp(argv[i], "--notify-errno") && i + 1 < argc) notify_errno = atoi(argv[++i]);
