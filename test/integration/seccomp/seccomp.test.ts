@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { compileSeccomp, defaultSeccompProfile } from '../../../src/runtime/seccomp/index.js';
+import { BLOB_HEADER_SIZE, cachedSeccompFilter, compileSeccomp, defaultSeccompProfile } from '../../../src/runtime/seccomp/index.js';
 import type { Seccomp } from '../../../src/runtime/spec/types.js';
 
 // build/test/integration/seccomp -> repository root
@@ -29,11 +29,19 @@ after(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs `cmd` under the PROFILE text (or an OCI profile, compiled first). */
-function run(profile: string | Seccomp, cmd: string[], opts: string[] = []): SpawnSyncReturns<string> {
+/** Runs `cmd` under the PROFILE text or compiled blob (or an OCI profile, compiled first). */
+function run(profile: string | Buffer | Seccomp, cmd: string[], opts: string[] = []): SpawnSyncReturns<string> {
   const file = path.join(dir, `profile-${++counter}`);
-  fs.writeFileSync(file, typeof profile === 'string' ? profile : compileSeccomp(profile));
+  fs.writeFileSync(file, typeof profile === 'string' || Buffer.isBuffer(profile) ? profile : compileSeccomp(profile));
   return spawnSync(harness, [...opts, file, '--', ...cmd], { encoding: 'utf8', cwd: dir, timeout: 30_000 });
+}
+
+/** The compiled blob for PROFILE text, made by hako_seccomp_export (the harness's --export). */
+function exportBlob(text: string): Buffer {
+  const input = path.join(dir, `export-${++counter}`);
+  fs.writeFileSync(input, text);
+  execFileSync(harness, ['--export', `${input}.bpf`, input]);
+  return fs.readFileSync(`${input}.bpf`);
 }
 
 function scratch(): string {
@@ -201,4 +209,53 @@ test('malformed PROFILE text gives a one-line error naming the syscall, and noth
     assert.equal(r.stdout, '', text);
     assert.match(r.stderr, message);
   }
+});
+
+test('a compiled blob loads the same filter: errno, kill, notify', () => {
+  const deny = exportBlob(compileSeccomp(denyMkdir('SCMP_ACT_ERRNO', 30)));
+  const r = run(deny, [BUSYBOX, 'mkdir', path.join(scratch(), 'd')]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /Read-only file system/);
+  assert.equal(run(deny, [BUSYBOX, 'echo', 'ok']).stdout, 'ok\n');
+  const kill = exportBlob(compileSeccomp(denyMkdir('SCMP_ACT_KILL_PROCESS')));
+  assert.equal(run(kill, [BUSYBOX, 'mkdir', path.join(scratch(), 'd')]).signal, 'SIGSYS');
+  const sock = path.join(dir, `blob-listener-${counter}.sock`);
+  const notify = exportBlob(compileSeccomp({ ...denyMkdir('SCMP_ACT_NOTIFY'), listenerPath: sock }));
+  const n = run(notify, [BUSYBOX, 'mkdir', path.join(scratch(), 'd')], ['--notify-errno', '28', '--socket', sock]);
+  assert.match(n.stderr, /No space left on device/);
+});
+
+test('the docker default profile through the cache: second start uses the stored blob', () => {
+  const cache = path.join(dir, 'cache');
+  const text = compileSeccomp(defaultSeccompProfile());
+  let exports = 0;
+  const exporter = (t: string): Buffer => { exports++; return exportBlob(t); };
+  const first = cachedSeccompFilter(text, cache, exporter);
+  const second = cachedSeccompFilter(text, cache, exporter);
+  assert.ok(Buffer.isBuffer(second));
+  assert.deepEqual(second, first);
+  assert.equal(exports, 1);
+  const r = run(second, [BUSYBOX, 'sh', '-c', `echo hi; ${BUSYBOX} unshare -m ${BUSYBOX} true`]);
+  assert.equal(r.stdout, 'hi\n');
+  assert.match(r.stderr, /unshare\(0x20000\): Operation not permitted/);
+});
+
+test('a blob from another kernel release is compiled from its text; a broken or corrupt blob is an error', () => {
+  const blob = exportBlob(compileSeccomp(denyMkdir('SCMP_ACT_ERRNO', 30)));
+  const textLen = blob.readUInt32LE(12);
+  const stale = Buffer.from(blob);
+  stale.write('0.0.0-elsewhere\0', 40, 'latin1'); // kernel release field
+  stale.fill(0, BLOB_HEADER_SIZE + textLen); // and a program that would kill everything if used
+  const r = run(stale, [BUSYBOX, 'mkdir', path.join(scratch(), 'd')]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /Read-only file system/);
+  // same kernel and libseccomp: the program itself is loaded (so the broken one is refused by the kernel)
+  const broken = Buffer.from(blob).fill(0, BLOB_HEADER_SIZE + textLen);
+  const b = run(broken, [BUSYBOX, 'echo', 'ran']);
+  assert.equal(b.status, 125);
+  assert.match(b.stderr, /^seccomp: loading the compiled filter failed: Invalid argument/);
+  const cut = run(blob.subarray(0, blob.length - 3), [BUSYBOX, 'echo', 'ran']);
+  assert.equal(cut.status, 125);
+  assert.equal(cut.stdout, '');
+  assert.match(cut.stderr, /^seccomp: corrupt compiled filter/);
 });
