@@ -17,6 +17,8 @@
 
 char *hook_state;
 static int sync_fd = SYNC_FD;
+/* Byte lengths of the running operation's arguments (strings may hold NULs: a compiled filter). */
+static const size_t *arg_lens;
 static int write_all(int fd, const char *buf, size_t len);
 
 /* Returns -1 if the peer is gone. The sync socket is written with MSG_NOSIGNAL: once `create` has
@@ -244,7 +246,7 @@ static void op_seccomp(int argc, char **argv) {
   char err[512] = "";
   int listener = -1;
   if (!hako_seccomp_load) fail("seccomp", "this hako-init was built without seccomp support");
-  if (hako_seccomp_load(argv[1], strlen(argv[1]), &listener, err, sizeof err) < 0) fail("seccomp", "%s", err);
+  if (hako_seccomp_load(argv[1], arg_lens[1], &listener, err, sizeof err) < 0) fail("seccomp", "%s", err);
 }
 
 /* ---- the plan ---- */
@@ -278,6 +280,7 @@ struct plan {
   int count;
   int *argc;
   char ***argv;
+  size_t **lens;
 };
 
 static void read_all(int fd, char **out, size_t *out_len) {
@@ -303,14 +306,16 @@ static uint32_t take_u32(const char *buf, size_t len, size_t *pos) {
 }
 
 static struct plan parse_plan(const char *buf, size_t len) {
-  struct plan plan = {0, NULL, NULL};
+  struct plan plan = {0, NULL, NULL, NULL};
   size_t pos = 0, cap = 0;
   while (pos < len) {
     uint32_t argc = take_u32(buf, len, &pos);
     if (argc == 0 || argc > 1u << 16) fail("plan", "bad argument count %u", argc);
     char **argv = calloc(argc + 1, sizeof *argv);
+    size_t *lens = calloc(argc, sizeof *lens);
     for (uint32_t i = 0; i < argc; i++) {
       uint32_t n = take_u32(buf, len, &pos);
+      lens[i] = n;
       if (pos + n > len) fail("plan", "truncated string at byte %zu", pos);
       argv[i] = malloc(n + 1);
       memcpy(argv[i], buf + pos, n);
@@ -321,16 +326,34 @@ static struct plan parse_plan(const char *buf, size_t len) {
       cap = cap ? cap * 2 : 64;
       plan.argc = realloc(plan.argc, cap * sizeof *plan.argc);
       plan.argv = realloc(plan.argv, cap * sizeof *plan.argv);
+      plan.lens = realloc(plan.lens, cap * sizeof *plan.lens);
     }
+    plan.lens[plan.count] = lens;
     plan.argc[plan.count] = (int)argc;
     plan.argv[plan.count++] = argv;
   }
   return plan;
 }
 
-int main(void) {
+extern int hako_seccomp_export(const char *profile, size_t len, int out_fd, char *err, size_t errlen)
+    __attribute__((weak));
+
+/* `hako-init seccomp-export`: PROFILE text on stdin -> compiled filter blob on stdout, for the
+ * runtime's filter cache (src/runtime/seccomp/cache.ts). */
+static int seccomp_export_main(void) {
+  char *buf, err[512] = "";
+  size_t len;
+  sync_fd = -1;
+  read_all(0, &buf, &len);
+  if (!hako_seccomp_export) fail("seccomp", "this hako-init was built without seccomp support");
+  if (hako_seccomp_export(buf, len, 1, err, sizeof err) < 0) fail("seccomp", "%s", err);
+  return 0;
+}
+
+int main(int argc, char **argv) {
   char *buf;
   size_t len;
+  if (argc > 1 && strcmp(argv[1], "seccomp-export") == 0) return seccomp_export_main();
   /* The sync socket must not leak into the container; exec closing it tells the runtime we made it. */
   fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC);
   read_all(PLAN_FD, &buf, &len);
@@ -347,6 +370,9 @@ int main(void) {
     if (plan.argc[i] - 1 < resolved[i]->min_args)
       fail("plan", "%s needs %d arguments, got %d", plan.argv[i][0], resolved[i]->min_args, plan.argc[i] - 1);
   }
-  for (int i = 0; i < plan.count; i++) resolved[i]->fn(plan.argc[i], plan.argv[i]);
+  for (int i = 0; i < plan.count; i++) {
+    arg_lens = plan.lens[i];
+    resolved[i]->fn(plan.argc[i], plan.argv[i]);
+  }
   fail("plan", "ended without exec");
 }

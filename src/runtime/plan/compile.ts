@@ -32,8 +32,8 @@ export interface PlanContext {
   console?: string;
   /** The cgroup v1 hierarchies or v2, for the /sys/fs/cgroup mount. */
   cgroupMounts?: CgroupMountInfo;
-  /** Seccomp filter in hako-init's text format, compiled elsewhere. */
-  seccompProfile?: string;
+  /** Seccomp filter for hako-init: PROFILE text or a cached compiled blob (src/runtime/seccomp). */
+  seccompProfile?: string | Buffer;
 }
 
 export interface CgroupMountInfo {

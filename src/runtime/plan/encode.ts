@@ -1,6 +1,7 @@
 // The plan's wire format (native/README.md): per operation u32le argc, then per string u32le length
 // and the bytes. Strings may hold any byte, so nothing needs escaping.
-export type Op = string[];
+/** An operation: its name, then its arguments; a Buffer argument travels as raw bytes (a compiled filter). */
+export type Op = (string | Buffer)[];
 
 export function encodePlan(ops: readonly Op[]): Buffer {
   const parts: Buffer[] = [];
@@ -9,7 +10,7 @@ export function encodePlan(ops: readonly Op[]): Buffer {
     head.writeUInt32LE(op.length);
     parts.push(head);
     for (const arg of op) {
-      const bytes = Buffer.from(arg, 'utf8');
+      const bytes = typeof arg === 'string' ? Buffer.from(arg, 'utf8') : arg;
       const len = Buffer.alloc(4);
       len.writeUInt32LE(bytes.length);
       parts.push(len, bytes);
@@ -20,6 +21,7 @@ export function encodePlan(ops: readonly Op[]): Buffer {
 
 /** Human-readable form, one operation a line, for `hako runtime plan` and test failure messages. */
 export function formatPlan(ops: readonly Op[]): string {
-  const quote = (s: string) => (/^[\w./:@=,+-]+$/.test(s) ? s : JSON.stringify(s));
+  const quote = (s: string | Buffer) =>
+    typeof s !== 'string' ? `<${s.length} bytes>` : /^[\w./:@=,+-]+$/.test(s) ? s : JSON.stringify(s);
   return ops.map((op) => op.map(quote).join(' ')).join('\n');
 }

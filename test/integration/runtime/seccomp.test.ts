@@ -1,0 +1,70 @@
+// linux.seccomp through the whole runtime: compiled in TypeScript, loaded by hako-init, last.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Harness } from './harness.js';
+import { defaultSeccompProfile } from '../../../src/runtime/seccomp/index.js';
+import type { Seccomp } from '../../../src/runtime/spec/types.js';
+
+const h = new Harness();
+after(() => h.cleanup());
+
+const allowAllBut = (syscalls: Seccomp['syscalls']): Seccomp => ({ defaultAction: 'SCMP_ACT_ALLOW', syscalls });
+
+describe('seccomp in containers', () => {
+  it('a profile denying mkdir with EPERM: mkdir fails, everything else works', () => {
+    const r = h.run(['sh', '-c', 'mkdir /tmp/x; echo "mkdir=$?"; echo still running; ls / >/dev/null && echo ls-ok'], (s) => {
+      s.linux!.seccomp = allowAllBut([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }]);
+      s.root!.readonly = false;
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /Operation not permitted/);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['mkdir=1', 'still running', 'ls-ok']);
+  });
+
+  it('filters on arguments: personality(0xffffffff) is refused, other calls pass', () => {
+    // busybox `setarch` calls personality(); `uname -m` with linux32 changes it.
+    const r = h.run(['sh', '-c', 'linux32 uname -m; echo "rc=$?"'], (s) => {
+      s.linux!.seccomp = allowAllBut([{ names: ['personality'], action: 'SCMP_ACT_ERRNO', errnoRet: 38, args: [{ index: 0, value: 8, op: 'SCMP_CMP_EQ' }] }]);
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /rc=1/, 'PER_LINUX32 (8) is refused');
+    const ok = h.run(['sh', '-c', 'linux32 uname -m'], (s) => {
+      s.linux!.seccomp = allowAllBut([{ names: ['personality'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 0x1234, op: 'SCMP_CMP_EQ' }] }]);
+    });
+    assert.equal(ok.stdout.trim(), 'i686', 'another argument passes');
+  });
+
+  it('a killed syscall kills the process', () => {
+    // mkdir is the container's process itself (a shell would fork it and carry on).
+    const r = h.run(['mkdir', '/tmp/y'], (s) => {
+      s.linux!.seccomp = allowAllBut([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_KILL_PROCESS' }]);
+    });
+    assert.equal(r.status, 128 + 31, 'killed by SIGSYS');
+  });
+
+  it('docker\'s default profile: a shell works, unshare and mount are refused', () => {
+    const r = h.run(['sh', '-c', 'echo hi; unshare -U true; echo "unshare=$?"; mount -t tmpfs none /tmp; echo "mount=$?"'], (s) => {
+      s.linux!.seccomp = defaultSeccompProfile();
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^hi\nunshare=1\nmount=\d+$/m);
+    assert.notEqual(r.stdout.match(/mount=(\d+)/)![1], '0');
+  });
+
+  it('bad profiles fail with one line naming the field and leave nothing', () => {
+    const cases: [Seccomp, RegExp][] = [
+      [{ defaultAction: 'SCMP_ACT_BOGUS' }, /linux\.seccomp\.defaultAction/],
+      [{ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_PDP11'] }, /linux\.seccomp\.architectures\[0\]/],
+      [allowAllBut([{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', args: [{ index: 9, value: 1, op: 'SCMP_CMP_EQ' }] }]), /linux\.seccomp\.syscalls\[0\]\.args\[0\]\.index/],
+      [allowAllBut([{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1, op: 'SCMP_CMP_LIKE' }] }]), /linux\.seccomp\.syscalls\[0\]\.args\[0\]\.op/],
+    ];
+    for (const [profile, pattern] of cases) {
+      const id = h.id();
+      const r = h.hako(['run', '--bundle', h.bundle(['true'], (s) => { s.linux!.seccomp = profile; }), id]);
+      assert.notEqual(r.status, 0);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, pattern);
+      assert.equal(h.hako(['state', id]).status, 1, 'no state left');
+    }
+  });
+});
