@@ -7,7 +7,8 @@ import { HakoError } from '../util/errors.js';
 import { configureLog } from '../util/log.js';
 import { Runtime } from './runtime.js';
 import { defaultSpec } from './spec/default.js';
-import { DEFAULT_ROOT } from './state.js';
+import { DEFAULT_ROOT, validateId } from './state.js';
+import type { Process } from './spec/types.js';
 import { compilePlan } from './plan/compile.js';
 import { formatPlan } from './plan/encode.js';
 import { loadBundle } from './bundle.js';
@@ -22,6 +23,8 @@ commands (runc-compatible):
   state ID                                   print the OCI state as JSON
   kill [--all] ID [SIGNAL]                   signal the container (default SIGTERM)
   delete [--force] ID                        remove a stopped container
+  exec [--tty] [--detach] [--env K=V] [--cwd D] [--user U[:G]] [--cap CAP] [--process F]
+       [--console-socket S] [--pid-file F] ID [COMMAND [ARG...]]
   list [--format table|json] [--quiet]
   plan [--bundle DIR]                        print the compiled plan (debugging)`;
 
@@ -137,6 +140,27 @@ export async function runtimeMain(argv: string[]): Promise<number> {
       } else throw new HakoError(`list: --format must be table or json, got "${values.format}"`);
       return 0;
     }
+    case 'exec': {
+      // Flags end at the container id: `exec ID sh -c …` must not read `-c` as --cap.
+      const { flags, positionals: after } = splitAtFirstPositional(rest, EXEC_VALUE_FLAGS);
+      const { values, positionals } = parse([...flags, ...after.slice(0, 1)], {
+        'console-socket': { type: 'string' }, cwd: { type: 'string' }, env: { type: 'string', short: 'e', multiple: true },
+        tty: { type: 'boolean', short: 't' }, user: { type: 'string', short: 'u' }, 'additional-gids': { type: 'string', short: 'g', multiple: true },
+        process: { type: 'string', short: 'p' }, 'no-new-privs': { type: 'boolean' }, cap: { type: 'string', short: 'c', multiple: true },
+        'pid-file': { type: 'string' }, detach: { type: 'boolean', short: 'd' }, 'preserve-fds': { type: 'string' },
+        'process-label': { type: 'string' }, apparmor: { type: 'string' }, 'ignore-paused': { type: 'boolean' }, cgroup: { type: 'string' },
+      }, command);
+      const id = positionals[0];
+      const args = after.slice(1);
+      if (!id) throw new HakoError('exec: container id is required');
+      const proc = values.process
+        ? readProcessFile(values.process as string)
+        : execProcess(rt.states.readConfig(validateId(id)).process!, args, values);
+      return rt.exec(id, proc, {
+        detach: values.detach as boolean, pidFile: values['pid-file'] as string | undefined,
+        consoleSocket: values['console-socket'] as string | undefined,
+      });
+    }
     case 'plan': {
       const { values } = parse(rest, bundleOpt, command);
       const b = loadBundle(values.bundle as string);
@@ -150,4 +174,52 @@ export async function runtimeMain(argv: string[]): Promise<number> {
     default:
       throw new HakoError(`unknown runtime command "${command}" (see hako runtime --help)`);
   }
+}
+
+function readProcessFile(file: string): Process {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Process;
+  } catch (e) {
+    throw new HakoError(`--process ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** runc's exec without --process: the container's process with the flags' changes. */
+function execProcess(base: Process, args: string[], v: Record<string, unknown>): Process {
+  if (!args.length) throw new HakoError('exec: a command is required (or --process)');
+  const proc: Process = structuredClone(base);
+  proc.args = args;
+  proc.terminal = Boolean(v.tty);
+  delete proc.consoleSize;
+  proc.env = [...(base.env ?? []), ...((v.env as string[]) ?? [])];
+  if (v.cwd) proc.cwd = v.cwd as string;
+  if (v.user) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(v.user as string);
+    if (!m) throw new HakoError(`exec: --user must be UID[:GID] (numbers), got "${v.user}"`);
+    proc.user = { ...proc.user, uid: Number(m[1]), gid: m[2] !== undefined ? Number(m[2]) : proc.user.gid };
+  }
+  if (v['additional-gids']) proc.user.additionalGids = (v['additional-gids'] as string[]).map(Number);
+  if (v['no-new-privs']) proc.noNewPrivileges = true;
+  if (v.apparmor) proc.apparmorProfile = v.apparmor as string;
+  // Like runc: bounding, effective and permitted (ambient would need inheritable).
+  for (const cap of (v.cap as string[]) ?? []) {
+    const caps = (proc.capabilities ??= {});
+    for (const set of ['bounding', 'effective', 'permitted'] as const) (caps[set] ??= []).push(cap);
+  }
+  return proc;
+}
+
+const EXEC_VALUE_FLAGS = new Set(['--console-socket', '--cwd', '--env', '-e', '--user', '-u', '--additional-gids', '-g',
+  '--process', '-p', '--cap', '-c', '--pid-file', '--preserve-fds', '--process-label', '--apparmor', '--cgroup']);
+
+/** Splits `[flags…] ID [ARGS…]` at the first word that is not a flag or a flag's value. */
+function splitAtFirstPositional(args: string[], valueFlags: Set<string>): { flags: string[]; positionals: string[] } {
+  let i = 0;
+  for (; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') return { flags: args.slice(0, i), positionals: args.slice(i + 1) };
+    if (!a.startsWith('-') || a === '-') break;
+    if (valueFlags.has(a)) i++;
+  }
+  return { flags: args.slice(0, i), positionals: args.slice(i) };
 }

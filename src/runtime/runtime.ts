@@ -10,9 +10,11 @@ import { findHelper, launch, type Launched } from './helper.js';
 import { cachedSeccompFilter, compileSeccomp, seccompUsesNotify } from './seccomp/index.js';
 import { runHooks } from './hooks.js';
 import { compilePlan, namespaceMap } from './plan/compile.js';
+import { compileExecPlan } from './plan/exec.js';
+import { validateProcess } from './spec/validate.js';
 import { encodePlan } from './plan/encode.js';
 import { parseSignal } from './spec/names.js';
-import type { IdMapping, Seccomp, Spec, State } from './spec/types.js';
+import type { IdMapping, Process, Seccomp, Spec, State } from './spec/types.js';
 import {
   DEFAULT_ROOT, ociState, procStat, sleepMs, StateDir, statusOf, validateId, type ContainerRecord,
 } from './state.js';
@@ -22,6 +24,13 @@ export interface CreateOptions {
   pidFile?: string;
   consoleSocket?: string;
   /** stdin, stdout, stderr of the container process; default: ours. */
+  stdio?: StdioOptions;
+}
+
+export interface ExecOptions {
+  detach?: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
   stdio?: StdioOptions;
 }
 
@@ -138,6 +147,45 @@ export class Runtime {
     }
   }
 
+  /**
+   * `exec`: runs `process` inside the running container: all its namespaces, its cgroup, its
+   * seccomp filter. In the foreground it returns the exit status; detached, 0 once the process runs.
+   */
+  async exec(id: string, proc: Process, opts: ExecOptions = {}): Promise<number> {
+    const rec = this.states.read(validateId(id));
+    const status = statusOf(this.states, rec);
+    if (status !== 'running' && status !== 'created') throw new HakoError(`cannot exec in container "${id}" in state ${status}`);
+    const spec = this.states.readConfig(id);
+    const process2 = validateProcess(proc);
+    if (process2.terminal && opts.detach && !opts.consoleSocket) throw new HakoError('exec: --tty with --detach needs --console-socket');
+    const seccompProfile = spec.linux?.seccomp ? seccompFilter(spec.linux.seccomp) : undefined;
+    const ops = compileExecPlan(spec, process2, {
+      pid: rec.pid, forkMode: opts.detach ? 'exit' : 'wait', seccompProfile,
+      console: process2.terminal ? opts.consoleSocket ?? '@relay' : undefined,
+    });
+    const launched = await launch({
+      plan: encodePlan(ops),
+      stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'],
+    });
+    if (opts.pidFile) writePidFile(opts.pidFile, launched.containerPid);
+    if (opts.detach) {
+      launched.detach();
+      return 0;
+    }
+    const forward = (sig: NodeJS.Signals) => { try { launched.helper.kill(sig); } catch { /* exited */ } };
+    const sigs: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGINT', 'SIGQUIT'];
+    for (const s of sigs) process.on(s, forward);
+    try {
+      const code = await launched.exited;
+      const late = await launched.lateError();
+      if (late) throw new HakoError(late);
+      return code;
+    } finally {
+      launched.detach();
+      for (const s of sigs) process.off(s, forward);
+    }
+  }
+
   // ---- internals ----
 
   private async prepare(id: string, opts: CreateOptions, forkMode: 'exit' | 'wait', console: string | undefined):
@@ -158,6 +206,7 @@ export class Runtime {
     this.states.claim(id);
     try {
       this.states.write(rec);
+      this.states.writeConfig(id, spec);
       const launched = await launch({
         plan: encodePlan(ops),
         stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'],

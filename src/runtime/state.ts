@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
-import type { Hooks, State } from './spec/types.js';
+import type { Hooks, Spec, State } from './spec/types.js';
 import { OCI_VERSION } from './spec/default.js';
 
 export const DEFAULT_ROOT = '/run/hako';
@@ -62,6 +62,15 @@ export class StateDir {
     const tmp = `${file}.${process.pid}`;
     fs.writeFileSync(tmp, JSON.stringify(rec));
     fs.renameSync(tmp, file);
+  }
+
+  /** The container's config.json as it was at create: exec takes its defaults from it. */
+  writeConfig(id: string, spec: Spec): void {
+    fs.writeFileSync(path.join(this.dir(id), 'config.json'), JSON.stringify(spec));
+  }
+
+  readConfig(id: string): Spec {
+    return JSON.parse(fs.readFileSync(path.join(this.dir(id), 'config.json'), 'utf8')) as Spec;
   }
 
   read(id: string): ContainerRecord {

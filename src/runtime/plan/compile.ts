@@ -11,7 +11,7 @@
 //            -> ready -> wait for start -> startContainer hooks -> seccomp -> exec
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Hook, Mount, Namespace, NamespaceType, Spec } from '../spec/types.js';
+import type { Hook, Mount, Namespace, NamespaceType, Process, Spec } from '../spec/types.js';
 import { ConfigError } from '../../util/errors.js';
 import {
   capabilityMask, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC, MS_REMOUNT, MS_SLAVE, NAMESPACE_FLAGS,
@@ -86,8 +86,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   // The barrier is opened (O_PATH) while we are still the runtime's user: from inside a user
   // namespace the state directory may not even be searchable. runc passes it the same way.
   ops.push(['open_fifo', ctx.fifo]);
-  const joined = [...nss.values()].filter((ns) => ns.path);
-  joined.sort((a, b) => (a.type === 'user' ? -1 : b.type === 'user' ? 1 : 0));
+  const joined = sortForJoining([...nss.values()].filter((ns) => ns.path));
   for (const ns of joined) ops.push(['setns', ns.path!, String(NAMESPACE_FLAGS[ns.type])]);
   if (newNs('user')) {
     ops.push(['unshare', String(NAMESPACE_FLAGS.user)]);
@@ -155,6 +154,18 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   if (spec.hostname !== undefined && newNs('uts')) ops.push(['sethostname', spec.hostname]);
   if (spec.domainname !== undefined && newNs('uts')) ops.push(['setdomainname', spec.domainname]);
   if (process.oomScoreAdj !== undefined) ops.push(['write', '/proc/self/oom_score_adj', String(process.oomScoreAdj)]);
+  ops.push(...processOps(spec, process, ctx.seccompProfile, { barrier: true }));
+  return ops;
+}
+
+/**
+ * The last steps of any process hako starts in a container, the init or an exec'd one: limits,
+ * credentials, capabilities, seccomp, exec. With `barrier`, the process reports ready and waits for
+ * `start` before its startContainer hooks; an exec'd process reports ready just before exec.
+ */
+export function processOps(spec: Spec, process: Process, seccompProfile: string | Buffer | undefined, opts: { barrier: boolean }): Op[] {
+  const ops: Op[] = [];
+  const hooks = spec.hooks ?? {};
   for (const [i, r] of (process.rlimits ?? []).entries()) {
     const res = RLIMITS[r.type];
     if (res === undefined) throw new ConfigError(`process.rlimits[${i}].type`, `unknown rlimit "${r.type}"`);
@@ -170,11 +181,11 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   masks.ambient &= masks.permitted & masks.inheritable;
   const mask = (set: keyof typeof caps) => `0x${masks[set].toString(16)}`;
   const env = process.env ?? [];
-  const seccompEarly = ctx.seccompProfile !== undefined && !process.noNewPrivileges;
+  const seccompEarly = seccompProfile !== undefined && !process.noNewPrivileges;
   // Without no_new_privs an unprivileged process may not load a filter: load it while still root.
-  if (seccompEarly) ops.push(['seccomp', ctx.seccompProfile!]);
+  if (seccompEarly) ops.push(['seccomp', seccompProfile!]);
   ops.push(['caps_bounding', mask('bounding')]);
-  ops.push(['user', String(process.user.uid), String(process.user.gid), groupsArg(spec)]);
+  ops.push(['user', String(process.user.uid), String(process.user.gid), groupsArg(spec, process)]);
   ops.push(['caps', mask('effective'), mask('permitted'), mask('inheritable'), mask('ambient')]);
   if (process.noNewPrivileges) ops.push(['no_new_privs']);
   ops.push(['chdir', process.cwd]);
@@ -182,11 +193,20 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   ops.push(['resolve', process.args![0], pathVar]);
   ops.push(['close_fds']);
   ops.push(['ready']);
-  ops.push(['wait_fifo']);
-  for (const h of hooks.startContainer ?? []) ops.push(hookOp(h));
-  if (ctx.seccompProfile !== undefined && !seccompEarly) ops.push(['seccomp', ctx.seccompProfile]);
+  if (opts.barrier) {
+    ops.push(['wait_fifo']);
+    for (const h of hooks.startContainer ?? []) ops.push(hookOp(h));
+  }
+  if (seccompProfile !== undefined && !seccompEarly) ops.push(['seccomp', seccompProfile]);
   ops.push(['exec', String(process.args!.length), ...process.args!, ...env]);
   return ops;
+}
+
+/** The user namespace first (it grants the privileges to join the others), the mount namespace
+ *  last (after it, /proc paths name the container's view, not the host's). */
+export function sortForJoining<T extends { type: NamespaceType }>(nss: T[]): T[] {
+  const rank = (t: NamespaceType) => (t === 'user' ? 0 : t === 'mount' ? 2 : 1);
+  return [...nss].sort((a, b) => rank(a.type) - rank(b.type));
 }
 
 function mapsZero(maps: { containerID: number; size: number }[] | undefined): boolean {
@@ -300,8 +320,8 @@ function hookOp(h: Hook): Op {
 
 /** Supplementary groups: set exactly additionalGids (clearing the runtime's own groups), unless a
  *  user namespace denies setgroups (rootless), where they must stay untouched. */
-function groupsArg(spec: Spec): string {
-  const gids = spec.process!.user.additionalGids ?? [];
+function groupsArg(spec: Spec, process: Process): string {
+  const gids = process.user.additionalGids ?? [];
   if (setgroupsDenied(spec)) {
     if (gids.length) throw new ConfigError('process.user.additionalGids', 'cannot be set: this user namespace denies setgroups (rootless, single-id mapping)');
     return '-';

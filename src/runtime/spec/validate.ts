@@ -8,7 +8,7 @@
 // optional field counts as absent, as it does for runc (Go's encoding/json), and is removed from the
 // returned copy so the rest of hako only ever sees `undefined`.
 import { ConfigError, HakoError } from '../../util/errors.js';
-import type { NamespaceType, Spec } from './types.js';
+import type { Process, NamespaceType, Spec } from './types.js';
 import { capabilityMask, isNamespaceType, MS_BIND, parseMountOptions, PROPAGATION_OPTIONS, rlimitValue, RLIMITS } from './names.js';
 
 type Obj = Record<string, unknown>;
@@ -580,6 +580,13 @@ export function validateSpec(raw: unknown): Spec {
   const ns = opt(spec, '', 'linux', (p, v) => checkLinux(expectObject(p, v), p)) ?? new Map();
   checkCrossFields(spec, ns);
   return spec as unknown as Spec;
+}
+
+/** Checks the process of an `exec` (from --process or built from flags) like config.json's. */
+export function validateProcess(raw: unknown): Process {
+  const holder = structuredClone({ process: raw }) as Obj;
+  req(holder, '', 'process', objectWith(checkProcess));
+  return holder.process as unknown as Process;
 }
 
 /** Parses and validates the text of a config.json. A JSON syntax error becomes one line

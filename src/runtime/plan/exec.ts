@@ -1,0 +1,30 @@
+// `exec`: a new process in a running container. It joins every namespace the container has (the
+// user namespace first, so the others are entered with its privileges), forks so that it is inside
+// the PID and time namespaces too, and ends like the container's own init (processOps).
+import type { Process, Spec } from '../spec/types.js';
+import { NAMESPACE_FLAGS, NAMESPACE_PROC_NAMES } from '../spec/names.js';
+import { processOps, sortForJoining } from './compile.js';
+import type { Op } from './encode.js';
+
+export interface ExecContext {
+  /** The container's init, whose namespaces we join. */
+  pid: number;
+  forkMode: 'exit' | 'wait';
+  /** A console socket path or `@relay`, when process.terminal. */
+  console?: string;
+  seccompProfile?: string | Buffer;
+}
+
+export function compileExecPlan(spec: Spec, process: Process, ctx: ExecContext): Op[] {
+  const ops: Op[] = [];
+  // The socket is a host path: connect before the mount namespace hides it.
+  if (process.terminal && ctx.console && ctx.console !== '@relay') ops.push(['console_socket', ctx.console]);
+  const types = sortForJoining(spec.linux?.namespaces ?? []).map((n) => n.type);
+  for (const t of types) ops.push(['setns', `/proc/${ctx.pid}/ns/${NAMESPACE_PROC_NAMES[t]}`, String(NAMESPACE_FLAGS[t])]);
+  ops.push(['fork', ctx.forkMode, process.terminal && ctx.console === '@relay' ? 'relay' : 'none']);
+  if (process.terminal && ctx.console === '@relay') ops.push(['console_socket', '@relay']);
+  if (process.terminal) ops.push(['console', String(process.consoleSize?.height ?? 0), String(process.consoleSize?.width ?? 0)]);
+  if (process.oomScoreAdj !== undefined) ops.push(['write', '/proc/self/oom_score_adj', String(process.oomScoreAdj)]);
+  ops.push(...processOps({ ...spec, hooks: {} }, process, ctx.seccompProfile, { barrier: false }));
+  return ops;
+}
