@@ -86,7 +86,11 @@ export class RegistryClient {
     const bearer = challenges.find((c) => c.scheme === 'bearer');
     const basic = challenges.find((c) => c.scheme === 'basic');
     if (bearer) {
-      const scope = bearer.params.scope && !this.auth.has(key) ? bearer.params.scope : `repository:${ref.path}:${actions}`;
+      // Ask for what this client will do with the repository (a HEAD during push is challenged for
+      // `pull` only, but the token must also allow the POST/PUT that follow), plus any other scope
+      // the registry named.
+      const needed = `repository:${ref.path}:${actions}`;
+      const scope = bearer.params.scope && bearer.params.scope !== needed && !bearer.params.scope.startsWith(`repository:${ref.path}:`) ? `${needed} ${bearer.params.scope}` : needed;
       this.auth.set(key, `Bearer ${await fetchBearerToken(bearer, scope, creds)}`);
     } else if (basic && creds) {
       this.auth.set(key, basicAuthHeader(creds));
