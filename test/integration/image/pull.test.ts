@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { execFileSync } from 'node:child_process';
+import { saveOCILayout } from '../../../src/image/index.js';
 import { ContentStore } from '../../../src/storage/store/index.js';
 import { pull, push, inspect, RegistryClient, createProgressRenderer, parseReference, type PullEvent } from '../../../src/image/index.js';
 import { startRegistry, startProxy, type TestRegistry, type TestProxy } from '../../fixtures/registry.js';
@@ -221,4 +223,44 @@ test('progress renderer: plain lines off a TTY, redrawn bars on a TTY', async ()
   await pull(`${registry.host}/test/busybox:1`, { store: tempStore(), onProgress: createProgressRenderer(tty.w, { tty: true }) });
   assert.match(tty.text(), /\x1b\[2K/);
   assert.match(tty.text(), /Downloading \[/);
+});
+
+test('basic auth from the credentials file', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-authfile-'));
+  cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const p = await proxy({ basic: { username: 'bob', password: 'pw' } });
+  const authFile = path.join(dir, 'config.json');
+  const store = tempStore();
+  await assert.rejects(pull(`${p.host}/test/busybox:1`, { store, client: new RegistryClient({ authFile }) }), /authentication required \(no credentials for 127\.0\.0\.1:\d+ in /);
+  fs.writeFileSync(authFile, JSON.stringify({ auths: { [`http://${p.host}`]: { auth: Buffer.from('bob:pw').toString('base64') } } }));
+  const rec = await pull(`${p.host}/test/busybox:1`, { store, client: new RegistryClient({ authFile }) });
+  assert.equal(rec.digest, simple.manifest);
+  assert.ok(p.seen.filter((r) => r.url.includes('/blobs/')).every((r) => r.authorization === 'Basic ' + Buffer.from('bob:pw').toString('base64')));
+});
+
+test('interop with skopeo: a layout saved by hako, copied by skopeo, pulled by hako', async () => {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hako-skopeo-')), 'layout');
+  cleanup.push(() => fs.rmSync(path.dirname(out), { recursive: true, force: true }));
+  await saveOCILayout(srcStore, ['hako.test/multi:1'], out);
+  execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${out}:1`, `docker://${registry.host}/skopeo/multi:1`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/test/busybox:1`]).toString());
+  assert.equal(raw.config.digest, simple.config, 'skopeo reads what hako pushed');
+  const rec = await pull(`${registry.host}/skopeo/multi:1`, { store: tempStore() });
+  assert.equal(rec.config, multi.config);
+});
+
+test('insecure registries: loopback and listed hosts use http, others https', () => {
+  const saved = process.env.HAKO_INSECURE_REGISTRIES;
+  process.env.HAKO_INSECURE_REGISTRIES = 'reg.lan:5000, other.lan';
+  try {
+    const c = new RegistryClient({ insecure: ['opt.lan'] });
+    assert.equal(c.baseUrl(parseReference('localhost:5000/x')), 'http://localhost:5000');
+    assert.equal(c.baseUrl(parseReference('reg.lan:5000/x')), 'http://reg.lan:5000');
+    assert.equal(c.baseUrl(parseReference('opt.lan/x')), 'http://opt.lan');
+    assert.equal(c.baseUrl(parseReference('reg.lan/x')), 'https://reg.lan');
+    assert.equal(c.baseUrl(parseReference('busybox')), 'https://registry-1.docker.io');
+  } finally {
+    if (saved === undefined) delete process.env.HAKO_INSECURE_REGISTRIES;
+    else process.env.HAKO_INSECURE_REGISTRIES = saved;
+  }
 });
