@@ -151,7 +151,7 @@ export class ContentStore {
         const buf = Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
         size += buf.length;
         if (opts.expectedSize !== undefined && size > opts.expectedSize) {
-          throw new HakoError(`blob ${expectedDigest ?? ''}: more data than the expected ${opts.expectedSize} bytes`.replace('  ', ' '));
+          throw new HakoError(`blob ${expectedDigest ?? '(unnamed)'}: more data than the expected ${opts.expectedSize} bytes`);
         }
         hash.update(buf);
         await fh.write(buf);
@@ -191,28 +191,39 @@ export class ContentStore {
     open: (offset: number) => Promise<{ stream: AsyncIterable<Uint8Array>; offset: number }>,
     opts: { expectedSize?: number; onProgress?: (bytes: number) => void } = {},
   ): Promise<BlobInfo> {
+    // Claim the partial file by renaming it to a name of our own: two processes pulling the same blob
+    // must never write into one file (one's truncate would punch zeros into the other's data). The
+    // loser of the rename simply starts from zero in its own file.
     const partial = this.partialPath(digest);
+    const mine = this.tempPath(`${sha256Hex(digest)}.dl`);
     let have = 0;
     try {
-      have = fs.statSync(partial).size;
+      fs.renameSync(partial, mine);
+      have = fs.statSync(mine).size;
     } catch {
-      /* no partial download */
+      /* no partial download to resume */
     }
     if (opts.expectedSize !== undefined && have > opts.expectedSize) have = 0;
-    const { stream, offset } = await open(have);
-    if (offset > have) throw new HakoError(`blob ${digest}: source resumed at ${offset}, past the ${have} bytes held`);
-    const fh = await fsp.open(partial, fs.existsSync(partial) ? 'r+' : 'w+', 0o644);
+    const release = async (keep: boolean) => {
+      if (keep) await fsp.rename(mine, partial).catch(() => fsp.rm(mine, { force: true }));
+      else await fsp.rm(mine, { force: true });
+    };
+    let fh: fsp.FileHandle | undefined;
     const hash = crypto.createHash('sha256');
-    let size = offset;
-    let verified = false;
+    let size = 0;
+    let bad = false;
     try {
+      const { stream, offset } = await open(have);
+      if (offset > have) throw new HakoError(`blob ${digest}: source resumed at ${offset}, past the ${have} bytes held`);
+      fh = await fsp.open(mine, have > 0 ? 'r+' : 'w+', 0o644);
+      size = offset;
       await fh.truncate(offset);
       // Hash the part we already have, then keep appending.
       if (offset > 0) {
         const buf = Buffer.allocUnsafe(1 << 20);
         for (let pos = 0; pos < offset; ) {
           const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, offset - pos), pos);
-          if (bytesRead === 0) break;
+          if (bytesRead === 0) throw new HakoError(`blob ${digest}: partial download shrank while reading it`);
           hash.update(buf.subarray(0, bytesRead));
           pos += bytesRead;
         }
@@ -221,7 +232,7 @@ export class ContentStore {
       for await (const c of stream) {
         const b = Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
         if (opts.expectedSize !== undefined && size + b.length > opts.expectedSize) {
-          verified = true; // a too-long stream is as wrong as a bad digest: do not keep it
+          bad = true; // a too-long stream is as wrong as a bad digest: do not keep it
           throw new HakoError(`blob ${digest}: more data than the expected ${opts.expectedSize} bytes`);
         }
         await fh.write(b, 0, b.length, size);
@@ -230,13 +241,15 @@ export class ContentStore {
         opts.onProgress?.(size);
       }
       await fh.sync();
+      await fh.close();
+      fh = undefined;
     } catch (e) {
-      await fh.close().catch(() => {});
-      if (verified || size === 0) await fsp.rm(partial, { force: true });
+      await fh?.close().catch(() => {});
+      // A transfer error keeps what we have for the next attempt; bad data or nothing is dropped.
+      await release(!bad && size > 0);
       throw e;
     }
-    await fh.close();
-    return this.commit(partial, `sha256:${hash.digest('hex')}`, size, digest, opts.expectedSize);
+    return this.commit(mine, `sha256:${hash.digest('hex')}`, size, digest, opts.expectedSize);
   }
 
   private async commit(tmp: string, actual: string, size: number, expected?: string, expectedSize?: number): Promise<BlobInfo> {

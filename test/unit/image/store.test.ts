@@ -189,3 +189,28 @@ test('two processes tagging at once both land in the index', async (t) => {
   assert.equal(s.listImages().length, 50);
   assert.deepEqual(tmpFiles(s), []);
 });
+
+test('two downloads of the same blob at once never share a file', async (t) => {
+  const s = tempStore(t);
+  const data = Buffer.alloc(256 * 1024, 7);
+  for (let i = 0; i < data.length; i += 97) data[i] = i & 0xff;
+  const digest = sha256(data);
+  fs.writeFileSync(s.partialPath(digest), data.subarray(0, 1000));
+  async function* slow(from: number) {
+    for (let i = from; i < data.length; i += 8192) {
+      await new Promise((r) => setImmediate(r));
+      yield data.subarray(i, Math.min(i + 8192, data.length));
+    }
+  }
+  const offsets: number[] = [];
+  const dl = () => s.writeResumable(digest, async (offset) => {
+    offsets.push(offset);
+    return { stream: slow(offset), offset };
+  }, { expectedSize: data.length });
+  const [a, b] = await Promise.all([dl(), dl()]);
+  assert.equal(a.digest, digest);
+  assert.equal(b.digest, digest);
+  assert.deepEqual(offsets.sort((x, y) => x - y), [0, 1000], 'one resumed the partial, the other started fresh');
+  assert.deepEqual(fs.readFileSync(s.blobPath(digest)), data);
+  assert.deepEqual(tmpFiles(s), []);
+});
