@@ -1,0 +1,137 @@
+// Registry authentication pieces: parsing WWW-Authenticate challenges, reading docker-format
+// credential files, and the bearer token request.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { HakoError } from '../../util/errors.js';
+import { httpRequest, readBody } from './http.js';
+
+export interface Challenge {
+  /** Lower-cased scheme: `bearer`, `basic`. */
+  scheme: string;
+  params: Record<string, string>;
+}
+
+/** Parses a WWW-Authenticate header (RFC 7235): one or more challenges, each a scheme followed by
+ *  comma-separated `key=value` or `key="quoted, \"value\""` parameters. */
+export function parseWWWAuthenticate(header: string): Challenge[] {
+  const out: Challenge[] = [];
+  let i = 0;
+  const s = header;
+  const skipWs = () => {
+    while (i < s.length && (s[i] === ' ' || s[i] === '\t' || s[i] === ',')) i++;
+  };
+  const token = () => {
+    const m = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+/.exec(s.slice(i));
+    if (!m) return '';
+    i += m[0].length;
+    return m[0];
+  };
+  while (i < s.length) {
+    skipWs();
+    const word = token();
+    if (!word) {
+      i++; // garbage: skip a character and keep going
+      continue;
+    }
+    let j = i;
+    while (s[j] === ' ') j++;
+    if (s[j] === '=' && out.length > 0) {
+      // A parameter of the current challenge.
+      i = j + 1;
+      while (s[i] === ' ') i++;
+      let value = '';
+      if (s[i] === '"') {
+        i++;
+        while (i < s.length && s[i] !== '"') {
+          if (s[i] === '\\' && i + 1 < s.length) i++;
+          value += s[i++];
+        }
+        i++; // closing quote
+      } else {
+        value = token();
+      }
+      out[out.length - 1].params[word.toLowerCase()] = value;
+    } else {
+      out.push({ scheme: word.toLowerCase(), params: {} });
+    }
+  }
+  return out;
+}
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+/** The docker-format credentials file: $REGISTRY_AUTH_FILE, else ~/.docker/config.json. */
+export function defaultAuthFile(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.REGISTRY_AUTH_FILE) return env.REGISTRY_AUTH_FILE;
+  return path.join(env.HOME || os.homedir(), '.docker', 'config.json');
+}
+
+/** `https://index.docker.io/v1/` -> `docker.io`; `host:5000/path` -> `host:5000`. */
+function normalizeAuthKey(key: string): string {
+  let k = key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  if (k === 'index.docker.io' || k === 'registry-1.docker.io') k = 'docker.io';
+  return k;
+}
+
+/** Looks up credentials for registry `domain` (as in references: `docker.io`, `localhost:5000`).
+ *  Returns undefined when the file or entry is absent; throws on an unreadable or malformed file. */
+export function loadCredentials(domain: string, file = defaultAuthFile()): Credentials | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new HakoError(`${file}: ${(e as Error).message}`);
+  }
+  let doc: { auths?: Record<string, { auth?: string; username?: string; password?: string }> };
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new HakoError(`${file}: invalid JSON (${(e as Error).message})`);
+  }
+  const want = normalizeAuthKey(domain);
+  for (const [key, entry] of Object.entries(doc.auths ?? {})) {
+    if (normalizeAuthKey(key) !== want || !entry) continue;
+    if (entry.auth) {
+      const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon < 0) throw new HakoError(`${file}: auths.${key}.auth: expected base64 of "user:password"`);
+      return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+    }
+    if (entry.username !== undefined && entry.password !== undefined) return { username: entry.username, password: entry.password };
+  }
+  return undefined;
+}
+
+export function basicAuthHeader(c: Credentials): string {
+  return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+}
+
+/** Fetches a bearer token from the challenge's realm (distribution token spec), sending basic
+ *  credentials when we have them. */
+export async function fetchBearerToken(challenge: Challenge, scope: string | undefined, creds: Credentials | undefined): Promise<string> {
+  const realm = challenge.params.realm;
+  if (!realm) throw new HakoError('registry sent a Bearer challenge without a realm');
+  const url = new URL(realm);
+  if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
+  if (scope) for (const sc of scope.split(' ')) url.searchParams.append('scope', sc);
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (creds) headers.authorization = basicAuthHeader(creds);
+  const res = await httpRequest(url.href, { headers });
+  const body = await readBody(res, 1 << 20);
+  if (res.status === 401 || res.status === 403) throw new HakoError(`token server ${url.host}: ${creds ? 'credentials rejected' : 'authentication required'} (HTTP ${res.status})`);
+  if (res.status !== 200) throw new HakoError(`token server ${url.host}: HTTP ${res.status}`);
+  let doc: { token?: string; access_token?: string };
+  try {
+    doc = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new HakoError(`token server ${url.host}: response is not JSON`);
+  }
+  const token = doc.token || doc.access_token;
+  if (!token) throw new HakoError(`token server ${url.host}: response has no token`);
+  return token;
+}
