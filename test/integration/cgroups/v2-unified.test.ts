@@ -62,6 +62,19 @@ describe('cgroup v2 driver on the real cgroup2 mount at /sys/fs/cgroup/unified',
     assert.equal(cg.exists(), false);
   });
 
+  const hasHugetlb = skip === false && fs.readFileSync(`${ROOT}/cgroup.controllers`, 'utf8').split(/\s+/).includes('hugetlb');
+  test('hugetlb (the one controller here): delegated through the ancestors, hugetlb.2MB.max written', { skip: hasHugetlb ? false : 'no hugetlb on the cgroup2 mount' }, () => {
+    const cg = open(`${base}/huge/leaf`);
+    cg.create({ hugepageLimits: [{ pageSize: '2MB', limit: 4 << 20 }] });
+    assert.match(fs.readFileSync(`${ROOT}/cgroup.subtree_control`, 'utf8'), /\bhugetlb\b/);
+    assert.match(fs.readFileSync(`${ROOT}${base}/huge/cgroup.controllers`, 'utf8'), /\bhugetlb\b/);
+    assert.equal(fs.readFileSync(`${ROOT}${base}/huge/leaf/hugetlb.2MB.max`, 'utf8').trim(), String(4 << 20));
+    cg.update({ hugepageLimits: [{ pageSize: '2MB', limit: 2 << 20 }] });
+    assert.equal(fs.readFileSync(`${ROOT}${base}/huge/leaf/hugetlb.2MB.max`, 'utf8').trim(), String(2 << 20));
+    open(`${base}/huge`).destroy();
+    assert.equal(cg.exists(), false);
+  });
+
   test('stats() on a cgroup without controllers: cpu.stat (a core file) only', async () => {
     const cg = open(`${base}/stats`);
     cg.create();
