@@ -6,6 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HakoError } from '../util/errors.js';
 import { configureLog } from '../util/log.js';
 import { Runtime } from './runtime.js';
+import { psOutput, readResourcesFile, resourcesFromFlags, streamEvents } from './cgroup-commands.js';
 import { defaultSpec } from './spec/default.js';
 import { DEFAULT_ROOT, validateId } from './state.js';
 import type { Process } from './spec/types.js';
@@ -23,6 +24,10 @@ commands (runc-compatible):
   state ID                                   print the OCI state as JSON
   kill [--all] ID [SIGNAL]                   signal the container (default SIGTERM)
   delete [--force] ID                        remove a stopped container
+  pause ID / resume ID                       freeze / thaw every process of the container
+  update [--memory N] [--cpu-quota N] [--pids-limit N] … [--resources FILE|-] ID
+  ps [--format table|json] ID                the container's processes
+  events [--stats] [--interval 5s] ID        stats (and OOM) events as JSON lines
   exec [--tty] [--detach] [--env K=V] [--cwd D] [--user U[:G]] [--cap CAP] [--process F]
        [--console-socket S] [--pid-file F] ID [COMMAND [ARG...]]
   list [--format table|json] [--quiet]
@@ -160,6 +165,37 @@ export async function runtimeMain(argv: string[]): Promise<number> {
         detach: values.detach as boolean, pidFile: values['pid-file'] as string | undefined,
         consoleSocket: values['console-socket'] as string | undefined,
       });
+    }
+    case 'pause': case 'resume': {
+      const { positionals } = parse(rest, {}, command);
+      if (command === 'pause') rt.pause(one(positionals, command));
+      else rt.resume(one(positionals, command));
+      return 0;
+    }
+    case 'update': {
+      const str = { type: 'string' } as const;
+      const { values, positionals } = parse(rest, {
+        resources: { type: 'string', short: 'r' }, 'blkio-weight': str, 'cpu-period': str, 'cpu-quota': str, 'cpu-share': str,
+        'cpu-rt-period': str, 'cpu-rt-runtime': str, 'cpuset-cpus': str, 'cpuset-mems': str, memory: str, 'memory-reservation': str,
+        'memory-swap': str, 'kernel-memory': str, 'pids-limit': str,
+      }, command);
+      const id = one(positionals, command);
+      const resources = values.resources ? readResourcesFile(values.resources as string) : resourcesFromFlags(values);
+      rt.update(id, resources);
+      return 0;
+    }
+    case 'ps': {
+      const { values, positionals } = parse(rest, { format: { type: 'string', short: 'f', default: 'table' } }, command);
+      process.stdout.write(psOutput(rt, positionals[0] ?? one(positionals, command), values.format as string));
+      return 0;
+    }
+    case 'events': {
+      const { values, positionals } = parse(rest, { stats: { type: 'boolean' }, interval: { type: 'string', default: '5s' } }, command);
+      const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(values.interval as string);
+      if (!m) throw new HakoError(`events: --interval must be a duration like 5s or 500ms, got "${values.interval}"`);
+      const intervalMs = Number(m[1]) * ({ ms: 1, s: 1000, m: 60000 } as Record<string, number>)[m[2] ?? 's'];
+      streamEvents(rt, one(positionals, command), { once: Boolean(values.stats), intervalMs, out: (l) => fs.writeSync(1, `${l}\n`) });
+      return 0;
     }
     case 'plan': {
       const { values } = parse(rest, bundleOpt, command);

@@ -14,7 +14,10 @@ import { compileExecPlan } from './plan/exec.js';
 import { validateProcess } from './spec/validate.js';
 import { encodePlan } from './plan/encode.js';
 import { parseSignal } from './spec/names.js';
-import type { IdMapping, Process, Seccomp, Spec, State } from './spec/types.js';
+import { openCgroup, resolveCgroupsPath, discoverV1Hierarchies, type Cgroup, type CgroupStats } from '../cgroups/index.js';
+import type { CgroupMountInfo } from './plan/compile.js';
+import path from 'node:path';
+import type { IdMapping, Process, Resources, Seccomp, Spec, State } from './spec/types.js';
 import {
   DEFAULT_ROOT, ociState, procStat, sleepMs, StateDir, statusOf, validateId, type ContainerRecord,
 } from './state.js';
@@ -66,7 +69,8 @@ export class Runtime {
   }
 
   state(id: string): State {
-    return ociState(this.states, this.states.read(validateId(id)));
+    const rec = this.states.read(validateId(id));
+    return { ...ociState(this.states, rec), status: this.status(rec) };
   }
 
   list(): (State & { created: string })[] {
@@ -74,7 +78,7 @@ export class Runtime {
     for (const id of this.states.list()) {
       try {
         const rec = this.states.read(id);
-        out.push({ ...ociState(this.states, rec), created: rec.created });
+        out.push({ ...ociState(this.states, rec), status: this.status(rec), created: rec.created });
       } catch { /* removed meanwhile */ }
     }
     return out;
@@ -83,9 +87,9 @@ export class Runtime {
   kill(id: string, signal: string | number = 'SIGTERM', opts: { all?: boolean } = {}): void {
     const sig = typeof signal === 'number' ? signal : parseSignal(signal);
     const rec = this.states.read(validateId(id));
-    const status = statusOf(this.states, rec);
-    if (status !== 'created' && status !== 'running') throw new HakoError(`cannot kill container "${id}" in state ${status}`);
-    if (opts.all && !rec.ownPidNamespace) {
+    const status = this.status(rec);
+    if (status !== 'created' && status !== 'running' && status !== 'paused') throw new HakoError(`cannot kill container "${id}" in state ${status}`);
+    if (opts.all) {
       // Without its own PID namespace the container's other processes survive its init: signal them too.
       for (const pid of this.containerPids(rec)) try { process.kill(pid, sig); } catch { /* gone */ }
     }
@@ -196,20 +200,28 @@ export class Runtime {
     const fifo = this.states.fifo(id);
     // Compile before claiming the id: a bad config leaves nothing behind.
     const seccompProfile = spec.linux?.seccomp ? seccompFilter(spec.linux.seccomp) : undefined;
-    const ops = compilePlan(spec, { rootfs: bundle.rootfs, bundle: bundle.dir, fifo, forkMode, console, seccompProfile });
-    ops.unshift(['mkfifo', fifo, String(hostIdOfRoot(spec.linux?.uidMappings)), String(hostIdOfRoot(spec.linux?.gidMappings))]);
+    const cgroupsPath = resolveCgroupsPath(spec.linux?.cgroupsPath, id);
+    const cgroup = openCgroup(cgroupsPath);
+    const ops = compilePlan(spec, {
+      rootfs: bundle.rootfs, bundle: bundle.dir, fifo, forkMode, console, seccompProfile, cgroupMounts: cgroupMountInfo(cgroup),
+    });
     const nss = namespaceMap(spec);
+    ops.unshift(['mkfifo', fifo, String(hostIdOfRoot(spec.linux?.uidMappings)), String(hostIdOfRoot(spec.linux?.gidMappings))]);
     const rec: ContainerRecord = {
       id, bundle: bundle.dir, pid: 0, pidStartTime: '', created: new Date().toISOString(), status: 'creating',
-      annotations: spec.annotations, hooks: spec.hooks, ownPidNamespace: nss.has('pid') && !nss.get('pid')!.path,
+      annotations: spec.annotations, hooks: spec.hooks, ownPidNamespace: nss.has('pid') && !nss.get('pid')!.path, cgroupsPath,
     };
     this.states.claim(id);
     try {
       this.states.write(rec);
       this.states.writeConfig(id, spec);
+      cgroup.create(containerResources(spec));
       const launched = await launch({
         plan: encodePlan(ops),
         stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'],
+        // In the cgroup before it acts: everything it forks is accounted and limited from the start,
+        // and a new cgroup namespace gets this cgroup as its root.
+        beforePlan: (pid) => cgroup.addProcess(pid),
         onPid: (pid) => { rec.pid = pid; },
         onSync: (name, ctx) => this.onSync(name, ctx, bundle, rec),
       });
@@ -267,8 +279,68 @@ export class Runtime {
     fs.rmSync(fifo, { force: true });
   }
 
-  private containerPids(rec: ContainerRecord): number[] {
-    return rec.pid ? [rec.pid] : [];
+  /** Every process of the container: its cgroup's, which also catches what escaped init's tree. */
+  containerPids(rec: ContainerRecord): number[] {
+    const cg = this.cgroupOf(rec);
+    const pids = cg?.exists() ? cg.pids() : [];
+    return pids.length ? pids : rec.pid && statusOf(this.states, rec) !== 'stopped' ? [rec.pid] : [];
+  }
+
+  cgroupOf(rec: ContainerRecord): Cgroup | undefined {
+    return rec.cgroupsPath ? openCgroup(rec.cgroupsPath) : undefined;
+  }
+
+  /** `pause`: freeze every process of the container. */
+  pause(id: string): void {
+    this.states.lock(validateId(id), () => {
+      const rec = this.states.read(id);
+      const status = this.status(rec);
+      if (status !== 'running' && status !== 'created') throw new HakoError(`cannot pause container "${id}" in state ${status}`);
+      this.requireCgroup(rec).freeze();
+    });
+  }
+
+  resume(id: string): void {
+    this.states.lock(validateId(id), () => {
+      const rec = this.states.read(id);
+      if (this.status(rec) !== 'paused') throw new HakoError(`cannot resume container "${id}": it is not paused`);
+      this.requireCgroup(rec).thaw();
+    });
+  }
+
+  /** `update`: new limits for a live container. */
+  update(id: string, resources: Resources): void {
+    this.states.lock(validateId(id), () => {
+      const rec = this.states.read(id);
+      const status = this.status(rec);
+      if (status === 'stopped') throw new HakoError(`cannot update container "${id}": it is stopped`);
+      this.requireCgroup(rec).update(resources);
+      const spec = this.states.readConfig(id);
+      spec.linux = { ...spec.linux, resources: mergeResources(spec.linux?.resources ?? {}, resources) };
+      this.states.writeConfig(id, spec);
+    });
+  }
+
+  stats(id: string): CgroupStats {
+    return this.requireCgroup(this.states.read(validateId(id))).stats();
+  }
+
+  /** The OCI status, or runc's `paused` for a frozen container. */
+  status(rec: ContainerRecord): State['status'] | 'paused' {
+    const status = statusOf(this.states, rec);
+    if (status === 'running' || status === 'created') {
+      const cg = this.cgroupOf(rec);
+      try {
+        if (cg?.state() === 'frozen') return 'paused';
+      } catch { /* no freezer: cannot be paused */ }
+    }
+    return status;
+  }
+
+  private requireCgroup(rec: ContainerRecord): Cgroup {
+    const cg = this.cgroupOf(rec);
+    if (!cg || !cg.exists()) throw new HakoError(`container "${rec.id}" has no cgroup`);
+    return cg;
   }
 
   private killAndWait(rec: ContainerRecord): void {
@@ -286,6 +358,14 @@ export class Runtime {
 
   private destroy(rec: ContainerRecord, opts: { hooks?: boolean } = {}): void {
     const state = { ...ociState(this.states, rec), status: 'stopped' as const };
+    const cg = this.cgroupOf(rec);
+    if (cg?.exists()) {
+      // Without its own PID namespace, processes may outlive init; a frozen one cannot die.
+      try { cg.thaw(); } catch { /* no freezer */ }
+      cg.killAll(9);
+      for (let i = 0; i < 1000 && cg.pids().length; i++) sleepMs(2);
+      cg.destroy();
+    }
     this.states.remove(rec.id);
     if (opts.hooks !== false) this.warnOnHookFailure(() => runHooks('poststop', rec.hooks?.poststop, state));
   }
@@ -298,6 +378,38 @@ export class Runtime {
       process.stderr.write(`hako: warning: ${(e as Error).message}\n`);
     }
   }
+}
+
+/** linux.resources plus device-cgroup rules for the nodes in linux.devices (the container must be
+ *  able to use the devices it was given; the driver adds runc's default allowed devices itself). */
+function containerResources(spec: Spec): Resources {
+  const resources = { ...(spec.linux?.resources ?? {}) };
+  const devices = spec.linux?.devices ?? [];
+  if (devices.length) {
+    resources.devices = [...(resources.devices ?? []), ...devices.map((d) => ({
+      allow: true, type: (d.type === 'b' ? 'b' : 'c') as 'b' | 'c', major: d.major ?? null, minor: d.minor ?? null, access: 'rwm',
+    }))];
+  }
+  return resources;
+}
+
+function mergeResources(a: Resources, b: Resources): Resources {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = prev && typeof prev === 'object' && !Array.isArray(prev) && v && typeof v === 'object' && !Array.isArray(v) ? { ...prev, ...v } : v;
+  }
+  return out as Resources;
+}
+
+/** What the /sys/fs/cgroup mount needs: per v1 hierarchy its directory and mount options, or v2. */
+function cgroupMountInfo(cg: Cgroup): CgroupMountInfo {
+  if (cg.version === 2) return { version: 2, hierarchies: [], hostPath: cg.dirs()[''] };
+  const hierarchies = discoverV1Hierarchies('/sys/fs/cgroup').map((h) => {
+    const named = h.controllers.every((c) => c.startsWith('name='));
+    return { dir: path.basename(h.mount), data: (named ? ['none', ...h.controllers] : h.controllers).join(','), hostPath: path.join(h.mount, cg.path) };
+  });
+  return { version: 1, hierarchies };
 }
 
 /** The host id that the container's id 0 maps to (0 without a user namespace). */

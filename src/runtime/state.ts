@@ -161,7 +161,7 @@ export function procStat(pid: number): { startTime: string; state: string } | un
 
 /** The OCI status, derived like runc does: a dead (or reused) pid is stopped, an unopened start
  *  barrier is created, otherwise running. */
-export function statusOf(stateDir: StateDir, rec: ContainerRecord): State['status'] {
+export function statusOf(stateDir: StateDir, rec: ContainerRecord): Exclude<State['status'], 'paused'> {
   if (rec.status === 'creating' || rec.pid === 0) return 'creating';
   const st = procStat(rec.pid);
   if (!st || st.startTime !== rec.pidStartTime || st.state === 'Z' || st.state === 'X') return 'stopped';

@@ -236,7 +236,8 @@ export interface Linux {
 export interface State {
   ociVersion: string;
   id: string;
-  status: 'creating' | 'created' | 'running' | 'stopped';
+  /** The OCI statuses, plus runc's `paused` (frozen cgroup), which engines expect from runc. */
+  status: 'creating' | 'created' | 'running' | 'stopped' | 'paused';
   pid?: number;
   bundle: string;
   annotations?: Record<string, string>;
