@@ -118,7 +118,8 @@ void sync_wait(const char *name) {
     free(reply);
     return;
   }
-  if (strncmp(reply, "error ", 6) == 0) fail("sync", "%s: %s", name, reply + 6);
+  /* The runtime refused (a hook failed): it reports that itself, we only stop. */
+  if (strncmp(reply, "error ", 6) == 0) _exit(127);
   fail("sync", "%s: unexpected reply \"%s\"", name, reply);
 }
 

@@ -21,6 +21,7 @@ export {
 } from './convert.js';
 export { applyDevicesV2 } from './v2.js';
 export { discoverV1Hierarchies, type Hierarchy } from './v1.js';
+export { moveToCgroupsOf } from './move.js';
 
 export const DEFAULT_CGROUP_ROOT = '/sys/fs/cgroup';
 

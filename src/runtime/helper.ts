@@ -32,7 +32,7 @@ export interface LaunchOptions {
   /** Answers `sync NAME`; a returned string is sent as the state JSON for in-container hooks. */
   onSync?(name: string, ctx: { helperPid: number; containerPid: number }): string | undefined | Promise<string | undefined>;
   /** Called as soon as the container pid is known (for cleanup on later failures). */
-  onPid?(pid: number): void;
+  onPid?(pid: number, helperPid: number): void;
 }
 
 export interface Launched {
@@ -73,7 +73,11 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
       const arg = rest.join(' ');
       if (word === 'pid') {
         containerPid = Number(arg);
-        opts.onPid?.(containerPid);
+        try {
+          opts.onPid?.(containerPid, helper.pid!);
+        } catch (e) {
+          fail(e as Error);
+        }
       } else if (word === 'sync') {
         try {
           const payload = await opts.onSync?.(arg, { helperPid: helper.pid!, containerPid });

@@ -14,7 +14,9 @@ import { compileExecPlan } from './plan/exec.js';
 import { validateProcess } from './spec/validate.js';
 import { encodePlan } from './plan/encode.js';
 import { parseSignal } from './spec/names.js';
-import { openCgroup, resolveCgroupsPath, discoverV1Hierarchies, type Cgroup, type CgroupStats } from '../cgroups/index.js';
+import {
+  discoverV1Hierarchies, moveToCgroupsOf, openCgroup, resolveCgroupsPath, type Cgroup, type CgroupStats,
+} from '../cgroups/index.js';
 import type { CgroupMountInfo } from './plan/compile.js';
 import path from 'node:path';
 import type { IdMapping, Process, Resources, Seccomp, Spec, State } from './spec/types.js';
@@ -167,9 +169,13 @@ export class Runtime {
       pid: rec.pid, forkMode: opts.detach ? 'exit' : 'wait', seccompProfile,
       console: process2.terminal ? opts.consoleSocket ?? '@relay' : undefined,
     });
+    const cgroup = this.cgroupOf(rec);
     const launched = await launch({
       plan: encodePlan(ops),
       stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'],
+      // Same cgroup as the container (limits, accounting, `ps`, and the cgroup namespace's root).
+      beforePlan: (pid) => { if (cgroup?.exists()) cgroup.addProcess(pid); },
+      onPid: (_pid, helperPid) => { if (!opts.detach && cgroup?.exists()) moveToCgroupsOf(helperPid); },
     });
     if (opts.pidFile) writePidFile(opts.pidFile, launched.containerPid);
     if (opts.detach) {
@@ -222,7 +228,11 @@ export class Runtime {
         // In the cgroup before it acts: everything it forks is accounted and limited from the start,
         // and a new cgroup namespace gets this cgroup as its root.
         beforePlan: (pid) => cgroup.addProcess(pid),
-        onPid: (pid) => { rec.pid = pid; },
+        onPid: (pid, helperPid) => {
+          rec.pid = pid;
+          // A foreground monitor stays alive: it must not count against the container's limits.
+          if (forkMode === 'wait') moveToCgroupsOf(helperPid);
+        },
         onSync: (name, ctx) => this.onSync(name, ctx, bundle, rec),
       });
       rec.pid = launched.containerPid;

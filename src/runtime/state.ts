@@ -70,6 +70,7 @@ export class StateDir {
   }
 
   readConfig(id: string): Spec {
+    this.read(id); // a clear "does not exist" first
     return JSON.parse(fs.readFileSync(path.join(this.dir(id), 'config.json'), 'utf8')) as Spec;
   }
 
