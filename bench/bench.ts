@@ -1,0 +1,80 @@
+// `npm run bench`: hako against runc, crun, podman and skopeo. Numbers are for reading, not for
+// gating: nothing here fails because something is slow. See bench/README.md.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type SectionId } from './config.js';
+import type { Ctx } from './context.js';
+import { machineInfo } from './machine.js';
+import { reexecIfNeeded } from './nsenv.js';
+import { probeRuntimes, runtimeClis } from './peers.js';
+import { removeTree, setScratchDir } from './proc.js';
+import { renderMachine, renderSection } from './report.js';
+import { lifecycle, runtimeRun, sequential } from './sections/runtime.js';
+import type { SectionResult } from './types.js';
+import { benchBundle } from './context.js';
+
+// build/bench/bench.js -> repository root
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const SECTION_FNS: Record<SectionId, ((ctx: Ctx) => SectionResult) | undefined> = {
+  runtime: runtimeRun,
+  lifecycle,
+  engine: undefined,
+  sequential,
+  rss: undefined,
+  pull: undefined,
+  library: undefined,
+};
+
+function runCleanups(ctx: Ctx): void {
+  while (ctx.cleanups.length) {
+    const fn = ctx.cleanups.pop()!;
+    try { fn(); } catch (e) { process.stderr.write(`bench: cleanup: ${(e as Error).message}\n`); }
+  }
+}
+
+async function main(): Promise<number> {
+  const cfg = loadConfig();
+  const status = reexecIfNeeded(cfg);
+  if (status !== undefined) return status;
+  if (process.getuid?.() !== 0) process.stderr.write('bench: not root; the runtimes will most likely fail their probes\n');
+
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-bench-'));
+  setScratchDir(tmp);
+  const ctx: Ctx = { repo, tmp, cfg, clis: runtimeClis(repo, tmp), cleanups: [() => removeTree(tmp)], cache: new Map() };
+  const onSignal = (sig: NodeJS.Signals) => { runCleanups(ctx); process.kill(process.pid, sig); };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const machine = machineInfo();
+  console.log(renderMachine(machine));
+  const sections: SectionResult[] = [];
+  try {
+    probeRuntimes(ctx.clis, benchBundle(ctx, ['/bin/true']));
+    for (const c of ctx.clis) console.log(`runtime ${c.name}: ${c.unavailable ?? 'ok'}`);
+    for (const [id, fn] of Object.entries(SECTION_FNS) as Array<[SectionId, SECTION_FN]>) {
+      if (!cfg.only.has(id)) continue;
+      if (!fn) { console.log(`\n== ${id}: not implemented ==`); continue; }
+      const t0 = Date.now();
+      const s = fn(ctx);
+      sections.push(s);
+      console.log(`\n${renderSection(s)}\n   (section took ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    }
+  } finally {
+    runCleanups(ctx);
+  }
+  const out = cfg.out ?? path.join(repo, 'bench', 'results', 'latest.json');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify({ machine, config: { ...cfg, only: [...cfg.only] }, sections }, null, 2) + '\n');
+  console.log(`\nJSON: ${out}`);
+  return 0;
+}
+
+type SECTION_FN = ((ctx: Ctx) => SectionResult) | undefined;
+
+main().then((code) => { process.exitCode = code; }, (e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});
