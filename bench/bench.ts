@@ -12,20 +12,27 @@ import { probeRuntimes, runtimeClis } from './peers.js';
 import { removeTree, setScratchDir } from './proc.js';
 import { renderMachine, renderSection } from './report.js';
 import { lifecycle, runtimeRun, sequential } from './sections/runtime.js';
+import { engine } from './sections/engine.js';
+import { rssSection } from './sections/rss.js';
+import { pull } from './sections/pull.js';
+import { library } from './sections/library.js';
 import type { SectionResult } from './types.js';
 import { benchBundle } from './context.js';
 
 // build/bench/bench.js -> repository root
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-const SECTION_FNS: Record<SectionId, ((ctx: Ctx) => SectionResult) | undefined> = {
+type SectionFn = (ctx: Ctx) => SectionResult | Promise<SectionResult>;
+
+// In the order of the issue, except the library API last.
+const SECTION_FNS: Record<SectionId, SectionFn> = {
   runtime: runtimeRun,
   lifecycle,
-  engine: undefined,
+  engine,
   sequential,
-  rss: undefined,
-  pull: undefined,
-  library: undefined,
+  rss: rssSection,
+  pull,
+  library,
 };
 
 function runCleanups(ctx: Ctx): void {
@@ -33,6 +40,17 @@ function runCleanups(ctx: Ctx): void {
     const fn = ctx.cleanups.pop()!;
     try { fn(); } catch (e) { process.stderr.write(`bench: cleanup: ${(e as Error).message}\n`); }
   }
+}
+
+// podman and skopeo create these on the host even with all their storage flags pointed at the
+// temp dir (auth/network runtime dirs, the blob-info cache). Remove whichever the bench created.
+const HOST_SIDE_EFFECTS = ['/run/containers', '/run/libpod', '/var/lib/containers'];
+
+function removeHostLeftovers(): () => void {
+  const existed = new Set(HOST_SIDE_EFFECTS.filter((p) => fs.existsSync(p)));
+  return () => {
+    for (const p of HOST_SIDE_EFFECTS) if (!existed.has(p)) removeTree(p);
+  };
 }
 
 async function main(): Promise<number> {
@@ -43,7 +61,7 @@ async function main(): Promise<number> {
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-bench-'));
   setScratchDir(tmp);
-  const ctx: Ctx = { repo, tmp, cfg, clis: runtimeClis(repo, tmp), cleanups: [() => removeTree(tmp)], cache: new Map() };
+  const ctx: Ctx = { repo, tmp, cfg, clis: runtimeClis(repo, tmp), cleanups: [removeHostLeftovers(), () => removeTree(tmp)], cache: new Map() };
   const onSignal = (sig: NodeJS.Signals) => { runCleanups(ctx); process.kill(process.pid, sig); };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -54,11 +72,10 @@ async function main(): Promise<number> {
   try {
     probeRuntimes(ctx.clis, benchBundle(ctx, ['/bin/true']));
     for (const c of ctx.clis) console.log(`runtime ${c.name}: ${c.unavailable ?? 'ok'}`);
-    for (const [id, fn] of Object.entries(SECTION_FNS) as Array<[SectionId, SECTION_FN]>) {
+    for (const [id, fn] of Object.entries(SECTION_FNS) as Array<[SectionId, SectionFn]>) {
       if (!cfg.only.has(id)) continue;
-      if (!fn) { console.log(`\n== ${id}: not implemented ==`); continue; }
       const t0 = Date.now();
-      const s = fn(ctx);
+      const s = await fn(ctx);
       sections.push(s);
       console.log(`\n${renderSection(s)}\n   (section took ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     }
@@ -71,8 +88,6 @@ async function main(): Promise<number> {
   console.log(`\nJSON: ${out}`);
   return 0;
 }
-
-type SECTION_FN = ((ctx: Ctx) => SectionResult) | undefined;
 
 main().then((code) => { process.exitCode = code; }, (e: unknown) => {
   process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);

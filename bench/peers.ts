@@ -19,7 +19,7 @@ export interface RuntimeCli {
 let counter = 0;
 /** A container id never used before in this bench run (runtimes refuse to reuse a live id). */
 export function uniqueId(peer: string): string {
-  return `bench-${peer}-${process.pid}-${++counter}`;
+  return `bench-${peer.replace(/[^A-Za-z0-9_.-]+/g, '-')}-${process.pid}-${++counter}`;
 }
 
 export function hakoBin(repo: string): string {

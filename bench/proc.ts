@@ -63,7 +63,9 @@ export function capture(file: string, args: string[]): string {
 }
 
 export function firstLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  // logfmt lines (runc, podman: time=... level=error msg="...") are reduced to their message.
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean)
+    .map((l) => /\blevel=\w+ msg="((?:[^"\\]|\\.)*)"/.exec(l)?.[1]?.replace(/\\"/g, '"') ?? l);
   // Prefer a line that looks like an error over a log preamble.
   return (lines.find((l) => /error|fail|denied|not |cannot|unknown/i.test(l)) ?? lines[0] ?? '').slice(0, 200);
 }

@@ -32,8 +32,9 @@ export function renderSection(s: SectionResult): string {
     const peer = multi ? `${r.peer} [${r.metric}]` : r.peer;
     if (!r.summary) {
       // A skip reason is printed once per peer; it is the same for every metric of the section.
-      const reason = told.has(r.peer) ? '(see above)' : clip(r.skipped ?? 'unknown', 90);
-      told.add(r.peer);
+      const why = r.skipped ?? 'unknown';
+      const reason = told.has(`${r.peer}\0${why}`) ? '(see above)' : clip(why, 90);
+      told.add(`${r.peer}\0${why}`);
       return [peer, '-', '-', `skipped: ${reason}`];
     }
     const u = r.unit;
