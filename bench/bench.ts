@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, type SectionId } from './config.js';
 import type { Ctx } from './context.js';
 import { machineInfo } from './machine.js';
-import { reexecIfNeeded } from './nsenv.js';
+import { superviseIfNeeded } from './supervisor.js';
 import { probeRuntimes, runtimeClis } from './peers.js';
-import { removeTree, setScratchDir } from './proc.js';
+import { enterCleanup, removeTree, setScratchDir } from './proc.js';
 import { renderMachine, renderSection } from './report.js';
 import { lifecycle, runtimeRun, sequential } from './sections/runtime.js';
 import { engine } from './sections/engine.js';
@@ -36,6 +36,7 @@ const SECTION_FNS: Record<SectionId, SectionFn> = {
 };
 
 function runCleanups(ctx: Ctx): void {
+  enterCleanup();
   while (ctx.cleanups.length) {
     const fn = ctx.cleanups.pop()!;
     try { fn(); } catch (e) { process.stderr.write(`bench: cleanup: ${(e as Error).message}\n`); }
@@ -46,16 +47,34 @@ function runCleanups(ctx: Ctx): void {
 // temp dir (auth/network runtime dirs, the blob-info cache). Remove whichever the bench created.
 const HOST_SIDE_EFFECTS = ['/run/containers', '/run/libpod', '/var/lib/containers'];
 
+// podman's cgroupfs manager leaves its (empty) parent cgroup, libpod_parent/conmon, in every v1
+// hierarchy; cgroup directories go with rmdir, deepest first.
+function cgroupLeftovers(): string[] {
+  const root = '/sys/fs/cgroup';
+  let ctrls: string[] = [];
+  try { ctrls = fs.readdirSync(root); } catch { return []; }
+  return ctrls.map((c) => path.join(root, c, 'libpod_parent')).filter((p) => fs.existsSync(p));
+}
+
+function removeCgroupTree(dir: string): void {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeCgroupTree(path.join(dir, e.name));
+  fs.rmdirSync(dir);
+}
+
 function removeHostLeftovers(): () => void {
-  const existed = new Set(HOST_SIDE_EFFECTS.filter((p) => fs.existsSync(p)));
+  const existed = new Set([...HOST_SIDE_EFFECTS, ...cgroupLeftovers()].filter((p) => fs.existsSync(p)));
   return () => {
     for (const p of HOST_SIDE_EFFECTS) if (!existed.has(p)) removeTree(p);
+    for (const p of cgroupLeftovers()) {
+      if (existed.has(p)) continue;
+      try { removeCgroupTree(p); } catch (e) { process.stderr.write(`bench: could not remove ${p}: ${(e as Error).message}\n`); }
+    }
   };
 }
 
 async function main(): Promise<number> {
   const cfg = loadConfig();
-  const status = reexecIfNeeded(cfg);
+  const status = await superviseIfNeeded(cfg);
   if (status !== undefined) return status;
   if (process.getuid?.() !== 0) process.stderr.write('bench: not root; the runtimes will most likely fail their probes\n');
 

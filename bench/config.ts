@@ -12,7 +12,7 @@ export interface BenchConfig {
   seqRounds: number;     // BENCH_SEQ_ROUNDS: rounds of BENCH_SEQ containers per peer
   pullRuns: number;      // BENCH_PULL_RUNS: pulls per peer (each a few hundred ms)
   rssCount: number;      // BENCH_RSS_COUNT: detached containers measured per peer
-  hideUnified: 'auto' | '0' | '1'; // BENCH_HIDE_UNIFIED: see nsenv.ts
+  hideUnified: 'auto' | '0' | '1'; // BENCH_HIDE_UNIFIED: see supervisor.ts
   out: string | undefined; // BENCH_OUT: JSON path (default bench/results/latest.json)
 }
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { capture, which } from './proc.js';
-import { unifiedHidden } from './nsenv.js';
+import { unifiedHidden } from './supervisor.js';
 
 export interface MachineInfo {
   date: string;

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { stopRequested } from './supervisor.js';
 
 export interface Cmd {
   file: string;
@@ -18,7 +19,19 @@ export interface Outcome {
   error: string;
 }
 
+export class Interrupted extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}
+
 let scratch: string | undefined;
+let cleaningUp = false;
+
+/** From now on timed commands ignore the stop request: clean-up must run to the end. */
+export function enterCleanup(): void {
+  cleaningUp = true;
+}
 
 /** Where timed commands write stderr; set once per bench run (inside its temp dir). */
 export function setScratchDir(dir: string): void {
@@ -42,6 +55,9 @@ export function timed(cmd: Cmd, timeoutMs = 120_000): Outcome {
     fs.closeSync(errFd);
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  // While spawnSync blocks, Node cannot run a signal handler; the supervisor's stop file is how
+  // the worker learns that it should stop (see supervisor.ts).
+  if (!cleaningUp && stopRequested()) throw new Interrupted();
   if (res.error) return { ok: false, ms, error: `${cmd.file}: ${res.error.message}` };
   if (res.status === 0) return { ok: true, ms, error: '' };
   return { ok: false, ms, error: firstLine(fs.readFileSync(scratch, 'utf8')) || `exit status ${res.status ?? res.signal}` };
