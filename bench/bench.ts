@@ -10,7 +10,7 @@ import { machineInfo } from './machine.js';
 import { superviseIfNeeded } from './supervisor.js';
 import { probeRuntimes, runtimeClis } from './peers.js';
 import { enterCleanup, removeTree, setScratchDir } from './proc.js';
-import { renderMachine, renderSection } from './report.js';
+import { ratioFor, renderMachine, renderSection } from './report.js';
 import { lifecycle, runtimeRun, sequential } from './sections/runtime.js';
 import { engine } from './sections/engine.js';
 import { rssSection } from './sections/rss.js';
@@ -101,6 +101,7 @@ async function main(): Promise<number> {
   } finally {
     runCleanups(ctx);
   }
+  for (const s of sections) for (const r of s.rows) { const x = ratioFor(s, r); if (x !== undefined) r.ratioHako = x; }
   const out = cfg.out ?? path.join(repo, 'bench', 'results', 'latest.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify({ machine, config: { ...cfg, only: [...cfg.only] }, sections }, null, 2) + '\n');

@@ -1,6 +1,7 @@
 // The human-readable tables. Ratios are hako's median over the peer's median; targets from the
 // issue are shown next to the ratio as a reference, never as pass/fail.
 import type { MachineInfo } from './machine.js';
+import { ratio } from './stats.js';
 import type { Row, SectionResult } from './types.js';
 
 function fmt(x: number, unit: Row['unit']): string {
@@ -9,11 +10,17 @@ function fmt(x: number, unit: Row['unit']): string {
   return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
 }
 
+/** hako's median over this peer's median for the same metric, when both were measured. */
+export function ratioFor(section: SectionResult, row: Row): number | undefined {
+  if (row.hako || !row.summary) return undefined;
+  const hako = section.rows.find((r) => r.hako && r.metric === row.metric && r.summary);
+  return ratio(hako?.summary?.median, row.summary.median);
+}
+
 function ratioCell(section: SectionResult, row: Row): string {
   if (row.hako || !row.summary) return '';
-  const hako = section.rows.find((r) => r.hako && r.metric === row.metric && r.summary);
-  if (!hako?.summary || row.summary.median === 0) return '-';
-  const r = hako.summary.median / row.summary.median;
+  const r = ratioFor(section, row);
+  if (r === undefined) return '-';
   const t = section.targets.find((x) => x.peer === row.peer && x.metric === row.metric);
   return `${r.toFixed(2)}x${t ? ` (${t.label} <= ${t.maxRatio}x)` : ''}`;
 }

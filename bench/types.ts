@@ -12,6 +12,8 @@ export interface Row {
   /** Why there is no number: not installed, failed its probe, not available yet. */
   skipped?: string;
   note?: string;
+  /** hako's median over this row's median (JSON only; the table prints it with the target). */
+  ratioHako?: number;
 }
 
 export interface Target {
