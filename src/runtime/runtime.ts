@@ -279,7 +279,13 @@ export class Runtime {
           if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
         }
         if (n === 1) break;
-        if (statusOf(this.states, rec) === 'stopped') throw new HakoError(`container "${rec.id}" exited before it could start`);
+        if (statusOf(this.states, rec) === 'stopped') {
+          // A quick process may have written its byte, run and exited since our last read.
+          let last = 0;
+          try { last = fs.readSync(fd, buf, 0, 1, null); } catch { /* EAGAIN: nothing was written */ }
+          if (last === 1) break;
+          throw new HakoError(`container "${rec.id}" exited before it could start`);
+        }
         if (waited > 10_000) throw new HakoError(`container "${rec.id}" did not take the start signal`);
         sleepMs(waited < 100 ? 0 : 1);
       }

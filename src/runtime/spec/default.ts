@@ -2,7 +2,11 @@
 // for runc behave the same under hako. `rootless` gives the `runc spec --rootless` variant.
 import type { Spec } from './types.js';
 
+/** The runtime-spec version hako implements: reported in `state` and `features`. */
 export const OCI_VERSION = '1.2.0';
+/** The version written into a new config.json: runc's, because Debian's crun 1.8 refuses "1.2.0"
+ *  and a bundle made by `hako runtime spec` should run under every runtime. */
+export const SPEC_FILE_VERSION = '1.0.2-dev';
 
 export const DEFAULT_CAPABILITIES = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 
@@ -17,7 +21,7 @@ export const DEFAULT_READONLY_PATHS = [
 
 export function defaultSpec(options: { rootless?: boolean; uid?: number; gid?: number } = {}): Spec {
   const spec: Spec = {
-    ociVersion: OCI_VERSION,
+    ociVersion: SPEC_FILE_VERSION,
     process: {
       terminal: true,
       user: { uid: 0, gid: 0 },
