@@ -31,6 +31,7 @@ commands (runc-compatible):
   exec [--tty] [--detach] [--env K=V] [--cwd D] [--user U[:G]] [--cap CAP] [--process F]
        [--console-socket S] [--pid-file F] ID [COMMAND [ARG...]]
   list [--format table|json] [--quiet]
+  features                                   what this runtime supports (OCI features JSON)
   plan [--bundle DIR]                        print the compiled plan (debugging)`;
 
 type Opts = NonNullable<ParseArgsConfig['options']>;
@@ -195,6 +196,12 @@ export async function runtimeMain(argv: string[]): Promise<number> {
       if (!m) throw new HakoError(`events: --interval must be a duration like 5s or 500ms, got "${values.interval}"`);
       const intervalMs = Number(m[1]) * ({ ms: 1, s: 1000, m: 60000 } as Record<string, number>)[m[2] ?? 's'];
       streamEvents(rt, one(positionals, command), { once: Boolean(values.stats), intervalMs, out: (l) => fs.writeSync(1, `${l}\n`) });
+      return 0;
+    }
+    case 'features': {
+      parse(rest, {}, command);
+      const { features } = await import('./features.js');
+      process.stdout.write(`${JSON.stringify(features(), null, 2)}\n`);
       return 0;
     }
     case 'plan': {

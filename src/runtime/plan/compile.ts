@@ -18,6 +18,7 @@ import {
   parseMountOptions, RLIMITS, rlimitValue,
 } from '../spec/names.js';
 import type { Op } from './encode.js';
+import { hostHasAppArmor, hostHasSELinux } from '../features.js';
 
 export interface PlanContext {
   /** Absolute host path of the rootfs. */
@@ -197,6 +198,15 @@ export function processOps(spec: Spec, process: Process, seccompProfile: string 
     ops.push(['wait_fifo']);
     for (const h of hooks.startContainer ?? []) ops.push(hookOp(h));
   }
+  // LSM labels take effect at execve: written last, for the exec only.
+  if (process.apparmorProfile) {
+    if (!hostHasAppArmor()) throw new ConfigError('process.apparmorProfile', `"${process.apparmorProfile}" asked for, but AppArmor is not enabled on this host`);
+    ops.push(['write', '/proc/self/attr/apparmor/exec', `exec ${process.apparmorProfile}`]);
+  }
+  if (process.selinuxLabel) {
+    if (!hostHasSELinux()) throw new ConfigError('process.selinuxLabel', `"${process.selinuxLabel}" asked for, but SELinux is not enabled on this host`);
+    ops.push(['write', '/proc/self/attr/exec', process.selinuxLabel]);
+  }
   if (seccompProfile !== undefined && !seccompEarly) ops.push(['seccomp', seccompProfile]);
   ops.push(['exec', String(process.args!.length), ...process.args!, ...env]);
   return ops;
@@ -244,6 +254,10 @@ function mountOps(m: Mount, i: number, root: string, ctx: PlanContext, env: Moun
   const field = `mounts[${i}]`;
   if (!m.destination.startsWith('/')) throw new ConfigError(`${field}.destination`, `must be an absolute path, got "${m.destination}"`);
   const opts = parseMountOptions(m.options ?? []);
+  // Parsed, but not done yet: refuse rather than silently mount without them.
+  if (opts.idmap || m.uidMappings || m.gidMappings) throw new ConfigError(`${field}.options`, 'id-mapped mounts are not supported yet');
+  if (opts.recAttrSet || opts.recAttrClr) throw new ConfigError(`${field}.options`, 'recursive mount attributes (rro, rnosuid, …) are not supported yet');
+  if (opts.tmpcopyup) throw new ConfigError(`${field}.options`, 'tmpcopyup is not supported yet');
   const data = opts.data.join(',');
   const ops: Op[] = [];
   const propagate = () => { for (const p of opts.propagation) ops.push(['mount', root, '', m.destination, '', String(p), '', 'none']); };
