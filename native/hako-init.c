@@ -355,6 +355,7 @@ int main(int argc, char **argv) {
   char *buf;
   size_t len;
   if (argc > 1 && strcmp(argv[1], "seccomp-export") == 0) return seccomp_export_main();
+  ensure_cloned_binary(argv);
   /* The sync socket must not leak into the container; exec closing it tells the runtime we made it. */
   fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC);
   read_all(PLAN_FD, &buf, &len);

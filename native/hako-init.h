@@ -46,6 +46,9 @@ void op_hook(int argc, char **argv);
 void op_resolve(int argc, char **argv);
 void op_exec(int argc, char **argv);
 
+/* Re-executes hako-init from a sealed memfd copy unless it already runs from one (CVE-2019-5736). */
+void ensure_cloned_binary(char **argv);
+
 /* Set by "fork" with TTY "relay": the child's end of the channel the pty master travels on. */
 extern int relay_fd;
 
