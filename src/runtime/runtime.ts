@@ -207,31 +207,33 @@ export class Runtime {
     // Compile before claiming the id: a bad config leaves nothing behind.
     const seccompProfile = spec.linux?.seccomp ? seccompFilter(spec.linux.seccomp) : undefined;
     const cgroupsPath = resolveCgroupsPath(spec.linux?.cgroupsPath, id);
-    const cgroup = openCgroup(cgroupsPath);
+    const cgroup: Cgroup | undefined = rootlessWithoutCgroups(spec, cgroupsPath) ? undefined : openCgroup(cgroupsPath);
     const ops = compilePlan(spec, {
-      rootfs: bundle.rootfs, bundle: bundle.dir, fifo, forkMode, console, seccompProfile, cgroupMounts: cgroupMountInfo(cgroup),
+      rootfs: bundle.rootfs, bundle: bundle.dir, fifo, forkMode, console, seccompProfile,
+      cgroupMounts: cgroup && cgroupMountInfo(cgroup),
     });
     const nss = namespaceMap(spec);
     ops.unshift(['mkfifo', fifo, String(hostIdOfRoot(spec.linux?.uidMappings)), String(hostIdOfRoot(spec.linux?.gidMappings))]);
     const rec: ContainerRecord = {
       id, bundle: bundle.dir, pid: 0, pidStartTime: '', created: new Date().toISOString(), status: 'creating',
-      annotations: spec.annotations, hooks: spec.hooks, ownPidNamespace: nss.has('pid') && !nss.get('pid')!.path, cgroupsPath,
+      annotations: spec.annotations, hooks: spec.hooks, ownPidNamespace: nss.has('pid') && !nss.get('pid')!.path,
+      cgroupsPath: cgroup && cgroupsPath,
     };
     this.states.claim(id);
     try {
       this.states.write(rec);
       this.states.writeConfig(id, spec);
-      cgroup.create(containerResources(spec));
+      cgroup?.create(containerResources(spec));
       const launched = await launch({
         plan: encodePlan(ops),
         stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'],
         // In the cgroup before it acts: everything it forks is accounted and limited from the start,
         // and a new cgroup namespace gets this cgroup as its root.
-        beforePlan: (pid) => cgroup.addProcess(pid),
+        beforePlan: (pid) => cgroup?.addProcess(pid),
         onPid: (pid, helperPid) => {
           rec.pid = pid;
           // A foreground monitor stays alive: it must not count against the container's limits.
-          if (forkMode === 'wait') moveToCgroupsOf(helperPid);
+          if (forkMode === 'wait' && cgroup) moveToCgroupsOf(helperPid);
         },
         onSync: (name, ctx) => this.onSync(name, ctx, bundle, rec),
       });
@@ -416,6 +418,25 @@ function mergeResources(a: Resources, b: Resources): Resources {
     out[k] = prev && typeof prev === 'object' && !Array.isArray(prev) && v && typeof v === 'object' && !Array.isArray(v) ? { ...prev, ...v } : v;
   }
   return out as Resources;
+}
+
+/**
+ * Rootless without write access to the cgroup tree: like runc, run without a cgroup when the config
+ * asks for no limits; with limits, that is an error (they would silently not apply).
+ */
+function rootlessWithoutCgroups(spec: Spec, cgroupsPath: string): boolean {
+  if (process.geteuid!() === 0) return false;
+  const probe = openCgroup(cgroupsPath).version === 2 ? '/sys/fs/cgroup' : '/sys/fs/cgroup/pids';
+  try {
+    fs.accessSync(probe, fs.constants.W_OK);
+    return false;
+  } catch { /* not delegated to us */ }
+  const resources = { ...(spec.linux?.resources ?? {}) };
+  delete resources.devices; // device rules need no cgroup when rootless: the user cannot mknod anyway
+  if (Object.keys(resources).length) {
+    throw new ConfigError('linux.resources', `rootless, and no writable cgroup tree (${probe}): limits cannot be applied`);
+  }
+  return true;
 }
 
 /** What the /sys/fs/cgroup mount needs: per v1 hierarchy its directory and mount options, or v2. */

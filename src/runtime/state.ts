@@ -7,7 +7,8 @@ import { HakoError } from '../util/errors.js';
 import type { Hooks, Spec, State } from './spec/types.js';
 import { OCI_VERSION } from './spec/default.js';
 
-export const DEFAULT_ROOT = '/run/hako';
+/** /run/hako for root; rootless users get $XDG_RUNTIME_DIR/hako, as runc does. */
+export const DEFAULT_ROOT = process.geteuid?.() !== 0 && process.env.XDG_RUNTIME_DIR ? `${process.env.XDG_RUNTIME_DIR}/hako` : '/run/hako';
 
 export interface ContainerRecord {
   id: string;
