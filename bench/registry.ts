@@ -1,13 +1,12 @@
 // A throw-away Docker distribution registry (Debian's docker-registry) on 127.0.0.1 with storage in
 // the bench's temp dir, holding the bench images, pushed there with skopeo from OCI layouts.
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { makeBusyboxRootfs } from '../test/fixtures/busybox.js';
 import { once, type Ctx } from './context.js';
 import { tarDirectory, tarOfFiles, writeOciLayout } from './image.js';
 import { mustRun, which } from './proc.js';
+import { REGISTRY_BIN, startRegistry } from '../test/fixtures/registry.js';
 import crypto from 'node:crypto';
 
 export interface Registry {
@@ -17,31 +16,6 @@ export interface Registry {
   multi: string;
   multiLayers: number;
   multiBytes: number;
-}
-
-const REGISTRY = '/usr/bin/docker-registry';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitReady(host: string, deadlineMs: number): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      const res = await fetch(`http://${host}/v2/`);
-      if (res.ok) return;
-    } catch { /* not listening yet */ }
-    if (Date.now() > until) throw new Error(`docker-registry did not answer on http://${host}/v2/`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** The busybox rootfs as one uncompressed layer tar (also what `podman import` gets). */
@@ -55,23 +29,13 @@ export async function busyboxLayer(ctx: Ctx): Promise<Buffer> {
 }
 
 async function start(ctx: Ctx): Promise<Registry | string> {
-  if (!fs.existsSync(REGISTRY)) return `${REGISTRY} is missing (Debian docker-registry)`;
+  if (!fs.existsSync(REGISTRY_BIN)) return `${REGISTRY_BIN} is missing (Debian docker-registry)`;
   if (!which('skopeo')) return 'skopeo is missing (needed to push the bench images)';
   const dir = fs.mkdtempSync(path.join(ctx.tmp, 'registry-'));
-  const host = `127.0.0.1:${await freePort()}`;
-  const cfg = path.join(dir, 'config.yml');
-  fs.writeFileSync(cfg, [
-    'version: 0.1',
-    'log:', '  level: error', '  accesslog:', '    disabled: true',
-    'storage:', `  filesystem:`, `    rootdirectory: ${path.join(dir, 'storage')}`,
-    'http:', `  addr: ${host}`, '',
-  ].join('\n'));
-  const log = fs.openSync(path.join(dir, 'registry.log'), 'w');
-  const child = spawn(REGISTRY, ['serve', cfg], { stdio: ['ignore', log, log] });
-  fs.closeSync(log);
-  child.unref();
-  ctx.cleanups.push(() => { if (child.exitCode === null) child.kill('SIGTERM'); });
-  await waitReady(host, 10_000);
+  // The same throw-away registry as the tests (temp storage, 127.0.0.1, a free port).
+  const reg = await startRegistry();
+  ctx.cleanups.push(() => { void reg.stop(); });
+  const host = reg.host;
 
   const push = (layout: string, repo: string) => mustRun({
     file: 'skopeo',
