@@ -73,6 +73,20 @@ export function splitAtPositional(args: string[], options: Opts): { flags: strin
 
 /** parseArgs with docker-like one-line errors ("run: unknown flag: --foo"). */
 export function parseFlags(command: string, args: string[], options: Opts): { values: Record<string, unknown>; positionals: string[] } {
+  // A value that starts with '-' (`--memory-swap -1`) is a value, as in docker, not a flag.
+  const longOf = new Map<string, string>();
+  for (const [long, o] of Object.entries(options)) {
+    if (o.type !== 'string') continue;
+    longOf.set(`--${long}`, long);
+    if (o.short) longOf.set(`-${o.short}`, long);
+  }
+  const fixed: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const long = longOf.get(args[i]);
+    if (long && i + 1 < args.length && args[i + 1].startsWith('-') && args[i + 1] !== '--') fixed.push(`--${long}=${args[++i]}`);
+    else fixed.push(args[i]);
+  }
+  args = fixed;
   try {
     const r = parseArgs({ args, options, allowPositionals: true, strict: true });
     return { values: r.values as Record<string, unknown>, positionals: r.positionals };
