@@ -367,6 +367,15 @@ export class Engine {
     return id;
   }
 
+  /** Waits (bounded) for conmon to finish: it runs our exit command, which needs the container's
+   *  files, so removing them under it would leave a half-handled exit. */
+  private async waitMonitor(id: string): Promise<void> {
+    const st = this.store.readState(id);
+    if (!st.monitorPid || st.monitorPid === process.pid) return;
+    const end = Date.now() + 15_000;
+    while (sameProcess(st.monitorPid, st.monitorStartTime) && Date.now() < end) await sleep(10);
+  }
+
   private async waitExited(id: string, ms: number): Promise<boolean> {
     const end = Date.now() + ms;
     for (;;) {
@@ -404,6 +413,7 @@ export class Engine {
         if (!(await this.waitExited(id, 30_000))) throw new HakoError(`container ${ref} did not exit after SIGKILL`);
       }
     }
+    await this.waitMonitor(id);
     await this.store.lockAsync(id, async () => {
       this.store.writeState(id, { ...this.store.readState(id), status: 'removing' });
       await detachNetwork(this.netPlan(cfg), id);
