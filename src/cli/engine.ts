@@ -60,8 +60,13 @@ export async function engineMain(argv: string[]): Promise<number> {
   switch (command) {
     case 'run': case 'create': return runOrCreate(command, args, engine);
     case 'start': {
-      const { positionals } = parseFlags(command, args, { attach: { type: 'boolean', short: 'a' }, interactive: { type: 'boolean', short: 'i' }, ...ROOT });
+      const { values: v, positionals } = parseFlags(command, args, { attach: { type: 'boolean', short: 'a' }, interactive: { type: 'boolean', short: 'i' }, ...ROOT });
       need(positionals, command);
+      if (v.attach) {
+        // docker start -a: follow the output until the container exits, and return its code.
+        if (positionals.length !== 1) throw new HakoError('start: you cannot start and attach multiple containers at once');
+        return engine().startAttached(positionals[0]);
+      }
       return each(positionals, async (ref) => { await engine().start(ref); process.stdout.write(`${ref}\n`); });
     }
     case 'ps': return ps(args, engine());

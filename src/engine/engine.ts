@@ -125,6 +125,16 @@ export class Engine {
     return id;
   }
 
+  /** `start -a`: start, then stream the output produced from now on until the exit; the exit code. */
+  async startAttached(ref: string): Promise<number> {
+    const id = this.store.resolve(ref);
+    let offset = 0;
+    try { offset = fs.statSync(this.store.logPath(id)).size; } catch { /* no log yet */ }
+    await this.start(id);
+    await this.followLog(id, offset, { write: (e) => (e.stream === 'stdout' ? process.stdout : process.stderr).write(e.log) });
+    return this.refresh(id).exitCode;
+  }
+
   private async startDetached(id: string): Promise<void> {
     await this.store.lockAsync(id, async () => {
       const cfg = this.store.readConfig(id);
