@@ -15,8 +15,13 @@ async function main(argv: string[]): Promise<number> {
       const { runtimeMain } = await import('../runtime/cli.js');
       return runtimeMain(rest);
     }
+    case 'run': case 'create': case 'start': case 'ps': case 'exec': case 'logs': case 'stop': case 'kill': case 'rm':
+    case 'inspect': case 'wait': case 'top': case 'images': case 'pull': case 'rmi': case 'container-exited': case '--root': {
+      const { engineMain } = await import('./engine.js');
+      return engineMain(argv);
+    }
     case undefined: case '-h': case '--help':
-      process.stdout.write(`${USAGE}\n`);
+      process.stdout.write(`${USAGE}\n${(await import('./engine.js')).ENGINE_USAGE}\n`);
       return command ? 0 : 1;
     default:
       throw new HakoError(`unknown command "${command}" (see hako --help)`);

@@ -1,0 +1,311 @@
+// The engine's command line: `hako run|create|start|ps|exec|logs|stop|kill|rm|inspect|wait|top|
+// images|pull|rmi`, with docker's flags and output. A global `--root DIR` (or $HAKO_ROOT) may come
+// before the command; every command also takes `--root`.
+import { HakoError } from '../util/errors.js';
+import { Engine } from '../engine/engine.js';
+import { parseFlags, parseRunArgs, splitAtPositional } from '../engine/flags.js';
+import { humanDuration, humanSize, renderTemplate, table } from '../engine/format.js';
+import { streamSink } from '../engine/logs.js';
+import type { ContainerConfig, ContainerState } from '../engine/types.js';
+
+export const ENGINE_COMMANDS = new Set(['run', 'create', 'start', 'ps', 'exec', 'logs', 'stop', 'kill', 'rm', 'inspect', 'wait', 'top',
+  'images', 'pull', 'rmi', 'container-exited']);
+
+export const ENGINE_USAGE = `  run [OPTIONS] IMAGE [COMMAND] [ARG...]   create and start a container (docker's flags)
+  create [OPTIONS] IMAGE [COMMAND]         create a container without starting it
+  start CONTAINER...                       start created or exited containers
+  ps [-a] [-q] [--format F]                list containers
+  exec [-i] [-t] [-d] [-e K=V] [-u U] [-w D] CONTAINER COMMAND [ARG...]
+  logs [-f] [--tail N] [-t] CONTAINER      show a container's output
+  stop [-t N] CONTAINER...                 SIGTERM, then SIGKILL after N seconds (default 10)
+  kill [-s SIG] CONTAINER...               signal containers (default SIGKILL)
+  rm [-f] [-v] CONTAINER...                remove containers
+  inspect [--format F] CONTAINER|IMAGE...  low-level information as JSON
+  wait CONTAINER...                        block until containers exit, print their exit codes
+  top CONTAINER                            the container's processes
+  images [-q] [--format F]                 list images
+  pull IMAGE                               download an image
+  rmi [-f] IMAGE...                        remove images
+
+global: --root DIR (default $HAKO_ROOT or /var/lib/hako)`;
+
+const ROOT = { root: { type: 'string' as const } };
+
+export async function engineMain(argv: string[]): Promise<number> {
+  let root: string | undefined;
+  while (argv[0] === '--root' || argv[0]?.startsWith('--root=')) {
+    root = argv[0].includes('=') ? argv[0].slice(7) : argv[1];
+    if (!root) throw new HakoError('flag needs an argument: --root');
+    argv = argv.slice(argv[0].includes('=') ? 1 : 2);
+  }
+  const [command, ...rest] = argv;
+  if (!command) {
+    process.stdout.write(`usage: hako COMMAND\n\n${ENGINE_USAGE}\n`);
+    return 1;
+  }
+  // Per-command --root (only before the image / container arguments).
+  const take = (args: string[]) => {
+    const out: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+      if (args[i] === '--') { out.push(...args.slice(i)); break; }
+      if (args[i] === '--root') { root = args[++i]; continue; }
+      if (args[i].startsWith('--root=')) { root = args[i].slice(7); continue; }
+      if (!args[i].startsWith('-')) { out.push(...args.slice(i)); break; }
+      out.push(args[i]);
+    }
+    return out;
+  };
+  const args = take(rest);
+  const engine = () => new Engine({ root });
+  switch (command) {
+    case 'run': case 'create': return runOrCreate(command, args, engine);
+    case 'start': {
+      const { values: v, positionals } = parseFlags(command, args, { attach: { type: 'boolean', short: 'a' }, interactive: { type: 'boolean', short: 'i' }, ...ROOT });
+      need(positionals, command);
+      if (v.attach) {
+        // docker start -a: follow the output until the container exits, and return its code.
+        if (positionals.length !== 1) throw new HakoError('start: you cannot start and attach multiple containers at once');
+        return engine().startAttached(positionals[0]);
+      }
+      return each(positionals, async (ref) => { await engine().start(ref); process.stdout.write(`${ref}\n`); });
+    }
+    case 'ps': return ps(args, engine());
+    case 'exec': {
+      const opts = {
+        interactive: { type: 'boolean' as const, short: 'i' }, tty: { type: 'boolean' as const, short: 't' }, detach: { type: 'boolean' as const, short: 'd' },
+        env: { type: 'string' as const, short: 'e', multiple: true }, user: { type: 'string' as const, short: 'u' },
+        workdir: { type: 'string' as const, short: 'w' }, privileged: { type: 'boolean' as const }, ...ROOT,
+      };
+      const { flags, rest: after } = splitAtPositional(args, opts);
+      const { values: v } = parseFlags(command, flags, opts);
+      const [ref, ...cmd] = after;
+      if (!ref || !cmd.length) throw new HakoError('"hako exec" requires at least 2 arguments: CONTAINER COMMAND [ARG...]');
+      if (v.tty && !process.stdin.isTTY) throw new HakoError('exec: the input device is not a TTY (drop -t)');
+      return engine().exec(ref, {
+        command: cmd, interactive: Boolean(v.interactive), tty: Boolean(v.tty), detach: Boolean(v.detach),
+        env: (v.env as string[] | undefined) ?? [], user: v.user as string | undefined, workdir: v.workdir as string | undefined,
+        privileged: Boolean(v.privileged),
+      });
+    }
+    case 'logs': {
+      const { values: v, positionals } = parseFlags(command, args, {
+        follow: { type: 'boolean', short: 'f' }, tail: { type: 'string', short: 'n' }, timestamps: { type: 'boolean', short: 't' }, ...ROOT,
+      });
+      if (positionals.length !== 1) throw new HakoError('"hako logs" requires exactly 1 argument: CONTAINER');
+      let tail = -1;
+      if (v.tail !== undefined && v.tail !== 'all') {
+        if (!/^\d+$/.test(v.tail as string)) throw new HakoError(`invalid argument "${v.tail}" for "--tail" flag: expected a number or "all"`);
+        tail = Number(v.tail);
+      }
+      await engine().logs(positionals[0], { follow: Boolean(v.follow), tail, timestamps: Boolean(v.timestamps) }, streamSink(Boolean(v.timestamps)));
+      return 0;
+    }
+    case 'stop': {
+      const { values: v, positionals } = parseFlags(command, args, { time: { type: 'string', short: 't' }, ...ROOT });
+      need(positionals, command);
+      let t: number | undefined;
+      if (v.time !== undefined) {
+        if (!/^-?\d+$/.test(v.time as string)) throw new HakoError(`invalid argument "${v.time}" for "--time" flag: expected seconds`);
+        t = Number(v.time);
+      }
+      return each(positionals, async (ref) => { await engine().stop(ref, t); process.stdout.write(`${ref}\n`); });
+    }
+    case 'kill': {
+      const { values: v, positionals } = parseFlags(command, args, { signal: { type: 'string', short: 's' }, ...ROOT });
+      need(positionals, command);
+      return each(positionals, async (ref) => { engine().kill(ref, (v.signal as string) ?? 'SIGKILL', { requested: true }); process.stdout.write(`${ref}\n`); });
+    }
+    case 'rm': {
+      const { values: v, positionals } = parseFlags(command, args, { force: { type: 'boolean', short: 'f' }, volumes: { type: 'boolean', short: 'v' }, ...ROOT });
+      need(positionals, command);
+      return each(positionals, async (ref) => { await engine().remove(ref, { force: Boolean(v.force), volumes: Boolean(v.volumes) }); process.stdout.write(`${ref}\n`); });
+    }
+    case 'inspect': {
+      const { values: v, positionals } = parseFlags(command, args, { format: { type: 'string', short: 'f' }, type: { type: 'string' }, ...ROOT });
+      need(positionals, command);
+      const e = engine();
+      const docs: unknown[] = [];
+      let failed = 0;
+      for (const ref of positionals) {
+        try {
+          if (v.type === 'image') throw new HakoError('image');
+          docs.push(e.inspect(ref));
+        } catch (err) {
+          if (v.type === 'container') { process.stderr.write(`hako: ${(err as Error).message}\n`); failed++; continue; }
+          try {
+            const { inspect } = await import('../image/index.js');
+            docs.push(inspect(e.images, ref));
+          } catch {
+            process.stderr.write(`hako: no such object: ${ref}\n`);
+            failed++;
+          }
+        }
+      }
+      if (v.format) for (const d of docs) process.stdout.write(`${renderTemplate(v.format as string, d)}\n`);
+      else process.stdout.write(`${JSON.stringify(docs, null, 4)}\n`);
+      return failed ? 1 : 0;
+    }
+    case 'wait': {
+      const { positionals } = parseFlags(command, args, { ...ROOT });
+      need(positionals, command);
+      return each(positionals, async (ref) => { process.stdout.write(`${await engine().wait(ref)}\n`); });
+    }
+    case 'top': {
+      const { positionals } = parseFlags(command, args, { ...ROOT });
+      if (positionals.length !== 1) throw new HakoError('"hako top" requires exactly 1 argument: CONTAINER');
+      process.stdout.write(table(engine().top(positionals[0])));
+      return 0;
+    }
+    case 'images': return images(args, engine());
+    case 'pull': {
+      const { values: v, positionals } = parseFlags(command, args, { quiet: { type: 'boolean', short: 'q' }, platform: { type: 'string' }, ...ROOT });
+      if (positionals.length !== 1) throw new HakoError('"hako pull" requires exactly 1 argument: IMAGE');
+      const { pull, createProgressRenderer, parsePlatform } = await import('../image/index.js');
+      const rec = await pull(positionals[0], {
+        store: engine().images, onProgress: v.quiet ? undefined : createProgressRenderer(process.stderr),
+        platform: v.platform ? parsePlatform(v.platform as string) : undefined,
+      });
+      if (!v.quiet) process.stdout.write(`Digest: ${rec.digest}\nStatus: Downloaded newer image for ${rec.reference}\n`);
+      process.stdout.write(`${rec.reference}\n`);
+      return 0;
+    }
+    case 'rmi': {
+      const { values: v, positionals } = parseFlags(command, args, { force: { type: 'boolean', short: 'f' }, ...ROOT });
+      need(positionals, command);
+      const e = engine();
+      return each(positionals, async (ref) => {
+        const removed = e.images.removeImage(ref, { force: Boolean(v.force), inUse: (d) => e.imageInUse(d) });
+        for (const r of removed) process.stdout.write(`Untagged: ${r}\n`);
+      });
+    }
+    case 'container-exited': {
+      // conmon's exit command: never fails loudly (nobody reads its output).
+      const id = args[0];
+      if (id) await engine().containerExited(id).catch((e: Error) => process.stderr.write(`hako: ${e.message}\n`));
+      return 0;
+    }
+    default:
+      throw new HakoError(`unknown command "${command}" (see hako --help)`);
+  }
+}
+
+async function runOrCreate(command: 'run' | 'create', args: string[], engine: () => Engine): Promise<number> {
+  const opts = parseRunArgs(args, command);
+  if (command === 'create') opts.detach = true;
+  if (opts.tty && !opts.detach && !process.stdin.isTTY) throw new HakoError('the input device is not a TTY (drop -t, or run from a terminal)');
+  const e = engine();
+  if (command === 'create') {
+    const cfg = await e.create(opts);
+    process.stdout.write(`${cfg.id}\n`);
+    return 0;
+  }
+  const code = await e.run(opts, (cfg) => { if (opts.detach) process.stdout.write(`${cfg.id}\n`); });
+  return code;
+}
+
+function need(positionals: string[], command: string): void {
+  if (!positionals.length) throw new HakoError(`"hako ${command}" requires at least 1 argument`);
+}
+
+/** Runs `fn` for each argument, reporting failures per argument like docker; exit 1 if any failed. */
+async function each(refs: string[], fn: (ref: string) => Promise<void>): Promise<number> {
+  let failed = 0;
+  for (const ref of refs) {
+    try {
+      await fn(ref);
+    } catch (e) {
+      if (!(e instanceof HakoError)) throw e;
+      if (refs.length === 1) throw e;
+      process.stderr.write(`hako: ${e.message}\n`);
+      failed++;
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+/** One `ps` row as docker's --format sees it. */
+export function psRow(c: ContainerConfig, s: ContainerState, now = Date.now()): Record<string, string | number> {
+  const command = [c.path, ...c.args].join(' ');
+  return {
+    ID: c.id.slice(0, 12), Image: c.image, Command: JSON.stringify(command.length > 20 ? `${command.slice(0, 19)}…` : command),
+    CreatedAt: c.created, RunningFor: `${humanDuration(now - Date.parse(c.created))} ago`, Status: statusText(s, now), State: s.status,
+    Names: c.name, Ports: '', Labels: Object.entries(c.options.labels).map(([k, v]) => `${k}=${v}`).join(','),
+    ExitCode: s.exitCode,
+  };
+}
+
+export function statusText(s: ContainerState, now = Date.now()): string {
+  switch (s.status) {
+    case 'running': return `Up ${humanDuration(now - Date.parse(s.startedAt ?? new Date(now).toISOString()))}`;
+    case 'restarting': return `Restarting (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt ?? new Date(now).toISOString()))} ago`;
+    case 'exited': return s.startedAt || s.finishedAt
+      ? `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt ?? new Date(now).toISOString()))} ago`
+      : 'Created';
+    case 'removing': return 'Removal In Progress';
+    default: return 'Created';
+  }
+}
+
+function ps(args: string[], e: Engine): number {
+  const { values: v } = parseFlags('ps', args, {
+    all: { type: 'boolean', short: 'a' }, quiet: { type: 'boolean', short: 'q' }, format: { type: 'string' },
+    'no-trunc': { type: 'boolean' }, latest: { type: 'boolean', short: 'l' }, ...ROOT,
+  });
+  let list = e.list().filter(({ state }) => v.all || state.status === 'running' || state.status === 'restarting');
+  if (v.latest) list = list.slice(0, 1);
+  const rows = list.map(({ config, state }) => {
+    const r = psRow(config, state);
+    if (v['no-trunc']) r.ID = config.id;
+    return r;
+  });
+  if (v.quiet) {
+    process.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
+    return 0;
+  }
+  const fmt = v.format as string | undefined;
+  if (fmt === 'json') {
+    process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  } else if (fmt && fmt !== 'table') {
+    const body = fmt.startsWith('table ') ? fmt.slice(6) : fmt;
+    if (fmt.startsWith('table ')) {
+      const header = body.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_m, f: string) => (f === 'ID' ? 'CONTAINER ID' : f.replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase()));
+      process.stdout.write(`${header.replace(/\\t/g, '\t')}\n`);
+    }
+    process.stdout.write(rows.map((r) => `${renderTemplate(body, r)}\n`).join(''));
+  } else {
+    process.stdout.write(table([
+      ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
+      ...rows.map((r) => [String(r.ID), String(r.Image), String(r.Command), String(r.RunningFor), String(r.Status), String(r.Ports), String(r.Names)]),
+    ]));
+  }
+  return 0;
+}
+
+async function images(args: string[], e: Engine): Promise<number> {
+  const { values: v } = parseFlags('images', args, { quiet: { type: 'boolean', short: 'q' }, format: { type: 'string' }, all: { type: 'boolean', short: 'a' }, 'no-trunc': { type: 'boolean' }, ...ROOT });
+  const { parseReference } = await import('../image/index.js');
+  const rows = e.images.listImages().map((rec) => {
+    let repo = rec.reference;
+    let tag = '<none>';
+    try {
+      const r = parseReference(rec.reference);
+      const bare = new (r.constructor as typeof import('../image/reference.js').ImageReference)(r.domain, r.path);
+      repo = bare.familiar();
+      tag = r.tag ?? '<none>';
+    } catch { /* keep the raw reference */ }
+    let created = '';
+    try {
+      const cfg = e.images.readJSON<{ created?: string }>(rec.config);
+      created = cfg.created ? `${humanDuration(Date.now() - Date.parse(cfg.created))} ago` : '';
+    } catch { /* config missing */ }
+    return {
+      Repository: repo, Tag: tag, ID: v['no-trunc'] ? rec.config : rec.config.slice(7, 19), Digest: rec.digest,
+      CreatedSince: created, Size: humanSize(rec.size),
+    };
+  });
+  if (v.quiet) process.stdout.write([...new Set(rows.map((r) => r.ID))].map((id) => `${id}\n`).join(''));
+  else if (v.format === 'json') process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  else if (v.format) process.stdout.write(rows.map((r) => `${renderTemplate(v.format as string, r)}\n`).join(''));
+  else process.stdout.write(table([['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], ...rows.map((r) => [r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size])]));
+  return 0;
+}

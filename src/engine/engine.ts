@@ -1,0 +1,695 @@
+// The engine: docker's container lifecycle without a daemon. Every command reads the container store,
+// brings each container's recorded state up to date with reality (refresh), acts, and writes back.
+// Detached containers live under conmon (monitor.ts); foreground interactive ones under this process.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { HakoError } from '../util/errors.js';
+import { Runtime } from '../runtime/runtime.js';
+import { procStat } from '../runtime/state.js';
+import { parseSignal } from '../runtime/spec/names.js';
+import type { DeviceCgroup, Device, Mount, Process } from '../runtime/spec/types.js';
+import { ContentStore } from '../storage/store/index.js';
+import { inspect as inspectImage, pull, createProgressRenderer, type ImageInspect } from '../image/index.js';
+import { ContainerStore, engineRoot, newId } from './store.js';
+import { buildSpec, combineCommand, mergeEnv, resolveUser } from './spec.js';
+import { prepareRootfs, releaseRootfs } from './rootfs.js';
+import { attachNetwork, detachNetwork, networkFiles, planNetwork, type NetworkPlan } from './network.js';
+import { startConmon, readOr } from './monitor.js';
+import { readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
+import { randomName } from './names.js';
+import type { ContainerConfig, ContainerState, RunOptions, VolumeSpec } from './types.js';
+
+export const INIT_BINARY = '/usr/bin/catatonit';
+const INIT_PATH = '/run/hako-init';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface ExecRequest {
+  command: string[];
+  interactive?: boolean;
+  tty?: boolean;
+  detach?: boolean;
+  env?: string[];
+  user?: string;
+  workdir?: string;
+  privileged?: boolean;
+}
+
+export class Engine {
+  readonly root: string;
+  readonly store: ContainerStore;
+  readonly runtime: Runtime;
+  private imageStore?: ContentStore;
+
+  constructor(opts: { root?: string } = {}) {
+    this.root = engineRoot(opts.root);
+    this.store = new ContainerStore(this.root);
+    this.runtime = new Runtime({ root: this.store.runtimeRoot() });
+  }
+
+  get images(): ContentStore {
+    return (this.imageStore ??= new ContentStore(this.root));
+  }
+
+  // ---- create / run / start ----
+
+  /** Resolves the image (pulling it when absent), prepares rootfs and bundle, records the container. */
+  async create(opts: RunOptions): Promise<ContainerConfig> {
+    const net = planNetwork(opts.network, opts.publish);
+    if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
+    const image = await this.imageFor(opts.image);
+    const args = combineCommand(image.config, opts.entrypoint, opts.command);
+    const id = newId();
+    const name = opts.name ?? this.freeName();
+    const cfg: ContainerConfig = {
+      id, name, created: new Date().toISOString(), image: opts.image, imageId: image.id, imageRef: image.reference,
+      options: opts, path: args[0], args: args.slice(1),
+    };
+    this.store.create(cfg);
+    try {
+      const dir = this.store.containerDir(id);
+      const { rootfs } = await prepareRootfs(this.images, image.layers, dir);
+      const hostname = opts.hostname ?? (net.mode === 'host' ? os.hostname() : id.slice(0, 12));
+      const mounts = [
+        ...this.volumeMounts(cfg, rootfs),
+        ...networkFiles(net, path.join(dir, 'etc'), hostname),
+      ];
+      let procArgs = args;
+      if (opts.init) {
+        mounts.push({ destination: INIT_PATH, type: 'bind', source: INIT_BINARY, options: ['bind', 'ro'] });
+        procArgs = [INIT_PATH, '--', ...args];
+      }
+      const spec = buildSpec({
+        opts, image: image.config, args: procArgs, hostname, rootfs, extraMounts: mounts,
+        netns: net.netns, cgroupsPath: `/hako/${id}`, devices: opts.privileged ? [] : opts.devices.map((d) => hostDevice(d.host, d.container, d.permissions)),
+      });
+      spec.annotations = { 'org.hako.name': name, 'org.hako.image': image.reference };
+      fs.writeFileSync(path.join(this.store.bundleDir(id), 'config.json'), JSON.stringify(spec, null, 2));
+      this.store.writeState(id, { status: 'created', pid: 0, exitCode: 0, restartCount: 0 });
+      return cfg;
+    } catch (e) {
+      this.destroy(cfg);
+      throw e;
+    }
+  }
+
+  /** `run`: create, then start detached (printing nothing) or in the foreground (returns the exit code). */
+  async run(opts: RunOptions, onCreated?: (cfg: ContainerConfig) => void): Promise<number> {
+    const cfg = await this.create(opts);
+    onCreated?.(cfg);
+    if (opts.detach) {
+      try {
+        await this.startDetached(cfg.id);
+      } catch (e) {
+        if (opts.rm) await this.remove(cfg.id, { force: true, volumes: true }).catch(() => {});
+        throw e;
+      }
+      return 0;
+    }
+    if (opts.interactive || opts.tty) return this.runInteractive(cfg);
+    return this.runAttached(cfg);
+  }
+
+  /** `start` of a created or exited container: detached under conmon. */
+  async start(ref: string): Promise<string> {
+    const id = this.store.resolve(ref);
+    await this.store.lockAsync(id, async () => {
+      const st = this.refresh(id);
+      if (st.status === 'running') return;
+      st.restartCount = 0;
+      st.stopRequested = false;
+      this.store.writeState(id, st);
+      await this.startDetached(id);
+    });
+    return id;
+  }
+
+  /** `start -a`: start, then stream the output produced from now on until the exit; the exit code. */
+  async startAttached(ref: string): Promise<number> {
+    const id = this.store.resolve(ref);
+    let offset = 0;
+    try { offset = fs.statSync(this.store.logPath(id)).size; } catch { /* no log yet */ }
+    await this.start(id);
+    await this.followLog(id, offset, { write: (e) => (e.stream === 'stdout' ? process.stdout : process.stderr).write(e.log) });
+    return this.refresh(id).exitCode;
+  }
+
+  private async startDetached(id: string): Promise<void> {
+    await this.store.lockAsync(id, async () => {
+      const cfg = this.store.readConfig(id);
+      this.cleanupRuntime(id);
+      fs.rmSync(path.join(this.store.exitDir(id), id), { force: true });
+      const prev = this.store.readState(id);
+      let started;
+      try {
+        started = await startConmon({
+          id, name: cfg.name, bundle: this.store.bundleDir(id), runtimeRoot: this.store.runtimeRoot(), engineRoot: this.root,
+          containerDir: this.store.containerDir(id), logPath: this.store.logPath(id), exitDir: this.store.exitDir(id),
+          tty: cfg.options.tty, stdin: cfg.options.interactive,
+        });
+      } catch (e) {
+        this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
+        throw e;
+      }
+      const st: ContainerState = {
+        ...prev, status: 'running', pid: started.pid, pidStartTime: procStat(started.pid)?.startTime,
+        monitorPid: started.conmonPid, monitorStartTime: procStat(started.conmonPid)?.startTime,
+        exitCode: 0, startedAt: new Date().toISOString(), finishedAt: undefined, error: undefined,
+      };
+      this.store.writeState(id, st);
+      try {
+        this.runtime.start(id);
+      } catch (e) {
+        this.kill(id, 'SIGKILL', { quiet: true });
+        this.store.writeState(id, { ...st, status: 'exited', exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
+        throw e;
+      }
+      await attachNetwork(this.netPlan(cfg), id, started.pid);
+    });
+  }
+
+  /** Foreground without a terminal: the container runs under conmon like a detached one; we follow
+   *  its log to our stdout/stderr, pass on SIGINT/SIGTERM, and return its exit code. */
+  private async runAttached(cfg: ContainerConfig): Promise<number> {
+    const id = cfg.id;
+    const forward = (sig: NodeJS.Signals) => { try { this.kill(id, sig, { quiet: true }); } catch { /* gone */ } };
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    try {
+      try {
+        await this.startDetached(id);
+      } catch (e) {
+        if (cfg.options.rm) await this.remove(id, { force: true, volumes: true }).catch(() => {});
+        throw e;
+      }
+      const sink: LogSink = { write: (e) => (e.stream === 'stdout' ? process.stdout : process.stderr).write(e.log) };
+      await this.followLog(id, 0, sink);
+      const code = this.refresh(id).exitCode;
+      if (cfg.options.rm) await this.remove(id, { force: true, volumes: true });
+      return code;
+    } finally {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+    }
+  }
+
+  /** Foreground with -i/-t: this process is the monitor; the runtime relays the terminal (raw mode,
+   *  window size) or passes our stdin through. */
+  private async runInteractive(cfg: ContainerConfig): Promise<number> {
+    const id = cfg.id;
+    this.cleanupRuntime(id);
+    this.store.writeState(id, {
+      status: 'running', pid: 0, exitCode: 0, restartCount: 0, startedAt: new Date().toISOString(),
+      monitorPid: process.pid, monitorStartTime: procStat(process.pid)?.startTime,
+    });
+    let code: number;
+    let stopPid = false;
+    const recordPid = (async () => {
+      while (!stopPid) {
+        try {
+          const s = this.runtime.state(id);
+          if (s.pid && s.status === 'running') {
+            this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), pid: s.pid!, pidStartTime: procStat(s.pid!)?.startTime }));
+            return;
+          }
+        } catch { /* not yet */ }
+        await sleep(10);
+      }
+    })();
+    try {
+      code = await this.runtime.run(id, {
+        bundle: this.store.bundleDir(id),
+        stdio: [cfg.options.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+        keep: true,
+      });
+    } catch (e) {
+      stopPid = true;
+      await recordPid;
+      this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() }));
+      if (cfg.options.rm) await this.remove(id, { force: true, volumes: true }).catch(() => {});
+      throw e;
+    }
+    stopPid = true;
+    await recordPid;
+    this.store.lock(id, () => {
+      this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: code, finishedAt: new Date().toISOString() });
+      this.cleanupRuntime(id);
+    });
+    if (cfg.options.rm) await this.remove(id, { force: true, volumes: true });
+    return code;
+  }
+
+  /** conmon's exit command: records the exit and applies the restart policy (or --rm). */
+  async containerExited(id: string): Promise<void> {
+    let cfg: ContainerConfig;
+    try {
+      cfg = this.store.readConfig(id);
+    } catch {
+      return; // removed meanwhile (rm -f)
+    }
+    let restart = false;
+    let delay = 0;
+    this.store.lock(id, () => {
+      const st = this.refresh(id);
+      if (st.status !== 'exited' || st.stopRequested) return;
+      const p = cfg.options.restart;
+      restart = p.name === 'always' || p.name === 'unless-stopped' ||
+        (p.name === 'on-failure' && st.exitCode !== 0 && (p.maximumRetryCount === 0 || st.restartCount < p.maximumRetryCount));
+      if (restart) {
+        delay = Math.min(100 * 2 ** st.restartCount, 10_000); // docker's back-off, doubling from 100 ms
+        st.restartCount++;
+        st.status = 'restarting';
+        st.monitorPid = process.pid;
+        st.monitorStartTime = procStat(process.pid)?.startTime;
+        this.store.writeState(id, st);
+      }
+    });
+    if (restart) {
+      await sleep(delay);
+      await this.store.lockAsync(id, async () => {
+        const st = this.store.readState(id);
+        if (st.status !== 'restarting' || st.stopRequested) return;
+        await this.startDetached(id);
+      });
+    } else if (cfg.options.rm && cfg.options.detach) {
+      await this.remove(id, { force: true, volumes: true }).catch(() => {});
+    }
+  }
+
+  // ---- state ----
+
+  /**
+   * Brings the recorded state up to date: a running container whose exit conmon recorded, or whose
+   * process and monitor are both gone (killed monitor, host reboot), is exited. Its runtime state is
+   * then deleted, so it can be started again.
+   */
+  refresh(id: string): ContainerState {
+    const st = this.store.readState(id);
+    const monitorAlive = !!st.monitorPid && sameProcess(st.monitorPid, st.monitorStartTime);
+    if (st.status === 'restarting') {
+      // The exit command waits out the back-off before restarting; if it died meanwhile, the restart is off.
+      if (monitorAlive) return st;
+      return this.store.lock(id, () => {
+        const cur = this.store.readState(id);
+        if (cur.status !== 'restarting' || (cur.monitorPid && sameProcess(cur.monitorPid, cur.monitorStartTime))) return cur;
+        const next: ContainerState = { ...cur, status: 'exited' };
+        this.store.writeState(id, next);
+        return next;
+      });
+    }
+    if (st.status !== 'running') return st;
+    const exitFile = path.join(this.store.exitDir(id), id);
+    const hasExit = fs.existsSync(exitFile);
+    if (!hasExit) {
+      const pidAlive = st.pid > 0 && sameProcess(st.pid, st.pidStartTime);
+      if (pidAlive || monitorAlive) return st;
+    }
+    return this.store.lock(id, () => {
+      const cur = this.store.readState(id);
+      if (cur.status !== 'running' || cur.startedAt !== st.startedAt) return cur;
+      // Without conmon's record (monitor killed, host rebooted) the code is unknown: 255, like docker.
+      const code = hasExit ? Number(readOr(exitFile, '255')) : 255;
+      let finished = new Date().toISOString();
+      try { if (hasExit) finished = fs.statSync(exitFile).mtime.toISOString(); } catch { /* raced */ }
+      const next: ContainerState = { ...cur, status: 'exited', pid: 0, exitCode: Number.isFinite(code) ? code : 255, finishedAt: finished };
+      this.store.writeState(id, next);
+      this.cleanupRuntime(id);
+      return next;
+    });
+  }
+
+  /** Deletes the OCI runtime's record of the container (and with it, once the runtime manages
+   *  cgroups, the cgroup). A missing record is fine. */
+  private cleanupRuntime(id: string): void {
+    try {
+      this.runtime.delete(id, { force: true });
+    } catch (e) {
+      if (!/does not exist/.test((e as Error).message)) process.stderr.write(`hako: warning: ${(e as Error).message}\n`);
+    }
+  }
+
+  list(): { config: ContainerConfig; state: ContainerState }[] {
+    const out: { config: ContainerConfig; state: ContainerState }[] = [];
+    for (const id of this.store.ids()) {
+      try {
+        out.push({ config: this.store.readConfig(id), state: this.refresh(id) });
+      } catch { /* removed meanwhile */ }
+    }
+    return out.sort((a, b) => b.config.created.localeCompare(a.config.created));
+  }
+
+  // ---- stop / kill / rm / wait ----
+
+  kill(ref: string, signal: string = 'SIGKILL', opts: { quiet?: boolean; requested?: boolean } = {}): void {
+    const id = this.store.resolve(ref);
+    const sig = parseSignal(signal);
+    const st = this.refresh(id);
+    if (st.status !== 'running') {
+      if (opts.quiet) return;
+      throw new HakoError(`cannot kill container ${ref}: container ${id.slice(0, 12)} is not running`);
+    }
+    if (opts.requested) this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), stopRequested: true }));
+    try {
+      this.runtime.kill(id, sig, { all: true });
+    } catch (e) {
+      // Without runtime state (a foreground container still starting) signal the recorded pid.
+      if (st.pid && sameProcess(st.pid, st.pidStartTime)) process.kill(st.pid, sig);
+      else if (!opts.quiet) throw e;
+    }
+  }
+
+  /** docker stop: the stop signal, then SIGKILL after `timeout` seconds; a restart policy does not apply. */
+  async stop(ref: string, timeout?: number): Promise<string> {
+    const id = this.store.resolve(ref);
+    const cfg = this.store.readConfig(id);
+    const st = this.refresh(id);
+    if (st.status === 'restarting') {
+      this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), status: 'exited', stopRequested: true }));
+      return id;
+    }
+    if (st.status !== 'running') return id;
+    const t = timeout ?? cfg.options.stopTimeout ?? 10;
+    this.kill(id, cfg.options.stopSignal ?? 'SIGTERM', { quiet: true, requested: true });
+    if (await this.waitExited(id, t < 0 ? Infinity : t * 1000)) return id;
+    this.kill(id, 'SIGKILL', { quiet: true, requested: true });
+    if (!(await this.waitExited(id, 30_000))) throw new HakoError(`container ${ref} did not exit after SIGKILL`);
+    return id;
+  }
+
+  /** Waits (bounded) for conmon to finish: it runs our exit command, which needs the container's
+   *  files, so removing them under it would leave a half-handled exit. */
+  private async waitMonitor(id: string): Promise<void> {
+    const st = this.store.readState(id);
+    if (!st.monitorPid || st.monitorPid === process.pid) return;
+    const end = Date.now() + 15_000;
+    while (sameProcess(st.monitorPid, st.monitorStartTime) && Date.now() < end) await sleep(10);
+  }
+
+  private async waitExited(id: string, ms: number): Promise<boolean> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const s = this.refresh(id).status;
+      if (s === 'exited' || s === 'created') return true;
+      if (Date.now() > end) return false;
+      await sleep(20);
+    }
+  }
+
+  /** `wait`: blocks until the container exits and returns its exit code. */
+  async wait(ref: string): Promise<number> {
+    const id = this.store.resolve(ref);
+    for (;;) {
+      let st: ContainerState;
+      try {
+        st = this.refresh(id);
+      } catch {
+        throw new HakoError(`no such container: ${ref}`);
+      }
+      if (st.status === 'exited' || (st.status === 'created' && !st.startedAt)) return st.exitCode;
+      await sleep(50);
+    }
+  }
+
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<string> {
+    const id = this.store.resolve(ref);
+    const cfg = this.store.readConfig(id);
+    const st = this.refresh(id);
+    if (st.status === 'running' || st.status === 'restarting') {
+      if (!opts.force) throw new HakoError(`cannot remove container "${cfg.name}": container is ${st.status}: stop the container before removing or force remove`);
+      this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), stopRequested: true }));
+      if (st.status === 'running') {
+        this.kill(id, 'SIGKILL', { quiet: true, requested: true });
+        if (!(await this.waitExited(id, 30_000))) throw new HakoError(`container ${ref} did not exit after SIGKILL`);
+      }
+    }
+    await this.waitMonitor(id);
+    await this.store.lockAsync(id, async () => {
+      this.store.writeState(id, { ...this.store.readState(id), status: 'removing' });
+      await detachNetwork(this.netPlan(cfg), id);
+    });
+    this.destroy(cfg, opts.volumes);
+    return id;
+  }
+
+  /** Removes everything of a container: runtime state, rootfs, its directory, its name. */
+  private destroy(cfg: ContainerConfig, volumes = false): void {
+    this.cleanupRuntime(cfg.id);
+    const dir = this.store.containerDir(cfg.id);
+    try { releaseRootfs(dir); } catch (e) { process.stderr.write(`hako: warning: ${(e as Error).message}\n`); }
+    if (volumes) {
+      for (const v of cfg.options.volumes) {
+        if (v.type === 'volume' && v.source.startsWith('anon-')) fs.rmSync(path.join(this.root, 'volumes', v.source), { recursive: true, force: true });
+      }
+    }
+    this.store.remove(cfg.id, cfg.name);
+  }
+
+  // ---- logs / exec / top / inspect ----
+
+  async logs(ref: string, opts: { follow?: boolean; tail?: number; timestamps?: boolean }, sink: LogSink): Promise<void> {
+    const id = this.store.resolve(ref);
+    const file = this.store.logPath(id);
+    const { entries, offset } = readFrom(file, 0);
+    for (const e of tailEntries(entries, opts.tail ?? -1)) sink.write(e);
+    if (opts.follow) await this.followLog(id, offset, sink);
+  }
+
+  /** Streams new log entries until the container has exited (then drains what is left). */
+  private async followLog(id: string, offset: number, sink: LogSink): Promise<void> {
+    const file = this.store.logPath(id);
+    for (;;) {
+      let status: string;
+      try {
+        status = this.refresh(id).status;
+      } catch {
+        status = 'exited'; // removed (run -d --rm)
+      }
+      const r = readFrom(file, offset);
+      for (const e of r.entries) sink.write(e);
+      offset = r.offset;
+      if (status === 'exited' || status === 'created') {
+        // conmon writes the exit file after the last output: one more read gets everything.
+        const last = readFrom(file, offset);
+        for (const e of last.entries) sink.write(e);
+        return;
+      }
+      await sleep(r.entries.length ? 0 : 50);
+    }
+  }
+
+  /** All log entries (tests and `inspect`). */
+  readLog(ref: string): ReturnType<typeof parseLog> {
+    const id = this.store.resolve(ref);
+    return parseLog(readOr(this.store.logPath(id), ''));
+  }
+
+  async exec(ref: string, req: ExecRequest): Promise<number> {
+    const id = this.store.resolve(ref);
+    const st = this.refresh(id);
+    if (st.status !== 'running') throw new HakoError(`container ${id.slice(0, 12)} is not running`);
+    if (!req.command.length) throw new HakoError('exec: a command is required');
+    const cfg = this.store.readConfig(id);
+    const spec = this.runtime.states.readConfig(id);
+    const base = spec.process!;
+    const rootfs = this.store.rootfs(id);
+    const read = (f: string) => { try { return fs.readFileSync(path.join(rootfs, f), 'utf8'); } catch { return ''; } };
+    const proc: Process = {
+      ...structuredClone(base),
+      args: req.command,
+      terminal: Boolean(req.tty),
+      env: mergeEnv(base.env ?? [], req.env ?? [], { hostname: spec.hostname ?? '', tty: Boolean(req.tty) }),
+      cwd: req.workdir ?? base.cwd,
+      user: req.user ? resolveUser(req.user, read('etc/passwd'), read('etc/group')) : base.user,
+    };
+    delete proc.consoleSize;
+    if (req.privileged) {
+      const all = base.capabilities?.bounding ?? [];
+      proc.capabilities = { bounding: all, effective: all, permitted: all };
+    }
+    void cfg;
+    return this.runtime.exec(id, proc, {
+      detach: req.detach,
+      stdio: [req.interactive ? 'inherit' : 'ignore', req.detach ? 'ignore' : 'inherit', req.detach ? 'ignore' : 'inherit'],
+    });
+  }
+
+  /** The container's processes: every process in its PID namespace, read from /proc. */
+  top(ref: string): string[][] {
+    const id = this.store.resolve(ref);
+    const st = this.refresh(id);
+    if (st.status !== 'running' || !st.pid) throw new HakoError(`container ${id.slice(0, 12)} is not running`);
+    const ns = nsOf(st.pid);
+    const rows: string[][] = [['UID', 'PID', 'PPID', 'STAT', 'TIME', 'CMD']];
+    const hz = 100;
+    for (const name of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      const pid = Number(name);
+      if (nsOf(pid) !== ns || !ns) continue;
+      const stat = readOr(`/proc/${pid}/stat`, '');
+      if (!stat) continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const uid = /^Uid:\s+(\d+)/m.exec(readOr(`/proc/${pid}/status`, ''))?.[1] ?? '?';
+      const secs = Math.floor((Number(f[11]) + Number(f[12])) / hz);
+      const time = `${String(Math.floor(secs / 3600)).padStart(2, '0')}:${String(Math.floor(secs / 60) % 60).padStart(2, '0')}:${String(secs % 60).padStart(2, '0')}`;
+      const cmd = readOr(`/proc/${pid}/cmdline`, '').replace(/\0+$/, '').split('\0').join(' ') || `[${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}]`;
+      rows.push([uid, String(pid), f[1], f[0], time, cmd]);
+    }
+    return rows;
+  }
+
+  /** docker-like `inspect` document. */
+  inspect(ref: string): Record<string, unknown> {
+    const id = this.store.resolve(ref);
+    const cfg = this.store.readConfig(id);
+    const st = this.refresh(id);
+    const o = cfg.options;
+    const zero = '0001-01-01T00:00:00Z';
+    return {
+      Id: id,
+      Created: cfg.created,
+      Path: cfg.path,
+      Args: cfg.args,
+      State: {
+        Status: st.status, Running: st.status === 'running', Paused: false, Restarting: st.status === 'restarting',
+        OOMKilled: Boolean(st.oomKilled), Dead: false, Pid: st.status === 'running' ? st.pid : 0, ExitCode: st.exitCode,
+        Error: st.error ?? '', StartedAt: st.startedAt ?? zero, FinishedAt: st.finishedAt ?? zero,
+      },
+      Image: cfg.imageId,
+      Name: `/${cfg.name}`,
+      RestartCount: st.restartCount,
+      LogPath: this.store.logPath(id),
+      HostConfig: {
+        Binds: o.volumes.filter((v) => v.type !== 'tmpfs').map((v) => `${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`),
+        NetworkMode: o.network || 'default',
+        PortBindings: o.publish,
+        RestartPolicy: { Name: o.restart.name, MaximumRetryCount: o.restart.name === 'on-failure' ? o.restart.maximumRetryCount : 0 },
+        AutoRemove: o.rm,
+        CapAdd: o.capAdd, CapDrop: o.capDrop, Privileged: o.privileged, ReadonlyRootfs: o.readOnly,
+        SecurityOpt: [...(o.seccomp ? [`seccomp=${o.seccomp}`] : []), ...(o.noNewPrivileges ? ['no-new-privileges'] : [])],
+        Memory: o.memory ?? 0, MemorySwap: o.memorySwap ?? 0, NanoCpus: Math.round((o.cpus ?? 0) * 1e9), CpuShares: o.cpuShares ?? 0,
+        PidsLimit: o.pidsLimit ?? null, Ulimits: o.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
+        Devices: o.devices.map((d) => ({ PathOnHost: d.host, PathInContainer: d.container, CgroupPermissions: d.permissions })),
+        Sysctls: o.sysctls, Init: o.init, UsernsMode: o.userns ?? '',
+        Tmpfs: Object.fromEntries(o.volumes.filter((v) => v.type === 'tmpfs').map((v) => [v.target, v.options.join(',')])),
+      },
+      Mounts: o.volumes.map((v) => ({
+        Type: v.type, Name: v.type === 'volume' ? v.source : undefined, Source: this.volumeSource(v), Destination: v.target, RW: !v.readOnly,
+      })),
+      Config: {
+        Hostname: this.runtimeHostname(id), User: o.user ?? '', Env: o.env, Cmd: o.command.length ? o.command : null, Image: cfg.image,
+        Entrypoint: o.entrypoint !== undefined ? [o.entrypoint] : null, WorkingDir: o.workdir ?? '', Labels: o.labels,
+        Tty: o.tty, OpenStdin: o.interactive, StopSignal: o.stopSignal ?? 'SIGTERM',
+      },
+      NetworkSettings: { Networks: {}, Ports: {} },
+    };
+  }
+
+  private runtimeHostname(id: string): string {
+    try {
+      return (JSON.parse(fs.readFileSync(path.join(this.store.bundleDir(id), 'config.json'), 'utf8')) as { hostname?: string }).hostname ?? '';
+    } catch {
+      return '';
+    }
+  }
+
+  // ---- images ----
+
+  /** The image for `run`: from the store, or pulled (with progress on stderr) when absent. */
+  private async imageFor(ref: string): Promise<ImageInspect> {
+    if (!this.images.resolve(ref)) {
+      process.stderr.write(`Unable to find image '${ref}' locally\n`);
+      await pull(ref, { store: this.images, onProgress: createProgressRenderer(process.stderr) });
+    }
+    return inspectImage(this.images, ref);
+  }
+
+  /** Image IDs / digests used by any container: rmi refuses these without -f. */
+  imageInUse(digest: string): boolean {
+    return this.list().some(({ config }) => config.imageId === digest);
+  }
+
+  // ---- helpers ----
+
+  private netPlan(cfg: ContainerConfig): NetworkPlan {
+    try {
+      return planNetwork(cfg.options.network, []);
+    } catch {
+      return { mode: 'none', netns: 'new' };
+    }
+  }
+
+  private freeName(): string {
+    const taken = new Set(this.store.ids().map((id) => { try { return this.store.readConfig(id).name; } catch { return ''; } }));
+    for (let i = 0; i < 100; i++) {
+      const n = randomName(i > 10);
+      if (!taken.has(n)) return n;
+    }
+    return `hako_${newId().slice(0, 12)}`;
+  }
+
+  private volumeSource(v: VolumeSpec): string {
+    if (v.type === 'bind') return v.source;
+    if (v.type === 'volume') return path.join(this.root, 'volumes', v.source, '_data');
+    return '';
+  }
+
+  /** -v/--mount/--tmpfs -> OCI mounts. Named volumes live under <root>/volumes/<name>/_data and, when
+   *  new, get a copy of what the image has at the mount point (docker does the same). */
+  private volumeMounts(cfg: ContainerConfig, rootfs: string): Mount[] {
+    const out: Mount[] = [];
+    for (const v of cfg.options.volumes) {
+      if (v.type === 'tmpfs') {
+        out.push({ destination: v.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...(v.readOnly ? ['ro'] : []), ...v.options] });
+        continue;
+      }
+      if (v.type === 'volume' && !v.source) v.source = `anon-${newId().slice(0, 32)}`;
+      let src = this.volumeSource(v);
+      if (v.type === 'bind') {
+        if (!fs.existsSync(src)) fs.mkdirSync(src, { recursive: true }); // docker's -v creates a missing host directory
+      } else if (!fs.existsSync(src)) {
+        fs.mkdirSync(src, { recursive: true });
+        const inImage = path.join(rootfs, v.target);
+        try {
+          if (fs.lstatSync(inImage).isDirectory()) fs.cpSync(inImage, src, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+        } catch { /* nothing there */ }
+      }
+      src = fs.realpathSync(src);
+      out.push({ destination: v.target, type: 'bind', source: src, options: ['rbind', v.readOnly ? 'ro' : 'rw', ...(v.options.filter((o) => o !== 'nocopy').length ? v.options.filter((o) => o !== 'nocopy') : ['rprivate'])] });
+    }
+    this.store.writeConfig(cfg); // anonymous volume names are now fixed
+    return out;
+  }
+}
+
+/** --device: the host node's type and numbers, for linux.devices and the device cgroup. */
+function hostDevice(host: string, container: string, permissions: string): { device: Device; rule: DeviceCgroup } {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(host);
+  } catch {
+    throw new HakoError(`--device ${host}: no such device`);
+  }
+  if (!st.isCharacterDevice() && !st.isBlockDevice()) throw new HakoError(`--device ${host}: not a device node`);
+  const type = st.isCharacterDevice() ? 'c' : 'b';
+  const major = Number((BigInt(st.rdev) >> 8n) & 0xfffn);
+  const minor = Number((BigInt(st.rdev) & 0xffn) | ((BigInt(st.rdev) >> 12n) & 0xfff00n));
+  return {
+    device: { type, path: container, major, minor, fileMode: st.mode & 0o777, uid: 0, gid: 0 },
+    rule: { allow: true, type, major, minor, access: permissions },
+  };
+}
+
+function sameProcess(pid: number, startTime: string | undefined): boolean {
+  const st = procStat(pid);
+  if (!st || st.state === 'Z' || st.state === 'X') return false;
+  return !startTime || st.startTime === startTime;
+}
+
+function nsOf(pid: number): string {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,14 @@
+// The hako engine: docker-compatible container lifecycle over the OCI runtime, images and conmon.
+export { Engine, INIT_BINARY, type ExecRequest } from './engine.js';
+export { ContainerStore, engineRoot, resolveContainer, newId, DEFAULT_ENGINE_ROOT } from './store.js';
+export {
+  parseRunArgs, parseBytes, parsePublish, parseVolume, parseMount, parseTmpfs, parseUlimit, parseDevice,
+  parseRestart, parseEnv, readEnvFile, normalizeCap, splitAtPositional, parseFlags, RUN_FLAGS,
+} from './flags.js';
+export { buildSpec, combineCommand, mergeEnv, resolveUser, capabilitySet, loadSeccompFile, DEFAULT_DEVICE_RULES, type SpecInput, type ImageProcessDefaults } from './spec.js';
+export { prepareRootfs, releaseRootfs, unpackLayer, cleanEntryName, resolveInRoot } from './rootfs.js';
+export { planNetwork, networkFiles, DEFAULT_NETWORK, type NetworkPlan } from './network.js';
+export { parseLogLine, parseLog, tailEntries, streamSink, type LogEntry, type LogSink } from './logs.js';
+export { renderTemplate, table, humanDuration, humanSize } from './format.js';
+export { startConmon, findBin } from './monitor.js';
+export type * from './types.js';

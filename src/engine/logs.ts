@@ -1,0 +1,74 @@
+// Container logs as conmon writes them (k8s-file, the CRI log format): one line per chunk,
+// `<RFC 3339 time> <stdout|stderr> <F|P> <text>`, where P marks a partial line continued by the next
+// entry. The same fields as docker's json-file ({"log","stream","time"}); we read them back here.
+import fs from 'node:fs';
+
+export interface LogEntry {
+  time: string;
+  stream: 'stdout' | 'stderr';
+  /** The text, with its newline unless the line was partial. */
+  log: string;
+}
+
+export function parseLogLine(line: string): LogEntry | undefined {
+  const m = /^(\S+) (stdout|stderr) ([FP]) ?(.*)$/s.exec(line);
+  if (!m) return undefined;
+  return { time: m[1], stream: m[2] as LogEntry['stream'], log: m[3] === 'F' ? `${m[4]}\n` : m[4] };
+}
+
+export function parseLog(text: string): LogEntry[] {
+  const out: LogEntry[] = [];
+  for (const line of text.split('\n')) {
+    const e = parseLogLine(line);
+    if (e) out.push(e);
+  }
+  return out;
+}
+
+/** The last `n` complete lines' entries (partial pieces stay with their line), like --tail N. */
+export function tailEntries(entries: LogEntry[], n: number): LogEntry[] {
+  if (n < 0) return entries;
+  let lines = 0;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    if (entries[i].log.endsWith('\n')) {
+      if (lines === n) return entries.slice(i + 1);
+      lines++;
+    }
+  }
+  return entries;
+}
+
+export interface LogSink {
+  write(e: LogEntry): void;
+}
+
+/** Writes entries to stdout/stderr, with docker's `--timestamps` prefix on each line start. */
+export function streamSink(timestamps: boolean, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): LogSink {
+  const atStart = { stdout: true, stderr: true };
+  return {
+    write(e) {
+      const prefix = timestamps && atStart[e.stream] ? `${e.time} ` : '';
+      atStart[e.stream] = e.log.endsWith('\n');
+      (e.stream === 'stdout' ? out : err).write(prefix + e.log);
+    },
+  };
+}
+
+/** Reads the log from `offset`; returns complete lines' entries and the offset after them. */
+export function readFrom(file: string, offset: number): { entries: LogEntry[]; offset: number } {
+  let fd: number;
+  try { fd = fs.openSync(file, 'r'); } catch { return { entries: [], offset }; }
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size < offset) offset = 0; // rotated or truncated
+    if (size === offset) return { entries: [], offset };
+    const buf = Buffer.alloc(size - offset);
+    fs.readSync(fd, buf, 0, buf.length, offset);
+    const text = buf.toString('utf8');
+    const end = text.lastIndexOf('\n');
+    if (end < 0) return { entries: [], offset };
+    return { entries: parseLog(text.slice(0, end)), offset: offset + Buffer.byteLength(text.slice(0, end + 1)) };
+  } finally {
+    fs.closeSync(fd);
+  }
+}

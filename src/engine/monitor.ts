@@ -1,0 +1,122 @@
+// Detached containers are watched by conmon (Debian's, the monitor podman and CRI-O use): a ~1 MB C
+// process per container that keeps the container's stdio, writes its output to the log, reaps it,
+// writes its exit code to <containerDir>/exits/<id> and then runs our exit command
+// (`hako container-exited ID`), which records the exit and applies the restart policy.
+// conmon drives the OCI runtime through runc's command line; we point it at bin/hako-runtime.
+// See src/engine/README.md for why conmon and not a monitor of our own.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Socket } from 'node:net';
+import { HakoError } from '../util/errors.js';
+
+export const CONMON = process.env.HAKO_CONMON || '/usr/bin/conmon';
+
+/** Finds bin/<name> of this installation (from dist/ or build/src/engine/), or $HAKO_BIN_DIR/<name>. */
+export function findBin(name: 'hako' | 'hako-runtime'): string {
+  if (process.env.HAKO_BIN_DIR) return path.join(process.env.HAKO_BIN_DIR, name);
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = path.join(dir, 'bin', name);
+    if (fs.existsSync(candidate)) return candidate;
+    dir = path.dirname(dir);
+  }
+  throw new HakoError(`bin/${name} not found next to the hako installation`);
+}
+
+export interface ConmonOptions {
+  id: string;
+  name: string;
+  bundle: string;
+  runtimeRoot: string;
+  engineRoot: string;
+  containerDir: string;
+  logPath: string;
+  exitDir: string;
+  tty: boolean;
+  /** Keep the container's stdin open as a pipe (run -di). */
+  stdin: boolean;
+}
+
+export interface ConmonStarted {
+  /** The container's init pid (created, waiting at the start barrier). */
+  pid: number;
+  /** The long-lived conmon process. */
+  conmonPid: number;
+}
+
+/** Starts conmon, which runs `hako-runtime create`; resolves once the container is created. */
+export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
+  if (!fs.existsSync(CONMON)) throw new HakoError(`${CONMON} is missing: install Debian's conmon package (needed for detached containers)`);
+  const pidFile = path.join(o.containerDir, 'pid');
+  const conmonPidFile = path.join(o.containerDir, 'conmon.pid');
+  for (const f of [pidFile, conmonPidFile]) fs.rmSync(f, { force: true });
+  // conmon links the attach socket directory here; it must exist.
+  fs.mkdirSync(path.join(o.containerDir, 'attach'), { recursive: true });
+  const args = [
+    '--api-version', '1', '-c', o.id, '-u', o.id, '-n', o.name,
+    '-r', findBin('hako-runtime'), '--runtime-arg', `--root=${o.runtimeRoot}`,
+    '-b', o.bundle, '-p', pidFile, '-P', conmonPidFile,
+    '-l', `k8s-file:${o.logPath}`, '--exit-dir', o.exitDir,
+    '--socket-dir-path', path.join(o.containerDir, 'attach'),
+    '--exit-command', process.execPath,
+    '--exit-command-arg', findBin('hako'), '--exit-command-arg', '--root', '--exit-command-arg', o.engineRoot,
+    '--exit-command-arg', 'container-exited', '--exit-command-arg', o.id,
+    '--log-level', process.env.HAKO_CONMON_DEBUG ? 'debug' : 'error',
+  ];
+  if (o.tty) args.push('-t');
+  if (o.stdin) args.push('-i', '--leave-stdin-open');
+  // conmon reports the created container's pid (or the runtime's error) as JSON on the sync pipe.
+  const child = spawn(CONMON, args, {
+    stdio: ['ignore', process.env.HAKO_CONMON_DEBUG ? 'inherit' : 'ignore', process.env.HAKO_CONMON_DEBUG ? 'inherit' : 'pipe', 'pipe'],
+    env: { ...process.env, _OCI_SYNCPIPE: '3' },
+    detached: true,
+  });
+  const sync = child.stdio[3] as Socket;
+  let text = '';
+  let stderr = '';
+  sync.on('data', (c: Buffer) => { text += c.toString(); });
+  child.stderr?.on('data', (c: Buffer) => { stderr += c.toString(); });
+  const code = await new Promise<number>((resolve, reject) => {
+    child.once('error', (e) => reject(new HakoError(`starting conmon: ${e.message}`)));
+    child.once('exit', (c) => resolve(c ?? 1));
+  });
+  // The daemonised conmon keeps the pipe; its report arrives as a line of JSON.
+  await waitFor(() => text.includes('}') || sync.destroyed || sync.readableEnded, 30_000);
+  sync.destroy();
+  child.stderr?.destroy();
+  const report = parseSync(text);
+  if (!report || report.data < 0) {
+    const why = report?.message?.trim() || stderr.trim().split('\n').filter((l) => !/oom_score_adj/.test(l)).pop() || `conmon exited with status ${code}`;
+    throw new HakoError(cleanRuntimeError(why));
+  }
+  const conmonPid = Number(readOr(conmonPidFile, '0'));
+  return { pid: report.data, conmonPid };
+}
+
+/** conmon wraps runtime errors ("runtime create failed: … hako: X"): keep the runtime's own line. */
+function cleanRuntimeError(msg: string): string {
+  const lines = msg.split('\n').map((l) => l.trim()).filter(Boolean);
+  const ours = lines.filter((l) => l.includes('hako: ')).map((l) => l.slice(l.lastIndexOf('hako: ') + 6));
+  return ours.length ? ours[ours.length - 1] : lines[lines.length - 1] ?? msg;
+}
+
+function parseSync(text: string): { data: number; message?: string } | undefined {
+  for (const line of text.split('\n')) {
+    try {
+      const j = JSON.parse(line) as { data?: number; message?: string };
+      if (typeof j.data === 'number') return { data: j.data, message: j.message };
+    } catch { /* partial */ }
+  }
+  return undefined;
+}
+
+async function waitFor(cond: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+}
+
+export function readOr(file: string, fallback: string): string {
+  try { return fs.readFileSync(file, 'utf8').trim(); } catch { return fallback; }
+}

@@ -1,0 +1,220 @@
+// Image config + `run` flags -> OCI config.json, with docker's defaults: its capability set, its
+// seccomp profile, masked and read-only /proc and /sys paths, a device cgroup allowing only the
+// usual devices, and resources from -m/--cpus/... as linux.resources (the runtime applies them).
+import fs from 'node:fs';
+import path from 'node:path';
+import { HakoError } from '../util/errors.js';
+import { defaultSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/spec/default.js';
+import { CAPABILITIES, lastCap } from '../runtime/spec/names.js';
+import { defaultSeccompProfile, DOCKER_DEFAULT_CAPABILITIES } from '../runtime/seccomp/index.js';
+import type { DeviceCgroup, Device, Mount, Seccomp, Spec, User } from '../runtime/spec/types.js';
+import type { RunOptions } from './types.js';
+
+export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface ImageProcessDefaults {
+  Env?: string[];
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  WorkingDir?: string;
+  User?: string;
+  StopSignal?: string;
+}
+
+/** docker's rule: --entrypoint replaces the image's Entrypoint and drops its Cmd; words after the
+ *  image replace Cmd; the process is Entrypoint followed by Cmd. */
+export function combineCommand(image: ImageProcessDefaults, entrypoint: string | undefined, command: string[]): string[] {
+  let ep = image.Entrypoint ?? [];
+  let cmd = image.Cmd ?? [];
+  if (entrypoint !== undefined) {
+    ep = entrypoint === '' ? [] : [entrypoint];
+    cmd = [];
+  }
+  if (command.length) cmd = command;
+  const args = [...ep, ...cmd];
+  if (!args.length) throw new HakoError('no command specified: the image has no Entrypoint or Cmd, give a command after the image name');
+  return args;
+}
+
+/** Image Env, then the user's -e (same name replaces), PATH when missing, HOSTNAME, TERM for a tty. */
+export function mergeEnv(imageEnv: string[], userEnv: string[], extra: { hostname: string; tty: boolean }): string[] {
+  const out = new Map<string, string>();
+  const put = (e: string) => {
+    const eq = e.indexOf('=');
+    out.set(eq < 0 ? e : e.slice(0, eq), e);
+  };
+  put(`HOSTNAME=${extra.hostname}`);
+  imageEnv.forEach(put);
+  if (!out.has('PATH')) put(DEFAULT_PATH);
+  if (extra.tty && !out.has('TERM')) put('TERM=xterm');
+  userEnv.forEach(put);
+  return [...out.values()];
+}
+
+/** Reads a file of the image without following a symlink out of it (a missing or odd file is empty). */
+function readImageFile(rootfs: string, file: string): string {
+  try {
+    const p = path.join(rootfs, file);
+    if (fs.lstatSync(p).isSymbolicLink()) return '';
+    return fs.readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** `-u`/image User -> uid, gid and supplementary groups, looked up in the image's /etc/passwd and
+ *  /etc/group like docker (numbers need no entry). */
+export function resolveUser(spec: string, passwd: string, group: string): User {
+  if (!spec) spec = '0';
+  const [u, g] = spec.split(':', 2);
+  const users = passwd.split('\n').map((l) => l.split(':')).filter((f) => f.length >= 4);
+  const groups = group.split('\n').map((l) => l.split(':')).filter((f) => f.length >= 3);
+  let uid: number;
+  let gid: number;
+  let username: string | undefined;
+  const entry = users.find((f) => f[0] === u) ?? (/^\d+$/.test(u) ? users.find((f) => f[2] === u) : undefined);
+  if (/^\d+$/.test(u)) {
+    uid = Number(u);
+    gid = entry ? Number(entry[3]) : 0;
+    username = entry?.[0];
+  } else {
+    if (!entry) throw new HakoError(`unable to find user ${u}: no matching entries in passwd file`);
+    uid = Number(entry[2]);
+    gid = Number(entry[3]);
+    username = entry[0];
+  }
+  if (g !== undefined) {
+    if (/^\d+$/.test(g)) gid = Number(g);
+    else {
+      const ge = groups.find((f) => f[0] === g);
+      if (!ge) throw new HakoError(`unable to find group ${g}: no matching entries in group file`);
+      gid = Number(ge[2]);
+    }
+  }
+  const additionalGids = username
+    ? groups.filter((f) => (f[3] ?? '').split(',').includes(username!)).map((f) => Number(f[2])).filter((x) => x !== gid)
+    : [];
+  return { uid, gid, ...(additionalGids.length ? { additionalGids } : {}) };
+}
+
+/** docker's capability arithmetic: start from the default set (or all with --privileged),
+ *  drop --cap-drop (ALL empties it), then add --cap-add (ALL is everything). */
+export function capabilitySet(opts: Pick<RunOptions, 'capAdd' | 'capDrop' | 'privileged'>): string[] {
+  const all = Object.keys(CAPABILITIES).filter((c) => CAPABILITIES[c] <= lastCap());
+  if (opts.privileged) return all;
+  let caps = new Set(DOCKER_DEFAULT_CAPABILITIES);
+  if (opts.capDrop.includes('ALL')) caps = new Set();
+  for (const c of opts.capDrop) caps.delete(c);
+  if (opts.capAdd.includes('ALL')) caps = new Set(all);
+  for (const c of opts.capAdd) if (c !== 'ALL') caps.add(c);
+  return [...caps];
+}
+
+/** docker's default device cgroup: deny everything, then mknod of anything and the usual devices. */
+export const DEFAULT_DEVICE_RULES: DeviceCgroup[] = [
+  { allow: false, access: 'rwm' },
+  { allow: true, type: 'c', major: null, minor: null, access: 'm' },
+  { allow: true, type: 'b', major: null, minor: null, access: 'm' },
+  ...[[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 1], [5, 2], [10, 200]].map(([major, minor]) => ({ allow: true, type: 'c' as const, major, minor, access: 'rwm' })),
+  { allow: true, type: 'c', major: 136, minor: null, access: 'rwm' },
+];
+
+/** A seccomp profile file: OCI's format, or docker's (names/name, archMap, includes/excludes). Rules
+ *  with includes/excludes conditions are kept only when they have none we would need to evaluate. */
+export function loadSeccompFile(file: string): Seccomp {
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new HakoError(`--security-opt seccomp=${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  if (typeof doc.defaultAction !== 'string') throw new HakoError(`--security-opt seccomp=${file}: defaultAction is missing`);
+  const out: Seccomp = { defaultAction: doc.defaultAction };
+  if (typeof doc.defaultErrnoRet === 'number') out.defaultErrnoRet = doc.defaultErrnoRet;
+  if (Array.isArray(doc.architectures)) out.architectures = doc.architectures as string[];
+  else if (Array.isArray(doc.archMap)) out.architectures = (doc.archMap as { architecture: string; subArchitectures?: string[] }[]).flatMap((a) => [a.architecture, ...(a.subArchitectures ?? [])]);
+  if (Array.isArray(doc.flags)) out.flags = doc.flags as string[];
+  out.syscalls = [];
+  for (const s of (doc.syscalls as Record<string, unknown>[] | undefined) ?? []) {
+    const conds = [s.includes, s.excludes].filter((c) => c && Object.keys(c as object).length);
+    if (conds.length) continue;
+    const names = (s.names as string[] | undefined) ?? (s.name ? [s.name as string] : []);
+    out.syscalls.push({
+      names, action: s.action as string,
+      ...(typeof s.errnoRet === 'number' ? { errnoRet: s.errnoRet } : {}),
+      ...(Array.isArray(s.args) && s.args.length ? { args: s.args as Seccomp['syscalls'] extends (infer T)[] | undefined ? T extends { args?: infer A } ? A : never : never } : {}),
+    });
+  }
+  return out;
+}
+
+export interface SpecInput {
+  opts: RunOptions;
+  image: ImageProcessDefaults;
+  args: string[];
+  hostname: string;
+  /** The container's root filesystem on the host (for /etc/passwd). */
+  rootfs: string;
+  /** Volumes, network files, init: already resolved to OCI mounts. */
+  extraMounts: Mount[];
+  /** `host`: no network namespace; `new`: a fresh one (lo only); else a path to join. */
+  netns: 'host' | 'new' | { path: string };
+  cgroupsPath: string;
+  devices: { device: Device; rule: DeviceCgroup }[];
+}
+
+export function buildSpec(input: SpecInput): Spec {
+  const { opts, image } = input;
+  const spec = defaultSpec();
+  const proc = spec.process!;
+  proc.terminal = opts.tty;
+  proc.args = input.args;
+  proc.env = mergeEnv(image.Env ?? [], opts.env, { hostname: input.hostname, tty: opts.tty });
+  proc.cwd = opts.workdir ?? (image.WorkingDir || '/');
+  proc.user = resolveUser(opts.user ?? image.User ?? '', readImageFile(input.rootfs, 'etc/passwd'), readImageFile(input.rootfs, 'etc/group'));
+  const caps = capabilitySet(opts);
+  proc.capabilities = { bounding: [...caps], effective: [...caps], permitted: [...caps] };
+  proc.noNewPrivileges = opts.noNewPrivileges;
+  // docker does not set a file-descriptor limit of its own; --ulimit sets exactly what is asked.
+  proc.rlimits = opts.ulimits.map((u) => ({ type: `RLIMIT_${u.name.toUpperCase()}`, soft: u.soft < 0 ? 2 ** 64 : u.soft, hard: u.hard < 0 ? 2 ** 64 : u.hard }));
+  if (!proc.rlimits.length) delete proc.rlimits;
+  proc.oomScoreAdj = 0;
+
+  spec.hostname = input.hostname;
+  spec.root = { path: 'rootfs', readonly: opts.readOnly };
+  const mounts = spec.mounts!.filter((m) => !input.extraMounts.some((x) => x.destination === m.destination));
+  if (opts.privileged) {
+    for (const m of mounts) if (m.destination === '/sys' || m.destination === '/sys/fs/cgroup') m.options = m.options!.filter((o) => o !== 'ro');
+  }
+  spec.mounts = [...mounts, ...input.extraMounts];
+
+  const linux = spec.linux!;
+  linux.namespaces = linux.namespaces!.filter((n) => n.type !== 'network');
+  if (input.netns === 'new') linux.namespaces.push({ type: 'network' });
+  else if (input.netns !== 'host') linux.namespaces.push({ type: 'network', path: input.netns.path });
+  linux.cgroupsPath = input.cgroupsPath;
+  linux.maskedPaths = opts.privileged ? [] : [...DEFAULT_MASKED_PATHS];
+  linux.readonlyPaths = opts.privileged ? [] : [...DEFAULT_READONLY_PATHS];
+  if (Object.keys(opts.sysctls).length) linux.sysctl = { ...opts.sysctls };
+  linux.devices = input.devices.map((d) => d.device);
+  if (!linux.devices.length) delete linux.devices;
+
+  const res: NonNullable<Spec['linux']>['resources'] = {
+    devices: opts.privileged ? [{ allow: true, access: 'rwm' }] : [...DEFAULT_DEVICE_RULES, ...input.devices.map((d) => d.rule)],
+  };
+  if (opts.memory !== undefined) {
+    res.memory = { limit: opts.memory };
+    // docker: without --memory-swap, swap may be as large as memory (total = 2x); -1 is unlimited.
+    if (opts.memorySwap !== undefined) res.memory.swap = opts.memorySwap;
+    else res.memory.swap = opts.memory * 2;
+  }
+  if (opts.cpus !== undefined) res.cpu = { period: 100000, quota: Math.round(opts.cpus * 100000) };
+  if (opts.cpuShares !== undefined) res.cpu = { ...(res.cpu ?? {}), shares: opts.cpuShares };
+  if (opts.pidsLimit !== undefined && opts.pidsLimit > 0) res.pids = { limit: opts.pidsLimit };
+  linux.resources = res;
+
+  if (opts.privileged || opts.seccomp === 'unconfined') delete linux.seccomp;
+  else if (opts.seccomp) linux.seccomp = loadSeccompFile(opts.seccomp);
+  else linux.seccomp = defaultSeccompProfile(caps);
+  return spec;
+}

@@ -1,0 +1,201 @@
+// The engine's container store: <root>/containers/<id>/ holds what the user asked (container.json),
+// what happened (state.json), the OCI bundle (bundle/config.json + bundle/rootfs), the log and
+// conmon's exit directory. Everything a later `hako` command needs is on disk: there is no daemon.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { HakoError } from '../util/errors.js';
+import type { ContainerConfig, ContainerState } from './types.js';
+
+export const DEFAULT_ENGINE_ROOT = '/var/lib/hako';
+
+/** The engine root: --root, else $HAKO_ROOT, else /var/lib/hako (shared with the image store). */
+export function engineRoot(flag?: string): string {
+  return path.resolve(flag || process.env.HAKO_ROOT || DEFAULT_ENGINE_ROOT);
+}
+
+export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+export function newId(): string {
+  return crypto.randomBytes(32).toString('hex');
+}
+
+export class ContainerStore {
+  readonly dir: string;
+
+  constructor(readonly root: string) {
+    this.dir = path.join(root, 'containers');
+  }
+
+  containerDir(id: string): string { return path.join(this.dir, id); }
+  bundleDir(id: string): string { return path.join(this.dir, id, 'bundle'); }
+  rootfs(id: string): string { return path.join(this.dir, id, 'bundle', 'rootfs'); }
+  logPath(id: string): string { return path.join(this.dir, id, 'container.log'); }
+  exitDir(id: string): string { return path.join(this.dir, id, 'exits'); }
+  /** Where the OCI runtime keeps its own state for our containers: under the root, so a temp root
+   *  used by tests holds everything, and the default one is on tmpfs like runc's. */
+  runtimeRoot(): string {
+    return this.root === DEFAULT_ENGINE_ROOT ? '/run/hako/engine' : path.join(this.root, 'run');
+  }
+
+  ids(): string[] {
+    try {
+      return fs.readdirSync(this.dir).filter((n) => /^[0-9a-f]{64}$/.test(n) && fs.existsSync(path.join(this.dir, n, 'container.json')));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Creates the container's directory and claims its name; the name claim is a file under
+   *  <root>/names so that two racing `run --name x` cannot both win. */
+  create(cfg: ContainerConfig): void {
+    fs.mkdirSync(path.join(this.root, 'names'), { recursive: true, mode: 0o700 });
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const nameFile = path.join(this.root, 'names', cfg.name);
+    try {
+      fs.writeFileSync(nameFile, cfg.id, { flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const owner = fs.readFileSync(nameFile, 'utf8');
+      if (fs.existsSync(path.join(this.dir, owner, 'container.json'))) {
+        throw new HakoError(`the container name "/${cfg.name}" is already in use by container "${owner}": remove (or rename) that container to reuse the name`);
+      }
+      fs.writeFileSync(nameFile, cfg.id); // a stale claim left by a crash
+    }
+    fs.mkdirSync(this.containerDir(cfg.id), { mode: 0o711 });
+    fs.mkdirSync(this.exitDir(cfg.id));
+    writeJSON(path.join(this.containerDir(cfg.id), 'container.json'), cfg);
+  }
+
+  readConfig(id: string): ContainerConfig {
+    return readJSON(path.join(this.containerDir(id), 'container.json'), `container ${id}`);
+  }
+
+  writeConfig(cfg: ContainerConfig): void {
+    writeJSON(path.join(this.containerDir(cfg.id), 'container.json'), cfg);
+  }
+
+  readState(id: string): ContainerState {
+    try {
+      return readJSON(path.join(this.containerDir(id), 'state.json'), `container ${id}`);
+    } catch {
+      return { status: 'created', pid: 0, exitCode: 0, restartCount: 0 };
+    }
+  }
+
+  writeState(id: string, st: ContainerState): void {
+    writeJSON(path.join(this.containerDir(id), 'state.json'), st);
+  }
+
+  remove(id: string, name: string): void {
+    fs.rmSync(this.containerDir(id), { recursive: true, force: true });
+    const nameFile = path.join(this.root, 'names', name);
+    try {
+      if (fs.readFileSync(nameFile, 'utf8') === id) fs.rmSync(nameFile, { force: true });
+    } catch { /* no claim */ }
+  }
+
+  /** Resolves a full id, a name, or a unique id prefix (docker's order). */
+  resolve(ref: string): string {
+    const configs = this.ids().map((id) => {
+      try { return this.readConfig(id); } catch { return undefined; }
+    }).filter((c): c is ContainerConfig => c !== undefined);
+    return resolveContainer(ref, configs.map((c) => ({ id: c.id, name: c.name })));
+  }
+
+  /**
+   * Serialises state changes on one container between hako processes (a `stop` racing conmon's
+   * exit command, say). A lock directory holding the owner's pid; a dead owner's lock is taken over.
+   */
+  lock<T>(id: string, fn: () => T): T {
+    if (this.held.has(id)) return fn();
+    this.acquire(id);
+    try {
+      return fn();
+    } finally {
+      this.release(id);
+    }
+  }
+
+  /** lock() for async work; re-entrant within this process like lock(). */
+  async lockAsync<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    if (this.held.has(id)) return fn();
+    this.acquire(id);
+    try {
+      return await fn();
+    } finally {
+      this.release(id);
+    }
+  }
+
+  private readonly held = new Set<string>();
+
+  private release(id: string): void {
+    this.held.delete(id);
+    fs.rmSync(path.join(this.containerDir(id), 'lock'), { recursive: true, force: true });
+  }
+
+  private acquire(id: string): void {
+    const lock = path.join(this.containerDir(id), 'lock');
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      try {
+        fs.mkdirSync(lock);
+        fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
+        break;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') throw new HakoError(`no such container: ${id}`);
+        if (code !== 'EEXIST') throw e;
+        let owner = 0;
+        try { owner = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8')); } catch { /* being written */ }
+        if (owner && !alive(owner)) {
+          fs.rmSync(lock, { recursive: true, force: true });
+          continue;
+        }
+        if (Date.now() > deadline) throw new HakoError(`container ${id.slice(0, 12)} is locked by process ${owner}`);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      }
+    }
+    this.held.add(id);
+  }
+}
+
+/** docker's lookup order: exact id, exact name, then a unique id prefix. */
+export function resolveContainer(ref: string, all: { id: string; name: string }[]): string {
+  if (!ref) throw new HakoError('container name or id is required');
+  const name = ref.startsWith('/') ? ref.slice(1) : ref;
+  const exact = all.find((c) => c.id === ref) ?? all.find((c) => c.name === name);
+  if (exact) return exact.id;
+  if (/^[0-9a-f]+$/.test(ref)) {
+    const hits = all.filter((c) => c.id.startsWith(ref));
+    if (hits.length > 1) throw new HakoError(`multiple containers match id prefix "${ref}": use more characters`);
+    if (hits.length === 1) return hits[0].id;
+  }
+  throw new HakoError(`no such container: ${ref}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function writeJSON(file: string, data: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(data, null, 2));
+  fs.renameSync(tmp, file);
+}
+
+function readJSON<T>(file: string, what: string): T {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new HakoError(`no such container: ${what.replace(/^container /, '')}`);
+    throw new HakoError(`${what}: unreadable ${path.basename(file)}: ${(e as Error).message}`);
+  }
+}

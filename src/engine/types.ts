@@ -1,0 +1,111 @@
+// Shapes of the engine's records. ContainerConfig is what the user asked for (kept so `start` can
+// recreate the container and `inspect` can show it); ContainerState is what happened since.
+
+export interface VolumeSpec {
+  /** bind: a host path; volume: a named volume; tmpfs: nothing. */
+  type: 'bind' | 'volume' | 'tmpfs';
+  source: string;
+  target: string;
+  readOnly: boolean;
+  /** Extra mount options (tmpfs size=, mode=, bind propagation). */
+  options: string[];
+}
+
+export interface PortMapping {
+  hostIP: string;
+  hostPort: number;
+  containerPort: number;
+  protocol: 'tcp' | 'udp' | 'sctp';
+}
+
+export interface Ulimit {
+  name: string;
+  soft: number;
+  hard: number;
+}
+
+export interface DeviceMapping {
+  host: string;
+  container: string;
+  permissions: string;
+}
+
+export type RestartPolicy = { name: 'no' | 'always' | 'unless-stopped' } | { name: 'on-failure'; maximumRetryCount: number };
+
+/** `hako run`/`create` flags, parsed and checked (flags.ts). */
+export interface RunOptions {
+  image: string;
+  /** Words after the image: replace the image's Cmd. */
+  command: string[];
+  interactive: boolean;
+  tty: boolean;
+  rm: boolean;
+  detach: boolean;
+  name?: string;
+  env: string[];
+  envFiles: string[];
+  volumes: VolumeSpec[];
+  publish: PortMapping[];
+  network: string;
+  hostname?: string;
+  workdir?: string;
+  user?: string;
+  /** undefined: the image's; '': none (docker's --entrypoint ""). */
+  entrypoint?: string;
+  memory?: number;
+  memorySwap?: number;
+  cpus?: number;
+  cpuShares?: number;
+  pidsLimit?: number;
+  ulimits: Ulimit[];
+  readOnly: boolean;
+  capAdd: string[];
+  capDrop: string[];
+  privileged: boolean;
+  seccomp?: string;
+  noNewPrivileges: boolean;
+  devices: DeviceMapping[];
+  sysctls: Record<string, string>;
+  init: boolean;
+  restart: RestartPolicy;
+  labels: Record<string, string>;
+  userns?: string;
+  stopSignal?: string;
+  stopTimeout?: number;
+}
+
+export interface ContainerConfig {
+  id: string;
+  name: string;
+  created: string;
+  /** The reference as given, and the image ID (config digest) it resolved to. */
+  image: string;
+  imageId: string;
+  imageRef: string;
+  options: RunOptions;
+  /** Final process: entrypoint + cmd combined. */
+  path: string;
+  args: string[];
+}
+
+export type Status = 'created' | 'running' | 'restarting' | 'exited' | 'removing';
+
+export interface ContainerState {
+  status: Status;
+  /** The container's init pid on the host, 0 when not running. */
+  pid: number;
+  /** /proc/<pid>/stat start time: tells our process from a later one with the same pid. */
+  pidStartTime?: string;
+  /** conmon's pid (detached) or the foreground hako's pid. */
+  monitorPid?: number;
+  monitorStartTime?: string;
+  exitCode: number;
+  startedAt?: string;
+  finishedAt?: string;
+  restartCount: number;
+  /** Set by stop/kill/rm: the exit was asked for, so a restart policy must not restart it. */
+  stopRequested?: boolean;
+  /** The OCI runtime id of the current run (the container id). */
+  error?: string;
+  oomKilled?: boolean;
+}

@@ -1,0 +1,103 @@
+// Engine integration harness: a temp engine root holding the built-in busybox image (made by
+// scripts/builtin-image.mjs), the `hako` CLI run against it, and a cleanup that removes every
+// container and then checks nothing of them is left (mounts, processes, cgroups, state).
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  return dir;
+})();
+export const HAKO = path.join(REPO, 'bin', 'hako');
+export const IMAGE = 'hako.local/busybox:latest';
+
+export interface Result { code: number; stdout: string; stderr: string }
+
+export class EngineEnv {
+  readonly root: string;
+
+  constructor() {
+    this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-engine-'));
+    fs.chmodSync(this.root, 0o755);
+    const r = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'builtin-image.mjs'), '--root', this.root], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`builtin-image.mjs failed: ${r.stderr}`);
+  }
+
+  hako(args: string[], opts: { input?: string; timeout?: number } = {}): Result {
+    const r: SpawnSyncReturns<string> = spawnSync(HAKO, ['--root', this.root, ...args], {
+      encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeout ?? 60_000, env: { ...process.env, HAKO_ROOT: undefined },
+    });
+    if (r.error) throw r.error;
+    return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** Runs hako and fails with its stderr unless it exits 0. */
+  ok(args: string[], opts: { input?: string } = {}): string {
+    const r = this.hako(args, opts);
+    if (r.code !== 0) throw new Error(`hako ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  inspect(ref: string): { Id: string; State: { Status: string; ExitCode: number; Pid: number }; RestartCount: number } {
+    return JSON.parse(this.ok(['inspect', '--type', 'container', ref]))[0];
+  }
+
+  /** Polls `cond` every 50 ms; throws with `what` after `ms` (a hang guard, not a timing check). */
+  async until(what: string, cond: () => boolean, ms = 30_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!cond()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** conmon (or other) processes whose command line mentions our root. */
+  processesUsingRoot(): string[] {
+    const out: string[] = [];
+    for (const p of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+      try {
+        const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ');
+        if (cmd.includes(this.root)) out.push(`${p}: ${cmd}`);
+      } catch { /* gone */ }
+    }
+    return out;
+  }
+
+  mountsUnderRoot(): string[] {
+    return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(this.root));
+  }
+
+  /** Removes all containers, then everything; returns what was left behind before the final rm. */
+  cleanup(): string[] {
+    const ids = this.hako(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
+    if (ids.length) this.hako(['rm', '-f', ...ids]);
+    const leftovers: string[] = [];
+    const containers = path.join(this.root, 'containers');
+    if (fs.existsSync(containers) && fs.readdirSync(containers).length) leftovers.push(`state: ${fs.readdirSync(containers).join(',')}`);
+    const run = path.join(this.root, 'run');
+    if (fs.existsSync(run) && fs.readdirSync(run).length) leftovers.push(`runtime state: ${fs.readdirSync(run).join(',')}`);
+    for (const m of this.mountsUnderRoot()) leftovers.push(`mount: ${m}`);
+    for (const id of ids) {
+      for (const ctrl of fs.readdirSync('/sys/fs/cgroup')) {
+        const cg = path.join('/sys/fs/cgroup', ctrl, 'hako', id);
+        if (fs.existsSync(cg)) leftovers.push(`cgroup: ${cg}`);
+      }
+    }
+    for (const p of this.processesUsingRoot()) {
+      leftovers.push(`process: ${p}`);
+      try { process.kill(Number(p.split(':')[0]), 'SIGKILL'); } catch { /* gone */ }
+    }
+    for (const m of this.mountsUnderRoot().reverse()) spawnSync('umount', ['-l', m.split(' ')[4]]);
+    fs.rmSync(this.root, { recursive: true, force: true });
+    return leftovers;
+  }
+}
+
+export const isRoot = process.getuid?.() === 0;
+export const hasConmon = fs.existsSync('/usr/bin/conmon');
+export const built = fs.existsSync(path.join(REPO, 'dist', 'hako.mjs'));

@@ -1,0 +1,167 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildSpec, capabilitySet, combineCommand, mergeEnv, resolveUser, loadSeccompFile } from '../../../src/engine/spec.js';
+import { parseRunArgs } from '../../../src/engine/flags.js';
+import { resolveContainer } from '../../../src/engine/store.js';
+import { cleanEntryName, resolveInRoot } from '../../../src/engine/rootfs.js';
+import { parseLogLine, tailEntries, parseLog } from '../../../src/engine/logs.js';
+import { renderTemplate } from '../../../src/engine/format.js';
+import { planNetwork } from '../../../src/engine/network.js';
+import { HakoError } from '../../../src/util/errors.js';
+
+test('Entrypoint and Cmd combine like docker', () => {
+  const img = { Entrypoint: ['/ep'], Cmd: ['a', 'b'] };
+  assert.deepEqual(combineCommand(img, undefined, []), ['/ep', 'a', 'b']);
+  assert.deepEqual(combineCommand(img, undefined, ['x']), ['/ep', 'x']);
+  assert.deepEqual(combineCommand(img, '/other', []), ['/other']); // --entrypoint drops the image Cmd
+  assert.deepEqual(combineCommand(img, '/other', ['y']), ['/other', 'y']);
+  assert.deepEqual(combineCommand(img, '', ['sh']), ['sh']);
+  assert.deepEqual(combineCommand({ Cmd: ['sh'] }, undefined, []), ['sh']);
+  assert.deepEqual(combineCommand({ Entrypoint: null, Cmd: null }, undefined, ['ls']), ['ls']);
+  assert.throws(() => combineCommand({}, undefined, []), (e: unknown) => e instanceof HakoError && /no command specified/.test(e.message));
+});
+
+test('environment: image, then -e, PATH default, HOSTNAME, TERM with a tty', () => {
+  assert.deepEqual(mergeEnv(['A=1', 'PATH=/x'], ['A=2', 'B=3'], { hostname: 'h', tty: false }), ['HOSTNAME=h', 'A=2', 'PATH=/x', 'B=3']);
+  const env = mergeEnv([], [], { hostname: 'h', tty: true });
+  assert.ok(env.some((e) => e.startsWith('PATH=/usr/local/sbin')));
+  assert.ok(env.includes('TERM=xterm'));
+});
+
+test('users from the image passwd and group files', () => {
+  const passwd = 'root:x:0:0::/root:/bin/sh\nwww:x:33:44::/var/www:/bin/false\n';
+  const group = 'root:x:0:\nwww:x:44:\nextra:x:50:www,other\n';
+  assert.deepEqual(resolveUser('', passwd, group), { uid: 0, gid: 0 });
+  assert.deepEqual(resolveUser('www', passwd, group), { uid: 33, gid: 44, additionalGids: [50] });
+  assert.deepEqual(resolveUser('33', passwd, group), { uid: 33, gid: 44, additionalGids: [50] });
+  assert.deepEqual(resolveUser('1000:1000', passwd, group), { uid: 1000, gid: 1000 });
+  assert.deepEqual(resolveUser('www:root', passwd, group), { uid: 33, gid: 0, additionalGids: [50] });
+  assert.throws(() => resolveUser('nobody', passwd, group), /unable to find user nobody/);
+  assert.throws(() => resolveUser('www:nogroup', passwd, group), /unable to find group nogroup/);
+});
+
+test('capability arithmetic', () => {
+  const none = { capAdd: [], capDrop: [], privileged: false };
+  assert.equal(capabilitySet(none).length, 14);
+  assert.ok(capabilitySet(none).includes('CAP_NET_RAW'));
+  assert.ok(!capabilitySet(none).includes('CAP_SYS_ADMIN'));
+  assert.deepEqual(capabilitySet({ ...none, capDrop: ['ALL'], capAdd: ['CAP_CHOWN'] }), ['CAP_CHOWN']);
+  assert.ok(!capabilitySet({ ...none, capDrop: ['CAP_NET_RAW'] }).includes('CAP_NET_RAW'));
+  assert.ok(capabilitySet({ ...none, privileged: true }).includes('CAP_SYS_ADMIN'));
+});
+
+function specFor(args: string[], image = { Cmd: ['sh'], Env: ['PATH=/bin'] }) {
+  const opts = parseRunArgs([...args, 'img']);
+  const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-spec-'));
+  try {
+    fs.mkdirSync(path.join(rootfs, 'etc'));
+    fs.writeFileSync(path.join(rootfs, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/:/bin/sh\n');
+    return buildSpec({
+      opts, image, args: combineCommand(image, opts.entrypoint, opts.command), hostname: 'abc', rootfs, extraMounts: [],
+      netns: 'new', cgroupsPath: '/hako/x', devices: [],
+    });
+  } finally {
+    fs.rmSync(rootfs, { recursive: true, force: true });
+  }
+}
+
+test('image config + flags -> OCI spec with docker-safe defaults', () => {
+  const s = specFor([]);
+  assert.deepEqual(s.process!.args, ['sh']);
+  assert.equal(s.process!.terminal, false);
+  assert.equal(s.process!.noNewPrivileges, false);
+  assert.deepEqual(new Set(s.process!.capabilities!.bounding), new Set(capabilitySet({ capAdd: [], capDrop: [], privileged: false })));
+  assert.ok(s.linux!.seccomp && s.linux!.seccomp.defaultAction === 'SCMP_ACT_ERRNO');
+  assert.ok(s.linux!.maskedPaths!.includes('/proc/kcore'));
+  assert.ok(s.linux!.readonlyPaths!.includes('/proc/sys'));
+  assert.ok(s.linux!.namespaces!.some((n) => n.type === 'network' && !n.path));
+  assert.equal(s.root!.readonly, false);
+  assert.equal(s.hostname, 'abc');
+  assert.equal(s.linux!.cgroupsPath, '/hako/x');
+  assert.equal(s.linux!.resources!.devices![0].allow, false);
+
+  const t = specFor(['-t', '-u', 'app', '-w', '/tmp', '--read-only', '-m', '64m', '--cpus', '1', '--pids-limit', '9',
+    '--security-opt', 'no-new-privileges', '--ulimit', 'nofile=10:20', '--sysctl', 'kernel.msgmax=1', '--cap-drop', 'ALL']);
+  assert.equal(t.process!.terminal, true);
+  assert.deepEqual([t.process!.user.uid, t.process!.user.gid], [1000, 1000]);
+  assert.equal(t.process!.cwd, '/tmp');
+  assert.equal(t.root!.readonly, true);
+  assert.equal(t.linux!.resources!.memory!.limit, 64 * 1024 * 1024);
+  assert.deepEqual(t.linux!.resources!.cpu, { period: 100000, quota: 100000 });
+  assert.deepEqual(t.linux!.resources!.pids, { limit: 9 });
+  assert.equal(t.process!.noNewPrivileges, true);
+  assert.deepEqual(t.process!.rlimits, [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 20 }]);
+  assert.deepEqual(t.linux!.sysctl, { 'kernel.msgmax': '1' });
+  assert.deepEqual(t.process!.capabilities!.bounding, []);
+
+  const p = specFor(['--privileged']);
+  assert.equal(p.linux!.seccomp, undefined);
+  assert.deepEqual(p.linux!.maskedPaths, []);
+  assert.ok(!p.mounts!.find((m) => m.destination === '/sys')!.options!.includes('ro'));
+  assert.equal(specFor(['--security-opt', 'seccomp=unconfined']).linux!.seccomp, undefined);
+});
+
+test('seccomp profile files: OCI and docker formats', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-seccomp-'));
+  try {
+    const f = path.join(dir, 'p.json');
+    fs.writeFileSync(f, JSON.stringify({
+      defaultAction: 'SCMP_ACT_ALLOW', archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86'] }],
+      syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }, { names: ['x'], action: 'SCMP_ACT_ALLOW', includes: { caps: ['CAP_SYS_ADMIN'] } }],
+    }));
+    assert.deepEqual(loadSeccompFile(f), {
+      defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
+      syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+    });
+    assert.throws(() => loadSeccompFile(path.join(dir, 'none.json')), /no such file/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('containers resolve by id, name, or unique id prefix', () => {
+  const all = [{ id: 'abc123' + '0'.repeat(58), name: 'web' }, { id: 'abd456' + '0'.repeat(58), name: 'abc' }];
+  assert.equal(resolveContainer('web', all), all[0].id);
+  assert.equal(resolveContainer('/web', all), all[0].id);
+  assert.equal(resolveContainer('abc', all), all[1].id); // an exact name beats an id prefix
+  assert.equal(resolveContainer('abc1', all), all[0].id);
+  assert.equal(resolveContainer(all[1].id, all), all[1].id);
+  assert.throws(() => resolveContainer('ab', all), /multiple containers match/);
+  assert.throws(() => resolveContainer('nope', all), /no such container: nope/);
+});
+
+test('tar entry names and in-root resolution never leave the root', () => {
+  assert.equal(cleanEntryName('./a/../../b/./c'), 'b/c');
+  assert.equal(cleanEntryName('/etc/passwd'), 'etc/passwd');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-root-'));
+  try {
+    fs.symlinkSync('/etc', path.join(root, 'evil'));
+    fs.symlinkSync('../../..', path.join(root, 'up'));
+    assert.equal(resolveInRoot(root, 'evil/passwd', true), path.join(root, 'etc/passwd'));
+    assert.equal(resolveInRoot(root, 'up/x', true), path.join(root, 'x'));
+    assert.equal(resolveInRoot(root, 'evil'), path.join(root, 'evil'));
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('k8s-file log lines, --tail, templates', () => {
+  assert.deepEqual(parseLogLine('2024-01-01T00:00:00.1Z stdout F hello'), { time: '2024-01-01T00:00:00.1Z', stream: 'stdout', log: 'hello\n' });
+  assert.deepEqual(parseLogLine('2024-01-01T00:00:00.1Z stderr P part'), { time: '2024-01-01T00:00:00.1Z', stream: 'stderr', log: 'part' });
+  const e = parseLog('t stdout F a\nt stdout P b\nt stdout F c\nt stderr F d\n');
+  assert.deepEqual(tailEntries(e, 2).map((x) => x.log), ['b', 'c\n', 'd\n']);
+  assert.deepEqual(tailEntries(e, 0), []);
+  assert.equal(renderTemplate('{{.ID}}\\t{{.State.ExitCode}} {{json .L}}', { ID: 'x', State: { ExitCode: 3 }, L: ['a'] }), 'x\t3 ["a"]');
+  assert.throws(() => renderTemplate('{{range .X}}', {}), /unsupported action/);
+});
+
+test('networks: none and host now, a clear error for the rest', () => {
+  assert.deepEqual(planNetwork('none', []), { mode: 'none', netns: 'new' });
+  assert.deepEqual(planNetwork('host', []), { mode: 'host', netns: 'host' });
+  assert.throws(() => planNetwork('bridge', []), /networking is not available yet/);
+  assert.throws(() => planNetwork('mynet', []), /networking is not available yet/);
+  assert.throws(() => planNetwork('none', [{ hostIP: '', hostPort: 1, containerPort: 1, protocol: 'tcp' }]), /--publish/);
+});
