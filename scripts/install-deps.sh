@@ -11,6 +11,7 @@ PACKAGES=(
   docker-registry skopeo                      # registry tests: a real registry on 127.0.0.1
   containernetworking-plugins iptables        # engine networking through CNI
   conmon                                      # the engine's container monitor
+  catatonit                                   # `hako run --init`: a tiny init for PID 1
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -25,3 +26,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 npm run -s build
+# The built-in image hako.local/busybox, offline, from busybox-static (no-op when present).
+node scripts/builtin-image.mjs >/dev/null
