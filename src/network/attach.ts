@@ -1,0 +1,233 @@
+// Connecting a container's network namespace to networks, and disconnecting it.
+// Network modes (what the engine's --network means):
+//   host   -> no network namespace at all: nothing to do here (the engine leaves the namespace out);
+//   none   -> its own namespace with only lo, brought up by the CNI loopback plugin;
+//   bridge -> the default network `hako`; any other name -> that network (several may be given:
+//             eth0, eth1, ... in that order). lo is brought up in every own namespace.
+// Crash safety: before the first ADD we write a small JSON record (path chosen by the caller, e.g.
+// the container's state dir) with the exact conflist and runtimeConfig of every attachment, updated
+// with each ADD result. detach() and cleanupStale() replay DEL from that record, so cleanup works even
+// if the network's file changed or was removed, and even when the namespace is already gone (CNI DEL
+// is best-effort: host-local releases the lease, portmap/firewall drop their rules by container id/IP).
+import fs from 'node:fs';
+import path from 'node:path';
+import { HakoError } from '../util/errors.js';
+import { CniExecutor, type CniError, type CniResult, type ConfList } from './cni.js';
+import { NetworkStore, DEFAULT_NETWORK } from './networks.js';
+import { parseIPv4 } from './ipnet.js';
+import { removeMasqRules } from './masq.js';
+
+export interface PortMapping {
+  hostIP?: string;
+  hostPort: number;
+  containerPort: number;
+  protocol?: 'tcp' | 'udp' | 'sctp';
+}
+
+export interface AttachOptions {
+  portMappings?: PortMapping[];
+  /** Extra names of the container on its networks (runtimeConfig "aliases" for plugins that take it). */
+  aliases?: string[];
+  /** Where to keep the attachment record (JSON); without it, crash cleanup is not possible. */
+  recordPath?: string;
+  store?: NetworkStore;
+  executor?: CniExecutor;
+}
+
+export interface Attachment {
+  network: string;
+  ifName: string;
+  /** Container addresses in CIDR form, e.g. 10.89.0.2/24. */
+  addresses: string[];
+  /** Container addresses without prefix. */
+  ips: string[];
+  gateway?: string;
+  mac?: string;
+  /** The host end of the veth (e.g. veth1a2b3c4d). */
+  hostInterface?: string;
+  result: CniResult;
+}
+
+interface RecordEntry {
+  network: string;
+  ifName: string;
+  conflist: ConfList;
+  capabilityArgs: Record<string, unknown>;
+  result?: CniResult;
+}
+
+export interface AttachRecord {
+  version: 1;
+  containerId: string;
+  netns: string;
+  entries: RecordEntry[];
+}
+
+const LOOPBACK: ConfList = { cniVersion: '1.0.0', name: 'hako-loopback', plugins: [{ type: 'loopback' }] };
+
+export function validatePortMappings(maps: PortMapping[]): PortMapping[] {
+  return maps.map((m, i) => {
+    const where = `port mapping ${i + 1}`;
+    for (const k of ['hostPort', 'containerPort'] as const) {
+      if (!Number.isInteger(m[k]) || m[k] < 1 || m[k] > 65535) throw new HakoError(`${where}: ${k} ${String(m[k])} is not a port (1-65535)`);
+    }
+    const protocol = m.protocol ?? 'tcp';
+    if (!['tcp', 'udp', 'sctp'].includes(protocol)) throw new HakoError(`${where}: protocol "${protocol}" is not tcp, udp or sctp`);
+    if (m.hostIP !== undefined && m.hostIP !== '') parseIPv4(m.hostIP, `${where}: hostIP`);
+    return { hostPort: m.hostPort, containerPort: m.containerPort, protocol, ...(m.hostIP ? { hostIP: m.hostIP } : {}) };
+  });
+}
+
+/** `--network` names to network names: 'bridge' is the default network; 'none'/'host' stand alone. */
+export function resolveNetworks(networks: string[]): { mode: 'host' | 'none' | 'networks'; names: string[] } {
+  if (networks.length === 0) return { mode: 'networks', names: [DEFAULT_NETWORK] };
+  for (const special of ['host', 'none'] as const) {
+    if (networks.includes(special)) {
+      if (networks.length > 1) throw new HakoError(`network "${special}" cannot be combined with other networks`);
+      return { mode: special, names: [] };
+    }
+  }
+  const names = networks.map((n) => (n === 'bridge' ? DEFAULT_NETWORK : n));
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new HakoError(`network "${dup}" given twice`);
+  return { mode: 'networks', names };
+}
+
+export function summarize(network: string, ifName: string, result: CniResult): Attachment {
+  const ifaces = result.interfaces ?? [];
+  const idx = ifaces.findIndex((i) => i.name === ifName && i.sandbox);
+  const mine = (result.ips ?? []).filter((ip) => ip.interface === undefined || ip.interface === idx);
+  const host = ifaces.find((i) => !i.sandbox && i.name !== ifName && i.name.startsWith('veth'));
+  return {
+    network,
+    ifName,
+    addresses: mine.map((ip) => ip.address),
+    ips: mine.map((ip) => ip.address.split('/')[0]),
+    gateway: mine.find((ip) => ip.gateway)?.gateway,
+    mac: idx >= 0 ? ifaces[idx].mac : undefined,
+    hostInterface: host?.name,
+    result,
+  };
+}
+
+function writeRecord(file: string | undefined, rec: AttachRecord): void {
+  if (!file) return;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, JSON.stringify(rec, null, 2));
+  fs.renameSync(tmp, file);
+}
+
+export function readRecord(file: string): AttachRecord | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new HakoError(`${file}: cannot read network attachment record: ${(e as NodeJS.ErrnoException).code}`);
+  }
+  try {
+    const rec = JSON.parse(text) as AttachRecord;
+    if (rec.version !== 1 || !Array.isArray(rec.entries)) throw new Error('unknown format');
+    return rec;
+  } catch (e) {
+    throw new HakoError(`${file}: not a network attachment record: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Connects the network namespace `netnsPath` of container `containerId` to `networks` (names, or
+ * one of the modes 'none', 'host', 'bridge'). Port mappings go to the first network. On any failure
+ * everything already attached is detached again and the error is thrown.
+ */
+export async function attach(containerId: string, netnsPath: string, networks: string[], opts: AttachOptions = {}): Promise<Attachment[]> {
+  const { mode, names } = resolveNetworks(networks);
+  if (mode === 'host') return [];
+  if (!fs.existsSync(netnsPath)) throw new HakoError(`network namespace ${netnsPath}: does not exist`);
+  const store = opts.store ?? new NetworkStore();
+  const executor = opts.executor ?? new CniExecutor();
+  const portMappings = validatePortMappings(opts.portMappings ?? []);
+  if (portMappings.length > 0 && names.length === 0) throw new HakoError('port mappings need a network (not --network none)');
+  const rec: AttachRecord = { version: 1, containerId, netns: netnsPath, entries: [] };
+  rec.entries.push({ network: LOOPBACK.name, ifName: 'lo', conflist: LOOPBACK, capabilityArgs: {} });
+  names.forEach((name, i) => {
+    const capabilityArgs: Record<string, unknown> = {};
+    if (i === 0 && portMappings.length > 0) capabilityArgs.portMappings = portMappings;
+    if (opts.aliases?.length) capabilityArgs.aliases = { [name]: opts.aliases };
+    rec.entries.push({ network: name, ifName: `eth${i}`, conflist: store.confList(name), capabilityArgs });
+  });
+  writeRecord(opts.recordPath, rec);
+  const out: Attachment[] = [];
+  try {
+    for (const e of rec.entries) {
+      e.result = await executor.add(e.conflist, { containerId, netns: netnsPath, ifName: e.ifName, capabilityArgs: e.capabilityArgs });
+      writeRecord(opts.recordPath, rec);
+      if (e.conflist !== LOOPBACK) out.push(summarize(e.network, e.ifName, e.result));
+    }
+  } catch (err) {
+    const errors = await delEntries(executor, rec, rec.entries);
+    if (opts.recordPath && errors.length === 0) fs.rmSync(opts.recordPath, { force: true });
+    throw err;
+  }
+  return out;
+}
+
+/** DEL for entries in reverse order; every plugin of every entry is tried. */
+async function delEntries(executor: CniExecutor, rec: AttachRecord, entries: RecordEntry[]): Promise<CniError[]> {
+  const netns = fs.existsSync(rec.netns) ? rec.netns : '';
+  const errors: CniError[] = [];
+  for (const e of [...entries].reverse()) {
+    errors.push(...await executor.del(e.conflist, { containerId: rec.containerId, netns, ifName: e.ifName, capabilityArgs: e.capabilityArgs }, e.result));
+    // Without the namespace the bridge plugin cannot find the addresses its ipMasq rules match.
+    if (!netns && e.conflist.plugins.some((p) => p.type === 'bridge' && p.ipMasq)) removeMasqRules(e.conflist.name, rec.containerId);
+  }
+  return errors;
+}
+
+/**
+ * Disconnects the container from `networks` (all of them when empty or when the mode was none).
+ * Uses the record when there is one (same conflist and prevResult as ADD); without it, DEL runs with
+ * the networks' current config. Every plugin's DEL is tried; failures are thrown together afterwards
+ * and the record keeps the entries that failed, for a later cleanupStale().
+ */
+export async function detach(containerId: string, netnsPath: string, networks: string[], opts: AttachOptions = {}): Promise<void> {
+  const executor = opts.executor ?? new CniExecutor();
+  const { mode, names } = resolveNetworks(networks);
+  if (mode === 'host') return;
+  let rec = opts.recordPath ? readRecord(opts.recordPath) : undefined;
+  if (!rec) {
+    const store = opts.store ?? new NetworkStore();
+    rec = { version: 1, containerId, netns: netnsPath, entries: [{ network: LOOPBACK.name, ifName: 'lo', conflist: LOOPBACK, capabilityArgs: {} }] };
+    names.forEach((name, i) => rec!.entries.push({ network: name, ifName: `eth${i}`, conflist: store.confList(name), capabilityArgs: {} }));
+  }
+  const everything = mode === 'none' || networks.length === 0 || rec.entries.every((e) => e.ifName === 'lo' || names.includes(e.network));
+  const chosen = everything ? rec.entries : rec.entries.filter((e) => names.includes(e.network));
+  await finish(executor, rec, chosen, opts.recordPath);
+}
+
+/** After a crash: replays DEL for everything in the record at `recordPath`, then removes it. */
+export async function cleanupStale(recordPath: string, opts: { executor?: CniExecutor } = {}): Promise<boolean> {
+  const rec = readRecord(recordPath);
+  if (!rec) return false;
+  await finish(opts.executor ?? new CniExecutor(), rec, rec.entries, recordPath);
+  return true;
+}
+
+async function finish(executor: CniExecutor, rec: AttachRecord, chosen: RecordEntry[], recordPath?: string): Promise<void> {
+  const failed = new Set<RecordEntry>();
+  const messages: string[] = [];
+  for (const e of [...chosen].reverse()) {
+    const errors = await delEntries(executor, rec, [e]);
+    if (errors.length > 0) failed.add(e);
+    messages.push(...errors.map((err) => err.message));
+  }
+  const left = rec.entries.filter((e) => !chosen.includes(e) || failed.has(e));
+  if (recordPath) {
+    // Only the loopback entry left (partial detach of every real network): nothing to clean up later.
+    if (left.every((e) => e.ifName === 'lo' && !failed.has(e))) fs.rmSync(recordPath, { force: true });
+    else writeRecord(recordPath, { ...rec, entries: left });
+  }
+  if (failed.size > 0) {
+    throw new HakoError(`detaching container "${rec.containerId}" failed${recordPath ? ` (record kept in ${recordPath})` : ''}: ${messages.join('; ')}`);
+  }
+}

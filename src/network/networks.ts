@@ -1,0 +1,305 @@
+// Named networks: one CNI conflist per network in a config directory (default /etc/hako/networks,
+// `<name>.conflist`), so the file IS the network (a user may read or edit it with any CNI tool).
+// Every network is a Linux bridge with host-local IPAM; its leases live under our own data dir
+// (/var/lib/hako/networks/ipam/<name>/<ip>, holding "<container id>\n<ifname>"), which is also how we
+// know which containers use a network (removeNetwork refuses while leases exist).
+// The default network `hako` (bridge hako0, 10.89.0.0/24: not podman's 10.88.0.0/16) is written on
+// first use; created networks get the next free /24 of 10.89.0.0/16 that overlaps neither another
+// network nor a route of the host (/proc/net/route).
+import fs from 'node:fs';
+import path from 'node:path';
+import { HakoError } from '../util/errors.js';
+import { withLock } from '../storage/store/lock.js';
+import { parseConfList, type ConfList, type PluginConf, CniExecutor } from './cni.js';
+import {
+  formatCidr, formatIPv4, firstFreeSubnet, hostRange, overlaps, parseCidr, parseIPv4, contains, type Cidr,
+} from './ipnet.js';
+import { bridgeExists, deleteBridge } from './bridge.js';
+
+export const DEFAULT_CONFIG_DIR = '/etc/hako/networks';
+export const DEFAULT_IPAM_DIR = '/var/lib/hako/networks/ipam';
+export const DEFAULT_NETWORK = 'hako';
+export const DEFAULT_BRIDGE = 'hako0';
+export const DEFAULT_SUBNET = '10.89.0.0/24';
+export const DEFAULT_POOL = '10.89.0.0/16';
+export const CNI_VERSION = '1.0.0';
+/** Names with a meaning in `--network`: they cannot name a network. */
+export const RESERVED_NAMES = ['none', 'host', 'bridge', 'default', 'container'];
+
+export interface NetworkStoreOptions {
+  configDir?: string;
+  ipamDir?: string;
+  /** Pool that subnets of new networks are carved from (as /24s, or smaller if the pool is). */
+  pool?: string;
+  executor?: CniExecutor;
+  /** Routes of the host to avoid; default: read /proc/net/route. Tests inject their own. */
+  hostRoutes?: () => { dev: string; cidr: Cidr }[];
+}
+
+export interface NetworkInfo {
+  name: string;
+  driver: 'bridge';
+  bridge: string;
+  subnet: string;
+  gateway: string;
+  /** The conflist file; absent for the default network before its first use. */
+  file?: string;
+  isDefault: boolean;
+  conflist: ConfList;
+}
+
+export interface NetworkUser { containerId: string; ifName: string; ip: string }
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+export function validateNetworkName(name: string): string {
+  if (typeof name !== 'string' || !NAME_RE.test(name) || name.length > 64) {
+    throw new HakoError(`network name "${name}": must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit`);
+  }
+  if (RESERVED_NAMES.includes(name)) throw new HakoError(`network name "${name}": is reserved (network modes none, host, bridge)`);
+  return name;
+}
+
+/** Linux interface names: 1-15 bytes, no "/", ":" or whitespace, not "." or "..". */
+export function validateIfName(name: string, what = 'bridge name'): string {
+  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(name) || name === '.' || name === '..') {
+    throw new HakoError(`${what} "${name}": must be 1-15 letters, digits, "_", "." or "-"`);
+  }
+  return name;
+}
+
+export interface ConfListOptions {
+  name: string;
+  bridge: string;
+  subnet: string;
+  gateway: string;
+  ipamDir: string;
+}
+
+/** The conflist of a hako bridge network: bridge (+host-local), portmap, firewall. */
+export function buildConfList(o: ConfListOptions): ConfList {
+  const plugins: PluginConf[] = [
+    {
+      type: 'bridge',
+      bridge: o.bridge,
+      isGateway: true, // the bridge holds the gateway address and is the default route
+      ipMasq: true, // outgoing traffic is masqueraded to the host's address
+      hairpinMode: true, // a container can reach itself through a mapped port
+      ipam: {
+        type: 'host-local',
+        ranges: [[{ subnet: o.subnet, gateway: o.gateway }]],
+        routes: [{ dst: '0.0.0.0/0' }],
+        dataDir: o.ipamDir,
+      },
+    },
+    // -p host:container: DNAT rules filled from runtimeConfig.portMappings; snat makes 127.0.0.1 work.
+    { type: 'portmap', capabilities: { portMappings: true }, snat: true },
+    // Accepts the container's traffic in FORWARD, also when the host's FORWARD policy is DROP.
+    { type: 'firewall', backend: 'iptables' },
+  ];
+  return { cniVersion: CNI_VERSION, name: o.name, plugins };
+}
+
+/** Reads bridge, subnet and gateway back from a conflist whose first plugin is a bridge. */
+export function describeConfList(list: ConfList, file?: string): NetworkInfo {
+  const br = list.plugins[0];
+  const where = file ?? `network "${list.name}"`;
+  if (br.type !== 'bridge' || typeof br.bridge !== 'string') throw new HakoError(`${where}: plugins[0] must be a bridge plugin with a "bridge" name`);
+  const ipam = br.ipam as { type?: string; ranges?: { subnet?: string; gateway?: string }[][]; subnet?: string; gateway?: string } | undefined;
+  const range = ipam?.ranges?.[0]?.[0] ?? ipam;
+  if (!range || typeof range.subnet !== 'string') throw new HakoError(`${where}: plugins[0].ipam has no subnet`);
+  const cidr = parseCidr(range.subnet, `${where}: subnet`);
+  const gateway = typeof range.gateway === 'string' ? range.gateway : formatIPv4(hostRange(cidr)[0]);
+  return { name: list.name, driver: 'bridge', bridge: br.bridge, subnet: formatCidr(cidr), gateway, file, isDefault: list.name === DEFAULT_NETWORK, conflist: list };
+}
+
+/** The host's IPv4 routes except default routes (from /proc/net/route: little-endian hex). */
+export function readHostRoutes(text = fs.readFileSync('/proc/net/route', 'utf8')): { dev: string; cidr: Cidr }[] {
+  const out: { dev: string; cidr: Cidr }[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8) continue;
+    const le = (hex: string) => Buffer.from(hex, 'hex').readUInt32LE(0);
+    const dst = le(f[1]);
+    const m = le(f[7]);
+    const prefix = m.toString(2).replace(/0+$/, '').length;
+    if (prefix === 0) continue;
+    out.push({ dev: f[0], cidr: { base: (dst & m) >>> 0, prefix } });
+  }
+  return out;
+}
+
+export class NetworkStore {
+  readonly configDir: string;
+  readonly ipamDir: string;
+  private readonly pool: Cidr;
+  private readonly executor: CniExecutor;
+  private readonly hostRoutes: () => { dev: string; cidr: Cidr }[];
+
+  constructor(opts: NetworkStoreOptions = {}) {
+    this.configDir = opts.configDir ?? DEFAULT_CONFIG_DIR;
+    this.ipamDir = opts.ipamDir ?? DEFAULT_IPAM_DIR;
+    this.pool = parseCidr(opts.pool ?? DEFAULT_POOL, 'network pool');
+    this.executor = opts.executor ?? new CniExecutor();
+    this.hostRoutes = opts.hostRoutes ?? (() => readHostRoutes());
+  }
+
+  private file(name: string): string {
+    return path.join(this.configDir, `${name}.conflist`);
+  }
+
+  private lock<T>(fn: () => T): T {
+    fs.mkdirSync(this.configDir, { recursive: true, mode: 0o755 });
+    return withLock(path.join(this.configDir, '.lock'), fn);
+  }
+
+  private defaultInfo(): NetworkInfo {
+    const list = buildConfList({ name: DEFAULT_NETWORK, bridge: DEFAULT_BRIDGE, subnet: DEFAULT_SUBNET, gateway: formatIPv4(hostRange(parseCidr(DEFAULT_SUBNET))[0]), ipamDir: this.ipamDir });
+    return describeConfList(list);
+  }
+
+  private readAll(): NetworkInfo[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.configDir).filter((f) => f.endsWith('.conflist')).sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new HakoError(`${this.configDir}: cannot read network configurations: ${(e as NodeJS.ErrnoException).code}`);
+    }
+    return names.map((f) => {
+      const file = path.join(this.configDir, f);
+      const info = describeConfList(parseConfList(fs.readFileSync(file, 'utf8'), file), file);
+      if (`${info.name}.conflist` !== f) throw new HakoError(`${file}: name "${info.name}" does not match the file name`);
+      return info;
+    });
+  }
+
+  /** Every network, the default one included (also before it was written). */
+  list(): NetworkInfo[] {
+    const all = this.readAll();
+    if (!all.some((n) => n.name === DEFAULT_NETWORK)) all.unshift(this.defaultInfo());
+    return all;
+  }
+
+  inspect(name: string): NetworkInfo {
+    if (name === 'bridge') name = DEFAULT_NETWORK;
+    const found = this.list().find((n) => n.name === name);
+    if (!found) throw new HakoError(`network "${name}" not found`);
+    return found;
+  }
+
+  /** The conflist to attach with; writes the default network's file on its first use. */
+  confList(name: string): ConfList {
+    if (name === 'bridge') name = DEFAULT_NETWORK;
+    if (name === DEFAULT_NETWORK && !fs.existsSync(this.file(name))) {
+      this.lock(() => {
+        if (!fs.existsSync(this.file(name))) this.write(this.defaultInfo().conflist);
+      });
+    }
+    return this.inspect(name).conflist;
+  }
+
+  create(name: string, opts: { subnet?: string; gateway?: string; bridge?: string } = {}): NetworkInfo {
+    validateNetworkName(name);
+    if (name === DEFAULT_NETWORK) throw new HakoError(`network "${name}" already exists (the default network)`);
+    if (opts.bridge !== undefined) validateIfName(opts.bridge);
+    return this.lock(() => {
+      const existing = this.list();
+      if (existing.some((n) => n.name === name)) throw new HakoError(`network "${name}" already exists`);
+      const usedSubnets = existing.map((n) => ({ name: n.name, cidr: parseCidr(n.subnet) }));
+      const routes = this.hostRoutes();
+      let subnet: Cidr;
+      if (opts.subnet !== undefined) {
+        subnet = parseCidr(opts.subnet, 'subnet');
+        if (subnet.prefix > 30) throw new HakoError(`subnet "${opts.subnet}": too small (at most /30)`);
+        const clash = usedSubnets.find((u) => overlaps(u.cidr, subnet));
+        if (clash) throw new HakoError(`subnet "${opts.subnet}": overlaps network "${clash.name}" (${formatCidr(clash.cidr)})`);
+        const route = routes.find((r) => overlaps(r.cidr, subnet) && r.dev !== opts.bridge);
+        if (route) throw new HakoError(`subnet "${opts.subnet}": overlaps the host's route ${formatCidr(route.cidr)} on ${route.dev}`);
+      } else {
+        if (opts.gateway !== undefined) throw new HakoError('gateway: needs a subnet');
+        const free = firstFreeSubnet(this.pool, Math.max(24, this.pool.prefix), [...usedSubnets.map((u) => u.cidr), ...routes.map((r) => r.cidr)]);
+        if (!free) throw new HakoError(`no free subnet left in ${formatCidr(this.pool)}: give one with --subnet`);
+        subnet = free;
+      }
+      const [first, last] = hostRange(subnet);
+      let gateway = first;
+      if (opts.gateway !== undefined) {
+        gateway = parseIPv4(opts.gateway, 'gateway');
+        if (!contains(subnet, gateway) || gateway < first || gateway > last) {
+          throw new HakoError(`gateway "${opts.gateway}": not a host address of subnet ${formatCidr(subnet)}`);
+        }
+      }
+      const bridges = new Set(existing.map((n) => n.bridge));
+      let bridge = opts.bridge;
+      if (bridge === undefined) {
+        for (let i = 1; ; i++) {
+          if (!bridges.has(`hako${i}`) && !bridgeExists(`hako${i}`)) { bridge = `hako${i}`; break; }
+        }
+      } else if (bridges.has(bridge)) {
+        throw new HakoError(`bridge "${bridge}": already used by network "${existing.find((n) => n.bridge === bridge)!.name}"`);
+      }
+      const list = buildConfList({ name, bridge, subnet: formatCidr(subnet), gateway: formatIPv4(gateway), ipamDir: this.ipamDir });
+      this.write(list);
+      return describeConfList(list, this.file(name));
+    });
+  }
+
+  /** Containers holding a lease on the network (host-local's lease files). */
+  users(name: string): NetworkUser[] {
+    const dir = path.join(this.ipamDir, name === 'bridge' ? DEFAULT_NETWORK : name);
+    let entries: string[];
+    try {
+      entries = fs.readdirSync(dir);
+    } catch {
+      return [];
+    }
+    const out: NetworkUser[] = [];
+    for (const ip of entries.sort()) {
+      if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip) && !ip.includes(':')) continue; // lock, last_reserved_ip.0
+      try {
+        const [containerId = '', ifName = ''] = fs.readFileSync(path.join(dir, ip), 'utf8').split(/\r?\n/).map((s) => s.trim());
+        out.push({ containerId, ifName, ip });
+      } catch { /* released meanwhile */ }
+    }
+    return out;
+  }
+
+  /** Deletes the network: its file, its IPAM state and its bridge. Refuses while containers use it. */
+  async remove(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    if (name === 'bridge') name = DEFAULT_NETWORK;
+    const info = this.inspect(name);
+    const users = this.users(name);
+    if (users.length > 0 && !opts.force) {
+      throw new HakoError(`network "${name}" is in use by ${users.map((u) => u.containerId).join(', ')} (detach them first)`);
+    }
+    this.lock(() => {
+      if (info.file) fs.rmSync(info.file, { force: true });
+      fs.rmSync(path.join(this.ipamDir, name), { recursive: true, force: true });
+    });
+    const shared = this.readAll().some((n) => n.bridge === info.bridge);
+    if (!shared) await deleteBridge(info.bridge, this.executor);
+  }
+
+  private write(list: ConfList): void {
+    fs.mkdirSync(this.configDir, { recursive: true, mode: 0o755 });
+    const file = this.file(list.name);
+    const tmp = `${file}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, `${JSON.stringify(list, null, 2)}\n`, { mode: 0o644 });
+    fs.renameSync(tmp, file);
+  }
+}
+
+// Function-style API over a store with the given (or default) directories.
+export function createNetwork(name: string, opts: { subnet?: string; gateway?: string; bridge?: string } = {}, store = new NetworkStore()): NetworkInfo {
+  return store.create(name, opts);
+}
+export function listNetworks(store = new NetworkStore()): NetworkInfo[] {
+  return store.list();
+}
+export function inspectNetwork(name: string, store = new NetworkStore()): NetworkInfo {
+  return store.inspect(name);
+}
+export function removeNetwork(name: string, opts: { force?: boolean } = {}, store = new NetworkStore()): Promise<void> {
+  return store.remove(name, opts);
+}
