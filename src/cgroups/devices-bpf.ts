@@ -7,7 +7,8 @@
 // on an emulation of the v1 devices cgroup (an "a" rule switches between default-deny and
 // default-allow and drops all exceptions; other rules add or remove exceptions, access bits merged
 // per device). The program then checks the remaining exceptions, in runc's instruction layout, and
-// falls through to the default. A simpler "last matching rule wins" program over the raw list is
+// falls through to the default (one deliberate difference, in default-allow mode: see
+// generateProgram). A simpler "last matching rule wins" program over the raw list is
 // NOT used: with a partial deny such as `deny c 1:3 w` after `allow c 1:3 rwm` it would let an
 // O_RDWR open (access r|w) through, because the deny rule only matches requests within "w".
 import { execFileSync } from 'node:child_process';
@@ -114,6 +115,7 @@ const ALU_MOV_K = 0xb4; // BPF_ALU | BPF_MOV | BPF_K
 const ALU_MOV_X = 0xbc; // BPF_ALU | BPF_MOV | BPF_X
 const JMP_JNE_K = 0x55; // BPF_JMP | BPF_JNE | BPF_K (64-bit compare, imm sign-extended)
 const JMP_JNE_X = 0x5d; // BPF_JMP | BPF_JNE | BPF_X
+const JMP_JEQ_K = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
 const JMP_EXIT = 0x95; // BPF_JMP | BPF_EXIT
 
 interface Insn {
@@ -128,7 +130,8 @@ interface Insn {
 
 const insn = (code: number, dst: number, src: number, off: number, imm: number, toBlock?: number): Insn => ({ code, dst, src, off, imm, toBlock });
 
-/** The program for an emulated rule set, instruction for instruction runc's devicefilter:
+/** The program for an emulated rule set, instruction for instruction runc's devicefilter (except
+ *  the access check of partial deny exceptions, see below):
  *  R2 = type, R3 = access, R4 = major, R5 = minor; one block per exception that jumps to the next
  *  block on any mismatch and otherwise returns !default; the last block returns the default. */
 export function generateProgram(emulated: EmulatedRules): Buffer {
@@ -146,9 +149,13 @@ export function generateProgram(emulated: EmulatedRules): Buffer {
     const next = i + 1;
     blockStart.push(insns.length);
     insns.push(insn(JMP_JNE_K, 2, 0, 0, ex.type === 'c' ? BPF_DEVCG_DEV_CHAR : BPF_DEVCG_DEV_BLOCK, next));
-    if (ex.access !== ACC_ALL) {
-      // Every requested bit must be in the exception: if ((R3 & access) != R3) next.
+    if (ex.access !== ACC_ALL && !emulated.defaultAllow) {
+      // An allow exception must cover every requested bit: if ((R3 & access) != R3) next.
       insns.push(insn(ALU_MOV_X, 1, 3, 0, 0), insn(ALU_AND_K, 1, 0, 0, ex.access), insn(JMP_JNE_X, 1, 3, 0, 0, next));
+    } else if (ex.access !== ACC_ALL) {
+      // A deny exception hits on any common bit: if ((R3 & access) == 0) next. (runc uses the
+      // allow check here too, which lets O_RDWR past a "deny w"; the kernel's v1 does not.)
+      insns.push(insn(ALU_MOV_X, 1, 3, 0, 0), insn(ALU_AND_K, 1, 0, 0, ex.access), insn(JMP_JEQ_K, 1, 0, 0, 0, next));
     }
     if (ex.major >= 0) insns.push(insn(JMP_JNE_K, 4, 0, 0, ex.major | 0, next));
     if (ex.minor >= 0) insns.push(insn(JMP_JNE_K, 5, 0, 0, ex.minor | 0, next));
