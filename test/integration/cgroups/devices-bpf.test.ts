@@ -2,6 +2,7 @@
 // attached by `hako-init bpf-devices` to cgroups under the cgroup2 mount /sys/fs/cgroup/unified
 // (BPF device programs need no controller), and busybox processes inside them opening and creating
 // device nodes. Needs root and a built native/hako-init.
+import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -10,6 +11,8 @@ import path from 'node:path';
 import { detectLayout, openCgroup, type Cgroup } from '../../../src/cgroups/index.js';
 import { attachDeviceFilter, compileDeviceFilter } from '../../../src/cgroups/devices-bpf.js';
 import type { DeviceCgroup } from '../../../src/runtime/spec/types.js';
+import { encodePlan } from '../../../src/runtime/plan/encode.js';
+import { findHelper } from '../../../src/runtime/helper.js';
 import { HakoError } from '../../../src/util/errors.js';
 import { cleanupCgroup, startInCgroup, withTimeout } from './helpers.js';
 
@@ -114,6 +117,32 @@ describe('cgroup v2 device filter (eBPF) on the real cgroup2 mount', { skip }, (
     assert.deepEqual(r.out.trim().split('\n'), ['kmsg-r'], r.err);
     assert.equal(r.err.match(/Operation not permitted/g)?.length, 2, r.err);
     await cleanupCgroup(cfg);
+  });
+
+  test('the plan operation bpf_devices attaches a program given as raw bytes in the plan', async () => {
+    const cg = open(`${base}/plan`);
+    cg.create();
+    const dir = `${ROOT}${base}/plan`;
+    const program = compileDeviceFilter([denyAll, rule(true, 'c', 1, 3, 'rwm')]);
+    assert.ok(program.includes(0), 'the program should contain NUL bytes, to show the plan carries them');
+    // No sync socket (fd 4): hako-init then reports errors on stderr.
+    const plan = encodePlan([
+      ['bpf_devices', dir, program],
+      ['write', `${dir}/cgroup.procs`, '0'], // the helper moves itself into the cgroup
+      ['exec', '4', '/bin/busybox', 'sh', '-c', nullAndZero, 'PATH=/usr/bin:/bin'],
+    ]);
+    const child = spawn(findHelper(), [], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    (child.stdio[3] as NodeJS.WritableStream).end(plan);
+    assert.equal(await withTimeout('hako-init to finish', exited), 0, err);
+    assert.match(out, /^null-ok$/m);
+    assert.doesNotMatch(out, /zero-ok/);
+    assert.match(err, /\/dev\/zero: Operation not permitted/);
+    cg.destroy();
   });
 
   test('attaching to something that is not a cgroup is one clear error', () => {
