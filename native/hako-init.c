@@ -1,6 +1,7 @@
 /* hako-init main: read the plan from fd 3, run its operations in order, report on fd 4.
  * Everything here is mechanism; what to do and in which order was decided in TypeScript. */
 #include "hako-init.h"
+#include "bpf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -250,6 +251,13 @@ static void op_seccomp(int argc, char **argv) {
   if (hako_seccomp_load(argv[1], arg_lens[1], &listener, err, sizeof err) < 0) fail("seccomp", "%s", err);
 }
 
+/* bpf_devices CGROUPDIR PROGRAM: attach a compiled cgroup v2 device filter (PROGRAM holds NULs). */
+static void op_bpf_devices(int argc, char **argv) {
+  (void)argc;
+  char err[4096] = "";
+  if (hako_bpf_attach_devices(argv[1], argv[2], arg_lens[2], err, sizeof err) < 0) fail("bpf_devices", "%s", err);
+}
+
 /* ---- the plan ---- */
 
 struct op_def {
@@ -275,6 +283,7 @@ static const struct op_def ops[] = {
     {"no_new_privs", 0, op_no_new_privs}, {"seccomp", 1, op_seccomp},
     {"close_fds", 0, op_close_fds},     {"resolve", 2, op_resolve},
     {"exec", 1, op_exec},               {"mkfifo", 3, op_mkfifo},
+    {"bpf_devices", 2, op_bpf_devices},
 };
 
 struct plan {
@@ -351,10 +360,22 @@ static int seccomp_export_main(void) {
   return 0;
 }
 
+/* `hako-init bpf-devices CGROUPDIR`: compiled device filter on stdin, attached to CGROUPDIR. The v2
+ * cgroup driver calls this in create(), before any process joins the cgroup. */
+static int bpf_devices_main(const char *dir) {
+  char *buf, err[4096] = "";
+  size_t len;
+  sync_fd = -1;
+  read_all(0, &buf, &len);
+  if (hako_bpf_attach_devices(dir, buf, len, err, sizeof err) < 0) fail("bpf_devices", "%s", err);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   char *buf;
   size_t len;
   if (argc > 1 && strcmp(argv[1], "seccomp-export") == 0) return seccomp_export_main();
+  if (argc == 3 && strcmp(argv[1], "bpf-devices") == 0) return bpf_devices_main(argv[2]);
   ensure_cloned_binary(argv);
   /* The sync socket must not leak into the container; exec closing it tells the runtime we made it. */
   fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC);

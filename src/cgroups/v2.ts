@@ -5,7 +5,8 @@
 // /sys/fs/cgroup/unified in test/integration/cgroups). See README.md.
 import type { BlockIOResources, CpuResources, DeviceCgroup, MemoryResources, Resources } from '../runtime/spec/types.js';
 import { HakoError } from '../util/errors.js';
-import { DEFAULT_ALLOWED_DEVICES, checkPageSize, convertBlkioToIoWeight, convertSharesToWeight, convertSwapToV2, deviceRuleString, numToV2 } from './convert.js';
+import { checkPageSize, convertBlkioToIoWeight, convertSharesToWeight, convertSwapToV2, numToV2 } from './convert.js';
+import { attachDeviceFilter, compileDeviceFilter, containerDeviceRules, type DeviceFilterAttacher } from './devices-bpf.js';
 import {
   type CgroupIo,
   codeOf,
@@ -14,6 +15,7 @@ import {
   parseFlatKeyed,
   parseLimit,
   readOptional,
+  realIo,
   removeCgroupTree,
   signalAll,
   sleepSync,
@@ -24,16 +26,28 @@ import {
 import { writeProcs } from './v1.js';
 import type { BlkioDeviceStats, Cgroup, CgroupStats } from './types.js';
 
-/** TODO(lead): device rules on cgroup v2 are an eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE) attached
- *  to the cgroup, not files. Until that exists, the default rules (deny all, plus runc's default
- *  allowed devices) are accepted WITHOUT being enforced -- on v2 a container can currently open any
- *  device node it can see -- and anything else is refused. */
-export function applyDevicesV2(rules: DeviceCgroup[] | undefined): void {
-  const defaults = new Set(DEFAULT_ALLOWED_DEVICES.map(deviceRuleString));
-  for (const r of rules ?? []) {
-    const isDenyAll = !r.allow && (r.type ?? 'a') === 'a';
-    if (isDenyAll || (r.allow && defaults.has(deviceRuleString(r)))) continue;
-    throw new HakoError('cgroup v2 device rules need an eBPF program: not supported yet');
+/** Device rules on v2: compiles the container's full rule list (deny all, `rules`, runc's default
+ *  allowed devices) into a BPF_PROG_TYPE_CGROUP_DEVICE program (devices-bpf.ts) and, given `attach`
+ *  and `dir`, attaches it to the cgroup. Bad rules throw before anything is attached.
+ *  Rootless (euid != 0) the kernel refuses bpf(2); like runc in a user namespace that is a warning,
+ *  not an error: an unprivileged user cannot create device nodes and only opens those whose file
+ *  permissions let it anyway. */
+export function applyDevicesV2(
+  rules: DeviceCgroup[] | undefined,
+  dir?: string,
+  attach?: DeviceFilterAttacher,
+  warn: (m: string) => void = () => {},
+): void {
+  const program = compileDeviceFilter(containerDeviceRules(rules));
+  if (!attach || dir === undefined) return;
+  try {
+    attach(dir, program);
+  } catch (err) {
+    if (process.geteuid?.() !== 0 && /Operation not permitted/.test((err as Error).message)) {
+      warn(`linux.resources.devices not enforced: ${(err as Error).message} (rootless)`);
+      return;
+    }
+    throw err;
   }
 }
 
@@ -72,14 +86,20 @@ export function requiredV2Controllers(r: Resources): [controller: string, field:
 export class V2Cgroup implements Cgroup {
   readonly version = 2 as const;
   private readonly dir: string;
+  private readonly attachDevices: DeviceFilterAttacher | undefined;
 
+  /** `attachDevices` defaults to the real attacher (hako-init) on the real cgroupfs; a fake cgroupfs
+   *  (unit tests) has no kernel to attach to, so there the program is only compiled (bad rules still
+   *  fail) unless a test passes its own attacher. */
   constructor(
     readonly path: string,
     private readonly root: string,
     private readonly io: CgroupIo,
     private readonly warn: (m: string) => void,
+    attachDevices?: DeviceFilterAttacher,
   ) {
     this.dir = root + path;
+    this.attachDevices = attachDevices ?? (io === realIo ? attachDeviceFilter : undefined);
   }
 
   dirs(): Record<string, string> {
@@ -95,7 +115,7 @@ export class V2Cgroup implements Cgroup {
       throw new HakoError(`cgroup: ${this.root} is not a cgroup v2 mount (no cgroup.controllers)`);
     }
     const need = requiredV2Controllers(resources);
-    applyDevicesV2(resources.devices);
+    applyDevicesV2(resources.devices); // only compiles: bad rules fail before any mkdir
     const created: string[] = [];
     const enableFailures = new Map<string, string>();
     try {
@@ -114,7 +134,9 @@ export class V2Cgroup implements Cgroup {
         parent = cur;
       }
       this.checkControllers(need, enableFailures);
-      this.apply(resources, true);
+      // Before any process can join: the container never runs without its device filter.
+      applyDevicesV2(resources.devices, this.dir, this.attachDevices, this.warn);
+      this.apply(resources);
     } catch (err) {
       for (const dir of created.reverse()) {
         try {
@@ -171,17 +193,18 @@ export class V2Cgroup implements Cgroup {
         throw new HakoError(`cgroup memory: new limit ${m.limit} is below the current usage ${usage} (linux.resources.memory.checkBeforeUpdate)`);
       }
     }
-    this.apply(resources, false);
+    this.apply(resources);
   }
 
   private w(resource: string, file: string, value: string | number): void {
     writeOrThrow(this.io, resource, `${this.dir}/${file}`, String(value));
   }
 
-  private apply(r: Resources, creating: boolean): void {
+  private apply(r: Resources): void {
     if (r.cpu?.cpus !== undefined) this.w('cpuset', 'cpuset.cpus', r.cpu.cpus);
     if (r.cpu?.mems !== undefined) this.w('cpuset', 'cpuset.mems', r.cpu.mems);
-    if (!creating) applyDevicesV2(r.devices);
+    // Device rules: set in create() only. update() leaves them, like v1 and runc (an update's rule
+    // list would lack the linux.devices nodes the container was created with).
     this.applyMemory(r.memory);
     this.applyCpu(r.cpu);
     if (r.pids) this.w('pids', 'pids.max', r.pids.limit > 0 ? String(r.pids.limit) : 'max');
