@@ -13,10 +13,13 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 char *hook_state;
+/* The OCI ContainerProcessState for seccomp notify, sent by the runtime at `sync seccomp`. */
+static char *seccomp_state;
 static int sync_fd = SYNC_FD;
 /* Byte lengths of the running operation's arguments (strings may hold NULs: a compiled filter). */
 static const size_t *arg_lens;
@@ -113,8 +116,9 @@ void sync_wait(const char *name) {
   if (!reply) fail("sync", "%s: the runtime went away", name);
   if (strncmp(reply, "ok", 2) == 0 && (reply[2] == 0 || reply[2] == ' ')) {
     if (reply[2] == ' ') {
-      free(hook_state);
-      hook_state = strdup(reply + 3);
+      char **slot = strcmp(name, "seccomp") == 0 ? &seccomp_state : &hook_state;
+      free(*slot);
+      *slot = strdup(reply + 3);
     }
     free(reply);
     return;
@@ -243,12 +247,36 @@ static void op_close_fds(int argc, char **argv) {
 extern int hako_seccomp_load(const char *profile, size_t len, int *listener_fd, char *err, size_t errlen)
     __attribute__((weak));
 
+extern int hako_seccomp_send_fd(int sock, int fd, const char *msg, char *err, size_t errlen) __attribute__((weak));
+
+/* The listenerPath socket, connected before pivot_root hides the host path. */
+static int seccomp_listener_sock = -1;
+
+/* seccomp_listener PATH */
+static void op_seccomp_listener(int argc, char **argv) {
+  (void)argc;
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(argv[1]) >= sizeof addr.sun_path) fail("seccomp_listener", "path too long: %s", argv[1]);
+  strcpy(addr.sun_path, argv[1]);
+  seccomp_listener_sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (seccomp_listener_sock < 0) fail_errno("seccomp_listener", "socket");
+  if (connect(seccomp_listener_sock, (struct sockaddr *)&addr, sizeof addr) < 0)
+    fail_errno("seccomp_listener", "connect %s", argv[1]);
+}
+
 static void op_seccomp(int argc, char **argv) {
   (void)argc;
   char err[512] = "";
   int listener = -1;
   if (!hako_seccomp_load) fail("seccomp", "this hako-init was built without seccomp support");
   if (hako_seccomp_load(argv[1], arg_lens[1], &listener, err, sizeof err) < 0) fail("seccomp", "%s", err);
+  if (listener < 0) return;
+  /* A notify filter: hand the listener to the supervisor at listenerPath (OCI seccomp notify). */
+  if (seccomp_listener_sock < 0 || !seccomp_state) fail("seccomp", "notify filter without a listener socket and process state");
+  if (hako_seccomp_send_fd(seccomp_listener_sock, listener, seccomp_state, err, sizeof err) < 0) fail("seccomp", "%s", err);
+  close(listener);
+  close(seccomp_listener_sock);
+  seccomp_listener_sock = -1;
 }
 
 /* bpf_devices CGROUPDIR PROGRAM: attach a compiled cgroup v2 device filter (PROGRAM holds NULs). */
@@ -282,7 +310,7 @@ static const struct op_def ops[] = {
     {"caps_bounding", 1, op_caps_bounding}, {"caps", 4, op_caps},
     {"no_new_privs", 0, op_no_new_privs}, {"seccomp", 1, op_seccomp},
     {"close_fds", 0, op_close_fds},     {"resolve", 2, op_resolve},
-    {"exec", 1, op_exec},               {"mkfifo", 3, op_mkfifo},
+    {"exec", 1, op_exec},               {"mkfifo", 3, op_mkfifo},           {"seccomp_listener", 1, op_seccomp_listener},
     {"bpf_devices", 2, op_bpf_devices},
 };
 

@@ -37,8 +37,7 @@ export function features(): object {
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
       seccomp: {
         enabled: true,
-        // NOTIFY is refused until the listener hand-over is implemented.
-        actions: Object.keys(SECCOMP_ACTIONS).filter((a) => a !== 'SCMP_ACT_NOTIFY'),
+        actions: Object.keys(SECCOMP_ACTIONS),
         operators: Object.keys(SECCOMP_OPS),
         archs: Object.keys(SECCOMP_ARCHES),
         knownFlags: Object.keys(SECCOMP_FLAGS),

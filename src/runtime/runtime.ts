@@ -14,6 +14,7 @@ import { compileExecPlan } from './plan/exec.js';
 import { validateProcess } from './spec/validate.js';
 import { encodePlan } from './plan/encode.js';
 import { parseSignal } from './spec/names.js';
+import { OCI_VERSION } from './spec/default.js';
 import {
   discoverV1Hierarchies, moveToCgroupsOf, openCgroup, resolveCgroupsPath, type Cgroup, type CgroupStats,
 } from '../cgroups/index.js';
@@ -166,7 +167,7 @@ export class Runtime {
     if (process2.terminal && opts.detach && !opts.consoleSocket) throw new HakoError('exec: --tty with --detach needs --console-socket');
     const seccompProfile = spec.linux?.seccomp ? seccompFilter(spec.linux.seccomp) : undefined;
     const ops = compileExecPlan(spec, process2, {
-      pid: rec.pid, forkMode: opts.detach ? 'exit' : 'wait', seccompProfile,
+      pid: rec.pid, forkMode: opts.detach ? 'exit' : 'wait', seccompProfile, seccompListener: notifyListener(spec),
       console: process2.terminal ? opts.consoleSocket ?? '@relay' : undefined,
     });
     const cgroup = this.cgroupOf(rec);
@@ -175,6 +176,10 @@ export class Runtime {
       stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'],
       // Same cgroup as the container (limits, accounting, `ps`, and the cgroup namespace's root).
       beforePlan: (pid) => { if (cgroup?.exists()) cgroup.addProcess(pid); },
+      onSync: (name, ctx) => {
+        if (name !== 'seccomp') throw new HakoError(`internal: unknown sync point "${name}"`);
+        return containerProcessState(spec, { ...this.state(id), pid: ctx.containerPid });
+      },
       onPid: (_pid, helperPid) => { if (!opts.detach && cgroup?.exists()) moveToCgroupsOf(helperPid); },
     });
     if (opts.pidFile) writePidFile(opts.pidFile, launched.containerPid);
@@ -210,7 +215,7 @@ export class Runtime {
     const cgroup: Cgroup | undefined = rootlessWithoutCgroups(spec, cgroupsPath) ? undefined : openCgroup(cgroupsPath);
     const ops = compilePlan(spec, {
       rootfs: bundle.rootfs, bundle: bundle.dir, fifo, forkMode, console, seccompProfile,
-      cgroupMounts: cgroup && cgroupMountInfo(cgroup),
+      seccompListener: notifyListener(spec), cgroupMounts: cgroup && cgroupMountInfo(cgroup),
     });
     const nss = namespaceMap(spec);
     ops.unshift(['mkfifo', fifo, String(hostIdOfRoot(spec.linux?.uidMappings)), String(hostIdOfRoot(spec.linux?.gidMappings))]);
@@ -262,6 +267,8 @@ export class Runtime {
         runHooks('createRuntime', bundle.spec.hooks?.createRuntime, state);
         return JSON.stringify(state);
       }
+      case 'seccomp':
+        return containerProcessState(bundle.spec, { ...ociState(this.states, { ...rec, status: 'created' }), pid: ctx.containerPid });
       default:
         throw new HakoError(`internal: unknown sync point "${name}"`);
     }
@@ -460,11 +467,20 @@ const SECCOMP_CACHE = '/var/cache/hako/seccomp';
 /** The filter for hako-init: compiled by libseccomp once per distinct profile and cached (about 9 ms
  *  saved per container for docker's default profile), plain text where the cache is unusable. */
 function seccompFilter(seccomp: Seccomp): string | Buffer {
-  if (seccompUsesNotify(seccomp)) {
-    throw new ConfigError('linux.seccomp', 'SCMP_ACT_NOTIFY (listenerPath) is not supported yet');
-  }
   const text = compileSeccomp(seccomp);
   return cachedSeccompFilter(text, SECCOMP_CACHE, (t) => execFileSync(findHelper(), ['seccomp-export'], { input: t, stdio: ['pipe', 'pipe', 'pipe'] }));
+}
+
+function notifyListener(spec: Spec): string | undefined {
+  const seccomp = spec.linux?.seccomp;
+  return seccomp && seccompUsesNotify(seccomp) ? seccomp.listenerPath : undefined;
+}
+
+/** The message that goes with the notify listener fd (runtime spec, "Container process state"). */
+function containerProcessState(spec: Spec, state: State): string {
+  return JSON.stringify({
+    ociVersion: OCI_VERSION, fds: ['seccompFd'], pid: state.pid, metadata: spec.linux?.seccomp?.listenerMetadata ?? '', state,
+  });
 }
 
 function writePidFile(file: string, pid: number): void {

@@ -35,6 +35,8 @@ export interface PlanContext {
   cgroupMounts?: CgroupMountInfo;
   /** Seccomp filter for hako-init: PROFILE text or a cached compiled blob (src/runtime/seccomp). */
   seccompProfile?: string | Buffer;
+  /** linux.seccomp.listenerPath of a notify filter. */
+  seccompListener?: string;
 }
 
 export interface CgroupMountInfo {
@@ -141,6 +143,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
     if (!ctx.console) throw new ConfigError('process.terminal', 'a terminal needs --console-socket (or a foreground run)');
     ops.push(['console_socket', ctx.console]);
   }
+  if (ctx.seccompListener) ops.push(['seccomp_listener', ctx.seccompListener]);
   ops.push(isRamfs(root) ? ['chroot', root] : ['pivot_root', root]);
   if (process.terminal) {
     ops.push(['console', String(process.consoleSize?.height ?? 0), String(process.consoleSize?.width ?? 0)]);
@@ -155,7 +158,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   if (spec.hostname !== undefined && newNs('uts')) ops.push(['sethostname', spec.hostname]);
   if (spec.domainname !== undefined && newNs('uts')) ops.push(['setdomainname', spec.domainname]);
   if (process.oomScoreAdj !== undefined) ops.push(['write', '/proc/self/oom_score_adj', String(process.oomScoreAdj)]);
-  ops.push(...processOps(spec, process, ctx.seccompProfile, { barrier: true }));
+  ops.push(...processOps(spec, process, ctx.seccompProfile, { barrier: true, notify: Boolean(ctx.seccompListener) }));
   return ops;
 }
 
@@ -164,7 +167,8 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
  * credentials, capabilities, seccomp, exec. With `barrier`, the process reports ready and waits for
  * `start` before its startContainer hooks; an exec'd process reports ready just before exec.
  */
-export function processOps(spec: Spec, process: Process, seccompProfile: string | Buffer | undefined, opts: { barrier: boolean }): Op[] {
+export function processOps(spec: Spec, process: Process, seccompProfile: string | Buffer | undefined,
+  opts: { barrier: boolean; notify?: boolean }): Op[] {
   const ops: Op[] = [];
   const hooks = spec.hooks ?? {};
   for (const [i, r] of (process.rlimits ?? []).entries()) {
@@ -193,6 +197,9 @@ export function processOps(spec: Spec, process: Process, seccompProfile: string 
   const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '';
   ops.push(['resolve', process.args![0], pathVar]);
   ops.push(['close_fds']);
+  // The notify listener goes out with the container's state; the runtime builds it now, while it
+  // is still listening (create returns at `ready`).
+  if (opts.notify) ops.push(['sync', 'seccomp']);
   ops.push(['ready']);
   if (opts.barrier) {
     ops.push(['wait_fifo']);

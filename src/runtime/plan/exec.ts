@@ -13,10 +13,12 @@ export interface ExecContext {
   /** A console socket path or `@relay`, when process.terminal. */
   console?: string;
   seccompProfile?: string | Buffer;
+  seccompListener?: string;
 }
 
 export function compileExecPlan(spec: Spec, process: Process, ctx: ExecContext): Op[] {
   const ops: Op[] = [];
+  if (ctx.seccompListener) ops.push(['seccomp_listener', ctx.seccompListener]);
   // The socket is a host path: connect before the mount namespace hides it.
   if (process.terminal && ctx.console && ctx.console !== '@relay') ops.push(['console_socket', ctx.console]);
   const types = sortForJoining(spec.linux?.namespaces ?? []).map((n) => n.type);
@@ -25,6 +27,6 @@ export function compileExecPlan(spec: Spec, process: Process, ctx: ExecContext):
   if (process.terminal && ctx.console === '@relay') ops.push(['console_socket', '@relay']);
   if (process.terminal) ops.push(['console', String(process.consoleSize?.height ?? 0), String(process.consoleSize?.width ?? 0)]);
   if (process.oomScoreAdj !== undefined) ops.push(['write', '/proc/self/oom_score_adj', String(process.oomScoreAdj)]);
-  ops.push(...processOps({ ...spec, hooks: {} }, process, ctx.seccompProfile, { barrier: false }));
+  ops.push(...processOps({ ...spec, hooks: {} }, process, ctx.seccompProfile, { barrier: false, notify: Boolean(ctx.seccompListener) }));
   return ops;
 }

@@ -176,8 +176,9 @@ export function compileSeccomp(seccomp: Seccomp, field = 'linux.seccomp'): strin
         throw new ConfigError(`${f}.names[${j}]`, `invalid syscall name ${JSON.stringify(name)}`);
       }
       // The runtime still writes to its sync socket after the filter is loaded (runc refuses this too).
-      if (word === 'notify' && name === 'write') {
-        throw new ConfigError(`${f}.names[${j}]`, 'SCMP_ACT_NOTIFY cannot be used for "write"');
+      // The runtime itself needs these to hand the listener over after the filter is loaded.
+      if (word === 'notify' && (name === 'write' || name === 'sendmsg')) {
+        throw new ConfigError(`${f}.names[${j}]`, `SCMP_ACT_NOTIFY cannot be used for "${name}"`);
       }
     });
     if (word === 'notify') notify = true;

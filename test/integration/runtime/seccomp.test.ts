@@ -68,3 +68,49 @@ describe('seccomp in containers', () => {
     }
   });
 });
+
+describe('seccomp notify (listenerPath)', () => {
+  it('the supervisor gets the listener fd with the container process state, and its answers are the results', async () => {
+    const { spawn } = await import('node:child_process');
+    const fs = await import('node:fs');
+    const sock = `${h.root}/notify.sock`;
+    const stateOut = `${h.root}/notify.state`;
+    // A supervisor like a real one: accept, take the fd, answer every notified syscall with EROFS (30).
+    const supervisor = spawn('python3', ['-c', `
+import socket, sys, struct, fcntl
+RECV, SEND = 0xC0502100, 0xC0182101
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(1)
+print("listening", flush=True)
+c, _ = s.accept()
+msg, fds, _, _ = socket.recv_fds(c, 65536, 1)
+open(sys.argv[2], "wb").write(msg)
+while True:
+    buf = bytearray(80)
+    try:
+        fcntl.ioctl(fds[0], RECV, buf, True)
+    except OSError:
+        break
+    nid = struct.unpack_from("<Q", buf, 0)[0]
+    try:
+        fcntl.ioctl(fds[0], SEND, bytearray(struct.pack("<QqiI", nid, 0, -30, 0)), True)
+    except OSError:
+        pass
+`, sock, stateOut], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((r) => supervisor.stdout.once('data', r));
+    const id = h.id();
+    const r = h.hako(['run', '--bundle', h.bundle(['sh', '-c', 'mkdir /tmp/x; echo "rc=$?"; echo other syscalls work'], (s) => {
+      s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, listenerMetadata: 'meta-1',
+        syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
+      s.root!.readonly = false;
+    }), id]);
+    supervisor.kill();
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /Read-only file system/, 'the supervisor\'s answer (EROFS) is mkdir\'s result');
+    assert.match(r.stdout, /rc=1\nother syscalls work/);
+    const state = JSON.parse(fs.readFileSync(stateOut, 'utf8'));
+    assert.deepEqual(state.fds, ['seccompFd']);
+    assert.equal(state.metadata, 'meta-1');
+    assert.equal(state.state.id, id);
+    assert.ok(state.pid > 0);
+  });
+});
