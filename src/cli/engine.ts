@@ -261,6 +261,8 @@ function ps(args: string[], e: Engine): number {
   if (v.latest) list = list.slice(0, 1);
   const rows = list.map(({ config, state }) => {
     const r = psRow(config, state);
+    const ports = e.networks.state(e.store.containerDir(config.id))?.ports ?? [];
+    r.Ports = ports.map((p) => `${p.hostIP || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', ');
     if (v['no-trunc']) r.ID = config.id;
     return r;
   });

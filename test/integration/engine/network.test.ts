@@ -174,6 +174,7 @@ test('-p 127.0.0.1:PORT:80 reaches busybox httpd; -p 80 gets a random port; insp
   const random = Number(bindings[1].HostPort);
   assert.ok(random > 0 && random !== port, `-p 80 got a host port (${bindings[1].HostPort})`);
   assert.equal((await getWhenUp(random, 'index.html')).status, 200, 'the random port answers on loopback too');
+  assert.equal(env.ok(['ps', '--format', '{{.Names}} {{.Ports}}']), `web 127.0.0.1:${port}->80/tcp, 0.0.0.0:${random}->80/tcp\n`);
 
   const users = JSON.parse(env.ok(['network', 'inspect', n.name]))[0].Containers;
   assert.deepEqual(Object.values(users), [{ Name: 'web', IPv4Address: ns.IPAddress, Interface: 'eth0' }]);
