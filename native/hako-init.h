@@ -49,6 +49,10 @@ void op_exec(int argc, char **argv);
 /* Re-executes hako-init from a sealed memfd copy unless it already runs from one (CVE-2019-5736). */
 void ensure_cloned_binary(char **argv);
 
+/* Standalone modes (netns.c): pinned network namespaces; exit status 0/1, errors on stderr. */
+int netns_create_main(const char *path);
+int netns_delete_main(const char *path);
+
 /* Set by "fork" with TTY "relay": the child's end of the channel the pty master travels on. */
 extern int relay_fd;
 

@@ -9,7 +9,7 @@ import { streamSink } from '../engine/logs.js';
 import type { ContainerConfig, ContainerState } from '../engine/types.js';
 
 export const ENGINE_COMMANDS = new Set(['run', 'create', 'start', 'ps', 'exec', 'logs', 'stop', 'kill', 'rm', 'inspect', 'wait', 'top',
-  'images', 'pull', 'rmi', 'container-exited']);
+  'images', 'pull', 'rmi', 'container-exited', 'network']);
 
 export const ENGINE_USAGE = `  run [OPTIONS] IMAGE [COMMAND] [ARG...]   create and start a container (docker's flags)
   create [OPTIONS] IMAGE [COMMAND]         create a container without starting it
@@ -26,6 +26,7 @@ export const ENGINE_USAGE = `  run [OPTIONS] IMAGE [COMMAND] [ARG...]   create a
   images [-q] [--format F]                 list images
   pull IMAGE                               download an image
   rmi [-f] IMAGE...                        remove images
+  network create|ls|inspect|rm …           manage networks (hako network --help)
 
 global: --root DIR (default $HAKO_ROOT or /var/lib/hako)`;
 
@@ -69,7 +70,12 @@ export async function engineMain(argv: string[]): Promise<number> {
       }
       return each(positionals, async (ref) => { await engine().start(ref); process.stdout.write(`${ref}\n`); });
     }
-    case 'ps': return ps(args, engine());
+    case 'ps': {
+      const e = engine();
+      await e.reapNetworks(); // containers that died unseen still hold addresses and namespaces
+      return ps(args, e);
+    }
+    case 'network': return network(args, engine);
     case 'exec': {
       const opts = {
         interactive: { type: 'boolean' as const, short: 'i' }, tty: { type: 'boolean' as const, short: 't' }, detach: { type: 'boolean' as const, short: 'd' },
@@ -255,6 +261,8 @@ function ps(args: string[], e: Engine): number {
   if (v.latest) list = list.slice(0, 1);
   const rows = list.map(({ config, state }) => {
     const r = psRow(config, state);
+    const ports = e.networks.state(e.store.containerDir(config.id))?.ports ?? [];
+    r.Ports = ports.map((p) => `${p.hostIP || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', ');
     if (v['no-trunc']) r.ID = config.id;
     return r;
   });
@@ -308,4 +316,99 @@ async function images(args: string[], e: Engine): Promise<number> {
   else if (v.format) process.stdout.write(rows.map((r) => `${renderTemplate(v.format as string, r)}\n`).join(''));
   else process.stdout.write(table([['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], ...rows.map((r) => [r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size])]));
   return 0;
+}
+
+export const NETWORK_USAGE = `usage: hako network COMMAND
+
+  create [--subnet CIDR] [--gateway IP] [--bridge IFNAME] NAME   create a bridge network
+  ls [-q] [--format F]                                           list networks
+  inspect [--format F] NAME...                                   networks as JSON
+  rm NAME...                                                     remove networks (refused while in use)
+
+Containers join with --network NAME; --network bridge (the default) is the network "hako".`;
+
+/** `hako network …`: the engine root's network store (src/network) with docker's output. */
+async function network(argv: string[], engine: () => Engine): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
+    process.stdout.write(`${NETWORK_USAGE}\n`);
+    return sub ? 0 : 1;
+  }
+  const cmd = `network ${sub}`;
+  const helpFor = (usage: string) => { process.stdout.write(`usage: hako ${cmd} ${usage}\n`); return 0; };
+  const e = engine();
+  const store = e.networks.store;
+  /** Containers of this engine on a network, by lease: id -> name and address. */
+  const usersOf = (name: string) => store.users(name).map((u) => {
+    let cname = '';
+    try { cname = e.store.readConfig(u.containerId).name; } catch { /* not ours */ }
+    return { ...u, name: cname };
+  });
+  switch (sub) {
+    case 'create': {
+      const { values: v, positionals } = parseFlags(cmd, rest, {
+        subnet: { type: 'string' }, gateway: { type: 'string' }, bridge: { type: 'string' }, driver: { type: 'string', short: 'd' },
+        help: { type: 'boolean' }, ...ROOT,
+      });
+      if (v.help) return helpFor('[--subnet CIDR] [--gateway IP] [--bridge IFNAME] NAME');
+      if (positionals.length !== 1) throw new HakoError('"hako network create" requires exactly 1 argument: NAME');
+      if (v.driver !== undefined && v.driver !== 'bridge') throw new HakoError(`network create: driver "${v.driver}" is not supported (only bridge)`);
+      const info = store.create(positionals[0], { subnet: v.subnet as string | undefined, gateway: v.gateway as string | undefined, bridge: v.bridge as string | undefined });
+      process.stdout.write(`${info.name}\n`);
+      return 0;
+    }
+    case 'ls': case 'list': {
+      const { values: v, positionals } = parseFlags(cmd, rest, { quiet: { type: 'boolean', short: 'q' }, format: { type: 'string' }, help: { type: 'boolean' }, ...ROOT });
+      if (v.help) return helpFor('[-q] [--format F]');
+      if (positionals.length) throw new HakoError(`"hako network ls" accepts no arguments (got "${positionals[0]}")`);
+      const rows = store.list().map((n) => ({ Name: n.name, Driver: n.driver, Subnet: n.subnet, Gateway: n.gateway, Bridge: n.bridge, Default: n.isDefault }));
+      if (v.quiet) process.stdout.write(rows.map((r) => `${r.Name}\n`).join(''));
+      else if (v.format === 'json') process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      else if (v.format) process.stdout.write(rows.map((r) => `${renderTemplate(v.format as string, r)}\n`).join(''));
+      else process.stdout.write(table([['NAME', 'DRIVER', 'SUBNET', 'GATEWAY', 'BRIDGE'], ...rows.map((r) => [r.Name, r.Driver, r.Subnet, r.Gateway, r.Bridge])]));
+      return 0;
+    }
+    case 'inspect': {
+      const { values: v, positionals } = parseFlags(cmd, rest, { format: { type: 'string', short: 'f' }, help: { type: 'boolean' }, ...ROOT });
+      if (v.help) return helpFor('[--format F] NAME...');
+      need(positionals, cmd);
+      const docs: unknown[] = [];
+      let failed = 0;
+      for (const ref of positionals) {
+        try {
+          const n = store.inspect(ref);
+          docs.push({
+            Name: n.name, Driver: n.driver, Default: n.isDefault, ConfigFile: n.file ?? '',
+            IPAM: { Driver: 'host-local', Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
+            Options: { 'com.docker.network.bridge.name': n.bridge },
+            Containers: Object.fromEntries(usersOf(n.name).map((u) => [u.containerId, { Name: u.name, IPv4Address: u.ip, Interface: u.ifName }])),
+          });
+        } catch (err) {
+          if (!(err instanceof HakoError)) throw err;
+          if (positionals.length === 1) throw err;
+          process.stderr.write(`hako: ${err.message}\n`);
+          failed++;
+        }
+      }
+      if (v.format) for (const d of docs) process.stdout.write(`${renderTemplate(v.format as string, d)}\n`);
+      else process.stdout.write(`${JSON.stringify(docs, null, 4)}\n`);
+      return failed ? 1 : 0;
+    }
+    case 'rm': case 'remove': {
+      const { values: v, positionals } = parseFlags(cmd, rest, { help: { type: 'boolean' }, ...ROOT });
+      if (v.help) return helpFor('NAME...');
+      need(positionals, cmd);
+      await e.reapNetworks(); // leases of containers that died unseen must not block the removal
+      return each(positionals, async (ref) => {
+        const users = usersOf(ref === 'bridge' ? 'hako' : ref);
+        if (users.length) {
+          throw new HakoError(`network "${ref}" is in use by container${users.length > 1 ? 's' : ''} ${users.map((u) => u.name || u.containerId.slice(0, 12)).join(', ')}: remove them first`);
+        }
+        await store.remove(ref);
+        process.stdout.write(`${ref}\n`);
+      });
+    }
+    default:
+      throw new HakoError(`network: unknown command "${sub}" (see hako network --help)`);
+  }
 }

@@ -14,7 +14,7 @@ import { inspect as inspectImage, pull, createProgressRenderer, type ImageInspec
 import { ContainerStore, engineRoot, newId } from './store.js';
 import { buildSpec, combineCommand, mergeEnv, resolveUser } from './spec.js';
 import { prepareRootfs, releaseRootfs } from './rootfs.js';
-import { attachNetwork, detachNetwork, networkFiles, planNetwork, type NetworkPlan } from './network.js';
+import { ContainerNetworks, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
 import { startConmon, readOr } from './monitor.js';
 import { readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
@@ -40,12 +40,21 @@ export class Engine {
   readonly root: string;
   readonly store: ContainerStore;
   readonly runtime: Runtime;
+  /** Networks and each container's network namespace (network.ts). */
+  readonly networks: ContainerNetworks;
   private imageStore?: ContentStore;
 
   constructor(opts: { root?: string } = {}) {
     this.root = engineRoot(opts.root);
     this.store = new ContainerStore(this.root);
     this.runtime = new Runtime({ root: this.store.runtimeRoot() });
+    this.networks = new ContainerNetworks(this.root, (id) => {
+      try {
+        return { name: this.store.readConfig(id).name, dir: this.store.containerDir(id) };
+      } catch {
+        return undefined;
+      }
+    });
   }
 
   get images(): ContentStore {
@@ -56,7 +65,7 @@ export class Engine {
 
   /** Resolves the image (pulling it when absent), prepares rootfs and bundle, records the container. */
   async create(opts: RunOptions): Promise<ContainerConfig> {
-    const net = planNetwork(opts.network, opts.publish);
+    const net = planNetwork(opts.network, opts.publish, this.networks.store);
     if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
     const image = await this.imageFor(opts.image);
     const args = combineCommand(image.config, opts.entrypoint, opts.command);
@@ -65,7 +74,9 @@ export class Engine {
     const cfg: ContainerConfig = {
       id, name, created: new Date().toISOString(), image: opts.image, imageId: image.id, imageRef: image.reference,
       options: opts, path: args[0], args: args.slice(1),
+      exposedPorts: Object.keys(image.config.ExposedPorts ?? {}),
     };
+    if (opts.publishAll) exposedMappings(cfg.exposedPorts ?? []); // bad image ports fail here, not at start
     this.store.create(cfg);
     try {
       const dir = this.store.containerDir(id);
@@ -82,7 +93,7 @@ export class Engine {
       }
       const spec = buildSpec({
         opts, image: image.config, args: procArgs, hostname, rootfs, extraMounts: mounts,
-        netns: net.netns, cgroupsPath: `/hako/${id}`, devices: opts.privileged ? [] : opts.devices.map((d) => hostDevice(d.host, d.container, d.permissions)),
+        netns: this.networks.specNetns(net, id), cgroupsPath: `/hako/${id}`, devices: opts.privileged ? [] : opts.devices.map((d) => hostDevice(d.host, d.container, d.permissions)),
       });
       spec.annotations = { 'org.hako.name': name, 'org.hako.image': image.reference };
       fs.writeFileSync(path.join(this.store.bundleDir(id), 'config.json'), JSON.stringify(spec, null, 2));
@@ -141,6 +152,12 @@ export class Engine {
       this.cleanupRuntime(id);
       fs.rmSync(path.join(this.store.exitDir(id), id), { force: true });
       const prev = this.store.readState(id);
+      try {
+        await this.setUpNetwork(cfg);
+      } catch (e) {
+        this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
+        throw e;
+      }
       let started;
       try {
         started = await startConmon({
@@ -150,6 +167,7 @@ export class Engine {
         });
       } catch (e) {
         this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
+        await this.tearDownNetwork(id).catch(() => {});
         throw e;
       }
       const st: ContainerState = {
@@ -163,9 +181,8 @@ export class Engine {
       } catch (e) {
         this.kill(id, 'SIGKILL', { quiet: true });
         this.store.writeState(id, { ...st, status: 'exited', exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
-        throw e;
+        throw e; // conmon's exit command tears the network down
       }
-      await attachNetwork(this.netPlan(cfg), id, started.pid);
     });
   }
 
@@ -199,6 +216,13 @@ export class Engine {
   private async runInteractive(cfg: ContainerConfig): Promise<number> {
     const id = cfg.id;
     this.cleanupRuntime(id);
+    try {
+      await this.store.lockAsync(id, () => this.setUpNetwork(cfg));
+    } catch (e) {
+      this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
+      if (cfg.options.rm) await this.remove(id, { force: true, volumes: true }).catch(() => {});
+      throw e;
+    }
     this.store.writeState(id, {
       status: 'running', pid: 0, exitCode: 0, restartCount: 0, startedAt: new Date().toISOString(),
       monitorPid: process.pid, monitorStartTime: procStat(process.pid)?.startTime,
@@ -227,6 +251,7 @@ export class Engine {
       stopPid = true;
       await recordPid;
       this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() }));
+      await this.store.lockAsync(id, () => this.tearDownNetwork(id)).catch(() => {});
       if (cfg.options.rm) await this.remove(id, { force: true, volumes: true }).catch(() => {});
       throw e;
     }
@@ -236,6 +261,7 @@ export class Engine {
       this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: code, finishedAt: new Date().toISOString() });
       this.cleanupRuntime(id);
     });
+    await this.store.lockAsync(id, () => this.tearDownNetwork(id)).catch((e: Error) => process.stderr.write(`hako: warning: ${e.message}\n`));
     if (cfg.options.rm) await this.remove(id, { force: true, volumes: true });
     return code;
   }
@@ -265,6 +291,14 @@ export class Engine {
         this.store.writeState(id, st);
       }
     });
+    if (!restart) {
+      // Not coming back (or stopped): release its address, ports and namespace now, as docker does.
+      await this.store.lockAsync(id, async () => {
+        const st = this.store.readState(id);
+        if (st.status === 'running' || st.status === 'restarting') return;
+        await this.tearDownNetwork(id);
+      }).catch((e: Error) => process.stderr.write(`hako: ${e.message}\n`));
+    }
     if (restart) {
       await sleep(delay);
       await this.store.lockAsync(id, async () => {
@@ -426,7 +460,12 @@ export class Engine {
     await this.waitMonitor(id);
     await this.store.lockAsync(id, async () => {
       this.store.writeState(id, { ...this.store.readState(id), status: 'removing' });
-      await detachNetwork(this.netPlan(cfg), id);
+      try {
+        await this.tearDownNetwork(id);
+      } catch (e) {
+        if (!opts.force) throw new HakoError(`cannot remove container "${cfg.name}": ${(e as Error).message}`);
+        process.stderr.write(`hako: warning: ${(e as Error).message}\n`);
+      }
     });
     this.destroy(cfg, opts.volumes);
     return id;
@@ -581,7 +620,7 @@ export class Engine {
         Entrypoint: o.entrypoint !== undefined ? [o.entrypoint] : null, WorkingDir: o.workdir ?? '', Labels: o.labels,
         Tty: o.tty, OpenStdin: o.interactive, StopSignal: o.stopSignal ?? 'SIGTERM',
       },
-      NetworkSettings: { Networks: {}, Ports: {} },
+      NetworkSettings: networkSettings(this.networks.state(this.store.containerDir(id)), this.netPlan(cfg)),
     };
   }
 
@@ -615,7 +654,44 @@ export class Engine {
     try {
       return planNetwork(cfg.options.network, []);
     } catch {
-      return { mode: 'none', netns: 'new' };
+      return { mode: 'none', names: [] };
+    }
+  }
+
+  /** Pins, attaches and fills in /etc/hosts etc. before the container starts (caller holds the lock). */
+  private async setUpNetwork(cfg: ContainerConfig): Promise<void> {
+    const plan = planNetwork(cfg.options.network, [], this.networks.store);
+    const publish = plan.mode === 'networks'
+      ? [...cfg.options.publish, ...(cfg.options.publishAll ? exposedMappings(cfg.exposedPorts ?? []) : [])]
+      : [];
+    await this.networks.setUp({
+      id: cfg.id, name: cfg.name, hostname: this.runtimeHostname(cfg.id) || cfg.id.slice(0, 12),
+      dir: this.store.containerDir(cfg.id), plan, publish,
+    });
+  }
+
+  /** Detaches and unpins the container's network if it has one (caller holds the lock). */
+  private async tearDownNetwork(id: string): Promise<void> {
+    const dir = this.store.containerDir(id);
+    if (this.networks.hasResources(id, dir)) await this.networks.tearDown(id, dir);
+  }
+
+  /**
+   * Containers that died without their exit command running (monitor killed, host rebooted) still
+   * hold an address, port rules and a pinned namespace: `ps` and `rm` release them here.
+   */
+  async reapNetworks(): Promise<void> {
+    for (const id of this.store.ids()) {
+      const dir = this.store.containerDir(id);
+      if (!this.networks.hasResources(id, dir)) continue;
+      let st: ContainerState;
+      try { st = this.refresh(id); } catch { continue; }
+      if (st.status !== 'exited' && st.status !== 'created') continue;
+      if (st.monitorPid && st.monitorPid !== process.pid && sameProcess(st.monitorPid, st.monitorStartTime)) continue;
+      await this.store.lockAsync(id, async () => {
+        const cur = this.store.readState(id);
+        if (cur.status === 'exited' || cur.status === 'created') await this.tearDownNetwork(id);
+      }).catch((e: Error) => process.stderr.write(`hako: warning: ${e.message}\n`));
     }
   }
 

@@ -21,6 +21,7 @@ export const RUN_FLAGS: Opts = {
   mount: { type: 'string', multiple: true },
   tmpfs: { type: 'string', multiple: true },
   publish: { type: 'string', short: 'p', multiple: true },
+  'publish-all': { type: 'boolean', short: 'P' },
   network: { type: 'string' },
   net: { type: 'string' },
   hostname: { type: 'string', short: 'h' },
@@ -319,7 +320,7 @@ export function parseRunArgs(args: string[], command = 'run'): RunOptions {
   const opts: RunOptions = {
     image, command: cmd,
     interactive: Boolean(v.interactive), tty: Boolean(v.tty), rm: Boolean(v.rm), detach: Boolean(v.detach),
-    env: [], envFiles: list('env-file'), volumes: [], publish: list('publish').map(parsePublish),
+    env: [], envFiles: list('env-file'), volumes: [], publish: list('publish').map(parsePublish), publishAll: Boolean(v['publish-all']),
     network: str('network') ?? str('net') ?? '',
     ulimits: list('ulimit').map(parseUlimit), readOnly: Boolean(v['read-only']),
     capAdd: list('cap-add').map((c) => normalizeCap(c, 'cap-add')), capDrop: list('cap-drop').map((c) => normalizeCap(c, 'cap-drop')),

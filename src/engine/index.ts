@@ -7,7 +7,10 @@ export {
 } from './flags.js';
 export { buildSpec, combineCommand, mergeEnv, resolveUser, capabilitySet, loadSeccompFile, DEFAULT_DEVICE_RULES, type SpecInput, type ImageProcessDefaults } from './spec.js';
 export { prepareRootfs, releaseRootfs, unpackLayer, cleanEntryName, resolveInRoot } from './rootfs.js';
-export { planNetwork, networkFiles, DEFAULT_NETWORK, type NetworkPlan } from './network.js';
+export {
+  planNetwork, networkFiles, networkSettings, exposedMappings, networkStoreFor, netnsDirFor, netnsCreate, netnsDelete, ContainerNetworks,
+  DEFAULT_NETWORK, DEFAULT_NETNS_DIR, PUBLISH_ALL_HOST_IP, type NetworkPlan, type NetworkState, type NetworkContext, type PeerLookup,
+} from './network.js';
 export { parseLogLine, parseLog, tailEntries, streamSink, type LogEntry, type LogSink } from './logs.js';
 export { renderTemplate, table, humanDuration, humanSize } from './format.js';
 export { startConmon, findBin } from './monitor.js';

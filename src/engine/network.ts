@@ -1,59 +1,323 @@
-// Container networking behind one small interface, so the CNI code (branch `network`: attach/detach,
-// network files) can replace the body of this module without touching the rest of the engine.
-// Until it lands: `none` (own network namespace, loopback only) and `host` (the host's namespace).
-// `bridge` and named networks fail with one clear line.
+// The engine's side of container networking (the CNI work itself is src/network/). Modes of --network:
+//   host            no network namespace: the host's network, /etc/hosts and resolv.conf copied;
+//   none            its own namespace with only lo (brought up by the CNI loopback plugin);
+//   bridge (default) = the default network `hako` (written on first use); NAME = that network.
+// Every non-host container gets a *pinned* namespace, as podman does: `hako-init netns-create` binds
+// a fresh netns onto <netns dir>/<id> (Node can neither unshare nor mount), CNI plugins enter it by
+// that path and the runtime joins it (`{type: network, path}` in config.json). The pin outlives the
+// container's processes, so a restart keeps its address and DEL always finds the namespace.
+// Lifetime: set up at start (like docker: `create` allocates no address), torn down when the
+// container exits without being restarted, and on rm. Crash safety: the attachment record
+// (<container dir>/network-record.json, src/network/attach.ts) lets a later `ps`/`rm`/`start` replay
+// DEL for a container whose monitor died; `network.json` keeps what inspect shows.
+import { execFileSync } from 'node:child_process';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
+import { findHelper } from '../runtime/helper.js';
+import {
+  NetworkStore, attach, cleanupStale, hostsFile, writeNetworkFiles, resolveNetworks, type HostEntry,
+} from '../network/index.js';
+import { DEFAULT_ENGINE_ROOT } from './store.js';
+import type { Mount } from '../runtime/spec/types.js';
 import type { PortMapping } from './types.js';
 
-/** The network a container gets without --network. docker's is `bridge`; until CNI networking is
- *  merged it is `none`, so a plain `hako run` works. */
-export const DEFAULT_NETWORK = 'none';
+/** The network a container gets without --network (docker's `bridge`, i.e. the network `hako`). */
+export const DEFAULT_NETWORK = 'bridge';
+/** Where pins of the default root live (tmpfs, like `ip netns`'s /run/netns). */
+export const DEFAULT_NETNS_DIR = '/run/hako/netns';
+/** The host address that -P (publish all) binds random ports to. docker uses 0.0.0.0; we do not
+ *  expose a container to the whole network unless asked for (`-p 0.0.0.0::80`). */
+export const PUBLISH_ALL_HOST_IP = '127.0.0.1';
 
 export interface NetworkPlan {
-  mode: 'none' | 'host';
-  /** For the spec: no namespace (host) or a fresh one created by the runtime. */
-  netns: 'host' | 'new';
+  mode: 'host' | 'none' | 'networks';
+  /** Network names (bridge resolved to the default network); empty for host/none. */
+  names: string[];
 }
 
-/** Checks the --network/-p combination before anything is created. */
-export function planNetwork(network: string, publish: PortMapping[]): NetworkPlan {
-  const net = network || DEFAULT_NETWORK;
-  if (net === 'host') {
+/** What a set-up container's network looks like (`<container dir>/network.json`; inspect reads it). */
+export interface NetworkState {
+  mode: NetworkPlan['mode'];
+  netns: string;
+  hostname: string;
+  aliases: string[];
+  networks: { name: string; ifName: string; addresses: string[]; ips: string[]; gateway?: string; mac?: string }[];
+  /** The mappings in effect, host ports chosen. */
+  ports: PortMapping[];
+}
+
+/** The network store of an engine root: the system's for the default root, a private one otherwise
+ *  (so a test root keeps its networks and leases to itself). */
+export function networkStoreFor(root: string): NetworkStore {
+  if (root === DEFAULT_ENGINE_ROOT) return new NetworkStore();
+  return new NetworkStore({ configDir: path.join(root, 'networks'), ipamDir: path.join(root, 'networks', 'ipam') });
+}
+
+export function netnsDirFor(root: string): string {
+  return root === DEFAULT_ENGINE_ROOT ? DEFAULT_NETNS_DIR : path.join(root, 'netns');
+}
+
+/** Checks --network/-p before anything is created. With a store, named networks must exist. */
+export function planNetwork(network: string, publish: PortMapping[], store?: NetworkStore): NetworkPlan {
+  const given = network || DEFAULT_NETWORK;
+  if (given.startsWith('container:')) throw new HakoError(`--network ${given}: joining another container's network is not supported yet`);
+  let resolved;
+  try {
+    resolved = resolveNetworks(given.split(','));
+  } catch (e) {
+    throw new HakoError(`--network ${given}: ${(e as Error).message}`);
+  }
+  if (resolved.mode === 'host') {
     if (publish.length) process.stderr.write('hako: warning: published ports are discarded when using host network mode\n');
-    return { mode: 'host', netns: 'host' };
+    return { mode: 'host', names: [] };
   }
-  if (net === 'none') {
-    if (publish.length) throw new HakoError('--publish needs a network with port mapping (--network bridge): networking is not available yet in this build');
-    return { mode: 'none', netns: 'new' };
+  if (resolved.mode === 'none') {
+    if (publish.length) throw new HakoError('--publish needs a network with port mapping, not --network none');
+    return { mode: 'none', names: [] };
   }
-  if (net.startsWith('container:')) throw new HakoError(`--network ${net}: joining another container's network is not supported yet`);
-  throw new HakoError(`--network ${net}: networking is not available yet in this build (use --network none or --network host)`);
+  if (store) {
+    for (const n of resolved.names) {
+      try {
+        store.inspect(n);
+      } catch {
+        throw new HakoError(`--network ${n}: network not found (see hako network ls)`);
+      }
+    }
+  }
+  return resolved;
 }
 
-/** Writes /etc/hosts, /etc/hostname and /etc/resolv.conf for the container into `dir` and returns
- *  the bind mounts that put them in place. */
-export function networkFiles(plan: NetworkPlan, dir: string, hostname: string): { destination: string; type: string; source: string; options: string[] }[] {
+type FileMount = Mount & { source: string };
+
+/** Writes /etc/hosts, /etc/hostname and /etc/resolv.conf into `dir` and returns the bind mounts that
+ *  put them in place. For own namespaces these are placeholders until the start fills in addresses
+ *  (rewritten in place, so the mounts stay valid). */
+export function networkFiles(plan: NetworkPlan, dir: string, hostname: string): FileMount[] {
   fs.mkdirSync(dir, { recursive: true });
-  const hosts = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `127.0.1.1\t${hostname}`, ''];
-  let resolv = '';
   if (plan.mode === 'host') {
-    try { resolv = fs.readFileSync('/etc/resolv.conf', 'utf8'); } catch { /* none on the host */ }
+    fs.writeFileSync(path.join(dir, 'hosts'), readOr('/etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${hostname}\n`));
+    fs.writeFileSync(path.join(dir, 'hostname'), `${hostname}\n`);
+    fs.writeFileSync(path.join(dir, 'resolv.conf'), readOr('/etc/resolv.conf', ''));
+  } else {
+    writeNetworkFiles(dir, { hostname, ips: [] });
   }
-  fs.writeFileSync(path.join(dir, 'hosts'), plan.mode === 'host' ? readOr('/etc/hosts', hosts.join('\n')) : hosts.join('\n'));
-  fs.writeFileSync(path.join(dir, 'hostname'), `${hostname}\n`);
-  fs.writeFileSync(path.join(dir, 'resolv.conf'), resolv);
   return ['hosts', 'hostname', 'resolv.conf'].map((f) => ({
     destination: `/etc/${f}`, type: 'bind', source: path.join(dir, f), options: ['rbind', 'rprivate'],
   }));
 }
 
-/** Called after the container's process exists (its netns is /proc/<pid>/ns/net): nothing to do for none/host. */
-export async function attachNetwork(_plan: NetworkPlan, _containerId: string, _pid: number): Promise<void> {}
+/** Image ExposedPorts keys ("80/tcp", "53/udp", "8080") -> mappings to random ports (-P). */
+export function exposedMappings(exposed: string[]): PortMapping[] {
+  return exposed.map((k) => {
+    const m = /^(\d+)(?:\/(tcp|udp|sctp))?$/.exec(k);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw new HakoError(`image ExposedPorts: "${k}" is not PORT[/tcp|udp|sctp]`);
+    return { hostIP: PUBLISH_ALL_HOST_IP, hostPort: 0, containerPort: Number(m[1]), protocol: (m[2] ?? 'tcp') as PortMapping['protocol'] };
+  });
+}
 
-/** Called when the container is removed. */
-export async function detachNetwork(_plan: NetworkPlan, _containerId: string): Promise<void> {}
+/** A port the kernel calls free on `ip` right now (bind to port 0, read it back, close). */
+async function freePort(ip: string, protocol: PortMapping['protocol']): Promise<number> {
+  const host = ip || '0.0.0.0';
+  if (protocol === 'udp') {
+    const s = dgram.createSocket('udp4');
+    return new Promise((resolve, reject) => {
+      s.once('error', reject);
+      s.bind(0, host, () => { const p = s.address().port; s.close(() => resolve(p)); });
+    });
+  }
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', (e) => reject(new HakoError(`--publish: no free port on ${host}: ${(e as Error).message}`)));
+    s.listen(0, host, () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
+  });
+}
+
+/** Everything a container's networking needs to know about the engine around it. */
+export interface NetworkContext {
+  id: string;
+  name: string;
+  hostname: string;
+  /** The container's directory: records and the files directory `etc/` live here. */
+  dir: string;
+  plan: NetworkPlan;
+  /** -p mappings (host port 0: a random one) and -P mappings. */
+  publish: PortMapping[];
+}
+
+/** Container id -> its name and directory, for peers' /etc/hosts; undefined if not ours. */
+export type PeerLookup = (id: string) => { name: string; dir: string } | undefined;
+
+export class ContainerNetworks {
+  readonly store: NetworkStore;
+  readonly netnsDir: string;
+
+  constructor(readonly root: string, private readonly peers: PeerLookup, store?: NetworkStore) {
+    this.store = store ?? networkStoreFor(root);
+    this.netnsDir = netnsDirFor(root);
+  }
+
+  pin(id: string): string { return path.join(this.netnsDir, id); }
+  static recordPath(dir: string): string { return path.join(dir, 'network-record.json'); }
+  static statePath(dir: string): string { return path.join(dir, 'network.json'); }
+
+  /** The runtime's network namespace for a plan. */
+  specNetns(plan: NetworkPlan, id: string): 'host' | { path: string } {
+    return plan.mode === 'host' ? 'host' : { path: this.pin(id) };
+  }
+
+  state(dir: string): NetworkState | undefined {
+    try {
+      return JSON.parse(fs.readFileSync(ContainerNetworks.statePath(dir), 'utf8')) as NetworkState;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** True when something of a set-up network exists (pin, record or state): tearDown has work. */
+  hasResources(id: string, dir: string): boolean {
+    return fs.existsSync(this.pin(id)) || fs.existsSync(ContainerNetworks.recordPath(dir)) || fs.existsSync(ContainerNetworks.statePath(dir));
+  }
+
+  /**
+   * Before the container's process starts: pin a namespace, attach it, write the files. Already set
+   * up (a restart) is kept. Leftovers of a crash are torn down first. On failure nothing is left.
+   */
+  async setUp(c: NetworkContext): Promise<void> {
+    if (c.plan.mode === 'host') return;
+    const pin = this.pin(c.id);
+    if (this.state(c.dir) && fs.existsSync(pin) && fs.existsSync(ContainerNetworks.recordPath(c.dir))) return;
+    if (this.hasResources(c.id, c.dir)) await this.tearDown(c.id, c.dir);
+    const ports: PortMapping[] = [];
+    for (const p of c.publish) ports.push({ ...p, hostPort: p.hostPort || await freePort(p.hostIP, p.protocol) });
+    fs.mkdirSync(this.netnsDir, { recursive: true, mode: 0o755 });
+    netnsCreate(pin);
+    try {
+      const attachments = await attach(c.id, pin, c.plan.mode === 'none' ? ['none'] : c.plan.names, {
+        portMappings: ports.map((p) => ({ hostIP: p.hostIP || undefined, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })),
+        recordPath: ContainerNetworks.recordPath(c.dir),
+        aliases: [c.name],
+        store: this.store,
+      });
+      const st: NetworkState = {
+        mode: c.plan.mode, netns: pin, hostname: c.hostname, aliases: [c.name], ports,
+        networks: attachments.map((a) => ({ name: a.network, ifName: a.ifName, addresses: a.addresses, ips: a.ips, gateway: a.gateway, mac: a.mac })),
+      };
+      fs.writeFileSync(ContainerNetworks.statePath(c.dir), JSON.stringify(st, null, 2));
+      writeNetworkFiles(path.join(c.dir, 'etc'), { hostname: c.hostname, ips: ips(st), aliases: st.aliases, peers: this.peerEntries(c.id, st) });
+      this.refreshPeers(c.id, st);
+    } catch (e) {
+      await this.tearDown(c.id, c.dir).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** DEL for everything in the record, then the pin, then the state; idempotent. Throws (after doing
+   *  all it can) when DEL failed: the record is kept for another try. */
+  async tearDown(id: string, dir: string): Promise<void> {
+    const st = this.state(dir);
+    let failure: unknown;
+    try {
+      await cleanupStale(ContainerNetworks.recordPath(dir), {});
+    } catch (e) {
+      failure = e;
+    }
+    try {
+      netnsDelete(this.pin(id));
+    } catch (e) {
+      failure ??= e;
+    }
+    fs.rmSync(ContainerNetworks.statePath(dir), { force: true });
+    if (st) this.refreshPeers(id, st);
+    if (failure) throw failure;
+  }
+
+  /** Other containers with a lease on the networks of `st`, by name. */
+  private peerEntries(self: string, st: NetworkState): HostEntry[] {
+    const out: HostEntry[] = [];
+    for (const n of st.networks) {
+      for (const u of this.store.users(n.name)) {
+        if (u.containerId === self) continue;
+        const peer = this.peers(u.containerId);
+        if (peer) out.push({ ip: u.ip, names: [peer.name] });
+      }
+    }
+    return out;
+  }
+
+  /** Rewrites (in place: the bind mount follows the inode) the /etc/hosts of every container sharing
+   *  a network with `st`, so names of containers that came or went resolve as they are now. */
+  private refreshPeers(self: string, st: NetworkState): void {
+    const seen = new Set<string>([self]);
+    for (const n of st.networks) {
+      for (const u of this.store.users(n.name)) {
+        if (seen.has(u.containerId)) continue;
+        seen.add(u.containerId);
+        const peer = this.peers(u.containerId);
+        const pst = peer && this.state(peer.dir);
+        if (!peer || !pst) continue;
+        try {
+          fs.writeFileSync(path.join(peer.dir, 'etc', 'hosts'), hostsFile({ hostname: pst.hostname, ips: ips(pst), aliases: pst.aliases, peers: this.peerEntries(u.containerId, pst) }));
+        } catch { /* the peer is being removed */ }
+      }
+    }
+  }
+}
+
+function ips(st: NetworkState): string[] {
+  return st.networks.flatMap((n) => n.ips);
+}
+
+/** docker's NetworkSettings for inspect; empty values while not set up. */
+export function networkSettings(st: NetworkState | undefined, plan: NetworkPlan): Record<string, unknown> {
+  const first = st?.networks[0];
+  const prefix = (a?: string) => (a ? Number(a.split('/')[1]) : 0);
+  const ports: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of st?.ports ?? []) (ports[`${p.containerPort}/${p.protocol}`] ??= []).push({ HostIp: p.hostIP || '0.0.0.0', HostPort: String(p.hostPort) });
+  const networks: Record<string, unknown> = {};
+  for (const n of st?.networks ?? []) {
+    networks[n.name] = {
+      Aliases: st!.aliases, IPAddress: n.ips[0] ?? '', IPPrefixLen: prefix(n.addresses[0]), Gateway: n.gateway ?? '', MacAddress: n.mac ?? '',
+    };
+  }
+  if (!st && plan.mode === 'networks') for (const n of plan.names) networks[n] = { Aliases: [], IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '' };
+  return {
+    SandboxKey: st?.netns ?? '',
+    IPAddress: first?.ips[0] ?? '', IPPrefixLen: prefix(first?.addresses[0]), Gateway: first?.gateway ?? '', MacAddress: first?.mac ?? '',
+    Ports: ports,
+    Networks: networks,
+  };
+}
+
+/** `hako-init netns-create PATH`: a new network namespace bound onto PATH. */
+export function netnsCreate(pin: string): void {
+  runHelper(['netns-create', pin]);
+}
+
+/** `hako-init netns-delete PATH`: unmount and remove a pin; a missing one is fine. */
+export function netnsDelete(pin: string): void {
+  if (!fs.existsSync(pin) && !isMountPoint(pin)) return;
+  runHelper(['netns-delete', pin]);
+}
+
+function runHelper(args: string[]): void {
+  try {
+    execFileSync(findHelper(), args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new HakoError((err.stderr ?? '').trim().split('\n')[0] || `hako-init ${args.join(' ')}: ${err.message}`);
+  }
+}
+
+function isMountPoint(p: string): boolean {
+  try {
+    return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === p);
+  } catch {
+    return false;
+  }
+}
 
 function readOr(file: string, fallback: string): string {
   try { return fs.readFileSync(file, 'utf8'); } catch { return fallback; }

@@ -46,6 +46,8 @@ export interface RunOptions {
   envFiles: string[];
   volumes: VolumeSpec[];
   publish: PortMapping[];
+  /** -P: publish the image's ExposedPorts to random ports (network.ts PUBLISH_ALL_HOST_IP). */
+  publishAll?: boolean;
   network: string;
   hostname?: string;
   workdir?: string;
@@ -86,6 +88,8 @@ export interface ContainerConfig {
   /** Final process: entrypoint + cmd combined. */
   path: string;
   args: string[];
+  /** The image's ExposedPorts keys ("80/tcp"), for -P. */
+  exposedPorts?: string[];
 }
 
 export type Status = 'created' | 'running' | 'restarting' | 'exited' | 'removing';

@@ -9,7 +9,8 @@ import { resolveContainer } from '../../../src/engine/store.js';
 import { cleanEntryName, resolveInRoot } from '../../../src/engine/rootfs.js';
 import { parseLogLine, tailEntries, parseLog } from '../../../src/engine/logs.js';
 import { renderTemplate } from '../../../src/engine/format.js';
-import { planNetwork } from '../../../src/engine/network.js';
+import { planNetwork, exposedMappings } from '../../../src/engine/network.js';
+import { NetworkStore } from '../../../src/network/networks.js';
 import { HakoError } from '../../../src/util/errors.js';
 
 test('Entrypoint and Cmd combine like docker', () => {
@@ -158,10 +159,30 @@ test('k8s-file log lines, --tail, templates', () => {
   assert.throws(() => renderTemplate('{{range .X}}', {}), /unsupported action/);
 });
 
-test('networks: none and host now, a clear error for the rest', () => {
-  assert.deepEqual(planNetwork('none', []), { mode: 'none', netns: 'new' });
-  assert.deepEqual(planNetwork('host', []), { mode: 'host', netns: 'host' });
-  assert.throws(() => planNetwork('bridge', []), /networking is not available yet/);
-  assert.throws(() => planNetwork('mynet', []), /networking is not available yet/);
+test('networks: bridge by default, none, host, names; clear errors for the rest', () => {
+  assert.deepEqual(planNetwork('', []), { mode: 'networks', names: ['hako'] });
+  assert.deepEqual(planNetwork('bridge', []), { mode: 'networks', names: ['hako'] });
+  assert.deepEqual(planNetwork('mynet', []), { mode: 'networks', names: ['mynet'] });
+  assert.deepEqual(planNetwork('none', []), { mode: 'none', names: [] });
+  assert.deepEqual(planNetwork('host', []), { mode: 'host', names: [] });
+  assert.throws(() => planNetwork('container:x', []), /not supported yet/);
+  assert.throws(() => planNetwork('host,mynet', []), /cannot be combined/);
   assert.throws(() => planNetwork('none', [{ hostIP: '', hostPort: 1, containerPort: 1, protocol: 'tcp' }]), /--publish/);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-netplan-'));
+  try {
+    const store = new NetworkStore({ configDir: dir, ipamDir: path.join(dir, 'ipam'), hostRoutes: () => [] });
+    assert.throws(() => planNetwork('nosuch', [], store), /^HakoError: --network nosuch: network not found/);
+    assert.deepEqual(planNetwork('bridge', [], store).names, ['hako'], 'the default network exists before its file');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('-P maps image ExposedPorts to random ports on loopback', () => {
+  assert.deepEqual(exposedMappings(['80/tcp', '53/udp', '8080']), [
+    { hostIP: '127.0.0.1', hostPort: 0, containerPort: 80, protocol: 'tcp' },
+    { hostIP: '127.0.0.1', hostPort: 0, containerPort: 53, protocol: 'udp' },
+    { hostIP: '127.0.0.1', hostPort: 0, containerPort: 8080, protocol: 'tcp' },
+  ]);
+  assert.throws(() => exposedMappings(['http']), /ExposedPorts: "http"/);
 });
