@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
-import { CniExecutor, type CniError, type CniResult, type ConfList } from './cni.js';
+import { CniError, CniExecutor, type CniResult, type ConfList } from './cni.js';
 import { NetworkStore, DEFAULT_NETWORK } from './networks.js';
 import { parseIPv4 } from './ipnet.js';
 import { removeMasqRules } from './masq.js';
@@ -165,6 +165,8 @@ export async function attach(containerId: string, netnsPath: string, networks: s
       if (e.conflist !== LOOPBACK) out.push(summarize(e.network, e.ifName, e.result));
     }
   } catch (err) {
+    const failed = rec.entries.find((e) => !e.result);
+    if (failed && err instanceof CniError && err.partialResult) failed.result = err.partialResult;
     const errors = await delEntries(executor, rec, rec.entries);
     if (opts.recordPath && errors.length === 0) fs.rmSync(opts.recordPath, { force: true });
     throw err;

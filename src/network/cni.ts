@@ -72,7 +72,9 @@ export const CNI_ERROR_CODES: Record<number, string> = {
 
 export class CniError extends HakoError {
   constructor(readonly network: string, readonly plugin: string, readonly command: string,
-    readonly code: number | undefined, readonly msg: string, readonly details?: string) {
+    readonly code: number | undefined, readonly msg: string, readonly details?: string,
+    /** For an ADD that failed part-way: the last result of the plugins before it, which DEL needs. */
+    public partialResult?: CniResult) {
     const codeText = code === undefined ? '' : ` (CNI error ${code}${CNI_ERROR_CODES[code] ? `: ${CNI_ERROR_CODES[code]}` : ''})`;
     super(`network "${network}": CNI plugin ${plugin} ${command} failed: ${msg}${details && details !== msg ? `: ${details}` : ''}${codeText}`);
     this.name = 'CniError';
@@ -213,8 +215,14 @@ export class CniExecutor {
   async add(list: ConfList, rt: RuntimeConf): Promise<CniResult> {
     let prev: CniResult | undefined;
     for (const plugin of list.plugins) {
-      const out = await this.invoke('ADD', list, plugin, rt, prev);
-      prev = parseResult(out, list.name, plugin.type);
+      try {
+        const out = await this.invoke('ADD', list, plugin, rt, prev);
+        prev = parseResult(out, list.name, plugin.type);
+      } catch (e) {
+        // The plugins before this one did their part: their DEL needs what they returned.
+        if (e instanceof CniError) e.partialResult = prev;
+        throw e;
+      }
     }
     return prev!;
   }

@@ -20,6 +20,9 @@ export interface Result { code: number; stdout: string; stderr: string }
 export class EngineEnv {
   readonly root: string;
 
+  /** The default network's bridge: removed at cleanup if these tests were the ones to make it. */
+  private readonly hadDefaultBridge = fs.existsSync('/sys/class/net/hako0');
+
   constructor() {
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-engine-'));
     fs.chmodSync(this.root, 0o755);
@@ -93,6 +96,10 @@ export class EngineEnv {
       try { process.kill(Number(p.split(':')[0]), 'SIGKILL'); } catch { /* gone */ }
     }
     for (const m of this.mountsUnderRoot().reverse()) spawnSync('umount', ['-l', m.split(' ')[4]]);
+    if (!this.hadDefaultBridge && fs.existsSync('/sys/class/net/hako0')) {
+      const r = this.hako(['network', 'rm', 'hako']);
+      if (r.code !== 0 || fs.existsSync('/sys/class/net/hako0')) leftovers.push(`bridge hako0: ${r.stderr.trim()}`);
+    }
     fs.rmSync(this.root, { recursive: true, force: true });
     return leftovers;
   }

@@ -218,7 +218,10 @@ describe('network none and failures', () => {
 
   it('a failing plugin rolls the attachment back and names plugin and network', async () => {
     const broken = `${NET}-broken`;
-    const list = { ...store.inspect(NET).conflist, name: broken, plugins: [...store.inspect(NET).conflist.plugins.slice(0, 1), { type: 'hako-no-such-plugin' }] };
+    // Every real plugin (bridge, portmap, firewall…) succeeds first: their rollback needs the partial
+    // result, or the firewall plugin's rules for the address stay behind.
+    const list = { ...store.inspect(NET).conflist, name: broken, plugins: [...store.inspect(NET).conflist.plugins, { type: 'hako-no-such-plugin' }] };
+    const rulesBefore = ourRules([]);
     fs.writeFileSync(path.join(store.configDir, `${broken}.conflist`), JSON.stringify(list));
     try {
       const c = startContainer(['sleep', '600']);
@@ -227,6 +230,7 @@ describe('network none and failures', () => {
       assert.doesNotMatch(exec(c.id, 'cat', '/proc/net/dev').out, /eth0/);
       assert.deepEqual(fs.readdirSync(path.join(store.ipamDir, broken)).filter((f) => /^\d/.test(f)), []);
       assert.deepEqual(ourRules([c.id]).filter((l) => l.includes(c.id)), []);
+      assert.deepEqual(ourRules([]), rulesBefore, 'no rule for the rolled-back address is left');
       assert.deepEqual(fs.readdirSync(`/sys/class/net/${BRIDGE}/brif`), []);
       // The missing plugin's DEL failed too, so the record stays for a later cleanupStale.
       assert.deepEqual(readRecord(c.record)?.entries.map((e) => e.network), ['hako-loopback', broken]);

@@ -75,6 +75,8 @@ test('a failing plugin stops ADD with one line naming network, plugin, message, 
   await assert.rejects(exec.add(list('ip', 'fail', 'pass'), rt), (e: unknown) => {
     assert.ok(e instanceof CniError && e instanceof HakoError);
     assert.equal(e.message, 'network "net1": CNI plugin fail ADD failed: bad config: field x (CNI error 7: invalid network config)');
+    // What `ip` returned: the rollback's DEL needs it to undo `ip`'s part.
+    assert.deepEqual(e.partialResult?.ips, [{ address: '10.1.2.3/24', gateway: '10.1.2.1', interface: 1 }]);
     return true;
   });
   assert.deepEqual(calls().map((x) => x.type), ['ip', 'fail']);
