@@ -14,7 +14,8 @@ export function runHooks(kind: string, hooks: Hook[] | undefined, state: State):
       stdio: ['pipe', 'inherit', 'inherit'],
       timeout: hook.timeout ? hook.timeout * 1000 : undefined,
     });
-    if (r.error) {
+    // A hook need not read the state: if it exits first, our write gets EPIPE. Its status decides.
+    if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') {
       const timedOut = (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
       throw new HakoError(`${kind} hook ${hook.path}: ${timedOut ? `timed out after ${hook.timeout} s` : r.error.message}`);
     }
