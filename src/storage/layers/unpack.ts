@@ -111,10 +111,11 @@ class Unpacker {
     let rel = '';
     for (const c of parts) {
       rel = rel === '' ? c : `${rel}/${c}`;
-      if (this.knownDirs.has(rel)) continue;
+      if (this.knownDirs.has(rel)) { this.created.add(rel); continue; }
       const p = this.abs(rel);
       const st = await lstatOrNull(p);
-      if (st && st.isDirectory()) { this.knownDirs.add(rel); continue; }
+      // An existing directory is merged into: this layer has it too (an opaque marker must spare it).
+      if (st && st.isDirectory()) { this.knownDirs.add(rel); this.created.add(rel); continue; }
       if (st) {
         const what = st.isSymbolicLink() ? 'is a symlink' : 'is not a directory';
         if (this.mode === 'overlay' || this.created.has(rel)) {
