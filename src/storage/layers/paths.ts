@@ -10,7 +10,10 @@
 
 import { HakoError } from '../../util/errors.js';
 
-/** The clean components of a member name; [] is the layer root. Throws HakoError naming the entry. */
+/**
+ * The clean components of a member name; [] is the layer root. Throws HakoError naming the entry;
+ * `what` says which name it is (e.g. 'entry "x": hard link target').
+ */
 export function splitMemberName(name: string, what = 'entry'): string[] {
   if (name.includes('\0')) throw new HakoError(`layer ${what} ${JSON.stringify(name)}: NUL byte in name`);
   if (name.startsWith('/')) throw new HakoError(`layer ${what} ${JSON.stringify(name)}: absolute path not allowed`);

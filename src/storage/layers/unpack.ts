@@ -235,7 +235,7 @@ class Unpacker {
 
   /** Validates a hard link target: same name rules, real directories as parents, must exist, not a dir. */
   private async hardlinkTarget(linkname: string, entry: string): Promise<string> {
-    const parts = splitMemberName(linkname, 'hard link target');
+    const parts = splitMemberName(linkname, `entry ${JSON.stringify(entry)}: hard link target`);
     if (parts.length === 0) throw new HakoError(`layer entry ${JSON.stringify(entry)}: hard link to the layer root`);
     let rel = '';
     for (const c of parts.slice(0, -1)) {
