@@ -7,3 +7,4 @@ export type { Compression } from './compression.js';
 export { splitMemberName } from './paths.js';
 export { pythonSys, defaultSys, setDefaultSys } from './sys.js';
 export type { LayerSys, SysOp } from './sys.js';
+export { copyLayerOnto } from './copy.js';
