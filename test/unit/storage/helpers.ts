@@ -1,7 +1,7 @@
 // Test helpers: building layer tars in memory with tar-stream, temp dirs that are always removed.
 
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -73,7 +73,17 @@ export function stream(b: Buffer, chunk = 1000): Readable {
 /** A temp dir removed after the test, also when it fails. */
 export function tempDir(t: { after(fn: () => void): void }, prefix = 'hako-layers-'): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(d, { recursive: true, force: true }));
+  t.after(() => {
+    try { rmSync(d, { recursive: true, force: true }); } catch {
+      // as non-root, read-only directories a test unpacked block removal: make them writable first
+      const open = (p: string): void => {
+        try { chmodSync(p, 0o700); } catch { /* not ours */ }
+        for (const n of readdirSync(p, { withFileTypes: true })) if (n.isDirectory()) open(join(p, n.name));
+      };
+      open(d);
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
   return d;
 }
 
