@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
+import { acquireDirLock, releaseDirLock } from '../util/dirlock.js';
 import type { ContainerConfig, ContainerState } from './types.js';
 
 export const DEFAULT_ENGINE_ROOT = '/var/lib/hako';
@@ -132,31 +133,15 @@ export class ContainerStore {
 
   private release(id: string): void {
     this.held.delete(id);
-    fs.rmSync(path.join(this.containerDir(id), 'lock'), { recursive: true, force: true });
+    releaseDirLock(path.join(this.containerDir(id), 'lock'));
   }
 
   private acquire(id: string): void {
-    const lock = path.join(this.containerDir(id), 'lock');
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      try {
-        fs.mkdirSync(lock);
-        fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
-        break;
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') throw new HakoError(`no such container: ${id}`);
-        if (code !== 'EEXIST') throw e;
-        let owner = 0;
-        try { owner = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8')); } catch { /* being written */ }
-        if (owner && !alive(owner)) {
-          fs.rmSync(lock, { recursive: true, force: true });
-          continue;
-        }
-        if (Date.now() > deadline) throw new HakoError(`container ${id.slice(0, 12)} is locked by process ${owner}`);
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-      }
-    }
+    acquireDirLock(path.join(this.containerDir(id), 'lock'), {
+      timeoutMs: 15_000,
+      missing: () => new HakoError(`no such container: ${id}`),
+      busy: (owner) => new HakoError(`container ${id.slice(0, 12)} is locked by process ${owner}`),
+    });
     this.held.add(id);
   }
 }
@@ -175,14 +160,6 @@ export function resolveContainer(ref: string, all: { id: string; name: string }[
   throw new HakoError(`no such container: ${ref}`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export function writeJSON(file: string, data: unknown): void {
   const tmp = `${file}.${process.pid}.tmp`;

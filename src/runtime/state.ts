@@ -4,6 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
+import { acquireDirLock, processAlive, releaseDirLock } from '../util/dirlock.js';
+
+export { processAlive };
 import type { Hooks, Spec, State } from './spec/types.js';
 import { OCI_VERSION } from './spec/default.js';
 
@@ -104,29 +107,15 @@ export class StateDir {
    */
   lock<T>(id: string, fn: () => T): T {
     const lock = path.join(this.dir(id), 'lock');
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        fs.mkdirSync(lock);
-        fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
-        break;
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') throw new HakoError(`container "${id}" does not exist`);
-        if (code !== 'EEXIST') throw e;
-        const owner = Number(readOr(path.join(lock, 'pid'), '0'));
-        if (owner && !processAlive(owner)) {
-          fs.rmSync(lock, { recursive: true, force: true });
-          continue;
-        }
-        if (Date.now() > deadline) throw new HakoError(`container "${id}" is locked by process ${owner}`);
-        sleepMs(5);
-      }
-    }
+    acquireDirLock(lock, {
+      timeoutMs: 10_000,
+      missing: () => new HakoError(`container "${id}" does not exist`),
+      busy: (owner) => new HakoError(`container "${id}" is locked by process ${owner}`),
+    });
     try {
       return fn();
     } finally {
-      fs.rmSync(lock, { recursive: true, force: true });
+      releaseDirLock(lock);
     }
   }
 }
@@ -143,14 +132,6 @@ export function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Start time and state letter of a pid from /proc/<pid>/stat, or undefined if it is gone. */
 export function procStat(pid: number): { startTime: string; state: string } | undefined {
