@@ -406,6 +406,8 @@ int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "bpf-devices") == 0) return bpf_devices_main(argv[2]);
   if (argc == 3 && strcmp(argv[1], "netns-create") == 0) return netns_create_main(argv[2]);
   if (argc == 3 && strcmp(argv[1], "netns-delete") == 0) return netns_delete_main(argv[2]);
+  if (argc >= 7 && strcmp(argv[1], "mount") == 0) { sync_close(); return mount_main(argc, argv); }
+  if (argc == 3 && strcmp(argv[1], "umount") == 0) { sync_close(); return umount_main(argv[2]); }
   ensure_cloned_binary(argv);
   /* The sync socket must not leak into the container; exec closing it tells the runtime we made it. */
   fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC);

@@ -53,6 +53,10 @@ void ensure_cloned_binary(char **argv);
 int netns_create_main(const char *path);
 int netns_delete_main(const char *path);
 
+/* Standalone modes for the engine's overlay root filesystems (mountmode.c). */
+int mount_main(int argc, char **argv);
+int umount_main(const char *target);
+
 /* Set by "fork" with TTY "relay": the child's end of the channel the pty master travels on. */
 extern int relay_fd;
 

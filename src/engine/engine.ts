@@ -13,7 +13,7 @@ import { ContentStore } from '../storage/store/index.js';
 import { inspect as inspectImage, pull, createProgressRenderer, type ImageInspect } from '../image/index.js';
 import { ContainerStore, engineRoot, newId } from './store.js';
 import { buildSpec, combineCommand, mergeEnv, resolveUser } from './spec.js';
-import { prepareRootfs, releaseRootfs } from './rootfs.js';
+import { ensureRootfsMounted, prepareRootfs, releaseRootfs } from './rootfs.js';
 import { ContainerNetworks, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
 import { startConmon, readOr } from './monitor.js';
 import { readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
@@ -153,6 +153,7 @@ export class Engine {
       fs.rmSync(path.join(this.store.exitDir(id), id), { force: true });
       const prev = this.store.readState(id);
       try {
+        ensureRootfsMounted(this.store.containerDir(id)); // gone after a reboot
         await this.setUpNetwork(cfg);
       } catch (e) {
         this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
@@ -227,6 +228,7 @@ export class Engine {
       status: 'running', pid: 0, exitCode: 0, restartCount: 0, startedAt: new Date().toISOString(),
       monitorPid: process.pid, monitorStartTime: procStat(process.pid)?.startTime,
     });
+    ensureRootfsMounted(this.store.containerDir(id));
     let code: number;
     let stopPid = false;
     const recordPid = (async () => {

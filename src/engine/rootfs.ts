@@ -15,29 +15,91 @@ import tar from 'tar-stream';
 import { HakoError } from '../util/errors.js';
 import type { ContentStore } from '../storage/store/index.js';
 import type { LayerInfo } from '../image/index.js';
+import { execFileSync } from 'node:child_process';
+import { unpackLayer as unpackLayerOnce } from '../storage/layers/index.js';
+import { isMountPoint, prepareRootfs as prepareStorageRootfs, type MountOperation } from '../storage/rootfs.js';
+import { findHelper } from '../runtime/helper.js';
 
 export interface PreparedRootfs {
   /** The directory to use as root.path. */
   rootfs: string;
 }
 
-/** Unpacks `layers` (bottom first) into `<containerDir>/bundle/rootfs`. */
+/**
+ * The container's root filesystem: every layer unpacked ONCE into a shared read-only directory
+ * (<store>/layers/<digest>, overlay whiteouts), then an overlay mount per container with its own
+ * upper/work directories under <containerDir>/fs. Where overlayfs is unavailable,
+ * src/storage/rootfs.ts copies the layers instead. The mount is recorded in fs/mount.json so that a
+ * later `start` (after a reboot) can mount it again and `rm` can take it down from another process.
+ */
 export async function prepareRootfs(store: ContentStore, layers: LayerInfo[], containerDir: string): Promise<PreparedRootfs> {
-  const rootfs = path.join(containerDir, 'bundle', 'rootfs');
-  fs.mkdirSync(rootfs, { recursive: true, mode: 0o755 });
-  for (const layer of layers) {
+  const dirs: string[] = [];
+  for (const layer of layers) dirs.push(await unpackedLayer(store, layer));
+  const fsDir = path.join(containerDir, 'fs');
+  fs.mkdirSync(path.join(containerDir, 'bundle'), { recursive: true, mode: 0o755 }); // config.json goes there
+  const prepared = await prepareStorageRootfs({ layersDirs: dirs, containerDir: fsDir });
+  if (prepared.mount) {
+    fs.writeFileSync(path.join(fsDir, 'mount.json'), JSON.stringify(prepared.mount));
     try {
-      await unpackLayer(store.openBlob(layer.digest), rootfs);
+      mountRootfs(prepared.mount);
     } catch (e) {
-      throw e instanceof HakoError ? e : new HakoError(`layer ${layer.digest.slice(7, 19)}: ${(e as Error).message}`);
+      prepared.cleanup();
+      throw e;
     }
   }
-  return { rootfs };
+  // config.json says root.path "rootfs": the bundle's name for it (the runtime resolves the link).
+  fs.symlinkSync(prepared.rootfs, path.join(containerDir, 'bundle', 'rootfs'));
+  return { rootfs: prepared.rootfs };
 }
 
-/** Removes what prepareRootfs made (nothing is mounted by this implementation). */
+/** Mounts the container's overlay again if it is recorded but not mounted (after a reboot). */
+export function ensureRootfsMounted(containerDir: string): void {
+  const file = path.join(containerDir, 'fs', 'mount.json');
+  if (!fs.existsSync(file)) return;
+  const op = JSON.parse(fs.readFileSync(file, 'utf8')) as MountOperation;
+  if (!isMountPoint(op.target)) mountRootfs(op);
+}
+
+/** Takes down what prepareRootfs made: the overlay mount, upper/work, or the copy. */
 export function releaseRootfs(containerDir: string): void {
+  const fsDir = path.join(containerDir, 'fs');
+  const rootfs = path.join(fsDir, 'rootfs');
+  if (fs.existsSync(rootfs) && isMountPoint(rootfs)) helperMode(['umount', rootfs]);
+  fs.rmSync(fsDir, { recursive: true, force: true });
   fs.rmSync(path.join(containerDir, 'bundle', 'rootfs'), { recursive: true, force: true });
+}
+
+function mountRootfs(op: MountOperation): void {
+  helperMode(['mount', op.source, op.target, op.fstype, String(op.flags), op.data, ...(op.cwd ? [op.cwd] : [])]);
+}
+
+function helperMode(args: string[]): void {
+  try {
+    execFileSync(findHelper(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    const stderr = (e as { stderr?: Buffer }).stderr?.toString().trim().replace(/^hako-init: /, '');
+    throw new HakoError(`rootfs: ${stderr || (e as Error).message}`);
+  }
+}
+
+/** <store>/layers/<hex>: the layer unpacked once, shared by every container. Unpacked into a
+ *  temporary directory and renamed, so a crash or a concurrent unpack never shows half a layer. */
+async function unpackedLayer(store: ContentStore, layer: LayerInfo): Promise<string> {
+  const dir = path.join(store.root, 'layers', layer.digest.replace(':', '-'));
+  if (fs.existsSync(dir)) return dir;
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const tmp = `${dir}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { mode: 0o755 });
+  try {
+    await unpackLayerOnce(store.openBlob(layer.digest), tmp, { mode: 'overlay' });
+    fs.renameSync(tmp, dir);
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    if (fs.existsSync(dir)) return dir; // another process won the race
+    throw e instanceof HakoError ? e : new HakoError(`layer ${layer.digest.slice(7, 19)}: ${(e as Error).message}`);
+  }
+  return dir;
 }
 
 /** Gunzips when the stream starts with gzip's magic; zstd layers are refused clearly. */
