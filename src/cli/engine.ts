@@ -9,7 +9,7 @@ import { streamSink } from '../engine/logs.js';
 import type { ContainerConfig, ContainerState } from '../engine/types.js';
 
 export const ENGINE_COMMANDS = new Set(['run', 'create', 'start', 'ps', 'exec', 'logs', 'stop', 'kill', 'rm', 'inspect', 'wait', 'top',
-  'images', 'pull', 'rmi', 'container-exited', 'network']);
+  'images', 'pull', 'rmi', 'load', 'save', 'import', 'container-exited', 'network']);
 
 export const ENGINE_USAGE = `  run [OPTIONS] IMAGE [COMMAND] [ARG...]   create and start a container (docker's flags)
   create [OPTIONS] IMAGE [COMMAND]         create a container without starting it
@@ -24,6 +24,9 @@ export const ENGINE_USAGE = `  run [OPTIONS] IMAGE [COMMAND] [ARG...]   create a
   wait CONTAINER...                        block until containers exit, print their exit codes
   top CONTAINER                            the container's processes
   images [-q] [--format F]                 list images
+  load -i FILE|DIR                         load an OCI layout (dir or tar) or a docker save archive
+  save -o FILE|DIR IMAGE...                save images as an OCI layout (a .tar name makes an archive)
+  import FILE|- REFERENCE                  a rootfs tarball (docker export) as a one-layer image
   pull IMAGE                               download an image
   rmi [-f] IMAGE...                        remove images
   network create|ls|inspect|rm …           manage networks (hako network --help)
@@ -173,6 +176,32 @@ export async function engineMain(argv: string[]): Promise<number> {
       });
       if (!v.quiet) process.stdout.write(`Digest: ${rec.digest}\nStatus: Downloaded newer image for ${rec.reference}\n`);
       process.stdout.write(`${rec.reference}\n`);
+      return 0;
+    }
+    case 'load': {
+      const { values: v, positionals } = parseFlags(command, args, { input: { type: 'string', short: 'i' }, ...ROOT });
+      const input = (v.input as string | undefined) ?? positionals[0];
+      if (!input) throw new HakoError('"hako load" requires -i FILE (an OCI layout directory or tar, or a docker save archive)');
+      const { loadImage } = await import('../image/index.js');
+      for (const rec of await loadImage(engine().images, input)) process.stdout.write(`Loaded image: ${rec.reference}\n`);
+      return 0;
+    }
+    case 'save': {
+      const { values: v, positionals } = parseFlags(command, args, { output: { type: 'string', short: 'o' }, ...ROOT });
+      need(positionals, command);
+      if (!v.output) throw new HakoError('"hako save" requires -o FILE.tar or -o DIR');
+      const { saveOCIArchive, saveOCILayout } = await import('../image/index.js');
+      const out = v.output as string;
+      if (out.endsWith('.tar')) await saveOCIArchive(engine().images, positionals, out);
+      else await saveOCILayout(engine().images, positionals, out);
+      return 0;
+    }
+    case 'import': {
+      const { positionals } = parseFlags(command, args, { ...ROOT });
+      if (positionals.length !== 2) throw new HakoError('"hako import" requires exactly 2 arguments: FILE|- REFERENCE');
+      const { importRootfs } = await import('../image/index.js');
+      const rec = await importRootfs(engine().images, positionals[0] === '-' ? process.stdin : positionals[0], positionals[1]);
+      process.stdout.write(`${rec.digest}\n`);
       return 0;
     }
     case 'rmi': {

@@ -207,3 +207,42 @@ test('run -it and exec -it get a real terminal with the caller\'s window size', 
     env.ok(['rm', '-f', id]);
   }
 });
+
+test('save, load and import move images without a registry', { skip }, () => {
+  const out = path.join(env.root, 'saved.tar');
+  let r = env.hako(['save', '-o', out, 'hako.local/busybox']);
+  assert.equal(r.code, 0, r.stderr);
+  const other = new EngineEnv();
+  try {
+    r = other.hako(['rmi', 'hako.local/busybox']);
+    assert.equal(r.code, 0, r.stderr);
+    r = other.hako(['load', '-i', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Loaded image: hako\.local\/busybox:latest$/m);
+    assert.equal(other.hako(['run', '--rm', '--network', 'none', 'hako.local/busybox', 'echo', 'loaded']).stdout, 'loaded\n');
+    // import: a plain rootfs tarball, as `docker export` makes, from the loaded image's layer.
+    const rootfsTar = path.join(env.root, 'rootfs.tar');
+    const busybox = fs.readFileSync('/bin/busybox');
+    const tarHeader = (name: string, size: number, type: string, link = '') => {
+      const h = Buffer.alloc(512);
+      h.write(name, 0); h.write('0000755\0', 100); h.write('0000000\0', 108); h.write('0000000\0', 116);
+      h.write(size.toString(8).padStart(11, '0') + '\0', 124); h.write('00000000000\0', 136); h.write('        ', 148);
+      h.write(type, 156); h.write(link, 157); h.write('ustar\0' + '00', 257);
+      let sum = 0; for (const b of h) sum += b;
+      h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+      return h;
+    };
+    const pad = (n: number) => Buffer.alloc((512 - (n % 512)) % 512);
+    fs.writeFileSync(rootfsTar, Buffer.concat([
+      tarHeader('bin/', 0, '5'), tarHeader('bin/busybox', busybox.length, '0'), busybox, pad(busybox.length),
+      tarHeader('bin/sh', 0, '2', 'busybox'), Buffer.alloc(1024),
+    ]));
+    r = other.hako(['import', rootfsTar, 'hako.local/imported:1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
+    assert.equal(other.hako(['run', '--rm', '--network', 'none', 'hako.local/imported:1', '/bin/sh', '-c', 'echo imported']).stdout, 'imported\n');
+    assert.match(other.hako(['load', '-i', '/nonexistent']).stderr, /nonexistent/);
+  } finally {
+    assert.deepEqual(other.cleanup(), []);
+  }
+});
