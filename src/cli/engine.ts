@@ -9,7 +9,7 @@ import { streamSink } from '../engine/logs.js';
 import type { ContainerConfig, ContainerState } from '../engine/types.js';
 
 export const ENGINE_COMMANDS = new Set(['run', 'create', 'start', 'ps', 'exec', 'logs', 'stop', 'kill', 'rm', 'inspect', 'wait', 'top',
-  'images', 'pull', 'rmi', 'load', 'save', 'import', 'container-exited', 'network']);
+  'stats', 'images', 'pull', 'rmi', 'load', 'save', 'import', 'container-exited', 'network']);
 
 export const ENGINE_USAGE = `  run [OPTIONS] IMAGE [COMMAND] [ARG...]   create and start a container (docker's flags)
   create [OPTIONS] IMAGE [COMMAND]         create a container without starting it
@@ -23,6 +23,7 @@ export const ENGINE_USAGE = `  run [OPTIONS] IMAGE [COMMAND] [ARG...]   create a
   inspect [--format F] CONTAINER|IMAGE...  low-level information as JSON
   wait CONTAINER...                        block until containers exit, print their exit codes
   top CONTAINER                            the container's processes
+  stats [--no-stream] [CONTAINER...]       live CPU, memory and pids of running containers
   images [-q] [--format F]                 list images
   load -i FILE|DIR                         load an OCI layout (dir or tar) or a docker save archive
   save -o FILE|DIR IMAGE...                save images as an OCI layout (a .tar name makes an archive)
@@ -164,6 +165,21 @@ export async function engineMain(argv: string[]): Promise<number> {
       if (positionals.length !== 1) throw new HakoError('"hako top" requires exactly 1 argument: CONTAINER');
       process.stdout.write(table(engine().top(positionals[0])));
       return 0;
+    }
+    case 'stats': {
+      const { values: v, positionals } = parseFlags(command, args, { 'no-stream': { type: 'boolean' }, ...ROOT });
+      const { renderStats, statsRows } = await import('../engine/stats.js');
+      const e = engine();
+      if (v['no-stream']) {
+        process.stdout.write(renderStats(await statsRows(e, positionals, 500)));
+        return 0;
+      }
+      // Live: redraw every second until interrupted or nothing is left running.
+      for (;;) {
+        const rows = await statsRows(e, positionals, 1000);
+        process.stdout.write(`${process.stdout.isTTY ? '\x1b[2J\x1b[H' : ''}${renderStats(rows)}`);
+        if (!rows.length) return 0;
+      }
     }
     case 'images': return images(args, engine());
     case 'pull': {

@@ -16,7 +16,7 @@ async function main(argv: string[]): Promise<number> {
       return runtimeMain(rest);
     }
     case 'run': case 'create': case 'start': case 'ps': case 'exec': case 'logs': case 'stop': case 'kill': case 'rm':
-    case 'inspect': case 'wait': case 'top': case 'images': case 'pull': case 'rmi': case 'load': case 'save': case 'import': case 'container-exited': case 'network': case '--root': {
+    case 'inspect': case 'wait': case 'top': case 'stats': case 'images': case 'pull': case 'rmi': case 'load': case 'save': case 'import': case 'container-exited': case 'network': case '--root': {
       const { engineMain } = await import('./engine.js');
       return engineMain(argv);
     }

@@ -67,7 +67,9 @@ export class Runtime {
       const status = statusOf(this.states, rec);
       if (status !== 'created') throw new HakoError(`cannot start container "${id}" in state ${status}`);
       this.openBarrier(rec);
-      this.warnOnHookFailure(() => runHooks('poststart', rec.hooks?.poststart, ociState(this.states, rec)));
+      // The state as of the start: a quick process may already be gone when the hook runs.
+      const started: State = { ...ociState(this.states, rec), status: 'running', pid: rec.pid };
+      this.warnOnHookFailure(() => runHooks('poststart', rec.hooks?.poststart, started));
     });
   }
 

@@ -246,3 +246,16 @@ test('save, load and import move images without a registry', { skip }, () => {
     assert.deepEqual(other.cleanup(), []);
   }
 });
+
+test('stats shows CPU, memory against the limit, and pids of running containers', { skip }, () => {
+  const r = env.hako(['run', '-d', '--name', 'busy', '-m', '64m', '--network', 'none', IMAGE, 'sh', '-c', 'while :; do :; done']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = env.hako(['stats', '--no-stream']).stdout;
+  const row = out.split('\n').find((l) => / busy /.test(l));
+  assert.ok(row, out);
+  const cpu = Number(/ ([\d.]+)% /.exec(row)![1]);
+  assert.ok(cpu > 30, `a busy loop shows CPU use: ${row}`);
+  assert.match(row, /\/ 67\.1MB/);
+  assert.match(row, / 1$/);
+  assert.equal(env.hako(['rm', '-f', 'busy']).code, 0);
+});
