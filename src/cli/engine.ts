@@ -224,10 +224,14 @@ export async function engineMain(argv: string[]): Promise<number> {
       const { values: v, positionals } = parseFlags(command, args, { force: { type: 'boolean', short: 'f' }, ...ROOT });
       need(positionals, command);
       const e = engine();
-      return each(positionals, async (ref) => {
+      const code = await each(positionals, async (ref) => {
         const removed = e.images.removeImage(ref, { force: Boolean(v.force), inUse: (d) => e.imageInUse(d) });
         for (const r of removed) process.stdout.write(`Untagged: ${r}\n`);
       });
+      // Unpacked layers of what is gone (the blobs go with the store's gc).
+      const { pruneLayers } = await import('../engine/rootfs.js');
+      pruneLayers(e.images, e.store.containerDir(''));
+      return code;
     }
     case 'container-exited': {
       // conmon's exit command: never fails loudly (nobody reads its output).

@@ -82,6 +82,35 @@ function helperMode(args: string[]): void {
   }
 }
 
+/**
+ * Removes unpacked layers that no image references any more and no container still uses as an
+ * overlay lower directory (a running container built from a force-removed image keeps its layers).
+ * Returns the removed directories.
+ */
+export function pruneLayers(store: ContentStore, containersDir: string): string[] {
+  const layersDir = path.join(store.root, 'layers');
+  if (!fs.existsSync(layersDir)) return [];
+  const referenced = store.referencedBlobs();
+  const mounted = new Set<string>();
+  for (const id of fs.existsSync(containersDir) ? fs.readdirSync(containersDir) : []) {
+    try {
+      const op = JSON.parse(fs.readFileSync(path.join(containersDir, id, 'fs', 'mount.json'), 'utf8')) as MountOperation;
+      for (const name of fs.readdirSync(layersDir)) if (op.data.includes(name)) mounted.add(name);
+      // Short symlinks (<container>/fs/l/<n>) stand for layers when the mount data got long.
+      const links = path.join(containersDir, id, 'fs', 'l');
+      for (const l of fs.existsSync(links) ? fs.readdirSync(links) : []) mounted.add(path.basename(fs.readlinkSync(path.join(links, l))));
+    } catch { /* no overlay for this container */ }
+  }
+  const removed: string[] = [];
+  for (const name of fs.readdirSync(layersDir)) {
+    if (name.includes('.tmp-')) continue; // being unpacked by someone
+    if (referenced.has(name.replace('-', ':')) || mounted.has(name)) continue;
+    fs.rmSync(path.join(layersDir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
 /** <store>/layers/<hex>: the layer unpacked once, shared by every container. Unpacked into a
  *  temporary directory and renamed, so a crash or a concurrent unpack never shows half a layer. */
 async function unpackedLayer(store: ContentStore, layer: LayerInfo): Promise<string> {

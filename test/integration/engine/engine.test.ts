@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EngineEnv, IMAGE, isRoot, hasConmon, built } from './harness.js';
+import { EngineEnv, IMAGE, isRoot, hasConmon, built, writeRootfsTarball } from './harness.js';
 
 const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako.mjs)' : false;
 let env: EngineEnv;
@@ -222,21 +222,7 @@ test('save, load and import move images without a registry', { skip }, () => {
     assert.equal(other.hako(['run', '--rm', '--network', 'none', 'hako.local/busybox', 'echo', 'loaded']).stdout, 'loaded\n');
     // import: a plain rootfs tarball, as `docker export` makes, from the loaded image's layer.
     const rootfsTar = path.join(env.root, 'rootfs.tar');
-    const busybox = fs.readFileSync('/bin/busybox');
-    const tarHeader = (name: string, size: number, type: string, link = '') => {
-      const h = Buffer.alloc(512);
-      h.write(name, 0); h.write('0000755\0', 100); h.write('0000000\0', 108); h.write('0000000\0', 116);
-      h.write(size.toString(8).padStart(11, '0') + '\0', 124); h.write('00000000000\0', 136); h.write('        ', 148);
-      h.write(type, 156); h.write(link, 157); h.write('ustar\0' + '00', 257);
-      let sum = 0; for (const b of h) sum += b;
-      h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-      return h;
-    };
-    const pad = (n: number) => Buffer.alloc((512 - (n % 512)) % 512);
-    fs.writeFileSync(rootfsTar, Buffer.concat([
-      tarHeader('bin/', 0, '5'), tarHeader('bin/busybox', busybox.length, '0'), busybox, pad(busybox.length),
-      tarHeader('bin/sh', 0, '2', 'busybox'), Buffer.alloc(1024),
-    ]));
+    writeRootfsTarball(rootfsTar);
     r = other.hako(['import', rootfsTar, 'hako.local/imported:1']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
@@ -258,4 +244,32 @@ test('stats shows CPU, memory against the limit, and pids of running containers'
   assert.match(row, /\/ 67\.1MB/);
   assert.match(row, / 1$/);
   assert.equal(env.hako(['rm', '-f', 'busy']).code, 0);
+});
+
+test('unpacked layers are shared, kept while a container uses them, and pruned by rmi', { skip }, () => {
+  const other = new EngineEnv();
+  try {
+    const layers = path.join(other.root, 'layers');
+    const tarA = path.join(other.root, 'a.tar');
+    const tarB = path.join(other.root, 'b.tar');
+    writeRootfsTarball(tarA);
+    writeRootfsTarball(tarB, 'etc/marker');
+    for (const [tar, ref] of [[tarA, 'hako.local/a:1'], [tarA, 'hako.local/a2:1'], [tarB, 'hako.local/b:1']]) {
+      assert.equal(other.hako(['import', tar, ref]).code, 0);
+    }
+    assert.equal(other.hako(['run', '--rm', '--network', 'none', 'hako.local/a:1', '/bin/sh', '-c', 'true']).code, 0);
+    assert.equal(other.hako(['run', '--rm', '--network', 'none', 'hako.local/b:1', '/bin/sh', '-c', 'true']).code, 0);
+    assert.equal(fs.readdirSync(layers).length, 2, 'one directory per distinct layer');
+    const before = new Set(fs.readdirSync(layers));
+    assert.equal(other.hako(['create', '--name', 'keeper', '--network', 'none', 'hako.local/a2:1', '/bin/sh']).code, 0);
+    assert.equal(other.hako(['rmi', 'hako.local/a:1']).code, 0);
+    assert.equal(other.hako(['rmi', '-f', 'hako.local/a2:1']).code, 0);
+    assert.equal(other.hako(['rmi', 'hako.local/b:1']).code, 0);
+    const after = fs.readdirSync(layers);
+    assert.equal(after.length, 1, 'b\'s layer is pruned, the one the container mounts stays');
+    assert.ok(before.has(after[0]));
+    assert.equal(other.hako(['rm', 'keeper']).code, 0);
+  } finally {
+    assert.deepEqual(other.cleanup(), []);
+  }
 });

@@ -108,3 +108,24 @@ export class EngineEnv {
 export const isRoot = process.getuid?.() === 0;
 export const hasConmon = fs.existsSync('/usr/bin/conmon');
 export const built = fs.existsSync(path.join(REPO, 'dist', 'hako.mjs'));
+
+/** A plain rootfs tarball as `docker export` makes one: bin/busybox and bin/sh, plus an optional
+ *  empty file so that two tarballs can differ. */
+export function writeRootfsTarball(file: string, extraFile?: string): void {
+  const busybox = fs.readFileSync('/bin/busybox');
+  const header = (name: string, size: number, type: string, link = '') => {
+    const h = Buffer.alloc(512);
+    h.write(name, 0); h.write('0000755\0', 100); h.write('0000000\0', 108); h.write('0000000\0', 116);
+    h.write(size.toString(8).padStart(11, '0') + '\0', 124); h.write('00000000000\0', 136); h.write('        ', 148);
+    h.write(type, 156); h.write(link, 157); h.write('ustar\0' + '00', 257);
+    let sum = 0;
+    for (const b of h) sum += b;
+    h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+    return h;
+  };
+  const pad = (n: number) => Buffer.alloc((512 - (n % 512)) % 512);
+  fs.writeFileSync(file, Buffer.concat([
+    header('bin/', 0, '5'), header('bin/busybox', busybox.length, '0'), busybox, pad(busybox.length),
+    header('bin/sh', 0, '2', 'busybox'), ...(extraFile ? [header(extraFile, 0, '0')] : []), Buffer.alloc(1024),
+  ]));
+}
