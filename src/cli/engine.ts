@@ -231,6 +231,7 @@ export async function engineMain(argv: string[]): Promise<number> {
       // Unpacked layers of what is gone (the blobs go with the store's gc).
       const { pruneLayers } = await import('../engine/rootfs.js');
       pruneLayers(e.images, e.store.containerDir(''));
+      e.images.gc(); // unreferenced blobs, sparing those written in the last minutes (a pull in flight)
       return code;
     }
     case 'container-exited': {
