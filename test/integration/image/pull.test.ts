@@ -222,7 +222,17 @@ test('progress renderer: plain lines off a TTY, redrawn bars on a TTY', async ()
   const tty = capture();
   await pull(`${registry.host}/test/busybox:1`, { store: tempStore(), onProgress: createProgressRenderer(tty.w, { tty: true }) });
   assert.match(tty.text(), /\x1b\[2K/);
-  assert.match(tty.text(), /Downloading \[/);
+  // The bar itself, from events (a real pull of a small layer may finish between two redraws,
+  // which are at most every 100 ms).
+  const bars = capture();
+  const render = createProgressRenderer(bars.w, { tty: true });
+  const digest = `sha256:${'ab'.repeat(32)}`;
+  render({ type: 'blob-start', digest, size: 2000, kind: 'layer' });
+  await new Promise((r) => setTimeout(r, 110));
+  render({ type: 'blob-progress', digest, current: 1000, total: 2000 });
+  render({ type: 'blob-done', digest, size: 2000, cached: false });
+  assert.match(bars.text(), /abababababab: Downloading \[=+> +\] 1\.0kB\/2\.0kB/);
+  assert.match(bars.text(), /\x1b\[1A\r\x1b\[2Kabababababab: Pull complete \(2\.0kB\)/);
 });
 
 test('basic auth from the credentials file', async () => {
