@@ -194,3 +194,15 @@ export function signalAll(pids: number[], signal: number): void {
     }
   }
 }
+
+/** Undoes a failed create: removes the directories made, leaves before their parents. Best
+ *  effort: the error that made us undo is the one to report. */
+export function removeCreated(io: CgroupIo, created: string[]): void {
+  for (const dir of [...created].reverse()) {
+    try {
+      io.rmdir(dir);
+    } catch {
+      /* already gone or busy: nothing better to do */
+    }
+  }
+}

@@ -14,6 +14,7 @@ import {
   parseLimit,
   readOptional,
   removeCgroupTree,
+  removeCreated,
   signalAll,
   sleepSync,
   strerror,
@@ -162,14 +163,7 @@ export class V1Cgroup implements Cgroup {
       }
       this.apply(resources, true);
     } catch (err) {
-      // Undo in reverse: leaves before their parents. Best effort: the original error matters more.
-      for (const dir of created.reverse()) {
-        try {
-          this.io.rmdir(dir);
-        } catch {
-          /* already gone or busy: nothing better to do */
-        }
-      }
+      removeCreated(this.io, created);
       throw err;
     }
   }

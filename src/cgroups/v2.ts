@@ -17,6 +17,7 @@ import {
   readOptional,
   realIo,
   removeCgroupTree,
+  removeCreated,
   signalAll,
   sleepSync,
   strerror,
@@ -138,13 +139,7 @@ export class V2Cgroup implements Cgroup {
       applyDevicesV2(resources.devices, this.dir, this.attachDevices, this.warn);
       this.apply(resources);
     } catch (err) {
-      for (const dir of created.reverse()) {
-        try {
-          this.io.rmdir(dir);
-        } catch {
-          /* best effort: the original error matters more */
-        }
-      }
+      removeCreated(this.io, created);
       throw err;
     }
   }
