@@ -125,13 +125,7 @@ export class Runtime {
       return 0;
     }
     const { launched, rec } = await this.prepare(id, opts, 'wait', opts.consoleSocket ?? '@relay');
-    // Signals sent to us (not the terminal's, which reach the container's group directly) are passed on.
-    const forward = (sig: NodeJS.Signals) => { try { launched.helper.kill(sig); } catch { /* exited */ } };
-    const sigs: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
-    const ignore = () => {};
-    for (const s of sigs) process.on(s, forward);
-    process.on('SIGINT', ignore);
-    process.on('SIGQUIT', ignore);
+    const unforward = forwardSignals(launched);
     try {
       try {
         this.start(id);
@@ -150,9 +144,7 @@ export class Runtime {
       try { this.states.lock(id, () => { this.killAndWait(rec); this.destroy(rec); }); } catch { /* already gone */ }
       throw e;
     } finally {
-      for (const s of sigs) process.off(s, forward);
-      process.off('SIGINT', ignore);
-      process.off('SIGQUIT', ignore);
+      unforward();
     }
   }
 
@@ -189,9 +181,7 @@ export class Runtime {
       launched.detach();
       return 0;
     }
-    const forward = (sig: NodeJS.Signals) => { try { launched.helper.kill(sig); } catch { /* exited */ } };
-    const sigs: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGINT', 'SIGQUIT'];
-    for (const s of sigs) process.on(s, forward);
+    const unforward = forwardSignals(launched);
     try {
       const code = await launched.exited;
       const late = await launched.lateError();
@@ -199,7 +189,7 @@ export class Runtime {
       return code;
     } finally {
       launched.detach();
-      for (const s of sigs) process.off(s, forward);
+      unforward();
     }
   }
 
@@ -483,6 +473,25 @@ function containerProcessState(spec: Spec, state: State): string {
   return JSON.stringify({
     ociVersion: OCI_VERSION, fds: ['seccompFd'], pid: state.pid, metadata: spec.linux?.seccomp?.listenerMetadata ?? '', state,
   });
+}
+
+/**
+ * While a foreground process runs: signals sent to us are passed to hako-init, which passes them
+ * on. The terminal's own (SIGINT, SIGQUIT) already reach the whole process group, container
+ * included, so we only must not die of them. Returns the undo.
+ */
+function forwardSignals(launched: Launched): () => void {
+  const forward = (sig: NodeJS.Signals) => { try { launched.helper.kill(sig); } catch { /* exited */ } };
+  const ignore = () => {};
+  const forwarded: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
+  for (const s of forwarded) process.on(s, forward);
+  process.on('SIGINT', ignore);
+  process.on('SIGQUIT', ignore);
+  return () => {
+    for (const s of forwarded) process.off(s, forward);
+    process.off('SIGINT', ignore);
+    process.off('SIGQUIT', ignore);
+  };
 }
 
 function writePidFile(file: string, pid: number): void {
