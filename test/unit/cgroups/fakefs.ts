@@ -15,9 +15,11 @@
 // (real io.max / blkio throttles reject unknown devices with ENODEV); page-size rounding of memory
 // values; threaded cgroups; cgroup.kill only empties cgroup.procs; delegation/permissions/nsdelegate;
 // the 2-CPU/1-node topology is fixed; files that exist only on some kernels are whatever we create.
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { HakoError } from '../../../src/util/errors.js';
 import type { CgroupIo } from '../../../src/cgroups/io.js';
 
 export function errno(code: string, file: string): NodeJS.ErrnoException {
@@ -384,4 +386,14 @@ export class FakeCgroup1 extends FakeBase {
         return false;
     }
   }
+}
+
+/** The message is a HakoError of exactly one line matching `re` (what users see). */
+export function assertOneLineHakoError(fn: () => void, re: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof HakoError, `not a HakoError: ${String(e)}`);
+    assert.ok(!e.message.includes('\n'), `multi-line: ${e.message}`);
+    assert.match(e.message, re);
+    return true;
+  });
 }

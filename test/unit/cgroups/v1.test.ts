@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { DEFAULT_ALLOWED_DEVICES, discoverV1Hierarchies, openCgroup } from '../../../src/cgroups/index.js';
 import { HakoError } from '../../../src/util/errors.js';
-import { FakeCgroup1, type FakeV1Options } from './fakefs.js';
+import { assertOneLineHakoError, FakeCgroup1, type FakeV1Options } from './fakefs.js';
 
 const MiB = 1024 * 1024;
 
@@ -19,14 +19,6 @@ function setup(t: { after: (fn: () => void) => void }, path = '/hako/c1', opts: 
   return { fake, cg, warnings, dir, file };
 }
 
-function assertOneLineHakoError(fn: () => void, re: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof HakoError, `not a HakoError: ${String(e)}`);
-    assert.ok(!e.message.includes('\n'), `multi-line: ${e.message}`);
-    assert.match(e.message, re);
-    return true;
-  });
-}
 
 /** Every hierarchy directory that holds `path` (to prove nothing is left behind). */
 function leftovers(root: string, path: string): string[] {

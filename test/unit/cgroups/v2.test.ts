@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { openCgroup, type Cgroup } from '../../../src/cgroups/index.js';
 import type { Resources } from '../../../src/runtime/spec/types.js';
 import { HakoError } from '../../../src/util/errors.js';
-import { FakeCgroup2, type FakeV2Options } from './fakefs.js';
+import { assertOneLineHakoError, FakeCgroup2, type FakeV2Options } from './fakefs.js';
 
 const MiB = 1024 * 1024;
 
@@ -19,14 +19,6 @@ function setup(t: { after: (fn: () => void) => void }, path = '/hako/c1', opts: 
   return { fake, cg, warnings, file, dir: `${fake.root}${path}` };
 }
 
-function assertOneLineHakoError(fn: () => void, re: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof HakoError, `not a HakoError: ${String(e)}`);
-    assert.ok(!e.message.includes('\n'), `multi-line: ${e.message}`);
-    assert.match(e.message, re);
-    return true;
-  });
-}
 
 test('v2 create: mkdir -p, controllers enabled in every ancestor, leaf gets the controller files', (t) => {
   const { fake, cg, file } = setup(t);
