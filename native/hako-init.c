@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 char *hook_state;
@@ -399,6 +400,16 @@ static int bpf_devices_main(const char *dir) {
   return 0;
 }
 
+/* HAKO_TRACE=1: a CLOCK_MONOTONIC timestamp per operation on stderr, beside the runtime's own
+ * (src/util/trace.ts). */
+static void trace(const char *what) {
+  struct timespec ts;
+  char line[160];
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  int n = snprintf(line, sizeof line, "hako-init: trace %.1f %d %s\n", ts.tv_sec * 1e3 + ts.tv_nsec / 1e6, (int)getpid(), what);
+  if (n > 0) write_all(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
 int main(int argc, char **argv) {
   char *buf;
   size_t len;
@@ -408,6 +419,7 @@ int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "netns-delete") == 0) return netns_delete_main(argv[2]);
   if (argc >= 7 && strcmp(argv[1], "mount") == 0) { sync_close(); return mount_main(argc, argv); }
   if (argc == 3 && strcmp(argv[1], "umount") == 0) { sync_close(); return umount_main(argv[2]); }
+  if (getenv("HAKO_TRACE")) trace("main");
   ensure_cloned_binary(argv);
   /* The sync socket must not leak into the container; exec closing it tells the runtime we made it. */
   fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC);
@@ -425,8 +437,10 @@ int main(int argc, char **argv) {
     if (plan.argc[i] - 1 < resolved[i]->min_args)
       fail("plan", "%s needs %d arguments, got %d", plan.argv[i][0], resolved[i]->min_args, plan.argc[i] - 1);
   }
+  int tracing = getenv("HAKO_TRACE") != NULL;
   for (int i = 0; i < plan.count; i++) {
     arg_lens = plan.lens[i];
+    if (tracing) trace(plan.argv[i][0]);
     resolved[i]->fn(plan.argc[i], plan.argv[i]);
   }
   fail("plan", "ended without exec");

@@ -2,12 +2,14 @@
 // engine commands join as they land. Modules are loaded lazily so each command pays only for itself.
 import { HakoError } from '../util/errors.js';
 import { logError } from '../util/log.js';
+import { trace } from '../util/trace.js';
 
 const USAGE = `usage: hako COMMAND [ARGS]
 
   runtime …     the OCI runtime, runc's command line (hako runtime --help)`;
 
 async function main(argv: string[]): Promise<number> {
+  trace('main');
   if (process.env.HAKO_ARGV0 === 'runtime') argv = ['runtime', ...argv];
   const [command, ...rest] = argv;
   switch (command) {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
 import { HakoError } from '../util/errors.js';
+import { trace } from '../util/trace.js';
 
 let helperPath: string | undefined;
 
@@ -47,6 +48,7 @@ export interface Launched {
 }
 
 export function launch(opts: LaunchOptions): Promise<Launched> {
+  trace('spawn');
   const helper = spawn(findHelper(), [], { stdio: [...opts.stdio.slice(0, 3), 'pipe', 'pipe'] as StdioOptions });
   const exited = new Promise<number>((resolve) => {
     helper.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
@@ -69,6 +71,7 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
     };
     helper.once('error', (e) => fail(new HakoError(`starting ${findHelper()}: ${e.message}`)));
     const handle = async (line: string) => {
+      trace(`line ${line.slice(0, 40)}`);
       const [word, ...rest] = line.split(' ');
       const arg = rest.join(' ');
       if (word === 'pid') {
@@ -111,12 +114,14 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
     });
     sync.on('error', () => { /* EOF/ECONNRESET is reported through 'close' */ });
     sync.on('close', () => queue.then(() => fail(new HakoError('container init exited before it was ready'))));
+    trace('spawned');
     try {
       opts.beforePlan?.(helper.pid!);
     } catch (e) {
       fail(e as Error);
       return;
     }
+    trace('placed');
     planPipe.end(opts.plan);
   });
 }

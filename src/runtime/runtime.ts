@@ -20,6 +20,7 @@ import {
 } from '../cgroups/index.js';
 import type { CgroupMountInfo } from './plan/compile.js';
 import path from 'node:path';
+import { trace } from '../util/trace.js';
 import type { IdMapping, Process, Resources, Seccomp, Spec, State } from './spec/types.js';
 import {
   DEFAULT_ROOT, ociState, procStat, sleepMs, StateDir, statusOf, validateId, type ContainerRecord,
@@ -134,11 +135,14 @@ export class Runtime {
         const late = await launched.lateError();
         throw late ? new HakoError(late) : e;
       }
+      trace('started');
       const code = await launched.exited;
+      trace('exited');
       const late = await launched.lateError();
       if (late) process.stderr.write(`hako: ${late}\n`);
       launched.detach();
       if (!opts.keep) this.states.lock(id, () => this.destroy(this.states.read(id)));
+      trace('destroyed');
       return code;
     } catch (e) {
       try { this.states.lock(id, () => { this.killAndWait(rec); this.destroy(rec); }); } catch { /* already gone */ }
@@ -198,6 +202,7 @@ export class Runtime {
   private async prepare(id: string, opts: CreateOptions, forkMode: 'exit' | 'wait', console: string | undefined):
     Promise<{ launched: Launched; rec: ContainerRecord }> {
     validateId(id);
+    trace('prepare');
     const bundle = loadBundle(opts.bundle);
     const { spec } = bundle;
     const fifo = this.states.fifo(id);
@@ -209,6 +214,7 @@ export class Runtime {
       rootfs: bundle.rootfs, bundle: bundle.dir, fifo, forkMode, console, seccompProfile,
       seccompListener: notifyListener(spec), cgroupMounts: cgroup && cgroupMountInfo(cgroup),
     });
+    trace('compiled');
     const nss = namespaceMap(spec);
     ops.unshift(['mkfifo', fifo, String(hostIdOfRoot(spec.linux?.uidMappings)), String(hostIdOfRoot(spec.linux?.gidMappings))]);
     const rec: ContainerRecord = {
@@ -220,7 +226,9 @@ export class Runtime {
     try {
       this.states.write(rec);
       this.states.writeConfig(id, spec);
+      trace('state written');
       cgroup?.create(containerResources(spec));
+      trace('cgroup created');
       const launched = await launch({
         plan: encodePlan(ops),
         stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'],
@@ -234,6 +242,7 @@ export class Runtime {
         },
         onSync: (name, ctx) => this.onSync(name, ctx, bundle, rec),
       });
+      trace('ready');
       rec.pid = launched.containerPid;
       rec.pidStartTime = procStat(rec.pid)?.startTime ?? '';
       rec.status = 'created';
