@@ -13,6 +13,7 @@ PACKAGES=(
   conmon                                      # the engine's container monitor
   catatonit                                   # `hako run --init`: a tiny init for PID 1
   python3                                     # layer unpacking: mknod/xattrs Node has no call for (stop-gap)
+  openssl                                     # tests: a self-signed certificate for an HTTPS registry client test
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -3,6 +3,7 @@
 import { HakoError } from '../util/errors.js';
 import { logError } from '../util/log.js';
 import { trace } from '../util/trace.js';
+import { restoreExtraCaCerts } from '../util/extra-ca.js';
 
 const USAGE = `usage: hako COMMAND [ARGS]
 
@@ -10,6 +11,7 @@ const USAGE = `usage: hako COMMAND [ARGS]
 
 async function main(argv: string[]): Promise<number> {
   trace('main');
+  restoreExtraCaCerts();
   if (process.env.HAKO_ARGV0 === 'runtime') argv = ['runtime', ...argv];
   const [command, ...rest] = argv;
   switch (command) {
