@@ -3,6 +3,7 @@
 // readdir) uses node:fs directly, because the fake is a real directory tree.
 // All synchronous: these are a handful of tiny writes on the container start path.
 import fs from 'node:fs';
+import { sleepMs } from '../util/sleep.js';
 import { HakoError } from '../util/errors.js';
 
 export interface CgroupIo {
@@ -93,11 +94,8 @@ export function codeOf(err: unknown): string | undefined {
   return (err as { code?: string }).code;
 }
 
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 /** Blocks the thread for `ms` milliseconds (for short polls of freezer state and rmdir retries). */
-export function sleepSync(ms: number): void {
-  Atomics.wait(sleepCell, 0, 0, ms);
-}
+export const sleepSync = sleepMs;
 
 export function existsSync(p: string): boolean {
   return fs.existsSync(p);
@@ -165,6 +163,13 @@ export function collectPids(io: CgroupIo, dir: string): number[] {
 /** Removes `dir` and every child cgroup below it, deepest first. EBUSY (a dying process not yet
  *  reaped by the kernel) is retried briefly; a missing directory is fine. */
 export function removeCgroupTree(io: CgroupIo, dir: string, what: string): void {
+  // Most cgroups have no children: one rmdir, no listing of a directory full of control files.
+  try {
+    io.rmdir(dir);
+    return;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+  }
   for (const child of childDirs(dir)) removeCgroupTree(io, `${dir}/${child}`, what);
   let delay = 5;
   for (let attempt = 0; ; attempt++) {

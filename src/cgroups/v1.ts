@@ -40,9 +40,17 @@ const V1_CONTROLLERS = new Set([
  *  in tests), falls back to the directory names: "cpu,cpuacct", "systemd" -> name=systemd, symlinks
  *  deduplicated, directories holding cgroup.controllers (cgroup2) skipped. */
 export function discoverV1Hierarchies(root: string, mountinfo = '/proc/self/mountinfo'): Hierarchy[] {
+  const key = `${root}\0${mountinfo}`;
+  const cached = discovered.get(key);
+  if (cached) return cached;
   const fromMounts = hierarchiesFromMountinfo(readOr(mountinfo, ''), root);
-  return fromMounts.length > 0 ? fromMounts : hierarchiesFromDirs(root);
+  const found = fromMounts.length > 0 ? fromMounts : hierarchiesFromDirs(root);
+  // The layout of a host's cgroup mounts does not change under a running process; a program that
+  // embeds hako creates many containers and would otherwise parse mountinfo several times for each.
+  if (fromMounts.length > 0) discovered.set(key, found);
+  return found;
 }
+const discovered = new Map<string, Hierarchy[]>();
 
 function readOr(file: string, fallback: string): string {
   try {
@@ -382,10 +390,8 @@ export class V1Cgroup implements Cgroup {
   addProcess(pid: number): void {
     let joined = 0;
     for (const h of this.hierarchies) {
-      const dir = this.dirOf(h);
-      if (!existsSync(dir)) continue;
-      writeProcs(this.io, h.controllers.join(','), dir, pid);
-      joined++;
+      // No exists() probe first: the write fails with ENOENT for a hierarchy without this cgroup.
+      if (writeProcs(this.io, h.controllers.join(','), this.dirOf(h), pid, { missingOk: true })) joined++;
     }
     if (joined === 0) throw new HakoError(`cgroup: ${this.path} does not exist under ${this.root} (create it first)`);
   }
@@ -516,13 +522,14 @@ export class V1Cgroup implements Cgroup {
 
 /** Writes a pid to cgroup.procs; EINVAL can mean the task is still being created (TASK_NEW), which
  *  runc retries a few times. */
-export function writeProcs(io: CgroupIo, resource: string, dir: string, pid: number): void {
+export function writeProcs(io: CgroupIo, resource: string, dir: string, pid: number, opts: { missingOk?: boolean } = {}): boolean {
   const file = `${dir}/cgroup.procs`;
   for (let attempt = 0; ; attempt++) {
     try {
       io.write(file, String(pid));
-      return;
+      return true;
     } catch (err) {
+      if (opts.missingOk && codeOf(err) === 'ENOENT') return false;
       if (codeOf(err) === 'EINVAL' && attempt < 5) {
         sleepSync(30);
         continue;

@@ -386,9 +386,13 @@ export class Runtime {
     const state = { ...ociState(this.states, rec), status: 'stopped' as const };
     const cg = this.cgroupOf(rec);
     if (cg?.exists()) {
-      // Without its own PID namespace, processes may outlive init; a frozen one cannot die.
-      try { cg.thaw(); } catch { /* no freezer */ }
-      cg.killAll(9);
+      // When init of the container's own PID namespace has exited, the kernel has already killed
+      // every other process in it (and nothing can be frozen); otherwise processes may outlive
+      // init, and a frozen one cannot die.
+      if (!(rec.ownPidNamespace && statusOf(this.states, rec) === 'stopped')) {
+        try { cg.thaw(); } catch { /* no freezer */ }
+        cg.killAll(9);
+      }
       for (let i = 0; i < 1000 && cg.pids().length; i++) sleepMs(2);
       cg.destroy();
     }

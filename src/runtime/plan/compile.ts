@@ -4,7 +4,7 @@
 // Order (runc's, for the same reasons):
 //   helper:  join namespaces by path (user first) -> unshare user -> [sync userns: maps written]
 //            -> unshare the rest -> time offsets -> fork
-//   child:   propagation -> rootfs bind -> config mounts -> devices -> [sync createRuntime]
+//   child:   propagation -> rootfs bind -> config mounts -> devices -> [sync createRuntime, if hooks]
 //            -> createContainer hooks -> console/fifo opened -> pivot_root -> console -> sysctl
 //            -> masked/readonly paths -> root readonly -> hostname -> oom/rlimits -> umask
 //            -> bounding set -> uid/gid -> capabilities -> no_new_privs -> resolve exe
@@ -136,7 +136,10 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   }
 
   const hooks = spec.hooks ?? {};
-  ops.push(['sync', 'createRuntime']);
+  // The runtime runs prestart/createRuntime hooks here and sends the state JSON that in-container
+  // hooks read on stdin. Without hooks the round trip would only cost time.
+  const anyHook = ['prestart', 'createRuntime', 'createContainer', 'startContainer'].some((k) => (hooks[k as keyof typeof hooks] ?? []).length > 0);
+  if (anyHook) ops.push(['sync', 'createRuntime']);
   for (const h of hooks.createContainer ?? []) ops.push(hookOp(h));
 
   if (process.terminal) {

@@ -9,13 +9,11 @@
 // index writes are whole-file renames, so the worst case is a lost update, never a torn file.
 import fs from 'node:fs';
 import { HakoError } from '../../util/errors.js';
+import { sleepMs as sleepSync } from '../../util/sleep.js';
 
 const EMPTY_STALE_MS = 5000;
 const held = new Map<string, number>(); // lock path -> nesting depth, for re-entrant use in one process
 
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 function pidAlive(pid: number): boolean {
   try {

@@ -21,12 +21,13 @@ const indexOf = (ops: Op[], pred: (o: Op) => boolean) => ops.findIndex(pred);
 
 describe('plan order', () => {
   it('follows the order the kernel and the spec need', () => {
-    const ops = names(plan());
+    const withHook = (s: Spec) => { s.hooks = { createRuntime: [{ path: '/bin/h' }] }; };
+    const ops = names(plan(withHook));
     const order = ['open_fifo', 'unshare', 'fork', 'mount', 'sync', 'pivot_root', 'mask', 'readonly', 'sethostname', 'rlimit',
       'umask', 'caps_bounding', 'user', 'caps', 'no_new_privs', 'chdir', 'resolve', 'close_fds', 'ready', 'wait_fifo', 'exec'];
     const firsts = order.map((n) => ops.indexOf(n));
     assert.ok(firsts.every((i) => i >= 0), `missing: ${order.filter((_, i) => firsts[i] < 0)}`);
-    assert.deepEqual([...firsts].sort((a, b) => a - b), firsts, formatPlan(plan()));
+    assert.deepEqual([...firsts].sort((a, b) => a - b), firsts, formatPlan(plan(withHook)));
     assert.equal(ops.at(-1), 'exec');
   });
 
@@ -169,6 +170,15 @@ describe('process', () => {
     assert.ok(indexOf(ops, (o) => o[0] === 'sync' && o[1] === 'createRuntime') < cc);
     assert.ok(cc < indexOf(ops, (o) => o[0] === 'pivot_root'));
     assert.ok(indexOf(ops, (o) => o[0] === 'wait_fifo') < sc);
+  });
+
+  it('stops at sync createRuntime only when some hook needs the runtime or the state', () => {
+    const syncs = (edit?: (s: Spec) => void) => plan(edit).filter((o) => o[0] === 'sync' && o[1] === 'createRuntime').length;
+    assert.equal(syncs(), 0);
+    assert.equal(syncs((s) => { s.hooks = { poststart: [{ path: '/bin/p' }], poststop: [{ path: '/bin/p' }] }; }), 0);
+    for (const kind of ['prestart', 'createRuntime', 'createContainer', 'startContainer'] as const) {
+      assert.equal(syncs((s) => { s.hooks = { [kind]: [{ path: '/bin/h' }] }; }), 1, kind);
+    }
   });
 
   it('a terminal needs a console socket, which is connected before pivot_root', () => {
