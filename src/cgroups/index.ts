@@ -22,6 +22,7 @@ export {
 export { applyDevicesV2 } from './v2.js';
 export { discoverV1Hierarchies, type Hierarchy } from './v1.js';
 export { moveToCgroupsOf } from './move.js';
+export { primeCgroupMigration } from './prime.js';
 
 export const DEFAULT_CGROUP_ROOT = '/sys/fs/cgroup';
 

@@ -16,7 +16,8 @@ import { encodePlan } from './plan/encode.js';
 import { parseSignal } from './spec/names.js';
 import { OCI_VERSION } from './spec/default.js';
 import {
-  discoverV1Hierarchies, moveToCgroupsOf, openCgroup, resolveCgroupsPath, type Cgroup, type CgroupStats,
+  DEFAULT_CGROUP_ROOT, discoverV1Hierarchies, moveToCgroupsOf, openCgroup, primeCgroupMigration, resolveCgroupsPath,
+  type Cgroup, type CgroupStats,
 } from '../cgroups/index.js';
 import type { CgroupMountInfo } from './plan/compile.js';
 import path from 'node:path';
@@ -169,6 +170,7 @@ export class Runtime {
       console: process2.terminal ? opts.consoleSocket ?? '@relay' : undefined,
     });
     const cgroup = this.cgroupOf(rec);
+    if (cgroup) void primeCgroupMigration(DEFAULT_CGROUP_ROOT, cgroup.version === 2);
     const launched = await launch({
       plan: encodePlan(ops),
       stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'],
@@ -224,11 +226,14 @@ export class Runtime {
     };
     this.states.claim(id);
     try {
+      cgroup?.create(containerResources(spec));
+      // The kernel's wait before the first cgroup migration passes while we write the state and
+      // spawn hako-init. Not earlier: the priming write holds cgroup_mutex, which mkdir needs.
+      if (cgroup) void primeCgroupMigration(DEFAULT_CGROUP_ROOT, cgroup.version === 2);
+      trace('cgroup created');
       this.states.write(rec);
       this.states.writeConfig(id, spec);
       trace('state written');
-      cgroup?.create(containerResources(spec));
-      trace('cgroup created');
       const launched = await launch({
         plan: encodePlan(ops),
         stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'],

@@ -110,8 +110,10 @@ describe('the container sees its own world', () => {
 
   it('sets no_new_privs when asked', () => {
     const yes = h.run(['grep', 'NoNewPrivs', '/proc/self/status'], (s) => { s.process!.noNewPrivileges = true; });
+    assert.equal(yes.status, 0, yes.stderr);
     assert.match(yes.stdout, /NoNewPrivs:\s+1/);
     const no = h.run(['grep', 'NoNewPrivs', '/proc/self/status'], (s) => { s.process!.noNewPrivileges = false; });
+    assert.equal(no.status, 0, no.stderr);
     assert.match(no.stdout, /NoNewPrivs:\s+0/);
   });
 
