@@ -7,9 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 if [ "${1:-}" = "-it" ]; then
-  exec node bin/hako run --rm -it hako.local/busybox sh
+  exec bin/hako run --rm -it hako.local/busybox sh
 fi
-exec node bin/hako run --rm --hostname demo hako.local/busybox sh -c '
+exec bin/hako run --rm --hostname demo hako.local/busybox sh -c '
   echo "hello from a hako container: hostname $(hostname), I am PID $$, user $(id -un)"
   echo "--- ps (only the container'"'"'s processes):"; ps -o pid,user,comm
   echo "--- my namespaces:"; ls -l /proc/self/ns | sed -n "s/.* \([a-z_]*\) -> \(.*\)/  \1 \2/p"

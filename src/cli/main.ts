@@ -1,5 +1,6 @@
 // The `hako` executable. `hako runtime …` is the OCI runtime (also installed as `hako-runtime`);
 // engine commands join as they land. Modules are loaded lazily so each command pays only for itself.
+import v8 from 'node:v8';
 import { HakoError } from '../util/errors.js';
 import { logError } from '../util/log.js';
 import { trace } from '../util/trace.js';
@@ -12,7 +13,9 @@ const USAGE = `usage: hako COMMAND [ARGS]
 async function main(argv: string[]): Promise<number> {
   trace('main');
   restoreExtraCaCerts();
+  // Set by bin/hako when started as hako-runtime; not for the programs we start.
   if (process.env.HAKO_ARGV0 === 'runtime') argv = ['runtime', ...argv];
+  delete process.env.HAKO_ARGV0;
   const [command, ...rest] = argv;
   switch (command) {
     case 'runtime': {
@@ -32,15 +35,28 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (err: unknown) => {
-    if (err instanceof HakoError) {
-      logError(err.message);
-      process.exitCode = err.exitCode;
-    } else {
-      logError(`internal error: ${(err as Error)?.stack ?? String(err)}`);
-      process.exitCode = 2;
-    }
-  },
-);
+function run(argv: string[]): void {
+  main(argv).then(
+    (code) => { process.exitCode = code; },
+    (err: unknown) => {
+      if (err instanceof HakoError) {
+        logError(err.message);
+        process.exitCode = err.exitCode;
+      } else {
+        logError(`internal error: ${(err as Error)?.stack ?? String(err)}`);
+        process.exitCode = 2;
+      }
+    },
+  );
+}
+
+if (v8.startupSnapshot?.isBuildingSnapshot()) {
+  // `npm run build` makes dist/hako.blob from this file (scripts/build.mjs): the runtime's modules
+  // are loaded and evaluated now, into the snapshot, and each `hako` started from it (bin/hako)
+  // begins at run() with no module to read, compile or evaluate. The engine's modules load on first
+  // use, as without a snapshot (node:http cannot be in a snapshot yet). In a snapshot, argv[1] is
+  // already the first argument.
+  void import('../runtime/cli.js').then(() => v8.startupSnapshot.setDeserializeMainFunction(() => run(process.argv.slice(1))));
+} else {
+  run(process.argv.slice(2));
+}

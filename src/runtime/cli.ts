@@ -8,7 +8,7 @@ import { configureLog } from '../util/log.js';
 import { Runtime } from './runtime.js';
 import { psOutput, readResourcesFile, resourcesFromFlags, streamEvents } from './cgroup-commands.js';
 import { defaultSpec } from './spec/default.js';
-import { DEFAULT_ROOT, validateId } from './state.js';
+import { defaultRoot, validateId } from './state.js';
 import type { Process } from './spec/types.js';
 import { compilePlan } from './plan/compile.js';
 import { formatPlan } from './plan/encode.js';
@@ -61,7 +61,7 @@ function one(positionals: string[], command: string, what = 'container id'): str
 export async function runtimeMain(argv: string[]): Promise<number> {
   // Global flags come before the command, as with runc.
   let i = 0;
-  let root = DEFAULT_ROOT;
+  let root = defaultRoot();
   let logFile: string | undefined;
   let logFormat: 'text' | 'json' = 'text';
   let debug = false;

@@ -24,7 +24,7 @@ import path from 'node:path';
 import { trace } from '../util/trace.js';
 import type { IdMapping, Process, Resources, Seccomp, Spec, State } from './spec/types.js';
 import {
-  DEFAULT_ROOT, ociState, procStat, sleepMs, StateDir, statusOf, validateId, type ContainerRecord,
+  defaultRoot, ociState, procStat, sleepMs, StateDir, statusOf, validateId, type ContainerRecord,
 } from './state.js';
 
 export interface CreateOptions {
@@ -53,7 +53,7 @@ export class Runtime {
   readonly states: StateDir;
 
   constructor(opts: { root?: string } = {}) {
-    this.states = new StateDir(opts.root ?? DEFAULT_ROOT);
+    this.states = new StateDir(opts.root ?? defaultRoot());
   }
 
   /** `create`: the container waits at the start barrier when this resolves. */

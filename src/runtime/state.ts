@@ -10,8 +10,11 @@ export { processAlive };
 import type { Hooks, Spec, State } from './spec/types.js';
 import { OCI_VERSION } from './spec/default.js';
 
-/** /run/hako for root; rootless users get $XDG_RUNTIME_DIR/hako, as runc does. */
-export const DEFAULT_ROOT = process.geteuid?.() !== 0 && process.env.XDG_RUNTIME_DIR ? `${process.env.XDG_RUNTIME_DIR}/hako` : '/run/hako';
+/** /run/hako for root; rootless users get $XDG_RUNTIME_DIR/hako, as runc does. A function, not a
+ *  constant: module-level state is frozen into the start-up snapshot (scripts/snapshot.cjs). */
+export function defaultRoot(): string {
+  return process.geteuid?.() !== 0 && process.env.XDG_RUNTIME_DIR ? `${process.env.XDG_RUNTIME_DIR}/hako` : '/run/hako';
+}
 
 export interface ContainerRecord {
   id: string;
@@ -42,7 +45,7 @@ export function validateId(id: string | undefined): string {
 }
 
 export class StateDir {
-  constructor(readonly root: string = DEFAULT_ROOT) {}
+  constructor(readonly root: string = defaultRoot()) {}
 
   dir(id: string): string {
     return path.join(this.root, id);

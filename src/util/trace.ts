@@ -1,7 +1,5 @@
 // HAKO_TRACE=1: timestamps of the phases of a command on stderr, for work on the fast path.
 // Times are CLOCK_MONOTONIC in ms, the clock hako-init's trace uses too, so the two interleave.
-const enabled = !!process.env.HAKO_TRACE;
-
 export function trace(label: string): void {
-  if (enabled) process.stderr.write(`hako: trace ${(Number(process.hrtime.bigint() / 1000n) / 1000).toFixed(1)} ${label}\n`);
+  if (process.env.HAKO_TRACE) process.stderr.write(`hako: trace ${(Number(process.hrtime.bigint() / 1000n) / 1000).toFixed(1)} ${label}\n`);
 }

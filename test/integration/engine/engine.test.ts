@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EngineEnv, IMAGE, isRoot, hasConmon, built, writeRootfsTarball } from './harness.js';
 
-const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako.mjs)' : false;
+const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako.cjs)' : false;
 let env: EngineEnv;
 
 before(() => { if (!skip) env = new EngineEnv(); });

@@ -38,7 +38,7 @@ describe('cgroups through the runtime', { skip: !v1 && 'the cgroup v1 driver tes
     const { id } = detached(['sh', '-c', 'sleep 1; head -c 200m /dev/zero | tail > /dev/null; sleep 60'], (s) => {
       s.linux!.resources = { memory: { limit: 50 * 1024 * 1024, swap: 50 * 1024 * 1024 } };
     });
-    const events = spawn(process.execPath, [HAKO, 'runtime', '--root', h.root, 'events', '--interval', '200ms', id]);
+    const events = spawn(HAKO, ['runtime', '--root', h.root, 'events', '--interval', '200ms', id]);
     let out = '';
     events.stdout.on('data', (d) => { out += d; });
     const deadline = Date.now() + 15_000;

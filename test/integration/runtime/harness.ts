@@ -22,7 +22,7 @@ export class Harness {
   }
 
   hako(args: string[], opts: SpawnSyncOptions = {}): Result {
-    const r = spawnSync(process.execPath, [HAKO, 'runtime', '--root', this.root, ...args], { encoding: 'utf8', timeout: 30_000, ...opts });
+    const r = spawnSync(HAKO, ['runtime', '--root', this.root, ...args], { encoding: 'utf8', timeout: 30_000, ...opts });
     return { status: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
   }
 
@@ -38,7 +38,7 @@ export class Harness {
     const out = path.join(this.root, `.out-${++this.seq}`);
     const fd = fs.openSync(out, 'w+');
     try {
-      const r = spawnSync(process.execPath, [HAKO, 'runtime', '--root', this.root, ...args], { stdio: ['ignore', fd, fd], timeout: 30_000 });
+      const r = spawnSync(HAKO, ['runtime', '--root', this.root, ...args], { stdio: ['ignore', fd, fd], timeout: 30_000 });
       const text = fs.readFileSync(out, 'utf8');
       return { status: r.status, stdout: text, stderr: text };
     } finally {

@@ -126,7 +126,7 @@ describe('exec', () => {
     assert.deepEqual(lines.slice(6, 12), ns);
     assert.match(lines[12], /:memory:\/$/);
     // From the host, the exec'd process is in the container's cgroup.
-    const execPid = spawn(process.execPath, [HAKO, 'runtime', '--root', h.root, 'exec', id, 'sleep', '5'], { stdio: 'ignore' });
+    const execPid = spawn(HAKO, ['runtime', '--root', h.root, 'exec', id, 'sleep', '5'], { stdio: 'ignore' });
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
     const pids: number[] = JSON.parse(h.hako(['ps', '--format', 'json', id]).stdout);
     assert.equal(pids.length, 2, 'the exec\'d sleep is in the container\'s cgroup');

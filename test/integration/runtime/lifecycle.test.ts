@@ -105,7 +105,7 @@ describe('lifecycle', () => {
     const bundle = h.bundle(['sleep', '60']);
     const id = h.id();
     const start = () => new Promise<number>((resolve) => {
-      const p = spawn(process.execPath, [HAKO, 'runtime', '--root', h.root, 'create', '--bundle', bundle, id], { stdio: 'ignore' });
+      const p = spawn(HAKO, ['runtime', '--root', h.root, 'create', '--bundle', bundle, id], { stdio: 'ignore' });
       p.on('exit', (code) => resolve(code ?? -1));
     });
     const codes = await Promise.all([start(), start()]);

@@ -13,7 +13,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-rootless-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function asUser(args: string[]) {
-  const r = spawnSync(process.execPath, [HAKO, 'runtime', ...args], {
+  const r = spawnSync(HAKO, ['runtime', ...args], {
     cwd: dir, uid: UID, gid: UID, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: path.join(dir, 'run') }, timeout: 30_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };

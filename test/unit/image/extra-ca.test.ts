@@ -1,24 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
+import tls from 'node:tls';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { extraCaOptions, restoreExtraCaCerts } from '../../../src/util/extra-ca.js';
 import { httpRequest, readBody } from '../../../src/image/registry/http.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-
-test('the launcher keeps NODE_EXTRA_CA_CERTS from Node\'s start-up and the CLI puts it back', () => {
-  // Node warns at start-up about an unreadable NODE_EXTRA_CA_CERTS: no warning means it never read it.
-  const r = spawnSync(path.join(REPO, 'bin/hako'), ['--help'], {
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' }, encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, r.stderr);
-  assert.doesNotMatch(r.stderr, /extra certs/i);
+test('the CLI puts NODE_EXTRA_CA_CERTS back for the programs it starts', () => {
   const env: NodeJS.ProcessEnv = { HAKO_EXTRA_CA_CERTS: '/etc/x.pem' };
   restoreExtraCaCerts(env);
   assert.deepEqual(env, { NODE_EXTRA_CA_CERTS: '/etc/x.pem' });
@@ -36,16 +28,16 @@ test('HTTPS requests trust the deferred extra certificates, and only those added
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/v2/`;
 
   restoreExtraCaCerts({});
-  assert.deepEqual(extraCaOptions(), {});
+  assert.deepEqual(extraCaOptions(tls.rootCertificates), {});
   await assert.rejects(httpRequest(url), /cannot reach 127\.0\.0\.1.*(SELF_SIGNED|certificate)/i);
 
   restoreExtraCaCerts({ HAKO_EXTRA_CA_CERTS: `${dir}/cert.pem` });
   const res = await httpRequest(url);
   assert.equal(res.status, 200);
   assert.equal((await readBody(res)).toString(), 'hello');
-  assert.ok(extraCaOptions().ca!.length > 1, 'Node\'s own roots are kept');
+  assert.ok(extraCaOptions(tls.rootCertificates).ca!.length > 1, 'Node\'s own roots are kept');
 
   restoreExtraCaCerts({ HAKO_EXTRA_CA_CERTS: `${dir}/missing.pem` });
-  assert.deepEqual(extraCaOptions(), {});
+  assert.deepEqual(extraCaOptions(tls.rootCertificates), {});
   restoreExtraCaCerts({});
 });

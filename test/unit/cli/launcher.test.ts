@@ -1,0 +1,42 @@
+// bin/hako: the snapshot start, the plain-bundle fallback, the hako-runtime name, and keeping
+// NODE_EXTRA_CA_CERTS out of Node's start-up. Needs `npm run build` (dist/), not root.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+const run = (file: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+  spawnSync(file, args, { env: { ...process.env, ...env }, encoding: 'utf8' });
+
+test('bin/hako starts from the snapshot npm run build made; arguments that look like node options reach hako', () => {
+  assert.ok(fs.existsSync(path.join(REPO, 'dist/hako.blob')), 'npm run build makes dist/hako.blob');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-launcher-'));
+  try {
+    // --root comes first: node must not take it for one of its own options.
+    const r = run(path.join(REPO, 'bin/hako'), ['runtime', '--root', root, 'list', '--format', 'json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), '[]');
+    const viaName = run(path.join(REPO, 'bin/hako-runtime'), ['--root', root, 'list', '--format', 'json']);
+    assert.equal(viaName.status, 0, viaName.stderr);
+    assert.equal(viaName.stdout.trim(), '[]');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('the plain bundle works without the snapshot', () => {
+  const r = run(process.execPath, [path.join(REPO, 'dist/hako.cjs'), 'runtime', '--help']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^usage: hako runtime/);
+});
+
+test('NODE_EXTRA_CA_CERTS is kept from Node\'s start-up', () => {
+  // Node warns at start-up about an unreadable NODE_EXTRA_CA_CERTS: no warning means it never read it.
+  const r = run(path.join(REPO, 'bin/hako'), ['--help'], { NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /extra certs/i);
+});
