@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
+import { trace } from '../util/trace.js';
 import { Runtime } from '../runtime/runtime.js';
 import { procStat } from '../runtime/state.js';
 import { parseSignal } from '../runtime/spec/names.js';
@@ -68,6 +69,7 @@ export class Engine {
     const net = planNetwork(opts.network, opts.publish, this.networks.store);
     if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
     const image = await this.imageFor(opts.image);
+    trace('engine image resolved');
     const args = combineCommand(image.config, opts.entrypoint, opts.command);
     const id = newId();
     const name = opts.name ?? this.freeName();
@@ -81,6 +83,7 @@ export class Engine {
     try {
       const dir = this.store.containerDir(id);
       const { rootfs } = await prepareRootfs(this.images, image.layers, dir);
+      trace('engine rootfs prepared');
       const hostname = opts.hostname ?? (net.mode === 'host' ? os.hostname() : id.slice(0, 12));
       const mounts = [
         ...this.volumeMounts(cfg, rootfs),
@@ -98,6 +101,7 @@ export class Engine {
       spec.annotations = { 'org.hako.name': name, 'org.hako.image': image.reference };
       fs.writeFileSync(path.join(this.store.bundleDir(id), 'config.json'), JSON.stringify(spec, null, 2));
       this.store.writeState(id, { status: 'created', pid: 0, exitCode: 0, restartCount: 0 });
+      trace('engine created');
       return cfg;
     } catch (e) {
       this.destroy(cfg);
@@ -155,6 +159,7 @@ export class Engine {
       try {
         ensureRootfsMounted(this.store.containerDir(id)); // gone after a reboot
         await this.setUpNetwork(cfg);
+        trace('engine network set up');
       } catch (e) {
         this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
         throw e;
@@ -171,6 +176,7 @@ export class Engine {
         await this.tearDownNetwork(id).catch(() => {});
         throw e;
       }
+      trace('engine conmon reported');
       const st: ContainerState = {
         ...prev, status: 'running', pid: started.pid, pidStartTime: procStat(started.pid)?.startTime,
         monitorPid: started.conmonPid, monitorStartTime: procStat(started.conmonPid)?.startTime,
@@ -179,6 +185,7 @@ export class Engine {
       this.store.writeState(id, st);
       try {
         this.runtime.start(id);
+        trace('engine started');
       } catch (e) {
         this.kill(id, 'SIGKILL', { quiet: true });
         this.store.writeState(id, { ...st, status: 'exited', exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
@@ -203,8 +210,10 @@ export class Engine {
       }
       const sink: LogSink = { write: (e) => (e.stream === 'stdout' ? process.stdout : process.stderr).write(e.log) };
       await this.followLog(id, 0, sink);
+      trace('engine exit seen');
       const code = this.refresh(id).exitCode;
       if (cfg.options.rm) await this.remove(id, { force: true, volumes: true });
+      trace('engine removed');
       return code;
     } finally {
       process.off('SIGINT', forward);
@@ -270,6 +279,7 @@ export class Engine {
 
   /** conmon's exit command: records the exit and applies the restart policy (or --rm). */
   async containerExited(id: string): Promise<void> {
+    trace('engine exit command');
     let cfg: ContainerConfig;
     try {
       cfg = this.store.readConfig(id);
@@ -311,6 +321,7 @@ export class Engine {
     } else if (cfg.options.rm && cfg.options.detach) {
       await this.remove(id, { force: true, volumes: true }).catch(() => {});
     }
+    trace('engine exit command done');
   }
 
   // ---- state ----
@@ -460,6 +471,7 @@ export class Engine {
       }
     }
     await this.waitMonitor(id);
+    trace('engine monitor gone');
     await this.store.lockAsync(id, async () => {
       this.store.writeState(id, { ...this.store.readState(id), status: 'removing' });
       try {
