@@ -150,7 +150,9 @@ export class Engine {
     return this.refresh(id).exitCode;
   }
 
-  private async startDetached(id: string): Promise<void> {
+  /** Starts the container under conmon. `foreground`: this process follows it to its exit and handles
+   *  that itself (see runAttached), so conmon's exit command only runs if we are gone by then. */
+  private async startDetached(id: string, foreground = false): Promise<void> {
     await this.store.lockAsync(id, async () => {
       const cfg = this.store.readConfig(id);
       this.cleanupRuntime(id);
@@ -170,6 +172,7 @@ export class Engine {
           id, name: cfg.name, bundle: this.store.bundleDir(id), runtimeRoot: this.store.runtimeRoot(), engineRoot: this.root,
           containerDir: this.store.containerDir(id), logPath: this.store.logPath(id), exitDir: this.store.exitDir(id),
           tty: cfg.options.tty, stdin: cfg.options.interactive,
+          exitHandledBy: foreground && handlesOwnExit(cfg) ? thisProcess() : undefined,
         });
       } catch (e) {
         this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
@@ -195,7 +198,9 @@ export class Engine {
   }
 
   /** Foreground without a terminal: the container runs under conmon like a detached one; we follow
-   *  its log to our stdout/stderr, pass on SIGINT/SIGTERM, and return its exit code. */
+   *  its log to our stdout/stderr, pass on SIGINT/SIGTERM, and return its exit code. Without a restart
+   *  policy we also do the exit command's work (network, --rm) ourselves: conmon skips it while we
+   *  live, so we need not wait for a Node process to start just for that. */
   private async runAttached(cfg: ContainerConfig): Promise<number> {
     const id = cfg.id;
     const forward = (sig: NodeJS.Signals) => { try { this.kill(id, sig, { quiet: true }); } catch { /* gone */ } };
@@ -203,9 +208,10 @@ export class Engine {
     process.on('SIGTERM', forward);
     try {
       try {
-        await this.startDetached(id);
+        await this.startDetached(id, true);
       } catch (e) {
         if (cfg.options.rm) await this.remove(id, { force: true, volumes: true }).catch(() => {});
+        else if (handlesOwnExit(cfg)) await this.containerExited(id).catch(() => {});
         throw e;
       }
       const sink: LogSink = { write: (e) => (e.stream === 'stdout' ? process.stdout : process.stderr).write(e.log) };
@@ -213,6 +219,7 @@ export class Engine {
       trace('engine exit seen');
       const code = this.refresh(id).exitCode;
       if (cfg.options.rm) await this.remove(id, { force: true, volumes: true });
+      else if (handlesOwnExit(cfg)) await this.containerExited(id); // what conmon's exit command skipped
       trace('engine removed');
       return code;
     } finally {
@@ -768,6 +775,17 @@ function hostDevice(host: string, container: string, permissions: string): { dev
     device: { type, path: container, major, minor, fileMode: st.mode & 0o777, uid: 0, gid: 0 },
     rule: { allow: true, type, major, minor, access: permissions },
   };
+}
+
+/** A foreground run handles its container's exit in-process unless a restart policy applies: restarts
+ *  (with their back-off) stay with conmon's exit command, which outlives us. */
+function handlesOwnExit(cfg: ContainerConfig): boolean {
+  return cfg.options.restart.name === 'no';
+}
+
+function thisProcess(): { pid: number; startTime: string } | undefined {
+  const startTime = procStat(process.pid)?.startTime;
+  return startTime ? { pid: process.pid, startTime } : undefined;
 }
 
 function sameProcess(pid: number, startTime: string | undefined): boolean {

@@ -37,6 +37,9 @@ export interface ConmonOptions {
   tty: boolean;
   /** Keep the container's stdin open as a pipe (run -di). */
   stdin: boolean;
+  /** A foreground `hako run` that handles the container's exit itself: while this process (pid and
+   *  /proc start time) lives, conmon skips the exit command. */
+  exitHandledBy?: { pid: number; startTime: string };
 }
 
 export interface ConmonStarted {
@@ -65,6 +68,7 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
     '--exit-command-arg', 'container-exited', '--exit-command-arg', o.id,
     '--log-level', process.env.HAKO_CONMON_DEBUG ? 'debug' : 'error',
   ];
+  if (o.exitHandledBy) guardExitCommand(args, o.exitHandledBy);
   if (o.tty) args.push('-t');
   if (o.stdin) args.push('-i', '--leave-stdin-open');
   // conmon reports the created container's pid (or the runtime's error) as JSON on the sync pipe.
@@ -93,6 +97,21 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
   }
   const conmonPid = Number(readOr(conmonPidFile, '0'));
   return { pid: report.data, conmonPid };
+}
+
+// `sh -c GUARD sh PID STARTTIME EXIT-COMMAND...`: exits when PID still runs (its start time, field
+// 22 of /proc/PID/stat and the 20th after the command name, which may hold spaces and parentheses,
+// tells a reused pid apart), else runs the exit command. A shell costs a millisecond where the Node
+// exit command costs ~100 ms, and a foreground run would wait for it before removing the container.
+const EXIT_GUARD = 'alive() { t=$2; read -r s < "/proc/$1/stat" || return 1; set -f; set -- ${s##*) }; [ "${20}" = "$t" ]; }; ' +
+  'alive "$1" "$2" 2>/dev/null && exit 0; shift 2; exec "$@"';
+
+/** Wraps conmon's exit command in EXIT_GUARD for `owner` (the args after it stay as they are). */
+function guardExitCommand(args: string[], owner: { pid: number; startTime: string }): void {
+  const i = args.indexOf('--exit-command');
+  if (i < 0) return;
+  const wrapped = ['-c', EXIT_GUARD, 'sh', String(owner.pid), owner.startTime, args[i + 1]];
+  args.splice(i, 2, '--exit-command', '/bin/sh', ...wrapped.flatMap((a) => ['--exit-command-arg', a]));
 }
 
 /** conmon wraps runtime errors ("runtime create failed: … hako: X"): keep the runtime's own line. */
