@@ -10,6 +10,7 @@ const USAGE = `usage: hako COMMAND [ARGS]
 
 async function main(argv: string[]): Promise<number> {
   trace('main');
+  process.once('exit', () => trace('exit'));
   if (process.env.HAKO_ARGV0 === 'runtime') argv = ['runtime', ...argv];
   const [command, ...rest] = argv;
   switch (command) {
