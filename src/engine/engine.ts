@@ -17,7 +17,7 @@ import { buildSpec, combineCommand, mergeEnv, resolveUser } from './spec.js';
 import { ensureRootfsMounted, prepareRootfs, releaseRootfs } from './rootfs.js';
 import { ContainerNetworks, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
 import { startConmon, readOr } from './monitor.js';
-import { readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
+import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
 import type { ContainerConfig, ContainerState, RunOptions, VolumeSpec } from './types.js';
 
@@ -518,23 +518,30 @@ export class Engine {
   /** Streams new log entries until the container has exited (then drains what is left). */
   private async followLog(id: string, offset: number, sink: LogSink): Promise<void> {
     const file = this.store.logPath(id);
-    for (;;) {
-      let status: string;
-      try {
-        status = this.refresh(id).status;
-      } catch {
-        status = 'exited'; // removed (run -d --rm)
+    // New output and the exit file wake us at once; the poll stays for what inotify cannot see
+    // (a monitor killed without an exit file).
+    const changes = new ChangeWaiter([file, this.store.exitDir(id)]);
+    try {
+      for (;;) {
+        let status: string;
+        try {
+          status = this.refresh(id).status;
+        } catch {
+          status = 'exited'; // removed (run -d --rm)
+        }
+        const r = readFrom(file, offset);
+        for (const e of r.entries) sink.write(e);
+        offset = r.offset;
+        if (status === 'exited' || status === 'created') {
+          // conmon writes the exit file after the last output: one more read gets everything.
+          const last = readFrom(file, offset);
+          for (const e of last.entries) sink.write(e);
+          return;
+        }
+        await changes.sleep(r.entries.length ? 0 : 50);
       }
-      const r = readFrom(file, offset);
-      for (const e of r.entries) sink.write(e);
-      offset = r.offset;
-      if (status === 'exited' || status === 'created') {
-        // conmon writes the exit file after the last output: one more read gets everything.
-        const last = readFrom(file, offset);
-        for (const e of last.entries) sink.write(e);
-        return;
-      }
-      await sleep(r.entries.length ? 0 : 50);
+    } finally {
+      changes.close();
     }
   }
 
