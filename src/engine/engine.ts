@@ -11,7 +11,7 @@ import { procStat } from '../runtime/state.js';
 import { parseSignal } from '../runtime/spec/names.js';
 import type { DeviceCgroup, Device, Mount, Process } from '../runtime/spec/types.js';
 import { ContentStore } from '../storage/store/index.js';
-import { inspect as inspectImage, pull, createProgressRenderer, type ImageInspect } from '../image/index.js';
+import { inspect as inspectImage, type ImageInspect } from '../image/inspect.js';
 import { ContainerStore, engineRoot, newId } from './store.js';
 import { buildSpec, combineCommand, mergeEnv, resolveUser } from './spec.js';
 import { ensureRootfsMounted, prepareRootfs, releaseRootfs } from './rootfs.js';
@@ -666,6 +666,8 @@ export class Engine {
   private async imageFor(ref: string): Promise<ImageInspect> {
     if (!this.images.resolve(ref)) {
       process.stderr.write(`Unable to find image '${ref}' locally\n`);
+      // The registry client (and node:https) loads only for a pull, not on every run.
+      const { pull, createProgressRenderer } = await import('../image/index.js');
       await pull(ref, { store: this.images, onProgress: createProgressRenderer(process.stderr) });
     }
     return inspectImage(this.images, ref);
