@@ -80,14 +80,19 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
   const sync = child.stdio[3] as Socket;
   let text = '';
   let stderr = '';
-  sync.on('data', (c: Buffer) => { text += c.toString(); });
+  // The report is one line of JSON; it may come before or after the first conmon process exits.
+  const reported = new Promise<void>((resolve) => {
+    sync.on('data', (c: Buffer) => { text += c.toString(); if (text.includes('}')) resolve(); });
+    sync.once('close', () => resolve());
+    sync.once('end', () => resolve());
+  });
   child.stderr?.on('data', (c: Buffer) => { stderr += c.toString(); });
   const code = await new Promise<number>((resolve, reject) => {
     child.once('error', (e) => reject(new HakoError(`starting conmon: ${e.message}`)));
     child.once('exit', (c) => resolve(c ?? 1));
   });
   // The daemonised conmon keeps the pipe; its report arrives as a line of JSON.
-  await waitFor(() => text.includes('}') || sync.destroyed || sync.readableEnded, 30_000);
+  await withTimeout(reported, 30_000);
   sync.destroy();
   child.stderr?.destroy();
   const report = parseSync(text);
@@ -131,9 +136,11 @@ function parseSync(text: string): { data: number; message?: string } | undefined
   return undefined;
 }
 
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+/** Waits for `p`, but no longer than `ms` (a conmon that never reports is handled by the caller). */
+async function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => { timer = setTimeout(r, ms); })]);
+  clearTimeout(timer);
 }
 
 export function readOr(file: string, fallback: string): string {
