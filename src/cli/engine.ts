@@ -2,6 +2,7 @@
 // images|pull|rmi`, with docker's flags and output. A global `--root DIR` (or $HAKO_ROOT) may come
 // before the command; every command also takes `--root`.
 import { HakoError } from '../util/errors.js';
+import { trace } from '../util/trace.js';
 import { Engine } from '../engine/engine.js';
 import { parseFlags, parseRunArgs, splitAtPositional } from '../engine/flags.js';
 import { humanDuration, humanSize, renderTemplate, table } from '../engine/format.js';
@@ -246,6 +247,7 @@ export async function engineMain(argv: string[]): Promise<number> {
 }
 
 async function runOrCreate(command: 'run' | 'create', args: string[], engine: () => Engine): Promise<number> {
+  trace('engine cli');
   const opts = parseRunArgs(args, command);
   if (command === 'create') opts.detach = true;
   if (opts.tty && !opts.detach && !process.stdin.isTTY) throw new HakoError('the input device is not a TTY (drop -t, or run from a terminal)');

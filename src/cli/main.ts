@@ -12,6 +12,7 @@ const USAGE = `usage: hako COMMAND [ARGS]
 
 async function main(argv: string[]): Promise<number> {
   trace('main');
+  process.once('exit', () => trace('exit'));
   restoreExtraCaCerts();
   // Set by bin/hako when started as hako-runtime; not for the programs we start.
   if (process.env.HAKO_ARGV0 === 'runtime') argv = ['runtime', ...argv];

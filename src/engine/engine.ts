@@ -5,18 +5,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
+import { trace } from '../util/trace.js';
 import { Runtime } from '../runtime/runtime.js';
 import { procStat } from '../runtime/state.js';
 import { parseSignal } from '../runtime/spec/names.js';
 import type { DeviceCgroup, Device, Mount, Process } from '../runtime/spec/types.js';
 import { ContentStore } from '../storage/store/index.js';
-import { inspect as inspectImage, pull, createProgressRenderer, type ImageInspect } from '../image/index.js';
+import { inspect as inspectImage, type ImageInspect } from '../image/inspect.js';
 import { ContainerStore, engineRoot, newId } from './store.js';
 import { buildSpec, combineCommand, mergeEnv, resolveUser } from './spec.js';
 import { ensureRootfsMounted, prepareRootfs, releaseRootfs } from './rootfs.js';
 import { ContainerNetworks, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
 import { startConmon, readOr } from './monitor.js';
-import { readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
+import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
 import type { ContainerConfig, ContainerState, RunOptions, VolumeSpec } from './types.js';
 
@@ -68,6 +69,7 @@ export class Engine {
     const net = planNetwork(opts.network, opts.publish, this.networks.store);
     if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
     const image = await this.imageFor(opts.image);
+    trace('engine image resolved');
     const args = combineCommand(image.config, opts.entrypoint, opts.command);
     const id = newId();
     const name = opts.name ?? this.freeName();
@@ -81,6 +83,7 @@ export class Engine {
     try {
       const dir = this.store.containerDir(id);
       const { rootfs } = await prepareRootfs(this.images, image.layers, dir);
+      trace('engine rootfs prepared');
       const hostname = opts.hostname ?? (net.mode === 'host' ? os.hostname() : id.slice(0, 12));
       const mounts = [
         ...this.volumeMounts(cfg, rootfs),
@@ -98,6 +101,7 @@ export class Engine {
       spec.annotations = { 'org.hako.name': name, 'org.hako.image': image.reference };
       fs.writeFileSync(path.join(this.store.bundleDir(id), 'config.json'), JSON.stringify(spec, null, 2));
       this.store.writeState(id, { status: 'created', pid: 0, exitCode: 0, restartCount: 0 });
+      trace('engine created');
       return cfg;
     } catch (e) {
       this.destroy(cfg);
@@ -146,7 +150,9 @@ export class Engine {
     return this.refresh(id).exitCode;
   }
 
-  private async startDetached(id: string): Promise<void> {
+  /** Starts the container under conmon. `foreground`: this process follows it to its exit and handles
+   *  that itself (see runAttached), so conmon's exit command only runs if we are gone by then. */
+  private async startDetached(id: string, foreground = false): Promise<void> {
     await this.store.lockAsync(id, async () => {
       const cfg = this.store.readConfig(id);
       this.cleanupRuntime(id);
@@ -155,6 +161,7 @@ export class Engine {
       try {
         ensureRootfsMounted(this.store.containerDir(id)); // gone after a reboot
         await this.setUpNetwork(cfg);
+        trace('engine network set up');
       } catch (e) {
         this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
         throw e;
@@ -165,12 +172,14 @@ export class Engine {
           id, name: cfg.name, bundle: this.store.bundleDir(id), runtimeRoot: this.store.runtimeRoot(), engineRoot: this.root,
           containerDir: this.store.containerDir(id), logPath: this.store.logPath(id), exitDir: this.store.exitDir(id),
           tty: cfg.options.tty, stdin: cfg.options.interactive,
+          exitHandledBy: foreground && handlesOwnExit(cfg) ? thisProcess() : undefined,
         });
       } catch (e) {
         this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
         await this.tearDownNetwork(id).catch(() => {});
         throw e;
       }
+      trace('engine conmon reported');
       const st: ContainerState = {
         ...prev, status: 'running', pid: started.pid, pidStartTime: procStat(started.pid)?.startTime,
         monitorPid: started.conmonPid, monitorStartTime: procStat(started.conmonPid)?.startTime,
@@ -179,6 +188,7 @@ export class Engine {
       this.store.writeState(id, st);
       try {
         this.runtime.start(id);
+        trace('engine started');
       } catch (e) {
         this.kill(id, 'SIGKILL', { quiet: true });
         this.store.writeState(id, { ...st, status: 'exited', exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
@@ -188,7 +198,9 @@ export class Engine {
   }
 
   /** Foreground without a terminal: the container runs under conmon like a detached one; we follow
-   *  its log to our stdout/stderr, pass on SIGINT/SIGTERM, and return its exit code. */
+   *  its log to our stdout/stderr, pass on SIGINT/SIGTERM, and return its exit code. Without a restart
+   *  policy we also do the exit command's work (network, --rm) ourselves: conmon skips it while we
+   *  live, so we need not wait for a Node process to start just for that. */
   private async runAttached(cfg: ContainerConfig): Promise<number> {
     const id = cfg.id;
     const forward = (sig: NodeJS.Signals) => { try { this.kill(id, sig, { quiet: true }); } catch { /* gone */ } };
@@ -196,15 +208,19 @@ export class Engine {
     process.on('SIGTERM', forward);
     try {
       try {
-        await this.startDetached(id);
+        await this.startDetached(id, true);
       } catch (e) {
         if (cfg.options.rm) await this.remove(id, { force: true, volumes: true }).catch(() => {});
+        else if (handlesOwnExit(cfg)) await this.containerExited(id).catch(() => {});
         throw e;
       }
       const sink: LogSink = { write: (e) => (e.stream === 'stdout' ? process.stdout : process.stderr).write(e.log) };
       await this.followLog(id, 0, sink);
+      trace('engine exit seen');
       const code = this.refresh(id).exitCode;
       if (cfg.options.rm) await this.remove(id, { force: true, volumes: true });
+      else if (handlesOwnExit(cfg)) await this.containerExited(id); // what conmon's exit command skipped
+      trace('engine removed');
       return code;
     } finally {
       process.off('SIGINT', forward);
@@ -270,6 +286,7 @@ export class Engine {
 
   /** conmon's exit command: records the exit and applies the restart policy (or --rm). */
   async containerExited(id: string): Promise<void> {
+    trace('engine exit command');
     let cfg: ContainerConfig;
     try {
       cfg = this.store.readConfig(id);
@@ -311,6 +328,7 @@ export class Engine {
     } else if (cfg.options.rm && cfg.options.detach) {
       await this.remove(id, { force: true, volumes: true }).catch(() => {});
     }
+    trace('engine exit command done');
   }
 
   // ---- state ----
@@ -460,6 +478,7 @@ export class Engine {
       }
     }
     await this.waitMonitor(id);
+    trace('engine monitor gone');
     await this.store.lockAsync(id, async () => {
       this.store.writeState(id, { ...this.store.readState(id), status: 'removing' });
       try {
@@ -499,23 +518,30 @@ export class Engine {
   /** Streams new log entries until the container has exited (then drains what is left). */
   private async followLog(id: string, offset: number, sink: LogSink): Promise<void> {
     const file = this.store.logPath(id);
-    for (;;) {
-      let status: string;
-      try {
-        status = this.refresh(id).status;
-      } catch {
-        status = 'exited'; // removed (run -d --rm)
+    // New output and the exit file wake us at once; the poll stays for what inotify cannot see
+    // (a monitor killed without an exit file).
+    const changes = new ChangeWaiter([file, this.store.exitDir(id)]);
+    try {
+      for (;;) {
+        let status: string;
+        try {
+          status = this.refresh(id).status;
+        } catch {
+          status = 'exited'; // removed (run -d --rm)
+        }
+        const r = readFrom(file, offset);
+        for (const e of r.entries) sink.write(e);
+        offset = r.offset;
+        if (status === 'exited' || status === 'created') {
+          // conmon writes the exit file after the last output: one more read gets everything.
+          const last = readFrom(file, offset);
+          for (const e of last.entries) sink.write(e);
+          return;
+        }
+        await changes.sleep(r.entries.length ? 0 : 50);
       }
-      const r = readFrom(file, offset);
-      for (const e of r.entries) sink.write(e);
-      offset = r.offset;
-      if (status === 'exited' || status === 'created') {
-        // conmon writes the exit file after the last output: one more read gets everything.
-        const last = readFrom(file, offset);
-        for (const e of last.entries) sink.write(e);
-        return;
-      }
-      await sleep(r.entries.length ? 0 : 50);
+    } finally {
+      changes.close();
     }
   }
 
@@ -640,6 +666,8 @@ export class Engine {
   private async imageFor(ref: string): Promise<ImageInspect> {
     if (!this.images.resolve(ref)) {
       process.stderr.write(`Unable to find image '${ref}' locally\n`);
+      // The registry client (and node:https) loads only for a pull, not on every run.
+      const { pull, createProgressRenderer } = await import('../image/index.js');
       await pull(ref, { store: this.images, onProgress: createProgressRenderer(process.stderr) });
     }
     return inspectImage(this.images, ref);
@@ -756,6 +784,17 @@ function hostDevice(host: string, container: string, permissions: string): { dev
     device: { type, path: container, major, minor, fileMode: st.mode & 0o777, uid: 0, gid: 0 },
     rule: { allow: true, type, major, minor, access: permissions },
   };
+}
+
+/** A foreground run handles its container's exit in-process unless a restart policy applies: restarts
+ *  (with their back-off) stay with conmon's exit command, which outlives us. */
+function handlesOwnExit(cfg: ContainerConfig): boolean {
+  return cfg.options.restart.name === 'no';
+}
+
+function thisProcess(): { pid: number; startTime: string } | undefined {
+  const startTime = procStat(process.pid)?.startTime;
+  return startTime ? { pid: process.pid, startTime } : undefined;
 }
 
 function sameProcess(pid: number, startTime: string | undefined): boolean {

@@ -72,3 +72,51 @@ export function readFrom(file: string, offset: number): { entries: LogEntry[]; o
     fs.closeSync(fd);
   }
 }
+
+/**
+ * Sleeps that end early when one of `paths` changes (inotify through fs.watch): a follower sees new
+ * output, or conmon's exit file appearing, at once instead of at its next poll. Paths that cannot be
+ * watched (not there yet) only have the timeout.
+ */
+export class ChangeWaiter {
+  private readonly watchers: fs.FSWatcher[] = [];
+  private changed = false;
+  private wake?: () => void;
+
+  constructor(paths: string[]) {
+    for (const p of paths) {
+      try {
+        const w = fs.watch(p, () => this.notify());
+        w.on('error', () => { /* removed under us: the timeout remains */ });
+        this.watchers.push(w);
+      } catch { /* missing: the timeout remains */ }
+    }
+  }
+
+  /** Resolves after `ms`, or as soon as something changed since the last sleep. */
+  sleep(ms: number): Promise<void> {
+    if (this.changed) {
+      this.changed = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        this.changed = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  close(): void {
+    for (const w of this.watchers) w.close();
+  }
+
+  private notify(): void {
+    this.changed = true;
+    this.wake?.();
+  }
+}

@@ -37,6 +37,9 @@ export interface ConmonOptions {
   tty: boolean;
   /** Keep the container's stdin open as a pipe (run -di). */
   stdin: boolean;
+  /** A foreground `hako run` that handles the container's exit itself: while this process (pid and
+   *  /proc start time) lives, conmon skips the exit command. */
+  exitHandledBy?: { pid: number; startTime: string };
 }
 
 export interface ConmonStarted {
@@ -65,6 +68,7 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
     '--exit-command-arg', 'container-exited', '--exit-command-arg', o.id,
     '--log-level', process.env.HAKO_CONMON_DEBUG ? 'debug' : 'error',
   ];
+  if (o.exitHandledBy) guardExitCommand(args, o.exitHandledBy);
   if (o.tty) args.push('-t');
   if (o.stdin) args.push('-i', '--leave-stdin-open');
   // conmon reports the created container's pid (or the runtime's error) as JSON on the sync pipe.
@@ -76,14 +80,19 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
   const sync = child.stdio[3] as Socket;
   let text = '';
   let stderr = '';
-  sync.on('data', (c: Buffer) => { text += c.toString(); });
+  // The report is one line of JSON; it may come before or after the first conmon process exits.
+  const reported = new Promise<void>((resolve) => {
+    sync.on('data', (c: Buffer) => { text += c.toString(); if (text.includes('}')) resolve(); });
+    sync.once('close', () => resolve());
+    sync.once('end', () => resolve());
+  });
   child.stderr?.on('data', (c: Buffer) => { stderr += c.toString(); });
   const code = await new Promise<number>((resolve, reject) => {
     child.once('error', (e) => reject(new HakoError(`starting conmon: ${e.message}`)));
     child.once('exit', (c) => resolve(c ?? 1));
   });
   // The daemonised conmon keeps the pipe; its report arrives as a line of JSON.
-  await waitFor(() => text.includes('}') || sync.destroyed || sync.readableEnded, 30_000);
+  await withTimeout(reported, 30_000);
   sync.destroy();
   child.stderr?.destroy();
   const report = parseSync(text);
@@ -93,6 +102,21 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
   }
   const conmonPid = Number(readOr(conmonPidFile, '0'));
   return { pid: report.data, conmonPid };
+}
+
+// `sh -c GUARD sh PID STARTTIME EXIT-COMMAND...`: exits when PID still runs (its start time, field
+// 22 of /proc/PID/stat and the 20th after the command name, which may hold spaces and parentheses,
+// tells a reused pid apart), else runs the exit command. A shell costs a millisecond where the Node
+// exit command costs ~100 ms, and a foreground run would wait for it before removing the container.
+const EXIT_GUARD = 'alive() { t=$2; read -r s < "/proc/$1/stat" || return 1; set -f; set -- ${s##*) }; [ "${20}" = "$t" ]; }; ' +
+  'alive "$1" "$2" 2>/dev/null && exit 0; shift 2; exec "$@"';
+
+/** Wraps conmon's exit command in EXIT_GUARD for `owner` (the args after it stay as they are). */
+function guardExitCommand(args: string[], owner: { pid: number; startTime: string }): void {
+  const i = args.indexOf('--exit-command');
+  if (i < 0) return;
+  const wrapped = ['-c', EXIT_GUARD, 'sh', String(owner.pid), owner.startTime, args[i + 1]];
+  args.splice(i, 2, '--exit-command', '/bin/sh', ...wrapped.flatMap((a) => ['--exit-command-arg', a]));
 }
 
 /** conmon wraps runtime errors ("runtime create failed: … hako: X"): keep the runtime's own line. */
@@ -112,9 +136,11 @@ function parseSync(text: string): { data: number; message?: string } | undefined
   return undefined;
 }
 
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+/** Waits for `p`, but no longer than `ms` (a conmon that never reports is handled by the caller). */
+async function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => { timer = setTimeout(r, ms); })]);
+  clearTimeout(timer);
 }
 
 export function readOr(file: string, fallback: string): string {

@@ -1,6 +1,6 @@
 // The engine's side of container networking (the CNI work itself is src/network/). Modes of --network:
 //   host            no network namespace: the host's network, /etc/hosts and resolv.conf copied;
-//   none            its own namespace with only lo (brought up by the CNI loopback plugin);
+//   none            its own namespace with only lo (brought up by netns-create: no CNI plugin runs);
 //   bridge (default) = the default network `hako` (written on first use); NAME = that network.
 // Every non-host container gets a *pinned* namespace, as podman does: `hako-init netns-create` binds
 // a fresh netns onto <netns dir>/<id> (Node can neither unshare nor mount), CNI plugins enter it by
@@ -195,7 +195,8 @@ export class ContainerNetworks {
     fs.mkdirSync(this.netnsDir, { recursive: true, mode: 0o755 });
     netnsCreate(pin);
     try {
-      const attachments = await attach(c.id, pin, c.plan.mode === 'none' ? ['none'] : c.plan.names, {
+      // none: lo is all there is, and netns-create brought it up. No record, so nothing to DEL later.
+      const attachments = c.plan.mode === 'none' ? [] : await attach(c.id, pin, c.plan.names, {
         portMappings: ports.map((p) => ({ hostIP: p.hostIP || undefined, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })),
         recordPath: ContainerNetworks.recordPath(c.dir),
         aliases: [c.name],

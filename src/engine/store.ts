@@ -98,6 +98,8 @@ export class ContainerStore {
 
   /** Resolves a full id, a name, or a unique id prefix (docker's order). */
   resolve(ref: string): string {
+    // A full id is first in docker's order anyway: no need to read every container's config.
+    if (/^[0-9a-f]{64}$/.test(ref) && fs.existsSync(path.join(this.containerDir(ref), 'container.json'))) return ref;
     const configs = this.ids().map((id) => {
       try { return this.readConfig(id); } catch { return undefined; }
     }).filter((c): c is ContainerConfig => c !== undefined);

@@ -11,7 +11,7 @@
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultSys, type LayerSys, type SysOp } from './sys.js';
-import { OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR } from './unpack.js';
+import { OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR } from './names.js';
 
 async function lstatOrNull(p: string) {
   try { return await fs.lstat(p); } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; throw e; }

@@ -33,11 +33,8 @@ import { compressionFromMediaType, decompressor, sniffCompression } from './comp
 import { installRawPax, rawXattrs } from './pax-raw.js';
 import { splitMemberName } from './paths.js';
 import { defaultSys, type LayerSys, type SysOp } from './sys.js';
-
-export const OPAQUE_MARKER = '.wh..wh..opq';
-export const WHITEOUT_PREFIX = '.wh.';
-export const OVERLAY_OPAQUE_XATTR = 'trusted.overlay.opaque';
-export const OVERLAY_WHITEOUT_XATTR = 'trusted.overlay.whiteout';
+import { OPAQUE_MARKER, WHITEOUT_PREFIX, OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR } from './names.js';
+export { OPAQUE_MARKER, WHITEOUT_PREFIX, OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR };
 
 /** Container ids -> host ids, for layers unpacked for a user-namespaced container. */
 export interface IdMap {
