@@ -52,12 +52,13 @@ function run(argv: string[]): void {
 }
 
 if (v8.startupSnapshot?.isBuildingSnapshot()) {
-  // `npm run build` makes dist/hako.blob from this file (scripts/build.mjs): the runtime's modules
-  // are loaded and evaluated now, into the snapshot, and each `hako` started from it (bin/hako)
-  // begins at run() with no module to read, compile or evaluate. The engine's modules load on first
-  // use, as without a snapshot (node:http cannot be in a snapshot yet). In a snapshot, argv[1] is
-  // already the first argument.
-  void import('../runtime/cli.js').then(() => v8.startupSnapshot.setDeserializeMainFunction(() => run(process.argv.slice(1))));
+  // `npm run build` makes dist/hako.blob from this file (scripts/build.mjs): the runtime's and the
+  // engine's modules are loaded and evaluated now, into the snapshot, and each `hako` started from
+  // it (bin/hako) begins at run() with no module to read, compile or evaluate. What cannot be in a
+  // snapshot (node:http and node:tls: the registry client) is loaded on first use, as without one.
+  // In a snapshot, argv[1] is already the first argument.
+  void Promise.all([import('../runtime/cli.js'), import('./engine.js')])
+    .then(() => v8.startupSnapshot.setDeserializeMainFunction(() => run(process.argv.slice(1))));
 } else {
   run(process.argv.slice(2));
 }
