@@ -168,6 +168,10 @@ void op_fork(int argc, char **argv) {
   int pair[2] = {-1, -1};
   if (strcmp(argv[2], "relay") == 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
     fail_errno("fork", "socketpair");
+  /* The runtime must know the container's pid before anything the child says (`ready`, a sync
+   * point): the child waits on this pipe until the parent has reported it. */
+  int order[2];
+  if (pipe2(order, O_CLOEXEC) < 0) fail_errno("fork", "pipe");
   pid_t pid = fork();
   if (pid < 0) fail_errno("fork", "fork");
   if (pid == 0) {
@@ -175,9 +179,19 @@ void op_fork(int argc, char **argv) {
     relay_fd = pair[1];
     /* The container must die with a foreground `run`, not linger as an orphan. */
     if (wait) prctl(PR_SET_PDEATHSIG, SIGKILL);
+    close(order[1]);
+    char byte;
+    ssize_t n;
+    while ((n = read(order[0], &byte, 1)) < 0 && errno == EINTR) {
+    }
+    if (n != 1) _exit(127); /* the parent failed to report us and has said why */
+    close(order[0]);
     return;
   }
+  close(order[0]);
   sync_send("pid %d", pid);
+  if (write(order[1], "p", 1) != 1) fail_errno("fork", "releasing the child");
+  close(order[1]);
   sync_close();
   if (!wait) _exit(0);
   if (pair[1] >= 0) close(pair[1]);

@@ -57,6 +57,7 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
   const sync = helper.stdio[4] as Socket;
   return new Promise<Launched>((resolve, reject) => {
     let containerPid = 0;
+    let readySeen = false;
     let buffered = '';
     let settled = false;
     let late: string | undefined;
@@ -81,6 +82,7 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
         } catch (e) {
           fail(e as Error);
         }
+        if (readySeen) ready();
       } else if (word === 'sync') {
         try {
           const payload = await opts.onSync?.(arg, { helperPid: helper.pid!, containerPid });
@@ -90,16 +92,23 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
           fail(e as Error);
         }
       } else if (word === 'ready') {
-        settled = true;
-        // Give any line already sent after `ready` a turn of the event loop to be read.
-        const lateError = () => new Promise<string | undefined>((r) => setImmediate(() => queue.then(() => r(late))));
-        resolve({ helper, containerPid, exited, detach: () => sync.destroy(), lateError });
+        // The container (the child) sends `ready`, hako-init (the parent) sends `pid` after the
+        // fork: on a busy machine the child can be first. Ready means both.
+        readySeen = true;
+        if (containerPid) ready();
       } else if (word === 'error') {
         // After `ready` nobody awaits the outcome any more; the message must still reach the user.
         if (!settled) fail(new HakoError(arg));
         else if (late === undefined) late = arg;
         else process.stderr.write(`hako: ${arg}\n`);
       }
+    };
+    const ready = () => {
+      if (settled) return;
+      settled = true;
+      // Give any line already sent after `ready` a turn of the event loop to be read.
+      const lateError = () => new Promise<string | undefined>((r) => setImmediate(() => queue.then(() => r(late))));
+      resolve({ helper, containerPid, exited, detach: () => sync.destroy(), lateError });
     };
     // Lines are handled strictly in order: a sync answer must be written before later lines act.
     let queue = Promise.resolve();
