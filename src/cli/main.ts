@@ -52,12 +52,14 @@ function run(argv: string[]): void {
 }
 
 if (v8.startupSnapshot?.isBuildingSnapshot()) {
-  // `npm run build` makes dist/hako.blob from this file (scripts/build.mjs): the runtime's and the
-  // engine's modules are loaded and evaluated now, into the snapshot, and each `hako` started from
-  // it (bin/hako) begins at run() with no module to read, compile or evaluate. What cannot be in a
-  // snapshot (node:http and node:tls: the registry client) is loaded on first use, as without one.
-  // In a snapshot, argv[1] is already the first argument.
-  void Promise.all([import('../runtime/cli.js'), import('./engine.js')])
+  // `npm run build` makes two snapshots from this file (scripts/build.mjs): dist/runtime.blob with
+  // the runtime's modules loaded and evaluated, for `hako runtime`/`hako-runtime` (a bigger snapshot
+  // costs every start: ~6 ms for the engine's modules), and dist/hako.blob with the engine's too.
+  // A `hako` started from one (bin/hako) begins at run() with no module to read, compile or
+  // evaluate. What cannot be in a snapshot (node:http and node:tls: the registry client) is loaded
+  // on first use, as without one. In a snapshot, argv[1] is already the first argument.
+  const engine = process.env.HAKO_SNAPSHOT !== 'runtime';
+  void Promise.all([import('../runtime/cli.js'), engine && import('./engine.js')])
     .then(() => v8.startupSnapshot.setDeserializeMainFunction(() => run(process.argv.slice(1))));
 } else {
   run(process.argv.slice(2));

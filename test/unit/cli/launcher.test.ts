@@ -13,7 +13,7 @@ const run = (file: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
   spawnSync(file, args, { env: { ...process.env, ...env }, encoding: 'utf8' });
 
 test('bin/hako starts from the snapshot npm run build made; arguments that look like node options reach hako', () => {
-  assert.ok(fs.existsSync(path.join(REPO, 'dist/hako.blob')), 'npm run build makes dist/hako.blob');
+  for (const blob of ['hako.blob', 'runtime.blob']) assert.ok(fs.existsSync(path.join(REPO, 'dist', blob)), `npm run build makes dist/${blob}`);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-launcher-'));
   try {
     // --root comes first: node must not take it for one of its own options.
