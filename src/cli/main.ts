@@ -59,7 +59,8 @@ if (v8.startupSnapshot?.isBuildingSnapshot()) {
   // evaluate. What cannot be in a snapshot (node:http and node:tls: the registry client) is loaded
   // on first use, as without one. In a snapshot, argv[1] is already the first argument.
   const engine = process.env.HAKO_SNAPSHOT !== 'runtime';
-  void Promise.all([import('../runtime/cli.js'), engine && import('./engine.js')])
+  void Promise.all([import('../runtime/cli.js'), engine && import('./engine.js'), import('../runtime/warm-up.js')])
+    .then(([, , warm]) => warm.warmUpForSnapshot())
     .then(() => v8.startupSnapshot.setDeserializeMainFunction(() => run(process.argv.slice(1))));
 } else {
   run(process.argv.slice(2));
