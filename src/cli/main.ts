@@ -6,6 +6,10 @@ import { logError } from '../util/log.js';
 import { trace } from '../util/trace.js';
 import { restoreExtraCaCerts } from '../util/extra-ca.js';
 
+/** Set by the bundler (scripts/build.mjs): true in dist/runtime.cjs, the runtime-only bundle that
+ *  `hako runtime` and `hako-runtime` start from; there the engine's code is left out entirely. */
+declare const __HAKO_RUNTIME_ONLY__: boolean;
+
 const USAGE = `usage: hako COMMAND [ARGS]
 
   runtime …     the OCI runtime, runc's command line (hako runtime --help)`;
@@ -25,12 +29,21 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'run': case 'create': case 'start': case 'ps': case 'exec': case 'logs': case 'stop': case 'kill': case 'rm':
     case 'inspect': case 'wait': case 'top': case 'stats': case 'images': case 'pull': case 'rmi': case 'load': case 'save': case 'import': case 'container-exited': case 'network': case '--root': {
-      const { engineMain } = await import('./engine.js');
-      return engineMain(argv);
+      // if/else, not an early throw: the bundler drops the dead branch, and the engine with it.
+      if (__HAKO_RUNTIME_ONLY__) {
+        throw new HakoError(`"${command}" is an engine command: run it as hako, not hako-runtime`);
+      } else {
+        const { engineMain } = await import('./engine.js');
+        return engineMain(argv);
+      }
     }
     case undefined: case '-h': case '--help':
-      process.stdout.write(`${USAGE}\n${(await import('./engine.js')).ENGINE_USAGE}\n`);
-      return command ? 0 : 1;
+      if (__HAKO_RUNTIME_ONLY__) {
+        return main(['runtime', '--help']);
+      } else {
+        process.stdout.write(`${USAGE}\n${(await import('./engine.js')).ENGINE_USAGE}\n`);
+        return command ? 0 : 1;
+      }
     default:
       throw new HakoError(`unknown command "${command}" (see hako --help)`);
   }
@@ -52,14 +65,13 @@ function run(argv: string[]): void {
 }
 
 if (v8.startupSnapshot?.isBuildingSnapshot()) {
-  // `npm run build` makes two snapshots from this file (scripts/build.mjs): dist/runtime.blob with
-  // the runtime's modules loaded and evaluated, for `hako runtime`/`hako-runtime` (a bigger snapshot
-  // costs every start: ~6 ms for the engine's modules), and dist/hako.blob with the engine's too.
-  // A `hako` started from one (bin/hako) begins at run() with no module to read, compile or
-  // evaluate. What cannot be in a snapshot (node:http and node:tls: the registry client) is loaded
-  // on first use, as without one. In a snapshot, argv[1] is already the first argument.
-  const engine = process.env.HAKO_SNAPSHOT !== 'runtime';
-  void Promise.all([import('../runtime/cli.js'), engine && import('./engine.js'), import('../runtime/warm-up.js')])
+  // `npm run build` makes a snapshot of each bundle (scripts/build.mjs): dist/runtime.blob with the
+  // runtime's modules loaded and evaluated, for `hako runtime`/`hako-runtime` (a smaller snapshot
+  // starts quicker), and dist/hako.blob with the engine's too. A `hako` started from one (bin/hako)
+  // begins at run() with no module to read, compile or evaluate. What cannot be in a snapshot
+  // (node:http and node:tls: the registry client) is loaded on first use, as without one. In a
+  // snapshot, argv[1] is already the first argument.
+  void Promise.all([import('../runtime/cli.js'), !__HAKO_RUNTIME_ONLY__ && import('./engine.js'), import('../runtime/warm-up.js')])
     .then(([, , warm]) => warm.warmUpForSnapshot())
     .then(() => v8.startupSnapshot.setDeserializeMainFunction(() => run(process.argv.slice(1))));
 } else {

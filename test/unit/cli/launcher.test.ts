@@ -28,10 +28,15 @@ test('bin/hako starts from the snapshot npm run build made; arguments that look 
   }
 });
 
-test('the plain bundle works without the snapshot', () => {
-  const r = run(process.execPath, [path.join(REPO, 'dist/hako.cjs'), 'runtime', '--help']);
-  assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^usage: hako runtime/);
+test('the plain bundles work without the snapshots; the runtime-only one refuses engine commands', () => {
+  for (const bundle of ['hako.cjs', 'runtime.cjs']) {
+    const r = run(process.execPath, [path.join(REPO, 'dist', bundle), 'runtime', '--help']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^usage: hako runtime/);
+  }
+  const engine = run(process.execPath, [path.join(REPO, 'dist/runtime.cjs'), 'images']);
+  assert.equal(engine.status, 1);
+  assert.match(engine.stderr, /"images" is an engine command/);
 });
 
 test('NODE_EXTRA_CA_CERTS is kept from Node\'s start-up', () => {
