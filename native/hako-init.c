@@ -19,12 +19,16 @@
 #include <unistd.h>
 
 char *hook_state;
+int ready_notify_fd = -1;
 /* The OCI ContainerProcessState for seccomp notify, sent by the runtime at `sync seccomp`. */
 static char *seccomp_state;
 static int sync_fd = SYNC_FD;
 /* Byte lengths of the running operation's arguments (strings may hold NULs: a compiled filter). */
 static const size_t *arg_lens;
 static int write_all(int fd, const char *buf, size_t len);
+static void run_plan(char *buf, size_t len) __attribute__((noreturn));
+static int shim_main(int argc, char **argv);
+#define ENGINE_SOCKET_ARG "--engine-socket="
 
 /* Returns -1 if the peer is gone. The sync socket is written with MSG_NOSIGNAL: once `create` has
  * returned nobody reads it, and that must be an error to report on stderr, not a SIGPIPE. */
@@ -205,6 +209,12 @@ static void op_open_fifo(int argc, char **argv) {
 static void op_ready(int argc, char **argv) {
   (void)argc, (void)argv;
   sync_send("ready");
+  /* fork exit-synced: our parent (conmon's runtime) may exit now. */
+  if (ready_notify_fd >= 0) {
+    if (write(ready_notify_fd, "r", 1) != 1) fail_errno("ready", "telling the parent");
+    close(ready_notify_fd);
+    ready_notify_fd = -1;
+  }
 }
 
 static void op_wait_fifo(int argc, char **argv) {
@@ -410,6 +420,66 @@ static void trace(const char *what) {
   if (n > 0) write_all(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
+static void write_u32(char *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (char)(v >> (8 * i));
+}
+
+static void read_exact(int fd, char *buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = read(fd, buf, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail_errno("shim", "reading the plan");
+    if (n == 0) fail("shim", "the engine closed the connection before sending a plan");
+    buf += n;
+    len -= (size_t)n;
+  }
+}
+
+/* `hako-init --engine-socket=PATH create --bundle B --pid-file F [--console-socket S] ID`: conmon
+ * runs this as its OCI runtime for the engine, which is alive and listening on PATH. Instead of a
+ * second Node process, we connect and send our pid and arguments (the plan encoding of one
+ * operation: "shim", pid, args...); the engine places us, answers with a plan (u32le length, then
+ * the plan), and the connection is our sync socket from then on. The container, our child, stays
+ * conmon's (it is the subreaper), as with any runtime. */
+static int shim_main(int argc, char **argv) {
+  const char *path = argv[1] + strlen(ENGINE_SOCKET_ARG);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof addr.sun_path) fail("shim", "socket path too long: %s", path);
+  strcpy(addr.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) fail_errno("shim", "socket");
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) fail_errno("shim", "connect %s", path);
+  sync_fd = fd;
+  char pid[16];
+  snprintf(pid, sizeof pid, "%d", (int)getpid());
+  const char *fields[argc + 1];
+  fields[0] = "shim";
+  fields[1] = pid;
+  for (int i = 2; i < argc; i++) fields[i] = argv[i];
+  int count = argc;
+  size_t total = 4;
+  for (int i = 0; i < count; i++) total += 4 + strlen(fields[i]);
+  char *hello = malloc(total), *p = hello;
+  write_u32(p, (uint32_t)count);
+  p += 4;
+  for (int i = 0; i < count; i++) {
+    size_t n = strlen(fields[i]);
+    write_u32(p, (uint32_t)n);
+    memcpy(p + 4, fields[i], n);
+    p += 4 + n;
+  }
+  if (write_all(fd, hello, total) < 0) fail_errno("shim", "sending to the engine");
+  free(hello);
+  char head[4];
+  read_exact(fd, head, 4);
+  size_t len = (size_t)(unsigned char)head[0] | (size_t)(unsigned char)head[1] << 8 |
+               (size_t)(unsigned char)head[2] << 16 | (size_t)(unsigned char)head[3] << 24;
+  char *buf = malloc(len ? len : 1);
+  read_exact(fd, buf, len);
+  run_plan(buf, len);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   char *buf;
   size_t len;
@@ -421,10 +491,15 @@ int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "umount") == 0) { sync_close(); return umount_main(argv[2]); }
   if (getenv("HAKO_TRACE")) trace("main");
   ensure_cloned_binary(argv);
+  if (argc > 1 && strncmp(argv[1], ENGINE_SOCKET_ARG, strlen(ENGINE_SOCKET_ARG)) == 0) return shim_main(argc, argv);
   /* The sync socket must not leak into the container; exec closing it tells the runtime we made it. */
   fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC);
   read_all(PLAN_FD, &buf, &len);
   close(PLAN_FD);
+  run_plan(buf, len);
+}
+
+static void run_plan(char *buf, size_t len) {
   struct plan plan = parse_plan(buf, len);
   free(buf);
   /* Validate every operation name before doing anything, so a bad plan has no side effects. */

@@ -19,6 +19,9 @@ void sync_send(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sync_wait(const char *name);
 void sync_close(void);
 
+/* fork exit-synced: the child writes a byte here at `ready`, and then the parent exits. */
+extern int ready_notify_fd;
+
 /* The last state JSON TypeScript sent with an "ok"; hooks get it on stdin. */
 extern char *hook_state;
 

@@ -172,6 +172,12 @@ void op_fork(int argc, char **argv) {
    * point): the child waits on this pipe until the parent has reported it. */
   int order[2];
   if (pipe2(order, O_CLOEXEC) < 0) fail_errno("fork", "pipe");
+  /* exit-synced (conmon's runtime call, see shim_main in hako-init.c): conmon reads the pid file
+   * as soon as we exit and stops listening on the console socket, so the parent exits only once the
+   * pid file is written and the child is ready. */
+  int synced = strcmp(argv[1], "exit-synced") == 0;
+  int readyp[2] = {-1, -1};
+  if (synced && pipe2(readyp, O_CLOEXEC) < 0) fail_errno("fork", "pipe");
   pid_t pid = fork();
   if (pid < 0) fail_errno("fork", "fork");
   if (pid == 0) {
@@ -186,13 +192,27 @@ void op_fork(int argc, char **argv) {
     }
     if (n != 1) _exit(127); /* the parent failed to report us and has said why */
     close(order[0]);
+    if (synced) {
+      close(readyp[0]);
+      ready_notify_fd = readyp[1];
+    }
     return;
   }
   close(order[0]);
   sync_send("pid %d", pid);
+  /* The child is still held, so only we read the sync socket. */
+  if (synced) sync_wait("pidfile");
   if (write(order[1], "p", 1) != 1) fail_errno("fork", "releasing the child");
   close(order[1]);
   sync_close();
+  if (synced) {
+    close(readyp[1]);
+    char byte;
+    ssize_t n;
+    while ((n = read(readyp[0], &byte, 1)) < 0 && errno == EINTR) {
+    }
+    _exit(n == 1 ? 0 : 1); /* no byte: the child failed, and told the runtime why */
+  }
   if (!wait) _exit(0);
   if (pair[1] >= 0) close(pair[1]);
   monitor(pid, pair[0]);

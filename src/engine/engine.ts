@@ -17,6 +17,8 @@ import { buildSpec, combineCommand, mergeEnv, resolveUser } from './spec.js';
 import { ensureRootfsMounted, prepareRootfs, releaseRootfs } from './rootfs.js';
 import { ContainerNetworks, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
 import { startConmon, readOr } from './monitor.js';
+import { RuntimeSocket } from './runtime-socket.js';
+import { DEFAULT_CGROUP_ROOT, detectLayout, primeCgroupMigration } from '../cgroups/index.js';
 import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
 import type { ContainerConfig, ContainerState, RunOptions, VolumeSpec } from './types.js';
@@ -167,17 +169,30 @@ export class Engine {
         throw e;
       }
       let started;
+      let runtimeSocket: RuntimeSocket | undefined;
       try {
+        // conmon's runtime create is answered by this process (runtime-socket.ts). The kernel's wait
+        // before the first cgroup migration (src/cgroups/prime.ts) passes while conmon starts.
+        runtimeSocket = await RuntimeSocket.listen(this.runtime, id);
+        void primeCgroupMigration(DEFAULT_CGROUP_ROOT, detectLayout() === 'v2');
         started = await startConmon({
           id, name: cfg.name, bundle: this.store.bundleDir(id), runtimeRoot: this.store.runtimeRoot(), engineRoot: this.root,
           containerDir: this.store.containerDir(id), logPath: this.store.logPath(id), exitDir: this.store.exitDir(id),
           tty: cfg.options.tty, stdin: cfg.options.interactive,
           exitHandledBy: foreground && handlesOwnExit(cfg) ? thisProcess() : undefined,
+          runtime: runtimeSocket.conmonRuntime(),
+        }).catch(async (e: Error) => {
+          // The runtime's own reason beats conmon's summary of it.
+          if (runtimeSocket?.connected) await runtimeSocket.created;
+          throw e;
         });
+        await runtimeSocket.created;
       } catch (e) {
         this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
         await this.tearDownNetwork(id).catch(() => {});
         throw e;
+      } finally {
+        runtimeSocket?.close();
       }
       trace('engine conmon reported');
       const st: ContainerState = {

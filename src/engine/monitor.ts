@@ -40,6 +40,8 @@ export interface ConmonOptions {
   /** A foreground `hako run` that handles the container's exit itself: while this process (pid and
    *  /proc start time) lives, conmon skips the exit command. */
   exitHandledBy?: { pid: number; startTime: string };
+  /** The OCI runtime conmon runs, with its arguments; default: bin/hako-runtime --root=runtimeRoot. */
+  runtime?: { path: string; args: string[] };
 }
 
 export interface ConmonStarted {
@@ -49,7 +51,8 @@ export interface ConmonStarted {
   conmonPid: number;
 }
 
-/** Starts conmon, which runs `hako-runtime create`; resolves once the container is created. */
+/** Starts conmon, which runs the runtime's `create` (the engine socket, or `hako-runtime`); resolves
+ *  once conmon has reported the container's pid. */
 export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
   if (!fs.existsSync(CONMON)) throw new HakoError(`${CONMON} is missing: install Debian's conmon package (needed for detached containers)`);
   const pidFile = path.join(o.containerDir, 'pid');
@@ -59,7 +62,8 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
   fs.mkdirSync(path.join(o.containerDir, 'attach'), { recursive: true });
   const args = [
     '--api-version', '1', '-c', o.id, '-u', o.id, '-n', o.name,
-    '-r', findBin('hako-runtime'), '--runtime-arg', `--root=${o.runtimeRoot}`,
+    '-r', o.runtime?.path ?? findBin('hako-runtime'),
+    ...(o.runtime?.args ?? [`--root=${o.runtimeRoot}`]).flatMap((a) => ['--runtime-arg', a]),
     '-b', o.bundle, '-p', pidFile, '-P', conmonPidFile,
     '-l', `k8s-file:${o.logPath}`, '--exit-dir', o.exitDir,
     '--socket-dir-path', path.join(o.containerDir, 'attach'),

@@ -36,8 +36,14 @@ export interface LaunchOptions {
   onPid?(pid: number, helperPid: number): void;
 }
 
+/** The hako-init process a container is made by: our child, or conmon's (the engine socket). */
+export interface HelperProcess {
+  readonly pid?: number;
+  kill(signal?: NodeJS.Signals | number): boolean;
+}
+
 export interface Launched {
-  helper: ChildProcess;
+  helper: HelperProcess;
   containerPid: number;
   /** Resolves with the helper's exit code (meaningful in fork mode `wait`). */
   exited: Promise<number>;
@@ -47,6 +53,7 @@ export interface Launched {
   lateError(): Promise<string | undefined>;
 }
 
+/** Starts hako-init as our child: the plan goes through fd 3, fd 4 is the sync socket. */
 export function launch(opts: LaunchOptions): Promise<Launched> {
   trace('spawn');
   const helper = spawn(findHelper(), [], { stdio: [...opts.stdio.slice(0, 3), 'pipe', 'pipe'] as StdioOptions });
@@ -54,7 +61,35 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
     helper.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
   });
   const planPipe = helper.stdio[3] as Socket;
-  const sync = helper.stdio[4] as Socket;
+  helper.once('error', () => planPipe.destroy());
+  return drive(helper, helper.pid!, helper.stdio[4] as Socket, exited, opts, {
+    sendPlan: (plan) => planPipe.end(plan),
+    abort: () => planPipe.destroy(),
+    startError: (onError) => helper.once('error', (e) => onError(new HakoError(`starting ${findHelper()}: ${e.message}`))),
+  });
+}
+
+/** A hako-init that connected to us on its own (conmon's runtime, native/README.md "the engine
+ *  socket"): the plan goes as u32le length + bytes over the same connection, the sync socket. */
+export function attach(conn: Socket, pid: number, opts: Omit<LaunchOptions, 'stdio'>): Promise<Launched> {
+  const helper: HelperProcess = { pid, kill: (signal) => { try { process.kill(pid, signal); return true; } catch { return false; } } };
+  const exited = new Promise<number>((resolve) => conn.once('close', () => resolve(0)));
+  return drive(helper, pid, conn, exited, { ...opts, stdio: [] }, {
+    sendPlan: (plan) => {
+      const head = Buffer.alloc(4);
+      head.writeUInt32LE(plan.length);
+      conn.write(Buffer.concat([head, plan]));
+    },
+    abort: () => {},
+    startError: () => {},
+  });
+}
+
+/** The sync protocol, the same for both: place the helper, send the plan, answer its lines. */
+function drive(
+  helper: HelperProcess, helperPid: number, sync: Socket, exited: Promise<number>, opts: LaunchOptions,
+  io: { sendPlan(plan: Buffer): void; abort(): void; startError(onError: (e: Error) => void): void },
+): Promise<Launched> {
   return new Promise<Launched>((resolve, reject) => {
     let containerPid = 0;
     let readySeen = false;
@@ -65,12 +100,12 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
       if (settled) return;
       settled = true;
       sync.destroy();
-      planPipe.destroy();
+      io.abort();
       if (containerPid) try { process.kill(containerPid, 'SIGKILL'); } catch { /* already gone */ }
       try { helper.kill('SIGKILL'); } catch { /* already gone */ }
       reject(err);
     };
-    helper.once('error', (e) => fail(new HakoError(`starting ${findHelper()}: ${e.message}`)));
+    io.startError(fail);
     const handle = async (line: string) => {
       trace(`line ${line.slice(0, 40)}`);
       const [word, ...rest] = line.split(' ');
@@ -78,14 +113,14 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
       if (word === 'pid') {
         containerPid = Number(arg);
         try {
-          opts.onPid?.(containerPid, helper.pid!);
+          opts.onPid?.(containerPid, helperPid);
         } catch (e) {
           fail(e as Error);
         }
         if (readySeen) ready();
       } else if (word === 'sync') {
         try {
-          const payload = await opts.onSync?.(arg, { helperPid: helper.pid!, containerPid });
+          const payload = await opts.onSync?.(arg, { helperPid, containerPid });
           sync.write(payload ? `ok ${payload}\n` : 'ok\n');
         } catch (e) {
           sync.write(`error ${(e as Error).message.replace(/\n/g, ' ')}\n`);
@@ -125,13 +160,13 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
     sync.on('close', () => queue.then(() => fail(new HakoError('container init exited before it was ready'))));
     trace('spawned');
     try {
-      opts.beforePlan?.(helper.pid!);
+      opts.beforePlan?.(helperPid);
     } catch (e) {
       fail(e as Error);
       return;
     }
     trace('placed');
-    planPipe.end(opts.plan);
+    io.sendPlan(opts.plan);
   });
 }
 

@@ -3,10 +3,11 @@
 // Node's start-up once instead of once per container.
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import type { Socket } from 'node:net';
 import type { StdioOptions } from 'node:child_process';
 import { ConfigError, HakoError } from '../util/errors.js';
 import { loadBundle, type Bundle } from './bundle.js';
-import { findHelper, launch, type Launched } from './helper.js';
+import { attach, findHelper, launch, type Launched } from './helper.js';
 import { cachedSeccompFilter, compileSeccomp, seccompUsesNotify } from './seccomp/index.js';
 import { runHooks } from './hooks.js';
 import { compilePlan, namespaceMap } from './plan/compile.js';
@@ -19,7 +20,7 @@ import {
   DEFAULT_CGROUP_ROOT, discoverV1Hierarchies, moveToCgroupsOf, openCgroup, primeCgroupMigration, resolveCgroupsPath,
   type Cgroup, type CgroupStats,
 } from '../cgroups/index.js';
-import type { CgroupMountInfo } from './plan/compile.js';
+import type { CgroupMountInfo, PlanContext } from './plan/compile.js';
 import path from 'node:path';
 import { trace } from '../util/trace.js';
 import type { IdMapping, Process, Resources, Seccomp, Spec, State } from './spec/types.js';
@@ -33,6 +34,10 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** stdin, stdout, stderr of the container process; default: ours. */
   stdio?: StdioOptions;
+  /** A hako-init that is already running and connected to us (conmon's runtime on the engine
+   *  socket, native/README.md): it is used instead of starting one, and its stdio (conmon's) is
+   *  the container's. Its pid file is written before it exits, as conmon reads it then. */
+  attached?: { conn: Socket; pid: number };
 }
 
 export interface ExecOptions {
@@ -58,7 +63,7 @@ export class Runtime {
 
   /** `create`: the container waits at the start barrier when this resolves. */
   async create(id: string, opts: CreateOptions): Promise<void> {
-    const { launched } = await this.prepare(id, opts, 'exit', opts.consoleSocket);
+    const { launched } = await this.prepare(id, opts, opts.attached ? 'exit-synced' : 'exit', opts.consoleSocket);
     launched.detach();
   }
 
@@ -201,7 +206,7 @@ export class Runtime {
 
   // ---- internals ----
 
-  private async prepare(id: string, opts: CreateOptions, forkMode: 'exit' | 'wait', console: string | undefined):
+  private async prepare(id: string, opts: CreateOptions, forkMode: PlanContext['forkMode'], console: string | undefined):
     Promise<{ launched: Launched; rec: ContainerRecord }> {
     validateId(id);
     trace('prepare');
@@ -234,19 +239,21 @@ export class Runtime {
       this.states.write(rec);
       this.states.writeConfig(id, spec);
       trace('state written');
-      const launched = await launch({
+      const launchOptions = {
         plan: encodePlan(ops),
-        stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'],
         // In the cgroup before it acts: everything it forks is accounted and limited from the start,
         // and a new cgroup namespace gets this cgroup as its root.
-        beforePlan: (pid) => cgroup?.addProcess(pid),
-        onPid: (pid, helperPid) => {
+        beforePlan: (pid: number) => cgroup?.addProcess(pid),
+        onPid: (pid: number, helperPid: number) => {
           rec.pid = pid;
           // A foreground monitor stays alive: it must not count against the container's limits.
           if (forkMode === 'wait' && cgroup) moveToCgroupsOf(helperPid);
         },
-        onSync: (name, ctx) => this.onSync(name, ctx, bundle, rec),
-      });
+        onSync: (name: string, ctx: { helperPid: number; containerPid: number }) => this.onSync(name, ctx, bundle, rec, opts.pidFile),
+      };
+      const launched = opts.attached
+        ? await attach(opts.attached.conn, opts.attached.pid, launchOptions)
+        : await launch({ ...launchOptions, stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'] });
       trace('ready');
       rec.pid = launched.containerPid;
       rec.pidStartTime = procStat(rec.pid)?.startTime ?? '';
@@ -261,8 +268,11 @@ export class Runtime {
     }
   }
 
-  private onSync(name: string, ctx: { helperPid: number; containerPid: number }, bundle: Bundle, rec: ContainerRecord): string | undefined {
+  private onSync(name: string, ctx: { helperPid: number; containerPid: number }, bundle: Bundle, rec: ContainerRecord, pidFile?: string): string | undefined {
     switch (name) {
+      case 'pidfile':
+        if (pidFile) writePidFile(pidFile, ctx.containerPid);
+        return undefined;
       case 'userns':
         writeIdMaps(ctx.helperPid, bundle.spec);
         return undefined;

@@ -27,8 +27,9 @@ export interface PlanContext {
   bundle: string;
   /** The start barrier FIFO. */
   fifo: string;
-  /** `exit`: create (the container outlives us); `wait`: foreground run, the helper stays as parent. */
-  forkMode: 'exit' | 'wait';
+  /** `exit`: create (the container outlives us); `wait`: foreground run, the helper stays as parent;
+   *  `exit-synced`: create for conmon, whose pid file must be written before the helper exits. */
+  forkMode: 'exit' | 'wait' | 'exit-synced';
   /** Where the pty master goes when process.terminal: a console socket path or `@relay` (foreground run). */
   console?: string;
   /** The cgroup v1 hierarchies or v2, for the /sys/fs/cgroup mount. */

@@ -25,3 +25,20 @@ export function formatPlan(ops: readonly Op[]): string {
     typeof s !== 'string' ? `<${s.length} bytes>` : /^[\w./:@=,+-]+$/.test(s) ? s : JSON.stringify(s);
   return ops.map((op) => op.map(quote).join(' ')).join('\n');
 }
+
+/** The first operation in `buf` and the bytes it took, or undefined while it is incomplete (for
+ *  hako-init's hello on the engine socket, which uses this encoding). Strings are UTF-8. */
+export function decodeOp(buf: Buffer): { op: string[]; length: number } | undefined {
+  if (buf.length < 4) return undefined;
+  const argc = buf.readUInt32LE(0);
+  const op: string[] = [];
+  let pos = 4;
+  for (let i = 0; i < argc; i++) {
+    if (pos + 4 > buf.length) return undefined;
+    const n = buf.readUInt32LE(pos);
+    if (pos + 4 + n > buf.length) return undefined;
+    op.push(buf.subarray(pos + 4, pos + 4 + n).toString('utf8'));
+    pos += 4 + n;
+  }
+  return { op, length: pos };
+}
