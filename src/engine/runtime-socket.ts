@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
+import { processAlive } from '../util/dirlock.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { findHelper } from '../runtime/helper.js';
 import { decodeOp } from '../runtime/plan/encode.js';
@@ -28,6 +29,17 @@ export function parseCreateArgs(args: string[]): { bundle: string; pidFile?: str
   return { bundle: out.bundle, pidFile: out.pidFile, consoleSocket: out.consoleSocket, id: out.id };
 }
 
+const DIR_PREFIX = 'hako-engine-';
+
+function removeStaleDirs(): void {
+  let names: string[];
+  try { names = fs.readdirSync(os.tmpdir()); } catch { return; }
+  for (const name of names) {
+    const pid = Number(/^hako-engine-(\d+)-/.exec(name)?.[1]);
+    if (pid && !processAlive(pid)) fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
 export class RuntimeSocket {
   /** Set once hako-init has connected (a failed create then has its own, better, message). */
   connected = false;
@@ -40,9 +52,11 @@ export class RuntimeSocket {
     this.created.catch(() => { /* read by the caller, or not at all when conmon failed first */ });
   }
 
-  /** Listens in a new private directory (0700: only our user can connect), for one create. */
+  /** Listens in a new private directory (0700: only our user can connect), for one create. The
+   *  directory is named after our pid, so one left by a killed engine is removed by the next. */
   static async listen(runtime: Runtime, expectedId: string): Promise<RuntimeSocket> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-engine-'));
+    removeStaleDirs();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`));
     const socketPath = path.join(dir, 'runtime.sock');
     const server = net.createServer();
     const sock = new RuntimeSocket(server, dir, socketPath);
