@@ -1,6 +1,7 @@
-// Drives native/hako-init: spawn it, place it (cgroups) before it may act, send the plan, answer its
+// Drives native/hako-init (started by us, or by conmon and connected to us): place it (cgroups)
+// before it may act, send the plan, answer its
 // sync points, and turn its one-line errors into HakoErrors.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { spawn, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
@@ -61,7 +62,6 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
     helper.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
   });
   const planPipe = helper.stdio[3] as Socket;
-  helper.once('error', () => planPipe.destroy());
   return drive(helper, helper.pid!, helper.stdio[4] as Socket, exited, opts, {
     sendPlan: (plan) => planPipe.end(plan),
     abort: () => planPipe.destroy(),
@@ -73,6 +73,7 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
  *  socket"): the plan goes as u32le length + bytes over the same connection, the sync socket. */
 export function attach(conn: Socket, pid: number, opts: Omit<LaunchOptions, 'stdio'>): Promise<Launched> {
   const helper: HelperProcess = { pid, kill: (signal) => { try { process.kill(pid, signal); return true; } catch { return false; } } };
+  // Its exit status is conmon's to collect; for us it is done when the connection closes.
   const exited = new Promise<number>((resolve) => conn.once('close', () => resolve(0)));
   return drive(helper, pid, conn, exited, { ...opts, stdio: [] }, {
     sendPlan: (plan) => {
