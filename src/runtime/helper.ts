@@ -1,6 +1,6 @@
 // Drives native/hako-init (started by us, or by conmon and connected to us): place it (cgroups)
-// before it may act, send the plan, answer its
-// sync points, and turn its one-line errors into HakoErrors.
+// before it may act, send the plan, answer its sync points, and turn its one-line errors into
+// HakoErrors.
 import { spawn, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
