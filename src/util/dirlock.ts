@@ -3,6 +3,7 @@
 // forever. Used for per-container state, by the runtime and the engine alike. A file, not a
 // directory: taking and releasing it are two syscalls each, on the path of every container start.
 import fs from 'node:fs';
+import path from 'node:path';
 import { sleepMs } from './sleep.js';
 
 export interface DirLockOptions {
@@ -25,9 +26,16 @@ export function acquireDirLock(lock: string, opts: DirLockOptions): void {
       if (code === 'ENOENT') throw opts.missing();
       if (code !== 'EEXIST') throw e;
       let owner = 0;
-      try { owner = Number(fs.readFileSync(lock, 'utf8')); } catch { /* being written, or just released */ }
+      try {
+        owner = Number(fs.readFileSync(lock, 'utf8'));
+      } catch (err) {
+        // Earlier versions locked with a directory holding a `pid` file; one may be left by a crash.
+        if ((err as NodeJS.ErrnoException).code === 'EISDIR') {
+          try { owner = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8')); } catch { /* being written */ }
+        } /* else being written, or just released */
+      }
       if (owner && !processAlive(owner)) {
-        fs.rmSync(lock, { force: true });
+        fs.rmSync(lock, { recursive: true, force: true });
         continue;
       }
       if (Date.now() > deadline) throw opts.busy(owner);
