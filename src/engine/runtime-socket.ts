@@ -31,12 +31,19 @@ export function parseCreateArgs(args: string[]): { bundle: string; pidFile?: str
 
 const DIR_PREFIX = 'hako-engine-';
 
+/** Where the private directories go: $TMPDIR, unless it is so long that a socket path below it
+ *  would pass the 107 bytes a Unix socket address holds. */
+function baseDir(): string {
+  const tmp = os.tmpdir();
+  return tmp.length <= 60 ? tmp : '/tmp';
+}
+
 function removeStaleDirs(): void {
   let names: string[];
-  try { names = fs.readdirSync(os.tmpdir()); } catch { return; }
+  try { names = fs.readdirSync(baseDir()); } catch { return; }
   for (const name of names) {
     const pid = Number(/^hako-engine-(\d+)-/.exec(name)?.[1]);
-    if (pid && !processAlive(pid)) fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+    if (pid && !processAlive(pid)) fs.rmSync(path.join(baseDir(), name), { recursive: true, force: true });
   }
 }
 
@@ -56,7 +63,7 @@ export class RuntimeSocket {
    *  directory is named after our pid, so one left by a killed engine is removed by the next. */
   static async listen(runtime: Runtime, expectedId: string): Promise<RuntimeSocket> {
     removeStaleDirs();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`));
+    const dir = fs.mkdtempSync(path.join(baseDir(), `${DIR_PREFIX}${process.pid}-`));
     const socketPath = path.join(dir, 'runtime.sock');
     const server = net.createServer();
     const sock = new RuntimeSocket(server, dir, socketPath);
