@@ -471,9 +471,9 @@ static int shim_main(int argc, char **argv) {
   if (write_all(fd, hello, total) < 0) fail_errno("shim", "sending to the engine");
   free(hello);
   char head[4];
+  size_t pos = 0;
   read_exact(fd, head, 4);
-  size_t len = (size_t)(unsigned char)head[0] | (size_t)(unsigned char)head[1] << 8 |
-               (size_t)(unsigned char)head[2] << 16 | (size_t)(unsigned char)head[3] << 24;
+  size_t len = take_u32(head, sizeof head, &pos);
   char *buf = malloc(len ? len : 1);
   read_exact(fd, buf, len);
   run_plan(buf, len);

@@ -161,6 +161,15 @@ static void __attribute__((noreturn)) monitor(pid_t child, int relay) {
   }
 }
 
+/* One byte from a pipe: 1, or 0 if the other end closed first (its process failed). */
+static int read_byte(int fd) {
+  char byte;
+  ssize_t n;
+  while ((n = read(fd, &byte, 1)) < 0 && errno == EINTR) {
+  }
+  return n == 1;
+}
+
 /* fork MODE TTY */
 void op_fork(int argc, char **argv) {
   (void)argc;
@@ -186,11 +195,7 @@ void op_fork(int argc, char **argv) {
     /* The container must die with a foreground `run`, not linger as an orphan. */
     if (wait) prctl(PR_SET_PDEATHSIG, SIGKILL);
     close(order[1]);
-    char byte;
-    ssize_t n;
-    while ((n = read(order[0], &byte, 1)) < 0 && errno == EINTR) {
-    }
-    if (n != 1) _exit(127); /* the parent failed to report us and has said why */
+    if (!read_byte(order[0])) _exit(127); /* the parent failed to report us and has said why */
     close(order[0]);
     if (synced) {
       close(readyp[0]);
@@ -207,11 +212,7 @@ void op_fork(int argc, char **argv) {
   sync_close();
   if (synced) {
     close(readyp[1]);
-    char byte;
-    ssize_t n;
-    while ((n = read(readyp[0], &byte, 1)) < 0 && errno == EINTR) {
-    }
-    _exit(n == 1 ? 0 : 1); /* no byte: the child failed, and told the runtime why */
+    _exit(read_byte(readyp[0]) ? 0 : 1); /* no byte: the child failed, and told the runtime why */
   }
   if (!wait) _exit(0);
   if (pair[1] >= 0) close(pair[1]);

@@ -1,5 +1,5 @@
-// Builds everything hako runs: the TypeScript (type-checked by tsc into build/), the start-up bundle
-// (esbuild, one file, so `hako runtime run` loads one module instead of dozens) and the native helper.
+// Builds everything hako runs: the TypeScript (type-checked by tsc into build/), the start-up bundles
+// and their V8 snapshots (esbuild; bin/hako starts from them) and the native helper.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';

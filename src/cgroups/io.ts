@@ -94,9 +94,6 @@ export function codeOf(err: unknown): string | undefined {
   return (err as { code?: string }).code;
 }
 
-/** Blocks the thread for `ms` milliseconds (for short polls of freezer state and rmdir retries). */
-export const sleepSync = sleepMs;
-
 export function existsSync(p: string): boolean {
   return fs.existsSync(p);
 }
@@ -180,7 +177,7 @@ export function removeCgroupTree(io: CgroupIo, dir: string, what: string): void 
       const code = errnoCode(err);
       if (code === 'ENOENT') return;
       if (code === 'EBUSY' && attempt < 12) {
-        sleepSync(delay);
+        sleepMs(delay);
         delay = Math.min(delay * 2, 200);
         continue;
       }

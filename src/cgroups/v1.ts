@@ -16,11 +16,11 @@ import {
   removeCgroupTree,
   removeCreated,
   signalAll,
-  sleepSync,
   strerror,
   writeError,
   writeOrThrow,
 } from './io.js';
+import { sleepMs } from '../util/sleep.js';
 import type { BlkioDeviceStats, Cgroup, CgroupStats } from './types.js';
 
 export interface Hierarchy {
@@ -404,12 +404,12 @@ export class V1Cgroup implements Cgroup {
     for (let i = 0; i < 1000; i++) {
       if (i % 25 === 24) {
         writeOrThrow(this.io, 'freezer', file, 'THAWED');
-        sleepSync(10);
+        sleepMs(10);
       }
       writeOrThrow(this.io, 'freezer', file, 'FROZEN');
       state = this.io.read(file).trim();
       if (state === 'FROZEN') return;
-      sleepSync(i < 10 ? 1 : 10);
+      sleepMs(i < 10 ? 1 : 10);
     }
     writeOrThrow(this.io, 'freezer', file, 'THAWED');
     throw new HakoError(`cgroup freezer: ${file} did not reach FROZEN (still ${state}); thawed again`);
@@ -418,7 +418,7 @@ export class V1Cgroup implements Cgroup {
   thaw(): void {
     const file = `${this.need('freezer', 'freezer')}/freezer.state`;
     writeOrThrow(this.io, 'freezer', file, 'THAWED');
-    for (let i = 0; i < 1000 && this.io.read(file).trim() !== 'THAWED'; i++) sleepSync(i < 10 ? 1 : 10);
+    for (let i = 0; i < 1000 && this.io.read(file).trim() !== 'THAWED'; i++) sleepMs(i < 10 ? 1 : 10);
   }
 
   state(): 'frozen' | 'thawed' {
@@ -531,7 +531,7 @@ export function writeProcs(io: CgroupIo, resource: string, dir: string, pid: num
     } catch (err) {
       if (opts.missingOk && codeOf(err) === 'ENOENT') return false;
       if (codeOf(err) === 'EINVAL' && attempt < 5) {
-        sleepSync(30);
+        sleepMs(30);
         continue;
       }
       throw writeError(resource, file, String(pid), err);

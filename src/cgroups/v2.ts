@@ -19,11 +19,11 @@ import {
   removeCgroupTree,
   removeCreated,
   signalAll,
-  sleepSync,
   strerror,
   writeError,
   writeOrThrow,
 } from './io.js';
+import { sleepMs } from '../util/sleep.js';
 import { writeProcs } from './v1.js';
 import type { BlkioDeviceStats, Cgroup, CgroupStats } from './types.js';
 
@@ -305,7 +305,7 @@ export class V2Cgroup implements Cgroup {
     this.w('freezer', 'cgroup.freeze', frozen ? '1' : '0');
     for (let i = 0; i < 1000; i++) {
       if (this.frozenNow() === frozen) return;
-      sleepSync(i < 10 ? 1 : 10);
+      sleepMs(i < 10 ? 1 : 10);
     }
     if (frozen) this.w('freezer', 'cgroup.freeze', '0');
     throw new HakoError(`cgroup freezer: ${this.dir}/cgroup.events did not report frozen ${frozen ? 1 : 0}${frozen ? '; thawed again' : ''}`);

@@ -39,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case undefined: case '-h': case '--help':
       if (__HAKO_RUNTIME_ONLY__) {
-        return main(['runtime', '--help']);
+        return (await import('../runtime/cli.js')).runtimeMain(['--help']);
       } else {
         process.stdout.write(`${USAGE}\n${(await import('./engine.js')).ENGINE_USAGE}\n`);
         return command ? 0 : 1;

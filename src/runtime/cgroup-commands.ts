@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import { HakoError } from '../util/errors.js';
 import type { Runtime } from './runtime.js';
 import type { Resources } from './spec/types.js';
-import { sleepMs, validateId } from './state.js';
+import { validateId } from './state.js';
+import { sleepMs } from '../util/sleep.js';
 import type { CgroupStats } from '../cgroups/index.js';
 
 /** runc update's flags -> linux.resources (values as runc parses them: numbers, `-1` unlimited). */

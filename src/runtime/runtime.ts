@@ -23,9 +23,10 @@ import {
 import type { CgroupMountInfo, PlanContext } from './plan/compile.js';
 import path from 'node:path';
 import { trace } from '../util/trace.js';
+import { sleepMs } from '../util/sleep.js';
 import type { IdMapping, Process, Resources, Seccomp, Spec, State } from './spec/types.js';
 import {
-  defaultRoot, ociState, procStat, sleepMs, StateDir, statusOf, validateId, type ContainerRecord,
+  defaultRoot, ociState, procStat, StateDir, statusOf, validateId, type ContainerRecord,
 } from './state.js';
 
 export interface CreateOptions {

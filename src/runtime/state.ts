@@ -11,7 +11,7 @@ import type { Hooks, Spec, State } from './spec/types.js';
 import { OCI_VERSION } from './spec/default.js';
 
 /** /run/hako for root; rootless users get $XDG_RUNTIME_DIR/hako, as runc does. A function, not a
- *  constant: module-level state is frozen into the start-up snapshot (scripts/snapshot.cjs). */
+ *  constant: module-level state is frozen into the start-up snapshot (src/cli/main.ts). */
 export function defaultRoot(): string {
   return process.geteuid?.() !== 0 && process.env.XDG_RUNTIME_DIR ? `${process.env.XDG_RUNTIME_DIR}/hako` : '/run/hako';
 }
@@ -143,7 +143,6 @@ export function readOr(file: string, fallback: string): string {
   }
 }
 
-export { sleepMs } from '../util/sleep.js';
 
 
 /** Start time and state letter of a pid from /proc/<pid>/stat, or undefined if it is gone. */

@@ -9,7 +9,7 @@
 // index writes are whole-file renames, so the worst case is a lost update, never a torn file.
 import fs from 'node:fs';
 import { HakoError } from '../../util/errors.js';
-import { sleepMs as sleepSync } from '../../util/sleep.js';
+import { sleepMs } from '../../util/sleep.js';
 
 const EMPTY_STALE_MS = 5000;
 const held = new Map<string, number>(); // lock path -> nesting depth, for re-entrant use in one process
@@ -73,7 +73,7 @@ export function withLock<T>(lockPath: string, fn: () => T, timeoutMs = 30_000): 
         continue;
       }
       if (Date.now() > deadline) throw new HakoError(`timed out waiting for lock ${lockPath} (held by pid ${h})`);
-      sleepSync(wait);
+      sleepMs(wait);
       wait = Math.min(wait * 2, 50);
     }
   }
