@@ -7,7 +7,6 @@ export {
 } from './flags.js';
 export { buildSpec, combineCommand, mergeEnv, resolveUser, capabilitySet, loadSeccompFile, DEFAULT_DEVICE_RULES, type SpecInput, type ImageProcessDefaults } from './spec.js';
 export { prepareRootfs, releaseRootfs, cleanEntryName, resolveInRoot } from './rootfs.js';
-export { unpackLayer } from './unpack.js';
 export {
   planNetwork, networkFiles, networkSettings, exposedMappings, networkStoreFor, netnsDirFor, netnsCreate, netnsDelete, ContainerNetworks,
   DEFAULT_NETWORK, DEFAULT_NETNS_DIR, PUBLISH_ALL_HOST_IP, type NetworkPlan, type NetworkState, type NetworkContext, type PeerLookup,

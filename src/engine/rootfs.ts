@@ -1,11 +1,6 @@
-// Root filesystem preparation for a container, kept in this ONE module so it can be switched to the
-// layers code (branch `layers`: unpackLayer + prepareRootfs with overlayfs) without touching the
-// rest of the engine. Until then: every layer of the image is unpacked, in order, into
-// <containerDir>/bundle/rootfs (a private copy per container), applying whiteouts.
-//
-// Safety: tar entry names are cleaned of `..` and leading `/`, and each parent directory is resolved
-// *inside* the rootfs (symlinks in the image are followed as if the rootfs were /), so an entry can
-// never write outside it.
+// Root filesystem preparation for a container: layers unpacked once into the shared store
+// (src/storage/layers), an overlay per container over them (src/storage/rootfs.ts), mounted and
+// unmounted through hako-init, and the layers no image or container uses any more pruned.
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
