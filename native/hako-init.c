@@ -325,14 +325,7 @@ static const struct op_def ops[] = {
     {"bpf_devices", 2, op_bpf_devices},
 };
 
-struct plan {
-  int count;
-  int *argc;
-  char ***argv;
-  size_t **lens;
-};
-
-static void read_all(int fd, char **out, size_t *out_len) {
+void read_all(int fd, char **out, size_t *out_len) {
   size_t cap = 1 << 16, len = 0;
   char *buf = malloc(cap);
   for (;;) {
@@ -354,7 +347,7 @@ static uint32_t take_u32(const char *buf, size_t len, size_t *pos) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static struct plan parse_plan(const char *buf, size_t len) {
+struct plan parse_plan(const char *buf, size_t len) {
   struct plan plan = {0, NULL, NULL, NULL};
   size_t pos = 0, cap = 0;
   while (pos < len) {
@@ -489,6 +482,7 @@ int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "netns-delete") == 0) return netns_delete_main(argv[2]);
   if (argc >= 7 && strcmp(argv[1], "mount") == 0) { sync_close(); return mount_main(argc, argv); }
   if (argc == 3 && strcmp(argv[1], "umount") == 0) { sync_close(); return umount_main(argv[2]); }
+  if (argc == 2 && strcmp(argv[1], "layer-ops") == 0) { sync_close(); return layer_ops_main(); }
   if (getenv("HAKO_TRACE")) trace("main");
   ensure_cloned_binary(argv);
   if (argc > 1 && strncmp(argv[1], ENGINE_SOCKET_ARG, strlen(ENGINE_SOCKET_ARG)) == 0) return shim_main(argc, argv);

@@ -60,6 +60,20 @@ int netns_delete_main(const char *path);
 int mount_main(int argc, char **argv);
 int umount_main(const char *target);
 
+/* The plan encoding (README.md): operations as argument vectors; lens[i][k] is the byte length of
+ * argv[i][k] (strings may hold NULs). read_all reads fd to end of file. */
+struct plan {
+  int count;
+  int *argc;
+  char ***argv;
+  size_t **lens;
+};
+void read_all(int fd, char **out, size_t *out_len);
+struct plan parse_plan(const char *buf, size_t len);
+
+/* Standalone mode for image layers (layerops.c): mknod and xattrs, which Node has no call for. */
+int layer_ops_main(void);
+
 /* Set by "fork" with TTY "relay": the child's end of the channel the pty master travels on. */
 extern int relay_fd;
 

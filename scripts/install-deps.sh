@@ -12,7 +12,7 @@ PACKAGES=(
   containernetworking-plugins iptables        # engine networking through CNI
   conmon                                      # the engine's container monitor
   catatonit                                   # `hako run --init`: a tiny init for PID 1
-  python3                                     # layer unpacking: mknod/xattrs Node has no call for (stop-gap)
+  python3                                     # tests: receivers of SCM_RIGHTS fds (console socket, seccomp notify)
   openssl                                     # tests: a self-signed certificate for an HTTPS registry client test
 )
 missing=()

@@ -26,19 +26,25 @@ export function formatPlan(ops: readonly Op[]): string {
   return ops.map((op) => op.map(quote).join(' ')).join('\n');
 }
 
-/** The first operation in `buf` and the bytes it took, or undefined while it is incomplete (for
- *  hako-init's hello on the engine socket, which uses this encoding). Strings are UTF-8. */
-export function decodeOp(buf: Buffer): { op: string[]; length: number } | undefined {
-  if (buf.length < 4) return undefined;
-  const argc = buf.readUInt32LE(0);
-  const op: string[] = [];
-  let pos = 4;
+/** The first operation in `buf` (from byte `start`) and the bytes it took, or undefined while it is
+ *  incomplete. Arguments stay bytes: hako-init's `layer-ops` answers carry xattr values. */
+export function decodeOpBytes(buf: Buffer, start = 0): { op: Buffer[]; length: number } | undefined {
+  if (buf.length < start + 4) return undefined;
+  const argc = buf.readUInt32LE(start);
+  const op: Buffer[] = [];
+  let pos = start + 4;
   for (let i = 0; i < argc; i++) {
     if (pos + 4 > buf.length) return undefined;
     const n = buf.readUInt32LE(pos);
     if (pos + 4 + n > buf.length) return undefined;
-    op.push(buf.subarray(pos + 4, pos + 4 + n).toString('utf8'));
+    op.push(buf.subarray(pos + 4, pos + 4 + n));
     pos += 4 + n;
   }
-  return { op, length: pos };
+  return { op, length: pos - start };
+}
+
+/** decodeOpBytes with UTF-8 strings (hako-init's hello on the engine socket uses this encoding). */
+export function decodeOp(buf: Buffer): { op: string[]; length: number } | undefined {
+  const decoded = decodeOpBytes(buf);
+  return decoded && { op: decoded.op.map((b) => b.toString('utf8')), length: decoded.length };
 }

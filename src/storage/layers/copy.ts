@@ -10,7 +10,7 @@
 
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
-import { defaultSys, type LayerSys, type SysOp } from './sys.js';
+import { helperSys, type LayerSys, type SysOp } from './sys.js';
 import { OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR } from './names.js';
 
 async function lstatOrNull(p: string) {
@@ -30,7 +30,7 @@ function devMajor(rdev: number): number { return Number(((BigInt(rdev) >> 8n) & 
 function devMinor(rdev: number): number { return Number((BigInt(rdev) & 0xffn) | ((BigInt(rdev) >> 12n) & ~0xffn)); }
 
 export async function copyLayerOnto(layerDir: string, dest: string, opts: { sys?: LayerSys; preserveOwnership?: boolean } = {}): Promise<void> {
-  const sys = opts.sys ?? defaultSys();
+  const sys = opts.sys ?? helperSys;
   const own = opts.preserveOwnership ?? process.getuid?.() === 0;
   const all: string[] = [];
   await walk(layerDir, all);

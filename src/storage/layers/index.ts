@@ -5,6 +5,6 @@ export type { UnpackOptions, UnpackResult, IdMap } from './unpack.js';
 export { compressionFromMediaType, sniffCompression } from './compression.js';
 export type { Compression } from './compression.js';
 export { splitMemberName } from './paths.js';
-export { pythonSys, defaultSys, setDefaultSys } from './sys.js';
+export { helperSys } from './sys.js';
 export type { LayerSys, SysOp } from './sys.js';
 export { copyLayerOnto } from './copy.js';

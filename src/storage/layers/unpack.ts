@@ -32,7 +32,7 @@ import { describeSystemError, HakoError } from '../../util/errors.js';
 import { compressionFromMediaType, decompressor, sniffCompression } from './compression.js';
 import { installRawPax, rawXattrs } from './pax-raw.js';
 import { splitMemberName } from './paths.js';
-import { defaultSys, type LayerSys, type SysOp } from './sys.js';
+import { helperSys, type LayerSys, type SysOp } from './sys.js';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX, OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR } from './names.js';
 export { OPAQUE_MARKER, WHITEOUT_PREFIX, OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR };
 
@@ -296,7 +296,7 @@ class Unpacker {
   }
 
   async finish(): Promise<void> {
-    const sys = this.opts.sys ?? defaultSys();
+    const sys = this.opts.sys ?? helperSys;
     // Directory owners and modes first (before xattrs: chmod would rewrite an ACL's mask).
     for (const [rel, m] of this.dirMeta) {
       const p = this.abs(rel);
