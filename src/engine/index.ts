@@ -6,7 +6,7 @@ export {
   parseRestart, parseEnv, readEnvFile, normalizeCap, splitAtPositional, parseFlags, RUN_FLAGS,
 } from './flags.js';
 export { buildSpec, combineCommand, mergeEnv, resolveUser, capabilitySet, loadSeccompFile, DEFAULT_DEVICE_RULES, type SpecInput, type ImageProcessDefaults } from './spec.js';
-export { prepareRootfs, releaseRootfs, cleanEntryName, resolveInRoot } from './rootfs.js';
+export { prepareRootfs, releaseRootfs } from './rootfs.js';
 export {
   planNetwork, networkFiles, networkSettings, exposedMappings, networkStoreFor, netnsDirFor, netnsCreate, netnsDelete, ContainerNetworks,
   DEFAULT_NETWORK, DEFAULT_NETNS_DIR, PUBLISH_ALL_HOST_IP, type NetworkPlan, type NetworkState, type NetworkContext, type PeerLookup,

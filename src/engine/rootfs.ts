@@ -122,39 +122,3 @@ async function unpackedLayer(store: ContentStore, layer: LayerInfo): Promise<str
   }
   return dir;
 }
-
-/** Cleans a tar entry name to a path relative to the root, or '' for the root itself. */
-export function cleanEntryName(name: string): string {
-  const parts: string[] = [];
-  for (const p of name.split('/')) {
-    if (p === '' || p === '.') continue;
-    if (p === '..') parts.pop();
-    else parts.push(p);
-  }
-  return parts.join('/');
-}
-
-/** Resolves `rel` inside `root` following symlinks as the container would see them (absolute
- *  targets relative to root, `..` clamped at root). The last component is not followed. */
-export function resolveInRoot(root: string, rel: string, followLast = false): string {
-  const todo = rel.split('/').filter(Boolean);
-  const done: string[] = [];
-  let links = 0;
-  while (todo.length) {
-    const part = todo.shift()!;
-    if (part === '.') continue;
-    if (part === '..') { done.pop(); continue; }
-    const candidate = path.join(root, ...done, part);
-    let st: fs.Stats | undefined;
-    try { st = fs.lstatSync(candidate); } catch { /* missing: fine */ }
-    if (st?.isSymbolicLink() && (todo.length > 0 || followLast)) {
-      if (++links > 40) throw new HakoError(`${rel}: too many levels of symbolic links`);
-      const target = fs.readlinkSync(candidate);
-      if (target.startsWith('/')) done.length = 0;
-      todo.unshift(...target.split('/').filter(Boolean));
-      continue;
-    }
-    done.push(part);
-  }
-  return path.join(root, ...done);
-}
