@@ -4,7 +4,7 @@ import v8 from 'node:v8';
 import { HakoError } from '../util/errors.js';
 import { logError } from '../util/log.js';
 import { trace } from '../util/trace.js';
-import { restoreExtraCaCerts } from '../util/extra-ca.js';
+import { restoreLauncherEnv } from '../util/launcher-env.js';
 
 /** Set by the bundler (scripts/build.mjs): true in dist/runtime.cjs, the runtime-only bundle that
  *  `hako runtime` and `hako-runtime` start from; there the engine's code is left out entirely. */
@@ -17,7 +17,7 @@ const USAGE = `usage: hako COMMAND [ARGS]
 async function main(argv: string[]): Promise<number> {
   trace('main');
   process.once('exit', () => trace('exit'));
-  restoreExtraCaCerts();
+  restoreLauncherEnv();
   // Set by bin/hako when started as hako-runtime; not for the programs we start.
   if (process.env.HAKO_ARGV0 === 'runtime') argv = ['runtime', ...argv];
   delete process.env.HAKO_ARGV0;

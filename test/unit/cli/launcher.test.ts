@@ -45,3 +45,21 @@ test('NODE_EXTRA_CA_CERTS is kept from Node\'s start-up', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.doesNotMatch(r.stderr, /extra certs/i);
 });
+
+test('Node starts with malloc on huge pages; the user\'s GLIBC_TUNABLES is kept for later', (t) => {
+  // A stand-in `node` first on PATH shows what the launcher hands to Node.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-launcher-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, 'node'), '#!/bin/sh\necho "T=${GLIBC_TUNABLES-unset} H=${HAKO_GLIBC_TUNABLES-unset}"\n', { mode: 0o755 });
+  const envOf = (tunables?: string) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${dir}:${process.env.PATH}` };
+    if (tunables === undefined) delete env.GLIBC_TUNABLES;
+    else env.GLIBC_TUNABLES = tunables;
+    const r = spawnSync(path.join(REPO, 'bin/hako'), ['--help'], { env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  assert.equal(envOf(), 'T=glibc.malloc.hugetlb=1 H=');
+  assert.equal(envOf('glibc.pthread.rseq=0'), 'T=glibc.pthread.rseq=0:glibc.malloc.hugetlb=1 H==glibc.pthread.rseq=0');
+  assert.equal(envOf('glibc.malloc.hugetlb=0'), 'T=glibc.malloc.hugetlb=0 H==glibc.malloc.hugetlb=0');
+});
