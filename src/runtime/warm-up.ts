@@ -12,15 +12,23 @@ import { encodePlan } from './plan/encode.js';
 import { defaultSpec } from './spec/default.js';
 import { forgetLastCap } from './spec/names.js';
 import { StateDir, statusOf, type ContainerRecord } from './state.js';
+import { cachedSeccompFilter, compileSeccomp, defaultSeccompProfile } from './seccomp/index.js';
 
 export function warmUpForSnapshot(): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-warm-up-'));
   try {
     fs.mkdirSync(path.join(dir, 'rootfs'));
-    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...defaultSpec(), root: { path: 'rootfs' } }));
-    for (const forkMode of ['wait', 'exit'] as const) {
-      const bundle = loadBundle(dir);
-      encodePlan(compilePlan(bundle.spec, { rootfs: bundle.rootfs, bundle: bundle.dir, fifo: path.join(dir, 'exec.fifo'), forkMode, console: '@relay' }));
+    const spec = { ...defaultSpec(), root: { path: 'rootfs' } };
+    // Twice: as `runtime run` bundles usually come (no seccomp), and as the engine's do, with
+    // Docker's default profile, whose filter is looked up in a (here empty) cache.
+    for (const seccomp of [undefined, defaultSeccompProfile()]) {
+      fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...spec, linux: { ...spec.linux, seccomp } }));
+      for (const forkMode of ['wait', 'exit'] as const) {
+        const bundle = loadBundle(dir);
+        const profile = bundle.spec.linux?.seccomp;
+        const seccompProfile = profile && cachedSeccompFilter(compileSeccomp(profile), path.join(dir, 'seccomp'), () => Buffer.alloc(0));
+        encodePlan(compilePlan(bundle.spec, { rootfs: bundle.rootfs, bundle: bundle.dir, fifo: path.join(dir, 'exec.fifo'), forkMode, console: '@relay', seccompProfile }));
+      }
     }
     // The state directory's round trip, in a state root of its own.
     const states = new StateDir(path.join(dir, 'state'));
