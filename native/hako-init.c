@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -473,6 +474,18 @@ static int shim_main(int argc, char **argv) {
   return 0;
 }
 
+/* The container's process starts with every signal at its default and none blocked, whatever our
+ * parent left us: conmon (the engine's monitor, our parent there) ignores SIGPIPE, an ignored signal
+ * stays ignored across execve, and `yes | head` in the container would then never end. runc and crun
+ * reset them too. SIGKILL, SIGSTOP and glibc's internal signals refuse; that is fine. */
+static void reset_signals(void) {
+  struct sigaction dfl = {.sa_handler = SIG_DFL};
+  for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &dfl, NULL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 int main(int argc, char **argv) {
   char *buf;
   size_t len;
@@ -484,6 +497,7 @@ int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "umount") == 0) { sync_close(); return umount_main(argv[2]); }
   if (argc == 2 && strcmp(argv[1], "layer-ops") == 0) { sync_close(); return layer_ops_main(); }
   if (getenv("HAKO_TRACE")) trace("main");
+  reset_signals();
   ensure_cloned_binary(argv);
   if (argc > 1 && strncmp(argv[1], ENGINE_SOCKET_ARG, strlen(ENGINE_SOCKET_ARG)) == 0) return shim_main(argc, argv);
   /* The sync socket must not leak into the container; exec closing it tells the runtime we made it. */
