@@ -49,16 +49,25 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// Ends the process as soon as the command is done (whatever it started in the background, say
+// conmon, is detached) instead of at the natural end of the event loop: skipping Node's orderly
+// teardown saves ~4 ms of a `runtime run`. Unless output is still queued: stdout and stderr may be
+// pipes, which Node writes asynchronously, and process.exit would cut them short.
+function exit(code: number): void {
+  process.exitCode = code;
+  if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
+}
+
 function run(argv: string[]): void {
   main(argv).then(
-    (code) => { process.exitCode = code; },
+    (code) => exit(code),
     (err: unknown) => {
       if (err instanceof HakoError) {
         logError(err.message);
-        process.exitCode = err.exitCode;
+        exit(err.exitCode);
       } else {
         logError(`internal error: ${(err as Error)?.stack ?? String(err)}`);
-        process.exitCode = 2;
+        exit(2);
       }
     },
   );

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EngineEnv, IMAGE, isRoot, hasConmon, built, writeRootfsTarball } from './harness.js';
+import { spawnSync } from 'node:child_process';
+import { EngineEnv, HAKO, IMAGE, isRoot, hasConmon, built, writeRootfsTarball } from './harness.js';
 
 const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako.cjs)' : false;
 let env: EngineEnv;
@@ -22,6 +23,21 @@ test('run --rm prints the output and leaves no container', { skip }, () => {
   assert.equal(r.stdout, 'hi\n');
   assert.equal(r.code, 0);
   assert.equal(env.ok(['ps', '-aq']), '');
+});
+
+test('the container starts with no signal ignored or blocked (conmon ignores SIGPIPE): yes | head ends', { skip }, () => {
+  const r = env.hako(['run', '--rm', IMAGE, 'sh', '-c', 'grep -E "^Sig(Ign|Blk)" /proc/self/status; yes | head -c 5 | wc -c'], { timeout: 20_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n5\n');
+});
+
+test('output a slow reader takes in is complete when hako exits (stdout is an asynchronous pipe)', { skip }, () => {
+  const id = env.ok(['run', '-d', IMAGE, 'sh', '-c', 'yes 0123456789abcdef | head -c 300000']).trim();
+  assert.ok(env.hako(['wait', id]).code === 0);
+  // The reader starts late: hako has long written all it could into the 64 KiB pipe by then.
+  const r = spawnSync('sh', ['-c', `"$0" --root "$1" logs "$2" | (sleep 0.3; wc -c)`, HAKO, env.root, id], { encoding: 'utf8' });
+  assert.equal(r.stdout.trim(), '300000');
+  env.ok(['rm', id]);
 });
 
 test('the exit status passes through; ps -a shows it', { skip }, () => {
