@@ -80,8 +80,14 @@ if (v8.startupSnapshot?.isBuildingSnapshot()) {
   // begins at run() with no module to read, compile or evaluate. What cannot be in a snapshot
   // (node:http and node:tls: the registry client) is loaded on first use, as without one. In a
   // snapshot, argv[1] is already the first argument.
-  void Promise.all([import('../runtime/cli.js'), !__HAKO_RUNTIME_ONLY__ && import('./engine.js'), import('../runtime/warm-up.js')])
-    .then(([, , warm]) => warm.warmUpForSnapshot())
+  void Promise.all([
+    import('../runtime/cli.js'), import('../runtime/warm-up.js'),
+    !__HAKO_RUNTIME_ONLY__ && import('./engine.js'), !__HAKO_RUNTIME_ONLY__ && import('../engine/warm-up.js'),
+  ])
+    .then(([, warm, , engineWarm]) => {
+      warm.warmUpForSnapshot();
+      if (engineWarm) engineWarm.warmUpEngineForSnapshot();
+    })
     .then(() => v8.startupSnapshot.setDeserializeMainFunction(() => run(process.argv.slice(1))));
 } else {
   run(process.argv.slice(2));
