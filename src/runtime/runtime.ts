@@ -214,17 +214,9 @@ export class Runtime {
     const bundle = loadBundle(opts.bundle);
     const { spec } = bundle;
     const fifo = this.states.fifo(id);
-    // Compile before claiming the id: a bad config leaves nothing behind.
-    const seccompProfile = spec.linux?.seccomp ? seccompFilter(spec.linux.seccomp) : undefined;
     const cgroupsPath = resolveCgroupsPath(spec.linux?.cgroupsPath, id);
     const cgroup: Cgroup | undefined = rootlessWithoutCgroups(spec, cgroupsPath) ? undefined : openCgroup(cgroupsPath);
-    const ops = compilePlan(spec, {
-      rootfs: bundle.rootfs, bundle: bundle.dir, fifo, forkMode, console, seccompProfile,
-      seccompListener: notifyListener(spec), cgroupMounts: cgroup && cgroupMountInfo(cgroup),
-    });
-    trace('compiled');
     const nss = namespaceMap(spec);
-    ops.unshift(['mkfifo', fifo, String(hostIdOfRoot(spec.linux?.uidMappings)), String(hostIdOfRoot(spec.linux?.gidMappings))]);
     const rec: ContainerRecord = {
       id, bundle: bundle.dir, pid: 0, pidStartTime: '', created: new Date().toISOString(), status: 'creating',
       annotations: spec.annotations, hooks: spec.hooks, ownPidNamespace: nss.has('pid') && !nss.get('pid')!.path,
@@ -233,10 +225,19 @@ export class Runtime {
     this.states.claim(id);
     try {
       cgroup?.create(containerResources(spec));
-      // The kernel's wait before the first cgroup migration passes while we write the state and
-      // spawn hako-init. Not earlier: the priming write holds cgroup_mutex, which mkdir needs.
+      // The kernel's wait before the first cgroup migration (10-20 ms here, src/cgroups/prime.ts)
+      // passes while we compile the plan, write the state and spawn hako-init. Not earlier: the
+      // priming write holds cgroup_mutex, which mkdir needs. Compile errors after this point
+      // remove the cgroup and the state like any other failure (the catch below).
       if (cgroup) void primeCgroupMigration(DEFAULT_CGROUP_ROOT, cgroup.version === 2);
       trace('cgroup created');
+      const seccompProfile = spec.linux?.seccomp ? seccompFilter(spec.linux.seccomp) : undefined;
+      const ops = compilePlan(spec, {
+        rootfs: bundle.rootfs, bundle: bundle.dir, fifo, forkMode, console, seccompProfile,
+        seccompListener: notifyListener(spec), cgroupMounts: cgroup && cgroupMountInfo(cgroup),
+      });
+      ops.unshift(['mkfifo', fifo, String(hostIdOfRoot(spec.linux?.uidMappings)), String(hostIdOfRoot(spec.linux?.gidMappings))]);
+      trace('compiled');
       this.states.write(rec);
       this.states.writeConfig(id, spec);
       trace('state written');

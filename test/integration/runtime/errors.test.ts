@@ -17,8 +17,15 @@ function expectCleanFailure(bundle: string, pattern: RegExp, command = 'run'): v
   assert.equal(lines.length, 1, `one line, got:\n${r.stderr}`);
   assert.match(lines[0], pattern);
   assert.equal(fs.existsSync(path.join(h.root, id)), false, 'no state left');
+  assert.deepEqual(cgroupDirsOf(id), [], 'no cgroup left');
   assert.deepEqual(mountsUnder(path.join(bundle, 'rootfs')), [], 'no mounts left');
   assert.deepEqual(h.hako(['list', '-q']).stdout, '', 'no container listed');
+}
+
+/** The container's default cgroup (/hako/ID) in every hierarchy, v1 or v2, that has it. */
+function cgroupDirsOf(id: string): string[] {
+  const roots = ['/sys/fs/cgroup', ...fs.readdirSync('/sys/fs/cgroup').map((d) => path.join('/sys/fs/cgroup', d))];
+  return roots.map((r) => path.join(r, 'hako', id)).filter((d) => fs.existsSync(d));
 }
 
 function withConfig(edit: (raw: Record<string, unknown>) => void): string {
@@ -64,6 +71,12 @@ describe('bad input fails cleanly', () => {
   it('unknown capability', () => {
     expectCleanFailure(withConfig((c) => { (c.process as Spec['process'])!.capabilities!.bounding!.push('CAP_BOGUS'); }),
       /^hako: config\.json: process\.capabilities\.bounding\[\d\]: .*CAP_BOGUS/);
+  });
+
+  it('an error found while compiling (after the cgroup is made) removes the cgroup too', () => {
+    expectCleanFailure(withConfig((c) => {
+      (c.linux as Spec['linux'])!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_BOGUS' }] };
+    }), /^hako: config\.json: linux\.seccomp\.syscalls\[0\]\.action: unknown action "SCMP_ACT_BOGUS"$/);
   });
 
   it('a missing executable is reported by create, not lost after start', () => {
