@@ -322,7 +322,7 @@ static const struct op_def ops[] = {
     {"caps_bounding", 1, op_caps_bounding}, {"caps", 4, op_caps},
     {"no_new_privs", 0, op_no_new_privs}, {"seccomp", 1, op_seccomp},
     {"close_fds", 0, op_close_fds},     {"resolve", 2, op_resolve},
-    {"exec", 1, op_exec},               {"mkfifo", 3, op_mkfifo},           {"seccomp_listener", 1, op_seccomp_listener},
+    {"home", 1, op_home},               {"exec", 1, op_exec},               {"mkfifo", 3, op_mkfifo},           {"seccomp_listener", 1, op_seccomp_listener},
     {"bpf_devices", 2, op_bpf_devices},
 };
 

@@ -47,6 +47,7 @@ void op_caps(int argc, char **argv);
 void op_rlimit(int argc, char **argv);
 void op_hook(int argc, char **argv);
 void op_resolve(int argc, char **argv);
+void op_home(int argc, char **argv);
 void op_exec(int argc, char **argv);
 
 /* Re-executes hako-init from a sealed memfd copy unless it already runs from one (CVE-2019-5736). */

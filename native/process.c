@@ -421,13 +421,56 @@ void op_resolve(int argc, char **argv) {
   fail("exec", "%s: executable file not found in $PATH", arg0);
 }
 
-/* exec N ARG×N ENV… */
+/* Set by `home`: HOME=DIR for the exec's environment. */
+static char *home_env;
+
+/* home UID: the process's environment has no HOME; like runc and crun, take it from the
+ * container's own /etc/passwd (we are past pivot_root, or inside its mount namespace for an exec),
+ * "/" when there is no entry. Parsed here, not with getpwuid: NSS would load the image's
+ * libraries into this process. A hostile image's /etc/passwd may be anything: only a regular file
+ * of at most 4 MiB is read, without blocking on a FIFO. */
+void op_home(int argc, char **argv) {
+  (void)argc;
+  unsigned long long uid = parse_u64("home", argv[1]);
+  const char *home = "/";
+  static char buf[4 << 20];
+  ssize_t len = 0;
+  int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  struct stat st;
+  if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    for (ssize_t n; len < (ssize_t)sizeof buf - 1 && (n = read(fd, buf + len, sizeof buf - 1 - (size_t)len)) > 0;) len += n;
+  }
+  if (fd >= 0) close(fd);
+  buf[len > 0 ? len : 0] = 0;
+  char *save = NULL;
+  for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char *field[7] = {0}; /* name:password:uid:gid:gecos:home:shell */
+    int count = 0;
+    for (char *p = line; count < 7; count++) {
+      field[count] = p;
+      char *colon = strchr(p, ':');
+      if (!colon) { count++; break; }
+      *colon = 0;
+      p = colon + 1;
+    }
+    char *end;
+    if (count < 6 || !field[2][0]) continue;
+    unsigned long long u = strtoull(field[2], &end, 10);
+    if (*end || u != uid) continue;
+    if (field[5][0]) home = field[5];
+    break;
+  }
+  if (asprintf(&home_env, "HOME=%s", home) < 0) fail_errno("home", "asprintf");
+}
+
+/* exec N ARG×N ENV… (and HOME from `home`, if that ran) */
 void op_exec(int argc, char **argv) {
   int n = (int)parse_u64("exec", argv[1]);
   if (n < 1 || 2 + n > argc) fail("exec", "argument count");
-  char **args = calloc((size_t)n + 1, sizeof *args), **env = calloc((size_t)(argc - 2 - n) + 1, sizeof *env);
+  char **args = calloc((size_t)n + 1, sizeof *args), **env = calloc((size_t)(argc - 2 - n) + 2, sizeof *env);
   for (int k = 0; k < n; k++) args[k] = argv[2 + k];
   for (int k = 2 + n; k < argc; k++) env[k - 2 - n] = argv[k];
+  if (home_env) env[argc - 2 - n] = home_env;
   execve(resolved[0] ? resolved : args[0], args, env);
   fail_errno("exec", "%s", resolved[0] ? resolved : args[0]);
 }

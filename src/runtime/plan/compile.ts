@@ -194,6 +194,9 @@ export function processOps(spec: Spec, process: Process, seccompProfile: string 
   // Without no_new_privs an unprivileged process may not load a filter: load it while still root.
   if (seccompEarly) ops.push(['seccomp', seccompProfile!]);
   ops.push(['caps_bounding', mask('bounding')]);
+  // Without HOME in the environment, runc and crun take it from the container's /etc/passwd;
+  // programs and engines (containerd, Kubernetes) count on that. Read while still root.
+  if (!env.some((e) => e.startsWith('HOME='))) ops.push(['home', String(process.user.uid)]);
   ops.push(['user', String(process.user.uid), String(process.user.gid), groupsArg(spec, process)]);
   ops.push(['caps', mask('effective'), mask('permitted'), mask('inheritable'), mask('ambient')]);
   if (process.noNewPrivileges) ops.push(['no_new_privs']);

@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { Harness } from './harness.js';
+import { helperSys } from '../../../src/storage/layers/index.js';
 
 const h = new Harness();
 after(() => h.cleanup());
@@ -144,6 +145,25 @@ describe('the container sees its own world', () => {
     });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), ['500', '1', 'bar baz', '/tmp']);
+  });
+
+  it('gets HOME from the container\'s /etc/passwd when env has none, like runc; a FIFO there does not hang it', async () => {
+    const home = (user: { uid: number; gid: number }, env?: string) => {
+      const r = h.run(['sh', '-c', 'echo "$HOME"'], (s) => { s.process!.user = user; if (env) s.process!.env!.push(env); });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim();
+    };
+    assert.equal(home({ uid: 0, gid: 0 }), '/root');
+    assert.equal(home({ uid: 65534, gid: 65534 }), '/nonexistent');
+    assert.equal(home({ uid: 4242, gid: 4242 }), '/', 'no passwd entry');
+    assert.equal(home({ uid: 0, gid: 0 }, 'HOME=/data'), '/data', 'the config\'s own HOME wins');
+    // A hostile image: /etc/passwd is a FIFO nobody writes to.
+    const bundle = h.bundle(['sh', '-c', 'echo "$HOME"']);
+    fs.rmSync(`${bundle}/rootfs/etc/passwd`);
+    await helperSys.run([{ op: 'mknod', path: `${bundle}/rootfs/etc/passwd`, kind: 'fifo', mode: 0o644, major: 0, minor: 0, uid: -1, gid: -1 }]);
+    const r = h.hako(['run', '--bundle', bundle, h.id()]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), '/');
   });
 
   it('masks and makes read-only what the config says', () => {

@@ -142,6 +142,13 @@ describe('process', () => {
     assert.deepEqual(ops.at(-1), ['exec', '2', 'echo', 'a b', 'PATH=/bin', 'X=1']);
   });
 
+  it('asks hako-init for HOME from /etc/passwd (as root, for the process\'s uid) only when env has none', () => {
+    const ops = plan((s) => { s.process!.env = ['PATH=/bin']; s.process!.user = { uid: 1000, gid: 1000 }; });
+    assert.deepEqual(find(ops, 'home'), [['home', '1000']]);
+    assert.ok(names(ops).indexOf('home') < names(ops).indexOf('user'), 'read before dropping to the user');
+    assert.deepEqual(find(plan((s) => { s.process!.env = ['PATH=/bin', 'HOME=/data']; }), 'home'), []);
+  });
+
   it('maps rlimits by name, infinity included', () => {
     const ops = plan((s) => { s.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: 0, hard: 18446744073709551615 }]; });
     assert.deepEqual(find(ops, 'rlimit')[0], ['rlimit', '4', '0', '18446744073709551615']);
