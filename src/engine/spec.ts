@@ -183,6 +183,9 @@ export function buildSpec(input: SpecInput): Spec {
   spec.hostname = input.hostname;
   spec.root = { path: 'rootfs', readonly: opts.readOnly };
   const mounts = spec.mounts!.filter((m) => !input.extraMounts.some((x) => x.destination === m.destination));
+  // As docker (moby's OCI defaults): nothing on /proc runs, is setuid or a device. runc's default
+  // spec, which the runtime's is, mounts it without options.
+  for (const m of mounts) if (m.destination === '/proc') m.options = ['nosuid', 'noexec', 'nodev'];
   if (opts.privileged) {
     for (const m of mounts) if (m.destination === '/sys' || m.destination === '/sys/fs/cgroup') m.options = m.options!.filter((o) => o !== 'ro');
   }

@@ -82,6 +82,7 @@ test('image config + flags -> OCI spec with docker-safe defaults', () => {
   assert.equal(s.hostname, 'abc');
   assert.equal(s.linux!.cgroupsPath, '/hako/x');
   assert.equal(s.linux!.resources!.devices![0].allow, false);
+  assert.deepEqual(s.mounts!.find((m) => m.destination === '/proc')!.options, ['nosuid', 'noexec', 'nodev'], 'docker\'s /proc');
 
   const t = specFor(['-t', '-u', 'app', '-w', '/tmp', '--read-only', '-m', '64m', '--cpus', '1', '--pids-limit', '9',
     '--security-opt', 'no-new-privileges', '--ulimit', 'nofile=10:20', '--sysctl', 'kernel.msgmax=1', '--cap-drop', 'ALL']);
