@@ -13,7 +13,8 @@ import type { DeviceCgroup, Device, Mount, Process } from '../runtime/spec/types
 import { ContentStore } from '../storage/store/index.js';
 import { inspect as inspectImage, type ImageInspect } from '../image/inspect.js';
 import { ContainerStore, engineRoot, newId } from './store.js';
-import { buildSpec, combineCommand, mergeEnv, resolveUser } from './spec.js';
+import { buildSpec, combineCommand, mergeEnv } from './spec.js';
+import { resolveUser } from './user.js';
 import { ensureRootfsMounted, prepareRootfs, releaseRootfs } from './rootfs.js';
 import { ContainerNetworks, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
 import { startConmon, readOr } from './monitor.js';
@@ -575,14 +576,13 @@ export class Engine {
     const spec = this.runtime.states.readConfig(id);
     const base = spec.process!;
     const rootfs = this.store.rootfs(id);
-    const read = (f: string) => { try { return fs.readFileSync(path.join(rootfs, f), 'utf8'); } catch { return ''; } };
     const proc: Process = {
       ...structuredClone(base),
       args: req.command,
       terminal: Boolean(req.tty),
       env: mergeEnv(base.env ?? [], req.env ?? [], { hostname: spec.hostname ?? '', tty: Boolean(req.tty) }),
       cwd: req.workdir ?? base.cwd,
-      user: req.user ? resolveUser(req.user, read('etc/passwd'), read('etc/group')) : base.user,
+      user: req.user ? resolveUser(req.user, rootfs) : base.user,
     };
     delete proc.consoleSize;
     if (req.privileged) {

@@ -5,7 +5,8 @@ export {
   parseRunArgs, parseBytes, parsePublish, parseVolume, parseMount, parseTmpfs, parseUlimit, parseDevice,
   parseRestart, parseEnv, readEnvFile, normalizeCap, splitAtPositional, parseFlags, RUN_FLAGS,
 } from './flags.js';
-export { buildSpec, combineCommand, mergeEnv, resolveUser, capabilitySet, loadSeccompFile, DEFAULT_DEVICE_RULES, type SpecInput, type ImageProcessDefaults } from './spec.js';
+export { resolveUser, readFileInRoot } from './user.js';
+export { buildSpec, combineCommand, mergeEnv, capabilitySet, loadSeccompFile, DEFAULT_DEVICE_RULES, type SpecInput, type ImageProcessDefaults } from './spec.js';
 export { prepareRootfs, releaseRootfs } from './rootfs.js';
 export {
   planNetwork, networkFiles, networkSettings, exposedMappings, networkStoreFor, netnsDirFor, netnsCreate, netnsDelete, ContainerNetworks,

@@ -9,6 +9,7 @@ import { CAPABILITIES, lastCap } from '../runtime/spec/names.js';
 import { defaultSeccompProfile, DOCKER_DEFAULT_CAPABILITIES } from '../runtime/seccomp/index.js';
 import type { DeviceCgroup, Device, Mount, Seccomp, Spec, User } from '../runtime/spec/types.js';
 import type { RunOptions } from './types.js';
+import { resolveUser } from './user.js';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -52,51 +53,6 @@ export function mergeEnv(imageEnv: string[], userEnv: string[], extra: { hostnam
 }
 
 /** Reads a file of the image without following a symlink out of it (a missing or odd file is empty). */
-function readImageFile(rootfs: string, file: string): string {
-  try {
-    const p = path.join(rootfs, file);
-    if (fs.lstatSync(p).isSymbolicLink()) return '';
-    return fs.readFileSync(p, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-/** `-u`/image User -> uid, gid and supplementary groups, looked up in the image's /etc/passwd and
- *  /etc/group like docker (numbers need no entry). */
-export function resolveUser(spec: string, passwd: string, group: string): User {
-  if (!spec) spec = '0';
-  const [u, g] = spec.split(':', 2);
-  const users = passwd.split('\n').map((l) => l.split(':')).filter((f) => f.length >= 4);
-  const groups = group.split('\n').map((l) => l.split(':')).filter((f) => f.length >= 3);
-  let uid: number;
-  let gid: number;
-  let username: string | undefined;
-  const entry = users.find((f) => f[0] === u) ?? (/^\d+$/.test(u) ? users.find((f) => f[2] === u) : undefined);
-  if (/^\d+$/.test(u)) {
-    uid = Number(u);
-    gid = entry ? Number(entry[3]) : 0;
-    username = entry?.[0];
-  } else {
-    if (!entry) throw new HakoError(`unable to find user ${u}: no matching entries in passwd file`);
-    uid = Number(entry[2]);
-    gid = Number(entry[3]);
-    username = entry[0];
-  }
-  if (g !== undefined) {
-    if (/^\d+$/.test(g)) gid = Number(g);
-    else {
-      const ge = groups.find((f) => f[0] === g);
-      if (!ge) throw new HakoError(`unable to find group ${g}: no matching entries in group file`);
-      gid = Number(ge[2]);
-    }
-  }
-  const additionalGids = username
-    ? groups.filter((f) => (f[3] ?? '').split(',').includes(username!)).map((f) => Number(f[2])).filter((x) => x !== gid)
-    : [];
-  return { uid, gid, ...(additionalGids.length ? { additionalGids } : {}) };
-}
-
 /** docker's capability arithmetic: start from the default set (or all with --privileged),
  *  drop --cap-drop (ALL empties it), then add --cap-add (ALL is everything). */
 export function capabilitySet(opts: Pick<RunOptions, 'capAdd' | 'capDrop' | 'privileged'>): string[] {
@@ -171,7 +127,7 @@ export function buildSpec(input: SpecInput): Spec {
   proc.args = input.args;
   proc.env = mergeEnv(image.Env ?? [], opts.env, { hostname: input.hostname, tty: opts.tty });
   proc.cwd = opts.workdir ?? (image.WorkingDir || '/');
-  proc.user = resolveUser(opts.user ?? image.User ?? '', readImageFile(input.rootfs, 'etc/passwd'), readImageFile(input.rootfs, 'etc/group'));
+  proc.user = resolveUser(opts.user ?? image.User ?? '', input.rootfs);
   const caps = capabilitySet(opts);
   proc.capabilities = { bounding: [...caps], effective: [...caps], permitted: [...caps] };
   proc.noNewPrivileges = opts.noNewPrivileges;

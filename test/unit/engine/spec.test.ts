@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildSpec, capabilitySet, combineCommand, mergeEnv, resolveUser, loadSeccompFile } from '../../../src/engine/spec.js';
+import { buildSpec, capabilitySet, combineCommand, mergeEnv, loadSeccompFile } from '../../../src/engine/spec.js';
 import { parseRunArgs } from '../../../src/engine/flags.js';
 import { resolveContainer } from '../../../src/engine/store.js';
 import { parseLogLine, tailEntries, parseLog } from '../../../src/engine/logs.js';
@@ -29,18 +29,6 @@ test('environment: image, then -e, PATH default, HOSTNAME, TERM with a tty', () 
   const env = mergeEnv([], [], { hostname: 'h', tty: true });
   assert.ok(env.some((e) => e.startsWith('PATH=/usr/local/sbin')));
   assert.ok(env.includes('TERM=xterm'));
-});
-
-test('users from the image passwd and group files', () => {
-  const passwd = 'root:x:0:0::/root:/bin/sh\nwww:x:33:44::/var/www:/bin/false\n';
-  const group = 'root:x:0:\nwww:x:44:\nextra:x:50:www,other\n';
-  assert.deepEqual(resolveUser('', passwd, group), { uid: 0, gid: 0 });
-  assert.deepEqual(resolveUser('www', passwd, group), { uid: 33, gid: 44, additionalGids: [50] });
-  assert.deepEqual(resolveUser('33', passwd, group), { uid: 33, gid: 44, additionalGids: [50] });
-  assert.deepEqual(resolveUser('1000:1000', passwd, group), { uid: 1000, gid: 1000 });
-  assert.deepEqual(resolveUser('www:root', passwd, group), { uid: 33, gid: 0, additionalGids: [50] });
-  assert.throws(() => resolveUser('nobody', passwd, group), /unable to find user nobody/);
-  assert.throws(() => resolveUser('www:nogroup', passwd, group), /unable to find group nogroup/);
 });
 
 test('capability arithmetic', () => {
