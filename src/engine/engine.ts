@@ -15,6 +15,7 @@ import { inspect as inspectImage, type ImageInspect } from '../image/inspect.js'
 import { ContainerStore, engineRoot, newId } from './store.js';
 import { buildSpec, combineCommand, mergeEnv } from './spec.js';
 import { resolveUser } from './user.js';
+import { copyFromImage } from './in-root.js';
 import { ensureRootfsMounted, prepareRootfs, releaseRootfs } from './rootfs.js';
 import { ContainerNetworks, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
 import { startConmon, readOr } from './monitor.js';
@@ -770,10 +771,12 @@ export class Engine {
         if (!fs.existsSync(src)) fs.mkdirSync(src, { recursive: true }); // docker's -v creates a missing host directory
       } else if (!fs.existsSync(src)) {
         fs.mkdirSync(src, { recursive: true });
-        const inImage = path.join(rootfs, v.target);
         try {
-          if (fs.lstatSync(inImage).isDirectory()) fs.cpSync(inImage, src, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
-        } catch { /* nothing there */ }
+          copyFromImage(rootfs, v.target, src);
+        } catch (e) {
+          fs.rmSync(src, { recursive: true, force: true }); // not half a volume: the next run copies again
+          throw e;
+        }
       }
       src = fs.realpathSync(src);
       out.push({ destination: v.target, type: 'bind', source: src, options: ['rbind', v.readOnly ? 'ro' : 'rw', ...(v.options.filter((o) => o !== 'nocopy').length ? v.options.filter((o) => o !== 'nocopy') : ['rprivate'])] });

@@ -5,36 +5,17 @@
 // Without a group the user's passwd gid is used (0 if the uid has no entry). The supplementary
 // groups are that gid first, then the /etc/group entries listing the user by name, as docker sets
 // them (moby's getUser), so `id` shows groups=0(root),10(wheel) for root in busybox.
-import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
-import { posix } from 'node:path';
+import { lstatSync, readFileSync } from 'node:fs';
+import { resolveInRoot } from './in-root.js';
 import type { User } from '../runtime/spec/types.js';
 import { HakoError } from '../util/errors.js';
 
 /** Reads a regular file of the rootfs, resolving symlinks as if rootfs were "/"; null when it is
  *  missing or not a regular file. */
 export function readFileInRoot(rootfs: string, path: string): string | null {
-  let hops = 0;
-  const done: string[] = [];
-  const todo = path.split('/');
-  while (todo.length) {
-    const c = todo.shift()!;
-    if (c === '' || c === '.') continue;
-    if (c === '..') { done.pop(); continue; } // ".." at the root stays at the root
-    const host = posix.join(rootfs, ...done, c);
-    let st;
-    try { st = lstatSync(host); } catch { return null; }
-    if (st.isSymbolicLink()) {
-      if (++hops > 40) throw new HakoError(`${path} in the image: too many levels of symbolic links`);
-      const target = readlinkSync(host);
-      if (target.startsWith('/')) done.length = 0;
-      todo.unshift(...target.split('/'));
-      continue;
-    }
-    done.push(c);
-  }
-  const file = posix.join(rootfs, ...done);
+  const file = resolveInRoot(rootfs, path);
   try {
-    return lstatSync(file).isFile() ? readFileSync(file, 'utf8') : null;
+    return file !== null && lstatSync(file).isFile() ? readFileSync(file, 'utf8') : null;
   } catch {
     return null;
   }
