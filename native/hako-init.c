@@ -312,7 +312,7 @@ static const struct op_def ops[] = {
     {"fork", 2, op_fork},               {"mount", 7, op_mount},
     {"mknod", 7, op_mknod},             {"symlink", 3, op_symlink},
     {"pivot_root", 1, op_pivot_root},   {"chroot", 1, op_chroot},
-    {"mask", 1, op_mask},               {"readonly", 2, op_readonly},
+    {"mkdirs", 1, op_mkdirs},           {"mask", 1, op_mask},               {"readonly", 2, op_readonly},
     {"sethostname", 1, op_sethostname}, {"setdomainname", 1, op_setdomainname},
     {"rlimit", 3, op_rlimit},           {"console_socket", 1, op_console_socket},
     {"console", 2, op_console},         {"open_fifo", 1, op_open_fifo},

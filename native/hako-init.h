@@ -36,6 +36,7 @@ void op_mknod(int argc, char **argv);
 void op_symlink(int argc, char **argv);
 void op_pivot_root(int argc, char **argv);
 void op_chroot(int argc, char **argv);
+void op_mkdirs(int argc, char **argv);
 void op_mask(int argc, char **argv);
 void op_readonly(int argc, char **argv);
 void op_fork(int argc, char **argv);

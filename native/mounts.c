@@ -229,6 +229,25 @@ void op_chroot(int argc, char **argv) {
   if (chdir("/") < 0) fail_errno("chroot", "chdir /");
 }
 
+/* mkdirs PATH: create PATH and its missing parents (0755, before the umask op), as runc and crun
+ * create a missing cwd. Runs after pivot_root, so every path and symlink is the container's own. */
+void op_mkdirs(int argc, char **argv) {
+  (void)argc;
+  char path[4096];
+  if (snprintf(path, sizeof path, "%s", argv[1]) >= (int)sizeof path) fail("mkdirs", "path too long: %s", argv[1]);
+  for (char *p = path + 1;; p++) {
+    if (*p != '/' && *p != 0) continue;
+    char c = *p;
+    *p = 0;
+    if (mkdir(path, 0755) < 0 && errno != EEXIST) fail_errno("mkdirs", "%s", path);
+    *p = c;
+    if (!c) break;
+  }
+  struct stat st;
+  if (stat(path, &st) < 0) fail_errno("mkdirs", "%s", path);
+  if (!S_ISDIR(st.st_mode)) fail("mkdirs", "%s: not a directory", path);
+}
+
 /* mask PATH: hide what the container must not see. Missing paths are fine (not every kernel has them). */
 void op_mask(int argc, char **argv) {
   (void)argc;

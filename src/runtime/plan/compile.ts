@@ -149,6 +149,9 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   }
   if (ctx.seccompListener) ops.push(['seccomp_listener', ctx.seccompListener]);
   ops.push(isRamfs(root) ? ['chroot', root] : ['pivot_root', root]);
+  // runc and crun create a missing cwd (docker's -w relies on it): here, as the container's root,
+  // before anything is made read-only.
+  if (process.cwd !== '/') ops.push(['mkdirs', process.cwd]);
   if (process.terminal) {
     ops.push(['console', String(process.consoleSize?.height ?? 0), String(process.consoleSize?.width ?? 0)]);
   }

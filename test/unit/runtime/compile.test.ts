@@ -149,6 +149,15 @@ describe('process', () => {
     assert.deepEqual(find(plan((s) => { s.process!.env = ['PATH=/bin', 'HOME=/data']; }), 'home'), []);
   });
 
+  it('creates a missing cwd right after pivot_root, before anything is read-only (as runc does)', () => {
+    const ops = plan((s) => { s.process!.cwd = '/srv/app'; s.root!.readonly = true; });
+    const i = names(ops).indexOf('mkdirs');
+    assert.deepEqual(ops[i], ['mkdirs', '/srv/app']);
+    assert.equal(ops[i - 1][0], 'pivot_root');
+    assert.ok(i < indexOf(ops, (o) => o[0] === 'readonly'));
+    assert.deepEqual(find(plan((s) => { s.process!.cwd = '/'; }), 'mkdirs'), []);
+  });
+
   it('maps rlimits by name, infinity included', () => {
     const ops = plan((s) => { s.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: 0, hard: 18446744073709551615 }]; });
     assert.deepEqual(find(ops, 'rlimit')[0], ['rlimit', '4', '0', '18446744073709551615']);
