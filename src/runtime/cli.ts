@@ -120,7 +120,7 @@ export async function runtimeMain(argv: string[]): Promise<number> {
     }
     case 'state': {
       const { positionals } = parse(rest, {}, command);
-      process.stdout.write(`${JSON.stringify(rt.state(one(positionals, command)), null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(rt.runcState(one(positionals, command)), null, 2)}\n`);
       return 0;
     }
     case 'kill': {

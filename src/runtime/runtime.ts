@@ -86,6 +86,20 @@ export class Runtime {
     return { ...ociState(this.states, rec), status: this.status(rec) };
   }
 
+  /** `state` as runc prints it: the OCI state plus runc's rootfs (absolute), created and owner,
+   *  which tools written against runc read. */
+  runcState(id: string): State & { rootfs: string; created: string; owner: string } {
+    const rec = this.states.read(validateId(id));
+    const root = this.states.readConfig(id).root?.path ?? 'rootfs';
+    let owner = '';
+    try {
+      const uid = fs.statSync(this.states.dir(id)).uid;
+      const entry = fs.readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[2] === String(uid));
+      owner = entry?.[0] ?? `#${uid}`;
+    } catch { /* no /etc/passwd: no name */ }
+    return { ...this.state(id), rootfs: path.resolve(rec.bundle, root), created: rec.created, owner };
+  }
+
   list(): (State & { created: string })[] {
     const out: (State & { created: string })[] = [];
     for (const id of this.states.list()) {

@@ -30,6 +30,10 @@ describe('lifecycle', () => {
     assert.equal(state.bundle, bundle);
     assert.equal(state.ociVersion, '1.2.0');
     assert.equal(state.pid, Number(fs.readFileSync(pidFile, 'utf8')));
+    // runc's additions, which tools written against runc read.
+    assert.equal(state.rootfs, path.join(bundle, 'rootfs'));
+    assert.ok(Math.abs(Date.parse(state.created) - Date.now()) < 60_000, state.created);
+    assert.equal(state.owner, 'root');
     // Not started: the user process has not run.
     assert.equal(fs.existsSync(path.join(bundle, 'rootfs/tmp/marker')), false);
     // The process is waiting, not yet the user's program.
