@@ -13,7 +13,7 @@ import type { DeviceCgroup, Device, Mount, Process } from '../runtime/spec/types
 import { ContentStore } from '../storage/store/index.js';
 import { inspect as inspectImage, type ImageInspect } from '../image/inspect.js';
 import { ContainerStore, engineRoot, newId } from './store.js';
-import { buildSpec, combineCommand, mergeEnv } from './spec.js';
+import { buildSpec, combineCommand, mergeEnv, stopSignalFor } from './spec.js';
 import { resolveUser } from './user.js';
 import { copyFromImage } from './in-root.js';
 import { ensureRootfsMounted, prepareRootfs, releaseRootfs } from './rootfs.js';
@@ -75,6 +75,7 @@ export class Engine {
     const image = await this.imageFor(opts.image);
     trace('engine image resolved');
     const args = combineCommand(image.config, opts.entrypoint, opts.command);
+    opts.stopSignal = stopSignalFor(opts.stopSignal, image.config);
     const id = newId();
     const name = opts.name ?? this.freeName();
     const cfg: ContainerConfig = {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HakoError } from '../util/errors.js';
-import { CAPABILITIES, RLIMITS } from '../runtime/spec/names.js';
+import { CAPABILITIES, RLIMITS, parseSignal } from '../runtime/spec/names.js';
 import type { DeviceMapping, PortMapping, RestartPolicy, RunOptions, Ulimit, VolumeSpec } from './types.js';
 
 type Opts = NonNullable<ParseArgsConfig['options']>;
@@ -399,7 +399,10 @@ export function parseRunArgs(args: string[], command = 'run'): RunOptions {
     if (str('userns') !== 'host' && str('userns') !== '') throw bad('userns', str('userns')!, 'only "host" is supported (hako does not remap users yet)');
     opts.userns = str('userns');
   }
-  if (str('stop-signal') !== undefined) opts.stopSignal = str('stop-signal');
+  if (str('stop-signal') !== undefined) {
+    try { parseSignal(str('stop-signal')!); } catch { throw bad('stop-signal', str('stop-signal')!, 'unknown signal'); }
+    opts.stopSignal = str('stop-signal');
+  }
   if (str('stop-timeout') !== undefined) opts.stopTimeout = parseIntFlag(str('stop-timeout')!, 'stop-timeout', -1);
   if (opts.rm && opts.restart.name !== 'no') throw new HakoError('conflicting options: cannot combine --restart and --rm');
   if (opts.detach && opts.rm && opts.interactive && opts.tty) { /* allowed, like docker */ }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { defaultSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/spec/default.js';
-import { CAPABILITIES, lastCap } from '../runtime/spec/names.js';
+import { CAPABILITIES, lastCap, parseSignal } from '../runtime/spec/names.js';
 import { defaultSeccompProfile, DOCKER_DEFAULT_CAPABILITIES } from '../runtime/seccomp/index.js';
 import type { DeviceCgroup, Device, Mount, Seccomp, Spec, User } from '../runtime/spec/types.js';
 import type { RunOptions } from './types.js';
@@ -53,6 +53,14 @@ export function mergeEnv(imageEnv: string[], userEnv: string[], extra: { hostnam
 }
 
 /** Reads a file of the image without following a symlink out of it (a missing or odd file is empty). */
+/** The signal `stop` sends first: --stop-signal, else the image's StopSignal (nginx's SIGQUIT,
+ *  postgres's SIGINT), else SIGTERM when stopping (undefined here), as docker does. */
+export function stopSignalFor(flag: string | undefined, image: ImageProcessDefaults): string | undefined {
+  if (flag !== undefined || !image.StopSignal) return flag;
+  try { parseSignal(image.StopSignal); } catch { throw new HakoError(`the image's StopSignal "${image.StopSignal}" is not a signal`); }
+  return image.StopSignal;
+}
+
 /** docker's capability arithmetic: start from the default set (or all with --privileged),
  *  drop --cap-drop (ALL empties it), then add --cap-add (ALL is everything). */
 export function capabilitySet(opts: Pick<RunOptions, 'capAdd' | 'capDrop' | 'privileged'>): string[] {

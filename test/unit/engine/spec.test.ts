@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildSpec, capabilitySet, combineCommand, mergeEnv, loadSeccompFile } from '../../../src/engine/spec.js';
+import { buildSpec, capabilitySet, combineCommand, mergeEnv, loadSeccompFile, stopSignalFor } from '../../../src/engine/spec.js';
 import { parseRunArgs } from '../../../src/engine/flags.js';
 import { resolveContainer } from '../../../src/engine/store.js';
 import { parseLogLine, tailEntries, parseLog } from '../../../src/engine/logs.js';
@@ -158,4 +158,13 @@ test('-P maps image ExposedPorts to random ports on loopback', () => {
     { hostIP: '127.0.0.1', hostPort: 0, containerPort: 8080, protocol: 'tcp' },
   ]);
   assert.throws(() => exposedMappings(['http']), /ExposedPorts: "http"/);
+});
+
+test('stop signal: --stop-signal, else the image\'s StopSignal, else none (SIGTERM at stop)', () => {
+  assert.equal(stopSignalFor(undefined, { StopSignal: 'SIGQUIT' }), 'SIGQUIT');
+  assert.equal(stopSignalFor('SIGUSR1', { StopSignal: 'SIGQUIT' }), 'SIGUSR1');
+  assert.equal(stopSignalFor(undefined, {}), undefined);
+  assert.throws(() => stopSignalFor(undefined, { StopSignal: 'SIGNOPE' }), /the image's StopSignal "SIGNOPE" is not a signal/);
+  assert.equal(parseRunArgs(['--stop-signal', 'INT', 'img']).stopSignal, 'INT');
+  assert.throws(() => parseRunArgs(['--stop-signal', 'NOPE', 'img']), /^HakoError: invalid argument "NOPE" for "--stop-signal" flag: unknown signal$/);
 });
