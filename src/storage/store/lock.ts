@@ -10,19 +10,10 @@
 import fs from 'node:fs';
 import { HakoError } from '../../util/errors.js';
 import { sleepMs } from '../../util/sleep.js';
+import { processAlive } from '../../util/dirlock.js';
 
 const EMPTY_STALE_MS = 5000;
 const held = new Map<string, number>(); // lock path -> nesting depth, for re-entrant use in one process
-
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Returns the pid holding the lock, or undefined when the lock looks stale. */
 function holder(lockPath: string): number | 'unknown' | undefined {
@@ -36,7 +27,7 @@ function holder(lockPath: string): number | 'unknown' | undefined {
   }
   const pid = Number(text);
   if (!text || !Number.isInteger(pid) || pid <= 0) return Date.now() - st.mtimeMs > EMPTY_STALE_MS ? undefined : 'unknown';
-  return pidAlive(pid) ? pid : undefined;
+  return processAlive(pid) ? pid : undefined;
 }
 
 /** Runs `fn` while holding the lock file `lockPath`; waits up to `timeoutMs` for another holder. */
