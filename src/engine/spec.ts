@@ -2,12 +2,11 @@
 // seccomp profile, masked and read-only /proc and /sys paths, a device cgroup allowing only the
 // usual devices, and resources from -m/--cpus/... as linux.resources (the runtime applies them).
 import fs from 'node:fs';
-import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { defaultSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/spec/default.js';
 import { CAPABILITIES, lastCap, parseSignal } from '../runtime/spec/names.js';
 import { defaultSeccompProfile, DOCKER_DEFAULT_CAPABILITIES } from '../runtime/seccomp/index.js';
-import type { DeviceCgroup, Device, Mount, Seccomp, Spec, User } from '../runtime/spec/types.js';
+import type { DeviceCgroup, Device, Mount, Seccomp, Spec } from '../runtime/spec/types.js';
 import type { RunOptions } from './types.js';
 import { resolveUser } from './user.js';
 
@@ -52,7 +51,6 @@ export function mergeEnv(imageEnv: string[], userEnv: string[], extra: { hostnam
   return [...out.values()];
 }
 
-/** Reads a file of the image without following a symlink out of it (a missing or odd file is empty). */
 /** The signal `stop` sends first: --stop-signal, else the image's StopSignal (nginx's SIGQUIT,
  *  postgres's SIGINT), else SIGTERM when stopping (undefined here), as docker does. */
 export function stopSignalFor(flag: string | undefined, image: ImageProcessDefaults): string | undefined {

@@ -143,8 +143,6 @@ export function readOr(file: string, fallback: string): string {
   }
 }
 
-
-
 /** Start time and state letter of a pid from /proc/<pid>/stat, or undefined if it is gone. */
 export function procStat(pid: number): { startTime: string; state: string } | undefined {
   const stat = readOr(`/proc/${pid}/stat`, '');
