@@ -84,10 +84,7 @@ if (v8.startupSnapshot?.isBuildingSnapshot()) {
     import('../runtime/cli.js'), import('../runtime/warm-up.js'),
     !__HAKO_RUNTIME_ONLY__ && import('./engine.js'), !__HAKO_RUNTIME_ONLY__ && import('../engine/warm-up.js'),
   ])
-    .then(([, warm, , engineWarm]) => {
-      warm.warmUpForSnapshot();
-      if (engineWarm) engineWarm.warmUpEngineForSnapshot();
-    })
+    .then(([, warm, , engineWarm]) => warm.warmUpForSnapshot(engineWarm ? [engineWarm.warmUpEngineForSnapshot] : []))
     .then(() => v8.startupSnapshot.setDeserializeMainFunction(() => run(process.argv.slice(1))));
 } else {
   run(process.argv.slice(2));

@@ -1,7 +1,7 @@
 // The engine's part of the snapshot warm-up (src/cli/main.ts; only dist/hako.blob has the engine):
 // the pure steps of a `run` (its flags, the command, the network files, the OCI spec with Docker's
 // default seccomp profile) once, so that they start as bytecode. Nothing is touched beyond a
-// temporary directory.
+// temporary directory; the runtime's warm-up runs this one and then empties the host caches.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,8 +1,8 @@
 // Runs the pure part of a container create once while the start-up snapshot is built (src/cli/
 // main.ts), so that the functions on that path are in the snapshot as bytecode instead of being
-// compiled at every start. Nothing here touches the system beyond a temporary bundle, and the caches
-// it fills that describe the host (the kernel's last capability) are emptied again: the snapshot
-// must not carry the build machine's answers.
+// compiled at every start. Nothing here touches the system beyond a temporary bundle. The caches the
+// warm-ups fill that describe the host (the kernel's last capability) are emptied again once all of
+// them ran, the engine's (`more`) included: the snapshot must not carry the build machine's answers.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import { forgetLastCap } from './spec/names.js';
 import { StateDir, statusOf, type ContainerRecord } from './state.js';
 import { cachedSeccompFilter, compileSeccomp, defaultSeccompProfile } from './seccomp/index.js';
 
-export function warmUpForSnapshot(): void {
+export function warmUpForSnapshot(more: Array<() => void> = []): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-warm-up-'));
   try {
     fs.mkdirSync(path.join(dir, 'rootfs'));
@@ -37,6 +37,7 @@ export function warmUpForSnapshot(): void {
     states.write(rec);
     states.lock(rec.id, () => statusOf(states, states.read(rec.id)));
     states.remove(rec.id);
+    for (const warmUp of more) warmUp();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
     forgetLastCap();
