@@ -414,7 +414,7 @@ static void trace(const char *what) {
   if (n > 0) write_all(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
-static void write_u32(char *p, uint32_t v) {
+void write_u32(char *p, uint32_t v) {
   for (int i = 0; i < 4; i++) p[i] = (char)(v >> (8 * i));
 }
 

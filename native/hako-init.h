@@ -71,6 +71,8 @@ struct plan {
   size_t **lens;
 };
 void read_all(int fd, char **out, size_t *out_len);
+/* Stores v as the encoding's u32le at p (4 bytes). */
+void write_u32(char *p, uint32_t v);
 struct plan parse_plan(const char *buf, size_t len);
 
 /* Standalone mode for image layers (layerops.c): mknod and xattrs, which Node has no call for. */

@@ -40,7 +40,8 @@ static void layer_lsetxattr(char **argv, const size_t *lens) {
 }
 
 static void put_u32(uint32_t v) {
-  unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16), (unsigned char)(v >> 24)};
+  char b[4];
+  write_u32(b, v);
   fwrite(b, 1, 4, stdout);
 }
 
