@@ -34,7 +34,6 @@ import { installRawPax, rawXattrs } from './pax-raw.js';
 import { splitMemberName } from './paths.js';
 import { helperSys, type LayerSys, type SysOp } from './sys.js';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX, OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR } from './names.js';
-export { OPAQUE_MARKER, WHITEOUT_PREFIX, OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR };
 
 /** Container ids -> host ids, for layers unpacked for a user-namespaced container. */
 export interface IdMap {
