@@ -9,7 +9,7 @@ import { ConfigError, HakoError } from '../util/errors.js';
 import { loadBundle, type Bundle } from './bundle.js';
 import { attach, findHelper, launch, type Launched } from './helper.js';
 import { cachedSeccompFilter, compileSeccomp, seccompUsesNotify } from './seccomp/index.js';
-import { runHooks } from './hooks.js';
+import { runHooks, runHooksWarning } from './hooks.js';
 import { compilePlan, namespaceMap } from './plan/compile.js';
 import { compileExecPlan } from './plan/exec.js';
 import { validateProcess } from './spec/validate.js';
@@ -77,7 +77,7 @@ export class Runtime {
       this.openBarrier(rec);
       // The state as of the start: a quick process may already be gone when the hook runs.
       const started: State = { ...ociState(this.states, rec), status: 'running', pid: rec.pid };
-      this.warnOnHookFailure(() => runHooks('poststart', rec.hooks?.poststart, started));
+      runHooksWarning('poststart', rec.hooks?.poststart, started);
     });
   }
 
@@ -293,17 +293,25 @@ export class Runtime {
         writeIdMaps(ctx.helperPid, bundle.spec);
         return undefined;
       case 'createRuntime': {
-        rec.pid = ctx.containerPid;
-        const state: State = { ...ociState(this.states, { ...rec, status: 'created' }), status: 'creating', pid: ctx.containerPid };
+        const state = this.stateWhileCreating(rec, ctx.containerPid);
         runHooks('prestart', bundle.spec.hooks?.prestart, state);
         runHooks('createRuntime', bundle.spec.hooks?.createRuntime, state);
         return JSON.stringify(state);
       }
       case 'seccomp':
-        return containerProcessState(bundle.spec, { ...ociState(this.states, { ...rec, status: 'created' }), pid: ctx.containerPid });
+        return containerProcessState(bundle.spec, this.stateWhileCreating(rec, ctx.containerPid));
       default:
         throw new HakoError(`internal: unknown sync point "${name}"`);
     }
+  }
+
+  /** The state hooks and a seccomp agent see during create: `created` (what runc and crun send,
+   *  and what the conformance suite checks), with the container's pid, which the record only gets
+   *  for good at `ready`. */
+  private stateWhileCreating(rec: ContainerRecord, pid: number): State {
+    rec.pid = pid;
+    const { status: _status, ...rest } = ociState(this.states, { ...rec, status: 'created', pidStartTime: procStat(pid)?.startTime ?? '' });
+    return { ...rest, status: 'created', pid };
   }
 
   /** Opens the start barrier: the container's blocked open(O_WRONLY) completes and it writes one byte. */
@@ -428,16 +436,7 @@ export class Runtime {
       cg.destroy();
     }
     this.states.remove(rec.id);
-    if (opts.hooks !== false) this.warnOnHookFailure(() => runHooks('poststop', rec.hooks?.poststop, state));
-  }
-
-  /** poststart and poststop failures are warnings (runtime spec, "Lifecycle"). */
-  private warnOnHookFailure(fn: () => void): void {
-    try {
-      fn();
-    } catch (e) {
-      process.stderr.write(`hako: warning: ${(e as Error).message}\n`);
-    }
+    if (opts.hooks !== false) runHooksWarning('poststop', rec.hooks?.poststop, state);
   }
 }
 

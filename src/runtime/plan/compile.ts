@@ -195,7 +195,13 @@ export function processOps(spec: Spec, process: Process, seccompProfile: string 
   const env = process.env ?? [];
   const seccompEarly = seccompProfile !== undefined && !process.noNewPrivileges;
   // Without no_new_privs an unprivileged process may not load a filter: load it while still root.
-  if (seccompEarly) ops.push(['seccomp', seccompProfile!]);
+  // Every operation after it must then survive a profile that refuses syscalls it does not know
+  // (close_fds falls back from close_range). A notify filter's listener goes out with the
+  // container's state, which must be here before the filter is.
+  if (seccompEarly) {
+    if (opts.notify) ops.push(['sync', 'seccomp']);
+    ops.push(['seccomp', seccompProfile!]);
+  }
   ops.push(['caps_bounding', mask('bounding')]);
   // Without HOME in the environment, runc and crun take it from the container's /etc/passwd;
   // programs and engines (containerd, Kubernetes) count on that. Read while still root.
@@ -209,7 +215,7 @@ export function processOps(spec: Spec, process: Process, seccompProfile: string 
   ops.push(['close_fds']);
   // The notify listener goes out with the container's state; the runtime builds it now, while it
   // is still listening (create returns at `ready`).
-  if (opts.notify) ops.push(['sync', 'seccomp']);
+  if (opts.notify && !seccompEarly) ops.push(['sync', 'seccomp']);
   ops.push(['ready']);
   if (opts.barrier) {
     ops.push(['wait_fifo']);

@@ -51,6 +51,21 @@ describe('seccomp in containers', () => {
     assert.notEqual(r.stdout.match(/mount=(\d+)/)![1], '0');
   });
 
+  it('loaded before dropping privileges (noNewPrivileges false), a profile that predates close_range still starts the container', () => {
+    // Docker's default profile without close_range: the default action (ERRNO) answers it, and
+    // hako-init marks its fds close-on-exec through /proc/self/fd instead, as runc and crun do.
+    const profile = defaultSeccompProfile();
+    profile.syscalls = profile.syscalls!.map((rule) => ({ ...rule, names: rule.names.filter((n) => n !== 'close_range') }));
+    assert.equal(profile.defaultAction, 'SCMP_ACT_ERRNO');
+    const r = h.run(['sh', '-c', 'echo started; ls /proc/self/fd | wc -l'], (s) => {
+      s.linux!.seccomp = profile;
+      s.process!.noNewPrivileges = false;
+    });
+    assert.equal(r.status, 0, r.stderr);
+    // stdin, stdout, stderr, and the directory ls reads: nothing of the runtime leaked in.
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.trim()), ['started', '4']);
+  });
+
   it('bad profiles fail with one line naming the field and leave nothing', () => {
     const cases: [Seccomp, RegExp][] = [
       [{ defaultAction: 'SCMP_ACT_BOGUS' }, /linux\.seccomp\.defaultAction/],
@@ -70,11 +85,12 @@ describe('seccomp in containers', () => {
 });
 
 describe('seccomp notify (listenerPath)', () => {
-  it('the supervisor gets the listener fd with the container process state, and its answers are the results', async () => {
+  // Without no_new_privs the filter is loaded early, while still root: the state must be there first.
+  for (const noNewPrivileges of [true, false]) it(`the supervisor gets the listener fd with the container process state, and its answers are the results (noNewPrivileges ${noNewPrivileges})`, async () => {
     const { spawn } = await import('node:child_process');
     const fs = await import('node:fs');
-    const sock = `${h.root}/notify.sock`;
-    const stateOut = `${h.root}/notify.state`;
+    const sock = `${h.root}/notify-${noNewPrivileges}.sock`;
+    const stateOut = `${h.root}/notify-${noNewPrivileges}.state`;
     // A supervisor like a real one: accept, take the fd, answer every notified syscall with EROFS (30).
     const supervisor = spawn('python3', ['-c', `
 import socket, sys, struct, fcntl
@@ -102,6 +118,7 @@ while True:
       s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, listenerMetadata: 'meta-1',
         syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
       s.root!.readonly = false;
+      s.process!.noNewPrivileges = noNewPrivileges;
     }), id]);
     supervisor.kill();
     assert.equal(r.status, 0, r.stderr);
