@@ -10,6 +10,7 @@ import { loadBundle, type Bundle } from './bundle.js';
 import { attach, findHelper, launch, type Launched } from './helper.js';
 import { cachedSeccompFilter, compileSeccomp, seccompUsesNotify } from './seccomp/index.js';
 import { runHooks, runHooksWarning } from './hooks.js';
+import { detachMountsAbove, mountsAt } from './host-mounts.js';
 import { compilePlan, namespaceMap } from './plan/compile.js';
 import { compileExecPlan } from './plan/exec.js';
 import { validateProcess } from './spec/validate.js';
@@ -236,6 +237,10 @@ export class Runtime {
       annotations: spec.annotations, hooks: spec.hooks, ownPidNamespace: nss.has('pid') && !nss.get('pid')!.path,
       cgroupsPath: cgroup && cgroupsPath,
     };
+    if (!nss.has('mount')) {
+      const rootfs = fs.realpathSync(bundle.rootfs);
+      rec.hostMounts = { rootfs, below: mountsAt(rootfs) };
+    }
     this.states.claim(id);
     try {
       cgroup?.create(containerResources(spec));
@@ -435,6 +440,7 @@ export class Runtime {
       for (let i = 0; i < 1000 && cg.pids().length; i++) sleepMs(2);
       cg.destroy();
     }
+    if (rec.hostMounts) detachMountsAbove(rec.hostMounts.rootfs, rec.hostMounts.below);
     this.states.remove(rec.id);
     if (opts.hooks !== false) runHooksWarning('poststop', rec.hooks?.poststop, state);
   }

@@ -30,6 +30,9 @@ export interface ContainerRecord {
   hooks?: Hooks;
   /** The container owns a PID namespace: killing its init kills everything. */
   ownPidNamespace: boolean;
+  /** No mount namespace of its own: its rootfs (real path) was built in ours, over `below` mounts
+   *  that were there before (src/runtime/host-mounts.ts). */
+  hostMounts?: { rootfs: string; below: number };
 }
 
 const ID_RE = /^[\w+\-.]+$/;
