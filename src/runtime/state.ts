@@ -97,6 +97,11 @@ export class StateDir {
     }
   }
 
+  /** Whether a container with this id has a state (an id being claimed by `create` has none yet). */
+  exists(id: string): boolean {
+    return fs.existsSync(path.join(this.dir(validateId(id)), 'state.json'));
+  }
+
   list(): string[] {
     try {
       return fs.readdirSync(this.root).filter((n) => ID_RE.test(n) && fs.existsSync(path.join(this.dir(n), 'state.json')));
