@@ -211,6 +211,10 @@ export async function runtimeMain(argv: string[]): Promise<number> {
       process.stdout.write(`${formatPlan(ops)}\n`);
       return 0;
     }
+    // runc's checkpoint and restore (CRIU). podman probes `checkpoint --help` and takes a zero
+    // exit for support, so even --help must fail, with one line saying why.
+    case 'checkpoint': case 'restore':
+      throw new HakoError(`${command}: unsupported: hako has no checkpoint/restore (CRIU) support`);
     case undefined:
       process.stderr.write(`${USAGE}\n`);
       return 1;
