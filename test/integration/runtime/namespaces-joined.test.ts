@@ -63,6 +63,19 @@ describe('namespaces joined by path or inherited', () => {
     assert.ok(mountsUnder(rootfs).includes(`${rootfs}/proc`), 'its /proc is mounted in our namespace while it exists');
     assert.equal(h.hako(['delete', id]).status, 0);
     assert.deepEqual(mountsUnder(rootfs), [], 'nothing left mounted');
+
+    // exec into such a container is chroot'ed into its root too (the host has bash, busybox has not).
+    const running = h.id();
+    assert.equal(h.hakoDetached(['run', '--detach', '--bundle', h.bundle(['sleep', '60'], (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount');
+      delete s.linux!.maskedPaths;
+      delete s.linux!.readonlyPaths;
+    }), running]).status, 0);
+    const e = h.hako(['exec', running, 'sh', '-c', 'ls /bin/busybox; test -e /bin/bash || echo no-bash']);
+    assert.equal(e.status, 0, e.stderr);
+    assert.deepEqual(e.stdout.trim().split('\n'), ['/bin/busybox', 'no-bash']);
+    assert.equal(h.hako(['delete', '--force', running]).status, 0);
+    assert.deepEqual(mountsUnder(rootfs), [], 'nothing left mounted');
   });
 
   it('rootfsPropagation shared and unbindable apply to the container\'s /', () => {
