@@ -32,6 +32,7 @@ commands (runc-compatible):
        [--console-socket S] [--pid-file F] ID [COMMAND [ARG...]]
   list [--format table|json] [--quiet]
   features                                   what this runtime supports (OCI features JSON)
+  checkpoint / restore                       unsupported (no CRIU support): fail with one line
   plan [--bundle DIR]                        print the compiled plan (debugging)`;
 
 type Opts = NonNullable<ParseArgsConfig['options']>;
