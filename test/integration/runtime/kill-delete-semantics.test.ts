@@ -67,10 +67,9 @@ describe('kill and delete semantics (runc\'s)', () => {
     let r = h.hako(['delete', c.id]);
     assert.notEqual(r.status, 0, 'a paused container is not deleted without --force');
     assert.match(r.stderr, /in state paused/);
-    const t0 = Date.now();
+    // Without the thaw, delete gave up after 5 s of waiting for the frozen process to die.
     r = h.hako(['delete', '--force', c.id]);
     assert.equal(r.status, 0, r.stderr);
-    assert.ok(Date.now() - t0 < 3000, `delete --force took ${Date.now() - t0} ms`);
     assert.equal(h.hako(['state', c.id]).status, 1, 'gone');
   });
 
