@@ -4,6 +4,7 @@
 #include "bpf.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -250,9 +251,28 @@ static void op_no_new_privs(int argc, char **argv) {
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
+/* close_fds: mark every fd above 2 close-on-exec. close_range(2) may be refused: a seccomp profile
+ * that predates it (loaded before this op when noNewPrivileges is false) answers with its default
+ * errno, and kernels before 5.11 lack CLOSE_RANGE_CLOEXEC. Then, like runc and crun, walk
+ * /proc/self/fd, and without /proc every possible fd. */
 static void op_close_fds(int argc, char **argv) {
   (void)argc, (void)argv;
-  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail_errno("close_fds", "close_range");
+  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  DIR *dir = opendir("/proc/self/fd");
+  if (dir) {
+    int self = dirfd(dir);
+    for (struct dirent *e; (e = readdir(dir));) {
+      char *end;
+      long fd = strtol(e->d_name, &end, 10);
+      if (*end || end == e->d_name || fd < 3 || fd == self) continue;
+      if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF) fail_errno("close_fds", "mark fd %ld close-on-exec", fd);
+    }
+    closedir(dir);
+    return;
+  }
+  long max = sysconf(_SC_OPEN_MAX);
+  for (long fd = 3; fd < (max > 0 ? max : 1024); fd++)
+    if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF) fail_errno("close_fds", "mark fd %ld close-on-exec", fd);
 }
 
 /* Weak: the build works before seccomp.c exists; a plan asking for seccomp then fails clearly. */

@@ -220,11 +220,13 @@ void op_pivot_root(int argc, char **argv) {
   close(newroot);
 }
 
-/* chroot ROOT: only for roots pivot_root refuses (ramfs/rootfs). Move the root mount over / first. */
+/* chroot ROOT [in-place]: for roots pivot_root refuses (ramfs/rootfs), in a mount namespace of the
+ * container's own: move ROOT onto / first, as pivot_root would leave it. With in-place (the
+ * caller's mount namespace, the host's) only chroot: moving would cover the host's root. */
 void op_chroot(int argc, char **argv) {
-  (void)argc;
+  int in_place = argc > 2 && strcmp(argv[2], "in-place") == 0;
   if (chdir(argv[1]) < 0) fail_errno("chroot", "chdir %s", argv[1]);
-  if (mount(argv[1], "/", NULL, MS_MOVE, NULL) < 0) fail_errno("chroot", "move %s to /", argv[1]);
+  if (!in_place && mount(argv[1], "/", NULL, MS_MOVE, NULL) < 0) fail_errno("chroot", "move %s to /", argv[1]);
   if (chroot(".") < 0) fail_errno("chroot", "%s", argv[1]);
   if (chdir("/") < 0) fail_errno("chroot", "chdir /");
 }

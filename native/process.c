@@ -394,6 +394,17 @@ void op_hook(int argc, char **argv) {
 
 static char resolved[4096];
 
+/* Exec failures are worded as runc's (Go's exec.LookPath and os.PathError, with Go's lower-case
+ * errno texts): engines turn them into exit codes by matching words, e.g. docker gives 127 for
+ * "no such file or directory" and "executable file not found in $PATH", 126 for "permission
+ * denied", and 125 (its own failure) for anything else. */
+static const char *go_strerror(int err) {
+  static char text[256];
+  snprintf(text, sizeof text, "%s", strerror(err));
+  if (text[0] >= 'A' && text[0] <= 'Z') text[0] = (char)(text[0] - 'A' + 'a');
+  return text;
+}
+
 static int executable(const char *path) {
   struct stat st;
   return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
@@ -405,7 +416,9 @@ void op_resolve(int argc, char **argv) {
   (void)argc;
   const char *arg0 = argv[1];
   if (strchr(arg0, '/')) {
-    if (!executable(arg0)) fail_errno("exec", "%s", arg0);
+    struct stat st;
+    if (stat(arg0, &st) < 0) fail("exec", "\"%s\": stat %s: %s", arg0, arg0, go_strerror(errno));
+    if (!executable(arg0)) fail("exec", "\"%s\": %s", arg0, go_strerror(EACCES));
     snprintf(resolved, sizeof resolved, "%s", arg0);
     return;
   }
@@ -418,7 +431,7 @@ void op_resolve(int argc, char **argv) {
       return;
     }
   }
-  fail("exec", "%s: executable file not found in $PATH", arg0);
+  fail("exec", "\"%s\": executable file not found in $PATH", arg0);
 }
 
 /* Set by `home`: HOME=DIR for the exec's environment. */
@@ -472,5 +485,5 @@ void op_exec(int argc, char **argv) {
   for (int k = 2 + n; k < argc; k++) env[k - 2 - n] = argv[k];
   if (home_env) env[argc - 2 - n] = home_env;
   execve(resolved[0] ? resolved : args[0], args, env);
-  fail_errno("exec", "%s", resolved[0] ? resolved : args[0]);
+  fail("exec", "%s: %s", resolved[0] ? resolved : args[0], go_strerror(errno));
 }

@@ -32,6 +32,7 @@ commands (runc-compatible):
        [--console-socket S] [--pid-file F] ID [COMMAND [ARG...]]
   list [--format table|json] [--quiet]
   features                                   what this runtime supports (OCI features JSON)
+  checkpoint / restore                       unsupported (no CRIU support): fail with one line
   plan [--bundle DIR]                        print the compiled plan (debugging)`;
 
 type Opts = NonNullable<ParseArgsConfig['options']>;
@@ -211,6 +212,10 @@ export async function runtimeMain(argv: string[]): Promise<number> {
       process.stdout.write(`${formatPlan(ops)}\n`);
       return 0;
     }
+    // runc's checkpoint and restore (CRIU). podman probes `checkpoint --help` and takes a zero
+    // exit for support, so even --help must fail, with one line saying why.
+    case 'checkpoint': case 'restore':
+      throw new HakoError(`${command}: unsupported: hako has no checkpoint/restore (CRIU) support`);
     case undefined:
       process.stderr.write(`${USAGE}\n`);
       return 1;

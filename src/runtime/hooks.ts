@@ -4,23 +4,38 @@ import { spawnSync } from 'node:child_process';
 import { HakoError } from '../util/errors.js';
 import type { Hook, State } from './spec/types.js';
 
+/** prestart, createRuntime: the first failing hook stops the others and fails the operation. */
 export function runHooks(kind: string, hooks: Hook[] | undefined, state: State): void {
   for (const hook of hooks ?? []) {
-    const [argv0, ...rest] = hook.args ?? [hook.path];
-    const r = spawnSync(hook.path, rest, {
-      argv0,
-      env: Object.fromEntries((hook.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
-      input: JSON.stringify(state),
-      stdio: ['pipe', 'inherit', 'inherit'],
-      timeout: hook.timeout ? hook.timeout * 1000 : undefined,
-    });
-    // A hook need not read the state: if it exits first, our write gets EPIPE. Its status decides.
-    if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') {
-      const timedOut = (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
-      throw new HakoError(`${kind} hook ${hook.path}: ${timedOut ? `timed out after ${hook.timeout} s` : r.error.message}`);
-    }
-    if (r.status !== 0) {
-      throw new HakoError(`${kind} hook ${hook.path}: ${r.signal ? `killed by ${r.signal}` : `exited with status ${r.status}`}`);
-    }
+    const failure = runHook(hook, state);
+    if (failure) throw new HakoError(`${kind} hook ${hook.path}: ${failure}`);
   }
+}
+
+/** poststart, poststop: the runtime spec's Lifecycle says a failing one is logged as a warning,
+ *  "but the remaining hooks and lifecycle continue as if the hook had succeeded". */
+export function runHooksWarning(kind: string, hooks: Hook[] | undefined, state: State): void {
+  for (const hook of hooks ?? []) {
+    const failure = runHook(hook, state);
+    if (failure) process.stderr.write(`hako: warning: ${kind} hook ${hook.path}: ${failure}\n`);
+  }
+}
+
+/** Runs one hook with the state on its stdin; why it failed, or undefined. */
+function runHook(hook: Hook, state: State): string | undefined {
+  const [argv0, ...rest] = hook.args ?? [hook.path];
+  const r = spawnSync(hook.path, rest, {
+    argv0,
+    env: Object.fromEntries((hook.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
+    input: JSON.stringify(state),
+    stdio: ['pipe', 'inherit', 'inherit'],
+    timeout: hook.timeout ? hook.timeout * 1000 : undefined,
+  });
+  // A hook need not read the state: if it exits first, our write gets EPIPE. Its status decides.
+  if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') {
+    const timedOut = (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
+    return timedOut ? `timed out after ${hook.timeout} s` : r.error.message;
+  }
+  if (r.status !== 0) return r.signal ? `killed by ${r.signal}` : `exited with status ${r.status}`;
+  return undefined;
 }

@@ -9,12 +9,13 @@ import { ConfigError, HakoError } from '../util/errors.js';
 import { loadBundle, type Bundle } from './bundle.js';
 import { attach, findHelper, launch, type Launched } from './helper.js';
 import { cachedSeccompFilter, compileSeccomp, seccompUsesNotify } from './seccomp/index.js';
-import { runHooks } from './hooks.js';
+import { runHooks, runHooksWarning } from './hooks.js';
+import { detachMountsAbove, mountsAt } from './host-mounts.js';
 import { compilePlan, namespaceMap } from './plan/compile.js';
 import { compileExecPlan } from './plan/exec.js';
 import { validateProcess } from './spec/validate.js';
 import { encodePlan } from './plan/encode.js';
-import { parseSignal } from './spec/names.js';
+import { parseSignal, SIGNALS } from './spec/names.js';
 import { OCI_VERSION } from './spec/default.js';
 import {
   DEFAULT_CGROUP_ROOT, discoverV1Hierarchies, moveToCgroupsOf, openCgroup, primeCgroupMigration, resolveCgroupsPath,
@@ -77,7 +78,7 @@ export class Runtime {
       this.openBarrier(rec);
       // The state as of the start: a quick process may already be gone when the hook runs.
       const started: State = { ...ociState(this.states, rec), status: 'running', pid: rec.pid };
-      this.warnOnHookFailure(() => runHooks('poststart', rec.hooks?.poststart, started));
+      runHooksWarning('poststart', rec.hooks?.poststart, started);
     });
   }
 
@@ -111,11 +112,21 @@ export class Runtime {
     return out;
   }
 
+  /**
+   * `kill`, with runc's semantics, which engines match on: a stopped container is an error worded
+   * as runc's (`container not running`: containerd's shim recognises it), except with `--all`,
+   * which containerd sends after every exit and which succeeds then. Signal 0 only checks that the
+   * process is there. SIGKILL to a paused container thaws it afterwards: under the v1 freezer a
+   * frozen process only dies once thawed (v2 lets fatal signals through; thawing is then harmless).
+   */
   kill(id: string, signal: string | number = 'SIGTERM', opts: { all?: boolean } = {}): void {
-    const sig = typeof signal === 'number' ? signal : parseSignal(signal);
+    const sig = typeof signal === 'number' ? signal : parseSignal(signal, { allowZero: true });
     const rec = this.states.read(validateId(id));
     const status = this.status(rec);
-    if (status !== 'created' && status !== 'running' && status !== 'paused') throw new HakoError(`cannot kill container "${id}" in state ${status}`);
+    if (status !== 'created' && status !== 'running' && status !== 'paused') {
+      if (opts.all && status === 'stopped') return;
+      throw new HakoError(`cannot kill container "${id}": container not running (state ${status})`);
+    }
     if (opts.all) {
       // Without its own PID namespace the container's other processes survive its init: signal them too.
       for (const pid of this.containerPids(rec)) try { process.kill(pid, sig); } catch { /* gone */ }
@@ -124,19 +135,31 @@ export class Runtime {
       process.kill(rec.pid, sig);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+      if (sig === 0) throw new HakoError(`cannot kill container "${id}": container not running`);
     }
+    if (sig === SIGNALS.SIGKILL && status === 'paused') this.thaw(rec);
   }
 
+  /** `delete`; with `--force` a running or paused container is killed first, and a container
+   *  that does not exist is no error (runc's behaviour, which engines rely on when cleaning up). */
   delete(id: string, opts: { force?: boolean } = {}): void {
-    this.states.lock(validateId(id), () => {
-      const rec = this.states.read(id);
-      const status = statusOf(this.states, rec);
-      if (status === 'running' && !opts.force) {
-        throw new HakoError(`cannot delete container "${id}" in state running (stop it first, or use --force)`);
-      }
-      if (status !== 'stopped') this.killAndWait(rec);
-      this.destroy(rec);
-    });
+    validateId(id);
+    if (opts.force && !this.states.exists(id)) return;
+    try {
+      this.states.lock(id, () => {
+        const rec = this.states.read(id);
+        const status = this.status(rec);
+        if ((status === 'running' || status === 'paused') && !opts.force) {
+          throw new HakoError(`cannot delete container "${id}" in state ${status} (stop it first, or use --force)`);
+        }
+        if (status !== 'stopped') this.killAndWait(rec);
+        this.destroy(rec);
+      });
+    } catch (e) {
+      // Deleted by someone else meanwhile: what --force asked for is done.
+      if (opts.force && !this.states.exists(id)) return;
+      throw e;
+    }
   }
 
   /** `run`: create + start; in the foreground it waits and returns the exit status (128+signal). */
@@ -236,6 +259,10 @@ export class Runtime {
       annotations: spec.annotations, hooks: spec.hooks, ownPidNamespace: nss.has('pid') && !nss.get('pid')!.path,
       cgroupsPath: cgroup && cgroupsPath,
     };
+    if (!nss.has('mount')) {
+      const rootfs = fs.realpathSync(bundle.rootfs);
+      rec.hostMounts = { rootfs, below: mountsAt(rootfs) };
+    }
     this.states.claim(id);
     try {
       cgroup?.create(containerResources(spec));
@@ -293,17 +320,25 @@ export class Runtime {
         writeIdMaps(ctx.helperPid, bundle.spec);
         return undefined;
       case 'createRuntime': {
-        rec.pid = ctx.containerPid;
-        const state: State = { ...ociState(this.states, { ...rec, status: 'created' }), status: 'creating', pid: ctx.containerPid };
+        const state = this.stateWhileCreating(rec, ctx.containerPid);
         runHooks('prestart', bundle.spec.hooks?.prestart, state);
         runHooks('createRuntime', bundle.spec.hooks?.createRuntime, state);
         return JSON.stringify(state);
       }
       case 'seccomp':
-        return containerProcessState(bundle.spec, { ...ociState(this.states, { ...rec, status: 'created' }), pid: ctx.containerPid });
+        return containerProcessState(bundle.spec, this.stateWhileCreating(rec, ctx.containerPid));
       default:
         throw new HakoError(`internal: unknown sync point "${name}"`);
     }
+  }
+
+  /** The state hooks and a seccomp agent see during create: `created` (what runc and crun send,
+   *  and what the conformance suite checks), with the container's pid, which the record only gets
+   *  for good at `ready`. */
+  private stateWhileCreating(rec: ContainerRecord, pid: number): State {
+    rec.pid = pid;
+    const { status: _status, ...rest } = ociState(this.states, { ...rec, status: 'created', pidStartTime: procStat(pid)?.startTime ?? '' });
+    return { ...rest, status: 'created', pid };
   }
 
   /** Opens the start barrier: the container's blocked open(O_WRONLY) completes and it writes one byte. */
@@ -400,11 +435,20 @@ export class Runtime {
     return cg;
   }
 
+  /** Thaws the container's cgroup if it is frozen; no cgroup or no freezer: nothing to do. */
+  private thaw(rec: ContainerRecord): void {
+    const cg = this.cgroupOf(rec);
+    try {
+      if (cg?.exists() && cg.state() === 'frozen') cg.thaw();
+    } catch { /* no freezer */ }
+  }
+
   private killAndWait(rec: ContainerRecord): void {
     if (!rec.pid) return;
     const start = procStat(rec.pid)?.startTime;
     if (rec.pidStartTime && start !== rec.pidStartTime) return;
     try { process.kill(rec.pid, 'SIGKILL'); } catch { return; }
+    this.thaw(rec); // a frozen process dies only once thawed (cgroup v1)
     for (let i = 0; i < 5000; i++) {
       const st = procStat(rec.pid);
       if (!st || st.state === 'Z' || st.startTime !== start) return;
@@ -427,17 +471,9 @@ export class Runtime {
       for (let i = 0; i < 1000 && cg.pids().length; i++) sleepMs(2);
       cg.destroy();
     }
+    if (rec.hostMounts) detachMountsAbove(rec.hostMounts.rootfs, rec.hostMounts.below);
     this.states.remove(rec.id);
-    if (opts.hooks !== false) this.warnOnHookFailure(() => runHooks('poststop', rec.hooks?.poststop, state));
-  }
-
-  /** poststart and poststop failures are warnings (runtime spec, "Lifecycle"). */
-  private warnOnHookFailure(fn: () => void): void {
-    try {
-      fn();
-    } catch (e) {
-      process.stderr.write(`hako: warning: ${(e as Error).message}\n`);
-    }
+    if (opts.hooks !== false) runHooksWarning('poststop', rec.hooks?.poststop, state);
   }
 }
 

@@ -30,6 +30,9 @@ export interface ContainerRecord {
   hooks?: Hooks;
   /** The container owns a PID namespace: killing its init kills everything. */
   ownPidNamespace: boolean;
+  /** No mount namespace of its own: its rootfs (real path) was built in ours, over `below` mounts
+   *  that were there before (src/runtime/host-mounts.ts). */
+  hostMounts?: { rootfs: string; below: number };
 }
 
 const ID_RE = /^[\w+\-.]+$/;
@@ -92,6 +95,11 @@ export class StateDir {
       if (code === 'ENOENT' || code === 'ENOTDIR') throw new HakoError(`container "${id}" does not exist`);
       throw new HakoError(`container "${id}": unreadable state: ${(e as Error).message}`);
     }
+  }
+
+  /** Whether a container with this id has a state (an id being claimed by `create` has none yet). */
+  exists(id: string): boolean {
+    return fs.existsSync(path.join(this.dir(validateId(id)), 'state.json'));
   }
 
   list(): string[] {

@@ -14,7 +14,8 @@ import path from 'node:path';
 import type { Hook, Mount, Namespace, NamespaceType, Process, Spec } from '../spec/types.js';
 import { ConfigError } from '../../util/errors.js';
 import {
-  capabilityMask, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC, MS_REMOUNT, MS_SLAVE, NAMESPACE_FLAGS,
+  capabilityMask, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE, MS_UNBINDABLE,
+  NAMESPACE_FLAGS,
   parseMountOptions, RLIMITS, rlimitValue,
 } from '../spec/names.js';
 import type { Op } from './encode.js';
@@ -79,11 +80,14 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   const newNs = (t: NamespaceType) => nss.has(t) && !nss.get(t)!.path;
   const userns = nss.has('user');
 
-  if (!newNs('mount')) {
-    throw new ConfigError('linux.namespaces', 'a new mount namespace is required (hako never pivots the host\'s root)');
-  }
-  if ((spec.hostname || spec.domainname) && !newNs('uts')) {
-    throw new ConfigError('hostname', 'setting a hostname needs a new uts namespace');
+  // A mount namespace of our own or joined by path is the container's to change: the rootfs is
+  // prepared in it and pivot_root'ed into. Without one (runc accepts that too) the mounts are made
+  // in the caller's namespace beneath the rootfs, the root's propagation is left alone, the
+  // process is chroot'ed, and `delete` detaches what was mounted.
+  const ownMounts = nss.has('mount');
+  // A uts namespace joined by path is the container's too (runc sets the hostname there).
+  if ((spec.hostname || spec.domainname) && !nss.has('uts')) {
+    throw new ConfigError('hostname', 'setting a hostname needs a uts namespace');
   }
 
   // ---- in the helper, before fork ----
@@ -111,9 +115,9 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
 
   // ---- in the container process ----
   const root = ctx.rootfs;
-  const propagation = rootPropagation(linux.rootfsPropagation);
-  ops.push(['mount', '', '', '/', '', String(propagation), '', 'none']);
-  // pivot_root needs the new root to be a mount point that is not shared.
+  if (ownMounts) ops.push(['mount', '', '', '/', '', String(buildPropagation(linux.rootfsPropagation)), '', 'none']);
+  // pivot_root needs the new root to be a mount point that is not shared; a chroot'ed root must be
+  // one too, so that making it read-only cannot remount the host's file system.
   ops.push(['mount', '', root, root, '', String(MS_BIND | MS_REC), '', 'none']);
   ops.push(['mount', '', '', root, '', String(MS_PRIVATE), '', 'none']);
 
@@ -148,7 +152,11 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
     ops.push(['console_socket', ctx.console]);
   }
   if (ctx.seccompListener) ops.push(['seccomp_listener', ctx.seccompListener]);
-  ops.push(isRamfs(root) ? ['chroot', root] : ['pivot_root', root]);
+  ops.push(!ownMounts ? ['chroot', root, 'in-place'] : isRamfs(root) ? ['chroot', root] : ['pivot_root', root]);
+  // The requested propagation of the container's root: after pivot_root, so a shared root is
+  // shared with the container's own mounts, never the host's (runc does the same).
+  const rootFlags = finalPropagation(linux.rootfsPropagation);
+  if (rootFlags && ownMounts) ops.push(['mount', '', '', '/', '', String(rootFlags), '', 'none']);
   // runc and crun create a missing cwd (docker's -w relies on it): here, as the container's root,
   // before anything is made read-only.
   if (process.cwd !== '/') ops.push(['mkdirs', process.cwd]);
@@ -162,8 +170,8 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   for (const p of linux.maskedPaths ?? []) ops.push(['mask', p]);
   for (const p of linux.readonlyPaths ?? []) ops.push(['readonly', p, '1']);
   if (spec.root?.readonly) ops.push(['readonly', '/', '0']);
-  if (spec.hostname !== undefined && newNs('uts')) ops.push(['sethostname', spec.hostname]);
-  if (spec.domainname !== undefined && newNs('uts')) ops.push(['setdomainname', spec.domainname]);
+  if (spec.hostname !== undefined && nss.has('uts')) ops.push(['sethostname', spec.hostname]);
+  if (spec.domainname !== undefined && nss.has('uts')) ops.push(['setdomainname', spec.domainname]);
   if (process.oomScoreAdj !== undefined) ops.push(['write', '/proc/self/oom_score_adj', String(process.oomScoreAdj)]);
   ops.push(...processOps(spec, process, ctx.seccompProfile, { barrier: true, notify: Boolean(ctx.seccompListener) }));
   return ops;
@@ -195,7 +203,13 @@ export function processOps(spec: Spec, process: Process, seccompProfile: string 
   const env = process.env ?? [];
   const seccompEarly = seccompProfile !== undefined && !process.noNewPrivileges;
   // Without no_new_privs an unprivileged process may not load a filter: load it while still root.
-  if (seccompEarly) ops.push(['seccomp', seccompProfile!]);
+  // Every operation after it must then survive a profile that refuses syscalls it does not know
+  // (close_fds falls back from close_range). A notify filter's listener goes out with the
+  // container's state, which must be here before the filter is.
+  if (seccompEarly) {
+    if (opts.notify) ops.push(['sync', 'seccomp']);
+    ops.push(['seccomp', seccompProfile!]);
+  }
   ops.push(['caps_bounding', mask('bounding')]);
   // Without HOME in the environment, runc and crun take it from the container's /etc/passwd;
   // programs and engines (containerd, Kubernetes) count on that. Read while still root.
@@ -209,7 +223,7 @@ export function processOps(spec: Spec, process: Process, seccompProfile: string 
   ops.push(['close_fds']);
   // The notify listener goes out with the container's state; the runtime builds it now, while it
   // is still listening (create returns at `ready`).
-  if (opts.notify) ops.push(['sync', 'seccomp']);
+  if (opts.notify && !seccompEarly) ops.push(['sync', 'seccomp']);
   ops.push(['ready']);
   if (opts.barrier) {
     ops.push(['wait_fifo']);
@@ -240,16 +254,27 @@ function mapsZero(maps: { containerID: number; size: number }[] | undefined): bo
   return (maps ?? []).some((m) => m.containerID <= 0 && m.containerID + m.size > 0);
 }
 
-function rootPropagation(value: string | undefined): number {
+/** The propagation of every mount while the rootfs is built: rslave unless private or slave was
+ *  asked for. A shared root would propagate the container's mounts to the host. */
+function buildPropagation(value: string | undefined): number {
   switch (value) {
     case undefined: case '': case 'rslave': return MS_SLAVE | MS_REC;
     case 'slave': return MS_SLAVE;
     case 'private': return MS_PRIVATE;
     case 'rprivate': return MS_PRIVATE | MS_REC;
-    // A shared root would propagate the container's mounts to the host; like runc, the root is made
-    // rslave for building and the requested propagation applies to the container's own mounts.
     case 'shared': case 'rshared': case 'unbindable': case 'runbindable': return MS_SLAVE | MS_REC;
     default: throw new ConfigError('linux.rootfsPropagation', `unknown propagation "${value}"`);
+  }
+}
+
+/** shared and unbindable apply to the container's root after pivot_root; 0: nothing more to do. */
+function finalPropagation(value: string | undefined): number {
+  switch (value) {
+    case 'shared': return MS_SHARED;
+    case 'rshared': return MS_SHARED | MS_REC;
+    case 'unbindable': return MS_UNBINDABLE;
+    case 'runbindable': return MS_UNBINDABLE | MS_REC;
+    default: return 0;
   }
 }
 

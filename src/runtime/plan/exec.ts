@@ -23,6 +23,9 @@ export function compileExecPlan(spec: Spec, process: Process, ctx: ExecContext):
   if (process.terminal && ctx.console && ctx.console !== '@relay') ops.push(['console_socket', ctx.console]);
   const types = sortForJoining(spec.linux?.namespaces ?? []).map((n) => n.type);
   for (const t of types) ops.push(['setns', `/proc/${ctx.pid}/ns/${NAMESPACE_PROC_NAMES[t]}`, String(NAMESPACE_FLAGS[t])]);
+  // Without a mount namespace of its own the container is only chroot'ed: so is the new process,
+  // into the root its init sees.
+  if (!types.includes('mount')) ops.push(['chroot', `/proc/${ctx.pid}/root`, 'in-place']);
   ops.push(['fork', ctx.forkMode, process.terminal && ctx.console === '@relay' ? 'relay' : 'none']);
   if (process.terminal && ctx.console === '@relay') ops.push(['console_socket', '@relay']);
   if (process.terminal) ops.push(['console', String(process.consoleSize?.height ?? 0), String(process.consoleSize?.width ?? 0)]);

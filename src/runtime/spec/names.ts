@@ -107,10 +107,11 @@ export const SIGNALS: Record<string, number> = Object.freeze(buildSignals());
 
 /** Parses what `kill` takes: a number (1-64), or a name with or without SIG, any case,
  *  including RTMIN+n / RTMAX-n. */
-export function parseSignal(s: string): number {
+/** A signal name or number. `allowZero`: signal 0, kill's liveness probe (nothing is delivered). */
+export function parseSignal(s: string, opts: { allowZero?: boolean } = {}): number {
   if (/^[0-9]+$/.test(s)) {
     const n = Number(s);
-    if (n >= 1 && n <= SIGRTMAX) return n;
+    if ((n >= 1 || (n === 0 && opts.allowZero)) && n <= SIGRTMAX) return n;
     throw new HakoError(`unknown signal "${s}"`);
   }
   let name = s.toUpperCase();

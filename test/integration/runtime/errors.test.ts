@@ -80,8 +80,8 @@ describe('bad input fails cleanly', () => {
   });
 
   it('a missing executable is reported by create, not lost after start', () => {
-    expectCleanFailure(h.bundle(['/no/such/program']), /^hako: exec: \/no\/such\/program: No such file or directory$/, 'create');
-    expectCleanFailure(h.bundle(['nosuchprogram']), /^hako: exec: nosuchprogram: executable file not found in \$PATH$/, 'create');
+    expectCleanFailure(h.bundle(['/no/such/program']), /^hako: exec: "\/no\/such\/program": stat \/no\/such\/program: no such file or directory$/, 'create');
+    expectCleanFailure(h.bundle(['nosuchprogram']), /^hako: exec: "nosuchprogram": executable file not found in \$PATH$/, 'create');
   });
 
   it('a failing mount names the operation, the paths and errno', () => {

@@ -49,7 +49,8 @@ describe('hooks', () => {
         assert.equal(state.bundle, bundle);
         if (name !== 'poststop') assert.ok(state.pid > 0, `${name} gets the pid`);
       }
-      assert.equal(JSON.parse(fs.readFileSync(`${dir}/createRuntime.json`, 'utf8')).status, 'creating');
+      // created, as runc and crun send (and the OCI conformance suite checks).
+      assert.equal(JSON.parse(fs.readFileSync(`${dir}/createRuntime.json`, 'utf8')).status, 'created');
       assert.equal(JSON.parse(fs.readFileSync(`${dir}/poststop.json`, 'utf8')).status, 'stopped');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -66,6 +67,26 @@ describe('hooks', () => {
     assert.equal(r.status, 0);
     assert.equal(r.stdout, 'ran\n');
     assert.match(r.stderr, /warning: poststart hook \/bin\/false/);
+  });
+
+  it('a failing poststart or poststop hook warns, and the hooks after it still run', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-hooks-'));
+    const mark = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `echo ${name} >> ${dir}/ran`] });
+    try {
+      const r = h.run(['echo', 'ran'], (s) => {
+        s.hooks = {
+          poststart: [{ path: '/bin/false' }, mark('poststart-after')],
+          poststop: [{ path: '/bin/false' }, mark('poststop-after')],
+        };
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'ran\n');
+      assert.match(r.stderr, /warning: poststart hook \/bin\/false: exited with status 1/);
+      assert.match(r.stderr, /warning: poststop hook \/bin\/false: exited with status 1/);
+      assert.deepEqual(fs.readFileSync(`${dir}/ran`, 'utf8').trim().split('\n').sort(), ['poststart-after', 'poststop-after']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a hook that takes too long is killed at its timeout', () => {

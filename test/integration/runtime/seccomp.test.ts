@@ -51,6 +51,28 @@ describe('seccomp in containers', () => {
     assert.notEqual(r.stdout.match(/mount=(\d+)/)![1], '0');
   });
 
+  it('loaded before dropping privileges (noNewPrivileges false), a profile that predates close_range still starts the container', () => {
+    // Docker's default profile without the syscalls added since Linux 5.1 (close_range, clone3,
+    // openat2, faccessat2, ...): its default action (ERRNO) answers them. Everything hako-init does
+    // after loading it early (credentials, capabilities, a startContainer hook, close_fds, which
+    // falls back to /proc/self/fd as runc and crun do) must cope.
+    const recent = new Set(['close_range', 'clone3', 'openat2', 'faccessat2', 'pidfd_open', 'pidfd_getfd', 'pidfd_send_signal',
+      'epoll_pwait2', 'process_madvise', 'rseq', 'io_uring_setup', 'io_uring_enter', 'io_uring_register', 'landlock_create_ruleset',
+      'landlock_add_rule', 'landlock_restrict_self', 'memfd_secret', 'futex_waitv', 'mount_setattr', 'fchmodat2', 'statx']);
+    const profile = defaultSeccompProfile();
+    profile.syscalls = profile.syscalls!.map((rule) => ({ ...rule, names: rule.names.filter((n) => !recent.has(n)) })).filter((rule) => rule.names.length);
+    assert.equal(profile.defaultAction, 'SCMP_ACT_ERRNO');
+    const r = h.run(['sh', '-c', 'echo started; ls /proc/self/fd | wc -l'], (s) => {
+      s.linux!.seccomp = profile;
+      s.process!.noNewPrivileges = false;
+      s.process!.user = { uid: 1000, gid: 1000 };
+      s.hooks = { startContainer: [{ path: '/bin/true' }] };
+    });
+    assert.equal(r.status, 0, r.stderr);
+    // stdin, stdout, stderr, and the directory ls reads: nothing of the runtime leaked in.
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.trim()), ['started', '4']);
+  });
+
   it('bad profiles fail with one line naming the field and leave nothing', () => {
     const cases: [Seccomp, RegExp][] = [
       [{ defaultAction: 'SCMP_ACT_BOGUS' }, /linux\.seccomp\.defaultAction/],
@@ -70,11 +92,12 @@ describe('seccomp in containers', () => {
 });
 
 describe('seccomp notify (listenerPath)', () => {
-  it('the supervisor gets the listener fd with the container process state, and its answers are the results', async () => {
+  // Without no_new_privs the filter is loaded early, while still root: the state must be there first.
+  for (const noNewPrivileges of [true, false]) it(`the supervisor gets the listener fd with the container process state, and its answers are the results (noNewPrivileges ${noNewPrivileges})`, async () => {
     const { spawn } = await import('node:child_process');
     const fs = await import('node:fs');
-    const sock = `${h.root}/notify.sock`;
-    const stateOut = `${h.root}/notify.state`;
+    const sock = `${h.root}/notify-${noNewPrivileges}.sock`;
+    const stateOut = `${h.root}/notify-${noNewPrivileges}.state`;
     // A supervisor like a real one: accept, take the fd, answer every notified syscall with EROFS (30).
     const supervisor = spawn('python3', ['-c', `
 import socket, sys, struct, fcntl
@@ -102,6 +125,7 @@ while True:
       s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, listenerMetadata: 'meta-1',
         syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
       s.root!.readonly = false;
+      s.process!.noNewPrivileges = noNewPrivileges;
     }), id]);
     supervisor.kill();
     assert.equal(r.status, 0, r.stderr);

@@ -63,8 +63,25 @@ describe('plan order', () => {
     assert.ok(w < indexOf(ops, (o) => o[0] === 'fork'));
   });
 
-  it('refuses to run without a mount namespace (it would pivot the host)', () => {
-    assert.throws(() => plan((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); }), /mount namespace/);
+  it('without a mount namespace: leaves the host root\'s propagation alone and only chroots (never pivots the host)', () => {
+    const ops = plan((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); });
+    assert.ok(!ops.some((o) => o[0] === 'pivot_root'));
+    assert.ok(!ops.some((o) => o[0] === 'mount' && o[1] === '' && o[3] === '/'), 'no propagation change on /');
+    assert.deepEqual(ops.find((o) => o[0] === 'chroot')!.slice(2), ['in-place']);
+  });
+
+  it('rootfsPropagation shared: rslave while building, shared on / after pivot_root', () => {
+    const ops = plan((s) => { s.linux!.rootfsPropagation = 'shared'; });
+    const pivot = indexOf(ops, (o) => o[0] === 'pivot_root');
+    const onRoot = ops.map((o, i) => [o, i] as const).filter(([o]) => o[0] === 'mount' && o[1] === '' && o[3] === '/');
+    assert.deepEqual(onRoot.map(([o]) => Number(o[5])), [(1 << 19) | (1 << 14), 1 << 20]);
+    assert.ok(onRoot[0][1] < pivot && onRoot[1][1] > pivot);
+  });
+
+  it('sets the hostname in a uts namespace joined by path; refuses one without any uts namespace', () => {
+    const ops = plan((s) => { s.hostname = 'joined'; s.linux!.namespaces = s.linux!.namespaces!.map((n) => n.type === 'uts' ? { ...n, path: '/proc/1/ns/uts' } : n); });
+    assert.ok(ops.some((o) => o[0] === 'sethostname' && o[1] === 'joined'));
+    assert.throws(() => plan((s) => { s.hostname = 'x'; s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }), /uts namespace/);
   });
 });
 
