@@ -33,7 +33,7 @@ import type { IdMapping } from '../../runtime/spec/types.js';
 import { describeSystemError, HakoError } from '../../util/errors.js';
 import { compressionFromMediaType, decompressor, sniffCompression } from './compression.js';
 import { PaxScanner } from './pax-raw.js';
-import { splitMemberName } from './paths.js';
+import { quoteName, splitMemberName } from './paths.js';
 import { LayerWorker, ns } from './worker.js';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX, OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR } from './names.js';
 
@@ -74,7 +74,7 @@ function mapId(id: number, maps: IdMapping[] | undefined, kind: string, entry: s
   for (const m of maps) {
     if (id >= m.containerID && id < m.containerID + m.size) return m.hostID + (id - m.containerID);
   }
-  throw new HakoError(`layer entry ${JSON.stringify(entry)}: ${kind} ${id} is not mapped`);
+  throw new HakoError(`layer entry ${quoteName(entry)}: ${kind} ${id} is not mapped`);
 }
 
 const under = (p: string, rel: string) => p === rel || p.startsWith(`${rel}/`) || rel === '';
@@ -146,13 +146,13 @@ class Unpacker {
       if (base === OPAQUE_MARKER) return this.opaque(parent, name);
       if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return; // AUFS metadata (.wh..wh.plnk etc.): not content
       const target = base.slice(WHITEOUT_PREFIX.length);
-      if (target === '' || target === '.' || target === '..') throw new HakoError(`layer entry ${JSON.stringify(name)}: invalid whiteout`);
-      return this.whiteout(parent, target, name);
+      if (target === '' || target === '.' || target === '..') throw new HakoError(`layer entry ${quoteName(name)}: invalid whiteout`);
+      return this.whiteout(parent, target, name, ns(mtime));
     }
 
     if (parts.length === 0) {
       body.resume();
-      if (h.type !== 'directory') throw new HakoError(`layer entry ${JSON.stringify(name)}: the layer root must be a directory`);
+      if (h.type !== 'directory') throw new HakoError(`layer entry ${quoteName(name)}: the layer root must be a directory`);
       this.dirMeta.set('', { entry: name, ...this.owner(h, name), mode, mtime });
       for (const [k, v] of Object.entries(xattrs)) this.queueDirXattr('', name, k, v);
       return;
@@ -186,12 +186,12 @@ class Unpacker {
           this.w.raw(chunk);
           await this.w.flush();
         }
-        if (sent !== size) throw new HakoError(`layer entry ${JSON.stringify(name)}: ${sent} bytes of content, header says ${size}`);
+        if (sent !== size) throw new HakoError(`layer entry ${quoteName(name)}: ${sent} bytes of content, header says ${size}`);
         break;
       }
       case 'symlink': {
         body.resume();
-        if (!h.linkname) throw new HakoError(`layer entry ${JSON.stringify(name)}: symlink without target`);
+        if (!h.linkname) throw new HakoError(`layer entry ${quoteName(name)}: symlink without target`);
         this.forget(rel);
         this.w.op(['symlink', rel, h.linkname, own(uid), own(gid), t, t], name);
         break;
@@ -199,7 +199,7 @@ class Unpacker {
       case 'link': {
         body.resume();
         const target = this.hardlinkTarget(h.linkname ?? '', name);
-        if (target === rel) throw new HakoError(`layer entry ${JSON.stringify(name)}: hard link to itself`);
+        if (target === rel) throw new HakoError(`layer entry ${quoteName(name)}: hard link to itself`);
         this.forget(rel);
         this.w.op(['link', rel, target], name);
         break;
@@ -215,7 +215,7 @@ class Unpacker {
       }
       default:
         body.resume();
-        throw new HakoError(`layer entry ${JSON.stringify(name)}: unsupported entry type ${h.type}`);
+        throw new HakoError(`layer entry ${quoteName(name)}: unsupported entry type ${h.type}`);
     }
     this.created.add(rel);
     // A non-directory's owner and mode are set by now: its xattrs can go right away.
@@ -232,12 +232,12 @@ class Unpacker {
   /** A hard link target: same name rules; the worker resolves it without following symlinks and
    *  refuses a missing target or a directory. */
   private hardlinkTarget(linkname: string, entry: string): string {
-    const parts = splitMemberName(linkname, `entry ${JSON.stringify(entry)}: hard link target`);
-    if (parts.length === 0) throw new HakoError(`layer entry ${JSON.stringify(entry)}: hard link to the layer root`);
+    const parts = splitMemberName(linkname, `entry ${quoteName(entry)}: hard link target`);
+    if (parts.length === 0) throw new HakoError(`layer entry ${quoteName(entry)}: hard link to the layer root`);
     return parts.join('/');
   }
 
-  private async whiteout(parent: string[], target: string, entry: string): Promise<void> {
+  private async whiteout(parent: string[], target: string, entry: string, t: string): Promise<void> {
     this.ensureDirs(parent, entry);
     const rel = [...parent, target].join('/');
     if (this.mode === 'flatten') {
@@ -248,9 +248,9 @@ class Unpacker {
     }
     this.forget(rel);
     if ((this.opts.whiteout ?? 'chardev') === 'chardev') {
-      this.w.op(['node', rel, 'char', '0', '0', '0', '-1', '-1', '0', '0'], entry);
+      this.w.op(['node', rel, 'char', '0', '0', '0', '-1', '-1', t, t], entry);
     } else {
-      this.w.op(['file', rel, '0', '-1', '-1', '0', '0', '0'], entry);
+      this.w.op(['file', rel, '0', '-1', '-1', '0', t, t], entry);
       this.w.op(['xattr', rel, OVERLAY_WHITEOUT_XATTR, Buffer.alloc(0)], entry);
       this.xwhiteoutParents.set(parent.join('/'), entry);
     }
@@ -354,7 +354,7 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
         } catch (e) {
           entry.resume();
           if (e instanceof HakoError) throw e;
-          throw new HakoError(describeSystemError(`layer entry ${JSON.stringify(entry.header.name)}`, e));
+          throw new HakoError(describeSystemError(`layer entry ${quoteName(entry.header.name)}`, e));
         }
       }
       await flowing;

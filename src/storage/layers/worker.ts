@@ -13,6 +13,7 @@ import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:c
 import { HakoError } from '../../util/errors.js';
 import { findHelper } from '../../runtime/helper.js';
 import { decodeOpBytes, encodePlan, type Op } from '../../runtime/plan/encode.js';
+import { quoteName } from './paths.js';
 
 /** Flush the batch once it holds this much (a pipe write of a useful size). */
 const BATCH = 256 * 1024;
@@ -56,7 +57,7 @@ export class LayerWorker {
     const m = /^hako-init: record (\d+): (.*)$/.exec(line);
     if (m) {
       const label = this.labels[Number(m[1])];
-      return new HakoError(label !== undefined ? `${this.what} entry ${JSON.stringify(label)}: ${m[2]}` : `${this.what}: ${m[2]}`);
+      return new HakoError(label !== undefined ? `${this.what} entry ${quoteName(label)}: ${m[2]}` : `${this.what}: ${m[2]}`);
     }
     return new HakoError(`${this.what}: ${line.replace(/^hako-init: /, '') || `helper failed with exit status ${code}`}`);
   }
