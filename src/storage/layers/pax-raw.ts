@@ -78,20 +78,26 @@ export class PaxScanner extends Transform {
         if (this.skip === 0 && this.meta) this.endMeta();
         continue;
       }
-      // a header block: gather 512 bytes
-      const need = 512 - this.buf.length;
-      this.buf = Buffer.concat([this.buf, c.subarray(0, need)]);
-      c = c.subarray(Math.min(need, c.length));
-      if (this.buf.length < 512) return;
-      const h = this.buf;
-      this.buf = Buffer.alloc(0);
+      // a header block: 512 bytes, gathered across chunks only when a chunk ends inside one
+      let h: Buffer;
+      if (this.buf.length === 0 && c.length >= 512) {
+        h = c.subarray(0, 512);
+        c = c.subarray(512);
+      } else {
+        const need = 512 - this.buf.length;
+        this.buf = Buffer.concat([this.buf, c.subarray(0, need)]);
+        c = c.subarray(Math.min(need, c.length));
+        if (this.buf.length < 512) return;
+        h = this.buf;
+        this.buf = Buffer.alloc(0);
+      }
       this.offset += 512;
       this.header(h);
     }
   }
 
   private header(h: Buffer): void {
-    if (h.every((b) => b === 0)) return; // end-of-archive or padding blocks: tar-stream skips them too
+    if (h[156] === 0 && h[0] === 0 && h.every((b) => b === 0)) return; // end-of-archive blocks: tar-stream skips them too
     let type = h[156]!;
     const size = num(h.subarray(124, 136));
     if (!(size >= 0)) return;
