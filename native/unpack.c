@@ -494,13 +494,16 @@ static void up_node(struct rec *r) {
 
 /* xattr PATH NAME VALUE: on exactly the inode at PATH (a symlink's own, never its target's). */
 static void up_xattr(struct rec *r) {
-  struct at a = resolve(dest_fd, r->argv[1]);
-  int fd = open_node(&a);
+  int fd = *r->argv[1] ? -1 : dup(dest_fd); /* "" is DEST (an opaque marker at the layer root) */
+  if (fd < 0) {
+    struct at a = resolve(dest_fd, r->argv[1]);
+    fd = open_node(&a);
+    at_close(&a);
+  }
   char p[64];
   proc_path(p, sizeof p, fd);
-  if (setxattr(p, r->argv[2], r->argv[3], r->len[3], 0) < 0) die(errno, "%s: setxattr %s", a.rel, r->argv[2]);
+  if (setxattr(p, r->argv[2], r->argv[3], r->len[3], 0) < 0) die(errno, "%s: setxattr %s", *r->argv[1] ? r->argv[1] : ".", r->argv[2]);
   close(fd);
-  at_close(&a);
 }
 
 /* remove PATH: whatever is there, a directory with its contents; missing is fine. */

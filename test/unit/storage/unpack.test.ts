@@ -224,3 +224,12 @@ test('an existing hard link or symlink in the destination is replaced, never wri
   assert.equal(readFileSync(join(dest, 'hl'), 'utf8'), 'pwned');
   assert.ok(lstatSync(join(dest, 'sl')).isFile());
 });
+
+test('overlay mode: whiteouts and opaque markers at the layer root mark the root itself', { skip: !isRoot && 'needs root (trusted.* xattrs)' }, async (t) => {
+  const xdest = tempDir(t);
+  await unpackLayer(stream(await makeTar([{ name: '.wh.gone' }])), xdest, { whiteout: 'xattr' });
+  assert.equal((await xattrsOf(xdest, ''))['trusted.overlay.opaque']?.toString(), 'x');
+  const odest = tempDir(t);
+  await unpackLayer(stream(await makeTar([{ name: '.wh..wh..opq' }, { name: 'f', data: 'x' }])), odest);
+  assert.equal((await xattrsOf(odest, ''))['trusted.overlay.opaque']?.toString(), 'y');
+});
