@@ -5,9 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { pruneLayers } from '../../../src/engine/rootfs.js';
+import { prepareRootfs, pruneLayers } from '../../../src/engine/rootfs.js';
+import { HakoError } from '../../../src/util/errors.js';
 import { ContentStore } from '../../../src/storage/store/index.js';
-import { tempDir } from '../storage/helpers.js';
+import { makeTar, tempDir } from '../storage/helpers.js';
 
 test('the store keeps layers/ (and blobs/, tmp/) 0700 even when the user made them 0755', (t) => {
   const root = join(tempDir(t, 'hako-store-'), 'root');
@@ -39,4 +40,15 @@ test('pruneLayers removes temp dirs of dead unpackers (deep, with symlinks out),
   assert.deepEqual(removed, [`sha256-${'a'.repeat(64)}.tmp-${dead}`]);
   assert.deepEqual(readdirSync(store.layersDir), [`sha256-${'b'.repeat(64)}.tmp-${process.pid}`]);
   assert.ok(existsSync(join(outside, 'keep')));
+});
+
+test('a layer failing after a 2000-level tree: one clean error, no temp dir left (issue 12 §2)', async (t) => {
+  const top = tempDir(t, 'hako-store-');
+  const store = new ContentStore(join(top, 'root'));
+  const deep = `${'d/'.repeat(2000)}f`;
+  const tar = await makeTar([{ name: 'short', data: 'x', paxRaw: { path: Buffer.from(deep) } }, { name: '../escape', data: 'x' }]);
+  const blob = await store.putBlob(tar);
+  const layer = { digest: blob.digest, mediaType: 'application/vnd.oci.image.layer.v1.tar', size: blob.size, diffID: blob.digest };
+  await assert.rejects(prepareRootfs(store, [layer], join(top, 'c')), (e: unknown) => e instanceof HakoError && /"\.\.\/escape"/.test(e.message));
+  assert.deepEqual(readdirSync(store.layersDir), [], 'the temp dir was removed');
 });
