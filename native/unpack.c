@@ -297,6 +297,9 @@ static void remove_at(int dir, const char *name, const char *what) {
   if (errno != EISDIR) die(errno, "%s: unlink", what);
   int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) die(errno, "%s: open", what);
+  struct stat parent, self;
+  if (fstat(dir == AT_FDCWD ? open(".", O_PATH | O_CLOEXEC) : dir, &parent) < 0 || fstat(fd, &self) < 0) die(errno, "%s: stat", what);
+  if (parent.st_dev != self.st_dev) die(0, "%s: a mount point, not removed", what);
   empty_dir(fd, what);
   if (unlinkat(dir, name, AT_REMOVEDIR) < 0) die(errno, "%s: rmdir", what);
 }
