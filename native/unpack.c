@@ -298,7 +298,7 @@ static void remove_at(int dir, const char *name, const char *what) {
   int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) die(errno, "%s: open", what);
   struct stat parent, self;
-  if (fstat(dir == AT_FDCWD ? open(".", O_PATH | O_CLOEXEC) : dir, &parent) < 0 || fstat(fd, &self) < 0) die(errno, "%s: stat", what);
+  if (fstatat(dir, "", &parent, AT_EMPTY_PATH) < 0 || fstat(fd, &self) < 0) die(errno, "%s: stat", what);
   if (parent.st_dev != self.st_dev) die(0, "%s: a mount point, not removed", what);
   empty_dir(fd, what);
   if (unlinkat(dir, name, AT_REMOVEDIR) < 0) die(errno, "%s: rmdir", what);
@@ -329,14 +329,19 @@ static void chmod_fd(int fd, mode_t mode, const char *rel) {
   if (chmod(p, mode) < 0) die(errno, "%s: chmod", rel);
 }
 
-static void times_at(struct at *a, long long atime_ns, long long mtime_ns) {
-  struct timespec ts[2];
-  long long t[2] = {atime_ns, mtime_ns};
+/* ATIME and MTIME arguments (nanoseconds since the epoch, maybe negative) as utimensat wants them. */
+static void to_times(struct timespec ts[2], const char *atime, const char *mtime) {
+  long long t[2] = {num(atime), num(mtime)};
   for (int i = 0; i < 2; i++) {
     long long s = t[i] / 1000000000LL, ns = t[i] % 1000000000LL;
     if (ns < 0) ns += 1000000000LL, s--;
     ts[i] = (struct timespec){.tv_sec = s, .tv_nsec = ns};
   }
+}
+
+static void times_at(struct at *a, const char *atime, const char *mtime) {
+  struct timespec ts[2];
+  to_times(ts, atime, mtime);
   if (utimensat(a->dir, a->name, ts, AT_SYMLINK_NOFOLLOW) < 0) die(errno, "%s: utimes", a->rel);
 }
 
@@ -365,34 +370,28 @@ static void up_mkdir(struct rec *r) {
 /* Copies `size` bytes from stdin (size >= 0) or from fd `src` (size < 0: to its end) into `fd`. */
 static void copy_data(int fd, long long size, int src, const char *rel) {
   static char buf[1 << 17];
-  for (;;) {
+  while (size != 0) {
+    const char *p;
     size_t n;
-    if (size >= 0) {
-      if (size == 0) return;
+    if (size > 0) { /* from the record stream's buffer */
       size_t avail = in_fill();
       if (avail == 0) die(0, "%s: stdin ended inside the file", rel);
       n = avail < (unsigned long long)size ? avail : (size_t)size;
-      const char *p = inbuf + in_pos;
+      p = inbuf + in_pos;
       in_pos += n;
       size -= (long long)n;
-      for (size_t off = 0; off < n;) {
-        ssize_t w = write(fd, p + off, n - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) die(errno, "%s: write", rel);
-        off += (size_t)w;
-      }
     } else {
       ssize_t got = read(src, buf, sizeof buf);
       if (got < 0 && errno == EINTR) continue;
       if (got < 0) die(errno, "%s: read", rel);
       if (got == 0) return;
-      n = (size_t)got;
-      for (size_t off = 0; off < n;) {
-        ssize_t w = write(fd, buf + off, n - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) die(errno, "%s: write", rel);
-        off += (size_t)w;
-      }
+      p = buf, n = (size_t)got;
+    }
+    for (size_t off = 0; off < n;) {
+      ssize_t w = write(fd, p + off, n - off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) die(errno, "%s: write", rel);
+      off += (size_t)w;
     }
   }
 }
@@ -403,12 +402,7 @@ static void finish_file(int fd, struct rec *r, int base, struct at *a) {
   chown_fd(fd, num(r->argv[base]), num(r->argv[base + 1]), a->rel);
   if (fchmod(fd, (mode_t)num(r->argv[base + 2]) & 07777) < 0) die(errno, "%s: chmod", a->rel);
   struct timespec ts[2];
-  long long t[2] = {num(r->argv[base + 3]), num(r->argv[base + 4])};
-  for (int i = 0; i < 2; i++) {
-    long long s = t[i] / 1000000000LL, ns = t[i] % 1000000000LL;
-    if (ns < 0) ns += 1000000000LL, s--;
-    ts[i] = (struct timespec){.tv_sec = s, .tv_nsec = ns};
-  }
+  to_times(ts, r->argv[base + 3], r->argv[base + 4]);
   if (futimens(fd, ts) < 0) die(errno, "%s: utimes", a->rel);
   if (close(fd) < 0) die(errno, "%s: close", a->rel);
 }
@@ -460,7 +454,7 @@ static void up_symlink(struct rec *r) {
   if (symlinkat(r->argv[2], a.dir, a.name) < 0) die(errno, "%s: symlink", a.rel);
   long long uid = num(r->argv[3]), gid = num(r->argv[4]);
   if (uid >= 0 && fchownat(a.dir, a.name, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) < 0) die(errno, "%s: chown", a.rel);
-  times_at(&a, num(r->argv[5]), num(r->argv[6]));
+  times_at(&a, r->argv[5], r->argv[6]);
   at_close(&a);
 }
 
@@ -491,7 +485,7 @@ static void up_node(struct rec *r) {
   chown_fd(fd, num(r->argv[6]), num(r->argv[7]), a.rel);
   chmod_fd(fd, (mode_t)num(r->argv[3]) & 07777, a.rel);
   close(fd);
-  times_at(&a, num(r->argv[8]), num(r->argv[9]));
+  times_at(&a, r->argv[8], r->argv[9]);
   at_close(&a);
 }
 
@@ -531,15 +525,9 @@ static void up_dirmeta(struct rec *r) {
 /* dirtime PATH ATIME MTIME: a directory's times, last (creating children changes them). */
 static void up_dirtime(struct rec *r) {
   int fd = open_dir(dest_fd, r->argv[1]);
-  struct at a = {.dir = fd, .name = "", .rel = r->argv[1]};
   struct timespec ts[2];
-  long long t[2] = {num(r->argv[2]), num(r->argv[3])};
-  for (int i = 0; i < 2; i++) {
-    long long s = t[i] / 1000000000LL, ns = t[i] % 1000000000LL;
-    if (ns < 0) ns += 1000000000LL, s--;
-    ts[i] = (struct timespec){.tv_sec = s, .tv_nsec = ns};
-  }
-  if (futimens(fd, ts) < 0) die(errno, "%s: utimes", a.rel);
+  to_times(ts, r->argv[2], r->argv[3]);
+  if (futimens(fd, ts) < 0) die(errno, "%s: utimes", r->argv[1]);
   close(fd);
 }
 
