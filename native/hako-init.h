@@ -75,8 +75,10 @@ void read_all(int fd, char **out, size_t *out_len);
 void write_u32(char *p, uint32_t v);
 struct plan parse_plan(const char *buf, size_t len);
 
-/* Standalone mode for image layers (layerops.c): mknod and xattrs, which Node has no call for. */
-int layer_ops_main(void);
+/* Standalone modes for image layers and untrusted trees (unpack.c): the fd-relative worker and
+ * removal that never follows a symlink. */
+int unpack_main(int argc, char **argv);
+int rmtree_main(const char *path);
 
 /* Set by "fork" with TTY "relay": the child's end of the channel the pty master travels on. */
 extern int relay_fd;

@@ -17,6 +17,7 @@ import { buildSpec, combineCommand, mergeEnv, stopSignalFor } from './spec.js';
 import { resolveUser } from './user.js';
 import { copyFromImage } from './in-root.js';
 import { ensureRootfsMounted, prepareRootfs, releaseRootfs } from './rootfs.js';
+import { removeTree } from '../storage/layers/worker.js';
 import { ContainerNetworks, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
 import { startConmon, readOr } from './monitor.js';
 import { RuntimeSocket } from './runtime-socket.js';
@@ -517,7 +518,8 @@ export class Engine {
     try { releaseRootfs(dir); } catch (e) { process.stderr.write(`hako: warning: ${(e as Error).message}\n`); }
     if (volumes) {
       for (const v of cfg.options.volumes) {
-        if (v.type === 'volume' && v.source.startsWith('anon-')) fs.rmSync(path.join(this.root, 'volumes', v.source), { recursive: true, force: true });
+        // what the container wrote: any depth, any symlinks (removeTree: iterative, never follows)
+        if (v.type === 'volume' && v.source.startsWith('anon-')) removeTree(path.join(this.root, 'volumes', v.source));
       }
     }
     this.store.remove(cfg.id, cfg.name);
@@ -775,7 +777,7 @@ export class Engine {
         try {
           copyFromImage(rootfs, v.target, src);
         } catch (e) {
-          fs.rmSync(src, { recursive: true, force: true }); // not half a volume: the next run copies again
+          removeTree(src); // not half a volume (of image content): the next run copies again
           throw e;
         }
       }

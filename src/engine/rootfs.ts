@@ -9,6 +9,8 @@ import type { LayerInfo } from '../image/index.js';
 import { execFileSync } from 'node:child_process';
 import { isMountPoint, prepareRootfs as prepareStorageRootfs, type MountOperation } from '../storage/rootfs.js';
 import { findHelper } from '../runtime/helper.js';
+import { removeTree } from '../storage/layers/worker.js';
+import { processAlive } from '../util/dirlock.js';
 
 export interface PreparedRootfs {
   /** The directory to use as root.path. */
@@ -55,8 +57,10 @@ export function releaseRootfs(containerDir: string): void {
   const fsDir = path.join(containerDir, 'fs');
   const rootfs = path.join(fsDir, 'rootfs');
   if (fs.existsSync(rootfs) && isMountPoint(rootfs)) helperMode(['umount', rootfs]);
-  fs.rmSync(fsDir, { recursive: true, force: true });
-  fs.rmSync(path.join(containerDir, 'bundle', 'rootfs'), { recursive: true, force: true });
+  // upper/ (or the copied rootfs) holds what the image and the container wrote: removed by the
+  // worker, which never follows a symlink, never recurses on a stack and stops at a mount.
+  removeTree(fsDir);
+  removeTree(path.join(containerDir, 'bundle', 'rootfs')); // the symlink to fs/rootfs
 }
 
 function mountRootfs(op: MountOperation): void {
@@ -78,7 +82,7 @@ function helperMode(args: string[]): void {
  * Returns the removed directories.
  */
 export function pruneLayers(store: ContentStore, containersDir: string): string[] {
-  const layersDir = path.join(store.root, 'layers');
+  const layersDir = store.layersDir;
   if (!fs.existsSync(layersDir)) return [];
   const referenced = store.referencedBlobs();
   const mounted = new Set<string>();
@@ -93,9 +97,12 @@ export function pruneLayers(store: ContentStore, containersDir: string): string[
   }
   const removed: string[] = [];
   for (const name of fs.readdirSync(layersDir)) {
-    if (name.includes('.tmp-')) continue; // being unpacked by someone
-    if (referenced.has(name.replace('-', ':')) || mounted.has(name)) continue;
-    fs.rmSync(path.join(layersDir, name), { recursive: true, force: true });
+    const tmp = /\.tmp-(\d+)$/.exec(name);
+    if (tmp) {
+      // Being unpacked by process PID, or left by one that died (a crash, a kill): then it goes.
+      if (processAlive(Number(tmp[1]))) continue;
+    } else if (referenced.has(name.replace('-', ':')) || mounted.has(name)) continue;
+    removeTree(path.join(layersDir, name));
     removed.push(name);
   }
   return removed;
@@ -104,11 +111,10 @@ export function pruneLayers(store: ContentStore, containersDir: string): string[
 /** <store>/layers/<hex>: the layer unpacked once, shared by every container. Unpacked into a
  *  temporary directory and renamed, so a crash or a concurrent unpack never shows half a layer. */
 async function unpackedLayer(store: ContentStore, layer: LayerInfo): Promise<string> {
-  const dir = path.join(store.root, 'layers', layer.digest.replace(':', '-'));
-  if (fs.existsSync(dir)) return dir;
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const dir = path.join(store.layersDir, layer.digest.replace(':', '-'));
+  if (fs.existsSync(dir)) return dir; // store.layersDir: made 0700 by the ContentStore
   const tmp = `${dir}.tmp-${process.pid}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
+  removeTree(tmp);
   fs.mkdirSync(tmp, { mode: 0o755 });
   try {
     // Loaded only now: the unpacker (and tar-stream) is not needed while every layer is unpacked.
@@ -116,7 +122,9 @@ async function unpackedLayer(store: ContentStore, layer: LayerInfo): Promise<str
     await unpackLayer(store.openBlob(layer.digest), tmp, { mode: 'overlay' });
     fs.renameSync(tmp, dir);
   } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    // Iterative: a 3000-level layer must not overflow a stack on the way out. A failure here must
+    // not hide the unpack error; pruneLayers takes the rest once this process is gone.
+    try { removeTree(tmp); } catch { /* see above */ }
     if (fs.existsSync(dir)) return dir; // another process won the race
     throw e instanceof HakoError ? e : new HakoError(`layer ${layer.digest.slice(7, 19)}: ${(e as Error).message}`);
   }

@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { acquireDirLock, releaseDirLock } from '../util/dirlock.js';
+import { ensurePrivateDir } from '../storage/store/store.js';
+import { removeTree } from '../storage/layers/worker.js';
 import type { ContainerConfig, ContainerState } from './types.js';
 
 export const DEFAULT_ENGINE_ROOT = '/var/lib/hako';
@@ -51,7 +53,7 @@ export class ContainerStore {
    *  <root>/names so that two racing `run --name x` cannot both win. */
   create(cfg: ContainerConfig): void {
     fs.mkdirSync(path.join(this.root, 'names'), { recursive: true, mode: 0o700 });
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    ensurePrivateDir(this.dir); // upper dirs hold what containers made (device nodes too): 0700 even if pre-made
     const nameFile = path.join(this.root, 'names', cfg.name);
     try {
       fs.writeFileSync(nameFile, cfg.id, { flag: 'wx' });
@@ -89,7 +91,7 @@ export class ContainerStore {
   }
 
   remove(id: string, name: string): void {
-    fs.rmSync(this.containerDir(id), { recursive: true, force: true });
+    removeTree(this.containerDir(id)); // fs/upper may still be there: image and container content
     const nameFile = path.join(this.root, 'names', name);
     try {
       if (fs.readFileSync(nameFile, 'utf8') === id) fs.rmSync(nameFile, { force: true });

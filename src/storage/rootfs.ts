@@ -23,7 +23,7 @@ import { mkdirSync, readFileSync, rmSync, symlinkSync, lstatSync } from 'node:fs
 import { join } from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { copyLayerOnto } from './layers/copy.js';
-import type { LayerSys } from './layers/sys.js';
+import { removeTree } from './layers/worker.js';
 
 export const MS_RDONLY = 0x1;
 /** Legacy mount(2) copies one page of option data including the terminating NUL. */
@@ -54,7 +54,6 @@ export interface PrepareRootfsOptions {
   readonly?: boolean;
   /** Use the copy fallback even where overlayfs exists. */
   forceCopy?: boolean;
-  sys?: LayerSys;
 }
 
 export function overlayAvailable(procFilesystems = '/proc/filesystems'): boolean {
@@ -117,9 +116,10 @@ export async function prepareRootfs(opts: PrepareRootfsOptions): Promise<Prepare
   };
   const cleanup = () => {
     if (isMountPoint(rootfs)) throw new HakoError(`rootfs ${rootfs}: still mounted, unmount it first`);
-    // containerDir/l (overlay symlinks) belongs to us only if we made this rootfs
+    // containerDir/l (overlay symlinks) belongs to us only if we made this rootfs. A copied rootfs
+    // or an upper dir holds image content: removed by the worker, never followed, no recursion.
     const ours = created.includes(rootfs) ? [...created, join(containerDir, 'l')] : created;
-    for (const p of ours.reverse()) rmSync(p, { recursive: true, force: true });
+    for (const p of ours.reverse()) removeTree(p);
   };
   try {
     mk(rootfs);
@@ -130,7 +130,7 @@ export async function prepareRootfs(opts: PrepareRootfsOptions): Promise<Prepare
       if (layers.length === 0) { mk(join(containerDir, 'empty')); layers = [join(containerDir, 'empty')]; }
       return { rootfs, kind: 'overlay', mount: overlayMountOperation(layers, containerDir, opts.readonly), cleanup };
     }
-    for (const d of opts.layersDirs) await copyLayerOnto(d, rootfs, { sys: opts.sys });
+    for (const d of opts.layersDirs) await copyLayerOnto(d, rootfs, {});
     return { rootfs, kind: 'copy', cleanup };
   } catch (e) {
     try { cleanup(); } catch { /* keep the first error */ }

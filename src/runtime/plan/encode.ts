@@ -37,7 +37,7 @@ export function formatPlan(ops: readonly Op[]): string {
 }
 
 /** The first operation in `buf` (from byte `start`) and the bytes it took, or undefined while it is
- *  incomplete. Arguments stay bytes: hako-init's `layer-ops` answers carry xattr values. */
+ *  incomplete. Arguments stay bytes: the layer worker's answers (hako-init unpack) carry xattr values. */
 export function decodeOpBytes(buf: Buffer, start = 0): { op: Buffer[]; length: number } | undefined {
   if (buf.length < start + 4) return undefined;
   const argc = buf.readUInt32LE(start);

@@ -5,97 +5,87 @@
 // - a directory over a non-directory replaces it, a non-directory replaces whatever was there;
 // - directories merge, the upper one's owner/mode/mtime win.
 // trusted.overlay.* attributes are markers and are not copied; other xattrs are. Hard links inside
-// one layer stay hard links. Nothing is ever followed: every directory we descend into in the
-// destination was just lstat'ed as a real directory (a symlink there is replaced, as overlay does).
+// one layer stay hard links.
+//
+// A layer directory holds whatever the image put there, so it is as hostile as the tar was: both
+// sides go through one layer worker (worker.ts), holding the layer (SOURCE) and the destination by
+// fd. `walk` lists the layer breadth first (parents before children, no recursion anywhere), and
+// every operation resolves beneath its fd without following a symlink; a regular file is checked to
+// be one before it is opened for reading, device nodes and fifos are recreated, never opened.
 
-import * as fs from 'node:fs/promises';
-import { join } from 'node:path';
-import { helperSys, type LayerSys, type SysOp } from './sys.js';
+import { LayerWorker, type Answer } from './worker.js';
 import { OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR } from './names.js';
 
-async function lstatOrNull(p: string) {
-  try { return await fs.lstat(p); } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; throw e; }
+interface Node {
+  rel: string; type: string; mode: number; uid: number; gid: number; major: string; minor: string;
+  size: number; nlink: number; ino: string; atime: string; mtime: string; target: Buffer;
+  xattrs: Map<string, Buffer>;
 }
 
-async function walk(dir: string, out: string[]): Promise<void> {
-  for (const name of await fs.readdir(dir)) {
-    const p = join(dir, name);
-    out.push(p);
-    if ((await fs.lstat(p)).isDirectory()) await walk(p, out);
+function parseWalk(answer: Answer): Node[] {
+  const nodes: Node[] = [];
+  for (let i = 0; i < answer.length; i += 2) {
+    const e = answer[i]!.map((b) => b);
+    const x = answer[i + 1] ?? [];
+    const s = (k: number) => e[k]!.toString('utf8');
+    const xattrs = new Map<string, Buffer>();
+    for (let k = 1; k + 1 < x.length; k += 2) xattrs.set(x[k]!.toString('utf8'), x[k + 1]!);
+    nodes.push({
+      rel: s(1), type: s(2), mode: Number(s(3)), uid: Number(s(4)), gid: Number(s(5)), major: s(6), minor: s(7),
+      size: Number(s(8)), nlink: Number(s(9)), ino: s(10), atime: s(11), mtime: s(12), target: e[13]!, xattrs,
+    });
   }
+  return nodes;
 }
 
-/** Linux dev_t encoding (glibc's gnu_dev_major/minor). */
-function devMajor(rdev: number): number { return Number(((BigInt(rdev) >> 8n) & 0xfffn) | ((BigInt(rdev) >> 32n) & ~0xfffn)); }
-function devMinor(rdev: number): number { return Number((BigInt(rdev) & 0xffn) | ((BigInt(rdev) >> 12n) & ~0xffn)); }
-
-export async function copyLayerOnto(layerDir: string, dest: string, opts: { sys?: LayerSys; preserveOwnership?: boolean } = {}): Promise<void> {
-  const sys = opts.sys ?? helperSys;
+export async function copyLayerOnto(layerDir: string, dest: string, opts: { preserveOwnership?: boolean } = {}): Promise<void> {
   const own = opts.preserveOwnership ?? process.getuid?.() === 0;
-  const all: string[] = [];
-  await walk(layerDir, all);
-  const xl = await sys.listXattrs(all);
-  const xattrs = new Map(all.map((p, i) => [p, xl[i] ?? {}]));
-  const ops: SysOp[] = [];
-  const dirs: Array<{ d: string; st: import('node:fs').Stats; depth: number }> = [];
-  const specials: Array<{ d: string; st: import('node:fs').Stats }> = [];
-  const inodes = new Map<number, string>();
-
-  const copyXattrs = (src: string, d: string) => {
-    for (const [k, v] of Object.entries(xattrs.get(src) ?? {})) {
-      if (!k.startsWith('trusted.overlay.')) ops.push({ op: 'lsetxattr', path: d, name: k, value: v });
-    }
-  };
-
-  const applyDir = async (srcDir: string, dstDir: string, depth: number): Promise<void> => {
-    for (const name of await fs.readdir(srcDir)) {
-      const s = join(srcDir, name);
-      const d = join(dstDir, name);
-      const st = await fs.lstat(s);
-      const x = xattrs.get(s) ?? {};
-      const whiteout = (st.isCharacterDevice() && st.rdev === 0) || (st.isFile() && st.size === 0 && x[OVERLAY_WHITEOUT_XATTR] !== undefined);
-      const cur = await lstatOrNull(d);
-      if (whiteout) { if (cur) await fs.rm(d, { recursive: true, force: true }); continue; }
-      if (st.isDirectory()) {
-        if (cur && !cur.isDirectory()) await fs.rm(d, { force: true });
-        if (!cur || !cur.isDirectory()) await fs.mkdir(d, 0o700);
-        else if (x[OVERLAY_OPAQUE_XATTR]?.toString() === 'y') {
-          for (const c of await fs.readdir(d)) await fs.rm(join(d, c), { recursive: true, force: true });
-        }
-        await applyDir(s, d, depth + 1);
-        dirs.push({ d, st, depth });
-        copyXattrs(s, d);
+  const id = (n: number) => String(own ? n : -1);
+  const w = new LayerWorker(dest, layerDir, `layer copy ${layerDir}`);
+  try {
+    const nodes = parseWalk(await w.query(['walk'], '.'));
+    const dirs: Node[] = [];
+    const inodes = new Map<string, string>();
+    const copyXattrs = (n: Node) => {
+      for (const [k, v] of n.xattrs) if (!k.startsWith('trusted.overlay.')) w.op(['xattr', n.rel, k, v], n.rel);
+    };
+    for (const n of nodes) {
+      const whiteout = (n.type === 'c' && n.major === '0' && n.minor === '0') || (n.type === 'f' && n.size === 0 && n.xattrs.has(OVERLAY_WHITEOUT_XATTR));
+      if (whiteout) { w.op(['remove', n.rel], n.rel); continue; }
+      if (n.type === 'd') {
+        // An existing directory merges (or is emptied when opaque), a non-directory is replaced.
+        // Breadth first: this happens before anything of this layer below it.
+        w.op(['mkdir', n.rel, '448', 'replace'], n.rel);
+        if (n.xattrs.get(OVERLAY_OPAQUE_XATTR)?.toString() === 'y') w.op(['empty', n.rel], n.rel);
+        dirs.push(n);
+      } else if (n.nlink > 1 && inodes.has(n.ino)) {
+        w.op(['link', n.rel, inodes.get(n.ino)!], n.rel);
         continue;
-      }
-      if (cur) await fs.rm(d, { recursive: true, force: true });
-      const first = st.nlink > 1 ? inodes.get(st.ino) : undefined;
-      if (first !== undefined && await lstatOrNull(first)) { await fs.link(first, d); continue; }
-      if (st.isFile()) {
-        await fs.copyFile(s, d, fs.constants.COPYFILE_EXCL);
-        if (own) await fs.lchown(d, st.uid, st.gid);
-        await fs.chmod(d, st.mode & 0o7777);
-        await fs.utimes(d, st.atime, st.mtime);
-      } else if (st.isSymbolicLink()) {
-        await fs.symlink(await fs.readlink(s), d);
-        if (own) await fs.lchown(d, st.uid, st.gid);
-        await fs.lutimes(d, st.atime, st.mtime);
+      } else if (n.type === 'f') {
+        w.op(['copy', n.rel, n.rel, id(n.uid), id(n.gid), String(n.mode), n.atime, n.mtime], n.rel);
+      } else if (n.type === 'l') {
+        w.op(['symlink', n.rel, n.target, id(n.uid), id(n.gid), n.atime, n.mtime], n.rel);
+      } else if (n.type === 'c' || n.type === 'b' || n.type === 'p') {
+        const kind = n.type === 'p' ? 'fifo' : n.type === 'c' ? 'char' : 'block';
+        w.op(['node', n.rel, kind, String(n.mode), n.major, n.minor, id(n.uid), id(n.gid), n.atime, n.mtime], n.rel);
       } else {
-        const kind = st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : null;
-        if (!kind) continue; // sockets are not layer content
-        ops.push({ op: 'mknod', path: d, kind, mode: st.mode & 0o7777, major: devMajor(st.rdev), minor: devMinor(st.rdev), uid: own ? st.uid : -1, gid: own ? st.gid : -1 });
-        specials.push({ d, st });
+        continue; // sockets are not layer content
       }
-      if (st.nlink > 1) inodes.set(st.ino, d);
-      copyXattrs(s, d);
+      if (n.type !== 'd') {
+        if (n.nlink > 1) inodes.set(n.ino, n.rel);
+        copyXattrs(n);
+      }
+      await w.flush();
     }
-  };
-  await applyDir(layerDir, dest, 1);
-  for (const { d, st } of dirs) {
-    if (own) await fs.lchown(d, st.uid, st.gid);
-    await fs.chmod(d, st.mode & 0o7777);
+    // Directories: owner and mode, then xattrs (chown clears capabilities, chmod rewrites ACLs),
+    // then times deepest first (creating children changed them).
+    for (const d of dirs) w.op(['dirmeta', d.rel, id(d.uid), id(d.gid), String(d.mode)], d.rel);
+    for (const d of dirs) copyXattrs(d);
+    const depth = (p: string) => p.split('/').length;
+    for (const d of [...dirs].sort((a, b) => depth(b.rel) - depth(a.rel))) w.op(['dirtime', d.rel, d.atime, d.mtime], d.rel);
+    await w.close();
+  } catch (e) {
+    await w.abort();
+    throw e;
   }
-  await sys.run(ops);
-  for (const { d, st } of specials) await fs.lutimes(d, st.atime, st.mtime);
-  dirs.sort((a, b) => b.depth - a.depth);
-  for (const { d, st } of dirs) await fs.utimes(d, st.atime, st.mtime);
 }

@@ -6,6 +6,5 @@ export type { UnpackOptions, UnpackResult, IdMap } from './unpack.js';
 export { compressionFromMediaType, sniffCompression } from './compression.js';
 export type { Compression } from './compression.js';
 export { splitMemberName } from './paths.js';
-export { helperSys } from './sys.js';
-export type { LayerSys, SysOp } from './sys.js';
+export { LayerWorker, removeTree } from './worker.js';
 export { copyLayerOnto } from './copy.js';

@@ -10,29 +10,31 @@
 //   Where an entry needs a directory and a LOWER layer left a non-directory (e.g. a symlink) there,
 //   the non-directory is replaced, which is exactly what an overlay mount would show.
 //
-// Safety (the tar is untrusted): names are split by paths.ts (absolute and ".." rejected); every
-// parent component is lstat'ed and must be a real directory: a symlink created by this layer as a
-// parent is an error, so nothing is ever written through a link. Files are created with O_EXCL
-// after removing what was there, so an existing hard link or symlink is never written through.
-// Hard link targets go through the same checks and must already exist inside dest.
+// Safety (the tar is untrusted): names are split by paths.ts (absolute and ".." rejected). This
+// module decides, the layer worker (worker.ts, native/unpack.c) acts: every create, write, chown,
+// chmod, utimes, mknod, setxattr and remove happens relative to the destination's directory fd,
+// parents resolved with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS), the final component never
+// followed, files created O_EXCL after whatever was there is removed. So a symlink the layer made
+// as a parent makes the entry fail, and nothing is written through an existing link.
+// Metadata queued for later (directory owner/mode/xattrs/mtime) is forgotten when a later entry
+// replaces or removes its path (forget()); if anything slipped through, the worker's resolution
+// fails on the replaced path instead of following it.
 //
-// Order of metadata (why): lchown before chmod (chown clears setuid/setgid); xattrs after chown
-// (chown clears security.capability); directory modes and mtimes last, deepest first, because
-// creating children changes a directory's mtime and a 0555 directory would block them.
+// Order of metadata (why): chown before chmod (chown clears setuid/setgid); xattrs after chown
+// (chown clears security.capability); directory modes, xattrs and mtimes last, mtimes deepest
+// first, because creating children changes a directory's mtime and a 0555 directory would block
+// them.
 
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import * as fs from 'node:fs/promises';
-import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import type { IdMapping } from '../../runtime/spec/types.js';
 import { describeSystemError, HakoError } from '../../util/errors.js';
 import { compressionFromMediaType, decompressor, sniffCompression } from './compression.js';
-import { installRawPax, rawXattrs } from './pax-raw.js';
-import { splitMemberName } from './paths.js';
-import { helperSys, type LayerSys, type SysOp } from './sys.js';
+import { PaxScanner } from './pax-raw.js';
+import { quoteName, splitMemberName } from './paths.js';
+import { LayerWorker, ns } from './worker.js';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX, OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR } from './names.js';
 
 /** Container ids -> host ids, for layers unpacked for a user-namespaced container. */
@@ -51,7 +53,6 @@ export interface UnpackOptions {
   idMap?: IdMap;
   /** lchown entries to their (mapped) owners; default: when running as root. */
   preserveOwnership?: boolean;
-  sys?: LayerSys;
 }
 
 export interface UnpackResult {
@@ -64,78 +65,64 @@ export interface UnpackResult {
 }
 
 /** A tar entry's data stream (a streamx Readable). */
-type EntryBody = AsyncIterable<unknown> & { resume(): unknown };
+type EntryBody = AsyncIterable<Buffer> & { resume(): unknown };
 
-interface DirMeta { uid: number; gid: number; mode: number; mtime: Date }
+interface DirMeta { entry: string; uid: number; gid: number; mode: number; mtime: Date }
 
 function mapId(id: number, maps: IdMapping[] | undefined, kind: string, entry: string): number {
   if (!maps) return id;
   for (const m of maps) {
     if (id >= m.containerID && id < m.containerID + m.size) return m.hostID + (id - m.containerID);
   }
-  throw new HakoError(`layer entry ${JSON.stringify(entry)}: ${kind} ${id} is not mapped`);
+  throw new HakoError(`layer entry ${quoteName(entry)}: ${kind} ${id} is not mapped`);
 }
 
-function isENOENT(e: unknown): boolean { return (e as NodeJS.ErrnoException)?.code === 'ENOENT'; }
-
-async function lstatOrNull(p: string) {
-  try { return await fs.lstat(p); } catch (e) { if (isENOENT(e)) return null; throw e; }
-}
+const under = (p: string, rel: string) => p === rel || p.startsWith(`${rel}/`) || rel === '';
 
 class Unpacker {
   /** Relative paths this layer created (or merged into): whiteouts and opaque markers spare them. */
   private created = new Set<string>();
-  /** Relative paths verified to be real directories (cache; cleared whenever a directory is removed). */
+  /** Relative paths known to be real directories now. Prefix-closed: it holds every parent of what
+   *  it holds, and every path with queued metadata below it (so forget() needs to look only when
+   *  the replaced path is in it). */
   private knownDirs = new Set<string>(['']);
   private dirMeta = new Map<string, DirMeta>();
-  private ops: SysOp[] = [];
-  private specialTimes: Array<{ path: string; mtime: Date }> = [];
-  private opaqueDirs = new Set<string>();
-  private xwhiteoutParents = new Set<string>();
+  private dirXattrs = new Map<string, Array<{ entry: string; name: string; value: Buffer }>>();
+  private opaqueDirs = new Map<string, string>();
+  private xwhiteoutParents = new Map<string, string>();
   private readonly mode: 'overlay' | 'flatten';
   private readonly ownership: boolean;
 
-  constructor(private readonly dest: string, private readonly opts: UnpackOptions) {
+  constructor(private readonly w: LayerWorker, private readonly opts: UnpackOptions) {
     this.mode = opts.mode ?? 'overlay';
     this.ownership = opts.preserveOwnership ?? process.getuid?.() === 0;
   }
 
-  private abs(rel: string): string { return rel === '' ? this.dest : join(this.dest, rel); }
+  /** `rel` is about to be replaced or removed: drop everything queued for it and below it. */
+  private forget(rel: string): void {
+    if (!this.knownDirs.has(rel)) return; // nothing is queued below a path not known as a directory
+    for (const p of this.knownDirs) if (p !== '' && under(p, rel)) this.knownDirs.delete(p);
+    // rel itself stays "created" if it was: a path this layer made keeps counting as its own.
+    for (const p of this.created) if (p !== rel && under(p, rel)) this.created.delete(p);
+    for (const map of [this.dirMeta, this.dirXattrs, this.opaqueDirs, this.xwhiteoutParents]) {
+      for (const p of map.keys()) if (under(p, rel)) map.delete(p);
+    }
+  }
 
   /** Makes every component of `parts` a real directory inside dest (creating missing ones). */
-  private async ensureDirs(parts: string[], entry: string): Promise<void> {
+  private ensureDirs(parts: string[], entry: string): void {
     let rel = '';
     for (const c of parts) {
       rel = rel === '' ? c : `${rel}/${c}`;
       if (this.knownDirs.has(rel)) { this.created.add(rel); continue; }
-      const p = this.abs(rel);
-      const st = await lstatOrNull(p);
-      // An existing directory is merged into: this layer has it too (an opaque marker must spare it).
-      if (st && st.isDirectory()) { this.knownDirs.add(rel); this.created.add(rel); continue; }
-      if (st) {
-        const what = st.isSymbolicLink() ? 'is a symlink' : 'is not a directory';
-        if (this.mode === 'overlay' || this.created.has(rel)) {
-          throw new HakoError(`layer entry ${JSON.stringify(entry)}: parent ${JSON.stringify(rel)} ${what}`);
-        }
-        await fs.rm(p, { recursive: true, force: true }); // a lower layer's non-directory: replaced, as overlayfs shows it
-      }
-      await fs.mkdir(p, 0o755);
+      // An existing directory is merged into. A non-directory there is an error if this layer made
+      // it (or in overlay mode, where dest started empty); in flatten mode a LOWER layer's
+      // non-directory is replaced, as overlayfs shows it, and never followed.
+      const replace = this.mode === 'flatten' && !this.created.has(rel);
+      this.w.op(['mkdir', rel, '493', replace ? 'replace' : 'fail'], entry); // 0755
       this.created.add(rel);
       this.knownDirs.add(rel);
     }
-  }
-
-  /** Clears the place for a new entry; returns true when an existing directory is kept (dir over dir). */
-  private async clearTarget(rel: string, newIsDir: boolean): Promise<boolean> {
-    const p = this.abs(rel);
-    const st = await lstatOrNull(p);
-    if (!st) return false;
-    if (st.isDirectory()) {
-      if (newIsDir) return true;
-      this.knownDirs.clear(); this.knownDirs.add('');
-    }
-    await fs.rm(p, { recursive: true, force: true });
-    return false;
   }
 
   private owner(h: tar.Header, name: string): { uid: number; gid: number } {
@@ -145,11 +132,11 @@ class Unpacker {
     return { uid: mapId(uid, this.opts.idMap?.uidMappings, 'uid', name), gid: mapId(gid, this.opts.idMap?.gidMappings, 'gid', name) };
   }
 
-  async entry(h: tar.Header, body: EntryBody): Promise<void> {
+  async entry(h: tar.Header, body: EntryBody, xattrs: Record<string, Buffer>): Promise<void> {
     const name = h.name;
     const parts = splitMemberName(name);
     const rel = parts.join('/');
-    const base = parts.length ? parts[parts.length - 1] : '';
+    const base = parts.length ? parts[parts.length - 1]! : '';
     const parent = parts.slice(0, -1);
     const mtime = h.mtime instanceof Date && !isNaN(h.mtime.getTime()) ? h.mtime : new Date(0);
     const mode = (h.mode ?? 0o644) & 0o7777;
@@ -159,157 +146,156 @@ class Unpacker {
       if (base === OPAQUE_MARKER) return this.opaque(parent, name);
       if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return; // AUFS metadata (.wh..wh.plnk etc.): not content
       const target = base.slice(WHITEOUT_PREFIX.length);
-      if (target === '' || target === '.' || target === '..') throw new HakoError(`layer entry ${JSON.stringify(name)}: invalid whiteout`);
-      return this.whiteout(parent, target, name);
+      if (target === '' || target === '.' || target === '..') throw new HakoError(`layer entry ${quoteName(name)}: invalid whiteout`);
+      return this.whiteout(parent, target, name, ns(mtime));
     }
 
     if (parts.length === 0) {
       body.resume();
-      if (h.type !== 'directory') throw new HakoError(`layer entry ${JSON.stringify(name)}: the layer root must be a directory`);
-      this.dirMeta.set('', { ...this.owner(h, name), mode, mtime });
+      if (h.type !== 'directory') throw new HakoError(`layer entry ${quoteName(name)}: the layer root must be a directory`);
+      this.dirMeta.set('', { entry: name, ...this.owner(h, name), mode, mtime });
+      for (const [k, v] of Object.entries(xattrs)) this.queueDirXattr('', name, k, v);
       return;
     }
 
-    await this.ensureDirs(parent, name);
-    const p = this.abs(rel);
+    this.ensureDirs(parent, name);
     const { uid, gid } = this.owner(h, name);
-    const xattrs = rawXattrs(h.pax as Record<string, unknown> | undefined);
+    const own = (id: number) => String(this.ownership ? id : -1);
+    const t = ns(mtime);
 
+    if (h.type === 'directory') {
+      body.resume();
+      // An existing directory is kept (dir over dir merges); anything else there is replaced.
+      this.w.op(['mkdir', rel, '448', 'replace'], name); // 0700 until finish() sets the mode
+      this.knownDirs.add(rel);
+      this.created.add(rel);
+      this.dirMeta.set(rel, { entry: name, uid, gid, mode, mtime });
+      for (const [k, v] of Object.entries(xattrs)) this.queueDirXattr(rel, name, k, v);
+      return;
+    }
+    // Every other type replaces whatever is at rel (the worker removes it first).
     switch (h.type) {
-      case 'directory': {
-        body.resume();
-        const kept = await this.clearTarget(rel, true);
-        if (!kept) await fs.mkdir(p, 0o700);
-        this.knownDirs.add(rel);
-        this.dirMeta.set(rel, { uid, gid, mode, mtime });
-        break;
-      }
       case 'file':
       case 'contiguous-file': {
-        await this.clearTarget(rel, false);
-        // 'wx' = O_CREAT|O_EXCL: never opens an existing file or follows a symlink.
-        await pipeline(body, createWriteStream(p, { flags: 'wx', mode: 0o600 }));
-        if (this.ownership) await fs.lchown(p, uid, gid);
-        await fs.chmod(p, mode);
-        await fs.utimes(p, mtime, mtime);
+        this.forget(rel);
+        const size = h.size ?? 0;
+        this.w.op(['file', rel, String(size), own(uid), own(gid), String(mode), t, t], name);
+        let sent = 0;
+        for await (const chunk of body) {
+          sent += chunk.length;
+          this.w.raw(chunk);
+          await this.w.flush();
+        }
+        if (sent !== size) throw new HakoError(`layer entry ${quoteName(name)}: ${sent} bytes of content, header says ${size}`);
         break;
       }
       case 'symlink': {
         body.resume();
-        if (!h.linkname) throw new HakoError(`layer entry ${JSON.stringify(name)}: symlink without target`);
-        await this.clearTarget(rel, false);
-        await fs.symlink(h.linkname, p);
-        if (this.ownership) await fs.lchown(p, uid, gid);
-        await fs.lutimes(p, mtime, mtime);
+        if (!h.linkname) throw new HakoError(`layer entry ${quoteName(name)}: symlink without target`);
+        this.forget(rel);
+        this.w.op(['symlink', rel, h.linkname, own(uid), own(gid), t, t], name);
         break;
       }
       case 'link': {
         body.resume();
-        const target = await this.hardlinkTarget(h.linkname ?? '', name);
-        if (target === rel) throw new HakoError(`layer entry ${JSON.stringify(name)}: hard link to itself`);
-        await this.clearTarget(rel, false);
-        await fs.link(this.abs(target), p);
+        const target = this.hardlinkTarget(h.linkname ?? '', name);
+        if (target === rel) throw new HakoError(`layer entry ${quoteName(name)}: hard link to itself`);
+        this.forget(rel);
+        this.w.op(['link', rel, target], name);
         break;
       }
       case 'character-device':
       case 'block-device':
       case 'fifo': {
         body.resume();
-        await this.clearTarget(rel, false);
+        this.forget(rel);
         const kind = h.type === 'fifo' ? 'fifo' : h.type === 'character-device' ? 'char' : 'block';
-        this.ops.push({ op: 'mknod', path: p, kind, mode, major: h.devmajor ?? 0, minor: h.devminor ?? 0, uid: this.ownership ? uid : -1, gid: this.ownership ? gid : -1 });
-        this.specialTimes.push({ path: p, mtime });
+        this.w.op(['node', rel, kind, String(mode), String(h.devmajor ?? 0), String(h.devminor ?? 0), own(uid), own(gid), t, t], name);
         break;
       }
       default:
         body.resume();
-        throw new HakoError(`layer entry ${JSON.stringify(name)}: unsupported entry type ${h.type}`);
+        throw new HakoError(`layer entry ${quoteName(name)}: unsupported entry type ${h.type}`);
     }
     this.created.add(rel);
-    for (const [k, v] of Object.entries(xattrs)) this.ops.push({ op: 'lsetxattr', path: p, name: k, value: v });
+    // A non-directory's owner and mode are set by now: its xattrs can go right away.
+    for (const [k, v] of Object.entries(xattrs)) this.w.op(['xattr', rel, k, v], name);
+    await this.w.flush();
   }
 
-  /** Validates a hard link target: same name rules, real directories as parents, must exist, not a dir. */
-  private async hardlinkTarget(linkname: string, entry: string): Promise<string> {
-    const parts = splitMemberName(linkname, `entry ${JSON.stringify(entry)}: hard link target`);
-    if (parts.length === 0) throw new HakoError(`layer entry ${JSON.stringify(entry)}: hard link to the layer root`);
-    let rel = '';
-    for (const c of parts.slice(0, -1)) {
-      rel = rel === '' ? c : `${rel}/${c}`;
-      if (this.knownDirs.has(rel)) continue;
-      const st = await lstatOrNull(this.abs(rel));
-      if (!st || !st.isDirectory()) {
-        throw new HakoError(`layer entry ${JSON.stringify(entry)}: hard link target ${JSON.stringify(linkname)}: ${JSON.stringify(rel)} is not a directory inside the layer`);
-      }
-      this.knownDirs.add(rel);
-    }
-    const target = parts.join('/');
-    const st = await lstatOrNull(this.abs(target));
-    if (!st) throw new HakoError(`layer entry ${JSON.stringify(entry)}: hard link target ${JSON.stringify(linkname)} does not exist in the layer`);
-    if (st.isDirectory()) throw new HakoError(`layer entry ${JSON.stringify(entry)}: hard link target ${JSON.stringify(linkname)} is a directory`);
-    return target;
+  private queueDirXattr(rel: string, entry: string, name: string, value: Buffer): void {
+    const list = this.dirXattrs.get(rel) ?? [];
+    list.push({ entry, name, value });
+    this.dirXattrs.set(rel, list);
   }
 
-  private async whiteout(parent: string[], target: string, entry: string): Promise<void> {
-    await this.ensureDirs(parent, entry);
+  /** A hard link target: same name rules; the worker resolves it without following symlinks and
+   *  refuses a missing target or a directory. */
+  private hardlinkTarget(linkname: string, entry: string): string {
+    const parts = splitMemberName(linkname, `entry ${quoteName(entry)}: hard link target`);
+    if (parts.length === 0) throw new HakoError(`layer entry ${quoteName(entry)}: hard link to the layer root`);
+    return parts.join('/');
+  }
+
+  private async whiteout(parent: string[], target: string, entry: string, t: string): Promise<void> {
+    this.ensureDirs(parent, entry);
     const rel = [...parent, target].join('/');
-    const p = this.abs(rel);
     if (this.mode === 'flatten') {
       if (this.created.has(rel)) return; // whiteouts hide lower layers only
-      const st = await lstatOrNull(p);
-      if (st) {
-        if (st.isDirectory()) { this.knownDirs.clear(); this.knownDirs.add(''); }
-        await fs.rm(p, { recursive: true, force: true });
-      }
+      this.forget(rel);
+      this.w.op(['remove', rel], entry);
       return;
     }
-    await this.clearTarget(rel, false);
+    this.forget(rel);
     if ((this.opts.whiteout ?? 'chardev') === 'chardev') {
-      this.ops.push({ op: 'mknod', path: p, kind: 'char', mode: 0, major: 0, minor: 0, uid: -1, gid: -1 });
+      this.w.op(['node', rel, 'char', '0', '0', '0', '-1', '-1', t, t], entry);
     } else {
-      await (await fs.open(p, 'wx', 0o000)).close();
-      this.ops.push({ op: 'lsetxattr', path: p, name: OVERLAY_WHITEOUT_XATTR, value: Buffer.alloc(0) });
-      this.xwhiteoutParents.add(parent.join('/'));
+      this.w.op(['file', rel, '0', '-1', '-1', '0', t, t], entry);
+      this.w.op(['xattr', rel, OVERLAY_WHITEOUT_XATTR, Buffer.alloc(0)], entry);
+      this.xwhiteoutParents.set(parent.join('/'), entry);
     }
     this.created.add(rel);
   }
 
   private async opaque(dirParts: string[], entry: string): Promise<void> {
-    await this.ensureDirs(dirParts, entry);
+    this.ensureDirs(dirParts, entry);
     const rel = dirParts.join('/');
-    if (this.mode === 'overlay') { this.opaqueDirs.add(rel); return; }
-    await this.clearLower(rel);
+    if (this.mode === 'overlay') { this.opaqueDirs.set(rel, entry); return; }
+    await this.clearLower(rel, entry);
   }
 
-  /** Flatten mode opaque dir: removes everything below rel that this layer did not create. */
-  private async clearLower(rel: string): Promise<void> {
-    for (const child of await fs.readdir(this.abs(rel))) {
-      const crel = rel === '' ? child : `${rel}/${child}`;
-      if (!this.created.has(crel)) {
-        await fs.rm(this.abs(crel), { recursive: true, force: true });
-        this.knownDirs.clear(); this.knownDirs.add('');
-      } else if ((await fs.lstat(this.abs(crel))).isDirectory()) {
-        await this.clearLower(crel);
+  /** Flatten mode opaque dir: removes everything below rel that this layer did not create. Walks
+   *  with a list of directories to do, not recursion (a layer's tree can be thousands deep). */
+  private async clearLower(top: string, entry: string): Promise<void> {
+    const todo = [top];
+    while (todo.length) {
+      const rel = todo.pop()!;
+      for (const rec of await this.w.query(['list', rel], entry)) {
+        const child = rec[1]!.toString('utf8');
+        const crel = rel === '' ? child : `${rel}/${child}`;
+        if (!this.created.has(crel)) {
+          this.forget(crel);
+          this.w.op(['remove', crel], entry);
+        } else if (rec[2]!.toString() === 'd') {
+          todo.push(crel);
+        }
       }
     }
   }
 
   async finish(): Promise<void> {
-    const sys = this.opts.sys ?? helperSys;
+    const own = (id: number) => String(this.ownership ? id : -1);
     // Directory owners and modes first (before xattrs: chmod would rewrite an ACL's mask).
-    for (const [rel, m] of this.dirMeta) {
-      const p = this.abs(rel);
-      if (this.ownership) await fs.lchown(p, m.uid, m.gid);
-      await fs.chmod(p, m.mode);
+    for (const [rel, m] of this.dirMeta) this.w.op(['dirmeta', rel, own(m.uid), own(m.gid), String(m.mode)], m.entry);
+    for (const [rel, list] of this.dirXattrs) for (const x of list) this.w.op(['xattr', rel, x.name, x.value], x.entry);
+    for (const [rel, entry] of this.opaqueDirs) this.w.op(['xattr', rel, OVERLAY_OPAQUE_XATTR, Buffer.from('y')], entry);
+    for (const [rel, entry] of this.xwhiteoutParents) {
+      if (!this.opaqueDirs.has(rel)) this.w.op(['xattr', rel, OVERLAY_OPAQUE_XATTR, Buffer.from('x')], entry);
     }
-    for (const rel of this.opaqueDirs) this.ops.push({ op: 'lsetxattr', path: this.abs(rel), name: OVERLAY_OPAQUE_XATTR, value: Buffer.from('y') });
-    for (const rel of this.xwhiteoutParents) {
-      if (!this.opaqueDirs.has(rel)) this.ops.push({ op: 'lsetxattr', path: this.abs(rel), name: OVERLAY_OPAQUE_XATTR, value: Buffer.from('x') });
-    }
-    await sys.run(this.ops);
-    for (const s of this.specialTimes) await fs.lutimes(s.path, s.mtime, s.mtime);
-    const dirs = [...this.dirMeta.entries()].sort((a, b) => b[0].split('/').length - a[0].split('/').length || (b[0].length - a[0].length));
-    for (const [rel, m] of dirs) await fs.utimes(this.abs(rel), m.mtime, m.mtime);
+    const depth = (p: string) => (p === '' ? 0 : p.split('/').length);
+    const dirs = [...this.dirMeta.entries()].sort((a, b) => depth(b[0]) - depth(a[0]) || (b[0].length - a[0].length));
+    for (const [rel, m] of dirs) this.w.op(['dirtime', rel, ns(m.mtime), ns(m.mtime)], m.entry);
+    await this.w.close();
   }
 }
 
@@ -325,9 +311,6 @@ function tap(onChunk: (b: Buffer) => void): Transform {
  */
 export async function unpackLayer(input: Readable, dest: string, opts: UnpackOptions = {}): Promise<UnpackResult> {
   if (opts.mediaType !== undefined) compressionFromMediaType(opts.mediaType); // rejects non-tar media types
-  installRawPax();
-  const st = await lstatOrNull(dest);
-  if (!st || !st.isDirectory()) throw new HakoError(`layer destination ${dest}: not a directory`);
 
   // Read the first bytes to recognise the compression, then replay them.
   const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
@@ -355,33 +338,37 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   const hash = createHash('sha256');
   let size = 0;
   const extract = tar.extract();
-  const unpacker = new Unpacker(dest, opts);
-  const flowing = pipeline(Readable.from(replay()), await decompressor(kind), tap((b) => { hash.update(b); size += b.length; }), extract);
+  const pax = new PaxScanner();
+  // The worker opens dest (O_DIRECTORY|O_NOFOLLOW) and does all the writing.
+  const worker = new LayerWorker(dest);
+  const unpacker = new Unpacker(worker, opts);
+  const flowing = pipeline(Readable.from(replay()), await decompressor(kind), tap((b) => { hash.update(b); size += b.length; }), pax, extract);
   let flowError: unknown;
   flowing.catch((e) => { flowError = e; });
   try {
-    for await (const entry of extract) {
-      try {
-        await unpacker.entry(entry.header, entry);
-      } catch (e) {
-        entry.resume();
-        if (e instanceof HakoError) throw e;
-        throw new HakoError(describeSystemError(`layer entry ${JSON.stringify(entry.header.name)}`, e));
+    try {
+      for await (const entry of extract) {
+        try {
+          const byteOffset = (entry.header as { byteOffset?: number }).byteOffset;
+          await unpacker.entry(entry.header, entry as unknown as EntryBody, pax.rawXattrsAt(byteOffset));
+        } catch (e) {
+          entry.resume();
+          if (e instanceof HakoError) throw e;
+          throw new HakoError(describeSystemError(`layer entry ${quoteName(entry.header.name)}`, e));
+        }
       }
+      await flowing;
+    } catch (e) {
+      extract.destroy();
+      await flowing.catch(() => undefined);
+      const err = flowError && !(e instanceof HakoError) ? flowError : e;
+      if (err instanceof HakoError) throw err;
+      throw new HakoError(`layer: ${kind === 'none' ? 'tar' : kind} stream: ${(err as Error)?.message ?? String(err)}`);
     }
-    await flowing;
-  } catch (e) {
-    extract.destroy();
-    await flowing.catch(() => undefined);
-    const err = flowError && !(e instanceof HakoError) ? flowError : e;
-    if (err instanceof HakoError) throw err;
-    throw new HakoError(`layer: ${kind === 'none' ? 'tar' : kind} stream: ${(err as Error)?.message ?? String(err)}`);
-  }
-  try {
     await unpacker.finish();
   } catch (e) {
-    if (e instanceof HakoError) throw e;
-    throw new HakoError(describeSystemError('layer metadata', e));
+    await worker.abort();
+    throw e;
   }
   return { diffID: `sha256:${hash.digest('hex')}`, size, compressedSize };
 }

@@ -57,8 +57,24 @@ async function* chunks(src: BlobSource): AsyncIterable<Uint8Array> {
   else yield* src as AsyncIterable<Uint8Array>;
 }
 
+/**
+ * Creates `dir` (and missing parents) as a private directory, and makes an existing one private
+ * again: 0700, a real directory (not a symlink), ours. Unpacked layers hold an image's device nodes
+ * and setuid files; under a world-readable --root another host user must not reach them.
+ */
+export function ensurePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory()) throw new HakoError(`${dir}: not a directory`);
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) throw new HakoError(`${dir}: owned by uid ${st.uid}, not by us (${uid})`);
+  if ((st.mode & 0o777) !== 0o700) fs.chmodSync(dir, 0o700);
+}
+
 export class ContentStore {
   readonly blobsDir: string;
+  /** Unpacked layers (src/engine/rootfs.ts): always 0700. */
+  readonly layersDir: string;
   readonly tmpDir: string;
   readonly indexPath: string;
   readonly lockPath: string;
@@ -69,9 +85,10 @@ export class ContentStore {
     this.tmpDir = path.join(this.root, 'tmp');
     this.indexPath = path.join(this.root, 'images.json');
     this.lockPath = path.join(this.root, 'images.lock');
+    this.layersDir = path.join(this.root, 'layers');
     try {
       fs.mkdirSync(this.blobsDir, { recursive: true, mode: 0o700 });
-      fs.mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
+      for (const d of [path.dirname(this.blobsDir), this.tmpDir, this.layersDir]) ensurePrivateDir(d);
     } catch (e) {
       throw new HakoError(`cannot create image store at ${this.root}: ${(e as Error).message}`);
     }

@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { Harness } from './harness.js';
-import { helperSys } from '../../../src/storage/layers/index.js';
+import { LayerWorker } from '../../../src/storage/layers/index.js';
 
 const h = new Harness();
 after(() => h.cleanup());
@@ -160,7 +160,9 @@ describe('the container sees its own world', () => {
     // A hostile image: /etc/passwd is a FIFO nobody writes to.
     const bundle = h.bundle(['sh', '-c', 'echo "$HOME"']);
     fs.rmSync(`${bundle}/rootfs/etc/passwd`);
-    await helperSys.run([{ op: 'mknod', path: `${bundle}/rootfs/etc/passwd`, kind: 'fifo', mode: 0o644, major: 0, minor: 0, uid: -1, gid: -1 }]);
+    const w = new LayerWorker(`${bundle}/rootfs`);
+    w.op(['node', 'etc/passwd', 'fifo', '420', '0', '0', '-1', '-1', '0', '0'], 'etc/passwd');
+    await w.close();
     const r = h.hako(['run', '--bundle', bundle, h.id()]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), '/');

@@ -5,8 +5,7 @@ import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkS
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { copyFromImage, resolveInRoot } from '../../../src/engine/in-root.js';
-import { helperSys } from '../../../src/storage/layers/index.js';
-import { isRoot, tempDir } from '../storage/helpers.js';
+import { isRoot, mknodIn, tempDir } from '../storage/helpers.js';
 
 test('a symlink to a host path resolves inside the rootfs; the volume copy never reads the host', (t) => {
   const outside = tempDir(t, 'hako-host-');
@@ -32,9 +31,9 @@ test('the copy keeps files and symlinks as they are and leaves FIFOs and devices
   mkdirSync(join(r, 'data/sub'), { recursive: true });
   writeFileSync(join(r, 'data/sub/f'), 'x');
   symlinkSync('/etc/passwd', join(r, 'data/link'));
-  await helperSys.run([
-    { op: 'mknod', path: join(r, 'data/fifo'), kind: 'fifo', mode: 0o644, major: 0, minor: 0, uid: -1, gid: -1 },
-    { op: 'mknod', path: join(r, 'data/zero'), kind: 'char', mode: 0o644, major: 1, minor: 5, uid: -1, gid: -1 },
+  await mknodIn(r, [
+    { path: 'data/fifo', kind: 'fifo', mode: 0o644 },
+    { path: 'data/zero', kind: 'char', mode: 0o644, major: 1, minor: 5 },
   ]);
   const vol = tempDir(t, 'hako-vol-');
   copyFromImage(r, '/data', vol);

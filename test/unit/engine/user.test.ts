@@ -4,8 +4,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readFileInRoot, resolveUser } from '../../../src/engine/user.js';
-import { helperSys } from '../../../src/storage/layers/index.js';
-import { isRoot, tempDir } from '../storage/helpers.js';
+import { isRoot, mknodIn, tempDir } from '../storage/helpers.js';
 
 function rootfs(t: { after(fn: () => void): void }): string {
   const r = tempDir(t, 'hako-user-');
@@ -47,9 +46,9 @@ test('/etc/passwd symlinks are resolved inside the rootfs, never on the host', (
 test('a FIFO or a device as /etc/passwd is not read (it would hang the engine or never end)', { skip: !isRoot && 'needs root (mknod)' }, async (t) => {
   const r = tempDir(t, 'hako-user-');
   mkdirSync(join(r, 'etc'));
-  await helperSys.run([
-    { op: 'mknod', path: join(r, 'etc/passwd'), kind: 'fifo', mode: 0o644, major: 0, minor: 0, uid: -1, gid: -1 },
-    { op: 'mknod', path: join(r, 'etc/group'), kind: 'char', mode: 0o644, major: 1, minor: 5, uid: -1, gid: -1 }, // /dev/zero
+  await mknodIn(r, [
+    { path: 'etc/passwd', kind: 'fifo', mode: 0o644 },
+    { path: 'etc/group', kind: 'char', mode: 0o644, major: 1, minor: 5 }, // /dev/zero
   ]);
   assert.equal(readFileInRoot(r, '/etc/passwd'), null);
   assert.equal(readFileInRoot(r, '/etc/group'), null);

@@ -108,3 +108,22 @@ export function zstdRaw(data: Buffer): Buffer {
   } while (off < data.length);
   return Buffer.concat(out);
 }
+
+/** mknod inside `root` through the layer worker (Node has no mknod): fifos and devices for tests. */
+export async function mknodIn(root: string, nodes: Array<{ path: string; kind: 'fifo' | 'char' | 'block'; mode: number; major?: number; minor?: number }>): Promise<void> {
+  const { LayerWorker } = await import('../../../src/storage/layers/worker.js');
+  const w = new LayerWorker(root);
+  for (const n of nodes) w.op(['node', n.path, n.kind, String(n.mode), String(n.major ?? 0), String(n.minor ?? 0), '-1', '-1', '0', '0'], n.path);
+  await w.close();
+}
+
+/** The xattrs of `rel` inside `root`, read through the layer worker (not following a symlink). */
+export async function xattrsOf(root: string, rel: string): Promise<Record<string, Buffer>> {
+  const { LayerWorker } = await import('../../../src/storage/layers/worker.js');
+  const w = new LayerWorker(root);
+  const [rec] = await w.query(['xattrs', rel], rel);
+  await w.close();
+  const out: Record<string, Buffer> = {};
+  for (let i = 1; i + 1 < rec!.length; i += 2) out[rec![i]!.toString()] = rec![i + 1]!;
+  return out;
+}

@@ -1,57 +1,77 @@
-// hako-init's `layer-ops` mode through helperSys: the calls layers need that Node lacks.
+// The layer worker (`hako-init unpack`, src/storage/layers/worker.ts) on its own: bytes, no
+// following of symlinks, errors naming the record's label, removal of deep trees.
 import assert from 'node:assert/strict';
-import { lstatSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { helperSys } from '../../../src/storage/layers/index.js';
+import { LayerWorker, removeTree } from '../../../src/storage/layers/index.js';
 import { HakoError } from '../../../src/util/errors.js';
-import { isRoot, tempDir } from './helpers.js';
+import { isRoot, tempDir, xattrsOf } from './helpers.js';
 
-test('xattr values are bytes both ways, NULs included; missing paths list as empty', async (t) => {
+test('xattr values are bytes both ways, NULs included', async (t) => {
   const dir = tempDir(t);
-  const file = join(dir, 'f');
-  writeFileSync(file, '');
+  writeFileSync(join(dir, 'f'), '');
   const value = Buffer.from([0, 1, 2, 0xff, 0, 10]);
+  const w = new LayerWorker(dir);
+  w.op(['xattr', 'f', 'user.hako', value], 'f');
   try {
-    await helperSys.run([{ op: 'lsetxattr', path: file, name: 'user.hako', value }]);
+    await w.close();
   } catch (e) {
     if (/not supported/i.test((e as Error).message)) return t.skip('no user xattrs on this file system');
     throw e;
   }
-  const [got, missing] = await helperSys.listXattrs([file, join(dir, 'nothing-here')]);
-  assert.deepEqual(got!['user.hako'], value);
-  assert.deepEqual(missing, {});
+  assert.deepEqual((await xattrsOf(dir, 'f'))['user.hako'], value);
 });
 
-test('lsetxattr does not follow a final symlink', async (t) => {
+test('an xattr on a final symlink goes to the link, never its target; a symlink parent fails', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'target'), '');
   symlinkSync('target', join(dir, 'link'));
+  symlinkSync('.', join(dir, 'up'));
   // user.* xattrs are not allowed on symlinks: following it would have set one on the target.
-  await assert.rejects(
-    helperSys.run([{ op: 'lsetxattr', path: join(dir, 'link'), name: 'user.x', value: Buffer.from('v') }]),
-    (e: unknown) => e instanceof HakoError && /^layer: lsetxattr: .*\/link user\.x: /.test(e.message),
-  );
-  const [target] = await helperSys.listXattrs([join(dir, 'target')]);
-  assert.equal(target!['user.x'], undefined);
+  let w = new LayerWorker(dir);
+  w.op(['xattr', 'link', 'user.x', Buffer.from('v')], 'the-entry');
+  await assert.rejects(w.close(), (e: unknown) => e instanceof HakoError && /^layer entry "the-entry": link: setxattr user\.x: /.test(e.message));
+  assert.equal((await xattrsOf(dir, 'target'))['user.x'], undefined);
+  w = new LayerWorker(dir);
+  w.op(['file', 'up/x', '0', '-1', '-1', '420', '0', '0'], 'up/x');
+  await assert.rejects(w.close(), (e: unknown) => e instanceof HakoError && /^layer entry "up\/x": up\/x: parent up \(a symlink\): /.test(e.message));
+  assert.equal(existsSync(join(dir, 'x')), false);
 });
 
-test('a fifo gets its mode and owner; a failure names the operation and path and stops the batch', { skip: !isRoot && 'needs root (chown)' }, async (t) => {
+test('a fifo gets its mode and owner; a failure names the entry and stops the stream', { skip: !isRoot && 'needs root (chown)' }, async (t) => {
   const dir = tempDir(t);
-  const fifo = join(dir, 'fifo');
-  await helperSys.run([{ op: 'mknod', path: fifo, kind: 'fifo', mode: 0o640, major: 0, minor: 0, uid: 12, gid: 34 }]);
-  const st = lstatSync(fifo);
+  let w = new LayerWorker(dir);
+  w.op(['node', 'fifo', 'fifo', String(0o640), '0', '0', '12', '34', '0', '0'], 'fifo');
+  await w.close();
+  const st = lstatSync(join(dir, 'fifo'));
   assert.ok(st.isFIFO());
   assert.equal(st.mode & 0o7777, 0o640);
-  assert.equal(st.uid, 12);
-  assert.equal(st.gid, 34);
-  // The same path again fails (EEXIST); the operation after it must not run.
-  await assert.rejects(
-    helperSys.run([
-      { op: 'mknod', path: fifo, kind: 'fifo', mode: 0o600, major: 0, minor: 0, uid: -1, gid: -1 },
-      { op: 'mknod', path: join(dir, 'second'), kind: 'fifo', mode: 0o600, major: 0, minor: 0, uid: -1, gid: -1 },
-    ]),
-    (e: unknown) => e instanceof HakoError && e.message === `layer: node: mknod ${fifo}: File exists`,
-  );
-  assert.throws(() => lstatSync(join(dir, 'second')), /ENOENT/);
+  assert.deepEqual([st.uid, st.gid], [12, 34]);
+  w = new LayerWorker(dir);
+  w.op(['node', 'missing/fifo', 'fifo', '384', '0', '0', '-1', '-1', '0', '0'], 'a');
+  w.op(['node', 'second', 'fifo', '384', '0', '0', '-1', '-1', '0', '0'], 'b');
+  await assert.rejects(w.close(), (e: unknown) => e instanceof HakoError && e.message === 'layer entry "a": missing/fifo: parent missing: No such file or directory');
+  assert.equal(existsSync(join(dir, 'second')), false);
+});
+
+test('removeTree removes a 3000-level tree without following symlinks out of it', (t) => {
+  const top = tempDir(t);
+  const outside = join(top, 'outside');
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'keep'), 'x');
+  const victim = join(top, 'victim');
+  mkdirSync(victim);
+  // Deeper than PATH_MAX as one path: made step by step, relative to the working directory.
+  const cwd = process.cwd();
+  try {
+    process.chdir(victim);
+    const hundred = Array(100).fill('d').join('/');
+    for (let i = 0; i < 30; i++) { mkdirSync(hundred, { recursive: true }); process.chdir(hundred); }
+    symlinkSync(outside, 'out'); // at the bottom: followed, it would take the outside with it
+  } finally { process.chdir(cwd); }
+  removeTree(victim);
+  assert.equal(existsSync(victim), false);
+  assert.equal(existsSync(join(outside, 'keep')), true);
+  removeTree(victim); // missing is fine
 });

@@ -139,3 +139,36 @@ test('PAX path records are checked like plain names', async (t) => {
   await assert.rejects(unpackLayer(stream(buf), w.dest), (e: unknown) => e instanceof HakoError && e.message.includes('"../outside/pax"'));
   w.untouched();
 });
+
+// Issue 12 §1: metadata queued for a path (directory modes and owners, device nodes, xattrs) must
+// never land on what a LATER entry put at that path (a symlink to the host).
+for (const mode of ['overlay', 'flatten'] as const) {
+  test(`[${mode}] queued metadata is dropped, never applied through a later symlink`, async (t) => {
+    const w = world(t);
+    const hostDir = join(w.top, 'outside');
+    const victimStat = () => { const s = lstatSync(join(hostDir, 'victim')); return [s.mode, s.uid, s.gid, s.mtimeMs]; };
+    const before = victimStat();
+    const dirBefore = lstatSync(hostDir);
+    const cases: TarEntry[][] = [
+      [{ name: 'e/', type: 'directory' }, { name: 'e/victim/', type: 'directory', mode: 0o4777, uid: 1234, gid: 1234 }, { name: 'e', type: 'symlink', linkname: hostDir }],
+      [{ name: 'd/', type: 'directory', mode: 0o777 }, { name: 'd', type: 'symlink', linkname: join(hostDir, 'victim') }],
+      [{ name: 'm/', type: 'directory' }, { name: 'm/x', type: 'character-device', devmajor: 1, devminor: 1, mode: 0o666 }, { name: 'm', type: 'symlink', linkname: hostDir }],
+      [{ name: 'w/', type: 'directory' }, { name: 'w/.wh.x' }, { name: 'w', type: 'symlink', linkname: hostDir }],
+      [{ name: 'x/', type: 'directory', paxRaw: { 'SCHILY.xattr.user.pwn': Buffer.from('1') } }, { name: 'x/f', data: 'f', paxRaw: { 'SCHILY.xattr.user.pwn': Buffer.from('1') } }, { name: 'x', type: 'symlink', linkname: hostDir }],
+      [{ name: 'o/', type: 'directory' }, { name: 'o/.wh..wh..opq' }, { name: 'o', type: 'symlink', linkname: hostDir }],
+    ];
+    for (const entries of cases) {
+      const dest = join(w.top, 'dest');
+      const { rmSync } = await import('node:fs');
+      rmSync(dest, { recursive: true, force: true });
+      mkdirSync(dest);
+      await unpackLayer(stream(await makeTar(entries)), dest, { mode });
+      const top = entries[entries.length - 1]!.name;
+      assert.ok(lstatSync(join(dest, top)).isSymbolicLink());
+    }
+    w.untouched();
+    assert.deepEqual(victimStat(), before, 'the host file kept its mode, owner and mtime');
+    const dirAfter = lstatSync(hostDir);
+    assert.deepEqual([dirAfter.mode, dirAfter.uid, dirAfter.mtimeMs], [dirBefore.mode, dirBefore.uid, dirBefore.mtimeMs]);
+  });
+}

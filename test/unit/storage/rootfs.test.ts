@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { unpackLayer } from '../../../src/storage/layers/index.js';
 import { MOUNT_DATA_MAX, MS_RDONLY, overlayAvailable, overlayMountOperation, prepareRootfs } from '../../../src/storage/rootfs.js';
 import { HakoError } from '../../../src/util/errors.js';
-import { isRoot, makeTar, stream, tempDir } from './helpers.js';
+import { isRoot, makeTar, mknodIn, stream, tempDir } from './helpers.js';
 
 test('overlay mount operation: top layer first, upper/work in containerDir, readonly flag', (t) => {
   const c = tempDir(t);
@@ -89,6 +89,44 @@ test('copy fallback applies layers with whiteout and opaque semantics', { skip: 
   assert.equal(lstatSync(join(r.rootfs, 'lnk')).mode & 0o7777, 0o700);
   assert.equal(lstatSync(join(r.rootfs, 'bin/a')).mode & 0o7777, 0o4755);
   assert.equal(lstatSync(join(r.rootfs, 'bin/a')).ino, lstatSync(join(r.rootfs, 'bin/b')).ino);
+  r.cleanup();
+  assert.equal(existsSync(r.rootfs), false);
+});
+
+test('copy fallback: a hostile layer dir is copied without following anything or opening fifos', { skip: !isRoot && 'needs root (mknod)' }, async (t) => {
+  const top = tempDir(t);
+  const outside = join(top, 'outside');
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'victim'), 'original');
+  const outsideMode = lstatSync(outside).mode;
+  const [l0, l1] = [join(top, 'l0'), join(top, 'l1')];
+  mkdirSync(l0); mkdirSync(l1);
+  // lower: symlinks to the host where the upper layer has directories and files
+  symlinkSync(outside, join(l0, 'e'));
+  symlinkSync(outside, join(l0, 'o'));
+  symlinkSync(join(outside, 'victim'), join(l0, 'f'));
+  // upper, made by hand as a hostile image could have left it
+  mkdirSync(join(l1, 'e'), { mode: 0o777 });
+  writeFileSync(join(l1, 'e/victim'), 'pwned');
+  mkdirSync(join(l1, 'o'));
+  writeFileSync(join(l1, 'f'), 'file');
+  symlinkSync('/etc/passwd', join(l1, 'e/s'));
+  await mknodIn(l1, [{ path: 'fifo', kind: 'fifo', mode: 0o644 }, { path: 'zero', kind: 'char', mode: 0o666, major: 1, minor: 5 }]);
+  let deep = join(l1, 'deep');
+  for (let i = 0; i < 300; i++) deep = join(deep, 'd');
+  mkdirSync(deep, { recursive: true });
+  const r = await prepareRootfs({ layersDirs: [l0, l1], containerDir: join(top, 'c'), forceCopy: true });
+  assert.ok(lstatSync(join(r.rootfs, 'e')).isDirectory());
+  assert.equal(readFileSync(join(r.rootfs, 'e/victim'), 'utf8'), 'pwned');
+  assert.equal(readlinkSync(join(r.rootfs, 'e/s')), '/etc/passwd');
+  assert.ok(lstatSync(join(r.rootfs, 'o')).isDirectory());
+  assert.equal(readFileSync(join(r.rootfs, 'f'), 'utf8'), 'file');
+  assert.ok(lstatSync(join(r.rootfs, 'fifo')).isFIFO());
+  assert.equal(lstatSync(join(r.rootfs, 'zero')).rdev, (1 << 8) | 5);
+  assert.ok(existsSync(join(r.rootfs, 'deep', ...Array(300).fill('d'))));
+  assert.deepEqual(readdirSync(outside), ['victim']);
+  assert.equal(readFileSync(join(outside, 'victim'), 'utf8'), 'original');
+  assert.equal(lstatSync(outside).mode, outsideMode);
   r.cleanup();
   assert.equal(existsSync(r.rootfs), false);
 });

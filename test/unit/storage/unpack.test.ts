@@ -3,9 +3,9 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSy
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { helperSys, unpackLayer } from '../../../src/storage/layers/index.js';
+import { unpackLayer } from '../../../src/storage/layers/index.js';
 import { HakoError } from '../../../src/util/errors.js';
-import { isRoot, makeTar, sha256, stream, T0, tempDir, zstdRaw } from './helpers.js';
+import { isRoot, makeTar, sha256, stream, T0, tempDir, xattrsOf, zstdRaw } from './helpers.js';
 
 const T1 = new Date('2021-03-03T03:03:03Z');
 const secs = (d: Date) => Math.floor(d.getTime() / 1000);
@@ -154,7 +154,7 @@ test('overlay mode: char-device whiteouts and opaque xattrs', { skip: !isRoot &&
   assert.equal(w.rdev, 0);
   assert.equal(existsSync(join(dest, 'a/.wh.b')), false);
   assert.equal(existsSync(join(dest, 'd/.wh..wh..opq')), false);
-  const [xa, xd] = await helperSys.listXattrs([join(dest, 'a'), join(dest, 'd')]);
+  const [xa, xd] = [await xattrsOf(dest, 'a'), await xattrsOf(dest, 'd')];
   assert.equal(xa['trusted.overlay.opaque'], undefined);
   assert.equal(xd['trusted.overlay.opaque']?.toString(), 'y');
 
@@ -163,7 +163,7 @@ test('overlay mode: char-device whiteouts and opaque xattrs', { skip: !isRoot &&
   const xw = lstatSync(join(xdest, 'a/b'));
   assert.ok(xw.isFile());
   assert.equal(xw.size, 0);
-  const [fx, px] = await helperSys.listXattrs([join(xdest, 'a/b'), join(xdest, 'a')]);
+  const [fx, px] = [await xattrsOf(xdest, 'a/b'), await xattrsOf(xdest, 'a')];
   assert.ok(fx['trusted.overlay.whiteout'] !== undefined);
   assert.equal(px['trusted.overlay.opaque']?.toString(), 'x');
 });
@@ -178,7 +178,7 @@ test('xattrs from PAX headers, binary values intact, set after chown', { skip: !
     { name: 'dir/', type: 'directory', paxRaw: { 'SCHILY.xattr.user.note': Buffer.from('hi') } },
   ]);
   await unpackLayer(stream(buf), dest);
-  const [f, d] = await helperSys.listXattrs([join(dest, 'ping'), join(dest, 'dir')]);
+  const [f, d] = [await xattrsOf(dest, 'ping'), await xattrsOf(dest, 'dir')];
   assert.deepEqual(f['user.bin'], bin);
   assert.deepEqual(f['security.capability'], cap);
   assert.equal(d['user.note']?.toString(), 'hi');
@@ -223,4 +223,13 @@ test('an existing hard link or symlink in the destination is replaced, never wri
   assert.equal(readFileSync(join(outside, 'victim'), 'utf8'), 'original');
   assert.equal(readFileSync(join(dest, 'hl'), 'utf8'), 'pwned');
   assert.ok(lstatSync(join(dest, 'sl')).isFile());
+});
+
+test('overlay mode: whiteouts and opaque markers at the layer root mark the root itself', { skip: !isRoot && 'needs root (trusted.* xattrs)' }, async (t) => {
+  const xdest = tempDir(t);
+  await unpackLayer(stream(await makeTar([{ name: '.wh.gone' }])), xdest, { whiteout: 'xattr' });
+  assert.equal((await xattrsOf(xdest, ''))['trusted.overlay.opaque']?.toString(), 'x');
+  const odest = tempDir(t);
+  await unpackLayer(stream(await makeTar([{ name: '.wh..wh..opq' }, { name: 'f', data: 'x' }])), odest);
+  assert.equal((await xattrsOf(odest, ''))['trusted.overlay.opaque']?.toString(), 'y');
 });
