@@ -76,8 +76,6 @@ static int pump(int from, int to) {
   return 0;
 }
 
-/* Waits for CHILD, forwarding every signal to it and, with a relay channel, copying between our stdio
- * and the container's pty. Exits with the child's status, or 128+signal like a shell. */
 static struct termios saved_termios;
 static int termios_saved;
 
@@ -98,13 +96,31 @@ static void __attribute__((noreturn)) leave(int code) {
   _exit(code);
 }
 
-static void __attribute__((noreturn)) monitor(pid_t child, int relay) {
+/* Reaps whatever has exited; leaves with CHILD's status once it is among them. */
+static void reap(pid_t child, int master) {
+  int status;
+  pid_t w;
+  while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+    if (w != child) continue;
+    /* Drain what the container wrote last before leaving. */
+    if (master >= 0)
+      while (poll(&(struct pollfd){.fd = master, .events = POLLIN}, 1, 0) > 0 && pump(master, 1) == 0) {
+      }
+    leave(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  }
+}
+
+/* Waits for CHILD, forwarding every signal to it and, with a relay channel, copying between our stdio
+ * and the container's pty. Exits with the child's status, or 128+signal like a shell. Every signal
+ * has been blocked since before the fork (op_fork), so none sent to us in between, SIGCHLD above
+ * all, is lost: each waits, pending, for the signalfd. */
+static void __attribute__((noreturn)) monitor(pid_t child, int relay, const sigset_t *all) {
   if (relay >= 0) host_tty_raw();
-  sigset_t all;
-  sigfillset(&all);
-  sigprocmask(SIG_BLOCK, &all, NULL);
-  int sfd = signalfd(-1, &all, SFD_CLOEXEC);
+  int sfd = signalfd(-1, all, SFD_CLOEXEC);
   if (sfd < 0) fail_errno("fork", "signalfd");
+  /* The child may be gone already; its SIGCHLD is pending and would be read too, but a waitpid
+   * costs nothing and does not depend on that. */
+  reap(child, -1);
   int master = -1, in_open = 1;
   for (;;) {
     struct pollfd p[4];
@@ -147,16 +163,7 @@ static void __attribute__((noreturn)) monitor(pid_t child, int relay) {
          * shares without a pty: it has its own copy already. */
         kill(child, (int)si.ssi_signo);
       }
-      int status;
-      pid_t w;
-      while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
-        if (w != child) continue;
-        /* Drain what the container wrote last before leaving. */
-        if (master >= 0)
-          while (poll(&(struct pollfd){.fd = master, .events = POLLIN}, 1, 0) > 0 && pump(master, 1) == 0) {
-          }
-        leave(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-      }
+      reap(child, master);
     }
   }
 }
@@ -187,9 +194,17 @@ void op_fork(int argc, char **argv) {
   int synced = strcmp(argv[1], "exit-synced") == 0;
   int readyp[2] = {-1, -1};
   if (synced && pipe2(readyp, O_CLOEXEC) < 0) fail_errno("fork", "pipe");
+  /* A waiting parent blocks every signal before it forks, not once the monitor runs: a child that
+   * exits in between would otherwise send a SIGCHLD that nobody ever reads, and the monitor would
+   * wait for it forever. Signals for the container that arrive meanwhile are forwarded later. */
+  sigset_t all, before;
+  sigfillset(&all);
+  if (wait) sigprocmask(SIG_BLOCK, &all, &before);
   pid_t pid = fork();
   if (pid < 0) fail_errno("fork", "fork");
   if (pid == 0) {
+    /* The container process starts with the mask main() left us (reset_signals: none blocked). */
+    if (wait) sigprocmask(SIG_SETMASK, &before, NULL);
     if (pair[0] >= 0) close(pair[0]);
     relay_fd = pair[1];
     /* The container must die with a foreground `run`, not linger as an orphan. */
@@ -216,7 +231,7 @@ void op_fork(int argc, char **argv) {
   }
   if (!wait) _exit(0);
   if (pair[1] >= 0) close(pair[1]);
-  monitor(pid, pair[0]);
+  monitor(pid, pair[0], &all);
 }
 
 /* ---- console ---- */
