@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -277,6 +279,51 @@ void op_console(int argc, char **argv) {
   for (int fd = 0; fd < 3; fd++)
     if (dup2(slave, fd) < 0) fail_errno("console", "dup2");
   if (slave > 2) close(slave);
+}
+
+/* ---- stdio that is a host device ---- */
+
+/* reopen_stdio (PATH MAJOR MINOR)…: a stdio descriptor that is the character device MAJOR:MINOR,
+ * but not the container's own PATH, is the host's node (`</dev/null` given to the runtime, Node's
+ * 'ignore'), and container root may chmod or chown it through /proc/self/fd. It is replaced by the
+ * container's PATH, opened with the same access mode, as runc's reOpenDevNull does for /dev/null.
+ * Runs in the container's root (after pivot_root, or after joining it for an exec), before dropping
+ * privileges. PATH may have been replaced by anything (an exec joins a running container): its last
+ * component is not followed, no magic link on the way is, a FIFO does not block us, and what opens
+ * must be the same device, or this fails rather than hand the container the host's. */
+void op_reopen_stdio(int argc, char **argv) {
+  if ((argc - 1) % 3 != 0) fail("reopen_stdio", "arguments come in threes (PATH MAJOR MINOR), got %d", argc - 1);
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+      if (errno == EBADF) continue; /* closed: nothing of the host's */
+      fail_errno("reopen_stdio", "fstat fd %d", fd);
+    }
+    if (!S_ISCHR(st.st_mode)) continue;
+    for (int i = 1; i + 2 < argc; i += 3) {
+      const char *path = argv[i];
+      dev_t dev = makedev((unsigned)parse_u64("reopen_stdio", argv[i + 1]), (unsigned)parse_u64("reopen_stdio", argv[i + 2]));
+      if (st.st_rdev != dev) continue;
+      int mode = fcntl(fd, F_GETFL);
+      if (mode < 0) fail_errno("reopen_stdio", "fd %d", fd);
+      struct open_how how = {
+          .flags = (uint64_t)((mode & O_ACCMODE) | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC),
+          .resolve = RESOLVE_NO_MAGICLINKS,
+      };
+      int own = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+      if (own < 0) fail_errno("reopen_stdio", "fd %d is the host's %s; the container's own %s", fd, path, path);
+      struct stat ost;
+      if (fstat(own, &ost) < 0) fail_errno("reopen_stdio", "fstat %s", path);
+      if (!S_ISCHR(ost.st_mode) || ost.st_rdev != dev)
+        fail("reopen_stdio", "fd %d is the host's %s, and the container's %s is another file", fd, path, path);
+      if (ost.st_dev != st.st_dev || ost.st_ino != st.st_ino) {
+        if (fcntl(own, F_SETFL, 0) < 0) fail_errno("reopen_stdio", "clear O_NONBLOCK on %s", path);
+        if (dup3(own, fd, 0) < 0) fail_errno("reopen_stdio", "dup3 %s onto fd %d", path, fd);
+      }
+      close(own);
+      break;
+    }
+  }
 }
 
 /* ---- credentials and capabilities ---- */
