@@ -32,15 +32,19 @@ after(() => {
 
 interface Outcome { status: number | null; signal: NodeJS.Signals | null; timedOut: boolean; stderr: string }
 
-/** Whether the exec'd `sleep 100` runs (the container's own process is `sleep 100000`). */
-function sleeping(): boolean {
-  return fs.readdirSync('/proc').some((p) => {
+/** The exec'd `sleep` with this unique argument (other tests on the machine run sleeps too). */
+const SLEEP_ARG = `9${process.pid}`;
+function sleeper(): number | undefined {
+  for (const p of fs.readdirSync('/proc')) {
     try {
-      return /^\d+$/.test(p) && fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\x00100\x00';
-    } catch {
-      return false;
-    }
-  });
+      if (/^\d+$/.test(p) && fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') === `sleep\x00${SLEEP_ARG}\x00`) return Number(p);
+    } catch { /* gone */ }
+  }
+  return undefined;
+}
+
+function parentOf(pid: number): number {
+  return Number(/^PPid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 }
 
 function childrenOf(pid: number): number[] {
@@ -109,14 +113,15 @@ describe('exec under load', () => {
   });
 
   it('a signal sent to the monitor still reaches the exec\'d process', async () => {
-    const child = spawn(HAKO, ['runtime', '--root', h.root, 'exec', id, 'sleep', '100'], { stdio: 'ignore' });
+    const child = spawn(HAKO, ['runtime', '--root', h.root, 'exec', id, 'sleep', SLEEP_ARG], { stdio: 'ignore' });
     const end = Date.now() + 30_000;
-    while (!sleeping() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(sleeping(), 'the exec\'d sleep never started');
-    // The monitor, hako-init, is the CLI's one child. (The CLI forwards its own signals to it,
-    // from a moment this test cannot see.)
-    const [monitor] = childrenOf(child.pid!);
-    assert.ok(monitor, 'the CLI has a monitor');
+    while (!sleeper() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    const sleep = sleeper();
+    assert.ok(sleep, 'the exec\'d sleep never started');
+    // Its parent is the monitor (hako-init), the CLI's child. (The CLI forwards its own signals to
+    // it, from a moment this test cannot see.)
+    const monitor = parentOf(sleep);
+    assert.deepEqual(childrenOf(child.pid!), [monitor]);
     process.kill(monitor, 'SIGTERM');
     const status = await new Promise<number | null>((resolve) => child.on('close', (s) => resolve(s)));
     assert.equal(status, 128 + os.constants.signals.SIGTERM);
