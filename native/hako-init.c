@@ -344,6 +344,7 @@ static const struct op_def ops[] = {
     {"close_fds", 0, op_close_fds},     {"resolve", 2, op_resolve},
     {"home", 1, op_home},               {"exec", 1, op_exec},               {"mkfifo", 3, op_mkfifo},           {"seccomp_listener", 1, op_seccomp_listener},
     {"bpf_devices", 2, op_bpf_devices},
+    {"reopen_stdio", 0, op_reopen_stdio},
 };
 
 void read_all(int fd, char **out, size_t *out_len) {

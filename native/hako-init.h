@@ -42,6 +42,7 @@ void op_readonly(int argc, char **argv);
 void op_fork(int argc, char **argv);
 void op_console_socket(int argc, char **argv);
 void op_console(int argc, char **argv);
+void op_reopen_stdio(int argc, char **argv);
 void op_user(int argc, char **argv);
 void op_caps_bounding(int argc, char **argv);
 void op_caps(int argc, char **argv);

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -76,8 +78,6 @@ static int pump(int from, int to) {
   return 0;
 }
 
-/* Waits for CHILD, forwarding every signal to it and, with a relay channel, copying between our stdio
- * and the container's pty. Exits with the child's status, or 128+signal like a shell. */
 static struct termios saved_termios;
 static int termios_saved;
 
@@ -98,13 +98,31 @@ static void __attribute__((noreturn)) leave(int code) {
   _exit(code);
 }
 
-static void __attribute__((noreturn)) monitor(pid_t child, int relay) {
+/* Reaps whatever has exited; leaves with CHILD's status once it is among them. */
+static void reap(pid_t child, int master) {
+  int status;
+  pid_t w;
+  while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+    if (w != child) continue;
+    /* Drain what the container wrote last before leaving. */
+    if (master >= 0)
+      while (poll(&(struct pollfd){.fd = master, .events = POLLIN}, 1, 0) > 0 && pump(master, 1) == 0) {
+      }
+    leave(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  }
+}
+
+/* Waits for CHILD, forwarding every signal to it and, with a relay channel, copying between our stdio
+ * and the container's pty. Exits with the child's status, or 128+signal like a shell. Every signal
+ * has been blocked since before the fork (op_fork), so none sent to us in between, SIGCHLD above
+ * all, is lost: each waits, pending, for the signalfd. */
+static void __attribute__((noreturn)) monitor(pid_t child, int relay, const sigset_t *all) {
   if (relay >= 0) host_tty_raw();
-  sigset_t all;
-  sigfillset(&all);
-  sigprocmask(SIG_BLOCK, &all, NULL);
-  int sfd = signalfd(-1, &all, SFD_CLOEXEC);
+  int sfd = signalfd(-1, all, SFD_CLOEXEC);
   if (sfd < 0) fail_errno("fork", "signalfd");
+  /* The child may be gone already; its SIGCHLD is pending and would be read too, but a waitpid
+   * costs nothing and does not depend on that. */
+  reap(child, -1);
   int master = -1, in_open = 1;
   for (;;) {
     struct pollfd p[4];
@@ -147,16 +165,7 @@ static void __attribute__((noreturn)) monitor(pid_t child, int relay) {
          * shares without a pty: it has its own copy already. */
         kill(child, (int)si.ssi_signo);
       }
-      int status;
-      pid_t w;
-      while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
-        if (w != child) continue;
-        /* Drain what the container wrote last before leaving. */
-        if (master >= 0)
-          while (poll(&(struct pollfd){.fd = master, .events = POLLIN}, 1, 0) > 0 && pump(master, 1) == 0) {
-          }
-        leave(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-      }
+      reap(child, master);
     }
   }
 }
@@ -187,9 +196,17 @@ void op_fork(int argc, char **argv) {
   int synced = strcmp(argv[1], "exit-synced") == 0;
   int readyp[2] = {-1, -1};
   if (synced && pipe2(readyp, O_CLOEXEC) < 0) fail_errno("fork", "pipe");
+  /* A waiting parent blocks every signal before it forks, not once the monitor runs: a child that
+   * exits in between would otherwise send a SIGCHLD that nobody ever reads, and the monitor would
+   * wait for it forever. Signals for the container that arrive meanwhile are forwarded later. */
+  sigset_t all, before;
+  sigfillset(&all);
+  if (wait) sigprocmask(SIG_BLOCK, &all, &before);
   pid_t pid = fork();
   if (pid < 0) fail_errno("fork", "fork");
   if (pid == 0) {
+    /* The container process starts with the mask main() left us (reset_signals: none blocked). */
+    if (wait) sigprocmask(SIG_SETMASK, &before, NULL);
     if (pair[0] >= 0) close(pair[0]);
     relay_fd = pair[1];
     /* The container must die with a foreground `run`, not linger as an orphan. */
@@ -216,7 +233,7 @@ void op_fork(int argc, char **argv) {
   }
   if (!wait) _exit(0);
   if (pair[1] >= 0) close(pair[1]);
-  monitor(pid, pair[0]);
+  monitor(pid, pair[0], &all);
 }
 
 /* ---- console ---- */
@@ -262,6 +279,51 @@ void op_console(int argc, char **argv) {
   for (int fd = 0; fd < 3; fd++)
     if (dup2(slave, fd) < 0) fail_errno("console", "dup2");
   if (slave > 2) close(slave);
+}
+
+/* ---- stdio that is a host device ---- */
+
+/* reopen_stdio (PATH MAJOR MINOR)…: a stdio descriptor that is the character device MAJOR:MINOR,
+ * but not the container's own PATH, is the host's node (`</dev/null` given to the runtime, Node's
+ * 'ignore'), and container root may chmod or chown it through /proc/self/fd. It is replaced by the
+ * container's PATH, opened with the same access mode, as runc's reOpenDevNull does for /dev/null.
+ * Runs in the container's root (after pivot_root, or after joining it for an exec), before dropping
+ * privileges. PATH may have been replaced by anything (an exec joins a running container): its last
+ * component is not followed, no magic link on the way is, a FIFO does not block us, and what opens
+ * must be the same device, or this fails rather than hand the container the host's. */
+void op_reopen_stdio(int argc, char **argv) {
+  if ((argc - 1) % 3 != 0) fail("reopen_stdio", "arguments come in threes (PATH MAJOR MINOR), got %d", argc - 1);
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+      if (errno == EBADF) continue; /* closed: nothing of the host's */
+      fail_errno("reopen_stdio", "fstat fd %d", fd);
+    }
+    if (!S_ISCHR(st.st_mode)) continue;
+    for (int i = 1; i + 2 < argc; i += 3) {
+      const char *path = argv[i];
+      dev_t dev = makedev((unsigned)parse_u64("reopen_stdio", argv[i + 1]), (unsigned)parse_u64("reopen_stdio", argv[i + 2]));
+      if (st.st_rdev != dev) continue;
+      int mode = fcntl(fd, F_GETFL);
+      if (mode < 0) fail_errno("reopen_stdio", "fd %d", fd);
+      struct open_how how = {
+          .flags = (uint64_t)((mode & O_ACCMODE) | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC),
+          .resolve = RESOLVE_NO_MAGICLINKS,
+      };
+      int own = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+      if (own < 0) fail_errno("reopen_stdio", "fd %d is the host's %s; the container's own %s", fd, path, path);
+      struct stat ost;
+      if (fstat(own, &ost) < 0) fail_errno("reopen_stdio", "fstat %s", path);
+      if (!S_ISCHR(ost.st_mode) || ost.st_rdev != dev)
+        fail("reopen_stdio", "fd %d is the host's %s, and the container's %s is another file", fd, path, path);
+      if (ost.st_dev != st.st_dev || ost.st_ino != st.st_ino) {
+        if (fcntl(own, F_SETFL, 0) < 0) fail_errno("reopen_stdio", "clear O_NONBLOCK on %s", path);
+        if (dup3(own, fd, 0) < 0) fail_errno("reopen_stdio", "dup3 %s onto fd %d", path, fd);
+      }
+      close(own);
+      break;
+    }
+  }
 }
 
 /* ---- credentials and capabilities ---- */

@@ -5,7 +5,8 @@
 //   helper:  join namespaces by path (user first) -> unshare user -> [sync userns: maps written]
 //            -> unshare the rest -> time offsets -> fork
 //   child:   propagation -> rootfs bind -> config mounts -> devices -> [sync createRuntime, if hooks]
-//            -> createContainer hooks -> console/fifo opened -> pivot_root -> console -> sysctl
+//            -> createContainer hooks -> console/fifo opened -> pivot_root -> console (or the host's
+//            /dev/null as stdio swapped for the container's) -> sysctl
 //            -> masked/readonly paths -> root readonly -> hostname -> oom/rlimits -> umask
 //            -> bounding set -> uid/gid -> capabilities -> no_new_privs -> resolve exe
 //            -> ready -> wait for start -> startContainer hooks -> seccomp -> exec
@@ -58,6 +59,18 @@ const DEFAULT_DEVICES = [
   { path: '/dev/urandom', major: 1, minor: 9 },
   { path: '/dev/tty', major: 5, minor: 0 },
 ];
+
+/**
+ * Stdio that is one of the host's nodes of these devices (`</dev/null` given to the runtime, Node's
+ * `'ignore'`) is swapped for the container's own node once the container's root is `/` (runc does
+ * it for /dev/null): otherwise the container's root could chmod or chown the host's /dev/null
+ * through /proc/self/fd/0. A pty from `console` is the container's own; /dev/tty names whichever
+ * terminal a process has, so it is not one of them. See op_reopen_stdio in native/process.c.
+ */
+export function reopenStdioOp(): Op {
+  return ['reopen_stdio', ...DEFAULT_DEVICES.filter((d) => d.path !== '/dev/tty')
+    .flatMap((d) => [d.path, String(d.major), String(d.minor)])];
+}
 
 const DEV_SYMLINKS: [string, string][] = [
   ['/proc/self/fd', '/dev/fd'],
@@ -162,6 +175,8 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   if (process.cwd !== '/') ops.push(['mkdirs', process.cwd]);
   if (process.terminal) {
     ops.push(['console', String(process.consoleSize?.height ?? 0), String(process.consoleSize?.width ?? 0)]);
+  } else {
+    ops.push(reopenStdioOp());
   }
 
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {

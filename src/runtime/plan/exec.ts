@@ -3,7 +3,7 @@
 // the PID and time namespaces too, and ends like the container's own init (processOps).
 import type { Process, Spec } from '../spec/types.js';
 import { NAMESPACE_FLAGS, NAMESPACE_PROC_NAMES } from '../spec/names.js';
-import { processOps, sortForJoining } from './compile.js';
+import { processOps, reopenStdioOp, sortForJoining } from './compile.js';
 import type { Op } from './encode.js';
 
 export interface ExecContext {
@@ -29,6 +29,9 @@ export function compileExecPlan(spec: Spec, process: Process, ctx: ExecContext):
   ops.push(['fork', ctx.forkMode, process.terminal && ctx.console === '@relay' ? 'relay' : 'none']);
   if (process.terminal && ctx.console === '@relay') ops.push(['console_socket', '@relay']);
   if (process.terminal) ops.push(['console', String(process.consoleSize?.height ?? 0), String(process.consoleSize?.width ?? 0)]);
+  // Joined to the container's mount namespace, `/` is the container's: its own /dev/null replaces
+  // the host's as stdio.
+  else ops.push(reopenStdioOp());
   if (process.oomScoreAdj !== undefined) ops.push(['write', '/proc/self/oom_score_adj', String(process.oomScoreAdj)]);
   ops.push(...processOps({ ...spec, hooks: {} }, process, ctx.seccompProfile, { barrier: false, notify: Boolean(ctx.seccompListener) }));
   return ops;

@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { compilePlan, type PlanContext } from '../../../src/runtime/plan/compile.js';
+import { compileExecPlan } from '../../../src/runtime/plan/exec.js';
 import { encodePlan, formatPlan, type Op } from '../../../src/runtime/plan/encode.js';
 import { defaultSpec } from '../../../src/runtime/spec/default.js';
 import type { Spec } from '../../../src/runtime/spec/types.js';
@@ -221,6 +222,35 @@ describe('process', () => {
     assert.deepEqual(find(ops, 'console')[0], ['console', '24', '80']);
     const relay = plan((s) => { s.process!.terminal = true; }, { console: '@relay', forkMode: 'wait' });
     assert.deepEqual(find(relay, 'fork')[0], ['fork', 'wait', 'relay']);
+  });
+});
+
+describe('stdio that is a host device', () => {
+  const REOPEN = ['reopen_stdio', '/dev/null', '1', '3', '/dev/zero', '1', '5', '/dev/full', '1', '7', '/dev/random', '1', '8', '/dev/urandom', '1', '9'];
+
+  it('swaps the host\'s memory devices for the container\'s own, once / is the container\'s and before dropping root', () => {
+    const ops = plan();
+    const i = indexOf(ops, (o) => o[0] === 'reopen_stdio');
+    assert.deepEqual(ops[i], REOPEN, 'not /dev/tty: that names whatever terminal a process has');
+    assert.ok(i > indexOf(ops, (o) => o[0] === 'pivot_root'));
+    assert.ok(i < indexOf(ops, (o) => o[0] === 'user') && i < indexOf(ops, (o) => o[0] === 'caps_bounding'));
+  });
+
+  it('a terminal replaces all three with the container\'s own pty: nothing to swap', () => {
+    const ops = plan((s) => { s.process!.terminal = true; }, { console: '/tmp/console.sock' });
+    assert.equal(indexOf(ops, (o) => o[0] === 'reopen_stdio'), -1);
+    assert.ok(indexOf(ops, (o) => o[0] === 'console') > 0);
+  });
+
+  it('an exec\'d process swaps them too, right after the fork that puts it in the container', () => {
+    const spec = defaultSpec();
+    const process = { ...spec.process!, terminal: false, args: ['true'] };
+    const ops = compileExecPlan(spec, process, { pid: 42, forkMode: 'wait' });
+    const i = indexOf(ops, (o) => o[0] === 'reopen_stdio');
+    assert.deepEqual(ops[i], REOPEN);
+    assert.equal(ops[i - 1][0], 'fork');
+    const tty = compileExecPlan(spec, { ...process, terminal: true }, { pid: 42, forkMode: 'wait', console: '@relay' });
+    assert.equal(indexOf(tty, (o) => o[0] === 'reopen_stdio'), -1);
   });
 });
 
