@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { existingCgroupDirs } from '../../fixtures/cgroup-layout.js';
 
 export const REPO = (() => {
   let dir = path.dirname(fileURLToPath(import.meta.url));
@@ -85,12 +86,7 @@ export class EngineEnv {
     const run = path.join(this.root, 'run');
     if (fs.existsSync(run) && fs.readdirSync(run).length) leftovers.push(`runtime state: ${fs.readdirSync(run).join(',')}`);
     for (const m of this.mountsUnderRoot()) leftovers.push(`mount: ${m}`);
-    for (const id of ids) {
-      for (const ctrl of fs.readdirSync('/sys/fs/cgroup')) {
-        const cg = path.join('/sys/fs/cgroup', ctrl, 'hako', id);
-        if (fs.existsSync(cg)) leftovers.push(`cgroup: ${cg}`);
-      }
-    }
+    for (const id of ids) for (const cg of existingCgroupDirs(`/hako/${id}`)) leftovers.push(`cgroup: ${cg}`);
     for (const p of this.processesUsingRoot()) {
       leftovers.push(`process: ${p}`);
       try { process.kill(Number(p.split(':')[0]), 'SIGKILL'); } catch { /* gone */ }
