@@ -31,9 +31,9 @@ export class EngineEnv {
     if (r.status !== 0) throw new Error(`builtin-image.mjs failed: ${r.stderr}`);
   }
 
-  hako(args: string[], opts: { input?: string; timeout?: number } = {}): Result {
+  hako(args: string[], opts: { input?: string; timeout?: number; cwd?: string } = {}): Result {
     const r: SpawnSyncReturns<string> = spawnSync(HAKO, ['--root', this.root, ...args], {
-      encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeout ?? 60_000, env: { ...process.env, HAKO_ROOT: undefined },
+      encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeout ?? 60_000, env: { ...process.env, HAKO_ROOT: undefined }, cwd: opts.cwd,
     });
     if (r.error) throw r.error;
     return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
@@ -46,7 +46,7 @@ export class EngineEnv {
     return r.stdout;
   }
 
-  inspect(ref: string): { Id: string; State: { Status: string; ExitCode: number; Pid: number }; RestartCount: number } {
+  inspect(ref: string): { Id: string; State: { Status: string; ExitCode: number; Pid: number; OOMKilled: boolean }; RestartCount: number } {
     return JSON.parse(this.ok(['inspect', '--type', 'container', ref]))[0];
   }
 
