@@ -1,8 +1,7 @@
 // cgroup v2 driver: one directory in the unified tree (<root>/<path>). Controllers must be enabled
 // in cgroup.subtree_control of every ancestor before a child gets their files.
-// NOTE: this host runs cgroup v1; the v2 paths are verified against the fake tree in
-// test/unit/cgroups (and the controller-less parts against the real, empty cgroup2 mount at
-// /sys/fs/cgroup/unified in test/integration/cgroups). See README.md.
+// The dev host is cgroup v1 hybrid: the integration tests run this driver on a pure v2 kernel in a
+// VM (scripts/test-vm.sh), and its controller-less parts on the host's /sys/fs/cgroup/unified. See README.md.
 import type { BlockIOResources, CpuResources, DeviceCgroup, MemoryResources, Resources } from '../runtime/spec/types.js';
 import { HakoError } from '../util/errors.js';
 import { checkPageSize, convertBlkioToIoWeight, convertSharesToWeight, convertSwapToV2, numToV2 } from './convert.js';
