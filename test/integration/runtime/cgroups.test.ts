@@ -151,8 +151,10 @@ describe(`cgroups through the runtime (${CGROUP_LAYOUT} layout)`, { skip }, () =
     assert.equal(r.status, 0, r.stderr);
     assert.equal(readCgroupFile('memory', cg), String(128 * MiB));
     assert.equal(readCgroupFile('pids', cg), '50');
-    r = h.hako(['exec', id, 'cat', cgroupFile('memory'), cgroupFile('pids')]);
-    assert.equal(r.stdout, `${128 * MiB}\n50\n`, r.stderr);
+    // exec joins the container's cgroup (and cgroup namespace): the new limits, seen from inside.
+    r = h.hako(['exec', id, 'sh', '-c', `cat ${cgroupFile('memory')} ${cgroupFile('pids')} /proc/self/cgroup`]);
+    assert.equal(r.stdout.split('\n').slice(0, 2).join(' '), `${128 * MiB} 50`, r.stderr);
+    assert.match(r.stdout, OWN_CGROUP_ROOT_LINE);
     const file = `${h.root}/res.json`;
     fs.writeFileSync(file, JSON.stringify({ cpu: { shares: 512 } }));
     r = h.hako(['update', '--resources', file, id]);
