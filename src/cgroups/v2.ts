@@ -159,11 +159,16 @@ export class V2Cgroup implements Cgroup {
     } catch {
       /* fall through to one by one */
     }
+    // The kernel's words alone mislead here: with processes in `dir`, a domain controller is refused
+    // with EBUSY, or with EOPNOTSUPP once a threaded one (cpuset, cpu, pids) went on before it.
+    // (The root cgroup is exempt from that rule.)
+    const procs = dir === this.root ? '' : (readOptional(this.io, `${dir}/cgroup.procs`) ?? '').trim();
+    const why = procs === '' ? '' : ` (${dir} holds processes, and cgroup v2 gives controllers only to the children of a cgroup without any)`;
     for (const c of missing) {
       try {
         this.io.write(file, `+${c}`);
       } catch (err) {
-        failures.set(c, `writing '+${c}' to ${file}: ${strerror(err)}`);
+        failures.set(c, `writing '+${c}' to ${file}: ${strerror(err)}${why}`);
       }
     }
   }
