@@ -1,8 +1,7 @@
 // cgroup v2 driver: one directory in the unified tree (<root>/<path>). Controllers must be enabled
 // in cgroup.subtree_control of every ancestor before a child gets their files.
-// NOTE: this host runs cgroup v1; the v2 paths are verified against the fake tree in
-// test/unit/cgroups (and the controller-less parts against the real, empty cgroup2 mount at
-// /sys/fs/cgroup/unified in test/integration/cgroups). See README.md.
+// The dev host is cgroup v1 hybrid: the integration tests run this driver on a pure v2 kernel in a
+// VM (scripts/test-vm.sh), and its controller-less parts on the host's /sys/fs/cgroup/unified. See README.md.
 import type { BlockIOResources, CpuResources, DeviceCgroup, MemoryResources, Resources } from '../runtime/spec/types.js';
 import { HakoError } from '../util/errors.js';
 import { checkPageSize, convertBlkioToIoWeight, convertSharesToWeight, convertSwapToV2, numToV2 } from './convert.js';
@@ -160,11 +159,16 @@ export class V2Cgroup implements Cgroup {
     } catch {
       /* fall through to one by one */
     }
+    // The kernel's words alone mislead here: with processes in `dir`, a domain controller is refused
+    // with EBUSY, or with EOPNOTSUPP once a threaded one (cpuset, cpu, pids) went on before it.
+    // (The root cgroup is exempt from that rule.)
+    const procs = dir === this.root ? '' : (readOptional(this.io, `${dir}/cgroup.procs`) ?? '').trim();
+    const why = procs === '' ? '' : ` (${dir} holds processes, and cgroup v2 gives controllers only to the children of a cgroup without any)`;
     for (const c of missing) {
       try {
         this.io.write(file, `+${c}`);
       } catch (err) {
-        failures.set(c, `writing '+${c}' to ${file}: ${strerror(err)}`);
+        failures.set(c, `writing '+${c}' to ${file}: ${strerror(err)}${why}`);
       }
     }
   }

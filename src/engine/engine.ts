@@ -202,7 +202,7 @@ export class Engine {
       const st: ContainerState = {
         ...prev, status: 'running', pid: started.pid, pidStartTime: procStat(started.pid)?.startTime,
         monitorPid: started.conmonPid, monitorStartTime: procStat(started.conmonPid)?.startTime,
-        exitCode: 0, startedAt: new Date().toISOString(), finishedAt: undefined, error: undefined,
+        exitCode: 0, startedAt: new Date().toISOString(), finishedAt: undefined, error: undefined, oomKilled: undefined,
       };
       this.store.writeState(id, st);
       try {
@@ -385,7 +385,11 @@ export class Engine {
       const code = hasExit ? Number(readOr(exitFile, '255')) : 255;
       let finished = new Date().toISOString();
       try { if (hasExit) finished = fs.statSync(exitFile).mtime.toISOString(); } catch { /* raced */ }
-      const next: ContainerState = { ...cur, status: 'exited', pid: 0, exitCode: Number.isFinite(code) ? code : 255, finishedAt: finished };
+      // conmon's mark of an OOM kill in the container's cgroup (see startConmon), for inspect's OOMKilled.
+      const oomFile = path.join(this.store.containerDir(id), 'oom');
+      const oomKilled = fs.existsSync(oomFile) || undefined;
+      fs.rmSync(oomFile, { force: true });
+      const next: ContainerState = { ...cur, status: 'exited', pid: 0, exitCode: Number.isFinite(code) ? code : 255, finishedAt: finished, oomKilled };
       this.store.writeState(id, next);
       this.cleanupRuntime(id);
       return next;

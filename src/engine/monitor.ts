@@ -76,7 +76,10 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
   if (o.tty) args.push('-t');
   if (o.stdin) args.push('-i', '--leave-stdin-open');
   // conmon reports the created container's pid (or the runtime's error) as JSON on the sync pipe.
+  // conmon marks an OOM kill in the container's cgroup with an empty file `oom` in its working
+  // directory: the container's, where containerExited finds it, not wherever hako was started.
   const child = spawn(CONMON, args, {
+    cwd: o.containerDir,
     stdio: ['ignore', process.env.HAKO_CONMON_DEBUG ? 'inherit' : 'ignore', process.env.HAKO_CONMON_DEBUG ? 'inherit' : 'pipe', 'pipe'],
     env: { ...process.env, _OCI_SYNCPIPE: '3' },
     detached: true,

@@ -92,7 +92,9 @@ export function statsEvent(id: string, s: CgroupStats): object {
 }
 
 /** `events`: with `once`, one stats event; otherwise a stats event every interval and an `oom`
- *  event whenever the OOM-kill count grows, until the container is gone. */
+ *  event whenever the OOM-kill count grows, until the container is gone. The count is read once
+ *  more after the loop: an OOM kill of the container's init stops the container, and that last
+ *  kill is the one that matters most. */
 export function streamEvents(rt: Runtime, id: string, opts: { once: boolean; intervalMs: number; out: (line: string) => void }): void {
   const rec = rt.states.read(validateId(id));
   const cg = rt.cgroupOf(rec);
@@ -102,15 +104,20 @@ export function streamEvents(rt: Runtime, id: string, opts: { once: boolean; int
     return;
   }
   let ooms = cg.oomKills();
-  let next = Date.now();
-  while (cg.exists() && rt.status(rec) !== 'stopped') {
+  const reportOoms = (): void => {
     const now = cg.oomKills();
     if (now > ooms) opts.out(JSON.stringify({ type: 'oom', id }));
     ooms = now;
+  };
+  let next = Date.now();
+  while (cg.exists() && rt.status(rec) !== 'stopped') {
+    reportOoms();
     if (Date.now() >= next) {
       opts.out(JSON.stringify(statsEvent(id, cg.stats())));
       next = Date.now() + opts.intervalMs;
     }
     sleepMs(Math.min(100, opts.intervalMs));
   }
+  // The cgroup of a stopped container stays until `delete`; a missing one reads as no kills.
+  reportOoms();
 }

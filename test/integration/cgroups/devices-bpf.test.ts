@@ -1,7 +1,8 @@
 // cgroup v2 device filtering with the real kernel: programs compiled by src/cgroups/devices-bpf.ts,
-// attached by `hako-init bpf-devices` to cgroups under the cgroup2 mount /sys/fs/cgroup/unified
-// (BPF device programs need no controller), and busybox processes inside them opening and creating
-// device nodes. Needs root and a built native/hako-init.
+// attached by `hako-init bpf-devices` to cgroups under a cgroup2 mount (BPF device programs need no
+// controller: on this hybrid host /sys/fs/cgroup/unified, on a pure v2 host /sys/fs/cgroup, which
+// scripts/test-vm.sh runs in a VM), and busybox processes inside them opening and creating device
+// nodes. Needs root and a built native/hako-init.
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,9 +17,10 @@ import { findHelper } from '../../../src/runtime/helper.js';
 import { HakoError } from '../../../src/util/errors.js';
 import { cleanupCgroup, startInCgroup, withTimeout } from './helpers.js';
 
-const ROOT = '/sys/fs/cgroup/unified';
+const layout = detectLayout();
+const ROOT = layout === 'v2' ? '/sys/fs/cgroup' : '/sys/fs/cgroup/unified';
 const skip =
-  process.getuid?.() !== 0 ? 'needs root' : detectLayout() !== 'hybrid' || !fs.existsSync(`${ROOT}/cgroup.controllers`) ? `no cgroup2 at ${ROOT}` : false;
+  process.getuid?.() !== 0 ? 'needs root' : layout === 'v1' || !fs.existsSync(`${ROOT}/cgroup.controllers`) ? 'no cgroup2 mount: neither a v2 host nor /sys/fs/cgroup/unified' : false;
 
 const denyAll: DeviceCgroup = { allow: false, type: 'a', access: 'rwm' };
 const rule = (allow: boolean, type: 'b' | 'c', major: number | null, minor: number | null, access: string): DeviceCgroup => ({ allow, type, major, minor, access });

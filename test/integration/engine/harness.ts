@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { existingCgroupDirs } from '../../fixtures/cgroup-layout.js';
 
 export const REPO = (() => {
   let dir = path.dirname(fileURLToPath(import.meta.url));
@@ -30,9 +31,9 @@ export class EngineEnv {
     if (r.status !== 0) throw new Error(`builtin-image.mjs failed: ${r.stderr}`);
   }
 
-  hako(args: string[], opts: { input?: string; timeout?: number } = {}): Result {
+  hako(args: string[], opts: { input?: string; timeout?: number; cwd?: string } = {}): Result {
     const r: SpawnSyncReturns<string> = spawnSync(HAKO, ['--root', this.root, ...args], {
-      encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeout ?? 60_000, env: { ...process.env, HAKO_ROOT: undefined },
+      encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeout ?? 60_000, env: { ...process.env, HAKO_ROOT: undefined }, cwd: opts.cwd,
     });
     if (r.error) throw r.error;
     return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
@@ -45,7 +46,7 @@ export class EngineEnv {
     return r.stdout;
   }
 
-  inspect(ref: string): { Id: string; State: { Status: string; ExitCode: number; Pid: number }; RestartCount: number } {
+  inspect(ref: string): { Id: string; State: { Status: string; ExitCode: number; Pid: number; OOMKilled: boolean }; RestartCount: number } {
     return JSON.parse(this.ok(['inspect', '--type', 'container', ref]))[0];
   }
 
@@ -85,12 +86,7 @@ export class EngineEnv {
     const run = path.join(this.root, 'run');
     if (fs.existsSync(run) && fs.readdirSync(run).length) leftovers.push(`runtime state: ${fs.readdirSync(run).join(',')}`);
     for (const m of this.mountsUnderRoot()) leftovers.push(`mount: ${m}`);
-    for (const id of ids) {
-      for (const ctrl of fs.readdirSync('/sys/fs/cgroup')) {
-        const cg = path.join('/sys/fs/cgroup', ctrl, 'hako', id);
-        if (fs.existsSync(cg)) leftovers.push(`cgroup: ${cg}`);
-      }
-    }
+    for (const id of ids) for (const cg of existingCgroupDirs(`/hako/${id}`)) leftovers.push(`cgroup: ${cg}`);
     for (const p of this.processesUsingRoot()) {
       leftovers.push(`process: ${p}`);
       try { process.kill(Number(p.split(':')[0]), 'SIGKILL'); } catch { /* gone */ }

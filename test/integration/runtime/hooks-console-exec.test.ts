@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Harness, HAKO } from './harness.js';
+import { OWN_CGROUP_ROOT_LINE } from '../../fixtures/cgroup-layout.js';
 
 const h = new Harness();
 after(() => h.cleanup());
@@ -138,14 +139,14 @@ describe('exec', () => {
       s.process!.user = { uid: 123, gid: 456 };
     }), id]).status, 0);
     const pid = JSON.parse(h.hako(['state', id]).stdout).pid;
-    const r = h.hako(['exec', id, 'sh', '-c', 'echo $$; hostname; grep -c " /marker " /proc/self/mounts; id -u; id -g; ps -o pid,comm | grep -c sleep; for n in pid mnt uts ipc net cgroup; do readlink /proc/self/ns/$n; done; grep memory /proc/self/cgroup']);
+    const r = h.hako(['exec', id, 'sh', '-c', 'echo $$; hostname; grep -c " /marker " /proc/self/mounts; id -u; id -g; ps -o pid,comm | grep -c sleep; for n in pid mnt uts ipc net cgroup; do readlink /proc/self/ns/$n; done; grep -E \':memory:|^0::\' /proc/self/cgroup | head -1']);
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.notEqual(lines[0], '1');
     assert.deepEqual(lines.slice(1, 6), ['inside', '1', '123', '456', '1']);
     const ns = ['pid', 'mnt', 'uts', 'ipc', 'net', 'cgroup'].map((n) => fs.readlinkSync(`/proc/${pid}/ns/${n}`));
     assert.deepEqual(lines.slice(6, 12), ns);
-    assert.match(lines[12], /:memory:\/$/);
+    assert.match(lines[12], OWN_CGROUP_ROOT_LINE);
     // From the host, the exec'd process is in the container's cgroup.
     const execPid = spawn(HAKO, ['runtime', '--root', h.root, 'exec', id, 'sleep', '5'], { stdio: 'ignore' });
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
