@@ -227,7 +227,9 @@ static void op_wait_fifo(int argc, char **argv) {
   int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) fail_errno("wait_fifo", "open exec fifo");
   if (write(fd, "0", 1) != 1) fail_errno("wait_fifo", "write exec fifo");
-  close(fd);
+  /* fd stays open, close-on-exec: `start` reads until end of file, which comes when the process
+   * execs (or dies), so poststart hooks run after the startContainer hooks and the exec, as the
+   * OCI spec orders them (runc's start reads the FIFO to its end the same way). */
   close(fifo_fd);
   fifo_fd = -1;
 }

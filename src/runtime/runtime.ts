@@ -354,7 +354,7 @@ export class Runtime {
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
         }
-        if (n === 1) break;
+        if (n === 1) { this.awaitExec(fd, rec); break; }
         if (statusOf(this.states, rec) === 'stopped') {
           // A quick process may have written its byte, run and exited since our last read.
           let last = 0;
@@ -369,6 +369,22 @@ export class Runtime {
       fs.closeSync(fd);
     }
     fs.rmSync(fifo, { force: true });
+  }
+
+  /** After the start byte: the container keeps its end of the FIFO open (close-on-exec) through
+   *  its startContainer hooks until it execs, so end of file means the process runs (or died).
+   *  poststart hooks must come after that (OCI runtime spec, lifecycle step 10). */
+  private awaitExec(fd: number, rec: ContainerRecord): void {
+    const buf = Buffer.alloc(1);
+    for (let waited = 0; ; waited++) {
+      try {
+        if (fs.readSync(fd, buf, 0, 1, null) === 0) return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      }
+      if (statusOf(this.states, rec) === 'stopped') return;
+      sleepMs(waited < 100 ? 0 : 1);
+    }
   }
 
   /** Every process of the container: its cgroup's, which also catches what escaped init's tree. */
