@@ -7,16 +7,16 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
 import { HakoError } from '../util/errors.js';
+import { codeDir } from '../util/install-dir.js';
 
 export const CONMON = process.env.HAKO_CONMON || '/usr/bin/conmon';
 
 /** Finds bin/<name> of this installation (from dist/ or build/src/engine/), or $HAKO_BIN_DIR/<name>. */
 export function findBin(name: 'hako' | 'hako-runtime'): string {
   if (process.env.HAKO_BIN_DIR) return path.join(process.env.HAKO_BIN_DIR, name);
-  let dir = path.dirname(fileURLToPath(import.meta.url));
+  let dir = codeDir(import.meta.url);
   for (let i = 0; i < 6; i++) {
     const candidate = path.join(dir, 'bin', name);
     if (fs.existsSync(candidate)) return candidate;
