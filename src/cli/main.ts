@@ -10,7 +10,7 @@ const USAGE = `usage: hako COMMAND [ARGS]
   runtime …     the OCI runtime, runc's command line (hako runtime --help)`;
 
 async function main(argv: string[]): Promise<number> {
-  trace('main');
+  trace(`main, ${performance.now().toFixed(1)} ms after the process started`);
   process.once('exit', () => trace('exit'));
   // bin/hako-runtime is a symlink to the same executable: the name it was started under decides.
   if (path.basename(process.argv0) === 'hako-runtime') argv = ['runtime', ...argv];
