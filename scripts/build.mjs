@@ -1,6 +1,6 @@
 // Builds everything hako runs: the native helper, the TypeScript (type-checked by tsc into build/:
 // the library and the tests, run by Node) and dist/hako, the command-line executable that bin/hako
-// and bin/hako-runtime link to (compiled by Bun, which starts in a third of Node's time).
+// and bin/hako-runtime start (compiled by Bun, which starts in a third of Node's time).
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
