@@ -67,7 +67,7 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
     '-b', o.bundle, '-p', pidFile, '-P', conmonPidFile,
     '-l', `k8s-file:${o.logPath}`, '--exit-dir', o.exitDir,
     '--socket-dir-path', path.join(o.containerDir, 'attach'),
-    // bin/hako itself, not node + the script: its launcher keeps Node's start-up short (bin/hako).
+    // bin/hako, not dist/hako: the launcher keeps Bun's own variables away from it (bin/hako).
     '--exit-command', findBin('hako'), '--exit-command-arg', '--root', '--exit-command-arg', o.engineRoot,
     '--exit-command-arg', 'container-exited', '--exit-command-arg', o.id,
     '--log-level', process.env.HAKO_CONMON_DEBUG ? 'debug' : 'error',
