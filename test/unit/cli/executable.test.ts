@@ -57,7 +57,7 @@ test('npm run build makes one executable; bin/hako runs it as hako, bin/hako-run
   assert.equal(linked.stdout.trim(), '[]');
 });
 
-test('the executable ignores .env, bunfig.toml, BUN_OPTIONS and BUN_BE_BUN', async (t) => {
+test('the executable ignores .env, bunfig.toml, BUN_OPTIONS, BUN_BE_BUN and BUN_BYTECODE_ORDER_OUT', async (t) => {
   const dir = tmpdir(t);
   const root = path.join(dir, 'state');
   const marker = path.join(dir, 'PRELOADED');
@@ -70,13 +70,16 @@ test('the executable ignores .env, bunfig.toml, BUN_OPTIONS and BUN_BE_BUN', asy
   fs.writeFileSync(path.join(dir, 'bunfig.toml'), 'preload = ["./evil.js"]\n');
   // BUN_BE_BUN would make `hako runtime` run ./package.json's script "runtime".
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ scripts: { runtime: `echo ran > ${marker}` } }));
-  const env = { BUN_OPTIONS: `--preload=${evil}`, BUN_BE_BUN: '1', HAKO_TRACE: undefined, HAKO_INIT: undefined };
+  // BUN_BYTECODE_ORDER_OUT would have a root process write a file of the caller's choosing.
+  const written = path.join(dir, 'written');
+  const env = { BUN_OPTIONS: `--preload=${evil}`, BUN_BE_BUN: '1', BUN_BYTECODE_ORDER_OUT: written, HAKO_TRACE: undefined, HAKO_INIT: undefined };
   for (const [file, args] of [[HAKO, ['runtime']], [path.join(REPO, 'bin/hako-runtime'), []]] as const) {
     const r = await run(file, [...args, '--root', root, 'list', '--format', 'json'], { env, cwd: dir });
     assert.equal(r.status, 0, `${file}: ${r.stderr}`);
     assert.equal(r.stdout.trim(), '[]');
     assert.doesNotMatch(r.stderr, /trace/);
     assert.ok(!fs.existsSync(marker), `${file} ran a planted script`);
+    assert.ok(!fs.existsSync(written), `${file} wrote BUN_BYTECODE_ORDER_OUT`);
   }
   // The build itself turns off the current directory's .env and bunfig.toml, launcher or not.
   const direct = await run(path.join(REPO, 'dist/hako'), ['runtime', '--root', root, 'list', '--format', 'json'], { env: { HAKO_TRACE: undefined }, cwd: dir });
