@@ -427,12 +427,12 @@ static int bpf_devices_main(const char *dir) {
   return 0;
 }
 
-/* HAKO_TRACE=1: a CLOCK_MONOTONIC timestamp per operation on stderr, beside the runtime's own
- * (src/util/trace.ts). */
+/* HAKO_TRACE=1: a timestamp per operation on stderr, beside the runtime's own (src/util/trace.ts).
+ * CLOCK_REALTIME in ms, because that is the clock both Node and Bun can give the runtime. */
 static void trace(const char *what) {
   struct timespec ts;
   char line[160];
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(CLOCK_REALTIME, &ts);
   int n = snprintf(line, sizeof line, "hako-init: trace %.1f %d %s\n", ts.tv_sec * 1e3 + ts.tv_nsec / 1e6, (int)getpid(), what);
   if (n > 0) write_all(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }

@@ -24,6 +24,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# npm ci also brings Bun (the dev dependency `bun`, its binary in @oven/bun-linux-x64), which
+# compiles the command line into one executable, dist/hako.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi

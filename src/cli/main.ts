@@ -1,26 +1,19 @@
-// The `hako` executable. `hako runtime …` is the OCI runtime (also installed as `hako-runtime`);
-// engine commands join as they land. Modules are loaded lazily so each command pays only for itself.
-import v8 from 'node:v8';
+// The `hako` executable (dist/hako, compiled by Bun: scripts/build.mjs). `hako runtime …` is the
+// OCI runtime, also installed as `hako-runtime`; the other commands are the engine's.
+import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { logError } from '../util/log.js';
 import { trace } from '../util/trace.js';
-import { restoreLauncherEnv } from '../util/launcher-env.js';
-
-/** Set by the bundler (scripts/build.mjs): true in dist/runtime.cjs, the runtime-only bundle that
- *  `hako runtime` and `hako-runtime` start from; there the engine's code is left out entirely. */
-declare const __HAKO_RUNTIME_ONLY__: boolean;
 
 const USAGE = `usage: hako COMMAND [ARGS]
 
   runtime …     the OCI runtime, runc's command line (hako runtime --help)`;
 
 async function main(argv: string[]): Promise<number> {
-  trace('main');
+  trace(`main, ${performance.now().toFixed(1)} ms after the process started`);
   process.once('exit', () => trace('exit'));
-  restoreLauncherEnv();
-  // Set by bin/hako when started as hako-runtime; not for the programs we start.
-  if (process.env.HAKO_ARGV0 === 'runtime') argv = ['runtime', ...argv];
-  delete process.env.HAKO_ARGV0;
+  // bin/hako-runtime is a symlink to the same executable: the name it was started under decides.
+  if (path.basename(process.argv0) === 'hako-runtime') argv = ['runtime', ...argv];
   const [command, ...rest] = argv;
   switch (command) {
     case 'runtime': {
@@ -29,33 +22,30 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'run': case 'create': case 'start': case 'ps': case 'exec': case 'logs': case 'stop': case 'kill': case 'rm':
     case 'inspect': case 'wait': case 'top': case 'stats': case 'images': case 'pull': case 'rmi': case 'load': case 'save': case 'import': case 'container-exited': case 'network': case '--root': {
-      // if/else, not an early throw: the bundler drops the dead branch, and the engine with it.
-      if (__HAKO_RUNTIME_ONLY__) {
-        throw new HakoError(`"${command}" is an engine command: run it as hako, not hako-runtime`);
-      } else {
-        const { engineMain } = await import('./engine.js');
-        return engineMain(argv);
-      }
+      const { engineMain } = await import('./engine.js');
+      return engineMain(argv);
     }
     case undefined: case '-h': case '--help':
-      if (__HAKO_RUNTIME_ONLY__) {
-        return (await import('../runtime/cli.js')).runtimeMain(['--help']);
-      } else {
-        process.stdout.write(`${USAGE}\n${(await import('./engine.js')).ENGINE_USAGE}\n`);
-        return command ? 0 : 1;
-      }
+      process.stdout.write(`${USAGE}\n${(await import('./engine.js')).ENGINE_USAGE}\n`);
+      return command ? 0 : 1;
     default:
       throw new HakoError(`unknown command "${command}" (see hako --help)`);
   }
 }
 
 // Ends the process as soon as the command is done (whatever it started in the background, say
-// conmon, is detached) instead of at the natural end of the event loop: skipping Node's orderly
-// teardown saves ~4 ms of a `runtime run`. Unless output is still queued: stdout and stderr may be
-// pipes, which Node writes asynchronously, and process.exit would cut them short.
+// conmon, is detached) instead of at the natural end of the event loop, which may never come. But
+// only once stdout and stderr have written everything: they may be pipes, written asynchronously,
+// and process.exit would cut them short. Bun keeps a pipe's queue where writableLength does not see
+// it, so the only sure sign is end()'s callback (a test pipes 300 kB of logs into a slow reader).
 function exit(code: number): void {
   process.exitCode = code;
-  if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
+  let open = 2;
+  const done = () => { if (--open === 0) process.exit(code); };
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.writableFinished || stream.destroyed) done();
+    else stream.end(done);
+  }
 }
 
 function run(argv: string[]): void {
@@ -73,19 +63,4 @@ function run(argv: string[]): void {
   );
 }
 
-if (v8.startupSnapshot?.isBuildingSnapshot()) {
-  // `npm run build` makes a snapshot of each bundle (scripts/build.mjs): dist/runtime.blob with the
-  // runtime's modules loaded and evaluated, for `hako runtime`/`hako-runtime` (a smaller snapshot
-  // starts quicker), and dist/hako.blob with the engine's too. A `hako` started from one (bin/hako)
-  // begins at run() with no module to read, compile or evaluate. What cannot be in a snapshot
-  // (node:http and node:tls: the registry client) is loaded on first use, as without one. In a
-  // snapshot, argv[1] is already the first argument.
-  void Promise.all([
-    import('../runtime/cli.js'), import('../runtime/warm-up.js'),
-    !__HAKO_RUNTIME_ONLY__ && import('./engine.js'), !__HAKO_RUNTIME_ONLY__ && import('../engine/warm-up.js'),
-  ])
-    .then(([, warm, , engineWarm]) => warm.warmUpForSnapshot(engineWarm ? [engineWarm.warmUpEngineForSnapshot] : []))
-    .then(() => v8.startupSnapshot.setDeserializeMainFunction(() => run(process.argv.slice(1))));
-} else {
-  run(process.argv.slice(2));
-}
+run(process.argv.slice(2));

@@ -7,16 +7,16 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
 import { HakoError } from '../util/errors.js';
+import { codeDir } from '../util/install-dir.js';
 
 export const CONMON = process.env.HAKO_CONMON || '/usr/bin/conmon';
 
 /** Finds bin/<name> of this installation (from dist/ or build/src/engine/), or $HAKO_BIN_DIR/<name>. */
 export function findBin(name: 'hako' | 'hako-runtime'): string {
   if (process.env.HAKO_BIN_DIR) return path.join(process.env.HAKO_BIN_DIR, name);
-  let dir = path.dirname(fileURLToPath(import.meta.url));
+  let dir = codeDir(import.meta.url);
   for (let i = 0; i < 6; i++) {
     const candidate = path.join(dir, 'bin', name);
     if (fs.existsSync(candidate)) return candidate;
@@ -67,7 +67,7 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
     '-b', o.bundle, '-p', pidFile, '-P', conmonPidFile,
     '-l', `k8s-file:${o.logPath}`, '--exit-dir', o.exitDir,
     '--socket-dir-path', path.join(o.containerDir, 'attach'),
-    // bin/hako itself, not node + the script: its launcher keeps Node's start-up short (bin/hako).
+    // bin/hako, not dist/hako: the launcher keeps Bun's own variables away from it (bin/hako).
     '--exit-command', findBin('hako'), '--exit-command-arg', '--root', '--exit-command-arg', o.engineRoot,
     '--exit-command-arg', 'container-exited', '--exit-command-arg', o.id,
     '--log-level', process.env.HAKO_CONMON_DEBUG ? 'debug' : 'error',

@@ -5,9 +5,9 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
 import { HakoError } from '../util/errors.js';
+import { codeDir } from '../util/install-dir.js';
 import { trace } from '../util/trace.js';
 
 let helperPath: string | undefined;
@@ -16,7 +16,7 @@ let helperPath: string | undefined;
 export function findHelper(): string {
   if (helperPath) return helperPath;
   if (process.env.HAKO_INIT) return (helperPath = process.env.HAKO_INIT);
-  let dir = path.dirname(fileURLToPath(import.meta.url));
+  let dir = codeDir(import.meta.url);
   for (let i = 0; i < 5; i++) {
     const candidate = path.join(dir, 'native', 'hako-init');
     if (fs.existsSync(candidate)) return (helperPath = candidate);

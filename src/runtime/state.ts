@@ -11,7 +11,7 @@ import type { Hooks, Spec, State } from './spec/types.js';
 import { OCI_VERSION } from './spec/default.js';
 
 /** /run/hako for root; rootless users get $XDG_RUNTIME_DIR/hako, as runc does. A function, not a
- *  constant: module-level state is frozen into the start-up snapshot (src/cli/main.ts). */
+ *  constant: it depends on who asks, when they ask. */
 export function defaultRoot(): string {
   return process.geteuid?.() !== 0 && process.env.XDG_RUNTIME_DIR ? `${process.env.XDG_RUNTIME_DIR}/hako` : '/run/hako';
 }

@@ -3,7 +3,7 @@
 let cell: Int32Array | undefined;
 
 export function sleepMs(ms: number): void {
-  // Created on first use, not at module load: a V8 start-up snapshot cannot hold a SharedArrayBuffer.
+  // Created on first use, not at module load: most commands never wait.
   cell ??= new Int32Array(new SharedArrayBuffer(4));
   Atomics.wait(cell, 0, 0, ms);
 }

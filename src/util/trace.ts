@@ -1,5 +1,9 @@
 // HAKO_TRACE=1: timestamps of the phases of a command on stderr, for work on the fast path.
-// Times are CLOCK_MONOTONIC in ms, the clock hako-init's trace uses too, so the two interleave.
+// Times are the wall clock in ms, which hako-init's trace uses too, so the two interleave: Bun's
+// process.hrtime counts from the process's start, not from CLOCK_MONOTONIC's origin as Node's does.
+// Written synchronously: the last ones come while the CLI is ending stderr to exit.
+import fs from 'node:fs';
+
 export function trace(label: string): void {
-  if (process.env.HAKO_TRACE) process.stderr.write(`hako: trace ${(Number(process.hrtime.bigint() / 1000n) / 1000).toFixed(1)} ${label}\n`);
+  if (process.env.HAKO_TRACE) fs.writeSync(2, `hako: trace ${(performance.timeOrigin + performance.now()).toFixed(1)} ${label}\n`);
 }

@@ -3,10 +3,8 @@
 // timeout, and system errors turned into one-line messages. No dependency needed for this much.
 import http from 'node:http';
 import https from 'node:https';
-import tls from 'node:tls';
 import type { Readable } from 'node:stream';
 import { HakoError } from '../../util/errors.js';
-import { extraCaOptions } from '../../util/extra-ca.js';
 
 export interface HttpRequest {
   method?: string;
@@ -34,8 +32,7 @@ function once(url: URL, req: HttpRequest): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const mod = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
     if (!mod) return reject(new HakoError(`unsupported URL scheme in ${url.href}`));
-    const tlsOptions = mod === https ? extraCaOptions(tls.rootCertificates) : {};
-    const r = mod.request(url, { method: req.method ?? 'GET', headers: req.headers, signal: req.signal, ...tlsOptions }, (res) => {
+    const r = mod.request(url, { method: req.method ?? 'GET', headers: req.headers, signal: req.signal }, (res) => {
       res.setTimeout(req.idleTimeoutMs ?? 60_000, () => res.destroy(new HakoError(`${url.host}: no data for ${(req.idleTimeoutMs ?? 60_000) / 1000}s`)));
       resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: url.href });
     });

@@ -26,11 +26,6 @@ export const CAPABILITIES: Record<string, number> = Object.freeze(
 
 let cachedLastCap: number | undefined;
 
-/** For the start-up snapshot (src/runtime/warm-up.ts): the next lastCap() asks the kernel again. */
-export function forgetLastCap(): void {
-  cachedLastCap = undefined;
-}
-
 /** The highest capability the running kernel knows (/proc/sys/kernel/cap_last_cap), read once.
  *  Falls back to our table's last entry if /proc is unreadable (e.g. some sandboxes). */
 export function lastCap(): number {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { EngineEnv, HAKO, IMAGE, isRoot, hasConmon, built, writeRootfsTarball } from './harness.js';
 
-const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako.cjs)' : false;
+const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako)' : false;
 let env: EngineEnv;
 
 before(() => { if (!skip) env = new EngineEnv(); });

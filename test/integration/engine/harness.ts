@@ -103,7 +103,7 @@ export class EngineEnv {
 
 export const isRoot = process.getuid?.() === 0;
 export const hasConmon = fs.existsSync('/usr/bin/conmon');
-export const built = fs.existsSync(path.join(REPO, 'dist', 'hako.cjs'));
+export const built = fs.existsSync(path.join(REPO, 'dist', 'hako'));
 
 /** A plain rootfs tarball as `docker export` makes one: bin/busybox and bin/sh, plus an optional
  *  empty file so that two tarballs can differ. */

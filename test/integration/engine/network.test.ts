@@ -13,7 +13,7 @@ import path from 'node:path';
 import { EngineEnv, IMAGE, isRoot, hasConmon, built } from './harness.js';
 
 const hasCni = fs.existsSync('/usr/lib/cni/bridge') && fs.existsSync('/usr/sbin/iptables-save');
-const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako.cjs)'
+const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako)'
   : !hasCni ? 'needs containernetworking-plugins and iptables' : false;
 
 let env: EngineEnv;
