@@ -1,0 +1,135 @@
+// Issue 12's adversarial corpus: every hostile layer of test/fixtures/layer-attacks.ts, unpacked
+// beside a sentinel tree it aims at, in four ways: overlay with char-device whiteouts, overlay with
+// xattr whiteouts, flatten onto a lower layer (whose symlinks point into the sentinel), and an
+// id-mapped overlay unpack (container 0..65535 -> host 100000..). Each test asserts:
+// - the sentinel is unchanged: entries (nothing created or deleted), content hashes, type, mode,
+//   owner, size, link count, inode, mtime, ctime and xattrs (test/fixtures/sentinel.ts);
+// - nothing appeared beside the layer dir or in the working directory;
+// - unpack either succeeded (when the case allows it) or rejected with one clean line: an Error
+//   whose message has no newline, no stack frame, no "internal error", is short, and names the entry.
+// Runs as root (owners, device nodes, trusted.* xattrs).
+
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { unpackLayer, type UnpackOptions } from '../../../src/storage/layers/index.js';
+import { helperSys } from '../../../src/storage/layers/sys.js';
+import { attackCases, lowerLayer, type AttackCase, type AttackContext } from '../../fixtures/layer-attacks.js';
+import { diffSnapshots, makeSentinel, snapshot } from '../../fixtures/sentinel.js';
+
+const isRoot = process.getuid?.() === 0;
+type Mode = 'overlay-chardev' | 'overlay-xattr' | 'flatten' | 'idmap';
+
+const ID_MAP = {
+  uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+  gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+};
+
+function optionsFor(mode: Mode): UnpackOptions {
+  switch (mode) {
+    case 'overlay-chardev': return { mode: 'overlay', whiteout: 'chardev' };
+    case 'overlay-xattr': return { mode: 'overlay', whiteout: 'xattr' };
+    case 'flatten': return { mode: 'flatten' };
+    case 'idmap': return { mode: 'overlay', whiteout: 'chardev', idMap: ID_MAP };
+  }
+}
+
+/** trusted.* xattrs (what xattr whiteouts write) need root and a filesystem that keeps them. */
+async function xattrWhiteoutsSupported(): Promise<string | false> {
+  if (!isRoot) return 'needs root';
+  const d = mkdtempSync(join(tmpdir(), 'hako-xattr-probe-'));
+  try {
+    writeFileSync(join(d, 'f'), '');
+    await helperSys.run([{ op: 'lsetxattr', path: join(d, 'f'), name: 'trusted.overlay.whiteout', value: Buffer.alloc(0) }]);
+    return false;
+  } catch (e) {
+    return `trusted.* xattrs unavailable on ${tmpdir()}: ${(e as Error).message}`;
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+}
+
+function makeLower(dest: string, ctx: AttackContext): void {
+  for (const e of lowerLayer(ctx)) {
+    const p = join(dest, e.path);
+    if (e.kind === 'dir') mkdirSync(p, { mode: 0o755 });
+    else if (e.kind === 'file') writeFileSync(p, e.data ?? '');
+    else symlinkSync(e.target!, p);
+  }
+}
+
+/** The checks on a rejection: one clean line that says which entry. */
+function assertCleanError(c: AttackCase, err: unknown): void {
+  assert.ok(err instanceof Error, `rejects with an Error, got ${typeof err}: ${String(err).slice(0, 200)}`);
+  const m = err.message;
+  const shown = JSON.stringify(m.slice(0, 300));
+  assert.ok(!m.includes('\n') && !m.includes('\r'), `error is one line: ${shown}`);
+  assert.ok(!/\n\s+at |\bat [^ ]+ \(.*:\d+:\d+\)/.test(m), `error carries no stack frame: ${shown}`);
+  assert.ok(!/internal error|undefined|\[object /i.test(m), `error is not an internal one: ${shown}`);
+  assert.ok(m.length <= 16384, `error is a readable line, not ${m.length} characters: ${shown}…`);
+  assert.ok(c.mentions.some((s) => m.includes(s)), `error names the entry (one of ${JSON.stringify(c.mentions.slice(0, 5))}): ${shown}`);
+}
+
+/** Generous: the slowest case (200k entries) takes a few seconds on a loaded machine. */
+const SETTLE_MS = 60_000;
+const MODES: Mode[] = ['overlay-chardev', 'overlay-xattr', 'flatten', 'idmap'];
+const placeholder = { sentinel: '/nonexistent/sentinel', relSentinel: '../sentinel' };
+const CASES = attackCases(placeholder, { big: true });
+const xattrSkip = await xattrWhiteoutsSupported();
+
+for (const [index, proto] of CASES.entries()) {
+  for (const mode of MODES) {
+    if (proto.modes && !proto.modes.includes(mode)) continue;
+    const skip = !isRoot ? 'needs root (owners, device nodes, trusted xattrs)' : mode === 'overlay-xattr' ? xattrSkip : false;
+    test(`[${mode}] ${proto.name}`, { skip, timeout: 120_000 }, async (t) => {
+      const top = mkdtempSync(join(tmpdir(), 'hako-attack-'));
+      chmodSync(top, 0o755);
+      t.after(() => rmSync(top, { recursive: true, force: true }));
+      const ctx: AttackContext = { sentinel: join(top, 'sentinel'), relSentinel: '../sentinel' };
+      const c = attackCases(ctx, { big: true })[index]!;
+      assert.equal(c.name, proto.name);
+      await makeSentinel(ctx.sentinel);
+      const dest = join(top, 'layer');
+      mkdirSync(dest, { mode: 0o755 });
+      if (mode === 'flatten') makeLower(dest, ctx);
+
+      const before = await snapshot(ctx.sentinel);
+      const topBefore = readdirSync(top).sort();
+      const cwdBefore = readdirSync(process.cwd()).sort();
+      const absentAims = c.aims.filter((p) => !existsSync(p));
+
+      let err: unknown;
+      let accepted = false;
+      let hung = false;
+      let timer: NodeJS.Timeout | undefined;
+      // A ref'd timer: an unpack that never settles must fail this test, not let the event loop
+      // drain and silently end the whole file (which is what a bare await does).
+      const deadline = new Promise<void>((resolve) => { timer = setTimeout(() => { hung = true; resolve(); }, SETTLE_MS); });
+      try {
+        await Promise.race([unpackLayer(c.open(), dest, optionsFor(mode)).then(() => { accepted = true; }), deadline]);
+      } catch (e) {
+        err = e;
+      } finally {
+        clearTimeout(timer);
+      }
+      assert.equal(hung, false, `${c.description}: unpackLayer neither resolved nor rejected within ${SETTLE_MS / 1000} s`);
+
+      const diffs = diffSnapshots(before, await snapshot(ctx.sentinel));
+      assert.deepEqual(diffs, [], `${c.description}\nthe sentinel changed (${accepted ? 'unpack succeeded' : `unpack failed: ${String((err as Error)?.message).slice(0, 200)}`})`);
+      for (const p of absentAims) assert.equal(existsSync(p) || lstatSafe(p), false, `${p} appeared`);
+      assert.deepEqual(readdirSync(top).sort(), topBefore, 'nothing appeared beside the layer dir');
+      assert.deepEqual(readdirSync(process.cwd()).sort(), cwdBefore, 'nothing appeared in the working directory');
+      if (accepted) {
+        assert.equal(c.outcome, 'either', `${c.description}: must be rejected, but unpack succeeded`);
+      } else {
+        assertCleanError(c, err);
+      }
+    });
+  }
+}
+
+function lstatSafe(p: string): boolean {
+  try { lstatSync(p); return true; } catch { return false; }
+}
