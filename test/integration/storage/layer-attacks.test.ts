@@ -16,9 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { unpackLayer, type UnpackOptions } from '../../../src/storage/layers/index.js';
-import { helperSys } from '../../../src/storage/layers/sys.js';
 import { attackCases, lowerLayer, type AttackCase, type AttackContext } from '../../fixtures/layer-attacks.js';
-import { diffSnapshots, makeSentinel, snapshot, type Snapshot } from '../../fixtures/sentinel.js';
+import { diffSnapshots, makeSentinel, setXattr, snapshot, type Snapshot } from '../../fixtures/sentinel.js';
 
 const isRoot = process.getuid?.() === 0;
 type Mode = 'overlay-chardev' | 'overlay-xattr' | 'flatten' | 'idmap';
@@ -43,7 +42,7 @@ async function xattrWhiteoutsSupported(): Promise<string | false> {
   const d = mkdtempSync(join(tmpdir(), 'hako-xattr-probe-'));
   try {
     writeFileSync(join(d, 'f'), '');
-    await helperSys.run([{ op: 'lsetxattr', path: join(d, 'f'), name: 'trusted.overlay.whiteout', value: Buffer.alloc(0) }]);
+    await setXattr(join(d, 'f'), 'trusted.overlay.whiteout', Buffer.alloc(0));
     return false;
   } catch (e) {
     return `trusted.* xattrs unavailable on ${tmpdir()}: ${(e as Error).message}`;
