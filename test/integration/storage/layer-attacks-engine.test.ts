@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { EngineEnv, built, hasConmon, isRoot } from '../engine/harness.js';
-import { diffSnapshots, makeSentinel, snapshot } from '../../fixtures/sentinel.js';
+import { diffSnapshots, makeSentinel, sentinelUnavailable, snapshot } from '../../fixtures/sentinel.js';
 import { header, tarBuffer, type RawEntry } from '../../fixtures/tar-writer.js';
 
-const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako.cjs)' : false;
+const skip = !isRoot ? 'needs root' : sentinelUnavailable ? sentinelUnavailable : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako.cjs)' : false;
 let env: EngineEnv;
 let top: string;
 before(() => {

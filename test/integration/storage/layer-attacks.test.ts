@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { unpackLayer, type UnpackOptions } from '../../../src/storage/layers/index.js';
 import { attackCases, lowerLayer, type AttackCase, type AttackContext } from '../../fixtures/layer-attacks.js';
-import { diffSnapshots, makeSentinel, setXattr, snapshot, type Snapshot } from '../../fixtures/sentinel.js';
+import { diffSnapshots, makeSentinel, sentinelUnavailable, setXattr, snapshot, type Snapshot } from '../../fixtures/sentinel.js';
 
 const isRoot = process.getuid?.() === 0;
 type Mode = 'overlay-chardev' | 'overlay-xattr' | 'flatten' | 'idmap';
@@ -38,7 +38,7 @@ function optionsFor(mode: Mode): UnpackOptions {
 
 /** trusted.* xattrs (what xattr whiteouts write) need root and a filesystem that keeps them. */
 async function xattrWhiteoutsSupported(): Promise<string | false> {
-  if (!isRoot) return 'needs root';
+  if (!isRoot || sentinelUnavailable) return 'needs root and python3';
   const d = mkdtempSync(join(tmpdir(), 'hako-xattr-probe-'));
   try {
     writeFileSync(join(d, 'f'), '');
@@ -100,7 +100,7 @@ let serial = 0;
 for (const c of CASES) {
   for (const mode of MODES) {
     if (c.modes && !c.modes.includes(mode)) continue;
-    const skip = !isRoot ? 'needs root (owners, device nodes, trusted xattrs)' : mode === 'overlay-xattr' ? xattrSkip : false;
+    const skip = sentinelUnavailable || (mode === 'overlay-xattr' ? xattrSkip : false);
     test(`[${mode}] ${c.name}`, { skip, timeout: 180_000 }, async (t) => {
       const before = await freshBaseline();
       const dest = join(TOP, `layer-${++serial}`);
