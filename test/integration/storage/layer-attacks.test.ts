@@ -1,7 +1,8 @@
 // Issue 12's adversarial corpus: every hostile layer of test/fixtures/layer-attacks.ts, unpacked
 // beside a sentinel tree it aims at, in four ways: overlay with char-device whiteouts, overlay with
-// xattr whiteouts, flatten onto a lower layer (whose symlinks point into the sentinel), and an
-// id-mapped overlay unpack (container 0..65535 -> host 100000..). Each test asserts:
+// xattr whiteouts, flatten onto a lower layer (whose symlinks point into the sentinel), an
+// id-mapped overlay unpack (container 0..65535 -> host 100000..), and the copy fallback (the
+// unpacked layer copied onto a rootfs with those lower symlinks). Each test asserts:
 // - the sentinel is unchanged: entries (nothing created or deleted), content hashes, type, mode,
 //   owner, size, link count, inode, mtime, ctime and xattrs (test/fixtures/sentinel.ts);
 // - nothing appeared beside the layer dir or in the working directory;
@@ -15,12 +16,12 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, syml
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { unpackLayer, type UnpackOptions } from '../../../src/storage/layers/index.js';
+import { copyLayerOnto, unpackLayer, type UnpackOptions } from '../../../src/storage/layers/index.js';
 import { attackCases, lowerLayer, type AttackCase, type AttackContext } from '../../fixtures/layer-attacks.js';
 import { diffSnapshots, makeSentinel, sentinelUnavailable, setXattr, snapshot, type Snapshot } from '../../fixtures/sentinel.js';
 
 const isRoot = process.getuid?.() === 0;
-type Mode = 'overlay-chardev' | 'overlay-xattr' | 'flatten' | 'idmap';
+type Mode = 'overlay-chardev' | 'overlay-xattr' | 'flatten' | 'idmap' | 'copy-fallback';
 
 const ID_MAP = {
   uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
@@ -33,6 +34,7 @@ function optionsFor(mode: Mode): UnpackOptions {
     case 'overlay-xattr': return { mode: 'overlay', whiteout: 'xattr' };
     case 'flatten': return { mode: 'flatten' };
     case 'idmap': return { mode: 'overlay', whiteout: 'chardev', idMap: ID_MAP };
+    case 'copy-fallback': return { mode: 'overlay', whiteout: 'chardev' };
   }
 }
 
@@ -74,7 +76,9 @@ function assertCleanError(c: AttackCase, err: unknown): void {
 
 /** Generous: the slowest case (200k entries) takes a few seconds on a loaded machine. */
 const SETTLE_MS = 60_000;
-const MODES: Mode[] = ['overlay-chardev', 'overlay-xattr', 'flatten', 'idmap'];
+// copy-fallback: the layer unpacked in overlay mode, then applied with copyLayerOnto (what runs
+// when overlayfs is unavailable) onto a rootfs whose lower symlinks point into the sentinel.
+const MODES: Mode[] = ['overlay-chardev', 'overlay-xattr', 'flatten', 'idmap', 'copy-fallback'];
 
 // One sentinel for the whole file (rebuilt whenever an attack changed it): building one costs a
 // helper run and a snapshot, and ~300 tests would pay that twice each. The snapshot taken after a
@@ -107,6 +111,12 @@ for (const c of CASES) {
       mkdirSync(dest, { mode: 0o755 });
       t.after(() => removeTree(dest));
       if (mode === 'flatten') makeLower(dest, CTX);
+      const rootfs = `${dest}-rootfs`;
+      if (mode === 'copy-fallback') {
+        mkdirSync(rootfs, { mode: 0o755 });
+        t.after(() => removeTree(rootfs));
+        makeLower(rootfs, CTX);
+      }
 
       const topBefore = readdirSync(TOP).sort();
       const cwdBefore = readdirSync(process.cwd()).sort();
@@ -121,7 +131,9 @@ for (const c of CASES) {
       // drain and silently end the whole file (which is what a bare await does).
       const deadline = new Promise<void>((resolve) => { timer = setTimeout(() => { hung = true; resolve(); }, settleMs); });
       try {
-        await Promise.race([unpackLayer(c.open(), dest, optionsFor(mode)).then(() => { accepted = true; }), deadline]);
+        const apply = unpackLayer(c.open(), dest, optionsFor(mode))
+          .then(() => (mode === 'copy-fallback' ? copyLayerOnto(dest, rootfs) : undefined));
+        await Promise.race([apply.then(() => { accepted = true; }), deadline]);
       } catch (e) {
         err = e;
       } finally {
