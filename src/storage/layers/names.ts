@@ -5,3 +5,9 @@ export const OPAQUE_MARKER = '.wh..wh..opq';
 export const WHITEOUT_PREFIX = '.wh.';
 export const OVERLAY_OPAQUE_XATTR = 'trusted.overlay.opaque';
 export const OVERLAY_WHITEOUT_XATTR = 'trusted.overlay.whiteout';
+/** overlayfs reads its own metadata (redirect, metacopy, whiteout, opaque, origin…) from these
+ *  xattrs. A layer states whiteouts and opaque directories with `.wh.` entries; the same names in a
+ *  layer's PAX xattrs would let it forge what the overlay shows (a redirect to another lower path,
+ *  a metacopy without data), so the unpacker drops them. `user.overlay.` is the userxattr form
+ *  that a rootless overlay mount reads. */
+export const OVERLAY_XATTR_PREFIXES = ['trusted.overlay.', 'user.overlay.'];

@@ -35,7 +35,7 @@ import { compressionFromMediaType, decompressor, sniffCompression } from './comp
 import { PaxScanner } from './pax-raw.js';
 import { quoteName, splitMemberName } from './paths.js';
 import { LayerWorker, ns } from './worker.js';
-import { OPAQUE_MARKER, WHITEOUT_PREFIX, OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR } from './names.js';
+import { OPAQUE_MARKER, WHITEOUT_PREFIX, OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR, OVERLAY_XATTR_PREFIXES } from './names.js';
 
 /** Container ids -> host ids, for layers unpacked for a user-namespaced container. */
 export interface IdMap {
@@ -78,6 +78,13 @@ function mapId(id: number, maps: IdMapping[] | undefined, kind: string, entry: s
 }
 
 const under = (p: string, rel: string) => p === rel || p.startsWith(`${rel}/`) || rel === '';
+
+/** The layer's own xattrs less overlayfs' metadata names (see OVERLAY_XATTR_PREFIXES). */
+function withoutOverlayXattrs(xattrs: Record<string, Buffer>): Record<string, Buffer> {
+  const kept: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(xattrs)) if (!OVERLAY_XATTR_PREFIXES.some((p) => k.startsWith(p))) kept[k] = v;
+  return kept;
+}
 
 class Unpacker {
   /** Relative paths this layer created (or merged into): whiteouts and opaque markers spare them. */
@@ -132,8 +139,9 @@ class Unpacker {
     return { uid: mapId(uid, this.opts.idMap?.uidMappings, 'uid', name), gid: mapId(gid, this.opts.idMap?.gidMappings, 'gid', name) };
   }
 
-  async entry(h: tar.Header, body: EntryBody, xattrs: Record<string, Buffer>): Promise<void> {
+  async entry(h: tar.Header, body: EntryBody, paxXattrs: Record<string, Buffer>): Promise<void> {
     const name = h.name;
+    const xattrs = withoutOverlayXattrs(paxXattrs);
     const parts = splitMemberName(name);
     const rel = parts.join('/');
     const base = parts.length ? parts[parts.length - 1]! : '';

@@ -185,6 +185,18 @@ test('xattrs from PAX headers, binary values intact, set after chown', { skip: !
   assert.equal(lstatSync(join(dest, 'ping')).uid, 1);
 });
 
+test("a layer's own overlayfs xattrs are dropped: it cannot forge redirects or metacopies", { skip: !isRoot && 'needs root (trusted.* xattrs)' }, async (t) => {
+  const dest = tempDir(t);
+  const buf = await makeTar([
+    { name: 'd/', type: 'directory', paxRaw: { 'SCHILY.xattr.trusted.overlay.redirect': Buffer.from('/etc'), 'SCHILY.xattr.user.keep': Buffer.from('1') } },
+    { name: 'f', data: 'x', paxRaw: { 'SCHILY.xattr.trusted.overlay.metacopy': Buffer.alloc(0), 'SCHILY.xattr.user.overlay.opaque': Buffer.from('y') } },
+  ]);
+  await unpackLayer(stream(buf), dest);
+  const [d, f] = [await xattrsOf(dest, 'd'), await xattrsOf(dest, 'f')];
+  assert.deepEqual(Object.keys(d), ['user.keep']);
+  assert.deepEqual(Object.keys(f), []);
+});
+
 test('device nodes and fifos are created with mode, owner and mtime', { skip: !isRoot && 'needs root (mknod)' }, async (t) => {
   const dest = tempDir(t);
   const buf = await makeTar([
