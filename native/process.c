@@ -112,10 +112,17 @@ static void reap(pid_t child, int master) {
   }
 }
 
-/* SIGTTIN or SIGTTOU from the kernel: the terminal stopping *us* for touching it from the
- * background (the relay reads our stdin). They concern this process, not the container. */
-static int job_control_stop(const struct signalfd_siginfo *si) {
-  return (int)si->ssi_code == SI_KERNEL && (si->ssi_signo == SIGTTIN || si->ssi_signo == SIGTTOU);
+/* Whether to pass SI on to the container. Sent by a process (SI_USER, SI_QUEUE…): yes; `hako`
+ * forwards to us what it is sent. From the kernel (SI_KERNEL), only the terminal's keys (Ctrl-C,
+ * Ctrl-\, Ctrl-Z): the container has a session of its own (op_fork), so they reach only our process
+ * group, `hako` and us, and we pass them on (`hako` ignores SIGINT and SIGQUIT rather than send us
+ * a second copy, src/runtime/runtime.ts). Not the terminal's hangup (SIGHUP), which `hako` gets as
+ * well and forwards, nor SIGTTIN/SIGTTOU, which stop us, not the container, for touching the
+ * terminal from the background. */
+static int for_container(const struct signalfd_siginfo *si) {
+  if (si->ssi_signo == SIGCHLD) return 0;
+  if ((int)si->ssi_code != SI_KERNEL) return 1;
+  return si->ssi_signo == SIGINT || si->ssi_signo == SIGQUIT || si->ssi_signo == SIGTSTP;
 }
 
 /* Waits for CHILD, forwarding every signal to it and, with a relay channel, copying between our stdio
@@ -166,11 +173,7 @@ static void __attribute__((noreturn)) monitor(pid_t child, int relay, const sigs
       if (read(sfd, &si, sizeof si) != sizeof si) continue;
       if (si.ssi_signo == SIGWINCH) {
         if (master >= 0) copy_winsize(0, master);
-      } else if (si.ssi_signo != SIGCHLD && !job_control_stop(&si)) {
-        /* Our terminal's signals too (SI_KERNEL: Ctrl-C, Ctrl-\, Ctrl-Z, hangup): the container
-         * has a session of its own (op_fork), so they reach only our process group, and we are
-         * the one to pass them on. The Node side ignores SIGINT and SIGQUIT rather than sending
-         * us a second copy (src/runtime/runtime.ts, forwardSignals). */
+      } else if (for_container(&si)) {
         kill(child, (int)si.ssi_signo);
       }
       reap(child, master);

@@ -27,8 +27,11 @@ const runcRoot = fs.mkdtempSync(path.join(h.root, '.runc-'));
  *  PID namespace reads as 0. */
 const STAT = 'read -r _ _ _ _ _ sid tty _ < /proc/self/stat; echo "STAT $$ $sid $tty"';
 
-/** Counts SIGINTs: READY once the trap is set, then waits for one, then a while for a second. */
-const COUNT_INT = 'n=0; trap \'n=$((n+1))\' INT; echo READY; while [ "$n" -lt 1 ]; do sleep 0.1; done; sleep 1; echo "COUNT $n"; exit 7';
+/** Counts SIGINTs: READY once the trap is set, then waits for one, then a while for a second.
+ *  The shell runs a trap only between commands, and two signals before that count as one, so it
+ *  waits busy (builtins only) through the moments a second copy would follow the first. */
+const COUNT_INT = 'n=0; trap \'n=$((n+1))\' INT; echo READY; while [ "$n" -lt 1 ]; do :; done; ' +
+  'i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; sleep 1; echo "COUNT $n"; exit 7';
 
 function stat(r: PtyResult): { pid: number; sid: number; tty: number } {
   const m = /STAT (\d+) (\d+) (\d+)/.exec(r.output);
@@ -151,7 +154,7 @@ describe('the caller\'s terminal is not the container\'s controlling terminal', 
   });
 });
 
-describe('Ctrl-C on the caller\'s terminal', { skip: noPty }, () => {
+describe('signals from the caller\'s terminal (Ctrl-C, hangup)', { skip: noPty }, () => {
   it('run (terminal false): the container gets SIGINT exactly once', () => {
     const r = runOnPty(hakoRun(h.bundle(['sh', '-c', COUNT_INT])), [{ waitFor: 'READY', send: '\x03' }]);
     assert.equal(r.timedOut, false, r.output);
@@ -185,6 +188,21 @@ describe('Ctrl-C on the caller\'s terminal', { skip: noPty }, () => {
     } finally {
       h.hako(['delete', '--force', id]);
     }
+  });
+
+  it('the terminal hung up (its shell gone): the container gets SIGHUP exactly once', async () => {
+    // Output to the hung-up terminal fails, so the count goes to a file in the rootfs. The kernel
+    // sends SIGHUP to `hako` and its monitor alike; `hako` forwards it and the monitor does not.
+    // (A second copy is seen only when it arrives after the shell ran its trap for the first;
+    // otherwise the two merge in the container.)
+    const script = COUNT_INT.replace('INT;', 'HUP;').replace('echo "COUNT $n"', 'echo "HUP $n" > /report');
+    const bundle = h.bundle(['sh', '-c', script], (s) => { s.root!.readonly = false; });
+    const report = path.join(bundle, 'rootfs', 'report');
+    const r = runOnPty(hakoRun(bundle), [{ waitFor: 'READY', hangup: true }]);
+    assert.equal(r.timedOut, false, r.output);
+    const end = Date.now() + 10_000;
+    while (!fs.existsSync(report) && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
+    assert.equal(fs.existsSync(report) ? fs.readFileSync(report, 'utf8') : 'no report', 'HUP 1\n');
   });
 
   it('run with a terminal: Ctrl-C reaches the container through its own pty, once', () => {
