@@ -154,7 +154,7 @@ describe('the caller\'s terminal is not the container\'s controlling terminal', 
   });
 });
 
-describe('signals from the caller\'s terminal (Ctrl-C, hangup)', { skip: noPty }, () => {
+describe('signals from the caller\'s terminal (Ctrl-C, Ctrl-Z, hangup)', { skip: noPty }, () => {
   it('run (terminal false): the container gets SIGINT exactly once', () => {
     const r = runOnPty(hakoRun(h.bundle(['sh', '-c', COUNT_INT])), [{ waitFor: 'READY', send: '\x03' }]);
     assert.equal(r.timedOut, false, r.output);
@@ -188,6 +188,15 @@ describe('signals from the caller\'s terminal (Ctrl-C, hangup)', { skip: noPty }
     } finally {
       h.hako(['delete', '--force', id]);
     }
+  });
+
+  it('Ctrl-Z: hako stops (the shell gets the terminal back), the container gets SIGTSTP once; fg resumes', () => {
+    const script = COUNT_INT.replace('INT;', 'TSTP;');
+    const r = runOnPty(hakoRun(h.bundle(['sh', '-c', script])), [{ waitFor: 'READY', send: '\x1a' }]);
+    assert.equal(r.timedOut, false, r.output);
+    assert.match(r.output, /\[stopped\]/, 'the CLI stopped, as a foreground job does');
+    assert.match(r.output, /COUNT 1\b/, JSON.stringify(r));
+    assert.equal(r.status, 7, r.output);
   });
 
   it('the terminal hung up (its shell gone): the container gets SIGHUP exactly once', async () => {
