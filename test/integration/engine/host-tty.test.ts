@@ -88,3 +88,16 @@ for (const flags of [['-i'], []]) {
     }
   });
 }
+
+// Known gap, reported and left open: without -t, the caller's terminal itself is the container's
+// stdin (and stdout/stderr), so container root, with docker's default CAP_CHOWN, can chown or chmod
+// the user's terminal through /proc/self/fd/0 (and, holding CAP_SYS_ADMIN with --privileged, still
+// TIOCSTI into it). docker gives the container FIFOs and copies, and `runc run` in the foreground
+// copies through pipes; hako passes its stdio through, as `runc run -d` and `runc create` do.
+test('run -i: container root cannot chown the caller\'s terminal', {
+  skip, todo: 'stdio that is the caller\'s tty is passed through, not copied through a pipe (docker, runc run)',
+}, () => {
+  const r = runOnPty(hako(['run', '--rm', '-i', IMAGE, 'sh', '-c', 'chown 1234 /proc/self/fd/0; stat -L -c "OWNER %u" /proc/self/fd/0']));
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /OWNER 0\b/);
+});
