@@ -218,11 +218,6 @@ void op_fork(int argc, char **argv) {
   if (pid == 0) {
     /* The container process starts with the mask main() left us (reset_signals: none blocked). */
     if (wait) sigprocmask(SIG_SETMASK, &before, NULL);
-    /* A session of its own, as runc's stage 2 does: the caller's terminal is never the container's
-     * controlling terminal (no TIOCSTI into the user's shell, none of its job-control signals);
-     * `console` makes the container's own pty the controlling terminal of this session. A fresh
-     * child is never a process group leader, so this cannot fail. */
-    if (setsid() < 0) fail_errno("fork", "setsid");
     if (pair[0] >= 0) close(pair[0]);
     relay_fd = pair[1];
     /* The container must die with a foreground `run`, not linger as an orphan. */
@@ -230,6 +225,11 @@ void op_fork(int argc, char **argv) {
     close(order[1]);
     if (!read_byte(order[0])) _exit(127); /* the parent failed to report us and has said why */
     close(order[0]);
+    /* A session of its own, as runc's stage 2 does: the caller's terminal is never the container's
+     * controlling terminal (no TIOCSTI into the user's shell, none of its job-control signals);
+     * `console` makes the container's own pty the controlling terminal of this session. A fresh
+     * child is never a process group leader, so this cannot fail. */
+    if (setsid() < 0) fail_errno("fork", "setsid");
     if (synced) {
       close(readyp[0]);
       ready_notify_fd = readyp[1];
