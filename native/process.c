@@ -112,17 +112,19 @@ static void reap(pid_t child, int master) {
   }
 }
 
-/* Whether to pass SI on to the container. Sent by a process (SI_USER, SI_QUEUE…): yes; `hako`
- * forwards to us what it is sent. From the kernel (SI_KERNEL), only the terminal's keys (Ctrl-C,
- * Ctrl-\, Ctrl-Z): the container has a session of its own (op_fork), so they reach only our process
- * group, `hako` and us, and we pass them on (`hako` ignores SIGINT and SIGQUIT rather than send us
- * a second copy, src/runtime/runtime.ts). Not the terminal's hangup (SIGHUP), which `hako` gets as
- * well and forwards, nor SIGTTIN/SIGTTOU, which stop us, not the container, for touching the
- * terminal from the background. */
+/* Whether to pass SI on to the container: everything sent to us (`hako` forwards to us what it is
+ * sent), and the kernel's too (SI_KERNEL): the container has a session of its own (op_fork), so the
+ * terminal's Ctrl-C, Ctrl-\, Ctrl-Z and hangup reach only our process group, `hako` and us, and we
+ * pass them on. `hako` ignores SIGINT and SIGQUIT rather than send a second copy
+ * (src/runtime/runtime.ts). A hangup's SIGHUP it does forward (it cannot tell it from a `kill -HUP`
+ * meant for the container); that copy and the kernel's merge here when the second arrives before we
+ * read the first, so dropping either could lose the hangup, and the container may see it twice, as
+ * it did before it had a session of its own. Not SIGTTIN/SIGTTOU: they stop us, not the container,
+ * for touching the terminal from the background. */
 static int for_container(const struct signalfd_siginfo *si) {
   if (si->ssi_signo == SIGCHLD) return 0;
   if ((int)si->ssi_code != SI_KERNEL) return 1;
-  return si->ssi_signo == SIGINT || si->ssi_signo == SIGQUIT || si->ssi_signo == SIGTSTP;
+  return si->ssi_signo != SIGTTIN && si->ssi_signo != SIGTTOU;
 }
 
 /* Waits for CHILD, forwarding every signal to it and, with a relay channel, copying between our stdio

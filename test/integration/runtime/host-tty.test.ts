@@ -199,11 +199,10 @@ describe('signals from the caller\'s terminal (Ctrl-C, Ctrl-Z, hangup)', { skip:
     assert.equal(r.status, 7, r.output);
   });
 
-  it('the terminal hung up (its shell gone): the container gets SIGHUP exactly once', async () => {
-    // Output to the hung-up terminal fails, so the count goes to a file in the rootfs. The kernel
-    // sends SIGHUP to `hako` and its monitor alike; `hako` forwards it and the monitor does not.
-    // (A second copy is seen only when it arrives after the shell ran its trap for the first;
-    // otherwise the two merge in the container.)
+  it('the terminal hung up (its shell gone): the container gets SIGHUP', async () => {
+    // The count goes to a file in the rootfs. The kernel sends SIGHUP to `hako` and its monitor
+    // alike, and both pass it on: the two copies may merge in the monitor, so neither may be
+    // dropped, and the container may count two (as it did while it shared the terminal's session).
     const script = COUNT_INT.replace('INT;', 'HUP;').replace('echo "COUNT $n"', 'echo "HUP $n" > /report');
     const bundle = h.bundle(['sh', '-c', script], (s) => { s.root!.readonly = false; });
     const report = path.join(bundle, 'rootfs', 'report');
@@ -211,7 +210,7 @@ describe('signals from the caller\'s terminal (Ctrl-C, Ctrl-Z, hangup)', { skip:
     assert.equal(r.timedOut, false, r.output);
     const end = Date.now() + 10_000;
     while (!fs.existsSync(report) && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
-    assert.equal(fs.existsSync(report) ? fs.readFileSync(report, 'utf8') : 'no report', 'HUP 1\n');
+    assert.match(fs.existsSync(report) ? fs.readFileSync(report, 'utf8') : 'no report', /^HUP [12]\n$/);
   });
 
   it('run with a terminal: Ctrl-C reaches the container through its own pty, once', () => {
