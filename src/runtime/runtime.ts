@@ -169,7 +169,15 @@ export class Runtime {
       this.start(id);
       return 0;
     }
-    const { launched, rec } = await this.prepare(id, opts, 'wait', opts.consoleSocket ?? '@relay');
+    const unignore = surviveTerminalSignals();
+    let prepared;
+    try {
+      prepared = await this.prepare(id, opts, 'wait', opts.consoleSocket ?? '@relay');
+    } catch (e) {
+      unignore();
+      throw e;
+    }
+    const { launched, rec } = prepared;
     const unforward = forwardSignals(launched);
     try {
       try {
@@ -193,6 +201,7 @@ export class Runtime {
       throw e;
     } finally {
       unforward();
+      unignore();
     }
   }
 
@@ -214,31 +223,36 @@ export class Runtime {
     });
     const cgroup = this.cgroupOf(rec);
     if (cgroup) void primeCgroupMigration(DEFAULT_CGROUP_ROOT, cgroup.version === 2);
-    const launched = await launch({
-      plan: encodePlan(ops),
-      stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'],
-      // Same cgroup as the container (limits, accounting, `ps`, and the cgroup namespace's root).
-      beforePlan: (pid) => { if (cgroup?.exists()) cgroup.addProcess(pid); },
-      onSync: (name, ctx) => {
-        if (name !== 'seccomp') throw new HakoError(`internal: unknown sync point "${name}"`);
-        return containerProcessState(spec, { ...this.state(id), pid: ctx.containerPid });
-      },
-      onPid: (_pid, helperPid) => { if (!opts.detach && cgroup?.exists()) moveToCgroupsOf(helperPid); },
-    });
-    if (opts.pidFile) writePidFile(opts.pidFile, launched.containerPid);
-    if (opts.detach) {
-      launched.detach();
-      return 0;
-    }
-    const unforward = forwardSignals(launched);
+    const unignore = opts.detach ? () => {} : surviveTerminalSignals();
     try {
-      const code = await launched.exited;
-      const late = await launched.lateError();
-      if (late) throw new HakoError(late);
-      return code;
+      const launched = await launch({
+        plan: encodePlan(ops),
+        stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'],
+        // Same cgroup as the container (limits, accounting, `ps`, and the cgroup namespace's root).
+        beforePlan: (pid) => { if (cgroup?.exists()) cgroup.addProcess(pid); },
+        onSync: (name, ctx) => {
+          if (name !== 'seccomp') throw new HakoError(`internal: unknown sync point "${name}"`);
+          return containerProcessState(spec, { ...this.state(id), pid: ctx.containerPid });
+        },
+        onPid: (_pid, helperPid) => { if (!opts.detach && cgroup?.exists()) moveToCgroupsOf(helperPid); },
+      });
+      if (opts.pidFile) writePidFile(opts.pidFile, launched.containerPid);
+      if (opts.detach) {
+        launched.detach();
+        return 0;
+      }
+      const unforward = forwardSignals(launched);
+      try {
+        const code = await launched.exited;
+        const late = await launched.lateError();
+        if (late) throw new HakoError(late);
+        return code;
+      } finally {
+        launched.detach();
+        unforward();
+      }
     } finally {
-      launched.detach();
-      unforward();
+      unignore();
     }
   }
 
@@ -573,18 +587,27 @@ function containerProcessState(spec: Spec, state: State): string {
 
 /**
  * While a foreground process runs: signals sent to us are passed to hako-init, which passes them
- * on. The terminal's own (SIGINT, SIGQUIT) already reach the whole process group, container
- * included, so we only must not die of them. Returns the undo.
+ * on. Returns the undo.
  */
 function forwardSignals(launched: Launched): () => void {
   const forward = (sig: NodeJS.Signals) => { try { launched.helper.kill(sig); } catch { /* exited */ } };
-  const ignore = () => {};
   const forwarded: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
   for (const s of forwarded) process.on(s, forward);
+  return () => { for (const s of forwarded) process.off(s, forward); };
+}
+
+/**
+ * The terminal's own signals (Ctrl-C, Ctrl-\) reach our whole process group, hako-init's monitor
+ * included, which passes them on (the container has a session of its own, so the terminal cannot
+ * reach it). A second copy from us would deliver them twice, so we only must not die of them, from
+ * before the container process can run: an exec'd process runs, and may be interrupted, before
+ * `launch` returns. Returns the undo.
+ */
+function surviveTerminalSignals(): () => void {
+  const ignore = () => {};
   process.on('SIGINT', ignore);
   process.on('SIGQUIT', ignore);
   return () => {
-    for (const s of forwarded) process.off(s, forward);
     process.off('SIGINT', ignore);
     process.off('SIGQUIT', ignore);
   };

@@ -1,0 +1,103 @@
+// The engine's containers never have the caller's terminal as their controlling terminal, whether
+// the terminal is passed as stdin (`run -i`, `exec -i`), only watched (`run`, `exec`: output is
+// copied to it) or replaced by a pty of the container's own (`-t`). Ctrl-C typed at the terminal
+// reaches the container exactly once in each case. Each case runs `hako` as the foreground job of a
+// real pty (test/fixtures/pty.ts). The runtime's part, and runc's behaviour to compare:
+// test/integration/runtime/host-tty.test.ts.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { EngineEnv, HAKO, IMAGE, isRoot, hasConmon, built } from './harness.js';
+import { ptyUnavailable, runOnPty, type PtyResult } from '../../fixtures/pty.js';
+
+const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)'
+  : !built ? 'needs npm run build (dist/hako.cjs)' : ptyUnavailable() ?? false;
+let env: EngineEnv;
+
+before(() => { if (!skip) env = new EngineEnv(); });
+after(() => {
+  if (!env) return;
+  const left = env.cleanup();
+  assert.deepEqual(left, [], 'removing every container left things behind');
+});
+
+/** The shell's pid, session id and tty_nr (fields 6 and 7 of /proc/self/stat, read by the shell
+ *  itself). A session whose leader is outside the container's PID namespace reads as 0. */
+const STAT = 'read -r _ _ _ _ _ sid tty _ < /proc/self/stat; echo "STAT $$ $sid $tty"';
+
+/** Counts SIGINTs: READY once the trap is set, then waits for one, then a while for a second.
+ *  The shell runs a trap only between commands, and two signals before that count as one, so it
+ *  waits busy (builtins only) through the moments a second copy would follow the first. */
+const COUNT_INT = 'n=0; trap \'n=$((n+1))\' INT; echo READY; while [ "$n" -lt 1 ]; do :; done; ' +
+  'i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; sleep 1; echo "COUNT $n"; exit 7';
+
+function hako(args: string[]): string[] {
+  return [HAKO, '--root', env.root, ...args];
+}
+
+function stat(r: PtyResult): { pid: number; sid: number; tty: number } {
+  const m = /STAT (\d+) (\d+) (\d+)/.exec(r.output);
+  assert.ok(m, `no STAT line in: ${JSON.stringify(r)}`);
+  return { pid: Number(m[1]), sid: Number(m[2]), tty: Number(m[3]) };
+}
+
+function interruptedOnce(r: PtyResult): void {
+  assert.equal(r.timedOut, false, r.output);
+  assert.match(r.output, /COUNT 1\b/, JSON.stringify(r));
+  assert.equal(r.status, 7, r.output);
+}
+
+const CTRL_C = [{ waitFor: 'READY', send: '\x03' }];
+
+for (const flags of [['-i'], []]) {
+  const name = `run ${flags.join(' ') || '(neither -i nor -t)'}`;
+
+  test(`${name}: the container leads its own session, without a controlling tty`, { skip }, () => {
+    const r = runOnPty(hako(['run', '--rm', ...flags, IMAGE, 'sh', '-c', STAT]));
+    assert.equal(r.status, 0, r.output);
+    assert.deepEqual(stat(r), { pid: 1, sid: 1, tty: 0 });
+  });
+
+  test(`${name}: Ctrl-C reaches the container exactly once`, { skip }, () => {
+    interruptedOnce(runOnPty(hako(['run', '--rm', ...flags, IMAGE, 'sh', '-c', COUNT_INT]), CTRL_C));
+  });
+}
+
+test('run -it: the container\'s own pty is its controlling terminal, and Ctrl-C comes through it once', { skip }, () => {
+  const r = runOnPty(hako(['run', '--rm', '-it', IMAGE, 'sh', '-c', STAT]));
+  assert.equal(r.status, 0, r.output);
+  const s = stat(r);
+  assert.equal(s.sid, 1);
+  assert.notEqual(s.tty, 0);
+  interruptedOnce(runOnPty(hako(['run', '--rm', '-it', IMAGE, 'sh', '-c', COUNT_INT]), CTRL_C));
+});
+
+for (const flags of [['-i'], []]) {
+  const name = `exec ${flags.join(' ') || '(neither -i nor -t)'}`;
+
+  test(`${name}: the exec'd process leads a new session without a controlling tty, and Ctrl-C reaches it once`, { skip }, () => {
+    const id = env.ok(['run', '-d', IMAGE, 'sleep', '100000']).trim();
+    try {
+      const r = runOnPty(hako(['exec', ...flags, id, 'sh', '-c', STAT]));
+      assert.equal(r.status, 0, r.output);
+      const s = stat(r);
+      assert.notEqual(s.pid, 1);
+      assert.deepEqual(s, { pid: s.pid, sid: s.pid, tty: 0 });
+      interruptedOnce(runOnPty(hako(['exec', ...flags, id, 'sh', '-c', COUNT_INT]), CTRL_C));
+    } finally {
+      env.hako(['rm', '-f', id]);
+    }
+  });
+}
+
+// Known gap, reported and left open: without -t, the caller's terminal itself is the container's
+// stdin (and stdout/stderr), so container root, with docker's default CAP_CHOWN, can chown or chmod
+// the user's terminal through /proc/self/fd/0 (and, holding CAP_SYS_ADMIN with --privileged, still
+// TIOCSTI into it). docker gives the container FIFOs and copies, and `runc run` in the foreground
+// copies through pipes; hako passes its stdio through, as `runc run -d` and `runc create` do.
+test('run -i: container root cannot chown the caller\'s terminal', {
+  skip, todo: 'stdio that is the caller\'s tty is passed through, not copied through a pipe (docker, runc run)',
+}, () => {
+  const r = runOnPty(hako(['run', '--rm', '-i', IMAGE, 'sh', '-c', 'chown 1234 /proc/self/fd/0; stat -L -c "OWNER %u" /proc/self/fd/0']));
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /OWNER 0\b/);
+});
