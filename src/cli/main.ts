@@ -2,7 +2,7 @@
 // engine commands join as they land. Modules are loaded lazily so each command pays only for itself.
 import v8 from 'node:v8';
 import { HakoError } from '../util/errors.js';
-import { logError } from '../util/log.js';
+import { reportError, reportUncaught } from './errors.js';
 import { trace } from '../util/trace.js';
 import { restoreLauncherEnv } from '../util/launcher-env.js';
 
@@ -59,17 +59,10 @@ function exit(code: number): void {
 }
 
 function run(argv: string[]): void {
+  reportUncaught();
   main(argv).then(
     (code) => exit(code),
-    (err: unknown) => {
-      if (err instanceof HakoError) {
-        logError(err.message);
-        exit(err.exitCode);
-      } else {
-        logError(`internal error: ${(err as Error)?.stack ?? String(err)}`);
-        exit(2);
-      }
-    },
+    (err: unknown) => exit(reportError(err)),
   );
 }
 
