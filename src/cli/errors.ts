@@ -5,7 +5,7 @@
 //   `hako: <syscall> <path>: <what the errno means>`, the way runc prints a failed syscall;
 // - anything else is a bug in hako: one line that says so, and how to see the stack.
 // The stack is printed only with HAKO_DEBUG=1 (any command) or the runtime's global --debug.
-import { HakoError } from '../util/errors.js';
+import { clip, HakoError } from '../util/errors.js';
 import { logError, debugEnabled } from '../util/log.js';
 
 /** Exit status for a failure hako did not foresee (a bug); 1 stays that of every reported error. */
@@ -50,11 +50,6 @@ export function systemErrorLine(err: unknown): string | undefined {
 
 function oneLine(s: string): string {
   return clip(s.replace(/\s*\n\s*/g, ' '), 1000);
-}
-
-/** Cuts a string a user may have made huge (a 100 kB id or path) to something a terminal shows. */
-export function clip(s: string, max = 300): string {
-  return s.length > max ? `${s.slice(0, max)}…(${s.length} characters)` : s;
 }
 
 /** The same one line for what fails outside the command's promise chain (an event handler, a

@@ -3,7 +3,7 @@
 // (pid and its start time, bundle, cgroup, hooks for poststop) is written here.
 import fs from 'node:fs';
 import path from 'node:path';
-import { HakoError } from '../util/errors.js';
+import { HakoError, quote } from '../util/errors.js';
 import { acquireDirLock, processAlive, releaseDirLock } from '../util/dirlock.js';
 
 export { processAlive };
@@ -32,14 +32,19 @@ export interface ContainerRecord {
   ownPidNamespace: boolean;
 }
 
+// runc's validateID: letters, digits and _ + - . only, and not "." or "..". The id names a directory
+// (<root>/<id>) and the default cgroup (/hako/<id>), so it is also at most NAME_MAX (255) bytes:
+// runc leaves that to mkdir's ENAMETOOLONG, we say it in the id's own words.
 const ID_RE = /^[\w+\-.]+$/;
+export const MAX_ID_LENGTH = 255;
 /** Everything StateDir keeps in a container's directory (the lock last: we may be holding it). */
 const STATE_FILES = ['state.json', 'config.json', 'exec.fifo', 'lock'];
 
 export function validateId(id: string | undefined): string {
   if (!id) throw new HakoError('container id is required');
-  if (!ID_RE.test(id) || id === '.' || id === '..' || id.length > 1024) {
-    throw new HakoError(`invalid container id "${id}": use letters, digits, and _ + - .`);
+  if (id.length > MAX_ID_LENGTH) throw new HakoError(`invalid container id ${quote(id, 40)}: ${id.length} characters, at most ${MAX_ID_LENGTH}`);
+  if (!ID_RE.test(id) || id === '.' || id === '..') {
+    throw new HakoError(`invalid container id ${quote(id)}: use letters, digits, and _ + - .`);
   }
   return id;
 }

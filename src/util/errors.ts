@@ -22,3 +22,14 @@ export function describeSystemError(what: string, err: unknown): string {
   if (e && typeof e.code === 'string') return `${what}: ${e.code}${e.message ? ` (${e.message.replace(/^[A-Z]+: /, '')})` : ''}`;
   return `${what}: ${String((e && e.message) || e)}`;
 }
+
+/** Cuts a string a user may have made huge (a 100 kB id or path) to what a terminal line shows. */
+export function clip(s: string, max = 300): string {
+  return s.length > max ? `${s.slice(0, max)}…(${s.length} characters)` : s;
+}
+
+/** A user's value inside a message: quoted, clipped, its newlines and control characters escaped
+ *  so the message stays one line. */
+export function quote(s: string, max = 80): string {
+  return JSON.stringify(clip(s, max));
+}

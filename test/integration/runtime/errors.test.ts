@@ -91,11 +91,18 @@ describe('bad input fails cleanly', () => {
 
   it('invalid container ids', () => {
     const bundle = h.bundle(['true']);
-    for (const id of ['../escape', 'a/b', '', '..']) {
+    for (const id of ['../escape', 'a/b', '', '..', 'new\nline', 'x'.repeat(256), 'x'.repeat(300), 'é']) {
       const r = h.hako(['create', '--bundle', bundle, id]);
       assert.notEqual(r.status, 0);
-      assert.match(r.stderr, /container id/);
+      assert.match(r.stderr, /^hako: (invalid )?container id/);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     }
+    assert.match(h.hako(['create', '--bundle', bundle, 'x'.repeat(300)]).stderr, /"x{40}…\(300 characters\)": 300 characters, at most 255/);
+    assert.deepEqual(fs.readdirSync(h.root), [], 'nothing left in the state root');
+    // The longest id runc would accept on ext4/tmpfs works.
+    const longest = 'y'.repeat(255);
+    assert.equal(h.hako(['run', '--bundle', bundle, longest]).status, 0);
+    assert.deepEqual(fs.readdirSync(h.root), []);
   });
 
   it('unknown flags and commands', () => {
