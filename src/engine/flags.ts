@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { HakoError } from '../util/errors.js';
+import { HakoError, quote } from '../util/errors.js';
 import { CAPABILITIES, RLIMITS, parseSignal } from '../runtime/spec/names.js';
 import type { DeviceMapping, PortMapping, RestartPolicy, RunOptions, Ulimit, VolumeSpec } from './types.js';
 
@@ -103,7 +103,10 @@ export function parseFlags(command: string, args: string[], options: Opts): { va
   }
 }
 
-const bad = (flag: string, value: string, why: string) => new HakoError(`invalid argument "${value}" for "--${flag}" flag: ${why}`);
+// The value quoted as docker does, but clipped and escaped: a huge or multi-line value stays one line.
+export const MAX_NAME_LENGTH = 255;
+
+const bad = (flag: string, value: string, why: string) => new HakoError(`invalid argument ${quote(value)} for "--${flag}" flag: ${why}`);
 
 /** docker's RAMInBytes: a number with an optional b/k/m/g/t suffix (binary units). */
 export function parseBytes(value: string, flag: string): number {
@@ -331,6 +334,8 @@ export function parseRunArgs(args: string[], command = 'run'): RunOptions {
   if (name !== undefined) {
     const n = name.startsWith('/') ? name.slice(1) : name;
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(n)) throw bad('name', name, 'only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed');
+    // Docker sets no length limit; here the name is a file (<root>/names/<name>), so NAME_MAX is one.
+    if (n.length > MAX_NAME_LENGTH) throw bad('name', name, `${n.length} characters, at most ${MAX_NAME_LENGTH}`);
     opts.name = n;
   }
   for (const f of opts.envFiles) opts.env.push(...readEnvFile(f));
