@@ -5,7 +5,7 @@
 //   `hako: <syscall> <path>: <what the errno means>`, the way runc prints a failed syscall;
 // - anything else is a bug in hako: one line that says so, and how to see the stack.
 // The stack is printed only with HAKO_DEBUG=1 (any command) or the runtime's global --debug.
-import { clip, HakoError } from '../util/errors.js';
+import { clip, HakoError, systemErrorReason } from '../util/errors.js';
 import { logError, debugEnabled } from '../util/log.js';
 
 /** Exit status for a failure hako did not foresee (a bug); 1 stays that of every reported error. */
@@ -38,14 +38,11 @@ export function reportError(err: unknown): number {
 /** `<syscall> <path>[ -> <dest>]: <strerror>` for a Node system error, else undefined. */
 export function systemErrorLine(err: unknown): string | undefined {
   const e = err as NodeJS.ErrnoException & { dest?: string };
-  if (!(e instanceof Error) || typeof e.code !== 'string' || !/^E[A-Z0-9]+$/.test(e.code)) return undefined;
-  if (typeof e.syscall !== 'string' && typeof e.path !== 'string') return undefined;
-  // Node's message is "<CODE>: <strerror>, <syscall> '<path>'"; keep the strerror part.
-  const m = /^[A-Z0-9_]+: (.*?)(?:, [a-z_0-9]+(?: '.*)?)?$/s.exec(e.message);
-  const reason = m ? m[1] : e.message;
+  const reason = systemErrorReason(err);
+  if (reason === undefined || (typeof e.syscall !== 'string' && typeof e.path !== 'string')) return undefined;
   const where = [e.syscall, e.path !== undefined ? clip(String(e.path)) : undefined].filter(Boolean).join(' ');
   const dest = e.dest !== undefined ? ` -> ${clip(String(e.dest))}` : '';
-  return oneLine(`${where}${dest}: ${reason} (${e.code})`);
+  return oneLine(`${where}${dest}: ${reason}`);
 }
 
 function oneLine(s: string): string {

@@ -13,7 +13,7 @@ import crypto from 'node:crypto';
 import { Readable, PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { HakoError } from '../util/errors.js';
+import { asHakoError, HakoError } from '../util/errors.js';
 import type { ContentStore, ImageRecord } from '../storage/store/index.js';
 import { parseReference, type ImageReference } from './reference.js';
 import { hostPlatform, selectPlatform } from './platform.js';
@@ -96,8 +96,13 @@ async function tarSource(file: string, store: ContentStore): Promise<Source> {
       const rel = safeRel(h.name, file);
       if (h.type === 'file' || h.type === 'contiguous-file') {
         if (!rel) throw new HakoError(`${file}: file entry with an empty name`);
-        await fsp.mkdir(path.join(dir, path.dirname(rel)), { recursive: true });
-        await pipeline(entry, fs.createWriteStream(path.join(dir, rel), { mode: 0o600 }));
+        // A failed write (a full disk) is said as such, not as an unreadable archive.
+        const writing = (e: unknown) => asHakoError(`${file}: extracting into ${dir}`, e);
+        await fsp.mkdir(path.join(dir, path.dirname(rel)), { recursive: true }).catch((e) => { throw writing(e); });
+        const out = fs.createWriteStream(path.join(dir, rel), { mode: 0o600 });
+        let writeError: unknown;
+        out.once('error', (e) => { writeError = e; });
+        await pipeline(entry, out).catch((e) => { throw writeError ? writing(writeError) : e; });
       } else {
         if (h.type === 'symlink' && h.linkname) {
           const target = h.linkname.startsWith('/') ? h.linkname : path.posix.join(path.posix.dirname(rel), h.linkname);

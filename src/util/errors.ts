@@ -23,6 +23,22 @@ export function describeSystemError(what: string, err: unknown): string {
   return `${what}: ${String((e && e.message) || e)}`;
 }
 
+/** For a Node system error (ENOSPC etc.), what it means: "no space left on device (ENOSPC)";
+ *  undefined for anything else. Node's message is "<CODE>: <strerror>, <syscall> '<path>'". */
+export function systemErrorReason(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || typeof e.code !== 'string' || !/^E[A-Z0-9]+$/.test(e.code)) return undefined;
+  const m = /^[A-Z0-9_]+: (.*?)(?:, [a-z_0-9]+(?: '.*)?)?$/s.exec(e.message);
+  return `${m ? m[1] : e.message} (${e.code})`;
+}
+
+/** A system error met while doing `what` (which names the path) as a one-line HakoError; any other
+ *  error unchanged. For the places where a failure is expected: a full disk, a missing directory. */
+export function asHakoError(what: string, err: unknown): unknown {
+  const reason = systemErrorReason(err);
+  return reason === undefined ? err : new HakoError(`${what}: ${reason}`);
+}
+
 /** Cuts a string a user may have made huge (a 100 kB id or path) to what a terminal line shows. */
 export function clip(s: string, max = 300): string {
   return s.length > max ? `${s.slice(0, max)}…(${s.length} characters)` : s;
