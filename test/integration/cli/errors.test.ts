@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeBusyboxRootfs } from '../../fixtures/busybox.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const HAKO = path.join(REPO, 'bin/hako');
@@ -52,5 +53,58 @@ test('hako load onto a full disk: one line naming the path, no temp file left', 
     assert.equal(hako(['--root', full, 'images', '-q']).stdout, '', 'no image');
   } finally {
     spawnSync('umount', [full]);
+  }
+});
+
+test('rootless without XDG_RUNTIME_DIR: a private /tmp/hako-$UID, and anything else there is refused', (t) => {
+  const uid = 65534; // nobody
+  const fallback = `/tmp/hako-${uid}`;
+  if (fs.existsSync(fallback)) return t.skip(`${fallback} exists already (another user of uid ${uid}?): not touching it`);
+  const bundle = path.join(work, 'rootless');
+  makeBusyboxRootfs(path.join(bundle, 'rootfs'));
+  const asNobody = (args: string[]) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, HAKO_ROOT: undefined, HAKO_DEBUG: undefined, XDG_RUNTIME_DIR: undefined };
+    const r = spawnSync(HAKO, ['runtime', ...args], { cwd: bundle, uid, gid: uid, encoding: 'utf8', env, timeout: 30_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  try {
+    fs.chownSync(bundle, uid, uid);
+    let r = asNobody(['spec', '--rootless']);
+    assert.equal(r.status, 0, r.stderr);
+    const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+    spec.process.terminal = false;
+    spec.process.args = ['sh', '-c', 'echo hello from $(id -u)'];
+    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    r = asNobody(['run', 'fb1']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'hello from 0\n');
+    const st = fs.lstatSync(fallback);
+    assert.ok(st.isDirectory());
+    assert.equal(st.uid, uid);
+    assert.equal(st.mode & 0o777, 0o700);
+    assert.deepEqual(fs.readdirSync(fallback), [], 'the container\'s state is gone after run');
+
+    // Someone else's directory, one others can enter, or a symlink: one line, nothing made.
+    const refused = (why: RegExp) => {
+      for (const args of [['run', 'fb2'], ['list'], ['state', 'fb2']]) {
+        const x = asNobody(args);
+        assert.equal(x.status, 1, `${args[0]}: ${x.stderr}`);
+        assert.match(oneLine(x.stderr), new RegExp(`^hako: state directory ${fallback} ${why.source}: refusing it \\(set XDG_RUNTIME_DIR, or use --root\\)$`));
+      }
+    };
+    fs.chmodSync(fallback, 0o755);
+    refused(/has mode 0755, not 0700/);
+    fs.chmodSync(fallback, 0o700);
+    fs.chownSync(fallback, 0, 0);
+    refused(/is owned by uid 0, not 65534/);
+    fs.rmdirSync(fallback);
+    const elsewhere = path.join(work, 'elsewhere');
+    fs.mkdirSync(elsewhere, { mode: 0o700 });
+    fs.chownSync(elsewhere, uid, uid);
+    fs.symlinkSync(elsewhere, fallback);
+    refused(/is a symlink/);
+    assert.deepEqual(fs.readdirSync(elsewhere), []);
+  } finally {
+    fs.rmSync(fallback, { recursive: true, force: true });
   }
 });
