@@ -82,6 +82,9 @@ describe('bad input fails cleanly', () => {
   it('a missing executable is reported by create, not lost after start', () => {
     expectCleanFailure(h.bundle(['/no/such/program']), /^hako: exec: \/no\/such\/program: No such file or directory$/, 'create');
     expectCleanFailure(h.bundle(['nosuchprogram']), /^hako: exec: nosuchprogram: executable file not found in \$PATH$/, 'create');
+    // A directory or a file without x: execve's EACCES, with its reason.
+    expectCleanFailure(h.bundle(['/etc']), /^hako: exec: \/etc: Permission denied$/, 'create');
+    expectCleanFailure(h.bundle(['/etc/passwd']), /^hako: exec: \/etc\/passwd: Permission denied$/, 'create');
   });
 
   it('a failing mount names the operation, the paths and errno', () => {
