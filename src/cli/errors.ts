@@ -4,7 +4,8 @@
 // - a Node system error (ENOENT, EACCES, ENOSPC, …: an Error with `code` and `syscall`) becomes
 //   `hako: <syscall> <path>: <what the errno means>`, the way runc prints a failed syscall;
 // - anything else is a bug in hako: one line that says so, and how to see the stack.
-// The stack is printed only with HAKO_DEBUG=1 (any command) or the runtime's global --debug.
+// The stack of the last two is printed only with HAKO_DEBUG=1 (any command) or the runtime's
+// global --debug.
 import { clip, HakoError, systemErrorReason } from '../util/errors.js';
 import { logError, debugEnabled } from '../util/log.js';
 
@@ -18,8 +19,7 @@ function debug(): boolean {
 /** Prints `err` as one line (plus the stack when debugging) and returns the exit status. */
 export function reportError(err: unknown): number {
   if (err instanceof HakoError) {
-    logError(err.message);
-    if (debug() && err.stack) process.stderr.write(`${err.stack}\n`);
+    logError(err.message); // what the user got wrong: its stack says nothing, even when debugging
     return err.exitCode;
   }
   const sys = systemErrorLine(err);
