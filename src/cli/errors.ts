@@ -19,7 +19,9 @@ function debug(): boolean {
 /** Prints `err` as one line (plus the stack when debugging) and returns the exit status. */
 export function reportError(err: unknown): number {
   if (err instanceof HakoError) {
-    logError(err.message); // what the user got wrong: its stack says nothing, even when debugging
+    // What the user got wrong: its stack says nothing, even when debugging. A message may quote the
+    // user's value raw (a newline in a flag's value): escaped here, it still makes one line.
+    logError(oneLine(err.message));
     return err.exitCode;
   }
   const sys = systemErrorLine(err);
@@ -30,7 +32,7 @@ export function reportError(err: unknown): number {
   }
   const e = err as Error | undefined;
   const what = e instanceof Error ? `${e.name}: ${e.message}` : String(err);
-  logError(`bug: ${oneLine(what)} (this is a bug in hako; ${debug() ? 'stack below' : 'HAKO_DEBUG=1 prints the stack'})`);
+  logError(`bug: ${oneLine(what.replace(/\s*\n\s*/g, ' '))} (this is a bug in hako; ${debug() ? 'stack below' : 'HAKO_DEBUG=1 prints the stack'})`);
   if (debug()) process.stderr.write(`${e instanceof Error ? e.stack : String(err)}\n`);
   return BUG_EXIT;
 }
@@ -45,8 +47,9 @@ export function systemErrorLine(err: unknown): string | undefined {
   return oneLine(`${where}${dest}: ${reason}`);
 }
 
-function oneLine(s: string): string {
-  return clip(s.replace(/\s*\n\s*/g, ' '), 1000);
+/** Control characters escaped as in JSON (a newline as \\n), and at most 2000 characters. */
+export function oneLine(s: string): string {
+  return clip(s.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1)), 2000);
 }
 
 /** The same one line for what fails outside the command's promise chain (an event handler, a

@@ -42,6 +42,9 @@ test('reportError: HakoError keeps its exit code, a system error exits 1, anythi
     assert.equal(bug.code, 2);
     assert.equal(bug.text, 'hako: bug: TypeError: Cannot read properties of undefined (reading \'x\') (this is a bug in hako; HAKO_DEBUG=1 prints the stack)\n');
     assert.equal(captureStderr(() => reportError('a string')).text.split('\n').length, 2, 'one line');
+    // A value quoted raw in a message (a newline in a flag's value) is escaped: still one line.
+    assert.equal(captureStderr(() => reportError(new HakoError('bad value "a\nb\tc"'))).text, 'hako: bad value "a\\nb\\tc"\n');
+    assert.match(captureStderr(() => reportError(new HakoError(`x${'y'.repeat(5000)}`))).text, /^hako: xy{1999}…\(5001 characters\)\n$/);
     process.env.HAKO_DEBUG = '1';
     const debug = captureStderr(() => reportError(new RangeError('boom')));
     assert.match(debug.text, /^hako: bug: RangeError: boom \(this is a bug in hako; stack below\)\nRangeError: boom\n {4}at /);
