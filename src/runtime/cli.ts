@@ -212,7 +212,8 @@ export async function runtimeMain(argv: string[]): Promise<number> {
       return 0;
     }
     case undefined:
-      process.stderr.write(`${USAGE}\n`);
+      // As `hako` alone: the usage on stdout (stderr is for one-line errors), and a failure.
+      process.stdout.write(`${USAGE}\n`);
       return 1;
     default:
       throw new HakoError(`unknown runtime command "${command}" (see hako runtime --help)`);
