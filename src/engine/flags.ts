@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { HakoError, quote } from '../util/errors.js';
+import { asHakoError, HakoError, quote } from '../util/errors.js';
 import { CAPABILITIES, RLIMITS, parseSignal } from '../runtime/spec/names.js';
 import type { DeviceMapping, PortMapping, RestartPolicy, RunOptions, Ulimit, VolumeSpec } from './types.js';
 
@@ -119,6 +119,8 @@ export function parseBytes(value: string, flag: string): number {
 function parseIntFlag(value: string, flag: string, min: number): number {
   if (!/^-?\d+$/.test(value)) throw bad(flag, value, 'expected an integer');
   const n = Number(value);
+  // 1e20 would reach a cgroup file as "1e+20", or a count as a float: docker says out of range.
+  if (!Number.isSafeInteger(n)) throw bad(flag, value, 'value out of range');
   if (n < min) throw bad(flag, value, `must be at least ${min}`);
   return n;
 }
@@ -297,7 +299,7 @@ export function readEnvFile(file: string, env: NodeJS.ProcessEnv = process.env):
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new HakoError(`--env-file ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw (e as NodeJS.ErrnoException).code === 'ENOENT' ? new HakoError(`--env-file ${file}: no such file`) : asHakoError(`--env-file ${file}`, e);
   }
   const out: string[] = [];
   text.split('\n').forEach((raw, i) => {
