@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { HakoError } from '../util/errors.js';
+import { asHakoError, HakoError } from '../util/errors.js';
 import { configureLog } from '../util/log.js';
 import { Runtime } from './runtime.js';
 import { psOutput, readResourcesFile, resourcesFromFlags, streamEvents } from './cgroup-commands.js';
@@ -224,7 +224,7 @@ function readProcessFile(file: string): Process {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as Process;
   } catch (e) {
-    throw new HakoError(`--process ${file}: ${(e as Error).message}`);
+    throw e instanceof SyntaxError ? new HakoError(`exec: --process ${file}: invalid JSON: ${e.message}`) : asHakoError(`exec: --process ${file}`, e);
   }
 }
 

@@ -182,7 +182,7 @@ export class Runtime {
     const status = statusOf(this.states, rec);
     if (status !== 'running' && status !== 'created') throw new HakoError(`cannot exec in container "${id}" in state ${status}`);
     const spec = this.states.readConfig(id);
-    const process2 = validateProcess(proc);
+    const process2 = validateProcess(proc, 'exec');
     if (process2.terminal && opts.detach && !opts.consoleSocket) throw new HakoError('exec: --tty with --detach needs --console-socket');
     const seccompProfile = spec.linux?.seccomp ? seccompFilter(spec.linux.seccomp) : undefined;
     const ops = compileExecPlan(spec, process2, {

@@ -10,7 +10,7 @@ export class HakoError extends Error {
 
 /** A config.json problem: `field` is a JSON path such as `linux.namespaces[2].type`. */
 export class ConfigError extends HakoError {
-  constructor(readonly field: string, problem: string) {
+  constructor(readonly field: string, readonly problem: string) {
     super(`config.json: ${field}: ${problem}`);
     this.name = 'ConfigError';
   }
