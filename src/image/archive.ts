@@ -14,6 +14,7 @@ import { Readable, PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { asHakoError, HakoError } from '../util/errors.js';
+import { checkImageConfig, checkIndex, checkManifest, parseDocument } from './validate.js';
 import type { ContentStore, ImageRecord } from '../storage/store/index.js';
 import { parseReference, type ImageReference } from './reference.js';
 import { hostPlatform, selectPlatform } from './platform.js';
@@ -151,22 +152,27 @@ function blobRel(digest: string): string {
 
 /** Copies blob `d` and, for manifests and indexes, everything it references into the store.
  *  Index entries whose manifests are absent (other platforms) are skipped. */
-async function importTree(store: ContentStore, src: Source, d: Descriptor, required = true): Promise<boolean> {
+async function importTree(store: ContentStore, src: Source, d: Descriptor, required = true, isConfig = false): Promise<boolean> {
   const rel = blobRel(d.digest);
   if (!src.has(rel)) {
     if (required) throw new HakoError(`${src.describe(rel)}: blob missing from the layout`);
     return false;
   }
   const mt = d.mediaType;
+  // The documents are checked before anything is stored: a broken one fails as one line naming
+  // its field, and leaves nothing (image/validate.ts).
   if (isIndexMediaType(mt) || mt === MediaType.OCI_MANIFEST || mt === MediaType.DOCKER_MANIFEST) {
-    const doc = JSON.parse(src.read(rel).toString('utf8')) as ImageIndex & ImageManifest;
-    if (isIndexMediaType(documentMediaType(doc))) {
+    const doc = parseDocument(src.describe(rel), src.read(rel).toString('utf8')) as ImageIndex & ImageManifest;
+    if (isIndexMediaType(documentMediaType(checkIndexOrManifest(src.describe(rel), doc)))) {
       let any = false;
-      for (const m of doc.manifests ?? []) any = (await importTree(store, src, m, false)) || any;
+      for (const m of doc.manifests) any = (await importTree(store, src, m, false)) || any;
       if (!any) throw new HakoError(`${src.describe(rel)}: none of the index's manifests is in the layout`);
     } else {
-      for (const b of [doc.config, ...(doc.layers ?? [])]) await importTree(store, src, b);
+      await importTree(store, src, doc.config, true, true);
+      for (const b of doc.layers) await importTree(store, src, b);
     }
+  } else if (isConfig) {
+    checkImageConfig(src.describe(rel), parseDocument(src.describe(rel), src.read(rel).toString('utf8')));
   }
   if (!store.hasBlob(d.digest)) await store.putBlob(src.stream(rel), d.digest, { expectedSize: d.size });
   return true;
@@ -189,10 +195,10 @@ function nameFor(d: Descriptor, i: number, what: string, override?: ImageReferen
 }
 
 async function loadLayout(store: ContentStore, src: Source, what: string, reference?: string): Promise<ImageRecord[]> {
-  const layout = readJSONFrom<{ imageLayoutVersion?: string }>(src, 'oci-layout');
-  if (typeof layout.imageLayoutVersion !== 'string') throw new HakoError(`${src.describe('oci-layout')}: missing imageLayoutVersion`);
-  const index = readJSONFrom<ImageIndex>(src, 'index.json');
-  if (!Array.isArray(index.manifests) || index.manifests.length === 0) throw new HakoError(`${src.describe('index.json')}: no manifests`);
+  const layout = readJSONFrom<{ imageLayoutVersion?: string } | null>(src, 'oci-layout');
+  if (typeof layout?.imageLayoutVersion !== 'string') throw new HakoError(`${src.describe('oci-layout')}: missing imageLayoutVersion`);
+  const index = checkIndex(src.describe('index.json'), readJSONFrom<unknown>(src, 'index.json'));
+  if (index.manifests.length === 0) throw new HakoError(`${src.describe('index.json')}: no manifests`);
   const override = reference ? parseReference(reference) : undefined;
   if (override && index.manifests.length > 1) throw new HakoError(`${what}: holds ${index.manifests.length} images; a reference can name only one`);
   const named = index.manifests.map((d, i) => ({ d, name: nameFor(d, i, what, override) }));
@@ -224,6 +230,13 @@ async function diffIdOf(file: string): Promise<{ diffId: string; gzip: boolean }
 async function loadDockerSave(store: ContentStore, src: Source, what: string, reference?: string): Promise<ImageRecord[]> {
   const entries = readJSONFrom<DockerSaveEntry[]>(src, 'manifest.json');
   if (!Array.isArray(entries) || entries.length === 0) throw new HakoError(`${src.describe('manifest.json')}: no images`);
+  entries.forEach((e, i) => {
+    if (e === null || typeof e !== 'object') throw new HakoError(`${src.describe('manifest.json')}: [${i}] must be an object`);
+    if (e.RepoTags != null && (!Array.isArray(e.RepoTags) || e.RepoTags.some((t) => typeof t !== 'string'))) {
+      throw new HakoError(`${src.describe('manifest.json')}: [${i}].RepoTags must be an array of strings`);
+    }
+    if (Array.isArray(e.Layers) && e.Layers.some((l) => typeof l !== 'string')) throw new HakoError(`${src.describe('manifest.json')}: [${i}].Layers must be an array of strings`);
+  });
   const override = reference ? parseReference(reference) : undefined;
   if (override && entries.length > 1) throw new HakoError(`${what}: holds ${entries.length} images; a reference can name only one`);
   const pending: { names: ImageReference[]; digest: string }[] = [];
@@ -232,7 +245,7 @@ async function loadDockerSave(store: ContentStore, src: Source, what: string, re
     const names = override ? [override] : (e.RepoTags ?? []).map((t) => parseReference(t));
     if (names.length === 0) throw new HakoError(`${what}: image ${i} (${e.Config}) has no RepoTags: give a reference to load it as`);
     const configBuf = src.read(e.Config);
-    const config = JSON.parse(configBuf.toString('utf8')) as ImageConfig;
+    const config = checkImageConfig(src.describe(e.Config), parseDocument(src.describe(e.Config), configBuf.toString('utf8')));
     const diffIds = config.rootfs?.diff_ids ?? [];
     if (diffIds.length !== e.Layers.length) throw new HakoError(`${src.describe(e.Config)}: rootfs.diff_ids has ${diffIds.length} entries for ${e.Layers.length} layers`);
     const layers: Descriptor[] = [];
@@ -335,6 +348,12 @@ export async function importRootfs(store: ContentStore, input: string | Readable
   };
   const m = await store.putBlob(JSON.stringify(manifest));
   return store.tag(ref, m.digest);
+}
+
+/** An index or a manifest, by its media type or shape, checked as what it is. */
+function checkIndexOrManifest(doc: string, v: ImageIndex & ImageManifest): ImageIndex | ImageManifest {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new HakoError(`${doc}: must be a JSON object`);
+  return isIndexMediaType(documentMediaType(v)) ? checkIndex(doc, v) : checkManifest(doc, v);
 }
 
 // ---- save ----
