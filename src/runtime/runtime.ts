@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { StdioOptions } from 'node:child_process';
-import { ConfigError, HakoError } from '../util/errors.js';
+import { asHakoError, ConfigError, HakoError } from '../util/errors.js';
 import { loadBundle, type Bundle } from './bundle.js';
 import { attach, findHelper, launch, type Launched } from './helper.js';
 import { cachedSeccompFilter, compileSeccomp, seccompUsesNotify } from './seccomp/index.js';
@@ -540,8 +540,13 @@ function forwardSignals(launched: Launched): () => void {
 
 function writePidFile(file: string, pid: number): void {
   const tmp = `${file}.tmp${process.pid}`;
-  fs.writeFileSync(tmp, String(pid));
-  fs.renameSync(tmp, file);
+  try {
+    fs.writeFileSync(tmp, String(pid));
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true }); // `--pid-file /` wrote /.tmpPID before its rename failed
+    throw asHakoError(`--pid-file ${file}`, e);
+  }
 }
 
 /** Maps for a new user namespace, written from outside it once hako-init has unshared it. As root

@@ -108,6 +108,26 @@ describe('bad input fails cleanly', () => {
     assert.deepEqual(fs.readdirSync(h.root), []);
   });
 
+  it('a pid file that cannot be written: one line naming it, no container and no temp file left', () => {
+    const bundle = h.bundle(['true']);
+    const dir = fs.mkdtempSync(path.join(path.dirname(h.root), 'hako-pidfile-'));
+    try {
+      for (const [file, why] of [[path.join(dir, 'missing/pid'), /no such file or directory \(ENOENT\)/], [dir, /.*\((EISDIR|EBUSY)\)/]] as const) {
+        const id = h.id();
+        const r = h.hako(['run', '--pid-file', file, '--bundle', bundle, id]);
+        assert.equal(r.status, 1);
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+        assert.match(r.stderr, new RegExp(`^hako: --pid-file ${file}: ${why.source}`));
+        assert.equal(fs.existsSync(path.join(h.root, id)), false, 'no state left');
+        assert.deepEqual(cgroupDirsOf(id), [], 'no cgroup left');
+      }
+      assert.deepEqual(fs.readdirSync(path.dirname(dir)).filter((n) => n.startsWith(`${path.basename(dir)}.tmp`)), [], 'no temp file next to it');
+      assert.deepEqual(fs.readdirSync(dir), []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('unknown flags and commands', () => {
     let r = h.hako(['create', '--bogus', 'x']);
     assert.notEqual(r.status, 0);
