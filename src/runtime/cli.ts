@@ -95,7 +95,11 @@ export async function runtimeMain(argv: string[]): Promise<number> {
       const file = path.join(values.bundle as string, 'config.json');
       if (fs.existsSync(file)) throw new HakoError(`${file} already exists`);
       const spec = defaultSpec({ rootless: values.rootless as boolean, uid: process.getuid!(), gid: process.getgid!() });
-      fs.writeFileSync(file, `${JSON.stringify(spec, null, '\t')}\n`);
+      try {
+        fs.writeFileSync(file, `${JSON.stringify(spec, null, '\t')}\n`, { flag: 'wx' });
+      } catch (e) {
+        throw asHakoError(`spec: cannot write ${file}`, e);
+      }
       return 0;
     }
     case 'create': {
