@@ -72,7 +72,10 @@ function safeRel(name: string, archive: string): string {
 }
 
 function dirSource(dir: string): Source {
-  const p = (rel: string) => path.join(dir, rel);
+  // Names come from the archive's own JSON (a docker save manifest's "Config": "../../etc/shadow"):
+  // they must stay inside the directory, as they do in a tar (safeRel). Symlinks inside it are
+  // still followed: the directory is the user's own, on their own machine.
+  const p = (rel: string) => path.join(dir, safeRel(rel, dir));
   return {
     has: (rel) => fs.existsSync(p(rel)),
     read: (rel) => fs.readFileSync(p(rel)),
