@@ -405,6 +405,12 @@ export class Runtime {
     const start = procStat(rec.pid)?.startTime;
     if (rec.pidStartTime && start !== rec.pidStartTime) return;
     try { process.kill(rec.pid, 'SIGKILL'); } catch { return; }
+    // A paused (frozen) process cannot die: thaw it, as runc does, or delete --force of a paused
+    // container waits 5 s and fails, leaving it frozen.
+    try {
+      const cg = this.cgroupOf(rec);
+      if (cg?.state() === 'frozen') cg.thaw();
+    } catch { /* no freezer: nothing can be frozen */ }
     for (let i = 0; i < 5000; i++) {
       const st = procStat(rec.pid);
       if (!st || st.state === 'Z' || st.startTime !== start) return;

@@ -3,6 +3,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Harness, HAKO } from './harness.js';
 import { detectLayout } from '../../../src/cgroups/index.js';
@@ -101,6 +102,17 @@ describe('cgroups through the runtime', { skip: !v1 && 'the cgroup v1 driver tes
     sleep(300);
     assert.ok(cpuTicks(pid) > t0, 'runs again');
     assert.equal(h.hako(['delete', '--force', id]).status, 0);
+  });
+
+  it('delete --force of a paused container thaws it to kill it', () => {
+    const { id, pid } = detached(['sleep', '100'], () => {});
+    assert.equal(h.hako(['pause', id]).status, 0);
+    const t0 = Date.now();
+    const r = h.hako(['delete', '--force', id]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(Date.now() - t0 < 4000, 'no 5 s wait for a frozen process');
+    assert.ok(!fs.existsSync(`/proc/${pid}`) || fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z', 'the process is gone');
+    assert.equal(fs.existsSync(path.join(h.root, id)), false, 'no state left');
   });
 
   it('ps lists the container\'s processes; kill --all signals them all', () => {
