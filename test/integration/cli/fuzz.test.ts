@@ -80,9 +80,13 @@ function hako(args: string[], opts: { cwd?: string; timeout?: number; input?: st
     child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeout ?? 20_000);
-    child.on('close', (status, signal) => {
+    // On exit, not on 'close': a container a case created (create, run -d) inherits the pipes and
+    // holds them open until it is deleted. What hako wrote is in by then, or just after.
+    child.on('exit', (status, signal) => {
       clearTimeout(timer);
-      resolve({ args, status, signal, stdout, stderr, ms: Date.now() - start });
+      const done = () => resolve({ args, status, signal, stdout, stderr, ms: Date.now() - start });
+      const late = setTimeout(done, 200);
+      child.on('close', () => { clearTimeout(late); done(); });
     });
   });
 }
