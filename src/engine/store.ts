@@ -7,6 +7,7 @@ import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { acquireDirLock, releaseDirLock } from '../util/dirlock.js';
 import type { ContainerConfig, ContainerState } from './types.js';
+import { mkdirp } from '../util/mkdirp.js';
 
 export const DEFAULT_ENGINE_ROOT = '/var/lib/hako';
 
@@ -50,8 +51,8 @@ export class ContainerStore {
   /** Creates the container's directory and claims its name; the name claim is a file under
    *  <root>/names so that two racing `run --name x` cannot both win. */
   create(cfg: ContainerConfig): void {
-    fs.mkdirSync(path.join(this.root, 'names'), { recursive: true, mode: 0o700 });
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    mkdirp(path.join(this.root, 'names'), 0o700);
+    mkdirp(this.dir, 0o700);
     const nameFile = path.join(this.root, 'names', cfg.name);
     try {
       fs.writeFileSync(nameFile, cfg.id, { flag: 'wx' });

@@ -19,6 +19,7 @@ import type { ContentStore, ImageRecord } from '../storage/store/index.js';
 import { parseReference, type ImageReference } from './reference.js';
 import { hostPlatform, selectPlatform } from './platform.js';
 import { MediaType, documentMediaType, isIndexMediaType, type ContainerConfig, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from './types.js';
+import { mkdirp } from '../util/mkdirp.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 const ANN_REF_NAME = 'org.opencontainers.image.ref.name';
@@ -384,7 +385,11 @@ export async function saveOCILayout(store: ContentStore, refs: string[], dir: st
   if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw new HakoError(`${dir}: exists and is not empty`);
   const blobs = new Map<string, true>();
   for (const rec of records) reachable(store, rec.digest, blobs);
-  await fsp.mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
+  try {
+    mkdirp(path.join(dir, 'blobs', 'sha256'));
+  } catch (e) {
+    throw asHakoError(`save: cannot make ${dir}`, e);
+  }
   for (const d of blobs.keys()) await fsp.copyFile(store.blobPath(d), path.join(dir, blobRel(d)));
   const manifests: Descriptor[] = records.map((rec) => {
     const ref = parseReference(rec.reference);

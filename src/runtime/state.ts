@@ -9,6 +9,7 @@ import { acquireDirLock, processAlive, releaseDirLock } from '../util/dirlock.js
 export { processAlive };
 import type { Hooks, Spec, State } from './spec/types.js';
 import { OCI_VERSION } from './spec/default.js';
+import { mkdirp } from '../util/mkdirp.js';
 
 /** /run/hako for root; rootless users get $XDG_RUNTIME_DIR/hako, as runc does, and without it a
  *  private directory of their own in /tmp (podman's convention: /tmp/podman-run-$UID), since
@@ -109,7 +110,7 @@ export class StateDir {
   claim(id: string): void {
     this.checkRoot(true);
     try {
-      fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+      mkdirp(this.root, 0o711);
     } catch (e) {
       throw asHakoError(`cannot create the state directory ${this.root}`, e);
     }

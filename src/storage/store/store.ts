@@ -15,6 +15,7 @@ import { withLock } from './lock.js';
 import { parseReference, isDigest, type ImageReference } from '../../image/reference.js';
 import { selectPlatform } from '../../image/platform.js';
 import { documentMediaType, isIndexMediaType, type ImageIndex, type ImageManifest } from '../../image/types.js';
+import { mkdirp } from '../../util/mkdirp.js';
 
 export const DEFAULT_ROOT = '/var/lib/hako';
 
@@ -70,8 +71,8 @@ export class ContentStore {
     this.indexPath = path.join(this.root, 'images.json');
     this.lockPath = path.join(this.root, 'images.lock');
     try {
-      fs.mkdirSync(this.blobsDir, { recursive: true, mode: 0o700 });
-      fs.mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
+      mkdirp(this.blobsDir, 0o700);
+      mkdirp(this.tmpDir, 0o700);
     } catch (e) {
       throw new HakoError(`cannot create image store at ${this.root}: ${(e as Error).message}`);
     }
