@@ -61,7 +61,7 @@ const HOSTILE = [
 // --pid-file, --log, save -o write where they are told. --root gets its own list, never `/`.
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-fuzz-'));
 fs.chmodSync(work, 0o755);
-const ROOTS = ['', 'a'.repeat(300), 'x'.repeat(100_000), 'relative-root', 'log-dir-as-file', 'nonexistent/deeply/nested', 'a\nb', '-v', '--help'];
+const ROOTS = ['', '/proc/hako-fuzz', 'a'.repeat(300), 'x'.repeat(100_000), 'relative-root', 'log-dir-as-file', 'nonexistent/deeply/nested', 'a\nb', '-v', '--help'];
 
 // ---- running hako ----
 
