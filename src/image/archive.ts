@@ -26,7 +26,7 @@ const ANN_REF_NAME = 'org.opencontainers.image.ref.name';
 const ANN_IMAGE_NAME = 'io.containerd.image.name';
 
 /** Yields `src` decompressed when it starts with the gzip magic, else unchanged. */
-async function* decompressIfGzip(src: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+async function* decompressIfGzip(src: AsyncIterable<Uint8Array>, what: string): AsyncGenerator<Buffer> {
   const it = src[Symbol.asyncIterator]();
   let head = Buffer.alloc(0);
   let done = false;
@@ -46,7 +46,7 @@ async function* decompressIfGzip(src: AsyncIterable<Uint8Array>): AsyncGenerator
     try {
       for await (const c of gunzip) yield c as Buffer;
     } catch (e) {
-      throw new HakoError(`gzip data is corrupt: ${(e as Error).message}`);
+      throw new HakoError(`${what}: gzip data is corrupt: ${(e as Error).message}`);
     }
     await feeding;
   } else yield* rest();
@@ -95,7 +95,7 @@ async function tarSource(file: string, store: ContentStore): Promise<Source> {
   const aliases = new Map<string, string>();
   try {
     const ex = tar.extract();
-    const feeding = pipeline(Readable.from(decompressIfGzip(fs.createReadStream(file))), ex).catch((e) => ex.destroy(e));
+    const feeding = pipeline(Readable.from(decompressIfGzip(fs.createReadStream(file), file)), ex).catch((e) => ex.destroy(e));
     for await (const entry of ex) {
       const h = entry.header;
       const rel = safeRel(h.name, file);
@@ -227,7 +227,7 @@ async function diffIdOf(file: string): Promise<{ diffId: string; gzip: boolean }
   fs.closeSync(fd);
   const gzip = head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
   const hash = crypto.createHash('sha256');
-  for await (const c of decompressIfGzip(fs.createReadStream(file))) hash.update(c);
+  for await (const c of decompressIfGzip(fs.createReadStream(file), file)) hash.update(c);
   return { diffId: `sha256:${hash.digest('hex')}`, gzip };
 }
 
@@ -309,7 +309,7 @@ export async function importRootfs(store: ContentStore, input: string | Readable
   const gzip = zlib.createGzip();
   const tee = new PassThrough();
   const feeding = (async () => {
-    for await (const c of decompressIfGzip(source)) {
+    for await (const c of decompressIfGzip(source, what)) {
       if (seen < 512) head.push(c);
       seen += c.length;
       diff.update(c);
@@ -324,7 +324,7 @@ export async function importRootfs(store: ContentStore, input: string | Readable
     layer = await store.putBlob(gzip);
     await feeding;
   } catch (e) {
-    throw e instanceof HakoError ? e : new HakoError(`${what}: ${(e as Error).message}`);
+    throw e instanceof HakoError ? e : asHakoError(what, e) instanceof HakoError ? asHakoError(what, e) : new HakoError(`${what}: ${(e as Error).message}`);
   }
   const first = Buffer.concat(head);
   if (first.length < 512 || !first.subarray(257, 262).equals(Buffer.from('ustar'))) {
