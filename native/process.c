@@ -486,9 +486,16 @@ static const char *go_strerror(int err) {
   return text;
 }
 
+/* Sets errno when not: a directory or device is EACCES, which is what execve would say of it
+ * (without it the error read "exec: /etc" and no reason). */
 static int executable(const char *path) {
   struct stat st;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+  if (stat(path, &st) != 0) return 0;
+  if (!S_ISREG(st.st_mode)) {
+    errno = EACCES;
+    return 0;
+  }
+  return access(path, X_OK) == 0;
 }
 
 /* resolve ARG0 PATHVAR: find the executable like execvp would, before the start barrier, so

@@ -2,6 +2,8 @@
 // images|pull|rmi`, with docker's flags and output. A global `--root DIR` (or $HAKO_ROOT) may come
 // before the command; every command also takes `--root`.
 import { HakoError } from '../util/errors.js';
+import { logError } from '../util/log.js';
+import { oneLine } from './errors.js';
 import { trace } from '../util/trace.js';
 import { Engine } from '../engine/engine.js';
 import { parseFlags, parseRunArgs, splitAtPositional } from '../engine/flags.js';
@@ -142,12 +144,12 @@ export async function engineMain(argv: string[]): Promise<number> {
           if (v.type === 'image') throw new HakoError('image');
           docs.push(e.inspect(ref));
         } catch (err) {
-          if (v.type === 'container') { process.stderr.write(`hako: ${(err as Error).message}\n`); failed++; continue; }
+          if (v.type === 'container') { logError(oneLine((err as Error).message)); failed++; continue; }
           try {
             const { inspect } = await import('../image/index.js');
             docs.push(inspect(e.images, ref));
           } catch {
-            process.stderr.write(`hako: no such object: ${ref}\n`);
+            logError(oneLine(`no such object: ${ref}`));
             failed++;
           }
         }
@@ -238,7 +240,7 @@ export async function engineMain(argv: string[]): Promise<number> {
     case 'container-exited': {
       // conmon's exit command: never fails loudly (nobody reads its output).
       const id = args[0];
-      if (id) await engine().containerExited(id).catch((e: Error) => process.stderr.write(`hako: ${e.message}\n`));
+      if (id) await engine().containerExited(id).catch((e: Error) => logError(oneLine(e.message)));
       return 0;
     }
     default:
@@ -274,7 +276,7 @@ async function each(refs: string[], fn: (ref: string) => Promise<void>): Promise
     } catch (e) {
       if (!(e instanceof HakoError)) throw e;
       if (refs.length === 1) throw e;
-      process.stderr.write(`hako: ${e.message}\n`);
+      logError(oneLine(e.message)); // one line per failed argument, as docker
       failed++;
     }
   }
@@ -438,7 +440,7 @@ async function network(argv: string[], engine: () => Engine): Promise<number> {
         } catch (err) {
           if (!(err instanceof HakoError)) throw err;
           if (positionals.length === 1) throw err;
-          process.stderr.write(`hako: ${err.message}\n`);
+          logError(oneLine(err.message));
           failed++;
         }
       }

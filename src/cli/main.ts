@@ -2,7 +2,7 @@
 // OCI runtime, also installed as `hako-runtime`; the other commands are the engine's.
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
-import { logError } from '../util/log.js';
+import { reportError, reportUncaught } from './errors.js';
 import { trace } from '../util/trace.js';
 
 const USAGE = `usage: hako COMMAND [ARGS]
@@ -49,17 +49,10 @@ function exit(code: number): void {
 }
 
 function run(argv: string[]): void {
+  reportUncaught();
   main(argv).then(
     (code) => exit(code),
-    (err: unknown) => {
-      if (err instanceof HakoError) {
-        logError(err.message);
-        exit(err.exitCode);
-      } else {
-        logError(`internal error: ${(err as Error)?.stack ?? String(err)}`);
-        exit(2);
-      }
-    },
+    (err: unknown) => exit(reportError(err)),
   );
 }
 

@@ -12,6 +12,7 @@ import { parseSignal } from '../runtime/spec/names.js';
 import type { DeviceCgroup, Device, Mount, Process } from '../runtime/spec/types.js';
 import { ContentStore } from '../storage/store/index.js';
 import { inspect as inspectImage, type ImageInspect } from '../image/inspect.js';
+import { parseReference } from '../image/reference.js';
 import { ContainerStore, engineRoot, newId } from './store.js';
 import { buildSpec, combineCommand, mergeEnv, stopSignalFor } from './spec.js';
 import { resolveUser } from './user.js';
@@ -688,6 +689,7 @@ export class Engine {
   /** The image for `run`: from the store, or pulled (with progress on stderr) when absent. */
   private async imageFor(ref: string): Promise<ImageInspect> {
     if (!this.images.resolve(ref)) {
+      parseReference(ref); // a malformed reference is said before "Unable to find", as docker does
       process.stderr.write(`Unable to find image '${ref}' locally\n`);
       // The registry client (and node:https) loads only for a pull, not on every run.
       const { pull, createProgressRenderer } = await import('../image/index.js');

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { HakoError } from '../util/errors.js';
+import { asHakoError, HakoError, quote } from '../util/errors.js';
 import { CAPABILITIES, RLIMITS, parseSignal } from '../runtime/spec/names.js';
 import type { DeviceMapping, PortMapping, RestartPolicy, RunOptions, Ulimit, VolumeSpec } from './types.js';
 
@@ -103,7 +103,10 @@ export function parseFlags(command: string, args: string[], options: Opts): { va
   }
 }
 
-const bad = (flag: string, value: string, why: string) => new HakoError(`invalid argument "${value}" for "--${flag}" flag: ${why}`);
+// The value quoted as docker does, but clipped and escaped: a huge or multi-line value stays one line.
+export const MAX_NAME_LENGTH = 255;
+
+const bad = (flag: string, value: string, why: string) => new HakoError(`invalid argument ${quote(value)} for "--${flag}" flag: ${why}`);
 
 /** docker's RAMInBytes: a number with an optional b/k/m/g/t suffix (binary units). */
 export function parseBytes(value: string, flag: string): number {
@@ -116,6 +119,8 @@ export function parseBytes(value: string, flag: string): number {
 function parseIntFlag(value: string, flag: string, min: number): number {
   if (!/^-?\d+$/.test(value)) throw bad(flag, value, 'expected an integer');
   const n = Number(value);
+  // 1e20 would reach a cgroup file as "1e+20", or a count as a float: docker says out of range.
+  if (!Number.isSafeInteger(n)) throw bad(flag, value, 'value out of range');
   if (n < min) throw bad(flag, value, `must be at least ${min}`);
   return n;
 }
@@ -294,7 +299,7 @@ export function readEnvFile(file: string, env: NodeJS.ProcessEnv = process.env):
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new HakoError(`--env-file ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw (e as NodeJS.ErrnoException).code === 'ENOENT' ? new HakoError(`--env-file ${file}: no such file`) : asHakoError(`--env-file ${file}`, e);
   }
   const out: string[] = [];
   text.split('\n').forEach((raw, i) => {
@@ -331,6 +336,8 @@ export function parseRunArgs(args: string[], command = 'run'): RunOptions {
   if (name !== undefined) {
     const n = name.startsWith('/') ? name.slice(1) : name;
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(n)) throw bad('name', name, 'only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed');
+    // Docker sets no length limit; here the name is a file (<root>/names/<name>), so NAME_MAX is one.
+    if (n.length > MAX_NAME_LENGTH) throw bad('name', name, `${n.length} characters, at most ${MAX_NAME_LENGTH}`);
     opts.name = n;
   }
   for (const f of opts.envFiles) opts.env.push(...readEnvFile(f));

@@ -2,7 +2,7 @@
 // seccomp profile, masked and read-only /proc and /sys paths, a device cgroup allowing only the
 // usual devices, and resources from -m/--cpus/... as linux.resources (the runtime applies them).
 import fs from 'node:fs';
-import { HakoError } from '../util/errors.js';
+import { asHakoError, HakoError } from '../util/errors.js';
 import { defaultSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/spec/default.js';
 import { CAPABILITIES, lastCap, parseSignal } from '../runtime/spec/names.js';
 import { defaultSeccompProfile, DOCKER_DEFAULT_CAPABILITIES } from '../runtime/seccomp/index.js';
@@ -88,9 +88,21 @@ export function loadSeccompFile(file: string): Seccomp {
   try {
     doc = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new HakoError(`--security-opt seccomp=${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new HakoError(`--security-opt seccomp=${file}: no such file`);
+    if (e instanceof SyntaxError) throw new HakoError(`--security-opt seccomp=${file}: invalid JSON (${e.message})`);
+    throw asHakoError(`--security-opt seccomp=${file}`, e);
   }
-  if (typeof doc.defaultAction !== 'string') throw new HakoError(`--security-opt seccomp=${file}: defaultAction is missing`);
+  // The fields read here are checked here; what they become is checked with the container's
+  // config.json (linux.seccomp), like any profile.
+  const bad = (why: string) => new HakoError(`--security-opt seccomp=${file}: ${why}`);
+  const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObject(doc)) throw bad('must be a JSON object');
+  if (typeof doc.defaultAction !== 'string') throw bad('defaultAction is missing');
+  if (doc.syscalls != null && (!Array.isArray(doc.syscalls) || !doc.syscalls.every(isObject))) throw bad('syscalls must be an array of objects');
+  if (doc.archMap != null && (!Array.isArray(doc.archMap) || !doc.archMap.every((a) => isObject(a) && typeof a.architecture === 'string'
+    && (a.subArchitectures == null || (Array.isArray(a.subArchitectures) && a.subArchitectures.every((x: unknown) => typeof x === 'string')))))) {
+    throw bad('archMap must be an array of {architecture, subArchitectures}');
+  }
   const out: Seccomp = { defaultAction: doc.defaultAction };
   if (typeof doc.defaultErrnoRet === 'number') out.defaultErrnoRet = doc.defaultErrnoRet;
   if (Array.isArray(doc.architectures)) out.architectures = doc.architectures as string[];

@@ -9,6 +9,7 @@ import { acquireDirLock, releaseDirLock } from '../util/dirlock.js';
 import { ensurePrivateDir } from '../storage/store/store.js';
 import { removeTree } from '../storage/layers/worker.js';
 import type { ContainerConfig, ContainerState } from './types.js';
+import { mkdirp } from '../util/mkdirp.js';
 
 export const DEFAULT_ENGINE_ROOT = '/var/lib/hako';
 
@@ -52,7 +53,7 @@ export class ContainerStore {
   /** Creates the container's directory and claims its name; the name claim is a file under
    *  <root>/names so that two racing `run --name x` cannot both win. */
   create(cfg: ContainerConfig): void {
-    fs.mkdirSync(path.join(this.root, 'names'), { recursive: true, mode: 0o700 });
+    mkdirp(path.join(this.root, 'names'), 0o700);
     ensurePrivateDir(this.dir); // upper dirs hold what containers made (device nodes too): 0700 even if pre-made
     const nameFile = path.join(this.root, 'names', cfg.name);
     try {

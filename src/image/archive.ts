@@ -13,18 +13,20 @@ import crypto from 'node:crypto';
 import { Readable, PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { HakoError } from '../util/errors.js';
+import { asHakoError, HakoError } from '../util/errors.js';
+import { checkImageConfig, checkIndex, checkManifest, parseDocument } from './validate.js';
 import type { ContentStore, ImageRecord } from '../storage/store/index.js';
 import { parseReference, type ImageReference } from './reference.js';
 import { hostPlatform, selectPlatform } from './platform.js';
 import { MediaType, documentMediaType, isIndexMediaType, type ContainerConfig, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from './types.js';
+import { mkdirp } from '../util/mkdirp.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 const ANN_REF_NAME = 'org.opencontainers.image.ref.name';
 const ANN_IMAGE_NAME = 'io.containerd.image.name';
 
 /** Yields `src` decompressed when it starts with the gzip magic, else unchanged. */
-async function* decompressIfGzip(src: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+async function* decompressIfGzip(src: AsyncIterable<Uint8Array>, what: string): AsyncGenerator<Buffer> {
   const it = src[Symbol.asyncIterator]();
   let head = Buffer.alloc(0);
   let done = false;
@@ -44,7 +46,7 @@ async function* decompressIfGzip(src: AsyncIterable<Uint8Array>): AsyncGenerator
     try {
       for await (const c of gunzip) yield c as Buffer;
     } catch (e) {
-      throw new HakoError(`gzip data is corrupt: ${(e as Error).message}`);
+      throw new HakoError(`${what}: gzip data is corrupt: ${(e as Error).message}`);
     }
     await feeding;
   } else yield* rest();
@@ -71,7 +73,10 @@ function safeRel(name: string, archive: string): string {
 }
 
 function dirSource(dir: string): Source {
-  const p = (rel: string) => path.join(dir, rel);
+  // Names come from the archive's own JSON (a docker save manifest's "Config": "../../etc/shadow"):
+  // they must stay inside the directory, as they do in a tar (safeRel). Symlinks inside it are
+  // still followed: the directory is the user's own, on their own machine.
+  const p = (rel: string) => path.join(dir, safeRel(rel, dir));
   return {
     has: (rel) => fs.existsSync(p(rel)),
     read: (rel) => fs.readFileSync(p(rel)),
@@ -90,14 +95,19 @@ async function tarSource(file: string, store: ContentStore): Promise<Source> {
   const aliases = new Map<string, string>();
   try {
     const ex = tar.extract();
-    const feeding = pipeline(Readable.from(decompressIfGzip(fs.createReadStream(file))), ex).catch((e) => ex.destroy(e));
+    const feeding = pipeline(Readable.from(decompressIfGzip(fs.createReadStream(file), file)), ex).catch((e) => ex.destroy(e));
     for await (const entry of ex) {
       const h = entry.header;
       const rel = safeRel(h.name, file);
       if (h.type === 'file' || h.type === 'contiguous-file') {
         if (!rel) throw new HakoError(`${file}: file entry with an empty name`);
-        await fsp.mkdir(path.join(dir, path.dirname(rel)), { recursive: true });
-        await pipeline(entry, fs.createWriteStream(path.join(dir, rel), { mode: 0o600 }));
+        // A failed write (a full disk) is said as such, not as an unreadable archive.
+        const writing = (e: unknown) => asHakoError(`${file}: extracting into ${dir}`, e);
+        await fsp.mkdir(path.join(dir, path.dirname(rel)), { recursive: true }).catch((e) => { throw writing(e); });
+        const out = fs.createWriteStream(path.join(dir, rel), { mode: 0o600 });
+        let writeError: unknown;
+        out.once('error', (e) => { writeError = e; });
+        await pipeline(entry, out).catch((e) => { throw writeError ? writing(writeError) : e; });
       } else {
         if (h.type === 'symlink' && h.linkname) {
           const target = h.linkname.startsWith('/') ? h.linkname : path.posix.join(path.posix.dirname(rel), h.linkname);
@@ -146,22 +156,27 @@ function blobRel(digest: string): string {
 
 /** Copies blob `d` and, for manifests and indexes, everything it references into the store.
  *  Index entries whose manifests are absent (other platforms) are skipped. */
-async function importTree(store: ContentStore, src: Source, d: Descriptor, required = true): Promise<boolean> {
+async function importTree(store: ContentStore, src: Source, d: Descriptor, required = true, isConfig = false): Promise<boolean> {
   const rel = blobRel(d.digest);
   if (!src.has(rel)) {
     if (required) throw new HakoError(`${src.describe(rel)}: blob missing from the layout`);
     return false;
   }
   const mt = d.mediaType;
+  // The documents are checked before anything is stored: a broken one fails as one line naming
+  // its field, and leaves nothing (image/validate.ts).
   if (isIndexMediaType(mt) || mt === MediaType.OCI_MANIFEST || mt === MediaType.DOCKER_MANIFEST) {
-    const doc = JSON.parse(src.read(rel).toString('utf8')) as ImageIndex & ImageManifest;
-    if (isIndexMediaType(documentMediaType(doc))) {
+    const doc = parseDocument(src.describe(rel), src.read(rel).toString('utf8')) as ImageIndex & ImageManifest;
+    if (isIndexMediaType(documentMediaType(checkIndexOrManifest(src.describe(rel), doc)))) {
       let any = false;
-      for (const m of doc.manifests ?? []) any = (await importTree(store, src, m, false)) || any;
+      for (const m of doc.manifests) any = (await importTree(store, src, m, false)) || any;
       if (!any) throw new HakoError(`${src.describe(rel)}: none of the index's manifests is in the layout`);
     } else {
-      for (const b of [doc.config, ...(doc.layers ?? [])]) await importTree(store, src, b);
+      await importTree(store, src, doc.config, true, true);
+      for (const b of doc.layers) await importTree(store, src, b);
     }
+  } else if (isConfig) {
+    checkImageConfig(src.describe(rel), parseDocument(src.describe(rel), src.read(rel).toString('utf8')));
   }
   if (!store.hasBlob(d.digest)) await store.putBlob(src.stream(rel), d.digest, { expectedSize: d.size });
   return true;
@@ -184,10 +199,10 @@ function nameFor(d: Descriptor, i: number, what: string, override?: ImageReferen
 }
 
 async function loadLayout(store: ContentStore, src: Source, what: string, reference?: string): Promise<ImageRecord[]> {
-  const layout = readJSONFrom<{ imageLayoutVersion?: string }>(src, 'oci-layout');
-  if (typeof layout.imageLayoutVersion !== 'string') throw new HakoError(`${src.describe('oci-layout')}: missing imageLayoutVersion`);
-  const index = readJSONFrom<ImageIndex>(src, 'index.json');
-  if (!Array.isArray(index.manifests) || index.manifests.length === 0) throw new HakoError(`${src.describe('index.json')}: no manifests`);
+  const layout = readJSONFrom<{ imageLayoutVersion?: string } | null>(src, 'oci-layout');
+  if (typeof layout?.imageLayoutVersion !== 'string') throw new HakoError(`${src.describe('oci-layout')}: missing imageLayoutVersion`);
+  const index = checkIndex(src.describe('index.json'), readJSONFrom<unknown>(src, 'index.json'));
+  if (index.manifests.length === 0) throw new HakoError(`${src.describe('index.json')}: no manifests`);
   const override = reference ? parseReference(reference) : undefined;
   if (override && index.manifests.length > 1) throw new HakoError(`${what}: holds ${index.manifests.length} images; a reference can name only one`);
   const named = index.manifests.map((d, i) => ({ d, name: nameFor(d, i, what, override) }));
@@ -212,13 +227,20 @@ async function diffIdOf(file: string): Promise<{ diffId: string; gzip: boolean }
   fs.closeSync(fd);
   const gzip = head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
   const hash = crypto.createHash('sha256');
-  for await (const c of decompressIfGzip(fs.createReadStream(file))) hash.update(c);
+  for await (const c of decompressIfGzip(fs.createReadStream(file), file)) hash.update(c);
   return { diffId: `sha256:${hash.digest('hex')}`, gzip };
 }
 
 async function loadDockerSave(store: ContentStore, src: Source, what: string, reference?: string): Promise<ImageRecord[]> {
   const entries = readJSONFrom<DockerSaveEntry[]>(src, 'manifest.json');
   if (!Array.isArray(entries) || entries.length === 0) throw new HakoError(`${src.describe('manifest.json')}: no images`);
+  entries.forEach((e, i) => {
+    if (e === null || typeof e !== 'object') throw new HakoError(`${src.describe('manifest.json')}: [${i}] must be an object`);
+    if (e.RepoTags != null && (!Array.isArray(e.RepoTags) || e.RepoTags.some((t) => typeof t !== 'string'))) {
+      throw new HakoError(`${src.describe('manifest.json')}: [${i}].RepoTags must be an array of strings`);
+    }
+    if (Array.isArray(e.Layers) && e.Layers.some((l) => typeof l !== 'string')) throw new HakoError(`${src.describe('manifest.json')}: [${i}].Layers must be an array of strings`);
+  });
   const override = reference ? parseReference(reference) : undefined;
   if (override && entries.length > 1) throw new HakoError(`${what}: holds ${entries.length} images; a reference can name only one`);
   const pending: { names: ImageReference[]; digest: string }[] = [];
@@ -227,7 +249,7 @@ async function loadDockerSave(store: ContentStore, src: Source, what: string, re
     const names = override ? [override] : (e.RepoTags ?? []).map((t) => parseReference(t));
     if (names.length === 0) throw new HakoError(`${what}: image ${i} (${e.Config}) has no RepoTags: give a reference to load it as`);
     const configBuf = src.read(e.Config);
-    const config = JSON.parse(configBuf.toString('utf8')) as ImageConfig;
+    const config = checkImageConfig(src.describe(e.Config), parseDocument(src.describe(e.Config), configBuf.toString('utf8')));
     const diffIds = config.rootfs?.diff_ids ?? [];
     if (diffIds.length !== e.Layers.length) throw new HakoError(`${src.describe(e.Config)}: rootfs.diff_ids has ${diffIds.length} entries for ${e.Layers.length} layers`);
     const layers: Descriptor[] = [];
@@ -287,7 +309,7 @@ export async function importRootfs(store: ContentStore, input: string | Readable
   const gzip = zlib.createGzip();
   const tee = new PassThrough();
   const feeding = (async () => {
-    for await (const c of decompressIfGzip(source)) {
+    for await (const c of decompressIfGzip(source, what)) {
       if (seen < 512) head.push(c);
       seen += c.length;
       diff.update(c);
@@ -302,7 +324,7 @@ export async function importRootfs(store: ContentStore, input: string | Readable
     layer = await store.putBlob(gzip);
     await feeding;
   } catch (e) {
-    throw e instanceof HakoError ? e : new HakoError(`${what}: ${(e as Error).message}`);
+    throw e instanceof HakoError ? e : asHakoError(what, e) instanceof HakoError ? asHakoError(what, e) : new HakoError(`${what}: ${(e as Error).message}`);
   }
   const first = Buffer.concat(head);
   if (first.length < 512 || !first.subarray(257, 262).equals(Buffer.from('ustar'))) {
@@ -332,6 +354,12 @@ export async function importRootfs(store: ContentStore, input: string | Readable
   return store.tag(ref, m.digest);
 }
 
+/** An index or a manifest, by its media type or shape, checked as what it is. */
+function checkIndexOrManifest(doc: string, v: ImageIndex & ImageManifest): ImageIndex | ImageManifest {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new HakoError(`${doc}: must be a JSON object`);
+  return isIndexMediaType(documentMediaType(v)) ? checkIndex(doc, v) : checkManifest(doc, v);
+}
+
 // ---- save ----
 
 /** Every blob `digest` reaches in the store (index children only when stored). */
@@ -357,7 +385,11 @@ export async function saveOCILayout(store: ContentStore, refs: string[], dir: st
   if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw new HakoError(`${dir}: exists and is not empty`);
   const blobs = new Map<string, true>();
   for (const rec of records) reachable(store, rec.digest, blobs);
-  await fsp.mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
+  try {
+    mkdirp(path.join(dir, 'blobs', 'sha256'));
+  } catch (e) {
+    throw asHakoError(`save: cannot make ${dir}`, e);
+  }
   for (const d of blobs.keys()) await fsp.copyFile(store.blobPath(d), path.join(dir, blobRel(d)));
   const manifests: Descriptor[] = records.map((rec) => {
     const ref = parseReference(rec.reference);

@@ -3,6 +3,7 @@
 import { HakoError } from '../util/errors.js';
 import type { ContentStore } from '../storage/store/index.js';
 import type { ContainerConfig, ImageConfig, ImageManifest } from './types.js';
+import { checkImageConfig, checkManifest } from './validate.js';
 
 export interface LayerInfo {
   /** Digest of the (possibly compressed) blob in the store. */
@@ -37,8 +38,9 @@ export interface ImageInspect {
 export function inspect(store: ContentStore, ref: string): ImageInspect {
   const rec = store.resolve(ref);
   if (!rec) throw new HakoError(`image "${ref}" not found`);
-  const manifest = store.readJSON<ImageManifest>(rec.manifest);
-  const image = store.readJSON<ImageConfig>(rec.config);
+  // Checked again here, not only at pull or load: a store may hold images from before the checks.
+  const manifest = checkManifest(`manifest ${rec.manifest}`, store.readJSON(rec.manifest));
+  const image = checkImageConfig(`image config ${rec.config}`, store.readJSON(rec.config));
   const diffIds = image.rootfs?.diff_ids ?? [];
   if (diffIds.length !== manifest.layers.length) throw new HakoError(`image ${rec.reference}: config has ${diffIds.length} diff_ids for ${manifest.layers.length} layers`);
   const c = image.config ?? {};

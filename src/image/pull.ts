@@ -7,7 +7,8 @@ import type { ContentStore, ImageRecord } from '../storage/store/index.js';
 import { parseReference, type ImageReference } from './reference.js';
 import { selectPlatform, hostPlatform, formatPlatform } from './platform.js';
 import { RegistryClient } from './registry/client.js';
-import { isIndexMediaType, isManifestMediaType, type Descriptor, type ImageIndex, type ImageManifest, type ImageConfig, type Platform } from './types.js';
+import { checkImageConfig, checkIndex, checkManifest, parseDocument } from './validate.js';
+import { isIndexMediaType, isManifestMediaType, type Descriptor, type Platform } from './types.js';
 
 export type PullEvent =
   | { type: 'resolved'; reference: string; digest: string; mediaType: string; manifest: string }
@@ -46,12 +47,6 @@ export async function runLimited<T>(items: T[], limit: number, task: (item: T) =
   if (failure) throw failure.err;
 }
 
-function checkManifest(m: ImageManifest, digest: string): void {
-  if (m.schemaVersion !== 2 || !m.config?.digest || !Array.isArray(m.layers)) {
-    throw new HakoError(`manifest ${digest}: not a schema 2 image manifest`);
-  }
-}
-
 /** Downloads one blob into the store unless it is there already. */
 async function fetchBlob(ref: ImageReference, d: Descriptor, kind: 'config' | 'layer', o: PullOptions & { client: RegistryClient }): Promise<void> {
   const { store, client, onProgress } = o;
@@ -75,14 +70,15 @@ export async function pull(reference: string | ImageReference, opts: PullOptions
   const top = await client.getManifest(ref);
   let manifestDoc = top;
   if (isIndexMediaType(top.mediaType)) {
-    const index = JSON.parse(top.body.toString('utf8')) as ImageIndex;
+    const doc = `index ${top.digest}`;
+    const index = checkIndex(doc, parseDocument(doc, top.body.toString('utf8')));
     const want = opts.platform ?? hostPlatform();
-    const entry = selectPlatform(index.manifests ?? [], want, ref.toString());
+    const entry = selectPlatform(index.manifests, want, ref.toString());
     manifestDoc = await client.getManifest(ref, entry.digest);
     if (!isManifestMediaType(manifestDoc.mediaType)) throw new HakoError(`${ref}: entry for ${formatPlatform(want)} is a ${manifestDoc.mediaType}, not an image manifest`);
   }
-  const manifest = JSON.parse(manifestDoc.body.toString('utf8')) as ImageManifest;
-  checkManifest(manifest, manifestDoc.digest);
+  const mdoc = `manifest ${manifestDoc.digest}`;
+  const manifest = checkManifest(mdoc, parseDocument(mdoc, manifestDoc.body.toString('utf8')));
   opts.onProgress?.({ type: 'resolved', reference: ref.toString(), digest: top.digest, mediaType: top.mediaType, manifest: manifestDoc.digest });
 
   const seen = new Set<string>();
@@ -94,7 +90,7 @@ export async function pull(reference: string | ImageReference, opts: PullOptions
   }
   await runLimited(jobs, opts.concurrency ?? 3, (j) => fetchBlob(ref, j.d, j.kind, o));
 
-  const config = opts.store.readJSON<ImageConfig>(manifest.config.digest);
+  const config = checkImageConfig(`image config ${manifest.config.digest}`, opts.store.readJSON(manifest.config.digest));
   const diffIds = config.rootfs?.diff_ids;
   if (!Array.isArray(diffIds) || diffIds.length !== manifest.layers.length) {
     throw new HakoError(`image config ${manifest.config.digest}: rootfs.diff_ids has ${diffIds?.length ?? 0} entries for ${manifest.layers.length} layers`);

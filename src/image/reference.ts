@@ -4,7 +4,7 @@
 //   name:tag@digest              -> both kept; the digest is what gets pulled
 // The first path component is a registry domain when it contains '.' or ':' or is 'localhost';
 // otherwise the reference lives on docker.io, where one-component names get the 'library/' prefix.
-import { HakoError } from '../util/errors.js';
+import { clip, HakoError, quote } from '../util/errors.js';
 
 export const DEFAULT_DOMAIN = 'docker.io';
 export const DEFAULT_TAG = 'latest';
@@ -66,7 +66,7 @@ export class ImageReference {
 }
 
 function bad(ref: string, why: string): never {
-  throw new HakoError(`invalid image reference "${ref}": ${why}`);
+  throw new HakoError(`invalid image reference ${quote(ref, 512)}: ${clip(why, 200)}`);
 }
 
 /** Parses and normalizes `ref`. Without tag and digest the tag is `latest` (unless `defaultTag: false`). */
@@ -99,6 +99,15 @@ export function parseReference(ref: string, opts: { defaultTag?: boolean } = {})
   if (parts.length > 1 && (parts[0].includes('.') || parts[0].includes(':') || parts[0] === 'localhost')) {
     domain = parts.shift()!;
     if (!DOMAIN.test(domain)) bad(ref, `invalid registry host "${domain}"`);
+    // The grammar (distribution/reference's) allows any digits as the port and any hex and colons
+    // in brackets; what reaches the registry client must also be a host and port a URL can hold.
+    const port = /:(\d+)$/.exec(domain)?.[1];
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) bad(ref, `registry port ${clip(port, 20)} is out of range (1-65535)`);
+    try {
+      new URL(`https://${domain}/`);
+    } catch {
+      bad(ref, `invalid registry host "${domain}"`);
+    }
   }
   if (domain === 'index.docker.io') domain = DEFAULT_DOMAIN;
   for (const p of parts) {

@@ -15,6 +15,7 @@ import {
   formatCidr, formatIPv4, firstFreeSubnet, hostRange, overlaps, parseCidr, parseIPv4, contains, type Cidr,
 } from './ipnet.js';
 import { bridgeExists, deleteBridge } from './bridge.js';
+import { mkdirp } from '../util/mkdirp.js';
 
 export const DEFAULT_CONFIG_DIR = '/etc/hako/networks';
 export const DEFAULT_IPAM_DIR = '/var/lib/hako/networks/ipam';
@@ -149,7 +150,7 @@ export class NetworkStore {
   }
 
   private lock<T>(fn: () => T): T {
-    fs.mkdirSync(this.configDir, { recursive: true, mode: 0o755 });
+    mkdirp(this.configDir, 0o755);
     return withLock(path.join(this.configDir, '.lock'), fn);
   }
 
@@ -282,7 +283,7 @@ export class NetworkStore {
   }
 
   private write(list: ConfList): void {
-    fs.mkdirSync(this.configDir, { recursive: true, mode: 0o755 });
+    mkdirp(this.configDir, 0o755);
     const file = this.file(list.name);
     const tmp = `${file}.tmp-${process.pid}`;
     fs.writeFileSync(tmp, `${JSON.stringify(list, null, 2)}\n`, { mode: 0o644 });

@@ -1,7 +1,7 @@
 // Reading a bundle: config.json, validated, and the rootfs it names.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError, HakoError } from '../util/errors.js';
+import { asHakoError, ConfigError, HakoError } from '../util/errors.js';
 import { parseConfigFile } from './spec/validate.js';
 import type { Spec } from './spec/types.js';
 
@@ -18,7 +18,8 @@ export function loadBundle(dir: string): Bundle {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new HakoError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (is --bundle right?)' : (e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new HakoError(`${file}: no such file (is --bundle right?)`);
+    throw asHakoError(file, e);
   }
   const spec = parseConfigFile(text, 'config.json');
   if (!spec.process) throw new ConfigError('process', 'missing (hako runs a process)');

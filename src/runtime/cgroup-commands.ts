@@ -1,8 +1,9 @@
 // The runc commands that work through the container's cgroup: update, ps, events.
 import fs from 'node:fs';
-import { HakoError } from '../util/errors.js';
+import { asHakoError, HakoError } from '../util/errors.js';
 import type { Runtime } from './runtime.js';
 import type { Resources } from './spec/types.js';
+import { validateResources } from './spec/validate.js';
 import { validateId } from './state.js';
 import { sleepMs } from '../util/sleep.js';
 import type { CgroupStats } from '../cgroups/index.js';
@@ -45,9 +46,11 @@ function strip<T extends object>(o: T): T {
 export function readResourcesFile(file: string): Resources {
   try {
     const text = file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8');
-    return JSON.parse(text) as Resources;
+    return validateResources(JSON.parse(text), `update: --resources ${file}`);
   } catch (e) {
-    throw new HakoError(`update: --resources ${file}: ${(e as Error).message}`);
+    if (e instanceof HakoError) throw e;
+    // A system error (no such file) as "<strerror> (CODE)"; a JSON one as its message.
+    throw e instanceof SyntaxError ? new HakoError(`update: --resources ${file}: invalid JSON: ${e.message}`) : asHakoError(`update: --resources ${file}`, e);
   }
 }
 

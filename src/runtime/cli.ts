@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { HakoError } from '../util/errors.js';
+import { asHakoError, HakoError } from '../util/errors.js';
 import { configureLog } from '../util/log.js';
 import { Runtime } from './runtime.js';
 import { psOutput, readResourcesFile, resourcesFromFlags, streamEvents } from './cgroup-commands.js';
@@ -96,7 +96,11 @@ export async function runtimeMain(argv: string[]): Promise<number> {
       const file = path.join(values.bundle as string, 'config.json');
       if (fs.existsSync(file)) throw new HakoError(`${file} already exists`);
       const spec = defaultSpec({ rootless: values.rootless as boolean, uid: process.getuid!(), gid: process.getgid!() });
-      fs.writeFileSync(file, `${JSON.stringify(spec, null, '\t')}\n`);
+      try {
+        fs.writeFileSync(file, `${JSON.stringify(spec, null, '\t')}\n`, { flag: 'wx' });
+      } catch (e) {
+        throw asHakoError(`spec: cannot write ${file}`, e);
+      }
       return 0;
     }
     case 'create': {
@@ -217,7 +221,8 @@ export async function runtimeMain(argv: string[]): Promise<number> {
     case 'checkpoint': case 'restore':
       throw new HakoError(`${command}: unsupported: hako has no checkpoint/restore (CRIU) support`);
     case undefined:
-      process.stderr.write(`${USAGE}\n`);
+      // As `hako` alone: the usage on stdout (stderr is for one-line errors), and a failure.
+      process.stdout.write(`${USAGE}\n`);
       return 1;
     default:
       throw new HakoError(`unknown runtime command "${command}" (see hako runtime --help)`);
@@ -228,7 +233,7 @@ function readProcessFile(file: string): Process {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as Process;
   } catch (e) {
-    throw new HakoError(`--process ${file}: ${(e as Error).message}`);
+    throw e instanceof SyntaxError ? new HakoError(`exec: --process ${file}: invalid JSON: ${e.message}`) : asHakoError(`exec: --process ${file}`, e);
   }
 }
 

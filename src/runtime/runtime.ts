@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { StdioOptions } from 'node:child_process';
-import { ConfigError, HakoError } from '../util/errors.js';
+import { asHakoError, ConfigError, HakoError } from '../util/errors.js';
 import { loadBundle, type Bundle } from './bundle.js';
 import { attach, findHelper, launch, type Launched } from './helper.js';
 import { cachedSeccompFilter, compileSeccomp, seccompUsesNotify } from './seccomp/index.js';
@@ -214,7 +214,7 @@ export class Runtime {
     const status = statusOf(this.states, rec);
     if (status !== 'running' && status !== 'created') throw new HakoError(`cannot exec in container "${id}" in state ${status}`);
     const spec = this.states.readConfig(id);
-    const process2 = validateProcess(proc);
+    const process2 = validateProcess(proc, 'exec');
     if (process2.terminal && opts.detach && !opts.consoleSocket) throw new HakoError('exec: --tty with --detach needs --console-socket');
     const seccompProfile = spec.linux?.seccomp ? seccompFilter(spec.linux.seccomp) : undefined;
     const ops = compileExecPlan(spec, process2, {
@@ -615,8 +615,13 @@ function surviveTerminalSignals(): () => void {
 
 function writePidFile(file: string, pid: number): void {
   const tmp = `${file}.tmp${process.pid}`;
-  fs.writeFileSync(tmp, String(pid));
-  fs.renameSync(tmp, file);
+  try {
+    fs.writeFileSync(tmp, String(pid));
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true }); // `--pid-file /` wrote /.tmpPID before its rename failed
+    throw asHakoError(`--pid-file ${file}`, e);
+  }
 }
 
 /** Maps for a new user namespace, written from outside it once hako-init has unshared it. As root

@@ -3,17 +3,49 @@
 // (pid and its start time, bundle, cgroup, hooks for poststop) is written here.
 import fs from 'node:fs';
 import path from 'node:path';
-import { HakoError } from '../util/errors.js';
+import { asHakoError, HakoError, quote } from '../util/errors.js';
 import { acquireDirLock, processAlive, releaseDirLock } from '../util/dirlock.js';
 
 export { processAlive };
 import type { Hooks, Spec, State } from './spec/types.js';
 import { OCI_VERSION } from './spec/default.js';
+import { mkdirp } from '../util/mkdirp.js';
 
-/** /run/hako for root; rootless users get $XDG_RUNTIME_DIR/hako, as runc does. A function, not a
- *  constant: it depends on who asks, when they ask. */
+/** /run/hako for root; rootless users get $XDG_RUNTIME_DIR/hako, as runc does, and without it a
+ *  private directory of their own in /tmp (podman's convention: /tmp/podman-run-$UID), since
+ *  /run/hako is root's. A function, not a constant: it depends on who asks, when they ask. */
 export function defaultRoot(): string {
-  return process.geteuid?.() !== 0 && process.env.XDG_RUNTIME_DIR ? `${process.env.XDG_RUNTIME_DIR}/hako` : '/run/hako';
+  if (process.geteuid?.() === 0) return '/run/hako';
+  return process.env.XDG_RUNTIME_DIR ? `${process.env.XDG_RUNTIME_DIR}/hako` : fallbackRoot();
+}
+
+/** The rootless state root when there is no $XDG_RUNTIME_DIR. In /tmp, where anyone can make a
+ *  name first: StateDir uses it only as a real directory (not a symlink) of the user, mode 0700. */
+export function fallbackRoot(): string {
+  return `/tmp/hako-${process.geteuid?.() ?? 0}`;
+}
+
+/** Makes (or checks) the fallback root; another user's directory, a symlink or a directory others
+ *  can enter is refused: state there would tell us which processes to signal. */
+function privateRoot(dir: string, create: boolean): void {
+  if (create) {
+    try {
+      fs.mkdirSync(dir, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw asHakoError(`cannot create the state directory ${dir}`, e);
+    }
+  }
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !create) return;
+    throw asHakoError(`state directory ${dir}`, e);
+  }
+  const why = st.isSymbolicLink() ? 'is a symlink' : !st.isDirectory() ? 'is not a directory'
+    : st.uid !== process.geteuid!() ? `is owned by uid ${st.uid}, not ${process.geteuid!()}`
+      : (st.mode & 0o777) !== 0o700 ? `has mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}, not 0700` : undefined;
+  if (why) throw new HakoError(`state directory ${dir} ${why}: refusing it (set XDG_RUNTIME_DIR, or use --root)`);
 }
 
 export interface ContainerRecord {
@@ -35,22 +67,40 @@ export interface ContainerRecord {
   hostMounts?: { rootfs: string; below: number };
 }
 
+// runc's validateID: letters, digits and _ + - . only, and not "." or "..". The id names a directory
+// (<root>/<id>) and the default cgroup (/hako/<id>), so it is also at most NAME_MAX (255) bytes:
+// runc leaves that to mkdir's ENAMETOOLONG, we say it in the id's own words.
 const ID_RE = /^[\w+\-.]+$/;
+export const MAX_ID_LENGTH = 255;
 /** Everything StateDir keeps in a container's directory (the lock last: we may be holding it). */
 const STATE_FILES = ['state.json', 'config.json', 'exec.fifo', 'lock'];
 
 export function validateId(id: string | undefined): string {
   if (!id) throw new HakoError('container id is required');
-  if (!ID_RE.test(id) || id === '.' || id === '..' || id.length > 1024) {
-    throw new HakoError(`invalid container id "${id}": use letters, digits, and _ + - .`);
+  if (id.length > MAX_ID_LENGTH) throw new HakoError(`invalid container id ${quote(id, 40)}: ${id.length} characters, at most ${MAX_ID_LENGTH}`);
+  if (!ID_RE.test(id) || id === '.' || id === '..') {
+    throw new HakoError(`invalid container id ${quote(id)}: use letters, digits, and _ + - .`);
   }
   return id;
 }
 
 export class StateDir {
-  constructor(readonly root: string = defaultRoot()) {}
+  /** The fallback root is checked once before its first use (see privateRoot). */
+  private rootChecked: boolean;
+
+  constructor(readonly root: string = defaultRoot()) {
+    this.rootChecked = root !== fallbackRoot() || process.geteuid?.() === 0;
+  }
+
+  private checkRoot(create: boolean): void {
+    if (this.rootChecked) return;
+    privateRoot(this.root, create);
+    // Not yet made: check again when it is.
+    this.rootChecked = create || fs.existsSync(this.root);
+  }
 
   dir(id: string): string {
+    this.checkRoot(false);
     return path.join(this.root, id);
   }
 
@@ -60,12 +110,17 @@ export class StateDir {
 
   /** Claims the id: mkdir is atomic, so of two racing `create`s exactly one wins. */
   claim(id: string): void {
-    fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    this.checkRoot(true);
+    try {
+      mkdirp(this.root, 0o711);
+    } catch (e) {
+      throw asHakoError(`cannot create the state directory ${this.root}`, e);
+    }
     try {
       fs.mkdirSync(this.dir(id), { mode: 0o711 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new HakoError(`container "${id}" already exists`);
-      throw e;
+      throw asHakoError(`cannot create the state directory ${this.dir(id)}`, e);
     }
   }
 
@@ -88,8 +143,9 @@ export class StateDir {
 
   read(id: string): ContainerRecord {
     validateId(id);
+    const file = path.join(this.dir(id), 'state.json');
     try {
-      return JSON.parse(fs.readFileSync(path.join(this.dir(id), 'state.json'), 'utf8')) as ContainerRecord;
+      return JSON.parse(fs.readFileSync(file, 'utf8')) as ContainerRecord;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') throw new HakoError(`container "${id}" does not exist`);
@@ -103,6 +159,7 @@ export class StateDir {
   }
 
   list(): string[] {
+    this.checkRoot(false);
     try {
       return fs.readdirSync(this.root).filter((n) => ID_RE.test(n) && fs.existsSync(path.join(this.dir(n), 'state.json')));
     } catch {

@@ -24,6 +24,11 @@ export function logError(msg: string): void {
   write('error', msg);
 }
 
+/** Whether the runtime's --debug is on (the CLI then also prints the stack of a failure). */
+export function debugEnabled(): boolean {
+  return config.debug;
+}
+
 export function logDebug(msg: string): void {
   if (!config.debug) return;
   process.stderr.write(`hako: debug: ${msg}\n`);

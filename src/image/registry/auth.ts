@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HakoError } from '../../util/errors.js';
-import { httpRequest, readBody } from './http.js';
+import { httpRequest, parseUrl, readBody } from './http.js';
 
 export interface Challenge {
   /** Lower-cased scheme: `bearer`, `basic`. */
@@ -116,7 +116,7 @@ export function basicAuthHeader(c: Credentials): string {
 export async function fetchBearerToken(challenge: Challenge, scope: string | undefined, creds: Credentials | undefined): Promise<string> {
   const realm = challenge.params.realm;
   if (!realm) throw new HakoError('registry sent a Bearer challenge without a realm');
-  const url = new URL(realm);
+  const url = parseUrl('registry token realm', realm);
   if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
   if (scope) for (const sc of scope.split(' ')) url.searchParams.append('scope', sc);
   const headers: Record<string, string> = { accept: 'application/json' };

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { HakoError } from '../../util/errors.js';
 import { isLoopbackRegistry, type ImageReference } from '../reference.js';
 import { MANIFEST_ACCEPT, documentMediaType } from '../types.js';
-import { httpRequest, readBody, discard, type HttpResponse } from './http.js';
+import { httpRequest, parseUrl, readBody, discard, type HttpResponse } from './http.js';
 import { parseWWWAuthenticate, loadCredentials, basicAuthHeader, fetchBearerToken, defaultAuthFile, type Credentials } from './auth.js';
 
 export interface RegistryClientOptions {
@@ -175,7 +175,7 @@ export class RegistryClient {
     discard(start);
     const loc = start.headers.location;
     if (!loc) throw new HakoError(`start upload of ${digest} to ${ref.name}: no Location header`);
-    const url = new URL(loc, `${this.baseUrl(ref)}/`);
+    const url = parseUrl(`start upload of ${digest} to ${ref.name}: Location`, loc, `${this.baseUrl(ref)}/`);
     url.searchParams.set('digest', digest);
     const put = await this.request(ref, 'pull,push', url.href, {
       method: 'PUT',

@@ -4,7 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import { HakoError } from '../../util/errors.js';
+import { HakoError, quote } from '../../util/errors.js';
 
 export interface HttpRequest {
   method?: string;
@@ -70,9 +70,19 @@ export function discard(res: HttpResponse): void {
   res.body.resume();
 }
 
+/** `new URL` that fails with a line naming what the URL was for: a registry sends Location headers
+ *  and token realms of its choosing, and a malformed one is its error, not a TypeError of ours. */
+export function parseUrl(what: string, url: string, base?: string | URL): URL {
+  try {
+    return new URL(url, base);
+  } catch {
+    throw new HakoError(`${what}: invalid URL ${quote(url, 200)}`);
+  }
+}
+
 /** Sends a request and follows redirects for GET/HEAD (and re-sendable bodies). */
 export async function httpRequest(url: string, req: HttpRequest = {}): Promise<HttpResponse> {
-  let current = new URL(url);
+  let current = parseUrl('request', url);
   let headers = { ...(req.headers ?? {}) };
   let method = req.method ?? 'GET';
   const origin = current.origin;
@@ -83,7 +93,7 @@ export async function httpRequest(url: string, req: HttpRequest = {}): Promise<H
     if (!REDIRECTS.has(res.status) || !loc || !canFollow) return res;
     discard(res);
     if (hops >= (req.maxRedirects ?? 10)) throw new HakoError(`${url}: too many redirects`);
-    const next = new URL(loc, current);
+    const next = parseUrl(`${url}: redirect`, loc, current);
     if (current.protocol === 'https:' && next.protocol === 'http:') throw new HakoError(`${url}: refusing redirect from https to http (${next.href})`);
     if (next.origin !== origin) {
       // Credentials are for the registry only, never for the storage backend it redirects to.

@@ -8,7 +8,7 @@
 // optional field counts as absent, as it does for runc (Go's encoding/json), and is removed from the
 // returned copy so the rest of hako only ever sees `undefined`.
 import { ConfigError, HakoError } from '../../util/errors.js';
-import type { Process, NamespaceType, Spec } from './types.js';
+import type { Process, NamespaceType, Resources, Spec } from './types.js';
 import { capabilityMask, isNamespaceType, MS_BIND, parseMountOptions, PROPAGATION_OPTIONS, rlimitValue, RLIMITS } from './names.js';
 
 type Obj = Record<string, unknown>;
@@ -583,10 +583,33 @@ export function validateSpec(raw: unknown): Spec {
 }
 
 /** Checks the process of an `exec` (from --process or built from flags) like config.json's. */
-export function validateProcess(raw: unknown): Process {
-  const holder = structuredClone({ process: raw }) as Obj;
-  req(holder, '', 'process', objectWith(checkProcess));
-  return holder.process as unknown as Process;
+/** `source` names where the process came from in messages: `exec: process.cwd: …`. */
+export function validateProcess(raw: unknown, source = 'config.json'): Process {
+  return from(source, () => {
+    const holder = structuredClone({ process: raw }) as Obj;
+    req(holder, '', 'process', objectWith(checkProcess));
+    return holder.process as unknown as Process;
+  });
+}
+
+/** linux.resources given on their own (`update --resources FILE`): the same checks as in a
+ *  config.json, so nothing of the wrong type reaches a cgroup file; fields are named from the top. */
+export function validateResources(raw: unknown, source: string): Resources {
+  return from(source, () => {
+    const holder = structuredClone({ resources: raw }) as Obj;
+    req(holder, '', 'resources', objectWith(checkResources));
+    return holder.resources as Resources;
+  });
+}
+
+/** Runs `fn`, saying `source` instead of config.json in its ConfigError. */
+function from<T>(source: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ConfigError && source !== 'config.json') throw new HakoError(`${source}: ${e.field}: ${e.problem}`);
+    throw e;
+  }
 }
 
 /** Parses and validates the text of a config.json. A JSON syntax error becomes one line

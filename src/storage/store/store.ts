@@ -10,11 +10,12 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { Readable } from 'node:stream';
-import { HakoError } from '../../util/errors.js';
+import { asHakoError, HakoError } from '../../util/errors.js';
 import { withLock } from './lock.js';
 import { parseReference, isDigest, type ImageReference } from '../../image/reference.js';
 import { selectPlatform } from '../../image/platform.js';
 import { documentMediaType, isIndexMediaType, type ImageIndex, type ImageManifest } from '../../image/types.js';
+import { mkdirp } from '../../util/mkdirp.js';
 
 export const DEFAULT_ROOT = '/var/lib/hako';
 
@@ -63,7 +64,7 @@ async function* chunks(src: BlobSource): AsyncIterable<Uint8Array> {
  * and setuid files; under a world-readable --root another host user must not reach them.
  */
 export function ensurePrivateDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirp(dir, 0o700);
   const st = fs.lstatSync(dir);
   if (!st.isDirectory()) throw new HakoError(`${dir}: not a directory`);
   const uid = process.getuid?.();
@@ -87,7 +88,7 @@ export class ContentStore {
     this.lockPath = path.join(this.root, 'images.lock');
     this.layersDir = path.join(this.root, 'layers');
     try {
-      fs.mkdirSync(this.blobsDir, { recursive: true, mode: 0o700 });
+      mkdirp(this.blobsDir, 0o700);
       for (const d of [path.dirname(this.blobsDir), this.tmpDir, this.layersDir]) ensurePrivateDir(d);
     } catch (e) {
       throw new HakoError(`cannot create image store at ${this.root}: ${(e as Error).message}`);
@@ -160,7 +161,8 @@ export class ContentStore {
   async putBlob(data: BlobSource, expectedDigest?: string, opts: { expectedSize?: number } = {}): Promise<BlobInfo> {
     if (expectedDigest) sha256Hex(expectedDigest);
     const tmp = this.tempPath('put');
-    const fh = await fsp.open(tmp, 'wx', 0o644);
+    const disk = this.diskError(expectedDigest);
+    const fh = await fsp.open(tmp, 'wx', 0o644).catch(disk);
     const hash = crypto.createHash('sha256');
     let size = 0;
     try {
@@ -171,9 +173,9 @@ export class ContentStore {
           throw new HakoError(`blob ${expectedDigest ?? '(unnamed)'}: more data than the expected ${opts.expectedSize} bytes`);
         }
         hash.update(buf);
-        await fh.write(buf);
+        await fh.write(buf).catch(disk);
       }
-      await fh.sync();
+      await fh.sync().catch(disk);
     } catch (e) {
       await fh.close().catch(() => {});
       await fsp.rm(tmp, { force: true });
@@ -232,7 +234,8 @@ export class ContentStore {
     try {
       const { stream, offset } = await open(have);
       if (offset > have) throw new HakoError(`blob ${digest}: source resumed at ${offset}, past the ${have} bytes held`);
-      fh = await fsp.open(mine, have > 0 ? 'r+' : 'w+', 0o644);
+      const disk = this.diskError(digest);
+      fh = await fsp.open(mine, have > 0 ? 'r+' : 'w+', 0o644).catch(disk);
       size = offset;
       await fh.truncate(offset);
       // Hash the part we already have, then keep appending.
@@ -252,12 +255,12 @@ export class ContentStore {
           bad = true; // a too-long stream is as wrong as a bad digest: do not keep it
           throw new HakoError(`blob ${digest}: more data than the expected ${opts.expectedSize} bytes`);
         }
-        await fh.write(b, 0, b.length, size);
+        await fh.write(b, 0, b.length, size).catch(disk);
         hash.update(b);
         size += b.length;
         opts.onProgress?.(size);
       }
-      await fh.sync();
+      await fh.sync().catch(disk);
       await fh.close();
       fh = undefined;
     } catch (e) {
@@ -267,6 +270,12 @@ export class ContentStore {
       throw e;
     }
     return this.commit(mine, `sha256:${hash.digest('hex')}`, size, digest, opts.expectedSize);
+  }
+
+  /** For the writes of a blob: a stream's write error names no file, so this says which store ran
+   *  out of space (or whatever it was), in one line. Read errors of the source are not ours to name. */
+  private diskError(digest: string | undefined): (e: unknown) => never {
+    return (e) => { throw asHakoError(`storing blob ${digest ? `${digest} ` : ''}in ${this.blobsDir}`, e); };
   }
 
   private async commit(tmp: string, actual: string, size: number, expected?: string, expectedSize?: number): Promise<BlobInfo> {

@@ -137,3 +137,15 @@ test('import a rootfs tarball as a one-layer image', async () => {
   noTemp(s);
   await assert.rejects(importRootfs(s, file, 'Bad:Ref'), /invalid image reference "Bad:Ref"/);
 });
+
+test('a docker save directory cannot name files outside itself', async () => {
+  const dir = tempDir();
+  const outside = path.join(path.dirname(dir), `${path.basename(dir)}-outside.json`);
+  fs.writeFileSync(outside, '{}');
+  dirs.push(outside);
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify([{ Config: `../${path.basename(outside)}`, RepoTags: ['hako.test/x:1'], Layers: [] }]));
+  const store = tempStore();
+  await assert.rejects(loadImage(store, dir), /points outside the archive/);
+  assert.deepEqual(store.listImages(), []);
+  noTemp(store);
+});

@@ -184,6 +184,17 @@ describe(`cgroups through the runtime (${CGROUP_LAYOUT} layout)`, { skip }, () =
     assert.equal(h.hako(['delete', '--force', id]).status, 0);
   });
 
+  it('delete --force of a paused container thaws it to kill it', () => {
+    const { id, pid } = detached(['sleep', '100'], () => {});
+    assert.equal(h.hako(['pause', id]).status, 0);
+    const t0 = Date.now();
+    const r = h.hako(['delete', '--force', id]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(Date.now() - t0 < 4000, 'no 5 s wait for a frozen process');
+    assert.ok(!fs.existsSync(`/proc/${pid}`) || fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z', 'the process is gone');
+    assert.equal(fs.existsSync(path.join(h.root, id)), false, 'no state left');
+  });
+
   it('ps lists the container\'s processes; kill --all signals them all', () => {
     const { id, pid } = detached(['sh', '-c', 'sleep 100 & sleep 100 & wait'], () => {});
     sleep(200);

@@ -82,6 +82,9 @@ describe('bad input fails cleanly', () => {
   it('a missing executable is reported by create, not lost after start', () => {
     expectCleanFailure(h.bundle(['/no/such/program']), /^hako: exec: "\/no\/such\/program": stat \/no\/such\/program: no such file or directory$/, 'create');
     expectCleanFailure(h.bundle(['nosuchprogram']), /^hako: exec: "nosuchprogram": executable file not found in \$PATH$/, 'create');
+    // A directory or a file without x: execve's EACCES, with its reason.
+    expectCleanFailure(h.bundle(['/etc']), /^hako: exec: "\/etc": permission denied$/, 'create');
+    expectCleanFailure(h.bundle(['/etc/passwd']), /^hako: exec: "\/etc\/passwd": permission denied$/, 'create');
   });
 
   it('a failing mount names the operation, the paths and errno', () => {
@@ -91,10 +94,37 @@ describe('bad input fails cleanly', () => {
 
   it('invalid container ids', () => {
     const bundle = h.bundle(['true']);
-    for (const id of ['../escape', 'a/b', '', '..']) {
+    for (const id of ['../escape', 'a/b', '', '..', 'new\nline', 'x'.repeat(256), 'x'.repeat(300), 'é']) {
       const r = h.hako(['create', '--bundle', bundle, id]);
       assert.notEqual(r.status, 0);
-      assert.match(r.stderr, /container id/);
+      assert.match(r.stderr, /^hako: (invalid )?container id/);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+    assert.match(h.hako(['create', '--bundle', bundle, 'x'.repeat(300)]).stderr, /"x{40}…\(300 characters\)": 300 characters, at most 255/);
+    assert.deepEqual(fs.readdirSync(h.root), [], 'nothing left in the state root');
+    // The longest id runc would accept on ext4/tmpfs works.
+    const longest = 'y'.repeat(255);
+    assert.equal(h.hako(['run', '--bundle', bundle, longest]).status, 0);
+    assert.deepEqual(fs.readdirSync(h.root), []);
+  });
+
+  it('a pid file that cannot be written: one line naming it, no container and no temp file left', () => {
+    const bundle = h.bundle(['true']);
+    const dir = fs.mkdtempSync(path.join(path.dirname(h.root), 'hako-pidfile-'));
+    try {
+      for (const [file, why] of [[path.join(dir, 'missing/pid'), /no such file or directory \(ENOENT\)/], [dir, /.*\((EISDIR|EBUSY)\)/]] as const) {
+        const id = h.id();
+        const r = h.hako(['run', '--pid-file', file, '--bundle', bundle, id]);
+        assert.equal(r.status, 1);
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+        assert.match(r.stderr, new RegExp(`^hako: --pid-file ${file}: ${why.source}`));
+        assert.equal(fs.existsSync(path.join(h.root, id)), false, 'no state left');
+        assert.deepEqual(cgroupDirsOf(id), [], 'no cgroup left');
+      }
+      assert.deepEqual(fs.readdirSync(path.dirname(dir)).filter((n) => n.startsWith(`${path.basename(dir)}.tmp`)), [], 'no temp file next to it');
+      assert.deepEqual(fs.readdirSync(dir), []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -37,6 +37,10 @@ test('unknown flags and bad values are one docker-like line', () => {
   assert.throws(() => parseRunArgs(['--rm', '--restart', 'always', 'img']), err(/cannot combine --restart and --rm/));
   assert.throws(() => parseRunArgs(['--cap-add', 'NOT_A_CAP', 'img']), err(/unknown capability/));
   assert.throws(() => parseRunArgs(['--name', 'bad name', 'img']), err(/"--name"/));
+  assert.throws(() => parseRunArgs(['--pids-limit', '99999999999999999999', 'img']), err(/^invalid argument "99999999999999999999" for "--pids-limit" flag: value out of range$/));
+  assert.throws(() => parseRunArgs(['--name', 'x'.repeat(256), 'img']), err(/^invalid argument "x{80}…\(256 characters\)" for "--name" flag: 256 characters, at most 255$/));
+  assert.equal(parseRunArgs(['--name', 'x'.repeat(255), 'img']).name, 'x'.repeat(255));
+  assert.throws(() => parseRunArgs(['--name', 'a\nb', 'img']), err(/^invalid argument "a\\nb" for "--name" flag/));
   assert.throws(() => parseRunArgs(['--security-opt', 'apparmor=x', 'img']), err(/--security-opt/));
   assert.throws(() => parseRunArgs(['--userns', 'remap', 'img']), err(/only "host"/));
   assert.throws(() => parseRunArgs(['-w', 'rel', 'img']), err(/absolute/));

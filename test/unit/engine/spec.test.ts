@@ -106,6 +106,14 @@ test('seccomp profile files: OCI and docker formats', () => {
       syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
     });
     assert.throws(() => loadSeccompFile(path.join(dir, 'none.json')), /no such file/);
+    // Hostile profiles: one line each, no TypeError.
+    for (const [doc, why] of [['null', /must be a JSON object/], ['{"defaultAction":"SCMP_ACT_ALLOW","syscalls":5}', /syscalls must be an array of objects/],
+      ['{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[null]}', /syscalls must be an array of objects/],
+      ['{"defaultAction":"SCMP_ACT_ALLOW","archMap":[null]}', /archMap must be/], ['{"defaultAction":', /invalid JSON/]] as const) {
+      fs.writeFileSync(f, doc);
+      assert.throws(() => loadSeccompFile(f), (e: unknown) => e instanceof HakoError && why.test(e.message) && e.message.startsWith(`--security-opt seccomp=${f}: `));
+    }
+    assert.throws(() => loadSeccompFile(dir), /illegal operation on a directory \(EISDIR\)/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

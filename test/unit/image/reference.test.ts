@@ -54,7 +54,14 @@ const bad: [string, RegExp][] = [
   ['has space', /whitespace/],
   [`${'a'.repeat(256)}`, /longer than 255/],
   [':tag', /missing repository name/],
+  ['localhost:99999/x', /registry port 99999 is out of range \(1-65535\)/],
+  ['localhost:0/x', /registry port 0 is out of range/],
+  ['[:::::]:5000/x', /invalid registry host "\[:::::\]:5000"/],
 ];
+
+test('a huge reference is named clipped, on one line', () => {
+  assert.throws(() => parseReference(`x/${'a'.repeat(100_000)}`), /^HakoError: invalid image reference "x\/a{510}…\(100002 characters\)": repository name longer than 255/);
+});
 
 for (const [input, why] of bad) {
   test(`rejects ${JSON.stringify(input.slice(0, 40))}`, () => {

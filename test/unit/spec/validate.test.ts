@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultSpec } from '../../../src/runtime/spec/default.js';
-import { parseConfigFile, validateSpec } from '../../../src/runtime/spec/validate.js';
+import { parseConfigFile, validateProcess, validateResources, validateSpec } from '../../../src/runtime/spec/validate.js';
 import { ConfigError, HakoError } from '../../../src/util/errors.js';
 import type { Spec } from '../../../src/runtime/spec/types.js';
 
@@ -337,4 +337,15 @@ test('parseConfigFile reports line and column when V8 gives a position', () => {
 test('parseConfigFile passes validation errors through', () => {
   assert.throws(() => parseConfigFile('{"ociVersion": "1.2.0"}', 'config.json'), (e: unknown) => e instanceof ConfigError && e.message === 'config.json: root: missing');
   assert.throws(() => parseConfigFile('[]', 'config.json'), /^HakoError: config\.json: must be a JSON object \(got an array\)$/);
+});
+
+test('update --resources and exec get the same checks, named after where the value came from', () => {
+  const only = (re: RegExp) => (e: unknown) => e instanceof HakoError && !(e instanceof ConfigError) && re.test(e.message);
+  assert.deepEqual(validateResources({ memory: { limit: 1 << 20 }, cpu: null }, 'update: --resources r.json'), { memory: { limit: 1 << 20 } });
+  assert.throws(() => validateResources({ memory: { limit: 'abc' } }, 'update: --resources r.json'),
+    only(/^update: --resources r\.json: resources\.memory\.limit: must be an integer \(got a string\)$/));
+  assert.throws(() => validateResources({ cpu: { cpus: 5 } }, 'X'), only(/^X: resources\.cpu\.cpus: must be a string/));
+  assert.throws(() => validateResources([], 'X'), only(/^X: resources: must be an object \(got an array\)$/));
+  assert.throws(() => validateProcess({ args: ['true'], cwd: 'rel', user: { uid: 0, gid: 0 } }, 'exec'), only(/^exec: process\.cwd: must be an absolute path/));
+  assert.throws(() => validateProcess({ args: ['true'], cwd: 'rel', user: { uid: 0, gid: 0 } }), (e: unknown) => e instanceof ConfigError && /^config\.json: process\.cwd/.test(e.message));
 });
