@@ -291,3 +291,46 @@ void op_readonly(int argc, char **argv) {
   if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_flags(path), NULL) < 0)
     fail_errno("readonly", "remount %s read-only", path);
 }
+
+/* mount_copyup ROOT DEST FLAGS DATA: a tmpfs over DEST holding a copy of what DEST held (runc's and
+ * crun's "tmpcopyup"). DEST is opened (resolved inside ROOT, created if missing) before the tmpfs
+ * covers it, so the copy reads the covered directory through that descriptor; the tmpfs is mounted
+ * writable for the copy and remounted read-only afterwards if FLAGS asks for it. */
+void op_mount_copyup(int argc, char **argv) {
+  (void)argc;
+  const char *root = argv[1], *dest = argv[2], *data = argv[4];
+  unsigned long flags = (unsigned long)parse_u64("mount_copyup", argv[3]);
+  int at = resolve_in_root("mount_copyup", root, dest, "dir");
+  char where[64];
+  snprintf(where, sizeof where, "/proc/self/fd/%d", at);
+  int old = open(where, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (old < 0) fail_errno("mount_copyup", "open %s in %s", dest, root);
+  if (mount("tmpfs", where, "tmpfs", flags & ~(unsigned long)MS_RDONLY, data[0] ? data : NULL) < 0)
+    fail_errno("mount_copyup", "tmpfs on %s%s (flags 0x%lx, data \"%s\")", root, dest, flags, data);
+  /* The descriptor still names the covered directory; a fresh resolution gives the tmpfs. */
+  close(at);
+  at = resolve_in_root("mount_copyup", root, dest, "none");
+  snprintf(where, sizeof where, "/proc/self/fd/%d", at);
+  int fresh = open(where, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fresh < 0) fail_errno("mount_copyup", "open the new tmpfs on %s", dest);
+  copy_tree(old, fresh, 0);
+  close(old);
+  close(fresh);
+  if ((flags & MS_RDONLY) && mount(NULL, where, NULL, MS_REMOUNT | flags, data[0] ? data : NULL) < 0)
+    fail_errno("mount_copyup", "remount %s%s read-only", root, dest);
+  close(at);
+}
+
+/* mount_setattr ROOT DEST SET CLEAR: runc's recursive options (rro, rnosuid, …) on the mount at DEST
+ * and every mount beneath it, with mount_setattr(AT_RECURSIVE). */
+void op_mount_setattr(int argc, char **argv) {
+  (void)argc;
+  struct {
+    uint64_t attr_set, attr_clr, propagation, userns_fd;
+  } attr = {parse_u64("mount_setattr", argv[3]), parse_u64("mount_setattr", argv[4]), 0, 0};
+  int fd = resolve_in_root("mount_setattr", argv[1], argv[2], "none");
+  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+    fail_errno("mount_setattr", "%s%s (set 0x%llx, clear 0x%llx)", argv[1], argv[2], (unsigned long long)attr.attr_set,
+               (unsigned long long)attr.attr_clr);
+  close(fd);
+}

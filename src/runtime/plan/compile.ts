@@ -298,11 +298,14 @@ function mountOps(m: Mount, i: number, root: string, ctx: PlanContext, env: Moun
   const opts = parseMountOptions(m.options ?? []);
   // Parsed, but not done yet: refuse rather than silently mount without them.
   if (opts.idmap || m.uidMappings || m.gidMappings) throw new ConfigError(`${field}.options`, 'id-mapped mounts are not supported yet');
-  if (opts.recAttrSet || opts.recAttrClr) throw new ConfigError(`${field}.options`, 'recursive mount attributes (rro, rnosuid, …) are not supported yet');
-  if (opts.tmpcopyup) throw new ConfigError(`${field}.options`, 'tmpcopyup is not supported yet');
   const data = opts.data.join(',');
   const ops: Op[] = [];
-  const propagate = () => { for (const p of opts.propagation) ops.push(['mount', root, '', m.destination, '', String(p), '', 'none']); };
+  // Propagation, then runc's recursive attributes (rro, rnosuid, …) over the mount and everything
+  // beneath it, last, as runc applies them.
+  const propagate = () => {
+    for (const p of opts.propagation) ops.push(['mount', root, '', m.destination, '', String(p), '', 'none']);
+    if (opts.recAttrSet || opts.recAttrClr) ops.push(['mount_setattr', root, m.destination, String(opts.recAttrSet), String(opts.recAttrClr)]);
+  };
 
   if (m.type === 'cgroup' || m.type === 'cgroup2') return cgroupMountOps(m, root, ctx, opts.flags, env.newCgroupNs);
 
@@ -327,7 +330,10 @@ function mountOps(m: Mount, i: number, root: string, ctx: PlanContext, env: Moun
     propagate();
     return ops;
   }
-  ops.push(['mount', root, m.source ?? m.type ?? 'none', m.destination, m.type ?? '', String(opts.flags), data, 'dir']);
+  // tmpcopyup (podman's --tmpfs and --read-only): the tmpfs starts with a copy of what it covers.
+  // runc and crun honour it on tmpfs only, and ignore it elsewhere.
+  if (m.type === 'tmpfs' && opts.tmpcopyup) ops.push(['mount_copyup', root, m.destination, String(opts.flags), data]);
+  else ops.push(['mount', root, m.source ?? m.type ?? 'none', m.destination, m.type ?? '', String(opts.flags), data, 'dir']);
   propagate();
   return ops;
 }
