@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HakoError } from '../util/errors.js';
-import { configureLog } from '../util/log.js';
+import { configureLog, logDebug } from '../util/log.js';
 import { Runtime } from './runtime.js';
 import { psOutput, readResourcesFile, resourcesFromFlags, streamEvents } from './cgroup-commands.js';
 import { defaultSpec } from './spec/default.js';
@@ -89,7 +89,19 @@ export async function runtimeMain(argv: string[]): Promise<number> {
   }
   configureLog({ file: logFile, format: logFormat, debug });
   const [command, ...rest] = argv.slice(i);
-  const rt = new Runtime({ root });
+  // --debug: the command as the engine gave it, then its phases (trace points), then its outcome.
+  logDebug(`command: ${JSON.stringify(argv)} (pid ${process.pid}, root ${root})`);
+  try {
+    const code = await dispatch(new Runtime({ root }), command, rest);
+    logDebug(`${command ?? 'usage'}: exit status ${code}`);
+    return code;
+  } catch (e) {
+    logDebug(`${command ?? 'usage'}: failed: ${(e as Error).message}`);
+    throw e;
+  }
+}
+
+async function dispatch(rt: Runtime, command: string | undefined, rest: string[]): Promise<number> {
   switch (command) {
     case 'spec': {
       const { values } = parse(rest, { ...bundleOpt, rootless: { type: 'boolean' } }, command);

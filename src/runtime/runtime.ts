@@ -14,7 +14,7 @@ import { detachMountsAbove, mountsAt } from './host-mounts.js';
 import { compilePlan, namespaceMap } from './plan/compile.js';
 import { compileExecPlan } from './plan/exec.js';
 import { validateProcess } from './spec/validate.js';
-import { encodePlan } from './plan/encode.js';
+import { describePlan, encodePlan, type Op } from './plan/encode.js';
 import { parseSignal, SIGNALS } from './spec/names.js';
 import { OCI_VERSION } from './spec/default.js';
 import {
@@ -24,6 +24,7 @@ import {
 import type { CgroupMountInfo, PlanContext } from './plan/compile.js';
 import path from 'node:path';
 import { trace } from '../util/trace.js';
+import { debugEnabled, logDebug } from '../util/log.js';
 import { sleepMs } from '../util/sleep.js';
 import type { IdMapping, Process, Resources, Seccomp, Spec, State } from './spec/types.js';
 import {
@@ -127,6 +128,7 @@ export class Runtime {
       if (opts.all && status === 'stopped') return;
       throw new HakoError(`cannot kill container "${id}": container not running (state ${status})`);
     }
+    trace(`kill ${id}: signal ${sig} to ${opts.all ? 'every process' : `pid ${rec.pid}`} (state ${status})`);
     if (opts.all) {
       // Without its own PID namespace the container's other processes survive its init: signal them too.
       for (const pid of this.containerPids(rec)) try { process.kill(pid, sig); } catch { /* gone */ }
@@ -214,6 +216,7 @@ export class Runtime {
     });
     const cgroup = this.cgroupOf(rec);
     if (cgroup) void primeCgroupMigration(DEFAULT_CGROUP_ROOT, cgroup.version === 2);
+    debugPlan(`exec in ${id}`, ops);
     const launched = await launch({
       plan: encodePlan(ops),
       stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'],
@@ -279,6 +282,7 @@ export class Runtime {
       });
       ops.unshift(['mkfifo', fifo, String(hostIdOfRoot(spec.linux?.uidMappings)), String(hostIdOfRoot(spec.linux?.gidMappings))]);
       trace('compiled');
+      debugPlan(`create ${id}`, ops);
       this.states.write(rec);
       this.states.writeConfig(id, spec);
       trace('state written');
@@ -369,6 +373,7 @@ export class Runtime {
       fs.closeSync(fd);
     }
     fs.rmSync(fifo, { force: true });
+    trace(`start ${rec.id}: barrier opened, process ${rec.pid} runs`);
   }
 
   /** Every process of the container: its cgroup's, which also catches what escaped init's tree. */
@@ -389,6 +394,7 @@ export class Runtime {
       const status = this.status(rec);
       if (status !== 'running' && status !== 'created') throw new HakoError(`cannot pause container "${id}" in state ${status}`);
       this.requireCgroup(rec).freeze();
+      trace(`pause ${id}: frozen`);
     });
   }
 
@@ -397,6 +403,7 @@ export class Runtime {
       const rec = this.states.read(id);
       if (this.status(rec) !== 'paused') throw new HakoError(`cannot resume container "${id}": it is not paused`);
       this.requireCgroup(rec).thaw();
+      trace(`resume ${id}: thawed`);
     });
   }
 
@@ -473,6 +480,7 @@ export class Runtime {
     }
     if (rec.hostMounts) detachMountsAbove(rec.hostMounts.rootfs, rec.hostMounts.below);
     this.states.remove(rec.id);
+    trace(`delete ${rec.id}: cgroup, mounts and state removed`);
     if (opts.hooks !== false) runHooksWarning('poststop', rec.hooks?.poststop, state);
   }
 }
@@ -607,4 +615,10 @@ function writeIdMaps(pid: number, spec: Spec): void {
     const err = e as { stderr?: Buffer; message: string };
     throw new HakoError(`user namespace maps: ${err.stderr?.toString().trim() || err.message}`);
   }
+}
+
+/** --debug: the compiled plan, one operation a line (no environment, no filters). */
+function debugPlan(what: string, ops: Op[]): void {
+  if (!debugEnabled()) return;
+  for (const line of describePlan(ops)) logDebug(`${what}: plan: ${line}`);
 }
