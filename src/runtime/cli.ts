@@ -177,7 +177,7 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
         : execProcess(rt.states.readConfig(validateId(id)).process!, args, values);
       return rt.exec(id, proc, {
         detach: values.detach as boolean, pidFile: values['pid-file'] as string | undefined,
-        consoleSocket: values['console-socket'] as string | undefined,
+        consoleSocket: values['console-socket'] as string | undefined, ignorePaused: values['ignore-paused'] as boolean,
       });
     }
     case 'pause': case 'resume': {

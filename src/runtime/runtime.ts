@@ -45,6 +45,8 @@ export interface CreateOptions {
 
 export interface ExecOptions {
   detach?: boolean;
+  /** runc's --ignore-paused: exec into a frozen container (the process starts frozen too). */
+  ignorePaused?: boolean;
   pidFile?: string;
   consoleSocket?: string;
   stdio?: StdioOptions;
@@ -206,6 +208,8 @@ export class Runtime {
     const rec = this.states.read(validateId(id));
     const status = statusOf(this.states, rec);
     if (status !== 'running' && status !== 'created') throw new HakoError(`cannot exec in container "${id}" in state ${status}`);
+    // A process joining a frozen cgroup freezes before it could report back: refuse, in runc's words.
+    if (!opts.ignorePaused && this.status(rec) === 'paused') throw new HakoError('cannot exec in a paused container (use --ignore-paused to override)');
     const spec = this.states.readConfig(id);
     const process2 = validateProcess(proc);
     if (process2.terminal && opts.detach && !opts.consoleSocket) throw new HakoError('exec: --tty with --detach needs --console-socket');
@@ -269,6 +273,9 @@ export class Runtime {
     this.states.claim(id);
     try {
       cgroup?.create(containerResources(spec));
+      // A cgroup that already exists frozen (left paused, or prepared so by an engine) would freeze
+      // the helper before it reports anything: thaw it, so create neither hangs nor starts paused.
+      if (cgroup) this.thawCgroup(cgroup);
       // The kernel's wait before the first cgroup migration (10-20 ms here, src/cgroups/prime.ts)
       // passes while we compile the plan, write the state and spawn hako-init. Not earlier: the
       // priming write holds cgroup_mutex, which mkdir needs. Compile errors after this point
@@ -445,8 +452,12 @@ export class Runtime {
   /** Thaws the container's cgroup if it is frozen; no cgroup or no freezer: nothing to do. */
   private thaw(rec: ContainerRecord): void {
     const cg = this.cgroupOf(rec);
+    if (cg) this.thawCgroup(cg);
+  }
+
+  private thawCgroup(cg: Cgroup): void {
     try {
-      if (cg?.exists() && cg.state() === 'frozen') cg.thaw();
+      if (cg.exists() && cg.state() === 'frozen') cg.thaw();
     } catch { /* no freezer */ }
   }
 
