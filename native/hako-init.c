@@ -232,9 +232,15 @@ static void op_wait_fifo(int argc, char **argv) {
   fifo_fd = -1;
 }
 
+/* chdir PATH [early]: runc enters the cwd first as root (before "user"), so a directory only root
+ * may search works; where that fails (root squashed on NFS, say), it tries again as the user. */
+static int chdir_done;
 static void op_chdir(int argc, char **argv) {
-  (void)argc;
-  if (chdir(argv[1]) < 0) fail_errno("chdir", "%s", argv[1]);
+  if (argc > 2 && strcmp(argv[2], "early") == 0) {
+    chdir_done = chdir(argv[1]) == 0;
+    return;
+  }
+  if (!chdir_done && chdir(argv[1]) < 0) fail_errno("chdir", "%s", argv[1]);
 }
 
 static void op_umask(int argc, char **argv) {

@@ -150,6 +150,18 @@ static int resolve_in_root(const char *op, const char *root, const char *path, c
   return fd;
 }
 
+/* Fails if the last component of PATH inside ROOT is a symlink (missing is fine: it is created). */
+static void refuse_symlink(const char *op, const char *root, const char *path, const char *fstype) {
+  int rootfd = open_root(op, root);
+  char *name;
+  int parent = open_parent_in_root(op, rootfd, path, &name);
+  struct stat st;
+  if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+    fail(op, "filesystem \"%s\" must be mounted on ordinary directory: %s is a symlink", fstype, path);
+  close(parent);
+  close(rootfd);
+}
+
 /* mount ROOT SOURCE DEST FSTYPE FLAGS DATA CREATE */
 void op_mount(int argc, char **argv) {
   (void)argc;
@@ -159,6 +171,9 @@ void op_mount(int argc, char **argv) {
   const char *where = dest;
   int fd = -1;
   if (root[0]) {
+    /* runc (CVE-2019-19921): proc and sysfs go on an ordinary directory, never through a symlink
+     * the image placed there (a /proc -> elsewhere could defeat masked and read-only paths). */
+    if (strcmp(fstype, "proc") == 0 || strcmp(fstype, "sysfs") == 0) refuse_symlink("mount", root, dest, fstype);
     fd = resolve_in_root("mount", root, dest, argv[7]);
     snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
     where = target;

@@ -266,11 +266,29 @@ void op_console(int argc, char **argv) {
 
 /* ---- credentials and capabilities ---- */
 
+/* runc's fixStdioPermissions: stdio the process cannot reopen otherwise (its pty above all) is
+ * handed to its uid, the group kept (devpts' tty group); /dev/null and what it owns already are
+ * left alone, and so is what the user namespace cannot map (EINVAL, EPERM). */
+static void give_stdio(uid_t uid) {
+  struct stat null_st;
+  if (stat("/dev/null", &null_st) < 0) fail_errno("user", "stat /dev/null");
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+      if (errno == EBADF) continue;
+      fail_errno("user", "fstat stdio %d", fd);
+    }
+    if (st.st_uid == uid || (S_ISCHR(st.st_mode) && st.st_rdev == null_st.st_rdev)) continue;
+    if (fchown(fd, uid, (gid_t)-1) < 0 && errno != EINVAL && errno != EPERM) fail_errno("user", "chown stdio %d to %u", fd, uid);
+  }
+}
+
 /* user UID GID GROUPS: KEEPCAPS so the permitted set survives leaving uid 0; "caps" sets it after. */
 void op_user(int argc, char **argv) {
   (void)argc;
   uid_t uid = (uid_t)parse_u64("user", argv[1]);
   gid_t gid = (gid_t)parse_u64("user", argv[2]);
+  give_stdio(uid);
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail_errno("user", "keepcaps");
   if (strcmp(argv[3], "-") != 0) {
     gid_t groups[256];

@@ -214,6 +214,9 @@ export function processOps(spec: Spec, process: Process, seccompProfile: string 
   // Without HOME in the environment, runc and crun take it from the container's /etc/passwd;
   // programs and engines (containerd, Kubernetes) count on that. Read while still root.
   if (!env.some((e) => e.startsWith('HOME='))) ops.push(['home', String(process.user.uid)]);
+  // runc enters the cwd while still root (a cwd only root may search works), and again as the
+  // user only where that failed.
+  ops.push(['chdir', process.cwd, 'early']);
   ops.push(['user', String(process.user.uid), String(process.user.gid), groupsArg(spec, process)]);
   ops.push(['caps', mask('effective'), mask('permitted'), mask('inheritable'), mask('ambient')]);
   if (process.noNewPrivileges) ops.push(['no_new_privs']);
