@@ -48,7 +48,7 @@ const createOpts: Opts = {
 
 function parse(args: string[], options: Opts, command: string) {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals: true, strict: true });
   } catch (e) {
     throw new HakoError(`${command}: ${(e as Error).message.split('\n')[0]}`);
   }
@@ -151,7 +151,17 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
       const { values } = parse(rest, { format: { type: 'string', short: 'f', default: 'table' }, quiet: { type: 'boolean', short: 'q' } }, command);
       const all = rt.list();
       if (values.quiet) process.stdout.write(all.map((s) => `${s.id}\n`).join(''));
-      else if (values.format === 'json') process.stdout.write(`${JSON.stringify(all.map((s) => ({ ...s, pid: s.pid ?? 0 })))}\n`);
+      else if (values.format === 'json') {
+        // runc's fields (rootfs and owner too, which tools written against runc read).
+        const runcLike = (s: (typeof all)[number]) => {
+          try {
+            return { ...rt.runcState(s.id), pid: s.pid ?? 0, status: s.status, created: s.created };
+          } catch {
+            return { ...s, pid: s.pid ?? 0 }; // deleted meanwhile
+          }
+        };
+        process.stdout.write(`${JSON.stringify(all.map(runcLike))}\n`);
+      }
       else if (values.format === 'table') {
         const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED'], ...all.map((s) => [s.id, String(s.pid ?? 0), s.status, s.bundle, s.created])];
         const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -234,6 +244,26 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
     default:
       throw new HakoError(`unknown runtime command "${command}" (see hako runtime --help)`);
   }
+}
+
+/** `--memory-swap -1` (docker update sends it; -1 is "unlimited"): parseArgs calls a value that looks
+ *  like a flag ambiguous, runc takes it. A negative number after a flag that takes a value is its value. */
+function joinNegativeValues(args: string[], options: Opts): string[] {
+  const takesValue = new Set<string>();
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type !== 'string') continue;
+    takesValue.add(`--${name}`);
+    if (o.short) takesValue.add(`-${o.short}`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--') return [...out, ...args.slice(i)];
+    if (takesValue.has(args[i]) && i + 1 < args.length && /^-\d/.test(args[i + 1])) {
+      out.push(`${args[i]}=${args[i + 1]}`);
+      i++;
+    } else out.push(args[i]);
+  }
+  return out;
 }
 
 function readProcessFile(file: string): Process {
