@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { Hook, Mount, Namespace, NamespaceType, Process, Spec } from '../spec/types.js';
 import { ConfigError } from '../../util/errors.js';
 import {
-  capabilityMask, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE, MS_UNBINDABLE,
+  capabilityMask, MS_BIND, MS_RDONLY, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE, MS_UNBINDABLE,
   NAMESPACE_FLAGS,
   parseMountOptions, RLIMITS, rlimitValue,
 } from '../spec/names.js';
@@ -123,10 +123,16 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
 
   let devIsTmpfs = false;
   let hasDevPts = false;
-  for (const [i, m] of (spec.mounts ?? []).entries()) {
+  // A read-only mount with mounts (or device nodes) to be made beneath it is mounted writable and
+  // made read-only once they are in place, as runc does for a read-only /dev.
+  const readonlyLater: Op[] = [];
+  const mounts = spec.mounts ?? [];
+  for (const [i, m] of mounts.entries()) {
     if (m.destination === '/dev' && !isBind(m)) devIsTmpfs = true;
     if (m.destination === '/dev/pts') hasDevPts = true;
-    ops.push(...mountOps(m, i, root, ctx, { userns, newNet: newNs('network'), newCgroupNs: newNs('cgroup') }));
+    const under = `${m.destination.replace(/\/+$/, '')}/`;
+    const deferReadonly = m.destination === '/dev' || mounts.slice(i + 1).some((n) => n.destination.startsWith(under));
+    ops.push(...mountOps(m, i, root, ctx, { userns, newNet: newNs('network'), newCgroupNs: newNs('cgroup'), readonlyLater: deferReadonly ? readonlyLater : undefined }));
   }
 
   if (devIsTmpfs) {
@@ -139,6 +145,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
     if (!d.path.startsWith('/dev/')) throw new ConfigError(`linux.devices[${i}].path`, `must be under /dev, got "${d.path}"`);
     ops.push(...deviceOps(root, d.path, d.type, d.major ?? 0, d.minor ?? 0, d.fileMode ?? 0o666, d.uid ?? 0, d.gid ?? 0, userns));
   }
+  ops.push(...readonlyLater);
 
   const hooks = spec.hooks ?? {};
   // The runtime runs prestart/createRuntime hooks here and sends the state JSON that in-container
@@ -293,7 +300,11 @@ function isRamfs(dir: string): boolean {
   }
 }
 
-interface MountEnv { userns: boolean; newNet: boolean; newCgroupNs: boolean }
+interface MountEnv {
+  userns: boolean; newNet: boolean; newCgroupNs: boolean;
+  /** Set when other mounts or devices go beneath this one: a read-only remount goes here instead. */
+  readonlyLater?: Op[];
+}
 
 function mountOps(m: Mount, i: number, root: string, ctx: PlanContext, env: MountEnv): Op[] {
   const field = `mounts[${i}]`;
@@ -303,6 +314,13 @@ function mountOps(m: Mount, i: number, root: string, ctx: PlanContext, env: Moun
   if (opts.idmap || m.uidMappings || m.gidMappings) throw new ConfigError(`${field}.options`, 'id-mapped mounts are not supported yet');
   const data = opts.data.join(',');
   const ops: Op[] = [];
+  if (env.readonlyLater && (opts.flags & MS_RDONLY) && m.type !== 'cgroup' && m.type !== 'cgroup2') {
+    const remount = isBind(m)
+      ? ['mount', root, '', m.destination, '', String(MS_BIND | MS_REMOUNT | (opts.flags & ~(MS_BIND | MS_REC))), '', 'none']
+      : ['mount', root, '', m.destination, '', String(MS_REMOUNT | (opts.flags & ~MS_REC)), data, 'none'];
+    env.readonlyLater.push(remount);
+    opts.flags &= ~MS_RDONLY;
+  }
   // Propagation, then runc's recursive attributes (rro, rnosuid, …) over the mount and everything
   // beneath it, last, as runc applies them.
   const propagate = () => {
