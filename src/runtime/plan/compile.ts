@@ -123,15 +123,17 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
 
   let devIsTmpfs = false;
   let hasDevPts = false;
-  // A read-only mount with mounts (or device nodes) to be made beneath it is mounted writable and
-  // made read-only once they are in place, as runc does for a read-only /dev.
+  // A read-only tmpfs with mounts (or device nodes) to be made beneath it is mounted writable and
+  // made read-only once they are in place, as runc does for a read-only /dev. (Others, sysfs say,
+  // already have the directories their submounts need.)
   const readonlyLater: Op[] = [];
   const mounts = spec.mounts ?? [];
   for (const [i, m] of mounts.entries()) {
     if (m.destination === '/dev' && !isBind(m)) devIsTmpfs = true;
     if (m.destination === '/dev/pts') hasDevPts = true;
     const under = `${m.destination.replace(/\/+$/, '')}/`;
-    const deferReadonly = m.destination === '/dev' || mounts.slice(i + 1).some((n) => n.destination.startsWith(under));
+    const deferReadonly = m.type === 'tmpfs' && !isBind(m)
+      && (m.destination === '/dev' || mounts.slice(i + 1).some((n) => n.destination.startsWith(under)));
     ops.push(...mountOps(m, i, root, ctx, { userns, newNet: newNs('network'), newCgroupNs: newNs('cgroup'), readonlyLater: deferReadonly ? readonlyLater : undefined }));
   }
 
@@ -314,11 +316,8 @@ function mountOps(m: Mount, i: number, root: string, ctx: PlanContext, env: Moun
   if (opts.idmap || m.uidMappings || m.gidMappings) throw new ConfigError(`${field}.options`, 'id-mapped mounts are not supported yet');
   const data = opts.data.join(',');
   const ops: Op[] = [];
-  if (env.readonlyLater && (opts.flags & MS_RDONLY) && m.type !== 'cgroup' && m.type !== 'cgroup2') {
-    const remount = isBind(m)
-      ? ['mount', root, '', m.destination, '', String(MS_BIND | MS_REMOUNT | (opts.flags & ~(MS_BIND | MS_REC))), '', 'none']
-      : ['mount', root, '', m.destination, '', String(MS_REMOUNT | (opts.flags & ~MS_REC)), data, 'none'];
-    env.readonlyLater.push(remount);
+  if (env.readonlyLater && (opts.flags & MS_RDONLY)) {
+    env.readonlyLater.push(['mount', root, '', m.destination, '', String(MS_REMOUNT | (opts.flags & ~MS_REC)), data, 'none']);
     opts.flags &= ~MS_RDONLY;
   }
   // Propagation, then runc's recursive attributes (rro, rnosuid, …) over the mount and everything
