@@ -496,17 +496,10 @@ export class Runtime {
   }
 }
 
-/** linux.resources plus device-cgroup rules for the nodes in linux.devices (the container must be
- *  able to use the devices it was given; the driver adds runc's default allowed devices itself). */
+/** linux.resources as given. The nodes of linux.devices get no rule of their own: as with runc, a
+ *  node that linux.resources.devices denies is created but unusable (engines send both). */
 function containerResources(spec: Spec): Resources {
-  const resources = { ...(spec.linux?.resources ?? {}) };
-  const devices = spec.linux?.devices ?? [];
-  if (devices.length) {
-    resources.devices = [...(resources.devices ?? []), ...devices.map((d) => ({
-      allow: true, type: (d.type === 'b' ? 'b' : 'c') as 'b' | 'c', major: d.major ?? null, minor: d.minor ?? null, access: 'rwm',
-    }))];
-  }
-  return resources;
+  return spec.linux?.resources ?? {};
 }
 
 function mergeResources(a: Resources, b: Resources): Resources {
