@@ -236,6 +236,8 @@ export function processOps(spec: Spec, process: Process, seccompProfile: string 
   // The notify listener goes out with the container's state; the runtime builds it now, while it
   // is still listening (create returns at `ready`).
   if (opts.notify && !seccompEarly) ops.push(['sync', 'seccomp']);
+  // As close to exec as runc loads it: before `ready`, so startContainer hooks run under it too.
+  if (seccompProfile !== undefined && !seccompEarly) ops.push(['seccomp', seccompProfile]);
   ops.push(['ready']);
   if (opts.barrier) {
     ops.push(['wait_fifo']);
@@ -250,7 +252,6 @@ export function processOps(spec: Spec, process: Process, seccompProfile: string 
     if (!hostHasSELinux()) throw new ConfigError('process.selinuxLabel', `"${process.selinuxLabel}" asked for, but SELinux is not enabled on this host`);
     ops.push(['write', '/proc/self/attr/exec', process.selinuxLabel]);
   }
-  if (seccompProfile !== undefined && !seccompEarly) ops.push(['seccomp', seccompProfile]);
   ops.push(['exec', String(process.args!.length), ...process.args!, ...env]);
   return ops;
 }

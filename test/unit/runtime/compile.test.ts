@@ -190,9 +190,10 @@ describe('process', () => {
     assert.deepEqual(find(plan((s) => { s.process!.user.additionalGids = [5, 6]; }), 'user')[0], ['user', '0', '0', '5,6']);
   });
 
-  it('loads seccomp last with no_new_privs, before dropping privileges without it', () => {
+  it('loads seccomp before ready with no_new_privs (startContainer hooks run under it, as runc), before dropping privileges without it', () => {
     const late = names(plan(undefined, { seccompProfile: 'default allow 0' }));
-    assert.equal(late.indexOf('seccomp'), late.length - 2);
+    assert.equal(late.indexOf('seccomp'), late.indexOf('ready') - 1);
+    assert.ok(late.indexOf('seccomp') > late.indexOf('close_fds'));
     const early = names(plan((s) => { s.process!.noNewPrivileges = false; }, { seccompProfile: 'default allow 0' }));
     assert.ok(early.indexOf('seccomp') < early.indexOf('user'));
   });
