@@ -54,6 +54,12 @@ function parse(args: string[], options: Opts, command: string) {
   }
 }
 
+/** --preserve-fds N (runc passes fds 3..3+N-1 on to the process): not done, so refused unless 0. */
+function refusePreservedFds(values: Record<string, unknown>, command: string): void {
+  const n = values['preserve-fds'];
+  if (n !== undefined && n !== '0') throw new HakoError(`${command}: --preserve-fds ${n}: passing extra file descriptors is not supported`);
+}
+
 function one(positionals: string[], command: string, what = 'container id'): string {
   if (positionals.length !== 1) throw new HakoError(`${command}: expects exactly one ${what}, got ${positionals.length}`);
   return positionals[0];
@@ -113,6 +119,7 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
     }
     case 'create': {
       const { values, positionals } = parse(rest, createOpts, command);
+      refusePreservedFds(values, command);
       await rt.create(one(positionals, command), {
         bundle: values.bundle as string, pidFile: values['pid-file'] as string | undefined,
         consoleSocket: values['console-socket'] as string | undefined,
@@ -121,6 +128,7 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
     }
     case 'run': {
       const { values, positionals } = parse(rest, { ...createOpts, detach: { type: 'boolean', short: 'd' }, keep: { type: 'boolean' } }, command);
+      refusePreservedFds(values, command);
       return rt.run(one(positionals, command), {
         bundle: values.bundle as string, pidFile: values['pid-file'] as string | undefined,
         consoleSocket: values['console-socket'] as string | undefined, detach: values.detach as boolean, keep: values.keep as boolean,
@@ -182,6 +190,10 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
       const id = positionals[0];
       const args = after.slice(1);
       if (!id) throw new HakoError('exec: container id is required');
+      // runc's --cgroup puts the process in a sub-cgroup of the container's; hako cannot yet, and
+      // running it in the container's own cgroup instead would be a silent lie.
+      if (values.cgroup !== undefined) throw new HakoError(`exec: --cgroup ${values.cgroup}: joining a sub-cgroup of the container is not supported`);
+      refusePreservedFds(values, command);
       const proc = values.process
         ? readProcessFile(values.process as string)
         : execProcess(rt.states.readConfig(validateId(id)).process!, args, values);
@@ -267,11 +279,15 @@ function joinNegativeValues(args: string[], options: Opts): string[] {
 }
 
 function readProcessFile(file: string): Process {
+  let proc: Process;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Process;
+    proc = JSON.parse(fs.readFileSync(file, 'utf8')) as Process;
   } catch (e) {
     throw new HakoError(`--process ${file}: ${(e as Error).message}`);
   }
+  // runc runs a process without `user` as 0:0.
+  if (proc && typeof proc === 'object' && proc.user === undefined) proc.user = { uid: 0, gid: 0 };
+  return proc;
 }
 
 /** runc's exec without --process: the container's process with the flags' changes. */

@@ -208,6 +208,7 @@ export class Runtime {
     const rec = this.states.read(validateId(id));
     const status = statusOf(this.states, rec);
     if (status !== 'running' && status !== 'created') throw new HakoError(`cannot exec in container "${id}" in state ${status}`);
+    if (opts.pidFile) checkPidFileDir(opts.pidFile);
     // A process joining a frozen cgroup freezes before it could report back: refuse, in runc's words.
     if (!opts.ignorePaused && this.status(rec) === 'paused') throw new HakoError('cannot exec in a paused container (use --ignore-paused to override)');
     const spec = this.states.readConfig(id);
@@ -255,6 +256,7 @@ export class Runtime {
     Promise<{ launched: Launched; rec: ContainerRecord }> {
     validateId(id);
     trace('prepare');
+    if (opts.pidFile) checkPidFileDir(opts.pidFile);
     const bundle = loadBundle(opts.bundle);
     const { spec } = bundle;
     const fifo = this.states.fifo(id);
@@ -584,6 +586,19 @@ function forwardSignals(launched: Launched): () => void {
     process.off('SIGINT', ignore);
     process.off('SIGQUIT', ignore);
   };
+}
+
+/** A pid file that cannot be written is refused before anything runs (runc finds out only after
+ *  the process started, and kills it). */
+function checkPidFileDir(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    throw new HakoError(`--pid-file ${file}: directory ${dir} does not exist`);
+  }
+  if (!st.isDirectory()) throw new HakoError(`--pid-file ${file}: ${dir} is not a directory`);
 }
 
 function writePidFile(file: string, pid: number): void {
