@@ -239,7 +239,6 @@ void op_console_socket(int argc, char **argv) {
 
 /* console ROWS COLS: a pty from the container's own devpts; master to the socket, slave as stdio. */
 void op_console(int argc, char **argv) {
-  (void)argc;
   if (console_fd < 0) fail("console", "no console socket");
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) fail_errno("console", "open /dev/ptmx");
@@ -253,6 +252,14 @@ void op_console(int argc, char **argv) {
   }
   int slave = open(name, O_RDWR | O_NOCTTY);
   if (slave < 0) fail_errno("console", "open %s", name);
+  /* -onlcr: "\n" stays "\n" on the way out (runc's ClearONLCR for a terminal it relays itself); done
+   * here, before the process can write, not when the relay receives the master. */
+  if (argc > 3 && strcmp(argv[3], "-onlcr") == 0) {
+    struct termios t;
+    if (tcgetattr(slave, &t) < 0) fail_errno("console", "tcgetattr %s", name);
+    t.c_oflag &= ~(tcflag_t)ONLCR;
+    if (tcsetattr(slave, TCSANOW, &t) < 0) fail_errno("console", "clear ONLCR on %s", name);
+  }
   send_fd("console", console_fd, master, name);
   close(master);
   close(console_fd);

@@ -169,9 +169,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   // runc and crun create a missing cwd (docker's -w relies on it): here, as the container's root,
   // before anything is made read-only.
   if (process.cwd !== '/') ops.push(['mkdirs', process.cwd]);
-  if (process.terminal) {
-    ops.push(['console', String(process.consoleSize?.height ?? 0), String(process.consoleSize?.width ?? 0)]);
-  }
+  if (process.terminal) ops.push(consoleOp(process, ctx.console));
 
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     ops.push(['write', `/proc/sys/${key.replace(/\./g, '/')}`, value]);
@@ -394,6 +392,14 @@ function deviceOps(root: string, p: string, type: string, major: number, minor: 
   if (userns) return [['mount', root, p, p, '', String(MS_BIND), '', 'file']];
   const kind = type === 'b' ? S_IFBLK : type === 'p' ? S_IFIFO : S_IFCHR;
   return [['mknod', root, p, String(kind | (mode & 0o7777)), String(major), String(minor), String(uid), String(gid)]];
+}
+
+/** The pty op. A terminal hako relays itself (a foreground run or exec) gets ONLCR cleared, as
+ *  runc does for the terminals it relays: the output arrives with "\n" line ends, not "\r\n". */
+export function consoleOp(process: Process, console: string | undefined): Op {
+  const op: Op = ['console', String(process.consoleSize?.height ?? 0), String(process.consoleSize?.width ?? 0)];
+  if (console === '@relay') op.push('-onlcr');
+  return op;
 }
 
 function hookOp(h: Hook): Op {
