@@ -221,8 +221,11 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
       return 0;
     }
     case 'ps': {
-      const { values, positionals } = parse(rest, { format: { type: 'string', short: 'f', default: 'table' } }, command);
-      process.stdout.write(psOutput(rt, positionals[0] ?? one(positionals, command), values.format as string));
+      // `ps [--format F] ID [PS-OPTIONS…]`: the options after the id are ps(1)'s, as with runc.
+      const { flags, positionals: after } = splitAtFirstPositional(rest, new Set(['--format', '-f']));
+      const { values } = parse(flags, { format: { type: 'string', short: 'f', default: 'table' } }, command);
+      if (!after.length) throw new HakoError('ps: expects exactly one container id, got 0');
+      process.stdout.write(psOutput(rt, after[0], values.format as string, after.slice(1)));
       return 0;
     }
     case 'events': {
