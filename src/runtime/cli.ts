@@ -14,26 +14,91 @@ import { compilePlan } from './plan/compile.js';
 import { formatPlan } from './plan/encode.js';
 import { loadBundle } from './bundle.js';
 
-const USAGE = `usage: hako runtime [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [ARGS]
+const USAGE = `usage: hako runtime [GLOBAL FLAGS] COMMAND [ARGS]   (runc's command line; COMMAND --help for its flags)
 
-commands (runc-compatible):
-  spec [--bundle DIR] [--rootless]           write a default config.json
-  create [--bundle DIR] [--pid-file F] [--console-socket S] ID
-  start ID                                   run the created container's process
-  run [--bundle DIR] [--pid-file F] [--console-socket S] [--detach] [--keep] ID
-  state ID                                   print the OCI state as JSON
-  kill [--all] ID [SIGNAL]                   signal the container (default SIGTERM)
-  delete [--force] ID                        remove a stopped container
-  pause ID / resume ID                       freeze / thaw every process of the container
-  update [--memory N] [--cpu-quota N] [--pids-limit N] … [--resources FILE|-] ID
-  ps [--format table|json] ID                the container's processes
-  events [--stats] [--interval 5s] ID        stats (and OOM) events as JSON lines
-  exec [--tty] [--detach] [--env K=V] [--cwd D] [--user U[:G]] [--cap CAP] [--process F]
-       [--console-socket S] [--pid-file F] ID [COMMAND [ARG...]]
-  list [--format table|json] [--quiet]
-  features                                   what this runtime supports (OCI features JSON)
-  checkpoint / restore                       unsupported (no CRIU support): fail with one line
-  plan [--bundle DIR]                        print the compiled plan (debugging)`;
+global flags:
+  --root DIR              state directory (default /run/hako; $XDG_RUNTIME_DIR/hako rootless)
+  --log FILE              also append errors (and --debug lines) to FILE
+  --log-format text|json  format of --log lines (default text)
+  --debug                 record the command, its plan and its phases (in --log FILE, else stderr)
+  --systemd-cgroup        refused: hako manages cgroupfs directly
+  --rootless VALUE, --criu PATH   accepted for runc compatibility (rootless is detected)
+  -h, --help / -v, --version
+
+commands:
+  spec        write a default config.json
+  create      create a container, stopped at the start barrier
+  start       run the created container's process
+  run         create and start; in the foreground unless --detach
+  state       print the OCI state as JSON
+  kill        signal the container (default SIGTERM)
+  delete      remove a container
+  pause       freeze every process of the container
+  resume      thaw a paused container
+  update      change the cgroup limits of a running container
+  ps          the container's processes (ps(1), filtered)
+  events      stats (and OOM) events as JSON lines
+  exec        run a new process in a running container
+  list        list containers
+  features    what this runtime supports (OCI features JSON)
+  checkpoint, restore   unsupported (no CRIU): fail with one line
+  plan        print the compiled plan (debugging)`;
+
+/** `hako runtime COMMAND --help`: every flag of COMMAND. */
+const COMMAND_HELP: Record<string, string> = {
+  spec: `spec [--bundle DIR] [--rootless]
+  -b, --bundle DIR        where to write config.json (default .)
+  --rootless              a spec for an ordinary user (user namespace, no cgroup limits)`,
+  create: `create [FLAGS] ID
+  -b, --bundle DIR        the bundle (config.json and the rootfs; default .)
+  --pid-file FILE         write the container's pid to FILE
+  --console-socket PATH   with process.terminal: send the pty master to this Unix socket
+  --no-pivot, --no-new-keyring   accepted for runc compatibility
+  --preserve-fds N        refused unless 0 (extra descriptors are not passed yet)`,
+  run: `run [FLAGS] ID          create + start; the foreground exit status is the process's
+  the flags of create, and:
+  -d, --detach            return once started
+  --keep                  keep the stopped container's state (delete it later)`,
+  start: 'start ID                open the start barrier of a created container',
+  state: 'state ID                the OCI state as JSON (with runc\'s rootfs, created, owner)',
+  kill: `kill [--all] ID [SIGNAL]
+  -a, --all               signal every process of the container
+  SIGNAL                  a name (TERM, SIGKILL) or a number; default SIGTERM`,
+  delete: `delete [--force] ID
+  -f, --force             kill a running or paused container first; a missing one is no error`,
+  pause: 'pause ID                freeze every process (cgroup freezer)',
+  resume: 'resume ID               thaw a paused container',
+  update: `update [FLAGS] ID       (-1 means unlimited where runc takes it)
+  -r, --resources FILE|-  linux.resources JSON
+  --memory N, --memory-reservation N, --memory-swap N, --kernel-memory N   (k, m, g suffixes)
+  --cpu-quota N, --cpu-period N, --cpu-share N, --cpu-rt-period N, --cpu-rt-runtime N
+  --cpuset-cpus LIST, --cpuset-mems LIST, --pids-limit N, --blkio-weight N`,
+  ps: `ps [--format table|json] ID [PS-OPTIONS...]
+  -f, --format F          table: ps(1) with PS-OPTIONS (default -ef), the container's lines; json: its pids`,
+  events: `events [--stats] [--interval 5s] ID
+  --stats                 one stats event, then exit
+  --interval D            between stats events (500ms, 5s, 1m)`,
+  exec: `exec [FLAGS] ID [COMMAND [ARG...]]
+  -p, --process FILE      the process as OCI process JSON (user defaults to 0:0)
+  -t, --tty               a pty (relayed, or sent to --console-socket)
+  -d, --detach            return once the process runs
+  -e, --env K=V           add to the environment (repeatable)
+  --cwd DIR               working directory
+  -u, --user UID[:GID]    numeric user and group
+  -g, --additional-gids G supplementary group (repeatable)
+  -c, --cap CAP           add a capability (repeatable)
+  --no-new-privs          set no_new_privs
+  --apparmor PROFILE, --process-label LABEL
+  --console-socket PATH, --pid-file FILE
+  --ignore-paused         exec into a paused container (the process waits for resume)
+  --cgroup PATH           refused: sub-cgroups are not joined yet
+  --preserve-fds N        refused unless 0`,
+  list: `list [--format table|json] [--quiet]
+  -f, --format F          table (default) or json (runc's fields)
+  -q, --quiet             ids only`,
+  features: 'features                what this runtime supports (OCI features JSON)',
+  plan: `plan [--bundle DIR]     print the compiled plan, one operation a line (debugging)`,
+};
 
 type Opts = NonNullable<ParseArgsConfig['options']>;
 const bundleOpt: Opts = { bundle: { type: 'string', short: 'b', default: '.' } };
@@ -108,6 +173,13 @@ export async function runtimeMain(argv: string[]): Promise<number> {
 }
 
 async function dispatch(rt: Runtime, command: string | undefined, rest: string[]): Promise<number> {
+  // COMMAND --help (before its id; `exec ID sh --help` is the program's). checkpoint and restore
+  // have none: podman reads a zero exit of `checkpoint --help` as support.
+  const flagsOnly = splitAtFirstPositional(rest, new Set()).flags;
+  if (command && COMMAND_HELP[command] && (flagsOnly.includes('--help') || flagsOnly.includes('-h'))) {
+    process.stdout.write(`usage: hako runtime ${COMMAND_HELP[command]}\n`);
+    return 0;
+  }
   switch (command) {
     case 'spec': {
       const { values } = parse(rest, { ...bundleOpt, rootless: { type: 'boolean' } }, command);
