@@ -339,7 +339,7 @@ static const struct op_def ops[] = {
     {"mknod", 7, op_mknod},             {"symlink", 3, op_symlink},
     {"pivot_root", 1, op_pivot_root},   {"chroot", 1, op_chroot},
     {"mkdirs", 1, op_mkdirs},           {"mask", 1, op_mask},               {"readonly", 2, op_readonly},
-    {"mount_copyup", 4, op_mount_copyup}, {"mount_setattr", 4, op_mount_setattr},
+    {"mount_copyup", 4, op_mount_copyup}, {"open_tree", 3, op_open_tree}, {"mount_setattr", 4, op_mount_setattr},
     {"sethostname", 1, op_sethostname}, {"setdomainname", 1, op_setdomainname},
     {"rlimit", 3, op_rlimit},           {"console_socket", 1, op_console_socket},
     {"console", 2, op_console},         {"open_fifo", 1, op_open_fifo},

@@ -40,6 +40,7 @@ void op_mkdirs(int argc, char **argv);
 void op_mask(int argc, char **argv);
 void op_readonly(int argc, char **argv);
 void op_mount_copyup(int argc, char **argv);
+void op_open_tree(int argc, char **argv);
 void op_mount_setattr(int argc, char **argv);
 /* copyup.c: copies directory FROM's entries into TO, never following a symlink. */
 void copy_tree(int from, int to, int depth);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <linux/openat2.h>
+#include <linux/mount.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,24 @@ static void refuse_symlink(const char *op, const char *root, const char *path, c
   close(rootfd);
 }
 
+/* Bind sources cloned by open_tree before a new user namespace was entered (op_open_tree). */
+#define MAX_TREES 256
+static int trees[MAX_TREES];
+static int ntrees;
+
+/* open_tree N PATH REC: a detached copy of the mount at PATH (with what is mounted beneath it if REC
+ * is 1), taken as the caller, while host paths only the caller may search are still reachable; a
+ * later mount with SOURCE "@tree:N" attaches it. */
+void op_open_tree(int argc, char **argv) {
+  (void)argc;
+  int n = (int)parse_u64("open_tree", argv[1]);
+  if (n != ntrees || n >= MAX_TREES) fail("open_tree", "tree %d out of order", n);
+  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (strcmp(argv[3], "1") == 0 ? AT_RECURSIVE : 0);
+  int fd = (int)syscall(SYS_open_tree, AT_FDCWD, argv[2], flags);
+  if (fd < 0) fail_errno("open_tree", "%s", argv[2]);
+  trees[ntrees++] = fd;
+}
+
 /* mount ROOT SOURCE DEST FSTYPE FLAGS DATA CREATE */
 void op_mount(int argc, char **argv) {
   (void)argc;
@@ -177,6 +196,16 @@ void op_mount(int argc, char **argv) {
     fd = resolve_in_root("mount", root, dest, argv[7]);
     snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
     where = target;
+  }
+  if (strncmp(source, "@tree:", 6) == 0) {
+    int n = (int)parse_u64("mount", source + 6);
+    if (n >= ntrees || fd < 0) fail("mount", "no tree %s for %s", source, dest);
+    if (syscall(SYS_move_mount, trees[n], "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      fail_errno("mount", "attach %s on %s%s", source, root, dest);
+    close(trees[n]);
+    trees[n] = -1;
+    close(fd);
+    return;
   }
   if (mount(source[0] ? source : NULL, where, fstype[0] ? fstype : NULL, flags, data[0] ? data : NULL) < 0)
     fail_errno("mount", "%s on %s%s (type %s, flags 0x%lx, data \"%s\")", source[0] ? source : "none", root, dest,

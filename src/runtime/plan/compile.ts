@@ -94,6 +94,22 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   // The barrier is opened (O_PATH) while we are still the runtime's user: from inside a user
   // namespace the state directory may not even be searchable. runc passes it the same way.
   ops.push(['open_fifo', ctx.fifo]);
+  // The console socket is a host path: connected now, as the caller (runc does too), not from
+  // inside a new user namespace that may not be allowed to reach it.
+  const consoleEarly = Boolean(process.terminal && ctx.console && ctx.console !== '@relay');
+  if (consoleEarly) ops.push(['console_socket', ctx.console!]);
+  // Likewise bind sources, for a new user namespace with a new mount namespace: cloned here
+  // (open_tree) and attached inside, so a source beneath a directory only the caller may search
+  // still works. Cloning needs CAP_SYS_ADMIN: a rootless caller reaches no more than its container.
+  const trees = new Map<number, number>();
+  if (newNs('user') && newNs('mount') && globalThis.process.getuid?.() === 0) {
+    for (const [i, m] of (spec.mounts ?? []).entries()) {
+      if (!isBind(m) || m.type === 'cgroup' || m.type === 'cgroup2') continue;
+      const { source } = bindSource(m, i, ctx);
+      trees.set(i, trees.size);
+      ops.push(['open_tree', String(trees.size - 1), source, parseMountOptions(m.options ?? []).flags & MS_REC ? '1' : '0']);
+    }
+  }
   const joined = sortForJoining([...nss.values()].filter((ns) => ns.path));
   for (const ns of joined) ops.push(['setns', ns.path!, String(NAMESPACE_FLAGS[ns.type])]);
   if (newNs('user')) {
@@ -134,7 +150,9 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
     const under = `${m.destination.replace(/\/+$/, '')}/`;
     const deferReadonly = m.type === 'tmpfs' && !isBind(m)
       && (m.destination === '/dev' || mounts.slice(i + 1).some((n) => n.destination.startsWith(under)));
-    ops.push(...mountOps(m, i, root, ctx, { userns, newNet: newNs('network'), newCgroupNs: newNs('cgroup'), readonlyLater: deferReadonly ? readonlyLater : undefined }));
+    ops.push(...mountOps(m, i, root, ctx, {
+      userns, newNet: newNs('network'), newCgroupNs: newNs('cgroup'), readonlyLater: deferReadonly ? readonlyLater : undefined, tree: trees.get(i),
+    }));
   }
 
   if (devIsTmpfs) {
@@ -158,7 +176,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
 
   if (process.terminal) {
     if (!ctx.console) throw new ConfigError('process.terminal', 'a terminal needs --console-socket (or a foreground run)');
-    ops.push(['console_socket', ctx.console]);
+    if (!consoleEarly) ops.push(['console_socket', ctx.console]);
   }
   if (ctx.seccompListener) ops.push(['seccomp_listener', ctx.seccompListener]);
   ops.push(!ownMounts ? ['chroot', root, 'in-place'] : isRamfs(root) ? ['chroot', root] : ['pivot_root', root]);
@@ -305,6 +323,20 @@ interface MountEnv {
   userns: boolean; newNet: boolean; newCgroupNs: boolean;
   /** Set when other mounts or devices go beneath this one: a read-only remount goes here instead. */
   readonlyLater?: Op[];
+  /** A bind source cloned before the user namespace was entered (open_tree N): attach tree N. */
+  tree?: number;
+}
+
+/** A bind mount's source on the host (relative ones against the bundle) and whether it is a directory. */
+function bindSource(m: Mount, i: number, ctx: PlanContext): { source: string; isDir: boolean } {
+  const field = `mounts[${i}]`;
+  if (!m.source) throw new ConfigError(`${field}.source`, 'a bind mount needs a source');
+  const source = path.resolve(ctx.bundle, m.source);
+  try {
+    return { source, isDir: fs.statSync(source).isDirectory() };
+  } catch {
+    throw new ConfigError(`${field}.source`, `"${source}" does not exist`);
+  }
 }
 
 function mountOps(m: Mount, i: number, root: string, ctx: PlanContext, env: MountEnv): Op[] {
@@ -334,15 +366,9 @@ function mountOps(m: Mount, i: number, root: string, ctx: PlanContext, env: Moun
   }
 
   if (isBind(m)) {
-    if (!m.source) throw new ConfigError(`${field}.source`, 'a bind mount needs a source');
-    const source = path.resolve(ctx.bundle, m.source);
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(source);
-    } catch {
-      throw new ConfigError(`${field}.source`, `"${source}" does not exist`);
-    }
-    ops.push(['mount', root, source, m.destination, '', String(MS_BIND | (opts.flags & MS_REC)), '', st.isDirectory() ? 'dir' : 'file']);
+    const { source, isDir } = bindSource(m, i, ctx);
+    const from = env.tree !== undefined ? `@tree:${env.tree}` : source;
+    ops.push(['mount', root, from, m.destination, '', String(MS_BIND | (opts.flags & MS_REC)), '', isDir ? 'dir' : 'file']);
     const rest = opts.flags & ~(MS_BIND | MS_REC);
     // A bind mount ignores every flag but MS_REC; the others need a remount of the new mount.
     if (rest) ops.push(['mount', root, '', m.destination, '', String(MS_BIND | MS_REMOUNT | rest), '', 'none']);
