@@ -37,6 +37,20 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-engines-'));
 let archive = '';
 let archiveError = '';
 
+/** Removes the cgroup NAME (an engine's parent, empty once its containers are gone) from every
+ *  hierarchy: engines make the parents of their containers' cgroups and leave them. */
+function removeCgroupParent(name: string): void {
+  const roots = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? ['/sys/fs/cgroup']
+    : fs.readdirSync('/sys/fs/cgroup').map((d) => `/sys/fs/cgroup/${d}`);
+  for (const root of roots) {
+    const dir = path.join(root, name);
+    if (!fs.existsSync(dir)) continue;
+    const children = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory());
+    for (const c of children) try { fs.rmdirSync(path.join(dir, c.name)); } catch { /* busy: leave it */ }
+    try { fs.rmdirSync(dir); } catch { /* busy: leave it */ }
+  }
+}
+
 /** Detaches whatever an engine left mounted beneath our temp dir, deepest first, then removes it. */
 function cleanupDir(dir: string): void {
   const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4])
@@ -63,18 +77,24 @@ const PODMAN = which('podman');
 describe('podman --runtime hako-runtime', { skip: PODMAN ? false : 'podman is not installed (Debian package podman; scripts/install-deps.sh)' }, () => {
   const dir = path.join(work, 'podman');
   const limits = hostLimits();
+  // Containers' cgroups under a parent of our own (podman's default, libpod_parent, is shared).
+  const cgroupParent = `hako-engines-podman-${process.pid}`;
   const podman = (runtime: string, args: string[], timeout?: number) => sh(PODMAN!, [
     '--root', `${dir}/root`, '--runroot', `${dir}/runroot`, '--tmpdir', `${dir}/tmp`, '--network-config-dir', `${dir}/net`,
     '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--events-backend', 'none', '--runtime', runtime, ...args,
   ], timeout);
-  const run = (runtime: string, args: string[]) => podman(runtime, ['run', '--rm', '--network', 'none', ...limits, ...args]);
+  const create = ['--network', 'none', '--cgroup-parent', `/${cgroupParent}`, ...limits];
+  const run = (runtime: string, args: string[]) => podman(runtime, ['run', '--rm', ...create, ...args]);
 
   before(() => {
     assert.ok(archive, archiveError);
     const r = podman(HAKO_RUNTIME, ['load', '-i', archive]);
     assert.equal(r.status, 0, r.stderr);
   });
-  after(() => { podman(HAKO_RUNTIME, ['rm', '-af', '-t', '0']); });
+  after(() => {
+    podman(HAKO_RUNTIME, ['rm', '-af', '-t', '0']);
+    removeCgroupParent(cgroupParent);
+  });
 
   it('run: output and exit status as with runc', () => {
     for (const [name, rt] of runtimes()) {
@@ -87,7 +107,7 @@ describe('podman --runtime hako-runtime', { skip: PODMAN ? false : 'podman is no
   it('exec into a detached container, then pause and kill (137)', () => {
     for (const [name, rt] of runtimes()) {
       const c = `exec-${name}`;
-      let r = podman(rt, ['run', '-d', '--name', c, '--network', 'none', ...limits, IMAGE, 'sleep', '100']);
+      let r = podman(rt, ['run', '-d', '--name', c, ...create, IMAGE, 'sleep', '100']);
       assert.equal(r.status, 0, `${name}: ${r.stderr}`);
       try {
         r = podman(rt, ['exec', c, 'sh', '-c', 'echo exec $(id -u) $PPID']);
@@ -151,8 +171,12 @@ describe('containerd runc shim with --runc-binary hako-runtime', {
   const ctr = (args: string[], timeout?: number) => sh(CTR!, ['--address', sock, '-n', ns, ...args], timeout);
   let seq = 0;
   const id = (name: string) => `${name}-${++seq}`;
+  // The runtime's state and ctr's FIFOs under our dir too (their defaults are in /run/containerd;
+  // the shims' sockets stay there, removed as each shim exits).
+  const runFlags = (runtime: string) => ['--runc-binary', runtime, '--runc-root', path.join(dir, 'runc'), '--fifo-dir', path.join(dir, 'fifo')];
   const run = (runtime: string, args: string[], cmd: string[]) =>
-    ctr(['run', '--rm', '--runc-binary', runtime, ...args, IMAGE, id('run'), ...cmd]);
+    ctr(['run', '--rm', ...runFlags(runtime), ...args, IMAGE, id('run'), ...cmd]);
+  const hadRunDir = fs.existsSync('/run/containerd');
 
   before(async () => {
     assert.ok(archive, archiveError);
@@ -188,6 +212,12 @@ describe('containerd runc shim with --runc-binary hako-runtime', {
     daemon.kill('SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL');
+    // ctr puts containers in /<namespace>/<id>; the namespace's cgroup stays behind.
+    removeCgroupParent(ns);
+    // containerd made /run/containerd for its shims' sockets: remove what is left of it, if ours.
+    if (!hadRunDir) {
+      for (const d of ['s', 'fifo', 'runc', '']) try { fs.rmdirSync(path.join('/run/containerd', d)); } catch { /* not empty or absent */ }
+    }
   });
 
   it('run: output and exit status as with runc', () => {
@@ -201,10 +231,10 @@ describe('containerd runc shim with --runc-binary hako-runtime', {
   it('exec into a running task, then pause and kill (137)', async () => {
     for (const [name, rt] of runtimes()) {
       const c = id(`exec-${name}`);
-      let r = ctr(['run', '-d', '--runc-binary', rt, IMAGE, c, 'sleep', '100']);
+      let r = ctr(['run', '-d', ...runFlags(rt), IMAGE, c, 'sleep', '100']);
       assert.equal(r.status, 0, `${name}: ${r.stderr}`);
       try {
-        r = ctr(['task', 'exec', '--exec-id', 'e1', c, 'sh', '-c', 'echo exec $(id -u)']);
+        r = ctr(['task', 'exec', '--fifo-dir', path.join(dir, 'fifo'), '--exec-id', 'e1', c, 'sh', '-c', 'echo exec $(id -u)']);
         assert.equal(r.status, 0, `${name}: ${r.stderr}`);
         assert.equal(r.stdout, 'exec 0\n', name);
         assert.equal(ctr(['task', 'pause', c]).status, 0, name);
