@@ -234,9 +234,15 @@ static void op_wait_fifo(int argc, char **argv) {
   fifo_fd = -1;
 }
 
+/* chdir PATH [early]: runc enters the cwd first as root (before "user"), so a directory only root
+ * may search works; where that fails (root squashed on NFS, say), it tries again as the user. */
+static int chdir_done;
 static void op_chdir(int argc, char **argv) {
-  (void)argc;
-  if (chdir(argv[1]) < 0) fail_errno("chdir", "%s", argv[1]);
+  if (argc > 2 && strcmp(argv[2], "early") == 0) {
+    chdir_done = chdir(argv[1]) == 0;
+    return;
+  }
+  if (!chdir_done && chdir(argv[1]) < 0) fail_errno("chdir", "%s", argv[1]);
 }
 
 static void op_umask(int argc, char **argv) {
@@ -335,6 +341,7 @@ static const struct op_def ops[] = {
     {"mknod", 7, op_mknod},             {"symlink", 3, op_symlink},
     {"pivot_root", 1, op_pivot_root},   {"chroot", 1, op_chroot},
     {"mkdirs", 1, op_mkdirs},           {"mask", 1, op_mask},               {"readonly", 2, op_readonly},
+    {"mount_copyup", 4, op_mount_copyup}, {"open_tree", 3, op_open_tree}, {"mount_setattr", 4, op_mount_setattr},
     {"sethostname", 1, op_sethostname}, {"setdomainname", 1, op_setdomainname},
     {"rlimit", 3, op_rlimit},           {"console_socket", 1, op_console_socket},
     {"console", 2, op_console},         {"open_fifo", 1, op_open_fifo},

@@ -39,6 +39,11 @@ void op_chroot(int argc, char **argv);
 void op_mkdirs(int argc, char **argv);
 void op_mask(int argc, char **argv);
 void op_readonly(int argc, char **argv);
+void op_mount_copyup(int argc, char **argv);
+void op_open_tree(int argc, char **argv);
+void op_mount_setattr(int argc, char **argv);
+/* copyup.c: copies directory FROM's entries into TO, never following a symlink. */
+void copy_tree(int from, int to, int depth);
 void op_fork(int argc, char **argv);
 void op_console_socket(int argc, char **argv);
 void op_console(int argc, char **argv);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <linux/openat2.h>
+#include <linux/mount.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,36 @@ static int resolve_in_root(const char *op, const char *root, const char *path, c
   return fd;
 }
 
+/* Fails if the last component of PATH inside ROOT is a symlink (missing is fine: it is created). */
+static void refuse_symlink(const char *op, const char *root, const char *path, const char *fstype) {
+  int rootfd = open_root(op, root);
+  char *name;
+  int parent = open_parent_in_root(op, rootfd, path, &name);
+  struct stat st;
+  if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+    fail(op, "filesystem \"%s\" must be mounted on ordinary directory: %s is a symlink", fstype, path);
+  close(parent);
+  close(rootfd);
+}
+
+/* Bind sources cloned by open_tree before a new user namespace was entered (op_open_tree). */
+#define MAX_TREES 256
+static int trees[MAX_TREES];
+static int ntrees;
+
+/* open_tree N PATH REC: a detached copy of the mount at PATH (with what is mounted beneath it if REC
+ * is 1), taken as the caller, while host paths only the caller may search are still reachable; a
+ * later mount with SOURCE "@tree:N" attaches it. */
+void op_open_tree(int argc, char **argv) {
+  (void)argc;
+  int n = (int)parse_u64("open_tree", argv[1]);
+  if (n != ntrees || n >= MAX_TREES) fail("open_tree", "tree %d out of order", n);
+  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (strcmp(argv[3], "1") == 0 ? AT_RECURSIVE : 0);
+  int fd = (int)syscall(SYS_open_tree, AT_FDCWD, argv[2], flags);
+  if (fd < 0) fail_errno("open_tree", "%s", argv[2]);
+  trees[ntrees++] = fd;
+}
+
 /* mount ROOT SOURCE DEST FSTYPE FLAGS DATA CREATE */
 void op_mount(int argc, char **argv) {
   (void)argc;
@@ -159,9 +190,22 @@ void op_mount(int argc, char **argv) {
   const char *where = dest;
   int fd = -1;
   if (root[0]) {
+    /* runc (CVE-2019-19921): proc and sysfs go on an ordinary directory, never through a symlink
+     * the image placed there (a /proc -> elsewhere could defeat masked and read-only paths). */
+    if (strcmp(fstype, "proc") == 0 || strcmp(fstype, "sysfs") == 0) refuse_symlink("mount", root, dest, fstype);
     fd = resolve_in_root("mount", root, dest, argv[7]);
     snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
     where = target;
+  }
+  if (strncmp(source, "@tree:", 6) == 0) {
+    int n = (int)parse_u64("mount", source + 6);
+    if (n >= ntrees || fd < 0) fail("mount", "no tree %s for %s", source, dest);
+    if (syscall(SYS_move_mount, trees[n], "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      fail_errno("mount", "attach %s on %s%s", source, root, dest);
+    close(trees[n]);
+    trees[n] = -1;
+    close(fd);
+    return;
   }
   if (mount(source[0] ? source : NULL, where, fstype[0] ? fstype : NULL, flags, data[0] ? data : NULL) < 0)
     fail_errno("mount", "%s on %s%s (type %s, flags 0x%lx, data \"%s\")", source[0] ? source : "none", root, dest,
@@ -290,4 +334,47 @@ void op_readonly(int argc, char **argv) {
   }
   if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_flags(path), NULL) < 0)
     fail_errno("readonly", "remount %s read-only", path);
+}
+
+/* mount_copyup ROOT DEST FLAGS DATA: a tmpfs over DEST holding a copy of what DEST held (runc's and
+ * crun's "tmpcopyup"). DEST is opened (resolved inside ROOT, created if missing) before the tmpfs
+ * covers it, so the copy reads the covered directory through that descriptor; the tmpfs is mounted
+ * writable for the copy and remounted read-only afterwards if FLAGS asks for it. */
+void op_mount_copyup(int argc, char **argv) {
+  (void)argc;
+  const char *root = argv[1], *dest = argv[2], *data = argv[4];
+  unsigned long flags = (unsigned long)parse_u64("mount_copyup", argv[3]);
+  int at = resolve_in_root("mount_copyup", root, dest, "dir");
+  char where[64];
+  snprintf(where, sizeof where, "/proc/self/fd/%d", at);
+  int old = open(where, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (old < 0) fail_errno("mount_copyup", "open %s in %s", dest, root);
+  if (mount("tmpfs", where, "tmpfs", flags & ~(unsigned long)MS_RDONLY, data[0] ? data : NULL) < 0)
+    fail_errno("mount_copyup", "tmpfs on %s%s (flags 0x%lx, data \"%s\")", root, dest, flags, data);
+  /* The descriptor still names the covered directory; a fresh resolution gives the tmpfs. */
+  close(at);
+  at = resolve_in_root("mount_copyup", root, dest, "none");
+  snprintf(where, sizeof where, "/proc/self/fd/%d", at);
+  int fresh = open(where, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fresh < 0) fail_errno("mount_copyup", "open the new tmpfs on %s", dest);
+  copy_tree(old, fresh, 0);
+  close(old);
+  close(fresh);
+  if ((flags & MS_RDONLY) && mount(NULL, where, NULL, MS_REMOUNT | flags, data[0] ? data : NULL) < 0)
+    fail_errno("mount_copyup", "remount %s%s read-only", root, dest);
+  close(at);
+}
+
+/* mount_setattr ROOT DEST SET CLEAR: runc's recursive options (rro, rnosuid, …) on the mount at DEST
+ * and every mount beneath it, with mount_setattr(AT_RECURSIVE). */
+void op_mount_setattr(int argc, char **argv) {
+  (void)argc;
+  struct {
+    uint64_t attr_set, attr_clr, propagation, userns_fd;
+  } attr = {parse_u64("mount_setattr", argv[3]), parse_u64("mount_setattr", argv[4]), 0, 0};
+  int fd = resolve_in_root("mount_setattr", argv[1], argv[2], "none");
+  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+    fail_errno("mount_setattr", "%s%s (set 0x%llx, clear 0x%llx)", argv[1], argv[2], (unsigned long long)attr.attr_set,
+               (unsigned long long)attr.attr_clr);
+  close(fd);
 }

@@ -274,7 +274,6 @@ void op_console_socket(int argc, char **argv) {
 
 /* console ROWS COLS: a pty from the container's own devpts; master to the socket, slave as stdio. */
 void op_console(int argc, char **argv) {
-  (void)argc;
   if (console_fd < 0) fail("console", "no console socket");
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) fail_errno("console", "open /dev/ptmx");
@@ -288,6 +287,14 @@ void op_console(int argc, char **argv) {
   }
   int slave = open(name, O_RDWR | O_NOCTTY);
   if (slave < 0) fail_errno("console", "open %s", name);
+  /* -onlcr: "\n" stays "\n" on the way out (runc's ClearONLCR for a terminal it relays itself); done
+   * here, before the process can write, not when the relay receives the master. */
+  if (argc > 3 && strcmp(argv[3], "-onlcr") == 0) {
+    struct termios t;
+    if (tcgetattr(slave, &t) < 0) fail_errno("console", "tcgetattr %s", name);
+    t.c_oflag &= ~(tcflag_t)ONLCR;
+    if (tcsetattr(slave, TCSANOW, &t) < 0) fail_errno("console", "clear ONLCR on %s", name);
+  }
   send_fd("console", console_fd, master, name);
   close(master);
   close(console_fd);
@@ -347,11 +354,29 @@ void op_reopen_stdio(int argc, char **argv) {
 
 /* ---- credentials and capabilities ---- */
 
+/* runc's fixStdioPermissions: stdio the process cannot reopen otherwise (its pty above all) is
+ * handed to its uid, the group kept (devpts' tty group); /dev/null and what it owns already are
+ * left alone, and so is what the user namespace cannot map (EINVAL, EPERM). */
+static void give_stdio(uid_t uid) {
+  struct stat null_st;
+  if (stat("/dev/null", &null_st) < 0) fail_errno("user", "stat /dev/null");
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+      if (errno == EBADF) continue;
+      fail_errno("user", "fstat stdio %d", fd);
+    }
+    if (st.st_uid == uid || (S_ISCHR(st.st_mode) && st.st_rdev == null_st.st_rdev)) continue;
+    if (fchown(fd, uid, (gid_t)-1) < 0 && errno != EINVAL && errno != EPERM) fail_errno("user", "chown stdio %d to %u", fd, uid);
+  }
+}
+
 /* user UID GID GROUPS: KEEPCAPS so the permitted set survives leaving uid 0; "caps" sets it after. */
 void op_user(int argc, char **argv) {
   (void)argc;
   uid_t uid = (uid_t)parse_u64("user", argv[1]);
   gid_t gid = (gid_t)parse_u64("user", argv[2]);
+  give_stdio(uid);
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail_errno("user", "keepcaps");
   if (strcmp(argv[3], "-") != 0) {
     gid_t groups[256];

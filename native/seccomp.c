@@ -12,6 +12,10 @@
  *                                             the native one is always included
  *   flag NAME                                 tsync | spec_allow | log | wait_killable_recv
  *   rule ACTION ERRNO SYSCALL [ARG OP VALUE VALUE2]...
+ *   enosys_stub                               runc's stub: on each architecture of the filter, a syscall
+ *                                             numbered above every syscall the rules name gets ENOSYS
+ *                                             (libc then falls back, e.g. from clone3 or fchmodat2)
+ *                                             instead of the default action
  *
  *   ACTION  allow | kill_thread | kill_process | trap | errno | trace | log | notify
  *   ERRNO   0..65535: the errno returned by `errno`, the ptrace message of `trace`, ignored otherwise
@@ -178,11 +182,92 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t def_action, char **f, int n, b
 
 /* A filter built from PROFILE text, with what seccomp(2) needs besides the program: the flags that
  * libseccomp's seccomp_load would pass, so that a cached program loads exactly the same way. */
+#define MAX_ARCHES 8
 struct built {
   scmp_filter_ctx ctx;
   unsigned kflags;
   bool notify;
+  bool enosys_stub;
+  int narches;
+  uint32_t arches[MAX_ARCHES]; /* SCMP_ARCH_* (= AUDIT_ARCH_*), the native one first */
+  int max_nr[MAX_ARCHES];      /* the highest syscall number a rule names, per arch; -1: none */
+  int nnames;
+  char **names;                /* every syscall name of a rule (for max_nr, computed at the end) */
 };
+
+static void release(struct built *b) {
+  if (b->ctx) seccomp_release(b->ctx);
+  for (int i = 0; i < b->nnames; i++) free(b->names[i]);
+  free(b->names);
+  *b = (struct built){0};
+}
+
+/* runc's ENOSYS stub (libcontainer/seccomp/patchbpf), prepended to libseccomp's program: per
+ * architecture, "if arch matches and the number is above every number the rules name (and not an
+ * x32 one), return ENOSYS". libseccomp's program starts by loading the arch itself. */
+static struct sock_filter *patch_enosys(const struct built *b, const struct sock_filter *prog, size_t count, size_t *out_count) {
+  enum { BLOCK = 6 };
+  size_t n = (size_t)b->narches * BLOCK + count;
+  if (n > BPF_MAXINSNS) return NULL;
+  struct sock_filter *out = malloc(n * sizeof *out), *p = out;
+  if (!out) return NULL;
+  for (int i = 0; i < b->narches; i++) {
+    if (b->max_nr[i] < 0) { /* no rule names a syscall on this arch: nothing to compare with */
+      for (int k = 0; k < BLOCK; k++) *p++ = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0);
+      continue;
+    }
+    *p++ = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4);                   /* seccomp_data.arch */
+    *p++ = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, b->arches[i], 0, 4);
+    *p++ = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0);                   /* seccomp_data.nr */
+    *p++ = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)b->max_nr[i], 0, 2);
+    *p++ = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 1, 0); /* x32: leave to libseccomp */
+    *p++ = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
+  }
+  memcpy(p, prog, count * sizeof *prog);
+  *out_count = n;
+  return out;
+}
+
+/* libseccomp's program for B (with the ENOSYS stub if asked), malloc'ed; NULL and ERR on failure. */
+static struct sock_filter *program(const struct built *b, size_t *count, char *err, size_t errlen) {
+  int mem = memfd_create("hako-seccomp-bpf", MFD_CLOEXEC);
+  struct sock_filter *bpf = NULL, *patched = NULL;
+  if (mem < 0) { fail(err, errlen, "seccomp: export: memfd_create: %s", strerror(errno)); return NULL; }
+  int rc = seccomp_export_bpf(b->ctx, mem);
+  off_t size = rc < 0 ? 0 : lseek(mem, 0, SEEK_END);
+  if (rc < 0) { fail(err, errlen, "seccomp: export: %s", lib_error(rc)); goto out; }
+  if (size <= 0 || size % sizeof(struct sock_filter) || size > (off_t)(BPF_MAXINSNS * sizeof(struct sock_filter))) {
+    fail(err, errlen, "seccomp: export: unexpected program size %lld", (long long)size);
+    goto out;
+  }
+  bpf = malloc((size_t)size);
+  if (!bpf || pread(mem, bpf, (size_t)size, 0) != size) { fail(err, errlen, "seccomp: export: reading the program failed"); goto out; }
+  *count = (size_t)size / sizeof(struct sock_filter);
+  if (!b->enosys_stub) { patched = bpf; bpf = NULL; goto out; }
+  patched = patch_enosys(b, bpf, *count, count);
+  if (!patched) fail(err, errlen, "seccomp: the program with the ENOSYS stub is too long");
+out:
+  free(bpf);
+  close(mem);
+  return patched;
+}
+
+/* seccomp(2) with PROG and KFLAGS; the listener fd or 0 in *listener_fd when NEW_LISTENER. */
+static int load_program(const struct sock_filter *prog, size_t count, unsigned kflags, int *listener_fd, char *err, size_t errlen) {
+  struct sock_fprog fprog = {.len = (unsigned short)count, .filter = (struct sock_filter *)prog};
+  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, kflags, &fprog);
+  if (rc < 0) {
+    fail(err, errlen, "seccomp: loading the filter failed: %s%s", strerror(errno),
+         errno == EACCES ? " (needs no_new_privs or CAP_SYS_ADMIN)" : "");
+    return -1;
+  }
+  if (kflags & SECCOMP_FILTER_FLAG_NEW_LISTENER) *listener_fd = (int)rc;
+  else if (rc > 0) { /* TSYNC without a listener returns the id of a thread it could not synchronize */
+    fail(err, errlen, "seccomp: thread %ld could not be synchronized to the filter", rc);
+    return -1;
+  }
+  return 0;
+}
 
 static int build(const char *profile, size_t len, struct built *b, char *err, size_t errlen) {
   uint32_t def_action = 0;
@@ -212,6 +297,7 @@ static int build(const char *profile, size_t len, struct built *b, char *err, si
       }
       b->ctx = seccomp_init(def_action);
       if (!b->ctx) { fail(err, errlen, "seccomp: seccomp_init(%s) failed", fields[1]); goto out; }
+      b->arches[b->narches++] = seccomp_arch_native();
       /* no_new_privs is a separate plan op; libseccomp must not set it behind the plan's back */
       if (seccomp_attr_set(b->ctx, SCMP_FLTATR_CTL_NNP, 0) < 0) {
         fail(err, errlen, "seccomp: cannot clear SCMP_FLTATR_CTL_NNP");
@@ -228,23 +314,42 @@ static int build(const char *profile, size_t len, struct built *b, char *err, si
         fail(err, errlen, "seccomp: arch %s: %s", fields[1], lib_error(rc));
         goto out;
       }
+      bool known = false;
+      for (int i = 0; i < b->narches; i++) known |= b->arches[i] == arch;
+      if (!known && b->narches < MAX_ARCHES) b->arches[b->narches++] = arch;
     } else if (!strcmp(fields[0], "flag") && n == 2) {
       if (set_flag(b->ctx, fields[1], &b->kflags, err, errlen)) goto out;
     } else if (!strcmp(fields[0], "rule")) {
       if (add_rule(b->ctx, def_action, fields, n, &b->notify, lineno, err, errlen)) goto out;
+      if (n > 3) {
+        char **grown = realloc(b->names, (size_t)(b->nnames + 1) * sizeof *grown);
+        if (!grown) { fail(err, errlen, "seccomp: out of memory"); goto out; }
+        b->names = grown;
+        if (!(b->names[b->nnames] = strdup(fields[3]))) { fail(err, errlen, "seccomp: out of memory"); goto out; }
+        b->nnames++;
+      }
+    } else if (!strcmp(fields[0], "enosys_stub") && n == 1) {
+      b->enosys_stub = true;
     } else {
       fail(err, errlen, "seccomp: line %d: unknown directive \"%s\"", lineno, fields[0]);
       goto out;
     }
   }
   if (!b->ctx) { fail(err, errlen, "seccomp: profile has no \"default\" line"); goto out; }
+  for (int i = 0; i < b->narches; i++) {
+    b->max_nr[i] = -1;
+    for (int k = 0; k < b->nnames; k++) {
+      int nr = seccomp_syscall_resolve_name_arch(b->arches[i], b->names[k]);
+      if (nr > b->max_nr[i]) b->max_nr[i] = nr;
+    }
+  }
   if (b->notify) {
     b->kflags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
     if (b->kflags & SECCOMP_FILTER_FLAG_TSYNC) b->kflags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
   }
   ret = 0;
 out:
-  if (ret && b->ctx) { seccomp_release(b->ctx); b->ctx = NULL; }
+  if (ret) release(b);
   free(text);
   return ret;
 }
@@ -252,6 +357,14 @@ out:
 static int load_text(const char *profile, size_t len, int *listener_fd, char *err, size_t errlen) {
   struct built b;
   if (build(profile, len, &b, err, errlen)) return -1;
+  if (b.enosys_stub) { /* libseccomp cannot load a patched program: seccomp(2) directly */
+    size_t count;
+    struct sock_filter *prog = program(&b, &count, err, errlen);
+    int r = prog ? load_program(prog, count, b.kflags, listener_fd, err, errlen) : -1;
+    free(prog);
+    release(&b);
+    return r;
+  }
   int ret = -1, rc = seccomp_load(b.ctx);
   if (rc < 0) {
     fail(err, errlen, "seccomp: loading the filter failed: %s%s", lib_error(rc),
@@ -268,7 +381,7 @@ static int load_text(const char *profile, size_t len, int *listener_fd, char *er
   }
   ret = 0;
 out:
-  seccomp_release(b.ctx);
+  release(&b);
   return ret;
 }
 
@@ -310,31 +423,21 @@ static int write_all(int fd, const void *buf, size_t len) {
 int hako_seccomp_export(const char *profile, size_t len, int out_fd, char *err, size_t errlen) {
   struct built b;
   if (build(profile, len, &b, err, errlen)) return -1;
-  int ret = -1, mem = memfd_create("hako-seccomp-bpf", MFD_CLOEXEC);
-  char *bpf = NULL;
-  if (mem < 0) { fail(err, errlen, "seccomp: export: memfd_create: %s", strerror(errno)); goto out; }
-  int rc = seccomp_export_bpf(b.ctx, mem);
-  if (rc < 0) { fail(err, errlen, "seccomp: export: %s", lib_error(rc)); goto out; }
-  off_t size = lseek(mem, 0, SEEK_END);
-  if (size <= 0 || size % sizeof(struct sock_filter) || size > (off_t)(BPF_MAXINSNS * sizeof(struct sock_filter))) {
-    fail(err, errlen, "seccomp: export: unexpected program size %lld", (long long)size);
-    goto out;
-  }
-  bpf = malloc((size_t)size);
-  if (!bpf || pread(mem, bpf, (size_t)size, 0) != size) { fail(err, errlen, "seccomp: export: reading the program failed"); goto out; }
-  struct blob_header h = {.kflags = b.kflags, .text_len = (uint32_t)len,
-                          .insn_count = (uint32_t)(size / sizeof(struct sock_filter))};
+  int ret = -1;
+  size_t count;
+  struct sock_filter *bpf = program(&b, &count, err, errlen);
+  if (!bpf) goto out;
+  struct blob_header h = {.kflags = b.kflags, .text_len = (uint32_t)len, .insn_count = (uint32_t)count};
   memcpy(h.magic, BLOB_MAGIC, sizeof h.magic);
   blob_identity(h.libseccomp, sizeof h.libseccomp, h.kernel, sizeof h.kernel);
-  if (write_all(out_fd, &h, sizeof h) || write_all(out_fd, profile, len) || write_all(out_fd, bpf, (size_t)size)) {
+  if (write_all(out_fd, &h, sizeof h) || write_all(out_fd, profile, len) || write_all(out_fd, bpf, count * sizeof *bpf)) {
     fail(err, errlen, "seccomp: export: write: %s", strerror(errno));
     goto out;
   }
   ret = 0;
 out:
   free(bpf);
-  if (mem >= 0) close(mem);
-  seccomp_release(b.ctx);
+  release(&b);
   return ret;
 }
 

@@ -135,6 +135,13 @@ export class V1Cgroup implements Cgroup {
     private readonly warn: (m: string) => void,
   ) {}
 
+  /** Hybrid hosts: the cgroup2 hierarchy at <root>/unified. It has no controllers, but systemd and
+   *  cgroup2-aware tools look there, and runc puts the container in it too. */
+  private unified(): Hierarchy | undefined {
+    const mount = `${this.root}/unified`;
+    return existsSync(`${mount}/cgroup.controllers`) ? { controllers: ['unified'], mount } : undefined;
+  }
+
   private hierarchy(controller: string): Hierarchy | undefined {
     return this.hierarchies.find((h) => h.controllers.includes(controller));
   }
@@ -168,6 +175,15 @@ export class V1Cgroup implements Cgroup {
       for (const h of this.hierarchies) {
         this.mkdirAll(h, created);
         if (h.controllers.includes('cpuset')) this.inheritCpuset(h);
+      }
+      const unified = this.unified();
+      if (unified) {
+        // Best effort, as runc: the limits live in the v1 hierarchies.
+        try {
+          this.mkdirAll(unified, created);
+        } catch (err) {
+          this.warn(`${(err as Error).message} (hybrid cgroup2 hierarchy; continuing without it)`);
+        }
       }
       this.apply(resources, true);
     } catch (err) {
@@ -394,6 +410,12 @@ export class V1Cgroup implements Cgroup {
       if (writeProcs(this.io, h.controllers.join(','), this.dirOf(h), pid, { missingOk: true })) joined++;
     }
     if (joined === 0) throw new HakoError(`cgroup: ${this.path} does not exist under ${this.root} (create it first)`);
+    const unified = this.unified();
+    if (unified) {
+      try {
+        writeProcs(this.io, 'unified', this.dirOf(unified), pid, { missingOk: true });
+      } catch { /* best effort: see create */ }
+    }
   }
 
   freeze(): void {
@@ -509,7 +531,8 @@ export class V1Cgroup implements Cgroup {
 
   destroy(): void {
     let first: unknown;
-    for (const h of this.hierarchies) {
+    const unified = this.unified();
+    for (const h of unified ? [...this.hierarchies, unified] : this.hierarchies) {
       try {
         removeCgroupTree(this.io, this.dirOf(h), h.controllers.join(','));
       } catch (err) {

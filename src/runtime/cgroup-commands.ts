@@ -1,5 +1,6 @@
 // The runc commands that work through the container's cgroup: update, ps, events.
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { asHakoError, HakoError } from '../util/errors.js';
 import type { Runtime } from './runtime.js';
 import type { Resources } from './spec/types.js';
@@ -55,11 +56,13 @@ export function readResourcesFile(file: string): Resources {
 }
 
 /** `ps`: the container's processes, as pids (json) or a small table read from /proc. */
-export function psOutput(rt: Runtime, id: string, format: string): string {
+export function psOutput(rt: Runtime, id: string, format: string, psArgs: string[] = []): string {
   const rec = rt.states.read(validateId(id));
   const pids = rt.containerPids(rec);
   if (format === 'json') return `${JSON.stringify(pids)}\n`;
   if (format !== 'table') throw new HakoError(`ps: --format must be table or json, got "${format}"`);
+  // runc runs ps(1) (`-ef` unless told otherwise) and keeps the header and the container's lines.
+  if (psArgs.length || fs.existsSync('/usr/bin/ps') || fs.existsSync('/bin/ps')) return filteredPs(pids, psArgs.length ? psArgs : ['-ef']);
   const rows = [['UID', 'PID', 'PPID', 'STAT', 'CMD']];
   for (const pid of pids) {
     try {
@@ -72,6 +75,18 @@ export function psOutput(rt: Runtime, id: string, format: string): string {
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((x, c) => (c === r.length - 1 ? x : x.padEnd(widths[c]))).join('  ')).join('\n') + '\n';
+}
+
+function filteredPs(pids: number[], args: string[]): string {
+  const r = spawnSync('ps', args, { encoding: 'utf8' });
+  if (r.error) throw new HakoError(`ps: running ps ${args.join(' ')}: ${r.error.message}`);
+  if (r.status !== 0) throw new HakoError(`ps: ps ${args.join(' ')} exited with status ${r.status}: ${(r.stderr + r.stdout).trim().split('\n')[0]}`);
+  const [header, ...lines] = r.stdout.split('\n');
+  const pidIndex = header.trim().split(/\s+/).indexOf('PID');
+  if (pidIndex < 0) throw new HakoError(`ps: the output of ps ${args.join(' ')} has no PID column`);
+  const wanted = new Set(pids);
+  const kept = lines.filter((l) => l.trim() && wanted.has(Number(l.trim().split(/\s+/)[pidIndex])));
+  return [header, ...kept].join('\n') + '\n';
 }
 
 /** runc's events JSON for stats. */

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { asHakoError, HakoError } from '../util/errors.js';
-import { configureLog } from '../util/log.js';
+import { configureLog, logDebug } from '../util/log.js';
 import { Runtime } from './runtime.js';
 import { psOutput, readResourcesFile, resourcesFromFlags, streamEvents } from './cgroup-commands.js';
 import { defaultSpec } from './spec/default.js';
@@ -14,26 +14,91 @@ import { compilePlan } from './plan/compile.js';
 import { formatPlan } from './plan/encode.js';
 import { loadBundle } from './bundle.js';
 
-const USAGE = `usage: hako runtime [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [ARGS]
+const USAGE = `usage: hako runtime [GLOBAL FLAGS] COMMAND [ARGS]   (runc's command line; COMMAND --help for its flags)
 
-commands (runc-compatible):
-  spec [--bundle DIR] [--rootless]           write a default config.json
-  create [--bundle DIR] [--pid-file F] [--console-socket S] ID
-  start ID                                   run the created container's process
-  run [--bundle DIR] [--pid-file F] [--console-socket S] [--detach] [--keep] ID
-  state ID                                   print the OCI state as JSON
-  kill [--all] ID [SIGNAL]                   signal the container (default SIGTERM)
-  delete [--force] ID                        remove a stopped container
-  pause ID / resume ID                       freeze / thaw every process of the container
-  update [--memory N] [--cpu-quota N] [--pids-limit N] … [--resources FILE|-] ID
-  ps [--format table|json] ID                the container's processes
-  events [--stats] [--interval 5s] ID        stats (and OOM) events as JSON lines
-  exec [--tty] [--detach] [--env K=V] [--cwd D] [--user U[:G]] [--cap CAP] [--process F]
-       [--console-socket S] [--pid-file F] ID [COMMAND [ARG...]]
-  list [--format table|json] [--quiet]
-  features                                   what this runtime supports (OCI features JSON)
-  checkpoint / restore                       unsupported (no CRIU support): fail with one line
-  plan [--bundle DIR]                        print the compiled plan (debugging)`;
+global flags:
+  --root DIR              state directory (default /run/hako; $XDG_RUNTIME_DIR/hako rootless)
+  --log FILE              also append errors (and --debug lines) to FILE
+  --log-format text|json  format of --log lines (default text)
+  --debug                 record the command, its plan and its phases (in --log FILE, else stderr)
+  --systemd-cgroup        refused: hako manages cgroupfs directly
+  --rootless VALUE, --criu PATH   accepted for runc compatibility (rootless is detected)
+  -h, --help / -v, --version
+
+commands:
+  spec        write a default config.json
+  create      create a container, stopped at the start barrier
+  start       run the created container's process
+  run         create and start; in the foreground unless --detach
+  state       print the OCI state as JSON
+  kill        signal the container (default SIGTERM)
+  delete      remove a container
+  pause       freeze every process of the container
+  resume      thaw a paused container
+  update      change the cgroup limits of a running container
+  ps          the container's processes (ps(1), filtered)
+  events      stats (and OOM) events as JSON lines
+  exec        run a new process in a running container
+  list        list containers
+  features    what this runtime supports (OCI features JSON)
+  checkpoint, restore   unsupported (no CRIU): fail with one line
+  plan        print the compiled plan (debugging)`;
+
+/** `hako runtime COMMAND --help`: every flag of COMMAND. */
+const COMMAND_HELP: Record<string, string> = {
+  spec: `spec [--bundle DIR] [--rootless]
+  -b, --bundle DIR        where to write config.json (default .)
+  --rootless              a spec for an ordinary user (user namespace, no cgroup limits)`,
+  create: `create [FLAGS] ID
+  -b, --bundle DIR        the bundle (config.json and the rootfs; default .)
+  --pid-file FILE         write the container's pid to FILE
+  --console-socket PATH   with process.terminal: send the pty master to this Unix socket
+  --no-pivot, --no-new-keyring   accepted for runc compatibility
+  --preserve-fds N        refused unless 0 (extra descriptors are not passed yet)`,
+  run: `run [FLAGS] ID          create + start; the foreground exit status is the process's
+  the flags of create, and:
+  -d, --detach            return once started
+  --keep                  keep the stopped container's state (delete it later)`,
+  start: 'start ID                open the start barrier of a created container',
+  state: 'state ID                the OCI state as JSON (with runc\'s rootfs, created, owner)',
+  kill: `kill [--all] ID [SIGNAL]
+  -a, --all               signal every process of the container
+  SIGNAL                  a name (TERM, SIGKILL) or a number; default SIGTERM`,
+  delete: `delete [--force] ID
+  -f, --force             kill a running or paused container first; a missing one is no error`,
+  pause: 'pause ID                freeze every process (cgroup freezer)',
+  resume: 'resume ID               thaw a paused container',
+  update: `update [FLAGS] ID       (-1 means unlimited where runc takes it)
+  -r, --resources FILE|-  linux.resources JSON
+  --memory N, --memory-reservation N, --memory-swap N, --kernel-memory N   (k, m, g suffixes)
+  --cpu-quota N, --cpu-period N, --cpu-share N, --cpu-rt-period N, --cpu-rt-runtime N
+  --cpuset-cpus LIST, --cpuset-mems LIST, --pids-limit N, --blkio-weight N`,
+  ps: `ps [--format table|json] ID [PS-OPTIONS...]
+  -f, --format F          table: ps(1) with PS-OPTIONS (default -ef), the container's lines; json: its pids`,
+  events: `events [--stats] [--interval 5s] ID
+  --stats                 one stats event, then exit
+  --interval D            between stats events (500ms, 5s, 1m)`,
+  exec: `exec [FLAGS] ID [COMMAND [ARG...]]
+  -p, --process FILE      the process as OCI process JSON (user defaults to 0:0)
+  -t, --tty               a pty (relayed, or sent to --console-socket)
+  -d, --detach            return once the process runs
+  -e, --env K=V           add to the environment (repeatable)
+  --cwd DIR               working directory
+  -u, --user UID[:GID]    numeric user and group
+  -g, --additional-gids G supplementary group (repeatable)
+  -c, --cap CAP           add a capability (repeatable)
+  --no-new-privs          set no_new_privs
+  --apparmor PROFILE, --process-label LABEL
+  --console-socket PATH, --pid-file FILE
+  --ignore-paused         exec into a paused container (the process waits for resume)
+  --cgroup PATH           refused: sub-cgroups are not joined yet
+  --preserve-fds N        refused unless 0`,
+  list: `list [--format table|json] [--quiet]
+  -f, --format F          table (default) or json (runc's fields)
+  -q, --quiet             ids only`,
+  features: 'features                what this runtime supports (OCI features JSON)',
+  plan: `plan [--bundle DIR]     print the compiled plan, one operation a line (debugging)`,
+};
 
 type Opts = NonNullable<ParseArgsConfig['options']>;
 const bundleOpt: Opts = { bundle: { type: 'string', short: 'b', default: '.' } };
@@ -48,10 +113,16 @@ const createOpts: Opts = {
 
 function parse(args: string[], options: Opts, command: string) {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals: true, strict: true });
   } catch (e) {
     throw new HakoError(`${command}: ${(e as Error).message.split('\n')[0]}`);
   }
+}
+
+/** --preserve-fds N (runc passes fds 3..3+N-1 on to the process): not done, so refused unless 0. */
+function refusePreservedFds(values: Record<string, unknown>, command: string): void {
+  const n = values['preserve-fds'];
+  if (n !== undefined && n !== '0') throw new HakoError(`${command}: --preserve-fds ${n}: passing extra file descriptors is not supported`);
 }
 
 function one(positionals: string[], command: string, what = 'container id'): string {
@@ -89,7 +160,26 @@ export async function runtimeMain(argv: string[]): Promise<number> {
   }
   configureLog({ file: logFile, format: logFormat, debug });
   const [command, ...rest] = argv.slice(i);
-  const rt = new Runtime({ root });
+  // --debug: the command as the engine gave it, then its phases (trace points), then its outcome.
+  logDebug(`command: ${JSON.stringify(argv)} (pid ${process.pid}, root ${root})`);
+  try {
+    const code = await dispatch(new Runtime({ root }), command, rest);
+    logDebug(`${command ?? 'usage'}: exit status ${code}`);
+    return code;
+  } catch (e) {
+    logDebug(`${command ?? 'usage'}: failed: ${(e as Error).message}`);
+    throw e;
+  }
+}
+
+async function dispatch(rt: Runtime, command: string | undefined, rest: string[]): Promise<number> {
+  // COMMAND --help (before its id; `exec ID sh --help` is the program's). checkpoint and restore
+  // have none: podman reads a zero exit of `checkpoint --help` as support.
+  const flagsOnly = splitAtFirstPositional(rest, new Set()).flags;
+  if (command && COMMAND_HELP[command] && (flagsOnly.includes('--help') || flagsOnly.includes('-h'))) {
+    process.stdout.write(`usage: hako runtime ${COMMAND_HELP[command]}\n`);
+    return 0;
+  }
   switch (command) {
     case 'spec': {
       const { values } = parse(rest, { ...bundleOpt, rootless: { type: 'boolean' } }, command);
@@ -105,6 +195,7 @@ export async function runtimeMain(argv: string[]): Promise<number> {
     }
     case 'create': {
       const { values, positionals } = parse(rest, createOpts, command);
+      refusePreservedFds(values, command);
       await rt.create(one(positionals, command), {
         bundle: values.bundle as string, pidFile: values['pid-file'] as string | undefined,
         consoleSocket: values['console-socket'] as string | undefined,
@@ -113,6 +204,7 @@ export async function runtimeMain(argv: string[]): Promise<number> {
     }
     case 'run': {
       const { values, positionals } = parse(rest, { ...createOpts, detach: { type: 'boolean', short: 'd' }, keep: { type: 'boolean' } }, command);
+      refusePreservedFds(values, command);
       return rt.run(one(positionals, command), {
         bundle: values.bundle as string, pidFile: values['pid-file'] as string | undefined,
         consoleSocket: values['console-socket'] as string | undefined, detach: values.detach as boolean, keep: values.keep as boolean,
@@ -143,7 +235,17 @@ export async function runtimeMain(argv: string[]): Promise<number> {
       const { values } = parse(rest, { format: { type: 'string', short: 'f', default: 'table' }, quiet: { type: 'boolean', short: 'q' } }, command);
       const all = rt.list();
       if (values.quiet) process.stdout.write(all.map((s) => `${s.id}\n`).join(''));
-      else if (values.format === 'json') process.stdout.write(`${JSON.stringify(all.map((s) => ({ ...s, pid: s.pid ?? 0 })))}\n`);
+      else if (values.format === 'json') {
+        // runc's fields (rootfs and owner too, which tools written against runc read).
+        const runcLike = (s: (typeof all)[number]) => {
+          try {
+            return { ...rt.runcState(s.id), pid: s.pid ?? 0, status: s.status, created: s.created };
+          } catch {
+            return { ...s, pid: s.pid ?? 0 }; // deleted meanwhile
+          }
+        };
+        process.stdout.write(`${JSON.stringify(all.map(runcLike))}\n`);
+      }
       else if (values.format === 'table') {
         const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED'], ...all.map((s) => [s.id, String(s.pid ?? 0), s.status, s.bundle, s.created])];
         const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -164,12 +266,16 @@ export async function runtimeMain(argv: string[]): Promise<number> {
       const id = positionals[0];
       const args = after.slice(1);
       if (!id) throw new HakoError('exec: container id is required');
+      // runc's --cgroup puts the process in a sub-cgroup of the container's; hako cannot yet, and
+      // running it in the container's own cgroup instead would be a silent lie.
+      if (values.cgroup !== undefined) throw new HakoError(`exec: --cgroup ${values.cgroup}: joining a sub-cgroup of the container is not supported`);
+      refusePreservedFds(values, command);
       const proc = values.process
         ? readProcessFile(values.process as string)
         : execProcess(rt.states.readConfig(validateId(id)).process!, args, values);
       return rt.exec(id, proc, {
         detach: values.detach as boolean, pidFile: values['pid-file'] as string | undefined,
-        consoleSocket: values['console-socket'] as string | undefined,
+        consoleSocket: values['console-socket'] as string | undefined, ignorePaused: values['ignore-paused'] as boolean,
       });
     }
     case 'pause': case 'resume': {
@@ -191,8 +297,11 @@ export async function runtimeMain(argv: string[]): Promise<number> {
       return 0;
     }
     case 'ps': {
-      const { values, positionals } = parse(rest, { format: { type: 'string', short: 'f', default: 'table' } }, command);
-      process.stdout.write(psOutput(rt, positionals[0] ?? one(positionals, command), values.format as string));
+      // `ps [--format F] ID [PS-OPTIONS…]`: the options after the id are ps(1)'s, as with runc.
+      const { flags, positionals: after } = splitAtFirstPositional(rest, new Set(['--format', '-f']));
+      const { values } = parse(flags, { format: { type: 'string', short: 'f', default: 'table' } }, command);
+      if (!after.length) throw new HakoError('ps: expects exactly one container id, got 0');
+      process.stdout.write(psOutput(rt, after[0], values.format as string, after.slice(1)));
       return 0;
     }
     case 'events': {
@@ -229,12 +338,36 @@ export async function runtimeMain(argv: string[]): Promise<number> {
   }
 }
 
+/** `--memory-swap -1` (docker update sends it; -1 is "unlimited"): parseArgs calls a value that looks
+ *  like a flag ambiguous, runc takes it. A negative number after a flag that takes a value is its value. */
+function joinNegativeValues(args: string[], options: Opts): string[] {
+  const takesValue = new Set<string>();
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type !== 'string') continue;
+    takesValue.add(`--${name}`);
+    if (o.short) takesValue.add(`-${o.short}`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--') return [...out, ...args.slice(i)];
+    if (takesValue.has(args[i]) && i + 1 < args.length && /^-\d/.test(args[i + 1])) {
+      out.push(`${args[i]}=${args[i + 1]}`);
+      i++;
+    } else out.push(args[i]);
+  }
+  return out;
+}
+
 function readProcessFile(file: string): Process {
+  let proc: Process;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Process;
+    proc = JSON.parse(fs.readFileSync(file, 'utf8')) as Process;
   } catch (e) {
     throw e instanceof SyntaxError ? new HakoError(`exec: --process ${file}: invalid JSON: ${e.message}`) : asHakoError(`exec: --process ${file}`, e);
   }
+  // runc runs a process without `user` as 0:0.
+  if (proc && typeof proc === 'object' && proc.user === undefined) proc.user = { uid: 0, gid: 0 };
+  return proc;
 }
 
 /** runc's exec without --process: the container's process with the flags' changes. */

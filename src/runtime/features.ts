@@ -3,13 +3,12 @@
 // decide before asking), e.g. id-mapped mounts, the systemd cgroup driver, Intel RDT.
 import fs from 'node:fs';
 import { OCI_VERSION } from './spec/default.js';
-import { CAPABILITIES, lastCap, PROPAGATION_OPTIONS } from './spec/names.js';
+import { CAPABILITIES, lastCap, MOUNT_FLAG_OPTIONS, PROPAGATION_OPTIONS, REC_ATTR_OPTIONS } from './spec/names.js';
 import { SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_OPS } from './seccomp/index.js';
 
 const MOUNT_OPTIONS = [
-  'async', 'atime', 'bind', 'defaults', 'dev', 'diratime', 'dirsync', 'exec', 'lazytime', 'mand', 'noatime', 'nodev',
-  'nodiratime', 'noexec', 'nolazytime', 'nomand', 'norelatime', 'nostrictatime', 'nosuid', 'rbind', 'relatime', 'remount',
-  'ro', 'rw', 'strictatime', 'suid', 'sync', ...Object.keys(PROPAGATION_OPTIONS),
+  ...Object.keys(MOUNT_FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS), ...Object.keys(REC_ATTR_OPTIONS),
+  'tmpcopyup', 'notmpcopyup',
 ];
 
 export function hostHasAppArmor(): boolean {

@@ -108,7 +108,7 @@ function drive(
     };
     io.startError(fail);
     const handle = async (line: string) => {
-      trace(`line ${line.slice(0, 40)}`);
+      trace(`hako-init: ${line.slice(0, 200)}`);
       const [word, ...rest] = line.split(' ');
       const arg = rest.join(' ');
       if (word === 'pid') {

@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { HakoError } from '../util/errors.js';
 import type { Hook, State } from './spec/types.js';
+import { trace } from '../util/trace.js';
 
 /** prestart, createRuntime: the first failing hook stops the others and fails the operation. */
 export function runHooks(kind: string, hooks: Hook[] | undefined, state: State): void {
@@ -24,6 +25,7 @@ export function runHooksWarning(kind: string, hooks: Hook[] | undefined, state: 
 /** Runs one hook with the state on its stdin; why it failed, or undefined. */
 function runHook(hook: Hook, state: State): string | undefined {
   const [argv0, ...rest] = hook.args ?? [hook.path];
+  trace(`hook ${hook.path} ${JSON.stringify(rest)} (state ${state.status})`);
   const r = spawnSync(hook.path, rest, {
     argv0,
     env: Object.fromEntries((hook.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),

@@ -14,7 +14,7 @@ import { detachMountsAbove, mountsAt } from './host-mounts.js';
 import { compilePlan, namespaceMap } from './plan/compile.js';
 import { compileExecPlan } from './plan/exec.js';
 import { validateProcess } from './spec/validate.js';
-import { encodePlan } from './plan/encode.js';
+import { describePlan, encodePlan, type Op } from './plan/encode.js';
 import { parseSignal, SIGNALS } from './spec/names.js';
 import { OCI_VERSION } from './spec/default.js';
 import {
@@ -24,6 +24,7 @@ import {
 import type { CgroupMountInfo, PlanContext } from './plan/compile.js';
 import path from 'node:path';
 import { trace } from '../util/trace.js';
+import { debugEnabled, logDebug } from '../util/log.js';
 import { sleepMs } from '../util/sleep.js';
 import type { IdMapping, Process, Resources, Seccomp, Spec, State } from './spec/types.js';
 import {
@@ -44,6 +45,8 @@ export interface CreateOptions {
 
 export interface ExecOptions {
   detach?: boolean;
+  /** runc's --ignore-paused: exec into a frozen container (the process starts frozen too). */
+  ignorePaused?: boolean;
   pidFile?: string;
   consoleSocket?: string;
   stdio?: StdioOptions;
@@ -127,6 +130,7 @@ export class Runtime {
       if (opts.all && status === 'stopped') return;
       throw new HakoError(`cannot kill container "${id}": container not running (state ${status})`);
     }
+    trace(`kill ${id}: signal ${sig} to ${opts.all ? 'every process' : `pid ${rec.pid}`} (state ${status})`);
     if (opts.all) {
       // Without its own PID namespace the container's other processes survive its init: signal them too.
       for (const pid of this.containerPids(rec)) try { process.kill(pid, sig); } catch { /* gone */ }
@@ -213,6 +217,9 @@ export class Runtime {
     const rec = this.states.read(validateId(id));
     const status = statusOf(this.states, rec);
     if (status !== 'running' && status !== 'created') throw new HakoError(`cannot exec in container "${id}" in state ${status}`);
+    if (opts.pidFile) checkPidFileDir(opts.pidFile);
+    // A process joining a frozen cgroup freezes before it could report back: refuse, in runc's words.
+    if (!opts.ignorePaused && this.status(rec) === 'paused') throw new HakoError('cannot exec in a paused container (use --ignore-paused to override)');
     const spec = this.states.readConfig(id);
     const process2 = validateProcess(proc, 'exec');
     if (process2.terminal && opts.detach && !opts.consoleSocket) throw new HakoError('exec: --tty with --detach needs --console-socket');
@@ -223,6 +230,7 @@ export class Runtime {
     });
     const cgroup = this.cgroupOf(rec);
     if (cgroup) void primeCgroupMigration(DEFAULT_CGROUP_ROOT, cgroup.version === 2);
+    debugPlan(`exec in ${id}`, ops);
     const unignore = opts.detach ? () => {} : surviveTerminalSignals();
     try {
       const launched = await launch({
@@ -262,6 +270,7 @@ export class Runtime {
     Promise<{ launched: Launched; rec: ContainerRecord }> {
     validateId(id);
     trace('prepare');
+    if (opts.pidFile) checkPidFileDir(opts.pidFile);
     const bundle = loadBundle(opts.bundle);
     const { spec } = bundle;
     const fifo = this.states.fifo(id);
@@ -280,6 +289,9 @@ export class Runtime {
     this.states.claim(id);
     try {
       cgroup?.create(containerResources(spec));
+      // A cgroup that already exists frozen (left paused, or prepared so by an engine) would freeze
+      // the helper before it reports anything: thaw it, so create neither hangs nor starts paused.
+      if (cgroup) this.thawCgroup(cgroup);
       // The kernel's wait before the first cgroup migration (10-20 ms here, src/cgroups/prime.ts)
       // passes while we compile the plan, write the state and spawn hako-init. Not earlier: the
       // priming write holds cgroup_mutex, which mkdir needs. Compile errors after this point
@@ -293,6 +305,7 @@ export class Runtime {
       });
       ops.unshift(['mkfifo', fifo, String(hostIdOfRoot(spec.linux?.uidMappings)), String(hostIdOfRoot(spec.linux?.gidMappings))]);
       trace('compiled');
+      debugPlan(`create ${id}`, ops);
       this.states.write(rec);
       this.states.writeConfig(id, spec);
       trace('state written');
@@ -383,6 +396,7 @@ export class Runtime {
       fs.closeSync(fd);
     }
     fs.rmSync(fifo, { force: true });
+    trace(`start ${rec.id}: barrier opened, process ${rec.pid} runs`);
   }
 
   /** After the start byte: the container keeps its end of the FIFO open (close-on-exec) through
@@ -419,6 +433,7 @@ export class Runtime {
       const status = this.status(rec);
       if (status !== 'running' && status !== 'created') throw new HakoError(`cannot pause container "${id}" in state ${status}`);
       this.requireCgroup(rec).freeze();
+      trace(`pause ${id}: frozen`);
     });
   }
 
@@ -427,6 +442,7 @@ export class Runtime {
       const rec = this.states.read(id);
       if (this.status(rec) !== 'paused') throw new HakoError(`cannot resume container "${id}": it is not paused`);
       this.requireCgroup(rec).thaw();
+      trace(`resume ${id}: thawed`);
     });
   }
 
@@ -468,8 +484,12 @@ export class Runtime {
   /** Thaws the container's cgroup if it is frozen; no cgroup or no freezer: nothing to do. */
   private thaw(rec: ContainerRecord): void {
     const cg = this.cgroupOf(rec);
+    if (cg) this.thawCgroup(cg);
+  }
+
+  private thawCgroup(cg: Cgroup): void {
     try {
-      if (cg?.exists() && cg.state() === 'frozen') cg.thaw();
+      if (cg.exists() && cg.state() === 'frozen') cg.thaw();
     } catch { /* no freezer */ }
   }
 
@@ -503,21 +523,15 @@ export class Runtime {
     }
     if (rec.hostMounts) detachMountsAbove(rec.hostMounts.rootfs, rec.hostMounts.below);
     this.states.remove(rec.id);
+    trace(`delete ${rec.id}: cgroup, mounts and state removed`);
     if (opts.hooks !== false) runHooksWarning('poststop', rec.hooks?.poststop, state);
   }
 }
 
-/** linux.resources plus device-cgroup rules for the nodes in linux.devices (the container must be
- *  able to use the devices it was given; the driver adds runc's default allowed devices itself). */
+/** linux.resources as given. The nodes of linux.devices get no rule of their own: as with runc, a
+ *  node that linux.resources.devices denies is created but unusable (engines send both). */
 function containerResources(spec: Spec): Resources {
-  const resources = { ...(spec.linux?.resources ?? {}) };
-  const devices = spec.linux?.devices ?? [];
-  if (devices.length) {
-    resources.devices = [...(resources.devices ?? []), ...devices.map((d) => ({
-      allow: true, type: (d.type === 'b' ? 'b' : 'c') as 'b' | 'c', major: d.major ?? null, minor: d.minor ?? null, access: 'rwm',
-    }))];
-  }
-  return resources;
+  return spec.linux?.resources ?? {};
 }
 
 function mergeResources(a: Resources, b: Resources): Resources {
@@ -613,6 +627,19 @@ function surviveTerminalSignals(): () => void {
   };
 }
 
+/** A pid file that cannot be written is refused before anything runs (runc finds out only after
+ *  the process started, and kills it). */
+function checkPidFileDir(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    throw new HakoError(`--pid-file ${file}: directory ${dir} does not exist`);
+  }
+  if (!st.isDirectory()) throw new HakoError(`--pid-file ${file}: ${dir} is not a directory`);
+}
+
 function writePidFile(file: string, pid: number): void {
   const tmp = `${file}.tmp${process.pid}`;
   try {
@@ -651,4 +678,10 @@ function writeIdMaps(pid: number, spec: Spec): void {
     const err = e as { stderr?: Buffer; message: string };
     throw new HakoError(`user namespace maps: ${err.stderr?.toString().trim() || err.message}`);
   }
+}
+
+/** --debug: the compiled plan, one operation a line (no environment, no filters). */
+function debugPlan(what: string, ops: Op[]): void {
+  if (!debugEnabled()) return;
+  for (const line of describePlan(ops)) logDebug(`${what}: plan: ${line}`);
 }

@@ -24,13 +24,15 @@ export function logError(msg: string): void {
   write('error', msg);
 }
 
+/** --debug: what the runtime does, phase by phase, as runc logs it: into --log FILE where engines
+ *  pass one (podman, containerd), else on stderr. */
+export function logDebug(msg: string): void {
+  if (!config.debug) return;
+  if (config.file) write('debug', msg);
+  else process.stderr.write(`hako: debug: ${msg}\n`);
+}
+
 /** Whether the runtime's --debug is on (the CLI then also prints the stack of a failure). */
 export function debugEnabled(): boolean {
   return config.debug;
-}
-
-export function logDebug(msg: string): void {
-  if (!config.debug) return;
-  process.stderr.write(`hako: debug: ${msg}\n`);
-  write('debug', msg);
 }

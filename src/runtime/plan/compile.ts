@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Hook, Mount, Namespace, NamespaceType, Process, Spec } from '../spec/types.js';
 import { ConfigError } from '../../util/errors.js';
 import {
-  capabilityMask, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE, MS_UNBINDABLE,
+  capabilityMask, MS_BIND, MS_RDONLY, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE, MS_UNBINDABLE,
   NAMESPACE_FLAGS,
   parseMountOptions, RLIMITS, rlimitValue,
 } from '../spec/names.js';
@@ -107,6 +107,22 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   // The barrier is opened (O_PATH) while we are still the runtime's user: from inside a user
   // namespace the state directory may not even be searchable. runc passes it the same way.
   ops.push(['open_fifo', ctx.fifo]);
+  // The console socket is a host path: connected now, as the caller (runc does too), not from
+  // inside a new user namespace that may not be allowed to reach it.
+  const consoleEarly = Boolean(process.terminal && ctx.console && ctx.console !== '@relay');
+  if (consoleEarly) ops.push(['console_socket', ctx.console!]);
+  // Likewise bind sources, for a new user namespace with a new mount namespace: cloned here
+  // (open_tree) and attached inside, so a source beneath a directory only the caller may search
+  // still works. Cloning needs CAP_SYS_ADMIN: a rootless caller reaches no more than its container.
+  const trees = new Map<number, number>();
+  if (newNs('user') && newNs('mount') && globalThis.process.getuid?.() === 0) {
+    for (const [i, m] of (spec.mounts ?? []).entries()) {
+      if (!isBind(m) || m.type === 'cgroup' || m.type === 'cgroup2') continue;
+      const { source } = bindSource(m, i, ctx);
+      trees.set(i, trees.size);
+      ops.push(['open_tree', String(trees.size - 1), source, parseMountOptions(m.options ?? []).flags & MS_REC ? '1' : '0']);
+    }
+  }
   const joined = sortForJoining([...nss.values()].filter((ns) => ns.path));
   for (const ns of joined) ops.push(['setns', ns.path!, String(NAMESPACE_FLAGS[ns.type])]);
   if (newNs('user')) {
@@ -136,10 +152,20 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
 
   let devIsTmpfs = false;
   let hasDevPts = false;
-  for (const [i, m] of (spec.mounts ?? []).entries()) {
+  // A read-only tmpfs with mounts (or device nodes) to be made beneath it is mounted writable and
+  // made read-only once they are in place, as runc does for a read-only /dev. (Others, sysfs say,
+  // already have the directories their submounts need.)
+  const readonlyLater: Op[] = [];
+  const mounts = spec.mounts ?? [];
+  for (const [i, m] of mounts.entries()) {
     if (m.destination === '/dev' && !isBind(m)) devIsTmpfs = true;
     if (m.destination === '/dev/pts') hasDevPts = true;
-    ops.push(...mountOps(m, i, root, ctx, { userns, newNet: newNs('network'), newCgroupNs: newNs('cgroup') }));
+    const under = `${m.destination.replace(/\/+$/, '')}/`;
+    const deferReadonly = m.type === 'tmpfs' && !isBind(m)
+      && (m.destination === '/dev' || mounts.slice(i + 1).some((n) => n.destination.startsWith(under)));
+    ops.push(...mountOps(m, i, root, ctx, {
+      userns, newNet: newNs('network'), newCgroupNs: newNs('cgroup'), readonlyLater: deferReadonly ? readonlyLater : undefined, tree: trees.get(i),
+    }));
   }
 
   if (devIsTmpfs) {
@@ -152,6 +178,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
     if (!d.path.startsWith('/dev/')) throw new ConfigError(`linux.devices[${i}].path`, `must be under /dev, got "${d.path}"`);
     ops.push(...deviceOps(root, d.path, d.type, d.major ?? 0, d.minor ?? 0, d.fileMode ?? 0o666, d.uid ?? 0, d.gid ?? 0, userns));
   }
+  ops.push(...readonlyLater);
 
   const hooks = spec.hooks ?? {};
   // The runtime runs prestart/createRuntime hooks here and sends the state JSON that in-container
@@ -162,7 +189,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
 
   if (process.terminal) {
     if (!ctx.console) throw new ConfigError('process.terminal', 'a terminal needs --console-socket (or a foreground run)');
-    ops.push(['console_socket', ctx.console]);
+    if (!consoleEarly) ops.push(['console_socket', ctx.console]);
   }
   if (ctx.seccompListener) ops.push(['seccomp_listener', ctx.seccompListener]);
   ops.push(!ownMounts ? ['chroot', root, 'in-place'] : isRamfs(root) ? ['chroot', root] : ['pivot_root', root]);
@@ -173,11 +200,8 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   // runc and crun create a missing cwd (docker's -w relies on it): here, as the container's root,
   // before anything is made read-only.
   if (process.cwd !== '/') ops.push(['mkdirs', process.cwd]);
-  if (process.terminal) {
-    ops.push(['console', String(process.consoleSize?.height ?? 0), String(process.consoleSize?.width ?? 0)]);
-  } else {
-    ops.push(reopenStdioOp());
-  }
+  if (process.terminal) ops.push(consoleOp(process, ctx.console));
+  else ops.push(reopenStdioOp());
 
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     ops.push(['write', `/proc/sys/${key.replace(/\./g, '/')}`, value]);
@@ -229,6 +253,9 @@ export function processOps(spec: Spec, process: Process, seccompProfile: string 
   // Without HOME in the environment, runc and crun take it from the container's /etc/passwd;
   // programs and engines (containerd, Kubernetes) count on that. Read while still root.
   if (!env.some((e) => e.startsWith('HOME='))) ops.push(['home', String(process.user.uid)]);
+  // runc enters the cwd while still root (a cwd only root may search works), and again as the
+  // user only where that failed.
+  ops.push(['chdir', process.cwd, 'early']);
   ops.push(['user', String(process.user.uid), String(process.user.gid), groupsArg(spec, process)]);
   ops.push(['caps', mask('effective'), mask('permitted'), mask('inheritable'), mask('ambient')]);
   if (process.noNewPrivileges) ops.push(['no_new_privs']);
@@ -239,6 +266,8 @@ export function processOps(spec: Spec, process: Process, seccompProfile: string 
   // The notify listener goes out with the container's state; the runtime builds it now, while it
   // is still listening (create returns at `ready`).
   if (opts.notify && !seccompEarly) ops.push(['sync', 'seccomp']);
+  // As close to exec as runc loads it: before `ready`, so startContainer hooks run under it too.
+  if (seccompProfile !== undefined && !seccompEarly) ops.push(['seccomp', seccompProfile]);
   ops.push(['ready']);
   if (opts.barrier) {
     ops.push(['wait_fifo']);
@@ -253,7 +282,6 @@ export function processOps(spec: Spec, process: Process, seccompProfile: string 
     if (!hostHasSELinux()) throw new ConfigError('process.selinuxLabel', `"${process.selinuxLabel}" asked for, but SELinux is not enabled on this host`);
     ops.push(['write', '/proc/self/attr/exec', process.selinuxLabel]);
   }
-  if (seccompProfile !== undefined && !seccompEarly) ops.push(['seccomp', seccompProfile]);
   ops.push(['exec', String(process.args!.length), ...process.args!, ...env]);
   return ops;
 }
@@ -305,7 +333,25 @@ function isRamfs(dir: string): boolean {
   }
 }
 
-interface MountEnv { userns: boolean; newNet: boolean; newCgroupNs: boolean }
+interface MountEnv {
+  userns: boolean; newNet: boolean; newCgroupNs: boolean;
+  /** Set when other mounts or devices go beneath this one: a read-only remount goes here instead. */
+  readonlyLater?: Op[];
+  /** A bind source cloned before the user namespace was entered (open_tree N): attach tree N. */
+  tree?: number;
+}
+
+/** A bind mount's source on the host (relative ones against the bundle) and whether it is a directory. */
+function bindSource(m: Mount, i: number, ctx: PlanContext): { source: string; isDir: boolean } {
+  const field = `mounts[${i}]`;
+  if (!m.source) throw new ConfigError(`${field}.source`, 'a bind mount needs a source');
+  const source = path.resolve(ctx.bundle, m.source);
+  try {
+    return { source, isDir: fs.statSync(source).isDirectory() };
+  } catch {
+    throw new ConfigError(`${field}.source`, `"${source}" does not exist`);
+  }
+}
 
 function mountOps(m: Mount, i: number, root: string, ctx: PlanContext, env: MountEnv): Op[] {
   const field = `mounts[${i}]`;
@@ -313,11 +359,18 @@ function mountOps(m: Mount, i: number, root: string, ctx: PlanContext, env: Moun
   const opts = parseMountOptions(m.options ?? []);
   // Parsed, but not done yet: refuse rather than silently mount without them.
   if (opts.idmap || m.uidMappings || m.gidMappings) throw new ConfigError(`${field}.options`, 'id-mapped mounts are not supported yet');
-  if (opts.recAttrSet || opts.recAttrClr) throw new ConfigError(`${field}.options`, 'recursive mount attributes (rro, rnosuid, …) are not supported yet');
-  if (opts.tmpcopyup) throw new ConfigError(`${field}.options`, 'tmpcopyup is not supported yet');
   const data = opts.data.join(',');
   const ops: Op[] = [];
-  const propagate = () => { for (const p of opts.propagation) ops.push(['mount', root, '', m.destination, '', String(p), '', 'none']); };
+  if (env.readonlyLater && (opts.flags & MS_RDONLY)) {
+    env.readonlyLater.push(['mount', root, '', m.destination, '', String(MS_REMOUNT | (opts.flags & ~MS_REC)), data, 'none']);
+    opts.flags &= ~MS_RDONLY;
+  }
+  // Propagation, then runc's recursive attributes (rro, rnosuid, …) over the mount and everything
+  // beneath it, last, as runc applies them.
+  const propagate = () => {
+    for (const p of opts.propagation) ops.push(['mount', root, '', m.destination, '', String(p), '', 'none']);
+    if (opts.recAttrSet || opts.recAttrClr) ops.push(['mount_setattr', root, m.destination, String(opts.recAttrSet), String(opts.recAttrClr)]);
+  };
 
   if (m.type === 'cgroup' || m.type === 'cgroup2') return cgroupMountOps(m, root, ctx, opts.flags, env.newCgroupNs);
 
@@ -327,22 +380,19 @@ function mountOps(m: Mount, i: number, root: string, ctx: PlanContext, env: Moun
   }
 
   if (isBind(m)) {
-    if (!m.source) throw new ConfigError(`${field}.source`, 'a bind mount needs a source');
-    const source = path.resolve(ctx.bundle, m.source);
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(source);
-    } catch {
-      throw new ConfigError(`${field}.source`, `"${source}" does not exist`);
-    }
-    ops.push(['mount', root, source, m.destination, '', String(MS_BIND | (opts.flags & MS_REC)), '', st.isDirectory() ? 'dir' : 'file']);
+    const { source, isDir } = bindSource(m, i, ctx);
+    const from = env.tree !== undefined ? `@tree:${env.tree}` : source;
+    ops.push(['mount', root, from, m.destination, '', String(MS_BIND | (opts.flags & MS_REC)), '', isDir ? 'dir' : 'file']);
     const rest = opts.flags & ~(MS_BIND | MS_REC);
     // A bind mount ignores every flag but MS_REC; the others need a remount of the new mount.
     if (rest) ops.push(['mount', root, '', m.destination, '', String(MS_BIND | MS_REMOUNT | rest), '', 'none']);
     propagate();
     return ops;
   }
-  ops.push(['mount', root, m.source ?? m.type ?? 'none', m.destination, m.type ?? '', String(opts.flags), data, 'dir']);
+  // tmpcopyup (podman's --tmpfs and --read-only): the tmpfs starts with a copy of what it covers.
+  // runc and crun honour it on tmpfs only, and ignore it elsewhere.
+  if (m.type === 'tmpfs' && opts.tmpcopyup) ops.push(['mount_copyup', root, m.destination, String(opts.flags), data]);
+  else ops.push(['mount', root, m.source ?? m.type ?? 'none', m.destination, m.type ?? '', String(opts.flags), data, 'dir']);
   propagate();
   return ops;
 }
@@ -382,6 +432,14 @@ function deviceOps(root: string, p: string, type: string, major: number, minor: 
   if (userns) return [['mount', root, p, p, '', String(MS_BIND), '', 'file']];
   const kind = type === 'b' ? S_IFBLK : type === 'p' ? S_IFIFO : S_IFCHR;
   return [['mknod', root, p, String(kind | (mode & 0o7777)), String(major), String(minor), String(uid), String(gid)]];
+}
+
+/** The pty op. A terminal hako relays itself (a foreground run or exec) gets ONLCR cleared, as
+ *  runc does for the terminals it relays: the output arrives with "\n" line ends, not "\r\n". */
+export function consoleOp(process: Process, console: string | undefined): Op {
+  const op: Op = ['console', String(process.consoleSize?.height ?? 0), String(process.consoleSize?.width ?? 0)];
+  if (console === '@relay') op.push('-onlcr');
+  return op;
 }
 
 function hookOp(h: Hook): Op {

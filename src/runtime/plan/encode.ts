@@ -36,6 +36,19 @@ export function formatPlan(ops: readonly Op[]): string {
   return ops.map((op) => op.map(quote).join(' ')).join('\n');
 }
 
+/** The plan for --debug: one line an operation, without the environment (`exec`, `hook`), which
+ *  may hold secrets, and without compiled filters. */
+export function describePlan(ops: readonly Op[]): string[] {
+  return ops.map((op) => {
+    const name = op[0] as string;
+    let shown = op;
+    if (name === 'exec') shown = op.slice(0, 2 + Number(op[1]));
+    else if (name === 'hook') shown = op.slice(0, 4 + Number(op[3]));
+    const more = op.length - shown.length;
+    return formatPlan([shown]) + (more ? ` (+${more} environment entries)` : '');
+  });
+}
+
 /** The first operation in `buf` (from byte `start`) and the bytes it took, or undefined while it is
  *  incomplete. Arguments stay bytes: the layer worker's answers (hako-init unpack) carry xattr values. */
 export function decodeOpBytes(buf: Buffer, start = 0): { op: Buffer[]; length: number } | undefined {

@@ -3,7 +3,7 @@
 // the PID and time namespaces too, and ends like the container's own init (processOps).
 import type { Process, Spec } from '../spec/types.js';
 import { NAMESPACE_FLAGS, NAMESPACE_PROC_NAMES } from '../spec/names.js';
-import { processOps, reopenStdioOp, sortForJoining } from './compile.js';
+import { consoleOp, processOps, reopenStdioOp, sortForJoining } from './compile.js';
 import type { Op } from './encode.js';
 
 export interface ExecContext {
@@ -28,7 +28,7 @@ export function compileExecPlan(spec: Spec, process: Process, ctx: ExecContext):
   if (!types.includes('mount')) ops.push(['chroot', `/proc/${ctx.pid}/root`, 'in-place']);
   ops.push(['fork', ctx.forkMode, process.terminal && ctx.console === '@relay' ? 'relay' : 'none']);
   if (process.terminal && ctx.console === '@relay') ops.push(['console_socket', '@relay']);
-  if (process.terminal) ops.push(['console', String(process.consoleSize?.height ?? 0), String(process.consoleSize?.width ?? 0)]);
+  if (process.terminal) ops.push(consoleOp(process, ctx.console));
   // Joined to the container's mount namespace, `/` is the container's: its own /dev/null replaces
   // the host's as stdio.
   else ops.push(reopenStdioOp());

@@ -128,6 +128,8 @@ function condition(arg: unknown, field: string): { index: number; text: string }
 
 /** Validates `seccomp` (the value of `field`) and returns the PROFILE text for hako-init. Throws
  *  ConfigError naming the first bad field. */
+const ENOSYS = 38;
+
 export function compileSeccomp(seccomp: Seccomp, field = 'linux.seccomp'): string {
   if (!isObject(seccomp)) throw new ConfigError(field, 'must be an object');
   const defWord = action(seccomp.defaultAction, `${field}.defaultAction`);
@@ -136,6 +138,10 @@ export function compileSeccomp(seccomp: Seccomp, field = 'linux.seccomp'): strin
   }
   const defData = actionData(defWord, seccomp.defaultErrnoRet, `${field}.defaultErrnoRet`);
   const lines = [`default ${defWord} ${defData}`];
+  // runc's stub: a syscall newer than every one the profile names gets ENOSYS, not the default
+  // action, so libc falls back (clone3 -> clone, fchmodat2 -> fchmodat) instead of failing with
+  // EPERM. Pointless where the default lets it through or already answers ENOSYS.
+  if (!['allow', 'log'].includes(defWord) && !(defWord === 'errno' && Number(defData) === ENOSYS)) lines.push('enosys_stub');
 
   if (seccomp.architectures !== undefined && seccomp.architectures !== null) {
     if (!Array.isArray(seccomp.architectures)) throw new ConfigError(`${field}.architectures`, 'must be an array');

@@ -192,7 +192,7 @@ export const MOUNT_ATTR_NOSYMFOLLOW = 0x200000;
 
 /** Option -> [clear?, flag], the same table runc uses (libcontainer/specconv). "defaults" is a
  *  no-op: mount(8) drops it, and passing it on as data would make tmpfs & co. reject the mount. */
-const MOUNT_FLAG_OPTIONS: Record<string, [boolean, number]> = {
+export const MOUNT_FLAG_OPTIONS: Record<string, [boolean, number]> = {
   defaults: [false, 0],
   ro: [false, MS_RDONLY], rw: [true, MS_RDONLY],
   nosuid: [false, MS_NOSUID], suid: [true, MS_NOSUID],
@@ -222,7 +222,7 @@ export const PROPAGATION_OPTIONS: Record<string, number> = Object.freeze({
 });
 
 /** Recursive attributes (runc's "rro", "rnosuid" ...), applied with mount_setattr(AT_RECURSIVE). */
-const REC_ATTR_OPTIONS: Record<string, [boolean, number]> = {
+export const REC_ATTR_OPTIONS: Record<string, [boolean, number]> = {
   rro: [false, MOUNT_ATTR_RDONLY], rrw: [true, MOUNT_ATTR_RDONLY],
   rnosuid: [false, MOUNT_ATTR_NOSUID], rsuid: [true, MOUNT_ATTR_NOSUID],
   rnodev: [false, MOUNT_ATTR_NODEV], rdev: [true, MOUNT_ATTR_NODEV],
@@ -280,8 +280,9 @@ export function parseMountOptions(options: readonly string[]): MountOptions {
         // mount_setattr(2): an atime mode in attr_set needs MOUNT_ATTR__ATIME in attr_clr.
         if ((flag & MOUNT_ATTR__ATIME) === flag) m.recAttrClr |= MOUNT_ATTR__ATIME;
       }
-    } else if (o === 'tmpcopyup') {
-      m.tmpcopyup = true;
+    } else if (o === 'tmpcopyup' || o === 'notmpcopyup') {
+      // notmpcopyup: crun's (and podman's) explicit default.
+      m.tmpcopyup = o === 'tmpcopyup';
     } else if (o === 'idmap' || o === 'ridmap') {
       m.idmap = o;
     } else {

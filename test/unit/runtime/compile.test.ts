@@ -25,11 +25,16 @@ describe('plan order', () => {
     const withHook = (s: Spec) => { s.hooks = { createRuntime: [{ path: '/bin/h' }] }; };
     const ops = names(plan(withHook));
     const order = ['open_fifo', 'unshare', 'fork', 'mount', 'sync', 'pivot_root', 'mask', 'readonly', 'sethostname', 'rlimit',
-      'umask', 'caps_bounding', 'user', 'caps', 'no_new_privs', 'chdir', 'resolve', 'close_fds', 'ready', 'wait_fifo', 'exec'];
+      'umask', 'caps_bounding', 'chdir', 'user', 'caps', 'no_new_privs', 'resolve', 'close_fds', 'ready', 'wait_fifo', 'exec'];
     const firsts = order.map((n) => ops.indexOf(n));
     assert.ok(firsts.every((i) => i >= 0), `missing: ${order.filter((_, i) => firsts[i] < 0)}`);
     assert.deepEqual([...firsts].sort((a, b) => a - b), firsts, formatPlan(plan(withHook)));
     assert.equal(ops.at(-1), 'exec');
+    // The cwd is entered as root first (runc), and again as the user only if that failed.
+    const all = plan(withHook);
+    const chdirs = all.map((o, i) => [o, i] as const).filter(([o]) => o[0] === 'chdir');
+    assert.deepEqual(chdirs.map(([o]) => o.slice(2)), [['early'], []]);
+    assert.ok(chdirs[0][1] < ops.indexOf('user') && chdirs[1][1] > ops.indexOf('no_new_privs'));
   });
 
   it('unshares the user namespace alone, waits for the maps, becomes root, then the rest', () => {
@@ -186,9 +191,10 @@ describe('process', () => {
     assert.deepEqual(find(plan((s) => { s.process!.user.additionalGids = [5, 6]; }), 'user')[0], ['user', '0', '0', '5,6']);
   });
 
-  it('loads seccomp last with no_new_privs, before dropping privileges without it', () => {
+  it('loads seccomp before ready with no_new_privs (startContainer hooks run under it, as runc), before dropping privileges without it', () => {
     const late = names(plan(undefined, { seccompProfile: 'default allow 0' }));
-    assert.equal(late.indexOf('seccomp'), late.length - 2);
+    assert.equal(late.indexOf('seccomp'), late.indexOf('ready') - 1);
+    assert.ok(late.indexOf('seccomp') > late.indexOf('close_fds'));
     const early = names(plan((s) => { s.process!.noNewPrivileges = false; }, { seccompProfile: 'default allow 0' }));
     assert.ok(early.indexOf('seccomp') < early.indexOf('user'));
   });

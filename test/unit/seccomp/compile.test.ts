@@ -33,7 +33,7 @@ test('default action, arches, flags and plain rules', () => {
     ],
   });
   assert.deepEqual(lines(out), [
-    'default errno 1',
+    'default errno 1', 'enosys_stub',
     'arch x86_64', 'arch x86', 'arch aarch64',
     'flag log', 'flag tsync', 'flag spec_allow', 'flag wait_killable_recv',
     'rule allow 0 read', 'rule allow 0 write',
@@ -94,7 +94,15 @@ test('rules equal to the default action are dropped; a different errno is not', 
       { names: ['c'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
     ],
   });
-  assert.deepEqual(lines(out), ['default errno 1', 'rule errno 38 c']);
+  assert.deepEqual(lines(out), ['default errno 1', 'enosys_stub', 'rule errno 38 c']);
+});
+
+test('the ENOSYS stub is asked for unless the default lets syscalls through or is ENOSYS already', () => {
+  const first2 = (s: Seccomp) => lines(compileSeccomp(s)).slice(0, 2);
+  assert.deepEqual(first2({ defaultAction: 'SCMP_ACT_KILL_PROCESS' }), ['default kill_process 0', 'enosys_stub']);
+  assert.deepEqual(first2({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['a'], action: 'SCMP_ACT_ERRNO' }] }), ['default allow 0', 'rule errno 1 a']);
+  assert.deepEqual(first2({ defaultAction: 'SCMP_ACT_LOG' }), ['default log 0']);
+  assert.deepEqual(first2({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 38 }), ['default errno 38']);
 });
 
 test('notify needs listenerPath and is refused for write and as default', () => {

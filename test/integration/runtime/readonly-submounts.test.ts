@@ -1,0 +1,28 @@
+// A read-only mount with mounts beneath it (a read-only /dev above all): mounted writable, made
+// read-only once its submounts and device nodes are in place, as runc does.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Harness } from './harness.js';
+
+const h = new Harness();
+after(() => h.cleanup());
+
+describe('read-only mounts with submounts', () => {
+  it('a read-only /dev keeps its devices, /dev/pts and /dev/shm', () => {
+    const r = h.run(['sh', '-c', 'touch /dev/x 2>&1; echo ok > /dev/null && echo null-ok; ls -d /dev/pts /dev/shm; echo y > /dev/shm/y && cat /dev/shm/y; grep " /dev " /proc/mounts | grep -o "ro,"'], (s) => {
+      const dev = s.mounts!.find((m) => m.destination === '/dev')!;
+      dev.options = [...(dev.options ?? []), 'ro'];
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'touch: /dev/x: Read-only file system\nnull-ok\n/dev/pts\n/dev/shm\ny\nro,\n');
+  });
+
+  it('a read-only tmpfs with a writable tmpfs inside it', () => {
+    const r = h.run(['sh', '-c', 'touch /data/x 2>&1; touch /data/sub/x && echo sub-writable'], (s) => {
+      s.mounts!.push({ destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'nosuid'] });
+      s.mounts!.push({ destination: '/data/sub', type: 'tmpfs', source: 'tmpfs', options: [] });
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'touch: /data/x: Read-only file system\nsub-writable\n');
+  });
+});
