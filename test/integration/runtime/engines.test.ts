@@ -29,7 +29,8 @@ function which(cmd: string): string | undefined {
 
 interface Result { status: number | null; stdout: string; stderr: string }
 function sh(cmd: string, args: string[], timeout = 60_000): Result {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout });
+  // In our temp dir: podman's conmon drops an `oom` file into its working directory.
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout, cwd: work });
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
@@ -191,7 +192,7 @@ describe('containerd runc shim with --runc-binary hako-runtime', {
       '[debug]', '  address = ""', '[metrics]', '  address = ""', '',
     ].join('\n'));
     const log = fs.openSync(path.join(dir, 'containerd.log'), 'w');
-    daemon = spawn(CONTAINERD!, ['--config', config], { stdio: ['ignore', log, log] });
+    daemon = spawn(CONTAINERD!, ['--config', config], { stdio: ['ignore', log, log], cwd: work });
     fs.closeSync(log);
     for (let i = 0; ctr(['version']).status !== 0; i++) {
       if (i > 100 || daemon.exitCode !== null) assert.fail(`containerd did not start: ${fs.readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-2000)}`);
