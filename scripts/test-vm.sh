@@ -26,16 +26,6 @@ if [ "${1:-}" = --inside ]; then
   # In the VM: make sure it is what it claims to be, then the tests.
   shift
   [ -f /sys/fs/cgroup/cgroup.controllers ] || { echo "vm tests: /sys/fs/cgroup is not a cgroup v2 root in the VM"; exit 1; }
-  # A V8 start-up snapshot only loads on a CPU with the features of the one that made it, and the
-  # emulated CPU has other features than this machine's: make the snapshots again, in the VM's
-  # throw-away tmpfs layer over dist/.
-  probe=$(bin/hako runtime --version 2>&1)
-  if [[ $probe == *'Failed to load the startup snapshot'* ]]; then
-    echo "vm: making the start-up snapshots again (the host's do not load on the emulated CPU)"
-    for b in runtime hako; do
-      node --no-warnings --snapshot-blob "dist/$b.blob" --build-snapshot "dist/$b.cjs" >/dev/null 2>&1 || rm -f "dist/$b.blob"
-    done
-  fi
   echo "vm: kernel $(uname -r), cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
   exec node --test --test-concurrency=1 --test-reporter=spec "$@"
 fi
