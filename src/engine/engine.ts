@@ -24,6 +24,7 @@ import { RuntimeSocket } from './runtime-socket.js';
 import { DEFAULT_CGROUP_ROOT, detectLayout, primeCgroupMigration } from '../cgroups/index.js';
 import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
+import { ENGINE_FAILED, commandStatus, explainExecFailure, execFailure, runFailure } from './exit-codes.js';
 import type { ContainerConfig, ContainerState, RunOptions, VolumeSpec } from './types.js';
 
 export const INIT_BINARY = '/usr/bin/catatonit';
@@ -116,20 +117,25 @@ export class Engine {
   }
 
   /** `run`: create, then start detached (printing nothing) or in the foreground (returns the exit code). */
+  /** Failures exit as docker's `run` (exit-codes.ts): 126/127 when the command cannot be run, else 125. */
   async run(opts: RunOptions, onCreated?: (cfg: ContainerConfig) => void): Promise<number> {
-    const cfg = await this.create(opts);
-    onCreated?.(cfg);
-    if (opts.detach) {
-      try {
-        await this.startDetached(cfg.id);
-      } catch (e) {
-        if (opts.rm) await this.remove(cfg.id, { force: true, volumes: true }).catch(() => {});
-        throw e;
+    try {
+      const cfg = await this.create(opts);
+      onCreated?.(cfg);
+      if (opts.detach) {
+        try {
+          await this.startDetached(cfg.id);
+        } catch (e) {
+          if (opts.rm) await this.remove(cfg.id, { force: true, volumes: true }).catch(() => {});
+          throw e;
+        }
+        return 0;
       }
-      return 0;
+      if (opts.interactive || opts.tty) return await this.runInteractive(cfg);
+      return await this.runAttached(cfg);
+    } catch (e) {
+      throw runFailure(e);
     }
-    if (opts.interactive || opts.tty) return this.runInteractive(cfg);
-    return this.runAttached(cfg);
   }
 
   /** `start` of a created or exited container: detached under conmon. */
@@ -169,7 +175,7 @@ export class Engine {
         await this.setUpNetwork(cfg);
         trace('engine network set up');
       } catch (e) {
-        this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
+        this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() });
         throw e;
       }
       let started;
@@ -191,8 +197,9 @@ export class Engine {
           throw e;
         });
         await runtimeSocket.created;
-      } catch (e) {
-        this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
+      } catch (err) {
+        const e = this.sayWhyNotExecutable(id, err);
+        this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() });
         await this.tearDownNetwork(id).catch(() => {});
         throw e;
       } finally {
@@ -210,7 +217,7 @@ export class Engine {
         trace('engine started');
       } catch (e) {
         this.kill(id, 'SIGKILL', { quiet: true });
-        this.store.writeState(id, { ...st, status: 'exited', exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
+        this.store.writeState(id, { ...st, status: 'exited', exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() });
         throw e; // conmon's exit command tears the network down
       }
     });
@@ -255,7 +262,7 @@ export class Engine {
     try {
       await this.store.lockAsync(id, () => this.setUpNetwork(cfg));
     } catch (e) {
-      this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
+      this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() });
       if (cfg.options.rm) await this.remove(id, { force: true, volumes: true }).catch(() => {});
       throw e;
     }
@@ -284,10 +291,11 @@ export class Engine {
         stdio: [cfg.options.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
         keep: true,
       });
-    } catch (e) {
+    } catch (err) {
+      const e = this.sayWhyNotExecutable(id, err);
       stopPid = true;
       await recordPid;
-      this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() }));
+      this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() }));
       await this.store.lockAsync(id, () => this.tearDownNetwork(id)).catch(() => {});
       if (cfg.options.rm) await this.remove(id, { force: true, volumes: true }).catch(() => {});
       throw e;
@@ -598,10 +606,14 @@ export class Engine {
       proc.capabilities = { bounding: all, effective: all, permitted: all };
     }
     void cfg;
-    return this.runtime.exec(id, proc, {
-      detach: req.detach,
-      stdio: [req.interactive ? 'inherit' : 'ignore', req.detach ? 'ignore' : 'inherit', req.detach ? 'ignore' : 'inherit'],
-    });
+    try {
+      return await this.runtime.exec(id, proc, {
+        detach: req.detach,
+        stdio: [req.interactive ? 'inherit' : 'ignore', req.detach ? 'ignore' : 'inherit', req.detach ? 'ignore' : 'inherit'],
+      });
+    } catch (e) {
+      throw execFailure(this.sayWhyNotExecutable(id, e)); // docker exec: 126/127 when the command cannot be run
+    }
   }
 
   /** The container's processes: every process in its PID namespace, read from /proc. */
@@ -702,6 +714,14 @@ export class Engine {
   }
 
   // ---- helpers ----
+
+  /** The runtime's "permission denied" for a command that is a directory, said as runc and docker
+   *  say it (exit-codes.ts); any other error unchanged. */
+  private sayWhyNotExecutable(id: string, err: unknown): unknown {
+    if (!(err instanceof HakoError)) return err;
+    const message = explainExecFailure(err.message, this.store.rootfs(id));
+    return message === err.message ? err : new HakoError(message, err.exitCode);
+  }
 
   private netPlan(cfg: ContainerConfig): NetworkPlan {
     try {
@@ -815,6 +835,11 @@ function hostDevice(host: string, container: string, permissions: string): { dev
  *  (with their back-off) stay with conmon's exit command, which outlives us. */
 function handlesOwnExit(cfg: ContainerConfig): boolean {
   return cfg.options.restart.name === 'no';
+}
+
+/** The exit status recorded for a start that failed: as `run` exits (126/127 for the command, else 125). */
+function startFailureStatus(e: unknown): number {
+  return commandStatus((e as Error).message ?? '') ?? ENGINE_FAILED;
 }
 
 function thisProcess(): { pid: number; startTime: string } | undefined {

@@ -57,10 +57,10 @@ test('the exit status passes through; ps -a shows it', { skip }, () => {
 
 test('unknown flags and unknown networks fail with one line and create nothing', { skip }, () => {
   const bad = env.hako(['run', '--no-such-flag', IMAGE, 'true']);
-  assert.equal(bad.code, 1);
+  assert.equal(bad.code, 125, 'a bad flag: the engine failed (docker: 125)');
   assert.equal(bad.stderr, 'hako: run: unknown flag: --no-such-flag\n');
   const net = env.hako(['run', '--network', 'no-such-net', IMAGE, 'true']);
-  assert.equal(net.code, 1);
+  assert.equal(net.code, 125);
   assert.equal(net.stderr, 'hako: --network no-such-net: network not found (see hako network ls)\n');
   const img = env.hako(['run', '--rm', 'hako.local/nothing:here', 'true']);
   assert.notEqual(img.code, 0);
