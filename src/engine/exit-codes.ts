@@ -18,8 +18,7 @@ export const COMMAND_NOT_FOUND = 127;
 /** A failure with docker's exit status for it. */
 export class EngineError extends HakoError {
   constructor(message: string, exitCode: number = ENGINE_FAILED) {
-    super(message, exitCode);
-    this.name = 'EngineError';
+    super(message, exitCode); // named HakoError still: the CLI prints it as any other
   }
 }
 
