@@ -41,6 +41,19 @@ test('capability arithmetic', () => {
   assert.ok(capabilitySet({ ...none, privileged: true }).includes('CAP_SYS_ADMIN'));
 });
 
+test('--privileged and --cap-add ALL grant what the bounding set holds, no more', () => {
+  const none = { capAdd: [], capDrop: [], privileged: false };
+  const withoutSysResource = ~(1n << 24n); // CAP_SYS_RESOURCE is 24
+  for (const opts of [{ ...none, privileged: true }, { ...none, capAdd: ['ALL'] }]) {
+    const caps = capabilitySet(opts, withoutSysResource);
+    assert.ok(!caps.includes('CAP_SYS_RESOURCE'), 'not in the bounding set: not granted');
+    assert.ok(caps.includes('CAP_SYS_ADMIN'));
+    assert.ok(capabilitySet(opts, ~0n).includes('CAP_SYS_RESOURCE'));
+  }
+  // Named on its own, it is asked for (and the runtime says why it cannot be had).
+  assert.ok(capabilitySet({ ...none, capAdd: ['CAP_SYS_RESOURCE'] }, withoutSysResource).includes('CAP_SYS_RESOURCE'));
+});
+
 function specFor(args: string[], image = { Cmd: ['sh'], Env: ['PATH=/bin'] }) {
   const opts = parseRunArgs([...args, 'img']);
   const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-spec-'));
