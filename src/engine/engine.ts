@@ -21,7 +21,7 @@ import { removeTree } from '../storage/layers/worker.js';
 import { ContainerNetworks, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
 import { startConmon, readOr } from './monitor.js';
 import { RuntimeSocket } from './runtime-socket.js';
-import { DEFAULT_CGROUP_ROOT, detectLayout, primeCgroupMigration } from '../cgroups/index.js';
+import { DEFAULT_CGROUP_ROOT, detectLayout, openCgroup, primeCgroupMigration } from '../cgroups/index.js';
 import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
 import { ENGINE_FAILED, commandStatus, explainExecFailure, execFailure, runFailure } from './exit-codes.js';
@@ -302,8 +302,10 @@ export class Engine {
     }
     stopPid = true;
     await recordPid;
+    // No conmon to mark an OOM kill here: the cgroup (kept until cleanupRuntime) counts them.
+    const oomKilled = oomKillsIn(id) > 0 || undefined;
     this.store.lock(id, () => {
-      this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: code, finishedAt: new Date().toISOString() });
+      this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: code, oomKilled, finishedAt: new Date().toISOString() });
       this.cleanupRuntime(id);
     });
     await this.store.lockAsync(id, () => this.tearDownNetwork(id)).catch((e: Error) => process.stderr.write(`hako: warning: ${e.message}\n`));
@@ -352,7 +354,8 @@ export class Engine {
         if (st.status !== 'restarting' || st.stopRequested) return;
         await this.startDetached(id);
       });
-    } else if (cfg.options.rm && cfg.options.detach) {
+    } else if (cfg.options.rm) {
+      // -d --rm, and a foreground --rm whose `hako` died first (closed terminal, SIGKILL).
       await this.remove(id, { force: true, volumes: true }).catch(() => {});
     }
     trace('engine exit command done');
@@ -467,6 +470,8 @@ export class Engine {
   private async waitMonitor(id: string): Promise<void> {
     const st = this.store.readState(id);
     if (!st.monitorPid || st.monitorPid === process.pid) return;
+    // conmon's exit command (`run -d --rm`) is conmon's child: conmon waits for it, not the reverse.
+    if (isAncestor(st.monitorPid)) return;
     const end = Date.now() + 15_000;
     while (sameProcess(st.monitorPid, st.monitorStartTime) && Date.now() < end) await sleep(10);
   }
@@ -851,6 +856,27 @@ function sameProcess(pid: number, startTime: string | undefined): boolean {
   const st = procStat(pid);
   if (!st || st.state === 'Z' || st.state === 'X') return false;
   return !startTime || st.startTime === startTime;
+}
+
+/** Whether `pid` is this process's parent, or its parent's parent… (a few levels: the exit command
+ *  runs under /bin/sh and bin/hako's launcher). */
+function isAncestor(pid: number): boolean {
+  let p = process.ppid;
+  for (let i = 0; i < 8 && p > 1; i++) {
+    if (p === pid) return true;
+    const stat = readOr(`/proc/${p}/stat`, '');
+    p = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) || 0; // after the name: state, ppid
+  }
+  return false;
+}
+
+/** OOM kills in the container's cgroup (`/hako/<id>`, see create); 0 when it cannot be read. */
+function oomKillsIn(id: string): number {
+  try {
+    return openCgroup(`/hako/${id}`).oomKills();
+  } catch {
+    return 0;
+  }
 }
 
 function nsOf(pid: number): string {
