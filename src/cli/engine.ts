@@ -186,6 +186,12 @@ export async function engineMain(argv: string[]): Promise<number> {
     case 'pull': {
       const { values: v, positionals } = parseFlags(command, args, { quiet: { type: 'boolean', short: 'q' }, platform: { type: 'string' }, ...ROOT });
       if (positionals.length !== 1) throw new HakoError('"hako pull" requires exactly 1 argument: IMAGE');
+      const { isBuiltinImage, makeBuiltinImage } = await import('../engine/builtin-image.js');
+      if (isBuiltinImage(positionals[0])) {
+        // Not in any registry: made from the host's busybox (src/engine/builtin-image.ts).
+        process.stdout.write(`${(await makeBuiltinImage(engine().images)).reference}\n`);
+        return 0;
+      }
       const { pull, createProgressRenderer, parsePlatform } = await import('../image/index.js');
       const rec = await pull(positionals[0], {
         store: engine().images, onProgress: v.quiet ? undefined : createProgressRenderer(process.stderr),

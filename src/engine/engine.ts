@@ -24,6 +24,7 @@ import { RuntimeSocket } from './runtime-socket.js';
 import { DEFAULT_CGROUP_ROOT, detectLayout, openCgroup, primeCgroupMigration } from '../cgroups/index.js';
 import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
+import { isBuiltinImage } from './builtin-image.js';
 import { ENGINE_FAILED, commandStatus, explainExecFailure, execFailure, runFailure } from './exit-codes.js';
 import type { ContainerConfig, ContainerState, RunOptions, VolumeSpec } from './types.js';
 
@@ -704,6 +705,11 @@ export class Engine {
 
   /** The image for `run`: from the store, or pulled (with progress on stderr) when absent. */
   private async imageFor(ref: string): Promise<ImageInspect> {
+    if (!this.images.resolve(ref) && isBuiltinImage(ref)) {
+      // No registry serves hako.local: the built-in image is made here, in this store, on first use.
+      const { makeBuiltinImage } = await import('./builtin-image.js');
+      await makeBuiltinImage(this.images);
+    }
     if (!this.images.resolve(ref)) {
       process.stderr.write(`Unable to find image '${ref}' locally\n`);
       // The registry client (and node:https) loads only for a pull, not on every run.

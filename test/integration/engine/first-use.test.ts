@@ -2,7 +2,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { spawn } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
 import { EngineEnv, HAKO, IMAGE, isRoot, hasConmon, built } from './harness.js';
 
 const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako)' : false;
@@ -60,4 +62,23 @@ test('a foreground run -i that is OOM-killed: inspect says OOMKilled', { skip },
   assert.equal(env.hako(['run', '-i', '--name', 'modest', IMAGE, 'true']).code, 0);
   assert.equal(env.inspect('modest').State.OOMKilled, false);
   env.ok(['rm', 'modest']);
+});
+
+test('the built-in image is made in any store on first use, offline; a clear line without busybox', { skip }, () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-bare-'));
+  try {
+    const run = (env: NodeJS.ProcessEnv = {}) => spawnSync(HAKO, ['--root', root, 'run', '--rm', '--network', 'none', 'hako.local/busybox', 'echo', 'made'],
+      { encoding: 'utf8', env: { ...process.env, HAKO_ROOT: undefined, ...env }, timeout: 60_000 });
+    const missing = run({ HAKO_BUSYBOX: path.join(root, 'no-busybox') });
+    assert.equal(missing.status, 125);
+    assert.equal(missing.stderr, `hako: hako.local/busybox:latest is made from ${root}/no-busybox, which is missing: install Debian's busybox-static\n`);
+    const r = run();
+    assert.equal(r.stderr, '', 'no pull, no "cannot reach hako.local"');
+    assert.equal(r.stdout, 'made\n');
+    assert.equal(r.status, 0);
+    const images = spawnSync(HAKO, ['--root', root, 'images', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' });
+    assert.equal(images.stdout, 'hako.local/busybox:latest\n');
+  } finally {
+    spawnSync('sh', ['-c', 'grep -q " $0/" /proc/self/mountinfo || rm -rf "$0"', root]);
+  }
 });
