@@ -516,8 +516,16 @@ export class Engine {
     }
     await this.waitMonitor(id);
     trace('engine monitor gone');
+    let removedByOther = false;
     await this.store.lockAsync(id, async () => {
-      this.store.writeState(id, { ...this.store.readState(id), status: 'removing' });
+      // Two removers (a failed `run -d --rm` and conmon's exit command) must not destroy the same
+      // files at once: the second waits for the first, unless that one died on the way.
+      const cur = this.store.readState(id);
+      if (cur.status === 'removing' && cur.removerPid && cur.removerPid !== process.pid && sameProcess(cur.removerPid, cur.removerStartTime)) {
+        removedByOther = true;
+        return;
+      }
+      this.store.writeState(id, { ...cur, status: 'removing', removerPid: process.pid, removerStartTime: procStat(process.pid)?.startTime });
       try {
         await this.tearDownNetwork(id);
       } catch (e) {
@@ -525,6 +533,11 @@ export class Engine {
         process.stderr.write(`hako: warning: ${(e as Error).message}\n`);
       }
     });
+    if (removedByOther) {
+      const end = Date.now() + 30_000;
+      while (fs.existsSync(this.store.containerDir(id)) && Date.now() < end) await sleep(20);
+      return id;
+    }
     this.destroy(cfg, opts.volumes);
     return id;
   }
