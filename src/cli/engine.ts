@@ -188,12 +188,18 @@ export async function engineMain(argv: string[]): Promise<number> {
     case 'pull': {
       const { values: v, positionals } = parseFlags(command, args, { quiet: { type: 'boolean', short: 'q' }, platform: { type: 'string' }, ...ROOT });
       if (positionals.length !== 1) throw new HakoError('"hako pull" requires exactly 1 argument: IMAGE');
+      const { isBuiltinImage, makeBuiltinImage } = await import('../engine/builtin-image.js');
+      if (isBuiltinImage(positionals[0])) {
+        // Not in any registry: made from the host's busybox (src/engine/builtin-image.ts).
+        process.stdout.write(`${(await makeBuiltinImage(engine().images)).reference}\n`);
+        return 0;
+      }
       const { pull, createProgressRenderer, parsePlatform } = await import('../image/index.js');
       const rec = await pull(positionals[0], {
         store: engine().images, onProgress: v.quiet ? undefined : createProgressRenderer(process.stderr),
         platform: v.platform ? parsePlatform(v.platform as string) : undefined,
       });
-      if (!v.quiet) process.stdout.write(`Digest: ${rec.digest}\nStatus: Downloaded newer image for ${rec.reference}\n`);
+      // Digest and Status are the progress renderer's last lines (also for `run`'s pull).
       process.stdout.write(`${rec.reference}\n`);
       return 0;
     }
@@ -220,7 +226,7 @@ export async function engineMain(argv: string[]): Promise<number> {
       if (positionals.length !== 2) throw new HakoError('"hako import" requires exactly 2 arguments: FILE|- REFERENCE');
       const { importRootfs } = await import('../image/index.js');
       const rec = await importRootfs(engine().images, positionals[0] === '-' ? process.stdin : positionals[0], positionals[1]);
-      process.stdout.write(`${rec.digest}\n`);
+      process.stdout.write(`${rec.config}\n`); // the image ID (its config's digest), as docker and `images` show it
       return 0;
     }
     case 'rmi': {

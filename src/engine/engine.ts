@@ -22,9 +22,11 @@ import { removeTree } from '../storage/layers/worker.js';
 import { ContainerNetworks, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
 import { startConmon, readOr } from './monitor.js';
 import { RuntimeSocket } from './runtime-socket.js';
-import { DEFAULT_CGROUP_ROOT, detectLayout, primeCgroupMigration } from '../cgroups/index.js';
+import { DEFAULT_CGROUP_ROOT, detectLayout, openCgroup, primeCgroupMigration } from '../cgroups/index.js';
 import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
+import { isBuiltinImage } from './builtin-image.js';
+import { ENGINE_FAILED, commandStatus, explainExecFailure, execFailure, runFailure } from './exit-codes.js';
 import type { ContainerConfig, ContainerState, RunOptions, VolumeSpec } from './types.js';
 
 export const INIT_BINARY = '/usr/bin/catatonit';
@@ -117,20 +119,25 @@ export class Engine {
   }
 
   /** `run`: create, then start detached (printing nothing) or in the foreground (returns the exit code). */
+  /** Failures exit as docker's `run` (exit-codes.ts): 126/127 when the command cannot be run, else 125. */
   async run(opts: RunOptions, onCreated?: (cfg: ContainerConfig) => void): Promise<number> {
-    const cfg = await this.create(opts);
-    onCreated?.(cfg);
-    if (opts.detach) {
-      try {
-        await this.startDetached(cfg.id);
-      } catch (e) {
-        if (opts.rm) await this.remove(cfg.id, { force: true, volumes: true }).catch(() => {});
-        throw e;
+    try {
+      const cfg = await this.create(opts);
+      onCreated?.(cfg);
+      if (opts.detach) {
+        try {
+          await this.startDetached(cfg.id);
+        } catch (e) {
+          if (opts.rm) await this.remove(cfg.id, { force: true, volumes: true }).catch(() => {});
+          throw e;
+        }
+        return 0;
       }
-      return 0;
+      if (opts.interactive || opts.tty) return await this.runInteractive(cfg);
+      return await this.runAttached(cfg);
+    } catch (e) {
+      throw runFailure(e);
     }
-    if (opts.interactive || opts.tty) return this.runInteractive(cfg);
-    return this.runAttached(cfg);
   }
 
   /** `start` of a created or exited container: detached under conmon. */
@@ -170,7 +177,7 @@ export class Engine {
         await this.setUpNetwork(cfg);
         trace('engine network set up');
       } catch (e) {
-        this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
+        this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() });
         throw e;
       }
       let started;
@@ -192,8 +199,9 @@ export class Engine {
           throw e;
         });
         await runtimeSocket.created;
-      } catch (e) {
-        this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
+      } catch (err) {
+        const e = this.sayWhyNotExecutable(id, err);
+        this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() });
         await this.tearDownNetwork(id).catch(() => {});
         throw e;
       } finally {
@@ -211,7 +219,7 @@ export class Engine {
         trace('engine started');
       } catch (e) {
         this.kill(id, 'SIGKILL', { quiet: true });
-        this.store.writeState(id, { ...st, status: 'exited', exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
+        this.store.writeState(id, { ...st, status: 'exited', exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() });
         throw e; // conmon's exit command tears the network down
       }
     });
@@ -256,7 +264,7 @@ export class Engine {
     try {
       await this.store.lockAsync(id, () => this.setUpNetwork(cfg));
     } catch (e) {
-      this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() });
+      this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() });
       if (cfg.options.rm) await this.remove(id, { force: true, volumes: true }).catch(() => {});
       throw e;
     }
@@ -285,18 +293,21 @@ export class Engine {
         stdio: [cfg.options.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
         keep: true,
       });
-    } catch (e) {
+    } catch (err) {
+      const e = this.sayWhyNotExecutable(id, err);
       stopPid = true;
       await recordPid;
-      this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: 127, error: (e as Error).message, finishedAt: new Date().toISOString() }));
+      this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() }));
       await this.store.lockAsync(id, () => this.tearDownNetwork(id)).catch(() => {});
       if (cfg.options.rm) await this.remove(id, { force: true, volumes: true }).catch(() => {});
       throw e;
     }
     stopPid = true;
     await recordPid;
+    // No conmon to mark an OOM kill here: the cgroup (kept until cleanupRuntime) counts them.
+    const oomKilled = oomKillsIn(id) > 0 || undefined;
     this.store.lock(id, () => {
-      this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: code, finishedAt: new Date().toISOString() });
+      this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: code, oomKilled, finishedAt: new Date().toISOString() });
       this.cleanupRuntime(id);
     });
     await this.store.lockAsync(id, () => this.tearDownNetwork(id)).catch((e: Error) => process.stderr.write(`hako: warning: ${e.message}\n`));
@@ -345,7 +356,8 @@ export class Engine {
         if (st.status !== 'restarting' || st.stopRequested) return;
         await this.startDetached(id);
       });
-    } else if (cfg.options.rm && cfg.options.detach) {
+    } else if (cfg.options.rm) {
+      // -d --rm, and a foreground --rm whose `hako` died first (closed terminal, SIGKILL).
       await this.remove(id, { force: true, volumes: true }).catch(() => {});
     }
     trace('engine exit command done');
@@ -460,6 +472,8 @@ export class Engine {
   private async waitMonitor(id: string): Promise<void> {
     const st = this.store.readState(id);
     if (!st.monitorPid || st.monitorPid === process.pid) return;
+    // conmon's exit command (`run -d --rm`) is conmon's child: conmon waits for it, not the reverse.
+    if (isAncestor(st.monitorPid)) return;
     const end = Date.now() + 15_000;
     while (sameProcess(st.monitorPid, st.monitorStartTime) && Date.now() < end) await sleep(10);
   }
@@ -503,8 +517,16 @@ export class Engine {
     }
     await this.waitMonitor(id);
     trace('engine monitor gone');
+    let removedByOther = false;
     await this.store.lockAsync(id, async () => {
-      this.store.writeState(id, { ...this.store.readState(id), status: 'removing' });
+      // Two removers (a failed `run -d --rm` and conmon's exit command) must not destroy the same
+      // files at once: the second waits for the first, unless that one died on the way.
+      const cur = this.store.readState(id);
+      if (cur.status === 'removing' && cur.removerPid && cur.removerPid !== process.pid && sameProcess(cur.removerPid, cur.removerStartTime)) {
+        removedByOther = true;
+        return;
+      }
+      this.store.writeState(id, { ...cur, status: 'removing', removerPid: process.pid, removerStartTime: procStat(process.pid)?.startTime });
       try {
         await this.tearDownNetwork(id);
       } catch (e) {
@@ -512,6 +534,11 @@ export class Engine {
         process.stderr.write(`hako: warning: ${(e as Error).message}\n`);
       }
     });
+    if (removedByOther) {
+      const end = Date.now() + 30_000;
+      while (fs.existsSync(this.store.containerDir(id)) && Date.now() < end) await sleep(20);
+      return id;
+    }
     this.destroy(cfg, opts.volumes);
     return id;
   }
@@ -599,10 +626,14 @@ export class Engine {
       proc.capabilities = { bounding: all, effective: all, permitted: all };
     }
     void cfg;
-    return this.runtime.exec(id, proc, {
-      detach: req.detach,
-      stdio: [req.interactive ? 'inherit' : 'ignore', req.detach ? 'ignore' : 'inherit', req.detach ? 'ignore' : 'inherit'],
-    });
+    try {
+      return await this.runtime.exec(id, proc, {
+        detach: req.detach,
+        stdio: [req.interactive ? 'inherit' : 'ignore', req.detach ? 'ignore' : 'inherit', req.detach ? 'ignore' : 'inherit'],
+      });
+    } catch (e) {
+      throw execFailure(this.sayWhyNotExecutable(id, e)); // docker exec: 126/127 when the command cannot be run
+    }
   }
 
   /** The container's processes: every process in its PID namespace, read from /proc. */
@@ -688,6 +719,11 @@ export class Engine {
 
   /** The image for `run`: from the store, or pulled (with progress on stderr) when absent. */
   private async imageFor(ref: string): Promise<ImageInspect> {
+    if (!this.images.resolve(ref) && isBuiltinImage(ref)) {
+      // No registry serves hako.local: the built-in image is made here, in this store, on first use.
+      const { makeBuiltinImage } = await import('./builtin-image.js');
+      await makeBuiltinImage(this.images);
+    }
     if (!this.images.resolve(ref)) {
       parseReference(ref); // a malformed reference is said before "Unable to find", as docker does
       process.stderr.write(`Unable to find image '${ref}' locally\n`);
@@ -704,6 +740,14 @@ export class Engine {
   }
 
   // ---- helpers ----
+
+  /** The runtime's "permission denied" for a command that is a directory, said as runc and docker
+   *  say it (exit-codes.ts); any other error unchanged. */
+  private sayWhyNotExecutable(id: string, err: unknown): unknown {
+    if (!(err instanceof HakoError)) return err;
+    const message = explainExecFailure(err.message, this.store.rootfs(id));
+    return message === err.message ? err : new HakoError(message, err.exitCode);
+  }
 
   private netPlan(cfg: ContainerConfig): NetworkPlan {
     try {
@@ -819,6 +863,11 @@ function handlesOwnExit(cfg: ContainerConfig): boolean {
   return cfg.options.restart.name === 'no';
 }
 
+/** The exit status recorded for a start that failed: as `run` exits (126/127 for the command, else 125). */
+function startFailureStatus(e: unknown): number {
+  return commandStatus((e as Error).message ?? '') ?? ENGINE_FAILED;
+}
+
 function thisProcess(): { pid: number; startTime: string } | undefined {
   const startTime = procStat(process.pid)?.startTime;
   return startTime ? { pid: process.pid, startTime } : undefined;
@@ -828,6 +877,27 @@ function sameProcess(pid: number, startTime: string | undefined): boolean {
   const st = procStat(pid);
   if (!st || st.state === 'Z' || st.state === 'X') return false;
   return !startTime || st.startTime === startTime;
+}
+
+/** Whether `pid` is this process's parent, or its parent's parent… (a few levels: the exit command
+ *  runs under /bin/sh and bin/hako's launcher). */
+function isAncestor(pid: number): boolean {
+  let p = process.ppid;
+  for (let i = 0; i < 8 && p > 1; i++) {
+    if (p === pid) return true;
+    const stat = readOr(`/proc/${p}/stat`, '');
+    p = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) || 0; // after the name: state, ppid
+  }
+  return false;
+}
+
+/** OOM kills in the container's cgroup (`/hako/<id>`, see create); 0 when it cannot be read. */
+function oomKillsIn(id: string): number {
+  try {
+    return openCgroup(`/hako/${id}`).oomKills();
+  } catch {
+    return 0;
+  }
 }
 
 function nsOf(pid: number): string {

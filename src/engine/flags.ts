@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { asHakoError, HakoError, quote } from '../util/errors.js';
+import { EngineError, usageFailure } from './exit-codes.js';
 import { CAPABILITIES, RLIMITS, parseSignal } from '../runtime/spec/names.js';
 import type { DeviceMapping, PortMapping, RestartPolicy, RunOptions, Ulimit, VolumeSpec } from './types.js';
 
@@ -94,12 +95,12 @@ export function parseFlags(command: string, args: string[], options: Opts): { va
   } catch (e) {
     const err = e as Error & { code?: string };
     const m = /Unknown option '([^']+)'/.exec(err.message);
-    if (m) throw new HakoError(`${command}: unknown flag: ${m[1]}`);
+    if (m) throw new EngineError(`${command}: unknown flag: ${m[1]}`);
     const v = /Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(err.message);
-    if (v) throw new HakoError(`${command}: flag needs an argument: ${v[1]}`);
+    if (v) throw new EngineError(`${command}: flag needs an argument: ${v[1]}`);
     const b = /Option '(?:-\w, )?(--[\w-]+)' does not take an argument/.exec(err.message);
-    if (b) throw new HakoError(`${command}: flag ${b[1]} does not take a value`);
-    throw new HakoError(`${command}: ${err.message.split('\n')[0]}`);
+    if (b) throw new EngineError(`${command}: flag ${b[1]} does not take a value`);
+    throw new EngineError(`${command}: ${err.message.split('\n')[0]}`);
   }
 }
 
@@ -312,8 +313,17 @@ export function readEnvFile(file: string, env: NodeJS.ProcessEnv = process.env):
   return out;
 }
 
-/** Parses `run`/`create` arguments: flags, then IMAGE, then the command. */
+/** Parses `run`/`create` arguments: flags, then IMAGE, then the command. A bad flag or value exits
+ *  125, as docker's (exit-codes.ts). */
 export function parseRunArgs(args: string[], command = 'run'): RunOptions {
+  try {
+    return readRunArgs(args, command);
+  } catch (e) {
+    throw usageFailure(e);
+  }
+}
+
+function readRunArgs(args: string[], command: string): RunOptions {
   const { flags, rest } = splitAtPositional(args, RUN_FLAGS);
   const { values: v } = parseFlags(command, flags, RUN_FLAGS);
   if (v.help) throw new HakoError(`usage: hako ${command} [OPTIONS] IMAGE [COMMAND] [ARG...]`, 0);

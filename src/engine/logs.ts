@@ -47,11 +47,26 @@ export function streamSink(timestamps: boolean, out: NodeJS.WritableStream = pro
   const atStart = { stdout: true, stderr: true };
   return {
     write(e) {
-      const prefix = timestamps && atStart[e.stream] ? `${e.time} ` : '';
+      const prefix = timestamps && atStart[e.stream] ? `${dockerTime(e.time)} ` : '';
       atStart[e.stream] = e.log.endsWith('\n');
       (e.stream === 'stdout' ? out : err).write(prefix + e.log);
     },
   };
+}
+
+/** conmon's time (RFC 3339 with nanoseconds and an offset, `…+00:00`) as docker prints it: UTC, written
+ *  `Z`, nine digits of fraction (docker's RFC3339NanoFixed). Anything unexpected is kept as it is. */
+export function dockerTime(time: string): string {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(time);
+  if (!m) return time;
+  const fraction = (m[2] ?? '').slice(0, 9).padEnd(9, '0');
+  let seconds = m[1];
+  if (m[3] !== 'Z' && !/^[+-]00:00$/.test(m[3])) {
+    const t = Date.parse(`${m[1]}${m[3]}`);
+    if (Number.isNaN(t)) return time;
+    seconds = new Date(t).toISOString().slice(0, 19);
+  }
+  return `${seconds}.${fraction}Z`;
 }
 
 /** Reads the log from `offset`; returns complete lines' entries and the offset after them. */

@@ -60,9 +60,12 @@ export function stopSignalFor(flag: string | undefined, image: ImageProcessDefau
 }
 
 /** docker's capability arithmetic: start from the default set (or all with --privileged),
- *  drop --cap-drop (ALL empties it), then add --cap-add (ALL is everything). */
-export function capabilitySet(opts: Pick<RunOptions, 'capAdd' | 'capDrop' | 'privileged'>): string[] {
-  const all = Object.keys(CAPABILITIES).filter((c) => CAPABILITIES[c] <= lastCap());
+ *  drop --cap-drop (ALL empties it), then add --cap-add (ALL is everything). "All" is what this host
+ *  can grant: a capability missing from our bounding set (a host, or a container we run in, that
+ *  dropped CAP_SYS_RESOURCE) cannot be given, and asking for it would fail the container's capset;
+ *  docker and runc grant what the host has, so do we. A capability named on its own is kept. */
+export function capabilitySet(opts: Pick<RunOptions, 'capAdd' | 'capDrop' | 'privileged'>, bounding = hostBoundingSet()): string[] {
+  const all = Object.keys(CAPABILITIES).filter((c) => CAPABILITIES[c] <= lastCap() && (bounding >> BigInt(CAPABILITIES[c])) & 1n);
   if (opts.privileged) return all;
   let caps = new Set(DOCKER_DEFAULT_CAPABILITIES);
   if (opts.capDrop.includes('ALL')) caps = new Set();
@@ -70,6 +73,15 @@ export function capabilitySet(opts: Pick<RunOptions, 'capAdd' | 'capDrop' | 'pri
   if (opts.capAdd.includes('ALL')) caps = new Set(all);
   for (const c of opts.capAdd) if (c !== 'ALL') caps.add(c);
   return [...caps];
+}
+
+/** This process's capability bounding set (CapBnd of /proc/self/status); everything if unreadable. */
+export function hostBoundingSet(): bigint {
+  try {
+    const hex = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (hex) return BigInt(`0x${hex}`);
+  } catch { /* not Linux's /proc */ }
+  return ~0n;
 }
 
 /** docker's default device cgroup: deny everything, then mknod of anything and the usual devices. */

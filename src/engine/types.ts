@@ -112,4 +112,7 @@ export interface ContainerState {
   /** The OCI runtime id of the current run (the container id). */
   error?: string;
   oomKilled?: boolean;
+  /** While `removing`: the hako process doing it (pid and start time), so another waits for it. */
+  removerPid?: number;
+  removerStartTime?: string;
 }

@@ -40,7 +40,12 @@ export function createProgressRenderer(out: NodeJS.WritableStream & { isTTY?: bo
     return `[${'='.repeat(Math.max(0, fill - 1))}${fill > 0 ? '>' : ''}${' '.repeat(width - fill)}] ${human(cur)}/${human(total)}`;
   };
 
+  // The config blob is not a layer: docker shows layers only.
+  const configs = new Set<string>();
+
   return (e: PullEvent) => {
+    if (e.type === 'blob-start' && e.kind === 'config') configs.add(e.digest);
+    if ((e.type === 'blob-start' || e.type === 'blob-progress' || e.type === 'blob-done') && configs.has(e.digest)) return;
     switch (e.type) {
       case 'resolved':
         out.write(`Pulling ${e.reference} (${short(e.digest)})\n`);
@@ -67,7 +72,7 @@ export function createProgressRenderer(out: NodeJS.WritableStream & { isTTY?: bo
       }
       case 'done':
         if (tty) draw(true);
-        out.write(`Digest: ${e.digest}\nStatus: downloaded ${e.reference}\n`);
+        out.write(`Digest: ${e.digest}\nStatus: Downloaded newer image for ${e.reference}\n`);
         break;
     }
   };

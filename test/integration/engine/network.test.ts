@@ -218,7 +218,7 @@ test('--network none has only lo; --network host has no namespace of its own', {
   const inHost = env.ok(['run', '--rm', '--network', 'host', IMAGE, 'readlink', '/proc/self/ns/net']).trim();
   assert.equal(inHost, hostNs);
   const p = env.hako(['run', '--rm', '--network', 'none', '-p', '80', IMAGE, 'true']);
-  assert.equal(p.code, 1);
+  assert.equal(p.code, 125);
   assert.equal(p.stderr, 'hako: --publish needs a network with port mapping, not --network none\n');
 });
 
@@ -279,7 +279,7 @@ test('a failing attach at start is rolled back: no pin, no lease, no veth, no re
   assert.deepEqual([...links()].filter((l) => !linksNow.has(l)), [], 'no veth left');
   assert.equal(env.inspect(id).State.Status, 'exited');
   const run = env.hako(['run', '--rm', '--network', n.name, IMAGE, 'true']);
-  assert.equal(run.code, 1);
+  assert.equal(run.code, 125);
   assert.equal(env.hako(['ps', '-aq']).stdout.split('\n').filter(Boolean).length, 2, 'run --rm left no container');
   env.ok(['rm', '-f', 'first', 'second']);
   assert.deepEqual(leases(), []);

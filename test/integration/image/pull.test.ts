@@ -218,7 +218,9 @@ test('progress renderer: plain lines off a TTY, redrawn bars on a TTY', async ()
   await pull(`${registry.host}/test/busybox:1`, { store: tempStore(), onProgress: createProgressRenderer(plain.w, { tty: false }) });
   assert.doesNotMatch(plain.text(), /\x1b\[/);
   assert.match(plain.text(), new RegExp(`${simple.layers[0].descriptor.digest.slice(7, 19)}: Pull complete`));
-  assert.match(plain.text(), new RegExp(`Digest: ${simple.manifest}`));
+  assert.match(plain.text(), new RegExp(`Digest: ${simple.manifest}\nStatus: Downloaded newer image for `));
+  assert.doesNotMatch(plain.text(), new RegExp(`${simple.config.slice(7, 19)}`), 'the config blob is no layer');
+  assert.equal(plain.text().match(/^Digest: /gm)?.length, 1);
   const tty = capture();
   await pull(`${registry.host}/test/busybox:1`, { store: tempStore(), onProgress: createProgressRenderer(tty.w, { tty: true }) });
   assert.match(tty.text(), /\x1b\[2K/);

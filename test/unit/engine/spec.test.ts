@@ -6,7 +6,7 @@ import path from 'node:path';
 import { buildSpec, capabilitySet, combineCommand, mergeEnv, loadSeccompFile, stopSignalFor } from '../../../src/engine/spec.js';
 import { parseRunArgs } from '../../../src/engine/flags.js';
 import { resolveContainer } from '../../../src/engine/store.js';
-import { parseLogLine, tailEntries, parseLog } from '../../../src/engine/logs.js';
+import { dockerTime, parseLogLine, tailEntries, parseLog } from '../../../src/engine/logs.js';
 import { renderTemplate } from '../../../src/engine/format.js';
 import { planNetwork, exposedMappings } from '../../../src/engine/network.js';
 import { NetworkStore } from '../../../src/network/networks.js';
@@ -39,6 +39,19 @@ test('capability arithmetic', () => {
   assert.deepEqual(capabilitySet({ ...none, capDrop: ['ALL'], capAdd: ['CAP_CHOWN'] }), ['CAP_CHOWN']);
   assert.ok(!capabilitySet({ ...none, capDrop: ['CAP_NET_RAW'] }).includes('CAP_NET_RAW'));
   assert.ok(capabilitySet({ ...none, privileged: true }).includes('CAP_SYS_ADMIN'));
+});
+
+test('--privileged and --cap-add ALL grant what the bounding set holds, no more', () => {
+  const none = { capAdd: [], capDrop: [], privileged: false };
+  const withoutSysResource = ~(1n << 24n); // CAP_SYS_RESOURCE is 24
+  for (const opts of [{ ...none, privileged: true }, { ...none, capAdd: ['ALL'] }]) {
+    const caps = capabilitySet(opts, withoutSysResource);
+    assert.ok(!caps.includes('CAP_SYS_RESOURCE'), 'not in the bounding set: not granted');
+    assert.ok(caps.includes('CAP_SYS_ADMIN'));
+    assert.ok(capabilitySet(opts, ~0n).includes('CAP_SYS_RESOURCE'));
+  }
+  // Named on its own, it is asked for (and the runtime says why it cannot be had).
+  assert.ok(capabilitySet({ ...none, capAdd: ['CAP_SYS_RESOURCE'] }, withoutSysResource).includes('CAP_SYS_RESOURCE'));
 });
 
 function specFor(args: string[], image = { Cmd: ['sh'], Env: ['PATH=/bin'] }) {
@@ -175,4 +188,12 @@ test('stop signal: --stop-signal, else the image\'s StopSignal, else none (SIGTE
   assert.throws(() => stopSignalFor(undefined, { StopSignal: 'SIGNOPE' }), /the image's StopSignal "SIGNOPE" is not a signal/);
   assert.equal(parseRunArgs(['--stop-signal', 'INT', 'img']).stopSignal, 'INT');
   assert.throws(() => parseRunArgs(['--stop-signal', 'NOPE', 'img']), /^HakoError: invalid argument "NOPE" for "--stop-signal" flag: unknown signal$/);
+});
+
+test('logs -t: times as docker prints them (UTC, Z, nine digits)', () => {
+  assert.equal(dockerTime('2026-12-02T02:15:00.123456789+00:00'), '2026-12-02T02:15:00.123456789Z');
+  assert.equal(dockerTime('2026-12-02T02:15:00.1234+00:00'), '2026-12-02T02:15:00.123400000Z');
+  assert.equal(dockerTime('2026-12-02T03:15:00.5+01:00'), '2026-12-02T02:15:00.500000000Z');
+  assert.equal(dockerTime('2026-12-02T02:15:00Z'), '2026-12-02T02:15:00.000000000Z');
+  assert.equal(dockerTime('garbage'), 'garbage');
 });
