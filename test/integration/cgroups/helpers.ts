@@ -10,6 +10,27 @@ export function testBase(): string {
   return `/hako-test-${randomBytes(4).toString('hex')}`;
 }
 
+/** A test file's cgroups under one fresh base: `cgroup(name)` opens base/name and remembers it;
+ *  `cleanup()` removes them, the last opened first, then the base itself. */
+export function testCgroups(open: (path: string) => Cgroup): { base: string; baseCg: Cgroup; cgroup: (name: string) => Cgroup; cleanup: () => Promise<void> } {
+  const base = testBase();
+  const baseCg = open(base);
+  const opened: Cgroup[] = [];
+  return {
+    base,
+    baseCg,
+    cgroup: (name) => {
+      const cg = open(`${base}/${name}`);
+      opened.push(cg);
+      return cg;
+    },
+    cleanup: async () => {
+      for (const cg of opened.reverse()) await cleanupCgroup(cg);
+      await cleanupCgroup(baseCg);
+    },
+  };
+}
+
 export interface Started {
   child: ChildProcess;
   pid: number;

@@ -6,26 +6,18 @@ import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { detectLayout, openCgroup, type Cgroup } from '../../../src/cgroups/index.js';
 import { HakoError } from '../../../src/util/errors.js';
-import { cleanupCgroup, procCpu, sleep, startInCgroup, testBase, waitFor, withTimeout } from './helpers.js';
+import { procCpu, sleep, startInCgroup, testCgroups, waitFor, withTimeout } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const layout = detectLayout();
 const skip = process.getuid?.() !== 0 ? 'needs root' : layout === 'v2' ? 'host uses cgroup v2' : false;
 
 describe('cgroup v1 driver on the real kernel', { skip }, () => {
-  const base = testBase();
-  const baseCg = openCgroup(base);
-  const opened: Cgroup[] = [];
-  const cgroup = (name: string): Cgroup => {
-    const cg = openCgroup(`${base}/${name}`);
-    opened.push(cg);
-    return cg;
-  };
+  const { base, baseCg, cgroup, cleanup } = testCgroups(openCgroup);
 
   before(() => assert.equal(baseCg.exists(), false));
   after(async () => {
-    for (const cg of opened) await cleanupCgroup(cg);
-    await cleanupCgroup(baseCg);
+    await cleanup();
     for (const dir of Object.values(baseCg.dirs())) assert.equal(fs.existsSync(dir), false, `${dir} left behind`);
   });
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { convertSharesToWeight, detectLayout, openCgroup, type Cgroup } from '../../../src/cgroups/index.js';
 import { HakoError } from '../../../src/util/errors.js';
-import { cleanupCgroup, startInCgroup, testBase, waitFor, withTimeout } from './helpers.js';
+import { startInCgroup, testCgroups, waitFor, withTimeout } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const ROOT = '/sys/fs/cgroup';
@@ -15,20 +15,12 @@ const skip =
   process.getuid?.() !== 0 ? 'needs root' : detectLayout() !== 'v2' ? `this host is cgroup ${detectLayout()}, not pure v2 (scripts/test-vm.sh runs this file in a v2 VM)` : false;
 
 describe('cgroup v2 driver with controllers on a pure v2 host', { skip }, () => {
-  const base = testBase();
-  const baseCg = openCgroup(base);
-  const opened: Cgroup[] = [];
-  const cgroup = (name: string): Cgroup => {
-    const cg = openCgroup(`${base}/${name}`);
-    opened.push(cg);
-    return cg;
-  };
+  const { base, baseCg, cgroup, cleanup } = testCgroups(openCgroup);
   const read = (cg: Cgroup, file: string): string => fs.readFileSync(`${cg.dirs()['']}/${file}`, 'utf8').trim();
 
   before(() => assert.equal(baseCg.exists(), false));
   after(async () => {
-    for (const cg of opened.reverse()) await cleanupCgroup(cg);
-    await cleanupCgroup(baseCg);
+    await cleanup();
     assert.equal(fs.existsSync(`${ROOT}${base}`), false, `${ROOT}${base} left behind`);
   });
 

@@ -1,21 +1,15 @@
 // The engine end to end, as root: the `hako` CLI against a temp root with the built-in busybox image.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { EngineEnv, HAKO, IMAGE, isRoot, hasConmon, built, writeRootfsTarball } from './harness.js';
+import { EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv, writeRootfsTarball } from './harness.js';
 
-const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako)' : false;
-let env: EngineEnv;
-
-before(() => { if (!skip) env = new EngineEnv(); });
-after(() => {
-  if (!env) return;
-  const left = env.cleanup();
-  assert.deepEqual(left, [], 'removing every container left things behind');
-});
+const skip = engineSkip;
+let env!: EngineEnv;
+useEngineEnv(skip, (e) => { env = e; });
 
 test('run --rm prints the output and leaves no container', { skip }, () => {
   const r = env.hako(['run', '--rm', IMAGE, 'echo', 'hi']);

@@ -3,19 +3,14 @@
 // the container's command cannot be invoked (`docker run busybox /etc`), 127 when it cannot be found
 // (`docker run busybox foo`), the command's own status otherwise (`sh -c 'exit 3'`: 3). docker's CLI
 // gives 125 for a bad flag of any command, and `docker exec` 126/127 for the exec'd command.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { EngineEnv, HAKO, IMAGE, isRoot, hasConmon, built } from './harness.js';
+import { EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
-const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako)' : false;
-let env: EngineEnv;
-
-before(() => { if (!skip) env = new EngineEnv(); });
-after(() => {
-  if (!env) return;
-  assert.deepEqual(env.cleanup(), [], 'removing every container left things behind');
-});
+const skip = engineSkip;
+let env!: EngineEnv;
+useEngineEnv(skip, (e) => { env = e; });
 
 /** Runs hako, checks the exit status and that stderr is the one expected line. */
 function expect(args: string[], code: number, line: RegExp | string): void {

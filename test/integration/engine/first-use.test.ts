@@ -1,20 +1,15 @@
 // Bugs a new docker user meets on the first day (issue 17 §3), each checked the way they met it.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { EngineEnv, HAKO, IMAGE, isRoot, hasConmon, built } from './harness.js';
+import { EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
-const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako)' : false;
-let env: EngineEnv;
-
-before(() => { if (!skip) env = new EngineEnv(); });
-after(() => {
-  if (!env) return;
-  assert.deepEqual(env.cleanup(), [], 'removing every container left things behind');
-});
+const skip = engineSkip;
+let env!: EngineEnv;
+useEngineEnv(skip, (e) => { env = e; });
 
 const gone = (ref: string) => env.hako(['inspect', '--type', 'container', ref]).code !== 0;
 

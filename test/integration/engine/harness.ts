@@ -1,6 +1,8 @@
 // Engine integration harness: a temp engine root holding the built-in busybox image (made by
 // scripts/builtin-image.mjs), the `hako` CLI run against it, and a cleanup that removes every
 // container and then checks nothing of them is left (mounts, processes, cgroups, state).
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -104,6 +106,20 @@ export class EngineEnv {
 export const isRoot = process.getuid?.() === 0;
 export const hasConmon = fs.existsSync('/usr/bin/conmon');
 export const built = fs.existsSync(path.join(REPO, 'dist', 'hako'));
+
+/** Why an engine test file cannot run here, or false. */
+export const engineSkip: string | false = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)'
+  : !built ? 'needs npm run build (dist/hako)' : false;
+
+/** An engine test file's set-up: one EngineEnv, made before its tests (unless skipped) and handed
+ *  to `use`; after them every container is removed and nothing of them may be left behind. */
+export function useEngineEnv(skip: string | false, use: (env: EngineEnv) => void): void {
+  let env: EngineEnv | undefined;
+  before(() => { if (!skip) use(env = new EngineEnv()); });
+  after(() => {
+    if (env) assert.deepEqual(env.cleanup(), [], 'removing every container left things behind');
+  });
+}
 
 /** A plain rootfs tarball as `docker export` makes one: bin/busybox and bin/sh, plus an optional
  *  empty file so that two tarballs can differ. */

@@ -2,24 +2,18 @@
 // --cpu-shares become linux.resources, the runtime applies them, and the container sees them in
 // its own /sys/fs/cgroup. On both cgroup layouts: the v1 hybrid host here, and a pure v2 host
 // (scripts/test-vm.sh runs this file in a v2 VM); test/fixtures/cgroup-layout.ts names the files.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EngineEnv, IMAGE, isRoot, hasConmon, built } from './harness.js';
+import { EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 import { OWN_CGROUP_ROOT_LINE, cgroupFile, cpuQuotaText, cpuSharesText, readCgroupFile } from '../../fixtures/cgroup-layout.js';
 
-const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako.cjs)' : false;
+const skip = engineSkip;
 const MiB = 1024 * 1024;
-let env: EngineEnv;
-
-before(() => { if (!skip) env = new EngineEnv(); });
-after(() => {
-  if (!env) return;
-  const left = env.cleanup();
-  assert.deepEqual(left, [], 'removing every container left things behind');
-});
+let env!: EngineEnv;
+useEngineEnv(skip, (e) => { env = e; });
 
 test('-m, --memory-swap, --pids-limit, --cpus, --cpu-shares reach the container\'s cgroup, seen from inside', { skip }, () => {
   const id = env.ok(['run', '-d', '--network', 'none', '-m', '64m', '--memory-swap', '64m', '--pids-limit', '50', '--cpus', '0.5', '--cpu-shares', '512', IMAGE, 'sleep', '1000']).trim();

@@ -66,3 +66,13 @@ export function mountsUnder(dir: string): string[] {
   return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
     .map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(dir));
 }
+
+/** Waits (blocking: the CLI runs synchronously in these tests) until `pred` holds; a hang guard of
+ *  10 s, not a timing check. */
+export function waitFor(pred: () => boolean, what: string): void {
+  const end = Date.now() + 10_000;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  }
+}

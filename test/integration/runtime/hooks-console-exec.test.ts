@@ -7,6 +7,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Harness, HAKO } from './harness.js';
 import { OWN_CGROUP_ROOT_LINE } from '../../fixtures/cgroup-layout.js';
+import { startConsoleReceiver } from '../../fixtures/console-receiver.js';
 
 const h = new Harness();
 after(() => h.cleanup());
@@ -101,29 +102,12 @@ describe('console socket (the OCI protocol)', () => {
   it('sends the pty master over the socket; the process has a controlling terminal of its size', async () => {
     const sock = path.join(h.root, 'console.sock');
     const out = path.join(h.root, 'console.out');
-    // A receiver like containerd's: accept, take the fd from SCM_RIGHTS, read the pty to EOF.
-    const receiver = spawn('python3', ['-c', `
-import socket, os, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(1)
-print("listening", flush=True)
-c, _ = s.accept()
-msg, fds, _, _ = socket.recv_fds(c, 1024, 1)
-data = b""
-while True:
-    try:
-        chunk = os.read(fds[0], 4096)
-    except OSError:
-        break
-    if not chunk: break
-    data += chunk
-open(sys.argv[2], "wb").write(msg + b"\\n" + data)
-`, sock, out], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise((r) => receiver.stdout.once('data', r));
+    const { done } = await startConsoleReceiver(sock, out);
     const id = h.id();
     const bundle = h.bundle(['sh', '-c', 'tty; stty size'], (s) => { s.process!.terminal = true; s.process!.consoleSize = { height: 33, width: 101 }; });
     const r = h.hakoDetached(['run', '--detach', '--console-socket', sock, '--bundle', bundle, id]);
     assert.equal(r.status, 0, r.stdout);
-    await new Promise((r) => receiver.on('exit', r));
+    await done;
     const [name, ...rest] = fs.readFileSync(out, 'utf8').split('\n');
     assert.match(name, /^\/dev\/pts\/\d+$/);
     assert.match(rest.join('\n'), /\/dev\/pts\/0\r\n33 101\r\n/);

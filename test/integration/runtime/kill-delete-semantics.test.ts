@@ -3,19 +3,11 @@
 // paused container can be killed and force-deleted; `delete --force` of a missing one succeeds.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness } from './harness.js';
+import { Harness, waitFor } from './harness.js';
 import fs from 'node:fs';
 
 const h = new Harness();
 after(() => h.cleanup());
-
-function waitFor(pred: () => boolean, what: string): void {
-  const end = Date.now() + 10_000;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-  }
-}
 
 function detached(args: string[]): { id: string; pid: number } {
   const id = h.id();

@@ -3,19 +3,11 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { HAKO, Harness } from './harness.js';
+import { HAKO, Harness, waitFor } from './harness.js';
 import { procStat } from '../../../src/runtime/state.js';
 
 const h = new Harness();
 after(() => h.cleanup());
-
-function waitFor(pred: () => boolean, what: string): void {
-  const end = Date.now() + 10_000;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-  }
-}
 
 describe('lifecycle', () => {
   it('create waits at the barrier, start runs, kill stops, delete removes', () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { startConsoleReceiver } from '../../fixtures/console-receiver.js';
 import type { Spec } from '../../../src/runtime/spec/types.js';
 import { Harness } from './harness.js';
 
@@ -51,28 +51,11 @@ describe('host paths under a user namespace', () => {
     fs.chmodSync(dir, 0o700);
     const sock = path.join(dir, 'console.sock');
     const out = path.join(dir, 'console.out');
-    // A receiver like containerd's: take the pty master from SCM_RIGHTS, read it to EOF.
-    const receiver = spawn('python3', ['-c', `
-import socket, os, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(1)
-print("listening", flush=True)
-c, _ = s.accept()
-msg, fds, _, _ = socket.recv_fds(c, 1024, 1)
-data = b""
-while True:
-    try:
-        chunk = os.read(fds[0], 4096)
-    except OSError:
-        break
-    if not chunk: break
-    data += chunk
-open(sys.argv[2], "wb").write(data)
-`, sock, out], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise((r) => receiver.stdout.once('data', r));
+    const { done } = await startConsoleReceiver(sock, out);
     const bundle = h.bundle(['sh', '-c', 'echo in-userns $(id -u)'], (s) => { userns(s); s.process!.terminal = true; });
     const r = h.hakoDetached(['run', '--detach', '--console-socket', sock, '--bundle', bundle, h.id()]);
     assert.equal(r.status, 0, r.stdout);
-    await new Promise((res) => receiver.on('exit', res));
-    assert.equal(fs.readFileSync(out, 'utf8'), 'in-userns 0\r\n');
+    await done;
+    assert.equal(fs.readFileSync(out, 'utf8').split('\n').slice(1).join('\n'), 'in-userns 0\r\n');
   });
 });
