@@ -6,10 +6,10 @@
 // hako_seccomp_load hands the program to seccomp(2) directly. A blob made by another libseccomp or on
 // another kernel release is detected in C and its embedded text compiled instead, so a stale cache
 // costs time, never correctness.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sha256Hex } from '../../util/sha256.js';
 
 /** Layout of native/seccomp.c's struct blob_header. */
 export const BLOB_MAGIC = Buffer.from('\0HKBPF1\n', 'latin1');
@@ -34,7 +34,7 @@ function trusted(st: fs.Stats): boolean {
 
 /** The key covers what changes the program besides the text; libseccomp's version is checked in C. */
 function cacheKey(text: string): string {
-  return crypto.createHash('sha256').update(`${os.release()}\n${process.arch}\n`).update(text).digest('hex');
+  return sha256Hex(`${os.release()}\n${process.arch}\n`, text);
 }
 
 /** Returns what the `seccomp` plan op should get for PROFILE `text`: the cached compiled blob from
@@ -61,7 +61,7 @@ export function cachedSeccompFilter(text: string, dir: string, exportBlob: Secco
     const blob = exportBlob(text);
     if (!blobMatches(blob, text)) return text;
     // write-then-rename: a concurrent start sees the old file, the new one, or none, never half a blob
-    const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     try {
       fs.writeFileSync(tmp, blob, { mode: 0o600, flag: 'wx' });
       fs.renameSync(tmp, file);
