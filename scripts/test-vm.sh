@@ -39,7 +39,21 @@ fi
 for f in "${FILES[@]}"; do [ -f "$f" ] || { echo "vm tests: $f is missing (npm run build first)"; exit 1; }; done
 
 log=$(mktemp "${TMPDIR:-/tmp}/hako-vm-tests.XXXXXX")
-trap 'rm -f "$log"' EXIT
+stage=
+trap 'rm -f "$log"; [ -z "$stage" ] || rm -rf "$stage"' EXIT
+VM=$(readlink -f "$VM")
+# The VM sees this machine's / read-only, but mounts tmpfs of its own on /tmp, /var/tmp, /run,
+# /var/lib/hako and /var/lib/cni: a checkout under one of those (a CI clone in /tmp) is invisible
+# there. Run from a copy elsewhere then, hard-linked where the file system allows (instant).
+case "$PWD/" in
+  /tmp/*|/var/tmp/*|/run/*|/var/lib/hako/*|/var/lib/cni/*)
+    mkdir -p /var/cache/hako-vm-stage
+    stage=$(mktemp -d /var/cache/hako-vm-stage/run.XXXXXX)
+    cp -al . "$stage/repo" 2>/dev/null || { rm -rf "$stage/repo"; cp -a . "$stage/repo"; } || { echo "vm tests: cannot copy $PWD to $stage"; exit 1; }
+    echo "vm tests: $PWD is hidden in the VM (a tmpfs there); running from a copy in $stage/repo"
+    cd "$stage/repo"
+    ;;
+esac
 t0=$(date +%s)
 echo "vm tests: ${#FILES[@]} files on a pure cgroup v2 kernel (qemu, emulated)"
 # One VM at a time on this machine: they are CPU-bound, and parallel ones would only time out.
