@@ -182,6 +182,24 @@ describe('the caller\'s terminal is not the container\'s controlling terminal', 
     assertPtyUnchanged(r);
   });
 
+  it('run (terminal false): everything written just before exit reaches the pty', () => {
+    const r = runOnPty(hakoRun(h.bundle(['sh', '-c', 'seq 1 50000; echo DONE >&2; exit 4'])));
+    assert.equal(r.status, 4, r.output.slice(-200));
+    assert.match(r.output, /\n49999\r?\n50000\r?\n/, r.output.slice(-200));
+    assert.match(r.output, /DONE/, r.output.slice(-200));
+  });
+
+  it('run (terminal false): typing after the container closed its stdin sends it no SIGPIPE', () => {
+    // Without a PID namespace: an init would ignore a SIGPIPE it has no handler for anyway.
+    const r = runOnPty(hakoRun(h.bundle(['sh', '-c', 'exec 0<&-; echo READY; sleep 1; echo ALIVE'], (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid');
+    })),
+      [{ waitFor: 'READY', send: 'typed\n' }]);
+    assert.equal(r.timedOut, false, r.output);
+    assert.match(r.output, /ALIVE/, r.output);
+    assert.equal(r.status, 0, r.output);
+  });
+
   it('the pty the caller gave as stdio to run -d is the container\'s to use, as runc leaves it (chmod through /proc/self/fd/0)', () => {
     // runc hands the caller's stdio through when it does not copy (run -d, create), a pty too (it
     // replaces only /dev/null): the caller chose to give it. Its owner (root, as the container's
