@@ -48,7 +48,7 @@ function runcRun(bundle: string): string[] {
 }
 
 /** `runc run -d` on the pty: the one mode in which runc hands the caller's stdio itself to the
- *  container (in the foreground it copies through pipes of its own), as hako does in every mode.
+ *  container (in the foreground it copies through pipes of its own), as hako's run -d does.
  *  The pty shows the container's output until its last holder of the pty exits. */
 function runcDetachedOnPty(bundle: string): PtyResult {
   const id = h.id('runc');
