@@ -325,10 +325,11 @@ void op_fork(int argc, char **argv) {
   sigset_t all, before;
   sigfillset(&all);
   if (wait) sigprocmask(SIG_BLOCK, &all, &before);
-  /* A foreground process without a terminal of its own gets pipes for the caller's ttys (the
-   * stdio pipes above); with TTY `relay` the container's pty replaces its stdio anyway. */
+  /* A foreground process without a terminal of its own (TTY `none`) gets pipes for the caller's
+   * ttys (the stdio pipes above); with a terminal (`relay`, or `socket`: a console socket of the
+   * caller's) its pty replaces its stdio, and the caller's stdin is not ours to read. */
   int stdio[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
-  if (wait && strcmp(argv[2], "relay") != 0)
+  if (wait && strcmp(argv[2], "none") == 0)
     for (int fd = 0; fd < 3; fd++)
       if (isatty(fd) && pipe2(stdio[fd], O_CLOEXEC) < 0) fail_errno("fork", "stdio pipe");
   pid_t pid = fork();
