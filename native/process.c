@@ -98,6 +98,107 @@ static void __attribute__((noreturn)) leave(int code) {
   _exit(code);
 }
 
+/* ---- stdio pipes: the caller's terminal is copied, never handed to the container ---- */
+
+/* Without a terminal of its own, a foreground container gets a pipe for each of fds 0-2 that is a
+ * tty, as `runc run` (foreground, no tty) and docker do: the caller's terminal handed over as stdio
+ * could be chown'd or chmod'd by container root through /proc/self/fd/N, or (with CAP_SYS_ADMIN)
+ * take TIOCSTI. The monitor copies: the caller's stdin into the pipe (closing it at EOF), the
+ * pipes out to the caller's stdout/stderr. Each stream holds at most one buffer, and the monitor
+ * reads only once that buffer is written, so it never blocks on a full pipe or a slow terminal
+ * while signals wait. Its pipe ends are non-blocking; the caller's fds are left as they are (they
+ * may be shared, and non-blocking, with `hako`'s own handles). */
+struct stream {
+  int from, to;   /* -1 once closed */
+  int to_pipe;    /* stdin: from the caller's tty into the container's pipe */
+  int paused;     /* stdin read from a background process group (EIO): wait for a signal (SIGCONT) */
+  int sink_dead;  /* the caller's side is gone (hangup): the container's output is read and dropped */
+  size_t len, off;
+  char buf[4096];
+};
+static struct stream streams[3];
+static int nstreams;
+
+/* Called in the parent after fork: ENDS[fd] is our end of the pipe for FD, or -1. */
+static void streams_init(int ends[3]) {
+  for (int fd = 0; fd < 3; fd++) {
+    if (ends[fd] < 0) continue;
+    struct stream *st = &streams[nstreams++];
+    memset(st, 0, sizeof *st);
+    st->to_pipe = fd == 0;
+    st->from = fd == 0 ? 0 : ends[fd];
+    st->to = fd == 0 ? ends[fd] : fd;
+    fcntl(ends[fd], F_SETFL, fcntl(ends[fd], F_GETFL) | O_NONBLOCK);
+  }
+}
+
+static void stream_close(struct stream *st) {
+  /* Only our pipe end is ours to close; the caller's fds stay open. */
+  if (st->to_pipe && st->to >= 0) close(st->to);
+  if (!st->to_pipe && st->from >= 0) close(st->from);
+  st->from = st->to = -1;
+  st->len = st->off = 0;
+}
+
+/* The pollfd this stream waits on now, or 0 if none: POLLOUT on its destination while the buffer
+ * holds data, else POLLIN on its source. */
+static int stream_pollfd(struct stream *st, struct pollfd *p) {
+  if (st->from < 0 && st->len == st->off) return 0;
+  if (st->len > st->off) {
+    *p = (struct pollfd){.fd = st->to, .events = POLLOUT};
+    return 1;
+  }
+  if (st->paused || st->from < 0) return 0;
+  *p = (struct pollfd){.fd = st->from, .events = POLLIN};
+  return 1;
+}
+
+/* One step of the copy, after poll said the fd from stream_pollfd is ready. */
+static void stream_step(struct stream *st) {
+  if (st->len > st->off) {
+    ssize_t w = st->sink_dead ? (ssize_t)(st->len - st->off) : write(st->to, st->buf + st->off, st->len - st->off);
+    if (w < 0) {
+      if (errno == EAGAIN || errno == EINTR) return;
+      /* EPIPE: the container closed its stdin; EIO: the caller's terminal hung up. */
+      if (st->to_pipe) {
+        stream_close(st);
+        return;
+      }
+      st->sink_dead = 1;
+      w = (ssize_t)(st->len - st->off);
+    }
+    st->off += (size_t)w;
+    if (st->off == st->len) st->len = st->off = 0;
+    return;
+  }
+  ssize_t n = read(st->from, st->buf, sizeof st->buf);
+  if (n > 0) {
+    st->len = (size_t)n, st->off = 0;
+  } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+    /* EIO on the caller's tty: we are in a background process group (Ctrl-Z), SIGTTIN blocked. */
+    if (n < 0 && errno == EIO && st->to_pipe) {
+      st->paused = 1;
+      return;
+    }
+    stream_close(st); /* EOF: for stdin, the container reads EOF too */
+  }
+}
+
+/* Once the child has exited: everything it wrote goes out before we exit with its status. Our
+ * pipe ends are non-blocking, so a process the container left holding its stdout cannot keep us. */
+static void streams_drain(void) {
+  for (int k = 0; k < nstreams; k++) {
+    struct stream *st = &streams[k];
+    if (st->to_pipe) continue;
+    for (int spins = 0; spins < 100000 && (st->from >= 0 || st->len > st->off); spins++) {
+      struct pollfd p;
+      if (!stream_pollfd(st, &p)) break;
+      if (poll(&p, 1, p.events == POLLOUT ? 1000 : 0) <= 0) break;
+      stream_step(st);
+    }
+  }
+}
+
 /* Reaps whatever has exited; leaves with CHILD's status once it is among them. */
 static void reap(pid_t child, int master) {
   int status;
@@ -108,6 +209,7 @@ static void reap(pid_t child, int master) {
     if (master >= 0)
       while (poll(&(struct pollfd){.fd = master, .events = POLLIN}, 1, 0) > 0 && pump(master, 1) == 0) {
       }
+    streams_drain();
     leave(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
   }
 }
@@ -123,6 +225,8 @@ static void reap(pid_t child, int master) {
  * for touching the terminal from the background. */
 static int for_container(const struct signalfd_siginfo *si) {
   if (si->ssi_signo == SIGCHLD) return 0;
+  /* Our own write to a stdin pipe the container closed (stream_step handles the EPIPE). */
+  if (si->ssi_signo == SIGPIPE && si->ssi_pid == (uint32_t)getpid()) return 0;
   if ((int)si->ssi_code != SI_KERNEL) return 1;
   return si->ssi_signo != SIGTTIN && si->ssi_signo != SIGTTOU;
 }
@@ -140,7 +244,7 @@ static void __attribute__((noreturn)) monitor(pid_t child, int relay, const sigs
   reap(child, -1);
   int master = -1, in_open = 1;
   for (;;) {
-    struct pollfd p[4];
+    struct pollfd p[4 + 3];
     int n = 0;
     p[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
     if (relay >= 0) p[n++] = (struct pollfd){.fd = relay, .events = POLLIN};
@@ -150,6 +254,8 @@ static void __attribute__((noreturn)) monitor(pid_t child, int relay, const sigs
       p[n++] = (struct pollfd){.fd = master, .events = POLLIN};
       if (in_open) istdin = n, p[n++] = (struct pollfd){.fd = 0, .events = POLLIN};
     }
+    int istream[3];
+    for (int k = 0; k < nstreams; k++) istream[k] = stream_pollfd(&streams[k], &p[n]) ? n++ : -1;
     if (poll(p, (nfds_t)n, -1) < 0) {
       if (errno == EINTR) continue;
       fail_errno("monitor", "poll");
@@ -170,9 +276,13 @@ static void __attribute__((noreturn)) monitor(pid_t child, int relay, const sigs
     if (istdin >= 0 && (p[istdin].revents & (POLLIN | POLLHUP | POLLERR))) {
       if (pump(0, master) < 0) in_open = 0;
     }
+    for (int k = 0; k < nstreams; k++)
+      if (istream[k] >= 0 && p[istream[k]].revents) stream_step(&streams[k]);
     if (p[0].revents & POLLIN) {
       struct signalfd_siginfo si;
       if (read(sfd, &si, sizeof si) != sizeof si) continue;
+      /* A signal (SIGCONT after `fg`, above all) may mean we are back in the foreground. */
+      for (int k = 0; k < nstreams; k++) streams[k].paused = 0;
       if (si.ssi_signo == SIGWINCH) {
         if (master >= 0) copy_winsize(0, master);
       } else if (for_container(&si)) {
@@ -215,11 +325,25 @@ void op_fork(int argc, char **argv) {
   sigset_t all, before;
   sigfillset(&all);
   if (wait) sigprocmask(SIG_BLOCK, &all, &before);
+  /* A foreground process without a terminal of its own (TTY `none`) gets pipes for the caller's
+   * ttys (the stdio pipes above); with a terminal (`relay`, or `socket`: a console socket of the
+   * caller's) its pty replaces its stdio, and the caller's stdin is not ours to read. */
+  int stdio[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
+  if (wait && strcmp(argv[2], "none") == 0)
+    for (int fd = 0; fd < 3; fd++)
+      if (isatty(fd) && pipe2(stdio[fd], O_CLOEXEC) < 0) fail_errno("fork", "stdio pipe");
   pid_t pid = fork();
   if (pid < 0) fail_errno("fork", "fork");
   if (pid == 0) {
     /* The container process starts with the mask main() left us (reset_signals: none blocked). */
     if (wait) sigprocmask(SIG_SETMASK, &before, NULL);
+    for (int fd = 0; fd < 3; fd++) {
+      if (stdio[fd][0] < 0) continue;
+      /* stdin gets the read end, stdout and stderr the write end; dup2 clears O_CLOEXEC. */
+      if (dup2(stdio[fd][fd == 0 ? 0 : 1], fd) < 0) fail_errno("fork", "stdio pipe");
+      close(stdio[fd][0]);
+      close(stdio[fd][1]);
+    }
     if (pair[0] >= 0) close(pair[0]);
     relay_fd = pair[1];
     /* The container must die with a foreground `run`, not linger as an orphan. */
@@ -251,6 +375,12 @@ void op_fork(int argc, char **argv) {
   }
   if (!wait) _exit(0);
   if (pair[1] >= 0) close(pair[1]);
+  int ours[3];
+  for (int fd = 0; fd < 3; fd++) {
+    ours[fd] = stdio[fd][fd == 0 ? 1 : 0];
+    if (stdio[fd][0] >= 0) close(stdio[fd][fd == 0 ? 0 : 1]);
+  }
+  streams_init(ours);
   monitor(pid, pair[0], &all);
 }
 

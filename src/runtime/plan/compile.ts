@@ -140,7 +140,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
       ops.push(['write', '/proc/self/timens_offsets', `${clock} ${off.secs ?? 0} ${off.nanosecs ?? 0}`]);
     }
   }
-  ops.push(['fork', ctx.forkMode, process.terminal && ctx.console === '@relay' ? 'relay' : 'none']);
+  ops.push(['fork', ctx.forkMode, process.terminal ? (ctx.console === '@relay' ? 'relay' : 'socket') : 'none']);
 
   // ---- in the container process ----
   const root = ctx.rootfs;

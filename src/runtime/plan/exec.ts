@@ -26,7 +26,7 @@ export function compileExecPlan(spec: Spec, process: Process, ctx: ExecContext):
   // Without a mount namespace of its own the container is only chroot'ed: so is the new process,
   // into the root its init sees.
   if (!types.includes('mount')) ops.push(['chroot', `/proc/${ctx.pid}/root`, 'in-place']);
-  ops.push(['fork', ctx.forkMode, process.terminal && ctx.console === '@relay' ? 'relay' : 'none']);
+  ops.push(['fork', ctx.forkMode, process.terminal ? (ctx.console === '@relay' ? 'relay' : 'socket') : 'none']);
   if (process.terminal && ctx.console === '@relay') ops.push(['console_socket', '@relay']);
   if (process.terminal) ops.push(consoleOp(process, ctx.console));
   // Joined to the container's mount namespace, `/` is the container's: its own /dev/null replaces

@@ -89,15 +89,39 @@ for (const flags of [['-i'], []]) {
   });
 }
 
-// Known gap, reported and left open: without -t, the caller's terminal itself is the container's
-// stdin (and stdout/stderr), so container root, with docker's default CAP_CHOWN, can chown or chmod
-// the user's terminal through /proc/self/fd/0 (and, holding CAP_SYS_ADMIN with --privileged, still
-// TIOCSTI into it). docker gives the container FIFOs and copies, and `runc run` in the foreground
-// copies through pipes; hako passes its stdio through, as `runc run -d` and `runc create` do.
-test('run -i: container root cannot chown the caller\'s terminal', {
-  skip, todo: 'stdio that is the caller\'s tty is passed through, not copied through a pipe (docker, runc run)',
-}, () => {
-  const r = runOnPty(hako(['run', '--rm', '-i', IMAGE, 'sh', '-c', 'chown 1234 /proc/self/fd/0; stat -L -c "OWNER %u" /proc/self/fd/0']));
-  assert.equal(r.status, 0, r.output);
-  assert.match(r.output, /OWNER 0\b/);
+// Without -t, the caller's terminal is never the container's stdio: the foreground monitor gives
+// the container a pipe for each of fds 0-2 that is a tty and copies (native/process.c, the stdio
+// pipes), as docker (FIFOs) and a foreground `runc run` do. Container root, with docker's default
+// CAP_CHOWN, then chowns a pipe, not the user's terminal, and has no fd for TIOCSTI. The shell on
+// the pty reports the terminal's owner and mode before and after `hako`.
+const onTheCallersPty = (cmd: string[]): string[] =>
+  ['sh', '-c', 'stat -L -c "BEFORE %u %a" /proc/self/fd/0; "$@"; echo "EXIT $?"; stat -L -c "AFTER %u %a" /proc/self/fd/0', 'sh', ...cmd];
+
+const ATTACK = 'for fd in 0 1 2; do [ -p /proc/self/fd/$fd ] && echo "PIPE $fd"; done; ' +
+  'chown 1234 /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2; chmod 666 /proc/self/fd/0 /proc/self/fd/1; ' +
+  'echo READY; read line; echo "GOT $line"';
+
+function assertTerminalUntouched(r: PtyResult): void {
+  assert.equal(r.timedOut, false, r.output);
+  assert.match(r.output, /PIPE 0\b[^]*PIPE 1\b[^]*PIPE 2\b/, `fds 0-2 are pipes inside: ${r.output}`);
+  assert.match(r.output, /GOT hello/, `what is typed reaches the container: ${r.output}`);
+  assert.match(r.output, /EXIT 0\b/, r.output);
+  const before = /BEFORE (\d+ \d+)/.exec(r.output)?.[1];
+  assert.ok(before, r.output);
+  assert.equal(/AFTER (\d+ \d+)/.exec(r.output)?.[1], before, `the caller's terminal changed: ${r.output}`);
+}
+
+const TYPE_HELLO = [{ waitFor: 'READY', send: 'hello\n' }];
+
+test('run -i: container root cannot chown the caller\'s terminal', { skip }, () => {
+  assertTerminalUntouched(runOnPty(onTheCallersPty(hako(['run', '--rm', '-i', IMAGE, 'sh', '-c', ATTACK])), TYPE_HELLO));
+});
+
+test('exec -i: container root cannot chown the caller\'s terminal', { skip }, () => {
+  const id = env.ok(['run', '-d', IMAGE, 'sleep', '100000']).trim();
+  try {
+    assertTerminalUntouched(runOnPty(onTheCallersPty(hako(['exec', '-i', id, 'sh', '-c', ATTACK])), TYPE_HELLO));
+  } finally {
+    env.hako(['rm', '-f', id]);
+  }
 });

@@ -48,7 +48,7 @@ function runcRun(bundle: string): string[] {
 }
 
 /** `runc run -d` on the pty: the one mode in which runc hands the caller's stdio itself to the
- *  container (in the foreground it copies through pipes of its own), as hako does in every mode.
+ *  container (in the foreground it copies through pipes of its own), as hako's run -d does.
  *  The pty shows the container's output until its last holder of the pty exits. */
 function runcDetachedOnPty(bundle: string): PtyResult {
   const id = h.id('runc');
@@ -57,6 +57,30 @@ function runcDetachedOnPty(bundle: string): PtyResult {
   } finally {
     spawnSync(RUNC, ['--root', runcRoot, 'delete', '--force', id]);
   }
+}
+
+/** `hako runtime run -d` on the pty: the caller's stdio is handed through (as runc's -d). */
+function hakoDetachedOnPty(bundle: string): PtyResult {
+  const id = h.id();
+  try {
+    return runOnPty([HAKO, 'runtime', '--root', h.root, 'run', '-d', '--bundle', bundle, id]);
+  } finally {
+    h.hako(['delete', '--force', id]);
+  }
+}
+
+/** Runs CMD from a shell on the pty that reports the pty's owner and mode before and after it,
+ *  and CMD's status: what the container did to the caller's terminal, seen from the host. */
+function onTheCallersPty(cmd: string[]): string[] {
+  const report = (when: string) => `stat -L -c "${when} %u %a" /proc/self/fd/0`;
+  return ['sh', '-c', `${report('BEFORE')}; "$@"; echo "EXIT $?"; ${report('AFTER')}`, 'sh', ...cmd];
+}
+
+function assertPtyUnchanged(r: PtyResult): void {
+  const before = /BEFORE (\d+ \d+)/.exec(r.output)?.[1];
+  const after = /AFTER (\d+ \d+)/.exec(r.output)?.[1];
+  assert.ok(before, r.output);
+  assert.equal(after, before, `the caller's pty changed owner or mode: ${r.output}`);
 }
 
 /** A busybox bundle that also sees the host's /usr read-only, so the host's python3 runs in it. */
@@ -122,12 +146,20 @@ describe('the caller\'s terminal is not the container\'s controlling terminal', 
     assert.match(r.output, /STAT/);
   });
 
-  it('TIOCSTI on the caller\'s pty (fd 0) fails: nothing can be typed into the user\'s shell', {
-    skip: !fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3 is needed inside the bundle'
-      : !legacyTiocsti() ? 'dev.tty.legacy_tiocsti is 0: TIOCSTI fails for everyone, so this would prove nothing' : undefined,
-  }, () => {
+  it('TIOCSTI through fd 0 fails: the container has a pipe, not the caller\'s pty', () => {
     const r = runOnPty(hakoRun(pythonBundle(TIOCSTI)));
     assert.equal(r.status, 0, r.output);
+    assert.match(r.output, /TIOCSTI ENOTTY/);
+    if (!noRunc) {
+      const runc = runOnPty(runcRun(pythonBundle(TIOCSTI))).output;
+      assert.match(runc, /TIOCSTI ENOTTY/, `runc run (foreground) copies through pipes too: ${runc}`);
+    }
+  });
+
+  it('TIOCSTI on a pty handed over as stdio (run -d) fails without CAP_SYS_ADMIN', {
+    skip: !legacyTiocsti() ? 'dev.tty.legacy_tiocsti is 0: TIOCSTI fails for everyone, so this would prove nothing' : undefined,
+  }, () => {
+    const r = hakoDetachedOnPty(pythonBundle(TIOCSTI));
     // Not our controlling terminal, and no CAP_SYS_ADMIN: EPERM.
     assert.match(r.output, /TIOCSTI EPERM/);
     if (!noRunc) {
@@ -136,13 +168,44 @@ describe('the caller\'s terminal is not the container\'s controlling terminal', 
     }
   });
 
-  it('the pty the caller gave as stdio is the container\'s to use, as runc leaves it (chmod through /proc/self/fd/0)', () => {
+  it('run (terminal false): the caller\'s pty is copied through pipes; container root cannot chown or chmod it', () => {
+    const script = 'for fd in 0 1 2; do [ -p /proc/self/fd/$fd ] && echo "PIPE $fd"; done; ' +
+      'chown 1234 /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2; chmod 666 /proc/self/fd/0 /proc/self/fd/1; ' +
+      'echo READY; read line; echo "GOT $line"; cat; echo "EOF seen" >&2; exit 3';
+    const r = runOnPty(onTheCallersPty(hakoRun(h.bundle(['sh', '-c', script]))),
+      [{ waitFor: 'READY', send: 'hello\n' }, { waitFor: 'GOT hello', send: '\x04' }]);
+    assert.equal(r.timedOut, false, r.output);
+    assert.match(r.output, /PIPE 0\b[^]*PIPE 1\b[^]*PIPE 2\b/, 'fds 0-2 are pipes inside');
+    assert.match(r.output, /GOT hello/, 'what is typed reaches the container');
+    assert.match(r.output, /EOF seen/, 'Ctrl-D closes the container\'s stdin');
+    assert.match(r.output, /EXIT 3\b/, 'the container\'s status');
+    assertPtyUnchanged(r);
+  });
+
+  it('run (terminal false): everything written just before exit reaches the pty', () => {
+    const r = runOnPty(hakoRun(h.bundle(['sh', '-c', 'seq 1 50000; echo DONE >&2; exit 4'])));
+    assert.equal(r.status, 4, r.output.slice(-200));
+    assert.match(r.output, /\n49999\r?\n50000\r?\n/, r.output.slice(-200));
+    assert.match(r.output, /DONE/, r.output.slice(-200));
+  });
+
+  it('run (terminal false): typing after the container closed its stdin sends it no SIGPIPE', () => {
+    // Without a PID namespace: an init would ignore a SIGPIPE it has no handler for anyway.
+    const r = runOnPty(hakoRun(h.bundle(['sh', '-c', 'exec 0<&-; echo READY; sleep 1; echo ALIVE'], (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid');
+    })),
+      [{ waitFor: 'READY', send: 'typed\n' }]);
+    assert.equal(r.timedOut, false, r.output);
+    assert.match(r.output, /ALIVE/, r.output);
+    assert.equal(r.status, 0, r.output);
+  });
+
+  it('the pty the caller gave as stdio to run -d is the container\'s to use, as runc leaves it (chmod through /proc/self/fd/0)', () => {
     // runc hands the caller's stdio through when it does not copy (run -d, create), a pty too (it
     // replaces only /dev/null): the caller chose to give it. Its owner (root, as the container's
     // root is without a user namespace) may chmod it; hako matches runc.
     const script = 'stat -L -c "TYPE %t" /proc/self/fd/0; chmod 620 /proc/self/fd/0 && echo CHMOD ok || echo CHMOD failed';
-    const r = runOnPty(hakoRun(h.bundle(['sh', '-c', script])));
-    assert.equal(r.status, 0, r.output);
+    const r = hakoDetachedOnPty(h.bundle(['sh', '-c', script]));
     assert.match(r.output, /TYPE 88\b/, 'fd 0 is the pty (devpts, major 136)');
     const ours = /CHMOD (\w+)/.exec(r.output)?.[1];
     assert.equal(ours, 'ok', r.output);

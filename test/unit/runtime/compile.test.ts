@@ -228,6 +228,9 @@ describe('process', () => {
     assert.deepEqual(find(ops, 'console')[0], ['console', '24', '80']);
     const relay = plan((s) => { s.process!.terminal = true; }, { console: '@relay', forkMode: 'wait' });
     assert.deepEqual(find(relay, 'fork')[0], ['fork', 'wait', 'relay']);
+    // The monitor copies the caller's ttys through pipes only for a process without a terminal.
+    assert.equal(find(ops, 'fork')[0][2], 'socket');
+    assert.equal(find(plan(undefined, { forkMode: 'wait' }), 'fork')[0][2], 'none');
   });
 });
 
