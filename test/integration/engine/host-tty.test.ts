@@ -4,21 +4,14 @@
 // reaches the container exactly once in each case. Each case runs `hako` as the foreground job of a
 // real pty (test/fixtures/pty.ts). The runtime's part, and runc's behaviour to compare:
 // test/integration/runtime/host-tty.test.ts.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EngineEnv, HAKO, IMAGE, isRoot, hasConmon, built } from './harness.js';
+import { EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 import { ptyUnavailable, runOnPty, type PtyResult } from '../../fixtures/pty.js';
 
-const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)'
-  : !built ? 'needs npm run build (dist/hako.cjs)' : ptyUnavailable() ?? false;
-let env: EngineEnv;
-
-before(() => { if (!skip) env = new EngineEnv(); });
-after(() => {
-  if (!env) return;
-  const left = env.cleanup();
-  assert.deepEqual(left, [], 'removing every container left things behind');
-});
+const skip = engineSkip || (ptyUnavailable() ?? false);
+let env!: EngineEnv;
+useEngineEnv(skip, (e) => { env = e; });
 
 /** The shell's pid, session id and tty_nr (fields 6 and 7 of /proc/self/stat, read by the shell
  *  itself). A session whose leader is outside the container's PID namespace reads as 0. */
