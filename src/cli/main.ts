@@ -12,7 +12,7 @@ const USAGE = `usage: hako COMMAND [ARGS]
 async function main(argv: string[]): Promise<number> {
   trace(`main, ${performance.now().toFixed(1)} ms after the process started`);
   process.once('exit', () => trace('exit'));
-  // bin/hako-runtime is a symlink to the same executable: the name it was started under decides.
+  // dist/hako-runtime is a link to this executable (bin/hako-runtime runs it): its name decides.
   if (path.basename(process.argv0) === 'hako-runtime') argv = ['runtime', ...argv];
   const [command, ...rest] = argv;
   switch (command) {
