@@ -54,7 +54,7 @@ const COMMAND_HELP: Record<string, string> = {
   --pid-file FILE         write the container's pid to FILE
   --console-socket PATH   with process.terminal: send the pty master to this Unix socket
   --no-pivot, --no-new-keyring   accepted for runc compatibility
-  --preserve-fds N        refused unless 0 (extra descriptors are not passed yet)`,
+  --preserve-fds N        refused unless 0 (only exec passes extra descriptors yet)`,
   run: `run [FLAGS] ID          create + start; the foreground exit status is the process's
   the flags of create, and:
   -d, --detach            return once started
@@ -92,7 +92,7 @@ const COMMAND_HELP: Record<string, string> = {
   --console-socket PATH, --pid-file FILE
   --ignore-paused         exec into a paused container (the process waits for resume)
   --cgroup PATH           refused: sub-cgroups are not joined yet
-  --preserve-fds N        refused unless 0`,
+  --preserve-fds N        pass fds 3..3+N-1 on to the process as the same numbers`,
   list: `list [--format table|json] [--quiet]
   -f, --format F          table (default) or json (runc's fields)
   -q, --quiet             ids only`,
@@ -119,10 +119,33 @@ function parse(args: string[], options: Opts, command: string) {
   }
 }
 
-/** --preserve-fds N (runc passes fds 3..3+N-1 on to the process): not done, so refused unless 0. */
+/** --preserve-fds N (as runc: our fds 3..3+N-1 go on to the process as the same numbers). Each must
+ *  be the caller's: one it did not pass is said in one line. "Open" is not enough: the JavaScript
+ *  runtime opens its event loop's epoll and eventfd at the lowest free numbers before any of our
+ *  code runs, so a caller passing fewer than N fds would hand them to the container. The flags
+ *  cannot tell them apart (Bun marks inherited fds above 3 close-on-exec too), so an epoll or
+ *  eventfd there is refused: a caller that means to pass one of those cannot, a known limit. */
+function preservedFds(values: Record<string, unknown>, command: string): number {
+  const text = values['preserve-fds'] as string | undefined;
+  if (text === undefined) return 0;
+  if (!/^\d{1,6}$/.test(text)) throw new HakoError(`${command}: --preserve-fds ${text}: expects a number of file descriptors`);
+  const n = Number(text);
+  for (let fd = 3; fd < 3 + n; fd++) {
+    if (!inheritedFd(fd)) throw new HakoError(`${command}: --preserve-fds ${n}: file descriptor ${fd} was not passed to hako`);
+  }
+  return n;
+}
+
+function inheritedFd(fd: number): boolean {
+  let target: string;
+  try { target = fs.readlinkSync(`/proc/self/fd/${fd}`); } catch { return false; }
+  return target !== 'anon_inode:[eventpoll]' && target !== 'anon_inode:[eventfd]';
+}
+
+/** --preserve-fds on create and run: not passed there yet, so refused unless 0. */
 function refusePreservedFds(values: Record<string, unknown>, command: string): void {
   const n = values['preserve-fds'];
-  if (n !== undefined && n !== '0') throw new HakoError(`${command}: --preserve-fds ${n}: passing extra file descriptors is not supported`);
+  if (n !== undefined && n !== '0') throw new HakoError(`${command}: --preserve-fds ${n}: passing extra file descriptors is only supported by exec`);
 }
 
 function one(positionals: string[], command: string, what = 'container id'): string {
@@ -269,13 +292,14 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
       // runc's --cgroup puts the process in a sub-cgroup of the container's; hako cannot yet, and
       // running it in the container's own cgroup instead would be a silent lie.
       if (values.cgroup !== undefined) throw new HakoError(`exec: --cgroup ${values.cgroup}: joining a sub-cgroup of the container is not supported`);
-      refusePreservedFds(values, command);
+      const preserveFds = preservedFds(values, command);
       const proc = values.process
         ? readProcessFile(values.process as string)
         : execProcess(rt.states.readConfig(validateId(id)).process!, args, values);
       return rt.exec(id, proc, {
         detach: values.detach as boolean, pidFile: values['pid-file'] as string | undefined,
         consoleSocket: values['console-socket'] as string | undefined, ignorePaused: values['ignore-paused'] as boolean,
+        preserveFds,
       });
     }
     case 'pause': case 'resume': {

@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { StdioOptions } from 'node:child_process';
 import { asHakoError, ConfigError, HakoError } from '../util/errors.js';
 import { loadBundle, type Bundle } from './bundle.js';
-import { attach, findHelper, launch, type Launched } from './helper.js';
+import { attach, findHelper, launch, PRESERVED_FDS_FIRST, type Launched } from './helper.js';
 import { cachedSeccompFilter, compileSeccomp, seccompUsesNotify } from './seccomp/index.js';
 import { runHooks, runHooksWarning } from './hooks.js';
 import { detachMountsAbove, mountsAt } from './host-mounts.js';
@@ -50,6 +50,8 @@ export interface ExecOptions {
   pidFile?: string;
   consoleSocket?: string;
   stdio?: StdioOptions;
+  /** runc's --preserve-fds N: our fds 3..3+N-1 become the process's 3..3+N-1. */
+  preserveFds?: number;
 }
 
 export interface RunOptions extends CreateOptions {
@@ -227,6 +229,7 @@ export class Runtime {
     const ops = compileExecPlan(spec, process2, {
       pid: rec.pid, forkMode: opts.detach ? 'exit' : 'wait', seccompProfile, seccompListener: notifyListener(spec),
       console: process2.terminal ? opts.consoleSocket ?? '@relay' : undefined,
+      preserveFds: opts.preserveFds ? { first: PRESERVED_FDS_FIRST, count: opts.preserveFds } : undefined,
     });
     const cgroup = this.cgroupOf(rec);
     if (cgroup) void primeCgroupMigration(DEFAULT_CGROUP_ROOT, cgroup.version === 2);
@@ -236,6 +239,7 @@ export class Runtime {
       const launched = await launch({
         plan: encodePlan(ops),
         stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'],
+        preserveFds: opts.preserveFds,
         // Same cgroup as the container (limits, accounting, `ps`, and the cgroup namespace's root).
         beforePlan: (pid) => { if (cgroup?.exists()) cgroup.addProcess(pid); },
         onSync: (name, ctx) => {

@@ -222,7 +222,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
  * `start` before its startContainer hooks; an exec'd process reports ready just before exec.
  */
 export function processOps(spec: Spec, process: Process, seccompProfile: string | Buffer | undefined,
-  opts: { barrier: boolean; notify?: boolean }): Op[] {
+  opts: { barrier: boolean; notify?: boolean; preservedFds?: number }): Op[] {
   const ops: Op[] = [];
   const hooks = spec.hooks ?? {};
   for (const [i, r] of (process.rlimits ?? []).entries()) {
@@ -262,7 +262,8 @@ export function processOps(spec: Spec, process: Process, seccompProfile: string 
   ops.push(['chdir', process.cwd]);
   const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '';
   ops.push(['resolve', process.args![0], pathVar]);
-  ops.push(['close_fds']);
+  // Preserved fds (preserve_fds put them at 3..3+N-1) stay open across exec; every other one closes.
+  ops.push(opts.preservedFds ? ['close_fds', String(3 + opts.preservedFds)] : ['close_fds']);
   // The notify listener goes out with the container's state; the runtime builds it now, while it
   // is still listening (create returns at `ready`).
   if (opts.notify && !seccompEarly) ops.push(['sync', 'seccomp']);
