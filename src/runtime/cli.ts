@@ -54,7 +54,7 @@ const COMMAND_HELP: Record<string, string> = {
   --pid-file FILE         write the container's pid to FILE
   --console-socket PATH   with process.terminal: send the pty master to this Unix socket
   --no-pivot, --no-new-keyring   accepted for runc compatibility
-  --preserve-fds N        refused unless 0 (only exec passes extra descriptors yet)`,
+  --preserve-fds N        pass fds 3..3+N-1 on to the container's process as the same numbers`,
   run: `run [FLAGS] ID          create + start; the foreground exit status is the process's
   the flags of create, and:
   -d, --detach            return once started
@@ -142,12 +142,6 @@ function inheritedFd(fd: number): boolean {
   return target !== 'anon_inode:[eventpoll]' && target !== 'anon_inode:[eventfd]';
 }
 
-/** --preserve-fds on create and run: not passed there yet, so refused unless 0. */
-function refusePreservedFds(values: Record<string, unknown>, command: string): void {
-  const n = values['preserve-fds'];
-  if (n !== undefined && n !== '0') throw new HakoError(`${command}: --preserve-fds ${n}: passing extra file descriptors is only supported by exec`);
-}
-
 function one(positionals: string[], command: string, what = 'container id'): string {
   if (positionals.length !== 1) throw new HakoError(`${command}: expects exactly one ${what}, got ${positionals.length}`);
   return positionals[0];
@@ -218,19 +212,18 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
     }
     case 'create': {
       const { values, positionals } = parse(rest, createOpts, command);
-      refusePreservedFds(values, command);
       await rt.create(one(positionals, command), {
         bundle: values.bundle as string, pidFile: values['pid-file'] as string | undefined,
-        consoleSocket: values['console-socket'] as string | undefined,
+        consoleSocket: values['console-socket'] as string | undefined, preserveFds: preservedFds(values, command),
       });
       return 0;
     }
     case 'run': {
       const { values, positionals } = parse(rest, { ...createOpts, detach: { type: 'boolean', short: 'd' }, keep: { type: 'boolean' } }, command);
-      refusePreservedFds(values, command);
       return rt.run(one(positionals, command), {
         bundle: values.bundle as string, pidFile: values['pid-file'] as string | undefined,
         consoleSocket: values['console-socket'] as string | undefined, detach: values.detach as boolean, keep: values.keep as boolean,
+        preserveFds: preservedFds(values, command),
       });
     }
     case 'start': {

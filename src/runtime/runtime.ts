@@ -37,6 +37,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** stdin, stdout, stderr of the container process; default: ours. */
   stdio?: StdioOptions;
+  /** runc's --preserve-fds N: our fds 3..3+N-1 become the container process's 3..3+N-1. */
+  preserveFds?: number;
   /** A hako-init that is already running and connected to us (conmon's runtime on the engine
    *  socket, native/README.md): it is used instead of starting one, and its stdio (conmon's) is
    *  the container's. Its pid file is written before it exits, as conmon reads it then. */
@@ -306,6 +308,7 @@ export class Runtime {
       const ops = compilePlan(spec, {
         rootfs: bundle.rootfs, bundle: bundle.dir, fifo, forkMode, console, seccompProfile,
         seccompListener: notifyListener(spec), cgroupMounts: cgroup && cgroupMountInfo(cgroup),
+        preserveFds: opts.preserveFds && !opts.attached ? { first: PRESERVED_FDS_FIRST, count: opts.preserveFds } : undefined,
       });
       ops.unshift(['mkfifo', fifo, String(hostIdOfRoot(spec.linux?.uidMappings)), String(hostIdOfRoot(spec.linux?.gidMappings))]);
       trace('compiled');
@@ -327,7 +330,9 @@ export class Runtime {
       };
       const launched = opts.attached
         ? await attach(opts.attached.conn, opts.attached.pid, launchOptions)
-        : await launch({ ...launchOptions, stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'] });
+        : await launch({
+          ...launchOptions, stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'], preserveFds: opts.preserveFds,
+        });
       trace('ready');
       rec.pid = launched.containerPid;
       rec.pidStartTime = procStat(rec.pid)?.startTime ?? '';

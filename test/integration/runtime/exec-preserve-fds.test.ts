@@ -1,4 +1,4 @@
-// `exec --preserve-fds N` as runc: the caller's fds 3..3+N-1 reach the process as the same numbers,
+// `exec --preserve-fds N` (and run's and create's) as runc: the caller's fds 3..3+N-1 reach the process as the same numbers,
 // and nothing else does (not the caller's fd 3+N, not the runtime's plan pipe, sync socket or
 // sockets). The caller hands the fds to bin/hako through spawn's stdio array, as a shell's `3<file`.
 import { after, before, describe, it } from 'node:test';
@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { HAKO, Harness } from './harness.js';
+import { HAKO, Harness, waitFor } from './harness.js';
 
 const h = new Harness();
 let id = '';
@@ -66,5 +66,32 @@ describe('exec --preserve-fds', () => {
     r = execWithFds(hako, ['exec', '--preserve-fds', 'two', id, 'true']);
     assert.equal(r.status, 1);
     assert.equal(r.stderr, 'hako: exec: --preserve-fds two: expects a number of file descriptors\n');
+  });
+});
+
+describe('run and create --preserve-fds', () => {
+  const show = 'cat /proc/self/fd/3 /proc/self/fd/4; for fd in $(seq 0 40); do [ -e /proc/$$/fd/$fd ] && echo $fd; done; true';
+
+  it('run passes fds 3 and 4 to the container\'s process, and nothing else', () => {
+    const r = execWithFds(hako, ['run', '--preserve-fds', '2', '--bundle', h.bundle(['sh', '-c', show]), h.id()]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'three\nfour\n0\n1\n2\n3\n4\n');
+  });
+
+  it('create keeps them until start (the exec FIFO never lands there)', () => {
+    const cid = h.id();
+    const out = path.join(h.root, '.create-out');
+    const outFd = fs.openSync(out, 'w+');
+    try {
+      const r = spawnSync(HAKO, [...hako.slice(1), 'create', '--preserve-fds', '2', '--bundle', h.bundle(['sh', '-c', show]), cid], {
+        stdio: ['ignore', outFd, outFd, ...files], timeout: 30_000,
+      });
+      assert.equal(r.status, 0, fs.readFileSync(out, 'utf8'));
+      assert.equal(h.hako(['start', cid]).status, 0);
+      waitFor(() => JSON.parse(h.hako(['state', cid]).stdout).status === 'stopped', 'the container to exit');
+      assert.equal(fs.readFileSync(out, 'utf8'), 'three\nfour\n0\n1\n2\n3\n4\n');
+    } finally {
+      fs.closeSync(outFd);
+    }
   });
 });
