@@ -91,7 +91,7 @@ const COMMAND_HELP: Record<string, string> = {
   --apparmor PROFILE, --process-label LABEL
   --console-socket PATH, --pid-file FILE
   --ignore-paused         exec into a paused container (the process waits for resume)
-  --cgroup PATH           refused: sub-cgroups are not joined yet
+  --cgroup [CTRL:]PATH    join a sub-cgroup of the container's (it must exist; repeatable)
   --preserve-fds N        pass fds 3..3+N-1 on to the process as the same numbers`,
   list: `list [--format table|json] [--quiet]
   -f, --format F          table (default) or json (runc's fields)
@@ -277,14 +277,12 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
         tty: { type: 'boolean', short: 't' }, user: { type: 'string', short: 'u' }, 'additional-gids': { type: 'string', short: 'g', multiple: true },
         process: { type: 'string', short: 'p' }, 'no-new-privs': { type: 'boolean' }, cap: { type: 'string', short: 'c', multiple: true },
         'pid-file': { type: 'string' }, detach: { type: 'boolean', short: 'd' }, 'preserve-fds': { type: 'string' },
-        'process-label': { type: 'string' }, apparmor: { type: 'string' }, 'ignore-paused': { type: 'boolean' }, cgroup: { type: 'string' },
+        'process-label': { type: 'string' }, apparmor: { type: 'string' }, 'ignore-paused': { type: 'boolean' },
+        cgroup: { type: 'string', multiple: true },
       }, command);
       const id = positionals[0];
       const args = after.slice(1);
       if (!id) throw new HakoError('exec: container id is required');
-      // runc's --cgroup puts the process in a sub-cgroup of the container's; hako cannot yet, and
-      // running it in the container's own cgroup instead would be a silent lie.
-      if (values.cgroup !== undefined) throw new HakoError(`exec: --cgroup ${values.cgroup}: joining a sub-cgroup of the container is not supported`);
       const preserveFds = preservedFds(values, command);
       const proc = values.process
         ? readProcessFile(values.process as string)
@@ -292,7 +290,7 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
       return rt.exec(id, proc, {
         detach: values.detach as boolean, pidFile: values['pid-file'] as string | undefined,
         consoleSocket: values['console-socket'] as string | undefined, ignorePaused: values['ignore-paused'] as boolean,
-        preserveFds,
+        preserveFds, cgroup: values.cgroup as string[] | undefined,
       });
     }
     case 'pause': case 'resume': {

@@ -13,6 +13,7 @@ import { runHooks, runHooksWarning } from './hooks.js';
 import { detachMountsAbove, mountsAt } from './host-mounts.js';
 import { compilePlan, namespaceMap } from './plan/compile.js';
 import { compileExecPlan } from './plan/exec.js';
+import { joinCgroupDir, parseSubCgroups, subCgroupDirs } from './exec-cgroup.js';
 import { validateProcess } from './spec/validate.js';
 import { describePlan, encodePlan, type Op } from './plan/encode.js';
 import { parseSignal, SIGNALS } from './spec/names.js';
@@ -54,6 +55,8 @@ export interface ExecOptions {
   stdio?: StdioOptions;
   /** runc's --preserve-fds N: our fds 3..3+N-1 become the process's 3..3+N-1. */
   preserveFds?: number;
+  /** runc's --cgroup flags: sub-cgroups of the container's to join (exec-cgroup.ts). */
+  cgroup?: string[];
 }
 
 export interface RunOptions extends CreateOptions {
@@ -234,6 +237,12 @@ export class Runtime {
       preserveFds: opts.preserveFds ? { first: PRESERVED_FDS_FIRST, count: opts.preserveFds } : undefined,
     });
     const cgroup = this.cgroupOf(rec);
+    let subDirs: string[] = [];
+    if (opts.cgroup?.length) {
+      const subs = parseSubCgroups(opts.cgroup);
+      if (!cgroup?.exists()) throw new HakoError(`exec: --cgroup ${opts.cgroup.join(' ')}: container "${id}" has no cgroup`);
+      subDirs = subCgroupDirs(cgroup, subs, opts.cgroup);
+    }
     if (cgroup) void primeCgroupMigration(DEFAULT_CGROUP_ROOT, cgroup.version === 2);
     debugPlan(`exec in ${id}`, ops);
     const unignore = opts.detach ? () => {} : surviveTerminalSignals();
@@ -243,7 +252,11 @@ export class Runtime {
         stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'],
         preserveFds: opts.preserveFds,
         // Same cgroup as the container (limits, accounting, `ps`, and the cgroup namespace's root).
-        beforePlan: (pid) => { if (cgroup?.exists()) cgroup.addProcess(pid); },
+        // With --cgroup, on into the sub-cgroups (the hierarchies without one keep the container's).
+        beforePlan: (pid) => {
+          if (cgroup?.exists()) cgroup.addProcess(pid);
+          for (const dir of subDirs) joinCgroupDir(dir, pid);
+        },
         onSync: (name, ctx) => {
           if (name !== 'seccomp') throw new HakoError(`internal: unknown sync point "${name}"`);
           return containerProcessState(spec, { ...this.state(id), pid: ctx.containerPid });
