@@ -264,23 +264,48 @@ static void op_no_new_privs(int argc, char **argv) {
  * errno, and kernels before 5.11 lack CLOSE_RANGE_CLOEXEC. Then, like runc and crun, walk
  * /proc/self/fd, and without /proc every possible fd. */
 static void op_close_fds(int argc, char **argv) {
-  (void)argc, (void)argv;
-  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  /* close_fds [FROM]: FROM (default 3) is above the fds preserve_fds put in place. */
+  long from = argc > 1 ? (long)parse_u64("close_fds", argv[1]) : 3;
+  if (from < 3) fail("close_fds", "FROM %ld is below 3", from);
+  if (syscall(SYS_close_range, (unsigned)from, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
   DIR *dir = opendir("/proc/self/fd");
   if (dir) {
     int self = dirfd(dir);
     for (struct dirent *e; (e = readdir(dir));) {
       char *end;
       long fd = strtol(e->d_name, &end, 10);
-      if (*end || end == e->d_name || fd < 3 || fd == self) continue;
+      if (*end || end == e->d_name || fd < from || fd == self) continue;
       if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF) fail_errno("close_fds", "mark fd %ld close-on-exec", fd);
     }
     closedir(dir);
     return;
   }
   long max = sysconf(_SC_OPEN_MAX);
-  for (long fd = 3; fd < (max > 0 ? max : 1024); fd++)
+  for (long fd = from; fd < (max > 0 ? max : 1024); fd++)
     if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF) fail_errno("close_fds", "mark fd %ld close-on-exec", fd);
+}
+
+/* preserve_fds FIRST N: runc's --preserve-fds. The caller's fds 3..3+N-1 reach us at FIRST..
+ * FIRST+N-1 (3 and 4 are the plan pipe and the sync socket); they go back to 3..3+N-1, where the
+ * process expects them. The plan's first operation: every fd opened after it lands above 3+N-1, so
+ * none of ours is overwritten, and `close_fds 3+N` leaves exactly these without close-on-exec.
+ * Ascending order is safe: FIRST >= 3, so a source is never a target already written. */
+static void op_preserve_fds(int argc, char **argv) {
+  (void)argc;
+  long first = (long)parse_u64("preserve_fds", argv[1]), n = (long)parse_u64("preserve_fds", argv[2]);
+  if (first < 3 || n < 1 || n > 1 << 20) fail("preserve_fds", "FIRST %ld N %ld out of range", first, n);
+  /* The sync socket (fd 4) is still needed: move it out of the way. */
+  if (sync_fd >= 0 && sync_fd < 3 + n) {
+    int moved = fcntl(sync_fd, F_DUPFD_CLOEXEC, (int)(3 + n));
+    if (moved < 0) fail_errno("preserve_fds", "move the sync socket");
+    close(sync_fd);
+    sync_fd = moved;
+  }
+  for (long i = 0; i < n; i++)
+    if (first + i != 3 + i && dup2((int)(first + i), (int)(3 + i)) < 0) fail_errno("preserve_fds", "fd %ld to %ld", first + i, 3 + i);
+  /* The sources above the preserved range are ours no more; close_fds marks whatever is left. */
+  for (long i = 0; i < n; i++)
+    if (first + i >= 3 + n) close((int)(first + i));
 }
 
 /* Weak: the build works before seccomp.c exists; a plan asking for seccomp then fails clearly. */
@@ -350,7 +375,7 @@ static const struct op_def ops[] = {
     {"umask", 1, op_umask},             {"user", 3, op_user},
     {"caps_bounding", 1, op_caps_bounding}, {"caps", 4, op_caps},
     {"no_new_privs", 0, op_no_new_privs}, {"seccomp", 1, op_seccomp},
-    {"close_fds", 0, op_close_fds},     {"resolve", 2, op_resolve},
+    {"close_fds", 0, op_close_fds},     {"preserve_fds", 2, op_preserve_fds},     {"resolve", 2, op_resolve},
     {"home", 1, op_home},               {"exec", 1, op_exec},               {"mkfifo", 3, op_mkfifo},           {"seccomp_listener", 1, op_seccomp_listener},
     {"bpf_devices", 2, op_bpf_devices},
     {"reopen_stdio", 0, op_reopen_stdio},

@@ -54,7 +54,7 @@ const COMMAND_HELP: Record<string, string> = {
   --pid-file FILE         write the container's pid to FILE
   --console-socket PATH   with process.terminal: send the pty master to this Unix socket
   --no-pivot, --no-new-keyring   accepted for runc compatibility
-  --preserve-fds N        refused unless 0 (extra descriptors are not passed yet)`,
+  --preserve-fds N        pass fds 3..3+N-1 on to the container's process as the same numbers`,
   run: `run [FLAGS] ID          create + start; the foreground exit status is the process's
   the flags of create, and:
   -d, --detach            return once started
@@ -91,8 +91,8 @@ const COMMAND_HELP: Record<string, string> = {
   --apparmor PROFILE, --process-label LABEL
   --console-socket PATH, --pid-file FILE
   --ignore-paused         exec into a paused container (the process waits for resume)
-  --cgroup PATH           refused: sub-cgroups are not joined yet
-  --preserve-fds N        refused unless 0`,
+  --cgroup [CTRL:]PATH    join a sub-cgroup of the container's (it must exist; repeatable)
+  --preserve-fds N        pass fds 3..3+N-1 on to the process as the same numbers`,
   list: `list [--format table|json] [--quiet]
   -f, --format F          table (default) or json (runc's fields)
   -q, --quiet             ids only`,
@@ -119,10 +119,27 @@ function parse(args: string[], options: Opts, command: string) {
   }
 }
 
-/** --preserve-fds N (runc passes fds 3..3+N-1 on to the process): not done, so refused unless 0. */
-function refusePreservedFds(values: Record<string, unknown>, command: string): void {
-  const n = values['preserve-fds'];
-  if (n !== undefined && n !== '0') throw new HakoError(`${command}: --preserve-fds ${n}: passing extra file descriptors is not supported`);
+/** --preserve-fds N (as runc: our fds 3..3+N-1 go on to the process as the same numbers). Each must
+ *  be the caller's: one it did not pass is said in one line. "Open" is not enough: the JavaScript
+ *  runtime opens its event loop's epoll and eventfd at the lowest free numbers before any of our
+ *  code runs, so a caller passing fewer than N fds would hand them to the container. The flags
+ *  cannot tell them apart (Bun marks inherited fds above 3 close-on-exec too), so an epoll or
+ *  eventfd there is refused: a caller that means to pass one of those cannot, a known limit. */
+function preservedFds(values: Record<string, unknown>, command: string): number {
+  const text = values['preserve-fds'] as string | undefined;
+  if (text === undefined) return 0;
+  if (!/^\d{1,6}$/.test(text)) throw new HakoError(`${command}: --preserve-fds ${text}: expects a number of file descriptors`);
+  const n = Number(text);
+  for (let fd = 3; fd < 3 + n; fd++) {
+    if (!inheritedFd(fd)) throw new HakoError(`${command}: --preserve-fds ${n}: file descriptor ${fd} was not passed to hako`);
+  }
+  return n;
+}
+
+function inheritedFd(fd: number): boolean {
+  let target: string;
+  try { target = fs.readlinkSync(`/proc/self/fd/${fd}`); } catch { return false; }
+  return target !== 'anon_inode:[eventpoll]' && target !== 'anon_inode:[eventfd]';
 }
 
 function one(positionals: string[], command: string, what = 'container id'): string {
@@ -195,19 +212,18 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
     }
     case 'create': {
       const { values, positionals } = parse(rest, createOpts, command);
-      refusePreservedFds(values, command);
       await rt.create(one(positionals, command), {
         bundle: values.bundle as string, pidFile: values['pid-file'] as string | undefined,
-        consoleSocket: values['console-socket'] as string | undefined,
+        consoleSocket: values['console-socket'] as string | undefined, preserveFds: preservedFds(values, command),
       });
       return 0;
     }
     case 'run': {
       const { values, positionals } = parse(rest, { ...createOpts, detach: { type: 'boolean', short: 'd' }, keep: { type: 'boolean' } }, command);
-      refusePreservedFds(values, command);
       return rt.run(one(positionals, command), {
         bundle: values.bundle as string, pidFile: values['pid-file'] as string | undefined,
         consoleSocket: values['console-socket'] as string | undefined, detach: values.detach as boolean, keep: values.keep as boolean,
+        preserveFds: preservedFds(values, command),
       });
     }
     case 'start': {
@@ -261,21 +277,20 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
         tty: { type: 'boolean', short: 't' }, user: { type: 'string', short: 'u' }, 'additional-gids': { type: 'string', short: 'g', multiple: true },
         process: { type: 'string', short: 'p' }, 'no-new-privs': { type: 'boolean' }, cap: { type: 'string', short: 'c', multiple: true },
         'pid-file': { type: 'string' }, detach: { type: 'boolean', short: 'd' }, 'preserve-fds': { type: 'string' },
-        'process-label': { type: 'string' }, apparmor: { type: 'string' }, 'ignore-paused': { type: 'boolean' }, cgroup: { type: 'string' },
+        'process-label': { type: 'string' }, apparmor: { type: 'string' }, 'ignore-paused': { type: 'boolean' },
+        cgroup: { type: 'string', multiple: true },
       }, command);
       const id = positionals[0];
       const args = after.slice(1);
       if (!id) throw new HakoError('exec: container id is required');
-      // runc's --cgroup puts the process in a sub-cgroup of the container's; hako cannot yet, and
-      // running it in the container's own cgroup instead would be a silent lie.
-      if (values.cgroup !== undefined) throw new HakoError(`exec: --cgroup ${values.cgroup}: joining a sub-cgroup of the container is not supported`);
-      refusePreservedFds(values, command);
+      const preserveFds = preservedFds(values, command);
       const proc = values.process
         ? readProcessFile(values.process as string)
         : execProcess(rt.states.readConfig(validateId(id)).process!, args, values);
       return rt.exec(id, proc, {
         detach: values.detach as boolean, pidFile: values['pid-file'] as string | undefined,
         consoleSocket: values['console-socket'] as string | undefined, ignorePaused: values['ignore-paused'] as boolean,
+        preserveFds, cgroup: values.cgroup as string[] | undefined,
       });
     }
     case 'pause': case 'resume': {

@@ -29,6 +29,9 @@ export interface LaunchOptions {
   plan: Buffer;
   /** stdin, stdout, stderr of the container process. */
   stdio: Exclude<StdioOptions, string>;
+  /** runc's --preserve-fds N: our fds 3..3+N-1 go to the helper at PRESERVED_FDS_FIRST.., after
+   *  its plan pipe and sync socket; the plan's `preserve_fds` puts them back at 3..3+N-1. */
+  preserveFds?: number;
   /** Runs with the helper's pid before it gets its plan: cgroup placement. */
   beforePlan?(helperPid: number): void;
   /** Answers `sync NAME`; a returned string is sent as the state JSON for in-container hooks. */
@@ -54,10 +57,14 @@ export interface Launched {
   lateError(): Promise<string | undefined>;
 }
 
+/** Where the helper finds the caller's preserved fds: right after fds 3 (plan) and 4 (sync). */
+export const PRESERVED_FDS_FIRST = 5;
+
 /** Starts hako-init as our child: the plan goes through fd 3, fd 4 is the sync socket. */
 export function launch(opts: LaunchOptions): Promise<Launched> {
   trace('spawn');
-  const helper = spawn(findHelper(), [], { stdio: [...opts.stdio.slice(0, 3), 'pipe', 'pipe'] as StdioOptions });
+  const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
+  const helper = spawn(findHelper(), [], { stdio: [...opts.stdio.slice(0, 3), 'pipe', 'pipe', ...preserved] as StdioOptions });
   const exited = new Promise<number>((resolve) => {
     helper.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
   });

@@ -7,12 +7,13 @@ import type { Socket } from 'node:net';
 import type { StdioOptions } from 'node:child_process';
 import { asHakoError, ConfigError, HakoError } from '../util/errors.js';
 import { loadBundle, type Bundle } from './bundle.js';
-import { attach, findHelper, launch, type Launched } from './helper.js';
+import { attach, findHelper, launch, PRESERVED_FDS_FIRST, type Launched } from './helper.js';
 import { cachedSeccompFilter, compileSeccomp, seccompUsesNotify } from './seccomp/index.js';
 import { runHooks, runHooksWarning } from './hooks.js';
 import { detachMountsAbove, mountsAt } from './host-mounts.js';
 import { compilePlan, namespaceMap } from './plan/compile.js';
 import { compileExecPlan } from './plan/exec.js';
+import { joinCgroupDir, parseSubCgroups, subCgroupDirs } from './exec-cgroup.js';
 import { validateProcess } from './spec/validate.js';
 import { describePlan, encodePlan, type Op } from './plan/encode.js';
 import { parseSignal, SIGNALS } from './spec/names.js';
@@ -37,6 +38,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** stdin, stdout, stderr of the container process; default: ours. */
   stdio?: StdioOptions;
+  /** runc's --preserve-fds N: our fds 3..3+N-1 become the container process's 3..3+N-1. */
+  preserveFds?: number;
   /** A hako-init that is already running and connected to us (conmon's runtime on the engine
    *  socket, native/README.md): it is used instead of starting one, and its stdio (conmon's) is
    *  the container's. Its pid file is written before it exits, as conmon reads it then. */
@@ -50,6 +53,10 @@ export interface ExecOptions {
   pidFile?: string;
   consoleSocket?: string;
   stdio?: StdioOptions;
+  /** runc's --preserve-fds N: our fds 3..3+N-1 become the process's 3..3+N-1. */
+  preserveFds?: number;
+  /** runc's --cgroup flags: sub-cgroups of the container's to join (exec-cgroup.ts). */
+  cgroup?: string[];
 }
 
 export interface RunOptions extends CreateOptions {
@@ -227,8 +234,15 @@ export class Runtime {
     const ops = compileExecPlan(spec, process2, {
       pid: rec.pid, forkMode: opts.detach ? 'exit' : 'wait', seccompProfile, seccompListener: notifyListener(spec),
       console: process2.terminal ? opts.consoleSocket ?? '@relay' : undefined,
+      preserveFds: opts.preserveFds ? { first: PRESERVED_FDS_FIRST, count: opts.preserveFds } : undefined,
     });
     const cgroup = this.cgroupOf(rec);
+    let subDirs: string[] = [];
+    if (opts.cgroup?.length) {
+      const subs = parseSubCgroups(opts.cgroup);
+      if (!cgroup?.exists()) throw new HakoError(`exec: --cgroup ${opts.cgroup.join(' ')}: container "${id}" has no cgroup`);
+      subDirs = subCgroupDirs(cgroup, subs, opts.cgroup);
+    }
     if (cgroup) void primeCgroupMigration(DEFAULT_CGROUP_ROOT, cgroup.version === 2);
     debugPlan(`exec in ${id}`, ops);
     const unignore = opts.detach ? () => {} : surviveTerminalSignals();
@@ -236,8 +250,13 @@ export class Runtime {
       const launched = await launch({
         plan: encodePlan(ops),
         stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'],
+        preserveFds: opts.preserveFds,
         // Same cgroup as the container (limits, accounting, `ps`, and the cgroup namespace's root).
-        beforePlan: (pid) => { if (cgroup?.exists()) cgroup.addProcess(pid); },
+        // With --cgroup, on into the sub-cgroups (the hierarchies without one keep the container's).
+        beforePlan: (pid) => {
+          if (cgroup?.exists()) cgroup.addProcess(pid);
+          for (const dir of subDirs) joinCgroupDir(dir, pid);
+        },
         onSync: (name, ctx) => {
           if (name !== 'seccomp') throw new HakoError(`internal: unknown sync point "${name}"`);
           return containerProcessState(spec, { ...this.state(id), pid: ctx.containerPid });
@@ -302,6 +321,7 @@ export class Runtime {
       const ops = compilePlan(spec, {
         rootfs: bundle.rootfs, bundle: bundle.dir, fifo, forkMode, console, seccompProfile,
         seccompListener: notifyListener(spec), cgroupMounts: cgroup && cgroupMountInfo(cgroup),
+        preserveFds: opts.preserveFds && !opts.attached ? { first: PRESERVED_FDS_FIRST, count: opts.preserveFds } : undefined,
       });
       ops.unshift(['mkfifo', fifo, String(hostIdOfRoot(spec.linux?.uidMappings)), String(hostIdOfRoot(spec.linux?.gidMappings))]);
       trace('compiled');
@@ -323,7 +343,9 @@ export class Runtime {
       };
       const launched = opts.attached
         ? await attach(opts.attached.conn, opts.attached.pid, launchOptions)
-        : await launch({ ...launchOptions, stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'] });
+        : await launch({
+          ...launchOptions, stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'], preserveFds: opts.preserveFds,
+        });
       trace('ready');
       rec.pid = launched.containerPid;
       rec.pidStartTime = procStat(rec.pid)?.startTime ?? '';

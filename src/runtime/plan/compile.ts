@@ -40,6 +40,8 @@ export interface PlanContext {
   seccompProfile?: string | Buffer;
   /** linux.seccomp.listenerPath of a notify filter. */
   seccompListener?: string;
+  /** runc's --preserve-fds N: the helper got the caller's fds 3..3+N-1 at `first`.. (helper.ts). */
+  preserveFds?: { first: number; count: number };
 }
 
 export interface CgroupMountInfo {
@@ -98,6 +100,8 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   // in the caller's namespace beneath the rootfs, the root's propagation is left alone, the
   // process is chroot'ed, and `delete` detaches what was mounted.
   const ownMounts = nss.has('mount');
+  // First, so that no fd the helper opens lands on 3..3+N-1 (native/README.md).
+  if (ctx.preserveFds?.count) ops.push(['preserve_fds', String(ctx.preserveFds.first), String(ctx.preserveFds.count)]);
   // A uts namespace joined by path is the container's too (runc sets the hostname there).
   if ((spec.hostname || spec.domainname) && !nss.has('uts')) {
     throw new ConfigError('hostname', 'setting a hostname needs a uts namespace');
@@ -212,7 +216,9 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   if (spec.hostname !== undefined && nss.has('uts')) ops.push(['sethostname', spec.hostname]);
   if (spec.domainname !== undefined && nss.has('uts')) ops.push(['setdomainname', spec.domainname]);
   if (process.oomScoreAdj !== undefined) ops.push(['write', '/proc/self/oom_score_adj', String(process.oomScoreAdj)]);
-  ops.push(...processOps(spec, process, ctx.seccompProfile, { barrier: true, notify: Boolean(ctx.seccompListener) }));
+  ops.push(...processOps(spec, process, ctx.seccompProfile, {
+    barrier: true, notify: Boolean(ctx.seccompListener), preservedFds: ctx.preserveFds?.count ?? 0,
+  }));
   return ops;
 }
 
@@ -222,7 +228,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
  * `start` before its startContainer hooks; an exec'd process reports ready just before exec.
  */
 export function processOps(spec: Spec, process: Process, seccompProfile: string | Buffer | undefined,
-  opts: { barrier: boolean; notify?: boolean }): Op[] {
+  opts: { barrier: boolean; notify?: boolean; preservedFds?: number }): Op[] {
   const ops: Op[] = [];
   const hooks = spec.hooks ?? {};
   for (const [i, r] of (process.rlimits ?? []).entries()) {
@@ -262,7 +268,8 @@ export function processOps(spec: Spec, process: Process, seccompProfile: string 
   ops.push(['chdir', process.cwd]);
   const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '';
   ops.push(['resolve', process.args![0], pathVar]);
-  ops.push(['close_fds']);
+  // Preserved fds (preserve_fds put them at 3..3+N-1) stay open across exec; every other one closes.
+  ops.push(opts.preservedFds ? ['close_fds', String(3 + opts.preservedFds)] : ['close_fds']);
   // The notify listener goes out with the container's state; the runtime builds it now, while it
   // is still listening (create returns at `ready`).
   if (opts.notify && !seccompEarly) ops.push(['sync', 'seccomp']);

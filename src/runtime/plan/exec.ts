@@ -14,10 +14,14 @@ export interface ExecContext {
   console?: string;
   seccompProfile?: string | Buffer;
   seccompListener?: string;
+  /** runc's --preserve-fds N: the helper got our fds 3..3+N-1 at `first`.. (helper.ts). */
+  preserveFds?: { first: number; count: number };
 }
 
 export function compileExecPlan(spec: Spec, process: Process, ctx: ExecContext): Op[] {
   const ops: Op[] = [];
+  // First, so that no fd the helper opens lands on 3..3+N-1 (native/README.md).
+  if (ctx.preserveFds?.count) ops.push(['preserve_fds', String(ctx.preserveFds.first), String(ctx.preserveFds.count)]);
   if (ctx.seccompListener) ops.push(['seccomp_listener', ctx.seccompListener]);
   // The socket is a host path: connect before the mount namespace hides it.
   if (process.terminal && ctx.console && ctx.console !== '@relay') ops.push(['console_socket', ctx.console]);
@@ -33,6 +37,8 @@ export function compileExecPlan(spec: Spec, process: Process, ctx: ExecContext):
   // the host's as stdio.
   else ops.push(reopenStdioOp());
   if (process.oomScoreAdj !== undefined) ops.push(['write', '/proc/self/oom_score_adj', String(process.oomScoreAdj)]);
-  ops.push(...processOps({ ...spec, hooks: {} }, process, ctx.seccompProfile, { barrier: false, notify: Boolean(ctx.seccompListener) }));
+  ops.push(...processOps({ ...spec, hooks: {} }, process, ctx.seccompProfile, {
+    barrier: false, notify: Boolean(ctx.seccompListener), preservedFds: ctx.preserveFds?.count ?? 0,
+  }));
   return ops;
 }
