@@ -261,7 +261,7 @@ export class Runtime {
           if (name !== 'seccomp') throw new HakoError(`internal: unknown sync point "${name}"`);
           return containerProcessState(spec, { ...this.state(id), pid: ctx.containerPid });
         },
-        onPid: (_pid, helperPid) => { if (!opts.detach && cgroup?.exists()) moveToCgroupsOf(helperPid); },
+        onPid: (_pid, helperPid) => { if (!opts.detach && cgroup?.exists()) moveMonitorOut(helperPid); },
       });
       if (opts.pidFile) writePidFile(opts.pidFile, launched.containerPid);
       if (opts.detach) {
@@ -337,7 +337,7 @@ export class Runtime {
         onPid: (pid: number, helperPid: number) => {
           rec.pid = pid;
           // A foreground monitor stays alive: it must not count against the container's limits.
-          if (forkMode === 'wait' && cgroup) moveToCgroupsOf(helperPid);
+          if (forkMode === 'wait' && cgroup) moveMonitorOut(helperPid);
         },
         onSync: (name: string, ctx: { helperPid: number; containerPid: number }) => this.onSync(name, ctx, bundle, rec, opts.pidFile),
       };
@@ -630,6 +630,18 @@ function containerProcessState(spec: Spec, state: State): string {
  *  busy machine (two cores, say) a spinning `start` takes it (runs here spun ~100 times a start). */
 function pollDelay(waited: number): number {
   return Math.min(0.02 * 2 ** waited, 1);
+}
+
+/** A foreground monitor (hako-init after its fork) leaves the container's cgroup: it must not count
+ *  against the container's limits. It releases the process as soon as it has sent `pid`, so a
+ *  process that exits at once can take the monitor with it before we read that line: then there is
+ *  nothing left to move (ESRCH). */
+function moveMonitorOut(helperPid: number): void {
+  try {
+    moveToCgroupsOf(helperPid);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
 }
 
 function forwardSignals(launched: Launched): () => void {
