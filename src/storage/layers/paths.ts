@@ -10,7 +10,7 @@
 // Parent components are checked on disk by the unpacker (see unpack.ts: ensureParents): none may be
 // a symlink, so nothing is ever written through a link.
 
-import { HakoError } from '../../util/errors.js';
+import { HakoError, quote } from '../../util/errors.js';
 
 /**
  * The clean components of a member name; [] is the layer root. Throws HakoError naming the entry;
@@ -32,7 +32,8 @@ export function splitMemberName(name: string, what = 'entry'): string[] {
 
 const PATH_MAX = 4095;
 
-/** A member name for an error message: quoted, and cut short (a PAX name can be megabytes). */
+/** A member name for an error message: util/errors' quote, with room for a long path (a PAX name
+ *  can be megabytes). */
 export function quoteName(name: string): string {
-  return JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}…` : name);
+  return quote(name, 200);
 }
