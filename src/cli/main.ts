@@ -4,6 +4,7 @@ import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { reportError, reportUncaught } from './errors.js';
 import { trace } from '../util/trace.js';
+import { endStdio, useStdioStreams, writeOut } from '../util/stdio.js';
 
 const USAGE = `usage: hako COMMAND [ARGS]
 
@@ -22,11 +23,13 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'run': case 'create': case 'start': case 'ps': case 'exec': case 'logs': case 'stop': case 'kill': case 'rm':
     case 'inspect': case 'wait': case 'top': case 'stats': case 'images': case 'pull': case 'rmi': case 'load': case 'save': case 'import': case 'container-exited': case 'network': case '--root': {
+      // The engine streams (logs, attach, pull progress) through process.stdout/stderr.
+      useStdioStreams();
       const { engineMain } = await import('./engine.js');
       return engineMain(argv);
     }
     case undefined: case '-h': case '--help':
-      process.stdout.write(`${USAGE}\n${(await import('./engine.js')).ENGINE_USAGE}\n`);
+      writeOut(`${USAGE}\n${(await import('./engine.js')).ENGINE_USAGE}\n`);
       return command ? 0 : 1;
     default:
       throw new HakoError(`unknown command "${command}" (see hako --help)`);
@@ -35,17 +38,10 @@ async function main(argv: string[]): Promise<number> {
 
 // Ends the process as soon as the command is done (whatever it started in the background, say
 // conmon, is detached) instead of at the natural end of the event loop, which may never come. But
-// only once stdout and stderr have written everything: they may be pipes, written asynchronously,
-// and process.exit would cut them short. Bun keeps a pipe's queue where writableLength does not see
-// it, so the only sure sign is end()'s callback (a test pipes 300 kB of logs into a slow reader).
+// only once stdout and stderr have written everything (src/util/stdio.ts).
 function exit(code: number): void {
   process.exitCode = code;
-  let open = 2;
-  const done = () => { if (--open === 0) process.exit(code); };
-  for (const stream of [process.stdout, process.stderr]) {
-    if (stream.writableFinished || stream.destroyed) done();
-    else stream.end(done);
-  }
+  endStdio(() => process.exit(code));
 }
 
 function run(argv: string[]): void {

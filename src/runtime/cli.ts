@@ -13,6 +13,7 @@ import type { Process } from './spec/types.js';
 import { compilePlan } from './plan/compile.js';
 import { formatPlan } from './plan/encode.js';
 import { loadBundle } from './bundle.js';
+import { writeOut } from '../util/stdio.js';
 
 const USAGE = `usage: hako runtime [GLOBAL FLAGS] COMMAND [ARGS]   (runc's command line; COMMAND --help for its flags)
 
@@ -170,8 +171,8 @@ export async function runtimeMain(argv: string[]): Promise<number> {
       case '--systemd-cgroup': throw new HakoError('--systemd-cgroup: the systemd cgroup driver is not supported; hako manages cgroupfs directly');
       case '--rootless': value(); break; // auto-detected from the euid, like runc's "auto"
       case '--criu': value(); break;
-      case '-h': case '--help': process.stdout.write(`${USAGE}\n`); return 0;
-      case '-v': case '--version': process.stdout.write('hako runtime version 0.1.0\nspec: 1.2.0\n'); return 0;
+      case '-h': case '--help': writeOut(`${USAGE}\n`); return 0;
+      case '-v': case '--version': writeOut('hako runtime version 0.1.0\nspec: 1.2.0\n'); return 0;
       default: throw new HakoError(`unknown global flag ${flag}`);
     }
   }
@@ -194,7 +195,7 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
   // have none: podman reads a zero exit of `checkpoint --help` as support.
   const flagsOnly = splitAtFirstPositional(rest, new Set()).flags;
   if (command && COMMAND_HELP[command] && (flagsOnly.includes('--help') || flagsOnly.includes('-h'))) {
-    process.stdout.write(`usage: hako runtime ${COMMAND_HELP[command]}\n`);
+    writeOut(`usage: hako runtime ${COMMAND_HELP[command]}\n`);
     return 0;
   }
   switch (command) {
@@ -233,7 +234,7 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
     }
     case 'state': {
       const { positionals } = parse(rest, {}, command);
-      process.stdout.write(`${JSON.stringify(rt.runcState(one(positionals, command)), null, 2)}\n`);
+      writeOut(`${JSON.stringify(rt.runcState(one(positionals, command)), null, 2)}\n`);
       return 0;
     }
     case 'kill': {
@@ -250,7 +251,7 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
     case 'list': {
       const { values } = parse(rest, { format: { type: 'string', short: 'f', default: 'table' }, quiet: { type: 'boolean', short: 'q' } }, command);
       const all = rt.list();
-      if (values.quiet) process.stdout.write(all.map((s) => `${s.id}\n`).join(''));
+      if (values.quiet) writeOut(all.map((s) => `${s.id}\n`).join(''));
       else if (values.format === 'json') {
         // runc's fields (rootfs and owner too, which tools written against runc read).
         const runcLike = (s: (typeof all)[number]) => {
@@ -260,12 +261,12 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
             return { ...s, pid: s.pid ?? 0 }; // deleted meanwhile
           }
         };
-        process.stdout.write(`${JSON.stringify(all.map(runcLike))}\n`);
+        writeOut(`${JSON.stringify(all.map(runcLike))}\n`);
       }
       else if (values.format === 'table') {
         const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED'], ...all.map((s) => [s.id, String(s.pid ?? 0), s.status, s.bundle, s.created])];
         const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-        process.stdout.write(rows.map((r) => r.map((v, c) => v.padEnd(widths[c])).join('   ').trimEnd()).join('\n') + '\n');
+        writeOut(rows.map((r) => r.map((v, c) => v.padEnd(widths[c])).join('   ').trimEnd()).join('\n') + '\n');
       } else throw new HakoError(`list: --format must be table or json, got "${values.format}"`);
       return 0;
     }
@@ -316,7 +317,7 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
       const { flags, positionals: after } = splitAtFirstPositional(rest, new Set(['--format', '-f']));
       const { values } = parse(flags, { format: { type: 'string', short: 'f', default: 'table' } }, command);
       if (!after.length) throw new HakoError('ps: expects exactly one container id, got 0');
-      process.stdout.write(psOutput(rt, after[0], values.format as string, after.slice(1)));
+      writeOut(psOutput(rt, after[0], values.format as string, after.slice(1)));
       return 0;
     }
     case 'events': {
@@ -330,14 +331,14 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
     case 'features': {
       parse(rest, {}, command);
       const { features } = await import('./features.js');
-      process.stdout.write(`${JSON.stringify(features(), null, 2)}\n`);
+      writeOut(`${JSON.stringify(features(), null, 2)}\n`);
       return 0;
     }
     case 'plan': {
       const { values } = parse(rest, bundleOpt, command);
       const b = loadBundle(values.bundle as string);
       const ops = compilePlan(b.spec, { rootfs: b.rootfs, bundle: b.dir, fifo: '<fifo>', forkMode: 'wait', console: '@relay' });
-      process.stdout.write(`${formatPlan(ops)}\n`);
+      writeOut(`${formatPlan(ops)}\n`);
       return 0;
     }
     // runc's checkpoint and restore (CRIU). podman probes `checkpoint --help` and takes a zero
@@ -346,7 +347,7 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
       throw new HakoError(`${command}: unsupported: hako has no checkpoint/restore (CRIU) support`);
     case undefined:
       // As `hako` alone: the usage on stdout (stderr is for one-line errors), and a failure.
-      process.stdout.write(`${USAGE}\n`);
+      writeOut(`${USAGE}\n`);
       return 1;
     default:
       throw new HakoError(`unknown runtime command "${command}" (see hako runtime --help)`);

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { HakoError } from '../util/errors.js';
 import { codeDir } from '../util/install-dir.js';
 import { trace } from '../util/trace.js';
+import { writeErr } from '../util/stdio.js';
 
 let helperPath: string | undefined;
 
@@ -143,7 +144,7 @@ function drive(
         // After `ready` nobody awaits the outcome any more; the message must still reach the user.
         if (!settled) fail(new HakoError(arg));
         else if (late === undefined) late = arg;
-        else process.stderr.write(`hako: ${arg}\n`);
+        else writeErr(`hako: ${arg}\n`);
       }
     };
     const ready = () => {

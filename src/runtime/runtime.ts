@@ -31,6 +31,7 @@ import type { IdMapping, Process, Resources, Seccomp, Spec, State } from './spec
 import {
   defaultRoot, ociState, procStat, StateDir, statusOf, validateId, type ContainerRecord,
 } from './state.js';
+import { writeErr } from '../util/stdio.js';
 
 export interface CreateOptions {
   bundle: string;
@@ -202,7 +203,7 @@ export class Runtime {
       const code = await launched.exited;
       trace('exited');
       const late = await launched.lateError();
-      if (late) process.stderr.write(`hako: ${late}\n`);
+      if (late) writeErr(`hako: ${late}\n`);
       launched.detach();
       if (!opts.keep) this.states.lock(id, () => this.destroy(this.states.read(id)));
       trace('destroyed');
