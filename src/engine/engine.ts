@@ -17,7 +17,7 @@ import { ContainerStore, engineRoot, newId } from './store.js';
 import { buildSpec, combineCommand, mergeEnv, stopSignalFor } from './spec.js';
 import { resolveUser } from './user.js';
 import { copyFromImage } from './in-root.js';
-import { ensureRootfsMounted, prepareRootfs, releaseRootfs } from './rootfs.js';
+import { ensureRootfsMounted, prepareRootfs, unmountRootfs } from './rootfs.js';
 import { removeTree } from '../storage/layers/worker.js';
 import { ContainerNetworks, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
 import { startConmon, readOr } from './monitor.js';
@@ -547,7 +547,9 @@ export class Engine {
   private destroy(cfg: ContainerConfig, volumes = false): void {
     this.cleanupRuntime(cfg.id);
     const dir = this.store.containerDir(cfg.id);
-    try { releaseRootfs(dir); } catch (e) { process.stderr.write(`hako: warning: ${(e as Error).message}\n`); }
+    // Only unmounted here: store.remove removes the whole directory, rootfs included, in one run
+    // of the removal worker (a process start each) instead of three.
+    try { unmountRootfs(dir); } catch (e) { process.stderr.write(`hako: warning: ${(e as Error).message}\n`); }
     if (volumes) {
       for (const v of cfg.options.volumes) {
         // what the container wrote: any depth, any symlinks (removeTree: iterative, never follows)

@@ -1,7 +1,6 @@
 // The engine's container store: <root>/containers/<id>/ holds what the user asked (container.json),
 // what happened (state.json), the OCI bundle (bundle/config.json + bundle/rootfs), the log and
 // conmon's exit directory. Everything a later `hako` command needs is on disk: there is no daemon.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
@@ -10,6 +9,7 @@ import { ensurePrivateDir } from '../storage/store/store.js';
 import { removeTree } from '../storage/layers/worker.js';
 import type { ContainerConfig, ContainerState } from './types.js';
 import { mkdirp } from '../util/mkdirp.js';
+import { randomHex } from '../util/random.js';
 
 export const DEFAULT_ENGINE_ROOT = '/var/lib/hako';
 
@@ -21,7 +21,7 @@ export function engineRoot(flag?: string): string {
 export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 export function newId(): string {
-  return crypto.randomBytes(32).toString('hex');
+  return randomHex(32);
 }
 
 export class ContainerStore {
