@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 // build/test/unit/util -> the repository
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
-const ROOTS = ['src/runtime', 'src/cgroups', 'src/util', 'src/cli/main.ts', 'src/cli/errors.ts', 'src/cli/runtime'];
+const ROOTS = ['src/runtime', 'src/cgroups', 'src/util', 'src/native', 'src/oci', 'src/cli/main.ts', 'src/cli/errors.ts', 'src/cli/command.ts', 'src/cli/runtime'];
 
 function sources(p: string): string[] {
   if (!existsSync(p)) return [];
