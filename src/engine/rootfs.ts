@@ -54,18 +54,18 @@ export function ensureRootfsMounted(containerDir: string): void {
 /** Takes down what prepareRootfs made: the overlay mount, upper/work, or the copy. */
 export function releaseRootfs(containerDir: string): void {
   const fsDir = path.join(containerDir, 'fs');
-  unmountRootfs(containerDir);
+  const rootfs = rootfsMountpoint(containerDir);
+  if (fs.existsSync(rootfs) && isMountPoint(rootfs)) nativeMode(() => umount(rootfs));
   // upper/ (or the copied rootfs) holds what the image and the container wrote: removed by the
   // worker, which never follows a symlink, never recurses on a stack and stops at a mount.
   removeTree(fsDir);
   removeTree(path.join(containerDir, 'bundle', 'rootfs')); // the symlink to fs/rootfs
 }
 
-/** Unmounts the container's root filesystem if it is mounted: what must come before its directory
+/** Where the container's root filesystem is mounted: what must be detached before its directory
  *  can be removed (removal stops at mounts). */
-export function unmountRootfs(containerDir: string): void {
-  const rootfs = path.join(containerDir, 'fs', 'rootfs');
-  if (fs.existsSync(rootfs) && isMountPoint(rootfs)) nativeMode(() => umount(rootfs));
+export function rootfsMountpoint(containerDir: string): string {
+  return path.join(containerDir, 'fs', 'rootfs');
 }
 
 function mountRootfs(op: MountOperation): void {

@@ -91,8 +91,10 @@ export class ContainerStore {
     writeJSON(path.join(this.containerDir(id), 'state.json'), st);
   }
 
-  remove(id: string, name: string): void {
-    removeTree(this.containerDir(id)); // fs/upper may still be there: image and container content
+  /** Removes the container's directory and its name; `unmountFirst`: mounts inside it to detach
+   *  first, in the same run of the removal worker (its root filesystem). */
+  remove(id: string, name: string, unmountFirst: string[] = []): void {
+    removeTree(this.containerDir(id), unmountFirst); // fs/upper may still be there: image and container content
     const nameFile = path.join(this.root, 'names', name);
     try {
       if (fs.readFileSync(nameFile, 'utf8') === id) fs.rmSync(nameFile, { force: true });
