@@ -8,6 +8,8 @@ bash scripts/install-deps.sh || exit 1
 failed=()
 stage() { local name=$1; shift; "$@" || failed+=("$name"); }
 
+# Lint and format (biome.json) and the report of long functions; see README "Lint and format".
+stage lint npm run -s lint
 stage unit npm run -s test:unit
 stage integration npm run -s test:integration
 

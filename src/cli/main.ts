@@ -19,7 +19,9 @@ async function main(argv: string[]): Promise<number> {
       const { runtimeMain } = await import('./runtime/index.js');
       return runtimeMain(rest);
     }
-    case undefined: case '-h': case '--help': {
+    case undefined:
+    case '-h':
+    case '--help': {
       const { ENGINE_USAGE } = await import('./engine/index.js');
       process.stdout.write(`${USAGE}\n${ENGINE_USAGE}\n`);
       return command ? 0 : 1;
@@ -41,7 +43,9 @@ async function main(argv: string[]): Promise<number> {
 function exit(code: number): void {
   process.exitCode = code;
   let open = 2;
-  const done = () => { if (--open === 0) process.exit(code); };
+  const done = () => {
+    if (--open === 0) process.exit(code);
+  };
   for (const stream of [process.stdout, process.stderr]) {
     if (stream.writableFinished || stream.destroyed) done();
     else stream.end(done);

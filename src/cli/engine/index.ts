@@ -45,8 +45,10 @@ global: --root DIR (default $HAKO_ROOT or /var/lib/hako)
 hako COMMAND --help lists the flags of COMMAND.`;
 
 const ROOT: Flags = { root: { type: 'string', value: 'DIR', help: "the engine's store (default $HAKO_ROOT or /var/lib/hako)" } };
-const DISPATCH: Dispatch<EngineContext> = {
-  prog: 'hako', extraFlags: ROOT, parse: (command, args, flags) => parseFlags(command, args, parseArgsOptions(flags)),
+const DISPATCH: Dispatch = {
+  prog: 'hako',
+  extraFlags: ROOT,
+  parse: (command, args, flags) => parseFlags(command, args, parseArgsOptions(flags)),
 };
 
 export async function engineMain(argv: string[]): Promise<number> {
@@ -71,10 +73,22 @@ export async function engineMain(argv: string[]): Promise<number> {
 function takeRoot(args: string[], ctx: EngineContext): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--') { out.push(...args.slice(i)); break; }
-    if (args[i] === '--root') { ctx.root = args[++i]; continue; }
-    if (args[i].startsWith('--root=')) { ctx.root = args[i].slice(7); continue; }
-    if (!args[i].startsWith('-')) { out.push(...args.slice(i)); break; }
+    if (args[i] === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    if (args[i] === '--root') {
+      ctx.root = args[++i];
+      continue;
+    }
+    if (args[i].startsWith('--root=')) {
+      ctx.root = args[i].slice(7);
+      continue;
+    }
+    if (!args[i].startsWith('-')) {
+      out.push(...args.slice(i));
+      break;
+    }
     out.push(args[i]);
   }
   return out;

@@ -19,14 +19,20 @@ function flatten<C>(entries: Entry<C>[], prefix = ''): [string, Entry<C>][] {
 }
 
 test('every command loads, and its --help names each of its flags with a description', async () => {
-  for (const [prog, entries] of [['hako runtime', RUNTIME_COMMANDS], ['hako', ENGINE_COMMANDS]] as const) {
+  for (const [prog, entries] of [
+    ['hako runtime', RUNTIME_COMMANDS],
+    ['hako', ENGINE_COMMANDS],
+  ] as const) {
     for (const [name, entry] of flatten<unknown>(entries as Entry<unknown>[])) {
       const cmd = (await entry.load!()).default;
       const help = commandHelp(prog, { ...entry, name }, cmd);
       assert.match(help, new RegExp(`^usage: ${prog} ${name}\\b`), name);
       for (const [flag, f] of Object.entries(cmd.flags)) {
         assert.ok(f.help.trim(), `${prog} ${name} --${flag} has no description`);
-        const line = help.split('\nflags:\n')[1]?.split('\n').find((l) => new RegExp(`^\\s+(-\\w, )?--${flag}\\b`).test(l));
+        const line = help
+          .split('\nflags:\n')[1]
+          ?.split('\n')
+          .find((l) => new RegExp(`^\\s+(-\\w, )?--${flag}\\b`).test(l));
         assert.ok(line?.includes(f.help), `${prog} ${name} --help lacks --${flag}`);
         if (f.short) assert.ok(line?.includes(`-${f.short}, --${flag}`), `${prog} ${name} -${f.short}`);
       }
