@@ -120,18 +120,20 @@ export function parseArgsOptions(flags: Flags): NonNullable<ParseArgsConfig['opt
   return out;
 }
 
-export interface Dispatch {
+export interface Dispatch<Ctx> {
   /** `hako` or `hako runtime`, for the usage line. */
   prog: string;
   /** Added to every command (the engine's --root). */
   extraFlags?: Flags;
   /** The command line's parser, with its own error wording and exit status. */
   parse(command: string, args: string[], flags: Flags): Parsed;
+  /** Takes what extraFlags gave into the context (a --root after the command's arguments). */
+  adopt?(values: Record<string, unknown>, ctx: Ctx): void;
 }
 
 /** Runs one command: --help (before the first argument, or anywhere its parser accepts flags), else
  *  its flags parsed and its handler called. `name` is the full name (`network create`). */
-export async function runCommand<Ctx>(d: Dispatch, entry: Entry<Ctx>, name: string, args: string[], ctx: Ctx): Promise<number> {
+export async function runCommand<Ctx>(d: Dispatch<Ctx>, entry: Entry<Ctx>, name: string, args: string[], ctx: Ctx): Promise<number> {
   const cmd = (await entry.load!()).default;
   const flags = { ...cmd.flags, ...d.extraFlags };
   const named = { ...entry, name };
@@ -146,10 +148,12 @@ export async function runCommand<Ctx>(d: Dispatch, entry: Entry<Ctx>, name: stri
   if (cmd.flagsEndAtArgument) {
     const split = splitAtArgument(args, flags);
     const { values } = d.parse(name, split.flags, flags);
+    d.adopt?.(values, ctx);
     return cmd.run(ctx, { values, positionals: split.rest }, name);
   }
   const withHelp: Flags = entry.noHelp ? flags : { help: { type: 'boolean', help: 'this help' }, ...flags };
   const parsed = d.parse(name, args, withHelp);
   if (parsed.values.help && !entry.noHelp) return help();
+  d.adopt?.(parsed.values, ctx);
   return cmd.run(ctx, parsed, name);
 }

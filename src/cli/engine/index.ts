@@ -45,10 +45,14 @@ global: --root DIR (default $HAKO_ROOT or /var/lib/hako)
 hako COMMAND --help lists the flags of COMMAND.`;
 
 const ROOT: Flags = { root: { type: 'string', value: 'DIR', help: "the engine's store (default $HAKO_ROOT or /var/lib/hako)" } };
-const DISPATCH: Dispatch = {
+const DISPATCH: Dispatch<EngineContext> = {
   prog: 'hako',
   extraFlags: ROOT,
   parse: (command, args, flags) => parseFlags(command, args, parseArgsOptions(flags)),
+  // `hako rm c1 --root DIR`: a --root among the flags after the arguments counts too.
+  adopt: (values, ctx) => {
+    if (typeof values.root === 'string') ctx.root = values.root;
+  },
 };
 
 export async function engineMain(argv: string[]): Promise<number> {

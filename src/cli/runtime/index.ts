@@ -39,7 +39,7 @@ ${GLOBAL_FLAGS}
 commands:
 ${listCommands(RUNTIME_COMMANDS)}`;
 
-const DISPATCH: Dispatch = { prog: 'hako runtime', parse };
+const DISPATCH: Dispatch<RuntimeContext> = { prog: 'hako runtime', parse };
 
 export async function runtimeMain(argv: string[]): Promise<number> {
   const g = readGlobals(argv);
