@@ -1,12 +1,23 @@
 // Both command lines' registries: every command loads, its --help lists every flag its parser
 // takes, run's flags all have a help line, command files stay small, and the runtime's commands
 // do not load the engine (the start-up of `hako runtime state` stays small).
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { commandHelp, splitAtArgument, type Entry } from '../../../src/cli/command.js';
+import { parseArgs } from 'node:util';
+import {
+  commandHelp,
+  parseArgsOptions,
+  runCommand,
+  splitAtArgument,
+  type Command,
+  type Dispatch,
+  type Entry,
+  type Flags,
+  type Parsed,
+} from '../../../src/cli/command.js';
 import { RUNTIME_COMMANDS } from '../../../src/cli/runtime/index.js';
 import { ENGINE_COMMANDS } from '../../../src/cli/engine/index.js';
 import { RUN_FLAG_NAMES_WITH_HELP } from '../../../src/cli/engine/run-flags.js';
@@ -95,4 +106,82 @@ test('the runtime commands load nothing of the engine, images, storage or networ
   // The registry itself is light: the commands are loaded on use.
   const index = [...staticClosure('src/cli/engine/index.ts')].map((f) => path.relative(REPO, f));
   assert.ok(!index.includes('src/engine/engine.ts'), 'hako --help loads the engine');
+});
+
+describe('runCommand', () => {
+  type Ctx = { root?: string; seen?: Parsed };
+  const flags: Flags = { env: { type: 'string', short: 'e', help: 'x' }, tty: { type: 'boolean', short: 't', help: 'y' } };
+  const entry = (cmd: Partial<Command<Ctx>>, more: Partial<Entry<Ctx>> = {}): Entry<Ctx> => ({
+    name: 'x',
+    summary: 'does x',
+    ...more,
+    load: async () => ({
+      default: {
+        usage: 'ARG',
+        flags,
+        ...cmd,
+        run: async (ctx, parsed) => {
+          ctx.seen = parsed;
+          return 7;
+        },
+      },
+    }),
+  });
+  const parse = (_command: string, args: string[], f: Flags): Parsed => {
+    const r = parseArgs({ args, options: parseArgsOptions(f), allowPositionals: true, strict: true });
+    return { values: r.values, positionals: r.positionals };
+  };
+  const d: Dispatch<Ctx> = {
+    prog: 'hako',
+    parse,
+    adopt: (v, ctx) => {
+      if (typeof v.root === 'string') ctx.root = v.root;
+    },
+    extraFlags: { root: { type: 'string', help: 'z' } },
+  };
+
+  async function run(e: Entry<Ctx>, args: string[]): Promise<{ code: number; out: string; ctx: Ctx }> {
+    const write = process.stdout.write;
+    let out = '';
+    process.stdout.write = ((chunk: string) => {
+      out += chunk;
+      return true;
+    }) as typeof process.stdout.write;
+    const ctx: Ctx = {};
+    try {
+      return { code: await runCommand(d, e, 'x', args, ctx), out, ctx };
+    } finally {
+      process.stdout.write = write;
+    }
+  }
+
+  it('prints the help for --help or -h before the first argument, and after it where flags go on', async () => {
+    for (const args of [['--help'], ['-t', '-h'], ['a', '--help']]) {
+      const r = await run(entry({}), args);
+      assert.equal(r.code, 0, args.join(' '));
+      assert.match(r.out, /^usage: hako x ARG\n\ndoes x\n\nflags:\n {2}-e, --env VALUE +x\n/);
+      assert.equal(r.ctx.seen, undefined);
+    }
+  });
+
+  it('leaves --help after the first argument to the program when flags end there', async () => {
+    const r = await run(entry({ flagsEndAtArgument: true }), ['-e', 'A', 'c1', 'sh', '-c', '--help']);
+    assert.equal(r.code, 7);
+    assert.deepEqual(r.ctx.seen?.positionals, ['c1', 'sh', '-c', '--help']);
+    assert.equal(r.ctx.seen?.values.env, 'A');
+  });
+
+  it('hands raw arguments over untouched, and a noHelp command runs even with --help', async () => {
+    const raw = await run(entry({ rawArgs: true }), ['-q', 'img', '--help']);
+    assert.deepEqual(raw.ctx.seen?.positionals, ['-q', 'img', '--help']);
+    const noHelp = await run(entry({ rawArgs: true }, { noHelp: true }), ['--help']);
+    assert.equal(noHelp.code, 7);
+    assert.equal(noHelp.out, '');
+  });
+
+  it('gives the extra flags to the context (--root after the arguments)', async () => {
+    const r = await run(entry({}), ['c1', '--root', '/tmp/r']);
+    assert.equal(r.ctx.root, '/tmp/r');
+    assert.deepEqual(r.ctx.seen?.positionals, ['c1']);
+  });
 });
