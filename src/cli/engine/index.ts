@@ -42,7 +42,7 @@ export const ENGINE_COMMANDS: EngineEntry[] = [
 export const ENGINE_USAGE = `${listCommands(ENGINE_COMMANDS, 14)}
 
 global: --root DIR (default $HAKO_ROOT or /var/lib/hako)
-hako COMMAND --help lists the flags of COMMAND.`;
+hako COMMAND --help (or hako help COMMAND) lists the flags of COMMAND.`;
 
 const ROOT: Flags = { root: { type: 'string', value: 'DIR', help: "the engine's store (default $HAKO_ROOT or /var/lib/hako)" } };
 const DISPATCH: Dispatch<EngineContext> = {
@@ -66,6 +66,11 @@ export async function engineMain(argv: string[]): Promise<number> {
   if (!command) {
     process.stdout.write(`usage: hako COMMAND\n\n${ENGINE_USAGE}\n`);
     return 1;
+  }
+  if (command === 'help' && rest.length) {
+    // docker's `help COMMAND`: that command's --help (for a group, of its command when named).
+    const words = findEntry(ENGINE_COMMANDS, rest[0])?.group && rest[1] ? rest.slice(0, 2) : rest.slice(0, 1);
+    return engineMain([...words, '--help']);
   }
   const entry = findEntry(ENGINE_COMMANDS, command);
   if (!entry) throw new HakoError(`unknown command "${command}" (see hako --help)`);

@@ -32,7 +32,7 @@ export const RUNTIME_COMMANDS: RuntimeEntry[] = [
   { name: 'plan', summary: 'print the compiled plan (debugging)', load: () => import('./plan.js') },
 ];
 
-const USAGE = `usage: hako runtime [GLOBAL FLAGS] COMMAND [ARGS]   (runc's command line; COMMAND --help for its flags)
+const USAGE = `usage: hako runtime [GLOBAL FLAGS] COMMAND [ARGS]   (runc's command line; COMMAND --help or help COMMAND for its flags)
 
 ${GLOBAL_FLAGS}
 
@@ -66,7 +66,13 @@ async function dispatch(command: string | undefined, rest: string[], ctx: Runtim
     process.stdout.write(`${USAGE}\n`);
     return 1;
   }
-  const entry = findEntry(RUNTIME_COMMANDS, command);
-  if (!entry) throw new HakoError(`unknown runtime command "${command}" (see hako runtime --help)`);
-  return runCommand(DISPATCH, entry, command, rest, ctx);
+  // runc's `help [COMMAND]`: the usage, or COMMAND --help.
+  const [name, args] = command === 'help' && rest.length ? [rest[0], ['--help']] : [command, rest];
+  if (command === 'help' && !rest.length) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const entry = findEntry(RUNTIME_COMMANDS, name);
+  if (!entry) throw new HakoError(`unknown runtime command "${name}" (see hako runtime --help)`);
+  return runCommand(DISPATCH, entry, name, args, ctx);
 }

@@ -3,6 +3,7 @@
 // do not load the engine (the start-up of `hako runtime state` stays small).
 import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -184,4 +185,44 @@ describe('runCommand', () => {
     assert.equal(r.ctx.root, '/tmp/r');
     assert.deepEqual(r.ctx.seen?.positionals, ['c1']);
   });
+});
+
+test('`help COMMAND` is COMMAND --help, in both command lines (needs npm run build)', () => {
+  const hako = (args: string[]) => spawnSync(path.join(REPO, 'bin/hako'), args, { encoding: 'utf8' });
+  const same = [
+    [['help'], ['--help']],
+    [
+      ['help', 'run'],
+      ['run', '--help'],
+    ],
+    [
+      ['help', 'network', 'create'],
+      ['network', 'create', '--help'],
+    ],
+    [
+      ['help', 'network'],
+      ['network', '--help'],
+    ],
+    [
+      ['help', 'runtime'],
+      ['runtime', '--help'],
+    ],
+    [
+      ['help', 'runtime', 'exec'],
+      ['runtime', 'exec', '--help'],
+    ],
+    [
+      ['runtime', 'help', 'update'],
+      ['runtime', 'update', '--help'],
+    ],
+  ];
+  for (const [a, b] of same) {
+    const [ra, rb] = [hako(a), hako(b)];
+    assert.equal(ra.status, 0, `${a.join(' ')}: ${ra.stderr}`);
+    assert.equal(ra.stdout, rb.stdout, a.join(' '));
+    assert.match(ra.stdout, /^usage: hako /);
+  }
+  const unknown = hako(['help', 'frob']);
+  assert.equal(unknown.stderr, 'hako: unknown command "frob" (see hako --help)\n');
+  assert.equal(hako(['runtime', 'help', 'checkpoint']).status, 1, 'checkpoint has no help: podman reads a zero exit as support');
 });
