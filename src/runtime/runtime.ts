@@ -16,7 +16,8 @@ import { compilePlan, namespaceMap } from './plan/compile.js';
 import { compileExecPlan } from './plan/exec.js';
 import { joinCgroupDir, parseSubCgroups, subCgroupDirs } from './exec-cgroup.js';
 import { validateProcess } from '../oci/validate.js';
-import { describePlan, encodePlan, type Op } from '../native/encode.js';
+import { describePlan, encodePlan } from '../native/encode.js';
+import { op, type Op } from '../native/ops.js';
 import { parseSignal, SIGNALS } from '../oci/names.js';
 import { OCI_VERSION } from '../oci/default.js';
 import {
@@ -325,7 +326,7 @@ export class Runtime {
         seccompListener: notifyListener(spec), cgroupMounts: cgroup && cgroupMountInfo(cgroup),
         preserveFds: opts.preserveFds && !opts.attached ? { first: PRESERVED_FDS_FIRST, count: opts.preserveFds } : undefined,
       });
-      ops.unshift(['mkfifo', fifo, String(hostIdOfRoot(spec.linux?.uidMappings)), String(hostIdOfRoot(spec.linux?.gidMappings))]);
+      ops.unshift(op('mkfifo', fifo, hostIdOfRoot(spec.linux?.uidMappings), hostIdOfRoot(spec.linux?.gidMappings)));
       trace('compiled');
       debugPlan(`create ${id}`, ops);
       this.states.write(rec);
