@@ -29,6 +29,7 @@ import path from 'node:path';
 import { trace } from '../util/trace.js';
 import { debugEnabled, logDebug } from '../util/log.js';
 import { sleepMs } from '../util/sleep.js';
+import { FormatVersionError } from '../util/format-version.js';
 import type { IdMapping, Process, Resources, Seccomp, Spec, State } from '../oci/types.js';
 import {
   defaultRoot, ociState, StateDir, statusOf, validateId, type ContainerRecord,
@@ -120,7 +121,10 @@ export class Runtime {
       try {
         const rec = this.states.read(id);
         out.push({ ...ociState(this.states, rec), status: this.status(rec), created: rec.created });
-      } catch { /* removed meanwhile */ }
+      } catch (e) {
+        if (e instanceof FormatVersionError) throw e; // a state this hako cannot read is not "gone"
+        /* removed meanwhile */
+      }
     }
     return out;
   }
