@@ -40,7 +40,7 @@ export interface PlanContext {
   seccompProfile?: string | Buffer;
   /** linux.seccomp.listenerPath of a notify filter. */
   seccompListener?: string;
-  /** runc's --preserve-fds N: the helper got the caller's fds 3..3+N-1 at `first`.. (helper.ts). */
+  /** runc's --preserve-fds N: the helper got the caller's fds 3..3+N-1 at `first`.. (native/launch.ts). */
   preserveFds?: { first: number; count: number };
 }
 

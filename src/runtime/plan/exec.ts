@@ -14,7 +14,7 @@ export interface ExecContext {
   console?: string;
   seccompProfile?: string | Buffer;
   seccompListener?: string;
-  /** runc's --preserve-fds N: the helper got our fds 3..3+N-1 at `first`.. (helper.ts). */
+  /** runc's --preserve-fds N: the helper got our fds 3..3+N-1 at `first`.. (native/launch.ts). */
   preserveFds?: { first: number; count: number };
 }
 
