@@ -1,6 +1,7 @@
-/* Generated from src/native/ops.ts by scripts/build.mjs: edit that table, not this file.
- * X(NAME, MIN_ARGS) per plan operation; hako-init.c defines X to make its dispatch table, which
- * calls op_NAME(argc, argv). */
+/* Generated from src/native/ops.ts by scripts/build.mjs: edit those tables, not this file.
+ * HAKO_PLAN_OPS: X(NAME, MIN_ARGS) per plan operation; hako-init.c defines X to make its dispatch
+ * table, which calls op_NAME(argc, argv). HAKO_UNPACK_RECORDS: X(NAME, ARGS) per layer worker
+ * record, exactly ARGS arguments; unpack.c calls up_NAME(rec). */
 #ifndef HAKO_OPS_H
 #define HAKO_OPS_H
 #define HAKO_PLAN_OPS(X) \
@@ -45,4 +46,19 @@
   X(resolve, 2) \
   X(home, 1) \
   X(exec, 1)
+#define HAKO_UNPACK_RECORDS(X) \
+  X(mkdir, 3) \
+  X(file, 7) \
+  X(copy, 7) \
+  X(symlink, 6) \
+  X(link, 2) \
+  X(node, 9) \
+  X(xattr, 3) \
+  X(remove, 1) \
+  X(empty, 1) \
+  X(dirmeta, 4) \
+  X(dirtime, 3) \
+  X(list, 1) \
+  X(xattrs, 1) \
+  X(walk, 0)
 #endif

@@ -5,7 +5,8 @@
 //  - native/ops.h, hako-init.c's dispatch table (name, minimum argument count), is generated from it
 //    (`npm run build`, scripts/build.mjs), and test/unit/native/ops.test.ts fails when the checked-in
 //    header or hako-init.c's table disagree with it.
-// Adding an operation: a row here and its `op_NAME(int argc, char **argv)` in native/*.c.
+// Adding an operation: a row here and its `op_NAME(int argc, char **argv)` in native/*.c. The layer
+// worker's records (UNPACK_RECORDS below) are kept the same way, with `up_NAME` in native/unpack.c.
 //
 // Argument notation: `NAME` is required, `NAME?` optional (only at the end), `NAME...` any number
 // of further arguments (the last), `NAME:bytes` may be raw bytes (a Buffer) rather than text. Every
@@ -153,6 +154,58 @@ export const PLAN_OPS = {
   exec: ['N', 'ARGS_THEN_ENV...'],
 } as const satisfies Record<string, readonly string[]>;
 
+/** The layer worker's records (`hako-init unpack DEST [SOURCE]`, native/unpack.c, driven by
+ *  src/storage/layers/worker.ts): the same encoding on its stdin, each with exactly these arguments.
+ *  PATHs are relative to DEST (`""` is DEST itself for `dirmeta`, `dirtime`, `list`, `empty`,
+ *  `xattrs`), never followed in their last component, parents resolved beneath DEST without symlinks
+ *  (native/README.md). Times are nanoseconds since the epoch; UID -1 means no chown. */
+export const UNPACK_RECORDS = {
+  /** mkdir; an existing directory is kept; a non-directory there is replaced (IFNONDIR `replace`)
+   *  or an error (`fail`) */
+  mkdir: ['PATH', 'MODE', 'IFNONDIR'],
+  /** removes what is at PATH, creates it `O_EXCL|O_NOFOLLOW` 0600, writes the SIZE bytes that follow
+   *  the record, then fchown, fchmod, futimens on that fd */
+  file: ['PATH', 'SIZE', 'UID', 'GID', 'MODE', 'ATIME', 'MTIME'],
+  /** the same with the content of SOURCE's SRC, which must be a regular file (checked on an `O_PATH`
+   *  fd before it is opened) */
+  copy: ['PATH', 'SRC', 'UID', 'GID', 'MODE', 'ATIME', 'MTIME'],
+  /** replaces PATH by a symlink (lchown, lutimes) */
+  symlink: ['PATH', 'TARGET:bytes', 'UID', 'GID', 'ATIME', 'MTIME'],
+  /** replaces PATH by a hard link to TARGET (resolved the same way; not a directory) */
+  link: ['PATH', 'TARGET'],
+  /** replaces PATH by a KIND `char`/`block` device or `fifo`, made 0600, then chown and chmod through
+   *  an `O_PATH` fd (`fchmodat2(AT_EMPTY_PATH)`, else `/proc/self/fd/N`); never opened */
+  node: ['PATH', 'KIND', 'MODE', 'MAJOR', 'MINOR', 'UID', 'GID', 'ATIME', 'MTIME'],
+  /** sets an xattr on exactly the inode at PATH (through `/proc/self/fd/N` of its `O_PATH` fd; a
+   *  symlink's own) */
+  xattr: ['PATH', 'NAME', 'VALUE:bytes'],
+  /** removes PATH, a directory with everything below it; missing is fine */
+  remove: ['PATH'],
+  /** removes everything inside the directory PATH */
+  empty: ['PATH'],
+  /** owner and mode of the directory PATH */
+  dirmeta: ['PATH', 'UID', 'GID', 'MODE'],
+  /** times of the directory PATH */
+  dirtime: ['PATH', 'ATIME', 'MTIME'],
+  /** answers `e NAME TYPE` per entry (`d f l c b p s`), then `end` */
+  list: ['PATH'],
+  /** answers `x NAME VALUE…`, then `end` */
+  xattrs: ['PATH'],
+  /** answers, for everything below SOURCE breadth first, `e PATH TYPE MODE UID GID MAJOR MINOR SIZE
+   *  NLINK INO ATIME MTIME LINKTARGET` followed by `x NAME VALUE…`, then `end` */
+  walk: [],
+} as const satisfies Record<string, readonly string[]>;
+
+export type RecordName = keyof typeof UNPACK_RECORDS;
+
+/** One layer worker record on the wire. Made by rec(), never by hand. */
+export type UnpackRecord = readonly (string | Buffer)[] & { readonly __unpackRecord: true };
+
+/** The record `name` with its arguments, checked against UNPACK_RECORDS at compile time. */
+export function rec<N extends RecordName>(name: N, ...args: Params<(typeof UNPACK_RECORDS)[N]>): UnpackRecord {
+  return build(name, args as (Arg | Buffer | undefined)[]) as unknown as UnpackRecord;
+}
+
 export type OpName = keyof typeof PLAN_OPS;
 
 /** An argument as callers give it: text, a number (written in decimal), or raw bytes where allowed. */
@@ -170,12 +223,16 @@ export type Op = readonly (string | Buffer)[] & { readonly __planOp: true };
 
 /** The operation `name` with its arguments, checked against PLAN_OPS at compile time. */
 export function op<N extends OpName>(name: N, ...args: Params<(typeof PLAN_OPS)[N]>): Op {
+  return build(name, args as (Arg | Buffer | undefined)[]) as unknown as Op;
+}
+
+function build(name: string, args: (Arg | Buffer | undefined)[]): (string | Buffer)[] {
   const out: (string | Buffer)[] = [name];
-  for (const a of args as (Arg | Buffer | undefined)[]) {
+  for (const a of args) {
     if (a === undefined) break; // an optional argument left out (only trailing ones are optional)
     out.push(typeof a === 'number' ? String(a) : a);
   }
-  return out as unknown as Op;
+  return out;
 }
 
 /** The number of arguments an operation needs at least: hako-init refuses a plan with fewer. */
@@ -183,17 +240,19 @@ export function minArgs(name: OpName): number {
   return PLAN_OPS[name].filter((a) => !a.endsWith('?') && !a.endsWith('...')).length;
 }
 
-/** native/ops.h: the C side of this table, an X-macro hako-init.c expands into its dispatch table. */
+/** native/ops.h: the C side of both tables, X-macros hako-init.c and unpack.c expand into their
+ *  dispatch tables. */
 export function opsHeader(): string {
-  const rows = (Object.keys(PLAN_OPS) as OpName[]).map((name) => `  X(${name}, ${minArgs(name)})`);
+  const macro = (name: string, rows: string[]) => [`#define ${name}(X) \\`, rows.join(' \\\n')];
   return [
-    '/* Generated from src/native/ops.ts by scripts/build.mjs: edit that table, not this file.',
-    ' * X(NAME, MIN_ARGS) per plan operation; hako-init.c defines X to make its dispatch table, which',
-    ' * calls op_NAME(argc, argv). */',
+    '/* Generated from src/native/ops.ts by scripts/build.mjs: edit those tables, not this file.',
+    ' * HAKO_PLAN_OPS: X(NAME, MIN_ARGS) per plan operation; hako-init.c defines X to make its dispatch',
+    ' * table, which calls op_NAME(argc, argv). HAKO_UNPACK_RECORDS: X(NAME, ARGS) per layer worker',
+    ' * record, exactly ARGS arguments; unpack.c calls up_NAME(rec). */',
     '#ifndef HAKO_OPS_H',
     '#define HAKO_OPS_H',
-    '#define HAKO_PLAN_OPS(X) \\',
-    rows.join(' \\\n'),
+    ...macro('HAKO_PLAN_OPS', (Object.keys(PLAN_OPS) as OpName[]).map((name) => `  X(${name}, ${minArgs(name)})`)),
+    ...macro('HAKO_UNPACK_RECORDS', (Object.keys(UNPACK_RECORDS) as RecordName[]).map((name) => `  X(${name}, ${UNPACK_RECORDS[name].length})`)),
     '#endif',
     '',
   ].join('\n');

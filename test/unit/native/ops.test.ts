@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { minArgs, op, opsHeader, PLAN_OPS, type OpName } from '../../../src/native/ops.js';
+import { minArgs, op, opsHeader, PLAN_OPS, rec, UNPACK_RECORDS, type OpName, type RecordName } from '../../../src/native/ops.js';
 
 // build/test/unit/native -> the repository
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -30,6 +30,22 @@ test('every operation has its op_NAME in native/*.c, and every op_NAME there is 
   const defined = new Set([...sources.matchAll(/^(?:static )?void op_(\w+)\(int argc, char \*\*argv\)\s*\{/gm)].map((m) => m[1]));
   for (const name of names) assert.ok(defined.has(name), `op_${name} is defined in native/*.c`);
   for (const name of defined) assert.ok(names.includes(name as OpName), `op_${name} (native/*.c) is in src/native/ops.ts`);
+});
+
+test('unpack.c builds its record table from ops.h, and every up_NAME there is a record of the table', () => {
+  const c = native('unpack.c');
+  assert.match(c, /#include "ops\.h"/);
+  const table = /\} unpack_ops\[\] = \{([\s\S]*?)\n\};/.exec(c);
+  assert.ok(table, 'the unpack_ops[] table is in unpack.c');
+  assert.equal(table[1].replace(/\s+/g, ' ').trim(), '#define X(name, nargs) {#name, nargs, up_##name}, HAKO_UNPACK_RECORDS(X) #undef X');
+  const records = Object.keys(UNPACK_RECORDS) as RecordName[];
+  const defined = new Set([...c.matchAll(/^static void up_(\w+)\(struct rec \*r\)\s*\{/gm)].map((m) => m[1]));
+  for (const name of records) assert.ok(defined.has(name), `up_${name} is defined in native/unpack.c`);
+  for (const name of defined) assert.ok(records.includes(name as RecordName), `up_${name} (native/unpack.c) is in UNPACK_RECORDS`);
+  for (const name of records) {
+    assert.ok(UNPACK_RECORDS[name].every((a) => !a.endsWith('?') && !a.endsWith('...')), `${name}: records take exactly their arguments`);
+  }
+  assert.deepEqual([...rec('xattr', 'f', 'user.x', Buffer.from('v'))], ['xattr', 'f', 'user.x', Buffer.from('v')]);
 });
 
 test('minimum argument counts: optional and variadic arguments are not counted', () => {
@@ -60,4 +76,5 @@ test('native/README.md points to the table instead of copying it', () => {
   const readme = native('README.md');
   assert.match(readme, /src\/native\/ops\.ts/);
   assert.doesNotMatch(readme, /^\| operation \| arguments \|/m, 'no copy of the operations table');
+  assert.doesNotMatch(readme, /^\| record \| what it does \|/m, 'no copy of the layer worker\'s records');
 });
