@@ -10,7 +10,7 @@
 //
 // Argument notation: `NAME` is required, `NAME?` optional (only at the end), `NAME...` any number
 // of further arguments (the last), `NAME:bytes` may be raw bytes (a Buffer) rather than text. Every
-// argument travels as bytes (native/README.md, "the plan"); numbers are written in decimal unless
+// argument travels as bytes (native/README.md, "Wire format"); numbers are written in decimal unless
 // the description says hex.
 
 export const PLAN_OPS = {
