@@ -19,9 +19,14 @@ export function useStdioStreams(): void {
  *  queue where writableLength does not see it, so the only sure sign is end()'s callback (a test
  *  pipes 300 kB of logs into a slow reader). Streams never used have nothing queued. */
 export function endStdio(done: () => void): void {
-  if (!streamsUsed) return done();
+  if (!streamsUsed) {
+    done();
+    return;
+  }
   let open = 2;
-  const ended = () => { if (--open === 0) done(); };
+  const ended = () => {
+    if (--open === 0) done();
+  };
   for (const stream of [process.stdout, process.stderr]) {
     if (stream.writableFinished || stream.destroyed) ended();
     else stream.end(ended);
