@@ -355,11 +355,13 @@ function checkTimeOffsets(p: string, v: unknown): void {
 
 function checkDeviceRule(o: Obj, p: string): void {
   req(o, p, 'allow', expectBool);
-  opt(o, p, 'type', oneOf(['a', 'c', 'b'], 'device rule type'));
+  // runc reads an empty type as "a", which is what no type means.
+  if (opt(o, p, 'type', oneOf(['a', 'c', 'b', ''], 'device rule type')) === '') delete o.type;
   opt(o, p, 'major', int(I64));
   opt(o, p, 'minor', int(I64));
-  const access = opt(o, p, 'access', expectString);
-  if (access !== undefined && !/^[rwm]*$/.test(access)) fail(at(p, 'access'), `must consist of r, w and m (got "${access}")`);
+  // As runc 1.1: access is required and not empty; letters other than r, w and m are ignored
+  // ("rwa" means "rw"; see deviceAccess in cgroups/convert.ts).
+  if (req(o, p, 'access', expectString) === '') fail(at(p, 'access'), 'must not be empty (some of r, w and m), as runc requires');
 }
 
 function checkMemory(o: Obj, p: string): void {

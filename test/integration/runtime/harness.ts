@@ -12,6 +12,10 @@ export const HAKO = path.join(REPO, 'bin/hako');
 
 export interface Result { status: number | null; stdout: string; stderr: string }
 
+/** runc, to compare hako with in the same test; undefined when it is not installed. */
+export const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
+export const NO_RUNC = 'runc is not installed (Debian package runc), nothing to compare with';
+
 export class Harness {
   readonly root = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-state-'));
   private bundles: string[] = [];
@@ -24,6 +28,19 @@ export class Harness {
   hako(args: string[], opts: SpawnSyncOptions = {}): Result {
     const r = spawnSync(HAKO, ['runtime', '--root', this.root, ...args], { encoding: 'utf8', timeout: 30_000, ...opts });
     return { status: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+  }
+
+  /** runc with a state root of its own (removed by cleanup()). Only call it when RUNC is set. */
+  runc(args: string[], opts: SpawnSyncOptions = {}): Result {
+    if (!RUNC) throw new Error(NO_RUNC);
+    const r = spawnSync(RUNC, ['--root', this.runcRoot(), ...args], { encoding: 'utf8', timeout: 30_000, ...opts });
+    return { status: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+  }
+
+  runcRoot(): string {
+    const dir = path.join(this.root, '.runc');
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
   }
 
   bundle(args: string[], edit?: (spec: Spec) => void): string {
@@ -56,6 +73,8 @@ export class Harness {
     for (const id of fs.existsSync(this.root) ? fs.readdirSync(this.root) : []) {
       if (!id.startsWith('.')) this.hako(['delete', '--force', id]);
     }
+    const runcRoot = path.join(this.root, '.runc');
+    for (const id of fs.existsSync(runcRoot) ? fs.readdirSync(runcRoot) : []) this.runc(['delete', '--force', id]);
     fs.rmSync(this.root, { recursive: true, force: true });
     for (const b of this.bundles) fs.rmSync(b, { recursive: true, force: true });
   }
