@@ -1,4 +1,5 @@
 // Runs the real `hako runtime` CLI (bin/hako, the bundled build) against real bundles, as root.
+import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +16,24 @@ export interface Result { status: number | null; stdout: string; stderr: string 
 /** runc, to compare hako with in the same test; undefined when it is not installed. */
 export const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
 export const NO_RUNC = 'runc is not installed (Debian package runc), nothing to compare with';
+
+/** Asserts runc's result of the same check: the same exit status and output (stdout, and stderr
+ *  too with `stderr`), or, with `refused`, only that it failed as well. Without runc it says so. */
+export function assertAsRunc(
+  t: { diagnostic: (m: string) => void },
+  hako: Result,
+  runc: Result | undefined,
+  how: { refused?: boolean; stderr?: boolean } = {},
+): void {
+  if (!runc) return t.diagnostic(NO_RUNC);
+  if (how.refused) {
+    assert.notEqual(runc.status, 0, `runc refuses it too: ${runc.stdout}`);
+    return;
+  }
+  assert.equal(runc.status, hako.status, `runc's exit status (its stderr: ${runc.stderr})`);
+  assert.equal(hako.stdout, runc.stdout, 'runc prints the same');
+  if (how.stderr) assert.equal(hako.stderr, runc.stderr, 'runc says the same on stderr');
+}
 
 export class Harness {
   readonly root = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-state-'));
@@ -52,16 +71,39 @@ export class Harness {
   /** For commands that leave a container running (create, run -d): the container inherits our
    *  stdio, so it must not be a pipe we wait on. Output goes to a file read afterwards. */
   hakoDetached(args: string[]): Result {
+    return this.detached(HAKO, ['runtime', '--root', this.root, ...args]);
+  }
+
+  /** runc's `run -d`, `exec -d`…, as hakoDetached. Only call it when RUNC is set. */
+  runcDetached(args: string[]): Result {
+    if (!RUNC) throw new Error(NO_RUNC);
+    return this.detached(RUNC, ['--root', this.runcRoot(), ...args]);
+  }
+
+  private detached(file: string, args: string[]): Result {
     const out = path.join(this.root, `.out-${++this.seq}`);
     const fd = fs.openSync(out, 'w+');
     try {
-      const r = spawnSync(HAKO, ['runtime', '--root', this.root, ...args], { stdio: ['ignore', fd, fd], timeout: 30_000 });
+      const r = spawnSync(file, args, { stdio: ['ignore', fd, fd], timeout: 30_000 });
       const text = fs.readFileSync(out, 'utf8');
       return { status: r.status, stdout: text, stderr: text };
     } finally {
       fs.closeSync(fd);
       fs.rmSync(out, { force: true });
     }
+  }
+
+  /** The same check under both runtimes: `run` in the foreground of two fresh bundles made alike
+   *  (`prepare` may change each one's files), one under hako, one under runc when installed. */
+  runBoth(args: string[], edit?: (spec: Spec) => void, prepare?: (bundle: string) => void, opts: SpawnSyncOptions = {}): { hako: Result; runc?: Result } {
+    const make = () => {
+      const b = this.bundle(args, edit);
+      prepare?.(b);
+      return b;
+    };
+    const hako = this.hako(['run', '--bundle', make(), this.id()], opts);
+    const runc = RUNC ? this.runc(['run', '--bundle', make(), this.id('runc')], opts) : undefined;
+    return { hako, runc };
   }
 
   /** `run` a fresh busybox bundle in the foreground and return what it printed. */

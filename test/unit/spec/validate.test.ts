@@ -237,7 +237,8 @@ const cases: [string, Mutate, string, string | RegExp, boolean?][] = [
   ['namespace type unknown', (s) => { s.linux.namespaces[2].type = 'foo'; }, 'linux.namespaces[2].type', 'unknown namespace type "foo"'],
   ['namespace type missing', (s) => { delete s.linux.namespaces[0].type; }, 'linux.namespaces[0].type', 'missing'],
   ['namespace short name', (s) => { s.linux.namespaces[1].type = 'net'; }, 'linux.namespaces[1].type', 'unknown namespace type "net"'],
-  ['namespace repeated with another path', (s) => { s.linux.namespaces.push({ type: 'pid', path: '/proc/1/ns/pid' }); }, 'linux.namespaces[6].type', 'namespace type "pid" repeated with a different path (also linux.namespaces[0])'],
+  ['namespace repeated with another path', (s) => { s.linux.namespaces.push({ type: 'pid', path: '/proc/1/ns/pid' }); }, 'linux.namespaces[6].type', 'duplicate namespace type "pid" (also linux.namespaces[0]), as runc refuses it'],
+  ['namespace repeated identically', (s) => { s.linux.namespaces.push({ type: 'uts' }); }, 'linux.namespaces[6].type', /^duplicate namespace type "uts" \(also linux\.namespaces\[\d\]\), as runc refuses it$/],
   ['namespace path relative', (s) => { s.linux.namespaces[1].path = 'proc/1/ns/net'; }, 'linux.namespaces[1].path', 'must be an absolute path (got "proc/1/ns/net")'],
   ['namespaces not array', (s) => { s.linux.namespaces = { pid: {} }; }, 'linux.namespaces', 'must be an array (got an object)'],
 
