@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { Harness, NO_RUNC, RUNC, type Result } from './harness.js';
-import type { DeviceCgroup, Spec } from '../../../src/runtime/spec/types.js';
+import type { DeviceCgroup, Spec } from '../../../src/oci/types.js';
 
 const h = new Harness();
 after(() => h.cleanup());

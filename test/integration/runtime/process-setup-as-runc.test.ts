@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { assertAsRunc, Harness, NO_RUNC, RUNC, waitFor } from './harness.js';
-import type { Spec } from '../../../src/runtime/spec/types.js';
+import type { Spec } from '../../../src/oci/types.js';
 
 const h = new Harness();
 after(() => h.cleanup());

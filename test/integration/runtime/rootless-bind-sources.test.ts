@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HAKO, NO_RUNC, RUNC } from './harness.js';
 import { makeBusyboxRootfs } from '../../fixtures/busybox.js';
-import { defaultSpec } from '../../../src/runtime/spec/default.js';
+import { defaultSpec } from '../../../src/oci/default.js';
 
 const UID = 1000;
 const GROUP = 4242; // a supplementary group given to the caller only (no /etc/group entry needed)
