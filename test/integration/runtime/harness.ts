@@ -95,15 +95,18 @@ export class Harness {
 
   /** The same check under both runtimes: `run` in the foreground of two fresh bundles made alike
    *  (`prepare` may change each one's files), one under hako, one under runc when installed. */
-  runBoth(args: string[], edit?: (spec: Spec) => void, prepare?: (bundle: string) => void, opts: SpawnSyncOptions = {}): { hako: Result; runc?: Result } {
+  runBoth(args: string[], edit?: (spec: Spec) => void, prepare?: (bundle: string) => void, opts: SpawnSyncOptions = {}):
+    { hako: Result; runc?: Result; bundles: { hako: string; runc?: string } } {
     const make = () => {
       const b = this.bundle(args, edit);
       prepare?.(b);
       return b;
     };
-    const hako = this.hako(['run', '--bundle', make(), this.id()], opts);
-    const runc = RUNC ? this.runc(['run', '--bundle', make(), this.id('runc')], opts) : undefined;
-    return { hako, runc };
+    const bundles: { hako: string; runc?: string } = { hako: make() };
+    const hako = this.hako(['run', '--bundle', bundles.hako, this.id()], opts);
+    if (!RUNC) return { hako, bundles };
+    bundles.runc = make();
+    return { hako, runc: this.runc(['run', '--bundle', bundles.runc, this.id('runc')], opts), bundles };
   }
 
   /** `run` a fresh busybox bundle in the foreground and return what it printed. */
