@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Harness, RUNC } from './harness.js';
+import { Harness } from './harness.js';
 
 const h = new Harness();
 after(() => h.cleanup());

@@ -52,7 +52,10 @@ function underRunc(args: string[]) {
 /** runc's stdout for the same command must be hako's (and runc must succeed). */
 function sameAsRunc(t: { diagnostic: (m: string) => void }, args: string[], hakoStdout: string): void {
   const r = underRunc(args);
-  if (!r) return t.diagnostic(NO_RUNC);
+  if (!r) {
+    t.diagnostic(NO_RUNC);
+    return;
+  }
   assert.equal(r.status, 0, r.stderr);
   assert.equal(hakoStdout, r.stdout, 'runc gives the same');
 }

@@ -25,7 +25,10 @@ export function assertAsRunc(
   runc: Result | undefined,
   how: { refused?: boolean; stderr?: boolean } = {},
 ): void {
-  if (!runc) return t.diagnostic(NO_RUNC);
+  if (!runc) {
+    t.diagnostic(NO_RUNC);
+    return;
+  }
   if (how.refused) {
     assert.notEqual(runc.status, 0, `runc refuses it too: ${runc.stdout}`);
     return;

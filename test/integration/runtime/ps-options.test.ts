@@ -28,7 +28,10 @@ const normalize = (out: string, p: number): string => out.replaceAll(String(p), 
 
 /** `ps` with `opts` under runc, on its container, must print what hako printed (pids aside). */
 function asRunc(t: { diagnostic: (m: string) => void }, opts: string[], hako: Result): void {
-  if (!RUNC) return t.diagnostic(NO_RUNC);
+  if (!RUNC) {
+    t.diagnostic(NO_RUNC);
+    return;
+  }
   const r = h.runc(['ps', runcId, ...opts]);
   assert.equal(r.status, hako.status, r.stderr);
   assert.equal(normalize(hako.stdout, pid), normalize(r.stdout, runcPid), `ps ${opts.join(' ')} as runc`);
