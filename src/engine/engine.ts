@@ -8,6 +8,7 @@ import { HakoError } from '../util/errors.js';
 import { trace } from '../util/trace.js';
 import { Runtime } from '../runtime/index.js';
 import { procStat } from '../util/proc.js';
+import { FormatVersionError } from '../util/format-version.js';
 import { parseSignal } from '../oci/names.js';
 import type { DeviceCgroup, Device, Mount, Process } from '../oci/types.js';
 import { ContentStore } from '../storage/store/index.js';
@@ -434,7 +435,10 @@ export class Engine {
     for (const id of this.store.ids()) {
       try {
         out.push({ config: this.store.readConfig(id), state: this.refresh(id) });
-      } catch { /* removed meanwhile */ }
+      } catch (e) {
+        if (e instanceof FormatVersionError) throw e; // a record this hako cannot read is not "gone"
+        /* removed meanwhile */
+      }
     }
     return out.sort((a, b) => b.config.created.localeCompare(a.config.created));
   }
