@@ -12,7 +12,7 @@ import { streamSink } from '../engine/logs.js';
 import type { ContainerConfig, ContainerState } from '../engine/types.js';
 
 export const ENGINE_COMMANDS = new Set(['run', 'create', 'start', 'ps', 'exec', 'logs', 'stop', 'kill', 'rm', 'inspect', 'wait', 'top',
-  'stats', 'images', 'pull', 'rmi', 'load', 'save', 'import', 'container-exited', 'network']);
+  'stats', 'images', 'pull', 'rmi', 'load', 'save', 'import', 'container-exited', 'network', 'build']);
 
 export const ENGINE_USAGE = `  run [OPTIONS] IMAGE [COMMAND] [ARG...]   create and start a container (docker's flags)
   create [OPTIONS] IMAGE [COMMAND]         create a container without starting it
@@ -32,6 +32,7 @@ export const ENGINE_USAGE = `  run [OPTIONS] IMAGE [COMMAND] [ARG...]   create a
   save -o FILE|DIR IMAGE...                save images as an OCI layout (a .tar name makes an archive)
   import FILE|- REFERENCE                  a rootfs tarball (docker export) as a one-layer image
   pull IMAGE                               download an image
+  build [-t NAME] [-f FILE] PATH           build an image from a Dockerfile (hako build --help)
   rmi [-f] IMAGE...                        remove images
   network create|ls|inspect|rm …           manage networks (hako network --help)
 
@@ -185,6 +186,7 @@ export async function engineMain(argv: string[]): Promise<number> {
       }
     }
     case 'images': return images(args, engine());
+    case 'build': return (await import('./engine/build.js')).buildCommand(args, root);
     case 'pull': {
       const { values: v, positionals } = parseFlags(command, args, { quiet: { type: 'boolean', short: 'q' }, platform: { type: 'string' }, ...ROOT });
       if (positionals.length !== 1) throw new HakoError('"hako pull" requires exactly 1 argument: IMAGE');

@@ -1,0 +1,63 @@
+// A tree the build reads but does not trust: the build context, another stage's root filesystem,
+// an overlay upper directory a RUN step wrote. Listed and read only through the layer worker
+// (`hako-init unpack`, native/unpack.c): `walk` lists it breadth first without following a symlink,
+// `read` opens a regular file beneath the tree's fd after checking on an O_PATH fd that it is one.
+// No path-taking `fs` call touches such a tree (a symlink in it could point anywhere on the host).
+import crypto from 'node:crypto';
+import { LayerWorker } from '../storage/layers/worker.js';
+import { parseWalk, type WalkNode } from '../storage/layers/copy.js';
+
+export type TreeNode = WalkNode;
+
+const CHUNK = 1 << 20;
+
+export class SourceTree {
+  private constructor(readonly dir: string, private readonly worker: LayerWorker, readonly nodes: TreeNode[]) {
+    this.byRel = new Map(nodes.map((n) => [n.rel, n]));
+  }
+
+  readonly byRel: Map<string, TreeNode>;
+  private readonly hashes = new Map<string, string>();
+
+  /** Lists `dir` (a trusted path to an untrusted tree); `what` names it in errors. */
+  static async open(dir: string, what: string): Promise<SourceTree> {
+    const worker = new LayerWorker(dir, dir, what);
+    try {
+      return new SourceTree(dir, worker, parseWalk(await worker.query(['walk'], '.')));
+    } catch (e) {
+      await worker.abort();
+      throw e;
+    }
+  }
+
+  /** The content of the regular file `rel`, in chunks. */
+  async *content(rel: string, size: number): AsyncGenerator<Buffer> {
+    for (let off = 0; off < size;) {
+      const [rec] = await this.worker.query(['read', rel, String(off), String(Math.min(CHUNK, size - off))], rel);
+      const data = rec?.[1] ?? Buffer.alloc(0);
+      if (data.length === 0) throw new Error(`${rel}: the file shrank while it was read`);
+      off += data.length;
+      yield data;
+    }
+  }
+
+  /** sha256 of a regular file's content (remembered). */
+  async sha256(rel: string): Promise<string> {
+    const known = this.hashes.get(rel);
+    if (known) return known;
+    const n = this.byRel.get(rel);
+    const h = crypto.createHash('sha256');
+    for await (const c of this.content(rel, n?.size ?? 0)) h.update(c);
+    const hex = h.digest('hex');
+    this.hashes.set(rel, hex);
+    return hex;
+  }
+
+  async close(): Promise<void> {
+    await this.worker.close();
+  }
+
+  async abort(): Promise<void> {
+    await this.worker.abort();
+  }
+}
