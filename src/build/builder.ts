@@ -23,6 +23,7 @@ import { Progress, type ProgressStep } from './progress.js';
 import { parseDockerignore, type IgnoreRule } from './patterns.js';
 import { SourceTree } from './tree.js';
 import { applyCopy, selectSources, sourcesChecksum, visibleNodes, type CopyRequest } from './copy.js';
+import { pruneStaleBuilds } from './prune.js';
 import { fsStep, runContainer, withStageRoot, type StepPlace } from './step.js';
 import type { BuiltLayer } from './layer.js';
 
@@ -71,7 +72,8 @@ interface BuildRun {
 
 export async function build(engine: Engine, opts: BuildOptions): Promise<BuildResult> {
   const store = engine.images;
-  const workDir = path.join(engine.root, 'build', crypto.randomBytes(6).toString('hex'));
+  pruneStaleBuilds(path.join(engine.root, 'build'), engine.runtime);
+  const workDir = path.join(engine.root, 'build', `${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
   fs.mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const progress = new Progress(opts.onProgress ?? (() => {}));
   let context: SourceTree | undefined;
@@ -154,6 +156,7 @@ async function buildStage(run: BuildRun, stage: Stage): Promise<StageImage> {
   const label = stage.name ?? `stage-${stage.index}`;
   const total = 1 + stage.instructions.filter((i) => FS_STEPS.has(i.keyword)).length;
   let k = 1;
+  checkPlatform(run, stage);
   const from = run.progress.step(`[${label} ${k}/${total}] FROM ${stage.base}`);
   const state = await at(run, stage.from, () => baseImage(run, stage));
   from.done();
@@ -238,12 +241,30 @@ async function fsInstruction(run: BuildRun, ins: Instruction, state: StageImage,
     key = stepKey(state.key, 'RUN', JSON.stringify(argv), JSON.stringify(buildEnv), JSON.stringify(c));
     createdBy = `RUN ${argv.join(' ')}`;
     change = (rootfs, dir) => runContainer(run.engine.runtime, rootfs, dir, {
-      args: argv, image: c, buildEnv, network: run.opts.network ?? 'host', onLine: (l) => step.line(l),
+      args: argv, image: c, buildEnv, network: runNetwork(ins, run.opts), onLine: (l) => step.line(l),
     });
   } else {
     return copyInstruction(run, ins, state, meta, step, stageIndex);
   }
   await cachedStep(run, state, key, createdBy, step, change);
+}
+
+/** RUN --network=host|none, else the build's --network (default: the host's). */
+function runNetwork(ins: Instruction, opts: BuildOptions): 'host' | 'none' {
+  const f = ins.flags.network;
+  return f === 'none' || f === 'host' ? f : opts.network ?? 'host';
+}
+
+/** FROM --platform: only this host's platform is built (no emulation). */
+function checkPlatform(run: BuildRun, stage: Stage): void {
+  const want = stage.from.flags.platform;
+  if (want === undefined) return;
+  const value = expandWord(want, run.globalArgs, run.escape);
+  const host = hostPlatform();
+  const [os, arch] = value.split('/');
+  if (os !== host.os || (arch !== undefined && arch !== host.architecture)) {
+    throw new DockerfileError(run.file, stage.from.line, `FROM --platform=${value}: only this host's platform ${host.os}/${host.architecture} can be built`);
+  }
 }
 
 /** Looks the step up in the cache, else runs it as a file system step and records it. */

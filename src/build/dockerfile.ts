@@ -33,6 +33,17 @@ const KEYWORDS = new Set(['FROM', 'RUN', 'CMD', 'LABEL', 'MAINTAINER', 'EXPOSE',
 const FLAG_KEYWORDS = new Set(['FROM', 'COPY', 'ADD', 'RUN', 'HEALTHCHECK']);
 const JSON_KEYWORDS = new Set(['RUN', 'CMD', 'ENTRYPOINT', 'SHELL', 'COPY', 'ADD', 'VOLUME']);
 
+/** The flags each instruction takes. `--link` changes only how BuildKit caches a COPY, not its
+ *  result: accepted. */
+const FLAGS: Record<string, string[]> = {
+  FROM: ['platform'], COPY: ['from', 'chown', 'chmod', 'link'], ADD: ['chown', 'chmod', 'link'],
+  RUN: ['network'], HEALTHCHECK: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
+};
+/** docker's flags that hako build does not implement: refused by name rather than ignored. */
+const UNSUPPORTED_FLAGS: Record<string, string[]> = {
+  COPY: ['parents', 'exclude'], ADD: ['checksum', 'keep-git-dir', 'exclude'], RUN: ['mount', 'security'],
+};
+
 /** A Dockerfile error: one line naming the file and line, exit status 125 as docker's CLI. */
 export class DockerfileError extends HakoError {
   constructor(file: string, line: number, message: string) {
@@ -123,8 +134,8 @@ function parseInstruction(text: string, line: number, file: string): Instruction
       const v = JSON.parse(rest) as unknown;
       if (Array.isArray(v) && v.every((s) => typeof s === 'string')) ins.json = v;
     } catch { /* not JSON: the shell form, as docker reads it */ }
-    if (!ins.json && keyword === 'SHELL') throw new DockerfileError(file, line, 'SHELL needs the JSON form, e.g. SHELL ["/bin/sh", "-c"]');
   }
+  if (!ins.json && keyword === 'SHELL') throw new DockerfileError(file, line, 'SHELL needs the JSON form, e.g. SHELL ["/bin/sh", "-c"]');
   checkArity(ins, file);
   return ins;
 }
@@ -142,10 +153,11 @@ function checkArity(ins: Instruction, file: string): void {
     case 'HEALTHCHECK': need(words >= 1, 'needs NONE or CMD …'); break;
   }
   for (const f of Object.keys(ins.flags)) {
-    const allowed: Record<string, string[]> = {
-      FROM: ['platform'], COPY: ['from', 'chown', 'chmod', 'link', 'parents', 'exclude'], ADD: ['chown', 'chmod', 'link', 'checksum', 'keep-git-dir', 'exclude'],
-      RUN: ['network', 'security', 'mount'], HEALTHCHECK: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
-    };
-    if (!allowed[ins.keyword]?.includes(f)) throw new DockerfileError(file, ins.line, `${ins.keyword}: unknown flag --${f}`);
+    if (UNSUPPORTED_FLAGS[ins.keyword]?.includes(f)) throw new DockerfileError(file, ins.line, `${ins.keyword}: --${f} is not supported by hako build`);
+    if (!FLAGS[ins.keyword]?.includes(f)) throw new DockerfileError(file, ins.line, `${ins.keyword}: unknown flag --${f}`);
+  }
+  const net = ins.flags.network;
+  if (ins.keyword === 'RUN' && net !== undefined && !['default', 'host', 'none'].includes(net)) {
+    throw new DockerfileError(file, ins.line, `RUN --network=${net}: expected default, host or none`);
   }
 }

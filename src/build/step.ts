@@ -15,6 +15,7 @@ import { buildSpec, type ImageProcessDefaults } from '../engine/spec.js';
 import { parseRunArgs } from '../engine/flags.js';
 import { removeTree } from '../storage/layers/worker.js';
 import { layerFromUpper, type BuiltLayer } from './layer.js';
+import { CONTAINER_FILE } from './prune.js';
 
 export interface StepPlace {
   store: ContentStore;
@@ -74,6 +75,7 @@ export async function runContainer(runtime: Runtime, rootfs: string, dir: string
     netns: req.network === 'host' ? 'host' : 'new', cgroupsPath: `/hako/${id}`, devices: [],
   });
   fs.writeFileSync(path.join(dir, 'bundle', 'config.json'), JSON.stringify(spec));
+  fs.writeFileSync(path.join(dir, CONTAINER_FILE), id); // for pruneStaleBuilds, should this process die
   const out = path.join(dir, 'output');
   const fd = fs.openSync(out, 'w', 0o600);
   const tail = new OutputTail(out, req.onLine);

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { engineSkip, useEngineEnv, type EngineEnv } from '../engine/harness.js';
+import { spawn } from 'node:child_process';
+import { HAKO, engineSkip, useEngineEnv, type EngineEnv } from '../engine/harness.js';
 import { contextDir, layerNames, leftBehind, tarFile } from './helpers.js';
 
 let env: EngineEnv;
@@ -207,6 +208,20 @@ RUN cat /version > /final
     assert.match(failing.stderr, /^hako: Dockerfile:2: process "\/bin\/sh -c echo out; exit 3" did not complete successfully: exit code: 3$/m);
     assert.equal(env.hako(['build', '--bogus', '.']).code, 125);
     assert.equal(env.hako(['build', '/nonexistent-context']).code, 125);
+    assert.deepEqual(leftBehind(env.root), []);
+  });
+
+  it('takes down what a killed build left (its RUN container, overlay and directory) at the next build', async () => {
+    const dir = ctx({ Dockerfile: 'FROM hako.local/busybox\nRUN echo started; sleep 60\n' });
+    const child = spawn(HAKO, ['--root', env.root, 'build', '--no-cache', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    await env.until('the RUN step to start', () => /started/.test(err));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    assert.notDeepEqual(leftBehind(env.root), [], 'a killed build leaves its step behind');
+    const r = env.hako(['build', '-q', ctx({ Dockerfile: 'FROM hako.local/busybox\nRUN true\n' })]);
+    assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(leftBehind(env.root), []);
   });
 
