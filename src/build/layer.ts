@@ -8,7 +8,7 @@ import zlib from 'node:zlib';
 import { PassThrough, type Readable } from 'node:stream';
 import { once } from 'node:events';
 import type { ContentStore } from '../storage/store/index.js';
-import { MediaType } from '../image/types.js';
+import { MediaType } from '../oci/image/types.js';
 import { OPAQUE_MARKER, OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR, WHITEOUT_PREFIX } from '../storage/layers/names.js';
 import { SourceTree, type TreeNode } from './tree.js';
 

@@ -2,8 +2,8 @@
 // VOLUME, STOPSIGNAL, HEALTHCHECK, SHELL, MAINTAINER, ONBUILD (stored, not triggered), and the
 // config side of WORKDIR. Values are expanded as the Dockerfile reference says (expand.ts).
 import { HakoError } from '../util/errors.js';
-import { parseSignal } from '../runtime/spec/names.js';
-import type { ContainerConfig } from '../image/types.js';
+import { parseSignal } from '../oci/names.js';
+import type { ContainerConfig } from '../oci/image/types.js';
 import { expandWord, expandWords, keyValues, type Vars } from './expand.js';
 import type { Instruction } from './dockerfile.js';
 

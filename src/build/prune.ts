@@ -4,10 +4,10 @@
 // through the runtime, the overlay unmounted, the directory removed without following a symlink.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Runtime } from '../runtime/index.js';
 import { releaseRootfs } from '../engine/rootfs.js';
 import { removeTree } from '../storage/layers/worker.js';
-import { processAlive } from '../util/dirlock.js';
+import { processAlive } from '../util/proc.js';
 
 /** The file in a step directory naming its RUN container. */
 export const CONTAINER_FILE = 'container-id';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { HakoError } from '../util/errors.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Runtime } from '../runtime/index.js';
 import type { ContentStore } from '../storage/store/index.js';
 import type { LayerInfo } from '../image/inspect.js';
 import { prepareRootfs, releaseRootfs, unmountRootfs } from '../engine/rootfs.js';

@@ -359,7 +359,7 @@ async function images(args: string[], e: Engine): Promise<number> {
     let tag = '<none>';
     try {
       const r = parseReference(rec.reference);
-      const bare = new (r.constructor as typeof import('../image/reference.js').ImageReference)(r.domain, r.path);
+      const bare = new (r.constructor as typeof import('../oci/image/reference.js').ImageReference)(r.domain, r.path);
       repo = bare.familiar();
       tag = r.tag ?? '<none>';
     } catch { /* keep the raw reference */ }

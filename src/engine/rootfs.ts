@@ -6,11 +6,10 @@ import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import type { ContentStore } from '../storage/store/index.js';
 import type { LayerInfo } from '../image/index.js';
-import { execFileSync } from 'node:child_process';
 import { isMountPoint, prepareRootfs as prepareStorageRootfs, type MountOperation } from '../storage/rootfs.js';
-import { findHelper } from '../runtime/helper.js';
+import { mount, umount } from '../native/modes.js';
 import { removeTree } from '../storage/layers/worker.js';
-import { processAlive } from '../util/dirlock.js';
+import { processAlive } from '../util/proc.js';
 
 export interface PreparedRootfs {
   /** The directory to use as root.path. */
@@ -55,7 +54,7 @@ export function ensureRootfsMounted(containerDir: string): void {
 /** Unmounts the container's overlay, keeping upper/ (a build step reads its changes there). */
 export function unmountRootfs(containerDir: string): void {
   const rootfs = path.join(containerDir, 'fs', 'rootfs');
-  if (fs.existsSync(rootfs) && isMountPoint(rootfs)) helperMode(['umount', rootfs]);
+  if (fs.existsSync(rootfs) && isMountPoint(rootfs)) nativeMode(() => umount(rootfs));
 }
 
 /** Takes down what prepareRootfs made: the overlay mount, upper/work, or the copy. */
@@ -69,15 +68,14 @@ export function releaseRootfs(containerDir: string): void {
 }
 
 function mountRootfs(op: MountOperation): void {
-  helperMode(['mount', op.source, op.target, op.fstype, String(op.flags), op.data, ...(op.cwd ? [op.cwd] : [])]);
+  nativeMode(() => mount(op));
 }
 
-function helperMode(args: string[]): void {
+function nativeMode(run: () => void): void {
   try {
-    execFileSync(findHelper(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    run();
   } catch (e) {
-    const stderr = (e as { stderr?: Buffer }).stderr?.toString().trim().replace(/^hako-init: /, '');
-    throw new HakoError(`rootfs: ${stderr || (e as Error).message}`);
+    throw new HakoError(`rootfs: ${(e as Error).message}`);
   }
 }
 

@@ -7,11 +7,11 @@ import { asHakoError, HakoError } from '../util/errors.js';
 import { configureLog, logDebug } from '../util/log.js';
 import { Runtime } from './runtime.js';
 import { psOutput, readResourcesFile, resourcesFromFlags, streamEvents } from './cgroup-commands.js';
-import { defaultSpec } from './spec/default.js';
+import { defaultSpec } from '../oci/default.js';
 import { defaultRoot, validateId } from './state.js';
-import type { Process } from './spec/types.js';
+import type { Process } from '../oci/types.js';
 import { compilePlan } from './plan/compile.js';
-import { formatPlan } from './plan/encode.js';
+import { formatPlan } from '../native/encode.js';
 import { loadBundle } from './bundle.js';
 
 const USAGE = `usage: hako runtime [GLOBAL FLAGS] COMMAND [ARGS]   (runc's command line; COMMAND --help for its flags)

@@ -6,7 +6,7 @@ import { quote } from '../../util/errors.js';
 import { EngineError } from '../../engine/exit-codes.js';
 import { Engine } from '../../engine/engine.js';
 import { parseFlags } from '../../engine/flags.js';
-import { parseReference } from '../../image/reference.js';
+import { parseReference } from '../../oci/image/reference.js';
 
 export const BUILD_USAGE = `usage: hako build [OPTIONS] PATH
 
