@@ -79,7 +79,8 @@ describe('hako build', { skip: engineSkip }, () => {
 ENV A=1 B="two words"
 ENV C $A-\${B}
 RUN echo 'app:x:1000:1000::/home/app:/bin/sh' >> /etc/passwd && echo 'app:x:1000:' >> /etc/group && mkdir /home/app && rm /etc/hostname && mkdir /gone && touch /gone/x
-RUN rm -r /gone
+RUN rm -r /gone && mkdir -p /op/old && touch /op/old/a
+RUN rm -r /op && mkdir -p /op/new && touch /op/new/b
 WORKDIR /work
 WORKDIR sub
 COPY --chown=app:app --chmod=600 secret.txt /home/app/
@@ -96,16 +97,17 @@ USER app
     const out = run('effects', 'sh', '-c', [
       'echo "A=$A B=$B C=$C"', 'pwd', 'id -u', 'stat -c "%u:%g %a" /home/app/secret.txt', 'stat -c "%u:%g %a" /work/sub/plain.txt',
       'stat -c "%u:%g %a" /opt/pkg /opt/pkg/data.txt', 'cat /opt/pkg/data.txt', 'readlink /opt/pkg/link', 'cat /opt/not-extracted',
-      'test -e /gone && echo gone-exists || echo gone-removed',
+      'test -e /gone && echo gone-exists || echo gone-removed', 'find /op | sort | tr "\\n" " "',
     ].join('; '));
     assert.deepEqual(out.trim().split('\n'), [
       'A=1 B=two words C=1-two words', '/work/sub', '1000', '1000:1000 600', '0:0 644',
-      '1234:99 755', '1234:99 644', 'from the archive', 'data.txt', 'secret', 'gone-removed',
+      '1234:99 755', '1234:99 644', 'from the archive', 'data.txt', 'secret', 'gone-removed', '/op /op/new /op/new/b',
     ]);
     // /etc/hostname is bind-mounted by `run`: its whiteout is checked in the image's layers.
     const layers = layerNames(env.root, 'effects');
     assert.ok(layers.some((l) => l.includes('etc/.wh.hostname')), JSON.stringify(layers));
     assert.ok(layers.some((l) => l.includes('.wh.gone')), 'RUN rm -r of a directory made by an earlier step is a whiteout');
+    assert.ok(layers.some((l) => l.includes('op/.wh..wh..opq')), 'a directory removed and made again is opaque');
     assert.ok(!layers.slice(1).flat().some((n) => /^(proc|sys|dev)\/|etc\/(hosts|resolv\.conf)$/.test(n)), 'no mount points of the RUN steps');
   });
 
