@@ -78,11 +78,14 @@ export async function build(engine: Engine, opts: BuildOptions): Promise<BuildRe
   const progress = new Progress(opts.onProgress ?? (() => {}));
   let context: SourceTree | undefined;
   try {
-    context = await SourceTree.open(opts.contextDir, 'build context');
+    // The Dockerfile is read and checked before the context is listed: a bad Dockerfile fails at
+    // once, whatever the size of the context.
+    context = SourceTree.connect(opts.contextDir, 'build context');
     const { text, file } = await readDockerfile(opts, context);
-    const ignore = context.byRel.get('.dockerignore')?.type === 'f' ? parseDockerignore(await readSmall(context, '.dockerignore')) : [];
     const df = parseDockerfile(text, file);
     const plan = planStages(df, opts.buildArgs, opts.target, file);
+    await context.walk();
+    const ignore = context.byRel.get('.dockerignore')?.type === 'f' ? parseDockerignore(await readSmall(context, '.dockerignore')) : [];
     const run: BuildRun = {
       engine, opts, place: { store, workDir }, cache: new BuildCache(store, Boolean(opts.noCache)), progress, context, ignore,
       file, escape: df.escape, stages: plan.stages, globalArgs: plan.globalArgs, results: new Map(),
@@ -103,19 +106,28 @@ export async function build(engine: Engine, opts: BuildOptions): Promise<BuildRe
 async function readDockerfile(opts: BuildOptions, context: SourceTree): Promise<{ text: string; file: string }> {
   if (opts.dockerfile !== undefined) {
     try {
+      const st = fs.statSync(opts.dockerfile);
+      if (!st.isFile()) throw new HakoError(`-f ${opts.dockerfile}: not a regular file`, 125);
+      if (st.size > MAX_SMALL) throw new HakoError(`-f ${opts.dockerfile}: larger than 4 MiB`, 125);
       return { text: fs.readFileSync(opts.dockerfile, 'utf8'), file: path.basename(opts.dockerfile) };
     } catch (e) {
+      if (e instanceof HakoError) throw e;
       throw new HakoError(`-f ${opts.dockerfile}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 125);
     }
   }
   // In the context: read through the worker, so a symlink named Dockerfile is not followed.
-  if (context.byRel.get('Dockerfile')?.type !== 'f') throw new HakoError(`${opts.contextDir}/Dockerfile: no such regular file (use -f to name one)`, 125);
-  return { text: await readSmall(context, 'Dockerfile'), file: 'Dockerfile' };
+  const text = await context.head('Dockerfile', MAX_SMALL + 1).catch(() => {
+    throw new HakoError(`${opts.contextDir}/Dockerfile: no such regular file (use -f to name one)`, 125);
+  });
+  if (text.length > MAX_SMALL) throw new HakoError(`${opts.contextDir}/Dockerfile: larger than 4 MiB`, 125);
+  return { text: text.toString('utf8'), file: 'Dockerfile' };
 }
+
+const MAX_SMALL = 4 << 20;
 
 async function readSmall(tree: SourceTree, rel: string): Promise<string> {
   const n = tree.byRel.get(rel)!;
-  if (n.size > 4 << 20) throw new HakoError(`${rel}: larger than 4 MiB`, 125);
+  if (n.size > MAX_SMALL) throw new HakoError(`${rel}: larger than 4 MiB`, 125);
   const parts: Buffer[] = [];
   for await (const c of tree.content(rel, n.size)) parts.push(c);
   return Buffer.concat(parts).toString('utf8');

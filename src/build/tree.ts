@@ -12,22 +12,38 @@ export type TreeNode = WalkNode;
 const CHUNK = 1 << 20;
 
 export class SourceTree {
-  private constructor(readonly dir: string, private readonly worker: LayerWorker, readonly nodes: TreeNode[]) {
-    this.byRel = new Map(nodes.map((n) => [n.rel, n]));
-  }
+  private constructor(readonly dir: string, private readonly worker: LayerWorker) {}
 
-  readonly byRel: Map<string, TreeNode>;
+  nodes: TreeNode[] = [];
+  byRel = new Map<string, TreeNode>();
   private readonly hashes = new Map<string, string>();
 
   /** Lists `dir` (a trusted path to an untrusted tree); `what` names it in errors. */
   static async open(dir: string, what: string): Promise<SourceTree> {
-    const worker = new LayerWorker(dir, dir, what);
+    const tree = SourceTree.connect(dir, what);
     try {
-      return new SourceTree(dir, worker, parseWalk(await worker.query(['walk'], '.')));
+      await tree.walk();
+      return tree;
     } catch (e) {
-      await worker.abort();
+      await tree.abort();
       throw e;
     }
+  }
+
+  /** The tree without its listing yet (walk() lists it): single files can be read already. */
+  static connect(dir: string, what: string): SourceTree {
+    return new SourceTree(dir, new LayerWorker(dir, dir, what));
+  }
+
+  async walk(): Promise<void> {
+    this.nodes = parseWalk(await this.worker.query(['walk'], '.'));
+    this.byRel = new Map(this.nodes.map((n) => [n.rel, n]));
+  }
+
+  /** Up to `max` bytes of the regular file `rel` from its start (whether listed or not). */
+  async head(rel: string, max: number): Promise<Buffer> {
+    const [rec] = await this.worker.query(['read', rel, '0', String(max)], rel);
+    return rec?.[1] ?? Buffer.alloc(0);
   }
 
   /** The content of the regular file `rel`, in chunks. */
