@@ -4,58 +4,45 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { quote } from '../../util/errors.js';
 import { EngineError } from '../../engine/exit-codes.js';
-import { Engine } from '../../engine/engine.js';
-import { parseFlags } from '../../engine/flags.js';
 import { parseReference } from '../../oci/image/reference.js';
+import { build } from '../../build/index.js';
+import type { Command } from '../command.js';
+import { engineOf, type EngineContext } from './common.js';
 
-export const BUILD_USAGE = `usage: hako build [OPTIONS] PATH
-
-Build an image from a Dockerfile; PATH is the build context (a directory).
-
-  -t, --tag NAME[:TAG]     name the image (repeatable)
-  -f, --file FILE          the Dockerfile (default: PATH/Dockerfile)
-      --build-arg K[=V]    a build argument (repeatable; K alone takes V from the environment)
-      --target STAGE       build up to this stage
-      --no-cache           do not use the build cache
-      --network host|none  the network of RUN steps (default host)
-  -q, --quiet              print only the image ID
-      --progress plain     the only progress output (accepted for docker's scripts)`;
-
-const FLAGS = {
-  tag: { type: 'string' as const, short: 't', multiple: true },
-  file: { type: 'string' as const, short: 'f' },
-  'build-arg': { type: 'string' as const, multiple: true },
-  target: { type: 'string' as const },
-  'no-cache': { type: 'boolean' as const },
-  network: { type: 'string' as const },
-  quiet: { type: 'boolean' as const, short: 'q' },
-  progress: { type: 'string' as const },
-  help: { type: 'boolean' as const, short: 'h' },
-  root: { type: 'string' as const },
+const command: Command<EngineContext> = {
+  usage: '[OPTIONS] PATH',
+  flags: {
+    tag: { type: 'string', short: 't', multiple: true, value: 'NAME[:TAG]', help: 'name the image (repeatable)' },
+    file: { type: 'string', short: 'f', value: 'FILE', help: 'the Dockerfile (default: PATH/Dockerfile)' },
+    'build-arg': { type: 'string', multiple: true, value: 'K[=V]', help: 'a build argument (repeatable; K alone takes V from the environment)' },
+    target: { type: 'string', value: 'STAGE', help: 'build up to this stage' },
+    'no-cache': { type: 'boolean', help: 'do not use the build cache' },
+    network: { type: 'string', value: 'host|none', help: 'the network of RUN steps (default host)' },
+    quiet: { type: 'boolean', short: 'q', help: 'print only the image ID' },
+    progress: { type: 'string', value: 'plain', help: 'the only progress output (accepted for scripts written for docker)' },
+  },
+  notes: 'PATH is the build context, a directory. See src/build/README.md for what is supported.',
+  async run(ctx, { values: v, positionals }) {
+    if (positionals.length !== 1) throw new EngineError('"hako build" requires exactly 1 argument: PATH (the build context)');
+    const network = (v.network as string | undefined) ?? 'host';
+    if (!['host', 'none', 'default'].includes(network)) throw new EngineError(`build: --network ${quote(network)}: only host and none are supported`);
+    if (v.progress !== undefined && !['plain', 'auto', 'tty'].includes(v.progress as string)) throw new EngineError(`build: --progress ${quote(v.progress as string)}: expected plain`);
+    const tags = (v.tag as string[] | undefined) ?? [];
+    for (const t of tags) {
+      try { parseReference(t); } catch (e) { throw new EngineError(`build: invalid tag ${quote(t)}: ${(e as Error).message}`); }
+    }
+    const quiet = Boolean(v.quiet);
+    const result = await build(engineOf(ctx), {
+      contextDir: contextDir(positionals[0]!), dockerfile: v.file ? path.resolve(v.file as string) : undefined,
+      tags, buildArgs: buildArgs((v['build-arg'] as string[] | undefined) ?? []), target: v.target as string | undefined,
+      noCache: Boolean(v['no-cache']), network: network === 'none' ? 'none' : 'host',
+      onProgress: quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
+    });
+    if (quiet) process.stdout.write(`${result.id}\n`);
+    return 0;
+  },
 };
-
-export async function buildCommand(args: string[], root: string | undefined): Promise<number> {
-  const { values: v, positionals } = parseFlags('build', args, FLAGS);
-  if (v.help) { process.stdout.write(`${BUILD_USAGE}\n`); return 0; }
-  if (positionals.length !== 1) throw new EngineError('"hako build" requires exactly 1 argument: PATH (the build context)');
-  const network = (v.network as string | undefined) ?? 'host';
-  if (network !== 'host' && network !== 'none' && network !== 'default') throw new EngineError(`build: --network ${quote(network)}: only host and none are supported`);
-  if (v.progress !== undefined && !['plain', 'auto', 'tty'].includes(v.progress as string)) throw new EngineError(`build: --progress ${quote(v.progress as string)}: expected plain`);
-  const tags = (v.tag as string[] | undefined) ?? [];
-  for (const t of tags) {
-    try { parseReference(t); } catch (e) { throw new EngineError(`build: invalid tag ${quote(t)}: ${(e as Error).message}`); }
-  }
-  const { build } = await import('../../build/index.js');
-  const quiet = Boolean(v.quiet);
-  const result = await build(new Engine({ root: (v.root as string | undefined) ?? root }), {
-    contextDir: contextDir(positionals[0]!), dockerfile: v.file ? path.resolve(v.file as string) : undefined,
-    tags, buildArgs: buildArgs((v['build-arg'] as string[] | undefined) ?? []), target: v.target as string | undefined,
-    noCache: Boolean(v['no-cache']), network: network === 'none' ? 'none' : 'host',
-    onProgress: quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
-  });
-  if (quiet) process.stdout.write(`${result.id}\n`);
-  return 0;
-}
+export default command;
 
 /** The context: a directory the user named (a trusted path; what is inside it is not). */
 function contextDir(p: string): string {
@@ -81,4 +68,3 @@ function buildArgs(list: string[]): Map<string, string> {
   }
   return out;
 }
-
