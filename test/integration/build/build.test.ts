@@ -88,6 +88,9 @@ COPY secret.txt plain.txt
 ADD pkg.tar.gz /opt/
 ADD secret.txt /opt/not-extracted
 USER app
+RUN id -u > /tmp/run-uid && pwd > /tmp/run-pwd && echo "$A" > /tmp/run-env
+SHELL ["/bin/busybox", "sh", "-c"]
+RUN echo "$0" > /tmp/run-shell
 `,
       'secret.txt': 'secret\n',
       'pkg.tar.gz': tar,
@@ -97,11 +100,13 @@ USER app
     const out = run('effects', 'sh', '-c', [
       'echo "A=$A B=$B C=$C"', 'pwd', 'id -u', 'stat -c "%u:%g %a" /home/app/secret.txt', 'stat -c "%u:%g %a" /work/sub/plain.txt',
       'stat -c "%u:%g %a" /opt/pkg /opt/pkg/data.txt', 'cat /opt/pkg/data.txt', 'readlink /opt/pkg/link', 'cat /opt/not-extracted',
-      'test -e /gone && echo gone-exists || echo gone-removed', 'find /op | sort | tr "\\n" " "',
+      'test -e /gone && echo gone-exists || echo gone-removed', 'find /op | sort | xargs echo',
+      'cat /tmp/run-uid /tmp/run-pwd /tmp/run-env /tmp/run-shell',
     ].join('; '));
     assert.deepEqual(out.trim().split('\n'), [
       'A=1 B=two words C=1-two words', '/work/sub', '1000', '1000:1000 600', '0:0 644',
       '1234:99 755', '1234:99 644', 'from the archive', 'data.txt', 'secret', 'gone-removed', '/op /op/new /op/new/b',
+      '1000', '/work/sub', '1', 'sh', // RUN as USER, in WORKDIR, with ENV, through SHELL
     ]);
     // /etc/hostname is bind-mounted by `run`: its whiteout is checked in the image's layers.
     const layers = layerNames(env.root, 'effects');
