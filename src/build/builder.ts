@@ -10,7 +10,7 @@ import { HakoError } from '../util/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { inspect as inspectImage, type LayerInfo } from '../image/inspect.js';
 import { hostPlatform } from '../oci/image/platform.js';
-import { MediaType, type ImageConfig, type ImageManifest } from '../oci/image/types.js';
+import type { ImageConfig } from '../oci/image/types.js';
 import { isBuiltinImage } from '../engine/builtin-image.js';
 import { removeTree } from '../storage/layers/worker.js';
 import { LayerWorker } from '../storage/layers/worker.js';
@@ -26,6 +26,7 @@ import { applyCopy, selectSources, sourcesChecksum, visibleNodes, type CopyReque
 import { pruneStaleBuilds } from './prune.js';
 import { fsStep, runContainer, withStageRoot, type StepPlace } from './step.js';
 import type { BuiltLayer } from './layer.js';
+import { exportImage } from './export.js';
 
 export interface BuildOptions {
   /** The context directory (a trusted path to an untrusted tree). */
@@ -92,7 +93,7 @@ export async function build(engine: Engine, opts: BuildOptions): Promise<BuildRe
     };
     for (const i of plan.order) run.results.set(i, await buildStage(run, plan.stages[i]!));
     const final = run.results.get(plan.order[plan.order.length - 1]!)!;
-    const result = await exportImage(run, final);
+    const result = await exportImage(store, progress, opts.tags, final.layers, final.image);
     await context.close();
     return result;
   } catch (e) {
@@ -331,27 +332,4 @@ async function copyInstruction(run: BuildRun, ins: Instruction, state: StageImag
     const createdBy = `${ins.keyword} ${from !== undefined ? `--from=${from} ` : ''}${written.join(' ')} ${dest}`;
     await cachedStep(run, state, key, createdBy, step, (rootfs) => applyCopy(req, tree, nodes, rootfs, run.place.workDir));
   });
-}
-
-async function exportImage(run: BuildRun, final: StageImage): Promise<BuildResult> {
-  const store = run.place.store;
-  const step = run.progress.step('exporting to image');
-  const image = final.image;
-  const history = image.history ?? [];
-  image.created = history.length ? history[history.length - 1]!.created : new Date().toISOString();
-  const configBlob = Buffer.from(JSON.stringify(image));
-  const config = await store.putBlob(configBlob);
-  const manifest: ImageManifest = {
-    schemaVersion: 2, mediaType: MediaType.OCI_MANIFEST,
-    config: { mediaType: MediaType.OCI_CONFIG, digest: config.digest, size: config.size },
-    layers: final.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-  };
-  const m = await store.putBlob(Buffer.from(JSON.stringify(manifest)));
-  step.note(`writing image ${config.digest} done`);
-  // docker keeps an untagged build as <none>; the store indexes references, so it gets one.
-  const tags = run.opts.tags.length ? run.opts.tags : [`hako.local/build:${config.digest.slice(7, 19)}`];
-  const references = tags.map((t) => store.tag(t, m.digest).reference);
-  for (const r of references) step.note(`naming to ${r} done`);
-  step.done();
-  return { id: config.digest, manifest: m.digest, references };
 }

@@ -45,7 +45,7 @@ export class BuildCache {
 
   put(key: string, entry: CacheEntry): void {
     const file = path.join(this.dir, `${key}.json`);
-    const tmp = `${file}.tmp-${process.pid}`;
+    const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
     fs.writeFileSync(tmp, JSON.stringify(entry));
     fs.renameSync(tmp, file);
   }

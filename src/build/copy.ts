@@ -119,7 +119,8 @@ export async function applyCopy(req: CopyRequest, tree: SourceTree, nodes: TreeN
     await w.abort();
     throw e;
   }
-  for (const a of archives) await extractArchive(tree, a, rootfs, destDir, workDir);
+  // An archive goes into the destination itself (`ADD app.tar.gz /opt` fills /opt).
+  for (const a of archives) await extractArchive(tree, a, rootfs, req.dest, workDir);
 }
 
 function copyOp(w: LayerWorker, n: TreeNode, rel: string, owner: { uid: number; gid: number }, chmod: number | undefined, dirs: Array<[TreeNode, string]>): void {

@@ -85,7 +85,7 @@ WORKDIR /work
 WORKDIR sub
 COPY --chown=app:app --chmod=600 secret.txt /home/app/
 COPY secret.txt plain.txt
-ADD pkg.tar.gz /opt/
+ADD pkg.tar.gz /opt
 ADD secret.txt /opt/not-extracted
 USER app
 RUN id -u > /tmp/run-uid && pwd > /tmp/run-pwd && echo "$A" > /tmp/run-env
