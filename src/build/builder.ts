@@ -24,7 +24,7 @@ import { parseDockerignore, type IgnoreRule } from './patterns.js';
 import { SourceTree } from './tree.js';
 import { applyCopy, selectSources, sourcesChecksum, visibleNodes, type CopyRequest } from './copy.js';
 import { pruneStaleBuilds } from './prune.js';
-import { fsStep, runContainer, withStageRoot, type StepPlace } from './step.js';
+import { fsStep, runContainer, scratchDir, withStageRoot, type StepPlace } from './step.js';
 import type { BuiltLayer } from './layer.js';
 import { exportImage } from './export.js';
 
@@ -330,6 +330,6 @@ async function copyInstruction(run: BuildRun, ins: Instruction, state: StageImag
     const sum = await sourcesChecksum(req, tree, nodes);
     const key = stepKey(state.key, ins.keyword, JSON.stringify({ written, dest, destIsDir: req.destIsDir, chown: req.chown, chmod: req.chmod, from }), sum);
     const createdBy = `${ins.keyword} ${from !== undefined ? `--from=${from} ` : ''}${written.join(' ')} ${dest}`;
-    await cachedStep(run, state, key, createdBy, step, (rootfs) => applyCopy(req, tree, nodes, rootfs, run.place.workDir));
+    await cachedStep(run, state, key, createdBy, step, (rootfs) => applyCopy(req, tree, nodes, rootfs, () => scratchDir(run.place, 'add')));
   });
 }

@@ -7,7 +7,6 @@
 // without following symlinks. ADD extracts a local tar archive (plain, gzip or zstd) instead of
 // copying it; ADD from a URL is not supported.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { HakoError, quote } from '../util/errors.js';
@@ -88,8 +87,9 @@ export async function sourcesChecksum(req: CopyRequest, tree: SourceTree, nodes:
   return h.digest('hex');
 }
 
-/** Copies the sources into `rootfs` (a mounted step root). `workDir`: for extracting ADD archives. */
-export async function applyCopy(req: CopyRequest, tree: SourceTree, nodes: TreeNode[], rootfs: string, workDir: string): Promise<void> {
+/** Copies the sources into `rootfs` (a mounted step root). `scratchDir` makes an empty private
+ *  directory of ours (for extracting ADD archives). */
+export async function applyCopy(req: CopyRequest, tree: SourceTree, nodes: TreeNode[], rootfs: string, scratchDir: () => string): Promise<void> {
   const owner = req.chown ? resolveUser(req.chown, rootfs) : { uid: 0, gid: 0 };
   let destDir = req.dest;
   let destName = '';
@@ -120,7 +120,7 @@ export async function applyCopy(req: CopyRequest, tree: SourceTree, nodes: TreeN
     throw e;
   }
   // An archive goes into the destination itself (`ADD app.tar.gz /opt` fills /opt).
-  for (const a of archives) await extractArchive(tree, a, rootfs, req.dest, workDir);
+  for (const a of archives) await extractArchive(tree, a, rootfs, req.dest, scratchDir());
 }
 
 function copyOp(w: LayerWorker, n: TreeNode, rel: string, owner: { uid: number; gid: number }, chmod: number | undefined, dirs: Array<[TreeNode, string]>): void {
@@ -149,9 +149,7 @@ async function isArchive(tree: SourceTree, n: TreeNode): Promise<boolean> {
 
 /** ADD of a local archive: unpacked by the layer unpacker into a private directory (its entries
  *  keep their owners and modes), then copied into the destination like a COPY of that directory. */
-async function extractArchive(tree: SourceTree, n: TreeNode, rootfs: string, destDir: string, workDir: string): Promise<void> {
-  const tmp = path.join(workDir, `add-${crypto.randomBytes(4).toString('hex')}`);
-  fs.mkdirSync(tmp, { mode: 0o700 });
+async function extractArchive(tree: SourceTree, n: TreeNode, rootfs: string, destDir: string, tmp: string): Promise<void> {
   try {
     const { unpackLayer } = await import('../storage/layers/index.js');
     await unpackLayer(Readable.from(tree.content(n.rel, n.size)), tmp, { mode: 'flatten' }).catch((e: Error) => {

@@ -53,6 +53,13 @@ export async function withStageRoot<T>(place: StepPlace, layers: LayerInfo[], us
   }
 }
 
+/** A new empty private directory in the build's directory (ours: a trusted path). */
+export function scratchDir(place: StepPlace, prefix: string): string {
+  const dir = path.join(place.workDir, `${prefix}-${crypto.randomBytes(4).toString('hex')}`);
+  fs.mkdirSync(dir, { mode: 0o700 });
+  return dir;
+}
+
 export interface RunRequest {
   args: string[];
   /** The image's process defaults at this step (Env, WorkingDir, User) plus ARG values in env. */
