@@ -13,6 +13,7 @@ import { hostPlatform } from '../oci/image/platform.js';
 import type { ImageConfig } from '../oci/image/types.js';
 import { isBuiltinImage } from '../engine/builtin-image.js';
 import { removeTree } from '../storage/layers/worker.js';
+import { rec } from '../native/ops.js';
 import { LayerWorker } from '../storage/layers/worker.js';
 import { DockerfileError, parseDockerfile, type Instruction } from './dockerfile.js';
 import { expandWord, expandWords, keyValues } from './expand.js';
@@ -171,7 +172,10 @@ async function buildStage(run: BuildRun, stage: Stage): Promise<StageImage> {
   let k = 1;
   checkPlatform(run, stage);
   const from = run.progress.step(`[${label} ${k}/${total}] FROM ${stage.base}`);
-  const state = await at(run, stage.from, () => baseImage(run, stage));
+  const state = await at(run, stage.from, () => baseImage(run, stage)).catch((e: Error) => {
+    from.error(e.message);
+    throw e;
+  });
   from.done();
   const args = new Map<string, string>();
   const meta: MetaContext = {
@@ -236,7 +240,7 @@ function record(run: BuildRun, state: StageImage, key: string, createdBy: string
 async function fsInstruction(run: BuildRun, ins: Instruction, state: StageImage, meta: MetaContext, args: Map<string, string>, step: ProgressStep, stageIndex: number): Promise<void> {
   const c = meta.config;
   let key: string;
-  let change: (rootfs: string, dir: string) => Promise<Set<string> | void>;
+  let change: (rootfs: string, dir: string) => Promise<Set<string> | undefined>;
   let createdBy: string;
   if (ins.keyword === 'WORKDIR') {
     const wd = path.posix.resolve(c.WorkingDir || '/', expandWord(ins.args, meta.vars, run.escape));
@@ -245,8 +249,9 @@ async function fsInstruction(run: BuildRun, ins: Instruction, state: StageImage,
     createdBy = `WORKDIR ${wd}`;
     change = async (rootfs) => {
       const w = new LayerWorker(rootfs, undefined, `WORKDIR ${wd}`);
-      w.op(['indest', wd], wd);
+      w.op(rec('indest', wd), wd);
       await w.close();
+      return undefined;
     };
   } else if (ins.keyword === 'RUN') {
     const argv = command(ins, meta.shell);
@@ -282,7 +287,7 @@ function checkPlatform(run: BuildRun, stage: Stage): void {
 
 /** Looks the step up in the cache, else runs it as a file system step and records it. */
 async function cachedStep(run: BuildRun, state: StageImage, key: string, createdBy: string, step: ProgressStep,
-  change: (rootfs: string, dir: string) => Promise<Set<string> | void>): Promise<void> {
+  change: (rootfs: string, dir: string) => Promise<Set<string> | undefined>): Promise<void> {
   const hit = run.cache.get(key);
   if (hit) {
     record(run, state, key, createdBy, hit.layer, hit.created);
@@ -330,6 +335,9 @@ async function copyInstruction(run: BuildRun, ins: Instruction, state: StageImag
     const sum = await sourcesChecksum(req, tree, nodes);
     const key = stepKey(state.key, ins.keyword, JSON.stringify({ written, dest, destIsDir: req.destIsDir, chown: req.chown, chmod: req.chmod, from }), sum);
     const createdBy = `${ins.keyword} ${from !== undefined ? `--from=${from} ` : ''}${written.join(' ')} ${dest}`;
-    await cachedStep(run, state, key, createdBy, step, (rootfs) => applyCopy(req, tree, nodes, rootfs, () => scratchDir(run.place, 'add')));
+    await cachedStep(run, state, key, createdBy, step, async (rootfs) => {
+      await applyCopy(req, tree, nodes, rootfs, () => scratchDir(run.place, 'add'));
+      return undefined;
+    });
   });
 }

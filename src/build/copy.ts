@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { HakoError, quote } from '../util/errors.js';
 import { LayerWorker } from '../storage/layers/worker.js';
+import { rec } from '../native/ops.js';
 import { resolveUser } from '../engine/user.js';
 import { cleanRel, isIgnored, patternRegExp, type IgnoreRule } from './patterns.js';
 import { SourceTree, type TreeNode } from './tree.js';
@@ -101,9 +102,9 @@ export async function applyCopy(req: CopyRequest, tree: SourceTree, nodes: TreeN
   const archives: TreeNode[] = [];
   const w = new LayerWorker(rootfs, tree.dir, `${req.keyword} ${req.dest}`);
   try {
-    w.op(['indest', destDir], req.dest);
-    if (destName && (await w.query(['list', ''], req.dest)).some((e) => e[1]?.toString() === destName && e[2]?.toString() === 'd')) {
-      w.op(['indest', req.dest], req.dest); // an existing directory: the file goes into it
+    w.op(rec('indest', destDir), req.dest);
+    if (destName && (await w.query(rec('list', ''), req.dest)).some((e) => e[1]?.toString() === destName && e[2]?.toString() === 'd')) {
+      w.op(rec('indest', req.dest), req.dest); // an existing directory: the file goes into it
       destName = path.posix.basename(single!.rel);
     }
     const dirs: Array<[TreeNode, string]> = [];
@@ -113,7 +114,7 @@ export async function applyCopy(req: CopyRequest, tree: SourceTree, nodes: TreeN
       copyOp(w, n, rel, owner, req.chmod, dirs);
       await w.flush();
     }
-    for (const [d, rel] of dirs) w.op(['dirmeta', rel, String(owner.uid), String(owner.gid), String(req.chmod ?? d.mode)], rel);
+    for (const [d, rel] of dirs) w.op(rec('dirmeta', rel, String(owner.uid), String(owner.gid), String(req.chmod ?? d.mode)), rel);
     await w.close();
   } catch (e) {
     await w.abort();
@@ -124,15 +125,14 @@ export async function applyCopy(req: CopyRequest, tree: SourceTree, nodes: TreeN
 }
 
 function copyOp(w: LayerWorker, n: TreeNode, rel: string, owner: { uid: number; gid: number }, chmod: number | undefined, dirs: Array<[TreeNode, string]>): void {
-  const id = [String(owner.uid), String(owner.gid)];
   if (rel === '') return; // the source directory itself: its contents go into the destination
   if (n.type === 'd') {
-    w.op(['mkdir', rel, '448', 'fail'], rel);
+    w.op(rec('mkdir', rel, '448', 'fail'), rel);
     dirs.push([n, rel]);
   } else if (n.type === 'f') {
-    w.op(['copy', rel, n.rel, ...id, String(chmod ?? n.mode), n.atime, n.mtime], rel);
+    w.op(rec('copy', rel, n.rel, owner.uid, owner.gid, chmod ?? n.mode, n.atime, n.mtime), rel);
   } else if (n.type === 'l') {
-    w.op(['symlink', rel, n.target, ...id, n.atime, n.mtime], rel);
+    w.op(rec('symlink', rel, n.target, owner.uid, owner.gid, n.atime, n.mtime), rel);
   }
   // Devices, fifos and sockets in a context are not copied.
 }
@@ -159,13 +159,13 @@ async function extractArchive(tree: SourceTree, n: TreeNode, rootfs: string, des
     await extracted.close();
     const w = new LayerWorker(rootfs, tmp, `ADD ${n.rel}`);
     try {
-      w.op(['indest', destDir], destDir);
+      w.op(rec('indest', destDir), destDir);
       const dirs: Array<[TreeNode, string]> = [];
       for (const e of extracted.nodes) {
         copyOp(w, e, e.rel, { uid: e.uid, gid: e.gid }, undefined, dirs);
         await w.flush();
       }
-      for (const [d, rel] of dirs) w.op(['dirmeta', rel, String(d.uid), String(d.gid), String(d.mode)], rel);
+      for (const [d, rel] of dirs) w.op(rec('dirmeta', rel, String(d.uid), String(d.gid), String(d.mode)), rel);
       await w.close();
     } catch (e) {
       await w.abort();

@@ -53,7 +53,7 @@ export class DockerfileError extends HakoError {
 
 export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const escape = directives(lines, file);
+  const esc = directives(lines, file);
   const instructions: Instruction[] = [];
   for (let i = 0; i < lines.length; i++) {
     const first = lines[i]!;
@@ -63,7 +63,7 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
     let cur = first;
     // Line continuation: the escape character last on a line (trailing blanks allowed).
     for (;;) {
-      const m = continued(cur, escape);
+      const m = continued(cur, esc);
       if (m === undefined) { joined += cur; break; }
       joined += m;
       do { i++; } while (i < lines.length && isBlankOrComment(lines[i]!) && i + 1 < lines.length);
@@ -76,7 +76,7 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
   if (!instructions.length) throw new DockerfileError(file, 1, 'the Dockerfile has no instructions');
   const firstReal = instructions.find((ins) => ins.keyword !== 'ARG');
   if (firstReal?.keyword !== 'FROM') throw new DockerfileError(file, firstReal?.line ?? 1, `${firstReal?.keyword ?? 'ARG'} before the first FROM: only ARG may come first`);
-  return { escape, instructions };
+  return { escape: esc, instructions };
 }
 
 function isBlankOrComment(line: string): boolean {
@@ -85,30 +85,30 @@ function isBlankOrComment(line: string): boolean {
 }
 
 /** The line without its trailing escape character when it continues, else undefined. */
-function continued(line: string, escape: string): string | undefined {
+function continued(line: string, esc: string): string | undefined {
   const t = line.replace(/[ \t]+$/, '');
-  if (!t.endsWith(escape)) return undefined;
+  if (!t.endsWith(esc)) return undefined;
   // An escaped escape character (`\\` at the end) does not continue the line.
   let n = 0;
-  for (let k = t.length - 1; k >= 0 && t[k] === escape; k--) n++;
+  for (let k = t.length - 1; k >= 0 && t[k] === esc; k--) n++;
   return n % 2 === 1 ? t.slice(0, -1) : undefined;
 }
 
 /** Parser directives: `# name=value` lines at the very top, before any comment or instruction. */
 function directives(lines: string[], file: string): string {
-  let escape = '\\';
+  let esc = '\\';
   for (const [i, line] of lines.entries()) {
     const m = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.*?)\s*$/.exec(line);
     if (!m) break;
     const name = m[1]!.toLowerCase();
     if (name === 'escape') {
       if (m[2] !== '\\' && m[2] !== '`') throw new DockerfileError(file, i + 1, `invalid escape directive "${m[2]}": must be \\ or \``);
-      escape = m[2]!;
+      esc = m[2]!;
     } else if (name !== 'syntax' && name !== 'check') {
       break; // an ordinary comment: directives end here
     }
   }
-  return escape;
+  return esc;
 }
 
 function parseInstruction(text: string, line: number, file: string): Instruction {

@@ -2,23 +2,23 @@
 // EXPOSE, FROM, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR (and ARG defaults): `$name`, `${name}`,
 // `${name:-word}` (word when unset or empty), `${name:+word}` (word when set and not empty),
 // `${name-word}` / `${name+word}` (the same, where only "unset" counts), with `word` expanded in
-// turn. Quotes group words and are removed; single quotes stop expansion; the escape character
+// turn. Quotes group words and are removed; single quotes stop expansion; the esc character
 // makes the next character literal (`\$foo` is `$foo`). RUN, CMD and ENTRYPOINT are not expanded
 // here: their shell does it.
 
 export type Vars = ReadonlyMap<string, string>;
 
 /** The words of `text`, each expanded; quotes group and are removed. */
-export function expandWords(text: string, vars: Vars, escape = '\\'): string[] {
-  return lex(text, vars, escape, true);
+export function expandWords(text: string, vars: Vars, esc = '\\'): string[] {
+  return lex(text, vars, esc, true);
 }
 
 /** `text` expanded as one word (spaces kept), quotes removed. */
-export function expandWord(text: string, vars: Vars, escape = '\\'): string {
-  return lex(text, vars, escape, false).join('');
+export function expandWord(text: string, vars: Vars, esc = '\\'): string {
+  return lex(text, vars, esc, false).join('');
 }
 
-function lex(text: string, vars: Vars, escape: string, split: boolean): string[] {
+function lex(text: string, vars: Vars, esc: string, split: boolean): string[] {
   const words: string[] = [];
   let cur = '';
   let inWord = false;
@@ -29,10 +29,10 @@ function lex(text: string, vars: Vars, escape: string, split: boolean): string[]
       if (c === "'") quote = ''; else cur += c;
       continue;
     }
-    if (c === escape && i + 1 < text.length) {
+    if (c === esc && i + 1 < text.length) {
       const next = text[i + 1]!;
-      // Inside double quotes only $, " and the escape itself are escapable, as in a shell.
-      if (quote === '"' && next !== '$' && next !== '"' && next !== escape) cur += c;
+      // Inside double quotes only $, " and the esc itself are escapable, as in a shell.
+      if (quote === '"' && next !== '$' && next !== '"' && next !== esc) cur += c;
       cur += next;
       i++;
       inWord = true;
@@ -45,7 +45,7 @@ function lex(text: string, vars: Vars, escape: string, split: boolean): string[]
       continue;
     }
     if (c === '$') {
-      const r = variable(text, i, vars, escape);
+      const r = variable(text, i, vars, esc);
       if (r) { cur += r.value; i = r.end - 1; inWord = true; continue; }
     }
     if (split && quote === '' && /\s/.test(c)) {
@@ -61,7 +61,7 @@ function lex(text: string, vars: Vars, escape: string, split: boolean): string[]
 }
 
 /** The variable reference starting at text[i] === '$': its value and where it ends. */
-function variable(text: string, i: number, vars: Vars, escape: string): { value: string; end: number } | undefined {
+function variable(text: string, i: number, vars: Vars, esc: string): { value: string; end: number } | undefined {
   const simple = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1));
   if (simple) return { value: vars.get(simple[0]) ?? '', end: i + 1 + simple[0].length };
   if (text[i + 1] !== '{') return undefined;
@@ -74,12 +74,12 @@ function variable(text: string, i: number, vars: Vars, escape: string): { value:
   let k = i + 1 + m[0].length;
   const wordStart = k;
   for (; k < text.length && depth > 0; k++) {
-    if (text[k] === escape) { k++; continue; }
+    if (text[k] === esc) { k++; continue; }
     if (text[k] === '{') depth++;
     else if (text[k] === '}') depth--;
   }
   if (depth !== 0) return undefined;
-  const word = () => expandWord(text.slice(wordStart, k - 1), vars, escape);
+  const word = () => expandWord(text.slice(wordStart, k - 1), vars, esc);
   const value = vars.get(name);
   const set = m[2].startsWith(':') ? value !== undefined && value !== '' : value !== undefined;
   const op = m[2].slice(-1);
@@ -87,13 +87,13 @@ function variable(text: string, i: number, vars: Vars, escape: string): { value:
 }
 
 /** KEY=VALUE pairs of ENV, LABEL and ARG (and the legacy `ENV KEY VALUE`), expanded. */
-export function keyValues(text: string, vars: Vars, escape: string, legacy: boolean): Array<[string, string | undefined]> {
+export function keyValues(text: string, vars: Vars, esc: string, legacy: boolean): Array<[string, string | undefined]> {
   const first = /^(\S+)/.exec(text)?.[1] ?? '';
   if (legacy && !first.includes('=')) {
     const value = text.slice(first.length).trim();
-    return [[expandWord(first, vars, escape), expandWord(value, vars, escape)]];
+    return [[expandWord(first, vars, esc), expandWord(value, vars, esc)]];
   }
-  return expandWords(text, vars, escape).map((w) => {
+  return expandWords(text, vars, esc).map((w) => {
     const eq = w.indexOf('=');
     return eq < 0 ? [w, undefined] : [w.slice(0, eq), w.slice(eq + 1)];
   });

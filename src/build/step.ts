@@ -27,7 +27,7 @@ export interface StepPlace {
  *  (undefined when nothing changed). Nothing is left mounted or on disk, whatever happens. */
 export async function fsStep(
   place: StepPlace, layers: LayerInfo[],
-  change: (rootfs: string, dir: string) => Promise<Set<string> | void>,
+  change: (rootfs: string, dir: string) => Promise<Set<string> | undefined>,
 ): Promise<BuiltLayer | undefined> {
   const dir = path.join(place.workDir, `step-${crypto.randomBytes(4).toString('hex')}`);
   try {

@@ -5,6 +5,7 @@
 // No path-taking `fs` call touches such a tree (a symlink in it could point anywhere on the host).
 import crypto from 'node:crypto';
 import { LayerWorker } from '../storage/layers/worker.js';
+import { rec } from '../native/ops.js';
 import { parseWalk, type WalkNode } from '../storage/layers/copy.js';
 
 export type TreeNode = WalkNode;
@@ -36,21 +37,21 @@ export class SourceTree {
   }
 
   async walk(): Promise<void> {
-    this.nodes = parseWalk(await this.worker.query(['walk'], '.'));
+    this.nodes = parseWalk(await this.worker.query(rec('walk'), '.'));
     this.byRel = new Map(this.nodes.map((n) => [n.rel, n]));
   }
 
   /** Up to `max` bytes of the regular file `rel` from its start (whether listed or not). */
   async head(rel: string, max: number): Promise<Buffer> {
-    const [rec] = await this.worker.query(['read', rel, '0', String(max)], rel);
-    return rec?.[1] ?? Buffer.alloc(0);
+    const [answer] = await this.worker.query(rec('read', rel, '0', String(max)), rel);
+    return answer?.[1] ?? Buffer.alloc(0);
   }
 
   /** The content of the regular file `rel`, in chunks. */
   async *content(rel: string, size: number): AsyncGenerator<Buffer> {
     for (let off = 0; off < size;) {
-      const [rec] = await this.worker.query(['read', rel, String(off), String(Math.min(CHUNK, size - off))], rel);
-      const data = rec?.[1] ?? Buffer.alloc(0);
+      const [answer] = await this.worker.query(rec('read', rel, String(off), String(Math.min(CHUNK, size - off))), rel);
+      const data = answer?.[1] ?? Buffer.alloc(0);
       if (data.length === 0) throw new Error(`${rel}: the file shrank while it was read`);
       off += data.length;
       yield data;

@@ -26,16 +26,25 @@ const command: Command<EngineContext> = {
     if (positionals.length !== 1) throw new EngineError('"hako build" requires exactly 1 argument: PATH (the build context)');
     const network = (v.network as string | undefined) ?? 'host';
     if (!['host', 'none', 'default'].includes(network)) throw new EngineError(`build: --network ${quote(network)}: only host and none are supported`);
-    if (v.progress !== undefined && !['plain', 'auto', 'tty'].includes(v.progress as string)) throw new EngineError(`build: --progress ${quote(v.progress as string)}: expected plain`);
+    if (v.progress !== undefined && !['plain', 'auto', 'tty'].includes(v.progress as string))
+      throw new EngineError(`build: --progress ${quote(v.progress as string)}: expected plain`);
     const tags = (v.tag as string[] | undefined) ?? [];
     for (const t of tags) {
-      try { parseReference(t); } catch (e) { throw new EngineError(`build: invalid tag ${quote(t)}: ${(e as Error).message}`); }
+      try {
+        parseReference(t);
+      } catch (e) {
+        throw new EngineError(`build: invalid tag ${quote(t)}: ${(e as Error).message}`);
+      }
     }
     const quiet = Boolean(v.quiet);
     const result = await build(engineOf(ctx), {
-      contextDir: contextDir(positionals[0]!), dockerfile: v.file ? path.resolve(v.file as string) : undefined,
-      tags, buildArgs: buildArgs((v['build-arg'] as string[] | undefined) ?? []), target: v.target as string | undefined,
-      noCache: Boolean(v['no-cache']), network: network === 'none' ? 'none' : 'host',
+      contextDir: contextDir(positionals[0]!),
+      dockerfile: v.file ? path.resolve(v.file as string) : undefined,
+      tags,
+      buildArgs: buildArgs((v['build-arg'] as string[] | undefined) ?? []),
+      target: v.target as string | undefined,
+      noCache: Boolean(v['no-cache']),
+      network: network === 'none' ? 'none' : 'host',
       onProgress: quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
     });
     if (quiet) process.stdout.write(`${result.id}\n`);
