@@ -60,8 +60,11 @@ describe('hako build', { skip: engineSkip }, () => {
     const id = (ref: string) => JSON.parse(env.ok(['inspect', '--type', 'image', ref]))[0].id;
     assert.equal(id('app:1'), id('app:2'), 'a build from cache gives the same image');
 
-    const changed = env.hako(['build', '-q', '-t', 'app:3', dir], {});
-    assert.equal(changed.code, 0);
+    const fresh = env.hako(['build', '--no-cache', '-q', '-t', 'app:nocache', dir]);
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.match(fresh.stdout, /^sha256:[0-9a-f]{64}\n$/, '-q prints the image ID only');
+    assert.equal(fresh.stderr, '', '-q prints no progress');
+    assert.notEqual(id('app:nocache'), id('app:1'), '--no-cache runs every step again (new layer times)');
     fs.writeFileSync(path.join(dir, 'app.sh'), '#!/bin/sh\necho changed\n');
     const third = env.hako(['build', '-t', 'app:3', dir]);
     assert.match(third.stderr, /COPY app\.sh \.\/\n#\d+ DONE/, 'a changed source is not taken from the cache');
