@@ -46,13 +46,36 @@ export function selectSources(keyword: string, written: string[], nodes: TreeNod
   for (const src of written) {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(src)) throw new HakoError(`${keyword} ${quote(src)}: sources from URLs are not supported by hako build`);
     if (fromContext && climbsOut(src)) throw new HakoError(`${keyword} ${quote(src)}: forbidden path outside the build context`);
-    const rel = cleanRel(src);
+    const written = cleanRel(src);
+    // In another stage's root, symlinks in the parents resolve inside that root (merged /usr:
+    // /lib -> usr/lib), from the listing only; the context's are never followed.
+    const rel = fromContext || /[*?[\\]/.test(written) ? written : resolveParents(written, byRel);
     if (rel === '') { out.push({ written: src }); continue; }
     const matches = /[*?[\\]/.test(rel) ? nodes.filter((n) => patternRegExp(rel).test(n.rel)) : byRel.has(rel) ? [byRel.get(rel)!] : [];
     if (!matches.length) throw new HakoError(`${keyword} ${quote(src)}: not found${fromContext ? ' in the build context (or excluded by .dockerignore)' : ''}`);
     for (const node of matches) out.push({ written: src, node });
   }
   return out;
+}
+
+/** `rel` with each symlink among its parents replaced by its target, as RESOLVE_IN_ROOT would
+ *  (absolute targets from the root, `..` stopping at the root), looked up in the tree's listing: no
+ *  file system access. The last component is left as it is. At most 40 links, as the kernel. */
+export function resolveParents(rel: string, byRel: Map<string, TreeNode>): string {
+  let todo = rel.split('/').filter(Boolean);
+  const done: string[] = [];
+  for (let hops = 0; todo.length > 1;) {
+    const part = todo.shift()!;
+    if (part === '.' ) continue;
+    if (part === '..') { done.pop(); continue; }
+    const node = byRel.get([...done, part].join('/'));
+    if (node?.type !== 'l') { done.push(part); continue; }
+    if (++hops > 40) return rel; // a loop: not found, as it is
+    const target = node.target.toString('utf8');
+    if (target.startsWith('/')) done.length = 0;
+    todo = [...target.split('/').filter(Boolean), ...todo];
+  }
+  return cleanRel([...done, ...todo].join('/'));
 }
 
 function climbsOut(src: string): boolean {

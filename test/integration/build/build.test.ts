@@ -273,6 +273,22 @@ COPY a.txt /escape/${sentinel}-dir/
     assert.equal(run('hostile:dest', 'cat', `/tmp/${sentinel}-1`, `/tmp/${sentinel}-2`, `/tmp/${sentinel}-3`, `/${sentinel}-dir/a.txt`), 'planted\n'.repeat(4));
   });
 
+  it('resolves symlinks among COPY --from parents inside the stage root, never on the host', () => {
+    const dir = ctx({
+      'Dockerfile': `FROM hako.local/busybox AS build
+RUN mkdir -p /usr/lib/app && echo inside > /usr/lib/app/f && ln -s usr/lib /lib2 && ln -s /etc /out && ln -s ../../.. /usr/up
+
+FROM hako.local/busybox
+COPY --from=build /lib2/app/f /f
+COPY --from=build /out/hostname /h
+COPY --from=build /usr/up/etc/hostname /h2
+`,
+    });
+    const r = env.hako(['build', '-t', 'hostile:from', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(run('hostile:from', 'cat', '/f', '/h', '/h2'), 'inside\nbusybox\nbusybox\n', "the stage's /etc/hostname, not the host's");
+  });
+
   it('keeps huge and odd names, and stores a RUN symlink to a host path as a symlink', () => {
     const long = 'n'.repeat(200);
     const deep = Array.from({ length: 40 }, (_, i) => `d${i}`).join('/');

@@ -24,3 +24,15 @@ test('.dockerignore: comments, exceptions, directories, cleaned paths', () => {
   assert.ok(!ignored('src/a.log'), '*.log is the top level only, as docker');
   assert.equal(cleanRel('/a//b/./c/../d/'), 'a/b/d');
 });
+
+test('COPY --from parents: symlinks resolved from the listing, inside the root', async () => {
+  const { resolveParents } = await import('../../../src/build/copy.js');
+  const node = (rel: string, target?: string) => [rel, { rel, type: target === undefined ? 'd' : 'l', target: Buffer.from(target ?? '') }] as const;
+  const byRel = new Map([node('lib', 'usr/lib'), node('usr'), node('usr/lib'), node('up', '../../..'), node('abs', '/usr'), node('loop', 'loop')]);
+  const map = byRel as unknown as Parameters<typeof resolveParents>[1];
+  assert.equal(resolveParents('lib/x.so', map), 'usr/lib/x.so');
+  assert.equal(resolveParents('up/up/etc/passwd', map), 'etc/passwd', '.. stops at the root');
+  assert.equal(resolveParents('abs/lib/x', map), 'usr/lib/x');
+  assert.equal(resolveParents('lib', map), 'lib', 'the last component is not followed');
+  assert.equal(resolveParents('loop/x', map), 'loop/x', 'a loop stays unresolved (not found)');
+});
