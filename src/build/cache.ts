@@ -15,6 +15,10 @@ export interface CacheEntry {
   layer?: BuiltLayer;
 }
 
+/** The entries' format (src/util/format-version.ts's field name). A cache entry of another version
+ *  is a miss, not an error: the step runs again and writes it anew. */
+const FORMAT_VERSION = 1;
+
 export function stepKey(parent: string, ...parts: string[]): string {
   const h = crypto.createHash('sha256').update(parent);
   for (const p of parts) h.update('\0').update(p);
@@ -31,13 +35,13 @@ export class BuildCache {
 
   get(key: string): CacheEntry | undefined {
     if (this.disabled) return undefined;
-    let entry: CacheEntry;
+    let entry: CacheEntry & { formatVersion?: unknown };
     try {
       entry = JSON.parse(fs.readFileSync(path.join(this.dir, `${key}.json`), 'utf8')) as CacheEntry;
     } catch {
       return undefined;
     }
-    if (typeof entry.created !== 'string') return undefined;
+    if (entry?.formatVersion !== FORMAT_VERSION || typeof entry.created !== 'string') return undefined;
     if (entry.layer && !this.store.hasBlob(entry.layer.digest)) return undefined;
     if (entry.layer) this.store.touchBlob(entry.layer.digest); // a gc's grace period keeps it a while
     return entry;
@@ -46,7 +50,7 @@ export class BuildCache {
   put(key: string, entry: CacheEntry): void {
     const file = path.join(this.dir, `${key}.json`);
     const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-    fs.writeFileSync(tmp, JSON.stringify(entry));
+    fs.writeFileSync(tmp, JSON.stringify({ formatVersion: FORMAT_VERSION, ...entry }));
     fs.renameSync(tmp, file);
   }
 }
