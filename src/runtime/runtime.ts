@@ -34,6 +34,7 @@ import type { IdMapping, Process, Resources, Seccomp, Spec, State } from '../oci
 import {
   defaultRoot, ociState, StateDir, statusOf, validateId, type ContainerRecord,
 } from './state.js';
+import { writeErr } from '../util/stdio.js';
 import { procStat } from '../util/proc.js';
 
 export interface CreateOptions {
@@ -209,7 +210,7 @@ export class Runtime {
       const code = await launched.exited;
       trace('exited');
       const late = await launched.lateError();
-      if (late) process.stderr.write(`hako: ${late}\n`);
+      if (late) writeErr(`hako: ${late}\n`);
       launched.detach();
       if (!opts.keep) this.states.lock(id, () => this.destroy(this.states.read(id)));
       trace('destroyed');
