@@ -1,7 +1,10 @@
 // Checks the test files against two of the project's rules (see test/README.md):
-// - no silent skip: a `return` at a test body's own level (not in a nested function) must be
-//   `return t.skip('reason')`/`t.todo(...)`, or follow a `t.skip(...)` call in the same block, so a
-//   missing prerequisite shows up as a skip with its reason instead of as a pass;
+// - no silent skip: a `return` at a test body's own level (not in a nested function) before the
+//   test has checked anything must be `return t.skip('reason')`/`t.todo(...)`, or follow a
+//   `t.skip(...)` call in the same block, so a missing prerequisite shows up as a skip with its
+//   reason instead of as a pass. Allowed too: a return after an assertion (the test has checked
+//   what it is for), and `return t.diagnostic('reason')`, for an optional part left out with its
+//   reason in the output (e.g. the comparison with runc when runc is not installed);
 // - no test without a check: a test body must call something that can fail it (an `assert`/`t.assert`
 //   call, `throw`, `t.skip`, or a helper whose name says it checks: expect*/check*/verify*/must*,
 //   or a call given `assert`) — a body with none of these is reported.
@@ -42,17 +45,33 @@ const isSkipCall = (node) =>
   ts.isPropertyAccessExpression(node.expression) &&
   ['skip', 'todo'].includes(node.expression.name.text);
 
-/** Returns at the body's own level that do not report a skip. */
-function silentReturns(body) {
+/** Where the first check (assert call, throw, asserting helper) of the body is, or Infinity. */
+function firstCheck(body, helpers) {
+  let first = Number.POSITIVE_INFINITY;
+  const visit = (node) => {
+    if (node.pos >= first) return;
+    if (ts.isThrowStatement(node) || (ts.isCallExpression(node) && isCheckCall(node, helpers))) first = node.pos;
+    ts.forEachChild(node, visit);
+  };
+  visit(body.body);
+  return first;
+}
+
+const isDiagnosticCall = (node) =>
+  ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'diagnostic';
+
+/** Returns at the body's own level, before any check, that do not report a skip. */
+function silentReturns(body, helpers) {
   const found = [];
+  const checked = firstCheck(body, helpers);
   const visit = (node) => {
     if (ts.isFunctionLike(node)) return; // a nested function's return is its own business
     if (ts.isReturnStatement(node)) {
-      const skipped = node.expression && isSkipCall(node.expression);
+      const skipped = node.expression && (isSkipCall(node.expression) || isDiagnosticCall(node.expression));
       const block = node.parent;
       const before = ts.isBlock(block) ? block.statements.slice(0, block.statements.indexOf(node)) : [];
       const afterSkip = before.some((s) => ts.isExpressionStatement(s) && isSkipCall(s.expression));
-      if (!skipped && !afterSkip) found.push(node);
+      if (!skipped && !afterSkip && node.pos < checked) found.push(node);
     }
     ts.forEachChild(node, visit);
   };
@@ -62,19 +81,22 @@ function silentReturns(body) {
 
 const CHECKING = /^(assert|expect|check|verify|must|ok$|equal|deepEqual|match|throws|rejects)/i;
 
+/** An assert call, a helper whose name says it checks (or one of `helpers`), or a call given `assert`. */
+function isCheckCall(node, helpers = new Set()) {
+  const callee = node.expression;
+  const last = ts.isPropertyAccessExpression(callee) ? callee.name.text : ts.isIdentifier(callee) ? callee.text : '';
+  if (/^(assert|t\.assert)\b/.test(callee.getText()) || CHECKING.test(last)) return true;
+  if (ts.isIdentifier(callee) && helpers.has(callee.text)) return true;
+  return node.arguments.some((a) => ts.isIdentifier(a) && a.text === 'assert');
+}
+
 /** Whether the body (nested functions included: a helper callback may hold the assertion) can fail. */
 function checksSomething(body) {
   let found = false;
   const visit = (node) => {
     if (found) return;
     if (ts.isThrowStatement(node)) found = true;
-    else if (ts.isCallExpression(node)) {
-      const callee = node.expression;
-      const text = callee.getText();
-      const last = ts.isPropertyAccessExpression(callee) ? callee.name.text : ts.isIdentifier(callee) ? callee.text : '';
-      if (/^(assert|t\.assert)\b/.test(text) || CHECKING.test(last) || isSkipCall(node)) found = true;
-      if (node.arguments.some((a) => ts.isIdentifier(a) && a.text === 'assert')) found = true;
-    }
+    else if (ts.isCallExpression(node) && (isCheckCall(node) || isSkipCall(node))) found = true;
     ts.forEachChild(node, visit);
   };
   visit(body.body);
@@ -115,7 +137,7 @@ for (const file of testFiles(path.join(root, 'test'))) {
   const visit = (node) => {
     const body = testBody(node);
     if (body) {
-      for (const r of silentReturns(body)) problems.push(`${where(r)}: a test returns early without t.skip('reason')`);
+      for (const r of silentReturns(body, helpers)) problems.push(`${where(r)}: a test returns early without t.skip('reason')`);
       const isSuite = ['describe', 'suite'].includes(node.expression.getText().split('.')[0]);
       if (!isSuite && !checksSomething(body) && !callsOneOf(body, helpers)) problems.push(`${where(node)}: a test with no assertion`);
     }
