@@ -417,6 +417,12 @@ void op_console(int argc, char **argv) {
   if (rows && cols) {
     struct winsize ws = {.ws_row = rows, .ws_col = cols};
     ioctl(master, TIOCSWINSZ, &ws);
+  } else if (console_fd == relay_fd) {
+    /* Relayed (foreground -it): the caller's size, now, before the process can run. The monitor
+     * copies it too, but only once it has received the master, and a process that asks first
+     * (`stty size`, a shell laying out its prompt) would see 0x0, which busybox's stty reports
+     * as a failure with a stale errno ("No child processes"). runc applies consoleSize here. */
+    copy_winsize(0, master);
   }
   int slave = open(name, O_RDWR | O_NOCTTY);
   if (slave < 0) fail_errno("console", "open %s", name);

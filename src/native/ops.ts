@@ -96,7 +96,8 @@ export const PLAN_OPS = {
    *  missing one is an error rather than the host's node */
   reopen_stdio: ['PATH_MAJOR_MINOR...'],
   /** open a pty from the container's `/dev/ptmx`, send the master to the console socket (the OCI
-   *  protocol: SCM_RIGHTS, the pty name as data), set the window size, clear ONLCR with `-onlcr` (a
+   *  protocol: SCM_RIGHTS, the pty name as data), set the window size (ROWS COLS; 0 0 and relayed: the
+   *  caller's, from fd 0, before the process can ask), clear ONLCR with `-onlcr` (a
    *  terminal the monitor relays, as runc's), make the slave the controlling terminal (of the fork's
    *  session) and stdio */
   console: ['ROWS', 'COLS', '-onlcr?'],
