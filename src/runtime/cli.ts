@@ -180,13 +180,18 @@ export async function runtimeMain(argv: string[]): Promise<number> {
   // --debug: the command as the engine gave it, then its phases (trace points), then its outcome.
   logDebug(`command: ${JSON.stringify(argv)} (pid ${process.pid}, root ${root})`);
   try {
-    const code = await dispatch(new Runtime({ root }), command, rest);
+    const code = await dispatch(new Runtime({ root, onWarning: printWarning }), command, rest);
     logDebug(`${command ?? 'usage'}: exit status ${code}`);
     return code;
   } catch (e) {
     logDebug(`${command ?? 'usage'}: failed: ${(e as Error).message}`);
     throw e;
   }
+}
+
+/** The library's warnings, worded as the runtime always printed them. */
+function printWarning(message: string): void {
+  process.stderr.write(`hako: ${message}\n`);
 }
 
 async function dispatch(rt: Runtime, command: string | undefined, rest: string[]): Promise<number> {
@@ -228,7 +233,7 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
     }
     case 'start': {
       const { positionals } = parse(rest, {}, command);
-      rt.start(one(positionals, command));
+      await rt.start(one(positionals, command));
       return 0;
     }
     case 'state': {
@@ -239,12 +244,12 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
     case 'kill': {
       const { values, positionals } = parse(rest, { all: { type: 'boolean', short: 'a' } }, command);
       if (positionals.length < 1 || positionals.length > 2) throw new HakoError('kill: expects ID [SIGNAL]');
-      rt.kill(positionals[0], positionals[1] ?? 'SIGTERM', { all: values.all as boolean });
+      await rt.kill(positionals[0], positionals[1] ?? 'SIGTERM', { all: values.all as boolean });
       return 0;
     }
     case 'delete': {
       const { values, positionals } = parse(rest, { force: { type: 'boolean', short: 'f' } }, command);
-      rt.delete(one(positionals, command), { force: values.force as boolean });
+      await rt.delete(one(positionals, command), { force: values.force as boolean });
       return 0;
     }
     case 'list': {
@@ -295,8 +300,8 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
     }
     case 'pause': case 'resume': {
       const { positionals } = parse(rest, {}, command);
-      if (command === 'pause') rt.pause(one(positionals, command));
-      else rt.resume(one(positionals, command));
+      if (command === 'pause') await rt.pause(one(positionals, command));
+      else await rt.resume(one(positionals, command));
       return 0;
     }
     case 'update': {
@@ -308,7 +313,7 @@ async function dispatch(rt: Runtime, command: string | undefined, rest: string[]
       }, command);
       const id = one(positionals, command);
       const resources = values.resources ? readResourcesFile(values.resources as string) : resourcesFromFlags(values);
-      rt.update(id, resources);
+      await rt.update(id, resources);
       return 0;
     }
     case 'ps': {

@@ -38,6 +38,8 @@ export interface LaunchOptions {
   onSync?(name: string, ctx: { helperPid: number; containerPid: number }): string | undefined | Promise<string | undefined>;
   /** Called as soon as the container pid is known (for cleanup on later failures). */
   onPid?(pid: number, helperPid: number): void;
+  /** Errors hako-init reports after the first late one (which lateError() returns). */
+  warn?(message: string): void;
 }
 
 /** The hako-init process a container is made by: our child, or conmon's (the engine socket). */
@@ -143,7 +145,7 @@ function drive(
         // After `ready` nobody awaits the outcome any more; the message must still reach the user.
         if (!settled) fail(new HakoError(arg));
         else if (late === undefined) late = arg;
-        else process.stderr.write(`hako: ${arg}\n`);
+        else opts.warn?.(arg);
       }
     };
     const ready = () => {

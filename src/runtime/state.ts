@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { asHakoError, HakoError, quote } from '../util/errors.js';
-import { acquireDirLock, processAlive, releaseDirLock } from '../util/dirlock.js';
+import { acquireDirLockAsync, processAlive, releaseDirLock } from '../util/dirlock.js';
 
 export { processAlive };
 import type { Hooks, Spec, State } from './spec/types.js';
@@ -183,17 +183,18 @@ export class StateDir {
 
   /**
    * Serialises commands on one container (start vs delete vs kill races). A lock directory with
-   * the owner's pid; a lock whose owner is dead is taken over. Short waits only: these commands are quick.
+   * the owner's pid; a lock whose owner is dead is taken over. Waiting for another holder yields the
+   * event loop (5 ms sleeps); the callback may be async.
    */
-  lock<T>(id: string, fn: () => T): T {
+  async lock<T>(id: string, fn: () => T | Promise<T>): Promise<T> {
     const lock = path.join(this.dir(id), 'lock');
-    acquireDirLock(lock, {
+    await acquireDirLockAsync(lock, {
       timeoutMs: 10_000,
       missing: () => new HakoError(`container "${id}" does not exist`),
       busy: (owner) => new HakoError(`container "${id}" is locked by process ${owner}`),
     });
     try {
-      return fn();
+      return await fn();
     } finally {
       releaseDirLock(lock);
     }

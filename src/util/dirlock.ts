@@ -4,7 +4,7 @@
 // directory: taking and releasing it are two syscalls each, on the path of every container start.
 import fs from 'node:fs';
 import path from 'node:path';
-import { sleepMs } from './sleep.js';
+import { sleep, sleepMs } from './sleep.js';
 
 export interface DirLockOptions {
   timeoutMs: number;
@@ -16,11 +16,23 @@ export interface DirLockOptions {
 
 export function acquireDirLock(lock: string, opts: DirLockOptions): void {
   const deadline = Date.now() + opts.timeoutMs;
+  while (!tryDirLock(lock, opts, deadline)) sleepMs(5);
+}
+
+/** acquireDirLock without blocking the event loop while another process holds the lock. */
+export async function acquireDirLockAsync(lock: string, opts: DirLockOptions): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  while (!tryDirLock(lock, opts, deadline)) await sleep(5);
+}
+
+/** One attempt: true when taken (or a dead owner's lock was cleared and then taken), false while a
+ *  live process holds it; throws past the deadline. */
+function tryDirLock(lock: string, opts: DirLockOptions, deadline: number): boolean {
   for (;;) {
     try {
       const fd = fs.openSync(lock, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
       try { fs.writeSync(fd, String(process.pid)); } finally { fs.closeSync(fd); }
-      return;
+      return true;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw opts.missing();
@@ -39,7 +51,7 @@ export function acquireDirLock(lock: string, opts: DirLockOptions): void {
         continue;
       }
       if (Date.now() > deadline) throw opts.busy(owner);
-      sleepMs(5);
+      return false;
     }
   }
 }
