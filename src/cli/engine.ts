@@ -64,7 +64,7 @@ export async function engineMain(argv: string[]): Promise<number> {
     return out;
   };
   const args = take(rest);
-  const engine = () => new Engine({ root });
+  const engine = () => new Engine({ root, onWarning: (m) => process.stderr.write(`hako: ${m}\n`) });
   switch (command) {
     case 'run': case 'create': return runOrCreate(command, args, engine);
     case 'start': {
@@ -80,7 +80,7 @@ export async function engineMain(argv: string[]): Promise<number> {
     case 'ps': {
       const e = engine();
       await e.reapNetworks(); // containers that died unseen still hold addresses and namespaces
-      return ps(args, e);
+      return await ps(args, e);
     }
     case 'network': return network(args, engine);
     case 'exec': {
@@ -126,7 +126,7 @@ export async function engineMain(argv: string[]): Promise<number> {
     case 'kill': {
       const { values: v, positionals } = parseFlags(command, args, { signal: { type: 'string', short: 's' }, ...ROOT });
       need(positionals, command);
-      return each(positionals, async (ref) => { engine().kill(ref, (v.signal as string) ?? 'SIGKILL', { requested: true }); process.stdout.write(`${ref}\n`); });
+      return each(positionals, async (ref) => { await engine().kill(ref, (v.signal as string) ?? 'SIGKILL', { requested: true }); process.stdout.write(`${ref}\n`); });
     }
     case 'rm': {
       const { values: v, positionals } = parseFlags(command, args, { force: { type: 'boolean', short: 'f' }, volumes: { type: 'boolean', short: 'v' }, ...ROOT });
@@ -142,7 +142,7 @@ export async function engineMain(argv: string[]): Promise<number> {
       for (const ref of positionals) {
         try {
           if (v.type === 'image') throw new HakoError('image');
-          docs.push(e.inspect(ref));
+          docs.push(await e.inspect(ref));
         } catch (err) {
           if (v.type === 'container') { logError(oneLine((err as Error).message)); failed++; continue; }
           try {
@@ -166,7 +166,7 @@ export async function engineMain(argv: string[]): Promise<number> {
     case 'top': {
       const { positionals } = parseFlags(command, args, { ...ROOT });
       if (positionals.length !== 1) throw new HakoError('"hako top" requires exactly 1 argument: CONTAINER');
-      process.stdout.write(table(engine().top(positionals[0])));
+      process.stdout.write(table(await engine().top(positionals[0])));
       return 0;
     }
     case 'stats': {
@@ -233,8 +233,9 @@ export async function engineMain(argv: string[]): Promise<number> {
       const { values: v, positionals } = parseFlags(command, args, { force: { type: 'boolean', short: 'f' }, ...ROOT });
       need(positionals, command);
       const e = engine();
+      const used = await e.imagesInUse();
       const code = await each(positionals, async (ref) => {
-        const removed = e.images.removeImage(ref, { force: Boolean(v.force), inUse: (d) => e.imageInUse(d) });
+        const removed = e.images.removeImage(ref, { force: Boolean(v.force), inUse: (d) => used.has(d) });
         for (const r of removed) process.stdout.write(`Untagged: ${r}\n`);
       });
       // Unpacked layers of what is gone (the blobs go with the store's gc).
@@ -312,12 +313,12 @@ export function statusText(s: ContainerState, now = Date.now()): string {
   }
 }
 
-function ps(args: string[], e: Engine): number {
+async function ps(args: string[], e: Engine): Promise<number> {
   const { values: v } = parseFlags('ps', args, {
     all: { type: 'boolean', short: 'a' }, quiet: { type: 'boolean', short: 'q' }, format: { type: 'string' },
     'no-trunc': { type: 'boolean' }, latest: { type: 'boolean', short: 'l' }, ...ROOT,
   });
-  let list = e.list().filter(({ state }) => v.all || state.status === 'running' || state.status === 'restarting');
+  let list = (await e.list()).filter(({ state }) => v.all || state.status === 'running' || state.status === 'restarting');
   if (v.latest) list = list.slice(0, 1);
   const rows = list.map(({ config, state }) => {
     const r = psRow(config, state);
