@@ -169,14 +169,19 @@ function drive(
     sync.on('error', () => { /* EOF/ECONNRESET is reported through 'close' */ });
     sync.on('close', () => queue.then(() => fail(new HakoError('container init exited before it was ready'))));
     trace('spawned');
-    try {
-      opts.beforePlan?.(helperPid);
-    } catch (e) {
-      fail(e as Error);
-      return;
-    }
-    trace('placed');
-    io.sendPlan(opts.plan);
+    // Placement in the next turn of the event loop: spawning and placing are the two longest
+    // synchronous steps of a start, and an embedding server gets its turn between them.
+    setImmediate(() => {
+      if (settled) return;
+      try {
+        opts.beforePlan?.(helperPid);
+      } catch (e) {
+        fail(e as Error);
+        return;
+      }
+      trace('placed');
+      io.sendPlan(opts.plan);
+    });
   });
 }
 

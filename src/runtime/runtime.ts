@@ -338,6 +338,7 @@ export class Runtime {
       // remove the cgroup and the state like any other failure (the catch below).
       if (cgroup) void primeCgroupMigration(DEFAULT_CGROUP_ROOT, cgroup.version === 2);
       trace('cgroup created');
+      await nextTurn();
       const seccompProfile = spec.linux?.seccomp ? seccompFilter(spec.linux.seccomp) : undefined;
       const ops = compilePlan(spec, {
         rootfs: bundle.rootfs, bundle: bundle.dir, fifo, forkMode, console, seccompProfile,
@@ -350,6 +351,7 @@ export class Runtime {
       this.states.write(rec);
       this.states.writeConfig(id, spec);
       trace('state written');
+      await nextTurn();
       const launchOptions = {
         plan: encodePlan(ops),
         // In the cgroup before it acts: everything it forks is accounted and limited from the start,
@@ -551,6 +553,7 @@ export class Runtime {
       }
       for (let i = 0; i < 1000 && cg.pids().length; i++) await sleep(2);
       cg.destroy();
+      await nextTurn();
     }
     if (rec.hostMounts) detachMountsAbove(rec.hostMounts.rootfs, rec.hostMounts.below);
     this.states.remove(rec.id);
@@ -634,6 +637,16 @@ function containerProcessState(spec: Spec, state: State): string {
  * While a foreground process runs: signals sent to us are passed to hako-init, which passes them
  * on. Returns the undo.
  */
+/**
+ * Lets other work of the event loop run between the synchronous steps of a container start (cgroup
+ * files, state, spawning hako-init: each a few ms, several times that on a busy machine), so a server
+ * embedding the library is never held up for the whole sequence. One turn, no timer: the CLI, with
+ * nothing else queued, continues at once.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Whether the start FIFO holds a byte nobody read (the container wrote it and is gone). */
 function byteWaiting(fifo: string): boolean {
   let fd: number;
