@@ -48,12 +48,17 @@ export interface Cgroup {
   update(resources: Resources): void;
   freeze(): void;
   thaw(): void;
+  /** freeze() and thaw() sleeping on timers between their checks: for the library's callers. */
+  freezeAsync(): Promise<void>;
+  thawAsync(): Promise<void>;
   state(): 'frozen' | 'thawed';
   /** Every pid in the cgroup and its descendants. */
   pids(): number[];
   stats(): CgroupStats;
   oomKills(): number;
   killAll(signal: number): void;
+  /** killAll() with the freezer's waits (v1) on timers. */
+  killAllAsync(signal: number): Promise<void>;
   /** Removes the directories (and child cgroups); the processes must be gone. */
   destroy(): void;
   exists(): boolean;

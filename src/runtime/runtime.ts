@@ -168,7 +168,7 @@ export class Runtime {
       if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
       if (sig === 0) throw new HakoError(`cannot kill container "${id}": container not running`);
     }
-    if (sig === SIGNALS.SIGKILL && status === 'paused') this.thaw(rec);
+    if (sig === SIGNALS.SIGKILL && status === 'paused') await this.thaw(rec);
   }
 
   /** `delete`; with `--force` a running or paused container is killed first, and a container
@@ -331,7 +331,7 @@ export class Runtime {
       cgroup?.create(containerResources(spec));
       // A cgroup that already exists frozen (left paused, or prepared so by an engine) would freeze
       // the helper before it reports anything: thaw it, so create neither hangs nor starts paused.
-      if (cgroup) this.thawCgroup(cgroup);
+      if (cgroup) await this.thawCgroup(cgroup);
       // The kernel's wait before the first cgroup migration (10-20 ms here, src/cgroups/prime.ts)
       // passes while we compile the plan, write the state and spawn hako-init. Not earlier: the
       // priming write holds cgroup_mutex, which mkdir needs. Compile errors after this point
@@ -461,20 +461,20 @@ export class Runtime {
 
   /** `pause`: freeze every process of the container. */
   async pause(id: string): Promise<void> {
-    await this.states.lock(validateId(id), () => {
+    await this.states.lock(validateId(id), async () => {
       const rec = this.states.read(id);
       const status = this.status(rec);
       if (status !== 'running' && status !== 'created') throw new HakoError(`cannot pause container "${id}" in state ${status}`);
-      this.requireCgroup(rec).freeze();
+      await this.requireCgroup(rec).freezeAsync();
       trace(`pause ${id}: frozen`);
     });
   }
 
   async resume(id: string): Promise<void> {
-    await this.states.lock(validateId(id), () => {
+    await this.states.lock(validateId(id), async () => {
       const rec = this.states.read(id);
       if (this.status(rec) !== 'paused') throw new HakoError(`cannot resume container "${id}": it is not paused`);
-      this.requireCgroup(rec).thaw();
+      await this.requireCgroup(rec).thawAsync();
       trace(`resume ${id}: thawed`);
     });
   }
@@ -515,14 +515,14 @@ export class Runtime {
   }
 
   /** Thaws the container's cgroup if it is frozen; no cgroup or no freezer: nothing to do. */
-  private thaw(rec: ContainerRecord): void {
+  private async thaw(rec: ContainerRecord): Promise<void> {
     const cg = this.cgroupOf(rec);
-    if (cg) this.thawCgroup(cg);
+    if (cg) await this.thawCgroup(cg);
   }
 
-  private thawCgroup(cg: Cgroup): void {
+  private async thawCgroup(cg: Cgroup): Promise<void> {
     try {
-      if (cg.exists() && cg.state() === 'frozen') cg.thaw();
+      if (cg.exists() && cg.state() === 'frozen') await cg.thawAsync();
     } catch { /* no freezer */ }
   }
 
@@ -531,7 +531,7 @@ export class Runtime {
     const start = procStat(rec.pid)?.startTime;
     if (rec.pidStartTime && start !== rec.pidStartTime) return;
     try { process.kill(rec.pid, 'SIGKILL'); } catch { return; }
-    this.thaw(rec); // a frozen process dies only once thawed (cgroup v1)
+    await this.thaw(rec); // a frozen process dies only once thawed (cgroup v1)
     for (let i = 0; i < 5000; i++) {
       const st = procStat(rec.pid);
       if (!st || st.state === 'Z' || st.startTime !== start) return;
@@ -548,8 +548,8 @@ export class Runtime {
       // every other process in it (and nothing can be frozen); otherwise processes may outlive
       // init, and a frozen one cannot die.
       if (!(rec.ownPidNamespace && statusOf(this.states, rec) === 'stopped')) {
-        try { cg.thaw(); } catch { /* no freezer */ }
-        cg.killAll(9);
+        try { await cg.thawAsync(); } catch { /* no freezer */ }
+        await cg.killAllAsync(9);
       }
       for (let i = 0; i < 1000 && cg.pids().length; i++) await sleep(2);
       cg.destroy();

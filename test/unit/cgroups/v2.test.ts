@@ -196,7 +196,7 @@ test('v2 update and checkBeforeUpdate', (t) => {
   assert.equal(file('memory.max'), String(60 * MiB));
 });
 
-test('v2 processes: addProcess, recursive pids(), freeze/thaw via cgroup.freeze + cgroup.events, killAll via cgroup.kill', (t) => {
+test('v2 processes: addProcess, recursive pids(), freeze/thaw via cgroup.freeze + cgroup.events, killAll via cgroup.kill', async (t) => {
   const { fake, cg, file } = setup(t);
   cg.create();
   cg.addProcess(1001);
@@ -209,6 +209,10 @@ test('v2 processes: addProcess, recursive pids(), freeze/thaw via cgroup.freeze 
   assert.equal(file('cgroup.freeze'), '1');
   assert.equal(cg.state(), 'frozen');
   cg.thaw();
+  assert.equal(cg.state(), 'thawed');
+  await cg.freezeAsync();
+  assert.equal(cg.state(), 'frozen');
+  await cg.thawAsync();
   assert.equal(cg.state(), 'thawed');
   cg.killAll(9);
   assert.deepEqual(cg.pids(), [1002]); // fake cgroup.kill only empties this level: see fakefs.ts
