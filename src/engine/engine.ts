@@ -23,7 +23,7 @@ import { ContainerNetworks, exposedMappings, networkFiles, networkSettings, plan
 import { startConmon, readOr } from './monitor.js';
 import { checkRuntimeName, defaultRuntimeName, type OCIRuntime } from './oci-runtime.js';
 import { HakoRuntime } from './runtime-hako.js';
-import { ExternalRuntime } from './runtime-external.js';
+import { ExternalRuntime, execErrorAsRunc } from './runtime-external.js';
 import { DEFAULT_CGROUP_ROOT, detectLayout, openCgroup, primeCgroupMigration } from '../cgroups/index.js';
 import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
@@ -226,7 +226,7 @@ export class Engine {
         });
         await session.created;
       } catch (err) {
-        const e = this.sayWhyNotExecutable(id, err);
+        const e = this.sayWhyNotExecutable(id, runtime.name === 'hako' ? err : asRuncExecError(err, this.runtimeCommand(id)));
         this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() });
         await this.tearDownNetwork(id).catch(() => {});
         throw e;
@@ -730,6 +730,15 @@ export class Engine {
     };
   }
 
+  /** The container process's args[0], as the bundle has it. */
+  private runtimeCommand(id: string): string {
+    try {
+      return (JSON.parse(fs.readFileSync(path.join(this.store.bundleDir(id), 'config.json'), 'utf8')) as { process?: { args?: string[] } }).process?.args?.[0] ?? '';
+    } catch {
+      return '';
+    }
+  }
+
   private runtimeHostname(id: string): string {
     try {
       return (JSON.parse(fs.readFileSync(path.join(this.store.bundleDir(id), 'config.json'), 'utf8')) as { hostname?: string }).hostname ?? '';
@@ -860,6 +869,13 @@ export class Engine {
     this.store.writeConfig(cfg); // anonymous volume names are now fixed
     return out;
   }
+}
+
+/** An external runtime's failure, its exec failure worded as runc's (runtime-external.ts). */
+function asRuncExecError(err: unknown, command: string): unknown {
+  if (!(err instanceof HakoError)) return err;
+  const message = execErrorAsRunc(err.message, command);
+  return message === err.message ? err : new HakoError(message, err.exitCode);
 }
 
 /** --device: the host node's type and numbers, for linux.devices and the device cgroup. */

@@ -50,7 +50,7 @@ export class ExternalRuntime implements OCIRuntime {
     const file = path.join(this.stateRoot, `exec-${id}-${process.pid}-${Date.now()}.json`);
     fs.writeFileSync(file, JSON.stringify(proc), { mode: 0o600 });
     try {
-      return await this.runForeground(['exec', ...(io.detach ? ['--detach'] : []), '--process', file, id], io.stdio);
+      return await this.runForeground(['exec', ...(io.detach ? ['--detach'] : []), '--process', file, id], io.stdio, proc.args?.[0] ?? '');
     } finally {
       fs.rmSync(file, { force: true });
     }
@@ -58,7 +58,8 @@ export class ExternalRuntime implements OCIRuntime {
 
   run(id: string, bundle: string, opts: { interactive: boolean }): Promise<number> {
     fs.mkdirSync(this.stateRoot, { recursive: true, mode: 0o700 });
-    return this.runForeground(['run', '--bundle', bundle, id], [opts.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit']);
+    const command = this.spec(id, bundle).process?.args?.[0] ?? '';
+    return this.runForeground(['run', '--bundle', bundle, id], [opts.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'], command);
   }
 
   spec(_id: string, bundle: string): Spec {
@@ -91,7 +92,7 @@ export class ExternalRuntime implements OCIRuntime {
    * error lines are held back and thrown as one line (so `exec: "x": executable file not found`
    * gives docker's 127 as with hako); everything else on stderr passes through as it comes.
    */
-  private runForeground(args: string[], stdio: StdioOptions): Promise<number> {
+  private runForeground(args: string[], stdio: StdioOptions, command: string): Promise<number> {
     const std = Array.isArray(stdio) ? stdio : [stdio, stdio, stdio];
     return new Promise((resolve, reject) => {
       const child = spawn(this.binary, ['--root', this.stateRoot, ...args], { stdio: [std[0], std[1], 'pipe'] });
@@ -109,16 +110,35 @@ export class ExternalRuntime implements OCIRuntime {
       child.once('close', (code, signal) => {
         if (partial && !isRuntimeError(partial) && std[2] !== 'ignore') process.stderr.write(partial);
         else if (partial) held += partial;
-        if (held) reject(new HakoError(runtimeErrorLine(held)));
+        if (held) reject(new HakoError(execErrorAsRunc(runtimeErrorLine(held), command)));
         else resolve(code ?? 128 + (signal ? 9 : 0));
       });
     });
   }
 }
 
-/** runc logs `time="…" level=error msg="…"`, crun `crun: …` or `… : error`. */
+/** runc logs `time="…" level=error msg="…"`, crun `crun: …`, and crun's failed exec of the
+ *  container's command is a bare line (CRUN_EXEC_FAILURE). */
 function isRuntimeError(line: string): boolean {
-  return /level=(error|fatal) msg=/.test(line) || /^crun: /.test(line);
+  return /level=(error|fatal) msg=/.test(line) || /^crun: /.test(line) || CRUN_EXEC_FAILURE.test(line);
+}
+
+/** crun's words when the container's command cannot be executed: not found (with the name), or
+ *  execve's EACCES/EPERM (without it: a directory, a file without x). */
+const CRUN_EXEC_FAILURE = /^(?:executable file `(.*)` not found in \$PATH: No such file or directory|open executable: (?:Operation not permitted|Permission denied))$/;
+
+/**
+ * A runtime's failure to execute the container's command, worded as runc's and hako's (exit-codes.ts
+ * matches those words for docker's 126 and 127, as podman matches crun's): crun's
+ * "executable file `x` not found in $PATH" and "open executable: Operation not permitted" become
+ * `exec: "x": executable file not found in $PATH` (`stat /x: no such file or directory` for a path)
+ * and `exec: "x": permission denied` (`command`: the process's args[0]). Anything else unchanged.
+ */
+export function execErrorAsRunc(message: string, command: string): string {
+  const m = CRUN_EXEC_FAILURE.exec(message.replace(/^crun: /, ''));
+  if (!m) return message;
+  if (m[1] === undefined) return `exec: "${command}": permission denied`;
+  return m[1].startsWith('/') ? `exec: "${m[1]}": stat ${m[1]}: no such file or directory` : `exec: "${m[1]}": executable file not found in $PATH`;
 }
 
 /** The last error of the runtime, without its logging frame: runc's `msg="…"` (unescaped), crun's

@@ -4,7 +4,7 @@
 // outcome: foreground output and exit status, -d with exec, logs, stop and rm, docker's 126/127.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
@@ -82,6 +82,39 @@ test('--runtime crun: as with the default runtime, where this host lets crun run
   }
   assert.equal(probe.code, 0, probe.stderr);
   await compareWithDefault(t, 'crun');
+});
+
+/** A mount namespace like the host's but without the hybrid layout's cgroup2 mount, which crun
+ *  refuses (the conformance suite runs crun the same way, ../shared/README.md); held by a sleeping
+ *  process. Test scaffolding only: hako itself never enters namespaces by shelling out. */
+async function mountNamespaceWithoutUnified(): Promise<{ wrap: string[]; close(): void } | string> {
+  if (!installed('unshare') || !installed('nsenter')) return 'unshare/nsenter (util-linux) are missing';
+  const holder = spawn('unshare', ['-m', '--propagation', 'slave', 'sh', '-c', 'umount /sys/fs/cgroup/unified && echo ready && exec sleep 100000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  holder.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+  holder.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+  await new Promise<void>((resolve) => {
+    holder.stdout.on('data', () => { if (out.includes('ready')) resolve(); });
+    holder.once('exit', () => resolve());
+  });
+  if (!out.includes('ready')) return `no mount namespace without /sys/fs/cgroup/unified: ${err.trim()}`;
+  return { wrap: ['nsenter', `--mount=/proc/${holder.pid}/ns/mnt`, '--'], close: () => holder.kill('SIGKILL') };
+}
+
+test('--runtime crun on this hybrid host, in a mount namespace without its cgroup2 mount', { skip: engineSkip }, async (t) => {
+  if (!installed('crun')) { t.skip('crun is not installed'); return; }
+  if (!fs.existsSync('/sys/fs/cgroup/unified/cgroup.controllers')) { t.skip('not a hybrid cgroup host (the case above covers crun here)'); return; }
+  const ns = await mountNamespaceWithoutUnified();
+  if (typeof ns === 'string') { t.skip(ns); return; }
+  env.wrap = ns.wrap;
+  try {
+    await compareWithDefault(t, 'crun');
+    assert.equal(env.ok(['ps', '-aq']), '');
+  } finally {
+    env.wrap = [];
+    ns.close();
+  }
 });
 
 test('--runtime: an unknown name, a missing file and a bad engine.json are one line, 125', { skip: engineSkip }, () => {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkRuntimeName, defaultRuntimeName } from '../../../src/engine/oci-runtime.js';
-import { runtimeErrorLine } from '../../../src/engine/runtime-external.js';
+import { execErrorAsRunc, runtimeErrorLine } from '../../../src/engine/runtime-external.js';
 
 test('--runtime: hako, runc, crun by name, an executable by absolute path; anything else is one line', () => {
   assert.equal(checkRuntimeName('hako'), 'hako');
@@ -46,4 +46,12 @@ test('runtime errors: runc\'s msg="…" unescaped, crun\'s line without its pref
   assert.equal(runtimeErrorLine('crun: cgroups in hybrid mode not supported, drop all controllers from cgroupv2\n'), 'cgroups in hybrid mode not supported, drop all controllers from cgroupv2');
   assert.equal(runtimeErrorLine('some output\ntime="x" level=warning msg="w"\ntime="y" level=error msg="first"\ntime="z" level=error msg="second"\n'), 'second');
   assert.equal(runtimeErrorLine('plain failure\n'), 'plain failure');
+});
+
+test('crun\'s failures to execute the command, worded as runc\'s (for docker\'s 126/127); others unchanged', () => {
+  assert.equal(execErrorAsRunc('executable file `nosuch` not found in $PATH: No such file or directory', 'nosuch'), 'exec: "nosuch": executable file not found in $PATH');
+  assert.equal(execErrorAsRunc('crun: executable file `/no/such` not found in $PATH: No such file or directory', '/no/such'), 'exec: "/no/such": stat /no/such: no such file or directory');
+  assert.equal(execErrorAsRunc('open executable: Operation not permitted', '/etc'), 'exec: "/etc": permission denied');
+  assert.equal(execErrorAsRunc('open executable: Permission denied', '/etc/passwd'), 'exec: "/etc/passwd": permission denied');
+  assert.equal(execErrorAsRunc('cannot mount /proc: Permission denied', 'sh'), 'cannot mount /proc: Permission denied');
 });
