@@ -2,7 +2,8 @@
 // The CLI (cli.ts) is a thin layer over this; engines embedding hako call it directly and pay
 // Node's start-up once instead of once per container.
 import fs from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { Socket } from 'node:net';
 import type { StdioOptions } from 'node:child_process';
 import { asHakoError, ConfigError, HakoError } from '../util/errors.js';
@@ -390,7 +391,7 @@ export class Runtime {
         if (pidFile) writePidFile(pidFile, ctx.containerPid);
         return undefined;
       case 'userns':
-        writeIdMaps(ctx.helperPid, bundle.spec);
+        await writeIdMaps(ctx.helperPid, bundle.spec);
         return undefined;
       case 'createRuntime': {
         const state = this.stateWhileCreating(rec, ctx.containerPid);
@@ -613,6 +614,7 @@ function hostIdOfRoot(maps: IdMapping[] | undefined): number {
 }
 
 const SECCOMP_CACHE = '/var/cache/hako/seccomp';
+const execFileAsync = promisify(execFile);
 
 /** The filter for hako-init: compiled by libseccomp once per distinct profile and cached (about 9 ms
  *  saved per container for docker's default profile), plain text where the cache is unusable. */
@@ -723,7 +725,7 @@ function writePidFile(file: string, pid: number): void {
 /** Maps for a new user namespace, written from outside it once hako-init has unshared it. As root
  *  we write them directly; otherwise newuidmap/newgidmap (setuid helpers from Debian's uidmap)
  *  may grant ranges from /etc/subuid, and a lone self-mapping needs setgroups denied first. */
-function writeIdMaps(pid: number, spec: Spec): void {
+async function writeIdMaps(pid: number, spec: Spec): Promise<void> {
   const uid = spec.linux?.uidMappings ?? [];
   const gid = spec.linux?.gidMappings ?? [];
   const line = (m: IdMapping[]) => m.map((x) => `${x.containerID} ${x.hostID} ${x.size}`).join('\n');
@@ -741,10 +743,10 @@ function writeIdMaps(pid: number, spec: Spec): void {
   }
   const args = (m: IdMapping[]) => [String(pid), ...m.flatMap((x) => [String(x.containerID), String(x.hostID), String(x.size)])];
   try {
-    execFileSync('newuidmap', args(uid), { stdio: ['ignore', 'ignore', 'pipe'] });
-    execFileSync('newgidmap', args(gid), { stdio: ['ignore', 'ignore', 'pipe'] });
+    await execFileAsync('newuidmap', args(uid));
+    await execFileAsync('newgidmap', args(gid));
   } catch (e) {
-    const err = e as { stderr?: Buffer; message: string };
+    const err = e as { stderr?: string; message: string };
     throw new HakoError(`user namespace maps: ${err.stderr?.toString().trim() || err.message}`);
   }
 }
