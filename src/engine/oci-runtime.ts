@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { StdioOptions } from 'node:child_process';
 import { HakoError } from '../util/errors.js';
 import type { CgroupStats } from '../cgroups/index.js';
-import type { Process, Spec } from '../runtime/spec/types.js';
+import type { Process, Spec } from '../oci/types.js';
 
 /** What conmon runs as the runtime (`-r PATH` and `--runtime-arg`s), for one create. */
 export interface CreateSession {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { openCgroup, type CgroupStats } from '../cgroups/index.js';
-import type { Process, Spec } from '../runtime/spec/types.js';
+import type { Process, Spec } from '../oci/types.js';
 import { runtimeBinary, type CreateSession, type ExecIo, type OCIRuntime } from './oci-runtime.js';
 
 export class ExternalRuntime implements OCIRuntime {

@@ -1,8 +1,8 @@
 // hako's own runtime behind the engine's OCIRuntime: the in-process library (src/runtime). conmon's
 // create is answered by this process on a private socket (runtime-socket.ts); start, kill, delete
 // and exec are library calls, so no process starts for any of them.
-import type { Runtime } from '../runtime/runtime.js';
-import type { Process, Spec } from '../runtime/spec/types.js';
+import type { Runtime } from '../runtime/index.js';
+import type { Process, Spec } from '../oci/types.js';
 import type { CgroupStats } from '../cgroups/index.js';
 import { RuntimeSocket } from './runtime-socket.js';
 import type { CreateSession, ExecIo, OCIRuntime } from './oci-runtime.js';

@@ -2,23 +2,24 @@
 // The CLI (cli.ts) is a thin layer over this; engines embedding hako call it directly and pay
 // Node's start-up once instead of once per container.
 import fs from 'node:fs';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Socket } from 'node:net';
 import type { StdioOptions } from 'node:child_process';
 import { asHakoError, ConfigError, HakoError } from '../util/errors.js';
 import { loadBundle, type Bundle } from './bundle.js';
-import { attach, findHelper, launch, PRESERVED_FDS_FIRST, type Launched } from './helper.js';
+import { attach, launch, PRESERVED_FDS_FIRST, type Launched } from '../native/launch.js';
+import { seccompExport } from '../native/modes.js';
 import { cachedSeccompFilter, compileSeccomp, seccompUsesNotify } from './seccomp/index.js';
 import { runHooks, runHooksWarning } from './hooks.js';
 import { detachMountsAbove, mountsAt } from './host-mounts.js';
 import { compilePlan, namespaceMap } from './plan/compile.js';
 import { compileExecPlan } from './plan/exec.js';
 import { joinCgroupDir, parseSubCgroups, subCgroupDirs } from './exec-cgroup.js';
-import { validateProcess } from './spec/validate.js';
-import { describePlan, encodePlan, type Op } from './plan/encode.js';
-import { parseSignal, SIGNALS } from './spec/names.js';
-import { OCI_VERSION } from './spec/default.js';
+import { validateProcess } from '../oci/validate.js';
+import { describePlan, encodePlan, type Op } from '../native/encode.js';
+import { parseSignal, SIGNALS } from '../oci/names.js';
+import { OCI_VERSION } from '../oci/default.js';
 import {
   DEFAULT_CGROUP_ROOT, discoverV1Hierarchies, moveToCgroupsOf, openCgroup, primeCgroupMigration, resolveCgroupsPath,
   type Cgroup, type CgroupStats,
@@ -29,10 +30,11 @@ import { trace } from '../util/trace.js';
 import { debugEnabled, logDebug } from '../util/log.js';
 import { sleep } from '../util/sleep.js';
 import { readFifo } from '../util/fifo.js';
-import type { IdMapping, Process, Resources, Seccomp, Spec, State } from './spec/types.js';
+import type { IdMapping, Process, Resources, Seccomp, Spec, State } from '../oci/types.js';
 import {
-  defaultRoot, ociState, procStat, StateDir, statusOf, validateId, type ContainerRecord,
+  defaultRoot, ociState, StateDir, statusOf, validateId, type ContainerRecord,
 } from './state.js';
+import { procStat } from '../util/proc.js';
 
 export interface CreateOptions {
   bundle: string;
@@ -620,7 +622,7 @@ const execFileAsync = promisify(execFile);
  *  saved per container for docker's default profile), plain text where the cache is unusable. */
 function seccompFilter(seccomp: Seccomp): string | Buffer {
   const text = compileSeccomp(seccomp);
-  return cachedSeccompFilter(text, SECCOMP_CACHE, (t) => execFileSync(findHelper(), ['seccomp-export'], { input: t, stdio: ['pipe', 'pipe', 'pipe'] }));
+  return cachedSeccompFilter(text, SECCOMP_CACHE, seccompExport);
 }
 
 function notifyListener(spec: Spec): string | undefined {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runHooks, runHooksWarning } from '../../../src/runtime/hooks.js';
-import type { State } from '../../../src/runtime/spec/types.js';
+import type { State } from '../../../src/oci/types.js';
 
 const state: State = { ociVersion: '1.2.0', id: 'c1', status: 'running', pid: 1, bundle: '/b' };
 
