@@ -61,6 +61,8 @@ export interface Cgroup {
   killAllAsync(signal: number): Promise<void>;
   /** Removes the directories (and child cgroups); the processes must be gone. */
   destroy(): void;
+  /** destroy() retrying EBUSY on timers. */
+  destroyAsync(): Promise<void>;
   exists(): boolean;
   /** Directory per controller (v1, keyed by controller, "name=systemd" included) or {"": dir} (v2). */
   dirs(): Record<string, string>;

@@ -13,7 +13,7 @@ import {
   parseFlatKeyed,
   parseLimit,
   readOptional,
-  removeCgroupTree,
+  removeCgroupTreeSteps,
   removeCreated,
   signalAll,
   strerror,
@@ -555,11 +555,19 @@ export class V1Cgroup implements Cgroup {
   }
 
   destroy(): void {
+    blocking(this.destroySteps());
+  }
+
+  destroyAsync(): Promise<void> {
+    return yielding(this.destroySteps());
+  }
+
+  private *destroySteps(): WaitSteps {
     let first: unknown;
     const unified = this.unified();
     for (const h of unified ? [...this.hierarchies, unified] : this.hierarchies) {
       try {
-        removeCgroupTree(this.io, this.dirOf(h), h.controllers.join(','));
+        yield* removeCgroupTreeSteps(this.io, this.dirOf(h), h.controllers.join(','));
       } catch (err) {
         first ??= err;
       }

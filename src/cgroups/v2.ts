@@ -16,6 +16,7 @@ import {
   readOptional,
   realIo,
   removeCgroupTree,
+  removeCgroupTreeSteps,
   removeCreated,
   signalAll,
   strerror,
@@ -392,6 +393,10 @@ export class V2Cgroup implements Cgroup {
 
   destroy(): void {
     removeCgroupTree(this.io, this.dir, 'v2');
+  }
+
+  destroyAsync(): Promise<void> {
+    return yielding(removeCgroupTreeSteps(this.io, this.dir, 'v2'));
   }
 }
 

@@ -428,6 +428,7 @@ export class Runtime {
   private async openBarrier(rec: ContainerRecord): Promise<void> {
     const fifo = this.states.fifo(rec.id);
     const reader = readFifo(fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+    trace(`start ${rec.id}: barrier open, waiting for the exec`);
     let timer: NodeJS.Timeout | undefined;
     try {
       const since = Date.now();
@@ -555,7 +556,7 @@ export class Runtime {
         await cg.killAllAsync(9);
       }
       for (let i = 0; i < 1000 && cg.pids().length; i++) await sleep(2);
-      cg.destroy();
+      await cg.destroyAsync();
       await nextTurn();
     }
     if (rec.hostMounts) detachMountsAbove(rec.hostMounts.rootfs, rec.hostMounts.below);

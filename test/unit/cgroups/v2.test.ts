@@ -219,7 +219,7 @@ test('v2 processes: addProcess, recursive pids(), freeze/thaw via cgroup.freeze 
   assertOneLineHakoError(() => cg.addProcess(Number.NaN), /^cgroup procs: writing 'NaN' to .*cgroup\.procs: Invalid argument$/);
 });
 
-test('v2 destroy: removes child cgroups too, is idempotent, refuses while processes remain', (t) => {
+test('v2 destroy: removes child cgroups too, is idempotent, refuses while processes remain', async (t) => {
   const { fake, cg } = setup(t);
   cg.create();
   openCgroup('/hako/c1/a/b', { root: fake.root, layout: 'v2', io: fake }).create();
@@ -230,6 +230,12 @@ test('v2 destroy: removes child cgroups too, is idempotent, refuses while proces
   cg.create();
   cg.addProcess(77);
   assertOneLineHakoError(() => cg.destroy(), /^cgroup v2: removing .*\/hako\/c1: Device or resource busy$/);
+  // The library's variant: the same removal and the same error, its EBUSY retries on timers.
+  await assert.rejects(cg.destroyAsync(), /^HakoError: cgroup v2: removing .*\/hako\/c1: Device or resource busy$/);
+  const other = openCgroup('/hako/c2/a', { root: fake.root, layout: 'v2', io: fake });
+  other.create();
+  await openCgroup('/hako/c2', { root: fake.root, layout: 'v2', io: fake }).destroyAsync();
+  assert.equal(other.exists(), false);
 });
 
 test('v2 stats and oomKills parse the kernel files', (t) => {
