@@ -3,7 +3,6 @@
 // readdir) uses node:fs directly, because the fake is a real directory tree.
 // All synchronous: these are a handful of tiny writes on the container start path.
 import fs from 'node:fs';
-import { sleepMs } from '../util/sleep.js';
 import { blocking, type WaitSteps } from './waits.js';
 import { HakoError } from '../util/errors.js';
 

@@ -154,18 +154,21 @@ function drive(
     trace('spawned');
     // Placement in the next turn of the event loop: spawning and placing are the two longest
     // synchronous steps of a start, and an embedding server gets its turn between them.
-    setImmediate(() => {
-      if (settled) return;
-      try {
-        opts.beforePlan?.(helperPid);
-      } catch (e) {
-        fail(e as Error);
-        return;
-      }
-      trace('placed');
-      io.sendPlan(opts.plan);
-    });
+    setImmediate(() => placeAndSend(helperPid, opts, io, () => settled, fail));
   });
+}
+
+/** Places the helper (beforePlan: its cgroup) and sends it the plan, unless the launch has ended. */
+function placeAndSend(helperPid: number, opts: LaunchOptions, io: { sendPlan(plan: Buffer): void }, ended: () => boolean, fail: (e: Error) => void): void {
+  if (ended()) return;
+  try {
+    opts.beforePlan?.(helperPid);
+  } catch (e) {
+    fail(e as Error);
+    return;
+  }
+  trace('placed');
+  io.sendPlan(opts.plan);
 }
 
 function signalNumber(name: string): number {

@@ -8,12 +8,20 @@ import { printWarning, type RuntimeContext } from './common.js';
 const command: Command<RuntimeContext> = {
   usage: '[--format table|json] ID [PS-OPTIONS...]',
   flags: {
-    format: { type: 'string', short: 'f', default: 'table', value: 'F', help: "table: ps(1) with PS-OPTIONS (default -ef), the container's lines; json: its pids" },
+    format: {
+      type: 'string',
+      short: 'f',
+      default: 'table',
+      value: 'F',
+      help: "table: ps(1) with PS-OPTIONS (default -ef), the container's lines; json: its pids",
+    },
   },
   flagsEndAtArgument: true,
   async run(ctx, { values, positionals }) {
     if (!positionals.length) throw new HakoError('ps: expects exactly one container id, got 0');
-    process.stdout.write(await psOutput(new Runtime({ root: ctx.root, onWarning: printWarning }), positionals[0], values.format as string, positionals.slice(1)));
+    process.stdout.write(
+      await psOutput(new Runtime({ root: ctx.root, onWarning: printWarning }), positionals[0], values.format as string, positionals.slice(1)),
+    );
     return 0;
   },
 };

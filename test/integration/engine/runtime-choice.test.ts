@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
+import { type EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 let env!: EngineEnv;
 useEngineEnv(engineSkip, (e) => { env = e; });
