@@ -5,6 +5,7 @@ import { logError } from '../../util/log.js';
 import { Engine } from '../../engine/engine.js';
 import { streamSink } from '../../engine/logs.js';
 import { oneLine } from '../errors.js';
+import { writeErr } from '../../util/stdio.js';
 
 /** What every engine command gets: --root, from before the command or among its flags. */
 export interface EngineContext {
@@ -20,7 +21,7 @@ export function engineOf(ctx: EngineContext): Engine {
 
 /** The library's warnings (Engine's and Runtime's onWarning): `hako: ` and the text. */
 export function printWarning(message: string): void {
-  process.stderr.write(`hako: ${message}\n`);
+  writeErr(`hako: ${message}\n`);
 }
 
 export function need(positionals: string[], command: string): void {
