@@ -334,12 +334,13 @@ export class Runtime {
       const rootfs = fs.realpathSync(bundle.rootfs);
       rec.hostMounts = { rootfs, below: mountsAt(rootfs) };
     }
+    // A cgroup that already exists frozen (left paused, or prepared so by an engine) would freeze
+    // the helper before it reports anything. runc refuses it before making anything; so do we
+    // (it is not ours to thaw).
+    if (cgroup && isFrozen(cgroup)) throw new HakoError(`container's cgroup unexpectedly frozen: ${cgroupsPath} (linux.cgroupsPath), as runc refuses it`);
     this.states.claim(id);
     try {
       cgroup?.create(containerResources(spec));
-      // A cgroup that already exists frozen (left paused, or prepared so by an engine) would freeze
-      // the helper before it reports anything: thaw it, so create neither hangs nor starts paused.
-      if (cgroup) await this.thawCgroup(cgroup);
       // The kernel's wait before the first cgroup migration (10-20 ms here, src/cgroups/prime.ts)
       // passes while we compile the plan, write the state and spawn hako-init. Not earlier: the
       // priming write holds cgroup_mutex, which mkdir needs. Compile errors after this point
@@ -531,7 +532,7 @@ export class Runtime {
 
   private async thawCgroup(cg: Cgroup): Promise<void> {
     try {
-      if (cg.exists() && cg.state() === 'frozen') await cg.thawAsync();
+      if (isFrozen(cg)) await cg.thawAsync();
     } catch { /* no freezer */ }
   }
 
@@ -763,4 +764,13 @@ async function writeIdMaps(pid: number, spec: Spec): Promise<void> {
 function debugPlan(what: string, ops: Op[]): void {
   if (!debugEnabled()) return;
   for (const line of describePlan(ops)) logDebug(`${what}: plan: ${line}`);
+}
+
+/** Whether `cg` exists and is frozen; no freezer counts as not frozen. */
+function isFrozen(cg: Cgroup): boolean {
+  try {
+    return cg.exists() && cg.state() === 'frozen';
+  } catch {
+    return false;
+  }
 }
