@@ -13,7 +13,8 @@ const LAYERS = {
   image: ['storage', 'oci', 'util'],
   network: ['native', 'oci', 'util'],
   engine: ['runtime', 'cgroups', 'storage', 'image', 'network', 'native', 'oci', 'util'],
-  cli: ['engine', 'runtime', 'cgroups', 'storage', 'image', 'network', 'native', 'oci', 'util'],
+  build: ['engine', 'runtime', 'cgroups', 'storage', 'image', 'network', 'native', 'oci', 'util'],
+  cli: ['build', 'engine', 'runtime', 'cgroups', 'storage', 'image', 'network', 'native', 'oci', 'util'],
 };
 
 const layerRules = Object.entries(LAYERS).map(([layer, below]) => ({

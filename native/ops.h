@@ -60,5 +60,7 @@
   X(dirtime, 3) \
   X(list, 1) \
   X(xattrs, 1) \
-  X(walk, 0)
+  X(walk, 0) \
+  X(read, 3) \
+  X(indest, 1)
 #endif

@@ -46,7 +46,8 @@
 #endif
 
 static long record_no = -1;
-static int dest_fd = -1, source_fd = -1;
+/* root_fd: DEST as opened; dest_fd: where records resolve, DEST or a directory chosen by `indest`. */
+static int root_fd = -1, dest_fd = -1, source_fd = -1;
 
 __attribute__((noreturn, format(printf, 2, 3))) static void die(int err, const char *fmt, ...) {
   char msg[4096];
@@ -188,7 +189,7 @@ struct at {
 };
 
 static void at_close(struct at *a) {
-  if (a->dir >= 0 && a->dir != dest_fd && a->dir != source_fd) close(a->dir);
+  if (a->dir >= 0 && a->dir != dest_fd && a->dir != source_fd && a->dir != root_fd) close(a->dir);
   free(a->buf);
 }
 
@@ -671,6 +672,94 @@ static void up_walk(struct rec *r) {
   out_flush();
 }
 
+
+/* ---- build steps (src/build): a destination inside a container root, reading a source ---- */
+
+static int in_root(const char *path, int flags) {
+  struct open_how how = {
+      .flags = (uint64_t)(flags | O_CLOEXEC),
+      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+  };
+  int fd;
+  do fd = (int)syscall(SYS_openat2, root_fd, *path ? path : ".", &how, sizeof how);
+  while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+  return fd;
+}
+
+/* indest PATH: PATH is resolved inside DEST as if DEST were "/" (openat2 RESOLVE_IN_ROOT: a
+ * symlink, absolute or with "..", stays inside DEST, as the container would see it), missing
+ * directories are made (0755, owner of this process), and later records resolve beneath it.
+ * DEST is a container root in the making: its symlinks are the image's, never followed out. */
+static void up_indest(struct rec *r) {
+  const char *path = r->argv[1];
+  while (*path == '/') path++;
+  size_t n = strlen(path);
+  char *prefix = malloc(n + 1);
+  for (size_t end = 0; end <= n;) {
+    size_t next = end;
+    while (next < n && path[next] != '/') next++;
+    memcpy(prefix, path, next);
+    prefix[next] = 0;
+    int fd = in_root(prefix, O_PATH | O_DIRECTORY);
+    if (fd < 0 && errno == ENOENT && next > end) {
+      char *parent = strndup(path, end > 0 ? end - 1 : 0);
+      int pfd = in_root(parent, O_PATH | O_DIRECTORY);
+      if (pfd < 0) die(errno, "%s: parent %s", r->argv[1], parent);
+      char *name = strndup(path + end, next - end);
+      if (strcmp(name, "..") != 0 && strcmp(name, ".") != 0 && mkdirat(pfd, name, 0755) < 0 && errno != EEXIST) die(errno, "%s: mkdir %s", r->argv[1], prefix);
+      free(name);
+      free(parent);
+      close(pfd);
+      fd = in_root(prefix, O_PATH | O_DIRECTORY);
+    }
+    if (fd < 0) die(errno, "%s: %s%s", r->argv[1], *prefix ? prefix : "/", errno == ENOTDIR ? " (not a directory)" : errno == ENOENT ? " (a dangling symlink?)" : "");
+    close(fd);
+    end = next + 1;
+    while (end < n && path[end] == '/') end++;
+  }
+  free(prefix);
+  int fd = in_root(path, O_RDONLY | O_DIRECTORY);
+  if (fd < 0) die(errno, "%s: open directory", r->argv[1]);
+  if (dest_fd != root_fd) close(dest_fd);
+  dest_fd = fd;
+}
+
+/* read PATH OFFSET LENGTH: answers ("d", BYTES) with up to LENGTH bytes of the regular file PATH
+ * of SOURCE from OFFSET (fewer at its end), then ("end"). The file is checked to be one on an
+ * O_PATH fd before it is opened: never a device or fifo, never through a symlink. */
+static void up_read(struct rec *r) {
+  if (source_fd < 0) die(0, "read without a source directory");
+  check_rel(r->argv[1]);
+  long long off = num(r->argv[2]), len = num(r->argv[3]);
+  if (off < 0 || len < 0 || len > (1 << 24)) die(0, "%s: bad range", r->argv[1]);
+  int p = beneath(source_fd, r->argv[1], O_PATH | O_NOFOLLOW);
+  struct stat st;
+  if (p < 0 || fstat(p, &st) < 0) die(errno, "source %s", r->argv[1]);
+  if (!S_ISREG(st.st_mode)) die(0, "source %s is not a regular file", r->argv[1]);
+  char pp[64];
+  proc_path(pp, sizeof pp, p);
+  int fd = open(pp, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die(errno, "open source %s", r->argv[1]);
+  close(p);
+  char *buf = malloc(len > 0 ? (size_t)len : 1);
+  size_t got = 0;
+  while (got < (size_t)len) {
+    ssize_t n = pread(fd, buf + got, (size_t)len - got, off + (off_t)got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) die(errno, "read source %s", r->argv[1]);
+    if (n == 0) break;
+    got += (size_t)n;
+  }
+  close(fd);
+  out_u32(2);
+  out_str("d");
+  out_bytes(buf, got);
+  free(buf);
+  out_u32(1);
+  out_str("end");
+  out_flush();
+}
+
 /* The dispatch table, generated from src/native/ops.ts (UNPACK_RECORDS: each record's arguments and
  * what it does): a name there without its up_NAME here does not compile. */
 static const struct {
@@ -690,7 +779,7 @@ static int open_root(const char *path) {
 }
 
 int unpack_main(int argc, char **argv) {
-  dest_fd = open_root(argv[2]);
+  dest_fd = root_fd = open_root(argv[2]);
   if (argc > 3) source_fd = open_root(argv[3]);
   umask(0); /* every mode is set explicitly */
   struct rec r = {0};

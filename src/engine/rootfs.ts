@@ -51,11 +51,16 @@ export function ensureRootfsMounted(containerDir: string): void {
   if (!isMountPoint(op.target)) mountRootfs(op);
 }
 
+/** Unmounts the container's overlay, keeping upper/ (a build step reads its changes there). */
+export function unmountRootfs(containerDir: string): void {
+  const rootfs = rootfsMountpoint(containerDir);
+  if (fs.existsSync(rootfs) && isMountPoint(rootfs)) nativeMode(() => umount(rootfs));
+}
+
 /** Takes down what prepareRootfs made: the overlay mount, upper/work, or the copy. */
 export function releaseRootfs(containerDir: string): void {
   const fsDir = path.join(containerDir, 'fs');
-  const rootfs = rootfsMountpoint(containerDir);
-  if (fs.existsSync(rootfs) && isMountPoint(rootfs)) nativeMode(() => umount(rootfs));
+  unmountRootfs(containerDir);
   // upper/ (or the copied rootfs) holds what the image and the container wrote: removed by the
   // worker, which never follows a symlink, never recurses on a stack and stops at a mount.
   removeTree(fsDir);

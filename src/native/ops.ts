@@ -196,6 +196,14 @@ export const UNPACK_RECORDS = {
   /** answers, for everything below SOURCE breadth first, `e PATH TYPE MODE UID GID MAJOR MINOR SIZE
    *  NLINK INO ATIME MTIME LINKTARGET` followed by `x NAME VALUE…`, then `end` */
   walk: [],
+  /** answers `d BYTES`: up to LENGTH (at most 16 MiB) bytes of SOURCE's regular file PATH from
+   *  OFFSET (checked on an `O_PATH` fd before it is opened), then `end` (`hako build` reads build
+   *  contexts and upper directories so) */
+  read: ['PATH', 'OFFSET', 'LENGTH'],
+  /** resolves PATH inside DEST as if DEST were `/` (`openat2(RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS)`:
+   *  a symlink, absolute or with `..`, stays inside DEST), makes missing directories 0755, and makes
+   *  later records resolve beneath that directory (`hako build`'s COPY destination in a new root) */
+  indest: ['PATH'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type RecordName = keyof typeof UNPACK_RECORDS;

@@ -35,6 +35,7 @@ export const ENGINE_COMMANDS: EngineEntry[] = [
   { name: 'load', summary: 'load an OCI layout (dir or tar) or a docker save archive', load: () => import('./load.js') },
   { name: 'save', summary: 'save images as an OCI layout (a .tar name makes an archive)', load: () => import('./save.js') },
   { name: 'import', summary: 'a rootfs tarball (docker export) as a one-layer image', load: () => import('./import.js') },
+  { name: 'build', summary: 'build an image from a Dockerfile', load: () => import('./build.js') },
   { name: 'network', summary: 'manage networks (hako network --help)', group: NETWORK_COMMANDS },
   { name: 'container-exited', summary: "conmon's exit command", hidden: true, load: () => import('./container-exited.js') },
 ];

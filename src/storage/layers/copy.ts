@@ -17,14 +17,15 @@ import { LayerWorker, type Answer } from './worker.js';
 import { rec } from '../../native/ops.js';
 import { OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR } from './names.js';
 
-interface Node {
+/** One entry of the worker's `walk` answer. */
+export interface WalkNode {
   rel: string; type: string; mode: number; uid: number; gid: number; major: string; minor: string;
   size: number; nlink: number; ino: string; atime: string; mtime: string; target: Buffer;
   xattrs: Map<string, Buffer>;
 }
 
-function parseWalk(answer: Answer): Node[] {
-  const nodes: Node[] = [];
+export function parseWalk(answer: Answer): WalkNode[] {
+  const nodes: WalkNode[] = [];
   for (let i = 0; i < answer.length; i += 2) {
     const e = answer[i]!.map((b) => b);
     const x = answer[i + 1] ?? [];
@@ -45,9 +46,9 @@ export async function copyLayerOnto(layerDir: string, dest: string, opts: { pres
   const w = new LayerWorker(dest, layerDir, `layer copy ${layerDir}`);
   try {
     const nodes = parseWalk(await w.query(rec('walk'), '.'));
-    const dirs: Node[] = [];
+    const dirs: WalkNode[] = [];
     const inodes = new Map<string, string>();
-    const copyXattrs = (n: Node) => {
+    const copyXattrs = (n: WalkNode) => {
       for (const [k, v] of n.xattrs) if (!k.startsWith('trusted.overlay.')) w.op(rec('xattr', n.rel, k, v), n.rel);
     };
     for (const n of nodes) {

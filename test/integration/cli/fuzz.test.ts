@@ -194,7 +194,7 @@ function runtimeArgs(g: Gen, root: string, bundles: string[]): string[] {
 // ---- the engine's command line ----
 
 const ENGINE_COMMANDS = ['run', 'create', 'start', 'ps', 'exec', 'logs', 'stop', 'kill', 'rm', 'inspect', 'wait', 'top', 'stats', 'images',
-  'rmi', 'load', 'save', 'import', 'network', 'container-exited', 'bogus', ''];
+  'rmi', 'load', 'save', 'import', 'network', 'container-exited', 'build', 'bogus', ''];
 const RUN_FLAGS = ['--name', '-e', '--env', '--env-file', '-v', '--volume', '--mount', '--tmpfs', '-p', '--publish', '-m', '--memory',
   '--memory-swap', '--cpus', '--cpu-shares', '--pids-limit', '--ulimit', '--restart', '--user', '-u', '--workdir', '-w', '--entrypoint',
   '--network', '--hostname', '-h', '--cap-add', '--cap-drop', '--device', '--sysctl', '--label', '-l', '--stop-signal', '--stop-timeout',
@@ -208,7 +208,7 @@ const ENGINE_COMMAND_FLAGS: Record<string, string[]> = {
   stop: ['-t', '--time', '-s', '--signal'], kill: ['-s', '--signal'], rm: ['-f', '-v', '--force'], inspect: ['--format', '-f', '--type', '-s'],
   images: ['-q', '-a', '--format', '--no-trunc'], load: ['-i', '--input', '-q'], save: ['-o', '--output'], rmi: ['-f', '--force'],
   start: ['-a', '-i'], exec: ['-i', '-t', '-d', '-e', '-u', '-w', '--env', '--user', '--workdir', '--privileged'], top: [], wait: [],
-  stats: ['--no-stream', '--format', '-a'], import: ['-c', '--change', '-m'], network: ['--subnet', '--gateway', '--driver', '-d', '-o', '-q', '--format', '-f'],
+  stats: ['--no-stream', '--format', '-a'], build: ['-t', '--tag', '-f', '--file', '--build-arg', '--target', '--no-cache', '-q', '--network'], import: ['-c', '--change', '-m'], network: ['--subnet', '--gateway', '--driver', '-d', '-o', '-q', '--format', '-f'],
 };
 
 function engineArgs(g: Gen, root: string, refs: { containers: string[] }): string[] {

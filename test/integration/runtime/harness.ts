@@ -143,3 +143,6 @@ export function waitFor(pred: () => boolean, what: string): void {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
   }
 }
+
+/** The host's namespace of a type, as `readlink /proc/self/ns/<name>` prints it (to compare with inside). */
+export const hostNs = (name: string): string => fs.readlinkSync(`/proc/self/ns/${name}`);

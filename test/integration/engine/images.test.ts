@@ -1,0 +1,76 @@
+// The engine end to end, as root (the `hako` CLI against a temp root with the built-in busybox image):
+// Images: images/rmi, save/load/import, and the shared unpacked layers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { EngineEnv, IMAGE, engineSkip, useEngineEnv, writeRootfsTarball } from './harness.js';
+
+const skip = engineSkip;
+let env!: EngineEnv;
+useEngineEnv(skip, (e) => { env = e; });
+
+test('images lists the built-in image; rmi refuses an image in use', { skip }, () => {
+  assert.match(env.ok(['images']), /hako\.local\/busybox\s+latest\s+[0-9a-f]{12}/);
+  const id = env.ok(['create', '--name', 'user', IMAGE, 'true']).trim();
+  const r = env.hako(['rmi', IMAGE]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /in use by a container/);
+  assert.equal(env.inspect(id).State.Status, 'created');
+  env.ok(['rm', id]);
+});
+
+test('save, load and import move images without a registry', { skip }, () => {
+  const out = path.join(env.root, 'saved.tar');
+  let r = env.hako(['save', '-o', out, 'hako.local/busybox']);
+  assert.equal(r.code, 0, r.stderr);
+  const other = new EngineEnv();
+  try {
+    r = other.hako(['rmi', 'hako.local/busybox']);
+    assert.equal(r.code, 0, r.stderr);
+    r = other.hako(['load', '-i', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Loaded image: hako\.local\/busybox:latest$/m);
+    assert.equal(other.hako(['run', '--rm', '--network', 'none', 'hako.local/busybox', 'echo', 'loaded']).stdout, 'loaded\n');
+    // import: a plain rootfs tarball, as `docker export` makes, from the loaded image's layer.
+    const rootfsTar = path.join(env.root, 'rootfs.tar');
+    writeRootfsTarball(rootfsTar);
+    r = other.hako(['import', rootfsTar, 'hako.local/imported:1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
+    // The image ID, as `images` shows it (docker's import prints the same), not the manifest's digest.
+    assert.equal(other.ok(['images', '--no-trunc', '--format', '{{.ID}}', 'hako.local/imported:1']).split('\n').includes(r.stdout.trim()), true);
+    assert.equal(other.hako(['run', '--rm', '--network', 'none', 'hako.local/imported:1', '/bin/sh', '-c', 'echo imported']).stdout, 'imported\n');
+    assert.match(other.hako(['load', '-i', '/nonexistent']).stderr, /nonexistent/);
+  } finally {
+    assert.deepEqual(other.cleanup(), []);
+  }
+});
+
+test('unpacked layers are shared, kept while a container uses them, and pruned by rmi', { skip }, () => {
+  const other = new EngineEnv();
+  try {
+    const layers = path.join(other.root, 'layers');
+    const tarA = path.join(other.root, 'a.tar');
+    const tarB = path.join(other.root, 'b.tar');
+    writeRootfsTarball(tarA);
+    writeRootfsTarball(tarB, 'etc/marker');
+    for (const [tar, ref] of [[tarA, 'hako.local/a:1'], [tarA, 'hako.local/a2:1'], [tarB, 'hako.local/b:1']]) {
+      assert.equal(other.hako(['import', tar, ref]).code, 0);
+    }
+    assert.equal(other.hako(['run', '--rm', '--network', 'none', 'hako.local/a:1', '/bin/sh', '-c', 'true']).code, 0);
+    assert.equal(other.hako(['run', '--rm', '--network', 'none', 'hako.local/b:1', '/bin/sh', '-c', 'true']).code, 0);
+    assert.equal(fs.readdirSync(layers).length, 2, 'one directory per distinct layer');
+    const before = new Set(fs.readdirSync(layers));
+    assert.equal(other.hako(['create', '--name', 'keeper', '--network', 'none', 'hako.local/a2:1', '/bin/sh']).code, 0);
+    assert.equal(other.hako(['rmi', 'hako.local/a:1']).code, 0);
+    assert.equal(other.hako(['rmi', '-f', 'hako.local/a2:1']).code, 0);
+    assert.equal(other.hako(['rmi', 'hako.local/b:1']).code, 0);
+    const after = fs.readdirSync(layers);
+    assert.equal(after.length, 1, 'b\'s layer is pruned, the one the container mounts stays');
+    assert.ok(before.has(after[0]));
+    assert.equal(other.hako(['rm', 'keeper']).code, 0);
+  } finally {
+    assert.deepEqual(other.cleanup(), []);
+  }
+});
