@@ -3,7 +3,7 @@
 // readdir) uses node:fs directly, because the fake is a real directory tree.
 // All synchronous: these are a handful of tiny writes on the container start path.
 import fs from 'node:fs';
-import { sleepMs } from '../util/sleep.js';
+import { blocking, type WaitSteps } from './waits.js';
 import { HakoError } from '../util/errors.js';
 
 export interface CgroupIo {
@@ -160,6 +160,11 @@ export function collectPids(io: CgroupIo, dir: string): number[] {
 /** Removes `dir` and every child cgroup below it, deepest first. EBUSY (a dying process not yet
  *  reaped by the kernel) is retried briefly; a missing directory is fine. */
 export function removeCgroupTree(io: CgroupIo, dir: string, what: string): void {
+  blocking(removeCgroupTreeSteps(io, dir, what));
+}
+
+/** removeCgroupTree as wait steps (waits.ts): the library runs them on timers. */
+export function* removeCgroupTreeSteps(io: CgroupIo, dir: string, what: string): WaitSteps {
   // Most cgroups have no children: one rmdir, no listing of a directory full of control files.
   try {
     io.rmdir(dir);
@@ -167,7 +172,7 @@ export function removeCgroupTree(io: CgroupIo, dir: string, what: string): void 
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return;
   }
-  for (const child of childDirs(dir)) removeCgroupTree(io, `${dir}/${child}`, what);
+  for (const child of childDirs(dir)) yield* removeCgroupTreeSteps(io, `${dir}/${child}`, what);
   let delay = 5;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -177,7 +182,7 @@ export function removeCgroupTree(io: CgroupIo, dir: string, what: string): void 
       const code = errnoCode(err);
       if (code === 'ENOENT') return;
       if (code === 'EBUSY' && attempt < 12) {
-        sleepMs(delay);
+        yield delay;
         delay = Math.min(delay * 2, 200);
         continue;
       }

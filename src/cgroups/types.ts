@@ -49,14 +49,21 @@ export interface Cgroup {
   update(resources: Resources): void;
   freeze(): void;
   thaw(): void;
+  /** freeze() and thaw() sleeping on timers between their checks: for the library's callers. */
+  freezeAsync(): Promise<void>;
+  thawAsync(): Promise<void>;
   state(): 'frozen' | 'thawed';
   /** Every pid in the cgroup and its descendants. */
   pids(): number[];
   stats(): CgroupStats;
   oomKills(): number;
   killAll(signal: number): void;
+  /** killAll() with the freezer's waits (v1) on timers. */
+  killAllAsync(signal: number): Promise<void>;
   /** Removes the directories (and child cgroups); the processes must be gone. */
   destroy(): void;
+  /** destroy() retrying EBUSY on timers. */
+  destroyAsync(): Promise<void>;
   exists(): boolean;
   /** Directory per controller (v1, keyed by controller, "name=systemd" included) or {"": dir} (v2). */
   dirs(): Record<string, string>;

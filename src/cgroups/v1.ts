@@ -14,7 +14,7 @@ import {
   parseFlatKeyed,
   parseLimit,
   readOptional,
-  removeCgroupTree,
+  removeCgroupTreeSteps,
   removeCreated,
   signalAll,
   strerror,
@@ -22,6 +22,7 @@ import {
   writeOrThrow,
 } from './io.js';
 import { sleepMs } from '../util/sleep.js';
+import { blocking, yielding, type WaitSteps } from './waits.js';
 import type { BlkioDeviceStats, Cgroup, CgroupStats } from './types.js';
 
 export interface Hierarchy {
@@ -423,6 +424,22 @@ export class V1Cgroup implements Cgroup {
   }
 
   freeze(): void {
+    blocking(this.freezeSteps());
+  }
+
+  thaw(): void {
+    blocking(this.thawSteps());
+  }
+
+  freezeAsync(): Promise<void> {
+    return yielding(this.freezeSteps());
+  }
+
+  thawAsync(): Promise<void> {
+    return yielding(this.thawSteps());
+  }
+
+  private *freezeSteps(): WaitSteps {
     const file = `${this.need('freezer', 'freezer')}/freezer.state`;
     let state = '';
     // Same loop as runc: FREEZING means some task has not stopped yet; write FROZEN again, and now
@@ -430,21 +447,21 @@ export class V1Cgroup implements Cgroup {
     for (let i = 0; i < 1000; i++) {
       if (i % 25 === 24) {
         writeOrThrow(this.io, 'freezer', file, 'THAWED');
-        sleepMs(10);
+        yield 10;
       }
       writeOrThrow(this.io, 'freezer', file, 'FROZEN');
       state = this.io.read(file).trim();
       if (state === 'FROZEN') return;
-      sleepMs(i < 10 ? 1 : 10);
+      yield i < 10 ? 1 : 10;
     }
     writeOrThrow(this.io, 'freezer', file, 'THAWED');
     throw new HakoError(`cgroup freezer: ${file} did not reach FROZEN (still ${state}); thawed again`);
   }
 
-  thaw(): void {
+  private *thawSteps(): WaitSteps {
     const file = `${this.need('freezer', 'freezer')}/freezer.state`;
     writeOrThrow(this.io, 'freezer', file, 'THAWED');
-    for (let i = 0; i < 1000 && this.io.read(file).trim() !== 'THAWED'; i++) sleepMs(i < 10 ? 1 : 10);
+    for (let i = 0; i < 1000 && this.io.read(file).trim() !== 'THAWED'; i++) yield i < 10 ? 1 : 10;
   }
 
   state(): 'frozen' | 'thawed' {
@@ -516,12 +533,20 @@ export class V1Cgroup implements Cgroup {
   }
 
   killAll(signal: number): void {
+    blocking(this.killAllSteps(signal));
+  }
+
+  killAllAsync(signal: number): Promise<void> {
+    return yielding(this.killAllSteps(signal));
+  }
+
+  private *killAllSteps(signal: number): WaitSteps {
     // For SIGKILL freeze first (as runc does) so nothing can fork a new child between our reading
     // cgroup.procs and the signals arriving; killed tasks die when thawed.
     const freezer = signal === 9 && this.hierarchy('freezer') && existsSync(`${this.need('freezer', 'freezer')}/freezer.state`);
     if (freezer) {
       try {
-        this.freeze();
+        yield* this.freezeSteps();
       } catch {
         /* kill anyway */
       }
@@ -529,16 +554,24 @@ export class V1Cgroup implements Cgroup {
     try {
       signalAll(this.pids(), signal);
     } finally {
-      if (freezer) this.thaw();
+      if (freezer) yield* this.thawSteps();
     }
   }
 
   destroy(): void {
+    blocking(this.destroySteps());
+  }
+
+  destroyAsync(): Promise<void> {
+    return yielding(this.destroySteps());
+  }
+
+  private *destroySteps(): WaitSteps {
     let first: unknown;
     const unified = this.unified();
     for (const h of unified ? [...this.hierarchies, unified] : this.hierarchies) {
       try {
-        removeCgroupTree(this.io, this.dirOf(h), h.controllers.join(','));
+        yield* removeCgroupTreeSteps(this.io, this.dirOf(h), h.controllers.join(','));
       } catch (err) {
         first ??= err;
       }

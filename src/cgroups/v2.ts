@@ -16,13 +16,14 @@ import {
   readOptional,
   realIo,
   removeCgroupTree,
+  removeCgroupTreeSteps,
   removeCreated,
   signalAll,
   strerror,
   writeError,
   writeOrThrow,
 } from './io.js';
-import { sleepMs } from '../util/sleep.js';
+import { blocking, yielding, type WaitSteps } from './waits.js';
 import { writeProcs } from './v1.js';
 import type { BlkioDeviceStats, Cgroup, CgroupStats } from './types.js';
 
@@ -305,22 +306,30 @@ export class V2Cgroup implements Cgroup {
   }
 
   /** Writes cgroup.freeze and waits until cgroup.events reports the wanted state. */
-  private setFrozen(frozen: boolean): void {
+  private *setFrozen(frozen: boolean): WaitSteps {
     this.w('freezer', 'cgroup.freeze', frozen ? '1' : '0');
     for (let i = 0; i < 1000; i++) {
       if (this.frozenNow() === frozen) return;
-      sleepMs(i < 10 ? 1 : 10);
+      yield i < 10 ? 1 : 10;
     }
     if (frozen) this.w('freezer', 'cgroup.freeze', '0');
     throw new HakoError(`cgroup freezer: ${this.dir}/cgroup.events did not report frozen ${frozen ? 1 : 0}${frozen ? '; thawed again' : ''}`);
   }
 
   freeze(): void {
-    this.setFrozen(true);
+    blocking(this.setFrozen(true));
   }
 
   thaw(): void {
-    this.setFrozen(false);
+    blocking(this.setFrozen(false));
+  }
+
+  freezeAsync(): Promise<void> {
+    return yielding(this.setFrozen(true));
+  }
+
+  thawAsync(): Promise<void> {
+    return yielding(this.setFrozen(false));
   }
 
   state(): 'frozen' | 'thawed' {
@@ -378,8 +387,16 @@ export class V2Cgroup implements Cgroup {
     signalAll(this.pids(), signal);
   }
 
+  async killAllAsync(signal: number): Promise<void> {
+    this.killAll(signal); // no waits on v2
+  }
+
   destroy(): void {
     removeCgroupTree(this.io, this.dir, 'v2');
+  }
+
+  destroyAsync(): Promise<void> {
+    return yielding(removeCgroupTreeSteps(this.io, this.dir, 'v2'));
   }
 }
 

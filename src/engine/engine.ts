@@ -22,7 +22,9 @@ import { ensureRootfsMounted, prepareRootfs, rootfsMountpoint } from './rootfs.j
 import { removeTree } from '../storage/layers/worker.js';
 import { ContainerNetworks, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
 import { startConmon, readOr } from './monitor.js';
-import { RuntimeSocket } from './runtime-socket.js';
+import { checkRuntimeName, defaultRuntimeName, type OCIRuntime } from './oci-runtime.js';
+import { HakoRuntime } from './runtime-hako.js';
+import { ExternalRuntime, execErrorAsRunc } from './runtime-external.js';
 import { DEFAULT_CGROUP_ROOT, detectLayout, openCgroup, primeCgroupMigration } from '../cgroups/index.js';
 import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
@@ -58,17 +60,22 @@ export interface EngineOutput {
 export class Engine {
   readonly root: string;
   readonly store: ContainerStore;
+  /** hako's own runtime (the library), the default behind OCIRuntime. */
   readonly runtime: Runtime;
   /** Networks and each container's network namespace (network.ts). */
   readonly networks: ContainerNetworks;
   private imageStore?: ContentStore;
+  private readonly runtimes = new Map<string, OCIRuntime>();
+  /** Warnings (a network that would not come down, a rootfs left mounted): the text after `hako: `. */
+  private readonly warn: (message: string) => void;
   private readonly output: EngineOutput;
 
-  constructor(opts: { root?: string; output?: EngineOutput } = {}) {
+  constructor(opts: { root?: string; output?: EngineOutput; onWarning?: (message: string) => void } = {}) {
     this.root = engineRoot(opts.root);
     this.output = opts.output ?? {};
     this.store = new ContainerStore(this.root);
-    this.runtime = new Runtime({ root: this.store.runtimeRoot() });
+    this.warn = opts.onWarning ?? (() => {});
+    this.runtime = new Runtime({ root: this.store.runtimeRoot(), onWarning: this.warn });
     this.networks = new ContainerNetworks(this.root, (id) => {
       try {
         return { name: this.store.readConfig(id).name, dir: this.store.containerDir(id) };
@@ -82,12 +89,28 @@ export class Engine {
     return (this.imageStore ??= new ContentStore(this.root));
   }
 
+  /** The OCI runtime a container was created with (`hako` for containers that recorded none). */
+  runtimeFor(id: string): OCIRuntime {
+    return this.runtimeNamed(this.store.readConfig(id).runtime ?? 'hako');
+  }
+
+  private runtimeNamed(name: string): OCIRuntime {
+    let rt = this.runtimes.get(name);
+    if (!rt) {
+      // Each external runtime keeps its state beside hako's: <runtime root>-runc, -crun, -<basename>.
+      rt = name === 'hako' ? new HakoRuntime(this.runtime) : new ExternalRuntime(name, `${this.store.runtimeRoot()}-${path.basename(name)}`);
+      this.runtimes.set(name, rt);
+    }
+    return rt;
+  }
+
   // ---- create / run / start ----
 
   /** Resolves the image (pulling it when absent), prepares rootfs and bundle, records the container. */
   async create(opts: RunOptions): Promise<ContainerConfig> {
     const net = planNetwork(opts.network, opts.publish, this.networks.store);
     if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
+    const runtime = checkRuntimeName(opts.runtime ?? defaultRuntimeName(this.root));
     const image = await this.imageFor(opts.image);
     trace('engine image resolved');
     const args = combineCommand(image.config, opts.entrypoint, opts.command);
@@ -96,7 +119,7 @@ export class Engine {
     const name = opts.name ?? this.freeName();
     const cfg: ContainerConfig = {
       id, name, created: new Date().toISOString(), image: opts.image, imageId: image.id, imageRef: image.reference,
-      options: opts, path: args[0], args: args.slice(1),
+      options: opts, path: args[0], args: args.slice(1), runtime,
       exposedPorts: Object.keys(image.config.ExposedPorts ?? {}),
     };
     if (opts.publishAll) exposedMappings(cfg.exposedPorts ?? []); // bad image ports fail here, not at start
@@ -120,12 +143,14 @@ export class Engine {
         netns: this.networks.specNetns(net, id), cgroupsPath: `/hako/${id}`, devices: opts.privileged ? [] : opts.devices.map((d) => hostDevice(d.host, d.container, d.permissions)),
       });
       spec.annotations = { 'org.hako.name': name, 'org.hako.image': image.reference };
+      // runc and crun want the root as a path without symlinks (bundle/rootfs is one).
+      if (runtime !== 'hako') spec.root = { ...spec.root, path: fs.realpathSync(rootfs) };
       fs.writeFileSync(path.join(this.store.bundleDir(id), 'config.json'), JSON.stringify(spec, null, 2));
       this.store.writeState(id, { status: 'created', pid: 0, exitCode: 0, restartCount: 0 });
       trace('engine created');
       return cfg;
     } catch (e) {
-      this.destroy(cfg);
+      await this.destroy(cfg);
       throw e;
     }
   }
@@ -156,7 +181,7 @@ export class Engine {
   async start(ref: string): Promise<string> {
     const id = this.store.resolve(ref);
     await this.store.lockAsync(id, async () => {
-      const st = this.refresh(id);
+      const st = await this.refresh(id);
       if (st.status === 'running') return;
       st.restartCount = 0;
       st.stopRequested = false;
@@ -173,7 +198,7 @@ export class Engine {
     try { offset = fs.statSync(this.store.logPath(id)).size; } catch { /* no log yet */ }
     await this.start(id);
     await this.followLog(id, offset, this.containerSink());
-    return this.refresh(id).exitCode;
+    return (await this.refresh(id)).exitCode;
   }
 
   /** Starts the container under conmon. `foreground`: this process follows it to its exit and handles
@@ -181,7 +206,8 @@ export class Engine {
   private async startDetached(id: string, foreground = false): Promise<void> {
     await this.store.lockAsync(id, async () => {
       const cfg = this.store.readConfig(id);
-      this.cleanupRuntime(id);
+      const runtime = this.runtimeFor(id);
+      await this.cleanupRuntime(id);
       fs.rmSync(path.join(this.store.exitDir(id), id), { force: true });
       const prev = this.store.readState(id);
       try {
@@ -193,31 +219,31 @@ export class Engine {
         throw e;
       }
       let started;
-      let runtimeSocket: RuntimeSocket | undefined;
+      let session: Awaited<ReturnType<OCIRuntime['beginCreate']>> | undefined;
       try {
-        // conmon's runtime create is answered by this process (runtime-socket.ts). The kernel's wait
-        // before the first cgroup migration (src/cgroups/prime.ts) passes while conmon starts.
-        runtimeSocket = await RuntimeSocket.listen(this.runtime, id);
-        void primeCgroupMigration(DEFAULT_CGROUP_ROOT, detectLayout() === 'v2');
+        // hako's create is answered by this process (runtime-hako.ts). The kernel's wait before the
+        // first cgroup migration (src/cgroups/prime.ts) passes while conmon starts.
+        session = await runtime.beginCreate(id);
+        if (runtime.name === 'hako') void primeCgroupMigration(DEFAULT_CGROUP_ROOT, detectLayout() === 'v2');
         started = await startConmon({
           id, name: cfg.name, bundle: this.store.bundleDir(id), runtimeRoot: this.store.runtimeRoot(), engineRoot: this.root,
           containerDir: this.store.containerDir(id), logPath: this.store.logPath(id), exitDir: this.store.exitDir(id),
           tty: cfg.options.tty, stdin: cfg.options.interactive,
           exitHandledBy: foreground && handlesOwnExit(cfg) ? thisProcess() : undefined,
-          runtime: runtimeSocket.conmonRuntime(),
+          runtime: session.conmon,
         }).catch(async (e: Error) => {
           // The runtime's own reason beats conmon's summary of it.
-          if (runtimeSocket?.connected) await runtimeSocket.created;
+          if (session?.hasOwnError()) await session.created;
           throw e;
         });
-        await runtimeSocket.created;
+        await session.created;
       } catch (err) {
-        const e = this.sayWhyNotExecutable(id, err);
+        const e = this.sayWhyNotExecutable(id, runtime.name === 'hako' ? err : asRuncExecError(err, this.runtimeCommand(id)));
         this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() });
         await this.tearDownNetwork(id).catch(() => {});
         throw e;
       } finally {
-        runtimeSocket?.close();
+        session?.close();
       }
       trace('engine conmon reported');
       const st: ContainerState = {
@@ -227,10 +253,10 @@ export class Engine {
       };
       this.store.writeState(id, st);
       try {
-        this.runtime.start(id);
+        await runtime.start(id);
         trace('engine started');
       } catch (e) {
-        this.kill(id, 'SIGKILL', { quiet: true });
+        await this.kill(id, 'SIGKILL', { quiet: true });
         this.store.writeState(id, { ...st, status: 'exited', exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() });
         throw e; // conmon's exit command tears the network down
       }
@@ -243,7 +269,7 @@ export class Engine {
    *  live, so we need not wait for a Node process to start just for that. */
   private async runAttached(cfg: ContainerConfig): Promise<number> {
     const id = cfg.id;
-    const forward = (sig: NodeJS.Signals) => { try { this.kill(id, sig, { quiet: true }); } catch { /* gone */ } };
+    const forward = (sig: NodeJS.Signals) => { this.kill(id, sig, { quiet: true }).catch(() => { /* gone */ }); };
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
     try {
@@ -256,7 +282,7 @@ export class Engine {
       }
       await this.followLog(id, 0, this.containerSink());
       trace('engine exit seen');
-      const code = this.refresh(id).exitCode;
+      const code = (await this.refresh(id)).exitCode;
       if (cfg.options.rm) await this.remove(id, { force: true, volumes: true });
       else if (handlesOwnExit(cfg)) await this.containerExited(id); // what conmon's exit command skipped
       trace('engine removed');
@@ -271,7 +297,8 @@ export class Engine {
    *  window size) or passes our stdin through. */
   private async runInteractive(cfg: ContainerConfig): Promise<number> {
     const id = cfg.id;
-    this.cleanupRuntime(id);
+    const runtime = this.runtimeFor(id);
+    await this.cleanupRuntime(id);
     try {
       await this.store.lockAsync(id, () => this.setUpNetwork(cfg));
     } catch (e) {
@@ -289,7 +316,7 @@ export class Engine {
     const recordPid = (async () => {
       while (!stopPid) {
         try {
-          const s = this.runtime.state(id);
+          const s = await runtime.state(id);
           if (s.pid && s.status === 'running') {
             this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), pid: s.pid!, pidStartTime: procStat(s.pid!)?.startTime }));
             return;
@@ -299,11 +326,7 @@ export class Engine {
       }
     })();
     try {
-      code = await this.runtime.run(id, {
-        bundle: this.store.bundleDir(id),
-        stdio: [cfg.options.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
-        keep: true,
-      });
+      code = await runtime.run(id, this.store.bundleDir(id), { interactive: cfg.options.interactive });
     } catch (err) {
       const e = this.sayWhyNotExecutable(id, err);
       stopPid = true;
@@ -317,11 +340,11 @@ export class Engine {
     await recordPid;
     // No conmon to mark an OOM kill here: the cgroup (kept until cleanupRuntime) counts them.
     const oomKilled = oomKillsIn(id) > 0 || undefined;
-    this.store.lock(id, () => {
+    await this.store.lockAsync(id, async () => {
       this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: code, oomKilled, finishedAt: new Date().toISOString() });
-      this.cleanupRuntime(id);
+      await this.cleanupRuntime(id);
     });
-    await this.store.lockAsync(id, () => this.tearDownNetwork(id)).catch((e: Error) => process.stderr.write(`hako: warning: ${e.message}\n`));
+    await this.store.lockAsync(id, () => this.tearDownNetwork(id)).catch((e: Error) => this.warn(`warning: ${e.message}`));
     if (cfg.options.rm) await this.remove(id, { force: true, volumes: true });
     return code;
   }
@@ -337,8 +360,8 @@ export class Engine {
     }
     let restart = false;
     let delay = 0;
-    this.store.lock(id, () => {
-      const st = this.refresh(id);
+    await this.store.lockAsync(id, async () => {
+      const st = await this.refresh(id);
       if (st.status !== 'exited' || st.stopRequested) return;
       const p = cfg.options.restart;
       restart = p.name === 'always' || p.name === 'unless-stopped' ||
@@ -358,7 +381,7 @@ export class Engine {
         const st = this.store.readState(id);
         if (st.status === 'running' || st.status === 'restarting') return;
         await this.tearDownNetwork(id);
-      }).catch((e: Error) => process.stderr.write(`hako: ${e.message}\n`));
+      }).catch((e: Error) => this.warn(e.message));
     }
     if (restart) {
       await sleep(delay);
@@ -381,7 +404,7 @@ export class Engine {
    * process and monitor are both gone (killed monitor, host reboot), is exited. Its runtime state is
    * then deleted, so it can be started again.
    */
-  refresh(id: string): ContainerState {
+  async refresh(id: string): Promise<ContainerState> {
     const st = this.store.readState(id);
     const monitorAlive = !!st.monitorPid && sameProcess(st.monitorPid, st.monitorStartTime);
     if (st.status === 'restarting') {
@@ -402,7 +425,7 @@ export class Engine {
       const pidAlive = st.pid > 0 && sameProcess(st.pid, st.pidStartTime);
       if (pidAlive || monitorAlive) return st;
     }
-    return this.store.lock(id, () => {
+    return this.store.lockAsync(id, async () => {
       const cur = this.store.readState(id);
       if (cur.status !== 'running' || cur.startedAt !== st.startedAt) return cur;
       // Without conmon's record (monitor killed, host rebooted) the code is unknown: 255, like docker.
@@ -415,26 +438,26 @@ export class Engine {
       fs.rmSync(oomFile, { force: true });
       const next: ContainerState = { ...cur, status: 'exited', pid: 0, exitCode: Number.isFinite(code) ? code : 255, finishedAt: finished, oomKilled };
       this.store.writeState(id, next);
-      this.cleanupRuntime(id);
+      await this.cleanupRuntime(id);
       return next;
     });
   }
 
   /** Deletes the OCI runtime's record of the container (and with it, once the runtime manages
    *  cgroups, the cgroup). A missing record is fine. */
-  private cleanupRuntime(id: string): void {
+  private async cleanupRuntime(id: string): Promise<void> {
     try {
-      this.runtime.delete(id, { force: true });
+      await this.runtimeFor(id).delete(id);
     } catch (e) {
-      if (!/does not exist/.test((e as Error).message)) process.stderr.write(`hako: warning: ${(e as Error).message}\n`);
+      if (!/does not exist/.test((e as Error).message)) this.warn(`warning: ${(e as Error).message}`);
     }
   }
 
-  list(): { config: ContainerConfig; state: ContainerState }[] {
+  async list(): Promise<{ config: ContainerConfig; state: ContainerState }[]> {
     const out: { config: ContainerConfig; state: ContainerState }[] = [];
     for (const id of this.store.ids()) {
       try {
-        out.push({ config: this.store.readConfig(id), state: this.refresh(id) });
+        out.push({ config: this.store.readConfig(id), state: await this.refresh(id) });
       } catch (e) {
         if (e instanceof FormatVersionError) throw e; // a record this hako cannot read is not "gone"
         /* removed meanwhile */
@@ -445,17 +468,17 @@ export class Engine {
 
   // ---- stop / kill / rm / wait ----
 
-  kill(ref: string, signal: string = 'SIGKILL', opts: { quiet?: boolean; requested?: boolean } = {}): void {
+  async kill(ref: string, signal: string = 'SIGKILL', opts: { quiet?: boolean; requested?: boolean } = {}): Promise<void> {
     const id = this.store.resolve(ref);
     const sig = parseSignal(signal);
-    const st = this.refresh(id);
+    const st = await this.refresh(id);
     if (st.status !== 'running') {
       if (opts.quiet) return;
       throw new HakoError(`cannot kill container ${ref}: container ${id.slice(0, 12)} is not running`);
     }
     if (opts.requested) this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), stopRequested: true }));
     try {
-      this.runtime.kill(id, sig, { all: true });
+      await this.runtimeFor(id).kill(id, sig);
     } catch (e) {
       // Without runtime state (a foreground container still starting) signal the recorded pid.
       if (st.pid && sameProcess(st.pid, st.pidStartTime)) process.kill(st.pid, sig);
@@ -467,16 +490,16 @@ export class Engine {
   async stop(ref: string, timeout?: number): Promise<string> {
     const id = this.store.resolve(ref);
     const cfg = this.store.readConfig(id);
-    const st = this.refresh(id);
+    const st = await this.refresh(id);
     if (st.status === 'restarting') {
       this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), status: 'exited', stopRequested: true }));
       return id;
     }
     if (st.status !== 'running') return id;
     const t = timeout ?? cfg.options.stopTimeout ?? 10;
-    this.kill(id, cfg.options.stopSignal ?? 'SIGTERM', { quiet: true, requested: true });
+    await this.kill(id, cfg.options.stopSignal ?? 'SIGTERM', { quiet: true, requested: true });
     if (await this.waitExited(id, t < 0 ? Infinity : t * 1000)) return id;
-    this.kill(id, 'SIGKILL', { quiet: true, requested: true });
+    await this.kill(id, 'SIGKILL', { quiet: true, requested: true });
     if (!(await this.waitExited(id, 30_000))) throw new HakoError(`container ${ref} did not exit after SIGKILL`);
     return id;
   }
@@ -495,7 +518,7 @@ export class Engine {
   private async waitExited(id: string, ms: number): Promise<boolean> {
     const end = Date.now() + ms;
     for (;;) {
-      const s = this.refresh(id).status;
+      const s = (await this.refresh(id)).status;
       if (s === 'exited' || s === 'created') return true;
       if (Date.now() > end) return false;
       await sleep(20);
@@ -508,7 +531,7 @@ export class Engine {
     for (;;) {
       let st: ContainerState;
       try {
-        st = this.refresh(id);
+        st = await this.refresh(id);
       } catch {
         throw new HakoError(`no such container: ${ref}`);
       }
@@ -520,12 +543,12 @@ export class Engine {
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<string> {
     const id = this.store.resolve(ref);
     const cfg = this.store.readConfig(id);
-    const st = this.refresh(id);
+    const st = await this.refresh(id);
     if (st.status === 'running' || st.status === 'restarting') {
       if (!opts.force) throw new HakoError(`cannot remove container "${cfg.name}": container is ${st.status}: stop the container before removing or force remove`);
       this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), stopRequested: true }));
       if (st.status === 'running') {
-        this.kill(id, 'SIGKILL', { quiet: true, requested: true });
+        await this.kill(id, 'SIGKILL', { quiet: true, requested: true });
         if (!(await this.waitExited(id, 30_000))) throw new HakoError(`container ${ref} did not exit after SIGKILL`);
       }
     }
@@ -545,7 +568,7 @@ export class Engine {
         await this.tearDownNetwork(id);
       } catch (e) {
         if (!opts.force) throw new HakoError(`cannot remove container "${cfg.name}": ${(e as Error).message}`);
-        process.stderr.write(`hako: warning: ${(e as Error).message}\n`);
+        this.warn(`warning: ${(e as Error).message}`);
       }
     });
     if (removedByOther) {
@@ -553,13 +576,13 @@ export class Engine {
       while (fs.existsSync(this.store.containerDir(id)) && Date.now() < end) await sleep(20);
       return id;
     }
-    this.destroy(cfg, opts.volumes);
+    await this.destroy(cfg, opts.volumes);
     return id;
   }
 
   /** Removes everything of a container: runtime state, rootfs, its directory, its name. */
-  private destroy(cfg: ContainerConfig, volumes = false): void {
-    this.cleanupRuntime(cfg.id);
+  private async destroy(cfg: ContainerConfig, volumes = false): Promise<void> {
+    await this.cleanupRuntime(cfg.id);
     const dir = this.store.containerDir(cfg.id);
     if (volumes) {
       for (const v of cfg.options.volumes) {
@@ -592,7 +615,7 @@ export class Engine {
       for (;;) {
         let status: string;
         try {
-          status = this.refresh(id).status;
+          status = (await this.refresh(id)).status;
         } catch {
           status = 'exited'; // removed (run -d --rm)
         }
@@ -620,11 +643,11 @@ export class Engine {
 
   async exec(ref: string, req: ExecRequest): Promise<number> {
     const id = this.store.resolve(ref);
-    const st = this.refresh(id);
+    const st = await this.refresh(id);
     if (st.status !== 'running') throw new HakoError(`container ${id.slice(0, 12)} is not running`);
     if (!req.command.length) throw new HakoError('exec: a command is required');
-    const cfg = this.store.readConfig(id);
-    const spec = this.runtime.states.readConfig(id);
+    const runtime = this.runtimeFor(id);
+    const spec = runtime.spec(id, this.store.bundleDir(id));
     const base = spec.process!;
     const rootfs = this.store.rootfs(id);
     const proc: Process = {
@@ -640,9 +663,8 @@ export class Engine {
       const all = base.capabilities?.bounding ?? [];
       proc.capabilities = { bounding: all, effective: all, permitted: all };
     }
-    void cfg;
     try {
-      return await this.runtime.exec(id, proc, {
+      return await runtime.exec(id, proc, {
         detach: req.detach,
         stdio: [req.interactive ? 'inherit' : 'ignore', req.detach ? 'ignore' : 'inherit', req.detach ? 'ignore' : 'inherit'],
       });
@@ -652,9 +674,9 @@ export class Engine {
   }
 
   /** The container's processes: every process in its PID namespace, read from /proc. */
-  top(ref: string): string[][] {
+  async top(ref: string): Promise<string[][]> {
     const id = this.store.resolve(ref);
-    const st = this.refresh(id);
+    const st = await this.refresh(id);
     if (st.status !== 'running' || !st.pid) throw new HakoError(`container ${id.slice(0, 12)} is not running`);
     const ns = nsOf(st.pid);
     const rows: string[][] = [['UID', 'PID', 'PPID', 'STAT', 'TIME', 'CMD']];
@@ -676,10 +698,10 @@ export class Engine {
   }
 
   /** docker-like `inspect` document. */
-  inspect(ref: string): Record<string, unknown> {
+  async inspect(ref: string): Promise<Record<string, unknown>> {
     const id = this.store.resolve(ref);
     const cfg = this.store.readConfig(id);
-    const st = this.refresh(id);
+    const st = await this.refresh(id);
     const o = cfg.options;
     const zero = '0001-01-01T00:00:00Z';
     return {
@@ -697,6 +719,7 @@ export class Engine {
       RestartCount: st.restartCount,
       LogPath: this.store.logPath(id),
       HostConfig: {
+        Runtime: cfg.runtime ?? 'hako', // docker's field: the OCI runtime the container runs under
         Binds: o.volumes.filter((v) => v.type !== 'tmpfs').map((v) => `${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`),
         NetworkMode: o.network || 'default',
         PortBindings: o.publish,
@@ -720,6 +743,15 @@ export class Engine {
       },
       NetworkSettings: networkSettings(this.networks.state(this.store.containerDir(id)), this.netPlan(cfg)),
     };
+  }
+
+  /** The container process's args[0], as the bundle has it. */
+  private runtimeCommand(id: string): string {
+    try {
+      return (JSON.parse(fs.readFileSync(path.join(this.store.bundleDir(id), 'config.json'), 'utf8')) as { process?: { args?: string[] } }).process?.args?.[0] ?? '';
+    } catch {
+      return '';
+    }
   }
 
   private runtimeHostname(id: string): string {
@@ -755,8 +787,8 @@ export class Engine {
   }
 
   /** Image IDs / digests used by any container: rmi refuses these without -f. */
-  imageInUse(digest: string): boolean {
-    return this.list().some(({ config }) => config.imageId === digest);
+  async imagesInUse(): Promise<Set<string>> {
+    return new Set((await this.list()).map(({ config }) => config.imageId));
   }
 
   // ---- helpers ----
@@ -804,13 +836,13 @@ export class Engine {
       const dir = this.store.containerDir(id);
       if (!this.networks.hasResources(id, dir)) continue;
       let st: ContainerState;
-      try { st = this.refresh(id); } catch { continue; }
+      try { st = await this.refresh(id); } catch { continue; }
       if (st.status !== 'exited' && st.status !== 'created') continue;
       if (st.monitorPid && st.monitorPid !== process.pid && sameProcess(st.monitorPid, st.monitorStartTime)) continue;
       await this.store.lockAsync(id, async () => {
         const cur = this.store.readState(id);
         if (cur.status === 'exited' || cur.status === 'created') await this.tearDownNetwork(id);
-      }).catch((e: Error) => process.stderr.write(`hako: warning: ${e.message}\n`));
+      }).catch((e: Error) => this.warn(`warning: ${e.message}`));
     }
   }
 
@@ -857,6 +889,13 @@ export class Engine {
     this.store.writeConfig(cfg); // anonymous volume names are now fixed
     return out;
   }
+}
+
+/** An external runtime's failure, its exec failure worded as runc's (runtime-external.ts). */
+function asRuncExecError(err: unknown, command: string): unknown {
+  if (!(err instanceof HakoError)) return err;
+  const message = execErrorAsRunc(err.message, command);
+  return message === err.message ? err : new HakoError(message, err.exitCode);
 }
 
 /** --device: the host node's type and numbers, for linux.devices and the device cgroup. */

@@ -48,6 +48,7 @@ export const RUN_FLAGS: Opts = {
   userns: { type: 'string' },
   'stop-signal': { type: 'string' },
   'stop-timeout': { type: 'string' },
+  runtime: { type: 'string' },
   help: { type: 'boolean' },
 };
 
@@ -421,6 +422,7 @@ function readRunArgs(args: string[], command: string): RunOptions {
     opts.stopSignal = str('stop-signal');
   }
   if (str('stop-timeout') !== undefined) opts.stopTimeout = parseIntFlag(str('stop-timeout')!, 'stop-timeout', -1);
+  if (str('runtime') !== undefined) opts.runtime = str('runtime'); // checked by create (oci-runtime.ts)
   if (opts.rm && opts.restart.name !== 'no') throw new HakoError('conflicting options: cannot combine --restart and --rm');
   if (opts.detach && opts.rm && opts.interactive && opts.tty) { /* allowed, like docker */ }
   return opts;

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Socket } from 'node:net';
 import { HakoError } from '../util/errors.js';
 import { codeDir } from '../util/install-dir.js';
+import { runtimeErrorLine } from './runtime-external.js';
 
 export const CONMON = process.env.HAKO_CONMON || '/usr/bin/conmon';
 
@@ -130,7 +131,9 @@ function guardExitCommand(args: string[], owner: { pid: number; startTime: strin
 function cleanRuntimeError(msg: string): string {
   const lines = msg.split('\n').map((l) => l.trim()).filter(Boolean);
   const ours = lines.filter((l) => l.includes('hako: ')).map((l) => l.slice(l.lastIndexOf('hako: ') + 6));
-  return ours.length ? ours[ours.length - 1] : lines[lines.length - 1] ?? msg;
+  if (ours.length) return ours[ours.length - 1];
+  // runc's `time=… level=error msg="…"`, crun's `crun: …`: the message alone.
+  return lines.length ? runtimeErrorLine(lines[lines.length - 1]) : msg;
 }
 
 function parseSync(text: string): { data: number; message?: string } | undefined {

@@ -10,7 +10,7 @@ interface Sample { at: bigint; cpu: number; stats: CgroupStats }
 
 function sample(engine: Engine, id: string): Sample | undefined {
   try {
-    const stats = engine.runtime.stats(id);
+    const stats = engine.runtimeFor(id).stats(id);
     return { at: process.hrtime.bigint(), cpu: stats.cpu?.usageTotal ?? 0, stats };
   } catch {
     return undefined; // stopped meanwhile
@@ -19,7 +19,7 @@ function sample(engine: Engine, id: string): Sample | undefined {
 
 /** One row per running container from two samples `intervalMs` apart. */
 export async function statsRows(engine: Engine, refs: string[], intervalMs: number): Promise<StatsRow[]> {
-  const running = engine.list().filter(({ state }) => state.status === 'running');
+  const running = (await engine.list()).filter(({ state }) => state.status === 'running');
   const wanted = refs.length ? refs.map((r) => engine.store.resolve(r)) : running.map(({ config }) => config.id);
   const first = new Map(wanted.map((id) => [id, sample(engine, id)]));
   await new Promise((r) => setTimeout(r, intervalMs));

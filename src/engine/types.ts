@@ -74,6 +74,8 @@ export interface RunOptions {
   userns?: string;
   stopSignal?: string;
   stopTimeout?: number;
+  /** `--runtime`: hako, runc, crun or a path; undefined: the engine root's default (oci-runtime.ts). */
+  runtime?: string;
 }
 
 export interface ContainerConfig {
@@ -90,6 +92,8 @@ export interface ContainerConfig {
   args: string[];
   /** The image's ExposedPorts keys ("80/tcp"), for -P. */
   exposedPorts?: string[];
+  /** The OCI runtime it was created with (oci-runtime.ts); absent in records older than the choice: hako. */
+  runtime?: string;
 }
 
 export type Status = 'created' | 'running' | 'restarting' | 'exited' | 'removing';

@@ -7,7 +7,6 @@ import type { Socket } from 'node:net';
 import { HakoError } from '../util/errors.js';
 import { findHelper } from './find.js';
 import { trace } from '../util/trace.js';
-import { writeErr } from '../util/stdio.js';
 
 export interface LaunchOptions {
   plan: Buffer;
@@ -22,6 +21,8 @@ export interface LaunchOptions {
   onSync?(name: string, ctx: { helperPid: number; containerPid: number }): string | undefined | Promise<string | undefined>;
   /** Called as soon as the container pid is known (for cleanup on later failures). */
   onPid?(pid: number, helperPid: number): void;
+  /** Errors hako-init reports after the first late one (which lateError() returns). */
+  warn?(message: string): void;
 }
 
 /** The hako-init process a container is made by: our child, or conmon's (the engine socket). */
@@ -127,7 +128,7 @@ function drive(
         // After `ready` nobody awaits the outcome any more; the message must still reach the user.
         if (!settled) fail(new HakoError(arg));
         else if (late === undefined) late = arg;
-        else writeErr(`hako: ${arg}\n`);
+        else opts.warn?.(arg);
       }
     };
     const ready = () => {
@@ -151,15 +152,23 @@ function drive(
     sync.on('error', () => { /* EOF/ECONNRESET is reported through 'close' */ });
     sync.on('close', () => queue.then(() => fail(new HakoError('container init exited before it was ready'))));
     trace('spawned');
-    try {
-      opts.beforePlan?.(helperPid);
-    } catch (e) {
-      fail(e as Error);
-      return;
-    }
-    trace('placed');
-    io.sendPlan(opts.plan);
+    // Placement in the next turn of the event loop: spawning and placing are the two longest
+    // synchronous steps of a start, and an embedding server gets its turn between them.
+    setImmediate(() => placeAndSend(helperPid, opts, io, () => settled, fail));
   });
+}
+
+/** Places the helper (beforePlan: its cgroup) and sends it the plan, unless the launch has ended. */
+function placeAndSend(helperPid: number, opts: LaunchOptions, io: { sendPlan(plan: Buffer): void }, ended: () => boolean, fail: (e: Error) => void): void {
+  if (ended()) return;
+  try {
+    opts.beforePlan?.(helperPid);
+  } catch (e) {
+    fail(e as Error);
+    return;
+  }
+  trace('placed');
+  io.sendPlan(opts.plan);
 }
 
 function signalNumber(name: string): number {

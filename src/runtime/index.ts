@@ -2,4 +2,4 @@
 // src/runtime/ is its own business (the import check, .dependency-cruiser.cjs, holds the engine to
 // this file).
 export { Runtime } from './runtime.js';
-export type { CreateOptions, ExecOptions, RunOptions } from './runtime.js';
+export type { CreateOptions, ExecOptions, RunOptions, RuntimeOptions } from './runtime.js';

@@ -2,7 +2,8 @@
 // The CLI (cli.ts) is a thin layer over this; engines embedding hako call it directly and pay
 // Node's start-up once instead of once per container.
 import fs from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { Socket } from 'node:net';
 import type { StdioOptions } from 'node:child_process';
 import { asHakoError, ConfigError, HakoError } from '../util/errors.js';
@@ -28,13 +29,13 @@ import type { CgroupMountInfo, PlanContext } from './plan/compile.js';
 import path from 'node:path';
 import { trace } from '../util/trace.js';
 import { debugEnabled, logDebug } from '../util/log.js';
-import { sleepMs } from '../util/sleep.js';
+import { sleep } from '../util/sleep.js';
+import { readFifo } from '../util/fifo.js';
 import { FormatVersionError } from '../util/format-version.js';
 import type { IdMapping, Process, Resources, Seccomp, Spec, State } from '../oci/types.js';
 import {
   defaultRoot, ociState, StateDir, statusOf, validateId, type ContainerRecord,
 } from './state.js';
-import { writeErr } from '../util/stdio.js';
 import { procStat } from '../util/proc.js';
 
 export interface CreateOptions {
@@ -71,11 +72,30 @@ export interface RunOptions extends CreateOptions {
 }
 
 
+export interface RuntimeOptions {
+  /** The state directory; default /run/hako (runc's /run/runc). */
+  root?: string;
+  /**
+   * Where warnings go (a failing poststart/poststop hook, an error hako-init reports after the
+   * container started, a cgroup limit the kernel ignores): the text the CLI prints after `hako: `
+   * (`warning: poststop hook /x: exited with status 1`). The library prints nothing itself;
+   * without a callback warnings are dropped.
+   */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * The OCI runtime as a library. Every method that can wait (a lock held by another process, the
+ * start barrier, a process dying) is asynchronous and yields the event loop while it waits.
+ */
 export class Runtime {
   readonly states: StateDir;
+  private readonly warn: (message: string) => void;
+  private readonly cgroupWarn = (message: string) => this.warn(`warning: ${message}`);
 
-  constructor(opts: { root?: string } = {}) {
+  constructor(opts: RuntimeOptions = {}) {
     this.states = new StateDir(opts.root ?? defaultRoot());
+    this.warn = opts.onWarning ?? (() => {});
   }
 
   /** `create`: the container waits at the start barrier when this resolves. */
@@ -85,15 +105,15 @@ export class Runtime {
   }
 
   /** `start`: lets the process run (opens the barrier), then poststart hooks. */
-  start(id: string): void {
-    this.states.lock(validateId(id), () => {
+  async start(id: string): Promise<void> {
+    await this.states.lock(validateId(id), async () => {
       const rec = this.states.read(id);
       const status = statusOf(this.states, rec);
       if (status !== 'created') throw new HakoError(`cannot start container "${id}" in state ${status}`);
-      this.openBarrier(rec);
+      await this.openBarrier(rec);
       // The state as of the start: a quick process may already be gone when the hook runs.
       const started: State = { ...ociState(this.states, rec), status: 'running', pid: rec.pid };
-      runHooksWarning('poststart', rec.hooks?.poststart, started);
+      await runHooksWarning('poststart', rec.hooks?.poststart, started, this.warn);
     });
   }
 
@@ -137,7 +157,7 @@ export class Runtime {
    * process is there. SIGKILL to a paused container thaws it afterwards: under the v1 freezer a
    * frozen process only dies once thawed (v2 lets fatal signals through; thawing is then harmless).
    */
-  kill(id: string, signal: string | number = 'SIGTERM', opts: { all?: boolean } = {}): void {
+  async kill(id: string, signal: string | number = 'SIGTERM', opts: { all?: boolean } = {}): Promise<void> {
     const sig = typeof signal === 'number' ? signal : parseSignal(signal, { allowZero: true });
     const rec = this.states.read(validateId(id));
     const status = this.status(rec);
@@ -156,23 +176,23 @@ export class Runtime {
       if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
       if (sig === 0) throw new HakoError(`cannot kill container "${id}": container not running`);
     }
-    if (sig === SIGNALS.SIGKILL && status === 'paused') this.thaw(rec);
+    if (sig === SIGNALS.SIGKILL && status === 'paused') await this.thaw(rec);
   }
 
   /** `delete`; with `--force` a running or paused container is killed first, and a container
    *  that does not exist is no error (runc's behaviour, which engines rely on when cleaning up). */
-  delete(id: string, opts: { force?: boolean } = {}): void {
+  async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
     validateId(id);
     if (opts.force && !this.states.exists(id)) return;
     try {
-      this.states.lock(id, () => {
+      await this.states.lock(id, async () => {
         const rec = this.states.read(id);
         const status = this.status(rec);
         if ((status === 'running' || status === 'paused') && !opts.force) {
           throw new HakoError(`cannot delete container "${id}" in state ${status} (stop it first, or use --force)`);
         }
-        if (status !== 'stopped') this.killAndWait(rec);
-        this.destroy(rec);
+        if (status !== 'stopped') await this.killAndWait(rec);
+        await this.destroy(rec);
       });
     } catch (e) {
       // Deleted by someone else meanwhile: what --force asked for is done.
@@ -185,7 +205,7 @@ export class Runtime {
   async run(id: string, opts: RunOptions): Promise<number> {
     if (opts.detach) {
       await this.create(id, opts);
-      this.start(id);
+      await this.start(id);
       return 0;
     }
     const unignore = surviveTerminalSignals();
@@ -200,7 +220,7 @@ export class Runtime {
     const unforward = forwardSignals(launched);
     try {
       try {
-        this.start(id);
+        await this.start(id);
       } catch (e) {
         // The helper's own reason (a failed open of the barrier, a hook) beats "exited before start".
         const late = await launched.lateError();
@@ -210,13 +230,13 @@ export class Runtime {
       const code = await launched.exited;
       trace('exited');
       const late = await launched.lateError();
-      if (late) writeErr(`hako: ${late}\n`);
+      if (late) this.warn(late);
       launched.detach();
-      if (!opts.keep) this.states.lock(id, () => this.destroy(this.states.read(id)));
+      if (!opts.keep) await this.states.lock(id, () => this.destroy(this.states.read(id)));
       trace('destroyed');
       return code;
     } catch (e) {
-      try { this.states.lock(id, () => { this.killAndWait(rec); this.destroy(rec); }); } catch { /* already gone */ }
+      try { await this.states.lock(id, async () => { await this.killAndWait(rec); await this.destroy(rec); }); } catch { /* already gone */ }
       throw e;
     } finally {
       unforward();
@@ -270,6 +290,7 @@ export class Runtime {
           return containerProcessState(spec, { ...this.state(id), pid: ctx.containerPid });
         },
         onPid: (_pid, helperPid) => { if (!opts.detach && cgroup?.exists()) moveMonitorOut(helperPid); },
+        warn: this.warn,
       });
       if (opts.pidFile) writePidFile(opts.pidFile, launched.containerPid);
       if (opts.detach) {
@@ -302,7 +323,7 @@ export class Runtime {
     const { spec } = bundle;
     const fifo = this.states.fifo(id);
     const cgroupsPath = resolveCgroupsPath(spec.linux?.cgroupsPath, id);
-    const cgroup: Cgroup | undefined = rootlessWithoutCgroups(spec, cgroupsPath) ? undefined : openCgroup(cgroupsPath);
+    const cgroup: Cgroup | undefined = rootlessWithoutCgroups(spec, cgroupsPath) ? undefined : openCgroup(cgroupsPath, { warn: this.cgroupWarn });
     const nss = namespaceMap(spec);
     const rec: ContainerRecord = {
       id, bundle: bundle.dir, pid: 0, pidStartTime: '', created: new Date().toISOString(), status: 'creating',
@@ -326,6 +347,7 @@ export class Runtime {
       // remove the cgroup and the state like any other failure (the catch below).
       if (cgroup) void primeCgroupMigration(DEFAULT_CGROUP_ROOT, cgroup.version === 2);
       trace('cgroup created');
+      await nextTurn();
       const seccompProfile = spec.linux?.seccomp ? seccompFilter(spec.linux.seccomp) : undefined;
       const ops = compilePlan(spec, {
         rootfs: bundle.rootfs, bundle: bundle.dir, fifo, forkMode, console, seccompProfile,
@@ -338,6 +360,7 @@ export class Runtime {
       this.states.write(rec);
       this.states.writeConfig(id, spec);
       trace('state written');
+      await nextTurn();
       const launchOptions = {
         plan: encodePlan(ops),
         // In the cgroup before it acts: everything it forks is accounted and limited from the start,
@@ -349,6 +372,7 @@ export class Runtime {
           if (forkMode === 'wait' && cgroup) moveMonitorOut(helperPid);
         },
         onSync: (name: string, ctx: { helperPid: number; containerPid: number }) => this.onSync(name, ctx, bundle, rec, opts.pidFile),
+        warn: this.warn,
       };
       const launched = opts.attached
         ? await attach(opts.attached.conn, opts.attached.pid, launchOptions)
@@ -363,24 +387,24 @@ export class Runtime {
       if (opts.pidFile) writePidFile(opts.pidFile, rec.pid);
       return { launched, rec };
     } catch (e) {
-      this.killAndWait(rec);
-      this.destroy(rec, { hooks: false });
+      await this.killAndWait(rec);
+      await this.destroy(rec, { hooks: false });
       throw e;
     }
   }
 
-  private onSync(name: string, ctx: { helperPid: number; containerPid: number }, bundle: Bundle, rec: ContainerRecord, pidFile?: string): string | undefined {
+  private async onSync(name: string, ctx: { helperPid: number; containerPid: number }, bundle: Bundle, rec: ContainerRecord, pidFile?: string): Promise<string | undefined> {
     switch (name) {
       case 'pidfile':
         if (pidFile) writePidFile(pidFile, ctx.containerPid);
         return undefined;
       case 'userns':
-        writeIdMaps(ctx.helperPid, bundle.spec);
+        await writeIdMaps(ctx.helperPid, bundle.spec);
         return undefined;
       case 'createRuntime': {
         const state = this.stateWhileCreating(rec, ctx.containerPid);
-        runHooks('prestart', bundle.spec.hooks?.prestart, state);
-        runHooks('createRuntime', bundle.spec.hooks?.createRuntime, state);
+        await runHooks('prestart', bundle.spec.hooks?.prestart, state);
+        await runHooks('createRuntime', bundle.spec.hooks?.createRuntime, state);
         return JSON.stringify(state);
       }
       case 'seccomp':
@@ -399,51 +423,39 @@ export class Runtime {
     return { ...rest, status: 'created', pid };
   }
 
-  /** Opens the start barrier: the container's blocked open(O_WRONLY) completes and it writes one byte. */
-  private openBarrier(rec: ContainerRecord): void {
+  /**
+   * Opens the start barrier. Our open lets the container's blocked open(O_WRONLY) complete; it
+   * writes one byte and keeps its end (close-on-exec) through its startContainer hooks until it
+   * execs, so end of file after the byte means the process runs (or died). poststart hooks must
+   * come after that (OCI runtime spec, lifecycle step 10). The kernel wakes us for both
+   * (util/fifo.ts): no polling on the way. A timer only notices a container that died before it
+   * opened its end (no end of file ever comes then) or never takes the signal.
+   */
+  private async openBarrier(rec: ContainerRecord): Promise<void> {
     const fifo = this.states.fifo(rec.id);
-    const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const reader = readFifo(fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+    trace(`start ${rec.id}: barrier open, waiting for the exec`);
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const buf = Buffer.alloc(1);
-      for (let waited = 0; ; waited++) {
-        let n = 0;
-        try {
-          n = fs.readSync(fd, buf, 0, 1, null);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-        }
-        if (n === 1) { this.awaitExec(fd, rec); break; }
-        if (statusOf(this.states, rec) === 'stopped') {
-          // A quick process may have written its byte, run and exited since our last read.
-          let last = 0;
-          try { last = fs.readSync(fd, buf, 0, 1, null); } catch { /* EAGAIN: nothing was written */ }
-          if (last === 1) break;
-          throw new HakoError(`container "${rec.id}" exited before it could start`);
-        }
-        if (waited > 10_000) throw new HakoError(`container "${rec.id}" did not take the start signal`);
-        sleepMs(pollDelay(waited));
+      const since = Date.now();
+      const stuck = new Promise<'stopped' | 'timeout'>((resolve) => {
+        timer = setInterval(() => {
+          if (statusOf(this.states, rec) === 'stopped') resolve('stopped');
+          else if (!reader.bytes() && Date.now() - since > 10_000) resolve('timeout');
+        }, 10);
+      });
+      const outcome = await Promise.race([reader.ended, stuck]);
+      // A quick process may have written its byte, run and exited before the reader took it in.
+      if (!reader.bytes() && !(outcome === 'stopped' && byteWaiting(fifo))) {
+        if (outcome === 'timeout') throw new HakoError(`container "${rec.id}" did not take the start signal`);
+        throw new HakoError(`container "${rec.id}" exited before it could start`);
       }
     } finally {
-      fs.closeSync(fd);
+      clearInterval(timer);
+      reader.close();
     }
     fs.rmSync(fifo, { force: true });
     trace(`start ${rec.id}: barrier opened, process ${rec.pid} runs`);
-  }
-
-  /** After the start byte: the container keeps its end of the FIFO open (close-on-exec) through
-   *  its startContainer hooks until it execs, so end of file means the process runs (or died).
-   *  poststart hooks must come after that (OCI runtime spec, lifecycle step 10). */
-  private awaitExec(fd: number, rec: ContainerRecord): void {
-    const buf = Buffer.alloc(1);
-    for (let waited = 0; ; waited++) {
-      try {
-        if (fs.readSync(fd, buf, 0, 1, null) === 0) return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      }
-      if (statusOf(this.states, rec) === 'stopped') return;
-      sleepMs(pollDelay(waited));
-    }
   }
 
   /** Every process of the container: its cgroup's, which also catches what escaped init's tree. */
@@ -454,32 +466,32 @@ export class Runtime {
   }
 
   cgroupOf(rec: ContainerRecord): Cgroup | undefined {
-    return rec.cgroupsPath ? openCgroup(rec.cgroupsPath) : undefined;
+    return rec.cgroupsPath ? openCgroup(rec.cgroupsPath, { warn: this.cgroupWarn }) : undefined;
   }
 
   /** `pause`: freeze every process of the container. */
-  pause(id: string): void {
-    this.states.lock(validateId(id), () => {
+  async pause(id: string): Promise<void> {
+    await this.states.lock(validateId(id), async () => {
       const rec = this.states.read(id);
       const status = this.status(rec);
       if (status !== 'running' && status !== 'created') throw new HakoError(`cannot pause container "${id}" in state ${status}`);
-      this.requireCgroup(rec).freeze();
+      await this.requireCgroup(rec).freezeAsync();
       trace(`pause ${id}: frozen`);
     });
   }
 
-  resume(id: string): void {
-    this.states.lock(validateId(id), () => {
+  async resume(id: string): Promise<void> {
+    await this.states.lock(validateId(id), async () => {
       const rec = this.states.read(id);
       if (this.status(rec) !== 'paused') throw new HakoError(`cannot resume container "${id}": it is not paused`);
-      this.requireCgroup(rec).thaw();
+      await this.requireCgroup(rec).thawAsync();
       trace(`resume ${id}: thawed`);
     });
   }
 
   /** `update`: new limits for a live container. */
-  update(id: string, resources: Resources): void {
-    this.states.lock(validateId(id), () => {
+  async update(id: string, resources: Resources): Promise<void> {
+    await this.states.lock(validateId(id), () => {
       const rec = this.states.read(id);
       const status = this.status(rec);
       if (status === 'stopped') throw new HakoError(`cannot update container "${id}": it is stopped`);
@@ -513,32 +525,32 @@ export class Runtime {
   }
 
   /** Thaws the container's cgroup if it is frozen; no cgroup or no freezer: nothing to do. */
-  private thaw(rec: ContainerRecord): void {
+  private async thaw(rec: ContainerRecord): Promise<void> {
     const cg = this.cgroupOf(rec);
-    if (cg) this.thawCgroup(cg);
+    if (cg) await this.thawCgroup(cg);
   }
 
-  private thawCgroup(cg: Cgroup): void {
+  private async thawCgroup(cg: Cgroup): Promise<void> {
     try {
-      if (isFrozen(cg)) cg.thaw();
+      if (isFrozen(cg)) await cg.thawAsync();
     } catch { /* no freezer */ }
   }
 
-  private killAndWait(rec: ContainerRecord): void {
+  private async killAndWait(rec: ContainerRecord): Promise<void> {
     if (!rec.pid) return;
     const start = procStat(rec.pid)?.startTime;
     if (rec.pidStartTime && start !== rec.pidStartTime) return;
     try { process.kill(rec.pid, 'SIGKILL'); } catch { return; }
-    this.thaw(rec); // a frozen process dies only once thawed (cgroup v1)
+    await this.thaw(rec); // a frozen process dies only once thawed (cgroup v1)
     for (let i = 0; i < 5000; i++) {
       const st = procStat(rec.pid);
       if (!st || st.state === 'Z' || st.startTime !== start) return;
-      sleepMs(1);
+      await sleep(1);
     }
     throw new HakoError(`container "${rec.id}": process ${rec.pid} did not die after SIGKILL`);
   }
 
-  private destroy(rec: ContainerRecord, opts: { hooks?: boolean } = {}): void {
+  private async destroy(rec: ContainerRecord, opts: { hooks?: boolean } = {}): Promise<void> {
     const state = { ...ociState(this.states, rec), status: 'stopped' as const };
     const cg = this.cgroupOf(rec);
     if (cg?.exists()) {
@@ -546,16 +558,17 @@ export class Runtime {
       // every other process in it (and nothing can be frozen); otherwise processes may outlive
       // init, and a frozen one cannot die.
       if (!(rec.ownPidNamespace && statusOf(this.states, rec) === 'stopped')) {
-        try { cg.thaw(); } catch { /* no freezer */ }
-        cg.killAll(9);
+        try { await cg.thawAsync(); } catch { /* no freezer */ }
+        await cg.killAllAsync(9);
       }
-      for (let i = 0; i < 1000 && cg.pids().length; i++) sleepMs(2);
-      cg.destroy();
+      for (let i = 0; i < 1000 && cg.pids().length; i++) await sleep(2);
+      await cg.destroyAsync();
+      await nextTurn();
     }
     if (rec.hostMounts) detachMountsAbove(rec.hostMounts.rootfs, rec.hostMounts.below);
     this.states.remove(rec.id);
     trace(`delete ${rec.id}: cgroup, mounts and state removed`);
-    if (opts.hooks !== false) runHooksWarning('poststop', rec.hooks?.poststop, state);
+    if (opts.hooks !== false) await runHooksWarning('poststop', rec.hooks?.poststop, state, this.warn);
   }
 }
 
@@ -610,6 +623,7 @@ function hostIdOfRoot(maps: IdMapping[] | undefined): number {
 }
 
 const SECCOMP_CACHE = '/var/cache/hako/seccomp';
+const execFileAsync = promisify(execFile);
 
 /** The filter for hako-init: compiled by libseccomp once per distinct profile and cached (about 9 ms
  *  saved per container for docker's default profile), plain text where the cache is unusable. */
@@ -634,11 +648,27 @@ function containerProcessState(spec: Spec, state: State): string {
  * While a foreground process runs: signals sent to us are passed to hako-init, which passes them
  * on. Returns the undo.
  */
-/** How long to sleep after the Nth empty poll of the start FIFO: 20 µs, doubling up to 1 ms. A
- *  real sleep from the first poll, not a spin: the container needs a CPU to reach the FIFO, and on a
- *  busy machine (two cores, say) a spinning `start` takes it (runs here spun ~100 times a start). */
-function pollDelay(waited: number): number {
-  return Math.min(0.02 * 2 ** waited, 1);
+/**
+ * Lets other work of the event loop run between the synchronous steps of a container start (cgroup
+ * files, state, spawning hako-init: each a few ms, several times that on a busy machine), so a server
+ * embedding the library is never held up for the whole sequence. One turn, no timer: the CLI, with
+ * nothing else queued, continues at once.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Whether the start FIFO holds a byte nobody read (the container wrote it and is gone). */
+function byteWaiting(fifo: string): boolean {
+  let fd: number;
+  try { fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK); } catch { return false; }
+  try {
+    return fs.readSync(fd, Buffer.alloc(1), 0, 1, null) === 1;
+  } catch {
+    return false; // EAGAIN: nothing was written
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** A foreground monitor (hako-init after its fork) leaves the container's cgroup: it must not count
@@ -704,7 +734,7 @@ function writePidFile(file: string, pid: number): void {
 /** Maps for a new user namespace, written from outside it once hako-init has unshared it. As root
  *  we write them directly; otherwise newuidmap/newgidmap (setuid helpers from Debian's uidmap)
  *  may grant ranges from /etc/subuid, and a lone self-mapping needs setgroups denied first. */
-function writeIdMaps(pid: number, spec: Spec): void {
+async function writeIdMaps(pid: number, spec: Spec): Promise<void> {
   const uid = spec.linux?.uidMappings ?? [];
   const gid = spec.linux?.gidMappings ?? [];
   const line = (m: IdMapping[]) => m.map((x) => `${x.containerID} ${x.hostID} ${x.size}`).join('\n');
@@ -722,10 +752,10 @@ function writeIdMaps(pid: number, spec: Spec): void {
   }
   const args = (m: IdMapping[]) => [String(pid), ...m.flatMap((x) => [String(x.containerID), String(x.hostID), String(x.size)])];
   try {
-    execFileSync('newuidmap', args(uid), { stdio: ['ignore', 'ignore', 'pipe'] });
-    execFileSync('newgidmap', args(gid), { stdio: ['ignore', 'ignore', 'pipe'] });
+    await execFileAsync('newuidmap', args(uid));
+    await execFileAsync('newgidmap', args(gid));
   } catch (e) {
-    const err = e as { stderr?: Buffer; message: string };
+    const err = e as { stderr?: string; message: string };
     throw new HakoError(`user namespace maps: ${err.stderr?.toString().trim() || err.message}`);
   }
 }

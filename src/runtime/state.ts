@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { asHakoError, HakoError, quote } from '../util/errors.js';
-import { acquirePidLock, releasePidLock } from '../util/pidlock.js';
+import { acquirePidLockAsync, releasePidLock } from '../util/pidlock.js';
 import type { Hooks, Spec, State } from '../oci/types.js';
 import { OCI_VERSION } from '../oci/default.js';
 import { mkdirp } from '../util/mkdirp.js';
@@ -190,18 +190,19 @@ export class StateDir {
 
   /**
    * Serialises commands on one container (start vs delete vs kill races). A lock file with
-   * the owner's pid (util/pidlock.ts); a lock whose owner is dead is taken over. Short waits only: these commands are quick.
+   * the owner's pid (util/pidlock.ts); a lock whose owner is dead is taken over. Waiting for another
+   * holder yields the event loop (timer sleeps); the callback may be async.
    */
-  lock<T>(id: string, fn: () => T): T {
+  async lock<T>(id: string, fn: () => T | Promise<T>): Promise<T> {
     const lock = path.join(this.dir(id), 'lock');
-    acquirePidLock(lock, {
+    await acquirePidLockAsync(lock, {
       timeoutMs: 10_000,
       maxPollMs: 5,
       missing: () => new HakoError(`container "${id}" does not exist`),
       busy: (owner) => new HakoError(`container "${id}" is locked by process ${owner}`),
     });
     try {
-      return fn();
+      return await fn();
     } finally {
       releasePidLock(lock);
     }

@@ -4,7 +4,8 @@
 //  - A lock whose pid no longer exists (the holder crashed) is stale and taken over, and so is a
 //    lock file that stays empty for longer than EMPTY_STALE_MS (a crash between create and write),
 //    and a lock directory with a `pid` file, which earlier versions used.
-//  - Waiting is a short sleep loop with a deadline: critical sections take milliseconds.
+//  - Waiting is a short sleep loop with a deadline: critical sections take milliseconds. The
+//    library's callers wait on timers (acquirePidLockAsync), the CLI's may block.
 // A file, not a directory: taking and releasing it are two syscalls each, on the path of every
 // container start. Known limit: two waiters that see the same stale lock at the same moment could
 // both remove it, one after the other already re-created it; the window is a few microseconds after
@@ -14,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from './errors.js';
 import { processAlive } from './proc.js';
-import { sleepMs } from './sleep.js';
+import { sleep, sleepMs } from './sleep.js';
 
 const EMPTY_STALE_MS = 5000;
 
@@ -32,11 +33,30 @@ export interface PidLockOptions {
 export function acquirePidLock(lock: string, opts: PidLockOptions): void {
   const deadline = Date.now() + opts.timeoutMs;
   let wait = 2;
+  while (!tryPidLock(lock, opts, deadline)) {
+    sleepMs(wait);
+    wait = Math.min(wait * 2, opts.maxPollMs ?? 50);
+  }
+}
+
+/** acquirePidLock for the library: waits for another holder on timers, not by blocking the thread. */
+export async function acquirePidLockAsync(lock: string, opts: PidLockOptions): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let wait = 2;
+  while (!tryPidLock(lock, opts, deadline)) {
+    await sleep(wait);
+    wait = Math.min(wait * 2, opts.maxPollMs ?? 50);
+  }
+}
+
+/** One attempt: true when taken (a stale lock is cleared and taken), false while another process
+ *  holds it; throws past the deadline. */
+function tryPidLock(lock: string, opts: PidLockOptions, deadline: number): boolean {
   for (;;) {
     try {
       const fd = fs.openSync(lock, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
       try { fs.writeSync(fd, String(process.pid)); } finally { fs.closeSync(fd); }
-      return;
+      return true;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' && opts.missing) throw opts.missing();
@@ -49,8 +69,7 @@ export function acquirePidLock(lock: string, opts: PidLockOptions): void {
       if (Date.now() > deadline) {
         throw opts.busy?.(owner) ?? new HakoError(`timed out waiting for lock ${lock} (held by pid ${owner || 'unknown'})`);
       }
-      sleepMs(wait);
-      wait = Math.min(wait * 2, opts.maxPollMs ?? 50);
+      return false;
     }
   }
 }

@@ -5,6 +5,7 @@ import { logError } from '../../util/log.js';
 import { Engine } from '../../engine/engine.js';
 import { streamSink } from '../../engine/logs.js';
 import { oneLine } from '../errors.js';
+import { writeErr } from '../../util/stdio.js';
 
 /** What every engine command gets: --root, from before the command or among its flags. */
 export interface EngineContext {
@@ -12,9 +13,15 @@ export interface EngineContext {
 }
 
 /** An engine on the context's store, its foreground output on ours: the container's output (run,
- *  start -a) on stdout and stderr, a pull's progress on stderr. */
+ *  start -a) on stdout and stderr, a pull's progress on stderr; its warnings printed as hako always
+ *  printed them. */
 export function engineOf(ctx: EngineContext): Engine {
-  return new Engine({ root: ctx.root, output: { container: streamSink(false), progress: process.stderr } });
+  return new Engine({ root: ctx.root, output: { container: streamSink(false), progress: process.stderr }, onWarning: printWarning });
+}
+
+/** The library's warnings (Engine's and Runtime's onWarning): `hako: ` and the text. */
+export function printWarning(message: string): void {
+  writeErr(`hako: ${message}\n`);
 }
 
 export function need(positionals: string[], command: string): void {

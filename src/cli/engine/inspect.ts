@@ -11,7 +11,7 @@ import { engineOf, need, type EngineContext } from './common.js';
 async function inspectOne(e: Engine, ref: string, type: unknown): Promise<unknown> {
   try {
     if (type === 'image') throw new HakoError('image');
-    return e.inspect(ref);
+    return await e.inspect(ref); // awaited here: its failure is the catch's
   } catch (err) {
     if (type === 'container') {
       logError(oneLine((err as Error).message));

@@ -11,8 +11,9 @@ const command: Command<EngineContext> = {
   async run(ctx, { values: v, positionals }, name) {
     need(positionals, name);
     const e = engineOf(ctx);
+    const used = await e.imagesInUse();
     const code = await each(positionals, async (ref) => {
-      const removed = e.images.removeImage(ref, { force: Boolean(v.force), inUse: (d) => e.imageInUse(d) });
+      const removed = e.images.removeImage(ref, { force: Boolean(v.force), inUse: (d) => used.has(d) });
       for (const r of removed) process.stdout.write(`Untagged: ${r}\n`);
     });
     // Unpacked layers of what is gone (the blobs go with the store's gc).

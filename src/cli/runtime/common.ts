@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { HakoError } from '../../util/errors.js';
 import { parseArgsOptions, valueFlags, type Flags, type Parsed } from '../command.js';
+import { writeErr } from '../../util/stdio.js';
 
 /** What every runtime command gets: the global flags' outcome. */
 export interface RuntimeContext {
@@ -77,4 +78,9 @@ function inheritedFd(fd: number): boolean {
     return false;
   }
   return target !== 'anon_inode:[eventpoll]' && target !== 'anon_inode:[eventfd]';
+}
+
+/** The library's warnings (Runtime's onWarning), printed as the runtime always printed them. */
+export function printWarning(message: string): void {
+  writeErr(`hako: ${message}\n`);
 }

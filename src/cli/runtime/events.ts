@@ -4,7 +4,7 @@ import { HakoError } from '../../util/errors.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { streamEvents } from '../../runtime/cgroup-commands.js';
 import type { Command } from '../command.js';
-import { one, type RuntimeContext } from './common.js';
+import { one, type RuntimeContext, printWarning } from './common.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60000 };
 
@@ -18,7 +18,7 @@ const command: Command<RuntimeContext> = {
     const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(values.interval as string);
     if (!m) throw new HakoError(`events: --interval must be a duration like 5s or 500ms, got "${values.interval}"`);
     const intervalMs = Number(m[1]) * UNIT_MS[m[2] ?? 's'];
-    await streamEvents(new Runtime({ root: ctx.root }), one(positionals, name), {
+    await streamEvents(new Runtime({ root: ctx.root, onWarning: printWarning }), one(positionals, name), {
       once: Boolean(values.stats),
       intervalMs,
       out: (l) => fs.writeSync(1, `${l}\n`),

@@ -5,7 +5,7 @@ import { Runtime } from '../../runtime/runtime.js';
 import { validateId } from '../../runtime/state.js';
 import { execProcess, readProcessFile } from '../../runtime/exec-process.js';
 import type { Command, Flag } from '../command.js';
-import { preservedFds, type RuntimeContext } from './common.js';
+import { preservedFds, type RuntimeContext, printWarning } from './common.js';
 
 const str = (value: string, help: string, short?: string): Flag => ({ type: 'string', value, help, ...(short ? { short } : {}) });
 const many = (value: string, help: string, short?: string): Flag => ({ ...str(value, help, short), multiple: true });
@@ -35,7 +35,7 @@ const command: Command<RuntimeContext> = {
     const [id, ...args] = positionals;
     if (!id) throw new HakoError('exec: container id is required');
     const preserveFds = preservedFds(v, name);
-    const rt = new Runtime({ root: ctx.root });
+    const rt = new Runtime({ root: ctx.root, onWarning: printWarning });
     const proc = v.process
       ? readProcessFile(v.process as string)
       : execProcess(rt.states.readConfig(validateId(id)).process!, args, {

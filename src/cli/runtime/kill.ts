@@ -2,7 +2,7 @@
 import { HakoError } from '../../util/errors.js';
 import { Runtime } from '../../runtime/runtime.js';
 import type { Command } from '../command.js';
-import type { RuntimeContext } from './common.js';
+import { printWarning, type RuntimeContext } from './common.js';
 
 const command: Command<RuntimeContext> = {
   usage: '[--all] ID [SIGNAL]',
@@ -12,7 +12,7 @@ const command: Command<RuntimeContext> = {
   notes: 'SIGNAL: a name (TERM, SIGKILL) or a number; default SIGTERM.',
   async run(ctx, { values, positionals }) {
     if (positionals.length < 1 || positionals.length > 2) throw new HakoError('kill: expects ID [SIGNAL]');
-    await new Runtime({ root: ctx.root }).kill(positionals[0], positionals[1] ?? 'SIGTERM', { all: values.all as boolean });
+    await new Runtime({ root: ctx.root, onWarning: printWarning }).kill(positionals[0], positionals[1] ?? 'SIGTERM', { all: values.all as boolean });
     return 0;
   },
 };

@@ -2,7 +2,7 @@
 import { HakoError } from '../../util/errors.js';
 import { Runtime } from '../../runtime/runtime.js';
 import type { Command } from '../command.js';
-import type { RuntimeContext } from './common.js';
+import { printWarning, type RuntimeContext } from './common.js';
 import { writeOut } from '../../util/stdio.js';
 
 const command: Command<RuntimeContext> = {
@@ -12,7 +12,7 @@ const command: Command<RuntimeContext> = {
     quiet: { type: 'boolean', short: 'q', help: 'ids only' },
   },
   async run(ctx, { values }) {
-    const rt = new Runtime({ root: ctx.root });
+    const rt = new Runtime({ root: ctx.root, onWarning: printWarning });
     const all = await rt.list();
     if (values.quiet) writeOut(all.map((s) => `${s.id}\n`).join(''));
     else if (values.format === 'json') {

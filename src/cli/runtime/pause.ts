@@ -1,13 +1,13 @@
 // `hako runtime pause`: freezes every process of the container (cgroup freezer).
 import { Runtime } from '../../runtime/runtime.js';
 import type { Command } from '../command.js';
-import { one, type RuntimeContext } from './common.js';
+import { one, type RuntimeContext, printWarning } from './common.js';
 
 const command: Command<RuntimeContext> = {
   usage: 'ID',
   flags: {},
   async run(ctx, { positionals }, name) {
-    await new Runtime({ root: ctx.root }).pause(one(positionals, name));
+    await new Runtime({ root: ctx.root, onWarning: printWarning }).pause(one(positionals, name));
     return 0;
   },
 };

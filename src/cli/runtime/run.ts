@@ -1,7 +1,7 @@
 // `hako runtime run`: create + start; in the foreground, the exit status is the process's.
 import { Runtime } from '../../runtime/runtime.js';
 import type { Command } from '../command.js';
-import { createFlags, one, preservedFds, type RuntimeContext } from './common.js';
+import { createFlags, one, preservedFds, type RuntimeContext, printWarning } from './common.js';
 
 const command: Command<RuntimeContext> = {
   usage: '[FLAGS] ID',
@@ -12,7 +12,7 @@ const command: Command<RuntimeContext> = {
   },
   notes: "In the foreground, the exit status is the container process's.",
   async run(ctx, { values, positionals }, name) {
-    return new Runtime({ root: ctx.root }).run(one(positionals, name), {
+    return new Runtime({ root: ctx.root, onWarning: printWarning }).run(one(positionals, name), {
       bundle: values.bundle as string,
       pidFile: values['pid-file'] as string | undefined,
       consoleSocket: values['console-socket'] as string | undefined,

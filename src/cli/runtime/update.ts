@@ -2,7 +2,7 @@
 import { Runtime } from '../../runtime/runtime.js';
 import { readResourcesFile, resourcesFromFlags } from '../../runtime/cgroup-commands.js';
 import type { Command, Flag } from '../command.js';
-import { one, type RuntimeContext } from './common.js';
+import { one, type RuntimeContext, printWarning } from './common.js';
 
 const n = (help: string): Flag => ({ type: 'string', value: 'N', help });
 const bytes = (help: string): Flag => ({ type: 'string', value: 'BYTES', help: `${help} (k, m, g suffixes; -1: unlimited)` });
@@ -29,7 +29,7 @@ const command: Command<RuntimeContext> = {
   async run(ctx, { values, positionals }, name) {
     const id = one(positionals, name);
     const resources = values.resources ? readResourcesFile(values.resources as string) : resourcesFromFlags(values);
-    await new Runtime({ root: ctx.root }).update(id, resources);
+    await new Runtime({ root: ctx.root, onWarning: printWarning }).update(id, resources);
     return 0;
   },
 };

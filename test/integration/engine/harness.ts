@@ -33,8 +33,12 @@ export class EngineEnv {
     if (r.status !== 0) throw new Error(`builtin-image.mjs failed: ${r.stderr}`);
   }
 
+  /** A command hako runs under (e.g. nsenter into a mount namespace), or none. */
+  wrap: string[] = [];
+
   hako(args: string[], opts: { input?: string; timeout?: number; cwd?: string } = {}): Result {
-    const r: SpawnSyncReturns<string> = spawnSync(HAKO, ['--root', this.root, ...args], {
+    const argv = [...this.wrap, HAKO, '--root', this.root, ...args];
+    const r: SpawnSyncReturns<string> = spawnSync(argv[0], argv.slice(1), {
       encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeout ?? 60_000, env: { ...process.env, HAKO_ROOT: undefined }, cwd: opts.cwd,
     });
     if (r.error) throw r.error;

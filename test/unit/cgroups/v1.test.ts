@@ -182,7 +182,7 @@ test('v1 pids, blkio (BFQ fallback), hugetlb, net_cls, net_prio', (t) => {
   assertOneLineHakoError(() => cg.update({ hugepageLimits: [{ pageSize: '2M', limit: 1 }] }), /^cgroup hugetlb: page size '2M' is not like 2MB/);
 });
 
-test('v1 freeze/thaw/state, recursive pids, killAll freezes around SIGKILL, oomKills, stats', (t) => {
+test('v1 freeze/thaw/state, recursive pids, killAll freezes around SIGKILL, oomKills, stats', async (t) => {
   const { fake, cg, dir, file } = setup(t);
   cg.create();
   cg.addProcess(11);
@@ -194,10 +194,16 @@ test('v1 freeze/thaw/state, recursive pids, killAll freezes around SIGKILL, oomK
   assert.equal(file('freezer', 'freezer.state'), 'FROZEN');
   cg.thaw();
   assert.equal(cg.state(), 'thawed');
+  // The library's variants: the same writes, waiting on timers.
+  await cg.freezeAsync();
+  assert.equal(file('freezer', 'freezer.state'), 'FROZEN');
+  await cg.thawAsync();
+  assert.equal(cg.state(), 'thawed');
   // SIGKILL: freeze, signal, thaw. Signal 0 is harmless to the (nonexistent) fake pids; it proves
   // the "no freezing for other signals" path and that ESRCH is ignored.
   fake.writes.length = 0;
   cg.killAll(0);
+  await cg.killAllAsync(0);
   assert.deepEqual(fake.writesUnder(`${dir('freezer')}/`), []);
   fs.writeFileSync(`${dir('memory')}/memory.oom_control`, 'oom_kill_disable 0\nunder_oom 0\noom_kill 3\n');
   assert.equal(cg.oomKills(), 3);

@@ -196,7 +196,7 @@ test('v2 update and checkBeforeUpdate', (t) => {
   assert.equal(file('memory.max'), String(60 * MiB));
 });
 
-test('v2 processes: addProcess, recursive pids(), freeze/thaw via cgroup.freeze + cgroup.events, killAll via cgroup.kill', (t) => {
+test('v2 processes: addProcess, recursive pids(), freeze/thaw via cgroup.freeze + cgroup.events, killAll via cgroup.kill', async (t) => {
   const { fake, cg, file } = setup(t);
   cg.create();
   cg.addProcess(1001);
@@ -210,12 +210,16 @@ test('v2 processes: addProcess, recursive pids(), freeze/thaw via cgroup.freeze 
   assert.equal(cg.state(), 'frozen');
   cg.thaw();
   assert.equal(cg.state(), 'thawed');
+  await cg.freezeAsync();
+  assert.equal(cg.state(), 'frozen');
+  await cg.thawAsync();
+  assert.equal(cg.state(), 'thawed');
   cg.killAll(9);
   assert.deepEqual(cg.pids(), [1002]); // fake cgroup.kill only empties this level: see fakefs.ts
   assertOneLineHakoError(() => cg.addProcess(Number.NaN), /^cgroup procs: writing 'NaN' to .*cgroup\.procs: Invalid argument$/);
 });
 
-test('v2 destroy: removes child cgroups too, is idempotent, refuses while processes remain', (t) => {
+test('v2 destroy: removes child cgroups too, is idempotent, refuses while processes remain', async (t) => {
   const { fake, cg } = setup(t);
   cg.create();
   openCgroup('/hako/c1/a/b', { root: fake.root, layout: 'v2', io: fake }).create();
@@ -226,6 +230,12 @@ test('v2 destroy: removes child cgroups too, is idempotent, refuses while proces
   cg.create();
   cg.addProcess(77);
   assertOneLineHakoError(() => cg.destroy(), /^cgroup v2: removing .*\/hako\/c1: Device or resource busy$/);
+  // The library's variant: the same removal and the same error, its EBUSY retries on timers.
+  await assert.rejects(cg.destroyAsync(), /^HakoError: cgroup v2: removing .*\/hako\/c1: Device or resource busy$/);
+  const other = openCgroup('/hako/c2/a', { root: fake.root, layout: 'v2', io: fake });
+  other.create();
+  await openCgroup('/hako/c2', { root: fake.root, layout: 'v2', io: fake }).destroyAsync();
+  assert.equal(other.exists(), false);
 });
 
 test('v2 stats and oomKills parse the kernel files', (t) => {
