@@ -410,10 +410,11 @@ async function network(argv: string[], engine: () => Engine): Promise<number> {
         subnet: { type: 'string' }, gateway: { type: 'string' }, bridge: { type: 'string' }, driver: { type: 'string', short: 'd' },
         help: { type: 'boolean' }, ...ROOT,
       });
-      if (v.help) return helpFor('[--subnet CIDR] [--gateway IP] [--bridge IFNAME] NAME');
+      if (v.help) return helpFor('[--driver bridge|cni] [--subnet CIDR] [--gateway IP] [--bridge IFNAME] NAME');
       if (positionals.length !== 1) throw new HakoError('"hako network create" requires exactly 1 argument: NAME');
-      if (v.driver !== undefined && v.driver !== 'bridge') throw new HakoError(`network create: driver "${v.driver}" is not supported (only bridge)`);
-      const info = store.create(positionals[0], { subnet: v.subnet as string | undefined, gateway: v.gateway as string | undefined, bridge: v.bridge as string | undefined });
+      if (v.driver !== undefined && v.driver !== 'bridge' && v.driver !== 'cni') throw new HakoError(`network create: driver "${v.driver}" is not supported (bridge, or cni: the CNI plugins)`);
+      const driver = v.driver as 'bridge' | 'cni' | undefined;
+      const info = store.create(positionals[0], { subnet: v.subnet as string | undefined, gateway: v.gateway as string | undefined, bridge: v.bridge as string | undefined, driver });
       process.stdout.write(`${info.name}\n`);
       return 0;
     }
@@ -439,7 +440,7 @@ async function network(argv: string[], engine: () => Engine): Promise<number> {
           const n = store.inspect(ref);
           docs.push({
             Name: n.name, Driver: n.driver, Default: n.isDefault, ConfigFile: n.file ?? '',
-            IPAM: { Driver: 'host-local', Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
+            IPAM: { Driver: n.driver === 'cni' ? 'host-local' : 'hako', Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
             Options: { 'com.docker.network.bridge.name': n.bridge },
             Containers: Object.fromEntries(usersOf(n.name).map((u) => [u.containerId, { Name: u.name, IPv4Address: u.ip, Interface: u.ifName }])),
           });

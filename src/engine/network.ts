@@ -21,6 +21,8 @@ import {
   NetworkStore, attach, cleanupStale, hostsFile, writeNetworkFiles, resolveNetworks, type HostEntry,
 } from '../network/index.js';
 import { DEFAULT_ENGINE_ROOT } from './store.js';
+import { trace } from '../util/trace.js';
+import { checkHostPort } from '../network/driver/ports.js';
 import type { Mount } from '../runtime/spec/types.js';
 import type { PortMapping } from './types.js';
 
@@ -187,13 +189,18 @@ export class ContainerNetworks {
    */
   async setUp(c: NetworkContext): Promise<void> {
     if (c.plan.mode === 'host') return;
+    trace('network set-up begins');
     const pin = this.pin(c.id);
     if (this.state(c.dir) && fs.existsSync(pin) && fs.existsSync(ContainerNetworks.recordPath(c.dir))) return;
     if (this.hasResources(c.id, c.dir)) await this.tearDown(c.id, c.dir);
     const ports: PortMapping[] = [];
-    for (const p of c.publish) ports.push({ ...p, hostPort: p.hostPort || await freePort(p.hostIP, p.protocol) });
+    for (const p of c.publish) {
+      if (p.hostPort) await checkHostPort(p.hostIP, p.hostPort, p.protocol ?? 'tcp');
+      ports.push({ ...p, hostPort: p.hostPort || await freePort(p.hostIP, p.protocol) });
+    }
     fs.mkdirSync(this.netnsDir, { recursive: true, mode: 0o755 });
     netnsCreate(pin);
+    trace('network namespace pinned');
     try {
       // none: lo is all there is, and netns-create brought it up. No record, so nothing to DEL later.
       const attachments = c.plan.mode === 'none' ? [] : await attach(c.id, pin, c.plan.names, {
@@ -201,7 +208,10 @@ export class ContainerNetworks {
         recordPath: ContainerNetworks.recordPath(c.dir),
         aliases: [c.name],
         store: this.store,
+        loopbackUp: true, // netns-create brought lo up
+        containerName: c.name,
       });
+      trace('network attached');
       const st: NetworkState = {
         mode: c.plan.mode, netns: pin, hostname: c.hostname, aliases: [c.name], ports,
         networks: attachments.map((a) => ({ name: a.network, ifName: a.ifName, addresses: a.addresses, ips: a.ips, gateway: a.gateway, mac: a.mac })),
@@ -218,15 +228,18 @@ export class ContainerNetworks {
   /** DEL for everything in the record, then the pin, then the state; idempotent. Throws (after doing
    *  all it can) when DEL failed: the record is kept for another try. */
   async tearDown(id: string, dir: string): Promise<void> {
+    trace('network teardown begins');
     const st = this.state(dir);
     let failure: unknown;
     try {
-      await cleanupStale(ContainerNetworks.recordPath(dir), {});
+      await cleanupStale(ContainerNetworks.recordPath(dir), { background: true });
+      trace('network detached');
     } catch (e) {
       failure = e;
     }
     try {
       netnsDelete(this.pin(id));
+      trace('network namespace unpinned');
     } catch (e) {
       failure ??= e;
     }
