@@ -217,8 +217,12 @@ export class ContainerNetworks {
         networks: attachments.map((a) => ({ name: a.network, ifName: a.ifName, addresses: a.addresses, ips: a.ips, gateway: a.gateway, mac: a.mac })),
       };
       fs.writeFileSync(ContainerNetworks.statePath(c.dir), JSON.stringify(st, null, 2));
-      writeNetworkFiles(path.join(c.dir, 'etc'), { hostname: c.hostname, ips: ips(st), aliases: st.aliases, peers: this.peerEntries(c.id, st) });
-      this.refreshPeers(c.id, st);
+      // Under the host-wide lock, so of two containers starting at once the later writer of a peer's
+      // hosts file saw both leases.
+      this.store.hostIpam.locked(() => {
+        writeNetworkFiles(path.join(c.dir, 'etc'), { hostname: c.hostname, ips: ips(st), aliases: st.aliases, peers: this.peerEntries(c.id, st) });
+        this.refreshPeers(c.id, st);
+      });
     } catch (e) {
       await this.tearDown(c.id, c.dir).catch(() => {});
       throw e;
@@ -244,7 +248,7 @@ export class ContainerNetworks {
       failure ??= e;
     }
     fs.rmSync(ContainerNetworks.statePath(dir), { force: true });
-    if (st) this.refreshPeers(id, st);
+    if (st) this.store.hostIpam.locked(() => this.refreshPeers(id, st));
     if (failure) throw failure;
   }
 

@@ -90,7 +90,8 @@ function reserve(net: BridgeNetwork, o: ConnectOptions, ipam: HostIpam): { addre
     let firewall = !plan.ready || !fs.existsSync(`/sys/class/net/${plan.bridge}`);
     if (firewall) ensureBridge(plan);
     plan.ready = true;
-    const all = ipam.ports();
+    const { ports: all, stale } = ipam.portsWithStale();
+    if (stale) firewall = true; // a crashed container's ports: drop them now
     const keys: string[] = [];
     for (const p of o.ports ?? []) {
       const key = portKey({ protocol: p.protocol ?? 'tcp', hostIP: p.hostIP ?? '', hostPort: p.hostPort });
@@ -100,7 +101,7 @@ function reserve(net: BridgeNetwork, o: ConnectOptions, ipam: HostIpam): { addre
       keys.push(key);
     }
     ipam.write(plan);
-    if (keys.length) {
+    if (keys.length || stale) {
       ipam.writePorts(all);
       firewall = true;
     }
@@ -122,7 +123,8 @@ export function connect(net: BridgeNetwork, o: ConnectOptions): BridgeConnection
   try {
     reserved = reserve(net, o, ipam);
   } catch (e) {
-    throw new HakoError(`network "${net.name}": ${(e as Error).message}`);
+    const msg = (e as Error).message;
+    throw new HakoError(msg.startsWith('--publish') ? msg : `network "${net.name}": ${msg}`); // ports are the host's, not the network's
   }
   const { address, ports } = reserved;
   trace('network address leased');
@@ -173,9 +175,9 @@ export function disconnect(conn: Pick<BridgeConnection, 'bridge' | 'hostIf'>, co
   const ipam = opts.ipam ?? new HostIpam();
   ipam.locked(() => {
     ipam.release(conn.bridge, containerId, ifName);
-    const all = ipam.ports();
+    const { ports: all, stale } = ipam.portsWithStale();
     const mine = Object.keys(all).filter((k) => all[k].container === containerId);
-    if (mine.length === 0) return;
+    if (mine.length === 0 && !stale) return;
     for (const k of mine) delete all[k];
     ipam.writePorts(all);
     applyFirewall(firewallState(ipam));

@@ -43,8 +43,17 @@ export function nftScript(state: FirewallState): string {
   const any = all.filter((p) => p.hostIP === '0.0.0.0').map((p) => `${p.protocol} . ${p.hostPort} : ${p.ip} . ${p.port}`);
   const elements = (e: string[]) => (e.length ? `\n    elements = { ${e.join(', ')} }` : '');
   const subnets = state.subnets.length ? `\n    elements = { ${state.subnets.join(', ')} }` : '';
-  return `table ip hako {}
+  // Declared first (a no-op when they exist) so that they can be flushed: `flush table` empties chains
+  // but not sets and maps.
+  return `table ip hako {
+  set subnets { type ipv4_addr; flags interval; }
+  map ports { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
+  map ports_any { type inet_proto . inet_service : ipv4_addr . inet_service; }
+}
 flush table ip hako
+flush set ip hako subnets
+flush map ip hako ports
+flush map ip hako ports_any
 table ip hako {
   set subnets {
     type ipv4_addr; flags interval;${subnets}

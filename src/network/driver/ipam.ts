@@ -77,9 +77,9 @@ export class HostIpam {
       if (Object.values(cur.leases).some(alive)) {
         throw new HakoError(`bridge "${net.bridge}": in use with subnet ${cur.subnet} (gateway ${cur.gateway}), not ${net.subnet}: another store has a network on it`);
       }
-      return { version: 1, ...net, ready: false, leases: {} };
+      return fresh(net);
     }
-    return cur ?? { version: 1, ...net, ready: false, leases: {} };
+    return cur ?? fresh(net);
   }
 
   /** The lowest free address of the plan for `lease` (caller holds the lock and writes the plan). */
@@ -122,16 +122,30 @@ export class HostIpam {
     fs.rmSync(this.file(bridge), { force: true });
   }
 
+  /** Published ports of live containers; `stale` tells whether the file holds dead ones (reclaimed
+   *  by the next writePorts, which must then also rewrite the firewall). */
   ports(): Record<string, PortOwner> {
+    return this.portsWithStale().ports;
+  }
+
+  portsWithStale(): { ports: Record<string, PortOwner>; stale: boolean } {
     const f = readJson<PortsFile>(path.join(this.dir, 'ports.json'));
-    const out: Record<string, PortOwner> = {};
-    for (const [k, o] of Object.entries(f?.ports ?? {})) if (alive(o)) out[k] = o;
-    return out;
+    const ports: Record<string, PortOwner> = {};
+    let stale = false;
+    for (const [k, o] of Object.entries(f?.ports ?? {})) {
+      if (alive(o)) ports[k] = o;
+      else stale = true;
+    }
+    return { ports, stale };
   }
 
   writePorts(ports: Record<string, PortOwner>): void {
     writeJson(path.join(this.dir, 'ports.json'), { version: 1, ports } satisfies PortsFile);
   }
+}
+
+function fresh(net: { bridge: string; subnet: string; gateway: string }): NetworkPlanFile {
+  return { version: 1, bridge: net.bridge, subnet: net.subnet, gateway: net.gateway, ready: false, leases: {} };
 }
 
 function readJson<T>(file: string): T | undefined {
