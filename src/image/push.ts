@@ -3,10 +3,10 @@
 // platform manifests by digest, then the top-level document under the tag.
 import { HakoError } from '../util/errors.js';
 import type { ContentStore } from '../storage/store/index.js';
-import { parseReference, type ImageReference } from './reference.js';
+import { parseReference, type ImageReference } from '../oci/image/reference.js';
 import { RegistryClient } from './registry/client.js';
 import { runLimited } from './pull.js';
-import { documentMediaType, isIndexMediaType, type ImageIndex, type ImageManifest } from './types.js';
+import { documentMediaType, isIndexMediaType, type ImageIndex, type ImageManifest } from '../oci/image/types.js';
 
 export interface PushOptions {
   store: ContentStore;

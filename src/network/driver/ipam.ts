@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../../util/errors.js';
-import { withLock } from '../../storage/store/lock.js';
+import { withPidLock } from '../../util/pidlock.js';
 import { contains, formatCidr, formatIPv4, hostRange, parseCidr, parseIPv4 } from '../ipnet.js';
 
 export const DEFAULT_RUN_DIR = '/run/hako/networks';
@@ -50,7 +50,7 @@ export class HostIpam {
   /** Runs fn under the host-wide lock (every change to leases, ports and the firewall). */
   locked<T>(fn: () => T): T {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o755 });
-    return withLock(path.join(this.dir, '.lock'), fn);
+    return withPidLock(path.join(this.dir, '.lock'), fn);
   }
 
   private file(bridge: string): string { return path.join(this.dir, `${bridge}.json`); }

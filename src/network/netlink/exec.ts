@@ -1,12 +1,9 @@
 // Runs a batch of rtnetlink requests through `hako-init netlink [NETNS]` (native/netlink.c: Node has
 // no netlink socket) and turns the kernel's answers into results, or into one line naming the step
 // that failed: `netlink: creating veth vethab12: File exists (EEXIST)`.
-import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import os from 'node:os';
 import { HakoError } from '../../util/errors.js';
-import { findHelper } from '../../runtime/helper.js';
+import { netlink, netlinkDetached } from '../../native/modes.js';
 import { decodeMessages, type Decoded } from './codec.js';
 import type { Request } from './rtnl.js';
 
@@ -42,20 +39,11 @@ function encodeBatch(requests: Request[], seqs: number[]): Buffer {
   return Buffer.concat(requests.map((r, i) => encodeRecord([Buffer.from(r.target), r.build(seqs[i]), Buffer.from(r.onError)])));
 }
 
-/** Sends host-namespace `requests` from a detached hako-init that nobody waits for (the batch goes
- *  through a file unlinked at once, so it cannot be lost when this process exits first). For work
- *  whose result nobody needs and whose wait is the kernel's (RTM_DELLINK waits for RCU: ~20 ms). */
+/** Sends host-namespace `requests` from a detached hako-init that nobody waits for: for work whose
+ *  result nobody needs and whose wait is the kernel's (RTM_DELLINK waits for RCU: ~20 ms). */
 export function runNetlinkDetached(requests: Request[], scratchDir: string): void {
-  const file = path.join(scratchDir, `.netlink-${process.pid}-${nextSeq}`);
   const seqs = requests.map(() => (nextSeq = (nextSeq + 1) >>> 0));
-  fs.writeFileSync(file, encodeBatch(requests, seqs));
-  const fd = fs.openSync(file, 'r');
-  try {
-    fs.unlinkSync(file);
-    spawn(findHelper(), ['netlink'], { detached: true, stdio: [fd, 'ignore', 'ignore'] }).unref();
-  } finally {
-    fs.closeSync(fd);
-  }
+  netlinkDetached(encodeBatch(requests, seqs), scratchDir);
 }
 
 /** Sends `requests` in order; `netns` is the namespace `ns` requests (and IFLA_NET_NS_FD 3) mean.
@@ -64,10 +52,7 @@ export function runNetlink(requests: Request[], netns?: string): Answer[] {
   if (requests.length === 0) return [];
   const seqs = requests.map(() => (nextSeq = (nextSeq + 1) >>> 0));
   const input = encodeBatch(requests, seqs);
-  const res = spawnSync(findHelper(), netns ? ['netlink', netns] : ['netlink'], { input, maxBuffer: 64 << 20 });
-  if (res.error) throw new HakoError(`netlink: cannot run hako-init: ${res.error.message}`);
-  if (res.status !== 0) throw new HakoError(String(res.stderr).trim().split('\n')[0] || `netlink: hako-init exited with ${res.status}`);
-  const answers = decodeRecords(res.stdout).map((raw, i): Answer => {
+  const answers = decodeRecords(netlink(input, netns)).map((raw, i): Answer => {
     const messages = decodeMessages(raw);
     const err = messages.find((m) => m.seq === seqs[i] && m.error !== undefined)?.error ?? 0;
     return { request: requests[i], error: err ? -err : 0, code: err ? errnoNames.get(-err) : undefined, messages };

@@ -1,0 +1,166 @@
+// hako-init's plan mode: drives native/hako-init (started by us, or by conmon and connected to us):
+// place it (cgroups) before it may act, send the plan, answer its sync points, and turn its one-line
+// errors into HakoErrors. Its tool modes are in modes.ts.
+import { spawn, type StdioOptions } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import type { Socket } from 'node:net';
+import { HakoError } from '../util/errors.js';
+import { findHelper } from './find.js';
+import { trace } from '../util/trace.js';
+
+export interface LaunchOptions {
+  plan: Buffer;
+  /** stdin, stdout, stderr of the container process. */
+  stdio: Exclude<StdioOptions, string>;
+  /** runc's --preserve-fds N: our fds 3..3+N-1 go to the helper at PRESERVED_FDS_FIRST.., after
+   *  its plan pipe and sync socket; the plan's `preserve_fds` puts them back at 3..3+N-1. */
+  preserveFds?: number;
+  /** Runs with the helper's pid before it gets its plan: cgroup placement. */
+  beforePlan?(helperPid: number): void;
+  /** Answers `sync NAME`; a returned string is sent as the state JSON for in-container hooks. */
+  onSync?(name: string, ctx: { helperPid: number; containerPid: number }): string | undefined | Promise<string | undefined>;
+  /** Called as soon as the container pid is known (for cleanup on later failures). */
+  onPid?(pid: number, helperPid: number): void;
+}
+
+/** The hako-init process a container is made by: our child, or conmon's (the engine socket). */
+export interface HelperProcess {
+  readonly pid?: number;
+  kill(signal?: NodeJS.Signals | number): boolean;
+}
+
+export interface Launched {
+  helper: HelperProcess;
+  containerPid: number;
+  /** Resolves with the helper's exit code (meaningful in fork mode `wait`). */
+  exited: Promise<number>;
+  /** Closes our end of the sync socket: the container is on its own now. */
+  detach(): void;
+  /** An error hako-init reported after `ready` (say, at the start barrier), once read. */
+  lateError(): Promise<string | undefined>;
+}
+
+/** Where the helper finds the caller's preserved fds: right after fds 3 (plan) and 4 (sync). */
+export const PRESERVED_FDS_FIRST = 5;
+
+/** Starts hako-init as our child: the plan goes through fd 3, fd 4 is the sync socket. */
+export function launch(opts: LaunchOptions): Promise<Launched> {
+  trace('spawn');
+  const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
+  const helper = spawn(findHelper(), [], { stdio: [...opts.stdio.slice(0, 3), 'pipe', 'pipe', ...preserved] as StdioOptions });
+  const exited = new Promise<number>((resolve) => {
+    helper.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
+  });
+  const planPipe = helper.stdio[3] as Socket;
+  return drive(helper, helper.pid!, helper.stdio[4] as Socket, exited, opts, {
+    sendPlan: (plan) => planPipe.end(plan),
+    abort: () => planPipe.destroy(),
+    startError: (onError) => helper.once('error', (e) => onError(new HakoError(`starting ${findHelper()}: ${e.message}`))),
+  });
+}
+
+/** A hako-init that connected to us on its own (conmon's runtime, native/README.md "the engine
+ *  socket"): the plan goes as u32le length + bytes over the same connection, the sync socket. */
+export function attach(conn: Socket, pid: number, opts: Omit<LaunchOptions, 'stdio'>): Promise<Launched> {
+  const helper: HelperProcess = { pid, kill: (signal) => { try { process.kill(pid, signal); return true; } catch { return false; } } };
+  // Its exit status is conmon's to collect; for us it is done when the connection closes.
+  const exited = new Promise<number>((resolve) => conn.once('close', () => resolve(0)));
+  return drive(helper, pid, conn, exited, { ...opts, stdio: [] }, {
+    sendPlan: (plan) => {
+      const head = Buffer.alloc(4);
+      head.writeUInt32LE(plan.length);
+      conn.write(Buffer.concat([head, plan]));
+    },
+    abort: () => {},
+    startError: () => {},
+  });
+}
+
+/** The sync protocol, the same for both: place the helper, send the plan, answer its lines. */
+function drive(
+  helper: HelperProcess, helperPid: number, sync: Socket, exited: Promise<number>, opts: LaunchOptions,
+  io: { sendPlan(plan: Buffer): void; abort(): void; startError(onError: (e: Error) => void): void },
+): Promise<Launched> {
+  return new Promise<Launched>((resolve, reject) => {
+    let containerPid = 0;
+    let readySeen = false;
+    let buffered = '';
+    let settled = false;
+    let late: string | undefined;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      sync.destroy();
+      io.abort();
+      if (containerPid) try { process.kill(containerPid, 'SIGKILL'); } catch { /* already gone */ }
+      try { helper.kill('SIGKILL'); } catch { /* already gone */ }
+      reject(err);
+    };
+    io.startError(fail);
+    const handle = async (line: string) => {
+      trace(`hako-init: ${line.slice(0, 200)}`);
+      const [word, ...rest] = line.split(' ');
+      const arg = rest.join(' ');
+      if (word === 'pid') {
+        containerPid = Number(arg);
+        try {
+          opts.onPid?.(containerPid, helperPid);
+        } catch (e) {
+          fail(e as Error);
+        }
+        if (readySeen) ready();
+      } else if (word === 'sync') {
+        try {
+          const payload = await opts.onSync?.(arg, { helperPid, containerPid });
+          sync.write(payload ? `ok ${payload}\n` : 'ok\n');
+        } catch (e) {
+          sync.write(`error ${(e as Error).message.replace(/\n/g, ' ')}\n`);
+          fail(e as Error);
+        }
+      } else if (word === 'ready') {
+        // The container (the child) sends `ready`, hako-init (the parent) sends `pid` after the
+        // fork: on a busy machine the child can be first. Ready means both.
+        readySeen = true;
+        if (containerPid) ready();
+      } else if (word === 'error') {
+        // After `ready` nobody awaits the outcome any more; the message must still reach the user.
+        if (!settled) fail(new HakoError(arg));
+        else if (late === undefined) late = arg;
+        else process.stderr.write(`hako: ${arg}\n`);
+      }
+    };
+    const ready = () => {
+      if (settled) return;
+      settled = true;
+      // Give any line already sent after `ready` a turn of the event loop to be read.
+      const lateError = () => new Promise<string | undefined>((r) => setImmediate(() => queue.then(() => r(late))));
+      resolve({ helper, containerPid, exited, detach: () => sync.destroy(), lateError });
+    };
+    // Lines are handled strictly in order: a sync answer must be written before later lines act.
+    let queue = Promise.resolve();
+    sync.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        queue = queue.then(() => handle(line));
+      }
+    });
+    sync.on('error', () => { /* EOF/ECONNRESET is reported through 'close' */ });
+    sync.on('close', () => queue.then(() => fail(new HakoError('container init exited before it was ready'))));
+    trace('spawned');
+    try {
+      opts.beforePlan?.(helperPid);
+    } catch (e) {
+      fail(e as Error);
+      return;
+    }
+    trace('placed');
+    io.sendPlan(opts.plan);
+  });
+}
+
+function signalNumber(name: string): number {
+  return (osConstants.signals as Record<string, number>)[name] ?? 0;
+}
