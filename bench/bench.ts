@@ -13,6 +13,7 @@ import { enterCleanup, removeTree, setScratchDir } from './proc.js';
 import { ratioFor, renderMachine, renderSection } from './report.js';
 import { lifecycle, runtimeRun, sequential } from './sections/runtime.js';
 import { engine } from './sections/engine.js';
+import { network } from './sections/network.js';
 import { rssSection } from './sections/rss.js';
 import { pull } from './sections/pull.js';
 import { library } from './sections/library.js';
@@ -29,6 +30,7 @@ const SECTION_FNS: Record<SectionId, SectionFn> = {
   runtime: runtimeRun,
   lifecycle,
   engine,
+  network,
   sequential,
   rss: rssSection,
   pull,
