@@ -9,9 +9,11 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { EngineEnv, HAKO, IMAGE, isRoot, hasConmon, built } from './harness.js';
+import { hostIfName } from '../../../src/network/driver/bridge.js';
 
 const hasFirewall = fs.existsSync('/usr/sbin/nft') || fs.existsSync('/usr/sbin/iptables-restore');
 const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako)'
@@ -53,11 +55,13 @@ function leasesOf(containers: Set<string>): string[] {
   return out;
 }
 
-/** veths made since the start; the kernel drops a namespace's veth asynchronously after unpinning. */
+/** Host ends of this test's containers (other tests on this host make veths too); the kernel drops
+ *  a namespace's veth asynchronously after unpinning. */
 async function vethsLeft(): Promise<string[]> {
+  const ours = new Set([...ids].flatMap((id) => [hostIfName(id, 'eth0'), hostIfName(id, 'eth1')]));
   let extra: string[] = [];
   for (let i = 0; i < 100; i++) {
-    extra = [...links()].filter((l) => !linksBefore.has(l) && l.startsWith('veth'));
+    extra = [...links()].filter((l) => !linksBefore.has(l) && ours.has(l));
     if (extra.length === 0) break;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -191,4 +195,46 @@ test('--driver cni: the CNI plugins still make the network', { skip: skip || (!f
   a.ok(['rm', '-f', `c1-${tag}`, `c2-${tag}`]);
   a.ok(['network', 'rm', name]);
   assert.equal(fs.existsSync(`/sys/class/net/hkc${tag}`), false);
+});
+
+function get(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/index.html', timeout: 3000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { body += d; });
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+test('HAKO_FIREWALL=iptables: published ports through HAKO-* chains written by iptables-restore', { skip: skip || (!fs.existsSync('/usr/sbin/iptables-restore') && 'needs iptables') }, async () => {
+  const free = await listen('127.0.0.1');
+  const port = (free.address() as net.AddressInfo).port;
+  free.close();
+  const saved = process.env.HAKO_FIREWALL;
+  process.env.HAKO_FIREWALL = 'iptables';
+  try {
+    const httpd = ['sh', '-c', 'mkdir -p /www && echo "hello $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www'];
+    const id = runD(a, ['--name', `ipt-${tag}`, '-p', `127.0.0.1:${port}:80`, IMAGE, ...httpd]);
+    const ip = ipOf(a, id);
+    const rules = () => spawnSync('iptables-save', { encoding: 'utf8' }).stdout;
+    assert.match(rules(), new RegExp(`^-A HAKO-DNAT -d 127\\.0\\.0\\.1/32 -p tcp -m tcp --dport ${port} -j DNAT --to-destination ${ip.replace(/\./g, '\\.')}:80$`, 'm'));
+    assert.match(rules(), /^-A OUTPUT -m addrtype --dst-type LOCAL -j HAKO-DNAT$/m);
+    assert.match(rules(), /^-A POSTROUTING -j HAKO-POSTROUTING$/m);
+    let body = '';
+    for (let i = 0; i < 50 && !body; i++) {
+      body = await get(port).catch(() => '');
+      if (!body) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(body, `hello ${id.slice(0, 12)}\n`, 'the port answers on 127.0.0.1 through iptables DNAT');
+    a.ok(['rm', '-f', id]);
+    assert.doesNotMatch(rules(), new RegExp(`--dport ${port} `), 'the rule left with the container');
+    await assert.rejects(get(port));
+  } finally {
+    if (saved === undefined) delete process.env.HAKO_FIREWALL;
+    else process.env.HAKO_FIREWALL = saved;
+  }
 });
