@@ -19,7 +19,7 @@ import { resolveUser } from './user.js';
 import { copyFromImage } from './in-root.js';
 import { ensureRootfsMounted, prepareRootfs, releaseRootfs } from './rootfs.js';
 import { removeTree } from '../storage/layers/worker.js';
-import { ContainerNetworks, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
+import { ContainerNetworks, checkNetworkNames, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
 import { startConmon, readOr } from './monitor.js';
 import { RuntimeSocket } from './runtime-socket.js';
 import { DEFAULT_CGROUP_ROOT, detectLayout, openCgroup, primeCgroupMigration } from '../cgroups/index.js';
@@ -75,6 +75,7 @@ export class Engine {
   /** Resolves the image (pulling it when absent), prepares rootfs and bundle, records the container. */
   async create(opts: RunOptions): Promise<ContainerConfig> {
     const net = planNetwork(opts.network, opts.publish, this.networks.store);
+    checkNetworkNames(net, opts);
     if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
     const image = await this.imageFor(opts.image);
     trace('engine image resolved');
@@ -96,7 +97,7 @@ export class Engine {
       const hostname = opts.hostname ?? (net.mode === 'host' ? os.hostname() : id.slice(0, 12));
       const mounts = [
         ...this.volumeMounts(cfg, rootfs),
-        ...networkFiles(net, path.join(dir, 'etc'), hostname),
+        ...networkFiles(net, path.join(dir, 'etc'), hostname, opts),
       ];
       let procArgs = args;
       if (opts.init) {
@@ -765,7 +766,7 @@ export class Engine {
       : [];
     await this.networks.setUp({
       id: cfg.id, name: cfg.name, hostname: this.runtimeHostname(cfg.id) || cfg.id.slice(0, 12),
-      dir: this.store.containerDir(cfg.id), plan, publish,
+      dir: this.store.containerDir(cfg.id), plan, publish, names: cfg.options,
     });
   }
 

@@ -44,6 +44,8 @@ export interface NetworkState {
   netns: string;
   hostname: string;
   aliases: string[];
+  /** --add-host entries (host-gateway resolved), kept for rewrites of /etc/hosts. */
+  extraHosts?: HostEntry[];
   networks: { name: string; ifName: string; addresses: string[]; ips: string[]; gateway?: string; mac?: string }[];
   /** The mappings in effect, host ports chosen. */
   ports: PortMapping[];
@@ -95,10 +97,11 @@ type FileMount = Mount & { source: string };
 /** Writes /etc/hosts, /etc/hostname and /etc/resolv.conf into `dir` and returns the bind mounts that
  *  put them in place. For own namespaces these are placeholders until the start fills in addresses
  *  (rewritten in place, so the mounts stay valid). */
-export function networkFiles(plan: NetworkPlan, dir: string, hostname: string): FileMount[] {
+export function networkFiles(plan: NetworkPlan, dir: string, hostname: string, names: NetworkNames = {}): FileMount[] {
   fs.mkdirSync(dir, { recursive: true });
   if (plan.mode === 'host') {
-    fs.writeFileSync(path.join(dir, 'hosts'), readOr('/etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${hostname}\n`));
+    const extra = (names.addHosts ?? []).map((h) => `${h.ip === 'host-gateway' ? '127.0.0.1' : h.ip}\t${h.name}\n`).join('');
+    fs.writeFileSync(path.join(dir, 'hosts'), readOr('/etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${hostname}\n`) + extra);
     fs.writeFileSync(path.join(dir, 'hostname'), `${hostname}\n`);
     fs.writeFileSync(path.join(dir, 'resolv.conf'), readOr('/etc/resolv.conf', ''));
   } else {
@@ -135,6 +138,24 @@ async function freePort(ip: string, protocol: PortMapping['protocol']): Promise<
   });
 }
 
+/** The container's own words for its name files: --add-host, --dns*, --network-alias. */
+export interface NetworkNames {
+  // (RunOptions' fields of the same names)
+  addHosts?: { name: string; ip: string }[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  networkAliases?: string[];
+}
+
+/** Refuses what a plan cannot honour, before anything is created: --dns* with the host's network. */
+export function checkNetworkNames(plan: NetworkPlan, names: NetworkNames): void {
+  if (plan.mode !== 'host') return;
+  const dnsFlag = names.dns?.length ? 'dns' : names.dnsSearch?.length ? 'dns-search' : names.dnsOptions?.length ? 'dns-option' : '';
+  if (dnsFlag) throw new HakoError(`--${dnsFlag}: conflicts with --network host (the host's resolv.conf is used)`);
+  if (names.networkAliases?.length) throw new HakoError('--network-alias: needs a network (not --network host)');
+}
+
 /** Everything a container's networking needs to know about the engine around it. */
 export interface NetworkContext {
   id: string;
@@ -145,6 +166,7 @@ export interface NetworkContext {
   plan: NetworkPlan;
   /** -p mappings (host port 0: a random one) and -P mappings. */
   publish: PortMapping[];
+  names?: NetworkNames;
 }
 
 /** Container id -> its name and directory, for peers' /etc/hosts; undefined if not ours. */
@@ -204,21 +226,26 @@ export class ContainerNetworks {
       const attachments = c.plan.mode === 'none' ? [] : await attach(c.id, pin, c.plan.names, {
         portMappings: ports.map((p) => ({ hostIP: p.hostIP || undefined, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })),
         recordPath: ContainerNetworks.recordPath(c.dir),
-        aliases: [c.name],
+        aliases: [c.name, ...(c.names?.networkAliases ?? [])],
         store: this.store,
         loopbackUp: true, // netns-create brought lo up
         containerName: c.name,
       });
       trace('network attached');
       const st: NetworkState = {
-        mode: c.plan.mode, netns: pin, hostname: c.hostname, aliases: [c.name], ports,
+        mode: c.plan.mode, netns: pin, hostname: c.hostname, aliases: [c.name, ...(c.names?.networkAliases ?? [])], ports,
         networks: attachments.map((a) => ({ name: a.network, ifName: a.ifName, addresses: a.addresses, ips: a.ips, gateway: a.gateway, mac: a.mac })),
+        // host-gateway: the host's address on the container's first network (its gateway), as docker's.
+        extraHosts: (c.names?.addHosts ?? []).map((h) => ({ ip: h.ip === 'host-gateway' ? attachments[0]?.gateway ?? '127.0.0.1' : h.ip, names: [h.name] })),
       };
       fs.writeFileSync(ContainerNetworks.statePath(c.dir), JSON.stringify(st, null, 2));
       // Under the host-wide lock, so of two containers starting at once the later writer of a peer's
       // hosts file saw both leases.
       this.store.hostIpam.locked(() => {
-        writeNetworkFiles(path.join(c.dir, 'etc'), { hostname: c.hostname, ips: ips(st), aliases: st.aliases, peers: this.peerEntries(c.id, st) });
+        writeNetworkFiles(path.join(c.dir, 'etc'), {
+          hostname: c.hostname, ips: ips(st), aliases: st.aliases, peers: this.peerEntries(c.id, st), extraHosts: st.extraHosts,
+          resolv: { dns: c.names?.dns, search: nonEmpty(c.names?.dnsSearch), options: nonEmpty(c.names?.dnsOptions) },
+        });
         this.refreshPeers(c.id, st);
       });
     } catch (e) {
@@ -257,7 +284,7 @@ export class ContainerNetworks {
       for (const u of this.store.users(n.name)) {
         if (u.containerId === self) continue;
         const peer = this.peers(u.containerId);
-        if (peer) out.push({ ip: u.ip, names: [peer.name] });
+        if (peer) out.push({ ip: u.ip, names: this.state(peer.dir)?.aliases ?? [peer.name] });
       }
     }
     return out;
@@ -275,11 +302,16 @@ export class ContainerNetworks {
         const pst = peer && this.state(peer.dir);
         if (!peer || !pst) continue;
         try {
-          fs.writeFileSync(path.join(peer.dir, 'etc', 'hosts'), hostsFile({ hostname: pst.hostname, ips: ips(pst), aliases: pst.aliases, peers: this.peerEntries(u.containerId, pst) }));
+          fs.writeFileSync(path.join(peer.dir, 'etc', 'hosts'), hostsFile({ hostname: pst.hostname, ips: ips(pst), aliases: pst.aliases, peers: this.peerEntries(u.containerId, pst), extraHosts: pst.extraHosts }));
         } catch { /* the peer is being removed */ }
       }
     }
   }
+}
+
+/** An empty list means "not given" (the host's search domains and options stay). */
+function nonEmpty(list: string[] | undefined): string[] | undefined {
+  return list?.length ? list : undefined;
 }
 
 function ips(st: NetworkState): string[] {
