@@ -74,7 +74,7 @@ export class Engine {
 
   /** Resolves the image (pulling it when absent), prepares rootfs and bundle, records the container. */
   async create(opts: RunOptions): Promise<ContainerConfig> {
-    const net = planNetwork(opts.network, opts.publish, this.networks.store);
+    const net = planNetwork(opts.network, opts.publish, this.networks.store, this.joinLookup);
     checkNetworkNames(net, opts);
     if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
     const image = await this.imageFor(opts.image);
@@ -758,9 +758,22 @@ export class Engine {
     }
   }
 
+  /** --network container:REF: the container whose network namespace is joined. */
+  private readonly joinLookup = (ref: string): { id: string; dir: string; running: boolean } => {
+    let id: string;
+    try {
+      id = this.store.resolve(ref);
+    } catch {
+      throw new HakoError(`--network container:${ref}: no such container`);
+    }
+    let running = false;
+    try { running = this.store.readState(id).status === 'running'; } catch { /* being removed */ }
+    return { id, dir: this.store.containerDir(id), running };
+  };
+
   /** Pins, attaches and fills in /etc/hosts etc. before the container starts (caller holds the lock). */
   private async setUpNetwork(cfg: ContainerConfig): Promise<void> {
-    const plan = planNetwork(cfg.options.network, [], this.networks.store);
+    const plan = planNetwork(cfg.options.network, [], this.networks.store, this.joinLookup);
     const publish = plan.mode === 'networks'
       ? [...cfg.options.publish, ...(cfg.options.publishAll ? exposedMappings(cfg.exposedPorts ?? []) : [])]
       : [];

@@ -33,10 +33,16 @@ export const DEFAULT_NETNS_DIR = '/run/hako/netns';
 export const PUBLISH_ALL_HOST_IP = '127.0.0.1';
 
 export interface NetworkPlan {
-  mode: 'host' | 'none' | 'networks';
-  /** Network names (bridge resolved to the default network); empty for host/none. */
+  mode: 'host' | 'none' | 'networks' | 'container';
+  /** Network names (bridge resolved to the default network); empty for host/none/container. */
   names: string[];
+  /** --network container:REF: the container whose namespace is joined (id and directory when
+   *  resolved by the engine; REF alone for inspect). */
+  joined?: { ref: string; id?: string; dir?: string; running?: boolean };
 }
+
+/** Finds the container of `--network container:REF` (throws when there is none). */
+export type JoinLookup = (ref: string) => { id: string; dir: string; running: boolean };
 
 /** What a set-up container's network looks like (`<container dir>/network.json`; inspect reads it). */
 export interface NetworkState {
@@ -63,9 +69,14 @@ export function netnsDirFor(root: string): string {
 }
 
 /** Checks --network/-p before anything is created. With a store, named networks must exist. */
-export function planNetwork(network: string, publish: PortMapping[], store?: NetworkStore): NetworkPlan {
+export function planNetwork(network: string, publish: PortMapping[], store?: NetworkStore, lookup?: JoinLookup): NetworkPlan {
   const given = network || DEFAULT_NETWORK;
-  if (given.startsWith('container:')) throw new HakoError(`--network ${given}: joining another container's network is not supported yet`);
+  if (given.startsWith('container:')) {
+    const ref = given.slice('container:'.length);
+    if (!ref) throw new HakoError(`--network ${given}: names no container (container:NAME)`);
+    if (publish.length) throw new HakoError(`--publish: conflicts with --network ${given} (the ports are that container's)`);
+    return { mode: 'container', names: [], joined: { ref, ...(lookup ? lookup(ref) : {}) } };
+  }
   let resolved;
   try {
     resolved = resolveNetworks(given.split(','));
@@ -99,6 +110,14 @@ type FileMount = Mount & { source: string };
  *  (rewritten in place, so the mounts stay valid). */
 export function networkFiles(plan: NetworkPlan, dir: string, hostname: string, names: NetworkNames = {}): FileMount[] {
   fs.mkdirSync(dir, { recursive: true });
+  if (plan.mode === 'container' && plan.joined?.dir) {
+    // The joined container's name files, shared as docker shares them; the host name is our own.
+    fs.writeFileSync(path.join(dir, 'hostname'), `${hostname}\n`);
+    const theirs = path.join(plan.joined.dir, 'etc');
+    return [['hosts', theirs], ['hostname', dir], ['resolv.conf', theirs]].map(([f, d]) => ({
+      destination: `/etc/${f}`, type: 'bind', source: path.join(d, f), options: ['rbind', 'rprivate'],
+    }));
+  }
   if (plan.mode === 'host') {
     const extra = (names.addHosts ?? []).map((h) => `${h.ip === 'host-gateway' ? '127.0.0.1' : h.ip}\t${h.name}\n`).join('');
     fs.writeFileSync(path.join(dir, 'hosts'), readOr('/etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${hostname}\n`) + extra);
@@ -150,6 +169,12 @@ export interface NetworkNames {
 
 /** Refuses what a plan cannot honour, before anything is created: --dns* with the host's network. */
 export function checkNetworkNames(plan: NetworkPlan, names: NetworkNames): void {
+  if (plan.mode === 'container') {
+    const flag = names.addHosts?.length ? 'add-host' : names.dns?.length ? 'dns' : names.dnsSearch?.length ? 'dns-search'
+      : names.dnsOptions?.length ? 'dns-option' : names.networkAliases?.length ? 'network-alias' : '';
+    if (flag) throw new HakoError(`--${flag}: conflicts with --network container:${plan.joined?.ref} (its name files are that container's)`);
+    return;
+  }
   if (plan.mode !== 'host') return;
   const dnsFlag = names.dns?.length ? 'dns' : names.dnsSearch?.length ? 'dns-search' : names.dnsOptions?.length ? 'dns-option' : '';
   if (dnsFlag) throw new HakoError(`--${dnsFlag}: conflicts with --network host (the host's resolv.conf is used)`);
@@ -187,6 +212,7 @@ export class ContainerNetworks {
 
   /** The runtime's network namespace for a plan. */
   specNetns(plan: NetworkPlan, id: string): 'host' | { path: string } {
+    if (plan.mode === 'container') return { path: this.pin(plan.joined!.id!) };
     return plan.mode === 'host' ? 'host' : { path: this.pin(id) };
   }
 
@@ -209,6 +235,13 @@ export class ContainerNetworks {
    */
   async setUp(c: NetworkContext): Promise<void> {
     if (c.plan.mode === 'host') return;
+    if (c.plan.mode === 'container') {
+      // Nothing of our own: the runtime joins the other container's pinned namespace.
+      if (!c.plan.joined?.running || !fs.existsSync(this.pin(c.plan.joined.id!))) {
+        throw new HakoError(`--network container:${c.plan.joined?.ref}: that container is not running (its network is not set up)`);
+      }
+      return;
+    }
     trace('network set-up begins');
     const pin = this.pin(c.id);
     if (this.state(c.dir) && fs.existsSync(pin) && fs.existsSync(ContainerNetworks.recordPath(c.dir))) return;

@@ -62,3 +62,27 @@ test('--network-alias: peers on the network resolve the aliases to the container
   env.ok(['rm', '-f', `svc-${tag}`]);
   env.ok(['network', 'rm', net]);
 });
+
+test('--network container:NAME joins that container\'s namespace and name files', { skip }, () => {
+  const base = `base-${tag}`;
+  env.ok(['run', '-d', '--name', base, IMAGE, 'sleep', '1000']);
+  const theirs = env.ok(['exec', base, 'sh', '-c', 'readlink /proc/self/ns/net; ip -o -4 addr show eth0; cat /etc/hosts']);
+  const ours = env.ok(['run', '--rm', '--network', `container:${base}`, IMAGE, 'sh', '-c', 'readlink /proc/self/ns/net; ip -o -4 addr show eth0; cat /etc/hosts']);
+  assert.equal(ours, theirs, 'same namespace, same address, same hosts file');
+  const cases: [string[], string][] = [
+    [['--network', 'container:nosuch'], 'hako: --network container:nosuch: no such container\n'],
+    [['--network', `container:${base}`, '-p', '80'], `hako: --publish: conflicts with --network container:${base} (the ports are that container's)\n`],
+    [['--network', `container:${base}`, '--dns', '192.0.2.1'], `hako: --dns: conflicts with --network container:${base} (its name files are that container's)\n`],
+  ];
+  for (const [flags, stderr] of cases) {
+    const r = env.hako(['run', '--rm', ...flags, IMAGE, 'true']);
+    assert.equal(r.stderr, stderr, flags.join(' '));
+    assert.equal(r.code, 125, flags.join(' '));
+  }
+  env.ok(['stop', '-t', '0', base]);
+  const stopped = env.hako(['run', '--rm', '--network', `container:${base}`, IMAGE, 'true']);
+  assert.equal(stopped.stderr, `hako: --network container:${base}: that container is not running (its network is not set up)\n`);
+  assert.equal(stopped.code, 125);
+  env.ok(['rm', base]);
+  assert.equal(env.hako(['ps', '-aq']).stdout, '', 'no container was left');
+});
