@@ -25,6 +25,7 @@
  * Failure: one line "hako-init: record N: TEXT" on stderr (N counts records from 0, so
  * TypeScript can name the layer entry), exit status 127. */
 #include "hako-init.h"
+#include "ops.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -608,7 +609,8 @@ static void out_xattrs(int fd, const char *rel) {
 /* walk: every entry below SOURCE, parents before children (breadth first, no recursion), one
  * record each: ("e", PATH, TYPE, MODE, UID, GID, MAJOR, MINOR, SIZE, NLINK, INO, ATIME, MTIME,
  * LINKTARGET), followed by a record ("x", NAME, VALUE, ...) with its xattrs; then ("end"). */
-static void up_walk(void) {
+static void up_walk(struct rec *r) {
+  (void)r;
   if (source_fd < 0) die(0, "walk without a source directory");
   size_t cap = 64, head = 0, tail = 0;
   char **queue = malloc(cap * sizeof *queue);
@@ -669,15 +671,16 @@ static void up_walk(void) {
   out_flush();
 }
 
+/* The dispatch table, generated from src/native/ops.ts (UNPACK_RECORDS: each record's arguments and
+ * what it does): a name there without its up_NAME here does not compile. */
 static const struct {
   const char *name;
   int args;
   void (*fn)(struct rec *);
 } unpack_ops[] = {
-    {"mkdir", 3, up_mkdir},   {"file", 7, up_file},       {"copy", 7, up_copy},       {"symlink", 6, up_symlink},
-    {"link", 2, up_link},     {"node", 9, up_node},       {"xattr", 3, up_xattr},     {"remove", 1, up_remove},
-    {"empty", 1, up_empty},   {"dirmeta", 4, up_dirmeta}, {"dirtime", 3, up_dirtime}, {"list", 1, up_list},
-    {"xattrs", 1, up_xattrs},
+#define X(name, nargs) {#name, nargs, up_##name},
+    HAKO_UNPACK_RECORDS(X)
+#undef X
 };
 
 static int open_root(const char *path) {
@@ -692,10 +695,6 @@ int unpack_main(int argc, char **argv) {
   umask(0); /* every mode is set explicitly */
   struct rec r = {0};
   while (read_record(&r)) {
-    if (strcmp(r.argv[0], "walk") == 0 && r.argc == 1) {
-      up_walk();
-      continue;
-    }
     size_t j = 0;
     while (j < sizeof unpack_ops / sizeof unpack_ops[0] && strcmp(r.argv[0], unpack_ops[j].name) != 0) j++;
     if (j == sizeof unpack_ops / sizeof unpack_ops[0]) die(0, "unknown operation \"%s\"", r.argv[0]);

@@ -31,6 +31,7 @@ export const RUN_FLAGS: Opts = {
   'dns-search': { type: 'string', multiple: true },
   'dns-option': { type: 'string', multiple: true },
   'network-alias': { type: 'string', multiple: true },
+  alias: { type: 'string', multiple: true },
   workdir: { type: 'string', short: 'w' },
   user: { type: 'string', short: 'u' },
   entrypoint: { type: 'string' },
@@ -345,7 +346,7 @@ function readNetworkNames(opts: RunOptions, list: (k: string) => string[]): void
   opts.dns = list('dns').map((v) => { if (!isIP(v)) throw bad('dns', v, 'not an IP address'); return v; });
   opts.dnsSearch = list('dns-search').map((v) => { if (v !== '.' && !HOST_NAME_RE.test(v)) throw bad('dns-search', v, 'not a domain name'); return v; });
   opts.dnsOptions = list('dns-option').map((v) => { if (!/^[a-z0-9_-]+(:\d+)?$/i.test(v)) throw bad('dns-option', v, 'expected OPTION or OPTION:N (ndots:2, edns0)'); return v; });
-  opts.networkAliases = list('network-alias').map((v) => { if (!HOST_NAME_RE.test(v)) throw bad('network-alias', v, 'not a host name'); return v; });
+  opts.networkAliases = [...list('network-alias'), ...list('alias')].map((v) => { if (!HOST_NAME_RE.test(v)) throw bad('network-alias', v, 'not a host name'); return v; });
 }
 
 function readRunArgs(args: string[], command: string): RunOptions {
