@@ -13,7 +13,8 @@ const command: Command<EngineContext> = {
   },
   async run(ctx, { values: v, positionals }) {
     if (positionals.length !== 1) throw new HakoError('"hako network create" requires exactly 1 argument: NAME');
-    if (v.driver !== undefined && v.driver !== 'bridge' && v.driver !== 'cni') throw new HakoError(`network create: driver "${v.driver}" is not supported (bridge, or cni: the CNI plugins)`);
+    if (v.driver !== undefined && v.driver !== 'bridge' && v.driver !== 'cni')
+      throw new HakoError(`network create: driver "${v.driver}" is not supported (bridge, or cni: the CNI plugins)`);
     const info = await engineOf(ctx).networks.store.create(positionals[0], {
       subnet: v.subnet as string | undefined,
       gateway: v.gateway as string | undefined,
