@@ -60,7 +60,7 @@ interface RecordEntry {
   conflist?: ConfList;
   capabilityArgs: Record<string, unknown>;
   result?: CniResult;
-  /** Bridge-driver networks: what connect made (set once it succeeded). */
+  /** Bridge-driver networks: what connect made (before it succeeded: the names derived up front). */
   driver?: 'bridge';
   bridge?: BridgeConnection;
 }
@@ -163,8 +163,11 @@ export async function attach(containerId: string, netnsPath: string, networks: s
     const capabilityArgs: Record<string, unknown> = {};
     if (i === 0 && portMappings.length > 0) capabilityArgs.portMappings = portMappings;
     const conflist = store.confList(name);
-    if (describeConfList(conflist).driver === 'bridge') {
-      rec.entries.push({ network: name, ifName: `eth${i}`, driver: 'bridge', capabilityArgs });
+    const info = describeConfList(conflist);
+    if (info.driver === 'bridge') {
+      // The derived names go into the record before anything is made: a crash in between still
+      // leaves enough to release the lease and delete the veth.
+      rec.entries.push({ network: name, ifName: `eth${i}`, driver: 'bridge', capabilityArgs, bridge: rebuilt(info.bridge, containerId, `eth${i}`) });
       return;
     }
     if (opts.aliases?.length) capabilityArgs.aliases = { [name]: opts.aliases };

@@ -22,8 +22,11 @@ after(() => {
 });
 
 test('--add-host and --dns* write /etc/hosts and /etc/resolv.conf', { skip }, () => {
-  const out = env.ok(['run', '--rm', '--add-host', 'db.local:10.1.2.3', '--add-host', 'gw=host-gateway', '--dns', '192.0.2.53', '--dns', '192.0.2.54',
-    '--dns-search', 'example.test', '--dns-option', 'ndots:2', '--dns-option', 'edns0', IMAGE, 'cat', '/etc/hosts', '/etc/resolv.conf']);
+  // The first container of a fresh root (and VM) may take long: a generous timeout, not a timing check.
+  const r = env.hako(['run', '--rm', '--add-host', 'db.local:10.1.2.3', '--add-host', 'gw=host-gateway', '--dns', '192.0.2.53', '--dns', '192.0.2.54',
+    '--dns-search', 'example.test', '--dns-option', 'ndots:2', '--dns-option', 'edns0', IMAGE, 'cat', '/etc/hosts', '/etc/resolv.conf'], { timeout: 600_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const out = r.stdout;
   assert.match(out, /^10\.1\.2\.3\tdb\.local$/m);
   assert.match(out, /^10\.89\.0\.1\tgw$/m, 'host-gateway is the default network\'s gateway');
   assert.match(out, /^search example\.test\nnameserver 192\.0\.2\.53\nnameserver 192\.0\.2\.54\noptions ndots:2 edns0$/m);
