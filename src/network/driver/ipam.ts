@@ -14,6 +14,7 @@ import { withPidLock } from '../../util/pidlock.js';
 import { contains, formatCidr, formatIPv4, hostRange, parseCidr, parseIPv4 } from '../ipnet.js';
 
 export const DEFAULT_RUN_DIR = '/run/hako/networks';
+const LOCK_TIMEOUT_MS = 180_000;
 
 export interface Lease {
   container: string;
@@ -47,10 +48,12 @@ const alive = (l: { netns: string }): boolean => fs.existsSync(l.netns);
 export class HostIpam {
   constructor(readonly dir = process.env.HAKO_NETWORK_RUN_DIR ?? DEFAULT_RUN_DIR) {}
 
-  /** Runs fn under the host-wide lock (every change to leases, ports and the firewall). */
+  /** Runs fn under the host-wide lock (every change to leases, ports and the firewall). Sections
+   *  are milliseconds, but 50 containers starting at once on a slow machine queue behind each other
+   *  (seen: over 30 s in the emulated v2 VM), so the wait is long; a dead holder's lock is taken over. */
   locked<T>(fn: () => T): T {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o755 });
-    return withPidLock(path.join(this.dir, '.lock'), fn);
+    return withPidLock(path.join(this.dir, '.lock'), fn, LOCK_TIMEOUT_MS);
   }
 
   private file(bridge: string): string { return path.join(this.dir, `${bridge}.json`); }
