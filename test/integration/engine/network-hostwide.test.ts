@@ -164,8 +164,10 @@ test('50 containers started at once get distinct addresses and reach each other 
   // Reachability: every container pings every other by name (one exec each: a loop over the names),
   // five loops at a time. A ping is retried for up to ~30 s: on this shared, loaded test host whole
   // bridges were seen to answer no ARP for ~25 s (all pairs at once, then all fine again).
+  // A failure prints the neighbour entry, for whoever chases it (see src/network/README.md).
   const ping = 'for t in $(seq 15); do ping -c 1 -W 2 "$n" >/dev/null 2>&1 && return 0; done; return 1';
-  const loop = `reach() { ${ping}; }; for n in ${names.join(' ')}; do [ "$n" = "$1" ] && continue; reach || echo "unreachable $n"; done; echo done`;
+  const why = 'ip=$(grep -w "$n" /etc/hosts | cut -f1); echo "unreachable $n ($ip): $(ip neigh show "$ip" 2>&1)"';
+  const loop = `reach() { ${ping}; }; for n in ${names.join(' ')}; do [ "$n" = "$1" ] && continue; reach || { ${why}; }; done; echo done`;
   for (let i = 0; i < names.length; i += 5) {
     const batch = names.slice(i, i + 5);
     const results = await Promise.all(batch.map((n) => hakoAsync(a, ['exec', n, 'sh', '-c', loop, 'sh', n])));
