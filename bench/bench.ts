@@ -15,6 +15,7 @@ import { lifecycle, runtimeRun, sequential } from './sections/runtime.js';
 import { engine } from './sections/engine.js';
 import { control } from './sections/control.js';
 import { podmanRuntime } from './sections/podman-runtime.js';
+import { network } from './sections/network.js';
 import { rssSection } from './sections/rss.js';
 import { pull } from './sections/pull.js';
 import { library } from './sections/library.js';
@@ -33,6 +34,7 @@ const SECTION_FNS: Record<SectionId, SectionFn> = {
   control,
   engine,
   podman: podmanRuntime,
+  network,
   sequential,
   rss: rssSection,
   pull,

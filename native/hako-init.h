@@ -63,6 +63,8 @@ void ensure_cloned_binary(char **argv);
 /* Standalone modes (netns.c): pinned network namespaces; exit status 0/1, errors on stderr. */
 int netns_create_main(const char *path);
 int netns_delete_main(const char *path);
+/* netlink.c: netlink messages built by TypeScript, sent on NETLINK_ROUTE sockets; answers on stdout. */
+int netlink_main(int argc, char **argv);
 
 /* Standalone modes for the engine's overlay root filesystems (mountmode.c). */
 int mount_main(int argc, char **argv);

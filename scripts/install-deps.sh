@@ -9,7 +9,8 @@ PACKAGES=(
   busybox-static                              # the built-in demo/test image
   uidmap                                      # newuidmap/newgidmap for rootless user namespaces
   docker-registry skopeo                      # registry tests: a real registry on 127.0.0.1
-  containernetworking-plugins iptables        # engine networking through CNI
+  containernetworking-plugins iptables        # engine networking: CNI networks (--driver cni), the firewall where nft is missing
+  nftables                                    # the bridge driver's firewall table (nft -f -: masquerade, published ports)
   conmon                                      # the engine's container monitor
   catatonit                                   # `hako run --init`: a tiny init for PID 1
   python3                                     # tests: receivers of SCM_RIGHTS fds (console socket, seccomp notify)

@@ -20,7 +20,7 @@ import { resolveUser } from './user.js';
 import { copyFromImage } from './in-root.js';
 import { ensureRootfsMounted, prepareRootfs, rootfsMountpoint } from './rootfs.js';
 import { removeTree } from '../storage/layers/worker.js';
-import { ContainerNetworks, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
+import { ContainerNetworks, checkNetworkNames, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
 import { startConmon, readOr } from './monitor.js';
 import { checkRuntimeName, defaultRuntimeName, type OCIRuntime } from './oci-runtime.js';
 import { HakoRuntime } from './runtime-hako.js';
@@ -108,7 +108,8 @@ export class Engine {
 
   /** Resolves the image (pulling it when absent), prepares rootfs and bundle, records the container. */
   async create(opts: RunOptions): Promise<ContainerConfig> {
-    const net = planNetwork(opts.network, opts.publish, this.networks.store);
+    const net = planNetwork(opts.network, opts.publish, this.networks.store, this.joinLookup);
+    checkNetworkNames(net, opts);
     if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
     const runtime = checkRuntimeName(opts.runtime ?? defaultRuntimeName(this.root));
     const image = await this.imageFor(opts.image);
@@ -131,7 +132,7 @@ export class Engine {
       const hostname = opts.hostname ?? (net.mode === 'host' ? os.hostname() : id.slice(0, 12));
       const mounts = [
         ...this.volumeMounts(cfg, rootfs),
-        ...networkFiles(net, path.join(dir, 'etc'), hostname),
+        ...networkFiles(net, path.join(dir, 'etc'), hostname, opts),
       ];
       let procArgs = args;
       if (opts.init) {
@@ -809,15 +810,28 @@ export class Engine {
     }
   }
 
+  /** --network container:REF: the container whose network namespace is joined. */
+  private readonly joinLookup = (ref: string): { id: string; dir: string; running: boolean } => {
+    let id: string;
+    try {
+      id = this.store.resolve(ref);
+    } catch {
+      throw new HakoError(`--network container:${ref}: no such container`);
+    }
+    let running = false;
+    try { running = this.store.readState(id).status === 'running'; } catch { /* being removed */ }
+    return { id, dir: this.store.containerDir(id), running };
+  };
+
   /** Pins, attaches and fills in /etc/hosts etc. before the container starts (caller holds the lock). */
   private async setUpNetwork(cfg: ContainerConfig): Promise<void> {
-    const plan = planNetwork(cfg.options.network, [], this.networks.store);
+    const plan = planNetwork(cfg.options.network, [], this.networks.store, this.joinLookup);
     const publish = plan.mode === 'networks'
       ? [...cfg.options.publish, ...(cfg.options.publishAll ? exposedMappings(cfg.exposedPorts ?? []) : [])]
       : [];
     await this.networks.setUp({
       id: cfg.id, name: cfg.name, hostname: this.runtimeHostname(cfg.id) || cfg.id.slice(0, 12),
-      dir: this.store.containerDir(cfg.id), plan, publish,
+      dir: this.store.containerDir(cfg.id), plan, publish, names: cfg.options,
     });
   }
 

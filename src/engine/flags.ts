@@ -26,6 +26,12 @@ export const RUN_FLAGS: Opts = {
   network: { type: 'string' },
   net: { type: 'string' },
   hostname: { type: 'string', short: 'h' },
+  'add-host': { type: 'string', multiple: true },
+  dns: { type: 'string', multiple: true },
+  'dns-search': { type: 'string', multiple: true },
+  'dns-option': { type: 'string', multiple: true },
+  'network-alias': { type: 'string', multiple: true },
+  alias: { type: 'string', multiple: true },
   workdir: { type: 'string', short: 'w' },
   user: { type: 'string', short: 'u' },
   entrypoint: { type: 'string' },
@@ -324,6 +330,26 @@ export function parseRunArgs(args: string[], command = 'run'): RunOptions {
   }
 }
 
+const HOST_NAME_RE = /^[a-zA-Z0-9_]([a-zA-Z0-9_.-]{0,252})$/;
+const IPV4_RE = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+const isIP = (s: string) => IPV4_RE.test(s) || (s.includes(':') && /^[0-9a-fA-F:.]+$/.test(s));
+
+/** --add-host, --dns, --dns-search, --dns-option, --network-alias: checked here, applied by the
+ *  engine's network files (engine/network.ts). */
+function readNetworkNames(opts: RunOptions, list: (k: string) => string[]): void {
+  opts.addHosts = list('add-host').map((v) => {
+    const at = v.search(/[:=]/);
+    const [name, ip] = at < 0 ? [v, ''] : [v.slice(0, at), v.slice(at + 1)];
+    if (!HOST_NAME_RE.test(name)) throw bad('add-host', v, `"${name}" is not a host name (expected NAME:IP)`);
+    if (ip !== 'host-gateway' && !isIP(ip)) throw bad('add-host', v, `"${ip}" is not an IP address or host-gateway (expected NAME:IP)`);
+    return { name, ip };
+  });
+  opts.dns = list('dns').map((v) => { if (!isIP(v)) throw bad('dns', v, 'not an IP address'); return v; });
+  opts.dnsSearch = list('dns-search').map((v) => { if (v !== '.' && !HOST_NAME_RE.test(v)) throw bad('dns-search', v, 'not a domain name'); return v; });
+  opts.dnsOptions = list('dns-option').map((v) => { if (!/^[a-z0-9_-]+(:\d+)?$/i.test(v)) throw bad('dns-option', v, 'expected OPTION or OPTION:N (ndots:2, edns0)'); return v; });
+  opts.networkAliases = [...list('network-alias'), ...list('alias')].map((v) => { if (!HOST_NAME_RE.test(v)) throw bad('network-alias', v, 'not a host name'); return v; });
+}
+
 function readRunArgs(args: string[], command: string): RunOptions {
   const { flags, rest } = splitAtPositional(args, RUN_FLAGS);
   const { values: v } = parseFlags(command, flags, RUN_FLAGS);
@@ -359,6 +385,7 @@ function readRunArgs(args: string[], command: string): RunOptions {
     if (seen.has(vol.target)) throw new HakoError(`duplicate mount point: ${vol.target}`);
     seen.add(vol.target);
   }
+  readNetworkNames(opts, list);
   if (str('hostname') !== undefined) {
     const h = str('hostname')!;
     if (!/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/.test(h)) throw bad('hostname', h, 'not a valid hostname');

@@ -16,9 +16,10 @@ import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { netnsCreate as nativeNetnsCreate, netnsDelete as nativeNetnsDelete } from '../native/modes.js';
 import {
-  NetworkStore, attach, cleanupStale, hostsFile, writeNetworkFiles, resolveNetworks, type HostEntry,
+  NetworkStore, attach, cleanupStale, checkHostPort, hostsFile, writeNetworkFiles, resolveNetworks, type HostEntry,
 } from '../network/index.js';
 import { DEFAULT_ENGINE_ROOT } from './store.js';
+import { trace } from '../util/trace.js';
 import type { Mount } from '../oci/types.js';
 import type { PortMapping } from './types.js';
 
@@ -31,10 +32,16 @@ export const DEFAULT_NETNS_DIR = '/run/hako/netns';
 export const PUBLISH_ALL_HOST_IP = '127.0.0.1';
 
 export interface NetworkPlan {
-  mode: 'host' | 'none' | 'networks';
-  /** Network names (bridge resolved to the default network); empty for host/none. */
+  mode: 'host' | 'none' | 'networks' | 'container';
+  /** Network names (bridge resolved to the default network); empty for host/none/container. */
   names: string[];
+  /** --network container:REF: the container whose namespace is joined (id and directory when
+   *  resolved by the engine; REF alone for inspect). */
+  joined?: { ref: string; id?: string; dir?: string; running?: boolean };
 }
+
+/** Finds the container of `--network container:REF` (throws when there is none). */
+export type JoinLookup = (ref: string) => { id: string; dir: string; running: boolean };
 
 /** What a set-up container's network looks like (`<container dir>/network.json`; inspect reads it). */
 export interface NetworkState {
@@ -42,6 +49,8 @@ export interface NetworkState {
   netns: string;
   hostname: string;
   aliases: string[];
+  /** --add-host entries (host-gateway resolved), kept for rewrites of /etc/hosts. */
+  extraHosts?: HostEntry[];
   networks: { name: string; ifName: string; addresses: string[]; ips: string[]; gateway?: string; mac?: string }[];
   /** The mappings in effect, host ports chosen. */
   ports: PortMapping[];
@@ -59,9 +68,14 @@ export function netnsDirFor(root: string): string {
 }
 
 /** Checks --network/-p before anything is created. With a store, named networks must exist. */
-export function planNetwork(network: string, publish: PortMapping[], store?: NetworkStore): NetworkPlan {
+export function planNetwork(network: string, publish: PortMapping[], store?: NetworkStore, lookup?: JoinLookup): NetworkPlan {
   const given = network || DEFAULT_NETWORK;
-  if (given.startsWith('container:')) throw new HakoError(`--network ${given}: joining another container's network is not supported yet`);
+  if (given.startsWith('container:')) {
+    const ref = given.slice('container:'.length);
+    if (!ref) throw new HakoError(`--network ${given}: names no container (container:NAME)`);
+    if (publish.length) throw new HakoError(`--publish: conflicts with --network ${given} (the ports are that container's)`);
+    return { mode: 'container', names: [], joined: { ref, ...(lookup ? lookup(ref) : {}) } };
+  }
   let resolved;
   try {
     resolved = resolveNetworks(given.split(','));
@@ -93,10 +107,19 @@ type FileMount = Mount & { source: string };
 /** Writes /etc/hosts, /etc/hostname and /etc/resolv.conf into `dir` and returns the bind mounts that
  *  put them in place. For own namespaces these are placeholders until the start fills in addresses
  *  (rewritten in place, so the mounts stay valid). */
-export function networkFiles(plan: NetworkPlan, dir: string, hostname: string): FileMount[] {
+export function networkFiles(plan: NetworkPlan, dir: string, hostname: string, names: NetworkNames = {}): FileMount[] {
   fs.mkdirSync(dir, { recursive: true });
+  if (plan.mode === 'container' && plan.joined?.dir) {
+    // The joined container's name files, shared as docker shares them; the host name is our own.
+    fs.writeFileSync(path.join(dir, 'hostname'), `${hostname}\n`);
+    const theirs = path.join(plan.joined.dir, 'etc');
+    return [['hosts', theirs], ['hostname', dir], ['resolv.conf', theirs]].map(([f, d]) => ({
+      destination: `/etc/${f}`, type: 'bind', source: path.join(d, f), options: ['rbind', 'rprivate'],
+    }));
+  }
   if (plan.mode === 'host') {
-    fs.writeFileSync(path.join(dir, 'hosts'), readOr('/etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${hostname}\n`));
+    const extra = (names.addHosts ?? []).map((h) => `${h.ip === 'host-gateway' ? '127.0.0.1' : h.ip}\t${h.name}\n`).join('');
+    fs.writeFileSync(path.join(dir, 'hosts'), readOr('/etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${hostname}\n`) + extra);
     fs.writeFileSync(path.join(dir, 'hostname'), `${hostname}\n`);
     fs.writeFileSync(path.join(dir, 'resolv.conf'), readOr('/etc/resolv.conf', ''));
   } else {
@@ -133,6 +156,30 @@ async function freePort(ip: string, protocol: PortMapping['protocol']): Promise<
   });
 }
 
+/** The container's own words for its name files: --add-host, --dns*, --network-alias. */
+export interface NetworkNames {
+  // (RunOptions' fields of the same names)
+  addHosts?: { name: string; ip: string }[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  networkAliases?: string[];
+}
+
+/** Refuses what a plan cannot honour, before anything is created: --dns* with the host's network. */
+export function checkNetworkNames(plan: NetworkPlan, names: NetworkNames): void {
+  if (plan.mode === 'container') {
+    const flag = names.addHosts?.length ? 'add-host' : names.dns?.length ? 'dns' : names.dnsSearch?.length ? 'dns-search'
+      : names.dnsOptions?.length ? 'dns-option' : names.networkAliases?.length ? 'network-alias' : '';
+    if (flag) throw new HakoError(`--${flag}: conflicts with --network container:${plan.joined?.ref} (its name files are that container's)`);
+    return;
+  }
+  if (plan.mode !== 'host') return;
+  const dnsFlag = names.dns?.length ? 'dns' : names.dnsSearch?.length ? 'dns-search' : names.dnsOptions?.length ? 'dns-option' : '';
+  if (dnsFlag) throw new HakoError(`--${dnsFlag}: conflicts with --network host (the host's resolv.conf is used)`);
+  if (names.networkAliases?.length) throw new HakoError('--network-alias: needs a network (not --network host)');
+}
+
 /** Everything a container's networking needs to know about the engine around it. */
 export interface NetworkContext {
   id: string;
@@ -143,6 +190,7 @@ export interface NetworkContext {
   plan: NetworkPlan;
   /** -p mappings (host port 0: a random one) and -P mappings. */
   publish: PortMapping[];
+  names?: NetworkNames;
 }
 
 /** Container id -> its name and directory, for peers' /etc/hosts; undefined if not ours. */
@@ -163,6 +211,7 @@ export class ContainerNetworks {
 
   /** The runtime's network namespace for a plan. */
   specNetns(plan: NetworkPlan, id: string): 'host' | { path: string } {
+    if (plan.mode === 'container') return { path: this.pin(plan.joined!.id!) };
     return plan.mode === 'host' ? 'host' : { path: this.pin(id) };
   }
 
@@ -185,28 +234,52 @@ export class ContainerNetworks {
    */
   async setUp(c: NetworkContext): Promise<void> {
     if (c.plan.mode === 'host') return;
+    if (c.plan.mode === 'container') {
+      // Nothing of our own: the runtime joins the other container's pinned namespace.
+      if (!c.plan.joined?.running || !fs.existsSync(this.pin(c.plan.joined.id!))) {
+        throw new HakoError(`--network container:${c.plan.joined?.ref}: that container is not running (its network is not set up)`);
+      }
+      return;
+    }
+    trace('network set-up begins');
     const pin = this.pin(c.id);
     if (this.state(c.dir) && fs.existsSync(pin) && fs.existsSync(ContainerNetworks.recordPath(c.dir))) return;
     if (this.hasResources(c.id, c.dir)) await this.tearDown(c.id, c.dir);
     const ports: PortMapping[] = [];
-    for (const p of c.publish) ports.push({ ...p, hostPort: p.hostPort || await freePort(p.hostIP, p.protocol) });
+    for (const p of c.publish) {
+      if (p.hostPort) await checkHostPort(p.hostIP, p.hostPort, p.protocol ?? 'tcp');
+      ports.push({ ...p, hostPort: p.hostPort || await freePort(p.hostIP, p.protocol) });
+    }
     fs.mkdirSync(this.netnsDir, { recursive: true, mode: 0o755 });
     netnsCreate(pin);
+    trace('network namespace pinned');
     try {
       // none: lo is all there is, and netns-create brought it up. No record, so nothing to DEL later.
       const attachments = c.plan.mode === 'none' ? [] : await attach(c.id, pin, c.plan.names, {
         portMappings: ports.map((p) => ({ hostIP: p.hostIP || undefined, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })),
         recordPath: ContainerNetworks.recordPath(c.dir),
-        aliases: [c.name],
+        aliases: [c.name, ...(c.names?.networkAliases ?? [])],
         store: this.store,
+        loopbackUp: true, // netns-create brought lo up
+        containerName: c.name,
       });
+      trace('network attached');
       const st: NetworkState = {
-        mode: c.plan.mode, netns: pin, hostname: c.hostname, aliases: [c.name], ports,
+        mode: c.plan.mode, netns: pin, hostname: c.hostname, aliases: [c.name, ...(c.names?.networkAliases ?? [])], ports,
         networks: attachments.map((a) => ({ name: a.network, ifName: a.ifName, addresses: a.addresses, ips: a.ips, gateway: a.gateway, mac: a.mac })),
+        // host-gateway: the host's address on the container's first network (its gateway), as docker's.
+        extraHosts: (c.names?.addHosts ?? []).map((h) => ({ ip: h.ip === 'host-gateway' ? attachments[0]?.gateway ?? '127.0.0.1' : h.ip, names: [h.name] })),
       };
       fs.writeFileSync(ContainerNetworks.statePath(c.dir), JSON.stringify(st, null, 2));
-      writeNetworkFiles(path.join(c.dir, 'etc'), { hostname: c.hostname, ips: ips(st), aliases: st.aliases, peers: this.peerEntries(c.id, st) });
-      this.refreshPeers(c.id, st);
+      // Under the host-wide lock, so of two containers starting at once the later writer of a peer's
+      // hosts file saw both leases.
+      this.store.hostIpam.locked(() => {
+        writeNetworkFiles(path.join(c.dir, 'etc'), {
+          hostname: c.hostname, ips: ips(st), aliases: st.aliases, peers: this.peerEntries(c.id, st), extraHosts: st.extraHosts,
+          resolv: { dns: c.names?.dns, search: nonEmpty(c.names?.dnsSearch), options: nonEmpty(c.names?.dnsOptions) },
+        });
+        this.refreshPeers(c.id, st);
+      });
     } catch (e) {
       await this.tearDown(c.id, c.dir).catch(() => {});
       throw e;
@@ -216,20 +289,23 @@ export class ContainerNetworks {
   /** DEL for everything in the record, then the pin, then the state; idempotent. Throws (after doing
    *  all it can) when DEL failed: the record is kept for another try. */
   async tearDown(id: string, dir: string): Promise<void> {
+    trace('network teardown begins');
     const st = this.state(dir);
     let failure: unknown;
     try {
-      await cleanupStale(ContainerNetworks.recordPath(dir), {});
+      await cleanupStale(ContainerNetworks.recordPath(dir), { background: true });
+      trace('network detached');
     } catch (e) {
       failure = e;
     }
     try {
       netnsDelete(this.pin(id));
+      trace('network namespace unpinned');
     } catch (e) {
       failure ??= e;
     }
     fs.rmSync(ContainerNetworks.statePath(dir), { force: true });
-    if (st) this.refreshPeers(id, st);
+    if (st) this.store.hostIpam.locked(() => this.refreshPeers(id, st));
     if (failure) throw failure;
   }
 
@@ -240,7 +316,7 @@ export class ContainerNetworks {
       for (const u of this.store.users(n.name)) {
         if (u.containerId === self) continue;
         const peer = this.peers(u.containerId);
-        if (peer) out.push({ ip: u.ip, names: [peer.name] });
+        if (peer) out.push({ ip: u.ip, names: this.state(peer.dir)?.aliases ?? [peer.name] });
       }
     }
     return out;
@@ -258,11 +334,16 @@ export class ContainerNetworks {
         const pst = peer && this.state(peer.dir);
         if (!peer || !pst) continue;
         try {
-          fs.writeFileSync(path.join(peer.dir, 'etc', 'hosts'), hostsFile({ hostname: pst.hostname, ips: ips(pst), aliases: pst.aliases, peers: this.peerEntries(u.containerId, pst) }));
+          fs.writeFileSync(path.join(peer.dir, 'etc', 'hosts'), hostsFile({ hostname: pst.hostname, ips: ips(pst), aliases: pst.aliases, peers: this.peerEntries(u.containerId, pst), extraHosts: pst.extraHosts }));
         } catch { /* the peer is being removed */ }
       }
     }
   }
+}
+
+/** An empty list means "not given" (the host's search domains and options stay). */
+function nonEmpty(list: string[] | undefined): string[] | undefined {
+  return list?.length ? list : undefined;
 }
 
 function ips(st: NetworkState): string[] {

@@ -50,6 +50,14 @@ export interface RunOptions {
   publishAll?: boolean;
   network: string;
   hostname?: string;
+  /** --add-host NAME:IP ('host-gateway': the network's gateway) for /etc/hosts. */
+  addHosts?: { name: string; ip: string }[];
+  /** --dns, --dns-search, --dns-option for /etc/resolv.conf (instead of the host's). */
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  /** --network-alias: more names peers on the container's networks resolve to it. */
+  networkAliases?: string[];
   workdir?: string;
   user?: string;
   /** undefined: the image's; '': none (docker's --entrypoint ""). */

@@ -3,6 +3,8 @@
 // mount, seccomp export) and fs work on untrusted trees, which must resolve beneath a directory fd.
 // Nothing outside src/native/ starts hako-init (the import check holds the others to this).
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { findHelper } from './find.js';
 
@@ -17,7 +19,7 @@ export class NativeModeError extends HakoError {
 /** Runs `hako-init ARGS…` to completion; returns its stdout. */
 function runMode(args: string[], input?: string | Buffer): Buffer {
   try {
-    return execFileSync(findHelper(), args, { input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    return execFileSync(findHelper(), args, { input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
   } catch (err) {
     const e = err as { stderr?: Buffer; message?: string };
     const said = e.stderr?.toString('utf8').trim().replace(/^hako-init: /, '').replace(/\s*\n\s*/g, ' ');
@@ -43,6 +45,27 @@ export function netnsCreate(pin: string): void {
 /** `netns-delete PATH`: unmounts and removes a pin. */
 export function netnsDelete(pin: string): void {
   runMode(['netns-delete', pin]);
+}
+
+/** `netlink [NETNS]`: rtnetlink messages (records built by src/network/netlink/) sent on NETLINK_ROUTE
+ *  sockets, in our namespace and NETNS's (opened as fd 3 for IFLA_NET_NS_FD); the kernel's answers,
+ *  one record per message, on stdout (native/netlink.c). */
+export function netlink(batch: Buffer, netns?: string): Buffer {
+  return runMode(netns ? ['netlink', netns] : ['netlink'], batch);
+}
+
+/** `netlink` from a detached hako-init nobody waits for: the batch goes through a file in
+ *  `scratchDir` unlinked at once, so it cannot be lost when this process exits first. */
+export function netlinkDetached(batch: Buffer, scratchDir: string): void {
+  const file = path.join(scratchDir, `.netlink-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+  fs.writeFileSync(file, batch);
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.unlinkSync(file);
+    spawn(findHelper(), ['netlink'], { detached: true, stdio: [fd, 'ignore', 'ignore'] }).unref();
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** `mount SOURCE TARGET FSTYPE FLAGS DATA [CWD]`: mount(2) in our mount namespace, from CWD (overlay

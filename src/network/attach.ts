@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { CniError, CniExecutor, type CniResult, type ConfList } from './cni.js';
-import { NetworkStore, DEFAULT_NETWORK } from './networks.js';
+import { NetworkStore, DEFAULT_NETWORK, describeConfList } from './networks.js';
+import { connect, disconnect, hostIfName, type BridgeConnection } from './driver/bridge.js';
 import { parseIPv4 } from './ipnet.js';
 import { removeMasqRules } from './masq.js';
 
@@ -30,6 +31,10 @@ export interface AttachOptions {
   aliases?: string[];
   /** Where to keep the attachment record (JSON); without it, crash cleanup is not possible. */
   recordPath?: string;
+  /** lo is already up in the namespace (`hako-init netns-create` did it): no loopback plugin run. */
+  loopbackUp?: boolean;
+  /** The container's name, for errors about ports it cannot have. */
+  containerName?: string;
   store?: NetworkStore;
   executor?: CniExecutor;
 }
@@ -51,9 +56,13 @@ export interface Attachment {
 interface RecordEntry {
   network: string;
   ifName: string;
-  conflist: ConfList;
+  /** CNI networks: the conflist ADD ran with; DEL replays it. */
+  conflist?: ConfList;
   capabilityArgs: Record<string, unknown>;
   result?: CniResult;
+  /** Bridge-driver networks: what connect made (before it succeeded: the names derived up front). */
+  driver?: 'bridge';
+  bridge?: BridgeConnection;
 }
 
 export interface AttachRecord {
@@ -149,39 +158,85 @@ export async function attach(containerId: string, netnsPath: string, networks: s
   const portMappings = validatePortMappings(opts.portMappings ?? []);
   if (portMappings.length > 0 && names.length === 0) throw new HakoError('port mappings need a network (not --network none)');
   const rec: AttachRecord = { version: 1, containerId, netns: netnsPath, entries: [] };
-  rec.entries.push({ network: LOOPBACK.name, ifName: 'lo', conflist: LOOPBACK, capabilityArgs: {} });
+  if (!opts.loopbackUp) rec.entries.push({ network: LOOPBACK.name, ifName: 'lo', conflist: LOOPBACK, capabilityArgs: {} });
   names.forEach((name, i) => {
     const capabilityArgs: Record<string, unknown> = {};
     if (i === 0 && portMappings.length > 0) capabilityArgs.portMappings = portMappings;
+    const conflist = store.confList(name);
+    const info = describeConfList(conflist);
+    if (info.driver === 'bridge') {
+      // The derived names go into the record before anything is made: a crash in between still
+      // leaves enough to release the lease and delete the veth.
+      rec.entries.push({ network: name, ifName: `eth${i}`, driver: 'bridge', capabilityArgs, bridge: rebuilt(info.bridge, containerId, `eth${i}`) });
+      return;
+    }
     if (opts.aliases?.length) capabilityArgs.aliases = { [name]: opts.aliases };
-    rec.entries.push({ network: name, ifName: `eth${i}`, conflist: store.confList(name), capabilityArgs });
+    rec.entries.push({ network: name, ifName: `eth${i}`, conflist, capabilityArgs });
   });
   writeRecord(opts.recordPath, rec);
   const out: Attachment[] = [];
   try {
+    // Bridge-driver networks first (in-process), then CNI ones (plugins), each in --network order.
+    for (const [position, e] of rec.entries.filter((x) => x.ifName !== 'lo').entries()) {
+      if (e.driver !== 'bridge') continue;
+      e.bridge = addBridge(containerId, netnsPath, e, position, store, opts.containerName);
+      writeRecord(opts.recordPath, rec);
+      out.push(bridgeAttachment(e.network, e.ifName, e.bridge));
+    }
     for (const e of rec.entries) {
-      e.result = await executor.add(e.conflist, { containerId, netns: netnsPath, ifName: e.ifName, capabilityArgs: e.capabilityArgs });
+      if (e.driver === 'bridge') continue;
+      e.result = await executor.add(e.conflist!, { containerId, netns: netnsPath, ifName: e.ifName, capabilityArgs: e.capabilityArgs });
       writeRecord(opts.recordPath, rec);
       if (e.conflist !== LOOPBACK) out.push(summarize(e.network, e.ifName, e.result));
     }
   } catch (err) {
-    const failed = rec.entries.find((e) => !e.result);
+    const failed = rec.entries.find((e) => !e.result && !e.bridge);
     if (failed && err instanceof CniError && err.partialResult) failed.result = err.partialResult;
     const errors = await delEntries(executor, rec, rec.entries);
     if (opts.recordPath && errors.length === 0) fs.rmSync(opts.recordPath, { force: true });
     throw err;
   }
+  out.sort((a, b) => a.ifName.localeCompare(b.ifName, undefined, { numeric: true }));
   return out;
 }
 
+function addBridge(containerId: string, netns: string, e: RecordEntry, position: number, store: NetworkStore, containerName?: string): BridgeConnection {
+  const info = describeConfList(store.confList(e.network));
+  const ports = (e.capabilityArgs.portMappings ?? []) as PortMapping[];
+  return connect({ name: e.network, bridge: info.bridge, subnet: info.subnet, gateway: info.gateway }, {
+    containerId, netns, ifName: e.ifName, position, ports, containerName, ipam: store.hostIpam,
+  });
+}
+
+/** A bridge connection without its record: the names are derived, ports are found by container. */
+function rebuilt(bridge: string, containerId: string, ifName: string): BridgeConnection {
+  return { bridge, subnet: '', gateway: '', address: '', prefix: 0, mac: '', hostIf: hostIfName(containerId, ifName), netns: '', ports: [] };
+}
+
+function bridgeAttachment(network: string, ifName: string, c: BridgeConnection): Attachment {
+  return {
+    network, ifName, addresses: [`${c.address}/${c.prefix}`], ips: [c.address], gateway: c.gateway, mac: c.mac, hostInterface: c.hostIf,
+    result: { cniVersion: '1.0.0', interfaces: [{ name: ifName, mac: c.mac, sandbox: c.netns }], ips: [{ address: `${c.address}/${c.prefix}`, gateway: c.gateway, interface: 0 }] },
+  };
+}
+
 /** DEL for entries in reverse order; every plugin of every entry is tried. */
-async function delEntries(executor: CniExecutor, rec: AttachRecord, entries: RecordEntry[]): Promise<CniError[]> {
+async function delEntries(executor: CniExecutor, rec: AttachRecord, entries: RecordEntry[], background = false): Promise<Error[]> {
   const netns = fs.existsSync(rec.netns) ? rec.netns : '';
-  const errors: CniError[] = [];
+  const errors: Error[] = [];
   for (const e of [...entries].reverse()) {
-    errors.push(...await executor.del(e.conflist, { containerId: rec.containerId, netns, ifName: e.ifName, capabilityArgs: e.capabilityArgs }, e.result));
+    if (e.driver === 'bridge') {
+      try {
+        if (e.bridge) disconnect(e.bridge, rec.containerId, e.ifName, { background });
+      } catch (err) {
+        errors.push(err as Error);
+      }
+      continue;
+    }
+    const conflist = e.conflist!;
+    errors.push(...await executor.del(conflist, { containerId: rec.containerId, netns, ifName: e.ifName, capabilityArgs: e.capabilityArgs }, e.result));
     // Without the namespace the bridge plugin cannot find the addresses its ipMasq rules match.
-    if (!netns && e.conflist.plugins.some((p) => p.type === 'bridge' && p.ipMasq)) removeMasqRules(e.conflist.name, rec.containerId);
+    if (!netns && conflist.plugins.some((p) => p.type === 'bridge' && p.ipMasq)) removeMasqRules(conflist.name, rec.containerId);
   }
   return errors;
 }
@@ -200,26 +255,34 @@ export async function detach(containerId: string, netnsPath: string, networks: s
   if (!rec) {
     const store = opts.store ?? new NetworkStore();
     rec = { version: 1, containerId, netns: netnsPath, entries: [{ network: LOOPBACK.name, ifName: 'lo', conflist: LOOPBACK, capabilityArgs: {} }] };
-    names.forEach((name, i) => rec!.entries.push({ network: name, ifName: `eth${i}`, conflist: store.confList(name), capabilityArgs: {} }));
+    names.forEach((name, i) => {
+      const conflist = store.confList(name);
+      const info = describeConfList(conflist);
+      const ifName = `eth${i}`;
+      if (info.driver === 'cni') rec!.entries.push({ network: name, ifName, conflist, capabilityArgs: {} });
+      else rec!.entries.push({ network: name, ifName, driver: 'bridge', capabilityArgs: {}, bridge: rebuilt(info.bridge, containerId, ifName) });
+    });
   }
   const everything = mode === 'none' || networks.length === 0 || rec.entries.every((e) => e.ifName === 'lo' || names.includes(e.network));
   const chosen = everything ? rec.entries : rec.entries.filter((e) => names.includes(e.network));
   await finish(executor, rec, chosen, opts.recordPath);
 }
 
-/** After a crash: replays DEL for everything in the record at `recordPath`, then removes it. */
-export async function cleanupStale(recordPath: string, opts: { executor?: CniExecutor } = {}): Promise<boolean> {
+/** After a crash or at removal: replays DEL for everything in the record at `recordPath`, then removes
+ *  it. `background`: the caller unpins the namespace next, so bridge-driver veths may go with it (see
+ *  driver/bridge.ts disconnect). */
+export async function cleanupStale(recordPath: string, opts: { executor?: CniExecutor; background?: boolean } = {}): Promise<boolean> {
   const rec = readRecord(recordPath);
   if (!rec) return false;
-  await finish(opts.executor ?? new CniExecutor(), rec, rec.entries, recordPath);
+  await finish(opts.executor ?? new CniExecutor(), rec, rec.entries, recordPath, opts.background);
   return true;
 }
 
-async function finish(executor: CniExecutor, rec: AttachRecord, chosen: RecordEntry[], recordPath?: string): Promise<void> {
+async function finish(executor: CniExecutor, rec: AttachRecord, chosen: RecordEntry[], recordPath?: string, background = false): Promise<void> {
   const failed = new Set<RecordEntry>();
   const messages: string[] = [];
   for (const e of [...chosen].reverse()) {
-    const errors = await delEntries(executor, rec, [e]);
+    const errors = await delEntries(executor, rec, [e], background);
     if (errors.length > 0) failed.add(e);
     messages.push(...errors.map((err) => err.message));
   }

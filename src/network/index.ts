@@ -22,3 +22,6 @@ export {
 } from './files.js';
 export { deleteBridge, bridgeExists, bridgePorts } from './bridge.js';
 export { masqChainName, removeMasqRules } from './masq.js';
+export { checkHostPort, portHolder } from './driver/ports.js';
+export { HostIpam, DEFAULT_RUN_DIR, type NetworkPlanFile, type Lease, type PortOwner } from './driver/ipam.js';
+export { connect, disconnect, hostIfName, type BridgeConnection, type BridgeNetwork } from './driver/bridge.js';

@@ -15,6 +15,8 @@ import {
   formatCidr, formatIPv4, firstFreeSubnet, hostRange, overlaps, parseCidr, parseIPv4, contains, type Cidr,
 } from './ipnet.js';
 import { bridgeExists, deleteBridge } from './bridge.js';
+import { HostIpam } from './driver/ipam.js';
+import { removeBridgeNetwork } from './driver/bridge.js';
 import { mkdirp } from '../util/mkdirp.js';
 
 export const DEFAULT_CONFIG_DIR = '/etc/hako/networks';
@@ -35,11 +37,16 @@ export interface NetworkStoreOptions {
   executor?: CniExecutor;
   /** Routes of the host to avoid; default: read /proc/net/route. Tests inject their own. */
   hostRoutes?: () => { dev: string; cidr: Cidr }[];
+  /** The host-wide address plan of the bridge driver (default /run/hako/networks). */
+  hostIpam?: HostIpam;
 }
+
+/** `bridge`: hako's in-process driver (driver/); `cni`: the conflist's plugins run as they are. */
+export type NetworkDriver = 'bridge' | 'cni';
 
 export interface NetworkInfo {
   name: string;
-  driver: 'bridge';
+  driver: NetworkDriver;
   bridge: string;
   subnet: string;
   gateway: string;
@@ -75,9 +82,12 @@ export interface ConfListOptions {
   subnet: string;
   gateway: string;
   ipamDir: string;
+  driver?: NetworkDriver;
 }
 
-/** The conflist of a hako bridge network: bridge (+host-local), portmap, firewall. */
+/** The conflist of a hako bridge network: bridge (+host-local), portmap, firewall. The bridge driver
+ *  reads bridge, subnet and gateway from it and does the rest itself; `"hakoDriver": "cni"` runs the
+ *  plugins instead (`network create --driver cni`). */
 export function buildConfList(o: ConfListOptions): ConfList {
   const plugins: PluginConf[] = [
     {
@@ -98,7 +108,7 @@ export function buildConfList(o: ConfListOptions): ConfList {
     // Accepts the container's traffic in FORWARD, also when the host's FORWARD policy is DROP.
     { type: 'firewall', backend: 'iptables' },
   ];
-  return { cniVersion: CNI_VERSION, name: o.name, plugins };
+  return { cniVersion: CNI_VERSION, name: o.name, ...(o.driver === 'cni' ? { hakoDriver: 'cni' } : {}), plugins };
 }
 
 /** Reads bridge, subnet and gateway back from a conflist whose first plugin is a bridge. */
@@ -111,7 +121,8 @@ export function describeConfList(list: ConfList, file?: string): NetworkInfo {
   if (!range || typeof range.subnet !== 'string') throw new HakoError(`${where}: plugins[0].ipam has no subnet`);
   const cidr = parseCidr(range.subnet, `${where}: subnet`);
   const gateway = typeof range.gateway === 'string' ? range.gateway : formatIPv4(hostRange(cidr)[0]);
-  return { name: list.name, driver: 'bridge', bridge: br.bridge, subnet: formatCidr(cidr), gateway, file, isDefault: list.name === DEFAULT_NETWORK, conflist: list };
+  const driver: NetworkDriver = list.hakoDriver === 'cni' ? 'cni' : 'bridge';
+  return { name: list.name, driver, bridge: br.bridge, subnet: formatCidr(cidr), gateway, file, isDefault: list.name === DEFAULT_NETWORK, conflist: list };
 }
 
 /** The host's IPv4 routes except default routes (from /proc/net/route: little-endian hex). */
@@ -136,8 +147,10 @@ export class NetworkStore {
   private readonly pool: Cidr;
   private readonly executor: CniExecutor;
   private readonly hostRoutes: () => { dev: string; cidr: Cidr }[];
+  readonly hostIpam: HostIpam;
 
   constructor(opts: NetworkStoreOptions = {}) {
+    this.hostIpam = opts.hostIpam ?? new HostIpam();
     this.configDir = opts.configDir ?? DEFAULT_CONFIG_DIR;
     this.ipamDir = opts.ipamDir ?? DEFAULT_IPAM_DIR;
     this.pool = parseCidr(opts.pool ?? DEFAULT_POOL, 'network pool');
@@ -200,7 +213,7 @@ export class NetworkStore {
     return this.inspect(name).conflist;
   }
 
-  create(name: string, opts: { subnet?: string; gateway?: string; bridge?: string } = {}): NetworkInfo {
+  create(name: string, opts: { subnet?: string; gateway?: string; bridge?: string; driver?: NetworkDriver } = {}): NetworkInfo {
     validateNetworkName(name);
     if (name === DEFAULT_NETWORK) throw new HakoError(`network "${name}" already exists (the default network)`);
     if (opts.bridge !== undefined) validateIfName(opts.bridge);
@@ -240,14 +253,20 @@ export class NetworkStore {
       } else if (bridges.has(bridge)) {
         throw new HakoError(`bridge "${bridge}": already used by network "${existing.find((n) => n.bridge === bridge)!.name}"`);
       }
-      const list = buildConfList({ name, bridge, subnet: formatCidr(subnet), gateway: formatIPv4(gateway), ipamDir: this.ipamDir });
+      const list = buildConfList({ name, bridge, subnet: formatCidr(subnet), gateway: formatIPv4(gateway), ipamDir: this.ipamDir, driver: opts.driver });
       this.write(list);
       return describeConfList(list, this.file(name));
     });
   }
 
-  /** Containers holding a lease on the network (host-local's lease files). */
+  /** Containers holding a lease on the network: the host-wide plan of its bridge (bridge driver; every
+   *  store's containers on that bridge), or host-local's lease files (cni). */
   users(name: string): NetworkUser[] {
+    let info: NetworkInfo | undefined;
+    try { info = this.inspect(name); } catch { /* gone: no users */ }
+    if (info?.driver === 'bridge') {
+      return this.hostIpam.leases(info.bridge).map(({ ip, lease }) => ({ containerId: lease.container, ifName: lease.ifName, ip }));
+    }
     const dir = path.join(this.ipamDir, name === 'bridge' ? DEFAULT_NETWORK : name);
     let entries: string[];
     try {
@@ -279,7 +298,14 @@ export class NetworkStore {
       fs.rmSync(path.join(this.ipamDir, name), { recursive: true, force: true });
     });
     const shared = this.readAll().some((n) => n.bridge === info.bridge);
-    if (!shared) await deleteBridge(info.bridge, this.executor);
+    if (shared) return;
+    if (info.driver === 'cni') {
+      await deleteBridge(info.bridge, this.executor);
+      return;
+    }
+    // Containers of another store on the same bridge (the default network is every store's hako0):
+    // this store's network is gone, the bridge stays theirs.
+    if (this.hostIpam.leases(info.bridge).length === 0) removeBridgeNetwork(info.bridge, this.hostIpam);
   }
 
   private write(list: ConfList): void {
@@ -292,7 +318,7 @@ export class NetworkStore {
 }
 
 // Function-style API over a store with the given (or default) directories.
-export function createNetwork(name: string, opts: { subnet?: string; gateway?: string; bridge?: string } = {}, store = new NetworkStore()): NetworkInfo {
+export function createNetwork(name: string, opts: { subnet?: string; gateway?: string; bridge?: string; driver?: NetworkDriver } = {}, store = new NetworkStore()): NetworkInfo {
   return store.create(name, opts);
 }
 export function listNetworks(store = new NetworkStore()): NetworkInfo[] {

@@ -61,7 +61,7 @@ const HELP: Record<string, Help> = {
   'health-start-period': ['DURATION', 'time before failures count (default 0s)'],
   'health-timeout': ['DURATION', 'longest a health check may run (default 30s)'],
   'no-healthcheck': "disable the image's HEALTHCHECK",
-  'add-host': ['HOST:IP', 'add a line to /etc/hosts (repeatable)'],
+  'add-host': ['HOST:IP', 'add a line to /etc/hosts; IP host-gateway is the network gateway (repeatable)'],
   dns: ['IP', 'a DNS server for /etc/resolv.conf (repeatable)'],
   'dns-search': ['DOMAIN', 'a DNS search domain (repeatable)'],
   'dns-option': ['OPT', 'a resolv.conf option (repeatable)'],

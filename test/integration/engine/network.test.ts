@@ -12,9 +12,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { EngineEnv, IMAGE, isRoot, hasConmon, built } from './harness.js';
 
-const hasCni = fs.existsSync('/usr/lib/cni/bridge') && fs.existsSync('/usr/sbin/iptables-save');
+const hasFirewall = fs.existsSync('/usr/sbin/nft') || fs.existsSync('/usr/sbin/iptables-restore');
 const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako)'
-  : !hasCni ? 'needs containernetworking-plugins and iptables' : false;
+  : !hasFirewall ? 'needs nftables or iptables' : false;
+const RUN_DIR = '/run/hako/networks';
 
 let env: EngineEnv;
 const tag = crypto.randomBytes(3).toString('hex');
@@ -29,6 +30,31 @@ function testNet(): { name: string; bridge: string; subnet: string; prefix: stri
 }
 
 const links = () => new Set(fs.readdirSync('/sys/class/net'));
+/** Host-wide leases (the bridge driver's plan, /run/hako/networks/<bridge>.json) held by containers of this test. */
+function hostLeases(bridge: string): string[] {
+  try {
+    const plan = JSON.parse(fs.readFileSync(path.join(RUN_DIR, `${bridge}.json`), 'utf8'));
+    return Object.keys(plan.leases).filter((ip) => fs.existsSync(plan.leases[ip].netns)).sort();
+  } catch {
+    return [];
+  }
+}
+/** The nft table's lines (or iptables' HAKO chains) that mention `needle`. */
+function firewallLines(needle: string): string[] {
+  const nft = spawnSync('nft', ['list', 'table', 'ip', 'hako'], { encoding: 'utf8' });
+  const text = nft.status === 0 ? nft.stdout : spawnSync('iptables-save', { encoding: 'utf8' }).stdout;
+  return text.split('\n').filter((l) => l.includes(needle));
+}
+/** The kernel removes a namespace's veth asynchronously once the namespace is unpinned. */
+async function linksSettle(before: Set<string>): Promise<string[]> {
+  let extra: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    extra = [...links()].filter((l) => !before.has(l) && l.startsWith('veth'));
+    if (extra.length === 0) return [];
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return extra;
+}
 const iptables = () => spawnSync('iptables-save', { encoding: 'utf8' }).stdout.split('\n').filter((l) => l && !l.startsWith('#'));
 let linksBefore: Set<string>;
 let iptablesBefore: Set<string>;
@@ -43,7 +69,7 @@ before(() => {
   env = new EngineEnv();
 });
 
-after(() => {
+after(async () => {
   if (!env) return;
   const ids = env.hako(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
   ids.forEach((id) => containerIds.add(id));
@@ -55,11 +81,14 @@ after(() => {
   const left: string[] = [];
   const netnsDir = path.join(env.root, 'netns');
   if (fs.existsSync(netnsDir) && fs.readdirSync(netnsDir).length) left.push(`pins: ${fs.readdirSync(netnsDir).join(',')}`);
-  const ipam = path.join(env.root, 'networks', 'ipam');
-  for (const net of fs.existsSync(ipam) ? fs.readdirSync(ipam) : []) {
-    for (const f of fs.readdirSync(path.join(ipam, net))) if (/^\d+\.\d+\.\d+\.\d+$/.test(f)) left.push(`lease: ${net}/${f}`);
+  for (const f of fs.existsSync(RUN_DIR) ? fs.readdirSync(RUN_DIR) : []) {
+    if (!f.endsWith('.json') || f === 'ports.json') continue;
+    const plan = JSON.parse(fs.readFileSync(path.join(RUN_DIR, f), 'utf8'));
+    for (const [ip, l] of Object.entries(plan.leases as Record<string, { container: string }>)) if (containerIds.has(l.container)) left.push(`lease: ${f} ${ip}`);
   }
+  await linksSettle(linksBefore);
   for (const l of links()) if (!linksBefore.has(l)) left.push(`link: ${l}`);
+  for (const r of firewallLines('10.250.')) left.push(`firewall: ${r.trim()}`);
   for (const r of iptables()) {
     if (iptablesBefore.has(stripCounters(r))) continue;
     if ([...containerIds].some((id) => r.includes(id)) || r.includes('10.250.')) left.push(`iptables: ${r}`);
@@ -236,7 +265,7 @@ test('a container killed behind our back (monitor too) is cleaned up by ps; stop
   const id = runD(['--network', n.name, IMAGE, 'sleep', '1000']);
   const dir = path.join(env.root, 'containers', id);
   const pin = path.join(env.root, 'netns', id);
-  const leases = () => fs.readdirSync(path.join(env.root, 'networks', 'ipam', n.name)).filter((f) => /^\d/.test(f));
+  const leases = () => hostLeases(n.bridge);
   assert.ok(fs.existsSync(pin) && fs.existsSync(path.join(dir, 'network-record.json')));
   assert.equal(leases().length, 1);
   const st = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8'));
@@ -258,25 +287,25 @@ test('a container killed behind our back (monitor too) is cleaned up by ps; stop
   env.ok(['network', 'rm', n.name]);
 });
 
-test('a failing attach at start is rolled back: no pin, no lease, no veth, no record', { skip }, () => {
+test('a failing attach at start is rolled back: no pin, no lease, no veth, no record', { skip }, async () => {
   const n = testNet();
-  // A /30 has two host addresses: the gateway and one container. The second container's ADD fails
-  // in host-local, after the bridge plugin made its veth.
+  // A /30 has two host addresses: the gateway and one container. The second container's attach
+  // fails for want of an address.
   const subnet = `${n.prefix}0/30`;
   env.ok(['network', 'create', '--subnet', subnet, '--bridge', n.bridge, n.name]);
   runD(['--name', 'first', '--network', n.name, IMAGE, 'sleep', '1000']);
-  const leases = () => fs.readdirSync(path.join(env.root, 'networks', 'ipam', n.name)).filter((f) => /^\d/.test(f));
+  const leases = () => hostLeases(n.bridge);
   assert.deepEqual(leases(), [`${n.prefix}2`]);
   const linksNow = links();
   const id = env.ok(['create', '--name', 'second', '--network', n.name, IMAGE, 'true']).trim();
   containerIds.add(id);
   const r = env.hako(['start', id]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^hako: network "[^"]+": CNI plugin bridge ADD failed: [^\n]*no IP addresses available[^\n]*\n$/, 'one line naming network and plugin');
+  assert.match(r.stderr, new RegExp(`^hako: network "${n.name}": no IP addresses available in ${n.prefix.replace(/\./g, '\\.')}0/30[^\n]*\n$`), 'one line naming the network');
   assert.equal(fs.existsSync(path.join(env.root, 'netns', id)), false, 'pin removed');
   assert.equal(fs.existsSync(path.join(env.root, 'containers', id, 'network-record.json')), false, 'no record left');
   assert.deepEqual(leases(), [`${n.prefix}2`], 'only the first container holds a lease');
-  assert.deepEqual([...links()].filter((l) => !linksNow.has(l)), [], 'no veth left');
+  assert.deepEqual(await linksSettle(linksNow), [], 'no veth left');
   assert.equal(env.inspect(id).State.Status, 'exited');
   const run = env.hako(['run', '--rm', '--network', n.name, IMAGE, 'true']);
   assert.equal(run.code, 125);

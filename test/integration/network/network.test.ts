@@ -1,4 +1,4 @@
-// Real containers (hako runtime run -d, busybox, own network namespace) on a real test network:
+// Real containers (hako runtime run -d, busybox, own network namespace) on a real CNI test network (--driver cni):
 // bridge hkt<random>, subnet 10.250.<random>.0/24, config and IPAM state in temp dirs. Traffic goes
 // only between these namespaces and to 127.0.0.1. Everything is removed in after(), also on failure.
 import { after, before, describe, it } from 'node:test';
@@ -94,7 +94,7 @@ function freePort(): Promise<number> {
 }
 
 before(() => {
-  store.create(NET, { subnet: SUBNET, bridge: BRIDGE });
+  store.create(NET, { subnet: SUBNET, bridge: BRIDGE, driver: 'cni' });
 });
 
 after(async () => {

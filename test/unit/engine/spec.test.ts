@@ -159,7 +159,10 @@ test('networks: bridge by default, none, host, names; clear errors for the rest'
   assert.deepEqual(planNetwork('mynet', []), { mode: 'networks', names: ['mynet'] });
   assert.deepEqual(planNetwork('none', []), { mode: 'none', names: [] });
   assert.deepEqual(planNetwork('host', []), { mode: 'host', names: [] });
-  assert.throws(() => planNetwork('container:x', []), /not supported yet/);
+  assert.deepEqual(planNetwork('container:x', []), { mode: 'container', names: [], joined: { ref: 'x' } });
+  assert.deepEqual(planNetwork('container:x', [], undefined, () => ({ id: 'abc', dir: '/d', running: true })).joined, { ref: 'x', id: 'abc', dir: '/d', running: true });
+  assert.throws(() => planNetwork('container:', []), /^HakoError: --network container:: names no container \(container:NAME\)$/);
+  assert.throws(() => planNetwork('container:x', [{ hostIP: '', hostPort: 1, containerPort: 1, protocol: 'tcp' }]), /--publish: conflicts with --network container:x/);
   assert.throws(() => planNetwork('host,mynet', []), /cannot be combined/);
   assert.throws(() => planNetwork('none', [{ hostIP: '', hostPort: 1, containerPort: 1, protocol: 'tcp' }]), /--publish/);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-netplan-'));

@@ -81,9 +81,10 @@ test('the pool running out is an error, not an overlap', () => {
   assert.throws(() => s.create('two'), /no free subnet left in 10.89.0.0\/23/);
 });
 
-test('users come from host-local leases; remove refuses while there are any', async () => {
+test('users of a --driver cni network come from host-local leases; remove refuses while there are any', async () => {
   const s = store();
-  const n = s.create('used', { subnet: '10.250.4.0/24', bridge: 'hktnone0' });
+  const n = s.create('used', { subnet: '10.250.4.0/24', bridge: 'hktnone0', driver: 'cni' });
+  assert.equal(s.inspect('used').driver, 'cni');
   const leases = path.join(s.ipamDir, 'used');
   fs.mkdirSync(leases, { recursive: true });
   fs.writeFileSync(path.join(leases, '10.250.4.2'), 'ctr-a\r\neth0');

@@ -15,7 +15,7 @@ async function doc(e: Engine, ref: string): Promise<unknown> {
     Driver: n.driver,
     Default: n.isDefault,
     ConfigFile: n.file ?? '',
-    IPAM: { Driver: 'host-local', Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
+    IPAM: { Driver: n.driver === 'cni' ? 'host-local' : 'hako', Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
     Options: { 'com.docker.network.bridge.name': n.bridge },
     Containers: Object.fromEntries(usersOf(e, n.name).map((u) => [u.containerId, { Name: u.name, IPv4Address: u.ip, Interface: u.ifName }])),
   };

@@ -1,0 +1,206 @@
+// The in-process bridge driver: what the CNI bridge, host-local, portmap and firewall plugins did, with
+// the policy here and the kernel work as netlink messages (../netlink/) sent by `hako-init netlink`.
+// Connecting a container (one spawn of hako-init when the network is ready):
+//   host-wide lock: lease an address (ipam.ts); on the network's first use also the bridge with the
+//   gateway address, ip_forward and route_localnet, and the firewall batch (firewall.ts); published
+//   ports are checked against the host-wide port list and, if any, the firewall batch is written;
+//   then, unlocked, one netlink batch: a veth pair whose host end is enslaved to the bridge, up, in
+//   hairpin mode, and whose peer is made inside the container's namespace (IFLA_NET_NS_FD) with its
+//   name, MAC (02:42 + the address, as docker's) and index, then set up with the address and the
+//   default route. Disconnecting: RTM_DELLINK of the host end (the peer goes with it), then the lease
+//   and ports released under the lock (a firewall batch only if ports were published).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { HakoError } from '../../util/errors.js';
+import { trace } from '../../util/trace.js';
+import { formatIPv4, parseCidr, size } from '../ipnet.js';
+import { runNetlink, runNetlinkDetached } from '../netlink/exec.js';
+import { defaultRoute, delLink, hairpin, linkUp, newAddr, newBridge, newVeth } from '../netlink/rtnl.js';
+import { applyFirewall, type FirewallState } from './firewall.js';
+import { HostIpam, portKey, type NetworkPlanFile, type PortOwner } from './ipam.js';
+
+export interface BridgeNetwork { name: string; bridge: string; subnet: string; gateway: string }
+
+export interface PublishedPort { hostIP?: string; hostPort: number; containerPort: number; protocol?: string }
+
+/** What the attachment record keeps of a bridge-driver connection: enough to undo it. */
+export interface BridgeConnection {
+  bridge: string;
+  subnet: string;
+  gateway: string;
+  address: string;
+  prefix: number;
+  mac: string;
+  hostIf: string;
+  netns: string;
+  ports: string[];
+}
+
+export interface ConnectOptions {
+  containerId: string;
+  netns: string;
+  ifName: string;
+  /** Position among the container's networks: its interface gets ifindex 2 + position. */
+  position: number;
+  ports?: PublishedPort[];
+  /** For error messages naming who holds a port. */
+  containerName?: string;
+  ipam?: HostIpam;
+}
+
+const macOf = (ip: string) => `02:42:${ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join(':')}`;
+const broadcast = (subnet: string) => { const c = parseCidr(subnet); return formatIPv4(c.base + size(c) - 1); };
+
+/** `veth` + 10 hex digits of the container and interface: the same name after a crash, so a
+ *  leftover is found and replaced. */
+export function hostIfName(containerId: string, ifName: string): string {
+  return `veth${crypto.createHash('sha256').update(`${containerId}/${ifName}`).digest('hex').slice(0, 10)}`;
+}
+
+function writeSysctl(file: string, value: string): void {
+  try {
+    if (fs.readFileSync(file, 'utf8').trim() === value) return;
+    fs.writeFileSync(file, value);
+  } catch (e) {
+    throw new HakoError(`sysctl ${file.replace('/proc/sys/', '').replace(/\//g, '.')}: cannot set to ${value}: ${(e as NodeJS.ErrnoException).code}`);
+  }
+}
+
+/** The whole firewall state of the host, from every network plan and the port list. */
+export function firewallState(ipam: HostIpam): FirewallState {
+  return { subnets: ipam.all().map((p) => p.subnet), ports: ipam.ports() };
+}
+
+/** Bridge up with the gateway address, forwarding on, loopback-sourced DNAT allowed (caller locks). */
+function ensureBridge(plan: NetworkPlanFile): void {
+  if (!fs.existsSync(`/sys/class/net/${plan.bridge}`)) runNetlink([newBridge(plan.bridge, macOf(plan.gateway))]);
+  else if (!fs.existsSync(`/sys/class/net/${plan.bridge}/bridge`)) throw new HakoError(`bridge "${plan.bridge}": a host device of that name is not a bridge`);
+  const index = Number(fs.readFileSync(`/sys/class/net/${plan.bridge}/ifindex`, 'utf8'));
+  const prefix = parseCidr(plan.subnet).prefix;
+  runNetlink([newAddr('host', index, plan.gateway, prefix, broadcast(plan.subnet), plan.bridge), linkUp('host', index, plan.bridge)]);
+  writeSysctl('/proc/sys/net/ipv4/ip_forward', '1');
+  writeSysctl(`/proc/sys/net/ipv4/conf/${plan.bridge}/route_localnet`, '1');
+}
+
+/** Leases an address (and the ports) under the host-wide lock, setting the network up on first use. */
+function reserve(net: BridgeNetwork, o: ConnectOptions, ipam: HostIpam): { address: string; ports: string[] } {
+  return ipam.locked(() => {
+    const plan = ipam.plan(net);
+    const address = ipam.allocate(plan, { container: o.containerId, ifName: o.ifName, netns: o.netns });
+    let firewall = !plan.ready || !fs.existsSync(`/sys/class/net/${plan.bridge}`);
+    if (firewall) ensureBridge(plan);
+    plan.ready = true;
+    const { ports: all, stale } = ipam.portsWithStale();
+    if (stale) firewall = true; // a crashed container's ports: drop them now
+    const keys: string[] = [];
+    for (const p of o.ports ?? []) {
+      const key = portKey({ protocol: p.protocol ?? 'tcp', hostIP: p.hostIP ?? '', hostPort: p.hostPort });
+      const clash = Object.entries(all).find(([k]) => overlapsPort(k, key));
+      if (clash) throw new HakoError(`--publish ${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}/${p.protocol ?? 'tcp'}: host port already in use by container ${clash[1].name ?? clash[1].container.slice(0, 12)}`);
+      all[key] = { container: o.containerId, netns: o.netns, name: o.containerName, ip: address, port: p.containerPort } satisfies PortOwner;
+      keys.push(key);
+    }
+    ipam.write(plan);
+    if (keys.length || stale) {
+      ipam.writePorts(all);
+      firewall = true;
+    }
+    if (firewall) applyFirewall(firewallState(ipam));
+    return { address, ports: keys };
+  });
+}
+
+/** Same protocol and port, and the same host address or either one 0.0.0.0 (all addresses). */
+function overlapsPort(a: string, b: string): boolean {
+  const [pa, ia, na] = a.split('/');
+  const [pb, ib, nb] = b.split('/');
+  return pa === pb && na === nb && (ia === ib || ia === '0.0.0.0' || ib === '0.0.0.0');
+}
+
+export function connect(net: BridgeNetwork, o: ConnectOptions): BridgeConnection {
+  const ipam = o.ipam ?? new HostIpam();
+  let reserved: { address: string; ports: string[] };
+  try {
+    reserved = reserve(net, o, ipam);
+  } catch (e) {
+    const msg = (e as Error).message;
+    throw new HakoError(msg.startsWith('--publish') ? msg : `network "${net.name}": ${msg}`); // ports are the host's, not the network's
+  }
+  const { address, ports } = reserved;
+  trace('network address leased');
+  const prefix = parseCidr(net.subnet).prefix;
+  const conn: BridgeConnection = {
+    bridge: net.bridge, subnet: net.subnet, gateway: net.gateway, address, prefix, mac: macOf(address),
+    hostIf: hostIfName(o.containerId, o.ifName), netns: o.netns, ports,
+  };
+  try {
+    const master = Number(fs.readFileSync(`/sys/class/net/${net.bridge}/ifindex`, 'utf8'));
+    const peerIndex = 2 + o.position;
+    // The host end's index is ours to choose (the kernel honours the peer's only then); a clash
+    // with an existing index is EEXIST, and another random one is tried.
+    for (let attempt = 0; ; attempt++) {
+      const hostIndex = 1_000_000 + crypto.randomInt(2 ** 31 - 2_000_000);
+      try {
+        runNetlink([
+          delLink(conn.hostIf),
+          newVeth({ hostName: conn.hostIf, hostIndex, master, peerName: o.ifName, peerIndex, peerMac: conn.mac }),
+          hairpin(hostIndex, conn.hostIf),
+          linkUp('ns', peerIndex, o.ifName),
+          newAddr('ns', peerIndex, address, prefix, broadcast(net.subnet), o.ifName),
+          defaultRouteFor(o.position, net.gateway),
+        ].filter((r): r is NonNullable<typeof r> => !!r), o.netns);
+        break;
+      } catch (e) {
+        if (attempt < 3 && /creating veth[^:]*: .*EEXIST/.test((e as Error).message)) continue;
+        throw e;
+      }
+    }
+  } catch (e) {
+    disconnect(conn, o.containerId, o.ifName, { ipam });
+    throw new HakoError(`network "${net.name}": ${(e as Error).message}`);
+  }
+  return conn;
+}
+
+/** Only the first network gives the default route (as docker: one default gateway). */
+function defaultRouteFor(position: number, gateway: string) {
+  return position === 0 ? defaultRoute(gateway) : undefined;
+}
+
+/** Undoes connect: lease and ports (every port the container holds, so a connection rebuilt without
+ *  its record releases them too), then the veth (a missing one is fine). With `background`, the veth
+ *  is deleted by a detached hako-init: the caller unpins the namespace, which removes the pair too,
+ *  and neither waits for the kernel's RCU grace periods. Idempotent. */
+export function disconnect(conn: Pick<BridgeConnection, 'bridge' | 'hostIf'>, containerId: string, ifName: string, opts: { ipam?: HostIpam; background?: boolean } = {}): void {
+  const ipam = opts.ipam ?? new HostIpam();
+  ipam.locked(() => {
+    ipam.release(conn.bridge, containerId, ifName);
+    const { ports: all, stale } = ipam.portsWithStale();
+    const mine = Object.keys(all).filter((k) => all[k].container === containerId);
+    if (mine.length === 0 && !stale) return;
+    for (const k of mine) delete all[k];
+    ipam.writePorts(all);
+    applyFirewall(firewallState(ipam));
+  });
+  trace('network address released');
+  if (opts.background) runNetlinkDetached([delLink(conn.hostIf)], ipam.dir);
+  else runNetlink([delLink(conn.hostIf)]);
+}
+
+/** After `network rm`: the bridge (only without ports), the plan, and the subnet's firewall entries. */
+export function removeBridgeNetwork(bridge: string, ipam = new HostIpam()): void {
+  ipam.locked(() => {
+    const plan = ipam.read(bridge);
+    if (fs.existsSync(`/sys/class/net/${bridge}`)) {
+      if (!fs.existsSync(`/sys/class/net/${bridge}/bridge`)) throw new HakoError(`bridge "${bridge}": the host device of that name is not a bridge; left alone`);
+      const ports = fs.readdirSync(`/sys/class/net/${bridge}/brif`);
+      if (ports.length) throw new HakoError(`bridge "${bridge}": still has ports ${ports.join(', ')}; left alone`);
+      runNetlink([delLink(bridge)]);
+    }
+    if (plan) {
+      ipam.removePlan(bridge);
+      applyFirewall(firewallState(ipam));
+    }
+  });
+}
+

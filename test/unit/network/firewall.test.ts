@@ -1,0 +1,37 @@
+// The firewall batches of the bridge driver: the whole wanted state, one nft table or HAKO-* chains.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { iptablesScript, nftScript } from '../../../src/network/driver/firewall.js';
+
+const state = {
+  subnets: ['10.89.0.0/24', '10.250.3.0/24'],
+  ports: {
+    'tcp/127.0.0.1/8080': { container: 'a', netns: '/x', ip: '10.89.0.2', port: 80 },
+    'udp/0.0.0.0/5353': { container: 'b', netns: '/y', ip: '10.89.0.3', port: 53 },
+  },
+};
+
+test('nft: the table and its sets and maps are flushed and refilled in one batch', () => {
+  const s = nftScript(state);
+  const flushes = s.split('\n').filter((l) => l.startsWith('flush'));
+  assert.deepEqual(flushes, ['flush table ip hako', 'flush set ip hako subnets', 'flush map ip hako ports', 'flush map ip hako ports_any']);
+  assert.ok(s.indexOf('flush map ip hako ports_any') < s.lastIndexOf('table ip hako {'), 'declared, flushed, then filled');
+  assert.match(s, /elements = \{ 10\.89\.0\.0\/24, 10\.250\.3\.0\/24 \}/);
+  assert.match(s, /elements = \{ 127\.0\.0\.1 \. tcp \. 8080 : 10\.89\.0\.2 \. 80 \}/);
+  assert.match(s, /elements = \{ udp \. 5353 : 10\.89\.0\.3 \. 53 \}/);
+  assert.match(s, /ip saddr @subnets ip daddr != @subnets masquerade/);
+  assert.match(s, /ct status dnat ip saddr 127\.0\.0\.0\/8 masquerade/, 'ports on 127.0.0.1 answer (with route_localnet)');
+  assert.match(s, /ct status dnat ip saddr @subnets ip daddr @subnets masquerade/, 'hairpin');
+  const empty = nftScript({ subnets: [], ports: {} });
+  assert.doesNotMatch(empty, /elements/, 'nothing left: empty sets');
+});
+
+test('iptables: chains declared (flushed by restore) and filled; nothing outside HAKO-*', () => {
+  const s = iptablesScript(state);
+  assert.deepEqual(s.split('\n').filter((l) => l.startsWith(':')), [':HAKO-DNAT - [0:0]', ':HAKO-POSTROUTING - [0:0]', ':HAKO-FORWARD - [0:0]']);
+  assert.match(s, /^-A HAKO-DNAT -d 127\.0\.0\.1\/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10\.89\.0\.2:80$/m);
+  assert.match(s, /^-A HAKO-DNAT -p udp -m udp --dport 5353 -j DNAT --to-destination 10\.89\.0\.3:53$/m);
+  assert.match(s, /^-A HAKO-POSTROUTING -s 10\.250\.3\.0\/24 ! -d 10\.250\.3\.0\/24 -j MASQUERADE$/m);
+  for (const l of s.split('\n').filter((x) => x.startsWith('-'))) assert.match(l, /^-A HAKO-/);
+  assert.equal(s.match(/^COMMIT$/gm)?.length, 2);
+});
