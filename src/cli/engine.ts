@@ -12,7 +12,7 @@ import { streamSink } from '../engine/logs.js';
 import type { ContainerConfig, ContainerState } from '../engine/types.js';
 
 export const ENGINE_COMMANDS = new Set(['run', 'create', 'start', 'ps', 'exec', 'logs', 'stop', 'kill', 'rm', 'inspect', 'wait', 'top',
-  'stats', 'images', 'pull', 'rmi', 'load', 'save', 'import', 'container-exited', 'network']);
+  'stats', 'images', 'pull', 'rmi', 'load', 'save', 'import', 'container-exited', 'network', 'push', 'tag', 'login', 'logout']);
 
 export const ENGINE_USAGE = `  run [OPTIONS] IMAGE [COMMAND] [ARG...]   create and start a container (docker's flags)
   create [OPTIONS] IMAGE [COMMAND]         create a container without starting it
@@ -32,6 +32,10 @@ export const ENGINE_USAGE = `  run [OPTIONS] IMAGE [COMMAND] [ARG...]   create a
   save -o FILE|DIR IMAGE...                save images as an OCI layout (a .tar name makes an archive)
   import FILE|- REFERENCE                  a rootfs tarball (docker export) as a one-layer image
   pull IMAGE                               download an image
+  push [-q] [-a] NAME[:TAG]                upload an image to a registry
+  tag SOURCE TARGET                        another name for an image
+  login [-u U] [-p P|--password-stdin] [SERVER]   log in to a registry (~/.config/hako/auth.json)
+  logout [SERVER]                          forget a registry's credentials
   rmi [-f] IMAGE...                        remove images
   network create|ls|inspect|rm …           manage networks (hako network --help)
 
@@ -83,6 +87,10 @@ export async function engineMain(argv: string[]): Promise<number> {
       return ps(args, e);
     }
     case 'network': return network(args, engine);
+    case 'push': return (await import('./engine/push.js')).pushCommand(args, engine);
+    case 'tag': return (await import('./engine/push.js')).tagCommand(args, engine);
+    case 'login': return (await import('./engine/login.js')).loginCommand(args);
+    case 'logout': return (await import('./engine/login.js')).logoutCommand(args);
     case 'exec': {
       const opts = {
         interactive: { type: 'boolean' as const, short: 'i' }, tty: { type: 'boolean' as const, short: 't' }, detach: { type: 'boolean' as const, short: 'd' },

@@ -21,7 +21,8 @@ async function main(argv: string[]): Promise<number> {
       return runtimeMain(rest);
     }
     case 'run': case 'create': case 'start': case 'ps': case 'exec': case 'logs': case 'stop': case 'kill': case 'rm':
-    case 'inspect': case 'wait': case 'top': case 'stats': case 'images': case 'pull': case 'rmi': case 'load': case 'save': case 'import': case 'container-exited': case 'network': case '--root': {
+    case 'inspect': case 'wait': case 'top': case 'stats': case 'images': case 'pull': case 'rmi': case 'load': case 'save': case 'import': case 'container-exited': case 'network':
+    case 'push': case 'tag': case 'login': case 'logout': case '--root': {
       const { engineMain } = await import('./engine.js');
       return engineMain(argv);
     }

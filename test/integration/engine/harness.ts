@@ -33,16 +33,16 @@ export class EngineEnv {
     if (r.status !== 0) throw new Error(`builtin-image.mjs failed: ${r.stderr}`);
   }
 
-  hako(args: string[], opts: { input?: string; timeout?: number; cwd?: string } = {}): Result {
+  hako(args: string[], opts: { input?: string; timeout?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Result {
     const r: SpawnSyncReturns<string> = spawnSync(HAKO, ['--root', this.root, ...args], {
-      encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeout ?? 60_000, env: { ...process.env, HAKO_ROOT: undefined }, cwd: opts.cwd,
+      encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeout ?? 60_000, env: { ...process.env, HAKO_ROOT: undefined, ...opts.env }, cwd: opts.cwd,
     });
     if (r.error) throw r.error;
     return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
   }
 
   /** Runs hako and fails with its stderr unless it exits 0. */
-  ok(args: string[], opts: { input?: string } = {}): string {
+  ok(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): string {
     const r = this.hako(args, opts);
     if (r.code !== 0) throw new Error(`hako ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
     return r.stdout;
