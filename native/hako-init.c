@@ -550,7 +550,7 @@ int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "netns-delete") == 0) return netns_delete_main(argv[2]);
   if (argc >= 7 && strcmp(argv[1], "mount") == 0) { sync_close(); return mount_main(argc, argv); }
   if (argc == 3 && strcmp(argv[1], "umount") == 0) { sync_close(); return umount_main(argv[2]); }
-  if ((argc == 3 || argc == 4) && strcmp(argv[1], "unpack") == 0) { sync_close(); return unpack_main(argc, argv); }
+  if (argc >= 3 && argc <= 6 && strcmp(argv[1], "unpack") == 0) { sync_close(); return unpack_main(argc, argv); }
   if (argc == 3 && strcmp(argv[1], "rmtree") == 0) { sync_close(); return rmtree_main(argv[2]); }
   if (getenv("HAKO_TRACE")) trace("main");
   reset_signals();

@@ -12,7 +12,7 @@ import { streamSink } from '../engine/logs.js';
 import type { ContainerConfig, ContainerState } from '../engine/types.js';
 
 export const ENGINE_COMMANDS = new Set(['run', 'create', 'start', 'ps', 'exec', 'logs', 'stop', 'kill', 'rm', 'inspect', 'wait', 'top',
-  'stats', 'images', 'pull', 'rmi', 'load', 'save', 'import', 'container-exited', 'network', 'push', 'tag', 'login', 'logout']);
+  'stats', 'images', 'pull', 'rmi', 'load', 'save', 'import', 'container-exited', 'network', 'push', 'tag', 'login', 'logout', 'cp']);
 
 export const ENGINE_USAGE = `  run [OPTIONS] IMAGE [COMMAND] [ARG...]   create and start a container (docker's flags)
   create [OPTIONS] IMAGE [COMMAND]         create a container without starting it
@@ -36,6 +36,7 @@ export const ENGINE_USAGE = `  run [OPTIONS] IMAGE [COMMAND] [ARG...]   create a
   tag SOURCE TARGET                        another name for an image
   login [-u U] [-p P|--password-stdin] [SERVER]   log in to a registry (~/.config/hako/auth.json)
   logout [SERVER]                          forget a registry's credentials
+  cp [-a] [-L] CONTAINER:SRC DEST|-        copy out of a container (or SRC|- CONTAINER:DEST into it)
   rmi [-f] IMAGE...                        remove images
   network create|ls|inspect|rm …           manage networks (hako network --help)
 
@@ -91,6 +92,7 @@ export async function engineMain(argv: string[]): Promise<number> {
     case 'tag': return (await import('./engine/push.js')).tagCommand(args, engine);
     case 'login': return (await import('./engine/login.js')).loginCommand(args);
     case 'logout': return (await import('./engine/login.js')).logoutCommand(args);
+    case 'cp': return (await import('./engine/cp.js')).cpCommand(args, engine);
     case 'exec': {
       const opts = {
         interactive: { type: 'boolean' as const, short: 'i' }, tty: { type: 'boolean' as const, short: 't' }, detach: { type: 'boolean' as const, short: 'd' },

@@ -22,7 +22,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'run': case 'create': case 'start': case 'ps': case 'exec': case 'logs': case 'stop': case 'kill': case 'rm':
     case 'inspect': case 'wait': case 'top': case 'stats': case 'images': case 'pull': case 'rmi': case 'load': case 'save': case 'import': case 'container-exited': case 'network':
-    case 'push': case 'tag': case 'login': case 'logout': case '--root': {
+    case 'push': case 'tag': case 'login': case 'logout': case 'cp': case '--root': {
       const { engineMain } = await import('./engine.js');
       return engineMain(argv);
     }
