@@ -1,7 +1,6 @@
 // The `hako` executable (dist/hako, compiled by Bun: scripts/build.mjs). `hako runtime …` is the
 // OCI runtime, also installed as `hako-runtime`; the other commands are the engine's.
 import path from 'node:path';
-import { HakoError } from '../util/errors.js';
 import { reportError, reportUncaught } from './errors.js';
 import { trace } from '../util/trace.js';
 
@@ -17,20 +16,20 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'runtime': {
-      const { runtimeMain } = await import('../runtime/cli.js');
+      const { runtimeMain } = await import('./runtime/index.js');
       return runtimeMain(rest);
     }
-    case 'run': case 'create': case 'start': case 'ps': case 'exec': case 'logs': case 'stop': case 'kill': case 'rm':
-    case 'inspect': case 'wait': case 'top': case 'stats': case 'images': case 'pull': case 'rmi': case 'load': case 'save': case 'import': case 'container-exited': case 'network':
-    case 'push': case 'tag': case 'login': case 'logout': case 'cp': case '--root': {
-      const { engineMain } = await import('./engine.js');
+    case undefined: case '-h': case '--help': {
+      const { ENGINE_USAGE } = await import('./engine/index.js');
+      process.stdout.write(`${USAGE}\n${ENGINE_USAGE}\n`);
+      return command ? 0 : 1;
+    }
+    default: {
+      // Every other word is the engine's (`--root DIR` before the command, too); it says which
+      // commands it knows.
+      const { engineMain } = await import('./engine/index.js');
       return engineMain(argv);
     }
-    case undefined: case '-h': case '--help':
-      process.stdout.write(`${USAGE}\n${(await import('./engine.js')).ENGINE_USAGE}\n`);
-      return command ? 0 : 1;
-    default:
-      throw new HakoError(`unknown command "${command}" (see hako --help)`);
   }
 }
 

@@ -1,0 +1,43 @@
+// What the engine's commands share: the store they work on (--root), docker's per-argument error
+// reporting, and the argument checks worded as docker's.
+import { HakoError } from '../../util/errors.js';
+import { logError } from '../../util/log.js';
+import { Engine } from '../../engine/engine.js';
+import { oneLine } from '../errors.js';
+
+/** What every engine command gets: --root, from before the command or among its flags. */
+export interface EngineContext {
+  root?: string;
+}
+
+/** An engine on the context's store. */
+export function engineOf(ctx: EngineContext): Engine {
+  return new Engine({ root: ctx.root });
+}
+
+export function need(positionals: string[], command: string): void {
+  if (!positionals.length) throw new HakoError(`"hako ${command}" requires at least 1 argument`);
+}
+
+/** Runs `fn` for each argument, reporting failures per argument like docker; exit 1 if any failed. */
+export async function each(refs: string[], fn: (ref: string) => Promise<void>): Promise<number> {
+  let failed = 0;
+  for (const ref of refs) {
+    try {
+      await fn(ref);
+    } catch (e) {
+      if (!(e instanceof HakoError)) throw e;
+      if (refs.length === 1) throw e;
+      logError(oneLine(e.message)); // one line per failed argument, as docker
+      failed++;
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+/** Rows as docker's --format: `json` (a line each), a template, or the default table. */
+export function formatRows<Row>(format: string | undefined, rows: Row[], render: (tpl: string, row: Row) => string, table: () => string): string {
+  if (format === 'json') return rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+  if (format) return rows.map((r) => `${render(format, r)}\n`).join('');
+  return table();
+}

@@ -1,0 +1,98 @@
+// The engine's command line: `hako run|ps|…` with docker's flags and output. A global `--root DIR`
+// (or $HAKO_ROOT) may come before the command; every command also takes `--root`. This file lists
+// the commands; each is a file of its own, imported when it runs.
+import { HakoError } from '../../util/errors.js';
+import { parseFlags } from '../../engine/flags.js';
+import { findEntry, listCommands, parseArgsOptions, runCommand, type Dispatch, type Entry, type Flags } from '../command.js';
+import type { EngineContext } from './common.js';
+
+type EngineEntry = Entry<EngineContext>;
+
+export const NETWORK_COMMANDS: EngineEntry[] = [
+  { name: 'create', summary: 'create a bridge network', load: () => import('./network/create.js') },
+  { name: 'ls', aliases: ['list'], summary: 'list networks', load: () => import('./network/ls.js') },
+  { name: 'inspect', summary: 'networks as JSON', load: () => import('./network/inspect.js') },
+  { name: 'rm', aliases: ['remove'], summary: 'remove networks (refused while in use)', load: () => import('./network/rm.js') },
+];
+
+export const ENGINE_COMMANDS: EngineEntry[] = [
+  { name: 'run', summary: "create and start a container (docker's flags)", load: () => import('./run.js') },
+  { name: 'create', summary: 'create a container without starting it', load: () => import('./create.js') },
+  { name: 'start', summary: 'start created or exited containers', load: () => import('./start.js') },
+  { name: 'ps', summary: 'list containers', load: () => import('./ps.js') },
+  { name: 'exec', summary: 'run a command in a running container', load: () => import('./exec.js') },
+  { name: 'logs', summary: "show a container's output", load: () => import('./logs.js') },
+  { name: 'stop', summary: 'SIGTERM, then SIGKILL after a timeout (default 10 s)', load: () => import('./stop.js') },
+  { name: 'kill', summary: 'signal containers (default SIGKILL)', load: () => import('./kill.js') },
+  { name: 'rm', summary: 'remove containers', load: () => import('./rm.js') },
+  { name: 'inspect', summary: 'low-level information on containers and images, as JSON', load: () => import('./inspect.js') },
+  { name: 'wait', summary: 'block until containers exit, print their exit codes', load: () => import('./wait.js') },
+  { name: 'top', summary: "the container's processes", load: () => import('./top.js') },
+  { name: 'stats', summary: 'live CPU, memory and pids of running containers', load: () => import('./stats.js') },
+  { name: 'images', summary: 'list images', load: () => import('./images.js') },
+  { name: 'pull', summary: 'download an image', load: () => import('./pull.js') },
+  { name: 'rmi', summary: 'remove images', load: () => import('./rmi.js') },
+  { name: 'load', summary: 'load an OCI layout (dir or tar) or a docker save archive', load: () => import('./load.js') },
+  { name: 'save', summary: 'save images as an OCI layout (a .tar name makes an archive)', load: () => import('./save.js') },
+  { name: 'import', summary: 'a rootfs tarball (docker export) as a one-layer image', load: () => import('./import.js') },
+  { name: 'push', summary: 'upload an image to a registry', load: () => import('./push.js') },
+  { name: 'tag', summary: 'another name for an image', load: () => import('./tag.js') },
+  { name: 'login', summary: 'log in to a registry (~/.config/hako/auth.json)', load: () => import('./login.js') },
+  { name: 'logout', summary: "forget a registry's credentials", load: () => import('./logout.js') },
+  { name: 'cp', summary: 'copy files between a container and the host (or a tar stream)', load: () => import('./cp.js') },
+  { name: 'network', summary: 'manage networks (hako network --help)', group: NETWORK_COMMANDS },
+  { name: 'container-exited', summary: "conmon's exit command", hidden: true, load: () => import('./container-exited.js') },
+];
+
+export const ENGINE_USAGE = `${listCommands(ENGINE_COMMANDS, 14)}
+
+global: --root DIR (default $HAKO_ROOT or /var/lib/hako)
+hako COMMAND --help lists the flags of COMMAND.`;
+
+const ROOT: Flags = { root: { type: 'string', value: 'DIR', help: "the engine's store (default $HAKO_ROOT or /var/lib/hako)" } };
+const DISPATCH: Dispatch<EngineContext> = {
+  prog: 'hako', extraFlags: ROOT, parse: (command, args, flags) => parseFlags(command, args, parseArgsOptions(flags)),
+};
+
+export async function engineMain(argv: string[]): Promise<number> {
+  const ctx: EngineContext = {};
+  while (argv[0] === '--root' || argv[0]?.startsWith('--root=')) {
+    ctx.root = argv[0].includes('=') ? argv[0].slice(7) : argv[1];
+    if (!ctx.root) throw new HakoError('flag needs an argument: --root');
+    argv = argv.slice(argv[0].includes('=') ? 1 : 2);
+  }
+  const [command, ...rest] = argv;
+  if (!command) {
+    process.stdout.write(`usage: hako COMMAND\n\n${ENGINE_USAGE}\n`);
+    return 1;
+  }
+  const entry = findEntry(ENGINE_COMMANDS, command);
+  if (!entry) throw new HakoError(`unknown command "${command}" (see hako --help)`);
+  if (entry.group) return group(entry, rest, ctx);
+  return runCommand(DISPATCH, entry, command, takeRoot(rest, ctx), ctx);
+}
+
+/** A command's own --root, taken before its arguments (before `run`'s IMAGE, say). */
+function takeRoot(args: string[], ctx: EngineContext): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--') { out.push(...args.slice(i)); break; }
+    if (args[i] === '--root') { ctx.root = args[++i]; continue; }
+    if (args[i].startsWith('--root=')) { ctx.root = args[i].slice(7); continue; }
+    if (!args[i].startsWith('-')) { out.push(...args.slice(i)); break; }
+    out.push(args[i]);
+  }
+  return out;
+}
+
+/** `hako network …`: the group's usage, or one of its commands. */
+async function group(entry: EngineEntry, argv: string[], ctx: EngineContext): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
+    process.stdout.write(`usage: hako ${entry.name} COMMAND\n\n${listCommands(entry.group!, 16)}\n\nhako ${entry.name} COMMAND --help lists its flags.\n`);
+    return sub ? 0 : 1;
+  }
+  const cmd = findEntry(entry.group!, sub);
+  if (!cmd) throw new HakoError(`${entry.name}: unknown command "${sub}" (see hako ${entry.name} --help)`);
+  return runCommand(DISPATCH, cmd, `${entry.name} ${sub}`, rest, ctx);
+}

@@ -1,0 +1,26 @@
+// `hako logs`: a container's output, from its log; -f follows it.
+import { HakoError } from '../../util/errors.js';
+import { streamSink } from '../../engine/logs.js';
+import type { Command } from '../command.js';
+import { engineOf, type EngineContext } from './common.js';
+
+const command: Command<EngineContext> = {
+  usage: '[OPTIONS] CONTAINER',
+  flags: {
+    follow: { type: 'boolean', short: 'f', help: 'follow the output until the container exits' },
+    tail: { type: 'string', short: 'n', value: 'N', help: 'only the last N lines (default all)' },
+    timestamps: { type: 'boolean', short: 't', help: 'prefix each line with its time' },
+  },
+  async run(ctx, { values: v, positionals }) {
+    if (positionals.length !== 1) throw new HakoError('"hako logs" requires exactly 1 argument: CONTAINER');
+    let tail = -1;
+    if (v.tail !== undefined && v.tail !== 'all') {
+      if (!/^\d+$/.test(v.tail as string)) throw new HakoError(`invalid argument "${v.tail}" for "--tail" flag: expected a number or "all"`);
+      tail = Number(v.tail);
+    }
+    const opts = { follow: Boolean(v.follow), tail, timestamps: Boolean(v.timestamps) };
+    await engineOf(ctx).logs(positionals[0], opts, streamSink(Boolean(v.timestamps)));
+    return 0;
+  },
+};
+export default command;

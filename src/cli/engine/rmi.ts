@@ -1,0 +1,24 @@
+// `hako rmi`: untags images, then drops the layers and blobs nothing uses any more.
+import { pruneLayers } from '../../engine/rootfs.js';
+import type { Command } from '../command.js';
+import { each, engineOf, need, type EngineContext } from './common.js';
+
+const command: Command<EngineContext> = {
+  usage: '[OPTIONS] IMAGE...',
+  flags: {
+    force: { type: 'boolean', short: 'f', help: 'remove images that containers use' },
+  },
+  async run(ctx, { values: v, positionals }, name) {
+    need(positionals, name);
+    const e = engineOf(ctx);
+    const code = await each(positionals, async (ref) => {
+      const removed = e.images.removeImage(ref, { force: Boolean(v.force), inUse: (d) => e.imageInUse(d) });
+      for (const r of removed) process.stdout.write(`Untagged: ${r}\n`);
+    });
+    // Unpacked layers of what is gone (the blobs go with the store's gc).
+    pruneLayers(e.images, e.store.containerDir(''));
+    e.images.gc(); // unreferenced blobs, sparing those written in the last minutes (a pull in flight)
+    return code;
+  },
+};
+export default command;

@@ -1,0 +1,62 @@
+// What `hako run --help` and `hako create --help` say about each of run's flags. The flags
+// themselves (names, kinds) are the library's RUN_FLAGS (src/engine/flags.ts); a unit test holds
+// the two together, so a flag added there without a line here fails.
+import { RUN_FLAGS } from '../../engine/flags.js';
+import type { Flag, Flags } from '../command.js';
+
+type Help = [value: string, help: string] | string;
+
+const HELP: Record<string, Help> = {
+  interactive: 'keep stdin open',
+  tty: 'allocate a pseudo-terminal',
+  rm: 'remove the container when it exits',
+  detach: 'run in the background and print the container ID',
+  name: ['NAME', 'name the container'],
+  env: ['K[=V]', 'set an environment variable (repeatable; K alone takes the value from here)'],
+  'env-file': ['FILE', 'read environment variables from FILE (repeatable)'],
+  volume: ['SRC:DST[:OPTS]', 'bind-mount a host path or a named volume (repeatable)'],
+  mount: ['type=…,source=…,target=…', 'attach a bind, volume or tmpfs mount (repeatable)'],
+  tmpfs: ['DST[:OPTS]', 'mount a tmpfs (repeatable)'],
+  publish: ['[IP:][HOST:]PORT[/PROTO]', "publish a container's port on the host (repeatable)"],
+  'publish-all': 'publish every exposed port on a random host port',
+  network: ['NAME', 'connect to a network: bridge (default), none, host, container:NAME or a user network'],
+  net: ['NAME', 'the same as --network'],
+  hostname: ['NAME', "the container's host name"],
+  workdir: ['DIR', 'working directory inside the container'],
+  user: ['USER[:GROUP]', 'user name or uid, and group'],
+  entrypoint: ['CMD', "replace the image's entrypoint"],
+  memory: ['BYTES', 'memory limit (k, m, g suffixes)'],
+  'memory-swap': ['BYTES', 'memory plus swap limit (-1: unlimited)'],
+  cpus: ['N', 'number of CPUs (1.5)'],
+  'cpu-shares': ['N', 'CPU shares (relative weight)'],
+  'pids-limit': ['N', 'maximum number of processes (-1: unlimited)'],
+  ulimit: ['NAME=SOFT[:HARD]', 'a resource limit (repeatable)'],
+  'read-only': "mount the container's root filesystem read-only",
+  'cap-add': ['CAP', 'add a capability, or ALL (repeatable)'],
+  'cap-drop': ['CAP', 'drop a capability, or ALL (repeatable)'],
+  privileged: 'every capability and device, no seccomp, no masked paths',
+  'security-opt': ['OPT', 'seccomp=FILE|unconfined, no-new-privileges, apparmor=…, label=… (repeatable)'],
+  device: ['HOST[:CONTAINER[:rwm]]', 'add a host device (repeatable)'],
+  sysctl: ['K=V', 'set a namespaced kernel parameter (repeatable)'],
+  init: 'run an init as PID 1 that forwards signals and reaps zombies',
+  restart: ['POLICY', 'no, always, unless-stopped or on-failure[:N]'],
+  label: ['K=V', 'set metadata on the container (repeatable)'],
+  userns: ['MODE', 'user namespace: host, or keep-id style mappings where supported'],
+  'stop-signal': ['SIGNAL', 'the signal that stops the container (default SIGTERM)'],
+  'stop-timeout': ['SECONDS', 'seconds before stop kills the container (default 10)'],
+  help: 'print this help',
+};
+
+/** RUN_FLAGS with their help lines (a flag missing from HELP shows without one). */
+export function runFlags(): Flags {
+  const out: Flags = {};
+  for (const [name, o] of Object.entries(RUN_FLAGS)) {
+    if (name === 'help') continue; // every command's --help, added by the dispatcher
+    const h = HELP[name] ?? '';
+    const [value, help] = typeof h === 'string' ? [undefined, h] : h;
+    out[name] = { ...(o as Flag), ...(value ? { value } : {}), help };
+  }
+  return out;
+}
+
+export const RUN_FLAG_NAMES_WITH_HELP = Object.keys(HELP);

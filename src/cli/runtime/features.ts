@@ -1,0 +1,14 @@
+// `hako runtime features`: what this runtime supports, as the OCI features JSON.
+import { features } from '../../runtime/features.js';
+import type { Command } from '../command.js';
+import type { RuntimeContext } from './common.js';
+
+const command: Command<RuntimeContext> = {
+  usage: '',
+  flags: {},
+  async run() {
+    process.stdout.write(`${JSON.stringify(features(), null, 2)}\n`);
+    return 0;
+  },
+};
+export default command;

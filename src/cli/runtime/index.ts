@@ -1,0 +1,107 @@
+// `hako runtime …`: the runc command line. Flags, output formats and exit codes follow runc, so
+// engines (containerd, podman) can use hako in its place. This file reads the global flags and
+// lists the commands; each command is a file of its own, imported when it runs.
+import { HakoError } from '../../util/errors.js';
+import { configureLog, logDebug } from '../../util/log.js';
+import { defaultRoot } from '../../runtime/state.js';
+import { findEntry, listCommands, runCommand, type Dispatch, type Entry } from '../command.js';
+import { parse, type RuntimeContext } from './common.js';
+
+type RuntimeEntry = Entry<RuntimeContext>;
+
+export const RUNTIME_COMMANDS: RuntimeEntry[] = [
+  { name: 'spec', summary: 'write a default config.json', load: () => import('./spec.js') },
+  { name: 'create', summary: 'create a container, stopped at the start barrier', load: () => import('./create.js') },
+  { name: 'start', summary: "run the created container's process", load: () => import('./start.js') },
+  { name: 'run', summary: 'create and start; in the foreground unless --detach', load: () => import('./run.js') },
+  { name: 'state', summary: 'print the OCI state as JSON', load: () => import('./state.js') },
+  { name: 'kill', summary: 'signal the container (default SIGTERM)', load: () => import('./kill.js') },
+  { name: 'delete', summary: 'remove a container', load: () => import('./delete.js') },
+  { name: 'pause', summary: 'freeze every process of the container', load: () => import('./pause.js') },
+  { name: 'resume', summary: 'thaw a paused container', load: () => import('./resume.js') },
+  { name: 'update', summary: 'change the cgroup limits of a running container', load: () => import('./update.js') },
+  { name: 'ps', summary: "the container's processes (ps(1), filtered)", load: () => import('./ps.js') },
+  { name: 'events', summary: 'stats (and OOM) events as JSON lines', load: () => import('./events.js') },
+  { name: 'exec', summary: 'run a new process in a running container', load: () => import('./exec.js') },
+  { name: 'list', summary: 'list containers', load: () => import('./list.js') },
+  { name: 'features', summary: 'what this runtime supports (OCI features JSON)', load: () => import('./features.js') },
+  // runc's checkpoint and restore (CRIU). podman probes `checkpoint --help` and takes a zero exit
+  // for support, so even --help must fail, with one line saying why.
+  { name: 'checkpoint', summary: 'unsupported (no CRIU): fails with one line', noHelp: true, load: () => import('./unsupported.js') },
+  { name: 'restore', summary: 'unsupported (no CRIU): fails with one line', noHelp: true, load: () => import('./unsupported.js') },
+  { name: 'plan', summary: 'print the compiled plan (debugging)', load: () => import('./plan.js') },
+];
+
+const USAGE = `usage: hako runtime [GLOBAL FLAGS] COMMAND [ARGS]   (runc's command line; COMMAND --help for its flags)
+
+global flags:
+  --root DIR              state directory (default /run/hako; $XDG_RUNTIME_DIR/hako rootless)
+  --log FILE              also append errors (and --debug lines) to FILE
+  --log-format text|json  format of --log lines (default text)
+  --debug                 record the command, its plan and its phases (in --log FILE, else stderr)
+  --systemd-cgroup        refused: hako manages cgroupfs directly
+  --rootless VALUE, --criu PATH   accepted for runc compatibility (rootless is detected)
+  -h, --help / -v, --version
+
+commands:
+${listCommands(RUNTIME_COMMANDS)}`;
+
+const DISPATCH: Dispatch<RuntimeContext> = { prog: 'hako runtime', parse };
+
+interface Globals { root: string; logFile?: string; logFormat: 'text' | 'json'; debug: boolean; rest: string[]; exit?: number }
+
+/** The global flags, before the command as with runc; `exit` set when one of them was all to do. */
+function readGlobals(argv: string[]): Globals {
+  const g: Globals = { root: defaultRoot(), logFormat: 'text', debug: false, rest: [] };
+  let i = 0;
+  for (; i < argv.length && argv[i].startsWith('-'); i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const value = () => inline ?? argv[++i];
+    switch (flag) {
+      case '--root': g.root = value(); break;
+      case '--log': g.logFile = value(); break;
+      case '--log-format': {
+        const f = value();
+        if (f !== 'text' && f !== 'json') throw new HakoError(`--log-format: must be text or json, got "${f}"`);
+        g.logFormat = f;
+        break;
+      }
+      case '--debug': g.debug = true; break;
+      case '--systemd-cgroup': throw new HakoError('--systemd-cgroup: the systemd cgroup driver is not supported; hako manages cgroupfs directly');
+      case '--rootless': value(); break; // auto-detected from the euid, like runc's "auto"
+      case '--criu': value(); break;
+      case '-h': case '--help': process.stdout.write(`${USAGE}\n`); return { ...g, exit: 0 };
+      case '-v': case '--version': process.stdout.write('hako runtime version 0.1.0\nspec: 1.2.0\n'); return { ...g, exit: 0 };
+      default: throw new HakoError(`unknown global flag ${flag}`);
+    }
+  }
+  return { ...g, rest: argv.slice(i) };
+}
+
+export async function runtimeMain(argv: string[]): Promise<number> {
+  const g = readGlobals(argv);
+  if (g.exit !== undefined) return g.exit;
+  configureLog({ file: g.logFile, format: g.logFormat, debug: g.debug });
+  const [command, ...rest] = g.rest;
+  // --debug: the command as the engine gave it, then its phases (trace points), then its outcome.
+  logDebug(`command: ${JSON.stringify(argv)} (pid ${process.pid}, root ${g.root})`);
+  try {
+    const code = await dispatch(command, rest, { root: g.root });
+    logDebug(`${command ?? 'usage'}: exit status ${code}`);
+    return code;
+  } catch (e) {
+    logDebug(`${command ?? 'usage'}: failed: ${(e as Error).message}`);
+    throw e;
+  }
+}
+
+async function dispatch(command: string | undefined, rest: string[], ctx: RuntimeContext): Promise<number> {
+  if (command === undefined) {
+    // As `hako` alone: the usage on stdout (stderr is for one-line errors), and a failure.
+    process.stdout.write(`${USAGE}\n`);
+    return 1;
+  }
+  const entry = findEntry(RUNTIME_COMMANDS, command);
+  if (!entry) throw new HakoError(`unknown runtime command "${command}" (see hako runtime --help)`);
+  return runCommand(DISPATCH, entry, command, rest, ctx);
+}

@@ -1,0 +1,92 @@
+// Both command lines' registries: every command loads, its --help lists every flag its parser
+// takes, run's flags all have a help line, command files stay small, and the runtime's commands
+// do not load the engine (the start-up of `hako runtime state` stays small).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { commandHelp, splitAtArgument, type Entry } from '../../../src/cli/command.js';
+import { RUNTIME_COMMANDS } from '../../../src/cli/runtime/index.js';
+import { ENGINE_COMMANDS } from '../../../src/cli/engine/index.js';
+import { RUN_FLAG_NAMES_WITH_HELP } from '../../../src/cli/engine/run-flags.js';
+import { RUN_FLAGS } from '../../../src/engine/flags.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+function flatten<C>(entries: Entry<C>[], prefix = ''): [string, Entry<C>][] {
+  return entries.flatMap((e): [string, Entry<C>][] => (e.group ? flatten(e.group, `${prefix}${e.name} `) : [[`${prefix}${e.name}`, e]]));
+}
+
+test('every command loads, and its --help names each of its flags with a description', async () => {
+  for (const [prog, entries] of [['hako runtime', RUNTIME_COMMANDS], ['hako', ENGINE_COMMANDS]] as const) {
+    for (const [name, entry] of flatten<unknown>(entries as Entry<unknown>[])) {
+      const cmd = (await entry.load!()).default;
+      const help = commandHelp(prog, { ...entry, name }, cmd);
+      assert.match(help, new RegExp(`^usage: ${prog} ${name}\\b`), name);
+      for (const [flag, f] of Object.entries(cmd.flags)) {
+        assert.ok(f.help.trim(), `${prog} ${name} --${flag} has no description`);
+        const line = help.split('\nflags:\n')[1]?.split('\n').find((l) => new RegExp(`^\\s+(-\\w, )?--${flag}\\b`).test(l));
+        assert.ok(line?.includes(f.help), `${prog} ${name} --help lacks --${flag}`);
+        if (f.short) assert.ok(line?.includes(`-${f.short}, --${flag}`), `${prog} ${name} -${f.short}`);
+      }
+    }
+  }
+});
+
+test("every one of run's flags has a help line", () => {
+  for (const flag of Object.keys(RUN_FLAGS)) assert.ok(RUN_FLAG_NAMES_WITH_HELP.includes(flag), `run --${flag} has no help line (src/cli/engine/run-flags.ts)`);
+});
+
+test('flags end at the first argument that is not a flag value', () => {
+  const flags = { env: { type: 'string', short: 'e', help: 'x' }, tty: { type: 'boolean', short: 't', help: 'x' } } as const;
+  assert.deepEqual(splitAtArgument(['-e', 'A=1', '-t', 'c1', 'sh', '-c', 'x'], flags), { flags: ['-e', 'A=1', '-t'], rest: ['c1', 'sh', '-c', 'x'] });
+  assert.deepEqual(splitAtArgument(['-te', 'A=1', 'c1'], flags), { flags: ['-te', 'A=1'], rest: ['c1'] });
+  assert.deepEqual(splitAtArgument(['-t', '--', '-c1'], flags), { flags: ['-t'], rest: ['-c1'] });
+});
+
+const MAX_COMMAND_LINES = 120;
+
+test(`no command file of either command line has more than ${MAX_COMMAND_LINES} lines`, () => {
+  const long: string[] = [];
+  const walk = (dir: string) => {
+    for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, ent.name);
+      if (ent.isDirectory()) walk(file);
+      else if (ent.name.endsWith('.ts')) {
+        const lines = fs.readFileSync(file, 'utf8').split('\n').length - 1;
+        if (lines > MAX_COMMAND_LINES) long.push(`${path.relative(REPO, file)}: ${lines} lines`);
+      }
+    }
+  };
+  walk(path.join(REPO, 'src/cli/runtime'));
+  walk(path.join(REPO, 'src/cli/engine'));
+  assert.deepEqual(long, [], 'one command a file, thin: parse the flags, call the library, print');
+});
+
+/** The modules a source file loads before it runs: its static imports, transitively (type-only
+ *  imports and dynamic import() excluded). */
+function staticClosure(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = fs.readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/^(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?'(\.[^']+)'/gm)) {
+      visit(path.resolve(path.dirname(file), m[1].replace(/\.js$/, '.ts')));
+    }
+  };
+  visit(path.join(REPO, entry));
+  return seen;
+}
+
+test('the runtime commands load nothing of the engine, images, storage or networks', () => {
+  for (const cmd of ['index', 'state', 'start', 'create', 'run', 'kill', 'delete', 'exec']) {
+    const loaded = [...staticClosure(`src/cli/runtime/${cmd}.ts`)].map((f) => path.relative(REPO, f));
+    const engine = loaded.filter((f) => /^src\/(engine|image|storage|network)\//.test(f));
+    assert.deepEqual(engine, [], `hako runtime ${cmd} loads ${engine.join(', ')}`);
+  }
+  // The registry itself is light: the commands are loaded on use.
+  const index = [...staticClosure('src/cli/engine/index.ts')].map((f) => path.relative(REPO, f));
+  assert.ok(!index.includes('src/engine/engine.ts'), 'hako --help loads the engine');
+});
