@@ -96,8 +96,8 @@ export async function pruneNetworks(e: Engine): Promise<string[]> {
   await e.reapNetworks();
   const store = e.networks.store;
   const deleted: string[] = [];
-  for (const n of store.list()) {
-    if (n.isDefault || store.users(n.name).length) continue;
+  for (const n of await store.list()) {
+    if (n.isDefault || (await store.users(n.name)).length) continue;
     await store.remove(n.name);
     deleted.push(n.name);
   }

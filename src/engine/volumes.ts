@@ -11,8 +11,8 @@ import { HakoError } from '../util/errors.js';
 import { LayerWorker, removeTree } from '../storage/layers/worker.js';
 import type { ContainerConfig } from './types.js';
 
-/** docker's rule for volume names. */
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+/** docker's rule for volume names (one character is enough, as for `-v NAME:/path`). */
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 export interface VolumeInfo {
   Name: string;

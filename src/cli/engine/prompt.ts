@@ -39,3 +39,26 @@ export async function readStdin(): Promise<string> {
   for await (const c of process.stdin) parts.push(c as Buffer);
   return Buffer.concat(parts).toString('utf8').replace(/\r?\n$/, '');
 }
+
+/** One line of stdin (terminal or pipe), without its newline; '' at end of file. */
+export function readLine(): Promise<string> {
+  const stdin = process.stdin;
+  return new Promise((resolve) => {
+    let line = '';
+    const finish = () => {
+      stdin.off('data', onData);
+      stdin.off('end', finish);
+      stdin.pause();
+      resolve(line);
+    };
+    const onData = (data: Buffer) => {
+      const s = data.toString('utf8');
+      const nl = s.indexOf('\n');
+      line += nl < 0 ? s : s.slice(0, nl);
+      if (nl >= 0) finish();
+    };
+    stdin.on('data', onData);
+    stdin.on('end', finish);
+    stdin.resume();
+  });
+}
