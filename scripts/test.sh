@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# The one test command: installs what is needed, builds, runs unit tests then integration tests (root),
-# then the OCI runtime conformance suite (runtime-tools' validation/) against bin/hako-runtime, then
-# the cgroup v2 tests in a pure v2 VM. Every stage runs; the script fails if any stage failed.
+# The one test command: installs what is needed, builds, checks the import rules, runs unit tests
+# then integration tests (root), then the OCI runtime conformance suite (runtime-tools' validation/)
+# against bin/hako-runtime, then the cgroup v2 tests in a pure v2 VM. Every stage runs; the script
+# fails if any stage failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh || exit 1
 failed=()
 stage() { local name=$1; shift; "$@" || failed+=("$name"); }
 
+# Imports point one way, no cycles (.dependency-cruiser.cjs; README "Layout").
+stage imports npm run -s lint:imports
 stage unit npm run -s test:unit
 stage integration npm run -s test:integration
 

@@ -1,6 +1,6 @@
 // Pure conversions from OCI (cgroup-v1-shaped) values to what the kernel files want.
 // Formulas follow runc / opencontainers/cgroups so a config means the same under hako and runc.
-import type { DeviceCgroup } from '../runtime/spec/types.js';
+import type { DeviceCgroup } from '../oci/types.js';
 import { HakoError } from '../util/errors.js';
 
 /** cpu.shares [2..262144] -> cpu.weight [1..10000], runc's linear formula (runc <= 1.3.1):

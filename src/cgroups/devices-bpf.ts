@@ -11,9 +11,8 @@
 // generateProgram). A simpler "last matching rule wins" program over the raw list is
 // NOT used: with a partial deny such as `deny c 1:3 w` after `allow c 1:3 rwm` it would let an
 // O_RDWR open (access r|w) through, because the deny rule only matches requests within "w".
-import { execFileSync } from 'node:child_process';
-import type { DeviceCgroup } from '../runtime/spec/types.js';
-import { findHelper } from '../runtime/helper.js';
+import type { DeviceCgroup } from '../oci/types.js';
+import { bpfDevices } from '../native/modes.js';
 import { HakoError } from '../util/errors.js';
 import { DEFAULT_ALLOWED_DEVICES, deviceRuleString } from './convert.js';
 
@@ -195,10 +194,9 @@ export type DeviceFilterAttacher = (cgroupDir: string, program: Buffer) => void;
  *  process is in the cgroup, so there is no moment where the container runs unfiltered. */
 export const attachDeviceFilter: DeviceFilterAttacher = (cgroupDir, program) => {
   try {
-    execFileSync(findHelper(), ['bpf-devices', cgroupDir], { input: program, stdio: ['pipe', 'pipe', 'pipe'] });
+    bpfDevices(cgroupDir, program);
   } catch (err) {
-    const e = err as { stderr?: Buffer; message?: string };
-    const text = (e.stderr?.toString('utf8').trim() || e.message || String(err)).replace(/^hako-init: (bpf_devices: )?/, '').replace(/\s*\n\s*/g, ' ');
+    const text = (err as Error).message.replace(/^bpf_devices: /, '');
     throw new HakoError(`cgroup devices: attaching the device filter to ${cgroupDir}: ${text}`);
   }
 };

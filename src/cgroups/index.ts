@@ -2,8 +2,9 @@
 // a Cgroup handle (v1.ts for v1 and hybrid hosts, v2.ts for the unified hierarchy).
 import path from 'node:path';
 import { ConfigError, HakoError } from '../util/errors.js';
-import { existsSync, realIo } from './io.js';
-import type { Cgroup, CgroupLayout, OpenOptions } from './types.js';
+import { realIo } from './io.js';
+import { detectLayout, DEFAULT_CGROUP_ROOT } from './layout.js';
+import type { Cgroup, OpenOptions } from './types.js';
 import { defaultWarn } from './types.js';
 import { V1Cgroup, discoverV1Hierarchies } from './v1.js';
 import { V2Cgroup } from './v2.js';
@@ -23,17 +24,7 @@ export { applyDevicesV2 } from './v2.js';
 export { discoverV1Hierarchies, type Hierarchy } from './v1.js';
 export { moveToCgroupsOf } from './move.js';
 export { primeCgroupMigration } from './prime.js';
-
-export const DEFAULT_CGROUP_ROOT = '/sys/fs/cgroup';
-
-/** v2: `root` itself is the unified hierarchy (it has cgroup.controllers).
- *  hybrid: v1 controllers plus a cgroup2 mount at <root>/unified -- use the v1 driver.
- *  v1: everything else. Works on fake trees because it only looks at files. */
-export function detectLayout(root = DEFAULT_CGROUP_ROOT): CgroupLayout {
-  if (existsSync(path.join(root, 'cgroup.controllers'))) return 'v2';
-  if (existsSync(path.join(root, 'unified', 'cgroup.controllers'))) return 'hybrid';
-  return 'v1';
-}
+export { detectLayout, DEFAULT_CGROUP_ROOT } from './layout.js';
 
 /** The cgroup for a container:
  *  - absent or empty -> /hako/<id>

@@ -4,7 +4,7 @@
 // against the container's pids and memory limits (runc's own process stays outside too).
 import fs from 'node:fs';
 import path from 'node:path';
-import { detectLayout, DEFAULT_CGROUP_ROOT } from './index.js';
+import { detectLayout, DEFAULT_CGROUP_ROOT } from './layout.js';
 import { discoverV1Hierarchies } from './v1.js';
 
 export function moveToCgroupsOf(pid: number, fromPid: number = process.pid, root = DEFAULT_CGROUP_ROOT): void {

@@ -1,5 +1,5 @@
 // The driver-independent shape the runtime core uses; v1.ts and v2.ts implement it.
-import type { Resources } from '../runtime/spec/types.js';
+import type { Resources } from '../oci/types.js';
 import type { CgroupIo } from './io.js';
 
 export type CgroupLayout = 'v1' | 'v2' | 'hybrid';

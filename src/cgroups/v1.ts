@@ -2,7 +2,7 @@
 // Also used for the "hybrid" layout (v1 controllers + an empty-ish cgroup2 at .../unified).
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BlockIOResources, CpuResources, DeviceCgroup, MemoryResources, Resources } from '../runtime/spec/types.js';
+import type { BlockIOResources, CpuResources, DeviceCgroup, MemoryResources, Resources } from '../oci/types.js';
 import { HakoError } from '../util/errors.js';
 import { checkPageSize, deviceWrites } from './convert.js';
 import {

@@ -2,7 +2,7 @@
 // in cgroup.subtree_control of every ancestor before a child gets their files.
 // The dev host is cgroup v1 hybrid: the integration tests run this driver on a pure v2 kernel in a
 // VM (scripts/test-vm.sh), and its controller-less parts on the host's /sys/fs/cgroup/unified. See README.md.
-import type { BlockIOResources, CpuResources, DeviceCgroup, MemoryResources, Resources } from '../runtime/spec/types.js';
+import type { BlockIOResources, CpuResources, DeviceCgroup, MemoryResources, Resources } from '../oci/types.js';
 import { HakoError } from '../util/errors.js';
 import { checkPageSize, convertBlkioToIoWeight, convertSharesToWeight, convertSwapToV2, numToV2 } from './convert.js';
 import { attachDeviceFilter, compileDeviceFilter, containerDeviceRules, type DeviceFilterAttacher } from './devices-bpf.js';

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { HakoError } from '../util/errors.js';
 import type { ContentStore, ImageRecord } from '../storage/store/index.js';
-import { parseReference } from '../image/reference.js';
+import { parseReference } from '../oci/image/reference.js';
 
 export const BUILTIN_IMAGE = 'hako.local/busybox:latest';
 

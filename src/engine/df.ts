@@ -2,7 +2,7 @@
 import type { Engine } from './engine.js';
 import { containerSize } from './prune.js';
 import { VolumeStore, volumeUsers } from './volumes.js';
-import type { ImageManifest } from '../image/types.js';
+import type { ImageManifest } from '../oci/image/types.js';
 
 export interface DfRow {
   Type: 'Images' | 'Containers' | 'Local Volumes';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { asHakoError, HakoError, quote } from '../util/errors.js';
 import { EngineError, usageFailure } from './exit-codes.js';
-import { CAPABILITIES, RLIMITS, parseSignal } from '../runtime/spec/names.js';
+import { CAPABILITIES, RLIMITS, parseSignal } from '../oci/names.js';
 import type { DeviceMapping, PortMapping, RestartPolicy, RunOptions, Ulimit, VolumeSpec } from './types.js';
 
 type Opts = NonNullable<ParseArgsConfig['options']>;

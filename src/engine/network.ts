@@ -10,18 +10,17 @@
 // container exits without being restarted, and on rm. Crash safety: the attachment record
 // (<container dir>/network-record.json, src/network/attach.ts) lets a later `ps`/`rm`/`start` replay
 // DEL for a container whose monitor died; `network.json` keeps what inspect shows.
-import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
-import { findHelper } from '../runtime/helper.js';
+import { netnsCreate as nativeNetnsCreate, netnsDelete as nativeNetnsDelete } from '../native/modes.js';
 import {
   NetworkStore, attach, cleanupStale, hostsFile, writeNetworkFiles, resolveNetworks, type HostEntry,
 } from '../network/index.js';
 import { DEFAULT_ENGINE_ROOT } from './store.js';
-import type { Mount } from '../runtime/spec/types.js';
+import type { Mount } from '../oci/types.js';
 import type { PortMapping } from './types.js';
 
 /** The network a container gets without --network (docker's `bridge`, i.e. the network `hako`). */
@@ -294,22 +293,13 @@ export function networkSettings(st: NetworkState | undefined, plan: NetworkPlan)
 
 /** `hako-init netns-create PATH`: a new network namespace bound onto PATH. */
 export function netnsCreate(pin: string): void {
-  runHelper(['netns-create', pin]);
+  nativeNetnsCreate(pin);
 }
 
 /** `hako-init netns-delete PATH`: unmount and remove a pin; a missing one is fine. */
 export function netnsDelete(pin: string): void {
   if (!fs.existsSync(pin) && !isMountPoint(pin)) return;
-  runHelper(['netns-delete', pin]);
-}
-
-function runHelper(args: string[]): void {
-  try {
-    execFileSync(findHelper(), args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    throw new HakoError((err.stderr ?? '').trim().split('\n')[0] || `hako-init ${args.join(' ')}: ${err.message}`);
-  }
+  nativeNetnsDelete(pin);
 }
 
 function isMountPoint(p: string): boolean {

@@ -6,7 +6,7 @@ import type { Engine } from './engine.js';
 import type { ContainerConfig, ContainerState } from './types.js';
 import { pruneLayers } from './rootfs.js';
 import { VolumeStore, treeSize, volumeUsers } from './volumes.js';
-import { parseReference } from '../image/reference.js';
+import { parseReference } from '../oci/image/reference.js';
 
 /** `--filter until=…` and `label=…`/`label!=…`, the filters docker's prunes take. */
 export interface PruneFilters {

@@ -6,11 +6,10 @@ import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import type { ContentStore } from '../storage/store/index.js';
 import type { LayerInfo } from '../image/index.js';
-import { execFileSync } from 'node:child_process';
 import { isMountPoint, prepareRootfs as prepareStorageRootfs, type MountOperation } from '../storage/rootfs.js';
-import { findHelper } from '../runtime/helper.js';
+import { mount, umount } from '../native/modes.js';
 import { removeTree } from '../storage/layers/worker.js';
-import { processAlive } from '../util/dirlock.js';
+import { processAlive } from '../util/proc.js';
 
 export interface PreparedRootfs {
   /** The directory to use as root.path. */
@@ -56,7 +55,7 @@ export function ensureRootfsMounted(containerDir: string): void {
 export function releaseRootfs(containerDir: string): void {
   const fsDir = path.join(containerDir, 'fs');
   const rootfs = path.join(fsDir, 'rootfs');
-  if (fs.existsSync(rootfs) && isMountPoint(rootfs)) helperMode(['umount', rootfs]);
+  if (fs.existsSync(rootfs) && isMountPoint(rootfs)) nativeMode(() => umount(rootfs));
   // upper/ (or the copied rootfs) holds what the image and the container wrote: removed by the
   // worker, which never follows a symlink, never recurses on a stack and stops at a mount.
   removeTree(fsDir);
@@ -64,15 +63,14 @@ export function releaseRootfs(containerDir: string): void {
 }
 
 function mountRootfs(op: MountOperation): void {
-  helperMode(['mount', op.source, op.target, op.fstype, String(op.flags), op.data, ...(op.cwd ? [op.cwd] : [])]);
+  nativeMode(() => mount(op));
 }
 
-function helperMode(args: string[]): void {
+function nativeMode(run: () => void): void {
   try {
-    execFileSync(findHelper(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    run();
   } catch (e) {
-    const stderr = (e as { stderr?: Buffer }).stderr?.toString().trim().replace(/^hako-init: /, '');
-    throw new HakoError(`rootfs: ${stderr || (e as Error).message}`);
+    throw new HakoError(`rootfs: ${(e as Error).message}`);
   }
 }
 

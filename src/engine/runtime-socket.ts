@@ -8,10 +8,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
-import { processAlive } from '../util/dirlock.js';
-import type { Runtime } from '../runtime/runtime.js';
-import { findHelper } from '../runtime/helper.js';
-import { decodeOp } from '../runtime/plan/encode.js';
+import { processAlive } from '../util/proc.js';
+import type { Runtime } from '../runtime/index.js';
+import { engineSocketCommand } from '../native/modes.js';
+import { decodeOp } from '../native/encode.js';
 
 /** What conmon passes to its runtime: `create --bundle B --pid-file F [--console-socket S] ID`. */
 export function parseCreateArgs(args: string[]): { bundle: string; pidFile?: string; consoleSocket?: string; id: string } {
@@ -77,7 +77,7 @@ export class RuntimeSocket {
 
   /** conmon's `-r` and `--runtime-arg`s. */
   conmonRuntime(): { path: string; args: string[] } {
-    return { path: findHelper(), args: [`--engine-socket=${this.socketPath}`] };
+    return engineSocketCommand(this.socketPath);
   }
 
   close(): void {

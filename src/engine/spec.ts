@@ -3,10 +3,10 @@
 // usual devices, and resources from -m/--cpus/... as linux.resources (the runtime applies them).
 import fs from 'node:fs';
 import { asHakoError, HakoError } from '../util/errors.js';
-import { defaultSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/spec/default.js';
-import { CAPABILITIES, lastCap, parseSignal } from '../runtime/spec/names.js';
-import { defaultSeccompProfile, DOCKER_DEFAULT_CAPABILITIES } from '../runtime/seccomp/index.js';
-import type { DeviceCgroup, Device, Mount, Seccomp, Spec } from '../runtime/spec/types.js';
+import { defaultSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../oci/default.js';
+import { CAPABILITIES, lastCap, parseSignal } from '../oci/names.js';
+import { defaultSeccompProfile, DOCKER_DEFAULT_CAPABILITIES } from './docker-defaults.js';
+import type { DeviceCgroup, Device, Mount, Seccomp, Spec } from '../oci/types.js';
 import type { RunOptions } from './types.js';
 import { resolveUser } from './user.js';
 

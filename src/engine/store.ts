@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
-import { acquireDirLock, releaseDirLock } from '../util/dirlock.js';
+import { acquirePidLock, releasePidLock } from '../util/pidlock.js';
 import { ensurePrivateDir } from '../storage/store/store.js';
 import { removeTree } from '../storage/layers/worker.js';
 import type { ContainerConfig, ContainerState } from './types.js';
@@ -111,7 +111,7 @@ export class ContainerStore {
 
   /**
    * Serialises state changes on one container between hako processes (a `stop` racing conmon's
-   * exit command, say). A lock directory holding the owner's pid; a dead owner's lock is taken over.
+   * exit command, say). A lock file holding the owner's pid (util/pidlock.ts); a dead owner's lock is taken over.
    */
   lock<T>(id: string, fn: () => T): T {
     if (this.held.has(id)) return fn();
@@ -138,12 +138,13 @@ export class ContainerStore {
 
   private release(id: string): void {
     this.held.delete(id);
-    releaseDirLock(path.join(this.containerDir(id), 'lock'));
+    releasePidLock(path.join(this.containerDir(id), 'lock'));
   }
 
   private acquire(id: string): void {
-    acquireDirLock(path.join(this.containerDir(id), 'lock'), {
+    acquirePidLock(path.join(this.containerDir(id), 'lock'), {
       timeoutMs: 15_000,
+      maxPollMs: 5,
       missing: () => new HakoError(`no such container: ${id}`),
       busy: (owner) => new HakoError(`container ${id.slice(0, 12)} is locked by process ${owner}`),
     });

@@ -7,7 +7,7 @@
 // them (moby's getUser), so `id` shows groups=0(root),10(wheel) for root in busybox.
 import { lstatSync, readFileSync } from 'node:fs';
 import { resolveInRoot } from './in-root.js';
-import type { User } from '../runtime/spec/types.js';
+import type { User } from '../oci/types.js';
 import { HakoError } from '../util/errors.js';
 
 /** Reads a regular file of the rootfs, resolving symlinks as if rootfs were "/"; null when it is

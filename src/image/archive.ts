@@ -16,9 +16,9 @@ import tar from 'tar-stream';
 import { asHakoError, HakoError } from '../util/errors.js';
 import { checkImageConfig, checkIndex, checkManifest, parseDocument } from './validate.js';
 import type { ContentStore, ImageRecord } from '../storage/store/index.js';
-import { parseReference, type ImageReference } from './reference.js';
-import { hostPlatform, selectPlatform } from './platform.js';
-import { MediaType, documentMediaType, isIndexMediaType, type ContainerConfig, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from './types.js';
+import { parseReference, type ImageReference } from '../oci/image/reference.js';
+import { hostPlatform, selectPlatform } from '../oci/image/platform.js';
+import { MediaType, documentMediaType, isIndexMediaType, type ContainerConfig, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from '../oci/image/types.js';
 import { mkdirp } from '../util/mkdirp.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b];

@@ -1,7 +1,7 @@
 // Images: references, registry access, pull/push, load/save/import and inspect. Blobs and the image
 // index live in the content store (src/storage/store).
-export { parseReference, ImageReference, isDigest, isLoopbackRegistry, DEFAULT_DOMAIN, DEFAULT_TAG, DOCKER_IO_REGISTRY } from './reference.js';
-export { hostPlatform, selectPlatform, parsePlatform, formatPlatform } from './platform.js';
+export { parseReference, ImageReference, isDigest, isLoopbackRegistry, DEFAULT_DOMAIN, DEFAULT_TAG, DOCKER_IO_REGISTRY } from '../oci/image/reference.js';
+export { hostPlatform, selectPlatform, parsePlatform, formatPlatform } from '../oci/image/platform.js';
 export { RegistryClient, type RegistryClientOptions, type FetchedManifest } from './registry/client.js';
 export { parseWWWAuthenticate, loadCredentials, type Challenge, type Credentials } from './registry/auth.js';
 export { authFiles, hakoAuthFile, dockerConfigFile, findCredentials, saveCredentials, removeCredentials } from './registry/credentials.js';
@@ -10,5 +10,5 @@ export { push, pushPrinter, mountSources, type PushOptions, type PushEvent } fro
 export { createProgressRenderer, type ProgressRenderer } from './progress.js';
 export { loadImage, importRootfs, saveOCILayout, saveOCIArchive } from './archive.js';
 export { inspect, type ImageInspect, type LayerInfo } from './inspect.js';
-export * from './types.js';
+export * from '../oci/image/types.js';
 export { login, logout, loginDomain, checkLogin } from './login.js';

@@ -2,7 +2,7 @@
 // config (Env, Cmd, Entrypoint, ...), and the layers in order with their diffIDs.
 import { HakoError } from '../util/errors.js';
 import type { ContentStore } from '../storage/store/index.js';
-import type { ContainerConfig, ImageConfig, ImageManifest } from './types.js';
+import type { ContainerConfig, ImageConfig, ImageManifest } from '../oci/image/types.js';
 import { checkImageConfig, checkManifest } from './validate.js';
 
 export interface LayerInfo {

@@ -2,7 +2,7 @@
 // challenge: Bearer credentials go to the token server, Basic ones to /v2/ itself), then stored in
 // hako's auth file (registry/credentials.ts). Nothing here prints a credential.
 import { HakoError } from '../util/errors.js';
-import { DEFAULT_DOMAIN } from './reference.js';
+import { DEFAULT_DOMAIN } from '../oci/image/reference.js';
 import { RegistryClient } from './registry/client.js';
 import { httpRequest, discard } from './registry/http.js';
 import { parseWWWAuthenticate, basicAuthHeader, fetchBearerToken, type Credentials } from './registry/auth.js';

@@ -4,11 +4,11 @@
 // may stay (they are valid content, and gc() removes them if nothing references them).
 import { HakoError } from '../util/errors.js';
 import type { ContentStore, ImageRecord } from '../storage/store/index.js';
-import { parseReference, type ImageReference } from './reference.js';
-import { selectPlatform, hostPlatform, formatPlatform } from './platform.js';
+import { parseReference, type ImageReference } from '../oci/image/reference.js';
+import { selectPlatform, hostPlatform, formatPlatform } from '../oci/image/platform.js';
 import { RegistryClient } from './registry/client.js';
 import { checkImageConfig, checkIndex, checkManifest, parseDocument } from './validate.js';
-import { isIndexMediaType, isManifestMediaType, type Descriptor, type Platform } from './types.js';
+import { isIndexMediaType, isManifestMediaType, type Descriptor, type Platform } from '../oci/image/types.js';
 
 export type PullEvent =
   | { type: 'resolved'; reference: string; digest: string; mediaType: string; manifest: string }

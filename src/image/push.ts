@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import { HakoError } from '../util/errors.js';
 import type { ContentStore } from '../storage/store/index.js';
-import { parseReference, type ImageReference } from './reference.js';
+import { parseReference, type ImageReference } from '../oci/image/reference.js';
 import { RegistryClient } from './registry/client.js';
 import { runLimited } from './pull.js';
-import { documentMediaType, isIndexMediaType, type ImageIndex, type ImageManifest } from './types.js';
+import { documentMediaType, isIndexMediaType, type ImageIndex, type ImageManifest } from '../oci/image/types.js';
 
 export type PushEvent =
   | { type: 'blob-start'; digest: string; kind: 'config' | 'layer' }

@@ -1,10 +1,10 @@
 // Image documents (index, manifest, config) come from registries and archives: untrusted JSON.
 // Each is checked here, once, for the types of the fields hako reads, so that a wrong one fails as
 // one line naming the document and the field (`manifest sha256:…: layers[2].size: must be …`)
-// instead of a TypeError deep in the engine. Like config.json (runtime/spec/validate.ts), unknown
+// instead of a TypeError deep in the engine. Like config.json (oci/validate.ts), unknown
 // fields are allowed and null counts as absent.
 import { HakoError } from '../util/errors.js';
-import type { ImageConfig, ImageIndex, ImageManifest } from './types.js';
+import type { ImageConfig, ImageIndex, ImageManifest } from '../oci/image/types.js';
 
 type Obj = Record<string, unknown>;
 

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
-import { withLock } from '../storage/store/lock.js';
+import { withPidLock } from '../util/pidlock.js';
 import { parseConfList, type ConfList, type PluginConf, CniExecutor } from './cni.js';
 import {
   formatCidr, formatIPv4, firstFreeSubnet, hostRange, overlaps, parseCidr, parseIPv4, contains, type Cidr,
@@ -151,7 +151,7 @@ export class NetworkStore {
 
   private lock<T>(fn: () => T): T {
     mkdirp(this.configDir, 0o755);
-    return withLock(path.join(this.configDir, '.lock'), fn);
+    return withPidLock(path.join(this.configDir, '.lock'), fn);
   }
 
   private defaultInfo(): NetworkInfo {

@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { asHakoError, ConfigError, HakoError } from '../util/errors.js';
-import { parseConfigFile } from './spec/validate.js';
-import type { Spec } from './spec/types.js';
+import { parseConfigFile } from '../oci/validate.js';
+import type { Spec } from '../oci/types.js';
 
 export interface Bundle {
   dir: string;

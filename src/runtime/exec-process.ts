@@ -2,7 +2,7 @@
 // command line's changes (args, terminal, env, cwd, user, groups, capabilities).
 import fs from 'node:fs';
 import { asHakoError, HakoError } from '../util/errors.js';
-import type { Process } from './spec/types.js';
+import type { Process } from '../oci/types.js';
 
 /** What `exec`'s flags may change in the container's process. */
 export interface ExecChanges {

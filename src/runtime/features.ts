@@ -2,8 +2,8 @@
 // Every entry is something the runtime really does; what it refuses is left out (so an engine can
 // decide before asking), e.g. id-mapped mounts, the systemd cgroup driver, Intel RDT.
 import fs from 'node:fs';
-import { OCI_VERSION } from './spec/default.js';
-import { CAPABILITIES, lastCap, MOUNT_FLAG_OPTIONS, PROPAGATION_OPTIONS, REC_ATTR_OPTIONS } from './spec/names.js';
+import { OCI_VERSION } from '../oci/default.js';
+import { CAPABILITIES, lastCap, MOUNT_FLAG_OPTIONS, PROPAGATION_OPTIONS, REC_ATTR_OPTIONS } from '../oci/names.js';
 import { SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_OPS } from './seccomp/index.js';
 
 const MOUNT_OPTIONS = [

@@ -2,7 +2,7 @@
 // The container-namespace ones (createContainer, startContainer) run inside hako-init as `hook` ops.
 import { spawnSync } from 'node:child_process';
 import { HakoError } from '../util/errors.js';
-import type { Hook, State } from './spec/types.js';
+import type { Hook, State } from '../oci/types.js';
 import { trace } from '../util/trace.js';
 
 /** prestart, createRuntime: the first failing hook stops the others and fails the operation. */

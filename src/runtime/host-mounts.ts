@@ -1,9 +1,8 @@
 // A container without a mount namespace of its own (none in linux.namespaces, as runc allows)
 // builds its rootfs in the caller's mount namespace: the rootfs bind mount and every config mount
 // beneath it are the host's. `delete` detaches them again, down to what was mounted there before.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { findHelper } from './helper.js';
+import { umount } from '../native/modes.js';
 
 /** How many mounts are stacked at `dir` (its real path) in our mount namespace. */
 export function mountsAt(dir: string): number {
@@ -18,6 +17,6 @@ export function mountsAt(dir: string): number {
 /** Detaches (with everything beneath) the mounts at `dir` above the first `keep`. */
 export function detachMountsAbove(dir: string, keep: number): void {
   for (let n = mountsAt(dir); n > keep; n--) {
-    execFileSync(findHelper(), ['umount', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    umount(dir);
   }
 }

@@ -7,17 +7,18 @@ import type { Socket } from 'node:net';
 import type { StdioOptions } from 'node:child_process';
 import { asHakoError, ConfigError, HakoError } from '../util/errors.js';
 import { loadBundle, type Bundle } from './bundle.js';
-import { attach, findHelper, launch, PRESERVED_FDS_FIRST, type Launched } from './helper.js';
+import { attach, launch, PRESERVED_FDS_FIRST, type Launched } from '../native/launch.js';
+import { seccompExport } from '../native/modes.js';
 import { cachedSeccompFilter, compileSeccomp, seccompUsesNotify } from './seccomp/index.js';
 import { runHooks, runHooksWarning } from './hooks.js';
 import { detachMountsAbove, mountsAt } from './host-mounts.js';
 import { compilePlan, namespaceMap } from './plan/compile.js';
 import { compileExecPlan } from './plan/exec.js';
 import { joinCgroupDir, parseSubCgroups, subCgroupDirs } from './exec-cgroup.js';
-import { validateProcess } from './spec/validate.js';
-import { describePlan, encodePlan, type Op } from './plan/encode.js';
-import { parseSignal, SIGNALS } from './spec/names.js';
-import { OCI_VERSION } from './spec/default.js';
+import { validateProcess } from '../oci/validate.js';
+import { describePlan, encodePlan, type Op } from '../native/encode.js';
+import { parseSignal, SIGNALS } from '../oci/names.js';
+import { OCI_VERSION } from '../oci/default.js';
 import {
   DEFAULT_CGROUP_ROOT, discoverV1Hierarchies, moveToCgroupsOf, openCgroup, primeCgroupMigration, resolveCgroupsPath,
   type Cgroup, type CgroupStats,
@@ -27,10 +28,11 @@ import path from 'node:path';
 import { trace } from '../util/trace.js';
 import { debugEnabled, logDebug } from '../util/log.js';
 import { sleepMs } from '../util/sleep.js';
-import type { IdMapping, Process, Resources, Seccomp, Spec, State } from './spec/types.js';
+import type { IdMapping, Process, Resources, Seccomp, Spec, State } from '../oci/types.js';
 import {
-  defaultRoot, ociState, procStat, StateDir, statusOf, validateId, type ContainerRecord,
+  defaultRoot, ociState, StateDir, statusOf, validateId, type ContainerRecord,
 } from './state.js';
+import { procStat } from '../util/proc.js';
 
 export interface CreateOptions {
   bundle: string;
@@ -606,7 +608,7 @@ const SECCOMP_CACHE = '/var/cache/hako/seccomp';
  *  saved per container for docker's default profile), plain text where the cache is unusable. */
 function seccompFilter(seccomp: Seccomp): string | Buffer {
   const text = compileSeccomp(seccomp);
-  return cachedSeccompFilter(text, SECCOMP_CACHE, (t) => execFileSync(findHelper(), ['seccomp-export'], { input: t, stdio: ['pipe', 'pipe', 'pipe'] }));
+  return cachedSeccompFilter(text, SECCOMP_CACHE, seccompExport);
 }
 
 function notifyListener(spec: Spec): string | undefined {

@@ -4,12 +4,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { asHakoError, HakoError, quote } from '../util/errors.js';
-import { acquireDirLock, processAlive, releaseDirLock } from '../util/dirlock.js';
-
-export { processAlive };
-import type { Hooks, Spec, State } from './spec/types.js';
-import { OCI_VERSION } from './spec/default.js';
+import { acquirePidLock, releasePidLock } from '../util/pidlock.js';
+import type { Hooks, Spec, State } from '../oci/types.js';
+import { OCI_VERSION } from '../oci/default.js';
 import { mkdirp } from '../util/mkdirp.js';
+import { procStat } from '../util/proc.js';
 
 /** /run/hako for root; rootless users get $XDG_RUNTIME_DIR/hako, as runc does, and without it a
  *  private directory of their own in /tmp (podman's convention: /tmp/podman-run-$UID), since
@@ -182,20 +181,21 @@ export class StateDir {
   }
 
   /**
-   * Serialises commands on one container (start vs delete vs kill races). A lock directory with
-   * the owner's pid; a lock whose owner is dead is taken over. Short waits only: these commands are quick.
+   * Serialises commands on one container (start vs delete vs kill races). A lock file with
+   * the owner's pid (util/pidlock.ts); a lock whose owner is dead is taken over. Short waits only: these commands are quick.
    */
   lock<T>(id: string, fn: () => T): T {
     const lock = path.join(this.dir(id), 'lock');
-    acquireDirLock(lock, {
+    acquirePidLock(lock, {
       timeoutMs: 10_000,
+      maxPollMs: 5,
       missing: () => new HakoError(`container "${id}" does not exist`),
       busy: (owner) => new HakoError(`container "${id}" is locked by process ${owner}`),
     });
     try {
       return fn();
     } finally {
-      releaseDirLock(lock);
+      releasePidLock(lock);
     }
   }
 }
@@ -206,15 +206,6 @@ export function readOr(file: string, fallback: string): string {
   } catch {
     return fallback;
   }
-}
-
-/** Start time and state letter of a pid from /proc/<pid>/stat, or undefined if it is gone. */
-export function procStat(pid: number): { startTime: string; state: string } | undefined {
-  const stat = readOr(`/proc/${pid}/stat`, '');
-  if (!stat) return undefined;
-  // The command name may contain spaces and parentheses: fields start after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0], startTime: fields[19] };
 }
 
 /** The OCI status, derived like runc does: a dead (or reused) pid is stopped, an unopened start

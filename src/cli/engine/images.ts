@@ -1,7 +1,7 @@
 // `hako images`: the store's images as docker's table, JSON lines or a --format template.
 import { humanDuration, humanSize, renderTemplate, table } from '../../engine/format.js';
 import type { Engine } from '../../engine/engine.js';
-import { ImageReference, parseReference } from '../../image/reference.js';
+import { ImageReference, parseReference } from '../../oci/image/reference.js';
 import type { Command } from '../command.js';
 import { engineOf, formatRows, type EngineContext } from './common.js';
 

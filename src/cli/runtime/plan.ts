@@ -1,6 +1,6 @@
 // `hako runtime plan`: the plan compiled from a bundle, one operation a line (debugging).
 import { compilePlan } from '../../runtime/plan/compile.js';
-import { formatPlan } from '../../runtime/plan/encode.js';
+import { formatPlan } from '../../native/encode.js';
 import { loadBundle } from '../../runtime/bundle.js';
 import type { Command } from '../command.js';
 import { bundleFlag, type RuntimeContext } from './common.js';

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { asHakoError, HakoError } from '../../util/errors.js';
-import { defaultSpec } from '../../runtime/spec/default.js';
+import { defaultSpec } from '../../oci/default.js';
 import type { Command } from '../command.js';
 import type { RuntimeContext } from './common.js';
 

@@ -2,7 +2,7 @@
 // credential files, and the bearer token request.
 import { HakoError } from '../../util/errors.js';
 import { httpRequest, parseUrl, readBody } from './http.js';
-import { credentialsIn } from './credentials.js';
+import { credentialsIn, type Credentials } from './credentials.js';
 
 export interface Challenge {
   /** Lower-cased scheme: `bearer`, `basic`. */
@@ -57,10 +57,7 @@ export function parseWWWAuthenticate(header: string): Challenge[] {
   return out;
 }
 
-export interface Credentials {
-  username: string;
-  password: string;
-}
+export type { Credentials } from './credentials.js';
 
 /** Looks up credentials for registry `domain` (as in references: `docker.io`, `localhost:5000`) in
  *  one docker-format file. Undefined when the file or entry is absent; throws on an unreadable or

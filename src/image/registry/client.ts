@@ -5,8 +5,8 @@
 import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { HakoError } from '../../util/errors.js';
-import { isLoopbackRegistry, DEFAULT_DOMAIN, DOCKER_IO_REGISTRY, type ImageReference } from '../reference.js';
-import { MANIFEST_ACCEPT, documentMediaType } from '../types.js';
+import { isLoopbackRegistry, DEFAULT_DOMAIN, DOCKER_IO_REGISTRY, type ImageReference } from '../../oci/image/reference.js';
+import { MANIFEST_ACCEPT, documentMediaType } from '../../oci/image/types.js';
 import { httpRequest, parseUrl, readBody, discard, type HttpResponse } from './http.js';
 import { parseWWWAuthenticate, loadCredentials, basicAuthHeader, fetchBearerToken, type Credentials } from './auth.js';
 import { authFiles, findCredentials } from './credentials.js';

@@ -7,9 +7,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HakoError, systemErrorReason } from '../../util/errors.js';
-import type { Credentials } from './auth.js';
 
 type Env = NodeJS.ProcessEnv;
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
 
 function home(env: Env): string {
   return env.HOME || os.homedir();

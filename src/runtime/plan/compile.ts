@@ -12,14 +12,14 @@
 //            -> ready -> wait for start -> startContainer hooks -> seccomp -> exec
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Hook, Mount, Namespace, NamespaceType, Process, Spec } from '../spec/types.js';
+import type { Hook, Mount, Namespace, NamespaceType, Process, Spec } from '../../oci/types.js';
 import { ConfigError } from '../../util/errors.js';
 import {
   capabilityMask, MS_BIND, MS_RDONLY, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE, MS_UNBINDABLE,
   NAMESPACE_FLAGS,
   parseMountOptions, RLIMITS, rlimitValue,
-} from '../spec/names.js';
-import type { Op } from './encode.js';
+} from '../../oci/names.js';
+import type { Op } from '../../native/encode.js';
 import { hostHasAppArmor, hostHasSELinux } from '../features.js';
 
 export interface PlanContext {

@@ -1,10 +1,10 @@
 // `exec`: a new process in a running container. It joins every namespace the container has (the
 // user namespace first, so the others are entered with its privileges), forks so that it is inside
 // the PID and time namespaces too, and ends like the container's own init (processOps).
-import type { Process, Spec } from '../spec/types.js';
-import { NAMESPACE_FLAGS, NAMESPACE_PROC_NAMES } from '../spec/names.js';
+import type { Process, Spec } from '../../oci/types.js';
+import { NAMESPACE_FLAGS, NAMESPACE_PROC_NAMES } from '../../oci/names.js';
 import { consoleOp, processOps, reopenStdioOp, sortForJoining } from './compile.js';
-import type { Op } from './encode.js';
+import type { Op } from '../../native/encode.js';
 
 export interface ExecContext {
   /** The container's init, whose namespaces we join. */

@@ -22,7 +22,7 @@
 // any one matching is enough), and so do we; rules whose action equals the default action are dropped
 // (libseccomp refuses them); syscall names libseccomp does not know are skipped by the C side.
 import { ConfigError } from '../../util/errors.js';
-import type { Seccomp, SeccompArg } from '../spec/types.js';
+import type { Seccomp, SeccompArg } from '../../oci/types.js';
 
 /** OCI action name -> PROFILE action word. */
 export const SECCOMP_ACTIONS: Readonly<Record<string, string>> = {

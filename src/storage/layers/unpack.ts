@@ -29,7 +29,7 @@ import { createHash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import type { IdMapping } from '../../runtime/spec/types.js';
+import type { IdMapping } from '../../oci/types.js';
 import { describeSystemError, HakoError } from '../../util/errors.js';
 import { compressionFromMediaType, decompressor, sniffCompression } from './compression.js';
 import { PaxScanner } from './pax-raw.js';

@@ -9,10 +9,10 @@
 // with "record N: TEXT"; each record carries a label (the layer entry it came from), so the error is
 // one line naming the entry.
 
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { HakoError } from '../../util/errors.js';
-import { findHelper } from '../../runtime/helper.js';
-import { decodeOpBytes, encodePlan, type Op } from '../../runtime/plan/encode.js';
+import { rmtree, spawnUnpackWorker } from '../../native/modes.js';
+import { decodeOpBytes, encodePlan, type Op } from '../../native/encode.js';
 import { quoteName } from './paths.js';
 
 /** Flush the batch once it holds this much (a pipe write of a useful size). */
@@ -39,13 +39,12 @@ export class LayerWorker {
   constructor(dest: string, source?: string, private readonly what = 'layer', opts: { inRoot?: string } = {}) {
     // inRoot (`hako cp`): dest is a container's root and the directory inRoot, resolved inside it
     // (RESOLVE_IN_ROOT), is where the records' paths start.
-    const inRoot = opts.inRoot !== undefined ? ['--in-root', opts.inRoot] : [];
-    this.child = spawn(findHelper(), ['unpack', ...inRoot, dest, ...(source !== undefined ? [source] : [])], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawnUnpackWorker(dest, source, opts.inRoot);
     this.child.stdin.on('error', () => { /* EPIPE once the worker failed: reported from its stderr */ });
     this.child.stderr.setEncoding('utf8').on('data', (d: string) => { this.stderr += d; });
     this.child.stdout.on('data', (d: Buffer) => this.onAnswer(d));
     this.exited = new Promise((resolve) => {
-      this.child.on('error', (e) => { this.dead = new HakoError(`${this.what}: helper ${findHelper()}: ${e.message}`); resolve(null); });
+      this.child.on('error', (e) => { this.dead = new HakoError(`${this.what}: starting hako-init: ${e.message}`); resolve(null); });
       this.child.on('close', (code) => {
         if (code !== 0) this.dead ??= this.error(code);
         for (const w of this.waiting.splice(0)) w.reject(this.dead ?? new HakoError(`${this.what}: the helper ended without answering`));
@@ -150,9 +149,8 @@ export class LayerWorker {
  */
 export function removeTree(path: string): void {
   try {
-    execFileSync(findHelper(), ['rmtree', path], { stdio: ['ignore', 'ignore', 'pipe'] });
+    rmtree(path);
   } catch (e) {
-    const stderr = (e as { stderr?: Buffer }).stderr?.toString().trim().replace(/^hako-init: /, '');
-    throw new HakoError(`removing ${path}: ${stderr || (e as Error).message}`);
+    throw new HakoError(`removing ${path}: ${(e as Error).message}`);
   }
 }

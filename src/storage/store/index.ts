@@ -1,4 +1,3 @@
-// The content-addressed image store: blobs, image index, lock. See store.ts for the guarantees.
+// The content-addressed image store: blobs and the image index. See store.ts for the guarantees.
 export { ContentStore, DEFAULT_ROOT, ensurePrivateDir, hashFile, sha256 } from './store.js';
 export type { ImageRecord, BlobInfo, BlobSource } from './store.js';
-export { withLock } from './lock.js';

@@ -11,10 +11,10 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { Readable } from 'node:stream';
 import { asHakoError, HakoError } from '../../util/errors.js';
-import { withLock } from './lock.js';
-import { parseReference, isDigest, type ImageReference } from '../../image/reference.js';
-import { selectPlatform } from '../../image/platform.js';
-import { documentMediaType, isIndexMediaType, type ImageIndex, type ImageManifest } from '../../image/types.js';
+import { withPidLock } from '../../util/pidlock.js';
+import { parseReference, isDigest, type ImageReference } from '../../oci/image/reference.js';
+import { selectPlatform } from '../../oci/image/platform.js';
+import { documentMediaType, isIndexMediaType, type ImageIndex, type ImageManifest } from '../../oci/image/types.js';
 import { mkdirp } from '../../util/mkdirp.js';
 
 export const DEFAULT_ROOT = '/var/lib/hako';
@@ -325,7 +325,7 @@ export class ContentStore {
 
   /** Runs `fn` with the index lock held (cross-process). Keep it short and synchronous. */
   locked<T>(fn: () => T): T {
-    return withLock(this.lockPath, fn);
+    return withPidLock(this.lockPath, fn);
   }
 
   /** Describes `digest` (a manifest or an index) as an image record; the blobs must be stored. For an

@@ -11,9 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { detectLayout, openCgroup, type Cgroup } from '../../../src/cgroups/index.js';
 import { attachDeviceFilter, compileDeviceFilter } from '../../../src/cgroups/devices-bpf.js';
-import type { DeviceCgroup } from '../../../src/runtime/spec/types.js';
-import { encodePlan } from '../../../src/runtime/plan/encode.js';
-import { findHelper } from '../../../src/runtime/helper.js';
+import type { DeviceCgroup } from '../../../src/oci/types.js';
+import { encodePlan } from '../../../src/native/encode.js';
+import { findHelper } from '../../../src/native/find.js';
 import { HakoError } from '../../../src/util/errors.js';
 import { cleanupCgroup, startInCgroup, withTimeout } from './helpers.js';
 

@@ -12,7 +12,7 @@ import { ContentStore } from '../../../src/storage/store/index.js';
 import { pull, push, inspect, RegistryClient, createProgressRenderer, parseReference, type PullEvent } from '../../../src/image/index.js';
 import { startRegistry, startProxy, type TestRegistry, type TestProxy } from '../../fixtures/registry.js';
 import { buildBusyboxImage, buildMultiArchImage, DEFAULT_TEST_CONFIG, type BuiltImage } from '../../fixtures/images.js';
-import { MediaType } from '../../../src/image/types.js';
+import { MediaType } from '../../../src/oci/image/types.js';
 
 let registry: TestRegistry;
 let srcStore: ContentStore;

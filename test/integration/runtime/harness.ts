@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBundle } from '../../fixtures/busybox.js';
-import type { Spec } from '../../../src/runtime/spec/types.js';
+import type { Spec } from '../../../src/oci/types.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const HAKO = path.join(REPO, 'bin/hako');

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Harness, HAKO } from './harness.js';
 import { ptyUnavailable, runOnPty, type PtyResult } from '../../fixtures/pty.js';
-import type { Spec } from '../../../src/runtime/spec/types.js';
+import type { Spec } from '../../../src/oci/types.js';
 
 const h = new Harness();
 after(() => h.cleanup());

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HAKO, Harness, waitFor } from './harness.js';
-import { procStat } from '../../../src/runtime/state.js';
+import { procStat } from '../../../src/util/proc.js';
 
 const h = new Harness();
 after(() => h.cleanup());

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Harness } from './harness.js';
-import { defaultSeccompProfile } from '../../../src/runtime/seccomp/index.js';
+import { defaultSeccompProfile } from '../../../src/engine/docker-defaults.js';
 
 const h = new Harness();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-enosys-'));

@@ -2,8 +2,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness } from './harness.js';
-import { defaultSeccompProfile } from '../../../src/runtime/seccomp/index.js';
-import type { Seccomp } from '../../../src/runtime/spec/types.js';
+import { defaultSeccompProfile } from '../../../src/engine/docker-defaults.js';
+import type { Seccomp } from '../../../src/oci/types.js';
 
 const h = new Harness();
 after(() => h.cleanup());

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Harness, HAKO } from './harness.js';
-import type { Spec } from '../../../src/runtime/spec/types.js';
+import type { Spec } from '../../../src/oci/types.js';
 import { chmodStdio, guardHostDevices, OWN_DEV_NULL } from '../../fixtures/host-devices.js';
 
 const h = new Harness();

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startConsoleReceiver } from '../../fixtures/console-receiver.js';
-import type { Spec } from '../../../src/runtime/spec/types.js';
+import type { Spec } from '../../../src/oci/types.js';
 import { Harness } from './harness.js';
 
 const h = new Harness();

@@ -8,8 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BLOB_HEADER_SIZE, cachedSeccompFilter, compileSeccomp, defaultSeccompProfile } from '../../../src/runtime/seccomp/index.js';
-import type { Seccomp } from '../../../src/runtime/spec/types.js';
+import { BLOB_HEADER_SIZE, cachedSeccompFilter, compileSeccomp } from '../../../src/runtime/seccomp/index.js';
+import { defaultSeccompProfile } from '../../../src/engine/docker-defaults.js';
+import type { Seccomp } from '../../../src/oci/types.js';
 
 // build/test/integration/seccomp -> repository root
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');

@@ -16,7 +16,7 @@ import {
 } from '../../../src/cgroups/devices-bpf.js';
 import { DEFAULT_ALLOWED_DEVICES } from '../../../src/cgroups/convert.js';
 import { V2Cgroup } from '../../../src/cgroups/v2.js';
-import type { DeviceCgroup } from '../../../src/runtime/spec/types.js';
+import type { DeviceCgroup } from '../../../src/oci/types.js';
 import { HakoError } from '../../../src/util/errors.js';
 import { FakeCgroup2 } from './fakefs.js';
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { openCgroup, type Cgroup } from '../../../src/cgroups/index.js';
-import type { Resources } from '../../../src/runtime/spec/types.js';
+import type { Resources } from '../../../src/oci/types.js';
 import { HakoError } from '../../../src/util/errors.js';
 import { assertOneLineHakoError, FakeCgroup2, type FakeV2Options } from './fakefs.js';
 

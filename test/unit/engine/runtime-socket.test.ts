@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCreateArgs } from '../../../src/engine/runtime-socket.js';
-import { decodeOp, encodePlan } from '../../../src/runtime/plan/encode.js';
+import { decodeOp, encodePlan } from '../../../src/native/encode.js';
 
 test('conmon\'s create arguments, with and without a console socket', () => {
   assert.deepEqual(parseCreateArgs(['create', '--bundle', '/b', '--pid-file', '/p', 'c1']), { bundle: '/b', pidFile: '/p', consoleSocket: undefined, id: 'c1' });

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { ContentStore, sha256, withLock } from '../../../src/storage/store/index.js';
-import { MediaType } from '../../../src/image/types.js';
+import { ContentStore, sha256 } from '../../../src/storage/store/index.js';
+import { MediaType } from '../../../src/oci/image/types.js';
 
 function tempStore(t: { after: (fn: () => void) => void }): ContentStore {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-store-'));
@@ -156,20 +156,6 @@ test('index writes are atomic and a corrupt index is reported by path', async (t
   assert.equal(fs.existsSync(s.lockPath), false);
   fs.writeFileSync(s.indexPath, '{"images":');
   assert.throws(() => s.listImages(), new RegExp(`${s.indexPath.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: corrupt image index`));
-});
-
-test('lock: a stale lock (dead pid) is broken, a live one times out', (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-lock-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const lock = path.join(dir, 'l.lock');
-  fs.writeFileSync(lock, '999999999\n'); // beyond pid_max: never alive
-  assert.equal(withLock(lock, () => 42), 42);
-  assert.equal(fs.existsSync(lock), false);
-  fs.writeFileSync(lock, `${process.ppid}\n`); // our parent is alive
-  assert.throws(() => withLock(lock, () => 1, 50), /timed out waiting for lock .* \(held by pid \d+\)/);
-  fs.rmSync(lock);
-  // Re-entrant within one process.
-  assert.equal(withLock(lock, () => withLock(lock, () => 'inner')), 'inner');
 });
 
 test('two processes tagging at once both land in the index', async (t) => {

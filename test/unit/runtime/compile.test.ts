@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { compilePlan, type PlanContext } from '../../../src/runtime/plan/compile.js';
 import { compileExecPlan } from '../../../src/runtime/plan/exec.js';
-import { encodePlan, formatPlan, type Op } from '../../../src/runtime/plan/encode.js';
-import { defaultSpec } from '../../../src/runtime/spec/default.js';
-import type { Spec } from '../../../src/runtime/spec/types.js';
+import { encodePlan, formatPlan, type Op } from '../../../src/native/encode.js';
+import { defaultSpec } from '../../../src/oci/default.js';
+import type { Spec } from '../../../src/oci/types.js';
 
 const ctx: PlanContext = { rootfs: '/b/rootfs', bundle: '/b', fifo: '/run/hako/x/exec.fifo', forkMode: 'exit' };
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { compilePlan } from '../../../src/runtime/plan/compile.js';
 import { compileExecPlan } from '../../../src/runtime/plan/exec.js';
 import { parseSubCgroups } from '../../../src/runtime/exec-cgroup.js';
-import { defaultSpec } from '../../../src/runtime/spec/default.js';
+import { defaultSpec } from '../../../src/oci/default.js';
 
 const spec = defaultSpec();
 spec.process!.terminal = false;

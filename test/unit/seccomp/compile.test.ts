@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileSeccomp, seccompUsesNotify } from '../../../src/runtime/seccomp/index.js';
 import { ConfigError } from '../../../src/util/errors.js';
-import type { Seccomp } from '../../../src/runtime/spec/types.js';
+import type { Seccomp } from '../../../src/oci/types.js';
 
 const lines = (text: string): string[] => text.trimEnd().split('\n');
 

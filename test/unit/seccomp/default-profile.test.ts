@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileSeccomp, defaultSeccompProfile } from '../../../src/runtime/seccomp/index.js';
-import type { Seccomp } from '../../../src/runtime/spec/types.js';
+import { compileSeccomp } from '../../../src/runtime/seccomp/index.js';
+import { defaultSeccompProfile } from '../../../src/engine/docker-defaults.js';
+import type { Seccomp } from '../../../src/oci/types.js';
 
 /** Every syscall name the profile allows without conditions. */
 function allowed(p: Seccomp): Set<string> {

@@ -4,7 +4,7 @@
 //   name:tag@digest              -> both kept; the digest is what gets pulled
 // The first path component is a registry domain when it contains '.' or ':' or is 'localhost';
 // otherwise the reference lives on docker.io, where one-component names get the 'library/' prefix.
-import { clip, HakoError, quote } from '../util/errors.js';
+import { clip, HakoError, quote } from '../../util/errors.js';
 
 export const DEFAULT_DOMAIN = 'docker.io';
 export const DEFAULT_TAG = 'latest';

@@ -7,7 +7,7 @@
 // Unknown fields are allowed (config.md: runtimes MUST ignore unknown properties). A JSON null in an
 // optional field counts as absent, as it does for runc (Go's encoding/json), and is removed from the
 // returned copy so the rest of hako only ever sees `undefined`.
-import { ConfigError, HakoError } from '../../util/errors.js';
+import { ConfigError, HakoError } from '../util/errors.js';
 import type { Process, NamespaceType, Resources, Spec } from './types.js';
 import { capabilityMask, isNamespaceType, MS_BIND, parseMountOptions, PROPAGATION_OPTIONS, rlimitValue, RLIMITS } from './names.js';
 

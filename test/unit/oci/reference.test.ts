@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseReference, isLoopbackRegistry } from '../../../src/image/reference.js';
+import { parseReference, isLoopbackRegistry } from '../../../src/oci/image/reference.js';
 import { HakoError } from '../../../src/util/errors.js';
 
 const D = 'sha256:' + 'a'.repeat(64);

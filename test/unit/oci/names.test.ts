@@ -7,7 +7,7 @@ import {
   MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_SYNCHRONOUS, MS_REMOUNT, MS_MANDLOCK, MS_DIRSYNC, MS_NOATIME,
   MS_NODIRATIME, MS_BIND, MS_MOVE, MS_REC, MS_SILENT, MS_UNBINDABLE, MS_PRIVATE, MS_SLAVE, MS_SHARED, MS_RELATIME,
   MS_STRICTATIME, MS_LAZYTIME, MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME, MOUNT_ATTR_NOSUID,
-} from '../../../src/runtime/spec/names.js';
+} from '../../../src/oci/names.js';
 import { ConfigError, HakoError } from '../../../src/util/errors.js';
 
 test('capability table covers CAP_CHOWN=0 .. CAP_CHECKPOINT_RESTORE=40 without gaps', () => {

@@ -3,7 +3,7 @@
 // values (the only architecture hako targets); they are written out here rather than looked up so
 // that the TypeScript side can compile a plan without asking the kernel or a C header.
 import { readFileSync } from 'node:fs';
-import { ConfigError, HakoError } from '../../util/errors.js';
+import { ConfigError, HakoError } from '../util/errors.js';
 import type { NamespaceType } from './types.js';
 
 // ---------------------------------------------------------------------------------------------

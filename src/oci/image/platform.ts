@@ -1,7 +1,7 @@
 // Picks the manifest for this machine out of a manifest list / OCI index, with containerd's variant
 // rules: arm64 without a variant means v8; an arm/v7 host also runs v6 and v5 images (newest preferred);
 // amd64 v1 is amd64 without a variant, and an amd64 host takes a variant-less entry before any v2..v4.
-import { HakoError } from '../util/errors.js';
+import { HakoError } from '../../util/errors.js';
 import type { Descriptor, Platform } from './types.js';
 
 const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64' };

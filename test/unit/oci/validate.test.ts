@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultSpec } from '../../../src/runtime/spec/default.js';
-import { parseConfigFile, validateProcess, validateResources, validateSpec } from '../../../src/runtime/spec/validate.js';
+import { defaultSpec } from '../../../src/oci/default.js';
+import { parseConfigFile, validateProcess, validateResources, validateSpec } from '../../../src/oci/validate.js';
 import { ConfigError, HakoError } from '../../../src/util/errors.js';
-import type { Spec } from '../../../src/runtime/spec/types.js';
+import type { Spec } from '../../../src/oci/types.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Mutate = (s: any) => void;

@@ -1,29 +1,12 @@
-// Drives native/hako-init (started by us, or by conmon and connected to us): place it (cgroups)
-// before it may act, send the plan, answer its sync points, and turn its one-line errors into
-// HakoErrors.
+// hako-init's plan mode: drives native/hako-init (started by us, or by conmon and connected to us):
+// place it (cgroups) before it may act, send the plan, answer its sync points, and turn its one-line
+// errors into HakoErrors. Its tool modes are in modes.ts.
 import { spawn, type StdioOptions } from 'node:child_process';
-import fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import path from 'node:path';
 import type { Socket } from 'node:net';
 import { HakoError } from '../util/errors.js';
-import { codeDir } from '../util/install-dir.js';
+import { findHelper } from './find.js';
 import { trace } from '../util/trace.js';
-
-let helperPath: string | undefined;
-
-/** native/hako-init of this installation (works from dist/ and from build/), or $HAKO_INIT. */
-export function findHelper(): string {
-  if (helperPath) return helperPath;
-  if (process.env.HAKO_INIT) return (helperPath = process.env.HAKO_INIT);
-  let dir = codeDir(import.meta.url);
-  for (let i = 0; i < 5; i++) {
-    const candidate = path.join(dir, 'native', 'hako-init');
-    if (fs.existsSync(candidate)) return (helperPath = candidate);
-    dir = path.dirname(dir);
-  }
-  throw new HakoError('native/hako-init not found: run `npm run build`');
-}
 
 export interface LaunchOptions {
   plan: Buffer;

@@ -1,9 +1,10 @@
-// The default seccomp profile: the same policy as Docker's (moby profiles/seccomp/default.json,
+// Docker's defaults for a container the engine makes: its capability set, and its seccomp profile,
+// the same policy as Docker's (moby profiles/seccomp/default.json,
 // Apache-2.0): everything not listed fails with EPERM; the capability-, architecture- and
 // kernel-conditional groups are resolved here for the capabilities the container gets, the host's
 // architecture and the running kernel, the way moby's setupSeccomp does.
 import os from 'node:os';
-import type { Seccomp, SeccompArg } from '../spec/types.js';
+import type { Seccomp, SeccompArg } from '../oci/types.js';
 
 /** Docker's default capability set (the one `docker run` gives without --cap-add/--cap-drop). */
 export const DOCKER_DEFAULT_CAPABILITIES = [

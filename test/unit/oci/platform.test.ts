@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { selectPlatform, parsePlatform, hostPlatform } from '../../../src/image/platform.js';
-import type { Descriptor, Platform } from '../../../src/image/types.js';
+import { selectPlatform, parsePlatform, hostPlatform } from '../../../src/oci/image/platform.js';
+import type { Descriptor, Platform } from '../../../src/oci/image/types.js';
 
 const d = (n: number, platform?: Platform): Descriptor => ({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${String(n).repeat(64).slice(0, 64)}`, size: 1, ...(platform ? { platform } : {}) });
 const L = (architecture: string, variant?: string, os = 'linux'): Platform => ({ os, architecture, ...(variant ? { variant } : {}) });

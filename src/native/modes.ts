@@ -1,0 +1,75 @@
+// hako-init's tool modes (native/hako-init.c main(): one argv word each), one wrapper per mode.
+// These are short-lived processes for what Node cannot do itself: syscalls it lacks (bpf, setns,
+// mount, seccomp export) and fs work on untrusted trees, which must resolve beneath a directory fd.
+// Nothing outside src/native/ starts hako-init (the import check holds the others to this).
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { HakoError } from '../util/errors.js';
+import { findHelper } from './find.js';
+
+/** A tool mode failed: `detail` is what hako-init said on stderr (its `hako-init: ` prefix removed,
+ *  lines joined), or how starting it failed. Callers add what they were doing. */
+export class NativeModeError extends HakoError {
+  constructor(readonly detail: string) {
+    super(detail);
+  }
+}
+
+/** Runs `hako-init ARGS…` to completion; returns its stdout. */
+function runMode(args: string[], input?: string | Buffer): Buffer {
+  try {
+    return execFileSync(findHelper(), args, { input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  } catch (err) {
+    const e = err as { stderr?: Buffer; message?: string };
+    const said = e.stderr?.toString('utf8').trim().replace(/^hako-init: /, '').replace(/\s*\n\s*/g, ' ');
+    throw new NativeModeError(said || `hako-init ${args[0]}: ${e.message ?? String(err)}`);
+  }
+}
+
+/** `seccomp-export`: PROFILE text (seccomp/compile.ts) on stdin -> the compiled filter blob. */
+export function seccompExport(profile: string): Buffer {
+  return runMode(['seccomp-export'], profile);
+}
+
+/** `bpf-devices DIR`: attaches the eBPF device program on stdin to a cgroup2 directory. */
+export function bpfDevices(cgroupDir: string, program: Buffer): void {
+  runMode(['bpf-devices', cgroupDir], program);
+}
+
+/** `netns-create PATH`: a new network namespace bound onto PATH. */
+export function netnsCreate(pin: string): void {
+  runMode(['netns-create', pin]);
+}
+
+/** `netns-delete PATH`: unmounts and removes a pin. */
+export function netnsDelete(pin: string): void {
+  runMode(['netns-delete', pin]);
+}
+
+/** `mount SOURCE TARGET FSTYPE FLAGS DATA [CWD]`: mount(2) in our mount namespace, from CWD (overlay
+ *  option strings are relative to it, to stay under the page-size limit). */
+export function mount(op: { source: string; target: string; fstype: string; flags: number; data: string; cwd?: string }): void {
+  runMode(['mount', op.source, op.target, op.fstype, String(op.flags), op.data, ...(op.cwd ? [op.cwd] : [])]);
+}
+
+/** `umount DIR`: detaches the top mount at DIR, with everything beneath it. */
+export function umount(dir: string): void {
+  runMode(['umount', dir]);
+}
+
+/** `rmtree PATH`: removes an untrusted tree, fd-relative, never following a symlink or crossing a mount. */
+export function rmtree(path: string): void {
+  runMode(['rmtree', path]);
+}
+
+/** `unpack DEST [SOURCE]`: the layer worker (native/unpack.c), driven by storage/layers/worker.ts
+ *  over its stdin/stdout in the plan encoding. */
+export function spawnUnpackWorker(dest: string, source?: string, inRoot?: string): ChildProcessWithoutNullStreams {
+  const root = inRoot !== undefined ? ['--in-root', inRoot] : [];
+  return spawn(findHelper(), ['unpack', ...root, dest, ...(source !== undefined ? [source] : [])], { stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** `--engine-socket=PATH`: the command line conmon runs as its OCI runtime; the helper connects to
+ *  the engine process at PATH and is driven with launch.ts's attach(). */
+export function engineSocketCommand(socketPath: string): { path: string; args: string[] } {
+  return { path: findHelper(), args: [`--engine-socket=${socketPath}`] };
+}

@@ -1,0 +1,5 @@
+// The OCI runtime's public surface: what the engine and the library API may use. Everything else in
+// src/runtime/ is its own business (the import check, .dependency-cruiser.cjs, holds the engine to
+// this file).
+export { Runtime } from './runtime.js';
+export type { CreateOptions, ExecOptions, RunOptions } from './runtime.js';
