@@ -1,0 +1,39 @@
+// The engine's command groups (`hako network …`, `volume …`, `system …`) and docker's management
+// groups that name top-level commands again (`hako container ls` is `hako ps`).
+import type { Entry } from '../command.js';
+import type { EngineContext } from './common.js';
+
+type EngineEntry = Entry<EngineContext>;
+
+export const NETWORK_COMMANDS: EngineEntry[] = [
+  { name: 'create', summary: 'create a bridge network', load: () => import('./network/create.js') },
+  { name: 'ls', aliases: ['list'], summary: 'list networks', load: () => import('./network/ls.js') },
+  { name: 'inspect', summary: 'networks as JSON', load: () => import('./network/inspect.js') },
+  { name: 'rm', aliases: ['remove'], summary: 'remove networks (refused while in use)', load: () => import('./network/rm.js') },
+  { name: 'prune', summary: 'remove networks no container uses', load: () => import('./network/prune.js') },
+];
+
+export const VOLUME_COMMANDS: EngineEntry[] = [
+  { name: 'create', summary: 'create a named volume', load: () => import('./volume/create.js') },
+  { name: 'ls', aliases: ['list'], summary: 'list volumes', load: () => import('./volume/ls.js') },
+  { name: 'inspect', summary: 'volumes as JSON', load: () => import('./volume/inspect.js') },
+  { name: 'rm', aliases: ['remove'], summary: 'remove volumes (refused while in use)', load: () => import('./volume/rm.js') },
+  { name: 'prune', summary: 'remove anonymous volumes no container uses (-a: all unused)', load: () => import('./volume/prune.js') },
+];
+
+export const SYSTEM_COMMANDS: EngineEntry[] = [
+  { name: 'df', summary: 'space used by images, containers and volumes', load: () => import('./system/df.js') },
+  { name: 'prune', summary: 'remove stopped containers, unused networks, dangling images', load: () => import('./system/prune.js') },
+];
+
+/** docker's management groups: `hako container ls` is `hako ps`, and so on. */
+export const CONTAINER_COMMANDS: EngineEntry[] = [
+  { name: 'ls', aliases: ['ps', 'list'], summary: 'list containers', load: () => import('./ps.js') },
+  { name: 'prune', summary: 'remove every stopped container', load: () => import('./container/prune.js') },
+];
+
+export const IMAGE_COMMANDS: EngineEntry[] = [
+  { name: 'ls', aliases: ['list'], summary: 'list images', load: () => import('./images.js') },
+  { name: 'rm', aliases: ['remove'], summary: 'remove images', load: () => import('./rmi.js') },
+  { name: 'prune', summary: 'remove dangling images (-a: every unused image)', load: () => import('./image/prune.js') },
+];
