@@ -148,6 +148,7 @@ export class Engine {
       if (st.status === 'running') return;
       st.restartCount = 0;
       st.stopRequested = false;
+      st.paused = false;
       this.store.writeState(id, st);
       await this.startDetached(id);
     });
@@ -440,6 +441,7 @@ export class Engine {
       throw new HakoError(`cannot kill container ${ref}: container ${id.slice(0, 12)} is not running`);
     }
     if (opts.requested) this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), stopRequested: true }));
+    this.thawIfPaused(id);
     try {
       this.runtime.kill(id, sig, { all: true });
     } catch (e) {
@@ -447,6 +449,16 @@ export class Engine {
       if (st.pid && sameProcess(st.pid, st.pidStartTime)) process.kill(st.pid, sig);
       else if (!opts.quiet) throw e;
     }
+  }
+
+  /** A paused container is thawed before it is signalled (stop, kill, rm -f): frozen, it could not
+   *  act on the signal, and SIGKILL would wait for the thaw. */
+  private thawIfPaused(id: string): void {
+    if (!this.store.readState(id).paused) return;
+    try {
+      this.runtime.resume(id);
+    } catch { /* not frozen any more */ }
+    this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), paused: false }));
   }
 
   /** docker stop: the stop signal, then SIGKILL after `timeout` seconds; a restart policy does not apply. */
@@ -673,7 +685,7 @@ export class Engine {
       Path: cfg.path,
       Args: cfg.args,
       State: {
-        Status: st.status, Running: st.status === 'running', Paused: false, Restarting: st.status === 'restarting',
+        Status: st.paused && st.status === 'running' ? 'paused' : st.status, Running: st.status === 'running', Paused: Boolean(st.paused && st.status === 'running'), Restarting: st.status === 'restarting',
         OOMKilled: Boolean(st.oomKilled), Dead: false, Pid: st.status === 'running' ? st.pid : 0, ExitCode: st.exitCode,
         Error: st.error ?? '', StartedAt: st.startedAt ?? zero, FinishedAt: st.finishedAt ?? zero,
       },

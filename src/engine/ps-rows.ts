@@ -17,7 +17,7 @@ export function psRow(c: ContainerConfig, s: ContainerState, now = Date.now()): 
 export function statusText(s: ContainerState, now = Date.now()): string {
   const since = (t: string | undefined) => humanDuration(now - Date.parse(t ?? new Date(now).toISOString()));
   switch (s.status) {
-    case 'running': return `Up ${since(s.startedAt)}`;
+    case 'running': return `Up ${since(s.startedAt)}${s.paused ? ' (Paused)' : ''}`;
     case 'restarting': return `Restarting (${s.exitCode}) ${since(s.finishedAt)} ago`;
     case 'exited': return s.startedAt || s.finishedAt ? `Exited (${s.exitCode}) ${since(s.finishedAt)} ago` : 'Created';
     case 'removing': return 'Removal In Progress';

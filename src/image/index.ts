@@ -12,3 +12,4 @@ export { loadImage, importRootfs, saveOCILayout, saveOCIArchive } from './archiv
 export { inspect, type ImageInspect, type LayerInfo } from './inspect.js';
 export * from '../oci/image/types.js';
 export { login, logout, loginDomain, checkLogin } from './login.js';
+export { imageHistory, type HistoryRow } from './history.js';

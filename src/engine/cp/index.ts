@@ -90,3 +90,9 @@ export function containerRootfs(store: ContainerStore, ref: string): { rootfs: s
   // bundle/rootfs is hako's own link to the container's fs/rootfs (or its copy): a host path.
   return { rootfs: fs.realpathSync(path.join(dir, 'bundle', 'rootfs')), name: store.readConfig(id).name };
 }
+
+/** `hako export`: the container's whole root filesystem as a tar on `out` (names relative to `/`). */
+export async function exportContainer(store: ContainerStore, ref: string, out: Writable): Promise<number> {
+  const { rootfs, name } = containerRootfs(store, ref);
+  return copyFromContainer(rootfs, '/.', '-', { container: name }, out);
+}
