@@ -61,7 +61,7 @@ export async function* containerEntries(worker: LayerWorker, top: Entry): AsyncG
 }
 
 /** A regular file opened by the worker (checked to be one), read through its descriptor. */
-async function openFile(worker: LayerWorker, rel: string, size: number): Promise<{ stream: Readable; done: () => void }> {
+export async function openFile(worker: LayerWorker, rel: string, size: number): Promise<{ stream: Readable; done: () => void }> {
   if (size === 0) return { stream: Readable.from([]), done: () => {} };
   const answer = await worker.query(['open', rel], rel);
   const fd = text(answer[0]![1]);
