@@ -38,6 +38,7 @@ export const ENGINE_COMMANDS: EngineEntry[] = [
   { name: 'pause', summary: "freeze a container's processes", load: () => import('./pause.js') },
   { name: 'unpause', summary: "thaw a paused container's processes", load: () => import('./unpause.js') },
   { name: 'restart', summary: 'stop, then start containers', load: () => import('./restart.js') },
+  { name: 'update', summary: "change a container's limits and restart policy", load: () => import('./update.js') },
   { name: 'port', summary: "a container's published ports", load: () => import('./port.js') },
   { name: 'export', summary: "a container's root filesystem as a tar", load: () => import('./export.js') },
   { name: 'diff', summary: "a container's changes to its image (A, C, D)", load: () => import('./diff.js') },
