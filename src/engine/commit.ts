@@ -115,5 +115,7 @@ export async function commitContainer(e: Engine, ref: string, opts: CommitOption
     layers: [...baseManifest.layers, { mediaType: MediaType.OCI_LAYER_GZIP, digest: layer.digest, size: layer.size }],
   };
   const m = await e.images.putBlob(JSON.stringify(manifest));
-  return e.images.tag(opts.reference ?? `hako.local/committed@${m.digest}`, m.digest);
+  const rec = e.images.tag(opts.reference ?? `hako.local/committed@${m.digest}`, m.digest);
+  e.event(id, 'commit', { comment: opts.message ?? '' });
+  return rec;
 }

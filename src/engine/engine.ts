@@ -18,6 +18,7 @@ import { buildSpec, combineCommand, mergeEnv, stopSignalFor } from './spec.js';
 import { resolveUser } from './user.js';
 import { copyFromImage } from './in-root.js';
 import { ensureRootfsMounted, prepareRootfs, releaseRootfs } from './rootfs.js';
+import { recordEvent } from './events.js';
 import { removeTree } from '../storage/layers/worker.js';
 import { ContainerNetworks, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
 import { startConmon, readOr } from './monitor.js';
@@ -89,6 +90,7 @@ export class Engine {
     };
     if (opts.publishAll) exposedMappings(cfg.exposedPorts ?? []); // bad image ports fail here, not at start
     this.store.create(cfg);
+    recordEvent(this.root, 'container', 'create', id, { image: cfg.image, name: cfg.name });
     try {
       const dir = this.store.containerDir(id);
       const { rootfs } = await prepareRootfs(this.images, image.layers, dir);
@@ -218,6 +220,7 @@ export class Engine {
       try {
         this.runtime.start(id);
         trace('engine started');
+        this.event(id, 'start');
       } catch (e) {
         this.kill(id, 'SIGKILL', { quiet: true });
         this.store.writeState(id, { ...st, status: 'exited', exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() });
@@ -273,6 +276,7 @@ export class Engine {
       status: 'running', pid: 0, exitCode: 0, restartCount: 0, startedAt: new Date().toISOString(),
       monitorPid: process.pid, monitorStartTime: procStat(process.pid)?.startTime,
     });
+    this.event(id, 'start');
     ensureRootfsMounted(this.store.containerDir(id));
     let code: number;
     let stopPid = false;
@@ -309,6 +313,7 @@ export class Engine {
     const oomKilled = oomKillsIn(id) > 0 || undefined;
     this.store.lock(id, () => {
       this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: code, oomKilled, finishedAt: new Date().toISOString() });
+      this.event(id, 'die', { exitCode: String(code) });
       this.cleanupRuntime(id);
     });
     await this.store.lockAsync(id, () => this.tearDownNetwork(id)).catch((e: Error) => process.stderr.write(`hako: warning: ${e.message}\n`));
@@ -405,6 +410,7 @@ export class Engine {
       fs.rmSync(oomFile, { force: true });
       const next: ContainerState = { ...cur, status: 'exited', pid: 0, exitCode: Number.isFinite(code) ? code : 255, finishedAt: finished, oomKilled };
       this.store.writeState(id, next);
+      this.event(id, 'die', { exitCode: String(next.exitCode) });
       this.cleanupRuntime(id);
       return next;
     });
@@ -442,6 +448,7 @@ export class Engine {
     }
     if (opts.requested) this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), stopRequested: true }));
     this.thawIfPaused(id);
+    this.event(id, 'kill', { signal: String(sig) });
     try {
       this.runtime.kill(id, sig, { all: true });
     } catch (e) {
@@ -449,6 +456,16 @@ export class Engine {
       if (st.pid && sameProcess(st.pid, st.pidStartTime)) process.kill(st.pid, sig);
       else if (!opts.quiet) throw e;
     }
+  }
+
+  /** Records a container event (events.ts) with docker's attributes: image and name. */
+  event(id: string, action: string, extra: Record<string, string> = {}): void {
+    let attrs: Record<string, string> = {};
+    try {
+      const cfg = this.store.readConfig(id);
+      attrs = { image: cfg.image, name: cfg.name };
+    } catch { /* gone */ }
+    recordEvent(this.root, 'container', action, id, { ...attrs, ...extra });
   }
 
   /** A paused container is thawed before it is signalled (stop, kill, rm -f): frozen, it could not
@@ -567,6 +584,7 @@ export class Engine {
       }
     }
     this.store.remove(cfg.id, cfg.name);
+    recordEvent(this.root, 'container', 'destroy', cfg.id, { image: cfg.image, name: cfg.name });
   }
 
   // ---- logs / exec / top / inspect ----

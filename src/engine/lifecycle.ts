@@ -28,6 +28,7 @@ export function renameContainer(e: Engine, ref: string, newName: string): void {
     }
     const old = cfg.name;
     e.store.writeConfig({ ...cfg, name: n });
+    e.event(id, 'rename', { oldName: `/${old}` });
     try {
       if (fs.readFileSync(path.join(names, old), 'utf8') === id) fs.rmSync(path.join(names, old), { force: true });
     } catch { /* no claim */ }
@@ -43,6 +44,7 @@ export function pauseContainer(e: Engine, ref: string): void {
     if (st.paused) throw new HakoError(`container ${id} is already paused`);
     e.runtime.pause(id);
     e.store.writeState(id, { ...e.store.readState(id), paused: true });
+    e.event(id, 'pause');
   });
 }
 
@@ -53,6 +55,7 @@ export function unpauseContainer(e: Engine, ref: string): void {
     if (st.status !== 'running' || !st.paused) throw new HakoError(`container ${id} is not paused`);
     e.runtime.resume(id);
     e.store.writeState(id, { ...e.store.readState(id), paused: false });
+    e.event(id, 'unpause');
   });
 }
 
@@ -60,4 +63,5 @@ export function unpauseContainer(e: Engine, ref: string): void {
 export async function restartContainer(e: Engine, ref: string, timeout?: number): Promise<void> {
   const id = await e.stop(ref, timeout);
   await e.start(id);
+  e.event(id, 'restart');
 }

@@ -7,6 +7,7 @@ import type { ContainerConfig, ContainerState } from './types.js';
 import { pruneLayers } from './rootfs.js';
 import { VolumeStore, treeSize, volumeUsers } from './volumes.js';
 import { parseReference } from '../oci/image/reference.js';
+import { recordEvent } from './events.js';
 
 /** `--filter until=…` and `label=…`/`label!=…`, the filters docker's prunes take. */
 export interface PruneFilters {
@@ -84,7 +85,10 @@ export async function pruneImages(e: Engine, opts: { all?: boolean; filters?: Pr
     let config: { created?: string; config?: { Labels?: Record<string, string> } } = {};
     try { config = e.images.readJSON(rec.config); } catch { /* missing config: no labels */ }
     if (!matchesFilters(f, config.created ?? rec.tagged, config.config?.Labels ?? {})) continue;
-    untagged.push(...e.images.removeImage(rec.reference, { force: true }));
+    for (const r of e.images.removeImage(rec.reference, { force: true })) {
+      untagged.push(r);
+      recordEvent(e.root, 'image', 'untag', r, { name: r });
+    }
   }
   pruneLayers(e.images, e.store.containerDir(''));
   const gc = e.images.gc({ gracePeriodMs: 0 });

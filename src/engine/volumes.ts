@@ -10,6 +10,7 @@ import crypto from 'node:crypto';
 import { HakoError } from '../util/errors.js';
 import { LayerWorker, removeTree } from '../storage/layers/worker.js';
 import type { ContainerConfig } from './types.js';
+import { recordEvent } from './events.js';
 
 /** docker's rule for volume names (one character is enough, as for `-v NAME:/path`). */
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -31,7 +32,7 @@ interface VolumeFile { created: string; labels: Record<string, string> }
 export class VolumeStore {
   readonly dir: string;
 
-  constructor(root: string) {
+  constructor(private readonly root: string) {
     this.dir = path.join(root, 'volumes');
   }
 
@@ -54,6 +55,7 @@ export class VolumeStore {
     fs.mkdirSync(path.join(this.volumeDir(n), '_data'), { recursive: true, mode: 0o755 });
     const meta: VolumeFile = { created: new Date().toISOString(), labels: opts.labels ?? {} };
     fs.writeFileSync(path.join(this.volumeDir(n), 'volume.json'), `${JSON.stringify(meta)}\n`);
+    recordEvent(this.root, 'volume', 'create', n, { driver: 'local' });
     return this.inspect(n);
   }
 
@@ -85,6 +87,7 @@ export class VolumeStore {
     if (!this.exists(name)) throw new HakoError(`no such volume: ${name}`);
     if (users.length) throw new HakoError(`remove ${name}: volume is in use - [${users.map((c) => c.id).join(', ')}]`);
     removeTree(this.volumeDir(name));
+    recordEvent(this.root, 'volume', 'destroy', name, { driver: 'local' });
   }
 
   /** Bytes of content in a volume, counted by the worker (the tree is the containers'). */

@@ -44,6 +44,7 @@ export const ENGINE_COMMANDS: EngineEntry[] = [
   { name: 'diff', summary: "a container's changes to its image (A, C, D)", load: () => import('./diff.js') },
   { name: 'commit', summary: "a new image from a container's changes", load: () => import('./commit.js') },
   { name: 'history', summary: 'the steps that made an image', load: () => import('./history.js') },
+  { name: 'events', summary: 'what the engine did, and then does', load: () => import('./events.js') },
   { name: 'version', summary: "hako's version, its runtime's and conmon's", load: () => import('./version.js') },
   { name: 'info', summary: 'the engine and the host', load: () => import('./info.js') },
   { name: 'network', summary: 'manage networks (hako network --help)', group: NETWORK_COMMANDS },

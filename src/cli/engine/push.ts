@@ -21,7 +21,11 @@ const command: Command<EngineContext> = {
       : [named];
     if (!refs.length || !store.resolve(refs[0].toString())) throw new HakoError(`an image does not exist locally with the tag: ${named.familiar()}`);
     const out = (line: string) => { if (!v.quiet) process.stdout.write(`${line}\n`); };
-    for (const ref of refs) await push(ref.toString(), { store, destination: ref, onProgress: pushPrinter(out, ref) });
+    const { recordEvent } = await import('../../engine/events.js');
+    for (const ref of refs) {
+      const digest = await push(ref.toString(), { store, destination: ref, onProgress: pushPrinter(out, ref) });
+      recordEvent(engineOf(ctx).root, 'image', 'push', ref.toString(), { name: ref.toString(), digest });
+    }
     if (v.quiet) process.stdout.write(`${named.familiar()}\n`);
     return 0;
   },

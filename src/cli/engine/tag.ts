@@ -15,6 +15,8 @@ const command: Command<EngineContext> = {
     const target = parseReference(positionals[1]);
     if (target.digest) throw new HakoError(`tag: refusing to create a tag with a digest reference: ${positionals[1]}`);
     store.tag(target, rec.digest, { manifest: rec.manifest });
+    const { recordEvent } = await import('../../engine/events.js');
+    recordEvent(engineOf(ctx).root, 'image', 'tag', rec.config, { name: target.toString() });
     return 0;
   },
 };
