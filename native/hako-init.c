@@ -2,6 +2,7 @@
  * Everything here is mechanism; what to do and in which order was decided in TypeScript. */
 #include "hako-init.h"
 #include "bpf.h"
+#include "ops.h"
 
 #include <errno.h>
 #include <dirent.h>
@@ -355,30 +356,16 @@ static void op_bpf_devices(int argc, char **argv) {
 
 struct op_def {
   const char *name;
-  int min_args; /* arguments after the name; -1 = any */
+  int min_args; /* arguments after the name */
   op_fn fn;
 };
 
+/* The dispatch table, generated from src/native/ops.ts (the one table of plan operations, with
+ * each one's arguments and what it does): a name there without its op_NAME here does not compile. */
 static const struct op_def ops[] = {
-    {"unshare", 1, op_unshare},         {"setns", 2, op_setns},
-    {"sync", 1, op_sync},               {"write", 2, op_write},
-    {"fork", 2, op_fork},               {"mount", 7, op_mount},
-    {"mknod", 7, op_mknod},             {"symlink", 3, op_symlink},
-    {"pivot_root", 1, op_pivot_root},   {"chroot", 1, op_chroot},
-    {"mkdirs", 1, op_mkdirs},           {"mask", 1, op_mask},               {"readonly", 2, op_readonly},
-    {"mount_copyup", 4, op_mount_copyup}, {"open_tree", 3, op_open_tree}, {"mount_setattr", 4, op_mount_setattr},
-    {"sethostname", 1, op_sethostname}, {"setdomainname", 1, op_setdomainname},
-    {"rlimit", 3, op_rlimit},           {"console_socket", 1, op_console_socket},
-    {"console", 2, op_console},         {"open_fifo", 1, op_open_fifo},
-    {"ready", 0, op_ready},             {"wait_fifo", 0, op_wait_fifo},
-    {"hook", 3, op_hook},               {"chdir", 1, op_chdir},
-    {"umask", 1, op_umask},             {"user", 3, op_user},
-    {"caps_bounding", 1, op_caps_bounding}, {"caps", 4, op_caps},
-    {"no_new_privs", 0, op_no_new_privs}, {"seccomp", 1, op_seccomp},
-    {"close_fds", 0, op_close_fds},     {"preserve_fds", 2, op_preserve_fds},     {"resolve", 2, op_resolve},
-    {"home", 1, op_home},               {"exec", 1, op_exec},               {"mkfifo", 3, op_mkfifo},           {"seccomp_listener", 1, op_seccomp_listener},
-    {"bpf_devices", 2, op_bpf_devices},
-    {"reopen_stdio", 0, op_reopen_stdio},
+#define X(name, min_args) {#name, min_args, op_##name},
+    HAKO_PLAN_OPS(X)
+#undef X
 };
 
 void read_all(int fd, char **out, size_t *out_len) {

@@ -27,6 +27,7 @@
  * Failure: one line "hako-init: record N: TEXT" on stderr (N counts records from 0, so
  * TypeScript can name the layer entry), exit status 127. */
 #include "hako-init.h"
+#include "ops.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -638,9 +639,9 @@ static void emit_entry(int node, const char *rel) {
   out_xattrs(node, rel);
 }
 
-/* walk [PATH]: every entry below SOURCE (or below its directory PATH), parents before children
- * (breadth first, no recursion), one emit_entry each, paths relative to SOURCE; then ("end"). */
-static void up_walk(const char *top) {
+/* Every entry below SOURCE (or below its directory TOP), parents before children (breadth first,
+ * no recursion), one emit_entry each, paths relative to SOURCE; then ("end"). */
+static void walk_from(const char *top) {
   if (source_fd < 0) die(0, "walk without a source directory");
   if (*top) check_rel(top);
   size_t cap = 64, head = 0, tail = 0;
@@ -679,6 +680,15 @@ static void up_walk(const char *top) {
   out_str("end");
   out_flush();
 }
+
+/* walk: everything below SOURCE. */
+static void up_walk(struct rec *r) {
+  (void)r;
+  walk_from("");
+}
+
+/* walkfrom PATH: everything below SOURCE's directory PATH (`hako cp`, `diff`). */
+static void up_walkfrom(struct rec *r) { walk_from(r->argv[1]); }
 
 /* ---- `hako cp`: a path inside a container's root, resolved as the container would ---- */
 
@@ -799,10 +809,9 @@ static const struct {
   int args;
   void (*fn)(struct rec *);
 } unpack_ops[] = {
-    {"mkdir", 3, up_mkdir},   {"file", 7, up_file},       {"copy", 7, up_copy},       {"symlink", 6, up_symlink},
-    {"link", 2, up_link},     {"node", 9, up_node},       {"xattr", 3, up_xattr},     {"remove", 1, up_remove},
-    {"empty", 1, up_empty},   {"dirmeta", 4, up_dirmeta}, {"dirtime", 3, up_dirtime}, {"list", 1, up_list},
-    {"xattrs", 1, up_xattrs}, {"realpath", 4, up_realpath}, {"open", 1, up_open},   {"closefd", 1, up_closefd},
+#define X(name, nargs) {#name, nargs, up_##name},
+    HAKO_UNPACK_RECORDS(X)
+#undef X
 };
 
 static int open_root(const char *path) {
@@ -827,10 +836,6 @@ int unpack_main(int argc, char **argv) {
   umask(0); /* every mode is set explicitly */
   struct rec r = {0};
   while (read_record(&r)) {
-    if (strcmp(r.argv[0], "walk") == 0 && r.argc <= 2) {
-      up_walk(r.argc == 2 ? r.argv[1] : "");
-      continue;
-    }
     size_t j = 0;
     while (j < sizeof unpack_ops / sizeof unpack_ops[0] && strcmp(r.argv[0], unpack_ops[j].name) != 0) j++;
     if (j == sizeof unpack_ops / sizeof unpack_ops[0]) die(0, "unknown operation \"%s\"", r.argv[0]);

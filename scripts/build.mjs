@@ -9,10 +9,17 @@ import fs from 'node:fs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
 
-run('make', ['-s', '-C', 'native']);
 // tsc leaves the output of deleted sources behind, and node --test would still run a deleted test.
 fs.rmSync(path.join(root, 'build'), { recursive: true, force: true });
 run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', '.']);
+
+// native/ops.h, hako-init's dispatch table, is generated from the one table of plan operations
+// (src/native/ops.ts); checked in too, so `make -C native` works alone. Written only when it changed,
+// so make does not rebuild the helper for nothing.
+const { opsHeader } = await import(path.join(root, 'build/src/native/ops.js'));
+const header = path.join(root, 'native', 'ops.h');
+if (!fs.existsSync(header) || fs.readFileSync(header, 'utf8') !== opsHeader()) fs.writeFileSync(header, opsHeader());
+run('make', ['-s', '-C', 'native']);
 
 // One executable with Bun's runtime and hako's code compiled to bytecode, split into chunks
 // (--splitting) so that a lazily imported module's imports are lazy too: without it Bun hoists every

@@ -11,6 +11,8 @@ stage() { local name=$1; shift; "$@" || failed+=("$name"); }
 
 # Imports point one way, no cycles (.dependency-cruiser.cjs; README "Layout").
 stage imports npm run -s lint:imports
+# Lint and format (biome.json) and the report of long functions; see README "Lint and format".
+stage lint npm run -s lint
 stage unit npm run -s test:unit
 stage integration npm run -s test:integration
 

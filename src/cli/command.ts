@@ -53,7 +53,10 @@ export function findEntry<Ctx>(entries: Entry<Ctx>[], name: string): Entry<Ctx> 
 
 /** `  name    summary` lines for the visible entries. */
 export function listCommands<Ctx>(entries: Entry<Ctx>[], width = 12): string {
-  return entries.filter((e) => !e.hidden).map((e) => `  ${[e.name, ...(e.aliases ?? [])].join(', ').padEnd(width)}${e.summary}`).join('\n');
+  return entries
+    .filter((e) => !e.hidden)
+    .map((e) => `  ${[e.name, ...(e.aliases ?? [])].join(', ').padEnd(width)}${e.summary}`)
+    .join('\n');
 }
 
 /** `-b, --bundle DIR   help` lines, aligned, in the table's order. */
@@ -96,7 +99,10 @@ export function splitAtArgument(args: string[], flags: Flags): { flags: string[]
     if (a === '--') return { flags: args.slice(0, i), rest: args.slice(i + 1) };
     if (!a.startsWith('-') || a === '-') break;
     if (a.includes('=')) continue;
-    if (takesValue.has(a)) { i++; continue; }
+    if (takesValue.has(a)) {
+      i++;
+      continue;
+    }
     // A short group like -it or -itp: its last letter may take the next word as its value.
     if (/^-[a-zA-Z]{2,}$/.test(a) && takesValue.has(`-${a[a.length - 1]}`)) i++;
   }
@@ -107,7 +113,7 @@ export function splitAtArgument(args: string[], flags: Flags): { flags: string[]
 export function parseArgsOptions(flags: Flags): NonNullable<ParseArgsConfig['options']> {
   const out: NonNullable<ParseArgsConfig['options']> = {};
   for (const [name, { type, short, multiple, default: def }] of Object.entries(flags)) {
-    out[name] = def === undefined ? { type, short, multiple } : { type, short, multiple, default: def } as never;
+    out[name] = def === undefined ? { type, short, multiple } : ({ type, short, multiple, default: def } as never);
     if (short === undefined) delete out[name].short;
     if (multiple === undefined) delete out[name].multiple;
   }
@@ -121,6 +127,8 @@ export interface Dispatch<Ctx> {
   extraFlags?: Flags;
   /** The command line's parser, with its own error wording and exit status. */
   parse(command: string, args: string[], flags: Flags): Parsed;
+  /** Takes what extraFlags gave into the context (a --root after the command's arguments). */
+  adopt?(values: Record<string, unknown>, ctx: Ctx): void;
 }
 
 /** Runs one command: --help (before the first argument, or anywhere its parser accepts flags), else
@@ -129,7 +137,10 @@ export async function runCommand<Ctx>(d: Dispatch<Ctx>, entry: Entry<Ctx>, name:
   const cmd = (await entry.load!()).default;
   const flags = { ...cmd.flags, ...d.extraFlags };
   const named = { ...entry, name };
-  const help = () => { process.stdout.write(commandHelp(d.prog, named, cmd, d.extraFlags)); return 0; };
+  const help = () => {
+    process.stdout.write(commandHelp(d.prog, named, cmd, d.extraFlags));
+    return 0;
+  };
   const shortH = Object.values(flags).some((f) => f.short === 'h');
   const asksHelp = (words: string[]) => words.includes('--help') || (!shortH && words.includes('-h'));
   if (!entry.noHelp && asksHelp(splitAtArgument(args, flags).flags)) return help();
@@ -137,10 +148,12 @@ export async function runCommand<Ctx>(d: Dispatch<Ctx>, entry: Entry<Ctx>, name:
   if (cmd.flagsEndAtArgument) {
     const split = splitAtArgument(args, flags);
     const { values } = d.parse(name, split.flags, flags);
+    d.adopt?.(values, ctx);
     return cmd.run(ctx, { values, positionals: split.rest }, name);
   }
   const withHelp: Flags = entry.noHelp ? flags : { help: { type: 'boolean', help: 'this help' }, ...flags };
   const parsed = d.parse(name, args, withHelp);
   if (parsed.values.help && !entry.noHelp) return help();
+  d.adopt?.(parsed.values, ctx);
   return cmd.run(ctx, parsed, name);
 }

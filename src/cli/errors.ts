@@ -49,7 +49,10 @@ export function systemErrorLine(err: unknown): string | undefined {
 
 /** Control characters escaped as in JSON (a newline as \\n), and at most 2000 characters. */
 export function oneLine(s: string): string {
-  return clip(s.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1)), 2000);
+  return clip(
+    s.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1)),
+    2000,
+  );
 }
 
 /** The same one line for what fails outside the command's promise chain (an event handler, a

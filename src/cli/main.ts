@@ -13,13 +13,18 @@ async function main(argv: string[]): Promise<number> {
   process.once('exit', () => trace('exit'));
   // dist/hako-runtime is a link to this executable (bin/hako-runtime runs it): its name decides.
   if (path.basename(process.argv0) === 'hako-runtime') argv = ['runtime', ...argv];
-  const [command, ...rest] = argv;
+  let [command, ...rest] = argv;
+  // `hako help` is `hako --help`; `hako help runtime [COMMAND]` the runtime's help.
+  if (command === 'help' && (rest.length === 0 || rest[0] === 'runtime'))
+    [command, ...rest] = rest.length ? ['runtime', 'help', ...rest.slice(1, 2)] : ['--help'];
   switch (command) {
     case 'runtime': {
       const { runtimeMain } = await import('./runtime/index.js');
       return runtimeMain(rest);
     }
-    case undefined: case '-h': case '--help': {
+    case undefined:
+    case '-h':
+    case '--help': {
       const { ENGINE_USAGE } = await import('./engine/index.js');
       process.stdout.write(`${USAGE}\n${ENGINE_USAGE}\n`);
       return command ? 0 : 1;
@@ -41,7 +46,9 @@ async function main(argv: string[]): Promise<number> {
 function exit(code: number): void {
   process.exitCode = code;
   let open = 2;
-  const done = () => { if (--open === 0) process.exit(code); };
+  const done = () => {
+    if (--open === 0) process.exit(code);
+  };
   for (const stream of [process.stdout, process.stderr]) {
     if (stream.writableFinished || stream.destroyed) done();
     else stream.end(done);

@@ -2,6 +2,7 @@
 // native worker (the tree is the container's), against the image's layers. `hako diff` prints them;
 // `hako commit` turns them into a layer (whiteouts as `.wh.` files, opaque directories as
 // `.wh..wh..opq`).
+import { rec } from '../native/ops.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
@@ -25,7 +26,7 @@ const text = (b: Buffer | undefined) => (b ?? Buffer.alloc(0)).toString('utf8');
 
 /** Every entry below `dir` (parents first), with its overlay marks, from the worker's walk. */
 export async function walkTree(worker: LayerWorker, dir: string): Promise<UpperEntry[]> {
-  const answer = await worker.query(['walk'], dir);
+  const answer = await worker.query(rec('walk'), dir);
   const out: UpperEntry[] = [];
   for (const rec of answer) {
     const f = rec.map(text);

@@ -8,6 +8,7 @@ import { HakoError } from '../util/errors.js';
 import { trace } from '../util/trace.js';
 import { Runtime } from '../runtime/index.js';
 import { procStat } from '../util/proc.js';
+import { FormatVersionError } from '../util/format-version.js';
 import { parseSignal } from '../oci/names.js';
 import type { DeviceCgroup, Device, Mount, Process } from '../oci/types.js';
 import { ContentStore } from '../storage/store/index.js';
@@ -46,6 +47,15 @@ export interface ExecRequest {
   privileged?: boolean;
 }
 
+/** Where the engine's foreground output goes; the library itself writes nothing to the process's
+ *  stdout (the CLI passes its streams: src/cli/engine/common.ts). */
+export interface EngineOutput {
+  /** The container's output for `run` in the foreground and `start -a`; default: dropped. */
+  container?: LogSink;
+  /** `Unable to find image …` and the pull's progress when `run`/`create` pulls; default: none. */
+  progress?: NodeJS.WritableStream;
+}
+
 export class Engine {
   readonly root: string;
   readonly store: ContainerStore;
@@ -53,9 +63,11 @@ export class Engine {
   /** Networks and each container's network namespace (network.ts). */
   readonly networks: ContainerNetworks;
   private imageStore?: ContentStore;
+  private readonly output: EngineOutput;
 
-  constructor(opts: { root?: string } = {}) {
+  constructor(opts: { root?: string; output?: EngineOutput } = {}) {
     this.root = engineRoot(opts.root);
+    this.output = opts.output ?? {};
     this.store = new ContainerStore(this.root);
     this.runtime = new Runtime({ root: this.store.runtimeRoot() });
     this.networks = new ContainerNetworks(this.root, (id) => {
@@ -163,7 +175,7 @@ export class Engine {
     let offset = 0;
     try { offset = fs.statSync(this.store.logPath(id)).size; } catch { /* no log yet */ }
     await this.start(id);
-    await this.followLog(id, offset, { write: (e) => (e.stream === 'stdout' ? process.stdout : process.stderr).write(e.log) });
+    await this.followLog(id, offset, this.containerSink());
     return this.refresh(id).exitCode;
   }
 
@@ -246,8 +258,7 @@ export class Engine {
         else if (handlesOwnExit(cfg)) await this.containerExited(id).catch(() => {});
         throw e;
       }
-      const sink: LogSink = { write: (e) => (e.stream === 'stdout' ? process.stdout : process.stderr).write(e.log) };
-      await this.followLog(id, 0, sink);
+      await this.followLog(id, 0, this.containerSink());
       trace('engine exit seen');
       const code = this.refresh(id).exitCode;
       if (cfg.options.rm) await this.remove(id, { force: true, volumes: true });
@@ -431,7 +442,10 @@ export class Engine {
     for (const id of this.store.ids()) {
       try {
         out.push({ config: this.store.readConfig(id), state: this.refresh(id) });
-      } catch { /* removed meanwhile */ }
+      } catch (e) {
+        if (e instanceof FormatVersionError) throw e; // a record this hako cannot read is not "gone"
+        /* removed meanwhile */
+      }
     }
     return out.sort((a, b) => b.config.created.localeCompare(a.config.created));
   }
@@ -747,7 +761,11 @@ export class Engine {
 
   // ---- images ----
 
-  /** The image for `run`: from the store, or pulled (with progress on stderr) when absent. */
+  private containerSink(): LogSink {
+    return this.output.container ?? { write: () => {} };
+  }
+
+  /** The image for `run`: from the store, or pulled (with progress on output.progress) when absent. */
   private async imageFor(ref: string): Promise<ImageInspect> {
     if (!this.images.resolve(ref) && isBuiltinImage(ref)) {
       // No registry serves hako.local: the built-in image is made here, in this store, on first use.
@@ -756,10 +774,11 @@ export class Engine {
     }
     if (!this.images.resolve(ref)) {
       parseReference(ref); // a malformed reference is said before "Unable to find", as docker does
-      process.stderr.write(`Unable to find image '${ref}' locally\n`);
+      const progress = this.output.progress;
+      progress?.write(`Unable to find image '${ref}' locally\n`);
       // The registry client (and node:https) loads only for a pull, not on every run.
       const { pull, createProgressRenderer } = await import('../image/index.js');
-      await pull(ref, { store: this.images, onProgress: createProgressRenderer(process.stderr) });
+      await pull(ref, { store: this.images, onProgress: progress && createProgressRenderer(progress) });
     }
     return inspectImage(this.images, ref);
   }

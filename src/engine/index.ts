@@ -1,5 +1,5 @@
 // The hako engine: docker-compatible container lifecycle over the OCI runtime, images and conmon.
-export { Engine, INIT_BINARY, type ExecRequest } from './engine.js';
+export { Engine, INIT_BINARY, type ExecRequest, type EngineOutput } from './engine.js';
 export { ContainerStore, engineRoot, resolveContainer, newId, DEFAULT_ENGINE_ROOT } from './store.js';
 export {
   parseRunArgs, parseBytes, parsePublish, parseVolume, parseMount, parseTmpfs, parseUlimit, parseDevice,
@@ -14,5 +14,6 @@ export {
 } from './network.js';
 export { parseLogLine, parseLog, tailEntries, streamSink, type LogEntry, type LogSink } from './logs.js';
 export { renderTemplate, table, humanDuration, humanSize } from './format.js';
+export { psRow, statusText } from './ps-rows.js';
 export { startConmon, findBin } from './monitor.js';
 export type * from './types.js';

@@ -10,8 +10,14 @@ import { ensurePrivateDir } from '../storage/store/store.js';
 import { removeTree } from '../storage/layers/worker.js';
 import type { ContainerConfig, ContainerState } from './types.js';
 import { mkdirp } from '../util/mkdirp.js';
+import { FormatVersionError, readVersioned, stampVersion, type DocumentFormat } from '../util/format-version.js';
 
 export const DEFAULT_ENGINE_ROOT = '/var/lib/hako';
+
+/** The formats of container.json and state.json (util/format-version.ts). Version 1: ContainerConfig
+ *  and ContainerState (types.ts). Raise `current` for a change an older hako would misread. */
+export const CONTAINER_CONFIG_FORMAT: DocumentFormat = { what: 'container record', current: 1 };
+export const CONTAINER_STATE_FORMAT: DocumentFormat = { what: 'container state', current: 1 };
 
 /** The engine root: --root, else $HAKO_ROOT, else /var/lib/hako (shared with the image store). */
 export function engineRoot(flag?: string): string {
@@ -68,27 +74,28 @@ export class ContainerStore {
     }
     fs.mkdirSync(this.containerDir(cfg.id), { mode: 0o711 });
     fs.mkdirSync(this.exitDir(cfg.id));
-    writeJSON(path.join(this.containerDir(cfg.id), 'container.json'), cfg);
+    writeJSON(path.join(this.containerDir(cfg.id), 'container.json'), stampVersion(cfg, CONTAINER_CONFIG_FORMAT));
   }
 
   readConfig(id: string): ContainerConfig {
-    return readJSON(path.join(this.containerDir(id), 'container.json'), `container ${id}`);
+    return readJSON(path.join(this.containerDir(id), 'container.json'), `container ${id}`, CONTAINER_CONFIG_FORMAT);
   }
 
   writeConfig(cfg: ContainerConfig): void {
-    writeJSON(path.join(this.containerDir(cfg.id), 'container.json'), cfg);
+    writeJSON(path.join(this.containerDir(cfg.id), 'container.json'), stampVersion(cfg, CONTAINER_CONFIG_FORMAT));
   }
 
   readState(id: string): ContainerState {
     try {
-      return readJSON(path.join(this.containerDir(id), 'state.json'), `container ${id}`);
-    } catch {
+      return readJSON(path.join(this.containerDir(id), 'state.json'), `container ${id}`, CONTAINER_STATE_FORMAT);
+    } catch (e) {
+      if (e instanceof FormatVersionError) throw e;
       return { status: 'created', pid: 0, exitCode: 0, restartCount: 0 };
     }
   }
 
   writeState(id: string, st: ContainerState): void {
-    writeJSON(path.join(this.containerDir(id), 'state.json'), st);
+    writeJSON(path.join(this.containerDir(id), 'state.json'), stampVersion(st, CONTAINER_STATE_FORMAT));
   }
 
   remove(id: string, name: string): void {
@@ -104,7 +111,7 @@ export class ContainerStore {
     // A full id is first in docker's order anyway: no need to read every container's config.
     if (/^[0-9a-f]{64}$/.test(ref) && fs.existsSync(path.join(this.containerDir(ref), 'container.json'))) return ref;
     const configs = this.ids().map((id) => {
-      try { return this.readConfig(id); } catch { return undefined; }
+      try { return this.readConfig(id); } catch (e) { if (e instanceof FormatVersionError) throw e; return undefined; }
     }).filter((c): c is ContainerConfig => c !== undefined);
     return resolveContainer(ref, configs.map((c) => ({ id: c.id, name: c.name })));
   }
@@ -173,12 +180,14 @@ export function writeJSON(file: string, data: unknown): void {
   fs.renameSync(tmp, file);
 }
 
-function readJSON<T>(file: string, what: string): T {
+function readJSON<T>(file: string, what: string, format: DocumentFormat): T {
+  let doc: unknown;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new HakoError(`no such container: ${what.replace(/^container /, '')}`);
     throw new HakoError(`${what}: unreadable ${path.basename(file)}: ${(e as Error).message}`);
   }
+  return readVersioned<T>(doc, file, format);
 }

@@ -4,6 +4,7 @@
 // volume made by `-v` has none and gets its directory's time. What is inside `_data` was written by
 // containers: it is sized and removed through the native worker only (never followed, never
 // recursed on a stack), and never read by Node through a path.
+import { rec } from '../native/ops.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -107,7 +108,7 @@ export async function treeSize(dir: string): Promise<number> {
   if (!fs.existsSync(dir)) return 0;
   const worker = new LayerWorker(dir, dir, 'size');
   try {
-    const answer = await worker.query(['walk'], dir);
+    const answer = await worker.query(rec('walk'), dir);
     await worker.close();
     let bytes = 0;
     for (const rec of answer) if (rec[0]?.toString() === 'e' && ['f', 'l'].includes(rec[2]?.toString() ?? '')) bytes += Number(rec[8]?.toString() ?? 0);

@@ -1,9 +1,10 @@
 // The plan's wire format (native/README.md): per operation u32le argc, then per string u32le length
 // and the bytes. Strings may hold any byte, so nothing needs escaping.
-/** An operation: its name, then its arguments; a Buffer argument travels as raw bytes (a compiled filter). */
-export type Op = (string | Buffer)[];
+/** An operation: its name, then its arguments; a Buffer argument travels as raw bytes (a compiled
+ *  filter). Plan operations are made with ops.ts's op(); the layer worker's records use this too. */
+export type WireOp = readonly (string | Buffer)[];
 
-export function encodePlan(ops: readonly Op[]): Buffer {
+export function encodePlan(ops: readonly WireOp[]): Buffer {
   // Sized first, one allocation, lengths stored by hand: a Buffer per length field, or
   // writeUInt32LE's argument checks, cost about a millisecond per plan before the JIT warms up,
   // and a container start runs this once.
@@ -30,7 +31,7 @@ export function encodePlan(ops: readonly Op[]): Buffer {
 }
 
 /** Human-readable form, one operation a line, for `hako runtime plan` and test failure messages. */
-export function formatPlan(ops: readonly Op[]): string {
+export function formatPlan(ops: readonly WireOp[]): string {
   const quote = (s: string | Buffer) =>
     typeof s !== 'string' ? `<${s.length} bytes>` : /^[\w./:@=,+-]+$/.test(s) ? s : JSON.stringify(s);
   return ops.map((op) => op.map(quote).join(' ')).join('\n');
@@ -38,7 +39,7 @@ export function formatPlan(ops: readonly Op[]): string {
 
 /** The plan for --debug: one line an operation, without the environment (`exec`, `hook`), which
  *  may hold secrets, and without compiled filters. */
-export function describePlan(ops: readonly Op[]): string[] {
+export function describePlan(ops: readonly WireOp[]): string[] {
   return ops.map((op) => {
     const name = op[0] as string;
     let shown = op;

@@ -16,7 +16,8 @@ import { compilePlan, namespaceMap } from './plan/compile.js';
 import { compileExecPlan } from './plan/exec.js';
 import { joinCgroupDir, parseSubCgroups, subCgroupDirs } from './exec-cgroup.js';
 import { validateProcess } from '../oci/validate.js';
-import { describePlan, encodePlan, type Op } from '../native/encode.js';
+import { describePlan, encodePlan } from '../native/encode.js';
+import { op, type Op } from '../native/ops.js';
 import { parseSignal, SIGNALS } from '../oci/names.js';
 import { OCI_VERSION } from '../oci/default.js';
 import {
@@ -28,6 +29,7 @@ import path from 'node:path';
 import { trace } from '../util/trace.js';
 import { debugEnabled, logDebug } from '../util/log.js';
 import { sleepMs } from '../util/sleep.js';
+import { FormatVersionError } from '../util/format-version.js';
 import type { IdMapping, Process, Resources, Seccomp, Spec, State } from '../oci/types.js';
 import {
   defaultRoot, ociState, StateDir, statusOf, validateId, type ContainerRecord,
@@ -119,7 +121,10 @@ export class Runtime {
       try {
         const rec = this.states.read(id);
         out.push({ ...ociState(this.states, rec), status: this.status(rec), created: rec.created });
-      } catch { /* removed meanwhile */ }
+      } catch (e) {
+        if (e instanceof FormatVersionError) throw e; // a state this hako cannot read is not "gone"
+        /* removed meanwhile */
+      }
     }
     return out;
   }
@@ -325,7 +330,7 @@ export class Runtime {
         seccompListener: notifyListener(spec), cgroupMounts: cgroup && cgroupMountInfo(cgroup),
         preserveFds: opts.preserveFds && !opts.attached ? { first: PRESERVED_FDS_FIRST, count: opts.preserveFds } : undefined,
       });
-      ops.unshift(['mkfifo', fifo, String(hostIdOfRoot(spec.linux?.uidMappings)), String(hostIdOfRoot(spec.linux?.gidMappings))]);
+      ops.unshift(op('mkfifo', fifo, hostIdOfRoot(spec.linux?.uidMappings), hostIdOfRoot(spec.linux?.gidMappings)));
       trace('compiled');
       debugPlan(`create ${id}`, ops);
       this.states.write(rec);

@@ -1,4 +1,5 @@
 // Container state on disk: <root>/<id>/state.json plus the start barrier <root>/<id>/exec.fifo.
+// state.json carries its format version (STATE_FORMAT): a hako that cannot read it says so.
 // The state must outlive the command that created the container, so everything needed later
 // (pid and its start time, bundle, cgroup, hooks for poststop) is written here.
 import fs from 'node:fs';
@@ -9,6 +10,7 @@ import type { Hooks, Spec, State } from '../oci/types.js';
 import { OCI_VERSION } from '../oci/default.js';
 import { mkdirp } from '../util/mkdirp.js';
 import { procStat } from '../util/proc.js';
+import { readVersioned, stampVersion, type DocumentFormat } from '../util/format-version.js';
 
 /** /run/hako for root; rootless users get $XDG_RUNTIME_DIR/hako, as runc does, and without it a
  *  private directory of their own in /tmp (podman's convention: /tmp/podman-run-$UID), since
@@ -46,6 +48,10 @@ function privateRoot(dir: string, create: boolean): void {
       : (st.mode & 0o777) !== 0o700 ? `has mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}, not 0700` : undefined;
   if (why) throw new HakoError(`state directory ${dir} ${why}: refusing it (set XDG_RUNTIME_DIR, or use --root)`);
 }
+
+/** state.json's format. Version 1: ContainerRecord as below. A change that an older hako would
+ *  misread raises `current` (with a migration from the previous version where one is possible). */
+export const STATE_FORMAT: DocumentFormat = { what: 'container state', current: 1 };
 
 export interface ContainerRecord {
   id: string;
@@ -126,7 +132,7 @@ export class StateDir {
   write(rec: ContainerRecord): void {
     const file = path.join(this.dir(rec.id), 'state.json');
     const tmp = `${file}.${process.pid}`;
-    fs.writeFileSync(tmp, JSON.stringify(rec));
+    fs.writeFileSync(tmp, JSON.stringify(stampVersion(rec, STATE_FORMAT)));
     fs.renameSync(tmp, file);
   }
 
@@ -143,13 +149,15 @@ export class StateDir {
   read(id: string): ContainerRecord {
     validateId(id);
     const file = path.join(this.dir(id), 'state.json');
+    let doc: unknown;
     try {
-      return JSON.parse(fs.readFileSync(file, 'utf8')) as ContainerRecord;
+      doc = JSON.parse(fs.readFileSync(file, 'utf8'));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') throw new HakoError(`container "${id}" does not exist`);
       throw new HakoError(`container "${id}": unreadable state: ${(e as Error).message}`);
     }
+    return readVersioned<ContainerRecord>(doc, file, STATE_FORMAT);
   }
 
   /** Whether a container with this id has a state (an id being claimed by `create` has none yet). */

@@ -9,7 +9,13 @@ const command: Command<EngineContext> = {
   flags: {
     author: { type: 'string', short: 'a', value: 'AUTHOR', help: 'the image author' },
     message: { type: 'string', short: 'm', value: 'MESSAGE', help: 'the history comment' },
-    change: { type: 'string', short: 'c', multiple: true, value: 'INSTRUCTION', help: 'CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, STOPSIGNAL or VOLUME' },
+    change: {
+      type: 'string',
+      short: 'c',
+      multiple: true,
+      value: 'INSTRUCTION',
+      help: 'CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, STOPSIGNAL or VOLUME',
+    },
     pause: { type: 'boolean', short: 'p', default: true, help: 'freeze the container while its files are read (default true)' },
     'no-pause': { type: 'boolean', help: 'do not freeze it' },
   },
@@ -25,7 +31,10 @@ const command: Command<EngineContext> = {
     if (freeze) pauseContainer(e, id);
     try {
       const rec = await commitContainer(e, id, {
-        reference: positionals[1], author: v.author as string | undefined, message: v.message as string | undefined, changes: v.change as string[] | undefined,
+        reference: positionals[1],
+        author: v.author as string | undefined,
+        message: v.message as string | undefined,
+        changes: v.change as string[] | undefined,
       });
       process.stdout.write(`${rec.config}\n`);
     } finally {

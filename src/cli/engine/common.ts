@@ -3,6 +3,7 @@
 import { HakoError } from '../../util/errors.js';
 import { logError } from '../../util/log.js';
 import { Engine } from '../../engine/engine.js';
+import { streamSink } from '../../engine/logs.js';
 import { oneLine } from '../errors.js';
 
 /** What every engine command gets: --root, from before the command or among its flags. */
@@ -10,9 +11,10 @@ export interface EngineContext {
   root?: string;
 }
 
-/** An engine on the context's store. */
+/** An engine on the context's store, its foreground output on ours: the container's output (run,
+ *  start -a) on stdout and stderr, a pull's progress on stderr. */
 export function engineOf(ctx: EngineContext): Engine {
-  return new Engine({ root: ctx.root });
+  return new Engine({ root: ctx.root, output: { container: streamSink(false), progress: process.stderr } });
 }
 
 export function need(positionals: string[], command: string): void {

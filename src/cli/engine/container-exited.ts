@@ -11,7 +11,10 @@ const command: Command<EngineContext> = {
   rawArgs: true,
   async run(ctx, { positionals }) {
     const id = positionals[0];
-    if (id) await engineOf(ctx).containerExited(id).catch((e: Error) => logError(oneLine(e.message)));
+    if (id)
+      await engineOf(ctx)
+        .containerExited(id)
+        .catch((e: Error) => logError(oneLine(e.message)));
     return 0;
   },
 };

@@ -22,7 +22,8 @@ const command: Command<EngineContext> = {
   },
   notes: '- is a tar stream: written to stdout, or read from stdin and extracted into a directory.\nSymlinks in the container resolve inside its root.',
   async run(ctx, { values: v, positionals }) {
-    if (positionals.length !== 2) throw new HakoError('"hako cp" requires exactly 2 arguments: CONTAINER:SRC_PATH DEST_PATH|- or SRC_PATH|- CONTAINER:DEST_PATH');
+    if (positionals.length !== 2)
+      throw new HakoError('"hako cp" requires exactly 2 arguments: CONTAINER:SRC_PATH DEST_PATH|- or SRC_PATH|- CONTAINER:DEST_PATH');
     const [src, dest] = positionals.map(splitCpArg);
     if (src.container && dest.container) throw new HakoError('cp: copying between containers is not supported');
     if (!src.container && !dest.container) throw new HakoError('cp: must specify at least one container source');

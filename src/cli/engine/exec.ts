@@ -20,8 +20,13 @@ const command: Command<EngineContext> = {
     if (!ref || !cmd.length) throw new HakoError('"hako exec" requires at least 2 arguments: CONTAINER COMMAND [ARG...]');
     if (v.tty && !process.stdin.isTTY) throw new HakoError('exec: the input device is not a TTY (drop -t)');
     return engineOf(ctx).exec(ref, {
-      command: cmd, interactive: Boolean(v.interactive), tty: Boolean(v.tty), detach: Boolean(v.detach),
-      env: (v.env as string[] | undefined) ?? [], user: v.user as string | undefined, workdir: v.workdir as string | undefined,
+      command: cmd,
+      interactive: Boolean(v.interactive),
+      tty: Boolean(v.tty),
+      detach: Boolean(v.detach),
+      env: (v.env as string[] | undefined) ?? [],
+      user: v.user as string | undefined,
+      workdir: v.workdir as string | undefined,
       privileged: Boolean(v.privileged),
     });
   },

@@ -17,13 +17,19 @@ const command: Command<EngineContext> = {
     const full = Boolean(v['no-trunc']);
     const rows = imageHistory(engineOf(ctx).images, positionals[0]).map((r) => ({
       ID: r.ID === '<missing>' || full ? r.ID : r.ID.slice(7, 19),
-      CreatedSince: r.CreatedAt ? `${humanDuration(Date.now() - Date.parse(r.CreatedAt))} ago` : '', CreatedAt: r.CreatedAt,
-      CreatedBy: full || r.CreatedBy.length <= 45 ? r.CreatedBy : `${r.CreatedBy.slice(0, 44)}…`, Size: humanSize(r.Size), Comment: r.Comment,
+      CreatedSince: r.CreatedAt ? `${humanDuration(Date.now() - Date.parse(r.CreatedAt))} ago` : '',
+      CreatedAt: r.CreatedAt,
+      CreatedBy: full || r.CreatedBy.length <= 45 ? r.CreatedBy : `${r.CreatedBy.slice(0, 44)}…`,
+      Size: humanSize(r.Size),
+      Comment: r.Comment,
     }));
     if (v.quiet) process.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
     else {
-      process.stdout.write(formatRows(v.format as string | undefined, rows, renderTemplate, () =>
-        table([['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], ...rows.map((r) => [r.ID, r.CreatedSince, r.CreatedBy, r.Size, r.Comment])])));
+      process.stdout.write(
+        formatRows(v.format as string | undefined, rows, renderTemplate, () =>
+          table([['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], ...rows.map((r) => [r.ID, r.CreatedSince, r.CreatedBy, r.Size, r.Comment])]),
+        ),
+      );
     }
     return 0;
   },

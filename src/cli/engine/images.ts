@@ -15,15 +15,23 @@ function rowsOf(e: Engine, noTrunc: boolean): Row[] {
       const r = parseReference(rec.reference);
       repo = new ImageReference(r.domain, r.path).familiar();
       tag = r.tag ?? '<none>';
-    } catch { /* keep the raw reference */ }
+    } catch {
+      /* keep the raw reference */
+    }
     let created = '';
     try {
       const cfg = e.images.readJSON<{ created?: string }>(rec.config);
       created = cfg.created ? `${humanDuration(Date.now() - Date.parse(cfg.created))} ago` : '';
-    } catch { /* config missing */ }
+    } catch {
+      /* config missing */
+    }
     return {
-      Repository: repo, Tag: tag, ID: noTrunc ? rec.config : rec.config.slice(7, 19), Digest: rec.digest,
-      CreatedSince: created, Size: humanSize(rec.size),
+      Repository: repo,
+      Tag: tag,
+      ID: noTrunc ? rec.config : rec.config.slice(7, 19),
+      Digest: rec.digest,
+      CreatedSince: created,
+      Size: humanSize(rec.size),
     };
   });
 }
@@ -40,8 +48,11 @@ const command: Command<EngineContext> = {
     const rows = rowsOf(engineOf(ctx), Boolean(v['no-trunc']));
     if (v.quiet) process.stdout.write([...new Set(rows.map((r) => r.ID))].map((id) => `${id}\n`).join(''));
     else {
-      process.stdout.write(formatRows(v.format as string | undefined, rows, renderTemplate, () =>
-        table([['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], ...rows.map((r) => [r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size])])));
+      process.stdout.write(
+        formatRows(v.format as string | undefined, rows, renderTemplate, () =>
+          table([['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], ...rows.map((r) => [r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size])]),
+        ),
+      );
     }
     return 0;
   },

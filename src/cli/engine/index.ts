@@ -58,11 +58,17 @@ export const ENGINE_COMMANDS: EngineEntry[] = [
 export const ENGINE_USAGE = `${listCommands(ENGINE_COMMANDS, 14)}
 
 global: --root DIR (default $HAKO_ROOT or /var/lib/hako)
-hako COMMAND --help lists the flags of COMMAND.`;
+hako COMMAND --help (or hako help COMMAND) lists the flags of COMMAND.`;
 
 const ROOT: Flags = { root: { type: 'string', value: 'DIR', help: "the engine's store (default $HAKO_ROOT or /var/lib/hako)" } };
 const DISPATCH: Dispatch<EngineContext> = {
-  prog: 'hako', extraFlags: ROOT, parse: (command, args, flags) => parseFlags(command, args, parseArgsOptions(flags)),
+  prog: 'hako',
+  extraFlags: ROOT,
+  parse: (command, args, flags) => parseFlags(command, args, parseArgsOptions(flags)),
+  // `hako rm c1 --root DIR`: a --root among the flags after the arguments counts too.
+  adopt: (values, ctx) => {
+    if (typeof values.root === 'string') ctx.root = values.root;
+  },
 };
 
 export async function engineMain(argv: string[]): Promise<number> {
@@ -77,6 +83,11 @@ export async function engineMain(argv: string[]): Promise<number> {
     process.stdout.write(`usage: hako COMMAND\n\n${ENGINE_USAGE}\n`);
     return 1;
   }
+  if (command === 'help' && rest.length) {
+    // docker's `help COMMAND`: that command's --help (for a group, of its command when named).
+    const words = findEntry(ENGINE_COMMANDS, rest[0])?.group && rest[1] ? rest.slice(0, 2) : rest.slice(0, 1);
+    return engineMain([...words, '--help']);
+  }
   const entry = findEntry(ENGINE_COMMANDS, command);
   if (!entry) throw new HakoError(`unknown command "${command}" (see hako --help)`);
   if (entry.group) return group(entry, rest, ctx);
@@ -87,10 +98,22 @@ export async function engineMain(argv: string[]): Promise<number> {
 function takeRoot(args: string[], ctx: EngineContext): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--') { out.push(...args.slice(i)); break; }
-    if (args[i] === '--root') { ctx.root = args[++i]; continue; }
-    if (args[i].startsWith('--root=')) { ctx.root = args[i].slice(7); continue; }
-    if (!args[i].startsWith('-')) { out.push(...args.slice(i)); break; }
+    if (args[i] === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    if (args[i] === '--root') {
+      ctx.root = args[++i];
+      continue;
+    }
+    if (args[i].startsWith('--root=')) {
+      ctx.root = args[i].slice(7);
+      continue;
+    }
+    if (!args[i].startsWith('-')) {
+      out.push(...args.slice(i));
+      break;
+    }
     out.push(args[i]);
   }
   return out;

@@ -15,13 +15,30 @@ const command: Command<EngineContext> = {
       process.stdout.write(`${renderTemplate(v.format as string, i)}\n`);
       return 0;
     }
-    process.stdout.write([
-      'Server:', ` Containers: ${i.Containers}`, `  Running: ${i.ContainersRunning}`, `  Paused: ${i.ContainersPaused}`, `  Stopped: ${i.ContainersStopped}`,
-      ` Images: ${i.Images}`, ` Server Version: ${i.ServerVersion}`, ` Storage Driver: ${i.StorageDriver}`, ` Cgroup Driver: ${i.CgroupDriver}`,
-      ` Cgroup Version: ${i.CgroupVersion}`, ` Default Runtime: ${i.DefaultRuntime}`, ` Kernel Version: ${i.KernelVersion}`,
-      ` Operating System: ${i.OperatingSystem}`, ` OSType: ${i.OSType}`, ` Architecture: ${i.Architecture}`, ` CPUs: ${i.NCPU}`,
-      ` Total Memory: ${(Number(i.MemTotal) / 2 ** 30).toFixed(2)}GiB`, ` Name: ${i.Name}`, ` Hako Root Dir: ${i.DockerRootDir}`, '',
-    ].join('\n'));
+    process.stdout.write(
+      [
+        'Server:',
+        ` Containers: ${i.Containers}`,
+        `  Running: ${i.ContainersRunning}`,
+        `  Paused: ${i.ContainersPaused}`,
+        `  Stopped: ${i.ContainersStopped}`,
+        ` Images: ${i.Images}`,
+        ` Server Version: ${i.ServerVersion}`,
+        ` Storage Driver: ${i.StorageDriver}`,
+        ` Cgroup Driver: ${i.CgroupDriver}`,
+        ` Cgroup Version: ${i.CgroupVersion}`,
+        ` Default Runtime: ${i.DefaultRuntime}`,
+        ` Kernel Version: ${i.KernelVersion}`,
+        ` Operating System: ${i.OperatingSystem}`,
+        ` OSType: ${i.OSType}`,
+        ` Architecture: ${i.Architecture}`,
+        ` CPUs: ${i.NCPU}`,
+        ` Total Memory: ${(Number(i.MemTotal) / 2 ** 30).toFixed(2)}GiB`,
+        ` Name: ${i.Name}`,
+        ` Hako Root Dir: ${i.DockerRootDir}`,
+        '',
+      ].join('\n'),
+    );
     return 0;
   },
 };

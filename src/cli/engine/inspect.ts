@@ -13,7 +13,10 @@ async function inspectOne(e: Engine, ref: string, type: unknown): Promise<unknow
     if (type === 'image') throw new HakoError('image');
     return e.inspect(ref);
   } catch (err) {
-    if (type === 'container') { logError(oneLine((err as Error).message)); return undefined; }
+    if (type === 'container') {
+      logError(oneLine((err as Error).message));
+      return undefined;
+    }
     try {
       const { inspect } = await import('../../image/index.js');
       return inspect(e.images, ref);

@@ -37,7 +37,9 @@ export function promptLine(question: string, hidden: boolean): Promise<string> {
 export async function readStdin(): Promise<string> {
   const parts: Buffer[] = [];
   for await (const c of process.stdin) parts.push(c as Buffer);
-  return Buffer.concat(parts).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(parts)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /** One line of stdin (terminal or pipe), without its newline; '' at end of file. */

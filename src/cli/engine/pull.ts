@@ -19,7 +19,8 @@ const command: Command<EngineContext> = {
       return 0;
     }
     const rec = await pull(positionals[0], {
-      store: engineOf(ctx).images, onProgress: v.quiet ? undefined : createProgressRenderer(process.stderr),
+      store: engineOf(ctx).images,
+      onProgress: v.quiet ? undefined : createProgressRenderer(process.stderr),
       platform: v.platform ? parsePlatform(v.platform as string) : undefined,
     });
     // Digest and Status are the progress renderer's last lines (also for `run`'s pull).

@@ -15,12 +15,17 @@ const command: Command<EngineContext> = {
     const { push, pushPrinter, parseReference } = await import('../../image/index.js');
     const store = engineOf(ctx).images;
     const named = parseReference(positionals[0], { defaultTag: !v['all-tags'] });
-    if (v['all-tags'] && (named.tag || named.digest)) throw new HakoError('push: tag can\'t be used with --all-tags/-a');
+    if (v['all-tags'] && (named.tag || named.digest)) throw new HakoError("push: tag can't be used with --all-tags/-a");
     const refs = v['all-tags']
-      ? store.listImages().map((r) => parseReference(r.reference)).filter((r) => r.name === named.name)
+      ? store
+          .listImages()
+          .map((r) => parseReference(r.reference))
+          .filter((r) => r.name === named.name)
       : [named];
     if (!refs.length || !store.resolve(refs[0].toString())) throw new HakoError(`an image does not exist locally with the tag: ${named.familiar()}`);
-    const out = (line: string) => { if (!v.quiet) process.stdout.write(`${line}\n`); };
+    const out = (line: string) => {
+      if (!v.quiet) process.stdout.write(`${line}\n`);
+    };
     const { recordEvent } = await import('../../engine/events.js');
     for (const ref of refs) {
       const digest = await push(ref.toString(), { store, destination: ref, onProgress: pushPrinter(out, ref) });

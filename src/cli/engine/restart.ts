@@ -5,7 +5,7 @@ import { each, engineOf, need, type EngineContext } from './common.js';
 
 const command: Command<EngineContext> = {
   usage: '[OPTIONS] CONTAINER...',
-  flags: { time: { type: 'string', short: 't', value: 'SECONDS', help: 'seconds to wait for the stop before SIGKILL (default: the container\'s, 10)' } },
+  flags: { time: { type: 'string', short: 't', value: 'SECONDS', help: "seconds to wait for the stop before SIGKILL (default: the container's, 10)" } },
   async run(ctx, { values: v, positionals }, name) {
     need(positionals, name);
     let t: number | undefined;

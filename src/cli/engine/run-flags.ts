@@ -45,6 +45,32 @@ const HELP: Record<string, Help> = {
   'stop-signal': ['SIGNAL', 'the signal that stops the container (default SIGTERM)'],
   'stop-timeout': ['SECONDS', 'seconds before stop kills the container (default 10)'],
   help: 'print this help',
+  // Lines for flags other branches are adding (issues 16 and 17), so that their merge needs no edit
+  // here; a line whose flag RUN_FLAGS lacks is simply not shown.
+  runtime: ['NAME', 'the OCI runtime: hako (default), runc, crun, or a path'],
+  'shm-size': ['BYTES', 'size of /dev/shm (default 64m)'],
+  'label-file': ['FILE', 'read labels from a file of K=V lines (repeatable)'],
+  cidfile: ['FILE', "write the container's ID to FILE"],
+  platform: ['OS/ARCH[/VARIANT]', 'the platform to pull when the image is pulled'],
+  pull: ['always|missing|never', 'when to pull the image (default missing)'],
+  'log-driver': ['json-file|none', "where the container's output is kept (default json-file)"],
+  'log-opt': ['K=V', 'log driver option: max-size, max-file (repeatable)'],
+  'health-cmd': ['CMD', 'command that checks the container is healthy'],
+  'health-interval': ['DURATION', 'time between health checks (default 30s)'],
+  'health-retries': ['N', 'consecutive failures before unhealthy (default 3)'],
+  'health-start-period': ['DURATION', 'time before failures count (default 0s)'],
+  'health-timeout': ['DURATION', 'longest a health check may run (default 30s)'],
+  'no-healthcheck': "disable the image's HEALTHCHECK",
+  'add-host': ['HOST:IP', 'add a line to /etc/hosts (repeatable)'],
+  dns: ['IP', 'a DNS server for /etc/resolv.conf (repeatable)'],
+  'dns-search': ['DOMAIN', 'a DNS search domain (repeatable)'],
+  'dns-option': ['OPT', 'a resolv.conf option (repeatable)'],
+  ip: ['IPV4', "the container's address on its network"],
+  'network-alias': ['NAME', 'another name for the container on its network (repeatable)'],
+  alias: ['NAME', 'the same as --network-alias'],
+  'mac-address': ['MAC', "the container's MAC address"],
+  expose: ['PORT[/PROTO]', 'expose a port without publishing it (repeatable)'],
+  'group-add': ['GROUP', 'an additional group for the process (repeatable)'],
 };
 
 /** RUN_FLAGS with their help lines (a flag missing from HELP shows without one). */

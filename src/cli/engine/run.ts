@@ -14,7 +14,9 @@ const command: Command<EngineContext> = {
     trace('engine cli');
     const opts = parseRunArgs(args, name);
     if (opts.tty && !opts.detach && !process.stdin.isTTY) throw new HakoError('the input device is not a TTY (drop -t, or run from a terminal)');
-    return engineOf(ctx).run(opts, (cfg) => { if (opts.detach) process.stdout.write(`${cfg.id}\n`); });
+    return engineOf(ctx).run(opts, (cfg) => {
+      if (opts.detach) process.stdout.write(`${cfg.id}\n`);
+    });
   },
 };
 export default command;

@@ -16,7 +16,10 @@ const command: Command<EngineContext> = {
       if (positionals.length !== 1) throw new HakoError('start: you cannot start and attach multiple containers at once');
       return engineOf(ctx).startAttached(positionals[0]);
     }
-    return each(positionals, async (ref) => { await engineOf(ctx).start(ref); process.stdout.write(`${ref}\n`); });
+    return each(positionals, async (ref) => {
+      await engineOf(ctx).start(ref);
+      process.stdout.write(`${ref}\n`);
+    });
   },
 };
 export default command;

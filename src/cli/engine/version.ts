@@ -17,12 +17,25 @@ const command: Command<EngineContext> = {
     }
     const c = info.Client;
     const s = info.Server;
-    process.stdout.write([
-      'Client: hako', ` Version:           ${c.Version}`, ` OS/Arch:           ${c.OsArch}`, ` JavaScript:        ${c.Runtime}`, '',
-      'Server: hako (daemonless: the engine runs in each command)', ' Engine:', `  Version:          ${s.Version}`,
-      `  OS/Arch:          ${s.OsArch}`, `  Kernel:           ${s.KernelVersion}`, ' runtime:', `  Version:          ${s.OCIRuntime}`,
-      ' conmon:', `  Version:          ${s.Conmon}`, '',
-    ].join('\n'));
+    process.stdout.write(
+      [
+        'Client: hako',
+        ` Version:           ${c.Version}`,
+        ` OS/Arch:           ${c.OsArch}`,
+        ` JavaScript:        ${c.Runtime}`,
+        '',
+        'Server: hako (daemonless: the engine runs in each command)',
+        ' Engine:',
+        `  Version:          ${s.Version}`,
+        `  OS/Arch:          ${s.OsArch}`,
+        `  Kernel:           ${s.KernelVersion}`,
+        ' runtime:',
+        `  Version:          ${s.OCIRuntime}`,
+        ' conmon:',
+        `  Version:          ${s.Conmon}`,
+        '',
+      ].join('\n'),
+    );
     return 0;
   },
 };

@@ -7,7 +7,9 @@ const command: Command<EngineContext> = {
   flags: {},
   async run(ctx, { positionals }, name) {
     need(positionals, name);
-    return each(positionals, async (ref) => { process.stdout.write(`${await engineOf(ctx).wait(ref)}\n`); });
+    return each(positionals, async (ref) => {
+      process.stdout.write(`${await engineOf(ctx).wait(ref)}\n`);
+    });
   },
 };
 export default command;

@@ -71,6 +71,10 @@ export function preservedFds(values: Record<string, unknown>, command: string): 
 
 function inheritedFd(fd: number): boolean {
   let target: string;
-  try { target = fs.readlinkSync(`/proc/self/fd/${fd}`); } catch { return false; }
+  try {
+    target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return false;
+  }
   return target !== 'anon_inode:[eventpoll]' && target !== 'anon_inode:[eventfd]';
 }

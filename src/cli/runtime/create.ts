@@ -8,8 +8,10 @@ const command: Command<RuntimeContext> = {
   flags: createFlags,
   async run(ctx, { values, positionals }, name) {
     await new Runtime({ root: ctx.root }).create(one(positionals, name), {
-      bundle: values.bundle as string, pidFile: values['pid-file'] as string | undefined,
-      consoleSocket: values['console-socket'] as string | undefined, preserveFds: preservedFds(values, name),
+      bundle: values.bundle as string,
+      pidFile: values['pid-file'] as string | undefined,
+      consoleSocket: values['console-socket'] as string | undefined,
+      preserveFds: preservedFds(values, name),
     });
     return 0;
   },

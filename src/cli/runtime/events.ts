@@ -19,7 +19,9 @@ const command: Command<RuntimeContext> = {
     if (!m) throw new HakoError(`events: --interval must be a duration like 5s or 500ms, got "${values.interval}"`);
     const intervalMs = Number(m[1]) * UNIT_MS[m[2] ?? 's'];
     await streamEvents(new Runtime({ root: ctx.root }), one(positionals, name), {
-      once: Boolean(values.stats), intervalMs, out: (l) => fs.writeSync(1, `${l}\n`),
+      once: Boolean(values.stats),
+      intervalMs,
+      out: (l) => fs.writeSync(1, `${l}\n`),
     });
     return 0;
   },

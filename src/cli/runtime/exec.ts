@@ -39,14 +39,22 @@ const command: Command<RuntimeContext> = {
     const proc = v.process
       ? readProcessFile(v.process as string)
       : execProcess(rt.states.readConfig(validateId(id)).process!, args, {
-        tty: v.tty as boolean, env: v.env as string[] | undefined, cwd: v.cwd as string | undefined, user: v.user as string | undefined,
-        additionalGids: v['additional-gids'] as string[] | undefined, noNewPrivs: v['no-new-privs'] as boolean,
-        apparmor: v.apparmor as string | undefined, caps: v.cap as string[] | undefined,
-      });
+          tty: v.tty as boolean,
+          env: v.env as string[] | undefined,
+          cwd: v.cwd as string | undefined,
+          user: v.user as string | undefined,
+          additionalGids: v['additional-gids'] as string[] | undefined,
+          noNewPrivs: v['no-new-privs'] as boolean,
+          apparmor: v.apparmor as string | undefined,
+          caps: v.cap as string[] | undefined,
+        });
     return rt.exec(id, proc, {
-      detach: v.detach as boolean, pidFile: v['pid-file'] as string | undefined,
-      consoleSocket: v['console-socket'] as string | undefined, ignorePaused: v['ignore-paused'] as boolean,
-      preserveFds, cgroup: v.cgroup as string[] | undefined,
+      detach: v.detach as boolean,
+      pidFile: v['pid-file'] as string | undefined,
+      consoleSocket: v['console-socket'] as string | undefined,
+      ignorePaused: v['ignore-paused'] as boolean,
+      preserveFds,
+      cgroup: v.cgroup as string[] | undefined,
     });
   },
 };

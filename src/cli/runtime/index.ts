@@ -3,9 +3,9 @@
 // lists the commands; each command is a file of its own, imported when it runs.
 import { HakoError } from '../../util/errors.js';
 import { configureLog, logDebug } from '../../util/log.js';
-import { defaultRoot } from '../../runtime/state.js';
 import { findEntry, listCommands, runCommand, type Dispatch, type Entry } from '../command.js';
 import { parse, type RuntimeContext } from './common.js';
+import { GLOBAL_FLAGS, readGlobals } from './globals.js';
 
 type RuntimeEntry = Entry<RuntimeContext>;
 
@@ -32,55 +32,20 @@ export const RUNTIME_COMMANDS: RuntimeEntry[] = [
   { name: 'plan', summary: 'print the compiled plan (debugging)', load: () => import('./plan.js') },
 ];
 
-const USAGE = `usage: hako runtime [GLOBAL FLAGS] COMMAND [ARGS]   (runc's command line; COMMAND --help for its flags)
+const USAGE = `usage: hako runtime [GLOBAL FLAGS] COMMAND [ARGS]   (runc's command line; COMMAND --help or help COMMAND for its flags)
 
-global flags:
-  --root DIR              state directory (default /run/hako; $XDG_RUNTIME_DIR/hako rootless)
-  --log FILE              also append errors (and --debug lines) to FILE
-  --log-format text|json  format of --log lines (default text)
-  --debug                 record the command, its plan and its phases (in --log FILE, else stderr)
-  --systemd-cgroup        refused: hako manages cgroupfs directly
-  --rootless VALUE, --criu PATH   accepted for runc compatibility (rootless is detected)
-  -h, --help / -v, --version
+${GLOBAL_FLAGS}
 
 commands:
 ${listCommands(RUNTIME_COMMANDS)}`;
 
 const DISPATCH: Dispatch<RuntimeContext> = { prog: 'hako runtime', parse };
 
-interface Globals { root: string; logFile?: string; logFormat: 'text' | 'json'; debug: boolean; rest: string[]; exit?: number }
-
-/** The global flags, before the command as with runc; `exit` set when one of them was all to do. */
-function readGlobals(argv: string[]): Globals {
-  const g: Globals = { root: defaultRoot(), logFormat: 'text', debug: false, rest: [] };
-  let i = 0;
-  for (; i < argv.length && argv[i].startsWith('-'); i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-    const value = () => inline ?? argv[++i];
-    switch (flag) {
-      case '--root': g.root = value(); break;
-      case '--log': g.logFile = value(); break;
-      case '--log-format': {
-        const f = value();
-        if (f !== 'text' && f !== 'json') throw new HakoError(`--log-format: must be text or json, got "${f}"`);
-        g.logFormat = f;
-        break;
-      }
-      case '--debug': g.debug = true; break;
-      case '--systemd-cgroup': throw new HakoError('--systemd-cgroup: the systemd cgroup driver is not supported; hako manages cgroupfs directly');
-      case '--rootless': value(); break; // auto-detected from the euid, like runc's "auto"
-      case '--criu': value(); break;
-      case '-h': case '--help': process.stdout.write(`${USAGE}\n`); return { ...g, exit: 0 };
-      case '-v': case '--version': process.stdout.write('hako runtime version 0.1.0\nspec: 1.2.0\n'); return { ...g, exit: 0 };
-      default: throw new HakoError(`unknown global flag ${flag}`);
-    }
-  }
-  return { ...g, rest: argv.slice(i) };
-}
-
 export async function runtimeMain(argv: string[]): Promise<number> {
   const g = readGlobals(argv);
-  if (g.exit !== undefined) return g.exit;
+  if (g.only === 'help') process.stdout.write(`${USAGE}\n`);
+  if (g.only === 'version') process.stdout.write('hako runtime version 0.1.0\nspec: 1.2.0\n');
+  if (g.only) return 0;
   configureLog({ file: g.logFile, format: g.logFormat, debug: g.debug });
   const [command, ...rest] = g.rest;
   // --debug: the command as the engine gave it, then its phases (trace points), then its outcome.
@@ -101,7 +66,13 @@ async function dispatch(command: string | undefined, rest: string[], ctx: Runtim
     process.stdout.write(`${USAGE}\n`);
     return 1;
   }
-  const entry = findEntry(RUNTIME_COMMANDS, command);
-  if (!entry) throw new HakoError(`unknown runtime command "${command}" (see hako runtime --help)`);
-  return runCommand(DISPATCH, entry, command, rest, ctx);
+  // runc's `help [COMMAND]`: the usage, or COMMAND --help.
+  const [name, args] = command === 'help' && rest.length ? [rest[0], ['--help']] : [command, rest];
+  if (command === 'help' && !rest.length) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const entry = findEntry(RUNTIME_COMMANDS, name);
+  if (!entry) throw new HakoError(`unknown runtime command "${name}" (see hako runtime --help)`);
+  return runCommand(DISPATCH, entry, name, args, ctx);
 }

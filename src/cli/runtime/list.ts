@@ -27,7 +27,12 @@ const command: Command<RuntimeContext> = {
     } else if (values.format === 'table') {
       const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED'], ...all.map((s) => [s.id, String(s.pid ?? 0), s.status, s.bundle, s.created])];
       const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-      process.stdout.write(`${rows.map((r) => r.map((v, c) => v.padEnd(widths[c])).join('   ').trimEnd()).join('\n')}\n`);
+      const line = (r: string[]) =>
+        r
+          .map((v, c) => v.padEnd(widths[c]))
+          .join('   ')
+          .trimEnd();
+      process.stdout.write(`${rows.map(line).join('\n')}\n`);
     } else throw new HakoError(`list: --format must be table or json, got "${values.format}"`);
     return 0;
   },

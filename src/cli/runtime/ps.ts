@@ -8,7 +8,13 @@ import type { RuntimeContext } from './common.js';
 const command: Command<RuntimeContext> = {
   usage: '[--format table|json] ID [PS-OPTIONS...]',
   flags: {
-    format: { type: 'string', short: 'f', default: 'table', value: 'F', help: "table: ps(1) with PS-OPTIONS (default -ef), the container's lines; json: its pids" },
+    format: {
+      type: 'string',
+      short: 'f',
+      default: 'table',
+      value: 'F',
+      help: "table: ps(1) with PS-OPTIONS (default -ef), the container's lines; json: its pids",
+    },
   },
   flagsEndAtArgument: true,
   async run(ctx, { values, positionals }) {

@@ -13,8 +13,11 @@ const command: Command<RuntimeContext> = {
   notes: "In the foreground, the exit status is the container process's.",
   async run(ctx, { values, positionals }, name) {
     return new Runtime({ root: ctx.root }).run(one(positionals, name), {
-      bundle: values.bundle as string, pidFile: values['pid-file'] as string | undefined,
-      consoleSocket: values['console-socket'] as string | undefined, detach: values.detach as boolean, keep: values.keep as boolean,
+      bundle: values.bundle as string,
+      pidFile: values['pid-file'] as string | undefined,
+      consoleSocket: values['console-socket'] as string | undefined,
+      detach: values.detach as boolean,
+      keep: values.keep as boolean,
       preserveFds: preservedFds(values, name),
     });
   },

@@ -2,6 +2,7 @@
 // Paths are resolved by the native worker inside the root (RESOLVE_IN_ROOT: an absolute symlink
 // or ".." stays in the container), walked and opened beneath it without following symlinks, and
 // file content is read through the worker's own descriptor (/proc/PID/fd/N), never by path.
+import { rec } from '../../native/ops.js';
 import { Readable } from 'node:stream';
 import { HakoError } from '../../util/errors.js';
 import { LayerWorker, type Answer } from '../../storage/layers/worker.js';
@@ -26,14 +27,14 @@ export interface Resolved { kind: Kind; rel: string; entry?: Entry }
 export async function resolveIn(worker: LayerWorker, which: 'dest' | 'source', p: SplitPath, follow: boolean): Promise<Resolved> {
   let answer: Answer;
   try {
-    answer = await worker.query(['realpath', which, p.dir, p.base, follow ? '1' : '0'], p.full);
+    answer = await worker.query(rec('realpath', which, p.dir, p.base, follow ? '1' : '0'), p.full);
   } catch (e) {
     if (e instanceof HakoError && /No such file or directory|Not a directory/.test(e.message)) return { kind: 'missing', rel: '' };
     throw e;
   }
-  const rec = answer[0]!;
-  if (text(rec[0]) === 'missing') return { kind: 'missing', rel: text(rec[1]) };
-  const entry = toEntry(rec);
+  const first = answer[0]!;
+  if (text(first[0]) === 'missing') return { kind: 'missing', rel: text(first[1]) };
+  const entry = toEntry(first);
   return { kind: entry.type === 'd' ? 'dir' : 'file', rel: entry.rel, entry };
 }
 
@@ -52,7 +53,7 @@ export async function* containerEntries(worker: LayerWorker, top: Entry): AsyncG
   const withOpen = (e: Entry, rel: string): Entry => (e.type !== 'f' ? { ...e, rel } : { ...e, rel, open: () => openFile(worker, e.rel, e.size) });
   yield withOpen(top, '');
   if (top.type !== 'd') return;
-  const all = await worker.query(top.rel ? ['walk', top.rel] : ['walk'], top.rel || '/');
+  const all = await worker.query(top.rel ? rec('walkfrom', top.rel) : rec('walk'), top.rel || '/');
   for (const rec of all) {
     if (text(rec[0]) !== 'e') continue; // ("x", …) xattr records
     const e = toEntry(rec);
@@ -63,9 +64,9 @@ export async function* containerEntries(worker: LayerWorker, top: Entry): AsyncG
 /** A regular file opened by the worker (checked to be one), read through its descriptor. */
 export async function openFile(worker: LayerWorker, rel: string, size: number): Promise<{ stream: Readable; done: () => void }> {
   if (size === 0) return { stream: Readable.from([]), done: () => {} };
-  const answer = await worker.query(['open', rel], rel);
+  const answer = await worker.query(rec('open', rel), rel);
   const fd = text(answer[0]![1]);
   // The magic link is the worker's open file itself: no path inside the container is resolved.
   const stream = readWorkerFd(worker.pid, fd, size);
-  return { stream, done: () => worker.op(['closefd', fd], rel) };
+  return { stream, done: () => worker.op(rec('closefd', fd), rel) };
 }

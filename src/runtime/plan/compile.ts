@@ -19,7 +19,7 @@ import {
   NAMESPACE_FLAGS,
   parseMountOptions, RLIMITS, rlimitValue,
 } from '../../oci/names.js';
-import type { Op } from '../../native/encode.js';
+import { op, type Op } from '../../native/ops.js';
 import { hostHasAppArmor, hostHasSELinux } from '../features.js';
 
 export interface PlanContext {
@@ -40,7 +40,7 @@ export interface PlanContext {
   seccompProfile?: string | Buffer;
   /** linux.seccomp.listenerPath of a notify filter. */
   seccompListener?: string;
-  /** runc's --preserve-fds N: the helper got the caller's fds 3..3+N-1 at `first`.. (helper.ts). */
+  /** runc's --preserve-fds N: the helper got the caller's fds 3..3+N-1 at `first`.. (native/launch.ts). */
   preserveFds?: { first: number; count: number };
 }
 
@@ -70,8 +70,8 @@ const DEFAULT_DEVICES = [
  * terminal a process has, so it is not one of them. See op_reopen_stdio in native/process.c.
  */
 export function reopenStdioOp(): Op {
-  return ['reopen_stdio', ...DEFAULT_DEVICES.filter((d) => d.path !== '/dev/tty')
-    .flatMap((d) => [d.path, String(d.major), String(d.minor)])];
+  return op('reopen_stdio', ...DEFAULT_DEVICES.filter((d) => d.path !== '/dev/tty')
+    .flatMap((d) => [d.path, String(d.major), String(d.minor)]));
 }
 
 const DEV_SYMLINKS: [string, string][] = [
@@ -101,7 +101,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   // process is chroot'ed, and `delete` detaches what was mounted.
   const ownMounts = nss.has('mount');
   // First, so that no fd the helper opens lands on 3..3+N-1 (native/README.md).
-  if (ctx.preserveFds?.count) ops.push(['preserve_fds', String(ctx.preserveFds.first), String(ctx.preserveFds.count)]);
+  if (ctx.preserveFds?.count) ops.push(op('preserve_fds', String(ctx.preserveFds.first), String(ctx.preserveFds.count)));
   // A uts namespace joined by path is the container's too (runc sets the hostname there).
   if ((spec.hostname || spec.domainname) && !nss.has('uts')) {
     throw new ConfigError('hostname', 'setting a hostname needs a uts namespace');
@@ -110,11 +110,11 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   // ---- in the helper, before fork ----
   // The barrier is opened (O_PATH) while we are still the runtime's user: from inside a user
   // namespace the state directory may not even be searchable. runc passes it the same way.
-  ops.push(['open_fifo', ctx.fifo]);
+  ops.push(op('open_fifo', ctx.fifo));
   // The console socket is a host path: connected now, as the caller (runc does too), not from
   // inside a new user namespace that may not be allowed to reach it.
   const consoleEarly = Boolean(process.terminal && ctx.console && ctx.console !== '@relay');
-  if (consoleEarly) ops.push(['console_socket', ctx.console!]);
+  if (consoleEarly) ops.push(op('console_socket', ctx.console!));
   // Likewise bind sources, for a new user namespace with a new mount namespace: cloned here
   // (open_tree) and attached inside, so a source beneath a directory only the caller may search
   // still works. Cloning needs CAP_SYS_ADMIN: a rootless caller reaches no more than its container.
@@ -124,35 +124,35 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
       if (!isBind(m) || m.type === 'cgroup' || m.type === 'cgroup2') continue;
       const { source } = bindSource(m, i, ctx);
       trees.set(i, trees.size);
-      ops.push(['open_tree', String(trees.size - 1), source, parseMountOptions(m.options ?? []).flags & MS_REC ? '1' : '0']);
+      ops.push(op('open_tree', String(trees.size - 1), source, parseMountOptions(m.options ?? []).flags & MS_REC ? '1' : '0'));
     }
   }
   const joined = sortForJoining([...nss.values()].filter((ns) => ns.path));
-  for (const ns of joined) ops.push(['setns', ns.path!, String(NAMESPACE_FLAGS[ns.type])]);
+  for (const ns of joined) ops.push(op('setns', ns.path!, String(NAMESPACE_FLAGS[ns.type])));
   if (newNs('user')) {
-    ops.push(['unshare', String(NAMESPACE_FLAGS.user)]);
-    ops.push(['sync', 'userns']);
+    ops.push(op('unshare', String(NAMESPACE_FLAGS.user)));
+    ops.push(op('sync', 'userns'));
     // Our host uid is not mapped inside: files we create would fail with EOVERFLOW. Become the
     // namespace's root (when it has one) for the rest of the set-up.
-    if (mapsZero(linux.uidMappings) && mapsZero(linux.gidMappings)) ops.push(['user', '0', '0', '-']);
+    if (mapsZero(linux.uidMappings) && mapsZero(linux.gidMappings)) ops.push(op('user', '0', '0', '-'));
   }
   let flags = 0;
   for (const ns of nss.values()) if (!ns.path && ns.type !== 'user') flags |= NAMESPACE_FLAGS[ns.type];
-  if (flags) ops.push(['unshare', `0x${flags.toString(16)}`]);
+  if (flags) ops.push(op('unshare', `0x${flags.toString(16)}`));
   if (newNs('time') && linux.timeOffsets) {
     for (const [clock, off] of Object.entries(linux.timeOffsets)) {
-      ops.push(['write', '/proc/self/timens_offsets', `${clock} ${off.secs ?? 0} ${off.nanosecs ?? 0}`]);
+      ops.push(op('write', '/proc/self/timens_offsets', `${clock} ${off.secs ?? 0} ${off.nanosecs ?? 0}`));
     }
   }
-  ops.push(['fork', ctx.forkMode, process.terminal ? (ctx.console === '@relay' ? 'relay' : 'socket') : 'none']);
+  ops.push(op('fork', ctx.forkMode, process.terminal ? (ctx.console === '@relay' ? 'relay' : 'socket') : 'none'));
 
   // ---- in the container process ----
   const root = ctx.rootfs;
-  if (ownMounts) ops.push(['mount', '', '', '/', '', String(buildPropagation(linux.rootfsPropagation)), '', 'none']);
+  if (ownMounts) ops.push(op('mount', '', '', '/', '', String(buildPropagation(linux.rootfsPropagation)), '', 'none'));
   // pivot_root needs the new root to be a mount point that is not shared; a chroot'ed root must be
   // one too, so that making it read-only cannot remount the host's file system.
-  ops.push(['mount', '', root, root, '', String(MS_BIND | MS_REC), '', 'none']);
-  ops.push(['mount', '', '', root, '', String(MS_PRIVATE), '', 'none']);
+  ops.push(op('mount', '', root, root, '', String(MS_BIND | MS_REC), '', 'none'));
+  ops.push(op('mount', '', '', root, '', String(MS_PRIVATE), '', 'none'));
 
   let devIsTmpfs = false;
   let hasDevPts = false;
@@ -174,9 +174,9 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
 
   if (devIsTmpfs) {
     for (const d of DEFAULT_DEVICES) ops.push(...deviceOps(root, d.path, 'c', d.major, d.minor, 0o666, 0, 0, userns));
-    for (const [target, link] of DEV_SYMLINKS) ops.push(['symlink', root, target, link]);
-    if (fs.existsSync('/proc/kcore')) ops.push(['symlink', root, '/proc/kcore', '/dev/core']);
-    if (hasDevPts) ops.push(['symlink', root, 'pts/ptmx', '/dev/ptmx']);
+    for (const [target, link] of DEV_SYMLINKS) ops.push(op('symlink', root, target, link));
+    if (fs.existsSync('/proc/kcore')) ops.push(op('symlink', root, '/proc/kcore', '/dev/core'));
+    if (hasDevPts) ops.push(op('symlink', root, 'pts/ptmx', '/dev/ptmx'));
   }
   for (const [i, d] of (linux.devices ?? []).entries()) {
     if (!d.path.startsWith('/dev/')) throw new ConfigError(`linux.devices[${i}].path`, `must be under /dev, got "${d.path}"`);
@@ -188,34 +188,34 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   // The runtime runs prestart/createRuntime hooks here and sends the state JSON that in-container
   // hooks read on stdin. Without hooks the round trip would only cost time.
   const anyHook = ['prestart', 'createRuntime', 'createContainer', 'startContainer'].some((k) => (hooks[k as keyof typeof hooks] ?? []).length > 0);
-  if (anyHook) ops.push(['sync', 'createRuntime']);
+  if (anyHook) ops.push(op('sync', 'createRuntime'));
   for (const h of hooks.createContainer ?? []) ops.push(hookOp(h));
 
   if (process.terminal) {
     if (!ctx.console) throw new ConfigError('process.terminal', 'a terminal needs --console-socket (or a foreground run)');
-    if (!consoleEarly) ops.push(['console_socket', ctx.console]);
+    if (!consoleEarly) ops.push(op('console_socket', ctx.console));
   }
-  if (ctx.seccompListener) ops.push(['seccomp_listener', ctx.seccompListener]);
-  ops.push(!ownMounts ? ['chroot', root, 'in-place'] : isRamfs(root) ? ['chroot', root] : ['pivot_root', root]);
+  if (ctx.seccompListener) ops.push(op('seccomp_listener', ctx.seccompListener));
+  ops.push(!ownMounts ? op('chroot', root, 'in-place') : isRamfs(root) ? op('chroot', root) : op('pivot_root', root));
   // The requested propagation of the container's root: after pivot_root, so a shared root is
   // shared with the container's own mounts, never the host's (runc does the same).
   const rootFlags = finalPropagation(linux.rootfsPropagation);
-  if (rootFlags && ownMounts) ops.push(['mount', '', '', '/', '', String(rootFlags), '', 'none']);
+  if (rootFlags && ownMounts) ops.push(op('mount', '', '', '/', '', String(rootFlags), '', 'none'));
   // runc and crun create a missing cwd (docker's -w relies on it): here, as the container's root,
   // before anything is made read-only.
-  if (process.cwd !== '/') ops.push(['mkdirs', process.cwd]);
+  if (process.cwd !== '/') ops.push(op('mkdirs', process.cwd));
   if (process.terminal) ops.push(consoleOp(process, ctx.console));
   else ops.push(reopenStdioOp());
 
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
-    ops.push(['write', `/proc/sys/${key.replace(/\./g, '/')}`, value]);
+    ops.push(op('write', `/proc/sys/${key.replace(/\./g, '/')}`, value));
   }
-  for (const p of linux.maskedPaths ?? []) ops.push(['mask', p]);
-  for (const p of linux.readonlyPaths ?? []) ops.push(['readonly', p, '1']);
-  if (spec.root?.readonly) ops.push(['readonly', '/', '0']);
-  if (spec.hostname !== undefined && nss.has('uts')) ops.push(['sethostname', spec.hostname]);
-  if (spec.domainname !== undefined && nss.has('uts')) ops.push(['setdomainname', spec.domainname]);
-  if (process.oomScoreAdj !== undefined) ops.push(['write', '/proc/self/oom_score_adj', String(process.oomScoreAdj)]);
+  for (const p of linux.maskedPaths ?? []) ops.push(op('mask', p));
+  for (const p of linux.readonlyPaths ?? []) ops.push(op('readonly', p, '1'));
+  if (spec.root?.readonly) ops.push(op('readonly', '/', '0'));
+  if (spec.hostname !== undefined && nss.has('uts')) ops.push(op('sethostname', spec.hostname));
+  if (spec.domainname !== undefined && nss.has('uts')) ops.push(op('setdomainname', spec.domainname));
+  if (process.oomScoreAdj !== undefined) ops.push(op('write', '/proc/self/oom_score_adj', String(process.oomScoreAdj)));
   ops.push(...processOps(spec, process, ctx.seccompProfile, {
     barrier: true, notify: Boolean(ctx.seccompListener), preservedFds: ctx.preserveFds?.count ?? 0,
   }));
@@ -234,9 +234,9 @@ export function processOps(spec: Spec, process: Process, seccompProfile: string 
   for (const [i, r] of (process.rlimits ?? []).entries()) {
     const res = RLIMITS[r.type];
     if (res === undefined) throw new ConfigError(`process.rlimits[${i}].type`, `unknown rlimit "${r.type}"`);
-    ops.push(['rlimit', String(res), String(rlimitValue(r.soft)), String(rlimitValue(r.hard))]);
+    ops.push(op('rlimit', String(res), String(rlimitValue(r.soft)), String(rlimitValue(r.hard))));
   }
-  ops.push(['umask', String(process.user.umask ?? 0o022)]);
+  ops.push(op('umask', String(process.user.umask ?? 0o022)));
 
   const caps = process.capabilities ?? {};
   const masks = Object.fromEntries((['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const)
@@ -252,44 +252,44 @@ export function processOps(spec: Spec, process: Process, seccompProfile: string 
   // (close_fds falls back from close_range). A notify filter's listener goes out with the
   // container's state, which must be here before the filter is.
   if (seccompEarly) {
-    if (opts.notify) ops.push(['sync', 'seccomp']);
-    ops.push(['seccomp', seccompProfile!]);
+    if (opts.notify) ops.push(op('sync', 'seccomp'));
+    ops.push(op('seccomp', seccompProfile!));
   }
-  ops.push(['caps_bounding', mask('bounding')]);
+  ops.push(op('caps_bounding', mask('bounding')));
   // Without HOME in the environment, runc and crun take it from the container's /etc/passwd;
   // programs and engines (containerd, Kubernetes) count on that. Read while still root.
-  if (!env.some((e) => e.startsWith('HOME='))) ops.push(['home', String(process.user.uid)]);
+  if (!env.some((e) => e.startsWith('HOME='))) ops.push(op('home', String(process.user.uid)));
   // runc enters the cwd while still root (a cwd only root may search works), and again as the
   // user only where that failed.
-  ops.push(['chdir', process.cwd, 'early']);
-  ops.push(['user', String(process.user.uid), String(process.user.gid), groupsArg(spec, process)]);
-  ops.push(['caps', mask('effective'), mask('permitted'), mask('inheritable'), mask('ambient')]);
-  if (process.noNewPrivileges) ops.push(['no_new_privs']);
-  ops.push(['chdir', process.cwd]);
+  ops.push(op('chdir', process.cwd, 'early'));
+  ops.push(op('user', String(process.user.uid), String(process.user.gid), groupsArg(spec, process)));
+  ops.push(op('caps', mask('effective'), mask('permitted'), mask('inheritable'), mask('ambient')));
+  if (process.noNewPrivileges) ops.push(op('no_new_privs'));
+  ops.push(op('chdir', process.cwd));
   const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '';
-  ops.push(['resolve', process.args![0], pathVar]);
+  ops.push(op('resolve', process.args![0], pathVar));
   // Preserved fds (preserve_fds put them at 3..3+N-1) stay open across exec; every other one closes.
-  ops.push(opts.preservedFds ? ['close_fds', String(3 + opts.preservedFds)] : ['close_fds']);
+  ops.push(opts.preservedFds ? op('close_fds', String(3 + opts.preservedFds)) : op('close_fds'));
   // The notify listener goes out with the container's state; the runtime builds it now, while it
   // is still listening (create returns at `ready`).
-  if (opts.notify && !seccompEarly) ops.push(['sync', 'seccomp']);
+  if (opts.notify && !seccompEarly) ops.push(op('sync', 'seccomp'));
   // As close to exec as runc loads it: before `ready`, so startContainer hooks run under it too.
-  if (seccompProfile !== undefined && !seccompEarly) ops.push(['seccomp', seccompProfile]);
-  ops.push(['ready']);
+  if (seccompProfile !== undefined && !seccompEarly) ops.push(op('seccomp', seccompProfile));
+  ops.push(op('ready'));
   if (opts.barrier) {
-    ops.push(['wait_fifo']);
+    ops.push(op('wait_fifo'));
     for (const h of hooks.startContainer ?? []) ops.push(hookOp(h));
   }
   // LSM labels take effect at execve: written last, for the exec only.
   if (process.apparmorProfile) {
     if (!hostHasAppArmor()) throw new ConfigError('process.apparmorProfile', `"${process.apparmorProfile}" asked for, but AppArmor is not enabled on this host`);
-    ops.push(['write', '/proc/self/attr/apparmor/exec', `exec ${process.apparmorProfile}`]);
+    ops.push(op('write', '/proc/self/attr/apparmor/exec', `exec ${process.apparmorProfile}`));
   }
   if (process.selinuxLabel) {
     if (!hostHasSELinux()) throw new ConfigError('process.selinuxLabel', `"${process.selinuxLabel}" asked for, but SELinux is not enabled on this host`);
-    ops.push(['write', '/proc/self/attr/exec', process.selinuxLabel]);
+    ops.push(op('write', '/proc/self/attr/exec', process.selinuxLabel));
   }
-  ops.push(['exec', String(process.args!.length), ...process.args!, ...env]);
+  ops.push(op('exec', String(process.args!.length), ...process.args!, ...env));
   return ops;
 }
 
@@ -369,14 +369,14 @@ function mountOps(m: Mount, i: number, root: string, ctx: PlanContext, env: Moun
   const data = opts.data.join(',');
   const ops: Op[] = [];
   if (env.readonlyLater && (opts.flags & MS_RDONLY)) {
-    env.readonlyLater.push(['mount', root, '', m.destination, '', String(MS_REMOUNT | (opts.flags & ~MS_REC)), data, 'none']);
+    env.readonlyLater.push(op('mount', root, '', m.destination, '', String(MS_REMOUNT | (opts.flags & ~MS_REC)), data, 'none'));
     opts.flags &= ~MS_RDONLY;
   }
   // Propagation, then runc's recursive attributes (rro, rnosuid, …) over the mount and everything
   // beneath it, last, as runc applies them.
   const propagate = () => {
-    for (const p of opts.propagation) ops.push(['mount', root, '', m.destination, '', String(p), '', 'none']);
-    if (opts.recAttrSet || opts.recAttrClr) ops.push(['mount_setattr', root, m.destination, String(opts.recAttrSet), String(opts.recAttrClr)]);
+    for (const p of opts.propagation) ops.push(op('mount', root, '', m.destination, '', String(p), '', 'none'));
+    if (opts.recAttrSet || opts.recAttrClr) ops.push(op('mount_setattr', root, m.destination, String(opts.recAttrSet), String(opts.recAttrClr)));
   };
 
   if (m.type === 'cgroup' || m.type === 'cgroup2') return cgroupMountOps(m, root, ctx, opts.flags, env.newCgroupNs);
@@ -389,17 +389,17 @@ function mountOps(m: Mount, i: number, root: string, ctx: PlanContext, env: Moun
   if (isBind(m)) {
     const { source, isDir } = bindSource(m, i, ctx);
     const from = env.tree !== undefined ? `@tree:${env.tree}` : source;
-    ops.push(['mount', root, from, m.destination, '', String(MS_BIND | (opts.flags & MS_REC)), '', isDir ? 'dir' : 'file']);
+    ops.push(op('mount', root, from, m.destination, '', String(MS_BIND | (opts.flags & MS_REC)), '', isDir ? 'dir' : 'file'));
     const rest = opts.flags & ~(MS_BIND | MS_REC);
     // A bind mount ignores every flag but MS_REC; the others need a remount of the new mount.
-    if (rest) ops.push(['mount', root, '', m.destination, '', String(MS_BIND | MS_REMOUNT | rest), '', 'none']);
+    if (rest) ops.push(op('mount', root, '', m.destination, '', String(MS_BIND | MS_REMOUNT | rest), '', 'none'));
     propagate();
     return ops;
   }
   // tmpcopyup (podman's --tmpfs and --read-only): the tmpfs starts with a copy of what it covers.
   // runc and crun honour it on tmpfs only, and ignore it elsewhere.
-  if (m.type === 'tmpfs' && opts.tmpcopyup) ops.push(['mount_copyup', root, m.destination, String(opts.flags), data]);
-  else ops.push(['mount', root, m.source ?? m.type ?? 'none', m.destination, m.type ?? '', String(opts.flags), data, 'dir']);
+  if (m.type === 'tmpfs' && opts.tmpcopyup) ops.push(op('mount_copyup', root, m.destination, String(opts.flags), data));
+  else ops.push(op('mount', root, m.source ?? m.type ?? 'none', m.destination, m.type ?? '', String(opts.flags), data, 'dir'));
   propagate();
   return ops;
 }
@@ -413,45 +413,44 @@ function cgroupMountOps(m: Mount, root: string, ctx: PlanContext, flags: number,
   const base = flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
   const dest = m.destination;
   if (info.version === 2) {
-    if (newCgroupNs) return [['mount', root, 'cgroup2', dest, 'cgroup2', String(base | ro), '', 'dir']];
+    if (newCgroupNs) return [op('mount', root, 'cgroup2', dest, 'cgroup2', String(base | ro), '', 'dir')];
     return [
-      ['mount', root, info.hostPath!, dest, '', String(MS_BIND | MS_REC), '', 'dir'],
-      ['mount', root, '', dest, '', String(MS_BIND | MS_REMOUNT | base | ro), '', 'none'],
+      op('mount', root, info.hostPath!, dest, '', String(MS_BIND | MS_REC), '', 'dir'),
+      op('mount', root, '', dest, '', String(MS_BIND | MS_REMOUNT | base | ro), '', 'none'),
     ];
   }
-  const ops: Op[] = [['mount', root, 'tmpfs', dest, 'tmpfs', String(base), 'mode=755', 'dir']];
+  const ops: Op[] = [op('mount', root, 'tmpfs', dest, 'tmpfs', String(base), 'mode=755', 'dir')];
   for (const h of info.hierarchies) {
     const at = `${dest}/${h.dir}`;
-    if (newCgroupNs) ops.push(['mount', root, 'cgroup', at, 'cgroup', String(base | ro), h.data, 'dir']);
+    if (newCgroupNs) ops.push(op('mount', root, 'cgroup', at, 'cgroup', String(base | ro), h.data, 'dir'));
     else {
-      ops.push(['mount', root, h.hostPath, at, '', String(MS_BIND), '', 'dir']);
-      ops.push(['mount', root, '', at, '', String(MS_BIND | MS_REMOUNT | base | ro), '', 'none']);
+      ops.push(op('mount', root, h.hostPath, at, '', String(MS_BIND), '', 'dir'));
+      ops.push(op('mount', root, '', at, '', String(MS_BIND | MS_REMOUNT | base | ro), '', 'none'));
     }
   }
   // The tmpfs holding the hierarchies is made read-only last, like runc.
-  if (ro) ops.push(['mount', root, '', dest, '', String(MS_REMOUNT | base | ro), 'mode=755', 'none']);
+  if (ro) ops.push(op('mount', root, '', dest, '', String(MS_REMOUNT | base | ro), 'mode=755', 'none'));
   return ops;
 }
 
 function deviceOps(root: string, p: string, type: string, major: number, minor: number, mode: number,
   uid: number, gid: number, userns: boolean): Op[] {
   // mknod is refused in a user namespace; bind the host's node instead (runc does the same).
-  if (userns) return [['mount', root, p, p, '', String(MS_BIND), '', 'file']];
+  if (userns) return [op('mount', root, p, p, '', String(MS_BIND), '', 'file')];
   const kind = type === 'b' ? S_IFBLK : type === 'p' ? S_IFIFO : S_IFCHR;
-  return [['mknod', root, p, String(kind | (mode & 0o7777)), String(major), String(minor), String(uid), String(gid)]];
+  return [op('mknod', root, p, String(kind | (mode & 0o7777)), String(major), String(minor), String(uid), String(gid))];
 }
 
 /** The pty op. A terminal hako relays itself (a foreground run or exec) gets ONLCR cleared, as
  *  runc does for the terminals it relays: the output arrives with "\n" line ends, not "\r\n". */
 export function consoleOp(process: Process, console: string | undefined): Op {
-  const op: Op = ['console', String(process.consoleSize?.height ?? 0), String(process.consoleSize?.width ?? 0)];
-  if (console === '@relay') op.push('-onlcr');
-  return op;
+  const rows = process.consoleSize?.height ?? 0, cols = process.consoleSize?.width ?? 0;
+  return console === '@relay' ? op('console', rows, cols, '-onlcr') : op('console', rows, cols);
 }
 
 function hookOp(h: Hook): Op {
   const args = h.args ?? [h.path];
-  return ['hook', String(h.timeout ?? 0), h.path, String(args.length), ...args, ...(h.env ?? [])];
+  return op('hook', String(h.timeout ?? 0), h.path, String(args.length), ...args, ...(h.env ?? []));
 }
 
 /** Supplementary groups: set exactly additionalGids (clearing the runtime's own groups), unless a

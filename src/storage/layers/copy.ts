@@ -14,6 +14,7 @@
 // be one before it is opened for reading, device nodes and fifos are recreated, never opened.
 
 import { LayerWorker, type Answer } from './worker.js';
+import { rec } from '../../native/ops.js';
 import { OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR } from './names.js';
 
 interface Node {
@@ -43,31 +44,31 @@ export async function copyLayerOnto(layerDir: string, dest: string, opts: { pres
   const id = (n: number) => String(own ? n : -1);
   const w = new LayerWorker(dest, layerDir, `layer copy ${layerDir}`);
   try {
-    const nodes = parseWalk(await w.query(['walk'], '.'));
+    const nodes = parseWalk(await w.query(rec('walk'), '.'));
     const dirs: Node[] = [];
     const inodes = new Map<string, string>();
     const copyXattrs = (n: Node) => {
-      for (const [k, v] of n.xattrs) if (!k.startsWith('trusted.overlay.')) w.op(['xattr', n.rel, k, v], n.rel);
+      for (const [k, v] of n.xattrs) if (!k.startsWith('trusted.overlay.')) w.op(rec('xattr', n.rel, k, v), n.rel);
     };
     for (const n of nodes) {
       const whiteout = (n.type === 'c' && n.major === '0' && n.minor === '0') || (n.type === 'f' && n.size === 0 && n.xattrs.has(OVERLAY_WHITEOUT_XATTR));
-      if (whiteout) { w.op(['remove', n.rel], n.rel); continue; }
+      if (whiteout) { w.op(rec('remove', n.rel), n.rel); continue; }
       if (n.type === 'd') {
         // An existing directory merges (or is emptied when opaque), a non-directory is replaced.
         // Breadth first: this happens before anything of this layer below it.
-        w.op(['mkdir', n.rel, '448', 'replace'], n.rel);
-        if (n.xattrs.get(OVERLAY_OPAQUE_XATTR)?.toString() === 'y') w.op(['empty', n.rel], n.rel);
+        w.op(rec('mkdir', n.rel, '448', 'replace'), n.rel);
+        if (n.xattrs.get(OVERLAY_OPAQUE_XATTR)?.toString() === 'y') w.op(rec('empty', n.rel), n.rel);
         dirs.push(n);
       } else if (n.nlink > 1 && inodes.has(n.ino)) {
-        w.op(['link', n.rel, inodes.get(n.ino)!], n.rel);
+        w.op(rec('link', n.rel, inodes.get(n.ino)!), n.rel);
         continue;
       } else if (n.type === 'f') {
-        w.op(['copy', n.rel, n.rel, id(n.uid), id(n.gid), String(n.mode), n.atime, n.mtime], n.rel);
+        w.op(rec('copy', n.rel, n.rel, id(n.uid), id(n.gid), String(n.mode), n.atime, n.mtime), n.rel);
       } else if (n.type === 'l') {
-        w.op(['symlink', n.rel, n.target, id(n.uid), id(n.gid), n.atime, n.mtime], n.rel);
+        w.op(rec('symlink', n.rel, n.target, id(n.uid), id(n.gid), n.atime, n.mtime), n.rel);
       } else if (n.type === 'c' || n.type === 'b' || n.type === 'p') {
         const kind = n.type === 'p' ? 'fifo' : n.type === 'c' ? 'char' : 'block';
-        w.op(['node', n.rel, kind, String(n.mode), n.major, n.minor, id(n.uid), id(n.gid), n.atime, n.mtime], n.rel);
+        w.op(rec('node', n.rel, kind, String(n.mode), n.major, n.minor, id(n.uid), id(n.gid), n.atime, n.mtime), n.rel);
       } else {
         continue; // sockets are not layer content
       }
@@ -79,10 +80,10 @@ export async function copyLayerOnto(layerDir: string, dest: string, opts: { pres
     }
     // Directories: owner and mode, then xattrs (chown clears capabilities, chmod rewrites ACLs),
     // then times deepest first (creating children changed them).
-    for (const d of dirs) w.op(['dirmeta', d.rel, id(d.uid), id(d.gid), String(d.mode)], d.rel);
+    for (const d of dirs) w.op(rec('dirmeta', d.rel, id(d.uid), id(d.gid), String(d.mode)), d.rel);
     for (const d of dirs) copyXattrs(d);
     const depth = (p: string) => p.split('/').length;
-    for (const d of [...dirs].sort((a, b) => depth(b.rel) - depth(a.rel))) w.op(['dirtime', d.rel, d.atime, d.mtime], d.rel);
+    for (const d of [...dirs].sort((a, b) => depth(b.rel) - depth(a.rel))) w.op(rec('dirtime', d.rel, d.atime, d.mtime), d.rel);
     await w.close();
   } catch (e) {
     await w.abort();

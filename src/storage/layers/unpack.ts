@@ -35,6 +35,7 @@ import { compressionFromMediaType, decompressor, sniffCompression } from './comp
 import { PaxScanner } from './pax-raw.js';
 import { quoteName, splitMemberName } from './paths.js';
 import { LayerWorker, ns } from './worker.js';
+import { rec } from '../../native/ops.js';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX, OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR, OVERLAY_XATTR_PREFIXES } from './names.js';
 
 /** Container ids -> host ids, for layers unpacked for a user-namespaced container. */
@@ -130,7 +131,7 @@ class Unpacker {
       // it (or in overlay mode, where dest started empty); in flatten mode a LOWER layer's
       // non-directory is replaced, as overlayfs shows it, and never followed.
       const replace = this.mode === 'flatten' && !this.created.has(rel);
-      this.w.op(['mkdir', rel, '493', replace ? 'replace' : 'fail'], entry); // 0755
+      this.w.op(rec('mkdir', rel, '493', replace ? 'replace' : 'fail'), entry); // 0755
       this.created.add(rel);
       this.knownDirs.add(rel);
     }
@@ -178,7 +179,7 @@ class Unpacker {
     if (h.type === 'directory') {
       body.resume();
       // An existing directory is kept (dir over dir merges); anything else there is replaced.
-      this.w.op(['mkdir', rel, '448', 'replace'], name); // 0700 until finish() sets the mode
+      this.w.op(rec('mkdir', rel, '448', 'replace'), name); // 0700 until finish() sets the mode
       this.knownDirs.add(rel);
       this.created.add(rel);
       this.dirMeta.set(rel, { entry: name, uid, gid, mode, mtime });
@@ -191,7 +192,7 @@ class Unpacker {
       case 'contiguous-file': {
         this.forget(rel);
         const size = h.size ?? 0;
-        this.w.op(['file', rel, String(size), own(uid), own(gid), String(mode), t, t], name);
+        this.w.op(rec('file', rel, String(size), own(uid), own(gid), String(mode), t, t), name);
         let sent = 0;
         for await (const chunk of body) {
           sent += chunk.length;
@@ -205,7 +206,7 @@ class Unpacker {
         body.resume();
         if (!h.linkname) throw new HakoError(`layer entry ${quoteName(name)}: symlink without target`);
         this.forget(rel);
-        this.w.op(['symlink', rel, h.linkname, own(uid), own(gid), t, t], name);
+        this.w.op(rec('symlink', rel, h.linkname, own(uid), own(gid), t, t), name);
         break;
       }
       case 'link': {
@@ -213,7 +214,7 @@ class Unpacker {
         const target = this.hardlinkTarget(h.linkname ?? '', name);
         if (target === rel) throw new HakoError(`layer entry ${quoteName(name)}: hard link to itself`);
         this.forget(rel);
-        this.w.op(['link', rel, target], name);
+        this.w.op(rec('link', rel, target), name);
         break;
       }
       case 'character-device':
@@ -222,7 +223,7 @@ class Unpacker {
         body.resume();
         this.forget(rel);
         const kind = h.type === 'fifo' ? 'fifo' : h.type === 'character-device' ? 'char' : 'block';
-        this.w.op(['node', rel, kind, String(mode), String(h.devmajor ?? 0), String(h.devminor ?? 0), own(uid), own(gid), t, t], name);
+        this.w.op(rec('node', rel, kind, String(mode), String(h.devmajor ?? 0), String(h.devminor ?? 0), own(uid), own(gid), t, t), name);
         break;
       }
       default:
@@ -231,7 +232,7 @@ class Unpacker {
     }
     this.created.add(rel);
     // A non-directory's owner and mode are set by now: its xattrs can go right away.
-    for (const [k, v] of Object.entries(xattrs)) this.w.op(['xattr', rel, k, v], name);
+    for (const [k, v] of Object.entries(xattrs)) this.w.op(rec('xattr', rel, k, v), name);
     await this.w.flush();
   }
 
@@ -255,15 +256,15 @@ class Unpacker {
     if (this.mode === 'flatten') {
       if (this.created.has(rel)) return; // whiteouts hide lower layers only
       this.forget(rel);
-      this.w.op(['remove', rel], entry);
+      this.w.op(rec('remove', rel), entry);
       return;
     }
     this.forget(rel);
     if ((this.opts.whiteout ?? 'chardev') === 'chardev') {
-      this.w.op(['node', rel, 'char', '0', '0', '0', '-1', '-1', t, t], entry);
+      this.w.op(rec('node', rel, 'char', '0', '0', '0', '-1', '-1', t, t), entry);
     } else {
-      this.w.op(['file', rel, '0', '-1', '-1', '0', t, t], entry);
-      this.w.op(['xattr', rel, OVERLAY_WHITEOUT_XATTR, Buffer.alloc(0)], entry);
+      this.w.op(rec('file', rel, '0', '-1', '-1', '0', t, t), entry);
+      this.w.op(rec('xattr', rel, OVERLAY_WHITEOUT_XATTR, Buffer.alloc(0)), entry);
       this.xwhiteoutParents.set(parent.join('/'), entry);
     }
     this.created.add(rel);
@@ -282,13 +283,13 @@ class Unpacker {
     const todo = [top];
     while (todo.length) {
       const rel = todo.pop()!;
-      for (const rec of await this.w.query(['list', rel], entry)) {
-        const child = rec[1]!.toString('utf8');
+      for (const answer of await this.w.query(rec('list', rel), entry)) {
+        const child = answer[1]!.toString('utf8');
         const crel = rel === '' ? child : `${rel}/${child}`;
         if (!this.created.has(crel)) {
           this.forget(crel);
-          this.w.op(['remove', crel], entry);
-        } else if (rec[2]!.toString() === 'd') {
+          this.w.op(rec('remove', crel), entry);
+        } else if (answer[2]!.toString() === 'd') {
           todo.push(crel);
         }
       }
@@ -298,15 +299,15 @@ class Unpacker {
   async finish(): Promise<void> {
     const own = (id: number) => String(this.ownership ? id : -1);
     // Directory owners and modes first (before xattrs: chmod would rewrite an ACL's mask).
-    for (const [rel, m] of this.dirMeta) this.w.op(['dirmeta', rel, own(m.uid), own(m.gid), String(m.mode)], m.entry);
-    for (const [rel, list] of this.dirXattrs) for (const x of list) this.w.op(['xattr', rel, x.name, x.value], x.entry);
-    for (const [rel, entry] of this.opaqueDirs) this.w.op(['xattr', rel, OVERLAY_OPAQUE_XATTR, Buffer.from('y')], entry);
+    for (const [rel, m] of this.dirMeta) this.w.op(rec('dirmeta', rel, own(m.uid), own(m.gid), String(m.mode)), m.entry);
+    for (const [rel, list] of this.dirXattrs) for (const x of list) this.w.op(rec('xattr', rel, x.name, x.value), x.entry);
+    for (const [rel, entry] of this.opaqueDirs) this.w.op(rec('xattr', rel, OVERLAY_OPAQUE_XATTR, Buffer.from('y')), entry);
     for (const [rel, entry] of this.xwhiteoutParents) {
-      if (!this.opaqueDirs.has(rel)) this.w.op(['xattr', rel, OVERLAY_OPAQUE_XATTR, Buffer.from('x')], entry);
+      if (!this.opaqueDirs.has(rel)) this.w.op(rec('xattr', rel, OVERLAY_OPAQUE_XATTR, Buffer.from('x')), entry);
     }
     const depth = (p: string) => (p === '' ? 0 : p.split('/').length);
     const dirs = [...this.dirMeta.entries()].sort((a, b) => depth(b[0]) - depth(a[0]) || (b[0].length - a[0].length));
-    for (const [rel, m] of dirs) this.w.op(['dirtime', rel, ns(m.mtime), ns(m.mtime)], m.entry);
+    for (const [rel, m] of dirs) this.w.op(rec('dirtime', rel, ns(m.mtime), ns(m.mtime)), m.entry);
     await this.w.close();
   }
 }

@@ -12,7 +12,8 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { HakoError } from '../../util/errors.js';
 import { rmtree, spawnUnpackWorker } from '../../native/modes.js';
-import { decodeOpBytes, encodePlan, type Op } from '../../native/encode.js';
+import { decodeOpBytes, encodePlan } from '../../native/encode.js';
+import type { UnpackRecord } from '../../native/ops.js';
 import { quoteName } from './paths.js';
 
 /** Flush the batch once it holds this much (a pipe write of a useful size). */
@@ -87,7 +88,7 @@ export class LayerWorker {
   }
 
   /** Queues one operation; `label` names the layer entry it belongs to. */
-  op(fields: Op, label: string): void {
+  op(fields: UnpackRecord, label: string): void {
     if (this.dead) throw this.dead;
     this.labels.push(label);
     this.raw(encodePlan([fields]));
@@ -116,7 +117,7 @@ export class LayerWorker {
   }
 
   /** Sends a query and waits for its answer records (up to the worker's "end"). */
-  async query(fields: Op, label: string): Promise<Answer> {
+  async query(fields: UnpackRecord, label: string): Promise<Answer> {
     this.op(fields, label);
     const answer = new Promise<Answer>((resolve, reject) => this.waiting.push({ resolve, reject }));
     await this.flush(true);

@@ -16,6 +16,7 @@ import { parseReference, isDigest, type ImageReference } from '../../oci/image/r
 import { selectPlatform } from '../../oci/image/platform.js';
 import { documentMediaType, isIndexMediaType, type ImageIndex, type ImageManifest } from '../../oci/image/types.js';
 import { mkdirp } from '../../util/mkdirp.js';
+import { readVersioned, type DocumentFormat } from '../../util/format-version.js';
 
 export const DEFAULT_ROOT = '/var/lib/hako';
 
@@ -35,8 +36,12 @@ export interface ImageRecord {
   tagged: string;
 }
 
+/** index.json's format (util/format-version.ts), versioned by its `version` field since the first one.
+ *  Raise `current` for a change an older hako would misread. */
+export const INDEX_FORMAT: DocumentFormat = { what: 'image index', current: 1, key: 'version' };
+
 interface IndexFile {
-  version: 1;
+  version: number;
   images: Record<string, ImageRecord>;
 }
 
@@ -299,16 +304,20 @@ export class ContentStore {
     try {
       text = fs.readFileSync(this.indexPath, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, images: {} };
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { version: INDEX_FORMAT.current, images: {} };
       throw e;
     }
+    let doc: unknown;
     try {
-      const idx = JSON.parse(text) as IndexFile;
-      if (!idx || typeof idx.images !== 'object') throw new Error('no "images" object');
-      return idx;
+      doc = JSON.parse(text);
+      if (!doc || typeof doc !== 'object') throw new Error('not an object');
     } catch (e) {
       throw new HakoError(`${this.indexPath}: corrupt image index (${(e as Error).message})`);
     }
+    // The version first: a newer layout must be refused as such, not reported as corrupt.
+    const idx = readVersioned<IndexFile>(doc, this.indexPath, INDEX_FORMAT);
+    if (!idx.images || typeof idx.images !== 'object') throw new HakoError(`${this.indexPath}: corrupt image index (no "images" object)`);
+    return idx;
   }
 
   private writeIndex(idx: IndexFile): void {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { Harness } from './harness.js';
 import { LayerWorker } from '../../../src/storage/layers/index.js';
+import { rec } from '../../../src/native/ops.js';
 
 const h = new Harness();
 after(() => h.cleanup());
@@ -161,7 +162,7 @@ describe('the container sees its own world', () => {
     const bundle = h.bundle(['sh', '-c', 'echo "$HOME"']);
     fs.rmSync(`${bundle}/rootfs/etc/passwd`);
     const w = new LayerWorker(`${bundle}/rootfs`);
-    w.op(['node', 'etc/passwd', 'fifo', '420', '0', '0', '-1', '-1', '0', '0'], 'etc/passwd');
+    w.op(rec('node', 'etc/passwd', 'fifo', '420', '0', '0', '-1', '-1', '0', '0'), 'etc/passwd');
     await w.close();
     const r = h.hako(['run', '--bundle', bundle, h.id()]);
     assert.equal(r.status, 0, r.stderr);

@@ -1,12 +1,24 @@
 // Both command lines' registries: every command loads, its --help lists every flag its parser
 // takes, run's flags all have a help line, command files stay small, and the runtime's commands
 // do not load the engine (the start-up of `hako runtime state` stays small).
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { commandHelp, splitAtArgument, type Entry } from '../../../src/cli/command.js';
+import { parseArgs } from 'node:util';
+import {
+  commandHelp,
+  parseArgsOptions,
+  runCommand,
+  splitAtArgument,
+  type Command,
+  type Dispatch,
+  type Entry,
+  type Flags,
+  type Parsed,
+} from '../../../src/cli/command.js';
 import { RUNTIME_COMMANDS } from '../../../src/cli/runtime/index.js';
 import { ENGINE_COMMANDS } from '../../../src/cli/engine/index.js';
 import { RUN_FLAG_NAMES_WITH_HELP } from '../../../src/cli/engine/run-flags.js';
@@ -19,14 +31,20 @@ function flatten<C>(entries: Entry<C>[], prefix = ''): [string, Entry<C>][] {
 }
 
 test('every command loads, and its --help names each of its flags with a description', async () => {
-  for (const [prog, entries] of [['hako runtime', RUNTIME_COMMANDS], ['hako', ENGINE_COMMANDS]] as const) {
+  for (const [prog, entries] of [
+    ['hako runtime', RUNTIME_COMMANDS],
+    ['hako', ENGINE_COMMANDS],
+  ] as const) {
     for (const [name, entry] of flatten<unknown>(entries as Entry<unknown>[])) {
       const cmd = (await entry.load!()).default;
       const help = commandHelp(prog, { ...entry, name }, cmd);
       assert.match(help, new RegExp(`^usage: ${prog} ${name}\\b`), name);
       for (const [flag, f] of Object.entries(cmd.flags)) {
         assert.ok(f.help.trim(), `${prog} ${name} --${flag} has no description`);
-        const line = help.split('\nflags:\n')[1]?.split('\n').find((l) => new RegExp(`^\\s+(-\\w, )?--${flag}\\b`).test(l));
+        const line = help
+          .split('\nflags:\n')[1]
+          ?.split('\n')
+          .find((l) => new RegExp(`^\\s+(-\\w, )?--${flag}\\b`).test(l));
         assert.ok(line?.includes(f.help), `${prog} ${name} --help lacks --${flag}`);
         if (f.short) assert.ok(line?.includes(`-${f.short}, --${flag}`), `${prog} ${name} -${f.short}`);
       }
@@ -89,4 +107,122 @@ test('the runtime commands load nothing of the engine, images, storage or networ
   // The registry itself is light: the commands are loaded on use.
   const index = [...staticClosure('src/cli/engine/index.ts')].map((f) => path.relative(REPO, f));
   assert.ok(!index.includes('src/engine/engine.ts'), 'hako --help loads the engine');
+});
+
+describe('runCommand', () => {
+  type Ctx = { root?: string; seen?: Parsed };
+  const flags: Flags = { env: { type: 'string', short: 'e', help: 'x' }, tty: { type: 'boolean', short: 't', help: 'y' } };
+  const entry = (cmd: Partial<Command<Ctx>>, more: Partial<Entry<Ctx>> = {}): Entry<Ctx> => ({
+    name: 'x',
+    summary: 'does x',
+    ...more,
+    load: async () => ({
+      default: {
+        usage: 'ARG',
+        flags,
+        ...cmd,
+        run: async (ctx, parsed) => {
+          ctx.seen = parsed;
+          return 7;
+        },
+      },
+    }),
+  });
+  const parse = (_command: string, args: string[], f: Flags): Parsed => {
+    const r = parseArgs({ args, options: parseArgsOptions(f), allowPositionals: true, strict: true });
+    return { values: r.values, positionals: r.positionals };
+  };
+  const d: Dispatch<Ctx> = {
+    prog: 'hako',
+    parse,
+    adopt: (v, ctx) => {
+      if (typeof v.root === 'string') ctx.root = v.root;
+    },
+    extraFlags: { root: { type: 'string', help: 'z' } },
+  };
+
+  async function run(e: Entry<Ctx>, args: string[]): Promise<{ code: number; out: string; ctx: Ctx }> {
+    const write = process.stdout.write;
+    let out = '';
+    process.stdout.write = ((chunk: string) => {
+      out += chunk;
+      return true;
+    }) as typeof process.stdout.write;
+    const ctx: Ctx = {};
+    try {
+      return { code: await runCommand(d, e, 'x', args, ctx), out, ctx };
+    } finally {
+      process.stdout.write = write;
+    }
+  }
+
+  it('prints the help for --help or -h before the first argument, and after it where flags go on', async () => {
+    for (const args of [['--help'], ['-t', '-h'], ['a', '--help']]) {
+      const r = await run(entry({}), args);
+      assert.equal(r.code, 0, args.join(' '));
+      assert.match(r.out, /^usage: hako x ARG\n\ndoes x\n\nflags:\n {2}-e, --env VALUE +x\n/);
+      assert.equal(r.ctx.seen, undefined);
+    }
+  });
+
+  it('leaves --help after the first argument to the program when flags end there', async () => {
+    const r = await run(entry({ flagsEndAtArgument: true }), ['-e', 'A', 'c1', 'sh', '-c', '--help']);
+    assert.equal(r.code, 7);
+    assert.deepEqual(r.ctx.seen?.positionals, ['c1', 'sh', '-c', '--help']);
+    assert.equal(r.ctx.seen?.values.env, 'A');
+  });
+
+  it('hands raw arguments over untouched, and a noHelp command runs even with --help', async () => {
+    const raw = await run(entry({ rawArgs: true }), ['-q', 'img', '--help']);
+    assert.deepEqual(raw.ctx.seen?.positionals, ['-q', 'img', '--help']);
+    const noHelp = await run(entry({ rawArgs: true }, { noHelp: true }), ['--help']);
+    assert.equal(noHelp.code, 7);
+    assert.equal(noHelp.out, '');
+  });
+
+  it('gives the extra flags to the context (--root after the arguments)', async () => {
+    const r = await run(entry({}), ['c1', '--root', '/tmp/r']);
+    assert.equal(r.ctx.root, '/tmp/r');
+    assert.deepEqual(r.ctx.seen?.positionals, ['c1']);
+  });
+});
+
+test('`help COMMAND` is COMMAND --help, in both command lines (needs npm run build)', () => {
+  const hako = (args: string[]) => spawnSync(path.join(REPO, 'bin/hako'), args, { encoding: 'utf8' });
+  const same = [
+    [['help'], ['--help']],
+    [
+      ['help', 'run'],
+      ['run', '--help'],
+    ],
+    [
+      ['help', 'network', 'create'],
+      ['network', 'create', '--help'],
+    ],
+    [
+      ['help', 'network'],
+      ['network', '--help'],
+    ],
+    [
+      ['help', 'runtime'],
+      ['runtime', '--help'],
+    ],
+    [
+      ['help', 'runtime', 'exec'],
+      ['runtime', 'exec', '--help'],
+    ],
+    [
+      ['runtime', 'help', 'update'],
+      ['runtime', 'update', '--help'],
+    ],
+  ];
+  for (const [a, b] of same) {
+    const [ra, rb] = [hako(a), hako(b)];
+    assert.equal(ra.status, 0, `${a.join(' ')}: ${ra.stderr}`);
+    assert.equal(ra.stdout, rb.stdout, a.join(' '));
+    assert.match(ra.stdout, /^usage: hako /);
+  }
+  const unknown = hako(['help', 'frob']);
+  assert.equal(unknown.stderr, 'hako: unknown command "frob" (see hako --help)\n');
+  assert.equal(hako(['runtime', 'help', 'checkpoint']).status, 1, 'checkpoint has no help: podman reads a zero exit as support');
 });

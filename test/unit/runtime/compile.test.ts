@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { compilePlan, type PlanContext } from '../../../src/runtime/plan/compile.js';
 import { compileExecPlan } from '../../../src/runtime/plan/exec.js';
-import { encodePlan, formatPlan, type Op } from '../../../src/native/encode.js';
+import { encodePlan, formatPlan } from '../../../src/native/encode.js';
+import type { Op } from '../../../src/native/ops.js';
 import { defaultSpec } from '../../../src/oci/default.js';
 import type { Spec } from '../../../src/oci/types.js';
 

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
+import { rec } from '../../../src/native/ops.js';
 
 export interface TarEntry {
   name: string;
@@ -113,7 +114,7 @@ export function zstdRaw(data: Buffer): Buffer {
 export async function mknodIn(root: string, nodes: Array<{ path: string; kind: 'fifo' | 'char' | 'block'; mode: number; major?: number; minor?: number }>): Promise<void> {
   const { LayerWorker } = await import('../../../src/storage/layers/worker.js');
   const w = new LayerWorker(root);
-  for (const n of nodes) w.op(['node', n.path, n.kind, String(n.mode), String(n.major ?? 0), String(n.minor ?? 0), '-1', '-1', '0', '0'], n.path);
+  for (const n of nodes) w.op(rec('node', n.path, n.kind, String(n.mode), String(n.major ?? 0), String(n.minor ?? 0), '-1', '-1', '0', '0'), n.path);
   await w.close();
 }
 
@@ -121,9 +122,9 @@ export async function mknodIn(root: string, nodes: Array<{ path: string; kind: '
 export async function xattrsOf(root: string, rel: string): Promise<Record<string, Buffer>> {
   const { LayerWorker } = await import('../../../src/storage/layers/worker.js');
   const w = new LayerWorker(root);
-  const [rec] = await w.query(['xattrs', rel], rel);
+  const [answer] = await w.query(rec('xattrs', rel), rel);
   await w.close();
   const out: Record<string, Buffer> = {};
-  for (let i = 1; i + 1 < rec!.length; i += 2) out[rec![i]!.toString()] = rec![i + 1]!;
+  for (let i = 1; i + 1 < answer!.length; i += 2) out[answer![i]!.toString()] = answer![i + 1]!;
   return out;
 }

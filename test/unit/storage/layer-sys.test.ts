@@ -7,13 +7,14 @@ import { test } from 'node:test';
 import { LayerWorker, removeTree } from '../../../src/storage/layers/index.js';
 import { HakoError } from '../../../src/util/errors.js';
 import { isRoot, tempDir, xattrsOf } from './helpers.js';
+import { rec } from '../../../src/native/ops.js';
 
 test('xattr values are bytes both ways, NULs included', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'f'), '');
   const value = Buffer.from([0, 1, 2, 0xff, 0, 10]);
   const w = new LayerWorker(dir);
-  w.op(['xattr', 'f', 'user.hako', value], 'f');
+  w.op(rec('xattr', 'f', 'user.hako', value), 'f');
   try {
     await w.close();
   } catch (e) {
@@ -30,11 +31,11 @@ test('an xattr on a final symlink goes to the link, never its target; a symlink 
   symlinkSync('.', join(dir, 'up'));
   // user.* xattrs are not allowed on symlinks: following it would have set one on the target.
   let w = new LayerWorker(dir);
-  w.op(['xattr', 'link', 'user.x', Buffer.from('v')], 'the-entry');
+  w.op(rec('xattr', 'link', 'user.x', Buffer.from('v')), 'the-entry');
   await assert.rejects(w.close(), (e: unknown) => e instanceof HakoError && /^layer entry "the-entry": link: setxattr user\.x: /.test(e.message));
   assert.equal((await xattrsOf(dir, 'target'))['user.x'], undefined);
   w = new LayerWorker(dir);
-  w.op(['file', 'up/x', '0', '-1', '-1', '420', '0', '0'], 'up/x');
+  w.op(rec('file', 'up/x', '0', '-1', '-1', '420', '0', '0'), 'up/x');
   await assert.rejects(w.close(), (e: unknown) => e instanceof HakoError && /^layer entry "up\/x": up\/x: parent up \(a symlink\): /.test(e.message));
   assert.equal(existsSync(join(dir, 'x')), false);
 });
@@ -42,15 +43,15 @@ test('an xattr on a final symlink goes to the link, never its target; a symlink 
 test('a fifo gets its mode and owner; a failure names the entry and stops the stream', { skip: !isRoot && 'needs root (chown)' }, async (t) => {
   const dir = tempDir(t);
   let w = new LayerWorker(dir);
-  w.op(['node', 'fifo', 'fifo', String(0o640), '0', '0', '12', '34', '0', '0'], 'fifo');
+  w.op(rec('node', 'fifo', 'fifo', String(0o640), '0', '0', '12', '34', '0', '0'), 'fifo');
   await w.close();
   const st = lstatSync(join(dir, 'fifo'));
   assert.ok(st.isFIFO());
   assert.equal(st.mode & 0o7777, 0o640);
   assert.deepEqual([st.uid, st.gid], [12, 34]);
   w = new LayerWorker(dir);
-  w.op(['node', 'missing/fifo', 'fifo', '384', '0', '0', '-1', '-1', '0', '0'], 'a');
-  w.op(['node', 'second', 'fifo', '384', '0', '0', '-1', '-1', '0', '0'], 'b');
+  w.op(rec('node', 'missing/fifo', 'fifo', '384', '0', '0', '-1', '-1', '0', '0'), 'a');
+  w.op(rec('node', 'second', 'fifo', '384', '0', '0', '-1', '-1', '0', '0'), 'b');
   await assert.rejects(w.close(), (e: unknown) => e instanceof HakoError && e.message === 'layer entry "a": missing/fifo: parent missing: No such file or directory');
   assert.equal(existsSync(join(dir, 'second')), false);
 });

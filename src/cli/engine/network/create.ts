@@ -15,7 +15,9 @@ const command: Command<EngineContext> = {
     if (positionals.length !== 1) throw new HakoError('"hako network create" requires exactly 1 argument: NAME');
     if (v.driver !== undefined && v.driver !== 'bridge') throw new HakoError(`network create: driver "${v.driver}" is not supported (only bridge)`);
     const info = await engineOf(ctx).networks.store.create(positionals[0], {
-      subnet: v.subnet as string | undefined, gateway: v.gateway as string | undefined, bridge: v.bridge as string | undefined,
+      subnet: v.subnet as string | undefined,
+      gateway: v.gateway as string | undefined,
+      bridge: v.bridge as string | undefined,
     });
     process.stdout.write(`${info.name}\n`);
     return 0;

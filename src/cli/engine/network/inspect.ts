@@ -11,7 +11,10 @@ import { usersOf } from './users.js';
 async function doc(e: Engine, ref: string): Promise<unknown> {
   const n = await e.networks.store.inspect(ref);
   return {
-    Name: n.name, Driver: n.driver, Default: n.isDefault, ConfigFile: n.file ?? '',
+    Name: n.name,
+    Driver: n.driver,
+    Default: n.isDefault,
+    ConfigFile: n.file ?? '',
     IPAM: { Driver: 'host-local', Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
     Options: { 'com.docker.network.bridge.name': n.bridge },
     Containers: Object.fromEntries(usersOf(e, n.name).map((u) => [u.containerId, { Name: u.name, IPv4Address: u.ip, Interface: u.ifName }])),

@@ -13,12 +13,20 @@ const command: Command<EngineContext> = {
   async run(ctx, { values: v, positionals }) {
     if (positionals.length) throw new HakoError(`"hako network ls" accepts no arguments (got "${positionals[0]}")`);
     const rows = (await engineOf(ctx).networks.store.list()).map((n) => ({
-      Name: n.name, Driver: n.driver, Subnet: n.subnet, Gateway: n.gateway, Bridge: n.bridge, Default: n.isDefault,
+      Name: n.name,
+      Driver: n.driver,
+      Subnet: n.subnet,
+      Gateway: n.gateway,
+      Bridge: n.bridge,
+      Default: n.isDefault,
     }));
     if (v.quiet) process.stdout.write(rows.map((r) => `${r.Name}\n`).join(''));
     else {
-      process.stdout.write(formatRows(v.format as string | undefined, rows, renderTemplate, () =>
-        table([['NAME', 'DRIVER', 'SUBNET', 'GATEWAY', 'BRIDGE'], ...rows.map((r) => [r.Name, r.Driver, r.Subnet, r.Gateway, r.Bridge])])));
+      process.stdout.write(
+        formatRows(v.format as string | undefined, rows, renderTemplate, () =>
+          table([['NAME', 'DRIVER', 'SUBNET', 'GATEWAY', 'BRIDGE'], ...rows.map((r) => [r.Name, r.Driver, r.Subnet, r.Gateway, r.Bridge])]),
+        ),
+      );
     }
     return 0;
   },

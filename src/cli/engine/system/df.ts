@@ -11,11 +11,20 @@ const command: Command<EngineContext> = {
     if (positionals.length) throw new HakoError('"hako system df" accepts no arguments');
     const { systemDf } = await import('../../../engine/df.js');
     const rows = (await systemDf(engineOf(ctx))).map((r) => ({
-      Type: r.Type, TotalCount: r.TotalCount, Active: r.Active, Size: humanSize(r.Size),
+      Type: r.Type,
+      TotalCount: r.TotalCount,
+      Active: r.Active,
+      Size: humanSize(r.Size),
       Reclaimable: `${humanSize(r.Reclaimable)}${r.Size ? ` (${Math.round((100 * r.Reclaimable) / r.Size)}%)` : ''}`,
     }));
-    process.stdout.write(formatRows(v.format as string | undefined, rows, renderTemplate, () =>
-      table([['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], ...rows.map((r) => [r.Type, String(r.TotalCount), String(r.Active), r.Size, r.Reclaimable])])));
+    process.stdout.write(
+      formatRows(v.format as string | undefined, rows, renderTemplate, () =>
+        table([
+          ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
+          ...rows.map((r) => [r.Type, String(r.TotalCount), String(r.Active), r.Size, r.Reclaimable]),
+        ]),
+      ),
+    );
     return 0;
   },
 };

@@ -17,7 +17,8 @@ const command: Command<EngineContext> = {
     const p = await import('../../../engine/prune.js');
     const filters = p.parsePruneFilters((v.filter as string[] | undefined) ?? []);
     const what = [
-      'all stopped containers', 'all networks not used by at least one container',
+      'all stopped containers',
+      'all networks not used by at least one container',
       ...(v.volumes ? ['all anonymous volumes not used by at least one container'] : []),
       v.all ? 'all images without at least one container associated to them' : 'all dangling images',
     ];
@@ -27,11 +28,15 @@ const command: Command<EngineContext> = {
     const networks = await p.pruneNetworks(e);
     const volumes = v.volumes ? await p.pruneVolumes(e, { filters }) : { deleted: [], bytes: 0 };
     const images = await p.pruneImages(e, { all: Boolean(v.all), filters });
-    process.stdout.write([
-      deletedSection('Containers', containers.deleted), deletedSection('Networks', networks), deletedSection('Volumes', volumes.deleted),
-      deletedSection('Images', [...images.untagged.map((u) => `untagged: ${u}`), ...images.deleted.map((d) => `deleted: ${d}`)]),
-      reclaimed(containers.bytes + volumes.bytes + images.bytes),
-    ].join(''));
+    process.stdout.write(
+      [
+        deletedSection('Containers', containers.deleted),
+        deletedSection('Networks', networks),
+        deletedSection('Volumes', volumes.deleted),
+        deletedSection('Images', [...images.untagged.map((u) => `untagged: ${u}`), ...images.deleted.map((d) => `deleted: ${d}`)]),
+        reclaimed(containers.bytes + volumes.bytes + images.bytes),
+      ].join(''),
+    );
     return 0;
   },
 };

@@ -14,10 +14,13 @@ const command: Command<EngineContext> = {
   },
   async run(ctx, { values: v, positionals }) {
     if (positionals.length > 1) throw new HakoError('"hako volume create" requires at most 1 argument: [NAME]');
-    if (positionals[0] && v.name && positionals[0] !== v.name) throw new HakoError(`conflicting options: either specify --name or provide positional arg, not both`);
+    if (positionals[0] && v.name && positionals[0] !== v.name)
+      throw new HakoError(`conflicting options: either specify --name or provide positional arg, not both`);
     const { VolumeStore } = await import('../../../engine/volumes.js');
     const volume = new VolumeStore(engineOf(ctx).root).create((v.name as string | undefined) ?? positionals[0], {
-      driver: v.driver as string | undefined, labels: keyValues('--label', v.label), options: keyValues('--opt', v.opt),
+      driver: v.driver as string | undefined,
+      labels: keyValues('--label', v.label),
+      options: keyValues('--opt', v.opt),
     });
     process.stdout.write(`${volume.Name}\n`);
     return 0;

@@ -18,9 +18,20 @@ const command: Command<EngineContext> = {
     const e = engineOf(ctx);
     const containers = e.list().map((c) => c.config);
     const keep = volumeFilter((v.filter as string[] | undefined) ?? [], (name) => volumeUsers(name, containers).length > 0);
-    const rows = new VolumeStore(e.root).list().filter(keep).map((x) => ({ ...x, Labels: Object.entries(x.Labels).map(([k, val]) => `${k}=${val}`).join(',') }));
+    const rows = new VolumeStore(e.root)
+      .list()
+      .filter(keep)
+      .map((x) => ({
+        ...x,
+        Labels: Object.entries(x.Labels)
+          .map(([k, val]) => `${k}=${val}`)
+          .join(','),
+      }));
     if (v.quiet) process.stdout.write(rows.map((r) => `${r.Name}\n`).join(''));
-    else process.stdout.write(formatRows(v.format as string | undefined, rows, renderTemplate, () => table([['DRIVER', 'VOLUME NAME'], ...rows.map((r) => [r.Driver, r.Name])])));
+    else
+      process.stdout.write(
+        formatRows(v.format as string | undefined, rows, renderTemplate, () => table([['DRIVER', 'VOLUME NAME'], ...rows.map((r) => [r.Driver, r.Name])])),
+      );
     return 0;
   },
 };

@@ -1,0 +1,66 @@
+// The runtime's global flags, before the command as runc's: --root, --log, --log-format, --debug.
+import { HakoError } from '../../util/errors.js';
+import { defaultRoot } from '../../runtime/state.js';
+
+export const GLOBAL_FLAGS = `global flags:
+  --root DIR              state directory (default /run/hako; $XDG_RUNTIME_DIR/hako rootless)
+  --log FILE              also append errors (and --debug lines) to FILE
+  --log-format text|json  format of --log lines (default text)
+  --debug                 record the command, its plan and its phases (in --log FILE, else stderr)
+  --systemd-cgroup        refused: hako manages cgroupfs directly
+  --rootless VALUE, --criu PATH   accepted for runc compatibility (rootless is detected)
+  -h, --help / -v, --version`;
+
+export interface Globals {
+  root: string;
+  logFile?: string;
+  logFormat: 'text' | 'json';
+  debug: boolean;
+  rest: string[];
+  /** A global flag that is all there is to do. */
+  only?: 'help' | 'version';
+}
+
+/** The global flags, before the command as with runc. */
+export function readGlobals(argv: string[]): Globals {
+  const g: Globals = { root: defaultRoot(), logFormat: 'text', debug: false, rest: [] };
+  let i = 0;
+  for (; i < argv.length && argv[i].startsWith('-'); i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const value = () => inline ?? argv[++i];
+    switch (flag) {
+      case '--root':
+        g.root = value();
+        break;
+      case '--log':
+        g.logFile = value();
+        break;
+      case '--log-format': {
+        const f = value();
+        if (f !== 'text' && f !== 'json') throw new HakoError(`--log-format: must be text or json, got "${f}"`);
+        g.logFormat = f;
+        break;
+      }
+      case '--debug':
+        g.debug = true;
+        break;
+      case '--systemd-cgroup':
+        throw new HakoError('--systemd-cgroup: the systemd cgroup driver is not supported; hako manages cgroupfs directly');
+      case '--rootless':
+        value();
+        break; // auto-detected from the euid, like runc's "auto"
+      case '--criu':
+        value();
+        break;
+      case '-h':
+      case '--help':
+        return { ...g, only: 'help' };
+      case '-v':
+      case '--version':
+        return { ...g, only: 'version' };
+      default:
+        throw new HakoError(`unknown global flag ${flag}`);
+    }
+  }
+  return { ...g, rest: argv.slice(i) };
+}
