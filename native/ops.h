@@ -60,5 +60,9 @@
   X(dirtime, 3) \
   X(list, 1) \
   X(xattrs, 1) \
-  X(walk, 0)
+  X(walk, 0) \
+  X(walkfrom, 1) \
+  X(realpath, 4) \
+  X(open, 1) \
+  X(closefd, 1)
 #endif
