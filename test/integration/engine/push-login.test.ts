@@ -11,6 +11,7 @@ import { EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv, type Result } from '.
 import { startRegistry, startProxy, htpasswdLine, REGISTRY_BIN, HTPASSWD_BIN, type TestRegistry, type TestProxy } from '../../fixtures/registry.js';
 import { ContentStore } from '../../../src/storage/store/index.js';
 import { push, pull, RegistryClient, parseReference } from '../../../src/image/index.js';
+import { ptyUnavailable, runOnPty } from '../../fixtures/pty.js';
 
 const skip = engineSkip || (!fs.existsSync(REGISTRY_BIN) ? `${REGISTRY_BIN} missing (Debian docker-registry)` : false)
   || (!fs.existsSync(HTPASSWD_BIN) ? `${HTPASSWD_BIN} missing (Debian apache2-utils)` : false);
@@ -48,6 +49,7 @@ function hako(args: string[], opts: { input?: string; root?: string } = {}): Pro
     p.stderr.on('data', (d) => (stderr += d));
     p.on('error', reject);
     p.on('close', (code) => resolve({ code: code ?? 128, stdout, stderr }));
+    p.stdin.on('error', () => {}); // a usage error exits before it reads: EPIPE is expected then
     p.stdin.end(opts.input ?? '');
   });
 }
@@ -147,6 +149,18 @@ test('login to an htpasswd registry: wrong password refused, then -p, push, logo
   assert.equal(await ok(['logout', basic.host]), `Removing login credentials for ${basic.host}\n`);
   assert.equal(await ok(['logout', basic.host]), `Not logged in to ${basic.host}\n`);
   assert.equal((await hako(['push', ref])).code, 1, 'logged out: refused again');
+});
+
+test('login asks on a terminal: the password is not echoed', { skip: skip || ptyUnavailable() }, () => {
+  const r = runOnPty(['env', `HOME=${home}`, HAKO, '--root', env.root, 'login', basic.host], [
+    { waitFor: 'Username: ', send: 'alice\r' },
+    { waitFor: 'Password: ', send: `${PASSWORD}\r` },
+  ]);
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /Login Succeeded/);
+  assert.ok(!r.output.includes(PASSWORD), `the password is not echoed: ${r.output}`);
+  assert.equal(JSON.parse(fs.readFileSync(authFile(), 'utf8')).auths[basic.host].auth, Buffer.from(`alice:${PASSWORD}`).toString('base64'));
+  fs.rmSync(authFile());
 });
 
 test('docker\'s ~/.docker/config.json is read when hako has no entry', { skip }, async () => {
