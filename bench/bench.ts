@@ -6,13 +6,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type SectionId } from './config.js';
 import type { Ctx } from './context.js';
-import { machineInfo } from './machine.js';
+import { loadAverage, machineInfo } from './machine.js';
 import { superviseIfNeeded } from './supervisor.js';
 import { probeRuntimes, runtimeClis } from './peers.js';
 import { enterCleanup, removeTree, setScratchDir } from './proc.js';
 import { ratioFor, renderMachine, renderSection } from './report.js';
 import { lifecycle, runtimeRun, sequential } from './sections/runtime.js';
 import { engine } from './sections/engine.js';
+import { control } from './sections/control.js';
+import { podmanRuntime } from './sections/podman-runtime.js';
 import { rssSection } from './sections/rss.js';
 import { pull } from './sections/pull.js';
 import { library } from './sections/library.js';
@@ -28,7 +30,9 @@ type SectionFn = (ctx: Ctx) => SectionResult | Promise<SectionResult>;
 const SECTION_FNS: Record<SectionId, SectionFn> = {
   runtime: runtimeRun,
   lifecycle,
+  control,
   engine,
+  podman: podmanRuntime,
   sequential,
   rss: rssSection,
   pull,
@@ -85,7 +89,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const machine = machineInfo();
+  const machine = machineInfo(repo);
   console.log(renderMachine(machine));
   const sections: SectionResult[] = [];
   try {
@@ -94,9 +98,11 @@ async function main(): Promise<number> {
     for (const [id, fn] of Object.entries(SECTION_FNS) as Array<[SectionId, SectionFn]>) {
       if (!cfg.only.has(id)) continue;
       const t0 = Date.now();
+      const loadBefore = loadAverage();
       const s = await fn(ctx);
+      s.load = { before: loadBefore, after: loadAverage() };
       sections.push(s);
-      console.log(`\n${renderSection(s)}\n   (section took ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+      console.log(`\n${renderSection(s)}\n   (section took ${((Date.now() - t0) / 1000).toFixed(1)} s; load ${s.load.before} -> ${s.load.after})`);
     }
   } finally {
     runCleanups(ctx);

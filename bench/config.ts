@@ -1,7 +1,7 @@
 // Environment knobs of `npm run bench`. Defaults keep a full run (all sections, all peers) within
 // about five minutes on the 2-core CI VM.
 
-export const SECTIONS = ['runtime', 'lifecycle', 'engine', 'sequential', 'rss', 'pull', 'library'] as const;
+export const SECTIONS = ['runtime', 'lifecycle', 'control', 'engine', 'podman', 'sequential', 'rss', 'pull', 'library'] as const;
 export type SectionId = (typeof SECTIONS)[number];
 
 export interface BenchConfig {
@@ -14,6 +14,7 @@ export interface BenchConfig {
   rssCount: number;      // BENCH_RSS_COUNT: detached containers measured per peer
   hideUnified: 'auto' | '0' | '1'; // BENCH_HIDE_UNIFIED: see supervisor.ts
   out: string | undefined; // BENCH_OUT: JSON path (default bench/results/latest.json)
+  quick: boolean;        // BENCH_QUICK=1: fewer runs everywhere, to iterate (explicit knobs still win)
 }
 
 function positiveInt(name: string, fallback: number, min = 1): number {
@@ -39,15 +40,17 @@ export function loadConfig(): BenchConfig {
   }
   const hide = process.env.BENCH_HIDE_UNIFIED ?? 'auto';
   if (hide !== 'auto' && hide !== '0' && hide !== '1') throw new Error(`BENCH_HIDE_UNIFIED: expected auto, 0 or 1, got '${hide}'`);
+  const quick = process.env.BENCH_QUICK === '1';
   return {
-    runs: positiveInt('BENCH_RUNS', 30),
-    warmup: positiveInt('BENCH_WARMUP', 3, 0),
+    runs: positiveInt('BENCH_RUNS', quick ? 8 : 30),
+    warmup: positiveInt('BENCH_WARMUP', quick ? 1 : 3, 0),
     only,
-    seqCount: positiveInt('BENCH_SEQ', 100),
-    seqRounds: positiveInt('BENCH_SEQ_ROUNDS', 3),
-    pullRuns: positiveInt('BENCH_PULL_RUNS', 10),
-    rssCount: positiveInt('BENCH_RSS_COUNT', 5),
+    seqCount: positiveInt('BENCH_SEQ', quick ? 20 : 100),
+    seqRounds: positiveInt('BENCH_SEQ_ROUNDS', quick ? 1 : 3),
+    pullRuns: positiveInt('BENCH_PULL_RUNS', quick ? 3 : 10),
+    rssCount: positiveInt('BENCH_RSS_COUNT', quick ? 2 : 5),
     hideUnified: hide,
     out: process.env.BENCH_OUT || undefined,
+    quick,
   };
 }

@@ -15,6 +15,22 @@ export interface MachineInfo {
   node: string;
   cgroups: string;
   peers: Record<string, string>;
+  /** hako's commit (with "+dirty" when the work tree differs from it). */
+  commit: string;
+  /** /proc/loadavg's 1, 5 and 15-minute averages when the bench started. */
+  load: number[];
+}
+
+/** The 1-minute load average now. */
+export function loadAverage(): number {
+  return Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+}
+
+function gitCommit(repo: string): string {
+  const head = capture('git', ['-C', repo, 'rev-parse', '--short=12', 'HEAD']).trim();
+  if (!head) return 'unknown';
+  const dirty = capture('git', ['-C', repo, 'status', '--porcelain', '--untracked-files=no']).trim();
+  return dirty ? `${head}+dirty` : head;
 }
 
 function distro(): string {
@@ -39,7 +55,7 @@ function version(bin: string, args: string[]): string | undefined {
   return capture(bin, args).split('\n')[0]?.trim() || 'unknown';
 }
 
-export function machineInfo(): MachineInfo {
+export function machineInfo(repo: string): MachineInfo {
   const cpus = os.cpus();
   const peers: Record<string, string> = {};
   for (const [name, args] of [['runc', ['--version']], ['crun', ['--version']], ['podman', ['--version']],
@@ -58,5 +74,7 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     cgroups: cgroupLayout(),
     peers,
+    commit: gitCommit(repo),
+    load: fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number),
   };
 }

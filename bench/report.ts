@@ -42,15 +42,16 @@ export function renderSection(s: SectionResult): string {
       const why = r.skipped ?? 'unknown';
       const reason = told.has(`${r.peer}\0${why}`) ? '(see above)' : clip(why, 90);
       told.add(`${r.peer}\0${why}`);
-      return [peer, '-', '-', `skipped: ${reason}`];
+      return [peer, '-', '-', '-', `skipped: ${reason}`];
     }
     const u = r.unit;
-    return [peer, `${fmt(r.summary.median, u)} ${u}`,
-      `${fmt(r.summary.p10, u)} .. ${fmt(r.summary.p90, u)} (n=${r.summary.n})${r.note ? `; ${r.note}` : ''}`,
+    const x = r.summary;
+    return [peer, `${fmt(x.median, u)} ${u}`, `${fmt(x.min, u)} / ${fmt(x.median, u)} / ${fmt(x.max, u)}`,
+      `${fmt(x.p10, u)} .. ${fmt(x.p90, u)} (n=${x.n})${r.note ? `; ${r.note}` : ''}`,
       ratioCell(s, r)];
   });
   const lines = [`== ${s.title} ==`, ...s.notes.map((n) => `   ${n}`), '',
-    table(['peer', 'median', 'spread p10 .. p90', 'ratio hako/peer'], body)];
+    table(['peer', 'median', 'min / median / max', 'p10 .. p90', 'ratio hako/peer'], body)];
   return lines.join('\n');
 }
 
@@ -64,5 +65,6 @@ export function renderMachine(m: MachineInfo): string {
     `machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryMiB} MiB; ${m.kernel}; ${m.distro}; node ${m.node}`,
     `cgroups: ${m.cgroups}`,
     `peers: ${Object.entries(m.peers).map(([k, v]) => `${k}: ${v}`).join('; ') || 'none installed'}`,
+    `hako commit: ${m.commit}; load average at start: ${m.load.join(' ')}`,
   ].join('\n');
 }

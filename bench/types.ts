@@ -30,4 +30,6 @@ export interface SectionResult {
   notes: string[];
   targets: Target[];
   rows: Row[];
+  /** The 1-minute load average when the section started and ended (other work on the machine). */
+  load?: { before: number; after: number };
 }

@@ -82,13 +82,16 @@ static struct termios saved_termios;
 static int termios_saved;
 
 /* The host terminal goes raw while relaying, so keys (Ctrl-C too) reach the container's pty, and
- * comes back as it was when the container exits. O_NONBLOCK is cleared: the runtime's own tty handles
- * may have set it on the shared file description. */
+ * comes back as it was when the container exits. Its output processing (OPOST) stays on, as runc's
+ * SetRaw leaves it: the container's pty has ONLCR cleared, so the host terminal's ONLCR is what
+ * turns "\n" into "\r\n" on the screen. O_NONBLOCK is cleared: the runtime's own tty handles may
+ * have set it on the shared file description. */
 static void host_tty_raw(void) {
   if (!isatty(0) || tcgetattr(0, &saved_termios) < 0) return;
   termios_saved = 1;
   struct termios raw = saved_termios;
   cfmakeraw(&raw);
+  raw.c_oflag |= OPOST;
   tcsetattr(0, TCSANOW, &raw);
   fcntl(0, F_SETFL, fcntl(0, F_GETFL) & ~O_NONBLOCK);
 }

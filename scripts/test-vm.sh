@@ -13,12 +13,15 @@ cd "$(dirname "$0")/.."
 
 # Chosen for what only a v2 host shows, within ~10 minutes of CI here (emulation makes everything
 # 20-40x slower; see the timings in the summary): the v2 driver with its controllers, the device
-# filter (eBPF), limits/update/pause/events/OOM through the runtime, and limits through the engine.
+# filter (eBPF), limits/update/pause/events/OOM through the runtime, exec --cgroup and device rule
+# access (each compared with runc in the VM too), and limits through the engine.
 FILES=(
   build/test/integration/cgroups/v2.test.js
   build/test/integration/cgroups/v2-unified.test.js
   build/test/integration/cgroups/devices-bpf.test.js
   build/test/integration/runtime/cgroups.test.js
+  build/test/integration/runtime/exec-cgroup.test.js
+  build/test/integration/runtime/device-access.test.js
   build/test/integration/engine/limits.test.js
 )
 

@@ -49,11 +49,23 @@ export function numToV2(n: number | undefined): string {
   return String(n);
 }
 
-/** One v1 devices.allow/deny line: "c 1:3 rwm", "a *:* rwm". */
+/** A rule's access as runc 1.1 reads it (devices.Permissions): the set of r, w and m in it, in that
+ *  order, other letters ignored, so "rwa" and "rrw" both mean "rw". No access at all means "rwm"
+ *  (the spec validation refuses an empty one, as runc does, before a rule gets here). */
+export function deviceAccess(access: string | undefined): string {
+  if (!access) return 'rwm';
+  return ['r', 'w', 'm'].filter((c) => access.includes(c)).join('');
+}
+
+/** A rule's type; runc reads a missing or empty one as "a". */
+export const deviceType = (rule: DeviceCgroup): string => rule.type || 'a';
+
+/** One v1 devices.allow/deny line: "c 1:3 rwm", "a *:* rwm". An "a" rule's access is ignored (by
+ *  the kernel and by runc), so it is written as rwm. */
 export function deviceRuleString(rule: DeviceCgroup): string {
-  const type = rule.type ?? 'a';
+  const type = deviceType(rule);
   const num = (n: number | null | undefined): string => (n === undefined || n === null || n < 0 ? '*' : String(n));
-  return `${type} ${num(rule.major)}:${num(rule.minor)} ${rule.access || 'rwm'}`;
+  return `${type} ${num(rule.major)}:${num(rule.minor)} ${type === 'a' ? 'rwm' : deviceAccess(rule.access)}`;
 }
 
 /** runc's specconv AllowedDevices, appended after the config's rules (so they always win):
@@ -77,6 +89,9 @@ export const DEFAULT_ALLOWED_DEVICES: readonly DeviceCgroup[] = Object.freeze([
 export function deviceWrites(rules: DeviceCgroup[] | undefined): { file: 'devices.allow' | 'devices.deny'; value: string }[] {
   const out: { file: 'devices.allow' | 'devices.deny'; value: string }[] = [{ file: 'devices.deny', value: 'a *:* rwm' }];
   for (const r of [...(rules ?? []), ...DEFAULT_ALLOWED_DEVICES]) {
+    // A rule with none of r, w and m changes nothing (emulateDeviceRules refuses the ones that
+    // would have to), and the kernel would refuse its empty access.
+    if (deviceType(r) !== 'a' && deviceAccess(r.access) === '') continue;
     out.push({ file: r.allow ? 'devices.allow' : 'devices.deny', value: deviceRuleString(r) });
   }
   return out;

@@ -14,7 +14,7 @@
 import type { DeviceCgroup } from '../oci/types.js';
 import { bpfDevices } from '../native/modes.js';
 import { HakoError } from '../util/errors.js';
-import { DEFAULT_ALLOWED_DEVICES, deviceRuleString } from './convert.js';
+import { DEFAULT_ALLOWED_DEVICES, deviceAccess, deviceRuleString, deviceType } from './convert.js';
 
 // struct bpf_cgroup_dev_ctx { u32 access_type; u32 major; u32 minor; }
 // access_type: low 16 bits the device type, high 16 bits the access bits.
@@ -40,13 +40,13 @@ export interface EmulatedRules {
   exceptions: DeviceException[];
 }
 
-function accessBits(access: string | undefined, rule: string): number {
+/** BPF_DEVCG_ACC_* bits of a rule's access as runc reads it (letters other than r, w, m ignored). */
+function accessBits(access: string | undefined): number {
   let bits = 0;
-  for (const ch of access || 'rwm') {
+  for (const ch of deviceAccess(access)) {
     if (ch === 'r') bits |= BPF_DEVCG_ACC_READ;
     else if (ch === 'w') bits |= BPF_DEVCG_ACC_WRITE;
-    else if (ch === 'm') bits |= BPF_DEVCG_ACC_MKNOD;
-    else throw new HakoError(`cgroup devices: access '${access}' of rule "${rule}" must consist of r, w and m (linux.resources.devices)`);
+    else bits |= BPF_DEVCG_ACC_MKNOD;
   }
   return bits;
 }
@@ -67,7 +67,7 @@ export function emulateDeviceRules(rules: readonly DeviceCgroup[]): EmulatedRule
   let exceptions = new Map<string, DeviceException>();
   for (const r of rules) {
     const text = deviceRuleString(r);
-    const type = r.type ?? 'a';
+    const type = deviceType(r);
     if (type === 'a') {
       // v1 ignores numbers and access of an "a" rule: it only switches the default.
       defaultAllow = r.allow;
@@ -77,9 +77,14 @@ export function emulateDeviceRules(rules: readonly DeviceCgroup[]): EmulatedRule
     if (type !== 'b' && type !== 'c') throw new HakoError(`cgroup devices: type '${String(type)}' of rule "${text}" must be a, b or c (linux.resources.devices)`);
     const major = deviceNumber(r.major, 'major', text);
     const minor = deviceNumber(r.minor, 'minor', text);
-    const access = accessBits(r.access, text);
+    const access = accessBits(r.access);
     const key = `${type} ${major}:${minor}`;
     const existing = exceptions.get(key);
+    if (r.allow !== defaultAllow && !access && !existing) {
+      // runc 1.1 refuses this too on v1 (its result would not match devices.list); on v2 it would
+      // silently drop the rule. A rule that can never match is a typo such as "RW".
+      throw new HakoError(`cgroup devices: access '${r.access}' of rule "${text}" has none of r, w and m (linux.resources.devices)`);
+    }
     if (r.allow !== defaultAllow) {
       // Adds an exception (allow in default-deny, deny in default-allow); access bits merge.
       exceptions.set(key, { type, major, minor, access: access | (existing?.access ?? 0) });

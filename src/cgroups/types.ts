@@ -1,6 +1,7 @@
 // The driver-independent shape the runtime core uses; v1.ts and v2.ts implement it.
 import type { Resources } from '../oci/types.js';
 import type { CgroupIo } from './io.js';
+import { writeErr } from '../util/stdio.js';
 
 export type CgroupLayout = 'v1' | 'v2' | 'hybrid';
 
@@ -72,5 +73,5 @@ export interface OpenOptions {
 }
 
 export function defaultWarn(message: string): void {
-  process.stderr.write(`hako: warning: ${message}\n`);
+  writeErr(`hako: warning: ${message}\n`);
 }

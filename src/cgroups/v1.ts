@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { BlockIOResources, CpuResources, DeviceCgroup, MemoryResources, Resources } from '../oci/types.js';
 import { HakoError } from '../util/errors.js';
 import { checkPageSize, deviceWrites } from './convert.js';
+import { containerDeviceRules, emulateDeviceRules } from './devices-bpf.js';
 import {
   type CgroupIo,
   codeOf,
@@ -207,6 +208,9 @@ export class V1Cgroup implements Cgroup {
   /** Checks, before anything is written, that each controller the config asks for is mounted. */
   private validate(r: Resources): void {
     for (const [controller, field] of requiredV1Controllers(r)) this.need(controller, field);
+    // runc's v1 driver replays the rules on its emulator and refuses what the kernel would silently
+    // get wrong (a hole punched in a wildcard rule, an exception allowing nothing); so do we.
+    if (r.devices) emulateDeviceRules(containerDeviceRules(r.devices));
     const unified = Object.keys(r.unified ?? {});
     if (unified.length > 0) {
       throw new HakoError(`cgroup unified: key '${unified[0]}' needs cgroup v2, but ${this.root} uses cgroup v1 (linux.resources.unified)`);

@@ -4,6 +4,7 @@
 // importing it: `hako runtime state` loads the state command and the runtime, nothing of the engine
 // (with Bun's --splitting, a dynamic import is a chunk loaded on demand; see scripts/build.mjs).
 import type { ParseArgsConfig } from 'node:util';
+import { writeOut } from '../util/stdio.js';
 
 /** One flag: node:util parseArgs' option plus what --help says about it. */
 export interface Flag {
@@ -138,7 +139,7 @@ export async function runCommand<Ctx>(d: Dispatch<Ctx>, entry: Entry<Ctx>, name:
   const flags = { ...cmd.flags, ...d.extraFlags };
   const named = { ...entry, name };
   const help = () => {
-    process.stdout.write(commandHelp(d.prog, named, cmd, d.extraFlags));
+    writeOut(commandHelp(d.prog, named, cmd, d.extraFlags));
     return 0;
   };
   const shortH = Object.values(flags).some((f) => f.short === 'h');

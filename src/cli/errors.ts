@@ -8,6 +8,7 @@
 // global --debug.
 import { clip, HakoError, systemErrorReason } from '../util/errors.js';
 import { logError, debugEnabled } from '../util/log.js';
+import { writeErr } from '../util/stdio.js';
 
 /** Exit status for a failure hako did not foresee (a bug); 1 stays that of every reported error. */
 const BUG_EXIT = 2;
@@ -27,13 +28,13 @@ export function reportError(err: unknown): number {
   const sys = systemErrorLine(err);
   if (sys) {
     logError(sys);
-    if (debug()) process.stderr.write(`${(err as Error).stack}\n`);
+    if (debug()) writeErr(`${(err as Error).stack}\n`);
     return 1;
   }
   const e = err as Error | undefined;
   const what = e instanceof Error ? `${e.name}: ${e.message}` : String(err);
   logError(`bug: ${oneLine(what.replace(/\s*\n\s*/g, ' '))} (this is a bug in hako; ${debug() ? 'stack below' : 'HAKO_DEBUG=1 prints the stack'})`);
-  if (debug()) process.stderr.write(`${e instanceof Error ? e.stack : String(err)}\n`);
+  if (debug()) writeErr(`${e instanceof Error ? e.stack : String(err)}\n`);
   return BUG_EXIT;
 }
 

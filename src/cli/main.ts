@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { reportError, reportUncaught } from './errors.js';
 import { trace } from '../util/trace.js';
+import { endStdio, useStdioStreams, writeOut } from '../util/stdio.js';
 
 const USAGE = `usage: hako COMMAND [ARGS]
 
@@ -26,12 +27,14 @@ async function main(argv: string[]): Promise<number> {
     case '-h':
     case '--help': {
       const { ENGINE_USAGE } = await import('./engine/index.js');
-      process.stdout.write(`${USAGE}\n${ENGINE_USAGE}\n`);
+      writeOut(`${USAGE}\n${ENGINE_USAGE}\n`);
       return command ? 0 : 1;
     }
     default: {
       // Every other word is the engine's (`--root DIR` before the command, too); it says which
-      // commands it knows.
+      // commands it knows. The engine streams (logs, attach, pull progress) through
+      // process.stdout/stderr.
+      useStdioStreams();
       const { engineMain } = await import('./engine/index.js');
       return engineMain(argv);
     }
@@ -40,19 +43,10 @@ async function main(argv: string[]): Promise<number> {
 
 // Ends the process as soon as the command is done (whatever it started in the background, say
 // conmon, is detached) instead of at the natural end of the event loop, which may never come. But
-// only once stdout and stderr have written everything: they may be pipes, written asynchronously,
-// and process.exit would cut them short. Bun keeps a pipe's queue where writableLength does not see
-// it, so the only sure sign is end()'s callback (a test pipes 300 kB of logs into a slow reader).
+// only once stdout and stderr have written everything (src/util/stdio.ts).
 function exit(code: number): void {
   process.exitCode = code;
-  let open = 2;
-  const done = () => {
-    if (--open === 0) process.exit(code);
-  };
-  for (const stream of [process.stdout, process.stderr]) {
-    if (stream.writableFinished || stream.destroyed) done();
-    else stream.end(done);
-  }
+  endStdio(() => process.exit(code));
 }
 
 function run(argv: string[]): void {

@@ -18,7 +18,7 @@ import { ContainerStore, engineRoot, newId } from './store.js';
 import { buildSpec, combineCommand, mergeEnv, stopSignalFor } from './spec.js';
 import { resolveUser } from './user.js';
 import { copyFromImage } from './in-root.js';
-import { ensureRootfsMounted, prepareRootfs, releaseRootfs } from './rootfs.js';
+import { ensureRootfsMounted, prepareRootfs, rootfsMountpoint } from './rootfs.js';
 import { recordEvent } from './events.js';
 import { removeTree } from '../storage/layers/worker.js';
 import { ContainerNetworks, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
@@ -590,14 +590,15 @@ export class Engine {
   private destroy(cfg: ContainerConfig, volumes = false): void {
     this.cleanupRuntime(cfg.id);
     const dir = this.store.containerDir(cfg.id);
-    try { releaseRootfs(dir); } catch (e) { process.stderr.write(`hako: warning: ${(e as Error).message}\n`); }
     if (volumes) {
       for (const v of cfg.options.volumes) {
         // what the container wrote: any depth, any symlinks (removeTree: iterative, never follows)
         if (v.type === 'volume' && v.source.startsWith('anon-')) removeTree(path.join(this.root, 'volumes', v.source));
       }
     }
-    this.store.remove(cfg.id, cfg.name);
+    // One run of the removal worker (a process start) detaches the root filesystem and removes the
+    // whole directory with it, instead of umount, rmtree fs/, rmtree bundle/rootfs, rmtree dir.
+    this.store.remove(cfg.id, cfg.name, [rootfsMountpoint(dir)]);
     recordEvent(this.root, 'container', 'destroy', cfg.id, { image: cfg.image, name: cfg.name });
   }
 

@@ -1,5 +1,5 @@
 // Container names when --name is not given: adjective_noun, like docker's (a smaller list).
-import crypto from 'node:crypto';
+import { randomInt } from '../util/random.js';
 
 const ADJECTIVES = ['admiring', 'bold', 'brave', 'calm', 'clever', 'dazzling', 'eager', 'elegant', 'festive', 'focused',
   'gallant', 'happy', 'jolly', 'keen', 'kind', 'lucid', 'modest', 'nifty', 'quirky', 'serene', 'sharp', 'stoic',
@@ -8,6 +8,6 @@ const NOUNS = ['babbage', 'curie', 'darwin', 'euclid', 'fermi', 'galois', 'hoppe
   'meitner', 'noether', 'pascal', 'ritchie', 'shannon', 'thompson', 'turing', 'wing', 'yalow', 'zuse'];
 
 export function randomName(withNumber = false): string {
-  const pick = (a: string[]) => a[crypto.randomInt(a.length)];
-  return `${pick(ADJECTIVES)}_${pick(NOUNS)}${withNumber ? crypto.randomInt(10) : ''}`;
+  const pick = (a: string[]) => a[randomInt(a.length)];
+  return `${pick(ADJECTIVES)}_${pick(NOUNS)}${withNumber ? randomInt(10) : ''}`;
 }

@@ -10,9 +10,8 @@
 // container exits without being restarted, and on rm. Crash safety: the attachment record
 // (<container dir>/network-record.json, src/network/attach.ts) lets a later `ps`/`rm`/`start` replay
 // DEL for a container whose monitor died; `network.json` keeps what inspect shows.
-import dgram from 'node:dgram';
 import fs from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { netnsCreate as nativeNetnsCreate, netnsDelete as nativeNetnsDelete } from '../native/modes.js';
@@ -121,14 +120,14 @@ export function exposedMappings(exposed: string[]): PortMapping[] {
 async function freePort(ip: string, protocol: PortMapping['protocol']): Promise<number> {
   const host = ip || '0.0.0.0';
   if (protocol === 'udp') {
-    const s = dgram.createSocket('udp4');
+    const s = process.getBuiltinModule('node:dgram').createSocket('udp4'); // loaded on first use, as net
     return new Promise((resolve, reject) => {
       s.once('error', reject);
       s.bind(0, host, () => { const p = s.address().port; s.close(() => resolve(p)); });
     });
   }
   return new Promise((resolve, reject) => {
-    const s = net.createServer();
+    const s = process.getBuiltinModule('node:net').createServer();
     s.once('error', (e) => reject(new HakoError(`--publish: no free port on ${host}: ${(e as Error).message}`)));
     s.listen(0, host, () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
   });

@@ -54,12 +54,18 @@ export function ensureRootfsMounted(containerDir: string): void {
 /** Takes down what prepareRootfs made: the overlay mount, upper/work, or the copy. */
 export function releaseRootfs(containerDir: string): void {
   const fsDir = path.join(containerDir, 'fs');
-  const rootfs = path.join(fsDir, 'rootfs');
+  const rootfs = rootfsMountpoint(containerDir);
   if (fs.existsSync(rootfs) && isMountPoint(rootfs)) nativeMode(() => umount(rootfs));
   // upper/ (or the copied rootfs) holds what the image and the container wrote: removed by the
   // worker, which never follows a symlink, never recurses on a stack and stops at a mount.
   removeTree(fsDir);
   removeTree(path.join(containerDir, 'bundle', 'rootfs')); // the symlink to fs/rootfs
+}
+
+/** Where the container's root filesystem is mounted: what must be detached before its directory
+ *  can be removed (removal stops at mounts). */
+export function rootfsMountpoint(containerDir: string): string {
+  return path.join(containerDir, 'fs', 'rootfs');
 }
 
 function mountRootfs(op: MountOperation): void {

@@ -1,7 +1,6 @@
 // The engine's container store: <root>/containers/<id>/ holds what the user asked (container.json),
 // what happened (state.json), the OCI bundle (bundle/config.json + bundle/rootfs), the log and
 // conmon's exit directory. Everything a later `hako` command needs is on disk: there is no daemon.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
@@ -10,6 +9,7 @@ import { ensurePrivateDir } from '../storage/store/store.js';
 import { removeTree } from '../storage/layers/worker.js';
 import type { ContainerConfig, ContainerState } from './types.js';
 import { mkdirp } from '../util/mkdirp.js';
+import { randomHex } from '../util/random.js';
 import { FormatVersionError, readVersioned, stampVersion, type DocumentFormat } from '../util/format-version.js';
 
 export const DEFAULT_ENGINE_ROOT = '/var/lib/hako';
@@ -27,7 +27,7 @@ export function engineRoot(flag?: string): string {
 export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 export function newId(): string {
-  return crypto.randomBytes(32).toString('hex');
+  return randomHex(32);
 }
 
 export class ContainerStore {
@@ -98,8 +98,10 @@ export class ContainerStore {
     writeJSON(path.join(this.containerDir(id), 'state.json'), stampVersion(st, CONTAINER_STATE_FORMAT));
   }
 
-  remove(id: string, name: string): void {
-    removeTree(this.containerDir(id)); // fs/upper may still be there: image and container content
+  /** Removes the container's directory and its name; `unmountFirst`: mounts inside it to detach
+   *  first, in the same run of the removal worker (its root filesystem). */
+  remove(id: string, name: string, unmountFirst: string[] = []): void {
+    removeTree(this.containerDir(id), unmountFirst); // fs/upper may still be there: image and container content
     const nameFile = path.join(this.root, 'names', name);
     try {
       if (fs.readFileSync(nameFile, 'utf8') === id) fs.rmSync(nameFile, { force: true });

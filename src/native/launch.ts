@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { HakoError } from '../util/errors.js';
 import { findHelper } from './find.js';
 import { trace } from '../util/trace.js';
+import { writeErr } from '../util/stdio.js';
 
 export interface LaunchOptions {
   plan: Buffer;
@@ -126,7 +127,7 @@ function drive(
         // After `ready` nobody awaits the outcome any more; the message must still reach the user.
         if (!settled) fail(new HakoError(arg));
         else if (late === undefined) late = arg;
-        else process.stderr.write(`hako: ${arg}\n`);
+        else writeErr(`hako: ${arg}\n`);
       }
     };
     const ready = () => {

@@ -56,9 +56,10 @@ export function umount(dir: string): void {
   runMode(['umount', dir]);
 }
 
-/** `rmtree PATH`: removes an untrusted tree, fd-relative, never following a symlink or crossing a mount. */
-export function rmtree(path: string): void {
-  runMode(['rmtree', path]);
+/** `rmtree PATH [MOUNT...]`: removes an untrusted tree, fd-relative, never following a symlink or
+ *  crossing a mount; first detaches MOUNTs (as `umount`), say a container's root inside PATH. */
+export function rmtree(path: string, unmountFirst: string[] = []): void {
+  runMode(['rmtree', path, ...unmountFirst]);
 }
 
 /** `unpack DEST [SOURCE]`: the layer worker (native/unpack.c), driven by storage/layers/worker.ts

@@ -40,7 +40,9 @@ export const PLAN_OPS = {
    *  the child unblocks them), forwards signals (those sent to it, and the kernel's: the terminal's Ctrl-C,
    *  Ctrl-\, Ctrl-Z and hangup reach its process group but no longer the container; `hako` ignores
    *  SIGINT and SIGQUIT rather than send a second copy; not SIGTTIN/SIGTTOU, which stop the monitor),
-   *  relays the terminal if TTY is `relay`, and exits with the child's status (128+signal if killed) */
+   *  relays the terminal if TTY is `relay` (the caller's terminal raw meanwhile but with its output
+   *  processing kept, as runc's SetRaw leaves it, so the container's ONLCR-free "\n" shows as
+   *  "\r\n"), and exits with the child's status (128+signal if killed) */
   fork: ['MODE', 'TTY'],
   /** `mount(2)`. `proc` and `sysfs` are refused on a DEST that is a symlink (runc, CVE-2019-19921).
    *  If ROOT is empty DEST is a plain path; otherwise DEST is resolved **inside** ROOT with

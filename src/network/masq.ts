@@ -5,11 +5,11 @@
 // "CNI-" + first 24 hex digits of sha512(network name + container id) in the nat table, jumped to
 // from POSTROUTING with the comment `name: "<net>" id: "<id>"`. We remove exactly those with the
 // iptables tool the plugins themselves use; nothing else in the table is touched.
-import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { sha512Hex } from '../util/sha256.js';
 
 export function masqChainName(network: string, containerId: string): string {
-  return `CNI-${createHash('sha512').update(network + containerId).digest('hex').slice(0, 24)}`;
+  return `CNI-${sha512Hex(network + containerId).slice(0, 24)}`;
 }
 
 /** Splits one `iptables -S` line into arguments (double quotes with \" escapes). */

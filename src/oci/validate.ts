@@ -304,26 +304,20 @@ function checkAnnotations(p: string, v: unknown): void {
 
 function checkNamespaces(p: string, v: unknown): NamespaceSet {
   const set: NamespaceSet = new Map();
-  const repeated: number[] = [];
-  const list = expectArray(p, v);
-  list.forEach((x, i) => {
+  expectArray(p, v).forEach((x, i) => {
     const ip = `${p}[${i}]`;
     const n = expectObject(ip, x);
     const type = req(n, ip, 'type', expectString);
     if (!isNamespaceType(type)) fail(at(ip, 'type'), `unknown namespace type "${type}"`);
+    // runc 1.1.5 refuses any repeated type ("malformed spec file: duplicated ns"), even an
+    // identical entry.
+    const prev = set.get(type);
+    if (prev) fail(at(ip, 'type'), `duplicate namespace type "${type}" (also ${p}[${prev.index}]), as runc refuses it`);
     // An empty path is Go's zero value; runc reads it as "create a new one".
     if (n.path === '') delete n.path;
     const path = opt(n, ip, 'path', expectAbsPath);
-    const prev = set.get(type);
-    if (prev) {
-      // runc 1.1 takes a repeated entry that says the same thing; two different ones would be a guess.
-      if (prev.path !== path) fail(at(ip, 'type'), `namespace type "${type}" repeated with a different path (also ${p}[${prev.index}])`);
-      repeated.push(i);
-      return;
-    }
     set.set(type, { path, index: i });
   });
-  for (const i of repeated.reverse()) list.splice(i, 1);
   return set;
 }
 
@@ -355,11 +349,13 @@ function checkTimeOffsets(p: string, v: unknown): void {
 
 function checkDeviceRule(o: Obj, p: string): void {
   req(o, p, 'allow', expectBool);
-  opt(o, p, 'type', oneOf(['a', 'c', 'b'], 'device rule type'));
+  // runc reads an empty type as "a", which is what no type means.
+  if (opt(o, p, 'type', oneOf(['a', 'c', 'b', ''], 'device rule type')) === '') delete o.type;
   opt(o, p, 'major', int(I64));
   opt(o, p, 'minor', int(I64));
-  const access = opt(o, p, 'access', expectString);
-  if (access !== undefined && !/^[rwm]*$/.test(access)) fail(at(p, 'access'), `must consist of r, w and m (got "${access}")`);
+  // As runc 1.1: access is required and not empty; letters other than r, w and m are ignored
+  // ("rwa" means "rw"; see deviceAccess in cgroups/convert.ts).
+  if (req(o, p, 'access', expectString) === '') fail(at(p, 'access'), 'must not be empty (some of r, w and m), as runc requires');
 }
 
 function checkMemory(o: Obj, p: string): void {

@@ -9,23 +9,28 @@ import { DEFAULT_CGROUP_ROOT } from '../cgroups/index.js';
 import type { Cgroup } from '../cgroups/types.js';
 import { HakoError } from '../util/errors.js';
 
-/** The --cgroup flags as a map from controller ('' for all of them) to a relative path. */
+/** The --cgroup flags as a map from controller ('' for all of them) to a path relative to the
+ *  container's cgroup ('' for that cgroup itself). Read as runc reads them: the path is joined onto
+ *  the container's cgroup (path.Join), so a leading "/" stays below it and ".." may be used while
+ *  the result stays inside; a path without a controller must be the only flag. */
 export function parseSubCgroups(flags: string[]): Map<string, string> {
   const subs = new Map<string, string>();
   for (const flag of flags) {
     const colon = flag.indexOf(':');
     const controllers = colon < 0 ? [''] : flag.slice(0, colon).split(',');
     const sub = colon < 0 ? flag : flag.slice(colon + 1);
-    if (controllers.some((c) => !/^[\w=.-]*$/.test(c)) || (colon >= 0 && controllers.includes(''))) {
+    if (controllers.some((c) => !/^[\w=.-]*$/.test(c)) || (colon >= 0 && controllers.includes('')) || sub.includes(':')) {
       throw new HakoError(`exec: --cgroup ${flag}: expects PATH or CONTROLLER[,CONTROLLER]:PATH`);
     }
-    const parts = sub.split('/').filter((p) => p !== '' && p !== '.');
-    if (sub.startsWith('/') || parts.length === 0 || parts.includes('..') || sub.includes('\0')) {
-      throw new HakoError(`exec: --cgroup ${flag}: the path must name a sub-cgroup inside the container's cgroup (relative, no "..")`);
+    if (colon < 0 && flags.length > 1) throw new HakoError(`exec: --cgroup ${flag}: a path without a controller must be the only --cgroup`);
+    // Unlike runc's string-prefix check, a sibling such as "../c1x" of cgroup "c1" is refused too.
+    const joined = path.posix.join('/c', sub);
+    if (sub.includes('\0') || (joined !== '/c' && !joined.startsWith('/c/'))) {
+      throw new HakoError(`exec: --cgroup ${flag}: the path must stay inside the container's cgroup`);
     }
     for (const c of controllers) {
       if (subs.has(c)) throw new HakoError(`exec: --cgroup ${flag}: ${c ? `controller ${c}` : 'the path'} is given twice`);
-      subs.set(c, parts.join('/'));
+      subs.set(c, joined.slice('/c/'.length).replace(/\/$/, ''));
     }
   }
   return subs;
@@ -59,7 +64,7 @@ export function subCgroupDirs(cgroup: Cgroup, subs: Map<string, string>, flags: 
   for (const [dir, sub] of byDir) {
     if (sub === undefined) continue;
     const target = path.join(dir, sub);
-    if (!target.startsWith(`${dir}/`)) throw new HakoError(`exec: --cgroup ${sub}: leaves the container's cgroup`);
+    if (target !== dir && !target.startsWith(`${dir}/`)) throw new HakoError(`exec: --cgroup ${sub}: leaves the container's cgroup`);
     let isDir = false;
     try { isDir = fs.lstatSync(target).isDirectory(); } catch { /* missing */ }
     if (!isDir) throw new HakoError(`exec: --cgroup ${sub}: sub-cgroup ${target} does not exist`);

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { HakoError } from '../util/errors.js';
 import type { Hook, State } from '../oci/types.js';
 import { trace } from '../util/trace.js';
+import { writeErr } from '../util/stdio.js';
 
 /** prestart, createRuntime: the first failing hook stops the others and fails the operation. */
 export function runHooks(kind: string, hooks: Hook[] | undefined, state: State): void {
@@ -18,7 +19,7 @@ export function runHooks(kind: string, hooks: Hook[] | undefined, state: State):
 export function runHooksWarning(kind: string, hooks: Hook[] | undefined, state: State): void {
   for (const hook of hooks ?? []) {
     const failure = runHook(hook, state);
-    if (failure) process.stderr.write(`hako: warning: ${kind} hook ${hook.path}: ${failure}\n`);
+    if (failure) writeErr(`hako: warning: ${kind} hook ${hook.path}: ${failure}\n`);
   }
 }
 

@@ -34,6 +34,7 @@ import type { IdMapping, Process, Resources, Seccomp, Spec, State } from '../oci
 import {
   defaultRoot, ociState, StateDir, statusOf, validateId, type ContainerRecord,
 } from './state.js';
+import { writeErr } from '../util/stdio.js';
 import { procStat } from '../util/proc.js';
 
 export interface CreateOptions {
@@ -209,7 +210,7 @@ export class Runtime {
       const code = await launched.exited;
       trace('exited');
       const late = await launched.lateError();
-      if (late) process.stderr.write(`hako: ${late}\n`);
+      if (late) writeErr(`hako: ${late}\n`);
       launched.detach();
       if (!opts.keep) this.states.lock(id, () => this.destroy(this.states.read(id)));
       trace('destroyed');
@@ -312,12 +313,13 @@ export class Runtime {
       const rootfs = fs.realpathSync(bundle.rootfs);
       rec.hostMounts = { rootfs, below: mountsAt(rootfs) };
     }
+    // A cgroup that already exists frozen (left paused, or prepared so by an engine) would freeze
+    // the helper before it reports anything. runc refuses it before making anything; so do we
+    // (it is not ours to thaw).
+    if (cgroup && isFrozen(cgroup)) throw new HakoError(`container's cgroup unexpectedly frozen: ${cgroupsPath} (linux.cgroupsPath), as runc refuses it`);
     this.states.claim(id);
     try {
       cgroup?.create(containerResources(spec));
-      // A cgroup that already exists frozen (left paused, or prepared so by an engine) would freeze
-      // the helper before it reports anything: thaw it, so create neither hangs nor starts paused.
-      if (cgroup) this.thawCgroup(cgroup);
       // The kernel's wait before the first cgroup migration (10-20 ms here, src/cgroups/prime.ts)
       // passes while we compile the plan, write the state and spawn hako-init. Not earlier: the
       // priming write holds cgroup_mutex, which mkdir needs. Compile errors after this point
@@ -518,7 +520,7 @@ export class Runtime {
 
   private thawCgroup(cg: Cgroup): void {
     try {
-      if (cg.exists() && cg.state() === 'frozen') cg.thaw();
+      if (isFrozen(cg)) cg.thaw();
     } catch { /* no freezer */ }
   }
 
@@ -732,4 +734,13 @@ function writeIdMaps(pid: number, spec: Spec): void {
 function debugPlan(what: string, ops: Op[]): void {
   if (!debugEnabled()) return;
   for (const line of describePlan(ops)) logDebug(`${what}: plan: ${line}`);
+}
+
+/** Whether `cg` exists and is frozen; no freezer counts as not frozen. */
+function isFrozen(cg: Cgroup): boolean {
+  try {
+    return cg.exists() && cg.state() === 'frozen';
+  } catch {
+    return false;
+  }
 }

@@ -2,6 +2,7 @@
 // text or (--log-format json) as {"level","msg","time"} lines, which is what containerd and podman
 // read back to show the user why a runtime command failed.
 import fs from 'node:fs';
+import { writeErr } from './stdio.js';
 
 interface LogConfig { file?: string; format: 'text' | 'json'; debug: boolean }
 const config: LogConfig = { format: 'text', debug: false };
@@ -20,7 +21,7 @@ function write(level: 'error' | 'warning' | 'debug', msg: string): void {
 }
 
 export function logError(msg: string): void {
-  process.stderr.write(`hako: ${msg}\n`);
+  writeErr(`hako: ${msg}\n`);
   write('error', msg);
 }
 
@@ -29,7 +30,7 @@ export function logError(msg: string): void {
 export function logDebug(msg: string): void {
   if (!config.debug) return;
   if (config.file) write('debug', msg);
-  else process.stderr.write(`hako: debug: ${msg}\n`);
+  else writeErr(`hako: debug: ${msg}\n`);
 }
 
 /** Whether the runtime's --debug is on (the CLI then also prints the stack of a failure). */

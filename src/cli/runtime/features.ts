@@ -2,12 +2,13 @@
 import { features } from '../../runtime/features.js';
 import type { Command } from '../command.js';
 import type { RuntimeContext } from './common.js';
+import { writeOut } from '../../util/stdio.js';
 
 const command: Command<RuntimeContext> = {
   usage: '',
   flags: {},
   async run() {
-    process.stdout.write(`${JSON.stringify(features(), null, 2)}\n`);
+    writeOut(`${JSON.stringify(features(), null, 2)}\n`);
     return 0;
   },
 };

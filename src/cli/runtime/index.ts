@@ -6,6 +6,7 @@ import { configureLog, logDebug } from '../../util/log.js';
 import { findEntry, listCommands, runCommand, type Dispatch, type Entry } from '../command.js';
 import { parse, type RuntimeContext } from './common.js';
 import { GLOBAL_FLAGS, readGlobals } from './globals.js';
+import { writeOut } from '../../util/stdio.js';
 
 type RuntimeEntry = Entry<RuntimeContext>;
 
@@ -43,8 +44,8 @@ const DISPATCH: Dispatch<RuntimeContext> = { prog: 'hako runtime', parse };
 
 export async function runtimeMain(argv: string[]): Promise<number> {
   const g = readGlobals(argv);
-  if (g.only === 'help') process.stdout.write(`${USAGE}\n`);
-  if (g.only === 'version') process.stdout.write('hako runtime version 0.1.0\nspec: 1.2.0\n');
+  if (g.only === 'help') writeOut(`${USAGE}\n`);
+  if (g.only === 'version') writeOut('hako runtime version 0.1.0\nspec: 1.2.0\n');
   if (g.only) return 0;
   configureLog({ file: g.logFile, format: g.logFormat, debug: g.debug });
   const [command, ...rest] = g.rest;
@@ -63,13 +64,13 @@ export async function runtimeMain(argv: string[]): Promise<number> {
 async function dispatch(command: string | undefined, rest: string[], ctx: RuntimeContext): Promise<number> {
   if (command === undefined) {
     // As `hako` alone: the usage on stdout (stderr is for one-line errors), and a failure.
-    process.stdout.write(`${USAGE}\n`);
+    writeOut(`${USAGE}\n`);
     return 1;
   }
   // runc's `help [COMMAND]`: the usage, or COMMAND --help.
   const [name, args] = command === 'help' && rest.length ? [rest[0], ['--help']] : [command, rest];
   if (command === 'help' && !rest.length) {
-    process.stdout.write(`${USAGE}\n`);
+    writeOut(`${USAGE}\n`);
     return 0;
   }
   const entry = findEntry(RUNTIME_COMMANDS, name);

@@ -3,6 +3,7 @@ import { HakoError } from '../../util/errors.js';
 import { Runtime } from '../../runtime/runtime.js';
 import type { Command } from '../command.js';
 import type { RuntimeContext } from './common.js';
+import { writeOut } from '../../util/stdio.js';
 
 const command: Command<RuntimeContext> = {
   usage: '[--format table|json] [--quiet]',
@@ -13,7 +14,7 @@ const command: Command<RuntimeContext> = {
   async run(ctx, { values }) {
     const rt = new Runtime({ root: ctx.root });
     const all = await rt.list();
-    if (values.quiet) process.stdout.write(all.map((s) => `${s.id}\n`).join(''));
+    if (values.quiet) writeOut(all.map((s) => `${s.id}\n`).join(''));
     else if (values.format === 'json') {
       // runc's fields (rootfs and owner too, which tools written against runc read).
       const runcLike = async (s: (typeof all)[number]) => {
@@ -23,7 +24,7 @@ const command: Command<RuntimeContext> = {
           return { ...s, pid: s.pid ?? 0 }; // deleted meanwhile
         }
       };
-      process.stdout.write(`${JSON.stringify(await Promise.all(all.map(runcLike)))}\n`);
+      writeOut(`${JSON.stringify(await Promise.all(all.map(runcLike)))}\n`);
     } else if (values.format === 'table') {
       const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED'], ...all.map((s) => [s.id, String(s.pid ?? 0), s.status, s.bundle, s.created])];
       const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -32,7 +33,7 @@ const command: Command<RuntimeContext> = {
           .map((v, c) => v.padEnd(widths[c]))
           .join('   ')
           .trimEnd();
-      process.stdout.write(`${rows.map(line).join('\n')}\n`);
+      writeOut(`${rows.map(line).join('\n')}\n`);
     } else throw new HakoError(`list: --format must be table or json, got "${values.format}"`);
     return 0;
   },

@@ -4,6 +4,7 @@ import { formatPlan } from '../../native/encode.js';
 import { loadBundle } from '../../runtime/bundle.js';
 import type { Command } from '../command.js';
 import { bundleFlag, type RuntimeContext } from './common.js';
+import { writeOut } from '../../util/stdio.js';
 
 const command: Command<RuntimeContext> = {
   usage: '[--bundle DIR]',
@@ -11,7 +12,7 @@ const command: Command<RuntimeContext> = {
   async run(_ctx, { values }) {
     const b = loadBundle(values.bundle as string);
     const ops = compilePlan(b.spec, { rootfs: b.rootfs, bundle: b.dir, fifo: '<fifo>', forkMode: 'wait', console: '@relay' });
-    process.stdout.write(`${formatPlan(ops)}\n`);
+    writeOut(`${formatPlan(ops)}\n`);
     return 0;
   },
 };

@@ -4,6 +4,7 @@ import { Runtime } from '../../runtime/runtime.js';
 import { psOutput } from '../../runtime/cgroup-commands.js';
 import type { Command } from '../command.js';
 import type { RuntimeContext } from './common.js';
+import { writeOut } from '../../util/stdio.js';
 
 const command: Command<RuntimeContext> = {
   usage: '[--format table|json] ID [PS-OPTIONS...]',
@@ -19,7 +20,7 @@ const command: Command<RuntimeContext> = {
   flagsEndAtArgument: true,
   async run(ctx, { values, positionals }) {
     if (!positionals.length) throw new HakoError('ps: expects exactly one container id, got 0');
-    process.stdout.write(await psOutput(new Runtime({ root: ctx.root }), positionals[0], values.format as string, positionals.slice(1)));
+    writeOut(await psOutput(new Runtime({ root: ctx.root }), positionals[0], values.format as string, positionals.slice(1)));
     return 0;
   },
 };

@@ -2,13 +2,14 @@
 import { Runtime } from '../../runtime/runtime.js';
 import type { Command } from '../command.js';
 import { one, type RuntimeContext } from './common.js';
+import { writeOut } from '../../util/stdio.js';
 
 const command: Command<RuntimeContext> = {
   usage: 'ID',
   flags: {},
   async run(ctx, { positionals }, name) {
     const state = await new Runtime({ root: ctx.root }).runcState(one(positionals, name));
-    process.stdout.write(`${JSON.stringify(state, null, 2)}\n`);
+    writeOut(`${JSON.stringify(state, null, 2)}\n`);
     return 0;
   },
 };

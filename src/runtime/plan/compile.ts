@@ -454,13 +454,17 @@ function hookOp(h: Hook): Op {
 }
 
 /** Supplementary groups: set exactly additionalGids (clearing the runtime's own groups), unless a
- *  user namespace denies setgroups (rootless), where they must stay untouched. */
+ *  user namespace denies setgroups (rootless), where they must stay untouched. A rootless caller
+ *  without additionalGids keeps its own groups even where setgroups is allowed (newgidmap ranges),
+ *  as with runc, which never calls setgroups rootless: a bind source or file the caller reaches
+ *  through a group stays readable in the container. */
 function groupsArg(spec: Spec, process: Process): string {
   const gids = process.user.additionalGids ?? [];
   if (setgroupsDenied(spec)) {
     if (gids.length) throw new ConfigError('process.user.additionalGids', 'cannot be set: this user namespace denies setgroups (rootless, single-id mapping)');
     return '-';
   }
+  if (!gids.length && globalThis.process.getuid?.() !== 0) return '-';
   return gids.join(',');
 }
 

@@ -148,9 +148,9 @@ export class LayerWorker {
  * 3000-level tree is fine), fd-relative, never following a symlink, never crossing into a mount.
  * Its parents are trusted paths. Missing is fine. Synchronous: releaseRootfs and pruneLayers are.
  */
-export function removeTree(path: string): void {
+export function removeTree(path: string, unmountFirst: string[] = []): void {
   try {
-    rmtree(path);
+    rmtree(path, unmountFirst);
   } catch (e) {
     throw new HakoError(`removing ${path}: ${(e as Error).message}`);
   }

@@ -8,7 +8,6 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import crypto from 'node:crypto';
 import { Readable } from 'node:stream';
 import { asHakoError, HakoError } from '../../util/errors.js';
 import { withPidLock } from '../../util/pidlock.js';
@@ -159,7 +158,7 @@ export class ContentStore {
 
   /** A fresh temp file name inside the store's filesystem (for callers that assemble a file first). */
   tempPath(prefix = 'tmp'): string {
-    return path.join(this.tmpDir, `${prefix}-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+    return path.join(this.tmpDir, `${prefix}-${process.pid}-${nodeCrypto().randomBytes(6).toString('hex')}`);
   }
 
   /** Stores `data`, verifying it against `expectedDigest` (and `expectedSize`) when given. */
@@ -168,7 +167,7 @@ export class ContentStore {
     const tmp = this.tempPath('put');
     const disk = this.diskError(expectedDigest);
     const fh = await fsp.open(tmp, 'wx', 0o644).catch(disk);
-    const hash = crypto.createHash('sha256');
+    const hash = nodeCrypto().createHash('sha256');
     let size = 0;
     try {
       for await (const c of chunks(data)) {
@@ -233,7 +232,7 @@ export class ContentStore {
       else await fsp.rm(mine, { force: true });
     };
     let fh: fsp.FileHandle | undefined;
-    const hash = crypto.createHash('sha256');
+    const hash = nodeCrypto().createHash('sha256');
     let size = 0;
     let bad = false;
     try {
@@ -482,7 +481,7 @@ export class ContentStore {
 
 /** sha256 digest and size of a file. */
 export async function hashFile(file: string): Promise<BlobInfo> {
-  const hash = crypto.createHash('sha256');
+  const hash = nodeCrypto().createHash('sha256');
   let size = 0;
   for await (const c of fs.createReadStream(file)) {
     hash.update(c as Buffer);
@@ -492,7 +491,7 @@ export async function hashFile(file: string): Promise<BlobInfo> {
 }
 
 export function sha256(data: Buffer | string): string {
-  return `sha256:${crypto.createHash('sha256').update(data).digest('hex')}`;
+  return `sha256:${nodeCrypto().createHash('sha256').update(data).digest('hex')}`;
 }
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -502,4 +501,10 @@ async function fsyncDir(dir: string): Promise<void> {
   } catch {
     /* some filesystems refuse fsync on directories; the rename is still atomic */
   }
+}
+
+/** node:crypto, loaded on first use: Bun's takes ~2 ms of CPU to load, and most commands that open
+ *  the store (`hako run` of a present image, `ps`) never hash or name a temporary file. */
+function nodeCrypto(): typeof import('node:crypto') {
+  return process.getBuiltinModule('node:crypto');
 }

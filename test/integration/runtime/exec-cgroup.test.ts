@@ -1,18 +1,22 @@
 // `exec --cgroup` as runc: the process joins a sub-cgroup of the container's (made by the caller),
-// for every hierarchy (`--cgroup sub`) or one controller's (`--cgroup memory:sub`), checked from the
-// host in /proc/PID/cgroup; a missing sub-cgroup or a path leaving the container's is refused in
-// one line before anything runs.
+// for every hierarchy (`--cgroup sub`) or one controller's (`--cgroup memory:sub`, v1), checked from
+// the host in /proc/PID/cgroup; a missing sub-cgroup or a path leaving the container's is refused
+// and nothing runs. Each case runs against a hako container and, in the same test, a runc container
+// from the same kind of bundle, and compares where the process lands relative to each container's
+// own cgroup. Runs on cgroup v1 (here) and v2 (scripts/test-vm.sh).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Harness, waitFor } from './harness.js';
+import { Harness, NO_RUNC, RUNC } from './harness.js';
 
 const h = new Harness();
 const CG = '/sys/fs/cgroup';
 const v1 = !fs.existsSync(`${CG}/cgroup.controllers`);
-let id = '';
-let base = '';
+type Runtime = 'hako' | 'runc';
+const runtimes: Runtime[] = RUNC ? ['hako', 'runc'] : ['hako'];
+/** Per runtime: the container's id and its own cgroup per hierarchy (the /proc/PID/cgroup field). */
+const containers = new Map<Runtime, { id: string; own: Map<string, string> }>();
 const made: string[] = [];
 
 /** /proc/PID/cgroup as hierarchy (the controllers field) -> path. */
@@ -22,21 +26,23 @@ function cgroupsOf(pid: number): Map<string, string> {
     return [ctl, p] as [string, string];
   }));
 }
-/** The mount directory of a v1 hierarchy named by its /proc/PID/cgroup field. */
-const mountOf = (ctl: string) => `${CG}/${ctl === '' ? 'unified' : ctl.replace(/^name=/, '')}`;
+/** The mount directory of a hierarchy named by its /proc/PID/cgroup field. */
+const mountOf = (ctl: string) => (!v1 ? CG : `${CG}/${ctl === '' ? 'unified' : ctl.replace(/^name=/, '')}`);
 
-before(() => {
-  id = h.id();
-  const r = h.hakoDetached(['run', '-d', '--bundle', h.bundle(['sleep', '100']), id]);
+const cli = (rt: Runtime, args: string[]) => (rt === 'hako' ? h.hako(args) : h.runc(args));
+const detached = (rt: Runtime, args: string[]) => (rt === 'hako' ? h.hakoDetached(args) : h.runcDetached(args));
+
+/** Starts a container and, as the caller, makes a sub-cgroup "sub" in each of its own cgroups. */
+function start(rt: Runtime): void {
+  const id = h.id(rt);
+  const r = detached(rt, ['run', '-d', '--bundle', h.bundle(['sleep', '100']), id]);
   assert.equal(r.status, 0, r.stderr);
-  const pid = JSON.parse(h.hako(['state', id]).stdout).pid as number;
-  const cgs = cgroupsOf(pid);
-  base = cgs.get(v1 ? 'memory' : '')!;
-  assert.ok(base && base !== '/', `the container has a cgroup of its own: ${base}`);
-  // The caller's part: make the sub-cgroup in every hierarchy the container is in.
-  for (const [ctl, p] of cgs) {
-    if (p !== base) continue;
-    const dir = path.join(v1 ? mountOf(ctl) : CG, p, 'sub');
+  const all = cgroupsOf(JSON.parse(cli(rt, ['state', id]).stdout).pid as number);
+  // The container's own cgroups end in its id (hako: /hako/ID, runc: /ID, or below the caller's).
+  const own = new Map([...all].filter(([, p]) => path.basename(p) === id));
+  assert.ok(own.size > 0, `${rt}: the container has cgroups of its own: ${JSON.stringify([...all])}`);
+  for (const [ctl, p] of own) {
+    const dir = path.join(mountOf(ctl), p, 'sub');
     fs.mkdirSync(dir);
     made.push(dir);
     // A v1 cpuset cgroup starts with no cpus and mems and takes no process (ENOSPC) until given some.
@@ -44,58 +50,77 @@ before(() => {
       for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(`${dir}/${f}`, fs.readFileSync(`${path.dirname(dir)}/${f}`));
     }
   }
-});
+  containers.set(rt, { id, own });
+}
+
+before(() => { for (const rt of runtimes) start(rt); });
 after(() => {
   h.cleanup(); // delete removes the container's cgroup and the sub-cgroups inside
   for (const dir of made.reverse()) try { fs.rmdirSync(dir); } catch { /* gone with the container */ }
 });
 
-function execDetached(flags: string[]): number {
+/** exec -d with the flags; where the process landed, per hierarchy of the container's own, relative
+ *  to the container's cgroup there ("." for the container's cgroup itself). */
+function execWhere(rt: Runtime, flags: string[]): Map<string, string> {
+  const { id, own } = containers.get(rt)!;
   const pidFile = path.join(h.root, `.exec-${Math.random()}`);
-  const r = h.hakoDetached(['exec', '-d', '--pid-file', pidFile, ...flags, id, 'sleep', '50']);
-  assert.equal(r.status, 0, r.stderr);
-  return Number(fs.readFileSync(pidFile, 'utf8'));
+  const r = detached(rt, ['exec', '-d', '--pid-file', pidFile, ...flags, id, 'sleep', '50']);
+  assert.equal(r.status, 0, `${rt}: ${r.stderr}`);
+  const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+  try {
+    const now = cgroupsOf(pid);
+    return new Map([...own].map(([ctl, base]) => [ctl, path.relative(base, now.get(ctl)!) || '.']));
+  } finally {
+    process.kill(pid, 'SIGKILL');
+  }
+}
+
+/** hako's result for `flags`, after checking that runc's is the same (when runc is installed). */
+function asRunc(flags: string[], t: { diagnostic: (m: string) => void }): Map<string, string> {
+  const hako = execWhere('hako', flags);
+  if (!RUNC) t.diagnostic(NO_RUNC);
+  else assert.deepEqual(Object.fromEntries(hako), Object.fromEntries(execWhere('runc', flags)), 'hako and runc put the process in the same place');
+  return hako;
 }
 
 describe('exec --cgroup', () => {
-  it('--cgroup sub: every hierarchy of the container, one level down', () => {
-    const pid = execDetached(['--cgroup', 'sub']);
-    try {
-      const cgs = cgroupsOf(pid);
-      for (const dir of made) {
-        const ctl = [...cgs.keys()].find((c) => dir === path.join(v1 ? mountOf(c) : CG, base, 'sub'));
-        assert.ok(ctl !== undefined, `hierarchy of ${dir}`);
-        assert.equal(cgs.get(ctl), `${base}/sub`, ctl);
-      }
-    } finally {
-      process.kill(pid, 'SIGKILL');
+  it('--cgroup sub: every hierarchy of the container, one level down, as runc', (t) => {
+    const where = asRunc(['--cgroup', 'sub'], t);
+    assert.ok(where.size >= (v1 ? 8 : 1), `every hierarchy the container has: ${[...where.keys()]}`);
+    for (const [ctl, rel] of where) assert.equal(rel, 'sub', ctl);
+  });
+
+  it('--cgroup /sub is below the container\'s cgroup too, and "a/../sub" is "sub" (runc joins the path on)', (t) => {
+    for (const flag of ['/sub', 'x/../sub']) {
+      for (const [ctl, rel] of asRunc(['--cgroup', flag], t)) assert.equal(rel, 'sub', `${flag} ${ctl}`);
     }
   });
 
-  it('--cgroup memory:sub (v1): the memory hierarchy only', { skip: !v1 && 'cgroup v2 host: one hierarchy' }, () => {
-    const pid = execDetached(['--cgroup', 'memory:sub']);
-    try {
-      const cgs = cgroupsOf(pid);
-      assert.equal(cgs.get('memory'), `${base}/sub`);
-      assert.equal(cgs.get('pids'), base, 'the other hierarchies stay in the container\'s own cgroup');
-    } finally {
-      process.kill(pid, 'SIGKILL');
-    }
+  it('--cgroup memory:sub (v1): the memory hierarchy only, as runc', { skip: !v1 && 'cgroup v2 host: one hierarchy' }, (t) => {
+    const where = asRunc(['--cgroup', 'memory:sub'], t);
+    assert.equal(where.get('memory'), 'sub');
+    assert.equal(where.get('pids'), '.', 'the other hierarchies stay in the container\'s own cgroup');
   });
 
-  it('a missing or escaping sub-cgroup is refused in one line, and nothing runs', () => {
+  it('a missing or escaping sub-cgroup is refused in one line, and nothing runs, as runc refuses it', () => {
     const cases: [string, RegExp][] = [
       ['nosuch', /^hako: exec: --cgroup nosuch: sub-cgroup \/sys\/fs\/cgroup\/\S+\/nosuch does not exist\n$/],
-      ['../escape', /^hako: exec: --cgroup \.\.\/escape: the path must name a sub-cgroup inside the container's cgroup \(relative, no "\.\."\)\n$/],
-      ['sub/../../x', /^hako: exec: --cgroup sub\/\.\.\/\.\.\/x: the path must name a sub-cgroup/],
-      ['/hako', /^hako: exec: --cgroup \/hako: the path must name a sub-cgroup/],
-      ['nosuchctl:sub', /^hako: exec: --cgroup nosuchctl:sub: controller nosuchctl is not a hierarchy of the container's cgroup\n$/],
+      ['../escape', /^hako: exec: --cgroup \.\.\/escape: the path must stay inside the container's cgroup\n$/],
+      ['sub/../../x', /^hako: exec: --cgroup sub\/\.\.\/\.\.\/x: the path must stay inside the container's cgroup\n$/],
+      ['nosuchctl:sub', v1 ? /^hako: exec: --cgroup nosuchctl:sub: controller nosuchctl is not a hierarchy of the container's cgroup\n$/
+        : /^hako: exec: --cgroup nosuchctl:sub: cgroup v2 has one hierarchy: give the path alone, without a controller\n$/],
     ];
-    for (const [flag, want] of cases) {
-      const r = h.hako(['exec', '--cgroup', flag, id, 'touch', '/tmp/ran']);
-      assert.equal(r.status, 1, flag);
-      assert.match(r.stderr, want, flag);
+    for (const rt of runtimes) {
+      const { id } = containers.get(rt)!;
+      for (const [flag, want] of cases) {
+        const r = cli(rt, ['exec', '--cgroup', flag, id, 'touch', '/tmp/ran']);
+        assert.notEqual(r.status, 0, `${rt} ${flag}`);
+        if (rt === 'hako') {
+          assert.equal(r.status, 1, flag);
+          assert.match(r.stderr, want, flag);
+        }
+      }
+      assert.equal(cli(rt, ['exec', id, 'ls', '/tmp/ran']).status, 1, `${rt}: the process did not run`);
     }
-    assert.equal(h.hako(['exec', id, 'ls', '/tmp/ran']).status, 1, 'the process did not run');
   });
 });

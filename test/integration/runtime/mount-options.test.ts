@@ -1,12 +1,14 @@
 // Mount options runc and crun accept and engines send: tmpcopyup (podman's --tmpfs, --read-only)
 // and the recursive attributes (rro, rnosuid, …) applied with mount_setattr(AT_RECURSIVE).
+// tmpcopyup is compared with runc in the same test.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Harness } from './harness.js';
+import { assertAsRunc, Harness } from './harness.js';
+import type { Spec } from '../../../src/oci/types.js';
 
 const h = new Harness();
 const temps: string[] = [];
@@ -20,7 +22,14 @@ after(() => {
 
 /** A bundle whose image has /data with a file, a subdirectory, a symlink out of the root and an xattr. */
 function imageWithData(args: string[], options: string[]): string {
-  const b = h.bundle(args, (s) => { s.mounts!.push({ destination: '/data', type: 'tmpfs', source: 'tmpfs', options }); });
+  const b = h.bundle(args, withTmpfs(options));
+  addData(b);
+  return b;
+}
+
+const withTmpfs = (options: string[]) => (s: Spec) => { s.mounts!.push({ destination: '/data', type: 'tmpfs', source: 'tmpfs', options }); };
+
+function addData(b: string): void {
   const data = path.join(b, 'rootfs/data');
   fs.mkdirSync(path.join(data, 'sub'), { recursive: true });
   fs.writeFileSync(path.join(data, 'file'), 'from the image\n');
@@ -32,26 +41,25 @@ function imageWithData(args: string[], options: string[]): string {
   fs.symlinkSync('../../../../../../', path.join(data, 'escape'));
   // Node has no xattr call; python3 is a test prerequisite (scripts/install-deps.sh).
   execFileSync('python3', ['-c', 'import os,sys; os.setxattr(sys.argv[1], "user.hako", b"kept")', path.join(data, 'file')]);
-  return b;
 }
 
 describe('mount options as runc accepts them', () => {
-  it('tmpcopyup copies the image directory into the new tmpfs, not following symlinks', () => {
+  it('tmpcopyup copies the image directory into the new tmpfs, not following symlinks, as runc', (t) => {
     const script = 'cd /data && stat -c "%n %a %u:%g" file sub && cat file sub/deep && readlink link && readlink escape && cat link '
       + '&& echo new > created && grep " /data " /proc/mounts | cut -d" " -f3';
-    const b = imageWithData(['sh', '-c', script], ['nosuid', 'nodev', 'tmpcopyup', 'size=1m']);
-    const r = h.hako(['run', '--bundle', b, h.id()]);
+    const { hako: r, runc, bundles } = h.runBoth(['sh', '-c', script], withTmpfs(['nosuid', 'nodev', 'tmpcopyup', 'size=1m']), addData);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'file 604 1000:1001\nsub 711 0:0\nfrom the image\ndeep\n/etc/hostname\n../../../../../../\nbusybox\ntmpfs\n');
     // Written to the tmpfs, not to the image.
-    assert.equal(fs.existsSync(path.join(b, 'rootfs/data/created')), false);
+    assert.equal(fs.existsSync(path.join(bundles.hako, 'rootfs/data/created')), false);
+    assertAsRunc(t, r, runc);
   });
 
-  it('a read-only tmpfs with tmpcopyup is filled, then read-only', () => {
-    const b = imageWithData(['sh', '-c', 'cat /data/file; echo x > /data/new && echo wrote'], ['ro', 'tmpcopyup']);
-    const r = h.hako(['run', '--bundle', b, h.id()]);
+  it('a read-only tmpfs with tmpcopyup is filled, then read-only, as with runc', (t) => {
+    const { hako: r, runc } = h.runBoth(['sh', '-c', 'cat /data/file; echo x > /data/new && echo wrote'], withTmpfs(['ro', 'tmpcopyup']), addData);
     assert.equal(r.stdout, 'from the image\n');
     assert.match(r.stderr, /Read-only file system/);
+    assertAsRunc(t, r, runc);
   });
 
   it('tmpcopyup keeps extended attributes', () => {

@@ -1,13 +1,14 @@
 // runc's ENOSYS stub: under a profile whose default refuses (docker's: EPERM), a syscall newer than
 // every syscall the profile names gets ENOSYS, so libc falls back (clone3 -> clone, fchmodat2 ->
 // fchmodat) instead of failing; an older syscall the profile leaves out still gets the default.
+// Each case runs under runc too, in the same test.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Harness } from './harness.js';
+import { assertAsRunc, Harness } from './harness.js';
 import { defaultSeccompProfile } from '../../../src/engine/docker-defaults.js';
 
 const h = new Harness();
@@ -28,27 +29,28 @@ after(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+function withProbe(bundle: string): void {
+  fs.copyFileSync(probe, path.join(bundle, 'rootfs/probe'));
+  fs.chmodSync(path.join(bundle, 'rootfs/probe'), 0o755);
+}
+
 describe('seccomp ENOSYS stub', () => {
-  it('a syscall beyond the profile gets ENOSYS, one it leaves out gets EPERM', (t) => {
+  it('a syscall beyond the profile gets ENOSYS, one it leaves out gets EPERM, as with runc', (t) => {
     if (noCompiler) return t.skip(noCompiler);
-    const b = h.bundle(['sh', '-c', '/probe 1000; /probe 163'], (s) => { s.linux!.seccomp = defaultSeccompProfile(); });
-    fs.copyFileSync(probe, path.join(b, 'rootfs/probe'));
-    fs.chmodSync(path.join(b, 'rootfs/probe'), 0o755);
-    const r = h.hako(['run', '--bundle', b, h.id()]);
+    const { hako: r, runc } = h.runBoth(['sh', '-c', '/probe 1000; /probe 163'], (s) => { s.linux!.seccomp = defaultSeccompProfile(); }, withProbe);
     assert.equal(r.status, 0, r.stderr);
     // 1000: no such syscall, above everything docker's profile names; 163: acct, left out.
     assert.equal(r.stdout, '-1 38\n-1 1\n');
+    assertAsRunc(t, r, runc);
   });
 
-  it('a profile that allows by default adds no stub', (t) => {
+  it('a profile that allows by default adds no stub, as with runc', (t) => {
     if (noCompiler) return t.skip(noCompiler);
-    const b = h.bundle(['/probe', '1000'], (s) => {
+    const { hako: r, runc } = h.runBoth(['/probe', '1000'], (s) => {
       s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['acct'], action: 'SCMP_ACT_ERRNO' }] };
-    });
-    fs.copyFileSync(probe, path.join(b, 'rootfs/probe'));
-    fs.chmodSync(path.join(b, 'rootfs/probe'), 0o755);
-    const r = h.hako(['run', '--bundle', b, h.id()]);
+    }, withProbe);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, '-1 38\n'); // the kernel's own ENOSYS
+    assertAsRunc(t, r, runc);
   });
 });

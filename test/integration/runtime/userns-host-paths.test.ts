@@ -1,6 +1,6 @@
 // In a new user namespace, what lies on the host is reached by the caller, before the namespace is
 // entered (as runc does): a bind source beneath a directory only the caller may search, and the
-// console socket in one.
+// console socket in one. The bind check runs under runc too, in the same test.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startConsoleReceiver } from '../../fixtures/console-receiver.js';
 import type { Spec } from '../../../src/oci/types.js';
-import { Harness } from './harness.js';
+import { assertAsRunc, Harness } from './harness.js';
 
 const h = new Harness();
 const priv = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-private-'));
@@ -24,7 +24,7 @@ function userns(s: Spec): void {
 }
 
 describe('host paths under a user namespace', () => {
-  it('binds a source beneath a directory only the caller may search', () => {
+  it('binds a source beneath a directory only the caller may search, as runc', (t) => {
     fs.chmodSync(priv, 0o700);
     fs.mkdirSync(path.join(priv, 'data'));
     fs.chmodSync(path.join(priv, 'data'), 0o755);
@@ -32,18 +32,19 @@ describe('host paths under a user namespace', () => {
     fs.chmodSync(path.join(priv, 'data/file'), 0o644);
     fs.writeFileSync(path.join(priv, 'single'), 'one file\n');
     fs.chmodSync(path.join(priv, 'single'), 0o644);
-    const b = h.bundle(['sh', '-c', 'cat /m/file /single; touch /m/x 2>&1 | grep -o "Read-only file system"'], (s) => {
+    const { hako: r, runc } = h.runBoth(['sh', '-c', 'cat /m/file /single; touch /m/x 2>&1 | grep -o "Read-only file system"'], (s) => {
       userns(s);
       s.mounts!.push({ destination: '/m', type: 'bind', source: path.join(priv, 'data'), options: ['rbind', 'ro'] });
       s.mounts!.push({ destination: '/single', type: 'bind', source: path.join(priv, 'single'), options: ['bind'] });
+    }, (b) => {
+      // The mount points exist in the image: the container's root (host uid 100000) cannot create
+      // them in a root filesystem owned by the host's root, with runc neither.
+      fs.mkdirSync(path.join(b, 'rootfs/m'));
+      fs.writeFileSync(path.join(b, 'rootfs/single'), '');
     });
-    // The mount points exist in the image: the container's root (host uid 100000) cannot create
-    // them in a root filesystem owned by the host's root, with runc neither.
-    fs.mkdirSync(path.join(b, 'rootfs/m'));
-    fs.writeFileSync(path.join(b, 'rootfs/single'), '');
-    const r = h.hako(['run', '--bundle', b, h.id()]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'readable\none file\nRead-only file system\n');
+    assertAsRunc(t, r, runc);
   });
 
   it('connects a console socket in a directory only the caller may search', async () => {

@@ -59,6 +59,12 @@ test('device rules: OCI entries to v1 strings, default deny first, runc defaults
   assert.equal(deviceRuleString({ allow: true, type: 'c', major: 1, minor: 3 }), 'c 1:3 rwm');
   assert.equal(deviceRuleString({ allow: true, type: 'c', major: 136, minor: null, access: 'rw' }), 'c 136:* rw');
   assert.equal(deviceRuleString({ allow: true, type: 'b', major: -1, minor: -1, access: 'm' }), 'b *:* m');
+  // runc 1.1's reading of access: only r, w, m count, in that order; an "a" rule is always rwm.
+  assert.equal(deviceRuleString({ allow: true, type: 'c', major: 10, minor: 229, access: 'rwa' }), 'c 10:229 rw');
+  assert.equal(deviceRuleString({ allow: true, type: 'c', major: 10, minor: 229, access: 'mwrw' }), 'c 10:229 rwm');
+  assert.equal(deviceRuleString({ allow: true, access: 'xyz' }), 'a *:* rwm');
+  // A rule allowing or denying nothing is not written (the kernel would refuse its empty access).
+  assert.equal(deviceWrites([{ allow: false, type: 'c', major: 1, minor: 3, access: 'x' }]).length, 1 + DEFAULT_ALLOWED_DEVICES.length);
   const writes = deviceWrites([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' }]);
   assert.deepEqual(writes.slice(0, 3), [
     { file: 'devices.deny', value: 'a *:* rwm' },

@@ -251,7 +251,7 @@ test('device filter: rules v1 would silently ignore, and malformed rules, are on
     [[devRule(true, 'c', null, null, 'rwm'), devRule(false, 'c', 1, 3, 'rwm')], /^cgroup devices: rule "c 1:3 rwm" \(deny\) cannot punch a hole in the wildcard rule "c \*:\* rwm" \(allow\)/],
     [[devRule(true, 'c', 1, null, 'r'), devRule(false, 'c', 1, 3, 'rw')], /punch a hole in the wildcard rule "c 1:\* r"/],
     [[devRule(true, 'a', null, null, 'rwm'), devRule(false, 'b', null, 0, 'm'), devRule(true, 'b', 8, 0, 'rwm')], /rule "b 8:0 rwm" \(allow\) cannot punch a hole in the wildcard rule "b \*:0 m" \(deny\)/],
-    [[devRule(true, 'c', 1, 3, 'rwx')], /^cgroup devices: access 'rwx' of rule "c 1:3 rwx" must consist of r, w and m \(linux\.resources\.devices\)$/],
+    [[devRule(true, 'c', 1, 3, 'RW')], /^cgroup devices: access 'RW' of rule "c 1:3 " has none of r, w and m \(linux\.resources\.devices\)$/],
     [[{ allow: true, type: 'x' as 'c', major: 1, minor: 3, access: 'r' }], /^cgroup devices: type 'x' of rule/],
     [[devRule(true, 'c', 2 ** 33, 3, 'r')], /^cgroup devices: major 8589934592 of rule "c 8589934592:3 r" is not a 32-bit device number/],
   ];
@@ -284,6 +284,20 @@ test('device filter: generated code agrees with the emulated exceptions on rando
       assert.equal(run(prog, type, major, minor, access), want, JSON.stringify({ emulated, type, major, minor, access }));
     }
   }
+});
+
+test('device filter: access as runc 1.1 reads it: other letters ignored, repeats and order do not matter', () => {
+  const rules = (access: string): DeviceCgroup[] => [devRule(true, 'c', 10, 229, access)];
+  const exceptions = (access: string) => emulateDeviceRules(rules(access)).exceptions;
+  for (const access of ['rwa', 'rrw', 'wr', 'r w', 'rwx']) assert.deepEqual(exceptions(access), exceptions('rw'), access);
+  assert.deepEqual(exceptions('mwr'), [{ type: 'c', major: 10, minor: 229, access: R | W | M }]);
+  // A rule with none of r, w, m: refused when it would be the only allow (runc v1 refuses it too),
+  // nothing when it adds to or removes from an existing exception.
+  assert.throws(() => emulateDeviceRules(rules('a')), /has none of r, w and m/);
+  assert.deepEqual(emulateDeviceRules([...rules('r'), devRule(true, 'c', 10, 229, 'x')]).exceptions, exceptions('r'));
+  assert.deepEqual(emulateDeviceRules([...rules('r'), devRule(false, 'c', 10, 229, 'x')]).exceptions, exceptions('r'));
+  // An "a" rule's access is ignored, and an empty type is "a".
+  assert.deepEqual(emulateDeviceRules([{ allow: true, type: '' as 'a', access: 'q' }]), { defaultAllow: true, exceptions: [] });
 });
 
 test('device filter: emulation sorts exceptions by major, minor, type and merges access', () => {

@@ -71,6 +71,18 @@ test('v1 devices: deny all first, then the config rules in order, then runc defa
   assert.equal(fake.writes.length, before);
 });
 
+test('v1 devices: access as runc reads it ("rwa" is rw); what runc\'s v1 emulator refuses fails before any write', (t) => {
+  const { fake, cg, dir } = setup(t);
+  cg.create({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rwa' }] });
+  assert.deepEqual(fake.writesUnder(`${dir('devices')}/`).slice(0, 3), ['devices.deny=a *:* rwm', 'devices.deny=a *:* rwm', 'devices.allow=c 10:229 rw']);
+  const other = openCgroup('/hako/c2', { root: fake.root, io: fake, warn: () => {} });
+  const before = fake.writes.length;
+  assertOneLineHakoError(() => other.create({ devices: [{ allow: true, type: 'c', major: 10, minor: 229, access: 'RW' }] }), /^cgroup devices: access 'RW' of rule "c 10:229 " has none of r, w and m/);
+  assert.throws(() => other.create({ devices: [{ allow: true, type: 'c', access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 3, access: 'r' }] }), /cannot punch a hole/);
+  assert.equal(fake.writes.length, before);
+  assert.equal(other.exists(), false);
+});
+
 test('v1 memory + swap: write order keeps memsw >= limit when raising and when lowering', (t) => {
   const { fake, cg, dir, file } = setup(t);
   const mem = `${dir('memory')}/`;

@@ -23,6 +23,11 @@ import { RUNTIME_COMMANDS } from '../../../src/cli/runtime/index.js';
 import { ENGINE_COMMANDS } from '../../../src/cli/engine/index.js';
 import { RUN_FLAG_NAMES_WITH_HELP } from '../../../src/cli/engine/run-flags.js';
 import { RUN_FLAGS } from '../../../src/engine/flags.js';
+import { useStdioStreams } from '../../../src/util/stdio.js';
+
+// Help goes through process.stdout, where the capture below sees it (src/util/stdio.ts otherwise
+// writes fd 1 directly).
+useStdioStreams();
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 

@@ -4,6 +4,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { HakoError } from '../../../src/util/errors.js';
 import { reportError, systemErrorLine } from '../../../src/cli/errors.js';
+import { useStdioStreams } from '../../../src/util/stdio.js';
+
+// Through process.stderr, where the capture below sees it (src/util/stdio.ts otherwise writes fd 2).
+useStdioStreams();
 
 function captureStderr(fn: () => number): { code: number; text: string } {
   const write = process.stderr.write;

@@ -33,6 +33,8 @@ test('each mode passes its arguments; seccomp-export returns what the helper wro
   assert.deepEqual(argv(), ['netns-create', '/run/pin']);
   modes.rmtree('/x/y');
   assert.deepEqual(argv(), ['rmtree', '/x/y']);
+  modes.rmtree('/x/y', ['/x/y/fs/rootfs']);
+  assert.deepEqual(argv(), ['rmtree', '/x/y', '/x/y/fs/rootfs']);
   assert.equal(modes.seccompExport('PROFILE').toString(), 'PROFILE');
   assert.deepEqual(modes.engineSocketCommand('/s.sock'), { path: fake, args: ['--engine-socket=/s.sock'] });
 });

@@ -94,6 +94,17 @@ test('a config that uses most of the spec validates', () => {
   assert.equal(out.linux!.seccomp!.syscalls!.length, 2);
 });
 
+test('device rule access and type as runc 1.1 reads them: other letters, repeats, any order; an empty type is "a"', () => {
+  const out = validateSpec(specWith((s) => {
+    s.linux.resources = { devices: [
+      { allow: false, type: '', access: 'rwm' },
+      ...['rwa', 'rrw', 'mwr', 'rwx', 'a'].map((access) => ({ allow: true, type: 'c', major: 1, minor: 3, access })),
+    ] };
+  }));
+  assert.equal(out.linux!.resources!.devices![0].type, undefined);
+  assert.deepEqual(out.linux!.resources!.devices!.map((d) => d.access), ['rwm', 'rwa', 'rrw', 'mwr', 'rwx', 'a']);
+});
+
 test('unknown extra fields are allowed and kept', () => {
   const out = validateSpec(specWith((s) => {
     s.vendorThing = { a: 1 };
@@ -226,7 +237,8 @@ const cases: [string, Mutate, string, string | RegExp, boolean?][] = [
   ['namespace type unknown', (s) => { s.linux.namespaces[2].type = 'foo'; }, 'linux.namespaces[2].type', 'unknown namespace type "foo"'],
   ['namespace type missing', (s) => { delete s.linux.namespaces[0].type; }, 'linux.namespaces[0].type', 'missing'],
   ['namespace short name', (s) => { s.linux.namespaces[1].type = 'net'; }, 'linux.namespaces[1].type', 'unknown namespace type "net"'],
-  ['namespace repeated with another path', (s) => { s.linux.namespaces.push({ type: 'pid', path: '/proc/1/ns/pid' }); }, 'linux.namespaces[6].type', 'namespace type "pid" repeated with a different path (also linux.namespaces[0])'],
+  ['namespace repeated with another path', (s) => { s.linux.namespaces.push({ type: 'pid', path: '/proc/1/ns/pid' }); }, 'linux.namespaces[6].type', 'duplicate namespace type "pid" (also linux.namespaces[0]), as runc refuses it'],
+  ['namespace repeated identically', (s) => { s.linux.namespaces.push({ type: 'uts' }); }, 'linux.namespaces[6].type', /^duplicate namespace type "uts" \(also linux\.namespaces\[\d\]\), as runc refuses it$/],
   ['namespace path relative', (s) => { s.linux.namespaces[1].path = 'proc/1/ns/net'; }, 'linux.namespaces[1].path', 'must be an absolute path (got "proc/1/ns/net")'],
   ['namespaces not array', (s) => { s.linux.namespaces = { pid: {} }; }, 'linux.namespaces', 'must be an array (got an object)'],
 
@@ -267,9 +279,10 @@ const cases: [string, Mutate, string, string | RegExp, boolean?][] = [
   ['cpu.cpus', (s) => { s.linux.resources.cpu = { cpus: '0-' }; }, 'linux.resources.cpu.cpus', /^must be a CPU\/node list/],
   ['pids.limit missing', (s) => { s.linux.resources.pids = {}; }, 'linux.resources.pids.limit', 'missing'],
   ['pids.limit string', (s) => { s.linux.resources.pids = { limit: '10' }; }, 'linux.resources.pids.limit', 'must be an integer (got a string)'],
-  ['device rule access', (s) => { s.linux.resources.devices[0].access = 'rwx'; }, 'linux.resources.devices[0].access', 'must consist of r, w and m (got "rwx")'],
+  ['device rule access empty', (s) => { s.linux.resources.devices[0].access = ''; }, 'linux.resources.devices[0].access', 'must not be empty (some of r, w and m), as runc requires'],
+  ['device rule access missing', (s) => { s.linux.resources.devices.push({ allow: true, type: 'c' }); }, 'linux.resources.devices[1].access', 'missing'],
   ['device rule allow missing', (s) => { s.linux.resources.devices.push({ access: 'r' }); }, 'linux.resources.devices[1].allow', 'missing'],
-  ['device rule type', (s) => { s.linux.resources.devices.push({ allow: true, type: 'p' }); }, 'linux.resources.devices[1].type', /^unknown device rule type "p"/],
+  ['device rule type', (s) => { s.linux.resources.devices.push({ allow: true, type: 'p', access: 'r' }); }, 'linux.resources.devices[1].type', /^unknown device rule type "p"/],
   ['hugepage pageSize', (s) => { s.linux.resources.hugepageLimits = [{ pageSize: '2M', limit: 1 }]; }, 'linux.resources.hugepageLimits[0].pageSize', 'must be a size such as "2MB" or "1GB" (got "2M")'],
   ['blockIO throttle rate', (s) => { s.linux.resources.blockIO = { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: -1 }] }; }, 'linux.resources.blockIO.throttleReadBpsDevice[0].rate', 'must not be negative (got -1)'],
   ['blockIO weight', (s) => { s.linux.resources.blockIO = { weight: 70000 }; }, 'linux.resources.blockIO.weight', 'must be between 0 and 65535 (got 70000)'],

@@ -32,10 +32,17 @@ describe('exec --cgroup flags', () => {
     assert.deepEqual([...parseSubCgroups(['a/./b/'])], [['', 'a/b']]);
     assert.deepEqual([...parseSubCgroups(['memory,pids:x', 'cpu:y'])], [['memory', 'x'], ['pids', 'x'], ['cpu', 'y']]);
   });
-  it('refuses paths that leave the container\'s cgroup, empty ones and repeats', () => {
-    for (const bad of ['..', '../x', 'a/../../x', '/abs', '', '.', 'memory:', ':x', 'memory:../x', 'a\0b']) {
+  it('joins the path onto the container\'s cgroup as runc does: "/x" is below it, ".." inside it is fine', () => {
+    assert.deepEqual([...parseSubCgroups(['/abs'])], [['', 'abs']]);
+    assert.deepEqual([...parseSubCgroups(['a/../b'])], [['', 'b']]);
+    for (const own of ['', '.', 'a/..', '/']) assert.deepEqual([...parseSubCgroups([own])], [['', '']], JSON.stringify(own));
+    assert.deepEqual([...parseSubCgroups(['memory:'])], [['memory', '']]);
+  });
+  it('refuses paths that leave the container\'s cgroup, a plain path among others, and repeats', () => {
+    for (const bad of ['..', '../x', 'a/../../x', ':x', 'memory:../x', 'a\0b', 'a:b:c']) {
       assert.throws(() => parseSubCgroups([bad]), /^HakoError: exec: --cgroup /, JSON.stringify(bad));
     }
+    assert.throws(() => parseSubCgroups(['x', 'memory:y']), /a path without a controller must be the only --cgroup/);
     assert.throws(() => parseSubCgroups(['memory:a', 'memory:b']), /controller memory is given twice/);
   });
 });
