@@ -6,8 +6,9 @@ import { HakoError } from '../../util/errors.js';
 export function promptLine(question: string, hidden: boolean): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) throw new HakoError('cannot perform an interactive login from a non TTY device');
-  process.stdout.write(question);
+  // Echo off before the question shows: what is typed right after it must not be echoed.
   if (hidden) stdin.setRawMode(true);
+  process.stdout.write(question);
   return new Promise((resolve, reject) => {
     let line = '';
     const done = (err?: Error) => {
