@@ -538,7 +538,7 @@ int main(int argc, char **argv) {
   if ((argc == 2 || argc == 3) && strcmp(argv[1], "netlink") == 0) return netlink_main(argc, argv);
   if (argc >= 7 && strcmp(argv[1], "mount") == 0) { sync_close(); return mount_main(argc, argv); }
   if (argc == 3 && strcmp(argv[1], "umount") == 0) { sync_close(); return umount_main(argv[2]); }
-  if ((argc == 3 || argc == 4) && strcmp(argv[1], "unpack") == 0) { sync_close(); return unpack_main(argc, argv); }
+  if (argc >= 3 && argc <= 6 && strcmp(argv[1], "unpack") == 0) { sync_close(); return unpack_main(argc, argv); }
   if (argc >= 3 && strcmp(argv[1], "rmtree") == 0) {
     /* rmtree PATH [MOUNT...]: detach the mounts first (a container's root filesystem inside PATH),
      * in the same process: one process start fewer per container removal. */

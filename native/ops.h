@@ -62,5 +62,9 @@
   X(xattrs, 1) \
   X(walk, 0) \
   X(read, 3) \
-  X(indest, 1)
+  X(indest, 1) \
+  X(walkfrom, 1) \
+  X(realpath, 4) \
+  X(open, 1) \
+  X(closefd, 1)
 #endif

@@ -3,8 +3,10 @@
  * never resolves a path through a symlink. TypeScript (src/storage/layers/) decides WHAT to do
  * (name checks, overlay/flatten policy, order of metadata, id mapping); this file only does it.
  *
- *   hako-init unpack DEST [SOURCE]
- *       DEST (and SOURCE, for the copy fallback) are opened O_DIRECTORY|O_NOFOLLOW once; then
+ *   hako-init unpack [--in-root PATH] DEST [SOURCE]
+ *       DEST (and SOURCE, for the copy fallback and `hako cp`) are opened O_DIRECTORY|O_NOFOLLOW
+ *       once (with --in-root, DEST is a container's root and the directory PATH inside it,
+ *       resolved with RESOLVE_IN_ROOT, becomes DEST); then
  *       records in the plan encoding are read from stdin as they come (a `file` record is followed
  *       by its SIZE content bytes), until end of file. Only `list` and `walk` answer on stdout.
  *   hako-init rmtree PATH
@@ -607,15 +609,45 @@ static void out_xattrs(int fd, const char *rel) {
   free(names);
 }
 
-/* walk: every entry below SOURCE, parents before children (breadth first, no recursion), one
- * record each: ("e", PATH, TYPE, MODE, UID, GID, MAJOR, MINOR, SIZE, NLINK, INO, ATIME, MTIME,
- * LINKTARGET), followed by a record ("x", NAME, VALUE, ...) with its xattrs; then ("end"). */
-static void up_walk(struct rec *r) {
-  (void)r;
+/* One entry as walk and realpath answer it, from an O_PATH fd of exactly that inode: ("e", PATH,
+ * TYPE, MODE, UID, GID, MAJOR, MINOR, SIZE, NLINK, INO, ATIME, MTIME, LINKTARGET), then a record
+ * ("x", NAME, VALUE, ...) with its xattrs. */
+static void emit_entry(int node, const char *rel) {
+  struct stat st;
+  if (fstat(node, &st) < 0) die(errno, "source %s: stat", rel);
+  char target[4097] = "";
+  if (S_ISLNK(st.st_mode)) {
+    ssize_t tl = readlinkat(node, "", target, sizeof target - 1);
+    if (tl < 0) die(errno, "source %s: readlink", rel);
+    target[tl] = 0;
+  }
+  char t[2] = {type_char(st.st_mode), 0};
+  out_u32(14);
+  out_str("e");
+  out_str(rel);
+  out_str(t);
+  out_num(st.st_mode & 07777);
+  out_num(st.st_uid);
+  out_num(st.st_gid);
+  out_num(major(st.st_rdev));
+  out_num(minor(st.st_rdev));
+  out_num(st.st_size);
+  out_num((long long)st.st_nlink);
+  out_num((long long)st.st_ino);
+  out_num(st.st_atim.tv_sec * 1000000000LL + st.st_atim.tv_nsec);
+  out_num(st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+  out_str(target);
+  out_xattrs(node, rel);
+}
+
+/* Every entry below SOURCE (or below its directory TOP), parents before children (breadth first,
+ * no recursion), one emit_entry each, paths relative to SOURCE; then ("end"). */
+static void walk_from(const char *top) {
   if (source_fd < 0) die(0, "walk without a source directory");
+  if (*top) check_rel(top);
   size_t cap = 64, head = 0, tail = 0;
   char **queue = malloc(cap * sizeof *queue);
-  queue[tail++] = strdup("");
+  queue[tail++] = strdup(top);
   while (head < tail) {
     char *dir = queue[head++];
     int fd = *dir ? beneath(source_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) : dup(source_fd);
@@ -631,29 +663,7 @@ static void up_walk(struct rec *r) {
       int node = openat(fd, e->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
       struct stat st;
       if (node < 0 || fstat(node, &st) < 0) die(errno, "source %s: stat", rel);
-      char target[4097] = "";
-      if (S_ISLNK(st.st_mode)) {
-        ssize_t tl = readlinkat(fd, e->d_name, target, sizeof target - 1);
-        if (tl < 0) die(errno, "source %s: readlink", rel);
-        target[tl] = 0;
-      }
-      char t[2] = {type_char(st.st_mode), 0};
-      out_u32(14);
-      out_str("e");
-      out_str(rel);
-      out_str(t);
-      out_num(st.st_mode & 07777);
-      out_num(st.st_uid);
-      out_num(st.st_gid);
-      out_num(major(st.st_rdev));
-      out_num(minor(st.st_rdev));
-      out_num(st.st_size);
-      out_num((long long)st.st_nlink);
-      out_num((long long)st.st_ino);
-      out_num(st.st_atim.tv_sec * 1000000000LL + st.st_atim.tv_nsec);
-      out_num(st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
-      out_str(target);
-      out_xattrs(node, rel);
+      emit_entry(node, rel);
       close(node);
       if (S_ISDIR(st.st_mode)) {
         if (tail == cap) queue = realloc(queue, (cap *= 2) * sizeof *queue);
@@ -672,19 +682,28 @@ static void up_walk(struct rec *r) {
   out_flush();
 }
 
+/* walk: everything below SOURCE. */
+static void up_walk(struct rec *r) {
+  (void)r;
+  walk_from("");
+}
 
-/* ---- build steps (src/build): a destination inside a container root, reading a source ---- */
+/* walkfrom PATH: everything below SOURCE's directory PATH (`hako cp`, `diff`). */
+static void up_walkfrom(struct rec *r) { walk_from(r->argv[1]); }
 
-static int in_root(const char *path, int flags) {
-  struct open_how how = {
-      .flags = (uint64_t)(flags | O_CLOEXEC),
-      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-  };
+/* ---- `hako cp`: a path inside a container's root, resolved as the container would ---- */
+
+/* PATH resolved inside ROOT as if ROOT were "/" (RESOLVE_IN_ROOT: absolute symlinks and ".."
+ * stay inside it), never through a magic link. */
+static int in_root(int root, const char *path, int flags) {
+  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
   int fd;
-  do fd = (int)syscall(SYS_openat2, root_fd, *path ? path : ".", &how, sizeof how);
+  do fd = (int)syscall(SYS_openat2, root, *path ? path : ".", &how, sizeof how);
   while (fd < 0 && (errno == EAGAIN || errno == EINTR));
   return fd;
 }
+
+/* ---- build steps (src/build): a destination inside a container root, reading a source ---- */
 
 /* indest PATH: PATH is resolved inside DEST as if DEST were "/" (openat2 RESOLVE_IN_ROOT: a
  * symlink, absolute or with "..", stays inside DEST, as the container would see it), missing
@@ -700,17 +719,17 @@ static void up_indest(struct rec *r) {
     while (next < n && path[next] != '/') next++;
     memcpy(prefix, path, next);
     prefix[next] = 0;
-    int fd = in_root(prefix, O_PATH | O_DIRECTORY);
+    int fd = in_root(root_fd, prefix, O_PATH | O_DIRECTORY);
     if (fd < 0 && errno == ENOENT && next > end) {
       char *parent = strndup(path, end > 0 ? end - 1 : 0);
-      int pfd = in_root(parent, O_PATH | O_DIRECTORY);
+      int pfd = in_root(root_fd, parent, O_PATH | O_DIRECTORY);
       if (pfd < 0) die(errno, "%s: parent %s", r->argv[1], parent);
       char *name = strndup(path + end, next - end);
       if (strcmp(name, "..") != 0 && strcmp(name, ".") != 0 && mkdirat(pfd, name, 0755) < 0 && errno != EEXIST) die(errno, "%s: mkdir %s", r->argv[1], prefix);
       free(name);
       free(parent);
       close(pfd);
-      fd = in_root(prefix, O_PATH | O_DIRECTORY);
+      fd = in_root(root_fd, prefix, O_PATH | O_DIRECTORY);
     }
     if (fd < 0) die(errno, "%s: %s%s", r->argv[1], *prefix ? prefix : "/", errno == ENOTDIR ? " (not a directory)" : errno == ENOENT ? " (a dangling symlink?)" : "");
     close(fd);
@@ -718,7 +737,7 @@ static void up_indest(struct rec *r) {
     while (end < n && path[end] == '/') end++;
   }
   free(prefix);
-  int fd = in_root(path, O_RDONLY | O_DIRECTORY);
+  int fd = in_root(root_fd, path, O_RDONLY | O_DIRECTORY);
   if (fd < 0) die(errno, "%s: open directory", r->argv[1]);
   if (dest_fd != root_fd) close(dest_fd);
   dest_fd = fd;
@@ -760,6 +779,108 @@ static void up_read(struct rec *r) {
   out_flush();
 }
 
+/* Where fd is, relative to root ("" for root itself), from the kernel's names of both. Later
+ * operations resolve the answer again beneath root without symlinks: a tree changed in between
+ * makes them fail, never lead elsewhere. */
+static char *rel_of(int root, int fd, const char *what) {
+  char rp[64], fp[64], r[4097], f[4097];
+  proc_path(rp, sizeof rp, root);
+  proc_path(fp, sizeof fp, fd);
+  ssize_t rn = readlink(rp, r, sizeof r - 1), fn = readlink(fp, f, sizeof f - 1);
+  if (rn < 0 || fn < 0) die(errno, "%s: readlink", what);
+  r[rn] = f[fn] = 0;
+  if (strcmp(r, f) == 0) return strdup("");
+  if (strncmp(f, r, (size_t)rn) != 0 || f[rn] != '/') die(0, "%s: resolved outside the root", what);
+  return strdup(f + rn + 1);
+}
+
+/* realpath WHICH PARENT NAME FOLLOW: PARENT (a container path) resolved inside the root (WHICH:
+ * `dest` or `source`), then its entry NAME ("" for PARENT itself), a symlink followed inside the
+ * root only when FOLLOW is 1. Answers emit_entry of what is there, or ("missing", PATH) when NAME
+ * does not exist, PATH relative to the root; then ("end"). */
+static void up_realpath(struct rec *r) {
+  int root = strcmp(r->argv[1], "source") == 0 ? source_fd : dest_fd;
+  if (root < 0) die(0, "realpath: no %s directory", r->argv[1]);
+  const char *parent = r->argv[2], *name = r->argv[3];
+  if (strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) die(0, "realpath: bad name \"%s\"", name);
+  int pfd = in_root(root, parent, O_PATH | O_DIRECTORY);
+  if (pfd < 0) die(errno, "%s", parent);
+  char *prel = rel_of(root, pfd, parent);
+  size_t n = strlen(prel) + strlen(name) + 2;
+  char *rel = malloc(n);
+  snprintf(rel, n, *prel && *name ? "%s/%s" : "%s%s", prel, name);
+  int node = *name ? openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC) : dup(pfd);
+  struct stat st;
+  if (node < 0 && errno != ENOENT) die(errno, "%s/%s", parent, name);
+  if (node >= 0 && r->argv[4][0] == '1' && fstat(node, &st) == 0 && S_ISLNK(st.st_mode)) {
+    close(node);
+    size_t m = strlen(parent) + strlen(name) + 2;
+    char *full = malloc(m);
+    snprintf(full, m, "%s/%s", parent, name);
+    node = in_root(root, full, O_PATH);
+    if (node < 0 && errno != ENOENT) die(errno, "%s", full);
+    free(rel);
+    rel = node >= 0 ? rel_of(root, node, full) : NULL;
+    free(full);
+    if (!rel) die(ENOENT, "%s/%s: the symbolic link's target", parent, name);
+  }
+  if (node >= 0) {
+    emit_entry(node, rel);
+    close(node);
+  } else {
+    out_u32(2);
+    out_str("missing");
+    out_str(rel);
+  }
+  close(pfd);
+  free(prel);
+  free(rel);
+  out_u32(1);
+  out_str("end");
+  out_flush();
+}
+
+/* open PATH: a regular file of SOURCE opened for reading (checked on an O_PATH fd first: never a
+ * device or fifo), kept open for the caller to read through /proc/PID/fd/N; answers ("fd", N,
+ * SIZE), then ("end"). closefd N closes it again. */
+#define MAX_OPEN 64
+static int opened[MAX_OPEN];
+static int n_opened;
+
+static void up_open(struct rec *r) {
+  if (source_fd < 0) die(0, "open without a source directory");
+  check_rel(r->argv[1]);
+  if (n_opened == MAX_OPEN) die(0, "%s: too many open files", r->argv[1]);
+  int p = beneath(source_fd, r->argv[1], O_PATH | O_NOFOLLOW);
+  struct stat st;
+  if (p < 0 || fstat(p, &st) < 0) die(errno, "source %s", r->argv[1]);
+  if (!S_ISREG(st.st_mode)) die(0, "source %s is not a regular file", r->argv[1]);
+  char pp[64];
+  proc_path(pp, sizeof pp, p);
+  int fd = open(pp, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die(errno, "source %s: open", r->argv[1]);
+  close(p);
+  opened[n_opened++] = fd;
+  out_u32(3);
+  out_str("fd");
+  out_num(fd);
+  out_num(st.st_size);
+  out_u32(1);
+  out_str("end");
+  out_flush();
+}
+
+static void up_closefd(struct rec *r) {
+  long long fd = num(r->argv[1]);
+  for (int i = 0; i < n_opened; i++) {
+    if (opened[i] != fd) continue;
+    close(opened[i]);
+    opened[i] = opened[--n_opened];
+    return;
+  }
+  die(0, "closefd %lld: not a file opened by open", fd);
+}
+
 /* The dispatch table, generated from src/native/ops.ts (UNPACK_RECORDS: each record's arguments and
  * what it does): a name there without its up_NAME here does not compile. */
 static const struct {
@@ -779,8 +900,16 @@ static int open_root(const char *path) {
 }
 
 int unpack_main(int argc, char **argv) {
-  dest_fd = root_fd = open_root(argv[2]);
-  if (argc > 3) source_fd = open_root(argv[3]);
+  int a = 2;
+  const char *in = NULL;
+  if (argc > 3 && strcmp(argv[2], "--in-root") == 0) in = argv[3], a = 4;
+  if (a >= argc || argc > a + 2) die(0, "usage: hako-init unpack [--in-root PATH] DEST [SOURCE]");
+  dest_fd = root_fd = open_root(argv[a]);
+  if (in) { /* `hako cp` into a container: DEST is its root (kept as root_fd), PATH the directory inside it */
+    dest_fd = in_root(root_fd, in, O_RDONLY | O_DIRECTORY);
+    if (dest_fd < 0) die(errno, "%s", in);
+  }
+  if (argc > a + 1) source_fd = open_root(argv[a + 1]);
   umask(0); /* every mode is set explicitly */
   struct rec r = {0};
   while (read_record(&r)) {

@@ -15,6 +15,7 @@ PACKAGES=(
   catatonit                                   # `hako run --init`: a tiny init for PID 1
   python3                                     # tests: receivers of SCM_RIGHTS fds (console socket, seccomp notify)
   openssl                                     # tests: a self-signed certificate for an HTTPS registry client test
+  apache2-utils                               # tests: htpasswd (bcrypt) files for the registry's basic auth
   podman containerd                           # tests: hako as the runtime of real engines (engines.test.ts)
 )
 missing=()

@@ -74,7 +74,7 @@ interface BuildRun {
 
 export async function build(engine: Engine, opts: BuildOptions): Promise<BuildResult> {
   const store = engine.images;
-  pruneStaleBuilds(path.join(engine.root, 'build'), engine.runtime);
+  await pruneStaleBuilds(path.join(engine.root, 'build'), engine.runtime);
   const workDir = path.join(engine.root, 'build', `${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
   fs.mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const progress = new Progress(opts.onProgress ?? (() => {}));

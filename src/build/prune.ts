@@ -12,7 +12,7 @@ import { processAlive } from '../util/proc.js';
 /** The file in a step directory naming its RUN container. */
 export const CONTAINER_FILE = 'container-id';
 
-export function pruneStaleBuilds(buildRoot: string, runtime: Runtime): void {
+export async function pruneStaleBuilds(buildRoot: string, runtime: Runtime): Promise<void> {
   let names: string[];
   try { names = fs.readdirSync(buildRoot); } catch { return; }
   for (const name of names) {
@@ -20,7 +20,7 @@ export function pruneStaleBuilds(buildRoot: string, runtime: Runtime): void {
     if (!pid || processAlive(pid)) continue;
     const dir = path.join(buildRoot, name);
     try {
-      for (const step of fs.readdirSync(dir)) releaseStep(path.join(dir, step), runtime);
+      for (const step of fs.readdirSync(dir)) await releaseStep(path.join(dir, step), runtime);
       removeTree(dir);
     } catch (e) {
       process.stderr.write(`hako: warning: removing the stale build ${dir}: ${(e as Error).message}\n`);
@@ -28,11 +28,11 @@ export function pruneStaleBuilds(buildRoot: string, runtime: Runtime): void {
   }
 }
 
-function releaseStep(stepDir: string, runtime: Runtime): void {
+async function releaseStep(stepDir: string, runtime: Runtime): Promise<void> {
   let id: string | undefined;
   try { id = fs.readFileSync(path.join(stepDir, CONTAINER_FILE), 'utf8').trim(); } catch { /* no RUN here */ }
   if (id) {
-    try { runtime.delete(id, { force: true }); } catch { /* already gone */ }
+    try { await runtime.delete(id, { force: true }); } catch { /* already gone */ }
   }
   releaseRootfs(stepDir);
 }

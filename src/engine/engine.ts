@@ -19,6 +19,7 @@ import { buildSpec, combineCommand, mergeEnv, stopSignalFor } from './spec.js';
 import { resolveUser } from './user.js';
 import { copyFromImage } from './in-root.js';
 import { ensureRootfsMounted, prepareRootfs, rootfsMountpoint } from './rootfs.js';
+import { recordEvent } from './events.js';
 import { removeTree } from '../storage/layers/worker.js';
 import { ContainerNetworks, checkNetworkNames, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
 import { startConmon, readOr } from './monitor.js';
@@ -125,6 +126,7 @@ export class Engine {
     };
     if (opts.publishAll) exposedMappings(cfg.exposedPorts ?? []); // bad image ports fail here, not at start
     this.store.create(cfg);
+    recordEvent(this.root, 'container', 'create', id, { image: cfg.image, name: cfg.name });
     try {
       const dir = this.store.containerDir(id);
       const { rootfs } = await prepareRootfs(this.images, image.layers, dir);
@@ -186,6 +188,7 @@ export class Engine {
       if (st.status === 'running') return;
       st.restartCount = 0;
       st.stopRequested = false;
+      st.paused = false;
       this.store.writeState(id, st);
       await this.startDetached(id);
     });
@@ -256,6 +259,7 @@ export class Engine {
       try {
         await runtime.start(id);
         trace('engine started');
+        this.event(id, 'start');
       } catch (e) {
         await this.kill(id, 'SIGKILL', { quiet: true });
         this.store.writeState(id, { ...st, status: 'exited', exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() });
@@ -311,6 +315,7 @@ export class Engine {
       status: 'running', pid: 0, exitCode: 0, restartCount: 0, startedAt: new Date().toISOString(),
       monitorPid: process.pid, monitorStartTime: procStat(process.pid)?.startTime,
     });
+    this.event(id, 'start');
     ensureRootfsMounted(this.store.containerDir(id));
     let code: number;
     let stopPid = false;
@@ -343,6 +348,7 @@ export class Engine {
     const oomKilled = oomKillsIn(id) > 0 || undefined;
     await this.store.lockAsync(id, async () => {
       this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: code, oomKilled, finishedAt: new Date().toISOString() });
+      this.event(id, 'die', { exitCode: String(code) });
       await this.cleanupRuntime(id);
     });
     await this.store.lockAsync(id, () => this.tearDownNetwork(id)).catch((e: Error) => this.warn(`warning: ${e.message}`));
@@ -439,6 +445,7 @@ export class Engine {
       fs.rmSync(oomFile, { force: true });
       const next: ContainerState = { ...cur, status: 'exited', pid: 0, exitCode: Number.isFinite(code) ? code : 255, finishedAt: finished, oomKilled };
       this.store.writeState(id, next);
+      this.event(id, 'die', { exitCode: String(next.exitCode) });
       await this.cleanupRuntime(id);
       return next;
     });
@@ -478,6 +485,8 @@ export class Engine {
       throw new HakoError(`cannot kill container ${ref}: container ${id.slice(0, 12)} is not running`);
     }
     if (opts.requested) this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), stopRequested: true }));
+    await this.thawIfPaused(id);
+    this.event(id, 'kill', { signal: String(sig) });
     try {
       await this.runtimeFor(id).kill(id, sig);
     } catch (e) {
@@ -485,6 +494,26 @@ export class Engine {
       if (st.pid && sameProcess(st.pid, st.pidStartTime)) process.kill(st.pid, sig);
       else if (!opts.quiet) throw e;
     }
+  }
+
+  /** Records a container event (events.ts) with docker's attributes: image and name. */
+  event(id: string, action: string, extra: Record<string, string> = {}): void {
+    let attrs: Record<string, string> = {};
+    try {
+      const cfg = this.store.readConfig(id);
+      attrs = { image: cfg.image, name: cfg.name };
+    } catch { /* gone */ }
+    recordEvent(this.root, 'container', action, id, { ...attrs, ...extra });
+  }
+
+  /** A paused container is thawed before it is signalled (stop, kill, rm -f): frozen, it could not
+   *  act on the signal, and SIGKILL would wait for the thaw. */
+  private async thawIfPaused(id: string): Promise<void> {
+    if (!this.store.readState(id).paused) return;
+    try {
+      await this.runtime.resume(id);
+    } catch { /* not frozen any more */ }
+    this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), paused: false }));
   }
 
   /** docker stop: the stop signal, then SIGKILL after `timeout` seconds; a restart policy does not apply. */
@@ -594,6 +623,7 @@ export class Engine {
     // One run of the removal worker (a process start) detaches the root filesystem and removes the
     // whole directory with it, instead of umount, rmtree fs/, rmtree bundle/rootfs, rmtree dir.
     this.store.remove(cfg.id, cfg.name, [rootfsMountpoint(dir)]);
+    recordEvent(this.root, 'container', 'destroy', cfg.id, { image: cfg.image, name: cfg.name });
   }
 
   // ---- logs / exec / top / inspect ----
@@ -711,7 +741,7 @@ export class Engine {
       Path: cfg.path,
       Args: cfg.args,
       State: {
-        Status: st.status, Running: st.status === 'running', Paused: false, Restarting: st.status === 'restarting',
+        Status: st.paused && st.status === 'running' ? 'paused' : st.status, Running: st.status === 'running', Paused: Boolean(st.paused && st.status === 'running'), Restarting: st.status === 'restarting',
         OOMKilled: Boolean(st.oomKilled), Dead: false, Pid: st.status === 'running' ? st.pid : 0, ExitCode: st.exitCode,
         Error: st.error ?? '', StartedAt: st.startedAt ?? zero, FinishedAt: st.finishedAt ?? zero,
       },

@@ -27,7 +27,7 @@ export function statusText(s: ContainerState, now = Date.now()): string {
   const since = (t: string | undefined) => humanDuration(now - Date.parse(t ?? new Date(now).toISOString()));
   switch (s.status) {
     case 'running':
-      return `Up ${since(s.startedAt)}`;
+      return `Up ${since(s.startedAt)}${s.paused ? ' (Paused)' : ''}`;
     case 'restarting':
       return `Restarting (${s.exitCode}) ${since(s.finishedAt)} ago`;
     case 'exited':

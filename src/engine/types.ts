@@ -124,6 +124,8 @@ export interface ContainerState {
   /** The OCI runtime id of the current run (the container id). */
   error?: string;
   oomKilled?: boolean;
+  /** Frozen by `pause` (the cgroup freezer) until `unpause`. */
+  paused?: boolean;
   /** While `removing`: the hako process doing it (pid and start time), so another waits for it. */
   removerPid?: number;
   removerStartTime?: string;

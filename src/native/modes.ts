@@ -87,8 +87,9 @@ export function rmtree(path: string, unmountFirst: string[] = []): void {
 
 /** `unpack DEST [SOURCE]`: the layer worker (native/unpack.c), driven by storage/layers/worker.ts
  *  over its stdin/stdout in the plan encoding. */
-export function spawnUnpackWorker(dest: string, source?: string): ChildProcessWithoutNullStreams {
-  return spawn(findHelper(), ['unpack', dest, ...(source !== undefined ? [source] : [])], { stdio: ['pipe', 'pipe', 'pipe'] });
+export function spawnUnpackWorker(dest: string, source?: string, inRoot?: string): ChildProcessWithoutNullStreams {
+  const root = inRoot !== undefined ? ['--in-root', inRoot] : [];
+  return spawn(findHelper(), ['unpack', ...root, dest, ...(source !== undefined ? [source] : [])], { stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /** `--engine-socket=PATH`: the command line conmon runs as its OCI runtime; the helper connects to

@@ -205,6 +205,20 @@ export const UNPACK_RECORDS = {
    *  a symlink, absolute or with `..`, stays inside DEST), makes missing directories 0755, and makes
    *  later records resolve beneath that directory (`hako build`'s COPY destination in a new root) */
   indest: ['PATH'],
+  /** `walk` below SOURCE's directory PATH only (`hako cp`, `diff`, `commit`) */
+  walkfrom: ['PATH'],
+  /** `hako cp`: PARENT, a container path, resolved inside the root (WHICH: `dest` or `source`) with
+   *  `openat2(RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS)`, then its entry NAME (`""`: PARENT itself), a
+   *  final symlink followed (inside the root again) only when FOLLOW is `1`; answers `e …` as `walk`
+   *  with PATH canonical and relative to the root (from the kernel's names of both fds; outside the
+   *  root is an error), or `missing PATH`, then `end`. Later records resolve the answer again beneath
+   *  the root without symlinks, so a tree changed in between makes them fail */
+  realpath: ['WHICH', 'PARENT', 'NAME', 'FOLLOW'],
+  /** `hako cp`: opens a regular file of SOURCE for reading (checked on an `O_PATH` fd first), answers
+   *  `fd N SIZE`, `end`; TypeScript reads it through `/proc/PID/fd/N` (that open file, no path) */
+  open: ['PATH'],
+  /** closes a file `open` opened */
+  closefd: ['N'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type RecordName = keyof typeof UNPACK_RECORDS;

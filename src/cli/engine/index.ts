@@ -5,40 +5,11 @@ import { HakoError } from '../../util/errors.js';
 import { parseFlags } from '../../engine/flags.js';
 import { findEntry, listCommands, parseArgsOptions, runCommand, type Dispatch, type Entry, type Flags } from '../command.js';
 import type { EngineContext } from './common.js';
+import { ENGINE_COMMANDS } from './commands.js';
+
+export { ENGINE_COMMANDS };
 
 type EngineEntry = Entry<EngineContext>;
-
-export const NETWORK_COMMANDS: EngineEntry[] = [
-  { name: 'create', summary: 'create a bridge network', load: () => import('./network/create.js') },
-  { name: 'ls', aliases: ['list'], summary: 'list networks', load: () => import('./network/ls.js') },
-  { name: 'inspect', summary: 'networks as JSON', load: () => import('./network/inspect.js') },
-  { name: 'rm', aliases: ['remove'], summary: 'remove networks (refused while in use)', load: () => import('./network/rm.js') },
-];
-
-export const ENGINE_COMMANDS: EngineEntry[] = [
-  { name: 'run', summary: "create and start a container (docker's flags)", load: () => import('./run.js') },
-  { name: 'create', summary: 'create a container without starting it', load: () => import('./create.js') },
-  { name: 'start', summary: 'start created or exited containers', load: () => import('./start.js') },
-  { name: 'ps', summary: 'list containers', load: () => import('./ps.js') },
-  { name: 'exec', summary: 'run a command in a running container', load: () => import('./exec.js') },
-  { name: 'logs', summary: "show a container's output", load: () => import('./logs.js') },
-  { name: 'stop', summary: 'SIGTERM, then SIGKILL after a timeout (default 10 s)', load: () => import('./stop.js') },
-  { name: 'kill', summary: 'signal containers (default SIGKILL)', load: () => import('./kill.js') },
-  { name: 'rm', summary: 'remove containers', load: () => import('./rm.js') },
-  { name: 'inspect', summary: 'low-level information on containers and images, as JSON', load: () => import('./inspect.js') },
-  { name: 'wait', summary: 'block until containers exit, print their exit codes', load: () => import('./wait.js') },
-  { name: 'top', summary: "the container's processes", load: () => import('./top.js') },
-  { name: 'stats', summary: 'live CPU, memory and pids of running containers', load: () => import('./stats.js') },
-  { name: 'images', summary: 'list images', load: () => import('./images.js') },
-  { name: 'pull', summary: 'download an image', load: () => import('./pull.js') },
-  { name: 'rmi', summary: 'remove images', load: () => import('./rmi.js') },
-  { name: 'load', summary: 'load an OCI layout (dir or tar) or a docker save archive', load: () => import('./load.js') },
-  { name: 'save', summary: 'save images as an OCI layout (a .tar name makes an archive)', load: () => import('./save.js') },
-  { name: 'import', summary: 'a rootfs tarball (docker export) as a one-layer image', load: () => import('./import.js') },
-  { name: 'build', summary: 'build an image from a Dockerfile', load: () => import('./build.js') },
-  { name: 'network', summary: 'manage networks (hako network --help)', group: NETWORK_COMMANDS },
-  { name: 'container-exited', summary: "conmon's exit command", hidden: true, load: () => import('./container-exited.js') },
-];
 
 export const ENGINE_USAGE = `${listCommands(ENGINE_COMMANDS, 14)}
 

@@ -1,5 +1,6 @@
 // `hako rmi`: untags images, then drops the layers and blobs nothing uses any more.
 import { pruneLayers } from '../../engine/rootfs.js';
+import { recordEvent } from '../../engine/events.js';
 import type { Command } from '../command.js';
 import { each, engineOf, need, type EngineContext } from './common.js';
 
@@ -14,7 +15,10 @@ const command: Command<EngineContext> = {
     const used = await e.imagesInUse();
     const code = await each(positionals, async (ref) => {
       const removed = e.images.removeImage(ref, { force: Boolean(v.force), inUse: (d) => used.has(d) });
-      for (const r of removed) process.stdout.write(`Untagged: ${r}\n`);
+      for (const r of removed) {
+        process.stdout.write(`Untagged: ${r}\n`);
+        recordEvent(e.root, 'image', 'untag', r, { name: r });
+      }
     });
     // Unpacked layers of what is gone (the blobs go with the store's gc).
     pruneLayers(e.images, e.store.containerDir(''));

@@ -1,10 +1,8 @@
 // Registry authentication pieces: parsing WWW-Authenticate challenges, reading docker-format
 // credential files, and the bearer token request.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { HakoError } from '../../util/errors.js';
 import { httpRequest, parseUrl, readBody } from './http.js';
+import { credentialsIn, type Credentials } from './credentials.js';
 
 export interface Challenge {
   /** Lower-cased scheme: `bearer`, `basic`. */
@@ -59,52 +57,13 @@ export function parseWWWAuthenticate(header: string): Challenge[] {
   return out;
 }
 
-export interface Credentials {
-  username: string;
-  password: string;
-}
+export type { Credentials } from './credentials.js';
 
-/** The docker-format credentials file: $REGISTRY_AUTH_FILE, else ~/.docker/config.json. */
-export function defaultAuthFile(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.REGISTRY_AUTH_FILE) return env.REGISTRY_AUTH_FILE;
-  return path.join(env.HOME || os.homedir(), '.docker', 'config.json');
-}
-
-/** `https://index.docker.io/v1/` -> `docker.io`; `host:5000/path` -> `host:5000`. */
-function normalizeAuthKey(key: string): string {
-  let k = key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
-  if (k === 'index.docker.io' || k === 'registry-1.docker.io') k = 'docker.io';
-  return k;
-}
-
-/** Looks up credentials for registry `domain` (as in references: `docker.io`, `localhost:5000`).
- *  Returns undefined when the file or entry is absent; throws on an unreadable or malformed file. */
-export function loadCredentials(domain: string, file = defaultAuthFile()): Credentials | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new HakoError(`${file}: ${(e as Error).message}`);
-  }
-  let doc: { auths?: Record<string, { auth?: string; username?: string; password?: string }> };
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new HakoError(`${file}: invalid JSON (${(e as Error).message})`);
-  }
-  const want = normalizeAuthKey(domain);
-  for (const [key, entry] of Object.entries(doc.auths ?? {})) {
-    if (normalizeAuthKey(key) !== want || !entry) continue;
-    if (entry.auth) {
-      const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon < 0) throw new HakoError(`${file}: auths.${key}.auth: expected base64 of "user:password"`);
-      return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-    }
-    if (entry.username !== undefined && entry.password !== undefined) return { username: entry.username, password: entry.password };
-  }
-  return undefined;
+/** Looks up credentials for registry `domain` (as in references: `docker.io`, `localhost:5000`) in
+ *  one docker-format file. Undefined when the file or entry is absent; throws on an unreadable or
+ *  malformed file. (credentials.ts: which files, and writing them.) */
+export function loadCredentials(domain: string, file: string): Credentials | undefined {
+  return credentialsIn(file, domain);
 }
 
 export function basicAuthHeader(c: Credentials): string {

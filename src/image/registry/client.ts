@@ -5,15 +5,16 @@
 import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { HakoError } from '../../util/errors.js';
-import { isLoopbackRegistry, type ImageReference } from '../../oci/image/reference.js';
+import { isLoopbackRegistry, DEFAULT_DOMAIN, DOCKER_IO_REGISTRY, type ImageReference } from '../../oci/image/reference.js';
 import { MANIFEST_ACCEPT, documentMediaType } from '../../oci/image/types.js';
 import { httpRequest, parseUrl, readBody, discard, type HttpResponse } from './http.js';
-import { parseWWWAuthenticate, loadCredentials, basicAuthHeader, fetchBearerToken, defaultAuthFile, type Credentials } from './auth.js';
+import { parseWWWAuthenticate, loadCredentials, basicAuthHeader, fetchBearerToken, type Credentials } from './auth.js';
+import { authFiles, findCredentials } from './credentials.js';
 
 export interface RegistryClientOptions {
   /** Registries (host[:port]) to contact over plain http; added to $HAKO_INSECURE_REGISTRIES. */
   insecure?: string[];
-  /** Docker-format credentials file; default $REGISTRY_AUTH_FILE or ~/.docker/config.json. */
+  /** Docker-format credentials file; default: credentials.ts's authFiles() (hako's, then docker's). */
   authFile?: string;
   /** Explicit credentials, overriding the file. */
   credentials?: (domain: string) => Credentials | undefined;
@@ -28,8 +29,35 @@ export interface FetchedManifest {
 
 type Actions = 'pull' | 'pull,push';
 
+interface RequestInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: Buffer | Readable;
+  /** Bearer scopes needed besides this repository's (a cross-repository mount reads another). */
+  scopes?: string[];
+}
+
+/** How a blob reached the registry. */
+export type BlobPushResult = { result: 'exists' | 'uploaded' } | { result: 'mounted'; from: string };
+
+export interface BlobPushOptions {
+  /** Repositories on the same registry that may hold the blob: tried with a cross-repository mount. */
+  mountFrom?: string[];
+  /** Blobs larger than this go up in PATCH chunks of this size; others in one PUT. */
+  chunkSize?: number;
+}
+
+/** A byte range of a blob, inclusive, for a chunk. */
+export type OpenBlob = (range?: { start: number; end: number }) => Readable;
+
 function sha256(b: Buffer): string {
   return `sha256:${crypto.createHash('sha256').update(b).digest('hex')}`;
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of stream) parts.push(c as Buffer);
+  return Buffer.concat(parts);
 }
 
 /** Turns a registry error response into one line: `manifest unknown: ...`. */
@@ -56,20 +84,27 @@ export class RegistryClient {
 
   /** `https://registry-1.docker.io`, or http for loopback and insecure registries. */
   baseUrl(ref: ImageReference): string {
-    const host = ref.registry;
-    const plain = isLoopbackRegistry(host) || this.insecure.has(host.toLowerCase()) || this.insecure.has(ref.domain.toLowerCase());
+    return this.registryUrl(ref.domain);
+  }
+
+  /** The same for a registry domain as references name it (`docker.io`, `127.0.0.1:5000`). */
+  registryUrl(domain: string): string {
+    const host = domain === DEFAULT_DOMAIN ? DOCKER_IO_REGISTRY : domain;
+    const plain = isLoopbackRegistry(host) || this.insecure.has(host.toLowerCase()) || this.insecure.has(domain.toLowerCase());
     return `${plain ? 'http' : 'https'}://${host}`;
   }
 
   private credentials(ref: ImageReference): Credentials | undefined {
     if (this.opts.credentials) return this.opts.credentials(ref.domain);
-    return loadCredentials(ref.domain, this.opts.authFile ?? defaultAuthFile());
+    if (this.opts.authFile) return loadCredentials(ref.domain, this.opts.authFile);
+    return findCredentials(ref.domain, authFiles());
   }
 
   /** Sends `/v2/<name>/<suffix>` (or an absolute upload URL) with auth, answering one 401. */
-  async request(ref: ImageReference, actions: Actions, pathOrUrl: string, init: { method?: string; headers?: Record<string, string>; body?: Buffer | Readable } = {}): Promise<HttpResponse> {
+  async request(ref: ImageReference, actions: Actions, pathOrUrl: string, init: RequestInit = {}): Promise<HttpResponse> {
     const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.baseUrl(ref)}/v2/${ref.path}/${pathOrUrl}`;
-    const key = `${ref.registry}|${ref.path}|${actions}`;
+    const extra = init.scopes ?? [];
+    const key = `${ref.registry}|${ref.path}|${actions}|${extra.join(' ')}`;
     const send = () => {
       const headers: Record<string, string> = { 'user-agent': this.opts.userAgent ?? 'hako/0.1', ...(init.headers ?? {}) };
       const a = this.auth.get(key);
@@ -89,13 +124,13 @@ export class RegistryClient {
       // Ask for what this client will do with the repository (a HEAD during push is challenged for
       // `pull` only, but the token must also allow the POST/PUT that follow), plus any other scope
       // the registry named.
-      const needed = `repository:${ref.path}:${actions}`;
+      const needed = [`repository:${ref.path}:${actions}`, ...extra].join(' ');
       const scope = bearer.params.scope && bearer.params.scope !== needed && !bearer.params.scope.startsWith(`repository:${ref.path}:`) ? `${needed} ${bearer.params.scope}` : needed;
       this.auth.set(key, `Bearer ${await fetchBearerToken(bearer, scope, creds)}`);
     } else if (basic && creds) {
       this.auth.set(key, basicAuthHeader(creds));
     } else {
-      throw new HakoError(`${ref.registry}: authentication required${basic ? ` (no credentials for ${ref.domain} in ${this.opts.authFile ?? defaultAuthFile()})` : ''}`);
+      throw new HakoError(`${ref.registry}: authentication required${basic ? ` (no credentials for ${ref.domain} in ${this.opts.authFile ?? authFiles().join(' or ')})` : ''}`);
     }
     if (!canRetry) throw new HakoError(`${ref.registry}: authentication required for a streamed upload (authenticate first)`);
     res = await send();
@@ -167,24 +202,75 @@ export class RegistryClient {
     throw new HakoError(`blob ${digest} of ${ref.name}: HTTP ${res.status}`);
   }
 
-  /** Uploads a blob in one piece (POST to start, PUT with the data and digest), unless present. */
-  async pushBlob(ref: ImageReference, digest: string, size: number, open: () => Readable): Promise<'exists' | 'uploaded'> {
-    if (await this.blobExists(ref, digest, 'pull,push')) return 'exists';
-    const start = await this.request(ref, 'pull,push', 'blobs/uploads/', { method: 'POST', headers: { 'content-length': '0' }, body: Buffer.alloc(0) });
-    if (start.status !== 202) throw await registryError(`start upload of ${digest} to ${ref.name}`, start);
-    discard(start);
-    const loc = start.headers.location;
-    if (!loc) throw new HakoError(`start upload of ${digest} to ${ref.name}: no Location header`);
-    const url = parseUrl(`start upload of ${digest} to ${ref.name}: Location`, loc, `${this.baseUrl(ref)}/`);
+  /** Uploads a blob unless the registry has it: first a cross-repository mount from each of
+   *  `mountFrom` (201: done; 202: the registry opened a plain upload instead), then the data in one
+   *  PUT, or in PATCH chunks when it is larger than `chunkSize`, closed by a PUT with the digest. */
+  async pushBlob(ref: ImageReference, digest: string, size: number, open: OpenBlob, opts: BlobPushOptions = {}): Promise<BlobPushResult> {
+    if (await this.blobExists(ref, digest, 'pull,push')) return { result: 'exists' };
+    let location: string | undefined;
+    for (const from of opts.mountFrom ?? []) {
+      if (from === ref.path) continue;
+      const query = `mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
+      const res = await this.request(ref, 'pull,push', `blobs/uploads/?${query}`, {
+        method: 'POST', headers: { 'content-length': '0' }, body: Buffer.alloc(0), scopes: [`repository:${from}:pull`],
+      });
+      if (res.status === 201) {
+        discard(res);
+        return { result: 'mounted', from };
+      }
+      if (res.status !== 202) throw await registryError(`mount of ${digest} from ${from} to ${ref.name}`, res);
+      discard(res);
+      location = this.uploadLocation(ref, digest, res);
+      break; // the registry started an ordinary upload: use it
+    }
+    location ??= await this.startUpload(ref, digest);
+    if (opts.chunkSize && opts.chunkSize > 0 && size > opts.chunkSize) location = await this.patchChunks(ref, digest, size, open, location, opts.chunkSize);
+    const url = parseUrl(`upload of ${digest} to ${ref.name}: Location`, location);
     url.searchParams.set('digest', digest);
+    const chunked = Boolean(opts.chunkSize && size > opts.chunkSize);
     const put = await this.request(ref, 'pull,push', url.href, {
       method: 'PUT',
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-      body: open(),
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(chunked ? 0 : size) },
+      body: chunked ? Buffer.alloc(0) : open(),
     });
     if (put.status !== 201) throw await registryError(`upload of ${digest} to ${ref.name}`, put);
     discard(put);
-    return 'uploaded';
+    return { result: 'uploaded' };
+  }
+
+  /** POST /blobs/uploads/: the session's absolute URL. */
+  private async startUpload(ref: ImageReference, digest: string): Promise<string> {
+    const start = await this.request(ref, 'pull,push', 'blobs/uploads/', { method: 'POST', headers: { 'content-length': '0' }, body: Buffer.alloc(0) });
+    if (start.status !== 202) throw await registryError(`start upload of ${digest} to ${ref.name}`, start);
+    discard(start);
+    return this.uploadLocation(ref, digest, start);
+  }
+
+  private uploadLocation(ref: ImageReference, digest: string, res: HttpResponse): string {
+    const loc = res.headers.location;
+    if (!loc) throw new HakoError(`upload of ${digest} to ${ref.name}: no Location header`);
+    return parseUrl(`upload of ${digest} to ${ref.name}: Location`, loc, `${this.baseUrl(ref)}/`).href;
+  }
+
+  /** Sends the blob in PATCH requests of `chunkSize` bytes (Content-Range `start-end`), each to the
+   *  Location the previous one returned; checks the Range the registry acknowledges. */
+  private async patchChunks(ref: ImageReference, digest: string, size: number, open: OpenBlob, location: string, chunkSize: number): Promise<string> {
+    for (let start = 0; start < size; start += chunkSize) {
+      const end = Math.min(size, start + chunkSize) - 1;
+      const chunk = await readAll(open({ start, end }));
+      if (chunk.length !== end - start + 1) throw new HakoError(`upload of ${digest}: blob shorter than its size ${size}`);
+      const res = await this.request(ref, 'pull,push', location, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/octet-stream', 'content-range': `${start}-${end}`, 'content-length': String(chunk.length) },
+        body: chunk,
+      });
+      if (res.status !== 202) throw await registryError(`upload of ${digest} to ${ref.name} (bytes ${start}-${end})`, res);
+      discard(res);
+      const acked = /^(?:bytes=)?0-(\d+)$/.exec(String(res.headers.range ?? ''));
+      if (acked && Number(acked[1]) !== end) throw new HakoError(`upload of ${digest} to ${ref.name}: registry has bytes 0-${acked[1]}, sent up to ${end}`);
+      location = this.uploadLocation(ref, digest, res);
+    }
+    return location;
   }
 
   /** PUTs a manifest or index under a tag or digest; returns the digest the registry reports. */

@@ -54,6 +54,10 @@ export interface UnpackOptions {
   idMap?: IdMap;
   /** lchown entries to their (mapped) owners; default: when running as root. */
   preserveOwnership?: boolean;
+  /** `.wh.` names are whiteouts (default); false for a plain tar (`hako cp -`): they are files. */
+  whiteouts?: boolean;
+  /** The worker to write through, instead of one on `dest` (`hako cp -` resolves dest in a root). */
+  worker?: LayerWorker;
 }
 
 export interface UnpackResult {
@@ -150,7 +154,7 @@ class Unpacker {
     const mtime = h.mtime instanceof Date && !isNaN(h.mtime.getTime()) ? h.mtime : new Date(0);
     const mode = (h.mode ?? 0o644) & 0o7777;
 
-    if (base.startsWith(WHITEOUT_PREFIX)) {
+    if (base.startsWith(WHITEOUT_PREFIX) && this.opts.whiteouts !== false) {
       body.resume();
       if (base === OPAQUE_MARKER) return this.opaque(parent, name);
       if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return; // AUFS metadata (.wh..wh.plnk etc.): not content
@@ -349,7 +353,7 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   const extract = tar.extract();
   const pax = new PaxScanner();
   // The worker opens dest (O_DIRECTORY|O_NOFOLLOW) and does all the writing.
-  const worker = new LayerWorker(dest);
+  const worker = opts.worker ?? new LayerWorker(dest);
   const unpacker = new Unpacker(worker, opts);
   const flowing = pipeline(Readable.from(replay()), await decompressor(kind), tap((b) => { hash.update(b); size += b.length; }), pax, extract);
   let flowError: unknown;

@@ -37,8 +37,10 @@ export class LayerWorker {
   private dead: Error | undefined;
 
   /** `what` prefixes errors that name no entry (e.g. "layer"). */
-  constructor(dest: string, source?: string, private readonly what = 'layer') {
-    this.child = spawnUnpackWorker(dest, source);
+  constructor(dest: string, source?: string, private readonly what = 'layer', opts: { inRoot?: string } = {}) {
+    // inRoot (`hako cp`): dest is a container's root and the directory inRoot, resolved inside it
+    // (RESOLVE_IN_ROOT), is where the records' paths start.
+    this.child = spawnUnpackWorker(dest, source, opts.inRoot);
     this.child.stdin.on('error', () => { /* EPIPE once the worker failed: reported from its stderr */ });
     this.child.stderr.setEncoding('utf8').on('data', (d: string) => { this.stderr += d; });
     this.child.stdout.on('data', (d: Buffer) => this.onAnswer(d));
@@ -50,6 +52,11 @@ export class LayerWorker {
         resolve(code);
       });
     });
+  }
+
+  /** The worker's pid: a file it opened (`open`) is read through /proc/PID/fd/N. */
+  get pid(): number {
+    return this.child.pid ?? -1;
   }
 
   /** The worker's failure as one line naming the layer entry. */

@@ -36,17 +36,17 @@ export class EngineEnv {
   /** A command hako runs under (e.g. nsenter into a mount namespace), or none. */
   wrap: string[] = [];
 
-  hako(args: string[], opts: { input?: string; timeout?: number; cwd?: string } = {}): Result {
+  hako(args: string[], opts: { input?: string; timeout?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Result {
     const argv = [...this.wrap, HAKO, '--root', this.root, ...args];
     const r: SpawnSyncReturns<string> = spawnSync(argv[0], argv.slice(1), {
-      encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeout ?? 60_000, env: { ...process.env, HAKO_ROOT: undefined }, cwd: opts.cwd,
+      encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeout ?? 60_000, env: { ...process.env, HAKO_ROOT: undefined, ...opts.env }, cwd: opts.cwd,
     });
     if (r.error) throw r.error;
     return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
   }
 
   /** Runs hako and fails with its stderr unless it exits 0. */
-  ok(args: string[], opts: { input?: string } = {}): string {
+  ok(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): string {
     const r = this.hako(args, opts);
     if (r.code !== 0) throw new Error(`hako ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
     return r.stdout;

@@ -1,0 +1,72 @@
+// The container side of `hako cp`: its root is hostile, so no path into it reaches Node's fs.
+// Paths are resolved by the native worker inside the root (RESOLVE_IN_ROOT: an absolute symlink
+// or ".." stays in the container), walked and opened beneath it without following symlinks, and
+// file content is read through the worker's own descriptor (/proc/PID/fd/N), never by path.
+import { rec } from '../../native/ops.js';
+import { Readable } from 'node:stream';
+import { HakoError } from '../../util/errors.js';
+import { LayerWorker, type Answer } from '../../storage/layers/worker.js';
+import type { Entry } from './entries.js';
+import type { Kind, SplitPath } from './paths.js';
+import { readWorkerFd } from './proc-fd.js';
+
+const text = (b: Buffer | undefined) => (b ?? Buffer.alloc(0)).toString('utf8');
+
+/** An ("e", …) answer record of the worker (walk, realpath) as an Entry, with rel = its path. */
+function toEntry(rec: Buffer[]): Entry {
+  const f = rec.map(text);
+  return {
+    rel: f[1], type: f[2], mode: Number(f[3]), uid: Number(f[4]), gid: Number(f[5]), major: Number(f[6]), minor: Number(f[7]),
+    size: Number(f[8]), atimeNs: BigInt(f[11]), mtimeNs: BigInt(f[12]), link: f[13],
+  };
+}
+
+/** What a container path is, resolved inside the root; its canonical path relative to the root. */
+export interface Resolved { kind: Kind; rel: string; entry?: Entry }
+
+export async function resolveIn(worker: LayerWorker, which: 'dest' | 'source', p: SplitPath, follow: boolean): Promise<Resolved> {
+  let answer: Answer;
+  try {
+    answer = await worker.query(rec('realpath', which, p.dir, p.base, follow ? '1' : '0'), p.full);
+  } catch (e) {
+    if (e instanceof HakoError && /No such file or directory|Not a directory/.test(e.message)) return { kind: 'missing', rel: '' };
+    throw e;
+  }
+  const first = answer[0]!;
+  if (text(first[0]) === 'missing') return { kind: 'missing', rel: text(first[1]) };
+  const entry = toEntry(first);
+  return { kind: entry.type === 'd' ? 'dir' : 'file', rel: entry.rel, entry };
+}
+
+/** A worker reading the container's root (`rootfs`, a directory hako made); it writes nothing. */
+export function containerReader(rootfs: string): LayerWorker {
+  return new LayerWorker(rootfs, rootfs, 'cp');
+}
+
+/** A worker writing into the directory `dir` of the container, resolved inside its root. */
+export function containerWriter(rootfs: string, dir: string): LayerWorker {
+  return new LayerWorker(rootfs, undefined, 'cp', { inRoot: dir });
+}
+
+/** The entries of `top` (resolved, relative to the root) and everything below it. */
+export async function* containerEntries(worker: LayerWorker, top: Entry): AsyncGenerator<Entry> {
+  const withOpen = (e: Entry, rel: string): Entry => (e.type !== 'f' ? { ...e, rel } : { ...e, rel, open: () => openFile(worker, e.rel, e.size) });
+  yield withOpen(top, '');
+  if (top.type !== 'd') return;
+  const all = await worker.query(top.rel ? rec('walkfrom', top.rel) : rec('walk'), top.rel || '/');
+  for (const rec of all) {
+    if (text(rec[0]) !== 'e') continue; // ("x", …) xattr records
+    const e = toEntry(rec);
+    yield withOpen(e, top.rel ? e.rel.slice(top.rel.length + 1) : e.rel);
+  }
+}
+
+/** A regular file opened by the worker (checked to be one), read through its descriptor. */
+export async function openFile(worker: LayerWorker, rel: string, size: number): Promise<{ stream: Readable; done: () => void }> {
+  if (size === 0) return { stream: Readable.from([]), done: () => {} };
+  const answer = await worker.query(rec('open', rel), rel);
+  const fd = text(answer[0]![1]);
+  // The magic link is the worker's open file itself: no path inside the container is resolved.
+  const stream = readWorkerFd(worker.pid, fd, size);
+  return { stream, done: () => worker.op(rec('closefd', fd), rel) };
+}
