@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -184,6 +186,23 @@ static void op_write(int argc, char **argv) {
 static void op_sethostname(int argc, char **argv) {
   (void)argc;
   if (sethostname(argv[1], strlen(argv[1])) < 0) fail_errno("sethostname", "%s", argv[1]);
+}
+
+/* lo_up: a new network namespace starts with lo down; runc brings it up for every new one (its
+ * "loopback" network), and programs expect 127.0.0.1 to answer. An ioctl on any socket of the
+ * namespace does it, no netlink needed. */
+static void op_lo_up(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) fail_errno("lo_up", "socket");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) fail_errno("lo_up", "SIOCGIFFLAGS lo");
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) fail_errno("lo_up", "SIOCSIFFLAGS lo");
+  close(s);
 }
 
 static void op_setdomainname(int argc, char **argv) {

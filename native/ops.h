@@ -23,6 +23,7 @@
   X(mask, 1) \
   X(readonly, 2) \
   X(sethostname, 1) \
+  X(lo_up, 0) \
   X(setdomainname, 1) \
   X(rlimit, 3) \
   X(console_socket, 1) \

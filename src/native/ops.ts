@@ -81,6 +81,9 @@ export const PLAN_OPS = {
   readonly: ['PATH', 'BIND'],
   /** `sethostname(2)` */
   sethostname: ['NAME'],
+  /** bring up `lo` in the network namespace just made (`SIOCSIFFLAGS` with `IFF_UP`), as runc's
+   *  "loopback" network does for every new network namespace: 127.0.0.1 then works inside */
+  lo_up: [],
   /** `setdomainname(2)` */
   setdomainname: ['NAME'],
   /** `setrlimit(2)`; `-1` is infinity */

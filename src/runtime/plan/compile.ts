@@ -213,6 +213,8 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   for (const p of linux.maskedPaths ?? []) ops.push(op('mask', p));
   for (const p of linux.readonlyPaths ?? []) ops.push(op('readonly', p, '1'));
   if (spec.root?.readonly) ops.push(op('readonly', '/', '0'));
+  // A network namespace of the container's own starts with lo down; runc brings it up.
+  if (newNs('network')) ops.push(op('lo_up'));
   if (spec.hostname !== undefined && nss.has('uts')) ops.push(op('sethostname', spec.hostname));
   if (spec.domainname !== undefined && nss.has('uts')) ops.push(op('setdomainname', spec.domainname));
   if (process.oomScoreAdj !== undefined) ops.push(op('write', '/proc/self/oom_score_adj', String(process.oomScoreAdj)));
