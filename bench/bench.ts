@@ -45,7 +45,11 @@ function runCleanups(ctx: Ctx): void {
   enterCleanup();
   while (ctx.cleanups.length) {
     const fn = ctx.cleanups.pop()!;
-    try { fn(); } catch (e) { process.stderr.write(`bench: cleanup: ${(e as Error).message}\n`); }
+    try {
+      fn();
+    } catch (e) {
+      process.stderr.write(`bench: cleanup: ${(e as Error).message}\n`);
+    }
   }
 }
 
@@ -58,7 +62,11 @@ const HOST_SIDE_EFFECTS = ['/run/containers', '/run/libpod', '/var/lib/container
 function cgroupLeftovers(): string[] {
   const root = '/sys/fs/cgroup';
   let ctrls: string[] = [];
-  try { ctrls = fs.readdirSync(root); } catch { return []; }
+  try {
+    ctrls = fs.readdirSync(root);
+  } catch {
+    return [];
+  }
   return ctrls.map((c) => path.join(root, c, 'libpod_parent')).filter((p) => fs.existsSync(p));
 }
 
@@ -73,7 +81,11 @@ function removeHostLeftovers(): () => void {
     for (const p of HOST_SIDE_EFFECTS) if (!existed.has(p)) removeTree(p);
     for (const p of cgroupLeftovers()) {
       if (existed.has(p)) continue;
-      try { removeCgroupTree(p); } catch (e) { process.stderr.write(`bench: could not remove ${p}: ${(e as Error).message}\n`); }
+      try {
+        removeCgroupTree(p);
+      } catch (e) {
+        process.stderr.write(`bench: could not remove ${p}: ${(e as Error).message}\n`);
+      }
     }
   };
 }
@@ -87,7 +99,10 @@ async function main(): Promise<number> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-bench-'));
   setScratchDir(tmp);
   const ctx: Ctx = { repo, tmp, cfg, clis: runtimeClis(repo, tmp), cleanups: [removeHostLeftovers(), () => removeTree(tmp)], cache: new Map() };
-  const onSignal = (sig: NodeJS.Signals) => { runCleanups(ctx); process.kill(process.pid, sig); };
+  const onSignal = (sig: NodeJS.Signals) => {
+    runCleanups(ctx);
+    process.kill(process.pid, sig);
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
@@ -109,7 +124,11 @@ async function main(): Promise<number> {
   } finally {
     runCleanups(ctx);
   }
-  for (const s of sections) for (const r of s.rows) { const x = ratioFor(s, r); if (x !== undefined) r.ratioHako = x; }
+  for (const s of sections)
+    for (const r of s.rows) {
+      const x = ratioFor(s, r);
+      if (x !== undefined) r.ratioHako = x;
+    }
   const out = cfg.out ?? path.join(repo, 'bench', 'results', 'latest.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify({ machine, config: { ...cfg, only: [...cfg.only] }, sections }, null, 2) + '\n');
@@ -117,7 +136,12 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => { process.exitCode = code; }, (e: unknown) => {
-  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

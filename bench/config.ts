@@ -5,16 +5,16 @@ export const SECTIONS = ['runtime', 'lifecycle', 'control', 'engine', 'network',
 export type SectionId = (typeof SECTIONS)[number];
 
 export interface BenchConfig {
-  runs: number;          // BENCH_RUNS: measured runs per peer in the per-command sections
-  warmup: number;        // BENCH_WARMUP: unmeasured runs per peer first (page cache, lazy binding)
-  only: Set<SectionId>;  // BENCH_ONLY=runtime,engine,...: subset of sections
-  seqCount: number;      // BENCH_SEQ: containers per round in the sequential section (crun's README: 100)
-  seqRounds: number;     // BENCH_SEQ_ROUNDS: rounds of BENCH_SEQ containers per peer
-  pullRuns: number;      // BENCH_PULL_RUNS: pulls per peer (each a few hundred ms)
-  rssCount: number;      // BENCH_RSS_COUNT: detached containers measured per peer
+  runs: number; // BENCH_RUNS: measured runs per peer in the per-command sections
+  warmup: number; // BENCH_WARMUP: unmeasured runs per peer first (page cache, lazy binding)
+  only: Set<SectionId>; // BENCH_ONLY=runtime,engine,...: subset of sections
+  seqCount: number; // BENCH_SEQ: containers per round in the sequential section (crun's README: 100)
+  seqRounds: number; // BENCH_SEQ_ROUNDS: rounds of BENCH_SEQ containers per peer
+  pullRuns: number; // BENCH_PULL_RUNS: pulls per peer (each a few hundred ms)
+  rssCount: number; // BENCH_RSS_COUNT: detached containers measured per peer
   hideUnified: 'auto' | '0' | '1'; // BENCH_HIDE_UNIFIED: see supervisor.ts
   out: string | undefined; // BENCH_OUT: JSON path (default bench/results/latest.json)
-  quick: boolean;        // BENCH_QUICK=1: fewer runs everywhere, to iterate (explicit knobs still win)
+  quick: boolean; // BENCH_QUICK=1: fewer runs everywhere, to iterate (explicit knobs still win)
 }
 
 function positiveInt(name: string, fallback: number, min = 1): number {
@@ -29,7 +29,10 @@ export function loadConfig(): BenchConfig {
   const onlyRaw = process.env.BENCH_ONLY?.trim();
   const only = new Set<SectionId>();
   if (onlyRaw) {
-    for (const s of onlyRaw.split(',').map((x) => x.trim()).filter(Boolean)) {
+    for (const s of onlyRaw
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)) {
       if (!(SECTIONS as readonly string[]).includes(s)) {
         throw new Error(`BENCH_ONLY: unknown section '${s}' (known: ${SECTIONS.join(', ')})`);
       }

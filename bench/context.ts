@@ -27,7 +27,9 @@ export function once<T>(ctx: Ctx, key: string, make: () => T): T {
  *  for all peers. */
 export function benchBundle(ctx: Ctx, args: string[]): string {
   return once(ctx, `bundle:${args.join(' ')}`, () => {
-    const bundle = makeBundle(args, (spec) => { spec.ociVersion = '1.0.2'; });
+    const bundle = makeBundle(args, (spec) => {
+      spec.ociVersion = '1.0.2';
+    });
     const moved = path.join(ctx.tmp, `bundle-${ctx.cache.size}`);
     fs.renameSync(bundle, moved);
     return moved;

@@ -87,8 +87,11 @@ export function writeOciLayout(layout: string, tag: string, layers: Buffer[]): v
     layers: layerDescs,
   });
   const m = writeBlob(layout, manifest);
-  fs.writeFileSync(path.join(layout, 'index.json'), JSON.stringify({
-    schemaVersion: 2,
-    manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m, annotations: { 'org.opencontainers.image.ref.name': tag } }],
-  }));
+  fs.writeFileSync(
+    path.join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m, annotations: { 'org.opencontainers.image.ref.name': tag } }],
+    }),
+  );
 }

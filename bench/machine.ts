@@ -58,8 +58,13 @@ function version(bin: string, args: string[]): string | undefined {
 export function machineInfo(repo: string): MachineInfo {
   const cpus = os.cpus();
   const peers: Record<string, string> = {};
-  for (const [name, args] of [['runc', ['--version']], ['crun', ['--version']], ['podman', ['--version']],
-    ['conmon', ['--version']], ['skopeo', ['--version']]] as const) {
+  for (const [name, args] of [
+    ['runc', ['--version']],
+    ['crun', ['--version']],
+    ['podman', ['--version']],
+    ['conmon', ['--version']],
+    ['skopeo', ['--version']],
+  ] as const) {
     const v = version(name, [...args]);
     if (v) peers[name] = v;
   }

@@ -27,10 +27,23 @@ async function setup(ctx: Ctx): Promise<Podman | string> {
   const exe = which('podman');
   if (!exe) return 'not installed (scripts/bench-deps.sh installs it)';
   const dir = fs.mkdtempSync(path.join(ctx.tmp, 'podman-'));
-  const base = ['--root', path.join(dir, 'storage'), '--runroot', path.join(dir, 'run'), '--tmpdir', path.join(dir, 'tmp'),
-    '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--log-level', 'error'];
-  const cmdWith = (runtime: string | undefined) => (args: string[]): Cmd =>
-    ({ file: exe, args: [...base, ...(runtime ? ['--runtime', runtime] : []), ...args] });
+  const base = [
+    '--root',
+    path.join(dir, 'storage'),
+    '--runroot',
+    path.join(dir, 'run'),
+    '--tmpdir',
+    path.join(dir, 'tmp'),
+    '--cgroup-manager',
+    'cgroupfs',
+    '--events-backend',
+    'file',
+    '--log-level',
+    'error',
+  ];
+  const cmdWith =
+    (runtime: string | undefined) =>
+    (args: string[]): Cmd => ({ file: exe, args: [...base, ...(runtime ? ['--runtime', runtime] : []), ...args] });
   ctx.cleanups.push(() => {
     timed(cmdWith(undefined)(['rm', '--all', '--force', '--time', '0']));
     timed(cmdWith(undefined)(['system', 'reset', '--force']));

@@ -80,7 +80,10 @@ export function capture(file: string, args: string[]): string {
 
 export function firstLine(text: string): string {
   // logfmt lines (runc, podman: time=... level=error msg="...") are reduced to their message.
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean)
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
     .map((l) => /\blevel=\w+ msg="((?:[^"\\]|\\.)*)"/.exec(l)?.[1]?.replace(/\\"/g, '"') ?? l);
   // Prefer a line that looks like an error over a log preamble.
   return (lines.find((l) => /error|fail|denied|not |cannot|unknown/i.test(l)) ?? lines[0] ?? '').slice(0, 200);
@@ -94,7 +97,9 @@ export function which(name: string): string | undefined {
     try {
       fs.accessSync(p, fs.constants.X_OK);
       if (fs.statSync(p).isFile()) return p;
-    } catch { /* not here */ }
+    } catch {
+      /* not here */
+    }
   }
   return undefined;
 }
@@ -107,7 +112,9 @@ export function sleepMs(ms: number): void {
  *  its temp storage, so the temp dir can be removed. Bench teardown only, not hako's work. */
 export function unmountUnder(dir: string): void {
   const prefix = dir.endsWith('/') ? dir : dir + '/';
-  const points = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+  const points = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
     .map((l) => l.split(' ')[4])
     .filter((p): p is string => !!p && (p === dir || p.startsWith(prefix)))
     .map((p) => p.replace(/\\040/g, ' '))

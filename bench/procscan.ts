@@ -10,7 +10,12 @@ export interface Stayer {
 }
 
 export function listPids(): Set<number> {
-  return new Set(fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number));
+  return new Set(
+    fs
+      .readdirSync('/proc')
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number),
+  );
 }
 
 function read(file: string): string | undefined {

@@ -34,13 +34,16 @@ async function start(ctx: Ctx): Promise<Registry | string> {
   const dir = fs.mkdtempSync(path.join(ctx.tmp, 'registry-'));
   // The same throw-away registry as the tests (temp storage, 127.0.0.1, a free port).
   const reg = await startRegistry();
-  ctx.cleanups.push(() => { void reg.stop(); });
+  ctx.cleanups.push(() => {
+    void reg.stop();
+  });
   const host = reg.host;
 
-  const push = (layout: string, repo: string) => mustRun({
-    file: 'skopeo',
-    args: ['copy', '--insecure-policy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:latest`, `docker://${host}/${repo}:latest`],
-  });
+  const push = (layout: string, repo: string) =>
+    mustRun({
+      file: 'skopeo',
+      args: ['copy', '--insecure-policy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:latest`, `docker://${host}/${repo}:latest`],
+    });
   const base = await busyboxLayer(ctx);
   const bb = path.join(dir, 'layout-busybox');
   writeOciLayout(bb, 'latest', [base]);

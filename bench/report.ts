@@ -27,7 +27,11 @@ function ratioCell(section: SectionResult, row: Row): string {
 
 function table(header: string[], body: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
@@ -46,12 +50,20 @@ export function renderSection(s: SectionResult): string {
     }
     const u = r.unit;
     const x = r.summary;
-    return [peer, `${fmt(x.median, u)} ${u}`, `${fmt(x.min, u)} / ${fmt(x.median, u)} / ${fmt(x.max, u)}`,
+    return [
+      peer,
+      `${fmt(x.median, u)} ${u}`,
+      `${fmt(x.min, u)} / ${fmt(x.median, u)} / ${fmt(x.max, u)}`,
       `${fmt(x.p10, u)} .. ${fmt(x.p90, u)} (n=${x.n})${r.note ? `; ${r.note}` : ''}`,
-      ratioCell(s, r)];
+      ratioCell(s, r),
+    ];
   });
-  const lines = [`== ${s.title} ==`, ...s.notes.map((n) => `   ${n}`), '',
-    table(['peer', 'median', 'min / median / max', 'p10 .. p90', 'ratio hako/peer'], body)];
+  const lines = [
+    `== ${s.title} ==`,
+    ...s.notes.map((n) => `   ${n}`),
+    '',
+    table(['peer', 'median', 'min / median / max', 'p10 .. p90', 'ratio hako/peer'], body),
+  ];
   return lines.join('\n');
 }
 
@@ -64,7 +76,11 @@ export function renderMachine(m: MachineInfo): string {
     `hako bench, ${m.date}`,
     `machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryMiB} MiB; ${m.kernel}; ${m.distro}; node ${m.node}`,
     `cgroups: ${m.cgroups}`,
-    `peers: ${Object.entries(m.peers).map(([k, v]) => `${k}: ${v}`).join('; ') || 'none installed'}`,
+    `peers: ${
+      Object.entries(m.peers)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('; ') || 'none installed'
+    }`,
     `hako commit: ${m.commit}; load average at start: ${m.load.join(' ')}`,
   ].join('\n');
 }

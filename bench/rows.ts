@@ -9,8 +9,7 @@ export interface PeerRef {
   unavailable?: string | undefined;
 }
 
-export function rowsFrom(peers: PeerRef[], measured: Measured | undefined, metric: string, unit: Row['unit'],
-  scale = 1): Row[] {
+export function rowsFrom(peers: PeerRef[], measured: Measured | undefined, metric: string, unit: Row['unit'], scale = 1): Row[] {
   return peers.map((p) => {
     const base: Row = { peer: p.name, metric, unit, hako: p.hako };
     if (p.unavailable) return { ...base, skipped: p.unavailable };

@@ -34,7 +34,9 @@ export function stopRequested(): boolean {
 }
 
 function unifiedHasControllers(): boolean {
-  const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+  const mounted = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
     .some((l) => l.split(' ')[4] === UNIFIED && / - cgroup2 /.test(l));
   if (!mounted) return false;
   try {
@@ -68,7 +70,11 @@ export async function superviseIfNeeded(cfg: BenchConfig): Promise<number | unde
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(sig, () => {
       fs.writeFileSync(stopFile, sig);
-      try { process.kill(-child.pid!, sig); } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid!, sig);
+      } catch {
+        /* already gone */
+      }
     });
   }
   try {

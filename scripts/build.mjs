@@ -34,11 +34,27 @@ const bun = path.join(root, 'node_modules', '.bin', 'bun');
 // lives ~50 ms and runs most code once; JIT-compiling the few loops that pass the normal thresholds
 // (plan encoding, seccomp tables) cost more CPU than it saved (A/B: `runtime run` 48.3 -> 43.6 ms
 // of CPU, median of 40). A long engine command (a pull) still gets its hot loops compiled.
-run(bun, ['build', '--compile', '--bytecode', '--splitting', '--compile-jit-policy=10',
-  '--target=bun', '--format=esm', '--sourcemap=inline',
-  '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig',
-  '--no-compile-autoload-tsconfig', '--no-compile-autoload-package-json',
-  path.join(root, 'src', 'cli', 'main.ts'), '--outfile', path.join(root, 'dist', 'hako')], { stdio: ['ignore', 'ignore', 'inherit'] });
+run(
+  bun,
+  [
+    'build',
+    '--compile',
+    '--bytecode',
+    '--splitting',
+    '--compile-jit-policy=10',
+    '--target=bun',
+    '--format=esm',
+    '--sourcemap=inline',
+    '--no-compile-autoload-dotenv',
+    '--no-compile-autoload-bunfig',
+    '--no-compile-autoload-tsconfig',
+    '--no-compile-autoload-package-json',
+    path.join(root, 'src', 'cli', 'main.ts'),
+    '--outfile',
+    path.join(root, 'dist', 'hako'),
+  ],
+  { stdio: ['ignore', 'ignore', 'inherit'] },
+);
 // The source maps are inside the executable (stack traces name src/ files); Bun writes a copy of
 // each chunk's beside it.
 for (const name of fs.readdirSync(path.join(root, 'dist'))) {

@@ -28,11 +28,7 @@ function* testFiles(dir) {
 function testBody(node) {
   if (!ts.isCallExpression(node)) return undefined;
   const callee = node.expression;
-  const name = ts.isIdentifier(callee)
-    ? callee.text
-    : ts.isPropertyAccessExpression(callee)
-      ? callee.name.text
-      : '';
+  const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
   const base = ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) ? callee.expression.text : '';
   const isTest = ['test', 'it', 'describe', 'suite'].includes(name) || (['test', 'it', 'describe'].includes(base) && name === 'only');
   if (!isTest) return undefined;
@@ -41,9 +37,7 @@ function testBody(node) {
 }
 
 const isSkipCall = (node) =>
-  ts.isCallExpression(node) &&
-  ts.isPropertyAccessExpression(node.expression) &&
-  ['skip', 'todo'].includes(node.expression.name.text);
+  ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && ['skip', 'todo'].includes(node.expression.name.text);
 
 /** Where the first check (assert call, throw, asserting helper) of the body is, or Infinity. */
 function firstCheck(body, helpers) {
@@ -57,8 +51,7 @@ function firstCheck(body, helpers) {
   return first;
 }
 
-const isDiagnosticCall = (node) =>
-  ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'diagnostic';
+const isDiagnosticCall = (node) => ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'diagnostic';
 
 /** Returns at the body's own level, before any check, that do not report a skip. */
 function silentReturns(body, helpers) {
@@ -108,8 +101,7 @@ function assertingHelpers(source) {
   const names = new Set();
   const visit = (node) => {
     const named =
-      (ts.isFunctionDeclaration(node) && node.name) ||
-      (ts.isVariableDeclaration(node) && node.initializer && ts.isFunctionLike(node.initializer) && node.name);
+      (ts.isFunctionDeclaration(node) && node.name) || (ts.isVariableDeclaration(node) && node.initializer && ts.isFunctionLike(node.initializer) && node.name);
     const fn = ts.isFunctionDeclaration(node) ? node : node.initializer;
     if (named && ts.isIdentifier(named) && fn?.body && checksSomething(fn)) names.add(named.text);
     ts.forEachChild(node, visit);

@@ -39,11 +39,15 @@ function psFixture(ctx: Ctx, hako: HakoEngine | string, pm: Podman | string): vo
   const name = 'bench-ps-listed';
   if (typeof hako !== 'string') {
     timed(hako.cmd(['run', '--name', name, '--network', 'none', hako.image, 'true']));
-    ctx.cleanups.push(() => { timed(hako.cmd(['rm', '--force', name])); });
+    ctx.cleanups.push(() => {
+      timed(hako.cmd(['rm', '--force', name]));
+    });
   }
   if (typeof pm !== 'string') {
     timed(pm.cmd(['run', '--name', name, ...pm.runArgs, pm.image, 'true']));
-    ctx.cleanups.push(() => { timed(pm.cmd(['rm', '--force', name])); });
+    ctx.cleanups.push(() => {
+      timed(pm.cmd(['rm', '--force', name]));
+    });
   }
 }
 
@@ -62,8 +66,7 @@ export async function engine(ctx: Ctx): Promise<SectionResult> {
   ];
   const image = (x: HakoEngine | Podman | string) => (typeof x === 'string' ? '' : x.image);
   const runArgs = typeof pm === 'string' ? [] : pm.runArgs;
-  const run = measureBoth(ctx, hako, pm, ['run', '--rm', '--network', 'none', image(hako), 'true'],
-    ['run', '--rm', ...runArgs, image(pm), 'true']);
+  const run = measureBoth(ctx, hako, pm, ['run', '--rm', '--network', 'none', image(hako), 'true'], ['run', '--rm', ...runArgs, image(pm), 'true']);
   psFixture(ctx, hako, pm);
   const ps = measureBoth(ctx, hako, pm, ['ps', '-a'], ['ps', '-a']);
   const rows = [...rowsFrom(peers, run, 'run --rm', 'ms'), ...rowsFrom(peers, ps, 'ps -a', 'ms')];
@@ -76,8 +79,10 @@ export async function engine(ctx: Ctx): Promise<SectionResult> {
       '`ps -a` lists one exited container in each store',
       `${ctx.cfg.runs} runs per peer after ${ctx.cfg.warmup} warm-up runs, alternating`,
     ],
-    targets: [{ peer: 'podman', metric: 'run --rm', maxRatio: 0.2, label: 'target' },
-      { peer: 'podman', metric: 'ps -a', maxRatio: 0.5, label: 'target' }],
+    targets: [
+      { peer: 'podman', metric: 'run --rm', maxRatio: 0.2, label: 'target' },
+      { peer: 'podman', metric: 'ps -a', maxRatio: 0.5, label: 'target' },
+    ],
     rows,
   };
 }

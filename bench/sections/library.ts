@@ -19,12 +19,12 @@ async function loadLibrary(ctx: Ctx, root: string): Promise<RunOne | string> {
   let mod: Record<string, unknown>;
   try {
     const name = 'hako'; // a variable, so tsc does not try to resolve the package at build time
-    mod = await import(name) as Record<string, unknown>;
+    mod = (await import(name)) as Record<string, unknown>;
   } catch {
     const entry = path.join(ctx.repo, 'build', 'src', 'index.js');
     if (!fs.existsSync(entry)) return `not available yet: neither 'hako' nor ${entry} can be imported`;
     try {
-      mod = await import(pathToFileURL(entry).href) as Record<string, unknown>;
+      mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
     } catch (e) {
       return `not available yet: import ${entry}: ${(e as Error).message}`;
     }
@@ -42,7 +42,11 @@ export async function library(ctx: Ctx): Promise<SectionResult> {
   const lib = await loadLibrary(ctx, root);
   let why = typeof lib === 'string' ? lib : undefined;
   if (typeof lib !== 'string') {
-    try { await lib(uniqueId('lib')); } catch (e) { why = `not available yet: run: ${(e as Error).message}`; }
+    try {
+      await lib(uniqueId('lib'));
+    } catch (e) {
+      why = `not available yet: run: ${(e as Error).message}`;
+    }
   }
   const bundle = benchBundle(ctx, ['/bin/true']);
   const clis = ctx.clis.filter((c) => !c.hako);

@@ -18,7 +18,7 @@ function phases(text: string): number | undefined {
     return m ? Number(m[1]) : undefined;
   };
   const [a, b, c, d] = [at('network set-up begins'), at('network attached'), at('network teardown begins'), at('network namespace unpinned')];
-  return a !== undefined && b !== undefined && c !== undefined && d !== undefined ? (b - a) + (d - c) : undefined;
+  return a !== undefined && b !== undefined && c !== undefined && d !== undefined ? b - a + (d - c) : undefined;
 }
 
 export async function network(ctx: Ctx): Promise<SectionResult> {

@@ -20,7 +20,10 @@ export async function podmanRuntime(ctx: Ctx): Promise<SectionResult> {
   ];
   const contenders: Contender[] = [];
   if (typeof pm !== 'string') {
-    for (const [name, rt] of [[peers[0]!.name, hakoRuntime], [peers[1]!.name, runc]] as const) {
+    for (const [name, rt] of [
+      [peers[0]!.name, hakoRuntime],
+      [peers[1]!.name, runc],
+    ] as const) {
       if (!rt) continue;
       const cmd = pm.withRuntime(rt);
       contenders.push({ name, once: () => timed(cmd(['run', '--rm', ...pm.runArgs, pm.image, 'true'])) });

@@ -38,7 +38,11 @@ export async function pull(ctx: Ctx): Promise<SectionResult> {
       name: 'hako',
       once: () => {
         const root = fresh('hako-pull-');
-        try { return timed(hakoEngineCmd(ctx.repo, root, ['pull', reg.multi]), 120_000); } finally { removeTree(root); }
+        try {
+          return timed(hakoEngineCmd(ctx.repo, root, ['pull', reg.multi]), 120_000);
+        } finally {
+          removeTree(root);
+        }
       },
     });
   }
@@ -51,8 +55,13 @@ export async function pull(ctx: Ctx): Promise<SectionResult> {
       once: () => {
         const dir = fresh('skopeo-pull-');
         try {
-          return timed({ file: skopeo, args: ['copy', '--insecure-policy', '--quiet', '--src-tls-verify=false', `docker://${reg.multi}`, `oci:${dir}:latest`] }, 120_000);
-        } finally { removeTree(dir); }
+          return timed(
+            { file: skopeo, args: ['copy', '--insecure-policy', '--quiet', '--src-tls-verify=false', `docker://${reg.multi}`, `oci:${dir}:latest`] },
+            120_000,
+          );
+        } finally {
+          removeTree(dir);
+        }
       },
     });
   }
@@ -63,7 +72,11 @@ export async function pull(ctx: Ctx): Promise<SectionResult> {
     contenders.push({
       name: 'podman',
       once: () => {
-        try { return timed(pm.cmd(['pull', '--quiet', '--tls-verify=false', reg.multi]), 120_000); } finally { timed(pm.cmd(['rmi', '--force', reg.multi])); }
+        try {
+          return timed(pm.cmd(['pull', '--quiet', '--tls-verify=false', reg.multi]), 120_000);
+        } finally {
+          timed(pm.cmd(['rmi', '--force', reg.multi]));
+        }
       },
     });
   }

@@ -23,7 +23,9 @@ export function runtimeRun(ctx: Ctx): SectionResult {
   return {
     id: 'runtime',
     title: '1. `runtime run` of a busybox /bin/true bundle',
-    notes: [`${ctx.cfg.runs} runs per peer after ${ctx.cfg.warmup} warm-up runs, alternating; each peer has its own --root state dir and a new container id per run`],
+    notes: [
+      `${ctx.cfg.runs} runs per peer after ${ctx.cfg.warmup} warm-up runs, alternating; each peer has its own --root state dir and a new container id per run`,
+    ],
     targets: RUNTIME_TARGETS,
     rows: rowsFrom(ctx.clis, m, 'run', 'ms'),
   };
@@ -66,8 +68,10 @@ export function lifecycle(ctx: Ctx): SectionResult {
       'no polling between start and delete: `delete --force` right after `start` returns (it kills the process if /bin/true is still running), so the total is three commands and nothing else',
       `${ctx.cfg.runs} runs per peer after ${ctx.cfg.warmup} warm-up runs, alternating`,
     ],
-    targets: [{ peer: 'runc', metric: 'create+start+delete', maxRatio: 1.2, label: 'target' },
-      { peer: 'crun', metric: 'create+start+delete', maxRatio: 1.5, label: 'stretch' }],
+    targets: [
+      { peer: 'runc', metric: 'create+start+delete', maxRatio: 1.2, label: 'target' },
+      { peer: 'crun', metric: 'create+start+delete', maxRatio: 1.5, label: 'stretch' },
+    ],
     rows,
   };
 }
@@ -92,9 +96,13 @@ export function sequential(ctx: Ctx): SectionResult {
   return {
     id: 'sequential',
     title: `4. ${n} sequential containers (\`runtime run\` of /bin/true), total seconds`,
-    notes: [`${ctx.cfg.seqRounds} rounds per peer, alternating; spread is over rounds. crun's README reports crun 1.69 s vs runc 3.34 s for 100 containers on its machine`],
-    targets: [{ peer: 'runc', metric: 'total', maxRatio: 1.0, label: 'target' },
-      { peer: 'crun', metric: 'total', maxRatio: 1.5, label: 'stretch' }],
+    notes: [
+      `${ctx.cfg.seqRounds} rounds per peer, alternating; spread is over rounds. crun's README reports crun 1.69 s vs runc 3.34 s for 100 containers on its machine`,
+    ],
+    targets: [
+      { peer: 'runc', metric: 'total', maxRatio: 1.0, label: 'target' },
+      { peer: 'crun', metric: 'total', maxRatio: 1.5, label: 'stretch' },
+    ],
     rows: rowsFrom(ctx.clis, m, 'total', 's', 1 / 1000),
   };
 }

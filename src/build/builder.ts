@@ -89,8 +89,18 @@ export async function build(engine: Engine, opts: BuildOptions): Promise<BuildRe
     await context.walk();
     const ignore = context.byRel.get('.dockerignore')?.type === 'f' ? parseDockerignore(await readSmall(context, '.dockerignore')) : [];
     const run: BuildRun = {
-      engine, opts, place: { store, workDir }, cache: new BuildCache(store, Boolean(opts.noCache)), progress, context, ignore,
-      file, escape: df.escape, stages: plan.stages, globalArgs: plan.globalArgs, results: new Map(),
+      engine,
+      opts,
+      place: { store, workDir },
+      cache: new BuildCache(store, Boolean(opts.noCache)),
+      progress,
+      context,
+      ignore,
+      file,
+      escape: df.escape,
+      stages: plan.stages,
+      globalArgs: plan.globalArgs,
+      results: new Map(),
     };
     for (const i of plan.order) run.results.set(i, await buildStage(run, plan.stages[i]!));
     const final = run.results.get(plan.order[plan.order.length - 1]!)!;
@@ -179,7 +189,11 @@ async function buildStage(run: BuildRun, stage: Stage): Promise<StageImage> {
   from.done();
   const args = new Map<string, string>();
   const meta: MetaContext = {
-    config: state.image.config, vars: new Map(), escape: run.escape, shell: state.image.config.Shell ?? ['/bin/sh', '-c'], cmdSet: false,
+    config: state.image.config,
+    vars: new Map(),
+    escape: run.escape,
+    shell: state.image.config.Shell ?? ['/bin/sh', '-c'],
+    cmdSet: false,
   };
   for (const ins of stage.instructions) {
     meta.vars = variables(args, meta.config);
@@ -237,7 +251,15 @@ function record(run: BuildRun, state: StageImage, key: string, createdBy: string
   state.key = key;
 }
 
-async function fsInstruction(run: BuildRun, ins: Instruction, state: StageImage, meta: MetaContext, args: Map<string, string>, step: ProgressStep, stageIndex: number): Promise<void> {
+async function fsInstruction(
+  run: BuildRun,
+  ins: Instruction,
+  state: StageImage,
+  meta: MetaContext,
+  args: Map<string, string>,
+  step: ProgressStep,
+  stageIndex: number,
+): Promise<void> {
   const c = meta.config;
   let key: string;
   let change: (rootfs: string, dir: string) => Promise<Set<string> | undefined>;
@@ -258,9 +280,14 @@ async function fsInstruction(run: BuildRun, ins: Instruction, state: StageImage,
     const buildEnv = [...args].filter(([k]) => !(c.Env ?? []).some((e) => e.split('=')[0] === k)).map(([k, v]) => `${k}=${v}`);
     key = stepKey(state.key, 'RUN', JSON.stringify(argv), JSON.stringify(buildEnv), JSON.stringify(c));
     createdBy = `RUN ${argv.join(' ')}`;
-    change = (rootfs, dir) => runContainer(run.engine.runtime, rootfs, dir, {
-      args: argv, image: c, buildEnv, network: runNetwork(ins, run.opts), onLine: (l) => step.line(l),
-    });
+    change = (rootfs, dir) =>
+      runContainer(run.engine.runtime, rootfs, dir, {
+        args: argv,
+        image: c,
+        buildEnv,
+        network: runNetwork(ins, run.opts),
+        onLine: (l) => step.line(l),
+      });
   } else {
     return copyInstruction(run, ins, state, meta, step, stageIndex);
   }
@@ -270,7 +297,7 @@ async function fsInstruction(run: BuildRun, ins: Instruction, state: StageImage,
 /** RUN --network=host|none, else the build's --network (default: the host's). */
 function runNetwork(ins: Instruction, opts: BuildOptions): 'host' | 'none' {
   const f = ins.flags.network;
-  return f === 'none' || f === 'host' ? f : opts.network ?? 'host';
+  return f === 'none' || f === 'host' ? f : (opts.network ?? 'host');
 }
 
 /** FROM --platform: only this host's platform is built (no emulation). */
@@ -286,8 +313,14 @@ function checkPlatform(run: BuildRun, stage: Stage): void {
 }
 
 /** Looks the step up in the cache, else runs it as a file system step and records it. */
-async function cachedStep(run: BuildRun, state: StageImage, key: string, createdBy: string, step: ProgressStep,
-  change: (rootfs: string, dir: string) => Promise<Set<string> | undefined>): Promise<void> {
+async function cachedStep(
+  run: BuildRun,
+  state: StageImage,
+  key: string,
+  createdBy: string,
+  step: ProgressStep,
+  change: (rootfs: string, dir: string) => Promise<Set<string> | undefined>,
+): Promise<void> {
   const hit = run.cache.get(key);
   if (hit) {
     record(run, state, key, createdBy, hit.layer, hit.created);
@@ -310,7 +343,8 @@ async function copyInstruction(run: BuildRun, ins: Instruction, state: StageImag
   const flag = (name: string) => (ins.flags[name] !== undefined ? expandWord(ins.flags[name]!, meta.vars, run.escape) : undefined);
   const from = flag('from');
   const chmodText = flag('chmod');
-  if (chmodText !== undefined && !/^[0-7]{1,4}$/.test(chmodText)) throw new HakoError(`${ins.keyword} --chmod=${chmodText}: expected an octal mode such as 755`);
+  if (chmodText !== undefined && !/^[0-7]{1,4}$/.test(chmodText))
+    throw new HakoError(`${ins.keyword} --chmod=${chmodText}: expected an octal mode such as 755`);
   if (from !== undefined && ins.keyword === 'ADD') throw new DockerfileError(run.file, ins.line, 'ADD has no --from');
   const written = words.slice(0, -1);
   const destWord = words[words.length - 1]!;
@@ -321,16 +355,25 @@ async function copyInstruction(run: BuildRun, ins: Instruction, state: StageImag
     const layers = dep !== undefined && run.results.has(dep) ? run.results.get(dep)!.layers : (await findImage(run.engine, from)).layers;
     return withStageRoot(run.place, layers, async (root) => {
       const tree = await SourceTree.open(root, `${ins.keyword} --from=${from}`);
-      try { await use(tree, false); await tree.close(); } catch (e) { await tree.abort(); throw e; }
+      try {
+        await use(tree, false);
+        await tree.close();
+      } catch (e) {
+        await tree.abort();
+        throw e;
+      }
     });
   };
   await withTree(async (tree, fromContext) => {
     const nodes = fromContext ? visibleNodes(tree, run.ignore) : tree.nodes;
     const sources = selectSources(ins.keyword, written, nodes, fromContext);
     const req: CopyRequest = {
-      keyword: ins.keyword as 'COPY' | 'ADD', sources, dest,
+      keyword: ins.keyword as 'COPY' | 'ADD',
+      sources,
+      dest,
       destIsDir: destWord.endsWith('/') || sources.length > 1 || sources.some((s) => !s.node || s.node.type === 'd'),
-      chown: flag('chown'), chmod: chmodText !== undefined ? parseInt(chmodText, 8) : undefined,
+      chown: flag('chown'),
+      chmod: chmodText !== undefined ? parseInt(chmodText, 8) : undefined,
     };
     const sum = await sourcesChecksum(req, tree, nodes);
     const key = stepKey(state.key, ins.keyword, JSON.stringify({ written, dest, destIsDir: req.destIsDir, chown: req.chown, chmod: req.chmod, from }), sum);

@@ -28,7 +28,10 @@ export function stepKey(parent: string, ...parts: string[]): string {
 export class BuildCache {
   private readonly dir: string;
 
-  constructor(private readonly store: ContentStore, private readonly disabled: boolean) {
+  constructor(
+    private readonly store: ContentStore,
+    private readonly disabled: boolean,
+  ) {
     this.dir = path.join(store.root, 'build-cache');
     ensurePrivateDir(this.dir);
   }

@@ -50,7 +50,10 @@ export function selectSources(keyword: string, written: string[], nodes: TreeNod
     // In another stage's root, symlinks in the parents resolve inside that root (merged /usr:
     // /lib -> usr/lib), from the listing only; the context's are never followed.
     const rel = fromContext || /[*?[\\]/.test(written) ? written : resolveParents(written, byRel);
-    if (rel === '') { out.push({ written: src }); continue; }
+    if (rel === '') {
+      out.push({ written: src });
+      continue;
+    }
     const matches = /[*?[\\]/.test(rel) ? nodes.filter((n) => patternRegExp(rel).test(n.rel)) : byRel.has(rel) ? [byRel.get(rel)!] : [];
     if (!matches.length) throw new HakoError(`${keyword} ${quote(src)}: not found${fromContext ? ' in the build context (or excluded by .dockerignore)' : ''}`);
     for (const node of matches) out.push({ written: src, node });
@@ -64,12 +67,18 @@ export function selectSources(keyword: string, written: string[], nodes: TreeNod
 export function resolveParents(rel: string, byRel: Map<string, TreeNode>): string {
   let todo = rel.split('/').filter(Boolean);
   const done: string[] = [];
-  for (let hops = 0; todo.length > 1;) {
+  for (let hops = 0; todo.length > 1; ) {
     const part = todo.shift()!;
-    if (part === '.' ) continue;
-    if (part === '..') { done.pop(); continue; }
+    if (part === '.') continue;
+    if (part === '..') {
+      done.pop();
+      continue;
+    }
     const node = byRel.get([...done, part].join('/'));
-    if (node?.type !== 'l') { done.push(part); continue; }
+    if (node?.type !== 'l') {
+      done.push(part);
+      continue;
+    }
     if (++hops > 40) return rel; // a loop: not found, as it is
     const target = node.target.toString('utf8');
     if (target.startsWith('/')) done.length = 0;
@@ -81,7 +90,9 @@ export function resolveParents(rel: string, byRel: Map<string, TreeNode>): strin
 function climbsOut(src: string): boolean {
   let depth = 0;
   for (const part of src.split('/')) {
-    if (part === '..') { if (--depth < 0) return true; } else if (part && part !== '.') depth++;
+    if (part === '..') {
+      if (--depth < 0) return true;
+    } else if (part && part !== '.') depth++;
   }
   return false;
 }
@@ -133,7 +144,10 @@ export async function applyCopy(req: CopyRequest, tree: SourceTree, nodes: TreeN
     const dirs: Array<[TreeNode, string]> = [];
     for (const [n, relIn] of expand(req, nodes)) {
       const rel = relIn || destName;
-      if (req.keyword === 'ADD' && n.type === 'f' && (await isArchive(tree, n))) { archives.push(n); continue; }
+      if (req.keyword === 'ADD' && n.type === 'f' && (await isArchive(tree, n))) {
+        archives.push(n);
+        continue;
+      }
       copyOp(w, n, rel, owner, req.chmod, dirs);
       await w.flush();
     }
@@ -147,7 +161,14 @@ export async function applyCopy(req: CopyRequest, tree: SourceTree, nodes: TreeN
   for (const a of archives) await extractArchive(tree, a, rootfs, req.dest, scratchDir());
 }
 
-function copyOp(w: LayerWorker, n: TreeNode, rel: string, owner: { uid: number; gid: number }, chmod: number | undefined, dirs: Array<[TreeNode, string]>): void {
+function copyOp(
+  w: LayerWorker,
+  n: TreeNode,
+  rel: string,
+  owner: { uid: number; gid: number },
+  chmod: number | undefined,
+  dirs: Array<[TreeNode, string]>,
+): void {
   if (rel === '') return; // the source directory itself: its contents go into the destination
   if (n.type === 'd') {
     w.op(rec('mkdir', rel, '448', 'fail'), rel);

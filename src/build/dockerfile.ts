@@ -28,20 +28,43 @@ export interface Dockerfile {
   instructions: Instruction[];
 }
 
-const KEYWORDS = new Set(['FROM', 'RUN', 'CMD', 'LABEL', 'MAINTAINER', 'EXPOSE', 'ENV', 'ADD', 'COPY', 'ENTRYPOINT',
-  'VOLUME', 'USER', 'WORKDIR', 'ARG', 'ONBUILD', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL']);
+const KEYWORDS = new Set([
+  'FROM',
+  'RUN',
+  'CMD',
+  'LABEL',
+  'MAINTAINER',
+  'EXPOSE',
+  'ENV',
+  'ADD',
+  'COPY',
+  'ENTRYPOINT',
+  'VOLUME',
+  'USER',
+  'WORKDIR',
+  'ARG',
+  'ONBUILD',
+  'STOPSIGNAL',
+  'HEALTHCHECK',
+  'SHELL',
+]);
 const FLAG_KEYWORDS = new Set(['FROM', 'COPY', 'ADD', 'RUN', 'HEALTHCHECK']);
 const JSON_KEYWORDS = new Set(['RUN', 'CMD', 'ENTRYPOINT', 'SHELL', 'COPY', 'ADD', 'VOLUME']);
 
 /** The flags each instruction takes. `--link` changes only how BuildKit caches a COPY, not its
  *  result: accepted. */
 const FLAGS: Record<string, string[]> = {
-  FROM: ['platform'], COPY: ['from', 'chown', 'chmod', 'link'], ADD: ['chown', 'chmod', 'link'],
-  RUN: ['network'], HEALTHCHECK: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
+  FROM: ['platform'],
+  COPY: ['from', 'chown', 'chmod', 'link'],
+  ADD: ['chown', 'chmod', 'link'],
+  RUN: ['network'],
+  HEALTHCHECK: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
 };
 /** docker's flags that hako build does not implement: refused by name rather than ignored. */
 const UNSUPPORTED_FLAGS: Record<string, string[]> = {
-  COPY: ['parents', 'exclude'], ADD: ['checksum', 'keep-git-dir', 'exclude'], RUN: ['mount', 'security'],
+  COPY: ['parents', 'exclude'],
+  ADD: ['checksum', 'keep-git-dir', 'exclude'],
+  RUN: ['mount', 'security'],
 };
 
 /** A Dockerfile error: one line naming the file and line, exit status 125 as docker's CLI. */
@@ -64,9 +87,14 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
     // Line continuation: the escape character last on a line (trailing blanks allowed).
     for (;;) {
       const m = continued(cur, esc);
-      if (m === undefined) { joined += cur; break; }
+      if (m === undefined) {
+        joined += cur;
+        break;
+      }
       joined += m;
-      do { i++; } while (i < lines.length && isBlankOrComment(lines[i]!) && i + 1 < lines.length);
+      do {
+        i++;
+      } while (i < lines.length && isBlankOrComment(lines[i]!) && i + 1 < lines.length);
       if (i >= lines.length) break;
       cur = lines[i]!;
       if (isBlankOrComment(cur)) break;
@@ -75,7 +103,8 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
   }
   if (!instructions.length) throw new DockerfileError(file, 1, 'the Dockerfile has no instructions');
   const firstReal = instructions.find((ins) => ins.keyword !== 'ARG');
-  if (firstReal?.keyword !== 'FROM') throw new DockerfileError(file, firstReal?.line ?? 1, `${firstReal?.keyword ?? 'ARG'} before the first FROM: only ARG may come first`);
+  if (firstReal?.keyword !== 'FROM')
+    throw new DockerfileError(file, firstReal?.line ?? 1, `${firstReal?.keyword ?? 'ARG'} before the first FROM: only ARG may come first`);
   return { escape: esc, instructions };
 }
 
@@ -133,7 +162,9 @@ function parseInstruction(text: string, line: number, file: string): Instruction
     try {
       const v = JSON.parse(rest) as unknown;
       if (Array.isArray(v) && v.every((s) => typeof s === 'string')) ins.json = v;
-    } catch { /* not JSON: the shell form, as docker reads it */ }
+    } catch {
+      /* not JSON: the shell form, as docker reads it */
+    }
   }
   if (!ins.json && keyword === 'SHELL') throw new DockerfileError(file, line, 'SHELL needs the JSON form, e.g. SHELL ["/bin/sh", "-c"]');
   checkArity(ins, file);
@@ -141,16 +172,38 @@ function parseInstruction(text: string, line: number, file: string): Instruction
 }
 
 function checkArity(ins: Instruction, file: string): void {
-  const need = (ok: boolean, what: string) => { if (!ok) throw new DockerfileError(file, ins.line, `${ins.keyword} ${what}`); };
+  const need = (ok: boolean, what: string) => {
+    if (!ok) throw new DockerfileError(file, ins.line, `${ins.keyword} ${what}`);
+  };
   const words = ins.args.split(/\s+/).filter(Boolean).length;
   switch (ins.keyword) {
-    case 'FROM': need(words === 1 || (words === 3 && /^as$/i.test(ins.args.split(/\s+/)[1]!)), 'needs an image, optionally followed by AS NAME'); break;
-    case 'COPY': case 'ADD': need((ins.json?.length ?? words) >= 2, 'needs at least one source and a destination'); break;
-    case 'ENV': case 'LABEL': case 'ARG': case 'WORKDIR': case 'USER': case 'STOPSIGNAL': case 'EXPOSE': case 'VOLUME':
-    case 'MAINTAINER': case 'ONBUILD':
-      need(words >= 1, 'needs an argument'); break;
-    case 'RUN': case 'CMD': case 'ENTRYPOINT': need(ins.json !== undefined || words >= 1 || ins.keyword !== 'RUN', 'needs a command'); break;
-    case 'HEALTHCHECK': need(words >= 1, 'needs NONE or CMD …'); break;
+    case 'FROM':
+      need(words === 1 || (words === 3 && /^as$/i.test(ins.args.split(/\s+/)[1]!)), 'needs an image, optionally followed by AS NAME');
+      break;
+    case 'COPY':
+    case 'ADD':
+      need((ins.json?.length ?? words) >= 2, 'needs at least one source and a destination');
+      break;
+    case 'ENV':
+    case 'LABEL':
+    case 'ARG':
+    case 'WORKDIR':
+    case 'USER':
+    case 'STOPSIGNAL':
+    case 'EXPOSE':
+    case 'VOLUME':
+    case 'MAINTAINER':
+    case 'ONBUILD':
+      need(words >= 1, 'needs an argument');
+      break;
+    case 'RUN':
+    case 'CMD':
+    case 'ENTRYPOINT':
+      need(ins.json !== undefined || words >= 1 || ins.keyword !== 'RUN', 'needs a command');
+      break;
+    case 'HEALTHCHECK':
+      need(words >= 1, 'needs NONE or CMD …');
+      break;
   }
   for (const f of Object.keys(ins.flags)) {
     if (UNSUPPORTED_FLAGS[ins.keyword]?.includes(f)) throw new DockerfileError(file, ins.line, `${ins.keyword}: --${f} is not supported by hako build`);

@@ -26,7 +26,8 @@ function lex(text: string, vars: Vars, esc: string, split: boolean): string[] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quote === "'") {
-      if (c === "'") quote = ''; else cur += c;
+      if (c === "'") quote = '';
+      else cur += c;
       continue;
     }
     if (c === esc && i + 1 < text.length) {
@@ -39,18 +40,25 @@ function lex(text: string, vars: Vars, esc: string, split: boolean): string[] {
       continue;
     }
     if (c === '"' || (c === "'" && quote === '')) {
-      if (quote === c) quote = ''; else if (quote === '') quote = c;
+      if (quote === c) quote = '';
+      else if (quote === '') quote = c;
       else cur += c;
       inWord = true;
       continue;
     }
     if (c === '$') {
       const r = variable(text, i, vars, esc);
-      if (r) { cur += r.value; i = r.end - 1; inWord = true; continue; }
+      if (r) {
+        cur += r.value;
+        i = r.end - 1;
+        inWord = true;
+        continue;
+      }
     }
     if (split && quote === '' && /\s/.test(c)) {
       if (inWord) words.push(cur);
-      cur = ''; inWord = false;
+      cur = '';
+      inWord = false;
       continue;
     }
     cur += c;
@@ -74,7 +82,10 @@ function variable(text: string, i: number, vars: Vars, esc: string): { value: st
   let k = i + 1 + m[0].length;
   const wordStart = k;
   for (; k < text.length && depth > 0; k++) {
-    if (text[k] === esc) { k++; continue; }
+    if (text[k] === esc) {
+      k++;
+      continue;
+    }
     if (text[k] === '{') depth++;
     else if (text[k] === '}') depth--;
   }

@@ -19,7 +19,8 @@ export async function exportImage(store: ContentStore, progress: Progress, tags:
   image.created = history.length ? history[history.length - 1]!.created : new Date().toISOString();
   const config = await store.putBlob(Buffer.from(JSON.stringify(image)));
   const manifest: ImageManifest = {
-    schemaVersion: 2, mediaType: MediaType.OCI_MANIFEST,
+    schemaVersion: 2,
+    mediaType: MediaType.OCI_MANIFEST,
     config: { mediaType: MediaType.OCI_CONFIG, digest: config.digest, size: config.size },
     layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
   };

@@ -25,7 +25,10 @@ export async function layerFromUpper(store: ContentStore, upperDir: string, skip
   const tree = await SourceTree.open(upperDir, 'build layer');
   try {
     const nodes = tree.nodes.filter((n) => !skip.has(n.rel) && n.type !== 's');
-    if (nodes.length === 0) { await tree.close(); return undefined; }
+    if (nodes.length === 0) {
+      await tree.close();
+      return undefined;
+    }
     const tarStream = new PassThrough();
     const stored = storeTarGz(store, tarStream);
     const tar = new TarWriter(tarStream);

@@ -29,26 +29,52 @@ export function applyMetadata(ins: Instruction, m: MetaContext): boolean {
   const c = m.config;
   const word = () => expandWord(ins.args, m.vars, m.escape);
   switch (ins.keyword) {
-    case 'ENV': for (const [k, v] of keyValues(ins.args, m.vars, m.escape, true)) setEnv(c, k, v ?? missing(ins, k)); return true;
-    case 'LABEL': for (const [k, v] of keyValues(ins.args, m.vars, m.escape, false)) (c.Labels ??= {})[k] = v ?? missing(ins, k); return true;
-    case 'USER': c.User = word(); return true;
+    case 'ENV':
+      for (const [k, v] of keyValues(ins.args, m.vars, m.escape, true)) setEnv(c, k, v ?? missing(ins, k));
+      return true;
+    case 'LABEL':
+      for (const [k, v] of keyValues(ins.args, m.vars, m.escape, false)) (c.Labels ??= {})[k] = v ?? missing(ins, k);
+      return true;
+    case 'USER':
+      c.User = word();
+      return true;
     case 'STOPSIGNAL': {
       const s = word();
-      try { parseSignal(s); } catch { throw new HakoError(`STOPSIGNAL ${JSON.stringify(s)}: not a signal`); }
+      try {
+        parseSignal(s);
+      } catch {
+        throw new HakoError(`STOPSIGNAL ${JSON.stringify(s)}: not a signal`);
+      }
       c.StopSignal = s;
       return true;
     }
-    case 'CMD': c.Cmd = command(ins, m.shell); m.cmdSet = true; return true;
+    case 'CMD':
+      c.Cmd = command(ins, m.shell);
+      m.cmdSet = true;
+      return true;
     case 'ENTRYPOINT':
       c.Entrypoint = command(ins, m.shell);
       if (!m.cmdSet) c.Cmd = null; // docker: an ENTRYPOINT resets the CMD inherited from the base
       return true;
-    case 'EXPOSE': for (const p of expandWords(ins.args, m.vars, m.escape)) for (const port of exposed(p)) (c.ExposedPorts ??= {})[port] = {}; return true;
-    case 'VOLUME': for (const v of ins.json ?? expandWords(ins.args, m.vars, m.escape)) (c.Volumes ??= {})[v] = {}; return true;
-    case 'SHELL': c.Shell = ins.json!; m.shell = ins.json!; return true;
-    case 'HEALTHCHECK': c.Healthcheck = healthcheck(ins, m.shell); return true;
-    case 'MAINTAINER': m.author = word(); return true;
-    case 'ONBUILD': (c.OnBuild ??= []).push(ins.args); return true;
+    case 'EXPOSE':
+      for (const p of expandWords(ins.args, m.vars, m.escape)) for (const port of exposed(p)) (c.ExposedPorts ??= {})[port] = {};
+      return true;
+    case 'VOLUME':
+      for (const v of ins.json ?? expandWords(ins.args, m.vars, m.escape)) (c.Volumes ??= {})[v] = {};
+      return true;
+    case 'SHELL':
+      c.Shell = ins.json!;
+      m.shell = ins.json!;
+      return true;
+    case 'HEALTHCHECK':
+      c.Healthcheck = healthcheck(ins, m.shell);
+      return true;
+    case 'MAINTAINER':
+      m.author = word();
+      return true;
+    case 'ONBUILD':
+      (c.OnBuild ??= []).push(ins.args);
+      return true;
   }
   return false;
 }
@@ -85,7 +111,10 @@ function duration(flag: string, v: string): number {
   const re = /(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)/gy;
   let m: RegExpExecArray | null;
   let used = 0;
-  while ((m = re.exec(v))) { total += Number(m[1]) * units[m[2]!]!; used = re.lastIndex; }
+  while ((m = re.exec(v))) {
+    total += Number(m[1]) * units[m[2]!]!;
+    used = re.lastIndex;
+  }
   if (!v || used !== v.length) throw new HakoError(`HEALTHCHECK --${flag}=${v}: expected a duration such as 30s`);
   return Math.round(total);
 }

@@ -11,7 +11,10 @@ export function patternRegExp(pattern: string): RegExp {
     if (c === '*') {
       if (pattern[i + 1] === '*') {
         i++;
-        if (pattern[i + 1] === '/') { i++; re += '(?:.*/)?'; } else re += '.*';
+        if (pattern[i + 1] === '/') {
+          i++;
+          re += '(?:.*/)?';
+        } else re += '.*';
       } else {
         re += '[^/]*';
       }
@@ -19,7 +22,10 @@ export function patternRegExp(pattern: string): RegExp {
       re += '[^/]';
     } else if (c === '[') {
       const end = pattern.indexOf(']', i + 1);
-      if (end < 0) { re += '\\['; continue; }
+      if (end < 0) {
+        re += '\\[';
+        continue;
+      }
       let cls = pattern.slice(i + 1, end).replace(/\\/g, '\\\\');
       if (cls.startsWith('^') || cls.startsWith('!')) cls = `^${cls.slice(1)}`;
       re += `[${cls}]`;
@@ -42,12 +48,16 @@ export function cleanRel(p: string): string {
   const out: string[] = [];
   for (const part of p.split('/')) {
     if (part === '' || part === '.') continue;
-    if (part === '..') out.pop(); else out.push(part);
+    if (part === '..') out.pop();
+    else out.push(part);
   }
   return out.join('/');
 }
 
-export interface IgnoreRule { re: RegExp; exclude: boolean }
+export interface IgnoreRule {
+  re: RegExp;
+  exclude: boolean;
+}
 
 export function parseDockerignore(text: string): IgnoreRule[] {
   const rules: IgnoreRule[] = [];
@@ -69,7 +79,10 @@ export function isIgnored(rel: string, rules: IgnoreRule[]): boolean {
   const parts = rel.split('/');
   for (const rule of rules) {
     for (let n = 1; n <= parts.length; n++) {
-      if (rule.re.test(parts.slice(0, n).join('/'))) { ignored = rule.exclude; break; }
+      if (rule.re.test(parts.slice(0, n).join('/'))) {
+        ignored = rule.exclude;
+        break;
+      }
     }
   }
   return ignored;

@@ -18,7 +18,11 @@ export class Progress {
 export class ProgressStep {
   private readonly started = performance.now();
 
-  constructor(readonly n: number, title: string, private readonly write: (line: string) => void) {
+  constructor(
+    readonly n: number,
+    title: string,
+    private readonly write: (line: string) => void,
+  ) {
     write(`#${n} ${title}`);
   }
 

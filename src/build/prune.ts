@@ -14,7 +14,11 @@ export const CONTAINER_FILE = 'container-id';
 
 export async function pruneStaleBuilds(buildRoot: string, runtime: Runtime): Promise<void> {
   let names: string[];
-  try { names = fs.readdirSync(buildRoot); } catch { return; }
+  try {
+    names = fs.readdirSync(buildRoot);
+  } catch {
+    return;
+  }
   for (const name of names) {
     const pid = Number(/^(\d+)-/.exec(name)?.[1]);
     if (!pid || processAlive(pid)) continue;
@@ -30,9 +34,17 @@ export async function pruneStaleBuilds(buildRoot: string, runtime: Runtime): Pro
 
 async function releaseStep(stepDir: string, runtime: Runtime): Promise<void> {
   let id: string | undefined;
-  try { id = fs.readFileSync(path.join(stepDir, CONTAINER_FILE), 'utf8').trim(); } catch { /* no RUN here */ }
+  try {
+    id = fs.readFileSync(path.join(stepDir, CONTAINER_FILE), 'utf8').trim();
+  } catch {
+    /* no RUN here */
+  }
   if (id) {
-    try { await runtime.delete(id, { force: true }); } catch { /* already gone */ }
+    try {
+      await runtime.delete(id, { force: true });
+    } catch {
+      /* already gone */
+    }
   }
   releaseRootfs(stepDir);
 }

@@ -26,18 +26,24 @@ export interface StepPlace {
 /** Mounts an overlay of `layers`, lets `change` act on its root, returns the layer of the change
  *  (undefined when nothing changed). Nothing is left mounted or on disk, whatever happens. */
 export async function fsStep(
-  place: StepPlace, layers: LayerInfo[],
+  place: StepPlace,
+  layers: LayerInfo[],
   change: (rootfs: string, dir: string) => Promise<Set<string> | undefined>,
 ): Promise<BuiltLayer | undefined> {
   const dir = path.join(place.workDir, `step-${crypto.randomBytes(4).toString('hex')}`);
   try {
     const { rootfs } = await prepareRootfs(place.store, layers, dir);
-    if (!fs.existsSync(path.join(dir, 'fs', 'upper'))) throw new HakoError('build: needs overlayfs (this kernel has none), the copy fallback cannot record a step');
+    if (!fs.existsSync(path.join(dir, 'fs', 'upper')))
+      throw new HakoError('build: needs overlayfs (this kernel has none), the copy fallback cannot record a step');
     const skip = (await change(rootfs, dir)) ?? new Set<string>();
     unmountRootfs(dir);
     return await layerFromUpper(place.store, path.join(dir, 'fs', 'upper'), skip);
   } finally {
-    try { releaseRootfs(dir); } finally { removeTree(dir); }
+    try {
+      releaseRootfs(dir);
+    } finally {
+      removeTree(dir);
+    }
   }
 }
 
@@ -49,7 +55,11 @@ export async function withStageRoot<T>(place: StepPlace, layers: LayerInfo[], us
     const { rootfs } = await prepareRootfs(place.store, layers, dir);
     return await use(rootfs);
   } finally {
-    try { releaseRootfs(dir); } finally { removeTree(dir); }
+    try {
+      releaseRootfs(dir);
+    } finally {
+      removeTree(dir);
+    }
   }
 }
 
@@ -78,8 +88,15 @@ export async function runContainer(runtime: Runtime, rootfs: string, dir: string
   opts.env = req.buildEnv;
   const extra = req.network === 'host' ? networkFiles(dir) : [];
   const spec = buildSpec({
-    opts, image: req.image, args: req.args, hostname: id.slice(6, 18), rootfs, extraMounts: extra,
-    netns: req.network === 'host' ? 'host' : 'new', cgroupsPath: `/hako/${id}`, devices: [],
+    opts,
+    image: req.image,
+    args: req.args,
+    hostname: id.slice(6, 18),
+    rootfs,
+    extraMounts: extra,
+    netns: req.network === 'host' ? 'host' : 'new',
+    cgroupsPath: `/hako/${id}`,
+    devices: [],
   });
   fs.writeFileSync(path.join(dir, 'bundle', 'config.json'), JSON.stringify(spec));
   fs.writeFileSync(path.join(dir, CONTAINER_FILE), id); // for pruneStaleBuilds, should this process die
@@ -104,7 +121,11 @@ function networkFiles(dir: string) {
   const resolv = path.join(dir, 'resolv.conf');
   fs.writeFileSync(hosts, '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n');
   let text = '';
-  try { text = fs.readFileSync('/etc/resolv.conf', 'utf8'); } catch { /* none on this host */ }
+  try {
+    text = fs.readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    /* none on this host */
+  }
   fs.writeFileSync(resolv, text);
   return [hosts, resolv].map((source) => ({ destination: `/etc/${path.basename(source)}`, type: 'bind', source, options: ['rbind', 'rprivate'] }));
 }
@@ -116,7 +137,10 @@ class OutputTail {
   private partial = '';
   private readonly timer: NodeJS.Timeout;
 
-  constructor(file: string, private readonly onLine: (line: string) => void) {
+  constructor(
+    file: string,
+    private readonly onLine: (line: string) => void,
+  ) {
     this.fd = fs.openSync(file, 'r');
     this.timer = setInterval(() => this.poll(), 100);
   }

@@ -36,7 +36,7 @@ export class TarWriter {
 
   /** One entry; a file's content (exactly `size` bytes) comes from `content`. */
   async entry(h: TarHeader, content?: AsyncIterable<Buffer>): Promise<void> {
-    const size = h.type === 'file' ? h.size ?? 0 : 0;
+    const size = h.type === 'file' ? (h.size ?? 0) : 0;
     const pax = new Map(h.pax);
     const nameBytes = Buffer.from(h.name);
     const linkBytes = Buffer.from(h.linkname ?? '');
@@ -51,11 +51,20 @@ export class TarWriter {
       await this.write(body);
       await this.write(padding(body.length));
     }
-    await this.write(header({
-      name: nameBytes.length > 100 ? nameBytes.subarray(0, 100) : nameBytes, flag: FLAG[h.type], mode: h.mode,
-      uid: Math.min(h.uid, 0o7777777), gid: Math.min(h.gid, 0o7777777), mtime: h.mtime, size: Math.min(size, 0o77777777777),
-      linkname: linkBytes.length > 100 ? linkBytes.subarray(0, 100) : linkBytes, devmajor: h.devmajor, devminor: h.devminor,
-    }));
+    await this.write(
+      header({
+        name: nameBytes.length > 100 ? nameBytes.subarray(0, 100) : nameBytes,
+        flag: FLAG[h.type],
+        mode: h.mode,
+        uid: Math.min(h.uid, 0o7777777),
+        gid: Math.min(h.gid, 0o7777777),
+        mtime: h.mtime,
+        size: Math.min(size, 0o77777777777),
+        linkname: linkBytes.length > 100 ? linkBytes.subarray(0, 100) : linkBytes,
+        devmajor: h.devmajor,
+        devminor: h.devminor,
+      }),
+    );
     if (h.type !== 'file') return;
     let written = 0;
     for await (const chunk of content ?? []) {
@@ -87,13 +96,28 @@ function padding(n: number): Buffer {
 }
 
 interface RawHeader {
-  name: Buffer | string; flag: string; mode: number; uid: number; gid: number; mtime: number; size: number;
-  linkname?: Buffer; devmajor?: number; devminor?: number;
+  name: Buffer | string;
+  flag: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+  size: number;
+  linkname?: Buffer;
+  devmajor?: number;
+  devminor?: number;
 }
 
 function header(h: RawHeader): Buffer {
   const b = Buffer.alloc(BLOCK);
-  const octal = (off: number, len: number, v: number) => b.write(`${Math.max(0, Math.floor(v)).toString(8).padStart(len - 1, '0')}\0`, off, 'latin1');
+  const octal = (off: number, len: number, v: number) =>
+    b.write(
+      `${Math.max(0, Math.floor(v))
+        .toString(8)
+        .padStart(len - 1, '0')}\0`,
+      off,
+      'latin1',
+    );
   (typeof h.name === 'string' ? Buffer.from(h.name) : h.name).copy(b, 0, 0, 100);
   octal(100, 8, h.mode & 0o7777);
   octal(108, 8, h.uid);

@@ -13,7 +13,10 @@ export type TreeNode = WalkNode;
 const CHUNK = 1 << 20;
 
 export class SourceTree {
-  private constructor(readonly dir: string, private readonly worker: LayerWorker) {}
+  private constructor(
+    readonly dir: string,
+    private readonly worker: LayerWorker,
+  ) {}
 
   nodes: TreeNode[] = [];
   byRel = new Map<string, TreeNode>();
@@ -49,7 +52,7 @@ export class SourceTree {
 
   /** The content of the regular file `rel`, in chunks. */
   async *content(rel: string, size: number): AsyncGenerator<Buffer> {
-    for (let off = 0; off < size;) {
+    for (let off = 0; off < size; ) {
       const [answer] = await this.worker.query(rec('read', rel, String(off), String(Math.min(CHUNK, size - off))), rel);
       const data = answer?.[1] ?? Buffer.alloc(0);
       if (data.length === 0) throw new Error(`${rel}: the file shrank while it was read`);

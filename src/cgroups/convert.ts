@@ -38,7 +38,8 @@ export function convertSwapToV2(swap: number, limit: number): number {
   if (limit === -1) return swap;
   if (limit === 0) throw new HakoError('cgroup memory: swap limit without memory limit (linux.resources.memory.swap needs memory.limit)');
   if (limit < 0) throw new HakoError(`cgroup memory: invalid memory limit ${limit}`);
-  if (swap < limit) throw new HakoError(`cgroup memory: memory+swap limit ${swap} is below the memory limit ${limit} (linux.resources.memory.swap is memory+swap)`);
+  if (swap < limit)
+    throw new HakoError(`cgroup memory: memory+swap limit ${swap} is below the memory limit ${limit} (linux.resources.memory.swap is memory+swap)`);
   return swap - limit;
 }
 

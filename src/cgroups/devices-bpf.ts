@@ -53,7 +53,8 @@ function accessBits(access: string | undefined): number {
 
 function deviceNumber(n: number | null | undefined, what: string, rule: string): number {
   if (n === undefined || n === null || n < 0) return -1;
-  if (!Number.isInteger(n) || n > 0xffffffff) throw new HakoError(`cgroup devices: ${what} ${n} of rule "${rule}" is not a 32-bit device number (linux.resources.devices)`);
+  if (!Number.isInteger(n) || n > 0xffffffff)
+    throw new HakoError(`cgroup devices: ${what} ${n} of rule "${rule}" is not a 32-bit device number (linux.resources.devices)`);
   return n;
 }
 
@@ -74,7 +75,8 @@ export function emulateDeviceRules(rules: readonly DeviceCgroup[]): EmulatedRule
       exceptions = new Map();
       continue;
     }
-    if (type !== 'b' && type !== 'c') throw new HakoError(`cgroup devices: type '${String(type)}' of rule "${text}" must be a, b or c (linux.resources.devices)`);
+    if (type !== 'b' && type !== 'c')
+      throw new HakoError(`cgroup devices: type '${String(type)}' of rule "${text}" must be a, b or c (linux.resources.devices)`);
     const major = deviceNumber(r.major, 'major', text);
     const minor = deviceNumber(r.minor, 'minor', text);
     const access = accessBits(r.access);
@@ -92,7 +94,11 @@ export function emulateDeviceRules(rules: readonly DeviceCgroup[]): EmulatedRule
     }
     // Removes (bits of) an exact exception. v1 silently ignores a removal that only overlaps a
     // wildcard exception; like runc we refuse it rather than let a config look safer than it is.
-    for (const [pmaj, pmin] of [[-1, minor], [major, -1], [-1, -1]] as const) {
+    for (const [pmaj, pmin] of [
+      [-1, minor],
+      [major, -1],
+      [-1, -1],
+    ] as const) {
       if (pmaj === major && pmin === minor) continue;
       const wide = exceptions.get(`${type} ${pmaj}:${pmin}`);
       if (wide && wide.access & access) {

@@ -38,7 +38,10 @@ export { detectLayout, DEFAULT_CGROUP_ROOT } from './layout.js';
 export function resolveCgroupsPath(cgroupsPath: string | undefined, id: string): string {
   if (cgroupsPath === undefined || cgroupsPath === '') return `/hako/${id}`;
   if (/^[^/:]+\.slice:[^:]*:[^:]+$/.test(cgroupsPath)) {
-    throw new ConfigError('linux.cgroupsPath', `'${cgroupsPath}' is systemd "slice:prefix:name" syntax; hako only has the cgroupfs driver, use a path such as /hako/${id}`);
+    throw new ConfigError(
+      'linux.cgroupsPath',
+      `'${cgroupsPath}' is systemd "slice:prefix:name" syntax; hako only has the cgroupfs driver, use a path such as /hako/${id}`,
+    );
   }
   if (cgroupsPath.includes('\0')) throw new ConfigError('linux.cgroupsPath', 'contains a NUL byte');
   const resolved = path.posix.normalize(`/${cgroupsPath}`).replace(/\/+$/, '');

@@ -13,7 +13,10 @@ import { discoverV1Hierarchies } from './v1.js';
 /** The cgroup.procs file of our own cgroup in one hierarchy, or undefined. `selfCgroup` is the
  *  text of /proc/self/cgroup. */
 export function ownProcsFile(root: string, selfCgroup: string, v2: boolean): string | undefined {
-  const lines = selfCgroup.split('\n').map((l) => l.split(':')).filter((f) => f.length >= 3);
+  const lines = selfCgroup
+    .split('\n')
+    .map((l) => l.split(':'))
+    .filter((f) => f.length >= 3);
   if (v2) {
     const line = lines.find((f) => f[0] === '0' && f[1] === '');
     return line && path.join(root, line.slice(2).join(':'), 'cgroup.procs');

@@ -33,8 +33,21 @@ export interface Hierarchy {
 }
 
 const V1_CONTROLLERS = new Set([
-  'cpuset', 'cpu', 'cpuacct', 'memory', 'devices', 'freezer', 'net_cls', 'blkio', 'perf_event',
-  'net_prio', 'hugetlb', 'pids', 'rdma', 'misc', 'debug',
+  'cpuset',
+  'cpu',
+  'cpuacct',
+  'memory',
+  'devices',
+  'freezer',
+  'net_cls',
+  'blkio',
+  'perf_event',
+  'net_prio',
+  'hugetlb',
+  'pids',
+  'rdma',
+  'misc',
+  'debug',
 ]);
 
 /** The v1 hierarchies mounted below `root`. Reads /proc/self/mountinfo (exact controller lists,
@@ -101,7 +114,10 @@ function hierarchiesFromDirs(root: string): Hierarchy[] {
       continue;
     }
     if (seen.has(real) || existsSync(path.join(real, 'cgroup.controllers'))) continue;
-    const controllers = path.basename(real).split(',').map((c) => (c === 'systemd' ? 'name=systemd' : c));
+    const controllers = path
+      .basename(real)
+      .split(',')
+      .map((c) => (c === 'systemd' ? 'name=systemd' : c));
     if (!controllers.every((c) => V1_CONTROLLERS.has(c) || c.startsWith('name='))) continue;
     seen.add(real);
     out.push({ controllers, mount: real });
@@ -360,7 +376,9 @@ export class V1Cgroup implements Cgroup {
       // The kernel clamps silently to [2, 262144]; a clamped value is a config error for runc too.
       const got = Number(this.io.read(`${dir}/cpu.shares`).trim());
       if (got !== c.shares) {
-        throw new HakoError(`cgroup cpu: cpu.shares ${c.shares} is ${c.shares > got ? 'above the maximum' : 'below the minimum'} ${got} (linux.resources.cpu.shares)`);
+        throw new HakoError(
+          `cgroup cpu: cpu.shares ${c.shares} is ${c.shares > got ? 'above the maximum' : 'below the minimum'} ${got} (linux.resources.cpu.shares)`,
+        );
       }
     }
     // A smaller period can be refused (EINVAL) while the old quota is in place; runc then sets the
@@ -419,7 +437,9 @@ export class V1Cgroup implements Cgroup {
     if (unified) {
       try {
         writeProcs(this.io, 'unified', this.dirOf(unified), pid, { missingOk: true });
-      } catch { /* best effort: see create */ }
+      } catch {
+        /* best effort: see create */
+      }
     }
   }
 

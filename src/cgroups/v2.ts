@@ -33,12 +33,7 @@ import type { BlkioDeviceStats, Cgroup, CgroupStats } from './types.js';
  *  Rootless (euid != 0) the kernel refuses bpf(2); like runc in a user namespace that is a warning,
  *  not an error: an unprivileged user cannot create device nodes and only opens those whose file
  *  permissions let it anyway. */
-export function applyDevicesV2(
-  rules: DeviceCgroup[] | undefined,
-  dir?: string,
-  attach?: DeviceFilterAttacher,
-  warn: (m: string) => void = () => {},
-): void {
+export function applyDevicesV2(rules: DeviceCgroup[] | undefined, dir?: string, attach?: DeviceFilterAttacher, warn: (m: string) => void = () => {}): void {
   const program = compileDeviceFilter(containerDeviceRules(rules));
   if (!attach || dir === undefined) return;
   try {
@@ -66,7 +61,12 @@ export function requiredV2Controllers(r: Resources): [controller: string, field:
   if (m && [m.limit, m.reservation, m.swap].some((v) => v !== undefined)) need.push(['memory', 'memory']);
   if (r.pids) need.push(['pids', 'pids']);
   const b = r.blockIO;
-  if (b && [b.weight, b.weightDevice, b.throttleReadBpsDevice, b.throttleWriteBpsDevice, b.throttleReadIOPSDevice, b.throttleWriteIOPSDevice].some((v) => v !== undefined)) {
+  if (
+    b &&
+    [b.weight, b.weightDevice, b.throttleReadBpsDevice, b.throttleWriteBpsDevice, b.throttleReadIOPSDevice, b.throttleWriteIOPSDevice].some(
+      (v) => v !== undefined,
+    )
+  ) {
     need.push(['io', 'blockIO']);
   }
   if (r.hugepageLimits?.length) need.push(['hugetlb', 'hugepageLimits']);

@@ -57,7 +57,8 @@ export async function makeBuiltinImage(store: ContentStore, opts: { force?: bool
   const pack = tar.pack();
   const dir = (name: string, mode = 0o755) => pack.entry({ name, type: 'directory', mode, mtime, uid: 0, gid: 0 });
   const file = (name: string, data: string | Buffer, mode = 0o644) => pack.entry({ name, mode, mtime, uid: 0, gid: 0 }, data);
-  for (const d of ['bin', 'dev', 'etc', 'home', 'proc', 'root', 'sys', 'usr', 'usr/sbin', 'usr/bin', 'var', 'var/spool', 'var/www']) dir(`${d}/`, d === 'root' ? 0o700 : 0o755);
+  for (const d of ['bin', 'dev', 'etc', 'home', 'proc', 'root', 'sys', 'usr', 'usr/sbin', 'usr/bin', 'var', 'var/spool', 'var/www'])
+    dir(`${d}/`, d === 'root' ? 0o700 : 0o755);
   dir('tmp/', 0o1777);
   file('bin/busybox', elf, 0o755);
   for (const a of applets.sort()) pack.entry({ name: `bin/${a}`, type: 'symlink', linkname: 'busybox', mtime, uid: 0, gid: 0 });

@@ -32,9 +32,19 @@ export async function walkTree(worker: LayerWorker, dir: string): Promise<UpperE
     const f = rec.map(text);
     if (f[0] === 'e') {
       out.push({
-        rel: f[1]!, type: f[2]!, mode: Number(f[3]), uid: Number(f[4]), gid: Number(f[5]), major: Number(f[6]), minor: Number(f[7]),
-        size: Number(f[8]), atimeNs: BigInt(f[11]!), mtimeNs: BigInt(f[12]!), link: f[13]!,
-        whiteout: f[2] === 'c' && f[6] === '0' && f[7] === '0', opaque: false,
+        rel: f[1]!,
+        type: f[2]!,
+        mode: Number(f[3]),
+        uid: Number(f[4]),
+        gid: Number(f[5]),
+        major: Number(f[6]),
+        minor: Number(f[7]),
+        size: Number(f[8]),
+        atimeNs: BigInt(f[11]!),
+        mtimeNs: BigInt(f[12]!),
+        link: f[13]!,
+        whiteout: f[2] === 'c' && f[6] === '0' && f[7] === '0',
+        opaque: false,
       });
     } else if (f[0] === 'x' && out.length) {
       for (let i = 1; i + 1 < f.length; i += 2) {
@@ -55,7 +65,11 @@ export function overlayDirs(containerDir: string): { upper: string; lowers: stri
   } catch {
     throw new HakoError('this container has no overlay root filesystem (a copied one): its changes are not known');
   }
-  const opt = (k: string) => op.data.split(',').find((o) => o.startsWith(`${k}=`))?.slice(k.length + 1) ?? '';
+  const opt = (k: string) =>
+    op.data
+      .split(',')
+      .find((o) => o.startsWith(`${k}=`))
+      ?.slice(k.length + 1) ?? '';
   const abs = (p: string) => fs.realpathSync(path.resolve(op.cwd ?? '/', p)); // hako's own links (fs/l/N)
   return { upper: abs(opt('upperdir')), lowers: opt('lowerdir').split(':').filter(Boolean).map(abs) };
 }
@@ -63,12 +77,18 @@ export function overlayDirs(containerDir: string): { upper: string; lowers: stri
 /** The paths the image's layers show (bottom layer first, whiteouts and opaque directories applied). */
 async function lowerPaths(lowers: string[]): Promise<Set<string>> {
   const seen = new Set<string>();
-  const dropBelow = (p: string) => { for (const s of seen) if (s.startsWith(`${p}/`)) seen.delete(s); };
+  const dropBelow = (p: string) => {
+    for (const s of seen) if (s.startsWith(`${p}/`)) seen.delete(s);
+  };
   for (const dir of [...lowers].reverse()) {
     const worker = new LayerWorker(dir, dir, 'layer');
     try {
       for (const e of await walkTree(worker, dir)) {
-        if (e.whiteout) { seen.delete(e.rel); dropBelow(e.rel); continue; }
+        if (e.whiteout) {
+          seen.delete(e.rel);
+          dropBelow(e.rel);
+          continue;
+        }
         if (e.opaque) dropBelow(e.rel);
         seen.add(e.rel);
       }
@@ -96,6 +116,6 @@ export async function containerChanges(containerDir: string): Promise<{ kind: 'A
   }
   return entries
     .filter((e) => !isMountPlaceholder(e))
-    .map((e) => ({ kind: e.whiteout ? 'D' as const : lower.has(e.rel) ? 'C' as const : 'A' as const, path: `/${e.rel}` }))
+    .map((e) => ({ kind: e.whiteout ? ('D' as const) : lower.has(e.rel) ? ('C' as const) : ('A' as const), path: `/${e.rel}` }))
     .sort((a, b) => a.path.localeCompare(b.path));
 }

@@ -25,7 +25,14 @@ export interface CommitOptions {
   changes?: string[];
 }
 
-const empty = (rel: string, like: Entry): Entry => ({ ...like, rel, type: 'f', size: 0, mode: 0o644, open: async () => ({ stream: Readable.from([]), done: () => {} }) });
+const empty = (rel: string, like: Entry): Entry => ({
+  ...like,
+  rel,
+  type: 'f',
+  size: 0,
+  mode: 0o644,
+  open: async () => ({ stream: Readable.from([]), done: () => {} }),
+});
 
 /** The upper directory's entries as layer entries: whiteouts and opaque markers in OCI form. */
 async function* layerEntries(worker: LayerWorker, entries: UpperEntry[]): AsyncGenerator<Entry> {
@@ -44,7 +51,11 @@ async function* layerEntries(worker: LayerWorker, entries: UpperEntry[]): AsyncG
 /** A JSON array or a shell form (`CMD echo hi` -> ["/bin/sh","-c","echo hi"]). */
 function commandOf(v: string): string[] {
   if (v.trim().startsWith('[')) {
-    try { return JSON.parse(v) as string[]; } catch { throw new HakoError(`--change: invalid JSON array: ${v}`); }
+    try {
+      return JSON.parse(v) as string[];
+    } catch {
+      throw new HakoError(`--change: invalid JSON array: ${v}`);
+    }
   }
   return ['/bin/sh', '-c', v];
 }
@@ -55,18 +66,44 @@ export function applyChanges(base: ImageRunConfig, changes: string[]): ImageRunC
     const m = /^\s*(\w+)\s+(.*)$/s.exec(change);
     if (!m) throw new HakoError(`--change: expected "INSTRUCTION ARGUMENTS", got "${change}"`);
     const [, op, arg] = [m[0], m[1]!.toUpperCase(), m[2]!.trim()];
-    const kv = () => { const eq = arg.indexOf('='); return eq < 0 ? arg.split(/\s+/, 2) as [string, string] : [arg.slice(0, eq), arg.slice(eq + 1)]; };
+    const kv = () => {
+      const eq = arg.indexOf('=');
+      return eq < 0 ? (arg.split(/\s+/, 2) as [string, string]) : [arg.slice(0, eq), arg.slice(eq + 1)];
+    };
     switch (op) {
-      case 'CMD': c.Cmd = commandOf(arg); break;
-      case 'ENTRYPOINT': c.Entrypoint = commandOf(arg); break;
-      case 'ENV': { const [k, v] = kv(); c.Env = [...(c.Env ?? []).filter((e) => !e.startsWith(`${k}=`)), `${k}=${v ?? ''}`]; break; }
-      case 'LABEL': { const [k, v] = kv(); c.Labels = { ...(c.Labels ?? {}), [k]: v ?? '' }; break; }
-      case 'EXPOSE': c.ExposedPorts = { ...(c.ExposedPorts ?? {}), [arg.includes('/') ? arg : `${arg}/tcp`]: {} }; break;
-      case 'USER': c.User = arg; break;
-      case 'WORKDIR': c.WorkingDir = arg; break;
-      case 'STOPSIGNAL': c.StopSignal = arg; break;
-      case 'VOLUME': c.Volumes = { ...(c.Volumes ?? {}), [arg]: {} }; break;
-      default: throw new HakoError(`--change: ${op} is not supported (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, STOPSIGNAL, VOLUME)`);
+      case 'CMD':
+        c.Cmd = commandOf(arg);
+        break;
+      case 'ENTRYPOINT':
+        c.Entrypoint = commandOf(arg);
+        break;
+      case 'ENV': {
+        const [k, v] = kv();
+        c.Env = [...(c.Env ?? []).filter((e) => !e.startsWith(`${k}=`)), `${k}=${v ?? ''}`];
+        break;
+      }
+      case 'LABEL': {
+        const [k, v] = kv();
+        c.Labels = { ...(c.Labels ?? {}), [k]: v ?? '' };
+        break;
+      }
+      case 'EXPOSE':
+        c.ExposedPorts = { ...(c.ExposedPorts ?? {}), [arg.includes('/') ? arg : `${arg}/tcp`]: {} };
+        break;
+      case 'USER':
+        c.User = arg;
+        break;
+      case 'WORKDIR':
+        c.WorkingDir = arg;
+        break;
+      case 'STOPSIGNAL':
+        c.StopSignal = arg;
+        break;
+      case 'VOLUME':
+        c.Volumes = { ...(c.Volumes ?? {}), [arg]: {} };
+        break;
+      default:
+        throw new HakoError(`--change: ${op} is not supported (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, STOPSIGNAL, VOLUME)`);
     }
   }
   return c;
@@ -104,13 +141,17 @@ export async function commitContainer(e: Engine, ref: string, opts: CommitOption
   const baseManifest = e.images.readJSON<ImageManifest>(base.manifest);
   const created = new Date().toISOString();
   const config: ImageConfig = {
-    ...baseConfig, created, ...(opts.author ? { author: opts.author } : {}), config: runConfig,
+    ...baseConfig,
+    created,
+    ...(opts.author ? { author: opts.author } : {}),
+    config: runConfig,
     rootfs: { type: 'layers', diff_ids: [...baseConfig.rootfs.diff_ids, layer.diffID] },
     history: [...(baseConfig.history ?? []), { created, created_by: [cfg.path, ...cfg.args].join(' '), ...(opts.message ? { comment: opts.message } : {}) }],
   };
   const c = await e.images.putBlob(JSON.stringify(config));
   const manifest = {
-    schemaVersion: 2, mediaType: MediaType.OCI_MANIFEST,
+    schemaVersion: 2,
+    mediaType: MediaType.OCI_MANIFEST,
     config: { mediaType: MediaType.OCI_CONFIG, digest: c.digest, size: c.size },
     layers: [...baseManifest.layers, { mediaType: MediaType.OCI_LAYER_GZIP, digest: layer.digest, size: layer.size }],
   };

@@ -120,8 +120,16 @@ export class Engine {
     const id = newId();
     const name = opts.name ?? this.freeName();
     const cfg: ContainerConfig = {
-      id, name, created: new Date().toISOString(), image: opts.image, imageId: image.id, imageRef: image.reference,
-      options: opts, path: args[0], args: args.slice(1), runtime,
+      id,
+      name,
+      created: new Date().toISOString(),
+      image: opts.image,
+      imageId: image.id,
+      imageRef: image.reference,
+      options: opts,
+      path: args[0],
+      args: args.slice(1),
+      runtime,
       exposedPorts: Object.keys(image.config.ExposedPorts ?? {}),
     };
     if (opts.publishAll) exposedMappings(cfg.exposedPorts ?? []); // bad image ports fail here, not at start
@@ -132,18 +140,22 @@ export class Engine {
       const { rootfs } = await prepareRootfs(this.images, image.layers, dir);
       trace('engine rootfs prepared');
       const hostname = opts.hostname ?? (net.mode === 'host' ? os.hostname() : id.slice(0, 12));
-      const mounts = [
-        ...this.volumeMounts(cfg, rootfs),
-        ...networkFiles(net, path.join(dir, 'etc'), hostname, opts),
-      ];
+      const mounts = [...this.volumeMounts(cfg, rootfs), ...networkFiles(net, path.join(dir, 'etc'), hostname, opts)];
       let procArgs = args;
       if (opts.init) {
         mounts.push({ destination: INIT_PATH, type: 'bind', source: INIT_BINARY, options: ['bind', 'ro'] });
         procArgs = [INIT_PATH, '--', ...args];
       }
       const spec = buildSpec({
-        opts, image: image.config, args: procArgs, hostname, rootfs, extraMounts: mounts,
-        netns: this.networks.specNetns(net, id), cgroupsPath: `/hako/${id}`, devices: opts.privileged ? [] : opts.devices.map((d) => hostDevice(d.host, d.container, d.permissions)),
+        opts,
+        image: image.config,
+        args: procArgs,
+        hostname,
+        rootfs,
+        extraMounts: mounts,
+        netns: this.networks.specNetns(net, id),
+        cgroupsPath: `/hako/${id}`,
+        devices: opts.privileged ? [] : opts.devices.map((d) => hostDevice(d.host, d.container, d.permissions)),
       });
       spec.annotations = { 'org.hako.name': name, 'org.hako.image': image.reference };
       // runc and crun want the root as a path without symlinks (bundle/rootfs is one).
@@ -199,7 +211,11 @@ export class Engine {
   async startAttached(ref: string): Promise<number> {
     const id = this.store.resolve(ref);
     let offset = 0;
-    try { offset = fs.statSync(this.store.logPath(id)).size; } catch { /* no log yet */ }
+    try {
+      offset = fs.statSync(this.store.logPath(id)).size;
+    } catch {
+      /* no log yet */
+    }
     await this.start(id);
     await this.followLog(id, offset, this.containerSink());
     return (await this.refresh(id)).exitCode;
@@ -219,7 +235,14 @@ export class Engine {
         await this.setUpNetwork(cfg);
         trace('engine network set up');
       } catch (e) {
-        this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() });
+        this.store.writeState(id, {
+          ...prev,
+          status: 'exited',
+          pid: 0,
+          exitCode: startFailureStatus(e),
+          error: (e as Error).message,
+          finishedAt: new Date().toISOString(),
+        });
         throw e;
       }
       let started;
@@ -230,9 +253,16 @@ export class Engine {
         session = await runtime.beginCreate(id);
         if (runtime.name === 'hako') void primeCgroupMigration(DEFAULT_CGROUP_ROOT, detectLayout() === 'v2');
         started = await startConmon({
-          id, name: cfg.name, bundle: this.store.bundleDir(id), runtimeRoot: this.store.runtimeRoot(), engineRoot: this.root,
-          containerDir: this.store.containerDir(id), logPath: this.store.logPath(id), exitDir: this.store.exitDir(id),
-          tty: cfg.options.tty, stdin: cfg.options.interactive,
+          id,
+          name: cfg.name,
+          bundle: this.store.bundleDir(id),
+          runtimeRoot: this.store.runtimeRoot(),
+          engineRoot: this.root,
+          containerDir: this.store.containerDir(id),
+          logPath: this.store.logPath(id),
+          exitDir: this.store.exitDir(id),
+          tty: cfg.options.tty,
+          stdin: cfg.options.interactive,
           exitHandledBy: foreground && handlesOwnExit(cfg) ? thisProcess() : undefined,
           runtime: session.conmon,
         }).catch(async (e: Error) => {
@@ -243,7 +273,14 @@ export class Engine {
         await session.created;
       } catch (err) {
         const e = this.sayWhyNotExecutable(id, runtime.name === 'hako' ? err : asRuncExecError(err, this.runtimeCommand(id)));
-        this.store.writeState(id, { ...prev, status: 'exited', pid: 0, exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() });
+        this.store.writeState(id, {
+          ...prev,
+          status: 'exited',
+          pid: 0,
+          exitCode: startFailureStatus(e),
+          error: (e as Error).message,
+          finishedAt: new Date().toISOString(),
+        });
         await this.tearDownNetwork(id).catch(() => {});
         throw e;
       } finally {
@@ -251,9 +288,17 @@ export class Engine {
       }
       trace('engine conmon reported');
       const st: ContainerState = {
-        ...prev, status: 'running', pid: started.pid, pidStartTime: procStat(started.pid)?.startTime,
-        monitorPid: started.conmonPid, monitorStartTime: procStat(started.conmonPid)?.startTime,
-        exitCode: 0, startedAt: new Date().toISOString(), finishedAt: undefined, error: undefined, oomKilled: undefined,
+        ...prev,
+        status: 'running',
+        pid: started.pid,
+        pidStartTime: procStat(started.pid)?.startTime,
+        monitorPid: started.conmonPid,
+        monitorStartTime: procStat(started.conmonPid)?.startTime,
+        exitCode: 0,
+        startedAt: new Date().toISOString(),
+        finishedAt: undefined,
+        error: undefined,
+        oomKilled: undefined,
       };
       this.store.writeState(id, st);
       try {
@@ -262,7 +307,13 @@ export class Engine {
         this.event(id, 'start');
       } catch (e) {
         await this.kill(id, 'SIGKILL', { quiet: true });
-        this.store.writeState(id, { ...st, status: 'exited', exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() });
+        this.store.writeState(id, {
+          ...st,
+          status: 'exited',
+          exitCode: startFailureStatus(e),
+          error: (e as Error).message,
+          finishedAt: new Date().toISOString(),
+        });
         throw e; // conmon's exit command tears the network down
       }
     });
@@ -274,7 +325,11 @@ export class Engine {
    *  live, so we need not wait for a Node process to start just for that. */
   private async runAttached(cfg: ContainerConfig): Promise<number> {
     const id = cfg.id;
-    const forward = (sig: NodeJS.Signals) => { this.kill(id, sig, { quiet: true }).catch(() => { /* gone */ }); };
+    const forward = (sig: NodeJS.Signals) => {
+      this.kill(id, sig, { quiet: true }).catch(() => {
+        /* gone */
+      });
+    };
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
     try {
@@ -307,13 +362,25 @@ export class Engine {
     try {
       await this.store.lockAsync(id, () => this.setUpNetwork(cfg));
     } catch (e) {
-      this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() });
+      this.store.writeState(id, {
+        ...this.store.readState(id),
+        status: 'exited',
+        pid: 0,
+        exitCode: startFailureStatus(e),
+        error: (e as Error).message,
+        finishedAt: new Date().toISOString(),
+      });
       if (cfg.options.rm) await this.remove(id, { force: true, volumes: true }).catch(() => {});
       throw e;
     }
     this.store.writeState(id, {
-      status: 'running', pid: 0, exitCode: 0, restartCount: 0, startedAt: new Date().toISOString(),
-      monitorPid: process.pid, monitorStartTime: procStat(process.pid)?.startTime,
+      status: 'running',
+      pid: 0,
+      exitCode: 0,
+      restartCount: 0,
+      startedAt: new Date().toISOString(),
+      monitorPid: process.pid,
+      monitorStartTime: procStat(process.pid)?.startTime,
     });
     this.event(id, 'start');
     ensureRootfsMounted(this.store.containerDir(id));
@@ -327,7 +394,9 @@ export class Engine {
             this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), pid: s.pid!, pidStartTime: procStat(s.pid!)?.startTime }));
             return;
           }
-        } catch { /* not yet */ }
+        } catch {
+          /* not yet */
+        }
         await sleep(10);
       }
     })();
@@ -337,7 +406,16 @@ export class Engine {
       const e = this.sayWhyNotExecutable(id, err);
       stopPid = true;
       await recordPid;
-      this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: startFailureStatus(e), error: (e as Error).message, finishedAt: new Date().toISOString() }));
+      this.store.lock(id, () =>
+        this.store.writeState(id, {
+          ...this.store.readState(id),
+          status: 'exited',
+          pid: 0,
+          exitCode: startFailureStatus(e),
+          error: (e as Error).message,
+          finishedAt: new Date().toISOString(),
+        }),
+      );
       await this.store.lockAsync(id, () => this.tearDownNetwork(id)).catch(() => {});
       if (cfg.options.rm) await this.remove(id, { force: true, volumes: true }).catch(() => {});
       throw e;
@@ -371,7 +449,9 @@ export class Engine {
       const st = await this.refresh(id);
       if (st.status !== 'exited' || st.stopRequested) return;
       const p = cfg.options.restart;
-      restart = p.name === 'always' || p.name === 'unless-stopped' ||
+      restart =
+        p.name === 'always' ||
+        p.name === 'unless-stopped' ||
         (p.name === 'on-failure' && st.exitCode !== 0 && (p.maximumRetryCount === 0 || st.restartCount < p.maximumRetryCount));
       if (restart) {
         delay = Math.min(100 * 2 ** st.restartCount, 10_000); // docker's back-off, doubling from 100 ms
@@ -384,11 +464,13 @@ export class Engine {
     });
     if (!restart) {
       // Not coming back (or stopped): release its address, ports and namespace now, as docker does.
-      await this.store.lockAsync(id, async () => {
-        const st = this.store.readState(id);
-        if (st.status === 'running' || st.status === 'restarting') return;
-        await this.tearDownNetwork(id);
-      }).catch((e: Error) => this.warn(e.message));
+      await this.store
+        .lockAsync(id, async () => {
+          const st = this.store.readState(id);
+          if (st.status === 'running' || st.status === 'restarting') return;
+          await this.tearDownNetwork(id);
+        })
+        .catch((e: Error) => this.warn(e.message));
     }
     if (restart) {
       await sleep(delay);
@@ -438,7 +520,11 @@ export class Engine {
       // Without conmon's record (monitor killed, host rebooted) the code is unknown: 255, like docker.
       const code = hasExit ? Number(readOr(exitFile, '255')) : 255;
       let finished = new Date().toISOString();
-      try { if (hasExit) finished = fs.statSync(exitFile).mtime.toISOString(); } catch { /* raced */ }
+      try {
+        if (hasExit) finished = fs.statSync(exitFile).mtime.toISOString();
+      } catch {
+        /* raced */
+      }
       // conmon's mark of an OOM kill in the container's cgroup (see startConmon), for inspect's OOMKilled.
       const oomFile = path.join(this.store.containerDir(id), 'oom');
       const oomKilled = fs.existsSync(oomFile) || undefined;
@@ -502,7 +588,9 @@ export class Engine {
     try {
       const cfg = this.store.readConfig(id);
       attrs = { image: cfg.image, name: cfg.name };
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
     recordEvent(this.root, 'container', action, id, { ...attrs, ...extra });
   }
 
@@ -512,7 +600,9 @@ export class Engine {
     if (!this.store.readState(id).paused) return;
     try {
       await this.runtime.resume(id);
-    } catch { /* not frozen any more */ }
+    } catch {
+      /* not frozen any more */
+    }
     this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), paused: false }));
   }
 
@@ -575,7 +665,8 @@ export class Engine {
     const cfg = this.store.readConfig(id);
     const st = await this.refresh(id);
     if (st.status === 'running' || st.status === 'restarting') {
-      if (!opts.force) throw new HakoError(`cannot remove container "${cfg.name}": container is ${st.status}: stop the container before removing or force remove`);
+      if (!opts.force)
+        throw new HakoError(`cannot remove container "${cfg.name}": container is ${st.status}: stop the container before removing or force remove`);
       this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), stopRequested: true }));
       if (st.status === 'running') {
         await this.kill(id, 'SIGKILL', { quiet: true, requested: true });
@@ -722,7 +813,8 @@ export class Engine {
       const uid = /^Uid:\s+(\d+)/m.exec(readOr(`/proc/${pid}/status`, ''))?.[1] ?? '?';
       const secs = Math.floor((Number(f[11]) + Number(f[12])) / hz);
       const time = `${String(Math.floor(secs / 3600)).padStart(2, '0')}:${String(Math.floor(secs / 60) % 60).padStart(2, '0')}:${String(secs % 60).padStart(2, '0')}`;
-      const cmd = readOr(`/proc/${pid}/cmdline`, '').replace(/\0+$/, '').split('\0').join(' ') || `[${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}]`;
+      const cmd =
+        readOr(`/proc/${pid}/cmdline`, '').replace(/\0+$/, '').split('\0').join(' ') || `[${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}]`;
       rows.push([uid, String(pid), f[1], f[0], time, cmd]);
     }
     return rows;
@@ -741,9 +833,17 @@ export class Engine {
       Path: cfg.path,
       Args: cfg.args,
       State: {
-        Status: st.paused && st.status === 'running' ? 'paused' : st.status, Running: st.status === 'running', Paused: Boolean(st.paused && st.status === 'running'), Restarting: st.status === 'restarting',
-        OOMKilled: Boolean(st.oomKilled), Dead: false, Pid: st.status === 'running' ? st.pid : 0, ExitCode: st.exitCode,
-        Error: st.error ?? '', StartedAt: st.startedAt ?? zero, FinishedAt: st.finishedAt ?? zero,
+        Status: st.paused && st.status === 'running' ? 'paused' : st.status,
+        Running: st.status === 'running',
+        Paused: Boolean(st.paused && st.status === 'running'),
+        Restarting: st.status === 'restarting',
+        OOMKilled: Boolean(st.oomKilled),
+        Dead: false,
+        Pid: st.status === 'running' ? st.pid : 0,
+        ExitCode: st.exitCode,
+        Error: st.error ?? '',
+        StartedAt: st.startedAt ?? zero,
+        FinishedAt: st.finishedAt ?? zero,
       },
       Image: cfg.imageId,
       Name: `/${cfg.name}`,
@@ -756,21 +856,42 @@ export class Engine {
         PortBindings: o.publish,
         RestartPolicy: { Name: o.restart.name, MaximumRetryCount: o.restart.name === 'on-failure' ? o.restart.maximumRetryCount : 0 },
         AutoRemove: o.rm,
-        CapAdd: o.capAdd, CapDrop: o.capDrop, Privileged: o.privileged, ReadonlyRootfs: o.readOnly,
+        CapAdd: o.capAdd,
+        CapDrop: o.capDrop,
+        Privileged: o.privileged,
+        ReadonlyRootfs: o.readOnly,
         SecurityOpt: [...(o.seccomp ? [`seccomp=${o.seccomp}`] : []), ...(o.noNewPrivileges ? ['no-new-privileges'] : [])],
-        Memory: o.memory ?? 0, MemorySwap: o.memorySwap ?? 0, NanoCpus: Math.round((o.cpus ?? 0) * 1e9), CpuShares: o.cpuShares ?? 0,
-        PidsLimit: o.pidsLimit ?? null, Ulimits: o.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
+        Memory: o.memory ?? 0,
+        MemorySwap: o.memorySwap ?? 0,
+        NanoCpus: Math.round((o.cpus ?? 0) * 1e9),
+        CpuShares: o.cpuShares ?? 0,
+        PidsLimit: o.pidsLimit ?? null,
+        Ulimits: o.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
         Devices: o.devices.map((d) => ({ PathOnHost: d.host, PathInContainer: d.container, CgroupPermissions: d.permissions })),
-        Sysctls: o.sysctls, Init: o.init, UsernsMode: o.userns ?? '',
+        Sysctls: o.sysctls,
+        Init: o.init,
+        UsernsMode: o.userns ?? '',
         Tmpfs: Object.fromEntries(o.volumes.filter((v) => v.type === 'tmpfs').map((v) => [v.target, v.options.join(',')])),
       },
       Mounts: o.volumes.map((v) => ({
-        Type: v.type, Name: v.type === 'volume' ? v.source : undefined, Source: this.volumeSource(v), Destination: v.target, RW: !v.readOnly,
+        Type: v.type,
+        Name: v.type === 'volume' ? v.source : undefined,
+        Source: this.volumeSource(v),
+        Destination: v.target,
+        RW: !v.readOnly,
       })),
       Config: {
-        Hostname: this.runtimeHostname(id), User: o.user ?? '', Env: o.env, Cmd: o.command.length ? o.command : null, Image: cfg.image,
-        Entrypoint: o.entrypoint !== undefined ? [o.entrypoint] : null, WorkingDir: o.workdir ?? '', Labels: o.labels,
-        Tty: o.tty, OpenStdin: o.interactive, StopSignal: o.stopSignal ?? 'SIGTERM',
+        Hostname: this.runtimeHostname(id),
+        User: o.user ?? '',
+        Env: o.env,
+        Cmd: o.command.length ? o.command : null,
+        Image: cfg.image,
+        Entrypoint: o.entrypoint !== undefined ? [o.entrypoint] : null,
+        WorkingDir: o.workdir ?? '',
+        Labels: o.labels,
+        Tty: o.tty,
+        OpenStdin: o.interactive,
+        StopSignal: o.stopSignal ?? 'SIGTERM',
       },
       NetworkSettings: networkSettings(this.networks.state(this.store.containerDir(id)), this.netPlan(cfg)),
     };
@@ -779,7 +900,9 @@ export class Engine {
   /** The container process's args[0], as the bundle has it. */
   private runtimeCommand(id: string): string {
     try {
-      return (JSON.parse(fs.readFileSync(path.join(this.store.bundleDir(id), 'config.json'), 'utf8')) as { process?: { args?: string[] } }).process?.args?.[0] ?? '';
+      return (
+        (JSON.parse(fs.readFileSync(path.join(this.store.bundleDir(id), 'config.json'), 'utf8')) as { process?: { args?: string[] } }).process?.args?.[0] ?? ''
+      );
     } catch {
       return '';
     }
@@ -849,19 +972,26 @@ export class Engine {
       throw new HakoError(`--network container:${ref}: no such container`);
     }
     let running = false;
-    try { running = this.store.readState(id).status === 'running'; } catch { /* being removed */ }
+    try {
+      running = this.store.readState(id).status === 'running';
+    } catch {
+      /* being removed */
+    }
     return { id, dir: this.store.containerDir(id), running };
   };
 
   /** Pins, attaches and fills in /etc/hosts etc. before the container starts (caller holds the lock). */
   private async setUpNetwork(cfg: ContainerConfig): Promise<void> {
     const plan = planNetwork(cfg.options.network, [], this.networks.store, this.joinLookup);
-    const publish = plan.mode === 'networks'
-      ? [...cfg.options.publish, ...(cfg.options.publishAll ? exposedMappings(cfg.exposedPorts ?? []) : [])]
-      : [];
+    const publish = plan.mode === 'networks' ? [...cfg.options.publish, ...(cfg.options.publishAll ? exposedMappings(cfg.exposedPorts ?? []) : [])] : [];
     await this.networks.setUp({
-      id: cfg.id, name: cfg.name, hostname: this.runtimeHostname(cfg.id) || cfg.id.slice(0, 12),
-      dir: this.store.containerDir(cfg.id), plan, publish, names: cfg.options,
+      id: cfg.id,
+      name: cfg.name,
+      hostname: this.runtimeHostname(cfg.id) || cfg.id.slice(0, 12),
+      dir: this.store.containerDir(cfg.id),
+      plan,
+      publish,
+      names: cfg.options,
     });
   }
 
@@ -880,18 +1010,32 @@ export class Engine {
       const dir = this.store.containerDir(id);
       if (!this.networks.hasResources(id, dir)) continue;
       let st: ContainerState;
-      try { st = await this.refresh(id); } catch { continue; }
+      try {
+        st = await this.refresh(id);
+      } catch {
+        continue;
+      }
       if (st.status !== 'exited' && st.status !== 'created') continue;
       if (st.monitorPid && st.monitorPid !== process.pid && sameProcess(st.monitorPid, st.monitorStartTime)) continue;
-      await this.store.lockAsync(id, async () => {
-        const cur = this.store.readState(id);
-        if (cur.status === 'exited' || cur.status === 'created') await this.tearDownNetwork(id);
-      }).catch((e: Error) => this.warn(`warning: ${e.message}`));
+      await this.store
+        .lockAsync(id, async () => {
+          const cur = this.store.readState(id);
+          if (cur.status === 'exited' || cur.status === 'created') await this.tearDownNetwork(id);
+        })
+        .catch((e: Error) => this.warn(`warning: ${e.message}`));
     }
   }
 
   private freeName(): string {
-    const taken = new Set(this.store.ids().map((id) => { try { return this.store.readConfig(id).name; } catch { return ''; } }));
+    const taken = new Set(
+      this.store.ids().map((id) => {
+        try {
+          return this.store.readConfig(id).name;
+        } catch {
+          return '';
+        }
+      }),
+    );
     for (let i = 0; i < 100; i++) {
       const n = randomName(i > 10);
       if (!taken.has(n)) return n;
@@ -928,7 +1072,16 @@ export class Engine {
         }
       }
       src = fs.realpathSync(src);
-      out.push({ destination: v.target, type: 'bind', source: src, options: ['rbind', v.readOnly ? 'ro' : 'rw', ...(v.options.filter((o) => o !== 'nocopy').length ? v.options.filter((o) => o !== 'nocopy') : ['rprivate'])] });
+      out.push({
+        destination: v.target,
+        type: 'bind',
+        source: src,
+        options: [
+          'rbind',
+          v.readOnly ? 'ro' : 'rw',
+          ...(v.options.filter((o) => o !== 'nocopy').length ? v.options.filter((o) => o !== 'nocopy') : ['rprivate']),
+        ],
+      });
     }
     this.store.writeConfig(cfg); // anonymous volume names are now fixed
     return out;

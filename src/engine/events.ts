@@ -25,12 +25,20 @@ export function eventsLog(root: string): string {
 
 export function recordEvent(root: string, type: EventType, action: string, id: string, attributes: Record<string, string> = {}): void {
   const nowNs = BigInt(Date.now()) * 1_000_000n; // millisecond precision: what the clock gives honestly
-  const ev: EngineEvent = { Type: type, Action: action, Actor: { ID: id, Attributes: attributes }, time: Number(nowNs / 1_000_000_000n), timeNano: Number(nowNs) };
+  const ev: EngineEvent = {
+    Type: type,
+    Action: action,
+    Actor: { ID: id, Attributes: attributes },
+    time: Number(nowNs / 1_000_000_000n),
+    timeNano: Number(nowNs),
+  };
   const file = eventsLog(root);
   try {
     if ((fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0) > MAX_LOG) fs.renameSync(file, `${file}.1`);
     fs.appendFileSync(file, `${JSON.stringify(ev)}\n`, { mode: 0o600 });
-  } catch { /* best effort (see above) */ }
+  } catch {
+    /* best effort (see above) */
+  }
 }
 
 export interface EventFilter {
@@ -69,7 +77,10 @@ export function matchesEvent(ev: EngineEvent, f: EventFilter): boolean {
     const ok = values.some((v) => {
       if (key === 'type') return ev.Type === v;
       if (key === 'event') return ev.Action === v;
-      if (key === 'label') { const eq = v.indexOf('='); return eq < 0 ? v in a : a[v.slice(0, eq)] === v.slice(eq + 1); }
+      if (key === 'label') {
+        const eq = v.indexOf('=');
+        return eq < 0 ? v in a : a[v.slice(0, eq)] === v.slice(eq + 1);
+      }
       if (key === 'image' && ev.Type === 'container') return a.image === v;
       return ev.Type === key && (ev.Actor.ID === v || ev.Actor.ID.startsWith(v) || a.name === v);
     });
@@ -82,7 +93,10 @@ export function matchesEvent(ev: EngineEvent, f: EventFilter): boolean {
 export function formatEvent(ev: EngineEvent): string {
   // Milliseconds are what is recorded (timeNano is not exact in a JavaScript number anyway).
   const iso = new Date(Math.round(ev.timeNano / 1e6)).toISOString().replace(/Z$/, '000000Z');
-  const attrs = Object.entries(ev.Actor.Attributes).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(', ');
+  const attrs = Object.entries(ev.Actor.Attributes)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
   return `${iso} ${ev.Type} ${ev.Action} ${ev.Actor.ID}${attrs ? ` (${attrs})` : ''}`;
 }
 
@@ -90,7 +104,11 @@ function parseLines(text: string): EngineEvent[] {
   const out: EngineEvent[] = [];
   for (const line of text.split('\n')) {
     if (!line) continue;
-    try { out.push(JSON.parse(line) as EngineEvent); } catch { /* a torn last line */ }
+    try {
+      out.push(JSON.parse(line) as EngineEvent);
+    } catch {
+      /* a torn last line */
+    }
   }
   return out;
 }
@@ -99,7 +117,13 @@ function parseLines(text: string): EngineEvent[] {
  *  `until` passes or `signal` aborts. */
 export async function* readEvents(root: string, f: EventFilter, opts: { follow: boolean; signal?: AbortSignal }): AsyncGenerator<EngineEvent> {
   const file = eventsLog(root);
-  const read = (p: string) => { try { return fs.readFileSync(p, 'utf8'); } catch { return ''; } };
+  const read = (p: string) => {
+    try {
+      return fs.readFileSync(p, 'utf8');
+    } catch {
+      return '';
+    }
+  };
   let text = f.since !== undefined ? read(`${file}.1`) + read(file) : '';
   let offset = fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
   if (f.since === undefined) text = '';

@@ -46,7 +46,9 @@ export function explainExecFailure(message: string, rootfs: string | undefined):
   try {
     const host = resolveInRoot(rootfs, JSON.parse(`"${m[1]}"`) as string);
     if (host && statSync(host).isDirectory()) return message.replace(/permission denied$/, 'is a directory');
-  } catch { /* not there now: keep the runtime's words */ }
+  } catch {
+    /* not there now: keep the runtime's words */
+  }
   return message;
 }
 

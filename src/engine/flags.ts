@@ -73,7 +73,10 @@ export function splitAtPositional(args: string[], options: Opts): { flags: strin
     if (a === '--') return { flags: args.slice(0, i), rest: args.slice(i + 1) };
     if (!a.startsWith('-') || a === '-') break;
     if (a.includes('=')) continue;
-    if (valueFlags.has(a)) { i++; continue; }
+    if (valueFlags.has(a)) {
+      i++;
+      continue;
+    }
     // A short group like -it or -itp: its last letter may take the next word as its value.
     if (/^-[a-zA-Z]{2,}$/.test(a) && valueFlags.has(`-${a[a.length - 1]}`)) i++;
   }
@@ -160,7 +163,10 @@ export function parsePublish(value: string): PortMapping {
   let hostIP = '';
   const ipv6 = /^\[([0-9a-fA-F:.]+)\]:(.*)$/.exec(spec);
   let parts: string[];
-  if (ipv6) { hostIP = ipv6[1]; parts = ipv6[2].split(':'); } else parts = spec.split(':');
+  if (ipv6) {
+    hostIP = ipv6[1];
+    parts = ipv6[2].split(':');
+  } else parts = spec.split(':');
   if (!ipv6 && parts.length === 3) hostIP = parts.shift()!;
   if (parts.length > 2 || parts.length === 0) throw bad('publish', value, 'expected [ip:][hostPort:]containerPort[/protocol]');
   const port = (s: string, allowZero: boolean) => {
@@ -185,17 +191,25 @@ export function parseVolume(value: string): VolumeSpec {
   let opts: string[] = [];
   if (parts.length === 1) target = parts[0];
   else if (parts.length === 2 && isAbs(parts[0])) [source, target] = parts;
-  else if (parts.length === 2 && !isAbs(parts[1])) { target = parts[0]; opts = parts[1].split(','); } // DST:OPTS
-  else { [source, target] = parts; opts = parts[2]?.split(',') ?? []; }
+  else if (parts.length === 2 && !isAbs(parts[1])) {
+    target = parts[0];
+    opts = parts[1].split(',');
+  } // DST:OPTS
+  else {
+    [source, target] = parts;
+    opts = parts[2]?.split(',') ?? [];
+  }
   if (!isAbs(target)) throw bad('volume', value, `destination "${target}" must be an absolute path`);
-  if (source && !isAbs(source) && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(source)) throw bad('volume', value, `"${source}" is neither an absolute path nor a valid volume name`);
+  if (source && !isAbs(source) && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(source))
+    throw bad('volume', value, `"${source}" is neither an absolute path nor a valid volume name`);
   let readOnly = false;
   const options: string[] = [];
   for (const o of opts) {
     if (o === 'ro') readOnly = true;
     else if (o === 'rw') readOnly = false;
-    else if (o === 'z' || o === 'Z') { /* SELinux relabel: nothing to do without SELinux */ }
-    else if (['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'nocopy'].includes(o)) options.push(o);
+    else if (o === 'z' || o === 'Z') {
+      /* SELinux relabel: nothing to do without SELinux */
+    } else if (['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'nocopy'].includes(o)) options.push(o);
     else throw bad('volume', value, `unknown option "${o}"`);
   }
   return { type: isAbs(source) ? 'bind' : 'volume', source, target, readOnly, options };
@@ -247,7 +261,13 @@ export function parseTmpfs(value: string): VolumeSpec {
   const colon = value.indexOf(':');
   const target = colon < 0 ? value : value.slice(0, colon);
   if (!isAbs(target)) throw bad('tmpfs', value, `"${target}" must be an absolute path`);
-  const opts = colon < 0 ? [] : value.slice(colon + 1).split(',').filter(Boolean);
+  const opts =
+    colon < 0
+      ? []
+      : value
+          .slice(colon + 1)
+          .split(',')
+          .filter(Boolean);
   const readOnly = opts.includes('ro');
   return { type: 'tmpfs', source: '', target, readOnly, options: opts.filter((o) => o !== 'ro' && o !== 'rw') };
 }
@@ -344,10 +364,22 @@ function readNetworkNames(opts: RunOptions, list: (k: string) => string[]): void
     if (ip !== 'host-gateway' && !isIP(ip)) throw bad('add-host', v, `"${ip}" is not an IP address or host-gateway (expected NAME:IP)`);
     return { name, ip };
   });
-  opts.dns = list('dns').map((v) => { if (!isIP(v)) throw bad('dns', v, 'not an IP address'); return v; });
-  opts.dnsSearch = list('dns-search').map((v) => { if (v !== '.' && !HOST_NAME_RE.test(v)) throw bad('dns-search', v, 'not a domain name'); return v; });
-  opts.dnsOptions = list('dns-option').map((v) => { if (!/^[a-z0-9_-]+(:\d+)?$/i.test(v)) throw bad('dns-option', v, 'expected OPTION or OPTION:N (ndots:2, edns0)'); return v; });
-  opts.networkAliases = [...list('network-alias'), ...list('alias')].map((v) => { if (!HOST_NAME_RE.test(v)) throw bad('network-alias', v, 'not a host name'); return v; });
+  opts.dns = list('dns').map((v) => {
+    if (!isIP(v)) throw bad('dns', v, 'not an IP address');
+    return v;
+  });
+  opts.dnsSearch = list('dns-search').map((v) => {
+    if (v !== '.' && !HOST_NAME_RE.test(v)) throw bad('dns-search', v, 'not a domain name');
+    return v;
+  });
+  opts.dnsOptions = list('dns-option').map((v) => {
+    if (!/^[a-z0-9_-]+(:\d+)?$/i.test(v)) throw bad('dns-option', v, 'expected OPTION or OPTION:N (ndots:2, edns0)');
+    return v;
+  });
+  opts.networkAliases = [...list('network-alias'), ...list('alias')].map((v) => {
+    if (!HOST_NAME_RE.test(v)) throw bad('network-alias', v, 'not a host name');
+    return v;
+  });
 }
 
 function readRunArgs(args: string[], command: string): RunOptions {
@@ -360,14 +392,29 @@ function readRunArgs(args: string[], command: string): RunOptions {
   const str = (k: string) => v[k] as string | undefined;
 
   const opts: RunOptions = {
-    image, command: cmd,
-    interactive: Boolean(v.interactive), tty: Boolean(v.tty), rm: Boolean(v.rm), detach: Boolean(v.detach),
-    env: [], envFiles: list('env-file'), volumes: [], publish: list('publish').map(parsePublish), publishAll: Boolean(v['publish-all']),
+    image,
+    command: cmd,
+    interactive: Boolean(v.interactive),
+    tty: Boolean(v.tty),
+    rm: Boolean(v.rm),
+    detach: Boolean(v.detach),
+    env: [],
+    envFiles: list('env-file'),
+    volumes: [],
+    publish: list('publish').map(parsePublish),
+    publishAll: Boolean(v['publish-all']),
     network: str('network') ?? str('net') ?? '',
-    ulimits: list('ulimit').map(parseUlimit), readOnly: Boolean(v['read-only']),
-    capAdd: list('cap-add').map((c) => normalizeCap(c, 'cap-add')), capDrop: list('cap-drop').map((c) => normalizeCap(c, 'cap-drop')),
-    privileged: Boolean(v.privileged), noNewPrivileges: false, devices: list('device').map(parseDevice),
-    sysctls: {}, init: Boolean(v.init), restart: v.restart ? parseRestart(str('restart')!) : { name: 'no' }, labels: {},
+    ulimits: list('ulimit').map(parseUlimit),
+    readOnly: Boolean(v['read-only']),
+    capAdd: list('cap-add').map((c) => normalizeCap(c, 'cap-add')),
+    capDrop: list('cap-drop').map((c) => normalizeCap(c, 'cap-drop')),
+    privileged: Boolean(v.privileged),
+    noNewPrivileges: false,
+    devices: list('device').map(parseDevice),
+    sysctls: {},
+    init: Boolean(v.init),
+    restart: v.restart ? parseRestart(str('restart')!) : { name: 'no' },
+    labels: {},
   };
   const name = str('name');
   if (name !== undefined) {
@@ -378,7 +425,10 @@ function readRunArgs(args: string[], command: string): RunOptions {
     opts.name = n;
   }
   for (const f of opts.envFiles) opts.env.push(...readEnvFile(f));
-  for (const e of list('env')) { const x = parseEnv(e); if (x) opts.env.push(x); }
+  for (const e of list('env')) {
+    const x = parseEnv(e);
+    if (x) opts.env.push(x);
+  }
   opts.volumes.push(...list('volume').map(parseVolume), ...list('mount').map(parseMount), ...list('tmpfs').map(parseTmpfs));
   const seen = new Set<string>();
   for (const vol of opts.volumes) {
@@ -413,13 +463,14 @@ function readRunArgs(args: string[], command: string): RunOptions {
   if (str('cpus') !== undefined) {
     const s = str('cpus')!;
     if (!/^\d+(\.\d+)?$/.test(s) || Number(s) <= 0) throw bad('cpus', s, 'expected a positive number of CPUs such as 0.5');
-    if (Number(s) > os.availableParallelism()) throw bad('cpus', s, `range of CPUs is from 0.01 to ${os.availableParallelism()}.00, as there are only ${os.availableParallelism()} CPUs available`);
+    if (Number(s) > os.availableParallelism())
+      throw bad('cpus', s, `range of CPUs is from 0.01 to ${os.availableParallelism()}.00, as there are only ${os.availableParallelism()} CPUs available`);
     opts.cpus = Number(s);
   }
   if (str('cpu-shares') !== undefined) opts.cpuShares = parseIntFlag(str('cpu-shares')!, 'cpu-shares', 2);
   if (str('pids-limit') !== undefined) opts.pidsLimit = parseIntFlag(str('pids-limit')!, 'pids-limit', -1);
   for (const s of list('security-opt')) {
-    const [k, val] = s.includes('=') ? keyValue(s, 'security-opt') : s.split(':') as [string, string?];
+    const [k, val] = s.includes('=') ? keyValue(s, 'security-opt') : (s.split(':') as [string, string?]);
     if (k === 'seccomp') {
       if (!val) throw bad('security-opt', s, 'seccomp needs a profile file or "unconfined"');
       opts.seccomp = val;
@@ -445,12 +496,18 @@ function readRunArgs(args: string[], command: string): RunOptions {
     opts.userns = str('userns');
   }
   if (str('stop-signal') !== undefined) {
-    try { parseSignal(str('stop-signal')!); } catch { throw bad('stop-signal', str('stop-signal')!, 'unknown signal'); }
+    try {
+      parseSignal(str('stop-signal')!);
+    } catch {
+      throw bad('stop-signal', str('stop-signal')!, 'unknown signal');
+    }
     opts.stopSignal = str('stop-signal');
   }
   if (str('stop-timeout') !== undefined) opts.stopTimeout = parseIntFlag(str('stop-timeout')!, 'stop-timeout', -1);
   if (str('runtime') !== undefined) opts.runtime = str('runtime'); // checked by create (oci-runtime.ts)
   if (opts.rm && opts.restart.name !== 'no') throw new HakoError('conflicting options: cannot combine --restart and --rm');
-  if (opts.detach && opts.rm && opts.interactive && opts.tty) { /* allowed, like docker */ }
+  if (opts.detach && opts.rm && opts.interactive && opts.tty) {
+    /* allowed, like docker */
+  }
   return opts;
 }

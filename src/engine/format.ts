@@ -5,14 +5,21 @@ import { HakoError } from '../util/errors.js';
 /** Renders a Go-template subset: `{{.A.B}}`, `{{json .A}}`, `{{json .}}`; `\t` and `\n` escapes. */
 export function renderTemplate(tpl: string, data: unknown): string {
   const text = tpl.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
-  return text.replace(/\{\{\s*(json\s+)?(\.[\w.]*)\s*\}\}/g, (_m, json: string | undefined, field: string) => {
-    const v = lookup(data, field);
-    if (json) return JSON.stringify(v ?? null);
-    if (v === undefined || v === null) return '<no value>';
-    if (Array.isArray(v)) return `[${v.join(' ')}]`;
-    if (typeof v === 'object') return `map[${Object.entries(v).map(([k, x]) => `${k}:${x}`).join(' ')}]`;
-    return String(v);
-  }).replace(/\{\{[^}]*\}\}/g, (m) => { throw new HakoError(`template: unsupported action ${m} (supported: {{.Field}}, {{json .Field}})`); });
+  return text
+    .replace(/\{\{\s*(json\s+)?(\.[\w.]*)\s*\}\}/g, (_m, json: string | undefined, field: string) => {
+      const v = lookup(data, field);
+      if (json) return JSON.stringify(v ?? null);
+      if (v === undefined || v === null) return '<no value>';
+      if (Array.isArray(v)) return `[${v.join(' ')}]`;
+      if (typeof v === 'object')
+        return `map[${Object.entries(v)
+          .map(([k, x]) => `${k}:${x}`)
+          .join(' ')}]`;
+      return String(v);
+    })
+    .replace(/\{\{[^}]*\}\}/g, (m) => {
+      throw new HakoError(`template: unsupported action ${m} (supported: {{.Field}}, {{json .Field}})`);
+    });
 }
 
 function lookup(data: unknown, field: string): unknown {
@@ -27,7 +34,16 @@ function lookup(data: unknown, field: string): unknown {
 export function table(rows: string[][], gap = 3): string {
   if (!rows.length) return '';
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((v, c) => (c === r.length - 1 ? v : v.padEnd(widths[c] + gap))).join('').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((v, c) => (c === r.length - 1 ? v : v.padEnd(widths[c] + gap)))
+          .join('')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 /** docker's units.HumanDuration: "Less than a second", "5 seconds", "About a minute", "3 hours"... */
@@ -51,6 +67,9 @@ export function humanDuration(ms: number): string {
 export function humanSize(n: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let i = 0;
-  while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
   return `${i === 0 ? n : n.toFixed(n < 10 ? 2 : n < 100 ? 1 : 0).replace(/\.0+$/, '')}${units[i]}`;
 }

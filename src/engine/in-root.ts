@@ -14,10 +14,17 @@ export function resolveInRoot(rootfs: string, path: string): string | null {
   while (todo.length) {
     const c = todo.shift()!;
     if (c === '' || c === '.') continue;
-    if (c === '..') { done.pop(); continue; } // ".." at the root stays at the root
+    if (c === '..') {
+      done.pop();
+      continue;
+    } // ".." at the root stays at the root
     const host = posix.join(rootfs, ...done, c);
     let st;
-    try { st = lstatSync(host); } catch { return null; }
+    try {
+      st = lstatSync(host);
+    } catch {
+      return null;
+    }
     if (st.isSymbolicLink()) {
       if (++hops > 40) throw new HakoError(`${path} in the image: too many levels of symbolic links`);
       const target = readlinkSync(host);
@@ -39,8 +46,13 @@ export function copyFromImage(rootfs: string, target: string, dest: string): voi
   try {
     if (!inImage || !lstatSync(inImage).isDirectory()) return;
     cpSync(inImage, dest, {
-      recursive: true, preserveTimestamps: true, verbatimSymlinks: true,
-      filter: (from) => { const st = lstatSync(from); return st.isDirectory() || st.isFile() || st.isSymbolicLink(); },
+      recursive: true,
+      preserveTimestamps: true,
+      verbatimSymlinks: true,
+      filter: (from) => {
+        const st = lstatSync(from);
+        return st.isDirectory() || st.isFile() || st.isSymbolicLink();
+      },
     });
   } catch (e) {
     throw new HakoError(`volume at ${target}: copying the image's content: ${(e as Error).message}`);

@@ -22,7 +22,9 @@ export function renameContainer(e: Engine, ref: string, newName: string): void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = fs.readFileSync(path.join(names, n), 'utf8');
       if (fs.existsSync(path.join(e.store.containerDir(owner), 'container.json'))) {
-        throw new HakoError(`the container name "/${n}" is already in use by container "${owner}": remove (or rename) that container to be able to reuse that name`);
+        throw new HakoError(
+          `the container name "/${n}" is already in use by container "${owner}": remove (or rename) that container to be able to reuse that name`,
+        );
       }
       fs.writeFileSync(path.join(names, n), id); // a stale claim
     }
@@ -31,7 +33,9 @@ export function renameContainer(e: Engine, ref: string, newName: string): void {
     e.event(id, 'rename', { oldName: `/${old}` });
     try {
       if (fs.readFileSync(path.join(names, old), 'utf8') === id) fs.rmSync(path.join(names, old), { force: true });
-    } catch { /* no claim */ }
+    } catch {
+      /* no claim */
+    }
   });
 }
 

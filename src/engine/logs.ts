@@ -72,7 +72,11 @@ export function dockerTime(time: string): string {
 /** Reads the log from `offset`; returns complete lines' entries and the offset after them. */
 export function readFrom(file: string, offset: number): { entries: LogEntry[]; offset: number } {
   let fd: number;
-  try { fd = fs.openSync(file, 'r'); } catch { return { entries: [], offset }; }
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return { entries: [], offset };
+  }
   try {
     const size = fs.fstatSync(fd).size;
     if (size < offset) offset = 0; // rotated or truncated
@@ -102,9 +106,13 @@ export class ChangeWaiter {
     for (const p of paths) {
       try {
         const w = fs.watch(p, () => this.notify());
-        w.on('error', () => { /* removed under us: the timeout remains */ });
+        w.on('error', () => {
+          /* removed under us: the timeout remains */
+        });
         this.watchers.push(w);
-      } catch { /* missing: the timeout remains */ }
+      } catch {
+        /* missing: the timeout remains */
+      }
     }
   }
 

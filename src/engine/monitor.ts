@@ -62,16 +62,42 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
   // conmon links the attach socket directory here; it must exist.
   fs.mkdirSync(path.join(o.containerDir, 'attach'), { recursive: true });
   const args = [
-    '--api-version', '1', '-c', o.id, '-u', o.id, '-n', o.name,
-    '-r', o.runtime?.path ?? findBin('hako-runtime'),
+    '--api-version',
+    '1',
+    '-c',
+    o.id,
+    '-u',
+    o.id,
+    '-n',
+    o.name,
+    '-r',
+    o.runtime?.path ?? findBin('hako-runtime'),
     ...(o.runtime?.args ?? [`--root=${o.runtimeRoot}`]).flatMap((a) => ['--runtime-arg', a]),
-    '-b', o.bundle, '-p', pidFile, '-P', conmonPidFile,
-    '-l', `k8s-file:${o.logPath}`, '--exit-dir', o.exitDir,
-    '--socket-dir-path', path.join(o.containerDir, 'attach'),
+    '-b',
+    o.bundle,
+    '-p',
+    pidFile,
+    '-P',
+    conmonPidFile,
+    '-l',
+    `k8s-file:${o.logPath}`,
+    '--exit-dir',
+    o.exitDir,
+    '--socket-dir-path',
+    path.join(o.containerDir, 'attach'),
     // bin/hako, not dist/hako: the launcher keeps Bun's own variables away from it (bin/hako).
-    '--exit-command', findBin('hako'), '--exit-command-arg', '--root', '--exit-command-arg', o.engineRoot,
-    '--exit-command-arg', 'container-exited', '--exit-command-arg', o.id,
-    '--log-level', process.env.HAKO_CONMON_DEBUG ? 'debug' : 'error',
+    '--exit-command',
+    findBin('hako'),
+    '--exit-command-arg',
+    '--root',
+    '--exit-command-arg',
+    o.engineRoot,
+    '--exit-command-arg',
+    'container-exited',
+    '--exit-command-arg',
+    o.id,
+    '--log-level',
+    process.env.HAKO_CONMON_DEBUG ? 'debug' : 'error',
   ];
   if (o.exitHandledBy) guardExitCommand(args, o.exitHandledBy);
   if (o.tty) args.push('-t');
@@ -90,11 +116,16 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
   let stderr = '';
   // The report is one line of JSON; it may come before or after the first conmon process exits.
   const reported = new Promise<void>((resolve) => {
-    sync.on('data', (c: Buffer) => { text += c.toString(); if (text.includes('}')) resolve(); });
+    sync.on('data', (c: Buffer) => {
+      text += c.toString();
+      if (text.includes('}')) resolve();
+    });
     sync.once('close', () => resolve());
     sync.once('end', () => resolve());
   });
-  child.stderr?.on('data', (c: Buffer) => { stderr += c.toString(); });
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
   const code = await new Promise<number>((resolve, reject) => {
     child.once('error', (e) => reject(new HakoError(`starting conmon: ${e.message}`)));
     child.once('exit', (c) => resolve(c ?? 1));
@@ -105,7 +136,14 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
   child.stderr?.destroy();
   const report = parseSync(text);
   if (!report || report.data < 0) {
-    const why = report?.message?.trim() || stderr.trim().split('\n').filter((l) => !/oom_score_adj/.test(l)).pop() || `conmon exited with status ${code}`;
+    const why =
+      report?.message?.trim() ||
+      stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !/oom_score_adj/.test(l))
+        .pop() ||
+      `conmon exited with status ${code}`;
     throw new HakoError(cleanRuntimeError(why));
   }
   const conmonPid = Number(readOr(conmonPidFile, '0'));
@@ -116,7 +154,8 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
 // 22 of /proc/PID/stat and the 20th after the command name, which may hold spaces and parentheses,
 // tells a reused pid apart), else runs the exit command. A shell costs a millisecond where the Node
 // exit command costs ~100 ms, and a foreground run would wait for it before removing the container.
-const EXIT_GUARD = 'alive() { t=$2; read -r s < "/proc/$1/stat" || return 1; set -f; set -- ${s##*) }; [ "${20}" = "$t" ]; }; ' +
+const EXIT_GUARD =
+  'alive() { t=$2; read -r s < "/proc/$1/stat" || return 1; set -f; set -- ${s##*) }; [ "${20}" = "$t" ]; }; ' +
   'alive "$1" "$2" 2>/dev/null && exit 0; shift 2; exec "$@"';
 
 /** Wraps conmon's exit command in EXIT_GUARD for `owner` (the args after it stay as they are). */
@@ -129,7 +168,10 @@ function guardExitCommand(args: string[], owner: { pid: number; startTime: strin
 
 /** conmon wraps runtime errors ("runtime create failed: … hako: X"): keep the runtime's own line. */
 function cleanRuntimeError(msg: string): string {
-  const lines = msg.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = msg
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const ours = lines.filter((l) => l.includes('hako: ')).map((l) => l.slice(l.lastIndexOf('hako: ') + 6));
   if (ours.length) return ours[ours.length - 1];
   // runc's `time=… level=error msg="…"`, crun's `crun: …`: the message alone.
@@ -141,7 +183,9 @@ function parseSync(text: string): { data: number; message?: string } | undefined
     try {
       const j = JSON.parse(line) as { data?: number; message?: string };
       if (typeof j.data === 'number') return { data: j.data, message: j.message };
-    } catch { /* partial */ }
+    } catch {
+      /* partial */
+    }
   }
   return undefined;
 }
@@ -149,10 +193,19 @@ function parseSync(text: string): { data: number; message?: string } | undefined
 /** Waits for `p`, but no longer than `ms` (a conmon that never reports is handled by the caller). */
 async function withTimeout(p: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise<void>((r) => { timer = setTimeout(r, ms); })]);
+  await Promise.race([
+    p,
+    new Promise<void>((r) => {
+      timer = setTimeout(r, ms);
+    }),
+  ]);
   clearTimeout(timer);
 }
 
 export function readOr(file: string, fallback: string): string {
-  try { return fs.readFileSync(file, 'utf8').trim(); } catch { return fallback; }
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return fallback;
+  }
 }

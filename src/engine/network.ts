@@ -15,9 +15,7 @@ import type net from 'node:net';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { netnsCreate as nativeNetnsCreate, netnsDelete as nativeNetnsDelete } from '../native/modes.js';
-import {
-  NetworkStore, attach, cleanupStale, checkHostPort, hostsFile, writeNetworkFiles, resolveNetworks, type HostEntry,
-} from '../network/index.js';
+import { NetworkStore, attach, cleanupStale, checkHostPort, hostsFile, writeNetworkFiles, resolveNetworks, type HostEntry } from '../network/index.js';
 import { DEFAULT_ENGINE_ROOT } from './store.js';
 import { trace } from '../util/trace.js';
 import type { Mount } from '../oci/types.js';
@@ -113,8 +111,15 @@ export function networkFiles(plan: NetworkPlan, dir: string, hostname: string, n
     // The joined container's name files, shared as docker shares them; the host name is our own.
     fs.writeFileSync(path.join(dir, 'hostname'), `${hostname}\n`);
     const theirs = path.join(plan.joined.dir, 'etc');
-    return [['hosts', theirs], ['hostname', dir], ['resolv.conf', theirs]].map(([f, d]) => ({
-      destination: `/etc/${f}`, type: 'bind', source: path.join(d, f), options: ['rbind', 'rprivate'],
+    return [
+      ['hosts', theirs],
+      ['hostname', dir],
+      ['resolv.conf', theirs],
+    ].map(([f, d]) => ({
+      destination: `/etc/${f}`,
+      type: 'bind',
+      source: path.join(d, f),
+      options: ['rbind', 'rprivate'],
     }));
   }
   if (plan.mode === 'host') {
@@ -126,7 +131,10 @@ export function networkFiles(plan: NetworkPlan, dir: string, hostname: string, n
     writeNetworkFiles(dir, { hostname, ips: [] });
   }
   return ['hosts', 'hostname', 'resolv.conf'].map((f) => ({
-    destination: `/etc/${f}`, type: 'bind', source: path.join(dir, f), options: ['rbind', 'rprivate'],
+    destination: `/etc/${f}`,
+    type: 'bind',
+    source: path.join(dir, f),
+    options: ['rbind', 'rprivate'],
   }));
 }
 
@@ -146,13 +154,19 @@ async function freePort(ip: string, protocol: PortMapping['protocol']): Promise<
     const s = process.getBuiltinModule('node:dgram').createSocket('udp4'); // loaded on first use, as net
     return new Promise((resolve, reject) => {
       s.once('error', reject);
-      s.bind(0, host, () => { const p = s.address().port; s.close(() => resolve(p)); });
+      s.bind(0, host, () => {
+        const p = s.address().port;
+        s.close(() => resolve(p));
+      });
     });
   }
   return new Promise((resolve, reject) => {
     const s = process.getBuiltinModule('node:net').createServer();
     s.once('error', (e) => reject(new HakoError(`--publish: no free port on ${host}: ${(e as Error).message}`)));
-    s.listen(0, host, () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
+    s.listen(0, host, () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
   });
 }
 
@@ -169,8 +183,17 @@ export interface NetworkNames {
 /** Refuses what a plan cannot honour, before anything is created: --dns* with the host's network. */
 export function checkNetworkNames(plan: NetworkPlan, names: NetworkNames): void {
   if (plan.mode === 'container') {
-    const flag = names.addHosts?.length ? 'add-host' : names.dns?.length ? 'dns' : names.dnsSearch?.length ? 'dns-search'
-      : names.dnsOptions?.length ? 'dns-option' : names.networkAliases?.length ? 'network-alias' : '';
+    const flag = names.addHosts?.length
+      ? 'add-host'
+      : names.dns?.length
+        ? 'dns'
+        : names.dnsSearch?.length
+          ? 'dns-search'
+          : names.dnsOptions?.length
+            ? 'dns-option'
+            : names.networkAliases?.length
+              ? 'network-alias'
+              : '';
     if (flag) throw new HakoError(`--${flag}: conflicts with --network container:${plan.joined?.ref} (its name files are that container's)`);
     return;
   }
@@ -200,14 +223,24 @@ export class ContainerNetworks {
   readonly store: NetworkStore;
   readonly netnsDir: string;
 
-  constructor(readonly root: string, private readonly peers: PeerLookup, store?: NetworkStore) {
+  constructor(
+    readonly root: string,
+    private readonly peers: PeerLookup,
+    store?: NetworkStore,
+  ) {
     this.store = store ?? networkStoreFor(root);
     this.netnsDir = netnsDirFor(root);
   }
 
-  pin(id: string): string { return path.join(this.netnsDir, id); }
-  static recordPath(dir: string): string { return path.join(dir, 'network-record.json'); }
-  static statePath(dir: string): string { return path.join(dir, 'network.json'); }
+  pin(id: string): string {
+    return path.join(this.netnsDir, id);
+  }
+  static recordPath(dir: string): string {
+    return path.join(dir, 'network-record.json');
+  }
+  static statePath(dir: string): string {
+    return path.join(dir, 'network.json');
+  }
 
   /** The runtime's network namespace for a plan. */
   specNetns(plan: NetworkPlan, id: string): 'host' | { path: string } {
@@ -248,34 +281,45 @@ export class ContainerNetworks {
     const ports: PortMapping[] = [];
     for (const p of c.publish) {
       if (p.hostPort) await checkHostPort(p.hostIP, p.hostPort, p.protocol ?? 'tcp');
-      ports.push({ ...p, hostPort: p.hostPort || await freePort(p.hostIP, p.protocol) });
+      ports.push({ ...p, hostPort: p.hostPort || (await freePort(p.hostIP, p.protocol)) });
     }
     fs.mkdirSync(this.netnsDir, { recursive: true, mode: 0o755 });
     netnsCreate(pin);
     trace('network namespace pinned');
     try {
       // none: lo is all there is, and netns-create brought it up. No record, so nothing to DEL later.
-      const attachments = c.plan.mode === 'none' ? [] : await attach(c.id, pin, c.plan.names, {
-        portMappings: ports.map((p) => ({ hostIP: p.hostIP || undefined, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })),
-        recordPath: ContainerNetworks.recordPath(c.dir),
-        aliases: [c.name, ...(c.names?.networkAliases ?? [])],
-        store: this.store,
-        loopbackUp: true, // netns-create brought lo up
-        containerName: c.name,
-      });
+      const attachments =
+        c.plan.mode === 'none'
+          ? []
+          : await attach(c.id, pin, c.plan.names, {
+              portMappings: ports.map((p) => ({ hostIP: p.hostIP || undefined, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })),
+              recordPath: ContainerNetworks.recordPath(c.dir),
+              aliases: [c.name, ...(c.names?.networkAliases ?? [])],
+              store: this.store,
+              loopbackUp: true, // netns-create brought lo up
+              containerName: c.name,
+            });
       trace('network attached');
       const st: NetworkState = {
-        mode: c.plan.mode, netns: pin, hostname: c.hostname, aliases: [c.name, ...(c.names?.networkAliases ?? [])], ports,
+        mode: c.plan.mode,
+        netns: pin,
+        hostname: c.hostname,
+        aliases: [c.name, ...(c.names?.networkAliases ?? [])],
+        ports,
         networks: attachments.map((a) => ({ name: a.network, ifName: a.ifName, addresses: a.addresses, ips: a.ips, gateway: a.gateway, mac: a.mac })),
         // host-gateway: the host's address on the container's first network (its gateway), as docker's.
-        extraHosts: (c.names?.addHosts ?? []).map((h) => ({ ip: h.ip === 'host-gateway' ? attachments[0]?.gateway ?? '127.0.0.1' : h.ip, names: [h.name] })),
+        extraHosts: (c.names?.addHosts ?? []).map((h) => ({ ip: h.ip === 'host-gateway' ? (attachments[0]?.gateway ?? '127.0.0.1') : h.ip, names: [h.name] })),
       };
       fs.writeFileSync(ContainerNetworks.statePath(c.dir), JSON.stringify(st, null, 2));
       // Under the host-wide lock, so of two containers starting at once the later writer of a peer's
       // hosts file saw both leases.
       this.store.hostIpam.locked(() => {
         writeNetworkFiles(path.join(c.dir, 'etc'), {
-          hostname: c.hostname, ips: ips(st), aliases: st.aliases, peers: this.peerEntries(c.id, st), extraHosts: st.extraHosts,
+          hostname: c.hostname,
+          ips: ips(st),
+          aliases: st.aliases,
+          peers: this.peerEntries(c.id, st),
+          extraHosts: st.extraHosts,
           resolv: { dns: c.names?.dns, search: nonEmpty(c.names?.dnsSearch), options: nonEmpty(c.names?.dnsOptions) },
         });
         this.refreshPeers(c.id, st);
@@ -334,8 +378,13 @@ export class ContainerNetworks {
         const pst = peer && this.state(peer.dir);
         if (!peer || !pst) continue;
         try {
-          fs.writeFileSync(path.join(peer.dir, 'etc', 'hosts'), hostsFile({ hostname: pst.hostname, ips: ips(pst), aliases: pst.aliases, peers: this.peerEntries(u.containerId, pst), extraHosts: pst.extraHosts }));
-        } catch { /* the peer is being removed */ }
+          fs.writeFileSync(
+            path.join(peer.dir, 'etc', 'hosts'),
+            hostsFile({ hostname: pst.hostname, ips: ips(pst), aliases: pst.aliases, peers: this.peerEntries(u.containerId, pst), extraHosts: pst.extraHosts }),
+          );
+        } catch {
+          /* the peer is being removed */
+        }
       }
     }
   }
@@ -359,13 +408,20 @@ export function networkSettings(st: NetworkState | undefined, plan: NetworkPlan)
   const networks: Record<string, unknown> = {};
   for (const n of st?.networks ?? []) {
     networks[n.name] = {
-      Aliases: st!.aliases, IPAddress: n.ips[0] ?? '', IPPrefixLen: prefix(n.addresses[0]), Gateway: n.gateway ?? '', MacAddress: n.mac ?? '',
+      Aliases: st!.aliases,
+      IPAddress: n.ips[0] ?? '',
+      IPPrefixLen: prefix(n.addresses[0]),
+      Gateway: n.gateway ?? '',
+      MacAddress: n.mac ?? '',
     };
   }
   if (!st && plan.mode === 'networks') for (const n of plan.names) networks[n] = { Aliases: [], IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '' };
   return {
     SandboxKey: st?.netns ?? '',
-    IPAddress: first?.ips[0] ?? '', IPPrefixLen: prefix(first?.addresses[0]), Gateway: first?.gateway ?? '', MacAddress: first?.mac ?? '',
+    IPAddress: first?.ips[0] ?? '',
+    IPPrefixLen: prefix(first?.addresses[0]),
+    Gateway: first?.gateway ?? '',
+    MacAddress: first?.mac ?? '',
     Ports: ports,
     Networks: networks,
   };
@@ -384,12 +440,19 @@ export function netnsDelete(pin: string): void {
 
 function isMountPoint(p: string): boolean {
   try {
-    return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === p);
+    return fs
+      .readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .some((l) => l.split(' ')[4] === p);
   } catch {
     return false;
   }
 }
 
 function readOr(file: string, fallback: string): string {
-  try { return fs.readFileSync(file, 'utf8'); } catch { return fallback; }
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
 }

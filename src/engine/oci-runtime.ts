@@ -67,7 +67,8 @@ export function checkRuntimeName(name: string): string {
     runtimeBinary(name);
     return name;
   }
-  if (!path.isAbsolute(name)) throw new HakoError(`--runtime ${name}: unknown runtime (hako, runc, crun, or the absolute path of a runtime with runc's command line)`);
+  if (!path.isAbsolute(name))
+    throw new HakoError(`--runtime ${name}: unknown runtime (hako, runc, crun, or the absolute path of a runtime with runc's command line)`);
   try {
     fs.accessSync(name, fs.constants.X_OK);
   } catch {
@@ -79,8 +80,18 @@ export function checkRuntimeName(name: string): string {
 /** The binary of an external runtime recorded as `name`. */
 export function runtimeBinary(name: string): string {
   if (!KNOWN[name]) return name;
-  const dirs = (process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, name));
-  const found = [...dirs, ...KNOWN[name]].find((f) => { try { fs.accessSync(f, fs.constants.X_OK); return true; } catch { return false; } });
+  const dirs = (process.env.PATH ?? '')
+    .split(':')
+    .filter(Boolean)
+    .map((d) => path.join(d, name));
+  const found = [...dirs, ...KNOWN[name]].find((f) => {
+    try {
+      fs.accessSync(f, fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
   if (!found) throw new HakoError(`--runtime ${name}: ${name} is not installed (no ${name} in $PATH or ${KNOWN[name].join(', ')})`);
   return found;
 }
@@ -91,9 +102,17 @@ export function defaultRuntimeName(root: string): string {
   if (process.env.HAKO_RUNTIME) return process.env.HAKO_RUNTIME;
   const file = path.join(root, 'engine.json');
   let text: string;
-  try { text = fs.readFileSync(file, 'utf8'); } catch { return 'hako'; }
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return 'hako';
+  }
   let conf: { 'default-runtime'?: unknown };
-  try { conf = JSON.parse(text) as typeof conf; } catch (e) { throw new HakoError(`${file}: ${(e as Error).message}`); }
+  try {
+    conf = JSON.parse(text) as typeof conf;
+  } catch (e) {
+    throw new HakoError(`${file}: ${(e as Error).message}`);
+  }
   const v = conf['default-runtime'];
   if (v === undefined) return 'hako';
   if (typeof v !== 'string') throw new HakoError(`${file}: default-runtime must be a string`);

@@ -74,17 +74,28 @@ export async function pruneContainers(e: Engine, f: PruneFilters = { labels: [] 
 /** Removes dangling images (no tag: stored by digest only) or, with `all`, every image no container
  *  uses; then their unpacked layers and blobs. Blobs go at once (no grace period): a pull running in
  *  another process at the same moment may have to be repeated. */
-export async function pruneImages(e: Engine, opts: { all?: boolean; filters?: PruneFilters } = {}): Promise<{ untagged: string[]; deleted: string[]; bytes: number }> {
+export async function pruneImages(
+  e: Engine,
+  opts: { all?: boolean; filters?: PruneFilters } = {},
+): Promise<{ untagged: string[]; deleted: string[]; bytes: number }> {
   const f = opts.filters ?? { labels: [] };
   const untagged: string[] = [];
   const used = await e.imagesInUse();
   for (const rec of e.images.listImages()) {
     let tagged = true;
-    try { tagged = parseReference(rec.reference).tag !== undefined; } catch { /* keep */ }
+    try {
+      tagged = parseReference(rec.reference).tag !== undefined;
+    } catch {
+      /* keep */
+    }
     if (!opts.all && tagged) continue;
     if ([rec.digest, rec.manifest, rec.config].some((d) => used.has(d))) continue;
     let config: { created?: string; config?: { Labels?: Record<string, string> } } = {};
-    try { config = e.images.readJSON(rec.config); } catch { /* missing config: no labels */ }
+    try {
+      config = e.images.readJSON(rec.config);
+    } catch {
+      /* missing config: no labels */
+    }
     if (!matchesFilters(f, config.created ?? rec.tagged, config.config?.Labels ?? {})) continue;
     for (const r of e.images.removeImage(rec.reference, { force: true })) {
       untagged.push(r);

@@ -102,7 +102,9 @@ export function pruneLayers(store: ContentStore, containersDir: string): string[
       // Short symlinks (<container>/fs/l/<n>) stand for layers when the mount data got long.
       const links = path.join(containersDir, id, 'fs', 'l');
       for (const l of fs.existsSync(links) ? fs.readdirSync(links) : []) mounted.add(path.basename(fs.readlinkSync(path.join(links, l))));
-    } catch { /* no overlay for this container */ }
+    } catch {
+      /* no overlay for this container */
+    }
   }
   const removed: string[] = [];
   for (const name of fs.readdirSync(layersDir)) {
@@ -133,7 +135,11 @@ async function unpackedLayer(store: ContentStore, layer: LayerInfo): Promise<str
   } catch (e) {
     // Iterative: a 3000-level layer must not overflow a stack on the way out. A failure here must
     // not hide the unpack error; pruneLayers takes the rest once this process is gone.
-    try { removeTree(tmp); } catch { /* see above */ }
+    try {
+      removeTree(tmp);
+    } catch {
+      /* see above */
+    }
     if (fs.existsSync(dir)) return dir; // another process won the race
     throw e instanceof HakoError ? e : new HakoError(`layer ${layer.digest.slice(7, 19)}: ${(e as Error).message}`);
   }

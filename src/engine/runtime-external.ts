@@ -14,7 +14,10 @@ export class ExternalRuntime implements OCIRuntime {
   private readonly binary: string;
 
   /** `stateRoot`: the runtime's --root, one per engine root and runtime. */
-  constructor(readonly name: string, private readonly stateRoot: string) {
+  constructor(
+    readonly name: string,
+    private readonly stateRoot: string,
+  ) {
     this.binary = runtimeBinary(name);
   }
 
@@ -77,8 +80,12 @@ export class ExternalRuntime implements OCIRuntime {
       const child = spawn(this.binary, ['--root', this.stateRoot, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
-      child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
-      child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+      child.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+      });
+      child.stderr!.on('data', (c: Buffer) => {
+        err += c.toString();
+      });
       child.once('error', (e) => reject(new HakoError(`${this.name}: ${e.message}`)));
       child.once('close', (code) => {
         if (code === 0) resolve(out);
@@ -125,7 +132,8 @@ function isRuntimeError(line: string): boolean {
 
 /** crun's words when the container's command cannot be executed: not found (with the name), or
  *  execve's EACCES/EPERM (without it: a directory, a file without x). */
-const CRUN_EXEC_FAILURE = /^(?:executable file `(.*)` not found in \$PATH: No such file or directory|open executable: (?:Operation not permitted|Permission denied))$/;
+const CRUN_EXEC_FAILURE =
+  /^(?:executable file `(.*)` not found in \$PATH: No such file or directory|open executable: (?:Operation not permitted|Permission denied))$/;
 
 /**
  * A runtime's failure to execute the container's command, worded as runc's and hako's (exit-codes.ts
@@ -144,7 +152,10 @@ export function execErrorAsRunc(message: string, command: string): string {
 /** The last error of the runtime, without its logging frame: runc's `msg="…"` (unescaped), crun's
  *  line without `crun: `. */
 export function runtimeErrorLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const last = lines.filter(isRuntimeError).pop() ?? lines.pop() ?? '';
   const m = /msg="((?:[^"\\]|\\.)*)"/.exec(last);
   if (m) return m[1].replace(/\\(.)/g, '$1');

@@ -22,7 +22,8 @@ export function parseCreateArgs(args: string[]): { bundle: string; pidFile?: str
     if (a === '--bundle' || a === '-b') out.bundle = args[++i];
     else if (a === '--pid-file') out.pidFile = args[++i];
     else if (a === '--console-socket') out.consoleSocket = args[++i];
-    else if (a.startsWith('-')) continue; // flags conmon may add that change nothing for us (--no-pivot is not honoured)
+    else if (a.startsWith('-'))
+      continue; // flags conmon may add that change nothing for us (--no-pivot is not honoured)
     else out.id = a;
   }
   if (!out.bundle || !out.id) throw new HakoError(`engine socket: create needs --bundle and an id, got "${args.join(' ')}"`);
@@ -40,7 +41,11 @@ function baseDir(): string {
 
 function removeStaleDirs(): void {
   let names: string[];
-  try { names = fs.readdirSync(baseDir()); } catch { return; }
+  try {
+    names = fs.readdirSync(baseDir());
+  } catch {
+    return;
+  }
   for (const name of names) {
     const pid = Number(/^hako-engine-(\d+)-/.exec(name)?.[1]);
     if (pid && !processAlive(pid)) fs.rmSync(path.join(baseDir(), name), { recursive: true, force: true });
@@ -54,9 +59,17 @@ export class RuntimeSocket {
   readonly created: Promise<void>;
   private settle!: { resolve(): void; reject(e: Error): void };
 
-  private constructor(private readonly server: net.Server, private readonly dir: string, readonly socketPath: string) {
-    this.created = new Promise<void>((resolve, reject) => { this.settle = { resolve, reject }; });
-    this.created.catch(() => { /* read by the caller, or not at all when conmon failed first */ });
+  private constructor(
+    private readonly server: net.Server,
+    private readonly dir: string,
+    readonly socketPath: string,
+  ) {
+    this.created = new Promise<void>((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    this.created.catch(() => {
+      /* read by the caller, or not at all when conmon failed first */
+    });
   }
 
   /** Listens in a new private directory (0700: only our user can connect), for one create. The
@@ -87,7 +100,10 @@ export class RuntimeSocket {
   }
 
   private accept(conn: net.Socket, runtime: Runtime, expectedId: string): void {
-    if (this.connected) { conn.destroy(); return; }
+    if (this.connected) {
+      conn.destroy();
+      return;
+    }
     this.connected = true;
     this.server.close(); // one create per socket
     let buf = Buffer.alloc(0);
@@ -100,7 +116,9 @@ export class RuntimeSocket {
       void this.create(conn, hello.op, runtime, expectedId);
     };
     conn.on('data', onData);
-    conn.on('error', () => { /* the create below reports what went wrong */ });
+    conn.on('error', () => {
+      /* the create below reports what went wrong */
+    });
   }
 
   private async create(conn: net.Socket, hello: string[], runtime: Runtime, expectedId: string): Promise<void> {

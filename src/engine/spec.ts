@@ -55,7 +55,11 @@ export function mergeEnv(imageEnv: string[], userEnv: string[], extra: { hostnam
  *  postgres's SIGINT), else SIGTERM when stopping (undefined here), as docker does. */
 export function stopSignalFor(flag: string | undefined, image: ImageProcessDefaults): string | undefined {
   if (flag !== undefined || !image.StopSignal) return flag;
-  try { parseSignal(image.StopSignal); } catch { throw new HakoError(`the image's StopSignal "${image.StopSignal}" is not a signal`); }
+  try {
+    parseSignal(image.StopSignal);
+  } catch {
+    throw new HakoError(`the image's StopSignal "${image.StopSignal}" is not a signal`);
+  }
   return image.StopSignal;
 }
 
@@ -80,7 +84,9 @@ export function hostBoundingSet(): bigint {
   try {
     const hex = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1];
     if (hex) return BigInt(`0x${hex}`);
-  } catch { /* not Linux's /proc */ }
+  } catch {
+    /* not Linux's /proc */
+  }
   return ~0n;
 }
 
@@ -89,7 +95,17 @@ export const DEFAULT_DEVICE_RULES: DeviceCgroup[] = [
   { allow: false, access: 'rwm' },
   { allow: true, type: 'c', major: null, minor: null, access: 'm' },
   { allow: true, type: 'b', major: null, minor: null, access: 'm' },
-  ...[[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 1], [5, 2], [10, 200]].map(([major, minor]) => ({ allow: true, type: 'c' as const, major, minor, access: 'rwm' })),
+  ...[
+    [1, 3],
+    [1, 5],
+    [1, 7],
+    [1, 8],
+    [1, 9],
+    [5, 0],
+    [5, 1],
+    [5, 2],
+    [10, 200],
+  ].map(([major, minor]) => ({ allow: true, type: 'c' as const, major, minor, access: 'rwm' })),
   { allow: true, type: 'c', major: 136, minor: null, access: 'rwm' },
 ];
 
@@ -111,14 +127,26 @@ export function loadSeccompFile(file: string): Seccomp {
   if (!isObject(doc)) throw bad('must be a JSON object');
   if (typeof doc.defaultAction !== 'string') throw bad('defaultAction is missing');
   if (doc.syscalls != null && (!Array.isArray(doc.syscalls) || !doc.syscalls.every(isObject))) throw bad('syscalls must be an array of objects');
-  if (doc.archMap != null && (!Array.isArray(doc.archMap) || !doc.archMap.every((a) => isObject(a) && typeof a.architecture === 'string'
-    && (a.subArchitectures == null || (Array.isArray(a.subArchitectures) && a.subArchitectures.every((x: unknown) => typeof x === 'string')))))) {
+  if (
+    doc.archMap != null &&
+    (!Array.isArray(doc.archMap) ||
+      !doc.archMap.every(
+        (a) =>
+          isObject(a) &&
+          typeof a.architecture === 'string' &&
+          (a.subArchitectures == null || (Array.isArray(a.subArchitectures) && a.subArchitectures.every((x: unknown) => typeof x === 'string'))),
+      ))
+  ) {
     throw bad('archMap must be an array of {architecture, subArchitectures}');
   }
   const out: Seccomp = { defaultAction: doc.defaultAction };
   if (typeof doc.defaultErrnoRet === 'number') out.defaultErrnoRet = doc.defaultErrnoRet;
   if (Array.isArray(doc.architectures)) out.architectures = doc.architectures as string[];
-  else if (Array.isArray(doc.archMap)) out.architectures = (doc.archMap as { architecture: string; subArchitectures?: string[] }[]).flatMap((a) => [a.architecture, ...(a.subArchitectures ?? [])]);
+  else if (Array.isArray(doc.archMap))
+    out.architectures = (doc.archMap as { architecture: string; subArchitectures?: string[] }[]).flatMap((a) => [
+      a.architecture,
+      ...(a.subArchitectures ?? []),
+    ]);
   if (Array.isArray(doc.flags)) out.flags = doc.flags as string[];
   out.syscalls = [];
   for (const s of (doc.syscalls as Record<string, unknown>[] | undefined) ?? []) {
@@ -126,9 +154,12 @@ export function loadSeccompFile(file: string): Seccomp {
     if (conds.length) continue;
     const names = (s.names as string[] | undefined) ?? (s.name ? [s.name as string] : []);
     out.syscalls.push({
-      names, action: s.action as string,
+      names,
+      action: s.action as string,
       ...(typeof s.errnoRet === 'number' ? { errnoRet: s.errnoRet } : {}),
-      ...(Array.isArray(s.args) && s.args.length ? { args: s.args as Seccomp['syscalls'] extends (infer T)[] | undefined ? T extends { args?: infer A } ? A : never : never } : {}),
+      ...(Array.isArray(s.args) && s.args.length
+        ? { args: s.args as Seccomp['syscalls'] extends (infer T)[] | undefined ? (T extends { args?: infer A } ? A : never) : never }
+        : {}),
     });
   }
   return out;
@@ -162,7 +193,11 @@ export function buildSpec(input: SpecInput): Spec {
   proc.capabilities = { bounding: [...caps], effective: [...caps], permitted: [...caps] };
   proc.noNewPrivileges = opts.noNewPrivileges;
   // docker does not set a file-descriptor limit of its own; --ulimit sets exactly what is asked.
-  proc.rlimits = opts.ulimits.map((u) => ({ type: `RLIMIT_${u.name.toUpperCase()}`, soft: u.soft < 0 ? 2 ** 64 : u.soft, hard: u.hard < 0 ? 2 ** 64 : u.hard }));
+  proc.rlimits = opts.ulimits.map((u) => ({
+    type: `RLIMIT_${u.name.toUpperCase()}`,
+    soft: u.soft < 0 ? 2 ** 64 : u.soft,
+    hard: u.hard < 0 ? 2 ** 64 : u.hard,
+  }));
   if (!proc.rlimits.length) delete proc.rlimits;
   proc.oomScoreAdj = 0;
 

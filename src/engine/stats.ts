@@ -4,9 +4,20 @@ import { humanSize, table } from './format.js';
 import type { Engine } from './engine.js';
 import type { CgroupStats } from '../cgroups/index.js';
 
-export interface StatsRow { id: string; name: string; cpuPercent: number; memUsage: number; memLimit?: number; pids: number }
+export interface StatsRow {
+  id: string;
+  name: string;
+  cpuPercent: number;
+  memUsage: number;
+  memLimit?: number;
+  pids: number;
+}
 
-interface Sample { at: bigint; cpu: number; stats: CgroupStats }
+interface Sample {
+  at: bigint;
+  cpu: number;
+  stats: CgroupStats;
+}
 
 function sample(engine: Engine, id: string): Sample | undefined {
   try {
@@ -40,9 +51,12 @@ export function renderStats(rows: StatsRow[]): string {
   return table([
     ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS'],
     ...rows.map((r) => [
-      r.id.slice(0, 12), r.name, `${r.cpuPercent.toFixed(2)}%`,
+      r.id.slice(0, 12),
+      r.name,
+      `${r.cpuPercent.toFixed(2)}%`,
       `${humanSize(r.memUsage)} / ${r.memLimit !== undefined ? humanSize(r.memLimit) : 'unlimited'}`,
-      r.memLimit ? `${((r.memUsage / r.memLimit) * 100).toFixed(2)}%` : '--', String(r.pids),
+      r.memLimit ? `${((r.memUsage / r.memLimit) * 100).toFixed(2)}%` : '--',
+      String(r.pids),
     ]),
   ]);
 }

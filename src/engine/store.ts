@@ -37,11 +37,21 @@ export class ContainerStore {
     this.dir = path.join(root, 'containers');
   }
 
-  containerDir(id: string): string { return path.join(this.dir, id); }
-  bundleDir(id: string): string { return path.join(this.dir, id, 'bundle'); }
-  rootfs(id: string): string { return path.join(this.dir, id, 'bundle', 'rootfs'); }
-  logPath(id: string): string { return path.join(this.dir, id, 'container.log'); }
-  exitDir(id: string): string { return path.join(this.dir, id, 'exits'); }
+  containerDir(id: string): string {
+    return path.join(this.dir, id);
+  }
+  bundleDir(id: string): string {
+    return path.join(this.dir, id, 'bundle');
+  }
+  rootfs(id: string): string {
+    return path.join(this.dir, id, 'bundle', 'rootfs');
+  }
+  logPath(id: string): string {
+    return path.join(this.dir, id, 'container.log');
+  }
+  exitDir(id: string): string {
+    return path.join(this.dir, id, 'exits');
+  }
   /** Where the OCI runtime keeps its own state for our containers: under the root, so a temp root
    *  used by tests holds everything, and the default one is on tmpfs like runc's. */
   runtimeRoot(): string {
@@ -105,17 +115,29 @@ export class ContainerStore {
     const nameFile = path.join(this.root, 'names', name);
     try {
       if (fs.readFileSync(nameFile, 'utf8') === id) fs.rmSync(nameFile, { force: true });
-    } catch { /* no claim */ }
+    } catch {
+      /* no claim */
+    }
   }
 
   /** Resolves a full id, a name, or a unique id prefix (docker's order). */
   resolve(ref: string): string {
     // A full id is first in docker's order anyway: no need to read every container's config.
     if (/^[0-9a-f]{64}$/.test(ref) && fs.existsSync(path.join(this.containerDir(ref), 'container.json'))) return ref;
-    const configs = this.ids().map((id) => {
-      try { return this.readConfig(id); } catch (e) { if (e instanceof FormatVersionError) throw e; return undefined; }
-    }).filter((c): c is ContainerConfig => c !== undefined);
-    return resolveContainer(ref, configs.map((c) => ({ id: c.id, name: c.name })));
+    const configs = this.ids()
+      .map((id) => {
+        try {
+          return this.readConfig(id);
+        } catch (e) {
+          if (e instanceof FormatVersionError) throw e;
+          return undefined;
+        }
+      })
+      .filter((c): c is ContainerConfig => c !== undefined);
+    return resolveContainer(
+      ref,
+      configs.map((c) => ({ id: c.id, name: c.name })),
+    );
   }
 
   /**
@@ -174,7 +196,6 @@ export function resolveContainer(ref: string, all: { id: string; name: string }[
   }
   throw new HakoError(`no such container: ${ref}`);
 }
-
 
 export function writeJSON(file: string, data: unknown): void {
   const tmp = `${file}.${process.pid}.tmp`;

@@ -29,7 +29,14 @@ export function versionInfo(): { Client: Record<string, string>; Server: Record<
   const osArch = `${os.platform()}/${ARCH[os.arch()] ?? os.arch()}`;
   return {
     Client: { Version: HAKO_VERSION, OsArch: osArch, Runtime: jsRuntime() },
-    Server: { Version: HAKO_VERSION, OsArch: osArch, KernelVersion: os.release(), OCIRuntime: `hako ${HAKO_VERSION}`, Conmon: conmonVersion(), Daemon: 'none (daemonless)' },
+    Server: {
+      Version: HAKO_VERSION,
+      OsArch: osArch,
+      KernelVersion: os.release(),
+      OCIRuntime: `hako ${HAKO_VERSION}`,
+      Conmon: conmonVersion(),
+      Daemon: 'none (daemonless)',
+    },
   };
 }
 
@@ -48,11 +55,24 @@ export async function engineInfo(e: Engine): Promise<Record<string, string | num
   const paused = running.filter((c) => c.state.paused).length;
   const layout = detectLayout();
   return {
-    Containers: list.length, ContainersRunning: running.length - paused, ContainersPaused: paused, ContainersStopped: list.length - running.length,
+    Containers: list.length,
+    ContainersRunning: running.length - paused,
+    ContainersPaused: paused,
+    ContainersStopped: list.length - running.length,
     Images: new Set(e.images.listImages().map((r) => r.config)).size,
-    ServerVersion: HAKO_VERSION, StorageDriver: 'overlay', CgroupDriver: 'cgroupfs', CgroupVersion: layout === 'v2' ? '2' : '1',
-    DefaultRuntime: 'hako', KernelVersion: os.release(), OperatingSystem: osName(), OSType: os.platform(),
-    Architecture: os.machine?.() ?? os.arch(), NCPU: os.cpus().length, MemTotal: os.totalmem(), Name: os.hostname(), DockerRootDir: e.root,
+    ServerVersion: HAKO_VERSION,
+    StorageDriver: 'overlay',
+    CgroupDriver: 'cgroupfs',
+    CgroupVersion: layout === 'v2' ? '2' : '1',
+    DefaultRuntime: 'hako',
+    KernelVersion: os.release(),
+    OperatingSystem: osName(),
+    OSType: os.platform(),
+    Architecture: os.machine?.() ?? os.arch(),
+    NCPU: os.cpus().length,
+    MemTotal: os.totalmem(),
+    Name: os.hostname(),
+    DockerRootDir: e.root,
   };
 }
 

@@ -35,10 +35,14 @@ export function parseUpdate(v: Record<string, unknown>): UpdateRequest {
   if (req.memory !== undefined && req.memory < 6 * 1024 * 1024) throw bad('memory', s('memory')!, 'the minimum memory limit is 6m');
   if (s('cpus') !== undefined) {
     const n = Number(s('cpus'));
-    if (!/^\d+(\.\d+)?$/.test(s('cpus')!) || n <= 0 || n > os.availableParallelism()) throw bad('cpus', s('cpus')!, `expected a number of CPUs from 0.01 to ${os.availableParallelism()}`);
+    if (!/^\d+(\.\d+)?$/.test(s('cpus')!) || n <= 0 || n > os.availableParallelism())
+      throw bad('cpus', s('cpus')!, `expected a number of CPUs from 0.01 to ${os.availableParallelism()}`);
     req.cpus = n;
   }
-  for (const [flag, key, min] of [['cpu-shares', 'cpuShares', 2], ['pids-limit', 'pidsLimit', -1]] as const) {
+  for (const [flag, key, min] of [
+    ['cpu-shares', 'cpuShares', 2],
+    ['pids-limit', 'pidsLimit', -1],
+  ] as const) {
     const val = s(flag);
     if (val === undefined) continue;
     if (!/^-?\d+$/.test(val) || Number(val) < min) throw bad(flag, val, `expected an integer of at least ${min}`);
@@ -51,7 +55,8 @@ export function parseUpdate(v: Record<string, unknown>): UpdateRequest {
 /** linux.resources for the limits in `o` that the request touches. */
 function resourcesOf(o: RunOptions, req: UpdateRequest): Resources {
   const r: Resources = {};
-  if (req.memory !== undefined || req.memorySwap !== undefined) r.memory = { limit: o.memory ?? -1, swap: o.memorySwap ?? (o.memory !== undefined ? o.memory * 2 : -1) };
+  if (req.memory !== undefined || req.memorySwap !== undefined)
+    r.memory = { limit: o.memory ?? -1, swap: o.memorySwap ?? (o.memory !== undefined ? o.memory * 2 : -1) };
   if (req.cpus !== undefined) r.cpu = { period: 100000, quota: Math.round(o.cpus! * 100000) };
   if (req.cpuShares !== undefined) r.cpu = { ...(r.cpu ?? {}), shares: o.cpuShares };
   if (req.pidsLimit !== undefined) r.pids = { limit: o.pidsLimit! > 0 ? o.pidsLimit! : -1 };
@@ -62,9 +67,13 @@ export async function updateContainer(e: Engine, ref: string, req: UpdateRequest
   const id = e.store.resolve(ref);
   await e.store.lockAsync(id, async () => {
     const cfg = e.store.readConfig(id);
-    if (req.restart && req.restart.name !== 'no' && cfg.options.rm) throw new HakoError('update: restart policy cannot be updated because AutoRemove is enabled for the container');
+    if (req.restart && req.restart.name !== 'no' && cfg.options.rm)
+      throw new HakoError('update: restart policy cannot be updated because AutoRemove is enabled for the container');
     const o: RunOptions = { ...cfg.options };
-    if (req.memory !== undefined) { o.memory = req.memory; if (req.memorySwap === undefined) o.memorySwap = undefined; }
+    if (req.memory !== undefined) {
+      o.memory = req.memory;
+      if (req.memorySwap === undefined) o.memorySwap = undefined;
+    }
     if (req.memorySwap !== undefined) {
       if (o.memory === undefined) throw new HakoError('update: --memory-swap needs a memory limit (--memory)');
       if (req.memorySwap !== -1 && req.memorySwap < o.memory) throw new HakoError('update: --memory-swap must be at least --memory');

@@ -21,18 +21,32 @@ export function readFileInRoot(rootfs: string, path: string): string | null {
   }
 }
 
-interface PasswdEntry { name: string; uid: number; gid: number }
-interface GroupEntry { name: string; gid: number; members: string[] }
+interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+}
+interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
 
-const lines = (text: string | null) => (text ?? '').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+const lines = (text: string | null) =>
+  (text ?? '')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(':'));
 
 function parsePasswd(text: string | null): PasswdEntry[] {
-  return lines(text).filter((f) => f.length >= 4 && /^\d+$/.test(f[2]) && /^\d+$/.test(f[3]))
+  return lines(text)
+    .filter((f) => f.length >= 4 && /^\d+$/.test(f[2]) && /^\d+$/.test(f[3]))
     .map((f) => ({ name: f[0], uid: Number(f[2]), gid: Number(f[3]) }));
 }
 
 function parseGroup(text: string | null): GroupEntry[] {
-  return lines(text).filter((f) => f.length >= 3 && /^\d+$/.test(f[2]))
+  return lines(text)
+    .filter((f) => f.length >= 3 && /^\d+$/.test(f[2]))
     .map((f) => ({ name: f[0], gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) }));
 }
 

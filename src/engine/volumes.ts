@@ -28,7 +28,10 @@ export interface VolumeInfo {
   Anonymous: boolean;
 }
 
-interface VolumeFile { created: string; labels: Record<string, string> }
+interface VolumeFile {
+  created: string;
+  labels: Record<string, string>;
+}
 
 export class VolumeStore {
   readonly dir: string;
@@ -51,7 +54,8 @@ export class VolumeStore {
     const optNames = Object.keys(opts.options ?? {});
     if (optNames.length) throw new HakoError(`volume create: driver option "${optNames[0]}" is not supported (the local driver keeps a directory)`);
     const n = name ?? crypto.randomBytes(32).toString('hex');
-    if (!NAME_RE.test(n) || n.length > 255) throw new HakoError(`volume create: "${n}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed`);
+    if (!NAME_RE.test(n) || n.length > 255)
+      throw new HakoError(`volume create: "${n}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed`);
     if (this.exists(n)) return this.inspect(n);
     fs.mkdirSync(path.join(this.volumeDir(n), '_data'), { recursive: true, mode: 0o755 });
     const meta: VolumeFile = { created: new Date().toISOString(), labels: opts.labels ?? {} };
@@ -65,8 +69,13 @@ export class VolumeStore {
     let names: string[] = [];
     try {
       names = fs.readdirSync(this.dir);
-    } catch { /* none yet */ }
-    return names.filter((n) => this.exists(n)).sort().map((n) => this.inspect(n));
+    } catch {
+      /* none yet */
+    }
+    return names
+      .filter((n) => this.exists(n))
+      .sort()
+      .map((n) => this.inspect(n));
   }
 
   inspect(name: string): VolumeInfo {
@@ -75,11 +84,18 @@ export class VolumeStore {
     let meta: VolumeFile | undefined;
     try {
       meta = JSON.parse(fs.readFileSync(path.join(dir, 'volume.json'), 'utf8')) as VolumeFile;
-    } catch { /* made by -v: no metadata */ }
+    } catch {
+      /* made by -v: no metadata */
+    }
     return {
-      Name: name, Driver: 'local', Mountpoint: path.join(dir, '_data'),
+      Name: name,
+      Driver: 'local',
+      Mountpoint: path.join(dir, '_data'),
       CreatedAt: meta?.created ?? fs.statSync(dir).mtime.toISOString(),
-      Labels: meta?.labels ?? {}, Options: {}, Scope: 'local', Anonymous: name.startsWith('anon-'),
+      Labels: meta?.labels ?? {},
+      Options: {},
+      Scope: 'local',
+      Anonymous: name.startsWith('anon-'),
     };
   }
 

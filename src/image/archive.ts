@@ -18,7 +18,16 @@ import { checkImageConfig, checkIndex, checkManifest, parseDocument } from './va
 import type { ContentStore, ImageRecord } from '../storage/store/index.js';
 import { parseReference, type ImageReference } from '../oci/image/reference.js';
 import { hostPlatform, selectPlatform } from '../oci/image/platform.js';
-import { MediaType, documentMediaType, isIndexMediaType, type ContainerConfig, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from '../oci/image/types.js';
+import {
+  MediaType,
+  documentMediaType,
+  isIndexMediaType,
+  type ContainerConfig,
+  type Descriptor,
+  type ImageConfig,
+  type ImageIndex,
+  type ImageManifest,
+} from '../oci/image/types.js';
 import { mkdirp } from '../util/mkdirp.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -103,11 +112,17 @@ async function tarSource(file: string, store: ContentStore): Promise<Source> {
         if (!rel) throw new HakoError(`${file}: file entry with an empty name`);
         // A failed write (a full disk) is said as such, not as an unreadable archive.
         const writing = (e: unknown) => asHakoError(`${file}: extracting into ${dir}`, e);
-        await fsp.mkdir(path.join(dir, path.dirname(rel)), { recursive: true }).catch((e) => { throw writing(e); });
+        await fsp.mkdir(path.join(dir, path.dirname(rel)), { recursive: true }).catch((e) => {
+          throw writing(e);
+        });
         const out = fs.createWriteStream(path.join(dir, rel), { mode: 0o600 });
         let writeError: unknown;
-        out.once('error', (e) => { writeError = e; });
-        await pipeline(entry, out).catch((e) => { throw writeError ? writing(writeError) : e; });
+        out.once('error', (e) => {
+          writeError = e;
+        });
+        await pipeline(entry, out).catch((e) => {
+          throw writeError ? writing(writeError) : e;
+        });
       } else {
         if (h.type === 'symlink' && h.linkname) {
           const target = h.linkname.startsWith('/') ? h.linkname : path.posix.join(path.posix.dirname(rel), h.linkname);
@@ -186,7 +201,11 @@ async function importTree(store: ContentStore, src: Source, d: Descriptor, requi
 function platformManifest(store: ContentStore, top: Descriptor): string | undefined {
   if (!isIndexMediaType(top.mediaType)) return undefined;
   const idx = store.readJSON<ImageIndex>(top.digest);
-  return selectPlatform(idx.manifests.filter((m) => store.hasBlob(m.digest)), hostPlatform(), top.digest).digest;
+  return selectPlatform(
+    idx.manifests.filter((m) => store.hasBlob(m.digest)),
+    hostPlatform(),
+    top.digest,
+  ).digest;
 }
 
 function nameFor(d: Descriptor, i: number, what: string, override?: ImageReference): ImageReference {
@@ -239,7 +258,8 @@ async function loadDockerSave(store: ContentStore, src: Source, what: string, re
     if (e.RepoTags != null && (!Array.isArray(e.RepoTags) || e.RepoTags.some((t) => typeof t !== 'string'))) {
       throw new HakoError(`${src.describe('manifest.json')}: [${i}].RepoTags must be an array of strings`);
     }
-    if (Array.isArray(e.Layers) && e.Layers.some((l) => typeof l !== 'string')) throw new HakoError(`${src.describe('manifest.json')}: [${i}].Layers must be an array of strings`);
+    if (Array.isArray(e.Layers) && e.Layers.some((l) => typeof l !== 'string'))
+      throw new HakoError(`${src.describe('manifest.json')}: [${i}].Layers must be an array of strings`);
   });
   const override = reference ? parseReference(reference) : undefined;
   if (override && entries.length > 1) throw new HakoError(`${what}: holds ${entries.length} images; a reference can name only one`);
@@ -251,17 +271,24 @@ async function loadDockerSave(store: ContentStore, src: Source, what: string, re
     const configBuf = src.read(e.Config);
     const config = checkImageConfig(src.describe(e.Config), parseDocument(src.describe(e.Config), configBuf.toString('utf8')));
     const diffIds = config.rootfs?.diff_ids ?? [];
-    if (diffIds.length !== e.Layers.length) throw new HakoError(`${src.describe(e.Config)}: rootfs.diff_ids has ${diffIds.length} entries for ${e.Layers.length} layers`);
+    if (diffIds.length !== e.Layers.length)
+      throw new HakoError(`${src.describe(e.Config)}: rootfs.diff_ids has ${diffIds.length} entries for ${e.Layers.length} layers`);
     const layers: Descriptor[] = [];
     for (const [j, l] of e.Layers.entries()) {
       if (!src.has(l)) throw new HakoError(`${src.describe(l)}: layer missing`);
       const { diffId, gzip } = await diffIdOf(src.path(l));
-      if (diffId !== diffIds[j]) throw new HakoError(`${src.describe(l)}: content hashes to ${diffId}, but the config says rootfs.diff_ids[${j}] = ${diffIds[j]}`);
+      if (diffId !== diffIds[j])
+        throw new HakoError(`${src.describe(l)}: content hashes to ${diffId}, but the config says rootfs.diff_ids[${j}] = ${diffIds[j]}`);
       const blob = await store.putBlob(src.stream(l));
       layers.push({ mediaType: gzip ? MediaType.OCI_LAYER_GZIP : MediaType.OCI_LAYER, digest: blob.digest, size: blob.size });
     }
     const cfg = await store.putBlob(configBuf);
-    const manifest: ImageManifest = { schemaVersion: 2, mediaType: MediaType.OCI_MANIFEST, config: { mediaType: MediaType.OCI_CONFIG, digest: cfg.digest, size: cfg.size }, layers };
+    const manifest: ImageManifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.OCI_MANIFEST,
+      config: { mediaType: MediaType.OCI_CONFIG, digest: cfg.digest, size: cfg.size },
+      layers,
+    };
     const m = await store.putBlob(JSON.stringify(manifest));
     pending.push({ names, digest: m.digest });
   }
@@ -295,7 +322,12 @@ const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 
 /** Imports a rootfs tar (plain or gzipped; a path or a stream) as a one-layer image tagged `reference`.
  *  The layer is stored gzipped; the config gets rootfs.diff_ids from the uncompressed stream. */
-export async function importRootfs(store: ContentStore, input: string | Readable, reference: string, opts: { config?: ContainerConfig; comment?: string } = {}): Promise<ImageRecord> {
+export async function importRootfs(
+  store: ContentStore,
+  input: string | Readable,
+  reference: string,
+  opts: { config?: ContainerConfig; comment?: string } = {},
+): Promise<ImageRecord> {
   const ref = parseReference(reference);
   const what = typeof input === 'string' ? input : 'standard input';
   let source: Readable;

@@ -19,13 +19,14 @@ export function imageHistory(store: ContentStore, ref: string): HistoryRow[] {
   if (!rec) throw new HakoError(`no such image: ${ref}`);
   const config = store.readJSON<ImageConfig>(rec.config);
   const layers = store.readJSON<ImageManifest>(rec.manifest).layers;
-  const steps = config.history?.length
-    ? config.history
-    : layers.map(() => ({ created: config.created, created_by: '', comment: '', empty_layer: false }));
+  const steps = config.history?.length ? config.history : layers.map(() => ({ created: config.created, created_by: '', comment: '', empty_layer: false }));
   let layer = 0;
   const rows = steps.map((h) => ({
-    ID: '<missing>', CreatedAt: h.created ?? '', CreatedBy: h.created_by ?? '', Comment: h.comment ?? '',
-    Size: h.empty_layer ? 0 : layers[layer++]?.size ?? 0,
+    ID: '<missing>',
+    CreatedAt: h.created ?? '',
+    CreatedBy: h.created_by ?? '',
+    Comment: h.comment ?? '',
+    Size: h.empty_layer ? 0 : (layers[layer++]?.size ?? 0),
   }));
   rows.reverse();
   if (rows.length) rows[0]!.ID = rec.config;

@@ -26,7 +26,9 @@ export interface ImageInspect {
   /** The full image config document. */
   image: ImageConfig;
   /** The process defaults, with every field present (empty when the image sets none). */
-  config: Required<Pick<ContainerConfig, 'Env' | 'Cmd' | 'Entrypoint' | 'WorkingDir' | 'User' | 'ExposedPorts' | 'Volumes' | 'Labels'>> & { StopSignal?: string };
+  config: Required<Pick<ContainerConfig, 'Env' | 'Cmd' | 'Entrypoint' | 'WorkingDir' | 'User' | 'ExposedPorts' | 'Volumes' | 'Labels'>> & {
+    StopSignal?: string;
+  };
   architecture: string;
   os: string;
   variant?: string;
@@ -42,7 +44,8 @@ export function inspect(store: ContentStore, ref: string): ImageInspect {
   const manifest = checkManifest(`manifest ${rec.manifest}`, store.readJSON(rec.manifest));
   const image = checkImageConfig(`image config ${rec.config}`, store.readJSON(rec.config));
   const diffIds = image.rootfs?.diff_ids ?? [];
-  if (diffIds.length !== manifest.layers.length) throw new HakoError(`image ${rec.reference}: config has ${diffIds.length} diff_ids for ${manifest.layers.length} layers`);
+  if (diffIds.length !== manifest.layers.length)
+    throw new HakoError(`image ${rec.reference}: config has ${diffIds.length} diff_ids for ${manifest.layers.length} layers`);
   const c = image.config ?? {};
   return {
     reference: rec.reference,

@@ -30,7 +30,7 @@ export async function checkLogin(domain: string, creds: Credentials, client = ne
   if (res.status === 200) return;
   if (res.status !== 401) throw new HakoError(`login to ${domain}: ${url}: HTTP ${res.status}`);
   const header = res.headers['www-authenticate'];
-  const challenges = parseWWWAuthenticate(Array.isArray(header) ? header.join(', ') : header ?? '');
+  const challenges = parseWWWAuthenticate(Array.isArray(header) ? header.join(', ') : (header ?? ''));
   const bearer = challenges.find((c) => c.scheme === 'bearer');
   if (bearer) {
     try {
@@ -41,7 +41,10 @@ export async function checkLogin(domain: string, creds: Credentials, client = ne
       throw e;
     }
   }
-  if (!challenges.some((c) => c.scheme === 'basic')) throw new HakoError(`login to ${domain}: the registry asks for an unsupported authentication (${challenges.map((c) => c.scheme).join(', ') || 'no challenge'})`);
+  if (!challenges.some((c) => c.scheme === 'basic'))
+    throw new HakoError(
+      `login to ${domain}: the registry asks for an unsupported authentication (${challenges.map((c) => c.scheme).join(', ') || 'no challenge'})`,
+    );
   const again = await httpRequest(url, { headers: { 'user-agent': 'hako/0.1', authorization: basicAuthHeader(creds) } });
   discard(again);
   if (again.status === 401 || again.status === 403) throw unauthorized(domain);

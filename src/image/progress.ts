@@ -18,7 +18,10 @@ export interface ProgressRenderer {
   (e: PullEvent): void;
 }
 
-export function createProgressRenderer(out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number } = process.stderr, opts: { tty?: boolean } = {}): ProgressRenderer {
+export function createProgressRenderer(
+  out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number } = process.stderr,
+  opts: { tty?: boolean } = {},
+): ProgressRenderer {
   const tty = opts.tty ?? Boolean(out.isTTY);
   const lines = new Map<string, string>();
   let drawn = 0;

@@ -75,7 +75,8 @@ export async function pull(reference: string | ImageReference, opts: PullOptions
     const want = opts.platform ?? hostPlatform();
     const entry = selectPlatform(index.manifests, want, ref.toString());
     manifestDoc = await client.getManifest(ref, entry.digest);
-    if (!isManifestMediaType(manifestDoc.mediaType)) throw new HakoError(`${ref}: entry for ${formatPlatform(want)} is a ${manifestDoc.mediaType}, not an image manifest`);
+    if (!isManifestMediaType(manifestDoc.mediaType))
+      throw new HakoError(`${ref}: entry for ${formatPlatform(want)} is a ${manifestDoc.mediaType}, not an image manifest`);
   }
   const mdoc = `manifest ${manifestDoc.digest}`;
   const manifest = checkManifest(mdoc, parseDocument(mdoc, manifestDoc.body.toString('utf8')));

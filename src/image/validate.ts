@@ -8,7 +8,6 @@ import type { ImageConfig, ImageIndex, ImageManifest } from '../oci/image/types.
 
 type Obj = Record<string, unknown>;
 
-
 function what(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';

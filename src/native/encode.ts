@@ -32,8 +32,7 @@ export function encodePlan(ops: readonly WireOp[]): Buffer {
 
 /** Human-readable form, one operation a line, for `hako runtime plan` and test failure messages. */
 export function formatPlan(ops: readonly WireOp[]): string {
-  const quote = (s: string | Buffer) =>
-    typeof s !== 'string' ? `<${s.length} bytes>` : /^[\w./:@=,+-]+$/.test(s) ? s : JSON.stringify(s);
+  const quote = (s: string | Buffer) => (typeof s !== 'string' ? `<${s.length} bytes>` : /^[\w./:@=,+-]+$/.test(s) ? s : JSON.stringify(s));
   return ops.map((op) => op.map(quote).join(' ')).join('\n');
 }
 

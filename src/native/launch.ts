@@ -64,23 +64,44 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
 /** A hako-init that connected to us on its own (conmon's runtime, native/README.md "the engine
  *  socket"): the plan goes as u32le length + bytes over the same connection, the sync socket. */
 export function attach(conn: Socket, pid: number, opts: Omit<LaunchOptions, 'stdio'>): Promise<Launched> {
-  const helper: HelperProcess = { pid, kill: (signal) => { try { process.kill(pid, signal); return true; } catch { return false; } } };
+  const helper: HelperProcess = {
+    pid,
+    kill: (signal) => {
+      try {
+        process.kill(pid, signal);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
   // Its exit status is conmon's to collect; for us it is done when the connection closes.
   const exited = new Promise<number>((resolve) => conn.once('close', () => resolve(0)));
-  return drive(helper, pid, conn, exited, { ...opts, stdio: [] }, {
-    sendPlan: (plan) => {
-      const head = Buffer.alloc(4);
-      head.writeUInt32LE(plan.length);
-      conn.write(Buffer.concat([head, plan]));
+  return drive(
+    helper,
+    pid,
+    conn,
+    exited,
+    { ...opts, stdio: [] },
+    {
+      sendPlan: (plan) => {
+        const head = Buffer.alloc(4);
+        head.writeUInt32LE(plan.length);
+        conn.write(Buffer.concat([head, plan]));
+      },
+      abort: () => {},
+      startError: () => {},
     },
-    abort: () => {},
-    startError: () => {},
-  });
+  );
 }
 
 /** The sync protocol, the same for both: place the helper, send the plan, answer its lines. */
 function drive(
-  helper: HelperProcess, helperPid: number, sync: Socket, exited: Promise<number>, opts: LaunchOptions,
+  helper: HelperProcess,
+  helperPid: number,
+  sync: Socket,
+  exited: Promise<number>,
+  opts: LaunchOptions,
   io: { sendPlan(plan: Buffer): void; abort(): void; startError(onError: (e: Error) => void): void },
 ): Promise<Launched> {
   return new Promise<Launched>((resolve, reject) => {
@@ -94,8 +115,17 @@ function drive(
       settled = true;
       sync.destroy();
       io.abort();
-      if (containerPid) try { process.kill(containerPid, 'SIGKILL'); } catch { /* already gone */ }
-      try { helper.kill('SIGKILL'); } catch { /* already gone */ }
+      if (containerPid)
+        try {
+          process.kill(containerPid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      try {
+        helper.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
       reject(err);
     };
     io.startError(fail);
@@ -149,7 +179,9 @@ function drive(
         queue = queue.then(() => handle(line));
       }
     });
-    sync.on('error', () => { /* EOF/ECONNRESET is reported through 'close' */ });
+    sync.on('error', () => {
+      /* EOF/ECONNRESET is reported through 'close' */
+    });
     sync.on('close', () => queue.then(() => fail(new HakoError('container init exited before it was ready'))));
     trace('spawned');
     // Placement in the next turn of the event loop: spawning and placing are the two longest

@@ -22,7 +22,11 @@ function runMode(args: string[], input?: string | Buffer): Buffer {
     return execFileSync(findHelper(), args, { input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
   } catch (err) {
     const e = err as { stderr?: Buffer; message?: string };
-    const said = e.stderr?.toString('utf8').trim().replace(/^hako-init: /, '').replace(/\s*\n\s*/g, ' ');
+    const said = e.stderr
+      ?.toString('utf8')
+      .trim()
+      .replace(/^hako-init: /, '')
+      .replace(/\s*\n\s*/g, ' ');
     throw new NativeModeError(said || `hako-init ${args[0]}: ${e.message ?? String(err)}`);
   }
 }

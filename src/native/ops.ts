@@ -238,13 +238,15 @@ export type OpName = keyof typeof PLAN_OPS;
 
 /** An argument as callers give it: text, a number (written in decimal), or raw bytes where allowed. */
 type Arg = string | number;
-type Params<T extends readonly string[]> =
-  T extends readonly [infer H extends string, ...infer R extends readonly string[]]
-    ? H extends `${string}...` ? Arg[]
-    : H extends `${string}?` ? [arg?: Arg, ...rest: Params<R>]
-    : H extends `${string}:bytes` ? [arg: string | Buffer, ...rest: Params<R>]
-    : [arg: Arg, ...rest: Params<R>]
-    : [];
+type Params<T extends readonly string[]> = T extends readonly [infer H extends string, ...infer R extends readonly string[]]
+  ? H extends `${string}...`
+    ? Arg[]
+    : H extends `${string}?`
+      ? [arg?: Arg, ...rest: Params<R>]
+      : H extends `${string}:bytes`
+        ? [arg: string | Buffer, ...rest: Params<R>]
+        : [arg: Arg, ...rest: Params<R>]
+  : [];
 
 /** One plan operation on the wire: its name, then its arguments. Made by op(), never by hand. */
 export type Op = readonly (string | Buffer)[] & { readonly __planOp: true };
@@ -279,8 +281,14 @@ export function opsHeader(): string {
     ' * record, exactly ARGS arguments; unpack.c calls up_NAME(rec). */',
     '#ifndef HAKO_OPS_H',
     '#define HAKO_OPS_H',
-    ...macro('HAKO_PLAN_OPS', (Object.keys(PLAN_OPS) as OpName[]).map((name) => `  X(${name}, ${minArgs(name)})`)),
-    ...macro('HAKO_UNPACK_RECORDS', (Object.keys(UNPACK_RECORDS) as RecordName[]).map((name) => `  X(${name}, ${UNPACK_RECORDS[name].length})`)),
+    ...macro(
+      'HAKO_PLAN_OPS',
+      (Object.keys(PLAN_OPS) as OpName[]).map((name) => `  X(${name}, ${minArgs(name)})`),
+    ),
+    ...macro(
+      'HAKO_UNPACK_RECORDS',
+      (Object.keys(UNPACK_RECORDS) as RecordName[]).map((name) => `  X(${name}, ${UNPACK_RECORDS[name].length})`),
+    ),
     '#endif',
     '',
   ].join('\n');

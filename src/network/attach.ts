@@ -203,9 +203,18 @@ export async function attach(containerId: string, netnsPath: string, networks: s
 function addBridge(containerId: string, netns: string, e: RecordEntry, position: number, store: NetworkStore, containerName?: string): BridgeConnection {
   const info = describeConfList(store.confList(e.network));
   const ports = (e.capabilityArgs.portMappings ?? []) as PortMapping[];
-  return connect({ name: e.network, bridge: info.bridge, subnet: info.subnet, gateway: info.gateway }, {
-    containerId, netns, ifName: e.ifName, position, ports, containerName, ipam: store.hostIpam,
-  });
+  return connect(
+    { name: e.network, bridge: info.bridge, subnet: info.subnet, gateway: info.gateway },
+    {
+      containerId,
+      netns,
+      ifName: e.ifName,
+      position,
+      ports,
+      containerName,
+      ipam: store.hostIpam,
+    },
+  );
 }
 
 /** A bridge connection without its record: the names are derived, ports are found by container. */
@@ -215,8 +224,18 @@ function rebuilt(bridge: string, containerId: string, ifName: string): BridgeCon
 
 function bridgeAttachment(network: string, ifName: string, c: BridgeConnection): Attachment {
   return {
-    network, ifName, addresses: [`${c.address}/${c.prefix}`], ips: [c.address], gateway: c.gateway, mac: c.mac, hostInterface: c.hostIf,
-    result: { cniVersion: '1.0.0', interfaces: [{ name: ifName, mac: c.mac, sandbox: c.netns }], ips: [{ address: `${c.address}/${c.prefix}`, gateway: c.gateway, interface: 0 }] },
+    network,
+    ifName,
+    addresses: [`${c.address}/${c.prefix}`],
+    ips: [c.address],
+    gateway: c.gateway,
+    mac: c.mac,
+    hostInterface: c.hostIf,
+    result: {
+      cniVersion: '1.0.0',
+      interfaces: [{ name: ifName, mac: c.mac, sandbox: c.netns }],
+      ips: [{ address: `${c.address}/${c.prefix}`, gateway: c.gateway, interface: 0 }],
+    },
   };
 }
 
@@ -234,7 +253,7 @@ async function delEntries(executor: CniExecutor, rec: AttachRecord, entries: Rec
       continue;
     }
     const conflist = e.conflist!;
-    errors.push(...await executor.del(conflist, { containerId: rec.containerId, netns, ifName: e.ifName, capabilityArgs: e.capabilityArgs }, e.result));
+    errors.push(...(await executor.del(conflist, { containerId: rec.containerId, netns, ifName: e.ifName, capabilityArgs: e.capabilityArgs }, e.result)));
     // Without the namespace the bridge plugin cannot find the addresses its ipMasq rules match.
     if (!netns && conflist.plugins.some((p) => p.type === 'bridge' && p.ipMasq)) removeMasqRules(conflist.name, rec.containerId);
   }

@@ -45,5 +45,7 @@ export function setDown(name: string): void {
     const file = `/sys/class/net/${name}/flags`;
     const flags = parseInt(fs.readFileSync(file, 'utf8').trim(), 16);
     fs.writeFileSync(file, `0x${(flags & ~IFF_UP).toString(16)}`);
-  } catch { /* gone meanwhile */ }
+  } catch {
+    /* gone meanwhile */
+  }
 }

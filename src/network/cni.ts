@@ -35,10 +35,28 @@ export interface ConfList {
   [key: string]: unknown;
 }
 
-export interface CniInterface { name: string; mac?: string; sandbox?: string; mtu?: number }
-export interface CniIPConfig { address: string; gateway?: string; interface?: number; version?: string }
-export interface CniRoute { dst: string; gw?: string }
-export interface CniDNS { nameservers?: string[]; domain?: string; search?: string[]; options?: string[] }
+export interface CniInterface {
+  name: string;
+  mac?: string;
+  sandbox?: string;
+  mtu?: number;
+}
+export interface CniIPConfig {
+  address: string;
+  gateway?: string;
+  interface?: number;
+  version?: string;
+}
+export interface CniRoute {
+  dst: string;
+  gw?: string;
+}
+export interface CniDNS {
+  nameservers?: string[];
+  domain?: string;
+  search?: string[];
+  options?: string[];
+}
 export interface CniResult {
   cniVersion: string;
   interfaces?: CniInterface[];
@@ -71,10 +89,16 @@ export const CNI_ERROR_CODES: Record<number, string> = {
 };
 
 export class CniError extends HakoError {
-  constructor(readonly network: string, readonly plugin: string, readonly command: string,
-    readonly code: number | undefined, readonly msg: string, readonly details?: string,
+  constructor(
+    readonly network: string,
+    readonly plugin: string,
+    readonly command: string,
+    readonly code: number | undefined,
+    readonly msg: string,
+    readonly details?: string,
     /** For an ADD that failed part-way: the last result of the plugins before it, which DEL needs. */
-    public partialResult?: CniResult) {
+    public partialResult?: CniResult,
+  ) {
     const codeText = code === undefined ? '' : ` (CNI error ${code}${CNI_ERROR_CODES[code] ? `: ${CNI_ERROR_CODES[code]}` : ''})`;
     super(`network "${network}": CNI plugin ${plugin} ${command} failed: ${msg}${details && details !== msg ? `: ${details}` : ''}${codeText}`);
     this.name = 'CniError';
@@ -85,7 +109,9 @@ const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /** Validates a parsed conflist; `source` names the file in error messages. */
 export function validateConfList(value: unknown, source: string): ConfList {
-  const fail = (field: string, problem: string): never => { throw new HakoError(`${source}: ${field}: ${problem}`); };
+  const fail = (field: string, problem: string): never => {
+    throw new HakoError(`${source}: ${field}: ${problem}`);
+  };
   if (!value || typeof value !== 'object' || Array.isArray(value)) fail('(top level)', 'must be a JSON object');
   const v = value as Record<string, unknown>;
   if (typeof v.name !== 'string' || !NAME_RE.test(v.name)) fail('name', 'must be a name of letters, digits, "_", "." and "-"');
@@ -135,7 +161,9 @@ export function pluginStdin(list: ConfList, plugin: PluginConf, rt: RuntimeConf,
 }
 
 export function pluginEnv(command: string, rt: RuntimeConf, pluginDirs: string[]): Record<string, string> {
-  const args = Object.entries(rt.args ?? {}).map(([k, v]) => `${k}=${v}`).join(';');
+  const args = Object.entries(rt.args ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(';');
   return {
     CNI_COMMAND: command,
     CNI_CONTAINERID: rt.containerId,
@@ -165,7 +193,8 @@ export function parseResult(stdout: string, network: string, plugin: string): Cn
     if (r[key] !== undefined && !Array.isArray(r[key])) throw new CniError(network, plugin, 'ADD', undefined, `result field ${key} is not an array`);
   }
   for (const [i, ip] of ((r.ips as unknown[]) ?? []).entries()) {
-    if (!ip || typeof (ip as CniIPConfig).address !== 'string') throw new CniError(network, plugin, 'ADD', undefined, `result field ips[${i}].address is missing`);
+    if (!ip || typeof (ip as CniIPConfig).address !== 'string')
+      throw new CniError(network, plugin, 'ADD', undefined, `result field ips[${i}].address is missing`);
   }
   return r as unknown as CniResult;
 }
@@ -175,10 +204,18 @@ export function errorFromOutput(network: string, plugin: string, command: string
   try {
     const e = JSON.parse(stdout) as { code?: unknown; msg?: unknown; details?: unknown };
     if (e && typeof e === 'object' && typeof e.msg === 'string') {
-      return new CniError(network, plugin, command, typeof e.code === 'number' ? e.code : undefined, e.msg,
-        typeof e.details === 'string' && e.details ? e.details : undefined);
+      return new CniError(
+        network,
+        plugin,
+        command,
+        typeof e.code === 'number' ? e.code : undefined,
+        e.msg,
+        typeof e.details === 'string' && e.details ? e.details : undefined,
+      );
     }
-  } catch { /* not JSON: fall through */ }
+  } catch {
+    /* not JSON: fall through */
+  }
   const text = (stdout.trim() || stderr.trim()).split('\n').pop() ?? '';
   return new CniError(network, plugin, command, undefined, text ? `${status}: ${text}` : status);
 }
@@ -188,7 +225,13 @@ export interface ExecutorOptions {
   timeoutMs?: number;
 }
 
-interface RunOutput { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; error?: Error }
+interface RunOutput {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  error?: Error;
+}
 
 export class CniExecutor {
   readonly pluginDirs: string[];
@@ -206,7 +249,9 @@ export class CniExecutor {
       try {
         fs.accessSync(file, fs.constants.X_OK);
         if (fs.statSync(file).isFile()) return file;
-      } catch { /* not here */ }
+      } catch {
+        /* not here */
+      }
     }
     throw new HakoError(`CNI plugin "${type}" not found in ${this.pluginDirs.join(', ')} (install containernetworking-plugins)`);
   }
@@ -269,11 +314,23 @@ export class CniExecutor {
       let stdout = '';
       let stderr = '';
       let timedOut = false;
-      const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, this.timeoutMs);
-      child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-      child.stdin.on('error', () => { /* plugin exited before reading: its status tells */ });
-      child.on('error', (error) => { clearTimeout(timer); resolve({ code: null, signal: null, stdout, stderr, error }); });
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, this.timeoutMs);
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        stdout += d;
+      });
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+      });
+      child.stdin.on('error', () => {
+        /* plugin exited before reading: its status tells */
+      });
+      child.on('error', (error) => {
+        clearTimeout(timer);
+        resolve({ code: null, signal: null, stdout, stderr, error });
+      });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
         resolve({ code, signal, stdout, stderr, error: timedOut ? new Error(`timed out after ${this.timeoutMs} ms`) : undefined });

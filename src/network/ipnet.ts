@@ -49,12 +49,12 @@ export function size(c: Cidr): number {
 }
 
 export function contains(c: Cidr, addr: number): boolean {
-  return ((addr & mask(c.prefix)) >>> 0) === c.base;
+  return (addr & mask(c.prefix)) >>> 0 === c.base;
 }
 
 export function overlaps(a: Cidr, b: Cidr): boolean {
   const p = Math.min(a.prefix, b.prefix);
-  return ((a.base & mask(p)) >>> 0) === ((b.base & mask(p)) >>> 0);
+  return (a.base & mask(p)) >>> 0 === (b.base & mask(p)) >>> 0;
 }
 
 /** Usable host range [first, last] of a subnet: network and broadcast addresses excluded for /0-/30. */

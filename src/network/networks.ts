@@ -11,9 +11,7 @@ import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { withPidLock } from '../util/pidlock.js';
 import { parseConfList, type ConfList, type PluginConf, CniExecutor } from './cni.js';
-import {
-  formatCidr, formatIPv4, firstFreeSubnet, hostRange, overlaps, parseCidr, parseIPv4, contains, type Cidr,
-} from './ipnet.js';
+import { formatCidr, formatIPv4, firstFreeSubnet, hostRange, overlaps, parseCidr, parseIPv4, contains, type Cidr } from './ipnet.js';
 import { bridgeExists, deleteBridge } from './bridge.js';
 import { HostIpam } from './driver/ipam.js';
 import { removeBridgeNetwork } from './driver/bridge.js';
@@ -56,7 +54,11 @@ export interface NetworkInfo {
   conflist: ConfList;
 }
 
-export interface NetworkUser { containerId: string; ifName: string; ip: string }
+export interface NetworkUser {
+  containerId: string;
+  ifName: string;
+  ip: string;
+}
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -168,14 +170,23 @@ export class NetworkStore {
   }
 
   private defaultInfo(): NetworkInfo {
-    const list = buildConfList({ name: DEFAULT_NETWORK, bridge: DEFAULT_BRIDGE, subnet: DEFAULT_SUBNET, gateway: formatIPv4(hostRange(parseCidr(DEFAULT_SUBNET))[0]), ipamDir: this.ipamDir });
+    const list = buildConfList({
+      name: DEFAULT_NETWORK,
+      bridge: DEFAULT_BRIDGE,
+      subnet: DEFAULT_SUBNET,
+      gateway: formatIPv4(hostRange(parseCidr(DEFAULT_SUBNET))[0]),
+      ipamDir: this.ipamDir,
+    });
     return describeConfList(list);
   }
 
   private readAll(): NetworkInfo[] {
     let names: string[];
     try {
-      names = fs.readdirSync(this.configDir).filter((f) => f.endsWith('.conflist')).sort();
+      names = fs
+        .readdirSync(this.configDir)
+        .filter((f) => f.endsWith('.conflist'))
+        .sort();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw new HakoError(`${this.configDir}: cannot read network configurations: ${(e as NodeJS.ErrnoException).code}`);
@@ -248,7 +259,10 @@ export class NetworkStore {
       let bridge = opts.bridge;
       if (bridge === undefined) {
         for (let i = 1; ; i++) {
-          if (!bridges.has(`hako${i}`) && !bridgeExists(`hako${i}`)) { bridge = `hako${i}`; break; }
+          if (!bridges.has(`hako${i}`) && !bridgeExists(`hako${i}`)) {
+            bridge = `hako${i}`;
+            break;
+          }
         }
       } else if (bridges.has(bridge)) {
         throw new HakoError(`bridge "${bridge}": already used by network "${existing.find((n) => n.bridge === bridge)!.name}"`);
@@ -263,7 +277,11 @@ export class NetworkStore {
    *  store's containers on that bridge), or host-local's lease files (cni). */
   users(name: string): NetworkUser[] {
     let info: NetworkInfo | undefined;
-    try { info = this.inspect(name); } catch { /* gone: no users */ }
+    try {
+      info = this.inspect(name);
+    } catch {
+      /* gone: no users */
+    }
     if (info?.driver === 'bridge') {
       return this.hostIpam.leases(info.bridge).map(({ ip, lease }) => ({ containerId: lease.container, ifName: lease.ifName, ip }));
     }
@@ -278,9 +296,14 @@ export class NetworkStore {
     for (const ip of entries.sort()) {
       if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip) && !ip.includes(':')) continue; // lock, last_reserved_ip.0
       try {
-        const [containerId = '', ifName = ''] = fs.readFileSync(path.join(dir, ip), 'utf8').split(/\r?\n/).map((s) => s.trim());
+        const [containerId = '', ifName = ''] = fs
+          .readFileSync(path.join(dir, ip), 'utf8')
+          .split(/\r?\n/)
+          .map((s) => s.trim());
         out.push({ containerId, ifName, ip });
-      } catch { /* released meanwhile */ }
+      } catch {
+        /* released meanwhile */
+      }
     }
     return out;
   }
@@ -318,7 +341,11 @@ export class NetworkStore {
 }
 
 // Function-style API over a store with the given (or default) directories.
-export function createNetwork(name: string, opts: { subnet?: string; gateway?: string; bridge?: string; driver?: NetworkDriver } = {}, store = new NetworkStore()): NetworkInfo {
+export function createNetwork(
+  name: string,
+  opts: { subnet?: string; gateway?: string; bridge?: string; driver?: NetworkDriver } = {},
+  store = new NetworkStore(),
+): NetworkInfo {
   return store.create(name, opts);
 }
 export function listNetworks(store = new NetworkStore()): NetworkInfo[] {

@@ -11,13 +11,20 @@ export const SPEC_FILE_VERSION = '1.0.2-dev';
 export const DEFAULT_CAPABILITIES = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 
 export const DEFAULT_MASKED_PATHS = [
-  '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-  '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/sys/devices/virtual/powercap', '/proc/scsi',
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+  '/proc/scsi',
 ];
 
-export const DEFAULT_READONLY_PATHS = [
-  '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger',
-];
+export const DEFAULT_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 export function defaultSpec(options: { rootless?: boolean; uid?: number; gid?: number } = {}): Spec {
   const spec: Spec = {
@@ -69,8 +76,8 @@ function makeRootless(spec: Spec, uid: number, gid: number): void {
   linux.uidMappings = [{ containerID: 0, hostID: uid, size: 1 }];
   linux.gidMappings = [{ containerID: 0, hostID: gid, size: 1 }];
   delete linux.resources;
-  spec.mounts = spec.mounts!
-    .filter((m) => m.destination !== '/sys' && m.destination !== '/sys/fs/cgroup')
-    .map((m) => m.destination === '/dev/pts' ? { ...m, options: m.options!.filter((o) => o !== 'gid=5') } : m);
+  spec.mounts = spec
+    .mounts!.filter((m) => m.destination !== '/sys' && m.destination !== '/sys/fs/cgroup')
+    .map((m) => (m.destination === '/dev/pts' ? { ...m, options: m.options!.filter((o) => o !== 'gid=5') } : m));
   spec.mounts.push({ destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] });
 }

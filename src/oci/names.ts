@@ -10,19 +10,51 @@ import type { NamespaceType } from './types.js';
 // Capabilities (linux/capability.h)
 
 const CAPABILITY_NAMES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL',
-  'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE',
-  'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE',
-  'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT',
-  'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE',
-  'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG',
-  'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_DAC_READ_SEARCH',
+  'CAP_FOWNER',
+  'CAP_FSETID',
+  'CAP_KILL',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETPCAP',
+  'CAP_LINUX_IMMUTABLE',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_NET_BROADCAST',
+  'CAP_NET_ADMIN',
+  'CAP_NET_RAW',
+  'CAP_IPC_LOCK',
+  'CAP_IPC_OWNER',
+  'CAP_SYS_MODULE',
+  'CAP_SYS_RAWIO',
+  'CAP_SYS_CHROOT',
+  'CAP_SYS_PTRACE',
+  'CAP_SYS_PACCT',
+  'CAP_SYS_ADMIN',
+  'CAP_SYS_BOOT',
+  'CAP_SYS_NICE',
+  'CAP_SYS_RESOURCE',
+  'CAP_SYS_TIME',
+  'CAP_SYS_TTY_CONFIG',
+  'CAP_MKNOD',
+  'CAP_LEASE',
+  'CAP_AUDIT_WRITE',
+  'CAP_AUDIT_CONTROL',
+  'CAP_SETFCAP',
+  'CAP_MAC_OVERRIDE',
+  'CAP_MAC_ADMIN',
+  'CAP_SYSLOG',
+  'CAP_WAKE_ALARM',
+  'CAP_BLOCK_SUSPEND',
+  'CAP_AUDIT_READ',
+  'CAP_PERFMON',
+  'CAP_BPF',
+  'CAP_CHECKPOINT_RESTORE',
 ] as const;
 
 /** Capability name -> bit number, CAP_CHOWN=0 ... CAP_CHECKPOINT_RESTORE=40. */
-export const CAPABILITIES: Record<string, number> = Object.freeze(
-  Object.fromEntries(CAPABILITY_NAMES.map((name, bit) => [name, bit])),
-);
+export const CAPABILITIES: Record<string, number> = Object.freeze(Object.fromEntries(CAPABILITY_NAMES.map((name, bit) => [name, bit])));
 
 let cachedLastCap: number | undefined;
 
@@ -58,9 +90,22 @@ export function capabilityMask(names: string[], field: string, last: number = la
 // Resource limits (asm-generic/resource.h, which x86_64 uses)
 
 export const RLIMITS: Record<string, number> = Object.freeze({
-  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5,
-  RLIMIT_NPROC: 6, RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10,
-  RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
+  RLIMIT_CPU: 0,
+  RLIMIT_FSIZE: 1,
+  RLIMIT_DATA: 2,
+  RLIMIT_STACK: 3,
+  RLIMIT_CORE: 4,
+  RLIMIT_RSS: 5,
+  RLIMIT_NPROC: 6,
+  RLIMIT_NOFILE: 7,
+  RLIMIT_MEMLOCK: 8,
+  RLIMIT_AS: 9,
+  RLIMIT_LOCKS: 10,
+  RLIMIT_SIGPENDING: 11,
+  RLIMIT_MSGQUEUE: 12,
+  RLIMIT_NICE: 13,
+  RLIMIT_RTPRIO: 14,
+  RLIMIT_RTTIME: 15,
 });
 
 export const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;
@@ -80,10 +125,37 @@ export const SIGRTMIN = 34;
 export const SIGRTMAX = 64;
 
 const BASE_SIGNALS: Record<string, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9,
-  SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGSTKFLT: 16,
-  SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20, SIGTTIN: 21, SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24,
-  SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29, SIGPWR: 30, SIGSYS: 31,
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGSTKFLT: 16,
+  SIGCHLD: 17,
+  SIGCONT: 18,
+  SIGSTOP: 19,
+  SIGTSTP: 20,
+  SIGTTIN: 21,
+  SIGTTOU: 22,
+  SIGURG: 23,
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
+  SIGVTALRM: 26,
+  SIGPROF: 27,
+  SIGWINCH: 28,
+  SIGIO: 29,
+  SIGPWR: 30,
+  SIGSYS: 31,
 };
 
 /** Other spellings accepted on input (kill(1) knows them) but never produced by signalName(). */
@@ -135,13 +207,26 @@ export const CLONE_NEWPID = 0x20000000;
 export const CLONE_NEWNET = 0x40000000;
 
 export const NAMESPACE_FLAGS: Record<NamespaceType, number> = Object.freeze({
-  mount: CLONE_NEWNS, uts: CLONE_NEWUTS, ipc: CLONE_NEWIPC, user: CLONE_NEWUSER, pid: CLONE_NEWPID,
-  network: CLONE_NEWNET, cgroup: CLONE_NEWCGROUP, time: CLONE_NEWTIME,
+  mount: CLONE_NEWNS,
+  uts: CLONE_NEWUTS,
+  ipc: CLONE_NEWIPC,
+  user: CLONE_NEWUSER,
+  pid: CLONE_NEWPID,
+  network: CLONE_NEWNET,
+  cgroup: CLONE_NEWCGROUP,
+  time: CLONE_NEWTIME,
 });
 
 /** The OCI type name -> the name of its file under /proc/self/ns/. */
 export const NAMESPACE_PROC_NAMES: Record<NamespaceType, string> = Object.freeze({
-  mount: 'mnt', uts: 'uts', ipc: 'ipc', user: 'user', pid: 'pid', network: 'net', cgroup: 'cgroup', time: 'time',
+  mount: 'mnt',
+  uts: 'uts',
+  ipc: 'ipc',
+  user: 'user',
+  pid: 'pid',
+  network: 'net',
+  cgroup: 'cgroup',
+  time: 'time',
 });
 
 export const NAMESPACE_TYPES = Object.freeze(Object.keys(NAMESPACE_FLAGS) as NamespaceType[]);
@@ -194,44 +279,72 @@ export const MOUNT_ATTR_NOSYMFOLLOW = 0x200000;
  *  no-op: mount(8) drops it, and passing it on as data would make tmpfs & co. reject the mount. */
 export const MOUNT_FLAG_OPTIONS: Record<string, [boolean, number]> = {
   defaults: [false, 0],
-  ro: [false, MS_RDONLY], rw: [true, MS_RDONLY],
-  nosuid: [false, MS_NOSUID], suid: [true, MS_NOSUID],
-  nodev: [false, MS_NODEV], dev: [true, MS_NODEV],
-  noexec: [false, MS_NOEXEC], exec: [true, MS_NOEXEC],
-  sync: [false, MS_SYNCHRONOUS], async: [true, MS_SYNCHRONOUS],
+  ro: [false, MS_RDONLY],
+  rw: [true, MS_RDONLY],
+  nosuid: [false, MS_NOSUID],
+  suid: [true, MS_NOSUID],
+  nodev: [false, MS_NODEV],
+  dev: [true, MS_NODEV],
+  noexec: [false, MS_NOEXEC],
+  exec: [true, MS_NOEXEC],
+  sync: [false, MS_SYNCHRONOUS],
+  async: [true, MS_SYNCHRONOUS],
   dirsync: [false, MS_DIRSYNC],
   remount: [false, MS_REMOUNT],
-  mand: [false, MS_MANDLOCK], nomand: [true, MS_MANDLOCK],
-  noatime: [false, MS_NOATIME], atime: [true, MS_NOATIME],
-  nodiratime: [false, MS_NODIRATIME], diratime: [true, MS_NODIRATIME],
-  bind: [false, MS_BIND], rbind: [false, MS_BIND | MS_REC],
-  relatime: [false, MS_RELATIME], norelatime: [true, MS_RELATIME],
-  strictatime: [false, MS_STRICTATIME], nostrictatime: [true, MS_STRICTATIME],
-  lazytime: [false, MS_LAZYTIME], nolazytime: [true, MS_LAZYTIME],
-  silent: [false, MS_SILENT], loud: [true, MS_SILENT],
-  iversion: [false, MS_I_VERSION], noiversion: [true, MS_I_VERSION],
-  nosymfollow: [false, MS_NOSYMFOLLOW], symfollow: [true, MS_NOSYMFOLLOW],
+  mand: [false, MS_MANDLOCK],
+  nomand: [true, MS_MANDLOCK],
+  noatime: [false, MS_NOATIME],
+  atime: [true, MS_NOATIME],
+  nodiratime: [false, MS_NODIRATIME],
+  diratime: [true, MS_NODIRATIME],
+  bind: [false, MS_BIND],
+  rbind: [false, MS_BIND | MS_REC],
+  relatime: [false, MS_RELATIME],
+  norelatime: [true, MS_RELATIME],
+  strictatime: [false, MS_STRICTATIME],
+  nostrictatime: [true, MS_STRICTATIME],
+  lazytime: [false, MS_LAZYTIME],
+  nolazytime: [true, MS_LAZYTIME],
+  silent: [false, MS_SILENT],
+  loud: [true, MS_SILENT],
+  iversion: [false, MS_I_VERSION],
+  noiversion: [true, MS_I_VERSION],
+  nosymfollow: [false, MS_NOSYMFOLLOW],
+  symfollow: [true, MS_NOSYMFOLLOW],
 };
 
 /** Propagation options, also valid as linux.rootfsPropagation. */
 export const PROPAGATION_OPTIONS: Record<string, number> = Object.freeze({
-  private: MS_PRIVATE, rprivate: MS_PRIVATE | MS_REC,
-  shared: MS_SHARED, rshared: MS_SHARED | MS_REC,
-  slave: MS_SLAVE, rslave: MS_SLAVE | MS_REC,
-  unbindable: MS_UNBINDABLE, runbindable: MS_UNBINDABLE | MS_REC,
+  private: MS_PRIVATE,
+  rprivate: MS_PRIVATE | MS_REC,
+  shared: MS_SHARED,
+  rshared: MS_SHARED | MS_REC,
+  slave: MS_SLAVE,
+  rslave: MS_SLAVE | MS_REC,
+  unbindable: MS_UNBINDABLE,
+  runbindable: MS_UNBINDABLE | MS_REC,
 });
 
 /** Recursive attributes (runc's "rro", "rnosuid" ...), applied with mount_setattr(AT_RECURSIVE). */
 export const REC_ATTR_OPTIONS: Record<string, [boolean, number]> = {
-  rro: [false, MOUNT_ATTR_RDONLY], rrw: [true, MOUNT_ATTR_RDONLY],
-  rnosuid: [false, MOUNT_ATTR_NOSUID], rsuid: [true, MOUNT_ATTR_NOSUID],
-  rnodev: [false, MOUNT_ATTR_NODEV], rdev: [true, MOUNT_ATTR_NODEV],
-  rnoexec: [false, MOUNT_ATTR_NOEXEC], rexec: [true, MOUNT_ATTR_NOEXEC],
-  rnodiratime: [false, MOUNT_ATTR_NODIRATIME], rdiratime: [true, MOUNT_ATTR_NODIRATIME],
-  rrelatime: [false, MOUNT_ATTR_RELATIME], rnorelatime: [true, MOUNT_ATTR_RELATIME],
-  rnoatime: [false, MOUNT_ATTR_NOATIME], ratime: [true, MOUNT_ATTR_NOATIME],
-  rstrictatime: [false, MOUNT_ATTR_STRICTATIME], rnostrictatime: [true, MOUNT_ATTR_STRICTATIME],
-  rnosymfollow: [false, MOUNT_ATTR_NOSYMFOLLOW], rsymfollow: [true, MOUNT_ATTR_NOSYMFOLLOW],
+  rro: [false, MOUNT_ATTR_RDONLY],
+  rrw: [true, MOUNT_ATTR_RDONLY],
+  rnosuid: [false, MOUNT_ATTR_NOSUID],
+  rsuid: [true, MOUNT_ATTR_NOSUID],
+  rnodev: [false, MOUNT_ATTR_NODEV],
+  rdev: [true, MOUNT_ATTR_NODEV],
+  rnoexec: [false, MOUNT_ATTR_NOEXEC],
+  rexec: [true, MOUNT_ATTR_NOEXEC],
+  rnodiratime: [false, MOUNT_ATTR_NODIRATIME],
+  rdiratime: [true, MOUNT_ATTR_NODIRATIME],
+  rrelatime: [false, MOUNT_ATTR_RELATIME],
+  rnorelatime: [true, MOUNT_ATTR_RELATIME],
+  rnoatime: [false, MOUNT_ATTR_NOATIME],
+  ratime: [true, MOUNT_ATTR_NOATIME],
+  rstrictatime: [false, MOUNT_ATTR_STRICTATIME],
+  rnostrictatime: [true, MOUNT_ATTR_STRICTATIME],
+  rnosymfollow: [false, MOUNT_ATTR_NOSYMFOLLOW],
+  rsymfollow: [true, MOUNT_ATTR_NOSYMFOLLOW],
 };
 
 export interface MountOptions {

@@ -75,7 +75,10 @@ function expectStringArray(path: string, v: unknown): string[] {
   return expectArray(path, v).map((x, i) => expectString(`${path}[${i}]`, x));
 }
 
-interface IntRange { min: number; max: number }
+interface IntRange {
+  min: number;
+  max: number;
+}
 // 64-bit bounds are as close as doubles get; JSON.parse already rounded anything larger.
 const U16: IntRange = { min: 0, max: 0xffff };
 const I32: IntRange = { min: -(2 ** 31), max: 2 ** 31 - 1 };
@@ -92,7 +95,10 @@ function expectInt(path: string, v: unknown, range: IntRange): number {
   return v;
 }
 
-const int = (range: IntRange): Check<number> => (p, v) => expectInt(p, v, range);
+const int =
+  (range: IntRange): Check<number> =>
+  (p, v) =>
+    expectInt(p, v, range);
 
 function arrayOf<T>(check: Check<T>): Check<T[]> {
   return (p, v) => expectArray(p, v).map((x, i) => check(`${p}[${i}]`, x));
@@ -209,10 +215,15 @@ function checkScheduler(o: Obj, p: string): void {
 
 function checkProcess(o: Obj, p: string): void {
   opt(o, p, 'terminal', expectBool);
-  opt(o, p, 'consoleSize', objectWith((c, cp) => {
-    req(c, cp, 'height', int(U32));
-    req(c, cp, 'width', int(U32));
-  }));
+  opt(
+    o,
+    p,
+    'consoleSize',
+    objectWith((c, cp) => {
+      req(c, cp, 'height', int(U32));
+      req(c, cp, 'width', int(U32));
+    }),
+  );
   req(o, p, 'user', objectWith(checkUser));
   // config.md: at least one entry is REQUIRED; its value is execvp's file.
   const args = o.args;
@@ -228,15 +239,25 @@ function checkProcess(o: Obj, p: string): void {
   opt(o, p, 'apparmorProfile', expectString);
   opt(o, p, 'oomScoreAdj', int({ min: -1000, max: 1000 }));
   opt(o, p, 'selinuxLabel', expectString);
-  opt(o, p, 'ioPriority', objectWith((io, iop) => {
-    req(io, iop, 'class', oneOf(['IOPRIO_CLASS_RT', 'IOPRIO_CLASS_BE', 'IOPRIO_CLASS_IDLE'], 'I/O priority class'));
-    req(io, iop, 'priority', int({ min: 0, max: 7 }));
-  }));
+  opt(
+    o,
+    p,
+    'ioPriority',
+    objectWith((io, iop) => {
+      req(io, iop, 'class', oneOf(['IOPRIO_CLASS_RT', 'IOPRIO_CLASS_BE', 'IOPRIO_CLASS_IDLE'], 'I/O priority class'));
+      req(io, iop, 'priority', int({ min: 0, max: 7 }));
+    }),
+  );
   opt(o, p, 'scheduler', objectWith(checkScheduler));
-  opt(o, p, 'execCPUAffinity', objectWith((a, ap) => {
-    opt(a, ap, 'initial', expectCpuList);
-    opt(a, ap, 'final', expectCpuList);
-  }));
+  opt(
+    o,
+    p,
+    'execCPUAffinity',
+    objectWith((a, ap) => {
+      opt(a, ap, 'initial', expectCpuList);
+      opt(a, ap, 'final', expectCpuList);
+    }),
+  );
 }
 
 function checkIdMapping(o: Obj, p: string): void {
@@ -380,12 +401,19 @@ function checkThrottle(o: Obj, p: string): void {
 function checkBlockIO(o: Obj, p: string): void {
   opt(o, p, 'weight', int(U16));
   opt(o, p, 'leafWeight', int(U16));
-  opt(o, p, 'weightDevice', arrayOf(objectWith((d, dp) => {
-    req(d, dp, 'major', int(I64));
-    req(d, dp, 'minor', int(I64));
-    opt(d, dp, 'weight', int(U16));
-    opt(d, dp, 'leafWeight', int(U16));
-  })));
+  opt(
+    o,
+    p,
+    'weightDevice',
+    arrayOf(
+      objectWith((d, dp) => {
+        req(d, dp, 'major', int(I64));
+        req(d, dp, 'minor', int(I64));
+        opt(d, dp, 'weight', int(U16));
+        opt(d, dp, 'leafWeight', int(U16));
+      }),
+    ),
+  );
   for (const k of ['throttleReadBpsDevice', 'throttleWriteBpsDevice', 'throttleReadIOPSDevice', 'throttleWriteIOPSDevice']) {
     opt(o, p, k, arrayOf(objectWith(checkThrottle)));
   }
@@ -395,20 +423,44 @@ function checkResources(o: Obj, p: string): void {
   opt(o, p, 'devices', arrayOf(objectWith(checkDeviceRule)));
   opt(o, p, 'memory', objectWith(checkMemory));
   opt(o, p, 'cpu', objectWith(checkCpu));
-  opt(o, p, 'pids', objectWith((x, xp) => void req(x, xp, 'limit', int(I64))));
+  opt(
+    o,
+    p,
+    'pids',
+    objectWith((x, xp) => void req(x, xp, 'limit', int(I64))),
+  );
   opt(o, p, 'blockIO', objectWith(checkBlockIO));
-  opt(o, p, 'hugepageLimits', arrayOf(objectWith((h, hp) => {
-    const size = req(h, hp, 'pageSize', expectString);
-    if (!/^\d+[KMG]B$/.test(size)) fail(at(hp, 'pageSize'), `must be a size such as "2MB" or "1GB" (got "${size}")`);
-    req(h, hp, 'limit', int(U64));
-  })));
-  opt(o, p, 'network', objectWith((n, np) => {
-    opt(n, np, 'classID', int(U32));
-    opt(n, np, 'priorities', arrayOf(objectWith((x, xp) => {
-      req(x, xp, 'name', expectNonEmptyString);
-      req(x, xp, 'priority', int(U32));
-    })));
-  }));
+  opt(
+    o,
+    p,
+    'hugepageLimits',
+    arrayOf(
+      objectWith((h, hp) => {
+        const size = req(h, hp, 'pageSize', expectString);
+        if (!/^\d+[KMG]B$/.test(size)) fail(at(hp, 'pageSize'), `must be a size such as "2MB" or "1GB" (got "${size}")`);
+        req(h, hp, 'limit', int(U64));
+      }),
+    ),
+  );
+  opt(
+    o,
+    p,
+    'network',
+    objectWith((n, np) => {
+      opt(n, np, 'classID', int(U32));
+      opt(
+        n,
+        np,
+        'priorities',
+        arrayOf(
+          objectWith((x, xp) => {
+            req(x, xp, 'name', expectNonEmptyString);
+            req(x, xp, 'priority', int(U32));
+          }),
+        ),
+      );
+    }),
+  );
   opt(o, p, 'rdma', (rp, v) => {
     for (const [dev, x] of Object.entries(expectObject(rp, v))) {
       objectWith((r, dp) => {
@@ -430,19 +482,33 @@ function checkSeccomp(o: Obj, p: string): void {
   opt(o, p, 'flags', expectStringArray);
   opt(o, p, 'listenerPath', expectString);
   opt(o, p, 'listenerMetadata', expectString);
-  opt(o, p, 'syscalls', arrayOf(objectWith((s, sp) => {
-    const names = req(s, sp, 'names', expectStringArray);
-    if (names.length === 0) fail(at(sp, 'names'), 'must list at least one syscall');
-    names.forEach((n, i) => expectNonEmptyString(`${at(sp, 'names')}[${i}]`, n));
-    req(s, sp, 'action', expectNonEmptyString);
-    opt(s, sp, 'errnoRet', int(U32));
-    opt(s, sp, 'args', arrayOf(objectWith((a, ap) => {
-      req(a, ap, 'index', int({ min: 0, max: 5 }));
-      req(a, ap, 'value', int(U64));
-      opt(a, ap, 'valueTwo', int(U64));
-      req(a, ap, 'op', expectNonEmptyString);
-    })));
-  })));
+  opt(
+    o,
+    p,
+    'syscalls',
+    arrayOf(
+      objectWith((s, sp) => {
+        const names = req(s, sp, 'names', expectStringArray);
+        if (names.length === 0) fail(at(sp, 'names'), 'must list at least one syscall');
+        names.forEach((n, i) => expectNonEmptyString(`${at(sp, 'names')}[${i}]`, n));
+        req(s, sp, 'action', expectNonEmptyString);
+        opt(s, sp, 'errnoRet', int(U32));
+        opt(
+          s,
+          sp,
+          'args',
+          arrayOf(
+            objectWith((a, ap) => {
+              req(a, ap, 'index', int({ min: 0, max: 5 }));
+              req(a, ap, 'value', int(U64));
+              opt(a, ap, 'valueTwo', int(U64));
+              req(a, ap, 'op', expectNonEmptyString);
+            }),
+          ),
+        );
+      }),
+    ),
+  );
 }
 
 function checkSysctl(p: string, v: unknown): Obj {
@@ -476,10 +542,15 @@ function checkLinux(o: Obj, p: string): NamespaceSet {
   opt(o, p, 'maskedPaths', arrayOf(expectAbsPath));
   opt(o, p, 'readonlyPaths', arrayOf(expectAbsPath));
   opt(o, p, 'mountLabel', expectString);
-  opt(o, p, 'personality', objectWith((x, xp) => {
-    req(x, xp, 'domain', oneOf(['LINUX', 'LINUX32'], 'personality domain'));
-    opt(x, xp, 'flags', expectStringArray);
-  }));
+  opt(
+    o,
+    p,
+    'personality',
+    objectWith((x, xp) => {
+      req(x, xp, 'domain', oneOf(['LINUX', 'LINUX32'], 'personality domain'));
+      opt(x, xp, 'flags', expectStringArray);
+    }),
+  );
   opt(o, p, 'intelRdt', objectWith(checkIntelRdt));
   return namespaces;
 }
@@ -488,7 +559,16 @@ function checkLinux(o: Obj, p: string): NamespaceSet {
 // Rules that tie several fields together (runc's libcontainer/configs/validate, plus the kernel's
 // own EINVAL cases turned into messages that say which field is at fault).
 
-const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
+const IPC_SYSCTLS = new Set([
+  'kernel.msgmax',
+  'kernel.msgmnb',
+  'kernel.msgmni',
+  'kernel.sem',
+  'kernel.shmall',
+  'kernel.shmmax',
+  'kernel.shmmni',
+  'kernel.shm_rmid_forced',
+]);
 
 /** sysctl(8) allows '/' as separator; when the first separator is '/', the two swap roles. */
 function sysctlDots(key: string): string {

@@ -22,8 +22,13 @@ export function resourcesFromFlags(v: Record<string, unknown>): Resources {
   const memory = { limit: num('memory'), reservation: num('memory-reservation'), swap: num('memory-swap'), kernel: num('kernel-memory') };
   if (Object.values(memory).some((x) => x !== undefined)) r.memory = strip(memory);
   const cpu = {
-    shares: num('cpu-share'), quota: num('cpu-quota'), period: num('cpu-period'), realtimeRuntime: num('cpu-rt-runtime'),
-    realtimePeriod: num('cpu-rt-period'), cpus: v['cpuset-cpus'] as string | undefined, mems: v['cpuset-mems'] as string | undefined,
+    shares: num('cpu-share'),
+    quota: num('cpu-quota'),
+    period: num('cpu-period'),
+    realtimeRuntime: num('cpu-rt-runtime'),
+    realtimePeriod: num('cpu-rt-period'),
+    cpus: v['cpuset-cpus'] as string | undefined,
+    mems: v['cpuset-mems'] as string | undefined,
   };
   if (Object.values(cpu).some((x) => x !== undefined)) r.cpu = strip(cpu);
   const pids = num('pids-limit');
@@ -71,7 +76,9 @@ export function psOutput(rt: Runtime, id: string, format: string, psArgs: string
       const uid = /Uid:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '?';
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
       rows.push([uid, String(pid), fields[1], fields[0], cmd]);
-    } catch { /* exited meanwhile */ }
+    } catch {
+      /* exited meanwhile */
+    }
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((x, c) => (c === r.length - 1 ? x : x.padEnd(widths[c]))).join('  ')).join('\n') + '\n';
@@ -92,7 +99,8 @@ function filteredPs(pids: number[], args: string[]): string {
 /** runc's events JSON for stats. */
 export function statsEvent(id: string, s: CgroupStats): object {
   return {
-    type: 'stats', id,
+    type: 'stats',
+    id,
     data: {
       cpu: s.cpu && {
         usage: { total: s.cpu.usageTotal, kernel: s.cpu.usageSystem, user: s.cpu.usageUser },

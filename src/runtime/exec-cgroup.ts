@@ -66,7 +66,11 @@ export function subCgroupDirs(cgroup: Cgroup, subs: Map<string, string>, flags: 
     const target = path.join(dir, sub);
     if (target !== dir && !target.startsWith(`${dir}/`)) throw new HakoError(`exec: --cgroup ${sub}: leaves the container's cgroup`);
     let isDir = false;
-    try { isDir = fs.lstatSync(target).isDirectory(); } catch { /* missing */ }
+    try {
+      isDir = fs.lstatSync(target).isDirectory();
+    } catch {
+      /* missing */
+    }
     if (!isDir) throw new HakoError(`exec: --cgroup ${sub}: sub-cgroup ${target} does not exist`);
     out.push(target);
   }

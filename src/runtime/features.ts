@@ -6,10 +6,7 @@ import { OCI_VERSION } from '../oci/default.js';
 import { CAPABILITIES, lastCap, MOUNT_FLAG_OPTIONS, PROPAGATION_OPTIONS, REC_ATTR_OPTIONS } from '../oci/names.js';
 import { SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_OPS } from './seccomp/index.js';
 
-const MOUNT_OPTIONS = [
-  ...Object.keys(MOUNT_FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS), ...Object.keys(REC_ATTR_OPTIONS),
-  'tmpcopyup', 'notmpcopyup',
-];
+const MOUNT_OPTIONS = [...Object.keys(MOUNT_FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS), ...Object.keys(REC_ATTR_OPTIONS), 'tmpcopyup', 'notmpcopyup'];
 
 export function hostHasAppArmor(): boolean {
   try {
@@ -32,7 +29,9 @@ export function features(): object {
     mountOptions: [...new Set(MOUNT_OPTIONS)].sort(),
     linux: {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
-      capabilities: Object.entries(CAPABILITIES).filter(([, bit]) => bit <= last).map(([name]) => name),
+      capabilities: Object.entries(CAPABILITIES)
+        .filter(([, bit]) => bit <= last)
+        .map(([name]) => name),
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
       seccomp: {
         enabled: true,

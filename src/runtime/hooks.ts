@@ -36,11 +36,19 @@ function runHook(hook: Hook, state: State): Promise<string | undefined> {
       stdio: ['pipe', 'inherit', 'inherit'],
     });
     let timedOut = false;
-    const timer = hook.timeout ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, hook.timeout * 1000) : undefined;
+    const timer = hook.timeout
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, hook.timeout * 1000)
+      : undefined;
     // A hook need not read the state: if it exits first, our write gets EPIPE. Its status decides.
     child.stdin!.on('error', () => {});
     child.stdin!.end(JSON.stringify(state));
-    child.once('error', (e) => { clearTimeout(timer); resolve(e.message); });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      resolve(e.message);
+    });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       if (timedOut) resolve(`timed out after ${hook.timeout} s`);

@@ -8,7 +8,10 @@ import { umount } from '../native/modes.js';
 export function mountsAt(dir: string): number {
   const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
   try {
-    return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => unescape(l.split(' ')[4] ?? '') === dir).length;
+    return fs
+      .readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => unescape(l.split(' ')[4] ?? '') === dir).length;
   } catch {
     return 0;
   }

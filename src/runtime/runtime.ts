@@ -22,8 +22,14 @@ import { op, type Op } from '../native/ops.js';
 import { parseSignal, SIGNALS } from '../oci/names.js';
 import { OCI_VERSION } from '../oci/default.js';
 import {
-  DEFAULT_CGROUP_ROOT, discoverV1Hierarchies, moveToCgroupsOf, openCgroup, primeCgroupMigration, resolveCgroupsPath,
-  type Cgroup, type CgroupStats,
+  DEFAULT_CGROUP_ROOT,
+  discoverV1Hierarchies,
+  moveToCgroupsOf,
+  openCgroup,
+  primeCgroupMigration,
+  resolveCgroupsPath,
+  type Cgroup,
+  type CgroupStats,
 } from '../cgroups/index.js';
 import type { CgroupMountInfo, PlanContext } from './plan/compile.js';
 import path from 'node:path';
@@ -33,9 +39,7 @@ import { sleep } from '../util/sleep.js';
 import { readFifo } from '../util/fifo.js';
 import { FormatVersionError } from '../util/format-version.js';
 import type { IdMapping, Process, Resources, Seccomp, Spec, State } from '../oci/types.js';
-import {
-  defaultRoot, ociState, StateDir, statusOf, validateId, type ContainerRecord,
-} from './state.js';
+import { defaultRoot, ociState, StateDir, statusOf, validateId, type ContainerRecord } from './state.js';
 import { procStat } from '../util/proc.js';
 
 export interface CreateOptions {
@@ -70,7 +74,6 @@ export interface RunOptions extends CreateOptions {
   /** Keep the container's state after it exits (`run --keep`). */
   keep?: boolean;
 }
-
 
 export interface RuntimeOptions {
   /** The state directory; default /run/hako (runc's /run/runc). */
@@ -130,9 +133,15 @@ export class Runtime {
     let owner = '';
     try {
       const uid = fs.statSync(this.states.dir(id)).uid;
-      const entry = fs.readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[2] === String(uid));
+      const entry = fs
+        .readFileSync('/etc/passwd', 'utf8')
+        .split('\n')
+        .map((l) => l.split(':'))
+        .find((f) => f[2] === String(uid));
       owner = entry?.[0] ?? `#${uid}`;
-    } catch { /* no /etc/passwd: no name */ }
+    } catch {
+      /* no /etc/passwd: no name */
+    }
     return { ...this.state(id), rootfs: path.resolve(rec.bundle, root), created: rec.created, owner };
   }
 
@@ -168,7 +177,12 @@ export class Runtime {
     trace(`kill ${id}: signal ${sig} to ${opts.all ? 'every process' : `pid ${rec.pid}`} (state ${status})`);
     if (opts.all) {
       // Without its own PID namespace the container's other processes survive its init: signal them too.
-      for (const pid of this.containerPids(rec)) try { process.kill(pid, sig); } catch { /* gone */ }
+      for (const pid of this.containerPids(rec))
+        try {
+          process.kill(pid, sig);
+        } catch {
+          /* gone */
+        }
     }
     try {
       process.kill(rec.pid, sig);
@@ -236,7 +250,14 @@ export class Runtime {
       trace('destroyed');
       return code;
     } catch (e) {
-      try { await this.states.lock(id, async () => { await this.killAndWait(rec); await this.destroy(rec); }); } catch { /* already gone */ }
+      try {
+        await this.states.lock(id, async () => {
+          await this.killAndWait(rec);
+          await this.destroy(rec);
+        });
+      } catch {
+        /* already gone */
+      }
       throw e;
     } finally {
       unforward();
@@ -260,8 +281,11 @@ export class Runtime {
     if (process2.terminal && opts.detach && !opts.consoleSocket) throw new HakoError('exec: --tty with --detach needs --console-socket');
     const seccompProfile = spec.linux?.seccomp ? seccompFilter(spec.linux.seccomp) : undefined;
     const ops = compileExecPlan(spec, process2, {
-      pid: rec.pid, forkMode: opts.detach ? 'exit' : 'wait', seccompProfile, seccompListener: notifyListener(spec),
-      console: process2.terminal ? opts.consoleSocket ?? '@relay' : undefined,
+      pid: rec.pid,
+      forkMode: opts.detach ? 'exit' : 'wait',
+      seccompProfile,
+      seccompListener: notifyListener(spec),
+      console: process2.terminal ? (opts.consoleSocket ?? '@relay') : undefined,
       preserveFds: opts.preserveFds ? { first: PRESERVED_FDS_FIRST, count: opts.preserveFds } : undefined,
     });
     const cgroup = this.cgroupOf(rec);
@@ -289,7 +313,9 @@ export class Runtime {
           if (name !== 'seccomp') throw new HakoError(`internal: unknown sync point "${name}"`);
           return containerProcessState(spec, { ...this.state(id), pid: ctx.containerPid });
         },
-        onPid: (_pid, helperPid) => { if (!opts.detach && cgroup?.exists()) moveMonitorOut(helperPid); },
+        onPid: (_pid, helperPid) => {
+          if (!opts.detach && cgroup?.exists()) moveMonitorOut(helperPid);
+        },
         warn: this.warn,
       });
       if (opts.pidFile) writePidFile(opts.pidFile, launched.containerPid);
@@ -314,8 +340,12 @@ export class Runtime {
 
   // ---- internals ----
 
-  private async prepare(id: string, opts: CreateOptions, forkMode: PlanContext['forkMode'], console: string | undefined):
-    Promise<{ launched: Launched; rec: ContainerRecord }> {
+  private async prepare(
+    id: string,
+    opts: CreateOptions,
+    forkMode: PlanContext['forkMode'],
+    console: string | undefined,
+  ): Promise<{ launched: Launched; rec: ContainerRecord }> {
     validateId(id);
     trace('prepare');
     if (opts.pidFile) checkPidFileDir(opts.pidFile);
@@ -326,8 +356,15 @@ export class Runtime {
     const cgroup: Cgroup | undefined = rootlessWithoutCgroups(spec, cgroupsPath) ? undefined : openCgroup(cgroupsPath, { warn: this.cgroupWarn });
     const nss = namespaceMap(spec);
     const rec: ContainerRecord = {
-      id, bundle: bundle.dir, pid: 0, pidStartTime: '', created: new Date().toISOString(), status: 'creating',
-      annotations: spec.annotations, hooks: spec.hooks, ownPidNamespace: nss.has('pid') && !nss.get('pid')!.path,
+      id,
+      bundle: bundle.dir,
+      pid: 0,
+      pidStartTime: '',
+      created: new Date().toISOString(),
+      status: 'creating',
+      annotations: spec.annotations,
+      hooks: spec.hooks,
+      ownPidNamespace: nss.has('pid') && !nss.get('pid')!.path,
       cgroupsPath: cgroup && cgroupsPath,
     };
     if (!nss.has('mount')) {
@@ -350,8 +387,14 @@ export class Runtime {
       await nextTurn();
       const seccompProfile = spec.linux?.seccomp ? seccompFilter(spec.linux.seccomp) : undefined;
       const ops = compilePlan(spec, {
-        rootfs: bundle.rootfs, bundle: bundle.dir, fifo, forkMode, console, seccompProfile,
-        seccompListener: notifyListener(spec), cgroupMounts: cgroup && cgroupMountInfo(cgroup),
+        rootfs: bundle.rootfs,
+        bundle: bundle.dir,
+        fifo,
+        forkMode,
+        console,
+        seccompProfile,
+        seccompListener: notifyListener(spec),
+        cgroupMounts: cgroup && cgroupMountInfo(cgroup),
         preserveFds: opts.preserveFds && !opts.attached ? { first: PRESERVED_FDS_FIRST, count: opts.preserveFds } : undefined,
       });
       ops.unshift(op('mkfifo', fifo, hostIdOfRoot(spec.linux?.uidMappings), hostIdOfRoot(spec.linux?.gidMappings)));
@@ -377,8 +420,10 @@ export class Runtime {
       const launched = opts.attached
         ? await attach(opts.attached.conn, opts.attached.pid, launchOptions)
         : await launch({
-          ...launchOptions, stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'], preserveFds: opts.preserveFds,
-        });
+            ...launchOptions,
+            stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'],
+            preserveFds: opts.preserveFds,
+          });
       trace('ready');
       rec.pid = launched.containerPid;
       rec.pidStartTime = procStat(rec.pid)?.startTime ?? '';
@@ -393,7 +438,13 @@ export class Runtime {
     }
   }
 
-  private async onSync(name: string, ctx: { helperPid: number; containerPid: number }, bundle: Bundle, rec: ContainerRecord, pidFile?: string): Promise<string | undefined> {
+  private async onSync(
+    name: string,
+    ctx: { helperPid: number; containerPid: number },
+    bundle: Bundle,
+    rec: ContainerRecord,
+    pidFile?: string,
+  ): Promise<string | undefined> {
     switch (name) {
       case 'pidfile':
         if (pidFile) writePidFile(pidFile, ctx.containerPid);
@@ -513,7 +564,9 @@ export class Runtime {
       const cg = this.cgroupOf(rec);
       try {
         if (cg?.state() === 'frozen') return 'paused';
-      } catch { /* no freezer: cannot be paused */ }
+      } catch {
+        /* no freezer: cannot be paused */
+      }
     }
     return status;
   }
@@ -533,14 +586,20 @@ export class Runtime {
   private async thawCgroup(cg: Cgroup): Promise<void> {
     try {
       if (isFrozen(cg)) await cg.thawAsync();
-    } catch { /* no freezer */ }
+    } catch {
+      /* no freezer */
+    }
   }
 
   private async killAndWait(rec: ContainerRecord): Promise<void> {
     if (!rec.pid) return;
     const start = procStat(rec.pid)?.startTime;
     if (rec.pidStartTime && start !== rec.pidStartTime) return;
-    try { process.kill(rec.pid, 'SIGKILL'); } catch { return; }
+    try {
+      process.kill(rec.pid, 'SIGKILL');
+    } catch {
+      return;
+    }
     await this.thaw(rec); // a frozen process dies only once thawed (cgroup v1)
     for (let i = 0; i < 5000; i++) {
       const st = procStat(rec.pid);
@@ -558,7 +617,11 @@ export class Runtime {
       // every other process in it (and nothing can be frozen); otherwise processes may outlive
       // init, and a frozen one cannot die.
       if (!(rec.ownPidNamespace && statusOf(this.states, rec) === 'stopped')) {
-        try { await cg.thawAsync(); } catch { /* no freezer */ }
+        try {
+          await cg.thawAsync();
+        } catch {
+          /* no freezer */
+        }
         await cg.killAllAsync(9);
       }
       for (let i = 0; i < 1000 && cg.pids().length; i++) await sleep(2);
@@ -597,7 +660,9 @@ function rootlessWithoutCgroups(spec: Spec, cgroupsPath: string): boolean {
   try {
     fs.accessSync(probe, fs.constants.W_OK);
     return false;
-  } catch { /* not delegated to us */ }
+  } catch {
+    /* not delegated to us */
+  }
   const resources = { ...(spec.linux?.resources ?? {}) };
   delete resources.devices; // device rules need no cgroup when rootless: the user cannot mknod anyway
   if (Object.keys(resources).length) {
@@ -640,7 +705,11 @@ function notifyListener(spec: Spec): string | undefined {
 /** The message that goes with the notify listener fd (runtime spec, "Container process state"). */
 function containerProcessState(spec: Spec, state: State): string {
   return JSON.stringify({
-    ociVersion: OCI_VERSION, fds: ['seccompFd'], pid: state.pid, metadata: spec.linux?.seccomp?.listenerMetadata ?? '', state,
+    ociVersion: OCI_VERSION,
+    fds: ['seccompFd'],
+    pid: state.pid,
+    metadata: spec.linux?.seccomp?.listenerMetadata ?? '',
+    state,
   });
 }
 
@@ -661,7 +730,11 @@ function nextTurn(): Promise<void> {
 /** Whether the start FIFO holds a byte nobody read (the container wrote it and is gone). */
 function byteWaiting(fifo: string): boolean {
   let fd: number;
-  try { fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK); } catch { return false; }
+  try {
+    fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch {
+    return false;
+  }
   try {
     return fs.readSync(fd, Buffer.alloc(1), 0, 1, null) === 1;
   } catch {
@@ -684,10 +757,18 @@ function moveMonitorOut(helperPid: number): void {
 }
 
 function forwardSignals(launched: Launched): () => void {
-  const forward = (sig: NodeJS.Signals) => { try { launched.helper.kill(sig); } catch { /* exited */ } };
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      launched.helper.kill(sig);
+    } catch {
+      /* exited */
+    }
+  };
   const forwarded: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
   for (const s of forwarded) process.on(s, forward);
-  return () => { for (const s of forwarded) process.off(s, forward); };
+  return () => {
+    for (const s of forwarded) process.off(s, forward);
+  };
 }
 
 /**

@@ -43,9 +43,15 @@ function privateRoot(dir: string, create: boolean): void {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !create) return;
     throw asHakoError(`state directory ${dir}`, e);
   }
-  const why = st.isSymbolicLink() ? 'is a symlink' : !st.isDirectory() ? 'is not a directory'
-    : st.uid !== process.geteuid!() ? `is owned by uid ${st.uid}, not ${process.geteuid!()}`
-      : (st.mode & 0o777) !== 0o700 ? `has mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}, not 0700` : undefined;
+  const why = st.isSymbolicLink()
+    ? 'is a symlink'
+    : !st.isDirectory()
+      ? 'is not a directory'
+      : st.uid !== process.geteuid!()
+        ? `is owned by uid ${st.uid}, not ${process.geteuid!()}`
+        : (st.mode & 0o777) !== 0o700
+          ? `has mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}, not 0700`
+          : undefined;
   if (why) throw new HakoError(`state directory ${dir} ${why}: refusing it (set XDG_RUNTIME_DIR, or use --root)`);
 }
 
@@ -179,7 +185,11 @@ export class StateDir {
   remove(id: string): void {
     const dir = this.dir(id);
     for (const name of STATE_FILES) {
-      try { fs.unlinkSync(path.join(dir, name)); } catch { /* not there */ }
+      try {
+        fs.unlinkSync(path.join(dir, name));
+      } catch {
+        /* not there */
+      }
     }
     try {
       fs.rmdirSync(dir);

@@ -58,8 +58,12 @@ export interface PrepareRootfsOptions {
 
 export function overlayAvailable(procFilesystems = '/proc/filesystems'): boolean {
   try {
-    return readFileSync(procFilesystems, 'utf8').split('\n').some((l) => l.split('\t').pop()?.trim() === 'overlay');
-  } catch { return false; }
+    return readFileSync(procFilesystems, 'utf8')
+      .split('\n')
+      .some((l) => l.split('\t').pop()?.trim() === 'overlay');
+  } catch {
+    return false;
+  }
 }
 
 const UNSAFE = /[,:\\\n]/;
@@ -71,8 +75,12 @@ export function overlayMountOperation(layersDirs: string[], containerDir: string
   const target = join(containerDir, 'rootfs');
   const lowers = [...layersDirs].reverse(); // overlay wants the top layer first
   const op = (lower: string[], up: string, wk: string, cwd?: string): MountOperation => ({
-    source: 'overlay', target, fstype: 'overlay', flags: readonly ? MS_RDONLY : 0,
-    data: `lowerdir=${lower.join(':')},upperdir=${up},workdir=${wk}`, ...(cwd ? { cwd } : {}),
+    source: 'overlay',
+    target,
+    fstype: 'overlay',
+    flags: readonly ? MS_RDONLY : 0,
+    data: `lowerdir=${lower.join(':')},upperdir=${up},workdir=${wk}`,
+    ...(cwd ? { cwd } : {}),
   });
   const direct = op(lowers, upper, work);
   if (direct.data.length <= max && ![...lowers, upper, work].some((p) => UNSAFE.test(p))) return direct;
@@ -85,7 +93,12 @@ export function overlayMountOperation(layersDirs: string[], containerDir: string
   const viaLinks = op(short, upper, work);
   if (viaLinks.data.length <= max && !UNSAFE.test(containerDir)) return viaLinks;
 
-  const rel = op(lowers.map((_, i) => `l/${i}`), 'upper', 'work', containerDir);
+  const rel = op(
+    lowers.map((_, i) => `l/${i}`),
+    'upper',
+    'work',
+    containerDir,
+  );
   if (rel.data.length > max) throw new HakoError(`rootfs: ${layersDirs.length} layers do not fit in one overlay mount (${rel.data.length} bytes of options)`);
   return rel;
 }
@@ -94,22 +107,32 @@ export function overlayMountOperation(layersDirs: string[], containerDir: string
 export function isMountPoint(path: string): boolean {
   const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
   try {
-    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => unescape(l.split(' ')[4] ?? '') === path);
-  } catch { return false; }
+    return readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .some((l) => unescape(l.split(' ')[4] ?? '') === path);
+  } catch {
+    return false;
+  }
 }
 
 export async function prepareRootfs(opts: PrepareRootfsOptions): Promise<PreparedRootfs> {
   const { containerDir } = opts;
   for (const [i, d] of opts.layersDirs.entries()) {
     let ok = false;
-    try { ok = lstatSync(d).isDirectory(); } catch { /* reported below */ }
+    try {
+      ok = lstatSync(d).isDirectory();
+    } catch {
+      /* reported below */
+    }
     if (!ok) throw new HakoError(`rootfs: layer ${i} ${d}: not a directory`);
   }
   mkdirSync(containerDir, { recursive: true });
   const rootfs = join(containerDir, 'rootfs');
   const created: string[] = [];
   const mk = (p: string) => {
-    try { mkdirSync(p, { mode: 0o755 }); } catch (e) {
+    try {
+      mkdirSync(p, { mode: 0o755 });
+    } catch (e) {
       throw new HakoError(`rootfs: ${p}: ${(e as NodeJS.ErrnoException).code === 'EEXIST' ? 'already exists' : (e as Error).message}`);
     }
     created.push(p);
@@ -127,13 +150,20 @@ export async function prepareRootfs(opts: PrepareRootfsOptions): Promise<Prepare
       mk(join(containerDir, 'upper'));
       mk(join(containerDir, 'work'));
       let layers = opts.layersDirs;
-      if (layers.length === 0) { mk(join(containerDir, 'empty')); layers = [join(containerDir, 'empty')]; }
+      if (layers.length === 0) {
+        mk(join(containerDir, 'empty'));
+        layers = [join(containerDir, 'empty')];
+      }
       return { rootfs, kind: 'overlay', mount: overlayMountOperation(layers, containerDir, opts.readonly), cleanup };
     }
     for (const d of opts.layersDirs) await copyLayerOnto(d, rootfs, {});
     return { rootfs, kind: 'copy', cleanup };
   } catch (e) {
-    try { cleanup(); } catch { /* keep the first error */ }
+    try {
+      cleanup();
+    } catch {
+      /* keep the first error */
+    }
     throw e;
   }
 }

@@ -2,7 +2,10 @@
 // (a config field, a path, a resource file) and why. The CLI prints `hako: <message>` and exits 1.
 
 export class HakoError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = 'HakoError';
   }
@@ -10,7 +13,10 @@ export class HakoError extends Error {
 
 /** A config.json problem: `field` is a JSON path such as `linux.namespaces[2].type`. */
 export class ConfigError extends HakoError {
-  constructor(readonly field: string, readonly problem: string) {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
     super(`config.json: ${field}: ${problem}`);
     this.name = 'ConfigError';
   }

@@ -26,7 +26,9 @@ function readWithNode(fd: number): FifoReader {
   let count = 0;
   const socket = new net.Socket({ fd, readable: true, writable: false });
   const ended = new Promise<number>((resolve, reject) => {
-    socket.on('data', (chunk: Buffer) => { count += chunk.length; });
+    socket.on('data', (chunk: Buffer) => {
+      count += chunk.length;
+    });
     socket.once('end', () => resolve(count));
     socket.once('error', reject);
     socket.once('close', () => resolve(count));

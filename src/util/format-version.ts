@@ -35,7 +35,9 @@ export function readVersioned<T>(doc: unknown, file: string, format: DocumentFor
   for (let v = raw; v < format.current; v++) {
     const step = format.migrations?.[v];
     if (!step) {
-      throw new FormatVersionError(`${file}: ${format.what} format version ${raw} is too old for this hako (it reads ${oldestReadable(format)} to ${format.current})`);
+      throw new FormatVersionError(
+        `${file}: ${format.what} format version ${raw} is too old for this hako (it reads ${oldestReadable(format)} to ${format.current})`,
+      );
     }
     out = step(out);
   }

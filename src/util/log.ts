@@ -4,7 +4,11 @@
 import fs from 'node:fs';
 import { writeErr } from './stdio.js';
 
-interface LogConfig { file?: string; format: 'text' | 'json'; debug: boolean }
+interface LogConfig {
+  file?: string;
+  format: 'text' | 'json';
+  debug: boolean;
+}
 const config: LogConfig = { format: 'text', debug: false };
 
 export function configureLog(c: Partial<LogConfig>): void {
@@ -17,7 +21,9 @@ function write(level: 'error' | 'warning' | 'debug', msg: string): void {
   const line = config.format === 'json' ? JSON.stringify({ level, msg, time }) : `time="${time}" level=${level} msg=${JSON.stringify(msg)}`;
   try {
     fs.appendFileSync(config.file, `${line}\n`);
-  } catch { /* logging must never turn success into failure */ }
+  } catch {
+    /* logging must never turn success into failure */
+  }
 }
 
 export function logError(msg: string): void {

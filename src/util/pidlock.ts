@@ -55,7 +55,11 @@ function tryPidLock(lock: string, opts: PidLockOptions, deadline: number): boole
   for (;;) {
     try {
       const fd = fs.openSync(lock, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
-      try { fs.writeSync(fd, String(process.pid)); } finally { fs.closeSync(fd); }
+      try {
+        fs.writeSync(fd, String(process.pid));
+      } finally {
+        fs.closeSync(fd);
+      }
       return true;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;

@@ -16,13 +16,26 @@ const text = (b: Buffer | undefined) => (b ?? Buffer.alloc(0)).toString('utf8');
 function toEntry(rec: Buffer[]): Entry {
   const f = rec.map(text);
   return {
-    rel: f[1], type: f[2], mode: Number(f[3]), uid: Number(f[4]), gid: Number(f[5]), major: Number(f[6]), minor: Number(f[7]),
-    size: Number(f[8]), atimeNs: BigInt(f[11]), mtimeNs: BigInt(f[12]), link: f[13],
+    rel: f[1],
+    type: f[2],
+    mode: Number(f[3]),
+    uid: Number(f[4]),
+    gid: Number(f[5]),
+    major: Number(f[6]),
+    minor: Number(f[7]),
+    size: Number(f[8]),
+    atimeNs: BigInt(f[11]),
+    mtimeNs: BigInt(f[12]),
+    link: f[13],
   };
 }
 
 /** What a container path is, resolved inside the root; its canonical path relative to the root. */
-export interface Resolved { kind: Kind; rel: string; entry?: Entry }
+export interface Resolved {
+  kind: Kind;
+  rel: string;
+  entry?: Entry;
+}
 
 export async function resolveIn(worker: LayerWorker, which: 'dest' | 'source', p: SplitPath, follow: boolean): Promise<Resolved> {
   let answer: Answer;

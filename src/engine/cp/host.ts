@@ -6,7 +6,8 @@ import { HakoError, systemErrorReason } from '../../util/errors.js';
 import type { Entry } from './entries.js';
 import type { Kind } from './paths.js';
 
-const TYPE = (st: fs.Stats): string => (st.isDirectory() ? 'd' : st.isFile() ? 'f' : st.isSymbolicLink() ? 'l' : st.isCharacterDevice() ? 'c' : st.isBlockDevice() ? 'b' : st.isFIFO() ? 'p' : 's');
+const TYPE = (st: fs.Stats): string =>
+  st.isDirectory() ? 'd' : st.isFile() ? 'f' : st.isSymbolicLink() ? 'l' : st.isCharacterDevice() ? 'c' : st.isBlockDevice() ? 'b' : st.isFIFO() ? 'p' : 's';
 
 /** What a host path is (`follow`: through a final symlink). */
 export function hostKind(p: string, follow = true): Kind {
@@ -21,12 +22,20 @@ export function hostKind(p: string, follow = true): Kind {
 function entryOf(file: string, rel: string, st: fs.BigIntStats): Entry {
   const type = TYPE(st as unknown as fs.Stats);
   const e: Entry = {
-    rel, type, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid),
-    major: Number(st.rdev >> 8n) & 0xfff, minor: Number((st.rdev & 0xffn) | ((st.rdev >> 12n) & 0xfff00n)),
-    size: type === 'f' ? Number(st.size) : 0, atimeNs: st.atimeNs, mtimeNs: st.mtimeNs,
+    rel,
+    type,
+    mode: Number(st.mode & 0o7777n),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    major: Number(st.rdev >> 8n) & 0xfff,
+    minor: Number((st.rdev & 0xffn) | ((st.rdev >> 12n) & 0xfff00n)),
+    size: type === 'f' ? Number(st.size) : 0,
+    atimeNs: st.atimeNs,
+    mtimeNs: st.mtimeNs,
     link: type === 'l' ? fs.readlinkSync(file) : '',
   };
-  if (type === 'f') e.open = async () => ({ stream: fs.createReadStream(file, e.size > 0 ? { start: 0, end: e.size - 1 } : { start: 0, end: 0 }), done: () => {} });
+  if (type === 'f')
+    e.open = async () => ({ stream: fs.createReadStream(file, e.size > 0 ? { start: 0, end: e.size - 1 } : { start: 0, end: 0 }), done: () => {} });
   return e;
 }
 

@@ -14,9 +14,12 @@ export async function writeTar(out: Writable, top: string, entries: AsyncIterabl
   const pack = tar.pack();
   const piping = pipeline(pack, out, { end: false });
   // Rejects when the output fails; never resolves (raced against each step below).
-  const failed = piping.then(() => new Promise<never>(() => {}), (e: unknown) => {
-    throw new HakoError(`writing the tar: ${systemErrorReason(e) ?? (e as Error).message}`);
-  });
+  const failed = piping.then(
+    () => new Promise<never>(() => {}),
+    (e: unknown) => {
+      throw new HakoError(`writing the tar: ${systemErrorReason(e) ?? (e as Error).message}`);
+    },
+  );
   failed.catch(() => {});
   let bytes = 0;
   for await (const e of entries) {
@@ -24,9 +27,16 @@ export async function writeTar(out: Writable, top: string, entries: AsyncIterabl
     const type = TYPES[e.type];
     if (!name || !type) continue; // the top of SRC/.; sockets
     const header: Partial<tar.Header> & { name: string } = {
-      name: type === 'directory' ? `${name}/` : name, mode: e.mode, uid: e.uid, gid: e.gid, type,
-      mtime: new Date(Number(e.mtimeNs / 1_000_000n)), size: type === 'file' ? e.size : 0,
-      ...(type === 'symlink' ? { linkname: e.link } : {}), devmajor: e.major, devminor: e.minor,
+      name: type === 'directory' ? `${name}/` : name,
+      mode: e.mode,
+      uid: e.uid,
+      gid: e.gid,
+      type,
+      mtime: new Date(Number(e.mtimeNs / 1_000_000n)),
+      size: type === 'file' ? e.size : 0,
+      ...(type === 'symlink' ? { linkname: e.link } : {}),
+      devmajor: e.major,
+      devminor: e.minor,
     };
     if (type !== 'file') {
       pack.entry(header);
@@ -50,7 +60,10 @@ function copyEntry(pack: tar.Pack, header: Partial<tar.Header> & { name: string 
     stream.on('data', (chunk: Buffer) => {
       const take = chunk.subarray(0, left);
       left -= take.length;
-      if (take.length && !entry.write(take)) { stream.pause(); entry.once('drain', () => stream.resume()); }
+      if (take.length && !entry.write(take)) {
+        stream.pause();
+        entry.once('drain', () => stream.resume());
+      }
     });
     stream.on('error', reject);
     stream.on('end', () => entry.end(undefined as never));

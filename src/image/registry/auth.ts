@@ -82,7 +82,8 @@ export async function fetchBearerToken(challenge: Challenge, scope: string | und
   if (creds) headers.authorization = basicAuthHeader(creds);
   const res = await httpRequest(url.href, { headers });
   const body = await readBody(res, 1 << 20);
-  if (res.status === 401 || res.status === 403) throw new HakoError(`token server ${url.host}: ${creds ? 'credentials rejected' : 'authentication required'} (HTTP ${res.status})`);
+  if (res.status === 401 || res.status === 403)
+    throw new HakoError(`token server ${url.host}: ${creds ? 'credentials rejected' : 'authentication required'} (HTTP ${res.status})`);
   if (res.status !== 200) throw new HakoError(`token server ${url.host}: HTTP ${res.status}`);
   let doc: { token?: string; access_token?: string };
   try {

@@ -116,7 +116,7 @@ export class RegistryClient {
     const header = res.headers['www-authenticate'];
     discard(res);
     const canRetry = init.body === undefined || Buffer.isBuffer(init.body);
-    const challenges = parseWWWAuthenticate(Array.isArray(header) ? header.join(', ') : header ?? '');
+    const challenges = parseWWWAuthenticate(Array.isArray(header) ? header.join(', ') : (header ?? ''));
     const creds = this.credentials(ref);
     const bearer = challenges.find((c) => c.scheme === 'bearer');
     const basic = challenges.find((c) => c.scheme === 'basic');
@@ -125,12 +125,17 @@ export class RegistryClient {
       // `pull` only, but the token must also allow the POST/PUT that follow), plus any other scope
       // the registry named.
       const needed = [`repository:${ref.path}:${actions}`, ...extra].join(' ');
-      const scope = bearer.params.scope && bearer.params.scope !== needed && !bearer.params.scope.startsWith(`repository:${ref.path}:`) ? `${needed} ${bearer.params.scope}` : needed;
+      const scope =
+        bearer.params.scope && bearer.params.scope !== needed && !bearer.params.scope.startsWith(`repository:${ref.path}:`)
+          ? `${needed} ${bearer.params.scope}`
+          : needed;
       this.auth.set(key, `Bearer ${await fetchBearerToken(bearer, scope, creds)}`);
     } else if (basic && creds) {
       this.auth.set(key, basicAuthHeader(creds));
     } else {
-      throw new HakoError(`${ref.registry}: authentication required${basic ? ` (no credentials for ${ref.domain} in ${this.opts.authFile ?? authFiles().join(' or ')})` : ''}`);
+      throw new HakoError(
+        `${ref.registry}: authentication required${basic ? ` (no credentials for ${ref.domain} in ${this.opts.authFile ?? authFiles().join(' or ')})` : ''}`,
+      );
     }
     if (!canRetry) throw new HakoError(`${ref.registry}: authentication required for a streamed upload (authenticate first)`);
     res = await send();
@@ -147,8 +152,11 @@ export class RegistryClient {
     if (res.status !== 200) throw await registryError(`${ref.name}:${reference}`.replace(':sha256', '@sha256'), res);
     const body = await readBody(res, 4 << 20);
     const digest = sha256(body);
-    if (reference.startsWith('sha256:') && digest !== reference) throw new HakoError(`manifest ${reference} from ${ref.registry}: digest mismatch, content hashes to ${digest}`);
-    let ct = String(res.headers['content-type'] ?? '').split(';')[0].trim();
+    if (reference.startsWith('sha256:') && digest !== reference)
+      throw new HakoError(`manifest ${reference} from ${ref.registry}: digest mismatch, content hashes to ${digest}`);
+    let ct = String(res.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim();
     let doc: { mediaType?: string };
     try {
       doc = JSON.parse(body.toString('utf8'));
@@ -157,7 +165,8 @@ export class RegistryClient {
     }
     if (doc.mediaType) ct = doc.mediaType;
     else if (!MANIFEST_ACCEPT.includes(ct as (typeof MANIFEST_ACCEPT)[number])) ct = documentMediaType(doc);
-    if (!MANIFEST_ACCEPT.includes(ct as (typeof MANIFEST_ACCEPT)[number])) throw new HakoError(`manifest ${ref.name}:${reference}: unsupported media type "${ct}"`);
+    if (!MANIFEST_ACCEPT.includes(ct as (typeof MANIFEST_ACCEPT)[number]))
+      throw new HakoError(`manifest ${ref.name}:${reference}: unsupported media type "${ct}"`);
     return { digest, mediaType: ct, body };
   }
 
@@ -168,7 +177,11 @@ export class RegistryClient {
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw new HakoError(`${ref.name}:${reference}: HTTP ${res.status}`);
     const d = res.headers['docker-content-digest'];
-    return { digest: typeof d === 'string' ? d : undefined, mediaType: String(res.headers['content-type'] ?? ''), size: Number(res.headers['content-length'] ?? 0) };
+    return {
+      digest: typeof d === 'string' ? d : undefined,
+      mediaType: String(res.headers['content-type'] ?? ''),
+      size: Number(res.headers['content-length'] ?? 0),
+    };
   }
 
   /** GETs a blob from `offset` (a Range request). The returned offset is where the data really starts:
@@ -212,7 +225,10 @@ export class RegistryClient {
       if (from === ref.path) continue;
       const query = `mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
       const res = await this.request(ref, 'pull,push', `blobs/uploads/?${query}`, {
-        method: 'POST', headers: { 'content-length': '0' }, body: Buffer.alloc(0), scopes: [`repository:${from}:pull`],
+        method: 'POST',
+        headers: { 'content-length': '0' },
+        body: Buffer.alloc(0),
+        scopes: [`repository:${from}:pull`],
       });
       if (res.status === 201) {
         discard(res);

@@ -39,13 +39,23 @@ export function authFiles(env: Env = process.env): string[] {
 
 /** `https://index.docker.io/v1/` -> `docker.io`; `host:5000/path` -> `host:5000`. */
 export function normalizeAuthKey(key: string): string {
-  let k = key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  let k = key
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
   if (k === 'index.docker.io' || k === 'registry-1.docker.io') k = 'docker.io';
   return k;
 }
 
-interface AuthEntry { auth?: string; username?: string; password?: string }
-interface AuthDoc { auths?: Record<string, AuthEntry>; [other: string]: unknown }
+interface AuthEntry {
+  auth?: string;
+  username?: string;
+  password?: string;
+}
+interface AuthDoc {
+  auths?: Record<string, AuthEntry>;
+  [other: string]: unknown;
+}
 
 /** The parsed file, `{}` when it does not exist. One line naming the file when it is broken. */
 export function readAuthDoc(file: string): AuthDoc {
@@ -64,7 +74,8 @@ export function readAuthDoc(file: string): AuthDoc {
   }
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new HakoError(`${file}: expected a JSON object`);
   const d = doc as AuthDoc;
-  if (d.auths !== undefined && (typeof d.auths !== 'object' || d.auths === null || Array.isArray(d.auths))) throw new HakoError(`${file}: auths: expected an object`);
+  if (d.auths !== undefined && (typeof d.auths !== 'object' || d.auths === null || Array.isArray(d.auths)))
+    throw new HakoError(`${file}: auths: expected an object`);
   return d;
 }
 

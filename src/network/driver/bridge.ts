@@ -19,9 +19,19 @@ import { defaultRoute, delLink, hairpin, linkUp, newAddr, newBridge, newVeth } f
 import { applyFirewall, type FirewallState } from './firewall.js';
 import { HostIpam, portKey, type NetworkPlanFile, type PortOwner } from './ipam.js';
 
-export interface BridgeNetwork { name: string; bridge: string; subnet: string; gateway: string }
+export interface BridgeNetwork {
+  name: string;
+  bridge: string;
+  subnet: string;
+  gateway: string;
+}
 
-export interface PublishedPort { hostIP?: string; hostPort: number; containerPort: number; protocol?: string }
+export interface PublishedPort {
+  hostIP?: string;
+  hostPort: number;
+  containerPort: number;
+  protocol?: string;
+}
 
 /** What the attachment record keeps of a bridge-driver connection: enough to undo it. */
 export interface BridgeConnection {
@@ -48,8 +58,15 @@ export interface ConnectOptions {
   ipam?: HostIpam;
 }
 
-const macOf = (ip: string) => `02:42:${ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join(':')}`;
-const broadcast = (subnet: string) => { const c = parseCidr(subnet); return formatIPv4(c.base + size(c) - 1); };
+const macOf = (ip: string) =>
+  `02:42:${ip
+    .split('.')
+    .map((o) => Number(o).toString(16).padStart(2, '0'))
+    .join(':')}`;
+const broadcast = (subnet: string) => {
+  const c = parseCidr(subnet);
+  return formatIPv4(c.base + size(c) - 1);
+};
 
 /** `veth` + 10 hex digits of the container and interface: the same name after a crash, so a
  *  leftover is found and replaced. */
@@ -96,7 +113,10 @@ function reserve(net: BridgeNetwork, o: ConnectOptions, ipam: HostIpam): { addre
     for (const p of o.ports ?? []) {
       const key = portKey({ protocol: p.protocol ?? 'tcp', hostIP: p.hostIP ?? '', hostPort: p.hostPort });
       const clash = Object.entries(all).find(([k]) => overlapsPort(k, key));
-      if (clash) throw new HakoError(`--publish ${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}/${p.protocol ?? 'tcp'}: host port already in use by container ${clash[1].name ?? clash[1].container.slice(0, 12)}`);
+      if (clash)
+        throw new HakoError(
+          `--publish ${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}/${p.protocol ?? 'tcp'}: host port already in use by container ${clash[1].name ?? clash[1].container.slice(0, 12)}`,
+        );
       all[key] = { container: o.containerId, netns: o.netns, name: o.containerName, ip: address, port: p.containerPort } satisfies PortOwner;
       keys.push(key);
     }
@@ -130,8 +150,15 @@ export function connect(net: BridgeNetwork, o: ConnectOptions): BridgeConnection
   trace('network address leased');
   const prefix = parseCidr(net.subnet).prefix;
   const conn: BridgeConnection = {
-    bridge: net.bridge, subnet: net.subnet, gateway: net.gateway, address, prefix, mac: macOf(address),
-    hostIf: hostIfName(o.containerId, o.ifName), netns: o.netns, ports,
+    bridge: net.bridge,
+    subnet: net.subnet,
+    gateway: net.gateway,
+    address,
+    prefix,
+    mac: macOf(address),
+    hostIf: hostIfName(o.containerId, o.ifName),
+    netns: o.netns,
+    ports,
   };
   try {
     const master = Number(fs.readFileSync(`/sys/class/net/${net.bridge}/ifindex`, 'utf8'));
@@ -141,14 +168,17 @@ export function connect(net: BridgeNetwork, o: ConnectOptions): BridgeConnection
     for (let attempt = 0; ; attempt++) {
       const hostIndex = 1_000_000 + crypto.randomInt(2 ** 31 - 2_000_000);
       try {
-        runNetlink([
-          delLink(conn.hostIf),
-          newVeth({ hostName: conn.hostIf, hostIndex, master, peerName: o.ifName, peerIndex, peerMac: conn.mac }),
-          hairpin(hostIndex, conn.hostIf),
-          linkUp('ns', peerIndex, o.ifName),
-          newAddr('ns', peerIndex, address, prefix, broadcast(net.subnet), o.ifName),
-          defaultRouteFor(o.position, net.gateway),
-        ].filter((r): r is NonNullable<typeof r> => !!r), o.netns);
+        runNetlink(
+          [
+            delLink(conn.hostIf),
+            newVeth({ hostName: conn.hostIf, hostIndex, master, peerName: o.ifName, peerIndex, peerMac: conn.mac }),
+            hairpin(hostIndex, conn.hostIf),
+            linkUp('ns', peerIndex, o.ifName),
+            newAddr('ns', peerIndex, address, prefix, broadcast(net.subnet), o.ifName),
+            defaultRouteFor(o.position, net.gateway),
+          ].filter((r): r is NonNullable<typeof r> => !!r),
+          o.netns,
+        );
         break;
       } catch (e) {
         if (attempt < 3 && /creating veth[^:]*: .*EEXIST/.test((e as Error).message)) continue;
@@ -171,7 +201,12 @@ function defaultRouteFor(position: number, gateway: string) {
  *  its record releases them too), then the veth (a missing one is fine). With `background`, the veth
  *  is deleted by a detached hako-init: the caller unpins the namespace, which removes the pair too,
  *  and neither waits for the kernel's RCU grace periods. Idempotent. */
-export function disconnect(conn: Pick<BridgeConnection, 'bridge' | 'hostIf'>, containerId: string, ifName: string, opts: { ipam?: HostIpam; background?: boolean } = {}): void {
+export function disconnect(
+  conn: Pick<BridgeConnection, 'bridge' | 'hostIf'>,
+  containerId: string,
+  ifName: string,
+  opts: { ipam?: HostIpam; background?: boolean } = {},
+): void {
   const ipam = opts.ipam ?? new HostIpam();
   ipam.locked(() => {
     ipam.release(conn.bridge, containerId, ifName);
@@ -192,7 +227,8 @@ export function removeBridgeNetwork(bridge: string, ipam = new HostIpam()): void
   ipam.locked(() => {
     const plan = ipam.read(bridge);
     if (fs.existsSync(`/sys/class/net/${bridge}`)) {
-      if (!fs.existsSync(`/sys/class/net/${bridge}/bridge`)) throw new HakoError(`bridge "${bridge}": the host device of that name is not a bridge; left alone`);
+      if (!fs.existsSync(`/sys/class/net/${bridge}/bridge`))
+        throw new HakoError(`bridge "${bridge}": the host device of that name is not a bridge; left alone`);
       const ports = fs.readdirSync(`/sys/class/net/${bridge}/brif`);
       if (ports.length) throw new HakoError(`bridge "${bridge}": still has ports ${ports.join(', ')}; left alone`);
       runNetlink([delLink(bridge)]);
@@ -203,4 +239,3 @@ export function removeBridgeNetwork(bridge: string, ipam = new HostIpam()): void
     }
   });
 }
-

@@ -28,12 +28,20 @@ export function backend(): 'nft' | 'iptables' {
   return tool('nft') ? 'nft' : 'iptables';
 }
 
-interface Port { protocol: string; hostIP: string; hostPort: number; ip: string; port: number }
+interface Port {
+  protocol: string;
+  hostIP: string;
+  hostPort: number;
+  ip: string;
+  port: number;
+}
 function ports(state: FirewallState): Port[] {
-  return Object.entries(state.ports).map(([k, o]) => {
-    const [protocol, hostIP, hostPort] = k.split('/');
-    return { protocol, hostIP, hostPort: Number(hostPort), ip: o.ip, port: o.port };
-  }).sort((a, b) => a.hostPort - b.hostPort || a.protocol.localeCompare(b.protocol));
+  return Object.entries(state.ports)
+    .map(([k, o]) => {
+      const [protocol, hostIP, hostPort] = k.split('/');
+      return { protocol, hostIP, hostPort: Number(hostPort), ip: o.ip, port: o.port };
+    })
+    .sort((a, b) => a.hostPort - b.hostPort || a.protocol.localeCompare(b.protocol));
 }
 
 /** The nft batch: the table made if missing, flushed (rules and elements), and filled again. */
@@ -125,7 +133,10 @@ function ensureJumps(): void {
   const missing = JUMPS.filter(([, chain, rule]) => !saved.includes(`-A ${chain} ${rule}`));
   if (missing.length === 0) return;
   const byTable = (t: string) => missing.filter((j) => j[0] === t).map(([, chain, rule]) => `-I ${chain} 1 ${rule}`);
-  const script = ['nat', 'filter'].filter((t) => byTable(t).length).map((t) => `*${t}\n${byTable(t).join('\n')}\nCOMMIT\n`).join('');
+  const script = ['nat', 'filter']
+    .filter((t) => byTable(t).length)
+    .map((t) => `*${t}\n${byTable(t).join('\n')}\nCOMMIT\n`)
+    .join('');
   run('iptables-restore', ['-w', '--noflush'], script);
 }
 

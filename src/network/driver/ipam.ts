@@ -37,10 +37,23 @@ export interface NetworkPlanFile {
   leases: Record<string, Lease>;
 }
 
-export interface PortOwner { container: string; netns: string; name?: string; ip: string; port: number }
-interface PortsFile { version: 1; ports: Record<string, PortOwner> }
+export interface PortOwner {
+  container: string;
+  netns: string;
+  name?: string;
+  ip: string;
+  port: number;
+}
+interface PortsFile {
+  version: 1;
+  ports: Record<string, PortOwner>;
+}
 
-export interface PortKey { protocol: string; hostIP: string; hostPort: number }
+export interface PortKey {
+  protocol: string;
+  hostIP: string;
+  hostPort: number;
+}
 export const portKey = (p: PortKey): string => `${p.protocol}/${p.hostIP || '0.0.0.0'}/${p.hostPort}`;
 
 const alive = (l: { netns: string }): boolean => fs.existsSync(l.netns);
@@ -56,7 +69,9 @@ export class HostIpam {
     return withPidLock(path.join(this.dir, '.lock'), fn, LOCK_TIMEOUT_MS);
   }
 
-  private file(bridge: string): string { return path.join(this.dir, `${bridge}.json`); }
+  private file(bridge: string): string {
+    return path.join(this.dir, `${bridge}.json`);
+  }
 
   read(bridge: string): NetworkPlanFile | undefined {
     return readJson<NetworkPlanFile>(this.file(bridge));
@@ -69,7 +84,11 @@ export class HostIpam {
   /** Every network plan on the host (for the firewall, which is one table for all of them). */
   all(): NetworkPlanFile[] {
     let names: string[] = [];
-    try { names = fs.readdirSync(this.dir).filter((f) => f.endsWith('.json') && f !== 'ports.json'); } catch { /* none yet */ }
+    try {
+      names = fs.readdirSync(this.dir).filter((f) => f.endsWith('.json') && f !== 'ports.json');
+    } catch {
+      /* none yet */
+    }
     return names.map((f) => readJson<NetworkPlanFile>(path.join(this.dir, f))).filter((p): p is NetworkPlanFile => !!p);
   }
 
@@ -78,7 +97,9 @@ export class HostIpam {
     const cur = this.read(net.bridge);
     if (cur && (cur.subnet !== net.subnet || cur.gateway !== net.gateway)) {
       if (Object.values(cur.leases).some(alive)) {
-        throw new HakoError(`bridge "${net.bridge}": in use with subnet ${cur.subnet} (gateway ${cur.gateway}), not ${net.subnet}: another store has a network on it`);
+        throw new HakoError(
+          `bridge "${net.bridge}": in use with subnet ${cur.subnet} (gateway ${cur.gateway}), not ${net.subnet}: another store has a network on it`,
+        );
       }
       return fresh(net);
     }
@@ -118,7 +139,11 @@ export class HostIpam {
   /** Live leases of a bridge, stale ones left out. */
   leases(bridge: string): { ip: string; lease: Lease }[] {
     const plan = this.read(bridge);
-    return plan ? Object.entries(plan.leases).filter(([, l]) => alive(l)).map(([ip, lease]) => ({ ip, lease })) : [];
+    return plan
+      ? Object.entries(plan.leases)
+          .filter(([, l]) => alive(l))
+          .map(([ip, lease]) => ({ ip, lease }))
+      : [];
   }
 
   removePlan(bridge: string): void {

@@ -12,7 +12,10 @@ export async function portBindable(ip: string, port: number, protocol: string): 
   if (protocol === 'udp') {
     const s = dgram.createSocket('udp4');
     return new Promise((resolve) => {
-      s.once('error', () => { s.close(); resolve(false); });
+      s.once('error', () => {
+        s.close();
+        resolve(false);
+      });
       s.bind(port, host, () => s.close(() => resolve(true)));
     });
   }
@@ -29,7 +32,11 @@ export function portHolder(port: number, protocol: string): string | undefined {
   const inodes = new Set<string>();
   for (const v of ['', '6']) {
     let text = '';
-    try { text = fs.readFileSync(`/proc/net/${protocol}${v}`, 'utf8'); } catch { continue; }
+    try {
+      text = fs.readFileSync(`/proc/net/${protocol}${v}`, 'utf8');
+    } catch {
+      continue;
+    }
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       if (f.length < 10) continue;
@@ -40,14 +47,26 @@ export function portHolder(port: number, protocol: string): string | undefined {
   if (inodes.size === 0) return undefined;
   for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     let fds: string[] = [];
-    try { fds = fs.readdirSync(`/proc/${pid}/fd`); } catch { continue; }
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
     for (const fd of fds) {
       let target = '';
-      try { target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { continue; }
+      try {
+        target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
       const m = /^socket:\[(\d+)\]$/.exec(target);
       if (m && inodes.has(m[1])) {
         let comm = '';
-        try { comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { /* gone */ }
+        try {
+          comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+        } catch {
+          /* gone */
+        }
         return `pid ${pid}${comm ? ` (${comm})` : ''}`;
       }
     }

@@ -27,26 +27,31 @@ export const RT_SCOPE_UNIVERSE = 0;
 export const RTN_UNICAST = 1;
 
 /** An attribute: a type and either raw bytes or nested attributes. */
-export interface Attr { type: number; value: Buffer | Attr[] }
+export interface Attr {
+  type: number;
+  value: Buffer | Attr[];
+}
 
 const align4 = (n: number) => (n + 3) & ~3;
 
 export function encodeAttrs(attrs: Attr[]): Buffer {
-  return Buffer.concat(attrs.map((a) => {
-    const nested = Array.isArray(a.value);
-    const payload = nested ? encodeAttrs(a.value as Attr[]) : a.value as Buffer;
-    const out = Buffer.alloc(align4(4 + payload.length));
-    out.writeUInt16LE(4 + payload.length, 0);
-    out.writeUInt16LE(a.type | (nested ? NLA_F_NESTED : 0), 2);
-    payload.copy(out, 4);
-    return out;
-  }));
+  return Buffer.concat(
+    attrs.map((a) => {
+      const nested = Array.isArray(a.value);
+      const payload = nested ? encodeAttrs(a.value as Attr[]) : (a.value as Buffer);
+      const out = Buffer.alloc(align4(4 + payload.length));
+      out.writeUInt16LE(4 + payload.length, 0);
+      out.writeUInt16LE(a.type | (nested ? NLA_F_NESTED : 0), 2);
+      payload.copy(out, 4);
+      return out;
+    }),
+  );
 }
 
 /** Attributes of a payload; nested ones stay raw (decode them again with decodeAttrs). */
 export function decodeAttrs(buf: Buffer): { type: number; value: Buffer }[] {
   const out: { type: number; value: Buffer }[] = [];
-  for (let off = 0; off + 4 <= buf.length;) {
+  for (let off = 0; off + 4 <= buf.length; ) {
     const len = buf.readUInt16LE(off);
     if (len < 4 || off + len > buf.length) break;
     out.push({ type: buf.readUInt16LE(off + 2) & ~NLA_F_NESTED, value: buf.subarray(off + 4, off + len) });
@@ -69,7 +74,13 @@ export function mac(text: string): Buffer {
   return Buffer.from(text.split(':').map((h) => parseInt(h, 16)));
 }
 
-export interface IfInfo { family?: number; type?: number; index?: number; flags?: number; change?: number }
+export interface IfInfo {
+  family?: number;
+  type?: number;
+  index?: number;
+  flags?: number;
+  change?: number;
+}
 export function ifinfomsg(i: IfInfo): Buffer {
   const b = Buffer.alloc(16);
   b.writeUInt8(i.family ?? AF.UNSPEC, 0);
@@ -80,7 +91,13 @@ export function ifinfomsg(i: IfInfo): Buffer {
   return b;
 }
 
-export interface IfAddr { family: number; prefixlen: number; flags?: number; scope?: number; index: number }
+export interface IfAddr {
+  family: number;
+  prefixlen: number;
+  flags?: number;
+  scope?: number;
+  index: number;
+}
 export function ifaddrmsg(a: IfAddr): Buffer {
   const b = Buffer.alloc(8);
   b.writeUInt8(a.family, 0);
@@ -91,7 +108,14 @@ export function ifaddrmsg(a: IfAddr): Buffer {
   return b;
 }
 
-export interface RtMsg { family: number; dstLen: number; table: number; protocol: number; scope: number; type: number }
+export interface RtMsg {
+  family: number;
+  dstLen: number;
+  table: number;
+  protocol: number;
+  scope: number;
+  type: number;
+}
 export function rtmsg(r: RtMsg): Buffer {
   return Buffer.from([r.family, r.dstLen, 0, 0, r.table, r.protocol, r.scope, r.type, 0, 0, 0, 0]);
 }
@@ -108,15 +132,26 @@ export function nlmsg(type: number, flags: number, seq: number, header: Buffer, 
   return Buffer.concat([h, body]);
 }
 
-export interface Decoded { type: number; flags: number; seq: number; payload: Buffer; error?: number }
+export interface Decoded {
+  type: number;
+  flags: number;
+  seq: number;
+  payload: Buffer;
+  error?: number;
+}
 
 /** Splits a buffer of answers into messages; NLMSG_ERROR carries `error` (0 for an ack, else -errno). */
 export function decodeMessages(buf: Buffer): Decoded[] {
   const out: Decoded[] = [];
-  for (let off = 0; off + 16 <= buf.length;) {
+  for (let off = 0; off + 16 <= buf.length; ) {
     const len = buf.readUInt32LE(off);
     if (len < 16 || off + len > buf.length) break;
-    const m: Decoded = { type: buf.readUInt16LE(off + 4), flags: buf.readUInt16LE(off + 6), seq: buf.readUInt32LE(off + 8), payload: buf.subarray(off + 16, off + len) };
+    const m: Decoded = {
+      type: buf.readUInt16LE(off + 4),
+      flags: buf.readUInt16LE(off + 6),
+      seq: buf.readUInt32LE(off + 8),
+      payload: buf.subarray(off + 16, off + len),
+    };
     if (m.type === NLMSG_ERROR) m.error = m.payload.readInt32LE(0);
     out.push(m);
     off += align4(len);

@@ -7,7 +7,12 @@ import { netlink, netlinkDetached } from '../../native/modes.js';
 import { decodeMessages, type Decoded } from './codec.js';
 import type { Request } from './rtnl.js';
 
-export interface Answer { request: Request; error: number; code?: string; messages: Decoded[] }
+export interface Answer {
+  request: Request;
+  error: number;
+  code?: string;
+  messages: Decoded[];
+}
 
 const errnoNames = new Map(Object.entries(os.constants.errno).map(([k, v]) => [v, k]));
 let nextSeq = (Date.now() & 0xffff) << 8;
@@ -27,7 +32,7 @@ function encodeRecord(fields: Buffer[]): Buffer {
 
 function decodeRecords(buf: Buffer): Buffer[] {
   const out: Buffer[] = [];
-  for (let off = 0; off + 8 <= buf.length;) {
+  for (let off = 0; off + 8 <= buf.length; ) {
     const len = buf.readUInt32LE(off + 4);
     out.push(buf.subarray(off + 8, off + 8 + len));
     off += 8 + len;
@@ -71,9 +76,16 @@ export function describe(errno: number, code?: string): string {
 function errnoText(errno: number): string {
   // Node has no strerror; the messages met here, worded as libc does.
   const words: Record<number, string> = {
-    1: 'Operation not permitted', 2: 'No such file or directory', 16: 'Device or resource busy', 17: 'File exists',
-    19: 'No such device', 22: 'Invalid argument', 34: 'Numerical result out of range', 95: 'Operation not supported',
-    98: 'Address already in use', 101: 'Network is unreachable',
+    1: 'Operation not permitted',
+    2: 'No such file or directory',
+    16: 'Device or resource busy',
+    17: 'File exists',
+    19: 'No such device',
+    22: 'Invalid argument',
+    34: 'Numerical result out of range',
+    95: 'Operation not supported',
+    98: 'Address already in use',
+    101: 'Network is unreachable',
   };
   return words[errno] ?? `errno ${errno}`;
 }

@@ -2,9 +2,34 @@
 // Request: where it goes (the host's namespace or the container's), the message, what it does in
 // words (for the one-line error), and whether a failure stops the batch.
 import {
-  AF, IFA, IFF_UP, IFLA, IFLA_BRPORT_MODE, IFLA_INFO, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST, RTA, RTM,
-  RTN_UNICAST, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, VETH_INFO_PEER,
-  encodeAttrs, ifaddrmsg, ifinfomsg, ipv4, mac, nlmsg, rtmsg, str, u32, u8, type Attr,
+  AF,
+  IFA,
+  IFF_UP,
+  IFLA,
+  IFLA_BRPORT_MODE,
+  IFLA_INFO,
+  NLM_F_ACK,
+  NLM_F_CREATE,
+  NLM_F_EXCL,
+  NLM_F_REQUEST,
+  RTA,
+  RTM,
+  RTN_UNICAST,
+  RTPROT_BOOT,
+  RT_SCOPE_UNIVERSE,
+  RT_TABLE_MAIN,
+  VETH_INFO_PEER,
+  encodeAttrs,
+  ifaddrmsg,
+  ifinfomsg,
+  ipv4,
+  mac,
+  nlmsg,
+  rtmsg,
+  str,
+  u32,
+  u8,
+  type Attr,
 } from './codec.js';
 
 export interface Request {
@@ -25,12 +50,15 @@ export const NETNS_FD = 3;
 /** A bridge, up, with a fixed MAC (else it takes its lowest port's, and changes as ports come and go). */
 export function newBridge(name: string, address: string): Request {
   return {
-    target: 'host', what: `creating bridge ${name}`, onError: 'stop',
-    build: (seq) => nlmsg(RTM.NEWLINK, CREATE, seq, ifinfomsg({ flags: IFF_UP, change: IFF_UP }), [
-      { type: IFLA.IFNAME, value: str(name) },
-      { type: IFLA.ADDRESS, value: mac(address) },
-      { type: IFLA.LINKINFO, value: [{ type: IFLA_INFO.KIND, value: str('bridge') }] },
-    ]),
+    target: 'host',
+    what: `creating bridge ${name}`,
+    onError: 'stop',
+    build: (seq) =>
+      nlmsg(RTM.NEWLINK, CREATE, seq, ifinfomsg({ flags: IFF_UP, change: IFF_UP }), [
+        { type: IFLA.IFNAME, value: str(name) },
+        { type: IFLA.ADDRESS, value: mac(address) },
+        { type: IFLA.LINKINFO, value: [{ type: IFLA_INFO.KIND, value: str('bridge') }] },
+      ]),
   };
 }
 
@@ -56,22 +84,30 @@ export function newVeth(v: VethPair): Request {
   // Not up yet: the peer is opened before its partner exists (veth_open: ENOTCONN); linkUp follows.
   const peerInfo = Buffer.concat([ifinfomsg({ index: v.peerIndex }), encodeAttrs(peer)]);
   return {
-    target: 'host', what: `creating veth ${v.hostName} (${v.peerName} in the container)`, onError: 'stop',
-    build: (seq) => nlmsg(RTM.NEWLINK, CREATE, seq, ifinfomsg({ index: v.hostIndex, flags: IFF_UP, change: IFF_UP }), [
-      { type: IFLA.IFNAME, value: str(v.hostName) },
-      { type: IFLA.MASTER, value: u32(v.master) },
-      { type: IFLA.LINKINFO, value: [
-        { type: IFLA_INFO.KIND, value: str('veth') },
-        { type: IFLA_INFO.DATA, value: [{ type: VETH_INFO_PEER, value: peerInfo }] },
-      ] },
-    ]),
+    target: 'host',
+    what: `creating veth ${v.hostName} (${v.peerName} in the container)`,
+    onError: 'stop',
+    build: (seq) =>
+      nlmsg(RTM.NEWLINK, CREATE, seq, ifinfomsg({ index: v.hostIndex, flags: IFF_UP, change: IFF_UP }), [
+        { type: IFLA.IFNAME, value: str(v.hostName) },
+        { type: IFLA.MASTER, value: u32(v.master) },
+        {
+          type: IFLA.LINKINFO,
+          value: [
+            { type: IFLA_INFO.KIND, value: str('veth') },
+            { type: IFLA_INFO.DATA, value: [{ type: VETH_INFO_PEER, value: peerInfo }] },
+          ],
+        },
+      ]),
   };
 }
 
 /** Sets a link up by index. */
 export function linkUp(target: 'host' | 'ns', index: number, name: string): Request {
   return {
-    target, what: `setting ${name} up`, onError: 'stop',
+    target,
+    what: `setting ${name} up`,
+    onError: 'stop',
     build: (seq) => nlmsg(RTM.NEWLINK, CHANGE, seq, ifinfomsg({ index, flags: IFF_UP, change: IFF_UP })),
   };
 }
@@ -79,39 +115,54 @@ export function linkUp(target: 'host' | 'ns', index: number, name: string): Requ
 /** Hairpin on a bridge port: a container reaches itself through a published port. */
 export function hairpin(index: number, name: string): Request {
   return {
-    target: 'host', what: `setting hairpin mode on ${name}`, onError: 'stop',
-    build: (seq) => nlmsg(RTM.SETLINK, CHANGE, seq, ifinfomsg({ family: AF.BRIDGE, index }), [
-      { type: IFLA.PROTINFO, value: [{ type: IFLA_BRPORT_MODE, value: u8(1) }] },
-    ]),
+    target: 'host',
+    what: `setting hairpin mode on ${name}`,
+    onError: 'stop',
+    build: (seq) =>
+      nlmsg(RTM.SETLINK, CHANGE, seq, ifinfomsg({ family: AF.BRIDGE, index }), [{ type: IFLA.PROTINFO, value: [{ type: IFLA_BRPORT_MODE, value: u8(1) }] }]),
   };
 }
 
 /** An IPv4 address on a link (`target`: whose namespace the link is in). */
 export function newAddr(target: 'host' | 'ns', index: number, address: string, prefix: number, broadcast: string, name: string): Request {
   return {
-    target, what: `adding address ${address}/${prefix} to ${name}`, onError: 'stop', fine: target === 'host' ? ['EEXIST'] : [],
-    build: (seq) => nlmsg(RTM.NEWADDR, CREATE, seq, ifaddrmsg({ family: AF.INET, prefixlen: prefix, index }), [
-      { type: IFA.LOCAL, value: ipv4(address) },
-      { type: IFA.ADDRESS, value: ipv4(address) },
-      { type: IFA.BROADCAST, value: ipv4(broadcast) },
-    ]),
+    target,
+    what: `adding address ${address}/${prefix} to ${name}`,
+    onError: 'stop',
+    fine: target === 'host' ? ['EEXIST'] : [],
+    build: (seq) =>
+      nlmsg(RTM.NEWADDR, CREATE, seq, ifaddrmsg({ family: AF.INET, prefixlen: prefix, index }), [
+        { type: IFA.LOCAL, value: ipv4(address) },
+        { type: IFA.ADDRESS, value: ipv4(address) },
+        { type: IFA.BROADCAST, value: ipv4(broadcast) },
+      ]),
   };
 }
 
 /** The default route via `gateway`, in the container's namespace. */
 export function defaultRoute(gateway: string): Request {
   return {
-    target: 'ns', what: `adding the default route via ${gateway}`, onError: 'stop',
-    build: (seq) => nlmsg(RTM.NEWROUTE, CREATE, seq, rtmsg({ family: AF.INET, dstLen: 0, table: RT_TABLE_MAIN, protocol: RTPROT_BOOT, scope: RT_SCOPE_UNIVERSE, type: RTN_UNICAST }), [
-      { type: RTA.GATEWAY, value: ipv4(gateway) },
-    ]),
+    target: 'ns',
+    what: `adding the default route via ${gateway}`,
+    onError: 'stop',
+    build: (seq) =>
+      nlmsg(
+        RTM.NEWROUTE,
+        CREATE,
+        seq,
+        rtmsg({ family: AF.INET, dstLen: 0, table: RT_TABLE_MAIN, protocol: RTPROT_BOOT, scope: RT_SCOPE_UNIVERSE, type: RTN_UNICAST }),
+        [{ type: RTA.GATEWAY, value: ipv4(gateway) }],
+      ),
   };
 }
 
 /** Deletes a link by name (a veth takes its peer with it); a missing one is fine. */
 export function delLink(name: string): Request {
   return {
-    target: 'host', what: `deleting ${name}`, onError: 'continue', fine: ['ENODEV'],
+    target: 'host',
+    what: `deleting ${name}`,
+    onError: 'continue',
+    fine: ['ENODEV'],
     build: (seq) => nlmsg(RTM.DELLINK, CHANGE, seq, ifinfomsg({}), [{ type: IFLA.IFNAME, value: str(name) }]),
   };
 }

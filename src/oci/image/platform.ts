@@ -4,7 +4,16 @@
 import { HakoError } from '../../util/errors.js';
 import type { Descriptor, Platform } from './types.js';
 
-const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64' };
+const ARCH: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+  loong64: 'loong64',
+};
 
 /** The platform images must match to run here (Node's arch names mapped to OCI/Go names). */
 export function hostPlatform(): Platform {

@@ -15,9 +15,22 @@ import path from 'node:path';
 import type { Hook, Mount, Namespace, NamespaceType, Process, Spec } from '../../oci/types.js';
 import { ConfigError } from '../../util/errors.js';
 import {
-  capabilityMask, MS_BIND, MS_RDONLY, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE, MS_UNBINDABLE,
+  capabilityMask,
+  MS_BIND,
+  MS_RDONLY,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_PRIVATE,
+  MS_REC,
+  MS_REMOUNT,
+  MS_SHARED,
+  MS_SLAVE,
+  MS_UNBINDABLE,
   NAMESPACE_FLAGS,
-  parseMountOptions, RLIMITS, rlimitValue,
+  parseMountOptions,
+  RLIMITS,
+  rlimitValue,
 } from '../../oci/names.js';
 import { op, type Op } from '../../native/ops.js';
 import { hostHasAppArmor, hostHasSELinux } from '../features.js';
@@ -70,8 +83,7 @@ const DEFAULT_DEVICES = [
  * terminal a process has, so it is not one of them. See op_reopen_stdio in native/process.c.
  */
 export function reopenStdioOp(): Op {
-  return op('reopen_stdio', ...DEFAULT_DEVICES.filter((d) => d.path !== '/dev/tty')
-    .flatMap((d) => [d.path, String(d.major), String(d.minor)]));
+  return op('reopen_stdio', ...DEFAULT_DEVICES.filter((d) => d.path !== '/dev/tty').flatMap((d) => [d.path, String(d.major), String(d.minor)]));
 }
 
 const DEV_SYMLINKS: [string, string][] = [
@@ -81,7 +93,9 @@ const DEV_SYMLINKS: [string, string][] = [
   ['/proc/self/fd/2', '/dev/stderr'],
 ];
 
-const S_IFCHR = 0o020000, S_IFBLK = 0o060000, S_IFIFO = 0o010000;
+const S_IFCHR = 0o020000,
+  S_IFBLK = 0o060000,
+  S_IFIFO = 0o010000;
 
 export function namespaceMap(spec: Spec): Map<NamespaceType, Namespace> {
   return new Map((spec.linux?.namespaces ?? []).map((ns) => [ns.type, ns]));
@@ -165,11 +179,16 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
     if (m.destination === '/dev' && !isBind(m)) devIsTmpfs = true;
     if (m.destination === '/dev/pts') hasDevPts = true;
     const under = `${m.destination.replace(/\/+$/, '')}/`;
-    const deferReadonly = m.type === 'tmpfs' && !isBind(m)
-      && (m.destination === '/dev' || mounts.slice(i + 1).some((n) => n.destination.startsWith(under)));
-    ops.push(...mountOps(m, i, root, ctx, {
-      userns, newNet: newNs('network'), newCgroupNs: newNs('cgroup'), readonlyLater: deferReadonly ? readonlyLater : undefined, tree: trees.get(i),
-    }));
+    const deferReadonly = m.type === 'tmpfs' && !isBind(m) && (m.destination === '/dev' || mounts.slice(i + 1).some((n) => n.destination.startsWith(under)));
+    ops.push(
+      ...mountOps(m, i, root, ctx, {
+        userns,
+        newNet: newNs('network'),
+        newCgroupNs: newNs('cgroup'),
+        readonlyLater: deferReadonly ? readonlyLater : undefined,
+        tree: trees.get(i),
+      }),
+    );
   }
 
   if (devIsTmpfs) {
@@ -218,9 +237,13 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   if (spec.hostname !== undefined && nss.has('uts')) ops.push(op('sethostname', spec.hostname));
   if (spec.domainname !== undefined && nss.has('uts')) ops.push(op('setdomainname', spec.domainname));
   if (process.oomScoreAdj !== undefined) ops.push(op('write', '/proc/self/oom_score_adj', String(process.oomScoreAdj)));
-  ops.push(...processOps(spec, process, ctx.seccompProfile, {
-    barrier: true, notify: Boolean(ctx.seccompListener), preservedFds: ctx.preserveFds?.count ?? 0,
-  }));
+  ops.push(
+    ...processOps(spec, process, ctx.seccompProfile, {
+      barrier: true,
+      notify: Boolean(ctx.seccompListener),
+      preservedFds: ctx.preserveFds?.count ?? 0,
+    }),
+  );
   return ops;
 }
 
@@ -229,8 +252,12 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
  * credentials, capabilities, seccomp, exec. With `barrier`, the process reports ready and waits for
  * `start` before its startContainer hooks; an exec'd process reports ready just before exec.
  */
-export function processOps(spec: Spec, process: Process, seccompProfile: string | Buffer | undefined,
-  opts: { barrier: boolean; notify?: boolean; preservedFds?: number }): Op[] {
+export function processOps(
+  spec: Spec,
+  process: Process,
+  seccompProfile: string | Buffer | undefined,
+  opts: { barrier: boolean; notify?: boolean; preservedFds?: number },
+): Op[] {
   const ops: Op[] = [];
   const hooks = spec.hooks ?? {};
   for (const [i, r] of (process.rlimits ?? []).entries()) {
@@ -241,8 +268,12 @@ export function processOps(spec: Spec, process: Process, seccompProfile: string 
   ops.push(op('umask', String(process.user.umask ?? 0o022)));
 
   const caps = process.capabilities ?? {};
-  const masks = Object.fromEntries((['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const)
-    .map((set) => [set, capabilityMask(caps[set] ?? [], `process.capabilities.${set}`)]));
+  const masks = Object.fromEntries(
+    (['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const).map((set) => [
+      set,
+      capabilityMask(caps[set] ?? [], `process.capabilities.${set}`),
+    ]),
+  );
   // The kernel only lets a capability be ambient if it is permitted and inheritable; runc skips the
   // others (with a warning), and runc's own default spec relies on that.
   masks.ambient &= masks.permitted & masks.inheritable;
@@ -284,7 +315,8 @@ export function processOps(spec: Spec, process: Process, seccompProfile: string 
   }
   // LSM labels take effect at execve: written last, for the exec only.
   if (process.apparmorProfile) {
-    if (!hostHasAppArmor()) throw new ConfigError('process.apparmorProfile', `"${process.apparmorProfile}" asked for, but AppArmor is not enabled on this host`);
+    if (!hostHasAppArmor())
+      throw new ConfigError('process.apparmorProfile', `"${process.apparmorProfile}" asked for, but AppArmor is not enabled on this host`);
     ops.push(op('write', '/proc/self/attr/apparmor/exec', `exec ${process.apparmorProfile}`));
   }
   if (process.selinuxLabel) {
@@ -310,23 +342,39 @@ function mapsZero(maps: { containerID: number; size: number }[] | undefined): bo
  *  asked for. A shared root would propagate the container's mounts to the host. */
 function buildPropagation(value: string | undefined): number {
   switch (value) {
-    case undefined: case '': case 'rslave': return MS_SLAVE | MS_REC;
-    case 'slave': return MS_SLAVE;
-    case 'private': return MS_PRIVATE;
-    case 'rprivate': return MS_PRIVATE | MS_REC;
-    case 'shared': case 'rshared': case 'unbindable': case 'runbindable': return MS_SLAVE | MS_REC;
-    default: throw new ConfigError('linux.rootfsPropagation', `unknown propagation "${value}"`);
+    case undefined:
+    case '':
+    case 'rslave':
+      return MS_SLAVE | MS_REC;
+    case 'slave':
+      return MS_SLAVE;
+    case 'private':
+      return MS_PRIVATE;
+    case 'rprivate':
+      return MS_PRIVATE | MS_REC;
+    case 'shared':
+    case 'rshared':
+    case 'unbindable':
+    case 'runbindable':
+      return MS_SLAVE | MS_REC;
+    default:
+      throw new ConfigError('linux.rootfsPropagation', `unknown propagation "${value}"`);
   }
 }
 
 /** shared and unbindable apply to the container's root after pivot_root; 0: nothing more to do. */
 function finalPropagation(value: string | undefined): number {
   switch (value) {
-    case 'shared': return MS_SHARED;
-    case 'rshared': return MS_SHARED | MS_REC;
-    case 'unbindable': return MS_UNBINDABLE;
-    case 'runbindable': return MS_UNBINDABLE | MS_REC;
-    default: return 0;
+    case 'shared':
+      return MS_SHARED;
+    case 'rshared':
+      return MS_SHARED | MS_REC;
+    case 'unbindable':
+      return MS_UNBINDABLE;
+    case 'runbindable':
+      return MS_UNBINDABLE | MS_REC;
+    default:
+      return 0;
   }
 }
 
@@ -343,7 +391,9 @@ function isRamfs(dir: string): boolean {
 }
 
 interface MountEnv {
-  userns: boolean; newNet: boolean; newCgroupNs: boolean;
+  userns: boolean;
+  newNet: boolean;
+  newCgroupNs: boolean;
   /** Set when other mounts or devices go beneath this one: a read-only remount goes here instead. */
   readonlyLater?: Op[];
   /** A bind source cloned before the user namespace was entered (open_tree N): attach tree N. */
@@ -370,7 +420,7 @@ function mountOps(m: Mount, i: number, root: string, ctx: PlanContext, env: Moun
   if (opts.idmap || m.uidMappings || m.gidMappings) throw new ConfigError(`${field}.options`, 'id-mapped mounts are not supported yet');
   const data = opts.data.join(',');
   const ops: Op[] = [];
-  if (env.readonlyLater && (opts.flags & MS_RDONLY)) {
+  if (env.readonlyLater && opts.flags & MS_RDONLY) {
     env.readonlyLater.push(op('mount', root, '', m.destination, '', String(MS_REMOUNT | (opts.flags & ~MS_REC)), data, 'none'));
     opts.flags &= ~MS_RDONLY;
   }
@@ -435,8 +485,7 @@ function cgroupMountOps(m: Mount, root: string, ctx: PlanContext, flags: number,
   return ops;
 }
 
-function deviceOps(root: string, p: string, type: string, major: number, minor: number, mode: number,
-  uid: number, gid: number, userns: boolean): Op[] {
+function deviceOps(root: string, p: string, type: string, major: number, minor: number, mode: number, uid: number, gid: number, userns: boolean): Op[] {
   // mknod is refused in a user namespace; bind the host's node instead (runc does the same).
   if (userns) return [op('mount', root, p, p, '', String(MS_BIND), '', 'file')];
   const kind = type === 'b' ? S_IFBLK : type === 'p' ? S_IFIFO : S_IFCHR;
@@ -446,7 +495,8 @@ function deviceOps(root: string, p: string, type: string, major: number, minor: 
 /** The pty op. A terminal hako relays itself (a foreground run or exec) gets ONLCR cleared, as
  *  runc does for the terminals it relays: the output arrives with "\n" line ends, not "\r\n". */
 export function consoleOp(process: Process, console: string | undefined): Op {
-  const rows = process.consoleSize?.height ?? 0, cols = process.consoleSize?.width ?? 0;
+  const rows = process.consoleSize?.height ?? 0,
+    cols = process.consoleSize?.width ?? 0;
   return console === '@relay' ? op('console', rows, cols, '-onlcr') : op('console', rows, cols);
 }
 

@@ -37,8 +37,12 @@ export function compileExecPlan(spec: Spec, process: Process, ctx: ExecContext):
   // the host's as stdio.
   else ops.push(reopenStdioOp());
   if (process.oomScoreAdj !== undefined) ops.push(op('write', '/proc/self/oom_score_adj', String(process.oomScoreAdj)));
-  ops.push(...processOps({ ...spec, hooks: {} }, process, ctx.seccompProfile, {
-    barrier: false, notify: Boolean(ctx.seccompListener), preservedFds: ctx.preserveFds?.count ?? 0,
-  }));
+  ops.push(
+    ...processOps({ ...spec, hooks: {} }, process, ctx.seccompProfile, {
+      barrier: false,
+      notify: Boolean(ctx.seccompListener),
+      preservedFds: ctx.preserveFds?.count ?? 0,
+    }),
+  );
   return ops;
 }

@@ -51,9 +51,31 @@ export const SECCOMP_OPS: Readonly<Record<string, string>> = {
 /** OCI architectures (runtime-spec config-linux.md) -> libseccomp names. Ones this host's libseccomp
  *  lacks (e.g. loongarch64 before 2.6) fail in C with "not supported by this libseccomp". */
 export const SECCOMP_ARCHES: Readonly<Record<string, string>> = Object.fromEntries(
-  ['X86', 'X86_64', 'X32', 'ARM', 'AARCH64', 'MIPS', 'MIPS64', 'MIPS64N32', 'MIPSEL', 'MIPSEL64', 'MIPSEL64N32',
-    'PPC', 'PPC64', 'PPC64LE', 'S390', 'S390X', 'PARISC', 'PARISC64', 'RISCV64', 'LOONGARCH64', 'M68K', 'SH', 'SHEB']
-    .map((a) => [`SCMP_ARCH_${a}`, a.toLowerCase()]),
+  [
+    'X86',
+    'X86_64',
+    'X32',
+    'ARM',
+    'AARCH64',
+    'MIPS',
+    'MIPS64',
+    'MIPS64N32',
+    'MIPSEL',
+    'MIPSEL64',
+    'MIPSEL64N32',
+    'PPC',
+    'PPC64',
+    'PPC64LE',
+    'S390',
+    'S390X',
+    'PARISC',
+    'PARISC64',
+    'RISCV64',
+    'LOONGARCH64',
+    'M68K',
+    'SH',
+    'SHEB',
+  ].map((a) => [`SCMP_ARCH_${a}`, a.toLowerCase()]),
 );
 
 /** OCI filter flags -> PROFILE flag words. WAIT_KILLABLE_RECV is ignored by a libseccomp older

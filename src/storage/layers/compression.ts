@@ -12,8 +12,13 @@ export type Compression = 'gzip' | 'zstd' | 'none';
 /** Compression named by an OCI/Docker layer media type, or undefined when it names none we know. */
 export function compressionFromMediaType(mediaType: string): Compression {
   const mt = mediaType.trim();
-  if (/\.tar\+gzip$/.test(mt) || /\.tar\.gzip$/.test(mt) || mt === 'application/vnd.docker.image.rootfs.diff.tar.gzip'
-    || mt === 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip') return 'gzip';
+  if (
+    /\.tar\+gzip$/.test(mt) ||
+    /\.tar\.gzip$/.test(mt) ||
+    mt === 'application/vnd.docker.image.rootfs.diff.tar.gzip' ||
+    mt === 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip'
+  )
+    return 'gzip';
   if (/\.tar\+zstd$/.test(mt)) return 'zstd';
   if (/\.tar$/.test(mt)) return 'none';
   throw new HakoError(`layer media type ${JSON.stringify(mediaType)}: unsupported (expected a tar, tar+gzip or tar+zstd layer)`);
@@ -42,13 +47,25 @@ async function loadFzstd(): Promise<FzstdModule> {
 async function zstdStream(): Promise<Transform> {
   const fz = await loadFzstd();
   let out: Transform;
-  const dec = new fz.Decompress((chunk) => { out.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)); });
+  const dec = new fz.Decompress((chunk) => {
+    out.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  });
   out = new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      try { dec.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)); cb(); } catch (e) { cb(new HakoError(`zstd layer: ${(e as Error).message}`)); }
+      try {
+        dec.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        cb();
+      } catch (e) {
+        cb(new HakoError(`zstd layer: ${(e as Error).message}`));
+      }
     },
     flush(cb: TransformCallback) {
-      try { dec.push(new Uint8Array(0), true); cb(); } catch (e) { cb(new HakoError(`zstd layer: ${(e as Error).message}`)); }
+      try {
+        dec.push(new Uint8Array(0), true);
+        cb();
+      } catch (e) {
+        cb(new HakoError(`zstd layer: ${(e as Error).message}`));
+      }
     },
   });
   return out;
@@ -58,5 +75,9 @@ async function zstdStream(): Promise<Transform> {
 export async function decompressor(kind: Compression): Promise<Transform> {
   if (kind === 'gzip') return createGunzip();
   if (kind === 'zstd') return zstdStream();
-  return new Transform({ transform(chunk, _e, cb) { cb(null, chunk); } });
+  return new Transform({
+    transform(chunk, _e, cb) {
+      cb(null, chunk);
+    },
+  });
 }

@@ -19,8 +19,19 @@ import { OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR } from './names.js';
 
 /** One entry of the worker's `walk` answer. */
 export interface WalkNode {
-  rel: string; type: string; mode: number; uid: number; gid: number; major: string; minor: string;
-  size: number; nlink: number; ino: string; atime: string; mtime: string; target: Buffer;
+  rel: string;
+  type: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  major: string;
+  minor: string;
+  size: number;
+  nlink: number;
+  ino: string;
+  atime: string;
+  mtime: string;
+  target: Buffer;
   xattrs: Map<string, Buffer>;
 }
 
@@ -33,8 +44,20 @@ export function parseWalk(answer: Answer): WalkNode[] {
     const xattrs = new Map<string, Buffer>();
     for (let k = 1; k + 1 < x.length; k += 2) xattrs.set(x[k]!.toString('utf8'), x[k + 1]!);
     nodes.push({
-      rel: s(1), type: s(2), mode: Number(s(3)), uid: Number(s(4)), gid: Number(s(5)), major: s(6), minor: s(7),
-      size: Number(s(8)), nlink: Number(s(9)), ino: s(10), atime: s(11), mtime: s(12), target: e[13]!, xattrs,
+      rel: s(1),
+      type: s(2),
+      mode: Number(s(3)),
+      uid: Number(s(4)),
+      gid: Number(s(5)),
+      major: s(6),
+      minor: s(7),
+      size: Number(s(8)),
+      nlink: Number(s(9)),
+      ino: s(10),
+      atime: s(11),
+      mtime: s(12),
+      target: e[13]!,
+      xattrs,
     });
   }
   return nodes;
@@ -53,7 +76,10 @@ export async function copyLayerOnto(layerDir: string, dest: string, opts: { pres
     };
     for (const n of nodes) {
       const whiteout = (n.type === 'c' && n.major === '0' && n.minor === '0') || (n.type === 'f' && n.size === 0 && n.xattrs.has(OVERLAY_WHITEOUT_XATTR));
-      if (whiteout) { w.op(rec('remove', n.rel), n.rel); continue; }
+      if (whiteout) {
+        w.op(rec('remove', n.rel), n.rel);
+        continue;
+      }
       if (n.type === 'd') {
         // An existing directory merges (or is emptied when opaque), a non-directory is replaced.
         // Breadth first: this happens before anything of this layer below it.

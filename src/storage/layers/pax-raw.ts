@@ -74,7 +74,9 @@ export class PaxScanner extends Transform {
         const n = Math.min(this.skip, c.length);
         if (this.meta) this.meta.parts.push(c.subarray(0, Math.min(n, this.meta.left)));
         if (this.meta) this.meta.left -= Math.min(n, this.meta.left);
-        this.skip -= n; this.offset += n; c = c.subarray(n);
+        this.skip -= n;
+        this.offset += n;
+        c = c.subarray(n);
         if (this.skip === 0 && this.meta) this.endMeta();
         continue;
       }
@@ -104,7 +106,10 @@ export class PaxScanner extends Transform {
     const padded = (n: number) => n + ((512 - (n % 512)) % 512);
     // 'x' PAX, 'g' global PAX, 'L'/'K' GNU long names: bodies that belong to the next entry.
     if (type === 0x78 || type === 0x67 || type === 0x4c || type === 0x4b) {
-      if (size > MAX_META) { this.skip = padded(size); return; }
+      if (size > MAX_META) {
+        this.skip = padded(size);
+        return;
+      }
       this.meta = { type, size, left: size, parts: [] };
       this.skip = padded(size);
       if (this.skip === 0) this.endMeta();
@@ -130,7 +135,10 @@ export class PaxScanner extends Transform {
     this.meta = undefined;
     if (m.type !== 0x78 && m.type !== 0x67) return;
     const recs = paxRecords(Buffer.concat(m.parts));
-    if (m.type === 0x67) { this.global = recs; return; }
+    if (m.type === 0x67) {
+      this.global = recs;
+      return;
+    }
     // as tar-stream: a PAX header is merged over the global one
     this.pending = this.global ? new Map([...this.global, ...recs]) : recs;
   }

@@ -72,7 +72,13 @@ export interface UnpackResult {
 /** A tar entry's data stream (a streamx Readable). */
 type EntryBody = AsyncIterable<Buffer> & { resume(): unknown };
 
-interface DirMeta { entry: string; uid: number; gid: number; mode: number; mtime: Date }
+interface DirMeta {
+  entry: string;
+  uid: number;
+  gid: number;
+  mode: number;
+  mtime: Date;
+}
 
 function mapId(id: number, maps: IdMapping[] | undefined, kind: string, entry: string): number {
   if (!maps) return id;
@@ -105,7 +111,10 @@ class Unpacker {
   private readonly mode: 'overlay' | 'flatten';
   private readonly ownership: boolean;
 
-  constructor(private readonly w: LayerWorker, private readonly opts: UnpackOptions) {
+  constructor(
+    private readonly w: LayerWorker,
+    private readonly opts: UnpackOptions,
+  ) {
     this.mode = opts.mode ?? 'overlay';
     this.ownership = opts.preserveOwnership ?? process.getuid?.() === 0;
   }
@@ -126,7 +135,10 @@ class Unpacker {
     let rel = '';
     for (const c of parts) {
       rel = rel === '' ? c : `${rel}/${c}`;
-      if (this.knownDirs.has(rel)) { this.created.add(rel); continue; }
+      if (this.knownDirs.has(rel)) {
+        this.created.add(rel);
+        continue;
+      }
       // An existing directory is merged into. A non-directory there is an error if this layer made
       // it (or in overlay mode, where dest started empty); in flatten mode a LOWER layer's
       // non-directory is replaced, as overlayfs shows it, and never followed.
@@ -273,7 +285,10 @@ class Unpacker {
   private async opaque(dirParts: string[], entry: string): Promise<void> {
     this.ensureDirs(dirParts, entry);
     const rel = dirParts.join('/');
-    if (this.mode === 'overlay') { this.opaqueDirs.set(rel, entry); return; }
+    if (this.mode === 'overlay') {
+      this.opaqueDirs.set(rel, entry);
+      return;
+    }
     await this.clearLower(rel, entry);
   }
 
@@ -306,7 +321,7 @@ class Unpacker {
       if (!this.opaqueDirs.has(rel)) this.w.op(rec('xattr', rel, OVERLAY_OPAQUE_XATTR, Buffer.from('x')), entry);
     }
     const depth = (p: string) => (p === '' ? 0 : p.split('/').length);
-    const dirs = [...this.dirMeta.entries()].sort((a, b) => depth(b[0]) - depth(a[0]) || (b[0].length - a[0].length));
+    const dirs = [...this.dirMeta.entries()].sort((a, b) => depth(b[0]) - depth(a[0]) || b[0].length - a[0].length);
     for (const [rel, m] of dirs) this.w.op(rec('dirtime', rel, ns(m.mtime), ns(m.mtime)), m.entry);
     await this.w.close();
   }
@@ -314,7 +329,12 @@ class Unpacker {
 
 /** Hashes and counts what flows through. */
 function tap(onChunk: (b: Buffer) => void): Transform {
-  return new Transform({ transform(chunk: Buffer, _e, cb: TransformCallback) { onChunk(chunk); cb(null, chunk); } });
+  return new Transform({
+    transform(chunk: Buffer, _e, cb: TransformCallback) {
+      onChunk(chunk);
+      cb(null, chunk);
+    },
+  });
 }
 
 /**
@@ -334,11 +354,15 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
     const r = await it.next();
     if (r.done) break;
     const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
-    pending.push(b); headLen += b.length;
+    pending.push(b);
+    headLen += b.length;
   }
   const kind = sniffCompression(Buffer.concat(pending));
   async function* replay(): AsyncGenerator<Buffer> {
-    for (const b of pending) { compressedSize += b.length; yield b; }
+    for (const b of pending) {
+      compressedSize += b.length;
+      yield b;
+    }
     for (;;) {
       const r = await it.next();
       if (r.done) return;
@@ -355,9 +379,20 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   // The worker opens dest (O_DIRECTORY|O_NOFOLLOW) and does all the writing.
   const worker = opts.worker ?? new LayerWorker(dest);
   const unpacker = new Unpacker(worker, opts);
-  const flowing = pipeline(Readable.from(replay()), await decompressor(kind), tap((b) => { hash.update(b); size += b.length; }), pax, extract);
+  const flowing = pipeline(
+    Readable.from(replay()),
+    await decompressor(kind),
+    tap((b) => {
+      hash.update(b);
+      size += b.length;
+    }),
+    pax,
+    extract,
+  );
   let flowError: unknown;
-  flowing.catch((e) => { flowError = e; });
+  flowing.catch((e) => {
+    flowError = e;
+  });
   try {
     try {
       for await (const entry of extract) {

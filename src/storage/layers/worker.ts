@@ -22,7 +22,9 @@ const BATCH = 256 * 1024;
 export type Answer = Buffer[][];
 
 /** Nanoseconds since the epoch, as the worker takes times. */
-export function ns(d: Date): string { return (BigInt(d.getTime()) * 1000000n).toString(); }
+export function ns(d: Date): string {
+  return (BigInt(d.getTime()) * 1000000n).toString();
+}
 
 export class LayerWorker {
   private readonly child: ChildProcessWithoutNullStreams;
@@ -37,15 +39,27 @@ export class LayerWorker {
   private dead: Error | undefined;
 
   /** `what` prefixes errors that name no entry (e.g. "layer"). */
-  constructor(dest: string, source?: string, private readonly what = 'layer', opts: { inRoot?: string } = {}) {
+  constructor(
+    dest: string,
+    source?: string,
+    private readonly what = 'layer',
+    opts: { inRoot?: string } = {},
+  ) {
     // inRoot (`hako cp`): dest is a container's root and the directory inRoot, resolved inside it
     // (RESOLVE_IN_ROOT), is where the records' paths start.
     this.child = spawnUnpackWorker(dest, source, opts.inRoot);
-    this.child.stdin.on('error', () => { /* EPIPE once the worker failed: reported from its stderr */ });
-    this.child.stderr.setEncoding('utf8').on('data', (d: string) => { this.stderr += d; });
+    this.child.stdin.on('error', () => {
+      /* EPIPE once the worker failed: reported from its stderr */
+    });
+    this.child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      this.stderr += d;
+    });
     this.child.stdout.on('data', (d: Buffer) => this.onAnswer(d));
     this.exited = new Promise((resolve) => {
-      this.child.on('error', (e) => { this.dead = new HakoError(`${this.what}: starting hako-init: ${e.message}`); resolve(null); });
+      this.child.on('error', (e) => {
+        this.dead = new HakoError(`${this.what}: starting hako-init: ${e.message}`);
+        resolve(null);
+      });
       this.child.on('close', (code) => {
         if (code !== 0) this.dead ??= this.error(code);
         for (const w of this.waiting.splice(0)) w.reject(this.dead ?? new HakoError(`${this.what}: the helper ended without answering`));
@@ -105,10 +119,15 @@ export class LayerWorker {
     if (this.dead) throw this.dead;
     if (this.pendingBytes === 0 || (!force && this.pendingBytes < BATCH)) return;
     const chunk = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = []; this.pendingBytes = 0;
+    this.pending = [];
+    this.pendingBytes = 0;
     if (!this.child.stdin.write(chunk)) {
       await new Promise<void>((resolve) => {
-        const done = () => { this.child.stdin.off('drain', done); this.child.off('close', done); resolve(); };
+        const done = () => {
+          this.child.stdin.off('drain', done);
+          this.child.off('close', done);
+          resolve();
+        };
         this.child.stdin.on('drain', done);
         this.child.on('close', done);
       });
@@ -127,7 +146,11 @@ export class LayerWorker {
   /** Sends what is left, closes the worker's input and waits: throws the worker's error. */
   async close(): Promise<void> {
     if (!this.dead) {
-      try { await this.flush(true); } catch { /* reported below */ }
+      try {
+        await this.flush(true);
+      } catch {
+        /* reported below */
+      }
       this.child.stdin.end();
     }
     const code = await this.exited;

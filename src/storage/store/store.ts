@@ -279,7 +279,9 @@ export class ContentStore {
   /** For the writes of a blob: a stream's write error names no file, so this says which store ran
    *  out of space (or whatever it was), in one line. Read errors of the source are not ours to name. */
   private diskError(digest: string | undefined): (e: unknown) => never {
-    return (e) => { throw asHakoError(`storing blob ${digest ? `${digest} ` : ''}in ${this.blobsDir}`, e); };
+    return (e) => {
+      throw asHakoError(`storing blob ${digest ? `${digest} ` : ''}in ${this.blobsDir}`, e);
+    };
   }
 
   private async commit(tmp: string, actual: string, size: number, expected?: string, expectedSize?: number): Promise<BlobInfo> {
@@ -411,7 +413,10 @@ export class ContentStore {
       }
       const victims = byName ? [rec] : Object.values(idx.images).filter((r) => r.config === rec.config);
       if (!opts.force) {
-        if (victims.length > 1) throw new HakoError(`image "${ref}" is referenced by ${victims.length} tags (${victims.map((v) => v.reference).join(', ')}): remove them by name or force`);
+        if (victims.length > 1)
+          throw new HakoError(
+            `image "${ref}" is referenced by ${victims.length} tags (${victims.map((v) => v.reference).join(', ')}): remove them by name or force`,
+          );
         const busy = victims.find((v) => opts.inUse && [v.digest, v.manifest, v.config].some((d) => opts.inUse!(d)));
         if (busy) throw new HakoError(`image "${busy.reference}" is in use by a container: stop and remove it first, or force`);
       }

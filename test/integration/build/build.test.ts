@@ -12,9 +12,13 @@ import { HAKO, engineSkip, useEngineEnv, type EngineEnv } from '../engine/harnes
 import { contextDir, layerNames, leftBehind, tarFile } from './helpers.js';
 
 let env: EngineEnv;
-useEngineEnv(engineSkip, (e) => { env = e; });
+useEngineEnv(engineSkip, (e) => {
+  env = e;
+});
 const dirs: string[] = [];
-after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
 
 function ctx(files: Record<string, string | Buffer>): string {
   const d = contextDir(files);
@@ -72,13 +76,15 @@ describe('hako build', { skip: engineSkip }, () => {
   });
 
   it('applies ENV, WORKDIR, USER, COPY --chown/--chmod, ADD of a tar and RUN rm as a whiteout', () => {
-    const tar = zlib.gzipSync(tarFile([
-      { name: 'pkg/', type: 'directory', mode: 0o755, uid: 1234, gid: 99 },
-      { name: 'pkg/data.txt', content: 'from the archive\n', mode: 0o644, uid: 1234, gid: 99 },
-      { name: 'pkg/link', type: 'symlink', linkname: 'data.txt' },
-    ]));
+    const tar = zlib.gzipSync(
+      tarFile([
+        { name: 'pkg/', type: 'directory', mode: 0o755, uid: 1234, gid: 99 },
+        { name: 'pkg/data.txt', content: 'from the archive\n', mode: 0o644, uid: 1234, gid: 99 },
+        { name: 'pkg/link', type: 'symlink', linkname: 'data.txt' },
+      ]),
+    );
     const dir = ctx({
-      'Dockerfile': `FROM hako.local/busybox
+      Dockerfile: `FROM hako.local/busybox
 ENV A=1 B="two words"
 ENV C $A-\${B}
 RUN echo 'app:x:1000:1000::/home/app:/bin/sh' >> /etc/passwd && echo 'app:x:1000:' >> /etc/group && mkdir /home/app && rm /etc/hostname && mkdir /gone && touch /gone/x
@@ -100,28 +106,69 @@ RUN echo "$0" > /tmp/run-shell
     });
     const r = env.hako(['build', '-t', 'effects', dir]);
     assert.equal(r.code, 0, r.stderr);
-    const out = run('effects', 'sh', '-c', [
-      'echo "A=$A B=$B C=$C"', 'pwd', 'id -u', 'stat -c "%u:%g %a" /home/app/secret.txt', 'stat -c "%u:%g %a" /work/sub/plain.txt',
-      'stat -c "%u:%g %a" /opt/pkg /opt/pkg/data.txt', 'cat /opt/pkg/data.txt', 'readlink /opt/pkg/link', 'cat /opt/not-extracted',
-      'test -e /gone && echo gone-exists || echo gone-removed', 'find /op | sort | xargs echo',
-      'cat /tmp/run-uid /tmp/run-pwd /tmp/run-env /tmp/run-shell',
-    ].join('; '));
+    const out = run(
+      'effects',
+      'sh',
+      '-c',
+      [
+        'echo "A=$A B=$B C=$C"',
+        'pwd',
+        'id -u',
+        'stat -c "%u:%g %a" /home/app/secret.txt',
+        'stat -c "%u:%g %a" /work/sub/plain.txt',
+        'stat -c "%u:%g %a" /opt/pkg /opt/pkg/data.txt',
+        'cat /opt/pkg/data.txt',
+        'readlink /opt/pkg/link',
+        'cat /opt/not-extracted',
+        'test -e /gone && echo gone-exists || echo gone-removed',
+        'find /op | sort | xargs echo',
+        'cat /tmp/run-uid /tmp/run-pwd /tmp/run-env /tmp/run-shell',
+      ].join('; '),
+    );
     assert.deepEqual(out.trim().split('\n'), [
-      'A=1 B=two words C=1-two words', '/work/sub', '1000', '1000:1000 600', '0:0 644',
-      '1234:99 755', '1234:99 644', 'from the archive', 'data.txt', 'secret', 'gone-removed', '/op /op/new /op/new/b',
-      '1000', '/work/sub', '1', 'sh', // RUN as USER, in WORKDIR, with ENV, through SHELL
+      'A=1 B=two words C=1-two words',
+      '/work/sub',
+      '1000',
+      '1000:1000 600',
+      '0:0 644',
+      '1234:99 755',
+      '1234:99 644',
+      'from the archive',
+      'data.txt',
+      'secret',
+      'gone-removed',
+      '/op /op/new /op/new/b',
+      '1000',
+      '/work/sub',
+      '1',
+      'sh', // RUN as USER, in WORKDIR, with ENV, through SHELL
     ]);
     // /etc/hostname is bind-mounted by `run`: its whiteout is checked in the image's layers.
     const layers = layerNames(env.root, 'effects');
-    assert.ok(layers.some((l) => l.includes('etc/.wh.hostname')), JSON.stringify(layers));
-    assert.ok(layers.some((l) => l.includes('.wh.gone')), 'RUN rm -r of a directory made by an earlier step is a whiteout');
-    assert.ok(layers.some((l) => l.includes('op/.wh..wh..opq')), 'a directory removed and made again is opaque');
-    assert.ok(!layers.slice(1).flat().some((n) => /^(proc|sys|dev)\/|etc\/(hosts|resolv\.conf)$/.test(n)), 'no mount points of the RUN steps');
+    assert.ok(
+      layers.some((l) => l.includes('etc/.wh.hostname')),
+      JSON.stringify(layers),
+    );
+    assert.ok(
+      layers.some((l) => l.includes('.wh.gone')),
+      'RUN rm -r of a directory made by an earlier step is a whiteout',
+    );
+    assert.ok(
+      layers.some((l) => l.includes('op/.wh..wh..opq')),
+      'a directory removed and made again is opaque',
+    );
+    assert.ok(
+      !layers
+        .slice(1)
+        .flat()
+        .some((n) => /^(proc|sys|dev)\/|etc\/(hosts|resolv\.conf)$/.test(n)),
+      'no mount points of the RUN steps',
+    );
   });
 
   it('runs ENTRYPOINT and CMD in exec and shell form, and records the config instructions', () => {
     const dir = ctx({
-      'Dockerfile': `FROM hako.local/busybox AS exec
+      Dockerfile: `FROM hako.local/busybox AS exec
 ENTRYPOINT ["/bin/echo", "ep"]
 CMD ["c1", "c2"]
 
@@ -159,7 +206,7 @@ CMD echo "cmd $(id -u)"
 
   it('uses --build-arg, ARG defaults and --target, and builds only the stages the target needs', () => {
     const dir = ctx({
-      'Dockerfile': `ARG VERSION=1.0
+      Dockerfile: `ARG VERSION=1.0
 FROM hako.local/busybox AS base
 ARG VERSION
 ARG FLAVOR=plain
@@ -184,15 +231,20 @@ RUN cat /version > /final
 
   it('leaves out what .dockerignore names', () => {
     const dir = ctx({
-      'Dockerfile': 'FROM hako.local/busybox\nCOPY . /ctx/\n',
+      Dockerfile: 'FROM hako.local/busybox\nCOPY . /ctx/\n',
       '.dockerignore': '# comment\n*.log\nsecret/\n!keep.log\n**/tmp\n',
-      'a.txt': 'a', 'x.log': 'x', 'keep.log': 'k', 'secret/key': 'k', 'deep/er/tmp': 't', 'deep/er/ok': 'o',
+      'a.txt': 'a',
+      'x.log': 'x',
+      'keep.log': 'k',
+      'secret/key': 'k',
+      'deep/er/tmp': 't',
+      'deep/er/ok': 'o',
     });
     const r = env.hako(['build', '-t', 'ignored', dir]);
     assert.equal(r.code, 0, r.stderr);
     const files = run('ignored', 'find', '/ctx', '-type', 'f').trim().split('\n').sort();
     assert.deepEqual(files, ['/ctx/.dockerignore', '/ctx/Dockerfile', '/ctx/a.txt', '/ctx/deep/er/ok', '/ctx/keep.log']);
-    const miss = env.hako(['build', ctx({ 'Dockerfile': 'FROM hako.local/busybox\nCOPY x.log /\n', '.dockerignore': '*.log\n', 'x.log': '' })]);
+    const miss = env.hako(['build', ctx({ Dockerfile: 'FROM hako.local/busybox\nCOPY x.log /\n', '.dockerignore': '*.log\n', 'x.log': '' })]);
     assert.equal(miss.code, 1);
     assert.match(miss.stderr, /^hako: Dockerfile:2: COPY "x\.log": not found in the build context/m);
   });
@@ -225,7 +277,9 @@ RUN cat /version > /final
     const dir = ctx({ Dockerfile: 'FROM hako.local/busybox\nRUN echo started; sleep 60\n' });
     const child = spawn(HAKO, ['--root', env.root, 'build', '--no-cache', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     await env.until('the RUN step to start', () => /started/.test(err));
     child.kill('SIGKILL');
     await new Promise((r) => child.on('close', r));
@@ -242,14 +296,14 @@ RUN cat /version > /final
 
 describe('hako build with hostile input', { skip: engineSkip }, () => {
   it('copies a symlink in the context as a symlink and never follows it out', () => {
-    const dir = ctx({ 'Dockerfile': 'FROM hako.local/busybox\nCOPY evil /evil\nCOPY . /ctx/\n', 'a': 'a' });
+    const dir = ctx({ Dockerfile: 'FROM hako.local/busybox\nCOPY evil /evil\nCOPY . /ctx/\n', a: 'a' });
     fs.symlinkSync('/etc', path.join(dir, 'evil'));
     const r = env.hako(['build', '-t', 'hostile:link', dir]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(run('hostile:link', 'sh', '-c', 'readlink /evil; readlink /ctx/evil; test -L /ctx/evil && echo link'), '/etc\n/etc\nlink\n');
-    const through = env.hako(['build', ctx({ 'Dockerfile': 'FROM hako.local/busybox\nCOPY evil/passwd /x\n' })]);
+    const through = env.hako(['build', ctx({ Dockerfile: 'FROM hako.local/busybox\nCOPY evil/passwd /x\n' })]);
     assert.equal(through.code, 1, 'a source through a symlink is not found');
-    const up = env.hako(['build', ctx({ 'Dockerfile': 'FROM hako.local/busybox\nCOPY ../../etc/passwd /x\n' })]);
+    const up = env.hako(['build', ctx({ Dockerfile: 'FROM hako.local/busybox\nCOPY ../../etc/passwd /x\n' })]);
     assert.equal(up.code, 1);
     assert.match(up.stderr, /forbidden path outside the build context/);
   });
@@ -257,7 +311,7 @@ describe('hako build with hostile input', { skip: engineSkip }, () => {
   it('resolves a COPY destination through a symlink planted by a RUN inside the new root', () => {
     const sentinel = `hako-build-sentinel-${process.pid}`;
     const dir = ctx({
-      'Dockerfile': `FROM hako.local/busybox
+      Dockerfile: `FROM hako.local/busybox
 RUN ln -s / /escape && ln -s /tmp /abs && ln -s ../../../../../../tmp /rel
 COPY a.txt /escape/tmp/${sentinel}-1
 COPY a.txt /abs/${sentinel}-2
@@ -275,7 +329,7 @@ COPY a.txt /escape/${sentinel}-dir/
 
   it('resolves symlinks among COPY --from parents inside the stage root, never on the host', () => {
     const dir = ctx({
-      'Dockerfile': `FROM hako.local/busybox AS build
+      Dockerfile: `FROM hako.local/busybox AS build
 RUN mkdir -p /usr/lib/app && echo inside > /usr/lib/app/f && ln -s usr/lib /lib2 && ln -s /etc /out && ln -s ../../.. /usr/up
 
 FROM hako.local/busybox
@@ -293,16 +347,24 @@ COPY --from=build /usr/up/etc/hostname /h2
     const long = 'n'.repeat(200);
     const deep = Array.from({ length: 40 }, (_, i) => `d${i}`).join('/');
     const files: Record<string, string> = {
-      'Dockerfile': `FROM hako.local/busybox
+      Dockerfile: `FROM hako.local/busybox
 COPY . /ctx/
 RUN mkdir -p "/made/${deep}" && echo deep > "/made/${deep}/f" && ln -s /etc/shadow /made/shadow-link && printf x > "/made/sp ace \\$(x)"
 `,
-      [`${long}`]: 'long\n', 'new\nline': 'nl\n', 'ünï cødé': 'u\n', [`${deep}/f`]: 'ctxdeep\n',
+      [`${long}`]: 'long\n',
+      'new\nline': 'nl\n',
+      'ünï cødé': 'u\n',
+      [`${deep}/f`]: 'ctxdeep\n',
     };
     const r = env.hako(['build', '-t', 'hostile:names', ctx(files)]);
     assert.equal(r.code, 0, r.stderr);
-    const out = run('hostile:names', 'sh', '-c', `cat /ctx/${long} "/ctx/new
-line" "/ctx/ünï cødé" /ctx/${deep}/f /made/${deep}/f; readlink /made/shadow-link; cat "/made/sp ace \\$(x)"`);
+    const out = run(
+      'hostile:names',
+      'sh',
+      '-c',
+      `cat /ctx/${long} "/ctx/new
+line" "/ctx/ünï cødé" /ctx/${deep}/f /made/${deep}/f; readlink /made/shadow-link; cat "/made/sp ace \\$(x)"`,
+    );
     assert.equal(out, 'long\nnl\nu\nctxdeep\ndeep\n/etc/shadow\nx');
   });
 });

@@ -12,9 +12,13 @@ import { push } from '../../../src/image/push.js';
 import { contextDir } from './helpers.js';
 
 let env: EngineEnv;
-useEngineEnv(engineSkip, (e) => { env = e; });
+useEngineEnv(engineSkip, (e) => {
+  env = e;
+});
 const cleanups: Array<() => unknown> = [];
-after(async () => { for (const c of cleanups.reverse()) await c(); });
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
 
 const DOCKERFILE = `FROM hako.local/busybox AS build
 RUN echo built > /artifact
@@ -41,7 +45,9 @@ describe('a built image in save, load, push and pull', { skip: engineSkip }, () 
     assert.equal(e2.ok(['run', '--rm', '--network', 'none', 'exported:1']), 'built\n');
   });
 
-  it('is pushed to a registry and pulled from it into another store', { skip: fs.existsSync(REGISTRY_BIN) ? false : `needs ${REGISTRY_BIN} (Debian docker-registry)` }, async () => {
+  it('is pushed to a registry and pulled from it into another store', {
+    skip: fs.existsSync(REGISTRY_BIN) ? false : `needs ${REGISTRY_BIN} (Debian docker-registry)`,
+  }, async () => {
     const registry = await startRegistry();
     cleanups.push(() => registry.stop());
     const dir = contextDir({ Dockerfile: DOCKERFILE });

@@ -18,15 +18,32 @@ export function contextDir(files: Record<string, string | Buffer>): string {
   return dir;
 }
 
-export interface ArchiveEntry { name: string; type?: 'file' | 'directory' | 'symlink'; content?: string; mode?: number; uid?: number; gid?: number; linkname?: string }
+export interface ArchiveEntry {
+  name: string;
+  type?: 'file' | 'directory' | 'symlink';
+  content?: string;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  linkname?: string;
+}
 
 /** A tar archive (what ADD extracts). */
 export function tarFile(entries: ArchiveEntry[]): Buffer {
   const flag = { file: '0', directory: '5', symlink: '2' } as const;
-  return tarBuffer(entries.map((e): RawEntry => ({
-    name: e.name, type: flag[e.type ?? 'file'], mode: e.mode ?? 0o644, uid: e.uid ?? 0, gid: e.gid ?? 0,
-    linkname: e.linkname, data: e.content ?? '',
-  })));
+  return tarBuffer(
+    entries.map(
+      (e): RawEntry => ({
+        name: e.name,
+        type: flag[e.type ?? 'file'],
+        mode: e.mode ?? 0o644,
+        uid: e.uid ?? 0,
+        gid: e.gid ?? 0,
+        linkname: e.linkname,
+        data: e.content ?? '',
+      }),
+    ),
+  );
 }
 
 /** The entry names of each layer of image `ref` in the store at `root`. */
@@ -36,7 +53,7 @@ export function layerNames(root: string, ref: string): string[][] {
     let tar = store.readBlob(l.digest);
     if (tar[0] === 0x1f && tar[1] === 0x8b) tar = zlib.gunzipSync(tar);
     const names: string[] = [];
-    for (let off = 0; off + 512 <= tar.length;) {
+    for (let off = 0; off + 512 <= tar.length; ) {
       const h = tar.subarray(off, off + 512);
       if (h.every((b) => b === 0)) break;
       const size = parseInt(h.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
@@ -63,7 +80,9 @@ export function leftBehind(root: string): string[] {
     const hako = path.join(base, 'hako');
     try {
       for (const n of fs.readdirSync(hako)) if (n.startsWith('build-')) out.push(`cgroup: ${path.join(hako, n)}`);
-    } catch { /* no hako cgroups in this hierarchy */ }
+    } catch {
+      /* no hako cgroups in this hierarchy */
+    }
   }
   return out;
 }

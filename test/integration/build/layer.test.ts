@@ -13,13 +13,15 @@ import { layerFromUpper } from '../../../src/build/layer.js';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (security.capability, chown)' : false;
 const dirs: string[] = [];
-after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
 
 const py = (code: string, ...args: string[]) => execFileSync('python3', ['-c', code, ...args], { encoding: 'latin1' });
 // VFS_CAP_REVISION_2 with the effective flag, cap_net_raw (13) permitted.
 const CAP = "import os,struct,sys; os.setxattr(sys.argv[1], 'security.capability', struct.pack('<IIIII', 0x02000001, 1 << 13, 0, 0, 0))";
 const USER = "import os,sys; os.setxattr(sys.argv[1], 'user.bin', b'\\x00\\xff\\x01')";
-const GET = "import os,sys; print(os.getxattr(sys.argv[1], sys.argv[2], follow_symlinks=False).hex())";
+const GET = 'import os,sys; print(os.getxattr(sys.argv[1], sys.argv[2], follow_symlinks=False).hex())';
 
 describe('build layers', { skip }, () => {
   it('keep binary xattrs, long names and long link targets', async () => {

@@ -20,10 +20,20 @@ import { cleanupCgroup, startInCgroup, withTimeout } from './helpers.js';
 const layout = detectLayout();
 const ROOT = layout === 'v2' ? '/sys/fs/cgroup' : '/sys/fs/cgroup/unified';
 const skip =
-  process.getuid?.() !== 0 ? 'needs root' : layout === 'v1' || !fs.existsSync(`${ROOT}/cgroup.controllers`) ? 'no cgroup2 mount: neither a v2 host nor /sys/fs/cgroup/unified' : false;
+  process.getuid?.() !== 0
+    ? 'needs root'
+    : layout === 'v1' || !fs.existsSync(`${ROOT}/cgroup.controllers`)
+      ? 'no cgroup2 mount: neither a v2 host nor /sys/fs/cgroup/unified'
+      : false;
 
 const denyAll: DeviceCgroup = { allow: false, type: 'a', access: 'rwm' };
-const rule = (allow: boolean, type: 'b' | 'c', major: number | null, minor: number | null, access: string): DeviceCgroup => ({ allow, type, major, minor, access });
+const rule = (allow: boolean, type: 'b' | 'c', major: number | null, minor: number | null, access: string): DeviceCgroup => ({
+  allow,
+  type,
+  major,
+  minor,
+  access,
+});
 
 /** Runs `script` in busybox sh inside `cg` and returns what it printed. */
 async function runIn(cg: Cgroup, script: string): Promise<{ out: string; err: string }> {
@@ -103,7 +113,8 @@ describe('cgroup v2 device filter (eBPF) on the real cgroup2 mount', { skip }, (
   test('the v2 driver enforces a config: runc defaults, config rules, everything else refused; a partial deny holds for O_RDWR', async () => {
     const kmsg = path.join(tmp, 'kmsg');
     // `true`, not `:`: a failed redirection on a special builtin would end the shell.
-    const open2 = (p: string): string => `true < ${p} && echo ${path.basename(p)}-r; true > ${p} && echo ${path.basename(p)}-w; true <> ${p} && echo ${path.basename(p)}-rw`;
+    const open2 = (p: string): string =>
+      `true < ${p} && echo ${path.basename(p)}-r; true > ${p} && echo ${path.basename(p)}-w; true <> ${p} && echo ${path.basename(p)}-rw`;
     // Defaults only: mknod of anything is allowed (runc's default "c *:* m"), opening kmsg is not.
     const plain = open(`${base}/plain`);
     plain.create({ devices: [denyAll] });
@@ -150,7 +161,8 @@ describe('cgroup v2 device filter (eBPF) on the real cgroup2 mount', { skip }, (
   test('attaching to something that is not a cgroup is one clear error', () => {
     assert.throws(
       () => attachDeviceFilter(tmp, compileDeviceFilter([denyAll])),
-      (e: unknown) => e instanceof HakoError && !e.message.includes('\n') && e.message.startsWith(`cgroup devices: attaching the device filter to ${tmp}: BPF_PROG_QUERY`),
+      (e: unknown) =>
+        e instanceof HakoError && !e.message.includes('\n') && e.message.startsWith(`cgroup devices: attaching the device filter to ${tmp}: BPF_PROG_QUERY`),
     );
   });
 });

@@ -112,7 +112,7 @@ describe('cgroup v1 driver on the real kernel', { skip }, () => {
   });
 
   test('devices: default deny plus allows; /dev/null usable, /dev/kmsg refused unless a rule allows it', async () => {
-    const script = "echo x > /dev/null && echo null-ok; /bin/busybox head -c 1 /dev/kmsg >/dev/null 2>&1 && echo kmsg-ok || echo kmsg-denied";
+    const script = 'echo x > /dev/null && echo null-ok; /bin/busybox head -c 1 /dev/kmsg >/dev/null 2>&1 && echo kmsg-ok || echo kmsg-denied';
     // Control: outside any device cgroup, /dev/kmsg (c 1:11) is readable on this host.
     assert.match(execFileSync('/bin/busybox', ['sh', '-c', script]).toString(), /null-ok\nkmsg-ok/);
     const cg = cgroup('devices');
@@ -125,7 +125,12 @@ describe('cgroup v1 driver on the real kernel', { skip }, () => {
     assert.match(p.stdout(), /null-ok\nkmsg-denied/);
     // The same with a config rule allowing reads of c 1:11.
     const allowed = cgroup('devices-allowed');
-    allowed.create({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 11, access: 'r' }] });
+    allowed.create({
+      devices: [
+        { allow: false, access: 'rwm' },
+        { allow: true, type: 'c', major: 1, minor: 11, access: 'r' },
+      ],
+    });
     const q = startInCgroup(allowed, script);
     await withTimeout('shell', q.exited);
     assert.match(q.stdout(), /null-ok\nkmsg-ok/);
@@ -146,7 +151,10 @@ describe('cgroup v1 driver on the real kernel', { skip }, () => {
 
   test('a controller that is not mounted is named', () => {
     const cg = cgroup('missing');
-    assert.throws(() => cg.create({ network: { classID: 0x100001 } }), /HakoError: cgroup net_cls: controller is not mounted under \/sys\/fs\/cgroup \(needed for linux\.resources\.network\.classID\)$/);
+    assert.throws(
+      () => cg.create({ network: { classID: 0x100001 } }),
+      /HakoError: cgroup net_cls: controller is not mounted under \/sys\/fs\/cgroup \(needed for linux\.resources\.network\.classID\)$/,
+    );
     assert.equal(cg.exists(), false);
   });
 

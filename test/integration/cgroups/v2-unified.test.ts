@@ -12,7 +12,11 @@ import { cleanupCgroup, procCpu, sleep, startInCgroup, testBase, waitFor, withTi
 const layout = detectLayout();
 const ROOT = layout === 'v2' ? '/sys/fs/cgroup' : '/sys/fs/cgroup/unified';
 const skip =
-  process.getuid?.() !== 0 ? 'needs root' : layout === 'v1' || !fs.existsSync(`${ROOT}/cgroup.controllers`) ? 'no cgroup2 mount: neither a v2 host nor /sys/fs/cgroup/unified' : false;
+  process.getuid?.() !== 0
+    ? 'needs root'
+    : layout === 'v1' || !fs.existsSync(`${ROOT}/cgroup.controllers`)
+      ? 'no cgroup2 mount: neither a v2 host nor /sys/fs/cgroup/unified'
+      : false;
 
 describe(`cgroup v2 driver on the real cgroup2 mount at ${ROOT}`, { skip }, () => {
   const base = testBase();
@@ -59,14 +63,21 @@ describe(`cgroup v2 driver on the real cgroup2 mount at ${ROOT}`, { skip }, () =
   });
 
   const hasMemory = skip === false && fs.readFileSync(`${ROOT}/cgroup.controllers`, 'utf8').split(/\s+/).includes('memory');
-  test('a controller the tree does not have is named, and nothing is left behind', { skip: hasMemory && `${ROOT} has every controller (v2.test.ts tests a refused one)` }, () => {
+  test('a controller the tree does not have is named, and nothing is left behind', {
+    skip: hasMemory && `${ROOT} has every controller (v2.test.ts tests a refused one)`,
+  }, () => {
     const cg = open(`${base}/nomem`);
-    assert.throws(() => cg.create({ memory: { limit: 1 << 20 } }), /HakoError: cgroup memory: controller not available in \/sys\/fs\/cgroup\/unified\/hako-test-[0-9a-f]+\/nomem \(needed for linux\.resources\.memory\)/);
+    assert.throws(
+      () => cg.create({ memory: { limit: 1 << 20 } }),
+      /HakoError: cgroup memory: controller not available in \/sys\/fs\/cgroup\/unified\/hako-test-[0-9a-f]+\/nomem \(needed for linux\.resources\.memory\)/,
+    );
     assert.equal(cg.exists(), false);
   });
 
   const hasHugetlb = skip === false && fs.readFileSync(`${ROOT}/cgroup.controllers`, 'utf8').split(/\s+/).includes('hugetlb');
-  test('hugetlb (the one controller on the hybrid host\'s mount): delegated through the ancestors, hugetlb.2MB.max written', { skip: hasHugetlb ? false : 'no hugetlb on the cgroup2 mount' }, () => {
+  test("hugetlb (the one controller on the hybrid host's mount): delegated through the ancestors, hugetlb.2MB.max written", {
+    skip: hasHugetlb ? false : 'no hugetlb on the cgroup2 mount',
+  }, () => {
     const cg = open(`${base}/huge/leaf`);
     cg.create({ hugepageLimits: [{ pageSize: '2MB', limit: 4 << 20 }] });
     assert.match(fs.readFileSync(`${ROOT}/cgroup.subtree_control`, 'utf8'), /\bhugetlb\b/);

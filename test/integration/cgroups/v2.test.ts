@@ -12,7 +12,11 @@ import { startInCgroup, testCgroups, waitFor, withTimeout } from './helpers.js';
 const MiB = 1024 * 1024;
 const ROOT = '/sys/fs/cgroup';
 const skip =
-  process.getuid?.() !== 0 ? 'needs root' : detectLayout() !== 'v2' ? `this host is cgroup ${detectLayout()}, not pure v2 (scripts/test-vm.sh runs this file in a v2 VM)` : false;
+  process.getuid?.() !== 0
+    ? 'needs root'
+    : detectLayout() !== 'v2'
+      ? `this host is cgroup ${detectLayout()}, not pure v2 (scripts/test-vm.sh runs this file in a v2 VM)`
+      : false;
 
 describe('cgroup v2 driver with controllers on a pure v2 host', { skip }, () => {
   const { base, baseCg, cgroup, cleanup } = testCgroups(openCgroup);
@@ -86,7 +90,10 @@ describe('cgroup v2 driver with controllers on a pure v2 host', { skip }, () => 
     }
     const usage = Number(read(cg, 'memory.current'));
     assert.ok(usage > 4096, `memory.current ${usage}`);
-    assert.throws(() => cg.update({ memory: { limit: 4096, checkBeforeUpdate: true } }), /^HakoError: cgroup memory: new limit 4096 is below the current usage \d+/);
+    assert.throws(
+      () => cg.update({ memory: { limit: 4096, checkBeforeUpdate: true } }),
+      /^HakoError: cgroup memory: new limit 4096 is below the current usage \d+/,
+    );
     assert.deepEqual(cg.pids(), [p.pid]);
     cg.killAll(9);
     await withTimeout('sleep to die', p.exited);
@@ -97,7 +104,10 @@ describe('cgroup v2 driver with controllers on a pure v2 host', { skip }, () => 
     cg.create({ unified: { 'memory.high': String(30 * MiB), 'pids.max': '7' } });
     assert.equal(read(cg, 'memory.high'), String(30 * MiB));
     assert.equal(read(cg, 'pids.max'), '7');
-    assert.throws(() => cg.update({ unified: { 'memory.nosuchfile': '1' } }), /^HakoError: cgroup unified: \/sys\/fs\/cgroup\/hako-test-[0-9a-f]+\/unified\/memory\.nosuchfile does not exist/);
+    assert.throws(
+      () => cg.update({ unified: { 'memory.nosuchfile': '1' } }),
+      /^HakoError: cgroup unified: \/sys\/fs\/cgroup\/hako-test-[0-9a-f]+\/unified\/memory\.nosuchfile does not exist/,
+    );
   });
 
   test('a process in an inner cgroup keeps its controllers from its children ("no internal processes"): the refusal is named', async () => {

@@ -82,7 +82,7 @@ test('rootless without XDG_RUNTIME_DIR: a private /tmp/hako-$UID, and anything e
     assert.ok(st.isDirectory());
     assert.equal(st.uid, uid);
     assert.equal(st.mode & 0o777, 0o700);
-    assert.deepEqual(fs.readdirSync(fallback), [], 'the container\'s state is gone after run');
+    assert.deepEqual(fs.readdirSync(fallback), [], "the container's state is gone after run");
 
     // Someone else's directory, one others can enter, or a symlink: one line, nothing made.
     const refused = (why: RegExp) => {

@@ -36,10 +36,18 @@ function prng(seed: number): () => number {
 
 class Gen {
   readonly next: () => number;
-  constructor(seed: number) { this.next = prng(seed); }
-  int(n: number): number { return Math.floor(this.next() * n); }
-  pick<T>(a: readonly T[]): T { return a[this.int(a.length)]; }
-  chance(p: number): boolean { return this.next() < p; }
+  constructor(seed: number) {
+    this.next = prng(seed);
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  pick<T>(a: readonly T[]): T {
+    return a[this.int(a.length)];
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
   str(max = 20, alphabet = 'abcxyz019_.-+/:@ \t\n"\'$\\%*?[]{}~é'): string {
     let s = '';
     for (let n = this.int(max + 1); n > 0; n--) s += alphabet[this.int(alphabet.length)];
@@ -49,34 +57,124 @@ class Gen {
 
 /** Values that have broken programs before: empty, huge, negative, NaN, paths, control characters. */
 const HOSTILE = [
-  '', ' ', '-', '--', '-1', '0', '1', 'NaN', 'Infinity', '-Infinity', '1e309', '-1e309', '99999999999999999999', '0x10', '1.5',
-  '18446744073709551616', '-9223372036854775809', '2147483648', 'a'.repeat(300), 'x'.repeat(100_000), '../x', '/', '.', '..',
-  'nonexistent/deeply/nested', '/dev/null', '/proc', 'a/b', 'a\nb', 'é', '%s%n', '${HOME}',
-  '{}', '[]', 'null', 'true', '=', 'K=V', ':', '::', '@', 'sha256:', `sha256:${'a'.repeat(64)}`, 'localhost:99999/x', 'localhost:0/x',
-  '[::1]:5000/x', '[zz]/x', 'UPPER/case', 'a..b', 'busybox:', 'busybox@', '-v', '--help', '-h', '--root', '--name', '1s', '-5s', '1h2m',
-  'SIGKILL', 'SIGFOO', '64', '-9', 'tcp', '80:80', '1-65536:1', 'a:b:c:d', 'rw', 'z,Z', 'type=bind', 'size=-1', 'nofile=1:0',
+  '',
+  ' ',
+  '-',
+  '--',
+  '-1',
+  '0',
+  '1',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1e309',
+  '-1e309',
+  '99999999999999999999',
+  '0x10',
+  '1.5',
+  '18446744073709551616',
+  '-9223372036854775809',
+  '2147483648',
+  'a'.repeat(300),
+  'x'.repeat(100_000),
+  '../x',
+  '/',
+  '.',
+  '..',
+  'nonexistent/deeply/nested',
+  '/dev/null',
+  '/proc',
+  'a/b',
+  'a\nb',
+  'é',
+  '%s%n',
+  '${HOME}',
+  '{}',
+  '[]',
+  'null',
+  'true',
+  '=',
+  'K=V',
+  ':',
+  '::',
+  '@',
+  'sha256:',
+  `sha256:${'a'.repeat(64)}`,
+  'localhost:99999/x',
+  'localhost:0/x',
+  '[::1]:5000/x',
+  '[zz]/x',
+  'UPPER/case',
+  'a..b',
+  'busybox:',
+  'busybox@',
+  '-v',
+  '--help',
+  '-h',
+  '--root',
+  '--name',
+  '1s',
+  '-5s',
+  '1h2m',
+  'SIGKILL',
+  'SIGFOO',
+  '64',
+  '-9',
+  'tcp',
+  '80:80',
+  '1-65536:1',
+  'a:b:c:d',
+  'rw',
+  'z,Z',
+  'type=bind',
+  'size=-1',
+  'nofile=1:0',
 ];
 
 // Paths here are relative (cases run in a temp dir) or harmless to write: a case may succeed, and
 // --pid-file, --log, save -o write where they are told. --root gets its own list, never `/`.
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-fuzz-'));
 fs.chmodSync(work, 0o755);
-const ROOTS = ['', '/proc/hako-fuzz', 'a'.repeat(300), 'x'.repeat(100_000), 'relative-root', 'log-dir-as-file', 'nonexistent/deeply/nested', 'a\nb', '-v', '--help'];
+const ROOTS = [
+  '',
+  '/proc/hako-fuzz',
+  'a'.repeat(300),
+  'x'.repeat(100_000),
+  'relative-root',
+  'log-dir-as-file',
+  'nonexistent/deeply/nested',
+  'a\nb',
+  '-v',
+  '--help',
+];
 
 // ---- running hako ----
 
-interface Result { args: string[]; status: number | null; signal: string | null; stdout: string; stderr: string; ms: number }
+interface Result {
+  args: string[];
+  status: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
 
 function hako(args: string[], opts: { cwd?: string; timeout?: number; input?: string } = {}): Promise<Result> {
   return new Promise((resolve) => {
     const start = Date.now();
     const child = spawn(HAKO, args, {
-      cwd: opts.cwd ?? work, env: { ...process.env, HAKO_ROOT: undefined, HAKO_DEBUG: undefined }, stdio: ['pipe', 'pipe', 'pipe'],
+      cwd: opts.cwd ?? work,
+      env: { ...process.env, HAKO_ROOT: undefined, HAKO_DEBUG: undefined },
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { if (stdout.length < 1 << 20) stdout += d; });
-    child.stderr.on('data', (d) => { if (stderr.length < 1 << 20) stderr += d; });
+    child.stdout.on('data', (d) => {
+      if (stdout.length < 1 << 20) stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      if (stderr.length < 1 << 20) stderr += d;
+    });
     child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeout ?? 20_000);
@@ -86,7 +184,10 @@ function hako(args: string[], opts: { cwd?: string; timeout?: number; input?: st
       clearTimeout(timer);
       const done = () => resolve({ args, status, signal, stdout, stderr, ms: Date.now() - start });
       const late = setTimeout(done, 200);
-      child.on('close', () => { clearTimeout(late); done(); });
+      child.on('close', () => {
+        clearTimeout(late);
+        done();
+      });
     });
   });
 }
@@ -95,12 +196,14 @@ function hako(args: string[], opts: { cwd?: string; timeout?: number; input?: st
 async function pool<T>(jobs: (() => Promise<T>)[]): Promise<T[]> {
   const out: T[] = new Array(jobs.length);
   let i = 0;
-  await Promise.all(Array.from({ length: PARALLEL }, async () => {
-    while (i < jobs.length) {
-      const k = i++;
-      out[k] = await jobs[k]();
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: PARALLEL }, async () => {
+      while (i < jobs.length) {
+        const k = i++;
+        out[k] = await jobs[k]();
+      }
+    }),
+  );
   return out;
 }
 
@@ -117,13 +220,17 @@ function problems(r: Result, what = ''): string[] {
   // The runtime's --debug may add the stack of a failure hako did not foresee; nothing else may.
   const debug = r.args.includes('--debug');
   if (/^\s+at /m.test(err) && !debug) p.push(`${where}: stack trace on stderr:\n${err.slice(0, 2000)}`);
-  if (/internal error|TypeError|RangeError|SyntaxError|ReferenceError|hako: bug:|(^|hako: )Error:/m.test(err)) p.push(`${where}: JavaScript error on stderr:\n${err.slice(0, 2000)}`);
+  if (/internal error|TypeError|RangeError|SyntaxError|ReferenceError|hako: bug:|(^|hako: )Error:/m.test(err))
+    p.push(`${where}: JavaScript error on stderr:\n${err.slice(0, 2000)}`);
   const lines = err.trimEnd() === '' ? 0 : err.trimEnd().split('\n').length;
   // A few lines: an error, or "Unable to find image" and an error; commands taking several
   // containers or images (rm, rmi, kill …) say one line for each that failed, as docker does.
   if (lines > Math.max(3, r.args.length) && !debug) p.push(`${where}: ${lines} lines on stderr:\n${err.slice(0, 2000)}`);
   // Each line is hako's (a user's value with a newline in it must not split a message in two).
-  const stray = err.trimEnd().split('\n').filter((l) => l && !/^(hako: |Unable to find image )/.test(l));
+  const stray = err
+    .trimEnd()
+    .split('\n')
+    .filter((l) => l && !/^(hako: |Unable to find image )/.test(l));
   if (stray.length && !debug) p.push(`${where}: stderr lines that are not hako's messages:\n${err.slice(0, 2000)}`);
   // A failure must say why, but a container's own exit status (run … false) is no failure of hako's.
   if (r.status !== 0 && !r.signal && lines === 0 && !mayStart(r.args) && !/^(-h|--help)$/.test(r.args.find((a) => !a.startsWith('--root')) ?? '')) {
@@ -136,7 +243,11 @@ function problems(r: Result, what = ''): string[] {
 // ---- leftovers ----
 
 function mountsUnder(dir: string): string[] {
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(dir));
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m) => m && m.startsWith(dir));
 }
 
 function cgroupsOf(id: string): string[] {
@@ -146,22 +257,118 @@ function cgroupsOf(id: string): string[] {
 
 // ---- the runtime's command line ----
 
-const RUNTIME_COMMANDS = ['create', 'run', 'start', 'state', 'kill', 'delete', 'list', 'exec', 'pause', 'resume', 'update', 'ps', 'events',
-  'spec', 'features', 'plan', 'checkpoint', 'bogus', ''];
-const RUNTIME_FLAGS = ['--bundle', '-b', '--pid-file', '--console-socket', '--detach', '-d', '--keep', '--force', '-f', '--all', '-a', '--format',
-  '--quiet', '-q', '--stats', '--interval', '--tty', '-t', '--env', '-e', '--cwd', '--user', '-u', '--cap', '--process', '-p', '--memory',
-  '--cpu-quota', '--cpu-period', '--pids-limit', '--cpuset-cpus', '--blkio-weight', '--memory-swap', '--resources', '-r', '--rootless',
-  '--preserve-fds', '--additional-gids', '--no-pivot', '--unknown-flag'];
+const RUNTIME_COMMANDS = [
+  'create',
+  'run',
+  'start',
+  'state',
+  'kill',
+  'delete',
+  'list',
+  'exec',
+  'pause',
+  'resume',
+  'update',
+  'ps',
+  'events',
+  'spec',
+  'features',
+  'plan',
+  'checkpoint',
+  'bogus',
+  '',
+];
+const RUNTIME_FLAGS = [
+  '--bundle',
+  '-b',
+  '--pid-file',
+  '--console-socket',
+  '--detach',
+  '-d',
+  '--keep',
+  '--force',
+  '-f',
+  '--all',
+  '-a',
+  '--format',
+  '--quiet',
+  '-q',
+  '--stats',
+  '--interval',
+  '--tty',
+  '-t',
+  '--env',
+  '-e',
+  '--cwd',
+  '--user',
+  '-u',
+  '--cap',
+  '--process',
+  '-p',
+  '--memory',
+  '--cpu-quota',
+  '--cpu-period',
+  '--pids-limit',
+  '--cpuset-cpus',
+  '--blkio-weight',
+  '--memory-swap',
+  '--resources',
+  '-r',
+  '--rootless',
+  '--preserve-fds',
+  '--additional-gids',
+  '--no-pivot',
+  '--unknown-flag',
+];
 /** The flags each runtime command takes: most cases use these, to get past the flag parser. */
 const RUNTIME_COMMAND_FLAGS: Record<string, string[]> = {
   create: ['--bundle', '-b', '--pid-file', '--console-socket', '--no-pivot', '--preserve-fds'],
   run: ['--bundle', '-b', '--pid-file', '--console-socket', '--detach', '-d', '--keep', '--preserve-fds'],
-  kill: ['--all', '-a'], delete: ['--force', '-f'], list: ['--format', '-f', '--quiet', '-q'], ps: ['--format', '-f'],
-  events: ['--stats', '--interval'], spec: ['--bundle', '-b', '--rootless'], plan: ['--bundle', '-b'],
-  exec: ['--tty', '-t', '--env', '-e', '--cwd', '--user', '-u', '--cap', '-c', '--process', '-p', '--detach', '-d', '--pid-file',
-    '--console-socket', '--additional-gids', '-g', '--no-new-privs', '--preserve-fds'],
-  update: ['--memory', '--cpu-quota', '--cpu-period', '--pids-limit', '--cpuset-cpus', '--cpuset-mems', '--blkio-weight', '--memory-swap',
-    '--memory-reservation', '--cpu-share', '--cpu-rt-period', '--cpu-rt-runtime', '--kernel-memory', '--resources', '-r'],
+  kill: ['--all', '-a'],
+  delete: ['--force', '-f'],
+  list: ['--format', '-f', '--quiet', '-q'],
+  ps: ['--format', '-f'],
+  events: ['--stats', '--interval'],
+  spec: ['--bundle', '-b', '--rootless'],
+  plan: ['--bundle', '-b'],
+  exec: [
+    '--tty',
+    '-t',
+    '--env',
+    '-e',
+    '--cwd',
+    '--user',
+    '-u',
+    '--cap',
+    '-c',
+    '--process',
+    '-p',
+    '--detach',
+    '-d',
+    '--pid-file',
+    '--console-socket',
+    '--additional-gids',
+    '-g',
+    '--no-new-privs',
+    '--preserve-fds',
+  ],
+  update: [
+    '--memory',
+    '--cpu-quota',
+    '--cpu-period',
+    '--pids-limit',
+    '--cpuset-cpus',
+    '--cpuset-mems',
+    '--blkio-weight',
+    '--memory-swap',
+    '--memory-reservation',
+    '--cpu-share',
+    '--cpu-rt-period',
+    '--cpu-rt-runtime',
+    '--kernel-memory',
+    '--resources',
+    '-r',
+  ],
 };
 const RUNTIME_GLOBALS = ['--log', '--log-format', '--debug', '--systemd-cgroup', '--rootless', '--criu', '--bogus-global'];
 
@@ -193,22 +400,128 @@ function runtimeArgs(g: Gen, root: string, bundles: string[]): string[] {
 
 // ---- the engine's command line ----
 
-const ENGINE_COMMANDS = ['run', 'create', 'start', 'ps', 'exec', 'logs', 'stop', 'kill', 'rm', 'inspect', 'wait', 'top', 'stats', 'images',
-  'rmi', 'load', 'save', 'import', 'network', 'container-exited', 'build', 'bogus', ''];
-const RUN_FLAGS = ['--name', '-e', '--env', '--env-file', '-v', '--volume', '--mount', '--tmpfs', '-p', '--publish', '-m', '--memory',
-  '--memory-swap', '--cpus', '--cpu-shares', '--pids-limit', '--ulimit', '--restart', '--user', '-u', '--workdir', '-w', '--entrypoint',
-  '--network', '--hostname', '-h', '--cap-add', '--cap-drop', '--device', '--sysctl', '--label', '-l', '--stop-signal', '--stop-timeout',
-  '--security-opt', '--shm-size', '--dns', '--add-host', '--ip', '--userns', '--log-driver', '--health-cmd', '--platform', '--init',
-  '--read-only', '--privileged', '-d', '--rm', '-i', '-t', '--no-such-flag'];
-const OTHER_FLAGS = ['-a', '-q', '--format', '-f', '--force', '-t', '--time', '-s', '--signal', '--tail', '--since', '-n', '-i', '--input',
-  '-o', '--output', '-v', '--no-stream', '--driver', '--subnet', '--gateway', '--type'];
+const ENGINE_COMMANDS = [
+  'run',
+  'create',
+  'start',
+  'ps',
+  'exec',
+  'logs',
+  'stop',
+  'kill',
+  'rm',
+  'inspect',
+  'wait',
+  'top',
+  'stats',
+  'images',
+  'rmi',
+  'load',
+  'save',
+  'import',
+  'network',
+  'container-exited',
+  'build',
+  'bogus',
+  '',
+];
+const RUN_FLAGS = [
+  '--name',
+  '-e',
+  '--env',
+  '--env-file',
+  '-v',
+  '--volume',
+  '--mount',
+  '--tmpfs',
+  '-p',
+  '--publish',
+  '-m',
+  '--memory',
+  '--memory-swap',
+  '--cpus',
+  '--cpu-shares',
+  '--pids-limit',
+  '--ulimit',
+  '--restart',
+  '--user',
+  '-u',
+  '--workdir',
+  '-w',
+  '--entrypoint',
+  '--network',
+  '--hostname',
+  '-h',
+  '--cap-add',
+  '--cap-drop',
+  '--device',
+  '--sysctl',
+  '--label',
+  '-l',
+  '--stop-signal',
+  '--stop-timeout',
+  '--security-opt',
+  '--shm-size',
+  '--dns',
+  '--add-host',
+  '--ip',
+  '--userns',
+  '--log-driver',
+  '--health-cmd',
+  '--platform',
+  '--init',
+  '--read-only',
+  '--privileged',
+  '-d',
+  '--rm',
+  '-i',
+  '-t',
+  '--no-such-flag',
+];
+const OTHER_FLAGS = [
+  '-a',
+  '-q',
+  '--format',
+  '-f',
+  '--force',
+  '-t',
+  '--time',
+  '-s',
+  '--signal',
+  '--tail',
+  '--since',
+  '-n',
+  '-i',
+  '--input',
+  '-o',
+  '--output',
+  '-v',
+  '--no-stream',
+  '--driver',
+  '--subnet',
+  '--gateway',
+  '--type',
+];
 
 const ENGINE_COMMAND_FLAGS: Record<string, string[]> = {
-  ps: ['-a', '-q', '--format', '--no-trunc', '-l', '-n', '-f', '--filter'], logs: ['-f', '--follow', '--tail', '-t', '--since', '--until'],
-  stop: ['-t', '--time', '-s', '--signal'], kill: ['-s', '--signal'], rm: ['-f', '-v', '--force'], inspect: ['--format', '-f', '--type', '-s'],
-  images: ['-q', '-a', '--format', '--no-trunc'], load: ['-i', '--input', '-q'], save: ['-o', '--output'], rmi: ['-f', '--force'],
-  start: ['-a', '-i'], exec: ['-i', '-t', '-d', '-e', '-u', '-w', '--env', '--user', '--workdir', '--privileged'], top: [], wait: [],
-  stats: ['--no-stream', '--format', '-a'], build: ['-t', '--tag', '-f', '--file', '--build-arg', '--target', '--no-cache', '-q', '--network'], import: ['-c', '--change', '-m'], network: ['--subnet', '--gateway', '--driver', '-d', '-o', '-q', '--format', '-f'],
+  ps: ['-a', '-q', '--format', '--no-trunc', '-l', '-n', '-f', '--filter'],
+  logs: ['-f', '--follow', '--tail', '-t', '--since', '--until'],
+  stop: ['-t', '--time', '-s', '--signal'],
+  kill: ['-s', '--signal'],
+  rm: ['-f', '-v', '--force'],
+  inspect: ['--format', '-f', '--type', '-s'],
+  images: ['-q', '-a', '--format', '--no-trunc'],
+  load: ['-i', '--input', '-q'],
+  save: ['-o', '--output'],
+  rmi: ['-f', '--force'],
+  start: ['-a', '-i'],
+  exec: ['-i', '-t', '-d', '-e', '-u', '-w', '--env', '--user', '--workdir', '--privileged'],
+  top: [],
+  wait: [],
+  stats: ['--no-stream', '--format', '-a'],
+  build: ['-t', '--tag', '-f', '--file', '--build-arg', '--target', '--no-cache', '-q', '--network'],
+  import: ['-c', '--change', '-m'],
+  network: ['--subnet', '--gateway', '--driver', '-d', '-o', '-q', '--format', '-f'],
 };
 
 function engineArgs(g: Gen, root: string, refs: { containers: string[] }): string[] {
@@ -228,7 +541,9 @@ function engineArgs(g: Gen, root: string, refs: { containers: string[] }): strin
     if (g.chance(0.8)) args.push(g.chance(0.8) ? g.pick(HOSTILE) : g.str());
   }
   if (creating) {
-    args.push(g.chance(0.5) ? IMAGE : g.pick([...HOSTILE, g.str(30, 'abc:/@.-_019'), 'hako.local/busybox:nope', `hako.local/busybox@sha256:${'0'.repeat(64)}`]));
+    args.push(
+      g.chance(0.5) ? IMAGE : g.pick([...HOSTILE, g.str(30, 'abc:/@.-_019'), 'hako.local/busybox:nope', `hako.local/busybox@sha256:${'0'.repeat(64)}`]),
+    );
     args.push(...g.pick([['true'], [], ['false'], ['/nonexistent'], [g.pick(HOSTILE)]]));
   } else {
     // wait and logs -f follow a running container until it exits, stats until interrupted: hangs by
@@ -256,8 +571,28 @@ function paths(doc: Json, at: (string | number)[] = []): (string | number)[][] {
   return out;
 }
 
-const REPLACEMENTS: (Json | undefined)[] = [null, 0, -1, 1.5, 2 ** 53 + 2, 1e308, -1e308, '', 'str', 'x'.repeat(100_000), [], [null], {}, { a: 1 },
-  true, undefined /* delete */, '/nonexistent', 'relative/missing', 4294967296, -2147483649];
+const REPLACEMENTS: (Json | undefined)[] = [
+  null,
+  0,
+  -1,
+  1.5,
+  2 ** 53 + 2,
+  1e308,
+  -1e308,
+  '',
+  'str',
+  'x'.repeat(100_000),
+  [],
+  [null],
+  {},
+  { a: 1 },
+  true,
+  undefined /* delete */,
+  '/nonexistent',
+  'relative/missing',
+  4294967296,
+  -2147483649,
+];
 
 function mutate(doc: Json, at: (string | number)[], value: Json | undefined): Json {
   if (at.length === 0) return value === undefined ? null : value;
@@ -275,7 +610,9 @@ function mutate(doc: Json, at: (string | number)[], value: Json | undefined): Js
 // ---- the tests ----
 
 let failures: string[] = [];
-const note = (p: string[]) => { failures.push(...p); };
+const note = (p: string[]) => {
+  failures.push(...p);
+};
 
 describe(`fuzzing the command lines (HAKO_FUZZ_SEED=${SEED})`, () => {
   const runtimeRoot = path.join(work, 'runtime-root');
@@ -314,7 +651,9 @@ describe(`fuzzing the command lines (HAKO_FUZZ_SEED=${SEED})`, () => {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  beforeEach(() => { failures = []; });
+  beforeEach(() => {
+    failures = [];
+  });
 
   it('config.json broken one field at a time: one line or a run, nothing left behind', async () => {
     const g = new Gen(SEED);
@@ -339,7 +678,10 @@ describe(`fuzzing the command lines (HAKO_FUZZ_SEED=${SEED})`, () => {
     write('empty file', '');
     write('config.json is a directory', null);
     for (const doc of ['null', '[]', '"x"', '0', '{}', '{"ociVersion":"1.0.0"}']) write(`document ${doc}`, doc);
-    for (let i = 0; i < 4; i++) { const cut = 1 + g.int(valid.length - 2); write(`truncated at ${cut}`, valid.slice(0, cut)); }
+    for (let i = 0; i < 4; i++) {
+      const cut = 1 + g.int(valid.length - 2);
+      write(`truncated at ${cut}`, valid.slice(0, cut));
+    }
     write('process.args empty', JSON.stringify(mutate(base, ['process', 'args'], [])));
     write('process.args [""]', JSON.stringify(mutate(base, ['process', 'args'], [''])));
     for (let i = 0; i < count; i++) {
@@ -347,16 +689,19 @@ describe(`fuzzing the command lines (HAKO_FUZZ_SEED=${SEED})`, () => {
       const value = g.pick(REPLACEMENTS);
       write(`${at.join('.') || '(root)'} = ${value === undefined ? '(deleted)' : JSON.stringify(value).slice(0, 30)}`, JSON.stringify(mutate(base, at, value)));
     }
-    await pool(bundles.map((b) => async () => {
-      const r = await hako(['runtime', '--root', runtimeRoot, 'run', '--bundle', b.dir, b.id], { cwd: b.dir });
-      const p = problems(r, b.what);
-      if (r.status !== 0) {
-        if (fs.existsSync(path.join(runtimeRoot, b.id))) p.push(`[${b.what}]: failed (${r.stderr.trim()}) but left ${runtimeRoot}/${b.id}`);
-        if (cgroupsOf(b.id).length) p.push(`[${b.what}]: failed (${r.stderr.trim()}) but left cgroups ${cgroupsOf(b.id).join(' ')}`);
-      }
-      if (mountsUnder(b.dir).length || mountsUnder(rootfs).length) p.push(`[${b.what}]: left mounts ${[...mountsUnder(b.dir), ...mountsUnder(rootfs)].join(' ')}`);
-      note(p);
-    }));
+    await pool(
+      bundles.map((b) => async () => {
+        const r = await hako(['runtime', '--root', runtimeRoot, 'run', '--bundle', b.dir, b.id], { cwd: b.dir });
+        const p = problems(r, b.what);
+        if (r.status !== 0) {
+          if (fs.existsSync(path.join(runtimeRoot, b.id))) p.push(`[${b.what}]: failed (${r.stderr.trim()}) but left ${runtimeRoot}/${b.id}`);
+          if (cgroupsOf(b.id).length) p.push(`[${b.what}]: failed (${r.stderr.trim()}) but left cgroups ${cgroupsOf(b.id).join(' ')}`);
+        }
+        if (mountsUnder(b.dir).length || mountsUnder(rootfs).length)
+          p.push(`[${b.what}]: left mounts ${[...mountsUnder(b.dir), ...mountsUnder(rootfs)].join(' ')}`);
+        note(p);
+      }),
+    );
     assert.deepEqual(failures, [], `HAKO_FUZZ_SEED=${SEED}:\n${failures.join('\n\n')}`);
   });
 
@@ -375,8 +720,25 @@ describe(`fuzzing the command lines (HAKO_FUZZ_SEED=${SEED})`, () => {
     const cases = Array.from({ length: Math.round(50 * SCALE) }, () => runtimeArgs(g, runtimeRoot, bundles));
     // Every update flag once on the live container, and signals, with hostile values.
     for (const f of RUNTIME_COMMAND_FLAGS.update) cases.push(['runtime', '--root', runtimeRoot, 'update', f, g.pick(HOSTILE), 'fz-live']);
-    for (let i = 0; i < 6; i++) cases.push(['runtime', '--root', runtimeRoot, 'kill', 'fz-live', g.pick([...HOSTILE, 'SIGSTOP', 'SIGCONT', '0', 'SIGRTMAX', 'RTMIN+3', 'SIGRTMAX+1'])]);
-    for (let i = 0; i < 6; i++) cases.push(['runtime', '--root', runtimeRoot, 'exec', ...g.pick([[], ['--cwd', g.pick(HOSTILE)], ['--user', g.pick(HOSTILE)], ['--env', g.pick(HOSTILE)], ['--cap', g.pick(HOSTILE)], ['--additional-gids', g.pick(HOSTILE)]]), 'fz-live', g.pick(['true', ...HOSTILE])]);
+    for (let i = 0; i < 6; i++)
+      cases.push(['runtime', '--root', runtimeRoot, 'kill', 'fz-live', g.pick([...HOSTILE, 'SIGSTOP', 'SIGCONT', '0', 'SIGRTMAX', 'RTMIN+3', 'SIGRTMAX+1'])]);
+    for (let i = 0; i < 6; i++)
+      cases.push([
+        'runtime',
+        '--root',
+        runtimeRoot,
+        'exec',
+        ...g.pick([
+          [],
+          ['--cwd', g.pick(HOSTILE)],
+          ['--user', g.pick(HOSTILE)],
+          ['--env', g.pick(HOSTILE)],
+          ['--cap', g.pick(HOSTILE)],
+          ['--additional-gids', g.pick(HOSTILE)],
+        ]),
+        'fz-live',
+        g.pick(['true', ...HOSTILE]),
+      ]);
     const before = new Set(fs.readdirSync(runtimeRoot));
     const results = await pool(cases.map((args) => () => hako(args, { timeout: 15_000 })));
     for (const r of results) note(problems(r));
@@ -403,8 +765,17 @@ describe(`fuzzing the command lines (HAKO_FUZZ_SEED=${SEED})`, () => {
     // The config with every field the engine reads, so that each can be broken.
     const config = read(layout, blob(manifest.config.digest)) as { config: Record<string, Json> };
     Object.assign(config.config, {
-      User: 'root', WorkingDir: '/', Entrypoint: ['/bin/sh', '-c'], Cmd: ['true'], ExposedPorts: { '80/tcp': {} }, Volumes: { '/data': {} },
-      Labels: { a: 'b' }, StopSignal: 'SIGTERM', Healthcheck: { Test: ['NONE'] }, Shell: ['/bin/sh', '-c'], Env: ['PATH=/bin', 'A=1'],
+      User: 'root',
+      WorkingDir: '/',
+      Entrypoint: ['/bin/sh', '-c'],
+      Cmd: ['true'],
+      ExposedPorts: { '80/tcp': {} },
+      Volumes: { '/data': {} },
+      Labels: { a: 'b' },
+      StopSignal: 'SIGTERM',
+      Healthcheck: { Test: ['NONE'] },
+      Shell: ['/bin/sh', '-c'],
+      Env: ['PATH=/bin', 'A=1'],
     });
     /** A copy of the layout with `doc` (one of its three JSON documents) replaced; the digests and
      *  sizes that point at a changed blob are updated, so it is the content that gets checked. */
@@ -420,7 +791,7 @@ describe(`fuzzing the command lines (HAKO_FUZZ_SEED=${SEED})`, () => {
       else {
         const m = structuredClone(manifest) as { config: { digest: string; size: number } };
         let mtext = JSON.stringify(m);
-        if (which === 'config') Object.assign(m.config, put(text)), mtext = JSON.stringify(m);
+        if (which === 'config') Object.assign(m.config, put(text)), (mtext = JSON.stringify(m));
         else mtext = text;
         const i = structuredClone(index) as { manifests: { digest: string; size: number }[] };
         Object.assign(i.manifests[0], put(mtext));
@@ -447,25 +818,27 @@ describe(`fuzzing the command lines (HAKO_FUZZ_SEED=${SEED})`, () => {
       layoutWith(dir, which, g.chance(0.1) ? JSON.stringify(docs[which]).slice(0, 1 + g.int(200)) : JSON.stringify(mutate(docs[which], at, value)));
       cases.push({ what, dir, root: path.join(work, `load-root-${i}`) });
     }
-    await pool(cases.map((c) => async () => {
-      const load = await hako(['--root', c.root, 'load', '-i', c.dir]);
-      const p = problems(load, c.what);
-      const tmp = path.join(c.root, 'tmp');
-      if (fs.existsSync(tmp) && fs.readdirSync(tmp).length) p.push(`[${c.what}]: load left ${fs.readdirSync(tmp).join(' ')} in ${tmp}`);
-      const loaded = /^Loaded image: (\S+)$/m.exec(load.stdout)?.[1];
-      if (load.status === 0 && loaded) {
-        // The image is in: what the engine makes of its config must fail cleanly too.
-        const create = await hako(['--root', c.root, 'create', '--network', 'none', loaded]);
-        p.push(...problems(create, c.what));
-        const ids = spawnSync(HAKO, ['--root', c.root, 'ps', '-a', '-q'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-        if (create.status !== 0 && ids.length) p.push(`[${c.what}]: create failed (${create.stderr.trim()}) but left containers ${ids.join(' ')}`);
-        if (ids.length) spawnSync(HAKO, ['--root', c.root, 'rm', '-f', ...ids]);
-        if (mountsUnder(c.root).length) p.push(`[${c.what}]: mounts left under ${c.root}`);
-      }
-      note(p);
-      fs.rmSync(c.dir, { recursive: true, force: true });
-      if (!mountsUnder(c.root).length) fs.rmSync(c.root, { recursive: true, force: true });
-    }));
+    await pool(
+      cases.map((c) => async () => {
+        const load = await hako(['--root', c.root, 'load', '-i', c.dir]);
+        const p = problems(load, c.what);
+        const tmp = path.join(c.root, 'tmp');
+        if (fs.existsSync(tmp) && fs.readdirSync(tmp).length) p.push(`[${c.what}]: load left ${fs.readdirSync(tmp).join(' ')} in ${tmp}`);
+        const loaded = /^Loaded image: (\S+)$/m.exec(load.stdout)?.[1];
+        if (load.status === 0 && loaded) {
+          // The image is in: what the engine makes of its config must fail cleanly too.
+          const create = await hako(['--root', c.root, 'create', '--network', 'none', loaded]);
+          p.push(...problems(create, c.what));
+          const ids = spawnSync(HAKO, ['--root', c.root, 'ps', '-a', '-q'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+          if (create.status !== 0 && ids.length) p.push(`[${c.what}]: create failed (${create.stderr.trim()}) but left containers ${ids.join(' ')}`);
+          if (ids.length) spawnSync(HAKO, ['--root', c.root, 'rm', '-f', ...ids]);
+          if (mountsUnder(c.root).length) p.push(`[${c.what}]: mounts left under ${c.root}`);
+        }
+        note(p);
+        fs.rmSync(c.dir, { recursive: true, force: true });
+        if (!mountsUnder(c.root).length) fs.rmSync(c.root, { recursive: true, force: true });
+      }),
+    );
     assert.deepEqual(failures, [], `HAKO_FUZZ_SEED=${SEED}:\n${failures.join('\n\n')}`);
   });
 
@@ -473,7 +846,9 @@ describe(`fuzzing the command lines (HAKO_FUZZ_SEED=${SEED})`, () => {
     const g = new Gen(SEED + 2);
     // A running container and a created one, so that exec, logs, top, stop, kill … reach them. --init:
     // a stop with a huge -t still ends at once.
-    const up = spawnSync(HAKO, ['--root', engineRoot, 'run', '-d', '--init', '--network', 'none', '--name', 'fz-running', IMAGE, 'sleep', '1000'], { encoding: 'utf8' });
+    const up = spawnSync(HAKO, ['--root', engineRoot, 'run', '-d', '--init', '--network', 'none', '--name', 'fz-running', IMAGE, 'sleep', '1000'], {
+      encoding: 'utf8',
+    });
     assert.equal(up.status, 0, up.stderr);
     const made = spawnSync(HAKO, ['--root', engineRoot, 'create', '--network', 'none', '--name', 'fz-created', IMAGE, 'true'], { encoding: 'utf8' });
     assert.equal(made.status, 0, made.stderr);
@@ -497,9 +872,15 @@ describe(`fuzzing the command lines (HAKO_FUZZ_SEED=${SEED})`, () => {
     const psAfter = spawnSync(HAKO, ['--root', engineRoot, 'ps', '-a', '-q', '--no-trunc'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
     const madeNow = psAfter.filter((id) => !psBefore.includes(id));
     if (madeNow.length > started) {
-      const what = madeNow.map((id) => spawnSync(HAKO, ['--root', engineRoot, 'inspect', '--format', '{{.Name}} {{.Config.Cmd}} {{.State.Status}}', id], { encoding: 'utf8' }).stdout.trim());
-      const failed = results.filter((r) => r.status !== 0 && mayStart(r.args) && r.stderr !== '' && !/^hako: exec: /.test(r.stderr)).map((r) => `hako ${show(r.args)}: ${r.stderr.trim()}`);
-      failures.push(`${madeNow.length} new containers (${what.join('; ')}), but only ${started} run/create cases succeeded; the failed ones:\n${failed.join('\n')}`);
+      const what = madeNow.map((id) =>
+        spawnSync(HAKO, ['--root', engineRoot, 'inspect', '--format', '{{.Name}} {{.Config.Cmd}} {{.State.Status}}', id], { encoding: 'utf8' }).stdout.trim(),
+      );
+      const failed = results
+        .filter((r) => r.status !== 0 && mayStart(r.args) && r.stderr !== '' && !/^hako: exec: /.test(r.stderr))
+        .map((r) => `hako ${show(r.args)}: ${r.stderr.trim()}`);
+      failures.push(
+        `${madeNow.length} new containers (${what.join('; ')}), but only ${started} run/create cases succeeded; the failed ones:\n${failed.join('\n')}`,
+      );
     }
     const dirs = fs.existsSync(path.join(engineRoot, 'containers')) ? fs.readdirSync(path.join(engineRoot, 'containers')) : [];
     const orphans = dirs.filter((d) => !psAfter.includes(d));

@@ -9,7 +9,9 @@ import { type EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => { env = e; });
+useEngineEnv(skip, (e) => {
+  env = e;
+});
 
 test('bind mounts and named volumes keep data across containers', { skip }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-bind-'));

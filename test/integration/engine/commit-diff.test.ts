@@ -6,13 +6,18 @@ import { EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => { env = e; });
+useEngineEnv(skip, (e) => {
+  env = e;
+});
 
 const CHANGES = 'mkdir /newdir && echo hi > /newdir/f && rm /bin/ls && echo extra >> /etc/passwd && rm -rf /home && mkdir /home && touch /home/only';
 
-test('diff lists what the container added, changed and deleted (not the engine\'s mount points)', { skip }, () => {
+test("diff lists what the container added, changed and deleted (not the engine's mount points)", { skip }, () => {
   env.ok(['run', '--name', 'changed', '--network', 'none', IMAGE, 'sh', '-c', CHANGES]);
-  assert.equal(env.ok(['diff', 'changed']), ['C /bin', 'D /bin/ls', 'C /etc', 'C /etc/passwd', 'C /home', 'A /home/only', 'A /newdir', 'A /newdir/f', ''].join('\n'));
+  assert.equal(
+    env.ok(['diff', 'changed']),
+    ['C /bin', 'D /bin/ls', 'C /etc', 'C /etc/passwd', 'C /home', 'A /home/only', 'A /newdir', 'A /newdir/f', ''].join('\n'),
+  );
   env.ok(['create', '--name', 'pristine', IMAGE, 'true']);
   assert.equal(env.ok(['diff', 'pristine']), '');
   assert.match(env.hako(['diff', 'nosuch']).stderr, /nosuch/);
@@ -20,10 +25,21 @@ test('diff lists what the container added, changed and deleted (not the engine\'
 });
 
 test('commit makes an image with the changes (whiteouts and opaque dirs kept), --change and -m applied', { skip }, () => {
-  const id = env.ok(['commit', '-a', 'me', '-m', 'my change', '-c', 'CMD ["cat","/newdir/f"]', '-c', 'ENV COMMITTED=yes', 'changed', 'hako.test/committed:1']).trim();
+  const id = env
+    .ok(['commit', '-a', 'me', '-m', 'my change', '-c', 'CMD ["cat","/newdir/f"]', '-c', 'ENV COMMITTED=yes', 'changed', 'hako.test/committed:1'])
+    .trim();
   assert.match(id, /^sha256:[0-9a-f]{64}$/);
   assert.equal(env.ok(['run', '--rm', '--network', 'none', 'hako.test/committed:1']), 'hi\n', 'the new CMD and the added file');
-  const seen = env.hako(['run', '--rm', '--network', 'none', 'hako.test/committed:1', 'sh', '-c', 'ls /bin/ls; ls -A /home; tail -1 /etc/passwd; echo $COMMITTED']);
+  const seen = env.hako([
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    'hako.test/committed:1',
+    'sh',
+    '-c',
+    'ls /bin/ls; ls -A /home; tail -1 /etc/passwd; echo $COMMITTED',
+  ]);
   assert.equal(seen.stdout, 'only\nextra\nyes\n', 'ls deleted, /home opaque, passwd changed, ENV set');
   assert.match(seen.stderr, /\/bin\/ls: No such file or directory/);
   const [img] = JSON.parse(env.ok(['inspect', '--type', 'image', 'hako.test/committed:1']));

@@ -12,7 +12,9 @@ import { EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => { env = e; });
+useEngineEnv(skip, (e) => {
+  env = e;
+});
 
 let work: string;
 /** A directory that exists on the host and, with other content, at the same path in the container. */
@@ -100,7 +102,7 @@ test('host to container: a file, a directory, owners root without -a', { skip },
   assert.equal(inContainer('stat -c "%u:%g" /data/renamed-f'), '1000:1000\n');
 });
 
-test('tar streams: CONTAINER:SRC - writes docker\'s tar; - CONTAINER:DIR extracts one', { skip }, async () => {
+test("tar streams: CONTAINER:SRC - writes docker's tar; - CONTAINER:DIR extracts one", { skip }, async () => {
   const out = await tarEntries(cpOk(['cpc:/data/sub', '-']));
   assert.equal(out.get('sub/')?.type, 'directory');
   assert.equal(out.get('sub/b.txt')?.body, 'deep\n');
@@ -108,7 +110,7 @@ test('tar streams: CONTAINER:SRC - writes docker\'s tar; - CONTAINER:DIR extract
   assert.deepEqual([...link.keys()], ['link-a']);
   assert.equal(link.get('link-a')?.linkname, 'a.txt');
   const pack = tar.pack();
-  pack.entry({ name: 'streamed/' , type: 'directory', mode: 0o755 });
+  pack.entry({ name: 'streamed/', type: 'directory', mode: 0o755 });
   pack.entry({ name: 'streamed/x.txt', mode: 0o600 }, 'tar content\n');
   pack.finalize();
   const parts: Buffer[] = [];
@@ -117,14 +119,17 @@ test('tar streams: CONTAINER:SRC - writes docker\'s tar; - CONTAINER:DIR extract
   assert.equal(inContainer('cat /data/streamed/x.txt; stat -c %a /data/streamed/x.txt'), 'tar content\n600\n');
 });
 
-test('hostile: container symlinks to a host path lead to the container\'s files, never the host\'s (out)', { skip }, async () => {
+test("hostile: container symlinks to a host path lead to the container's files, never the host's (out)", { skip }, async () => {
   for (const via of ['/abs', '/rel', '/filelink']) {
     const src = via === '/filelink' ? `cpc:${via}` : `cpc:${via}/secret`;
     const dest = path.join(work, `out${via.slice(1)}`);
     cpOk(['-L', src, dest]);
     assert.equal(fs.readFileSync(dest, 'utf8'), 'container secret\n', `${via}: resolved inside the container`);
     const t = await tarEntries(cpOk([via === '/filelink' ? `cpc:${via}` : `cpc:${via}/`, '-', '-L']));
-    assert.ok([...t.values()].some((e) => e.body === 'container secret\n'), `${via} as a tar`);
+    assert.ok(
+      [...t.values()].some((e) => e.body === 'container secret\n'),
+      `${via} as a tar`,
+    );
     assert.ok(![...t.values()].some((e) => e.body === 'host secret\n'));
   }
   // Without -L the link itself is copied, with its target as text.

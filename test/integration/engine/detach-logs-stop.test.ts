@@ -7,7 +7,9 @@ import { type EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => { env = e; });
+useEngineEnv(skip, (e) => {
+  env = e;
+});
 
 test('run -d, logs -f until exit, stop, rm', { skip }, async () => {
   const id = env.ok(['run', '-d', '--name', 'talker', IMAGE, 'sh', '-c', 'echo one; echo two >&2; sleep 1; echo three']).trim();
@@ -39,7 +41,16 @@ test('a removed container leaves no process behind', { skip }, async () => {
   assert.ok(pid > 0 && fs.existsSync(`/proc/${pid}`));
   assert.equal(env.hako(['rm', id]).code, 1, 'rm without -f refuses a running container');
   env.ok(['rm', '-f', id]);
-  const gone = (() => { try { return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z'; } catch { return true; } })();
+  const gone = (() => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z';
+    } catch {
+      return true;
+    }
+  })();
   assert.ok(gone, 'the container process is gone');
-  assert.deepEqual(env.processesUsingRoot().filter((p) => p.includes(id)), []);
+  assert.deepEqual(
+    env.processesUsingRoot().filter((p) => p.includes(id)),
+    [],
+  );
 });

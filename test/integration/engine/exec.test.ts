@@ -6,7 +6,9 @@ import { type EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => { env = e; });
+useEngineEnv(skip, (e) => {
+  env = e;
+});
 
 test('exec into a detached container: env, user, workdir, exit status', { skip }, async () => {
   const id = env.ok(['run', '-d', '--name', 'box', IMAGE, 'sleep', '1000']).trim();

@@ -10,19 +10,24 @@ import { EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => { env = e; });
+useEngineEnv(skip, (e) => {
+  env = e;
+});
 
 /** Runs hako, checks the exit status and that stderr is the one expected line. */
 function expect(args: string[], code: number, line: RegExp | string): void {
   const r = env.hako(args);
   assert.equal(r.code, code, `hako ${args.join(' ')}: ${r.stderr}`);
-  const lines = r.stderr.split('\n').filter(Boolean).filter((l) => !/^Unable to find image/.test(l));
+  const lines = r.stderr
+    .split('\n')
+    .filter(Boolean)
+    .filter((l) => !/^Unable to find image/.test(l));
   assert.equal(lines.length, 1, `one line: ${r.stderr}`);
   if (typeof line === 'string') assert.equal(lines[0], line);
   else assert.match(lines[0], line);
 }
 
-test('run: the engine\'s own failures exit 125', { skip }, () => {
+test("run: the engine's own failures exit 125", { skip }, () => {
   expect(['run', '--foo', IMAGE], 125, 'hako: run: unknown flag: --foo');
   expect(['run', '--memory', 'lots', IMAGE, 'true'], 125, /^hako: invalid argument "lots" for "--memory" flag/);
   expect(['run', '--rm', '--restart', 'always', IMAGE, 'true'], 125, /conflicting options/);
@@ -53,7 +58,7 @@ test('run: a command that is not found exits 127, one that cannot be invoked 126
   env.ok(['rm', 'notfound']);
 });
 
-test('run passes the container\'s own exit status, signals as 128+n', { skip }, async () => {
+test("run passes the container's own exit status, signals as 128+n", { skip }, async () => {
   assert.equal(env.hako(['run', '--rm', IMAGE, 'sh', '-c', 'exit 3']).code, 3);
   assert.equal(env.hako(['run', '--rm', IMAGE, 'sh', '-c', 'exit 125']).code, 125, 'a container may exit 125 itself');
   assert.equal(env.hako(['run', '--rm', IMAGE, 'true']).code, 0);
@@ -65,7 +70,7 @@ test('run passes the container\'s own exit status, signals as 128+n', { skip }, 
   assert.equal(await exited, 137);
 });
 
-test('exec: 127 and 126 for the exec\'d command, its own status otherwise, 125 for a bad flag', { skip }, () => {
+test("exec: 127 and 126 for the exec'd command, its own status otherwise, 125 for a bad flag", { skip }, () => {
   env.ok(['run', '-d', '--name', 'target', IMAGE, 'sleep', '1000']);
   expect(['exec', 'target', 'nosuchcommand'], 127, 'hako: exec: "nosuchcommand": executable file not found in $PATH');
   expect(['exec', 'target', '/etc'], 126, 'hako: exec: "/etc": is a directory');

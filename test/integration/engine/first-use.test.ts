@@ -9,7 +9,9 @@ import { EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => { env = e; });
+useEngineEnv(skip, (e) => {
+  env = e;
+});
 
 const gone = (ref: string) => env.hako(['inspect', '--type', 'container', ref]).code !== 0;
 
@@ -44,13 +46,34 @@ test('--privileged and --cap-add ALL run on a host whose bounding set lacks capa
 });
 
 test('a foreground run -i that is OOM-killed: inspect says OOMKilled', { skip }, () => {
-  const r = env.hako(['run', '-i', '--name', 'greedy', '--network', 'none', '-m', '32m', '--memory-swap', '32m', IMAGE,
-    'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=100M', 'count=1'], { timeout: 120_000 });
+  const r = env.hako(
+    [
+      'run',
+      '-i',
+      '--name',
+      'greedy',
+      '--network',
+      'none',
+      '-m',
+      '32m',
+      '--memory-swap',
+      '32m',
+      IMAGE,
+      'dd',
+      'if=/dev/zero',
+      'of=/dev/null',
+      'bs=100M',
+      'count=1',
+    ],
+    { timeout: 120_000 },
+  );
   assert.equal(r.code, 137, r.stderr);
   assert.deepEqual([env.inspect('greedy').State.ExitCode, env.inspect('greedy').State.OOMKilled], [137, true]);
   env.ok(['rm', 'greedy']);
-  const plain = env.hako(['run', '--name', 'greedy2', '--network', 'none', '-m', '32m', '--memory-swap', '32m', IMAGE,
-    'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=100M', 'count=1'], { timeout: 120_000 });
+  const plain = env.hako(
+    ['run', '--name', 'greedy2', '--network', 'none', '-m', '32m', '--memory-swap', '32m', IMAGE, 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=100M', 'count=1'],
+    { timeout: 120_000 },
+  );
   assert.equal(plain.code, 137, plain.stderr);
   assert.equal(env.inspect('greedy2').State.OOMKilled, true, 'and without -i (conmon marks it)');
   env.ok(['rm', 'greedy2']);
@@ -62,8 +85,12 @@ test('a foreground run -i that is OOM-killed: inspect says OOMKilled', { skip },
 test('the built-in image is made in any store on first use, offline; a clear line without busybox', { skip }, () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-bare-'));
   try {
-    const run = (env: NodeJS.ProcessEnv = {}) => spawnSync(HAKO, ['--root', root, 'run', '--rm', '--network', 'none', 'hako.local/busybox', 'echo', 'made'],
-      { encoding: 'utf8', env: { ...process.env, HAKO_ROOT: undefined, ...env }, timeout: 60_000 });
+    const run = (env: NodeJS.ProcessEnv = {}) =>
+      spawnSync(HAKO, ['--root', root, 'run', '--rm', '--network', 'none', 'hako.local/busybox', 'echo', 'made'], {
+        encoding: 'utf8',
+        env: { ...process.env, HAKO_ROOT: undefined, ...env },
+        timeout: 60_000,
+      });
     const missing = run({ HAKO_BUSYBOX: path.join(root, 'no-busybox') });
     assert.equal(missing.status, 125);
     assert.equal(missing.stderr, `hako: hako.local/busybox:latest is made from ${root}/no-busybox, which is missing: install Debian's busybox-static\n`);

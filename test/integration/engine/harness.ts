@@ -18,7 +18,11 @@ export const REPO = (() => {
 export const HAKO = path.join(REPO, 'bin', 'hako');
 export const IMAGE = 'hako.local/busybox:latest';
 
-export interface Result { code: number; stdout: string; stderr: string }
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 export class EngineEnv {
   readonly root: string;
@@ -39,7 +43,11 @@ export class EngineEnv {
   hako(args: string[], opts: { input?: string; timeout?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Result {
     const argv = [...this.wrap, HAKO, '--root', this.root, ...args];
     const r: SpawnSyncReturns<string> = spawnSync(argv[0], argv.slice(1), {
-      encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeout ?? 60_000, env: { ...process.env, HAKO_ROOT: undefined, ...opts.env }, cwd: opts.cwd,
+      encoding: 'utf8',
+      input: opts.input ?? '',
+      timeout: opts.timeout ?? 60_000,
+      env: { ...process.env, HAKO_ROOT: undefined, ...opts.env },
+      cwd: opts.cwd,
     });
     if (r.error) throw r.error;
     return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
@@ -73,13 +81,18 @@ export class EngineEnv {
       try {
         const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ');
         if (cmd.includes(this.root)) out.push(`${p}: ${cmd}`);
-      } catch { /* gone */ }
+      } catch {
+        /* gone */
+      }
     }
     return out;
   }
 
   mountsUnderRoot(): string[] {
-    return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(this.root));
+    return fs
+      .readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.split(' ')[4]?.startsWith(this.root));
   }
 
   /** Removes all containers, then everything; returns what was left behind before the final rm. */
@@ -95,7 +108,11 @@ export class EngineEnv {
     for (const id of ids) for (const cg of existingCgroupDirs(`/hako/${id}`)) leftovers.push(`cgroup: ${cg}`);
     for (const p of this.processesUsingRoot()) {
       leftovers.push(`process: ${p}`);
-      try { process.kill(Number(p.split(':')[0]), 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(Number(p.split(':')[0]), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
     for (const m of this.mountsUnderRoot().reverse()) spawnSync('umount', ['-l', m.split(' ')[4]]);
     if (!this.hadDefaultBridge && fs.existsSync('/sys/class/net/hako0')) {
@@ -112,14 +129,21 @@ export const hasConmon = fs.existsSync('/usr/bin/conmon');
 export const built = fs.existsSync(path.join(REPO, 'dist', 'hako'));
 
 /** Why an engine test file cannot run here, or false. */
-export const engineSkip: string | false = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)'
-  : !built ? 'needs npm run build (dist/hako)' : false;
+export const engineSkip: string | false = !isRoot
+  ? 'needs root'
+  : !hasConmon
+    ? 'needs /usr/bin/conmon (Debian conmon)'
+    : !built
+      ? 'needs npm run build (dist/hako)'
+      : false;
 
 /** An engine test file's set-up: one EngineEnv, made before its tests (unless skipped) and handed
  *  to `use`; after them every container is removed and nothing of them may be left behind. */
 export function useEngineEnv(skip: string | false, use: (env: EngineEnv) => void): void {
   let env: EngineEnv | undefined;
-  before(() => { if (!skip) use(env = new EngineEnv()); });
+  before(() => {
+    if (!skip) use((env = new EngineEnv()));
+  });
   after(() => {
     if (env) assert.deepEqual(env.cleanup(), [], 'removing every container left things behind');
   });
@@ -131,17 +155,32 @@ export function writeRootfsTarball(file: string, extraFile?: string): void {
   const busybox = fs.readFileSync('/bin/busybox');
   const header = (name: string, size: number, type: string, link = '') => {
     const h = Buffer.alloc(512);
-    h.write(name, 0); h.write('0000755\0', 100); h.write('0000000\0', 108); h.write('0000000\0', 116);
-    h.write(size.toString(8).padStart(11, '0') + '\0', 124); h.write('00000000000\0', 136); h.write('        ', 148);
-    h.write(type, 156); h.write(link, 157); h.write('ustar\0' + '00', 257);
+    h.write(name, 0);
+    h.write('0000755\0', 100);
+    h.write('0000000\0', 108);
+    h.write('0000000\0', 116);
+    h.write(size.toString(8).padStart(11, '0') + '\0', 124);
+    h.write('00000000000\0', 136);
+    h.write('        ', 148);
+    h.write(type, 156);
+    h.write(link, 157);
+    h.write('ustar\0' + '00', 257);
     let sum = 0;
     for (const b of h) sum += b;
     h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
     return h;
   };
   const pad = (n: number) => Buffer.alloc((512 - (n % 512)) % 512);
-  fs.writeFileSync(file, Buffer.concat([
-    header('bin/', 0, '5'), header('bin/busybox', busybox.length, '0'), busybox, pad(busybox.length),
-    header('bin/sh', 0, '2', 'busybox'), ...(extraFile ? [header(extraFile, 0, '0')] : []), Buffer.alloc(1024),
-  ]));
+  fs.writeFileSync(
+    file,
+    Buffer.concat([
+      header('bin/', 0, '5'),
+      header('bin/busybox', busybox.length, '0'),
+      busybox,
+      pad(busybox.length),
+      header('bin/sh', 0, '2', 'busybox'),
+      ...(extraFile ? [header(extraFile, 0, '0')] : []),
+      Buffer.alloc(1024),
+    ]),
+  );
 }

@@ -11,7 +11,9 @@ import { ptyUnavailable, runOnPty, type PtyResult } from '../../fixtures/pty.js'
 
 const skip = engineSkip || (ptyUnavailable() ?? false);
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => { env = e; });
+useEngineEnv(skip, (e) => {
+  env = e;
+});
 
 /** The shell's pid, session id and tty_nr (fields 6 and 7 of /proc/self/stat, read by the shell
  *  itself). A session whose leader is outside the container's PID namespace reads as 0. */
@@ -20,7 +22,8 @@ const STAT = 'read -r _ _ _ _ _ sid tty _ < /proc/self/stat; echo "STAT $$ $sid 
 /** Counts SIGINTs: READY once the trap is set, then waits for one, then a while for a second.
  *  The shell runs a trap only between commands, and two signals before that count as one, so it
  *  waits busy (builtins only) through the moments a second copy would follow the first. */
-const COUNT_INT = 'n=0; trap \'n=$((n+1))\' INT; echo READY; while [ "$n" -lt 1 ]; do :; done; ' +
+const COUNT_INT =
+  'n=0; trap \'n=$((n+1))\' INT; echo READY; while [ "$n" -lt 1 ]; do :; done; ' +
   'i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; sleep 1; echo "COUNT $n"; exit 7';
 
 function hako(args: string[]): string[] {
@@ -55,7 +58,7 @@ for (const flags of [['-i'], []]) {
   });
 }
 
-test('run -it: the container\'s own pty is its controlling terminal, and Ctrl-C comes through it once', { skip }, () => {
+test("run -it: the container's own pty is its controlling terminal, and Ctrl-C comes through it once", { skip }, () => {
   const r = runOnPty(hako(['run', '--rm', '-it', IMAGE, 'sh', '-c', STAT]));
   assert.equal(r.status, 0, r.output);
   const s = stat(r);
@@ -87,10 +90,16 @@ for (const flags of [['-i'], []]) {
 // pipes), as docker (FIFOs) and a foreground `runc run` do. Container root, with docker's default
 // CAP_CHOWN, then chowns a pipe, not the user's terminal, and has no fd for TIOCSTI. The shell on
 // the pty reports the terminal's owner and mode before and after `hako`.
-const onTheCallersPty = (cmd: string[]): string[] =>
-  ['sh', '-c', 'stat -L -c "BEFORE %u %a" /proc/self/fd/0; "$@"; echo "EXIT $?"; stat -L -c "AFTER %u %a" /proc/self/fd/0', 'sh', ...cmd];
+const onTheCallersPty = (cmd: string[]): string[] => [
+  'sh',
+  '-c',
+  'stat -L -c "BEFORE %u %a" /proc/self/fd/0; "$@"; echo "EXIT $?"; stat -L -c "AFTER %u %a" /proc/self/fd/0',
+  'sh',
+  ...cmd,
+];
 
-const ATTACK = 'for fd in 0 1 2; do [ -p /proc/self/fd/$fd ] && echo "PIPE $fd"; done; ' +
+const ATTACK =
+  'for fd in 0 1 2; do [ -p /proc/self/fd/$fd ] && echo "PIPE $fd"; done; ' +
   'chown 1234 /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2; chmod 666 /proc/self/fd/0 /proc/self/fd/1; ' +
   'echo READY; read line; echo "GOT $line"';
 
@@ -106,11 +115,11 @@ function assertTerminalUntouched(r: PtyResult): void {
 
 const TYPE_HELLO = [{ waitFor: 'READY', send: 'hello\n' }];
 
-test('run -i: container root cannot chown the caller\'s terminal', { skip }, () => {
+test("run -i: container root cannot chown the caller's terminal", { skip }, () => {
   assertTerminalUntouched(runOnPty(onTheCallersPty(hako(['run', '--rm', '-i', IMAGE, 'sh', '-c', ATTACK])), TYPE_HELLO));
 });
 
-test('exec -i: container root cannot chown the caller\'s terminal', { skip }, () => {
+test("exec -i: container root cannot chown the caller's terminal", { skip }, () => {
   const id = env.ok(['run', '-d', IMAGE, 'sleep', '100000']).trim();
   try {
     assertTerminalUntouched(runOnPty(onTheCallersPty(hako(['exec', '-i', id, 'sh', '-c', ATTACK])), TYPE_HELLO));

@@ -8,7 +8,9 @@ import { EngineEnv, IMAGE, engineSkip, useEngineEnv, writeRootfsTarball } from '
 
 const skip = engineSkip;
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => { env = e; });
+useEngineEnv(skip, (e) => {
+  env = e;
+});
 
 test('images lists the built-in image; rmi refuses an image in use', { skip }, () => {
   assert.match(env.ok(['images']), /hako\.local\/busybox\s+latest\s+[0-9a-f]{12}/);
@@ -55,7 +57,11 @@ test('unpacked layers are shared, kept while a container uses them, and pruned b
     const tarB = path.join(other.root, 'b.tar');
     writeRootfsTarball(tarA);
     writeRootfsTarball(tarB, 'etc/marker');
-    for (const [tar, ref] of [[tarA, 'hako.local/a:1'], [tarA, 'hako.local/a2:1'], [tarB, 'hako.local/b:1']]) {
+    for (const [tar, ref] of [
+      [tarA, 'hako.local/a:1'],
+      [tarA, 'hako.local/a2:1'],
+      [tarB, 'hako.local/b:1'],
+    ]) {
       assert.equal(other.hako(['import', tar, ref]).code, 0);
     }
     assert.equal(other.hako(['run', '--rm', '--network', 'none', 'hako.local/a:1', '/bin/sh', '-c', 'true']).code, 0);
@@ -67,7 +73,7 @@ test('unpacked layers are shared, kept while a container uses them, and pruned b
     assert.equal(other.hako(['rmi', '-f', 'hako.local/a2:1']).code, 0);
     assert.equal(other.hako(['rmi', 'hako.local/b:1']).code, 0);
     const after = fs.readdirSync(layers);
-    assert.equal(after.length, 1, 'b\'s layer is pruned, the one the container mounts stays');
+    assert.equal(after.length, 1, "b's layer is pruned, the one the container mounts stays");
     assert.ok(before.has(after[0]));
     assert.equal(other.hako(['rm', 'keeper']).code, 0);
   } finally {

@@ -9,7 +9,9 @@ import { EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => { env = e; });
+useEngineEnv(skip, (e) => {
+  env = e;
+});
 
 test('version and info describe this host and root', { skip }, () => {
   assert.match(env.ok(['version']), /^Client: hako\n Version:\s+0\.1\.0\n/);
@@ -39,7 +41,7 @@ test('port lists the published ports as docker prints them', { skip }, () => {
   env.ok(['rm', '-f', 'web']);
 });
 
-test('history shows the image\'s steps with their layer sizes', { skip }, () => {
+test("history shows the image's steps with their layer sizes", { skip }, () => {
   const out = env.ok(['history', IMAGE]).split('\n');
   assert.match(out[0], /^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
   const id = JSON.parse(env.ok(['inspect', '--type', 'image', IMAGE]))[0].id as string;
@@ -48,14 +50,17 @@ test('history shows the image\'s steps with their layer sizes', { skip }, () => 
   assert.match(env.hako(['history', 'nosuch:image']).stderr, /no such image: nosuch:image/);
 });
 
-test('export writes the container\'s files as a tar that import takes back', { skip }, () => {
+test("export writes the container's files as a tar that import takes back", { skip }, () => {
   env.ok(['run', '--name', 'exp', '--network', 'none', IMAGE, 'sh', '-c', 'mkdir -p /made && echo exported > /made/file']);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-export-'));
   try {
     const file = path.join(dir, 'c.tar');
     env.ok(['export', '-o', file, 'exp']);
     const list = spawnSync('tar', ['tf', file], { encoding: 'utf8' }).stdout.split('\n');
-    assert.ok(list.includes('made/file') && list.includes('bin/busybox'), `the image's and the container's files: ${list.length} ${list.slice(0, 20).join(' ')}`);
+    assert.ok(
+      list.includes('made/file') && list.includes('bin/busybox'),
+      `the image's and the container's files: ${list.length} ${list.slice(0, 20).join(' ')}`,
+    );
     const piped = spawnSync(HAKO, ['--root', env.root, 'export', 'exp'], { maxBuffer: 1 << 26 });
     assert.equal(piped.status, 0);
     assert.equal(piped.stdout.length, fs.statSync(file).size);

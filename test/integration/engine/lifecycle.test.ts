@@ -7,7 +7,9 @@ import { EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => { env = e; });
+useEngineEnv(skip, (e) => {
+  env = e;
+});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const procState = (pid: number) => /^State:\s+(\S)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];

@@ -13,10 +13,32 @@ import { OWN_CGROUP_ROOT_LINE, cgroupFile, cpuQuotaText, cpuSharesText, readCgro
 const skip = engineSkip;
 const MiB = 1024 * 1024;
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => { env = e; });
+useEngineEnv(skip, (e) => {
+  env = e;
+});
 
-test('-m, --memory-swap, --pids-limit, --cpus, --cpu-shares reach the container\'s cgroup, seen from inside', { skip }, () => {
-  const id = env.ok(['run', '-d', '--network', 'none', '-m', '64m', '--memory-swap', '64m', '--pids-limit', '50', '--cpus', '0.5', '--cpu-shares', '512', IMAGE, 'sleep', '1000']).trim();
+test("-m, --memory-swap, --pids-limit, --cpus, --cpu-shares reach the container's cgroup, seen from inside", { skip }, () => {
+  const id = env
+    .ok([
+      'run',
+      '-d',
+      '--network',
+      'none',
+      '-m',
+      '64m',
+      '--memory-swap',
+      '64m',
+      '--pids-limit',
+      '50',
+      '--cpus',
+      '0.5',
+      '--cpu-shares',
+      '512',
+      IMAGE,
+      'sleep',
+      '1000',
+    ])
+    .trim();
   try {
     const files = [cgroupFile('memory'), cgroupFile('pids'), cgroupFile('cpuQuota'), cgroupFile('cpuShares')];
     const inside = env.ok(['exec', id, 'sh', '-c', `cat /proc/self/cgroup; echo ---; cat ${files.join(' ')}`]);

@@ -16,8 +16,15 @@ import { EngineEnv, HAKO, IMAGE, isRoot, hasConmon, built } from './harness.js';
 import { hostIfName } from '../../../src/network/driver/bridge.js';
 
 const hasFirewall = fs.existsSync('/usr/sbin/nft') || fs.existsSync('/usr/sbin/iptables-restore');
-const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako)'
-  : !hasFirewall ? 'needs nftables or iptables' : false;
+const skip = !isRoot
+  ? 'needs root'
+  : !hasConmon
+    ? 'needs /usr/bin/conmon (Debian conmon)'
+    : !built
+      ? 'needs npm run build (dist/hako)'
+      : !hasFirewall
+        ? 'needs nftables or iptables'
+        : false;
 const RUN_DIR = '/run/hako/networks';
 const tag = crypto.randomBytes(3).toString('hex');
 let a: EngineEnv;
@@ -37,11 +44,15 @@ after(async () => {
   if (!a) return;
   const left: string[] = [];
   for (const env of [a, b]) {
-    for (const n of env.hako(['network', 'ls', '-q']).stdout.split('\n')) if (n.startsWith(`hkw-${tag}`)) { env.hako(['rm', '-f', ...env.hako(['ps', '-aq']).stdout.split('\n').filter(Boolean)]); env.hako(['network', 'rm', n]); }
+    for (const n of env.hako(['network', 'ls', '-q']).stdout.split('\n'))
+      if (n.startsWith(`hkw-${tag}`)) {
+        env.hako(['rm', '-f', ...env.hako(['ps', '-aq']).stdout.split('\n').filter(Boolean)]);
+        env.hako(['network', 'rm', n]);
+      }
     left.push(...env.cleanup());
   }
   left.push(...leasesOf(ids).map((l) => `lease: ${l}`));
-  left.push(...await vethsLeft());
+  left.push(...(await vethsLeft()));
   assert.deepEqual(left, [], 'things left behind');
 });
 
@@ -85,8 +96,12 @@ function hakoAsync(env: EngineEnv, args: string[]): Promise<{ code: number; stdo
     const p = spawn(HAKO, ['--root', env.root, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HAKO_ROOT: undefined } });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d: Buffer) => { stdout += d; });
-    p.stderr.on('data', (d: Buffer) => { stderr += d; });
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
     p.on('close', (code) => resolve({ code: code ?? 128, stdout, stderr }));
   });
 }
@@ -116,7 +131,7 @@ test('two stores on the default network never share an address; rm releases both
   assert.deepEqual(leasesOf(new Set([x, y])), []);
 });
 
-test('a host port held by a process or by another store\'s container is refused, naming the holder', { skip }, async () => {
+test("a host port held by a process or by another store's container is refused, naming the holder", { skip }, async () => {
   const server = await listen('127.0.0.1');
   const held = (server.address() as net.AddressInfo).port;
   try {
@@ -183,7 +198,9 @@ test('50 containers started at once get distinct addresses and reach each other 
   assert.doesNotMatch(firewall(), new RegExp(`10\\.251\\.${x}\\.`), 'subnet left the firewall');
 });
 
-test('--driver cni: the CNI plugins still make the network', { skip: skip || (!fs.existsSync('/usr/lib/cni/bridge') && 'needs containernetworking-plugins') }, () => {
+test('--driver cni: the CNI plugins still make the network', {
+  skip: skip || (!fs.existsSync('/usr/lib/cni/bridge') && 'needs containernetworking-plugins'),
+}, () => {
   const x = 1 + crypto.randomInt(250);
   const name = `hkw-${tag}-cni`;
   a.ok(['network', 'create', '--driver', 'cni', '--subnet', `10.251.${x}.0/24`, '--bridge', `hkc${tag}`, name]);
@@ -204,7 +221,9 @@ function get(port: number): Promise<string> {
     const req = http.get({ host: '127.0.0.1', port, path: '/index.html', timeout: 3000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
+      res.on('data', (d: string) => {
+        body += d;
+      });
       res.on('end', () => resolve(body));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -212,7 +231,9 @@ function get(port: number): Promise<string> {
   });
 }
 
-test('HAKO_FIREWALL=iptables: published ports through HAKO-* chains written by iptables-restore', { skip: skip || (!fs.existsSync('/usr/sbin/iptables-restore') && 'needs iptables') }, async () => {
+test('HAKO_FIREWALL=iptables: published ports through HAKO-* chains written by iptables-restore', {
+  skip: skip || (!fs.existsSync('/usr/sbin/iptables-restore') && 'needs iptables'),
+}, async () => {
   const free = await listen('127.0.0.1');
   const port = (free.address() as net.AddressInfo).port;
   free.close();
@@ -223,7 +244,10 @@ test('HAKO_FIREWALL=iptables: published ports through HAKO-* chains written by i
     const id = runD(a, ['--name', `ipt-${tag}`, '-p', `127.0.0.1:${port}:80`, IMAGE, ...httpd]);
     const ip = ipOf(a, id);
     const rules = () => spawnSync('iptables-save', { encoding: 'utf8' }).stdout;
-    assert.match(rules(), new RegExp(`^-A HAKO-DNAT -d 127\\.0\\.0\\.1/32 -p tcp -m tcp --dport ${port} -j DNAT --to-destination ${ip.replace(/\./g, '\\.')}:80$`, 'm'));
+    assert.match(
+      rules(),
+      new RegExp(`^-A HAKO-DNAT -d 127\\.0\\.0\\.1/32 -p tcp -m tcp --dport ${port} -j DNAT --to-destination ${ip.replace(/\./g, '\\.')}:80$`, 'm'),
+    );
     assert.match(rules(), /^-A OUTPUT -m addrtype --dst-type LOCAL -j HAKO-DNAT$/m);
     assert.match(rules(), /^-A POSTROUTING -j HAKO-POSTROUTING$/m);
     let body = '';

@@ -7,12 +7,21 @@ import fs from 'node:fs';
 import { EngineEnv, IMAGE, isRoot, hasConmon, built } from './harness.js';
 
 const hasFirewall = fs.existsSync('/usr/sbin/nft') || fs.existsSync('/usr/sbin/iptables-restore');
-const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako)'
-  : !hasFirewall ? 'needs nftables or iptables' : false;
+const skip = !isRoot
+  ? 'needs root'
+  : !hasConmon
+    ? 'needs /usr/bin/conmon (Debian conmon)'
+    : !built
+      ? 'needs npm run build (dist/hako)'
+      : !hasFirewall
+        ? 'needs nftables or iptables'
+        : false;
 const tag = crypto.randomBytes(3).toString('hex');
 let env: EngineEnv;
 
-before(() => { if (!skip) env = new EngineEnv(); });
+before(() => {
+  if (!skip) env = new EngineEnv();
+});
 after(() => {
   if (!env) return;
   const ids = env.hako(['ps', '-aq']).stdout.split('\n').filter(Boolean);
@@ -23,15 +32,38 @@ after(() => {
 
 test('--add-host and --dns* write /etc/hosts and /etc/resolv.conf', { skip }, () => {
   // The first container of a fresh root (and VM) may take long: a generous timeout, not a timing check.
-  const r = env.hako(['run', '--rm', '--add-host', 'db.local:10.1.2.3', '--add-host', 'gw=host-gateway', '--dns', '192.0.2.53', '--dns', '192.0.2.54',
-    '--dns-search', 'example.test', '--dns-option', 'ndots:2', '--dns-option', 'edns0', IMAGE, 'cat', '/etc/hosts', '/etc/resolv.conf'], { timeout: 600_000 });
+  const r = env.hako(
+    [
+      'run',
+      '--rm',
+      '--add-host',
+      'db.local:10.1.2.3',
+      '--add-host',
+      'gw=host-gateway',
+      '--dns',
+      '192.0.2.53',
+      '--dns',
+      '192.0.2.54',
+      '--dns-search',
+      'example.test',
+      '--dns-option',
+      'ndots:2',
+      '--dns-option',
+      'edns0',
+      IMAGE,
+      'cat',
+      '/etc/hosts',
+      '/etc/resolv.conf',
+    ],
+    { timeout: 600_000 },
+  );
   assert.equal(r.code, 0, r.stderr);
   const out = r.stdout;
   assert.match(out, /^10\.1\.2\.3\tdb\.local$/m);
-  assert.match(out, /^10\.89\.0\.1\tgw$/m, 'host-gateway is the default network\'s gateway');
+  assert.match(out, /^10\.89\.0\.1\tgw$/m, "host-gateway is the default network's gateway");
   assert.match(out, /^search example\.test\nnameserver 192\.0\.2\.53\nnameserver 192\.0\.2\.54\noptions ndots:2 edns0$/m);
   const hostMode = env.ok(['run', '--rm', '--network', 'host', '--add-host', 'db.local:10.1.2.3', IMAGE, 'cat', '/etc/hosts']);
-  assert.match(hostMode, /^10\.1\.2\.3\tdb\.local$/m, 'also with the host\'s network');
+  assert.match(hostMode, /^10\.1\.2\.3\tdb\.local$/m, "also with the host's network");
 });
 
 test('bad values and conflicts: one line, status 125, nothing created', { skip }, () => {
@@ -40,7 +72,7 @@ test('bad values and conflicts: one line, status 125, nothing created', { skip }
     [['--add-host', 'a b:1.2.3.4'], 'hako: invalid argument "a b:1.2.3.4" for "--add-host" flag: "a b" is not a host name (expected NAME:IP)\n'],
     [['--dns', 'resolver'], 'hako: invalid argument "resolver" for "--dns" flag: not an IP address\n'],
     [['--dns-option', 'nd ots'], 'hako: invalid argument "nd ots" for "--dns-option" flag: expected OPTION or OPTION:N (ndots:2, edns0)\n'],
-    [['--network', 'host', '--dns', '192.0.2.53'], 'hako: --dns: conflicts with --network host (the host\'s resolv.conf is used)\n'],
+    [['--network', 'host', '--dns', '192.0.2.53'], "hako: --dns: conflicts with --network host (the host's resolv.conf is used)\n"],
     [['--network', 'host', '--network-alias', 'x'], 'hako: --network-alias: needs a network (not --network host)\n'],
   ];
   for (const [flags, stderr] of cases) {
@@ -66,16 +98,28 @@ test('--network-alias: peers on the network resolve the aliases to the container
   env.ok(['network', 'rm', net]);
 });
 
-test('--network container:NAME joins that container\'s namespace and name files', { skip }, () => {
+test("--network container:NAME joins that container's namespace and name files", { skip }, () => {
   const base = `base-${tag}`;
   env.ok(['run', '-d', '--name', base, IMAGE, 'sleep', '1000']);
   const theirs = env.ok(['exec', base, 'sh', '-c', 'readlink /proc/self/ns/net; ip -o -4 addr show eth0; cat /etc/hosts']);
-  const ours = env.ok(['run', '--rm', '--network', `container:${base}`, IMAGE, 'sh', '-c', 'readlink /proc/self/ns/net; ip -o -4 addr show eth0; cat /etc/hosts']);
+  const ours = env.ok([
+    'run',
+    '--rm',
+    '--network',
+    `container:${base}`,
+    IMAGE,
+    'sh',
+    '-c',
+    'readlink /proc/self/ns/net; ip -o -4 addr show eth0; cat /etc/hosts',
+  ]);
   assert.equal(ours, theirs, 'same namespace, same address, same hosts file');
   const cases: [string[], string][] = [
     [['--network', 'container:nosuch'], 'hako: --network container:nosuch: no such container\n'],
     [['--network', `container:${base}`, '-p', '80'], `hako: --publish: conflicts with --network container:${base} (the ports are that container's)\n`],
-    [['--network', `container:${base}`, '--dns', '192.0.2.1'], `hako: --dns: conflicts with --network container:${base} (its name files are that container's)\n`],
+    [
+      ['--network', `container:${base}`, '--dns', '192.0.2.1'],
+      `hako: --dns: conflicts with --network container:${base} (its name files are that container's)\n`,
+    ],
   ];
   for (const [flags, stderr] of cases) {
     const r = env.hako(['run', '--rm', ...flags, IMAGE, 'true']);

@@ -13,8 +13,15 @@ import path from 'node:path';
 import { EngineEnv, IMAGE, isRoot, hasConmon, built } from './harness.js';
 
 const hasFirewall = fs.existsSync('/usr/sbin/nft') || fs.existsSync('/usr/sbin/iptables-restore');
-const skip = !isRoot ? 'needs root' : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako)'
-  : !hasFirewall ? 'needs nftables or iptables' : false;
+const skip = !isRoot
+  ? 'needs root'
+  : !hasConmon
+    ? 'needs /usr/bin/conmon (Debian conmon)'
+    : !built
+      ? 'needs npm run build (dist/hako)'
+      : !hasFirewall
+        ? 'needs nftables or iptables'
+        : false;
 const RUN_DIR = '/run/hako/networks';
 
 let env: EngineEnv;
@@ -23,7 +30,8 @@ const octets = new Set<number>();
 /** A fresh test network: unique name and bridge, a random /24 of 10.250.0.0/16. */
 function testNet(): { name: string; bridge: string; subnet: string; prefix: string } {
   let x: number;
-  do x = 1 + crypto.randomInt(250); while (octets.has(x));
+  do x = 1 + crypto.randomInt(250);
+  while (octets.has(x));
   octets.add(x);
   const n = octets.size;
   return { name: `hkt-${tag}-${n}`, bridge: `hkt${tag}${n}`, subnet: `10.250.${x}.0/24`, prefix: `10.250.${x}.` };
@@ -34,7 +42,9 @@ const links = () => new Set(fs.readdirSync('/sys/class/net'));
 function hostLeases(bridge: string): string[] {
   try {
     const plan = JSON.parse(fs.readFileSync(path.join(RUN_DIR, `${bridge}.json`), 'utf8'));
-    return Object.keys(plan.leases).filter((ip) => fs.existsSync(plan.leases[ip].netns)).sort();
+    return Object.keys(plan.leases)
+      .filter((ip) => fs.existsSync(plan.leases[ip].netns))
+      .sort();
   } catch {
     return [];
   }
@@ -55,7 +65,10 @@ async function linksSettle(before: Set<string>): Promise<string[]> {
   }
   return extra;
 }
-const iptables = () => spawnSync('iptables-save', { encoding: 'utf8' }).stdout.split('\n').filter((l) => l && !l.startsWith('#'));
+const iptables = () =>
+  spawnSync('iptables-save', { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter((l) => l && !l.startsWith('#'));
 let linksBefore: Set<string>;
 let iptablesBefore: Set<string>;
 let defaultBridgeExisted = false;
@@ -84,7 +97,8 @@ after(async () => {
   for (const f of fs.existsSync(RUN_DIR) ? fs.readdirSync(RUN_DIR) : []) {
     if (!f.endsWith('.json') || f === 'ports.json') continue;
     const plan = JSON.parse(fs.readFileSync(path.join(RUN_DIR, f), 'utf8'));
-    for (const [ip, l] of Object.entries(plan.leases as Record<string, { container: string }>)) if (containerIds.has(l.container)) left.push(`lease: ${f} ${ip}`);
+    for (const [ip, l] of Object.entries(plan.leases as Record<string, { container: string }>))
+      if (containerIds.has(l.container)) left.push(`lease: ${f} ${ip}`);
   }
   await linksSettle(linksBefore);
   for (const l of links()) if (!linksBefore.has(l)) left.push(`link: ${l}`);
@@ -105,7 +119,10 @@ function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
   });
 }
 
@@ -114,7 +131,9 @@ function get(port: number, file: string): Promise<{ status: number; body: string
     const req = http.get({ host: '127.0.0.1', port, path: `/${file}`, timeout: 5000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
+      res.on('data', (d: string) => {
+        body += d;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -148,9 +167,19 @@ test('network create, ls, inspect, rm; one-line errors', { skip }, () => {
   const n = testNet();
   const gw = `${n.prefix}254`;
   assert.equal(env.ok(['network', 'create', '--subnet', n.subnet, '--gateway', gw, '--bridge', n.bridge, n.name]), `${n.name}\n`);
-  const rows = env.ok(['network', 'ls', '--format', 'json']).split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  assert.deepEqual(rows.find((r) => r.Name === n.name), { Name: n.name, Driver: 'bridge', Subnet: n.subnet, Gateway: gw, Bridge: n.bridge, Default: false });
-  assert.ok(rows.some((r) => r.Name === 'hako' && r.Default), 'the default network is listed');
+  const rows = env
+    .ok(['network', 'ls', '--format', 'json'])
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    rows.find((r) => r.Name === n.name),
+    { Name: n.name, Driver: 'bridge', Subnet: n.subnet, Gateway: gw, Bridge: n.bridge, Default: false },
+  );
+  assert.ok(
+    rows.some((r) => r.Name === 'hako' && r.Default),
+    'the default network is listed',
+  );
   assert.match(env.ok(['network', 'ls']), new RegExp(`^${n.name}\\s+bridge\\s+${n.subnet.replace(/\./g, '\\.')}`, 'm'));
   const doc = JSON.parse(env.ok(['network', 'inspect', n.name]))[0];
   assert.equal(doc.Name, n.name);
@@ -226,9 +255,15 @@ test('two containers on one network reach each other by address and by name', { 
   const b = ip('beta');
   assert.ok(a.startsWith(n.prefix) && b.startsWith(n.prefix) && a !== b, `${a} and ${b} in ${n.subnet}`);
   assert.match(env.ok(['exec', 'beta', 'ping', '-c', '1', '-W', '5', a]), / 0% packet loss/);
-  assert.match(env.ok(['exec', 'beta', 'ping', '-c', '1', '-W', '5', 'alpha']), new RegExp(`PING alpha \\(${a.replace(/\./g, '\\.')}\\)[\\s\\S]* 0% packet loss`));
+  assert.match(
+    env.ok(['exec', 'beta', 'ping', '-c', '1', '-W', '5', 'alpha']),
+    new RegExp(`PING alpha \\(${a.replace(/\./g, '\\.')}\\)[\\s\\S]* 0% packet loss`),
+  );
   // alpha started first: its /etc/hosts learnt beta when beta came.
-  assert.match(env.ok(['exec', 'alpha', 'ping', '-c', '1', '-W', '5', 'beta']), new RegExp(`PING beta \\(${b.replace(/\./g, '\\.')}\\)[\\s\\S]* 0% packet loss`));
+  assert.match(
+    env.ok(['exec', 'alpha', 'ping', '-c', '1', '-W', '5', 'beta']),
+    new RegExp(`PING beta \\(${b.replace(/\./g, '\\.')}\\)[\\s\\S]* 0% packet loss`),
+  );
   assert.match(env.ok(['exec', 'alpha', 'cat', '/etc/hosts']), new RegExp(`^${a.replace(/\./g, '\\.')}\\t\\w{12} alpha$`, 'm'));
   assert.equal(env.ok(['exec', 'alpha', 'hostname']).trim().length, 12);
   assert.match(env.ok(['exec', 'alpha', 'cat', '/etc/resolv.conf']), /^# Generated by hako/);
@@ -240,7 +275,10 @@ test('two containers on one network reach each other by address and by name', { 
 
 test('--network none has only lo; --network host has no namespace of its own', { skip }, () => {
   const out = env.ok(['run', '--rm', '--network', 'none', IMAGE, 'ip', '-o', 'link']);
-  const names = out.split('\n').filter(Boolean).map((l) => l.split(':')[1].trim().split('@')[0]);
+  const names = out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(':')[1].trim().split('@')[0]);
   assert.deepEqual(names, ['lo']);
   assert.match(env.ok(['run', '--rm', '--network', 'none', IMAGE, 'ip', '-o', 'addr']), /lo\s+inet 127\.0\.0\.1\/8/, 'lo is up with its address');
   const hostNs = fs.readlinkSync('/proc/self/ns/net');
@@ -271,7 +309,10 @@ test('a container killed behind our back (monitor too) is cleaned up by ps; stop
   const st = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8'));
   process.kill(st.monitorPid, 'SIGKILL');
   process.kill(st.pid, 'SIGKILL');
-  await env.until('the container process to go', () => !fs.existsSync(`/proc/${st.pid}`) || /^State:\s+Z/m.test(fs.readFileSync(`/proc/${st.pid}/status`, 'utf8')));
+  await env.until(
+    'the container process to go',
+    () => !fs.existsSync(`/proc/${st.pid}`) || /^State:\s+Z/m.test(fs.readFileSync(`/proc/${st.pid}/status`, 'utf8')),
+  );
   env.ok(['ps', '-a']);
   assert.equal(fs.existsSync(pin), false, 'pin removed');
   assert.equal(fs.existsSync(path.join(dir, 'network-record.json')), false, 'record replayed and removed');
@@ -301,7 +342,11 @@ test('a failing attach at start is rolled back: no pin, no lease, no veth, no re
   containerIds.add(id);
   const r = env.hako(['start', id]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, new RegExp(`^hako: network "${n.name}": no IP addresses available in ${n.prefix.replace(/\./g, '\\.')}0/30[^\n]*\n$`), 'one line naming the network');
+  assert.match(
+    r.stderr,
+    new RegExp(`^hako: network "${n.name}": no IP addresses available in ${n.prefix.replace(/\./g, '\\.')}0/30[^\n]*\n$`),
+    'one line naming the network',
+  );
   assert.equal(fs.existsSync(path.join(env.root, 'netns', id)), false, 'pin removed');
   assert.equal(fs.existsSync(path.join(env.root, 'containers', id, 'network-record.json')), false, 'no record left');
   assert.deepEqual(leases(), [`${n.prefix}2`], 'only the first container holds a lease');

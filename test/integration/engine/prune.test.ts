@@ -10,7 +10,9 @@ import { ContentStore } from '../../../src/storage/store/index.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => { env = e; });
+useEngineEnv(skip, (e) => {
+  env = e;
+});
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-prune-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -74,8 +76,15 @@ test('system df counts, then system prune -a --volumes frees what is unused', { 
   assert.deepEqual(row('Containers').slice(0, 2), ['3', '1']);
   assert.deepEqual(row('Local Volumes'), ['3', '3', '3kB', '0B'], df);
   assert.deepEqual(row('Images').slice(0, 2), ['1', '1']);
-  const json = env.ok(['system', 'df', '--format', 'json']).trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(json.map((r) => r.Type), ['Images', 'Containers', 'Local Volumes']);
+  const json = env
+    .ok(['system', 'df', '--format', 'json'])
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    json.map((r) => r.Type),
+    ['Images', 'Containers', 'Local Volumes'],
+  );
   const out = env.ok(['system', 'prune', '-f', '-a', '--volumes']);
   assert.match(out, /^Deleted Containers:\n[0-9a-f]{64}\n[0-9a-f]{64}\n\nDeleted Volumes:\nanon-[0-9a-f]+\n\nTotal reclaimed space: /);
   assert.deepEqual(ids(), [running]);

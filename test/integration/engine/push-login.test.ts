@@ -13,10 +13,14 @@ import { ContentStore } from '../../../src/storage/store/index.js';
 import { push, pull, RegistryClient, parseReference } from '../../../src/image/index.js';
 import { ptyUnavailable, runOnPty } from '../../fixtures/pty.js';
 
-const skip = engineSkip || (!fs.existsSync(REGISTRY_BIN) ? `${REGISTRY_BIN} missing (Debian docker-registry)` : false)
-  || (!fs.existsSync(HTPASSWD_BIN) ? `${HTPASSWD_BIN} missing (Debian apache2-utils)` : false);
+const skip =
+  engineSkip ||
+  (!fs.existsSync(REGISTRY_BIN) ? `${REGISTRY_BIN} missing (Debian docker-registry)` : false) ||
+  (!fs.existsSync(HTPASSWD_BIN) ? `${HTPASSWD_BIN} missing (Debian apache2-utils)` : false);
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => { env = e; });
+useEngineEnv(skip, (e) => {
+  env = e;
+});
 
 const PASSWORD = 'pa55-w0rd-that-must-not-leak';
 let plain: TestRegistry;
@@ -74,7 +78,7 @@ async function pullAndRun(ref: string): Promise<void> {
   }
 }
 
-test('tag then push prints docker\'s lines; the registry serves that digest; a second push finds the layers', { skip }, async () => {
+test("tag then push prints docker's lines; the registry serves that digest; a second push finds the layers", { skip }, async () => {
   const ref = `${plain.host}/test/busybox:1`;
   assert.equal(await ok(['tag', IMAGE, ref]), '');
   assert.match(await ok(['images']), new RegExp(`${plain.host.replace('.', '\\.')}/test/busybox\\s+1\\s`));
@@ -85,7 +89,10 @@ test('tag then push prints docker\'s lines; the registry serves that digest; a s
   assert.match(lines[2], /^[0-9a-f]{12}: Pushed$/);
   const m = /^1: digest: (sha256:[0-9a-f]{64}) size: (\d+)$/.exec(lines[3]);
   assert.ok(m, `digest line: ${lines[3]}`);
-  const head = await fetch(`http://${plain.host}/v2/test/busybox/manifests/1`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } });
+  const head = await fetch(`http://${plain.host}/v2/test/busybox/manifests/1`, {
+    method: 'HEAD',
+    headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' },
+  });
   assert.equal(head.headers.get('docker-content-digest'), m[1]);
   assert.equal(Number(head.headers.get('content-length')), Number(m[2]));
   assert.match(await ok(['push', ref]), /: Layer already exists\n1: digest: /);
@@ -103,7 +110,11 @@ test('push to a second repository mounts the blobs from the first instead of upl
   assert.match(out, /^[0-9a-f]{12}: Mounted from first\/bb$/m);
   const mounts = proxy.seen.filter((r) => r.method === 'POST' && r.url.includes('mount=') && r.url.includes('from=first%2Fbb'));
   assert.equal(mounts.length, 2, 'config and layer mounted');
-  assert.deepEqual(proxy.seen.filter((r) => r.method === 'PUT' && r.url.includes('/blobs/')), [], 'no blob data sent');
+  assert.deepEqual(
+    proxy.seen.filter((r) => r.method === 'PUT' && r.url.includes('/blobs/')),
+    [],
+    'no blob data sent',
+  );
   await pullAndRun(`${plain.host}/second/bb:1`);
 });
 
@@ -152,10 +163,13 @@ test('login to an htpasswd registry: wrong password refused, then -p, push, logo
 });
 
 test('login asks on a terminal: the password is not echoed', { skip: skip || ptyUnavailable() }, () => {
-  const r = runOnPty(['env', `HOME=${home}`, HAKO, '--root', env.root, 'login', basic.host], [
-    { waitFor: 'Username: ', send: 'alice\r' },
-    { waitFor: 'Password: ', send: `${PASSWORD}\r` },
-  ]);
+  const r = runOnPty(
+    ['env', `HOME=${home}`, HAKO, '--root', env.root, 'login', basic.host],
+    [
+      { waitFor: 'Username: ', send: 'alice\r' },
+      { waitFor: 'Password: ', send: `${PASSWORD}\r` },
+    ],
+  );
   assert.equal(r.status, 0, r.output);
   assert.match(r.output, /Login Succeeded/);
   assert.ok(!r.output.includes(PASSWORD), `the password is not echoed: ${r.output}`);
@@ -163,11 +177,14 @@ test('login asks on a terminal: the password is not echoed', { skip: skip || pty
   fs.rmSync(authFile());
 });
 
-test('docker\'s ~/.docker/config.json is read when hako has no entry', { skip }, async () => {
+test("docker's ~/.docker/config.json is read when hako has no entry", { skip }, async () => {
   const ref = `${basic.host}/docker/bb:1`;
   await ok(['tag', IMAGE, ref]);
   fs.mkdirSync(path.join(home, '.docker'), { recursive: true });
-  fs.writeFileSync(path.join(home, '.docker', 'config.json'), JSON.stringify({ auths: { [`http://${basic.host}`]: { auth: Buffer.from(`alice:${PASSWORD}`).toString('base64') } } }));
+  fs.writeFileSync(
+    path.join(home, '.docker', 'config.json'),
+    JSON.stringify({ auths: { [`http://${basic.host}`]: { auth: Buffer.from(`alice:${PASSWORD}`).toString('base64') } } }),
+  );
   try {
     assert.match(await ok(['push', ref]), /^1: digest: sha256:/m);
   } finally {

@@ -8,7 +8,9 @@ import { type EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => { env = e; });
+useEngineEnv(skip, (e) => {
+  env = e;
+});
 
 test('--restart on-failure:2 restarts twice, then stays exited with the code', { skip }, async () => {
   const id = env.ok(['run', '-d', '--restart', 'on-failure:2', IMAGE, 'sh', '-c', 'echo run; exit 5']).trim();

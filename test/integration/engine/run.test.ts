@@ -8,7 +8,9 @@ import { type EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv } from './harness
 
 const skip = engineSkip;
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => { env = e; });
+useEngineEnv(skip, (e) => {
+  env = e;
+});
 
 test('run --rm prints the output and leaves no container', { skip }, () => {
   const r = env.hako(['run', '--rm', IMAGE, 'echo', 'hi']);
@@ -38,7 +40,11 @@ test('the exit status passes through; ps -a shows it', { skip }, () => {
   assert.equal(r.code, 3);
   assert.equal(r.stdout, 'out\n');
   assert.equal(r.stderr, 'err\n');
-  const rows = env.ok(['ps', '-a', '--format', 'json']).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const rows = env
+    .ok(['ps', '-a', '--format', 'json'])
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   const row = rows.find((x) => x.Names === 'three');
   assert.ok(row, 'ps -a lists the exited container');
   assert.equal(row.State, 'exited');

@@ -10,7 +10,9 @@ import path from 'node:path';
 import { type EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 let env!: EngineEnv;
-useEngineEnv(engineSkip, (e) => { env = e; });
+useEngineEnv(engineSkip, (e) => {
+  env = e;
+});
 
 function installed(name: string): string | undefined {
   const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8', env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` } });
@@ -22,7 +24,19 @@ function behaviour(runtime: string[]): Record<string, unknown> {
   const fg = env.hako(['run', '--rm', ...runtime, '--network', 'none', IMAGE, 'sh', '-c', 'echo out; echo err >&2; exit 3']);
   const stdin = env.hako(['run', '--rm', '-i', ...runtime, '--network', 'none', IMAGE, 'sh', '-c', 'cat; exit 5'], { input: 'piped\n' });
   const name = `bg-${runtime[1] ?? 'default'}`;
-  env.ok(['run', '-d', '--name', name, ...runtime, '--network', 'none', IMAGE, 'sh', '-c', 'echo up; trap "echo bye; exit 7" TERM; while :; do sleep 0.1; done']);
+  env.ok([
+    'run',
+    '-d',
+    '--name',
+    name,
+    ...runtime,
+    '--network',
+    'none',
+    IMAGE,
+    'sh',
+    '-c',
+    'echo up; trap "echo bye; exit 7" TERM; while :; do sleep 0.1; done',
+  ]);
   const running = env.inspect(name).State;
   const exec = env.hako(['exec', name, 'sh', '-c', 'echo in-exec; cat /proc/1/cmdline | tr "\\0" " "; exit 4']);
   const execNotFound = env.hako(['exec', name, 'nosuchcommand']).code;
@@ -32,9 +46,16 @@ function behaviour(runtime: string[]): Record<string, unknown> {
   const logs = env.ok(['logs', name]);
   const rm = env.hako(['rm', name]);
   return {
-    fg: [fg.code, fg.stdout, fg.stderr], stdin: [stdin.code, stdin.stdout],
-    running: [running.Status, running.Pid > 0], exec: [exec.code, exec.stdout], execNotFound, execDir,
-    stop: stop.code, stopped: [stopped.Status, stopped.ExitCode], logs, rm: rm.code,
+    fg: [fg.code, fg.stdout, fg.stderr],
+    stdin: [stdin.code, stdin.stdout],
+    running: [running.Status, running.Pid > 0],
+    exec: [exec.code, exec.stdout],
+    execNotFound,
+    execDir,
+    stop: stop.code,
+    stopped: [stopped.Status, stopped.ExitCode],
+    logs,
+    rm: rm.code,
     notFound: env.hako(['run', '--rm', ...runtime, IMAGE, 'nosuchcommand']).code,
     notFoundDetached: env.hako(['run', '-d', '--rm', ...runtime, IMAGE, 'nosuchcommand']).code,
     isDir: env.hako(['run', '--rm', '-i', ...runtime, IMAGE, '/etc']).code,
@@ -61,7 +82,10 @@ async function compareWithDefault(t: TestContext, name: string): Promise<void> {
 }
 
 test('--runtime runc: run, -d, exec, logs, stop, rm and exit codes as with the default runtime', { skip: engineSkip }, async (t) => {
-  if (!installed('runc')) { t.skip('runc is not installed'); return; }
+  if (!installed('runc')) {
+    t.skip('runc is not installed');
+    return;
+  }
   await compareWithDefault(t, 'runc');
   // Recorded per container: inspect says which, and rm/kill of a running one go through it.
   env.ok(['run', '-d', '--name', 'rec', '--runtime', 'runc', '--network', 'none', IMAGE, 'sleep', '100']);
@@ -74,7 +98,10 @@ test('--runtime runc: run, -d, exec, logs, stop, rm and exit codes as with the d
 });
 
 test('--runtime crun: as with the default runtime, where this host lets crun run', { skip: engineSkip }, async (t) => {
-  if (!installed('crun')) { t.skip('crun is not installed'); return; }
+  if (!installed('crun')) {
+    t.skip('crun is not installed');
+    return;
+  }
   const probe = env.hako(['run', '--rm', '--runtime', 'crun', '--network', 'none', IMAGE, 'true']);
   if (probe.code !== 0 && /cgroups in hybrid mode not supported/.test(probe.stderr)) {
     t.skip(`crun refuses this host: ${probe.stderr.trim()}`);
@@ -89,13 +116,21 @@ test('--runtime crun: as with the default runtime, where this host lets crun run
  *  process. Test scaffolding only: hako itself never enters namespaces by shelling out. */
 async function mountNamespaceWithoutUnified(): Promise<{ wrap: string[]; close(): void } | string> {
   if (!installed('unshare') || !installed('nsenter')) return 'unshare/nsenter (util-linux) are missing';
-  const holder = spawn('unshare', ['-m', '--propagation', 'slave', 'sh', '-c', 'umount /sys/fs/cgroup/unified && echo ready && exec sleep 100000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const holder = spawn('unshare', ['-m', '--propagation', 'slave', 'sh', '-c', 'umount /sys/fs/cgroup/unified && echo ready && exec sleep 100000'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
-  holder.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-  holder.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+  holder.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  holder.stderr.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
   await new Promise<void>((resolve) => {
-    holder.stdout.on('data', () => { if (out.includes('ready')) resolve(); });
+    holder.stdout.on('data', () => {
+      if (out.includes('ready')) resolve();
+    });
     holder.once('exit', () => resolve());
   });
   if (!out.includes('ready')) return `no mount namespace without /sys/fs/cgroup/unified: ${err.trim()}`;
@@ -103,10 +138,19 @@ async function mountNamespaceWithoutUnified(): Promise<{ wrap: string[]; close()
 }
 
 test('--runtime crun on this hybrid host, in a mount namespace without its cgroup2 mount', { skip: engineSkip }, async (t) => {
-  if (!installed('crun')) { t.skip('crun is not installed'); return; }
-  if (!fs.existsSync('/sys/fs/cgroup/unified/cgroup.controllers')) { t.skip('not a hybrid cgroup host (the case above covers crun here)'); return; }
+  if (!installed('crun')) {
+    t.skip('crun is not installed');
+    return;
+  }
+  if (!fs.existsSync('/sys/fs/cgroup/unified/cgroup.controllers')) {
+    t.skip('not a hybrid cgroup host (the case above covers crun here)');
+    return;
+  }
   const ns = await mountNamespaceWithoutUnified();
-  if (typeof ns === 'string') { t.skip(ns); return; }
+  if (typeof ns === 'string') {
+    t.skip(ns);
+    return;
+  }
   env.wrap = ns.wrap;
   try {
     await compareWithDefault(t, 'crun');
@@ -136,7 +180,10 @@ test('--runtime: an unknown name, a missing file and a bad engine.json are one l
 });
 
 test('default-runtime in <root>/engine.json applies to new containers only', { skip: engineSkip }, (t) => {
-  if (!installed('runc')) { t.skip('runc is not installed'); return; }
+  if (!installed('runc')) {
+    t.skip('runc is not installed');
+    return;
+  }
   env.ok(['create', '--name', 'before', IMAGE, 'true']);
   fs.writeFileSync(path.join(env.root, 'engine.json'), '{"default-runtime": "runc"}');
   try {

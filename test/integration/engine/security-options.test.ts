@@ -6,10 +6,22 @@ import { type EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => { env = e; });
+useEngineEnv(skip, (e) => {
+  env = e;
+});
 
 test('--read-only and --cap-drop ALL are visible inside', { skip }, () => {
-  const r = env.hako(['run', '--rm', '--read-only', '--cap-drop', 'ALL', IMAGE, 'sh', '-c', 'grep -E "^Cap(Eff|Bnd)" /proc/self/status; touch /x 2>&1; echo rc=$?']);
+  const r = env.hako([
+    'run',
+    '--rm',
+    '--read-only',
+    '--cap-drop',
+    'ALL',
+    IMAGE,
+    'sh',
+    '-c',
+    'grep -E "^Cap(Eff|Bnd)" /proc/self/status; touch /x 2>&1; echo rc=$?',
+  ]);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /CapEff:\s+0000000000000000\n/);
   assert.match(r.stdout, /CapBnd:\s+0000000000000000\n/);

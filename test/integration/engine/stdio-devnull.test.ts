@@ -16,7 +16,9 @@ const hasScript = fs.existsSync('/usr/bin/script');
 let env: EngineEnv;
 let seq = 0;
 
-before(() => { if (!skip) env = new EngineEnv(); });
+before(() => {
+  if (!skip) env = new EngineEnv();
+});
 after(() => {
   if (!env) return;
   const left = env.cleanup();
@@ -40,7 +42,7 @@ function hakoOnDevNull(args: string[]): number | null {
   }
 }
 
-test('run --rm </dev/null: chmod and chown through /proc/self/fd/0..2 change the container\'s /dev/null, not the host\'s', { skip }, async () => {
+test("run --rm </dev/null: chmod and chown through /proc/self/fd/0..2 change the container's /dev/null, not the host's", { skip }, async () => {
   const out = outDir();
   await guardHostDevices(() => {
     assert.equal(hakoOnDevNull(['run', '--rm', '--network', 'none', '-v', `${out}:/out`, IMAGE, 'sh', '-c', chmodStdio('/out/report')]), 0);
@@ -50,17 +52,17 @@ test('run --rm </dev/null: chmod and chown through /proc/self/fd/0..2 change the
   assert.match(fs.readFileSync(path.join(out, 'report'), 'utf8'), /^0 700 12:34 1:3\n1 700 12:34 0:0\n2 700 12:34 0:0\n$/);
 });
 
-test('run --rm without -i: the stdin the engine gives (Node\'s \'ignore\', the host\'s /dev/null) is replaced', { skip }, async () => {
+test("run --rm without -i: the stdin the engine gives (Node's 'ignore', the host's /dev/null) is replaced", { skip }, async () => {
   const out = outDir();
   await guardHostDevices(() => {
     const r = env.hako(['run', '--rm', '--network', 'none', '-v', `${out}:/out`, IMAGE, 'sh', '-c', `${chmodStdio('/out/report')}; echo still-here`]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'still-here\n', 'stdout, the caller\'s pipe, is left alone');
+    assert.equal(r.stdout, 'still-here\n', "stdout, the caller's pipe, is left alone");
   });
   assert.match(fs.readFileSync(path.join(out, 'report'), 'utf8'), /^0 700 12:34 1:3\n/);
 });
 
-test('run -d: the detached container\'s stdin (conmon\'s /dev/null) is its own', { skip }, async () => {
+test("run -d: the detached container's stdin (conmon's /dev/null) is its own", { skip }, async () => {
   const out = outDir();
   await guardHostDevices(() => {
     const id = env.ok(['run', '-d', '--network', 'none', '-v', `${out}:/out`, IMAGE, 'sh', '-c', chmodStdio('/out/report')]).trim();
@@ -71,7 +73,7 @@ test('run -d: the detached container\'s stdin (conmon\'s /dev/null) is its own',
   assert.match(fs.readFileSync(path.join(out, 'report'), 'utf8'), /^0 700 12:34 1:3\n/);
 });
 
-test('exec: the exec\'d process gets the container\'s /dev/null', { skip }, async () => {
+test("exec: the exec'd process gets the container's /dev/null", { skip }, async () => {
   const out = outDir();
   const id = env.ok(['run', '-d', '--network', 'none', '-v', `${out}:/out`, IMAGE, 'sleep', '1000']).trim();
   try {
@@ -86,18 +88,29 @@ test('exec: the exec\'d process gets the container\'s /dev/null', { skip }, asyn
 
 // `script` gives the CLI a real terminal; the container's stdio is then a pty of its own devpts,
 // and the host's terminal (script's pty) must come through as unchanged as /dev/null.
-test('run -it and exec -it: chmod changes the container\'s own pty, not the host\'s terminal', { skip: skip || (!hasScript && 'needs script (util-linux)') }, async () => {
+test("run -it and exec -it: chmod changes the container's own pty, not the host's terminal", {
+  skip: skip || (!hasScript && 'needs script (util-linux)'),
+}, async () => {
   const out = outDir();
   const inContainer = `${chmodStdio('/out/report')}; stat -c %d /dev/pts >&3`;
   // The host terminal's mode and owner before and after, from the shell that runs hako in it.
-  const viaPty = (cmd: string) => spawnSync('script', ['-qec', `t=$(tty); stat -c '%a %u:%g' $t > ${out}/before; ${cmd}; stat -c '%a %u:%g' $t > ${out}/after`, '/dev/null'],
-    { encoding: 'utf8', timeout: 60_000, stdio: ['pipe', 'pipe', 'pipe'] });
+  const viaPty = (cmd: string) =>
+    spawnSync('script', ['-qec', `t=$(tty); stat -c '%a %u:%g' $t > ${out}/before; ${cmd}; stat -c '%a %u:%g' $t > ${out}/after`, '/dev/null'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
   const check = (what: string) => {
     const lines = fs.readFileSync(path.join(out, 'report'), 'utf8').trim().split('\n');
     assert.equal(lines.length, 4, `${what}: ${lines.join(' | ')}`);
-    for (const [n, line] of lines.slice(0, 3).entries()) assert.match(line, new RegExp(`^${n} 700 12:34 88:[0-9a-f]+$`), `${what}: fd ${n} is a pty (major 136)`);
+    for (const [n, line] of lines.slice(0, 3).entries())
+      assert.match(line, new RegExp(`^${n} 700 12:34 88:[0-9a-f]+$`), `${what}: fd ${n} is a pty (major 136)`);
     assert.notEqual(Number(lines[3]), fs.statSync('/dev/pts').dev, `${what}: the pty is from the container's own devpts`);
-    assert.equal(fs.readFileSync(path.join(out, 'after'), 'utf8'), fs.readFileSync(path.join(out, 'before'), 'utf8'), `${what}: the host's terminal is unchanged`);
+    assert.equal(
+      fs.readFileSync(path.join(out, 'after'), 'utf8'),
+      fs.readFileSync(path.join(out, 'before'), 'utf8'),
+      `${what}: the host's terminal is unchanged`,
+    );
   };
   await guardHostDevices(() => {
     const r = viaPty(`${HAKO} --root ${env.root} run -it --rm --network none -v ${out}:/out ${IMAGE} sh -c '${inContainer}'`);

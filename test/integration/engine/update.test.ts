@@ -8,11 +8,17 @@ import { cgroupFile, cpuQuotaText } from '../../fixtures/cgroup-layout.js';
 const skip = engineSkip;
 const MiB = 1024 * 1024;
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => { env = e; });
+useEngineEnv(skip, (e) => {
+  env = e;
+});
 
-const limits = (id: string) => env.ok(['exec', id, 'cat', cgroupFile('memory'), cgroupFile('pids'), cgroupFile('cpuQuota')]).trim().split('\n');
+const limits = (id: string) =>
+  env
+    .ok(['exec', id, 'cat', cgroupFile('memory'), cgroupFile('pids'), cgroupFile('cpuQuota')])
+    .trim()
+    .split('\n');
 
-test('update changes a running container\'s limits at once, and they stay after a restart', { skip }, () => {
+test("update changes a running container's limits at once, and they stay after a restart", { skip }, () => {
   const id = env.ok(['run', '-d', '--network', 'none', '-m', '64m', '--pids-limit', '50', IMAGE, 'sleep', '1000']).trim();
   assert.equal(env.ok(['update', '-m', '96m', '--memory-swap', '96m', '--pids-limit', '70', '--cpus', '0.5', id]), `${id}\n`);
   assert.deepEqual(limits(id), [String(96 * MiB), '70', cpuQuotaText(50000, 100000)]);

@@ -7,7 +7,9 @@ import { EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => { env = e; });
+useEngineEnv(skip, (e) => {
+  env = e;
+});
 
 function fails(args: string[], code: number, re: RegExp, input?: string): void {
   const r = env.hako(args, { input });
@@ -48,7 +50,7 @@ test('containers share a volume; rm is refused while a container uses it', { ski
   assert.equal(env.ok(['volume', 'rm', '-f', 'data1']), '');
 });
 
-test('bad input: one line, docker\'s statuses', { skip }, () => {
+test("bad input: one line, docker's statuses", { skip }, () => {
   fails(['volume', 'create', 'bad/name'], 1, /includes invalid characters for a local volume name/);
   fails(['volume', 'create', '--driver', 'nfs', 'x'], 1, /driver "nfs" is not supported/);
   fails(['volume', 'create', '-o', 'type=tmpfs', 'x'], 1, /driver option "type" is not supported/);
@@ -66,7 +68,10 @@ test('prune: anonymous unused volumes only (-a: named too), asked first, space r
   env.ok(['volume', 'create', 'named']);
   const asked = env.hako(['volume', 'prune'], { input: 'n\n' });
   assert.equal(asked.code, 0);
-  assert.match(asked.stdout, /^WARNING! This will remove all anonymous local volumes not used by at least one container\.\nAre you sure you want to continue\? \[y\/N\] /);
+  assert.match(
+    asked.stdout,
+    /^WARNING! This will remove all anonymous local volumes not used by at least one container\.\nAre you sure you want to continue\? \[y\/N\] /,
+  );
   assert.ok(fs.existsSync(path.join(env.root, 'volumes', anon)), 'answered no: nothing removed');
   const out = env.hako(['volume', 'prune'], { input: 'y\n' }).stdout;
   assert.match(out, new RegExp(`Deleted Volumes:\\n${anon}\\n\\nTotal reclaimed space: 3kB\\n$`));

@@ -36,12 +36,18 @@ test('save to an OCI layout directory and load it back', async () => {
 
   const dst = tempStore();
   const recs = await loadImage(dst, out);
-  assert.deepEqual(recs.map((r) => r.reference), ['hako.test/a:1', 'hako.test/list:2']);
+  assert.deepEqual(
+    recs.map((r) => r.reference),
+    ['hako.test/a:1', 'hako.test/list:2'],
+  );
   assert.equal(recs[0].digest, a.manifest);
   assert.equal(recs[1].digest, l.index);
   assert.equal(recs[1].manifest, l.manifest);
   assert.ok(dst.hasBlob(l.other), 'both platforms travel with the index');
-  assert.deepEqual(inspect(dst, 'hako.test/a:1').layers.map((x) => x.diffID), a.layers.map((x) => x.diffId));
+  assert.deepEqual(
+    inspect(dst, 'hako.test/a:1').layers.map((x) => x.diffID),
+    a.layers.map((x) => x.diffId),
+  );
   noTemp(dst);
 });
 
@@ -90,10 +96,16 @@ test('load a docker save archive: plain and gzipped layers, symlinked duplicate,
   const { diffIds, config } = await writeDockerSaveArchive(file, ['busybox:saved', 'hako.test/x:1'], 1);
   const s = tempStore();
   const recs = await loadImage(s, file);
-  assert.deepEqual(recs.map((r) => r.reference), ['docker.io/library/busybox:saved', 'hako.test/x:1']);
+  assert.deepEqual(
+    recs.map((r) => r.reference),
+    ['docker.io/library/busybox:saved', 'hako.test/x:1'],
+  );
   const info = inspect(s, 'busybox:saved');
   assert.equal(info.id, config);
-  assert.deepEqual(info.layers.map((l) => l.diffID), diffIds);
+  assert.deepEqual(
+    info.layers.map((l) => l.diffID),
+    diffIds,
+  );
   assert.equal(info.layers[0].mediaType, 'application/vnd.oci.image.layer.v1.tar');
   assert.equal(info.layers[0].digest, diffIds[0], 'an uncompressed layer is stored as is');
   assert.equal(info.layers[1].mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip');

@@ -74,7 +74,10 @@ test('pull by tag stores config, layers and manifest, then tags', async () => {
   assert.deepEqual(info.config.Labels, { 'org.hako.test': 'yes' });
   assert.deepEqual(info.config.ExposedPorts, { '8080/tcp': {} });
   assert.deepEqual(info.config.Entrypoint, []);
-  assert.deepEqual(info.layers.map((l) => [l.digest, l.diffID]), simple.layers.map((l) => [l.descriptor.digest, l.diffId]));
+  assert.deepEqual(
+    info.layers.map((l) => [l.digest, l.diffID]),
+    simple.layers.map((l) => [l.descriptor.digest, l.diffId]),
+  );
   assert.equal(events[0].type, 'resolved');
   assert.equal(events.at(-1)!.type, 'done');
   assert.ok(events.some((e) => e.type === 'blob-done' && e.digest === simple.layers[0].descriptor.digest && !e.cached));
@@ -119,7 +122,10 @@ test('manifest list resolves to the host platform, or the one asked for', async 
   const r2 = await pull(`${registry.host}/test/list:1`, { store: other, platform: { os: 'linux', architecture: list.otherArch } });
   assert.equal(r2.manifest, list.other);
   assert.equal(inspect(other, r2.reference).architecture, list.otherArch);
-  await assert.rejects(pull(`${registry.host}/test/list:1`, { store: tempStore(), platform: { os: 'linux', architecture: 's390x' } }), /no manifest for platform linux\/s390x \(available: linux\/.+, linux\/.+\)/);
+  await assert.rejects(
+    pull(`${registry.host}/test/list:1`, { store: tempStore(), platform: { os: 'linux', architecture: 's390x' } }),
+    /no manifest for platform linux\/s390x \(available: linux\/.+, linux\/.+\)/,
+  );
 });
 
 test('bearer token auth: anonymous token, token cached per scope', async () => {
@@ -139,7 +145,10 @@ test('bearer token auth with credentials from a docker config file', async () =>
   const authFile = path.join(dir, 'config.json');
   const store = tempStore();
   // Without credentials: the token server refuses, nothing is tagged.
-  await assert.rejects(pull(`${p.host}/test/busybox:1`, { store, client: new RegistryClient({ authFile }) }), /token server .*authentication required \(HTTP 401\)/);
+  await assert.rejects(
+    pull(`${p.host}/test/busybox:1`, { store, client: new RegistryClient({ authFile }) }),
+    /token server .*authentication required \(HTTP 401\)/,
+  );
   fs.writeFileSync(authFile, JSON.stringify({ auths: { [p.host]: { auth: Buffer.from('alice:wrong').toString('base64') } } }));
   await assert.rejects(pull(`${p.host}/test/busybox:1`, { store, client: new RegistryClient({ authFile }) }), /credentials rejected/);
   assert.deepEqual(store.listImages(), []);
@@ -194,7 +203,10 @@ test('a partial download resumes with a Range request', async () => {
   fs.writeFileSync(store.partialPath(layer.descriptor.digest), layer.gz.subarray(0, half));
   const p = await proxy({});
   const progress: number[] = [];
-  await pull(`${p.host}/test/busybox:1`, { store, onProgress: (e) => e.type === 'blob-progress' && e.digest === layer.descriptor.digest && progress.push(e.current) });
+  await pull(`${p.host}/test/busybox:1`, {
+    store,
+    onProgress: (e) => e.type === 'blob-progress' && e.digest === layer.descriptor.digest && progress.push(e.current),
+  });
   const get = p.seen.find((r) => r.url.endsWith(layer.descriptor.digest) && r.method === 'GET');
   assert.equal(get?.range, `bytes=${half}-`);
   assert.equal(progress[0], half);
@@ -204,14 +216,22 @@ test('a partial download resumes with a Range request', async () => {
 
 test('unknown repository and unreachable registry give one clear line', async () => {
   const store = tempStore();
-  await assert.rejects(pull(`${registry.host}/test/nope:1`, { store }), (e: Error) => e.name === 'HakoError' && /test\/nope:1: (manifest unknown|name unknown)/.test(e.message));
+  await assert.rejects(
+    pull(`${registry.host}/test/nope:1`, { store }),
+    (e: Error) => e.name === 'HakoError' && /test\/nope:1: (manifest unknown|name unknown)/.test(e.message),
+  );
   await assert.rejects(pull('127.0.0.1:1/x:1', { store }), /cannot reach 127\.0\.0\.1:1: ECONNREFUSED/);
 });
 
 test('progress renderer: plain lines off a TTY, redrawn bars on a TTY', async () => {
   const capture = () => {
     let text = '';
-    const w = new Writable({ write(c, _e, cb) { text += c; cb(); } });
+    const w = new Writable({
+      write(c, _e, cb) {
+        text += c;
+        cb();
+      },
+    });
     return { w, text: () => text };
   };
   const plain = capture();
@@ -243,7 +263,10 @@ test('basic auth from the credentials file', async () => {
   const p = await proxy({ basic: { username: 'bob', password: 'pw' } });
   const authFile = path.join(dir, 'config.json');
   const store = tempStore();
-  await assert.rejects(pull(`${p.host}/test/busybox:1`, { store, client: new RegistryClient({ authFile }) }), /authentication required \(no credentials for 127\.0\.0\.1:\d+ in /);
+  await assert.rejects(
+    pull(`${p.host}/test/busybox:1`, { store, client: new RegistryClient({ authFile }) }),
+    /authentication required \(no credentials for 127\.0\.0\.1:\d+ in /,
+  );
   fs.writeFileSync(authFile, JSON.stringify({ auths: { [`http://${p.host}`]: { auth: Buffer.from('bob:pw').toString('base64') } } }));
   const rec = await pull(`${p.host}/test/busybox:1`, { store, client: new RegistryClient({ authFile }) });
   assert.equal(rec.digest, simple.manifest);
@@ -254,7 +277,9 @@ test('interop with skopeo: a layout saved by hako, copied by skopeo, pulled by h
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hako-skopeo-')), 'layout');
   cleanup.push(() => fs.rmSync(path.dirname(out), { recursive: true, force: true }));
   await saveOCILayout(srcStore, ['hako.test/multi:1'], out);
-  execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${out}:1`, `docker://${registry.host}/skopeo/multi:1`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${out}:1`, `docker://${registry.host}/skopeo/multi:1`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/test/busybox:1`]).toString());
   assert.equal(raw.config.digest, simple.config, 'skopeo reads what hako pushed');
   const rec = await pull(`${registry.host}/skopeo/multi:1`, { store: tempStore() });

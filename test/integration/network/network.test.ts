@@ -62,7 +62,8 @@ function exec(id: string, ...cmd: string[]): { status: number | null; out: strin
 /** iptables-save lines that mention this network, this subnet, or the given container ids. */
 function ourRules(ids: string[]): string[] {
   const prefix = SUBNET.split('.').slice(0, 3).join('.') + '.';
-  return execFileSync('iptables-save', { encoding: 'utf8' }).split('\n')
+  return execFileSync('iptables-save', { encoding: 'utf8' })
+    .split('\n')
     .filter((l) => !l.startsWith('#') && (l.includes(prefix) || l.includes(`"${NET}"`) || ids.some((id) => l.includes(id))));
 }
 
@@ -78,7 +79,12 @@ function get(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/index.html', timeout: 3000 }, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => resolve(body));
+      res
+        .setEncoding('utf8')
+        .on('data', (d: string) => {
+          body += d;
+        })
+        .on('end', () => resolve(body));
     });
     req.on('timeout', () => req.destroy(new Error('timeout'))).on('error', reject);
   });
@@ -99,11 +105,19 @@ before(() => {
 
 after(async () => {
   for (const c of started) {
-    try { await cleanupStale(c.record, { executor }); } catch { /* reported by the tests */ }
+    try {
+      await cleanupStale(c.record, { executor });
+    } catch {
+      /* reported by the tests */
+    }
     removeMasqRules(NET, c.id);
   }
   h.cleanup();
-  try { await store.remove(NET, { force: true }); } catch { /* already removed */ }
+  try {
+    await store.remove(NET, { force: true });
+  } catch {
+    /* already removed */
+  }
   if (bridgeExists(BRIDGE)) await deleteBridge(BRIDGE, executor).catch(() => undefined);
   fs.rmSync(tmp, { recursive: true, force: true });
 });
@@ -127,9 +141,15 @@ describe('network attach', () => {
     assert.equal(addr.status, 0, addr.out);
     assert.match(addr.out, new RegExp(`inet ${att.addresses[0].replace(/\./g, '\\.')} `));
     assert.match(addr.out, new RegExp(`link/ether ${att.mac}`));
-    const routes = exec(a.id, 'cat', '/proc/net/route').out.split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+    const routes = exec(a.id, 'cat', '/proc/net/route')
+      .out.split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/));
     const gwHex = Buffer.from(att.gateway!.split('.').map(Number)).readUInt32LE(0).toString(16).toUpperCase().padStart(8, '0');
-    assert.ok(routes.some((f) => f[0] === 'eth0' && f[1] === '00000000' && f[2] === gwHex), `no default route via ${att.gateway}`);
+    assert.ok(
+      routes.some((f) => f[0] === 'eth0' && f[1] === '00000000' && f[2] === gwHex),
+      `no default route via ${att.gateway}`,
+    );
     assert.match(exec(a.id, 'ip', 'link', 'show', 'lo').out, /<LOOPBACK,UP/);
     assert.ok(bridgeExists(BRIDGE));
     assert.ok(fs.existsSync(`/sys/class/net/${att.hostInterface}`), `host veth ${att.hostInterface}`);
@@ -158,13 +178,19 @@ describe('network attach', () => {
     await assert.rejects(store.remove(NET), new RegExp(`network "${NET}" is in use by ${a.id}, ${b.id}|network "${NET}" is in use by ${b.id}, ${a.id}`));
   });
 
-  it('detach removes the veth, the lease and the container\'s iptables rules', async () => {
+  it("detach removes the veth, the lease and the container's iptables rules", async () => {
     const rulesWithA = ourRules([a.id]);
-    assert.ok(rulesWithA.some((l) => l.includes(atA[0].ips[0])), 'attach made rules for the container');
+    assert.ok(
+      rulesWithA.some((l) => l.includes(atA[0].ips[0])),
+      'attach made rules for the container',
+    );
     await detach(a.id, a.netns, [NET], { store, executor, recordPath: a.record });
     assert.ok(!fs.existsSync(`/sys/class/net/${atA[0].hostInterface}`), 'host veth removed');
     assert.deepEqual(leases(), [atB[0].ips[0]]);
-    assert.deepEqual(ourRules([a.id]).filter((l) => l.includes(atA[0].ips[0]) || l.includes(a.id)), []);
+    assert.deepEqual(
+      ourRules([a.id]).filter((l) => l.includes(atA[0].ips[0]) || l.includes(a.id)),
+      [],
+    );
     assert.equal(fs.existsSync(a.record), false);
     assert.doesNotMatch(exec(a.id, 'cat', '/proc/net/dev').out, /eth0/);
   });
@@ -176,7 +202,10 @@ describe('network attach', () => {
     assert.ok(!fs.existsSync(b.netns), 'namespace gone');
     assert.equal(await cleanupStale(b.record, { executor }), true);
     assert.deepEqual(leases(), []);
-    assert.deepEqual(ourRules([a.id, b.id]).filter((l) => l.includes(atB[0].ips[0]) || l.includes(b.id)), []);
+    assert.deepEqual(
+      ourRules([a.id, b.id]).filter((l) => l.includes(atB[0].ips[0]) || l.includes(b.id)),
+      [],
+    );
     assert.ok(!fs.existsSync(`/sys/class/net/${atB[0].hostInterface}`));
     assert.equal(fs.existsSync(b.record), false);
     assert.equal(await cleanupStale(b.record, { executor }), false);
@@ -191,16 +220,33 @@ describe('port mapping', () => {
       fs.writeFileSync(path.join(rootfs, 'www/index.html'), marker);
     });
     const port = await freePort();
-    const [att] = await attach(c.id, c.netns, [NET], { store, executor, recordPath: c.record, portMappings: [{ hostIP: '127.0.0.1', hostPort: port, containerPort: 80, protocol: 'tcp' }] });
-    assert.ok(ourRules([c.id]).some((l) => l.includes(`--dport ${port}`) && l.includes(`${att.ips[0]}:80`)), 'DNAT rule');
+    const [att] = await attach(c.id, c.netns, [NET], {
+      store,
+      executor,
+      recordPath: c.record,
+      portMappings: [{ hostIP: '127.0.0.1', hostPort: port, containerPort: 80, protocol: 'tcp' }],
+    });
+    assert.ok(
+      ourRules([c.id]).some((l) => l.includes(`--dport ${port}`) && l.includes(`${att.ips[0]}:80`)),
+      'DNAT rule',
+    );
     let body = '';
     let lastErr: unknown;
-    for (let i = 0; i < 20 && !body; i++) { // httpd may still be starting: bounded retries
-      try { body = await get(port); } catch (e) { lastErr = e; await new Promise((r) => setTimeout(r, 100)); }
+    for (let i = 0; i < 20 && !body; i++) {
+      // httpd may still be starting: bounded retries
+      try {
+        body = await get(port);
+      } catch (e) {
+        lastErr = e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
     assert.equal(body, marker, String(lastErr));
     await detach(c.id, c.netns, [NET], { store, executor, recordPath: c.record });
-    assert.deepEqual(ourRules([c.id]).filter((l) => l.includes(`--dport ${port}`) || l.includes(c.id)), []);
+    assert.deepEqual(
+      ourRules([c.id]).filter((l) => l.includes(`--dport ${port}`) || l.includes(c.id)),
+      [],
+    );
     await assert.rejects(get(port));
   });
 });
@@ -209,7 +255,11 @@ describe('network none and failures', () => {
   it('--network none leaves only lo, which is up', async () => {
     const c = startContainer(['sleep', '600']);
     assert.deepEqual(await attach(c.id, c.netns, ['none'], { store, executor, recordPath: c.record }), []);
-    const devs = exec(c.id, 'cat', '/proc/net/dev').out.split('\n').slice(2).map((l) => l.trim().split(':')[0]).filter(Boolean);
+    const devs = exec(c.id, 'cat', '/proc/net/dev')
+      .out.split('\n')
+      .slice(2)
+      .map((l) => l.trim().split(':')[0])
+      .filter(Boolean);
     assert.deepEqual(devs, ['lo']);
     assert.match(exec(c.id, 'ip', 'link', 'show', 'lo').out, /<LOOPBACK,UP/);
     await detach(c.id, c.netns, ['none'], { store, executor, recordPath: c.record });
@@ -225,15 +275,26 @@ describe('network none and failures', () => {
     fs.writeFileSync(path.join(store.configDir, `${broken}.conflist`), JSON.stringify(list));
     try {
       const c = startContainer(['sleep', '600']);
-      await assert.rejects(attach(c.id, c.netns, [broken], { store, executor, recordPath: c.record }),
-        new RegExp(`^CniError: network "${broken}": CNI plugin hako-no-such-plugin ADD failed: CNI plugin "hako-no-such-plugin" not found`));
+      await assert.rejects(
+        attach(c.id, c.netns, [broken], { store, executor, recordPath: c.record }),
+        new RegExp(`^CniError: network "${broken}": CNI plugin hako-no-such-plugin ADD failed: CNI plugin "hako-no-such-plugin" not found`),
+      );
       assert.doesNotMatch(exec(c.id, 'cat', '/proc/net/dev').out, /eth0/);
-      assert.deepEqual(fs.readdirSync(path.join(store.ipamDir, broken)).filter((f) => /^\d/.test(f)), []);
-      assert.deepEqual(ourRules([c.id]).filter((l) => l.includes(c.id)), []);
+      assert.deepEqual(
+        fs.readdirSync(path.join(store.ipamDir, broken)).filter((f) => /^\d/.test(f)),
+        [],
+      );
+      assert.deepEqual(
+        ourRules([c.id]).filter((l) => l.includes(c.id)),
+        [],
+      );
       assert.deepEqual(ourRules([]), rulesBefore, 'no rule for the rolled-back address is left');
       assert.deepEqual(fs.readdirSync(`/sys/class/net/${BRIDGE}/brif`), []);
       // The missing plugin's DEL failed too, so the record stays for a later cleanupStale.
-      assert.deepEqual(readRecord(c.record)?.entries.map((e) => e.network), ['hako-loopback', broken]);
+      assert.deepEqual(
+        readRecord(c.record)?.entries.map((e) => e.network),
+        ['hako-loopback', broken],
+      );
       await assert.rejects(cleanupStale(c.record, { executor }), /hako-no-such-plugin DEL failed/);
       fs.rmSync(c.record);
     } finally {

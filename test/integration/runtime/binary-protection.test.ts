@@ -13,7 +13,7 @@ const helper = path.join(REPO, 'native/hako-init');
 const digest = () => crypto.createHash('sha256').update(fs.readFileSync(helper)).digest('hex');
 
 describe('runtime binary protection', () => {
-  it('the container\'s init runs from a sealed memfd copy, not the host binary', () => {
+  it("the container's init runs from a sealed memfd copy, not the host binary", () => {
     const before = digest();
     const id = h.id();
     assert.equal(h.hakoDetached(['create', '--bundle', h.bundle(['sleep', '60']), id]).status, 0);
@@ -32,9 +32,17 @@ describe('runtime binary protection', () => {
     const before = digest();
     // The classic attack: the container's program is a script whose interpreter is the runtime
     // itself, then it writes to what it got. With the copy, /proc/self/exe is the sealed memfd.
-    const r = h.run(['/evil'], (s) => { s.root!.readonly = false; }, []);
+    const r = h.run(
+      ['/evil'],
+      (s) => {
+        s.root!.readonly = false;
+      },
+      [],
+    );
     assert.notEqual(r.status, 0, 'there is no /evil yet: the bundle is edited below');
-    const bundle = h.bundle(['/evil'], (s) => { s.root!.readonly = false; });
+    const bundle = h.bundle(['/evil'], (s) => {
+      s.root!.readonly = false;
+    });
     fs.writeFileSync(path.join(bundle, 'rootfs/evil'), '#!/proc/self/exe\n');
     fs.chmodSync(path.join(bundle, 'rootfs/evil'), 0o755);
     h.hako(['run', '--bundle', bundle, h.id()]);

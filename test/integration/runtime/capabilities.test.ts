@@ -20,7 +20,13 @@ describe('capabilities', () => {
       };
     });
     assert.equal(r.status, 0, r.stderr);
-    const caps = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(/:\s+/)).map(([k, v]) => [k, BigInt(`0x${v}`)]));
+    const caps = Object.fromEntries(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/:\s+/))
+        .map(([k, v]) => [k, BigInt(`0x${v}`)]),
+    );
     const bit = (n: number) => 1n << BigInt(n);
     assert.equal(caps.CapBnd, bit(0) | bit(5) | bit(13) | bit(8));
     // For a non-root execve without file capabilities, what survives in permitted and effective is
@@ -32,10 +38,14 @@ describe('capabilities', () => {
   });
 
   it('sets no_new_privs when asked', () => {
-    const yes = h.run(['grep', 'NoNewPrivs', '/proc/self/status'], (s) => { s.process!.noNewPrivileges = true; });
+    const yes = h.run(['grep', 'NoNewPrivs', '/proc/self/status'], (s) => {
+      s.process!.noNewPrivileges = true;
+    });
     assert.equal(yes.status, 0, yes.stderr);
     assert.match(yes.stdout, /NoNewPrivs:\s+1/);
-    const no = h.run(['grep', 'NoNewPrivs', '/proc/self/status'], (s) => { s.process!.noNewPrivileges = false; });
+    const no = h.run(['grep', 'NoNewPrivs', '/proc/self/status'], (s) => {
+      s.process!.noNewPrivileges = false;
+    });
     assert.equal(no.status, 0, no.stderr);
     assert.match(no.stdout, /NoNewPrivs:\s+0/);
   });

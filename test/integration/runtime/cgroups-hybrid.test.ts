@@ -17,8 +17,15 @@ describe('hybrid cgroups', { skip: HYBRID ? false : 'not a hybrid cgroup host (v
     const r = h.hakoDetached(['run', '-d', '--bundle', h.bundle(['sleep', '100']), id]);
     assert.equal(r.status, 0, r.stderr);
     const pid = JSON.parse(h.hako(['state', id]).stdout).pid;
-    const unified = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'));
-    const memory = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => /^\d+:memory:/.test(l))!.split(':')[2];
+    const unified = fs
+      .readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('0::'));
+    const memory = fs
+      .readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+      .split('\n')
+      .find((l) => /^\d+:memory:/.test(l))!
+      .split(':')[2];
     assert.equal(unified, `0::${memory}`);
     assert.ok(fs.existsSync(`/sys/fs/cgroup/unified${memory}`));
     // An exec'd process joins it too: in the container's cgroup namespace that is its root (a
@@ -29,12 +36,16 @@ describe('hybrid cgroups', { skip: HYBRID ? false : 'not a hybrid cgroup host (v
     assert.equal(fs.existsSync(`/sys/fs/cgroup/unified${memory}`), false);
   });
 
-  it('runc does the same: a unified directory of the container\'s, joined by exec too, gone on delete', (t) => {
+  it("runc does the same: a unified directory of the container's, joined by exec too, gone on delete", (t) => {
     if (!RUNC) return t.skip(NO_RUNC);
     const id = h.id('runc');
     assert.equal(h.runcDetached(['run', '-d', '--bundle', h.bundle(['sleep', '100']), id]).status, 0);
     const pid = JSON.parse(h.runc(['state', id]).stdout).pid;
-    const unified = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'))!.slice(3);
+    const unified = fs
+      .readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('0::'))!
+      .slice(3);
     assert.ok(unified.endsWith(`/${id}`), unified);
     assert.ok(fs.existsSync(`/sys/fs/cgroup/unified${unified}`));
     assert.equal(h.runc(['exec', id, 'sh', '-c', 'grep "^0::" /proc/self/cgroup']).stdout.trim(), '0::/');

@@ -8,7 +8,14 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Harness, HAKO } from './harness.js';
 import {
-  CGROUP_LAYOUT, FROZEN_TEXT, OWN_CGROUP_ROOT_LINE, cgroupFile, cpuQuotaText, cpuSharesText, existingCgroupDirs, readCgroupFile,
+  CGROUP_LAYOUT,
+  FROZEN_TEXT,
+  OWN_CGROUP_ROOT_LINE,
+  cgroupFile,
+  cpuQuotaText,
+  cpuSharesText,
+  existingCgroupDirs,
+  readCgroupFile,
 } from '../../fixtures/cgroup-layout.js';
 
 const h = new Harness();
@@ -35,15 +42,21 @@ function events(id: string) {
   const child = spawn(HAKO, ['runtime', '--root', h.root, 'events', '--interval', '200ms', id], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { err += d; });
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, out: () => out, err: () => err, exited };
 }
 
 async function within<T>(what: string, p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms); });
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+  });
   try {
     return await Promise.race([p, late]);
   } finally {
@@ -116,7 +129,9 @@ describe(`cgroups through the runtime (${CGROUP_LAYOUT} layout)`, { skip }, () =
   });
 
   it('cpu quota limits a busy loop', () => {
-    const { id, pid } = detached(['sh', '-c', 'while :; do :; done'], (s) => { s.linux!.resources = { cpu: { quota: 10000, period: 100000 } }; });
+    const { id, pid } = detached(['sh', '-c', 'while :; do :; done'], (s) => {
+      s.linux!.resources = { cpu: { quota: 10000, period: 100000 } };
+    });
     assert.equal(readCgroupFile('cpuQuota', `/hako/${id}`), cpuQuotaText(10000, 100000));
     const t0 = cpuTicks(pid);
     sleep(1000);
@@ -144,7 +159,9 @@ describe(`cgroups through the runtime (${CGROUP_LAYOUT} layout)`, { skip }, () =
   });
 
   it('update changes the limits of a running container', () => {
-    const { id, pid } = detached(['sleep', '60'], (s) => { s.linux!.resources = { memory: { limit: 64 * MiB } }; });
+    const { id, pid } = detached(['sleep', '60'], (s) => {
+      s.linux!.resources = { memory: { limit: 64 * MiB } };
+    });
     const cg = `/hako/${id}`;
     assert.equal(readCgroupFile('memory', cg), String(64 * MiB));
     let r = h.hako(['update', '--memory', '128m', '--pids-limit', '50', id]);
@@ -195,7 +212,7 @@ describe(`cgroups through the runtime (${CGROUP_LAYOUT} layout)`, { skip }, () =
     assert.equal(fs.existsSync(path.join(h.root, id)), false, 'no state left');
   });
 
-  it('ps lists the container\'s processes; kill --all signals them all', () => {
+  it("ps lists the container's processes; kill --all signals them all", () => {
     const { id, pid } = detached(['sh', '-c', 'sleep 100 & sleep 100 & wait'], () => {});
     sleep(200);
     const pids: number[] = JSON.parse(h.hako(['ps', '--format', 'json', id]).stdout);
@@ -214,7 +231,14 @@ describe(`cgroups through the runtime (${CGROUP_LAYOUT} layout)`, { skip }, () =
     assert.equal(h.hako(['delete', '--force', id]).status, 0);
     assert.deepEqual(existingCgroupDirs(`/hako/${id}`), []);
     const bad = h.id();
-    const r = h.hako(['run', '--bundle', h.bundle(['true'], (s) => { s.linux!.resources = { cpu: { cpus: '99-100' } }; }), bad]);
+    const r = h.hako([
+      'run',
+      '--bundle',
+      h.bundle(['true'], (s) => {
+        s.linux!.resources = { cpu: { cpus: '99-100' } };
+      }),
+      bad,
+    ]);
     assert.notEqual(r.status, 0);
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.match(r.stderr, /^hako: cgroup cpuset: .*cpuset\.cpus/);

@@ -10,7 +10,7 @@ const h = new Harness();
 after(() => h.cleanup());
 
 describe('checkpoint and restore', () => {
-  it('hako-runtime checkpoint --help (podman\'s probe) says unsupported in one line and fails', () => {
+  it("hako-runtime checkpoint --help (podman's probe) says unsupported in one line and fails", () => {
     const r = spawnSync(path.join(REPO, 'bin/hako-runtime'), ['checkpoint', '--help'], { encoding: 'utf8' });
     assert.equal(r.status, 1);
     assert.equal(r.stdout, '');

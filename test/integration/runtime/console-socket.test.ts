@@ -15,7 +15,10 @@ describe('console socket (the OCI protocol)', () => {
     const out = path.join(h.root, 'console.out');
     const { done } = await startConsoleReceiver(sock, out);
     const id = h.id();
-    const bundle = h.bundle(['sh', '-c', 'tty; stty size'], (s) => { s.process!.terminal = true; s.process!.consoleSize = { height: 33, width: 101 }; });
+    const bundle = h.bundle(['sh', '-c', 'tty; stty size'], (s) => {
+      s.process!.terminal = true;
+      s.process!.consoleSize = { height: 33, width: 101 };
+    });
     const r = h.hakoDetached(['run', '--detach', '--console-socket', sock, '--bundle', bundle, id]);
     assert.equal(r.status, 0, r.stdout);
     await done;

@@ -10,14 +10,20 @@ const h = new Harness();
 after(() => h.cleanup());
 
 function logLines(file: string): { level: string; msg: string; time: string }[] {
-  return fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  return fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
 describe('--debug logging', () => {
   it('records the command, the plan, the helper phases and the exit status in --log', () => {
     const log = path.join(h.root, '.debug.json');
     const id = h.id();
-    const b = h.bundle(['sh', '-c', 'echo hi; exit 3'], (s) => { s.process!.env!.push('SECRET=hunter2'); });
+    const b = h.bundle(['sh', '-c', 'echo hi; exit 3'], (s) => {
+      s.process!.env!.push('SECRET=hunter2');
+    });
     const r = h.hako(['--log', log, '--log-format', 'json', '--debug', 'run', '--bundle', b, id]);
     assert.equal(r.status, 3, r.stderr);
     assert.equal(r.stdout, 'hi\n');
@@ -26,11 +32,23 @@ describe('--debug logging', () => {
     assert.ok(lines.every((l) => l.level === 'debug' && !Number.isNaN(Date.parse(l.time))));
     const msgs = lines.map((l) => l.msg);
     assert.match(msgs[0], new RegExp(`^command: \\[.*"run","--bundle",".*","${id}"\\]`));
-    assert.ok(msgs.some((m) => m.startsWith(`create ${id}: plan: pivot_root `)), msgs.join('\n'));
-    assert.ok(msgs.some((m) => /^create .*: plan: exec 3 sh -c .* \(\+\d+ environment entries\)$/.test(m)), msgs.join('\n'));
+    assert.ok(
+      msgs.some((m) => m.startsWith(`create ${id}: plan: pivot_root `)),
+      msgs.join('\n'),
+    );
+    assert.ok(
+      msgs.some((m) => /^create .*: plan: exec 3 sh -c .* \(\+\d+ environment entries\)$/.test(m)),
+      msgs.join('\n'),
+    );
     assert.ok(msgs.includes('hako-init: ready'), msgs.join('\n'));
-    assert.ok(msgs.some((m) => m.startsWith(`start ${id}: barrier opened`)), msgs.join('\n'));
-    assert.ok(msgs.some((m) => m.startsWith(`delete ${id}: `)), msgs.join('\n'));
+    assert.ok(
+      msgs.some((m) => m.startsWith(`start ${id}: barrier opened`)),
+      msgs.join('\n'),
+    );
+    assert.ok(
+      msgs.some((m) => m.startsWith(`delete ${id}: `)),
+      msgs.join('\n'),
+    );
     assert.ok(msgs.includes('run: exit status 3'), msgs.join('\n'));
     assert.ok(!fs.readFileSync(log, 'utf8').includes('hunter2'), 'the environment stays out of the log');
   });

@@ -40,8 +40,15 @@ function runBoth(access: string | undefined): { hako: Result; runc?: Result } {
 describe('device rule access as runc reads it', () => {
   // What runc 1.1.5 gives on this kind of host: "<" a read open passed, ">" a write open passed.
   const accepted: [string, string][] = [
-    ['rwa', '<>'], ['rrw', '<>'], ['wr', '<>'], ['r w', '<>'], ['rwx', '<>'], ['mwr', '<>'],
-    ['ra', '<-'], ['aw', '->'], ['m', '--'],
+    ['rwa', '<>'],
+    ['rrw', '<>'],
+    ['wr', '<>'],
+    ['r w', '<>'],
+    ['rwx', '<>'],
+    ['mwr', '<>'],
+    ['ra', '<-'],
+    ['aw', '->'],
+    ['m', '--'],
   ];
   for (const [access, want] of accepted) {
     it(`access "${access}" allows ${want}, as with runc`, (t) => {

@@ -14,7 +14,9 @@ const FUSE = { type: 'c' as const, path: '/dev/fuse', major: 10, minor: 229, fil
 
 describe('device nodes and the device cgroup', { skip: fs.existsSync('/dev/fuse') ? false : 'no /dev/fuse on this host' }, () => {
   it('a node in linux.devices that the rules deny exists but cannot be opened, as with runc', (t) => {
-    const { hako: r, runc } = h.runBoth(['sh', '-c', 'ls /dev/fuse && (exec 3<>/dev/fuse) 2>&1'], (s) => { s.linux!.devices = [FUSE]; });
+    const { hako: r, runc } = h.runBoth(['sh', '-c', 'ls /dev/fuse && (exec 3<>/dev/fuse) 2>&1'], (s) => {
+      s.linux!.devices = [FUSE];
+    });
     assert.match(r.stdout, /^\/dev\/fuse\n.*Operation not permitted/s);
     assert.notEqual(r.status, 0);
     assertAsRunc(t, r, runc);

@@ -27,7 +27,11 @@ function which(cmd: string): string | undefined {
   return undefined;
 }
 
-interface Result { status: number | null; stdout: string; stderr: string }
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
 function sh(cmd: string, args: string[], timeout = 60_000): Result {
   // In our temp dir: podman's conmon drops an `oom` file into its working directory.
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout, cwd: work });
@@ -41,21 +45,33 @@ let archiveError = '';
 /** Removes the cgroup NAME (an engine's parent, empty once its containers are gone) from every
  *  hierarchy: engines make the parents of their containers' cgroups and leave them. */
 function removeCgroupParent(name: string): void {
-  const roots = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? ['/sys/fs/cgroup']
-    : fs.readdirSync('/sys/fs/cgroup').map((d) => `/sys/fs/cgroup/${d}`);
+  const roots = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? ['/sys/fs/cgroup'] : fs.readdirSync('/sys/fs/cgroup').map((d) => `/sys/fs/cgroup/${d}`);
   for (const root of roots) {
     const dir = path.join(root, name);
     if (!fs.existsSync(dir)) continue;
     const children = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory());
-    for (const c of children) try { fs.rmdirSync(path.join(dir, c.name)); } catch { /* busy: leave it */ }
-    try { fs.rmdirSync(dir); } catch { /* busy: leave it */ }
+    for (const c of children)
+      try {
+        fs.rmdirSync(path.join(dir, c.name));
+      } catch {
+        /* busy: leave it */
+      }
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      /* busy: leave it */
+    }
   }
 }
 
 /** Detaches whatever an engine left mounted beneath our temp dir, deepest first, then removes it. */
 function cleanupDir(dir: string): void {
-  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4])
-    .filter((m) => m && m.startsWith(dir)).sort((a, b) => b.length - a.length);
+  const mounts = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m) => m && m.startsWith(dir))
+    .sort((a, b) => b.length - a.length);
   for (const m of mounts) sh('umount', ['-l', m]);
   fs.rmSync(dir, { recursive: true, force: true });
 }
@@ -63,7 +79,10 @@ function cleanupDir(dir: string): void {
 before(() => {
   // The built-in image (a no-op when present), then an OCI archive both engines load.
   let r = sh(process.execPath, [path.join(REPO, 'scripts/builtin-image.mjs')], 120_000);
-  if (r.status !== 0) { archiveError = `built-in image: ${r.stderr.trim()}`; return; }
+  if (r.status !== 0) {
+    archiveError = `built-in image: ${r.stderr.trim()}`;
+    return;
+  }
   archive = path.join(work, 'busybox.tar');
   r = sh(path.join(REPO, 'bin/hako'), ['save', '-o', archive, IMAGE]);
   if (r.status !== 0) archiveError = `hako save: ${r.stderr.trim()}`;
@@ -80,10 +99,30 @@ describe('podman --runtime hako-runtime', { skip: PODMAN ? false : 'podman is no
   const limits = hostLimits();
   // Containers' cgroups under a parent of our own (podman's default, libpod_parent, is shared).
   const cgroupParent = `hako-engines-podman-${process.pid}`;
-  const podman = (runtime: string, args: string[], timeout?: number) => sh(PODMAN!, [
-    '--root', `${dir}/root`, '--runroot', `${dir}/runroot`, '--tmpdir', `${dir}/tmp`, '--network-config-dir', `${dir}/net`,
-    '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--events-backend', 'none', '--runtime', runtime, ...args,
-  ], timeout);
+  const podman = (runtime: string, args: string[], timeout?: number) =>
+    sh(
+      PODMAN!,
+      [
+        '--root',
+        `${dir}/root`,
+        '--runroot',
+        `${dir}/runroot`,
+        '--tmpdir',
+        `${dir}/tmp`,
+        '--network-config-dir',
+        `${dir}/net`,
+        '--storage-driver',
+        'vfs',
+        '--cgroup-manager',
+        'cgroupfs',
+        '--events-backend',
+        'none',
+        '--runtime',
+        runtime,
+        ...args,
+      ],
+      timeout,
+    );
   const create = ['--network', 'none', '--cgroup-parent', `/${cgroupParent}`, ...limits];
   const run = (runtime: string, args: string[]) => podman(runtime, ['run', '--rm', ...create, ...args]);
 
@@ -175,8 +214,7 @@ describe('containerd runc shim with --runc-binary hako-runtime', {
   // The runtime's state and ctr's FIFOs under our dir too (their defaults are in /run/containerd;
   // the shims' sockets stay there, removed as each shim exits).
   const runFlags = (runtime: string) => ['--runc-binary', runtime, '--runc-root', path.join(dir, 'runc'), '--fifo-dir', path.join(dir, 'fifo')];
-  const run = (runtime: string, args: string[], cmd: string[]) =>
-    ctr(['run', '--rm', ...runFlags(runtime), ...args, IMAGE, id('run'), ...cmd]);
+  const run = (runtime: string, args: string[], cmd: string[]) => ctr(['run', '--rm', ...runFlags(runtime), ...args, IMAGE, id('run'), ...cmd]);
   const hadRunDir = fs.existsSync('/run/containerd');
 
   before(async () => {
@@ -185,17 +223,30 @@ describe('containerd runc shim with --runc-binary hako-runtime', {
     const config = path.join(dir, 'config.toml');
     // Its own root, state and sockets; no CRI plugin (it would want CAP_SYS_RESOURCE for
     // oom_score_adj and a CNI set-up), nothing listening on TCP.
-    fs.writeFileSync(config, [
-      'version = 2', `root = "${dir}/root"`, `state = "${dir}/state"`,
-      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-      '[grpc]', `  address = "${sock}"`, '[ttrpc]', `  address = "${sock}.ttrpc"`,
-      '[debug]', '  address = ""', '[metrics]', '  address = ""', '',
-    ].join('\n'));
+    fs.writeFileSync(
+      config,
+      [
+        'version = 2',
+        `root = "${dir}/root"`,
+        `state = "${dir}/state"`,
+        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+        '[grpc]',
+        `  address = "${sock}"`,
+        '[ttrpc]',
+        `  address = "${sock}.ttrpc"`,
+        '[debug]',
+        '  address = ""',
+        '[metrics]',
+        '  address = ""',
+        '',
+      ].join('\n'),
+    );
     const log = fs.openSync(path.join(dir, 'containerd.log'), 'w');
     daemon = spawn(CONTAINERD!, ['--config', config], { stdio: ['ignore', log, log], cwd: work });
     fs.closeSync(log);
     for (let i = 0; ctr(['version']).status !== 0; i++) {
-      if (i > 100 || daemon.exitCode !== null) assert.fail(`containerd did not start: ${fs.readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-2000)}`);
+      if (i > 100 || daemon.exitCode !== null)
+        assert.fail(`containerd did not start: ${fs.readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const r = ctr(['image', 'import', archive]);
@@ -217,7 +268,12 @@ describe('containerd runc shim with --runc-binary hako-runtime', {
     removeCgroupParent(ns);
     // containerd made /run/containerd for its shims' sockets: remove what is left of it, if ours.
     if (!hadRunDir) {
-      for (const d of ['s', 'fifo', 'runc', '']) try { fs.rmdirSync(path.join('/run/containerd', d)); } catch { /* not empty or absent */ }
+      for (const d of ['s', 'fifo', 'runc', ''])
+        try {
+          fs.rmdirSync(path.join('/run/containerd', d));
+        } catch {
+          /* not empty or absent */
+        }
     }
   });
 

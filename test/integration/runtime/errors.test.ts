@@ -51,32 +51,57 @@ describe('bad input fails cleanly', () => {
   });
 
   it('missing rootfs', () => {
-    expectCleanFailure(withConfig((c) => { (c.root as { path: string }).path = 'nope'; }), /^hako: config\.json: root\.path: .*nope.* does not exist/);
+    expectCleanFailure(
+      withConfig((c) => {
+        (c.root as { path: string }).path = 'nope';
+      }),
+      /^hako: config\.json: root\.path: .*nope.* does not exist/,
+    );
   });
 
   it('unknown namespace type', () => {
-    expectCleanFailure(withConfig((c) => { ((c.linux as Spec['linux'])!.namespaces as unknown[]).push({ type: 'bogus' }); }),
-      /^hako: config\.json: linux\.namespaces\[\d\]\.type: .*bogus/);
+    expectCleanFailure(
+      withConfig((c) => {
+        ((c.linux as Spec['linux'])!.namespaces as unknown[]).push({ type: 'bogus' });
+      }),
+      /^hako: config\.json: linux\.namespaces\[\d\]\.type: .*bogus/,
+    );
   });
 
   it('relative mount destination', () => {
-    expectCleanFailure(withConfig((c) => { (c.mounts as unknown[]).push({ destination: 'relative', type: 'tmpfs', source: 'tmpfs' }); }),
-      /^hako: config\.json: mounts\[\d+\]\.destination: .*absolute/);
+    expectCleanFailure(
+      withConfig((c) => {
+        (c.mounts as unknown[]).push({ destination: 'relative', type: 'tmpfs', source: 'tmpfs' });
+      }),
+      /^hako: config\.json: mounts\[\d+\]\.destination: .*absolute/,
+    );
   });
 
   it('wrong type for process.args', () => {
-    expectCleanFailure(withConfig((c) => { (c.process as { args: unknown }).args = 'sh'; }), /^hako: config\.json: process\.args/);
+    expectCleanFailure(
+      withConfig((c) => {
+        (c.process as { args: unknown }).args = 'sh';
+      }),
+      /^hako: config\.json: process\.args/,
+    );
   });
 
   it('unknown capability', () => {
-    expectCleanFailure(withConfig((c) => { (c.process as Spec['process'])!.capabilities!.bounding!.push('CAP_BOGUS'); }),
-      /^hako: config\.json: process\.capabilities\.bounding\[\d\]: .*CAP_BOGUS/);
+    expectCleanFailure(
+      withConfig((c) => {
+        (c.process as Spec['process'])!.capabilities!.bounding!.push('CAP_BOGUS');
+      }),
+      /^hako: config\.json: process\.capabilities\.bounding\[\d\]: .*CAP_BOGUS/,
+    );
   });
 
   it('an error found while compiling (after the cgroup is made) removes the cgroup too', () => {
-    expectCleanFailure(withConfig((c) => {
-      (c.linux as Spec['linux'])!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_BOGUS' }] };
-    }), /^hako: config\.json: linux\.seccomp\.syscalls\[0\]\.action: unknown action "SCMP_ACT_BOGUS"$/);
+    expectCleanFailure(
+      withConfig((c) => {
+        (c.linux as Spec['linux'])!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_BOGUS' }] };
+      }),
+      /^hako: config\.json: linux\.seccomp\.syscalls\[0\]\.action: unknown action "SCMP_ACT_BOGUS"$/,
+    );
   });
 
   it('a missing executable is reported by create, not lost after start', () => {
@@ -88,7 +113,9 @@ describe('bad input fails cleanly', () => {
   });
 
   it('a failing mount names the operation, the paths and errno', () => {
-    const bundle = h.bundle(['true'], (s) => { s.mounts!.push({ destination: '/bad', type: 'nosuchfs', source: 'x' }); });
+    const bundle = h.bundle(['true'], (s) => {
+      s.mounts!.push({ destination: '/bad', type: 'nosuchfs', source: 'x' });
+    });
     expectCleanFailure(bundle, /^hako: mount: x on \S+\/rootfs\/bad \(type nosuchfs.*\): No such device$/);
   });
 
@@ -112,7 +139,10 @@ describe('bad input fails cleanly', () => {
     const bundle = h.bundle(['true']);
     const dir = fs.mkdtempSync(path.join(path.dirname(h.root), 'hako-pidfile-'));
     try {
-      for (const [file, why] of [[path.join(dir, 'missing/pid'), /directory \S+ does not exist/], [dir, /.*\((EISDIR|EBUSY)\)/]] as const) {
+      for (const [file, why] of [
+        [path.join(dir, 'missing/pid'), /directory \S+ does not exist/],
+        [dir, /.*\((EISDIR|EBUSY)\)/],
+      ] as const) {
         const id = h.id();
         const r = h.hako(['run', '--pid-file', file, '--bundle', bundle, id]);
         assert.equal(r.status, 1);
@@ -121,7 +151,11 @@ describe('bad input fails cleanly', () => {
         assert.equal(fs.existsSync(path.join(h.root, id)), false, 'no state left');
         assert.deepEqual(cgroupDirsOf(id), [], 'no cgroup left');
       }
-      assert.deepEqual(fs.readdirSync(path.dirname(dir)).filter((n) => n.startsWith(`${path.basename(dir)}.tmp`)), [], 'no temp file next to it');
+      assert.deepEqual(
+        fs.readdirSync(path.dirname(dir)).filter((n) => n.startsWith(`${path.basename(dir)}.tmp`)),
+        [],
+        'no temp file next to it',
+      );
       assert.deepEqual(fs.readdirSync(dir), []);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -21,10 +21,16 @@ const made: string[] = [];
 
 /** /proc/PID/cgroup as hierarchy (the controllers field) -> path. */
 function cgroupsOf(pid: number): Map<string, string> {
-  return new Map(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').map((l) => {
-    const [, ctl, p] = l.split(':');
-    return [ctl, p] as [string, string];
-  }));
+  return new Map(
+    fs
+      .readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const [, ctl, p] = l.split(':');
+        return [ctl, p] as [string, string];
+      }),
+  );
 }
 /** The mount directory of a hierarchy named by its /proc/PID/cgroup field. */
 const mountOf = (ctl: string) => (!v1 ? CG : `${CG}/${ctl === '' ? 'unified' : ctl.replace(/^name=/, '')}`);
@@ -53,10 +59,17 @@ function start(rt: Runtime): void {
   containers.set(rt, { id, own });
 }
 
-before(() => { for (const rt of runtimes) start(rt); });
+before(() => {
+  for (const rt of runtimes) start(rt);
+});
 after(() => {
   h.cleanup(); // delete removes the container's cgroup and the sub-cgroups inside
-  for (const dir of made.reverse()) try { fs.rmdirSync(dir); } catch { /* gone with the container */ }
+  for (const dir of made.reverse())
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      /* gone with the container */
+    }
 });
 
 /** exec -d with the flags; where the process landed, per hierarchy of the container's own, relative
@@ -99,7 +112,7 @@ describe('exec --cgroup', () => {
   it('--cgroup memory:sub (v1): the memory hierarchy only, as runc', { skip: !v1 && 'cgroup v2 host: one hierarchy' }, (t) => {
     const where = asRunc(['--cgroup', 'memory:sub'], t);
     assert.equal(where.get('memory'), 'sub');
-    assert.equal(where.get('pids'), '.', 'the other hierarchies stay in the container\'s own cgroup');
+    assert.equal(where.get('pids'), '.', "the other hierarchies stay in the container's own cgroup");
   });
 
   it('a missing or escaping sub-cgroup is refused in one line, and nothing runs, as runc refuses it', () => {
@@ -107,8 +120,12 @@ describe('exec --cgroup', () => {
       ['nosuch', /^hako: exec: --cgroup nosuch: sub-cgroup \/sys\/fs\/cgroup\/\S+\/nosuch does not exist\n$/],
       ['../escape', /^hako: exec: --cgroup \.\.\/escape: the path must stay inside the container's cgroup\n$/],
       ['sub/../../x', /^hako: exec: --cgroup sub\/\.\.\/\.\.\/x: the path must stay inside the container's cgroup\n$/],
-      ['nosuchctl:sub', v1 ? /^hako: exec: --cgroup nosuchctl:sub: controller nosuchctl is not a hierarchy of the container's cgroup\n$/
-        : /^hako: exec: --cgroup nosuchctl:sub: cgroup v2 has one hierarchy: give the path alone, without a controller\n$/],
+      [
+        'nosuchctl:sub',
+        v1
+          ? /^hako: exec: --cgroup nosuchctl:sub: controller nosuchctl is not a hierarchy of the container's cgroup\n$/
+          : /^hako: exec: --cgroup nosuchctl:sub: cgroup v2 has one hierarchy: give the path alone, without a controller\n$/,
+      ],
     ];
     for (const rt of runtimes) {
       const { id } = containers.get(rt)!;

@@ -34,7 +34,7 @@ function failure(args: string[]): string {
   return r.stderr.trim();
 }
 
-describe('exec failures in runc\'s words', () => {
+describe("exec failures in runc's words", () => {
   it('a missing program given by path: "no such file or directory"', () => {
     assert.equal(failure(['/no/such/program']), 'hako: exec: "/no/such/program": stat /no/such/program: no such file or directory');
   });
@@ -48,7 +48,7 @@ describe('exec failures in runc\'s words', () => {
     assert.equal(failure(['/adir']), 'hako: exec: "/adir": permission denied');
   });
 
-  it('execve itself failing (a script\'s missing interpreter) keeps the kernel\'s reason, lower-case', () => {
+  it("execve itself failing (a script's missing interpreter) keeps the kernel's reason, lower-case", () => {
     assert.equal(failure(['/script.sh']), 'hako: exec: /script.sh: no such file or directory');
   });
 

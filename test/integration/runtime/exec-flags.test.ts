@@ -11,11 +11,27 @@ let id = '';
 let runcId = '';
 before(() => {
   id = h.id();
-  const r = h.hakoDetached(['run', '-d', '--bundle', h.bundle(['sleep', '100'], (s) => { s.root!.readonly = false; }), id]);
+  const r = h.hakoDetached([
+    'run',
+    '-d',
+    '--bundle',
+    h.bundle(['sleep', '100'], (s) => {
+      s.root!.readonly = false;
+    }),
+    id,
+  ]);
   assert.equal(r.status, 0, r.stderr);
   if (RUNC) {
     runcId = h.id('runc');
-    const rr = h.runcDetached(['run', '-d', '--bundle', h.bundle(['sleep', '100'], (s) => { s.root!.readonly = false; }), runcId]);
+    const rr = h.runcDetached([
+      'run',
+      '-d',
+      '--bundle',
+      h.bundle(['sleep', '100'], (s) => {
+        s.root!.readonly = false;
+      }),
+      runcId,
+    ]);
     assert.equal(rr.status, 0, rr.stderr);
   }
 });

@@ -35,7 +35,7 @@ function execPaused(rt: Runtime): { e: Result; quick: boolean } {
 }
 
 describe('paused and frozen containers', () => {
-  it('exec into a paused container is refused at once with runc\'s words, as runc refuses it', (t) => {
+  it("exec into a paused container is refused at once with runc's words, as runc refuses it", (t) => {
     const { e, quick } = execPaused('hako');
     assert.equal(e.status, 1, e.stderr);
     assert.match(e.stderr, /cannot exec in a paused container \(use --ignore-paused to override\)/);
@@ -55,7 +55,9 @@ describe('paused and frozen containers', () => {
     // --ignore-paused goes in; the process is frozen with the rest until resume (as with runc).
     const late = spawn(HAKO, ['runtime', '--root', h.root, 'exec', '--ignore-paused', id, 'echo', 'after resume'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    late.stdout.on('data', (d) => { out += d; });
+    late.stdout.on('data', (d) => {
+      out += d;
+    });
     const done = new Promise<number | null>((res) => late.on('exit', res));
     await new Promise((res) => setTimeout(res, 500));
     assert.equal(out, '', 'frozen until resumed');
@@ -75,7 +77,15 @@ describe('paused and frozen containers', () => {
       fs.writeFileSync(f.file, f.frozen);
       const id = h.id(rt);
       try {
-        const r = detached(rt, ['run', '-d', '--bundle', h.bundle(['sleep', '100'], (s) => { s.linux!.cgroupsPath = path; }), id]);
+        const r = detached(rt, [
+          'run',
+          '-d',
+          '--bundle',
+          h.bundle(['sleep', '100'], (s) => {
+            s.linux!.cgroupsPath = path;
+          }),
+          id,
+        ]);
         assert.notEqual(r.status, 0, `${rt}: ${r.stderr}`);
         assert.match(r.stderr, /container's cgroup unexpectedly frozen/, rt);
         if (rt === 'hako') assert.equal(r.stderr, `hako: container's cgroup unexpectedly frozen: ${path} (linux.cgroupsPath), as runc refuses it\n`);
@@ -83,7 +93,11 @@ describe('paused and frozen containers', () => {
         assert.equal(fs.readFileSync(f.file, 'utf8').trim(), f.frozen, `${rt}: the cgroup is still frozen`);
       } finally {
         fs.writeFileSync(f.file, f.frozen === '1' ? '0' : 'THAWED');
-        try { fs.rmdirSync(f.dir); } catch { /* in use */ }
+        try {
+          fs.rmdirSync(f.dir);
+        } catch {
+          /* in use */
+        }
       }
     }
   });

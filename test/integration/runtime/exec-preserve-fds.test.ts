@@ -37,7 +37,9 @@ after(() => {
 /** `hako runtime exec` (or another runtime) with our files as its fds 3, 4 and 5. */
 function execWithFds(runtime: string[], args: string[]) {
   const r = spawnSync(runtime[0], [...runtime.slice(1), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe', ...files], encoding: 'utf8', timeout: 30_000,
+    stdio: ['ignore', 'pipe', 'pipe', ...files],
+    encoding: 'utf8',
+    timeout: 30_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -46,7 +48,10 @@ const hako = [HAKO, 'runtime', '--root', h.root];
 /** The same command under runc (its container for exec), to compare with; undefined without runc. */
 function underRunc(args: string[]) {
   if (!RUNC) return undefined;
-  return execWithFds([RUNC, '--root', h.runcRoot()], args.map((a) => (a === id ? runcId : a)));
+  return execWithFds(
+    [RUNC, '--root', h.runcRoot()],
+    args.map((a) => (a === id ? runcId : a)),
+  );
 }
 
 /** runc's stdout for the same command must be hako's (and runc must succeed). */
@@ -63,8 +68,15 @@ function sameAsRunc(t: { diagnostic: (m: string) => void }, args: string[], hako
 describe('exec --preserve-fds', () => {
   it('passes fds 3 and 4 as the same numbers, and not fd 5, as runc', (t) => {
     // The shell's own test of each fd opens nothing: what it finds open is what exec gave it.
-    const args = ['exec', '--preserve-fds', '2', id, 'sh', '-c',
-      'cat /proc/self/fd/3 /proc/self/fd/4; for fd in $(seq 0 40); do [ -e /proc/$$/fd/$fd ] && echo $fd; done; true'];
+    const args = [
+      'exec',
+      '--preserve-fds',
+      '2',
+      id,
+      'sh',
+      '-c',
+      'cat /proc/self/fd/3 /proc/self/fd/4; for fd in $(seq 0 40); do [ -e /proc/$$/fd/$fd ] && echo $fd; done; true',
+    ];
     const r = execWithFds(hako, args);
     assert.equal(r.status, 0, r.stderr);
     // Nothing of the caller's beyond N, nothing of the runtime's (plan pipe, sync socket, event loop).
@@ -80,7 +92,7 @@ describe('exec --preserve-fds', () => {
     sameAsRunc(t, args, r.stdout);
   });
 
-  it('without --preserve-fds the caller\'s fds stay out, as with runc', (t) => {
+  it("without --preserve-fds the caller's fds stay out, as with runc", (t) => {
     const args = ['exec', id, 'sh', '-c', 'ls /proc/self/fd/3 2>&1 || echo absent'];
     const r = execWithFds(hako, args);
     assert.equal(r.status, 0, r.stderr);
@@ -109,7 +121,7 @@ describe('exec --preserve-fds', () => {
 describe('run and create --preserve-fds', () => {
   const show = 'cat /proc/self/fd/3 /proc/self/fd/4; for fd in $(seq 0 40); do [ -e /proc/$$/fd/$fd ] && echo $fd; done; true';
 
-  it('run passes fds 3 and 4 to the container\'s process, and nothing else, as runc', (t) => {
+  it("run passes fds 3 and 4 to the container's process, and nothing else, as runc", (t) => {
     const bundle = h.bundle(['sh', '-c', show]);
     const r = execWithFds(hako, ['run', '--preserve-fds', '2', '--bundle', bundle, h.id()]);
     assert.equal(r.status, 0, r.stderr);
@@ -123,7 +135,8 @@ describe('run and create --preserve-fds', () => {
     const outFd = fs.openSync(out, 'w+');
     try {
       const r = spawnSync(HAKO, [...hako.slice(1), 'create', '--preserve-fds', '2', '--bundle', h.bundle(['sh', '-c', show]), cid], {
-        stdio: ['ignore', outFd, outFd, ...files], timeout: 30_000,
+        stdio: ['ignore', outFd, outFd, ...files],
+        timeout: 30_000,
       });
       assert.equal(r.status, 0, fs.readFileSync(out, 'utf8'));
       assert.equal(h.hako(['start', cid]).status, 0);

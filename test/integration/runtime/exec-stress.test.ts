@@ -30,7 +30,12 @@ after(() => {
   h.cleanup();
 });
 
-interface Outcome { status: number | null; signal: NodeJS.Signals | null; timedOut: boolean; stderr: string }
+interface Outcome {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  stderr: string;
+}
 
 /** The exec'd `sleep` with this unique argument (other tests on the machine run sleeps too). */
 const SLEEP_ARG = `9${process.pid}`;
@@ -38,7 +43,9 @@ function sleeper(): number | undefined {
   for (const p of fs.readdirSync('/proc')) {
     try {
       if (/^\d+$/.test(p) && fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') === `sleep\x00${SLEEP_ARG}\x00`) return Number(p);
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return undefined;
 }
@@ -49,7 +56,9 @@ function parentOf(pid: number): number {
 
 function childrenOf(pid: number): number[] {
   try {
-    return fs.readdirSync(`/proc/${pid}/task`).flatMap((t) => fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+    return fs
+      .readdirSync(`/proc/${pid}/task`)
+      .flatMap((t) => fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
   } catch {
     return [];
   }
@@ -60,14 +69,23 @@ function execOnce(args: string[]): Promise<Outcome> {
     const child = spawn(HAKO, ['runtime', '--root', h.root, 'exec', id, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     let timedOut = false;
-    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const timer = setTimeout(() => {
       timedOut = true;
       // The hung monitor (hako-init, the CLI's child) holds the CLI's stderr open: it goes too.
-      for (const pid of childrenOf(child.pid!)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      for (const pid of childrenOf(child.pid!))
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
       child.kill('SIGKILL');
     }, EXEC_TIMEOUT_MS);
-    child.on('exit', (status, signal) => { if (timedOut) resolve({ status, signal, timedOut, stderr }); });
+    child.on('exit', (status, signal) => {
+      if (timedOut) resolve({ status, signal, timedOut, stderr });
+    });
     child.on('close', (status, signal) => {
       clearTimeout(timer);
       resolve({ status, signal, timedOut, stderr });
@@ -100,24 +118,24 @@ describe('exec under load', () => {
     assert.deepEqual(failed, []);
   });
 
-  it('the exec\'d process starts with no signal blocked or ignored', async () => {
+  it("the exec'd process starts with no signal blocked or ignored", async () => {
     const r = h.hako(['exec', id, 'grep', '-E', '^Sig(Blk|Ign)', '/proc/self/status']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
   });
 
-  it('so does a foreground run\'s process', () => {
+  it("so does a foreground run's process", () => {
     const r = h.run(['grep', '-E', '^Sig(Blk|Ign)', '/proc/self/status']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
   });
 
-  it('a signal sent to the monitor still reaches the exec\'d process', async () => {
+  it("a signal sent to the monitor still reaches the exec'd process", async () => {
     const child = spawn(HAKO, ['runtime', '--root', h.root, 'exec', id, 'sleep', SLEEP_ARG], { stdio: 'ignore' });
     const end = Date.now() + 30_000;
     while (!sleeper() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     const sleep = sleeper();
-    assert.ok(sleep, 'the exec\'d sleep never started');
+    assert.ok(sleep, "the exec'd sleep never started");
     // Its parent is the monitor (hako-init), the CLI's child. (The CLI forwards its own signals to
     // it, from a moment this test cannot see.)
     const monitor = parentOf(sleep);

@@ -10,15 +10,30 @@ const h = new Harness();
 after(() => h.cleanup());
 
 describe('exec', () => {
-  it('sees the container\'s PID namespace, hostname, mounts, cgroup and user', () => {
+  it("sees the container's PID namespace, hostname, mounts, cgroup and user", () => {
     const id = h.id();
-    assert.equal(h.hakoDetached(['run', '--detach', '--bundle', h.bundle(['sleep', '60'], (s) => {
-      s.hostname = 'inside';
-      s.mounts!.push({ destination: '/marker', type: 'tmpfs', source: 'tmpfs', options: ['size=1k'] });
-      s.process!.user = { uid: 123, gid: 456 };
-    }), id]).status, 0);
+    assert.equal(
+      h.hakoDetached([
+        'run',
+        '--detach',
+        '--bundle',
+        h.bundle(['sleep', '60'], (s) => {
+          s.hostname = 'inside';
+          s.mounts!.push({ destination: '/marker', type: 'tmpfs', source: 'tmpfs', options: ['size=1k'] });
+          s.process!.user = { uid: 123, gid: 456 };
+        }),
+        id,
+      ]).status,
+      0,
+    );
     const pid = JSON.parse(h.hako(['state', id]).stdout).pid;
-    const r = h.hako(['exec', id, 'sh', '-c', 'echo $$; hostname; grep -c " /marker " /proc/self/mounts; id -u; id -g; ps -o pid,comm | grep -c sleep; for n in pid mnt uts ipc net cgroup; do readlink /proc/self/ns/$n; done; grep -E \':memory:|^0::\' /proc/self/cgroup | head -1']);
+    const r = h.hako([
+      'exec',
+      id,
+      'sh',
+      '-c',
+      'echo $$; hostname; grep -c " /marker " /proc/self/mounts; id -u; id -g; ps -o pid,comm | grep -c sleep; for n in pid mnt uts ipc net cgroup; do readlink /proc/self/ns/$n; done; grep -E \':memory:|^0::\' /proc/self/cgroup | head -1',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.notEqual(lines[0], '1');
@@ -30,16 +45,25 @@ describe('exec', () => {
     const execPid = spawn(HAKO, ['runtime', '--root', h.root, 'exec', id, 'sleep', '5'], { stdio: 'ignore' });
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
     const pids: number[] = JSON.parse(h.hako(['ps', '--format', 'json', id]).stdout);
-    assert.equal(pids.length, 2, 'the exec\'d sleep is in the container\'s cgroup');
+    assert.equal(pids.length, 2, "the exec'd sleep is in the container's cgroup");
     execPid.kill();
     assert.equal(h.hako(['delete', '--force', id]).status, 0);
   });
 
-  it('passes the exit status, flags override the container\'s process, caps dropped at create stay dropped', () => {
+  it("passes the exit status, flags override the container's process, caps dropped at create stay dropped", () => {
     const id = h.id();
-    assert.equal(h.hakoDetached(['run', '--detach', '--bundle', h.bundle(['sleep', '60'], (s) => {
-      s.process!.capabilities = { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] };
-    }), id]).status, 0);
+    assert.equal(
+      h.hakoDetached([
+        'run',
+        '--detach',
+        '--bundle',
+        h.bundle(['sleep', '60'], (s) => {
+          s.process!.capabilities = { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] };
+        }),
+        id,
+      ]).status,
+      0,
+    );
     assert.equal(h.hako(['exec', id, 'sh', '-c', 'exit 9']).status, 9);
     const r = h.hako(['exec', '--env', 'X=y', '--cwd', '/tmp', '--user', '7:8', id, 'sh', '-c', 'echo $X; pwd; id -u; id -g']);
     assert.deepEqual(r.stdout.trim().split('\n'), ['y', '/tmp', '7', '8']);

@@ -15,20 +15,24 @@ after(() => {
   fs.rmSync(copy, { recursive: true, force: true });
 });
 
-it('a copy of the executable runs containers with the helper next to it, not the build tree\'s', () => {
+it("a copy of the executable runs containers with the helper next to it, not the build tree's", () => {
   fs.mkdirSync(path.join(copy, 'dist'));
   fs.mkdirSync(path.join(copy, 'native'));
   fs.copyFileSync(path.join(REPO, 'dist/hako'), path.join(copy, 'dist/hako'));
   fs.chmodSync(path.join(copy, 'dist/hako'), 0o755);
   // This installation's "helper" leaves a mark, then is the real one.
   const marker = path.join(copy, 'used');
-  fs.writeFileSync(path.join(copy, 'native/hako-init'),
-    `#!/bin/sh\necho "$@" >> ${marker}\nexec ${path.join(REPO, 'native/hako-init')} "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(copy, 'native/hako-init'), `#!/bin/sh\necho "$@" >> ${marker}\nexec ${path.join(REPO, 'native/hako-init')} "$@"\n`, {
+    mode: 0o755,
+  });
   const env = { ...process.env };
   delete env.HAKO_INIT;
-  const r = spawnSync(path.join(copy, 'dist/hako'), ['runtime', '--root', h.root, 'run', '--bundle', h.bundle(['echo', 'hi']), h.id()],
-    { encoding: 'utf8', env, timeout: 30_000 });
+  const r = spawnSync(path.join(copy, 'dist/hako'), ['runtime', '--root', h.root, 'run', '--bundle', h.bundle(['echo', 'hi']), h.id()], {
+    encoding: 'utf8',
+    env,
+    timeout: 30_000,
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, 'hi\n');
-  assert.ok(fs.existsSync(marker), 'the copy started the build tree\'s native/hako-init');
+  assert.ok(fs.existsSync(marker), "the copy started the build tree's native/hako-init");
 });

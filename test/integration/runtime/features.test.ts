@@ -25,20 +25,27 @@ describe('features and honest refusals', () => {
   });
 
   it('an AppArmor profile or SELinux label on a host without them is a clear error', () => {
-    const apparmor = fs.existsSync('/sys/module/apparmor/parameters/enabled') && fs.readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+    const apparmor =
+      fs.existsSync('/sys/module/apparmor/parameters/enabled') && fs.readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
     if (!apparmor) {
-      const r = h.run(['true'], (s) => { s.process!.apparmorProfile = 'docker-default'; });
+      const r = h.run(['true'], (s) => {
+        s.process!.apparmorProfile = 'docker-default';
+      });
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /^hako: config\.json: process\.apparmorProfile: "docker-default" asked for, but AppArmor is not enabled on this host/);
     }
     if (!fs.existsSync('/sys/fs/selinux/enforce')) {
-      const r = h.run(['true'], (s) => { s.process!.selinuxLabel = 'system_u:system_r:container_t:s0'; });
+      const r = h.run(['true'], (s) => {
+        s.process!.selinuxLabel = 'system_u:system_r:container_t:s0';
+      });
       assert.match(r.stderr, /process\.selinuxLabel: .* SELinux is not enabled on this host/);
     }
   });
 
   it('id-mapped mounts are refused, not ignored; notify on sendmsg (our own hand-over) too', () => {
-    let r = h.run(['true'], (s) => { s.mounts!.push({ destination: '/m', type: 'bind', source: '/tmp', options: ['rbind', 'idmap'] }); });
+    let r = h.run(['true'], (s) => {
+      s.mounts!.push({ destination: '/m', type: 'bind', source: '/tmp', options: ['rbind', 'idmap'] });
+    });
     assert.match(r.stderr, /mounts\[7\]\.options: id-mapped mounts are not supported yet/);
     r = h.run(['true'], (s) => {
       s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/tmp/l.sock', syscalls: [{ names: ['sendmsg'], action: 'SCMP_ACT_NOTIFY' }] };

@@ -11,7 +11,11 @@ import type { Spec } from '../../../src/oci/types.js';
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const HAKO = path.join(REPO, 'bin/hako');
 
-export interface Result { status: number | null; stdout: string; stderr: string }
+export interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** runc, to compare hako with in the same test; undefined when it is not installed. */
 export const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
@@ -98,8 +102,12 @@ export class Harness {
 
   /** The same check under both runtimes: `run` in the foreground of two fresh bundles made alike
    *  (`prepare` may change each one's files), one under hako, one under runc when installed. */
-  runBoth(args: string[], edit?: (spec: Spec) => void, prepare?: (bundle: string) => void, opts: SpawnSyncOptions = {}):
-    { hako: Result; runc?: Result; bundles: { hako: string; runc?: string } } {
+  runBoth(
+    args: string[],
+    edit?: (spec: Spec) => void,
+    prepare?: (bundle: string) => void,
+    opts: SpawnSyncOptions = {},
+  ): { hako: Result; runc?: Result; bundles: { hako: string; runc?: string } } {
     const make = () => {
       const b = this.bundle(args, edit);
       prepare?.(b);
@@ -130,8 +138,11 @@ export class Harness {
 
 /** Mount points under `dir` still mounted on the host (there must be none after a container). */
 export function mountsUnder(dir: string): string[] {
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(dir));
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m) => m && m.startsWith(dir));
 }
 
 /** Waits (blocking: the CLI runs synchronously in these tests) until `pred` holds; a hang guard of

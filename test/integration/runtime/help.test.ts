@@ -23,10 +23,28 @@ describe('help', () => {
       assert.match(r.stdout, new RegExp(`^usage: hako runtime ${c}\\b`), c);
     }
     const exec = h.hako(['exec', '-h']).stdout;
-    for (const f of ['--process', '--tty', '--detach', '--env', '--cwd', '--user', '--additional-gids', '--cap', '--no-new-privs',
-      '--apparmor', '--process-label', '--console-socket', '--pid-file', '--ignore-paused', '--cgroup', '--preserve-fds']) assert.ok(exec.includes(f), f);
+    for (const f of [
+      '--process',
+      '--tty',
+      '--detach',
+      '--env',
+      '--cwd',
+      '--user',
+      '--additional-gids',
+      '--cap',
+      '--no-new-privs',
+      '--apparmor',
+      '--process-label',
+      '--console-socket',
+      '--pid-file',
+      '--ignore-paused',
+      '--cgroup',
+      '--preserve-fds',
+    ])
+      assert.ok(exec.includes(f), f);
     const update = h.hako(['update', '--help']).stdout;
-    for (const f of ['--resources', '--memory', '--memory-swap', '--cpu-quota', '--cpuset-cpus', '--pids-limit', '--blkio-weight']) assert.ok(update.includes(f), f);
+    for (const f of ['--resources', '--memory', '--memory-swap', '--cpu-quota', '--cpuset-cpus', '--pids-limit', '--blkio-weight'])
+      assert.ok(update.includes(f), f);
     assert.equal(h.hako(['checkpoint', '--help']).status, 1);
   });
 });

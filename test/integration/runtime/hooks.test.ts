@@ -36,7 +36,10 @@ describe('hooks', () => {
       const order = fs.readFileSync(`${dir}/order`, 'utf8').trim().split('\n');
       // poststart runs after start returns control, concurrently with the process: only its place
       // after startContainer is fixed.
-      assert.deepEqual(order.filter((x) => x !== 'process' && x !== 'poststart'), ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststop']);
+      assert.deepEqual(
+        order.filter((x) => x !== 'process' && x !== 'poststart'),
+        ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststop'],
+      );
       assert.ok(order.indexOf('poststart') > order.indexOf('startContainer'));
       const host = fs.readlinkSync('/proc/self/ns/mnt');
       assert.equal(fs.readFileSync(`${dir}/createRuntime.mnt`, 'utf8').trim(), host, 'createRuntime: runtime namespace');
@@ -58,11 +61,20 @@ describe('hooks', () => {
 
   it('a failing createRuntime hook fails create and leaves nothing; a failing poststart only warns', () => {
     const id = h.id();
-    let r = h.hako(['run', '--bundle', h.bundle(['true'], (s) => { s.hooks = { createRuntime: [{ path: '/bin/false' }] }; }), id]);
+    let r = h.hako([
+      'run',
+      '--bundle',
+      h.bundle(['true'], (s) => {
+        s.hooks = { createRuntime: [{ path: '/bin/false' }] };
+      }),
+      id,
+    ]);
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /^hako: createRuntime hook \/bin\/false: exited with status 1/);
     assert.ok(!fs.existsSync(path.join(h.root, id)));
-    r = h.run(['echo', 'ran'], (s) => { s.hooks = { poststart: [{ path: '/bin/false' }] }; });
+    r = h.run(['echo', 'ran'], (s) => {
+      s.hooks = { poststart: [{ path: '/bin/false' }] };
+    });
     assert.equal(r.status, 0);
     assert.equal(r.stdout, 'ran\n');
     assert.match(r.stderr, /warning: poststart hook \/bin\/false/);
@@ -89,7 +101,9 @@ describe('hooks', () => {
   });
 
   it('a hook that takes too long is killed at its timeout', () => {
-    const r = h.run(['true'], (s) => { s.hooks = { createContainer: [{ path: '/bin/sleep', args: ['sleep', '10'], timeout: 1 }] }; });
+    const r = h.run(['true'], (s) => {
+      s.hooks = { createContainer: [{ path: '/bin/sleep', args: ['sleep', '10'], timeout: 1 }] };
+    });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /hook: \/bin\/sleep timed out after 1 s/);
   });

@@ -30,7 +30,8 @@ const STAT = 'read -r _ _ _ _ _ sid tty _ < /proc/self/stat; echo "STAT $$ $sid 
 /** Counts SIGINTs: READY once the trap is set, then waits for one, then a while for a second.
  *  The shell runs a trap only between commands, and two signals before that count as one, so it
  *  waits busy (builtins only) through the moments a second copy would follow the first. */
-const COUNT_INT = 'n=0; trap \'n=$((n+1))\' INT; echo READY; while [ "$n" -lt 1 ]; do :; done; ' +
+const COUNT_INT =
+  'n=0; trap \'n=$((n+1))\' INT; echo READY; while [ "$n" -lt 1 ]; do :; done; ' +
   'i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; sleep 1; echo "COUNT $n"; exit 7';
 
 function stat(r: PtyResult): { pid: number; sid: number; tty: number } {
@@ -96,10 +97,11 @@ function pythonBundle(args: string[]): string {
 
 /** Tries TIOCSTI on fd 0 (the caller's pty) and reports the outcome. */
 const TIOCSTI = [
-  '/usr/bin/python3', '-c',
+  '/usr/bin/python3',
+  '-c',
   'import fcntl, termios, errno\n' +
-  'try:\n    fcntl.ioctl(0, termios.TIOCSTI, b"#"); print("TIOCSTI ok")\n' +
-  'except OSError as e:\n    print("TIOCSTI " + errno.errorcode[e.errno])',
+    'try:\n    fcntl.ioctl(0, termios.TIOCSTI, b"#"); print("TIOCSTI ok")\n' +
+    'except OSError as e:\n    print("TIOCSTI " + errno.errorcode[e.errno])',
 ];
 
 function legacyTiocsti(): boolean {
@@ -110,7 +112,7 @@ function legacyTiocsti(): boolean {
   }
 }
 
-describe('the caller\'s terminal is not the container\'s controlling terminal', { skip: noPty }, () => {
+describe("the caller's terminal is not the container's controlling terminal", { skip: noPty }, () => {
   it('run (terminal false): the container is the leader of its own session, without a controlling tty', () => {
     const r = runOnPty(hakoRun(h.bundle(['sh', '-c', STAT])));
     assert.equal(r.status, 0, r.output);
@@ -123,7 +125,7 @@ describe('the caller\'s terminal is not the container\'s controlling terminal', 
     assert.deepEqual(stat(r), { pid: 1, sid: 1, tty: 0 });
   });
 
-  it('exec (terminal false): the exec\'d process leads a new session too', () => {
+  it("exec (terminal false): the exec'd process leads a new session too", () => {
     const id = h.id();
     assert.equal(h.hakoDetached(['run', '-d', '--bundle', h.bundle(['sleep', '100000']), id]).status, 0);
     try {
@@ -137,8 +139,14 @@ describe('the caller\'s terminal is not the container\'s controlling terminal', 
     }
   });
 
-  it('run with a terminal: the container\'s own pty is its controlling terminal', () => {
-    const r = runOnPty(hakoRun(h.bundle(['sh', '-c', STAT], (s) => { s.process!.terminal = true; })));
+  it("run with a terminal: the container's own pty is its controlling terminal", () => {
+    const r = runOnPty(
+      hakoRun(
+        h.bundle(['sh', '-c', STAT], (s) => {
+          s.process!.terminal = true;
+        }),
+      ),
+    );
     assert.equal(r.status, 0, r.output);
     const s = stat(r);
     assert.equal(s.sid, 1);
@@ -146,7 +154,7 @@ describe('the caller\'s terminal is not the container\'s controlling terminal', 
     assert.match(r.output, /STAT/);
   });
 
-  it('TIOCSTI through fd 0 fails: the container has a pipe, not the caller\'s pty', () => {
+  it("TIOCSTI through fd 0 fails: the container has a pipe, not the caller's pty", () => {
     const r = runOnPty(hakoRun(pythonBundle(TIOCSTI)));
     assert.equal(r.status, 0, r.output);
     assert.match(r.output, /TIOCSTI ENOTTY/);
@@ -168,17 +176,20 @@ describe('the caller\'s terminal is not the container\'s controlling terminal', 
     }
   });
 
-  it('run (terminal false): the caller\'s pty is copied through pipes; container root cannot chown or chmod it', () => {
-    const script = 'for fd in 0 1 2; do [ -p /proc/self/fd/$fd ] && echo "PIPE $fd"; done; ' +
+  it("run (terminal false): the caller's pty is copied through pipes; container root cannot chown or chmod it", () => {
+    const script =
+      'for fd in 0 1 2; do [ -p /proc/self/fd/$fd ] && echo "PIPE $fd"; done; ' +
       'chown 1234 /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2; chmod 666 /proc/self/fd/0 /proc/self/fd/1; ' +
       'echo READY; read line; echo "GOT $line"; cat; echo "EOF seen" >&2; exit 3';
-    const r = runOnPty(onTheCallersPty(hakoRun(h.bundle(['sh', '-c', script]))),
-      [{ waitFor: 'READY', send: 'hello\n' }, { waitFor: 'GOT hello', send: '\x04' }]);
+    const r = runOnPty(onTheCallersPty(hakoRun(h.bundle(['sh', '-c', script]))), [
+      { waitFor: 'READY', send: 'hello\n' },
+      { waitFor: 'GOT hello', send: '\x04' },
+    ]);
     assert.equal(r.timedOut, false, r.output);
     assert.match(r.output, /PIPE 0\b[^]*PIPE 1\b[^]*PIPE 2\b/, 'fds 0-2 are pipes inside');
     assert.match(r.output, /GOT hello/, 'what is typed reaches the container');
-    assert.match(r.output, /EOF seen/, 'Ctrl-D closes the container\'s stdin');
-    assert.match(r.output, /EXIT 3\b/, 'the container\'s status');
+    assert.match(r.output, /EOF seen/, "Ctrl-D closes the container's stdin");
+    assert.match(r.output, /EXIT 3\b/, "the container's status");
     assertPtyUnchanged(r);
   });
 
@@ -191,16 +202,20 @@ describe('the caller\'s terminal is not the container\'s controlling terminal', 
 
   it('run (terminal false): typing after the container closed its stdin sends it no SIGPIPE', () => {
     // Without a PID namespace: an init would ignore a SIGPIPE it has no handler for anyway.
-    const r = runOnPty(hakoRun(h.bundle(['sh', '-c', 'exec 0<&-; echo READY; sleep 1; echo ALIVE'], (s) => {
-      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid');
-    })),
-      [{ waitFor: 'READY', send: 'typed\n' }]);
+    const r = runOnPty(
+      hakoRun(
+        h.bundle(['sh', '-c', 'exec 0<&-; echo READY; sleep 1; echo ALIVE'], (s) => {
+          s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid');
+        }),
+      ),
+      [{ waitFor: 'READY', send: 'typed\n' }],
+    );
     assert.equal(r.timedOut, false, r.output);
     assert.match(r.output, /ALIVE/, r.output);
     assert.equal(r.status, 0, r.output);
   });
 
-  it('the pty the caller gave as stdio to run -d is the container\'s to use, as runc leaves it (chmod through /proc/self/fd/0)', () => {
+  it("the pty the caller gave as stdio to run -d is the container's to use, as runc leaves it (chmod through /proc/self/fd/0)", () => {
     // runc hands the caller's stdio through when it does not copy (run -d, create), a pty too (it
     // replaces only /dev/null): the caller chose to give it. Its owner (root, as the container's
     // root is without a user namespace) may chmod it; hako matches runc.
@@ -217,7 +232,7 @@ describe('the caller\'s terminal is not the container\'s controlling terminal', 
   });
 });
 
-describe('signals from the caller\'s terminal (Ctrl-C, Ctrl-Z, hangup)', { skip: noPty }, () => {
+describe("signals from the caller's terminal (Ctrl-C, Ctrl-Z, hangup)", { skip: noPty }, () => {
   it('run (terminal false): the container gets SIGINT exactly once', () => {
     const r = runOnPty(hakoRun(h.bundle(['sh', '-c', COUNT_INT])), [{ waitFor: 'READY', send: '\x03' }]);
     assert.equal(r.timedOut, false, r.output);
@@ -233,14 +248,19 @@ describe('signals from the caller\'s terminal (Ctrl-C, Ctrl-Z, hangup)', { skip:
 
   it('a container that does not catch it is ended by it: 130', () => {
     // `sleep` as PID 1 would ignore SIGINT (an init without a handler); the shell waits for it.
-    const r = runOnPty(hakoRun(h.bundle(['sh', '-c', 'echo READY; exec sleep 100'], (s) => {
-      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid');
-    })), [{ waitFor: 'READY', send: '\x03', delay: 0.3 }]);
+    const r = runOnPty(
+      hakoRun(
+        h.bundle(['sh', '-c', 'echo READY; exec sleep 100'], (s) => {
+          s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid');
+        }),
+      ),
+      [{ waitFor: 'READY', send: '\x03', delay: 0.3 }],
+    );
     assert.equal(r.timedOut, false, r.output);
     assert.equal(r.status, 130, r.output);
   });
 
-  it('exec (terminal false): the exec\'d process gets SIGINT exactly once', () => {
+  it("exec (terminal false): the exec'd process gets SIGINT exactly once", () => {
     const id = h.id();
     assert.equal(h.hakoDetached(['run', '-d', '--bundle', h.bundle(['sleep', '100000']), id]).status, 0);
     try {
@@ -267,7 +287,9 @@ describe('signals from the caller\'s terminal (Ctrl-C, Ctrl-Z, hangup)', { skip:
     // alike, and both pass it on: the two copies may merge in the monitor, so neither may be
     // dropped, and the container may count two (as it did while it shared the terminal's session).
     const script = COUNT_INT.replace('INT;', 'HUP;').replace('echo "COUNT $n"', 'echo "HUP $n" > /report');
-    const bundle = h.bundle(['sh', '-c', script], (s) => { s.root!.readonly = false; });
+    const bundle = h.bundle(['sh', '-c', script], (s) => {
+      s.root!.readonly = false;
+    });
     const report = path.join(bundle, 'rootfs', 'report');
     const r = runOnPty(hakoRun(bundle), [{ waitFor: 'READY', hangup: true }]);
     assert.equal(r.timedOut, false, r.output);
@@ -277,7 +299,14 @@ describe('signals from the caller\'s terminal (Ctrl-C, Ctrl-Z, hangup)', { skip:
   });
 
   it('run with a terminal: Ctrl-C reaches the container through its own pty, once', () => {
-    const r = runOnPty(hakoRun(h.bundle(['sh', '-c', COUNT_INT], (s) => { s.process!.terminal = true; })), [{ waitFor: 'READY', send: '\x03' }]);
+    const r = runOnPty(
+      hakoRun(
+        h.bundle(['sh', '-c', COUNT_INT], (s) => {
+          s.process!.terminal = true;
+        }),
+      ),
+      [{ waitFor: 'READY', send: '\x03' }],
+    );
     assert.equal(r.timedOut, false, r.output);
     assert.match(r.output, /COUNT 1\b/, JSON.stringify(r));
     assert.equal(r.status, 7, r.output);

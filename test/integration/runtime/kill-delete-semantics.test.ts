@@ -26,7 +26,7 @@ const status = (rt: Runtime, id: string) => JSON.parse(cli(rt, ['state', id]).st
 // v2's freezer is in every cgroup; v1's is a hierarchy of its own.
 const hasFreezer = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') || fs.existsSync('/sys/fs/cgroup/freezer');
 
-describe('kill and delete semantics (runc\'s)', () => {
+describe("kill and delete semantics (runc's)", () => {
   it('kill of a stopped container: "container not running", but kill --all succeeds (containerd after every exit)', () => {
     for (const rt of runtimes) {
       const { id } = detached(rt, ['true']);

@@ -71,7 +71,9 @@ async function round(rt: Runtime, bundle: string, n: number): Promise<{ response
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const client = spawn(process.execPath, ['-e', CLIENT, String((server.address() as AddressInfo).port)], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
-  client.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+  client.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
   const exited = new Promise((r) => client.once('close', r));
   const loop = monitorEventLoopDelay({ resolution: 1 });
   await new Promise((r) => setTimeout(r, 200)); // the client is up and asking
@@ -99,7 +101,9 @@ function cpuPressure(): number | undefined {
 
 test(`a server embedding the library answers within ${BAR_MS} ms (p99) while ${CONTAINERS} containers start`, { skip, timeout: 300_000 }, async (t) => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-lib-nb-'));
-  const bundle = makeBundle(['sleep', '1000'], (spec) => { spec.root!.readonly = true; });
+  const bundle = makeBundle(['sleep', '1000'], (spec) => {
+    spec.root!.readonly = true;
+  });
   const warnings: string[] = [];
   const rt = new Runtime({ root, onWarning: (m) => warnings.push(m) });
   try {
@@ -112,7 +116,9 @@ test(`a server embedding the library answers within ${BAR_MS} ms (p99) while ${C
     for (let n = 0; n < 3; n++) {
       const r = await round(rt, bundle, n);
       rounds.push(r);
-      t.diagnostic(`round ${n + 1}: ${r.samples} responses, p99 ${r.responseP99.toFixed(1)} ms; event-loop delay p99 ${r.loopP99.toFixed(1)} ms, max ${r.loopMax.toFixed(1)} ms`);
+      t.diagnostic(
+        `round ${n + 1}: ${r.samples} responses, p99 ${r.responseP99.toFixed(1)} ms; event-loop delay p99 ${r.loopP99.toFixed(1)} ms, max ${r.loopMax.toFixed(1)} ms`,
+      );
       // Never a long stall, whatever the load: a wait done by blocking (a lock, a dying process) is.
       assert.ok(r.loopMax < 1000, `the event loop stood still for ${r.loopMax.toFixed(0)} ms`);
       if (r.samples >= MIN_SAMPLES && r.responseP99 < BAR_MS) break;
@@ -124,7 +130,9 @@ test(`a server embedding the library answers within ${BAR_MS} ms (p99) while ${C
     // Every round missed: on a host whose CPUs are saturated by other work, every synchronous step
     // (spawning a process, a cgroup mkdir) takes several times as long as the work itself.
     if (hostPressure !== undefined && hostPressure > 50) {
-      t.skip(`host CPU saturated by other work before the test (PSI cpu some avg10 ${hostPressure}%): best p99 ${best.responseP99.toFixed(1)} ms cannot be told from the load`);
+      t.skip(
+        `host CPU saturated by other work before the test (PSI cpu some avg10 ${hostPressure}%): best p99 ${best.responseP99.toFixed(1)} ms cannot be told from the load`,
+      );
       return;
     }
     assert.fail(`response p99 ${best.responseP99.toFixed(1)} ms (${best.samples} responses) in the best of ${rounds.length} rounds`);

@@ -11,7 +11,9 @@ after(() => h.cleanup());
 
 describe('lifecycle', () => {
   it('create waits at the barrier, start runs, kill stops, delete removes', () => {
-    const bundle = h.bundle(['sh', '-c', 'echo ran > /tmp/marker; sleep 60'], (s) => { s.root!.readonly = false; });
+    const bundle = h.bundle(['sh', '-c', 'echo ran > /tmp/marker; sleep 60'], (s) => {
+      s.root!.readonly = false;
+    });
     const id = h.id();
     const pidFile = path.join(bundle, 'pid');
     let r = h.hakoDetached(['create', '--bundle', bundle, '--pid-file', pidFile, id]);
@@ -85,9 +87,12 @@ describe('lifecycle', () => {
   it('run returns the exit status of the process, and 128+signal when killed', () => {
     assert.equal(h.run(['sh', '-c', 'exit 42']).status, 42);
     // Init of a PID namespace cannot be SIGKILLed from inside it; without one it can.
-    assert.equal(h.run(['sh', '-c', 'kill -9 $$'], (s) => {
-      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid');
-    }).status, 137);
+    assert.equal(
+      h.run(['sh', '-c', 'kill -9 $$'], (s) => {
+        s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid');
+      }).status,
+      137,
+    );
   });
 
   it('run passes stdio through', () => {
@@ -100,10 +105,11 @@ describe('lifecycle', () => {
     const { spawn } = await import('node:child_process');
     const bundle = h.bundle(['sleep', '60']);
     const id = h.id();
-    const start = () => new Promise<number>((resolve) => {
-      const p = spawn(HAKO, ['runtime', '--root', h.root, 'create', '--bundle', bundle, id], { stdio: 'ignore' });
-      p.on('exit', (code) => resolve(code ?? -1));
-    });
+    const start = () =>
+      new Promise<number>((resolve) => {
+        const p = spawn(HAKO, ['runtime', '--root', h.root, 'create', '--bundle', bundle, id], { stdio: 'ignore' });
+        p.on('exit', (code) => resolve(code ?? -1));
+      });
     const codes = await Promise.all([start(), start()]);
     assert.deepEqual(codes.sort(), [0, 1]);
     assert.equal(JSON.parse(h.hako(['state', id]).stdout).status, 'created');

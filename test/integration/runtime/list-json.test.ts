@@ -26,7 +26,7 @@ describe('list --format json', () => {
       const runcId = h.id('runc');
       assert.equal(h.runcDetached(['create', '--bundle', runcBundle, runcId]).status, 0);
       const rc = JSON.parse(h.runc(['list', '--format', 'json']).stdout).find((x: { id: string }) => x.id === runcId);
-      assert.deepEqual(Object.keys(c).sort(), Object.keys(rc).sort(), 'the same fields as runc\'s');
+      assert.deepEqual(Object.keys(c).sort(), Object.keys(rc).sort(), "the same fields as runc's");
       assert.deepEqual([rc.rootfs, rc.owner, rc.status, rc.bundle], [path.join(runcBundle, 'rootfs'), 'root', 'created', runcBundle]);
     } finally {
       h.hako(['delete', '--force', id]);

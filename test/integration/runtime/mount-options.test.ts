@@ -15,7 +15,11 @@ const temps: string[] = [];
 after(() => {
   h.cleanup();
   for (const t of temps) {
-    try { execFileSync('umount', ['-l', path.join(t, 'sub')], { stdio: 'ignore' }); } catch { /* not mounted */ }
+    try {
+      execFileSync('umount', ['-l', path.join(t, 'sub')], { stdio: 'ignore' });
+    } catch {
+      /* not mounted */
+    }
     fs.rmSync(t, { recursive: true, force: true });
   }
 });
@@ -27,7 +31,9 @@ function imageWithData(args: string[], options: string[]): string {
   return b;
 }
 
-const withTmpfs = (options: string[]) => (s: Spec) => { s.mounts!.push({ destination: '/data', type: 'tmpfs', source: 'tmpfs', options }); };
+const withTmpfs = (options: string[]) => (s: Spec) => {
+  s.mounts!.push({ destination: '/data', type: 'tmpfs', source: 'tmpfs', options });
+};
 
 function addData(b: string): void {
   const data = path.join(b, 'rootfs/data');
@@ -45,8 +51,9 @@ function addData(b: string): void {
 
 describe('mount options as runc accepts them', () => {
   it('tmpcopyup copies the image directory into the new tmpfs, not following symlinks, as runc', (t) => {
-    const script = 'cd /data && stat -c "%n %a %u:%g" file sub && cat file sub/deep && readlink link && readlink escape && cat link '
-      + '&& echo new > created && grep " /data " /proc/mounts | cut -d" " -f3';
+    const script =
+      'cd /data && stat -c "%n %a %u:%g" file sub && cat file sub/deep && readlink link && readlink escape && cat link ' +
+      '&& echo new > created && grep " /data " /proc/mounts | cut -d" " -f3';
     const { hako: r, runc, bundles } = h.runBoth(['sh', '-c', script], withTmpfs(['nosuid', 'nodev', 'tmpcopyup', 'size=1m']), addData);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'file 604 1000:1001\nsub 711 0:0\nfrom the image\ndeep\n/etc/hostname\n../../../../../../\nbusybox\ntmpfs\n');
@@ -70,7 +77,11 @@ describe('mount options as runc accepts them', () => {
     assert.equal(c.status, 0, c.stderr);
     try {
       const pid = JSON.parse(h.hako(['state', id]).stdout).pid;
-      const out = execFileSync('python3', ['-c', 'import os,sys; print(os.getxattr(sys.argv[1], "user.hako").decode())', `/proc/${pid}/root/data/file`]).toString();
+      const out = execFileSync('python3', [
+        '-c',
+        'import os,sys; print(os.getxattr(sys.argv[1], "user.hako").decode())',
+        `/proc/${pid}/root/data/file`,
+      ]).toString();
       assert.equal(out, 'kept\n');
     } finally {
       h.hako(['delete', '--force', id]);
@@ -78,10 +89,14 @@ describe('mount options as runc accepts them', () => {
   });
 
   it('tmpcopyup on a missing directory creates it; notmpcopyup is the plain default', () => {
-    let r = h.run(['sh', '-c', 'ls -a /fresh | wc -l'], (s) => { s.mounts!.push({ destination: '/fresh', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] }); });
+    let r = h.run(['sh', '-c', 'ls -a /fresh | wc -l'], (s) => {
+      s.mounts!.push({ destination: '/fresh', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), '2');
-    r = h.run(['sh', '-c', 'ls /etc | wc -l'], (s) => { s.mounts!.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['notmpcopyup'] }); });
+    r = h.run(['sh', '-c', 'ls /etc | wc -l'], (s) => {
+      s.mounts!.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['notmpcopyup'] });
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), '0');
   });
@@ -92,11 +107,15 @@ describe('mount options as runc accepts them', () => {
     fs.mkdirSync(path.join(dir, 'sub'));
     execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', path.join(dir, 'sub')]);
     const script = 'touch /m/top 2>/dev/null && echo top-writable; touch /m/sub/x 2>/dev/null && echo sub-writable; echo done';
-    let r = h.run(['sh', '-c', script], (s) => { s.mounts!.push({ destination: '/m', type: 'bind', source: dir, options: ['rbind', 'rro'] }); });
+    let r = h.run(['sh', '-c', script], (s) => {
+      s.mounts!.push({ destination: '/m', type: 'bind', source: dir, options: ['rbind', 'rro'] });
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'done\n');
     // Plain ro leaves the submount writable: that is why runc has rro.
-    r = h.run(['sh', '-c', script], (s) => { s.mounts!.push({ destination: '/m', type: 'bind', source: dir, options: ['rbind', 'ro'] }); });
+    r = h.run(['sh', '-c', script], (s) => {
+      s.mounts!.push({ destination: '/m', type: 'bind', source: dir, options: ['rbind', 'ro'] });
+    });
     assert.equal(r.stdout, 'sub-writable\ndone\n');
     r = h.run(['sh', '-c', 'grep " /m/sub " /proc/mounts | grep -o noexec'], (s) => {
       s.mounts!.push({ destination: '/m', type: 'bind', source: dir, options: ['rbind', 'rrw', 'rnoexec', 'rnosuid', 'rnodev', 'rnoatime'] });

@@ -11,13 +11,17 @@ after(() => h.cleanup());
 describe('mounts', () => {
   it('masks and makes read-only what the config says', () => {
     assert.ok(fs.readFileSync('/proc/keys', 'utf8').length > 0, 'the host shows /proc/keys: masking it is visible');
-    const r = h.run(['sh', '-c', [
-      'wc -c < /proc/keys',
-      'ls /sys/firmware | wc -l',
-      'echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo writable || echo readonly',
-      'touch /newfile 2>/dev/null && echo rootfs-writable || echo rootfs-readonly',
-      'touch /dev/shm/x && echo shm-writable',
-    ].join('; ')]);
+    const r = h.run([
+      'sh',
+      '-c',
+      [
+        'wc -c < /proc/keys',
+        'ls /sys/firmware | wc -l',
+        'echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo writable || echo readonly',
+        'touch /newfile 2>/dev/null && echo rootfs-writable || echo rootfs-readonly',
+        'touch /dev/shm/x && echo shm-writable',
+      ].join('; '),
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), ['0', '0', 'readonly', 'rootfs-readonly', 'shm-writable']);
   });
@@ -25,7 +29,10 @@ describe('mounts', () => {
   it('mounts /proc, /dev with devices and symlinks, /dev/pts, /dev/shm, /dev/mqueue, /sys', () => {
     const r = h.run(['sh', '-c', 'cat /proc/self/mounts; ls -l /dev; echo hi > /dev/null; head -c 4 /dev/zero | wc -c']);
     assert.equal(r.status, 0, r.stderr);
-    const mounts = r.stdout.split('\n').filter((l) => / \/\S* \w+ /.test(l) && !l.startsWith('total')).map((l) => l.split(' '));
+    const mounts = r.stdout
+      .split('\n')
+      .filter((l) => / \/\S* \w+ /.test(l) && !l.startsWith('total'))
+      .map((l) => l.split(' '));
     const at = (dest: string) => mounts.find((m) => m[1] === dest);
     assert.equal(at('/proc')?.[2], 'proc');
     assert.equal(at('/dev')?.[2], 'tmpfs');
@@ -46,11 +53,18 @@ describe('mounts', () => {
     const src = fs.mkdtempSync('/tmp/hako-src-');
     fs.writeFileSync(`${src}/file`, 'from host\n');
     try {
-      const r = h.run(['sh', '-c', 'cat /data/file; touch /data/new 2>/dev/null || echo ro; grep " /scratch " /proc/self/mounts; grep -c " /scratch/inner " /proc/self/mounts'], (s) => {
-        s.mounts!.push({ destination: '/data', type: 'bind', source: src, options: ['rbind', 'ro', 'nosuid'] });
-        s.mounts!.push({ destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'mode=700', 'noexec'] });
-        s.mounts!.push({ destination: '/scratch/inner', type: 'tmpfs', source: 'tmpfs', options: [] });
-      });
+      const r = h.run(
+        [
+          'sh',
+          '-c',
+          'cat /data/file; touch /data/new 2>/dev/null || echo ro; grep " /scratch " /proc/self/mounts; grep -c " /scratch/inner " /proc/self/mounts',
+        ],
+        (s) => {
+          s.mounts!.push({ destination: '/data', type: 'bind', source: src, options: ['rbind', 'ro', 'nosuid'] });
+          s.mounts!.push({ destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'mode=700', 'noexec'] });
+          s.mounts!.push({ destination: '/scratch/inner', type: 'tmpfs', source: 'tmpfs', options: [] });
+        },
+      );
       assert.equal(r.status, 0, r.stderr);
       const lines = r.stdout.trim().split('\n');
       assert.equal(lines[0], 'from host');

@@ -27,7 +27,7 @@ describe('namespaces joined by path or inherited', () => {
       const ns = `/proc/${other.pid}/ns/mnt`;
       for (let i = 0; i < 500 && fs.readlinkSync(ns) === fs.readlinkSync('/proc/self/ns/mnt'); i++) await new Promise((r) => setTimeout(r, 10));
       const r = h.run(['sh', '-c', 'readlink /proc/self/ns/mnt; cat /etc/hostname'], (s) => {
-        s.linux!.namespaces = s.linux!.namespaces!.map((n) => n.type === 'mount' ? { ...n, path: ns } : n);
+        s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'mount' ? { ...n, path: ns } : n));
       });
       assert.equal(r.status, 0, r.stderr);
       assert.deepEqual(r.stdout.trim().split('\n'), [fs.readlinkSync(ns), 'busybox']);
@@ -38,10 +38,12 @@ describe('namespaces joined by path or inherited', () => {
   });
 
   it('sets the hostname in a uts namespace joined by path', () => {
-    const other = holder((s) => { s.hostname = 'before'; });
+    const other = holder((s) => {
+      s.hostname = 'before';
+    });
     const r = h.run(['hostname'], (s) => {
       s.hostname = 'joined';
-      s.linux!.namespaces = s.linux!.namespaces!.map((n) => n.type === 'uts' ? { ...n, path: `/proc/${other.pid}/ns/uts` } : n);
+      s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'uts' ? { ...n, path: `/proc/${other.pid}/ns/uts` } : n));
     });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), 'joined');
@@ -49,7 +51,7 @@ describe('namespaces joined by path or inherited', () => {
     h.hako(['delete', '--force', other.id]);
   });
 
-  it('without a mount namespace: runs chroot\'ed in the caller\'s namespace, and delete detaches its mounts', () => {
+  it("without a mount namespace: runs chroot'ed in the caller's namespace, and delete detaches its mounts", () => {
     const id = h.id();
     const bundle = h.bundle(['sh', '-c', 'readlink /proc/self/ns/mnt; ls /bin/busybox'], (s) => {
       s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount');
@@ -66,11 +68,20 @@ describe('namespaces joined by path or inherited', () => {
 
     // exec into such a container is chroot'ed into its root too (the host has bash, busybox has not).
     const running = h.id();
-    assert.equal(h.hakoDetached(['run', '--detach', '--bundle', h.bundle(['sleep', '60'], (s) => {
-      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount');
-      delete s.linux!.maskedPaths;
-      delete s.linux!.readonlyPaths;
-    }), running]).status, 0);
+    assert.equal(
+      h.hakoDetached([
+        'run',
+        '--detach',
+        '--bundle',
+        h.bundle(['sleep', '60'], (s) => {
+          s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount');
+          delete s.linux!.maskedPaths;
+          delete s.linux!.readonlyPaths;
+        }),
+        running,
+      ]).status,
+      0,
+    );
     const e = h.hako(['exec', running, 'sh', '-c', 'ls /bin/busybox; test -e /bin/bash || echo no-bash']);
     assert.equal(e.status, 0, e.stderr);
     assert.deepEqual(e.stdout.trim().split('\n'), ['/bin/busybox', 'no-bash']);
@@ -78,9 +89,12 @@ describe('namespaces joined by path or inherited', () => {
     assert.deepEqual(mountsUnder(rootfs), [], 'nothing left mounted');
   });
 
-  it('rootfsPropagation shared and unbindable apply to the container\'s /', () => {
+  it("rootfsPropagation shared and unbindable apply to the container's /", () => {
     // Field 5 of mountinfo is the mount point; the optional fields (shared:N, unbindable) follow.
-    const optional = (prop: string) => h.run(['awk', '$5 == "/"', '/proc/self/mountinfo'], (s) => { s.linux!.rootfsPropagation = prop; });
+    const optional = (prop: string) =>
+      h.run(['awk', '$5 == "/"', '/proc/self/mountinfo'], (s) => {
+        s.linux!.rootfsPropagation = prop;
+      });
     const shared = optional('shared');
     assert.equal(shared.status, 0, shared.stderr);
     assert.match(shared.stdout, / shared:\d+/);

@@ -10,14 +10,21 @@ after(() => h.cleanup());
 
 describe('repeated namespace entries', () => {
   it('a repeated identical entry is refused, as runc refuses it', (t) => {
-    const { hako: r, runc } = h.runBoth(['true'], (s) => { s.linux!.namespaces!.push({ type: 'uts' }); });
+    const { hako: r, runc } = h.runBoth(['true'], (s) => {
+      s.linux!.namespaces!.push({ type: 'uts' });
+    });
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /^hako: config\.json: linux\.namespaces\[\d\]\.type: duplicate namespace type "uts" \(also linux\.namespaces\[\d\]\), as runc refuses it\n$/);
+    assert.match(
+      r.stderr,
+      /^hako: config\.json: linux\.namespaces\[\d\]\.type: duplicate namespace type "uts" \(also linux\.namespaces\[\d\]\), as runc refuses it\n$/,
+    );
     assertAsRunc(t, r, runc, { refused: true });
   });
 
   it('entries of one type with different paths are refused, as runc refuses them', (t) => {
-    const { hako: r, runc } = h.runBoth(['true'], (s) => { s.linux!.namespaces!.push({ type: 'network', path: '/proc/1/ns/net' }); });
+    const { hako: r, runc } = h.runBoth(['true'], (s) => {
+      s.linux!.namespaces!.push({ type: 'network', path: '/proc/1/ns/net' });
+    });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /linux\.namespaces\[\d\]\.type: duplicate namespace type "network" \(also linux\.namespaces\[\d\]\)/);
     assertAsRunc(t, r, runc, { refused: true });

@@ -15,17 +15,23 @@ after(() => h.cleanup());
 
 describe('process set-up as runc does it', () => {
   it('a cwd only root may enter works for a process with a user (entered before dropping to it), as with runc', (t) => {
-    const { hako: r, runc } = h.runBoth(['sh', '-c', 'pwd; id -u; ls . 2>&1 | grep -c "Permission denied"'], (s) => {
-      s.process!.user = { uid: 1000, gid: 1000 };
-      s.process!.cwd = '/root';
-    }, (b) => fs.chmodSync(path.join(b, 'rootfs/root'), 0o700));
+    const { hako: r, runc } = h.runBoth(
+      ['sh', '-c', 'pwd; id -u; ls . 2>&1 | grep -c "Permission denied"'],
+      (s) => {
+        s.process!.user = { uid: 1000, gid: 1000 };
+        s.process!.cwd = '/root';
+      },
+      (b) => fs.chmodSync(path.join(b, 'rootfs/root'), 0o700),
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, '/root\n1000\n1\n');
     assertAsRunc(t, r, runc);
   });
 
   it('a cwd the user cannot reach even as root still fails clearly, as with runc', (t) => {
-    const { hako: r, runc } = h.runBoth(['pwd'], (s) => { s.process!.cwd = '/etc/hostname'; });
+    const { hako: r, runc } = h.runBoth(['pwd'], (s) => {
+      s.process!.cwd = '/etc/hostname';
+    });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /\/etc\/hostname/);
     assertAsRunc(t, r, runc, { refused: true });
@@ -42,7 +48,9 @@ describe('process set-up as runc does it', () => {
   });
 
   it('stdio that is /dev/null is left alone, as with runc', (t) => {
-    const edit = (s: Spec) => { s.process!.user = { uid: 1000, gid: 1000 }; };
+    const edit = (s: Spec) => {
+      s.process!.user = { uid: 1000, gid: 1000 };
+    };
     const args = ['sh', '-c', 'stat -L -c %u /proc/self/fd/0'];
     const r = h.hako(['run', '--bundle', h.bundle(args, edit), h.id()], { stdio: [fs.openSync('/dev/null', 'r'), 'pipe', 'pipe'] });
     assert.equal(r.status, 0, r.stderr);
@@ -55,7 +63,10 @@ describe('process set-up as runc does it', () => {
     const out = path.join(h.root, '.runc-devnull-out');
     const outFd = fs.openSync(out, 'w+');
     try {
-      const rr = spawnSync(RUNC, ['--root', h.runcRoot(), 'run', '-d', '--bundle', h.bundle(args, edit), id], { stdio: [fs.openSync('/dev/null', 'r'), outFd, outFd], timeout: 30_000 });
+      const rr = spawnSync(RUNC, ['--root', h.runcRoot(), 'run', '-d', '--bundle', h.bundle(args, edit), id], {
+        stdio: [fs.openSync('/dev/null', 'r'), outFd, outFd],
+        timeout: 30_000,
+      });
       assert.equal(rr.status, 0, fs.readFileSync(out, 'utf8'));
       waitFor(() => JSON.parse(h.runc(['state', id]).stdout).status === 'stopped', 'the runc container to exit');
     } finally {

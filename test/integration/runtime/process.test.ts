@@ -19,10 +19,15 @@ describe('process settings', () => {
   });
 
   it('creates a missing cwd, even under a read-only rootfs, as runc does; a file there is an error', () => {
-    const r = h.run(['sh', '-c', 'pwd; stat -c %a /srv/app'], (s) => { s.process!.cwd = '/srv/app'; s.root!.readonly = true; });
+    const r = h.run(['sh', '-c', 'pwd; stat -c %a /srv/app'], (s) => {
+      s.process!.cwd = '/srv/app';
+      s.root!.readonly = true;
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), ['/srv/app', '755']);
-    const f = h.run(['true'], (s) => { s.process!.cwd = '/etc/passwd'; });
+    const f = h.run(['true'], (s) => {
+      s.process!.cwd = '/etc/passwd';
+    });
     assert.notEqual(f.status, 0);
     assert.match(f.stderr, /^hako: mkdirs: \/etc\/passwd: not a directory\n$/);
   });

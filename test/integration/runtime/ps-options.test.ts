@@ -38,7 +38,9 @@ function asRunc(t: { diagnostic: (m: string) => void }, opts: string[], hako: Re
 }
 after(() => h.cleanup());
 
-describe('runtime ps with ps(1) options', { skip: fs.existsSync('/usr/bin/ps') || fs.existsSync('/bin/ps') ? false : 'ps(1) (Debian procps) is not installed' }, () => {
+describe('runtime ps with ps(1) options', {
+  skip: fs.existsSync('/usr/bin/ps') || fs.existsSync('/bin/ps') ? false : 'ps(1) (Debian procps) is not installed',
+}, () => {
   it('without options: ps -ef, filtered to the container, as runc', (t) => {
     const r = h.hako(['ps', id]);
     asRunc(t, [], r);

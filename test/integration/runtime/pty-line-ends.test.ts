@@ -14,17 +14,22 @@ const SCRIPT = ['sh', '-c', 'echo one; echo two; test -t 1 && echo tty'];
 
 describe('pty line ends', () => {
   it('a foreground run with a terminal gives "\\n"', () => {
-    const r = h.run(SCRIPT, (s) => { s.process!.terminal = true; });
+    const r = h.run(SCRIPT, (s) => {
+      s.process!.terminal = true;
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'one\ntwo\ntty\n');
   });
 
-  it('on the caller\'s own terminal, what arrives is what runc\'s relay gives', (t) => {
+  it("on the caller's own terminal, what arrives is what runc's relay gives", (t) => {
     const noPty = ptyUnavailable();
     if (noPty) return t.skip(noPty);
     // runc makes the caller's terminal raw only after the container started: output before that
     // gets the caller's own ONLCR. A second's wait keeps the comparison to the relays themselves.
-    const bundle = () => h.bundle(['sh', '-c', `sleep 1; ${SCRIPT[2]}`], (s) => { s.process!.terminal = true; });
+    const bundle = () =>
+      h.bundle(['sh', '-c', `sleep 1; ${SCRIPT[2]}`], (s) => {
+        s.process!.terminal = true;
+      });
     const hako = runOnPty([HAKO, 'runtime', '--root', h.root, 'run', '--bundle', bundle(), h.id()]);
     assert.equal(hako.status, 0, hako.output);
     // The caller's terminal is raw while the relay runs but keeps its output processing, as runc's

@@ -10,10 +10,17 @@ after(() => h.cleanup());
 
 describe('read-only mounts with submounts', () => {
   it('a read-only /dev keeps its devices, /dev/pts and /dev/shm, as with runc', (t) => {
-    const { hako: r, runc } = h.runBoth(['sh', '-c', 'touch /dev/x 2>&1; echo ok > /dev/null && echo null-ok; ls -d /dev/pts /dev/shm; echo y > /dev/shm/y && cat /dev/shm/y; grep " /dev " /proc/mounts | grep -o "ro,"'], (s) => {
-      const dev = s.mounts!.find((m) => m.destination === '/dev')!;
-      dev.options = [...(dev.options ?? []), 'ro'];
-    });
+    const { hako: r, runc } = h.runBoth(
+      [
+        'sh',
+        '-c',
+        'touch /dev/x 2>&1; echo ok > /dev/null && echo null-ok; ls -d /dev/pts /dev/shm; echo y > /dev/shm/y && cat /dev/shm/y; grep " /dev " /proc/mounts | grep -o "ro,"',
+      ],
+      (s) => {
+        const dev = s.mounts!.find((m) => m.destination === '/dev')!;
+        dev.options = [...(dev.options ?? []), 'ro'];
+      },
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'touch: /dev/x: Read-only file system\nnull-ok\n/dev/pts\n/dev/shm\ny\nro,\n');
     assertAsRunc(t, r, runc);

@@ -10,7 +10,10 @@ after(() => h.cleanup());
 describe('rlimits', () => {
   it('applies rlimits, and says clearly when raising a hard limit needs CAP_SYS_RESOURCE', () => {
     const r = h.run(['sh', '-c', 'ulimit -n; ulimit -Hn; ulimit -c'], (s) => {
-      s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 512, hard: 768 }, { type: 'RLIMIT_CORE', soft: 0, hard: 0 }];
+      s.process!.rlimits = [
+        { type: 'RLIMIT_NOFILE', soft: 512, hard: 768 },
+        { type: 'RLIMIT_CORE', soft: 0, hard: 0 },
+      ];
     });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), ['512', '768', '0']);

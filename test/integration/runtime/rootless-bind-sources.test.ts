@@ -20,11 +20,12 @@ import { defaultSpec } from '../../../src/oci/default.js';
 const UID = 1000;
 const GROUP = 4242; // a supplementary group given to the caller only (no /etc/group entry needed)
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
-const hasUser = fs.readFileSync('/etc/passwd', 'utf8').split('\n').some((l) => l.split(':')[2] === String(UID));
+const hasUser = fs
+  .readFileSync('/etc/passwd', 'utf8')
+  .split('\n')
+  .some((l) => l.split(':')[2] === String(UID));
 const NEWUIDMAP = ['/usr/bin/newuidmap', '/bin/newuidmap'].find((p) => fs.existsSync(p));
-const skip = !SETPRIV ? 'setpriv is missing (Debian package util-linux)'
-  : !hasUser ? `no user with uid ${UID} on this host to run as`
-    : false;
+const skip = !SETPRIV ? 'setpriv is missing (Debian package util-linux)' : !hasUser ? `no user with uid ${UID} on this host to run as` : false;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-rootless-bind-'));
 const SUBID = `${UID}:300000:65536\n`;
@@ -33,7 +34,10 @@ let addedSubids = false;
 /** Runs a runtime as the ordinary user, with its supplementary group. */
 function asUser(argv: string[], cwd: string) {
   const r = spawnSync(SETPRIV!, ['--reuid', String(UID), '--regid', String(UID), '--groups', `${UID},${GROUP}`, '--', ...argv], {
-    cwd, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: path.join(dir, 'run') }, timeout: 30_000,
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, XDG_RUNTIME_DIR: path.join(dir, 'run') },
+    timeout: 30_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -47,8 +51,14 @@ function bundle(name: string, ranges: boolean): string {
   fs.writeFileSync(path.join(b, 'rootfs/mnt/c/file'), '');
   const spec = defaultSpec({ rootless: true, uid: UID, gid: UID });
   if (ranges) {
-    spec.linux!.uidMappings = [{ containerID: 0, hostID: UID, size: 1 }, { containerID: 1, hostID: 300000, size: 65536 }];
-    spec.linux!.gidMappings = [{ containerID: 0, hostID: UID, size: 1 }, { containerID: 1, hostID: 300000, size: 65536 }];
+    spec.linux!.uidMappings = [
+      { containerID: 0, hostID: UID, size: 1 },
+      { containerID: 1, hostID: 300000, size: 65536 },
+    ];
+    spec.linux!.gidMappings = [
+      { containerID: 0, hostID: UID, size: 1 },
+      { containerID: 1, hostID: 300000, size: 65536 },
+    ];
   }
   spec.process!.terminal = false;
   spec.process!.args = ['sh', '-c', 'cat /mnt/a/inner/f /mnt/b/inner/f /mnt/c/file; id -G'];
@@ -117,7 +127,7 @@ describe('rootless bind sources only the caller can reach', { skip }, () => {
     assert.equal(hako.stdout, runc.stdout);
   });
 
-  it('with newuidmap/newgidmap ranges (setgroups allowed) the caller\'s groups survive too, as with runc', (t) => {
+  it("with newuidmap/newgidmap ranges (setgroups allowed) the caller's groups survive too, as with runc", (t) => {
     if (!NEWUIDMAP) return t.skip('newuidmap is missing (Debian package uidmap)');
     for (const f of ['/etc/subuid', '/etc/subgid']) fs.appendFileSync(f, SUBID);
     addedSubids = true;

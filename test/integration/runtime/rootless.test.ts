@@ -14,7 +14,12 @@ after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function asUser(args: string[]) {
   const r = spawnSync(HAKO, ['runtime', ...args], {
-    cwd: dir, uid: UID, gid: UID, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: path.join(dir, 'run') }, timeout: 30_000,
+    cwd: dir,
+    uid: UID,
+    gid: UID,
+    encoding: 'utf8',
+    env: { ...process.env, XDG_RUNTIME_DIR: path.join(dir, 'run') },
+    timeout: 30_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

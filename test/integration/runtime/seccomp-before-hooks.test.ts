@@ -12,10 +12,18 @@ after(() => h.cleanup());
 
 describe('seccomp and startContainer hooks', () => {
   it('a startContainer hook runs under the container filter, as with runc', (t) => {
-    const { hako: r, runc, bundles } = h.runBoth(['true'], (s) => {
+    const {
+      hako: r,
+      runc,
+      bundles,
+    } = h.runBoth(['true'], (s) => {
       s.root!.readonly = false;
       s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mknodat', 'mknod'], action: 'SCMP_ACT_ERRNO' }] };
-      s.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', '/bin/grep "^Seccomp:" /proc/self/status > /hook-out; /bin/mknod /hook-fifo p 2>> /hook-out; true'] }] };
+      s.hooks = {
+        startContainer: [
+          { path: '/bin/sh', args: ['sh', '-c', '/bin/grep "^Seccomp:" /proc/self/status > /hook-out; /bin/mknod /hook-fifo p 2>> /hook-out; true'] },
+        ],
+      };
     });
     assert.equal(r.status, 0, r.stderr);
     const out = fs.readFileSync(path.join(bundles.hako, 'rootfs/hook-out'), 'utf8');
@@ -24,7 +32,7 @@ describe('seccomp and startContainer hooks', () => {
     assert.equal(fs.existsSync(path.join(bundles.hako, 'rootfs/hook-fifo')), false);
     assertAsRunc(t, r, runc);
     if (bundles.runc) {
-      assert.equal(fs.readFileSync(path.join(bundles.runc, 'rootfs/hook-out'), 'utf8'), out, 'runc\'s hook saw the same');
+      assert.equal(fs.readFileSync(path.join(bundles.runc, 'rootfs/hook-out'), 'utf8'), out, "runc's hook saw the same");
       assert.equal(fs.existsSync(path.join(bundles.runc, 'rootfs/hook-fifo')), false);
     }
   });

@@ -18,8 +18,11 @@ let noCompiler = '';
 before(() => {
   // A static probe: `probe N` makes syscall N and prints the errno it got.
   const src = path.join(tmp, 'probe.c');
-  fs.writeFileSync(src, '#include <errno.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <unistd.h>\n'
-    + 'int main(int c, char **v) { long r = syscall(atol(v[1]), 0, 0, 0); printf("%ld %d\\n", r, r < 0 ? errno : 0); return 0; }\n');
+  fs.writeFileSync(
+    src,
+    '#include <errno.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <unistd.h>\n' +
+      'int main(int c, char **v) { long r = syscall(atol(v[1]), 0, 0, 0); printf("%ld %d\\n", r, r < 0 ? errno : 0); return 0; }\n',
+  );
   probe = path.join(tmp, 'probe');
   const r = spawnSync('cc', ['-static', '-O1', '-o', probe, src], { encoding: 'utf8' });
   if (r.status !== 0) noCompiler = `no static C compiler (build-essential): ${r.error?.message ?? r.stderr.split('\n')[0]}`;
@@ -37,7 +40,13 @@ function withProbe(bundle: string): void {
 describe('seccomp ENOSYS stub', () => {
   it('a syscall beyond the profile gets ENOSYS, one it leaves out gets EPERM, as with runc', (t) => {
     if (noCompiler) return t.skip(noCompiler);
-    const { hako: r, runc } = h.runBoth(['sh', '-c', '/probe 1000; /probe 163'], (s) => { s.linux!.seccomp = defaultSeccompProfile(); }, withProbe);
+    const { hako: r, runc } = h.runBoth(
+      ['sh', '-c', '/probe 1000; /probe 163'],
+      (s) => {
+        s.linux!.seccomp = defaultSeccompProfile();
+      },
+      withProbe,
+    );
     assert.equal(r.status, 0, r.stderr);
     // 1000: no such syscall, above everything docker's profile names; 163: acct, left out.
     assert.equal(r.stdout, '-1 38\n-1 1\n');
@@ -46,9 +55,13 @@ describe('seccomp ENOSYS stub', () => {
 
   it('a profile that allows by default adds no stub, as with runc', (t) => {
     if (noCompiler) return t.skip(noCompiler);
-    const { hako: r, runc } = h.runBoth(['/probe', '1000'], (s) => {
-      s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['acct'], action: 'SCMP_ACT_ERRNO' }] };
-    }, withProbe);
+    const { hako: r, runc } = h.runBoth(
+      ['/probe', '1000'],
+      (s) => {
+        s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['acct'], action: 'SCMP_ACT_ERRNO' }] };
+      },
+      withProbe,
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, '-1 38\n'); // the kernel's own ENOSYS
     assertAsRunc(t, r, runc);

@@ -46,8 +46,8 @@ function writableBundle(args: string[], edit?: (s: Spec) => void): string {
 
 const ALL_NULL = ['/dev/null', '/dev/null', '/dev/null'];
 
-describe('stdio that is the host\'s /dev/null', () => {
-  it('run: chmod and chown through /proc/self/fd/0..2 change the container\'s /dev/null, not the host\'s', async () => {
+describe("stdio that is the host's /dev/null", () => {
+  it("run: chmod and chown through /proc/self/fd/0..2 change the container's /dev/null, not the host's", async () => {
     const bundle = writableBundle(['sh', '-c', chmodStdio(REPORT)]);
     await guardHostDevices(() => {
       const r = hakoWith(ALL_NULL, ['run', '--bundle', bundle, h.id()]);
@@ -56,7 +56,7 @@ describe('stdio that is the host\'s /dev/null', () => {
     assert.equal(report(bundle), OWN_DEV_NULL);
   });
 
-  it('run -d (create + start): the container\'s init gets its own /dev/null too', async () => {
+  it("run -d (create + start): the container's init gets its own /dev/null too", async () => {
     // The script ends with `sleep` so the container is still there to be deleted.
     const bundle = writableBundle(['sh', '-c', `${chmodStdio(REPORT)}; echo done >&3; sleep 1000`]);
     const id = h.id();
@@ -72,7 +72,7 @@ describe('stdio that is the host\'s /dev/null', () => {
     assert.equal(h.hako(['delete', '--force', id]).status, 0);
   });
 
-  it('exec: the exec\'d process gets the container\'s /dev/null', async () => {
+  it("exec: the exec'd process gets the container's /dev/null", async () => {
     const bundle = writableBundle(['sleep', '100000']);
     const id = h.id();
     assert.equal(hakoWith(['/dev/null', '/dev/null', '/dev/null'], ['run', '-d', '--bundle', bundle, id]).status, 0);
@@ -93,7 +93,7 @@ describe('stdio that is the host\'s /dev/null', () => {
     assert.equal(report(bundle), 'read 0\nwrote 0\nwrote 0\n');
   });
 
-  it('only the descriptors that are the host\'s /dev/null are replaced', async () => {
+  it("only the descriptors that are the host's /dev/null are replaced", async () => {
     const dir = fs.mkdtempSync(path.join(h.root, '.out-'));
     const out = path.join(dir, 'out');
     fs.writeFileSync(out, '');
@@ -105,15 +105,19 @@ describe('stdio that is the host\'s /dev/null', () => {
     assert.equal(fs.readFileSync(out, 'utf8'), 'to-the-host-file\n', 'stdout, a host file the caller gave, is left as it is');
   });
 
-  it('the host\'s /dev/zero is replaced by the container\'s too', async () => {
-    const bundle = writableBundle(['sh', '-c', `exec 3>${REPORT}; chmod 700 /proc/self/fd/0; chown 12:34 /proc/self/fd/0; stat -L -c "%a %u:%g %t:%T" /proc/self/fd/0 >&3; head -c 4 | od -An -tx1 >&3`]);
+  it("the host's /dev/zero is replaced by the container's too", async () => {
+    const bundle = writableBundle([
+      'sh',
+      '-c',
+      `exec 3>${REPORT}; chmod 700 /proc/self/fd/0; chown 12:34 /proc/self/fd/0; stat -L -c "%a %u:%g %t:%T" /proc/self/fd/0 >&3; head -c 4 | od -An -tx1 >&3`,
+    ]);
     await guardHostDevices(() => {
       assert.equal(hakoWith(['/dev/zero', '/dev/null', '/dev/null'], ['run', '--bundle', bundle, h.id()]).status, 0);
     });
     assert.equal(report(bundle), '700 12:34 1:5\n 00 00 00 00\n');
   });
 
-  it('a container without a /dev/null of its own is refused, not given the host\'s', async () => {
+  it("a container without a /dev/null of its own is refused, not given the host's", async () => {
     // No /dev mount: the rootfs's /dev is an empty directory. (Masking needs a /dev/null too.)
     const bundle = writableBundle(['true'], (s) => {
       s.mounts = s.mounts!.filter((m) => m.destination !== '/dev' && !m.destination.startsWith('/dev/'));
@@ -130,15 +134,20 @@ describe('stdio that is the host\'s /dev/null', () => {
 });
 
 describe('stdio that is a pty (terminal: true)', () => {
-  it('chmod through /proc/self/fd/0 changes the container\'s own pty, never a host device', async () => {
+  it("chmod through /proc/self/fd/0 changes the container's own pty, never a host device", async () => {
     // The foreground run relays a pty from the container's own devpts; its stdin here is the
     // host's /dev/null, which the container never sees.
-    const bundle = writableBundle(['sh', '-c', `exec 3>${REPORT}; chmod 600 /proc/self/fd/0; stat -L -c "%a %t" /proc/self/fd/0 >&3; stat -c "%d" /dev/pts >&3`], (s) => { s.process!.terminal = true; });
+    const bundle = writableBundle(
+      ['sh', '-c', `exec 3>${REPORT}; chmod 600 /proc/self/fd/0; stat -L -c "%a %t" /proc/self/fd/0 >&3; stat -c "%d" /dev/pts >&3`],
+      (s) => {
+        s.process!.terminal = true;
+      },
+    );
     await guardHostDevices(() => {
       assert.equal(hakoWith(['/dev/null', '/dev/null', '/dev/null'], ['run', '--bundle', bundle, h.id()]).status, 0);
     });
     const [mode, devpts] = report(bundle).trim().split('\n');
     assert.equal(mode, '600 88', 'a pty (major 136) the container may change');
-    assert.notEqual(Number(devpts), fs.statSync('/dev/pts').dev, 'from the container\'s own devpts instance');
+    assert.notEqual(Number(devpts), fs.statSync('/dev/pts').dev, "from the container's own devpts instance");
   });
 });

@@ -37,16 +37,19 @@ describe('the process user', () => {
     assert.equal(umask, '0027');
   });
 
-  it('gets HOME from the container\'s /etc/passwd when env has none, like runc; a FIFO there does not hang it', async () => {
+  it("gets HOME from the container's /etc/passwd when env has none, like runc; a FIFO there does not hang it", async () => {
     const home = (user: { uid: number; gid: number }, env?: string) => {
-      const r = h.run(['sh', '-c', 'echo "$HOME"'], (s) => { s.process!.user = user; if (env) s.process!.env!.push(env); });
+      const r = h.run(['sh', '-c', 'echo "$HOME"'], (s) => {
+        s.process!.user = user;
+        if (env) s.process!.env!.push(env);
+      });
       assert.equal(r.status, 0, r.stderr);
       return r.stdout.trim();
     };
     assert.equal(home({ uid: 0, gid: 0 }), '/root');
     assert.equal(home({ uid: 65534, gid: 65534 }), '/nonexistent');
     assert.equal(home({ uid: 4242, gid: 4242 }), '/', 'no passwd entry');
-    assert.equal(home({ uid: 0, gid: 0 }, 'HOME=/data'), '/data', 'the config\'s own HOME wins');
+    assert.equal(home({ uid: 0, gid: 0 }, 'HOME=/data'), '/data', "the config's own HOME wins");
     // A hostile image: /etc/passwd is a FIFO nobody writes to.
     const bundle = h.bundle(['sh', '-c', 'echo "$HOME"']);
     fs.rmSync(`${bundle}/rootfs/etc/passwd`);

@@ -32,16 +32,20 @@ describe('host paths under a user namespace', () => {
     fs.chmodSync(path.join(priv, 'data/file'), 0o644);
     fs.writeFileSync(path.join(priv, 'single'), 'one file\n');
     fs.chmodSync(path.join(priv, 'single'), 0o644);
-    const { hako: r, runc } = h.runBoth(['sh', '-c', 'cat /m/file /single; touch /m/x 2>&1 | grep -o "Read-only file system"'], (s) => {
-      userns(s);
-      s.mounts!.push({ destination: '/m', type: 'bind', source: path.join(priv, 'data'), options: ['rbind', 'ro'] });
-      s.mounts!.push({ destination: '/single', type: 'bind', source: path.join(priv, 'single'), options: ['bind'] });
-    }, (b) => {
-      // The mount points exist in the image: the container's root (host uid 100000) cannot create
-      // them in a root filesystem owned by the host's root, with runc neither.
-      fs.mkdirSync(path.join(b, 'rootfs/m'));
-      fs.writeFileSync(path.join(b, 'rootfs/single'), '');
-    });
+    const { hako: r, runc } = h.runBoth(
+      ['sh', '-c', 'cat /m/file /single; touch /m/x 2>&1 | grep -o "Read-only file system"'],
+      (s) => {
+        userns(s);
+        s.mounts!.push({ destination: '/m', type: 'bind', source: path.join(priv, 'data'), options: ['rbind', 'ro'] });
+        s.mounts!.push({ destination: '/single', type: 'bind', source: path.join(priv, 'single'), options: ['bind'] });
+      },
+      (b) => {
+        // The mount points exist in the image: the container's root (host uid 100000) cannot create
+        // them in a root filesystem owned by the host's root, with runc neither.
+        fs.mkdirSync(path.join(b, 'rootfs/m'));
+        fs.writeFileSync(path.join(b, 'rootfs/single'), '');
+      },
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'readable\none file\nRead-only file system\n');
     assertAsRunc(t, r, runc);
@@ -53,7 +57,10 @@ describe('host paths under a user namespace', () => {
     const sock = path.join(dir, 'console.sock');
     const out = path.join(dir, 'console.out');
     const { done } = await startConsoleReceiver(sock, out);
-    const bundle = h.bundle(['sh', '-c', 'echo in-userns $(id -u)'], (s) => { userns(s); s.process!.terminal = true; });
+    const bundle = h.bundle(['sh', '-c', 'echo in-userns $(id -u)'], (s) => {
+      userns(s);
+      s.process!.terminal = true;
+    });
     const r = h.hakoDetached(['run', '--detach', '--console-socket', sock, '--bundle', bundle, h.id()]);
     assert.equal(r.status, 0, r.stdout);
     await done;

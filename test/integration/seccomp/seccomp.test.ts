@@ -22,8 +22,19 @@ let counter = 0;
 before(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-seccomp-'));
   harness = path.join(dir, 'seccomp-test');
-  execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-D_GNU_SOURCE', '-std=gnu11',
-    path.join(ROOT, 'native/test/seccomp-test.c'), path.join(ROOT, 'native/seccomp.c'), '-lseccomp', '-o', harness]);
+  execFileSync('cc', [
+    '-O2',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    '-D_GNU_SOURCE',
+    '-std=gnu11',
+    path.join(ROOT, 'native/test/seccomp-test.c'),
+    path.join(ROOT, 'native/seccomp.c'),
+    '-lseccomp',
+    '-o',
+    harness,
+  ]);
 });
 
 after(() => {
@@ -126,10 +137,14 @@ test('argument filtering: socket(AF_INET) refused while socket(AF_UNIX) works', 
 test('MASKED_EQ compares (arg & value) with valueTwo', () => {
   const profile: Seccomp = {
     defaultAction: 'SCMP_ACT_ALLOW',
-    syscalls: [{
-      names: ['personality'], action: 'SCMP_ACT_ERRNO', errnoRet: 22,
-      args: [{ index: 0, value: 0xff0f, valueTwo: 8, op: 'SCMP_CMP_MASKED_EQ' }],
-    }],
+    syscalls: [
+      {
+        names: ['personality'],
+        action: 'SCMP_ACT_ERRNO',
+        errnoRet: 22,
+        args: [{ index: 0, value: 0xff0f, valueTwo: 8, op: 'SCMP_CMP_MASKED_EQ' }],
+      },
+    ],
   };
   assert.match(run(profile, [BUSYBOX, 'linux32', BUSYBOX, 'true']).stderr, /personality\(0x8\): Invalid argument/);
   assert.equal(run(profile, [BUSYBOX, 'linux64', BUSYBOX, 'true']).status, 0);
@@ -139,22 +154,36 @@ test('conditions on one argument index become separate rules (like runc): any on
   // as one AND-ed rule "arg0 == 8 && arg0 == 0" would never match; split, both values are refused
   const profile: Seccomp = {
     defaultAction: 'SCMP_ACT_ALLOW',
-    syscalls: [{
-      names: ['personality'], action: 'SCMP_ACT_ERRNO', errnoRet: 22,
-      args: [{ index: 0, value: 8, op: 'SCMP_CMP_EQ' }, { index: 0, value: 0, op: 'SCMP_CMP_EQ' }],
-    }],
+    syscalls: [
+      {
+        names: ['personality'],
+        action: 'SCMP_ACT_ERRNO',
+        errnoRet: 22,
+        args: [
+          { index: 0, value: 8, op: 'SCMP_CMP_EQ' },
+          { index: 0, value: 0, op: 'SCMP_CMP_EQ' },
+        ],
+      },
+    ],
   };
   assert.match(run(profile, [BUSYBOX, 'linux32', BUSYBOX, 'true']).stderr, /personality\(0x8\): Invalid argument/);
   assert.match(run(profile, [BUSYBOX, 'linux64', BUSYBOX, 'true']).stderr, /personality\(0x0\): Invalid argument/);
   // conditions on different indexes are AND-ed: arg1 is never 12345, so nothing is refused
-  profile.syscalls![0]!.args = [{ index: 0, value: 8, op: 'SCMP_CMP_EQ' }, { index: 1, value: 12345, op: 'SCMP_CMP_EQ' }];
+  profile.syscalls![0]!.args = [
+    { index: 0, value: 8, op: 'SCMP_CMP_EQ' },
+    { index: 1, value: 12345, op: 'SCMP_CMP_EQ' },
+  ];
   assert.equal(run(profile, [BUSYBOX, 'linux32', BUSYBOX, 'true']).status, 0);
 });
 
 test('the docker default profile: busybox sh works, unshare and mount are refused', () => {
-  const r = run(defaultSeccompProfile(), [BUSYBOX, 'sh', '-c',
+  const r = run(defaultSeccompProfile(), [
+    BUSYBOX,
+    'sh',
+    '-c',
     `cd ${scratch()} && mkdir a && echo x > a/f && cat a/f && (echo sub) && ls a; ` +
-    `${BUSYBOX} unshare -m ${BUSYBOX} true; echo unshare=$?; ${BUSYBOX} mount -t tmpfs none a; echo mount=$?`]);
+      `${BUSYBOX} unshare -m ${BUSYBOX} true; echo unshare=$?; ${BUSYBOX} mount -t tmpfs none a; echo mount=$?`,
+  ]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^x\nsub\nf\nunshare=1\nmount=[1-9]\d*\n$/);
   assert.match(r.stderr, /unshare\(0x20000\): Operation not permitted/);
@@ -181,7 +210,8 @@ test('syscall names unknown to libseccomp are skipped, known ones still apply', 
 test('SCMP_ACT_NOTIFY: the listener reaches listenerPath with the state, and its answer is the result', () => {
   const sock = path.join(dir, `listener-${counter}.sock`);
   const profile: Seccomp = {
-    defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock,
+    defaultAction: 'SCMP_ACT_ALLOW',
+    listenerPath: sock,
     syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
   };
   const target = path.join(scratch(), 'd');
@@ -230,7 +260,10 @@ test('the docker default profile through the cache: second start uses the stored
   const cache = path.join(dir, 'cache');
   const text = compileSeccomp(defaultSeccompProfile());
   let exports = 0;
-  const exporter = (t: string): Buffer => { exports++; return exportBlob(t); };
+  const exporter = (t: string): Buffer => {
+    exports++;
+    return exportBlob(t);
+  };
   const first = cachedSeccompFilter(text, cache, exporter);
   const second = cachedSeccompFilter(text, cache, exporter);
   assert.ok(Buffer.isBuffer(second));

@@ -13,7 +13,15 @@ import { EngineEnv, built, hasConmon, isRoot } from '../engine/harness.js';
 import { diffSnapshots, makeSentinel, sentinelUnavailable, snapshot } from '../../fixtures/sentinel.js';
 import { header, tarBuffer, type RawEntry } from '../../fixtures/tar-writer.js';
 
-const skip = !isRoot ? 'needs root' : sentinelUnavailable ? sentinelUnavailable : !hasConmon ? 'needs /usr/bin/conmon (Debian conmon)' : !built ? 'needs npm run build (dist/hako.cjs)' : false;
+const skip = !isRoot
+  ? 'needs root'
+  : sentinelUnavailable
+    ? sentinelUnavailable
+    : !hasConmon
+      ? 'needs /usr/bin/conmon (Debian conmon)'
+      : !built
+        ? 'needs npm run build (dist/hako.cjs)'
+        : false;
 let env: EngineEnv;
 let top: string;
 before(() => {
@@ -38,27 +46,77 @@ function busybox(): RawEntry[] {
   ];
 }
 
-interface E2ECase { name: string; attack(S: string): RawEntry[]; raw?: (S: string) => Buffer }
+interface E2ECase {
+  name: string;
+  attack(S: string): RawEntry[];
+  raw?: (S: string) => Buffer;
+}
 
 const CASES: E2ECase[] = [
-  { name: 'reported 1: queued directory metadata through a later symlink', attack: (S) => [
-    { name: 'e/', type: '5' }, { name: 'e/victim/', type: '5', mode: 0o4777, uid: 1234, gid: 1234 }, { name: 'e', type: '2', linkname: `${S}/dir` }] },
-  { name: 'reported 2: directory metadata onto a host file', attack: (S) => [
-    { name: 'd/', type: '5', mode: 0o777, mtime: 0 }, { name: 'd', type: '2', linkname: `${S}/file` }] },
-  { name: 'reported 3: device node through a later symlink', attack: (S) => [
-    { name: 'm/', type: '5' }, { name: 'm/x', type: '3', mode: 0o666, devmajor: 1, devminor: 1 }, { name: 'm', type: '2', linkname: `${S}/dir` }] },
-  { name: 'reported 4: whiteout node through a later symlink', attack: (S) => [
-    { name: 'w/', type: '5' }, { name: 'w/.wh.gone', type: '0' }, { name: 'w', type: '2', linkname: `${S}/dir` }] },
-  { name: 'reported 4: PAX xattr through a later symlink', attack: (S) => [
-    { name: 'x/', type: '5' }, { name: 'x/victim', type: '0', data: 'layer', pax: { 'SCHILY.xattr.user.pwned': Buffer.from([0xde, 0xad]) } }, { name: 'x', type: '2', linkname: `${S}/dir` }] },
-  { name: 'opaque marker through a later symlink', attack: (S) => [
-    { name: 'o/sub/.wh..wh..opq', type: '0' }, { name: 'o', type: '2', linkname: `${S}/dir` }] },
-  { name: 'a layer cut short in the middle of a file', attack: () => [], raw: (S) => Buffer.concat([
-    tarBuffer([...busybox(), { name: 'e/', type: '5' }, { name: 'e/victim/', type: '5', mode: 0o4777 }, { name: 'e', type: '2', linkname: `${S}/dir` }], { end: false }),
-    header({ name: 'cut', type: '0' }, 10_000), Buffer.alloc(1000, 0x61)]) },
+  {
+    name: 'reported 1: queued directory metadata through a later symlink',
+    attack: (S) => [
+      { name: 'e/', type: '5' },
+      { name: 'e/victim/', type: '5', mode: 0o4777, uid: 1234, gid: 1234 },
+      { name: 'e', type: '2', linkname: `${S}/dir` },
+    ],
+  },
+  {
+    name: 'reported 2: directory metadata onto a host file',
+    attack: (S) => [
+      { name: 'd/', type: '5', mode: 0o777, mtime: 0 },
+      { name: 'd', type: '2', linkname: `${S}/file` },
+    ],
+  },
+  {
+    name: 'reported 3: device node through a later symlink',
+    attack: (S) => [
+      { name: 'm/', type: '5' },
+      { name: 'm/x', type: '3', mode: 0o666, devmajor: 1, devminor: 1 },
+      { name: 'm', type: '2', linkname: `${S}/dir` },
+    ],
+  },
+  {
+    name: 'reported 4: whiteout node through a later symlink',
+    attack: (S) => [
+      { name: 'w/', type: '5' },
+      { name: 'w/.wh.gone', type: '0' },
+      { name: 'w', type: '2', linkname: `${S}/dir` },
+    ],
+  },
+  {
+    name: 'reported 4: PAX xattr through a later symlink',
+    attack: (S) => [
+      { name: 'x/', type: '5' },
+      { name: 'x/victim', type: '0', data: 'layer', pax: { 'SCHILY.xattr.user.pwned': Buffer.from([0xde, 0xad]) } },
+      { name: 'x', type: '2', linkname: `${S}/dir` },
+    ],
+  },
+  {
+    name: 'opaque marker through a later symlink',
+    attack: (S) => [
+      { name: 'o/sub/.wh..wh..opq', type: '0' },
+      { name: 'o', type: '2', linkname: `${S}/dir` },
+    ],
+  },
+  {
+    name: 'a layer cut short in the middle of a file',
+    attack: () => [],
+    raw: (S) =>
+      Buffer.concat([
+        tarBuffer([...busybox(), { name: 'e/', type: '5' }, { name: 'e/victim/', type: '5', mode: 0o4777 }, { name: 'e', type: '2', linkname: `${S}/dir` }], {
+          end: false,
+        }),
+        header({ name: 'cut', type: '0' }, 10_000),
+        Buffer.alloc(1000, 0x61),
+      ]),
+  },
   { name: 'a 3000-level deep path', attack: () => [{ name: 'short', type: '0', data: 'x', pax: { path: `${'d/'.repeat(3000)}f` } }] },
-  { name: 'a layer cut short in the middle of a header', attack: () => [], raw: () => Buffer.concat([
-    tarBuffer(busybox(), { end: false }), header({ name: 'half', type: '0' }, 0).subarray(0, 200)]) },
+  {
+    name: 'a layer cut short in the middle of a header',
+    attack: () => [],
+    raw: () => Buffer.concat([tarBuffer(busybox(), { end: false }), header({ name: 'half', type: '0' }, 0).subarray(0, 200)]),
+  },
 ];
 
 for (const [i, c] of CASES.entries()) {

@@ -30,11 +30,16 @@ const ID_MAP = {
 
 function optionsFor(mode: Mode): UnpackOptions {
   switch (mode) {
-    case 'overlay-chardev': return { mode: 'overlay', whiteout: 'chardev' };
-    case 'overlay-xattr': return { mode: 'overlay', whiteout: 'xattr' };
-    case 'flatten': return { mode: 'flatten' };
-    case 'idmap': return { mode: 'overlay', whiteout: 'chardev', idMap: ID_MAP };
-    case 'copy-fallback': return { mode: 'overlay', whiteout: 'chardev' };
+    case 'overlay-chardev':
+      return { mode: 'overlay', whiteout: 'chardev' };
+    case 'overlay-xattr':
+      return { mode: 'overlay', whiteout: 'xattr' };
+    case 'flatten':
+      return { mode: 'flatten' };
+    case 'idmap':
+      return { mode: 'overlay', whiteout: 'chardev', idMap: ID_MAP };
+    case 'copy-fallback':
+      return { mode: 'overlay', whiteout: 'chardev' };
   }
 }
 
@@ -71,7 +76,10 @@ function assertCleanError(c: AttackCase, err: unknown): void {
   assert.ok(!/\n\s+at |\bat [^ ]+ \(.*:\d+:\d+\)/.test(m), `error carries no stack frame: ${shown}`);
   assert.ok(!/internal error|undefined|\[object /i.test(m), `error is not an internal one: ${shown}`);
   assert.ok(m.length <= 16384, `error is a readable line, not ${m.length} characters: ${shown}…`);
-  assert.ok(c.mentions.some((s) => m.includes(s)), `error names the entry (one of ${JSON.stringify(c.mentions.slice(0, 5))}): ${shown}`);
+  assert.ok(
+    c.mentions.some((s) => m.includes(s)),
+    `error names the entry (one of ${JSON.stringify(c.mentions.slice(0, 5))}): ${shown}`,
+  );
 }
 
 /** Generous: the slowest case (200k entries) takes a few seconds on a loaded machine. */
@@ -129,11 +137,20 @@ for (const c of CASES) {
       const settleMs = c.settleMs ?? 5_000;
       // A ref'd timer: an unpack that never settles must fail this test, not let the event loop
       // drain and silently end the whole file (which is what a bare await does).
-      const deadline = new Promise<void>((resolve) => { timer = setTimeout(() => { hung = true; resolve(); }, settleMs); });
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          hung = true;
+          resolve();
+        }, settleMs);
+      });
       try {
-        const apply = unpackLayer(c.open(), dest, optionsFor(mode))
-          .then(() => (mode === 'copy-fallback' ? copyLayerOnto(dest, rootfs) : undefined));
-        await Promise.race([apply.then(() => { accepted = true; }), deadline]);
+        const apply = unpackLayer(c.open(), dest, optionsFor(mode)).then(() => (mode === 'copy-fallback' ? copyLayerOnto(dest, rootfs) : undefined));
+        await Promise.race([
+          apply.then(() => {
+            accepted = true;
+          }),
+          deadline,
+        ]);
       } catch (e) {
         err = e;
       } finally {
@@ -145,7 +162,11 @@ for (const c of CASES) {
       const now = await snapshot(CTX.sentinel);
       const diffs = diffSnapshots(before, now);
       baseline = diffs.length ? null : now;
-      assert.deepEqual(diffs, [], `${c.description}\nthe sentinel changed (${accepted ? 'unpack succeeded' : `unpack failed: ${String((err as Error)?.message).slice(0, 200)}`})`);
+      assert.deepEqual(
+        diffs,
+        [],
+        `${c.description}\nthe sentinel changed (${accepted ? 'unpack succeeded' : `unpack failed: ${String((err as Error)?.message).slice(0, 200)}`})`,
+      );
       for (const p of absentAims) assert.equal(lstatSafe(p), false, `${p} appeared`);
       assert.deepEqual(readdirSync(TOP).sort(), topBefore, 'nothing appeared beside the layer dir');
       assert.deepEqual(readdirSync(process.cwd()).sort(), cwdBefore, 'nothing appeared in the working directory');
@@ -161,12 +182,19 @@ for (const c of CASES) {
 /** rmSync recurses in JavaScript and overflows the stack on the ~2000-level tree the deep-path
  *  case leaves; GNU rm walks it iteratively (test cleanup only). */
 function removeTree(p: string): void {
-  try { rmSync(p, { recursive: true, force: true }); } catch {
+  try {
+    rmSync(p, { recursive: true, force: true });
+  } catch {
     const r = spawnSync('rm', ['-rf', '--one-file-system', p], { stdio: 'ignore' });
     if (r.status !== 0) throw new Error(`could not remove ${p}`);
   }
 }
 
 function lstatSafe(p: string): boolean {
-  try { lstatSync(p); return true; } catch { return false; }
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
 }

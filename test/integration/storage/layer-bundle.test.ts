@@ -48,7 +48,11 @@ test('through the bundle: binary PAX xattrs intact, a later symlink gets no queu
   const x = await xattrsOf(path.join(layers, layer), 'marked');
   assert.deepEqual(x['user.bin'], bin, 'the non-UTF-8 value arrived byte for byte');
   const after = fs.lstatSync(path.join(host, 'victim'));
-  assert.deepEqual([after.mode, after.uid, after.gid, after.mtimeMs], [before.mode, before.uid, before.gid, before.mtimeMs], 'the host directory kept its mode, owner and mtime');
+  assert.deepEqual(
+    [after.mode, after.uid, after.gid, after.mtimeMs],
+    [before.mode, before.uid, before.gid, before.mtimeMs],
+    'the host directory kept its mode, owner and mtime',
+  );
   assert.ok(fs.lstatSync(path.join(layers, layer, 'e')).isSymbolicLink());
   hako(['rmi', 'hako.local/attack:1']);
 });

@@ -14,20 +14,37 @@ import { makeTar, stream, T0, type TarEntry } from '../../unit/storage/helpers.j
 
 const LAYERS: TarEntry[][] = [
   [
-    { name: 'etc/', type: 'directory' }, { name: 'etc/passwd', data: 'root:x:0:0::/root:/bin/sh\n' }, { name: 'etc/deleted', data: 'bye' },
-    { name: 'var/', type: 'directory' }, { name: 'var/cache/', type: 'directory' }, { name: 'var/cache/a', data: 'a' }, { name: 'var/cache/sub/b', data: 'b' },
-    { name: 'bin/', type: 'directory' }, { name: 'bin/busybox', data: 'BB', mode: 0o755 }, { name: 'bin/sh', type: 'symlink', linkname: 'busybox' },
-    { name: 'bin/su', data: 'su', mode: 0o4755, uid: 0, gid: 0 }, { name: 'home/u/', type: 'directory', uid: 1000, gid: 1000, mode: 0o700 },
-    { name: 'dir-becomes-file/', type: 'directory' }, { name: 'dir-becomes-file/x', data: 'x' },
+    { name: 'etc/', type: 'directory' },
+    { name: 'etc/passwd', data: 'root:x:0:0::/root:/bin/sh\n' },
+    { name: 'etc/deleted', data: 'bye' },
+    { name: 'var/', type: 'directory' },
+    { name: 'var/cache/', type: 'directory' },
+    { name: 'var/cache/a', data: 'a' },
+    { name: 'var/cache/sub/b', data: 'b' },
+    { name: 'bin/', type: 'directory' },
+    { name: 'bin/busybox', data: 'BB', mode: 0o755 },
+    { name: 'bin/sh', type: 'symlink', linkname: 'busybox' },
+    { name: 'bin/su', data: 'su', mode: 0o4755, uid: 0, gid: 0 },
+    { name: 'home/u/', type: 'directory', uid: 1000, gid: 1000, mode: 0o700 },
+    { name: 'dir-becomes-file/', type: 'directory' },
+    { name: 'dir-becomes-file/x', data: 'x' },
   ],
   [
-    { name: 'etc/', type: 'directory' }, { name: 'etc/.wh.deleted' }, { name: 'etc/new', data: 'new' },
-    { name: 'var/', type: 'directory' }, { name: 'var/cache/', type: 'directory' }, { name: 'var/cache/.wh..wh..opq' }, { name: 'var/cache/fresh', data: 'f' },
+    { name: 'etc/', type: 'directory' },
+    { name: 'etc/.wh.deleted' },
+    { name: 'etc/new', data: 'new' },
+    { name: 'var/', type: 'directory' },
+    { name: 'var/cache/', type: 'directory' },
+    { name: 'var/cache/.wh..wh..opq' },
+    { name: 'var/cache/fresh', data: 'f' },
     { name: '.wh.dir-becomes-file' },
   ],
   [
-    { name: 'dir-becomes-file', data: 'now a file' }, { name: 'bin/', type: 'directory' }, { name: 'bin/busybox', data: 'BB2', mode: 0o755 },
-    { name: 'etc/', type: 'directory' }, { name: 'etc/.wh.new' },
+    { name: 'dir-becomes-file', data: 'now a file' },
+    { name: 'bin/', type: 'directory' },
+    { name: 'bin/busybox', data: 'BB2', mode: 0o755 },
+    { name: 'etc/', type: 'directory' },
+    { name: 'etc/.wh.new' },
   ],
 ];
 
@@ -39,8 +56,10 @@ function tree(root: string): string[] {
       const r = rel ? `${rel}/${name}` : name;
       const st = lstatSync(p);
       const base = `${r} mode=${st.mode.toString(8)} uid=${st.uid} gid=${st.gid}`;
-      if (st.isDirectory()) { out.push(`${base} dir`); walk(p, r); }
-      else if (st.isSymbolicLink()) out.push(`${base} -> ${readlinkSync(p)}`);
+      if (st.isDirectory()) {
+        out.push(`${base} dir`);
+        walk(p, r);
+      } else if (st.isSymbolicLink()) out.push(`${base} -> ${readlinkSync(p)}`);
       else out.push(`${base} mtime=${Math.floor(st.mtimeMs / 1000)} ${JSON.stringify(readFileSync(p, 'utf8'))}`);
     }
   };
@@ -58,17 +77,29 @@ function umount(target: string): void {
 
 // overlayfs honours xattr whiteouts (a zero-size file with trusted.overlay.whiteout, its parent
 // marked) from Linux 6.7; older kernels show the marker files as plain empty files.
-const [major, minor] = release().split('.').map((n) => parseInt(n, 10));
+const [major, minor] = release()
+  .split('.')
+  .map((n) => parseInt(n, 10));
 const xattrWhiteoutsKnown = major > 6 || (major === 6 && minor >= 7);
 const skipFor = (whiteout: 'chardev' | 'xattr'): string | false =>
-  !overlayAvailable() ? 'no overlayfs' : whiteout === 'xattr' && !xattrWhiteoutsKnown ? `overlayfs knows xattr whiteouts from Linux 6.7; this kernel is ${release()}` : false;
+  !overlayAvailable()
+    ? 'no overlayfs'
+    : whiteout === 'xattr' && !xattrWhiteoutsKnown
+      ? `overlayfs knows xattr whiteouts from Linux 6.7; this kernel is ${release()}`
+      : false;
 
 for (const whiteout of ['chardev', 'xattr'] as const) {
   test(`overlay rootfs from ${whiteout} whiteouts matches the copy fallback`, { skip: skipFor(whiteout) }, async (t) => {
     const top = mkdtempSync(join(tmpdir(), 'hako-ovl-'));
     const targets: string[] = [];
     t.after(() => {
-      for (const m of targets) { try { umount(m); } catch { execFileSync('/bin/umount', ['-l', m], { stdio: 'ignore' }); } }
+      for (const m of targets) {
+        try {
+          umount(m);
+        } catch {
+          execFileSync('/bin/umount', ['-l', m], { stdio: 'ignore' });
+        }
+      }
       rmSync(top, { recursive: true, force: true });
     });
     const dirs: string[] = [];
@@ -108,7 +139,11 @@ test('overlay data with relative lowerdirs (cwd) mounts the same view', { skip: 
   const top = mkdtempSync(join(tmpdir(), 'hako-ovl-'));
   const c = join(top, 'c');
   t.after(() => {
-    try { umount(join(c, 'rootfs')); } catch { execFileSync('/bin/umount', ['-l', join(c, 'rootfs')], { stdio: 'ignore' }); }
+    try {
+      umount(join(c, 'rootfs'));
+    } catch {
+      execFileSync('/bin/umount', ['-l', join(c, 'rootfs')], { stdio: 'ignore' });
+    }
     rmSync(top, { recursive: true, force: true });
   });
   const dirs: string[] = [];

@@ -18,7 +18,7 @@ test('percentile interpolates linearly between ranks (numpy default)', () => {
   assert.equal(percentile([3, 1, 2], 0.25), 1.5);
 });
 
-test('percentile does not reorder the caller\'s array', () => {
+test("percentile does not reorder the caller's array", () => {
   const xs = [3, 1, 2];
   percentile(xs, 0.5);
   assert.deepEqual(xs, [3, 1, 2]);

@@ -17,7 +17,16 @@ copy --from=build --chown=1:2 /a /b
 CMD ["sh", "-c", "echo hi"]
 CMD echo [not json
 `);
-  assert.deepEqual(df.instructions.map((i) => [i.keyword, i.line]), [['FROM', 2], ['RUN', 3], ['COPY', 7], ['CMD', 8], ['CMD', 9]]);
+  assert.deepEqual(
+    df.instructions.map((i) => [i.keyword, i.line]),
+    [
+      ['FROM', 2],
+      ['RUN', 3],
+      ['COPY', 7],
+      ['CMD', 8],
+      ['CMD', 9],
+    ],
+  );
   assert.equal(df.instructions[1]!.args, 'echo a     && echo b');
   assert.deepEqual(df.instructions[2]!.flags, { from: 'build', chown: '1:2' });
   assert.equal(df.instructions[2]!.args, '/a /b');
@@ -44,12 +53,16 @@ test('errors name the line and exit 125', () => {
     ['', /^Dockerfile:1: the Dockerfile has no instructions$/],
   ];
   for (const [text, re] of cases) {
-    assert.throws(() => parseDockerfile(text), (e: unknown) => {
-      assert.ok(e instanceof DockerfileError, String(e));
-      assert.match(e.message, re);
-      assert.equal(e.exitCode, 125);
-      return true;
-    }, text);
+    assert.throws(
+      () => parseDockerfile(text),
+      (e: unknown) => {
+        assert.ok(e instanceof DockerfileError, String(e));
+        assert.match(e.message, re);
+        assert.equal(e.exitCode, 125);
+        return true;
+      },
+      text,
+    );
   }
 });
 

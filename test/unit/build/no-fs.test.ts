@@ -21,10 +21,12 @@ const FORBIDDEN: Array<[RegExp, string]> = [
 test('no fs call in the modules of src/build/ that handle untrusted trees', () => {
   const found: string[] = [];
   for (const f of UNTRUSTED_TREE_MODULES) {
-    readFileSync(join(buildDir, f), 'utf8').split('\n').forEach((line, i) => {
-      const code = line.replace(/\/\/.*$/, '').replace(/^\s*\*.*$/, '');
-      for (const [re, what] of FORBIDDEN) if (re.test(code)) found.push(`${f}:${i + 1}: ${what}: ${line.trim()}`);
-    });
+    readFileSync(join(buildDir, f), 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        const code = line.replace(/\/\/.*$/, '').replace(/^\s*\*.*$/, '');
+        for (const [re, what] of FORBIDDEN) if (re.test(code)) found.push(`${f}:${i + 1}: ${what}: ${line.trim()}`);
+      });
   }
   assert.deepEqual(found, []);
 });

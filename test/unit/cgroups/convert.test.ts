@@ -65,7 +65,10 @@ test('device rules: OCI entries to v1 strings, default deny first, runc defaults
   assert.equal(deviceRuleString({ allow: true, access: 'xyz' }), 'a *:* rwm');
   // A rule allowing or denying nothing is not written (the kernel would refuse its empty access).
   assert.equal(deviceWrites([{ allow: false, type: 'c', major: 1, minor: 3, access: 'x' }]).length, 1 + DEFAULT_ALLOWED_DEVICES.length);
-  const writes = deviceWrites([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' }]);
+  const writes = deviceWrites([
+    { allow: false, access: 'rwm' },
+    { allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' },
+  ]);
   assert.deepEqual(writes.slice(0, 3), [
     { file: 'devices.deny', value: 'a *:* rwm' },
     { file: 'devices.deny', value: 'a *:* rwm' },
@@ -83,7 +86,10 @@ test('resolveCgroupsPath: default, absolute, relative, refused forms', () => {
   assert.equal(resolveCgroupsPath('/a//b/../c', 'abc'), '/a/c');
   assert.equal(resolveCgroupsPath('a/b', 'abc'), '/a/b'); // relative: anchored at the hierarchy root
   assert.equal(resolveCgroupsPath('../../x', 'abc'), '/x'); // cannot climb out
-  assert.throws(() => resolveCgroupsPath('/', 'abc'), (e: unknown) => e instanceof HakoError && /linux\.cgroupsPath: '\/' is the root cgroup/.test(e.message));
+  assert.throws(
+    () => resolveCgroupsPath('/', 'abc'),
+    (e: unknown) => e instanceof HakoError && /linux\.cgroupsPath: '\/' is the root cgroup/.test(e.message),
+  );
   assert.throws(() => resolveCgroupsPath('system.slice:hako:abc', 'abc'), /linux\.cgroupsPath: .*systemd "slice:prefix:name"/);
 });
 

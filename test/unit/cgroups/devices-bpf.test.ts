@@ -60,15 +60,31 @@ function run(prog: Buffer, type: 'b' | 'c', major: number, minor: number, access
         assert.ok(off === 0 || off === 4 || off === 8, `pc ${pc - 1}: ctx offset ${off}`);
         set(dst, ctx[off / 4]!);
         break;
-      case 0x54: set(dst, get(dst) & BigInt(imm >>> 0) & U32); break; // and32 dst, imm
-      case 0x74: set(dst, (get(dst) & U32) >> BigInt(imm & 31)); break; // rsh32 dst, imm
-      case 0xb4: set(dst, BigInt(imm >>> 0)); break; // mov32 dst, imm
-      case 0xbc: set(dst, get(src) & U32); break; // mov32 dst, src
-      case 0x55: if (get(dst) !== immU64) pc += off; break; // jne dst, imm
-      case 0x5d: if (get(dst) !== get(src)) pc += off; break; // jne dst, src
-      case 0x15: if (get(dst) === immU64) pc += off; break; // jeq dst, imm
-      case 0x95: return Number(get(0)); // exit
-      default: assert.fail(`pc ${pc - 1}: unexpected opcode 0x${code.toString(16)}`);
+      case 0x54:
+        set(dst, get(dst) & BigInt(imm >>> 0) & U32);
+        break; // and32 dst, imm
+      case 0x74:
+        set(dst, (get(dst) & U32) >> BigInt(imm & 31));
+        break; // rsh32 dst, imm
+      case 0xb4:
+        set(dst, BigInt(imm >>> 0));
+        break; // mov32 dst, imm
+      case 0xbc:
+        set(dst, get(src) & U32);
+        break; // mov32 dst, src
+      case 0x55:
+        if (get(dst) !== immU64) pc += off;
+        break; // jne dst, imm
+      case 0x5d:
+        if (get(dst) !== get(src)) pc += off;
+        break; // jne dst, src
+      case 0x15:
+        if (get(dst) === immU64) pc += off;
+        break; // jeq dst, imm
+      case 0x95:
+        return Number(get(0)); // exit
+      default:
+        assert.fail(`pc ${pc - 1}: unexpected opcode 0x${code.toString(16)}`);
     }
   }
   assert.fail('program did not terminate');
@@ -131,7 +147,13 @@ function expectedProgram(blocks: string[][]): string[] {
   return [...prologue, ...blocks.flat().map((l) => l.replace(/->block(\d+)$/, (_, i: string) => `->${starts[Number(i)]}`))];
 }
 
-const devRule = (allow: boolean, type: 'a' | 'b' | 'c', major: number | null, minor: number | null, access: string): DeviceCgroup => ({ allow, type, major, minor, access });
+const devRule = (allow: boolean, type: 'a' | 'b' | 'c', major: number | null, minor: number | null, access: string): DeviceCgroup => ({
+  allow,
+  type,
+  major,
+  minor,
+  access,
+});
 const allowBlock = (type: number, major: number | null, minor: number | null, next: number, access?: number, verdict = 1): string[] => [
   `JNEImm r2 ${type} ->block${next}`,
   ...(access === undefined ? [] : ['MovReg32 r1 r3', `AndImm32 r1 ${access}`, `JNEReg r1 r3 ->block${next}`]),
@@ -243,20 +265,41 @@ test('device filter: privileged (allow a) stays allow-all with the runc defaults
   assert.equal(run(prog, 'b', 8, 0, R | W), 0); // O_RDWR shares "w" with the deny
   assert.equal(run(prog, 'b', 8, 0, W), 0);
   assert.equal(run(prog, 'b', 8, 0, M), 1);
-  assert.deepEqual(disassemble(prog).slice(6), ['JNEImm r2 1 ->14', 'MovReg32 r1 r3', 'AndImm32 r1 4', 'JEqImm r1 0 ->14', 'JNEImm r4 8 ->14', 'JNEImm r5 0 ->14', 'MovImm32 r0 0', 'Exit', 'MovImm32 r0 1', 'Exit']);
+  assert.deepEqual(disassemble(prog).slice(6), [
+    'JNEImm r2 1 ->14',
+    'MovReg32 r1 r3',
+    'AndImm32 r1 4',
+    'JEqImm r1 0 ->14',
+    'JNEImm r4 8 ->14',
+    'JNEImm r5 0 ->14',
+    'MovImm32 r0 0',
+    'Exit',
+    'MovImm32 r0 1',
+    'Exit',
+  ]);
 });
 
 test('device filter: rules v1 would silently ignore, and malformed rules, are one-line errors', () => {
   const bad: [DeviceCgroup[], RegExp][] = [
-    [[devRule(true, 'c', null, null, 'rwm'), devRule(false, 'c', 1, 3, 'rwm')], /^cgroup devices: rule "c 1:3 rwm" \(deny\) cannot punch a hole in the wildcard rule "c \*:\* rwm" \(allow\)/],
+    [
+      [devRule(true, 'c', null, null, 'rwm'), devRule(false, 'c', 1, 3, 'rwm')],
+      /^cgroup devices: rule "c 1:3 rwm" \(deny\) cannot punch a hole in the wildcard rule "c \*:\* rwm" \(allow\)/,
+    ],
     [[devRule(true, 'c', 1, null, 'r'), devRule(false, 'c', 1, 3, 'rw')], /punch a hole in the wildcard rule "c 1:\* r"/],
-    [[devRule(true, 'a', null, null, 'rwm'), devRule(false, 'b', null, 0, 'm'), devRule(true, 'b', 8, 0, 'rwm')], /rule "b 8:0 rwm" \(allow\) cannot punch a hole in the wildcard rule "b \*:0 m" \(deny\)/],
+    [
+      [devRule(true, 'a', null, null, 'rwm'), devRule(false, 'b', null, 0, 'm'), devRule(true, 'b', 8, 0, 'rwm')],
+      /rule "b 8:0 rwm" \(allow\) cannot punch a hole in the wildcard rule "b \*:0 m" \(deny\)/,
+    ],
     [[devRule(true, 'c', 1, 3, 'RW')], /^cgroup devices: access 'RW' of rule "c 1:3 " has none of r, w and m \(linux\.resources\.devices\)$/],
     [[{ allow: true, type: 'x' as 'c', major: 1, minor: 3, access: 'r' }], /^cgroup devices: type 'x' of rule/],
     [[devRule(true, 'c', 2 ** 33, 3, 'r')], /^cgroup devices: major 8589934592 of rule "c 8589934592:3 r" is not a 32-bit device number/],
   ];
   for (const [rules, re] of bad) {
-    assert.throws(() => compileDeviceFilter(rules), (e: unknown) => e instanceof HakoError && !e.message.includes('\n') && re.test(e.message), JSON.stringify(rules));
+    assert.throws(
+      () => compileDeviceFilter(rules),
+      (e: unknown) => e instanceof HakoError && !e.message.includes('\n') && re.test(e.message),
+      JSON.stringify(rules),
+    );
   }
   // Not a hole: removing bits the wildcard does not have is fine.
   assert.doesNotThrow(() => compileDeviceFilter([devRule(true, 'c', null, null, 'm'), devRule(false, 'c', 1, 3, 'rw')]));
@@ -265,7 +308,9 @@ test('device filter: rules v1 would silently ignore, and malformed rules, are on
 test('device filter: generated code agrees with the emulated exceptions on random rule sets', () => {
   let seed = 12345;
   const rnd = (n: number): number => {
-    seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; // xorshift32: deterministic
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5; // xorshift32: deterministic
     return (seed >>> 0) % n;
   };
   const pick = (): number => [-1, 0, 1, 3, 8][rnd(5)]!;
@@ -359,7 +404,9 @@ test('v2 driver: a failing attach or a bad rule fails create() and leaves no dir
 
 test('v2 driver: EPERM from bpf(2) is an error as root, a warning rootless', (t) => {
   const { cg, warnings } = driver(t, () => {
-    throw new HakoError('cgroup devices: attaching the device filter to X: BPF_PROG_LOAD (BPF_PROG_TYPE_CGROUP_DEVICE, 64 instructions): Operation not permitted');
+    throw new HakoError(
+      'cgroup devices: attaching the device filter to X: BPF_PROG_LOAD (BPF_PROG_TYPE_CGROUP_DEVICE, 64 instructions): Operation not permitted',
+    );
   });
   if (process.geteuid!() === 0) {
     assert.throws(() => cg.create({}), /Operation not permitted$/);

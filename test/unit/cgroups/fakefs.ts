@@ -91,7 +91,10 @@ abstract class FakeBase implements CgroupIo {
     if (!/^\d+$/.test(data.trim())) throw errno('EINVAL', file);
     const walk = (d: string): void => {
       const procs = path.join(d, 'cgroup.procs');
-      const lines = fs.readFileSync(procs, 'utf8').split('\n').filter((l) => l && l !== data.trim());
+      const lines = fs
+        .readFileSync(procs, 'utf8')
+        .split('\n')
+        .filter((l) => l && l !== data.trim());
       fs.writeFileSync(procs, lines.map((l) => `${l}\n`).join(''));
       for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
     };
@@ -153,13 +156,25 @@ export class FakeCgroup2 extends FakeBase {
       cpu: { 'cpu.weight': '100\n', 'cpu.max': 'max 100000\n', 'cpu.max.burst': '0\n', 'cpu.idle': '0\n' },
       cpuset: { 'cpuset.cpus': '\n', 'cpuset.mems': '\n', 'cpuset.cpus.effective': '0-1\n' },
       memory: {
-        'memory.current': '0\n', 'memory.min': '0\n', 'memory.low': '0\n', 'memory.high': 'max\n', 'memory.max': 'max\n', 'memory.peak': '0\n',
-        'memory.events': 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n', 'memory.stat': 'anon 0\n',
+        'memory.current': '0\n',
+        'memory.min': '0\n',
+        'memory.low': '0\n',
+        'memory.high': 'max\n',
+        'memory.max': 'max\n',
+        'memory.peak': '0\n',
+        'memory.events': 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n',
+        'memory.stat': 'anon 0\n',
         ...(this.swap ? { 'memory.swap.current': '0\n', 'memory.swap.max': 'max\n' } : {}),
       },
       io: { 'io.weight': 'default 100\n', 'io.max': '', 'io.stat': '', ...(this.bfq ? { 'io.bfq.weight': 'default 100\n' } : {}) },
       pids: { 'pids.max': 'max\n', 'pids.current': '0\n', 'pids.events': 'max 0\n' },
-      hugetlb: Object.fromEntries(['2MB', '1GB'].flatMap((s) => [[`hugetlb.${s}.max`, 'max\n'], [`hugetlb.${s}.rsvd.max`, 'max\n'], [`hugetlb.${s}.current`, '0\n']])),
+      hugetlb: Object.fromEntries(
+        ['2MB', '1GB'].flatMap((s) => [
+          [`hugetlb.${s}.max`, 'max\n'],
+          [`hugetlb.${s}.rsvd.max`, 'max\n'],
+          [`hugetlb.${s}.current`, '0\n'],
+        ]),
+      ),
       rdma: { 'rdma.max': '', 'rdma.current': '' },
     };
     for (const [f, c] of Object.entries(files[controller] ?? {})) this.put(path.join(dir, f), c);
@@ -204,7 +219,12 @@ export class FakeCgroup2 extends FakeBase {
         if (v !== '1') throw errno('EINVAL', file);
         fs.writeFileSync(path.join(dir, 'cgroup.procs'), '');
         return true;
-      case 'memory.max': case 'memory.low': case 'memory.high': case 'memory.min': case 'memory.swap.max': case 'pids.max':
+      case 'memory.max':
+      case 'memory.low':
+      case 'memory.high':
+      case 'memory.min':
+      case 'memory.swap.max':
+      case 'pids.max':
         if (!isMaxOrNum) throw errno('EINVAL', file);
         return false;
       case 'cpu.weight':
@@ -229,7 +249,9 @@ export class FakeCgroup2 extends FakeBase {
       case 'cpuset.mems':
         checkList(v, NMEMS, file);
         return false;
-      case 'io.weight': case 'io.bfq.weight': case 'io.max':
+      case 'io.weight':
+      case 'io.bfq.weight':
+      case 'io.max':
         this.mergeKeyedLine(file, name, v);
         return true;
       default:
@@ -245,7 +267,12 @@ export class FakeCgroup2 extends FakeBase {
     if (name === 'io.max') {
       const m = /^(\d+:\d+)((?: (?:rbps|wbps|riops|wiops)=(?:max|\d+))+)$/.exec(v);
       if (!m) throw errno('EINVAL', file);
-      const kv = new Map((lines.get(m[1]!) ?? m[1]!).split(' ').slice(1).map((p) => p.split('=') as [string, string]));
+      const kv = new Map(
+        (lines.get(m[1]!) ?? m[1]!)
+          .split(' ')
+          .slice(1)
+          .map((p) => p.split('=') as [string, string]),
+      );
       for (const p of m[2]!.trim().split(' ')) kv.set(p.split('=')[0]!, p.split('=')[1]!);
       lines.set(m[1]!, [m[1], ...[...kv].map(([k, x]) => `${k}=${x}`)].join(' '));
     } else {
@@ -303,21 +330,39 @@ export class FakeCgroup1 extends FakeBase {
     const files: Record<string, Record<string, string>> = {
       cpuset: { 'cpuset.cpus': '\n', 'cpuset.mems': '\n' },
       memory: {
-        'memory.limit_in_bytes': `${UNLIMITED_V1}\n`, 'memory.memsw.limit_in_bytes': `${UNLIMITED_V1}\n`, 'memory.soft_limit_in_bytes': `${UNLIMITED_V1}\n`,
-        'memory.swappiness': '60\n', 'memory.oom_control': 'oom_kill_disable 0\nunder_oom 0\noom_kill 0\n', 'memory.usage_in_bytes': '0\n',
-        'memory.max_usage_in_bytes': '0\n', 'memory.failcnt': '0\n', 'memory.memsw.usage_in_bytes': '0\n', 'memory.kmem.tcp.limit_in_bytes': `${UNLIMITED_V1}\n`,
+        'memory.limit_in_bytes': `${UNLIMITED_V1}\n`,
+        'memory.memsw.limit_in_bytes': `${UNLIMITED_V1}\n`,
+        'memory.soft_limit_in_bytes': `${UNLIMITED_V1}\n`,
+        'memory.swappiness': '60\n',
+        'memory.oom_control': 'oom_kill_disable 0\nunder_oom 0\noom_kill 0\n',
+        'memory.usage_in_bytes': '0\n',
+        'memory.max_usage_in_bytes': '0\n',
+        'memory.failcnt': '0\n',
+        'memory.memsw.usage_in_bytes': '0\n',
+        'memory.kmem.tcp.limit_in_bytes': `${UNLIMITED_V1}\n`,
         ...(this.kmem ? { 'memory.kmem.limit_in_bytes': `${UNLIMITED_V1}\n` } : {}),
       },
       cpu: {
-        'cpu.shares': '1024\n', 'cpu.cfs_period_us': '100000\n', 'cpu.cfs_quota_us': '-1\n', 'cpu.cfs_burst_us': '0\n',
-        'cpu.rt_period_us': '1000000\n', 'cpu.rt_runtime_us': '0\n', 'cpu.idle': '0\n', 'cpu.stat': 'nr_periods 0\nnr_throttled 0\nthrottled_time 0\n',
+        'cpu.shares': '1024\n',
+        'cpu.cfs_period_us': '100000\n',
+        'cpu.cfs_quota_us': '-1\n',
+        'cpu.cfs_burst_us': '0\n',
+        'cpu.rt_period_us': '1000000\n',
+        'cpu.rt_runtime_us': '0\n',
+        'cpu.idle': '0\n',
+        'cpu.stat': 'nr_periods 0\nnr_throttled 0\nthrottled_time 0\n',
       },
       cpuacct: { 'cpuacct.usage': '0\n', 'cpuacct.usage_user': '0\n', 'cpuacct.usage_sys': '0\n', 'cpuacct.stat': 'user 0\nsystem 0\n' },
       devices: { 'devices.allow': '', 'devices.deny': '', 'devices.list': 'a *:* rwm\n' },
       freezer: { 'freezer.state': 'THAWED\n' },
       blkio: {
-        'blkio.bfq.weight': '100\n', 'blkio.bfq.weight_device': '', 'blkio.throttle.read_bps_device': '', 'blkio.throttle.write_bps_device': '',
-        'blkio.throttle.read_iops_device': '', 'blkio.throttle.write_iops_device': '', 'blkio.throttle.io_service_bytes_recursive': 'Total 0\n',
+        'blkio.bfq.weight': '100\n',
+        'blkio.bfq.weight_device': '',
+        'blkio.throttle.read_bps_device': '',
+        'blkio.throttle.write_bps_device': '',
+        'blkio.throttle.read_iops_device': '',
+        'blkio.throttle.write_iops_device': '',
+        'blkio.throttle.io_service_bytes_recursive': 'Total 0\n',
         'blkio.throttle.io_serviced_recursive': 'Total 0\n',
       },
       pids: { 'pids.max': 'max\n', 'pids.current': '0\n' },
@@ -325,7 +370,8 @@ export class FakeCgroup1 extends FakeBase {
       net_cls: { 'net_cls.classid': '0\n' },
       net_prio: { 'net_prio.ifpriomap': 'lo 0\n' },
     };
-    for (const [f, c] of Object.entries({ 'cgroup.procs': '', tasks: '', 'cgroup.clone_children': '0\n', notify_on_release: '0\n' })) this.put(path.join(dir, f), c);
+    for (const [f, c] of Object.entries({ 'cgroup.procs': '', tasks: '', 'cgroup.clone_children': '0\n', notify_on_release: '0\n' }))
+      this.put(path.join(dir, f), c);
     for (const c of controllers) for (const [f, content] of Object.entries(files[c] ?? {})) this.put(path.join(dir, f), content);
   }
 
@@ -341,7 +387,8 @@ export class FakeCgroup1 extends FakeBase {
         this.movePid(this.hierarchyOf(file), file, data);
         return true;
       }
-      case 'memory.limit_in_bytes': case 'memory.memsw.limit_in_bytes': {
+      case 'memory.limit_in_bytes':
+      case 'memory.memsw.limit_in_bytes': {
         if (!/^(-1|\d+)$/.test(v)) throw errno('EINVAL', file);
         const value = v === '-1' ? Number(UNLIMITED_V1) : Number(v);
         // The kernel keeps memsw >= limit at all times.
@@ -379,7 +426,8 @@ export class FakeCgroup1 extends FakeBase {
       case 'pids.max':
         if (!/^(max|\d+)$/.test(v)) throw errno('EINVAL', file);
         return false;
-      case 'devices.allow': case 'devices.deny':
+      case 'devices.allow':
+      case 'devices.deny':
         if (!/^[abc] (\*|\d+):(\*|\d+) [rwm]{1,3}$/.test(v)) throw errno('EINVAL', file);
         return false;
       default:

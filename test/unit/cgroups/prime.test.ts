@@ -7,7 +7,10 @@ import { ownProcsFile, primeCgroupMigration } from '../../../src/cgroups/prime.j
 import { FakeCgroup1 } from './fakefs.js';
 
 test('v2: our own cgroup from the "0::" line', () => {
-  assert.equal(ownProcsFile('/sys/fs/cgroup', '0::/user.slice/user-0.slice/session-1.scope\n', true), '/sys/fs/cgroup/user.slice/user-0.slice/session-1.scope/cgroup.procs');
+  assert.equal(
+    ownProcsFile('/sys/fs/cgroup', '0::/user.slice/user-0.slice/session-1.scope\n', true),
+    '/sys/fs/cgroup/user.slice/user-0.slice/session-1.scope/cgroup.procs',
+  );
   assert.equal(ownProcsFile('/sys/fs/cgroup', '', true), undefined);
 });
 

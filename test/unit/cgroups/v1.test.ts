@@ -19,19 +19,27 @@ function setup(t: { after: (fn: () => void) => void }, path = '/hako/c1', opts: 
   return { fake, cg, warnings, dir, file };
 }
 
-
 /** Every hierarchy directory that holds `path` (to prove nothing is left behind). */
 function leftovers(root: string, path: string): string[] {
-  return fs
-    .readdirSync(root)
-    .filter((h) => !fs.lstatSync(`${root}/${h}`).isSymbolicLink() && h !== 'unified' && fs.existsSync(`${root}/${h}${path}`));
+  return fs.readdirSync(root).filter((h) => !fs.lstatSync(`${root}/${h}`).isSymbolicLink() && h !== 'unified' && fs.existsSync(`${root}/${h}${path}`));
 }
 
 test('v1 discovery from directory names: "cpu,cpuacct" once, systemd -> name=systemd, unified skipped', (t) => {
   const fake = new FakeCgroup1();
   t.after(() => fake.cleanup());
   const hs = discoverV1Hierarchies(fake.root, '/nonexistent-mountinfo');
-  assert.deepEqual(hs.map((h) => h.controllers.join(',')).sort(), ['blkio', 'cpu,cpuacct', 'cpuset', 'devices', 'freezer', 'hugetlb', 'memory', 'name=systemd', 'net_cls,net_prio', 'pids']);
+  assert.deepEqual(hs.map((h) => h.controllers.join(',')).sort(), [
+    'blkio',
+    'cpu,cpuacct',
+    'cpuset',
+    'devices',
+    'freezer',
+    'hugetlb',
+    'memory',
+    'name=systemd',
+    'net_cls,net_prio',
+    'pids',
+  ]);
   assert.ok(hs.every((h) => h.mount.startsWith(fake.root)));
 });
 
@@ -39,8 +47,24 @@ test('v1 create: a directory in every hierarchy; cpuset.cpus/mems copied from th
   const { fake, cg, file, dir } = setup(t);
   assert.equal(cg.version, 1);
   cg.create();
-  assert.deepEqual(leftovers(fake.root, '/hako/c1').sort(), ['blkio', 'cpu,cpuacct', 'cpuset', 'devices', 'freezer', 'hugetlb', 'memory', 'net_cls,net_prio', 'pids', 'systemd']);
-  assert.deepEqual(fake.writesUnder(`${fake.root}/cpuset/`), ['hako/cpuset.cpus=0-1', 'hako/cpuset.mems=0', 'hako/c1/cpuset.cpus=0-1', 'hako/c1/cpuset.mems=0']);
+  assert.deepEqual(leftovers(fake.root, '/hako/c1').sort(), [
+    'blkio',
+    'cpu,cpuacct',
+    'cpuset',
+    'devices',
+    'freezer',
+    'hugetlb',
+    'memory',
+    'net_cls,net_prio',
+    'pids',
+    'systemd',
+  ]);
+  assert.deepEqual(fake.writesUnder(`${fake.root}/cpuset/`), [
+    'hako/cpuset.cpus=0-1',
+    'hako/cpuset.mems=0',
+    'hako/c1/cpuset.cpus=0-1',
+    'hako/c1/cpuset.mems=0',
+  ]);
   assert.equal(file('cpuset', 'cpuset.cpus'), '0-1');
   // The fake refuses (ENOSPC) a pid in a cpuset without cpus/mems, as the kernel does.
   cg.addProcess(1234);
@@ -60,7 +84,13 @@ test('v1 explicit cpuset values are written after the inherited ones', (t) => {
 
 test('v1 devices: deny all first, then the config rules in order, then runc default allows', (t) => {
   const { fake, cg, dir } = setup(t);
-  cg.create({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' }, { allow: false, type: 'b', major: 8 }] });
+  cg.create({
+    devices: [
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' },
+      { allow: false, type: 'b', major: 8 },
+    ],
+  });
   const seq = fake.writesUnder(`${dir('devices')}/`);
   assert.deepEqual(seq.slice(0, 4), ['devices.deny=a *:* rwm', 'devices.deny=a *:* rwm', 'devices.allow=c 10:229 rwm', 'devices.deny=b 8:* rwm']);
   assert.equal(seq.length, 4 + DEFAULT_ALLOWED_DEVICES.length);
@@ -73,12 +103,29 @@ test('v1 devices: deny all first, then the config rules in order, then runc defa
 
 test('v1 devices: access as runc reads it ("rwa" is rw); what runc\'s v1 emulator refuses fails before any write', (t) => {
   const { fake, cg, dir } = setup(t);
-  cg.create({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rwa' }] });
+  cg.create({
+    devices: [
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 10, minor: 229, access: 'rwa' },
+    ],
+  });
   assert.deepEqual(fake.writesUnder(`${dir('devices')}/`).slice(0, 3), ['devices.deny=a *:* rwm', 'devices.deny=a *:* rwm', 'devices.allow=c 10:229 rw']);
   const other = openCgroup('/hako/c2', { root: fake.root, io: fake, warn: () => {} });
   const before = fake.writes.length;
-  assertOneLineHakoError(() => other.create({ devices: [{ allow: true, type: 'c', major: 10, minor: 229, access: 'RW' }] }), /^cgroup devices: access 'RW' of rule "c 10:229 " has none of r, w and m/);
-  assert.throws(() => other.create({ devices: [{ allow: true, type: 'c', access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 3, access: 'r' }] }), /cannot punch a hole/);
+  assertOneLineHakoError(
+    () => other.create({ devices: [{ allow: true, type: 'c', major: 10, minor: 229, access: 'RW' }] }),
+    /^cgroup devices: access 'RW' of rule "c 10:229 " has none of r, w and m/,
+  );
+  assert.throws(
+    () =>
+      other.create({
+        devices: [
+          { allow: true, type: 'c', access: 'rwm' },
+          { allow: false, type: 'c', major: 1, minor: 3, access: 'r' },
+        ],
+      }),
+    /cannot punch a hole/,
+  );
   assert.equal(fake.writes.length, before);
   assert.equal(other.exists(), false);
 });
@@ -110,7 +157,10 @@ test('v1 memory extras: reservation, swappiness, disableOOMKiller, kernelTCP; ke
   assert.deepEqual(warnings, ['linux.resources.memory.kernel ignored: this kernel has no memory.kmem.limit_in_bytes']);
   cg.update({ memory: { swappiness: -1 } }); // -1 = unset
   assert.equal(file('memory', 'memory.swappiness'), '0');
-  assertOneLineHakoError(() => cg.update({ memory: { swappiness: 150 } }), /^cgroup memory: swappiness 150 is outside 0-100 \(linux\.resources\.memory\.swappiness\)$/);
+  assertOneLineHakoError(
+    () => cg.update({ memory: { swappiness: 150 } }),
+    /^cgroup memory: swappiness 150 is outside 0-100 \(linux\.resources\.memory\.swappiness\)$/,
+  );
 });
 
 test('v1 memory.kernel is written where the kernel still has the file', (t) => {
@@ -132,7 +182,10 @@ test('v1 cpu: shares, cfs quota/period, burst, rt, idle', (t) => {
     'cpu.idle=1',
   ]);
   assert.equal(file('cpu,cpuacct', 'cpu.cfs_quota_us'), '20000');
-  assertOneLineHakoError(() => cg.update({ cpu: { shares: 1_000_000 } }), /^cgroup cpu: cpu\.shares 1000000 is above the maximum 262144 \(linux\.resources\.cpu\.shares\)$/);
+  assertOneLineHakoError(
+    () => cg.update({ cpu: { shares: 1_000_000 } }),
+    /^cgroup cpu: cpu\.shares 1000000 is above the maximum 262144 \(linux\.resources\.cpu\.shares\)$/,
+  );
 });
 
 test('v1 bad value: one-line error naming resource, file and kernel error; no directory left anywhere', (t) => {
@@ -142,17 +195,26 @@ test('v1 bad value: one-line error naming resource, file and kernel error; no di
     new RegExp(`^cgroup cpu: writing '500' to ${fake.root}/cpu,cpuacct/hako/x/cpu\\.cfs_quota_us: Invalid argument$`),
   );
   assert.deepEqual(leftovers(fake.root, '/hako'), []);
-  assertOneLineHakoError(() => cg.create({ cpu: { cpus: '99-100' } }), /^cgroup cpuset: writing '99-100' to .*\/cpuset\/hako\/x\/cpuset\.cpus: Invalid argument$/);
+  assertOneLineHakoError(
+    () => cg.create({ cpu: { cpus: '99-100' } }),
+    /^cgroup cpuset: writing '99-100' to .*\/cpuset\/hako\/x\/cpuset\.cpus: Invalid argument$/,
+  );
   assert.deepEqual(leftovers(fake.root, '/hako'), []);
 });
 
 test('v1 missing controller: error names it; nothing created', (t) => {
   const { fake, cg } = setup(t, '/hako/x', { hierarchies: ['cpu,cpuacct', 'memory', 'systemd'] });
-  assertOneLineHakoError(() => cg.create({ hugepageLimits: [{ pageSize: '2MB', limit: 0 }] }), /^cgroup hugetlb: controller is not mounted under .* \(needed for linux\.resources\.hugepageLimits\)$/);
+  assertOneLineHakoError(
+    () => cg.create({ hugepageLimits: [{ pageSize: '2MB', limit: 0 }] }),
+    /^cgroup hugetlb: controller is not mounted under .* \(needed for linux\.resources\.hugepageLimits\)$/,
+  );
   assertOneLineHakoError(() => cg.create({ network: { classID: 0x100001 } }), /^cgroup net_cls: controller is not mounted .*network\.classID/);
   assertOneLineHakoError(() => cg.create({ pids: { limit: 5 } }), /^cgroup pids: controller is not mounted/);
   assertOneLineHakoError(() => cg.create({ devices: [{ allow: true, access: 'rwm' }] }), /^cgroup devices: controller is not mounted/);
-  assertOneLineHakoError(() => cg.create({ unified: { 'memory.high': '1' } }), /^cgroup unified: key 'memory\.high' needs cgroup v2, but .* uses cgroup v1 \(linux\.resources\.unified\)$/);
+  assertOneLineHakoError(
+    () => cg.create({ unified: { 'memory.high': '1' } }),
+    /^cgroup unified: key 'memory\.high' needs cgroup v2, but .* uses cgroup v1 \(linux\.resources\.unified\)$/,
+  );
   assert.deepEqual(leftovers(fake.root, '/hako'), []);
   cg.create({ memory: { limit: MiB } }); // without devices/freezer hierarchies the rest still works
   assert.equal(cg.state(), 'thawed');
@@ -163,7 +225,12 @@ test('v1 pids, blkio (BFQ fallback), hugetlb, net_cls, net_prio', (t) => {
   const { cg, file } = setup(t);
   cg.create({
     pids: { limit: 0 },
-    blockIO: { weight: 300, weightDevice: [{ major: 8, minor: 0, weight: 200 }], throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1000 }], throttleWriteIOPSDevice: [{ major: 8, minor: 0, rate: 10 }] },
+    blockIO: {
+      weight: 300,
+      weightDevice: [{ major: 8, minor: 0, weight: 200 }],
+      throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1000 }],
+      throttleWriteIOPSDevice: [{ major: 8, minor: 0, rate: 10 }],
+    },
     hugepageLimits: [{ pageSize: '2MB', limit: 4 * MiB }],
     network: { classID: 0x100001, priorities: [{ name: 'eth0', priority: 5 }] },
   });

@@ -19,7 +19,6 @@ function setup(t: { after: (fn: () => void) => void }, path = '/hako/c1', opts: 
   return { fake, cg, warnings, file, dir: `${fake.root}${path}` };
 }
 
-
 test('v2 create: mkdir -p, controllers enabled in every ancestor, leaf gets the controller files', (t) => {
   const { fake, cg, file } = setup(t);
   assert.equal(cg.version, 2);
@@ -124,8 +123,14 @@ test('v2 failure keeps ancestors that existed before', (t) => {
 
 test('v2 missing controller: error names it and the config field; nothing created', (t) => {
   const { fake, cg } = setup(t, '/hako/x', { controllers: ['cpu', 'pids'] });
-  assertOneLineHakoError(() => cg.create({ memory: { limit: MiB } }), /^cgroup memory: controller not available in .*\/hako\/x \(needed for linux\.resources\.memory\)/);
-  assertOneLineHakoError(() => cg.create({ unified: { 'io.max': '8:0 rbps=1' } }), /^cgroup io: controller not available .*linux\.resources\.unified\["io\.max"\]/);
+  assertOneLineHakoError(
+    () => cg.create({ memory: { limit: MiB } }),
+    /^cgroup memory: controller not available in .*\/hako\/x \(needed for linux\.resources\.memory\)/,
+  );
+  assertOneLineHakoError(
+    () => cg.create({ unified: { 'io.max': '8:0 rbps=1' } }),
+    /^cgroup io: controller not available .*linux\.resources\.unified\["io\.max"\]/,
+  );
   assert.equal(fs.existsSync(`${fake.root}/hako`), false);
 });
 
@@ -149,7 +154,13 @@ test('v2 things v2 cannot do: network, realtime, device rules v1 would ignore; b
   // Device rules are an eBPF program now (devices-bpf.test.ts); only rules that cannot mean what
   // they say are refused.
   assertOneLineHakoError(
-    () => cg.create({ devices: [{ allow: true, type: 'c', access: 'rwm' }, { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' }] }),
+    () =>
+      cg.create({
+        devices: [
+          { allow: true, type: 'c', access: 'rwm' },
+          { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' },
+        ],
+      }),
     /^cgroup devices: rule "c 10:229 rwm" \(deny\) cannot punch a hole/,
   );
   assertOneLineHakoError(() => cg.create({ unified: { '../x': '1' } }), /^cgroup unified: '\.\.\/x' is not a cgroup file name/);
@@ -183,7 +194,10 @@ test('v2 without swap accounting: "no swap" and "unlimited" are fine, a real swa
   assert.equal(file('memory.max'), String(10 * MiB));
   cg.update({ memory: { limit: -1 } });
   assert.equal(file('memory.max'), 'max');
-  assertOneLineHakoError(() => cg.update({ memory: { limit: 10 * MiB, swap: 20 * MiB } }), /^cgroup memory: writing '10485760' to .*memory\.swap\.max: No such file or directory$/);
+  assertOneLineHakoError(
+    () => cg.update({ memory: { limit: 10 * MiB, swap: 20 * MiB } }),
+    /^cgroup memory: writing '10485760' to .*memory\.swap\.max: No such file or directory$/,
+  );
 });
 
 test('v2 update and checkBeforeUpdate', (t) => {

@@ -12,7 +12,10 @@ useStdioStreams();
 function captureStderr(fn: () => number): { code: number; text: string } {
   const write = process.stderr.write;
   let text = '';
-  process.stderr.write = ((chunk: string) => { text += chunk; return true; }) as typeof process.stderr.write;
+  process.stderr.write = ((chunk: string) => {
+    text += chunk;
+    return true;
+  }) as typeof process.stderr.write;
   try {
     return { code: fn(), text };
   } finally {
@@ -21,7 +24,11 @@ function captureStderr(fn: () => number): { code: number; text: string } {
 }
 
 function thrownBy(fn: () => unknown): unknown {
-  try { fn(); } catch (e) { return e; }
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
   throw new Error('did not throw');
 }
 
@@ -39,12 +46,15 @@ test('reportError: HakoError keeps its exit code, a system error exits 1, anythi
   const saved = process.env.HAKO_DEBUG;
   delete process.env.HAKO_DEBUG;
   try {
-    assert.deepEqual(captureStderr(() => reportError(new HakoError('bad thing', 3))), { code: 3, text: 'hako: bad thing\n' });
+    assert.deepEqual(
+      captureStderr(() => reportError(new HakoError('bad thing', 3))),
+      { code: 3, text: 'hako: bad thing\n' },
+    );
     const sys = captureStderr(() => reportError(thrownBy(() => fs.readFileSync('/nonexistent-file'))));
     assert.deepEqual(sys, { code: 1, text: 'hako: open /nonexistent-file: no such file or directory (ENOENT)\n' });
-    const bug = captureStderr(() => reportError(new TypeError('Cannot read properties of undefined (reading \'x\')')));
+    const bug = captureStderr(() => reportError(new TypeError("Cannot read properties of undefined (reading 'x')")));
     assert.equal(bug.code, 2);
-    assert.equal(bug.text, 'hako: bug: TypeError: Cannot read properties of undefined (reading \'x\') (this is a bug in hako; HAKO_DEBUG=1 prints the stack)\n');
+    assert.equal(bug.text, "hako: bug: TypeError: Cannot read properties of undefined (reading 'x') (this is a bug in hako; HAKO_DEBUG=1 prints the stack)\n");
     assert.equal(captureStderr(() => reportError('a string')).text.split('\n').length, 2, 'one line');
     // A value quoted raw in a message (a newline in a flag's value) is escaped: still one line.
     assert.equal(captureStderr(() => reportError(new HakoError('bad value "a\nb\tc"'))).text, 'hako: bad value "a\\nb\\tc"\n');
@@ -53,6 +63,7 @@ test('reportError: HakoError keeps its exit code, a system error exits 1, anythi
     const debug = captureStderr(() => reportError(new RangeError('boom')));
     assert.match(debug.text, /^hako: bug: RangeError: boom \(this is a bug in hako; stack below\)\nRangeError: boom\n {4}at /);
   } finally {
-    if (saved === undefined) delete process.env.HAKO_DEBUG; else process.env.HAKO_DEBUG = saved;
+    if (saved === undefined) delete process.env.HAKO_DEBUG;
+    else process.env.HAKO_DEBUG = saved;
   }
 });

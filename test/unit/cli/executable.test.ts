@@ -15,16 +15,25 @@ import { fileURLToPath } from 'node:url';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const HAKO = path.join(REPO, 'bin/hako');
 
-interface Result { status: number | null; stdout: string; stderr: string }
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
 /** Asynchronous, so that servers in this process can answer it. */
 function run(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env, ...opts.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
     const p = spawn(file, args, { env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
+    let stdout = '',
+      stderr = '';
+    p.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
     p.on('error', reject);
     p.on('close', (status) => resolve({ status, stdout, stderr }));
   });
@@ -73,7 +82,10 @@ test('the executable ignores .env, bunfig.toml, BUN_OPTIONS, BUN_BE_BUN and BUN_
   // BUN_BYTECODE_ORDER_OUT would have a root process write a file of the caller's choosing.
   const written = path.join(dir, 'written');
   const env = { BUN_OPTIONS: `--preload=${evil}`, BUN_BE_BUN: '1', BUN_BYTECODE_ORDER_OUT: written, HAKO_TRACE: undefined, HAKO_INIT: undefined };
-  for (const [file, args] of [[HAKO, ['runtime']], [path.join(REPO, 'bin/hako-runtime'), []]] as const) {
+  for (const [file, args] of [
+    [HAKO, ['runtime']],
+    [path.join(REPO, 'bin/hako-runtime'), []],
+  ] as const) {
     const r = await run(file, [...args, '--root', root, 'list', '--format', 'json'], { env, cwd: dir });
     assert.equal(r.status, 0, `${file}: ${r.stderr}`);
     assert.equal(r.stdout.trim(), '[]');
@@ -86,13 +98,32 @@ test('the executable ignores .env, bunfig.toml, BUN_OPTIONS, BUN_BE_BUN and BUN_
   assert.equal(direct.status, 0, direct.stderr);
   assert.equal(direct.stdout.trim(), '[]');
   assert.doesNotMatch(direct.stderr, /trace/);
-  assert.ok(!fs.existsSync(marker), 'dist/hako ran bunfig.toml\'s preload');
+  assert.ok(!fs.existsSync(marker), "dist/hako ran bunfig.toml's preload");
 });
 
 test('HTTPS requests of the executable trust the certificates in NODE_EXTRA_CA_CERTS', async (t) => {
   const dir = tmpdir(t);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`,
-    '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${dir}/key.pem`,
+      '-out',
+      `${dir}/cert.pem`,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   // A loopback registry is spoken to in plain HTTP; its token service is HTTPS with our own CA.
   const tokenRequests: string[] = [];
   const tokens = https.createServer({ key: fs.readFileSync(`${dir}/key.pem`), cert: fs.readFileSync(`${dir}/cert.pem`) }, (req, res) => {

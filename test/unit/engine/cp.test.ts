@@ -18,7 +18,7 @@ test('splitPath: trailing slash, /. and the root', () => {
   assert.equal(splitPath('/a/..').base, '');
 });
 
-test('target: docker\'s cp rules', () => {
+test("target: docker's cp rules", () => {
   const s = (p: string) => splitPath(p);
   // a file into a directory keeps its name; to a missing name takes that name; over a file replaces it
   assert.deepEqual(target(s('/f'), 'file', s('/d'), 'dir', 'd'), { dir: '/d', top: 'f' });
@@ -51,10 +51,12 @@ const FORBIDDEN = [/from\s+['"](node:)?fs(\/promises)?['"]/, /import\(\s*['"](no
 test('the container side of cp calls no path-taking fs function', () => {
   const found: string[] = [];
   for (const f of ['container.ts', 'write.ts', 'tar.ts', 'entries.ts', 'paths.ts']) {
-    readFileSync(join(cpDir, f), 'utf8').split('\n').forEach((line, i) => {
-      const code = line.replace(/\/\/.*$/, '');
-      if (FORBIDDEN.some((re) => re.test(code))) found.push(`${f}:${i + 1}: ${line.trim()}`);
-    });
+    readFileSync(join(cpDir, f), 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        const code = line.replace(/\/\/.*$/, '');
+        if (FORBIDDEN.some((re) => re.test(code))) found.push(`${f}:${i + 1}: ${line.trim()}`);
+      });
   }
   assert.deepEqual(found, []);
 });

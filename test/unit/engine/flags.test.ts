@@ -4,8 +4,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  parseRunArgs, parseBytes, parsePublish, parseVolume, parseMount, parseTmpfs, parseUlimit, parseDevice, parseRestart,
-  parseEnv, readEnvFile, splitAtPositional, RUN_FLAGS,
+  parseRunArgs,
+  parseBytes,
+  parsePublish,
+  parseVolume,
+  parseMount,
+  parseTmpfs,
+  parseUlimit,
+  parseDevice,
+  parseRestart,
+  parseEnv,
+  readEnvFile,
+  splitAtPositional,
+  RUN_FLAGS,
 } from '../../../src/engine/flags.js';
 import { HakoError } from '../../../src/util/errors.js';
 
@@ -37,8 +48,14 @@ test('unknown flags and bad values are one docker-like line', () => {
   assert.throws(() => parseRunArgs(['--rm', '--restart', 'always', 'img']), err(/cannot combine --restart and --rm/));
   assert.throws(() => parseRunArgs(['--cap-add', 'NOT_A_CAP', 'img']), err(/unknown capability/));
   assert.throws(() => parseRunArgs(['--name', 'bad name', 'img']), err(/"--name"/));
-  assert.throws(() => parseRunArgs(['--pids-limit', '99999999999999999999', 'img']), err(/^invalid argument "99999999999999999999" for "--pids-limit" flag: value out of range$/));
-  assert.throws(() => parseRunArgs(['--name', 'x'.repeat(256), 'img']), err(/^invalid argument "x{80}…\(256 characters\)" for "--name" flag: 256 characters, at most 255$/));
+  assert.throws(
+    () => parseRunArgs(['--pids-limit', '99999999999999999999', 'img']),
+    err(/^invalid argument "99999999999999999999" for "--pids-limit" flag: value out of range$/),
+  );
+  assert.throws(
+    () => parseRunArgs(['--name', 'x'.repeat(256), 'img']),
+    err(/^invalid argument "x{80}…\(256 characters\)" for "--name" flag: 256 characters, at most 255$/),
+  );
   assert.equal(parseRunArgs(['--name', 'x'.repeat(255), 'img']).name, 'x'.repeat(255));
   assert.throws(() => parseRunArgs(['--name', 'a\nb', 'img']), err(/^invalid argument "a\\nb" for "--name" flag/));
   assert.throws(() => parseRunArgs(['--security-opt', 'apparmor=x', 'img']), err(/--security-opt/));
@@ -57,9 +74,34 @@ test('sizes use binary units like docker', () => {
 });
 
 test('resources and security flags', () => {
-  const o = parseRunArgs(['-m', '64m', '--memory-swap', '-1', '--cpus', '0.5', '--cpu-shares', '512', '--pids-limit', '20',
-    '--ulimit', 'nofile=100:200', '--cap-add', 'sys_admin', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
-    '--security-opt', 'seccomp=unconfined', '--sysctl', 'net.ipv4.ip_forward=1', '--label', 'a=b', '--read-only', 'img']);
+  const o = parseRunArgs([
+    '-m',
+    '64m',
+    '--memory-swap',
+    '-1',
+    '--cpus',
+    '0.5',
+    '--cpu-shares',
+    '512',
+    '--pids-limit',
+    '20',
+    '--ulimit',
+    'nofile=100:200',
+    '--cap-add',
+    'sys_admin',
+    '--cap-drop',
+    'ALL',
+    '--security-opt',
+    'no-new-privileges',
+    '--security-opt',
+    'seccomp=unconfined',
+    '--sysctl',
+    'net.ipv4.ip_forward=1',
+    '--label',
+    'a=b',
+    '--read-only',
+    'img',
+  ]);
   assert.equal(o.memory, 64 * 1024 * 1024);
   assert.equal(o.memorySwap, -1);
   assert.equal(o.cpus, 0.5);
@@ -106,7 +148,13 @@ test('volumes, mounts, tmpfs', () => {
   assert.throws(() => parseVolume('a:b:c:d'), err(/--volume/));
   assert.throws(() => parseVolume('bad name:/x'), err(/volume name/));
   assert.deepEqual(parseMount('type=bind,source=/a,target=/b,readonly'), { type: 'bind', source: '/a', target: '/b', readOnly: true, options: [] });
-  assert.deepEqual(parseMount('type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=1777'), { type: 'tmpfs', source: '', target: '/t', readOnly: false, options: ['size=1048576', 'mode=1777'] });
+  assert.deepEqual(parseMount('type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=1777'), {
+    type: 'tmpfs',
+    source: '',
+    target: '/t',
+    readOnly: false,
+    options: ['size=1048576', 'mode=1777'],
+  });
   assert.deepEqual(parseMount('src=v,target=/v'), { type: 'volume', source: 'v', target: '/v', readOnly: false, options: [] });
   assert.throws(() => parseMount('type=bind,source=rel,target=/b'), err(/absolute source/));
   assert.throws(() => parseMount('type=nfs,target=/b'), err(/type must be/));

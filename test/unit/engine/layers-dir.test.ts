@@ -46,7 +46,10 @@ test('a layer failing after a 2000-level tree: one clean error, no temp dir left
   const top = tempDir(t, 'hako-store-');
   const store = new ContentStore(join(top, 'root'));
   const deep = `${'d/'.repeat(2000)}f`;
-  const tar = await makeTar([{ name: 'short', data: 'x', paxRaw: { path: Buffer.from(deep) } }, { name: '../escape', data: 'x' }]);
+  const tar = await makeTar([
+    { name: 'short', data: 'x', paxRaw: { path: Buffer.from(deep) } },
+    { name: '../escape', data: 'x' },
+  ]);
   const blob = await store.putBlob(tar);
   const layer = { digest: blob.digest, mediaType: 'application/vnd.oci.image.layer.v1.tar', size: blob.size, diffID: blob.digest };
   await assert.rejects(prepareRootfs(store, [layer], join(top, 'c')), (e: unknown) => e instanceof HakoError && /"\.\.\/escape"/.test(e.message));

@@ -6,10 +6,19 @@ import assert from 'node:assert/strict';
 import { parseCreateArgs } from '../../../src/engine/runtime-socket.js';
 import { decodeOp, encodePlan } from '../../../src/native/encode.js';
 
-test('conmon\'s create arguments, with and without a console socket', () => {
-  assert.deepEqual(parseCreateArgs(['create', '--bundle', '/b', '--pid-file', '/p', 'c1']), { bundle: '/b', pidFile: '/p', consoleSocket: undefined, id: 'c1' });
-  assert.deepEqual(parseCreateArgs(['create', '--bundle', '/b', '--pid-file', '/p', '--no-new-keyring', '--console-socket', '/s', 'c1']),
-    { bundle: '/b', pidFile: '/p', consoleSocket: '/s', id: 'c1' });
+test("conmon's create arguments, with and without a console socket", () => {
+  assert.deepEqual(parseCreateArgs(['create', '--bundle', '/b', '--pid-file', '/p', 'c1']), {
+    bundle: '/b',
+    pidFile: '/p',
+    consoleSocket: undefined,
+    id: 'c1',
+  });
+  assert.deepEqual(parseCreateArgs(['create', '--bundle', '/b', '--pid-file', '/p', '--no-new-keyring', '--console-socket', '/s', 'c1']), {
+    bundle: '/b',
+    pidFile: '/p',
+    consoleSocket: '/s',
+    id: 'c1',
+  });
   assert.throws(() => parseCreateArgs(['start', 'c1']), /expected a create/);
   assert.throws(() => parseCreateArgs(['create', 'c1']), /needs --bundle/);
 });

@@ -21,7 +21,10 @@ test('Entrypoint and Cmd combine like docker', () => {
   assert.deepEqual(combineCommand(img, '', ['sh']), ['sh']);
   assert.deepEqual(combineCommand({ Cmd: ['sh'] }, undefined, []), ['sh']);
   assert.deepEqual(combineCommand({ Entrypoint: null, Cmd: null }, undefined, ['ls']), ['ls']);
-  assert.throws(() => combineCommand({}, undefined, []), (e: unknown) => e instanceof HakoError && /no command specified/.test(e.message));
+  assert.throws(
+    () => combineCommand({}, undefined, []),
+    (e: unknown) => e instanceof HakoError && /no command specified/.test(e.message),
+  );
 });
 
 test('environment: image, then -e, PATH default, HOSTNAME, TERM with a tty', () => {
@@ -44,7 +47,10 @@ test('capability arithmetic', () => {
 test('--privileged and --cap-add ALL grant what the bounding set holds, no more', () => {
   const none = { capAdd: [], capDrop: [], privileged: false };
   const withoutSysResource = ~(1n << 24n); // CAP_SYS_RESOURCE is 24
-  for (const opts of [{ ...none, privileged: true }, { ...none, capAdd: ['ALL'] }]) {
+  for (const opts of [
+    { ...none, privileged: true },
+    { ...none, capAdd: ['ALL'] },
+  ]) {
     const caps = capabilitySet(opts, withoutSysResource);
     assert.ok(!caps.includes('CAP_SYS_RESOURCE'), 'not in the bounding set: not granted');
     assert.ok(caps.includes('CAP_SYS_ADMIN'));
@@ -61,8 +67,15 @@ function specFor(args: string[], image = { Cmd: ['sh'], Env: ['PATH=/bin'] }) {
     fs.mkdirSync(path.join(rootfs, 'etc'));
     fs.writeFileSync(path.join(rootfs, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/:/bin/sh\n');
     return buildSpec({
-      opts, image, args: combineCommand(image, opts.entrypoint, opts.command), hostname: 'abc', rootfs, extraMounts: [],
-      netns: 'new', cgroupsPath: '/hako/x', devices: [],
+      opts,
+      image,
+      args: combineCommand(image, opts.entrypoint, opts.command),
+      hostname: 'abc',
+      rootfs,
+      extraMounts: [],
+      netns: 'new',
+      cgroupsPath: '/hako/x',
+      devices: [],
     });
   } finally {
     fs.rmSync(rootfs, { recursive: true, force: true });
@@ -83,10 +96,30 @@ test('image config + flags -> OCI spec with docker-safe defaults', () => {
   assert.equal(s.hostname, 'abc');
   assert.equal(s.linux!.cgroupsPath, '/hako/x');
   assert.equal(s.linux!.resources!.devices![0].allow, false);
-  assert.deepEqual(s.mounts!.find((m) => m.destination === '/proc')!.options, ['nosuid', 'noexec', 'nodev'], 'docker\'s /proc');
+  assert.deepEqual(s.mounts!.find((m) => m.destination === '/proc')!.options, ['nosuid', 'noexec', 'nodev'], "docker's /proc");
 
-  const t = specFor(['-t', '-u', 'app', '-w', '/tmp', '--read-only', '-m', '64m', '--cpus', '1', '--pids-limit', '9',
-    '--security-opt', 'no-new-privileges', '--ulimit', 'nofile=10:20', '--sysctl', 'kernel.msgmax=1', '--cap-drop', 'ALL']);
+  const t = specFor([
+    '-t',
+    '-u',
+    'app',
+    '-w',
+    '/tmp',
+    '--read-only',
+    '-m',
+    '64m',
+    '--cpus',
+    '1',
+    '--pids-limit',
+    '9',
+    '--security-opt',
+    'no-new-privileges',
+    '--ulimit',
+    'nofile=10:20',
+    '--sysctl',
+    'kernel.msgmax=1',
+    '--cap-drop',
+    'ALL',
+  ]);
   assert.equal(t.process!.terminal, true);
   assert.deepEqual([t.process!.user.uid, t.process!.user.gid], [1000, 1000]);
   assert.equal(t.process!.cwd, '/tmp');
@@ -110,21 +143,36 @@ test('seccomp profile files: OCI and docker formats', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-seccomp-'));
   try {
     const f = path.join(dir, 'p.json');
-    fs.writeFileSync(f, JSON.stringify({
-      defaultAction: 'SCMP_ACT_ALLOW', archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86'] }],
-      syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }, { names: ['x'], action: 'SCMP_ACT_ALLOW', includes: { caps: ['CAP_SYS_ADMIN'] } }],
-    }));
+    fs.writeFileSync(
+      f,
+      JSON.stringify({
+        defaultAction: 'SCMP_ACT_ALLOW',
+        archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86'] }],
+        syscalls: [
+          { names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 },
+          { names: ['x'], action: 'SCMP_ACT_ALLOW', includes: { caps: ['CAP_SYS_ADMIN'] } },
+        ],
+      }),
+    );
     assert.deepEqual(loadSeccompFile(f), {
-      defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
+      defaultAction: 'SCMP_ACT_ALLOW',
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
       syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
     });
     assert.throws(() => loadSeccompFile(path.join(dir, 'none.json')), /no such file/);
     // Hostile profiles: one line each, no TypeError.
-    for (const [doc, why] of [['null', /must be a JSON object/], ['{"defaultAction":"SCMP_ACT_ALLOW","syscalls":5}', /syscalls must be an array of objects/],
+    for (const [doc, why] of [
+      ['null', /must be a JSON object/],
+      ['{"defaultAction":"SCMP_ACT_ALLOW","syscalls":5}', /syscalls must be an array of objects/],
       ['{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[null]}', /syscalls must be an array of objects/],
-      ['{"defaultAction":"SCMP_ACT_ALLOW","archMap":[null]}', /archMap must be/], ['{"defaultAction":', /invalid JSON/]] as const) {
+      ['{"defaultAction":"SCMP_ACT_ALLOW","archMap":[null]}', /archMap must be/],
+      ['{"defaultAction":', /invalid JSON/],
+    ] as const) {
       fs.writeFileSync(f, doc);
-      assert.throws(() => loadSeccompFile(f), (e: unknown) => e instanceof HakoError && why.test(e.message) && e.message.startsWith(`--security-opt seccomp=${f}: `));
+      assert.throws(
+        () => loadSeccompFile(f),
+        (e: unknown) => e instanceof HakoError && why.test(e.message) && e.message.startsWith(`--security-opt seccomp=${f}: `),
+      );
     }
     assert.throws(() => loadSeccompFile(dir), /illegal operation on a directory \(EISDIR\)/);
   } finally {
@@ -133,7 +181,10 @@ test('seccomp profile files: OCI and docker formats', () => {
 });
 
 test('containers resolve by id, name, or unique id prefix', () => {
-  const all = [{ id: 'abc123' + '0'.repeat(58), name: 'web' }, { id: 'abd456' + '0'.repeat(58), name: 'abc' }];
+  const all = [
+    { id: 'abc123' + '0'.repeat(58), name: 'web' },
+    { id: 'abd456' + '0'.repeat(58), name: 'abc' },
+  ];
   assert.equal(resolveContainer('web', all), all[0].id);
   assert.equal(resolveContainer('/web', all), all[0].id);
   assert.equal(resolveContainer('abc', all), all[1].id); // an exact name beats an id prefix
@@ -147,7 +198,10 @@ test('k8s-file log lines, --tail, templates', () => {
   assert.deepEqual(parseLogLine('2024-01-01T00:00:00.1Z stdout F hello'), { time: '2024-01-01T00:00:00.1Z', stream: 'stdout', log: 'hello\n' });
   assert.deepEqual(parseLogLine('2024-01-01T00:00:00.1Z stderr P part'), { time: '2024-01-01T00:00:00.1Z', stream: 'stderr', log: 'part' });
   const e = parseLog('t stdout F a\nt stdout P b\nt stdout F c\nt stderr F d\n');
-  assert.deepEqual(tailEntries(e, 2).map((x) => x.log), ['b', 'c\n', 'd\n']);
+  assert.deepEqual(
+    tailEntries(e, 2).map((x) => x.log),
+    ['b', 'c\n', 'd\n'],
+  );
   assert.deepEqual(tailEntries(e, 0), []);
   assert.equal(renderTemplate('{{.ID}}\\t{{.State.ExitCode}} {{json .L}}', { ID: 'x', State: { ExitCode: 3 }, L: ['a'] }), 'x\t3 ["a"]');
   assert.throws(() => renderTemplate('{{range .X}}', {}), /unsupported action/);
@@ -160,9 +214,17 @@ test('networks: bridge by default, none, host, names; clear errors for the rest'
   assert.deepEqual(planNetwork('none', []), { mode: 'none', names: [] });
   assert.deepEqual(planNetwork('host', []), { mode: 'host', names: [] });
   assert.deepEqual(planNetwork('container:x', []), { mode: 'container', names: [], joined: { ref: 'x' } });
-  assert.deepEqual(planNetwork('container:x', [], undefined, () => ({ id: 'abc', dir: '/d', running: true })).joined, { ref: 'x', id: 'abc', dir: '/d', running: true });
+  assert.deepEqual(planNetwork('container:x', [], undefined, () => ({ id: 'abc', dir: '/d', running: true })).joined, {
+    ref: 'x',
+    id: 'abc',
+    dir: '/d',
+    running: true,
+  });
   assert.throws(() => planNetwork('container:', []), /^HakoError: --network container:: names no container \(container:NAME\)$/);
-  assert.throws(() => planNetwork('container:x', [{ hostIP: '', hostPort: 1, containerPort: 1, protocol: 'tcp' }]), /--publish: conflicts with --network container:x/);
+  assert.throws(
+    () => planNetwork('container:x', [{ hostIP: '', hostPort: 1, containerPort: 1, protocol: 'tcp' }]),
+    /--publish: conflicts with --network container:x/,
+  );
   assert.throws(() => planNetwork('host,mynet', []), /cannot be combined/);
   assert.throws(() => planNetwork('none', [{ hostIP: '', hostPort: 1, containerPort: 1, protocol: 'tcp' }]), /--publish/);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-netplan-'));
@@ -184,7 +246,7 @@ test('-P maps image ExposedPorts to random ports on loopback', () => {
   assert.throws(() => exposedMappings(['http']), /ExposedPorts: "http"/);
 });
 
-test('stop signal: --stop-signal, else the image\'s StopSignal, else none (SIGTERM at stop)', () => {
+test("stop signal: --stop-signal, else the image's StopSignal, else none (SIGTERM at stop)", () => {
   assert.equal(stopSignalFor(undefined, { StopSignal: 'SIGQUIT' }), 'SIGQUIT');
   assert.equal(stopSignalFor('SIGUSR1', { StopSignal: 'SIGQUIT' }), 'SIGUSR1');
   assert.equal(stopSignalFor(undefined, {}), undefined);

@@ -7,7 +7,9 @@ import { parseWWWAuthenticate, loadCredentials } from '../../../src/image/regist
 
 test('parses a docker hub Bearer challenge', () => {
   const c = parseWWWAuthenticate('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"');
-  assert.deepEqual(c, [{ scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull' } }]);
+  assert.deepEqual(c, [
+    { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull' } },
+  ]);
 });
 
 test('quoted values keep commas and escaped quotes; unquoted tokens and spaces work', () => {
@@ -20,7 +22,10 @@ test('quoted values keep commas and escaped quotes; unquoted tokens and spaces w
 
 test('several challenges in one header, scheme case-insensitive', () => {
   const c = parseWWWAuthenticate('Basic realm="Registry Realm", BEARER realm="https://t/x",service=s');
-  assert.deepEqual(c.map((x) => x.scheme), ['basic', 'bearer']);
+  assert.deepEqual(
+    c.map((x) => x.scheme),
+    ['basic', 'bearer'],
+  );
   assert.equal(c[0].params.realm, 'Registry Realm');
   assert.equal(c[1].params.service, 's');
   assert.deepEqual(parseWWWAuthenticate(''), []);
@@ -31,11 +36,16 @@ test('credentials from a docker config file', (t) => {
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'config.json');
   const b64 = (s: string) => Buffer.from(s).toString('base64');
-  fs.writeFileSync(file, JSON.stringify({ auths: {
-    'https://index.docker.io/v1/': { auth: b64('hub:secret:with:colons') },
-    'localhost:5000': { auth: b64('me:pw') },
-    'broken.example': { auth: b64('nocolon') },
-  } }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      auths: {
+        'https://index.docker.io/v1/': { auth: b64('hub:secret:with:colons') },
+        'localhost:5000': { auth: b64('me:pw') },
+        'broken.example': { auth: b64('nocolon') },
+      },
+    }),
+  );
   assert.deepEqual(loadCredentials('docker.io', file), { username: 'hub', password: 'secret:with:colons' });
   assert.deepEqual(loadCredentials('localhost:5000', file), { username: 'me', password: 'pw' });
   assert.equal(loadCredentials('localhost:5001', file), undefined);

@@ -44,7 +44,10 @@ test('find: the first file with an entry wins; docker config.json is read when h
   const dir = tmp(t);
   const hako = path.join(dir, 'auth.json');
   const docker = path.join(dir, 'config.json');
-  fs.writeFileSync(docker, JSON.stringify({ auths: { 'https://index.docker.io/v1/': { auth: Buffer.from('hub:x').toString('base64') }, 'r:1': { username: 'u', password: 'p' } } }));
+  fs.writeFileSync(
+    docker,
+    JSON.stringify({ auths: { 'https://index.docker.io/v1/': { auth: Buffer.from('hub:x').toString('base64') }, 'r:1': { username: 'u', password: 'p' } } }),
+  );
   assert.deepEqual(findCredentials('docker.io', [hako, docker]), { username: 'hub', password: 'x' });
   saveCredentials('docker.io', { username: 'mine', password: 'y' }, hako);
   assert.deepEqual(findCredentials('docker.io', [hako, docker]), { username: 'mine', password: 'y' });

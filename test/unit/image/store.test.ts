@@ -19,11 +19,14 @@ const tmpFiles = (s: ContentStore) => fs.readdirSync(s.tmpDir);
 async function tinyImage(s: ContentStore, layerText = 'layer') {
   const layer = await s.putBlob(Buffer.from(layerText));
   const config = await s.putBlob(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } }));
-  const manifest = await s.putBlob(JSON.stringify({
-    schemaVersion: 2, mediaType: MediaType.OCI_MANIFEST,
-    config: { mediaType: MediaType.OCI_CONFIG, digest: config.digest, size: config.size },
-    layers: [{ mediaType: MediaType.OCI_LAYER, digest: layer.digest, size: layer.size }],
-  }));
+  const manifest = await s.putBlob(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.OCI_MANIFEST,
+      config: { mediaType: MediaType.OCI_CONFIG, digest: config.digest, size: config.size },
+      layers: [{ mediaType: MediaType.OCI_LAYER, digest: layer.digest, size: layer.size }],
+    }),
+  );
   return { layer: layer.digest, config: config.digest, manifest: manifest.digest };
 }
 
@@ -71,10 +74,14 @@ test('writeResumable resumes from a partial file and drops it on a bad digest', 
   const digest = sha256(data);
   fs.writeFileSync(s.partialPath(digest), data.subarray(0, 6));
   const offsets: number[] = [];
-  const info = await s.writeResumable(digest, async (offset) => {
-    offsets.push(offset);
-    return { stream: Readable.from([data.subarray(offset)]), offset };
-  }, { expectedSize: data.length });
+  const info = await s.writeResumable(
+    digest,
+    async (offset) => {
+      offsets.push(offset);
+      return { stream: Readable.from([data.subarray(offset)]), offset };
+    },
+    { expectedSize: data.length },
+  );
   assert.deepEqual(offsets, [6]);
   assert.equal(info.digest, digest);
   assert.deepEqual(fs.readFileSync(s.blobPath(digest)), data);
@@ -92,9 +99,15 @@ test('writeResumable resumes from a partial file and drops it on a bad digest', 
     yield d3.subarray(0, 5);
     throw new Error('reset');
   }
-  await assert.rejects(s.writeResumable(sha256(d3), async () => ({ stream: cut(), offset: 0 })), /reset/);
+  await assert.rejects(
+    s.writeResumable(sha256(d3), async () => ({ stream: cut(), offset: 0 })),
+    /reset/,
+  );
   assert.equal(fs.statSync(s.partialPath(sha256(d3))).size, 5);
-  await assert.rejects(s.writeResumable(sha256(d3), async (o) => ({ stream: Readable.from([Buffer.from('XXXXXXXXXXXXXXXXXXXXX').subarray(o)]), offset: o })), /digest mismatch/);
+  await assert.rejects(
+    s.writeResumable(sha256(d3), async (o) => ({ stream: Readable.from([Buffer.from('XXXXXXXXXXXXXXXXXXXXX').subarray(o)]), offset: o })),
+    /digest mismatch/,
+  );
   assert.deepEqual(tmpFiles(s), []);
   assert.equal(s.hasBlob(sha256(d3)), false);
 });
@@ -114,7 +127,10 @@ test('tag, resolve by name, digest and ID, list, remove with inUse, gc', async (
   assert.equal(s.resolve(`busybox@${a.manifest}`)?.reference, recA.reference);
   assert.equal(s.resolve(a.config.slice(7, 19))?.reference, recA.reference);
   assert.equal(s.resolve('nothere'), undefined);
-  assert.deepEqual(s.listImages().map((r) => r.reference), ['docker.io/library/busybox:latest', 'localhost:5000/b:1', 'localhost:5000/b:2']);
+  assert.deepEqual(
+    s.listImages().map((r) => r.reference),
+    ['docker.io/library/busybox:latest', 'localhost:5000/b:1', 'localhost:5000/b:2'],
+  );
 
   assert.throws(() => s.removeImage('busybox', { inUse: (d) => d === a.config }), /in use by a container/);
   assert.throws(() => s.removeImage(b.config), /referenced by 2 tags/);
@@ -138,9 +154,13 @@ test('tag, resolve by name, digest and ID, list, remove with inUse, gc', async (
 test('tagging an index needs the platform manifest in the store', async (t) => {
   const s = tempStore(t);
   const a = await tinyImage(s);
-  const idx = await s.putBlob(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OCI_INDEX, manifests: [
-    { mediaType: MediaType.OCI_MANIFEST, digest: a.manifest, size: 1, platform: { os: 'linux', architecture: 's390x' } },
-  ] }));
+  const idx = await s.putBlob(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.OCI_INDEX,
+      manifests: [{ mediaType: MediaType.OCI_MANIFEST, digest: a.manifest, size: 1, platform: { os: 'linux', architecture: 's390x' } }],
+    }),
+  );
   assert.throws(() => s.tag('x', idx.digest), /no manifest for platform/);
   const rec = s.tag('x', idx.digest, { manifest: a.manifest });
   assert.equal(rec.digest, idx.digest);
@@ -167,10 +187,11 @@ test('two processes tagging at once both land in the index', async (t) => {
     const { ContentStore } = await import(${JSON.stringify(storeModule)});
     const s = new ContentStore(${JSON.stringify(s.root)});
     for (let i = 0; i < 25; i++) s.tag('${prefix}' + i, '${a.manifest}');`;
-  const run = (prefix: string) => new Promise<number>((resolve) => {
-    const p = spawn(process.execPath, ['--input-type=module', '-e', script(prefix)], { stdio: 'inherit' });
-    p.on('exit', (code) => resolve(code ?? -1));
-  });
+  const run = (prefix: string) =>
+    new Promise<number>((resolve) => {
+      const p = spawn(process.execPath, ['--input-type=module', '-e', script(prefix)], { stdio: 'inherit' });
+      p.on('exit', (code) => resolve(code ?? -1));
+    });
   assert.deepEqual(await Promise.all([run('p/a:'), run('p/b:')]), [0, 0]);
   assert.equal(s.listImages().length, 50);
   assert.deepEqual(tmpFiles(s), []);
@@ -189,14 +210,23 @@ test('two downloads of the same blob at once never share a file', async (t) => {
     }
   }
   const offsets: number[] = [];
-  const dl = () => s.writeResumable(digest, async (offset) => {
-    offsets.push(offset);
-    return { stream: slow(offset), offset };
-  }, { expectedSize: data.length });
+  const dl = () =>
+    s.writeResumable(
+      digest,
+      async (offset) => {
+        offsets.push(offset);
+        return { stream: slow(offset), offset };
+      },
+      { expectedSize: data.length },
+    );
   const [a, b] = await Promise.all([dl(), dl()]);
   assert.equal(a.digest, digest);
   assert.equal(b.digest, digest);
-  assert.deepEqual(offsets.sort((x, y) => x - y), [0, 1000], 'one resumed the partial, the other started fresh');
+  assert.deepEqual(
+    offsets.sort((x, y) => x - y),
+    [0, 1000],
+    'one resumed the partial, the other started fresh',
+  );
   assert.deepEqual(fs.readFileSync(s.blobPath(digest)), data);
   assert.deepEqual(tmpFiles(s), []);
 });

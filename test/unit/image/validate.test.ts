@@ -7,7 +7,12 @@ import { HakoError } from '../../../src/util/errors.js';
 const D = `sha256:${'a'.repeat(64)}`;
 const desc = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: D, size: 3 };
 const manifest = { schemaVersion: 2, config: { ...desc, mediaType: 'application/vnd.oci.image.config.v1+json' }, layers: [desc] };
-const config = { architecture: 'amd64', os: 'linux', config: { Env: ['A=1'], Cmd: ['sh'], Entrypoint: null, Labels: null }, rootfs: { type: 'layers', diff_ids: [D] } };
+const config = {
+  architecture: 'amd64',
+  os: 'linux',
+  config: { Env: ['A=1'], Cmd: ['sh'], Entrypoint: null, Labels: null },
+  rootfs: { type: 'layers', diff_ids: [D] },
+};
 const line = (re: RegExp) => (e: unknown) => e instanceof HakoError && re.test(e.message) && !e.message.includes('\n');
 
 test('valid documents pass, nulls become absent', () => {
@@ -26,7 +31,10 @@ test('wrong types are named by document and field', () => {
   assert.throws(() => checkImageConfig('c', { ...config, config: { Cmd: 0 } }), line(/^c: config\.Cmd: must be an array of strings \(got the number 0\)$/));
   assert.throws(() => checkImageConfig('c', { ...config, config: { Env: 'PATH=/bin' } }), line(/^c: config\.Env: must be an array of strings/));
   assert.throws(() => checkImageConfig('c', { ...config, config: { Env: ['A', 1] } }), line(/^c: config\.Env\[1\]: must be a string/));
-  assert.throws(() => checkImageConfig('c', { ...config, config: { ExposedPorts: { '80/tcp': 5 } } }), line(/^c: config\.ExposedPorts\.80\/tcp: must be an object/));
+  assert.throws(
+    () => checkImageConfig('c', { ...config, config: { ExposedPorts: { '80/tcp': 5 } } }),
+    line(/^c: config\.ExposedPorts\.80\/tcp: must be an object/),
+  );
   assert.throws(() => checkImageConfig('c', { ...config, rootfs: null }), line(/^c: rootfs: missing$/));
   assert.throws(() => parseDocument('blob X', '{"a": '), line(/^blob X: invalid JSON \(/));
 });

@@ -11,13 +11,17 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-modes-'));
 const log = path.join(dir, 'argv');
 const fake = path.join(dir, 'hako-init');
 // Records its arguments; `fail` as the last one makes it fail as hako-init does; stdin is echoed.
-fs.writeFileSync(fake, `#!/bin/sh
+fs.writeFileSync(
+  fake,
+  `#!/bin/sh
 printf '%s\\n' "$@" > ${JSON.stringify(log)}
 for last; do :; done
 if [ "$last" = fail ]; then printf 'hako-init: %s: it failed\\nsecond line\\n' "$1" >&2; exit 1; fi
 [ "$1" = seccomp-export ] && cat
 exit 0
-`, { mode: 0o755 });
+`,
+  { mode: 0o755 },
+);
 process.env.HAKO_INIT = fake; // read by findHelper on first use, before the import below runs it
 const modes = await import('../../../src/native/modes.js');
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -40,9 +44,12 @@ test('each mode passes its arguments; seccomp-export returns what the helper wro
 });
 
 test('a failure is one NativeModeError line with what hako-init said', () => {
-  assert.throws(() => modes.netnsDelete('fail'), (e: unknown) => {
-    assert.ok(e instanceof modes.NativeModeError);
-    assert.equal(e.message, 'netns-delete: it failed second line');
-    return true;
-  });
+  assert.throws(
+    () => modes.netnsDelete('fail'),
+    (e: unknown) => {
+      assert.ok(e instanceof modes.NativeModeError);
+      assert.equal(e.message, 'netns-delete: it failed second line');
+      return true;
+    },
+  );
 });

@@ -26,7 +26,10 @@ test('hako-init.c builds its dispatch table from ops.h only, with no entry writt
 });
 
 test('every operation has its op_NAME in native/*.c, and every op_NAME there is in the table', () => {
-  const sources = readdirSync(join(repo, 'native')).filter((f) => f.endsWith('.c')).map(native).join('\n');
+  const sources = readdirSync(join(repo, 'native'))
+    .filter((f) => f.endsWith('.c'))
+    .map(native)
+    .join('\n');
   const defined = new Set([...sources.matchAll(/^(?:static )?void op_(\w+)\(int argc, char \*\*argv\)\s*\{/gm)].map((m) => m[1]));
   for (const name of names) assert.ok(defined.has(name), `op_${name} is defined in native/*.c`);
   for (const name of defined) assert.ok(names.includes(name as OpName), `op_${name} (native/*.c) is in src/native/ops.ts`);
@@ -43,7 +46,10 @@ test('unpack.c builds its record table from ops.h, and every up_NAME there is a 
   for (const name of records) assert.ok(defined.has(name), `up_${name} is defined in native/unpack.c`);
   for (const name of defined) assert.ok(records.includes(name as RecordName), `up_${name} (native/unpack.c) is in UNPACK_RECORDS`);
   for (const name of records) {
-    assert.ok(UNPACK_RECORDS[name].every((a) => !a.endsWith('?') && !a.endsWith('...')), `${name}: records take exactly their arguments`);
+    assert.ok(
+      UNPACK_RECORDS[name].every((a) => !a.endsWith('?') && !a.endsWith('...')),
+      `${name}: records take exactly their arguments`,
+    );
   }
   assert.deepEqual([...rec('xattr', 'f', 'user.x', Buffer.from('v'))], ['xattr', 'f', 'user.x', Buffer.from('v')]);
 });
@@ -76,5 +82,5 @@ test('native/README.md points to the table instead of copying it', () => {
   const readme = native('README.md');
   assert.match(readme, /src\/native\/ops\.ts/);
   assert.doesNotMatch(readme, /^\| operation \| arguments \|/m, 'no copy of the operations table');
-  assert.doesNotMatch(readme, /^\| record \| what it does \|/m, 'no copy of the layer worker\'s records');
+  assert.doesNotMatch(readme, /^\| record \| what it does \|/m, "no copy of the layer worker's records");
 });

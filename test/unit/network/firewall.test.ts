@@ -28,7 +28,10 @@ test('nft: the table and its sets and maps are flushed and refilled in one batch
 
 test('iptables: chains declared (flushed by restore) and filled; nothing outside HAKO-*', () => {
   const s = iptablesScript(state);
-  assert.deepEqual(s.split('\n').filter((l) => l.startsWith(':')), [':HAKO-DNAT - [0:0]', ':HAKO-POSTROUTING - [0:0]', ':HAKO-FORWARD - [0:0]']);
+  assert.deepEqual(
+    s.split('\n').filter((l) => l.startsWith(':')),
+    [':HAKO-DNAT - [0:0]', ':HAKO-POSTROUTING - [0:0]', ':HAKO-FORWARD - [0:0]'],
+  );
   assert.match(s, /^-A HAKO-DNAT -d 127\.0\.0\.1\/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10\.89\.0\.2:80$/m);
   assert.match(s, /^-A HAKO-DNAT -p udp -m udp --dport 5353 -j DNAT --to-destination 10\.89\.0\.3:53$/m);
   assert.match(s, /^-A HAKO-POSTROUTING -s 10\.250\.3\.0\/24 ! -d 10\.250\.3\.0\/24 -j MASQUERADE$/m);

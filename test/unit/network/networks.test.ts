@@ -5,9 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  NetworkStore, buildConfList, describeConfList, readHostRoutes, validateNetworkName, DEFAULT_NETWORK,
-} from '../../../src/network/networks.js';
+import { NetworkStore, buildConfList, describeConfList, readHostRoutes, validateNetworkName, DEFAULT_NETWORK } from '../../../src/network/networks.js';
 import { firstFreeSubnet, formatCidr, parseCidr, overlaps, hostRange, formatIPv4, parseIPv4 } from '../../../src/network/ipnet.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-net-unit-'));
@@ -16,7 +14,8 @@ let seq = 0;
 function store(routes: string[] = []): NetworkStore {
   const d = path.join(tmp, String(++seq));
   return new NetworkStore({
-    configDir: path.join(d, 'conf'), ipamDir: path.join(d, 'ipam'),
+    configDir: path.join(d, 'conf'),
+    ipamDir: path.join(d, 'ipam'),
     hostRoutes: () => routes.map((r) => ({ dev: 'eth0', cidr: parseCidr(r) })),
   });
 }
@@ -24,9 +23,16 @@ function store(routes: string[] = []): NetworkStore {
 test('the conflist of a network: bridge with host-local under our dataDir, portmap, firewall', () => {
   const l = buildConfList({ name: 'n1', bridge: 'hkx0', subnet: '10.250.3.0/24', gateway: '10.250.3.1', ipamDir: '/var/lib/x' });
   assert.equal(l.cniVersion, '1.0.0');
-  assert.deepEqual(l.plugins.map((p) => p.type), ['bridge', 'portmap', 'firewall']);
+  assert.deepEqual(
+    l.plugins.map((p) => p.type),
+    ['bridge', 'portmap', 'firewall'],
+  );
   assert.deepEqual(l.plugins[0], {
-    type: 'bridge', bridge: 'hkx0', isGateway: true, ipMasq: true, hairpinMode: true,
+    type: 'bridge',
+    bridge: 'hkx0',
+    isGateway: true,
+    ipMasq: true,
+    hairpinMode: true,
     ipam: { type: 'host-local', ranges: [[{ subnet: '10.250.3.0/24', gateway: '10.250.3.1' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: '/var/lib/x' },
   });
   assert.deepEqual(l.plugins[1].capabilities, { portMappings: true });
@@ -34,7 +40,7 @@ test('the conflist of a network: bridge with host-local under our dataDir, portm
   assert.deepEqual([info.name, info.bridge, info.subnet, info.gateway], ['n1', 'hkx0', '10.250.3.0/24', '10.250.3.1']);
 });
 
-test('the default network exists before its file, is not podman\'s 10.88 and is written on first use', () => {
+test("the default network exists before its file, is not podman's 10.88 and is written on first use", () => {
   const s = store();
   const [d] = s.list();
   assert.deepEqual([d.name, d.bridge, d.subnet, d.gateway, d.file], [DEFAULT_NETWORK, 'hako0', '10.89.0.0/24', '10.89.0.1', undefined]);
@@ -53,7 +59,10 @@ test('created networks get the next free /24, skipping other networks and host r
   assert.deepEqual([a.subnet, a.gateway, a.bridge], ['10.89.2.0/24', '10.89.2.1', 'hako1']);
   assert.deepEqual([b.subnet, b.bridge], ['10.89.4.0/24', 'hako2']);
   assert.deepEqual([c.subnet, c.gateway, c.bridge], ['10.250.9.0/24', '10.250.9.254', 'hktzz9']);
-  assert.deepEqual(s.list().map((n) => n.name), ['hako', 'a', 'b', 'c']);
+  assert.deepEqual(
+    s.list().map((n) => n.name),
+    ['hako', 'a', 'b', 'c'],
+  );
   assert.deepEqual(JSON.parse(fs.readFileSync(c.file!, 'utf8')), c.conflist);
 });
 
@@ -102,7 +111,10 @@ test('users of a --driver cni network come from host-local leases; remove refuse
 test('a conflist whose name does not match its file is reported', () => {
   const s = store();
   fs.mkdirSync(s.configDir, { recursive: true });
-  fs.writeFileSync(path.join(s.configDir, 'a.conflist'), JSON.stringify(buildConfList({ name: 'b', bridge: 'x', subnet: '10.250.0.0/24', gateway: '10.250.0.1', ipamDir: '/x' })));
+  fs.writeFileSync(
+    path.join(s.configDir, 'a.conflist'),
+    JSON.stringify(buildConfList({ name: 'b', bridge: 'x', subnet: '10.250.0.0/24', gateway: '10.250.0.1', ipamDir: '/x' })),
+  );
   assert.throws(() => s.list(), /a.conflist: name "b" does not match the file name/);
 });
 
@@ -114,11 +126,15 @@ test('network name validation', () => {
 });
 
 test('/proc/net/route parsing (little-endian hex), default routes skipped', () => {
-  const text = 'Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n'
-    + 'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n'
-    + 'eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n'
-    + 'br0\t0000590A\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n';
-  assert.deepEqual(readHostRoutes(text).map((r) => `${r.dev} ${formatCidr(r.cidr)}`), ['eth0 192.0.2.0/24', 'br0 10.89.0.0/16']);
+  const text =
+    'Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n' +
+    'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n' +
+    'eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n' +
+    'br0\t0000590A\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n';
+  assert.deepEqual(
+    readHostRoutes(text).map((r) => `${r.dev} ${formatCidr(r.cidr)}`),
+    ['eth0 192.0.2.0/24', 'br0 10.89.0.0/16'],
+  );
 });
 
 test('CIDR arithmetic', () => {

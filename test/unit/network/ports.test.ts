@@ -21,7 +21,10 @@ test('a listening port is taken, named by pid and command; closed, it is free', 
     assert.equal(await portBindable('', port, 'tcp'), false, '0.0.0.0 overlaps 127.0.0.1');
     const comm = (await import('node:fs')).readFileSync('/proc/self/comm', 'utf8').trim();
     assert.equal(portHolder(port, 'tcp'), `pid ${process.pid} (${comm})`);
-    await assert.rejects(checkHostPort('127.0.0.1', port, 'tcp'), new RegExp(`^HakoError: --publish 127\\.0\\.0\\.1:${port}/tcp: host port already in use by pid ${process.pid} \\(${comm}\\)$`));
+    await assert.rejects(
+      checkHostPort('127.0.0.1', port, 'tcp'),
+      new RegExp(`^HakoError: --publish 127\\.0\\.0\\.1:${port}/tcp: host port already in use by pid ${process.pid} \\(${comm}\\)$`),
+    );
   } finally {
     await new Promise((r) => s.close(r));
   }

@@ -2,11 +2,46 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readlinkSync } from 'node:fs';
 import {
-  CAPABILITIES, capabilityMask, lastCap, RLIMITS, RLIM_INFINITY, rlimitValue, SIGNALS, parseSignal, signalName,
-  NAMESPACE_FLAGS, NAMESPACE_PROC_NAMES, NAMESPACE_TYPES, isNamespaceType, parseMountOptions, PROPAGATION_OPTIONS,
-  MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_SYNCHRONOUS, MS_REMOUNT, MS_MANDLOCK, MS_DIRSYNC, MS_NOATIME,
-  MS_NODIRATIME, MS_BIND, MS_MOVE, MS_REC, MS_SILENT, MS_UNBINDABLE, MS_PRIVATE, MS_SLAVE, MS_SHARED, MS_RELATIME,
-  MS_STRICTATIME, MS_LAZYTIME, MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME, MOUNT_ATTR_NOSUID,
+  CAPABILITIES,
+  capabilityMask,
+  lastCap,
+  RLIMITS,
+  RLIM_INFINITY,
+  rlimitValue,
+  SIGNALS,
+  parseSignal,
+  signalName,
+  NAMESPACE_FLAGS,
+  NAMESPACE_PROC_NAMES,
+  NAMESPACE_TYPES,
+  isNamespaceType,
+  parseMountOptions,
+  PROPAGATION_OPTIONS,
+  MS_RDONLY,
+  MS_NOSUID,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_SYNCHRONOUS,
+  MS_REMOUNT,
+  MS_MANDLOCK,
+  MS_DIRSYNC,
+  MS_NOATIME,
+  MS_NODIRATIME,
+  MS_BIND,
+  MS_MOVE,
+  MS_REC,
+  MS_SILENT,
+  MS_UNBINDABLE,
+  MS_PRIVATE,
+  MS_SLAVE,
+  MS_SHARED,
+  MS_RELATIME,
+  MS_STRICTATIME,
+  MS_LAZYTIME,
+  MOUNT_ATTR_RDONLY,
+  MOUNT_ATTR_NOATIME,
+  MOUNT_ATTR__ATIME,
+  MOUNT_ATTR_NOSUID,
 } from '../../../src/oci/names.js';
 import { ConfigError, HakoError } from '../../../src/util/errors.js';
 
@@ -23,7 +58,10 @@ test('capability table covers CAP_CHOWN=0 .. CAP_CHECKPOINT_RESTORE=40 without g
   assert.equal(CAPABILITIES.CAP_BPF, 39);
   assert.equal(CAPABILITIES.CAP_CHECKPOINT_RESTORE, 40);
   const bits = Object.values(CAPABILITIES).sort((a, b) => a - b);
-  assert.deepEqual(bits, Array.from({ length: 41 }, (_, i) => i));
+  assert.deepEqual(
+    bits,
+    Array.from({ length: 41 }, (_, i) => i),
+  );
 });
 
 test('capabilityMask of the runc default set', () => {
@@ -36,12 +74,15 @@ test('capabilityMask of the runc default set', () => {
 });
 
 test('capabilityMask rejects unknown names with the field and index', () => {
-  assert.throws(() => capabilityMask(['CAP_KILL', 'CAP_FLY'], 'process.capabilities.effective'), (e: unknown) => {
-    assert.ok(e instanceof ConfigError);
-    assert.equal(e.field, 'process.capabilities.effective[1]');
-    assert.equal(e.message, 'config.json: process.capabilities.effective[1]: unknown capability "CAP_FLY"');
-    return true;
-  });
+  assert.throws(
+    () => capabilityMask(['CAP_KILL', 'CAP_FLY'], 'process.capabilities.effective'),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(e.field, 'process.capabilities.effective[1]');
+      assert.equal(e.message, 'config.json: process.capabilities.effective[1]: unknown capability "CAP_FLY"');
+      return true;
+    },
+  );
   // names are exact, as in runc: no lowercase, no missing CAP_ prefix, no prototype keys
   for (const bad of ['cap_kill', 'KILL', 'toString', '__proto__', '']) {
     assert.throws(() => capabilityMask([bad], 'f'), /f\[0\]: unknown capability/);
@@ -67,7 +108,10 @@ test('rlimit table uses x86_64 numbering', () => {
   assert.equal(RLIMITS.RLIMIT_MEMLOCK, 8);
   assert.equal(RLIMITS.RLIMIT_AS, 9);
   assert.equal(RLIMITS.RLIMIT_RTTIME, 15);
-  assert.deepEqual(Object.values(RLIMITS).sort((a, b) => a - b), Array.from({ length: 16 }, (_, i) => i));
+  assert.deepEqual(
+    Object.values(RLIMITS).sort((a, b) => a - b),
+    Array.from({ length: 16 }, (_, i) => i),
+  );
 });
 
 test('rlimitValue maps the rounded 2^64-1 of JSON.parse to RLIM_INFINITY', () => {
@@ -116,11 +160,15 @@ test('parseSignal accepts numbers, names with and without SIG, any case, RT form
 
 test('parseSignal rejects everything else with the input quoted', () => {
   for (const bad of ['', 'FOO', 'SIGFOO', '0', '65', '-9', '9x', 'RTMIN+31', 'RTMAX-0', 'RTMIN-1', ' KILL', 'SIG', 'CONSTRUCTOR', '__PROTO__']) {
-    assert.throws(() => parseSignal(bad), (e: unknown) => {
-      assert.ok(e instanceof HakoError);
-      assert.equal(e.message, `unknown signal "${bad}"`);
-      return true;
-    }, bad);
+    assert.throws(
+      () => parseSignal(bad),
+      (e: unknown) => {
+        assert.ok(e instanceof HakoError);
+        assert.equal(e.message, `unknown signal "${bad}"`);
+        return true;
+      },
+      bad,
+    );
   }
 });
 
@@ -171,8 +219,29 @@ function readLinkOrNull(p: string): string | null {
 
 test('MS_* constants have the kernel values', () => {
   assert.deepEqual(
-    [MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_SYNCHRONOUS, MS_REMOUNT, MS_MANDLOCK, MS_DIRSYNC, MS_NOATIME, MS_NODIRATIME,
-      MS_BIND, MS_MOVE, MS_REC, MS_SILENT, MS_UNBINDABLE, MS_PRIVATE, MS_SLAVE, MS_SHARED, MS_RELATIME, MS_STRICTATIME, MS_LAZYTIME],
+    [
+      MS_RDONLY,
+      MS_NOSUID,
+      MS_NODEV,
+      MS_NOEXEC,
+      MS_SYNCHRONOUS,
+      MS_REMOUNT,
+      MS_MANDLOCK,
+      MS_DIRSYNC,
+      MS_NOATIME,
+      MS_NODIRATIME,
+      MS_BIND,
+      MS_MOVE,
+      MS_REC,
+      MS_SILENT,
+      MS_UNBINDABLE,
+      MS_PRIVATE,
+      MS_SLAVE,
+      MS_SHARED,
+      MS_RELATIME,
+      MS_STRICTATIME,
+      MS_LAZYTIME,
+    ],
     [1, 2, 4, 8, 16, 32, 64, 128, 1024, 2048, 4096, 8192, 16384, 32768, 0x20000, 0x40000, 0x80000, 0x100000, 0x200000, 0x1000000, 0x2000000],
   );
 });
@@ -189,10 +258,17 @@ test('parseMountOptions: flags, data, and the default /dev/shm options', () => {
 
 test('parseMountOptions: every set/clear pair', () => {
   const pairs: [string, string, number][] = [
-    ['ro', 'rw', MS_RDONLY], ['nosuid', 'suid', MS_NOSUID], ['nodev', 'dev', MS_NODEV], ['noexec', 'exec', MS_NOEXEC],
-    ['sync', 'async', MS_SYNCHRONOUS], ['mand', 'nomand', MS_MANDLOCK], ['noatime', 'atime', MS_NOATIME],
-    ['nodiratime', 'diratime', MS_NODIRATIME], ['relatime', 'norelatime', MS_RELATIME],
-    ['strictatime', 'nostrictatime', MS_STRICTATIME], ['lazytime', 'nolazytime', MS_LAZYTIME],
+    ['ro', 'rw', MS_RDONLY],
+    ['nosuid', 'suid', MS_NOSUID],
+    ['nodev', 'dev', MS_NODEV],
+    ['noexec', 'exec', MS_NOEXEC],
+    ['sync', 'async', MS_SYNCHRONOUS],
+    ['mand', 'nomand', MS_MANDLOCK],
+    ['noatime', 'atime', MS_NOATIME],
+    ['nodiratime', 'diratime', MS_NODIRATIME],
+    ['relatime', 'norelatime', MS_RELATIME],
+    ['strictatime', 'nostrictatime', MS_STRICTATIME],
+    ['lazytime', 'nolazytime', MS_LAZYTIME],
   ];
   for (const [set, clear, flag] of pairs) {
     assert.deepEqual([parseMountOptions([set]).flags, parseMountOptions([set]).clearFlags], [flag, 0], set);
@@ -212,7 +288,14 @@ test('parseMountOptions: bind, rbind and propagation', () => {
   const m = parseMountOptions(['rbind', 'rprivate', 'shared', 'rslave', 'unbindable', 'runbindable', 'private', 'slave', 'rshared']);
   assert.equal(m.flags, MS_BIND | MS_REC);
   assert.deepEqual(m.propagation, [
-    MS_PRIVATE | MS_REC, MS_SHARED, MS_SLAVE | MS_REC, MS_UNBINDABLE, MS_UNBINDABLE | MS_REC, MS_PRIVATE, MS_SLAVE, MS_SHARED | MS_REC,
+    MS_PRIVATE | MS_REC,
+    MS_SHARED,
+    MS_SLAVE | MS_REC,
+    MS_UNBINDABLE,
+    MS_UNBINDABLE | MS_REC,
+    MS_PRIVATE,
+    MS_SLAVE,
+    MS_SHARED | MS_REC,
   ]);
   assert.deepEqual(m.data, []);
   assert.equal(PROPAGATION_OPTIONS.rprivate, MS_PRIVATE | MS_REC);

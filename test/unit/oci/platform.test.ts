@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { selectPlatform, parsePlatform, hostPlatform } from '../../../src/oci/image/platform.js';
 import type { Descriptor, Platform } from '../../../src/oci/image/types.js';
 
-const d = (n: number, platform?: Platform): Descriptor => ({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${String(n).repeat(64).slice(0, 64)}`, size: 1, ...(platform ? { platform } : {}) });
+const d = (n: number, platform?: Platform): Descriptor => ({
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  digest: `sha256:${String(n).repeat(64).slice(0, 64)}`,
+  size: 1,
+  ...(platform ? { platform } : {}),
+});
 const L = (architecture: string, variant?: string, os = 'linux'): Platform => ({ os, architecture, ...(variant ? { variant } : {}) });
 
 test('picks the matching os/arch and skips entries without a platform', () => {
@@ -32,7 +37,10 @@ test('amd64 host takes the variant-less entry, not v3', () => {
 });
 
 test('no match names what is available', () => {
-  assert.throws(() => selectPlatform([d(1, L('s390x')), d(2, L('ppc64le'))], L('amd64'), 'x:1'), /^HakoError: x:1: no manifest for platform linux\/amd64 \(available: linux\/s390x, linux\/ppc64le\)$/);
+  assert.throws(
+    () => selectPlatform([d(1, L('s390x')), d(2, L('ppc64le'))], L('amd64'), 'x:1'),
+    /^HakoError: x:1: no manifest for platform linux\/amd64 \(available: linux\/s390x, linux\/ppc64le\)$/,
+  );
 });
 
 test('parsePlatform and hostPlatform', () => {

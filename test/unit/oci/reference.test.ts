@@ -60,17 +60,23 @@ const bad: [string, RegExp][] = [
 ];
 
 test('a huge reference is named clipped, on one line', () => {
-  assert.throws(() => parseReference(`x/${'a'.repeat(100_000)}`), /^HakoError: invalid image reference "x\/a{510}…\(100002 characters\)": repository name longer than 255/);
+  assert.throws(
+    () => parseReference(`x/${'a'.repeat(100_000)}`),
+    /^HakoError: invalid image reference "x\/a{510}…\(100002 characters\)": repository name longer than 255/,
+  );
 });
 
 for (const [input, why] of bad) {
   test(`rejects ${JSON.stringify(input.slice(0, 40))}`, () => {
-    assert.throws(() => parseReference(input), (e: unknown) => {
-      assert.ok(e instanceof HakoError, 'HakoError');
-      assert.match((e as Error).message, why);
-      assert.ok((e as Error).message.includes(`"${input}"`), `message names the reference: ${(e as Error).message}`);
-      return true;
-    });
+    assert.throws(
+      () => parseReference(input),
+      (e: unknown) => {
+        assert.ok(e instanceof HakoError, 'HakoError');
+        assert.match((e as Error).message, why);
+        assert.ok((e as Error).message.includes(`"${input}"`), `message names the reference: ${(e as Error).message}`);
+        return true;
+      },
+    );
   });
 }
 

@@ -35,7 +35,10 @@ test('a miss exports and stores the blob, a hit reuses it without exporting', ()
   withDir((root) => {
     const dir = path.join(root, 'cache');
     let exports = 0;
-    const exporter = (t: string): Buffer => { exports++; return fakeBlob(t); };
+    const exporter = (t: string): Buffer => {
+      exports++;
+      return fakeBlob(t);
+    };
     const first = cachedSeccompFilter(TEXT, dir, exporter);
     assert.ok(Buffer.isBuffer(first) && blobMatches(first, TEXT));
     assert.equal(exports, 1);
@@ -75,11 +78,22 @@ test('untrusted directory or file, or a failing exporter, fall back to the text'
     const file = path.join(dir, fs.readdirSync(dir)[0]!);
     fs.chmodSync(file, 0o666);
     let exported = false;
-    const got = cachedSeccompFilter(TEXT, dir, (t) => { exported = true; return fakeBlob(t); });
+    const got = cachedSeccompFilter(TEXT, dir, (t) => {
+      exported = true;
+      return fakeBlob(t);
+    });
     // a group/world-writable file is not read; a fresh blob is made instead
     assert.equal(exported, true);
     assert.ok(Buffer.isBuffer(got));
-    assert.equal(cachedSeccompFilter('default allow 0\n', dir, () => { throw new Error('no helper'); }), 'default allow 0\n');
-    assert.equal(cachedSeccompFilter('default allow 0\n', dir, () => Buffer.from('garbage')), 'default allow 0\n');
+    assert.equal(
+      cachedSeccompFilter('default allow 0\n', dir, () => {
+        throw new Error('no helper');
+      }),
+      'default allow 0\n',
+    );
+    assert.equal(
+      cachedSeccompFilter('default allow 0\n', dir, () => Buffer.from('garbage')),
+      'default allow 0\n',
+    );
   });
 });

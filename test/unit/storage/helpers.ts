@@ -41,29 +41,54 @@ function paxRecord(key: string, value: Buffer): Buffer {
 export async function makeTar(entries: TarEntry[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  const done = (async () => { for await (const c of pack) chunks.push(c as Buffer); })();
+  const done = (async () => {
+    for await (const c of pack) chunks.push(c as Buffer);
+  })();
   for (const e of entries) {
     if (e.paxRaw) {
       const body = Buffer.concat(Object.entries(e.paxRaw).map(([k, v]) => paxRecord(k, v)));
       // tar-stream's pack writes PAX values as UTF-8 strings, so the 'x' header is written by hand.
-      const hdr = paxHeaders().encode({ name: `PaxHeaders/${e.name}`.slice(0, 99), type: 'pax-header', size: body.length, mode: 0o644, uid: 0, gid: 0, mtime: T0 }) as Buffer;
+      const hdr = paxHeaders().encode({
+        name: `PaxHeaders/${e.name}`.slice(0, 99),
+        type: 'pax-header',
+        size: body.length,
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        mtime: T0,
+      }) as Buffer;
       const pad = Buffer.alloc((512 - (body.length % 512)) % 512);
       (pack as unknown as { push(b: Buffer): void }).push(Buffer.concat([hdr, body, pad]));
     }
     const type = e.type ?? 'file';
     const data = e.data === undefined ? Buffer.alloc(0) : Buffer.from(e.data);
-    await new Promise<void>((res, rej) => pack.entry({
-      name: e.name, type, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), uid: e.uid ?? 0, gid: e.gid ?? 0,
-      mtime: e.mtime ?? T0, linkname: e.linkname, devmajor: e.devmajor ?? 0, devminor: e.devminor ?? 0,
-      size: type === 'file' ? data.length : 0,
-    }, type === 'file' ? data : undefined as never, (err) => (err ? rej(err) : res())));
+    await new Promise<void>((res, rej) =>
+      pack.entry(
+        {
+          name: e.name,
+          type,
+          mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644),
+          uid: e.uid ?? 0,
+          gid: e.gid ?? 0,
+          mtime: e.mtime ?? T0,
+          linkname: e.linkname,
+          devmajor: e.devmajor ?? 0,
+          devminor: e.devminor ?? 0,
+          size: type === 'file' ? data.length : 0,
+        },
+        type === 'file' ? data : (undefined as never),
+        (err) => (err ? rej(err) : res()),
+      ),
+    );
   }
   pack.finalize();
   await done;
   return Buffer.concat(chunks);
 }
 
-export function sha256(b: Buffer): string { return `sha256:${createHash('sha256').update(b).digest('hex')}`; }
+export function sha256(b: Buffer): string {
+  return `sha256:${createHash('sha256').update(b).digest('hex')}`;
+}
 
 export function stream(b: Buffer, chunk = 1000): Readable {
   const parts: Buffer[] = [];
@@ -75,10 +100,16 @@ export function stream(b: Buffer, chunk = 1000): Readable {
 export function tempDir(t: { after(fn: () => void): void }, prefix = 'hako-layers-'): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
   t.after(() => {
-    try { rmSync(d, { recursive: true, force: true }); } catch {
+    try {
+      rmSync(d, { recursive: true, force: true });
+    } catch {
       // as non-root, read-only directories a test unpacked block removal: make them writable first
       const open = (p: string): void => {
-        try { chmodSync(p, 0o700); } catch { /* not ours */ }
+        try {
+          chmodSync(p, 0o700);
+        } catch {
+          /* not ours */
+        }
         for (const n of readdirSync(p, { withFileTypes: true })) if (n.isDirectory()) open(join(p, n.name));
       };
       open(d);
@@ -111,7 +142,10 @@ export function zstdRaw(data: Buffer): Buffer {
 }
 
 /** mknod inside `root` through the layer worker (Node has no mknod): fifos and devices for tests. */
-export async function mknodIn(root: string, nodes: Array<{ path: string; kind: 'fifo' | 'char' | 'block'; mode: number; major?: number; minor?: number }>): Promise<void> {
+export async function mknodIn(
+  root: string,
+  nodes: Array<{ path: string; kind: 'fifo' | 'char' | 'block'; mode: number; major?: number; minor?: number }>,
+): Promise<void> {
   const { LayerWorker } = await import('../../../src/storage/layers/worker.js');
   const w = new LayerWorker(root);
   for (const n of nodes) w.op(rec('node', n.path, n.kind, String(n.mode), String(n.major ?? 0), String(n.minor ?? 0), '-1', '-1', '0', '0'), n.path);

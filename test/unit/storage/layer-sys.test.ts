@@ -52,7 +52,10 @@ test('a fifo gets its mode and owner; a failure names the entry and stops the st
   w = new LayerWorker(dir);
   w.op(rec('node', 'missing/fifo', 'fifo', '384', '0', '0', '-1', '-1', '0', '0'), 'a');
   w.op(rec('node', 'second', 'fifo', '384', '0', '0', '-1', '-1', '0', '0'), 'b');
-  await assert.rejects(w.close(), (e: unknown) => e instanceof HakoError && e.message === 'layer entry "a": missing/fifo: parent missing: No such file or directory');
+  await assert.rejects(
+    w.close(),
+    (e: unknown) => e instanceof HakoError && e.message === 'layer entry "a": missing/fifo: parent missing: No such file or directory',
+  );
   assert.equal(existsSync(join(dir, 'second')), false);
 });
 
@@ -68,9 +71,14 @@ test('removeTree removes a 3000-level tree without following symlinks out of it'
   try {
     process.chdir(victim);
     const hundred = Array(100).fill('d').join('/');
-    for (let i = 0; i < 30; i++) { mkdirSync(hundred, { recursive: true }); process.chdir(hundred); }
+    for (let i = 0; i < 30; i++) {
+      mkdirSync(hundred, { recursive: true });
+      process.chdir(hundred);
+    }
     symlinkSync(outside, 'out'); // at the bottom: followed, it would take the outside with it
-  } finally { process.chdir(cwd); }
+  } finally {
+    process.chdir(cwd);
+  }
   removeTree(victim);
   assert.equal(existsSync(victim), false);
   assert.equal(existsSync(join(outside, 'keep')), true);

@@ -9,18 +9,25 @@ import { unpackLayer } from '../../../src/storage/layers/index.js';
 import { HakoError } from '../../../src/util/errors.js';
 import { makeTar, stream, tempDir, type TarEntry } from './helpers.js';
 
-interface World { top: string; dest: string; outside: string }
+interface World {
+  top: string;
+  dest: string;
+  outside: string;
+}
 
 /** dest and a sibling "outside" dir holding a victim file; returns a snapshot checker. */
 function world(t: { after(fn: () => void): void }): World & { untouched(): void } {
   const top = tempDir(t, 'hako-malicious-');
   const dest = join(top, 'dest');
   const outside = join(top, 'outside');
-  mkdirSync(dest); mkdirSync(outside);
+  mkdirSync(dest);
+  mkdirSync(outside);
   writeFileSync(join(outside, 'victim'), 'original');
   const passwd = readFileSync('/etc/passwd', 'utf8');
   return {
-    top, dest, outside,
+    top,
+    dest,
+    outside,
     untouched() {
       assert.deepEqual(readdirSync(outside), ['victim'], 'nothing created or deleted outside');
       assert.equal(readFileSync(join(outside, 'victim'), 'utf8'), 'original');
@@ -55,28 +62,82 @@ for (const mode of ['overlay', 'flatten'] as const) {
     await rejects(w, [{ name: '../../etc/x', data: 'x' }], '../../etc/x', mode);
     await rejects(w, [{ name: 'a/../../outside/new', data: 'x' }], 'a/../../outside/new', mode);
     await rejects(w, [{ name: './..', type: 'directory' }], './..', mode);
-    await rejects(w, [{ name: 'ok', data: 'x' }, { name: 'x', type: 'symlink', linkname: 'whatever' }, { name: '..', type: 'directory' }], '..', mode);
+    await rejects(
+      w,
+      [
+        { name: 'ok', data: 'x' },
+        { name: 'x', type: 'symlink', linkname: 'whatever' },
+        { name: '..', type: 'directory' },
+      ],
+      '..',
+      mode,
+    );
     w.untouched();
   });
 
   test(`[${mode}] writing through a symlink created by the layer is rejected`, async (t) => {
     const w = world(t);
-    await rejects(w, [{ name: 'a', type: 'symlink', linkname: w.outside }, { name: 'a/pwned', data: 'x' }], 'a/pwned', mode);
-    await rejects(w, [{ name: 'b', type: 'symlink', linkname: w.outside }, { name: 'b/victim', data: 'x' }], 'b/victim', mode);
-    await rejects(w, [{ name: 'c', type: 'symlink', linkname: w.outside }, { name: 'c/sub/', type: 'directory' }], 'c/sub/', mode);
-    await rejects(w, [{ name: 'd', type: 'symlink', linkname: w.outside }, { name: 'd/l', type: 'symlink', linkname: '/' }], 'd/l', mode);
+    await rejects(
+      w,
+      [
+        { name: 'a', type: 'symlink', linkname: w.outside },
+        { name: 'a/pwned', data: 'x' },
+      ],
+      'a/pwned',
+      mode,
+    );
+    await rejects(
+      w,
+      [
+        { name: 'b', type: 'symlink', linkname: w.outside },
+        { name: 'b/victim', data: 'x' },
+      ],
+      'b/victim',
+      mode,
+    );
+    await rejects(
+      w,
+      [
+        { name: 'c', type: 'symlink', linkname: w.outside },
+        { name: 'c/sub/', type: 'directory' },
+      ],
+      'c/sub/',
+      mode,
+    );
+    await rejects(
+      w,
+      [
+        { name: 'd', type: 'symlink', linkname: w.outside },
+        { name: 'd/l', type: 'symlink', linkname: '/' },
+      ],
+      'd/l',
+      mode,
+    );
     w.untouched();
   });
 
   test(`[${mode}] symlink-to-".." chains are not followed`, async (t) => {
     const w = world(t);
-    await rejects(w, [
-      { name: 'up', type: 'symlink', linkname: '..' },
-      { name: 'up2/', type: 'directory' },
-      { name: 'up2/up', type: 'symlink', linkname: '../..' },
-      { name: 'up2/up/outside/victim', data: 'pwned' },
-    ], 'up2/up/outside/victim', mode);
-    await rejects(w, [{ name: 'x', type: 'symlink', linkname: '..' }, { name: 'x/outside/new', data: 'pwned' }], 'x/outside/new', mode);
+    await rejects(
+      w,
+      [
+        { name: 'up', type: 'symlink', linkname: '..' },
+        { name: 'up2/', type: 'directory' },
+        { name: 'up2/up', type: 'symlink', linkname: '../..' },
+        { name: 'up2/up/outside/victim', data: 'pwned' },
+      ],
+      'up2/up/outside/victim',
+      mode,
+    );
+    await rejects(
+      w,
+      [
+        { name: 'x', type: 'symlink', linkname: '..' },
+        { name: 'x/outside/new', data: 'pwned' },
+      ],
+      'x/outside/new',
+      mode,
+    );
     w.untouched();
   });
 
@@ -85,10 +146,34 @@ for (const mode of ['overlay', 'flatten'] as const) {
     await rejects(w, [{ name: 'h', type: 'link', linkname: '/etc/passwd' }], 'h', mode);
     await rejects(w, [{ name: 'h', type: 'link', linkname: '../../../../../../etc/passwd' }], 'h', mode);
     await rejects(w, [{ name: 'h', type: 'link', linkname: '../outside/victim' }], 'h', mode);
-    await rejects(w, [{ name: 'etc', type: 'symlink', linkname: '/etc' }, { name: 'h', type: 'link', linkname: 'etc/passwd' }], 'h', mode);
-    await rejects(w, [{ name: 'o', type: 'symlink', linkname: w.outside }, { name: 'h2', type: 'link', linkname: 'o/victim' }], 'h2', mode);
+    await rejects(
+      w,
+      [
+        { name: 'etc', type: 'symlink', linkname: '/etc' },
+        { name: 'h', type: 'link', linkname: 'etc/passwd' },
+      ],
+      'h',
+      mode,
+    );
+    await rejects(
+      w,
+      [
+        { name: 'o', type: 'symlink', linkname: w.outside },
+        { name: 'h2', type: 'link', linkname: 'o/victim' },
+      ],
+      'h2',
+      mode,
+    );
     await rejects(w, [{ name: 'h3', type: 'link', linkname: 'missing' }], 'h3', mode);
-    await rejects(w, [{ name: 'dir/', type: 'directory' }, { name: 'h4', type: 'link', linkname: 'dir' }], 'h4', mode);
+    await rejects(
+      w,
+      [
+        { name: 'dir/', type: 'directory' },
+        { name: 'h4', type: 'link', linkname: 'dir' },
+      ],
+      'h4',
+      mode,
+    );
     w.untouched();
   });
 
@@ -146,15 +231,33 @@ for (const mode of ['overlay', 'flatten'] as const) {
   test(`[${mode}] queued metadata is dropped, never applied through a later symlink`, async (t) => {
     const w = world(t);
     const hostDir = join(w.top, 'outside');
-    const victimStat = () => { const s = lstatSync(join(hostDir, 'victim')); return [s.mode, s.uid, s.gid, s.mtimeMs]; };
+    const victimStat = () => {
+      const s = lstatSync(join(hostDir, 'victim'));
+      return [s.mode, s.uid, s.gid, s.mtimeMs];
+    };
     const before = victimStat();
     const dirBefore = lstatSync(hostDir);
     const cases: TarEntry[][] = [
-      [{ name: 'e/', type: 'directory' }, { name: 'e/victim/', type: 'directory', mode: 0o4777, uid: 1234, gid: 1234 }, { name: 'e', type: 'symlink', linkname: hostDir }],
-      [{ name: 'd/', type: 'directory', mode: 0o777 }, { name: 'd', type: 'symlink', linkname: join(hostDir, 'victim') }],
-      [{ name: 'm/', type: 'directory' }, { name: 'm/x', type: 'character-device', devmajor: 1, devminor: 1, mode: 0o666 }, { name: 'm', type: 'symlink', linkname: hostDir }],
+      [
+        { name: 'e/', type: 'directory' },
+        { name: 'e/victim/', type: 'directory', mode: 0o4777, uid: 1234, gid: 1234 },
+        { name: 'e', type: 'symlink', linkname: hostDir },
+      ],
+      [
+        { name: 'd/', type: 'directory', mode: 0o777 },
+        { name: 'd', type: 'symlink', linkname: join(hostDir, 'victim') },
+      ],
+      [
+        { name: 'm/', type: 'directory' },
+        { name: 'm/x', type: 'character-device', devmajor: 1, devminor: 1, mode: 0o666 },
+        { name: 'm', type: 'symlink', linkname: hostDir },
+      ],
       [{ name: 'w/', type: 'directory' }, { name: 'w/.wh.x' }, { name: 'w', type: 'symlink', linkname: hostDir }],
-      [{ name: 'x/', type: 'directory', paxRaw: { 'SCHILY.xattr.user.pwn': Buffer.from('1') } }, { name: 'x/f', data: 'f', paxRaw: { 'SCHILY.xattr.user.pwn': Buffer.from('1') } }, { name: 'x', type: 'symlink', linkname: hostDir }],
+      [
+        { name: 'x/', type: 'directory', paxRaw: { 'SCHILY.xattr.user.pwn': Buffer.from('1') } },
+        { name: 'x/f', data: 'f', paxRaw: { 'SCHILY.xattr.user.pwn': Buffer.from('1') } },
+        { name: 'x', type: 'symlink', linkname: hostDir },
+      ],
       [{ name: 'o/', type: 'directory' }, { name: 'o/.wh..wh..opq' }, { name: 'o', type: 'symlink', linkname: hostDir }],
     ];
     for (const entries of cases) {

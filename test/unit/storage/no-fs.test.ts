@@ -17,7 +17,10 @@ const FORBIDDEN: Array<[RegExp, string]> = [
   [/import\(\s*['"](node:)?fs(\/promises)?['"]\s*\)/, 'imports node:fs dynamically'],
   [/\b(createWriteStream|createReadStream|openAsBlob)\b/, 'opens a path as a stream'],
   [/\b(fs|fsp|promises)\.\w+\(/, 'calls fs'],
-  [/\b(lstat|stat|chmod|lchmod|chown|lchown|utimes|lutimes|symlink|link|unlink|rmdir|rm|mkdir|mkdtemp|readdir|opendir|open|rename|copyFile|cp|truncate|writeFile|appendFile|readFile|readlink|realpath|access|exists)(Sync)?\(/, 'calls a path-taking fs function'],
+  [
+    /\b(lstat|stat|chmod|lchmod|chown|lchown|utimes|lutimes|symlink|link|unlink|rmdir|rm|mkdir|mkdtemp|readdir|opendir|open|rename|copyFile|cp|truncate|writeFile|appendFile|readFile|readlink|realpath|access|exists)(Sync)?\(/,
+    'calls a path-taking fs function',
+  ],
 ];
 
 test('no path-taking fs call in src/storage/layers/', () => {
@@ -25,10 +28,12 @@ test('no path-taking fs call in src/storage/layers/', () => {
   assert.ok(files.length >= 5, `found the sources in ${layersDir}`);
   const found: string[] = [];
   for (const f of files) {
-    readFileSync(join(layersDir, f), 'utf8').split('\n').forEach((line, i) => {
-      const code = line.replace(/\/\/.*$/, '').replace(/^\s*\*.*$/, ''); // comments may name them
-      for (const [re, what] of FORBIDDEN) if (re.test(code)) found.push(`${f}:${i + 1}: ${what}: ${line.trim()}`);
-    });
+    readFileSync(join(layersDir, f), 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        const code = line.replace(/\/\/.*$/, '').replace(/^\s*\*.*$/, ''); // comments may name them
+        for (const [re, what] of FORBIDDEN) if (re.test(code)) found.push(`${f}:${i + 1}: ${what}: ${line.trim()}`);
+      });
   }
   assert.deepEqual(found, []);
 });

@@ -11,7 +11,10 @@ test('overlay mount operation: top layer first, upper/work in containerDir, read
   const c = tempDir(t);
   const op = overlayMountOperation(['/l/base', '/l/mid', '/l/top'], c);
   assert.deepEqual(op, {
-    source: 'overlay', target: join(c, 'rootfs'), fstype: 'overlay', flags: 0,
+    source: 'overlay',
+    target: join(c, 'rootfs'),
+    fstype: 'overlay',
+    flags: 0,
     data: `lowerdir=/l/top:/l/mid:/l/base,upperdir=${c}/upper,workdir=${c}/work`,
   });
   assert.equal(overlayMountOperation(['/l/a'], c, true).flags, MS_RDONLY);
@@ -36,7 +39,10 @@ test('overlay mount operation: long or special paths go through short symlinks, 
   assert.equal(rel.cwd, c);
   assert.ok(rel.data.startsWith('lowerdir=l/0:l/1:'));
   assert.ok(rel.data.endsWith(',upperdir=upper,workdir=work'));
-  assert.throws(() => overlayMountOperation(many, c, false, 100), (e: unknown) => e instanceof HakoError && /do not fit/.test(e.message));
+  assert.throws(
+    () => overlayMountOperation(many, c, false, 100),
+    (e: unknown) => e instanceof HakoError && /do not fit/.test(e.message),
+  );
 });
 
 test('overlayAvailable reads /proc/filesystems', (t) => {
@@ -69,16 +75,46 @@ test('copy fallback applies layers with whiteout and opaque semantics', { skip: 
   const top = tempDir(t);
   const layers = [join(top, 'l0'), join(top, 'l1'), join(top, 'l2')];
   for (const l of layers) mkdirSync(l);
-  await unpackLayer(stream(await makeTar([
-    { name: 'etc/', type: 'directory' }, { name: 'etc/keep', data: 'k' }, { name: 'etc/gone', data: 'g' },
-    { name: 'opq/', type: 'directory' }, { name: 'opq/old', data: 'o' }, { name: 'lnk', type: 'symlink', linkname: '/etc' },
-    { name: 'bin/', type: 'directory' }, { name: 'bin/a', data: 'A', mode: 0o4755 }, { name: 'bin/b', type: 'link', linkname: 'bin/a' },
-  ])), layers[0]);
-  await unpackLayer(stream(await makeTar([
-    { name: 'etc/', type: 'directory' }, { name: 'etc/.wh.gone' }, { name: 'opq/', type: 'directory' }, { name: 'opq/.wh..wh..opq' }, { name: 'opq/new', data: 'n' },
-    { name: 'lnk/', type: 'directory', mode: 0o700 }, { name: 'lnk/inside', data: 'i' },
-  ])), layers[1]);
-  await unpackLayer(stream(await makeTar([{ name: 'etc/', type: 'directory' }, { name: 'etc/keep', data: 'k2' }])), layers[2], { whiteout: 'xattr' });
+  await unpackLayer(
+    stream(
+      await makeTar([
+        { name: 'etc/', type: 'directory' },
+        { name: 'etc/keep', data: 'k' },
+        { name: 'etc/gone', data: 'g' },
+        { name: 'opq/', type: 'directory' },
+        { name: 'opq/old', data: 'o' },
+        { name: 'lnk', type: 'symlink', linkname: '/etc' },
+        { name: 'bin/', type: 'directory' },
+        { name: 'bin/a', data: 'A', mode: 0o4755 },
+        { name: 'bin/b', type: 'link', linkname: 'bin/a' },
+      ]),
+    ),
+    layers[0],
+  );
+  await unpackLayer(
+    stream(
+      await makeTar([
+        { name: 'etc/', type: 'directory' },
+        { name: 'etc/.wh.gone' },
+        { name: 'opq/', type: 'directory' },
+        { name: 'opq/.wh..wh..opq' },
+        { name: 'opq/new', data: 'n' },
+        { name: 'lnk/', type: 'directory', mode: 0o700 },
+        { name: 'lnk/inside', data: 'i' },
+      ]),
+    ),
+    layers[1],
+  );
+  await unpackLayer(
+    stream(
+      await makeTar([
+        { name: 'etc/', type: 'directory' },
+        { name: 'etc/keep', data: 'k2' },
+      ]),
+    ),
+    layers[2],
+    { whiteout: 'xattr' },
+  );
   const r = await prepareRootfs({ layersDirs: layers, containerDir: join(top, 'c'), forceCopy: true });
   t.after(() => r.cleanup());
   assert.equal(r.kind, 'copy');
@@ -100,7 +136,8 @@ test('copy fallback: a hostile layer dir is copied without following anything or
   writeFileSync(join(outside, 'victim'), 'original');
   const outsideMode = lstatSync(outside).mode;
   const [l0, l1] = [join(top, 'l0'), join(top, 'l1')];
-  mkdirSync(l0); mkdirSync(l1);
+  mkdirSync(l0);
+  mkdirSync(l1);
   // lower: symlinks to the host where the upper layer has directories and files
   symlinkSync(outside, join(l0, 'e'));
   symlinkSync(outside, join(l0, 'o'));
@@ -111,7 +148,10 @@ test('copy fallback: a hostile layer dir is copied without following anything or
   mkdirSync(join(l1, 'o'));
   writeFileSync(join(l1, 'f'), 'file');
   symlinkSync('/etc/passwd', join(l1, 'e/s'));
-  await mknodIn(l1, [{ path: 'fifo', kind: 'fifo', mode: 0o644 }, { path: 'zero', kind: 'char', mode: 0o666, major: 1, minor: 5 }]);
+  await mknodIn(l1, [
+    { path: 'fifo', kind: 'fifo', mode: 0o644 },
+    { path: 'zero', kind: 'char', mode: 0o666, major: 1, minor: 5 },
+  ]);
   let deep = join(l1, 'deep');
   for (let i = 0; i < 300; i++) deep = join(deep, 'd');
   mkdirSync(deep, { recursive: true });

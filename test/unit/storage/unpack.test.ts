@@ -74,7 +74,10 @@ test('ownership is applied with lchown, setuid survives it, id maps translate', 
 });
 
 test('gzip and zstd layers give the diffID of the uncompressed tar', async (t) => {
-  const buf = await makeTar([{ name: 'a', data: 'hello'.repeat(1000) }, { name: 'b/', type: 'directory' }]);
+  const buf = await makeTar([
+    { name: 'a', data: 'hello'.repeat(1000) },
+    { name: 'b/', type: 'directory' },
+  ]);
   const gz = gzipSync(buf);
   const dest = tempDir(t);
   const res = await unpackLayer(stream(gz), dest, { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' });
@@ -84,7 +87,11 @@ test('gzip and zstd layers give the diffID of the uncompressed tar', async (t) =
 
   const zst = zstdRaw(buf);
   let haveFzstd = true;
-  try { await import('fzstd' as string); } catch { haveFzstd = false; }
+  try {
+    await import('fzstd' as string);
+  } catch {
+    haveFzstd = false;
+  }
   const zdest = tempDir(t);
   if (haveFzstd) {
     const z = await unpackLayer(stream(zst, 333), zdest, { mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd' });
@@ -97,8 +104,10 @@ test('gzip and zstd layers give the diffID of the uncompressed tar', async (t) =
 
 test('bad media types and corrupt streams give one HakoError', async (t) => {
   const buf = await makeTar([{ name: 'a', data: 'x' }]);
-  await assert.rejects(unpackLayer(stream(buf), tempDir(t), { mediaType: 'application/vnd.oci.image.layer.v1.tar+bzip2' }),
-    (e: unknown) => e instanceof HakoError && /media type .*unsupported/.test(e.message));
+  await assert.rejects(
+    unpackLayer(stream(buf), tempDir(t), { mediaType: 'application/vnd.oci.image.layer.v1.tar+bzip2' }),
+    (e: unknown) => e instanceof HakoError && /media type .*unsupported/.test(e.message),
+  );
   const gz = gzipSync(buf);
   gz[gz.length - 6] ^= 0xff; // break the CRC
   await assert.rejects(unpackLayer(stream(gz), tempDir(t)), (e: unknown) => e instanceof HakoError && /gzip/.test(e.message));
@@ -108,9 +117,12 @@ test('bad media types and corrupt streams give one HakoError', async (t) => {
 test('flatten mode: whiteouts delete lower files, opaque dirs hide lower contents only', async (t) => {
   const root = tempDir(t);
   const lower = await makeTar([
-    { name: 'a/b', data: 'b' }, { name: 'a/c', data: 'c' },
-    { name: 'd/x', data: 'x' }, { name: 'd/sub/y', data: 'y' },
-    { name: 'e/old', data: 'old' }, { name: 'e/sub/old', data: 'old' },
+    { name: 'a/b', data: 'b' },
+    { name: 'a/c', data: 'c' },
+    { name: 'd/x', data: 'x' },
+    { name: 'd/sub/y', data: 'y' },
+    { name: 'e/old', data: 'old' },
+    { name: 'e/sub/old', data: 'old' },
     { name: 'gone/deep/file', data: 'z' },
   ]);
   await unpackLayer(stream(lower), root, { mode: 'flatten' });
@@ -137,8 +149,26 @@ test('flatten mode: whiteouts delete lower files, opaque dirs hide lower content
 
 test('flatten mode: a file replaces a lower directory and a directory replaces a lower file', async (t) => {
   const root = tempDir(t);
-  await unpackLayer(stream(await makeTar([{ name: 'x/y', data: '1' }, { name: 'z', data: 'file' }])), root, { mode: 'flatten' });
-  await unpackLayer(stream(await makeTar([{ name: 'x', data: 'now a file' }, { name: 'z/inner', data: 'now a dir' }])), root, { mode: 'flatten' });
+  await unpackLayer(
+    stream(
+      await makeTar([
+        { name: 'x/y', data: '1' },
+        { name: 'z', data: 'file' },
+      ]),
+    ),
+    root,
+    { mode: 'flatten' },
+  );
+  await unpackLayer(
+    stream(
+      await makeTar([
+        { name: 'x', data: 'now a file' },
+        { name: 'z/inner', data: 'now a dir' },
+      ]),
+    ),
+    root,
+    { mode: 'flatten' },
+  );
   assert.equal(readFileSync(join(root, 'x'), 'utf8'), 'now a file');
   assert.equal(readFileSync(join(root, 'z/inner'), 'utf8'), 'now a dir');
 });
@@ -146,7 +176,11 @@ test('flatten mode: a file replaces a lower directory and a directory replaces a
 test('overlay mode: char-device whiteouts and opaque xattrs', { skip: !isRoot && 'needs root (mknod, trusted.* xattrs)' }, async (t) => {
   const dest = tempDir(t);
   const buf = await makeTar([
-    { name: 'a/', type: 'directory' }, { name: 'a/.wh.b' }, { name: 'd/', type: 'directory' }, { name: 'd/.wh..wh..opq' }, { name: 'd/new', data: 'n' },
+    { name: 'a/', type: 'directory' },
+    { name: 'a/.wh.b' },
+    { name: 'd/', type: 'directory' },
+    { name: 'd/.wh..wh..opq' },
+    { name: 'd/new', data: 'n' },
   ]);
   await unpackLayer(stream(buf), dest);
   const w = lstatSync(join(dest, 'a/b'));
@@ -226,12 +260,22 @@ test('an existing hard link or symlink in the destination is replaced, never wri
   const top = tempDir(t);
   const dest = join(top, 'dest');
   const outside = join(top, 'outside');
-  mkdirSync(dest); mkdirSync(outside);
+  mkdirSync(dest);
+  mkdirSync(outside);
   writeFileSync(join(outside, 'victim'), 'original');
   const { linkSync, symlinkSync } = await import('node:fs');
   linkSync(join(outside, 'victim'), join(dest, 'hl'));
   symlinkSync(join(outside, 'victim'), join(dest, 'sl'));
-  await unpackLayer(stream(await makeTar([{ name: 'hl', data: 'pwned' }, { name: 'sl', data: 'pwned' }])), dest, { mode: 'flatten' });
+  await unpackLayer(
+    stream(
+      await makeTar([
+        { name: 'hl', data: 'pwned' },
+        { name: 'sl', data: 'pwned' },
+      ]),
+    ),
+    dest,
+    { mode: 'flatten' },
+  );
   assert.equal(readFileSync(join(outside, 'victim'), 'utf8'), 'original');
   assert.equal(readFileSync(join(dest, 'hl'), 'utf8'), 'pwned');
   assert.ok(lstatSync(join(dest, 'sl')).isFile());

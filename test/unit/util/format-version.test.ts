@@ -32,7 +32,8 @@ function refusesNaming(version: number, file: string): (e: unknown) => boolean {
 }
 
 const V3: DocumentFormat = {
-  what: 'test document', current: 3,
+  what: 'test document',
+  current: 3,
   migrations: {
     1: (d) => ({ ...d, b: `${d.a as string}!` }),
     2: (d) => ({ ...d, c: (d.b as string).length }),
@@ -72,7 +73,17 @@ test('runtime state.json: written with its version, read without one (older), re
 test('engine container.json and state.json: versioned; a newer one is refused, not taken for missing', (t) => {
   const store = new ContainerStore(tmp(t));
   const id = 'a'.repeat(64);
-  const cfg = { id, name: 'n', created: 'now', image: 'i', imageId: 'sha256:x', imageRef: 'i', options: {}, path: 'sh', args: [] } as unknown as ContainerConfig;
+  const cfg = {
+    id,
+    name: 'n',
+    created: 'now',
+    image: 'i',
+    imageId: 'sha256:x',
+    imageRef: 'i',
+    options: {},
+    path: 'sh',
+    args: [],
+  } as unknown as ContainerConfig;
   store.create(cfg);
   store.writeState(id, { status: 'exited', pid: 0, exitCode: 3, restartCount: 0 });
   const cfgFile = path.join(store.containerDir(id), 'container.json');

@@ -54,13 +54,19 @@ test('withPidLock: a stale lock (dead pid) is broken, a live one times out', (t)
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const lock = path.join(dir, 'l.lock');
   fs.writeFileSync(lock, '999999999\n'); // beyond pid_max: never alive
-  assert.equal(withPidLock(lock, () => 42), 42);
+  assert.equal(
+    withPidLock(lock, () => 42),
+    42,
+  );
   assert.equal(fs.existsSync(lock), false);
   fs.writeFileSync(lock, `${process.ppid}\n`); // our parent is alive
   assert.throws(() => withPidLock(lock, () => 1, 50), /timed out waiting for lock .* \(held by pid \d+\)/);
   fs.rmSync(lock);
   // Re-entrant within one process.
-  assert.equal(withPidLock(lock, () => withPidLock(lock, () => 'inner')), 'inner');
+  assert.equal(
+    withPidLock(lock, () => withPidLock(lock, () => 'inner')),
+    'inner',
+  );
 });
 
 test('an empty lock file (a crash between create and write) is stale after a while', (t) => {

@@ -11,7 +11,17 @@ import { fileURLToPath } from 'node:url';
 
 // build/test/unit/util -> the repository
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
-const ROOTS = ['src/runtime', 'src/cgroups', 'src/util', 'src/native', 'src/oci', 'src/cli/main.ts', 'src/cli/errors.ts', 'src/cli/command.ts', 'src/cli/runtime'];
+const ROOTS = [
+  'src/runtime',
+  'src/cgroups',
+  'src/util',
+  'src/native',
+  'src/oci',
+  'src/cli/main.ts',
+  'src/cli/errors.ts',
+  'src/cli/command.ts',
+  'src/cli/runtime',
+];
 
 function sources(p: string): string[] {
   if (!existsSync(p)) return [];
@@ -24,10 +34,12 @@ test('the runtime path writes output only through src/util/stdio.ts', () => {
   assert.ok(files.length >= 20, `found the sources under ${repo}`);
   const found: string[] = [];
   for (const f of files) {
-    readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
-      const code = line.replace(/\/\/.*$/, '').replace(/^\s*\*.*$/, ''); // comments may name them
-      if (/\bprocess\.(stdout|stderr)\b|\bconsole\.(log|error|warn|info)\(/.test(code)) found.push(`${relative(repo, f)}:${i + 1}: ${line.trim()}`);
-    });
+    readFileSync(f, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        const code = line.replace(/\/\/.*$/, '').replace(/^\s*\*.*$/, ''); // comments may name them
+        if (/\bprocess\.(stdout|stderr)\b|\bconsole\.(log|error|warn|info)\(/.test(code)) found.push(`${relative(repo, f)}:${i + 1}: ${line.trim()}`);
+      });
   }
   assert.deepEqual(found, []);
 });
