@@ -743,6 +743,21 @@ static void up_indest(struct rec *r) {
   dest_fd = fd;
 }
 
+/* SOURCE's regular file PATH opened for reading. It is checked to be one on an O_PATH fd before it
+ * is opened (through /proc/self/fd, so the check and the open are the same inode): never a device
+ * or fifo, never through a symlink. */
+static int open_source_file(const char *path, struct stat *st) {
+  int p = beneath(source_fd, path, O_PATH | O_NOFOLLOW);
+  if (p < 0 || fstat(p, st) < 0) die(errno, "source %s", path);
+  if (!S_ISREG(st->st_mode)) die(0, "source %s is not a regular file", path);
+  char pp[64];
+  proc_path(pp, sizeof pp, p);
+  int fd = open(pp, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die(errno, "source %s: open", path);
+  close(p);
+  return fd;
+}
+
 /* read PATH OFFSET LENGTH: answers ("d", BYTES) with up to LENGTH bytes of the regular file PATH
  * of SOURCE from OFFSET (fewer at its end), then ("end"). The file is checked to be one on an
  * O_PATH fd before it is opened: never a device or fifo, never through a symlink. */
@@ -751,15 +766,8 @@ static void up_read(struct rec *r) {
   check_rel(r->argv[1]);
   long long off = num(r->argv[2]), len = num(r->argv[3]);
   if (off < 0 || len < 0 || len > (1 << 24)) die(0, "%s: bad range", r->argv[1]);
-  int p = beneath(source_fd, r->argv[1], O_PATH | O_NOFOLLOW);
   struct stat st;
-  if (p < 0 || fstat(p, &st) < 0) die(errno, "source %s", r->argv[1]);
-  if (!S_ISREG(st.st_mode)) die(0, "source %s is not a regular file", r->argv[1]);
-  char pp[64];
-  proc_path(pp, sizeof pp, p);
-  int fd = open(pp, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) die(errno, "open source %s", r->argv[1]);
-  close(p);
+  int fd = open_source_file(r->argv[1], &st);
   char *buf = malloc(len > 0 ? (size_t)len : 1);
   size_t got = 0;
   while (got < (size_t)len) {
@@ -851,15 +859,8 @@ static void up_open(struct rec *r) {
   if (source_fd < 0) die(0, "open without a source directory");
   check_rel(r->argv[1]);
   if (n_opened == MAX_OPEN) die(0, "%s: too many open files", r->argv[1]);
-  int p = beneath(source_fd, r->argv[1], O_PATH | O_NOFOLLOW);
   struct stat st;
-  if (p < 0 || fstat(p, &st) < 0) die(errno, "source %s", r->argv[1]);
-  if (!S_ISREG(st.st_mode)) die(0, "source %s is not a regular file", r->argv[1]);
-  char pp[64];
-  proc_path(pp, sizeof pp, p);
-  int fd = open(pp, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) die(errno, "source %s: open", r->argv[1]);
-  close(p);
+  int fd = open_source_file(r->argv[1], &st);
   opened[n_opened++] = fd;
   out_u32(3);
   out_str("fd");
