@@ -4,6 +4,7 @@
 // importing it: `hako runtime state` loads the state command and the runtime, nothing of the engine
 // (with Bun's --splitting, a dynamic import is a chunk loaded on demand; see scripts/build.mjs).
 import type { ParseArgsConfig } from 'node:util';
+import { splitAtFirstArgument } from '../util/argv.js';
 import { writeOut } from '../util/stdio.js';
 
 /** One flag: node:util parseArgs' option plus what --help says about it. */
@@ -93,21 +94,7 @@ export function valueFlags(flags: Flags): Set<string> {
 
 /** Splits `[flags…] ARG [ARGS…]` at the first word that is neither a flag nor a flag's value. */
 export function splitAtArgument(args: string[], flags: Flags): { flags: string[]; rest: string[] } {
-  const takesValue = valueFlags(flags);
-  let i = 0;
-  for (; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--') return { flags: args.slice(0, i), rest: args.slice(i + 1) };
-    if (!a.startsWith('-') || a === '-') break;
-    if (a.includes('=')) continue;
-    if (takesValue.has(a)) {
-      i++;
-      continue;
-    }
-    // A short group like -it or -itp: its last letter may take the next word as its value.
-    if (/^-[a-zA-Z]{2,}$/.test(a) && takesValue.has(`-${a[a.length - 1]}`)) i++;
-  }
-  return { flags: args.slice(0, i), rest: args.slice(i) };
+  return splitAtFirstArgument(args, valueFlags(flags));
 }
 
 /** parseArgs' options for a flag table (its own keys only). */

@@ -1,5 +1,6 @@
 // `hako run`/`create` flags: docker's names and value syntax, parsed with node:util parseArgs. Every
 // bad flag or value becomes one line naming the flag, like docker's "invalid argument ... for ...".
+import { splitAtFirstArgument } from '../util/argv.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -67,20 +68,7 @@ export function splitAtPositional(args: string[], options: Opts): { flags: strin
     valueFlags.add(`--${long}`);
     if (o.short) valueFlags.add(`-${o.short}`);
   }
-  let i = 0;
-  for (; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--') return { flags: args.slice(0, i), rest: args.slice(i + 1) };
-    if (!a.startsWith('-') || a === '-') break;
-    if (a.includes('=')) continue;
-    if (valueFlags.has(a)) {
-      i++;
-      continue;
-    }
-    // A short group like -it or -itp: its last letter may take the next word as its value.
-    if (/^-[a-zA-Z]{2,}$/.test(a) && valueFlags.has(`-${a[a.length - 1]}`)) i++;
-  }
-  return { flags: args.slice(0, i), rest: args.slice(i) };
+  return splitAtFirstArgument(args, valueFlags);
 }
 
 /** parseArgs with docker-like one-line errors ("run: unknown flag: --foo"). */
