@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { LayerWorker } from '../storage/layers/worker.js';
-import type { Entry } from './cp/entries.js';
+import { type Entry, entryFromWalk } from './cp/entries.js';
 
 export interface UpperEntry extends Entry {
   /** A character device 0:0: overlayfs's mark of a deleted path. */
@@ -31,21 +31,7 @@ export async function walkTree(worker: LayerWorker, dir: string): Promise<UpperE
   for (const rec of answer) {
     const f = rec.map(text);
     if (f[0] === 'e') {
-      out.push({
-        rel: f[1]!,
-        type: f[2]!,
-        mode: Number(f[3]),
-        uid: Number(f[4]),
-        gid: Number(f[5]),
-        major: Number(f[6]),
-        minor: Number(f[7]),
-        size: Number(f[8]),
-        atimeNs: BigInt(f[11]!),
-        mtimeNs: BigInt(f[12]!),
-        link: f[13]!,
-        whiteout: f[2] === 'c' && f[6] === '0' && f[7] === '0',
-        opaque: false,
-      });
+      out.push({ ...entryFromWalk(rec), whiteout: f[2] === 'c' && f[6] === '0' && f[7] === '0', opaque: false });
     } else if (f[0] === 'x' && out.length) {
       for (let i = 1; i + 1 < f.length; i += 2) {
         if (/^(trusted|user)\.overlay\.opaque$/.test(f[i]!) && f[i + 1] === 'y') out[out.length - 1]!.opaque = true;

@@ -223,6 +223,18 @@ export class Engine {
 
   /** Starts the container under conmon. `foreground`: this process follows it to its exit and handles
    *  that itself (see runAttached), so conmon's exit command only runs if we are gone by then. */
+  /** A start that failed: the container is exited with the reason as its error. */
+  private markStartFailed(id: string, prev: ContainerState, e: unknown): void {
+    this.store.writeState(id, {
+      ...prev,
+      status: 'exited',
+      pid: 0,
+      exitCode: startFailureStatus(e),
+      error: (e as Error).message,
+      finishedAt: new Date().toISOString(),
+    });
+  }
+
   private async startDetached(id: string, foreground = false): Promise<void> {
     await this.store.lockAsync(id, async () => {
       const cfg = this.store.readConfig(id);
@@ -235,14 +247,7 @@ export class Engine {
         await this.setUpNetwork(cfg);
         trace('engine network set up');
       } catch (e) {
-        this.store.writeState(id, {
-          ...prev,
-          status: 'exited',
-          pid: 0,
-          exitCode: startFailureStatus(e),
-          error: (e as Error).message,
-          finishedAt: new Date().toISOString(),
-        });
+        this.markStartFailed(id, prev, e);
         throw e;
       }
       let started;
@@ -273,14 +278,7 @@ export class Engine {
         await session.created;
       } catch (err) {
         const e = this.sayWhyNotExecutable(id, runtime.name === 'hako' ? err : asRuncExecError(err, this.runtimeCommand(id)));
-        this.store.writeState(id, {
-          ...prev,
-          status: 'exited',
-          pid: 0,
-          exitCode: startFailureStatus(e),
-          error: (e as Error).message,
-          finishedAt: new Date().toISOString(),
-        });
+        this.markStartFailed(id, prev, e);
         await this.tearDownNetwork(id).catch(() => {});
         throw e;
       } finally {

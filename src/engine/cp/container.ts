@@ -6,29 +6,11 @@ import { rec } from '../../native/ops.js';
 import { Readable } from 'node:stream';
 import { HakoError } from '../../util/errors.js';
 import { LayerWorker, type Answer } from '../../storage/layers/worker.js';
-import type { Entry } from './entries.js';
+import { type Entry, entryFromWalk as toEntry } from './entries.js';
 import type { Kind, SplitPath } from './paths.js';
 import { readWorkerFd } from './proc-fd.js';
 
 const text = (b: Buffer | undefined) => (b ?? Buffer.alloc(0)).toString('utf8');
-
-/** An ("e", …) answer record of the worker (walk, realpath) as an Entry, with rel = its path. */
-function toEntry(rec: Buffer[]): Entry {
-  const f = rec.map(text);
-  return {
-    rel: f[1],
-    type: f[2],
-    mode: Number(f[3]),
-    uid: Number(f[4]),
-    gid: Number(f[5]),
-    major: Number(f[6]),
-    minor: Number(f[7]),
-    size: Number(f[8]),
-    atimeNs: BigInt(f[11]),
-    mtimeNs: BigInt(f[12]),
-    link: f[13],
-  };
-}
 
 /** What a container path is, resolved inside the root; its canonical path relative to the root. */
 export interface Resolved {

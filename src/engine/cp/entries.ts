@@ -27,3 +27,22 @@ export function destName(top: string, rel: string): string {
   if (!top) return rel;
   return rel ? `${top}/${rel}` : top;
 }
+
+/** An ("e", PATH, TYPE, MODE, UID, GID, MAJOR, MINOR, SIZE, NLINK, INO, ATIME, MTIME, LINK) answer
+ *  record of the native worker (walk, walkfrom, realpath) as an Entry, with rel = its PATH. */
+export function entryFromWalk(rec: Buffer[]): Entry {
+  const f = rec.map((b) => (b ?? Buffer.alloc(0)).toString('utf8'));
+  return {
+    rel: f[1],
+    type: f[2],
+    mode: Number(f[3]),
+    uid: Number(f[4]),
+    gid: Number(f[5]),
+    major: Number(f[6]),
+    minor: Number(f[7]),
+    size: Number(f[8]),
+    atimeNs: BigInt(f[11]),
+    mtimeNs: BigInt(f[12]),
+    link: f[13],
+  };
+}
