@@ -484,7 +484,7 @@ export class Runtime {
    */
   private async openBarrier(rec: ContainerRecord): Promise<void> {
     const fifo = this.states.fifo(rec.id);
-    const reader = readFifo(fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+    const reader = await readFifo(fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
     trace(`start ${rec.id}: barrier open, waiting for the exec`);
     let timer: NodeJS.Timeout | undefined;
     try {

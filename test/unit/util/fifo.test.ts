@@ -18,7 +18,7 @@ function fifo(t: { after(fn: () => void): void }): string {
 
 test('waits for a late writer, counts its bytes, ends when it closes; the event loop runs meanwhile', async (t) => {
   const file = fifo(t);
-  const reader = readFifo(fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+  const reader = await readFifo(fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
   let ticks = 0;
   const timer = setInterval(() => ticks++, 5);
   // The writer opens 100 ms later, writes one byte, keeps its end for another 100 ms.
@@ -32,7 +32,7 @@ test('waits for a late writer, counts its bytes, ends when it closes; the event 
 
 test('close() stops a read that has no writer yet', async (t) => {
   const file = fifo(t);
-  const reader = readFifo(fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+  const reader = await readFifo(fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
   setTimeout(() => reader.close(), 20);
   assert.equal(await reader.ended, 0);
   assert.equal(reader.bytes(), 0);
