@@ -20,6 +20,9 @@ const IMAGE = 'hako.local/busybox:latest';
 const SEED = Number(process.env.HAKO_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const SCALE = Number(process.env.HAKO_FUZZ_CASES ?? 1);
 const PARALLEL = 3;
+// The live container's id is this run's own: the runtime's default cgroup path is /hako/<id>
+// whatever --root is, so two fuzz runs at once with one fixed id would share a cgroup.
+const LIVE = `fz-live-${process.pid}`;
 
 // ---- seeded randomness (mulberry32) ----
 
@@ -391,7 +394,7 @@ function runtimeArgs(g: Gen, root: string, bundles: string[]): string[] {
       if (g.chance(0.7)) args.push(f === '--bundle' || f === '-b' ? g.pick([...bundles, ...HOSTILE.slice(0, 20)]) : g.pick(HOSTILE));
     } else if (r < 0.75) args.push(g.pick(HOSTILE));
     else if (r < 0.9) args.push(g.str());
-    else args.push(g.chance(0.5) ? 'fz-live' : `fz-${g.int(1000)}`);
+    else args.push(g.chance(0.5) ? LIVE : `fz-${g.int(1000)}`);
   }
   // events without --stats follows the container until it exits: a hang by design.
   if (command === 'events') args.push('--stats');
@@ -715,13 +718,13 @@ describe(`fuzzing the command lines (HAKO_FUZZ_SEED=${SEED})`, () => {
     const liveBundle = path.join(work, 'bundle-live');
     fs.mkdirSync(liveBundle);
     fs.writeFileSync(path.join(liveBundle, 'config.json'), JSON.stringify(mutate(base, ['process', 'args'], ['sleep', '1000'])));
-    const live = spawnSync(HAKO, ['runtime', '--root', runtimeRoot, 'create', '--bundle', liveBundle, 'fz-live'], { stdio: 'ignore' });
-    assert.equal(live.status, 0, 'runtime create fz-live');
+    const live = spawnSync(HAKO, ['runtime', '--root', runtimeRoot, 'create', '--bundle', liveBundle, LIVE], { stdio: 'ignore' });
+    assert.equal(live.status, 0, `runtime create ${LIVE}`);
     const cases = Array.from({ length: Math.round(50 * SCALE) }, () => runtimeArgs(g, runtimeRoot, bundles));
     // Every update flag once on the live container, and signals, with hostile values.
-    for (const f of RUNTIME_COMMAND_FLAGS.update) cases.push(['runtime', '--root', runtimeRoot, 'update', f, g.pick(HOSTILE), 'fz-live']);
+    for (const f of RUNTIME_COMMAND_FLAGS.update) cases.push(['runtime', '--root', runtimeRoot, 'update', f, g.pick(HOSTILE), LIVE]);
     for (let i = 0; i < 6; i++)
-      cases.push(['runtime', '--root', runtimeRoot, 'kill', 'fz-live', g.pick([...HOSTILE, 'SIGSTOP', 'SIGCONT', '0', 'SIGRTMAX', 'RTMIN+3', 'SIGRTMAX+1'])]);
+      cases.push(['runtime', '--root', runtimeRoot, 'kill', LIVE, g.pick([...HOSTILE, 'SIGSTOP', 'SIGCONT', '0', 'SIGRTMAX', 'RTMIN+3', 'SIGRTMAX+1'])]);
     for (let i = 0; i < 6; i++)
       cases.push([
         'runtime',
@@ -736,7 +739,7 @@ describe(`fuzzing the command lines (HAKO_FUZZ_SEED=${SEED})`, () => {
           ['--cap', g.pick(HOSTILE)],
           ['--additional-gids', g.pick(HOSTILE)],
         ]),
-        'fz-live',
+        LIVE,
         g.pick(['true', ...HOSTILE]),
       ]);
     const before = new Set(fs.readdirSync(runtimeRoot));
