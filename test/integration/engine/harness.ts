@@ -137,6 +137,11 @@ export const engineSkip: string | false = !isRoot
       ? 'needs npm run build (dist/hako)'
       : false;
 
+/** Why a test file of the engine's networks cannot run here, or false: engineSkip, and the host
+ *  firewall's tool that the bridge driver writes its rules with. */
+const hasFirewall = fs.existsSync('/usr/sbin/nft') || fs.existsSync('/usr/sbin/iptables-restore');
+export const networkSkip: string | false = engineSkip || (!hasFirewall && 'needs nftables or iptables');
+
 /** An engine test file's set-up: one EngineEnv, made before its tests (unless skipped) and handed
  *  to `use`; after them every container is removed and nothing of them may be left behind. */
 export function useEngineEnv(skip: string | false, use: (env: EngineEnv) => void): void {

@@ -12,19 +12,10 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { EngineEnv, HAKO, IMAGE, isRoot, hasConmon, built } from './harness.js';
+import { EngineEnv, HAKO, IMAGE, networkSkip } from './harness.js';
 import { hostIfName } from '../../../src/network/driver/bridge.js';
 
-const hasFirewall = fs.existsSync('/usr/sbin/nft') || fs.existsSync('/usr/sbin/iptables-restore');
-const skip = !isRoot
-  ? 'needs root'
-  : !hasConmon
-    ? 'needs /usr/bin/conmon (Debian conmon)'
-    : !built
-      ? 'needs npm run build (dist/hako)'
-      : !hasFirewall
-        ? 'needs nftables or iptables'
-        : false;
+const skip = networkSkip;
 const RUN_DIR = '/run/hako/networks';
 const tag = crypto.randomBytes(3).toString('hex');
 let a: EngineEnv;

@@ -3,19 +3,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import { EngineEnv, IMAGE, isRoot, hasConmon, built } from './harness.js';
+import { EngineEnv, IMAGE, networkSkip } from './harness.js';
 
-const hasFirewall = fs.existsSync('/usr/sbin/nft') || fs.existsSync('/usr/sbin/iptables-restore');
-const skip = !isRoot
-  ? 'needs root'
-  : !hasConmon
-    ? 'needs /usr/bin/conmon (Debian conmon)'
-    : !built
-      ? 'needs npm run build (dist/hako)'
-      : !hasFirewall
-        ? 'needs nftables or iptables'
-        : false;
+const skip = networkSkip;
 const tag = crypto.randomBytes(3).toString('hex');
 let env: EngineEnv;
 
