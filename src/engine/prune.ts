@@ -61,6 +61,7 @@ export async function containerSize(e: Engine, id: string): Promise<number> {
 export async function pruneContainers(e: Engine, f: PruneFilters = { labels: [] }): Promise<{ deleted: string[]; bytes: number }> {
   const deleted: string[] = [];
   let bytes = 0;
+  e.store.sweepAbandoned(); // what a killed create or rm left
   for (const { config, state } of await e.list()) {
     if (!STOPPED.has(state.status) || !matchesFilters(f, config.created, config.options.labels)) continue;
     const size = await containerSize(e, config.id);

@@ -7,6 +7,7 @@ import { HakoError } from '../util/errors.js';
 import { acquirePidLock, releasePidLock } from '../util/pidlock.js';
 import { ensurePrivateDir } from '../storage/store/store.js';
 import { removeTree } from '../storage/layers/worker.js';
+import { rootfsMountpoint } from './rootfs.js';
 import type { ContainerConfig, ContainerState } from './types.js';
 import { mkdirp } from '../util/mkdirp.js';
 import { randomHex } from '../util/random.js';
@@ -82,9 +83,14 @@ export class ContainerStore {
       }
       fs.writeFileSync(nameFile, cfg.id); // a stale claim left by a crash
     }
-    fs.mkdirSync(this.containerDir(cfg.id), { mode: 0o711 });
-    fs.mkdirSync(this.exitDir(cfg.id));
-    writeJSON(path.join(this.containerDir(cfg.id), 'container.json'), stampVersion(cfg, CONTAINER_CONFIG_FORMAT));
+    // Made under a temporary name and renamed into place: a hako killed half-way leaves a
+    // `.creating-` directory (swept later), never a container directory without its config.
+    const tmp = path.join(this.dir, `.creating-${cfg.id}`);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.mkdirSync(tmp, { mode: 0o711 });
+    fs.mkdirSync(path.join(tmp, 'exits'));
+    writeJSON(path.join(tmp, 'container.json'), stampVersion(cfg, CONTAINER_CONFIG_FORMAT));
+    fs.renameSync(tmp, this.containerDir(cfg.id));
   }
 
   readConfig(id: string): ContainerConfig {
@@ -111,12 +117,45 @@ export class ContainerStore {
   /** Removes the container's directory and its name; `unmountFirst`: mounts inside it to detach
    *  first, in the same run of the removal worker (its root filesystem). */
   remove(id: string, name: string, unmountFirst: string[] = []): void {
-    removeTree(this.containerDir(id), unmountFirst); // fs/upper may still be there: image and container content
+    // Renamed away first, so the container is gone at once for every reader (ps, resolve) and a
+    // removal cut short leaves a `.removing-` directory that sweepAbandoned() finishes, never a
+    // half-removed container directory that nothing lists.
+    const dir = this.containerDir(id);
+    const doomed = path.join(this.dir, `.removing-${id}`);
+    try {
+      fs.renameSync(dir, doomed);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      if (!fs.existsSync(doomed)) return; // removed by another process meanwhile
+    }
+    const moved = unmountFirst.map((m) => (m.startsWith(`${dir}/`) ? doomed + m.slice(dir.length) : m));
+    removeTree(doomed, moved); // fs/upper may still be there: image and container content
     const nameFile = path.join(this.root, 'names', name);
     try {
       if (fs.readFileSync(nameFile, 'utf8') === id) fs.rmSync(nameFile, { force: true });
     } catch {
       /* no claim */
+    }
+  }
+
+  /** Finishes what a killed hako left: `.creating-` and `.removing-` directories whose writer is
+   *  gone (older than a minute: a live create or remove takes milliseconds). */
+  sweepAbandoned(): void {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      if (!/^\.(creating|removing)-[0-9a-f]{64}$/.test(n)) continue;
+      const dir = path.join(this.dir, n);
+      try {
+        if (Date.now() - fs.lstatSync(dir).mtimeMs < 60_000) continue;
+        removeTree(dir, [rootfsMountpoint(dir)]);
+      } catch {
+        /* another sweeper, or still busy: next time */
+      }
     }
   }
 

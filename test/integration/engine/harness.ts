@@ -98,10 +98,19 @@ export class EngineEnv {
   /** Removes all containers, then everything; returns what was left behind before the final rm. */
   cleanup(): string[] {
     const ids = this.hako(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
-    if (ids.length) this.hako(['rm', '-f', ...ids]);
     const leftovers: string[] = [];
+    if (ids.length) {
+      const rm = this.hako(['rm', '-f', ...ids]);
+      // removed meanwhile by its own exit command (`run -d --rm`) is fine; anything else is not
+      const errors = rm.stderr.split('\n').filter((l) => l.trim() && !/no such container/.test(l));
+      if (errors.length) leftovers.push(`rm -f: ${errors.join('; ')}`);
+    }
+    // A `run -d --rm` container's removal is conmon's exit command, after the container exits: it
+    // may still be under way when the last test ends (as docker's auto-removal is asynchronous).
     const containers = path.join(this.root, 'containers');
-    if (fs.existsSync(containers) && fs.readdirSync(containers).length) leftovers.push(`state: ${fs.readdirSync(containers).join(',')}`);
+    const pending = () => (fs.existsSync(containers) ? fs.readdirSync(containers) : []);
+    for (const end = Date.now() + 15_000; pending().length && Date.now() < end; ) spawnSync('sleep', ['0.1']);
+    if (pending().length) leftovers.push(`state: ${pending().join(',')}`);
     const run = path.join(this.root, 'run');
     if (fs.existsSync(run) && fs.readdirSync(run).length) leftovers.push(`runtime state: ${fs.readdirSync(run).join(',')}`);
     for (const m of this.mountsUnderRoot()) leftovers.push(`mount: ${m}`);
