@@ -237,6 +237,28 @@ for (const handler of handlers()) {
       Object.assign(seen, { interfaces: fromClient.replace(String(seen.podIp), 'POD_IP'), page: page.out.replace(handler, 'HANDLER') });
     });
 
+    it('concurrent calls, as the kubelet makes them: probes into one container, containers started together', async () => {
+      assert.ok(web, 'no web container');
+      const outs = await Promise.all(Array.from({ length: 8 }, (_, i) => execOk(web, `echo probe-${i}`)));
+      assert.deepEqual(outs, Array.from({ length: 8 }, (_, i) => `probe-${i}`));
+      const ids = await Promise.all(['side-a', 'side-b', 'side-c'].map((n) => createAndStart(pod, sandbox(), containerConfig(n, 'exec sleep 3600'))));
+      const names = await Promise.all(ids.map((id) => execOk(id, 'echo $WHO')));
+      assert.deepEqual(names, ['side-a', 'side-b', 'side-c']);
+      seen.concurrent = { outs, names };
+    });
+
+    it('containerd restarts (an upgrade): the pod and its containers live on and answer', async () => {
+      assert.ok(web, 'no web container');
+      await containerd!.restart();
+      const { containers } = await cri().call('ListContainers', { filter: { pod_sandbox_id: pod } });
+      const states = (containers as Message[]).map((c) => `${c.metadata.name} ${c.state}`).sort();
+      assert.deepEqual(states, ['client', 'side-a', 'side-b', 'side-c', 'web'].map((n) => `${n} CONTAINER_RUNNING`));
+      assert.equal(await execOk(web, 'echo $WHO'), 'web');
+      const status = (await cri().call('PodSandboxStatus', { pod_sandbox_id: pod })).status;
+      assert.equal(status.state, 'SANDBOX_READY');
+      seen.restarted = states;
+    });
+
     it('a restricted container: non-root, no capabilities, no_new_privs, default seccomp, read-only root', async () => {
       assert.ok(pod, 'no pod');
       const security_context = {
@@ -297,14 +319,17 @@ for (const handler of handlers()) {
     it('StopContainer and RemoveContainer, each container', async () => {
       assert.ok(pod, 'no pod');
       const { containers } = await cri().call('ListContainers', { filter: { pod_sandbox_id: pod } });
-      assert.equal(containers.length, 6);
-      for (const c of containers as Message[]) {
-        await cri().call('StopContainer', { container_id: c.id, timeout: 1 });
-        const status = (await cri().call('ContainerStatus', { container_id: c.id })).status;
-        assert.equal(status.state, 'CONTAINER_EXITED');
-        await cri().call('RemoveContainer', { container_id: c.id });
-        assert.equal(containerd!.runtimeState(handler, c.id), undefined, 'the runtime forgot it');
-      }
+      assert.equal(containers.length, 9);
+      // Together, as the kubelet stops a pod's containers.
+      await Promise.all(
+        (containers as Message[]).map(async (c) => {
+          await cri().call('StopContainer', { container_id: c.id, timeout: 1 });
+          const status = (await cri().call('ContainerStatus', { container_id: c.id })).status;
+          assert.equal(status.state, 'CONTAINER_EXITED');
+          await cri().call('RemoveContainer', { container_id: c.id });
+          assert.equal(containerd!.runtimeState(handler, c.id), undefined, 'the runtime forgot it');
+        }),
+      );
       const left = await cri().call('ListContainers', { filter: { pod_sandbox_id: pod } });
       assert.deepEqual(left.containers, []);
       seen.stopped = containers.length;

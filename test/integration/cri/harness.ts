@@ -125,19 +125,34 @@ export class Containerd {
     const archives = await this.writeImages();
     this.writeConfig();
     this.writeCniConfig();
-    const log = fs.openSync(path.join(this.dir, 'containerd.log'), 'w');
-    this.daemon = spawn(CONTAINERD!, ['--config', path.join(this.dir, 'config.toml')], { stdio: ['ignore', log, log], cwd: this.dir });
-    fs.closeSync(log);
-    for (let i = 0; this.ctr(['version']).status !== 0; i++) {
-      if (i > 150 || this.daemon.exitCode !== null) assert.fail(`containerd did not start: ${this.logTail()}`);
-      await sleep(100);
-    }
+    await this.spawnDaemon('w');
     for (const archive of archives) {
       const r = this.ctr(['images', 'import', '--no-unpack=false', archive]);
       assert.equal(r.status, 0, `ctr images import ${archive}: ${r.stderr}`);
     }
     this.client = new CriClient(this.socket);
     await this.waitReady();
+  }
+
+  /** Stops containerd and starts it again, as an upgrade does: the shims and their containers live on. */
+  async restart(): Promise<void> {
+    this.client?.close();
+    this.client = undefined;
+    await this.stopDaemon();
+    await this.spawnDaemon('a');
+    this.client = new CriClient(this.socket);
+    await this.waitReady();
+  }
+
+  private async spawnDaemon(logMode: 'w' | 'a'): Promise<void> {
+    const log = fs.openSync(path.join(this.dir, 'containerd.log'), logMode);
+    const daemon = spawn(CONTAINERD!, ['--config', path.join(this.dir, 'config.toml')], { stdio: ['ignore', log, log], cwd: this.dir });
+    this.daemon = daemon;
+    fs.closeSync(log);
+    for (let i = 0; this.ctr(['version']).status !== 0; i++) {
+      if (i > 150 || daemon.exitCode !== null) assert.fail(`containerd did not start: ${this.logTail()}`);
+      await sleep(100);
+    }
   }
 
   ctr(args: string[]): { status: number | null; stdout: string; stderr: string } {
