@@ -22,6 +22,16 @@ const MiB = 1024 * 1024;
 const MEMORY = 64 * MiB;
 const UPDATED_MEMORY = 96 * MiB;
 const CPU = { cpu_period: 100_000, cpu_quota: 50_000, cpu_shares: 512 };
+// The container's own cgroup files as it sees them under /sys/fs/cgroup: v1 (this machine) or v2 (the
+// VM of scripts/test-vm.sh), and the values the limits above become there (v2: runc's shares-to-weight).
+const V2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+const FILES = V2
+  ? { memory: 'memory.max', cpu: 'cpu.max cpu.weight', cpuset: 'cpuset.cpus' }
+  : { memory: 'memory/memory.limit_in_bytes', cpu: 'cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us cpu/cpu.shares', cpuset: 'cpuset/cpuset.cpus' };
+const CPU_SEEN = V2
+  ? `${CPU.cpu_quota} ${CPU.cpu_period} ${1 + Math.floor(((CPU.cpu_shares - 2) * 9999) / 262142)}`
+  : `${CPU.cpu_quota} ${CPU.cpu_period} ${CPU.cpu_shares}`;
+const cgroupFiles = (names: string) => `cd /sys/fs/cgroup && cat ${names}`;
 
 let containerd: Containerd | undefined;
 const cri = () => containerd!.cri;
@@ -57,7 +67,7 @@ async function execOk(id: string, script: string): Promise<string> {
 const POD_NAMESPACES = { network: 'POD', pid: 'CONTAINER', ipc: 'POD' };
 // Two of the kubelet's "safe" sysctls, one per namespace they belong to (network, IPC).
 const POD_SYSCTLS = { 'net.ipv4.ip_unprivileged_port_start': '80', 'kernel.shm_rmid_forced': '1' };
-const HOST_NAMESPACES = { network: 'NODE', pid: 'POD', ipc: 'POD' };
+const HOST_NAMESPACES = { network: 'NODE', pid: 'POD', ipc: 'NODE' };
 
 function sandboxConfig(handler: string, name: string, security: Message): Message {
   return {
@@ -154,7 +164,10 @@ for (const handler of handlers()) {
       fs.mkdirSync(volume());
       fs.writeFileSync(path.join(volume(), 'data'), 'volume data\n');
       const mounts = [{ container_path: '/data', host_path: volume(), readonly: true, propagation: 'PROPAGATION_PRIVATE' }];
-      const resources = { memory_limit_in_bytes: MEMORY, ...CPU, cpuset_cpus: '0' };
+      // As the kubelet sends them for a Burstable pod: an OOM score by its requests, and a zero limit
+      // for every huge page size (containerd drops it where the hugetlb controller is missing).
+      const hugepage_limits = [{ page_size: '2MB', limit: 0 }];
+      const resources = { memory_limit_in_bytes: MEMORY, ...CPU, cpuset_cpus: '0', oom_score_adj: 500, hugepage_limits };
       web = await createAndStart(pod, sandbox(), containerConfig('web', WEB, { resources, mounts }));
       const status = (await cri().call('ContainerStatus', { container_id: web })).status;
       assert.equal(status.state, 'CONTAINER_RUNNING');
@@ -168,11 +181,13 @@ for (const handler of handlers()) {
       assert.match(id, /^uid=0\(root\) gid=0\(root\)/);
       assert.equal(await execOk(web, 'hostname'), `pod-${handler}`);
       assert.equal(await execOk(web, 'echo $WHO'), 'web');
-      const memory = await execOk(web, 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes');
+      const memory = await execOk(web, cgroupFiles(FILES.memory));
       assert.equal(Number(memory), MEMORY);
-      const cpu = await execOk(web, 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/cpu/cpu.shares');
-      assert.equal(cpu.split('\n').join(' '), `${CPU.cpu_quota} ${CPU.cpu_period} ${CPU.cpu_shares}`);
-      assert.equal(await execOk(web, 'cat /sys/fs/cgroup/cpuset/cpuset.cpus'), '0');
+      const cpu = await execOk(web, cgroupFiles(FILES.cpu));
+      assert.equal(cpu.split(/\s+/).join(' '), CPU_SEEN);
+      assert.equal(await execOk(web, cgroupFiles(FILES.cpuset)), '0');
+      assert.equal(await execOk(web, 'cat /proc/self/oom_score_adj'), '500');
+      if (V2) assert.equal(await execOk(web, cgroupFiles('hugetlb.2MB.max')), '0');
       const sysctls = await execOk(web, 'cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/shm_rmid_forced');
       assert.equal(sysctls, '80\n1');
       const volumeSeen = await execOk(web, 'cat /data/data; touch /data/x 2>&1; true');
@@ -209,7 +224,7 @@ for (const handler of handlers()) {
     it('UpdateContainerResources: the new memory limit is seen from inside', async () => {
       assert.ok(web, 'no web container');
       await cri().call('UpdateContainerResources', { container_id: web, linux: { memory_limit_in_bytes: UPDATED_MEMORY, ...CPU } });
-      const memory = await execOk(web, 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes');
+      const memory = await execOk(web, cgroupFiles(FILES.memory));
       assert.equal(Number(memory), UPDATED_MEMORY);
       seen.updatedMemory = memory;
     });
@@ -240,7 +255,10 @@ for (const handler of handlers()) {
     it('concurrent calls, as the kubelet makes them: probes into one container, containers started together', async () => {
       assert.ok(web, 'no web container');
       const outs = await Promise.all(Array.from({ length: 8 }, (_, i) => execOk(web, `echo probe-${i}`)));
-      assert.deepEqual(outs, Array.from({ length: 8 }, (_, i) => `probe-${i}`));
+      assert.deepEqual(
+        outs,
+        Array.from({ length: 8 }, (_, i) => `probe-${i}`),
+      );
       const ids = await Promise.all(['side-a', 'side-b', 'side-c'].map((n) => createAndStart(pod, sandbox(), containerConfig(n, 'exec sleep 3600'))));
       const names = await Promise.all(ids.map((id) => execOk(id, 'echo $WHO')));
       assert.deepEqual(names, ['side-a', 'side-b', 'side-c']);
@@ -252,7 +270,10 @@ for (const handler of handlers()) {
       await containerd!.restart();
       const { containers } = await cri().call('ListContainers', { filter: { pod_sandbox_id: pod } });
       const states = (containers as Message[]).map((c) => `${c.metadata.name} ${c.state}`).sort();
-      assert.deepEqual(states, ['client', 'side-a', 'side-b', 'side-c', 'web'].map((n) => `${n} CONTAINER_RUNNING`));
+      assert.deepEqual(
+        states,
+        ['client', 'side-a', 'side-b', 'side-c', 'web'].map((n) => `${n} CONTAINER_RUNNING`),
+      );
       assert.equal(await execOk(web, 'echo $WHO'), 'web');
       const status = (await cri().call('PodSandboxStatus', { pod_sandbox_id: pod })).status;
       assert.equal(status.state, 'SANDBOX_READY');
@@ -264,16 +285,20 @@ for (const handler of handlers()) {
       const security_context = {
         run_as_user: { value: 1000 },
         run_as_group: { value: 1000 },
+        supplemental_groups: [2000],
         capabilities: { drop_capabilities: ['ALL'] },
         no_new_privs: true,
         readonly_rootfs: true,
         seccomp: { profile_type: 'RuntimeDefault' },
       };
-      const id = await createAndStart(pod, sandbox(), containerConfig('restricted', 'exec sleep 3600', { security_context }));
-      const status = await execOk(id, 'id; grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status; touch /x 2>&1; true');
+      // BestEffort: the kubelet's OOM score for it is 1000.
+      const resources = { oom_score_adj: 1000 };
+      const id = await createAndStart(pod, sandbox(), containerConfig('restricted', 'exec sleep 3600', { security_context, resources }));
+      const script = 'id; grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status; cat /proc/self/oom_score_adj; touch /x 2>&1; true';
+      const status = await execOk(id, script);
       assert.equal(
         status,
-        'uid=1000 gid=1000 groups=1000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t2\ntouch: /x: Read-only file system',
+        'uid=1000 gid=1000 groups=1000,2000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t2\n1000\ntouch: /x: Read-only file system',
       );
       seen.restricted = status;
     });
@@ -348,7 +373,7 @@ for (const handler of handlers()) {
     let pod = '';
     const sandbox = () => sandboxConfig(handler, 'host', { namespace_options: HOST_NAMESPACES, privileged: true });
 
-    it('one PID namespace for the pod, the host network, the host devices and every capability', async () => {
+    it('one PID namespace for the pod, the host network and IPC, the host devices and every capability', async () => {
       outcomes.get(handler)!.hostPod = seen;
       pod = (await cri().call('RunPodSandbox', { config: sandbox(), runtime_handler: handler }, 120_000)).pod_sandbox_id;
       const linux = { security_context: { privileged: true, namespace_options: HOST_NAMESPACES } };
@@ -365,6 +390,10 @@ for (const handler of handlers()) {
       for (const d of ['null', 'kmsg', 'mem', 'loop-control'].filter((n) => fs.existsSync(`/dev/${n}`))) assert.ok(devices.includes(d), `/dev/${d}`);
       const sys = await execOk(id, 'grep " /sys " /proc/self/mountinfo | cut -d" " -f6');
       assert.match(sys, /^rw,/);
+      // The host's IPC namespace and its /dev/shm.
+      assert.equal(await execOk(id, 'readlink /proc/self/ns/ipc'), fs.readlinkSync('/proc/self/ns/ipc'));
+      const shm = fs.statSync('/dev/shm');
+      assert.equal(await execOk(id, 'stat -c "%d %i" /dev/shm'), `${shm.dev} ${shm.ino}`);
       Object.assign(seen, { caps, sys });
     });
 
