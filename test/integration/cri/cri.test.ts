@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ptyUnavailable, runOnPty } from '../../fixtures/pty.js';
 import { BUSYBOX_IMAGE, Containerd, criSkip, handlers, type Message, sleep } from './harness.js';
 
 const skip = criSkip();
@@ -237,6 +238,33 @@ for (const handler of handlers()) {
       assert.equal(pids.length, 1, r.stdout);
       assert.equal(pids[0].split(/\s+/)[0], String(containerd!.runtimeState(handler, web)?.pid));
       seen.ps = pids.length;
+    });
+
+    it('an exec with a terminal (kubectl exec -it): the shim gives the runtime a console socket', (t) => {
+      assert.ok(web, 'no web container');
+      const noPty = ptyUnavailable();
+      if (noPty) return t.skip(noPty);
+      // ctr's `task exec -t` takes the shim's path of the CRI's streaming Exec with tty: exec
+      // --console-socket, then the shim relays the pty. The sleep: ctr resizes the pty once the
+      // process has started, and says so on the terminal when it is gone by then.
+      const fifos = path.join(containerd!.dir, 'fifo');
+      const cmd = containerd!.ctrCommand([
+        'task',
+        'exec',
+        '-t',
+        '--fifo-dir',
+        fifos,
+        '--exec-id',
+        `tty-${handler}`,
+        web,
+        'sh',
+        '-c',
+        'tty; test -t 0 && echo stdin too; sleep 1; exit 4',
+      ]);
+      const r = runOnPty(cmd);
+      assert.equal(r.status, 4, r.output);
+      assert.equal(r.output.replace(/\r/g, ''), '/dev/pts/0\nstdin too\n');
+      seen.execTty = r.output;
     });
 
     it('a second container shares the pod network: same interfaces, the web page on localhost', async () => {

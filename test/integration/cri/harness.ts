@@ -155,8 +155,14 @@ export class Containerd {
     }
   }
 
+  /** The command line of `ctr ARGS` against our containerd, in the CRI's namespace. */
+  ctrCommand(args: string[]): string[] {
+    return [CTR!, '--address', this.socket, '-n', 'k8s.io', ...args];
+  }
+
   ctr(args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync(CTR!, ['--address', this.socket, '-n', 'k8s.io', ...args], { encoding: 'utf8', timeout: 60_000, cwd: this.dir });
+    const [cmd, ...rest] = this.ctrCommand(args);
+    const r = spawnSync(cmd, rest, { encoding: 'utf8', timeout: 60_000, cwd: this.dir });
     return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   }
 
