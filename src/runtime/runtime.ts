@@ -223,7 +223,7 @@ export class Runtime {
       return 0;
     }
     const unignore = surviveTerminalSignals();
-    let prepared;
+    let prepared: Awaited<ReturnType<Runtime['prepare']>>;
     try {
       prepared = await this.prepare(id, opts, 'wait', opts.consoleSocket ?? '@relay');
     } catch (e) {
@@ -573,7 +573,7 @@ export class Runtime {
 
   private requireCgroup(rec: ContainerRecord): Cgroup {
     const cg = this.cgroupOf(rec);
-    if (!cg || !cg.exists()) throw new HakoError(`container "${rec.id}" has no cgroup`);
+    if (!cg?.exists()) throw new HakoError(`container "${rec.id}" has no cgroup`);
     return cg;
   }
 
