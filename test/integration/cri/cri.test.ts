@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ptyUnavailable, runOnPty } from '../../fixtures/pty.js';
-import { BUSYBOX_IMAGE, Containerd, criSkip, handlers, type Message, sleep } from './harness.js';
+import { BUSYBOX_IMAGE, HOSTILE_IMAGE, Containerd, criSkip, handlers, type Message, sleep } from './harness.js';
 
 const skip = criSkip();
 const MiB = 1024 * 1024;
@@ -83,7 +83,7 @@ function sandboxConfig(handler: string, name: string, security: Message): Messag
 function containerConfig(name: string, script: string, linux: Message = {}): Message {
   return {
     metadata: { name, attempt: 0 },
-    image: { image: BUSYBOX_IMAGE },
+    image: { image: linux.image ?? BUSYBOX_IMAGE },
     command: ['/bin/sh', '-c'],
     args: [script],
     envs: [{ key: 'WHO', value: name }],
@@ -360,6 +360,21 @@ for (const handler of handlers()) {
       seen.tty = lines;
     });
 
+    it('a hostile image: /etc/hosts, resolv.conf and hostname are symlinks out of its root', async () => {
+      assert.ok(pod, 'no pod');
+      // containerd mounts its own files over these three paths; the symlinks must resolve inside the
+      // container's root, leaving the host files they name alone.
+      const id = await createAndStart(pod, sandbox(), containerConfig('hostile', 'exec sleep 3600', { image: HOSTILE_IMAGE }));
+      const seenInside = await execOk(id, 'hostname; grep -q localhost /etc/hosts && echo hosts; test -f /etc/resolv.conf && echo resolv');
+      assert.equal(seenInside, `pod-${handler}\nhosts\nresolv`);
+      const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+      for (const file of Object.values(containerd!.sentinels)) {
+        assert.equal(fs.readFileSync(file, 'utf8'), 'sentinel\n', file);
+        assert.ok(!mounted.includes(` ${file} `), `${file} is not a mount point`);
+      }
+      seen.hostile = 'contained';
+    });
+
     it('a container over its memory limit: OOMKilled, exit code 137', async () => {
       assert.ok(pod, 'no pod');
       const hog = 'x=a; while true; do x=$x$x; done';
@@ -372,7 +387,7 @@ for (const handler of handlers()) {
     it('StopContainer and RemoveContainer, each container', async () => {
       assert.ok(pod, 'no pod');
       const { containers } = await cri().call('ListContainers', { filter: { pod_sandbox_id: pod } });
-      assert.equal(containers.length, 9);
+      assert.equal(containers.length, 10);
       // Together, as the kubelet stops a pod's containers.
       await Promise.all(
         (containers as Message[]).map(async (c) => {

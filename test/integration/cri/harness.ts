@@ -22,6 +22,8 @@ import { REPO, RUNC } from '../runtime/harness.js';
 export const HAKO_RUNTIME = path.join(REPO, 'bin/hako-runtime');
 export const PAUSE_IMAGE = 'hako.local/pause:cri';
 export const BUSYBOX_IMAGE = 'hako.local/busybox:cri';
+/** busybox with /etc/hosts, /etc/resolv.conf and /etc/hostname as symlinks to host files (see sentinels). */
+export const HOSTILE_IMAGE = 'hako.local/hostile:cri';
 const CNI_BIN = '/usr/lib/cni';
 const PROTO = path.join(REPO, 'test/integration/cri/api.proto');
 
@@ -200,38 +202,52 @@ export class Containerd {
     assert.fail(`CRI is not ready: ${last}\n${this.logTail()}`);
   }
 
-  /** Two images as docker-save archives: busybox (one layer, every applet) and the pause image, the
-   *  same layer with `sleep` as entrypoint: CRI stops a sandbox with SIGKILL, so PID 1 needs no
-   *  signal handling, and a long sleep is all a pause process does. */
+  /** The host files the hostile image's symlinks name: they must keep their content, unmounted. */
+  get sentinels(): Record<string, string> {
+    const d = path.join(this.dir, 'sentinel');
+    return { hosts: `${d}/hosts`, 'resolv.conf': `${d}/resolv.conf`, hostname: `${d}/hostname` };
+  }
+
+  /** Three images as docker-save archives: busybox (one layer, every applet); the pause image, the
+   *  same layer with `sleep` as entrypoint (CRI stops a sandbox with SIGKILL, so PID 1 needs no
+   *  signal handling, and a long sleep is all a pause process does); and a hostile busybox whose
+   *  files that containerd mounts over (/etc/hosts, resolv.conf, hostname) are symlinks out of the
+   *  root, absolute and with `..`: a runtime that follows them on the host mounts over host files. */
   private async writeImages(): Promise<string[]> {
     const rootfs = makeBusyboxRootfs(path.join(this.dir, 'rootfs'));
     const layer = await makeTar(treeFiles(rootfs));
     fs.rmSync(rootfs, { recursive: true, force: true });
+    fs.mkdirSync(path.join(this.dir, 'sentinel'));
+    for (const file of Object.values(this.sentinels)) fs.writeFileSync(file, 'sentinel\n');
+    const s = this.sentinels;
+    const hostile = await makeTar([
+      { name: 'etc/hosts', symlink: s.hosts },
+      { name: 'etc/resolv.conf', symlink: `../../../../../../..${s['resolv.conf']}` },
+      { name: 'etc/hostname', symlink: `../..${s.hostname}` },
+    ]);
+    const env = ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'];
     return [
-      await this.writeArchive('busybox.tar', BUSYBOX_IMAGE, layer, { Cmd: ['sh'], Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'] }),
-      await this.writeArchive('pause.tar', PAUSE_IMAGE, layer, { Entrypoint: ['/bin/sleep', '2147483647'] }),
+      await this.writeArchive('busybox.tar', BUSYBOX_IMAGE, [layer], { Cmd: ['sh'], Env: env }),
+      await this.writeArchive('pause.tar', PAUSE_IMAGE, [layer], { Entrypoint: ['/bin/sleep', '2147483647'] }),
+      await this.writeArchive('hostile.tar', HOSTILE_IMAGE, [layer, hostile], { Cmd: ['sh'], Env: env }),
     ];
   }
 
-  private async writeArchive(name: string, ref: string, layer: Buffer, config: object): Promise<string> {
+  private async writeArchive(name: string, ref: string, layers: Buffer[], config: object): Promise<string> {
     const configJson = JSON.stringify({
       architecture: hostPlatform().architecture,
       os: 'linux',
       config,
-      rootfs: { type: 'layers', diff_ids: [sha256(layer)] },
+      rootfs: { type: 'layers', diff_ids: layers.map((l) => sha256(l)) },
     });
     const configName = `${sha256(configJson).slice(7)}.json`;
-    const manifest = [{ Config: configName, RepoTags: [ref], Layers: ['layer/layer.tar'] }];
+    const layerFiles = layers.map((_, i) => `layer${i}/layer.tar`);
+    const manifest = [{ Config: configName, RepoTags: [ref], Layers: layerFiles }];
     const file = path.join(this.dir, name);
-    fs.writeFileSync(
-      file,
-      await makeTar([
-        { name: configName, data: configJson },
-        { name: 'layer/', dir: true },
-        { name: 'layer/layer.tar', data: layer },
-        { name: 'manifest.json', data: JSON.stringify(manifest) },
-      ]),
-    );
+    const entries: TarFile[] = [{ name: configName, data: configJson }];
+    layers.forEach((l, i) => entries.push({ name: `layer${i}/`, dir: true }, { name: layerFiles[i], data: l }));
+    entries.push({ name: 'manifest.json', data: JSON.stringify(manifest) });
+    fs.writeFileSync(file, await makeTar(entries));
     return file;
   }
 
