@@ -375,6 +375,25 @@ for (const handler of handlers()) {
       seen.hostile = 'contained';
     });
 
+    it('bad input in the pod spec: CPUs the host lacks fail StartContainer in one line, nothing left', async () => {
+      assert.ok(pod, 'no pod');
+      // CreateContainer only records the container; the runtime's create runs at StartContainer.
+      const config = containerConfig('bad-cpuset', 'true', { resources: { cpuset_cpus: '1000-1023' } });
+      const id = (await cri().call('CreateContainer', { pod_sandbox_id: pod, config, sandbox_config: sandbox() })).container_id;
+      const error = await cri()
+        .call('StartContainer', { container_id: id })
+        .then(
+          () => '',
+          (e: Error & { details?: string }) => e.details ?? e.message,
+        );
+      assert.match(error, /cpuset|cpus/i);
+      assert.doesNotMatch(error, /\n\s+at /, 'no stack trace');
+      const status = (await cri().call('ContainerStatus', { container_id: id })).status;
+      await cri().call('RemoveContainer', { container_id: id });
+      assert.equal(containerd!.runtimeState(handler, id), undefined, 'the runtime kept nothing');
+      seen.badCpuset = { state: status.state, reason: status.reason };
+    });
+
     it('a container over its memory limit: OOMKilled, exit code 137', async () => {
       assert.ok(pod, 'no pod');
       const hog = 'x=a; while true; do x=$x$x; done';
