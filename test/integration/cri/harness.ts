@@ -277,6 +277,9 @@ export class Containerd {
       // This host lacks CAP_SYS_RESOURCE: no negative oom_score_adj (the sandbox's default is -998).
       '  restrict_oom_score_adj = true',
       '  disable_apparmor = true',
+      // containerd 1.6 drops the kubelet's huge page limits unless told otherwise; where the hugetlb
+      // controller is missing (this machine's v1) it still does, by tolerate_missing_hugetlb_controller.
+      '  disable_hugetlb_controller = false',
       '  stream_server_address = "127.0.0.1"',
       '  stream_server_port = "0"',
       `${cri}.containerd]`,
