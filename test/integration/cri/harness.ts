@@ -363,18 +363,45 @@ export class Containerd {
 
   private cleanHost(): string[] {
     const left: string[] = [];
-    for (const pid of this.shims()) left.push(`shim process ${pid}`);
+    // Last resorts, each reported: our shims (by pid), then what the runtimes still hold.
+    for (const pid of this.shims()) {
+      left.push(`shim process ${pid}`);
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+    left.push(...this.deleteLeftoverContainers());
     for (const m of mountsUnder(this.dir)) {
       left.push(`mount ${m}`);
       spawnSync('umount', ['-l', m]);
     }
-    const netns = listDir('/run/netns').filter((n) => !this.before.netns.includes(n));
-    for (const n of netns) left.push(`network namespace /run/netns/${n}`);
+    // Pods' network namespaces that appeared since the start and have containerd's names: ours.
+    const netns = listDir('/run/netns').filter((n) => !this.before.netns.includes(n) && n.startsWith('cni-'));
+    for (const n of netns) {
+      left.push(`network namespace /run/netns/${n}`);
+      spawnSync('umount', ['-l', `/run/netns/${n}`]);
+      fs.rmSync(`/run/netns/${n}`, { force: true });
+    }
     this.removeNetnsDir();
     left.push(...this.removeCgroups());
     left.push(...this.removeBridge());
     this.removeRunDir();
     fs.rmSync(this.dir, { recursive: true, force: true });
+    return left;
+  }
+
+  /** Containers a runtime still has in a handler's state root: deleted with --force, and reported. */
+  private deleteLeftoverContainers(): string[] {
+    const left: string[] = [];
+    for (const handler of handlers()) {
+      const root = path.dirname(this.stateDir(handler, 'x'));
+      for (const id of listDir(root)) {
+        left.push(`${handler} container ${id}`);
+        spawnSync(handler === 'hako' ? HAKO_RUNTIME : RUNC!, ['--root', root, 'delete', '--force', id], { timeout: 30_000 });
+      }
+    }
     return left;
   }
 
