@@ -373,6 +373,7 @@ export class Containerd {
       }
     }
     left.push(...this.deleteLeftoverContainers());
+    this.removeShimSockets();
     for (const m of mountsUnder(this.dir)) {
       left.push(`mount ${m}`);
       spawnSync('umount', ['-l', m]);
@@ -390,6 +391,19 @@ export class Containerd {
     this.removeRunDir();
     fs.rmSync(this.dir, { recursive: true, force: true });
     return left;
+  }
+
+  /** A shim killed above leaves its socket in /run/containerd/s; each task's bundle names it. */
+  private removeShimSockets(): void {
+    const tasks = path.join(this.dir, 'state', 'io.containerd.runtime.v2.task', 'k8s.io');
+    for (const id of listDir(tasks)) {
+      try {
+        const address = fs.readFileSync(path.join(tasks, id, 'address'), 'utf8').trim();
+        if (address.startsWith('unix:///run/containerd/s/')) fs.rmSync(address.slice('unix://'.length), { force: true });
+      } catch {
+        /* no address file: no shim was started for it */
+      }
+    }
   }
 
   /** Containers a runtime still has in a handler's state root: deleted with --force, and reported. */
