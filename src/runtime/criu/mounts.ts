@@ -4,6 +4,7 @@
 // container. At dump the value is the key again (a name for the image); at restore it is the host
 // path to bind there, from the bundle being restored, which may differ (a new name, a new host).
 // As runc's addCriuDumpMount / addCriuRestoreMount.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Mount, Spec } from '../../oci/types.js';
 
@@ -21,7 +22,8 @@ function isBind(m: Mount): boolean {
 
 /** Destinations as criu sees them: absolute, clean, inside the root. */
 function inRoot(dest: string): string {
-  return path.posix.join('/', path.posix.normalize(`/${dest}`));
+  const p = path.posix.normalize(`/${dest}`);
+  return p.length > 1 ? p.replace(/\/+$/, '') : p;
 }
 
 /** [container path, host source] of every external mount of `spec`. */
@@ -52,4 +54,32 @@ export function dumpExtMounts(spec: Spec, cgroups: CgroupBinds | undefined, mask
 
 export function restoreExtMounts(spec: Spec, cgroups: CgroupBinds | undefined): { key: string; val: string }[] {
   return [...new Map(externalMounts(spec, cgroups))].map(([key, val]) => ({ key, val }));
+}
+
+/**
+ * The mount targets a restore needs in the root: criu mounts onto them but makes none, and a root
+ * that never ran this container (an imported checkpoint, another host) lacks those the runtime
+ * made at create (runc's prepareCriuRestoreMounts). A bind's target is a file when its source is;
+ * targets beneath another mount that is not a bind (a tmpfs, /proc, /sys) are that mount's, which
+ * criu restores itself.
+ */
+export function mountpoints(spec: Spec): { path: string; kind: 'dir' | 'file' }[] {
+  const mounts = spec.mounts ?? [];
+  const virtual = mounts.filter((m) => !isBind(m)).map((m) => inRoot(m.destination));
+  const beneath = (dest: string) => virtual.some((v) => v !== '/' && dest.startsWith(`${v}/`));
+  const out: { path: string; kind: 'dir' | 'file' }[] = [];
+  for (const m of mounts) {
+    const dest = inRoot(m.destination);
+    if (dest === '/' || m.type === 'cgroup' || m.type === 'cgroup2' || beneath(dest)) continue;
+    let kind: 'dir' | 'file' = 'dir';
+    if (isBind(m) && m.source) {
+      try {
+        kind = fs.statSync(m.source).isDirectory() ? 'dir' : 'file';
+      } catch {
+        /* a missing source: criu says so, naming it */
+      }
+    }
+    out.push({ path: dest, kind });
+  }
+  return out;
 }
