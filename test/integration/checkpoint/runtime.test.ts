@@ -43,8 +43,11 @@ function cli(rt: Runtime, args: string[]): Result {
   return rt === 'hako' ? h.hako(args) : h.runc(args);
 }
 
+/** `run -d`: the container's stdio is /dev/null (made its own /dev/null by both runtimes), which
+ *  criu can dump; a file of the host's (the harness's hakoDetached) is outside the container. */
 function detached(rt: Runtime, args: string[]): Result {
-  return rt === 'hako' ? h.hakoDetached(args) : h.runcDetached(args);
+  const opts = { stdio: 'ignore' as const };
+  return rt === 'hako' ? h.hako(args, opts) : h.runc(args, opts);
 }
 
 function ok(r: Result, what: string): void {
@@ -73,7 +76,7 @@ function checkpointRestore(rt: Runtime): void {
   const atCheckpoint = count(out);
   pause(400);
   assert.equal(count(out), atCheckpoint, `${rt}: nothing counts while checkpointed`);
-  ok(detached(rt, ['restore', '-d', '--image-path', images, '--bundle', bundle, id]), `${rt} restore -d`);
+  ok(cli(rt, ['restore', '-d', '--image-path', images, '--bundle', bundle, id]), `${rt} restore -d`);
   assert.equal(JSON.parse(cli(rt, ['state', id]).stdout).status, 'running', `${rt}: running after restore`);
   const next = countsPast(out, atCheckpoint, `${rt}: the counter to go on after restore`);
   // A fresh start would count from 1; the restored shell goes on from its value in memory.
@@ -93,7 +96,7 @@ describe('runtime checkpoint and restore (criu)', { skip: NO_CRIU }, () => {
     const { bundle, out } = counter();
     const id = h.id();
     const images = path.join(scratch, `${id}.img`);
-    ok(h.hakoDetached(['run', '-d', '--bundle', bundle, id]), 'run -d');
+    ok(detached('hako', ['run', '-d', '--bundle', bundle, id]), 'run -d');
     const before = countsPast(out, 3, 'the counter to start');
     ok(h.hako(['checkpoint', '--leave-running', '--image-path', images, id]), 'checkpoint --leave-running');
     assert.equal(JSON.parse(h.hako(['state', id]).stdout).status, 'running');
@@ -101,7 +104,7 @@ describe('runtime checkpoint and restore (criu)', { skip: NO_CRIU }, () => {
     ok(h.hako(['delete', '--force', id]), 'delete');
     fs.writeFileSync(path.join(out, 'count'), '0');
     const copy = h.id('copy');
-    ok(h.hakoDetached(['restore', '-d', '--image-path', images, '--bundle', bundle, copy]), 'restore -d as a new id');
+    ok(h.hako(['restore', '-d', '--image-path', images, '--bundle', bundle, copy]), 'restore -d as a new id');
     const restored = countsPast(out, 0, 'the restored copy to count');
     assert.ok(restored > before && restored < running + 20, `the copy counts on from the checkpoint (${before}..), got ${restored}`);
     ok(h.hako(['delete', '--force', copy]), 'delete the copy');
@@ -125,18 +128,23 @@ describe('runtime checkpoint and restore (criu)', { skip: NO_CRIU }, () => {
 
 describe('runtime restore without a checkpoint', () => {
   it('a missing or empty image directory fails in one line and leaves nothing (no criu needed)', { skip: process.geteuid?.() !== 0 && 'needs root' }, () => {
-    const { bundle } = counter();
-    for (const images of [path.join(scratch, 'missing'), fs.mkdtempSync(path.join(scratch, 'empty-'))]) {
-      const id = h.id('none');
-      const r = h.hako(['restore', '-d', '--image-path', images, '--bundle', bundle, id]);
-      assert.equal(r.status, 1);
-      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-      assert.match(r.stderr, new RegExp(`^hako: --image-path ${images}: `));
-      assert.match(h.hako(['state', id]).stderr, /does not exist/);
-      assert.deepEqual(
-        fs.readdirSync(h.root).filter((n) => !n.startsWith('.')),
-        [],
-      );
+    const own = new Harness(); // a state root of its own: nothing of the tests above in it
+    try {
+      const bundle = own.bundle(['true']);
+      for (const images of [path.join(scratch, 'missing'), fs.mkdtempSync(path.join(scratch, 'empty-'))]) {
+        const id = own.id('none');
+        const r = own.hako(['restore', '-d', '--image-path', images, '--bundle', bundle, id]);
+        assert.equal(r.status, 1);
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+        assert.match(r.stderr, new RegExp(`^hako: --image-path ${images}: `));
+        assert.match(own.hako(['state', id]).stderr, /does not exist/);
+        assert.deepEqual(
+          fs.readdirSync(own.root).filter((n) => !n.startsWith('.')),
+          [],
+        );
+      }
+    } finally {
+      own.cleanup();
     }
   });
 });
