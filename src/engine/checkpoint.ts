@@ -37,7 +37,7 @@ const CRIU_FILES = ['dump.log', 'stats-dump'];
 export async function checkpointContainer(e: Engine, ref: string, opts: CheckpointOptions): Promise<string> {
   const id = e.store.resolve(ref);
   const images = checkpointDir(e, id);
-  await e.store.lockAsync(id, async () => {
+  await e.store.lock(id, async () => {
     const st = await e.refresh(id);
     if (st.status !== 'running' || st.paused)
       throw new HakoError(`container ${ref} is not running (${st.paused ? 'paused' : st.status}): only a running container can be checkpointed`);
@@ -83,7 +83,7 @@ export async function restoreContainer(e: Engine, ref: string | undefined, opts:
     if (opts.import) await e.remove(id, { force: true }).catch(() => {});
     throw err;
   }
-  await e.store.lockAsync(id, async () => e.store.writeState(id, { ...e.store.readState(id), checkpointed: undefined, stopRequested: false }));
+  await e.store.lock(id, async () => e.store.writeState(id, { ...e.store.readState(id), checkpointed: undefined, stopRequested: false }));
   if (!opts.keep) fs.rmSync(checkpointDir(e, id), { recursive: true, force: true });
   return cfg.name;
 }
