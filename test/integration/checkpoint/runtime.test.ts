@@ -64,50 +64,43 @@ function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** run -d, count to 3, checkpoint, check it stopped, restore -d, check it goes on. */
+/** run -d and count; checkpoint --leave-running (it counts on), checkpoint (it stops), restore -d
+ *  (it counts on from the second checkpoint); delete, and restore the first images under a new id
+ *  (it counts on from the first). */
 function checkpointRestore(rt: Runtime): void {
   const { bundle, out } = counter();
   const id = h.id(rt);
-  const images = path.join(scratch, `${id}.img`);
+  const [early, late] = ['early', 'late'].map((n) => path.join(scratch, `${id}.${n}`));
   ok(detached(rt, ['run', '-d', '--bundle', bundle, id]), `${rt} run -d`);
-  countsPast(out, 3, `${rt}: the counter to start`);
-  ok(cli(rt, ['checkpoint', '--image-path', images, id]), `${rt} checkpoint`);
+  const beforeEarly = countsPast(out, 3, `${rt}: the counter to start`);
+  ok(cli(rt, ['checkpoint', '--leave-running', '--image-path', early, id]), `${rt} checkpoint --leave-running`);
+  assert.equal(JSON.parse(cli(rt, ['state', id]).stdout).status, 'running', `${rt}: running after --leave-running`);
+  const afterEarly = countsPast(out, count(out) + 2, `${rt}: the counter to go on after --leave-running`);
+  ok(cli(rt, ['checkpoint', '--image-path', late, id]), `${rt} checkpoint`);
   assert.notEqual(cli(rt, ['state', id]).status, 0, `${rt}: the container is gone after checkpoint`);
-  const atCheckpoint = count(out);
+  const atLate = count(out);
   pause(400);
-  assert.equal(count(out), atCheckpoint, `${rt}: nothing counts while checkpointed`);
-  ok(cli(rt, ['restore', '-d', '--image-path', images, '--bundle', bundle, id]), `${rt} restore -d`);
+  assert.equal(count(out), atLate, `${rt}: nothing counts while checkpointed`);
+  ok(cli(rt, ['restore', '-d', '--image-path', late, '--bundle', bundle, id]), `${rt} restore -d`);
   assert.equal(JSON.parse(cli(rt, ['state', id]).stdout).status, 'running', `${rt}: running after restore`);
-  const next = countsPast(out, atCheckpoint, `${rt}: the counter to go on after restore`);
+  const next = countsPast(out, atLate, `${rt}: the counter to go on after restore`);
   // A fresh start would count from 1; the restored shell goes on from its value in memory.
-  assert.ok(next > atCheckpoint && next <= atCheckpoint + 20, `${rt}: counted on from ${atCheckpoint}, got ${next}`);
+  assert.ok(next > atLate && next <= atLate + 20, `${rt}: counted on from ${atLate}, got ${next}`);
   ok(cli(rt, ['delete', '--force', id]), `${rt} delete`);
+  fs.writeFileSync(path.join(out, 'count'), '0');
+  const copy = h.id(`${rt}-copy`);
+  ok(cli(rt, ['restore', '-d', '--image-path', early, '--bundle', bundle, copy]), `${rt} restore -d as a new id`);
+  const restored = countsPast(out, 0, `${rt}: the copy to count`);
+  assert.ok(restored > beforeEarly && restored < afterEarly + 20, `${rt}: the copy counts on from ${beforeEarly}.., got ${restored}`);
+  ok(cli(rt, ['delete', '--force', copy]), `${rt} delete the copy`);
   assert.deepEqual(mountsUnder(bundle), [], `${rt}: no mount left in the bundle`);
 }
 
 describe('runtime checkpoint and restore (criu)', { skip: NO_CRIU }, () => {
-  it('a counting container goes on counting after checkpoint and restore, as under runc', (t) => {
+  it('a counting container counts on after checkpoint (and --leave-running) and restore, as under runc', (t) => {
     checkpointRestore('hako');
     if (!RUNC) return t.diagnostic(NO_RUNC);
     checkpointRestore('runc');
-  });
-
-  it('--leave-running keeps the container counting; its images restore under a new id', () => {
-    const { bundle, out } = counter();
-    const id = h.id();
-    const images = path.join(scratch, `${id}.img`);
-    ok(detached('hako', ['run', '-d', '--bundle', bundle, id]), 'run -d');
-    const before = countsPast(out, 3, 'the counter to start');
-    ok(h.hako(['checkpoint', '--leave-running', '--image-path', images, id]), 'checkpoint --leave-running');
-    assert.equal(JSON.parse(h.hako(['state', id]).stdout).status, 'running');
-    const running = countsPast(out, count(out) + 2, 'the counter to go on while checkpointed');
-    ok(h.hako(['delete', '--force', id]), 'delete');
-    fs.writeFileSync(path.join(out, 'count'), '0');
-    const copy = h.id('copy');
-    ok(h.hako(['restore', '-d', '--image-path', images, '--bundle', bundle, copy]), 'restore -d as a new id');
-    const restored = countsPast(out, 0, 'the restored copy to count');
-    assert.ok(restored > before && restored < running + 20, `the copy counts on from the checkpoint (${before}..), got ${restored}`);
-    ok(h.hako(['delete', '--force', copy]), 'delete the copy');
   });
 
   it('restore from images that are not criu images fails in one line and leaves nothing', () => {
