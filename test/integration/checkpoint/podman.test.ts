@@ -1,8 +1,8 @@
 // podman's `container checkpoint` and `container restore` with hako as its runtime
 // (`--runtime bin/hako-runtime`: podman probes `checkpoint --help`, then runs the runtime's
-// `checkpoint`, and conmon its `restore --detach`), compared with runc in the same test: a
-// counting container's log goes on from its value in memory. Private storage, state and network
-// configuration under a temp directory; the image is hako's built-in busybox, loaded from `hako save`.
+// `checkpoint`, and conmon its `restore --detach`): a counting container's log goes on from its
+// value in memory (with HAKO_PODMAN_RUNC=1, runc's too). Private storage, state and network
+// configuration under a temp directory; the image is hako's built-in busybox, from `hako save`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -53,10 +53,11 @@ describe('podman container checkpoint/restore --runtime hako-runtime', { skip },
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it('a counting container counts on after checkpoint and restore, as with runc', async (t) => {
+  it('a counting container counts on after checkpoint and restore', async () => {
+    // runc under podman does the same (checked by hand: HAKO_PODMAN_RUNC=1 adds it); the runtime
+    // file compares hako's checkpoint/restore with runc's already, and the VM's time is short.
     const runtimes: [string, string][] = [['hako', path.join(REPO, 'bin/hako-runtime')]];
-    if (RUNC) runtimes.push(['runc', RUNC]);
-    else t.diagnostic('runc is not installed: nothing to compare with');
+    if (RUNC && process.env.HAKO_PODMAN_RUNC === '1') runtimes.push(['runc', RUNC]);
     for (const [name, rt] of runtimes) {
       const c = `count-${name}`;
       const counter = 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.2; done';
