@@ -4,6 +4,7 @@
 // its fd 3, framed as u32le length + bytes. What the messages say is src/runtime/criu/'s business.
 import { spawn, type StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
 import { HakoError } from '../util/errors.js';
 import { findHelper } from './find.js';
 
@@ -46,7 +47,7 @@ export function startCriuSwrk(opts: CriuSwrkOptions): CriuSwrk {
   });
   const exited = new Promise<{ code: number; stderr: string }>((resolve) => {
     helper.once('error', (e) => resolve({ code: 127, stderr: `starting ${findHelper()}: ${e.message}` }));
-    helper.once('close', (code, signal) => resolve({ code: code ?? 128 + (signal ? 9 : 0), stderr: stderr.trim() }));
+    helper.once('close', (code, signal) => resolve({ code: code ?? 128 + (signal ? osConstants.signals[signal] : 0), stderr: stderr.trim() }));
   });
   const frames = new FrameReader(relay);
   return {
