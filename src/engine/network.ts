@@ -74,7 +74,7 @@ export function planNetwork(network: string, publish: PortMapping[], store?: Net
     if (publish.length) throw new HakoError(`--publish: conflicts with --network ${given} (the ports are that container's)`);
     return { mode: 'container', names: [], joined: { ref, ...(lookup ? lookup(ref) : {}) } };
   }
-  let resolved;
+  let resolved: ReturnType<typeof resolveNetworks>;
   try {
     resolved = resolveNetworks(given.split(','));
   } catch (e) {
