@@ -49,7 +49,8 @@ export function networkDocument(e: Engine, n: NetworkInfo, opts: { containers?: 
     ConfigFrom: { Network: '' },
     ConfigOnly: false,
     Containers: opts.containers === false ? {} : networkContainers(e, n),
-    Options: { 'com.docker.network.bridge.name': n.bridge, ...(n.driver === 'cni' ? { 'io.hako.driver': 'cni' } : {}) },
+    // What it was created with (compose compares them with its driver_opts); the default network's bridge.
+    Options: n.isDefault ? { 'com.docker.network.bridge.name': n.bridge } : n.options,
     Labels: n.labels,
   };
 }

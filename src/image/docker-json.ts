@@ -3,7 +3,7 @@
 // its tags, and the inspect document with the fields docker's clients read (compose reads Id,
 // RepoDigests and ContainerConfig.Volumes; the Python package Id and RepoTags).
 import type { ContentStore, ImageRecord } from '../storage/store/index.js';
-import { parseReference } from '../oci/image/reference.js';
+import { ImageReference, parseReference } from '../oci/image/reference.js';
 import { inspect } from './inspect.js';
 
 /** `busybox:latest` for docker.io/library/busybox:latest; the raw string when it does not parse. */
@@ -21,7 +21,7 @@ function repoDigests(records: ImageRecord[]): string[] {
   for (const r of records) {
     try {
       const ref = parseReference(r.reference);
-      out.add(`${familiarName(ref.name)}@${r.digest}`);
+      out.add(`${new ImageReference(ref.domain, ref.path).familiar()}@${r.digest}`);
     } catch {
       /* unparsable: none */
     }

@@ -58,6 +58,8 @@ export interface NetworkInfo {
   id: string;
   /** `hakoLabels` of the conflist: docker's network labels (compose names its networks by them). */
   labels: Record<string, string>;
+  /** `hakoOptions`: the driver options the network was created with, as docker shows them back. */
+  options: Record<string, string>;
   /** `hakoCreated`, ISO 8601; the file's time for conflists without it, '' before the file exists. */
   created: string;
 }
@@ -134,6 +136,7 @@ export function describeConfList(list: ConfList, file?: string): NetworkInfo {
   const driver: NetworkDriver = list.hakoDriver === 'cni' ? 'cni' : 'bridge';
   const id = typeof list.hakoId === 'string' && /^[0-9a-f]{64}$/.test(list.hakoId) ? list.hakoId : crypto.createHash('sha256').update(list.name).digest('hex');
   const labels = isStringRecord(list.hakoLabels) ? list.hakoLabels : {};
+  const options = isStringRecord(list.hakoOptions) ? list.hakoOptions : {};
   let created = typeof list.hakoCreated === 'string' ? list.hakoCreated : '';
   if (!created && file) {
     try {
@@ -153,6 +156,7 @@ export function describeConfList(list: ConfList, file?: string): NetworkInfo {
     conflist: list,
     id,
     labels,
+    options,
     created,
   };
 }
@@ -272,7 +276,14 @@ export class NetworkStore {
 
   create(
     name: string,
-    opts: { subnet?: string; gateway?: string; bridge?: string; driver?: NetworkDriver; labels?: Record<string, string> } = {},
+    opts: {
+      subnet?: string;
+      gateway?: string;
+      bridge?: string;
+      driver?: NetworkDriver;
+      labels?: Record<string, string>;
+      options?: Record<string, string>;
+    } = {},
   ): NetworkInfo {
     validateNetworkName(name);
     if (name === DEFAULT_NETWORK) throw new HakoError(`network "${name}" already exists (the default network)`);
@@ -320,6 +331,7 @@ export class NetworkStore {
       list.hakoId = crypto.randomBytes(32).toString('hex');
       list.hakoCreated = new Date().toISOString();
       if (opts.labels && Object.keys(opts.labels).length) list.hakoLabels = opts.labels;
+      if (opts.options && Object.keys(opts.options).length) list.hakoOptions = opts.options;
       this.write(list);
       return describeConfList(list, this.file(name));
     });
