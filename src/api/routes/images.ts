@@ -20,7 +20,7 @@ import {
   pushMessages,
   RegistryClient,
   saveArchiveStream,
-  type ImageReference,
+  ImageReference,
 } from '../../image/index.js';
 import { recordEvent } from '../../engine/events.js';
 import { pruneLayers } from '../../engine/rootfs.js';
@@ -61,8 +61,9 @@ function pullReference(call: Call): ImageReference {
   const from = call.query.get('fromImage');
   if (!from) throw badRequest('fromImage or fromSrc is required');
   const tag = call.query.get('tag') ?? '';
-  const base = reference(from);
-  if (!tag || base.tag || base.digest) return base;
+  // A tag or digest written in fromImage wins (parseReference would add `latest` to a bare name).
+  const tagged = from.includes('@') || from.slice(from.lastIndexOf('/') + 1).includes(':');
+  if (!tag || tagged) return reference(from);
   return reference(tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`);
 }
 
@@ -75,7 +76,9 @@ function registryClient(call: Call): RegistryClient {
 /** A registry's refusal worded as docker's 404 when the image is not there. */
 function pullFailure(ref: ImageReference, err: unknown): unknown {
   if (err instanceof HakoError && /manifest unknown|name unknown|not found|404/i.test(err.message))
-    return notFound(`pull access denied for ${familiarName(ref.name)}, repository does not exist or may require 'docker login': ${err.message}`);
+    return notFound(
+      `pull access denied for ${new ImageReference(ref.domain, ref.path).familiar()}, repository does not exist or may require 'docker login': ${err.message}`,
+    );
   return err;
 }
 
