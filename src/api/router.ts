@@ -28,15 +28,15 @@ export class Router {
   add(method: string, path: string, handler: Handler): void {
     const keys: string[] = [];
     // Literal parts escaped, parameters' own patterns (`{name:.*}`) kept as written.
-    const escape = (text: string) => text.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+    const literal = (text: string) => text.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
     let source = '';
     let last = 0;
     for (const m of path.matchAll(/\{(\w+)(?::([^}]+))?\}/g)) {
       keys.push(m[1]!);
-      source += `${escape(path.slice(last, m.index))}${m[2] ? `(${m[2]})` : '([^/]+)'}`;
+      source += `${literal(path.slice(last, m.index))}${m[2] ? `(${m[2]})` : '([^/]+)'}`;
       last = m.index! + m[0].length;
     }
-    source += escape(path.slice(last));
+    source += literal(path.slice(last));
     this.routes.push({ method, pattern: new RegExp(`^${source}/?$`), keys, handler });
   }
 

@@ -69,9 +69,9 @@ test('images: tag, push with progress lines, remove, pull back with progress lin
   const pushed = await call('POST', `/images/${ref}/push?tag=7`, undefined, { 'X-Registry-Auth': Buffer.from('{}').toString('base64') });
   assert.equal(pushed.status, 200, pushed.body.toString());
   assert.equal(pushed.lines[0]?.status, `The push refers to repository [${ref}]`);
-  const aux = pushed.lines.find((l) => l.aux)?.aux as { Tag: string; Digest: string };
+  const aux = (pushed.lines.find((l) => l.aux)?.aux ?? {}) as { Tag?: string; Digest?: string };
   assert.equal(aux.Tag, '7');
-  assert.match(aux.Digest, /^sha256:[0-9a-f]{64}$/);
+  assert.match(aux.Digest ?? '', /^sha256:[0-9a-f]{64}$/);
   assert.ok(!pushed.lines.some((l) => l.error), pushed.body.toString());
 
   const removed = await call('DELETE', `/images/${ref}:7`);
@@ -129,7 +129,7 @@ test('build: a tar context gives docker stream lines, the aux ID and the tags; l
   const r = await call('POST', `/build?${q}`, ctx);
   assert.equal(r.status, 200, r.body.toString());
   assert.ok(!r.lines.some((l) => l.error), r.body.toString());
-  const id = (r.lines.find((l) => l.aux)?.aux as { ID: string }).ID;
+  const id = (r.lines.find((l) => l.aux)?.aux as { ID: string } | undefined)?.ID ?? '';
   assert.match(id, /^sha256:[0-9a-f]{64}$/);
   assert.ok(r.lines.some((l) => l.stream === `Successfully built ${id.slice(7, 19)}\n`));
   assert.ok(r.lines.some((l) => l.stream === 'Successfully tagged api-built:1\n'));
