@@ -66,8 +66,8 @@ test('docker-py pulls an image from the local registry with DOCKER_HOST=unix://â
   env.ok(['rmi', ref]);
   const steps = await dockerPy(['pull', ref]);
   assert.equal(steps.ping?.ok, true);
-  assert.ok((steps.pull?.tags as string[]).includes(ref), JSON.stringify(steps.pull));
-  assert.ok((steps.list?.tags as string[]).includes(ref));
+  assert.ok(((steps.pull?.tags ?? []) as string[]).includes(ref), JSON.stringify(steps.pull));
+  assert.ok(((steps.list?.tags ?? []) as string[]).includes(ref));
   assert.equal(steps.pull?.id, JSON.parse(env.ok(['inspect', '--type', 'image', ref]))[0].id);
 });
 
