@@ -109,7 +109,7 @@ async function stoppedContainer(e: Engine, ref: string, verb: string) {
 export async function connectNetwork(e: Engine, containerRef: string, networkRef: string, opts: { aliases?: string[] } = {}): Promise<void> {
   const net = e.networks.store.find(networkRef);
   const id = await stoppedContainer(e, containerRef, `connect to network ${net.name}`);
-  await e.store.lockAsync(id, async () => {
+  await e.store.lock(id, async () => {
     const cfg = e.store.readConfig(id);
     const cur = recordedNetworks(cfg.options.network);
     if (cur.mode === 'host' || cur.mode === 'container')
@@ -126,7 +126,7 @@ export async function connectNetwork(e: Engine, containerRef: string, networkRef
 export async function disconnectNetwork(e: Engine, containerRef: string, networkRef: string): Promise<void> {
   const net = e.networks.store.find(networkRef);
   const id = await stoppedContainer(e, containerRef, `disconnect from network ${net.name}`);
-  await e.store.lockAsync(id, async () => {
+  await e.store.lock(id, async () => {
     const cfg = e.store.readConfig(id);
     const cur = recordedNetworks(cfg.options.network);
     if (cur.mode !== 'networks' || !cur.names.includes(net.name)) throw new HakoError(`container ${id} is not connected to network ${dockerName(net)}`);
