@@ -1,7 +1,7 @@
 # The Python `docker` package (Debian's python3-docker) against DOCKER_HOST, as its users call it:
 # nothing here knows it talks to hako. Each step prints one JSON line the test reads.
 #   docker-py.py pull REF          pull REF (registry/repo:tag), list images
-#   docker-py.py run REF           run a container from REF, read its output, remove it
+#   docker-py.py run REF           run a container from REF, wait for it, read its output, remove it
 #   docker-py.py build TAG         build TAG from a context in memory, return its id and labels
 import io
 import json
@@ -23,8 +23,10 @@ def pull(client, ref):
 
 
 def run(client, ref):
-    out = client.containers.run(ref, ['sh', '-c', 'echo hello from $(hostname) in python'], remove=True)
-    say(step='run', output=out.decode())
+    c = client.containers.run(ref, ['sh', '-c', 'echo hello from $(hostname) in python'], detach=True)
+    status = c.wait()
+    say(step='run', output=c.logs().decode(), status=status['StatusCode'])
+    c.remove()
     left = [c.id for c in client.containers.list(all=True)]
     say(step='left', containers=left)
 

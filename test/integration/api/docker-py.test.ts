@@ -77,7 +77,8 @@ test('docker-py runs a container from the pulled image and reads its output', { 
   const ref = `${registry.host}/py/busybox:1`;
   const steps = await dockerPy(['run', ref]);
   assert.match(steps.run?.output as string, /^hello from [0-9a-f]{12} in python\n$/);
-  assert.deepEqual(steps.left?.containers, [], 'remove=True removed it');
+  assert.equal(steps.run?.status, 0);
+  assert.deepEqual(steps.left?.containers, [], 'remove() removed it');
 });
 
 test('docker-py builds an image from a context in memory, with build args and labels', { skip }, async () => {

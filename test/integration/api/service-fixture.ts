@@ -28,9 +28,15 @@ export async function startService(root: string): Promise<Service> {
   proc.stdout!.on('data', (d) => (output += d));
   proc.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  for (const end = Date.now() + 15_000; !fs.existsSync(socket); ) {
+  // Ready when it answers _ping (the socket file appears at bind, before listen).
+  const answers = () =>
+    request(socket, 'GET', '/_ping').then(
+      (r) => r.status === 200,
+      () => false,
+    );
+  for (const end = Date.now() + 15_000; !(fs.existsSync(socket) && (await answers())); ) {
     if (proc.exitCode !== null) throw new Error(`hako system service exited ${proc.exitCode}: ${output}`);
-    if (Date.now() > end) throw new Error(`hako system service made no socket: ${output}`);
+    if (Date.now() > end) throw new Error(`hako system service did not answer on ${socket}: ${output}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
