@@ -6,13 +6,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { type EngineEnv, IMAGE, engineSkip, useEngineEnv } from '../engine/harness.js';
 import { REGISTRY_BIN, startRegistry, type TestRegistry } from '../../fixtures/registry.js';
 import { tarBuffer, type RawEntry } from '../../fixtures/tar-writer.js';
 import { request, startService, type Reply, type Service } from './service-fixture.js';
-import { leftBehind } from '../build/helpers.js';
 
 const skip = engineSkip || (!fs.existsSync(REGISTRY_BIN) ? `${REGISTRY_BIN} missing (Debian docker-registry)` : false);
 let service: Service;
@@ -180,36 +178,6 @@ test('build: hostile contexts are refused and nothing is written outside the con
   expectError(await call('POST', '/build?buildargs=%7Bnot-json', tarBuffer([df])), 400, /invalid buildargs/);
   expectError(await call('POST', '/build?remote=https://example.com/x.git'), 400, /remote/);
   assert.deepEqual(buildLeftovers(), []);
-});
-
-test('build: a service killed -9 mid-build leaves its context and RUN step to the next build', { skip }, async () => {
-  const doomed = await startService(env.root);
-  const ctx = tarBuffer([file('Dockerfile', `FROM ${IMAGE}\nRUN echo started; sleep 60\n`)]);
-  // Read the stream as it comes until the RUN step has begun, then kill the service under it.
-  await new Promise<void>((resolve, reject) => {
-    const req = http.request(
-      { socketPath: doomed.socket, method: 'POST', path: '/v1.41/build?nocache=1', headers: { 'Content-Type': 'application/x-tar' } },
-      (res) => {
-        res.on('data', (d: Buffer) => {
-          if (d.toString().includes('started')) resolve();
-        });
-        res.on('error', () => {});
-        res.on('end', () => reject(new Error('the build ended before its RUN step started')));
-      },
-    );
-    req.on('error', () => {});
-    req.end(ctx);
-  });
-  await doomed.kill('SIGKILL');
-  await doomed.stop();
-  assert.ok(
-    leftBehind(env.root).some((l) => /^build\/\d+-context-/.test(l)),
-    `the killed build's context is still there: ${leftBehind(env.root).join(', ')}`,
-  );
-  const next = await call('POST', '/build', tarBuffer([file('Dockerfile', `FROM ${IMAGE}\nRUN true\n`)]));
-  assert.equal(next.status, 200);
-  assert.ok(!next.lines.some((l) => l.error), next.body.toString());
-  assert.deepEqual(leftBehind(env.root), []);
 });
 
 test('networks: create, inspect by ID prefix, filter by label, duplicate 409, default 403, missing 404', { skip }, async () => {

@@ -14,8 +14,6 @@ export interface Service {
   dockerHost: string;
   /** What the service printed (its log): shown when a test fails. */
   log(): string;
-  /** Kills the service with `signal` and waits for it to be gone (the hostile tests' kill -9). */
-  kill(signal: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -45,10 +43,6 @@ export async function startService(root: string): Promise<Service> {
     socket,
     dockerHost: `unix://${socket}`,
     log: () => output,
-    async kill(signal) {
-      proc.kill(signal);
-      await exited;
-    },
     async stop() {
       if (proc.exitCode === null) proc.kill('SIGTERM');
       const killer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
