@@ -597,7 +597,7 @@ export class Engine {
   private async thawIfPaused(id: string): Promise<void> {
     if (!this.store.readState(id).paused) return;
     try {
-      await this.runtime.resume(id);
+      await this.runtimeFor(id).resume(id); // runc's or crun's, for their containers
     } catch {
       /* not frozen any more */
     }

@@ -30,6 +30,14 @@ export class HakoRuntime implements OCIRuntime {
     return this.runtime.kill(id, signal, { all: true });
   }
 
+  pause(id: string): Promise<void> {
+    return this.runtime.pause(id);
+  }
+
+  resume(id: string): Promise<void> {
+    return this.runtime.resume(id);
+  }
+
   delete(id: string): Promise<void> {
     return this.runtime.delete(id, { force: true });
   }
