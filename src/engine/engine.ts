@@ -16,6 +16,8 @@ import { inspect as inspectImage, type ImageInspect } from '../image/inspect.js'
 import { parseReference } from '../oci/image/reference.js';
 import { ContainerStore, engineRoot, newId } from './store.js';
 import { checkPlatform, type ImagePolicy, mustPull, wantedPlatform } from './image-policy.js';
+import { startHealthMonitor } from './health-check.js';
+import { healthOfInspect } from './health.js';
 import { buildSpec, combineCommand, mergeEnv, stopSignalFor } from './spec.js';
 import { resolveUser } from './user.js';
 import { copyFromImage } from './in-root.js';
@@ -307,6 +309,7 @@ export class Engine {
         await runtime.start(id);
         trace('engine started');
         this.event(id, 'start');
+        startHealthMonitor(this, id); // the image's HEALTHCHECK or --health-cmd (health-check.ts)
       } catch (e) {
         await this.kill(id, 'SIGKILL', { quiet: true });
         this.store.writeState(id, {
@@ -847,6 +850,7 @@ export class Engine {
         Error: st.error ?? '',
         StartedAt: st.startedAt ?? zero,
         FinishedAt: st.finishedAt ?? zero,
+        ...healthOfInspect(this, id, st.status),
       },
       Image: cfg.imageId,
       Name: `/${cfg.name}`,

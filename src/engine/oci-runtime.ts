@@ -26,6 +26,8 @@ export interface CreateSession {
 export interface ExecIo {
   detach?: boolean;
   stdio: StdioOptions;
+  /** Where the exec'd process's pid is written once it runs (a health check's timeout kills it). */
+  pidFile?: string;
 }
 
 export interface OCIRuntime {

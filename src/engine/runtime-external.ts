@@ -62,7 +62,8 @@ export class ExternalRuntime implements OCIRuntime {
     const file = path.join(this.stateRoot, `exec-${id}-${process.pid}-${Date.now()}.json`);
     fs.writeFileSync(file, JSON.stringify(proc), { mode: 0o600 });
     try {
-      return await this.runForeground(['exec', ...(io.detach ? ['--detach'] : []), '--process', file, id], io.stdio, proc.args?.[0] ?? '');
+      const pid = io.pidFile ? ['--pid-file', io.pidFile] : [];
+      return await this.runForeground(['exec', ...(io.detach ? ['--detach'] : []), ...pid, '--process', file, id], io.stdio, proc.args?.[0] ?? '');
     } finally {
       fs.rmSync(file, { force: true });
     }
