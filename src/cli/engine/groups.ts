@@ -21,10 +21,6 @@ export const VOLUME_COMMANDS: EngineEntry[] = [
   { name: 'prune', summary: 'remove anonymous volumes no container uses (-a: all unused)', load: () => import('./volume/prune.js') },
 ];
 
-export const HEALTHCHECK_COMMANDS: EngineEntry[] = [
-  { name: 'run', summary: "run a container's health check once (podman's)", load: () => import('./healthcheck/run.js') },
-];
-
 export const SYSTEM_COMMANDS: EngineEntry[] = [
   { name: 'df', summary: 'space used by images, containers and volumes', load: () => import('./system/df.js') },
   { name: 'prune', summary: 'remove stopped containers, unused networks, dangling images', load: () => import('./system/prune.js') },
