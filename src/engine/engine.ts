@@ -15,6 +15,9 @@ import { ContentStore } from '../storage/store/index.js';
 import { inspect as inspectImage, type ImageInspect } from '../image/inspect.js';
 import { parseReference } from '../oci/image/reference.js';
 import { ContainerStore, engineRoot, newId } from './store.js';
+import { checkPlatform, type ImagePolicy, mustPull, wantedPlatform } from './image-policy.js';
+import { startHealthMonitor } from './health-check.js';
+import { healthOfInspect } from './health.js';
 import { buildSpec, combineCommand, mergeEnv, stopSignalFor } from './spec.js';
 import { resolveUser } from './user.js';
 import { copyFromImage } from './in-root.js';
@@ -113,7 +116,7 @@ export class Engine {
     checkNetworkNames(net, opts);
     if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
     const runtime = checkRuntimeName(opts.runtime ?? defaultRuntimeName(this.root));
-    const image = await this.imageFor(opts.image);
+    const image = await this.imageFor(opts.image, opts);
     trace('engine image resolved');
     const args = combineCommand(image.config, opts.entrypoint, opts.command);
     opts.stopSignal = stopSignalFor(opts.stopSignal, image.config);
@@ -266,6 +269,9 @@ export class Engine {
           engineRoot: this.root,
           containerDir: this.store.containerDir(id),
           logPath: this.store.logPath(id),
+          // A foreground run follows the log for its output, so only a detached one drops it.
+          logDriver: cfg.options.logDriver === 'none' && !foreground ? 'none' : 'k8s-file',
+          logSizeMax: cfg.options.logMaxSize,
           exitDir: this.store.exitDir(id),
           tty: cfg.options.tty,
           stdin: cfg.options.interactive,
@@ -309,6 +315,7 @@ export class Engine {
         await runtime.start(id);
         trace('engine started');
         this.event(id, 'start');
+        startHealthMonitor(this, id); // the image's HEALTHCHECK or --health-cmd (health-check.ts)
       } catch (e) {
         await this.kill(id, 'SIGKILL', { quiet: true });
         this.store.writeState(id, {
@@ -608,7 +615,7 @@ export class Engine {
   private async thawIfPaused(id: string): Promise<void> {
     if (!this.store.readState(id).paused) return;
     try {
-      await this.runtime.resume(id);
+      await this.runtimeFor(id).resume(id); // runc's or crun's, for their containers
     } catch {
       /* not frozen any more */
     }
@@ -730,6 +737,7 @@ export class Engine {
 
   async logs(ref: string, opts: { follow?: boolean; tail?: number; timestamps?: boolean }, sink: LogSink): Promise<void> {
     const id = this.store.resolve(ref);
+    if (this.store.readConfig(id).options.logDriver === 'none') throw new HakoError('configured logging driver does not support reading');
     const file = this.store.logPath(id);
     const { entries, offset } = readFrom(file, 0);
     for (const e of tailEntries(entries, opts.tail ?? -1)) sink.write(e);
@@ -853,6 +861,7 @@ export class Engine {
         Error: st.error ?? '',
         StartedAt: st.startedAt ?? zero,
         FinishedAt: st.finishedAt ?? zero,
+        ...healthOfInspect(this, id, st.status),
       },
       Image: cfg.imageId,
       Name: `/${cfg.name}`,
@@ -931,22 +940,27 @@ export class Engine {
     return this.output.container ?? { write: () => {} };
   }
 
-  /** The image for `run`: from the store, or pulled (with progress on output.progress) when absent. */
-  private async imageFor(ref: string): Promise<ImageInspect> {
+  /** The image for `run`: from the store, or pulled (with progress on output.progress) when absent
+   *  or `--pull always`; `--platform` picks the pull's platform and must match the image. */
+  private async imageFor(ref: string, policy: ImagePolicy = {}): Promise<ImageInspect> {
+    const platform = wantedPlatform(policy);
     if (!this.images.resolve(ref) && isBuiltinImage(ref)) {
       // No registry serves hako.local: the built-in image is made here, in this store, on first use.
       const { makeBuiltinImage } = await import('./builtin-image.js');
       await makeBuiltinImage(this.images);
     }
-    if (!this.images.resolve(ref)) {
+    const present = Boolean(this.images.resolve(ref));
+    if (!isBuiltinImage(ref) && mustPull(ref, present, policy)) {
       parseReference(ref); // a malformed reference is said before "Unable to find", as docker does
       const progress = this.output.progress;
-      progress?.write(`Unable to find image '${ref}' locally\n`);
+      if (!present) progress?.write(`Unable to find image '${ref}' locally\n`);
       // The registry client (and node:https) loads only for a pull, not on every run.
       const { pull, createProgressRenderer } = await import('../image/index.js');
-      await pull(ref, { store: this.images, onProgress: progress && createProgressRenderer(progress) });
+      await pull(ref, { store: this.images, platform, onProgress: progress && createProgressRenderer(progress) });
     }
-    return inspectImage(this.images, ref);
+    const image = inspectImage(this.images, ref);
+    checkPlatform(ref, image, policy);
+    return image;
   }
 
   /** Image IDs / digests used by any container: rmi refuses these without -f. */

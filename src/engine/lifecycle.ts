@@ -46,7 +46,7 @@ export async function pauseContainer(e: Engine, ref: string): Promise<void> {
     const st = await e.refresh(id);
     if (st.status !== 'running') throw new HakoError(`container ${id} is not running`);
     if (st.paused) throw new HakoError(`container ${id} is already paused`);
-    await e.runtime.pause(id);
+    await e.runtimeFor(id).pause(id); // the container's own runtime: runc's freezer state is runc's
     e.store.writeState(id, { ...e.store.readState(id), paused: true });
     e.event(id, 'pause');
   });
@@ -57,7 +57,7 @@ export async function unpauseContainer(e: Engine, ref: string): Promise<void> {
   await e.store.lock(id, async () => {
     const st = await e.refresh(id);
     if (st.status !== 'running' || !st.paused) throw new HakoError(`container ${id} is not paused`);
-    await e.runtime.resume(id);
+    await e.runtimeFor(id).resume(id);
     e.store.writeState(id, { ...e.store.readState(id), paused: false });
     e.event(id, 'unpause');
   });

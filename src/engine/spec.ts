@@ -210,6 +210,10 @@ export function buildSpec(input: SpecInput): Spec {
   if (opts.privileged) {
     for (const m of mounts) if (m.destination === '/sys' || m.destination === '/sys/fs/cgroup') m.options = m.options!.filter((o) => o !== 'ro');
   }
+  // --shm-size: docker's /dev/shm is a tmpfs of 64 MiB unless asked otherwise (in KiB, as docker writes it).
+  if (opts.shmSize)
+    for (const m of mounts)
+      if (m.destination === '/dev/shm') m.options = [...m.options!.filter((o) => !o.startsWith('size=')), `size=${Math.ceil(opts.shmSize / 1024)}k`];
   spec.mounts = [...mounts, ...input.extraMounts];
 
   const linux = spec.linux!;

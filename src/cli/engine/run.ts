@@ -5,6 +5,7 @@ import { parseRunArgs } from '../../engine/flags.js';
 import type { Command } from '../command.js';
 import { engineOf, type EngineContext } from './common.js';
 import { runFlags } from './run-flags.js';
+import { prepareCreate } from './cidfile.js';
 
 const command: Command<EngineContext> = {
   usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
@@ -14,7 +15,9 @@ const command: Command<EngineContext> = {
     trace('engine cli');
     const opts = parseRunArgs(args, name);
     if (opts.tty && !opts.detach && !process.stdin.isTTY) throw new HakoError('the input device is not a TTY (drop -t, or run from a terminal)');
+    const writeId = prepareCreate(opts);
     return engineOf(ctx).run(opts, (cfg) => {
+      writeId(cfg.id);
       if (opts.detach) process.stdout.write(`${cfg.id}\n`);
     });
   },
