@@ -17,6 +17,7 @@ import { HakoError } from '../util/errors.js';
 import { netnsCreate as nativeNetnsCreate, netnsDelete as nativeNetnsDelete } from '../native/modes.js';
 import { NetworkStore, attach, cleanupStale, checkHostPort, hostsFile, writeNetworkFiles, resolveNetworks, type HostEntry } from '../network/index.js';
 import { DEFAULT_ENGINE_ROOT } from './store.js';
+import { isRootless } from './rootless.js';
 import { trace } from '../util/trace.js';
 import type { Mount } from '../oci/types.js';
 import type { PortMapping } from './types.js';
@@ -267,6 +268,9 @@ export class ContainerNetworks {
    */
   async setUp(c: NetworkContext): Promise<void> {
     if (c.plan.mode === 'host') return;
+    // Rootless `none`: the runtime makes the namespace (lo up) inside the container's user namespace,
+    // which owns it; an ordinary user cannot pin one on the host. The files were written at create.
+    if (c.plan.mode === 'none' && isRootless()) return;
     if (c.plan.mode === 'container') {
       // Nothing of our own: the runtime joins the other container's pinned namespace.
       if (!c.plan.joined?.running || !fs.existsSync(this.pin(c.plan.joined.id!))) {
