@@ -30,7 +30,7 @@ import { DEFAULT_CGROUP_ROOT, detectLayout, openCgroup, primeCgroupMigration } f
 import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
 import { isBuiltinImage } from './builtin-image.js';
-import { applyRootless, checkRootlessLimits, isRootless, userMaps, type UserMaps } from './rootless.js';
+import { applyRootless, cgroupDelegated, checkRootlessLimits, isRootless, userMaps, type UserMaps } from './rootless.js';
 import { ENGINE_FAILED, commandStatus, explainExecFailure, execFailure, runFailure } from './exit-codes.js';
 import type { ContainerConfig, ContainerState, RunOptions, VolumeSpec } from './types.js';
 
@@ -1170,9 +1170,9 @@ function nsOf(pid: number): string {
 /** Rootless: the maps of the container's user namespace, after refusing what an ordinary user's
  *  container cannot have here (limits without a delegated cgroup, networks before rootless-net). */
 function rootlessMaps(opts: RunOptions, network: NetworkPlan['mode']): UserMaps {
-  checkRootlessLimits(opts, false);
+  checkRootlessLimits(opts, cgroupDelegated());
   if (network !== 'none' && network !== 'host') {
-    throw new HakoError(`--network ${opts.network ?? 'bridge'}: rootless containers have --network none or host for now`);
+    throw new HakoError(`--network ${opts.network || 'bridge'}: rootless containers have --network none or host for now`);
   }
   const maps = userMaps(opts.userns === 'keep-id' ? 'keep-id' : 'default');
   if (opts.userns === 'keep-id' && opts.user === undefined) opts.user = `${process.geteuid!()}:${process.getegid!()}`;

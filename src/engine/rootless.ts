@@ -114,6 +114,19 @@ export function leaveStoreUserns(): void {
   holder = undefined;
 }
 
+/** Whether this user has a cgroup subtree of its own to put containers in. Not on cgroup v1 or the
+ *  hybrid layout (this host): an ordinary user cannot make cgroups there at all. Pure cgroup v2 with
+ *  systemd's delegation (user@UID.service) is the rootless-net branch's (issue 19). */
+export function cgroupDelegated(): boolean {
+  return false;
+}
+
+/** Refuses, in one line, what needs the container's cgroup when it has none (stats, pause, update). */
+export function needCgroup(what: string): void {
+  if (!isRootless() || cgroupDelegated()) return;
+  throw new HakoError(`${what}: rootless containers have no cgroup on this host: that needs cgroup v2 with a subtree delegated to uid ${process.geteuid!()}`);
+}
+
 /** Limit flags need a cgroup of the user's own: cgroup v2 with a delegated subtree (systemd's
  *  user@UID.service). Where there is none, each is refused in one line rather than ignored. */
 export function checkRootlessLimits(opts: Pick<RunOptions, 'memory' | 'memorySwap' | 'cpus' | 'cpuShares' | 'pidsLimit'>, delegated: boolean): void {
@@ -144,6 +157,9 @@ export function applyRootless(spec: Spec, maps: UserMaps, rootfsMount: { source:
   linux.uidMappings = maps.uidMappings;
   linux.gidMappings = maps.gidMappings;
   linux.resources = linux.resources?.devices ? { devices: linux.resources.devices } : {};
+  // docker's oom_score_adj 0 is written as the container's root: not the user under keep-id, and
+  // then /proc/self is not its to write. The container keeps the user's own, as podman's does.
+  delete spec.process!.oomScoreAdj;
   if (rootfsMount) {
     const { source, fstype, flags, data } = rootfsMount;
     spec.annotations = { ...spec.annotations, [ROOTFS_MOUNT_ANNOTATION]: JSON.stringify({ source, fstype, flags, data }) };

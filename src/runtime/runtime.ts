@@ -396,7 +396,10 @@ export class Runtime {
         cgroupMounts: cgroup && cgroupMountInfo(cgroup),
         preserveFds: opts.preserveFds && !opts.attached ? { first: PRESERVED_FDS_FIRST, count: opts.preserveFds } : undefined,
       });
-      ops.unshift(op('mkfifo', fifo, hostIdOfRoot(spec.linux?.uidMappings), hostIdOfRoot(spec.linux?.gidMappings)));
+      // Root gives the barrier to the container's root; an ordinary user can give it to nobody else
+      // (and needs not: the helper opens it before entering the user namespace).
+      const own = (maps: IdMapping[] | undefined, self: number) => String(self === 0 ? hostIdOfRoot(maps) : self);
+      ops.unshift(op('mkfifo', fifo, own(spec.linux?.uidMappings, process.geteuid!()), own(spec.linux?.gidMappings, process.getegid!())));
       trace('compiled');
       debugPlan(`create ${id}`, ops);
       this.states.write(rec);

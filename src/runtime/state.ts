@@ -22,7 +22,8 @@ export function defaultRoot(onNote?: (message: string) => void): string {
   const xdg = process.env.XDG_RUNTIME_DIR;
   if (xdg && writableDir(xdg)) return `${xdg}/hako`;
   const why = xdg ? `XDG_RUNTIME_DIR ${xdg} is not a directory uid ${process.geteuid?.()} can write` : 'XDG_RUNTIME_DIR is not set';
-  onNote?.(`note: ${why}: keeping runtime state in ${fallbackRoot()}`);
+  // Said when the fallback is first made, not on every command after.
+  if (!fs.existsSync(fallbackRoot())) onNote?.(`note: ${why}: keeping runtime state in ${fallbackRoot()}`);
   return fallbackRoot();
 }
 
