@@ -258,9 +258,13 @@ test('without $XDG_RUNTIME_DIR: a private /tmp/hako-$UID with one note; one made
   // Hostile: root (any other user) made the name first; the user's state must not go there.
   fs.mkdirSync(fallback, { mode: 0o700 });
   try {
-    for (const args of [['ps'], ['runtime', 'list']]) {
-      const r = asUser(args, { XDG_RUNTIME_DIR: '' });
-      assert.notEqual(r.code, 0, `hako ${args.join(' ')}`);
+    for (const [args, code] of [
+      [['ps'], 1],
+      [['run', '--rm', '--network', 'none', IMAGE, 'true'], 125],
+      [['runtime', 'list'], 1],
+    ] as const) {
+      const r = asUser([...args], { XDG_RUNTIME_DIR: '' });
+      assert.equal(r.code, code, `hako ${args.join(' ')}`);
       assert.match(r.stderr, new RegExp(`hako: state directory ${fallback} is owned by uid 0, not ${uid}: refusing it`));
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     }
