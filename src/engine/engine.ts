@@ -17,7 +17,7 @@ import { parseReference } from '../oci/image/reference.js';
 import { ContainerStore, engineRoot, newId } from './store.js';
 import { buildSpec, combineCommand, mergeEnv, stopSignalFor } from './spec.js';
 import { resolveUser } from './user.js';
-import { copyFromImage } from './in-root.js';
+import { copyFromImage, resolveInRoot } from './in-root.js';
 import { ensureRootfsMounted, prepareRootfs, rootfsMountpoint } from './rootfs.js';
 import { recordEvent } from './events.js';
 import { removeTree } from '../storage/layers/worker.js';
@@ -142,7 +142,7 @@ export class Engine {
       const { rootfs, layerDirs, inContainer } = await prepareRootfs(this.images, image.layers, dir);
       trace('engine rootfs prepared');
       const hostname = opts.hostname ?? (net.mode === 'host' ? os.hostname() : id.slice(0, 12));
-      const mounts = [...this.volumeMounts(cfg, rootfs), ...networkFiles(net, path.join(dir, 'etc'), hostname, opts)];
+      const mounts = [...this.volumeMounts(cfg, inContainer ? [...layerDirs].reverse() : rootfs), ...networkFiles(net, path.join(dir, 'etc'), hostname, opts)];
       let procArgs = args;
       if (opts.init) {
         mounts.push({ destination: INIT_PATH, type: 'bind', source: INIT_BINARY, options: ['bind', 'ro'] });
@@ -1054,7 +1054,9 @@ export class Engine {
 
   /** -v/--mount/--tmpfs -> OCI mounts. Named volumes live under <root>/volumes/<name>/_data and, when
    *  new, get a copy of what the image has at the mount point (docker does the same). */
-  private volumeMounts(cfg: ContainerConfig, rootfs: string): Mount[] {
+  /** `rootfs`: the mounted root filesystem, or (rootless, mounted only inside the container) the
+   *  image's layers, top first. */
+  private volumeMounts(cfg: ContainerConfig, rootfs: string | string[]): Mount[] {
     const out: Mount[] = [];
     for (const v of cfg.options.volumes) {
       if (v.type === 'tmpfs') {
@@ -1068,7 +1070,10 @@ export class Engine {
       } else if (!fs.existsSync(src)) {
         fs.mkdirSync(src, { recursive: true });
         try {
-          copyFromImage(rootfs, v.target, src);
+          if (typeof rootfs === 'string') copyFromImage(rootfs, v.target, src);
+          else if (rootfs.some((layer) => resolveInRoot(layer, v.target) !== null)) {
+            this.warn(`volume at ${v.target}: the image's content there is not copied into a new volume of a rootless container yet`);
+          }
         } catch (e) {
           removeTree(src); // not half a volume (of image content): the next run copies again
           throw e;
