@@ -10,7 +10,7 @@ import { isMountPoint, prepareRootfs as prepareStorageRootfs, type MountOperatio
 import { mount, umount } from '../native/modes.js';
 import { removeTree } from '../storage/layers/worker.js';
 import { processAlive } from '../util/proc.js';
-import { isRootless } from './rootless.js';
+import { isRootless, rootlessUnpackOptions } from './rootless.js';
 
 export interface PreparedRootfs {
   /** The directory to use as root.path. */
@@ -144,8 +144,7 @@ async function unpackedLayer(store: ContentStore, layer: LayerInfo): Promise<str
     const { unpackLayer } = await import('../storage/layers/index.js');
     // Rootless, the worker runs in the store's user namespace (modes.ts): owners land in the
     // subordinate ids, device nodes cannot be made there, and the mount reads user.overlay.*.
-    const rootless = isRootless() ? ({ preserveOwnership: true, overlayXattrs: 'user', devices: 'skip' } as const) : {};
-    await unpackLayer(store.openBlob(layer.digest), tmp, { mode: 'overlay', ...rootless });
+    await unpackLayer(store.openBlob(layer.digest), tmp, { mode: 'overlay', ...(isRootless() ? rootlessUnpackOptions() : {}) });
     fs.renameSync(tmp, dir);
   } catch (e) {
     // Iterative: a 3000-level layer must not overflow a stack on the way out. A failure here must

@@ -13,6 +13,7 @@ import type { RunOptions } from './types.js';
 import { ROOTFS_MOUNT_ANNOTATION } from '../runtime/index.js';
 import { UsernsHolder } from '../native/userns.js';
 import { setStoreUserns } from '../native/modes.js';
+import type { UnpackOptions } from '../storage/layers/index.js';
 
 export const SUBUID_FILE = '/etc/subuid';
 export const SUBGID_FILE = '/etc/subgid';
@@ -94,6 +95,27 @@ export function layout(own: number, at: number, ranges: SubidRange[]): IdMapping
 /** How many container ids the maps hold (one past the highest): a uid beyond cannot exist inside. */
 export function mappedIds(maps: IdMapping[]): number {
   return Math.max(0, ...maps.map((m) => m.containerID + m.size));
+}
+
+/** How the rootless store unpacks a layer: owners kept (the worker runs in the store's user
+ *  namespace, so they land in the subordinate ids), each checked against what the maps hold first,
+ *  so that an owner beyond them is one line naming the file to add ids to; device nodes skipped (a
+ *  user namespace cannot make them; moby and containers/storage skip them there too); overlay
+ *  markers as user.overlay.* (the mount inside the container reads them with userxattr). */
+export function rootlessUnpackOptions(): UnpackOptions {
+  const maps = userMaps();
+  const holds = (m: IdMapping[], file: string) => {
+    const size = mappedIds(m);
+    return { ids: [{ containerID: 0, hostID: 0, size }], why: `this user's containers hold ids 0-${size - 1} (${maps.note ? 'no' : 'the'} entry in ${file})` };
+  };
+  const uid = holds(maps.uidMappings, SUBUID_FILE);
+  const gid = holds(maps.gidMappings, SUBGID_FILE);
+  return {
+    preserveOwnership: true,
+    idMap: { uidMappings: uid.ids, gidMappings: gid.ids, why: { uid: uid.why, gid: gid.why } },
+    overlayXattrs: 'user',
+    devices: 'skip',
+  };
 }
 
 let holder: UsernsHolder | undefined;

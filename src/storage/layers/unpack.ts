@@ -42,6 +42,8 @@ import { OPAQUE_MARKER, WHITEOUT_PREFIX, OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_
 export interface IdMap {
   uidMappings: IdMapping[];
   gidMappings: IdMapping[];
+  /** Added to the error of an owner beyond the maps: where more ids would come from. */
+  why?: { uid: string; gid: string };
 }
 
 export interface UnpackOptions {
@@ -87,12 +89,12 @@ interface DirMeta {
   mtime: Date;
 }
 
-function mapId(id: number, maps: IdMapping[] | undefined, kind: string, entry: string): number {
+function mapId(id: number, maps: IdMapping[] | undefined, kind: string, entry: string, why?: string): number {
   if (!maps) return id;
   for (const m of maps) {
     if (id >= m.containerID && id < m.containerID + m.size) return m.hostID + (id - m.containerID);
   }
-  throw new HakoError(`layer entry ${quoteName(entry)}: ${kind} ${id} is not mapped`);
+  throw new HakoError(`layer entry ${quoteName(entry)}: ${kind} ${id} is not mapped${why ? `: ${why}` : ''}`);
 }
 
 const under = (p: string, rel: string) => p === rel || p.startsWith(`${rel}/`) || rel === '';
@@ -165,7 +167,8 @@ class Unpacker {
     const pax = (h.pax ?? {}) as Record<string, string | undefined>;
     const uid = Number(pax.uid ?? h.uid ?? 0);
     const gid = Number(pax.gid ?? h.gid ?? 0);
-    return { uid: mapId(uid, this.opts.idMap?.uidMappings, 'uid', name), gid: mapId(gid, this.opts.idMap?.gidMappings, 'gid', name) };
+    const map = this.opts.idMap;
+    return { uid: mapId(uid, map?.uidMappings, 'uid', name, map?.why?.uid), gid: mapId(gid, map?.gidMappings, 'gid', name, map?.why?.gid) };
   }
 
   async entry(h: tar.Header, body: EntryBody, paxXattrs: Record<string, Buffer>): Promise<void> {

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HAKO, IMAGE, REPO } from '../engine/harness.js';
+import tar from 'tar-stream';
 import { startRegistry, REGISTRY_BIN, type TestRegistry } from '../../fixtures/registry.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -243,6 +244,46 @@ test('as an ordinary user: build (RUN, COPY), owners in the subordinate range, a
   } finally {
     fs.rmSync(ctx, { recursive: true, force: true });
   }
+});
+
+test('without subordinate ids: root alone is mapped, with a note; an id beyond it is refused naming /etc/subuid', { skip }, async () => {
+  const range = `${subuid}-${subuid + 65535}`;
+  sh('usermod', ['--del-subuids', range, '--del-subgids', range, USER]);
+  const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-rootless-single-'));
+  try {
+    const r = asUser(['run', '--rm', '--network', 'none', IMAGE, 'cat', '/proc/self/uid_map']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split(/\s+/).map(Number), [0, uid, 1]);
+    assert.match(r.stderr, new RegExp(`^hako: note: no entry for ${USER} in /etc/subuid and /etc/subgid: containers map only root`, 'm'));
+    const u = asUser(['run', '--rm', '--network', 'none', '-u', '1000', IMAGE, 'true']);
+    assert.equal(u.code, 125);
+    assert.match(u.stderr, /hako: uid 1000 is not mapped: this user's containers hold uids 0-0 \(no entry in \/etc\/subuid\)/);
+    // An image whose file belongs to uid 1000: refused when its layer is unpacked, naming the file.
+    fs.chmodSync(ctx, 0o755);
+    const pack = tar.pack();
+    pack.entry({ name: 'owned', uid: 1000, gid: 1000, mode: 0o644 }, 'x');
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of pack) chunks.push(c as Buffer);
+    fs.writeFileSync(path.join(ctx, 'layer.tar'), Buffer.concat(chunks), { mode: 0o644 });
+    okAsUser(['import', path.join(ctx, 'layer.tar'), 'rl/owned:1']);
+    const o = asUser(['run', '--rm', '--network', 'none', 'rl/owned:1', '/owned']);
+    assert.equal(o.code, 125);
+    assert.match(o.stderr, /layer entry "?owned"?: uid 1000 is not mapped: this user's containers hold ids 0-0 \(no entry in \/etc\/subuid\)/);
+    assert.equal(
+      o.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !l.includes('note:')).length,
+      1,
+      o.stderr,
+    );
+    okAsUser(['rmi', 'rl/owned:1']);
+  } finally {
+    sh('usermod', ['--add-subuids', range, '--add-subgids', range, USER]);
+    fs.rmSync(ctx, { recursive: true, force: true });
+  }
+  assert.deepEqual(entries(path.join(home, '.local', 'share', 'hako', 'containers')), []);
 });
 
 test('without $XDG_RUNTIME_DIR: a private /tmp/hako-$UID with one note; one made by another user is refused', { skip }, () => {
