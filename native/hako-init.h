@@ -71,6 +71,9 @@ int netlink_main(int argc, char **argv);
 int userns_hold_main(void);
 void join_userns(const char *path);
 
+/* criu.c: carries CRIU's RPC messages between `criu swrk` (a SOCK_SEQPACKET socketpair) and fd 3. */
+int criu_swrk_main(int argc, char **argv);
+
 /* Standalone modes for the engine's overlay root filesystems (mountmode.c). */
 int mount_main(int argc, char **argv);
 int umount_main(const char *target);
