@@ -20,7 +20,7 @@ import { startHealthMonitor } from './health-check.js';
 import { healthOfInspect } from './health.js';
 import { buildSpec, combineCommand, mergeEnv, stopSignalFor } from './spec.js';
 import { resolveUser } from './user.js';
-import { copyFromImage } from './in-root.js';
+import { copyFromImage, resolveInRoot } from './in-root.js';
 import { ensureRootfsMounted, prepareRootfs, rootfsMountpoint } from './rootfs.js';
 import { recordEvent } from './events.js';
 import { removeTree } from '../storage/layers/worker.js';
@@ -33,6 +33,7 @@ import { DEFAULT_CGROUP_ROOT, detectLayout, openCgroup, primeCgroupMigration } f
 import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
 import { isBuiltinImage } from './builtin-image.js';
+import { applyRootless, cgroupDelegated, checkRootlessLimits, isRootless, userMaps, type UserMaps } from './rootless.js';
 import { ENGINE_FAILED, commandStatus, explainExecFailure, execFailure, runFailure } from './exit-codes.js';
 import type { ContainerConfig, ContainerState, RunOptions, VolumeSpec } from './types.js';
 
@@ -77,8 +78,8 @@ export class Engine {
   constructor(opts: { root?: string; output?: EngineOutput; onWarning?: (message: string) => void } = {}) {
     this.root = engineRoot(opts.root);
     this.output = opts.output ?? {};
-    this.store = new ContainerStore(this.root);
     this.warn = opts.onWarning ?? (() => {});
+    this.store = new ContainerStore(this.root, this.warn);
     this.runtime = new Runtime({ root: this.store.runtimeRoot(), onWarning: this.warn });
     this.networks = new ContainerNetworks(this.root, (id) => {
       try {
@@ -114,6 +115,7 @@ export class Engine {
   async create(opts: RunOptions): Promise<ContainerConfig> {
     const net = planNetwork(opts.network, opts.publish, this.networks.store, this.joinLookup);
     checkNetworkNames(net, opts);
+    const maps = isRootless() ? rootlessMaps(opts, net.mode) : undefined;
     if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
     const runtime = checkRuntimeName(opts.runtime ?? defaultRuntimeName(this.root));
     const image = await this.imageFor(opts.image, opts);
@@ -140,10 +142,10 @@ export class Engine {
     recordEvent(this.root, 'container', 'create', id, { image: cfg.image, name: cfg.name });
     try {
       const dir = this.store.containerDir(id);
-      const { rootfs } = await prepareRootfs(this.images, image.layers, dir);
+      const { rootfs, layerDirs, inContainer } = await prepareRootfs(this.images, image.layers, dir);
       trace('engine rootfs prepared');
       const hostname = opts.hostname ?? (net.mode === 'host' ? os.hostname() : id.slice(0, 12));
-      const mounts = [...this.volumeMounts(cfg, rootfs), ...networkFiles(net, path.join(dir, 'etc'), hostname, opts)];
+      const mounts = [...this.volumeMounts(cfg, inContainer ? [...layerDirs].reverse() : rootfs), ...networkFiles(net, path.join(dir, 'etc'), hostname, opts)];
       let procArgs = args;
       if (opts.init) {
         mounts.push({ destination: INIT_PATH, type: 'bind', source: INIT_BINARY, options: ['bind', 'ro'] });
@@ -154,13 +156,16 @@ export class Engine {
         image: image.config,
         args: procArgs,
         hostname,
-        rootfs,
+        // Rootless, the overlay is mounted only inside the container: the image's files are read
+        // from its layers, top first.
+        rootfs: inContainer ? [...layerDirs].reverse() : rootfs,
         extraMounts: mounts,
         netns: this.networks.specNetns(net, id),
         cgroupsPath: `/hako/${id}`,
         devices: opts.privileged ? [] : opts.devices.map((d) => hostDevice(d.host, d.container, d.permissions)),
       });
       spec.annotations = { 'org.hako.name': name, 'org.hako.image': image.reference };
+      if (maps) applyRootless(spec, maps, inContainer);
       // runc and crun want the root as a path without symlinks (bundle/rootfs is one).
       if (runtime !== 'hako') spec.root = { ...spec.root, path: fs.realpathSync(rootfs) };
       fs.writeFileSync(path.join(this.store.bundleDir(id), 'config.json'), JSON.stringify(spec, null, 2));
@@ -1074,7 +1079,9 @@ export class Engine {
 
   /** -v/--mount/--tmpfs -> OCI mounts. Named volumes live under <root>/volumes/<name>/_data and, when
    *  new, get a copy of what the image has at the mount point (docker does the same). */
-  private volumeMounts(cfg: ContainerConfig, rootfs: string): Mount[] {
+  /** `rootfs`: the mounted root filesystem, or (rootless, mounted only inside the container) the
+   *  image's layers, top first. */
+  private volumeMounts(cfg: ContainerConfig, rootfs: string | string[]): Mount[] {
     const out: Mount[] = [];
     for (const v of cfg.options.volumes) {
       if (v.type === 'tmpfs') {
@@ -1088,7 +1095,10 @@ export class Engine {
       } else if (!fs.existsSync(src)) {
         fs.mkdirSync(src, { recursive: true });
         try {
-          copyFromImage(rootfs, v.target, src);
+          if (typeof rootfs === 'string') copyFromImage(rootfs, v.target, src);
+          else if (rootfs.some((layer) => resolveInRoot(layer, v.target) !== null)) {
+            this.warn(`volume at ${v.target}: the image's content there is not copied into a new volume of a rootless container yet`);
+          }
         } catch (e) {
           removeTree(src); // not half a volume (of image content): the next run copies again
           throw e;
@@ -1185,4 +1195,16 @@ function nsOf(pid: number): string {
   } catch {
     return '';
   }
+}
+
+/** Rootless: the maps of the container's user namespace, after refusing what an ordinary user's
+ *  container cannot have here (limits without a delegated cgroup, networks before rootless-net). */
+function rootlessMaps(opts: RunOptions, network: NetworkPlan['mode']): UserMaps {
+  checkRootlessLimits(opts, cgroupDelegated());
+  if (network !== 'none' && network !== 'host') {
+    throw new HakoError(`--network ${opts.network || 'bridge'}: rootless containers have --network none or host for now`);
+  }
+  const maps = userMaps(opts.userns === 'keep-id' ? 'keep-id' : 'default');
+  if (opts.userns === 'keep-id' && opts.user === undefined) opts.user = `${process.geteuid!()}:${process.getegid!()}`;
+  return maps;
 }

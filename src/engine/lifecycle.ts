@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import type { Engine } from './engine.js';
+import { needCgroup } from './rootless.js';
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -42,6 +43,7 @@ export async function renameContainer(e: Engine, ref: string, newName: string): 
 /** Freezes every process of a running container (the cgroup freezer); `paused` in its state. */
 export async function pauseContainer(e: Engine, ref: string): Promise<void> {
   const id = e.store.resolve(ref);
+  needCgroup('pause');
   await e.store.lock(id, async () => {
     const st = await e.refresh(id);
     if (st.status !== 'running') throw new HakoError(`container ${id} is not running`);
@@ -54,6 +56,7 @@ export async function pauseContainer(e: Engine, ref: string): Promise<void> {
 
 export async function unpauseContainer(e: Engine, ref: string): Promise<void> {
   const id = e.store.resolve(ref);
+  needCgroup('unpause');
   await e.store.lock(id, async () => {
     const st = await e.refresh(id);
     if (st.status !== 'running' || !st.paused) throw new HakoError(`container ${id} is not paused`);
