@@ -656,7 +656,9 @@ function mergeResources(a: Resources, b: Resources): Resources {
  */
 function rootlessWithoutCgroups(spec: Spec, cgroupsPath: string): boolean {
   if (process.geteuid!() === 0) return false;
-  const probe = openCgroup(cgroupsPath).version === 2 ? '/sys/fs/cgroup' : '/sys/fs/cgroup/pids';
+  // v2: the nearest existing cgroup on the way to ours, which is writable when it lies in a subtree
+  // delegated to us (the rootless engine puts containers there: src/cgroups/delegation.ts).
+  const probe = openCgroup(cgroupsPath).version === 2 ? nearestExisting(path.posix.join('/sys/fs/cgroup', cgroupsPath)) : '/sys/fs/cgroup/pids';
   try {
     fs.accessSync(probe, fs.constants.W_OK);
     return false;
@@ -669,6 +671,11 @@ function rootlessWithoutCgroups(spec: Spec, cgroupsPath: string): boolean {
     throw new ConfigError('linux.resources', `rootless, and no writable cgroup tree (${probe}): limits cannot be applied`);
   }
   return true;
+}
+
+function nearestExisting(dir: string): string {
+  while (dir !== '/sys/fs/cgroup' && !fs.existsSync(dir)) dir = path.posix.dirname(dir);
+  return dir;
 }
 
 /** What the /sys/fs/cgroup mount needs: per v1 hierarchy its directory and mount options, or v2. */

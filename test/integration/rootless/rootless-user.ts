@@ -29,6 +29,24 @@ export interface RunResult {
   stderr: string;
 }
 
+export interface RunOptions {
+  input?: string;
+  timeout?: number;
+  env?: Record<string, string>;
+  cwd?: string;
+  /** The command leaves a process behind that inherits its stdio (`runtime create`, `run -d`):
+   *  output goes through files, not pipes that would stay open. */
+  leavesRunning?: boolean;
+  /** A cgroup directory (e.g. a delegated subtree's init.scope) the command is moved into first, by
+   *  root, as systemd starts a user's processes in its cgroup. */
+  cgroup?: string;
+}
+
+/** argv that moves itself into cgroup `dir`, then runs `argv`. */
+function inCgroup(dir: string, argv: string[]): string[] {
+  return ['/bin/sh', '-c', 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"', 'sh', dir, ...argv];
+}
+
 export class RootlessUser {
   readonly uid: number;
   readonly gid: number;
@@ -75,11 +93,9 @@ export class RootlessUser {
     return [SETPRIV!, '--reuid', String(this.uid), '--regid', String(this.gid), '--init-groups', '--inh-caps=-all', '--', ...argv];
   }
 
-  /** Runs `argv` as the user and waits. `leavesRunning`: the command leaves a process behind that
-   *  inherits its stdio (`runtime create`, `run -d`), so output goes through files, not pipes that
-   *  would stay open. */
-  run(argv: string[], opts: { input?: string; timeout?: number; env?: Record<string, string>; cwd?: string; leavesRunning?: boolean } = {}): RunResult {
-    const full = this.argv(argv);
+  /** Runs `argv` as the user and waits. */
+  run(argv: string[], opts: RunOptions = {}): RunResult {
+    const full = opts.cgroup ? inCgroup(opts.cgroup, this.argv(argv)) : this.argv(argv);
     const files = opts.leavesRunning ? [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'hako-out-'))) : [];
     const fds = files.map((d) => fs.openSync(path.join(d, 'out'), 'w+'));
     try {
