@@ -66,6 +66,11 @@ int netns_delete_main(const char *path);
 /* netlink.c: netlink messages built by TypeScript, sent on NETLINK_ROUTE sockets; answers on stdout. */
 int netlink_main(int argc, char **argv);
 
+/* userns.c: the rootless engine's user namespace, held for tool modes run with --userns=PATH. */
+#define USERNS_ARG "--userns="
+int userns_hold_main(void);
+void join_userns(const char *path);
+
 /* Standalone modes for the engine's overlay root filesystems (mountmode.c). */
 int mount_main(int argc, char **argv);
 int umount_main(const char *target);

@@ -30,6 +30,7 @@ import { DEFAULT_CGROUP_ROOT, detectLayout, openCgroup, primeCgroupMigration } f
 import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
 import { isBuiltinImage } from './builtin-image.js';
+import { applyRootless, cgroupDelegated, checkRootlessLimits, isRootless, userMaps, type UserMaps } from './rootless.js';
 import { ENGINE_FAILED, commandStatus, explainExecFailure, execFailure, runFailure } from './exit-codes.js';
 import type { ContainerConfig, ContainerState, RunOptions, VolumeSpec } from './types.js';
 
@@ -74,8 +75,8 @@ export class Engine {
   constructor(opts: { root?: string; output?: EngineOutput; onWarning?: (message: string) => void } = {}) {
     this.root = engineRoot(opts.root);
     this.output = opts.output ?? {};
-    this.store = new ContainerStore(this.root);
     this.warn = opts.onWarning ?? (() => {});
+    this.store = new ContainerStore(this.root, this.warn);
     this.runtime = new Runtime({ root: this.store.runtimeRoot(), onWarning: this.warn });
     this.networks = new ContainerNetworks(this.root, (id) => {
       try {
@@ -111,6 +112,7 @@ export class Engine {
   async create(opts: RunOptions): Promise<ContainerConfig> {
     const net = planNetwork(opts.network, opts.publish, this.networks.store, this.joinLookup);
     checkNetworkNames(net, opts);
+    const maps = isRootless() ? rootlessMaps(opts, net.mode) : undefined;
     if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
     const runtime = checkRuntimeName(opts.runtime ?? defaultRuntimeName(this.root));
     const image = await this.imageFor(opts.image);
@@ -137,7 +139,7 @@ export class Engine {
     recordEvent(this.root, 'container', 'create', id, { image: cfg.image, name: cfg.name });
     try {
       const dir = this.store.containerDir(id);
-      const { rootfs } = await prepareRootfs(this.images, image.layers, dir);
+      const { rootfs, layerDirs, inContainer } = await prepareRootfs(this.images, image.layers, dir);
       trace('engine rootfs prepared');
       const hostname = opts.hostname ?? (net.mode === 'host' ? os.hostname() : id.slice(0, 12));
       const mounts = [...this.volumeMounts(cfg, rootfs), ...networkFiles(net, path.join(dir, 'etc'), hostname, opts)];
@@ -151,13 +153,16 @@ export class Engine {
         image: image.config,
         args: procArgs,
         hostname,
-        rootfs,
+        // Rootless, the overlay is mounted only inside the container: the image's files are read
+        // from its layers, top first.
+        rootfs: inContainer ? [...layerDirs].reverse() : rootfs,
         extraMounts: mounts,
         netns: this.networks.specNetns(net, id),
         cgroupsPath: `/hako/${id}`,
         devices: opts.privileged ? [] : opts.devices.map((d) => hostDevice(d.host, d.container, d.permissions)),
       });
       spec.annotations = { 'org.hako.name': name, 'org.hako.image': image.reference };
+      if (maps) applyRootless(spec, maps, inContainer);
       // runc and crun want the root as a path without symlinks (bundle/rootfs is one).
       if (runtime !== 'hako') spec.root = { ...spec.root, path: fs.realpathSync(rootfs) };
       fs.writeFileSync(path.join(this.store.bundleDir(id), 'config.json'), JSON.stringify(spec, null, 2));
@@ -195,7 +200,7 @@ export class Engine {
   /** `start` of a created or exited container: detached under conmon. */
   async start(ref: string): Promise<string> {
     const id = this.store.resolve(ref);
-    await this.store.lockAsync(id, async () => {
+    await this.store.lock(id, async () => {
       const st = await this.refresh(id);
       if (st.status === 'running') return;
       st.restartCount = 0;
@@ -236,7 +241,7 @@ export class Engine {
   }
 
   private async startDetached(id: string, foreground = false): Promise<void> {
-    await this.store.lockAsync(id, async () => {
+    await this.store.lock(id, async () => {
       const cfg = this.store.readConfig(id);
       const runtime = this.runtimeFor(id);
       await this.cleanupRuntime(id);
@@ -250,7 +255,7 @@ export class Engine {
         this.markStartFailed(id, prev, e);
         throw e;
       }
-      let started;
+      let started: Awaited<ReturnType<typeof startConmon>>;
       let session: Awaited<ReturnType<OCIRuntime['beginCreate']>> | undefined;
       try {
         // hako's create is answered by this process (runtime-hako.ts). The kernel's wait before the
@@ -358,7 +363,7 @@ export class Engine {
     const runtime = this.runtimeFor(id);
     await this.cleanupRuntime(id);
     try {
-      await this.store.lockAsync(id, () => this.setUpNetwork(cfg));
+      await this.store.lock(id, () => this.setUpNetwork(cfg));
     } catch (e) {
       this.store.writeState(id, {
         ...this.store.readState(id),
@@ -389,7 +394,7 @@ export class Engine {
         try {
           const s = await runtime.state(id);
           if (s.pid && s.status === 'running') {
-            this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), pid: s.pid!, pidStartTime: procStat(s.pid!)?.startTime }));
+            await this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), pid: s.pid!, pidStartTime: procStat(s.pid!)?.startTime }));
             return;
           }
         } catch {
@@ -404,7 +409,7 @@ export class Engine {
       const e = this.sayWhyNotExecutable(id, err);
       stopPid = true;
       await recordPid;
-      this.store.lock(id, () =>
+      await this.store.lock(id, () =>
         this.store.writeState(id, {
           ...this.store.readState(id),
           status: 'exited',
@@ -414,7 +419,7 @@ export class Engine {
           finishedAt: new Date().toISOString(),
         }),
       );
-      await this.store.lockAsync(id, () => this.tearDownNetwork(id)).catch(() => {});
+      await this.store.lock(id, () => this.tearDownNetwork(id)).catch(() => {});
       if (cfg.options.rm) await this.remove(id, { force: true, volumes: true }).catch(() => {});
       throw e;
     }
@@ -422,12 +427,12 @@ export class Engine {
     await recordPid;
     // No conmon to mark an OOM kill here: the cgroup (kept until cleanupRuntime) counts them.
     const oomKilled = oomKillsIn(id) > 0 || undefined;
-    await this.store.lockAsync(id, async () => {
+    await this.store.lock(id, async () => {
       this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: code, oomKilled, finishedAt: new Date().toISOString() });
       this.event(id, 'die', { exitCode: String(code) });
       await this.cleanupRuntime(id);
     });
-    await this.store.lockAsync(id, () => this.tearDownNetwork(id)).catch((e: Error) => this.warn(`warning: ${e.message}`));
+    await this.store.lock(id, () => this.tearDownNetwork(id)).catch((e: Error) => this.warn(`warning: ${e.message}`));
     if (cfg.options.rm) await this.remove(id, { force: true, volumes: true });
     return code;
   }
@@ -443,7 +448,7 @@ export class Engine {
     }
     let restart = false;
     let delay = 0;
-    await this.store.lockAsync(id, async () => {
+    await this.store.lock(id, async () => {
       const st = await this.refresh(id);
       if (st.status !== 'exited' || st.stopRequested) return;
       const p = cfg.options.restart;
@@ -463,7 +468,7 @@ export class Engine {
     if (!restart) {
       // Not coming back (or stopped): release its address, ports and namespace now, as docker does.
       await this.store
-        .lockAsync(id, async () => {
+        .lock(id, async () => {
           const st = this.store.readState(id);
           if (st.status === 'running' || st.status === 'restarting') return;
           await this.tearDownNetwork(id);
@@ -472,7 +477,7 @@ export class Engine {
     }
     if (restart) {
       await sleep(delay);
-      await this.store.lockAsync(id, async () => {
+      await this.store.lock(id, async () => {
         const st = this.store.readState(id);
         if (st.status !== 'restarting' || st.stopRequested) return;
         await this.startDetached(id);
@@ -512,7 +517,7 @@ export class Engine {
       const pidAlive = st.pid > 0 && sameProcess(st.pid, st.pidStartTime);
       if (pidAlive || monitorAlive) return st;
     }
-    return this.store.lockAsync(id, async () => {
+    return this.store.lock(id, async () => {
       const cur = this.store.readState(id);
       if (cur.status !== 'running' || cur.startedAt !== st.startedAt) return cur;
       // Without conmon's record (monitor killed, host rebooted) the code is unknown: 255, like docker.
@@ -568,7 +573,7 @@ export class Engine {
       if (opts.quiet) return;
       throw new HakoError(`cannot kill container ${ref}: container ${id.slice(0, 12)} is not running`);
     }
-    if (opts.requested) this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), stopRequested: true }));
+    if (opts.requested) await this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), stopRequested: true }));
     await this.thawIfPaused(id);
     this.event(id, 'kill', { signal: String(sig) });
     try {
@@ -601,7 +606,7 @@ export class Engine {
     } catch {
       /* not frozen any more */
     }
-    this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), paused: false }));
+    await this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), paused: false }));
   }
 
   /** docker stop: the stop signal, then SIGKILL after `timeout` seconds; a restart policy does not apply. */
@@ -610,7 +615,7 @@ export class Engine {
     const cfg = this.store.readConfig(id);
     const st = await this.refresh(id);
     if (st.status === 'restarting') {
-      this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), status: 'exited', stopRequested: true }));
+      await this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), status: 'exited', stopRequested: true }));
       return id;
     }
     if (st.status !== 'running') return id;
@@ -665,7 +670,7 @@ export class Engine {
     if (st.status === 'running' || st.status === 'restarting') {
       if (!opts.force)
         throw new HakoError(`cannot remove container "${cfg.name}": container is ${st.status}: stop the container before removing or force remove`);
-      this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), stopRequested: true }));
+      await this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), stopRequested: true }));
       if (st.status === 'running') {
         await this.kill(id, 'SIGKILL', { quiet: true, requested: true });
         if (!(await this.waitExited(id, 30_000))) throw new HakoError(`container ${ref} did not exit after SIGKILL`);
@@ -674,7 +679,7 @@ export class Engine {
     await this.waitMonitor(id);
     trace('engine monitor gone');
     let removedByOther = false;
-    await this.store.lockAsync(id, async () => {
+    await this.store.lock(id, async () => {
       // Two removers (a failed `run -d --rm` and conmon's exit command) must not destroy the same
       // files at once: the second waits for the first, unless that one died on the way.
       const cur = this.store.readState(id);
@@ -1016,7 +1021,7 @@ export class Engine {
       if (st.status !== 'exited' && st.status !== 'created') continue;
       if (st.monitorPid && st.monitorPid !== process.pid && sameProcess(st.monitorPid, st.monitorStartTime)) continue;
       await this.store
-        .lockAsync(id, async () => {
+        .lock(id, async () => {
           const cur = this.store.readState(id);
           if (cur.status === 'exited' || cur.status === 'created') await this.tearDownNetwork(id);
         })
@@ -1160,4 +1165,16 @@ function nsOf(pid: number): string {
   } catch {
     return '';
   }
+}
+
+/** Rootless: the maps of the container's user namespace, after refusing what an ordinary user's
+ *  container cannot have here (limits without a delegated cgroup, networks before rootless-net). */
+function rootlessMaps(opts: RunOptions, network: NetworkPlan['mode']): UserMaps {
+  checkRootlessLimits(opts, cgroupDelegated());
+  if (network !== 'none' && network !== 'host') {
+    throw new HakoError(`--network ${opts.network || 'bridge'}: rootless containers have --network none or host for now`);
+  }
+  const maps = userMaps(opts.userns === 'keep-id' ? 'keep-id' : 'default');
+  if (opts.userns === 'keep-id' && opts.user === undefined) opts.user = `${process.geteuid!()}:${process.getegid!()}`;
+  return maps;
 }

@@ -480,7 +480,8 @@ function readRunArgs(args: string[], command: string): RunOptions {
     opts.labels[eq < 0 ? s : s.slice(0, eq)] = eq < 0 ? '' : s.slice(eq + 1);
   }
   if (str('userns') !== undefined) {
-    if (str('userns') !== 'host' && str('userns') !== '') throw bad('userns', str('userns')!, 'only "host" is supported (hako does not remap users yet)');
+    if (!['host', '', 'keep-id'].includes(str('userns')!)) throw bad('userns', str('userns')!, 'expected host, or keep-id (rootless)');
+    if (str('userns') === 'keep-id' && process.geteuid?.() === 0) throw bad('userns', 'keep-id', 'keep-id is for rootless containers (as podman)');
     opts.userns = str('userns');
   }
   if (str('stop-signal') !== undefined) {

@@ -170,8 +170,8 @@ export interface SpecInput {
   image: ImageProcessDefaults;
   args: string[];
   hostname: string;
-  /** The container's root filesystem on the host (for /etc/passwd). */
-  rootfs: string;
+  /** The container's root filesystem on the host (for /etc/passwd), or its layers, top first. */
+  rootfs: string | string[];
   /** Volumes, network files, init: already resolved to OCI mounts. */
   extraMounts: Mount[];
   /** `host`: no network namespace; `new`: a fresh one (lo only); else a path to join. */

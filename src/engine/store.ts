@@ -1,11 +1,14 @@
 // The engine's container store: <root>/containers/<id>/ holds what the user asked (container.json),
 // what happened (state.json), the OCI bundle (bundle/config.json + bundle/rootfs), the log and
 // conmon's exit directory. Everything a later `hako` command needs is on disk: there is no daemon.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
-import { acquirePidLock, releasePidLock } from '../util/pidlock.js';
+import { acquirePidLockAsync, releasePidLock } from '../util/pidlock.js';
 import { ensurePrivateDir } from '../storage/store/store.js';
+import { defaultRoot, ensureFallbackRoot, fallbackRoot } from '../runtime/index.js';
+import { isRootless, rootlessStoreDir } from './rootless.js';
 import { removeTree } from '../storage/layers/worker.js';
 import { rootfsMountpoint } from './rootfs.js';
 import type { ContainerConfig, ContainerState } from './types.js';
@@ -20,9 +23,17 @@ export const DEFAULT_ENGINE_ROOT = '/var/lib/hako';
 export const CONTAINER_CONFIG_FORMAT: DocumentFormat = { what: 'container record', current: 1 };
 export const CONTAINER_STATE_FORMAT: DocumentFormat = { what: 'container state', current: 1 };
 
-/** The engine root: --root, else $HAKO_ROOT, else /var/lib/hako (shared with the image store). */
+/** The engine root: --root, else $HAKO_ROOT, else /var/lib/hako (shared with the image store), or
+ *  the user's own store when rootless (rootless.ts). */
 export function engineRoot(flag?: string): string {
-  return path.resolve(flag || process.env.HAKO_ROOT || DEFAULT_ENGINE_ROOT);
+  return path.resolve(flag || process.env.HAKO_ROOT || (isRootless() ? rootlessStoreDir() : DEFAULT_ENGINE_ROOT));
+}
+
+/** <runtime dir>/engine: $XDG_RUNTIME_DIR/hako/engine, or /tmp/hako-$UID/engine made private first. */
+function rootlessRuntimeDir(onNote?: (message: string) => void): string {
+  const base = defaultRoot(onNote);
+  if (base === fallbackRoot()) ensureFallbackRoot();
+  return path.join(base, 'engine');
 }
 
 export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -31,10 +42,19 @@ export function newId(): string {
   return randomHex(32);
 }
 
+/** The container locks the current asynchronous call chain holds (ContainerStore.lock). */
+const heldLocks = new AsyncLocalStorage<ReadonlySet<string>>();
+
 export class ContainerStore {
   readonly dir: string;
 
-  constructor(readonly root: string) {
+  private runRoot?: string;
+
+  /** `onNote`: told once when rootless runtime state falls back to /tmp (runtime/state.ts). */
+  constructor(
+    readonly root: string,
+    private readonly onNote?: (message: string) => void,
+  ) {
     this.dir = path.join(root, 'containers');
   }
 
@@ -54,9 +74,16 @@ export class ContainerStore {
     return path.join(this.dir, id, 'exits');
   }
   /** Where the OCI runtime keeps its own state for our containers: under the root, so a temp root
-   *  used by tests holds everything, and the default one is on tmpfs like runc's. */
+   *  used by tests holds everything, and the default one is on tmpfs like runc's: /run/hako/engine,
+   *  or for the rootless default store the user's runtime directory (runtime/state.ts). */
   runtimeRoot(): string {
-    return this.root === DEFAULT_ENGINE_ROOT ? '/run/hako/engine' : path.join(this.root, 'run');
+    this.runRoot ??=
+      this.root === DEFAULT_ENGINE_ROOT
+        ? '/run/hako/engine'
+        : isRootless() && this.root === rootlessStoreDir()
+          ? rootlessRuntimeDir(this.onNote)
+          : path.join(this.root, 'run');
+    return this.runRoot;
   }
 
   ids(): string[] {
@@ -181,44 +208,26 @@ export class ContainerStore {
 
   /**
    * Serialises state changes on one container between hako processes (a `stop` racing conmon's
-   * exit command, say). A lock file holding the owner's pid (util/pidlock.ts); a dead owner's lock is taken over.
+   * exit command, say) and between the requests of one process (an API server). A lock file holding
+   * the owner's pid (util/pidlock.ts); a dead owner's lock is taken over. Waiting yields the event
+   * loop. Re-entrant within one call chain (AsyncLocalStorage), so a locked operation may call
+   * another that locks; a concurrent request of the same process waits its turn instead.
    */
-  lock<T>(id: string, fn: () => T): T {
-    if (this.held.has(id)) return fn();
-    this.acquire(id);
-    try {
-      return fn();
-    } finally {
-      this.release(id);
-    }
-  }
-
-  /** lock() for async work; re-entrant within this process like lock(). */
-  async lockAsync<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    if (this.held.has(id)) return fn();
-    this.acquire(id);
-    try {
-      return await fn();
-    } finally {
-      this.release(id);
-    }
-  }
-
-  private readonly held = new Set<string>();
-
-  private release(id: string): void {
-    this.held.delete(id);
-    releasePidLock(path.join(this.containerDir(id), 'lock'));
-  }
-
-  private acquire(id: string): void {
-    acquirePidLock(path.join(this.containerDir(id), 'lock'), {
+  async lock<T>(id: string, fn: () => T | Promise<T>): Promise<T> {
+    const held = heldLocks.getStore();
+    if (held?.has(id)) return fn();
+    const file = path.join(this.containerDir(id), 'lock');
+    await acquirePidLockAsync(file, {
       timeoutMs: 15_000,
       maxPollMs: 5,
       missing: () => new HakoError(`no such container: ${id}`),
       busy: (owner) => new HakoError(`container ${id.slice(0, 12)} is locked by process ${owner}`),
     });
-    this.held.add(id);
+    try {
+      return await heldLocks.run(new Set([...(held ?? []), id]), fn);
+    } finally {
+      releasePidLock(file);
+    }
   }
 }
 

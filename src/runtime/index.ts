@@ -3,3 +3,5 @@
 // this file).
 export { Runtime } from './runtime.js';
 export type { CreateOptions, ExecOptions, RunOptions, RuntimeOptions } from './runtime.js';
+export { defaultRoot, ensureFallbackRoot, fallbackRoot } from './state.js';
+export { ROOTFS_MOUNT_ANNOTATION } from './plan/compile.js';

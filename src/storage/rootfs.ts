@@ -19,6 +19,7 @@
 // copy of every layer in order with overlay semantics (layers/copy.ts). `readonly` cannot be applied
 // here without mount(2): the runtime applies spec root.readonly as usual.
 
+import { mountPoints } from '../util/mountinfo.js';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { HakoError } from '../util/errors.js';
@@ -54,6 +55,10 @@ export interface PrepareRootfsOptions {
   readonly?: boolean;
   /** Use the copy fallback even where overlayfs exists. */
   forceCopy?: boolean;
+  /** The mount is made in a user namespace (rootless): overlay's metadata is in user.overlay.*
+   *  xattrs (`userxattr`), and the options hold absolute paths only (no `cwd`: the runtime mounts
+   *  it from the container's plan). */
+  userxattr?: boolean;
 }
 
 export function overlayAvailable(procFilesystems = '/proc/filesystems'): boolean {
@@ -69,7 +74,7 @@ export function overlayAvailable(procFilesystems = '/proc/filesystems'): boolean
 const UNSAFE = /[,:\\\n]/;
 
 /** Builds the overlay mount operation, creating containerDir/l/<n> symlinks only when needed. */
-export function overlayMountOperation(layersDirs: string[], containerDir: string, readonly = false, max = MOUNT_DATA_MAX): MountOperation {
+export function overlayMountOperation(layersDirs: string[], containerDir: string, readonly = false, max = MOUNT_DATA_MAX, userxattr = false): MountOperation {
   const upper = join(containerDir, 'upper');
   const work = join(containerDir, 'work');
   const target = join(containerDir, 'rootfs');
@@ -79,7 +84,7 @@ export function overlayMountOperation(layersDirs: string[], containerDir: string
     target,
     fstype: 'overlay',
     flags: readonly ? MS_RDONLY : 0,
-    data: `lowerdir=${lower.join(':')},upperdir=${up},workdir=${wk}`,
+    data: `lowerdir=${lower.join(':')},upperdir=${up},workdir=${wk}${userxattr ? ',userxattr' : ''}`,
     ...(cwd ? { cwd } : {}),
   });
   const direct = op(lowers, upper, work);
@@ -92,6 +97,7 @@ export function overlayMountOperation(layersDirs: string[], containerDir: string
   const short = lowers.map((_, i) => join(links, String(i)));
   const viaLinks = op(short, upper, work);
   if (viaLinks.data.length <= max && !UNSAFE.test(containerDir)) return viaLinks;
+  if (userxattr) throw new HakoError(`rootfs: ${layersDirs.length} layers do not fit in one rootless overlay mount (${viaLinks.data.length} bytes of options)`);
 
   const rel = op(
     lowers.map((_, i) => `l/${i}`),
@@ -105,14 +111,7 @@ export function overlayMountOperation(layersDirs: string[], containerDir: string
 
 /** Whether `path` is a mount point according to /proc/self/mountinfo. */
 export function isMountPoint(path: string): boolean {
-  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  try {
-    return readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .some((l) => unescape(l.split(' ')[4] ?? '') === path);
-  } catch {
-    return false;
-  }
+  return mountPoints().includes(path);
 }
 
 export async function prepareRootfs(opts: PrepareRootfsOptions): Promise<PreparedRootfs> {
@@ -154,7 +153,7 @@ export async function prepareRootfs(opts: PrepareRootfsOptions): Promise<Prepare
         mk(join(containerDir, 'empty'));
         layers = [join(containerDir, 'empty')];
       }
-      return { rootfs, kind: 'overlay', mount: overlayMountOperation(layers, containerDir, opts.readonly), cleanup };
+      return { rootfs, kind: 'overlay', mount: overlayMountOperation(layers, containerDir, opts.readonly, MOUNT_DATA_MAX, opts.userxattr), cleanup };
     }
     for (const d of opts.layersDirs) await copyLayerOnto(d, rootfs, {});
     return { rootfs, kind: 'copy', cleanup };

@@ -54,6 +54,13 @@ export interface UnpackOptions {
   idMap?: IdMap;
   /** lchown entries to their (mapped) owners; default: when running as root. */
   preserveOwnership?: boolean;
+  /** Where overlay mode's markers go: `trusted.overlay.*` (default: a mount by real root) or
+   *  `user.overlay.*`, what a mount with `userxattr` reads (rootless: a mount in a user namespace,
+   *  which cannot read trusted.* xattrs). */
+  overlayXattrs?: 'trusted' | 'user';
+  /** Character and block devices of the layer: made (default), or skipped where mknod is refused
+   *  (a user namespace), as moby's and containers/storage's unpackers skip them there. */
+  devices?: 'create' | 'skip';
   /** `.wh.` names are whiteouts (default); false for a plain tar (`hako cp -`): they are files. */
   whiteouts?: boolean;
   /** The worker to write through, instead of one on `dest` (`hako cp -` resolves dest in a root). */
@@ -119,6 +126,11 @@ class Unpacker {
     this.ownership = opts.preserveOwnership ?? process.getuid?.() === 0;
   }
 
+  /** An overlay marker's name in the namespace the mount reads (see overlayXattrs). */
+  private xattr(name: string): string {
+    return this.opts.overlayXattrs === 'user' ? name.replace(/^trusted\./, 'user.') : name;
+  }
+
   /** `rel` is about to be replaced or removed: drop everything queued for it and below it. */
   private forget(rel: string): void {
     if (!this.knownDirs.has(rel)) return; // nothing is queued below a path not known as a directory
@@ -163,7 +175,7 @@ class Unpacker {
     const rel = parts.join('/');
     const base = parts.length ? parts[parts.length - 1]! : '';
     const parent = parts.slice(0, -1);
-    const mtime = h.mtime instanceof Date && !isNaN(h.mtime.getTime()) ? h.mtime : new Date(0);
+    const mtime = h.mtime instanceof Date && !Number.isNaN(h.mtime.getTime()) ? h.mtime : new Date(0);
     const mode = (h.mode ?? 0o644) & 0o7777;
 
     if (base.startsWith(WHITEOUT_PREFIX) && this.opts.whiteouts !== false) {
@@ -233,6 +245,7 @@ class Unpacker {
       case 'block-device':
       case 'fifo': {
         body.resume();
+        if (h.type !== 'fifo' && this.opts.devices === 'skip') return;
         this.forget(rel);
         const kind = h.type === 'fifo' ? 'fifo' : h.type === 'character-device' ? 'char' : 'block';
         this.w.op(rec('node', rel, kind, String(mode), String(h.devmajor ?? 0), String(h.devminor ?? 0), own(uid), own(gid), t, t), name);
@@ -276,7 +289,7 @@ class Unpacker {
       this.w.op(rec('node', rel, 'char', '0', '0', '0', '-1', '-1', t, t), entry);
     } else {
       this.w.op(rec('file', rel, '0', '-1', '-1', '0', t, t), entry);
-      this.w.op(rec('xattr', rel, OVERLAY_WHITEOUT_XATTR, Buffer.alloc(0)), entry);
+      this.w.op(rec('xattr', rel, this.xattr(OVERLAY_WHITEOUT_XATTR), Buffer.alloc(0)), entry);
       this.xwhiteoutParents.set(parent.join('/'), entry);
     }
     this.created.add(rel);
@@ -316,9 +329,9 @@ class Unpacker {
     // Directory owners and modes first (before xattrs: chmod would rewrite an ACL's mask).
     for (const [rel, m] of this.dirMeta) this.w.op(rec('dirmeta', rel, own(m.uid), own(m.gid), String(m.mode)), m.entry);
     for (const [rel, list] of this.dirXattrs) for (const x of list) this.w.op(rec('xattr', rel, x.name, x.value), x.entry);
-    for (const [rel, entry] of this.opaqueDirs) this.w.op(rec('xattr', rel, OVERLAY_OPAQUE_XATTR, Buffer.from('y')), entry);
+    for (const [rel, entry] of this.opaqueDirs) this.w.op(rec('xattr', rel, this.xattr(OVERLAY_OPAQUE_XATTR), Buffer.from('y')), entry);
     for (const [rel, entry] of this.xwhiteoutParents) {
-      if (!this.opaqueDirs.has(rel)) this.w.op(rec('xattr', rel, OVERLAY_OPAQUE_XATTR, Buffer.from('x')), entry);
+      if (!this.opaqueDirs.has(rel)) this.w.op(rec('xattr', rel, this.xattr(OVERLAY_OPAQUE_XATTR), Buffer.from('x')), entry);
     }
     const depth = (p: string) => (p === '' ? 0 : p.split('/').length);
     const dirs = [...this.dirMeta.entries()].sort((a, b) => depth(b[0]) - depth(a[0]) || b[0].length - a[0].length);
