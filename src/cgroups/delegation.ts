@@ -36,7 +36,7 @@ export function findDelegation(opts: { uid?: number; root?: string; procSelfCgro
   const root = opts.root ?? DEFAULT_CGROUP_ROOT;
   const uid = opts.uid ?? process.geteuid!();
   const layout = detectLayout(root);
-  if (layout !== 'v2') return { reason: `this host has cgroup ${layout === 'hybrid' ? 'v1 (hybrid)' : 'v1'}: rootless limits need cgroup v2 with a subtree delegated to the user` };
+  if (layout !== 'v2') return { reason: `this host has cgroup ${layout === 'hybrid' ? 'v1 (hybrid)' : 'v1'}` };
   const own = ownCgroupV2(opts.procSelfCgroup ?? readOr('/proc/self/cgroup'));
   if (!own) return { reason: 'no cgroup v2 line in /proc/self/cgroup' };
   let top: string | undefined;
@@ -44,8 +44,8 @@ export function findDelegation(opts: { uid?: number; root?: string; procSelfCgro
     if (!ownedBy(path.join(root, cur), uid)) break;
     top = cur;
   }
-  if (!top) return { reason: `our cgroup ${own} is not delegated to uid ${uid} (systemd delegates user@${uid}.service; see README "Rootless")` };
-  if (top === own) return { reason: `our cgroup ${own} is delegated but holds this process: run in a child of it (as systemd's init.scope)` };
+  if (!top) return { reason: `our cgroup ${own} is not the user's` };
+  if (top === own) return { reason: `our cgroup ${own} is the user's but holds our own process: run in a child of it (as systemd's init.scope)` };
   const controllers = words(readOr(path.join(root, top, 'cgroup.controllers')));
   return { parent: top, controllers };
 }

@@ -83,6 +83,7 @@ export {
   checkUserModePorts,
   findTool,
   USER_MODE_TOOLS,
+  SLIRP_DNS,
   type UserModeNet,
   type UserModePort,
   type UserModeTarget,

@@ -53,6 +53,9 @@ export interface CreateOptions {
    *  socket, native/README.md): it is used instead of starting one, and its stdio (conmon's) is
    *  the container's. Its pid file is written before it exits, as conmon reads it then. */
   attached?: { conn: Socket; pid: number };
+  /** Called once the container's namespaces exist, before its process runs (where createRuntime
+   *  hooks run), with its pid: a rootless engine starts the container's user-mode network here. */
+  onCreated?: (pid: number) => Promise<void>;
 }
 
 export interface ExecOptions {
@@ -390,6 +393,7 @@ export class Runtime {
         bundle: bundle.dir,
         fifo,
         forkMode,
+        syncCreateRuntime: opts.onCreated !== undefined,
         console,
         seccompProfile,
         seccompListener: notifyListener(spec),
@@ -416,7 +420,7 @@ export class Runtime {
           // A foreground monitor stays alive: it must not count against the container's limits.
           if (forkMode === 'wait' && cgroup) moveMonitorOut(helperPid);
         },
-        onSync: (name: string, ctx: { helperPid: number; containerPid: number }) => this.onSync(name, ctx, bundle, rec, opts.pidFile),
+        onSync: (name: string, ctx: { helperPid: number; containerPid: number }) => this.onSync(name, ctx, bundle, rec, opts),
         warn: this.warn,
       };
       const launched = opts.attached
@@ -445,8 +449,9 @@ export class Runtime {
     ctx: { helperPid: number; containerPid: number },
     bundle: Bundle,
     rec: ContainerRecord,
-    pidFile?: string,
+    opts: Pick<CreateOptions, 'pidFile' | 'onCreated'>,
   ): Promise<string | undefined> {
+    const pidFile = opts.pidFile;
     switch (name) {
       case 'pidfile':
         if (pidFile) writePidFile(pidFile, ctx.containerPid);
@@ -458,6 +463,7 @@ export class Runtime {
         const state = this.stateWhileCreating(rec, ctx.containerPid);
         await runHooks('prestart', bundle.spec.hooks?.prestart, state);
         await runHooks('createRuntime', bundle.spec.hooks?.createRuntime, state);
+        await opts.onCreated?.(ctx.containerPid);
         return JSON.stringify(state);
       }
       case 'seccomp':

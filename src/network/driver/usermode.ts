@@ -10,6 +10,8 @@ import { procStat } from '../../util/proc.js';
 import { startPasta } from './pasta.js';
 import { SLIRP_ADDRESS, SLIRP_DNS, SLIRP_GATEWAY, startSlirp } from './slirp.js';
 
+export { SLIRP_DNS };
+
 export type UserModeTool = 'pasta' | 'slirp4netns';
 export const USER_MODE_TOOLS: UserModeTool[] = ['pasta', 'slirp4netns'];
 

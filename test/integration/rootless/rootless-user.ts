@@ -1,6 +1,6 @@
 // An ordinary user for the rootless tests, made in their set-up as an administrator would: `useradd`
-// and a range of 65536 subordinate ids in /etc/subuid and /etc/subgid (after every range already
-// there, so no two users share ids). Commands run as the user through setpriv with a clean
+// and a range of 65536 subordinate ids in /etc/subuid and /etc/subgid (useradd's own where it makes
+// one, else after every range already there, so no two users share ids). Commands run as the user through setpriv with a clean
 // environment (HOME, USER, XDG_RUNTIME_DIR of its own), as after a login. `remove()` checks that the
 // user has no process left, then deletes the user, its home and its subordinate-id lines.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -64,8 +64,15 @@ export class RootlessUser {
     this.runtimeDir = fs.mkdtempSync(path.join(os.tmpdir(), `hako-xdg-${name}-`));
     fs.chownSync(this.runtimeDir, this.uid, this.gid);
     fs.chmodSync(this.runtimeDir, 0o700);
-    this.subidFirst = nextSubidStart();
-    for (const f of SUBID_FILES) fs.appendFileSync(f, `${name}:${this.subidFirst}:${RANGE}\n`);
+    // Debian's useradd gives new users a range itself (SUB_UID_MIN in /etc/login.defs); a second
+    // one is added only where it did not.
+    const given = SUBID_FILES.map((f) => ownRange(f, name));
+    if (given[0] !== undefined && given[0] === given[1]) {
+      this.subidFirst = given[0];
+    } else {
+      this.subidFirst = nextSubidStart();
+      for (const f of SUBID_FILES) fs.appendFileSync(f, `${name}:${this.subidFirst}:${RANGE}\n`);
+    }
   }
 
   /** Creates a user named `prefix` + a random suffix (at most 32 characters, useradd's limit). */
@@ -169,6 +176,18 @@ export class RootlessUser {
     }
     fs.rmSync(this.runtimeDir, { recursive: true, force: true });
   }
+}
+
+/** The first id of `name`'s range in a subordinate-id file, if it has one. */
+function ownRange(file: string, name: string): number | undefined {
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const line = text.split('\n').find((l) => l.startsWith(`${name}:`));
+  return line ? Number(line.split(':')[1]) : undefined;
 }
 
 /** The first id after every range in /etc/subuid and /etc/subgid (at least 100000, useradd's start). */
