@@ -54,7 +54,9 @@ export function findDelegation(opts: { uid?: number; root?: string; procSelfCgro
 export function missingControllers(d: Delegation, wanted: string[]): string | undefined {
   if ('reason' in d) return d.reason;
   const missing = wanted.filter((c) => !d.controllers.includes(c));
-  return missing.length ? `the delegated cgroup ${d.parent} lacks the ${missing.join(', ')} controller${missing.length > 1 ? 's' : ''} (not in its cgroup.controllers)` : undefined;
+  return missing.length
+    ? `the delegated cgroup ${d.parent} lacks the ${missing.join(', ')} controller${missing.length > 1 ? 's' : ''} (not in its cgroup.controllers)`
+    : undefined;
 }
 
 function words(text: string): string[] {

@@ -992,7 +992,10 @@ export class Engine {
   /** Pins, attaches and fills in /etc/hosts etc. before the container starts (caller holds the lock). */
   private async setUpNetwork(cfg: ContainerConfig): Promise<void> {
     const plan = planNetwork(cfg.options.network, [], this.networks.store, this.joinLookup);
-    const publish = plan.mode === 'networks' || plan.mode === 'usermode' ? [...cfg.options.publish, ...(cfg.options.publishAll ? exposedMappings(cfg.exposedPorts ?? []) : [])] : [];
+    const publish =
+      plan.mode === 'networks' || plan.mode === 'usermode'
+        ? [...cfg.options.publish, ...(cfg.options.publishAll ? exposedMappings(cfg.exposedPorts ?? []) : [])]
+        : [];
     await this.networks.setUp({
       id: cfg.id,
       name: cfg.name,

@@ -366,7 +366,16 @@ export class ContainerNetworks {
     const dns = c.names?.dns?.length ? c.names.dns : tool === 'slirp4netns' ? [SLIRP_DNS] : undefined;
     this.writeState(
       c,
-      { mode: 'usermode', netns: '', hostname: c.hostname, aliases: [c.name], ports, networks: [], extraHosts: this.extraHosts(c, undefined), userMode: { tool } },
+      {
+        mode: 'usermode',
+        netns: '',
+        hostname: c.hostname,
+        aliases: [c.name],
+        ports,
+        networks: [],
+        extraHosts: this.extraHosts(c, undefined),
+        userMode: { tool },
+      },
       dns,
     );
   }

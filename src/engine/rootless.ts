@@ -163,9 +163,7 @@ export function checkRootlessLimits(opts: Pick<RunOptions, 'memory' | 'memorySwa
     ] as const
   ).find(([, v]) => v !== undefined);
   if (asked) {
-    throw new HakoError(
-      `${asked[0]}: rootless limits need cgroup v2 with a subtree delegated to uid ${process.geteuid!()} (systemd's user@.service): ${why}`,
-    );
+    throw new HakoError(`${asked[0]}: rootless limits need cgroup v2 with a subtree delegated to uid ${process.geteuid!()} (systemd's user@.service): ${why}`);
   }
 }
 

@@ -60,7 +60,8 @@ export class ExternalRuntime implements OCIRuntime {
   }
 
   run(id: string, bundle: string, opts: ForegroundOptions): Promise<number> {
-    if (opts.onCreated) throw new HakoError(`a rootless container's network in the foreground (-i/-t) needs hako's runtime, not ${this.name}: use -d, or --network none|host`);
+    if (opts.onCreated)
+      throw new HakoError(`a rootless container's network in the foreground (-i/-t) needs hako's runtime, not ${this.name}: use -d, or --network none|host`);
     fs.mkdirSync(this.stateRoot, { recursive: true, mode: 0o700 });
     const command = this.spec(id, bundle).process?.args?.[0] ?? '';
     return this.runForeground(['run', '--bundle', bundle, id], [opts.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'], command);

@@ -56,7 +56,9 @@ describe('rootless limits on cgroup v2 with a delegated subtree', { skip: skip |
     if (!user) return;
     const left = await user.lingering();
     user.remove();
-    const kids = fs.existsSync(path.join(deleg.dir, 'hako')) ? fs.readdirSync(path.join(deleg.dir, 'hako')).filter((e) => !e.startsWith('cgroup.') && fs.statSync(path.join(deleg.dir, 'hako', e)).isDirectory()) : [];
+    const kids = fs.existsSync(path.join(deleg.dir, 'hako'))
+      ? fs.readdirSync(path.join(deleg.dir, 'hako')).filter((e) => !e.startsWith('cgroup.') && fs.statSync(path.join(deleg.dir, 'hako', e)).isDirectory())
+      : [];
     removeCgroupTree(path.join(CG, slice));
     assert.deepEqual(left, [], 'the user has processes left');
     assert.deepEqual(kids, [], 'container cgroups left in the delegation');
@@ -66,7 +68,11 @@ describe('rootless limits on cgroup v2 with a delegated subtree', { skip: skip |
   const asUser = (argv: string[]) => user.run(argv, { cgroup: deleg.init });
 
   it('finds the delegation from /proc/self/cgroup, as the user', () => {
-    const r = asUser([process.execPath, '-e', `import('${path.join(REPO, 'build/src/cgroups/index.js')}').then(m => console.log(JSON.stringify(m.findDelegation())))`]);
+    const r = asUser([
+      process.execPath,
+      '-e',
+      `import('${path.join(REPO, 'build/src/cgroups/index.js')}').then(m => console.log(JSON.stringify(m.findDelegation())))`,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const d = JSON.parse(r.stdout);
     assert.equal(d.parent, `/${slice}/user@${user.uid}.service`);

@@ -16,8 +16,6 @@ import { defaultSpec } from '../../../src/oci/default.js';
 import { findTool, type UserModeTool } from '../../../src/network/index.js';
 import { RootlessUser, rootlessUserSkip } from './rootless-user.js';
 
-const HAKO = path.join(REPO, 'dist', 'hako');
-const DRIVER = path.join(REPO, 'build', 'test', 'integration', 'rootless', 'usermode-net.js');
 const TUN = '/dev/net/tun';
 
 function tunSkip(): string | false {
@@ -32,7 +30,27 @@ function tunSkip(): string | false {
   return false;
 }
 
-const skip = rootlessUserSkip() || tunSkip() || (!fs.existsSync(HAKO) && 'dist/hako is not built (npm run build)');
+const skip = rootlessUserSkip() || tunSkip() || (!fs.existsSync(path.join(REPO, 'dist', 'hako')) && 'dist/hako is not built (npm run build)');
+const anyTool = findTool('pasta') ? 'pasta' : findTool('slirp4netns') ? 'slirp4netns' : undefined;
+
+let user: RootlessUser;
+/** hako and the driver script as the user runs them. */
+let HAKO = '';
+let DRIVER = '';
+
+before(() => {
+  if (skip) return;
+  user = RootlessUser.create('hkrn');
+  const inst = user.installation(REPO);
+  HAKO = inst.hako;
+  DRIVER = path.join(inst.build, 'test', 'integration', 'rootless', 'usermode-net.js');
+});
+after(async () => {
+  if (!user) return;
+  const left = await user.lingering();
+  user.remove();
+  assert.deepEqual(left, [], 'the user has processes left');
+});
 
 /** A port the kernel calls free on 127.0.0.1 now. */
 async function freePort(): Promise<number> {
@@ -47,11 +65,11 @@ async function freePort(): Promise<number> {
 }
 
 /** GET http://127.0.0.1:PORT/ with plain sockets; retried while the server comes up. */
-async function fetchLoopback(port: number, ms = 15_000): Promise<string> {
+async function fetchLoopback(port: number, ms = 15_000, file = ''): Promise<string> {
   const end = Date.now() + ms;
   for (;;) {
     try {
-      const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) });
+      const r = await fetch(`http://127.0.0.1:${port}/${file}`, { signal: AbortSignal.timeout(3000) });
       return await r.text();
     } catch (e) {
       if (Date.now() > end) throw new Error(`http://127.0.0.1:${port}/: ${(e as Error).message}`);
@@ -61,19 +79,11 @@ async function fetchLoopback(port: number, ms = 15_000): Promise<string> {
 }
 
 describe('rootless user-mode networking: the driver, as the user, on a hako runtime container', { skip }, () => {
-  let user: RootlessUser;
   let dir: string;
 
   before(() => {
-    user = RootlessUser.create('hkrn');
     dir = fs.mkdtempSync(path.join(user.home, 'net-'));
     fs.chownSync(dir, user.uid, user.gid);
-  });
-  after(async () => {
-    if (!user) return;
-    const left = await user.lingering();
-    user.remove();
-    assert.deepEqual(left, [], 'the user has processes left');
   });
 
   const runtime = (args: string[]) => user.run([HAKO, 'runtime', ...args], { leavesRunning: args[0] === 'create' || args[0] === 'start' });
@@ -132,7 +142,7 @@ describe('rootless user-mode networking: the driver, as the user, on a hako runt
   }
 
   it('a host port already taken: one line from the tool, nothing left running', async (t) => {
-    const tool = findTool('pasta') ? 'pasta' : findTool('slirp4netns') ? 'slirp4netns' : undefined;
+    const tool = anyTool;
     if (!tool) return t.skip('neither pasta nor slirp4netns is installed');
     const id = 'net-busy';
     const b = httpdBundle(id, 'busy');
@@ -178,3 +188,114 @@ async function waitGone(pid: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe('rootless engine networking: hako run as the user', { skip: skip || (!anyTool && 'neither pasta nor slirp4netns is installed') }, () => {
+  const hako = (args: string[], leavesRunning = false) => user.run([HAKO, ...args], { leavesRunning });
+  const ok = (args: string[], leavesRunning = false) => {
+    const r = hako(args, leavesRunning);
+    assert.equal(r.code, 0, `hako ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  const userNetDir = () => path.join(user.home, '.local', 'share', 'hako', 'usernet');
+  const toolsRunning = () => user.processes().filter((p) => /pasta|passt|slirp4netns/.test(p.cmd));
+
+  after(async () => {
+    if (!user) return;
+    hako(['rm', '-f', 'web', 'web2', 'busy']);
+  });
+
+  it('run -d -p 127.0.0.1:PORT:80: busybox httpd fetched from the host; rm stops the tool and closes the port', async () => {
+    const port = await freePort();
+    const id = ok(['run', '-d', '--name', 'web', '-p', `127.0.0.1:${port}:80`, 'hako.local/busybox', 'httpd', '-f', '-p', '80', '-h', '/etc'], true);
+    assert.equal((await fetchLoopback(port, 15_000, 'hostname')).trim(), id.slice(0, 12), "the page is the container's /etc/hostname");
+    assert.equal(ok(['port', 'web', '80']), `127.0.0.1:${port}`);
+    assert.equal(toolsRunning().length, 1, 'one network tool for the container');
+    // Inside: the tool's device with the default route (outbound goes through it).
+    assert.match(ok(['exec', 'web', 'ip', 'route']), /^default via \S+ dev \w+/m);
+    ok(['rm', '-f', 'web']);
+    await user.lingering(); // the tool exits on SIGTERM
+    assert.deepEqual(toolsRunning(), []);
+    await assert.rejects(fetchLoopback(port, 500));
+    assert.ok(!fs.existsSync(userNetDir()), "nothing left in the store's usernet/");
+  });
+
+  it('--network slirp4netns, -p PORT:80 on every host address, reached on loopback; a random port with -p 80', async (t) => {
+    if (!findTool('slirp4netns')) return t.skip('slirp4netns is not installed');
+    const port = await freePort();
+    ok(
+      [
+        'run',
+        '-d',
+        '--name',
+        'web2',
+        '--network',
+        'slirp4netns',
+        '-p',
+        `${port}:80`,
+        '-p',
+        '80',
+        'hako.local/busybox',
+        'httpd',
+        '-f',
+        '-p',
+        '80',
+        '-h',
+        '/etc',
+      ],
+      true,
+    );
+    assert.match(await fetchLoopback(port, 15_000, 'hostname'), /^[0-9a-f]{12}$/m);
+    const random = ok(['port', 'web2', '80'])
+      .split('\n')
+      .find((l) => !l.endsWith(`:${port}`));
+    assert.ok(random, 'a second, random, host port');
+    assert.match(await fetchLoopback(Number(random.split(':').pop()), 15_000, 'hostname'), /^[0-9a-f]{12}$/m);
+    assert.match(ok(['exec', 'web2', 'cat', '/etc/resolv.conf']), /^nameserver 10\.0\.2\.3$/m, "slirp4netns's DNS forwarder");
+    ok(['rm', '-f', 'web2']);
+    await user.lingering();
+    assert.deepEqual(toolsRunning(), []);
+  });
+
+  it('run --rm in the foreground and with -i: the network is there before the process runs', () => {
+    assert.match(ok(['run', '--rm', 'hako.local/busybox', 'ip', 'route']), /^default via /m);
+    const r = user.run([HAKO, 'run', '--rm', '-i', 'hako.local/busybox', 'sh'], { input: 'ip route\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^default via /m);
+    assert.equal(ok(['run', '--rm', '--network', 'none', 'hako.local/busybox', 'sh', '-c', 'ls /sys/class/net']), 'lo');
+  });
+
+  it('refused in one line: a taken host port, a user-defined network, sctp, an unknown tool', async () => {
+    const holder = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => holder.once('listening', r));
+    try {
+      const port = (holder.address() as net.AddressInfo).port;
+      const cases: [string[], RegExp][] = [
+        [['run', '--rm', '-p', `127.0.0.1:${port}:80`, 'hako.local/busybox', 'true'], new RegExp(`${port}`)],
+        [['run', '--rm', '--network', 'mynet', 'hako.local/busybox', 'true'], /--network mynet: a rootless container cannot join a user-defined network/],
+        [['run', '--rm', '-p', '9999:80/sctp', 'hako.local/busybox', 'true'], /rootless networking forwards tcp and udp only/],
+      ];
+      for (const [args, want] of cases) {
+        const r = hako(args);
+        assert.equal(r.code, 125, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, want);
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      }
+    } finally {
+      holder.close();
+    }
+    assert.equal(ok(['ps', '-aq']), '', 'no container left');
+    assert.deepEqual(toolsRunning(), []);
+  });
+
+  it('the tool killed -9 midway: the container runs on, rm still cleans up', async () => {
+    const port = await freePort();
+    ok(['run', '-d', '--name', 'busy', '-p', `127.0.0.1:${port}:80`, 'hako.local/busybox', 'httpd', '-f', '-p', '80', '-h', '/etc'], true);
+    await fetchLoopback(port);
+    for (const p of toolsRunning()) process.kill(p.pid, 'SIGKILL');
+    await user.lingering(2000);
+    await assert.rejects(fetchLoopback(port, 500));
+    assert.match(ok(['inspect', '-f', '{{.State.Status}}', 'busy']), /running/);
+    ok(['rm', '-f', 'busy']);
+    assert.ok(!fs.existsSync(userNetDir()));
+  });
+});

@@ -83,6 +83,22 @@ export class RootlessUser {
     return new RootlessUser(name);
   }
 
+  /** hako as the user can run it: the checkout's when the user can read it, else a copy of bin/hako,
+   *  dist/hako, native/hako-init and build/ (a CI clone under /root, say). */
+  installation(repo: string): { hako: string; build: string } {
+    const readable = this.run(['/bin/sh', '-c', 'test -x "$1/dist/hako" && test -r "$1/build/src/index.js"', 'sh', repo]).code === 0;
+    if (readable) return { hako: path.join(repo, 'bin', 'hako'), build: path.join(repo, 'build') };
+    const copy = path.join(this.home, 'hako-install');
+    for (const f of ['bin/hako', 'dist/hako', 'native/hako-init']) {
+      fs.mkdirSync(path.join(copy, path.dirname(f)), { recursive: true, mode: 0o755 });
+      fs.copyFileSync(path.join(repo, f), path.join(copy, f));
+      fs.chmodSync(path.join(copy, f), 0o755);
+    }
+    fs.cpSync(path.join(repo, 'build'), path.join(copy, 'build'), { recursive: true });
+    spawnSync('chmod', ['-R', 'a+rX', copy]);
+    return { hako: path.join(copy, 'bin', 'hako'), build: path.join(copy, 'build') };
+  }
+
   /** The environment of a login shell of the user (plus `extra`). */
   env(extra: Record<string, string> = {}): Record<string, string> {
     return {
