@@ -113,13 +113,16 @@ export async function rootless(ctx: Ctx): Promise<SectionResult> {
     }
     return alternate(contenders, ctx.cfg.runs, ctx.cfg.warmup);
   };
-  const rows = [...rowsFrom(peers, measure([]), 'run --rm (default network)', 'ms'), ...rowsFrom(peers, measure(['--network', 'none']), 'run --rm --network none', 'ms')];
+  const rows = [
+    ...rowsFrom(peers, measure([]), 'run --rm (default network)', 'ms'),
+    ...rowsFrom(peers, measure(['--network', 'none']), 'run --rm --network none', 'ms'),
+  ];
   return {
     id: 'rootless',
     title: '11. rootless: `run --rm <busybox> true` as an ordinary user',
     notes: [
       "both as a user made for the bench (useradd's subordinate ids), each with its own default network (hako: pasta, else slirp4netns; podman 4.3: slirp4netns) and with --network none",
-      'podman: cgroupfs manager, file events, image imported from the same busybox rootfs into the user\'s storage',
+      "podman: cgroupfs manager, file events, image imported from the same busybox rootfs into the user's storage",
       `${ctx.cfg.runs} runs per peer after ${ctx.cfg.warmup} warm-up runs, alternating`,
     ],
     targets: [],

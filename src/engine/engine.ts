@@ -405,12 +405,7 @@ export class Engine {
       }
     })();
     try {
-      const dir = this.store.containerDir(id);
-      const userMode = this.networks.state(dir)?.mode === 'usermode';
-      code = await runtime.run(id, this.store.bundleDir(id), {
-        interactive: cfg.options.interactive,
-        onCreated: userMode ? (pid) => this.networks.startUserMode(id, dir, pid) : undefined,
-      });
+      code = await runtime.run(id, this.store.bundleDir(id), { interactive: cfg.options.interactive, onCreated: this.userModeStarter(id) });
     } catch (err) {
       const e = this.sayWhyNotExecutable(id, err);
       stopPid = true;
@@ -988,6 +983,13 @@ export class Engine {
     }
     return { id, dir: this.store.containerDir(id), running };
   };
+
+  /** Rootless with a user-mode network: what starts its tool once the runtime made the namespace. */
+  private userModeStarter(id: string): ((pid: number) => Promise<void>) | undefined {
+    const dir = this.store.containerDir(id);
+    if (this.networks.state(dir)?.mode !== 'usermode') return undefined;
+    return (pid) => this.networks.startUserMode(id, dir, pid);
+  }
 
   /** Pins, attaches and fills in /etc/hosts etc. before the container starts (caller holds the lock). */
   private async setUpNetwork(cfg: ContainerConfig): Promise<void> {

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../../util/errors.js';
-import type { UserModePort, UserModeTarget } from './usermode.js';
+import { lastLine, type UserModePort, type UserModeTarget } from './usermode-types.js';
 
 /** The MTU pasta gives the tap device (its default, and podman's). */
 export const PASTA_MTU = 65520;
@@ -54,15 +54,6 @@ export async function startPasta(binary: string, target: UserModeTarget, ports: 
   }
   fs.rmSync(logFile, { force: true });
   return pid;
-}
-
-/** The last non-empty line of a tool's output (its reason for failing). */
-export function lastLine(text: string): string {
-  const lines = text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  return lines.at(-1) ?? '';
 }
 
 function readOr(file: string, fallback: string): string {

@@ -10,8 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { HakoError } from '../../util/errors.js';
 import { sleep } from '../../util/sleep.js';
-import { lastLine } from './pasta.js';
-import type { UserModePort, UserModeTarget } from './usermode.js';
+import { lastLine, type UserModePort, type UserModeTarget } from './usermode-types.js';
 
 /** slirp4netns's fixed addresses (its defaults, 10.0.2.0/24). */
 export const SLIRP_ADDRESS = '10.0.2.100';

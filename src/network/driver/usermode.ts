@@ -9,25 +9,14 @@ import { HakoError } from '../../util/errors.js';
 import { procStat } from '../../util/proc.js';
 import { startPasta } from './pasta.js';
 import { SLIRP_ADDRESS, SLIRP_DNS, SLIRP_GATEWAY, startSlirp } from './slirp.js';
+import type { UserModePort, UserModeTarget } from './usermode-types.js';
+
+export type { UserModePort, UserModeTarget };
 
 export { SLIRP_DNS };
 
 export type UserModeTool = 'pasta' | 'slirp4netns';
 export const USER_MODE_TOOLS: UserModeTool[] = ['pasta', 'slirp4netns'];
-
-/** The namespaces the tool joins, as paths (a pin, or /proc/PID/ns/… of the created container). */
-export interface UserModeTarget {
-  netns: string;
-  userns: string;
-}
-
-export interface UserModePort {
-  /** '' or 0.0.0.0: every host address. */
-  hostIP: string;
-  hostPort: number;
-  containerPort: number;
-  protocol: 'tcp' | 'udp' | 'sctp';
-}
 
 /** A running user-mode network (the engine keeps it in the container's network state). */
 export interface UserModeNet {

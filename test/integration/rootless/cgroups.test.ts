@@ -14,7 +14,7 @@ import { defaultSpec } from '../../../src/oci/default.js';
 import { detectLayout, findDelegation } from '../../../src/cgroups/index.js';
 import { RootlessUser, rootlessUserSkip } from './rootless-user.js';
 
-const HAKO = path.join(REPO, 'dist', 'hako');
+const HAKO = path.join(REPO, 'bin', 'hako');
 const CG = '/sys/fs/cgroup';
 const CONTROLLERS = ['memory', 'pids', 'cpu'];
 const v2 = detectLayout() === 'v2';
@@ -97,6 +97,47 @@ describe('rootless limits on cgroup v2 with a delegated subtree', { skip: skip |
     assert.equal(r.stderr, '');
     assert.deepEqual(r.stdout.trim().split('\n'), [`/${slice}/user@${user.uid}.service/hako/rt1`, '67108864', '50', '50000 100000']);
     assert.ok(!fs.existsSync(path.join(deleg.dir, 'hako', 'rt1')), 'the container cgroup is removed with the container');
+  });
+
+  it('hako run -m --pids-limit --cpus as the user: the limits from inside, the cgroup gone after rm', () => {
+    const env = { XDG_DATA_HOME: path.join(user.home, 'data') };
+    const r = user.run(
+      [
+        HAKO,
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '-m',
+        '64m',
+        '--pids-limit',
+        '50',
+        '--cpus',
+        '0.5',
+        'hako.local/busybox',
+        'sh',
+        '-c',
+        'cat /proc/self/cgroup /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max',
+      ],
+      { cgroup: deleg.init, env, timeout: 240_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['0::/', '67108864', '50', '50000 100000']);
+    const left = fs.existsSync(path.join(deleg.dir, 'hako'))
+      ? fs.readdirSync(path.join(deleg.dir, 'hako')).filter((e) => fs.statSync(path.join(deleg.dir, 'hako', e)).isDirectory())
+      : [];
+    assert.deepEqual(left, [], 'no container cgroup left below the delegation');
+  });
+
+  it('hako run -m outside the delegation: one line naming why', () => {
+    const r = user.run([HAKO, 'run', '--rm', '--network', 'none', '-m', '64m', 'hako.local/busybox', 'true'], {
+      env: { XDG_DATA_HOME: path.join(user.home, 'data') },
+    });
+    assert.equal(r.code, 125);
+    assert.match(
+      r.stderr,
+      /^hako: --memory: rootless limits need cgroup v2 with a subtree delegated to uid \d+ \(systemd's user@\.service\): our cgroup \S+ is not the user's\n$/,
+    );
   });
 
   it('the same limits outside the delegation: one line naming why, nothing created', () => {

@@ -2,7 +2,8 @@
 // slirp4netns set-up): only the asked-for ports forwarded, the namespaces by path.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { pastaArgs, pastaPortSpec, lastLine } from '../../../src/network/driver/pasta.js';
+import { pastaArgs, pastaPortSpec } from '../../../src/network/driver/pasta.js';
+import { lastLine } from '../../../src/network/driver/usermode-types.js';
 import { hostfwdRequest, slirpArgs } from '../../../src/network/driver/slirp.js';
 import { checkUserModePorts, chooseTool } from '../../../src/network/driver/usermode.js';
 
