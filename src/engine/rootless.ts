@@ -176,8 +176,11 @@ export function applyRootless(spec: Spec, maps: UserMaps, rootfsMount: { source:
   linux.namespaces = [...(linux.namespaces ?? []).filter((n) => n.type !== 'user'), { type: 'user' }];
   linux.uidMappings = maps.uidMappings;
   linux.gidMappings = maps.gidMappings;
-  // Limits only below a delegated cgroup (checkRootlessLimits refused them otherwise).
+  // Limits only below a delegated cgroup (checkRootlessLimits refused them otherwise). There, no
+  // device rules: the kernel refuses an ordinary user's eBPF filter, and the user cannot mknod
+  // anyway (runc skips them in a user namespace too).
   if (!cgroupDelegated()) linux.resources = linux.resources?.devices ? { devices: linux.resources.devices } : {};
+  else delete linux.resources?.devices;
   // docker's oom_score_adj 0 is written as the container's root: not the user under keep-id, and
   // then /proc/self is not its to write. The container keeps the user's own, as podman's does.
   delete spec.process!.oomScoreAdj;
