@@ -7,6 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { REPO } from '../engine/harness.js';
 import { makeBusyboxRootfs } from '../../fixtures/busybox.js';
@@ -48,14 +49,21 @@ describe('rootless limits on cgroup v2 with a delegated subtree', { skip: skip |
   let deleg: { dir: string; init: string };
   const slice = `hako-test-${process.pid}.slice`;
 
+  /** The user's store: in /tmp, a tmpfs in the VM (the VM's / is an overlay itself, and overlayfs
+   *  refuses an upper directory on overlayfs inside a user namespace). */
+  let dataHome = '';
+
   before(() => {
     user = RootlessUser.create('hkcg');
     deleg = delegate(user, slice);
+    dataHome = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-rootless-data-'));
+    fs.chownSync(dataHome, user.uid, user.gid);
   });
   after(async () => {
     if (!user) return;
     const left = await user.lingering();
     user.remove();
+    fs.rmSync(dataHome, { recursive: true, force: true });
     const kids = fs.existsSync(path.join(deleg.dir, 'hako'))
       ? fs.readdirSync(path.join(deleg.dir, 'hako')).filter((e) => !e.startsWith('cgroup.') && fs.statSync(path.join(deleg.dir, 'hako', e)).isDirectory())
       : [];
@@ -100,7 +108,7 @@ describe('rootless limits on cgroup v2 with a delegated subtree', { skip: skip |
   });
 
   it('hako run -m --pids-limit --cpus as the user: the limits from inside, the cgroup gone after rm', () => {
-    const env = { XDG_DATA_HOME: path.join(user.home, 'data') };
+    const env = { XDG_DATA_HOME: dataHome };
     const r = user.run(
       [
         HAKO,
@@ -131,7 +139,7 @@ describe('rootless limits on cgroup v2 with a delegated subtree', { skip: skip |
 
   it('hako run -m outside the delegation: one line naming why', () => {
     const r = user.run([HAKO, 'run', '--rm', '--network', 'none', '-m', '64m', 'hako.local/busybox', 'true'], {
-      env: { XDG_DATA_HOME: path.join(user.home, 'data') },
+      env: { XDG_DATA_HOME: dataHome },
     });
     assert.equal(r.code, 125);
     assert.match(
