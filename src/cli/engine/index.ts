@@ -75,10 +75,8 @@ const READ_ONLY = new Set([
  *  and remove them run in a user namespace mapping them (engine/rootless.ts), started here, before
  *  the command, since those modes are synchronous and the maps are written asynchronously. */
 async function rootlessStore(command: string, rest: string[]): Promise<void> {
-  // Only a help request before any other word skips it: `run IMAGE httpd -h /www` is no help
-  // request, and its image may still have to be unpacked.
-  const help = rest.length > 0 && (rest[0] === '--help' || rest[0] === '-h');
-  if (process.geteuid?.() === 0 || READ_ONLY.has(command) || help) return;
+  // Only a leading -h/--help is help: `run IMAGE httpd -h /www` still unpacks its image.
+  if (process.geteuid?.() === 0 || READ_ONLY.has(command) || rest[0] === '--help' || rest[0] === '-h') return;
   const { enterStoreUserns } = await import('../../engine/rootless.js');
   await enterStoreUserns((note) => writeErr(`hako: ${note}\n`));
 }
