@@ -2,6 +2,7 @@
 import { HakoError } from '../../util/errors.js';
 import { trace } from '../../util/trace.js';
 import { parseRunArgs } from '../../engine/flags.js';
+import { runFailure } from '../../engine/exit-codes.js';
 import type { Command } from '../command.js';
 import { engineOf, type EngineContext } from './common.js';
 import { runFlags } from './run-flags.js';
@@ -14,7 +15,13 @@ const command: Command<EngineContext> = {
     trace('engine cli');
     const opts = parseRunArgs(args, name);
     if (opts.tty && !opts.detach && !process.stdin.isTTY) throw new HakoError('the input device is not a TTY (drop -t, or run from a terminal)');
-    return engineOf(ctx).run(opts, (cfg) => {
+    let engine: ReturnType<typeof engineOf>;
+    try {
+      engine = engineOf(ctx); // a refused state directory is the engine failing: 125, as docker's run
+    } catch (e) {
+      throw runFailure(e);
+    }
+    return engine.run(opts, (cfg) => {
       if (opts.detach) process.stdout.write(`${cfg.id}\n`);
     });
   },

@@ -218,7 +218,7 @@ function rootfsOps(p: PlanInput, trees: Map<number, number>): Op[] {
   const ops: Op[] = [];
   const root = ctx.rootfs;
   if (p.ownMounts) ops.push(op('mount', '', '', '/', '', String(buildPropagation(linux.rootfsPropagation)), '', 'none'));
-  const rootMount = rootfsMount(p.spec, p.ownMounts && p.newNs('user'));
+  const rootMount = rootfsMount(p.spec, p.ownMounts && newNs('user'));
   if (rootMount) ops.push(op('mount', '', rootMount.source, root, rootMount.fstype, String(rootMount.flags), rootMount.data, 'none'));
   // pivot_root needs the new root to be a mount point that is not shared; a chroot'ed root must be
   // one too, so that making it read-only cannot remount the host's file system.

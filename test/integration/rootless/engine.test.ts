@@ -214,6 +214,37 @@ test('as an ordinary user: --rm in the foreground, keep-id, and limits refused i
   assert.deepEqual(entries(path.join(home, '.local', 'share', 'hako', 'containers')), []);
 });
 
+test('as an ordinary user: build (RUN, COPY), owners in the subordinate range, a file removed in a later step', { skip }, () => {
+  const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-rootless-ctx-'));
+  try {
+    fs.chmodSync(ctx, 0o755);
+    fs.writeFileSync(path.join(ctx, 'note.txt'), 'note\n', { mode: 0o644 });
+    fs.writeFileSync(
+      path.join(ctx, 'Dockerfile'),
+      [
+        `FROM ${IMAGE}`,
+        'RUN mkdir -p /home/app /data && echo a > /data/a && echo hi > /home/app/f && chown -R 1000:1000 /home/app',
+        'COPY note.txt /data/',
+        'RUN rm /data/a',
+        '',
+      ].join('\n'),
+      { mode: 0o644 },
+    );
+    okAsUser(['build', '-t', 'rl/built:1', ctx]);
+    const out = okAsUser(['run', '--rm', '--network', 'none', 'rl/built:1', 'sh', '-c', 'stat -c "%u:%g %n" /home/app/f; ls /data']);
+    assert.equal(out, '1000:1000 /home/app/f\nnote.txt\n', 'the owner kept, /data/a whited out, the COPY there');
+    const layers = path.join(home, '.local', 'share', 'hako', 'layers');
+    const owners = fs.readdirSync(layers).flatMap((l) => {
+      const f = path.join(layers, l, 'home', 'app', 'f');
+      return fs.existsSync(f) ? [fs.statSync(f).uid] : [];
+    });
+    assert.deepEqual(owners, [subuid + 999], "uid 1000 of the image is the range's id 999 on the host");
+    okAsUser(['rmi', 'rl/built:1']);
+  } finally {
+    fs.rmSync(ctx, { recursive: true, force: true });
+  }
+});
+
 test('without $XDG_RUNTIME_DIR: a private /tmp/hako-$UID with one note; one made by another user is refused', { skip }, () => {
   const fallback = `/tmp/hako-${uid}`;
   fs.rmSync(fallback, { recursive: true, force: true });
@@ -227,9 +258,13 @@ test('without $XDG_RUNTIME_DIR: a private /tmp/hako-$UID with one note; one made
   // Hostile: root (any other user) made the name first; the user's state must not go there.
   fs.mkdirSync(fallback, { mode: 0o700 });
   try {
-    for (const args of [['ps'], ['runtime', 'list']]) {
-      const r = asUser(args, { XDG_RUNTIME_DIR: '' });
-      assert.notEqual(r.code, 0, `hako ${args.join(' ')}`);
+    for (const [args, code] of [
+      [['ps'], 1],
+      [['run', '--rm', '--network', 'none', IMAGE, 'true'], 125],
+      [['runtime', 'list'], 1],
+    ] as const) {
+      const r = asUser([...args], { XDG_RUNTIME_DIR: '' });
+      assert.equal(r.code, code, `hako ${args.join(' ')}`);
       assert.match(r.stderr, new RegExp(`hako: state directory ${fallback} is owned by uid 0, not ${uid}: refusing it`));
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     }
