@@ -70,6 +70,8 @@ int netlink_main(int argc, char **argv);
 #define USERNS_ARG "--userns="
 int userns_hold_main(void);
 void join_userns(const char *path);
+/* criu.c: carries CRIU's RPC messages between `criu swrk` (a SOCK_SEQPACKET socketpair) and fd 3. */
+int criu_swrk_main(int argc, char **argv);
 
 /* Standalone modes for the engine's overlay root filesystems (mountmode.c). */
 int mount_main(int argc, char **argv);
