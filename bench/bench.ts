@@ -19,6 +19,7 @@ import { network } from './sections/network.js';
 import { rssSection } from './sections/rss.js';
 import { pull } from './sections/pull.js';
 import { library } from './sections/library.js';
+import { rootless } from './sections/rootless.js';
 import type { SectionResult } from './types.js';
 import { benchBundle } from './context.js';
 
@@ -39,6 +40,7 @@ const SECTION_FNS: Record<SectionId, SectionFn> = {
   rss: rssSection,
   pull,
   library,
+  rootless,
 };
 
 function runCleanups(ctx: Ctx): void {

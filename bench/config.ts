@@ -1,7 +1,7 @@
 // Environment knobs of `npm run bench`. Defaults keep a full run (all sections, all peers) within
 // about five minutes on the 2-core CI VM.
 
-export const SECTIONS = ['runtime', 'lifecycle', 'control', 'engine', 'network', 'podman', 'sequential', 'rss', 'pull', 'library'] as const;
+export const SECTIONS = ['runtime', 'lifecycle', 'control', 'engine', 'network', 'podman', 'sequential', 'rss', 'pull', 'library', 'rootless'] as const;
 export type SectionId = (typeof SECTIONS)[number];
 
 export interface BenchConfig {

@@ -8,6 +8,7 @@ PACKAGES=(
   build-essential pkg-config libseccomp-dev   # the native helper and its seccomp support
   busybox-static                              # the built-in demo/test image
   uidmap                                      # newuidmap/newgidmap for rootless user namespaces
+  passt slirp4netns                           # rootless networking: pasta (preferred, as podman 5), slirp4netns as fallback
   docker-registry skopeo                      # registry tests: a real registry on 127.0.0.1
   containernetworking-plugins iptables        # engine networking: CNI networks (--driver cni), the firewall where nft is missing
   nftables                                    # the bridge driver's firewall table (nft -f -: masquerade, published ports)
@@ -30,6 +31,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# pasta and slirp4netns open /dev/net/tun as the user: udev makes it 0666 (50-udev-default.rules);
+# machines without udev (containers, minimal VMs) leave the kernel's 0600, so rootless networking fails.
+if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then chmod 0666 /dev/net/tun; fi
 # npm ci also brings Bun (the dev dependency `bun`, its binary in @oven/bun-linux-x64), which
 # compiles the command line into one executable, dist/hako.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 # Chosen for what only a v2 host shows, within ~10 minutes of CI here (emulation makes everything
 # 20-40x slower; see the timings in the summary): the v2 driver with its controllers, the device
 # filter (eBPF), limits/update/pause/events/OOM through the runtime, exec --cgroup and device rule
-# access (each compared with runc in the VM too), and limits through the engine.
+# access (each compared with runc in the VM too), limits through the engine, and rootless limits
+# below a delegated subtree (the runtime and the engine as an ordinary user).
 FILES=(
   build/test/integration/cgroups/v2.test.js
   build/test/integration/cgroups/v2-unified.test.js
@@ -23,6 +24,7 @@ FILES=(
   build/test/integration/runtime/exec-cgroup.test.js
   build/test/integration/runtime/device-access.test.js
   build/test/integration/engine/limits.test.js
+  build/test/integration/rootless/cgroups.test.js
   # CRIU 3.17 cannot run on this machine's newer kernel (criu check), but can on the VM's 6.1.
   build/test/integration/checkpoint/runtime.test.js
   build/test/integration/checkpoint/engine.test.js

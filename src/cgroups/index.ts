@@ -62,3 +62,4 @@ export function openCgroup(cgroupsPath: string, opts: OpenOptions = {}): Cgroup 
   if (layout === 'v2') return new V2Cgroup(cgPath, root, io, warn);
   return new V1Cgroup(cgPath, root, discoverV1Hierarchies(root), io, warn);
 }
+export { findDelegation, missingControllers, ownCgroupV2, LIMIT_CONTROLLERS, type Delegation } from './delegation.js';

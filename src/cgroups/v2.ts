@@ -32,7 +32,7 @@ import type { BlkioDeviceStats, Cgroup, CgroupStats } from './types.js';
  *  and `dir`, attaches it to the cgroup. Bad rules throw before anything is attached.
  *  Rootless (euid != 0) the kernel refuses bpf(2); like runc in a user namespace that is a warning,
  *  not an error: an unprivileged user cannot create device nodes and only opens those whose file
- *  permissions let it anyway. */
+ *  permissions let it anyway. Without rules of the container's own, silently. */
 export function applyDevicesV2(rules: DeviceCgroup[] | undefined, dir?: string, attach?: DeviceFilterAttacher, warn: (m: string) => void = () => {}): void {
   const program = compileDeviceFilter(containerDeviceRules(rules));
   if (!attach || dir === undefined) return;
@@ -40,6 +40,9 @@ export function applyDevicesV2(rules: DeviceCgroup[] | undefined, dir?: string, 
     attach(dir, program);
   } catch (err) {
     if (process.geteuid?.() !== 0 && /Operation not permitted/.test((err as Error).message)) {
+      // Only the defaults (no rule of the container's own): nothing asked for is lost; a rootless
+      // engine would otherwise print this on every container with a limit (runc skips it silently).
+      if (!rules?.length) return;
       warn(`linux.resources.devices not enforced: ${(err as Error).message} (rootless)`);
       return;
     }

@@ -32,7 +32,7 @@ import { DEFAULT_CGROUP_ROOT, detectLayout, openCgroup, primeCgroupMigration } f
 import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
 import { isBuiltinImage } from './builtin-image.js';
-import { applyRootless, cgroupDelegated, checkRootlessLimits, isRootless, userMaps, type UserMaps } from './rootless.js';
+import { applyRootless, checkRootlessLimits, isRootless, noDelegationReason, rootlessCgroupsPath, userMaps, type UserMaps } from './rootless.js';
 import { ENGINE_FAILED, commandStatus, explainExecFailure, execFailure, runFailure } from './exit-codes.js';
 import type { ContainerConfig, ContainerState, RunOptions, VolumeSpec } from './types.js';
 
@@ -160,7 +160,7 @@ export class Engine {
         rootfs: inContainer ? [...layerDirs].reverse() : rootfs,
         extraMounts: mounts,
         netns: this.networks.specNetns(net, id),
-        cgroupsPath: `/hako/${id}`,
+        cgroupsPath: maps ? rootlessCgroupsPath(id) : `/hako/${id}`,
         devices: opts.privileged ? [] : opts.devices.map((d) => hostDevice(d.host, d.container, d.permissions)),
       });
       spec.annotations = { 'org.hako.name': name, 'org.hako.image': image.reference };
@@ -316,6 +316,7 @@ export class Engine {
         return;
       }
       try {
+        await this.networks.startUserMode(id, this.store.containerDir(id), started.pid);
         await runtime.start(id);
         trace('engine started');
         this.event(id, 'start');
@@ -421,7 +422,7 @@ export class Engine {
       }
     })();
     try {
-      code = await runtime.run(id, this.store.bundleDir(id), { interactive: cfg.options.interactive });
+      code = await runtime.run(id, this.store.bundleDir(id), { interactive: cfg.options.interactive, onCreated: this.userModeStarter(id) });
     } catch (err) {
       const e = this.sayWhyNotExecutable(id, err);
       stopPid = true;
@@ -1007,10 +1008,20 @@ export class Engine {
     return { id, dir: this.store.containerDir(id), running };
   };
 
+  /** Rootless with a user-mode network: what starts its tool once the runtime made the namespace. */
+  private userModeStarter(id: string): ((pid: number) => Promise<void>) | undefined {
+    const dir = this.store.containerDir(id);
+    if (this.networks.state(dir)?.mode !== 'usermode') return undefined;
+    return (pid) => this.networks.startUserMode(id, dir, pid);
+  }
+
   /** Pins, attaches and fills in /etc/hosts etc. before the container starts (caller holds the lock). */
   private async setUpNetwork(cfg: ContainerConfig): Promise<void> {
     const plan = planNetwork(cfg.options.network, [], this.networks.store, this.joinLookup);
-    const publish = plan.mode === 'networks' ? [...cfg.options.publish, ...(cfg.options.publishAll ? exposedMappings(cfg.exposedPorts ?? []) : [])] : [];
+    const publish =
+      plan.mode === 'networks' || plan.mode === 'usermode'
+        ? [...cfg.options.publish, ...(cfg.options.publishAll ? exposedMappings(cfg.exposedPorts ?? []) : [])]
+        : [];
     await this.networks.setUp({
       id: cfg.id,
       name: cfg.name,
@@ -1199,9 +1210,9 @@ function nsOf(pid: number): string {
 /** Rootless: the maps of the container's user namespace, after refusing what an ordinary user's
  *  container cannot have here (limits without a delegated cgroup, networks before rootless-net). */
 function rootlessMaps(opts: RunOptions, network: NetworkPlan['mode']): UserMaps {
-  checkRootlessLimits(opts, cgroupDelegated());
-  if (network !== 'none' && network !== 'host') {
-    throw new HakoError(`--network ${opts.network || 'bridge'}: rootless containers have --network none or host for now`);
+  checkRootlessLimits(opts, noDelegationReason());
+  if (network === 'container') {
+    throw new HakoError(`--network ${opts.network}: not for rootless containers yet (each has a user namespace of its own, which owns its network namespace)`);
   }
   const maps = userMaps(opts.userns === 'keep-id' ? 'keep-id' : 'default');
   if (opts.userns === 'keep-id' && opts.user === undefined) opts.user = `${process.geteuid!()}:${process.getegid!()}`;

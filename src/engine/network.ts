@@ -18,6 +18,7 @@ import { HakoError } from '../util/errors.js';
 import { readVersioned, stampVersion, type DocumentFormat } from '../util/format-version.js';
 import { netnsCreate as nativeNetnsCreate, netnsDelete as nativeNetnsDelete } from '../native/modes.js';
 import {
+  SLIRP_DNS,
   HostIpam,
   NetworkStore,
   attach,
@@ -30,6 +31,7 @@ import {
 } from '../network/index.js';
 import { DEFAULT_ENGINE_ROOT } from './store.js';
 import { isRootless } from './rootless.js';
+import { checkUserMode, rootlessNetworkTool, startForContainer, stopForContainer, userModeDir } from './network-rootless.js';
 import { trace } from '../util/trace.js';
 import type { Mount } from '../oci/types.js';
 import type { PortMapping } from './types.js';
@@ -46,7 +48,9 @@ export const DEFAULT_NETNS_DIR = '/run/hako/netns';
 export const PUBLISH_ALL_HOST_IP = '127.0.0.1';
 
 export interface NetworkPlan {
-  mode: 'host' | 'none' | 'networks' | 'container';
+  mode: 'host' | 'none' | 'networks' | 'container' | 'usermode';
+  /** usermode (rootless): the tool asked for (--network pasta|slirp4netns); else the first installed. */
+  tool?: string;
   /** Network names (bridge resolved to the default network); empty for host/none/container. */
   names: string[];
   /** --network container:REF: the container whose namespace is joined (id and directory when
@@ -68,6 +72,8 @@ export interface NetworkState {
   networks: { name: string; ifName: string; addresses: string[]; ips: string[]; gateway?: string; mac?: string }[];
   /** The mappings in effect, host ports chosen. */
   ports: PortMapping[];
+  /** usermode (rootless): the tool, and once it runs its pid (with start time) and the addresses. */
+  userMode?: { tool: string; pid?: number; startTime?: string; ip?: string; gateway?: string };
 }
 
 /** The network store of an engine root: the system's for the default root, a private one otherwise
@@ -87,6 +93,8 @@ export function netnsDirFor(root: string): string {
 /** Checks --network/-p before anything is created. With a store, named networks must exist. */
 export function planNetwork(network: string, publish: PortMapping[], store?: NetworkStore, lookup?: JoinLookup): NetworkPlan {
   const given = network || DEFAULT_NETWORK;
+  const userMode = isRootless() ? rootlessNetworkTool(network) : undefined;
+  if (userMode) return { mode: 'usermode', names: [], tool: userMode.tool };
   if (given.startsWith('container:')) {
     const ref = given.slice('container:'.length);
     if (!ref) throw new HakoError(`--network ${given}: names no container (container:NAME)`);
@@ -264,7 +272,7 @@ export class ContainerNetworks {
   /** The runtime's network namespace for a plan. */
   specNetns(plan: NetworkPlan, id: string): 'host' | 'new' | { path: string } {
     if (plan.mode === 'container') return { path: this.pin(plan.joined!.id!) };
-    if (plan.mode === 'none') return 'new';
+    if (plan.mode === 'none' || plan.mode === 'usermode') return 'new';
     return plan.mode === 'host' ? 'host' : { path: this.pin(id) };
   }
 
@@ -302,6 +310,7 @@ export class ContainerNetworks {
       return;
     }
     trace('network set-up begins');
+    if (c.plan.mode === 'usermode') return this.setUpUserMode(c);
     if (c.plan.mode === 'none') {
       // The runtime makes the namespace and brings lo up; only the name files are ours.
       this.writeState(c, {
@@ -351,6 +360,44 @@ export class ContainerNetworks {
     }
   }
 
+  /** Rootless: ports chosen and the name files written now; the tool starts once the runtime has
+   *  made the namespace (startUserMode). A restart gets a new namespace: the old tool goes first. */
+  private async setUpUserMode(c: NetworkContext): Promise<void> {
+    if (this.hasResources(c.id, c.dir)) await this.tearDown(c.id, c.dir);
+    const tool = checkUserMode(c.plan.tool, c.publish);
+    const ports: PortMapping[] = [];
+    for (const p of c.publish) {
+      if (p.hostPort) await checkHostPort(p.hostIP, p.hostPort, p.protocol ?? 'tcp');
+      ports.push({ ...p, hostPort: p.hostPort || (await freePort(p.hostIP, p.protocol)) });
+    }
+    const dns = c.names?.dns?.length ? c.names.dns : tool === 'slirp4netns' ? [SLIRP_DNS] : undefined;
+    this.writeState(
+      c,
+      {
+        mode: 'usermode',
+        netns: '',
+        hostname: c.hostname,
+        aliases: [c.name],
+        ports,
+        networks: [],
+        extraHosts: this.extraHosts(c, undefined),
+        userMode: { tool },
+      },
+      dns,
+    );
+  }
+
+  /** Rootless: starts the user-mode tool on the created container `pid` (before its process runs). */
+  async startUserMode(id: string, dir: string, pid: number): Promise<void> {
+    const st = this.state(dir);
+    if (st?.mode !== 'usermode' || !st.userMode || st.userMode.pid) return;
+    trace('user-mode network starts');
+    const net = await startForContainer(userModeDir(this.root, id), pid, st.ports, st.userMode.tool);
+    st.userMode = { tool: net.tool, pid: net.pid, startTime: net.startTime, ip: net.ip, gateway: net.gateway };
+    fs.writeFileSync(ContainerNetworks.statePath(dir), JSON.stringify(stampVersion(st, NETWORK_STATE_FORMAT), null, 2));
+    trace('user-mode network started');
+  }
+
   /** --add-host entries; host-gateway is the host's address on the container's first network (its
    *  gateway), as docker's, or 127.0.0.1 without one. */
   private extraHosts(c: NetworkContext, gateway: string | undefined): NetworkState['extraHosts'] {
@@ -358,7 +405,7 @@ export class ContainerNetworks {
   }
 
   /** Writes network.json and the name files (/etc/hosts, hostname, resolv.conf) of a set-up network. */
-  private writeState(c: NetworkContext, st: NetworkState): void {
+  private writeState(c: NetworkContext, st: NetworkState, dns = c.names?.dns): void {
     fs.writeFileSync(ContainerNetworks.statePath(c.dir), JSON.stringify(stampVersion(st, NETWORK_STATE_FORMAT), null, 2));
     // Under the host-wide lock, so of two containers starting at once the later writer of a peer's
     // hosts file saw both leases.
@@ -369,7 +416,7 @@ export class ContainerNetworks {
         aliases: st.aliases,
         peers: this.peerEntries(c.id, st),
         extraHosts: st.extraHosts,
-        resolv: { dns: c.names?.dns, search: nonEmpty(c.names?.dnsSearch), options: nonEmpty(c.names?.dnsOptions) },
+        resolv: { dns, search: nonEmpty(c.names?.dnsSearch), options: nonEmpty(c.names?.dnsOptions) },
       });
       this.refreshPeers(c.id, st);
     });
@@ -381,6 +428,7 @@ export class ContainerNetworks {
     trace('network teardown begins');
     const st = this.state(dir);
     let failure: unknown;
+    if (st?.mode === 'usermode') stopForContainer(userModeDir(this.root, id), st.userMode);
     try {
       await cleanupStale(ContainerNetworks.recordPath(dir), { background: true });
       trace('network detached');
@@ -463,7 +511,7 @@ export function networkSettings(st: NetworkState | undefined, plan: NetworkPlan)
   if (!st && plan.mode === 'networks') for (const n of plan.names) networks[n] = { Aliases: [], IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '' };
   return {
     SandboxKey: st?.netns ?? '',
-    IPAddress: first?.ips[0] ?? '',
+    IPAddress: first?.ips[0] ?? st?.userMode?.ip ?? '',
     IPPrefixLen: prefix(first?.addresses[0]),
     Gateway: first?.gateway ?? '',
     MacAddress: first?.mac ?? '',

@@ -23,6 +23,13 @@ export interface CreateSession {
   close(): void;
 }
 
+/** A foreground run (`run -i/-t`). */
+export interface ForegroundOptions {
+  interactive: boolean;
+  /** Work between create and start, with the container's pid (a rootless container's network). */
+  onCreated?: (pid: number) => Promise<void>;
+}
+
 export interface ExecIo {
   detach?: boolean;
   stdio: StdioOptions;
@@ -56,7 +63,7 @@ export interface OCIRuntime {
   /** Runs `proc` in the running container; its exit status (0 when detached). */
   exec(id: string, proc: Process, io: ExecIo): Promise<number>;
   /** Foreground `run -i/-t`: create and start in this process with our terminal; the exit status. */
-  run(id: string, bundle: string, opts: { interactive: boolean }): Promise<number>;
+  run(id: string, bundle: string, opts: ForegroundOptions): Promise<number>;
   /** The spec the container was created with (exec's defaults). */
   spec(id: string, bundle: string): Spec;
   stats(id: string): CgroupStats;

@@ -14,6 +14,7 @@ import { ROOTFS_MOUNT_ANNOTATION } from '../runtime/index.js';
 import { UsernsHolder } from '../native/userns.js';
 import { setStoreUserns } from '../native/modes.js';
 import type { UnpackOptions } from '../storage/layers/index.js';
+import { findDelegation, LIMIT_CONTROLLERS, missingControllers, type Delegation } from '../cgroups/index.js';
 
 export const SUBUID_FILE = '/etc/subuid';
 export const SUBGID_FILE = '/etc/subgid';
@@ -136,11 +137,32 @@ export function leaveStoreUserns(): void {
   holder = undefined;
 }
 
-/** Whether this user has a cgroup subtree of its own to put containers in. Not on cgroup v1 or the
- *  hybrid layout (this host): an ordinary user cannot make cgroups there at all. Pure cgroup v2 with
- *  systemd's delegation (user@UID.service) is the rootless-net branch's (issue 19). */
+let delegation: Delegation | undefined;
+
+/** The user's delegated cgroup v2 subtree (systemd's user@UID.service, found from /proc/self/cgroup
+ *  as podman does without systemd: src/cgroups/delegation.ts), or why there is none. Once a process. */
+export function rootlessDelegation(): Delegation {
+  delegation ??= findDelegation();
+  return delegation;
+}
+
+/** Why the limit flags cannot be honoured here, or undefined: a delegated subtree with memory, pids
+ *  and cpu. Never on cgroup v1 or the hybrid layout: an ordinary user makes no cgroups there. */
+export function noDelegationReason(): string | undefined {
+  return missingControllers(rootlessDelegation(), LIMIT_CONTROLLERS);
+}
+
+/** Whether this user has a cgroup subtree of its own to put containers in. */
 export function cgroupDelegated(): boolean {
-  return false;
+  return noDelegationReason() === undefined;
+}
+
+/** A rootless container's cgroup: <delegation>/hako/<id>, a sibling of the cgroup we run in (v2
+ *  lets only leaves hold processes). Without a delegation /hako/<id>, which the runtime then leaves
+ *  out (no limits asked for) as runc does rootless. */
+export function rootlessCgroupsPath(id: string): string {
+  const d = rootlessDelegation();
+  return 'parent' in d ? path.posix.join(d.parent, 'hako', id) : `/hako/${id}`;
 }
 
 /** Refuses, in one line, what needs the container's cgroup when it has none (stats, pause, update). */
@@ -151,8 +173,8 @@ export function needCgroup(what: string): void {
 
 /** Limit flags need a cgroup of the user's own: cgroup v2 with a delegated subtree (systemd's
  *  user@UID.service). Where there is none, each is refused in one line rather than ignored. */
-export function checkRootlessLimits(opts: Pick<RunOptions, 'memory' | 'memorySwap' | 'cpus' | 'cpuShares' | 'pidsLimit'>, delegated: boolean): void {
-  if (delegated) return;
+export function checkRootlessLimits(opts: Pick<RunOptions, 'memory' | 'memorySwap' | 'cpus' | 'cpuShares' | 'pidsLimit'>, why: string | undefined): void {
+  if (why === undefined) return;
   const asked = (
     [
       ['--memory', opts.memory],
@@ -163,9 +185,7 @@ export function checkRootlessLimits(opts: Pick<RunOptions, 'memory' | 'memorySwa
     ] as const
   ).find(([, v]) => v !== undefined);
   if (asked) {
-    throw new HakoError(
-      `${asked[0]}: rootless limits need cgroup v2 with a subtree delegated to uid ${process.geteuid!()} (systemd's user@.service); this host has none`,
-    );
+    throw new HakoError(`${asked[0]}: rootless limits need cgroup v2 with a subtree delegated to uid ${process.geteuid!()} (systemd's user@.service): ${why}`);
   }
 }
 
@@ -178,7 +198,11 @@ export function applyRootless(spec: Spec, maps: UserMaps, rootfsMount: { source:
   linux.namespaces = [...(linux.namespaces ?? []).filter((n) => n.type !== 'user'), { type: 'user' }];
   linux.uidMappings = maps.uidMappings;
   linux.gidMappings = maps.gidMappings;
-  linux.resources = linux.resources?.devices ? { devices: linux.resources.devices } : {};
+  // Limits only below a delegated cgroup (checkRootlessLimits refused them otherwise). There, no
+  // device rules: the kernel refuses an ordinary user's eBPF filter, and the user cannot mknod
+  // anyway (runc skips them in a user namespace too).
+  if (!cgroupDelegated()) linux.resources = linux.resources?.devices ? { devices: linux.resources.devices } : {};
+  else delete linux.resources?.devices;
   // docker's oom_score_adj 0 is written as the container's root: not the user under keep-id, and
   // then /proc/self is not its to write. The container keeps the user's own, as podman's does.
   delete spec.process!.oomScoreAdj;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { openCgroup, type CgroupStats } from '../cgroups/index.js';
 import type { Process, Spec } from '../oci/types.js';
-import { runtimeBinary, type CreateSession, type ExecIo, type OCIRuntime } from './oci-runtime.js';
+import { runtimeBinary, type CreateSession, type ExecIo, type ForegroundOptions, type OCIRuntime } from './oci-runtime.js';
 
 export class ExternalRuntime implements OCIRuntime {
   private readonly binary: string;
@@ -78,7 +78,9 @@ export class ExternalRuntime implements OCIRuntime {
     }
   }
 
-  run(id: string, bundle: string, opts: { interactive: boolean }): Promise<number> {
+  run(id: string, bundle: string, opts: ForegroundOptions): Promise<number> {
+    if (opts.onCreated)
+      throw new HakoError(`a rootless container's network in the foreground (-i/-t) needs hako's runtime, not ${this.name}: use -d, or --network none|host`);
     fs.mkdirSync(this.stateRoot, { recursive: true, mode: 0o700 });
     const command = this.spec(id, bundle).process?.args?.[0] ?? '';
     return this.runForeground(['run', '--bundle', bundle, id], [opts.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'], command);

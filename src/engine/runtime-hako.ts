@@ -6,7 +6,7 @@ import type { Process, Spec } from '../oci/types.js';
 import type { CgroupStats } from '../cgroups/index.js';
 import { RuntimeSocket } from './runtime-socket.js';
 import { findBin } from './monitor.js';
-import type { CreateSession, ExecIo, OCIRuntime } from './oci-runtime.js';
+import type { CreateSession, ExecIo, ForegroundOptions, OCIRuntime } from './oci-runtime.js';
 
 export class HakoRuntime implements OCIRuntime {
   readonly name = 'hako';
@@ -62,8 +62,8 @@ export class HakoRuntime implements OCIRuntime {
     return this.runtime.exec(id, proc, { detach: io.detach, stdio: io.stdio, pidFile: io.pidFile });
   }
 
-  run(id: string, bundle: string, opts: { interactive: boolean }): Promise<number> {
-    return this.runtime.run(id, { bundle, stdio: [opts.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'], keep: true });
+  run(id: string, bundle: string, opts: ForegroundOptions): Promise<number> {
+    return this.runtime.run(id, { bundle, stdio: [opts.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'], keep: true, onCreated: opts.onCreated });
   }
 
   spec(id: string): Spec {

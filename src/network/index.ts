@@ -76,3 +76,16 @@ export { masqChainName, removeMasqRules } from './masq.js';
 export { checkHostPort, portHolder } from './driver/ports.js';
 export { HostIpam, DEFAULT_RUN_DIR, type NetworkPlanFile, type Lease, type PortOwner } from './driver/ipam.js';
 export { connect, disconnect, hostIfName, type BridgeConnection, type BridgeNetwork } from './driver/bridge.js';
+export {
+  startUserModeNet,
+  stopUserModeNet,
+  chooseTool,
+  checkUserModePorts,
+  findTool,
+  USER_MODE_TOOLS,
+  SLIRP_DNS,
+  type UserModeNet,
+  type UserModePort,
+  type UserModeTarget,
+  type UserModeTool,
+} from './driver/usermode.js';

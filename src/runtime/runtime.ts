@@ -56,6 +56,9 @@ export interface CreateOptions {
    *  socket, native/README.md): it is used instead of starting one, and its stdio (conmon's) is
    *  the container's. Its pid file is written before it exits, as conmon reads it then. */
   attached?: { conn: Socket; pid: number };
+  /** Called once the container's namespaces exist, before its process runs (where createRuntime
+   *  hooks run), with its pid: a rootless engine starts the container's user-mode network here. */
+  onCreated?: (pid: number) => Promise<void>;
 }
 
 export interface ExecOptions {
@@ -490,6 +493,7 @@ export class Runtime {
         bundle: bundle.dir,
         fifo,
         forkMode,
+        syncCreateRuntime: opts.onCreated !== undefined,
         console,
         seccompProfile,
         seccompListener: notifyListener(spec),
@@ -516,7 +520,7 @@ export class Runtime {
           // A foreground monitor stays alive: it must not count against the container's limits.
           if (forkMode === 'wait' && cgroup) moveMonitorOut(helperPid);
         },
-        onSync: (name: string, ctx: { helperPid: number; containerPid: number }) => this.onSync(name, ctx, bundle, rec, opts.pidFile),
+        onSync: (name: string, ctx: { helperPid: number; containerPid: number }) => this.onSync(name, ctx, bundle, rec, opts),
         warn: this.warn,
       };
       const launched = opts.attached
@@ -545,8 +549,9 @@ export class Runtime {
     ctx: { helperPid: number; containerPid: number },
     bundle: Bundle,
     rec: ContainerRecord,
-    pidFile?: string,
+    opts: Pick<CreateOptions, 'pidFile' | 'onCreated'>,
   ): Promise<string | undefined> {
+    const pidFile = opts.pidFile;
     switch (name) {
       case 'pidfile':
         if (pidFile) writePidFile(pidFile, ctx.containerPid);
@@ -558,6 +563,7 @@ export class Runtime {
         const state = this.stateWhileCreating(rec, ctx.containerPid);
         await runHooks('prestart', bundle.spec.hooks?.prestart, state);
         await runHooks('createRuntime', bundle.spec.hooks?.createRuntime, state);
+        await opts.onCreated?.(ctx.containerPid);
         return JSON.stringify(state);
       }
       case 'seccomp':
@@ -758,7 +764,9 @@ function mergeResources(a: Resources, b: Resources): Resources {
  */
 function rootlessWithoutCgroups(spec: Spec, cgroupsPath: string): boolean {
   if (process.geteuid!() === 0) return false;
-  const probe = openCgroup(cgroupsPath).version === 2 ? '/sys/fs/cgroup' : '/sys/fs/cgroup/pids';
+  // v2: the nearest existing cgroup on the way to ours, which is writable when it lies in a subtree
+  // delegated to us (the rootless engine puts containers there: src/cgroups/delegation.ts).
+  const probe = openCgroup(cgroupsPath).version === 2 ? nearestExisting(path.posix.join('/sys/fs/cgroup', cgroupsPath)) : '/sys/fs/cgroup/pids';
   try {
     fs.accessSync(probe, fs.constants.W_OK);
     return false;
@@ -771,6 +779,11 @@ function rootlessWithoutCgroups(spec: Spec, cgroupsPath: string): boolean {
     throw new ConfigError('linux.resources', `rootless, and no writable cgroup tree (${probe}): limits cannot be applied`);
   }
   return true;
+}
+
+function nearestExisting(dir: string): string {
+  while (dir !== '/sys/fs/cgroup' && !fs.existsSync(dir)) dir = path.posix.dirname(dir);
+  return dir;
 }
 
 /** What the /sys/fs/cgroup mount needs: per v1 hierarchy its directory and mount options, or v2. */

@@ -75,7 +75,8 @@ const READ_ONLY = new Set([
  *  and remove them run in a user namespace mapping them (engine/rootless.ts), started here, before
  *  the command, since those modes are synchronous and the maps are written asynchronously. */
 async function rootlessStore(command: string, rest: string[]): Promise<void> {
-  if (process.geteuid?.() === 0 || READ_ONLY.has(command) || rest.includes('--help') || rest.includes('-h')) return;
+  // Only a leading -h/--help is help: `run IMAGE httpd -h /www` still unpacks its image.
+  if (process.geteuid?.() === 0 || READ_ONLY.has(command) || rest[0] === '--help' || rest[0] === '-h') return;
   const { enterStoreUserns } = await import('../../engine/rootless.js');
   await enterStoreUserns((note) => writeErr(`hako: ${note}\n`));
 }

@@ -55,6 +55,9 @@ export interface PlanContext {
   seccompListener?: string;
   /** runc's --preserve-fds N: the helper got the caller's fds 3..3+N-1 at `first`.. (native/launch.ts). */
   preserveFds?: { first: number; count: number };
+  /** Stop at the createRuntime point even without hooks: the caller has work to do there
+   *  (CreateOptions.onCreated). */
+  syncCreateRuntime?: boolean;
 }
 
 export interface CgroupMountInfo {
@@ -268,7 +271,7 @@ function finishOps(p: PlanInput): Op[] {
   // The runtime runs prestart/createRuntime hooks here and sends the state JSON that in-container
   // hooks read on stdin. Without hooks the round trip would only cost time.
   const anyHook = ['prestart', 'createRuntime', 'createContainer', 'startContainer'].some((k) => (hooks[k as keyof typeof hooks] ?? []).length > 0);
-  if (anyHook) ops.push(op('sync', 'createRuntime'));
+  if (anyHook || ctx.syncCreateRuntime) ops.push(op('sync', 'createRuntime'));
   for (const h of hooks.createContainer ?? []) ops.push(hookOp(h));
 
   if (process.terminal) {

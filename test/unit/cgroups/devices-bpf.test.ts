@@ -414,6 +414,9 @@ test('v2 driver: EPERM from bpf(2) is an error as root, a warning rootless', (t)
   } else {
     cg.create({});
     assert.equal(cg.exists(), true);
+    assert.deepEqual(warnings, [], 'no rules of its own: nothing to warn about');
+    cg.destroy();
+    cg.create({ devices: [devRule(false, 'c', 1, 3, 'rwm')] });
     assert.match(warnings.join('|'), /^linux\.resources\.devices not enforced: .*Operation not permitted \(rootless\)$/);
   }
 });

@@ -98,13 +98,13 @@ test('applyRootless: a user beyond the maps is one line naming the file', () => 
   );
 });
 
-test('checkRootlessLimits: each limit flag refused without a delegated cgroup, none with one', () => {
+test('checkRootlessLimits: each limit flag refused with the reason there is no delegated cgroup, none with one', () => {
   assert.throws(
-    () => checkRootlessLimits({ memory: 1 << 26 }, false),
-    /^HakoError: --memory: rootless limits need cgroup v2 with a subtree delegated to uid \d+/,
+    () => checkRootlessLimits({ memory: 1 << 26 }, 'no delegation here'),
+    /^HakoError: --memory: rootless limits need cgroup v2 with a subtree delegated to uid \d+ \(systemd's user@\.service\): no delegation here$/,
   );
-  assert.throws(() => checkRootlessLimits({ pidsLimit: 10 }, false), /--pids-limit/);
-  assert.throws(() => checkRootlessLimits({ cpus: 0.5 }, false), /--cpus/);
-  assert.doesNotThrow(() => checkRootlessLimits({ pidsLimit: 0 }, false));
-  assert.doesNotThrow(() => checkRootlessLimits({ memory: 1 << 26 }, true));
+  assert.throws(() => checkRootlessLimits({ pidsLimit: 10 }, 'why'), /--pids-limit/);
+  assert.throws(() => checkRootlessLimits({ cpus: 0.5 }, 'why'), /--cpus/);
+  assert.doesNotThrow(() => checkRootlessLimits({ pidsLimit: 0 }, 'why'));
+  assert.doesNotThrow(() => checkRootlessLimits({ memory: 1 << 26 }, undefined));
 });
