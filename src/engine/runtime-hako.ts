@@ -35,7 +35,7 @@ export class HakoRuntime implements OCIRuntime {
   }
 
   exec(id: string, proc: Process, io: ExecIo): Promise<number> {
-    return this.runtime.exec(id, proc, { detach: io.detach, stdio: io.stdio });
+    return this.runtime.exec(id, proc, { detach: io.detach, stdio: io.stdio, onStdio: io.onStdio });
   }
 
   run(id: string, bundle: string, opts: { interactive: boolean }): Promise<number> {
