@@ -261,7 +261,7 @@ export class Engine {
         this.markStartFailed(id, prev, e);
         throw e;
       }
-      let started;
+      let started: Awaited<ReturnType<typeof startConmon>>;
       let session: Awaited<ReturnType<OCIRuntime['beginCreate']>> | undefined;
       try {
         // hako's create is answered by this process (runtime-hako.ts). The kernel's wait before the

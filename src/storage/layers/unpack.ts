@@ -163,7 +163,7 @@ class Unpacker {
     const rel = parts.join('/');
     const base = parts.length ? parts[parts.length - 1]! : '';
     const parent = parts.slice(0, -1);
-    const mtime = h.mtime instanceof Date && !isNaN(h.mtime.getTime()) ? h.mtime : new Date(0);
+    const mtime = h.mtime instanceof Date && !Number.isNaN(h.mtime.getTime()) ? h.mtime : new Date(0);
     const mode = (h.mode ?? 0o644) & 0o7777;
 
     if (base.startsWith(WHITEOUT_PREFIX) && this.opts.whiteouts !== false) {
