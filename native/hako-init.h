@@ -65,6 +65,8 @@ int netns_create_main(const char *path);
 int netns_delete_main(const char *path);
 /* netlink.c: netlink messages built by TypeScript, sent on NETLINK_ROUTE sockets; answers on stdout. */
 int netlink_main(int argc, char **argv);
+/* attach.c: relays conmon's SOCK_SEQPACKET attach socket in DIR to stdin/stdout. */
+int attach_relay_main(const char *dir);
 
 /* Standalone modes for the engine's overlay root filesystems (mountmode.c). */
 int mount_main(int argc, char **argv);

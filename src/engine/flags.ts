@@ -86,9 +86,11 @@ export function parseFlags(command: string, args: string[], options: Opts): { va
     if (long && i + 1 < args.length && args[i + 1].startsWith('-') && args[i + 1] !== '--') fixed.push(`--${long}=${args[++i]}`);
     else fixed.push(args[i]);
   }
-  args = fixed;
+  const { args: plain, falses } = boolAssignments(fixed, options);
+  args = plain;
   try {
     const r = parseArgs({ args, options, allowPositionals: true, strict: true });
+    for (const name of falses) (r.values as Record<string, unknown>)[name] = false;
     return { values: r.values as Record<string, unknown>, positionals: r.positionals };
   } catch (e) {
     const err = e as Error & { code?: string };
@@ -100,6 +102,27 @@ export function parseFlags(command: string, args: string[], options: Opts): { va
     if (b) throw new EngineError(`${command}: flag ${b[1]} does not take a value`);
     throw new EngineError(`${command}: ${err.message.split('\n')[0]}`);
   }
+}
+
+/** docker's (pflag's) `--flag=true|false` for a boolean flag (`attach --sig-proxy=false`): `true`
+ *  becomes the bare flag, `false` is taken out and reported, so the caller sets it false. */
+function boolAssignments(args: string[], options: Opts): { args: string[]; falses: string[] } {
+  const falses: string[] = [];
+  const out: string[] = [];
+  for (const [i, a] of args.entries()) {
+    if (a === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const m = /^--([\w-]+)=(true|false)$/.exec(a);
+    if (!m || options[m[1]]?.type !== 'boolean') {
+      out.push(a);
+      continue;
+    }
+    if (m[2] === 'true') out.push(`--${m[1]}`);
+    else falses.push(m[1]);
+  }
+  return { args: out, falses };
 }
 
 // The value quoted as docker does, but clipped and escaped: a huge or multi-line value stays one line.

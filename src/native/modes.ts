@@ -101,3 +101,10 @@ export function spawnUnpackWorker(dest: string, source?: string, inRoot?: string
 export function engineSocketCommand(socketPath: string): { path: string; args: string[] } {
   return { path: findHelper(), args: [`--engine-socket=${socketPath}`] };
 }
+
+/** `attach-relay DIR`: connects to conmon's SOCK_SEQPACKET attach socket DIR/attach (which Node
+ *  cannot open) and relays: its stdin to the container's stdin, the container's output to its stdout
+ *  as docker's attach stream frames (native/attach.c). Ends when conmon closes the socket. */
+export function spawnAttachRelay(dir: string): ChildProcessWithoutNullStreams {
+  return spawn(findHelper(), ['attach-relay', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+}

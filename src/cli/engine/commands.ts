@@ -11,6 +11,7 @@ export const ENGINE_COMMANDS: EngineEntry[] = [
   { name: 'start', summary: 'start created or exited containers', load: () => import('./start.js') },
   { name: 'ps', summary: 'list containers', load: () => import('./ps.js') },
   { name: 'exec', summary: 'run a command in a running container', load: () => import('./exec.js') },
+  { name: 'attach', summary: "this terminal on a running container's stdio (ctrl-p ctrl-q detaches)", load: () => import('./attach.js') },
   { name: 'logs', summary: "show a container's output", load: () => import('./logs.js') },
   { name: 'stop', summary: 'SIGTERM, then SIGKILL after a timeout (default 10 s)', load: () => import('./stop.js') },
   { name: 'kill', summary: 'signal containers (default SIGKILL)', load: () => import('./kill.js') },

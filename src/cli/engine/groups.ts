@@ -29,6 +29,7 @@ export const SYSTEM_COMMANDS: EngineEntry[] = [
 
 /** docker's management groups name the top-level commands again: `hako container ls` is `hako ps`. */
 const CONTAINER_ALIASES: [string, string, string][] = [
+  ['attach', './attach.js', "this terminal on a running container's stdio"],
   ['commit', './commit.js', "a new image from a container's changes"],
   ['cp', './cp.js', 'copy files between a container and the host'],
   ['create', './create.js', 'create a container'],
@@ -66,6 +67,7 @@ const IMAGE_ALIASES: [string, string, string][] = [
 
 // A literal import() per file: Bun's bundler must see each path to make its chunk.
 const LOADERS: Record<string, EngineEntry['load']> = {
+  './attach.js': () => import('./attach.js'),
   './commit.js': () => import('./commit.js'),
   './cp.js': () => import('./cp.js'),
   './create.js': () => import('./create.js'),
