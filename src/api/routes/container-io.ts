@@ -43,15 +43,16 @@ async function logs(engine: Engine, call: Call): Promise<void> {
   const stdout = call.bool('stdout');
   const stderr = call.bool('stderr');
   if (!stdout && !stderr) throw badRequest('you must choose at least one stream (stdout=1 and/or stderr=1)');
+  // docker's tail: `all`, or a number of lines (a negative one is all: clients send -1).
   const tail = call.query.get('tail');
-  if (tail && tail !== 'all' && !/^\d+$/.test(tail)) throw badRequest(`invalid value for "tail": ${JSON.stringify(tail.slice(0, 40))}`);
+  if (tail && tail !== 'all' && !/^-?\d+$/.test(tail)) throw badRequest(`invalid value for "tail": ${JSON.stringify(tail.slice(0, 40))}`);
   const id = engine.store.resolve(call.params.id);
   const tty = engine.store.readConfig(id).options.tty;
   const opts = { since: timeParam(call, 'since'), until: timeParam(call, 'until') };
   const out = call.stream(200, streamType(call, tty));
   const sink = logSink(out, { tty, timestamps: call.bool('timestamps'), stdout, stderr });
   const follow = call.bool('follow');
-  await engine.logs(id, { ...opts, follow, tail: tail && tail !== 'all' ? Number(tail) : -1, signal: clientGone(call) }, sink);
+  await engine.logs(id, { ...opts, follow, tail: tail && tail !== 'all' ? Math.max(-1, Number(tail)) : -1, signal: clientGone(call) }, sink);
   out.end();
 }
 
