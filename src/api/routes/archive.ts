@@ -4,6 +4,7 @@
 // X-Docker-Container-Path-Stat header (base64 JSON: name, size, mode as Go's os.FileMode, mtime,
 // linkTarget), which docker's clients read to decide where a copy lands.
 import type { Engine } from '../../engine/engine.js';
+import { HakoError } from '../../util/errors.js';
 import type { Entry } from '../../engine/cp/entries.js';
 import type { Call } from '../call.js';
 import { badRequest, notFound } from '../errors.js';
@@ -58,6 +59,12 @@ async function putArchive(engine: Engine, call: Call): Promise<void> {
   const entry = await statInContainer(rootfs, path.endsWith('/') ? path : `${path}/`).catch(() => undefined);
   if (!entry) throw notFound(`Could not find the file ${path} in container ${name}`);
   if (entry.type !== 'd') throw badRequest(`extraction point is not a directory: ${path}`);
-  await copyToContainer(rootfs, '-', path, { container: name }, call.bodyStream());
+  try {
+    await copyToContainer(rootfs, '-', path, { container: name }, call.bodyStream());
+  } catch (e) {
+    // The tar is the client's: an entry refused (`..`, an absolute link to climb through) is its 400.
+    if (e instanceof HakoError) throw badRequest(`archive: ${e.message}`);
+    throw e;
+  }
   call.send(200);
 }
