@@ -15,12 +15,16 @@ import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
+import { readVersioned, stampVersion, type DocumentFormat } from '../util/format-version.js';
 import { netnsCreate as nativeNetnsCreate, netnsDelete as nativeNetnsDelete } from '../native/modes.js';
 import { NetworkStore, attach, cleanupStale, checkHostPort, hostsFile, writeNetworkFiles, resolveNetworks, type HostEntry } from '../network/index.js';
 import { DEFAULT_ENGINE_ROOT } from './store.js';
 import { trace } from '../util/trace.js';
 import type { Mount } from '../oci/types.js';
 import type { PortMapping } from './types.js';
+
+/** network.json, what inspect shows of a container's network. */
+export const NETWORK_STATE_FORMAT: DocumentFormat = { what: 'container network state', current: 1 };
 
 /** The network a container gets without --network (docker's `bridge`, i.e. the network `hako`). */
 export const DEFAULT_NETWORK = 'bridge';
@@ -251,11 +255,14 @@ export class ContainerNetworks {
   }
 
   state(dir: string): NetworkState | undefined {
+    const file = ContainerNetworks.statePath(dir);
+    let doc: unknown;
     try {
-      return JSON.parse(fs.readFileSync(ContainerNetworks.statePath(dir), 'utf8')) as NetworkState;
+      doc = JSON.parse(fs.readFileSync(file, 'utf8'));
     } catch {
       return undefined;
     }
+    return readVersioned<NetworkState>(doc, file, NETWORK_STATE_FORMAT);
   }
 
   /** True when something of a set-up network exists (pin, record or state): tearDown has work. */
@@ -338,7 +345,7 @@ export class ContainerNetworks {
 
   /** Writes network.json and the name files (/etc/hosts, hostname, resolv.conf) of a set-up network. */
   private writeState(c: NetworkContext, st: NetworkState): void {
-    fs.writeFileSync(ContainerNetworks.statePath(c.dir), JSON.stringify(st, null, 2));
+    fs.writeFileSync(ContainerNetworks.statePath(c.dir), JSON.stringify(stampVersion(st, NETWORK_STATE_FORMAT), null, 2));
     // Under the host-wide lock, so of two containers starting at once the later writer of a peer's
     // hosts file saw both leases.
     this.store.hostIpam.locked(() => {
