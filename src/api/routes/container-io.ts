@@ -15,6 +15,12 @@ import { compareVersions } from '../version.js';
 export function register(r: Router, api: ApiContext): void {
   r.get('/containers/{id}/logs', (call) => logs(api.engine, call));
   r.post('/containers/{id}/attach', (call) => attach(api.engine, call));
+  // A tty container's terminal size (docker's clients send it after attaching): conmon's control FIFO.
+  r.post('/containers/{id}/resize', async (call) => {
+    const { resizeAttachedTty } = await import('../../engine/attach.js');
+    resizeAttachedTty(api.engine, call.params.id, call.int('h') ?? 0, call.int('w') ?? 0);
+    call.send(200);
+  });
 }
 
 /** docker's stream type: multiplexed from API 1.42 on, raw-stream before (and for a tty). */

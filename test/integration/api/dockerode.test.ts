@@ -74,6 +74,9 @@ describe('dockerode', { skip: engineSkip }, () => {
     stream.write('echo sum=$((40+2)); tty\n');
     const seen = await readUntil(stream, /sum=42[\s\S]*\/dev\/pts\/\d+/);
     assert.match(seen, /sum=42/);
+    await c.resize({ h: 33, w: 111 });
+    stream.write('stty size\n');
+    assert.match(await readUntil(stream, /33 111/), /33 111/);
     const ended = new Promise((r) => stream.once('end', r));
     stream.write('exit 7\n');
     await ended;
