@@ -68,6 +68,9 @@ int netlink_main(int argc, char **argv);
 /* attach.c: relays conmon's SOCK_SEQPACKET attach socket in DIR to stdin/stdout. */
 int attach_relay_main(const char *dir);
 
+/* criu.c: carries CRIU's RPC messages between `criu swrk` (a SOCK_SEQPACKET socketpair) and fd 3. */
+int criu_swrk_main(int argc, char **argv);
+
 /* Standalone modes for the engine's overlay root filesystems (mountmode.c). */
 int mount_main(int argc, char **argv);
 int umount_main(const char *target);

@@ -17,6 +17,8 @@ PACKAGES=(
   openssl                                     # tests: a self-signed certificate for an HTTPS registry client test
   apache2-utils                               # tests: htpasswd (bcrypt) files for the registry's basic auth
   podman containerd                           # tests: hako as the runtime of real engines (engines.test.ts)
+  criu                                        # checkpoint/restore: `criu swrk`, driven over its RPC (src/runtime/criu/)
+  golang-github-checkpoint-restore-go-criu-dev  # criu's rpc.proto, the source of src/runtime/criu/rpc.proto (kept in the tree)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
