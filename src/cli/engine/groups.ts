@@ -29,7 +29,6 @@ export const SYSTEM_COMMANDS: EngineEntry[] = [
   { name: 'service', summary: 'serve the Docker Engine API on a Unix socket', load: () => import('./system/service.js') },
 ];
 
-/** docker's management groups name the top-level commands again: `hako container ls` is `hako ps`. */
 const CONTAINER_ALIASES: [string, string, string][] = [
   ['attach', './attach.js', "this terminal on a running container's stdio"],
   ['checkpoint', './checkpoint.js', 'checkpoint running containers with criu'],
