@@ -68,6 +68,11 @@ int netlink_main(int argc, char **argv);
 /* attach.c: relays conmon's SOCK_SEQPACKET attach socket in DIR to stdin/stdout. */
 int attach_relay_main(const char *dir);
 
+/* userns.c: the rootless engine's user namespace, held for tool modes run with --userns=PATH. */
+#define USERNS_ARG "--userns="
+int userns_hold_main(void);
+void join_userns(const char *path);
+
 /* criu.c: carries CRIU's RPC messages between `criu swrk` (a SOCK_SEQPACKET socketpair) and fd 3. */
 int criu_swrk_main(int argc, char **argv);
 

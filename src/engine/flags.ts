@@ -1,5 +1,6 @@
 // `hako run`/`create` flags: docker's names and value syntax, parsed with node:util parseArgs. Every
 // bad flag or value becomes one line naming the flag, like docker's "invalid argument ... for ...".
+import { EXTRA_FLAGS, readRunExtras } from './run-extras.js';
 import { splitAtFirstArgument } from '../util/argv.js';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -56,6 +57,7 @@ export const RUN_FLAGS: Opts = {
   'stop-signal': { type: 'string' },
   'stop-timeout': { type: 'string' },
   runtime: { type: 'string' },
+  ...EXTRA_FLAGS,
   help: { type: 'boolean' },
 };
 
@@ -503,7 +505,8 @@ function readRunArgs(args: string[], command: string): RunOptions {
     opts.labels[eq < 0 ? s : s.slice(0, eq)] = eq < 0 ? '' : s.slice(eq + 1);
   }
   if (str('userns') !== undefined) {
-    if (str('userns') !== 'host' && str('userns') !== '') throw bad('userns', str('userns')!, 'only "host" is supported (hako does not remap users yet)');
+    if (!['host', '', 'keep-id'].includes(str('userns')!)) throw bad('userns', str('userns')!, 'expected host, or keep-id (rootless)');
+    if (str('userns') === 'keep-id' && process.geteuid?.() === 0) throw bad('userns', 'keep-id', 'keep-id is for rootless containers (as podman)');
     opts.userns = str('userns');
   }
   if (str('stop-signal') !== undefined) {
@@ -516,6 +519,7 @@ function readRunArgs(args: string[], command: string): RunOptions {
   }
   if (str('stop-timeout') !== undefined) opts.stopTimeout = parseIntFlag(str('stop-timeout')!, 'stop-timeout', -1);
   if (str('runtime') !== undefined) opts.runtime = str('runtime'); // checked by create (oci-runtime.ts)
+  readRunExtras(opts, list, str, (k) => Boolean(v[k]), parseBytes);
   if (opts.rm && opts.restart.name !== 'no') throw new HakoError('conflicting options: cannot combine --restart and --rm');
   if (opts.detach && opts.rm && opts.interactive && opts.tty) {
     /* allowed, like docker */

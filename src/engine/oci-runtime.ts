@@ -29,6 +29,8 @@ export interface ExecIo {
   stdio: StdioOptions;
   /** The process's pipes (stdio's 'pipe' entries), for a caller that relays them (the Docker API). */
   onStdio?(stdio: [Writable | null, Readable | null, Readable | null]): void;
+  /** Where the exec'd process's pid is written once it runs (a health check's timeout kills it). */
+  pidFile?: string;
 }
 
 export interface OCIRuntime {
@@ -48,6 +50,10 @@ export interface OCIRuntime {
   state(id: string): Promise<{ status: string; pid?: number }>;
   /** Signals the container's processes (all of them: docker's kill reaches the whole container). */
   kill(id: string, signal: number): Promise<void>;
+  /** Freezes every process of the container (runc's `pause`: the cgroup freezer). */
+  pause(id: string): Promise<void>;
+  /** Thaws a paused container (runc's `resume`). */
+  resume(id: string): Promise<void>;
   /** Forgets the container (killing what is left); no error when it has no such container. */
   delete(id: string): Promise<void>;
   /** Runs `proc` in the running container; its exit status (0 when detached). */
