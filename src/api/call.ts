@@ -42,7 +42,7 @@ export class Call {
     readonly req: http.IncomingMessage,
     private readonly res: http.ServerResponse | undefined,
     private readonly socket: Duplex | undefined,
-    readonly head: Buffer = Buffer.alloc(0),
+    private head: Buffer = Buffer.alloc(0),
   ) {
     this.query = new URL(req.url ?? '/', 'http://docker').searchParams;
   }
@@ -98,14 +98,54 @@ export class Call {
 
   /** The body, at most `limit` bytes (a larger one is a 413). */
   async body(limit = JSON_BODY_LIMIT): Promise<Buffer> {
-    const chunks: Buffer[] = this.head.length ? [this.head] : [];
-    let size = this.head.length;
+    if (this.socket) return this.upgradeBody(limit);
+    const chunks: Buffer[] = [];
+    let size = 0;
     for await (const chunk of this.req as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (size > limit) throw new ApiError(413, `request body too large: more than ${limit} bytes`);
       chunks.push(chunk);
     }
     return Buffer.concat(chunks);
+  }
+
+  /** An upgrade request's body, Content-Length bytes. Node's http parses none of it: it is in `head`
+   *  (what arrived with the headers) and then on the socket. Bun's parses it into the request. So:
+   *  the request's data, then `head`, then the socket; what follows the body is the stream's. */
+  private async upgradeBody(limit: number): Promise<Buffer> {
+    const length = Number(this.req.headers['content-length'] ?? 0);
+    if (!Number.isSafeInteger(length) || length < 0) throw badRequest('invalid Content-Length');
+    if (length > limit) throw new ApiError(413, `request body too large: more than ${limit} bytes`);
+    const parsed: Buffer[] = [];
+    if (!this.req.readableEnded) for await (const chunk of this.req as AsyncIterable<Buffer>) parsed.push(chunk);
+    let got = Buffer.concat([...parsed, this.head]);
+    this.head = Buffer.alloc(0);
+    const socket = this.socket!;
+    while (got.length < length) {
+      const chunk = await new Promise<Buffer | undefined>((resolve) => {
+        const onData = (c: Buffer) => done(c);
+        const onEnd = () => done(undefined);
+        const done = (c: Buffer | undefined) => {
+          socket.off('data', onData).off('end', onEnd).off('close', onEnd);
+          socket.pause();
+          resolve(c);
+        };
+        socket.on('data', onData).once('end', onEnd).once('close', onEnd);
+        socket.resume();
+      });
+      if (!chunk) throw badRequest(`the body ended after ${got.length} of ${length} bytes`);
+      got = Buffer.concat([got, chunk]);
+    }
+    if (got.length > length) socket.unshift(got.subarray(length));
+    return got.subarray(0, length);
+  }
+
+  /** The body as a stream (a tar: archive PUT, build, load), not held in memory. */
+  bodyStream(): Readable {
+    if (!this.socket) return this.req;
+    if (this.head.length) this.socket.unshift(this.head);
+    this.head = Buffer.alloc(0);
+    return this.socket;
   }
 
   /** The body as JSON (an empty body is `{}`); malformed JSON is docker's 400. */

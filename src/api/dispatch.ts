@@ -1,10 +1,12 @@
 // One request from arrival to answer: the version prefix, the route, the handler, and any failure
 // as docker's error body. A handler that fails after it began answering (a stream) can only end
 // the connection; a failure that is not a HakoError is a bug, logged with its stack on the
-// service's stderr while the client gets its message.
+// service's stderr while the client gets its message (a HakoError is a failure worded for the user:
+// its line is the answer, nothing to log).
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Call } from './call.js';
+import { HakoError } from '../util/errors.js';
 import { ApiError, badRequest, messageOf, statusOf } from './errors.js';
 import type { ApiContext, Router } from './router.js';
 import { splitVersion } from './version.js';
@@ -41,7 +43,7 @@ function decodePath(path: string): string {
 
 function answerFailure(api: ApiContext, call: Call, err: unknown): void {
   const status = statusOf(err);
-  if (status === 500 && !(err instanceof ApiError)) api.log(`${call.method} ${call.path}: ${(err as Error)?.stack ?? String(err)}`);
+  if (status === 500 && !(err instanceof HakoError)) api.log(`${call.method} ${call.path}: ${(err as Error)?.stack ?? String(err)}`);
   if (call.started) {
     call.req.socket.destroy();
     return;

@@ -18,7 +18,8 @@ export const badRequest = (message: string) => new ApiError(400, message);
 export const notFound = (message: string) => new ApiError(404, message);
 export const conflict = (message: string) => new ApiError(409, message);
 
-const NOT_FOUND = /\bno such (container|image|volume|network|exec instance|object|file or directory)\b|\bnot found\b(?! in \$PATH)|does not exist/i;
+const NOT_FOUND =
+  /\bno such (container|image|volume|network|exec instance|object|file or directory)\b|could not find|\bnot found\b(?! in \$PATH)|does not exist/i;
 const CONFLICT =
   /already in use|is not running|is already (running|paused|stopped)|is (running|paused|restarting)\b|is not paused|is locked by|in use by|cannot remove/i;
 const BAD_PARAMETER =

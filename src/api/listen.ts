@@ -1,5 +1,7 @@
 // Where the service listens: a Unix socket it makes (never a TCP port), or the socket systemd
-// passes (socket activation: LISTEN_PID/LISTEN_FDS, the first passed fd is 3). The socket is
+// passes (socket activation: LISTEN_PID/LISTEN_FDS, the first passed fd is 3; on Node only — Bun
+// cannot adopt a listening fd, so the executable is socket-activated through systemd-socket-proxyd,
+// README "The Docker API"). The socket is
 // docker's: root:docker 0660 when a `docker` group exists, else 0600 (made so from the start by the
 // umask, so no client connects in a wider window). A stale socket file of a dead service is
 // replaced; a live one, or anything that is not a socket, is left alone and refused.
@@ -72,6 +74,11 @@ async function clearStale(socket: string): Promise<void> {
 /** Listens on `socket` (docker's permissions), or on the activation fd. */
 export async function listenOn(server: net.Server, socket: string | undefined): Promise<string> {
   const fd = socket === undefined ? activationFd() : undefined;
+  if (fd !== undefined && (process.versions as Record<string, string | undefined>).bun)
+    // Bun's net and http cannot adopt a listening fd (oven-sh/bun#22559): refuse rather than hang.
+    throw new HakoError(
+      'socket activation: the hako executable (Bun) cannot listen on a socket passed by systemd; use systemd-socket-proxyd in front of `hako system service` (README "The Docker API")',
+    );
   if (fd !== undefined) {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -1,9 +1,11 @@
 // The engine: docker's container lifecycle without a daemon. Every command reads the container store,
 // brings each container's recorded state up to date with reality (refresh), acts, and writes back.
 // Detached containers live under conmon (monitor.ts); foreground interactive ones under this process.
+import type { StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { HakoError } from '../util/errors.js';
 import { trace } from '../util/trace.js';
 import { Runtime } from '../runtime/index.js';
@@ -50,6 +52,15 @@ export interface ExecRequest {
   user?: string;
   workdir?: string;
   privileged?: boolean;
+  /** The process's stdio relayed to these streams instead of this process's own (the Docker API's
+   *  exec). With a tty everything arrives on stdout. `stdin` is read when `interactive`. */
+  io?: ExecStreams;
+}
+
+export interface ExecStreams {
+  stdin?: Readable;
+  stdout: Writable;
+  stderr: Writable;
 }
 
 /** Where the engine's foreground output goes; the library itself writes nothing to the process's
@@ -134,7 +145,7 @@ export class Engine {
       path: args[0],
       args: args.slice(1),
       runtime,
-      exposedPorts: Object.keys(image.config.ExposedPorts ?? {}),
+      exposedPorts: [...new Set([...Object.keys(image.config.ExposedPorts ?? {}), ...(opts.expose ?? [])])],
     };
     if (opts.publishAll) exposedMappings(cfg.exposedPorts ?? []); // bad image ports fail here, not at start
     this.store.create(cfg);
@@ -224,7 +235,7 @@ export class Engine {
       /* no log yet */
     }
     await this.start(id);
-    await this.followLog(id, offset, this.containerSink());
+    await this.followLogOf(id, offset, this.containerSink());
     return (await this.refresh(id)).exitCode;
   }
 
@@ -361,7 +372,7 @@ export class Engine {
         else if (handlesOwnExit(cfg)) await this.containerExited(id).catch(() => {});
         throw e;
       }
-      await this.followLog(id, 0, this.containerSink());
+      await this.followLogOf(id, 0, this.containerSink());
       trace('engine exit seen');
       const code = (await this.refresh(id)).exitCode;
       if (cfg.options.rm) await this.remove(id, { force: true, volumes: true });
@@ -666,17 +677,28 @@ export class Engine {
     }
   }
 
-  /** `wait`: blocks until the container exits and returns its exit code. */
-  async wait(ref: string): Promise<number> {
+  /** `wait`: blocks until the container exits and returns its exit code. docker's conditions (the
+   *  API's): `not-running` (default: returns at once for a stopped container), `next-exit` (the
+   *  next exit from now, also of a container not started yet), `removed` (its removal). `signal`
+   *  gives up (the caller went away): the code so far. */
+  async wait(ref: string, opts: { condition?: 'not-running' | 'next-exit' | 'removed'; signal?: AbortSignal } = {}): Promise<number> {
     const id = this.store.resolve(ref);
+    const condition = opts.condition ?? 'not-running';
+    const first = this.store.readState(id);
+    let last = first.exitCode;
     for (;;) {
       let st: ContainerState;
       try {
         st = await this.refresh(id);
       } catch {
+        if (condition !== 'not-running') return last; // removed on its exit (--rm): that was the exit
         throw new HakoError(`no such container: ${ref}`);
       }
-      if (st.status === 'exited' || (st.status === 'created' && !st.startedAt)) return st.exitCode;
+      last = st.exitCode;
+      const stopped = st.status === 'exited' || (st.status === 'created' && !st.startedAt);
+      if (condition === 'not-running' && stopped) return st.exitCode;
+      if (condition === 'next-exit' && st.status === 'exited' && st.finishedAt !== first.finishedAt) return st.exitCode;
+      if (opts.signal?.aborted) return last;
       await sleep(50);
     }
   }
@@ -740,17 +762,32 @@ export class Engine {
 
   // ---- logs / exec / top / inspect ----
 
-  async logs(ref: string, opts: { follow?: boolean; tail?: number; timestamps?: boolean }, sink: LogSink): Promise<void> {
+  async logs(ref: string, opts: LogOptions, sink: LogSink): Promise<void> {
     const id = this.store.resolve(ref);
     if (this.store.readConfig(id).options.logDriver === 'none') throw new HakoError('configured logging driver does not support reading');
     const file = this.store.logPath(id);
     const { entries, offset } = readFrom(file, 0);
-    for (const e of tailEntries(entries, opts.tail ?? -1)) sink.write(e);
-    if (opts.follow) await this.followLog(id, offset, sink);
+    const out = timeWindowSink(sink, opts);
+    for (const e of tailEntries(entries, opts.tail ?? -1)) out.write(e);
+    if (opts.follow) await this.followLogOf(id, offset, out, opts.signal);
   }
 
-  /** Streams new log entries until the container has exited (then drains what is left). */
-  private async followLog(id: string, offset: number, sink: LogSink): Promise<void> {
+  /** Where the log ends now: followLog from here sees only what is written later (attach). */
+  logEnd(ref: string): number {
+    try {
+      return fs.statSync(this.store.logPath(this.store.resolve(ref))).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Streams new log entries from `offset` until the container has exited (then drains what is
+   *  left), or `signal` aborts (the reader went away). */
+  async followLog(ref: string, offset: number, sink: LogSink, signal?: AbortSignal): Promise<void> {
+    return this.followLogOf(this.store.resolve(ref), offset, sink, signal);
+  }
+
+  private async followLogOf(id: string, offset: number, sink: LogSink, signal?: AbortSignal): Promise<void> {
     const file = this.store.logPath(id);
     // New output and the exit file wake us at once; the poll stays for what inotify cannot see
     // (a monitor killed without an exit file).
@@ -772,6 +809,7 @@ export class Engine {
           for (const e of last.entries) sink.write(e);
           return;
         }
+        if (signal?.aborted) return;
         await changes.sleep(r.entries.length ? 0 : 50);
       }
     } finally {
@@ -807,11 +845,16 @@ export class Engine {
       const all = base.capabilities?.bounding ?? [];
       proc.capabilities = { bounding: all, effective: all, permitted: all };
     }
+    const own = req.detach ? 'ignore' : 'inherit';
+    const relay = req.io && !req.detach ? relayExecStdio(req.io, Boolean(req.interactive)) : undefined;
     try {
-      return await runtime.exec(id, proc, {
+      const code = await runtime.exec(id, proc, {
         detach: req.detach,
-        stdio: [req.interactive ? 'inherit' : 'ignore', req.detach ? 'ignore' : 'inherit', req.detach ? 'ignore' : 'inherit'],
+        stdio: relay ? relay.stdio : [req.interactive ? 'inherit' : 'ignore', own, own],
+        onStdio: relay?.connect,
       });
+      await relay?.drained; // the output the process wrote before it exited is still in the pipes
+      return code;
     } catch (e) {
       throw execFailure(this.sayWhyNotExecutable(id, e)); // docker exec: 126/127 when the command cannot be run
     }
@@ -909,7 +952,7 @@ export class Engine {
         Env: o.env,
         Cmd: o.command.length ? o.command : null,
         Image: cfg.image,
-        Entrypoint: o.entrypoint !== undefined ? [o.entrypoint] : null,
+        Entrypoint: o.entrypoint === undefined ? null : Array.isArray(o.entrypoint) ? o.entrypoint : [o.entrypoint],
         WorkingDir: o.workdir ?? '',
         Labels: o.labels,
         Tty: o.tty,
@@ -1205,6 +1248,62 @@ function nsOf(pid: number): string {
   } catch {
     return '';
   }
+}
+
+/** An exec's pipes relayed to caller's streams (which it ends itself): stdin into the process
+ *  (ending it at the stream's end), its stdout and stderr out. `drained` settles when both output
+ *  pipes have closed. */
+function relayExecStdio(io: ExecStreams, interactive: boolean) {
+  let done!: () => void;
+  const drained = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const stdio: StdioOptions = [interactive && io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'];
+  const connect = ([stdin, stdout, stderr]: [Writable | null, Readable | null, Readable | null]) => {
+    if (stdin && io.stdin) {
+      stdin.on('error', () => {}); // the process exited before reading everything: nothing to tell
+      io.stdin.pipe(stdin);
+    }
+    let open = 0;
+    for (const [from, to] of [
+      [stdout, io.stdout],
+      [stderr, io.stderr],
+    ] as const) {
+      if (!from) continue;
+      open++;
+      from.pipe(to, { end: false });
+      from.once('close', () => {
+        if (--open === 0) done();
+      });
+    }
+    if (open === 0) done();
+  };
+  return { stdio, connect, drained };
+}
+
+export interface LogOptions {
+  follow?: boolean;
+  /** The last N lines; -1 or undefined: all. */
+  tail?: number;
+  timestamps?: boolean;
+  /** Only entries at or after / before these times (ms since the epoch), as docker's --since/--until. */
+  since?: number;
+  until?: number;
+  /** Ends following (the reader went away). */
+  signal?: AbortSignal;
+}
+
+/** `sink` for the entries inside opts' since/until window only. */
+function timeWindowSink(sink: LogSink, opts: LogOptions): LogSink {
+  if (opts.since === undefined && opts.until === undefined) return sink;
+  return {
+    write(e) {
+      const t = Date.parse(e.time);
+      if (opts.since !== undefined && t < opts.since) return;
+      if (opts.until !== undefined && t > opts.until) return;
+      sink.write(e);
+    },
+  };
 }
 
 /** Rootless: the maps of the container's user namespace, after refusing what an ordinary user's

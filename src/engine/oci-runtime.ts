@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { StdioOptions } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { HakoError } from '../util/errors.js';
 import type { CgroupStats } from '../cgroups/index.js';
 import type { Process, Spec } from '../oci/types.js';
@@ -33,6 +34,8 @@ export interface ForegroundOptions {
 export interface ExecIo {
   detach?: boolean;
   stdio: StdioOptions;
+  /** The process's pipes (stdio's 'pipe' entries), for a caller that relays them (the Docker API). */
+  onStdio?(stdio: [Writable | null, Readable | null, Readable | null]): void;
   /** Where the exec'd process's pid is written once it runs (a health check's timeout kills it). */
   pidFile?: string;
 }

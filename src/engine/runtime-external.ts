@@ -6,6 +6,7 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { HakoError } from '../util/errors.js';
 import { openCgroup, type CgroupStats } from '../cgroups/index.js';
 import type { Process, Spec } from '../oci/types.js';
@@ -72,7 +73,7 @@ export class ExternalRuntime implements OCIRuntime {
     fs.writeFileSync(file, JSON.stringify(proc), { mode: 0o600 });
     try {
       const pid = io.pidFile ? ['--pid-file', io.pidFile] : [];
-      return await this.runForeground(['exec', ...(io.detach ? ['--detach'] : []), ...pid, '--process', file, id], io.stdio, proc.args?.[0] ?? '');
+      return await this.runForeground(['exec', ...(io.detach ? ['--detach'] : []), ...pid, '--process', file, id], io.stdio, proc.args?.[0] ?? '', io.onStdio);
     } finally {
       fs.rmSync(file, { force: true });
     }
@@ -120,10 +121,14 @@ export class ExternalRuntime implements OCIRuntime {
    * error lines are held back and thrown as one line (so `exec: "x": executable file not found`
    * gives docker's 127 as with hako); everything else on stderr passes through as it comes.
    */
-  private runForeground(args: string[], stdio: StdioOptions, command: string): Promise<number> {
+  private runForeground(args: string[], stdio: StdioOptions, command: string, onStdio?: ExecIo['onStdio']): Promise<number> {
     const std = Array.isArray(stdio) ? stdio : [stdio, stdio, stdio];
     return new Promise((resolve, reject) => {
       const child = spawn(this.binary, ['--root', this.stateRoot, ...args], { stdio: [std[0], std[1], 'pipe'] });
+      // The process's stderr shares the runtime's: what is not the runtime's error goes to the relay.
+      const relayErr = onStdio && std[2] === 'pipe' ? new PassThrough() : undefined;
+      const stderr = relayErr ?? process.stderr;
+      onStdio?.([child.stdin, child.stdout, relayErr ?? null]);
       let held = '';
       let partial = '';
       child.stderr!.on('data', (c: Buffer) => {
@@ -131,13 +136,14 @@ export class ExternalRuntime implements OCIRuntime {
         partial = lines.pop()!;
         for (const l of lines) {
           if (isRuntimeError(l)) held += `${l}\n`;
-          else if (std[2] !== 'ignore') process.stderr.write(`${l}\n`);
+          else if (std[2] !== 'ignore') stderr.write(`${l}\n`);
         }
       });
       child.once('error', (e) => reject(new HakoError(`${this.name}: ${e.message}`)));
       child.once('close', (code, signal) => {
-        if (partial && !isRuntimeError(partial) && std[2] !== 'ignore') process.stderr.write(partial);
+        if (partial && !isRuntimeError(partial) && std[2] !== 'ignore') stderr.write(partial);
         else if (partial) held += partial;
+        relayErr?.end();
         if (held) reject(new HakoError(execErrorAsRunc(runtimeErrorLine(held), command)));
         else resolve(code ?? 128 + (signal ? 9 : 0));
       });

@@ -59,7 +59,7 @@ export class HakoRuntime implements OCIRuntime {
   }
 
   exec(id: string, proc: Process, io: ExecIo): Promise<number> {
-    return this.runtime.exec(id, proc, { detach: io.detach, stdio: io.stdio, pidFile: io.pidFile });
+    return this.runtime.exec(id, proc, { detach: io.detach, stdio: io.stdio, pidFile: io.pidFile, onStdio: io.onStdio });
   }
 
   run(id: string, bundle: string, opts: ForegroundOptions): Promise<number> {

@@ -23,11 +23,11 @@ export interface ImageProcessDefaults {
 
 /** docker's rule: --entrypoint replaces the image's Entrypoint and drops its Cmd; words after the
  *  image replace Cmd; the process is Entrypoint followed by Cmd. */
-export function combineCommand(image: ImageProcessDefaults, entrypoint: string | undefined, command: string[]): string[] {
+export function combineCommand(image: ImageProcessDefaults, entrypoint: string | string[] | undefined, command: string[]): string[] {
   let ep = image.Entrypoint ?? [];
   let cmd = image.Cmd ?? [];
   if (entrypoint !== undefined) {
-    ep = entrypoint === '' ? [] : [entrypoint];
+    ep = Array.isArray(entrypoint) ? entrypoint : entrypoint === '' ? [] : [entrypoint];
     cmd = [];
   }
   if (command.length) cmd = command;

@@ -60,8 +60,10 @@ export interface RunOptions {
   networkAliases?: string[];
   workdir?: string;
   user?: string;
-  /** undefined: the image's; '': none (docker's --entrypoint ""). */
-  entrypoint?: string;
+  /** undefined: the image's; '': none (docker's --entrypoint ""); a list: the API's Entrypoint. */
+  entrypoint?: string | string[];
+  /** More ports the container exposes ("8080/tcp"), beside the image's: the API's ExposedPorts. */
+  expose?: string[];
   memory?: number;
   memorySwap?: number;
   cpus?: number;

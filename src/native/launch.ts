@@ -4,6 +4,7 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import type { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import { HakoError } from '../util/errors.js';
 import { findHelper } from './find.js';
 import { trace } from '../util/trace.js';
@@ -23,6 +24,9 @@ export interface LaunchOptions {
   onPid?(pid: number, helperPid: number): void;
   /** Errors hako-init reports after the first late one (which lateError() returns). */
   warn?(message: string): void;
+  /** The helper's stdin, stdout and stderr right after it started, for the entries of `stdio` that
+   *  were 'pipe' (null for the others): a caller that relays them (the Docker API's exec). */
+  onStdio?(stdio: [Writable | null, Readable | null, Readable | null]): void;
 }
 
 /** The hako-init process a container is made by: our child, or conmon's (the engine socket). */
@@ -54,6 +58,7 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
     helper.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
   });
   const planPipe = helper.stdio[3] as Socket;
+  opts.onStdio?.([helper.stdin, helper.stdout, helper.stderr]);
   return drive(helper, helper.pid!, helper.stdio[4] as Socket, exited, opts, {
     sendPlan: (plan) => planPipe.end(plan),
     abort: () => planPipe.destroy(),

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { StdioOptions } from 'node:child_process';
 import { asHakoError, ConfigError, HakoError } from '../util/errors.js';
 import { loadBundle, type Bundle } from './bundle.js';
-import { attach, launch, PRESERVED_FDS_FIRST, type Launched } from '../native/launch.js';
+import { attach, launch, PRESERVED_FDS_FIRST, type Launched, type LaunchOptions } from '../native/launch.js';
 import { seccompExport } from '../native/modes.js';
 import { writeIdMaps } from '../native/userns.js';
 import { cachedSeccompFilter, compileSeccomp, seccompUsesNotify } from './seccomp/index.js';
@@ -72,6 +72,9 @@ export interface ExecOptions {
   preserveFds?: number;
   /** runc's --cgroup flags: sub-cgroups of the container's to join (exec-cgroup.ts). */
   cgroup?: string[];
+  /** The process's pipes ('pipe' entries of stdio), for a caller that relays them (the Docker API);
+   *  such a caller owns the streams, so this process's signals are left alone (not passed on). */
+  onStdio?: LaunchOptions['onStdio'];
 }
 
 export interface RunOptions extends CreateOptions {
@@ -302,12 +305,14 @@ export class Runtime {
     }
     if (cgroup) void primeCgroupMigration(DEFAULT_CGROUP_ROOT, cgroup.version === 2);
     debugPlan(`exec in ${id}`, ops);
-    const unignore = opts.detach ? () => {} : surviveTerminalSignals();
+    const ownsSignals = !opts.detach && !opts.onStdio;
+    const unignore = ownsSignals ? surviveTerminalSignals() : () => {};
     try {
       const launched = await launch({
         plan: encodePlan(ops),
         stdio: Array.isArray(opts.stdio) ? opts.stdio : ['inherit', 'inherit', 'inherit'],
         preserveFds: opts.preserveFds,
+        onStdio: opts.onStdio,
         // Same cgroup as the container (limits, accounting, `ps`, and the cgroup namespace's root).
         // With --cgroup, on into the sub-cgroups (the hierarchies without one keep the container's).
         beforePlan: (pid) => {
@@ -328,7 +333,7 @@ export class Runtime {
         launched.detach();
         return 0;
       }
-      const unforward = forwardSignals(launched);
+      const unforward = ownsSignals ? forwardSignals(launched) : () => {};
       try {
         const code = await launched.exited;
         const late = await launched.lateError();

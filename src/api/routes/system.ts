@@ -6,6 +6,9 @@ import { engineInfo, HAKO_VERSION, versionInfo } from '../../engine/system-info.
 import type { ApiContext, Router } from '../router.js';
 import type { Call } from '../call.js';
 import { API_VERSION, MIN_API_VERSION } from '../version.js';
+import { listContainers } from '../container-json.js';
+import { clientGone, timeParam } from './container-io.js';
+import { filterWords } from './filters.js';
 
 const PING_HEADERS = { 'Builder-Version': '1', 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache' };
 
@@ -14,6 +17,58 @@ export function register(r: Router, api: ApiContext): void {
   r.head('/_ping', (call) => call.send(200, undefined, { ...PING_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': '0' }));
   r.get('/version', (call) => call.send(200, dockerVersion()));
   r.get('/info', async (call) => call.send(200, await dockerInfo(api)));
+  r.get('/events', (call) => events(api, call));
+  r.get('/system/df', async (call) => call.send(200, await systemDf(api)));
+}
+
+/** GET /events: the engine's event log as docker's JSON stream (one object per line) — what was
+ *  recorded since `since`, then, until `until` (or the client leaves), what happens. */
+async function events(api: ApiContext, call: Call): Promise<void> {
+  const { parseEventFilters, readEvents } = await import('../../engine/events.js');
+  const filters = parseEventFilters(filterWords(call.filters()));
+  const since = timeParam(call, 'since');
+  const until = timeParam(call, 'until');
+  const out = call.stream(200, 'application/json');
+  const follow = until === undefined || until > Date.now();
+  for await (const ev of readEvents(api.engine.root, { since, until, filters }, { follow, signal: clientGone(call) })) {
+    if (until !== undefined && ev.time * 1000 > until) break;
+    // docker's older fields too (status, id, from), which docker-py and compose 1.x read.
+    const legacy = ev.Type === 'container' ? { status: ev.Action, id: ev.Actor.ID, from: ev.Actor.Attributes.image ?? '' } : {};
+    out.write(`${JSON.stringify({ ...legacy, ...ev, scope: 'local' })}\n`);
+  }
+  out.end();
+}
+
+/** GET /system/df: images, containers (with their written size) and volumes (with their size). */
+async function systemDf(api: ApiContext): Promise<Record<string, unknown>> {
+  const e = api.engine;
+  const { systemDf: rows } = await import('../../engine/df.js');
+  const { containerSize } = await import('../../engine/prune.js');
+  const { VolumeStore, volumeUsers } = await import('../../engine/volumes.js');
+  const [images] = await rows(e);
+  const containers = await listContainers(e, { all: true, filters: {} });
+  for (const c of containers) c.SizeRw = await containerSize(e, c.Id as string);
+  const configs = (await e.list()).map((c) => c.config);
+  const store = new VolumeStore(e.root);
+  const volumes = [];
+  for (const v of store.list()) volumes.push({ ...v, UsageData: { Size: await store.size(v.Name), RefCount: volumeUsers(v.Name, configs).length } });
+  const byId = new Map<string, { Id: string; RepoTags: string[]; Size: number; Created: number }>();
+  for (const rec of e.images.listImages()) {
+    const img = byId.get(rec.config) ?? { Id: rec.config, RepoTags: [], Size: rec.size, Created: Math.floor(Date.parse(rec.tagged) / 1000) };
+    img.RepoTags.push(rec.reference);
+    byId.set(rec.config, img);
+  }
+  const used = await e.imagesInUse();
+  const imageList = [...byId.values()].map((i) => ({
+    ...i,
+    ParentId: '',
+    RepoDigests: [],
+    SharedSize: -1,
+    VirtualSize: i.Size,
+    Labels: null,
+    Containers: used.has(i.Id) ? 1 : 0,
+  }));
+  return { LayersSize: images.Size, Images: imageList, Containers: containers, Volumes: volumes, BuildCache: [] };
 }
 
 function ping(call: Call): void {

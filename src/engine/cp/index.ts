@@ -12,6 +12,7 @@ import { containerEntries, containerReader, containerWriter, resolveIn } from '.
 import { hostEntries, hostKind } from './host.js';
 import { writeEntries, type Owner } from './write.js';
 import { writeTar } from './tar.js';
+import type { Entry } from './entries.js';
 import { ensureRootfsMounted } from '../rootfs.js';
 import { isRootless } from '../rootless.js';
 import type { ContainerStore } from '../store.js';
@@ -81,6 +82,21 @@ export async function copyToContainer(rootfs: string, from: string, to: string, 
   const top = r.kind === 'file' ? posix.basename(r.rel) : t.top;
   const writer = containerWriter(rootfs, `/${dirRel}`);
   return writeEntries(writer, top, hostEntries(src.full, follow), opts.archive ? keep : () => ({ uid: 0, gid: 0 }));
+}
+
+/** What `p` is in the container (resolved inside its root; a last component that is a symlink is
+ *  not followed, as docker's archive stat): its entry, or undefined when missing. */
+export async function statInContainer(rootfs: string, p: string): Promise<Entry | undefined> {
+  const split = splitPath(p);
+  const reader = containerReader(rootfs);
+  try {
+    const r = await resolveIn(reader, 'source', split, split.trailingSlash);
+    await reader.close();
+    return r.kind === 'missing' ? undefined : r.entry;
+  } catch (e) {
+    await reader.abort();
+    throw e;
+  }
 }
 
 /** The root filesystem of container `ref` (mounted again if a reboot took it down), and its name. */
