@@ -39,9 +39,11 @@ export function parseSystemdCgroupsPath(cgroupsPath: string | undefined, id: str
     ['name', name],
   ]) {
     if (!v) throw new ConfigError(FIELD, `'${text}': the ${what} is empty ("slice:prefix:name")`);
-    if (!UNIT_CHARS.test(v) || v === '.' || v === '..') throw new ConfigError(FIELD, `'${text}': the ${what} '${v}' has characters a systemd unit name cannot have`);
+    if (!UNIT_CHARS.test(v) || v === '.' || v === '..')
+      throw new ConfigError(FIELD, `'${text}': the ${what} '${v}' has characters a systemd unit name cannot have`);
   }
-  if (name.endsWith('.slice')) throw new ConfigError(FIELD, `'${text}': a name ending in .slice (a slice of its own, runc's kubelet mode) is not supported; use a scope name`);
+  if (name.endsWith('.slice'))
+    throw new ConfigError(FIELD, `'${text}': a name ending in .slice (a slice of its own, runc's kubelet mode) is not supported; use a scope name`);
   const unit = `${prefix}-${name}.scope`;
   if (unit.length > 255) throw new ConfigError(FIELD, `'${text}': the unit name ${unit.length} bytes long is longer than systemd's 255`);
   return { slice, prefix, name, unit, cgroupPath: `${expandSlice(slice, text)}/${unit}` };

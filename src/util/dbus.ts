@@ -70,6 +70,20 @@ export function splitSignature(sig: string): string[] {
   return out;
 }
 
+/** The fixed-size types: size, and how Buffer reads and writes them (little-endian). */
+const FIXED: Record<string, { size: number; put(b: Buffer, v: DBusValue, at: number): void; get(b: Buffer, at: number): DBusValue }> = {
+  y: { size: 1, put: (b, v, at) => b.writeUInt8(Number(v), at), get: (b, at) => b.readUInt8(at) },
+  b: { size: 4, put: (b, v, at) => b.writeUInt32LE(v ? 1 : 0, at), get: (b, at) => b.readUInt32LE(at) !== 0 },
+  n: { size: 2, put: (b, v, at) => b.writeInt16LE(Number(v), at), get: (b, at) => b.readInt16LE(at) },
+  q: { size: 2, put: (b, v, at) => b.writeUInt16LE(Number(v), at), get: (b, at) => b.readUInt16LE(at) },
+  i: { size: 4, put: (b, v, at) => b.writeInt32LE(Number(v), at), get: (b, at) => b.readInt32LE(at) },
+  u: { size: 4, put: (b, v, at) => b.writeUInt32LE(Number(v), at), get: (b, at) => b.readUInt32LE(at) },
+  h: { size: 4, put: (b, v, at) => b.writeUInt32LE(Number(v), at), get: (b, at) => b.readUInt32LE(at) },
+  x: { size: 8, put: (b, v, at) => b.writeBigInt64LE(BigInt(v as number), at), get: (b, at) => b.readBigInt64LE(at) },
+  t: { size: 8, put: (b, v, at) => b.writeBigUInt64LE(BigInt(v as number), at), get: (b, at) => b.readBigUInt64LE(at) },
+  d: { size: 8, put: (b, v, at) => b.writeDoubleLE(Number(v), at), get: (b, at) => b.readDoubleLE(at) },
+};
+
 class Writer {
   private buf = Buffer.alloc(256);
   length = 0;
@@ -86,18 +100,18 @@ class Writer {
     this.buf.fill(0, this.length, this.length + pad);
     this.length += pad;
   }
+  private fixed(type: string, v: DBusValue): void {
+    const f = FIXED[type];
+    this.align(f.size);
+    this.ensure(f.size);
+    f.put(this.buf, v, this.length);
+    this.length += f.size;
+  }
   u8(v: number): void {
-    this.ensure(1);
-    this.buf.writeUInt8(v, this.length++);
+    this.fixed('y', v);
   }
   u32(v: number): void {
-    this.align(4);
-    this.ensure(4);
-    this.buf.writeUInt32LE(v, this.length);
-    this.length += 4;
-  }
-  setU32(at: number, v: number): void {
-    this.buf.writeUInt32LE(v, at);
+    this.fixed('u', v);
   }
   bytes(b: Buffer): void {
     this.ensure(b.length);
@@ -111,71 +125,28 @@ class Writer {
   /** Marshals `value` as the single complete type `sig`. */
   write(sig: string, value: DBusValue): void {
     const c = sig[0];
-    this.align(ALIGN[c]);
-    switch (c) {
-      case 'y':
-        return this.u8(Number(value));
-      case 'b':
-        return this.u32(value ? 1 : 0);
-      case 'n':
-      case 'q': {
-        this.ensure(2);
-        if (c === 'n') this.buf.writeInt16LE(Number(value), this.length);
-        else this.buf.writeUInt16LE(Number(value), this.length);
-        this.length += 2;
-        return;
-      }
-      case 'i':
-      case 'u':
-      case 'h': {
-        this.ensure(4);
-        if (c === 'i') this.buf.writeInt32LE(Number(value), this.length);
-        else this.buf.writeUInt32LE(Number(value), this.length);
-        this.length += 4;
-        return;
-      }
-      case 'x':
-      case 't': {
-        this.ensure(8);
-        if (c === 'x') this.buf.writeBigInt64LE(BigInt(value as number | bigint), this.length);
-        else this.buf.writeBigUInt64LE(BigInt(value as number | bigint), this.length);
-        this.length += 8;
-        return;
-      }
-      case 'd': {
-        this.ensure(8);
-        this.buf.writeDoubleLE(Number(value), this.length);
-        this.length += 8;
-        return;
-      }
-      case 's':
-      case 'o': {
-        const b = Buffer.from(String(value), 'utf8');
-        this.u32(b.length);
-        this.bytes(b);
-        return this.u8(0);
-      }
-      case 'g': {
-        const b = Buffer.from(String(value), 'utf8');
-        this.u8(b.length);
-        this.bytes(b);
-        return this.u8(0);
-      }
-      case 'v': {
-        const [vsig, inner] = value as Variant;
-        this.write('g', vsig);
-        return this.write(vsig, inner);
-      }
-      case 'a':
-        return this.writeArray(sig.slice(1), value as DBusValue[]);
-      case '(':
-      case '{': {
-        const parts = splitSignature(sig.slice(1, -1));
-        const items = value as DBusValue[];
-        if (!Array.isArray(items) || items.length !== parts.length) throw new HakoError(`dbus: value for ${sig} needs ${parts.length} fields`);
-        parts.forEach((p, i) => this.write(p, items[i]));
-        return;
-      }
+    if (c in FIXED) {
+      this.fixed(c, value);
+    } else if (c === 's' || c === 'o' || c === 'g') {
+      const b = Buffer.from(String(value), 'utf8');
+      if (c === 'g') this.u8(b.length);
+      else this.u32(b.length);
+      this.bytes(b);
+      this.u8(0);
+    } else if (c === 'v') {
+      const [vsig, inner] = value as Variant;
+      this.write('g', vsig);
+      this.write(vsig, inner);
+    } else if (c === 'a') {
+      this.writeArray(sig.slice(1), value as DBusValue[]);
+    } else {
+      const parts = splitSignature(sig.slice(1, -1));
+      const items = value as DBusValue[];
+      if (!Array.isArray(items) || items.length !== parts.length) throw new HakoError(`dbus: value for ${sig} needs ${parts.length} fields`);
+      this.align(8);
+      parts.forEach((p, i) => {
+        this.write(p, items[i]);
+      });
     }
   }
 
@@ -185,7 +156,7 @@ class Writer {
     this.align(ALIGN[elem[0]]); // the padding before the first element is not part of the length
     const start = this.length;
     for (const item of items) this.write(elem, item);
-    this.setU32(lengthAt, this.length - start);
+    this.buf.writeUInt32LE(this.length - start, lengthAt);
   }
 }
 
@@ -201,65 +172,41 @@ class Reader {
   private need(n: number): void {
     if (this.at + n > this.buf.length) throw new HakoError('dbus: truncated message');
   }
+  private fixed(type: string): DBusValue {
+    const f = FIXED[type];
+    this.align(f.size);
+    this.need(f.size);
+    const v = f.get(this.buf, this.at);
+    this.at += f.size;
+    return v;
+  }
 
   read(sig: string): DBusValue {
     const c = sig[0];
-    this.align(ALIGN[c]);
-    const size = { y: 1, n: 2, q: 2, b: 4, i: 4, u: 4, h: 4, x: 8, t: 8, d: 8 }[c as 'y'];
-    if (size) this.need(size);
-    const b = this.buf;
-    switch (c) {
-      case 'y':
-        return b.readUInt8(this.at++);
-      case 'b':
-        return (this.at += 4) && b.readUInt32LE(this.at - 4) !== 0;
-      case 'n':
-        return (this.at += 2) && b.readInt16LE(this.at - 2);
-      case 'q':
-        return (this.at += 2) && b.readUInt16LE(this.at - 2);
-      case 'i':
-        return (this.at += 4) && b.readInt32LE(this.at - 4);
-      case 'u':
-      case 'h':
-        return (this.at += 4) && b.readUInt32LE(this.at - 4);
-      case 'x':
-        return (this.at += 8) && b.readBigInt64LE(this.at - 8);
-      case 't':
-        return (this.at += 8) && b.readBigUInt64LE(this.at - 8);
-      case 'd':
-        return (this.at += 8) && b.readDoubleLE(this.at - 8);
-      case 's':
-      case 'o':
-      case 'g': {
-        this.need(c === 'g' ? 1 : 4);
-        const len = c === 'g' ? b.readUInt8(this.at) : b.readUInt32LE(this.at);
-        this.at += c === 'g' ? 1 : 4;
-        this.need(len + 1);
-        const s = b.toString('utf8', this.at, this.at + len);
-        this.at += len + 1;
-        return s;
-      }
-      case 'v': {
-        const vsig = this.read('g') as string;
-        splitSignature(vsig);
-        return [vsig, this.read(vsig)];
-      }
-      case 'a': {
-        this.need(4);
-        const len = b.readUInt32LE(this.at);
-        this.at += 4;
-        this.align(ALIGN[sig[1]]);
-        this.need(len);
-        const end = this.at + len;
-        const items: DBusValue[] = [];
-        while (this.at < end) items.push(this.read(sig.slice(1)));
-        return items;
-      }
-      case '(':
-      case '{':
-        return splitSignature(sig.slice(1, -1)).map((p) => this.read(p));
+    if (c in FIXED) return this.fixed(c);
+    if (c === 's' || c === 'o' || c === 'g') {
+      const len = Number(this.fixed(c === 'g' ? 'y' : 'u'));
+      this.need(len + 1);
+      const s = this.buf.toString('utf8', this.at, this.at + len);
+      this.at += len + 1;
+      return s;
     }
-    throw new HakoError(`dbus: bad signature '${sig}'`);
+    if (c === 'v') {
+      const vsig = this.read('g') as string;
+      splitSignature(vsig);
+      return [vsig, this.read(vsig)];
+    }
+    if (c === 'a') {
+      const len = Number(this.fixed('u'));
+      this.align(ALIGN[sig[1]]);
+      this.need(len);
+      const end = this.at + len;
+      const items: DBusValue[] = [];
+      while (this.at < end) items.push(this.read(sig.slice(1)));
+      return items;
+    }
+    this.align(8);
+    return splitSignature(sig.slice(1, -1)).map((p) => this.read(p));
   }
 }
 

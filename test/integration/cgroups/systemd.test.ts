@@ -28,7 +28,12 @@ const MEMORY_PROP = PURE_V2 ? 'MemoryMax' : 'MemoryLimit';
 function unitProps(unit: string, props: string[]): Record<string, string> {
   const r = spawnSync('systemctl', ['show', unit, ...props.flatMap((p) => ['-p', p])], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  return Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(/=(.*)/s, 2) as [string, string]));
+  return Object.fromEntries(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/=(.*)/s, 2) as [string, string]),
+  );
 }
 
 /** A detached container under hako (or runc) with the systemd driver. */
@@ -56,14 +61,18 @@ describe(`the systemd cgroup driver (cgroup ${PURE_V2 ? 'v2' : 'v1'})`, { skip }
     const resources = { memory: { limit: 64 * MiB }, pids: { limit: 20 } };
     for (const c of startBoth(['sleep', '1000'], resources)) {
       const p = unitProps(c.unit, ['ControlGroup', 'ActiveState', 'Delegate', MEMORY_PROP, 'TasksMax', 'DevicePolicy']);
-      assert.deepEqual(p, {
-        ControlGroup: `/system.slice/${c.unit}`,
-        ActiveState: 'active',
-        Delegate: 'yes',
-        [MEMORY_PROP]: String(64 * MiB),
-        TasksMax: '20',
-        DevicePolicy: 'strict',
-      }, c.runtime);
+      assert.deepEqual(
+        p,
+        {
+          ControlGroup: `/system.slice/${c.unit}`,
+          ActiveState: 'active',
+          Delegate: 'yes',
+          [MEMORY_PROP]: String(64 * MiB),
+          TasksMax: '20',
+          DevicePolicy: 'strict',
+        },
+        c.runtime,
+      );
       const pid = JSON.parse(cli(c.runtime)(['state', c.id]).stdout).pid;
       const own = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
       assert.match(own, new RegExp(`^\\d+:${PURE_V2 ? '' : 'name=systemd'}:/system\\.slice/${c.unit.replace(/\./g, '\\.')}$`, 'm'), c.runtime);
@@ -75,14 +84,26 @@ describe(`the systemd cgroup driver (cgroup ${PURE_V2 ? 'v2' : 'v1'})`, { skip }
   });
 
   it('the kernel enforces them: a fork bomb stops at pids, an allocation past memory is OOM-killed', () => {
-    const bomb = h.hako([...SD, 'run', '--bundle', h.bundle(['sh', '-c', 'i=0; while [ $i -lt 30 ]; do sleep 5 & i=$((i+1)); done; echo all forked'], (s) => {
-      s.linux!.resources = { pids: { limit: 10 } };
-    }), h.id()]);
+    const bomb = h.hako([
+      ...SD,
+      'run',
+      '--bundle',
+      h.bundle(['sh', '-c', 'i=0; while [ $i -lt 30 ]; do sleep 5 & i=$((i+1)); done; echo all forked'], (s) => {
+        s.linux!.resources = { pids: { limit: 10 } };
+      }),
+      h.id(),
+    ]);
     assert.match(bomb.stderr, /can't fork/);
     assert.doesNotMatch(bomb.stdout, /all forked/);
-    const oom = h.hako([...SD, 'run', '--bundle', h.bundle(['sh', '-c', 'head -c 100m /dev/zero | tail > /dev/null; echo survived'], (s) => {
-      s.linux!.resources = { memory: { limit: 32 * MiB, swap: 32 * MiB } };
-    }), h.id()]);
+    const oom = h.hako([
+      ...SD,
+      'run',
+      '--bundle',
+      h.bundle(['sh', '-c', 'head -c 100m /dev/zero | tail > /dev/null; echo survived'], (s) => {
+        s.linux!.resources = { memory: { limit: 32 * MiB, swap: 32 * MiB } };
+      }),
+      h.id(),
+    ]);
     assert.doesNotMatch(oom.stdout, /survived/, oom.stderr);
   });
 

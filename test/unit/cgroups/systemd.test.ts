@@ -15,7 +15,10 @@ test('cgroupsPath: empty is system.slice:hako:<id>; slice:prefix:name becomes a 
     unit: 'hako-abc.scope',
     cgroupPath: '/system.slice/hako-abc.scope',
   });
-  assert.equal(parseSystemdCgroupsPath('kubepods-besteffort-pod1.slice:cri-containerd:x1', 'x').cgroupPath, '/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-x1.scope');
+  assert.equal(
+    parseSystemdCgroupsPath('kubepods-besteffort-pod1.slice:cri-containerd:x1', 'x').cgroupPath,
+    '/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-x1.scope',
+  );
   assert.equal(parseSystemdCgroupsPath(':p:n', 'x').cgroupPath, '/system.slice/p-n.scope'); // empty slice: system.slice, as runc
   assert.equal(parseSystemdCgroupsPath('-.slice:p:n', 'x').cgroupPath, '/p-n.scope');
   assert.equal(resolveCgroupsPath(undefined, 'abc', { systemd: true }), 'system.slice:hako:abc');
@@ -23,7 +26,21 @@ test('cgroupsPath: empty is system.slice:hako:<id>; slice:prefix:name becomes a 
 });
 
 test('cgroupsPath: malformed ones are one error naming linux.cgroupsPath', () => {
-  for (const bad of ['a:b', '..', 'a:b:c:d', '/hako/x', 'system.slice:hako:../x', 'system.slice:ha/ko:x', 'system.slice::x', 'system.slice:p:', 'nope:p:n', 'a--b.slice:p:n', '.slice:p:n', 'system.slice:p:n.slice', `system.slice:p:${'x'.repeat(260)}`]) {
+  for (const bad of [
+    'a:b',
+    '..',
+    'a:b:c:d',
+    '/hako/x',
+    'system.slice:hako:../x',
+    'system.slice:ha/ko:x',
+    'system.slice::x',
+    'system.slice:p:',
+    'nope:p:n',
+    'a--b.slice:p:n',
+    '.slice:p:n',
+    'system.slice:p:n.slice',
+    `system.slice:p:${'x'.repeat(260)}`,
+  ]) {
     assert.throws(() => parseSystemdCgroupsPath(bad, 'id'), /linux\.cgroupsPath: '/, bad);
   }
   assert.throws(() => resolveCgroupsPath('system.slice:hako:abc', 'abc'), /--systemd-cgroup/);
@@ -37,7 +54,11 @@ test('expandSlice: systemd nesting by dashes', () => {
 });
 
 test('resources as unit properties, v2 and v1 (runc genV2/genV1ResourcesProperties)', () => {
-  const r = { memory: { limit: 64 << 20, swap: 128 << 20, reservation: 1 << 20 }, pids: { limit: 20 }, cpu: { shares: 1024, quota: 12345, period: 100000, cpus: '0-2,4' } };
+  const r = {
+    memory: { limit: 64 << 20, swap: 128 << 20, reservation: 1 << 20 },
+    pids: { limit: 20 },
+    cpu: { shares: 1024, quota: 12345, period: 100000, cpus: '0-2,4' },
+  };
   const v2 = new Map(resourceProperties(r, 2).props);
   assert.deepEqual(v2.get('MemoryMax'), ['t', 64n << 20n]);
   assert.deepEqual(v2.get('MemoryLow'), ['t', 1n << 20n]);
@@ -68,7 +89,10 @@ test('device rules as DevicePolicy/DeviceAllow: strict allow-list, allow-all as 
   assert.deepEqual(props.get('DevicePolicy'), ['s', 'strict']);
   const allow = (props.get('DeviceAllow') as [string, [string, string][]])[1];
   assert.ok(allow.some(([p, a]) => p === '/dev/block/8:0' && a === 'rw'));
-  assert.ok(allow.some(([p, a]) => p === 'char-136' && a === 'rwm'), 'a wildcard minor as char-MAJOR');
+  assert.ok(
+    allow.some(([p, a]) => p === 'char-136' && a === 'rwm'),
+    'a wildcard minor as char-MAJOR',
+  );
   assert.ok(allow.some(([p, a]) => p === 'char-*' && a === 'm'));
   assert.deepEqual(new Map(deviceProperties({ devices: [{ allow: true, access: 'rwm' }] })).get('DevicePolicy'), ['s', 'auto']);
 });

@@ -21,7 +21,13 @@ test('round trip of StartTransientUnit-shaped bodies: a(sv) with variants of t, 
     ['DeviceAllow', ['a(ss)', [['/dev/char/1:3', 'rwm']]]],
     ['AllowedCPUs', ['ay', [5]]],
   ];
-  const b = encodeMessage(1, { type: 1, path: '/org/freedesktop/systemd1', member: 'StartTransientUnit', signature: 'ssa(sv)a(sa(sv))', body: ['x.scope', 'replace', props, []] });
+  const b = encodeMessage(1, {
+    type: 1,
+    path: '/org/freedesktop/systemd1',
+    member: 'StartTransientUnit',
+    signature: 'ssa(sv)a(sa(sv))',
+    body: ['x.scope', 'replace', props, []],
+  });
   const m = decodeMessage(b);
   assert.equal(m.member, 'StartTransientUnit');
   assert.equal(m.path, '/org/freedesktop/systemd1');
