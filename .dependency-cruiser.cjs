@@ -14,7 +14,9 @@ const LAYERS = {
   network: ['native', 'oci', 'util'],
   engine: ['runtime', 'cgroups', 'storage', 'image', 'network', 'native', 'oci', 'util'],
   build: ['engine', 'runtime', 'cgroups', 'storage', 'image', 'network', 'native', 'oci', 'util'],
-  cli: ['build', 'engine', 'runtime', 'cgroups', 'storage', 'image', 'network', 'native', 'oci', 'util'],
+  // api: the Docker Engine API service, docker's requests translated to the engine library's calls.
+  api: ['build', 'engine', 'runtime', 'cgroups', 'storage', 'image', 'network', 'native', 'oci', 'util'],
+  cli: ['api', 'build', 'engine', 'runtime', 'cgroups', 'storage', 'image', 'network', 'native', 'oci', 'util'],
 };
 
 const layerRules = Object.entries(LAYERS).map(([layer, below]) => ({

@@ -47,7 +47,7 @@ export function describe(cmd: Cmd): string {
 export function timed(cmd: Cmd, timeoutMs = 120_000): Outcome {
   if (!scratch) throw new Error('setScratchDir() was not called');
   const errFd = fs.openSync(scratch, 'w');
-  let res;
+  let res: ReturnType<typeof spawnSync>;
   const t0 = process.hrtime.bigint();
   try {
     res = spawnSync(cmd.file, cmd.args, { stdio: ['ignore', 'ignore', errFd], env: cmd.env ?? process.env, timeout: timeoutMs });

@@ -59,7 +59,7 @@ export function strerror(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e.code === 'string' && STRERROR[e.code]) return STRERROR[e.code]!;
   if (e && e.errno === -524) return 'Operation not supported (ENOTSUPP)';
-  const msg = String((e && e.message) || e);
+  const msg = String(e?.message || e);
   // libuv form: "EFOO: some text, write '/path'" -> "Some text"
   const m = /^[A-Z0-9]+: ([^,]+)/.exec(msg);
   const text = m ? m[1]! : msg;

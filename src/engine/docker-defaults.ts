@@ -192,8 +192,8 @@ export function defaultSeccompProfile(caps: string[] = DOCKER_DEFAULT_CAPABILITI
     if (inc.caps && !inc.caps.every((c) => have.has(c))) return false;
     if (inc.arches && !inc.arches.includes(archName)) return false;
     if (inc.minKernel && !atLeast(kernel, inc.minKernel)) return false;
-    if (exc.caps && exc.caps.some((c) => have.has(c))) return false;
-    if (exc.arches && exc.arches.includes(archName)) return false;
+    if (exc.caps?.some((c) => have.has(c))) return false;
+    if (exc.arches?.includes(archName)) return false;
     if (exc.minKernel && atLeast(kernel, exc.minKernel)) return false;
     return true;
   };

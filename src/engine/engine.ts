@@ -195,7 +195,7 @@ export class Engine {
   /** `start` of a created or exited container: detached under conmon. */
   async start(ref: string): Promise<string> {
     const id = this.store.resolve(ref);
-    await this.store.lockAsync(id, async () => {
+    await this.store.lock(id, async () => {
       const st = await this.refresh(id);
       if (st.status === 'running') return;
       st.restartCount = 0;
@@ -236,7 +236,7 @@ export class Engine {
   }
 
   private async startDetached(id: string, foreground = false): Promise<void> {
-    await this.store.lockAsync(id, async () => {
+    await this.store.lock(id, async () => {
       const cfg = this.store.readConfig(id);
       const runtime = this.runtimeFor(id);
       await this.cleanupRuntime(id);
@@ -250,7 +250,7 @@ export class Engine {
         this.markStartFailed(id, prev, e);
         throw e;
       }
-      let started;
+      let started: Awaited<ReturnType<typeof startConmon>>;
       let session: Awaited<ReturnType<OCIRuntime['beginCreate']>> | undefined;
       try {
         // hako's create is answered by this process (runtime-hako.ts). The kernel's wait before the
@@ -358,7 +358,7 @@ export class Engine {
     const runtime = this.runtimeFor(id);
     await this.cleanupRuntime(id);
     try {
-      await this.store.lockAsync(id, () => this.setUpNetwork(cfg));
+      await this.store.lock(id, () => this.setUpNetwork(cfg));
     } catch (e) {
       this.store.writeState(id, {
         ...this.store.readState(id),
@@ -389,7 +389,7 @@ export class Engine {
         try {
           const s = await runtime.state(id);
           if (s.pid && s.status === 'running') {
-            this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), pid: s.pid!, pidStartTime: procStat(s.pid!)?.startTime }));
+            await this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), pid: s.pid!, pidStartTime: procStat(s.pid!)?.startTime }));
             return;
           }
         } catch {
@@ -404,7 +404,7 @@ export class Engine {
       const e = this.sayWhyNotExecutable(id, err);
       stopPid = true;
       await recordPid;
-      this.store.lock(id, () =>
+      await this.store.lock(id, () =>
         this.store.writeState(id, {
           ...this.store.readState(id),
           status: 'exited',
@@ -414,7 +414,7 @@ export class Engine {
           finishedAt: new Date().toISOString(),
         }),
       );
-      await this.store.lockAsync(id, () => this.tearDownNetwork(id)).catch(() => {});
+      await this.store.lock(id, () => this.tearDownNetwork(id)).catch(() => {});
       if (cfg.options.rm) await this.remove(id, { force: true, volumes: true }).catch(() => {});
       throw e;
     }
@@ -422,12 +422,12 @@ export class Engine {
     await recordPid;
     // No conmon to mark an OOM kill here: the cgroup (kept until cleanupRuntime) counts them.
     const oomKilled = oomKillsIn(id) > 0 || undefined;
-    await this.store.lockAsync(id, async () => {
+    await this.store.lock(id, async () => {
       this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: code, oomKilled, finishedAt: new Date().toISOString() });
       this.event(id, 'die', { exitCode: String(code) });
       await this.cleanupRuntime(id);
     });
-    await this.store.lockAsync(id, () => this.tearDownNetwork(id)).catch((e: Error) => this.warn(`warning: ${e.message}`));
+    await this.store.lock(id, () => this.tearDownNetwork(id)).catch((e: Error) => this.warn(`warning: ${e.message}`));
     if (cfg.options.rm) await this.remove(id, { force: true, volumes: true });
     return code;
   }
@@ -443,7 +443,7 @@ export class Engine {
     }
     let restart = false;
     let delay = 0;
-    await this.store.lockAsync(id, async () => {
+    await this.store.lock(id, async () => {
       const st = await this.refresh(id);
       if (st.status !== 'exited' || st.stopRequested) return;
       const p = cfg.options.restart;
@@ -463,7 +463,7 @@ export class Engine {
     if (!restart) {
       // Not coming back (or stopped): release its address, ports and namespace now, as docker does.
       await this.store
-        .lockAsync(id, async () => {
+        .lock(id, async () => {
           const st = this.store.readState(id);
           if (st.status === 'running' || st.status === 'restarting') return;
           await this.tearDownNetwork(id);
@@ -472,7 +472,7 @@ export class Engine {
     }
     if (restart) {
       await sleep(delay);
-      await this.store.lockAsync(id, async () => {
+      await this.store.lock(id, async () => {
         const st = this.store.readState(id);
         if (st.status !== 'restarting' || st.stopRequested) return;
         await this.startDetached(id);
@@ -512,7 +512,7 @@ export class Engine {
       const pidAlive = st.pid > 0 && sameProcess(st.pid, st.pidStartTime);
       if (pidAlive || monitorAlive) return st;
     }
-    return this.store.lockAsync(id, async () => {
+    return this.store.lock(id, async () => {
       const cur = this.store.readState(id);
       if (cur.status !== 'running' || cur.startedAt !== st.startedAt) return cur;
       // Without conmon's record (monitor killed, host rebooted) the code is unknown: 255, like docker.
@@ -568,7 +568,7 @@ export class Engine {
       if (opts.quiet) return;
       throw new HakoError(`cannot kill container ${ref}: container ${id.slice(0, 12)} is not running`);
     }
-    if (opts.requested) this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), stopRequested: true }));
+    if (opts.requested) await this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), stopRequested: true }));
     await this.thawIfPaused(id);
     this.event(id, 'kill', { signal: String(sig) });
     try {
@@ -601,7 +601,7 @@ export class Engine {
     } catch {
       /* not frozen any more */
     }
-    this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), paused: false }));
+    await this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), paused: false }));
   }
 
   /** docker stop: the stop signal, then SIGKILL after `timeout` seconds; a restart policy does not apply. */
@@ -610,7 +610,7 @@ export class Engine {
     const cfg = this.store.readConfig(id);
     const st = await this.refresh(id);
     if (st.status === 'restarting') {
-      this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), status: 'exited', stopRequested: true }));
+      await this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), status: 'exited', stopRequested: true }));
       return id;
     }
     if (st.status !== 'running') return id;
@@ -665,7 +665,7 @@ export class Engine {
     if (st.status === 'running' || st.status === 'restarting') {
       if (!opts.force)
         throw new HakoError(`cannot remove container "${cfg.name}": container is ${st.status}: stop the container before removing or force remove`);
-      this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), stopRequested: true }));
+      await this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), stopRequested: true }));
       if (st.status === 'running') {
         await this.kill(id, 'SIGKILL', { quiet: true, requested: true });
         if (!(await this.waitExited(id, 30_000))) throw new HakoError(`container ${ref} did not exit after SIGKILL`);
@@ -674,7 +674,7 @@ export class Engine {
     await this.waitMonitor(id);
     trace('engine monitor gone');
     let removedByOther = false;
-    await this.store.lockAsync(id, async () => {
+    await this.store.lock(id, async () => {
       // Two removers (a failed `run -d --rm` and conmon's exit command) must not destroy the same
       // files at once: the second waits for the first, unless that one died on the way.
       const cur = this.store.readState(id);
@@ -1016,7 +1016,7 @@ export class Engine {
       if (st.status !== 'exited' && st.status !== 'created') continue;
       if (st.monitorPid && st.monitorPid !== process.pid && sameProcess(st.monitorPid, st.monitorStartTime)) continue;
       await this.store
-        .lockAsync(id, async () => {
+        .lock(id, async () => {
           const cur = this.store.readState(id);
           if (cur.status === 'exited' || cur.status === 'created') await this.tearDownNetwork(id);
         })

@@ -19,7 +19,7 @@ export function resolveInRoot(rootfs: string, path: string): string | null {
       continue;
     } // ".." at the root stays at the root
     const host = posix.join(rootfs, ...done, c);
-    let st;
+    let st: ReturnType<typeof lstatSync>;
     try {
       st = lstatSync(host);
     } catch {

@@ -8,11 +8,11 @@ const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /** Renames a container: the new name is claimed first (names/<NEW>, as create does), then the
  *  config, then the old claim goes. */
-export function renameContainer(e: Engine, ref: string, newName: string): void {
+export async function renameContainer(e: Engine, ref: string, newName: string): Promise<void> {
   const n = newName.replace(/^\//, '');
   if (!NAME_RE.test(n)) throw new HakoError(`invalid container name "${newName}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   const id = e.store.resolve(ref);
-  e.store.lock(id, () => {
+  await e.store.lock(id, () => {
     const cfg = e.store.readConfig(id);
     if (cfg.name === n) throw new HakoError(`renaming a container with the same name as its current name`);
     const names = path.join(e.root, 'names');
@@ -42,7 +42,7 @@ export function renameContainer(e: Engine, ref: string, newName: string): void {
 /** Freezes every process of a running container (the cgroup freezer); `paused` in its state. */
 export async function pauseContainer(e: Engine, ref: string): Promise<void> {
   const id = e.store.resolve(ref);
-  await e.store.lockAsync(id, async () => {
+  await e.store.lock(id, async () => {
     const st = await e.refresh(id);
     if (st.status !== 'running') throw new HakoError(`container ${id} is not running`);
     if (st.paused) throw new HakoError(`container ${id} is already paused`);
@@ -54,7 +54,7 @@ export async function pauseContainer(e: Engine, ref: string): Promise<void> {
 
 export async function unpauseContainer(e: Engine, ref: string): Promise<void> {
   const id = e.store.resolve(ref);
-  await e.store.lockAsync(id, async () => {
+  await e.store.lock(id, async () => {
     const st = await e.refresh(id);
     if (st.status !== 'running' || !st.paused) throw new HakoError(`container ${id} is not paused`);
     await e.runtime.resume(id);

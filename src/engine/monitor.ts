@@ -155,6 +155,7 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
 // tells a reused pid apart), else runs the exit command. A shell costs a millisecond where the Node
 // exit command costs ~100 ms, and a foreground run would wait for it before removing the container.
 const EXIT_GUARD =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell script: ${…} is the shell's
   'alive() { t=$2; read -r s < "/proc/$1/stat" || return 1; set -f; set -- ${s##*) }; [ "${20}" = "$t" ]; }; ' +
   'alive "$1" "$2" 2>/dev/null && exit 0; shift 2; exec "$@"';
 

@@ -1,8 +1,9 @@
 // The engine's side of container networking (the CNI work itself is src/network/). Modes of --network:
 //   host            no network namespace: the host's network, /etc/hosts and resolv.conf copied;
-//   none            its own namespace with only lo (brought up by netns-create: no CNI plugin runs);
+//   none            its own namespace with only lo, made and brought up by the OCI runtime (no pin:
+//                   two helper runs fewer per container; `container:` joins it through /proc/PID);
 //   bridge (default) = the default network `hako` (written on first use); NAME = that network.
-// Every non-host container gets a *pinned* namespace, as podman does: `hako-init netns-create` binds
+// Every container on a network gets a *pinned* namespace, as podman does: `hako-init netns-create` binds
 // a fresh netns onto <netns dir>/<id> (Node can neither unshare nor mount), CNI plugins enter it by
 // that path and the runtime joins it (`{type: network, path}` in config.json). The pin outlives the
 // container's processes, so a restart keeps its address and DEL always finds the namespace.
@@ -14,12 +15,16 @@ import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
+import { readVersioned, stampVersion, type DocumentFormat } from '../util/format-version.js';
 import { netnsCreate as nativeNetnsCreate, netnsDelete as nativeNetnsDelete } from '../native/modes.js';
 import { NetworkStore, attach, cleanupStale, checkHostPort, hostsFile, writeNetworkFiles, resolveNetworks, type HostEntry } from '../network/index.js';
 import { DEFAULT_ENGINE_ROOT } from './store.js';
 import { trace } from '../util/trace.js';
 import type { Mount } from '../oci/types.js';
 import type { PortMapping } from './types.js';
+
+/** network.json, what inspect shows of a container's network. */
+export const NETWORK_STATE_FORMAT: DocumentFormat = { what: 'container network state', current: 1 };
 
 /** The network a container gets without --network (docker's `bridge`, i.e. the network `hako`). */
 export const DEFAULT_NETWORK = 'bridge';
@@ -74,7 +79,7 @@ export function planNetwork(network: string, publish: PortMapping[], store?: Net
     if (publish.length) throw new HakoError(`--publish: conflicts with --network ${given} (the ports are that container's)`);
     return { mode: 'container', names: [], joined: { ref, ...(lookup ? lookup(ref) : {}) } };
   }
-  let resolved;
+  let resolved: ReturnType<typeof resolveNetworks>;
   try {
     resolved = resolveNetworks(given.split(','));
   } catch (e) {
@@ -243,17 +248,21 @@ export class ContainerNetworks {
   }
 
   /** The runtime's network namespace for a plan. */
-  specNetns(plan: NetworkPlan, id: string): 'host' | { path: string } {
+  specNetns(plan: NetworkPlan, id: string): 'host' | 'new' | { path: string } {
     if (plan.mode === 'container') return { path: this.pin(plan.joined!.id!) };
+    if (plan.mode === 'none') return 'new';
     return plan.mode === 'host' ? 'host' : { path: this.pin(id) };
   }
 
   state(dir: string): NetworkState | undefined {
+    const file = ContainerNetworks.statePath(dir);
+    let doc: unknown;
     try {
-      return JSON.parse(fs.readFileSync(ContainerNetworks.statePath(dir), 'utf8')) as NetworkState;
+      doc = JSON.parse(fs.readFileSync(file, 'utf8'));
     } catch {
       return undefined;
     }
+    return readVersioned<NetworkState>(doc, file, NETWORK_STATE_FORMAT);
   }
 
   /** True when something of a set-up network exists (pin, record or state): tearDown has work. */
@@ -269,12 +278,29 @@ export class ContainerNetworks {
     if (c.plan.mode === 'host') return;
     if (c.plan.mode === 'container') {
       // Nothing of our own: the runtime joins the other container's pinned namespace.
-      if (!c.plan.joined?.running || !fs.existsSync(this.pin(c.plan.joined.id!))) {
-        throw new HakoError(`--network container:${c.plan.joined?.ref}: that container is not running (its network is not set up)`);
+      const joined = c.plan.joined;
+      const pid = joined?.running && joined.dir ? runningPid(joined.dir) : 0;
+      if (!joined?.running || (!fs.existsSync(this.pin(joined.id!)) && !pid)) {
+        throw new HakoError(`--network container:${joined?.ref}: that container is not running (its network is not set up)`);
       }
+      // A --network none container has no pin: its namespace is its process's (as docker joins).
+      if (!fs.existsSync(this.pin(joined.id!))) joinNamespaceOf(path.join(c.dir, 'bundle', 'config.json'), pid);
       return;
     }
     trace('network set-up begins');
+    if (c.plan.mode === 'none') {
+      // The runtime makes the namespace and brings lo up; only the name files are ours.
+      this.writeState(c, {
+        mode: 'none',
+        netns: '',
+        hostname: c.hostname,
+        aliases: [c.name],
+        ports: [],
+        networks: [],
+        extraHosts: this.extraHosts(c, undefined),
+      });
+      return;
+    }
     const pin = this.pin(c.id);
     if (this.state(c.dir) && fs.existsSync(pin) && fs.existsSync(ContainerNetworks.recordPath(c.dir))) return;
     if (this.hasResources(c.id, c.dir)) await this.tearDown(c.id, c.dir);
@@ -287,47 +313,52 @@ export class ContainerNetworks {
     netnsCreate(pin);
     trace('network namespace pinned');
     try {
-      // none: lo is all there is, and netns-create brought it up. No record, so nothing to DEL later.
-      const attachments =
-        c.plan.mode === 'none'
-          ? []
-          : await attach(c.id, pin, c.plan.names, {
-              portMappings: ports.map((p) => ({ hostIP: p.hostIP || undefined, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })),
-              recordPath: ContainerNetworks.recordPath(c.dir),
-              aliases: [c.name, ...(c.names?.networkAliases ?? [])],
-              store: this.store,
-              loopbackUp: true, // netns-create brought lo up
-              containerName: c.name,
-            });
+      const attachments = await attach(c.id, pin, c.plan.names, {
+        portMappings: ports.map((p) => ({ hostIP: p.hostIP || undefined, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })),
+        recordPath: ContainerNetworks.recordPath(c.dir),
+        aliases: [c.name, ...(c.names?.networkAliases ?? [])],
+        store: this.store,
+        loopbackUp: true, // netns-create brought lo up
+        containerName: c.name,
+      });
       trace('network attached');
-      const st: NetworkState = {
+      this.writeState(c, {
         mode: c.plan.mode,
         netns: pin,
         hostname: c.hostname,
         aliases: [c.name, ...(c.names?.networkAliases ?? [])],
         ports,
         networks: attachments.map((a) => ({ name: a.network, ifName: a.ifName, addresses: a.addresses, ips: a.ips, gateway: a.gateway, mac: a.mac })),
-        // host-gateway: the host's address on the container's first network (its gateway), as docker's.
-        extraHosts: (c.names?.addHosts ?? []).map((h) => ({ ip: h.ip === 'host-gateway' ? (attachments[0]?.gateway ?? '127.0.0.1') : h.ip, names: [h.name] })),
-      };
-      fs.writeFileSync(ContainerNetworks.statePath(c.dir), JSON.stringify(st, null, 2));
-      // Under the host-wide lock, so of two containers starting at once the later writer of a peer's
-      // hosts file saw both leases.
-      this.store.hostIpam.locked(() => {
-        writeNetworkFiles(path.join(c.dir, 'etc'), {
-          hostname: c.hostname,
-          ips: ips(st),
-          aliases: st.aliases,
-          peers: this.peerEntries(c.id, st),
-          extraHosts: st.extraHosts,
-          resolv: { dns: c.names?.dns, search: nonEmpty(c.names?.dnsSearch), options: nonEmpty(c.names?.dnsOptions) },
-        });
-        this.refreshPeers(c.id, st);
+        extraHosts: this.extraHosts(c, attachments[0]?.gateway),
       });
     } catch (e) {
       await this.tearDown(c.id, c.dir).catch(() => {});
       throw e;
     }
+  }
+
+  /** --add-host entries; host-gateway is the host's address on the container's first network (its
+   *  gateway), as docker's, or 127.0.0.1 without one. */
+  private extraHosts(c: NetworkContext, gateway: string | undefined): NetworkState['extraHosts'] {
+    return (c.names?.addHosts ?? []).map((h) => ({ ip: h.ip === 'host-gateway' ? (gateway ?? '127.0.0.1') : h.ip, names: [h.name] }));
+  }
+
+  /** Writes network.json and the name files (/etc/hosts, hostname, resolv.conf) of a set-up network. */
+  private writeState(c: NetworkContext, st: NetworkState): void {
+    fs.writeFileSync(ContainerNetworks.statePath(c.dir), JSON.stringify(stampVersion(st, NETWORK_STATE_FORMAT), null, 2));
+    // Under the host-wide lock, so of two containers starting at once the later writer of a peer's
+    // hosts file saw both leases.
+    this.store.hostIpam.locked(() => {
+      writeNetworkFiles(path.join(c.dir, 'etc'), {
+        hostname: c.hostname,
+        ips: ips(st),
+        aliases: st.aliases,
+        peers: this.peerEntries(c.id, st),
+        extraHosts: st.extraHosts,
+        resolv: { dns: c.names?.dns, search: nonEmpty(c.names?.dnsSearch), options: nonEmpty(c.names?.dnsOptions) },
+      });
+      this.refreshPeers(c.id, st);
+    });
   }
 
   /** DEL for everything in the record, then the pin, then the state; idempotent. Throws (after doing
@@ -455,4 +486,21 @@ function readOr(file: string, fallback: string): string {
   } catch {
     return fallback;
   }
+}
+
+/** The pid of a running container's process, from its state.json, or 0. */
+function runningPid(dir: string): number {
+  try {
+    const st = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as { status?: string; pid?: number };
+    return st.status === 'running' && st.pid ? st.pid : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Points the network namespace of the bundle's config.json at the one of process `pid`. */
+function joinNamespaceOf(configFile: string, pid: number): void {
+  const spec = JSON.parse(fs.readFileSync(configFile, 'utf8')) as { linux?: { namespaces?: { type: string; path?: string }[] } };
+  for (const ns of spec.linux?.namespaces ?? []) if (ns.type === 'network') ns.path = `/proc/${pid}/ns/net`;
+  fs.writeFileSync(configFile, JSON.stringify(spec, null, 2));
 }

@@ -1,10 +1,11 @@
 // The engine's container store: <root>/containers/<id>/ holds what the user asked (container.json),
 // what happened (state.json), the OCI bundle (bundle/config.json + bundle/rootfs), the log and
 // conmon's exit directory. Everything a later `hako` command needs is on disk: there is no daemon.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
-import { acquirePidLock, releasePidLock } from '../util/pidlock.js';
+import { acquirePidLockAsync, releasePidLock } from '../util/pidlock.js';
 import { ensurePrivateDir } from '../storage/store/store.js';
 import { removeTree } from '../storage/layers/worker.js';
 import { rootfsMountpoint } from './rootfs.js';
@@ -30,6 +31,9 @@ export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 export function newId(): string {
   return randomHex(32);
 }
+
+/** The container locks the current asynchronous call chain holds (ContainerStore.lock). */
+const heldLocks = new AsyncLocalStorage<ReadonlySet<string>>();
 
 export class ContainerStore {
   readonly dir: string;
@@ -181,44 +185,26 @@ export class ContainerStore {
 
   /**
    * Serialises state changes on one container between hako processes (a `stop` racing conmon's
-   * exit command, say). A lock file holding the owner's pid (util/pidlock.ts); a dead owner's lock is taken over.
+   * exit command, say) and between the requests of one process (an API server). A lock file holding
+   * the owner's pid (util/pidlock.ts); a dead owner's lock is taken over. Waiting yields the event
+   * loop. Re-entrant within one call chain (AsyncLocalStorage), so a locked operation may call
+   * another that locks; a concurrent request of the same process waits its turn instead.
    */
-  lock<T>(id: string, fn: () => T): T {
-    if (this.held.has(id)) return fn();
-    this.acquire(id);
-    try {
-      return fn();
-    } finally {
-      this.release(id);
-    }
-  }
-
-  /** lock() for async work; re-entrant within this process like lock(). */
-  async lockAsync<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    if (this.held.has(id)) return fn();
-    this.acquire(id);
-    try {
-      return await fn();
-    } finally {
-      this.release(id);
-    }
-  }
-
-  private readonly held = new Set<string>();
-
-  private release(id: string): void {
-    this.held.delete(id);
-    releasePidLock(path.join(this.containerDir(id), 'lock'));
-  }
-
-  private acquire(id: string): void {
-    acquirePidLock(path.join(this.containerDir(id), 'lock'), {
+  async lock<T>(id: string, fn: () => T | Promise<T>): Promise<T> {
+    const held = heldLocks.getStore();
+    if (held?.has(id)) return fn();
+    const file = path.join(this.containerDir(id), 'lock');
+    await acquirePidLockAsync(file, {
       timeoutMs: 15_000,
       maxPollMs: 5,
       missing: () => new HakoError(`no such container: ${id}`),
       busy: (owner) => new HakoError(`container ${id.slice(0, 12)} is locked by process ${owner}`),
     });
-    this.held.add(id);
+    try {
+      return await heldLocks.run(new Set([...(held ?? []), id]), fn);
+    } finally {
+      releasePidLock(file);
+    }
   }
 }
 

@@ -65,7 +65,7 @@ function resourcesOf(o: RunOptions, req: UpdateRequest): Resources {
 
 export async function updateContainer(e: Engine, ref: string, req: UpdateRequest): Promise<void> {
   const id = e.store.resolve(ref);
-  await e.store.lockAsync(id, async () => {
+  await e.store.lock(id, async () => {
     const cfg = e.store.readConfig(id);
     if (req.restart && req.restart.name !== 'no' && cfg.options.rm)
       throw new HakoError('update: restart policy cannot be updated because AutoRemove is enabled for the container');

@@ -351,7 +351,7 @@ export async function importRootfs(
   })().catch((e) => tee.destroy(e));
   tee.pipe(gzip);
   tee.on('error', (e) => gzip.destroy(e));
-  let layer;
+  let layer: Awaited<ReturnType<typeof store.putBlob>>;
   try {
     layer = await store.putBlob(gzip);
     await feeding;

@@ -14,9 +14,7 @@ function human(n: number): string {
 
 const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
 
-export interface ProgressRenderer {
-  (e: PullEvent): void;
-}
+export type ProgressRenderer = (e: PullEvent) => void;
 
 export function createProgressRenderer(
   out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number } = process.stderr,

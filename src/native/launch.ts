@@ -96,99 +96,132 @@ export function attach(conn: Socket, pid: number, opts: Omit<LaunchOptions, 'std
   );
 }
 
+type SyncIO = { sendPlan(plan: Buffer): void; abort(): void; startError(onError: (e: Error) => void): void };
+
 /** The sync protocol, the same for both: place the helper, send the plan, answer its lines. */
-function drive(
-  helper: HelperProcess,
-  helperPid: number,
-  sync: Socket,
-  exited: Promise<number>,
-  opts: LaunchOptions,
-  io: { sendPlan(plan: Buffer): void; abort(): void; startError(onError: (e: Error) => void): void },
-): Promise<Launched> {
+function drive(helper: HelperProcess, helperPid: number, sync: Socket, exited: Promise<number>, opts: LaunchOptions, io: SyncIO): Promise<Launched> {
   return new Promise<Launched>((resolve, reject) => {
-    let containerPid = 0;
-    let readySeen = false;
-    let buffered = '';
-    let settled = false;
-    let late: string | undefined;
-    const fail = (err: Error) => {
-      if (settled) return;
-      settled = true;
-      sync.destroy();
-      io.abort();
-      if (containerPid)
-        try {
-          process.kill(containerPid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      try {
-        helper.kill('SIGKILL');
-      } catch {
-        /* already gone */
-      }
-      reject(err);
-    };
-    io.startError(fail);
-    const handle = async (line: string) => {
-      trace(`hako-init: ${line.slice(0, 200)}`);
-      const [word, ...rest] = line.split(' ');
-      const arg = rest.join(' ');
-      if (word === 'pid') {
-        containerPid = Number(arg);
-        try {
-          opts.onPid?.(containerPid, helperPid);
-        } catch (e) {
-          fail(e as Error);
-        }
-        if (readySeen) ready();
-      } else if (word === 'sync') {
-        try {
-          const payload = await opts.onSync?.(arg, { helperPid, containerPid });
-          sync.write(payload ? `ok ${payload}\n` : 'ok\n');
-        } catch (e) {
-          sync.write(`error ${(e as Error).message.replace(/\n/g, ' ')}\n`);
-          fail(e as Error);
-        }
-      } else if (word === 'ready') {
-        // The container (the child) sends `ready`, hako-init (the parent) sends `pid` after the
-        // fork: on a busy machine the child can be first. Ready means both.
-        readySeen = true;
-        if (containerPid) ready();
-      } else if (word === 'error') {
-        // After `ready` nobody awaits the outcome any more; the message must still reach the user.
-        if (!settled) fail(new HakoError(arg));
-        else if (late === undefined) late = arg;
-        else opts.warn?.(arg);
-      }
-    };
-    const ready = () => {
-      if (settled) return;
-      settled = true;
-      // Give any line already sent after `ready` a turn of the event loop to be read.
-      const lateError = () => new Promise<string | undefined>((r) => setImmediate(() => queue.then(() => r(late))));
-      resolve({ helper, containerPid, exited, detach: () => sync.destroy(), lateError });
-    };
+    const session = new SyncSession(helper, helperPid, sync, opts, io, reject, (containerPid, lateError) =>
+      resolve({ helper, containerPid, exited, detach: () => sync.destroy(), lateError }),
+    );
+    io.startError((e) => session.fail(e));
     // Lines are handled strictly in order: a sync answer must be written before later lines act.
-    let queue = Promise.resolve();
+    let buffered = '';
     sync.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       let nl: number;
       while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
+        session.enqueue(buffered.slice(0, nl));
         buffered = buffered.slice(nl + 1);
-        queue = queue.then(() => handle(line));
       }
     });
     sync.on('error', () => {
       /* EOF/ECONNRESET is reported through 'close' */
     });
-    sync.on('close', () => queue.then(() => fail(new HakoError('container init exited before it was ready'))));
+    sync.on('close', () => session.closed());
     trace('spawned');
     // Placement in the next turn of the event loop: spawning and placing are the two longest
     // synchronous steps of a start, and an embedding server gets its turn between them.
-    setImmediate(() => void placeAndSend(helperPid, opts, io, () => settled, fail));
+    setImmediate(
+      () =>
+        void placeAndSend(
+          helperPid,
+          opts,
+          io,
+          () => session.settled,
+          (e) => session.fail(e),
+        ),
+    );
   });
+}
+
+/** One launch's answers to hako-init's lines (`pid`, `sync`, `ready`, `error`), in order. */
+class SyncSession {
+  settled = false;
+  private containerPid = 0;
+  private readySeen = false;
+  private late: string | undefined;
+  private queue = Promise.resolve();
+
+  constructor(
+    private readonly helper: HelperProcess,
+    private readonly helperPid: number,
+    private readonly sync: Socket,
+    private readonly opts: LaunchOptions,
+    private readonly io: SyncIO,
+    private readonly reject: (e: Error) => void,
+    private readonly resolve: (containerPid: number, lateError: () => Promise<string | undefined>) => void,
+  ) {}
+
+  enqueue(line: string): void {
+    this.queue = this.queue.then(() => this.handle(line));
+  }
+
+  closed(): void {
+    void this.queue.then(() => this.fail(new HakoError('container init exited before it was ready')));
+  }
+
+  fail(err: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.sync.destroy();
+    this.io.abort();
+    for (const kill of [() => this.containerPid && process.kill(this.containerPid, 'SIGKILL'), () => this.helper.kill('SIGKILL')]) {
+      try {
+        kill();
+      } catch {
+        /* already gone */
+      }
+    }
+    this.reject(err);
+  }
+
+  private async handle(line: string): Promise<void> {
+    trace(`hako-init: ${line.slice(0, 200)}`);
+    const [word, ...rest] = line.split(' ');
+    const arg = rest.join(' ');
+    if (word === 'pid') this.onPid(Number(arg));
+    else if (word === 'sync') await this.onSync(arg);
+    else if (word === 'ready') {
+      // The container (the child) sends `ready`, hako-init (the parent) sends `pid` after the
+      // fork: on a busy machine the child can be first. Ready means both.
+      this.readySeen = true;
+      if (this.containerPid) this.ready();
+    } else if (word === 'error') {
+      // After `ready` nobody awaits the outcome any more; the message must still reach the user.
+      if (!this.settled) this.fail(new HakoError(arg));
+      else if (this.late === undefined) this.late = arg;
+      else this.opts.warn?.(arg);
+    }
+  }
+
+  private onPid(pid: number): void {
+    this.containerPid = pid;
+    try {
+      this.opts.onPid?.(pid, this.helperPid);
+    } catch (e) {
+      this.fail(e as Error);
+    }
+    if (this.readySeen) this.ready();
+  }
+
+  private async onSync(arg: string): Promise<void> {
+    try {
+      const payload = await this.opts.onSync?.(arg, { helperPid: this.helperPid, containerPid: this.containerPid });
+      this.sync.write(payload ? `ok ${payload}\n` : 'ok\n');
+    } catch (e) {
+      this.sync.write(`error ${(e as Error).message.replace(/\n/g, ' ')}\n`);
+      this.fail(e as Error);
+    }
+  }
+
+  private ready(): void {
+    if (this.settled) return;
+    this.settled = true;
+    // Give any line already sent after `ready` a turn of the event loop to be read.
+    const lateError = () => new Promise<string | undefined>((r) => setImmediate(() => this.queue.then(() => r(this.late))));
+    this.resolve(this.containerPid, lateError);
+  }
 }
 
 /** Places the helper (beforePlan: its cgroup) and sends it the plan, unless the launch has ended. */

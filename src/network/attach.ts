@@ -1,7 +1,7 @@
 // Connecting a container's network namespace to networks, and disconnecting it.
 // Network modes (what the engine's --network means):
 //   host   -> no network namespace at all: nothing to do here (the engine leaves the namespace out);
-//   none   -> its own namespace with only lo, brought up by the CNI loopback plugin;
+//   none   -> its own namespace with only lo (the engine leaves it to the OCI runtime, which brings lo up);
 //   bridge -> the default network `hako`; any other name -> that network (several may be given:
 //             eth0, eth1, ... in that order). lo is brought up in every own namespace.
 // Crash safety: before the first ADD we write a small JSON record (path chosen by the caller, e.g.
@@ -9,6 +9,7 @@
 // with each ADD result. detach() and cleanupStale() replay DEL from that record, so cleanup works even
 // if the network's file changed or was removed, and even when the namespace is already gone (CNI DEL
 // is best-effort: host-local releases the lease, portmap/firewall drop their rules by container id/IP).
+import { readVersioned, type DocumentFormat } from '../util/format-version.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
@@ -135,14 +136,19 @@ export function readRecord(file: string): AttachRecord | undefined {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new HakoError(`${file}: cannot read network attachment record: ${(e as NodeJS.ErrnoException).code}`);
   }
+  let doc: unknown;
   try {
-    const rec = JSON.parse(text) as AttachRecord;
-    if (rec.version !== 1 || !Array.isArray(rec.entries)) throw new Error('unknown format');
-    return rec;
+    doc = JSON.parse(text);
   } catch (e) {
     throw new HakoError(`${file}: not a network attachment record: ${(e as Error).message}`);
   }
+  const rec = readVersioned<AttachRecord>(doc, file, ATTACH_RECORD_FORMAT);
+  if (!Array.isArray(rec.entries)) throw new HakoError(`${file}: not a network attachment record: no entries`);
+  return rec;
 }
+
+/** network-record.json (`version` 1): what a later DEL needs, kept across hako upgrades. */
+export const ATTACH_RECORD_FORMAT: DocumentFormat = { what: 'network attachment record', current: 1, key: 'version' };
 
 /**
  * Connects the network namespace `netnsPath` of container `containerId` to `networks` (names, or

@@ -37,6 +37,8 @@ export interface NetworkStoreOptions {
   hostRoutes?: () => { dev: string; cidr: Cidr }[];
   /** The host-wide address plan of the bridge driver (default /run/hako/networks). */
   hostIpam?: HostIpam;
+  /** Whether a host interface of that name exists (bridge names already taken); tests inject one. */
+  linkExists?: (name: string) => boolean;
 }
 
 /** `bridge`: hako's in-process driver (driver/); `cni`: the conflist's plugins run as they are. */
@@ -149,6 +151,7 @@ export class NetworkStore {
   private readonly pool: Cidr;
   private readonly executor: CniExecutor;
   private readonly hostRoutes: () => { dev: string; cidr: Cidr }[];
+  private readonly linkExists: (name: string) => boolean;
   readonly hostIpam: HostIpam;
 
   constructor(opts: NetworkStoreOptions = {}) {
@@ -158,6 +161,7 @@ export class NetworkStore {
     this.pool = parseCidr(opts.pool ?? DEFAULT_POOL, 'network pool');
     this.executor = opts.executor ?? new CniExecutor();
     this.hostRoutes = opts.hostRoutes ?? (() => readHostRoutes());
+    this.linkExists = opts.linkExists ?? bridgeExists;
   }
 
   private file(name: string): string {
@@ -259,7 +263,7 @@ export class NetworkStore {
       let bridge = opts.bridge;
       if (bridge === undefined) {
         for (let i = 1; ; i++) {
-          if (!bridges.has(`hako${i}`) && !bridgeExists(`hako${i}`)) {
+          if (!bridges.has(`hako${i}`) && !this.linkExists(`hako${i}`)) {
             bridge = `hako${i}`;
             break;
           }

@@ -124,7 +124,7 @@ export function statsEvent(id: string, s: CgroupStats): object {
 export function streamEvents(rt: Runtime, id: string, opts: { once: boolean; intervalMs: number; out: (line: string) => void }): void {
   const rec = rt.states.read(validateId(id));
   const cg = rt.cgroupOf(rec);
-  if (!cg || !cg.exists()) throw new HakoError(`container "${id}" has no cgroup`);
+  if (!cg?.exists()) throw new HakoError(`container "${id}" has no cgroup`);
   if (opts.once) {
     opts.out(JSON.stringify(statsEvent(id, cg.stats())));
     return;

@@ -35,7 +35,7 @@ import type { CgroupMountInfo, PlanContext } from './plan/compile.js';
 import path from 'node:path';
 import { trace } from '../util/trace.js';
 import { debugEnabled, logDebug } from '../util/log.js';
-import { sleep } from '../util/sleep.js';
+import { pollUntil } from '../util/sleep.js';
 import { readFifo } from '../util/fifo.js';
 import { FormatVersionError } from '../util/format-version.js';
 import type { IdMapping, Process, Resources, Seccomp, Spec, State } from '../oci/types.js';
@@ -228,7 +228,7 @@ export class Runtime {
       return 0;
     }
     const unignore = surviveTerminalSignals();
-    let prepared;
+    let prepared: Awaited<ReturnType<Runtime['prepare']>>;
     try {
       prepared = await this.prepare(id, opts, 'wait', opts.consoleSocket ?? '@relay');
     } catch (e) {
@@ -580,7 +580,7 @@ export class Runtime {
 
   private requireCgroup(rec: ContainerRecord): Cgroup {
     const cg = this.cgroupOf(rec);
-    if (!cg || !cg.exists()) throw new HakoError(`container "${rec.id}" has no cgroup`);
+    if (!cg?.exists()) throw new HakoError(`container "${rec.id}" has no cgroup`);
     return cg;
   }
 
@@ -608,11 +608,11 @@ export class Runtime {
       return;
     }
     await this.thaw(rec); // a frozen process dies only once thawed (cgroup v1)
-    for (let i = 0; i < 5000; i++) {
+    const dead = () => {
       const st = procStat(rec.pid);
-      if (!st || st.state === 'Z' || st.startTime !== start) return;
-      await sleep(1);
-    }
+      return !st || st.state === 'Z' || st.startTime !== start;
+    };
+    if (await pollUntil(dead, 5000)) return;
     throw new HakoError(`container "${rec.id}": process ${rec.pid} did not die after SIGKILL`);
   }
 
@@ -631,7 +631,7 @@ export class Runtime {
         }
         await cg.killAllAsync(9);
       }
-      for (let i = 0; i < 1000 && cg.pids().length; i++) await sleep(2);
+      await pollUntil(() => cg.pids().length === 0, 2000);
     }
     // Also when the directory is gone: a systemd scope's unit can outlive its cgroup (failed after
     // an OOM kill); the cgroupfs drivers ignore missing directories.

@@ -19,6 +19,7 @@
 // copy of every layer in order with overlay semantics (layers/copy.ts). `readonly` cannot be applied
 // here without mount(2): the runtime applies spec root.readonly as usual.
 
+import { mountPoints } from '../util/mountinfo.js';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { HakoError } from '../util/errors.js';
@@ -105,14 +106,7 @@ export function overlayMountOperation(layersDirs: string[], containerDir: string
 
 /** Whether `path` is a mount point according to /proc/self/mountinfo. */
 export function isMountPoint(path: string): boolean {
-  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  try {
-    return readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .some((l) => unescape(l.split(' ')[4] ?? '') === path);
-  } catch {
-    return false;
-  }
+  return mountPoints().includes(path);
 }
 
 export async function prepareRootfs(opts: PrepareRootfsOptions): Promise<PreparedRootfs> {

@@ -26,7 +26,7 @@ export class ConfigError extends HakoError {
 export function describeSystemError(what: string, err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e.code === 'string') return `${what}: ${e.code}${e.message ? ` (${e.message.replace(/^[A-Z]+: /, '')})` : ''}`;
-  return `${what}: ${String((e && e.message) || e)}`;
+  return `${what}: ${String(e?.message || e)}`;
 }
 
 /** For a Node system error (ENOSPC etc.), what it means: "no space left on device (ENOSPC)";

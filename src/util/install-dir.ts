@@ -5,9 +5,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-declare const Bun: { isStandaloneExecutable?: boolean } | undefined;
-
 export function codeDir(moduleUrl: string): string {
-  if (typeof Bun !== 'undefined' && Bun.isStandaloneExecutable) return path.dirname(process.execPath);
+  // globalThis: a bare `Bun` is a ReferenceError under Node
+  const bun = (globalThis as { Bun?: { isStandaloneExecutable?: boolean } }).Bun;
+  if (bun?.isStandaloneExecutable) return path.dirname(process.execPath);
   return path.dirname(fileURLToPath(moduleUrl));
 }

@@ -13,3 +13,19 @@ export function sleepMs(ms: number): void {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Waits until `done()` is true or `timeoutMs` has passed; returns whether it became true. A
+ * SIGKILLed process is usually gone within a fraction of a millisecond, while a timer cannot fire
+ * sooner than ~1 ms (more under Bun): so the first checks only yield to the event loop
+ * (setImmediate), and timers of 1 ms follow after `spinMs`.
+ */
+export async function pollUntil(done: () => boolean, timeoutMs: number, spinMs = 2): Promise<boolean> {
+  const start = performance.now();
+  for (;;) {
+    if (done()) return true;
+    const elapsed = performance.now() - start;
+    if (elapsed > timeoutMs) return false;
+    await (elapsed < spinMs ? new Promise<void>((resolve) => setImmediate(resolve)) : sleep(1));
+  }
+}

@@ -46,7 +46,7 @@ export const ENGINE_COMMANDS: EngineEntry[] = [
   { name: 'info', summary: 'the engine and the host', load: () => import('./info.js') },
   { name: 'network', summary: 'manage networks (hako network --help)', group: NETWORK_COMMANDS },
   { name: 'volume', summary: 'manage volumes (hako volume --help)', group: VOLUME_COMMANDS },
-  { name: 'system', summary: 'disk usage and prune (hako system --help)', group: SYSTEM_COMMANDS },
+  { name: 'system', summary: 'disk usage, prune, the Docker API service (hako system --help)', group: SYSTEM_COMMANDS },
   { name: 'container', summary: 'manage containers: container ls|rm|prune|… (hako container --help)', group: CONTAINER_COMMANDS },
   { name: 'image', summary: 'manage images: image ls|rm|prune|pull|… (hako image --help)', group: IMAGE_COMMANDS },
   { name: 'container-exited', summary: "conmon's exit command", hidden: true, load: () => import('./container-exited.js') },

@@ -24,6 +24,7 @@ export const VOLUME_COMMANDS: EngineEntry[] = [
 export const SYSTEM_COMMANDS: EngineEntry[] = [
   { name: 'df', summary: 'space used by images, containers and volumes', load: () => import('./system/df.js') },
   { name: 'prune', summary: 'remove stopped containers, unused networks, dangling images', load: () => import('./system/prune.js') },
+  { name: 'service', summary: 'serve the Docker Engine API on a Unix socket', load: () => import('./system/service.js') },
 ];
 
 /** docker's management groups name the top-level commands again: `hako container ls` is `hako ps`. */

@@ -9,7 +9,7 @@ const command: Command<EngineContext> = {
   async run(ctx, { positionals }) {
     if (positionals.length !== 2) throw new HakoError('"hako rename" requires exactly 2 arguments: CONTAINER NEW_NAME');
     const { renameContainer } = await import('../../engine/lifecycle.js');
-    renameContainer(engineOf(ctx), positionals[0], positionals[1]);
+    await renameContainer(engineOf(ctx), positionals[0], positionals[1]);
     return 0;
   },
 };

@@ -56,7 +56,7 @@ export async function copyFromContainer(rootfs: string, from: string, to: string
 export async function copyToContainer(rootfs: string, from: string, to: string, opts: CopyOptions = {}, input?: Readable): Promise<number> {
   const dest = splitPath(to);
   const probe = containerReader(rootfs);
-  let r;
+  let r: Awaited<ReturnType<typeof resolveIn>>;
   try {
     r = await resolveIn(probe, 'dest', dest, true);
     await probe.close();

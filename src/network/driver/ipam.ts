@@ -7,6 +7,7 @@
 // same bridge hako0 and so draw from one plan. A lease (or port) whose network namespace pin is gone
 // belongs to a container that no longer exists (its engine crashed, its store was deleted): it is
 // reclaimed when seen.
+import { readVersioned, type DocumentFormat } from '../../util/format-version.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../../util/errors.js';
@@ -172,6 +173,9 @@ export class HostIpam {
   }
 }
 
+/** The host-wide plan and ports files (`version` 1). */
+export const HOST_NETWORK_FORMAT: DocumentFormat = { what: 'hako network file', current: 1, key: 'version' };
+
 function fresh(net: { bridge: string; subnet: string; gateway: string }): NetworkPlanFile {
   return { version: 1, bridge: net.bridge, subnet: net.subnet, gateway: net.gateway, ready: false, leases: {} };
 }
@@ -184,13 +188,14 @@ function readJson<T>(file: string): T | undefined {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new HakoError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code}`);
   }
+  let doc: unknown;
   try {
-    const v = JSON.parse(text) as { version?: number };
-    if (v.version !== 1) throw new Error(`unknown version ${String(v.version)}`);
-    return v as T;
+    doc = JSON.parse(text);
   } catch (e) {
     throw new HakoError(`${file}: not a hako network file: ${(e as Error).message}`);
   }
+  // Host-wide: every hako on the host reads these, so a newer one's file is refused by version.
+  return readVersioned<T>(doc, file, HOST_NETWORK_FORMAT);
 }
 
 function writeJson(file: string, value: unknown): void {

@@ -101,34 +101,59 @@ export function namespaceMap(spec: Spec): Map<NamespaceType, Namespace> {
   return new Map((spec.linux?.namespaces ?? []).map((ns) => [ns.type, ns]));
 }
 
-export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
-  const ops: Op[] = [];
-  const process = spec.process!;
-  const linux = spec.linux ?? {};
-  const nss = namespaceMap(spec);
-  const newNs = (t: NamespaceType) => nss.has(t) && !nss.get(t)!.path;
-  const userns = nss.has('user');
+/** What the phases of compilePlan share: the spec's parts and facts derived once. */
+interface PlanInput {
+  spec: Spec;
+  ctx: PlanContext;
+  process: Process;
+  linux: NonNullable<Spec['linux']>;
+  nss: Map<NamespaceType, Namespace>;
+  newNs: (t: NamespaceType) => boolean;
+  userns: boolean;
+  /** A mount namespace of our own or joined by path is the container's to change: the rootfs is
+   *  prepared in it and pivot_root'ed into. Without one (runc accepts that too) the mounts are made
+   *  in the caller's namespace beneath the rootfs, the root's propagation is left alone, the
+   *  process is chroot'ed, and `delete` detaches what was mounted. */
+  ownMounts: boolean;
+  /** The console socket is connected before the fork (see namespaceOps). */
+  consoleEarly: boolean;
+}
 
-  // A mount namespace of our own or joined by path is the container's to change: the rootfs is
-  // prepared in it and pivot_root'ed into. Without one (runc accepts that too) the mounts are made
-  // in the caller's namespace beneath the rootfs, the root's propagation is left alone, the
-  // process is chroot'ed, and `delete` detaches what was mounted.
-  const ownMounts = nss.has('mount');
-  // First, so that no fd the helper opens lands on 3..3+N-1 (native/README.md).
-  if (ctx.preserveFds?.count) ops.push(op('preserve_fds', String(ctx.preserveFds.first), String(ctx.preserveFds.count)));
+export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
+  const process = spec.process!;
+  const nss = namespaceMap(spec);
   // A uts namespace joined by path is the container's too (runc sets the hostname there).
   if ((spec.hostname || spec.domainname) && !nss.has('uts')) {
     throw new ConfigError('hostname', 'setting a hostname needs a uts namespace');
   }
+  const input: PlanInput = {
+    spec,
+    ctx,
+    process,
+    linux: spec.linux ?? {},
+    nss,
+    newNs: (t) => nss.has(t) && !nss.get(t)!.path,
+    userns: nss.has('user'),
+    ownMounts: nss.has('mount'),
+    // A host path: connected as the caller (runc does too), not from inside a new user namespace
+    // that may not be allowed to reach it.
+    consoleEarly: Boolean(process.terminal && ctx.console && ctx.console !== '@relay'),
+  };
+  const { ops, trees } = namespaceOps(input);
+  ops.push(...rootfsOps(input, trees), ...finishOps(input));
+  return ops;
+}
 
-  // ---- in the helper, before fork ----
+/** In the helper, before the fork: fds, the barrier, bind sources, joining and making namespaces. */
+function namespaceOps(p: PlanInput): { ops: Op[]; trees: Map<number, number> } {
+  const { ctx, spec, linux, nss, newNs } = p;
+  const ops: Op[] = [];
+  // First, so that no fd the helper opens lands on 3..3+N-1 (native/README.md).
+  if (ctx.preserveFds?.count) ops.push(op('preserve_fds', String(ctx.preserveFds.first), String(ctx.preserveFds.count)));
   // The barrier is opened (O_PATH) while we are still the runtime's user: from inside a user
   // namespace the state directory may not even be searchable. runc passes it the same way.
   ops.push(op('open_fifo', ctx.fifo));
-  // The console socket is a host path: connected now, as the caller (runc does too), not from
-  // inside a new user namespace that may not be allowed to reach it.
-  const consoleEarly = Boolean(process.terminal && ctx.console && ctx.console !== '@relay');
-  if (consoleEarly) ops.push(op('console_socket', ctx.console!));
+  if (p.consoleEarly) ops.push(op('console_socket', ctx.console!));
   // Likewise bind sources, for a new user namespace with a new mount namespace: cloned here
   // (open_tree) and attached inside, so a source beneath a directory only the caller may search
   // still works. Cloning needs CAP_SYS_ADMIN: a rootless caller reaches no more than its container.
@@ -158,11 +183,16 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
       ops.push(op('write', '/proc/self/timens_offsets', `${clock} ${off.secs ?? 0} ${off.nanosecs ?? 0}`));
     }
   }
-  ops.push(op('fork', ctx.forkMode, process.terminal ? (ctx.console === '@relay' ? 'relay' : 'socket') : 'none'));
+  ops.push(op('fork', ctx.forkMode, p.process.terminal ? (ctx.console === '@relay' ? 'relay' : 'socket') : 'none'));
+  return { ops, trees };
+}
 
-  // ---- in the container process ----
+/** In the container process: the root made a private mount point, the config's mounts, /dev. */
+function rootfsOps(p: PlanInput, trees: Map<number, number>): Op[] {
+  const { ctx, linux, newNs, userns } = p;
+  const ops: Op[] = [];
   const root = ctx.rootfs;
-  if (ownMounts) ops.push(op('mount', '', '', '/', '', String(buildPropagation(linux.rootfsPropagation)), '', 'none'));
+  if (p.ownMounts) ops.push(op('mount', '', '', '/', '', String(buildPropagation(linux.rootfsPropagation)), '', 'none'));
   // pivot_root needs the new root to be a mount point that is not shared; a chroot'ed root must be
   // one too, so that making it read-only cannot remount the host's file system.
   ops.push(op('mount', '', root, root, '', String(MS_BIND | MS_REC), '', 'none'));
@@ -174,7 +204,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   // made read-only once they are in place, as runc does for a read-only /dev. (Others, sysfs say,
   // already have the directories their submounts need.)
   const readonlyLater: Op[] = [];
-  const mounts = spec.mounts ?? [];
+  const mounts = p.spec.mounts ?? [];
   for (const [i, m] of mounts.entries()) {
     if (m.destination === '/dev' && !isBind(m)) devIsTmpfs = true;
     if (m.destination === '/dev/pts') hasDevPts = true;
@@ -202,7 +232,14 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
     ops.push(...deviceOps(root, d.path, d.type, d.major ?? 0, d.minor ?? 0, d.fileMode ?? 0o666, d.uid ?? 0, d.gid ?? 0, userns));
   }
   ops.push(...readonlyLater);
+  return ops;
+}
 
+/** Hooks, the console, pivot_root, what is made read-only or masked, names, then the process. */
+function finishOps(p: PlanInput): Op[] {
+  const { spec, ctx, process, linux, nss, newNs, ownMounts } = p;
+  const ops: Op[] = [];
+  const root = ctx.rootfs;
   const hooks = spec.hooks ?? {};
   // The runtime runs prestart/createRuntime hooks here and sends the state JSON that in-container
   // hooks read on stdin. Without hooks the round trip would only cost time.
@@ -212,7 +249,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
 
   if (process.terminal) {
     if (!ctx.console) throw new ConfigError('process.terminal', 'a terminal needs --console-socket (or a foreground run)');
-    if (!consoleEarly) ops.push(op('console_socket', ctx.console));
+    if (!p.consoleEarly) ops.push(op('console_socket', ctx.console));
   }
   if (ctx.seccompListener) ops.push(op('seccomp_listener', ctx.seccompListener));
   ops.push(!ownMounts ? op('chroot', root, 'in-place') : isRamfs(root) ? op('chroot', root) : op('pivot_root', root));
@@ -229,8 +266,8 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     ops.push(op('write', `/proc/sys/${key.replace(/\./g, '/')}`, value));
   }
-  for (const p of linux.maskedPaths ?? []) ops.push(op('mask', p));
-  for (const p of linux.readonlyPaths ?? []) ops.push(op('readonly', p, '1'));
+  for (const m of linux.maskedPaths ?? []) ops.push(op('mask', m));
+  for (const r of linux.readonlyPaths ?? []) ops.push(op('readonly', r, '1'));
   if (spec.root?.readonly) ops.push(op('readonly', '/', '0'));
   // A network namespace of the container's own starts with lo down; runc brings it up.
   if (newNs('network')) ops.push(op('lo_up'));

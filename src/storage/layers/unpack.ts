@@ -163,18 +163,13 @@ class Unpacker {
     const rel = parts.join('/');
     const base = parts.length ? parts[parts.length - 1]! : '';
     const parent = parts.slice(0, -1);
-    const mtime = h.mtime instanceof Date && !isNaN(h.mtime.getTime()) ? h.mtime : new Date(0);
+    const mtime = h.mtime instanceof Date && !Number.isNaN(h.mtime.getTime()) ? h.mtime : new Date(0);
     const mode = (h.mode ?? 0o644) & 0o7777;
 
     if (base.startsWith(WHITEOUT_PREFIX) && this.opts.whiteouts !== false) {
       body.resume();
-      if (base === OPAQUE_MARKER) return this.opaque(parent, name);
-      if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return; // AUFS metadata (.wh..wh.plnk etc.): not content
-      const target = base.slice(WHITEOUT_PREFIX.length);
-      if (target === '' || target === '.' || target === '..') throw new HakoError(`layer entry ${quoteName(name)}: invalid whiteout`);
-      return this.whiteout(parent, target, name, ns(mtime));
+      return this.whiteoutEntry(base, parent, name, mtime);
     }
-
     if (parts.length === 0) {
       body.resume();
       if (h.type !== 'directory') throw new HakoError(`layer entry ${quoteName(name)}: the layer root must be a directory`);
@@ -185,9 +180,6 @@ class Unpacker {
 
     this.ensureDirs(parent, name);
     const { uid, gid } = this.owner(h, name);
-    const own = (id: number) => String(this.ownership ? id : -1);
-    const t = ns(mtime);
-
     if (h.type === 'directory') {
       body.resume();
       // An existing directory is kept (dir over dir merges); anything else there is replaced.
@@ -199,12 +191,36 @@ class Unpacker {
       return;
     }
     // Every other type replaces whatever is at rel (the worker removes it first).
+    await this.nonDirectory(h, body, { rel, name, uid, gid, mode, t: ns(mtime) });
+    this.created.add(rel);
+    // A non-directory's owner and mode are set by now: its xattrs can go right away.
+    for (const [k, v] of Object.entries(xattrs)) this.w.op(rec('xattr', rel, k, v), name);
+    await this.w.flush();
+  }
+
+  /** `.wh..wh..opq` makes its directory opaque, `.wh.NAME` removes NAME from the layers below. */
+  private whiteoutEntry(base: string, parent: string[], name: string, mtime: Date): Promise<void> | void {
+    if (base === OPAQUE_MARKER) return this.opaque(parent, name);
+    if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return; // AUFS metadata (.wh..wh.plnk etc.): not content
+    const target = base.slice(WHITEOUT_PREFIX.length);
+    if (target === '' || target === '.' || target === '..') throw new HakoError(`layer entry ${quoteName(name)}: invalid whiteout`);
+    return this.whiteout(parent, target, name, ns(mtime));
+  }
+
+  /** A file, symlink, hard link, device or FIFO at `e.rel`, replacing whatever is there. */
+  private async nonDirectory(
+    h: tar.Header,
+    body: EntryBody,
+    e: { rel: string; name: string; uid: number; gid: number; mode: number; t: string },
+  ): Promise<void> {
+    const { rel, name, t } = e;
+    const own = (id: number) => String(this.ownership ? id : -1);
     switch (h.type) {
       case 'file':
       case 'contiguous-file': {
         this.forget(rel);
         const size = h.size ?? 0;
-        this.w.op(rec('file', rel, String(size), own(uid), own(gid), String(mode), t, t), name);
+        this.w.op(rec('file', rel, String(size), own(e.uid), own(e.gid), String(e.mode), t, t), name);
         let sent = 0;
         for await (const chunk of body) {
           sent += chunk.length;
@@ -212,14 +228,14 @@ class Unpacker {
           await this.w.flush();
         }
         if (sent !== size) throw new HakoError(`layer entry ${quoteName(name)}: ${sent} bytes of content, header says ${size}`);
-        break;
+        return;
       }
       case 'symlink': {
         body.resume();
         if (!h.linkname) throw new HakoError(`layer entry ${quoteName(name)}: symlink without target`);
         this.forget(rel);
-        this.w.op(rec('symlink', rel, h.linkname, own(uid), own(gid), t, t), name);
-        break;
+        this.w.op(rec('symlink', rel, h.linkname, own(e.uid), own(e.gid), t, t), name);
+        return;
       }
       case 'link': {
         body.resume();
@@ -227,7 +243,7 @@ class Unpacker {
         if (target === rel) throw new HakoError(`layer entry ${quoteName(name)}: hard link to itself`);
         this.forget(rel);
         this.w.op(rec('link', rel, target), name);
-        break;
+        return;
       }
       case 'character-device':
       case 'block-device':
@@ -235,17 +251,13 @@ class Unpacker {
         body.resume();
         this.forget(rel);
         const kind = h.type === 'fifo' ? 'fifo' : h.type === 'character-device' ? 'char' : 'block';
-        this.w.op(rec('node', rel, kind, String(mode), String(h.devmajor ?? 0), String(h.devminor ?? 0), own(uid), own(gid), t, t), name);
-        break;
+        this.w.op(rec('node', rel, kind, String(e.mode), String(h.devmajor ?? 0), String(h.devminor ?? 0), own(e.uid), own(e.gid), t, t), name);
+        return;
       }
       default:
         body.resume();
         throw new HakoError(`layer entry ${quoteName(name)}: unsupported entry type ${h.type}`);
     }
-    this.created.add(rel);
-    // A non-directory's owner and mode are set by now: its xattrs can go right away.
-    for (const [k, v] of Object.entries(xattrs)) this.w.op(rec('xattr', rel, k, v), name);
-    await this.w.flush();
   }
 
   private queueDirXattr(rel: string, entry: string, name: string, value: Buffer): void {

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { asHakoError, HakoError } from '../../util/errors.js';
 import { withPidLock } from '../../util/pidlock.js';
 import { parseReference, isDigest, type ImageReference } from '../../oci/image/reference.js';

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { detectLayout, openCgroup, type Cgroup } from '../../../src/cgroups/index.js';
+import { detectLayout, openCgroup } from '../../../src/cgroups/index.js';
 import { HakoError } from '../../../src/util/errors.js';
 import { procCpu, sleep, startInCgroup, testCgroups, waitFor, withTimeout } from './helpers.js';
 

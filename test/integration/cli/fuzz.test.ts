@@ -91,6 +91,7 @@ const HOSTILE = [
   'a\nb',
   'é',
   '%s%n',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a hostile string, not a template
   '${HOME}',
   '{}',
   '[]',
@@ -250,7 +251,7 @@ function mountsUnder(dir: string): string[] {
     .readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4])
-    .filter((m) => m && m.startsWith(dir));
+    .filter((m) => m?.startsWith(dir));
 }
 
 function cgroupsOf(id: string): string[] {
@@ -794,8 +795,10 @@ describe(`fuzzing the command lines (HAKO_FUZZ_SEED=${SEED})`, () => {
       else {
         const m = structuredClone(manifest) as { config: { digest: string; size: number } };
         let mtext = JSON.stringify(m);
-        if (which === 'config') Object.assign(m.config, put(text)), (mtext = JSON.stringify(m));
-        else mtext = text;
+        if (which === 'config') {
+          Object.assign(m.config, put(text));
+          mtext = JSON.stringify(m);
+        } else mtext = text;
         const i = structuredClone(index) as { manifests: { digest: string; size: number }[] };
         Object.assign(i.manifests[0], put(mtext));
         idx = JSON.stringify(i);

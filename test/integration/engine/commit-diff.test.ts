@@ -2,7 +2,7 @@
 // directories) seen by diff, and an image committed from them that runs with them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
+import { type EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;

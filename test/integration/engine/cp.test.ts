@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tar from 'tar-stream';
-import { EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv } from './harness.js';
+import { type EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;

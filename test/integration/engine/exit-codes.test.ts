@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv } from './harness.js';
+import { type EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;

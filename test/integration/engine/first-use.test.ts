@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv } from './harness.js';
+import { type EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;

@@ -73,6 +73,12 @@ export class EngineEnv {
     }
   }
 
+  /** The network namespaces pinned under this root (`<root>/netns/<id>`). */
+  pinnedNamespaces(): string[] {
+    const dir = path.join(this.root, 'netns');
+    return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+  }
+
   /** conmon (or other) processes whose command line mentions our root. */
   processesUsingRoot(): string[] {
     const out: string[] = [];

@@ -6,7 +6,7 @@
 // test/integration/runtime/host-tty.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv } from './harness.js';
+import { type EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 import { ptyUnavailable, runOnPty, type PtyResult } from '../../fixtures/pty.js';
 
 const skip = engineSkip || (ptyUnavailable() ?? false);
@@ -105,7 +105,7 @@ const ATTACK =
 
 function assertTerminalUntouched(r: PtyResult): void {
   assert.equal(r.timedOut, false, r.output);
-  assert.match(r.output, /PIPE 0\b[^]*PIPE 1\b[^]*PIPE 2\b/, `fds 0-2 are pipes inside: ${r.output}`);
+  assert.match(r.output, /PIPE 0\b[\s\S]*PIPE 1\b[\s\S]*PIPE 2\b/, `fds 0-2 are pipes inside: ${r.output}`);
   assert.match(r.output, /GOT hello/, `what is typed reaches the container: ${r.output}`);
   assert.match(r.output, /EXIT 0\b/, r.output);
   const before = /BEFORE (\d+ \d+)/.exec(r.output)?.[1];

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv } from './harness.js';
+import { type EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;
@@ -19,7 +19,7 @@ test('version and info describe this host and root', { skip }, () => {
   env.ok(['run', '-d', '--name', 'up', '--network', 'none', IMAGE, 'sleep', '1000']);
   env.ok(['create', IMAGE, 'true']);
   const info = env.ok(['info']);
-  assert.match(info, /^Server:\n Containers: 2\n  Running: 1\n  Paused: 0\n  Stopped: 1\n Images: 1\n/);
+  assert.match(info, /^Server:\n Containers: 2\n {2}Running: 1\n {2}Paused: 0\n {2}Stopped: 1\n Images: 1\n/);
   assert.ok(info.includes(` Hako Root Dir: ${env.root}\n`));
   assert.ok(info.includes(` CPUs: ${os.cpus().length}\n`));
   const json = JSON.parse(env.ok(['info', '--format', '{{json .}}']));

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
+import { type EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
+import { type EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 import { OWN_CGROUP_ROOT_LINE, cgroupFile, cpuQuotaText, cpuSharesText, readCgroupFile } from '../../fixtures/cgroup-layout.js';
 
 const skip = engineSkip;

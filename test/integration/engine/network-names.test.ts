@@ -123,3 +123,23 @@ test("--network container:NAME joins that container's namespace and name files",
   env.ok(['rm', base]);
   assert.equal(env.hako(['ps', '-aq']).stdout, '', 'no container was left');
 });
+
+test('--network none: lo only, made by the runtime (no pinned namespace); container: joins it', { skip }, () => {
+  const base = `none-${tag}`;
+  env.ok(['run', '-d', '--name', base, '--network', 'none', IMAGE, 'sleep', '1000']);
+  const theirs = env.ok(['exec', base, 'sh', '-c', 'readlink /proc/self/ns/net; ip -o link | cut -d: -f2; ip -o -4 addr']);
+  assert.match(theirs, /^net:\[\d+\]\n lo\n1: lo +inet 127\.0\.0\.1\/8/, 'lo alone, up with 127.0.0.1');
+  assert.deepEqual(env.pinnedNamespaces(), [], 'nothing pinned for --network none');
+  const ours = env.ok([
+    'run',
+    '--rm',
+    '--network',
+    `container:${base}`,
+    IMAGE,
+    'sh',
+    '-c',
+    'readlink /proc/self/ns/net; ip -o link | cut -d: -f2; ip -o -4 addr',
+  ]);
+  assert.equal(ours, theirs, 'the same namespace');
+  env.ok(['rm', '-f', base]);
+});

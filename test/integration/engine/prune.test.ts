@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EngineEnv, IMAGE, engineSkip, useEngineEnv, writeRootfsTarball } from './harness.js';
+import { type EngineEnv, IMAGE, engineSkip, useEngineEnv, writeRootfsTarball } from './harness.js';
 import { ContentStore } from '../../../src/storage/store/index.js';
 
 const skip = engineSkip;

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv, type Result } from './harness.js';
+import { type EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv, type Result } from './harness.js';
 import { startRegistry, startProxy, htpasswdLine, REGISTRY_BIN, HTPASSWD_BIN, type TestRegistry, type TestProxy } from '../../fixtures/registry.js';
 import { ContentStore } from '../../../src/storage/store/index.js';
 import { push, pull, RegistryClient, parseReference } from '../../../src/image/index.js';

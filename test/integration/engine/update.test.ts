@@ -2,7 +2,7 @@
 // next start, and the restart policy changes; bad values are refused with 125.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
+import { type EngineEnv, IMAGE, engineSkip, useEngineEnv } from './harness.js';
 import { cgroupFile, cpuQuotaText } from '../../fixtures/cgroup-layout.js';
 
 const skip = engineSkip;

@@ -70,7 +70,7 @@ function cleanupDir(dir: string): void {
     .readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4])
-    .filter((m) => m && m.startsWith(dir))
+    .filter((m) => m?.startsWith(dir))
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) sh('umount', ['-l', m]);
   fs.rmSync(dir, { recursive: true, force: true });

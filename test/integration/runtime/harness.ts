@@ -142,7 +142,7 @@ export function mountsUnder(dir: string): string[] {
     .readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4])
-    .filter((m) => m && m.startsWith(dir));
+    .filter((m) => m?.startsWith(dir));
 }
 
 /** Waits (blocking: the CLI runs synchronously in these tests) until `pred` holds; a hang guard of

@@ -186,7 +186,7 @@ describe("the caller's terminal is not the container's controlling terminal", { 
       { waitFor: 'GOT hello', send: '\x04' },
     ]);
     assert.equal(r.timedOut, false, r.output);
-    assert.match(r.output, /PIPE 0\b[^]*PIPE 1\b[^]*PIPE 2\b/, 'fds 0-2 are pipes inside');
+    assert.match(r.output, /PIPE 0\b[\s\S]*PIPE 1\b[\s\S]*PIPE 2\b/, 'fds 0-2 are pipes inside');
     assert.match(r.output, /GOT hello/, 'what is typed reaches the container');
     assert.match(r.output, /EOF seen/, "Ctrl-D closes the container's stdin");
     assert.match(r.output, /EXIT 3\b/, "the container's status");

@@ -82,8 +82,6 @@ function assertCleanError(c: AttackCase, err: unknown): void {
   );
 }
 
-/** Generous: the slowest case (200k entries) takes a few seconds on a loaded machine. */
-const SETTLE_MS = 60_000;
 // copy-fallback: the layer unpacked in overlay mode, then applied with copyLayerOnto (what runs
 // when overlayfs is unavailable) onto a rootfs whose lower symlinks point into the sentinel.
 const MODES: Mode[] = ['overlay-chardev', 'overlay-xattr', 'flatten', 'idmap', 'copy-fallback'];

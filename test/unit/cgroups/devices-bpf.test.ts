@@ -120,15 +120,15 @@ function disassemble(prog: Buffer): string[] {
     const imm = prog.readInt32LE(pc * 8 + 4);
     const target = pc + 1 + off;
     const text: Record<number, string> = {
-      0x61: `LdXMemW ${dst} ${src} ${off}`,
-      0x54: `AndImm32 ${dst} ${imm}`,
-      0x74: `RShImm32 ${dst} ${imm}`,
-      0xb4: `MovImm32 ${dst} ${imm}`,
-      0xbc: `MovReg32 ${dst} ${src}`,
-      0x55: `JNEImm ${dst} ${imm} ->${target}`,
-      0x5d: `JNEReg ${dst} ${src} ->${target}`,
-      0x15: `JEqImm ${dst} ${imm} ->${target}`,
-      0x95: 'Exit',
+      97: `LdXMemW ${dst} ${src} ${off}`,
+      84: `AndImm32 ${dst} ${imm}`,
+      116: `RShImm32 ${dst} ${imm}`,
+      180: `MovImm32 ${dst} ${imm}`,
+      188: `MovReg32 ${dst} ${src}`,
+      85: `JNEImm ${dst} ${imm} ->${target}`,
+      93: `JNEReg ${dst} ${src} ->${target}`,
+      21: `JEqImm ${dst} ${imm} ->${target}`,
+      149: 'Exit',
     };
     out.push(text[code] ?? `?0x${code.toString(16)}`);
   }

@@ -4,7 +4,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { DEFAULT_ALLOWED_DEVICES, discoverV1Hierarchies, openCgroup } from '../../../src/cgroups/index.js';
-import { HakoError } from '../../../src/util/errors.js';
 import { assertOneLineHakoError, FakeCgroup1, type FakeV1Options } from './fakefs.js';
 
 const MiB = 1024 * 1024;

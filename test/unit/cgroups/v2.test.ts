@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { openCgroup, type Cgroup } from '../../../src/cgroups/index.js';
 import type { Resources } from '../../../src/oci/types.js';
-import { HakoError } from '../../../src/util/errors.js';
 import { assertOneLineHakoError, FakeCgroup2, type FakeV2Options } from './fakefs.js';
 
 const MiB = 1024 * 1024;

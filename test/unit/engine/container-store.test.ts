@@ -44,3 +44,20 @@ test('sweepAbandoned finishes an old half-made create or cut-short rm, and leave
   store.sweepAbandoned();
   assert.deepEqual(readdirSync(store.dir), [`.removing-${'e'.repeat(64)}`]);
 });
+
+test('lock: two requests of one process take turns; a nested lock of the same call chain re-enters', async (t) => {
+  const store = new ContainerStore(tempDir(t, 'hako-cstore-'));
+  const id = 'f'.repeat(64);
+  store.create(config(id, 'locked'));
+  const trail: string[] = [];
+  const request = (name: string) =>
+    store.lock(id, async () => {
+      trail.push(`${name} in`);
+      await store.lock(id, () => trail.push(`${name} nested`)); // re-entrant: would deadlock otherwise
+      await new Promise((r) => setTimeout(r, 20));
+      trail.push(`${name} out`);
+    });
+  await Promise.all([request('a'), request('b')]);
+  assert.deepEqual(trail, ['a in', 'a nested', 'a out', 'b in', 'b nested', 'b out']);
+  assert.ok(!existsSync(join(store.containerDir(id), 'lock')), 'released');
+});

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NetworkStore, buildConfList, describeConfList, readHostRoutes, validateNetworkName, DEFAULT_NETWORK } from '../../../src/network/networks.js';
+import { HostIpam } from '../../../src/network/driver/ipam.js';
 import { firstFreeSubnet, formatCidr, parseCidr, overlaps, hostRange, formatIPv4, parseIPv4 } from '../../../src/network/ipnet.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-net-unit-'));
@@ -17,6 +18,9 @@ function store(routes: string[] = []): NetworkStore {
     configDir: path.join(d, 'conf'),
     ipamDir: path.join(d, 'ipam'),
     hostRoutes: () => routes.map((r) => ({ dev: 'eth0', cidr: parseCidr(r) })),
+    // Nothing of the host's: its bridges and the host-wide plan belong to whatever else runs here.
+    hostIpam: new HostIpam(path.join(d, 'run')),
+    linkExists: () => false,
   });
 }
 

@@ -13,6 +13,8 @@ import { StateDir, STATE_FORMAT, type ContainerRecord } from '../../../src/runti
 import { ContainerStore } from '../../../src/engine/store.js';
 import type { ContainerConfig } from '../../../src/engine/types.js';
 import { ContentStore } from '../../../src/storage/store/index.js';
+import { readRecord } from '../../../src/network/attach.js';
+import { HostIpam } from '../../../src/network/driver/ipam.js';
 
 function tmp(t: { after(fn: () => void): void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-format-'));
@@ -108,4 +110,16 @@ test('image index: a newer index is refused by its version, not reported as corr
   assert.deepEqual(s.listImages(), []);
   fs.writeFileSync(s.indexPath, JSON.stringify({ version: 2, layout: 'something else' }));
   assert.throws(() => s.listImages(), refusesNaming(2, s.indexPath));
+});
+
+test('network files: the attachment record and the host-wide plan are refused when newer', (t) => {
+  const dir = tmp(t);
+  const record = path.join(dir, 'network-record.json');
+  fs.writeFileSync(record, JSON.stringify({ version: 1, containerId: 'c', netns: '/n', entries: [] }));
+  assert.equal(readRecord(record)?.containerId, 'c');
+  fs.writeFileSync(record, JSON.stringify({ version: 2, containerId: 'c', netns: '/n', entries: [] }));
+  assert.throws(() => readRecord(record), refusesNaming(2, record));
+  const ipam = new HostIpam(dir);
+  fs.writeFileSync(path.join(dir, 'ports.json'), JSON.stringify({ version: 7, ports: {} }));
+  assert.throws(() => ipam.ports(), refusesNaming(7, path.join(dir, 'ports.json')));
 });

@@ -1,0 +1,4 @@
+// The networks endpoints: networks, networks/{id}, create, connect, disconnect, prune. Registered here; filled in by the api-images work.
+import type { ApiContext, Router } from '../router.js';
+
+export function register(_router: Router, _api: ApiContext): void {}
