@@ -19,7 +19,7 @@ if [ "${1:-}" = --inside ]; then
   shift
   [ -d /run/systemd/system ] || { echo "vm tests: systemd is not PID 1 in the VM"; exit 1; }
   if [ -f /sys/fs/cgroup/cgroup.controllers ]; then layout=v2; else layout=v1; fi
-  echo "vm: kernel $(uname -r), $(systemctl --version | head -1), cgroup $layout, system state $(systemctl is-system-running)"
+  echo "vm: kernel $(uname -r), $(systemctl --version | head -1), cgroup $layout ($(awk '$3 ~ /^cgroup/ {printf "%s ", $2}' /proc/mounts)), kernel arguments: $(cat /proc/cmdline)"
   exec node --test --test-concurrency=1 --test-reporter=spec "$@"
 fi
 
