@@ -19,6 +19,21 @@ printf '#!/bin/sh\nexec /bin/busybox modprobe "$@"\n' >/run/vm-modprobe
 $B chmod +x /run/vm-modprobe
 echo /run/vm-modprobe >/proc/sys/kernel/modprobe
 $B hostname hako-vm
+# cgroup v1: systemd 252 here mounted cgroup2 in spite of systemd.unified_cgroup_hierarchy=0 on the
+# kernel command line, so the v1 hierarchies are mounted first, as systemd's legacy mode lays them
+# out (tmpfs, one per controller, cpu+cpuacct and net_cls+net_prio together, name=systemd), and
+# systemd follows the layout it finds mounted.
+if grep -qw 'systemd.unified_cgroup_hierarchy=0' /proc/cmdline; then
+  $B mount -t tmpfs -o mode=755,nosuid,nodev,noexec cgroup /sys/fs/cgroup
+  for c in cpuset cpu,cpuacct blkio memory devices freezer net_cls,net_prio perf_event hugetlb pids rdma misc; do
+    $B mkdir -p /sys/fs/cgroup/$c
+    $B mount -t cgroup -o nosuid,nodev,noexec,$c cgroup /sys/fs/cgroup/$c || $B rmdir /sys/fs/cgroup/$c
+  done
+  $B ln -s cpu,cpuacct /sys/fs/cgroup/cpu; $B ln -s cpu,cpuacct /sys/fs/cgroup/cpuacct
+  $B ln -s net_cls,net_prio /sys/fs/cgroup/net_cls; $B ln -s net_cls,net_prio /sys/fs/cgroup/net_prio
+  $B mkdir -p /sys/fs/cgroup/systemd
+  $B mount -t cgroup -o nosuid,nodev,noexec,none,name=systemd,xattr cgroup /sys/fs/cgroup/systemd
+fi
 # The host's machine-id is the same file read-only below; systemd wants one it can call its own.
 $B cat /proc/sys/kernel/random/uuid | $B tr -d - >/etc/machine-id
 U=/etc/systemd/system

@@ -149,7 +149,7 @@ describe(`the systemd cgroup driver (cgroup ${PURE_V2 ? 'v2' : 'v1'})`, { skip }
       assert.notEqual(h.hako(['state', id]).status, 0, `${bad}: no state left`);
       if (RUNC) assert.notEqual(h.runc([...SD, 'run', '--bundle', bundle, h.id('runc')]).status, 0, `runc refuses ${bad} too`);
     }
-    const left = spawnSync('systemctl', ['list-units', '--all', '--no-legend', 'hako-*', '*-x.scope'], { encoding: 'utf8' });
+    const left = spawnSync('systemctl', ['list-units', '--all', '--no-legend', 'hako-*.scope', '*-x.scope'], { encoding: 'utf8' });
     assert.equal(left.stdout.trim(), '', 'no unit left');
   });
 });
