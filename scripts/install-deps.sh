@@ -17,6 +17,7 @@ PACKAGES=(
   openssl                                     # tests: a self-signed certificate for an HTTPS registry client test
   apache2-utils                               # tests: htpasswd (bcrypt) files for the registry's basic auth
   podman containerd                           # tests: hako as the runtime of real engines (engines.test.ts)
+  systemd dbus                                # tests: the systemd cgroup driver, in VMs booted with this systemd and its bus (scripts/test-vm-systemd.sh)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

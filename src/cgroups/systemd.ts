@@ -19,6 +19,10 @@ export class SystemdCgroup implements Cgroup {
   readonly version: 1 | 2;
   readonly path: string;
   private resources: Resources = {};
+  /** Whether this handle's place() started the scope: false after a failed start (a unit of that
+   *  name may be another container's, which this handle must then neither see, kill nor stop),
+   *  undefined when the handle was opened for a container made earlier. */
+  private started: boolean | undefined;
 
   constructor(
     readonly scope: SystemdScope,
@@ -40,9 +44,11 @@ export class SystemdCgroup implements Cgroup {
    *  after the start the unit is stopped again. */
   async place(pid: number): Promise<void> {
     const { props, resources } = resourceProperties(this.resources, this.version);
+    this.started = false;
     const bus = await this.connect();
     try {
       await this.startScope(bus, [...scopeProperties(this.scope, pid, this.version, `hako container ${this.scope.name}`), ...props]);
+      this.started = true;
       try {
         this.inner.create(resources);
         this.inner.addProcess(pid);
@@ -149,7 +155,7 @@ export class SystemdCgroup implements Cgroup {
     return this.inner.killAllAsync(signal);
   }
   exists(): boolean {
-    return this.inner.exists();
+    return this.started !== false && this.inner.exists();
   }
   dirs(): Record<string, string> {
     return this.inner.dirs();
@@ -164,6 +170,7 @@ export class SystemdCgroup implements Cgroup {
    *  until then), then the directories systemd does not own (v1 hierarchies it does not manage,
    *  sub-cgroups). */
   async destroyAsync(): Promise<void> {
+    if (this.started === false) return;
     let bus: SystemdBus;
     try {
       bus = await this.connect();

@@ -438,7 +438,8 @@ export class Runtime {
       return { launched, rec };
     } catch (e) {
       await this.killAndWait(rec);
-      await this.destroy(rec, { hooks: false });
+      // This very handle: the systemd driver's knows whether the scope is ours (a name in use is not).
+      await this.destroy(rec, { hooks: false, cgroup });
       throw e;
     }
   }
@@ -616,9 +617,9 @@ export class Runtime {
     throw new HakoError(`container "${rec.id}": process ${rec.pid} did not die after SIGKILL`);
   }
 
-  private async destroy(rec: ContainerRecord, opts: { hooks?: boolean } = {}): Promise<void> {
+  private async destroy(rec: ContainerRecord, opts: { hooks?: boolean; cgroup?: Cgroup } = {}): Promise<void> {
     const state = { ...ociState(this.states, rec), status: 'stopped' as const };
-    const cg = this.cgroupOf(rec);
+    const cg = opts.cgroup ?? this.cgroupOf(rec);
     if (cg?.exists()) {
       // When init of the container's own PID namespace has exited, the kernel has already killed
       // every other process in it (and nothing can be frozen); otherwise processes may outlive

@@ -136,6 +136,23 @@ describe(`the systemd cgroup driver (cgroup ${PURE_V2 ? 'v2' : 'v1'})`, { skip }
     }
   });
 
+  it('a cgroupsPath naming a scope in use is refused, one line, and the container in it is untouched', () => {
+    const path = `system.slice:hakotest:dup-${process.pid}`;
+    const first = h.id();
+    const edit = (s: { linux?: { cgroupsPath?: string } }) => {
+      s.linux!.cgroupsPath = path;
+    };
+    assert.equal(h.hakoDetached([...SD, 'run', '--detach', '--bundle', h.bundle(['sleep', '1000'], edit), first]).status, 0);
+    const second = h.id();
+    const r = h.hako([...SD, 'run', '--bundle', h.bundle(['true'], edit), second]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /^hako: systemd: unit hakotest-dup-\d+\.scope already exists \(linux\.cgroupsPath names a scope in use\)\n$/);
+    assert.notEqual(h.hako(['state', second]).status, 0, 'no state left');
+    assert.equal(JSON.parse(h.hako(['state', first]).stdout).status, 'running', 'the first container still runs');
+    assert.equal(unitProps(`hakotest-dup-${process.pid}.scope`, ['ActiveState']).ActiveState, 'active');
+    assert.equal(h.hako(['delete', '--force', first]).status, 0);
+  });
+
   it('a malformed cgroupsPath is one line naming the field and leaves nothing; runc refuses it too', () => {
     for (const bad of ['a:b', '..', 'a:b:c:d', 'system.slice:hako:../x', 'nope:hako:x']) {
       const id = h.id();
