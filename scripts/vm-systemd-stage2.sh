@@ -22,7 +22,8 @@ $B hostname hako-vm
 # cgroup v1: systemd 252 here mounted cgroup2 in spite of systemd.unified_cgroup_hierarchy=0 on the
 # kernel command line, so the v1 hierarchies are mounted first, as systemd's legacy mode lays them
 # out (tmpfs, one per controller, cpu+cpuacct and net_cls+net_prio together, name=systemd), and
-# systemd follows the layout it finds mounted.
+# systemd follows the layout it finds mounted: its default "hybrid" one, adding the controller-less
+# cgroup2 at /sys/fs/cgroup/unified, as on Debian 11 or this machine.
 if grep -qw 'systemd.unified_cgroup_hierarchy=0' /proc/cmdline; then
   $B mount -t tmpfs -o mode=755,nosuid,nodev,noexec cgroup /sys/fs/cgroup
   for c in cpuset cpu,cpuacct blkio memory devices freezer net_cls,net_prio perf_event hugetlb pids rdma misc; do

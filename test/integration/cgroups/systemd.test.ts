@@ -154,7 +154,8 @@ describe(`the systemd cgroup driver (cgroup ${PURE_V2 ? 'v2' : 'v1'})`, { skip }
   });
 
   it('a malformed cgroupsPath is one line naming the field and leaves nothing; runc refuses it too', () => {
-    for (const bad of ['a:b', '..', 'a:b:c:d', 'system.slice:hako:../x', 'nope:hako:x']) {
+    // A few kinds here (each run costs seconds in the emulated VM); the rest in test/unit/cgroups/systemd.test.ts.
+    for (const bad of ['a:b', 'a:b:c:d', 'system.slice:hako:../x']) {
       const id = h.id();
       const bundle = h.bundle(['true'], (s) => {
         s.linux!.cgroupsPath = bad;
