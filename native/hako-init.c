@@ -555,6 +555,7 @@ int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "netns-create") == 0) return netns_create_main(argv[2]);
   if (argc == 3 && strcmp(argv[1], "netns-delete") == 0) return netns_delete_main(argv[2]);
   if ((argc == 2 || argc == 3) && strcmp(argv[1], "netlink") == 0) return netlink_main(argc, argv);
+  if (argc >= 3 && strcmp(argv[1], "criu-swrk") == 0) return criu_swrk_main(argc, argv); /* keeps fds 4+ for criu */
   if (argc >= 7 && strcmp(argv[1], "mount") == 0) { sync_close(); return mount_main(argc, argv); }
   if (argc == 3 && strcmp(argv[1], "umount") == 0) { sync_close(); return umount_main(argv[2]); }
   if (argc >= 3 && argc <= 6 && strcmp(argv[1], "unpack") == 0) { sync_close(); return unpack_main(argc, argv); }

@@ -66,6 +66,9 @@ int netns_delete_main(const char *path);
 /* netlink.c: netlink messages built by TypeScript, sent on NETLINK_ROUTE sockets; answers on stdout. */
 int netlink_main(int argc, char **argv);
 
+/* criu.c: carries CRIU's RPC messages between `criu swrk` (a SOCK_SEQPACKET socketpair) and fd 3. */
+int criu_swrk_main(int argc, char **argv);
+
 /* Standalone modes for the engine's overlay root filesystems (mountmode.c). */
 int mount_main(int argc, char **argv);
 int umount_main(const char *target);

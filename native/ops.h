@@ -64,6 +64,7 @@
   X(walk, 0) \
   X(read, 3) \
   X(indest, 1) \
+  X(mountpoint, 2) \
   X(walkfrom, 1) \
   X(realpath, 4) \
   X(open, 1) \

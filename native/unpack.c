@@ -709,9 +709,9 @@ static int in_root(int root, const char *path, int flags) {
  * symlink, absolute or with "..", stays inside DEST, as the container would see it), missing
  * directories are made (0755, owner of this process), and later records resolve beneath it.
  * DEST is a container root in the making: its symlinks are the image's, never followed out. */
-static void up_indest(struct rec *r) {
-  const char *path = r->argv[1];
-  while (*path == '/') path++;
+/* Makes the directories of PATH (relative to DEST, resolved inside it) that are missing; `what`
+ * names the record in errors. */
+static void dirs_in_root(const char *what, const char *path) {
   size_t n = strlen(path);
   char *prefix = malloc(n + 1);
   for (size_t end = 0; end <= n;) {
@@ -723,24 +723,54 @@ static void up_indest(struct rec *r) {
     if (fd < 0 && errno == ENOENT && next > end) {
       char *parent = strndup(path, end > 0 ? end - 1 : 0);
       int pfd = in_root(root_fd, parent, O_PATH | O_DIRECTORY);
-      if (pfd < 0) die(errno, "%s: parent %s", r->argv[1], parent);
+      if (pfd < 0) die(errno, "%s: parent %s", what, parent);
       char *name = strndup(path + end, next - end);
-      if (strcmp(name, "..") != 0 && strcmp(name, ".") != 0 && mkdirat(pfd, name, 0755) < 0 && errno != EEXIST) die(errno, "%s: mkdir %s", r->argv[1], prefix);
+      if (strcmp(name, "..") != 0 && strcmp(name, ".") != 0 && mkdirat(pfd, name, 0755) < 0 && errno != EEXIST) die(errno, "%s: mkdir %s", what, prefix);
       free(name);
       free(parent);
       close(pfd);
       fd = in_root(root_fd, prefix, O_PATH | O_DIRECTORY);
     }
-    if (fd < 0) die(errno, "%s: %s%s", r->argv[1], *prefix ? prefix : "/", errno == ENOTDIR ? " (not a directory)" : errno == ENOENT ? " (a dangling symlink?)" : "");
+    if (fd < 0) die(errno, "%s: %s%s", what, *prefix ? prefix : "/", errno == ENOTDIR ? " (not a directory)" : errno == ENOENT ? " (a dangling symlink?)" : "");
     close(fd);
     end = next + 1;
     while (end < n && path[end] == '/') end++;
   }
   free(prefix);
+}
+
+static void up_indest(struct rec *r) {
+  const char *path = r->argv[1];
+  while (*path == '/') path++;
+  dirs_in_root(r->argv[1], path);
   int fd = in_root(root_fd, path, O_RDONLY | O_DIRECTORY);
   if (fd < 0) die(errno, "%s: open directory", r->argv[1]);
   if (dest_fd != root_fd) close(dest_fd);
   dest_fd = fd;
+}
+
+/* mountpoint PATH KIND: a mount's target inside DEST, a container root (resolved in it, as
+ * `indest`), made where missing: its directories, then PATH itself as an empty directory or file
+ * (KIND `dir` or `file`). Anything already there is kept (runc's mount points for a restore). */
+static void up_mountpoint(struct rec *r) {
+  const char *path = r->argv[1];
+  while (*path == '/') path++;
+  const char *slash = strrchr(path, '/');
+  char *parent = strndup(path, slash ? (size_t)(slash - path) : 0);
+  const char *name = slash ? slash + 1 : path;
+  if (!*name || strcmp(name, "..") == 0 || strcmp(name, ".") == 0) die(0, "%s: not a mount point name", r->argv[1]);
+  dirs_in_root(r->argv[1], parent);
+  int pfd = in_root(root_fd, parent, O_PATH | O_DIRECTORY);
+  if (pfd < 0) die(errno, "%s: parent", r->argv[1]);
+  if (strcmp(r->argv[2], "dir") == 0) {
+    if (mkdirat(pfd, name, 0755) < 0 && errno != EEXIST) die(errno, "%s: mkdir", r->argv[1]);
+  } else {
+    int fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EEXIST) die(errno, "%s: create", r->argv[1]);
+    if (fd >= 0) close(fd);
+  }
+  close(pfd);
+  free(parent);
 }
 
 /* SOURCE's regular file PATH opened for reading. It is checked to be one on an O_PATH fd before it

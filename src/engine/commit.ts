@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, type Writable } from 'node:stream';
 import { HakoError } from '../util/errors.js';
 import { LayerWorker } from '../storage/layers/worker.js';
 import type { ImageRecord } from '../storage/store/index.js';
@@ -107,6 +107,20 @@ export function applyChanges(base: ImageRunConfig, changes: string[]): ImageRunC
     }
   }
   return c;
+}
+
+/** The upper directory as a layer tar (OCI whiteouts) on `out`: `checkpoint --export`'s root
+ *  filesystem changes. */
+export async function writeUpperLayer(upper: string, out: Writable): Promise<void> {
+  const worker = new LayerWorker(upper, upper, 'checkpoint');
+  try {
+    const entries = await walkTree(worker, upper);
+    await writeTar(out, '', layerEntries(worker, entries));
+    await worker.close();
+  } catch (err) {
+    await worker.abort();
+    throw err;
+  }
 }
 
 /** The tar of the upper directory, gzipped into the store; its diff_id. */

@@ -235,7 +235,7 @@ export class Engine {
     });
   }
 
-  private async startDetached(id: string, foreground = false): Promise<void> {
+  private async startDetached(id: string, foreground = false, restoreFrom?: string): Promise<void> {
     await this.store.lock(id, async () => {
       const cfg = this.store.readConfig(id);
       const runtime = this.runtimeFor(id);
@@ -255,8 +255,9 @@ export class Engine {
       try {
         // hako's create is answered by this process (runtime-hako.ts). The kernel's wait before the
         // first cgroup migration (src/cgroups/prime.ts) passes while conmon starts.
-        session = await runtime.beginCreate(id);
-        if (runtime.name === 'hako') void primeCgroupMigration(DEFAULT_CGROUP_ROOT, detectLayout() === 'v2');
+        // A restore (checkpoint.ts) is the runtime's `restore` run by conmon, which gets it running.
+        session = restoreFrom ? await runtime.beginRestore(id) : await runtime.beginCreate(id);
+        if (runtime.name === 'hako' && !restoreFrom) void primeCgroupMigration(DEFAULT_CGROUP_ROOT, detectLayout() === 'v2');
         started = await startConmon({
           id,
           name: cfg.name,
@@ -270,6 +271,7 @@ export class Engine {
           stdin: cfg.options.interactive,
           exitHandledBy: foreground && handlesOwnExit(cfg) ? thisProcess() : undefined,
           runtime: session.conmon,
+          restoreFrom,
         }).catch(async (e: Error) => {
           // The runtime's own reason beats conmon's summary of it.
           if (session?.hasOwnError()) await session.created;
@@ -299,6 +301,10 @@ export class Engine {
         oomKilled: undefined,
       };
       this.store.writeState(id, st);
+      if (restoreFrom) {
+        this.event(id, 'restore');
+        return;
+      }
       try {
         await runtime.start(id);
         trace('engine started');
@@ -315,6 +321,11 @@ export class Engine {
         throw e; // conmon's exit command tears the network down
       }
     });
+  }
+
+  /** Restores a checkpointed container (checkpoint.ts) from its images under conmon, detached. */
+  async startRestored(id: string, imagePath: string): Promise<void> {
+    await this.startDetached(id, false, imagePath);
   }
 
   /** Foreground without a terminal: the container runs under conmon like a detached one; we follow

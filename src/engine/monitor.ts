@@ -43,6 +43,8 @@ export interface ConmonOptions {
   exitHandledBy?: { pid: number; startTime: string };
   /** The OCI runtime conmon runs, with its arguments; default: bin/hako-runtime --root=runtimeRoot. */
   runtime?: { path: string; args: string[] };
+  /** conmon's --restore: the runtime's `restore --detach --image-path DIR` instead of `create`. */
+  restoreFrom?: string;
 }
 
 export interface ConmonStarted {
@@ -99,6 +101,7 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
     '--log-level',
     process.env.HAKO_CONMON_DEBUG ? 'debug' : 'error',
   ];
+  if (o.restoreFrom) args.push('--restore', o.restoreFrom);
   if (o.exitHandledBy) guardExitCommand(args, o.exitHandledBy);
   if (o.tty) args.push('-t');
   if (o.stdin) args.push('-i', '--leave-stdin-open');

@@ -33,6 +33,12 @@ export interface OCIRuntime {
   readonly name: string;
   /** Prepares conmon's runtime call for creating `id` from the bundle. */
   beginCreate(id: string): Promise<CreateSession>;
+  /** Prepares conmon's runtime call for restoring `id` (conmon's --restore: the runtime's
+   *  `restore --detach --image-path DIR`, a process of the runtime's CLI even for hako's). */
+  beginRestore(id: string): Promise<CreateSession>;
+  /** Checkpoints the running container with criu (runc's `checkpoint`): gone afterwards unless
+   *  `leaveRunning`. */
+  checkpoint(id: string, opts: { imagePath: string; workPath?: string; leaveRunning?: boolean }): Promise<void>;
   /** Opens the start barrier of a created container. */
   start(id: string): Promise<void>;
   /** The runtime's status and init pid; throws when it has no such container. */

@@ -21,9 +21,18 @@ export class ExternalRuntime implements OCIRuntime {
     this.binary = runtimeBinary(name);
   }
 
-  async beginCreate(): Promise<CreateSession> {
+  async beginCreate(_id?: string): Promise<CreateSession> {
     fs.mkdirSync(this.stateRoot, { recursive: true, mode: 0o700 });
     return { conmon: { path: this.binary, args: ['--root', this.stateRoot] }, created: Promise.resolve(), hasOwnError: () => false, close: () => {} };
+  }
+
+  beginRestore(id: string): Promise<CreateSession> {
+    return this.beginCreate(id);
+  }
+
+  async checkpoint(id: string, opts: { imagePath: string; workPath?: string; leaveRunning?: boolean }): Promise<void> {
+    const work = opts.workPath ? ['--work-path', opts.workPath] : [];
+    await this.call(['checkpoint', '--image-path', opts.imagePath, ...work, ...(opts.leaveRunning ? ['--leave-running'] : []), id]);
   }
 
   async start(id: string): Promise<void> {

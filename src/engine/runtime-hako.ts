@@ -5,6 +5,7 @@ import type { Runtime } from '../runtime/index.js';
 import type { Process, Spec } from '../oci/types.js';
 import type { CgroupStats } from '../cgroups/index.js';
 import { RuntimeSocket } from './runtime-socket.js';
+import { findBin } from './monitor.js';
 import type { CreateSession, ExecIo, OCIRuntime } from './oci-runtime.js';
 
 export class HakoRuntime implements OCIRuntime {
@@ -15,6 +16,21 @@ export class HakoRuntime implements OCIRuntime {
   async beginCreate(id: string): Promise<CreateSession> {
     const socket = await RuntimeSocket.listen(this.runtime, id);
     return { conmon: socket.conmonRuntime(), created: socket.created, hasOwnError: () => socket.connected, close: () => socket.close() };
+  }
+
+  /** A restore is not answered in this process: conmon runs bin/hako-runtime's `restore`, whose
+   *  criu must be conmon's child for the restored process to become conmon's (its subreaper). */
+  async beginRestore(): Promise<CreateSession> {
+    return {
+      conmon: { path: findBin('hako-runtime'), args: [`--root=${this.runtime.states.root}`] },
+      created: Promise.resolve(),
+      hasOwnError: () => false,
+      close: () => {},
+    };
+  }
+
+  checkpoint(id: string, opts: { imagePath: string; workPath?: string; leaveRunning?: boolean }): Promise<void> {
+    return this.runtime.checkpoint(id, opts);
   }
 
   start(id: string): Promise<void> {

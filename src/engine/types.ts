@@ -126,6 +126,8 @@ export interface ContainerState {
   oomKilled?: boolean;
   /** Frozen by `pause` (the cgroup freezer) until `unpause`. */
   paused?: boolean;
+  /** Exited by `checkpoint`: its images are in <container>/checkpoint for `restore`. */
+  checkpointed?: boolean;
   /** While `removing`: the hako process doing it (pid and start time), so another waits for it. */
   removerPid?: number;
   removerStartTime?: string;

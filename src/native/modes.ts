@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { findHelper } from './find.js';
+import { encodePlan } from './encode.js';
+import { rec } from './ops.js';
 
 /** A tool mode failed: `detail` is what hako-init said on stderr (its `hako-init: ` prefix removed,
  *  lines joined), or how starting it failed. Callers add what they were doing. */
@@ -94,6 +96,12 @@ export function rmtree(path: string, unmountFirst: string[] = []): void {
 export function spawnUnpackWorker(dest: string, source?: string, inRoot?: string): ChildProcessWithoutNullStreams {
   const root = inRoot !== undefined ? ['--in-root', inRoot] : [];
   return spawn(findHelper(), ['unpack', ...root, dest, ...(source !== undefined ? [source] : [])], { stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** `unpack ROOT` with `mountpoint` records: mount targets made inside a container root where
+ *  missing (resolved in it, never followed out; native/unpack.c). */
+export function makeMountpoints(root: string, targets: { path: string; kind: 'dir' | 'file' }[]): void {
+  if (targets.length) runMode(['unpack', root], encodePlan(targets.map((t) => rec('mountpoint', t.path, t.kind))));
 }
 
 /** `--engine-socket=PATH`: the command line conmon runs as its OCI runtime; the helper connects to

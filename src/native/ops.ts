@@ -208,6 +208,10 @@ export const UNPACK_RECORDS = {
    *  a symlink, absolute or with `..`, stays inside DEST), makes missing directories 0755, and makes
    *  later records resolve beneath that directory (`hako build`'s COPY destination in a new root) */
   indest: ['PATH'],
+  /** a mount target inside DEST, a container root (resolved in it as `indest`): missing
+   *  directories made, then PATH as an empty directory or file (KIND `dir`/`file`) unless something
+   *  is there (restore's mount points, as runc makes them) */
+  mountpoint: ['PATH', 'KIND'],
   /** `walk` below SOURCE's directory PATH only (`hako cp`, `diff`, `commit`) */
   walkfrom: ['PATH'],
   /** `hako cp`: PARENT, a container path, resolved inside the root (WHICH: `dest` or `source`) with

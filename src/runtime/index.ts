@@ -3,3 +3,4 @@
 // this file).
 export { Runtime } from './runtime.js';
 export type { CreateOptions, ExecOptions, RunOptions, RuntimeOptions } from './runtime.js';
+export type { CheckpointOptions, CriuCommonOptions, RestoreOptions } from './criu/options.js';

@@ -41,6 +41,9 @@ import { FormatVersionError } from '../util/format-version.js';
 import type { IdMapping, Process, Resources, Seccomp, Spec, State } from '../oci/types.js';
 import { defaultRoot, ociState, StateDir, statusOf, validateId, type ContainerRecord } from './state.js';
 import { procStat } from '../util/proc.js';
+import { dumpContainer } from './criu/checkpoint.js';
+import { restoreContainer, type Restored } from './criu/restore.js';
+import type { CheckpointOptions, RestoreOptions } from './criu/options.js';
 
 export interface CreateOptions {
   bundle: string;
@@ -341,6 +344,103 @@ export class Runtime {
     } finally {
       unignore();
     }
+  }
+
+  /**
+   * `checkpoint` (runc's): the running container's process tree to images with criu. Unless it
+   * leaves the container running (or pre-dumps), the container is gone afterwards, as with runc.
+   */
+  async checkpoint(id: string, opts: CheckpointOptions): Promise<void> {
+    await this.states.lock(validateId(id), async () => {
+      const rec = this.states.read(id);
+      const status = this.status(rec);
+      if (status !== 'running' && status !== 'paused') throw new HakoError(`cannot checkpoint container "${id}" in state ${status}`);
+      const spec = this.states.readConfig(id);
+      const cg = this.cgroupOf(rec);
+      const dirs = cg?.exists() ? cg.dirs() : undefined;
+      await dumpContainer(
+        {
+          pid: rec.pid,
+          spec,
+          rootfs: fs.realpathSync(path.resolve(rec.bundle, spec.root?.path ?? 'rootfs')),
+          freezeCgroup: dirs && (cg!.version === 2 ? dirs[''] : dirs.freezer),
+          cgroups: cg && dirs ? { version: cg.version, hostDirs: cgroupBindDirs(cg) } : undefined,
+          annotations: rec.annotations,
+        },
+        opts,
+      );
+      if (!opts.leaveRunning && !opts.preDump) {
+        await this.killAndWait(rec);
+        await this.destroy(rec);
+      }
+    });
+  }
+
+  /**
+   * `restore` (runc's): a container `id` from the bundle, its process tree from the images. Detached,
+   * it resolves with 0 once the process runs; in the foreground, with its exit status, and the
+   * container is deleted then, as after `run`.
+   */
+  async restore(id: string, opts: RestoreOptions): Promise<number> {
+    validateId(id);
+    if (opts.pidFile) checkPidFileDir(opts.pidFile);
+    const bundle = loadBundle(opts.bundle);
+    const { spec } = bundle;
+    const cgroupsPath = resolveCgroupsPath(spec.linux?.cgroupsPath, id);
+    const cgroup: Cgroup | undefined = rootlessWithoutCgroups(spec, cgroupsPath) ? undefined : openCgroup(cgroupsPath, { warn: this.cgroupWarn });
+    const nss = namespaceMap(spec);
+    const rec: ContainerRecord = {
+      id,
+      bundle: bundle.dir,
+      pid: 0,
+      pidStartTime: '',
+      created: new Date().toISOString(),
+      status: 'creating',
+      annotations: spec.annotations,
+      hooks: spec.hooks,
+      ownPidNamespace: nss.has('pid') && !nss.get('pid')!.path,
+      cgroupsPath: cgroup && cgroupsPath,
+    };
+    this.states.claim(id);
+    let restored: Restored;
+    try {
+      cgroup?.create(containerResources(spec));
+      this.states.write(rec);
+      this.states.writeConfig(id, spec);
+      restored = await restoreContainer(
+        {
+          spec,
+          rootfs: bundle.rootfs,
+          stateDir: this.states.dir(id),
+          cgroups: cgroup ? { version: cgroup.version, hostDirs: cgroupBindDirs(cgroup) } : undefined,
+          place: (pid) => cgroup?.addProcess(pid),
+          onNamespaces: async (pid) => {
+            const state = this.stateWhileCreating(rec, pid);
+            await runHooks('prestart', spec.hooks?.prestart, state);
+            await runHooks('createRuntime', spec.hooks?.createRuntime, state);
+          },
+        },
+        opts,
+      );
+      rec.pid = restored.pid;
+      rec.pidStartTime = procStat(rec.pid)?.startTime ?? '';
+      rec.status = 'created';
+      this.states.write(rec);
+      if (opts.pidFile) writePidFile(opts.pidFile, rec.pid);
+    } catch (e) {
+      await this.killAndWait(rec);
+      await this.destroy(rec, { hooks: false });
+      throw e;
+    }
+    if (opts.detach) {
+      const { code, stderr } = await restored.swrk.exited;
+      if (code !== 0) this.warn(`warning: criu exited with status ${code} after the restore${stderr ? `: ${stderr}` : ''}`);
+      return 0;
+    }
+    moveMonitorOut(restored.swrk.pid);
+    const { code } = await restored.swrk.exited;
+    await this.states.lock(id, () => this.destroy(this.states.read(id)));
+    return code;
   }
 
   // ---- internals ----
@@ -691,6 +791,14 @@ function cgroupMountInfo(cg: Cgroup): CgroupMountInfo {
     return { dir: path.basename(h.mount), data: (named ? ['none', ...h.controllers] : h.controllers).join(','), hostPath: path.join(h.mount, cg.path) };
   });
   return { version: 1, hierarchies };
+}
+
+/** The container's cgroup directories on the host, as the /sys/fs/cgroup mount binds them without a
+ *  cgroup namespace: '' on v2, the hierarchy's directory name under /sys/fs/cgroup on v1. */
+function cgroupBindDirs(cg: Cgroup): Record<string, string> {
+  const info = cgroupMountInfo(cg);
+  if (info.version === 2) return { '': info.hostPath ?? '' };
+  return Object.fromEntries(info.hierarchies.map((h) => [h.dir, h.hostPath]));
 }
 
 /** The host id that the container's id 0 maps to (0 without a user namespace). */

@@ -29,6 +29,7 @@ export const SYSTEM_COMMANDS: EngineEntry[] = [
 
 /** docker's management groups name the top-level commands again: `hako container ls` is `hako ps`. */
 const CONTAINER_ALIASES: [string, string, string][] = [
+  ['checkpoint', './checkpoint.js', 'checkpoint running containers with criu'],
   ['commit', './commit.js', "a new image from a container's changes"],
   ['cp', './cp.js', 'copy files between a container and the host'],
   ['create', './create.js', 'create a container'],
@@ -42,6 +43,7 @@ const CONTAINER_ALIASES: [string, string, string][] = [
   ['port', './port.js', "a container's published ports"],
   ['rename', './rename.js', 'rename a container'],
   ['restart', './restart.js', 'stop, then start containers'],
+  ['restore', './restore.js', 'restore checkpointed containers, or one from an archive'],
   ['rm', './rm.js', 'remove containers'],
   ['run', './run.js', 'create and start a container'],
   ['start', './start.js', 'start containers'],
@@ -66,6 +68,7 @@ const IMAGE_ALIASES: [string, string, string][] = [
 
 // A literal import() per file: Bun's bundler must see each path to make its chunk.
 const LOADERS: Record<string, EngineEntry['load']> = {
+  './checkpoint.js': () => import('./checkpoint.js'),
   './commit.js': () => import('./commit.js'),
   './cp.js': () => import('./cp.js'),
   './create.js': () => import('./create.js'),
@@ -79,6 +82,7 @@ const LOADERS: Record<string, EngineEntry['load']> = {
   './port.js': () => import('./port.js'),
   './rename.js': () => import('./rename.js'),
   './restart.js': () => import('./restart.js'),
+  './restore.js': () => import('./restore.js'),
   './rm.js': () => import('./rm.js'),
   './run.js': () => import('./run.js'),
   './start.js': () => import('./start.js'),

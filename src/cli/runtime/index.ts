@@ -26,10 +26,8 @@ export const RUNTIME_COMMANDS: RuntimeEntry[] = [
   { name: 'exec', summary: 'run a new process in a running container', load: () => import('./exec.js') },
   { name: 'list', summary: 'list containers', load: () => import('./list.js') },
   { name: 'features', summary: 'what this runtime supports (OCI features JSON)', load: () => import('./features.js') },
-  // runc's checkpoint and restore (CRIU). podman probes `checkpoint --help` and takes a zero exit
-  // for support, so even --help must fail, with one line saying why.
-  { name: 'checkpoint', summary: 'unsupported (no CRIU): fails with one line', noHelp: true, load: () => import('./unsupported.js') },
-  { name: 'restore', summary: 'unsupported (no CRIU): fails with one line', noHelp: true, load: () => import('./unsupported.js') },
+  { name: 'checkpoint', summary: 'checkpoint a running container with criu', load: () => import('./checkpoint.js') },
+  { name: 'restore', summary: 'restore a container from a criu checkpoint', load: () => import('./restore.js') },
   { name: 'plan', summary: 'print the compiled plan (debugging)', load: () => import('./plan.js') },
 ];
 

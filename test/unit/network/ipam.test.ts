@@ -76,5 +76,5 @@ test('ports: those of containers that are gone are reported stale and left out',
   assert.deepEqual(Object.keys(ports), ['tcp/127.0.0.1/80']);
   assert.equal(stale, true);
   fs.writeFileSync(path.join(ipam.dir, 'ports.json'), '{"version":9}');
-  assert.throws(() => ipam.ports(), /ports\.json: not a hako network file: unknown version 9/);
+  assert.throws(() => ipam.ports(), /ports\.json: hako network file format version 9 is newer than this hako reads \(1\)/);
 });
