@@ -538,7 +538,6 @@ export class Runtime {
       return { launched, rec };
     } catch (e) {
       await this.killAndWait(rec);
-      // This very handle: the systemd driver's knows whether the scope is ours (a name in use is not).
       await this.destroy(rec, { hooks: false, cgroup });
       throw e;
     }
@@ -717,6 +716,8 @@ export class Runtime {
     throw new HakoError(`container "${rec.id}": process ${rec.pid} did not die after SIGKILL`);
   }
 
+  /** `cgroup`: the handle create used, when it failed: the systemd driver's knows whether the scope
+   *  is ours (one whose name was already in use is not). */
   private async destroy(rec: ContainerRecord, opts: { hooks?: boolean; cgroup?: Cgroup } = {}): Promise<void> {
     const state = { ...ociState(this.states, rec), status: 'stopped' as const };
     const cg = opts.cgroup ?? this.cgroupOf(rec);
