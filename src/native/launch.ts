@@ -164,8 +164,8 @@ class SyncSession {
   fail(err: Error): void {
     if (this.settled) return;
     this.settled = true;
-    this.sync.destroy();
-    this.io.abort();
+    // Killed before its pipes close: a helper that saw them end first would add its own line
+    // ("plan: ended without exec") to the error that is the real reason.
     for (const kill of [() => this.containerPid && process.kill(this.containerPid, 'SIGKILL'), () => this.helper.kill('SIGKILL')]) {
       try {
         kill();
@@ -173,6 +173,8 @@ class SyncSession {
         /* already gone */
       }
     }
+    this.sync.destroy();
+    this.io.abort();
     this.reject(err);
   }
 
