@@ -550,11 +550,19 @@ static void reset_signals(void) {
 int main(int argc, char **argv) {
   char *buf;
   size_t len;
+  if (argc == 2 && strcmp(argv[1], "userns-hold") == 0) return userns_hold_main();
+  if (argc > 2 && strncmp(argv[1], USERNS_ARG, strlen(USERNS_ARG)) == 0) {
+    /* A tool mode in the rootless engine's user namespace (userns.c); the mode's words follow. */
+    join_userns(argv[1] + strlen(USERNS_ARG));
+    argv++;
+    argc--;
+  }
   if (argc > 1 && strcmp(argv[1], "seccomp-export") == 0) return seccomp_export_main();
   if (argc == 3 && strcmp(argv[1], "bpf-devices") == 0) return bpf_devices_main(argv[2]);
   if (argc == 3 && strcmp(argv[1], "netns-create") == 0) return netns_create_main(argv[2]);
   if (argc == 3 && strcmp(argv[1], "netns-delete") == 0) return netns_delete_main(argv[2]);
   if ((argc == 2 || argc == 3) && strcmp(argv[1], "netlink") == 0) return netlink_main(argc, argv);
+  if (argc == 3 && strcmp(argv[1], "attach-relay") == 0) { sync_close(); return attach_relay_main(argv[2]); }
   if (argc >= 3 && strcmp(argv[1], "criu-swrk") == 0) return criu_swrk_main(argc, argv); /* keeps fds 4+ for criu */
   if (argc >= 7 && strcmp(argv[1], "mount") == 0) { sync_close(); return mount_main(argc, argv); }
   if (argc == 3 && strcmp(argv[1], "umount") == 0) { sync_close(); return umount_main(argv[2]); }

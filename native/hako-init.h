@@ -65,6 +65,13 @@ int netns_create_main(const char *path);
 int netns_delete_main(const char *path);
 /* netlink.c: netlink messages built by TypeScript, sent on NETLINK_ROUTE sockets; answers on stdout. */
 int netlink_main(int argc, char **argv);
+/* attach.c: relays conmon's SOCK_SEQPACKET attach socket in DIR to stdin/stdout. */
+int attach_relay_main(const char *dir);
+
+/* userns.c: the rootless engine's user namespace, held for tool modes run with --userns=PATH. */
+#define USERNS_ARG "--userns="
+int userns_hold_main(void);
+void join_userns(const char *path);
 
 /* criu.c: carries CRIU's RPC messages between `criu swrk` (a SOCK_SEQPACKET socketpair) and fd 3. */
 int criu_swrk_main(int argc, char **argv);

@@ -27,10 +27,16 @@ export class Router {
   /** Adds a route; `HEAD` is answered by a `GET` route unless one of its own is added. */
   add(method: string, path: string, handler: Handler): void {
     const keys: string[] = [];
-    const source = path.replace(/[.+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)(?::([^}]+))?\}/g, (_, key: string, re?: string) => {
-      keys.push(key);
-      return re ? `(${re})` : '([^/]+)';
-    });
+    // Literal parts escaped, parameters' own patterns (`{name:.*}`) kept as written.
+    const literal = (text: string) => text.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+    let source = '';
+    let last = 0;
+    for (const m of path.matchAll(/\{(\w+)(?::([^}]+))?\}/g)) {
+      keys.push(m[1]!);
+      source += `${literal(path.slice(last, m.index))}${m[2] ? `(${m[2]})` : '([^/]+)'}`;
+      last = m.index! + m[0].length;
+    }
+    source += literal(path.slice(last));
     this.routes.push({ method, pattern: new RegExp(`^${source}/?$`), keys, handler });
   }
 

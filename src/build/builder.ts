@@ -34,6 +34,11 @@ export interface BuildOptions {
   contextDir: string;
   /** -f: the Dockerfile's path; default: `Dockerfile` in the context. */
   dockerfile?: string;
+  /** The Dockerfile as a path inside the context (the Engine API's `dockerfile`), read through the
+   *  worker as the context is; instead of `dockerfile`. */
+  contextDockerfile?: string;
+  /** --label: labels added to the image's config. */
+  labels?: Record<string, string>;
   tags: string[];
   buildArgs: Map<string, string>;
   target?: string;
@@ -104,6 +109,7 @@ export async function build(engine: Engine, opts: BuildOptions): Promise<BuildRe
     };
     for (const i of plan.order) run.results.set(i, await buildStage(run, plan.stages[i]!));
     const final = run.results.get(plan.order[plan.order.length - 1]!)!;
+    if (opts.labels && Object.keys(opts.labels).length) final.image.config.Labels = { ...final.image.config.Labels, ...opts.labels };
     const result = await exportImage(store, progress, opts.tags, final.layers, final.image);
     await context.close();
     return result;
@@ -128,11 +134,20 @@ async function readDockerfile(opts: BuildOptions, context: SourceTree): Promise<
     }
   }
   // In the context: read through the worker, so a symlink named Dockerfile is not followed.
-  const text = await context.head('Dockerfile', MAX_SMALL + 1).catch(() => {
-    throw new HakoError(`${opts.contextDir}/Dockerfile: no such regular file (use -f to name one)`, 125);
+  const rel = contextRel(opts.contextDockerfile ?? 'Dockerfile');
+  const where = opts.contextDockerfile === undefined ? `${opts.contextDir}/Dockerfile` : `dockerfile ${opts.contextDockerfile}`;
+  const text = await context.head(rel, MAX_SMALL + 1).catch(() => {
+    throw new HakoError(`${where}: no such regular file in the build context`, 125);
   });
-  if (text.length > MAX_SMALL) throw new HakoError(`${opts.contextDir}/Dockerfile: larger than 4 MiB`, 125);
-  return { text: text.toString('utf8'), file: 'Dockerfile' };
+  if (text.length > MAX_SMALL) throw new HakoError(`${where}: larger than 4 MiB`, 125);
+  return { text: text.toString('utf8'), file: path.posix.basename(rel) };
+}
+
+/** A path inside the context, as a relative path without `.` and `..` (never leaving it). */
+function contextRel(p: string): string {
+  const parts = p.split('/').filter((c) => c !== '' && c !== '.');
+  if (parts.length === 0 || parts.includes('..') || p.includes('\0')) throw new HakoError(`dockerfile "${p}": must be a file inside the build context`, 125);
+  return parts.join('/');
 }
 
 const MAX_SMALL = 4 << 20;

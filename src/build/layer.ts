@@ -66,6 +66,12 @@ function isWhiteout(n: TreeNode): boolean {
   return (n.type === 'c' && n.major === '0' && n.minor === '0') || (n.type === 'f' && n.size === 0 && n.xattrs.has(OVERLAY_WHITEOUT_XATTR));
 }
 
+/** An opaque directory: trusted.overlay.opaque, or user.overlay.opaque from a rootless step's overlay
+ *  (mounted with userxattr in the step's user namespace). */
+function isOpaque(n: TreeNode): boolean {
+  return [OVERLAY_OPAQUE_XATTR, OVERLAY_OPAQUE_XATTR.replace(/^trusted\./, 'user.')].some((x) => n.xattrs.get(x)?.toString() === 'y');
+}
+
 async function addEntry(tar: TarWriter, tree: SourceTree, n: TreeNode, links: Map<string, string>): Promise<void> {
   const slash = n.rel.lastIndexOf('/');
   const dir = slash < 0 ? '' : n.rel.slice(0, slash + 1);
@@ -75,7 +81,7 @@ async function addEntry(tar: TarWriter, tree: SourceTree, n: TreeNode, links: Ma
   const base = { name: n.rel, mode: n.mode, uid: n.uid, gid: n.gid, mtime, pax: paxXattrs(n) };
   if (n.type === 'd') {
     await tar.entry({ ...base, name: `${n.rel}/`, type: 'directory' });
-    if (n.xattrs.get(OVERLAY_OPAQUE_XATTR)?.toString() === 'y') await marker(`${n.rel}/${OPAQUE_MARKER}`);
+    if (isOpaque(n)) await marker(`${n.rel}/${OPAQUE_MARKER}`);
   } else if (n.type === 'f' && n.nlink > 1 && links.has(n.ino)) {
     await tar.entry({ ...base, type: 'link', linkname: links.get(n.ino)! });
   } else if (n.type === 'f') {

@@ -12,6 +12,9 @@ import { processAlive } from '../util/proc.js';
 /** The file in a step directory naming its RUN container. */
 export const CONTAINER_FILE = 'container-id';
 
+/** `<pid>-context-<hex>`: a context tar unpacked by context-tar.ts. */
+export const CONTEXT_DIR = /^\d+-context-/;
+
 export async function pruneStaleBuilds(buildRoot: string, runtime: Runtime): Promise<void> {
   let names: string[];
   try {
@@ -24,6 +27,11 @@ export async function pruneStaleBuilds(buildRoot: string, runtime: Runtime): Pro
     if (!pid || processAlive(pid)) continue;
     const dir = path.join(buildRoot, name);
     try {
+      // An unpacked context tar (context-tar.ts): the sender's files, never read for container ids.
+      if (CONTEXT_DIR.test(name)) {
+        removeTree(dir);
+        continue;
+      }
       for (const step of fs.readdirSync(dir)) await releaseStep(path.join(dir, step), runtime);
       removeTree(dir);
     } catch (e) {

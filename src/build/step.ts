@@ -12,6 +12,8 @@ import type { ContentStore } from '../storage/store/index.js';
 import type { LayerInfo } from '../image/inspect.js';
 import { prepareRootfs, releaseRootfs, unmountRootfs } from '../engine/rootfs.js';
 import { buildSpec, type ImageProcessDefaults } from '../engine/spec.js';
+import { applyRootless, isRootless, userMaps } from '../engine/rootless.js';
+import type { MountOperation } from '../storage/rootfs.js';
 import { parseRunArgs } from '../engine/flags.js';
 import { removeTree } from '../storage/layers/worker.js';
 import { layerFromUpper, type BuiltLayer } from './layer.js';
@@ -32,10 +34,12 @@ export async function fsStep(
 ): Promise<BuiltLayer | undefined> {
   const dir = path.join(place.workDir, `step-${crypto.randomBytes(4).toString('hex')}`);
   try {
-    const { rootfs } = await prepareRootfs(place.store, layers, dir);
+    const { rootfs, inContainer } = await prepareRootfs(place.store, layers, dir);
     if (!fs.existsSync(path.join(dir, 'fs', 'upper')))
       throw new HakoError('build: needs overlayfs (this kernel has none), the copy fallback cannot record a step');
-    const skip = (await change(rootfs, dir)) ?? new Set<string>();
+    // Rootless, the overlay is mounted only inside a RUN's container (runContainer): COPY and
+    // WORKDIR write into the upper directory, which is what the overlay would do with new files.
+    const skip = (await change(inContainer ? path.join(dir, 'fs', 'upper') : rootfs, dir)) ?? new Set<string>();
     unmountRootfs(dir);
     return await layerFromUpper(place.store, path.join(dir, 'fs', 'upper'), skip);
   } finally {
@@ -51,6 +55,7 @@ export async function fsStep(
  *  a `COPY --from`. Unmounted and removed afterwards. */
 export async function withStageRoot<T>(place: StepPlace, layers: LayerInfo[], use: (rootfs: string) => Promise<T>): Promise<T> {
   const dir = path.join(place.workDir, `from-${crypto.randomBytes(4).toString('hex')}`);
+  if (isRootless()) throw new HakoError('COPY --from: not yet in a rootless build (the stage root is mounted only inside containers)');
   try {
     const { rootfs } = await prepareRootfs(place.store, layers, dir);
     return await use(rootfs);
@@ -87,17 +92,22 @@ export async function runContainer(runtime: Runtime, rootfs: string, dir: string
   const opts = parseRunArgs(['build']);
   opts.env = req.buildEnv;
   const extra = req.network === 'host' ? networkFiles(dir) : [];
+  // Rootless: `rootfs` is the step's upper directory; the container's root is the overlay's mount
+  // point, mounted inside it, and the image's files are read from the layers (top first).
+  const inContainer = isRootless() ? (JSON.parse(fs.readFileSync(path.join(dir, 'fs', 'mount.json'), 'utf8')) as MountOperation) : undefined;
+  const lowers = /(?:^|,)lowerdir=([^,]*)/.exec(inContainer?.data ?? '')?.[1]?.split(':') ?? [];
   const spec = buildSpec({
     opts,
     image: req.image,
     args: req.args,
     hostname: id.slice(6, 18),
-    rootfs,
+    rootfs: inContainer ? [rootfs, ...lowers] : rootfs,
     extraMounts: extra,
     netns: req.network === 'host' ? 'host' : 'new',
     cgroupsPath: `/hako/${id}`,
     devices: [],
   });
+  if (inContainer) applyRootless(spec, userMaps(), inContainer);
   fs.writeFileSync(path.join(dir, 'bundle', 'config.json'), JSON.stringify(spec));
   fs.writeFileSync(path.join(dir, CONTAINER_FILE), id); // for pruneStaleBuilds, should this process die
   const out = path.join(dir, 'output');

@@ -15,9 +15,12 @@ import { ContentStore } from '../storage/store/index.js';
 import { inspect as inspectImage, type ImageInspect } from '../image/inspect.js';
 import { parseReference } from '../oci/image/reference.js';
 import { ContainerStore, engineRoot, newId } from './store.js';
+import { checkPlatform, type ImagePolicy, mustPull, wantedPlatform } from './image-policy.js';
+import { startHealthMonitor } from './health-check.js';
+import { healthOfInspect } from './health.js';
 import { buildSpec, combineCommand, mergeEnv, stopSignalFor } from './spec.js';
 import { resolveUser } from './user.js';
-import { copyFromImage } from './in-root.js';
+import { copyFromImage, resolveInRoot } from './in-root.js';
 import { ensureRootfsMounted, prepareRootfs, rootfsMountpoint } from './rootfs.js';
 import { recordEvent } from './events.js';
 import { removeTree } from '../storage/layers/worker.js';
@@ -30,6 +33,7 @@ import { DEFAULT_CGROUP_ROOT, detectLayout, openCgroup, primeCgroupMigration } f
 import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
 import { isBuiltinImage } from './builtin-image.js';
+import { applyRootless, cgroupDelegated, checkRootlessLimits, isRootless, userMaps, type UserMaps } from './rootless.js';
 import { ENGINE_FAILED, commandStatus, explainExecFailure, execFailure, runFailure } from './exit-codes.js';
 import type { ContainerConfig, ContainerState, RunOptions, VolumeSpec } from './types.js';
 
@@ -74,8 +78,8 @@ export class Engine {
   constructor(opts: { root?: string; output?: EngineOutput; onWarning?: (message: string) => void } = {}) {
     this.root = engineRoot(opts.root);
     this.output = opts.output ?? {};
-    this.store = new ContainerStore(this.root);
     this.warn = opts.onWarning ?? (() => {});
+    this.store = new ContainerStore(this.root, this.warn);
     this.runtime = new Runtime({ root: this.store.runtimeRoot(), onWarning: this.warn });
     this.networks = new ContainerNetworks(this.root, (id) => {
       try {
@@ -111,9 +115,10 @@ export class Engine {
   async create(opts: RunOptions): Promise<ContainerConfig> {
     const net = planNetwork(opts.network, opts.publish, this.networks.store, this.joinLookup);
     checkNetworkNames(net, opts);
+    const maps = isRootless() ? rootlessMaps(opts, net.mode) : undefined;
     if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
     const runtime = checkRuntimeName(opts.runtime ?? defaultRuntimeName(this.root));
-    const image = await this.imageFor(opts.image);
+    const image = await this.imageFor(opts.image, opts);
     trace('engine image resolved');
     const args = combineCommand(image.config, opts.entrypoint, opts.command);
     opts.stopSignal = stopSignalFor(opts.stopSignal, image.config);
@@ -137,10 +142,10 @@ export class Engine {
     recordEvent(this.root, 'container', 'create', id, { image: cfg.image, name: cfg.name });
     try {
       const dir = this.store.containerDir(id);
-      const { rootfs } = await prepareRootfs(this.images, image.layers, dir);
+      const { rootfs, layerDirs, inContainer } = await prepareRootfs(this.images, image.layers, dir);
       trace('engine rootfs prepared');
       const hostname = opts.hostname ?? (net.mode === 'host' ? os.hostname() : id.slice(0, 12));
-      const mounts = [...this.volumeMounts(cfg, rootfs), ...networkFiles(net, path.join(dir, 'etc'), hostname, opts)];
+      const mounts = [...this.volumeMounts(cfg, inContainer ? [...layerDirs].reverse() : rootfs), ...networkFiles(net, path.join(dir, 'etc'), hostname, opts)];
       let procArgs = args;
       if (opts.init) {
         mounts.push({ destination: INIT_PATH, type: 'bind', source: INIT_BINARY, options: ['bind', 'ro'] });
@@ -151,13 +156,16 @@ export class Engine {
         image: image.config,
         args: procArgs,
         hostname,
-        rootfs,
+        // Rootless, the overlay is mounted only inside the container: the image's files are read
+        // from its layers, top first.
+        rootfs: inContainer ? [...layerDirs].reverse() : rootfs,
         extraMounts: mounts,
         netns: this.networks.specNetns(net, id),
         cgroupsPath: `/hako/${id}`,
         devices: opts.privileged ? [] : opts.devices.map((d) => hostDevice(d.host, d.container, d.permissions)),
       });
       spec.annotations = { 'org.hako.name': name, 'org.hako.image': image.reference };
+      if (maps) applyRootless(spec, maps, inContainer);
       // runc and crun want the root as a path without symlinks (bundle/rootfs is one).
       if (runtime !== 'hako') spec.root = { ...spec.root, path: fs.realpathSync(rootfs) };
       fs.writeFileSync(path.join(this.store.bundleDir(id), 'config.json'), JSON.stringify(spec, null, 2));
@@ -266,6 +274,9 @@ export class Engine {
           engineRoot: this.root,
           containerDir: this.store.containerDir(id),
           logPath: this.store.logPath(id),
+          // A foreground run follows the log for its output, so only a detached one drops it.
+          logDriver: cfg.options.logDriver === 'none' && !foreground ? 'none' : 'k8s-file',
+          logSizeMax: cfg.options.logMaxSize,
           exitDir: this.store.exitDir(id),
           tty: cfg.options.tty,
           stdin: cfg.options.interactive,
@@ -309,6 +320,7 @@ export class Engine {
         await runtime.start(id);
         trace('engine started');
         this.event(id, 'start');
+        startHealthMonitor(this, id); // the image's HEALTHCHECK or --health-cmd (health-check.ts)
       } catch (e) {
         await this.kill(id, 'SIGKILL', { quiet: true });
         this.store.writeState(id, {
@@ -608,7 +620,7 @@ export class Engine {
   private async thawIfPaused(id: string): Promise<void> {
     if (!this.store.readState(id).paused) return;
     try {
-      await this.runtime.resume(id);
+      await this.runtimeFor(id).resume(id); // runc's or crun's, for their containers
     } catch {
       /* not frozen any more */
     }
@@ -730,6 +742,7 @@ export class Engine {
 
   async logs(ref: string, opts: { follow?: boolean; tail?: number; timestamps?: boolean }, sink: LogSink): Promise<void> {
     const id = this.store.resolve(ref);
+    if (this.store.readConfig(id).options.logDriver === 'none') throw new HakoError('configured logging driver does not support reading');
     const file = this.store.logPath(id);
     const { entries, offset } = readFrom(file, 0);
     for (const e of tailEntries(entries, opts.tail ?? -1)) sink.write(e);
@@ -853,6 +866,7 @@ export class Engine {
         Error: st.error ?? '',
         StartedAt: st.startedAt ?? zero,
         FinishedAt: st.finishedAt ?? zero,
+        ...healthOfInspect(this, id, st.status),
       },
       Image: cfg.imageId,
       Name: `/${cfg.name}`,
@@ -931,22 +945,27 @@ export class Engine {
     return this.output.container ?? { write: () => {} };
   }
 
-  /** The image for `run`: from the store, or pulled (with progress on output.progress) when absent. */
-  private async imageFor(ref: string): Promise<ImageInspect> {
+  /** The image for `run`: from the store, or pulled (with progress on output.progress) when absent
+   *  or `--pull always`; `--platform` picks the pull's platform and must match the image. */
+  private async imageFor(ref: string, policy: ImagePolicy = {}): Promise<ImageInspect> {
+    const platform = wantedPlatform(policy);
     if (!this.images.resolve(ref) && isBuiltinImage(ref)) {
       // No registry serves hako.local: the built-in image is made here, in this store, on first use.
       const { makeBuiltinImage } = await import('./builtin-image.js');
       await makeBuiltinImage(this.images);
     }
-    if (!this.images.resolve(ref)) {
+    const present = Boolean(this.images.resolve(ref));
+    if (!isBuiltinImage(ref) && mustPull(ref, present, policy)) {
       parseReference(ref); // a malformed reference is said before "Unable to find", as docker does
       const progress = this.output.progress;
-      progress?.write(`Unable to find image '${ref}' locally\n`);
+      if (!present) progress?.write(`Unable to find image '${ref}' locally\n`);
       // The registry client (and node:https) loads only for a pull, not on every run.
       const { pull, createProgressRenderer } = await import('../image/index.js');
-      await pull(ref, { store: this.images, onProgress: progress && createProgressRenderer(progress) });
+      await pull(ref, { store: this.images, platform, onProgress: progress && createProgressRenderer(progress) });
     }
-    return inspectImage(this.images, ref);
+    const image = inspectImage(this.images, ref);
+    checkPlatform(ref, image, policy);
+    return image;
   }
 
   /** Image IDs / digests used by any container: rmi refuses these without -f. */
@@ -1060,7 +1079,9 @@ export class Engine {
 
   /** -v/--mount/--tmpfs -> OCI mounts. Named volumes live under <root>/volumes/<name>/_data and, when
    *  new, get a copy of what the image has at the mount point (docker does the same). */
-  private volumeMounts(cfg: ContainerConfig, rootfs: string): Mount[] {
+  /** `rootfs`: the mounted root filesystem, or (rootless, mounted only inside the container) the
+   *  image's layers, top first. */
+  private volumeMounts(cfg: ContainerConfig, rootfs: string | string[]): Mount[] {
     const out: Mount[] = [];
     for (const v of cfg.options.volumes) {
       if (v.type === 'tmpfs') {
@@ -1074,7 +1095,10 @@ export class Engine {
       } else if (!fs.existsSync(src)) {
         fs.mkdirSync(src, { recursive: true });
         try {
-          copyFromImage(rootfs, v.target, src);
+          if (typeof rootfs === 'string') copyFromImage(rootfs, v.target, src);
+          else if (rootfs.some((layer) => resolveInRoot(layer, v.target) !== null)) {
+            this.warn(`volume at ${v.target}: the image's content there is not copied into a new volume of a rootless container yet`);
+          }
         } catch (e) {
           removeTree(src); // not half a volume (of image content): the next run copies again
           throw e;
@@ -1171,4 +1195,16 @@ function nsOf(pid: number): string {
   } catch {
     return '';
   }
+}
+
+/** Rootless: the maps of the container's user namespace, after refusing what an ordinary user's
+ *  container cannot have here (limits without a delegated cgroup, networks before rootless-net). */
+function rootlessMaps(opts: RunOptions, network: NetworkPlan['mode']): UserMaps {
+  checkRootlessLimits(opts, cgroupDelegated());
+  if (network !== 'none' && network !== 'host') {
+    throw new HakoError(`--network ${opts.network || 'bridge'}: rootless containers have --network none or host for now`);
+  }
+  const maps = userMaps(opts.userns === 'keep-id' ? 'keep-id' : 'default');
+  if (opts.userns === 'keep-id' && opts.user === undefined) opts.user = `${process.geteuid!()}:${process.getegid!()}`;
+  return maps;
 }

@@ -1,5 +1,6 @@
 // `hako run`/`create` flags: docker's names and value syntax, parsed with node:util parseArgs. Every
 // bad flag or value becomes one line naming the flag, like docker's "invalid argument ... for ...".
+import { EXTRA_FLAGS, readRunExtras } from './run-extras.js';
 import { splitAtFirstArgument } from '../util/argv.js';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -56,6 +57,7 @@ export const RUN_FLAGS: Opts = {
   'stop-signal': { type: 'string' },
   'stop-timeout': { type: 'string' },
   runtime: { type: 'string' },
+  ...EXTRA_FLAGS,
   help: { type: 'boolean' },
 };
 
@@ -86,9 +88,11 @@ export function parseFlags(command: string, args: string[], options: Opts): { va
     if (long && i + 1 < args.length && args[i + 1].startsWith('-') && args[i + 1] !== '--') fixed.push(`--${long}=${args[++i]}`);
     else fixed.push(args[i]);
   }
-  args = fixed;
+  const { args: plain, falses } = boolAssignments(fixed, options);
+  args = plain;
   try {
     const r = parseArgs({ args, options, allowPositionals: true, strict: true });
+    for (const name of falses) (r.values as Record<string, unknown>)[name] = false;
     return { values: r.values as Record<string, unknown>, positionals: r.positionals };
   } catch (e) {
     const err = e as Error & { code?: string };
@@ -100,6 +104,27 @@ export function parseFlags(command: string, args: string[], options: Opts): { va
     if (b) throw new EngineError(`${command}: flag ${b[1]} does not take a value`);
     throw new EngineError(`${command}: ${err.message.split('\n')[0]}`);
   }
+}
+
+/** docker's (pflag's) `--flag=true|false` for a boolean flag (`attach --sig-proxy=false`): `true`
+ *  becomes the bare flag, `false` is taken out and reported, so the caller sets it false. */
+function boolAssignments(args: string[], options: Opts): { args: string[]; falses: string[] } {
+  const falses: string[] = [];
+  const out: string[] = [];
+  for (const [i, a] of args.entries()) {
+    if (a === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const m = /^--([\w-]+)=(true|false)$/.exec(a);
+    if (!m || options[m[1]]?.type !== 'boolean') {
+      out.push(a);
+      continue;
+    }
+    if (m[2] === 'true') out.push(`--${m[1]}`);
+    else falses.push(m[1]);
+  }
+  return { args: out, falses };
 }
 
 // The value quoted as docker does, but clipped and escaped: a huge or multi-line value stays one line.
@@ -480,7 +505,8 @@ function readRunArgs(args: string[], command: string): RunOptions {
     opts.labels[eq < 0 ? s : s.slice(0, eq)] = eq < 0 ? '' : s.slice(eq + 1);
   }
   if (str('userns') !== undefined) {
-    if (str('userns') !== 'host' && str('userns') !== '') throw bad('userns', str('userns')!, 'only "host" is supported (hako does not remap users yet)');
+    if (!['host', '', 'keep-id'].includes(str('userns')!)) throw bad('userns', str('userns')!, 'expected host, or keep-id (rootless)');
+    if (str('userns') === 'keep-id' && process.geteuid?.() === 0) throw bad('userns', 'keep-id', 'keep-id is for rootless containers (as podman)');
     opts.userns = str('userns');
   }
   if (str('stop-signal') !== undefined) {
@@ -493,6 +519,7 @@ function readRunArgs(args: string[], command: string): RunOptions {
   }
   if (str('stop-timeout') !== undefined) opts.stopTimeout = parseIntFlag(str('stop-timeout')!, 'stop-timeout', -1);
   if (str('runtime') !== undefined) opts.runtime = str('runtime'); // checked by create (oci-runtime.ts)
+  readRunExtras(opts, list, str, (k) => Boolean(v[k]), parseBytes);
   if (opts.rm && opts.restart.name !== 'no') throw new HakoError('conflicting options: cannot combine --restart and --rm');
   if (opts.detach && opts.rm && opts.interactive && opts.tty) {
     /* allowed, like docker */

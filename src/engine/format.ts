@@ -1,35 +1,6 @@
-// Output helpers: docker's --format (json, table, and a subset of Go templates: {{.Field.Sub}},
-// {{json .Field}}, {{.Field | upper}}... only the first two), aligned tables, human durations.
-import { HakoError } from '../util/errors.js';
-
-/** Renders a Go-template subset: `{{.A.B}}`, `{{json .A}}`, `{{json .}}`; `\t` and `\n` escapes. */
-export function renderTemplate(tpl: string, data: unknown): string {
-  const text = tpl.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
-  return text
-    .replace(/\{\{\s*(json\s+)?(\.[\w.]*)\s*\}\}/g, (_m, json: string | undefined, field: string) => {
-      const v = lookup(data, field);
-      if (json) return JSON.stringify(v ?? null);
-      if (v === undefined || v === null) return '<no value>';
-      if (Array.isArray(v)) return `[${v.join(' ')}]`;
-      if (typeof v === 'object')
-        return `map[${Object.entries(v)
-          .map(([k, x]) => `${k}:${x}`)
-          .join(' ')}]`;
-      return String(v);
-    })
-    .replace(/\{\{[^}]*\}\}/g, (m) => {
-      throw new HakoError(`template: unsupported action ${m} (supported: {{.Field}}, {{json .Field}})`);
-    });
-}
-
-function lookup(data: unknown, field: string): unknown {
-  let v: unknown = data;
-  for (const part of field.split('.').filter(Boolean)) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[part];
-  }
-  return v;
-}
+// Output helpers: docker's --format (Go templates and `table`, in template/), aligned tables, human
+// durations and sizes.
+export { renderTemplate, formatList, tabwrite, Template, TemplateError, type ListFormat } from './template/index.js';
 
 export function table(rows: string[][], gap = 3): string {
   if (!rows.length) return '';

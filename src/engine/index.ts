@@ -52,4 +52,14 @@ export { parseLogLine, parseLog, tailEntries, streamSink, type LogEntry, type Lo
 export { renderTemplate, table, humanDuration, humanSize } from './format.js';
 export { psRow, statusText } from './ps-rows.js';
 export { startConmon, findBin } from './monitor.js';
+export {
+  attachContainer,
+  resizeAttachedTty,
+  parseDetachKeys,
+  DetachKeyScanner,
+  FrameReader,
+  type AttachIo,
+  type AttachOptions,
+  type AttachResult,
+} from './attach.js';
 export type * from './types.js';

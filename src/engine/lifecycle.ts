@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import type { Engine } from './engine.js';
+import { needCgroup } from './rootless.js';
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -42,11 +43,12 @@ export async function renameContainer(e: Engine, ref: string, newName: string): 
 /** Freezes every process of a running container (the cgroup freezer); `paused` in its state. */
 export async function pauseContainer(e: Engine, ref: string): Promise<void> {
   const id = e.store.resolve(ref);
+  needCgroup('pause');
   await e.store.lock(id, async () => {
     const st = await e.refresh(id);
     if (st.status !== 'running') throw new HakoError(`container ${id} is not running`);
     if (st.paused) throw new HakoError(`container ${id} is already paused`);
-    await e.runtime.pause(id);
+    await e.runtimeFor(id).pause(id); // the container's own runtime: runc's freezer state is runc's
     e.store.writeState(id, { ...e.store.readState(id), paused: true });
     e.event(id, 'pause');
   });
@@ -54,10 +56,11 @@ export async function pauseContainer(e: Engine, ref: string): Promise<void> {
 
 export async function unpauseContainer(e: Engine, ref: string): Promise<void> {
   const id = e.store.resolve(ref);
+  needCgroup('unpause');
   await e.store.lock(id, async () => {
     const st = await e.refresh(id);
     if (st.status !== 'running' || !st.paused) throw new HakoError(`container ${id} is not paused`);
-    await e.runtime.resume(id);
+    await e.runtimeFor(id).resume(id);
     e.store.writeState(id, { ...e.store.readState(id), paused: false });
     e.event(id, 'unpause');
   });

@@ -41,6 +41,10 @@ export interface ConmonOptions {
   /** A foreground `hako run` that handles the container's exit itself: while this process (pid and
    *  /proc start time) lives, conmon skips the exit command. */
   exitHandledBy?: { pid: number; startTime: string };
+  /** `none`: conmon keeps no log (a detached container's output is dropped, as docker's none driver). */
+  logDriver?: 'k8s-file' | 'none';
+  /** --log-opt max-size: conmon truncates the log when it grows past this many bytes. */
+  logSizeMax?: number;
   /** The OCI runtime conmon runs, with its arguments; default: bin/hako-runtime --root=runtimeRoot. */
   runtime?: { path: string; args: string[] };
   /** conmon's --restore: the runtime's `restore --detach --image-path DIR` instead of `create`. */
@@ -82,7 +86,8 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
     '-P',
     conmonPidFile,
     '-l',
-    `k8s-file:${o.logPath}`,
+    o.logDriver === 'none' ? 'none:' : `k8s-file:${o.logPath}`,
+    ...(o.logSizeMax ? ['--log-size-max', String(o.logSizeMax)] : []),
     '--exit-dir',
     o.exitDir,
     '--socket-dir-path',

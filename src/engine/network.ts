@@ -17,8 +17,19 @@ import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { readVersioned, stampVersion, type DocumentFormat } from '../util/format-version.js';
 import { netnsCreate as nativeNetnsCreate, netnsDelete as nativeNetnsDelete } from '../native/modes.js';
-import { NetworkStore, attach, cleanupStale, checkHostPort, hostsFile, writeNetworkFiles, resolveNetworks, type HostEntry } from '../network/index.js';
+import {
+  HostIpam,
+  NetworkStore,
+  attach,
+  cleanupStale,
+  checkHostPort,
+  hostsFile,
+  writeNetworkFiles,
+  resolveNetworks,
+  type HostEntry,
+} from '../network/index.js';
 import { DEFAULT_ENGINE_ROOT } from './store.js';
+import { isRootless } from './rootless.js';
 import { trace } from '../util/trace.js';
 import type { Mount } from '../oci/types.js';
 import type { PortMapping } from './types.js';
@@ -63,7 +74,10 @@ export interface NetworkState {
  *  (so a test root keeps its networks and leases to itself). */
 export function networkStoreFor(root: string): NetworkStore {
   if (root === DEFAULT_ENGINE_ROOT) return new NetworkStore();
-  return new NetworkStore({ configDir: path.join(root, 'networks'), ipamDir: path.join(root, 'networks', 'ipam') });
+  // Rootless, /run/hako is not ours, and the host's bridges are not the user's networks: the
+  // address plan is the store's own.
+  const hostIpam = isRootless() ? new HostIpam(path.join(root, 'networks', 'run')) : undefined;
+  return new NetworkStore({ configDir: path.join(root, 'networks'), ipamDir: path.join(root, 'networks', 'ipam'), hostIpam });
 }
 
 export function netnsDirFor(root: string): string {

@@ -26,6 +26,8 @@ export interface CreateSession {
 export interface ExecIo {
   detach?: boolean;
   stdio: StdioOptions;
+  /** Where the exec'd process's pid is written once it runs (a health check's timeout kills it). */
+  pidFile?: string;
 }
 
 export interface OCIRuntime {
@@ -45,6 +47,10 @@ export interface OCIRuntime {
   state(id: string): Promise<{ status: string; pid?: number }>;
   /** Signals the container's processes (all of them: docker's kill reaches the whole container). */
   kill(id: string, signal: number): Promise<void>;
+  /** Freezes every process of the container (runc's `pause`: the cgroup freezer). */
+  pause(id: string): Promise<void>;
+  /** Thaws a paused container (runc's `resume`). */
+  resume(id: string): Promise<void>;
   /** Forgets the container (killing what is left); no error when it has no such container. */
   delete(id: string): Promise<void>;
   /** Runs `proc` in the running container; its exit status (0 when detached). */

@@ -10,10 +10,16 @@ import { isMountPoint, prepareRootfs as prepareStorageRootfs, type MountOperatio
 import { mount, umount } from '../native/modes.js';
 import { removeTree } from '../storage/layers/worker.js';
 import { processAlive } from '../util/proc.js';
+import { isRootless, rootlessUnpackOptions } from './rootless.js';
 
 export interface PreparedRootfs {
   /** The directory to use as root.path. */
   rootfs: string;
+  /** The unpacked layers, bottom first. */
+  layerDirs: string[];
+  /** Rootless: the overlay the runtime mounts on root.path inside the container's own user and
+   *  mount namespaces (an ordinary user cannot mount it on the host); see rootless.ts. */
+  inContainer?: MountOperation;
 }
 
 /**
@@ -28,7 +34,13 @@ export async function prepareRootfs(store: ContentStore, layers: LayerInfo[], co
   for (const layer of layers) dirs.push(await unpackedLayer(store, layer));
   const fsDir = path.join(containerDir, 'fs');
   fs.mkdirSync(path.join(containerDir, 'bundle'), { recursive: true, mode: 0o755 }); // config.json goes there
-  const prepared = await prepareStorageRootfs({ layersDirs: dirs, containerDir: fsDir });
+  const rootless = isRootless();
+  const prepared = await prepareStorageRootfs({ layersDirs: dirs, containerDir: fsDir, userxattr: rootless });
+  if (prepared.mount && rootless) {
+    fs.writeFileSync(path.join(fsDir, 'mount.json'), JSON.stringify(prepared.mount)); // pruneLayers reads what it holds
+    fs.symlinkSync(prepared.rootfs, path.join(containerDir, 'bundle', 'rootfs'));
+    return { rootfs: prepared.rootfs, layerDirs: dirs, inContainer: prepared.mount };
+  }
   if (prepared.mount) {
     fs.writeFileSync(path.join(fsDir, 'mount.json'), JSON.stringify(prepared.mount));
     try {
@@ -40,13 +52,13 @@ export async function prepareRootfs(store: ContentStore, layers: LayerInfo[], co
   }
   // config.json says root.path "rootfs": the bundle's name for it (the runtime resolves the link).
   fs.symlinkSync(prepared.rootfs, path.join(containerDir, 'bundle', 'rootfs'));
-  return { rootfs: prepared.rootfs };
+  return { rootfs: prepared.rootfs, layerDirs: dirs };
 }
 
 /** Mounts the container's overlay again if it is recorded but not mounted (after a reboot). */
 export function ensureRootfsMounted(containerDir: string): void {
   const file = path.join(containerDir, 'fs', 'mount.json');
-  if (!fs.existsSync(file)) return;
+  if (!fs.existsSync(file) || isRootless()) return; // rootless: mounted by the runtime, in the container
   const op = JSON.parse(fs.readFileSync(file, 'utf8')) as MountOperation;
   if (!isMountPoint(op.target)) mountRootfs(op);
 }
@@ -130,7 +142,9 @@ async function unpackedLayer(store: ContentStore, layer: LayerInfo): Promise<str
   try {
     // Loaded only now: the unpacker (and tar-stream) is not needed while every layer is unpacked.
     const { unpackLayer } = await import('../storage/layers/index.js');
-    await unpackLayer(store.openBlob(layer.digest), tmp, { mode: 'overlay' });
+    // Rootless, the worker runs in the store's user namespace (modes.ts): owners land in the
+    // subordinate ids, device nodes cannot be made there, and the mount reads user.overlay.*.
+    await unpackLayer(store.openBlob(layer.digest), tmp, { mode: 'overlay', ...(isRootless() ? rootlessUnpackOptions() : {}) });
     fs.renameSync(tmp, dir);
   } catch (e) {
     // Iterative: a 3000-level layer must not overflow a stack on the way out. A failure here must

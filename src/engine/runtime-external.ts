@@ -1,7 +1,8 @@
 // runc, crun, or any runtime with runc's command line, behind the engine's OCIRuntime, driven as
 // podman drives them (libpod/oci_conmon_linux.go): conmon runs `RUNTIME --root R create …`, then
-// the engine runs `start`, `state`, `kill --all`, `delete --force` and `exec --process FILE`. Each
-// step is one process of the runtime's; hako's own runtime (runtime-hako.ts) needs none.
+// the engine runs `start`, `state`, `kill --all`, `pause`, `resume`, `delete --force` and
+// `exec --process FILE`. Each step is one process of the runtime's; hako's own runtime
+// (runtime-hako.ts) needs none.
 import { spawn, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -49,6 +50,14 @@ export class ExternalRuntime implements OCIRuntime {
     await this.call(['kill', '--all', id, String(signal)]);
   }
 
+  async pause(id: string): Promise<void> {
+    await this.call(['pause', id]);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.call(['resume', id]);
+  }
+
   async delete(id: string): Promise<void> {
     try {
       await this.call(['delete', '--force', id]);
@@ -62,7 +71,8 @@ export class ExternalRuntime implements OCIRuntime {
     const file = path.join(this.stateRoot, `exec-${id}-${process.pid}-${Date.now()}.json`);
     fs.writeFileSync(file, JSON.stringify(proc), { mode: 0o600 });
     try {
-      return await this.runForeground(['exec', ...(io.detach ? ['--detach'] : []), '--process', file, id], io.stdio, proc.args?.[0] ?? '');
+      const pid = io.pidFile ? ['--pid-file', io.pidFile] : [];
+      return await this.runForeground(['exec', ...(io.detach ? ['--detach'] : []), ...pid, '--process', file, id], io.stdio, proc.args?.[0] ?? '');
     } finally {
       fs.rmSync(file, { force: true });
     }

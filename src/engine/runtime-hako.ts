@@ -46,12 +46,20 @@ export class HakoRuntime implements OCIRuntime {
     return this.runtime.kill(id, signal, { all: true });
   }
 
+  pause(id: string): Promise<void> {
+    return this.runtime.pause(id);
+  }
+
+  resume(id: string): Promise<void> {
+    return this.runtime.resume(id);
+  }
+
   delete(id: string): Promise<void> {
     return this.runtime.delete(id, { force: true });
   }
 
   exec(id: string, proc: Process, io: ExecIo): Promise<number> {
-    return this.runtime.exec(id, proc, { detach: io.detach, stdio: io.stdio });
+    return this.runtime.exec(id, proc, { detach: io.detach, stdio: io.stdio, pidFile: io.pidFile });
   }
 
   run(id: string, bundle: string, opts: { interactive: boolean }): Promise<number> {

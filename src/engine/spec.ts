@@ -170,8 +170,8 @@ export interface SpecInput {
   image: ImageProcessDefaults;
   args: string[];
   hostname: string;
-  /** The container's root filesystem on the host (for /etc/passwd). */
-  rootfs: string;
+  /** The container's root filesystem on the host (for /etc/passwd), or its layers, top first. */
+  rootfs: string | string[];
   /** Volumes, network files, init: already resolved to OCI mounts. */
   extraMounts: Mount[];
   /** `host`: no network namespace; `new`: a fresh one (lo only); else a path to join. */
@@ -210,6 +210,10 @@ export function buildSpec(input: SpecInput): Spec {
   if (opts.privileged) {
     for (const m of mounts) if (m.destination === '/sys' || m.destination === '/sys/fs/cgroup') m.options = m.options!.filter((o) => o !== 'ro');
   }
+  // --shm-size: docker's /dev/shm is a tmpfs of 64 MiB unless asked otherwise (in KiB, as docker writes it).
+  if (opts.shmSize)
+    for (const m of mounts)
+      if (m.destination === '/dev/shm') m.options = [...m.options!.filter((o) => !o.startsWith('size=')), `size=${Math.ceil(opts.shmSize / 1024)}k`];
   spec.mounts = [...mounts, ...input.extraMounts];
 
   const linux = spec.linux!;

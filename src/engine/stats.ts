@@ -3,6 +3,7 @@
 import { humanSize, table } from './format.js';
 import type { Engine } from './engine.js';
 import type { CgroupStats } from '../cgroups/index.js';
+import { needCgroup } from './rootless.js';
 
 export interface StatsRow {
   id: string;
@@ -30,6 +31,7 @@ function sample(engine: Engine, id: string): Sample | undefined {
 
 /** One row per running container from two samples `intervalMs` apart. */
 export async function statsRows(engine: Engine, refs: string[], intervalMs: number): Promise<StatsRow[]> {
+  needCgroup('stats');
   const running = (await engine.list()).filter(({ state }) => state.status === 'running');
   const wanted = refs.length ? refs.map((r) => engine.store.resolve(r)) : running.map(({ config }) => config.id);
   const first = new Map(wanted.map((id) => [id, sample(engine, id)]));

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { acquirePidLockAsync, releasePidLock } from '../util/pidlock.js';
 import { ensurePrivateDir } from '../storage/store/store.js';
+import { defaultRoot, ensureFallbackRoot, fallbackRoot } from '../runtime/index.js';
+import { isRootless, rootlessStoreDir } from './rootless.js';
 import { removeTree } from '../storage/layers/worker.js';
 import { rootfsMountpoint } from './rootfs.js';
 import type { ContainerConfig, ContainerState } from './types.js';
@@ -21,9 +23,17 @@ export const DEFAULT_ENGINE_ROOT = '/var/lib/hako';
 export const CONTAINER_CONFIG_FORMAT: DocumentFormat = { what: 'container record', current: 1 };
 export const CONTAINER_STATE_FORMAT: DocumentFormat = { what: 'container state', current: 1 };
 
-/** The engine root: --root, else $HAKO_ROOT, else /var/lib/hako (shared with the image store). */
+/** The engine root: --root, else $HAKO_ROOT, else /var/lib/hako (shared with the image store), or
+ *  the user's own store when rootless (rootless.ts). */
 export function engineRoot(flag?: string): string {
-  return path.resolve(flag || process.env.HAKO_ROOT || DEFAULT_ENGINE_ROOT);
+  return path.resolve(flag || process.env.HAKO_ROOT || (isRootless() ? rootlessStoreDir() : DEFAULT_ENGINE_ROOT));
+}
+
+/** <runtime dir>/engine: $XDG_RUNTIME_DIR/hako/engine, or /tmp/hako-$UID/engine made private first. */
+function rootlessRuntimeDir(onNote?: (message: string) => void): string {
+  const base = defaultRoot(onNote);
+  if (base === fallbackRoot()) ensureFallbackRoot();
+  return path.join(base, 'engine');
 }
 
 export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -38,7 +48,13 @@ const heldLocks = new AsyncLocalStorage<ReadonlySet<string>>();
 export class ContainerStore {
   readonly dir: string;
 
-  constructor(readonly root: string) {
+  private runRoot?: string;
+
+  /** `onNote`: told once when rootless runtime state falls back to /tmp (runtime/state.ts). */
+  constructor(
+    readonly root: string,
+    private readonly onNote?: (message: string) => void,
+  ) {
     this.dir = path.join(root, 'containers');
   }
 
@@ -58,9 +74,16 @@ export class ContainerStore {
     return path.join(this.dir, id, 'exits');
   }
   /** Where the OCI runtime keeps its own state for our containers: under the root, so a temp root
-   *  used by tests holds everything, and the default one is on tmpfs like runc's. */
+   *  used by tests holds everything, and the default one is on tmpfs like runc's: /run/hako/engine,
+   *  or for the rootless default store the user's runtime directory (runtime/state.ts). */
   runtimeRoot(): string {
-    return this.root === DEFAULT_ENGINE_ROOT ? '/run/hako/engine' : path.join(this.root, 'run');
+    this.runRoot ??=
+      this.root === DEFAULT_ENGINE_ROOT
+        ? '/run/hako/engine'
+        : isRootless() && this.root === rootlessStoreDir()
+          ? rootlessRuntimeDir(this.onNote)
+          : path.join(this.root, 'run');
+    return this.runRoot;
   }
 
   ids(): string[] {

@@ -84,6 +84,31 @@ export interface RunOptions {
   stopTimeout?: number;
   /** `--runtime`: hako, runc, crun or a path; undefined: the engine root's default (oci-runtime.ts). */
   runtime?: string;
+  /** --shm-size in bytes (default 64 MiB). */
+  shmSize?: number;
+  /** --cidfile: the container's ID is written there by the CLI (refused when the file exists). */
+  cidfile?: string;
+  /** --pull: when the image is pulled (default missing). */
+  pull?: 'always' | 'missing' | 'never';
+  /** --platform os/arch[/variant]: pulled for it; an image present for another is refused. */
+  platform?: string;
+  /** --log-driver: json-file and k8s-file are conmon's k8s-file log; none keeps no log. */
+  logDriver?: 'json-file' | 'k8s-file' | 'none';
+  /** --log-opt max-size (bytes; conmon's --log-size-max) and max-file. */
+  logMaxSize?: number;
+  logMaxFile?: number;
+  /** --health-* / --no-healthcheck (test ['NONE']): merged over the image's HEALTHCHECK (health.ts). */
+  healthcheck?: Partial<HealthConfig>;
+}
+
+/** docker's HealthConfig (the image's HEALTHCHECK, the --health-* flags), durations in ms. */
+export interface HealthConfig {
+  /** ['CMD', arg…], ['CMD-SHELL', 'command'] or ['NONE']. */
+  test: string[];
+  intervalMs: number;
+  timeoutMs: number;
+  startPeriodMs: number;
+  retries: number;
 }
 
 export interface ContainerConfig {

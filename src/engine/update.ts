@@ -9,6 +9,7 @@ import type { Engine } from './engine.js';
 import type { RestartPolicy, RunOptions } from './types.js';
 import { EngineError } from './exit-codes.js';
 import { parseBytes, parseRestart } from './flags.js';
+import { needCgroup } from './rootless.js';
 
 export interface UpdateRequest {
   memory?: number;
@@ -65,6 +66,7 @@ function resourcesOf(o: RunOptions, req: UpdateRequest): Resources {
 
 export async function updateContainer(e: Engine, ref: string, req: UpdateRequest): Promise<void> {
   const id = e.store.resolve(ref);
+  if (['memory', 'memorySwap', 'cpus', 'cpuShares', 'pidsLimit'].some((k) => req[k as keyof UpdateRequest] !== undefined)) needCgroup('update');
   await e.store.lock(id, async () => {
     const cfg = e.store.readConfig(id);
     if (req.restart && req.restart.name !== 'no' && cfg.options.rm)

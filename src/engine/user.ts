@@ -12,13 +12,19 @@ import { HakoError } from '../util/errors.js';
 
 /** Reads a regular file of the rootfs, resolving symlinks as if rootfs were "/"; null when it is
  *  missing or not a regular file. */
-export function readFileInRoot(rootfs: string, path: string): string | null {
-  const file = resolveInRoot(rootfs, path);
-  try {
-    return file !== null && lstatSync(file).isFile() ? readFileSync(file, 'utf8') : null;
-  } catch {
-    return null;
+export function readFileInRoot(rootfs: string | string[], path: string): string | null {
+  // Several roots: an image's unpacked layers, top first (a rootless container's overlay is not
+  // mounted on the host). The first layer that has the path decides, as overlay shows it: a file
+  // is read, anything else there (a whiteout, a directory) hides the layers below.
+  for (const root of typeof rootfs === 'string' ? [rootfs] : rootfs) {
+    const file = resolveInRoot(root, path);
+    try {
+      if (file !== null) return lstatSync(file).isFile() ? readFileSync(file, 'utf8') : null;
+    } catch {
+      return null;
+    }
   }
+  return null;
 }
 
 interface PasswdEntry {
@@ -58,7 +64,7 @@ function numericId(s: string): number | undefined {
   return n;
 }
 
-export function resolveUser(user: string, rootfs: string): User {
+export function resolveUser(user: string, rootfs: string | string[]): User {
   const [u, g, ...rest] = (user || '0').split(':');
   if (rest.length || u === '' || g === '') throw new HakoError(`user ${JSON.stringify(user)}: expected user, uid, user:group or uid:gid`);
   const passwd = parsePasswd(readFileInRoot(rootfs, '/etc/passwd'));

@@ -436,11 +436,36 @@ export async function saveOCILayout(store: ContentStore, refs: string[], dir: st
 /** Like saveOCILayout, but writes a tar of the layout to `file` (what `docker save`/`podman save
  *  --format oci-archive` produce). */
 export async function saveOCIArchive(store: ContentStore, refs: string[], file: string): Promise<void> {
+  await saveArchiveStream(store, refs, fs.createWriteStream(file, { mode: 0o644 }));
+}
+
+/** docker's manifest.json beside the layout (as docker 25's `save` writes both): older docker
+ *  loaders and the Engine API's clients read it; the blobs are the layout's. */
+function dockerManifest(store: ContentStore, refs: string[]): Buffer {
+  const entries = refs.map((r) => {
+    const rec = store.resolve(r)!;
+    const m = store.readJSON<ImageManifest>(rec.manifest);
+    let tags: string[] = [];
+    try {
+      const ref = parseReference(rec.reference);
+      if (ref.tag) tags = [ref.familiar()];
+    } catch {
+      /* untagged */
+    }
+    return { Config: blobRel(m.config.digest), RepoTags: tags, Layers: m.layers.map((l) => blobRel(l.digest)) };
+  });
+  return Buffer.from(JSON.stringify(entries));
+}
+
+/** Writes a tar of the images' OCI layout (plus docker's manifest.json) to `out`, which it ends.
+ *  The layout is made in the store's temp space first, so a missing image fails before a byte. */
+export async function saveArchiveStream(store: ContentStore, refs: string[], out: NodeJS.WritableStream): Promise<void> {
   const dir = store.tempPath('save');
   try {
     await saveOCILayout(store, refs, dir);
+    await fsp.writeFile(path.join(dir, 'manifest.json'), dockerManifest(store, refs));
     const pack = tar.pack();
-    const writing = pipeline(pack, fs.createWriteStream(file, { mode: 0o644 }));
+    const writing = pipeline(pack, out);
     const add = async (rel: string) => {
       const p = path.join(dir, rel);
       const st = await fsp.stat(p);
@@ -454,10 +479,26 @@ export async function saveOCIArchive(store: ContentStore, refs: string[], file: 
         });
       }
     };
-    for (const top of ['oci-layout', 'index.json', 'blobs']) await add(top);
+    for (const top of ['oci-layout', 'index.json', 'manifest.json', 'blobs']) await add(top);
     pack.finalize();
     await writing;
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Loads images from an archive read from `input` (a request body): kept in the store's temp space
+ *  while it is read (an archive is read twice: the index first, then the blobs it names). */
+export async function loadImageStream(store: ContentStore, input: NodeJS.ReadableStream, opts: { reference?: string } = {}): Promise<ImageRecord[]> {
+  const file = store.tempPath('load');
+  try {
+    await pipeline(input, fs.createWriteStream(file, { mode: 0o600 }));
+    return await loadImage(store, file, opts);
+  } catch (e) {
+    // The temp file's path means nothing to the sender: its errors name "the archive".
+    if (e instanceof HakoError) throw new HakoError(e.message.replaceAll(file, 'archive'));
+    throw e;
+  } finally {
+    await fsp.rm(file, { force: true });
   }
 }

@@ -8,7 +8,9 @@ export { authFiles, hakoAuthFile, dockerConfigFile, findCredentials, saveCredent
 export { pull, type PullEvent, type PullOptions } from './pull.js';
 export { push, pushPrinter, mountSources, type PushOptions, type PushEvent } from './push.js';
 export { createProgressRenderer, type ProgressRenderer } from './progress.js';
-export { loadImage, importRootfs, saveOCILayout, saveOCIArchive } from './archive.js';
+export { loadImage, loadImageStream, importRootfs, saveOCILayout, saveOCIArchive, saveArchiveStream } from './archive.js';
+export { imageDocument, imageSummaries, imagesById, familiarName, referenceMatches, labelMatches } from './docker-json.js';
+export { pullMessages, pushMessages, errorMessage, progressBar, type JSONMessage } from './docker-progress.js';
 export { inspect, type ImageInspect, type LayerInfo } from './inspect.js';
 export * from '../oci/image/types.js';
 export { login, logout, loginDomain, checkLogin } from './login.js';

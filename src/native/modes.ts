@@ -18,6 +18,17 @@ export class NativeModeError extends HakoError {
   }
 }
 
+/** The rootless engine's user namespace (userns.ts's UsernsHolder.path): the modes that work on its
+ *  store's trees (rmtree, unpack) run in it, where the subordinate ids its files belong to are
+ *  mapped. Unset (root, or nothing to do there yet): they run as we are. */
+let storeUserns: string | undefined;
+
+export function setStoreUserns(path: string | undefined): void {
+  storeUserns = path;
+}
+
+const inStoreUserns = (args: string[]) => (storeUserns ? [`--userns=${storeUserns}`, ...args] : args);
+
 /** Runs `hako-init ARGS…` to completion; returns its stdout. */
 function runMode(args: string[], input?: string | Buffer): Buffer {
   try {
@@ -88,14 +99,16 @@ export function umount(dir: string): void {
 /** `rmtree PATH [MOUNT...]`: removes an untrusted tree, fd-relative, never following a symlink or
  *  crossing a mount; first detaches MOUNTs (as `umount`), say a container's root inside PATH. */
 export function rmtree(path: string, unmountFirst: string[] = []): void {
-  runMode(['rmtree', path, ...unmountFirst]);
+  // A rootless store has nothing mounted on the host (a container's overlay lives in its own mount
+  // namespace), and umount from the store's namespace would be refused anyway: no MOUNTs there.
+  runMode(storeUserns ? inStoreUserns(['rmtree', path]) : ['rmtree', path, ...unmountFirst]);
 }
 
 /** `unpack DEST [SOURCE]`: the layer worker (native/unpack.c), driven by storage/layers/worker.ts
  *  over its stdin/stdout in the plan encoding. */
 export function spawnUnpackWorker(dest: string, source?: string, inRoot?: string): ChildProcessWithoutNullStreams {
   const root = inRoot !== undefined ? ['--in-root', inRoot] : [];
-  return spawn(findHelper(), ['unpack', ...root, dest, ...(source !== undefined ? [source] : [])], { stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(findHelper(), inStoreUserns(['unpack', ...root, dest, ...(source !== undefined ? [source] : [])]), { stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /** `unpack ROOT` with `mountpoint` records: mount targets made inside a container root where
@@ -108,4 +121,11 @@ export function makeMountpoints(root: string, targets: { path: string; kind: 'di
  *  the engine process at PATH and is driven with launch.ts's attach(). */
 export function engineSocketCommand(socketPath: string): { path: string; args: string[] } {
   return { path: findHelper(), args: [`--engine-socket=${socketPath}`] };
+}
+
+/** `attach-relay DIR`: connects to conmon's SOCK_SEQPACKET attach socket DIR/attach (which Node
+ *  cannot open) and relays: its stdin to the container's stdin, the container's output to its stdout
+ *  as docker's attach stream frames (native/attach.c). Ends when conmon closes the socket. */
+export function spawnAttachRelay(dir: string): ChildProcessWithoutNullStreams {
+  return spawn(findHelper(), ['attach-relay', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
 }

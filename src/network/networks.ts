@@ -6,6 +6,7 @@
 // The default network `hako` (bridge hako0, 10.89.0.0/24: not podman's 10.88.0.0/16) is written on
 // first use; created networks get the next free /24 of 10.89.0.0/16 that overlaps neither another
 // network nor a route of the host (/proc/net/route).
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
@@ -54,6 +55,15 @@ export interface NetworkInfo {
   file?: string;
   isDefault: boolean;
   conflist: ConfList;
+  /** docker's network ID: 64 hex digits, kept in the conflist (`hakoId`); a conflist written
+   *  without one (the default network, older files) gets the sha256 of its name. */
+  id: string;
+  /** `hakoLabels` of the conflist: docker's network labels (compose names its networks by them). */
+  labels: Record<string, string>;
+  /** `hakoOptions`: the driver options the network was created with, as docker shows them back. */
+  options: Record<string, string>;
+  /** `hakoCreated`, ISO 8601; the file's time for conflists without it, '' before the file exists. */
+  created: string;
 }
 
 export interface NetworkUser {
@@ -126,7 +136,35 @@ export function describeConfList(list: ConfList, file?: string): NetworkInfo {
   const cidr = parseCidr(range.subnet, `${where}: subnet`);
   const gateway = typeof range.gateway === 'string' ? range.gateway : formatIPv4(hostRange(cidr)[0]);
   const driver: NetworkDriver = list.hakoDriver === 'cni' ? 'cni' : 'bridge';
-  return { name: list.name, driver, bridge: br.bridge, subnet: formatCidr(cidr), gateway, file, isDefault: list.name === DEFAULT_NETWORK, conflist: list };
+  const id = typeof list.hakoId === 'string' && /^[0-9a-f]{64}$/.test(list.hakoId) ? list.hakoId : crypto.createHash('sha256').update(list.name).digest('hex');
+  const labels = isStringRecord(list.hakoLabels) ? list.hakoLabels : {};
+  const options = isStringRecord(list.hakoOptions) ? list.hakoOptions : {};
+  let created = typeof list.hakoCreated === 'string' ? list.hakoCreated : '';
+  if (!created && file) {
+    try {
+      created = fs.statSync(file).mtime.toISOString();
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return {
+    name: list.name,
+    driver,
+    bridge: br.bridge,
+    subnet: formatCidr(cidr),
+    gateway,
+    file,
+    isDefault: list.name === DEFAULT_NETWORK,
+    conflist: list,
+    id,
+    labels,
+    options,
+    created,
+  };
+}
+
+function isStringRecord(v: unknown): v is Record<string, string> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
 }
 
 /** The host's IPv4 routes except default routes (from /proc/net/route: little-endian hex). */
@@ -217,6 +255,18 @@ export class NetworkStore {
     return found;
   }
 
+  /** A network by name, ID or unique ID prefix (docker's lookup); `bridge` is the default network. */
+  find(ref: string): NetworkInfo {
+    const all = this.list();
+    const name = ref === 'bridge' ? DEFAULT_NETWORK : ref;
+    const hit = all.find((n) => n.name === name) ?? all.find((n) => n.id === ref);
+    if (hit) return hit;
+    const byPrefix = /^[0-9a-f]{1,63}$/.test(ref) ? all.filter((n) => n.id.startsWith(ref)) : [];
+    if (byPrefix.length > 1) throw new HakoError(`network "${ref}" is ambiguous (${byPrefix.length} matches found based on ID prefix)`);
+    if (!byPrefix[0]) throw new HakoError(`network "${ref}" not found`);
+    return byPrefix[0];
+  }
+
   /** The conflist to attach with; writes the default network's file on its first use. */
   confList(name: string): ConfList {
     if (name === 'bridge') name = DEFAULT_NETWORK;
@@ -228,7 +278,17 @@ export class NetworkStore {
     return this.inspect(name).conflist;
   }
 
-  create(name: string, opts: { subnet?: string; gateway?: string; bridge?: string; driver?: NetworkDriver } = {}): NetworkInfo {
+  create(
+    name: string,
+    opts: {
+      subnet?: string;
+      gateway?: string;
+      bridge?: string;
+      driver?: NetworkDriver;
+      labels?: Record<string, string>;
+      options?: Record<string, string>;
+    } = {},
+  ): NetworkInfo {
     validateNetworkName(name);
     if (name === DEFAULT_NETWORK) throw new HakoError(`network "${name}" already exists (the default network)`);
     if (opts.bridge !== undefined) validateIfName(opts.bridge);
@@ -272,6 +332,10 @@ export class NetworkStore {
         throw new HakoError(`bridge "${bridge}": already used by network "${existing.find((n) => n.bridge === bridge)!.name}"`);
       }
       const list = buildConfList({ name, bridge, subnet: formatCidr(subnet), gateway: formatIPv4(gateway), ipamDir: this.ipamDir, driver: opts.driver });
+      list.hakoId = crypto.randomBytes(32).toString('hex');
+      list.hakoCreated = new Date().toISOString();
+      if (opts.labels && Object.keys(opts.labels).length) list.hakoLabels = opts.labels;
+      if (opts.options && Object.keys(opts.options).length) list.hakoOptions = opts.options;
       this.write(list);
       return describeConfList(list, this.file(name));
     });

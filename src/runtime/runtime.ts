@@ -2,14 +2,13 @@
 // The CLI (cli.ts) is a thin layer over this; engines embedding hako call it directly and pay
 // Node's start-up once instead of once per container.
 import fs from 'node:fs';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { Socket } from 'node:net';
 import type { StdioOptions } from 'node:child_process';
 import { asHakoError, ConfigError, HakoError } from '../util/errors.js';
 import { loadBundle, type Bundle } from './bundle.js';
 import { attach, launch, PRESERVED_FDS_FIRST, type Launched } from '../native/launch.js';
 import { seccompExport } from '../native/modes.js';
+import { writeIdMaps } from '../native/userns.js';
 import { cachedSeccompFilter, compileSeccomp, seccompUsesNotify } from './seccomp/index.js';
 import { runHooks, runHooksWarning } from './hooks.js';
 import { detachMountsAbove, mountsAt } from './host-mounts.js';
@@ -502,7 +501,10 @@ export class Runtime {
         cgroupMounts: cgroup && cgroupMountInfo(cgroup),
         preserveFds: opts.preserveFds && !opts.attached ? { first: PRESERVED_FDS_FIRST, count: opts.preserveFds } : undefined,
       });
-      ops.unshift(op('mkfifo', fifo, hostIdOfRoot(spec.linux?.uidMappings), hostIdOfRoot(spec.linux?.gidMappings)));
+      // Root gives the barrier to the container's root; an ordinary user can give it to nobody else
+      // (and needs not: the helper opens it before entering the user namespace).
+      const own = (maps: IdMapping[] | undefined, self: number) => String(self === 0 ? hostIdOfRoot(maps) : self);
+      ops.unshift(op('mkfifo', fifo, own(spec.linux?.uidMappings, process.geteuid!()), own(spec.linux?.gidMappings, process.getegid!())));
       trace('compiled');
       debugPlan(`create ${id}`, ops);
       this.states.write(rec);
@@ -555,7 +557,7 @@ export class Runtime {
         if (pidFile) writePidFile(pidFile, ctx.containerPid);
         return undefined;
       case 'userns':
-        await writeIdMaps(ctx.helperPid, bundle.spec);
+        await writeIdMaps(ctx.helperPid, bundle.spec.linux?.uidMappings ?? [], bundle.spec.linux?.gidMappings ?? []);
         return undefined;
       case 'createRuntime': {
         const state = this.stateWhileCreating(rec, ctx.containerPid);
@@ -809,7 +811,6 @@ function hostIdOfRoot(maps: IdMapping[] | undefined): number {
 }
 
 const SECCOMP_CACHE = '/var/cache/hako/seccomp';
-const execFileAsync = promisify(execFile);
 
 /** The filter for hako-init: compiled by libseccomp once per distinct profile and cached (about 9 ms
  *  saved per container for docker's default profile), plain text where the cache is unusable. */
@@ -930,35 +931,6 @@ function writePidFile(file: string, pid: number): void {
   } catch (e) {
     fs.rmSync(tmp, { force: true }); // `--pid-file /` wrote /.tmpPID before its rename failed
     throw asHakoError(`--pid-file ${file}`, e);
-  }
-}
-
-/** Maps for a new user namespace, written from outside it once hako-init has unshared it. As root
- *  we write them directly; otherwise newuidmap/newgidmap (setuid helpers from Debian's uidmap)
- *  may grant ranges from /etc/subuid, and a lone self-mapping needs setgroups denied first. */
-async function writeIdMaps(pid: number, spec: Spec): Promise<void> {
-  const uid = spec.linux?.uidMappings ?? [];
-  const gid = spec.linux?.gidMappings ?? [];
-  const line = (m: IdMapping[]) => m.map((x) => `${x.containerID} ${x.hostID} ${x.size}`).join('\n');
-  if (process.getuid!() === 0) {
-    fs.writeFileSync(`/proc/${pid}/uid_map`, line(uid));
-    fs.writeFileSync(`/proc/${pid}/gid_map`, line(gid));
-    return;
-  }
-  const selfOnly = (m: IdMapping[], own: number) => m.length === 1 && m[0].size === 1 && m[0].hostID === own;
-  if (selfOnly(uid, process.getuid!()) && selfOnly(gid, process.getgid!())) {
-    fs.writeFileSync(`/proc/${pid}/setgroups`, 'deny');
-    fs.writeFileSync(`/proc/${pid}/uid_map`, line(uid));
-    fs.writeFileSync(`/proc/${pid}/gid_map`, line(gid));
-    return;
-  }
-  const args = (m: IdMapping[]) => [String(pid), ...m.flatMap((x) => [String(x.containerID), String(x.hostID), String(x.size)])];
-  try {
-    await execFileAsync('newuidmap', args(uid));
-    await execFileAsync('newgidmap', args(gid));
-  } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    throw new HakoError(`user namespace maps: ${err.stderr?.toString().trim() || err.message}`);
   }
 }
 

@@ -12,18 +12,40 @@ import { mkdirp } from '../util/mkdirp.js';
 import { procStat } from '../util/proc.js';
 import { readVersioned, stampVersion, type DocumentFormat } from '../util/format-version.js';
 
-/** /run/hako for root; rootless users get $XDG_RUNTIME_DIR/hako, as runc does, and without it a
- *  private directory of their own in /tmp (podman's convention: /tmp/podman-run-$UID), since
- *  /run/hako is root's. A function, not a constant: it depends on who asks, when they ask. */
-export function defaultRoot(): string {
+/** /run/hako for root; rootless users get $XDG_RUNTIME_DIR/hako, as runc does, and without it (unset,
+ *  or not writable, as under `su -`, which keeps root's /run/user/0) a private directory of their
+ *  own in /tmp (podman's convention: /tmp/podman-run-$UID), since /run/hako is root's. `onNote`
+ *  hears, in one line, that the fallback is used. A function, not a constant: it depends on who
+ *  asks, when they ask. */
+export function defaultRoot(onNote?: (message: string) => void): string {
   if (process.geteuid?.() === 0) return '/run/hako';
-  return process.env.XDG_RUNTIME_DIR ? `${process.env.XDG_RUNTIME_DIR}/hako` : fallbackRoot();
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  if (xdg && writableDir(xdg)) return `${xdg}/hako`;
+  const why = xdg ? `XDG_RUNTIME_DIR ${xdg} is not a directory uid ${process.geteuid?.()} can write` : 'XDG_RUNTIME_DIR is not set';
+  // Said when the fallback is first made, not on every command after.
+  if (!fs.existsSync(fallbackRoot())) onNote?.(`note: ${why}: keeping runtime state in ${fallbackRoot()}`);
+  return fallbackRoot();
 }
 
-/** The rootless state root when there is no $XDG_RUNTIME_DIR. In /tmp, where anyone can make a
- *  name first: StateDir uses it only as a real directory (not a symlink) of the user, mode 0700. */
+function writableDir(dir: string): boolean {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+    return fs.statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The rootless state root when there is no usable $XDG_RUNTIME_DIR. In /tmp, where anyone can make
+ *  a name first: StateDir uses it only as a real directory (not a symlink) of the user, mode 0700. */
 export function fallbackRoot(): string {
   return `/tmp/hako-${process.geteuid?.() ?? 0}`;
+}
+
+/** Makes (or checks) the private fallback root before something is kept beneath it (the engine's
+ *  runtime state, conmon's sockets): see privateRoot. */
+export function ensureFallbackRoot(): void {
+  privateRoot(fallbackRoot(), true);
 }
 
 /** Makes (or checks) the fallback root; another user's directory, a symlink or a directory others

@@ -55,6 +55,10 @@ export interface PrepareRootfsOptions {
   readonly?: boolean;
   /** Use the copy fallback even where overlayfs exists. */
   forceCopy?: boolean;
+  /** The mount is made in a user namespace (rootless): overlay's metadata is in user.overlay.*
+   *  xattrs (`userxattr`), and the options hold absolute paths only (no `cwd`: the runtime mounts
+   *  it from the container's plan). */
+  userxattr?: boolean;
 }
 
 export function overlayAvailable(procFilesystems = '/proc/filesystems'): boolean {
@@ -70,7 +74,7 @@ export function overlayAvailable(procFilesystems = '/proc/filesystems'): boolean
 const UNSAFE = /[,:\\\n]/;
 
 /** Builds the overlay mount operation, creating containerDir/l/<n> symlinks only when needed. */
-export function overlayMountOperation(layersDirs: string[], containerDir: string, readonly = false, max = MOUNT_DATA_MAX): MountOperation {
+export function overlayMountOperation(layersDirs: string[], containerDir: string, readonly = false, max = MOUNT_DATA_MAX, userxattr = false): MountOperation {
   const upper = join(containerDir, 'upper');
   const work = join(containerDir, 'work');
   const target = join(containerDir, 'rootfs');
@@ -80,7 +84,7 @@ export function overlayMountOperation(layersDirs: string[], containerDir: string
     target,
     fstype: 'overlay',
     flags: readonly ? MS_RDONLY : 0,
-    data: `lowerdir=${lower.join(':')},upperdir=${up},workdir=${wk}`,
+    data: `lowerdir=${lower.join(':')},upperdir=${up},workdir=${wk}${userxattr ? ',userxattr' : ''}`,
     ...(cwd ? { cwd } : {}),
   });
   const direct = op(lowers, upper, work);
@@ -93,6 +97,7 @@ export function overlayMountOperation(layersDirs: string[], containerDir: string
   const short = lowers.map((_, i) => join(links, String(i)));
   const viaLinks = op(short, upper, work);
   if (viaLinks.data.length <= max && !UNSAFE.test(containerDir)) return viaLinks;
+  if (userxattr) throw new HakoError(`rootfs: ${layersDirs.length} layers do not fit in one rootless overlay mount (${viaLinks.data.length} bytes of options)`);
 
   const rel = op(
     lowers.map((_, i) => `l/${i}`),
@@ -148,7 +153,7 @@ export async function prepareRootfs(opts: PrepareRootfsOptions): Promise<Prepare
         mk(join(containerDir, 'empty'));
         layers = [join(containerDir, 'empty')];
       }
-      return { rootfs, kind: 'overlay', mount: overlayMountOperation(layers, containerDir, opts.readonly), cleanup };
+      return { rootfs, kind: 'overlay', mount: overlayMountOperation(layers, containerDir, opts.readonly, MOUNT_DATA_MAX, opts.userxattr), cleanup };
     }
     for (const d of opts.layersDirs) await copyLayerOnto(d, rootfs, {});
     return { rootfs, kind: 'copy', cleanup };

@@ -1,7 +1,8 @@
 // The engine's commands: name, summary and the file that runs it (loaded only when it runs).
 import type { Entry } from '../command.js';
 import type { EngineContext } from './common.js';
-import { CONTAINER_COMMANDS, IMAGE_COMMANDS, NETWORK_COMMANDS, SYSTEM_COMMANDS, VOLUME_COMMANDS } from './groups.js';
+import { NETWORK_COMMANDS, SYSTEM_COMMANDS, VOLUME_COMMANDS } from './groups.js';
+import { CONTAINER_COMMANDS, IMAGE_COMMANDS } from './management-groups.js';
 
 type EngineEntry = Entry<EngineContext>;
 
@@ -11,6 +12,7 @@ export const ENGINE_COMMANDS: EngineEntry[] = [
   { name: 'start', summary: 'start created or exited containers', load: () => import('./start.js') },
   { name: 'ps', summary: 'list containers', load: () => import('./ps.js') },
   { name: 'exec', summary: 'run a command in a running container', load: () => import('./exec.js') },
+  { name: 'attach', summary: "this terminal on a running container's stdio (ctrl-p ctrl-q detaches)", load: () => import('./attach.js') },
   { name: 'logs', summary: "show a container's output", load: () => import('./logs.js') },
   { name: 'stop', summary: 'SIGTERM, then SIGKILL after a timeout (default 10 s)', load: () => import('./stop.js') },
   { name: 'kill', summary: 'signal containers (default SIGKILL)', load: () => import('./kill.js') },
@@ -48,6 +50,11 @@ export const ENGINE_COMMANDS: EngineEntry[] = [
   { name: 'info', summary: 'the engine and the host', load: () => import('./info.js') },
   { name: 'network', summary: 'manage networks (hako network --help)', group: NETWORK_COMMANDS },
   { name: 'volume', summary: 'manage volumes (hako volume --help)', group: VOLUME_COMMANDS },
+  {
+    name: 'healthcheck',
+    summary: 'run health checks (hako healthcheck --help)',
+    group: [{ name: 'run', summary: "run a container's health check once (podman's)", load: () => import('./healthcheck/run.js') }],
+  },
   { name: 'system', summary: 'disk usage, prune, the Docker API service (hako system --help)', group: SYSTEM_COMMANDS },
   { name: 'container', summary: 'manage containers: container ls|rm|prune|… (hako container --help)', group: CONTAINER_COMMANDS },
   { name: 'image', summary: 'manage images: image ls|rm|prune|pull|… (hako image --help)', group: IMAGE_COMMANDS },

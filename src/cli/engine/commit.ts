@@ -3,6 +3,7 @@
 import { HakoError } from '../../util/errors.js';
 import type { Command } from '../command.js';
 import { engineOf, type EngineContext } from './common.js';
+import { cgroupDelegated, isRootless } from '../../engine/rootless.js';
 
 const command: Command<EngineContext> = {
   usage: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]',
@@ -27,7 +28,8 @@ const command: Command<EngineContext> = {
     const id = e.store.resolve(positionals[0]);
     const st = await e.refresh(id);
     // docker pauses a running container so that its files hold still while they are read.
-    const freeze = Boolean(v.pause) && !v['no-pause'] && st.status === 'running' && !st.paused;
+    // A rootless container without a cgroup cannot be frozen: read as it runs (podman's default).
+    const freeze = Boolean(v.pause) && !v['no-pause'] && st.status === 'running' && !st.paused && (!isRootless() || cgroupDelegated());
     if (freeze) await pauseContainer(e, id);
     try {
       const rec = await commitContainer(e, id, {

@@ -1,5 +1,5 @@
-// The engine's command groups (`hako network …`, `volume …`, `system …`) and docker's management
-// groups that name top-level commands again (`hako container ls` is `hako ps`).
+// The engine's command groups: `hako network …`, `volume …`, `system …` (docker's management
+// groups, `hako container …` and `hako image …`, are in management-groups.ts).
 import type { Entry } from '../command.js';
 import type { EngineContext } from './common.js';
 
@@ -11,6 +11,8 @@ export const NETWORK_COMMANDS: EngineEntry[] = [
   { name: 'inspect', summary: 'networks as JSON', load: () => import('./network/inspect.js') },
   { name: 'rm', aliases: ['remove'], summary: 'remove networks (refused while in use)', load: () => import('./network/rm.js') },
   { name: 'prune', summary: 'remove networks no container uses', load: () => import('./network/prune.js') },
+  { name: 'connect', summary: 'connect a container that is not running to a network', load: () => import('./network/connect.js') },
+  { name: 'disconnect', summary: 'disconnect a container that is not running from a network', load: () => import('./network/disconnect.js') },
 ];
 
 export const VOLUME_COMMANDS: EngineEntry[] = [
@@ -25,93 +27,4 @@ export const SYSTEM_COMMANDS: EngineEntry[] = [
   { name: 'df', summary: 'space used by images, containers and volumes', load: () => import('./system/df.js') },
   { name: 'prune', summary: 'remove stopped containers, unused networks, dangling images', load: () => import('./system/prune.js') },
   { name: 'service', summary: 'serve the Docker Engine API on a Unix socket', load: () => import('./system/service.js') },
-];
-
-/** docker's management groups name the top-level commands again: `hako container ls` is `hako ps`. */
-const CONTAINER_ALIASES: [string, string, string][] = [
-  ['checkpoint', './checkpoint.js', 'checkpoint running containers with criu'],
-  ['commit', './commit.js', "a new image from a container's changes"],
-  ['cp', './cp.js', 'copy files between a container and the host'],
-  ['create', './create.js', 'create a container'],
-  ['diff', './diff.js', "a container's changes to its image"],
-  ['exec', './exec.js', 'run a command in a running container'],
-  ['export', './export.js', "a container's root filesystem as a tar"],
-  ['inspect', './inspect.js', 'containers as JSON'],
-  ['kill', './kill.js', 'signal containers'],
-  ['logs', './logs.js', "a container's output"],
-  ['pause', './pause.js', "freeze a container's processes"],
-  ['port', './port.js', "a container's published ports"],
-  ['rename', './rename.js', 'rename a container'],
-  ['restart', './restart.js', 'stop, then start containers'],
-  ['restore', './restore.js', 'restore checkpointed containers, or one from an archive'],
-  ['rm', './rm.js', 'remove containers'],
-  ['run', './run.js', 'create and start a container'],
-  ['start', './start.js', 'start containers'],
-  ['stats', './stats.js', 'CPU, memory and pids of running containers'],
-  ['stop', './stop.js', 'stop containers'],
-  ['top', './top.js', "a container's processes"],
-  ['unpause', './unpause.js', 'thaw a paused container'],
-  ['update', './update.js', "change a container's limits"],
-  ['wait', './wait.js', 'wait for containers to exit'],
-];
-
-const IMAGE_ALIASES: [string, string, string][] = [
-  ['history', './history.js', 'the steps that made an image'],
-  ['import', './import.js', 'a rootfs tarball as an image'],
-  ['inspect', './inspect.js', 'images as JSON'],
-  ['load', './load.js', 'load an image archive'],
-  ['pull', './pull.js', 'download an image'],
-  ['push', './push.js', 'upload an image'],
-  ['save', './save.js', 'save images as an OCI layout'],
-  ['tag', './tag.js', 'another name for an image'],
-];
-
-// A literal import() per file: Bun's bundler must see each path to make its chunk.
-const LOADERS: Record<string, EngineEntry['load']> = {
-  './checkpoint.js': () => import('./checkpoint.js'),
-  './commit.js': () => import('./commit.js'),
-  './cp.js': () => import('./cp.js'),
-  './create.js': () => import('./create.js'),
-  './diff.js': () => import('./diff.js'),
-  './exec.js': () => import('./exec.js'),
-  './export.js': () => import('./export.js'),
-  './inspect.js': () => import('./inspect.js'),
-  './kill.js': () => import('./kill.js'),
-  './logs.js': () => import('./logs.js'),
-  './pause.js': () => import('./pause.js'),
-  './port.js': () => import('./port.js'),
-  './rename.js': () => import('./rename.js'),
-  './restart.js': () => import('./restart.js'),
-  './restore.js': () => import('./restore.js'),
-  './rm.js': () => import('./rm.js'),
-  './run.js': () => import('./run.js'),
-  './start.js': () => import('./start.js'),
-  './stats.js': () => import('./stats.js'),
-  './stop.js': () => import('./stop.js'),
-  './top.js': () => import('./top.js'),
-  './unpause.js': () => import('./unpause.js'),
-  './update.js': () => import('./update.js'),
-  './wait.js': () => import('./wait.js'),
-  './history.js': () => import('./history.js'),
-  './import.js': () => import('./import.js'),
-  './load.js': () => import('./load.js'),
-  './pull.js': () => import('./pull.js'),
-  './push.js': () => import('./push.js'),
-  './save.js': () => import('./save.js'),
-  './tag.js': () => import('./tag.js'),
-};
-
-const aliases = (list: [string, string, string][]): EngineEntry[] => list.map(([name, file, summary]) => ({ name, summary, load: LOADERS[file] }));
-
-export const CONTAINER_COMMANDS: EngineEntry[] = [
-  { name: 'ls', aliases: ['ps', 'list'], summary: 'list containers', load: () => import('./ps.js') },
-  { name: 'prune', summary: 'remove every stopped container', load: () => import('./container/prune.js') },
-  ...aliases(CONTAINER_ALIASES),
-];
-
-export const IMAGE_COMMANDS: EngineEntry[] = [
-  { name: 'ls', aliases: ['list'], summary: 'list images', load: () => import('./images.js') },
-  { name: 'rm', aliases: ['remove'], summary: 'remove images', load: () => import('./rmi.js') },
-  { name: 'prune', summary: 'remove dangling images (-a: every unused image)', load: () => import('./image/prune.js') },
-  ...aliases(IMAGE_ALIASES),
 ];

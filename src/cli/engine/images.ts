@@ -1,11 +1,14 @@
 // `hako images`: the store's images as docker's table, JSON lines or a --format template.
-import { humanDuration, humanSize, renderTemplate, table } from '../../engine/format.js';
+import { formatList, humanDuration, humanSize } from '../../engine/format.js';
+import { goTime } from '../../engine/ps-rows.js';
 import type { Engine } from '../../engine/engine.js';
 import { ImageReference, parseReference } from '../../oci/image/reference.js';
 import type { Command } from '../command.js';
-import { engineOf, formatRows, type EngineContext } from './common.js';
+import { engineOf, type EngineContext } from './common.js';
 
-type Row = { Repository: string; Tag: string; ID: string; Digest: string; CreatedSince: string; Size: string };
+type Row = { Repository: string; Tag: string; ID: string; Digest: string; CreatedSince: string; CreatedAt: string; Size: string };
+
+const HEADERS = { Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', Digest: 'DIGEST', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE' };
 
 function rowsOf(e: Engine, noTrunc: boolean): Row[] {
   return e.images.listImages().map((rec) => {
@@ -19,9 +22,11 @@ function rowsOf(e: Engine, noTrunc: boolean): Row[] {
       /* keep the raw reference */
     }
     let created = '';
+    let createdAt = '';
     try {
       const cfg = e.images.readJSON<{ created?: string }>(rec.config);
       created = cfg.created ? `${humanDuration(Date.now() - Date.parse(cfg.created))} ago` : '';
+      createdAt = cfg.created ? goTime(cfg.created) : '';
     } catch {
       /* config missing */
     }
@@ -31,6 +36,7 @@ function rowsOf(e: Engine, noTrunc: boolean): Row[] {
       ID: noTrunc ? rec.config : rec.config.slice(7, 19),
       Digest: rec.digest,
       CreatedSince: created,
+      CreatedAt: createdAt,
       Size: humanSize(rec.size),
     };
   });
@@ -43,16 +49,15 @@ const command: Command<EngineContext> = {
     format: { type: 'string', value: 'F', help: 'json, or a Go template ({{.Repository}}, {{.Tag}}, {{.ID}}, …)' },
     all: { type: 'boolean', short: 'a', help: 'accepted for docker compatibility (there are no intermediate images)' },
     'no-trunc': { type: 'boolean', help: 'full image IDs' },
+    digests: { type: 'boolean', help: 'a DIGEST column' },
   },
   async run(ctx, { values: v }) {
     const rows = rowsOf(engineOf(ctx), Boolean(v['no-trunc']));
     if (v.quiet) process.stdout.write([...new Set(rows.map((r) => r.ID))].map((id) => `${id}\n`).join(''));
     else {
-      process.stdout.write(
-        formatRows(v.format as string | undefined, rows, renderTemplate, () =>
-          table([['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], ...rows.map((r) => [r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size])]),
-        ),
-      );
+      const digest = v.digests ? '\t{{.Digest}}' : '';
+      const defaultTable = `table {{.Repository}}\t{{.Tag}}${digest}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}`;
+      process.stdout.write(formatList(v.format as string | undefined, rows, { defaultTable, headers: HEADERS }));
     }
     return 0;
   },

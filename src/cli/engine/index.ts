@@ -6,6 +6,7 @@ import { parseFlags } from '../../engine/flags.js';
 import { findEntry, listCommands, parseArgsOptions, runCommand, type Dispatch, type Entry, type Flags } from '../command.js';
 import type { EngineContext } from './common.js';
 import { ENGINE_COMMANDS } from './commands.js';
+import { writeErr } from '../../util/stdio.js';
 
 export { ENGINE_COMMANDS };
 
@@ -13,10 +14,10 @@ type EngineEntry = Entry<EngineContext>;
 
 export const ENGINE_USAGE = `${listCommands(ENGINE_COMMANDS, 14)}
 
-global: --root DIR (default $HAKO_ROOT or /var/lib/hako)
+global: --root DIR (default $HAKO_ROOT or /var/lib/hako; rootless $XDG_DATA_HOME/hako or ~/.local/share/hako)
 hako COMMAND --help (or hako help COMMAND) lists the flags of COMMAND.`;
 
-const ROOT: Flags = { root: { type: 'string', value: 'DIR', help: "the engine's store (default $HAKO_ROOT or /var/lib/hako)" } };
+const ROOT: Flags = { root: { type: 'string', value: 'DIR', help: "the engine's store (default $HAKO_ROOT or /var/lib/hako; rootless ~/.local/share/hako)" } };
 const DISPATCH: Dispatch<EngineContext> = {
   prog: 'hako',
   extraFlags: ROOT,
@@ -46,8 +47,37 @@ export async function engineMain(argv: string[]): Promise<number> {
   }
   const entry = findEntry(ENGINE_COMMANDS, command);
   if (!entry) throw new HakoError(`unknown command "${command}" (see hako --help)`);
+  await rootlessStore(command, rest);
   if (entry.group) return group(entry, rest, ctx);
   return runCommand(DISPATCH, entry, command, takeRoot(rest, ctx), ctx);
+}
+
+/** Commands that only read the store: no user namespace needed for them when rootless. */
+const READ_ONLY = new Set([
+  'ps',
+  'images',
+  'inspect',
+  'logs',
+  'version',
+  'info',
+  'events',
+  'port',
+  'top',
+  'stats',
+  'wait',
+  'login',
+  'logout',
+  'history',
+  'help',
+]);
+
+/** Rootless: the store's trees belong to the user's subordinate ids, so the tool modes that unpack
+ *  and remove them run in a user namespace mapping them (engine/rootless.ts), started here, before
+ *  the command, since those modes are synchronous and the maps are written asynchronously. */
+async function rootlessStore(command: string, rest: string[]): Promise<void> {
+  if (process.geteuid?.() === 0 || READ_ONLY.has(command) || rest.includes('--help') || rest.includes('-h')) return;
+  const { enterStoreUserns } = await import('../../engine/rootless.js');
+  await enterStoreUserns((note) => writeErr(`hako: ${note}\n`));
 }
 
 /** A command's own --root, taken before its arguments (before `run`'s IMAGE, say). */

@@ -1,6 +1,7 @@
 // `hako logs`: a container's output, from its log; -f follows it.
 import { HakoError } from '../../util/errors.js';
-import { streamSink } from '../../engine/logs.js';
+import { type LogEntry, streamSink } from '../../engine/logs.js';
+import { parseLogTime } from '../../engine/log-time.js';
 import type { Command } from '../command.js';
 import { engineOf, type EngineContext } from './common.js';
 
@@ -10,6 +11,8 @@ const command: Command<EngineContext> = {
     follow: { type: 'boolean', short: 'f', help: 'follow the output until the container exits' },
     tail: { type: 'string', short: 'n', value: 'N', help: 'only the last N lines (default all)' },
     timestamps: { type: 'boolean', short: 't', help: 'prefix each line with its time' },
+    since: { type: 'string', value: 'TIME', help: 'lines from TIME on: RFC 3339, a unix timestamp, or a duration back (10m)' },
+    until: { type: 'string', value: 'TIME', help: 'lines before TIME (same forms as --since)' },
   },
   async run(ctx, { values: v, positionals }) {
     if (positionals.length !== 1) throw new HakoError('"hako logs" requires exactly 1 argument: CONTAINER');
@@ -19,7 +22,18 @@ const command: Command<EngineContext> = {
       tail = Number(v.tail);
     }
     const opts = { follow: Boolean(v.follow), tail, timestamps: Boolean(v.timestamps) };
-    await engineOf(ctx).logs(positionals[0], opts, streamSink(Boolean(v.timestamps)));
+    const since = v.since === undefined ? -Infinity : parseLogTime(v.since as string, 'since');
+    const until = v.until === undefined ? Infinity : parseLogTime(v.until as string, 'until');
+    const sink = streamSink(Boolean(v.timestamps));
+    const inRange = (e: LogEntry) => {
+      const t = Date.parse(e.time);
+      return t >= since && t < until;
+    };
+    await engineOf(ctx).logs(positionals[0], opts, {
+      write: (e) => {
+        if (inRange(e)) sink.write(e);
+      },
+    });
     return 0;
   },
 };

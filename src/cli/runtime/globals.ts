@@ -1,9 +1,10 @@
 // The runtime's global flags, before the command as runc's: --root, --log, --log-format, --debug.
 import { HakoError } from '../../util/errors.js';
 import { defaultRoot } from '../../runtime/state.js';
+import { writeErr } from '../../util/stdio.js';
 
 export const GLOBAL_FLAGS = `global flags:
-  --root DIR              state directory (default /run/hako; $XDG_RUNTIME_DIR/hako rootless)
+  --root DIR              state directory (default /run/hako; rootless $XDG_RUNTIME_DIR/hako, else /tmp/hako-$UID)
   --log FILE              also append errors (and --debug lines) to FILE
   --log-format text|json  format of --log lines (default text)
   --debug                 record the command, its plan and its phases (in --log FILE, else stderr)
@@ -25,7 +26,7 @@ export interface Globals {
 
 /** The global flags, before the command as with runc. */
 export function readGlobals(argv: string[]): Globals {
-  const g: Globals = { root: defaultRoot(), logFormat: 'text', debug: false, systemdCgroup: false, rest: [] };
+  const g: Globals = { root: '', logFormat: 'text', debug: false, systemdCgroup: false, rest: [] };
   let i = 0;
   for (; i < argv.length && argv[i].startsWith('-'); i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
@@ -65,5 +66,6 @@ export function readGlobals(argv: string[]): Globals {
         throw new HakoError(`unknown global flag ${flag}`);
     }
   }
-  return { ...g, rest: argv.slice(i) };
+  // Decided after the flags: --root needs no default, and the fallback's note is said only when used.
+  return { ...g, root: g.root || defaultRoot((note) => writeErr(`hako: ${note}\n`)), rest: argv.slice(i) };
 }

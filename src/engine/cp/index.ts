@@ -13,6 +13,7 @@ import { hostEntries, hostKind } from './host.js';
 import { writeEntries, type Owner } from './write.js';
 import { writeTar } from './tar.js';
 import { ensureRootfsMounted } from '../rootfs.js';
+import { isRootless } from '../rootless.js';
 import type { ContainerStore } from '../store.js';
 
 export interface CopyOptions {
@@ -86,6 +87,9 @@ export async function copyToContainer(rootfs: string, from: string, to: string, 
 export function containerRootfs(store: ContainerStore, ref: string): { rootfs: string; name: string } {
   const id = store.resolve(ref);
   const dir = store.containerDir(id);
+  // Rootless, the overlay is mounted only inside the container (rootless.ts): the host's fs/rootfs
+  // is an empty mount point, and copying there would miss the container's files.
+  if (isRootless()) throw new HakoError('cp and export: not yet for rootless containers (their root filesystem is mounted only inside them)');
   ensureRootfsMounted(dir);
   // bundle/rootfs is hako's own link to the container's fs/rootfs (or its copy): a host path.
   return { rootfs: fs.realpathSync(path.join(dir, 'bundle', 'rootfs')), name: store.readConfig(id).name };

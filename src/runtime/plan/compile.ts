@@ -101,6 +101,28 @@ export function namespaceMap(spec: Spec): Map<NamespaceType, Namespace> {
   return new Map((spec.linux?.namespaces ?? []).map((ns) => [ns.type, ns]));
 }
 
+/** The annotation that asks for a file system mounted on root.path inside the container's own user
+ *  and mount namespaces, before anything else: the rootless engine's overlay, which an ordinary
+ *  user may mount only there (kernel >= 5.11). Its value: JSON {source, fstype, flags, data}. */
+export const ROOTFS_MOUNT_ANNOTATION = 'org.hako.rootfs.mount';
+
+function rootfsMount(spec: Spec, ownUserAndMountNs: boolean): { source: string; fstype: string; flags: number; data: string } | undefined {
+  const text = spec.annotations?.[ROOTFS_MOUNT_ANNOTATION];
+  if (text === undefined) return undefined;
+  const field = `annotations["${ROOTFS_MOUNT_ANNOTATION}"]`;
+  if (!ownUserAndMountNs) throw new ConfigError(field, 'needs new user and mount namespaces');
+  let m: { source?: unknown; fstype?: unknown; flags?: unknown; data?: unknown };
+  try {
+    m = JSON.parse(text);
+  } catch {
+    throw new ConfigError(field, 'must be JSON {source, fstype, flags, data}');
+  }
+  if (typeof m?.source !== 'string' || typeof m.fstype !== 'string' || typeof m.data !== 'string' || !Number.isSafeInteger(m.flags)) {
+    throw new ConfigError(field, 'must be JSON {source, fstype, flags, data}');
+  }
+  return { source: m.source, fstype: m.fstype, flags: m.flags as number, data: m.data };
+}
+
 /** What the phases of compilePlan share: the spec's parts and facts derived once. */
 interface PlanInput {
   spec: Spec;
@@ -193,6 +215,8 @@ function rootfsOps(p: PlanInput, trees: Map<number, number>): Op[] {
   const ops: Op[] = [];
   const root = ctx.rootfs;
   if (p.ownMounts) ops.push(op('mount', '', '', '/', '', String(buildPropagation(linux.rootfsPropagation)), '', 'none'));
+  const rootMount = rootfsMount(p.spec, p.ownMounts && newNs('user'));
+  if (rootMount) ops.push(op('mount', '', rootMount.source, root, rootMount.fstype, String(rootMount.flags), rootMount.data, 'none'));
   // pivot_root needs the new root to be a mount point that is not shared; a chroot'ed root must be
   // one too, so that making it read-only cannot remount the host's file system.
   ops.push(op('mount', '', root, root, '', String(MS_BIND | MS_REC), '', 'none'));

@@ -42,6 +42,8 @@ import { OPAQUE_MARKER, WHITEOUT_PREFIX, OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_
 export interface IdMap {
   uidMappings: IdMapping[];
   gidMappings: IdMapping[];
+  /** Added to the error of an owner beyond the maps: where more ids would come from. */
+  why?: { uid: string; gid: string };
 }
 
 export interface UnpackOptions {
@@ -54,6 +56,13 @@ export interface UnpackOptions {
   idMap?: IdMap;
   /** lchown entries to their (mapped) owners; default: when running as root. */
   preserveOwnership?: boolean;
+  /** Where overlay mode's markers go: `trusted.overlay.*` (default: a mount by real root) or
+   *  `user.overlay.*`, what a mount with `userxattr` reads (rootless: a mount in a user namespace,
+   *  which cannot read trusted.* xattrs). */
+  overlayXattrs?: 'trusted' | 'user';
+  /** Character and block devices of the layer: made (default), or skipped where mknod is refused
+   *  (a user namespace), as moby's and containers/storage's unpackers skip them there. */
+  devices?: 'create' | 'skip';
   /** `.wh.` names are whiteouts (default); false for a plain tar (`hako cp -`): they are files. */
   whiteouts?: boolean;
   /** The worker to write through, instead of one on `dest` (`hako cp -` resolves dest in a root). */
@@ -80,12 +89,12 @@ interface DirMeta {
   mtime: Date;
 }
 
-function mapId(id: number, maps: IdMapping[] | undefined, kind: string, entry: string): number {
+function mapId(id: number, maps: IdMapping[] | undefined, kind: string, entry: string, why?: string): number {
   if (!maps) return id;
   for (const m of maps) {
     if (id >= m.containerID && id < m.containerID + m.size) return m.hostID + (id - m.containerID);
   }
-  throw new HakoError(`layer entry ${quoteName(entry)}: ${kind} ${id} is not mapped`);
+  throw new HakoError(`layer entry ${quoteName(entry)}: ${kind} ${id} is not mapped${why ? `: ${why}` : ''}`);
 }
 
 const under = (p: string, rel: string) => p === rel || p.startsWith(`${rel}/`) || rel === '';
@@ -117,6 +126,11 @@ class Unpacker {
   ) {
     this.mode = opts.mode ?? 'overlay';
     this.ownership = opts.preserveOwnership ?? process.getuid?.() === 0;
+  }
+
+  /** An overlay marker's name in the namespace the mount reads (see overlayXattrs). */
+  private xattr(name: string): string {
+    return this.opts.overlayXattrs === 'user' ? name.replace(/^trusted\./, 'user.') : name;
   }
 
   /** `rel` is about to be replaced or removed: drop everything queued for it and below it. */
@@ -153,7 +167,8 @@ class Unpacker {
     const pax = (h.pax ?? {}) as Record<string, string | undefined>;
     const uid = Number(pax.uid ?? h.uid ?? 0);
     const gid = Number(pax.gid ?? h.gid ?? 0);
-    return { uid: mapId(uid, this.opts.idMap?.uidMappings, 'uid', name), gid: mapId(gid, this.opts.idMap?.gidMappings, 'gid', name) };
+    const map = this.opts.idMap;
+    return { uid: mapId(uid, map?.uidMappings, 'uid', name, map?.why?.uid), gid: mapId(gid, map?.gidMappings, 'gid', name, map?.why?.gid) };
   }
 
   async entry(h: tar.Header, body: EntryBody, paxXattrs: Record<string, Buffer>): Promise<void> {
@@ -249,6 +264,7 @@ class Unpacker {
       case 'block-device':
       case 'fifo': {
         body.resume();
+        if (h.type !== 'fifo' && this.opts.devices === 'skip') return;
         this.forget(rel);
         const kind = h.type === 'fifo' ? 'fifo' : h.type === 'character-device' ? 'char' : 'block';
         this.w.op(rec('node', rel, kind, String(e.mode), String(h.devmajor ?? 0), String(h.devminor ?? 0), own(e.uid), own(e.gid), t, t), name);
@@ -288,7 +304,7 @@ class Unpacker {
       this.w.op(rec('node', rel, 'char', '0', '0', '0', '-1', '-1', t, t), entry);
     } else {
       this.w.op(rec('file', rel, '0', '-1', '-1', '0', t, t), entry);
-      this.w.op(rec('xattr', rel, OVERLAY_WHITEOUT_XATTR, Buffer.alloc(0)), entry);
+      this.w.op(rec('xattr', rel, this.xattr(OVERLAY_WHITEOUT_XATTR), Buffer.alloc(0)), entry);
       this.xwhiteoutParents.set(parent.join('/'), entry);
     }
     this.created.add(rel);
@@ -328,9 +344,9 @@ class Unpacker {
     // Directory owners and modes first (before xattrs: chmod would rewrite an ACL's mask).
     for (const [rel, m] of this.dirMeta) this.w.op(rec('dirmeta', rel, own(m.uid), own(m.gid), String(m.mode)), m.entry);
     for (const [rel, list] of this.dirXattrs) for (const x of list) this.w.op(rec('xattr', rel, x.name, x.value), x.entry);
-    for (const [rel, entry] of this.opaqueDirs) this.w.op(rec('xattr', rel, OVERLAY_OPAQUE_XATTR, Buffer.from('y')), entry);
+    for (const [rel, entry] of this.opaqueDirs) this.w.op(rec('xattr', rel, this.xattr(OVERLAY_OPAQUE_XATTR), Buffer.from('y')), entry);
     for (const [rel, entry] of this.xwhiteoutParents) {
-      if (!this.opaqueDirs.has(rel)) this.w.op(rec('xattr', rel, OVERLAY_OPAQUE_XATTR, Buffer.from('x')), entry);
+      if (!this.opaqueDirs.has(rel)) this.w.op(rec('xattr', rel, this.xattr(OVERLAY_OPAQUE_XATTR), Buffer.from('x')), entry);
     }
     const depth = (p: string) => (p === '' ? 0 : p.split('/').length);
     const dirs = [...this.dirMeta.entries()].sort((a, b) => depth(b[0]) - depth(a[0]) || b[0].length - a[0].length);

@@ -88,6 +88,27 @@ test('--network-alias: peers on the network resolve the aliases to the container
   env.ok(['network', 'rm', net]);
 });
 
+test('network connect/disconnect: a created container gets the network and aliases at its start', { skip }, () => {
+  const net = `hkn-${tag}`;
+  env.ok(['network', 'create', '--subnet', `10.252.${1 + crypto.randomInt(250)}.0/24`, '--bridge', `hkn${tag}`, net]);
+  const id = env.ok(['create', '--name', `cn-${tag}`, IMAGE, 'sh', '-c', 'ip -o -4 addr show; cat /etc/hosts']).trim();
+  env.ok(['network', 'disconnect', 'bridge', id]);
+  const again = env.hako(['network', 'disconnect', 'bridge', id]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /^hako: container [0-9a-f]{64} is not connected to network bridge\n$/);
+  env.ok(['network', 'connect', '--alias', 'joined', net, `cn-${tag}`]);
+  const out = env.ok(['start', '-a', id]);
+  assert.match(out, /inet 10\.252\./, 'an address on the connected network');
+  assert.doesNotMatch(out, /inet 10\.89\.0\./, 'none on the disconnected default network');
+  assert.match(out, new RegExp(`^10\\.252\\.\\S+\\t[0-9a-f]{12} cn-${tag} joined$`, 'm'));
+  env.ok(['run', '-d', '--name', `cr-${tag}`, '--network', net, IMAGE, 'sleep', '1000']);
+  const running = env.hako(['network', 'disconnect', net, `cr-${tag}`]);
+  assert.equal(running.code, 1);
+  assert.match(running.stderr, /it is running .*stop it first/);
+  env.ok(['rm', '-f', `cr-${tag}`, id]);
+  env.ok(['network', 'rm', net]);
+});
+
 test("--network container:NAME joins that container's namespace and name files", { skip }, () => {
   const base = `base-${tag}`;
   env.ok(['run', '-d', '--name', base, IMAGE, 'sleep', '1000']);

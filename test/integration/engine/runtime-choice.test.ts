@@ -197,3 +197,26 @@ test('default-runtime in <root>/engine.json applies to new containers only', { s
   }
   env.ok(['rm', 'before', 'after']);
 });
+
+test('--runtime runc: pause, unpause and a paused stop go through runc (its state says paused)', { skip: engineSkip }, async (t) => {
+  const runc = installed('runc');
+  if (!runc) {
+    t.skip('runc is not installed');
+    return;
+  }
+  const id = env.ok(['run', '-d', '--runtime', 'runc', '--network', 'none', IMAGE, 'sh', '-c', 'trap "exit 7" TERM; while :; do sleep 0.1; done']).trim();
+  const runcState = () => JSON.parse(spawnSync(runc, ['--root', path.join(env.root, 'run-runc'), 'state', id], { encoding: 'utf8' }).stdout).status;
+  try {
+    env.ok(['pause', id]);
+    assert.equal(runcState(), 'paused', "runc's own record: hako's runtime would have frozen the cgroup behind its back");
+    assert.equal(env.ok(['inspect', '--format', '{{.State.Status}}', id]), 'paused\n');
+    env.ok(['unpause', id]);
+    assert.equal(runcState(), 'running');
+    env.ok(['pause', id]);
+    env.ok(['stop', '-t', '10', id]); // thawed through runc first, so the trap runs
+    assert.equal(env.inspect(id).State.ExitCode, 7);
+  } finally {
+    env.ok(['rm', '-f', id]);
+  }
+  assertNoRuntimeState('runc');
+});

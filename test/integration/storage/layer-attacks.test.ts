@@ -12,16 +12,18 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { copyLayerOnto, unpackLayer, type UnpackOptions } from '../../../src/storage/layers/index.js';
+import { copyLayerOnto, LayerWorker, unpackLayer, type UnpackOptions } from '../../../src/storage/layers/index.js';
+import { UsernsHolder } from '../../../src/native/userns.js';
+import { setStoreUserns } from '../../../src/native/modes.js';
 import { attackCases, lowerLayer, type AttackCase, type AttackContext } from '../../fixtures/layer-attacks.js';
 import { diffSnapshots, makeSentinel, sentinelUnavailable, setXattr, snapshot, type Snapshot } from '../../fixtures/sentinel.js';
 
 const isRoot = process.getuid?.() === 0;
-type Mode = 'overlay-chardev' | 'overlay-xattr' | 'flatten' | 'idmap' | 'copy-fallback';
+type Mode = 'overlay-chardev' | 'overlay-xattr' | 'flatten' | 'idmap' | 'copy-fallback' | 'userns';
 
 const ID_MAP = {
   uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
@@ -40,33 +42,19 @@ function optionsFor(mode: Mode): UnpackOptions {
       return { mode: 'overlay', whiteout: 'chardev', idMap: ID_MAP };
     case 'copy-fallback':
       return { mode: 'overlay', whiteout: 'chardev' };
+    case 'userns':
+      return { mode: 'overlay', preserveOwnership: true, overlayXattrs: 'user', devices: 'skip' };
   }
 }
 
-/** trusted.* xattrs (what xattr whiteouts write) need root and a filesystem that keeps them. */
-async function xattrWhiteoutsSupported(): Promise<string | false> {
-  if (!isRoot || sentinelUnavailable) return 'needs root and python3';
-  const d = mkdtempSync(join(tmpdir(), 'hako-xattr-probe-'));
-  try {
-    writeFileSync(join(d, 'f'), '');
-    await setXattr(join(d, 'f'), 'trusted.overlay.whiteout', Buffer.alloc(0));
-    return false;
-  } catch (e) {
-    return `trusted.* xattrs unavailable on ${tmpdir()}: ${(e as Error).message}`;
-  } finally {
-    rmSync(d, { recursive: true, force: true });
-  }
+/** userns: the rootless engine's path. The worker runs in a user namespace held by `hako-init
+ *  userns-hold` (src/native/userns.ts), as a rootless store's does. Mapped 0->0 here, so root's
+ *  sentinel is fully reachable from inside: the resolution rules alone must keep the attack in. */
+let holder: UsernsHolder | undefined;
+async function storeUserns(): Promise<string> {
+  holder ??= await UsernsHolder.start([{ containerID: 0, hostID: 0, size: 65536 }], [{ containerID: 0, hostID: 0, size: 65536 }]);
+  return holder.path;
 }
-
-function makeLower(dest: string, ctx: AttackContext): void {
-  for (const e of lowerLayer(ctx)) {
-    const p = join(dest, e.path);
-    if (e.kind === 'dir') mkdirSync(p, { mode: 0o755 });
-    else if (e.kind === 'file') writeFileSync(p, e.data ?? '');
-    else symlinkSync(e.target!, p);
-  }
-}
-
 /** The checks on a rejection: one clean line that says which entry. */
 function assertCleanError(c: AttackCase, err: unknown): void {
   assert.ok(err instanceof Error, `rejects with an Error, got ${typeof err}: ${String(err).slice(0, 200)}`);
@@ -84,7 +72,7 @@ function assertCleanError(c: AttackCase, err: unknown): void {
 
 // copy-fallback: the layer unpacked in overlay mode, then applied with copyLayerOnto (what runs
 // when overlayfs is unavailable) onto a rootfs whose lower symlinks point into the sentinel.
-const MODES: Mode[] = ['overlay-chardev', 'overlay-xattr', 'flatten', 'idmap', 'copy-fallback'];
+const MODES: Mode[] = ['overlay-chardev', 'overlay-xattr', 'flatten', 'idmap', 'copy-fallback', 'userns'];
 
 // One sentinel for the whole file (rebuilt whenever an attack changed it): building one costs a
 // helper run and a snapshot, and ~300 tests would pay that twice each. The snapshot taken after a
@@ -129,6 +117,7 @@ for (const c of CASES) {
       const absentAims = c.aims.filter((p) => !lstatSafe(p));
 
       let err: unknown;
+      let worker: LayerWorker | undefined;
       let accepted = false;
       let hung = false;
       let timer: NodeJS.Timeout | undefined;
@@ -142,7 +131,14 @@ for (const c of CASES) {
         }, settleMs);
       });
       try {
-        const apply = unpackLayer(c.open(), dest, optionsFor(mode)).then(() => (mode === 'copy-fallback' ? copyLayerOnto(dest, rootfs) : undefined));
+        if (mode === 'userns') {
+          setStoreUserns(await storeUserns()); // the worker is started in it, here
+          worker = new LayerWorker(dest);
+          setStoreUserns(undefined);
+        }
+        const apply = unpackLayer(c.open(), dest, { ...optionsFor(mode), worker }).then(() =>
+          mode === 'copy-fallback' ? copyLayerOnto(dest, rootfs) : undefined,
+        );
         await Promise.race([
           apply.then(() => {
             accepted = true;
@@ -151,6 +147,7 @@ for (const c of CASES) {
         ]);
       } catch (e) {
         err = e;
+        await worker?.abort(); // ours: a layer refused before unpackLayer took it must not idle on
       } finally {
         clearTimeout(timer);
       }
@@ -174,6 +171,48 @@ for (const c of CASES) {
         assertCleanError(c, err);
       }
     });
+  }
+}
+
+after(() => holder?.close());
+
+test('[userns] the worker runs in the held user namespace', { skip: !isRoot && 'needs root' }, async () => {
+  setStoreUserns(await storeUserns());
+  const dest = mkdtempSync(join(tmpdir(), 'hako-attack-ns-'));
+  const worker = new LayerWorker(dest);
+  setStoreUserns(undefined);
+  try {
+    const ns = (pid: number | string) => readlinkSync(`/proc/${pid}/ns/user`);
+    const end = Date.now() + 10_000; // it joins right after exec; then it waits for records
+    while (ns(worker.pid) === ns('self') && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(ns(worker.pid), readlinkSync(holder!.path));
+  } finally {
+    await worker.abort();
+    rmSync(dest, { recursive: true, force: true });
+  }
+});
+
+/** trusted.* xattrs (what xattr whiteouts write) need root and a filesystem that keeps them. */
+async function xattrWhiteoutsSupported(): Promise<string | false> {
+  if (!isRoot || sentinelUnavailable) return 'needs root and python3';
+  const d = mkdtempSync(join(tmpdir(), 'hako-xattr-probe-'));
+  try {
+    writeFileSync(join(d, 'f'), '');
+    await setXattr(join(d, 'f'), 'trusted.overlay.whiteout', Buffer.alloc(0));
+    return false;
+  } catch (e) {
+    return `trusted.* xattrs unavailable on ${tmpdir()}: ${(e as Error).message}`;
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+}
+
+function makeLower(dest: string, ctx: AttackContext): void {
+  for (const e of lowerLayer(ctx)) {
+    const p = join(dest, e.path);
+    if (e.kind === 'dir') mkdirSync(p, { mode: 0o755 });
+    else if (e.kind === 'file') writeFileSync(p, e.data ?? '');
+    else symlinkSync(e.target!, p);
   }
 }
 

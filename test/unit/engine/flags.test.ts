@@ -59,7 +59,7 @@ test('unknown flags and bad values are one docker-like line', () => {
   assert.equal(parseRunArgs(['--name', 'x'.repeat(255), 'img']).name, 'x'.repeat(255));
   assert.throws(() => parseRunArgs(['--name', 'a\nb', 'img']), err(/^invalid argument "a\\nb" for "--name" flag/));
   assert.throws(() => parseRunArgs(['--security-opt', 'apparmor=x', 'img']), err(/--security-opt/));
-  assert.throws(() => parseRunArgs(['--userns', 'remap', 'img']), err(/only "host"/));
+  assert.throws(() => parseRunArgs(['--userns', 'remap', 'img']), err(/expected host, or keep-id/));
   assert.throws(() => parseRunArgs(['-w', 'rel', 'img']), err(/absolute/));
   assert.throws(() => parseRunArgs([]), err(/requires at least 1 argument/));
   assert.throws(() => parseRunArgs(['-v', '/a:/x', '--tmpfs', '/x', 'img']), err(/duplicate mount point: \/x/));

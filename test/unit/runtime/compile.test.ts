@@ -432,3 +432,40 @@ describe('wire format', () => {
     );
   });
 });
+
+describe('the rootfs mount annotation (the rootless engine overlay)', () => {
+  const overlay = { source: 'overlay', fstype: 'overlay', flags: 0, data: 'lowerdir=/l,upperdir=/u,workdir=/w,userxattr' };
+  const rootless = (s: Spec) => {
+    s.linux!.namespaces!.push({ type: 'user' });
+    s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+    s.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+    s.annotations = { 'org.hako.rootfs.mount': JSON.stringify(overlay) };
+  };
+
+  it('mounts the overlay on the root in the container, after the user namespace, before the root is bound', () => {
+    const ops = plan(rootless);
+    const at = indexOf(ops, (o) => o[0] === 'mount' && o[4] === 'overlay');
+    assert.ok(at > 0, 'an overlay mount op');
+    assert.deepEqual(ops[at], ['mount', '', 'overlay', '/b/rootfs', 'overlay', '0', overlay.data, 'none']);
+    assert.ok(indexOf(ops, (o) => o[0] === 'sync' && o[1] === 'userns') < at);
+    assert.ok(at < indexOf(ops, (o) => o[0] === 'mount' && o[2] === '/b/rootfs' && o[3] === '/b/rootfs'));
+  });
+
+  it('is refused without a user namespace of its own, or when it is not the JSON it should be', () => {
+    assert.throws(
+      () =>
+        plan((s) => {
+          s.annotations = { 'org.hako.rootfs.mount': JSON.stringify(overlay) };
+        }),
+      /annotations\["org.hako.rootfs.mount"\]: needs new user and mount namespaces/,
+    );
+    assert.throws(
+      () =>
+        plan((s) => {
+          rootless(s);
+          s.annotations!['org.hako.rootfs.mount'] = '{"source": 1}';
+        }),
+      /must be JSON \{source, fstype, flags, data\}/,
+    );
+  });
+});

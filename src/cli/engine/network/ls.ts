@@ -1,8 +1,25 @@
 // `hako network ls`: the networks as a table, JSON lines or a --format template.
 import { HakoError } from '../../../util/errors.js';
-import { renderTemplate, table } from '../../../engine/format.js';
+import { formatList } from '../../../engine/format.js';
 import type { Command } from '../../command.js';
-import { engineOf, formatRows, type EngineContext } from '../common.js';
+import { engineOf, type EngineContext } from '../common.js';
+
+// hako's columns (docker's NETWORK ID and SCOPE say little of a single-host engine; its
+// subnet and bridge say more), docker's headers for docker's fields.
+const NETWORK_TABLE = 'table {{.Name}}\t{{.Driver}}\t{{.Subnet}}\t{{.Gateway}}\t{{.Bridge}}';
+const NETWORK_HEADERS = {
+  ID: 'NETWORK ID',
+  Name: 'NAME',
+  Driver: 'DRIVER',
+  Scope: 'SCOPE',
+  Subnet: 'SUBNET',
+  Gateway: 'GATEWAY',
+  Bridge: 'BRIDGE',
+  IPv6: 'IPV6',
+  Internal: 'INTERNAL',
+  Labels: 'LABELS',
+  CreatedAt: 'CREATED AT',
+};
 
 const command: Command<EngineContext> = {
   usage: '[OPTIONS]',
@@ -19,15 +36,12 @@ const command: Command<EngineContext> = {
       Gateway: n.gateway,
       Bridge: n.bridge,
       Default: n.isDefault,
+      Scope: 'local',
+      Internal: false,
+      IPv6: false,
     }));
     if (v.quiet) process.stdout.write(rows.map((r) => `${r.Name}\n`).join(''));
-    else {
-      process.stdout.write(
-        formatRows(v.format as string | undefined, rows, renderTemplate, () =>
-          table([['NAME', 'DRIVER', 'SUBNET', 'GATEWAY', 'BRIDGE'], ...rows.map((r) => [r.Name, r.Driver, r.Subnet, r.Gateway, r.Bridge])]),
-        ),
-      );
-    }
+    else process.stdout.write(formatList(v.format as string | undefined, rows, { defaultTable: NETWORK_TABLE, headers: NETWORK_HEADERS }));
     return 0;
   },
 };

@@ -1,9 +1,20 @@
 // `hako volume ls`: the volumes as a table, names (-q), JSON lines or a --format template.
 import { HakoError } from '../../../util/errors.js';
-import { renderTemplate, table } from '../../../engine/format.js';
+import { formatList } from '../../../engine/format.js';
 import type { Command } from '../../command.js';
-import { engineOf, formatRows, type EngineContext } from '../common.js';
+import { engineOf, type EngineContext } from '../common.js';
 import { volumeFilter } from './labels.js';
+
+// docker's VolumeContext headers.
+const VOLUME_HEADERS = {
+  Name: 'VOLUME NAME',
+  Driver: 'DRIVER',
+  Scope: 'SCOPE',
+  Mountpoint: 'MOUNTPOINT',
+  Labels: 'LABELS',
+  Size: 'SIZE',
+  CreatedAt: 'CREATED AT',
+};
 
 const command: Command<EngineContext> = {
   usage: '[OPTIONS]',
@@ -28,10 +39,7 @@ const command: Command<EngineContext> = {
           .join(','),
       }));
     if (v.quiet) process.stdout.write(rows.map((r) => `${r.Name}\n`).join(''));
-    else
-      process.stdout.write(
-        formatRows(v.format as string | undefined, rows, renderTemplate, () => table([['DRIVER', 'VOLUME NAME'], ...rows.map((r) => [r.Driver, r.Name])])),
-      );
+    else process.stdout.write(formatList(v.format as string | undefined, rows, { defaultTable: 'table {{.Driver}}\t{{.Name}}', headers: VOLUME_HEADERS }));
     return 0;
   },
 };

@@ -1,0 +1,137 @@
+// Networks as docker's Engine API shows and changes them: the inspect/list document (Id, Created,
+// Scope, Driver, IPAM, Containers, Labels, …), and `connect`/`disconnect` of a container that is
+// not running. hako sets a container's networks up when it starts (src/engine/network.ts), so
+// connecting a stopped or created container is a change of its recorded `--network` and
+// `--network-alias` list, applied at its next start; compose connects exactly such containers
+// (it creates, disconnects and connects with the service's aliases, then starts).
+import { HakoError } from '../util/errors.js';
+import type { NetworkInfo } from '../network/index.js';
+import type { Engine } from './engine.js';
+import { resolveNetworks } from '../network/index.js';
+import { DEFAULT_NETWORK as BRIDGE_ALIAS } from './network.js';
+
+/** docker's name of a hako network: the default network `hako` is docker's `bridge`. */
+function dockerName(n: NetworkInfo): string {
+  return n.isDefault ? BRIDGE_ALIAS : n.name;
+}
+
+/** The engine's containers holding a lease on the network, by ID, as docker's `Containers`. */
+function networkContainers(e: Engine, n: NetworkInfo): Record<string, unknown> {
+  const prefix = n.subnet.split('/')[1] ?? '';
+  const out: Record<string, unknown> = {};
+  for (const u of e.networks.store.users(n.name)) {
+    let name: string;
+    try {
+      name = e.store.readConfig(u.containerId).name;
+    } catch {
+      continue; // another store's container on a shared bridge
+    }
+    const st = e.networks.state(e.store.containerDir(u.containerId));
+    const mac = st?.networks.find((x) => x.name === n.name)?.mac ?? '';
+    out[u.containerId] = { Name: name, EndpointID: '', MacAddress: mac, IPv4Address: `${u.ip}/${prefix}`, IPv6Address: '' };
+  }
+  return out;
+}
+
+/** docker's inspect document of a network. */
+export function networkDocument(e: Engine, n: NetworkInfo, opts: { containers?: boolean } = {}): Record<string, unknown> {
+  return {
+    Name: dockerName(n),
+    Id: n.id,
+    Created: n.created || new Date(0).toISOString(),
+    Scope: 'local',
+    Driver: 'bridge',
+    EnableIPv6: false,
+    IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
+    Internal: false,
+    Attachable: false,
+    Ingress: false,
+    ConfigFrom: { Network: '' },
+    ConfigOnly: false,
+    Containers: opts.containers === false ? {} : networkContainers(e, n),
+    // What it was created with (compose compares them with its driver_opts); the default network's bridge.
+    Options: n.isDefault ? { 'com.docker.network.bridge.name': n.bridge } : n.options,
+    Labels: n.labels,
+  };
+}
+
+export interface NetworkFilters {
+  name?: string[];
+  id?: string[];
+  label?: string[];
+  driver?: string[];
+  type?: string[];
+  dangling?: string[];
+}
+
+function labelMatches(filter: string, labels: Record<string, string>): boolean {
+  const eq = filter.indexOf('=');
+  return eq < 0 ? filter in labels : labels[filter.slice(0, eq)] === filter.slice(eq + 1);
+}
+
+/** `GET /networks` with docker's filters (name and id match substrings/prefixes, as docker's). */
+export function listNetworkDocuments(e: Engine, f: NetworkFilters = {}): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const n of e.networks.store.list()) {
+    const doc = networkDocument(e, n);
+    const name = doc.Name as string;
+    if (f.name?.length && !f.name.some((x) => name.includes(x))) continue;
+    if (f.id?.length && !f.id.some((x) => n.id.startsWith(x))) continue;
+    if (f.label?.length && !f.label.every((l) => labelMatches(l, n.labels))) continue;
+    if (f.driver?.length && !f.driver.includes('bridge')) continue;
+    if (f.type?.length && !f.type.includes(n.isDefault ? 'builtin' : 'custom')) continue;
+    if (f.dangling?.length) {
+      const unused = Object.keys(doc.Containers as object).length === 0 && !n.isDefault;
+      if (f.dangling.some((d) => (d === 'true' || d === '1') !== unused)) continue;
+    }
+    out.push(doc);
+  }
+  return out;
+}
+
+/** The container's recorded networks (names, `bridge` for the default), or its mode. */
+function recordedNetworks(network: string): { mode: string; names: string[] } {
+  if (network.startsWith('container:')) return { mode: 'container', names: [] };
+  const r = resolveNetworks((network || BRIDGE_ALIAS).split(','));
+  return { mode: r.mode, names: r.names };
+}
+
+/** A container that may have its networks changed: not running, nothing of its network set up. */
+async function stoppedContainer(e: Engine, ref: string, verb: string) {
+  const id = e.store.resolve(ref);
+  const st = await e.refresh(id);
+  if (st.status === 'running' || st.status === 'restarting' || e.networks.hasResources(id, e.store.containerDir(id)))
+    throw new HakoError(`cannot ${verb} container ${id}: it is running (hako sets networks up when a container starts; stop it first)`);
+  return id;
+}
+
+/** Connects a container that is not running to a network (applied when it starts). */
+export async function connectNetwork(e: Engine, containerRef: string, networkRef: string, opts: { aliases?: string[] } = {}): Promise<void> {
+  const net = e.networks.store.find(networkRef);
+  const id = await stoppedContainer(e, containerRef, `connect to network ${net.name}`);
+  await e.store.lock(id, async () => {
+    const cfg = e.store.readConfig(id);
+    const cur = recordedNetworks(cfg.options.network);
+    if (cur.mode === 'host' || cur.mode === 'container')
+      throw new HakoError(`container ${cfg.name}: network mode ${cfg.options.network} cannot be connected to other networks`);
+    const names = cur.mode === 'none' ? [] : cur.names;
+    if (names.includes(net.name)) throw new HakoError(`endpoint with name ${cfg.name} already exists in network ${dockerName(net)}`);
+    const aliases = [...new Set([...(cfg.options.networkAliases ?? []), ...(opts.aliases ?? [])])];
+    e.store.writeConfig({ ...cfg, options: { ...cfg.options, network: [...names, net.name].join(','), networkAliases: aliases } });
+  });
+}
+
+/** Disconnects a container that is not running from a network. Without networks left it has none
+ *  (`--network none`) and its aliases go; a later connect gives it networks again. */
+export async function disconnectNetwork(e: Engine, containerRef: string, networkRef: string): Promise<void> {
+  const net = e.networks.store.find(networkRef);
+  const id = await stoppedContainer(e, containerRef, `disconnect from network ${net.name}`);
+  await e.store.lock(id, async () => {
+    const cfg = e.store.readConfig(id);
+    const cur = recordedNetworks(cfg.options.network);
+    if (cur.mode !== 'networks' || !cur.names.includes(net.name)) throw new HakoError(`container ${id} is not connected to network ${dockerName(net)}`);
+    const rest = cur.names.filter((n) => n !== net.name);
+    const options = rest.length ? { ...cfg.options, network: rest.join(',') } : { ...cfg.options, network: 'none', networkAliases: [] };
+    e.store.writeConfig({ ...cfg, options });
+  });
+}
