@@ -16,8 +16,7 @@ import { inspect as inspectImage, type ImageInspect } from '../image/inspect.js'
 import { parseReference } from '../oci/image/reference.js';
 import { ContainerStore, engineRoot, newId } from './store.js';
 import { checkPlatform, type ImagePolicy, mustPull, wantedPlatform } from './image-policy.js';
-import { startHealthMonitor } from './health-check.js';
-import { healthOfInspect } from './health.js';
+import { healthOfInspect, startHealthMonitor } from './health.js';
 import { buildSpec, combineCommand, mergeEnv, stopSignalFor } from './spec.js';
 import { resolveUser } from './user.js';
 import { copyFromImage, resolveInRoot } from './in-root.js';

@@ -1,5 +1,5 @@
-// Running health checks: one check (`hako healthcheck run`, podman's command), and the per-container
-// scheduler that runs it every interval.
+// Running one health check (`hako healthcheck run`, podman's command); the per-container scheduler
+// that runs it every interval is startHealthMonitor in health.ts.
 //
 // Who runs the checks, without a daemon: docker's daemon times them; podman uses a systemd timer per
 // container; conmon cannot run anything but the exit command. hako starts, with a container that has
@@ -8,34 +8,16 @@
 // container's conmon — and then runs `hako healthcheck run ID`, a short-lived process that execs
 // the check in the container and records the result in <container>/health.json. No systemd timer:
 // most hosts hako runs on (containers, CI, this VM) have no systemd, and one mechanism is tested.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { procStat } from '../util/proc.js';
 import type { Engine } from './engine.js';
-import { type HealthLogEntry, type HealthState, healthConfigOf, healthFile, readHealth } from './health.js';
-import { findBin } from './monitor.js';
+import { type HealthLogEntry, type HealthState, healthConfigOf, readHealth, writeHealth } from './health.js';
 import type { HealthConfig } from './types.js';
 
 const OUTPUT_MAX = 4096; // docker keeps the first 4 KiB of a check's output
 const LOG_ENTRIES = 5; // and the last five results
-
-/** Starts the scheduler of a container that was just started (nothing without a check). */
-export function startHealthMonitor(e: Engine, id: string): void {
-  const hc = healthConfigOf(e, id);
-  if (!hc) return;
-  const st = e.store.readState(id);
-  writeHealth(e, id, { Status: 'starting', FailingStreak: 0, Log: [] });
-  if (!st.monitorPid) return;
-  const loop = 'P=$1 I=$2; shift 2; while :; do timeout "$I" tail -f --pid="$P" /dev/null; [ $? -eq 124 ] || exit 0; "$@" >/dev/null 2>&1; done';
-  const seconds = (hc.intervalMs / 1000).toFixed(3);
-  const child = spawn('/bin/sh', ['-c', loop, 'hako-health', String(st.monitorPid), seconds, findBin('hako'), '--root', e.root, 'healthcheck', 'run', id], {
-    detached: true,
-    stdio: 'ignore',
-  });
-  child.unref();
-}
 
 /** Runs the check once, records it; the status after it. */
 export async function runHealthCheck(e: Engine, ref: string): Promise<HealthState['Status']> {
@@ -59,12 +41,6 @@ export async function runHealthCheck(e: Engine, ref: string): Promise<HealthStat
   writeHealth(e, id, next);
   if (next.Status !== prev.Status) e.event(id, `health_status: ${next.Status}`);
   return next.Status;
-}
-
-function writeHealth(e: Engine, id: string, h: HealthState): void {
-  const file = healthFile(e, id);
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify(h));
-  fs.renameSync(`${file}.tmp`, file);
 }
 
 /** Execs the check's command in the container, output captured, killed at the timeout. */

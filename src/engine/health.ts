@@ -1,9 +1,12 @@
 // Health checks (docker's HEALTHCHECK and --health-*): the state of the last checks, kept in
 // <container>/health.json and shown by `ps` (`Up 3 minutes (healthy)`) and `inspect` (State.Health).
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { inspect as inspectImage } from '../image/inspect.js';
-import type { Engine } from './engine.js';
+import type { ContainerStore } from './store.js';
+import type { ContentStore } from '../storage/store/index.js';
+import { findBin } from './monitor.js';
 import type { HealthConfig } from './types.js';
 
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
@@ -15,6 +18,13 @@ export interface HealthLogEntry {
   Output: string;
 }
 
+/** What of the engine health records need (not Engine itself: the engine imports this module). */
+export interface HealthHost {
+  readonly root: string;
+  readonly store: ContainerStore;
+  readonly images: ContentStore;
+}
+
 /** docker's State.Health. */
 export interface HealthState {
   Status: HealthStatus;
@@ -22,12 +32,12 @@ export interface HealthState {
   Log: HealthLogEntry[];
 }
 
-export function healthFile(e: Engine, id: string): string {
+export function healthFile(e: HealthHost, id: string): string {
   return path.join(e.store.containerDir(id), 'health.json');
 }
 
 /** The container's health state; undefined when it has no check (or none ran since its start). */
-export function readHealth(e: Engine, id: string): HealthState | undefined {
+export function readHealth(e: HealthHost, id: string): HealthState | undefined {
   try {
     return JSON.parse(fs.readFileSync(healthFile(e, id), 'utf8')) as HealthState;
   } catch {
@@ -36,14 +46,14 @@ export function readHealth(e: Engine, id: string): HealthState | undefined {
 }
 
 /** `ps --filter health=`: starting, healthy, unhealthy, or none (no check). */
-export function healthWord(e: Engine, id: string): string {
+export function healthWord(e: HealthHost, id: string): string {
   const st = e.store.readState(id);
   if (st.status !== 'running') return 'none';
   return readHealth(e, id)?.Status ?? 'none';
 }
 
 /** What ps's STATUS adds for a running container: `healthy`, `unhealthy`, `health: starting`. */
-export function healthStatusText(e: Engine, id: string): string | undefined {
+export function healthStatusText(e: HealthHost, id: string): string | undefined {
   const w = healthWord(e, id);
   if (w === 'none') return undefined;
   return w === 'starting' ? 'health: starting' : w;
@@ -62,7 +72,7 @@ const DEFAULTS = { intervalMs: 30_000, timeoutMs: 30_000, startPeriodMs: 0, retr
 
 /** The container's check: its --health-* flags over the image's HEALTHCHECK, docker's defaults for
  *  what neither sets; undefined without one (or with NONE / --no-healthcheck). */
-export function healthConfigOf(e: Engine, id: string): HealthConfig | undefined {
+export function healthConfigOf(e: HealthHost, id: string): HealthConfig | undefined {
   const cfg = e.store.readConfig(id);
   let image: ImageHealthcheck = {};
   try {
@@ -84,9 +94,31 @@ export function healthConfigOf(e: Engine, id: string): HealthConfig | undefined 
 }
 
 /** inspect's State.Health for a container with a check (docker leaves it out without one). */
-export function healthOfInspect(e: Engine, id: string, status: string): { Health?: HealthState } {
+export function healthOfInspect(e: HealthHost, id: string, status: string): { Health?: HealthState } {
   if (!healthConfigOf(e, id)) return {};
   const h = readHealth(e, id);
   if (!h) return { Health: { Status: 'starting', FailingStreak: 0, Log: [] } };
   return { Health: status === 'running' ? h : { ...h, Status: 'unhealthy' } };
+}
+
+/** Starts the scheduler of a container that was just started (nothing without a check). */
+export function startHealthMonitor(e: HealthHost, id: string): void {
+  const hc = healthConfigOf(e, id);
+  if (!hc) return;
+  const st = e.store.readState(id);
+  writeHealth(e, id, { Status: 'starting', FailingStreak: 0, Log: [] });
+  if (!st.monitorPid) return;
+  const loop = 'P=$1 I=$2; shift 2; while :; do timeout "$I" tail -f --pid="$P" /dev/null; [ $? -eq 124 ] || exit 0; "$@" >/dev/null 2>&1; done';
+  const seconds = (hc.intervalMs / 1000).toFixed(3);
+  const child = spawn('/bin/sh', ['-c', loop, 'hako-health', String(st.monitorPid), seconds, findBin('hako'), '--root', e.root, 'healthcheck', 'run', id], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  child.unref();
+}
+
+export function writeHealth(e: HealthHost, id: string, h: HealthState): void {
+  const file = healthFile(e, id);
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(h));
+  fs.renameSync(`${file}.tmp`, file);
 }
