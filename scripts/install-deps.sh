@@ -18,6 +18,7 @@ PACKAGES=(
   openssl                                     # tests: a self-signed certificate for an HTTPS registry client test
   apache2-utils                               # tests: htpasswd (bcrypt) files for the registry's basic auth
   podman containerd                           # tests: hako as the runtime of real engines (engines.test.ts)
+  systemd dbus                                # tests: the systemd cgroup driver, in VMs booted with this systemd and its bus (scripts/test-vm-systemd.sh)
   docker-compose python3-docker               # tests: real Docker API clients (compose 1.29, the Python docker package) against `hako system service`
   criu                                        # checkpoint/restore: `criu swrk`, driven over its RPC (src/runtime/criu/)
   golang-github-checkpoint-restore-go-criu-dev  # criu's rpc.proto, the source of src/runtime/criu/rpc.proto (kept in the tree)

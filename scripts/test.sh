@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: installs what is needed, builds, checks the import rules, runs unit tests
 # then integration tests (root), then the OCI runtime conformance suite (runtime-tools' validation/)
-# against bin/hako-runtime, then the cgroup v2 tests in a pure v2 VM. Every stage runs; the script
+# against bin/hako-runtime, then the cgroup v2 tests in a pure v2 VM and the systemd cgroup driver's
+# in VMs booted with systemd. Every stage runs; the script
 # fails if any stage failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,9 @@ fi
 # cgroup v2: this machine is v1 hybrid, so the v2 driver's tests run in a pure v2 VM
 # (../shared/vm, scripts/test-vm.sh); skipped with the reason when that is missing.
 stage cgroup-v2-vm bash scripts/test-vm.sh
+# The systemd cgroup driver (--systemd-cgroup) needs systemd as PID 1, which this machine lacks: a
+# VM booted with systemd, once on cgroup v2 and once on v1 (scripts/test-vm-systemd.sh).
+stage systemd-vm bash scripts/test-vm-systemd.sh
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "test.sh: FAILED stages: ${failed[*]}"

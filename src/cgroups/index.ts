@@ -8,6 +8,8 @@ import type { Cgroup, OpenOptions } from './types.js';
 import { defaultWarn } from './types.js';
 import { V1Cgroup, discoverV1Hierarchies } from './v1.js';
 import { V2Cgroup } from './v2.js';
+import { SystemdCgroup } from './systemd.js';
+import { parseSystemdCgroupsPath } from './systemd-props.js';
 
 export type { BlkioDeviceStats, Cgroup, CgroupLayout, CgroupStats, OpenOptions } from './types.js';
 export type { CgroupIo } from './io.js';
@@ -25,6 +27,9 @@ export { discoverV1Hierarchies, type Hierarchy } from './v1.js';
 export { moveToCgroupsOf } from './move.js';
 export { primeCgroupMigration } from './prime.js';
 export { detectLayout, DEFAULT_CGROUP_ROOT } from './layout.js';
+export { parseSystemdCgroupsPath, expandSlice, resourceProperties, deviceProperties, rangeToBits } from './systemd-props.js';
+export { systemdBooted } from './systemd-bus.js';
+export { SystemdCgroup } from './systemd.js';
 
 /** The cgroup for a container:
  *  - absent or empty -> /hako/<id>
@@ -34,13 +39,19 @@ export { detectLayout, DEFAULT_CGROUP_ROOT } from './layout.js';
  *  controller. hako does not: on v1 that cgroup differs between hierarchies (on the dev VM memory is
  *  at /process_api/<hash>, the rest at /), the runtime process exits right after start, and one
  *  string could not name both. Anchoring at the root is predictable and the same on v1 and v2.
- *  The systemd "slice:prefix:name" form is refused: hako has no systemd cgroup driver. */
-export function resolveCgroupsPath(cgroupsPath: string | undefined, id: string): string {
+ *  With the systemd driver (`systemd`, runc's --systemd-cgroup) the result is "slice:prefix:name"
+ *  (empty -> system.slice:hako:<id>), which openCgroup() recognises by its not starting with "/";
+ *  without it that form is refused rather than taken for a relative path. */
+export function resolveCgroupsPath(cgroupsPath: string | undefined, id: string, opts: { systemd?: boolean } = {}): string {
+  if (opts.systemd) {
+    const s = parseSystemdCgroupsPath(cgroupsPath, id);
+    return `${s.slice}:${s.prefix}:${s.name}`;
+  }
   if (cgroupsPath === undefined || cgroupsPath === '') return `/hako/${id}`;
   if (/^[^/:]+\.slice:[^:]*:[^:]+$/.test(cgroupsPath)) {
     throw new ConfigError(
       'linux.cgroupsPath',
-      `'${cgroupsPath}' is systemd "slice:prefix:name" syntax; hako only has the cgroupfs driver, use a path such as /hako/${id}`,
+      `'${cgroupsPath}' is systemd "slice:prefix:name" syntax, for the systemd cgroup driver (hako runtime --systemd-cgroup); without it use a path such as /hako/${id}`,
     );
   }
   if (cgroupsPath.includes('\0')) throw new ConfigError('linux.cgroupsPath', 'contains a NUL byte');
@@ -49,9 +60,14 @@ export function resolveCgroupsPath(cgroupsPath: string | undefined, id: string):
   return resolved;
 }
 
-/** A handle on the cgroup at `cgroupsPath` (an absolute path as returned by resolveCgroupsPath).
- *  Nothing is touched until create()/addProcess()/...: opening is cheap. */
+/** A handle on the cgroup at `cgroupsPath` (as returned by resolveCgroupsPath: an absolute path, or
+ *  the systemd driver's "slice:prefix:name"). Nothing is touched until create()/addProcess()/...:
+ *  opening is cheap. */
 export function openCgroup(cgroupsPath: string, opts: OpenOptions = {}): Cgroup {
+  if (!cgroupsPath.startsWith('/') && cgroupsPath.includes(':')) {
+    const scope = parseSystemdCgroupsPath(cgroupsPath, '');
+    return new SystemdCgroup(scope, openCgroup(scope.cgroupPath, opts));
+  }
   const root = (opts.root ?? DEFAULT_CGROUP_ROOT).replace(/\/+$/, '') || '/';
   if (!cgroupsPath.startsWith('/')) throw new HakoError(`cgroup: path '${cgroupsPath}' must be absolute (use resolveCgroupsPath)`);
   const cgPath = path.posix.normalize(cgroupsPath).replace(/\/+$/, '');

@@ -45,6 +45,11 @@ export interface Cgroup {
   create(resources?: Resources): void;
   /** Moves `pid` (all its threads) into the cgroup, in every v1 hierarchy. */
   addProcess(pid: number): void;
+  /** The systemd driver: creates the cgroup (a scope) around the container's first process, as
+   *  systemd refuses an empty scope; callers use it instead of addProcess() for that process. */
+  place?(pid: number): Promise<void>;
+  /** The systemd driver: update() through D-Bus as well; callers prefer it when present. */
+  updateAsync?(resources: Resources): Promise<void>;
   /** Applies changed resources to an existing cgroup (device rules are not changed on update). */
   update(resources: Resources): void;
   freeze(): void;

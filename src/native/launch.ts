@@ -16,8 +16,9 @@ export interface LaunchOptions {
   /** runc's --preserve-fds N: our fds 3..3+N-1 go to the helper at PRESERVED_FDS_FIRST.., after
    *  its plan pipe and sync socket; the plan's `preserve_fds` puts them back at 3..3+N-1. */
   preserveFds?: number;
-  /** Runs with the helper's pid before it gets its plan: cgroup placement. */
-  beforePlan?(helperPid: number): void;
+  /** Runs with the helper's pid before it gets its plan: cgroup placement (awaited: the systemd
+   *  cgroup driver asks systemd over D-Bus). */
+  beforePlan?(helperPid: number): void | Promise<void>;
   /** Answers `sync NAME`; a returned string is sent as the state JSON for in-container hooks. */
   onSync?(name: string, ctx: { helperPid: number; containerPid: number }): string | undefined | Promise<string | undefined>;
   /** Called as soon as the container pid is known (for cleanup on later failures). */
@@ -126,14 +127,15 @@ function drive(helper: HelperProcess, helperPid: number, sync: Socket, exited: P
     trace('spawned');
     // Placement in the next turn of the event loop: spawning and placing are the two longest
     // synchronous steps of a start, and an embedding server gets its turn between them.
-    setImmediate(() =>
-      placeAndSend(
-        helperPid,
-        opts,
-        io,
-        () => session.settled,
-        (e) => session.fail(e),
-      ),
+    setImmediate(
+      () =>
+        void placeAndSend(
+          helperPid,
+          opts,
+          io,
+          () => session.settled,
+          (e) => session.fail(e),
+        ),
     );
   });
 }
@@ -167,8 +169,8 @@ class SyncSession {
   fail(err: Error): void {
     if (this.settled) return;
     this.settled = true;
-    this.sync.destroy();
-    this.io.abort();
+    // Killed before its pipes close: a helper that saw them end first would add its own line
+    // ("plan: ended without exec") to the error that is the real reason.
     for (const kill of [() => this.containerPid && process.kill(this.containerPid, 'SIGKILL'), () => this.helper.kill('SIGKILL')]) {
       try {
         kill();
@@ -176,6 +178,8 @@ class SyncSession {
         /* already gone */
       }
     }
+    this.sync.destroy();
+    this.io.abort();
     this.reject(err);
   }
 
@@ -228,14 +232,21 @@ class SyncSession {
 }
 
 /** Places the helper (beforePlan: its cgroup) and sends it the plan, unless the launch has ended. */
-function placeAndSend(helperPid: number, opts: LaunchOptions, io: { sendPlan(plan: Buffer): void }, ended: () => boolean, fail: (e: Error) => void): void {
+async function placeAndSend(
+  helperPid: number,
+  opts: LaunchOptions,
+  io: { sendPlan(plan: Buffer): void },
+  ended: () => boolean,
+  fail: (e: Error) => void,
+): Promise<void> {
   if (ended()) return;
   try {
-    opts.beforePlan?.(helperPid);
+    await opts.beforePlan?.(helperPid);
   } catch (e) {
     fail(e as Error);
     return;
   }
+  if (ended()) return;
   trace('placed');
   io.sendPlan(opts.plan);
 }

@@ -32,7 +32,7 @@ export function features(): object {
       capabilities: Object.entries(CAPABILITIES)
         .filter(([, bit]) => bit <= last)
         .map(([name]) => name),
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: false },
       seccomp: {
         enabled: true,
         actions: Object.keys(SECCOMP_ACTIONS),

@@ -93,6 +93,9 @@ export interface RuntimeOptions {
    * without a callback warnings are dropped.
    */
   onWarning?: (message: string) => void;
+  /** runc's --systemd-cgroup: new containers get a systemd scope (linux.cgroupsPath is then
+   *  "slice:prefix:name"). Later commands find the driver in the container's state. */
+  systemdCgroup?: boolean;
 }
 
 /**
@@ -103,10 +106,12 @@ export class Runtime {
   readonly states: StateDir;
   private readonly warn: (message: string) => void;
   private readonly cgroupWarn = (message: string) => this.warn(`warning: ${message}`);
+  private readonly systemdCgroup: boolean;
 
   constructor(opts: RuntimeOptions = {}) {
     this.states = new StateDir(opts.root ?? defaultRoot());
     this.warn = opts.onWarning ?? (() => {});
+    this.systemdCgroup = opts.systemdCgroup ?? false;
   }
 
   /** `create`: the container waits at the start barrier when this resolves. */
@@ -459,7 +464,7 @@ export class Runtime {
     const bundle = loadBundle(opts.bundle);
     const { spec } = bundle;
     const fifo = this.states.fifo(id);
-    const cgroupsPath = resolveCgroupsPath(spec.linux?.cgroupsPath, id);
+    const cgroupsPath = resolveCgroupsPath(spec.linux?.cgroupsPath, id, { systemd: this.systemdCgroup });
     const cgroup: Cgroup | undefined = rootlessWithoutCgroups(spec, cgroupsPath) ? undefined : openCgroup(cgroupsPath, { warn: this.cgroupWarn });
     const nss = namespaceMap(spec);
     const rec: ContainerRecord = {
@@ -519,7 +524,7 @@ export class Runtime {
         plan: encodePlan(ops),
         // In the cgroup before it acts: everything it forks is accounted and limited from the start,
         // and a new cgroup namespace gets this cgroup as its root.
-        beforePlan: (pid: number) => cgroup?.addProcess(pid),
+        beforePlan: (pid: number) => (cgroup?.place ? cgroup.place(pid) : cgroup?.addProcess(pid)),
         onPid: (pid: number, helperPid: number) => {
           rec.pid = pid;
           // A foreground monitor stays alive: it must not count against the container's limits.
@@ -544,7 +549,7 @@ export class Runtime {
       return { launched, rec };
     } catch (e) {
       await this.killAndWait(rec);
-      await this.destroy(rec, { hooks: false });
+      await this.destroy(rec, { hooks: false, cgroup });
       throw e;
     }
   }
@@ -655,11 +660,13 @@ export class Runtime {
 
   /** `update`: new limits for a live container. */
   async update(id: string, resources: Resources): Promise<void> {
-    await this.states.lock(validateId(id), () => {
+    await this.states.lock(validateId(id), async () => {
       const rec = this.states.read(id);
       const status = this.status(rec);
       if (status === 'stopped') throw new HakoError(`cannot update container "${id}": it is stopped`);
-      this.requireCgroup(rec).update(resources);
+      const cg = this.requireCgroup(rec);
+      if (cg.updateAsync) await cg.updateAsync(resources);
+      else cg.update(resources);
       const spec = this.states.readConfig(id);
       spec.linux = { ...spec.linux, resources: mergeResources(spec.linux?.resources ?? {}, resources) };
       this.states.writeConfig(id, spec);
@@ -722,9 +729,11 @@ export class Runtime {
     throw new HakoError(`container "${rec.id}": process ${rec.pid} did not die after SIGKILL`);
   }
 
-  private async destroy(rec: ContainerRecord, opts: { hooks?: boolean } = {}): Promise<void> {
+  /** `cgroup`: the handle create used, when it failed: the systemd driver's knows whether the scope
+   *  is ours (one whose name was already in use is not). */
+  private async destroy(rec: ContainerRecord, opts: { hooks?: boolean; cgroup?: Cgroup } = {}): Promise<void> {
     const state = { ...ociState(this.states, rec), status: 'stopped' as const };
-    const cg = this.cgroupOf(rec);
+    const cg = opts.cgroup ?? this.cgroupOf(rec);
     if (cg?.exists()) {
       // When init of the container's own PID namespace has exited, the kernel has already killed
       // every other process in it (and nothing can be frozen); otherwise processes may outlive
@@ -738,6 +747,10 @@ export class Runtime {
         await cg.killAllAsync(9);
       }
       await pollUntil(() => cg.pids().length === 0, 2000);
+    }
+    // Also when the directory is gone: a systemd scope's unit can outlive its cgroup (failed after
+    // an OOM kill); the cgroupfs drivers ignore missing directories.
+    if (cg) {
       await cg.destroyAsync();
       await nextTurn();
     }

@@ -9,6 +9,8 @@ import { writeErr } from '../../util/stdio.js';
 /** What every runtime command gets: the global flags' outcome. */
 export interface RuntimeContext {
   root: string;
+  /** The global --systemd-cgroup: new containers get a systemd scope (create and run read it). */
+  systemdCgroup?: boolean;
 }
 
 export const bundleFlag: Flags = {

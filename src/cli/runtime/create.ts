@@ -7,7 +7,7 @@ const command: Command<RuntimeContext> = {
   usage: '[FLAGS] ID',
   flags: createFlags,
   async run(ctx, { values, positionals }, name) {
-    await new Runtime({ root: ctx.root, onWarning: printWarning }).create(one(positionals, name), {
+    await new Runtime({ root: ctx.root, onWarning: printWarning, systemdCgroup: ctx.systemdCgroup }).create(one(positionals, name), {
       bundle: values.bundle as string,
       pidFile: values['pid-file'] as string | undefined,
       consoleSocket: values['console-socket'] as string | undefined,

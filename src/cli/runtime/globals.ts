@@ -8,7 +8,8 @@ export const GLOBAL_FLAGS = `global flags:
   --log FILE              also append errors (and --debug lines) to FILE
   --log-format text|json  format of --log lines (default text)
   --debug                 record the command, its plan and its phases (in --log FILE, else stderr)
-  --systemd-cgroup        refused: hako manages cgroupfs directly
+  --systemd-cgroup        the systemd cgroup driver: a transient scope per container, made over
+                          D-Bus (linux.cgroupsPath slice:prefix:name, default system.slice:hako:ID)
   --rootless VALUE, --criu PATH   accepted for runc compatibility (rootless is detected)
   -h, --help / -v, --version`;
 
@@ -17,6 +18,7 @@ export interface Globals {
   logFile?: string;
   logFormat: 'text' | 'json';
   debug: boolean;
+  systemdCgroup: boolean;
   rest: string[];
   /** A global flag that is all there is to do. */
   only?: 'help' | 'version';
@@ -24,7 +26,7 @@ export interface Globals {
 
 /** The global flags, before the command as with runc. */
 export function readGlobals(argv: string[]): Globals {
-  const g: Globals = { root: '', logFormat: 'text', debug: false, rest: [] };
+  const g: Globals = { root: '', logFormat: 'text', debug: false, systemdCgroup: false, rest: [] };
   let i = 0;
   for (; i < argv.length && argv[i].startsWith('-'); i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
@@ -46,7 +48,8 @@ export function readGlobals(argv: string[]): Globals {
         g.debug = true;
         break;
       case '--systemd-cgroup':
-        throw new HakoError('--systemd-cgroup: the systemd cgroup driver is not supported; hako manages cgroupfs directly');
+        g.systemdCgroup = true;
+        break;
       case '--rootless':
         value();
         break; // auto-detected from the euid, like runc's "auto"

@@ -50,7 +50,7 @@ export async function runtimeMain(argv: string[]): Promise<number> {
   // --debug: the command as the engine gave it, then its phases (trace points), then its outcome.
   logDebug(`command: ${JSON.stringify(argv)} (pid ${process.pid}, root ${g.root})`);
   try {
-    const code = await dispatch(command, rest, { root: g.root });
+    const code = await dispatch(command, rest, { root: g.root, systemdCgroup: g.systemdCgroup });
     logDebug(`${command ?? 'usage'}: exit status ${code}`);
     return code;
   } catch (e) {

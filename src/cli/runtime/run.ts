@@ -12,7 +12,7 @@ const command: Command<RuntimeContext> = {
   },
   notes: "In the foreground, the exit status is the container process's.",
   async run(ctx, { values, positionals }, name) {
-    return new Runtime({ root: ctx.root, onWarning: printWarning }).run(one(positionals, name), {
+    return new Runtime({ root: ctx.root, onWarning: printWarning, systemdCgroup: ctx.systemdCgroup }).run(one(positionals, name), {
       bundle: values.bundle as string,
       pidFile: values['pid-file'] as string | undefined,
       consoleSocket: values['console-socket'] as string | undefined,

@@ -19,7 +19,7 @@ describe('features and honest refusals', () => {
     assert.equal(f.linux.seccomp.enabled, true);
     assert.ok(f.linux.seccomp.actions.includes('SCMP_ACT_ERRNO'));
     assert.ok(f.linux.seccomp.actions.includes('SCMP_ACT_NOTIFY'));
-    assert.deepEqual(f.linux.cgroup, { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false });
+    assert.deepEqual(f.linux.cgroup, { v1: true, v2: true, systemd: true, systemdUser: false, rdma: false });
     assert.equal(f.linux.mountExtensions.idmap.enabled, false);
     assert.ok(f.mountOptions.includes('rbind') && f.mountOptions.includes('rslave'));
   });
