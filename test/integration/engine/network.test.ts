@@ -165,7 +165,7 @@ test('network create, ls, inspect, rm; one-line errors', { skip }, () => {
     .map((l) => JSON.parse(l));
   assert.deepEqual(
     rows.find((r) => r.Name === n.name),
-    { Name: n.name, Driver: 'bridge', Subnet: n.subnet, Gateway: gw, Bridge: n.bridge, Default: false },
+    { Name: n.name, Driver: 'bridge', Subnet: n.subnet, Gateway: gw, Bridge: n.bridge, Default: false, Scope: 'local', Internal: false, IPv6: false },
   );
   assert.ok(
     rows.some((r) => r.Name === 'hako' && r.Default),
