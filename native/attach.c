@@ -48,18 +48,6 @@ static int connect_attach(const char *dir) {
   return s;
 }
 
-static int write_full(int fd, const void *buf, size_t len) {
-  const char *p = buf;
-  while (len > 0) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return -1;
-    p += n;
-    len -= (size_t)n;
-  }
-  return 0;
-}
-
 /* One packet from conmon -> one frame on stdout. Returns 1 at end of stream, -1 on error. */
 static int relay_packet(int s) {
   unsigned char pkt[PACKET_MAX];

@@ -45,17 +45,6 @@ static int read_full(int fd, void *buf, size_t len) {
   return 0;
 }
 
-static int write_full(int fd, const void *buf, size_t len) {
-  size_t done = 0;
-  while (done < len) {
-    ssize_t n = write(fd, (const char *)buf + done, len - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return -1;
-    done += (size_t)n;
-  }
-  return 0;
-}
-
 /* One framed message from TypeScript: its length (0 ends the session, as end of file does). */
 static ssize_t read_frame(char *buf) {
   unsigned char head[4];
@@ -82,17 +71,7 @@ static void send_to_console_socket(const char *path, int fd) {
   if (sock < 0 || strlen(path) >= sizeof addr.sun_path) goto fail;
   strcpy(addr.sun_path, path);
   if (connect(sock, (struct sockaddr *)&addr, sizeof addr) < 0) goto fail;
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  memset(cbuf, 0, sizeof cbuf);
-  static const char name[] = "orphan-pts-master";
-  struct iovec iov = {.iov_base = (void *)name, .iov_len = sizeof name - 1};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) goto fail;
+  if (send_fd(sock, fd, "orphan-pts-master") < 0) goto fail;
   close(sock);
   return;
 fail:

@@ -29,20 +29,8 @@
 int relay_fd = -1;
 static int console_fd = -1;
 
-/* ---- fd passing (the OCI console-socket protocol: one SCM_RIGHTS message, data = pty name) ---- */
-
-static void send_fd(const char *op, int sock, int fd, const char *name) {
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  memset(cbuf, 0, sizeof cbuf);
-  struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) fail_errno(op, "send pty master");
-}
+/* ---- fd passing (the OCI console-socket protocol: one SCM_RIGHTS message, data = pty name;
+ * sending is send_fd in io.c) ---- */
 
 static int recv_fd(int sock) {
   char data[256], cbuf[CMSG_SPACE(sizeof(int))];
@@ -434,7 +422,7 @@ void op_console(int argc, char **argv) {
     t.c_oflag &= ~(tcflag_t)ONLCR;
     if (tcsetattr(slave, TCSANOW, &t) < 0) fail_errno("console", "clear ONLCR on %s", name);
   }
-  send_fd("console", console_fd, master, name);
+  if (send_fd(console_fd, master, name) < 0) fail_errno("console", "send pty master");
   close(master);
   close(console_fd);
   console_fd = -1;

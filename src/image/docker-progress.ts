@@ -4,6 +4,7 @@
 import type { PullEvent } from './pull.js';
 import type { PushEvent } from './push.js';
 import type { ImageReference } from '../oci/image/reference.js';
+import { human } from './progress.js';
 
 export interface JSONMessage {
   status?: string;
@@ -16,16 +17,6 @@ export interface JSONMessage {
 }
 
 const shortId = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
-
-function human(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB'];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${n < 10 && i > 0 ? n.toFixed(1) : Math.round(n)}${units[i]}`;
-}
 
 /** docker's progress bar text: `[====>      ]  1.2MB/3.4MB`. */
 export function progressBar(current: number, total: number): string {

@@ -2,7 +2,8 @@
 // Otherwise (logs, CI): plain lines, only when a blob starts and finishes, so the output stays readable.
 import type { PullEvent } from './pull.js';
 
-function human(n: number): string {
+/** A byte count as docker prints it: 512B, 1.2MB, 34MB (powers of 1000). */
+export function human(n: number): string {
   const units = ['B', 'kB', 'MB', 'GB'];
   let i = 0;
   while (n >= 1000 && i < units.length - 1) {

@@ -278,6 +278,29 @@ export class Runtime {
     }
   }
 
+  /** What create and restore begin with: the bundle, the cgroup it asks for (none when rootless
+   *  without a writable tree), and the container's record in state `creating`. */
+  private newRecord(id: string, bundleDir: string, opts: { systemd: boolean }) {
+    const bundle = loadBundle(bundleDir);
+    const { spec } = bundle;
+    const cgroupsPath = resolveCgroupsPath(spec.linux?.cgroupsPath, id, { systemd: opts.systemd });
+    const cgroup: Cgroup | undefined = rootlessWithoutCgroups(spec, cgroupsPath) ? undefined : openCgroup(cgroupsPath, { warn: this.cgroupWarn });
+    const nss = namespaceMap(spec);
+    const rec: ContainerRecord = {
+      id,
+      bundle: bundle.dir,
+      pid: 0,
+      pidStartTime: '',
+      created: new Date().toISOString(),
+      status: 'creating',
+      annotations: spec.annotations,
+      hooks: spec.hooks,
+      ownPidNamespace: nss.has('pid') && !nss.get('pid')!.path,
+      cgroupsPath: cgroup && cgroupsPath,
+    };
+    return { bundle, spec, cgroupsPath, cgroup, nss, rec };
+  }
+
   /**
    * `exec`: runs `process` inside the running container: all its namespaces, its cgroup, its
    * seccomp filter. In the foreground it returns the exit status; detached, 0 once the process runs.
@@ -391,23 +414,8 @@ export class Runtime {
   async restore(id: string, opts: RestoreOptions): Promise<number> {
     validateId(id);
     if (opts.pidFile) checkPidFileDir(opts.pidFile);
-    const bundle = loadBundle(opts.bundle);
-    const { spec } = bundle;
-    const cgroupsPath = resolveCgroupsPath(spec.linux?.cgroupsPath, id);
-    const cgroup: Cgroup | undefined = rootlessWithoutCgroups(spec, cgroupsPath) ? undefined : openCgroup(cgroupsPath, { warn: this.cgroupWarn });
-    const nss = namespaceMap(spec);
-    const rec: ContainerRecord = {
-      id,
-      bundle: bundle.dir,
-      pid: 0,
-      pidStartTime: '',
-      created: new Date().toISOString(),
-      status: 'creating',
-      annotations: spec.annotations,
-      hooks: spec.hooks,
-      ownPidNamespace: nss.has('pid') && !nss.get('pid')!.path,
-      cgroupsPath: cgroup && cgroupsPath,
-    };
+    // The cgroupfs driver: criu puts the restored tree back into the cgroup itself.
+    const { bundle, spec, cgroup, rec } = this.newRecord(id, opts.bundle, { systemd: false });
     this.states.claim(id);
     let restored: Restored;
     try {
@@ -461,24 +469,8 @@ export class Runtime {
     validateId(id);
     trace('prepare');
     if (opts.pidFile) checkPidFileDir(opts.pidFile);
-    const bundle = loadBundle(opts.bundle);
-    const { spec } = bundle;
+    const { bundle, spec, cgroupsPath, cgroup, nss, rec } = this.newRecord(id, opts.bundle, { systemd: this.systemdCgroup });
     const fifo = this.states.fifo(id);
-    const cgroupsPath = resolveCgroupsPath(spec.linux?.cgroupsPath, id, { systemd: this.systemdCgroup });
-    const cgroup: Cgroup | undefined = rootlessWithoutCgroups(spec, cgroupsPath) ? undefined : openCgroup(cgroupsPath, { warn: this.cgroupWarn });
-    const nss = namespaceMap(spec);
-    const rec: ContainerRecord = {
-      id,
-      bundle: bundle.dir,
-      pid: 0,
-      pidStartTime: '',
-      created: new Date().toISOString(),
-      status: 'creating',
-      annotations: spec.annotations,
-      hooks: spec.hooks,
-      ownPidNamespace: nss.has('pid') && !nss.get('pid')!.path,
-      cgroupsPath: cgroup && cgroupsPath,
-    };
     if (!nss.has('mount')) {
       const rootfs = fs.realpathSync(bundle.rootfs);
       rec.hostMounts = { rootfs, below: mountsAt(rootfs) };

@@ -6,12 +6,11 @@
 // its short ID added before it starts it: the networks endpoints' connect of a created container.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type EngineEnv, IMAGE, engineSkip, networkSkip, useEngineEnv, type Result } from '../engine/harness.js';
-import { request, startService, type Service } from './service-fixture.js';
+import { request, runClient, startService, type Service } from './service-fixture.js';
 
 const COMPOSE = '/usr/bin/docker-compose';
 const skip = engineSkip || networkSkip || (!fs.existsSync(COMPOSE) ? `${COMPOSE} missing (Debian docker-compose)` : false);
@@ -50,21 +49,10 @@ before(async () => {
 
 /** docker-compose in the project directory with DOCKER_HOST and nothing else of hako. */
 function compose(args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(COMPOSE, ['-p', 'hakoapi', '--ansi', 'never', ...args], {
-      cwd: project,
-      env: { ...process.env, DOCKER_HOST: service.dockerHost, DOCKER_CONFIG: project, COMPOSE_INTERACTIVE_NO_CLI: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 90_000);
-    p.on('error', reject);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 128, stdout, stderr });
-    });
+  return runClient(COMPOSE, ['-p', 'hakoapi', '--ansi', 'never', ...args], {
+    cwd: project,
+    env: { ...process.env, DOCKER_HOST: service.dockerHost, DOCKER_CONFIG: project, COMPOSE_INTERACTIVE_NO_CLI: '1' },
+    timeoutMs: 90_000,
   });
 }
 

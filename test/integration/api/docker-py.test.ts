@@ -2,14 +2,13 @@
 // DOCKER_HOST=unix://… as its users set it: it pulls an image from the local registry (pushed
 // there by hako's CLI), runs a container from it and reads its output, and builds an image.
 // The client code is test/integration/api/docker-py.py; nothing in it knows about hako.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { type EngineEnv, IMAGE, REPO, engineSkip, networkSkip, useEngineEnv } from '../engine/harness.js';
-import { REGISTRY_BIN, startRegistry, type TestRegistry } from '../../fixtures/registry.js';
-import { request, startService, type Service } from './service-fixture.js';
+import { type EngineEnv, IMAGE, REPO, engineSkip, networkSkip } from '../engine/harness.js';
+import { REGISTRY_BIN, type TestRegistry } from '../../fixtures/registry.js';
+import { request, runClient, useApiService, type Service } from './service-fixture.js';
 
 const hasDockerPy = fs.existsSync('/usr/lib/python3/dist-packages/docker/__init__.py');
 const skip =
@@ -18,45 +17,29 @@ const skip =
   (!fs.existsSync(REGISTRY_BIN) ? `${REGISTRY_BIN} missing (Debian docker-registry)` : false) ||
   (!hasDockerPy ? 'needs the Python docker package (Debian python3-docker)' : false);
 
-let service: Service;
-let registry: TestRegistry;
-after(async () => {
-  await service?.stop();
-  await registry?.stop();
-});
+let service!: Service;
+let registry!: TestRegistry;
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => {
-  env = e;
-});
-before(async () => {
-  if (skip) return;
-  service = await startService(env.root);
-  registry = await startRegistry();
+useApiService(skip, { registry: true }, (s) => {
+  ({ env, service } = s);
+  registry = s.registry!;
 });
 
 const SCRIPT = path.join(REPO, 'test', 'integration', 'api', 'docker-py.py');
 
 /** Runs the client script with DOCKER_HOST; its JSON lines by step. */
-function dockerPy(args: string[]): Promise<Record<string, Record<string, unknown>>> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('python3', [SCRIPT, ...args], { env: { ...process.env, DOCKER_HOST: service.dockerHost, DOCKER_CONFIG: env.root } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
-    p.on('error', reject);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`docker-py.py ${args.join(' ')} exited ${code}:\n${stderr}\n${stdout}\nservice log:\n${service.log()}`));
-      const steps: Record<string, Record<string, unknown>> = {};
-      for (const line of stdout.split('\n').filter(Boolean)) {
-        const v = JSON.parse(line) as Record<string, unknown>;
-        steps[v.step as string] = v;
-      }
-      resolve(steps);
-    });
+async function dockerPy(args: string[]): Promise<Record<string, Record<string, unknown>>> {
+  const r = await runClient('python3', [SCRIPT, ...args], {
+    env: { ...process.env, DOCKER_HOST: service.dockerHost, DOCKER_CONFIG: env.root },
+    timeoutMs: 60_000,
   });
+  if (r.code !== 0) throw new Error(`docker-py.py ${args.join(' ')} exited ${r.code}:\n${r.stderr}\n${r.stdout}\nservice log:\n${service.log()}`);
+  const steps: Record<string, Record<string, unknown>> = {};
+  for (const line of r.stdout.split('\n').filter(Boolean)) {
+    const v = JSON.parse(line) as Record<string, unknown>;
+    steps[v.step as string] = v;
+  }
+  return steps;
 }
 
 test('docker-py pulls an image from the local registry with DOCKER_HOST=unix://…', { skip }, async () => {

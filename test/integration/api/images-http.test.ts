@@ -3,32 +3,22 @@
 // as docker's JSON lines, hostile build contexts (`..` names, symlinks and hard links out of the
 // context) refused with nothing written outside it, and networks connected to containers that are
 // not running as compose does it.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { type EngineEnv, IMAGE, engineSkip, useEngineEnv } from '../engine/harness.js';
-import { REGISTRY_BIN, startRegistry, type TestRegistry } from '../../fixtures/registry.js';
+import { type EngineEnv, IMAGE, engineSkip } from '../engine/harness.js';
+import { REGISTRY_BIN, type TestRegistry } from '../../fixtures/registry.js';
 import { tarBuffer, type RawEntry } from '../../fixtures/tar-writer.js';
-import { request, startService, type Reply, type Service } from './service-fixture.js';
+import { request, useApiService, type Reply, type Service } from './service-fixture.js';
 
 const skip = engineSkip || (!fs.existsSync(REGISTRY_BIN) ? `${REGISTRY_BIN} missing (Debian docker-registry)` : false);
-let service: Service;
-let registry: TestRegistry;
-// Registered before the engine harness's: the service (a process on the root) stops before the
-// harness checks that nothing is left.
-after(async () => {
-  await service?.stop();
-  await registry?.stop();
-});
+let service!: Service;
+let registry!: TestRegistry;
 let env!: EngineEnv;
-useEngineEnv(skip, (e) => {
-  env = e;
-});
-before(async () => {
-  if (skip) return;
-  service = await startService(env.root);
-  registry = await startRegistry();
+useApiService(skip, { registry: true }, (s) => {
+  ({ env, service } = s);
+  registry = s.registry!;
 });
 
 const call = (method: string, p: string, body?: unknown, headers?: Record<string, string>) => request(service.socket, method, `/v1.41${p}`, body, headers);

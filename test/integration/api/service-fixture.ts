@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { HAKO } from '../engine/harness.js';
+import { after, before } from 'node:test';
+import { HAKO, type EngineEnv, useEngineEnv } from '../engine/harness.js';
+import { startRegistry, type TestRegistry } from '../../fixtures/registry.js';
 
 export interface Service {
   socket: string;
@@ -99,5 +101,53 @@ export function request(socket: string, method: string, urlPath: string, body?: 
     );
     req.on('error', reject);
     req.end(data);
+  });
+}
+
+/** A client program's run: its exit status and output. Killed (status 128+9 reported as 137) when
+ *  it outlives `timeoutMs`. */
+export function runClient(
+  file: string,
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number },
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(file, args, { env: opts.env, cwd: opts.cwd });
+    let stdout = '';
+    let stderr = '';
+    p.stdout!.on('data', (d) => (stdout += d));
+    p.stderr!.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs);
+    p.on('error', reject);
+    p.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : 128), stdout, stderr });
+    });
+  });
+}
+
+/** An API test file's set-up: an engine root (useEngineEnv), the service on it and, with
+ *  `registry`, a local registry, handed to `use` before the tests. They stop before the engine
+ *  harness checks that nothing is left (this `after` is registered first). */
+export function useApiService(
+  skip: string | false,
+  opts: { registry?: boolean },
+  use: (s: { env: EngineEnv; service: Service; registry?: TestRegistry }) => void,
+): void {
+  let service: Service | undefined;
+  let registry: TestRegistry | undefined;
+  let env: EngineEnv | undefined;
+  after(async () => {
+    await service?.stop();
+    await registry?.stop();
+  });
+  useEngineEnv(skip, (e) => {
+    env = e;
+  });
+  before(async () => {
+    if (skip || !env) return;
+    service = await startService(env.root);
+    if (opts.registry) registry = await startRegistry();
+    use({ env, service, registry });
   });
 }
