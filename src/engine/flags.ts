@@ -429,14 +429,7 @@ function readRunArgs(args: string[], command: string): RunOptions {
     restart: v.restart ? parseRestart(str('restart')!) : { name: 'no' },
     labels: {},
   };
-  const name = str('name');
-  if (name !== undefined) {
-    const n = name.startsWith('/') ? name.slice(1) : name;
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(n)) throw bad('name', name, 'only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed');
-    // Docker sets no length limit; here the name is a file (<root>/names/<name>), so NAME_MAX is one.
-    if (n.length > MAX_NAME_LENGTH) throw bad('name', name, `${n.length} characters, at most ${MAX_NAME_LENGTH}`);
-    opts.name = n;
-  }
+  readName(opts, str('name'));
   for (const f of opts.envFiles) opts.env.push(...readEnvFile(f));
   for (const e of list('env')) {
     const x = parseEnv(e);
@@ -449,6 +442,30 @@ function readRunArgs(args: string[], command: string): RunOptions {
     seen.add(vol.target);
   }
   readNetworkNames(opts, list);
+  readProcessSettings(opts, str);
+  readLimits(opts, str);
+  readSecurityAndLabels(opts, list, str);
+  if (str('runtime') !== undefined) opts.runtime = str('runtime'); // checked by create (oci-runtime.ts)
+  readRunExtras(opts, list, str, (k) => Boolean(v[k]), parseBytes);
+  if (opts.rm && opts.restart.name !== 'no') throw new HakoError('conflicting options: cannot combine --restart and --rm');
+  return opts; // -d --rm -i -t together is allowed, as docker allows it
+}
+
+type StrFlag = (k: string) => string | undefined;
+type ListFlag = (k: string) => string[];
+
+/** --name: docker's characters; a file name here (<root>/names/<name>), so NAME_MAX long at most. */
+function readName(opts: RunOptions, name: string | undefined): void {
+  if (name === undefined) return;
+  const n = name.startsWith('/') ? name.slice(1) : name;
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(n)) throw bad('name', name, 'only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed');
+  // Docker sets no length limit; here the name is a file (<root>/names/<name>), so NAME_MAX is one.
+  if (n.length > MAX_NAME_LENGTH) throw bad('name', name, `${n.length} characters, at most ${MAX_NAME_LENGTH}`);
+  opts.name = n;
+}
+
+/** --hostname, --workdir, --user, --entrypoint. */
+function readProcessSettings(opts: RunOptions, str: StrFlag): void {
   if (str('hostname') !== undefined) {
     const h = str('hostname')!;
     if (!/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/.test(h)) throw bad('hostname', h, 'not a valid hostname');
@@ -463,6 +480,10 @@ function readRunArgs(args: string[], command: string): RunOptions {
     opts.user = str('user');
   }
   if (str('entrypoint') !== undefined) opts.entrypoint = str('entrypoint');
+}
+
+/** --memory, --memory-swap, --cpus, --cpu-shares, --pids-limit. */
+function readLimits(opts: RunOptions, str: StrFlag): void {
   if (str('memory') !== undefined) {
     opts.memory = parseBytes(str('memory')!, 'memory');
     if (opts.memory < 6 * 1024 * 1024) throw bad('memory', str('memory')!, 'the minimum memory limit is 6m');
@@ -482,6 +503,10 @@ function readRunArgs(args: string[], command: string): RunOptions {
   }
   if (str('cpu-shares') !== undefined) opts.cpuShares = parseIntFlag(str('cpu-shares')!, 'cpu-shares', 2);
   if (str('pids-limit') !== undefined) opts.pidsLimit = parseIntFlag(str('pids-limit')!, 'pids-limit', -1);
+}
+
+/** --security-opt, --sysctl, --label, --userns, --stop-signal, --stop-timeout. */
+function readSecurityAndLabels(opts: RunOptions, list: ListFlag, str: StrFlag): void {
   for (const s of list('security-opt')) {
     const [k, val] = s.includes('=') ? keyValue(s, 'security-opt') : (s.split(':') as [string, string?]);
     if (k === 'seccomp') {
@@ -518,11 +543,4 @@ function readRunArgs(args: string[], command: string): RunOptions {
     opts.stopSignal = str('stop-signal');
   }
   if (str('stop-timeout') !== undefined) opts.stopTimeout = parseIntFlag(str('stop-timeout')!, 'stop-timeout', -1);
-  if (str('runtime') !== undefined) opts.runtime = str('runtime'); // checked by create (oci-runtime.ts)
-  readRunExtras(opts, list, str, (k) => Boolean(v[k]), parseBytes);
-  if (opts.rm && opts.restart.name !== 'no') throw new HakoError('conflicting options: cannot combine --restart and --rm');
-  if (opts.detach && opts.rm && opts.interactive && opts.tty) {
-    /* allowed, like docker */
-  }
-  return opts;
 }
