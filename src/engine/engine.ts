@@ -268,45 +268,7 @@ export class Engine {
         this.markStartFailed(id, prev, e);
         throw e;
       }
-      let started: Awaited<ReturnType<typeof startConmon>>;
-      let session: Awaited<ReturnType<OCIRuntime['beginCreate']>> | undefined;
-      try {
-        // hako's create is answered by this process (runtime-hako.ts). The kernel's wait before the
-        // first cgroup migration (src/cgroups/prime.ts) passes while conmon starts.
-        // A restore (checkpoint.ts) is the runtime's `restore` run by conmon, which gets it running.
-        session = restoreFrom ? await runtime.beginRestore(id) : await runtime.beginCreate(id);
-        if (runtime.name === 'hako' && !restoreFrom) void primeCgroupMigration(DEFAULT_CGROUP_ROOT, detectLayout() === 'v2');
-        started = await startConmon({
-          id,
-          name: cfg.name,
-          bundle: this.store.bundleDir(id),
-          runtimeRoot: this.store.runtimeRoot(),
-          engineRoot: this.root,
-          containerDir: this.store.containerDir(id),
-          logPath: this.store.logPath(id),
-          // A foreground run follows the log for its output, so only a detached one drops it.
-          logDriver: cfg.options.logDriver === 'none' && !foreground ? 'none' : 'k8s-file',
-          logSizeMax: cfg.options.logMaxSize,
-          exitDir: this.store.exitDir(id),
-          tty: cfg.options.tty,
-          stdin: cfg.options.interactive,
-          exitHandledBy: foreground && handlesOwnExit(cfg) ? thisProcess() : undefined,
-          runtime: session.conmon,
-          restoreFrom,
-        }).catch(async (e: Error) => {
-          // The runtime's own reason beats conmon's summary of it.
-          if (session?.hasOwnError()) await session.created;
-          throw e;
-        });
-        await session.created;
-      } catch (err) {
-        const e = this.sayWhyNotExecutable(id, runtime.name === 'hako' ? err : asRuncExecError(err, this.runtimeCommand(id)));
-        this.markStartFailed(id, prev, e);
-        await this.tearDownNetwork(id).catch(() => {});
-        throw e;
-      } finally {
-        session?.close();
-      }
+      const started = await this.launchUnderConmon(cfg, runtime, prev, { foreground, restoreFrom });
       trace('engine conmon reported');
       const st: ContainerState = {
         ...prev,
@@ -326,24 +288,80 @@ export class Engine {
         this.event(id, 'restore');
         return;
       }
-      try {
-        await this.networks.startUserMode(id, this.store.containerDir(id), started.pid);
-        await runtime.start(id);
-        trace('engine started');
-        this.event(id, 'start');
-        startHealthMonitor(this, id); // the image's HEALTHCHECK or --health-cmd (health-check.ts)
-      } catch (e) {
-        await this.kill(id, 'SIGKILL', { quiet: true });
-        this.store.writeState(id, {
-          ...st,
-          status: 'exited',
-          exitCode: startFailureStatus(e),
-          error: (e as Error).message,
-          finishedAt: new Date().toISOString(),
-        });
-        throw e; // conmon's exit command tears the network down
-      }
+      await this.startCreated(id, runtime, st);
     });
+  }
+
+  /** conmon runs the runtime's create (or restore) and stays as the container's monitor. On a
+   *  failure the start is recorded as failed and the network torn down again. */
+  private async launchUnderConmon(
+    cfg: ContainerConfig,
+    runtime: OCIRuntime,
+    prev: ContainerState,
+    o: { foreground: boolean; restoreFrom?: string },
+  ): Promise<Awaited<ReturnType<typeof startConmon>>> {
+    const id = cfg.id;
+    let session: Awaited<ReturnType<OCIRuntime['beginCreate']>> | undefined;
+    try {
+      // hako's create is answered by this process (runtime-hako.ts). The kernel's wait before the
+      // first cgroup migration (src/cgroups/prime.ts) passes while conmon starts.
+      // A restore (checkpoint.ts) is the runtime's `restore` run by conmon, which gets it running.
+      session = o.restoreFrom ? await runtime.beginRestore(id) : await runtime.beginCreate(id);
+      if (runtime.name === 'hako' && !o.restoreFrom) void primeCgroupMigration(DEFAULT_CGROUP_ROOT, detectLayout() === 'v2');
+      const started = await startConmon({
+        id,
+        name: cfg.name,
+        bundle: this.store.bundleDir(id),
+        runtimeRoot: this.store.runtimeRoot(),
+        engineRoot: this.root,
+        containerDir: this.store.containerDir(id),
+        logPath: this.store.logPath(id),
+        // A foreground run follows the log for its output, so only a detached one drops it.
+        logDriver: cfg.options.logDriver === 'none' && !o.foreground ? 'none' : 'k8s-file',
+        logSizeMax: cfg.options.logMaxSize,
+        exitDir: this.store.exitDir(id),
+        tty: cfg.options.tty,
+        stdin: cfg.options.interactive,
+        exitHandledBy: o.foreground && handlesOwnExit(cfg) ? thisProcess() : undefined,
+        runtime: session.conmon,
+        restoreFrom: o.restoreFrom,
+      }).catch(async (e: Error) => {
+        // The runtime's own reason beats conmon's summary of it.
+        if (session?.hasOwnError()) await session.created;
+        throw e;
+      });
+      await session.created;
+      return started;
+    } catch (err) {
+      const e = this.sayWhyNotExecutable(id, runtime.name === 'hako' ? err : asRuncExecError(err, this.runtimeCommand(id)));
+      this.markStartFailed(id, prev, e);
+      await this.tearDownNetwork(id).catch(() => {});
+      throw e;
+    } finally {
+      session?.close();
+    }
+  }
+
+  /** The runtime's `start` of a created container (a user-mode network first, when rootless); on a
+   *  failure the container is killed and recorded as exited (conmon's exit command tears down). */
+  private async startCreated(id: string, runtime: OCIRuntime, st: ContainerState): Promise<void> {
+    try {
+      await this.networks.startUserMode(id, this.store.containerDir(id), st.pid);
+      await runtime.start(id);
+      trace('engine started');
+      this.event(id, 'start');
+      startHealthMonitor(this, id); // the image's HEALTHCHECK or --health-cmd (health-check.ts)
+    } catch (e) {
+      await this.kill(id, 'SIGKILL', { quiet: true });
+      this.store.writeState(id, {
+        ...st,
+        status: 'exited',
+        exitCode: startFailureStatus(e),
+        error: (e as Error).message,
+        finishedAt: new Date().toISOString(),
+      });
+      throw e; // conmon's exit command tears the network down
+    }
   }
 
   /** Restores a checkpointed container (checkpoint.ts) from its images under conmon, detached. */
