@@ -67,49 +67,7 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
   for (const f of [pidFile, conmonPidFile]) fs.rmSync(f, { force: true });
   // conmon links the attach socket directory here; it must exist.
   fs.mkdirSync(path.join(o.containerDir, 'attach'), { recursive: true });
-  const args = [
-    '--api-version',
-    '1',
-    '-c',
-    o.id,
-    '-u',
-    o.id,
-    '-n',
-    o.name,
-    '-r',
-    o.runtime?.path ?? findBin('hako-runtime'),
-    ...(o.runtime?.args ?? [`--root=${o.runtimeRoot}`]).flatMap((a) => ['--runtime-arg', a]),
-    '-b',
-    o.bundle,
-    '-p',
-    pidFile,
-    '-P',
-    conmonPidFile,
-    '-l',
-    o.logDriver === 'none' ? 'none:' : `k8s-file:${o.logPath}`,
-    ...(o.logSizeMax ? ['--log-size-max', String(o.logSizeMax)] : []),
-    '--exit-dir',
-    o.exitDir,
-    '--socket-dir-path',
-    path.join(o.containerDir, 'attach'),
-    // bin/hako, not dist/hako: the launcher keeps Bun's own variables away from it (bin/hako).
-    '--exit-command',
-    findBin('hako'),
-    '--exit-command-arg',
-    '--root',
-    '--exit-command-arg',
-    o.engineRoot,
-    '--exit-command-arg',
-    'container-exited',
-    '--exit-command-arg',
-    o.id,
-    '--log-level',
-    process.env.HAKO_CONMON_DEBUG ? 'debug' : 'error',
-  ];
-  if (o.restoreFrom) args.push('--restore', o.restoreFrom);
-  if (o.exitHandledBy) guardExitCommand(args, o.exitHandledBy);
-  if (o.tty) args.push('-t');
-  if (o.stdin) args.push('-i', '--leave-stdin-open');
+  const args = conmonArgs(o, pidFile, conmonPidFile);
   // conmon reports the created container's pid (or the runtime's error) as JSON on the sync pipe.
   // conmon marks an OOM kill in the container's cgroup with an empty file `oom` in its working
   // directory: the container's, where containerExited finds it, not wherever hako was started.
@@ -156,6 +114,54 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
   }
   const conmonPid = Number(readOr(conmonPidFile, '0'));
   return { pid: report.data, conmonPid };
+}
+
+/** conmon's command line: the container, the runtime and its arguments, the log, the exit command. */
+function conmonArgs(o: ConmonOptions, pidFile: string, conmonPidFile: string): string[] {
+  const args = [
+    '--api-version',
+    '1',
+    '-c',
+    o.id,
+    '-u',
+    o.id,
+    '-n',
+    o.name,
+    '-r',
+    o.runtime?.path ?? findBin('hako-runtime'),
+    ...(o.runtime?.args ?? [`--root=${o.runtimeRoot}`]).flatMap((a) => ['--runtime-arg', a]),
+    '-b',
+    o.bundle,
+    '-p',
+    pidFile,
+    '-P',
+    conmonPidFile,
+    '-l',
+    o.logDriver === 'none' ? 'none:' : `k8s-file:${o.logPath}`,
+    ...(o.logSizeMax ? ['--log-size-max', String(o.logSizeMax)] : []),
+    '--exit-dir',
+    o.exitDir,
+    '--socket-dir-path',
+    path.join(o.containerDir, 'attach'),
+    // bin/hako, not dist/hako: the launcher keeps Bun's own variables away from it (bin/hako).
+    '--exit-command',
+    findBin('hako'),
+    '--exit-command-arg',
+    '--root',
+    '--exit-command-arg',
+    o.engineRoot,
+    '--exit-command-arg',
+    'container-exited',
+    '--exit-command-arg',
+    o.id,
+    '--log-level',
+    process.env.HAKO_CONMON_DEBUG ? 'debug' : 'error',
+  ];
+  if (o.restoreFrom) args.push('--restore', o.restoreFrom);
+  if (o.exitHandledBy) guardExitCommand(args, o.exitHandledBy);
+  if (o.tty) args.push('-t');
+  if (o.stdin) args.push('-i', '--leave-stdin-open');
+  return args;
 }
 
 // `sh -c GUARD sh PID STARTTIME EXIT-COMMAND...`: exits when PID still runs (its start time, field

@@ -489,24 +489,7 @@ export class Runtime {
       if (cgroup) void primeCgroupMigration(DEFAULT_CGROUP_ROOT, cgroup.version === 2);
       trace('cgroup created');
       await nextTurn();
-      const seccompProfile = spec.linux?.seccomp ? seccompFilter(spec.linux.seccomp) : undefined;
-      const ops = compilePlan(spec, {
-        rootfs: bundle.rootfs,
-        bundle: bundle.dir,
-        fifo,
-        forkMode,
-        syncCreateRuntime: opts.onCreated !== undefined,
-        console,
-        seccompProfile,
-        seccompListener: notifyListener(spec),
-        cgroupMounts: cgroup && cgroupMountInfo(cgroup),
-        preserveFds: opts.preserveFds && !opts.attached ? { first: PRESERVED_FDS_FIRST, count: opts.preserveFds } : undefined,
-      });
-      // Root gives the barrier to the container's root; an ordinary user can give it to nobody else
-      // (and needs not: the helper opens it before entering the user namespace).
-      const own = (maps: IdMapping[] | undefined, self: number) => String(self === 0 ? hostIdOfRoot(maps) : self);
-      ops.unshift(op('mkfifo', fifo, own(spec.linux?.uidMappings, process.geteuid!()), own(spec.linux?.gidMappings, process.getegid!())));
-      trace('compiled');
+      const ops = createPlan(spec, bundle, { fifo, forkMode, console, opts, cgroup });
       debugPlan(`create ${id}`, ops);
       this.states.write(rec);
       this.states.writeConfig(id, spec);
@@ -751,6 +734,34 @@ export class Runtime {
     trace(`delete ${rec.id}: cgroup, mounts and state removed`);
     if (opts.hooks !== false) await runHooksWarning('poststop', rec.hooks?.poststop, state, this.warn);
   }
+}
+
+/** The container's plan for hako-init, with the start barrier (mkfifo) made first. */
+function createPlan(
+  spec: Spec,
+  bundle: Bundle,
+  c: { fifo: string; forkMode: PlanContext['forkMode']; console: string | undefined; opts: CreateOptions; cgroup: Cgroup | undefined },
+): Op[] {
+  const { fifo, forkMode, console, opts, cgroup } = c;
+  const seccompProfile = spec.linux?.seccomp ? seccompFilter(spec.linux.seccomp) : undefined;
+  const ops = compilePlan(spec, {
+    rootfs: bundle.rootfs,
+    bundle: bundle.dir,
+    fifo,
+    forkMode,
+    syncCreateRuntime: opts.onCreated !== undefined,
+    console,
+    seccompProfile,
+    seccompListener: notifyListener(spec),
+    cgroupMounts: cgroup && cgroupMountInfo(cgroup),
+    preserveFds: opts.preserveFds && !opts.attached ? { first: PRESERVED_FDS_FIRST, count: opts.preserveFds } : undefined,
+  });
+  // Root gives the barrier to the container's root; an ordinary user can give it to nobody else
+  // (and needs not: the helper opens it before entering the user namespace).
+  const own = (maps: IdMapping[] | undefined, self: number) => String(self === 0 ? hostIdOfRoot(maps) : self);
+  ops.unshift(op('mkfifo', fifo, own(spec.linux?.uidMappings, process.geteuid!()), own(spec.linux?.gidMappings, process.getegid!())));
+  trace('compiled');
+  return ops;
 }
 
 /** linux.resources as given. The nodes of linux.devices get no rule of their own: as with runc, a
