@@ -58,6 +58,8 @@ case "$PWD/" in
   /tmp/*|/var/tmp/*|/run/*|/var/lib/hako/*|/var/lib/cni/*)
     mkdir -p /var/cache/hako-vm-stage
     stage=$(mktemp -d /var/cache/hako-vm-stage/run.XXXXXX)
+    # mktemp makes it 0700: the rootless tests run the copy as a user made in the VM.
+    chmod 0755 /var/cache/hako-vm-stage "$stage"
     cp -al . "$stage/repo" 2>/dev/null || { rm -rf "$stage/repo"; cp -a . "$stage/repo"; } || { echo "vm tests: cannot copy $PWD to $stage"; exit 1; }
     echo "vm tests: $PWD is hidden in the VM (a tmpfs there); running from a copy in $stage/repo"
     cd "$stage/repo"
