@@ -18,7 +18,7 @@ import { inspect as inspectImage, type ImageInspect } from '../image/inspect.js'
 import { parseReference } from '../oci/image/reference.js';
 import { ContainerStore, engineRoot, newId } from './store.js';
 import { checkPlatform, type ImagePolicy, mustPull, wantedPlatform } from './image-policy.js';
-import { healthOfInspect, startHealthMonitor } from './health.js';
+import { healthOfInspect, startHealthMonitor, stopHealthMonitor } from './health.js';
 import { buildSpec, combineCommand, mergeEnv, stopSignalFor } from './spec.js';
 import { resolveUser } from './user.js';
 import { copyFromImage, resolveInRoot } from './in-root.js';
@@ -764,6 +764,7 @@ export class Engine {
 
   /** Removes everything of a container: runtime state, rootfs, its directory, its name. */
   private async destroy(cfg: ContainerConfig, volumes = false): Promise<void> {
+    stopHealthMonitor(this, cfg.id);
     await this.cleanupRuntime(cfg.id);
     const dir = this.store.containerDir(cfg.id);
     if (volumes) {

@@ -7,6 +7,7 @@ import { inspect as inspectImage } from '../image/inspect.js';
 import type { ContainerStore } from './store.js';
 import type { ContentStore } from '../storage/store/index.js';
 import { findBin } from './monitor.js';
+import { procStat } from '../util/proc.js';
 import type { HealthConfig } from './types.js';
 
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
@@ -115,6 +116,31 @@ export function startHealthMonitor(e: HealthHost, id: string): void {
     stdio: 'ignore',
   });
   child.unref();
+  // Its process group (the loop, timeout, tail), with the start time that tells a reused pid apart:
+  // rm ends it at once instead of leaving it to notice conmon's exit within a second.
+  if (child.pid) fs.writeFileSync(schedulerFile(e, id), `${child.pid} ${procStat(child.pid)?.startTime ?? ''}`);
+}
+
+/** Ends a container's health-check scheduler (rm), if it still runs. */
+export function stopHealthMonitor(e: HealthHost, id: string): void {
+  let text: string;
+  try {
+    text = fs.readFileSync(schedulerFile(e, id), 'utf8');
+  } catch {
+    return; // no check, or never started
+  }
+  const [pidText, start = ''] = text.split(' ');
+  const pid = Number(pidText);
+  if (!pid || procStat(pid)?.startTime !== start) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* gone meanwhile */
+  }
+}
+
+function schedulerFile(e: HealthHost, id: string): string {
+  return path.join(e.store.containerDir(id), 'health-scheduler.pid');
 }
 
 export function writeHealth(e: HealthHost, id: string, h: HealthState): void {
