@@ -40,8 +40,7 @@ import { FormatVersionError } from '../util/format-version.js';
 import type { IdMapping, Process, Resources, Seccomp, Spec, State } from '../oci/types.js';
 import { defaultRoot, ociState, StateDir, statusOf, validateId, type ContainerRecord } from './state.js';
 import { procStat } from '../util/proc.js';
-import { dumpContainer } from './criu/checkpoint.js';
-import { restoreContainer, type Restored } from './criu/restore.js';
+import type { Restored } from './criu/restore.js';
 import type { CheckpointOptions, RestoreOptions } from './criu/options.js';
 
 export interface CreateOptions {
@@ -388,6 +387,8 @@ export class Runtime {
       const spec = this.states.readConfig(id);
       const cg = this.cgroupOf(rec);
       const dirs = cg?.exists() ? cg.dirs() : undefined;
+      // criu's modules (protobufjs among them) on first use: every other command would load them.
+      const { dumpContainer } = await import('./criu/checkpoint.js');
       await dumpContainer(
         {
           pid: rec.pid,
@@ -422,6 +423,7 @@ export class Runtime {
       cgroup?.create(containerResources(spec));
       this.states.write(rec);
       this.states.writeConfig(id, spec);
+      const { restoreContainer } = await import('./criu/restore.js');
       restored = await restoreContainer(
         {
           spec,
