@@ -10,7 +10,8 @@
 // hako also takes a mapping where container root is a subordinate uid and the caller a non-root
 // uid inside (runc 1.1 refuses it: it cannot chown its exec FIFO to container root). The mounts are
 // then made as that subordinate uid, so the bind sources are cloned (open_tree) right after the user
-// and mount namespaces are made, while the process is still the caller on the host.
+// and mount namespaces are made, while the process is still the caller on the host; the console
+// socket is connected before any namespace is entered.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -19,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HAKO, NO_RUNC, RUNC } from './harness.js';
 import { makeBusyboxRootfs } from '../../fixtures/busybox.js';
+import { startConsoleReceiver } from '../../fixtures/console-receiver.js';
 import { defaultSpec } from '../../../src/oci/default.js';
 
 const UID = 1000;
@@ -179,5 +181,39 @@ describe('rootless bind sources only the caller can reach', { skip }, () => {
     if (!runc) return t.diagnostic(NO_RUNC);
     assert.notEqual(runc.status, 0, `runc 1.1 refuses a rootless container root other than the caller: ${runc.stdout}`);
     t.diagnostic(`runc: ${runc.stderr.trim()}`);
+  });
+  it('with container root a subordinate uid, the console socket beneath a directory only the caller may search is connected as the caller', async (t) => {
+    if (!NEWUIDMAP) return t.skip('newuidmap is missing (Debian package uidmap)');
+    addSubids();
+    const sockDir = path.join(dir, 'ownedonly/sock');
+    fs.mkdirSync(sockDir);
+    const sock = path.join(sockDir, 'console.sock');
+    const out = path.join(sockDir, 'console.out');
+    const { receiver, done } = await startConsoleReceiver(sock, out);
+    t.after(() => receiver.kill()); // when hako fails, nothing ever connects
+    fs.chownSync(sock, UID, UID);
+    const b = bundle('subroot-tty', 'subordinate-root');
+    const spec = JSON.parse(fs.readFileSync(path.join(b, 'config.json'), 'utf8'));
+    spec.process.terminal = true;
+    spec.process.args = ['sh', '-c', 'echo tty $(id -u)'];
+    fs.writeFileSync(path.join(b, 'config.json'), JSON.stringify(spec));
+    const log = path.join(dir, 'subroot-tty.log');
+    const fd = fs.openSync(log, 'w');
+    const r = spawnSync(
+      SETPRIV!,
+      ['--reuid', String(UID), '--regid', String(UID), '--groups', `${UID},${GROUP}`, '--', HAKO, 'runtime', 'run', '-d', '--console-socket', sock, 'rl-tty'],
+      {
+        cwd: b,
+        stdio: ['ignore', fd, fd],
+        env: { ...process.env, XDG_RUNTIME_DIR: path.join(dir, 'run') },
+        timeout: 30_000,
+      },
+    );
+    fs.closeSync(fd);
+    assert.equal(r.status, 0, fs.readFileSync(log, 'utf8'));
+    await done;
+    assert.equal(fs.readFileSync(out, 'utf8').split('\n').slice(1).join('\n'), 'tty 1000\r\n');
+    const del = asUser([HAKO, 'runtime', 'delete', '--force', 'rl-tty'], b);
+    assert.equal(del.status, 0, del.stderr);
   });
 });
