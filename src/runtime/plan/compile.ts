@@ -171,7 +171,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
 
 /** In the helper, before the fork: fds, the barrier, bind sources, joining and making namespaces. */
 function namespaceOps(p: PlanInput): { ops: Op[]; trees: Map<number, number> } {
-  const { ctx, spec, linux, nss, newNs } = p;
+  const { ctx, linux, nss, newNs } = p;
   const ops: Op[] = [];
   // First, so that no fd the helper opens lands on 3..3+N-1 (native/README.md).
   if (ctx.preserveFds?.count) ops.push(op('preserve_fds', String(ctx.preserveFds.first), String(ctx.preserveFds.count)));
