@@ -128,17 +128,25 @@ test('COPY --from a stage and from an image in a rootless build', { skip }, () =
     path.join(user.home, 'ctx', 'Dockerfile'),
     [
       `FROM ${IMAGE} AS a`,
-      'RUN echo staged > /s && chown 1000:1000 /s && chmod 600 /s && ln -s /etc/shadow /evil',
+      'RUN echo staged > /s && chown 1000:1000 /s && chmod 600 /s && ln -s /etc/shadow /evil && mkdir -p /usr/lib/app && echo inside > /usr/lib/app/f && ln -s usr/lib /lib2 && ln -s /etc /out && ln -s ../../.. /usr/up',
       `FROM ${IMAGE}`,
       'COPY --from=a /s /got',
       'COPY --from=a /evil /evil',
       `COPY --from=${IMAGE} /bin/busybox /bb2`,
+      // Links among the source's parents resolve inside the stage's root, never on the host.
+      'COPY --from=a /lib2/app/f /f',
+      'COPY --from=a /out/hostname /h',
+      'COPY --from=a /usr/up/etc/hostname /h2',
       'RUN cat /got && test -L /evil && test -x /bb2',
     ].join('\n'),
   );
   ok(['build', '-t', 'rlcopy', 'ctx']);
   assert.equal(ok(['run', '--rm', '--network', 'none', 'rlcopy', 'cat', '/got']), 'staged\n');
   assert.equal(ok(['run', '--rm', '--network', 'none', 'rlcopy', 'readlink', '/evil']), '/etc/shadow\n', 'a symlink is copied as one');
+  const hostname = fs.readFileSync('/etc/hostname', 'utf8');
+  const inStage = ok(['run', '--rm', '--network', 'none', 'rlcopy', 'cat', '/f', '/h', '/h2']);
+  assert.equal(inStage, 'inside\nbusybox\nbusybox\n', "the stage's /etc/hostname, not the host's");
+  assert.notEqual(hostname, 'busybox\n');
   ok(['rmi', 'rlcopy']);
   assert.deepEqual(storeMounts(), []);
 });
