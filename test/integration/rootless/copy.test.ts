@@ -150,3 +150,22 @@ test('COPY --from a stage and from an image in a rootless build', { skip }, () =
   ok(['rmi', 'rlcopy']);
   assert.deepEqual(storeMounts(), []);
 });
+
+test('cp of a stopped rootless container killed with -9 midway leaves nothing mounted or running', { skip }, async () => {
+  ok(['run', '--name', 'c3', '--network', 'none', IMAGE, 'sh', '-c', 'dd if=/dev/zero of=/big bs=1M count=256 2>/dev/null']);
+  const out = path.join(user.home, 'big-out');
+  const cp = user.spawn([HAKO, 'cp', 'c3:/big', out]);
+  const exited = new Promise((resolve) => cp.once('exit', resolve));
+  // Killed once the copy has begun (its file appears), or at once if it is already done.
+  for (const end = Date.now() + 10_000; !fs.existsSync(out) && cp.exitCode === null && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+  cp.kill('SIGKILL');
+  await exited;
+  // The worker (whose mount namespace held the overlay) ends with its stdin.
+  assert.deepEqual(await user.lingering(), [], 'no worker left');
+  assert.deepEqual(storeMounts(), []);
+  sh(`rm -f "${out}"`);
+  ok(['cp', 'c3:/big', out]);
+  assert.equal(fs.statSync(out).size, 256 << 20, 'a later copy works');
+  sh(`rm -f "${out}"`);
+  ok(['rm', 'c3']);
+});
