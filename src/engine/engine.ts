@@ -34,7 +34,16 @@ import { DEFAULT_CGROUP_ROOT, detectLayout, openCgroup, primeCgroupMigration } f
 import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
 import { isBuiltinImage } from './builtin-image.js';
-import { applyRootless, checkRootlessLimits, isRootless, noDelegationReason, rootlessCgroupsPath, userMaps, type UserMaps } from './rootless.js';
+import {
+  applyRootless,
+  checkRootlessLimits,
+  isRootless,
+  noDelegationReason,
+  rootlessCgroupsPath,
+  rootlessForExternal,
+  userMaps,
+  type UserMaps,
+} from './rootless.js';
 import { ENGINE_FAILED, commandStatus, explainExecFailure, execFailure, runFailure } from './exit-codes.js';
 import type { ContainerConfig, ContainerState, RunOptions, VolumeSpec } from './types.js';
 
@@ -152,7 +161,7 @@ export class Engine {
     recordEvent(this.root, 'container', 'create', id, { image: cfg.image, name: cfg.name });
     try {
       const dir = this.store.containerDir(id);
-      const { rootfs, layerDirs, inContainer } = await prepareRootfs(this.images, image.layers, dir);
+      const { rootfs, layerDirs, inContainer } = await prepareRootfs(this.images, image.layers, dir, { copy: Boolean(maps) && runtime !== 'hako' });
       trace('engine rootfs prepared');
       const hostname = opts.hostname ?? (net.mode === 'host' ? os.hostname() : id.slice(0, 12));
       const mounts = [...this.volumeMounts(cfg, inContainer ? [...layerDirs].reverse() : rootfs), ...networkFiles(net, path.join(dir, 'etc'), hostname, opts)];
@@ -176,6 +185,7 @@ export class Engine {
       });
       spec.annotations = { 'org.hako.name': name, 'org.hako.image': image.reference };
       if (maps) applyRootless(spec, maps, inContainer);
+      if (maps && runtime !== 'hako') rootlessForExternal(spec);
       // runc and crun want the root as a path without symlinks (bundle/rootfs is one).
       if (runtime !== 'hako') spec.root = { ...spec.root, path: fs.realpathSync(rootfs) };
       fs.writeFileSync(path.join(this.store.bundleDir(id), 'config.json'), JSON.stringify(spec, null, 2));
