@@ -298,17 +298,8 @@ export class ContainerNetworks {
    */
   async setUp(c: NetworkContext): Promise<void> {
     if (c.plan.mode === 'host') return;
-    if (c.plan.mode === 'container') {
-      // Nothing of our own: the runtime joins the other container's pinned namespace.
-      const joined = c.plan.joined;
-      const pid = joined?.running && joined.dir ? runningPid(joined.dir) : 0;
-      if (!joined?.running || (!fs.existsSync(this.pin(joined.id!)) && !pid)) {
-        throw new HakoError(`--network container:${joined?.ref}: that container is not running (its network is not set up)`);
-      }
-      // A --network none container has no pin: its namespace is its process's (as docker joins).
-      if (!fs.existsSync(this.pin(joined.id!))) joinNamespaceOf(path.join(c.dir, 'bundle', 'config.json'), pid);
-      return;
-    }
+    // Nothing of our own: the namespace joined was found by namespace-join.ts before we were called.
+    if (c.plan.mode === 'container') return;
     trace('network set-up begins');
     if (c.plan.mode === 'usermode') return this.setUpUserMode(c);
     if (c.plan.mode === 'none') {
@@ -548,21 +539,4 @@ function readOr(file: string, fallback: string): string {
   } catch {
     return fallback;
   }
-}
-
-/** The pid of a running container's process, from its state.json, or 0. */
-function runningPid(dir: string): number {
-  try {
-    const st = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as { status?: string; pid?: number };
-    return st.status === 'running' && st.pid ? st.pid : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Points the network namespace of the bundle's config.json at the one of process `pid`. */
-function joinNamespaceOf(configFile: string, pid: number): void {
-  const spec = JSON.parse(fs.readFileSync(configFile, 'utf8')) as { linux?: { namespaces?: { type: string; path?: string }[] } };
-  for (const ns of spec.linux?.namespaces ?? []) if (ns.type === 'network') ns.path = `/proc/${pid}/ns/net`;
-  fs.writeFileSync(configFile, JSON.stringify(spec, null, 2));
 }
