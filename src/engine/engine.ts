@@ -741,7 +741,8 @@ export class Engine {
     const id = this.store.resolve(ref);
     const cfg = this.store.readConfig(id);
     const pod = cfg.options.infraOf;
-    if (pod && new Pods(this).exists(pod)) throw new HakoError(`cannot remove container "${cfg.name}": it is the infra container of pod ${pod.slice(0, 12)}: remove the pod (hako pod rm)`);
+    if (pod && new Pods(this).exists(pod))
+      throw new HakoError(`cannot remove container "${cfg.name}": it is the infra container of pod ${pod.slice(0, 12)}: remove the pod (hako pod rm)`);
     const st = await this.refresh(id);
     if (st.status === 'running' || st.status === 'restarting') {
       if (!opts.force)

@@ -36,7 +36,10 @@ export function readNamespaceFlags(opts: RunOptions, str: (k: string) => string 
     const v = str(flag);
     if (v === undefined) continue;
     const ok = v === 'host' || v === 'private' || (flag === 'ipc' && v === 'shareable') || (v.startsWith('container:') && v.length > 10);
-    if (!ok) throw new HakoError(`invalid argument ${JSON.stringify(v)} for "--${flag}" flag: expected host, private${flag === 'ipc' ? ', shareable' : ''} or container:NAME`);
+    if (!ok)
+      throw new HakoError(
+        `invalid argument ${JSON.stringify(v)} for "--${flag}" flag: expected host, private${flag === 'ipc' ? ', shareable' : ''} or container:NAME`,
+      );
     if (v !== 'private' && v !== 'shareable') opts[flag] = v;
   }
   const pod = str('pod');

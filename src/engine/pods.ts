@@ -118,7 +118,8 @@ export class Pods {
     if (!NAME_RE.test(name) || name.length > 255) throw new HakoError(`invalid pod name ${JSON.stringify(name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     if (this.named(name)) throw new HakoError(`the pod name "${name}" is already in use by another pod`);
     if (containerNamed(this.engine, name)) throw new HakoError(`the pod name "${name}" is already in use by a container`);
-    if (!fs.existsSync(PAUSE_BINARY)) throw new HakoError(`pods need ${PAUSE_BINARY} (Debian package catatonit) for their infra process, which is not installed`);
+    if (!fs.existsSync(PAUSE_BINARY))
+      throw new HakoError(`pods need ${PAUSE_BINARY} (Debian package catatonit) for their infra process, which is not installed`);
     const id = newId();
     const hostname = o.hostname ?? name;
     const args = ['--name', `${id.slice(0, 12)}-infra`, '--hostname', hostname, '--network', o.network ?? ''];
@@ -217,8 +218,10 @@ export class Pods {
  *  undoes a pod made here, for a create that fails later. */
 export async function joinPod(pods: Pods, opts: RunOptions): Promise<() => Promise<void>> {
   const ref = opts.pod!;
-  const conflict = opts.publish.length || opts.publishAll ? 'publish' : opts.network ? 'network' : opts.hostname ? 'hostname' : opts.uts ? 'uts' : opts.ipc ? 'ipc' : '';
-  if (conflict) throw new HakoError(`--${conflict}: conflicts with --pod ${ref} (a pod's containers share its network and names: set them on the pod, hako pod create)`);
+  const conflict =
+    opts.publish.length || opts.publishAll ? 'publish' : opts.network ? 'network' : opts.hostname ? 'hostname' : opts.uts ? 'uts' : opts.ipc ? 'ipc' : '';
+  if (conflict)
+    throw new HakoError(`--${conflict}: conflicts with --pod ${ref} (a pod's containers share its network and names: set them on the pod, hako pod create)`);
   const made = ref.startsWith('new:');
   const pod = made ? await pods.create({ name: ref.slice(4) }) : pods.resolve(ref);
   const infra = `container:${pod.infraId}`;

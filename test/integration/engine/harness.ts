@@ -106,7 +106,13 @@ export class EngineEnv {
     const leftovers: string[] = [];
     // Pods first: their infra containers are removed with them (`rm` refuses them alone).
     const pods = this.hako(['pod', 'ls', '-q', '--no-trunc']).stdout.split('\n').filter(Boolean);
-    if (pods.length) leftovers.push(...this.hako(['pod', 'rm', '-f', ...pods]).stderr.split('\n').filter((l) => l.trim()).map((l) => `pod rm -f: ${l}`));
+    if (pods.length)
+      leftovers.push(
+        ...this.hako(['pod', 'rm', '-f', ...pods])
+          .stderr.split('\n')
+          .filter((l) => l.trim())
+          .map((l) => `pod rm -f: ${l}`),
+      );
     const ids = this.hako(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
     if (ids.length) {
       const rm = this.hako(['rm', '-f', ...ids]);

@@ -51,11 +51,13 @@ async function freePort(): Promise<number> {
 
 function fetchText(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: '/index.html', timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path: '/index.html', timeout: 5000 }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
   });
 }
 
@@ -77,7 +79,18 @@ test('two containers of a pod share localhost, hostname and IPC; the pod publish
   const podId = env.ok(['pod', 'create', '--name', `web-${tag}`, '--network', NET, '-p', `127.0.0.1:${port}:80`, '--label', 'tier=front']).trim();
   assert.match(podId, /^[0-9a-f]{64}$/);
   assert.match(env.ok(['pod', 'ls', '--format', '{{.Name}} {{.Status}} {{.NumberOfContainers}}']), new RegExp(`^web-${tag} Created 1$`, 'm'));
-  env.ok(['run', '-d', '--pod', `web-${tag}`, '--name', `srv-${tag}`, IMAGE, 'sh', '-c', 'mkdir /www && echo pod-hello > /www/index.html && exec httpd -f -p 80 -h /www']);
+  env.ok([
+    'run',
+    '-d',
+    '--pod',
+    `web-${tag}`,
+    '--name',
+    `srv-${tag}`,
+    IMAGE,
+    'sh',
+    '-c',
+    'mkdir /www && echo pod-hello > /www/index.html && exec httpd -f -p 80 -h /www',
+  ]);
   env.ok(['run', '-d', '--pod', podId.slice(0, 12), '--name', `cli-${tag}`, IMAGE, 'sleep', '1000']);
   await env.until('httpd to listen', () => env.hako(['exec', `cli-${tag}`, 'wget', '-qO-', 'http://localhost:80/index.html']).stdout === 'pod-hello\n');
   assert.equal(env.ok(['exec', `cli-${tag}`, 'hostname']), `web-${tag}\n`, "the pod's host name");
@@ -86,7 +99,10 @@ test('two containers of a pod share localhost, hostname and IPC; the pod publish
   // Retried for a while: on this shared host a fresh bridge sometimes answers no ARP for seconds
   // (src/network/README.md, "Known issues"); a wrong answer fails at once.
   let body: string | undefined;
-  for (let end = Date.now() + 20_000; body === undefined && Date.now() < end; ) body = await fetchText(port).catch(() => undefined);
+  for (let end = Date.now() + 20_000; body === undefined && Date.now() < end; ) {
+    body = await fetchText(port).catch(() => undefined);
+    if (body === undefined) await new Promise((r) => setTimeout(r, 200));
+  }
   assert.equal(body, 'pod-hello\n', "the pod's published port reaches the server in the pod");
   assert.match(env.ok(['pod', 'ps', '--format', '{{.Name}} {{.Status}} {{.NumberOfContainers}}']), new RegExp(`^web-${tag} Running 3$`, 'm'));
   const doc = JSON.parse(env.ok(['pod', 'inspect', `web-${tag}`]))[0];
@@ -94,7 +110,11 @@ test('two containers of a pod share localhost, hostname and IPC; the pod publish
   assert.equal(doc.Labels.tier, 'front');
   assert.deepEqual(doc.InfraConfig.PortBindings['80/tcp'], [{ HostIp: '127.0.0.1', HostPort: String(port) }]);
   assert.equal(doc.Containers.length, 3);
-  const inPod = env.ok(['ps', '--filter', `pod=web-${tag}`, '--format', '{{.Names}}']).split('\n').filter(Boolean).sort();
+  const inPod = env
+    .ok(['ps', '--filter', `pod=web-${tag}`, '--format', '{{.Names}}'])
+    .split('\n')
+    .filter(Boolean)
+    .sort();
   assert.deepEqual(inPod, [`${podId.slice(0, 12)}-infra`, `cli-${tag}`, `srv-${tag}`].sort());
   assert.match(env.ok(['ps', '--pod', '--format', '{{.Names}} {{.PodName}}']), new RegExp(`^cli-${tag} web-${tag}$`, 'm'));
 });
@@ -136,7 +156,14 @@ test('names: a pod and a container never share one; ports and networks of a memb
   }
   const none = env.hako(['run', '--rm', '--pod', `nosuch-${tag}`, IMAGE, 'true']);
   assert.equal(none.stderr, `hako: no such pod: nosuch-${tag}\n`);
-  assert.equal(env.ok(['ps', '-aq', '--filter', `pod=p-${tag}`]).split('\n').filter(Boolean).length, 1, 'only the infra container');
+  assert.equal(
+    env
+      .ok(['ps', '-aq', '--filter', `pod=p-${tag}`])
+      .split('\n')
+      .filter(Boolean).length,
+    1,
+    'only the infra container',
+  );
   env.ok(['pod', 'rm', `p-${tag}`]);
 });
 
@@ -158,7 +185,18 @@ test('the infra killed with -9: the pod is degraded, pod start rejoins everythin
 
 test('--uts and --ipc container:NAME join that container as --network container: does', { skip }, () => {
   env.ok(['run', '-d', '--name', `base-${tag}`, '--hostname', 'basehost', '--network', 'none', IMAGE, 'sleep', '1000']);
-  const out = env.ok(['run', '--rm', '--uts', `container:base-${tag}`, '--ipc', `container:base-${tag}`, '--network', `container:base-${tag}`, IMAGE, 'hostname']);
+  const out = env.ok([
+    'run',
+    '--rm',
+    '--uts',
+    `container:base-${tag}`,
+    '--ipc',
+    `container:base-${tag}`,
+    '--network',
+    `container:base-${tag}`,
+    IMAGE,
+    'hostname',
+  ]);
   assert.equal(out, 'basehost\n');
   const stopped = env.hako(['create', '--uts', `container:base-${tag}`, IMAGE, 'true']).stdout.trim();
   env.ok(['stop', '-t', '0', `base-${tag}`]);

@@ -17,7 +17,8 @@ const command: Command<EngineContext> = {
   },
   async run(ctx, { values: v, positionals }) {
     if (positionals.length > 1) throw new HakoError('"hako pod create" requires at most 1 argument: [NAME]');
-    if (positionals[0] && v.name && positionals[0] !== v.name) throw new HakoError('conflicting options: either specify --name or provide positional arg, not both');
+    if (positionals[0] && v.name && positionals[0] !== v.name)
+      throw new HakoError('conflicting options: either specify --name or provide positional arg, not both');
     const pod = await podsOf(ctx).create({
       name: (v.name as string | undefined) ?? positionals[0],
       publish: (v.publish as string[] | undefined) ?? [],
