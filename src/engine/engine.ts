@@ -27,7 +27,16 @@ import { recordEvent } from './events.js';
 import { removeTree } from '../storage/layers/worker.js';
 import { applyNamespaceModes, resolveJoins, type JoinTarget, type NamespaceJoin } from './namespace-join.js';
 import { Pods, joinPod } from './pods.js';
-import { ContainerNetworks, checkNetworkNames, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
+import {
+  ContainerNetworks,
+  type NetworkContext,
+  checkNetworkNames,
+  exposedMappings,
+  networkFiles,
+  networkSettings,
+  planNetwork,
+  type NetworkPlan,
+} from './network.js';
 import { startConmon, readOr } from './monitor.js';
 import { checkRuntimeName, defaultRuntimeName, type OCIRuntime } from './oci-runtime.js';
 import { HakoRuntime } from './runtime-hako.js';
@@ -1115,13 +1124,20 @@ export class Engine {
 
   /** Pins, attaches and fills in /etc/hosts etc. before the container starts (caller holds the lock). */
   private async setUpNetwork(cfg: ContainerConfig): Promise<void> {
-    await resolveJoins(path.join(this.store.bundleDir(cfg.id), 'config.json'), cfg.options, (j) => this.joinTarget(j));
     const plan = planNetwork(cfg.options.network, [], this.networks.store, this.joinLookup);
+    const spec = plan.mode === 'container' ? 'host' : this.networks.specNetns(plan, cfg.id);
+    const own = spec === 'host' ? undefined : spec; // (a joined one is resolveJoins' own work)
+    await resolveJoins(path.join(this.store.bundleDir(cfg.id), 'config.json'), cfg.options, (j) => this.joinTarget(j), own);
+    await this.networks.setUp(this.networkContext(cfg, plan));
+  }
+
+  /** What the container's networking needs to know of it (network.ts), for a plan. */
+  networkContext(cfg: ContainerConfig, plan = planNetwork(cfg.options.network, [], this.networks.store, this.joinLookup)): NetworkContext {
     const publish =
       plan.mode === 'networks' || plan.mode === 'usermode'
         ? [...cfg.options.publish, ...(cfg.options.publishAll ? exposedMappings(cfg.exposedPorts ?? []) : [])]
         : [];
-    await this.networks.setUp({
+    return {
       id: cfg.id,
       name: cfg.name,
       hostname: this.runtimeHostname(cfg.id) || cfg.id.slice(0, 12),
@@ -1129,7 +1145,7 @@ export class Engine {
       plan,
       publish,
       names: cfg.options,
-    });
+    };
   }
 
   /** Detaches and unpins the container's network if it has one (caller holds the lock). */

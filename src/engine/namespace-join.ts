@@ -80,10 +80,17 @@ export function applyNamespaceModes(spec: Spec, opts: RunOptions): void {
  * reference (it may start a pod's infra container first); a target that is not running is refused
  * in one line naming the flag.
  */
-export async function resolveJoins(configFile: string, opts: RunOptions, find: (j: NamespaceJoin) => Promise<JoinTarget>): Promise<void> {
+export async function resolveJoins(
+  configFile: string,
+  opts: RunOptions,
+  find: (j: NamespaceJoin) => Promise<JoinTarget>,
+  ownNetns?: 'new' | { path: string },
+): Promise<void> {
   const joins = namespaceJoins(opts);
-  if (!joins.length) return;
-  const paths = new Map<SharedNamespace, string>();
+  const paths = new Map<SharedNamespace, string | undefined>();
+  // The container's own network namespace as its --network says now (`network connect` and
+  // `disconnect` of a stopped container change it after create): its pin, a new one, or the host's.
+  if (ownNetns) paths.set('network', ownNetns === 'new' ? undefined : ownNetns.path);
   for (const j of joins) {
     const t = await find(j);
     const pin = j.type === 'network' && t.netnsPin && fs.existsSync(t.netnsPin) ? t.netnsPin : undefined;
@@ -93,14 +100,16 @@ export async function resolveJoins(configFile: string, opts: RunOptions, find: (
     }
     paths.set(j.type, pin ?? `/proc/${t.pid}/ns/${PROC_NAME[j.type]}`);
   }
+  if (!paths.size) return;
   const spec = JSON.parse(fs.readFileSync(configFile, 'utf8')) as Spec;
   let changed = false;
+  const nss = (spec.linux!.namespaces ??= []);
   for (const [type, p] of paths) {
-    const nss = (spec.linux!.namespaces ??= []);
     const entry = nss.find((n) => n.type === type);
-    if (entry?.path === p) continue;
-    if (entry) entry.path = p;
-    else nss.push({ type, path: p });
+    if (entry && entry.path === p) continue;
+    if (!entry) nss.push(p ? { type, path: p } : { type });
+    else if (p) entry.path = p;
+    else delete entry.path;
     changed = true;
   }
   if (paths.has('uts') && spec.hostname !== undefined) {

@@ -22,7 +22,9 @@ import {
   HostIpam,
   NetworkStore,
   attach,
+  attachAnother,
   cleanupStale,
+  detach,
   checkHostPort,
   hostsFile,
   writeNetworkFiles,
@@ -349,6 +351,43 @@ export class ContainerNetworks {
       await this.tearDown(c.id, c.dir).catch(() => {});
       throw e;
     }
+  }
+
+  /** `network connect` of a running container: one more interface in its pinned namespace, its
+   *  /etc/hosts and its peers' rewritten, network.json extended (caller holds the container's lock). */
+  async connectRunning(c: NetworkContext, network: string, aliases: string[] = []): Promise<void> {
+    const st = this.runningState(c, 'connected to other networks');
+    st.aliases = [...new Set([...st.aliases, ...aliases])];
+    const a = await attachAnother(c.id, this.pin(c.id), network, {
+      recordPath: ContainerNetworks.recordPath(c.dir),
+      aliases: st.aliases,
+      store: this.store,
+      containerName: c.name,
+    });
+    st.networks.push({ name: a.network, ifName: a.ifName, addresses: a.addresses, ips: a.ips, gateway: a.gateway, mac: a.mac });
+    this.writeState(c, st);
+  }
+
+  /** `network disconnect` of a running container: the interface and its address go (and the ports,
+   *  when they led to it: they are the first network's), name files rewritten. */
+  async disconnectRunning(c: NetworkContext, network: string): Promise<void> {
+    const st = this.runningState(c, 'disconnected from its network');
+    const i = st.networks.findIndex((n) => n.name === network);
+    if (i < 0) throw new HakoError(`container ${c.id} is not connected to network ${network}`);
+    await detach(c.id, this.pin(c.id), [network], { recordPath: ContainerNetworks.recordPath(c.dir), store: this.store });
+    const ports = i === 0 ? [] : st.ports;
+    this.writeState(c, { ...st, ports, networks: st.networks.filter((_, k) => k !== i) });
+    // (the peers that shared only this network are rewritten too: writeState refreshes those of
+    // the networks left, so the old one's members are done here)
+    this.store.hostIpam.locked(() => this.refreshPeers(c.id, { ...st, networks: [st.networks[i]] }));
+  }
+
+  /** network.json of a running container whose namespace is its own pin; else one line why not. */
+  private runningState(c: NetworkContext, what: string): NetworkState {
+    const st = this.state(c.dir);
+    if (!st || st.mode !== 'networks' || !fs.existsSync(this.pin(c.id)))
+      throw new HakoError(`container ${c.name}: network mode ${st?.mode ?? c.plan.mode} cannot be ${what} while it runs`);
+    return st;
   }
 
   /** Rootless: ports chosen and the name files written now; the tool starts once the runtime has

@@ -11,8 +11,8 @@ export const NETWORK_COMMANDS: EngineEntry[] = [
   { name: 'inspect', summary: 'networks as JSON', load: () => import('./network/inspect.js') },
   { name: 'rm', aliases: ['remove'], summary: 'remove networks (refused while in use)', load: () => import('./network/rm.js') },
   { name: 'prune', summary: 'remove networks no container uses', load: () => import('./network/prune.js') },
-  { name: 'connect', summary: 'connect a container that is not running to a network', load: () => import('./network/connect.js') },
-  { name: 'disconnect', summary: 'disconnect a container that is not running from a network', load: () => import('./network/disconnect.js') },
+  { name: 'connect', summary: 'connect a container to a network', load: () => import('./network/connect.js') },
+  { name: 'disconnect', summary: 'disconnect a container from a network', load: () => import('./network/disconnect.js') },
 ];
 
 export const VOLUME_COMMANDS: EngineEntry[] = [
