@@ -385,9 +385,9 @@ export class ContainerNetworks {
   /** network.json of a running container whose namespace is its own pin; else one line why not. */
   private runningState(c: NetworkContext, what: string): NetworkState {
     const st = this.state(c.dir);
-    if (!st || st.mode !== 'networks' || !fs.existsSync(this.pin(c.id)))
+    if (st?.mode !== 'networks' || !fs.existsSync(this.pin(c.id)))
       throw new HakoError(`container ${c.name}: network mode ${st?.mode ?? c.plan.mode} cannot be ${what} while it runs`);
-    return st;
+    return st!;
   }
 
   /** Rootless: ports chosen and the name files written now; the tool starts once the runtime has
