@@ -121,7 +121,8 @@ export class Pods {
     if (!fs.existsSync(PAUSE_BINARY))
       throw new HakoError(`pods need ${PAUSE_BINARY} (Debian package catatonit) for their infra process, which is not installed`);
     const id = newId();
-    const hostname = o.hostname ?? name;
+    // podman's: the pod's name, here made a valid host name (`_` is not one; at most 63 characters).
+    const hostname = o.hostname ?? name.replace(/_/g, '-').slice(0, 63);
     const args = ['--name', `${id.slice(0, 12)}-infra`, '--hostname', hostname, '--network', o.network ?? ''];
     for (const p of o.publish ?? []) args.push('--publish', p);
     args.push('-v', `${PAUSE_BINARY}:${PAUSE_PATH}:ro`, '--entrypoint', PAUSE_PATH, '--stop-signal', 'SIGINT', '--label', `org.hako.pod=${id}`);
