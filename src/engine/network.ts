@@ -271,7 +271,8 @@ export class ContainerNetworks {
     return path.join(dir, 'network.json');
   }
 
-  /** The runtime's network namespace for a plan. */
+  /** The runtime's network namespace for a plan (for `container:`, a placeholder at create: the
+   *  path is found at each start by namespace-join.ts, as for the container's own pin). */
   specNetns(plan: NetworkPlan, id: string): 'host' | 'new' | { path: string } {
     if (plan.mode === 'container') return { path: this.pin(plan.joined!.id!) };
     if (plan.mode === 'none' || plan.mode === 'usermode') return 'new';
