@@ -69,7 +69,7 @@ test('connect of a running container: interface, address, names both ways; disco
   const port = await freePort();
   const web = `web-${tag}`;
   const peer = `peer-${tag}`;
-  const serve = 'mkdir /www && echo connected > /www/index.html && exec httpd -f -p 80 -h /www';
+  const serve = 'mkdir -p /www && echo connected > /www/index.html && exec httpd -f -p 80 -h /www';
   env.ok(['run', '-d', '--name', web, '--network', A.name, '-p', `127.0.0.1:${port}:80`, IMAGE, 'sh', '-c', serve]);
   env.ok(['run', '-d', '--name', peer, '--network', B.name, IMAGE, 'sleep', '1000']);
   assert.doesNotMatch(env.ok(['exec', peer, 'cat', '/etc/hosts']), new RegExp(web), 'not yet a peer');
@@ -81,7 +81,7 @@ test('connect of a running container: interface, address, names both ways; disco
   assert.match(env.ok(['exec', peer, 'cat', '/etc/hosts']), new RegExp(`\\t${web} alias-${tag}$`, 'm'), "in the peer's /etc/hosts, alias too");
   await env.until(
     'the peer to reach it by alias',
-    () => env.hako(['exec', peer, 'wget', '-qO-', '-T', '2', `http://alias-${tag}/index.html`]).stdout === 'connected\n',
+    () => env.hako(['exec', peer, 'wget', '-qO-', `http://alias-${tag}/index.html`]).stdout === 'connected\n',
   );
   const nets = JSON.parse(env.ok(['inspect', '--format', '{{json .NetworkSettings.Networks}}', web]));
   assert.deepEqual(Object.keys(nets).sort(), [A.name, B.name].sort());
