@@ -140,16 +140,44 @@ export class Pods {
       publish: o.publish ?? [],
       infraId: '',
     };
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    this.claimName(name, id);
     writeJSON(this.file(id), stampVersion(pod, POD_FORMAT)); // first: the infra's removal checks it
     try {
       pod.infraId = (await this.engine.create(infraOpts)).id;
       writeJSON(this.file(id), stampVersion(pod, POD_FORMAT));
     } catch (e) {
       fs.rmSync(this.file(id), { force: true });
+      fs.rmSync(this.nameFile(name), { force: true });
       throw e;
     }
     return pod;
+  }
+
+  private nameFile(name: string): string {
+    return path.join(this.dir, 'names', name);
+  }
+
+  /** The name as a file made with O_EXCL, so of two racing `pod create --name x` one wins (as
+   *  containers' names, store.ts); a claim whose pod record is gone is stale and taken over. */
+  private claimName(name: string, id: string): void {
+    fs.mkdirSync(path.join(this.dir, 'names'), { recursive: true, mode: 0o700 });
+    try {
+      fs.writeFileSync(this.nameFile(name), id, { flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const owner = fs.readFileSync(this.nameFile(name), 'utf8');
+      if (this.exists(owner) || this.recent(this.nameFile(name))) throw new HakoError(`the pod name "${name}" is already in use by another pod`);
+      fs.writeFileSync(this.nameFile(name), id);
+    }
+  }
+
+  /** A claim younger than a minute may belong to a create still under way (its record comes next). */
+  private recent(file: string): boolean {
+    try {
+      return Date.now() - fs.statSync(file).mtimeMs < 60_000;
+    } catch {
+      return false;
+    }
   }
 
   /** The pod's containers other than its infra, newest first. */
@@ -210,6 +238,7 @@ export class Pods {
     }
     for (const m of members) await this.engine.remove(m.config.id, { force: true, volumes: true });
     fs.rmSync(this.file(pod.id), { force: true });
+    fs.rmSync(this.nameFile(pod.name), { force: true });
     if (await this.infraState(pod)) await this.engine.remove(pod.infraId, { force: true });
   }
 }

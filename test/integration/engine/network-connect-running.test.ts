@@ -79,10 +79,7 @@ test('connect of a running container: interface, address, names both ways; disco
   assert.match(addrs(web), new RegExp(`eth0\\s+inet ${prefixOf(A).replace(/\./g, '\\.')}`), 'eth0 stays');
   assert.match(env.ok(['exec', web, 'cat', '/etc/hosts']), new RegExp(`\\t${peer}$`, 'm'), 'the peer in its /etc/hosts');
   assert.match(env.ok(['exec', peer, 'cat', '/etc/hosts']), new RegExp(`\\t${web} alias-${tag}$`, 'm'), "in the peer's /etc/hosts, alias too");
-  await env.until(
-    'the peer to reach it by alias',
-    () => env.hako(['exec', peer, 'wget', '-qO-', `http://alias-${tag}/index.html`]).stdout === 'connected\n',
-  );
+  await env.until('the peer to reach it by alias', () => env.hako(['exec', peer, 'wget', '-qO-', `http://alias-${tag}/index.html`]).stdout === 'connected\n');
   const nets = JSON.parse(env.ok(['inspect', '--format', '{{json .NetworkSettings.Networks}}', web]));
   assert.deepEqual(Object.keys(nets).sort(), [A.name, B.name].sort());
   assert.match(nets[B.name].IPAddress, new RegExp(`^${prefixOf(B).replace(/\./g, '\\.')}`));

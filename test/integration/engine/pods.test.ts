@@ -8,7 +8,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { EngineEnv, IMAGE, networkSkip } from './harness.js';
+import { spawn } from 'node:child_process';
+import { EngineEnv, HAKO, IMAGE, networkSkip } from './harness.js';
 
 const skip = networkSkip || (!fs.existsSync('/usr/bin/catatonit') && 'needs /usr/bin/catatonit (Debian catatonit)');
 const tag = crypto.randomBytes(3).toString('hex');
@@ -165,6 +166,21 @@ test('names: a pod and a container never share one; ports and networks of a memb
     'only the infra container',
   );
   env.ok(['pod', 'rm', `p-${tag}`]);
+});
+
+test('four racing pod create --name of one name: exactly one pod', { skip }, async () => {
+  const race = () =>
+    new Promise<number>((resolve) => {
+      const p = spawn(HAKO, ['--root', env.root, 'pod', 'create', '--name', `race-${tag}`, '--network', NET], { stdio: 'ignore' });
+      p.on('exit', (code) => resolve(code ?? 128));
+    });
+  const codes = await Promise.all([race(), race(), race(), race()]);
+  assert.equal(codes.filter((c) => c === 0).length, 1, `exit codes ${codes.join(' ')}`);
+  assert.equal(env.ok(['pod', 'ls', '-q']).split('\n').filter(Boolean).length, 1);
+  assert.equal(env.ok(['ps', '-aq']).split('\n').filter(Boolean).length, 1, 'one infra container, none of the losers');
+  env.ok(['pod', 'rm', `race-${tag}`]);
+  env.ok(['pod', 'create', '--name', `race-${tag}`, '--network', NET]); // the name is free again
+  env.ok(['pod', 'rm', `race-${tag}`]);
 });
 
 test('the infra killed with -9: the pod is degraded, pod start rejoins everything, rm -f cleans up', { skip }, async () => {
