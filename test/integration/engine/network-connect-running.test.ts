@@ -126,3 +126,13 @@ test('hostile: unknown network, modes that cannot be connected, rm leaves no por
   await env.until('the bridges to have no ports', () => ports(A.bridge).length + ports(B.bridge).length === 0, 10_000);
   assert.deepEqual(env.pinnedNamespaces(), []);
 });
+
+test('a created --network none container connected before its start gets the network (its namespace is resolved at start)', { skip }, () => {
+  const id = env.ok(['create', '--network', 'none', IMAGE, 'ip', '-o', '-4', 'addr', 'show']).trim();
+  env.ok(['network', 'connect', A.name, id]);
+  assert.match(env.ok(['start', '-a', id]), new RegExp(`eth0\\s+inet ${prefixOf(A).replace(/\./g, '\\.')}`));
+  const back = env.ok(['create', '--network', A.name, IMAGE, 'ip', '-o', 'link', 'show']).trim();
+  env.ok(['network', 'disconnect', A.name, back]);
+  assert.doesNotMatch(env.ok(['start', '-a', back]), /eth0/, 'disconnected from its only network: lo only');
+  env.ok(['rm', id, back]);
+});
