@@ -25,7 +25,18 @@ import { copyFromImage, resolveInRoot } from './in-root.js';
 import { ensureRootfsMounted, prepareRootfs, rootfsMountpoint } from './rootfs.js';
 import { recordEvent } from './events.js';
 import { removeTree } from '../storage/layers/worker.js';
-import { ContainerNetworks, checkNetworkNames, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
+import { applyNamespaceModes, resolveJoins, type JoinTarget, type NamespaceJoin } from './namespace-join.js';
+import { Pods, joinPod } from './pods.js';
+import {
+  ContainerNetworks,
+  type NetworkContext,
+  checkNetworkNames,
+  exposedMappings,
+  networkFiles,
+  networkSettings,
+  planNetwork,
+  type NetworkPlan,
+} from './network.js';
 import { startConmon, readOr } from './monitor.js';
 import { checkRuntimeName, defaultRuntimeName, type OCIRuntime } from './oci-runtime.js';
 import { HakoRuntime } from './runtime-hako.js';
@@ -130,8 +141,21 @@ export class Engine {
 
   // ---- create / run / start ----
 
-  /** Resolves the image (pulling it when absent), prepares rootfs and bundle, records the container. */
+  /** Resolves the image (pulling it when absent), prepares rootfs and bundle, records the container.
+   *  With --pod, first the pod's namespaces (a pod made by `new:NAME` is removed again on a failure). */
   async create(opts: RunOptions): Promise<ContainerConfig> {
+    if (!opts.pod) return this.createContainer(opts);
+    const undo = await joinPod(new Pods(this), opts);
+    try {
+      return await this.createContainer(opts);
+    } catch (e) {
+      await undo().catch(() => {});
+      throw e;
+    }
+  }
+
+  private async createContainer(opts: RunOptions): Promise<ContainerConfig> {
+    if (opts.name && new Pods(this).named(opts.name)) throw new HakoError(`the container name "/${opts.name}" is already in use by a pod`);
     const net = planNetwork(opts.network, opts.publish, this.networks.store, this.joinLookup);
     checkNetworkNames(net, opts);
     const maps = isRootless() ? rootlessMaps(opts, net.mode) : undefined;
@@ -183,6 +207,7 @@ export class Engine {
         cgroupsPath: maps ? rootlessCgroupsPath(id) : `/hako/${id}`,
         devices: opts.privileged ? [] : opts.devices.map((d) => hostDevice(d.host, d.container, d.permissions)),
       });
+      applyNamespaceModes(spec, opts);
       spec.annotations = { 'org.hako.name': name, 'org.hako.image': image.reference };
       if (maps) applyRootless(spec, maps, inContainer);
       if (maps && runtime !== 'hako') rootlessForExternal(spec);
@@ -734,6 +759,9 @@ export class Engine {
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<string> {
     const id = this.store.resolve(ref);
     const cfg = this.store.readConfig(id);
+    const pod = cfg.options.infraOf;
+    if (pod && new Pods(this).exists(pod))
+      throw new HakoError(`cannot remove container "${cfg.name}": it is the infra container of pod ${pod.slice(0, 12)}: remove the pod (hako pod rm)`);
     const st = await this.refresh(id);
     if (st.status === 'running' || st.status === 'restarting') {
       if (!opts.force)
@@ -1080,6 +1108,23 @@ export class Engine {
     return { id, dir: this.store.containerDir(id), running };
   };
 
+  /** The container of a `container:REF` namespace join, found at start; a pod's infra container is
+   *  started first when it is not running (as podman starts a pod's infra with its first member). */
+  private async joinTarget(j: NamespaceJoin): Promise<JoinTarget> {
+    let id: string;
+    try {
+      id = this.store.resolve(j.ref);
+    } catch {
+      throw new HakoError(`--${j.type} container:${j.ref}: no such container`);
+    }
+    let st = await this.refresh(id);
+    if (st.status !== 'running' && this.store.readConfig(id).options.infraOf) {
+      await this.start(id);
+      st = await this.refresh(id);
+    }
+    return { id, pid: st.status === 'running' ? st.pid : 0, netnsPin: this.networks.pin(id) };
+  }
+
   /** Rootless with a user-mode network: what starts its tool once the runtime made the namespace. */
   private userModeStarter(id: string): ((pid: number) => Promise<void>) | undefined {
     const dir = this.store.containerDir(id);
@@ -1090,11 +1135,19 @@ export class Engine {
   /** Pins, attaches and fills in /etc/hosts etc. before the container starts (caller holds the lock). */
   private async setUpNetwork(cfg: ContainerConfig): Promise<void> {
     const plan = planNetwork(cfg.options.network, [], this.networks.store, this.joinLookup);
+    const spec = plan.mode === 'container' ? 'host' : this.networks.specNetns(plan, cfg.id);
+    const own = spec === 'host' ? undefined : spec; // (a joined one is resolveJoins' own work)
+    await resolveJoins(path.join(this.store.bundleDir(cfg.id), 'config.json'), cfg.options, (j) => this.joinTarget(j), own);
+    await this.networks.setUp(this.networkContext(cfg, plan));
+  }
+
+  /** What the container's networking needs to know of it (network.ts), for a plan. */
+  networkContext(cfg: ContainerConfig, plan = planNetwork(cfg.options.network, [], this.networks.store, this.joinLookup)): NetworkContext {
     const publish =
       plan.mode === 'networks' || plan.mode === 'usermode'
         ? [...cfg.options.publish, ...(cfg.options.publishAll ? exposedMappings(cfg.exposedPorts ?? []) : [])]
         : [];
-    await this.networks.setUp({
+    return {
       id: cfg.id,
       name: cfg.name,
       hostname: this.runtimeHostname(cfg.id) || cfg.id.slice(0, 12),
@@ -1102,7 +1155,7 @@ export class Engine {
       plan,
       publish,
       names: cfg.options,
-    });
+    };
   }
 
   /** Detaches and unpins the container's network if it has one (caller holds the lock). */

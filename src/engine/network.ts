@@ -22,7 +22,9 @@ import {
   HostIpam,
   NetworkStore,
   attach,
+  attachAnother,
   cleanupStale,
+  detach,
   checkHostPort,
   hostsFile,
   writeNetworkFiles,
@@ -269,7 +271,8 @@ export class ContainerNetworks {
     return path.join(dir, 'network.json');
   }
 
-  /** The runtime's network namespace for a plan. */
+  /** The runtime's network namespace for a plan (for `container:`, a placeholder at create: the
+   *  path is found at each start by namespace-join.ts, as for the container's own pin). */
   specNetns(plan: NetworkPlan, id: string): 'host' | 'new' | { path: string } {
     if (plan.mode === 'container') return { path: this.pin(plan.joined!.id!) };
     if (plan.mode === 'none' || plan.mode === 'usermode') return 'new';
@@ -298,17 +301,8 @@ export class ContainerNetworks {
    */
   async setUp(c: NetworkContext): Promise<void> {
     if (c.plan.mode === 'host') return;
-    if (c.plan.mode === 'container') {
-      // Nothing of our own: the runtime joins the other container's pinned namespace.
-      const joined = c.plan.joined;
-      const pid = joined?.running && joined.dir ? runningPid(joined.dir) : 0;
-      if (!joined?.running || (!fs.existsSync(this.pin(joined.id!)) && !pid)) {
-        throw new HakoError(`--network container:${joined?.ref}: that container is not running (its network is not set up)`);
-      }
-      // A --network none container has no pin: its namespace is its process's (as docker joins).
-      if (!fs.existsSync(this.pin(joined.id!))) joinNamespaceOf(path.join(c.dir, 'bundle', 'config.json'), pid);
-      return;
-    }
+    // Nothing of our own: the namespace joined was found by namespace-join.ts before we were called.
+    if (c.plan.mode === 'container') return;
     trace('network set-up begins');
     if (c.plan.mode === 'usermode') return this.setUpUserMode(c);
     if (c.plan.mode === 'none') {
@@ -358,6 +352,43 @@ export class ContainerNetworks {
       await this.tearDown(c.id, c.dir).catch(() => {});
       throw e;
     }
+  }
+
+  /** `network connect` of a running container: one more interface in its pinned namespace, its
+   *  /etc/hosts and its peers' rewritten, network.json extended (caller holds the container's lock). */
+  async connectRunning(c: NetworkContext, network: string, aliases: string[] = []): Promise<void> {
+    const st = this.runningState(c, 'connected to other networks');
+    st.aliases = [...new Set([...st.aliases, ...aliases])];
+    const a = await attachAnother(c.id, this.pin(c.id), network, {
+      recordPath: ContainerNetworks.recordPath(c.dir),
+      aliases: st.aliases,
+      store: this.store,
+      containerName: c.name,
+    });
+    st.networks.push({ name: a.network, ifName: a.ifName, addresses: a.addresses, ips: a.ips, gateway: a.gateway, mac: a.mac });
+    this.writeState(c, st);
+  }
+
+  /** `network disconnect` of a running container: the interface and its address go (and the ports,
+   *  when they led to it: they are the first network's), name files rewritten. */
+  async disconnectRunning(c: NetworkContext, network: string): Promise<void> {
+    const st = this.runningState(c, 'disconnected from its network');
+    const i = st.networks.findIndex((n) => n.name === network);
+    if (i < 0) throw new HakoError(`container ${c.id} is not connected to network ${network}`);
+    await detach(c.id, this.pin(c.id), [network], { recordPath: ContainerNetworks.recordPath(c.dir), store: this.store });
+    const ports = i === 0 ? [] : st.ports;
+    this.writeState(c, { ...st, ports, networks: st.networks.filter((_, k) => k !== i) });
+    // (the peers that shared only this network are rewritten too: writeState refreshes those of
+    // the networks left, so the old one's members are done here)
+    this.store.hostIpam.locked(() => this.refreshPeers(c.id, { ...st, networks: [st.networks[i]] }));
+  }
+
+  /** network.json of a running container whose namespace is its own pin; else one line why not. */
+  private runningState(c: NetworkContext, what: string): NetworkState {
+    const st = this.state(c.dir);
+    if (st?.mode !== 'networks' || !fs.existsSync(this.pin(c.id)))
+      throw new HakoError(`container ${c.name}: network mode ${st?.mode ?? c.plan.mode} cannot be ${what} while it runs`);
+    return st!;
   }
 
   /** Rootless: ports chosen and the name files written now; the tool starts once the runtime has
@@ -548,21 +579,4 @@ function readOr(file: string, fallback: string): string {
   } catch {
     return fallback;
   }
-}
-
-/** The pid of a running container's process, from its state.json, or 0. */
-function runningPid(dir: string): number {
-  try {
-    const st = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as { status?: string; pid?: number };
-    return st.status === 'running' && st.pid ? st.pid : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Points the network namespace of the bundle's config.json at the one of process `pid`. */
-function joinNamespaceOf(configFile: string, pid: number): void {
-  const spec = JSON.parse(fs.readFileSync(configFile, 'utf8')) as { linux?: { namespaces?: { type: string; path?: string }[] } };
-  for (const ns of spec.linux?.namespaces ?? []) if (ns.type === 'network') ns.path = `/proc/${pid}/ns/net`;
-  fs.writeFileSync(configFile, JSON.stringify(spec, null, 2));
 }

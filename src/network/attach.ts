@@ -206,6 +206,48 @@ export async function attach(containerId: string, netnsPath: string, networks: s
   return out;
 }
 
+/**
+ * Connects one more network to a namespace that is attached already (a running container's): the
+ * first free `ethN`, no port mappings (they stay on the first network), the record extended before
+ * anything is made. On a failure the new entry is undone and dropped from the record.
+ */
+export async function attachAnother(
+  containerId: string,
+  netnsPath: string,
+  network: string,
+  opts: AttachOptions & { recordPath: string },
+): Promise<Attachment> {
+  const rec = readRecord(opts.recordPath) ?? { version: 1, containerId, netns: netnsPath, entries: [] };
+  if (rec.entries.some((e) => e.network === network)) throw new HakoError(`container ${containerId} is already connected to network ${network}`);
+  const store = opts.store ?? new NetworkStore();
+  const executor = opts.executor ?? new CniExecutor();
+  const used = new Set(rec.entries.map((e) => e.ifName));
+  let position = 0;
+  while (used.has(`eth${position}`)) position++;
+  const ifName = `eth${position}`;
+  const conflist = store.confList(network);
+  const info = describeConfList(conflist);
+  const entry: RecordEntry =
+    info.driver === 'bridge'
+      ? { network, ifName, driver: 'bridge', capabilityArgs: {}, bridge: rebuilt(info.bridge, containerId, ifName) }
+      : { network, ifName, conflist, capabilityArgs: opts.aliases?.length ? { aliases: { [network]: opts.aliases } } : {} };
+  rec.entries.push(entry);
+  writeRecord(opts.recordPath, rec);
+  try {
+    if (entry.driver === 'bridge') {
+      entry.bridge = addBridge(containerId, netnsPath, entry, position, store, opts.containerName);
+      writeRecord(opts.recordPath, rec);
+      return bridgeAttachment(network, ifName, entry.bridge);
+    }
+    entry.result = await executor.add(conflist, { containerId, netns: netnsPath, ifName, capabilityArgs: entry.capabilityArgs });
+    writeRecord(opts.recordPath, rec);
+    return summarize(network, ifName, entry.result);
+  } catch (err) {
+    await finish(executor, rec, [entry], opts.recordPath).catch(() => {});
+    throw err;
+  }
+}
+
 function addBridge(containerId: string, netns: string, e: RecordEntry, position: number, store: NetworkStore, containerName?: string): BridgeConnection {
   const info = describeConfList(store.confList(e.network));
   const ports = (e.capabilityArgs.portMappings ?? []) as PortMapping[];

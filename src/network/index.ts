@@ -47,6 +47,7 @@ export {
 } from './networks.js';
 export {
   attach,
+  attachAnother,
   detach,
   cleanupStale,
   readRecord,

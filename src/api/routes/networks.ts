@@ -1,6 +1,6 @@
 // The networks endpoints: list, inspect, create, remove, connect, disconnect, prune, over the
-// engine's network store and engine/network-api.ts (docker's documents; connecting containers that
-// are not running, which is what compose does between create and start).
+// engine's network store and engine/network-api.ts (docker's documents; containers connected while
+// they run, or at their next start, which is what compose uses between create and start).
 import { HakoError } from '../../util/errors.js';
 import { connectNetwork, disconnectNetwork, listNetworkDocuments, networkDocument } from '../../engine/network-api.js';
 import { pruneNetworks } from '../../engine/prune.js';

@@ -1,7 +1,7 @@
 // The engine's commands: name, summary and the file that runs it (loaded only when it runs).
 import type { Entry } from '../command.js';
 import type { EngineContext } from './common.js';
-import { NETWORK_COMMANDS, SYSTEM_COMMANDS, VOLUME_COMMANDS } from './groups.js';
+import { NETWORK_COMMANDS, SYSTEM_COMMANDS, VOLUME_COMMANDS, POD_COMMANDS } from './groups.js';
 import { CONTAINER_COMMANDS, IMAGE_COMMANDS } from './management-groups.js';
 
 type EngineEntry = Entry<EngineContext>;
@@ -50,6 +50,7 @@ export const ENGINE_COMMANDS: EngineEntry[] = [
   { name: 'info', summary: 'the engine and the host', load: () => import('./info.js') },
   { name: 'network', summary: 'manage networks (hako network --help)', group: NETWORK_COMMANDS },
   { name: 'volume', summary: 'manage volumes (hako volume --help)', group: VOLUME_COMMANDS },
+  { name: 'pod', summary: "manage pods, podman's (hako pod --help)", group: POD_COMMANDS },
   {
     name: 'healthcheck',
     summary: 'run health checks (hako healthcheck --help)',

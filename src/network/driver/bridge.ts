@@ -202,7 +202,7 @@ function defaultRouteFor(position: number, gateway: string) {
  *  is deleted by a detached hako-init: the caller unpins the namespace, which removes the pair too,
  *  and neither waits for the kernel's RCU grace periods. Idempotent. */
 export function disconnect(
-  conn: Pick<BridgeConnection, 'bridge' | 'hostIf'>,
+  conn: Pick<BridgeConnection, 'bridge' | 'hostIf'> & { address?: string },
   containerId: string,
   ifName: string,
   opts: { ipam?: HostIpam; background?: boolean } = {},
@@ -211,7 +211,9 @@ export function disconnect(
   ipam.locked(() => {
     ipam.release(conn.bridge, containerId, ifName);
     const { ports: all, stale } = ipam.portsWithStale();
-    const mine = Object.keys(all).filter((k) => all[k].container === containerId);
+    // Only the ports that lead to this connection's address when it is known: a running
+    // container disconnected from its second network keeps the ports of its first.
+    const mine = Object.keys(all).filter((k) => all[k].container === containerId && (!conn.address || all[k].ip === conn.address));
     if (mine.length === 0 && !stale) return;
     for (const k of mine) delete all[k];
     ipam.writePorts(all);

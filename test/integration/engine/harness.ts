@@ -103,8 +103,17 @@ export class EngineEnv {
 
   /** Removes all containers, then everything; returns what was left behind before the final rm. */
   cleanup(): string[] {
-    const ids = this.hako(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
     const leftovers: string[] = [];
+    // Pods first: their infra containers are removed with them (`rm` refuses them alone).
+    const pods = this.hako(['pod', 'ls', '-q', '--no-trunc']).stdout.split('\n').filter(Boolean);
+    if (pods.length)
+      leftovers.push(
+        ...this.hako(['pod', 'rm', '-f', ...pods])
+          .stderr.split('\n')
+          .filter((l) => l.trim())
+          .map((l) => `pod rm -f: ${l}`),
+      );
+    const ids = this.hako(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
     if (ids.length) {
       const rm = this.hako(['rm', '-f', ...ids]);
       // removed meanwhile by its own exit command (`run -d --rm`) is fine; anything else is not
