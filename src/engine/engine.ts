@@ -25,6 +25,7 @@ import { copyFromImage, resolveInRoot } from './in-root.js';
 import { ensureRootfsMounted, prepareRootfs, rootfsMountpoint } from './rootfs.js';
 import { recordEvent } from './events.js';
 import { removeTree } from '../storage/layers/worker.js';
+import { checkStaticAddresses } from './static-address.js';
 import { ContainerNetworks, checkNetworkNames, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
 import { startConmon, readOr } from './monitor.js';
 import { checkRuntimeName, defaultRuntimeName, type OCIRuntime } from './oci-runtime.js';
@@ -125,6 +126,7 @@ export class Engine {
   async create(opts: RunOptions): Promise<ContainerConfig> {
     const net = planNetwork(opts.network, opts.publish, this.networks.store, this.joinLookup);
     checkNetworkNames(net, opts);
+    checkStaticAddresses(net, opts, this.networks.store);
     const maps = isRootless() ? rootlessMaps(opts, net.mode) : undefined;
     if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
     const runtime = checkRuntimeName(opts.runtime ?? defaultRuntimeName(this.root));
