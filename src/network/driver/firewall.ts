@@ -107,9 +107,10 @@ table ${t} {
 
 /** The nft batch: table \`ip hako\`, and \`ip6 hako\` while a network is dual stack (else a leftover
  *  one is deleted: declared empty, then deleted, so that the batch works whether it exists or not). */
-export function nftScript(state: FirewallState): string {
+export function nftScript(state: FirewallState, ipv6Kernel = true): string {
   const v6 = state.subnets6 ?? [];
-  const six = v6.length ? nftTable(V6, v6, ports(state, V6)) : 'table ip6 hako {}\ndelete table ip6 hako\n';
+  // A kernel without IPv6 never had the table: nothing to delete (and the family may be missing).
+  const six = v6.length ? nftTable(V6, v6, ports(state, V6)) : ipv6Kernel ? 'table ip6 hako {}\ndelete table ip6 hako\n' : '';
   return nftTable(V4, state.subnets, ports(state, V4)) + six;
 }
 
@@ -174,7 +175,7 @@ function haveIp6Chains(): boolean {
 /** Makes the host firewall what `state` says (one batch per family in use). */
 export function applyFirewall(state: FirewallState): void {
   if (backend() === 'nft') {
-    run('nft', ['-f', '-'], nftScript(state));
+    run('nft', ['-f', '-'], nftScript(state, fs.existsSync('/proc/sys/net/ipv6')));
     return;
   }
   run('iptables-restore', ['-w', '--noflush'], iptablesScript(state));

@@ -62,6 +62,7 @@ test('nft, dual stack: table ip6 hako with the IPv6 subnets and ports; all-addre
   assert.match(v4, /elements = \{ tcp \. 8080 : 10\.89\.0\.2 \. 80 \}/);
   assert.doesNotMatch(v4, /8081|fd00/, 'IPv6 ports stay in table ip6');
   assert.match(nftScript(state), /table ip6 hako \{\}\ndelete table ip6 hako\n$/, 'no dual-stack network: a leftover ip6 table is deleted');
+  assert.doesNotMatch(nftScript(state, false), /ip6/, 'a kernel without IPv6: no ip6 table at all');
 });
 
 test('ip6tables-restore batch: the same chains with IPv6 addresses and [addr]:port targets', () => {
