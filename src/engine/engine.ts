@@ -27,6 +27,7 @@ import { recordEvent } from './events.js';
 import { removeTree } from '../storage/layers/worker.js';
 import { applyNamespaceModes, resolveJoins, type JoinTarget, type NamespaceJoin } from './namespace-join.js';
 import { Pods, joinPod } from './pods.js';
+import { checkStaticAddresses } from './static-address.js';
 import {
   ContainerNetworks,
   type NetworkContext,
@@ -158,6 +159,7 @@ export class Engine {
     if (opts.name && new Pods(this).named(opts.name)) throw new HakoError(`the container name "/${opts.name}" is already in use by a pod`);
     const net = planNetwork(opts.network, opts.publish, this.networks.store, this.joinLookup);
     checkNetworkNames(net, opts);
+    checkStaticAddresses(net, opts, this.networks.store);
     const maps = isRootless() ? rootlessMaps(opts, net.mode) : undefined;
     if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
     const runtime = checkRuntimeName(opts.runtime ?? defaultRuntimeName(this.root));

@@ -27,7 +27,8 @@ function networkContainers(e: Engine, n: NetworkInfo): Record<string, unknown> {
     }
     const st = e.networks.state(e.store.containerDir(u.containerId));
     const mac = st?.networks.find((x) => x.name === n.name)?.mac ?? '';
-    out[u.containerId] = { Name: name, EndpointID: '', MacAddress: mac, IPv4Address: `${u.ip}/${prefix}`, IPv6Address: '' };
+    const v6 = u.ip6 && n.subnet6 ? `${u.ip6}/${n.subnet6.split('/')[1]}` : '';
+    out[u.containerId] = { Name: name, EndpointID: '', MacAddress: mac, IPv4Address: `${u.ip}/${prefix}`, IPv6Address: v6 };
   }
   return out;
 }
@@ -40,8 +41,12 @@ export function networkDocument(e: Engine, n: NetworkInfo, opts: { containers?: 
     Created: n.created || new Date(0).toISOString(),
     Scope: 'local',
     Driver: 'bridge',
-    EnableIPv6: false,
-    IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
+    EnableIPv6: !!n.subnet6,
+    IPAM: {
+      Driver: 'default',
+      Options: {},
+      Config: [{ Subnet: n.subnet, Gateway: n.gateway }, ...(n.subnet6 ? [{ Subnet: n.subnet6, Gateway: n.gateway6 }] : [])],
+    },
     Internal: false,
     Attachable: false,
     Ingress: false,

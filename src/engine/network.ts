@@ -71,7 +71,8 @@ export interface NetworkState {
   aliases: string[];
   /** --add-host entries (host-gateway resolved), kept for rewrites of /etc/hosts. */
   extraHosts?: HostEntry[];
-  networks: { name: string; ifName: string; addresses: string[]; ips: string[]; gateway?: string; mac?: string }[];
+  /** ips and addresses: IPv4 first, then IPv6 on dual-stack networks (gateway6). */
+  networks: { name: string; ifName: string; addresses: string[]; ips: string[]; gateway?: string; gateway6?: string; mac?: string }[];
   /** The mappings in effect, host ports chosen. */
   ports: PortMapping[];
   /** usermode (rootless): the tool, and once it runs its pid (with start time) and the addresses. */
@@ -180,7 +181,7 @@ export function exposedMappings(exposed: string[]): PortMapping[] {
 async function freePort(ip: string, protocol: PortMapping['protocol']): Promise<number> {
   const host = ip || '0.0.0.0';
   if (protocol === 'udp') {
-    const s = process.getBuiltinModule('node:dgram').createSocket('udp4'); // loaded on first use, as net
+    const s = process.getBuiltinModule('node:dgram').createSocket(host.includes(':') ? 'udp6' : 'udp4'); // loaded on first use, as net
     return new Promise((resolve, reject) => {
       s.once('error', reject);
       s.bind(0, host, () => {
@@ -207,6 +208,9 @@ export interface NetworkNames {
   dnsSearch?: string[];
   dnsOptions?: string[];
   networkAliases?: string[];
+  ip?: string;
+  ip6?: string;
+  macAddress?: string;
 }
 
 /** Refuses what a plan cannot honour, before anything is created: --dns* with the host's network. */
@@ -337,6 +341,9 @@ export class ContainerNetworks {
         store: this.store,
         loopbackUp: true, // netns-create brought lo up
         containerName: c.name,
+        ip: c.names?.ip,
+        ip6: c.names?.ip6,
+        mac: c.names?.macAddress,
       });
       trace('network attached');
       this.writeState(c, {
@@ -345,7 +352,15 @@ export class ContainerNetworks {
         hostname: c.hostname,
         aliases: [c.name, ...(c.names?.networkAliases ?? [])],
         ports,
-        networks: attachments.map((a) => ({ name: a.network, ifName: a.ifName, addresses: a.addresses, ips: a.ips, gateway: a.gateway, mac: a.mac })),
+        networks: attachments.map((a) => ({
+          name: a.network,
+          ifName: a.ifName,
+          addresses: a.addresses,
+          ips: a.ips,
+          gateway: a.gateway,
+          ...(a.gateway6 ? { gateway6: a.gateway6 } : {}),
+          mac: a.mac,
+        })),
         extraHosts: this.extraHosts(c, attachments[0]?.gateway),
       });
     } catch (e) {
@@ -484,7 +499,10 @@ export class ContainerNetworks {
       for (const u of this.store.users(n.name)) {
         if (u.containerId === self) continue;
         const peer = this.peers(u.containerId);
-        if (peer) out.push({ ip: u.ip, names: this.state(peer.dir)?.aliases ?? [peer.name] });
+        if (!peer) continue;
+        const names = this.state(peer.dir)?.aliases ?? [peer.name];
+        out.push({ ip: u.ip, names });
+        if (u.ip6) out.push({ ip: u.ip6, names }); // AAAA through /etc/hosts, as docker's DNS answers
       }
     }
     return out;
@@ -530,21 +548,28 @@ export function networkSettings(st: NetworkState | undefined, plan: NetworkPlan)
   const ports: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const p of st?.ports ?? []) (ports[`${p.containerPort}/${p.protocol}`] ??= []).push({ HostIp: p.hostIP || '0.0.0.0', HostPort: String(p.hostPort) });
   const networks: Record<string, unknown> = {};
+  const v6 = (n?: NetworkState['networks'][number]) => {
+    const a = n?.addresses.find((x) => x.includes(':'));
+    return { GlobalIPv6Address: a?.split('/')[0] ?? '', GlobalIPv6PrefixLen: prefix(a), IPv6Gateway: n?.gateway6 ?? '' };
+  };
   for (const n of st?.networks ?? []) {
     networks[n.name] = {
       Aliases: st!.aliases,
       IPAddress: n.ips[0] ?? '',
       IPPrefixLen: prefix(n.addresses[0]),
       Gateway: n.gateway ?? '',
+      ...v6(n),
       MacAddress: n.mac ?? '',
     };
   }
-  if (!st && plan.mode === 'networks') for (const n of plan.names) networks[n] = { Aliases: [], IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '' };
+  if (!st && plan.mode === 'networks')
+    for (const n of plan.names) networks[n] = { Aliases: [], IPAddress: '', IPPrefixLen: 0, Gateway: '', ...v6(), MacAddress: '' };
   return {
     SandboxKey: st?.netns ?? '',
     IPAddress: first?.ips[0] ?? st?.userMode?.ip ?? '',
     IPPrefixLen: prefix(first?.addresses[0]),
     Gateway: first?.gateway ?? '',
+    ...v6(first),
     MacAddress: first?.mac ?? '',
     Ports: ports,
     Networks: networks,

@@ -58,6 +58,10 @@ export interface RunOptions {
   dnsOptions?: string[];
   /** --network-alias: more names peers on the container's networks resolve to it. */
   networkAliases?: string[];
+  /** --ip, --ip6, --mac-address (engine/static-address.ts): the first network's. */
+  ip?: string;
+  ip6?: string;
+  macAddress?: string;
   workdir?: string;
   user?: string;
   /** undefined: the image's; '': none (docker's --entrypoint ""); a list: the API's Entrypoint. */

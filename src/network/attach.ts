@@ -17,6 +17,7 @@ import { CniError, CniExecutor, type CniResult, type ConfList } from './cni.js';
 import { NetworkStore, DEFAULT_NETWORK, describeConfList } from './networks.js';
 import { connect, disconnect, hostIfName, type BridgeConnection } from './driver/bridge.js';
 import { parseIPv4 } from './ipnet.js';
+import { parseIPv6 } from './ipnet6.js';
 import { removeMasqRules } from './masq.js';
 
 export interface PortMapping {
@@ -34,8 +35,12 @@ export interface AttachOptions {
   recordPath?: string;
   /** lo is already up in the namespace (`hako-init netns-create` did it): no loopback plugin run. */
   loopbackUp?: boolean;
-  /** The container's name, for errors about ports it cannot have. */
+  /** The container's name, for errors about ports it cannot have (and for its leases). */
   containerName?: string;
+  /** docker's --ip, --ip6, --mac-address: for the first network (bridge driver). */
+  ip?: string;
+  ip6?: string;
+  mac?: string;
   store?: NetworkStore;
   executor?: CniExecutor;
 }
@@ -45,9 +50,11 @@ export interface Attachment {
   ifName: string;
   /** Container addresses in CIDR form, e.g. 10.89.0.2/24. */
   addresses: string[];
-  /** Container addresses without prefix. */
+  /** Container addresses without prefix (IPv4 first, then IPv6). */
   ips: string[];
   gateway?: string;
+  /** Dual-stack networks: the IPv6 gateway. */
+  gateway6?: string;
   mac?: string;
   /** The host end of the veth (e.g. veth1a2b3c4d). */
   hostInterface?: string;
@@ -83,7 +90,10 @@ export function validatePortMappings(maps: PortMapping[]): PortMapping[] {
     }
     const protocol = m.protocol ?? 'tcp';
     if (!['tcp', 'udp', 'sctp'].includes(protocol)) throw new HakoError(`${where}: protocol "${protocol}" is not tcp, udp or sctp`);
-    if (m.hostIP !== undefined && m.hostIP !== '') parseIPv4(m.hostIP, `${where}: hostIP`);
+    if (m.hostIP !== undefined && m.hostIP !== '') {
+      if (m.hostIP.includes(':')) parseIPv6(m.hostIP, `${where}: hostIP`);
+      else parseIPv4(m.hostIP, `${where}: hostIP`);
+    }
     return { hostPort: m.hostPort, containerPort: m.containerPort, protocol, ...(m.hostIP ? { hostIP: m.hostIP } : {}) };
   });
 }
@@ -185,7 +195,7 @@ export async function attach(containerId: string, netnsPath: string, networks: s
     // Bridge-driver networks first (in-process), then CNI ones (plugins), each in --network order.
     for (const [position, e] of rec.entries.filter((x) => x.ifName !== 'lo').entries()) {
       if (e.driver !== 'bridge') continue;
-      e.bridge = addBridge(containerId, netnsPath, e, position, store, opts.containerName);
+      e.bridge = addBridge(containerId, netnsPath, e, position, store, position === 0 ? opts : { containerName: opts.containerName });
       writeRecord(opts.recordPath, rec);
       out.push(bridgeAttachment(e.network, e.ifName, e.bridge));
     }
@@ -235,7 +245,7 @@ export async function attachAnother(
   writeRecord(opts.recordPath, rec);
   try {
     if (entry.driver === 'bridge') {
-      entry.bridge = addBridge(containerId, netnsPath, entry, position, store, opts.containerName);
+      entry.bridge = addBridge(containerId, netnsPath, entry, position, store, opts);
       writeRecord(opts.recordPath, rec);
       return bridgeAttachment(network, ifName, entry.bridge);
     }
@@ -248,11 +258,12 @@ export async function attachAnother(
   }
 }
 
-function addBridge(containerId: string, netns: string, e: RecordEntry, position: number, store: NetworkStore, containerName?: string): BridgeConnection {
+function addBridge(containerId: string, netns: string, e: RecordEntry, position: number, store: NetworkStore, o: AttachOptions): BridgeConnection {
   const info = describeConfList(store.confList(e.network));
   const ports = (e.capabilityArgs.portMappings ?? []) as PortMapping[];
+  const { containerName, ip, ip6, mac } = o;
   return connect(
-    { name: e.network, bridge: info.bridge, subnet: info.subnet, gateway: info.gateway },
+    { name: e.network, bridge: info.bridge, subnet: info.subnet, gateway: info.gateway, subnet6: info.subnet6, gateway6: info.gateway6 },
     {
       containerId,
       netns,
@@ -261,6 +272,9 @@ function addBridge(containerId: string, netns: string, e: RecordEntry, position:
       ports,
       containerName,
       ipam: store.hostIpam,
+      ip,
+      ip6,
+      mac,
     },
   );
 }
@@ -271,18 +285,20 @@ function rebuilt(bridge: string, containerId: string, ifName: string): BridgeCon
 }
 
 function bridgeAttachment(network: string, ifName: string, c: BridgeConnection): Attachment {
+  const v6 = c.address6 ? [{ address: `${c.address6}/${c.prefix6}`, gateway: c.gateway6, interface: 0 }] : [];
   return {
     network,
     ifName,
-    addresses: [`${c.address}/${c.prefix}`],
-    ips: [c.address],
+    addresses: [`${c.address}/${c.prefix}`, ...v6.map((a) => a.address)],
+    ips: [c.address, ...(c.address6 ? [c.address6] : [])],
     gateway: c.gateway,
+    ...(c.gateway6 ? { gateway6: c.gateway6 } : {}),
     mac: c.mac,
     hostInterface: c.hostIf,
     result: {
       cniVersion: '1.0.0',
       interfaces: [{ name: ifName, mac: c.mac, sandbox: c.netns }],
-      ips: [{ address: `${c.address}/${c.prefix}`, gateway: c.gateway, interface: 0 }],
+      ips: [{ address: `${c.address}/${c.prefix}`, gateway: c.gateway, interface: 0 }, ...v6],
     },
   };
 }

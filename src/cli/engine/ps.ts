@@ -106,7 +106,9 @@ function networksOf(e: Engine, x: PsEntry): string[] {
 async function extras(e: Engine, x: PsEntry, size: boolean, noTrunc: boolean) {
   const { healthStatusText } = await import('../../engine/health.js');
   const net = e.networks.state(e.store.containerDir(x.config.id));
-  const ports = (net?.ports ?? []).map((p) => `${p.hostIP || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', ');
+  const ports = (net?.ports ?? [])
+    .map((p) => `${p.hostIP?.includes(':') ? `[${p.hostIP}]` : p.hostIP || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`)
+    .join(', ');
   let sized: { rw: number; virtual: number } | undefined;
   if (size) {
     const { containerSize } = await import('../../engine/prune.js');

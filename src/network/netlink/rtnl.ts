@@ -4,6 +4,7 @@
 import {
   AF,
   IFA,
+  IFA_F_NODAD,
   IFF_UP,
   IFLA,
   IFLA_BRPORT_MODE,
@@ -23,6 +24,7 @@ import {
   ifaddrmsg,
   ifinfomsg,
   ipv4,
+  ipv6,
   mac,
   nlmsg,
   rtmsg,
@@ -31,6 +33,7 @@ import {
   u8,
   type Attr,
 } from './codec.js';
+import { parseIPv6 } from '../ipnet6.js';
 
 export interface Request {
   target: 'host' | 'ns';
@@ -152,6 +155,38 @@ export function defaultRoute(gateway: string): Request {
         seq,
         rtmsg({ family: AF.INET, dstLen: 0, table: RT_TABLE_MAIN, protocol: RTPROT_BOOT, scope: RT_SCOPE_UNIVERSE, type: RTN_UNICAST }),
         [{ type: RTA.GATEWAY, value: ipv4(gateway) }],
+      ),
+  };
+}
+
+/** An IPv6 address on a link, without duplicate address detection (usable at once). */
+export function newAddr6(target: 'host' | 'ns', index: number, address: string, prefix: number, name: string): Request {
+  return {
+    target,
+    what: `adding address ${address}/${prefix} to ${name}`,
+    onError: 'stop',
+    fine: target === 'host' ? ['EEXIST'] : [],
+    build: (seq) =>
+      nlmsg(RTM.NEWADDR, CREATE, seq, ifaddrmsg({ family: AF.INET6, prefixlen: prefix, flags: IFA_F_NODAD, index }), [
+        { type: IFA.LOCAL, value: ipv6(parseIPv6(address)) },
+        { type: IFA.ADDRESS, value: ipv6(parseIPv6(address)) },
+      ]),
+  };
+}
+
+/** The IPv6 default route via `gateway`, in the container's namespace. */
+export function defaultRoute6(gateway: string): Request {
+  return {
+    target: 'ns',
+    what: `adding the IPv6 default route via ${gateway}`,
+    onError: 'stop',
+    build: (seq) =>
+      nlmsg(
+        RTM.NEWROUTE,
+        CREATE,
+        seq,
+        rtmsg({ family: AF.INET6, dstLen: 0, table: RT_TABLE_MAIN, protocol: RTPROT_BOOT, scope: RT_SCOPE_UNIVERSE, type: RTN_UNICAST }),
+        [{ type: RTA.GATEWAY, value: ipv6(parseIPv6(gateway)) }],
       ),
   };
 }

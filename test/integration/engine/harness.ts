@@ -101,6 +101,18 @@ export class EngineEnv {
       .filter((l) => l.split(' ')[4]?.startsWith(this.root));
   }
 
+  /** `network rm` of every network this root made (the default one is the bridge check's): a test
+   *  that failed before its own `network rm` leaves no bridge, host-wide plan or firewall entry. */
+  removeNetworks(): string[] {
+    const names = this.hako(['network', 'ls', '--format', '{{.Name}}']).stdout.split('\n');
+    const out: string[] = [];
+    for (const n of names.filter((x) => x && x !== 'hako')) {
+      const r = this.hako(['network', 'rm', n]);
+      if (r.code !== 0) out.push(`network ${n}: ${r.stderr.trim()}`);
+    }
+    return out;
+  }
+
   /** Removes all containers, then everything; returns what was left behind before the final rm. */
   cleanup(): string[] {
     const leftovers: string[] = [];
@@ -139,6 +151,7 @@ export class EngineEnv {
       }
     }
     for (const m of this.mountsUnderRoot().reverse()) spawnSync('umount', ['-l', m.split(' ')[4]]);
+    leftovers.push(...this.removeNetworks());
     if (!this.hadDefaultBridge && fs.existsSync('/sys/class/net/hako0')) {
       const r = this.hako(['network', 'rm', 'hako']);
       if (r.code !== 0 || fs.existsSync('/sys/class/net/hako0')) leftovers.push(`bridge hako0: ${r.stderr.trim()}`);
