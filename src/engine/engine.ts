@@ -34,9 +34,10 @@ import { DEFAULT_CGROUP_ROOT, detectLayout, openCgroup, primeCgroupMigration } f
 import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
 import { isBuiltinImage } from './builtin-image.js';
-import { applyRootless, checkRootlessLimits, isRootless, noDelegationReason, rootlessCgroupsPath, userMaps, type UserMaps } from './rootless.js';
+import { applyRootless, checkRootlessLimits, isRootless, noDelegationReason, rootlessCgroupsPath, sharedUserns, userMaps, type UserMaps } from './rootless.js';
 import { ENGINE_FAILED, commandStatus, explainExecFailure, execFailure, runFailure } from './exit-codes.js';
 import type { ContainerConfig, ContainerState, RunOptions, VolumeSpec } from './types.js';
+import type { Spec } from '../oci/types.js';
 
 export const INIT_BINARY = '/usr/bin/catatonit';
 const INIT_PATH = '/run/hako-init';
@@ -175,7 +176,7 @@ export class Engine {
         devices: opts.privileged ? [] : opts.devices.map((d) => hostDevice(d.host, d.container, d.permissions)),
       });
       spec.annotations = { 'org.hako.name': name, 'org.hako.image': image.reference };
-      if (maps) applyRootless(spec, maps, inContainer);
+      if (maps) applyRootless(spec, maps, inContainer, opts.userns === 'keep-id' ? undefined : await sharedUserns());
       // runc and crun want the root as a path without symlinks (bundle/rootfs is one).
       if (runtime !== 'hako') spec.root = { ...spec.root, path: fs.realpathSync(rootfs) };
       fs.writeFileSync(path.join(this.store.bundleDir(id), 'config.json'), JSON.stringify(spec, null, 2));
@@ -1073,13 +1074,15 @@ export class Engine {
   /** Rootless with a user-mode network: what starts its tool once the runtime made the namespace. */
   private userModeStarter(id: string): ((pid: number) => Promise<void>) | undefined {
     const dir = this.store.containerDir(id);
-    if (this.networks.state(dir)?.mode !== 'usermode') return undefined;
+    const st = this.networks.state(dir);
+    if (st?.mode !== 'usermode' && !st?.pending) return undefined;
     return (pid) => this.networks.startUserMode(id, dir, pid);
   }
 
   /** Pins, attaches and fills in /etc/hosts etc. before the container starts (caller holds the lock). */
   private async setUpNetwork(cfg: ContainerConfig): Promise<void> {
     const plan = planNetwork(cfg.options.network, [], this.networks.store, this.joinLookup);
+    if (isRootless()) await this.pointUserns(cfg.id, plan);
     const publish =
       plan.mode === 'networks' || plan.mode === 'usermode'
         ? [...cfg.options.publish, ...(cfg.options.publishAll ? exposedMappings(cfg.exposedPorts ?? []) : [])]
@@ -1093,6 +1096,24 @@ export class Engine {
       publish,
       names: cfg.options,
     });
+  }
+
+  /** Rootless, before each start: a container in the shared user namespace joins the one held now
+   *  (its holder may have ended and been made again since create), or, with --network container:,
+   *  the other container's, which owns the network namespace it joins. */
+  private async pointUserns(id: string, plan: NetworkPlan): Promise<void> {
+    const file = path.join(this.store.bundleDir(id), 'config.json');
+    const spec = JSON.parse(fs.readFileSync(file, 'utf8')) as Spec;
+    const user = spec.linux?.namespaces?.find((n) => n.type === 'user');
+    if (!user?.path) return;
+    let target = await sharedUserns();
+    if (plan.mode === 'container' && plan.joined?.id) {
+      const pid = this.store.readState(plan.joined.id).pid;
+      if (pid) target = `/proc/${pid}/ns/user`;
+    }
+    if (user.path === target) return;
+    user.path = target;
+    fs.writeFileSync(file, JSON.stringify(spec, null, 2));
   }
 
   /** Detaches and unpins the container's network if it has one (caller holds the lock). */
@@ -1329,8 +1350,8 @@ function timeWindowSink(sink: LogSink, opts: LogOptions): LogSink {
  *  container cannot have here (limits without a delegated cgroup, networks before rootless-net). */
 function rootlessMaps(opts: RunOptions, network: NetworkPlan['mode']): UserMaps {
   checkRootlessLimits(opts, noDelegationReason());
-  if (network === 'container') {
-    throw new HakoError(`--network ${opts.network}: not for rootless containers yet (each has a user namespace of its own, which owns its network namespace)`);
+  if ((network === 'container' || network === 'networks') && opts.userns === 'keep-id') {
+    throw new HakoError(`--network ${opts.network}: not with --userns=keep-id (that container's user namespace is its own, not the one that owns the network namespaces of the others)`);
   }
   const maps = userMaps(opts.userns === 'keep-id' ? 'keep-id' : 'default');
   if (opts.userns === 'keep-id' && opts.user === undefined) opts.user = `${process.geteuid!()}:${process.getegid!()}`;
