@@ -35,8 +35,8 @@ const held = (pid: number): Pause => ({ pid, userns: `/proc/${pid}/ns/user`, net
 const LOCK_MS = 30_000;
 
 /** <runtime dir>: where the holder's files are (and the rootless network namespace's tool's). */
-export function pauseDir(): string {
-  const base = defaultRoot();
+export function pauseDir(onNote?: (message: string) => void): string {
+  const base = defaultRoot(onNote);
   if (base === fallbackRoot()) ensureFallbackRoot();
   fs.mkdirSync(base, { recursive: true, mode: 0o700 });
   return base;
@@ -64,8 +64,8 @@ const self = () => `${process.pid} ${procStat(process.pid)?.startTime ?? ''}`;
 
 /** The shared namespace, made if there is none (or its holder was killed), with this process
  *  registered as a user of it until releasePause. */
-export async function ensurePause(maps: { uidMappings: IdMapping[]; gidMappings: IdMapping[] }): Promise<Pause> {
-  const dir = pauseDir();
+export async function ensurePause(maps: { uidMappings: IdMapping[]; gidMappings: IdMapping[] }, onNote?: (message: string) => void): Promise<Pause> {
+  const dir = pauseDir(onNote);
   const f = files(dir);
   await acquirePidLockAsync(f.lock, { timeoutMs: LOCK_MS });
   try {

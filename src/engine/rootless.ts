@@ -127,7 +127,7 @@ export async function enterStoreUserns(onNote?: (message: string) => void): Prom
   if (pause || !isRootless()) return;
   const maps = userMaps();
   if (maps.note) onNote?.(maps.note);
-  pause = await ensurePause(maps);
+  pause = await ensurePause(maps, onNote);
   setStoreUserns(pause.userns);
   process.once('exit', leaveStoreUserns);
 }
