@@ -1351,7 +1351,9 @@ function timeWindowSink(sink: LogSink, opts: LogOptions): LogSink {
 function rootlessMaps(opts: RunOptions, network: NetworkPlan['mode']): UserMaps {
   checkRootlessLimits(opts, noDelegationReason());
   if ((network === 'container' || network === 'networks') && opts.userns === 'keep-id') {
-    throw new HakoError(`--network ${opts.network}: not with --userns=keep-id (that container's user namespace is its own, not the one that owns the network namespaces of the others)`);
+    throw new HakoError(
+      `--network ${opts.network}: not with --userns=keep-id (that container's user namespace is its own, not the one that owns the network namespaces of the others)`,
+    );
   }
   const maps = userMaps(opts.userns === 'keep-id' ? 'keep-id' : 'default');
   if (opts.userns === 'keep-id' && opts.user === undefined) opts.user = `${process.geteuid!()}:${process.getegid!()}`;

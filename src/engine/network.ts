@@ -406,7 +406,16 @@ export class ContainerNetworks {
     const ports = await choosePorts(c.publish);
     checkUserModePorts(ports.map((p) => ({ ...p, protocol: p.protocol ?? 'tcp' })));
     const aliases = [c.name, ...(c.names?.networkAliases ?? [])];
-    this.writeState(c, { mode: 'networks', netns: '', hostname: c.hostname, aliases, ports, networks: [], pending: { networks: c.plan.names, names: { ...c.names } }, extraHosts: this.extraHosts(c, undefined) });
+    this.writeState(c, {
+      mode: 'networks',
+      netns: '',
+      hostname: c.hostname,
+      aliases,
+      ports,
+      networks: [],
+      pending: { networks: c.plan.names, names: { ...c.names } },
+      extraHosts: this.extraHosts(c, undefined),
+    });
   }
 
   /** Rootless: attaches the created container `pid` to its networks in the rootless network
@@ -417,7 +426,15 @@ export class ContainerNetworks {
     useRootlessNetns(holder);
     const runDir = pauseDir();
     const socket = await ensureNetnsTool(runDir, holder);
-    const c: NetworkContext = { id, dir, name: st.aliases[0], hostname: st.hostname, plan: { mode: 'networks', names }, publish: st.ports, names: pending.names };
+    const c: NetworkContext = {
+      id,
+      dir,
+      name: st.aliases[0],
+      hostname: st.hostname,
+      plan: { mode: 'networks', names },
+      publish: st.ports,
+      names: pending.names,
+    };
     try {
       const attachments = await attach(id, `/proc/${pid}/ns/net`, names, {
         portMappings: st.ports.map((p) => ({ hostIP: p.hostIP || undefined, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })),
@@ -435,7 +452,12 @@ export class ContainerNetworks {
         extraHosts: this.extraHosts(c, attachments[0]?.gateway),
       });
       const address = attachments[0]?.ips[0];
-      if (address) await publishTo(socket, st.ports.map((p) => ({ ...p, protocol: p.protocol ?? 'tcp' })), address);
+      if (address)
+        await publishTo(
+          socket,
+          st.ports.map((p) => ({ ...p, protocol: p.protocol ?? 'tcp' })),
+          address,
+        );
     } catch (e) {
       await this.tearDown(id, dir).catch(() => {});
       throw e;

@@ -149,10 +149,16 @@ export function releasePause(): void {
   acquirePidLock(f.lock, { timeoutMs: LOCK_MS });
   try {
     fs.rmSync(path.join(f.users, String(process.pid)), { force: true });
-    if (otherUsers(f.users)) return trace('rootless namespace kept: another hako uses it');
+    if (otherUsers(f.users)) {
+      trace('rootless namespace kept: another hako uses it');
+      return;
+    }
     const p = readPause(dir);
     const user = p && namespaceInUse(p);
-    if (user) return trace(`rootless namespace kept: pid ${user} is in it`);
+    if (user) {
+      trace(`rootless namespace kept: pid ${user} is in it`);
+      return;
+    }
     trace('rootless namespace ended');
     stopNetnsTool(dir);
     if (p) process.kill(p.pid, 'SIGKILL');

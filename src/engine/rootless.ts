@@ -123,11 +123,15 @@ let pause: Pause | undefined;
 
 /** Joins (making it if need be) the user's shared namespace for this process's tool modes (rmtree,
  *  unpack) and containers, once; this process stays registered as its user until it exits. */
-export async function enterStoreUserns(onNote?: (message: string) => void): Promise<void> {
+export async function enterStoreUserns(onNote?: (message: string) => void, exitCode = 1): Promise<void> {
   if (pause || !isRootless()) return;
   const maps = userMaps();
   if (maps.note) onNote?.(maps.note);
-  pause = await ensurePause(maps, onNote);
+  try {
+    pause = await ensurePause(maps, onNote);
+  } catch (e) {
+    throw e instanceof HakoError ? new HakoError(e.message, exitCode) : e;
+  }
   setStoreUserns(pause.userns);
   process.once('exit', leaveStoreUserns);
 }

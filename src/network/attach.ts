@@ -304,7 +304,14 @@ export async function cleanupStale(recordPath: string, opts: { executor?: CniExe
   return true;
 }
 
-async function finish(executor: CniExecutor, rec: AttachRecord, chosen: RecordEntry[], recordPath?: string, background = false, ipam?: HostIpam): Promise<void> {
+async function finish(
+  executor: CniExecutor,
+  rec: AttachRecord,
+  chosen: RecordEntry[],
+  recordPath?: string,
+  background = false,
+  ipam?: HostIpam,
+): Promise<void> {
   const failed = new Set<RecordEntry>();
   const messages: string[] = [];
   for (const e of [...chosen].reverse()) {

@@ -9,7 +9,7 @@ const command: Command<EngineContext> = {
   usage: '[COMMAND [ARG...]]',
   flags: {},
   flagsEndAtArgument: true,
-  notes: "Without a command, $SHELL (else /bin/sh). Only for an ordinary user: root has no such namespace.",
+  notes: 'Without a command, $SHELL (else /bin/sh). Only for an ordinary user: root has no such namespace.',
   async run(_ctx, { positionals }) {
     if (process.geteuid?.() === 0) throw new HakoError('"hako unshare" is for rootless users (root is already root)');
     const { sharedUserns } = await import('../../engine/rootless.js');

@@ -89,7 +89,10 @@ describe('rootless: one user namespace, user networks, container: joins', { skip
   it('two containers on a user network reach each other by name; -p reaches one from the host', async () => {
     ok(['network', 'create', 'un1']);
     const port = await freePort();
-    const web = ok(['run', '-d', '--name', 'web', '--network', 'un1', '-p', `127.0.0.1:${port}:80`, 'hako.local/busybox', 'httpd', '-f', '-p', '80', '-h', '/etc'], true);
+    const web = ok(
+      ['run', '-d', '--name', 'web', '--network', 'un1', '-p', `127.0.0.1:${port}:80`, 'hako.local/busybox', 'httpd', '-f', '-p', '80', '-h', '/etc'],
+      true,
+    );
     ok(['run', '-d', '--name', 'a', '--network', 'un1', 'hako.local/busybox', 'sleep', '1000'], true);
     // Both in the user's one namespace, the one its holder keeps.
     assert.equal(userns(pidOf('web')), userns(pidOf('a')));
@@ -101,7 +104,7 @@ describe('rootless: one user namespace, user networks, container: joins', { skip
     assert.match(ok(['inspect', '-f', '{{.NetworkSettings.Networks.un1.IPAddress}}', 'a']), /^10\.89\.\d+\.\d+$/);
   });
 
-  it('--network container:NAME joins the other container\'s network namespace', () => {
+  it("--network container:NAME joins the other container's network namespace", () => {
     ok(['run', '-d', '--name', 'side', '--network', 'container:web', 'hako.local/busybox', 'sleep', '1000'], true);
     assert.equal(netns(pidOf('side')), netns(pidOf('web')));
     assert.match(ok(['exec', 'side', 'wget', '-qO-', 'http://127.0.0.1/hostname']), /^[0-9a-f]{12}$/, "web's httpd on side's loopback");
