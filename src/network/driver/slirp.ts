@@ -89,10 +89,10 @@ export async function slirpForward(apiSocket: string, p: UserModePort, guestAddr
 /** Removes every published port that leads to one of `guestAddrs`; a tool that is gone is fine. */
 export async function slirpUnforward(apiSocket: string, guestAddrs: string[]): Promise<void> {
   if (!guestAddrs.length || !fs.existsSync(apiSocket)) return;
-  const list = (await apiCall(apiSocket, JSON.stringify({ execute: 'list_hostfwd' })).catch(() => ({}))) as {
-    return?: { entries?: { id: number; guest_addr: string }[] };
-  };
-  for (const e of list.return?.entries ?? []) {
+  type Entries = { entries?: { id: number; guest_addr: string }[] };
+  // slirp4netns 1.x answers list_hostfwd with the list itself, not inside "return".
+  const list = (await apiCall(apiSocket, JSON.stringify({ execute: 'list_hostfwd' })).catch(() => ({}))) as Entries & { return?: Entries };
+  for (const e of (list.return ?? list).entries ?? []) {
     if (guestAddrs.includes(e.guest_addr)) await apiCall(apiSocket, JSON.stringify({ execute: 'remove_hostfwd', arguments: { id: e.id } })).catch(() => {});
   }
 }

@@ -100,6 +100,11 @@ describe('rootless: one user namespace, user networks, container: joins', { skip
     assert.equal(ok(['exec', 'a', 'wget', '-qO-', 'http://web/hostname']), web.slice(0, 12), 'a fetched from web by name');
     assert.match(ok(['exec', 'web', 'ping', '-c', '1', '-W', '3', 'a']), /1 packets received/, 'web reaches a by name');
     assert.equal((await fetchLoopback(port, 15_000, 'hostname')).trim(), web.slice(0, 12), 'the host reaches web through -p');
+    // Stopped, its port is withdrawn from the namespace's tool; started again, published again.
+    ok(['stop', '-t', '1', 'web']);
+    ok(['start', 'web'], true);
+    assert.equal((await fetchLoopback(port, 15_000, 'hostname')).trim(), web.slice(0, 12), 'the port again after stop and start');
+    assert.equal(ok(['exec', 'a', 'wget', '-qO-', 'http://web/hostname']), web.slice(0, 12), 'its new address under its name');
     // The addresses are the network's, not the user-mode tool's.
     assert.match(ok(['inspect', '-f', '{{.NetworkSettings.Networks.un1.IPAddress}}', 'a']), /^10\.89\.\d+\.\d+$/);
   });
