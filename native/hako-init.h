@@ -77,6 +77,9 @@ int userns_hold_main(void);
 int userns_pause_main(void);
 int userns_exec_main(char **argv);
 void join_userns(const char *path);
+#define OPEN_FIRST_ARG "--open-first="
+#define OPEN_FIRST_FD 7
+void open_first(const char *path);
 
 /* criu.c: carries CRIU's RPC messages between `criu swrk` (a SOCK_SEQPACKET socketpair) and fd 3. */
 int criu_swrk_main(int argc, char **argv);
@@ -84,6 +87,8 @@ int criu_swrk_main(int argc, char **argv);
 /* Standalone modes for the engine's overlay root filesystems (mountmode.c). */
 int mount_main(int argc, char **argv);
 int umount_main(const char *target);
+#define PRIVATE_MOUNT_ARG "--private-mount"
+void private_mount(char **words);
 
 /* The plan encoding (README.md): operations as argument vectors; lens[i][k] is the byte length of
  * argv[i][k] (strings may hold NULs). read_all reads fd to end of file. */

@@ -24,7 +24,13 @@
  *                                setns into the user namespace at PATH (/proc/HOLDER/ns/user) first,
  *                                then MODE as usual: the worker's resolution rules are unchanged,
  *                                its owners land in the subordinate range. Only rmtree and unpack
- *                                are meant to run there (src/native/modes.ts decides). */
+ *                                are meant to run there (src/native/modes.ts decides).
+ *   hako-init --open-first=DIR --userns=PATH MODE ARGS...
+ *                                opens DIR as we are, before joining, onto fd 7 (MODE names it
+ *                                /proc/self/fd/7): a running rootless container's root,
+ *                                /proc/PID/root, which its user namespace lets only the user that
+ *                                owns it open (the store's namespace is its sibling, not its
+ *                                parent, so a container cannot reach into the worker either). */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -125,4 +131,13 @@ void join_userns(const char *path) {
     _exit(1);
   }
   close(fd);
+}
+
+void open_first(const char *path) {
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || dup3(fd, OPEN_FIRST_FD, O_CLOEXEC) < 0) {
+    fprintf(stderr, "hako-init: %s: %s\n", path, strerror(errno));
+    _exit(1);
+  }
+  if (fd != OPEN_FIRST_FD) close(fd);
 }

@@ -34,7 +34,17 @@ import { DEFAULT_CGROUP_ROOT, detectLayout, openCgroup, primeCgroupMigration } f
 import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
 import { isBuiltinImage } from './builtin-image.js';
-import { applyRootless, checkRootlessLimits, isRootless, noDelegationReason, rootlessCgroupsPath, sharedUserns, userMaps, type UserMaps } from './rootless.js';
+import {
+  applyRootless,
+  checkRootlessLimits,
+  isRootless,
+  noDelegationReason,
+  rootlessCgroupsPath,
+  rootlessForExternal,
+  sharedUserns,
+  userMaps,
+  type UserMaps,
+} from './rootless.js';
 import { ENGINE_FAILED, commandStatus, explainExecFailure, execFailure, runFailure } from './exit-codes.js';
 import type { ContainerConfig, ContainerState, RunOptions, VolumeSpec } from './types.js';
 import type { Spec } from '../oci/types.js';
@@ -126,9 +136,9 @@ export class Engine {
   async create(opts: RunOptions): Promise<ContainerConfig> {
     const net = planNetwork(opts.network, opts.publish, this.networks.store, this.joinLookup);
     checkNetworkNames(net, opts);
-    const maps = isRootless() ? rootlessMaps(opts, net.mode) : undefined;
-    if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
     const runtime = checkRuntimeName(opts.runtime ?? defaultRuntimeName(this.root));
+    const maps = isRootless() ? rootlessMaps(opts, net.mode, runtime) : undefined;
+    if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
     const image = await this.imageFor(opts.image, opts);
     trace('engine image resolved');
     const args = combineCommand(image.config, opts.entrypoint, opts.command);
@@ -153,7 +163,7 @@ export class Engine {
     recordEvent(this.root, 'container', 'create', id, { image: cfg.image, name: cfg.name });
     try {
       const dir = this.store.containerDir(id);
-      const { rootfs, layerDirs, inContainer } = await prepareRootfs(this.images, image.layers, dir);
+      const { rootfs, layerDirs, inContainer } = await prepareRootfs(this.images, image.layers, dir, { copy: Boolean(maps) && runtime !== 'hako' });
       trace('engine rootfs prepared');
       const hostname = opts.hostname ?? (net.mode === 'host' ? os.hostname() : id.slice(0, 12));
       const mounts = [...this.volumeMounts(cfg, inContainer ? [...layerDirs].reverse() : rootfs), ...networkFiles(net, path.join(dir, 'etc'), hostname, opts)];
@@ -176,7 +186,9 @@ export class Engine {
         devices: opts.privileged ? [] : opts.devices.map((d) => hostDevice(d.host, d.container, d.permissions)),
       });
       spec.annotations = { 'org.hako.name': name, 'org.hako.image': image.reference };
-      if (maps) applyRootless(spec, maps, inContainer, opts.userns === 'keep-id' ? undefined : await sharedUserns());
+      // runc and crun make the user namespace from the maps themselves: theirs is their own.
+      if (maps) applyRootless(spec, maps, inContainer, opts.userns === 'keep-id' || runtime !== 'hako' ? undefined : await sharedUserns());
+      if (maps && runtime !== 'hako') rootlessForExternal(spec);
       // runc and crun want the root as a path without symlinks (bundle/rootfs is one).
       if (runtime !== 'hako') spec.root = { ...spec.root, path: fs.realpathSync(rootfs) };
       fs.writeFileSync(path.join(this.store.bundleDir(id), 'config.json'), JSON.stringify(spec, null, 2));
@@ -1348,11 +1360,12 @@ function timeWindowSink(sink: LogSink, opts: LogOptions): LogSink {
 
 /** Rootless: the maps of the container's user namespace, after refusing what an ordinary user's
  *  container cannot have here (limits without a delegated cgroup, networks before rootless-net). */
-function rootlessMaps(opts: RunOptions, network: NetworkPlan['mode']): UserMaps {
+function rootlessMaps(opts: RunOptions, network: NetworkPlan['mode'], runtime: string): UserMaps {
   checkRootlessLimits(opts, noDelegationReason());
-  if ((network === 'container' || network === 'networks') && opts.userns === 'keep-id') {
+  const own = opts.userns === 'keep-id' ? '--userns=keep-id' : runtime !== 'hako' ? `--runtime ${runtime}` : '';
+  if ((network === 'container' || network === 'networks') && own) {
     throw new HakoError(
-      `--network ${opts.network}: not with --userns=keep-id (that container's user namespace is its own, not the one that owns the network namespaces of the others)`,
+      `--network ${opts.network}: not with ${own} (that container's user namespace is its own, not the one that owns the network namespaces of the others)`,
     );
   }
   const maps = userMaps(opts.userns === 'keep-id' ? 'keep-id' : 'default');

@@ -260,3 +260,17 @@ export function applyRootless(
   // A single-id namespace denies setgroups: the process keeps the groups it has.
   if (single) user.additionalGids = [];
 }
+
+/** What runc and crun need besides applyRootless: without a delegated cgroup, no cgroup at all
+ *  (runc's rootless cgroup manager tolerates an unwritable hierarchy only when nothing is asked of
+ *  it, device rules included; crun is run with --cgroup-manager=disabled, runtime-external.ts), as
+ *  podman's rootless spec has on cgroup v1. The runtime makes the user namespace from the spec's
+ *  maps itself (newuidmap/newgidmap, as it does for podman). */
+export function rootlessForExternal(spec: Spec): void {
+  // runc 1.1 refuses supplementary groups in any rootless container ("cannot set any additional
+  // groups"): the process keeps its primary group only, as podman's rootless containers have it.
+  if (spec.process?.user) spec.process.user.additionalGids = [];
+  if (cgroupDelegated()) return;
+  delete spec.linux!.resources;
+  delete spec.linux!.cgroupsPath;
+}

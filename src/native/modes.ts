@@ -128,9 +128,43 @@ export function rmtree(path: string, unmountFirst: string[] = []): void {
 
 /** `unpack DEST [SOURCE]`: the layer worker (native/unpack.c), driven by storage/layers/worker.ts
  *  over its stdin/stdout in the plan encoding. */
-export function spawnUnpackWorker(dest: string, source?: string, inRoot?: string): ChildProcessWithoutNullStreams {
-  const root = inRoot !== undefined ? ['--in-root', inRoot] : [];
-  return spawn(findHelper(), inStoreUserns(['unpack', ...root, dest, ...(source !== undefined ? [source] : [])]), { stdio: ['pipe', 'pipe', 'pipe'] });
+export function spawnUnpackWorker(dest: string, source?: string, where: WorkerPlace = {}): ChildProcessWithoutNullStreams {
+  const root = where.inRoot !== undefined ? ['--in-root', where.inRoot] : [];
+  const mount = where.mount ? privateMountWords(where.mount) : [];
+  const args = inStoreUserns([...mount, 'unpack', ...root, dest, ...(source !== undefined ? [source] : [])]);
+  // Opened as we are, before the store's namespace is joined: DEST and SOURCE name it OPENED_FIRST.
+  const first = where.openFirst !== undefined ? [`--open-first=${where.openFirst}`] : [];
+  return spawn(findHelper(), [...first, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** `--open-first=DIR`'s directory, as the worker's DEST or SOURCE names it (native/userns.c). */
+export const OPENED_FIRST = '/proc/self/fd/7/.';
+
+/** Where a worker acts, besides DEST and SOURCE. inRoot: the directory DEST's records start from,
+ *  resolved inside DEST (`hako cp`). mount: see PrivateMount. openFirst (rootless): a directory the
+ *  worker opens before it joins the store's user namespace, which DEST and SOURCE then name
+ *  OPENED_FIRST: a running container's /proc/PID/root, which only its owner may open. */
+export interface WorkerPlace {
+  inRoot?: string;
+  mount?: PrivateMount;
+  openFirst?: string;
+}
+
+/** A mount the worker makes in a mount namespace of its own before it opens DEST and SOURCE
+ *  (native/mountmode.c, `--private-mount`): the rootless store's overlays, which an ordinary user
+ *  can mount only there. Absolute paths only (no cwd): the worker's cwd is not the store. */
+export interface PrivateMount {
+  source: string;
+  target: string;
+  fstype: string;
+  flags: number;
+  data: string;
+  cwd?: string;
+}
+
+function privateMountWords(m: PrivateMount): string[] {
+  if (m.cwd !== undefined) throw new HakoError(`private mount on ${m.target}: options relative to a directory are not supported`);
+  return ['--private-mount', m.source, m.target, m.fstype, String(m.flags), m.data];
 }
 
 /** `unpack ROOT` with `mountpoint` records: mount targets made inside a container root where
