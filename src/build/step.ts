@@ -12,7 +12,7 @@ import type { ContentStore } from '../storage/store/index.js';
 import type { LayerInfo } from '../image/inspect.js';
 import { prepareRootfs, releaseRootfs, unmountRootfs } from '../engine/rootfs.js';
 import { buildSpec, type ImageProcessDefaults } from '../engine/spec.js';
-import { applyRootless, isRootless, userMaps } from '../engine/rootless.js';
+import { applyRootless, isRootless, sharedUserns, userMaps } from '../engine/rootless.js';
 import { MS_RDONLY, type MountOperation } from '../storage/rootfs.js';
 import { parseRunArgs } from '../engine/flags.js';
 import { removeTree } from '../storage/layers/worker.js';
@@ -112,7 +112,7 @@ export async function runContainer(runtime: Runtime, rootfs: string, dir: string
     cgroupsPath: `/hako/${id}`,
     devices: [],
   });
-  if (inContainer) applyRootless(spec, userMaps(), inContainer);
+  if (inContainer) applyRootless(spec, userMaps(), inContainer, await sharedUserns());
   fs.writeFileSync(path.join(dir, 'bundle', 'config.json'), JSON.stringify(spec));
   fs.writeFileSync(path.join(dir, CONTAINER_FILE), id); // for pruneStaleBuilds, should this process die
   const out = path.join(dir, 'output');

@@ -53,11 +53,13 @@ import {
   noDelegationReason,
   rootlessCgroupsPath,
   rootlessForExternal,
+  sharedUserns,
   userMaps,
   type UserMaps,
 } from './rootless.js';
 import { ENGINE_FAILED, commandStatus, explainExecFailure, execFailure, runFailure } from './exit-codes.js';
 import type { ContainerConfig, ContainerState, RunOptions, VolumeSpec } from './types.js';
+import type { Spec } from '../oci/types.js';
 
 export const INIT_BINARY = '/usr/bin/catatonit';
 const INIT_PATH = '/run/hako-init';
@@ -160,9 +162,9 @@ export class Engine {
     const net = planNetwork(opts.network, opts.publish, this.networks.store, this.joinLookup);
     checkNetworkNames(net, opts);
     checkStaticAddresses(net, opts, this.networks.store);
-    const maps = isRootless() ? rootlessMaps(opts, net.mode) : undefined;
-    if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
     const runtime = checkRuntimeName(opts.runtime ?? defaultRuntimeName(this.root));
+    const maps = isRootless() ? rootlessMaps(opts, net.mode, runtime) : undefined;
+    if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
     const image = await this.imageFor(opts.image, opts);
     trace('engine image resolved');
     const args = combineCommand(image.config, opts.entrypoint, opts.command);
@@ -211,7 +213,8 @@ export class Engine {
       });
       applyNamespaceModes(spec, opts);
       spec.annotations = { 'org.hako.name': name, 'org.hako.image': image.reference };
-      if (maps) applyRootless(spec, maps, inContainer);
+      // runc and crun make the user namespace from the maps themselves: theirs is their own.
+      if (maps) applyRootless(spec, maps, inContainer, opts.userns === 'keep-id' || runtime !== 'hako' ? undefined : await sharedUserns());
       if (maps && runtime !== 'hako') rootlessForExternal(spec);
       // runc and crun want the root as a path without symlinks (bundle/rootfs is one).
       if (runtime !== 'hako') spec.root = { ...spec.root, path: fs.realpathSync(rootfs) };
@@ -1130,7 +1133,8 @@ export class Engine {
   /** Rootless with a user-mode network: what starts its tool once the runtime made the namespace. */
   private userModeStarter(id: string): ((pid: number) => Promise<void>) | undefined {
     const dir = this.store.containerDir(id);
-    if (this.networks.state(dir)?.mode !== 'usermode') return undefined;
+    const st = this.networks.state(dir);
+    if (st?.mode !== 'usermode' && !st?.pending) return undefined;
     return (pid) => this.networks.startUserMode(id, dir, pid);
   }
 
@@ -1138,6 +1142,7 @@ export class Engine {
   private async setUpNetwork(cfg: ContainerConfig): Promise<void> {
     const plan = planNetwork(cfg.options.network, [], this.networks.store, this.joinLookup);
     const spec = plan.mode === 'container' ? 'host' : this.networks.specNetns(plan, cfg.id);
+    if (isRootless()) await this.pointUserns(cfg.id, plan);
     const own = spec === 'host' ? undefined : spec; // (a joined one is resolveJoins' own work)
     await resolveJoins(path.join(this.store.bundleDir(cfg.id), 'config.json'), cfg.options, (j) => this.joinTarget(j), own);
     await this.networks.setUp(this.networkContext(cfg, plan));
@@ -1158,6 +1163,24 @@ export class Engine {
       publish,
       names: cfg.options,
     };
+  }
+
+  /** Rootless, before each start: a container in the shared user namespace joins the one held now
+   *  (its holder may have ended and been made again since create), or, with --network container:,
+   *  the other container's, which owns the network namespace it joins. */
+  private async pointUserns(id: string, plan: NetworkPlan): Promise<void> {
+    const file = path.join(this.store.bundleDir(id), 'config.json');
+    const spec = JSON.parse(fs.readFileSync(file, 'utf8')) as Spec;
+    const user = spec.linux?.namespaces?.find((n) => n.type === 'user');
+    if (!user?.path) return;
+    let target = await sharedUserns();
+    if (plan.mode === 'container' && plan.joined?.id) {
+      const pid = this.store.readState(plan.joined.id).pid;
+      if (pid) target = `/proc/${pid}/ns/user`;
+    }
+    if (user.path === target) return;
+    user.path = target;
+    fs.writeFileSync(file, JSON.stringify(spec, null, 2));
   }
 
   /** Detaches and unpins the container's network if it has one (caller holds the lock). */
@@ -1392,10 +1415,13 @@ function timeWindowSink(sink: LogSink, opts: LogOptions): LogSink {
 
 /** Rootless: the maps of the container's user namespace, after refusing what an ordinary user's
  *  container cannot have here (limits without a delegated cgroup, networks before rootless-net). */
-function rootlessMaps(opts: RunOptions, network: NetworkPlan['mode']): UserMaps {
+function rootlessMaps(opts: RunOptions, network: NetworkPlan['mode'], runtime: string): UserMaps {
   checkRootlessLimits(opts, noDelegationReason());
-  if (network === 'container') {
-    throw new HakoError(`--network ${opts.network}: not for rootless containers yet (each has a user namespace of its own, which owns its network namespace)`);
+  const own = opts.userns === 'keep-id' ? '--userns=keep-id' : runtime !== 'hako' ? `--runtime ${runtime}` : '';
+  if ((network === 'container' || network === 'networks') && own) {
+    throw new HakoError(
+      `--network ${opts.network}: not with ${own} (that container's user namespace is its own, not the one that owns the network namespaces of the others)`,
+    );
   }
   const maps = userMaps(opts.userns === 'keep-id' ? 'keep-id' : 'default');
   if (opts.userns === 'keep-id' && opts.user === undefined) opts.user = `${process.geteuid!()}:${process.getegid!()}`;

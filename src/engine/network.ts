@@ -29,10 +29,14 @@ import {
   hostsFile,
   writeNetworkFiles,
   resolveNetworks,
+  checkUserModePorts,
+  useRootlessNetns,
   type HostEntry,
 } from '../network/index.js';
 import { DEFAULT_ENGINE_ROOT } from './store.js';
-import { isRootless } from './rootless.js';
+import { isRootless, sharedPause } from './rootless.js';
+import { pauseDir } from './rootless-pause.js';
+import { ensureNetnsTool, publishTo, unpublish } from './rootless-netns.js';
 import { checkUserMode, rootlessNetworkTool, startForContainer, stopForContainer, userModeDir } from './network-rootless.js';
 import { trace } from '../util/trace.js';
 import type { Mount } from '../oci/types.js';
@@ -77,6 +81,9 @@ export interface NetworkState {
   ports: PortMapping[];
   /** usermode (rootless): the tool, and once it runs its pid (with start time) and the addresses. */
   userMode?: { tool: string; pid?: number; startTime?: string; ip?: string; gateway?: string };
+  /** networks (rootless): attached once the runtime made the namespace (attachRootless); until
+   *  then the networks and the names the name files are written with. */
+  pending?: { networks: string[]; names: NetworkNames };
 }
 
 /** The network store of an engine root: the system's for the default root, a private one otherwise
@@ -200,6 +207,16 @@ async function freePort(ip: string, protocol: PortMapping['protocol']): Promise<
   });
 }
 
+/** The mappings with host ports checked free, and 0 replaced by a free one. */
+async function choosePorts(publish: PortMapping[]): Promise<PortMapping[]> {
+  const ports: PortMapping[] = [];
+  for (const p of publish) {
+    if (p.hostPort) await checkHostPort(p.hostIP, p.hostPort, p.protocol ?? 'tcp');
+    ports.push({ ...p, hostPort: p.hostPort || (await freePort(p.hostIP, p.protocol)) });
+  }
+  return ports;
+}
+
 /** The container's own words for its name files: --add-host, --dns*, --network-alias. */
 export interface NetworkNames {
   // (RunOptions' fields of the same names)
@@ -279,7 +296,9 @@ export class ContainerNetworks {
    *  path is found at each start by namespace-join.ts, as for the container's own pin). */
   specNetns(plan: NetworkPlan, id: string): 'host' | 'new' | { path: string } {
     if (plan.mode === 'container') return { path: this.pin(plan.joined!.id!) };
-    if (plan.mode === 'none' || plan.mode === 'usermode') return 'new';
+    // Rootless, no pin (that needs a mount namespace we do not have): the runtime makes the
+    // namespace in the shared user namespace, and it is attached once it exists.
+    if (plan.mode === 'none' || plan.mode === 'usermode' || (plan.mode === 'networks' && isRootless())) return 'new';
     return plan.mode === 'host' ? 'host' : { path: this.pin(id) };
   }
 
@@ -322,14 +341,11 @@ export class ContainerNetworks {
       });
       return;
     }
+    if (isRootless()) return this.setUpRootless(c);
     const pin = this.pin(c.id);
     if (this.state(c.dir) && fs.existsSync(pin) && fs.existsSync(ContainerNetworks.recordPath(c.dir))) return;
     if (this.hasResources(c.id, c.dir)) await this.tearDown(c.id, c.dir);
-    const ports: PortMapping[] = [];
-    for (const p of c.publish) {
-      if (p.hostPort) await checkHostPort(p.hostIP, p.hostPort, p.protocol ?? 'tcp');
-      ports.push({ ...p, hostPort: p.hostPort || (await freePort(p.hostIP, p.protocol)) });
-    }
+    const ports = await choosePorts(c.publish);
     fs.mkdirSync(this.netnsDir, { recursive: true, mode: 0o755 });
     netnsCreate(pin);
     trace('network namespace pinned');
@@ -411,11 +427,7 @@ export class ContainerNetworks {
   private async setUpUserMode(c: NetworkContext): Promise<void> {
     if (this.hasResources(c.id, c.dir)) await this.tearDown(c.id, c.dir);
     const tool = checkUserMode(c.plan.tool, c.publish);
-    const ports: PortMapping[] = [];
-    for (const p of c.publish) {
-      if (p.hostPort) await checkHostPort(p.hostIP, p.hostPort, p.protocol ?? 'tcp');
-      ports.push({ ...p, hostPort: p.hostPort || (await freePort(p.hostIP, p.protocol)) });
-    }
+    const ports = await choosePorts(c.publish);
     const dns = c.names?.dns?.length ? c.names.dns : tool === 'slirp4netns' ? [SLIRP_DNS] : undefined;
     this.writeState(
       c,
@@ -433,9 +445,76 @@ export class ContainerNetworks {
     );
   }
 
-  /** Rootless: starts the user-mode tool on the created container `pid` (before its process runs). */
+  /** Rootless on user-defined networks: ports chosen and the name files written now; the attachment
+   *  follows once the runtime has made the namespace (attachRootless). */
+  private async setUpRootless(c: NetworkContext): Promise<void> {
+    if (this.hasResources(c.id, c.dir)) await this.tearDown(c.id, c.dir);
+    const ports = await choosePorts(c.publish);
+    checkUserModePorts(ports.map((p) => ({ ...p, protocol: p.protocol ?? 'tcp' })));
+    const aliases = [c.name, ...(c.names?.networkAliases ?? [])];
+    this.writeState(c, {
+      mode: 'networks',
+      netns: '',
+      hostname: c.hostname,
+      aliases,
+      ports,
+      networks: [],
+      pending: { networks: c.plan.names, names: { ...c.names } },
+      extraHosts: this.extraHosts(c, undefined),
+    });
+  }
+
+  /** Rootless: attaches the created container `pid` to its networks in the rootless network
+   *  namespace, publishes its ports there, and writes the name files with its addresses. */
+  private async attachRootless(id: string, dir: string, pid: number, st: NetworkState, pending: NonNullable<NetworkState['pending']>): Promise<void> {
+    const names = pending.networks;
+    const holder = await sharedPause();
+    useRootlessNetns(holder);
+    const runDir = pauseDir();
+    const socket = await ensureNetnsTool(runDir, holder);
+    const c: NetworkContext = {
+      id,
+      dir,
+      name: st.aliases[0],
+      hostname: st.hostname,
+      plan: { mode: 'networks', names },
+      publish: st.ports,
+      names: pending.names,
+    };
+    try {
+      const attachments = await attach(id, `/proc/${pid}/ns/net`, names, {
+        portMappings: st.ports.map((p) => ({ hostIP: p.hostIP || undefined, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })),
+        recordPath: ContainerNetworks.recordPath(dir),
+        aliases: st.aliases,
+        store: this.store,
+        loopbackUp: true, // the runtime brings lo up in a namespace it makes
+        containerName: c.name,
+      });
+      const { pending: _, ...rest } = st;
+      this.writeState(c, {
+        ...rest,
+        netns: `/proc/${pid}/ns/net`,
+        networks: attachments.map((a) => ({ name: a.network, ifName: a.ifName, addresses: a.addresses, ips: a.ips, gateway: a.gateway, mac: a.mac })),
+        extraHosts: this.extraHosts(c, attachments[0]?.gateway),
+      });
+      const address = attachments[0]?.ips[0];
+      if (address)
+        await publishTo(
+          socket,
+          st.ports.map((p) => ({ ...p, protocol: p.protocol ?? 'tcp' })),
+          address,
+        );
+    } catch (e) {
+      await this.tearDown(id, dir).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Rootless: starts the user-mode tool on the created container `pid` (before its process runs),
+   *  or attaches it to its user-defined networks. */
   async startUserMode(id: string, dir: string, pid: number): Promise<void> {
     const st = this.state(dir);
+    if (st?.mode === 'networks' && st.pending && isRootless()) return this.attachRootless(id, dir, pid, st, st.pending);
     if (st?.mode !== 'usermode' || !st.userMode || st.userMode.pid) return;
     trace('user-mode network starts');
     const net = await startForContainer(userModeDir(this.root, id), pid, st.ports, st.userMode.tool);
@@ -475,8 +554,9 @@ export class ContainerNetworks {
     const st = this.state(dir);
     let failure: unknown;
     if (st?.mode === 'usermode') stopForContainer(userModeDir(this.root, id), st.userMode);
+    if (st?.mode === 'networks' && isRootless()) await this.detachRootless(st);
     try {
-      await cleanupStale(ContainerNetworks.recordPath(dir), { background: true });
+      await cleanupStale(ContainerNetworks.recordPath(dir), { background: true, ipam: this.store.hostIpam });
       trace('network detached');
     } catch (e) {
       failure = e;
@@ -490,6 +570,13 @@ export class ContainerNetworks {
     fs.rmSync(ContainerNetworks.statePath(dir), { force: true });
     if (st) this.store.hostIpam.locked(() => this.refreshPeers(id, st));
     if (failure) throw failure;
+  }
+
+  /** Rootless: the ports withdrawn from the namespace's tool; the driver's batches go there. */
+  private async detachRootless(st: NetworkState): Promise<void> {
+    const holder = await sharedPause();
+    useRootlessNetns(holder);
+    await unpublish(pauseDir(), ips(st));
   }
 
   /** Other containers with a lease on the networks of `st`, by name. */

@@ -4,6 +4,7 @@
 // Nothing outside src/native/ starts hako-init (the import check holds the others to this).
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { findHelper } from './find.js';
@@ -18,7 +19,7 @@ export class NativeModeError extends HakoError {
   }
 }
 
-/** The rootless engine's user namespace (userns.ts's UsernsHolder.path): the modes that work on its
+/** The rootless engine's user namespace (rootless-pause.ts: the shared one): the modes that work on its
  *  store's trees (rmtree, unpack) run in it, where the subordinate ids its files belong to are
  *  mapped. Unset (root, or nothing to do there yet): they run as we are. */
 let storeUserns: string | undefined;
@@ -28,6 +29,17 @@ export function setStoreUserns(path: string | undefined): void {
 }
 
 const inStoreUserns = (args: string[]) => (storeUserns ? [`--userns=${storeUserns}`, ...args] : args);
+
+/** Rootless user networks: the namespace the bridge driver's `netlink` calls "host" is the user's
+ *  rootless network namespace (the shared user namespace's holder's), entered with its user
+ *  namespace first. Unset: our own (root's host namespace). */
+let driverNetns: { userns: string; netns: string } | undefined;
+
+export function setDriverNetns(ns: { userns: string; netns: string } | undefined): void {
+  driverNetns = ns;
+}
+
+const inDriverNetns = (args: string[]) => (driverNetns ? [`--userns=${driverNetns.userns}`, `--netns=${driverNetns.netns}`, ...args] : args);
 
 /** Runs `hako-init ARGS…` to completion; returns its stdout. */
 function runMode(args: string[], input?: string | Buffer): Buffer {
@@ -42,6 +54,16 @@ function runMode(args: string[], input?: string | Buffer): Buffer {
       .replace(/\s*\n\s*/g, ' ');
     throw new NativeModeError(said || `hako-init ${args[0]}: ${e.message ?? String(err)}`);
   }
+}
+
+/** `--userns=PATH exec ARGV…` (`hako unshare`): ARGV in that user namespace, on our stdio; its exit
+ *  status (128+N for a signal, 127 when it cannot be run). */
+export function execInUserns(userns: string, argv: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(findHelper(), [`--userns=${userns}`, 'exec', ...argv], { stdio: 'inherit' });
+    child.once('error', () => resolve(127));
+    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0)));
+  });
 }
 
 /** `seccomp-export`: PROFILE text (seccomp/compile.ts) on stdin -> the compiled filter blob. */
@@ -68,7 +90,7 @@ export function netnsDelete(pin: string): void {
  *  sockets, in our namespace and NETNS's (opened as fd 3 for IFLA_NET_NS_FD); the kernel's answers,
  *  one record per message, on stdout (native/netlink.c). */
 export function netlink(batch: Buffer, netns?: string): Buffer {
-  return runMode(netns ? ['netlink', netns] : ['netlink'], batch);
+  return runMode(inDriverNetns(netns ? ['netlink', netns] : ['netlink']), batch);
 }
 
 /** `netlink` from a detached hako-init nobody waits for: the batch goes through a file in
@@ -79,7 +101,7 @@ export function netlinkDetached(batch: Buffer, scratchDir: string): void {
   const fd = fs.openSync(file, 'r');
   try {
     fs.unlinkSync(file);
-    spawn(findHelper(), ['netlink'], { detached: true, stdio: [fd, 'ignore', 'ignore'] }).unref();
+    spawn(findHelper(), inDriverNetns(['netlink']), { detached: true, stdio: [fd, 'ignore', 'ignore'] }).unref();
   } finally {
     fs.closeSync(fd);
   }

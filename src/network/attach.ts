@@ -19,6 +19,7 @@ import { connect, disconnect, hostIfName, type BridgeConnection } from './driver
 import { parseIPv4 } from './ipnet.js';
 import { parseIPv6 } from './ipnet6.js';
 import { removeMasqRules } from './masq.js';
+import type { HostIpam } from './driver/ipam.js';
 
 export interface PortMapping {
   hostIP?: string;
@@ -304,13 +305,13 @@ function bridgeAttachment(network: string, ifName: string, c: BridgeConnection):
 }
 
 /** DEL for entries in reverse order; every plugin of every entry is tried. */
-async function delEntries(executor: CniExecutor, rec: AttachRecord, entries: RecordEntry[], background = false): Promise<Error[]> {
+async function delEntries(executor: CniExecutor, rec: AttachRecord, entries: RecordEntry[], background = false, ipam?: HostIpam): Promise<Error[]> {
   const netns = fs.existsSync(rec.netns) ? rec.netns : '';
   const errors: Error[] = [];
   for (const e of [...entries].reverse()) {
     if (e.driver === 'bridge') {
       try {
-        if (e.bridge) disconnect(e.bridge, rec.containerId, e.ifName, { background });
+        if (e.bridge) disconnect(e.bridge, rec.containerId, e.ifName, { background, ipam });
       } catch (err) {
         errors.push(err as Error);
       }
@@ -348,24 +349,31 @@ export async function detach(containerId: string, netnsPath: string, networks: s
   }
   const everything = mode === 'none' || networks.length === 0 || rec.entries.every((e) => e.ifName === 'lo' || names.includes(e.network));
   const chosen = everything ? rec.entries : rec.entries.filter((e) => names.includes(e.network));
-  await finish(executor, rec, chosen, opts.recordPath);
+  await finish(executor, rec, chosen, opts.recordPath, false, opts.store?.hostIpam);
 }
 
 /** After a crash or at removal: replays DEL for everything in the record at `recordPath`, then removes
  *  it. `background`: the caller unpins the namespace next, so bridge-driver veths may go with it (see
  *  driver/bridge.ts disconnect). */
-export async function cleanupStale(recordPath: string, opts: { executor?: CniExecutor; background?: boolean } = {}): Promise<boolean> {
+export async function cleanupStale(recordPath: string, opts: { executor?: CniExecutor; background?: boolean; ipam?: HostIpam } = {}): Promise<boolean> {
   const rec = readRecord(recordPath);
   if (!rec) return false;
-  await finish(opts.executor ?? new CniExecutor(), rec, rec.entries, recordPath, opts.background);
+  await finish(opts.executor ?? new CniExecutor(), rec, rec.entries, recordPath, opts.background, opts.ipam);
   return true;
 }
 
-async function finish(executor: CniExecutor, rec: AttachRecord, chosen: RecordEntry[], recordPath?: string, background = false): Promise<void> {
+async function finish(
+  executor: CniExecutor,
+  rec: AttachRecord,
+  chosen: RecordEntry[],
+  recordPath?: string,
+  background = false,
+  ipam?: HostIpam,
+): Promise<void> {
   const failed = new Set<RecordEntry>();
   const messages: string[] = [];
   for (const e of [...chosen].reverse()) {
-    const errors = await delEntries(executor, rec, [e], background);
+    const errors = await delEntries(executor, rec, [e], background, ipam);
     if (errors.length > 0) failed.add(e);
     messages.push(...errors.map((err) => err.message));
   }

@@ -48,6 +48,7 @@ export const ENGINE_COMMANDS: EngineEntry[] = [
   { name: 'events', summary: 'what the engine did, and then does', load: () => import('./events.js') },
   { name: 'version', summary: "hako's version, its runtime's and conmon's", load: () => import('./version.js') },
   { name: 'info', summary: 'the engine and the host', load: () => import('./info.js') },
+  { name: 'unshare', summary: "a command in the rootless user namespace, as its root (podman's)", load: () => import('./unshare.js') },
   { name: 'network', summary: 'manage networks (hako network --help)', group: NETWORK_COMMANDS },
   { name: 'volume', summary: 'manage volumes (hako volume --help)', group: VOLUME_COMMANDS },
   { name: 'pod', summary: "manage pods, podman's (hako pod --help)", group: POD_COMMANDS },

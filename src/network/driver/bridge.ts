@@ -16,6 +16,7 @@ import { trace } from '../../util/trace.js';
 import { formatIPv4, parseCidr, size } from '../ipnet.js';
 import { formatIPv6, parseCidr6, parseIPv6 } from '../ipnet6.js';
 import { runNetlink, runNetlinkDetached } from '../netlink/exec.js';
+import { setDriverNetns } from '../../native/modes.js';
 import { defaultRoute, defaultRoute6, delLink, hairpin, linkUp, newAddr, newAddr6, newBridge, newVeth } from '../netlink/rtnl.js';
 import { applyFirewall, type FirewallState } from './firewall.js';
 import { HostIpam, portKey, type NetworkPlanFile, type PortOwner } from './ipam.js';
@@ -86,6 +87,28 @@ export function hostIfName(containerId: string, ifName: string): string {
   return `veth${crypto.createHash('sha256').update(`${containerId}/${ifName}`).digest('hex').slice(0, 10)}`;
 }
 
+/** Rootless (useRootlessNetns): bridges and veths live in the user's rootless network namespace,
+ *  which hako-init enters for every netlink batch. Neither the host's /sys/class/net nor its
+ *  /proc/sys describe that namespace, and it has no firewall of ours: its holder turned forwarding,
+ *  proxy ARP and route_localnet on, bridges get fixed indexes (made if missing, EEXIST is "made"),
+ *  and published ports go through the user-mode tool's port forwarding (the engine's part). */
+let rootlessNetns = false;
+
+export function useRootlessNetns(ns: { userns: string; netns: string } | undefined): void {
+  rootlessNetns = Boolean(ns);
+  setDriverNetns(ns);
+}
+
+/** A rootless bridge's ifindex: hakoN -> 100+N (else a hash), far from the veths' random ones. */
+export function rootlessBridgeIndex(bridge: string): number {
+  const n = /^hako(\d{1,5})$/.exec(bridge);
+  return 100 + (n ? Number(n[1]) : 100_000 + (crypto.createHash('sha256').update(bridge).digest().readUInt32LE(0) % 800_000));
+}
+
+function bridgeIndex(bridge: string): number {
+  return rootlessNetns ? rootlessBridgeIndex(bridge) : Number(fs.readFileSync(`/sys/class/net/${bridge}/ifindex`, 'utf8'));
+}
+
 function writeSysctl(file: string, value: string): void {
   try {
     if (fs.readFileSync(file, 'utf8').trim() === value) return;
@@ -111,6 +134,16 @@ export function firewallState(ipam: HostIpam): FirewallState {
 
 /** Bridge up with the gateway address, forwarding on, loopback-sourced DNAT allowed (caller locks). */
 function ensureBridge(plan: NetworkPlanFile): void {
+  if (rootlessNetns) {
+    const index = rootlessBridgeIndex(plan.bridge);
+    const prefix = parseCidr(plan.subnet).prefix;
+    runNetlink([
+      newBridge(plan.bridge, macOf(plan.gateway), index),
+      newAddr('host', index, plan.gateway, prefix, broadcast(plan.subnet), plan.bridge),
+      linkUp('host', index, plan.bridge),
+    ]);
+    return;
+  }
   if (!fs.existsSync(`/sys/class/net/${plan.bridge}`)) runNetlink([newBridge(plan.bridge, macOf(plan.gateway))]);
   else if (!fs.existsSync(`/sys/class/net/${plan.bridge}/bridge`)) throw new HakoError(`bridge "${plan.bridge}": a host device of that name is not a bridge`);
   const index = Number(fs.readFileSync(`/sys/class/net/${plan.bridge}/ifindex`, 'utf8'));
@@ -144,7 +177,8 @@ function reserve(net: BridgeNetwork, o: ConnectOptions, ipam: HostIpam): Reserve
     const lease = { container: o.containerId, ifName: o.ifName, netns: o.netns, ...(o.containerName ? { name: o.containerName } : {}) };
     const address = ipam.allocate(plan, lease, o.ip);
     const address6 = ipam.allocate6(plan, lease, o.ip6);
-    let firewall = !plan.ready || !fs.existsSync(`/sys/class/net/${plan.bridge}`);
+    // Rootless, the namespace may have been made again since the plan was (its holder killed).
+    let firewall = rootlessNetns || !plan.ready || !fs.existsSync(`/sys/class/net/${plan.bridge}`);
     if (firewall) ensureBridge(plan);
     plan.ready = true;
     const { ports: all, stale } = ipam.portsWithStale();
@@ -155,7 +189,7 @@ function reserve(net: BridgeNetwork, o: ConnectOptions, ipam: HostIpam): Reserve
       ipam.writePorts(all);
       firewall = true;
     }
-    if (firewall) applyFirewall(firewallState(ipam));
+    if (firewall && !rootlessNetns) applyFirewall(firewallState(ipam));
     return { address, address6, ports: keys };
   });
 }
@@ -214,7 +248,7 @@ export function connect(net: BridgeNetwork, o: ConnectOptions): BridgeConnection
     ...(address6 ? { address6, prefix6: parseCidr6(net.subnet6!).prefix, gateway6: net.gateway6 } : {}),
   };
   try {
-    const master = Number(fs.readFileSync(`/sys/class/net/${net.bridge}/ifindex`, 'utf8'));
+    const master = bridgeIndex(net.bridge);
     const peerIndex = 2 + o.position;
     // The host end's index is ours to choose (the kernel honours the peer's only then); a clash
     // with an existing index is EEXIST, and another random one is tried.
@@ -272,7 +306,7 @@ export function disconnect(
     if (mine.length === 0 && !stale) return;
     for (const k of mine) delete all[k];
     ipam.writePorts(all);
-    applyFirewall(firewallState(ipam));
+    if (!rootlessNetns) applyFirewall(firewallState(ipam));
   });
   trace('network address released');
   if (opts.background) runNetlinkDetached([delLink(conn.hostIf)], ipam.dir);
@@ -283,7 +317,11 @@ export function disconnect(
 export function removeBridgeNetwork(bridge: string, ipam = new HostIpam()): void {
   ipam.locked(() => {
     const plan = ipam.read(bridge);
-    if (fs.existsSync(`/sys/class/net/${bridge}`)) {
+    // An ordinary user's bridges are in its rootless network namespace, never the host's (a host
+    // bridge of the same name is root's): deleted there, or gone with it.
+    const own = process.geteuid?.() === 0;
+    if (!own && rootlessNetns) runNetlink([delLink(bridge)]);
+    if (own && fs.existsSync(`/sys/class/net/${bridge}`)) {
       if (!fs.existsSync(`/sys/class/net/${bridge}/bridge`))
         throw new HakoError(`bridge "${bridge}": the host device of that name is not a bridge; left alone`);
       const ports = fs.readdirSync(`/sys/class/net/${bridge}/brif`);
@@ -292,7 +330,7 @@ export function removeBridgeNetwork(bridge: string, ipam = new HostIpam()): void
     }
     if (plan) {
       ipam.removePlan(bridge);
-      applyFirewall(firewallState(ipam));
+      if (own) applyFirewall(firewallState(ipam));
     }
   });
 }

@@ -51,13 +51,15 @@ const CHANGE = NLM_F_REQUEST | NLM_F_ACK;
 export const NETNS_FD = 3;
 
 /** A bridge, up, with a fixed MAC (else it takes its lowest port's, and changes as ports come and go). */
-export function newBridge(name: string, address: string): Request {
+/** With `index` (the rootless driver's fixed one), a bridge already there is fine. */
+export function newBridge(name: string, address: string, index?: number): Request {
   return {
     target: 'host',
     what: `creating bridge ${name}`,
     onError: 'stop',
+    fine: index ? ['EEXIST'] : [],
     build: (seq) =>
-      nlmsg(RTM.NEWLINK, CREATE, seq, ifinfomsg({ flags: IFF_UP, change: IFF_UP }), [
+      nlmsg(RTM.NEWLINK, CREATE, seq, ifinfomsg({ index, flags: IFF_UP, change: IFF_UP }), [
         { type: IFLA.IFNAME, value: str(name) },
         { type: IFLA.ADDRESS, value: mac(address) },
         { type: IFLA.LINKINFO, value: [{ type: IFLA_INFO.KIND, value: str('bridge') }] },

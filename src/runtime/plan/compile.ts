@@ -113,7 +113,7 @@ function rootfsMount(spec: Spec, ownUserAndMountNs: boolean): { source: string; 
   const text = spec.annotations?.[ROOTFS_MOUNT_ANNOTATION];
   if (text === undefined) return undefined;
   const field = `annotations["${ROOTFS_MOUNT_ANNOTATION}"]`;
-  if (!ownUserAndMountNs) throw new ConfigError(field, 'needs new user and mount namespaces');
+  if (!ownUserAndMountNs) throw new ConfigError(field, 'needs a user namespace and a new mount namespace');
   let m: { source?: unknown; fstype?: unknown; flags?: unknown; data?: unknown };
   try {
     m = JSON.parse(text);
@@ -228,7 +228,9 @@ function rootfsOps(p: PlanInput, trees: Map<number, number>): Op[] {
   const ops: Op[] = [];
   const root = ctx.rootfs;
   if (p.ownMounts) ops.push(op('mount', '', '', '/', '', String(buildPropagation(linux.rootfsPropagation)), '', 'none'));
-  const rootMount = rootfsMount(p.spec, p.ownMounts && newNs('user'));
+  // The user namespace may be joined (the rootless engine's shared one): the new mount namespace is
+  // then owned by it, which is what mounting the overlay inside needs.
+  const rootMount = rootfsMount(p.spec, newNs('mount') && userns);
   if (rootMount) ops.push(op('mount', '', rootMount.source, root, rootMount.fstype, String(rootMount.flags), rootMount.data, 'none'));
   // pivot_root needs the new root to be a mount point that is not shared; a chroot'ed root must be
   // one too, so that making it read-only cannot remount the host's file system.
