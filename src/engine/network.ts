@@ -17,18 +17,12 @@ import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { readVersioned, stampVersion, type DocumentFormat } from '../util/format-version.js';
 import { netnsCreate as nativeNetnsCreate, netnsDelete as nativeNetnsDelete } from '../native/modes.js';
-import {
-  SLIRP_DNS,
-  HostIpam,
-  NetworkStore,
-  attach,
-  cleanupStale,
-  checkHostPort,
-  hostsFile,
-  writeNetworkFiles,
-  resolveNetworks,
-  type HostEntry,
-} from '../network/index.js';
+// What every command needs of the networks (their store, the plan, the name files); attaching, DEL
+// and port checks (CNI, netlink, sockets) are imported where a network is set up or torn down.
+import { HostIpam } from '../network/driver/ipam.js';
+import { NetworkStore, resolveNetworks } from '../network/networks.js';
+import { hostsFile, writeNetworkFiles, type HostEntry } from '../network/files.js';
+import { SLIRP_DNS } from '../network/driver/usermode.js';
 import { DEFAULT_ENGINE_ROOT } from './store.js';
 import { isRootless } from './rootless.js';
 import { checkUserMode, rootlessNetworkTool, startForContainer, stopForContainer, userModeDir } from './network-rootless.js';
@@ -172,6 +166,18 @@ export function exposedMappings(exposed: string[]): PortMapping[] {
     if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw new HakoError(`image ExposedPorts: "${k}" is not PORT[/tcp|udp|sctp]`);
     return { hostIP: PUBLISH_ALL_HOST_IP, hostPort: 0, containerPort: Number(m[1]), protocol: (m[2] ?? 'tcp') as PortMapping['protocol'] };
   });
+}
+
+/** The published ports with their host ports: a given one checked free, 0 replaced by a free one. */
+async function hostPorts(publish: PortMapping[]): Promise<PortMapping[]> {
+  const ports: PortMapping[] = [];
+  if (!publish.length) return ports;
+  const { checkHostPort } = await import('../network/driver/ports.js');
+  for (const p of publish) {
+    if (p.hostPort) await checkHostPort(p.hostIP, p.hostPort, p.protocol ?? 'tcp');
+    ports.push({ ...p, hostPort: p.hostPort || (await freePort(p.hostIP, p.protocol)) });
+  }
+  return ports;
 }
 
 /** A port the kernel calls free on `ip` right now (bind to port 0, read it back, close). */
@@ -327,15 +333,12 @@ export class ContainerNetworks {
     const pin = this.pin(c.id);
     if (this.state(c.dir) && fs.existsSync(pin) && fs.existsSync(ContainerNetworks.recordPath(c.dir))) return;
     if (this.hasResources(c.id, c.dir)) await this.tearDown(c.id, c.dir);
-    const ports: PortMapping[] = [];
-    for (const p of c.publish) {
-      if (p.hostPort) await checkHostPort(p.hostIP, p.hostPort, p.protocol ?? 'tcp');
-      ports.push({ ...p, hostPort: p.hostPort || (await freePort(p.hostIP, p.protocol)) });
-    }
+    const ports = await hostPorts(c.publish);
     fs.mkdirSync(this.netnsDir, { recursive: true, mode: 0o755 });
     netnsCreate(pin);
     trace('network namespace pinned');
     try {
+      const { attach } = await import('../network/attach.js');
       const attachments = await attach(c.id, pin, c.plan.names, {
         portMappings: ports.map((p) => ({ hostIP: p.hostIP || undefined, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })),
         recordPath: ContainerNetworks.recordPath(c.dir),
@@ -365,11 +368,7 @@ export class ContainerNetworks {
   private async setUpUserMode(c: NetworkContext): Promise<void> {
     if (this.hasResources(c.id, c.dir)) await this.tearDown(c.id, c.dir);
     const tool = checkUserMode(c.plan.tool, c.publish);
-    const ports: PortMapping[] = [];
-    for (const p of c.publish) {
-      if (p.hostPort) await checkHostPort(p.hostIP, p.hostPort, p.protocol ?? 'tcp');
-      ports.push({ ...p, hostPort: p.hostPort || (await freePort(p.hostIP, p.protocol)) });
-    }
+    const ports = await hostPorts(c.publish);
     const dns = c.names?.dns?.length ? c.names.dns : tool === 'slirp4netns' ? [SLIRP_DNS] : undefined;
     this.writeState(
       c,
@@ -430,6 +429,7 @@ export class ContainerNetworks {
     let failure: unknown;
     if (st?.mode === 'usermode') stopForContainer(userModeDir(this.root, id), st.userMode);
     try {
+      const { cleanupStale } = await import('../network/attach.js');
       await cleanupStale(ContainerNetworks.recordPath(dir), { background: true });
       trace('network detached');
     } catch (e) {
