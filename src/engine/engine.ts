@@ -19,7 +19,6 @@ import { parseReference } from '../oci/image/reference.js';
 import { ContainerStore, engineRoot, newId } from './store.js';
 import { checkPlatform, type ImagePolicy, mustPull, wantedPlatform } from './image-policy.js';
 import { healthOfInspect, startHealthMonitor, stopHealthMonitor } from './health.js';
-import { buildSpec, combineCommand, mergeEnv, stopSignalFor } from './spec.js';
 import { resolveUser } from './user.js';
 import { copyFromImage, resolveInRoot } from './in-root.js';
 import { ensureRootfsMounted, prepareRootfs, rootfsMountpoint } from './rootfs.js';
@@ -138,6 +137,8 @@ export class Engine {
     const runtime = checkRuntimeName(opts.runtime ?? defaultRuntimeName(this.root));
     const image = await this.imageFor(opts.image, opts);
     trace('engine image resolved');
+    // The spec's defaults (docker's capabilities and seccomp profile) load with the first create.
+    const { buildSpec, combineCommand, stopSignalFor } = await import('./spec.js');
     const args = combineCommand(image.config, opts.entrypoint, opts.command);
     opts.stopSignal = stopSignalFor(opts.stopSignal, image.config);
     const id = newId();
@@ -840,6 +841,7 @@ export class Engine {
     if (st.status !== 'running') throw new HakoError(`container ${id.slice(0, 12)} is not running`);
     if (!req.command.length) throw new HakoError('exec: a command is required');
     const runtime = await this.runtimeFor(id);
+    const { mergeEnv } = await import('./spec.js');
     const spec = runtime.spec(id, this.store.bundleDir(id));
     const base = spec.process!;
     const rootfs = this.store.rootfs(id);
