@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io.h" /* write_full, send_fd (io.c) */
+
 /* Descriptors inherited from the runtime. */
 #define PLAN_FD 3
 #define SYNC_FD 4
@@ -111,8 +113,5 @@ int rmtree_main(const char *path);
 /* Set by "fork" with TTY "relay": the child's end of the channel the pty master travels on. */
 extern int relay_fd;
 
-/* io.c */
-int write_full(int fd, const void *buf, size_t len);
-int send_fd(int sock, int fd, const char *name);
 
 #endif

@@ -1,5 +1,5 @@
 /* Small I/O helpers the modes share: a whole write, and one descriptor passed over a Unix socket. */
-#include "hako-init.h"
+#include "io.h"
 
 #include <errno.h>
 #include <string.h>
@@ -17,7 +17,6 @@ int write_full(int fd, const void *buf, size_t len) {
   return 0;
 }
 
-/* The OCI console-socket protocol's message: SCM_RIGHTS with `fd`, whose data is `name`. */
 int send_fd(int sock, int fd, const char *name) {
   char cbuf[CMSG_SPACE(sizeof(int))];
   memset(cbuf, 0, sizeof cbuf);

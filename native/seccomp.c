@@ -36,6 +36,7 @@
  * writer: it must come from hako's own root-owned cache. One made by another libseccomp version or on
  * another kernel release is not reused: its embedded text is compiled instead.
  */
+#include "io.h"
 #include "seccomp.h"
 
 #include <errno.h>
@@ -409,17 +410,6 @@ static void blob_identity(char *lib, size_t liblen, char *kernel, size_t kernlen
   if (uname(&u) == 0) snprintf(kernel, kernlen, "%s", u.release);
 }
 
-static int write_all(int fd, const void *buf, size_t len) {
-  for (const char *p = buf; len;) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return -1;
-    p += n;
-    len -= (size_t)n;
-  }
-  return 0;
-}
-
 int hako_seccomp_export(const char *profile, size_t len, int out_fd, char *err, size_t errlen) {
   struct built b;
   if (build(profile, len, &b, err, errlen)) return -1;
@@ -430,7 +420,7 @@ int hako_seccomp_export(const char *profile, size_t len, int out_fd, char *err, 
   struct blob_header h = {.kflags = b.kflags, .text_len = (uint32_t)len, .insn_count = (uint32_t)count};
   memcpy(h.magic, BLOB_MAGIC, sizeof h.magic);
   blob_identity(h.libseccomp, sizeof h.libseccomp, h.kernel, sizeof h.kernel);
-  if (write_all(out_fd, &h, sizeof h) || write_all(out_fd, profile, len) || write_all(out_fd, bpf, count * sizeof *bpf)) {
+  if (write_full(out_fd, &h, sizeof h) || write_full(out_fd, profile, len) || write_full(out_fd, bpf, count * sizeof *bpf)) {
     fail(err, errlen, "seccomp: export: write: %s", strerror(errno));
     goto out;
   }

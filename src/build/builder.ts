@@ -79,7 +79,7 @@ interface BuildRun {
 
 export async function build(engine: Engine, opts: BuildOptions): Promise<BuildResult> {
   const store = engine.images;
-  await pruneStaleBuilds(path.join(engine.root, 'build'), engine.runtime);
+  await pruneStaleBuilds(path.join(engine.root, 'build'), await engine.hakoRuntime());
   const workDir = path.join(engine.root, 'build', `${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
   fs.mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const progress = new Progress(opts.onProgress ?? (() => {}));
@@ -295,8 +295,8 @@ async function fsInstruction(
     const buildEnv = [...args].filter(([k]) => !(c.Env ?? []).some((e) => e.split('=')[0] === k)).map(([k, v]) => `${k}=${v}`);
     key = stepKey(state.key, 'RUN', JSON.stringify(argv), JSON.stringify(buildEnv), JSON.stringify(c));
     createdBy = `RUN ${argv.join(' ')}`;
-    change = (rootfs, dir) =>
-      runContainer(run.engine.runtime, rootfs, dir, {
+    change = async (rootfs, dir) =>
+      runContainer(await run.engine.hakoRuntime(), rootfs, dir, {
         args: argv,
         image: c,
         buildEnv,

@@ -45,7 +45,7 @@ export async function checkpointContainer(e: Engine, ref: string, opts: Checkpoi
     // The dump ends the process: conmon's exit command must not restart it.
     if (!opts.leaveRunning) e.store.writeState(id, { ...st, stopRequested: true });
     try {
-      await e.runtimeFor(id).checkpoint(id, { imagePath: images, leaveRunning: opts.leaveRunning });
+      await (await e.runtimeFor(id)).checkpoint(id, { imagePath: images, leaveRunning: opts.leaveRunning });
     } catch (err) {
       if (!opts.leaveRunning) e.store.writeState(id, { ...e.store.readState(id), stopRequested: st.stopRequested });
       throw err;

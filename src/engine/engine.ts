@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { HakoError } from '../util/errors.js';
 import { trace } from '../util/trace.js';
-import { Runtime } from '../runtime/index.js';
+import type { Runtime } from '../runtime/index.js';
 import { procStat } from '../util/proc.js';
 import { FormatVersionError } from '../util/format-version.js';
 import { parseSignal } from '../oci/names.js';
@@ -19,7 +19,6 @@ import { parseReference } from '../oci/image/reference.js';
 import { ContainerStore, engineRoot, newId } from './store.js';
 import { checkPlatform, type ImagePolicy, mustPull, wantedPlatform } from './image-policy.js';
 import { healthOfInspect, startHealthMonitor, stopHealthMonitor } from './health.js';
-import { buildSpec, combineCommand, mergeEnv, stopSignalFor } from './spec.js';
 import { resolveUser } from './user.js';
 import { copyFromImage, resolveInRoot } from './in-root.js';
 import { ensureRootfsMounted, prepareRootfs, rootfsMountpoint } from './rootfs.js';
@@ -40,9 +39,7 @@ import {
 } from './network.js';
 import { startConmon, readOr } from './monitor.js';
 import { checkRuntimeName, defaultRuntimeName, type OCIRuntime } from './oci-runtime.js';
-import { HakoRuntime } from './runtime-hako.js';
-import { ExternalRuntime, execErrorAsRunc } from './runtime-external.js';
-import { DEFAULT_CGROUP_ROOT, detectLayout, openCgroup, primeCgroupMigration } from '../cgroups/index.js';
+import { execErrorAsRunc } from './runtime-errors.js';
 import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
 import { isBuiltinImage } from './builtin-image.js';
@@ -98,8 +95,9 @@ export interface EngineOutput {
 export class Engine {
   readonly root: string;
   readonly store: ContainerStore;
-  /** hako's own runtime (the library), the default behind OCIRuntime. */
-  readonly runtime: Runtime;
+  /** hako's own runtime (the library), the default behind OCIRuntime: loaded on first use (hakoRuntime),
+   *  so that the commands that only read the store (ps, inspect, logs) do not load the runtime. */
+  private runtime?: Runtime;
   /** Networks and each container's network namespace (network.ts). */
   readonly networks: ContainerNetworks;
   private imageStore?: ContentStore;
@@ -113,7 +111,6 @@ export class Engine {
     this.output = opts.output ?? {};
     this.warn = opts.onWarning ?? (() => {});
     this.store = new ContainerStore(this.root, this.warn);
-    this.runtime = new Runtime({ root: this.store.runtimeRoot(), onWarning: this.warn });
     this.networks = new ContainerNetworks(this.root, (id) => {
       try {
         return { name: this.store.readConfig(id).name, dir: this.store.containerDir(id) };
@@ -127,16 +124,26 @@ export class Engine {
     return (this.imageStore ??= new ContentStore(this.root));
   }
 
+  /** hako's own runtime on the engine's runtime root. */
+  async hakoRuntime(): Promise<Runtime> {
+    if (!this.runtime) {
+      const { Runtime } = await import('../runtime/index.js');
+      this.runtime ??= new Runtime({ root: this.store.runtimeRoot(), onWarning: this.warn });
+    }
+    return this.runtime;
+  }
+
   /** The OCI runtime a container was created with (`hako` for containers that recorded none). */
-  runtimeFor(id: string): OCIRuntime {
+  runtimeFor(id: string): Promise<OCIRuntime> {
     return this.runtimeNamed(this.store.readConfig(id).runtime ?? 'hako');
   }
 
-  private runtimeNamed(name: string): OCIRuntime {
+  private async runtimeNamed(name: string): Promise<OCIRuntime> {
     let rt = this.runtimes.get(name);
     if (!rt) {
       // Each external runtime keeps its state beside hako's: <runtime root>-runc, -crun, -<basename>.
-      rt = name === 'hako' ? new HakoRuntime(this.runtime) : new ExternalRuntime(name, `${this.store.runtimeRoot()}-${path.basename(name)}`);
+      if (name === 'hako') rt = new (await import('./runtime-hako.js')).HakoRuntime(await this.hakoRuntime());
+      else rt = new (await import('./runtime-external.js')).ExternalRuntime(name, `${this.store.runtimeRoot()}-${path.basename(name)}`);
       this.runtimes.set(name, rt);
     }
     return rt;
@@ -167,6 +174,8 @@ export class Engine {
     if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
     const image = await this.imageFor(opts.image, opts);
     trace('engine image resolved');
+    // The spec's defaults (docker's capabilities and seccomp profile) load with the first create.
+    const { buildSpec, combineCommand, stopSignalFor } = await import('./spec.js');
     const args = combineCommand(image.config, opts.entrypoint, opts.command);
     opts.stopSignal = stopSignalFor(opts.stopSignal, image.config);
     const id = newId();
@@ -296,7 +305,7 @@ export class Engine {
   private async startDetached(id: string, foreground = false, restoreFrom?: string): Promise<void> {
     await this.store.lock(id, async () => {
       const cfg = this.store.readConfig(id);
-      const runtime = this.runtimeFor(id);
+      const runtime = await this.runtimeFor(id);
       await this.cleanupRuntime(id);
       fs.rmSync(path.join(this.store.exitDir(id), id), { force: true });
       const prev = this.store.readState(id);
@@ -347,7 +356,7 @@ export class Engine {
       // first cgroup migration (src/cgroups/prime.ts) passes while conmon starts.
       // A restore (checkpoint.ts) is the runtime's `restore` run by conmon, which gets it running.
       session = o.restoreFrom ? await runtime.beginRestore(id) : await runtime.beginCreate(id);
-      if (runtime.name === 'hako' && !o.restoreFrom) void primeCgroupMigration(DEFAULT_CGROUP_ROOT, detectLayout() === 'v2');
+      if (runtime.name === 'hako' && !o.restoreFrom) void primeCgroups();
       const started = await startConmon({
         id,
         name: cfg.name,
@@ -447,19 +456,12 @@ export class Engine {
    *  window size) or passes our stdin through. */
   private async runInteractive(cfg: ContainerConfig): Promise<number> {
     const id = cfg.id;
-    const runtime = this.runtimeFor(id);
+    const runtime = await this.runtimeFor(id);
     await this.cleanupRuntime(id);
     try {
       await this.store.lock(id, () => this.setUpNetwork(cfg));
     } catch (e) {
-      this.store.writeState(id, {
-        ...this.store.readState(id),
-        status: 'exited',
-        pid: 0,
-        exitCode: startFailureStatus(e),
-        error: (e as Error).message,
-        finishedAt: new Date().toISOString(),
-      });
+      this.markStartFailed(id, this.store.readState(id), e);
       if (cfg.options.rm) await this.remove(id, { force: true, volumes: true }).catch(() => {});
       throw e;
     }
@@ -496,16 +498,7 @@ export class Engine {
       const e = this.sayWhyNotExecutable(id, err);
       stopPid = true;
       await recordPid;
-      await this.store.lock(id, () =>
-        this.store.writeState(id, {
-          ...this.store.readState(id),
-          status: 'exited',
-          pid: 0,
-          exitCode: startFailureStatus(e),
-          error: (e as Error).message,
-          finishedAt: new Date().toISOString(),
-        }),
-      );
+      await this.store.lock(id, () => this.markStartFailed(id, this.store.readState(id), e));
       await this.store.lock(id, () => this.tearDownNetwork(id)).catch(() => {});
       if (cfg.options.rm) await this.remove(id, { force: true, volumes: true }).catch(() => {});
       throw e;
@@ -513,7 +506,7 @@ export class Engine {
     stopPid = true;
     await recordPid;
     // No conmon to mark an OOM kill here: the cgroup (kept until cleanupRuntime) counts them.
-    const oomKilled = oomKillsIn(id) > 0 || undefined;
+    const oomKilled = (await oomKillsIn(id)) > 0 || undefined;
     await this.store.lock(id, async () => {
       this.store.writeState(id, { ...this.store.readState(id), status: 'exited', pid: 0, exitCode: code, oomKilled, finishedAt: new Date().toISOString() });
       this.event(id, 'die', { exitCode: String(code) });
@@ -631,7 +624,7 @@ export class Engine {
    *  cgroups, the cgroup). A missing record is fine. */
   private async cleanupRuntime(id: string): Promise<void> {
     try {
-      await this.runtimeFor(id).delete(id);
+      await (await this.runtimeFor(id)).delete(id);
     } catch (e) {
       if (!/does not exist/.test((e as Error).message)) this.warn(`warning: ${(e as Error).message}`);
     }
@@ -664,7 +657,7 @@ export class Engine {
     await this.thawIfPaused(id);
     this.event(id, 'kill', { signal: String(sig) });
     try {
-      await this.runtimeFor(id).kill(id, sig);
+      await (await this.runtimeFor(id)).kill(id, sig);
     } catch (e) {
       // Without runtime state (a foreground container still starting) signal the recorded pid.
       if (st.pid && sameProcess(st.pid, st.pidStartTime)) process.kill(st.pid, sig);
@@ -689,7 +682,7 @@ export class Engine {
   private async thawIfPaused(id: string): Promise<void> {
     if (!this.store.readState(id).paused) return;
     try {
-      await this.runtimeFor(id).resume(id); // runc's or crun's, for their containers
+      await (await this.runtimeFor(id)).resume(id); // runc's or crun's, for their containers
     } catch {
       /* not frozen any more */
     }
@@ -890,7 +883,8 @@ export class Engine {
     const st = await this.refresh(id);
     if (st.status !== 'running') throw new HakoError(`container ${id.slice(0, 12)} is not running`);
     if (!req.command.length) throw new HakoError('exec: a command is required');
-    const runtime = this.runtimeFor(id);
+    const runtime = await this.runtimeFor(id);
+    const { mergeEnv } = await import('./spec.js');
     const spec = runtime.spec(id, this.store.bundleDir(id));
     const base = spec.process!;
     const rootfs = this.store.rootfs(id);
@@ -1340,9 +1334,16 @@ function isAncestor(pid: number): boolean {
   return false;
 }
 
+/** The kernel's wait before the first cgroup migration (src/cgroups/prime.ts), begun early. */
+async function primeCgroups(): Promise<void> {
+  const { DEFAULT_CGROUP_ROOT, detectLayout, primeCgroupMigration } = await import('../cgroups/index.js');
+  await primeCgroupMigration(DEFAULT_CGROUP_ROOT, detectLayout() === 'v2');
+}
+
 /** OOM kills in the container's cgroup (`/hako/<id>`, see create); 0 when it cannot be read. */
-function oomKillsIn(id: string): number {
+async function oomKillsIn(id: string): Promise<number> {
   try {
+    const { openCgroup } = await import('../cgroups/index.js');
     return openCgroup(`/hako/${id}`).oomKills();
   } catch {
     return 0;

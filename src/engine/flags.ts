@@ -5,13 +5,16 @@ import { STATIC_ADDRESS_FLAGS, readStaticAddresses } from './static-address.js';
 import { splitAtFirstArgument } from '../util/argv.js';
 import fs from 'node:fs';
 import os from 'node:os';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { asHakoError, HakoError, quote } from '../util/errors.js';
-import { EngineError, usageFailure } from './exit-codes.js';
+import { usageFailure } from './exit-codes.js';
+import { parseFlags } from './parse-flags.js';
 import { CAPABILITIES, RLIMITS, parseSignal } from '../oci/names.js';
 import type { DeviceMapping, PortMapping, RestartPolicy, RunOptions, Ulimit, VolumeSpec } from './types.js';
 
 type Opts = NonNullable<ParseArgsConfig['options']>;
+
+export { parseFlags };
 
 export const RUN_FLAGS: Opts = {
   interactive: { type: 'boolean', short: 'i' },
@@ -73,60 +76,6 @@ export function splitAtPositional(args: string[], options: Opts): { flags: strin
     if (o.short) valueFlags.add(`-${o.short}`);
   }
   return splitAtFirstArgument(args, valueFlags);
-}
-
-/** parseArgs with docker-like one-line errors ("run: unknown flag: --foo"). */
-export function parseFlags(command: string, args: string[], options: Opts): { values: Record<string, unknown>; positionals: string[] } {
-  // A value that starts with '-' (`--memory-swap -1`) is a value, as in docker, not a flag.
-  const longOf = new Map<string, string>();
-  for (const [long, o] of Object.entries(options)) {
-    if (o.type !== 'string') continue;
-    longOf.set(`--${long}`, long);
-    if (o.short) longOf.set(`-${o.short}`, long);
-  }
-  const fixed: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const long = longOf.get(args[i]);
-    if (long && i + 1 < args.length && args[i + 1].startsWith('-') && args[i + 1] !== '--') fixed.push(`--${long}=${args[++i]}`);
-    else fixed.push(args[i]);
-  }
-  const { args: plain, falses } = boolAssignments(fixed, options);
-  args = plain;
-  try {
-    const r = parseArgs({ args, options, allowPositionals: true, strict: true });
-    for (const name of falses) (r.values as Record<string, unknown>)[name] = false;
-    return { values: r.values as Record<string, unknown>, positionals: r.positionals };
-  } catch (e) {
-    const err = e as Error & { code?: string };
-    const m = /Unknown option '([^']+)'/.exec(err.message);
-    if (m) throw new EngineError(`${command}: unknown flag: ${m[1]}`);
-    const v = /Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(err.message);
-    if (v) throw new EngineError(`${command}: flag needs an argument: ${v[1]}`);
-    const b = /Option '(?:-\w, )?(--[\w-]+)' does not take an argument/.exec(err.message);
-    if (b) throw new EngineError(`${command}: flag ${b[1]} does not take a value`);
-    throw new EngineError(`${command}: ${err.message.split('\n')[0]}`);
-  }
-}
-
-/** docker's (pflag's) `--flag=true|false` for a boolean flag (`attach --sig-proxy=false`): `true`
- *  becomes the bare flag, `false` is taken out and reported, so the caller sets it false. */
-function boolAssignments(args: string[], options: Opts): { args: string[]; falses: string[] } {
-  const falses: string[] = [];
-  const out: string[] = [];
-  for (const [i, a] of args.entries()) {
-    if (a === '--') {
-      out.push(...args.slice(i));
-      break;
-    }
-    const m = /^--([\w-]+)=(true|false)$/.exec(a);
-    if (!m || options[m[1]]?.type !== 'boolean') {
-      out.push(a);
-      continue;
-    }
-    if (m[2] === 'true') out.push(`--${m[1]}`);
-    else falses.push(m[1]);
-  }
-  return { args: out, falses };
 }
 
 // The value quoted as docker does, but clipped and escaped: a huge or multi-line value stays one line.

@@ -45,7 +45,7 @@ export async function runHealthCheck(e: Engine, ref: string): Promise<HealthStat
 
 /** Execs the check's command in the container, output captured, killed at the timeout. */
 async function execCheck(e: Engine, id: string, hc: HealthConfig): Promise<HealthLogEntry> {
-  const runtime = e.runtimeFor(id);
+  const runtime = await e.runtimeFor(id);
   const base = runtime.spec(id, e.store.bundleDir(id)).process!;
   const args = hc.test[0] === 'CMD-SHELL' ? ['/bin/sh', '-c', hc.test[1] ?? ''] : hc.test.slice(1);
   const dir = fs.mkdtempSync(path.join(e.store.containerDir(id), '.health-'));

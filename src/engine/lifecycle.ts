@@ -48,7 +48,7 @@ export async function pauseContainer(e: Engine, ref: string): Promise<void> {
     const st = await e.refresh(id);
     if (st.status !== 'running') throw new HakoError(`container ${id} is not running`);
     if (st.paused) throw new HakoError(`container ${id} is already paused`);
-    await e.runtimeFor(id).pause(id); // the container's own runtime: runc's freezer state is runc's
+    await (await e.runtimeFor(id)).pause(id); // the container's own runtime: runc's freezer state is runc's
     e.store.writeState(id, { ...e.store.readState(id), paused: true });
     e.event(id, 'pause');
   });
@@ -60,7 +60,7 @@ export async function unpauseContainer(e: Engine, ref: string): Promise<void> {
   await e.store.lock(id, async () => {
     const st = await e.refresh(id);
     if (st.status !== 'running' || !st.paused) throw new HakoError(`container ${id} is not paused`);
-    await e.runtimeFor(id).resume(id);
+    await (await e.runtimeFor(id)).resume(id);
     e.store.writeState(id, { ...e.store.readState(id), paused: false });
     e.event(id, 'unpause');
   });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Socket } from 'node:net';
 import { HakoError } from '../util/errors.js';
 import { codeDir } from '../util/install-dir.js';
-import { runtimeErrorLine } from './runtime-external.js';
+import { runtimeErrorLine } from './runtime-errors.js';
 
 export const CONMON = process.env.HAKO_CONMON || '/usr/bin/conmon';
 

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
-import { checkUserModePorts, chooseTool, startUserModeNet, stopUserModeNet, USER_MODE_TOOLS, type UserModeNet } from '../network/index.js';
+import { checkUserModePorts, chooseTool, startUserModeNet, stopUserModeNet, USER_MODE_TOOLS, type UserModeNet } from '../network/driver/usermode.js';
 import type { PortMapping } from './types.js';
 
 /** Where a rootless container's tool keeps its pid file, log and API socket: short, because a unix

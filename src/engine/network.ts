@@ -17,22 +17,12 @@ import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { readVersioned, stampVersion, type DocumentFormat } from '../util/format-version.js';
 import { netnsCreate as nativeNetnsCreate, netnsDelete as nativeNetnsDelete } from '../native/modes.js';
-import {
-  SLIRP_DNS,
-  HostIpam,
-  NetworkStore,
-  attach,
-  attachAnother,
-  cleanupStale,
-  detach,
-  checkHostPort,
-  hostsFile,
-  writeNetworkFiles,
-  resolveNetworks,
-  checkUserModePorts,
-  useRootlessNetns,
-  type HostEntry,
-} from '../network/index.js';
+// What every command needs of the networks (their store, the plan, the name files); attaching, DEL
+// and port checks (CNI, netlink, sockets) are imported where a network is set up or torn down.
+import { HostIpam } from '../network/driver/ipam.js';
+import { NetworkStore, resolveNetworks } from '../network/networks.js';
+import { hostsFile, writeNetworkFiles, type HostEntry } from '../network/files.js';
+import { SLIRP_DNS } from '../network/driver/usermode.js';
 import { DEFAULT_ENGINE_ROOT } from './store.js';
 import { isRootless, sharedPause } from './rootless.js';
 import { pauseDir } from './rootless-pause.js';
@@ -184,6 +174,18 @@ export function exposedMappings(exposed: string[]): PortMapping[] {
   });
 }
 
+/** The published ports with their host ports: a given one checked free, 0 replaced by a free one. */
+async function hostPorts(publish: PortMapping[]): Promise<PortMapping[]> {
+  const ports: PortMapping[] = [];
+  if (!publish.length) return ports;
+  const { checkHostPort } = await import('../network/driver/ports.js');
+  for (const p of publish) {
+    if (p.hostPort) await checkHostPort(p.hostIP, p.hostPort, p.protocol ?? 'tcp');
+    ports.push({ ...p, hostPort: p.hostPort || (await freePort(p.hostIP, p.protocol)) });
+  }
+  return ports;
+}
+
 /** A port the kernel calls free on `ip` right now (bind to port 0, read it back, close). */
 async function freePort(ip: string, protocol: PortMapping['protocol']): Promise<number> {
   const host = ip || '0.0.0.0';
@@ -205,16 +207,6 @@ async function freePort(ip: string, protocol: PortMapping['protocol']): Promise<
       s.close(() => resolve(p));
     });
   });
-}
-
-/** The mappings with host ports checked free, and 0 replaced by a free one. */
-async function choosePorts(publish: PortMapping[]): Promise<PortMapping[]> {
-  const ports: PortMapping[] = [];
-  for (const p of publish) {
-    if (p.hostPort) await checkHostPort(p.hostIP, p.hostPort, p.protocol ?? 'tcp');
-    ports.push({ ...p, hostPort: p.hostPort || (await freePort(p.hostIP, p.protocol)) });
-  }
-  return ports;
 }
 
 /** The container's own words for its name files: --add-host, --dns*, --network-alias. */
@@ -345,11 +337,12 @@ export class ContainerNetworks {
     const pin = this.pin(c.id);
     if (this.state(c.dir) && fs.existsSync(pin) && fs.existsSync(ContainerNetworks.recordPath(c.dir))) return;
     if (this.hasResources(c.id, c.dir)) await this.tearDown(c.id, c.dir);
-    const ports = await choosePorts(c.publish);
+    const ports = await hostPorts(c.publish);
     fs.mkdirSync(this.netnsDir, { recursive: true, mode: 0o755 });
     netnsCreate(pin);
     trace('network namespace pinned');
     try {
+      const { attach } = await import('../network/attach.js');
       const attachments = await attach(c.id, pin, c.plan.names, {
         portMappings: ports.map((p) => ({ hostIP: p.hostIP || undefined, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })),
         recordPath: ContainerNetworks.recordPath(c.dir),
@@ -390,6 +383,7 @@ export class ContainerNetworks {
   async connectRunning(c: NetworkContext, network: string, aliases: string[] = []): Promise<void> {
     const st = this.runningState(c, 'connected to other networks');
     st.aliases = [...new Set([...st.aliases, ...aliases])];
+    const { attachAnother } = await import('../network/attach.js');
     const a = await attachAnother(c.id, this.pin(c.id), network, {
       recordPath: ContainerNetworks.recordPath(c.dir),
       aliases: st.aliases,
@@ -406,6 +400,7 @@ export class ContainerNetworks {
     const st = this.runningState(c, 'disconnected from its network');
     const i = st.networks.findIndex((n) => n.name === network);
     if (i < 0) throw new HakoError(`container ${c.id} is not connected to network ${network}`);
+    const { detach } = await import('../network/attach.js');
     await detach(c.id, this.pin(c.id), [network], { recordPath: ContainerNetworks.recordPath(c.dir), store: this.store });
     const ports = i === 0 ? [] : st.ports;
     this.writeState(c, { ...st, ports, networks: st.networks.filter((_, k) => k !== i) });
@@ -427,7 +422,7 @@ export class ContainerNetworks {
   private async setUpUserMode(c: NetworkContext): Promise<void> {
     if (this.hasResources(c.id, c.dir)) await this.tearDown(c.id, c.dir);
     const tool = checkUserMode(c.plan.tool, c.publish);
-    const ports = await choosePorts(c.publish);
+    const ports = await hostPorts(c.publish);
     const dns = c.names?.dns?.length ? c.names.dns : tool === 'slirp4netns' ? [SLIRP_DNS] : undefined;
     this.writeState(
       c,
@@ -449,7 +444,8 @@ export class ContainerNetworks {
    *  follows once the runtime has made the namespace (attachRootless). */
   private async setUpRootless(c: NetworkContext): Promise<void> {
     if (this.hasResources(c.id, c.dir)) await this.tearDown(c.id, c.dir);
-    const ports = await choosePorts(c.publish);
+    const ports = await hostPorts(c.publish);
+    const { checkUserModePorts } = await import('../network/driver/usermode.js');
     checkUserModePorts(ports.map((p) => ({ ...p, protocol: p.protocol ?? 'tcp' })));
     const aliases = [c.name, ...(c.names?.networkAliases ?? [])];
     this.writeState(c, {
@@ -469,6 +465,7 @@ export class ContainerNetworks {
   private async attachRootless(id: string, dir: string, pid: number, st: NetworkState, pending: NonNullable<NetworkState['pending']>): Promise<void> {
     const names = pending.networks;
     const holder = await sharedPause();
+    const { useRootlessNetns } = await import('../network/driver/bridge.js');
     useRootlessNetns(holder);
     const runDir = pauseDir();
     const socket = await ensureNetnsTool(runDir, holder);
@@ -481,6 +478,7 @@ export class ContainerNetworks {
       publish: st.ports,
       names: pending.names,
     };
+    const { attach } = await import('../network/attach.js');
     try {
       const attachments = await attach(id, `/proc/${pid}/ns/net`, names, {
         portMappings: st.ports.map((p) => ({ hostIP: p.hostIP || undefined, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })),
@@ -556,6 +554,7 @@ export class ContainerNetworks {
     if (st?.mode === 'usermode') stopForContainer(userModeDir(this.root, id), st.userMode);
     if (st?.mode === 'networks' && isRootless()) await this.detachRootless(st);
     try {
+      const { cleanupStale } = await import('../network/attach.js');
       await cleanupStale(ContainerNetworks.recordPath(dir), { background: true, ipam: this.store.hostIpam });
       trace('network detached');
     } catch (e) {
@@ -575,6 +574,7 @@ export class ContainerNetworks {
   /** Rootless: the ports withdrawn from the namespace's tool; the driver's batches go there. */
   private async detachRootless(st: NetworkState): Promise<void> {
     const holder = await sharedPause();
+    const { useRootlessNetns } = await import('../network/driver/bridge.js');
     useRootlessNetns(holder);
     await unpublish(pauseDir(), ips(st));
   }

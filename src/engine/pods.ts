@@ -10,7 +10,6 @@ import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { readVersioned, stampVersion, type DocumentFormat } from '../util/format-version.js';
 import { BUILTIN_IMAGE } from './builtin-image.js';
-import { parseRunArgs } from './flags.js';
 import { randomName } from './names.js';
 import { NAME_RE, newId, writeJSON, type ContainerStore } from './store.js';
 import type { ContainerConfig, ContainerState, PortMapping, RunOptions } from './types.js';
@@ -127,6 +126,7 @@ export class Pods {
     for (const p of o.publish ?? []) args.push('--publish', p);
     args.push('-v', `${PAUSE_BINARY}:${PAUSE_PATH}:ro`, '--entrypoint', PAUSE_PATH, '--stop-signal', 'SIGINT', '--label', `org.hako.pod=${id}`);
     args.push(BUILTIN_IMAGE, '-P'); // catatonit -P: pause until SIGINT or SIGTERM
+    const { parseRunArgs } = await import('./flags.js');
     const infraOpts = parseRunArgs(args, 'pod create');
     infraOpts.infraOf = id;
     if (!o.network) infraOpts.network = '';

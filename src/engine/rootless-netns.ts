@@ -13,7 +13,8 @@ import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { acquirePidLockAsync, releasePidLock } from '../util/pidlock.js';
 import { procStat } from '../util/proc.js';
-import { findTool, slirpForward, slirpUnforward, startSlirp, type UserModePort } from '../network/index.js';
+import { findTool, type UserModePort } from '../network/driver/usermode.js';
+import { slirpForward, slirpUnforward, startSlirp } from '../network/driver/slirp.js';
 
 export interface NetnsHolder {
   pid: number;

@@ -18,7 +18,7 @@ import { acquirePidLock, acquirePidLockAsync, releasePidLock } from '../util/pid
 import { procStat } from '../util/proc.js';
 import { trace } from '../util/trace.js';
 import { PauseStarter } from '../native/userns.js';
-import { defaultRoot, ensureFallbackRoot, fallbackRoot } from '../runtime/index.js';
+import { defaultRoot, ensureFallbackRoot, fallbackRoot } from '../runtime/root.js';
 import type { IdMapping } from '../oci/types.js';
 import { stopNetnsTool } from './rootless-netns.js';
 

@@ -10,11 +10,11 @@ import { HakoError } from '../util/errors.js';
 import { subidRanges, type SubidRange } from '../util/subids.js';
 import type { IdMapping, Spec } from '../oci/types.js';
 import type { RunOptions } from './types.js';
-import { ROOTFS_MOUNT_ANNOTATION } from '../runtime/index.js';
+import { ROOTFS_MOUNT_ANNOTATION } from '../oci/names.js';
 import { setStoreUserns } from '../native/modes.js';
 import { ensurePause, releasePause, type Pause } from './rootless-pause.js';
 import type { UnpackOptions } from '../storage/layers/index.js';
-import { findDelegation, LIMIT_CONTROLLERS, missingControllers, type Delegation } from '../cgroups/index.js';
+import { findDelegation, LIMIT_CONTROLLERS, missingControllers, type Delegation } from '../cgroups/delegation.js';
 
 export const SUBUID_FILE = '/etc/subuid';
 export const SUBGID_FILE = '/etc/subgid';

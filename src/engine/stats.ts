@@ -20,9 +20,9 @@ interface Sample {
   stats: CgroupStats;
 }
 
-function sample(engine: Engine, id: string): Sample | undefined {
+async function sample(engine: Engine, id: string): Promise<Sample | undefined> {
   try {
-    const stats = engine.runtimeFor(id).stats(id);
+    const stats = (await engine.runtimeFor(id)).stats(id);
     return { at: process.hrtime.bigint(), cpu: stats.cpu?.usageTotal ?? 0, stats };
   } catch {
     return undefined; // stopped meanwhile
@@ -34,12 +34,13 @@ export async function statsRows(engine: Engine, refs: string[], intervalMs: numb
   needCgroup('stats');
   const running = (await engine.list()).filter(({ state }) => state.status === 'running');
   const wanted = refs.length ? refs.map((r) => engine.store.resolve(r)) : running.map(({ config }) => config.id);
-  const first = new Map(wanted.map((id) => [id, sample(engine, id)]));
+  const first = new Map<string, Sample | undefined>();
+  for (const id of wanted) first.set(id, await sample(engine, id));
   await new Promise((r) => setTimeout(r, intervalMs));
   const rows: StatsRow[] = [];
   for (const id of wanted) {
     const a = first.get(id);
-    const b = sample(engine, id);
+    const b = await sample(engine, id);
     if (!a || !b) continue;
     const wallNs = Number(b.at - a.at);
     const cpuPercent = wallNs > 0 ? ((b.cpu - a.cpu) / wallNs) * 100 : 0;

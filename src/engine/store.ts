@@ -7,7 +7,7 @@ import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { acquirePidLockAsync, releasePidLock } from '../util/pidlock.js';
 import { ensurePrivateDir } from '../storage/store/store.js';
-import { defaultRoot, ensureFallbackRoot, fallbackRoot } from '../runtime/index.js';
+import { defaultRoot, ensureFallbackRoot, fallbackRoot } from '../runtime/root.js';
 import { isRootless, rootlessStoreDir } from './rootless.js';
 import { removeTree } from '../storage/layers/worker.js';
 import { rootfsMountpoint } from './rootfs.js';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import type { Engine } from './engine.js';
 import type { PortMapping } from './types.js';
-import { detectLayout } from '../cgroups/index.js';
+import { detectLayout } from '../cgroups/layout.js';
 import { HakoError } from '../util/errors.js';
 
 export const HAKO_VERSION = '0.1.0';

@@ -83,7 +83,7 @@ export async function updateContainer(e: Engine, ref: string, req: UpdateRequest
     }
     for (const k of ['cpus', 'cpuShares', 'pidsLimit', 'restart'] as const) if (req[k] !== undefined) (o as unknown as Record<string, unknown>)[k] = req[k];
     const resources = resourcesOf(o, req);
-    if ((await e.refresh(id)).status === 'running') await e.runtime.update(id, resources);
+    if ((await e.refresh(id)).status === 'running') await (await e.hakoRuntime()).update(id, resources);
     e.store.writeConfig({ ...cfg, options: o });
     // The bundle's config.json is what the next start runs with.
     const file = path.join(e.store.bundleDir(id), 'config.json');

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { CniError, CniExecutor, type CniResult, type ConfList } from './cni.js';
-import { NetworkStore, DEFAULT_NETWORK, describeConfList } from './networks.js';
+import { NetworkStore, describeConfList, resolveNetworks } from './networks.js';
 import { connect, disconnect, hostIfName, type BridgeConnection } from './driver/bridge.js';
 import { parseIPv4 } from './ipnet.js';
 import { parseIPv6 } from './ipnet6.js';
@@ -97,21 +97,6 @@ export function validatePortMappings(maps: PortMapping[]): PortMapping[] {
     }
     return { hostPort: m.hostPort, containerPort: m.containerPort, protocol, ...(m.hostIP ? { hostIP: m.hostIP } : {}) };
   });
-}
-
-/** `--network` names to network names: 'bridge' is the default network; 'none'/'host' stand alone. */
-export function resolveNetworks(networks: string[]): { mode: 'host' | 'none' | 'networks'; names: string[] } {
-  if (networks.length === 0) return { mode: 'networks', names: [DEFAULT_NETWORK] };
-  for (const special of ['host', 'none'] as const) {
-    if (networks.includes(special)) {
-      if (networks.length > 1) throw new HakoError(`network "${special}" cannot be combined with other networks`);
-      return { mode: special, names: [] };
-    }
-  }
-  const names = networks.map((n) => (n === 'bridge' ? DEFAULT_NETWORK : n));
-  const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup) throw new HakoError(`network "${dup}" given twice`);
-  return { mode: 'networks', names };
 }
 
 export function summarize(network: string, ifName: string, result: CniResult): Attachment {

@@ -17,7 +17,6 @@ import { hostRoutes6, planSubnet6, subnet6Of, type Subnet6Options } from './subn
 import type { Cidr6 } from './ipnet6.js';
 import { bridgeExists, deleteBridge } from './bridge.js';
 import { HostIpam } from './driver/ipam.js';
-import { removeBridgeNetwork } from './driver/bridge.js';
 import { mkdirp } from '../util/mkdirp.js';
 
 export const DEFAULT_CONFIG_DIR = '/etc/hako/networks';
@@ -428,7 +427,10 @@ export class NetworkStore {
     }
     // Containers of another store on the same bridge (the default network is every store's hako0):
     // this store's network is gone, the bridge stays theirs.
-    if (this.hostIpam.leases(info.bridge).length === 0) removeBridgeNetwork(info.bridge, this.hostIpam);
+    // The bridge driver (netlink, firewall) is loaded here, not by every command that lists networks.
+    if (this.hostIpam.leases(info.bridge).length > 0) return;
+    const { removeBridgeNetwork } = await import('./driver/bridge.js');
+    removeBridgeNetwork(info.bridge, this.hostIpam);
   }
 
   private write(list: ConfList): void {
@@ -456,4 +458,19 @@ export function inspectNetwork(name: string, store = new NetworkStore()): Networ
 }
 export function removeNetwork(name: string, opts: { force?: boolean } = {}, store = new NetworkStore()): Promise<void> {
   return store.remove(name, opts);
+}
+
+/** `--network` names to network names: 'bridge' is the default network; 'none'/'host' stand alone. */
+export function resolveNetworks(networks: string[]): { mode: 'host' | 'none' | 'networks'; names: string[] } {
+  if (networks.length === 0) return { mode: 'networks', names: [DEFAULT_NETWORK] };
+  for (const special of ['host', 'none'] as const) {
+    if (networks.includes(special)) {
+      if (networks.length > 1) throw new HakoError(`network "${special}" cannot be combined with other networks`);
+      return { mode: special, names: [] };
+    }
+  }
+  const names = networks.map((n) => (n === 'bridge' ? DEFAULT_NETWORK : n));
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new HakoError(`network "${dup}" given twice`);
+  return { mode: 'networks', names };
 }

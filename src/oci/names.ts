@@ -404,3 +404,11 @@ export function parseMountOptions(options: readonly string[]): MountOptions {
   }
   return m;
 }
+
+// ---------------------------------------------------------------------------------------------
+// hako's annotations (read by the runtime's plan compiler, written by the engine)
+
+/** The annotation that asks for a file system mounted on root.path inside the container's own user
+ *  and mount namespaces, before anything else: the rootless engine's overlay, which an ordinary
+ *  user may mount only there (kernel >= 5.11). Its value: JSON {source, fstype, flags, data}. */
+export const ROOTFS_MOUNT_ANNOTATION = 'org.hako.rootfs.mount';

@@ -3,6 +3,6 @@
 // this file).
 export { Runtime } from './runtime.js';
 export type { CreateOptions, ExecOptions, RunOptions, RuntimeOptions } from './runtime.js';
-export { defaultRoot, ensureFallbackRoot, fallbackRoot } from './state.js';
-export { ROOTFS_MOUNT_ANNOTATION } from './plan/compile.js';
+export { defaultRoot, ensureFallbackRoot, fallbackRoot } from './root.js';
+export { ROOTFS_MOUNT_ANNOTATION } from '../oci/names.js';
 export type { CheckpointOptions, CriuCommonOptions, RestoreOptions } from './criu/options.js';

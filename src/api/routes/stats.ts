@@ -54,9 +54,9 @@ function document(id: string, name: string, now: CgroupStats | undefined, prev: 
   };
 }
 
-function sample(engine: Engine, id: string): CgroupStats | undefined {
+async function sample(engine: Engine, id: string): Promise<CgroupStats | undefined> {
   try {
-    return engine.runtimeFor(id).stats(id);
+    return (await engine.runtimeFor(id)).stats(id);
   } catch {
     return undefined; // not running: docker's zeroes
   }
@@ -66,11 +66,11 @@ async function stats(engine: Engine, call: Call): Promise<void> {
   const id = engine.store.resolve(call.params.id);
   const name = engine.store.readConfig(id).name;
   const stream = call.bool('stream', true) && !call.bool('one-shot');
-  const first = document(id, name, sample(engine, id), undefined);
+  const first = document(id, name, await sample(engine, id), undefined);
   if (!stream) {
     // docker's non-streaming answer has precpu_stats from a second sample unless one-shot.
     if (!call.bool('one-shot')) await new Promise((r) => setTimeout(r, 1000));
-    const doc = call.bool('one-shot') ? first : document(id, name, sample(engine, id), { at: first.read, cpu: first.cpu_stats });
+    const doc = call.bool('one-shot') ? first : document(id, name, await sample(engine, id), { at: first.read, cpu: first.cpu_stats });
     return call.send(200, doc);
   }
   const out = call.stream(200, 'application/json');
@@ -81,7 +81,7 @@ async function stats(engine: Engine, call: Call): Promise<void> {
     await new Promise((r) => setTimeout(r, 1000));
     if (gone.aborted) break;
     const running = (await engine.refresh(id).catch(() => undefined))?.status === 'running';
-    prev = document(id, name, running ? sample(engine, id) : undefined, { at: prev.read, cpu: prev.cpu_stats });
+    prev = document(id, name, running ? await sample(engine, id) : undefined, { at: prev.read, cpu: prev.cpu_stats });
     out.write(`${JSON.stringify(prev)}\n`);
     if (!running) break;
   }

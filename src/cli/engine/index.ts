@@ -2,7 +2,7 @@
 // (or $HAKO_ROOT) may come before the command; every command also takes `--root`. This file lists
 // the commands; each is a file of its own, imported when it runs.
 import { HakoError } from '../../util/errors.js';
-import { parseFlags } from '../../engine/flags.js';
+import { parseFlags } from '../../engine/parse-flags.js';
 import { findEntry, listCommands, parseArgsOptions, runCommand, type Dispatch, type Entry, type Flags } from '../command.js';
 import type { EngineContext } from './common.js';
 import { ENGINE_COMMANDS } from './commands.js';

@@ -1,6 +1,6 @@
 // The runtime's global flags, before the command as runc's: --root, --log, --log-format, --debug.
 import { HakoError } from '../../util/errors.js';
-import { defaultRoot } from '../../runtime/state.js';
+import { defaultRoot } from '../../runtime/root.js';
 import { writeErr } from '../../util/stdio.js';
 
 export const GLOBAL_FLAGS = `global flags:

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Hook, Mount, Namespace, NamespaceType, Process, Spec } from '../../oci/types.js';
 import { ConfigError } from '../../util/errors.js';
+import { ROOTFS_MOUNT_ANNOTATION } from '../../oci/names.js';
 import {
   capabilityMask,
   MS_BIND,
@@ -103,11 +104,6 @@ const S_IFCHR = 0o020000,
 export function namespaceMap(spec: Spec): Map<NamespaceType, Namespace> {
   return new Map((spec.linux?.namespaces ?? []).map((ns) => [ns.type, ns]));
 }
-
-/** The annotation that asks for a file system mounted on root.path inside the container's own user
- *  and mount namespaces, before anything else: the rootless engine's overlay, which an ordinary
- *  user may mount only there (kernel >= 5.11). Its value: JSON {source, fstype, flags, data}. */
-export const ROOTFS_MOUNT_ANNOTATION = 'org.hako.rootfs.mount';
 
 function rootfsMount(spec: Spec, ownUserAndMountNs: boolean): { source: string; fstype: string; flags: number; data: string } | undefined {
   const text = spec.annotations?.[ROOTFS_MOUNT_ANNOTATION];

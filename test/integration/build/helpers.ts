@@ -1,16 +1,17 @@
 // Helpers of the build tests: contexts written from a table of files, tar archives for ADD, the
 // entries of an image's layers, and what a build may have left behind.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { tarBuffer, type RawEntry } from '../../fixtures/tar-writer.js';
+import { processTempDir } from '../../fixtures/tmpdir.js';
 import { ContentStore } from '../../../src/storage/store/index.js';
 import { inspect } from '../../../src/image/inspect.js';
 
-/** A fresh context directory holding `files` (names may contain '/': parents are made). */
+/** A fresh context directory holding `files` (names may contain '/': parents are made), removed
+ *  at process exit if the test did not remove it. */
 export function contextDir(files: Record<string, string | Buffer>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-build-ctx-'));
+  const dir = processTempDir('hako-build-ctx-');
   for (const [name, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     fs.writeFileSync(path.join(dir, name), content);

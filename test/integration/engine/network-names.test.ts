@@ -108,20 +108,18 @@ test('network connect/disconnect: a created container gets the network and alias
   env.ok(['network', 'rm', net]);
 });
 
+/** The shell script `probe` run in the container `base` (exec) and in a new one joining its network
+ *  (`--network container:base`): what each sees, to compare. */
+function probeBothSides(base: string, probe: string): { theirs: string; ours: string } {
+  const theirs = env.ok(['exec', base, 'sh', '-c', probe]);
+  const ours = env.ok(['run', '--rm', '--network', `container:${base}`, IMAGE, 'sh', '-c', probe]);
+  return { theirs, ours };
+}
+
 test("--network container:NAME joins that container's namespace and name files", { skip }, () => {
   const base = `base-${tag}`;
   env.ok(['run', '-d', '--name', base, IMAGE, 'sleep', '1000']);
-  const theirs = env.ok(['exec', base, 'sh', '-c', 'readlink /proc/self/ns/net; ip -o -4 addr show eth0; cat /etc/hosts']);
-  const ours = env.ok([
-    'run',
-    '--rm',
-    '--network',
-    `container:${base}`,
-    IMAGE,
-    'sh',
-    '-c',
-    'readlink /proc/self/ns/net; ip -o -4 addr show eth0; cat /etc/hosts',
-  ]);
+  const { theirs, ours } = probeBothSides(base, 'readlink /proc/self/ns/net; ip -o -4 addr show eth0; cat /etc/hosts');
   assert.equal(ours, theirs, 'same namespace, same address, same hosts file');
   const cases: [string[], string][] = [
     [['--network', 'container:nosuch'], 'hako: --network container:nosuch: no such container\n'],
@@ -147,19 +145,9 @@ test("--network container:NAME joins that container's namespace and name files",
 test('--network none: lo only, made by the runtime (no pinned namespace); container: joins it', { skip }, () => {
   const base = `none-${tag}`;
   env.ok(['run', '-d', '--name', base, '--network', 'none', IMAGE, 'sleep', '1000']);
-  const theirs = env.ok(['exec', base, 'sh', '-c', 'readlink /proc/self/ns/net; ip -o link | cut -d: -f2; ip -o -4 addr']);
+  const { theirs, ours } = probeBothSides(base, 'readlink /proc/self/ns/net; ip -o link | cut -d: -f2; ip -o -4 addr');
   assert.match(theirs, /^net:\[\d+\]\n lo\n1: lo +inet 127\.0\.0\.1\/8/, 'lo alone, up with 127.0.0.1');
   assert.deepEqual(env.pinnedNamespaces(), [], 'nothing pinned for --network none');
-  const ours = env.ok([
-    'run',
-    '--rm',
-    '--network',
-    `container:${base}`,
-    IMAGE,
-    'sh',
-    '-c',
-    'readlink /proc/self/ns/net; ip -o link | cut -d: -f2; ip -o -4 addr',
-  ]);
   assert.equal(ours, theirs, 'the same namespace');
   env.ok(['rm', '-f', base]);
 });

@@ -31,6 +31,7 @@ before(() => {
     '-std=gnu11',
     path.join(ROOT, 'native/test/seccomp-test.c'),
     path.join(ROOT, 'native/seccomp.c'),
+    path.join(ROOT, 'native/io.c'),
     '-lseccomp',
     '-o',
     harness,

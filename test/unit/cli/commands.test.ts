@@ -114,6 +114,20 @@ test('the runtime commands load nothing of the engine, images, storage or networ
   assert.ok(!index.includes('src/engine/engine.ts'), 'hako --help loads the engine');
 });
 
+test("the engine's read-only commands load neither the runtime nor network set-up", () => {
+  // ps, images, inspect and logs read the store: the OCI runtime (plans, seccomp, cgroups), CNI
+  // attach, netlink and the bridge driver are imported when a container is started or cleaned up;
+  // run's flag table and the spec's defaults (docker's capabilities, seccomp) when one is created.
+  const heavy =
+    /^src\/(runtime\/(?!root\.ts$)|cgroups\/index\.ts$|network\/(attach|index)\.ts$|network\/netlink\/|network\/driver\/(bridge|firewall)\.ts$|engine\/runtime-(hako|external)\.ts$|engine\/(flags|spec|docker-defaults)\.ts$)/;
+  for (const cmd of ['index', 'ps', 'images', 'inspect', 'logs', 'version']) {
+    const loaded = [...staticClosure(`src/cli/engine/${cmd}.ts`)].map((f) => path.relative(REPO, f));
+    const wrong = loaded.filter((f) => heavy.test(f));
+    assert.deepEqual(wrong, [], `hako ${cmd} loads ${wrong.join(', ')}`);
+  }
+  assert.ok(!staticClosure('src/cli/engine/version.ts').has(path.join(REPO, 'src/engine/engine.ts')), 'hako version loads the engine');
+});
+
 describe('runCommand', () => {
   type Ctx = { root?: string; seen?: Parsed };
   const flags: Flags = { env: { type: 'string', short: 'e', help: 'x' }, tty: { type: 'boolean', short: 't', help: 'y' } };

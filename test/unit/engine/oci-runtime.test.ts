@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkRuntimeName, defaultRuntimeName } from '../../../src/engine/oci-runtime.js';
-import { execErrorAsRunc, runtimeErrorLine } from '../../../src/engine/runtime-external.js';
+import { execErrorAsRunc, runtimeErrorLine } from '../../../src/engine/runtime-errors.js';
 
 test('--runtime: hako, runc, crun by name, an executable by absolute path; anything else is one line', () => {
   assert.equal(checkRuntimeName('hako'), 'hako');

@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { hostsFile, resolvConf, hostnameFile, hostResolvConf, parseResolvConf, writeNetworkFiles } from '../../../src/network/files.js';
-import { resolveNetworks, validatePortMappings, summarize } from '../../../src/network/attach.js';
+import { validatePortMappings, summarize } from '../../../src/network/attach.js';
+import { resolveNetworks } from '../../../src/network/networks.js';
 import { masqChainName, splitRule } from '../../../src/network/masq.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-files-unit-'));
