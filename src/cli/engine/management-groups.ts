@@ -37,7 +37,6 @@ const CONTAINER_ALIASES: [string, string, string][] = [
 const IMAGE_ALIASES: [string, string, string][] = [
   ['history', './history.js', 'the steps that made an image'],
   ['import', './import.js', 'a rootfs tarball as an image'],
-  ['inspect', './inspect.js', 'images as JSON'],
   ['load', './load.js', 'load an image archive'],
   ['pull', './pull.js', 'download an image'],
   ['push', './push.js', 'upload an image'],
@@ -93,5 +92,6 @@ export const IMAGE_COMMANDS: EngineEntry[] = [
   { name: 'ls', aliases: ['list'], summary: 'list images', load: () => import('./images.js') },
   { name: 'rm', aliases: ['remove'], summary: 'remove images', load: () => import('./rmi.js') },
   { name: 'prune', summary: 'remove dangling images (-a: every unused image)', load: () => import('./image/prune.js') },
+  { name: 'inspect', summary: "images as docker's JSON", load: () => import('./image/inspect.js') },
   ...aliases(IMAGE_ALIASES),
 ];
