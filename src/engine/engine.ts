@@ -19,6 +19,7 @@ import { parseReference } from '../oci/image/reference.js';
 import { ContainerStore, engineRoot, newId } from './store.js';
 import { checkPlatform, type ImagePolicy, mustPull, wantedPlatform } from './image-policy.js';
 import { healthOfInspect, startHealthMonitor, stopHealthMonitor } from './health.js';
+import { logFiles, startLogRotator, stopLogRotator } from './log-rotate.js';
 import { buildSpec, combineCommand, mergeEnv, stopSignalFor } from './spec.js';
 import { resolveUser } from './user.js';
 import { copyFromImage, resolveInRoot } from './in-root.js';
@@ -26,12 +27,12 @@ import { ensureRootfsMounted, prepareRootfs, rootfsMountpoint } from './rootfs.j
 import { recordEvent } from './events.js';
 import { removeTree } from '../storage/layers/worker.js';
 import { ContainerNetworks, checkNetworkNames, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
-import { startConmon, readOr } from './monitor.js';
+import { findBin, startConmon, readOr } from './monitor.js';
 import { checkRuntimeName, defaultRuntimeName, type OCIRuntime } from './oci-runtime.js';
 import { HakoRuntime } from './runtime-hako.js';
 import { ExternalRuntime, execErrorAsRunc } from './runtime-external.js';
 import { DEFAULT_CGROUP_ROOT, detectLayout, openCgroup, primeCgroupMigration } from '../cgroups/index.js';
-import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
+import { ChangeWaiter, LogFollower, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
 import { isBuiltinImage } from './builtin-image.js';
 import { applyRootless, checkRootlessLimits, isRootless, noDelegationReason, rootlessCgroupsPath, userMaps, type UserMaps } from './rootless.js';
@@ -284,6 +285,8 @@ export class Engine {
         oomKilled: undefined,
       };
       this.store.writeState(id, st);
+      const logFile = this.store.logPath(id);
+      startLogRotator([findBin('hako'), '--root', this.root], this.store.containerDir(id), logFile, cfg.options.logMaxFile, started.conmonPid);
       if (restoreFrom) {
         this.event(id, 'restore');
         return;
@@ -765,6 +768,7 @@ export class Engine {
   /** Removes everything of a container: runtime state, rootfs, its directory, its name. */
   private async destroy(cfg: ContainerConfig, volumes = false): Promise<void> {
     stopHealthMonitor(this, cfg.id);
+    stopLogRotator(this.store.containerDir(cfg.id));
     await this.cleanupRuntime(cfg.id);
     const dir = this.store.containerDir(cfg.id);
     if (volumes) {
@@ -785,10 +789,14 @@ export class Engine {
     const id = this.store.resolve(ref);
     if (this.store.readConfig(id).options.logDriver === 'none') throw new HakoError('configured logging driver does not support reading');
     const file = this.store.logPath(id);
+    // --log-opt max-file: the rotated files first, oldest first (log-rotate.ts).
+    const older = logFiles(file)
+      .slice(0, -1)
+      .flatMap((f) => parseLog(readOr(f, '')));
     const { entries, offset } = readFrom(file, 0);
     const out = timeWindowSink(sink, opts);
-    for (const e of tailEntries(entries, opts.tail ?? -1)) out.write(e);
-    if (opts.follow) await this.followLogOf(id, offset, out, opts.signal);
+    for (const e of tailEntries([...older, ...entries], opts.tail ?? -1)) out.write(e);
+    if (opts.follow) await this.followLogOf(id, offset, out, { signal: opts.signal, until: opts.until });
   }
 
   /** Where the log ends now: followLog from here sees only what is written later (attach). */
@@ -803,14 +811,16 @@ export class Engine {
   /** Streams new log entries from `offset` until the container has exited (then drains what is
    *  left), or `signal` aborts (the reader went away). */
   async followLog(ref: string, offset: number, sink: LogSink, signal?: AbortSignal): Promise<void> {
-    return this.followLogOf(this.store.resolve(ref), offset, sink, signal);
+    return this.followLogOf(this.store.resolve(ref), offset, sink, { signal });
   }
 
-  private async followLogOf(id: string, offset: number, sink: LogSink, signal?: AbortSignal): Promise<void> {
-    const file = this.store.logPath(id);
-    // New output and the exit file wake us at once; the poll stays for what inotify cannot see
-    // (a monitor killed without an exit file).
-    const changes = new ChangeWaiter([file, this.store.exitDir(id)]);
+  /** followLog; with `until` (ms since the epoch) it also ends once that time has passed (docker's
+   *  `logs -f --until`). */
+  private async followLogOf(id: string, offset: number, sink: LogSink, end: { signal?: AbortSignal; until?: number } = {}): Promise<void> {
+    const log = new LogFollower(this.store.logPath(id), offset);
+    // New output (in the log's directory: conmon may replace the file) and the exit file wake us at
+    // once; the poll stays for what inotify cannot see (a monitor killed without an exit file).
+    const changes = new ChangeWaiter([path.dirname(this.store.logPath(id)), this.store.exitDir(id)]);
     try {
       for (;;) {
         let status: string;
@@ -819,20 +829,20 @@ export class Engine {
         } catch {
           status = 'exited'; // removed (run -d --rm)
         }
-        const r = readFrom(file, offset);
-        for (const e of r.entries) sink.write(e);
-        offset = r.offset;
-        if (status === 'exited' || status === 'created') {
-          // conmon writes the exit file after the last output: one more read gets everything.
-          const last = readFrom(file, offset);
-          for (const e of last.entries) sink.write(e);
+        const entries = log.read();
+        for (const e of entries) sink.write(e);
+        // conmon writes the exit file after the last output: one more read gets everything.
+        if (status === 'exited' || status === 'created' || (end.until !== undefined && Date.now() > end.until)) {
+          for (const e of log.read()) sink.write(e);
           return;
         }
-        if (signal?.aborted) return;
-        await changes.sleep(r.entries.length ? 0 : 50);
+        if (end.signal?.aborted) return;
+        const left = end.until === undefined ? 50 : Math.max(1, Math.min(50, end.until - Date.now() + 1));
+        await changes.sleep(entries.length ? 0 : left);
       }
     } finally {
       changes.close();
+      log.close();
     }
   }
 

@@ -59,4 +59,5 @@ export const ENGINE_COMMANDS: EngineEntry[] = [
   { name: 'container', summary: 'manage containers: container ls|rm|prune|… (hako container --help)', group: CONTAINER_COMMANDS },
   { name: 'image', summary: 'manage images: image ls|rm|prune|pull|… (hako image --help)', group: IMAGE_COMMANDS },
   { name: 'container-exited', summary: "conmon's exit command", hidden: true, load: () => import('./container-exited.js') },
+  { name: 'container-logrotate', summary: 'the log rotator beside conmon (--log-opt max-file)', hidden: true, load: () => import('./container-logrotate.js') },
 ];

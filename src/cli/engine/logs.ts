@@ -8,7 +8,7 @@ import { engineOf, type EngineContext } from './common.js';
 const command: Command<EngineContext> = {
   usage: '[OPTIONS] CONTAINER',
   flags: {
-    follow: { type: 'boolean', short: 'f', help: 'follow the output until the container exits' },
+    follow: { type: 'boolean', short: 'f', help: 'follow the output until the container exits (or --until passes)' },
     tail: { type: 'string', short: 'n', value: 'N', help: 'only the last N lines (default all)' },
     timestamps: { type: 'boolean', short: 't', help: 'prefix each line with its time' },
     since: { type: 'string', value: 'TIME', help: 'lines from TIME on: RFC 3339, a unix timestamp, or a duration back (10m)' },
@@ -21,9 +21,10 @@ const command: Command<EngineContext> = {
       if (!/^\d+$/.test(v.tail as string)) throw new HakoError(`invalid argument "${v.tail}" for "--tail" flag: expected a number or "all"`);
       tail = Number(v.tail);
     }
-    const opts = { follow: Boolean(v.follow), tail, timestamps: Boolean(v.timestamps) };
     const since = v.since === undefined ? -Infinity : parseLogTime(v.since as string, 'since');
     const until = v.until === undefined ? Infinity : parseLogTime(v.until as string, 'until');
+    // The engine ends -f once `until` has passed (docker's `logs -f --until`).
+    const opts = { follow: Boolean(v.follow), tail, timestamps: Boolean(v.timestamps), ...(v.until === undefined ? {} : { until }) };
     const sink = streamSink(Boolean(v.timestamps));
     const inRange = (e: LogEntry) => {
       const t = Date.parse(e.time);
