@@ -436,28 +436,18 @@ export class Engine {
       monitorStartTime: procStat(process.pid)?.startTime,
     });
     this.event(id, 'start');
+    // This process is the monitor: the checks' scheduler ends with it, or at the exit below.
+    startHealthMonitor(this, id);
     ensureRootfsMounted(this.store.containerDir(id));
     let code: number;
     let stopPid = false;
-    const recordPid = (async () => {
-      while (!stopPid) {
-        try {
-          const s = await runtime.state(id);
-          if (s.pid && s.status === 'running') {
-            await this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), pid: s.pid!, pidStartTime: procStat(s.pid!)?.startTime }));
-            return;
-          }
-        } catch {
-          /* not yet */
-        }
-        await sleep(10);
-      }
-    })();
+    const recordPid = this.recordPidOnceRunning(id, runtime, () => stopPid);
     try {
       code = await runtime.run(id, this.store.bundleDir(id), { interactive: cfg.options.interactive, onCreated: this.userModeStarter(id) });
     } catch (err) {
       const e = this.sayWhyNotExecutable(id, err);
       stopPid = true;
+      stopHealthMonitor(this, id);
       await recordPid;
       await this.store.lock(id, () =>
         this.store.writeState(id, {
@@ -474,6 +464,7 @@ export class Engine {
       throw e;
     }
     stopPid = true;
+    stopHealthMonitor(this, id);
     await recordPid;
     // No conmon to mark an OOM kill here: the cgroup (kept until cleanupRuntime) counts them.
     const oomKilled = oomKillsIn(id) > 0 || undefined;
@@ -485,6 +476,22 @@ export class Engine {
     await this.store.lock(id, () => this.tearDownNetwork(id)).catch((e: Error) => this.warn(`warning: ${e.message}`));
     if (cfg.options.rm) await this.remove(id, { force: true, volumes: true });
     return code;
+  }
+
+  /** Polls the runtime until the container runs, then records its pid (or until `stop()`). */
+  private async recordPidOnceRunning(id: string, runtime: OCIRuntime, stop: () => boolean): Promise<void> {
+    while (!stop()) {
+      try {
+        const s = await runtime.state(id);
+        if (s.pid && s.status === 'running') {
+          await this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), pid: s.pid!, pidStartTime: procStat(s.pid!)?.startTime }));
+          return;
+        }
+      } catch {
+        /* not yet */
+      }
+      await sleep(10);
+    }
   }
 
   /** conmon's exit command: records the exit and applies the restart policy (or --rm). */
