@@ -30,6 +30,7 @@ export const ENGINE_COMMANDS: EngineEntry[] = [
   { name: 'build', summary: 'build an image from a Dockerfile', load: () => import('./build.js') },
   { name: 'push', summary: 'upload an image to a registry', load: () => import('./push.js') },
   { name: 'tag', summary: 'another name for an image', load: () => import('./tag.js') },
+  { name: 'search', summary: 'search a registry for repositories (its /v2/_catalog, as podman)', load: () => import('./search.js') },
   { name: 'login', summary: 'log in to a registry (~/.config/hako/auth.json)', load: () => import('./login.js') },
   { name: 'logout', summary: "forget a registry's credentials", load: () => import('./logout.js') },
   { name: 'cp', summary: 'copy files between a container and the host (or a tar stream)', load: () => import('./cp.js') },
