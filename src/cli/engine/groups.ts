@@ -28,3 +28,8 @@ export const SYSTEM_COMMANDS: EngineEntry[] = [
   { name: 'prune', summary: 'remove stopped containers, unused networks, dangling images', load: () => import('./system/prune.js') },
   { name: 'service', summary: 'serve the Docker Engine API on a Unix socket', load: () => import('./system/service.js') },
 ];
+
+export const BUILDER_COMMANDS: EngineEntry[] = [
+  { name: 'build', summary: 'build an image from a Dockerfile', load: () => import('./build.js') },
+  { name: 'prune', summary: 'remove build cache (dangling entries; -a: all)', load: () => import('./builder/prune.js') },
+];
