@@ -35,10 +35,11 @@ async function inspectOne(e: Engine, ref: string, type: unknown): Promise<unknow
 
 const FORMAT = { type: 'string', short: 'f', value: 'TEMPLATE', help: 'a Go template for each object ({{.Field}}, {{json .Field}})' } as const;
 
-/** `inspect`, or `image inspect` when `only` is 'image' (docker's: images only, no --type). */
-export function inspectCommand(only?: 'image'): Command<EngineContext> {
+/** `inspect`, or `image inspect`/`container inspect` when `only` is set (docker's: that type only,
+ *  no --type). */
+export function inspectCommand(only?: 'image' | 'container'): Command<EngineContext> {
   return {
-    usage: only ? '[OPTIONS] IMAGE...' : '[OPTIONS] CONTAINER|IMAGE...',
+    usage: only ? `[OPTIONS] ${only.toUpperCase()}...` : '[OPTIONS] CONTAINER|IMAGE...',
     flags: only ? { format: FORMAT } : { format: FORMAT, type: { type: 'string', value: 'container|image', help: 'only objects of this type' } },
     run: (ctx, parsed, name) => inspectAll(ctx, parsed, name, only ?? parsed.values.type),
   };

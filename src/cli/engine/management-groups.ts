@@ -15,7 +15,6 @@ const CONTAINER_ALIASES: [string, string, string][] = [
   ['diff', './diff.js', "a container's changes to its image"],
   ['exec', './exec.js', 'run a command in a running container'],
   ['export', './export.js', "a container's root filesystem as a tar"],
-  ['inspect', './inspect.js', 'containers as JSON'],
   ['kill', './kill.js', 'signal containers'],
   ['logs', './logs.js', "a container's output"],
   ['pause', './pause.js', "freeze a container's processes"],
@@ -35,6 +34,7 @@ const CONTAINER_ALIASES: [string, string, string][] = [
 ];
 
 const IMAGE_ALIASES: [string, string, string][] = [
+  ['build', './build.js', 'build an image from a Dockerfile'],
   ['history', './history.js', 'the steps that made an image'],
   ['import', './import.js', 'a rootfs tarball as an image'],
   ['load', './load.js', 'load an image archive'],
@@ -54,7 +54,6 @@ const LOADERS: Record<string, EngineEntry['load']> = {
   './diff.js': () => import('./diff.js'),
   './exec.js': () => import('./exec.js'),
   './export.js': () => import('./export.js'),
-  './inspect.js': () => import('./inspect.js'),
   './kill.js': () => import('./kill.js'),
   './logs.js': () => import('./logs.js'),
   './pause.js': () => import('./pause.js'),
@@ -71,6 +70,7 @@ const LOADERS: Record<string, EngineEntry['load']> = {
   './unpause.js': () => import('./unpause.js'),
   './update.js': () => import('./update.js'),
   './wait.js': () => import('./wait.js'),
+  './build.js': () => import('./build.js'),
   './history.js': () => import('./history.js'),
   './import.js': () => import('./import.js'),
   './load.js': () => import('./load.js'),
@@ -85,6 +85,7 @@ const aliases = (list: [string, string, string][]): EngineEntry[] => list.map(([
 export const CONTAINER_COMMANDS: EngineEntry[] = [
   { name: 'ls', aliases: ['ps', 'list'], summary: 'list containers', load: () => import('./ps.js') },
   { name: 'prune', summary: 'remove every stopped container', load: () => import('./container/prune.js') },
+  { name: 'inspect', summary: "containers as docker's JSON", load: () => import('./container/inspect.js') },
   ...aliases(CONTAINER_ALIASES),
 ];
 

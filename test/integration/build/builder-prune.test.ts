@@ -65,3 +65,15 @@ test('builder prune asks first, and refuses what it does not take', { skip }, ()
   assert.notEqual(env.hako(['builder', 'prune', '-f', '--filter', 'until=soon']).code, 0);
   assert.notEqual(env.hako(['builder', 'prune', 'extra']).code, 0);
 });
+
+test('system prune removes dangling build cache, and -a all of it', { skip }, () => {
+  assert.equal(build('hako.local/sys:1', 'sys').code, 0);
+  env.ok(['rmi', 'hako.local/sys:1']);
+  const before = entries().length;
+  const out = env.ok(['system', 'prune', '-f']);
+  assert.match(out, /Deleted build cache objects:\n[0-9a-f]{25}\n/);
+  assert.equal(entries().length, before - 1);
+  assert.equal(build('hako.local/sys:2', 'sys2').code, 0);
+  env.ok(['system', 'prune', '-f', '-a']);
+  assert.equal(entries().length, 0);
+});
