@@ -120,3 +120,36 @@ test('save refuses to write to a terminal; load refuses to read one', { skip: sk
   assert.equal(load.status, 1);
   assert.match(load.output, /requested load from stdin, but stdin is empty/);
 });
+
+test('images takes a REPOSITORY[:TAG] and --filter reference, label, dangling, before, since', { skip }, () => {
+  env.ok(['tag', IMAGE, 'hako.local/other:2']);
+  env.ok(['commit', '-c', 'LABEL tier=web', env.ok(['create', '--name', 'labelled', IMAGE, 'true']).trim(), 'hako.local/labelled:1']);
+  const names = (args: string[]) =>
+    env
+      .ok(['images', '--format', '{{.Repository}}:{{.Tag}}', ...args])
+      .split('\n')
+      .filter(Boolean)
+      .sort();
+  try {
+    assert.deepEqual(names(['hako.local/busybox']), ['hako.local/busybox:latest']);
+    assert.deepEqual(names(['hako.local/other:2']), ['hako.local/other:2']);
+    assert.deepEqual(names(['hako.local/other:9']), []);
+    assert.deepEqual(names(['--filter', 'reference=hako.local/*']).length, 3);
+    assert.deepEqual(names(['--filter', 'reference=*/other']), ['hako.local/other:2']);
+    assert.deepEqual(names(['--filter', 'label=tier=web']), ['hako.local/labelled:1']);
+    assert.deepEqual(names(['--filter', 'label=tier']), ['hako.local/labelled:1']);
+    assert.deepEqual(names(['--filter', 'dangling=true']), []);
+    assert.deepEqual(names(['--filter', 'since=hako.local/busybox']), ['hako.local/labelled:1']);
+    assert.deepEqual(names(['--filter', 'before=hako.local/labelled:1']), ['hako.local/busybox:latest', 'hako.local/other:2']);
+    for (const bad of [
+      ['--filter', 'colour=red'],
+      ['--filter', 'dangling=maybe'],
+      ['--filter', 'since=hako.local/nothing'],
+      ['a', 'b'],
+    ])
+      assert.equal(env.hako(['images', ...bad]).code, 1, bad.join(' '));
+  } finally {
+    env.ok(['rm', 'labelled']);
+    env.ok(['rmi', 'hako.local/other:2', 'hako.local/labelled:1']);
+  }
+});
