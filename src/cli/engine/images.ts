@@ -1,7 +1,7 @@
 // `hako images [REPOSITORY[:TAG]]`: the store's images as docker's table, JSON lines or a --format
 // template, filtered as docker's (--filter reference=, label=, dangling=, before=, since=).
 import { formatList, humanDuration, humanSize } from '../../engine/format.js';
-import { labelMatches, referenceMatches } from '../../image/docker-json.js';
+import { imageFilter } from '../../image/filter.js';
 import { goTime } from '../../engine/ps-rows.js';
 import type { Engine } from '../../engine/engine.js';
 import { ImageReference, parseReference } from '../../oci/image/reference.js';
@@ -13,50 +13,6 @@ import { engineOf, type EngineContext } from './common.js';
 type Row = { Repository: string; Tag: string; ID: string; Digest: string; CreatedSince: string; CreatedAt: string; Size: string };
 
 const HEADERS = { Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', Digest: 'DIGEST', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE' };
-
-/** docker's image filters: a record is listed when it passes every one. */
-function imageFilter(e: Engine, list: string[], repository: string | undefined): (rec: ImageRecord) => boolean {
-  const checks: ((rec: ImageRecord) => boolean)[] = [];
-  const created = (rec: ImageRecord) => {
-    try {
-      return Date.parse(e.images.readJSON<{ created?: string }>(rec.config).created ?? '') || 0;
-    } catch {
-      return 0;
-    }
-  };
-  const familiar = (rec: ImageRecord) => {
-    try {
-      return parseReference(rec.reference).familiar();
-    } catch {
-      return rec.reference;
-    }
-  };
-  const refs: string[] = repository ? [repository] : [];
-  for (const f of list) {
-    const [key, value = ''] = f.split(/=(.*)/s);
-    if (key === 'reference') refs.push(value);
-    else if (key === 'label') checks.push((rec) => labelsOf(e, rec, value));
-    else if (key === 'dangling') {
-      if (value !== 'true' && value !== 'false') throw new HakoError(`invalid filter 'dangling=${value}'`);
-      checks.push((rec) => rec.reference.includes('@') === (value === 'true'));
-    } else if (key === 'before' || key === 'since') {
-      const other = e.images.resolve(value);
-      if (!other) throw new HakoError(`No such image: ${value}`);
-      const t = created(other);
-      checks.push((rec) => (key === 'before' ? created(rec) < t : created(rec) > t));
-    } else throw new HakoError(`invalid filter '${key}'`);
-  }
-  if (refs.length) checks.push((rec) => refs.some((p) => referenceMatches(p, familiar(rec)) || referenceMatches(p, rec.reference)));
-  return (rec) => checks.every((c) => c(rec));
-}
-
-function labelsOf(e: Engine, rec: ImageRecord, filter: string): boolean {
-  try {
-    return labelMatches(filter, e.images.readJSON<{ config?: { Labels?: Record<string, string> } }>(rec.config).config?.Labels ?? {});
-  } catch {
-    return false;
-  }
-}
 
 function rowsOf(e: Engine, noTrunc: boolean, keep: (rec: ImageRecord) => boolean): Row[] {
   return e.images
@@ -112,7 +68,7 @@ const command: Command<EngineContext> = {
   async run(ctx, { values: v, positionals }) {
     if (positionals.length > 1) throw new HakoError('"hako images" takes at most 1 argument: REPOSITORY[:TAG]');
     const e = engineOf(ctx);
-    const rows = rowsOf(e, Boolean(v['no-trunc']), imageFilter(e, (v.filter as string[] | undefined) ?? [], positionals[0]));
+    const rows = rowsOf(e, Boolean(v['no-trunc']), imageFilter(e.images, (v.filter as string[] | undefined) ?? [], positionals[0]));
     if (v.quiet) process.stdout.write([...new Set(rows.map((r) => r.ID))].map((id) => `${id}\n`).join(''));
     else {
       const digest = v.digests ? '\t{{.Digest}}' : '';
