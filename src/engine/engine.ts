@@ -20,6 +20,7 @@ import { ContainerStore, engineRoot, newId } from './store.js';
 import { checkPlatform, type ImagePolicy, mustPull, wantedPlatform } from './image-policy.js';
 import { healthOfInspect, startHealthMonitor, stopHealthMonitor } from './health.js';
 import { logFiles, startLogRotator, stopLogRotator } from './log-rotate.js';
+import { killRecorded, startRemovalGuard } from './helper-process.js';
 import { buildSpec, combineCommand, mergeEnv, stopSignalFor } from './spec.js';
 import { resolveUser } from './user.js';
 import { copyFromImage, resolveInRoot } from './in-root.js';
@@ -436,8 +437,10 @@ export class Engine {
       monitorStartTime: procStat(process.pid)?.startTime,
     });
     this.event(id, 'start');
-    // This process is the monitor: the checks' scheduler ends with it, or at the exit below.
+    // This process is the monitor: the checks' scheduler ends with it, or at the exit below; with
+    // --rm, a guard removes the container should this process die first (helper-process.ts).
     startHealthMonitor(this, id);
+    if (cfg.options.rm) startRemovalGuard(this.removalGuardFile(id), process.pid, [findBin('hako'), '--root', this.root, 'rm', '-f', '-v', id]);
     ensureRootfsMounted(this.store.containerDir(id));
     let code: number;
     let stopPid = false;
@@ -476,6 +479,10 @@ export class Engine {
     await this.store.lock(id, () => this.tearDownNetwork(id)).catch((e: Error) => this.warn(`warning: ${e.message}`));
     if (cfg.options.rm) await this.remove(id, { force: true, volumes: true });
     return code;
+  }
+
+  private removalGuardFile(id: string): string {
+    return path.join(this.store.containerDir(id), 'rm-guard.pid');
   }
 
   /** Polls the runtime until the container runs, then records its pid (or until `stop()`). */
@@ -776,6 +783,7 @@ export class Engine {
   private async destroy(cfg: ContainerConfig, volumes = false): Promise<void> {
     stopHealthMonitor(this, cfg.id);
     stopLogRotator(this.store.containerDir(cfg.id));
+    killRecorded(this.removalGuardFile(cfg.id));
     await this.cleanupRuntime(cfg.id);
     const dir = this.store.containerDir(cfg.id);
     if (volumes) {

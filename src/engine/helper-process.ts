@@ -29,3 +29,14 @@ export function killRecorded(pidFile: string): void {
     /* gone meanwhile */
   }
 }
+
+/**
+ * A foreground `run -i/-t --rm` has no conmon: if its `hako` dies (kill -9, a closed terminal), no
+ * one would remove the container. This guard waits for that process to end, then runs `rm -f`; the
+ * `hako` that removes the container itself ends the guard first (endRemovalGuard). The guard drops
+ * its pid file before it acts, so the removal it starts does not end the guard itself.
+ */
+export function startRemovalGuard(pidFile: string, watchedPid: number, rmArgv: string[]): void {
+  const script = 'P=$1 F=$2; shift 2; tail -f --pid="$P" /dev/null 2>/dev/null; rm -f "$F"; exec "$@" >/dev/null 2>&1';
+  spawnRecorded(pidFile, ['/bin/sh', '-c', script, 'hako-rm-guard', String(watchedPid), pidFile, ...rmArgv]);
+}

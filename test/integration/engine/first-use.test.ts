@@ -35,6 +35,20 @@ test('a foreground run --rm is removed even when its hako is killed', { skip }, 
   assert.equal(env.hako(['ps', '-aq']).stdout, '');
 });
 
+test('a foreground run -i --rm is removed when its hako is killed (no conmon holds it)', { skip }, async () => {
+  const fg = spawn(HAKO, ['--root', env.root, 'run', '-i', '--rm', '--name', 'orphan-i', IMAGE, 'sleep', '1000'], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const exited = new Promise((resolve) => fg.once('exit', resolve));
+  await env.until('the container runs', () => env.hako(['inspect', '--format', '{{.State.Status}}', 'orphan-i']).stdout.trim() === 'running');
+  fg.kill('SIGKILL');
+  await exited;
+  // Nothing monitors it now: the guard started with it kills and removes it.
+  await env.until('the orphaned -i --rm container to be removed', () => gone('orphan-i'), 20_000);
+  assert.equal(env.hako(['ps', '-aq']).stdout, '');
+  // A run -i --rm that ends normally leaves no guard behind.
+  assert.equal(env.hako(['run', '-i', '--rm', IMAGE, 'true']).code, 0);
+  await env.until('no guard left', () => !env.processesUsingRoot().some((p) => p.includes('hako-rm-guard')), 5000);
+});
+
 test('--privileged and --cap-add ALL run on a host whose bounding set lacks capabilities', { skip }, () => {
   const bounding = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1];
   const priv = env.hako(['run', '--rm', '--privileged', IMAGE, 'grep', 'CapEff', '/proc/self/status']);
