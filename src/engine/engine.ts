@@ -1048,7 +1048,8 @@ export class Engine {
       if (!present) progress?.write(`Unable to find image '${ref}' locally\n`);
       // The registry client (and node:https) loads only for a pull, not on every run.
       const { pull, createProgressRenderer } = await import('../image/index.js');
-      await pull(ref, { store: this.images, platform, onProgress: progress && createProgressRenderer(progress) });
+      const rec = await pull(ref, { store: this.images, platform, onProgress: progress && createProgressRenderer(progress) });
+      recordEvent(this.root, 'image', 'pull', rec.reference, { name: rec.reference });
     }
     const image = inspectImage(this.images, ref);
     checkPlatform(ref, image, policy);
