@@ -906,16 +906,9 @@ export class Engine {
 
   /** The container's processes: every process in its PID namespace, read from /proc. */
   async top(ref: string): Promise<string[][]> {
-    const id = this.store.resolve(ref);
-    const st = await this.refresh(id);
-    if (st.status !== 'running' || !st.pid) throw new HakoError(`container ${id.slice(0, 12)} is not running`);
-    const ns = nsOf(st.pid);
     const rows: string[][] = [['UID', 'PID', 'PPID', 'STAT', 'TIME', 'CMD']];
     const hz = 100;
-    for (const name of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      const pid = Number(name);
-      if (nsOf(pid) !== ns || !ns) continue;
+    for (const pid of await this.topPids(ref)) {
       const stat = readOr(`/proc/${pid}/stat`, '');
       if (!stat) continue;
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -927,6 +920,19 @@ export class Engine {
       rows.push([uid, String(pid), f[1], f[0], time, cmd]);
     }
     return rows;
+  }
+
+  /** The host pids of a running container's processes (those in its PID namespace). */
+  async topPids(ref: string): Promise<number[]> {
+    const id = this.store.resolve(ref);
+    const st = await this.refresh(id);
+    if (st.status !== 'running' || !st.pid) throw new HakoError(`container ${id.slice(0, 12)} is not running`);
+    const ns = nsOf(st.pid);
+    if (!ns) return [];
+    return fs
+      .readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name) && nsOf(Number(name)) === ns)
+      .map(Number);
   }
 
   /** docker-like `inspect` document. */
