@@ -13,6 +13,7 @@ const command: Command<EngineContext> = {
     timestamps: { type: 'boolean', short: 't', help: 'prefix each line with its time' },
     since: { type: 'string', value: 'TIME', help: 'lines from TIME on: RFC 3339, a unix timestamp, or a duration back (10m)' },
     until: { type: 'string', value: 'TIME', help: 'lines before TIME (same forms as --since)' },
+    details: { type: 'boolean', help: "accepted for docker compatibility: the extra attributes it shows come from log options hako's logs do not take" },
   },
   async run(ctx, { values: v, positionals }) {
     if (positionals.length !== 1) throw new HakoError('"hako logs" requires exactly 1 argument: CONTAINER');

@@ -150,6 +150,9 @@ test('images takes a REPOSITORY[:TAG] and --filter reference, label, dangling, b
       assert.equal(env.hako(['images', ...bad]).code, 1, bad.join(' '));
   } finally {
     env.ok(['rm', 'labelled']);
-    env.ok(['rmi', 'hako.local/other:2', 'hako.local/labelled:1']);
+    assert.equal(
+      env.ok(['rmi', '--no-prune', 'hako.local/other:2', 'hako.local/labelled:1']),
+      'Untagged: hako.local/other:2\nUntagged: hako.local/labelled:1\n',
+    );
   }
 });
