@@ -551,11 +551,29 @@ int main(int argc, char **argv) {
   char *buf;
   size_t len;
   if (argc == 2 && strcmp(argv[1], "userns-hold") == 0) return userns_hold_main();
+  if (argc == 2 && strcmp(argv[1], "userns-pause") == 0) return userns_pause_main();
+  if (argc > 2 && strncmp(argv[1], OPEN_FIRST_ARG, strlen(OPEN_FIRST_ARG)) == 0) {
+    open_first(argv[1] + strlen(OPEN_FIRST_ARG)); /* before --userns= (userns.c) */
+    argv++;
+    argc--;
+  }
   if (argc > 2 && strncmp(argv[1], USERNS_ARG, strlen(USERNS_ARG)) == 0) {
     /* A tool mode in the rootless engine's user namespace (userns.c); the mode's words follow. */
     join_userns(argv[1] + strlen(USERNS_ARG));
     argv++;
     argc--;
+    if (argc > 2 && strncmp(argv[1], NETNS_ARG, strlen(NETNS_ARG)) == 0) {
+      join_netns(argv[1] + strlen(NETNS_ARG));
+      argv++;
+      argc--;
+    }
+    if (argc > 2 && strcmp(argv[1], "exec") == 0) return userns_exec_main(argv + 2);
+  }
+  if (argc > 7 && strcmp(argv[1], PRIVATE_MOUNT_ARG) == 0) {
+    /* A tool mode over a mount of its own (mountmode.c); the mode's words follow the mount's five. */
+    private_mount(argv + 2);
+    argv += 6;
+    argc -= 6;
   }
   if (argc > 1 && strcmp(argv[1], "seccomp-export") == 0) return seccomp_export_main();
   if (argc == 3 && strcmp(argv[1], "bpf-devices") == 0) return bpf_devices_main(argv[2]);

@@ -62,6 +62,7 @@ void ensure_cloned_binary(char **argv);
 
 /* Standalone modes (netns.c): pinned network namespaces; exit status 0/1, errors on stderr. */
 int netns_create_main(const char *path);
+int loopback_up(void);
 int netns_delete_main(const char *path);
 /* netlink.c: netlink messages built by TypeScript, sent on NETLINK_ROUTE sockets; answers on stdout. */
 int netlink_main(int argc, char **argv);
@@ -70,8 +71,15 @@ int attach_relay_main(const char *dir);
 
 /* userns.c: the rootless engine's user namespace, held for tool modes run with --userns=PATH. */
 #define USERNS_ARG "--userns="
+#define NETNS_ARG "--netns="
+void join_netns(const char *path);
 int userns_hold_main(void);
+int userns_pause_main(void);
+int userns_exec_main(char **argv);
 void join_userns(const char *path);
+#define OPEN_FIRST_ARG "--open-first="
+#define OPEN_FIRST_FD 7
+void open_first(const char *path);
 
 /* criu.c: carries CRIU's RPC messages between `criu swrk` (a SOCK_SEQPACKET socketpair) and fd 3. */
 int criu_swrk_main(int argc, char **argv);
@@ -79,6 +87,8 @@ int criu_swrk_main(int argc, char **argv);
 /* Standalone modes for the engine's overlay root filesystems (mountmode.c). */
 int mount_main(int argc, char **argv);
 int umount_main(const char *target);
+#define PRIVATE_MOUNT_ARG "--private-mount"
+void private_mount(char **words);
 
 /* The plan encoding (README.md): operations as argument vectors; lens[i][k] is the byte length of
  * argv[i][k] (strings may hold NULs). read_all reads fd to end of file. */

@@ -20,7 +20,7 @@
 
 /* Every container namespace wants lo up (docker's and podman's do); doing it here spares the engine
  * the CNI loopback plugin for --network none. Bringing lo up also gives it 127.0.0.1 and ::1. */
-static int loopback_up(void) {
+int loopback_up(void) {
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) return -1;
   struct ifreq ifr;

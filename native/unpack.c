@@ -640,11 +640,22 @@ static void emit_entry(int node, const char *rel) {
   out_xattrs(node, rel);
 }
 
+/* The id of the mount fd is on (0 where statx cannot say, which then is every fd's). */
+static uint64_t mount_id(int fd) {
+  struct statx stx;
+  if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID)) return 0;
+  return stx.stx_mnt_id;
+}
+
 /* Every entry below SOURCE (or below its directory TOP), parents before children (breadth first,
  * no recursion), one emit_entry each, paths relative to SOURCE; then ("end"). */
 static void walk_from(const char *top) {
   if (source_fd < 0) die(0, "walk without a source directory");
   if (*top) check_rel(top);
+  /* A running container's root (rootless `cp`/`export` through /proc/PID/root) has its mounts on
+   * it: /proc, /sys, volumes. Their mount points are listed, their contents are not (docker's
+   * export leaves volumes out too; the rootful walk sees no mounts at all). */
+  uint64_t top_mount = 0;
   size_t cap = 64, head = 0, tail = 0;
   char **queue = malloc(cap * sizeof *queue);
   queue[tail++] = strdup(top);
@@ -652,6 +663,7 @@ static void walk_from(const char *top) {
     char *dir = queue[head++];
     int fd = *dir ? beneath(source_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) : dup(source_fd);
     if (fd < 0) die(errno, "source %s: open directory", dir);
+    if (head == 1) top_mount = mount_id(fd); /* TOP's own, which may itself be a volume */
     DIR *d = fdopendir(fd);
     if (!d) die(errno, "source %s: opendir", dir);
     struct dirent *e;
@@ -664,8 +676,9 @@ static void walk_from(const char *top) {
       struct stat st;
       if (node < 0 || fstat(node, &st) < 0) die(errno, "source %s: stat", rel);
       emit_entry(node, rel);
+      int other_mount = S_ISDIR(st.st_mode) && mount_id(node) != top_mount;
       close(node);
-      if (S_ISDIR(st.st_mode)) {
+      if (S_ISDIR(st.st_mode) && !other_mount) {
         if (tail == cap) queue = realloc(queue, (cap *= 2) * sizeof *queue);
         queue[tail++] = rel;
       } else {
@@ -828,6 +841,8 @@ static char *rel_of(int root, int fd, const char *what) {
   if (rn < 0 || fn < 0) die(errno, "%s: readlink", what);
   r[rn] = f[fn] = 0;
   if (strcmp(r, f) == 0) return strdup("");
+  /* A root that is "/" to the kernel: a running rootless container's, seen from its own namespace. */
+  if (strcmp(r, "/") == 0 && f[0] == '/') return strdup(f + 1);
   if (strncmp(f, r, (size_t)rn) != 0 || f[rn] != '/') die(0, "%s: resolved outside the root", what);
   return strdup(f + rn + 1);
 }

@@ -368,8 +368,8 @@ async function copyInstruction(run: BuildRun, ins: Instruction, state: StageImag
     if (from === undefined) return use(run.context, true);
     const dep = stageRef(run.stages, from, stageIndex);
     const layers = dep !== undefined && run.results.has(dep) ? run.results.get(dep)!.layers : (await findImage(run.engine, from)).layers;
-    return withStageRoot(run.place, layers, async (root) => {
-      const tree = await SourceTree.open(root, `${ins.keyword} --from=${from}`);
+    return withStageRoot(run.place, layers, async (root, mount) => {
+      const tree = await SourceTree.open(root, `${ins.keyword} --from=${from}`, mount);
       try {
         await use(tree, false);
         await tree.close();

@@ -134,7 +134,7 @@ export async function applyCopy(req: CopyRequest, tree: SourceTree, nodes: TreeN
     destName = path.posix.basename(req.dest);
   }
   const archives: TreeNode[] = [];
-  const w = new LayerWorker(rootfs, tree.dir, `${req.keyword} ${req.dest}`);
+  const w = new LayerWorker(rootfs, tree.dir, `${req.keyword} ${req.dest}`, { mount: tree.mount });
   try {
     w.op(rec('indest', destDir), req.dest);
     if (destName && (await w.query(rec('list', ''), req.dest)).some((e) => e[1]?.toString() === destName && e[2]?.toString() === 'd')) {

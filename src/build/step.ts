@@ -12,8 +12,8 @@ import type { ContentStore } from '../storage/store/index.js';
 import type { LayerInfo } from '../image/inspect.js';
 import { prepareRootfs, releaseRootfs, unmountRootfs } from '../engine/rootfs.js';
 import { buildSpec, type ImageProcessDefaults } from '../engine/spec.js';
-import { applyRootless, isRootless, userMaps } from '../engine/rootless.js';
-import type { MountOperation } from '../storage/rootfs.js';
+import { applyRootless, isRootless, sharedUserns, userMaps } from '../engine/rootless.js';
+import { MS_RDONLY, type MountOperation } from '../storage/rootfs.js';
 import { parseRunArgs } from '../engine/flags.js';
 import { removeTree } from '../storage/layers/worker.js';
 import { layerFromUpper, type BuiltLayer } from './layer.js';
@@ -52,13 +52,18 @@ export async function fsStep(
 }
 
 /** Mounts an overlay of `layers` read-only in spirit (nothing writes to it) for `use`: the source of
- *  a `COPY --from`. Unmounted and removed afterwards. */
-export async function withStageRoot<T>(place: StepPlace, layers: LayerInfo[], use: (rootfs: string) => Promise<T>): Promise<T> {
+ *  a `COPY --from`. Unmounted and removed afterwards. Rootless, nothing is mounted here: `mount` is
+ *  the overlay each worker reading the root mounts for itself (src/native/modes.ts, PrivateMount). */
+export async function withStageRoot<T>(place: StepPlace, layers: LayerInfo[], use: (rootfs: string, mount?: MountOperation) => Promise<T>): Promise<T> {
   const dir = path.join(place.workDir, `from-${crypto.randomBytes(4).toString('hex')}`);
-  if (isRootless()) throw new HakoError('COPY --from: not yet in a rootless build (the stage root is mounted only inside containers)');
   try {
-    const { rootfs } = await prepareRootfs(place.store, layers, dir);
-    return await use(rootfs);
+    const { rootfs, inContainer, layerDirs } = await prepareRootfs(place.store, layers, dir);
+    if (!inContainer) return await use(rootfs);
+    // Several workers read the stage at once (the listing, the copy): an overlay of the layers
+    // alone, read-only, which any number may mount; one layer is read as it is.
+    if (layerDirs.length < 2) return await use(layerDirs[0] ?? rootfs);
+    const lowers = /(?:^|,)lowerdir=([^,]*)/.exec(inContainer.data)![1];
+    return await use(rootfs, { ...inContainer, flags: MS_RDONLY, data: `lowerdir=${lowers},userxattr` });
   } finally {
     try {
       releaseRootfs(dir);
@@ -107,7 +112,7 @@ export async function runContainer(runtime: Runtime, rootfs: string, dir: string
     cgroupsPath: `/hako/${id}`,
     devices: [],
   });
-  if (inContainer) applyRootless(spec, userMaps(), inContainer);
+  if (inContainer) applyRootless(spec, userMaps(), inContainer, await sharedUserns());
   fs.writeFileSync(path.join(dir, 'bundle', 'config.json'), JSON.stringify(spec));
   fs.writeFileSync(path.join(dir, CONTAINER_FILE), id); // for pruneStaleBuilds, should this process die
   const out = path.join(dir, 'output');

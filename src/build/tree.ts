@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import { LayerWorker } from '../storage/layers/worker.js';
 import { rec } from '../native/ops.js';
+import type { PrivateMount } from '../native/modes.js';
 import { parseWalk, type WalkNode } from '../storage/layers/copy.js';
 
 export type TreeNode = WalkNode;
@@ -16,6 +17,8 @@ export class SourceTree {
   private constructor(
     readonly dir: string,
     private readonly worker: LayerWorker,
+    /** Rootless, a stage's root: the overlay every worker on `dir` mounts for itself first. */
+    readonly mount?: PrivateMount,
   ) {}
 
   nodes: TreeNode[] = [];
@@ -23,8 +26,8 @@ export class SourceTree {
   private readonly hashes = new Map<string, string>();
 
   /** Lists `dir` (a trusted path to an untrusted tree); `what` names it in errors. */
-  static async open(dir: string, what: string): Promise<SourceTree> {
-    const tree = SourceTree.connect(dir, what);
+  static async open(dir: string, what: string, mount?: PrivateMount): Promise<SourceTree> {
+    const tree = SourceTree.connect(dir, what, mount);
     try {
       await tree.walk();
       return tree;
@@ -35,8 +38,8 @@ export class SourceTree {
   }
 
   /** The tree without its listing yet (walk() lists it): single files can be read already. */
-  static connect(dir: string, what: string): SourceTree {
-    return new SourceTree(dir, new LayerWorker(dir, dir, what));
+  static connect(dir: string, what: string, mount?: PrivateMount): SourceTree {
+    return new SourceTree(dir, new LayerWorker(dir, dir, what, { mount }), mount);
   }
 
   async walk(): Promise<void> {

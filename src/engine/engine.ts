@@ -27,7 +27,19 @@ import { copyFromImage, resolveInRoot } from './in-root.js';
 import { ensureRootfsMounted, prepareRootfs, rootfsMountpoint } from './rootfs.js';
 import { recordEvent } from './events.js';
 import { removeTree } from '../storage/layers/worker.js';
-import { ContainerNetworks, checkNetworkNames, exposedMappings, networkFiles, networkSettings, planNetwork, type NetworkPlan } from './network.js';
+import { applyNamespaceModes, resolveJoins, type JoinTarget, type NamespaceJoin } from './namespace-join.js';
+import { Pods, joinPod } from './pods.js';
+import { checkStaticAddresses } from './static-address.js';
+import {
+  ContainerNetworks,
+  type NetworkContext,
+  checkNetworkNames,
+  exposedMappings,
+  networkFiles,
+  networkSettings,
+  planNetwork,
+  type NetworkPlan,
+} from './network.js';
 import { findBin, startConmon, readOr } from './monitor.js';
 import { checkRuntimeName, defaultRuntimeName, type OCIRuntime } from './oci-runtime.js';
 import { HakoRuntime } from './runtime-hako.js';
@@ -36,9 +48,20 @@ import { DEFAULT_CGROUP_ROOT, detectLayout, openCgroup, primeCgroupMigration } f
 import { ChangeWaiter, LogFollower, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
 import { isBuiltinImage } from './builtin-image.js';
-import { applyRootless, checkRootlessLimits, isRootless, noDelegationReason, rootlessCgroupsPath, userMaps, type UserMaps } from './rootless.js';
+import {
+  applyRootless,
+  checkRootlessLimits,
+  isRootless,
+  noDelegationReason,
+  rootlessCgroupsPath,
+  rootlessForExternal,
+  sharedUserns,
+  userMaps,
+  type UserMaps,
+} from './rootless.js';
 import { ENGINE_FAILED, commandStatus, explainExecFailure, execFailure, runFailure } from './exit-codes.js';
 import type { ContainerConfig, ContainerState, RunOptions, VolumeSpec } from './types.js';
+import type { Spec } from '../oci/types.js';
 
 export const INIT_BINARY = '/usr/bin/catatonit';
 const INIT_PATH = '/run/hako-init';
@@ -123,13 +146,27 @@ export class Engine {
 
   // ---- create / run / start ----
 
-  /** Resolves the image (pulling it when absent), prepares rootfs and bundle, records the container. */
+  /** Resolves the image (pulling it when absent), prepares rootfs and bundle, records the container.
+   *  With --pod, first the pod's namespaces (a pod made by `new:NAME` is removed again on a failure). */
   async create(opts: RunOptions): Promise<ContainerConfig> {
+    if (!opts.pod) return this.createContainer(opts);
+    const undo = await joinPod(new Pods(this), opts);
+    try {
+      return await this.createContainer(opts);
+    } catch (e) {
+      await undo().catch(() => {});
+      throw e;
+    }
+  }
+
+  private async createContainer(opts: RunOptions): Promise<ContainerConfig> {
+    if (opts.name && new Pods(this).named(opts.name)) throw new HakoError(`the container name "/${opts.name}" is already in use by a pod`);
     const net = planNetwork(opts.network, opts.publish, this.networks.store, this.joinLookup);
     checkNetworkNames(net, opts);
-    const maps = isRootless() ? rootlessMaps(opts, net.mode) : undefined;
-    if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
+    checkStaticAddresses(net, opts, this.networks.store);
     const runtime = checkRuntimeName(opts.runtime ?? defaultRuntimeName(this.root));
+    const maps = isRootless() ? rootlessMaps(opts, net.mode, runtime) : undefined;
+    if (opts.init && !fs.existsSync(INIT_BINARY)) throw new HakoError(`--init needs ${INIT_BINARY} (Debian package catatonit), which is not installed`);
     const image = await this.imageFor(opts.image, opts);
     trace('engine image resolved');
     const args = combineCommand(image.config, opts.entrypoint, opts.command);
@@ -154,7 +191,7 @@ export class Engine {
     recordEvent(this.root, 'container', 'create', id, { image: cfg.image, name: cfg.name });
     try {
       const dir = this.store.containerDir(id);
-      const { rootfs, layerDirs, inContainer } = await prepareRootfs(this.images, image.layers, dir);
+      const { rootfs, layerDirs, inContainer } = await prepareRootfs(this.images, image.layers, dir, { copy: Boolean(maps) && runtime !== 'hako' });
       trace('engine rootfs prepared');
       const hostname = opts.hostname ?? (net.mode === 'host' ? os.hostname() : id.slice(0, 12));
       const mounts = [...this.volumeMounts(cfg, inContainer ? [...layerDirs].reverse() : rootfs), ...networkFiles(net, path.join(dir, 'etc'), hostname, opts)];
@@ -176,8 +213,11 @@ export class Engine {
         cgroupsPath: maps ? rootlessCgroupsPath(id) : `/hako/${id}`,
         devices: opts.privileged ? [] : opts.devices.map((d) => hostDevice(d.host, d.container, d.permissions)),
       });
+      applyNamespaceModes(spec, opts);
       spec.annotations = { 'org.hako.name': name, 'org.hako.image': image.reference };
-      if (maps) applyRootless(spec, maps, inContainer);
+      // runc and crun make the user namespace from the maps themselves: theirs is their own.
+      if (maps) applyRootless(spec, maps, inContainer, opts.userns === 'keep-id' || runtime !== 'hako' ? undefined : await sharedUserns());
+      if (maps && runtime !== 'hako') rootlessForExternal(spec);
       // runc and crun want the root as a path without symlinks (bundle/rootfs is one).
       if (runtime !== 'hako') spec.root = { ...spec.root, path: fs.realpathSync(rootfs) };
       fs.writeFileSync(path.join(this.store.bundleDir(id), 'config.json'), JSON.stringify(spec, null, 2));
@@ -741,6 +781,9 @@ export class Engine {
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<string> {
     const id = this.store.resolve(ref);
     const cfg = this.store.readConfig(id);
+    const pod = cfg.options.infraOf;
+    if (pod && new Pods(this).exists(pod))
+      throw new HakoError(`cannot remove container "${cfg.name}": it is the infra container of pod ${pod.slice(0, 12)}: remove the pod (hako pod rm)`);
     const st = await this.refresh(id);
     if (st.status === 'running' || st.status === 'restarting') {
       if (!opts.force)
@@ -1102,21 +1145,48 @@ export class Engine {
     return { id, dir: this.store.containerDir(id), running };
   };
 
+  /** The container of a `container:REF` namespace join, found at start; a pod's infra container is
+   *  started first when it is not running (as podman starts a pod's infra with its first member). */
+  private async joinTarget(j: NamespaceJoin): Promise<JoinTarget> {
+    let id: string;
+    try {
+      id = this.store.resolve(j.ref);
+    } catch {
+      throw new HakoError(`--${j.type} container:${j.ref}: no such container`);
+    }
+    let st = await this.refresh(id);
+    if (st.status !== 'running' && this.store.readConfig(id).options.infraOf) {
+      await this.start(id);
+      st = await this.refresh(id);
+    }
+    return { id, pid: st.status === 'running' ? st.pid : 0, netnsPin: this.networks.pin(id) };
+  }
+
   /** Rootless with a user-mode network: what starts its tool once the runtime made the namespace. */
   private userModeStarter(id: string): ((pid: number) => Promise<void>) | undefined {
     const dir = this.store.containerDir(id);
-    if (this.networks.state(dir)?.mode !== 'usermode') return undefined;
+    const st = this.networks.state(dir);
+    if (st?.mode !== 'usermode' && !st?.pending) return undefined;
     return (pid) => this.networks.startUserMode(id, dir, pid);
   }
 
   /** Pins, attaches and fills in /etc/hosts etc. before the container starts (caller holds the lock). */
   private async setUpNetwork(cfg: ContainerConfig): Promise<void> {
     const plan = planNetwork(cfg.options.network, [], this.networks.store, this.joinLookup);
+    const spec = plan.mode === 'container' ? 'host' : this.networks.specNetns(plan, cfg.id);
+    if (isRootless()) await this.pointUserns(cfg.id, plan);
+    const own = spec === 'host' ? undefined : spec; // (a joined one is resolveJoins' own work)
+    await resolveJoins(path.join(this.store.bundleDir(cfg.id), 'config.json'), cfg.options, (j) => this.joinTarget(j), own);
+    await this.networks.setUp(this.networkContext(cfg, plan));
+  }
+
+  /** What the container's networking needs to know of it (network.ts), for a plan. */
+  networkContext(cfg: ContainerConfig, plan = planNetwork(cfg.options.network, [], this.networks.store, this.joinLookup)): NetworkContext {
     const publish =
       plan.mode === 'networks' || plan.mode === 'usermode'
         ? [...cfg.options.publish, ...(cfg.options.publishAll ? exposedMappings(cfg.exposedPorts ?? []) : [])]
         : [];
-    await this.networks.setUp({
+    return {
       id: cfg.id,
       name: cfg.name,
       hostname: this.runtimeHostname(cfg.id) || cfg.id.slice(0, 12),
@@ -1124,7 +1194,25 @@ export class Engine {
       plan,
       publish,
       names: cfg.options,
-    });
+    };
+  }
+
+  /** Rootless, before each start: a container in the shared user namespace joins the one held now
+   *  (its holder may have ended and been made again since create), or, with --network container:,
+   *  the other container's, which owns the network namespace it joins. */
+  private async pointUserns(id: string, plan: NetworkPlan): Promise<void> {
+    const file = path.join(this.store.bundleDir(id), 'config.json');
+    const spec = JSON.parse(fs.readFileSync(file, 'utf8')) as Spec;
+    const user = spec.linux?.namespaces?.find((n) => n.type === 'user');
+    if (!user?.path) return;
+    let target = await sharedUserns();
+    if (plan.mode === 'container' && plan.joined?.id) {
+      const pid = this.store.readState(plan.joined.id).pid;
+      if (pid) target = `/proc/${pid}/ns/user`;
+    }
+    if (user.path === target) return;
+    user.path = target;
+    fs.writeFileSync(file, JSON.stringify(spec, null, 2));
   }
 
   /** Detaches and unpins the container's network if it has one (caller holds the lock). */
@@ -1359,10 +1447,13 @@ function timeWindowSink(sink: LogSink, opts: LogOptions): LogSink {
 
 /** Rootless: the maps of the container's user namespace, after refusing what an ordinary user's
  *  container cannot have here (limits without a delegated cgroup, networks before rootless-net). */
-function rootlessMaps(opts: RunOptions, network: NetworkPlan['mode']): UserMaps {
+function rootlessMaps(opts: RunOptions, network: NetworkPlan['mode'], runtime: string): UserMaps {
   checkRootlessLimits(opts, noDelegationReason());
-  if (network === 'container') {
-    throw new HakoError(`--network ${opts.network}: not for rootless containers yet (each has a user namespace of its own, which owns its network namespace)`);
+  const own = opts.userns === 'keep-id' ? '--userns=keep-id' : runtime !== 'hako' ? `--runtime ${runtime}` : '';
+  if ((network === 'container' || network === 'networks') && own) {
+    throw new HakoError(
+      `--network ${opts.network}: not with ${own} (that container's user namespace is its own, not the one that owns the network namespaces of the others)`,
+    );
   }
   const maps = userMaps(opts.userns === 'keep-id' ? 'keep-id' : 'default');
   if (opts.userns === 'keep-id' && opts.user === undefined) opts.user = `${process.geteuid!()}:${process.getegid!()}`;

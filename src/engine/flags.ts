@@ -1,6 +1,7 @@
 // `hako run`/`create` flags: docker's names and value syntax, parsed with node:util parseArgs. Every
 // bad flag or value becomes one line naming the flag, like docker's "invalid argument ... for ...".
 import { EXTRA_FLAGS, readRunExtras } from './run-extras.js';
+import { STATIC_ADDRESS_FLAGS, readStaticAddresses } from './static-address.js';
 import { splitAtFirstArgument } from '../util/argv.js';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -58,6 +59,7 @@ export const RUN_FLAGS: Opts = {
   'stop-timeout': { type: 'string' },
   runtime: { type: 'string' },
   ...EXTRA_FLAGS,
+  ...STATIC_ADDRESS_FLAGS,
   help: { type: 'boolean' },
 };
 
@@ -442,6 +444,7 @@ function readRunArgs(args: string[], command: string): RunOptions {
     seen.add(vol.target);
   }
   readNetworkNames(opts, list);
+  readStaticAddresses(opts, str);
   readProcessSettings(opts, str);
   readLimits(opts, str);
   readSecurityAndLabels(opts, list, str);

@@ -1,9 +1,8 @@
 // Networks as docker's Engine API shows and changes them: the inspect/list document (Id, Created,
-// Scope, Driver, IPAM, Containers, Labels, …), and `connect`/`disconnect` of a container that is
-// not running. hako sets a container's networks up when it starts (src/engine/network.ts), so
-// connecting a stopped or created container is a change of its recorded `--network` and
-// `--network-alias` list, applied at its next start; compose connects exactly such containers
-// (it creates, disconnects and connects with the service's aliases, then starts).
+// Scope, Driver, IPAM, Containers, Labels, …), and `connect`/`disconnect`. hako sets a container's
+// networks up when it starts (src/engine/network.ts), so connecting a stopped or created container
+// is a change of its recorded `--network` and `--network-alias` list, applied at its next start
+// (compose connects exactly such containers); a running one is changed at once as well.
 import { HakoError } from '../util/errors.js';
 import type { NetworkInfo } from '../network/index.js';
 import type { Engine } from './engine.js';
@@ -28,7 +27,8 @@ function networkContainers(e: Engine, n: NetworkInfo): Record<string, unknown> {
     }
     const st = e.networks.state(e.store.containerDir(u.containerId));
     const mac = st?.networks.find((x) => x.name === n.name)?.mac ?? '';
-    out[u.containerId] = { Name: name, EndpointID: '', MacAddress: mac, IPv4Address: `${u.ip}/${prefix}`, IPv6Address: '' };
+    const v6 = u.ip6 && n.subnet6 ? `${u.ip6}/${n.subnet6.split('/')[1]}` : '';
+    out[u.containerId] = { Name: name, EndpointID: '', MacAddress: mac, IPv4Address: `${u.ip}/${prefix}`, IPv6Address: v6 };
   }
   return out;
 }
@@ -41,8 +41,12 @@ export function networkDocument(e: Engine, n: NetworkInfo, opts: { containers?: 
     Created: n.created || new Date(0).toISOString(),
     Scope: 'local',
     Driver: 'bridge',
-    EnableIPv6: false,
-    IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
+    EnableIPv6: !!n.subnet6,
+    IPAM: {
+      Driver: 'default',
+      Options: {},
+      Config: [{ Subnet: n.subnet, Gateway: n.gateway }, ...(n.subnet6 ? [{ Subnet: n.subnet6, Gateway: n.gateway6 }] : [])],
+    },
     Internal: false,
     Attachable: false,
     Ingress: false,
@@ -96,19 +100,21 @@ function recordedNetworks(network: string): { mode: string; names: string[] } {
   return { mode: r.mode, names: r.names };
 }
 
-/** A container that may have its networks changed: not running, nothing of its network set up. */
-async function stoppedContainer(e: Engine, ref: string, verb: string) {
-  const id = e.store.resolve(ref);
+/** Whether the container runs now (its networks are then changed live); one set up but not
+ *  running (an exit not yet handled) is refused. */
+async function isRunning(e: Engine, id: string, verb: string): Promise<boolean> {
   const st = await e.refresh(id);
-  if (st.status === 'running' || st.status === 'restarting' || e.networks.hasResources(id, e.store.containerDir(id)))
-    throw new HakoError(`cannot ${verb} container ${id}: it is running (hako sets networks up when a container starts; stop it first)`);
-  return id;
+  if (st.status === 'running' || st.status === 'restarting') return true;
+  if (e.networks.hasResources(id, e.store.containerDir(id)))
+    throw new HakoError(`cannot ${verb} container ${id}: its network is still set up (it is exiting); try again`);
+  return false;
 }
 
-/** Connects a container that is not running to a network (applied when it starts). */
+/** Connects a container to a network: at once when it runs (a new interface in its namespace,
+ *  name files rewritten), and in its record, so its next start has it too. */
 export async function connectNetwork(e: Engine, containerRef: string, networkRef: string, opts: { aliases?: string[] } = {}): Promise<void> {
   const net = e.networks.store.find(networkRef);
-  const id = await stoppedContainer(e, containerRef, `connect to network ${net.name}`);
+  const id = e.store.resolve(containerRef);
   await e.store.lock(id, async () => {
     const cfg = e.store.readConfig(id);
     const cur = recordedNetworks(cfg.options.network);
@@ -116,20 +122,22 @@ export async function connectNetwork(e: Engine, containerRef: string, networkRef
       throw new HakoError(`container ${cfg.name}: network mode ${cfg.options.network} cannot be connected to other networks`);
     const names = cur.mode === 'none' ? [] : cur.names;
     if (names.includes(net.name)) throw new HakoError(`endpoint with name ${cfg.name} already exists in network ${dockerName(net)}`);
+    if (await isRunning(e, id, `connect to network ${net.name}`)) await e.networks.connectRunning(e.networkContext(cfg), net.name, opts.aliases ?? []);
     const aliases = [...new Set([...(cfg.options.networkAliases ?? []), ...(opts.aliases ?? [])])];
     e.store.writeConfig({ ...cfg, options: { ...cfg.options, network: [...names, net.name].join(','), networkAliases: aliases } });
   });
 }
 
-/** Disconnects a container that is not running from a network. Without networks left it has none
+/** Disconnects a container from a network, at once when it runs. Without networks left it has none
  *  (`--network none`) and its aliases go; a later connect gives it networks again. */
 export async function disconnectNetwork(e: Engine, containerRef: string, networkRef: string): Promise<void> {
   const net = e.networks.store.find(networkRef);
-  const id = await stoppedContainer(e, containerRef, `disconnect from network ${net.name}`);
+  const id = e.store.resolve(containerRef);
   await e.store.lock(id, async () => {
     const cfg = e.store.readConfig(id);
     const cur = recordedNetworks(cfg.options.network);
     if (cur.mode !== 'networks' || !cur.names.includes(net.name)) throw new HakoError(`container ${id} is not connected to network ${dockerName(net)}`);
+    if (await isRunning(e, id, `disconnect from network ${net.name}`)) await e.networks.disconnectRunning(e.networkContext(cfg), net.name);
     const rest = cur.names.filter((n) => n !== net.name);
     const options = rest.length ? { ...cfg.options, network: rest.join(',') } : { ...cfg.options, network: 'none', networkAliases: [] };
     e.store.writeConfig({ ...cfg, options });

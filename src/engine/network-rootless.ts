@@ -5,8 +5,9 @@
 // containers, at the runtime's createRuntime point for foreground ones. The tool publishes the ports;
 // its pid is in network.json, and it is stopped where a root container's veth would be deleted.
 // `--network` rootless: default/bridge = the user-mode network (podman's pasta, or slirp4netns),
-// `pasta` and `slirp4netns` pick the tool, none/host as for root. User-defined networks (and so
-// names between containers) need podman's rootless network namespace with a bridge: not yet.
+// `pasta` and `slirp4netns` pick the tool, none/host as for root. User-defined networks are bridges
+// in the user's rootless network namespace (rootless-netns.ts): the container's namespace, made by
+// the runtime, is attached once it exists, at the same point as the user-mode tool would start.
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
@@ -24,9 +25,7 @@ export function rootlessNetworkTool(given: string): { tool?: string } | undefine
   if (given === 'none' || given === 'host' || given.startsWith('container:')) return undefined;
   if (given === '' || given === 'bridge' || given === 'hako') return {};
   if (USER_MODE_TOOLS.includes(given as (typeof USER_MODE_TOOLS)[number])) return { tool: given };
-  throw new HakoError(
-    `--network ${given}: a rootless container cannot join a user-defined network (it needs a rootless network namespace with a bridge, not yet in hako); use the default (pasta or slirp4netns), none or host`,
-  );
+  return undefined; // user-defined networks: bridges in the rootless network namespace (rootless-netns.ts)
 }
 
 /** Checks the ports and the tool before anything is made; the tool that will be used. */

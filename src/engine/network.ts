@@ -22,15 +22,21 @@ import {
   HostIpam,
   NetworkStore,
   attach,
+  attachAnother,
   cleanupStale,
+  detach,
   checkHostPort,
   hostsFile,
   writeNetworkFiles,
   resolveNetworks,
+  checkUserModePorts,
+  useRootlessNetns,
   type HostEntry,
 } from '../network/index.js';
 import { DEFAULT_ENGINE_ROOT } from './store.js';
-import { isRootless } from './rootless.js';
+import { isRootless, sharedPause } from './rootless.js';
+import { pauseDir } from './rootless-pause.js';
+import { ensureNetnsTool, publishTo, unpublish } from './rootless-netns.js';
 import { checkUserMode, rootlessNetworkTool, startForContainer, stopForContainer, userModeDir } from './network-rootless.js';
 import { trace } from '../util/trace.js';
 import type { Mount } from '../oci/types.js';
@@ -69,11 +75,15 @@ export interface NetworkState {
   aliases: string[];
   /** --add-host entries (host-gateway resolved), kept for rewrites of /etc/hosts. */
   extraHosts?: HostEntry[];
-  networks: { name: string; ifName: string; addresses: string[]; ips: string[]; gateway?: string; mac?: string }[];
+  /** ips and addresses: IPv4 first, then IPv6 on dual-stack networks (gateway6). */
+  networks: { name: string; ifName: string; addresses: string[]; ips: string[]; gateway?: string; gateway6?: string; mac?: string }[];
   /** The mappings in effect, host ports chosen. */
   ports: PortMapping[];
   /** usermode (rootless): the tool, and once it runs its pid (with start time) and the addresses. */
   userMode?: { tool: string; pid?: number; startTime?: string; ip?: string; gateway?: string };
+  /** networks (rootless): attached once the runtime made the namespace (attachRootless); until
+   *  then the networks and the names the name files are written with. */
+  pending?: { networks: string[]; names: NetworkNames };
 }
 
 /** The network store of an engine root: the system's for the default root, a private one otherwise
@@ -178,7 +188,7 @@ export function exposedMappings(exposed: string[]): PortMapping[] {
 async function freePort(ip: string, protocol: PortMapping['protocol']): Promise<number> {
   const host = ip || '0.0.0.0';
   if (protocol === 'udp') {
-    const s = process.getBuiltinModule('node:dgram').createSocket('udp4'); // loaded on first use, as net
+    const s = process.getBuiltinModule('node:dgram').createSocket(host.includes(':') ? 'udp6' : 'udp4'); // loaded on first use, as net
     return new Promise((resolve, reject) => {
       s.once('error', reject);
       s.bind(0, host, () => {
@@ -197,6 +207,16 @@ async function freePort(ip: string, protocol: PortMapping['protocol']): Promise<
   });
 }
 
+/** The mappings with host ports checked free, and 0 replaced by a free one. */
+async function choosePorts(publish: PortMapping[]): Promise<PortMapping[]> {
+  const ports: PortMapping[] = [];
+  for (const p of publish) {
+    if (p.hostPort) await checkHostPort(p.hostIP, p.hostPort, p.protocol ?? 'tcp');
+    ports.push({ ...p, hostPort: p.hostPort || (await freePort(p.hostIP, p.protocol)) });
+  }
+  return ports;
+}
+
 /** The container's own words for its name files: --add-host, --dns*, --network-alias. */
 export interface NetworkNames {
   // (RunOptions' fields of the same names)
@@ -205,6 +225,9 @@ export interface NetworkNames {
   dnsSearch?: string[];
   dnsOptions?: string[];
   networkAliases?: string[];
+  ip?: string;
+  ip6?: string;
+  macAddress?: string;
 }
 
 /** Refuses what a plan cannot honour, before anything is created: --dns* with the host's network. */
@@ -269,10 +292,13 @@ export class ContainerNetworks {
     return path.join(dir, 'network.json');
   }
 
-  /** The runtime's network namespace for a plan. */
+  /** The runtime's network namespace for a plan (for `container:`, a placeholder at create: the
+   *  path is found at each start by namespace-join.ts, as for the container's own pin). */
   specNetns(plan: NetworkPlan, id: string): 'host' | 'new' | { path: string } {
     if (plan.mode === 'container') return { path: this.pin(plan.joined!.id!) };
-    if (plan.mode === 'none' || plan.mode === 'usermode') return 'new';
+    // Rootless, no pin (that needs a mount namespace we do not have): the runtime makes the
+    // namespace in the shared user namespace, and it is attached once it exists.
+    if (plan.mode === 'none' || plan.mode === 'usermode' || (plan.mode === 'networks' && isRootless())) return 'new';
     return plan.mode === 'host' ? 'host' : { path: this.pin(id) };
   }
 
@@ -298,17 +324,8 @@ export class ContainerNetworks {
    */
   async setUp(c: NetworkContext): Promise<void> {
     if (c.plan.mode === 'host') return;
-    if (c.plan.mode === 'container') {
-      // Nothing of our own: the runtime joins the other container's pinned namespace.
-      const joined = c.plan.joined;
-      const pid = joined?.running && joined.dir ? runningPid(joined.dir) : 0;
-      if (!joined?.running || (!fs.existsSync(this.pin(joined.id!)) && !pid)) {
-        throw new HakoError(`--network container:${joined?.ref}: that container is not running (its network is not set up)`);
-      }
-      // A --network none container has no pin: its namespace is its process's (as docker joins).
-      if (!fs.existsSync(this.pin(joined.id!))) joinNamespaceOf(path.join(c.dir, 'bundle', 'config.json'), pid);
-      return;
-    }
+    // Nothing of our own: the namespace joined was found by namespace-join.ts before we were called.
+    if (c.plan.mode === 'container') return;
     trace('network set-up begins');
     if (c.plan.mode === 'usermode') return this.setUpUserMode(c);
     if (c.plan.mode === 'none') {
@@ -324,14 +341,11 @@ export class ContainerNetworks {
       });
       return;
     }
+    if (isRootless()) return this.setUpRootless(c);
     const pin = this.pin(c.id);
     if (this.state(c.dir) && fs.existsSync(pin) && fs.existsSync(ContainerNetworks.recordPath(c.dir))) return;
     if (this.hasResources(c.id, c.dir)) await this.tearDown(c.id, c.dir);
-    const ports: PortMapping[] = [];
-    for (const p of c.publish) {
-      if (p.hostPort) await checkHostPort(p.hostIP, p.hostPort, p.protocol ?? 'tcp');
-      ports.push({ ...p, hostPort: p.hostPort || (await freePort(p.hostIP, p.protocol)) });
-    }
+    const ports = await choosePorts(c.publish);
     fs.mkdirSync(this.netnsDir, { recursive: true, mode: 0o755 });
     netnsCreate(pin);
     trace('network namespace pinned');
@@ -343,6 +357,9 @@ export class ContainerNetworks {
         store: this.store,
         loopbackUp: true, // netns-create brought lo up
         containerName: c.name,
+        ip: c.names?.ip,
+        ip6: c.names?.ip6,
+        mac: c.names?.macAddress,
       });
       trace('network attached');
       this.writeState(c, {
@@ -351,7 +368,15 @@ export class ContainerNetworks {
         hostname: c.hostname,
         aliases: [c.name, ...(c.names?.networkAliases ?? [])],
         ports,
-        networks: attachments.map((a) => ({ name: a.network, ifName: a.ifName, addresses: a.addresses, ips: a.ips, gateway: a.gateway, mac: a.mac })),
+        networks: attachments.map((a) => ({
+          name: a.network,
+          ifName: a.ifName,
+          addresses: a.addresses,
+          ips: a.ips,
+          gateway: a.gateway,
+          ...(a.gateway6 ? { gateway6: a.gateway6 } : {}),
+          mac: a.mac,
+        })),
         extraHosts: this.extraHosts(c, attachments[0]?.gateway),
       });
     } catch (e) {
@@ -360,16 +385,49 @@ export class ContainerNetworks {
     }
   }
 
+  /** `network connect` of a running container: one more interface in its pinned namespace, its
+   *  /etc/hosts and its peers' rewritten, network.json extended (caller holds the container's lock). */
+  async connectRunning(c: NetworkContext, network: string, aliases: string[] = []): Promise<void> {
+    const st = this.runningState(c, 'connected to other networks');
+    st.aliases = [...new Set([...st.aliases, ...aliases])];
+    const a = await attachAnother(c.id, this.pin(c.id), network, {
+      recordPath: ContainerNetworks.recordPath(c.dir),
+      aliases: st.aliases,
+      store: this.store,
+      containerName: c.name,
+    });
+    st.networks.push({ name: a.network, ifName: a.ifName, addresses: a.addresses, ips: a.ips, gateway: a.gateway, mac: a.mac });
+    this.writeState(c, st);
+  }
+
+  /** `network disconnect` of a running container: the interface and its address go (and the ports,
+   *  when they led to it: they are the first network's), name files rewritten. */
+  async disconnectRunning(c: NetworkContext, network: string): Promise<void> {
+    const st = this.runningState(c, 'disconnected from its network');
+    const i = st.networks.findIndex((n) => n.name === network);
+    if (i < 0) throw new HakoError(`container ${c.id} is not connected to network ${network}`);
+    await detach(c.id, this.pin(c.id), [network], { recordPath: ContainerNetworks.recordPath(c.dir), store: this.store });
+    const ports = i === 0 ? [] : st.ports;
+    this.writeState(c, { ...st, ports, networks: st.networks.filter((_, k) => k !== i) });
+    // (the peers that shared only this network are rewritten too: writeState refreshes those of
+    // the networks left, so the old one's members are done here)
+    this.store.hostIpam.locked(() => this.refreshPeers(c.id, { ...st, networks: [st.networks[i]] }));
+  }
+
+  /** network.json of a running container whose namespace is its own pin; else one line why not. */
+  private runningState(c: NetworkContext, what: string): NetworkState {
+    const st = this.state(c.dir);
+    if (st?.mode !== 'networks' || !fs.existsSync(this.pin(c.id)))
+      throw new HakoError(`container ${c.name}: network mode ${st?.mode ?? c.plan.mode} cannot be ${what} while it runs`);
+    return st!;
+  }
+
   /** Rootless: ports chosen and the name files written now; the tool starts once the runtime has
    *  made the namespace (startUserMode). A restart gets a new namespace: the old tool goes first. */
   private async setUpUserMode(c: NetworkContext): Promise<void> {
     if (this.hasResources(c.id, c.dir)) await this.tearDown(c.id, c.dir);
     const tool = checkUserMode(c.plan.tool, c.publish);
-    const ports: PortMapping[] = [];
-    for (const p of c.publish) {
-      if (p.hostPort) await checkHostPort(p.hostIP, p.hostPort, p.protocol ?? 'tcp');
-      ports.push({ ...p, hostPort: p.hostPort || (await freePort(p.hostIP, p.protocol)) });
-    }
+    const ports = await choosePorts(c.publish);
     const dns = c.names?.dns?.length ? c.names.dns : tool === 'slirp4netns' ? [SLIRP_DNS] : undefined;
     this.writeState(
       c,
@@ -387,9 +445,76 @@ export class ContainerNetworks {
     );
   }
 
-  /** Rootless: starts the user-mode tool on the created container `pid` (before its process runs). */
+  /** Rootless on user-defined networks: ports chosen and the name files written now; the attachment
+   *  follows once the runtime has made the namespace (attachRootless). */
+  private async setUpRootless(c: NetworkContext): Promise<void> {
+    if (this.hasResources(c.id, c.dir)) await this.tearDown(c.id, c.dir);
+    const ports = await choosePorts(c.publish);
+    checkUserModePorts(ports.map((p) => ({ ...p, protocol: p.protocol ?? 'tcp' })));
+    const aliases = [c.name, ...(c.names?.networkAliases ?? [])];
+    this.writeState(c, {
+      mode: 'networks',
+      netns: '',
+      hostname: c.hostname,
+      aliases,
+      ports,
+      networks: [],
+      pending: { networks: c.plan.names, names: { ...c.names } },
+      extraHosts: this.extraHosts(c, undefined),
+    });
+  }
+
+  /** Rootless: attaches the created container `pid` to its networks in the rootless network
+   *  namespace, publishes its ports there, and writes the name files with its addresses. */
+  private async attachRootless(id: string, dir: string, pid: number, st: NetworkState, pending: NonNullable<NetworkState['pending']>): Promise<void> {
+    const names = pending.networks;
+    const holder = await sharedPause();
+    useRootlessNetns(holder);
+    const runDir = pauseDir();
+    const socket = await ensureNetnsTool(runDir, holder);
+    const c: NetworkContext = {
+      id,
+      dir,
+      name: st.aliases[0],
+      hostname: st.hostname,
+      plan: { mode: 'networks', names },
+      publish: st.ports,
+      names: pending.names,
+    };
+    try {
+      const attachments = await attach(id, `/proc/${pid}/ns/net`, names, {
+        portMappings: st.ports.map((p) => ({ hostIP: p.hostIP || undefined, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })),
+        recordPath: ContainerNetworks.recordPath(dir),
+        aliases: st.aliases,
+        store: this.store,
+        loopbackUp: true, // the runtime brings lo up in a namespace it makes
+        containerName: c.name,
+      });
+      const { pending: _, ...rest } = st;
+      this.writeState(c, {
+        ...rest,
+        netns: `/proc/${pid}/ns/net`,
+        networks: attachments.map((a) => ({ name: a.network, ifName: a.ifName, addresses: a.addresses, ips: a.ips, gateway: a.gateway, mac: a.mac })),
+        extraHosts: this.extraHosts(c, attachments[0]?.gateway),
+      });
+      const address = attachments[0]?.ips[0];
+      if (address)
+        await publishTo(
+          socket,
+          st.ports.map((p) => ({ ...p, protocol: p.protocol ?? 'tcp' })),
+          address,
+        );
+    } catch (e) {
+      await this.tearDown(id, dir).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Rootless: starts the user-mode tool on the created container `pid` (before its process runs),
+   *  or attaches it to its user-defined networks. */
   async startUserMode(id: string, dir: string, pid: number): Promise<void> {
     const st = this.state(dir);
+    if (st?.mode === 'networks' && st.pending && isRootless()) return this.attachRootless(id, dir, pid, st, st.pending);
     if (st?.mode !== 'usermode' || !st.userMode || st.userMode.pid) return;
     trace('user-mode network starts');
     const net = await startForContainer(userModeDir(this.root, id), pid, st.ports, st.userMode.tool);
@@ -429,8 +554,9 @@ export class ContainerNetworks {
     const st = this.state(dir);
     let failure: unknown;
     if (st?.mode === 'usermode') stopForContainer(userModeDir(this.root, id), st.userMode);
+    if (st?.mode === 'networks' && isRootless()) await this.detachRootless(st);
     try {
-      await cleanupStale(ContainerNetworks.recordPath(dir), { background: true });
+      await cleanupStale(ContainerNetworks.recordPath(dir), { background: true, ipam: this.store.hostIpam });
       trace('network detached');
     } catch (e) {
       failure = e;
@@ -446,6 +572,13 @@ export class ContainerNetworks {
     if (failure) throw failure;
   }
 
+  /** Rootless: the ports withdrawn from the namespace's tool; the driver's batches go there. */
+  private async detachRootless(st: NetworkState): Promise<void> {
+    const holder = await sharedPause();
+    useRootlessNetns(holder);
+    await unpublish(pauseDir(), ips(st));
+  }
+
   /** Other containers with a lease on the networks of `st`, by name. */
   private peerEntries(self: string, st: NetworkState): HostEntry[] {
     const out: HostEntry[] = [];
@@ -453,7 +586,10 @@ export class ContainerNetworks {
       for (const u of this.store.users(n.name)) {
         if (u.containerId === self) continue;
         const peer = this.peers(u.containerId);
-        if (peer) out.push({ ip: u.ip, names: this.state(peer.dir)?.aliases ?? [peer.name] });
+        if (!peer) continue;
+        const names = this.state(peer.dir)?.aliases ?? [peer.name];
+        out.push({ ip: u.ip, names });
+        if (u.ip6) out.push({ ip: u.ip6, names }); // AAAA through /etc/hosts, as docker's DNS answers
       }
     }
     return out;
@@ -499,21 +635,28 @@ export function networkSettings(st: NetworkState | undefined, plan: NetworkPlan)
   const ports: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const p of st?.ports ?? []) (ports[`${p.containerPort}/${p.protocol}`] ??= []).push({ HostIp: p.hostIP || '0.0.0.0', HostPort: String(p.hostPort) });
   const networks: Record<string, unknown> = {};
+  const v6 = (n?: NetworkState['networks'][number]) => {
+    const a = n?.addresses.find((x) => x.includes(':'));
+    return { GlobalIPv6Address: a?.split('/')[0] ?? '', GlobalIPv6PrefixLen: prefix(a), IPv6Gateway: n?.gateway6 ?? '' };
+  };
   for (const n of st?.networks ?? []) {
     networks[n.name] = {
       Aliases: st!.aliases,
       IPAddress: n.ips[0] ?? '',
       IPPrefixLen: prefix(n.addresses[0]),
       Gateway: n.gateway ?? '',
+      ...v6(n),
       MacAddress: n.mac ?? '',
     };
   }
-  if (!st && plan.mode === 'networks') for (const n of plan.names) networks[n] = { Aliases: [], IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '' };
+  if (!st && plan.mode === 'networks')
+    for (const n of plan.names) networks[n] = { Aliases: [], IPAddress: '', IPPrefixLen: 0, Gateway: '', ...v6(), MacAddress: '' };
   return {
     SandboxKey: st?.netns ?? '',
     IPAddress: first?.ips[0] ?? st?.userMode?.ip ?? '',
     IPPrefixLen: prefix(first?.addresses[0]),
     Gateway: first?.gateway ?? '',
+    ...v6(first),
     MacAddress: first?.mac ?? '',
     Ports: ports,
     Networks: networks,
@@ -548,21 +691,4 @@ function readOr(file: string, fallback: string): string {
   } catch {
     return fallback;
   }
-}
-
-/** The pid of a running container's process, from its state.json, or 0. */
-function runningPid(dir: string): number {
-  try {
-    const st = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as { status?: string; pid?: number };
-    return st.status === 'running' && st.pid ? st.pid : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Points the network namespace of the bundle's config.json at the one of process `pid`. */
-function joinNamespaceOf(configFile: string, pid: number): void {
-  const spec = JSON.parse(fs.readFileSync(configFile, 'utf8')) as { linux?: { namespaces?: { type: string; path?: string }[] } };
-  for (const ns of spec.linux?.namespaces ?? []) if (ns.type === 'network') ns.path = `/proc/${pid}/ns/net`;
-  fs.writeFileSync(configFile, JSON.stringify(spec, null, 2));
 }

@@ -6,6 +6,7 @@ import type { Engine } from './engine.js';
 import type { ContainerConfig, ContainerState } from './types.js';
 import { pruneLayers } from './rootfs.js';
 import { VolumeStore, treeSize, volumeUsers } from './volumes.js';
+import { Pods } from './pods.js';
 import { parseReference } from '../oci/image/reference.js';
 import { recordEvent } from './events.js';
 
@@ -64,6 +65,7 @@ export async function pruneContainers(e: Engine, f: PruneFilters = { labels: [] 
   e.store.sweepAbandoned(); // what a killed create or rm left
   for (const { config, state } of await e.list()) {
     if (!STOPPED.has(state.status) || !matchesFilters(f, config.created, config.options.labels)) continue;
+    if (config.options.infraOf && new Pods(e).exists(config.options.infraOf)) continue; // goes with its pod
     const size = await containerSize(e, config.id);
     await e.remove(config.id);
     deleted.push(config.id);

@@ -19,7 +19,7 @@ export interface PsQuery {
 /** The health status a filter sees (health.ts), by container id; 'none' without a check. */
 export type HealthOf = (e: PsEntry) => string;
 
-const KEYS = ['status', 'name', 'id', 'label', 'ancestor', 'exited', 'before', 'since', 'health', 'volume', 'network', 'is-task'];
+const KEYS = ['status', 'name', 'id', 'label', 'ancestor', 'exited', 'before', 'since', 'health', 'volume', 'network', 'is-task', 'pod'];
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
 
@@ -63,6 +63,8 @@ export interface PsContext {
   health: HealthOf;
   /** The names of the networks and volumes a container uses. */
   networksOf: (e: PsEntry) => string[];
+  /** podman's `pod=NAME|ID`: the pod of a container (pods.ts), if it is in one. */
+  podOf?: (e: PsEntry) => { id: string; name: string } | undefined;
 }
 
 /** The entries `ps` shows for `q`, newest first (as `list` returns them). */
@@ -98,8 +100,13 @@ function matches(e: PsEntry, filters: Map<string, string[]>, ctx: PsContext): bo
     any('health', (v) => ctx.health(e) === v) &&
     any('volume', (v) => c.options.volumes.some((m) => m.source === v || m.target === v)) &&
     any('network', (v) => ctx.networksOf(e).includes(v)) &&
-    any('is-task', (v) => v === 'false')
+    any('is-task', (v) => v === 'false') &&
+    any('pod', (v) => podMatches(ctx.podOf?.(e), v))
   );
+}
+
+function podMatches(pod: { id: string; name: string } | undefined, ref: string): boolean {
+  return !!pod && (pod.name === ref || (/^[0-9a-f]+$/.test(ref) && pod.id.startsWith(ref)));
 }
 
 function labelMatches(labels: Record<string, string>, spec: string): boolean {

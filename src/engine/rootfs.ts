@@ -28,14 +28,17 @@ export interface PreparedRootfs {
  * upper/work directories under <containerDir>/fs. Where overlayfs is unavailable,
  * src/storage/rootfs.ts copies the layers instead. The mount is recorded in fs/mount.json so that a
  * later `start` (after a reboot) can mount it again and `rm` can take it down from another process.
+ * `copy`: the layers copied instead, for a rootless container of runc or crun, which cannot mount
+ * the overlay inside the container as hako's runtime does (an ordinary user mounts one only in a
+ * mount namespace its user namespace owns).
  */
-export async function prepareRootfs(store: ContentStore, layers: LayerInfo[], containerDir: string): Promise<PreparedRootfs> {
+export async function prepareRootfs(store: ContentStore, layers: LayerInfo[], containerDir: string, opts: { copy?: boolean } = {}): Promise<PreparedRootfs> {
   const dirs: string[] = [];
   for (const layer of layers) dirs.push(await unpackedLayer(store, layer));
   const fsDir = path.join(containerDir, 'fs');
   fs.mkdirSync(path.join(containerDir, 'bundle'), { recursive: true, mode: 0o755 }); // config.json goes there
   const rootless = isRootless();
-  const prepared = await prepareStorageRootfs({ layersDirs: dirs, containerDir: fsDir, userxattr: rootless });
+  const prepared = await prepareStorageRootfs({ layersDirs: dirs, containerDir: fsDir, userxattr: rootless, forceCopy: opts.copy });
   if (prepared.mount && rootless) {
     fs.writeFileSync(path.join(fsDir, 'mount.json'), JSON.stringify(prepared.mount)); // pruneLayers reads what it holds
     fs.symlinkSync(prepared.rootfs, path.join(containerDir, 'bundle', 'rootfs'));

@@ -1,9 +1,9 @@
 // The engine as an ordinary user, as podman runs rootless: the store in the user's data directory,
-// runtime state in the user's runtime directory, and every container in a user namespace of its own
-// that maps container root to the user and ids 1… to the user's subordinate ids (/etc/subuid and
-// /etc/subgid, written by newuidmap/newgidmap). The store's trees hold files owned by those ids, so
-// the tool modes that unpack and remove them run in a user namespace with the same maps (held for
-// the command by `hako-init userns-hold`: src/native/userns.ts).
+// runtime state in the user's runtime directory, and every container in the user's one shared user
+// namespace (rootless-pause.ts, podman's pause process) that maps container root to the user and ids
+// 1… to the user's subordinate ids (/etc/subuid and /etc/subgid, written by newuidmap/newgidmap).
+// The store's trees hold files owned by those ids, so the tool modes that unpack and remove them run
+// in that namespace too. --userns=keep-id containers get a namespace of their own (other maps).
 import os from 'node:os';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
@@ -11,8 +11,8 @@ import { subidRanges, type SubidRange } from '../util/subids.js';
 import type { IdMapping, Spec } from '../oci/types.js';
 import type { RunOptions } from './types.js';
 import { ROOTFS_MOUNT_ANNOTATION } from '../runtime/index.js';
-import { UsernsHolder } from '../native/userns.js';
 import { setStoreUserns } from '../native/modes.js';
+import { ensurePause, releasePause, type Pause } from './rootless-pause.js';
 import type { UnpackOptions } from '../storage/layers/index.js';
 import { findDelegation, LIMIT_CONTROLLERS, missingControllers, type Delegation } from '../cgroups/index.js';
 
@@ -119,22 +119,45 @@ export function rootlessUnpackOptions(): UnpackOptions {
   };
 }
 
-let holder: UsernsHolder | undefined;
+let pause: Pause | undefined;
 
-/** Starts the store's user namespace for this process's tool modes (rmtree, unpack), once. */
-export async function enterStoreUserns(onNote?: (message: string) => void): Promise<void> {
-  if (holder || !isRootless()) return;
+/** Joins (making it if need be) the user's shared namespace for this process's tool modes (rmtree,
+ *  unpack) and containers, once; this process stays registered as its user until it exits. */
+export async function enterStoreUserns(onNote?: (message: string) => void, exitCode = 1): Promise<void> {
+  if (pause || !isRootless()) return;
   const maps = userMaps();
   if (maps.note) onNote?.(maps.note);
-  holder = await UsernsHolder.start(maps.uidMappings, maps.gidMappings);
-  setStoreUserns(holder.path);
+  try {
+    pause = await ensurePause(maps, onNote);
+  } catch (e) {
+    throw e instanceof HakoError ? new HakoError(e.message, exitCode) : e;
+  }
+  setStoreUserns(pause.userns);
+  process.once('exit', leaveStoreUserns);
 }
 
-/** Ends it (a library user done with the engine; the CLI's exit ends it anyway). */
+/** The shared namespace this process joined (enterStoreUserns), for containers to join. */
+export async function sharedUserns(): Promise<string> {
+  return (await sharedPause()).userns;
+}
+
+/** Its holder (whose network namespace is the rootless one). */
+export async function sharedPause(): Promise<Pause> {
+  await enterStoreUserns();
+  return pause!;
+}
+
+/** Done with it (a library user done with the engine; the CLI's exit does this): the holder ends
+ *  when nothing else uses it. */
 export function leaveStoreUserns(): void {
   setStoreUserns(undefined);
-  holder?.close();
-  holder = undefined;
+  if (!pause) return;
+  pause = undefined;
+  try {
+    releasePause();
+  } catch {
+    /* at exit: the next command ends it */
+  }
 }
 
 let delegation: Delegation | undefined;
@@ -189,15 +212,23 @@ export function checkRootlessLimits(opts: Pick<RunOptions, 'memory' | 'memorySwa
   }
 }
 
-/** What the rootless engine changes in a container's config.json: its own user namespace with the
- *  user's maps, the overlay mounted inside it, no cgroup limits (devices are the only rules left:
+/** What the rootless engine changes in a container's config.json: the user's shared user namespace
+ *  (`joinUserns`: its path, pointed at the live holder again at every start) or, without one
+ *  (keep-id), a namespace of its own with `maps`, the overlay mounted inside it, no cgroup limits (devices are the only rules left:
  *  they need no cgroup), /sys bound from the host when there is no network namespace of its own
  *  (sysfs needs one the user namespace owns), and a user the maps can hold. */
-export function applyRootless(spec: Spec, maps: UserMaps, rootfsMount: { source: string; fstype: string; flags: number; data: string } | undefined): void {
+export function applyRootless(
+  spec: Spec,
+  maps: UserMaps,
+  rootfsMount: { source: string; fstype: string; flags: number; data: string } | undefined,
+  joinUserns?: string,
+): void {
   const linux = spec.linux!;
-  linux.namespaces = [...(linux.namespaces ?? []).filter((n) => n.type !== 'user'), { type: 'user' }];
-  linux.uidMappings = maps.uidMappings;
-  linux.gidMappings = maps.gidMappings;
+  linux.namespaces = [...(linux.namespaces ?? []).filter((n) => n.type !== 'user'), joinUserns ? { type: 'user', path: joinUserns } : { type: 'user' }];
+  if (!joinUserns) {
+    linux.uidMappings = maps.uidMappings;
+    linux.gidMappings = maps.gidMappings;
+  }
   // Limits only below a delegated cgroup (checkRootlessLimits refused them otherwise). There, no
   // device rules: the kernel refuses an ordinary user's eBPF filter, and the user cannot mknod
   // anyway (runc skips them in a user namespace too).
@@ -228,4 +259,18 @@ export function applyRootless(spec: Spec, maps: UserMaps, rootfsMount: { source:
   }
   // A single-id namespace denies setgroups: the process keeps the groups it has.
   if (single) user.additionalGids = [];
+}
+
+/** What runc and crun need besides applyRootless: without a delegated cgroup, no cgroup at all
+ *  (runc's rootless cgroup manager tolerates an unwritable hierarchy only when nothing is asked of
+ *  it, device rules included; crun is run with --cgroup-manager=disabled, runtime-external.ts), as
+ *  podman's rootless spec has on cgroup v1. The runtime makes the user namespace from the spec's
+ *  maps itself (newuidmap/newgidmap, as it does for podman). */
+export function rootlessForExternal(spec: Spec): void {
+  // runc 1.1 refuses supplementary groups in any rootless container ("cannot set any additional
+  // groups"): the process keeps its primary group only, as podman's rootless containers have it.
+  if (spec.process?.user) spec.process.user.additionalGids = [];
+  if (cgroupDelegated()) return;
+  delete spec.linux!.resources;
+  delete spec.linux!.cgroupsPath;
 }

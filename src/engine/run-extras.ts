@@ -3,6 +3,7 @@
 // flags.ts calls readRunExtras once the rest is read).
 import fs from 'node:fs';
 import { HakoError, asHakoError } from '../util/errors.js';
+import { readNamespaceFlags } from './namespace-join.js';
 import type { HealthConfig, RunOptions } from './types.js';
 
 type List = (k: string) => string[];
@@ -22,6 +23,9 @@ export const EXTRA_FLAGS = {
   'health-start-period': { type: 'string' },
   'health-timeout': { type: 'string' },
   'no-healthcheck': { type: 'boolean' },
+  pod: { type: 'string' },
+  uts: { type: 'string' },
+  ipc: { type: 'string' },
 } as const;
 
 const bad = (flag: string, value: string, why: string) => new HakoError(`invalid argument ${JSON.stringify(value)} for "--${flag}" flag: ${why}`);
@@ -48,6 +52,7 @@ export function readRunExtras(opts: RunOptions, list: List, str: Str, bool: (k: 
   if (str('platform')) opts.platform = str('platform');
   readLogFlags(opts, list, str);
   readHealthFlags(opts, str, bool);
+  readNamespaceFlags(opts, str);
 }
 
 /** docker's label file: KEY=VALUE lines (a KEY alone is an empty label), `#` comments, blank lines. */

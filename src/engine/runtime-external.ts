@@ -10,6 +10,7 @@ import { PassThrough } from 'node:stream';
 import { HakoError } from '../util/errors.js';
 import { openCgroup, type CgroupStats } from '../cgroups/index.js';
 import type { Process, Spec } from '../oci/types.js';
+import { cgroupDelegated, isRootless } from './rootless.js';
 import { runtimeBinary, type CreateSession, type ExecIo, type ForegroundOptions, type OCIRuntime } from './oci-runtime.js';
 
 export class ExternalRuntime implements OCIRuntime {
@@ -21,11 +22,24 @@ export class ExternalRuntime implements OCIRuntime {
     private readonly stateRoot: string,
   ) {
     this.binary = runtimeBinary(name);
+    // Rootless without a cgroup of the user's own: crun must be told to make none (it refuses the
+    // hybrid layout outright, even when nothing is asked of it); runc sees that it is rootless and
+    // leaves out a hierarchy it cannot write when the spec asks nothing of it (rootlessForExternal).
+    this.noCgroup = isRootless() && !cgroupDelegated();
+    this.globals = ['--root', stateRoot, ...(this.noCgroup && path.basename(this.binary) === 'crun' ? ['--cgroup-manager=disabled'] : [])];
   }
+
+  /** Rootless without a delegated cgroup: the container has none, so `kill --all` has no list of
+   *  its processes (crun then kills nothing). The signal goes to init; its pid namespace ends the
+   *  rest with it. */
+  private readonly noCgroup: boolean;
+
+  /** The runtime's global options, before every command. */
+  private readonly globals: string[];
 
   async beginCreate(_id?: string): Promise<CreateSession> {
     fs.mkdirSync(this.stateRoot, { recursive: true, mode: 0o700 });
-    return { conmon: { path: this.binary, args: ['--root', this.stateRoot] }, created: Promise.resolve(), hasOwnError: () => false, close: () => {} };
+    return { conmon: { path: this.binary, args: this.globals }, created: Promise.resolve(), hasOwnError: () => false, close: () => {} };
   }
 
   beginRestore(id: string): Promise<CreateSession> {
@@ -48,7 +62,7 @@ export class ExternalRuntime implements OCIRuntime {
   }
 
   async kill(id: string, signal: number): Promise<void> {
-    await this.call(['kill', '--all', id, String(signal)]);
+    await this.call(['kill', ...(this.noCgroup ? [] : ['--all']), id, String(signal)]);
   }
 
   async pause(id: string): Promise<void> {
@@ -99,7 +113,7 @@ export class ExternalRuntime implements OCIRuntime {
   /** Runs a runtime command to its end; its stdout, or its error as one HakoError line. */
   private call(args: string[]): Promise<string> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.binary, ['--root', this.stateRoot, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(this.binary, [...this.globals, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
       child.stdout!.on('data', (c: Buffer) => {
@@ -124,7 +138,7 @@ export class ExternalRuntime implements OCIRuntime {
   private runForeground(args: string[], stdio: StdioOptions, command: string, onStdio?: ExecIo['onStdio']): Promise<number> {
     const std = Array.isArray(stdio) ? stdio : [stdio, stdio, stdio];
     return new Promise((resolve, reject) => {
-      const child = spawn(this.binary, ['--root', this.stateRoot, ...args], { stdio: [std[0], std[1], 'pipe'] });
+      const child = spawn(this.binary, [...this.globals, ...args], { stdio: [std[0], std[1], 'pipe'] });
       // The process's stderr shares the runtime's: what is not the runtime's error goes to the relay.
       const relayErr = onStdio && std[2] === 'pipe' ? new PassThrough() : undefined;
       const stderr = relayErr ?? process.stderr;

@@ -58,6 +58,10 @@ export interface RunOptions {
   dnsOptions?: string[];
   /** --network-alias: more names peers on the container's networks resolve to it. */
   networkAliases?: string[];
+  /** --ip, --ip6, --mac-address (engine/static-address.ts): the first network's. */
+  ip?: string;
+  ip6?: string;
+  macAddress?: string;
   workdir?: string;
   user?: string;
   /** undefined: the image's; '': none (docker's --entrypoint ""); a list: the API's Entrypoint. */
@@ -101,6 +105,13 @@ export interface RunOptions {
   logMaxFile?: number;
   /** --health-* / --no-healthcheck (test ['NONE']): merged over the image's HEALTHCHECK (health.ts). */
   healthcheck?: Partial<HealthConfig>;
+  /** --uts / --ipc: `container:REF` joins that container's namespace (namespace-join.ts); `host`. */
+  uts?: string;
+  ipc?: string;
+  /** --pod: the pod's id (pods.ts); its members join the infra container's net, uts and ipc. */
+  pod?: string;
+  /** Set on a pod's infra container: the pod's id (it is removed with the pod, not alone). */
+  infraOf?: string;
 }
 
 /** docker's HealthConfig (the image's HEALTHCHECK, the --health-* flags), durations in ms. */

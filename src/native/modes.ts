@@ -4,6 +4,7 @@
 // Nothing outside src/native/ starts hako-init (the import check holds the others to this).
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { findHelper } from './find.js';
@@ -18,7 +19,7 @@ export class NativeModeError extends HakoError {
   }
 }
 
-/** The rootless engine's user namespace (userns.ts's UsernsHolder.path): the modes that work on its
+/** The rootless engine's user namespace (rootless-pause.ts: the shared one): the modes that work on its
  *  store's trees (rmtree, unpack) run in it, where the subordinate ids its files belong to are
  *  mapped. Unset (root, or nothing to do there yet): they run as we are. */
 let storeUserns: string | undefined;
@@ -28,6 +29,17 @@ export function setStoreUserns(path: string | undefined): void {
 }
 
 const inStoreUserns = (args: string[]) => (storeUserns ? [`--userns=${storeUserns}`, ...args] : args);
+
+/** Rootless user networks: the namespace the bridge driver's `netlink` calls "host" is the user's
+ *  rootless network namespace (the shared user namespace's holder's), entered with its user
+ *  namespace first. Unset: our own (root's host namespace). */
+let driverNetns: { userns: string; netns: string } | undefined;
+
+export function setDriverNetns(ns: { userns: string; netns: string } | undefined): void {
+  driverNetns = ns;
+}
+
+const inDriverNetns = (args: string[]) => (driverNetns ? [`--userns=${driverNetns.userns}`, `--netns=${driverNetns.netns}`, ...args] : args);
 
 /** Runs `hako-init ARGS…` to completion; returns its stdout. */
 function runMode(args: string[], input?: string | Buffer): Buffer {
@@ -42,6 +54,16 @@ function runMode(args: string[], input?: string | Buffer): Buffer {
       .replace(/\s*\n\s*/g, ' ');
     throw new NativeModeError(said || `hako-init ${args[0]}: ${e.message ?? String(err)}`);
   }
+}
+
+/** `--userns=PATH exec ARGV…` (`hako unshare`): ARGV in that user namespace, on our stdio; its exit
+ *  status (128+N for a signal, 127 when it cannot be run). */
+export function execInUserns(userns: string, argv: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(findHelper(), [`--userns=${userns}`, 'exec', ...argv], { stdio: 'inherit' });
+    child.once('error', () => resolve(127));
+    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0)));
+  });
 }
 
 /** `seccomp-export`: PROFILE text (seccomp/compile.ts) on stdin -> the compiled filter blob. */
@@ -68,7 +90,7 @@ export function netnsDelete(pin: string): void {
  *  sockets, in our namespace and NETNS's (opened as fd 3 for IFLA_NET_NS_FD); the kernel's answers,
  *  one record per message, on stdout (native/netlink.c). */
 export function netlink(batch: Buffer, netns?: string): Buffer {
-  return runMode(netns ? ['netlink', netns] : ['netlink'], batch);
+  return runMode(inDriverNetns(netns ? ['netlink', netns] : ['netlink']), batch);
 }
 
 /** `netlink` from a detached hako-init nobody waits for: the batch goes through a file in
@@ -79,7 +101,7 @@ export function netlinkDetached(batch: Buffer, scratchDir: string): void {
   const fd = fs.openSync(file, 'r');
   try {
     fs.unlinkSync(file);
-    spawn(findHelper(), ['netlink'], { detached: true, stdio: [fd, 'ignore', 'ignore'] }).unref();
+    spawn(findHelper(), inDriverNetns(['netlink']), { detached: true, stdio: [fd, 'ignore', 'ignore'] }).unref();
   } finally {
     fs.closeSync(fd);
   }
@@ -106,9 +128,43 @@ export function rmtree(path: string, unmountFirst: string[] = []): void {
 
 /** `unpack DEST [SOURCE]`: the layer worker (native/unpack.c), driven by storage/layers/worker.ts
  *  over its stdin/stdout in the plan encoding. */
-export function spawnUnpackWorker(dest: string, source?: string, inRoot?: string): ChildProcessWithoutNullStreams {
-  const root = inRoot !== undefined ? ['--in-root', inRoot] : [];
-  return spawn(findHelper(), inStoreUserns(['unpack', ...root, dest, ...(source !== undefined ? [source] : [])]), { stdio: ['pipe', 'pipe', 'pipe'] });
+export function spawnUnpackWorker(dest: string, source?: string, where: WorkerPlace = {}): ChildProcessWithoutNullStreams {
+  const root = where.inRoot !== undefined ? ['--in-root', where.inRoot] : [];
+  const mount = where.mount ? privateMountWords(where.mount) : [];
+  const args = inStoreUserns([...mount, 'unpack', ...root, dest, ...(source !== undefined ? [source] : [])]);
+  // Opened as we are, before the store's namespace is joined: DEST and SOURCE name it OPENED_FIRST.
+  const first = where.openFirst !== undefined ? [`--open-first=${where.openFirst}`] : [];
+  return spawn(findHelper(), [...first, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** `--open-first=DIR`'s directory, as the worker's DEST or SOURCE names it (native/userns.c). */
+export const OPENED_FIRST = '/proc/self/fd/7/.';
+
+/** Where a worker acts, besides DEST and SOURCE. inRoot: the directory DEST's records start from,
+ *  resolved inside DEST (`hako cp`). mount: see PrivateMount. openFirst (rootless): a directory the
+ *  worker opens before it joins the store's user namespace, which DEST and SOURCE then name
+ *  OPENED_FIRST: a running container's /proc/PID/root, which only its owner may open. */
+export interface WorkerPlace {
+  inRoot?: string;
+  mount?: PrivateMount;
+  openFirst?: string;
+}
+
+/** A mount the worker makes in a mount namespace of its own before it opens DEST and SOURCE
+ *  (native/mountmode.c, `--private-mount`): the rootless store's overlays, which an ordinary user
+ *  can mount only there. Absolute paths only (no cwd): the worker's cwd is not the store. */
+export interface PrivateMount {
+  source: string;
+  target: string;
+  fstype: string;
+  flags: number;
+  data: string;
+  cwd?: string;
+}
+
+function privateMountWords(m: PrivateMount): string[] {
+  if (m.cwd !== undefined) throw new HakoError(`private mount on ${m.target}: options relative to a directory are not supported`);
+  return ['--private-mount', m.source, m.target, m.fstype, String(m.flags), m.data];
 }
 
 /** `unpack ROOT` with `mountpoint` records: mount targets made inside a container root where

@@ -87,3 +87,64 @@ export class UsernsHolder {
     this.child.kill('SIGKILL');
   }
 }
+
+/** A user namespace being made by `hako-init userns-pause` (the user's shared namespace, podman's
+ *  pause process): mapped here, then told to stay (`go`) once its pid is recorded. It runs in a
+ *  session of its own and outlives this process. */
+export class PauseStarter {
+  private constructor(private readonly child: ChildProcessWithoutNullStreams) {}
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Starts it and writes its maps; on a failure it is killed and the error is one line. */
+  static async start(uid: IdMapping[], gid: IdMapping[]): Promise<PauseStarter> {
+    const child = spawn(findHelper(), ['userns-pause'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    const ready = await new Promise<boolean>((resolve) => {
+      child.stdout.once('data', (d: Buffer) => resolve(d.toString().startsWith('ready')));
+      child.once('error', () => resolve(false));
+      child.once('close', () => resolve(false));
+    });
+    const starter = new PauseStarter(child);
+    if (!ready) {
+      starter.abandon();
+      throw new HakoError(`the rootless user namespace: ${stderr.trim().replace(/^hako-init: /, '') || 'hako-init userns-pause ended early'}`);
+    }
+    try {
+      await writeIdMaps(child.pid!, uid, gid);
+    } catch (e) {
+      starter.abandon();
+      throw e;
+    }
+    return starter;
+  }
+
+  /** Tells it to stay, and waits for its network namespace: from now on it holds both until killed. */
+  async go(): Promise<void> {
+    const done = new Promise<boolean>((resolve) => {
+      this.child.stdout.once('data', (d: Buffer) => resolve(d.toString().startsWith('done')));
+      this.child.once('close', () => resolve(false));
+    });
+    this.child.stdin.end('go\n');
+    if (!(await done)) {
+      this.abandon();
+      throw new HakoError('the rootless user namespace: hako-init userns-pause could not make its network namespace');
+    }
+    this.child.unref();
+    for (const s of [this.child.stdout, this.child.stderr] as unknown as { unref?(): void; destroy?(): void }[]) {
+      s.unref?.();
+      s.destroy?.();
+    }
+  }
+
+  /** Ends it (its namespace was never recorded). */
+  abandon(): void {
+    this.child.stdin.end();
+    this.child.kill('SIGKILL');
+  }
+}

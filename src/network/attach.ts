@@ -17,7 +17,9 @@ import { CniError, CniExecutor, type CniResult, type ConfList } from './cni.js';
 import { NetworkStore, DEFAULT_NETWORK, describeConfList } from './networks.js';
 import { connect, disconnect, hostIfName, type BridgeConnection } from './driver/bridge.js';
 import { parseIPv4 } from './ipnet.js';
+import { parseIPv6 } from './ipnet6.js';
 import { removeMasqRules } from './masq.js';
+import type { HostIpam } from './driver/ipam.js';
 
 export interface PortMapping {
   hostIP?: string;
@@ -34,8 +36,12 @@ export interface AttachOptions {
   recordPath?: string;
   /** lo is already up in the namespace (`hako-init netns-create` did it): no loopback plugin run. */
   loopbackUp?: boolean;
-  /** The container's name, for errors about ports it cannot have. */
+  /** The container's name, for errors about ports it cannot have (and for its leases). */
   containerName?: string;
+  /** docker's --ip, --ip6, --mac-address: for the first network (bridge driver). */
+  ip?: string;
+  ip6?: string;
+  mac?: string;
   store?: NetworkStore;
   executor?: CniExecutor;
 }
@@ -45,9 +51,11 @@ export interface Attachment {
   ifName: string;
   /** Container addresses in CIDR form, e.g. 10.89.0.2/24. */
   addresses: string[];
-  /** Container addresses without prefix. */
+  /** Container addresses without prefix (IPv4 first, then IPv6). */
   ips: string[];
   gateway?: string;
+  /** Dual-stack networks: the IPv6 gateway. */
+  gateway6?: string;
   mac?: string;
   /** The host end of the veth (e.g. veth1a2b3c4d). */
   hostInterface?: string;
@@ -83,7 +91,10 @@ export function validatePortMappings(maps: PortMapping[]): PortMapping[] {
     }
     const protocol = m.protocol ?? 'tcp';
     if (!['tcp', 'udp', 'sctp'].includes(protocol)) throw new HakoError(`${where}: protocol "${protocol}" is not tcp, udp or sctp`);
-    if (m.hostIP !== undefined && m.hostIP !== '') parseIPv4(m.hostIP, `${where}: hostIP`);
+    if (m.hostIP !== undefined && m.hostIP !== '') {
+      if (m.hostIP.includes(':')) parseIPv6(m.hostIP, `${where}: hostIP`);
+      else parseIPv4(m.hostIP, `${where}: hostIP`);
+    }
     return { hostPort: m.hostPort, containerPort: m.containerPort, protocol, ...(m.hostIP ? { hostIP: m.hostIP } : {}) };
   });
 }
@@ -185,7 +196,7 @@ export async function attach(containerId: string, netnsPath: string, networks: s
     // Bridge-driver networks first (in-process), then CNI ones (plugins), each in --network order.
     for (const [position, e] of rec.entries.filter((x) => x.ifName !== 'lo').entries()) {
       if (e.driver !== 'bridge') continue;
-      e.bridge = addBridge(containerId, netnsPath, e, position, store, opts.containerName);
+      e.bridge = addBridge(containerId, netnsPath, e, position, store, position === 0 ? opts : { containerName: opts.containerName });
       writeRecord(opts.recordPath, rec);
       out.push(bridgeAttachment(e.network, e.ifName, e.bridge));
     }
@@ -206,11 +217,54 @@ export async function attach(containerId: string, netnsPath: string, networks: s
   return out;
 }
 
-function addBridge(containerId: string, netns: string, e: RecordEntry, position: number, store: NetworkStore, containerName?: string): BridgeConnection {
+/**
+ * Connects one more network to a namespace that is attached already (a running container's): the
+ * first free `ethN`, no port mappings (they stay on the first network), the record extended before
+ * anything is made. On a failure the new entry is undone and dropped from the record.
+ */
+export async function attachAnother(
+  containerId: string,
+  netnsPath: string,
+  network: string,
+  opts: AttachOptions & { recordPath: string },
+): Promise<Attachment> {
+  const rec = readRecord(opts.recordPath) ?? { version: 1, containerId, netns: netnsPath, entries: [] };
+  if (rec.entries.some((e) => e.network === network)) throw new HakoError(`container ${containerId} is already connected to network ${network}`);
+  const store = opts.store ?? new NetworkStore();
+  const executor = opts.executor ?? new CniExecutor();
+  const used = new Set(rec.entries.map((e) => e.ifName));
+  let position = 0;
+  while (used.has(`eth${position}`)) position++;
+  const ifName = `eth${position}`;
+  const conflist = store.confList(network);
+  const info = describeConfList(conflist);
+  const entry: RecordEntry =
+    info.driver === 'bridge'
+      ? { network, ifName, driver: 'bridge', capabilityArgs: {}, bridge: rebuilt(info.bridge, containerId, ifName) }
+      : { network, ifName, conflist, capabilityArgs: opts.aliases?.length ? { aliases: { [network]: opts.aliases } } : {} };
+  rec.entries.push(entry);
+  writeRecord(opts.recordPath, rec);
+  try {
+    if (entry.driver === 'bridge') {
+      entry.bridge = addBridge(containerId, netnsPath, entry, position, store, opts);
+      writeRecord(opts.recordPath, rec);
+      return bridgeAttachment(network, ifName, entry.bridge);
+    }
+    entry.result = await executor.add(conflist, { containerId, netns: netnsPath, ifName, capabilityArgs: entry.capabilityArgs });
+    writeRecord(opts.recordPath, rec);
+    return summarize(network, ifName, entry.result);
+  } catch (err) {
+    await finish(executor, rec, [entry], opts.recordPath).catch(() => {});
+    throw err;
+  }
+}
+
+function addBridge(containerId: string, netns: string, e: RecordEntry, position: number, store: NetworkStore, o: AttachOptions): BridgeConnection {
   const info = describeConfList(store.confList(e.network));
   const ports = (e.capabilityArgs.portMappings ?? []) as PortMapping[];
+  const { containerName, ip, ip6, mac } = o;
   return connect(
-    { name: e.network, bridge: info.bridge, subnet: info.subnet, gateway: info.gateway },
+    { name: e.network, bridge: info.bridge, subnet: info.subnet, gateway: info.gateway, subnet6: info.subnet6, gateway6: info.gateway6 },
     {
       containerId,
       netns,
@@ -219,6 +273,9 @@ function addBridge(containerId: string, netns: string, e: RecordEntry, position:
       ports,
       containerName,
       ipam: store.hostIpam,
+      ip,
+      ip6,
+      mac,
     },
   );
 }
@@ -229,30 +286,32 @@ function rebuilt(bridge: string, containerId: string, ifName: string): BridgeCon
 }
 
 function bridgeAttachment(network: string, ifName: string, c: BridgeConnection): Attachment {
+  const v6 = c.address6 ? [{ address: `${c.address6}/${c.prefix6}`, gateway: c.gateway6, interface: 0 }] : [];
   return {
     network,
     ifName,
-    addresses: [`${c.address}/${c.prefix}`],
-    ips: [c.address],
+    addresses: [`${c.address}/${c.prefix}`, ...v6.map((a) => a.address)],
+    ips: [c.address, ...(c.address6 ? [c.address6] : [])],
     gateway: c.gateway,
+    ...(c.gateway6 ? { gateway6: c.gateway6 } : {}),
     mac: c.mac,
     hostInterface: c.hostIf,
     result: {
       cniVersion: '1.0.0',
       interfaces: [{ name: ifName, mac: c.mac, sandbox: c.netns }],
-      ips: [{ address: `${c.address}/${c.prefix}`, gateway: c.gateway, interface: 0 }],
+      ips: [{ address: `${c.address}/${c.prefix}`, gateway: c.gateway, interface: 0 }, ...v6],
     },
   };
 }
 
 /** DEL for entries in reverse order; every plugin of every entry is tried. */
-async function delEntries(executor: CniExecutor, rec: AttachRecord, entries: RecordEntry[], background = false): Promise<Error[]> {
+async function delEntries(executor: CniExecutor, rec: AttachRecord, entries: RecordEntry[], background = false, ipam?: HostIpam): Promise<Error[]> {
   const netns = fs.existsSync(rec.netns) ? rec.netns : '';
   const errors: Error[] = [];
   for (const e of [...entries].reverse()) {
     if (e.driver === 'bridge') {
       try {
-        if (e.bridge) disconnect(e.bridge, rec.containerId, e.ifName, { background });
+        if (e.bridge) disconnect(e.bridge, rec.containerId, e.ifName, { background, ipam });
       } catch (err) {
         errors.push(err as Error);
       }
@@ -290,24 +349,31 @@ export async function detach(containerId: string, netnsPath: string, networks: s
   }
   const everything = mode === 'none' || networks.length === 0 || rec.entries.every((e) => e.ifName === 'lo' || names.includes(e.network));
   const chosen = everything ? rec.entries : rec.entries.filter((e) => names.includes(e.network));
-  await finish(executor, rec, chosen, opts.recordPath);
+  await finish(executor, rec, chosen, opts.recordPath, false, opts.store?.hostIpam);
 }
 
 /** After a crash or at removal: replays DEL for everything in the record at `recordPath`, then removes
  *  it. `background`: the caller unpins the namespace next, so bridge-driver veths may go with it (see
  *  driver/bridge.ts disconnect). */
-export async function cleanupStale(recordPath: string, opts: { executor?: CniExecutor; background?: boolean } = {}): Promise<boolean> {
+export async function cleanupStale(recordPath: string, opts: { executor?: CniExecutor; background?: boolean; ipam?: HostIpam } = {}): Promise<boolean> {
   const rec = readRecord(recordPath);
   if (!rec) return false;
-  await finish(opts.executor ?? new CniExecutor(), rec, rec.entries, recordPath, opts.background);
+  await finish(opts.executor ?? new CniExecutor(), rec, rec.entries, recordPath, opts.background, opts.ipam);
   return true;
 }
 
-async function finish(executor: CniExecutor, rec: AttachRecord, chosen: RecordEntry[], recordPath?: string, background = false): Promise<void> {
+async function finish(
+  executor: CniExecutor,
+  rec: AttachRecord,
+  chosen: RecordEntry[],
+  recordPath?: string,
+  background = false,
+  ipam?: HostIpam,
+): Promise<void> {
   const failed = new Set<RecordEntry>();
   const messages: string[] = [];
   for (const e of [...chosen].reverse()) {
-    const errors = await delEntries(executor, rec, [e], background);
+    const errors = await delEntries(executor, rec, [e], background, ipam);
     if (errors.length > 0) failed.add(e);
     messages.push(...errors.map((err) => err.message));
   }

@@ -47,6 +47,7 @@ export {
 } from './networks.js';
 export {
   attach,
+  attachAnother,
   detach,
   cleanupStale,
   readRecord,
@@ -75,7 +76,7 @@ export { deleteBridge, bridgeExists, bridgePorts } from './bridge.js';
 export { masqChainName, removeMasqRules } from './masq.js';
 export { checkHostPort, portHolder } from './driver/ports.js';
 export { HostIpam, DEFAULT_RUN_DIR, type NetworkPlanFile, type Lease, type PortOwner } from './driver/ipam.js';
-export { connect, disconnect, hostIfName, type BridgeConnection, type BridgeNetwork } from './driver/bridge.js';
+export { connect, disconnect, hostIfName, useRootlessNetns, type BridgeConnection, type BridgeNetwork } from './driver/bridge.js';
 export {
   startUserModeNet,
   stopUserModeNet,
@@ -89,3 +90,4 @@ export {
   type UserModeTarget,
   type UserModeTool,
 } from './driver/usermode.js';
+export { startSlirp, slirpForward, slirpUnforward } from './driver/slirp.js';

@@ -1,5 +1,5 @@
-// IPv4 address and CIDR arithmetic for subnet allocation and validation. IPv4 only: the default
-// networks are IPv4 (as podman's and docker's are); IPv6 subnets are refused with a clear message.
+// IPv4 address and CIDR arithmetic for subnet allocation and validation (IPv6, for dual-stack
+// networks, is ipnet6.ts; parseCidr refuses an IPv6 subnet with a clear message).
 import { HakoError } from '../util/errors.js';
 
 export interface Cidr {

@@ -13,6 +13,8 @@ import { HakoError } from '../util/errors.js';
 import { withPidLock } from '../util/pidlock.js';
 import { parseConfList, type ConfList, type PluginConf, CniExecutor } from './cni.js';
 import { formatCidr, formatIPv4, firstFreeSubnet, hostRange, overlaps, parseCidr, parseIPv4, contains, type Cidr } from './ipnet.js';
+import { hostRoutes6, planSubnet6, subnet6Of, type Subnet6Options } from './subnet6.js';
+import type { Cidr6 } from './ipnet6.js';
 import { bridgeExists, deleteBridge } from './bridge.js';
 import { HostIpam } from './driver/ipam.js';
 import { removeBridgeNetwork } from './driver/bridge.js';
@@ -40,6 +42,8 @@ export interface NetworkStoreOptions {
   hostIpam?: HostIpam;
   /** Whether a host interface of that name exists (bridge names already taken); tests inject one. */
   linkExists?: (name: string) => boolean;
+  /** The host's IPv6 routes to avoid; default: /proc/net/ipv6_route. */
+  hostRoutes6?: () => { dev: string; cidr: Cidr6 }[];
 }
 
 /** `bridge`: hako's in-process driver (driver/); `cni`: the conflist's plugins run as they are. */
@@ -51,6 +55,11 @@ export interface NetworkInfo {
   bridge: string;
   subnet: string;
   gateway: string;
+  /** IPv6 (`network create --ipv6`): the second range of the conflist's host-local IPAM. */
+  subnet6?: string;
+  gateway6?: string;
+  /** The subnet was the user's (`--subnet`), not picked from the pool: docker allows `--ip` only then. */
+  subnetGiven: boolean;
   /** The conflist file; absent for the default network before its first use. */
   file?: string;
   isDefault: boolean;
@@ -70,6 +79,10 @@ export interface NetworkUser {
   containerId: string;
   ifName: string;
   ip: string;
+  /** Dual-stack networks: the same interface's IPv6 address. */
+  ip6?: string;
+  /** The container's name where the lease keeps it. */
+  name?: string;
 }
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -97,6 +110,8 @@ export interface ConfListOptions {
   gateway: string;
   ipamDir: string;
   driver?: NetworkDriver;
+  subnet6?: string;
+  gateway6?: string;
 }
 
 /** The conflist of a hako bridge network: bridge (+host-local), portmap, firewall. The bridge driver
@@ -112,8 +127,8 @@ export function buildConfList(o: ConfListOptions): ConfList {
       hairpinMode: true, // a container can reach itself through a mapped port
       ipam: {
         type: 'host-local',
-        ranges: [[{ subnet: o.subnet, gateway: o.gateway }]],
-        routes: [{ dst: '0.0.0.0/0' }],
+        ranges: [[{ subnet: o.subnet, gateway: o.gateway }], ...(o.subnet6 ? [[{ subnet: o.subnet6, gateway: o.gateway6 }]] : [])],
+        routes: [{ dst: '0.0.0.0/0' }, ...(o.subnet6 ? [{ dst: '::/0' }] : [])],
         dataDir: o.ipamDir,
       },
     },
@@ -153,6 +168,8 @@ export function describeConfList(list: ConfList, file?: string): NetworkInfo {
     bridge: br.bridge,
     subnet: formatCidr(cidr),
     gateway,
+    ...subnet6Of(ipam?.ranges?.[1]?.[0], where),
+    subnetGiven: list.hakoSubnetGiven === true,
     file,
     isDefault: list.name === DEFAULT_NETWORK,
     conflist: list,
@@ -190,6 +207,7 @@ export class NetworkStore {
   private readonly executor: CniExecutor;
   private readonly hostRoutes: () => { dev: string; cidr: Cidr }[];
   private readonly linkExists: (name: string) => boolean;
+  private readonly hostRoutes6: () => { dev: string; cidr: Cidr6 }[];
   readonly hostIpam: HostIpam;
 
   constructor(opts: NetworkStoreOptions = {}) {
@@ -200,6 +218,7 @@ export class NetworkStore {
     this.executor = opts.executor ?? new CniExecutor();
     this.hostRoutes = opts.hostRoutes ?? (() => readHostRoutes());
     this.linkExists = opts.linkExists ?? bridgeExists;
+    this.hostRoutes6 = opts.hostRoutes6 ?? hostRoutes6;
   }
 
   private file(name: string): string {
@@ -287,8 +306,13 @@ export class NetworkStore {
       driver?: NetworkDriver;
       labels?: Record<string, string>;
       options?: Record<string, string>;
-    } = {},
+      /** Dual stack (`--ipv6`): subnet6/gateway6 given, or a /64 of DEFAULT_POOL6. */
+      ipv6?: boolean;
+    } & Subnet6Options = {},
   ): NetworkInfo {
+    if (!opts.ipv6 && (opts.subnet6 !== undefined || opts.gateway6 !== undefined))
+      throw new HakoError(`subnet "${opts.subnet6 ?? opts.gateway6}": an IPv6 subnet needs --ipv6`);
+    if (opts.ipv6 && opts.driver === 'cni') throw new HakoError('--ipv6: only with the bridge driver (not --driver cni)');
     validateNetworkName(name);
     if (name === DEFAULT_NETWORK) throw new HakoError(`network "${name}" already exists (the default network)`);
     if (opts.bridge !== undefined) validateIfName(opts.bridge);
@@ -331,7 +355,9 @@ export class NetworkStore {
       } else if (bridges.has(bridge)) {
         throw new HakoError(`bridge "${bridge}": already used by network "${existing.find((n) => n.bridge === bridge)!.name}"`);
       }
-      const list = buildConfList({ name, bridge, subnet: formatCidr(subnet), gateway: formatIPv4(gateway), ipamDir: this.ipamDir, driver: opts.driver });
+      const v6 = opts.ipv6 ? planSubnet6({ ...opts, bridge }, existing, this.hostRoutes6()) : {};
+      const list = buildConfList({ name, bridge, subnet: formatCidr(subnet), gateway: formatIPv4(gateway), ipamDir: this.ipamDir, driver: opts.driver, ...v6 });
+      if (opts.subnet !== undefined || opts.subnet6 !== undefined) list.hakoSubnetGiven = true;
       list.hakoId = crypto.randomBytes(32).toString('hex');
       list.hakoCreated = new Date().toISOString();
       if (opts.labels && Object.keys(opts.labels).length) list.hakoLabels = opts.labels;
@@ -351,7 +377,13 @@ export class NetworkStore {
       /* gone: no users */
     }
     if (info?.driver === 'bridge') {
-      return this.hostIpam.leases(info.bridge).map(({ ip, lease }) => ({ containerId: lease.container, ifName: lease.ifName, ip }));
+      return this.hostIpam.leases(info.bridge).map(({ ip, ip6, lease }) => ({
+        containerId: lease.container,
+        ifName: lease.ifName,
+        ip,
+        ...(ip6 ? { ip6 } : {}),
+        ...(lease.name ? { name: lease.name } : {}),
+      }));
     }
     const dir = path.join(this.ipamDir, name === 'bridge' ? DEFAULT_NETWORK : name);
     let entries: string[];

@@ -6,6 +6,7 @@
 import type { Engine } from '../../engine/engine.js';
 import { HakoError } from '../../util/errors.js';
 import type { Entry } from '../../engine/cp/entries.js';
+import type { ContainerRoot } from '../../engine/cp/container.js';
 import type { Call } from '../call.js';
 import { badRequest, notFound } from '../errors.js';
 import type { ApiContext, Router } from '../router.js';
@@ -29,7 +30,7 @@ function statHeader(name: string, e: Entry): string {
   return Buffer.from(JSON.stringify({ name, size: e.size, mode, mtime, linkTarget: e.link ?? '' })).toString('base64');
 }
 
-async function pathStat(engine: Engine, call: Call): Promise<{ rootfs: string; name: string; path: string; stat: string }> {
+async function pathStat(engine: Engine, call: Call): Promise<{ rootfs: ContainerRoot; name: string; path: string; stat: string }> {
   const path = call.query.get('path');
   if (!path) throw badRequest('archive: the path (?path=) is required');
   if (path.includes('\0')) throw badRequest('archive: the path contains a NUL byte');

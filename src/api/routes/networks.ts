@@ -1,6 +1,6 @@
 // The networks endpoints: list, inspect, create, remove, connect, disconnect, prune, over the
-// engine's network store and engine/network-api.ts (docker's documents; connecting containers that
-// are not running, which is what compose does between create and start).
+// engine's network store and engine/network-api.ts (docker's documents; containers connected while
+// they run, or at their next start, which is what compose uses between create and start).
 import { HakoError } from '../../util/errors.js';
 import { connectNetwork, disconnectNetwork, listNetworkDocuments, networkDocument } from '../../engine/network-api.js';
 import { pruneNetworks } from '../../engine/prune.js';
@@ -81,19 +81,27 @@ function create(e: Engine, b: CreateBody): Record<string, string> {
   if (typeof b.Name !== 'string' || !b.Name) throw badRequest('Name is required');
   if (b.Driver != null && b.Driver !== '' && b.Driver !== 'bridge') throw badRequest(`Driver "${String(b.Driver)}": only bridge is supported`);
   if (b.Internal === true) throw badRequest('Internal: internal networks are not supported');
-  if (b.EnableIPv6 === true) throw badRequest('EnableIPv6: IPv6 networks are not supported');
   const pools = b.IPAM?.Config ?? [];
-  if (!Array.isArray(pools) || pools.length > 1) throw badRequest('IPAM.Config: at most one subnet is supported');
-  const pool = pools[0] ?? {};
-  if (pool.IPRange) throw badRequest('IPAM.Config.IPRange: not supported');
-  if (pool.Subnet != null && typeof pool.Subnet !== 'string') throw badRequest('IPAM.Config.Subnet: must be a string');
-  if (pool.Gateway != null && typeof pool.Gateway !== 'string') throw badRequest('IPAM.Config.Gateway: must be a string');
+  if (!Array.isArray(pools) || pools.length > 2) throw badRequest('IPAM.Config: at most one IPv4 and one IPv6 subnet are supported');
+  for (const pool of pools) {
+    if (pool.IPRange) throw badRequest('IPAM.Config.IPRange: not supported');
+    if (pool.Subnet != null && typeof pool.Subnet !== 'string') throw badRequest('IPAM.Config.Subnet: must be a string');
+    if (pool.Gateway != null && typeof pool.Gateway !== 'string') throw badRequest('IPAM.Config.Gateway: must be a string');
+  }
+  // One pool per family (an IPv6 one needs EnableIPv6, as the CLI's --ipv6: the store says so).
+  const v6 = pools.filter((p) => String(p.Subnet ?? '').includes(':'));
+  const v4 = pools.filter((p) => !String(p.Subnet ?? '').includes(':'));
+  if (v4.length > 1 || v6.length > 1) throw badRequest('IPAM.Config: at most one IPv4 and one IPv6 subnet are supported');
+  const [pool, pool6] = [v4[0] ?? {}, v6[0] ?? {}];
   const options = stringRecord(b.Options, 'Options');
   const labels = stringRecord(b.Labels, 'Labels');
   try {
     const n = e.networks.store.create(b.Name, {
       subnet: (pool.Subnet as string | undefined) || undefined,
       gateway: (pool.Gateway as string | undefined) || undefined,
+      subnet6: (pool6.Subnet as string | undefined) || undefined,
+      gateway6: (pool6.Gateway as string | undefined) || undefined,
+      ipv6: b.EnableIPv6 === true,
       bridge: options['com.docker.network.bridge.name'],
       labels,
       options,

@@ -1,7 +1,7 @@
 // The engine's commands: name, summary and the file that runs it (loaded only when it runs).
 import type { Entry } from '../command.js';
 import type { EngineContext } from './common.js';
-import { BUILDER_COMMANDS, NETWORK_COMMANDS, SYSTEM_COMMANDS, VOLUME_COMMANDS } from './groups.js';
+import { BUILDER_COMMANDS, NETWORK_COMMANDS, SYSTEM_COMMANDS, VOLUME_COMMANDS, POD_COMMANDS } from './groups.js';
 import { CONTAINER_COMMANDS, IMAGE_COMMANDS } from './management-groups.js';
 
 type EngineEntry = Entry<EngineContext>;
@@ -49,9 +49,11 @@ export const ENGINE_COMMANDS: EngineEntry[] = [
   { name: 'events', summary: 'what the engine did, and then does', load: () => import('./events.js') },
   { name: 'version', summary: "hako's version, its runtime's and conmon's", load: () => import('./version.js') },
   { name: 'info', summary: 'the engine and the host', load: () => import('./info.js') },
+  { name: 'unshare', summary: "a command in the rootless user namespace, as its root (podman's)", load: () => import('./unshare.js') },
   { name: 'builder', summary: 'build images, prune the build cache (hako builder --help)', group: BUILDER_COMMANDS },
   { name: 'network', summary: 'manage networks (hako network --help)', group: NETWORK_COMMANDS },
   { name: 'volume', summary: 'manage volumes (hako volume --help)', group: VOLUME_COMMANDS },
+  { name: 'pod', summary: "manage pods, podman's (hako pod --help)", group: POD_COMMANDS },
   {
     name: 'healthcheck',
     summary: 'run health checks (hako healthcheck --help)',

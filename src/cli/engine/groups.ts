@@ -1,4 +1,4 @@
-// The engine's command groups: `hako network …`, `volume …`, `system …` (docker's management
+// The engine's command groups: `hako network …`, `volume …`, `pod …`, `system …` (docker's management
 // groups, `hako container …` and `hako image …`, are in management-groups.ts).
 import type { Entry } from '../command.js';
 import type { EngineContext } from './common.js';
@@ -11,8 +11,8 @@ export const NETWORK_COMMANDS: EngineEntry[] = [
   { name: 'inspect', summary: 'networks as JSON', load: () => import('./network/inspect.js') },
   { name: 'rm', aliases: ['remove'], summary: 'remove networks (refused while in use)', load: () => import('./network/rm.js') },
   { name: 'prune', summary: 'remove networks no container uses', load: () => import('./network/prune.js') },
-  { name: 'connect', summary: 'connect a container that is not running to a network', load: () => import('./network/connect.js') },
-  { name: 'disconnect', summary: 'disconnect a container that is not running from a network', load: () => import('./network/disconnect.js') },
+  { name: 'connect', summary: 'connect a container to a network', load: () => import('./network/connect.js') },
+  { name: 'disconnect', summary: 'disconnect a container from a network', load: () => import('./network/disconnect.js') },
 ];
 
 export const VOLUME_COMMANDS: EngineEntry[] = [
@@ -21,6 +21,18 @@ export const VOLUME_COMMANDS: EngineEntry[] = [
   { name: 'inspect', summary: 'volumes as JSON', load: () => import('./volume/inspect.js') },
   { name: 'rm', aliases: ['remove'], summary: 'remove volumes (refused while in use)', load: () => import('./volume/rm.js') },
   { name: 'prune', summary: 'remove anonymous volumes no container uses (-a: all unused)', load: () => import('./volume/prune.js') },
+];
+
+export const POD_COMMANDS: EngineEntry[] = [
+  { name: 'create', summary: 'create a pod: an infra container whose namespaces its containers share', load: () => import('./pod/create.js') },
+  { name: 'ls', aliases: ['ps', 'list'], summary: 'list pods', load: () => import('./pod/ls.js') },
+  { name: 'inspect', summary: 'pods as JSON', load: () => import('./pod/inspect.js') },
+  { name: 'start', summary: 'start pods (the infra container first)', load: () => import('./pod/start.js') },
+  { name: 'stop', summary: "stop pods' containers, then their infra", load: () => import('./pod/stop.js') },
+  { name: 'restart', summary: 'stop and start pods', load: () => import('./pod/restart.js') },
+  { name: 'kill', summary: "signal pods' running containers", load: () => import('./pod/kill.js') },
+  { name: 'rm', aliases: ['remove'], summary: 'remove pods and their containers (-f: running ones too)', load: () => import('./pod/rm.js') },
+  { name: 'prune', summary: 'remove pods with nothing running', load: () => import('./pod/prune.js') },
 ];
 
 export const SYSTEM_COMMANDS: EngineEntry[] = [

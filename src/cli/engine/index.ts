@@ -78,7 +78,8 @@ async function rootlessStore(command: string, rest: string[]): Promise<void> {
   // Only a leading -h/--help is help: `run IMAGE httpd -h /www` still unpacks its image.
   if (process.geteuid?.() === 0 || READ_ONLY.has(command) || rest[0] === '--help' || rest[0] === '-h') return;
   const { enterStoreUserns } = await import('../../engine/rootless.js');
-  await enterStoreUserns((note) => writeErr(`hako: ${note}\n`));
+  // A failure is something `run` could not do: docker's 125 there (engine/exit-codes.ts).
+  await enterStoreUserns((note) => writeErr(`hako: ${note}\n`), command === 'run' || command === 'create' ? 125 : 1);
 }
 
 /** A command's own --root, taken before its arguments (before `run`'s IMAGE, say). */

@@ -11,7 +11,7 @@ const command: Command<EngineContext> = {
     const { containerPorts } = await import('../../engine/system-info.js');
     const [ref, which] = positionals;
     const ports = containerPorts(engineOf(ctx), ref, which);
-    const host = (p: { hostIP: string; hostPort: number }) => `${p.hostIP || '0.0.0.0'}:${p.hostPort}`;
+    const host = (p: { hostIP: string; hostPort: number }) => `${p.hostIP.includes(':') ? `[${p.hostIP}]` : p.hostIP || '0.0.0.0'}:${p.hostPort}`;
     if (which) {
       if (!ports.length) throw new HakoError(`no public port '${which.includes('/') ? which : `${which}/tcp`}' published for ${ref}`);
       process.stdout.write(ports.map((p) => `${host(p)}\n`).join(''));

@@ -28,6 +28,8 @@ const HEADERS = {
   LocalVolumes: 'LOCAL VOLUMES',
   Networks: 'NETWORKS',
   ExitCode: 'EXIT CODE',
+  Pod: 'POD ID',
+  PodName: 'PODNAME',
 };
 
 const command: Command<EngineContext> = {
@@ -39,8 +41,9 @@ const command: Command<EngineContext> = {
       short: 'f',
       multiple: true,
       value: 'KEY=VALUE',
-      help: 'status, name, id, label, ancestor, exited, before, since, health, volume, network (repeatable)',
+      help: 'status, name, id, label, ancestor, exited, before, since, health, volume, network, pod (repeatable)',
     },
+    pod: { type: 'boolean', help: "podman's: the pod of each container (POD ID, PODNAME)" },
     quiet: { type: 'boolean', short: 'q', help: 'IDs only' },
     format: { type: 'string', value: 'F', help: 'table, json, or a Go template ({{.ID}}, {{.Names}}, …; "table …" adds a header)' },
     'no-trunc': { type: 'boolean', help: 'full IDs and commands' },
@@ -54,6 +57,7 @@ const command: Command<EngineContext> = {
     const e = engineOf(ctx);
     await e.reapNetworks(); // containers that died unseen still hold addresses and namespaces
     const { healthWord } = await import('../../engine/health.js');
+    const podOf = await podLookup(e);
     const entries = selectContainers(
       await e.list(),
       { all: Boolean(v.all), last, filters: (v.filter as string[] | undefined) ?? [] },
@@ -62,14 +66,19 @@ const command: Command<EngineContext> = {
         resolveContainer: (ref) => e.store.resolve(ref),
         health: (x) => healthWord(e, x.config.id),
         networksOf: (x) => networksOf(e, x),
+        podOf,
       },
     );
     const noTrunc = Boolean(v['no-trunc']);
     const rows = [];
-    for (const x of entries) rows.push(psRow(x.config, x.state, Date.now(), await extras(e, x, Boolean(v.size), noTrunc)));
+    for (const x of entries) {
+      const pod = podOf(x);
+      const podFields = { Pod: pod ? (noTrunc ? pod.id : pod.id.slice(0, 12)) : '', PodName: pod?.name ?? '' };
+      rows.push(Object.assign(psRow(x.config, x.state, Date.now(), await extras(e, x, Boolean(v.size), noTrunc)), podFields));
+    }
+    const table = DEFAULT_TABLE + (v.size ? '\t{{.Size}}' : '') + (v.pod ? '\t{{.Pod}}\t{{.PodName}}' : '');
     if (v.quiet) process.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
-    else
-      process.stdout.write(formatList(v.format as string | undefined, rows, { defaultTable: DEFAULT_TABLE + (v.size ? '\t{{.Size}}' : ''), headers: HEADERS }));
+    else process.stdout.write(formatList(v.format as string | undefined, rows, { defaultTable: table, headers: HEADERS }));
     return 0;
   },
 };
@@ -80,6 +89,16 @@ function lastCount(text: string): number {
   return Number(text);
 }
 
+/** The pod of a container, from the pod records (read once). */
+async function podLookup(e: Engine): Promise<(x: PsEntry) => { id: string; name: string } | undefined> {
+  const { Pods } = await import('../../engine/pods.js');
+  const byId = new Map(new Pods(e).list().map((p) => [p.id, p]));
+  return (x) => {
+    const id = x.config.options.pod ?? x.config.options.infraOf;
+    return id ? byId.get(id) : undefined;
+  };
+}
+
 function networksOf(e: Engine, x: PsEntry): string[] {
   return e.networks.state(e.store.containerDir(x.config.id))?.networks.map((n) => n.name) ?? [];
 }
@@ -87,7 +106,9 @@ function networksOf(e: Engine, x: PsEntry): string[] {
 async function extras(e: Engine, x: PsEntry, size: boolean, noTrunc: boolean) {
   const { healthStatusText } = await import('../../engine/health.js');
   const net = e.networks.state(e.store.containerDir(x.config.id));
-  const ports = (net?.ports ?? []).map((p) => `${p.hostIP || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', ');
+  const ports = (net?.ports ?? [])
+    .map((p) => `${p.hostIP?.includes(':') ? `[${p.hostIP}]` : p.hostIP || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`)
+    .join(', ');
   let sized: { rw: number; virtual: number } | undefined;
   if (size) {
     const { containerSize } = await import('../../engine/prune.js');

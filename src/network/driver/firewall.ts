@@ -1,7 +1,7 @@
 // The host firewall of the bridge driver: masquerade for every network's subnet, and published ports
 // (DNAT), written in ONE batch per change with the firewall's own tool, as docker and netavark do:
-// `nft -f -` with one table `ip hako`, or `iptables-restore --noflush` with chains HAKO-* where nft is
-// missing. Each batch is the whole wanted state, regenerated from the host-wide plan (ipam.ts) under
+// `nft -f -` with one table `ip hako` (and `ip6 hako` for dual-stack networks), or
+// `iptables-restore --noflush` (and ip6tables-restore) with chains HAKO-* where nft is missing. Each batch is the whole wanted state, regenerated from the host-wide plan (ipam.ts) under
 // its lock, so the table is never patched rule by rule and a crash leaves nothing to undo by hand.
 // HAKO_FIREWALL=nft|iptables chooses the backend (tests run both).
 import { spawnSync } from 'node:child_process';
@@ -11,6 +11,8 @@ import type { PortOwner } from './ipam.js';
 
 export interface FirewallState {
   subnets: string[];
+  /** IPv6 subnets of dual-stack networks (table `ip6 hako`, or ip6tables-restore). */
+  subnets6?: string[];
   /** Published ports: key "PROTO/HOSTIP/PORT" (ipam.ts portKey) -> the container's address and port. */
   ports: Record<string, PortOwner>;
 }
@@ -35,46 +37,55 @@ interface Port {
   ip: string;
   port: number;
 }
-function ports(state: FirewallState): Port[] {
+
+const V4 = { family: 'ip', addr: 'ipv4_addr', loopback: '127.0.0.0/8', any: '0.0.0.0', all: '0.0.0.0/0' } as const;
+const V6 = { family: 'ip6', addr: 'ipv6_addr', loopback: '::1', any: '::', all: '::/0' } as const;
+type Family = typeof V4 | typeof V6;
+
+/** The ports of one family: a key of that family's host address, or of all addresses (0.0.0.0, and
+ *  `::` for IPv6) when the container has an address of that family. */
+function ports(state: FirewallState, f: Family): Port[] {
   return Object.entries(state.ports)
-    .map(([k, o]) => {
+    .flatMap(([k, o]) => {
       const [protocol, hostIP, hostPort] = k.split('/');
-      return { protocol, hostIP, hostPort: Number(hostPort), ip: o.ip, port: o.port };
+      const ip = f === V6 ? o.ip6 : o.ip;
+      const mine = hostIP === '0.0.0.0' || hostIP.includes(':') === (f === V6);
+      if (!ip || !mine) return [];
+      return [{ protocol, hostIP: hostIP === '0.0.0.0' ? f.any : hostIP, hostPort: Number(hostPort), ip, port: o.port }];
     })
     .sort((a, b) => a.hostPort - b.hostPort || a.protocol.localeCompare(b.protocol));
 }
 
-/** The nft batch: the table made if missing, flushed (rules and elements), and filled again. */
-export function nftScript(state: FirewallState): string {
-  const all = ports(state);
-  const specific = all.filter((p) => p.hostIP !== '0.0.0.0').map((p) => `${p.hostIP} . ${p.protocol} . ${p.hostPort} : ${p.ip} . ${p.port}`);
-  const any = all.filter((p) => p.hostIP === '0.0.0.0').map((p) => `${p.protocol} . ${p.hostPort} : ${p.ip} . ${p.port}`);
+/** One family's nft table: declared (a no-op when present) so that it can be flushed — `flush
+ *  table` empties chains but not sets and maps — then filled again. */
+function nftTable(f: Family, subnets: string[], all: Port[]): string {
+  const t = `${f.family} hako`;
+  const specific = all.filter((p) => p.hostIP !== f.any).map((p) => `${p.hostIP} . ${p.protocol} . ${p.hostPort} : ${p.ip} . ${p.port}`);
+  const any = all.filter((p) => p.hostIP === f.any).map((p) => `${p.protocol} . ${p.hostPort} : ${p.ip} . ${p.port}`);
   const elements = (e: string[]) => (e.length ? `\n    elements = { ${e.join(', ')} }` : '');
-  const subnets = state.subnets.length ? `\n    elements = { ${state.subnets.join(', ')} }` : '';
-  // Declared first (a no-op when they exist) so that they can be flushed: `flush table` empties chains
-  // but not sets and maps.
-  return `table ip hako {
-  set subnets { type ipv4_addr; flags interval; }
-  map ports { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
-  map ports_any { type inet_proto . inet_service : ipv4_addr . inet_service; }
+  const a = f.family;
+  return `table ${t} {
+  set subnets { type ${f.addr}; flags interval; }
+  map ports { type ${f.addr} . inet_proto . inet_service : ${f.addr} . inet_service; }
+  map ports_any { type inet_proto . inet_service : ${f.addr} . inet_service; }
 }
-flush table ip hako
-flush set ip hako subnets
-flush map ip hako ports
-flush map ip hako ports_any
-table ip hako {
+flush table ${t}
+flush set ${t} subnets
+flush map ${t} ports
+flush map ${t} ports_any
+table ${t} {
   set subnets {
-    type ipv4_addr; flags interval;${subnets}
+    type ${f.addr}; flags interval;${elements(subnets)}
   }
   map ports {
-    type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service;${elements(specific)}
+    type ${f.addr} . inet_proto . inet_service : ${f.addr} . inet_service;${elements(specific)}
   }
   map ports_any {
-    type inet_proto . inet_service : ipv4_addr . inet_service;${elements(any)}
+    type inet_proto . inet_service : ${f.addr} . inet_service;${elements(any)}
   }
   chain published {
-    dnat ip to ip daddr . meta l4proto . th dport map @ports
-    dnat ip to meta l4proto . th dport map @ports_any
+    dnat ${a} to ${a} daddr . meta l4proto . th dport map @ports
+    dnat ${a} to meta l4proto . th dport map @ports_any
   }
   chain prerouting {
     type nat hook prerouting priority dstnat; policy accept;
@@ -86,31 +97,46 @@ table ip hako {
   }
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
-    ip saddr @subnets ip daddr != @subnets masquerade
-    ct status dnat ip saddr 127.0.0.0/8 masquerade
-    ct status dnat ip saddr @subnets ip daddr @subnets masquerade
+    ${a} saddr @subnets ${a} daddr != @subnets masquerade
+    ct status dnat ${a} saddr ${f.loopback} masquerade
+    ct status dnat ${a} saddr @subnets ${a} daddr @subnets masquerade
   }
 }
 `;
 }
 
-/** The iptables-restore batch: our chains declared (which flushes them) and filled; the jumps to
- *  them from the built-in chains are added by ensureJumps once. */
-export function iptablesScript(state: FirewallState): string {
+/** The nft batch: table \`ip hako\`, and \`ip6 hako\` while a network is dual stack (else a leftover
+ *  one is deleted: declared empty, then deleted, so that the batch works whether it exists or not). */
+export function nftScript(state: FirewallState, ipv6Kernel = true): string {
+  const v6 = state.subnets6 ?? [];
+  // A kernel without IPv6 never had the table: nothing to delete (and the family may be missing).
+  const six = v6.length ? nftTable(V6, v6, ports(state, V6)) : ipv6Kernel ? 'table ip6 hako {}\ndelete table ip6 hako\n' : '';
+  return nftTable(V4, state.subnets, ports(state, V4)) + six;
+}
+
+/** The iptables-restore (or, with V6, ip6tables-restore) batch: our chains declared (which flushes
+ *  them) and filled; the jumps to them from the built-in chains are added by ensureJumps once. */
+export function iptablesScript(state: FirewallState, f: Family = V4): string {
+  const subnets = f === V6 ? (state.subnets6 ?? []) : state.subnets;
+  const host = f === V6 ? 128 : 32;
+  const to = f === V6 ? (p: Port) => `[${p.ip}]:${p.port}` : (p: Port) => `${p.ip}:${p.port}`;
   const nat = [':HAKO-DNAT - [0:0]', ':HAKO-POSTROUTING - [0:0]'];
-  for (const p of ports(state)) {
-    const dst = p.hostIP === '0.0.0.0' ? '' : `-d ${p.hostIP}/32 `;
-    nat.push(`-A HAKO-DNAT ${dst}-p ${p.protocol} -m ${p.protocol} --dport ${p.hostPort} -j DNAT --to-destination ${p.ip}:${p.port}`);
+  for (const p of ports(state, f)) {
+    const dst = p.hostIP === f.any ? '' : `-d ${p.hostIP}/${host} `;
+    nat.push(`-A HAKO-DNAT ${dst}-p ${p.protocol} -m ${p.protocol} --dport ${p.hostPort} -j DNAT --to-destination ${to(p)}`);
   }
-  for (const s of state.subnets) nat.push(`-A HAKO-POSTROUTING -s ${s} ! -d ${s} -j MASQUERADE`);
-  nat.push('-A HAKO-POSTROUTING -s 127.0.0.0/8 -m conntrack --ctstate DNAT -j MASQUERADE');
-  for (const s of state.subnets) nat.push(`-A HAKO-POSTROUTING -s ${s} -d ${s} -m conntrack --ctstate DNAT -j MASQUERADE`);
+  for (const s of subnets) nat.push(`-A HAKO-POSTROUTING -s ${s} ! -d ${s} -j MASQUERADE`);
+  nat.push(`-A HAKO-POSTROUTING -s ${f.loopback} -m conntrack --ctstate DNAT -j MASQUERADE`);
+  for (const s of subnets) nat.push(`-A HAKO-POSTROUTING -s ${s} -d ${s} -m conntrack --ctstate DNAT -j MASQUERADE`);
   const filter = [':HAKO-FORWARD - [0:0]'];
-  for (const s of state.subnets) {
+  for (const s of subnets) {
     filter.push(`-A HAKO-FORWARD -s ${s} -j ACCEPT`, `-A HAKO-FORWARD -d ${s} -j ACCEPT`);
   }
   return `*nat\n${nat.join('\n')}\nCOMMIT\n*filter\n${filter.join('\n')}\nCOMMIT\n`;
 }
+
+/** The ip6tables-restore batch (dual-stack networks). */
+export const ip6tablesScript = (state: FirewallState): string => iptablesScript(state, V6);
 
 const JUMPS: [string, string, string][] = [
   ['nat', 'PREROUTING', '-m addrtype --dst-type LOCAL -j HAKO-DNAT'],
@@ -128,8 +154,8 @@ function run(cmd: string, args: string[], input: string): void {
 }
 
 /** Adds the jumps into HAKO-* where missing (the chains exist: the batch before made them). */
-function ensureJumps(): void {
-  const saved = spawnSync(tool('iptables-save') ?? 'iptables-save', [], { encoding: 'utf8', env: ENV }).stdout ?? '';
+function ensureJumps(v6 = false): void {
+  const saved = spawnSync(tool(v6 ? 'ip6tables-save' : 'iptables-save') ?? 'iptables-save', [], { encoding: 'utf8', env: ENV }).stdout ?? '';
   const missing = JUMPS.filter(([, chain, rule]) => !saved.includes(`-A ${chain} ${rule}`));
   if (missing.length === 0) return;
   const byTable = (t: string) => missing.filter((j) => j[0] === t).map(([, chain, rule]) => `-I ${chain} 1 ${rule}`);
@@ -137,15 +163,24 @@ function ensureJumps(): void {
     .filter((t) => byTable(t).length)
     .map((t) => `*${t}\n${byTable(t).join('\n')}\nCOMMIT\n`)
     .join('');
-  run('iptables-restore', ['-w', '--noflush'], script);
+  run(v6 ? 'ip6tables-restore' : 'iptables-restore', ['-w', '--noflush'], script);
 }
 
-/** Makes the host firewall what `state` says (one batch). */
+/** Whether ip6tables holds our chains (from an earlier dual-stack network: they are emptied then). */
+function haveIp6Chains(): boolean {
+  const save = tool('ip6tables-save');
+  return !!save && (spawnSync(save, ['-t', 'nat'], { encoding: 'utf8', env: ENV }).stdout ?? '').includes(':HAKO-POSTROUTING');
+}
+
+/** Makes the host firewall what `state` says (one batch per family in use). */
 export function applyFirewall(state: FirewallState): void {
   if (backend() === 'nft') {
-    run('nft', ['-f', '-'], nftScript(state));
+    run('nft', ['-f', '-'], nftScript(state, fs.existsSync('/proc/sys/net/ipv6')));
     return;
   }
   run('iptables-restore', ['-w', '--noflush'], iptablesScript(state));
   ensureJumps();
+  if (!state.subnets6?.length && !haveIp6Chains()) return;
+  run('ip6tables-restore', ['-w', '--noflush'], ip6tablesScript(state));
+  ensureJumps(true);
 }

@@ -10,7 +10,7 @@ import { HakoError } from '../../util/errors.js';
 export async function portBindable(ip: string, port: number, protocol: string): Promise<boolean> {
   const host = ip || '0.0.0.0';
   if (protocol === 'udp') {
-    const s = dgram.createSocket('udp4');
+    const s = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
     return new Promise((resolve) => {
       s.once('error', () => {
         s.close();

@@ -74,6 +74,29 @@ export async function startSlirp(binary: string, target: UserModeTarget, ports: 
   return child.pid!;
 }
 
+/** Publishes `p` to `guestAddr` (a container's address on a bridge in the rootless network namespace,
+ *  reached through it: forwarding and proxy ARP are on there). */
+export async function slirpForward(apiSocket: string, p: UserModePort, guestAddr: string): Promise<void> {
+  const host = p.hostIP === '0.0.0.0' ? '' : p.hostIP;
+  const request = JSON.stringify({
+    execute: 'add_hostfwd',
+    arguments: { proto: p.protocol, host_addr: host, host_port: p.hostPort, guest_addr: guestAddr, guest_port: p.containerPort },
+  });
+  const reply = await apiCall(apiSocket, request).catch((e: Error) => ({ error: { desc: e.message } }));
+  if ('error' in reply) throw new HakoError(`--publish ${p.hostIP || '0.0.0.0'}:${p.hostPort}/${p.protocol}: slirp4netns: ${reply.error?.desc ?? 'refused'}`);
+}
+
+/** Removes every published port that leads to one of `guestAddrs`; a tool that is gone is fine. */
+export async function slirpUnforward(apiSocket: string, guestAddrs: string[]): Promise<void> {
+  if (!guestAddrs.length || !fs.existsSync(apiSocket)) return;
+  type Entries = { entries?: { id: number; guest_addr: string }[] };
+  // slirp4netns 1.x answers list_hostfwd with the list itself, not inside "return".
+  const list = (await apiCall(apiSocket, JSON.stringify({ execute: 'list_hostfwd' })).catch(() => ({}))) as Entries & { return?: Entries };
+  for (const e of (list.return ?? list).entries ?? []) {
+    if (guestAddrs.includes(e.guest_addr)) await apiCall(apiSocket, JSON.stringify({ execute: 'remove_hostfwd', arguments: { id: e.id } })).catch(() => {});
+  }
+}
+
 async function answers(socket: string): Promise<boolean> {
   if (!fs.existsSync(socket)) return false;
   return apiCall(socket, JSON.stringify({ execute: 'list_hostfwd' })).then(

@@ -13,7 +13,9 @@ export const NLM_F_CREATE = 0x400;
 export const NLA_F_NESTED = 0x8000;
 
 export const RTM = { NEWLINK: 16, DELLINK: 17, GETLINK: 18, SETLINK: 19, NEWADDR: 20, DELADDR: 21, NEWROUTE: 24 } as const;
-export const AF = { UNSPEC: 0, INET: 2, BRIDGE: 7 } as const;
+export const AF = { UNSPEC: 0, INET: 2, BRIDGE: 7, INET6: 10 } as const;
+/** ifaddrmsg flag: the address is usable at once (no duplicate address detection, as docker adds them). */
+export const IFA_F_NODAD = 0x02;
 export const IFF_UP = 0x1;
 export const IFLA = { ADDRESS: 1, IFNAME: 3, MTU: 4, MASTER: 10, PROTINFO: 12, LINKINFO: 18, NET_NS_FD: 28 } as const;
 export const IFLA_INFO = { KIND: 1, DATA: 2 } as const;
@@ -69,6 +71,13 @@ export function u32(n: number): Buffer {
 }
 export function ipv4(text: string): Buffer {
   return Buffer.from(text.split('.').map(Number));
+}
+/** An IPv6 address as 16 bytes (network order). */
+export function ipv6(n: bigint): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeBigUInt64BE(n >> 64n, 0);
+  b.writeBigUInt64BE(n & 0xffffffffffffffffn, 8);
+  return b;
 }
 export function mac(text: string): Buffer {
   return Buffer.from(text.split(':').map((h) => parseInt(h, 16)));

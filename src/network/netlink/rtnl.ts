@@ -4,6 +4,7 @@
 import {
   AF,
   IFA,
+  IFA_F_NODAD,
   IFF_UP,
   IFLA,
   IFLA_BRPORT_MODE,
@@ -23,6 +24,7 @@ import {
   ifaddrmsg,
   ifinfomsg,
   ipv4,
+  ipv6,
   mac,
   nlmsg,
   rtmsg,
@@ -31,6 +33,7 @@ import {
   u8,
   type Attr,
 } from './codec.js';
+import { parseIPv6 } from '../ipnet6.js';
 
 export interface Request {
   target: 'host' | 'ns';
@@ -48,13 +51,15 @@ const CHANGE = NLM_F_REQUEST | NLM_F_ACK;
 export const NETNS_FD = 3;
 
 /** A bridge, up, with a fixed MAC (else it takes its lowest port's, and changes as ports come and go). */
-export function newBridge(name: string, address: string): Request {
+/** With `index` (the rootless driver's fixed one), a bridge already there is fine. */
+export function newBridge(name: string, address: string, index?: number): Request {
   return {
     target: 'host',
     what: `creating bridge ${name}`,
     onError: 'stop',
+    fine: index ? ['EEXIST'] : [],
     build: (seq) =>
-      nlmsg(RTM.NEWLINK, CREATE, seq, ifinfomsg({ flags: IFF_UP, change: IFF_UP }), [
+      nlmsg(RTM.NEWLINK, CREATE, seq, ifinfomsg({ index, flags: IFF_UP, change: IFF_UP }), [
         { type: IFLA.IFNAME, value: str(name) },
         { type: IFLA.ADDRESS, value: mac(address) },
         { type: IFLA.LINKINFO, value: [{ type: IFLA_INFO.KIND, value: str('bridge') }] },
@@ -152,6 +157,38 @@ export function defaultRoute(gateway: string): Request {
         seq,
         rtmsg({ family: AF.INET, dstLen: 0, table: RT_TABLE_MAIN, protocol: RTPROT_BOOT, scope: RT_SCOPE_UNIVERSE, type: RTN_UNICAST }),
         [{ type: RTA.GATEWAY, value: ipv4(gateway) }],
+      ),
+  };
+}
+
+/** An IPv6 address on a link, without duplicate address detection (usable at once). */
+export function newAddr6(target: 'host' | 'ns', index: number, address: string, prefix: number, name: string): Request {
+  return {
+    target,
+    what: `adding address ${address}/${prefix} to ${name}`,
+    onError: 'stop',
+    fine: target === 'host' ? ['EEXIST'] : [],
+    build: (seq) =>
+      nlmsg(RTM.NEWADDR, CREATE, seq, ifaddrmsg({ family: AF.INET6, prefixlen: prefix, flags: IFA_F_NODAD, index }), [
+        { type: IFA.LOCAL, value: ipv6(parseIPv6(address)) },
+        { type: IFA.ADDRESS, value: ipv6(parseIPv6(address)) },
+      ]),
+  };
+}
+
+/** The IPv6 default route via `gateway`, in the container's namespace. */
+export function defaultRoute6(gateway: string): Request {
+  return {
+    target: 'ns',
+    what: `adding the IPv6 default route via ${gateway}`,
+    onError: 'stop',
+    build: (seq) =>
+      nlmsg(
+        RTM.NEWROUTE,
+        CREATE,
+        seq,
+        rtmsg({ family: AF.INET6, dstLen: 0, table: RT_TABLE_MAIN, protocol: RTPROT_BOOT, scope: RT_SCOPE_UNIVERSE, type: RTN_UNICAST }),
+        [{ type: RTA.GATEWAY, value: ipv6(parseIPv6(gateway)) }],
       ),
   };
 }

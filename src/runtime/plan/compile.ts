@@ -113,7 +113,7 @@ function rootfsMount(spec: Spec, ownUserAndMountNs: boolean): { source: string; 
   const text = spec.annotations?.[ROOTFS_MOUNT_ANNOTATION];
   if (text === undefined) return undefined;
   const field = `annotations["${ROOTFS_MOUNT_ANNOTATION}"]`;
-  if (!ownUserAndMountNs) throw new ConfigError(field, 'needs new user and mount namespaces');
+  if (!ownUserAndMountNs) throw new ConfigError(field, 'needs a user namespace and a new mount namespace');
   let m: { source?: unknown; fstype?: unknown; flags?: unknown; data?: unknown };
   try {
     m = JSON.parse(text);
@@ -171,7 +171,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Op[] {
 
 /** In the helper, before the fork: fds, the barrier, bind sources, joining and making namespaces. */
 function namespaceOps(p: PlanInput): { ops: Op[]; trees: Map<number, number> } {
-  const { ctx, spec, linux, nss, newNs } = p;
+  const { ctx, linux, nss, newNs } = p;
   const ops: Op[] = [];
   // First, so that no fd the helper opens lands on 3..3+N-1 (native/README.md).
   if (ctx.preserveFds?.count) ops.push(op('preserve_fds', String(ctx.preserveFds.first), String(ctx.preserveFds.count)));
@@ -179,30 +179,28 @@ function namespaceOps(p: PlanInput): { ops: Op[]; trees: Map<number, number> } {
   // namespace the state directory may not even be searchable. runc passes it the same way.
   ops.push(op('open_fifo', ctx.fifo));
   if (p.consoleEarly) ops.push(op('console_socket', ctx.console!));
-  // Likewise bind sources, for a new user namespace with a new mount namespace: cloned here
-  // (open_tree) and attached inside, so a source beneath a directory only the caller may search
-  // still works. Cloning needs CAP_SYS_ADMIN: a rootless caller reaches no more than its container.
+  // Likewise bind sources, for a new user namespace with a new mount namespace: cloned while we
+  // still act as the caller (open_tree) and attached inside, so a source beneath a directory only
+  // the caller may search still works. Cloning needs CAP_SYS_ADMIN over the mount namespace, so a
+  // root caller clones before entering anything; a rootless one right after making the user and
+  // mount namespaces, before it becomes the namespace's root (its host uid and groups still the
+  // caller's: the namespace's root may be another, subordinate uid).
   const trees = new Map<number, number>();
-  if (newNs('user') && newNs('mount') && globalThis.process.getuid?.() === 0) {
-    for (const [i, m] of (spec.mounts ?? []).entries()) {
-      if (!isBind(m) || m.type === 'cgroup' || m.type === 'cgroup2') continue;
-      const { source } = bindSource(m, i, ctx);
-      trees.set(i, trees.size);
-      ops.push(op('open_tree', String(trees.size - 1), source, parseMountOptions(m.options ?? []).flags & MS_REC ? '1' : '0'));
-    }
-  }
+  const rootless = globalThis.process.getuid?.() !== 0;
+  const cloneTrees = newNs('user') && newNs('mount');
+  if (cloneTrees && !rootless) ops.push(...bindTreeOps(p, trees));
   const joined = sortForJoining([...nss.values()].filter((ns) => ns.path));
   for (const ns of joined) ops.push(op('setns', ns.path!, String(NAMESPACE_FLAGS[ns.type])));
-  if (newNs('user')) {
-    ops.push(op('unshare', String(NAMESPACE_FLAGS.user)));
-    ops.push(op('sync', 'userns'));
-    // Our host uid is not mapped inside: files we create would fail with EOVERFLOW. Become the
-    // namespace's root (when it has one) for the rest of the set-up.
-    if (mapsZero(linux.uidMappings) && mapsZero(linux.gidMappings)) ops.push(op('user', '0', '0', '-'));
-  }
+  // Our host uid may not be mapped inside: files we create would fail with EOVERFLOW. Become the
+  // namespace's root (when it has one) for the rest of the set-up.
+  const becomeRoot = newNs('user') && mapsZero(linux.uidMappings) && mapsZero(linux.gidMappings) ? [op('user', '0', '0', '-')] : [];
+  if (newNs('user')) ops.push(op('unshare', String(NAMESPACE_FLAGS.user)), op('sync', 'userns'));
+  if (!rootless) ops.push(...becomeRoot);
   let flags = 0;
   for (const ns of nss.values()) if (!ns.path && ns.type !== 'user') flags |= NAMESPACE_FLAGS[ns.type];
   if (flags) ops.push(op('unshare', `0x${flags.toString(16)}`));
+  if (cloneTrees && rootless) ops.push(...bindTreeOps(p, trees));
+  if (rootless) ops.push(...becomeRoot);
   if (newNs('time') && linux.timeOffsets) {
     for (const [clock, off] of Object.entries(linux.timeOffsets)) {
       ops.push(op('write', '/proc/self/timens_offsets', `${clock} ${off.secs ?? 0} ${off.nanosecs ?? 0}`));
@@ -212,13 +210,27 @@ function namespaceOps(p: PlanInput): { ops: Op[]; trees: Map<number, number> } {
   return { ops, trees };
 }
 
+/** open_tree of every bind source (numbered in `trees` by mount index), for attaching inside. */
+function bindTreeOps(p: PlanInput, trees: Map<number, number>): Op[] {
+  const ops: Op[] = [];
+  for (const [i, m] of (p.spec.mounts ?? []).entries()) {
+    if (!isBind(m) || m.type === 'cgroup' || m.type === 'cgroup2') continue;
+    const { source } = bindSource(m, i, p.ctx);
+    trees.set(i, trees.size);
+    ops.push(op('open_tree', String(trees.size - 1), source, parseMountOptions(m.options ?? []).flags & MS_REC ? '1' : '0'));
+  }
+  return ops;
+}
+
 /** In the container process: the root made a private mount point, the config's mounts, /dev. */
 function rootfsOps(p: PlanInput, trees: Map<number, number>): Op[] {
   const { ctx, linux, newNs, userns } = p;
   const ops: Op[] = [];
   const root = ctx.rootfs;
   if (p.ownMounts) ops.push(op('mount', '', '', '/', '', String(buildPropagation(linux.rootfsPropagation)), '', 'none'));
-  const rootMount = rootfsMount(p.spec, p.ownMounts && newNs('user'));
+  // The user namespace may be joined (the rootless engine's shared one): the new mount namespace is
+  // then owned by it, which is what mounting the overlay inside needs.
+  const rootMount = rootfsMount(p.spec, newNs('mount') && userns);
   if (rootMount) ops.push(op('mount', '', rootMount.source, root, rootMount.fstype, String(rootMount.flags), rootMount.data, 'none'));
   // pivot_root needs the new root to be a mount point that is not shared; a chroot'ed root must be
   // one too, so that making it read-only cannot remount the host's file system.

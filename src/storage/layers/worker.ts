@@ -11,7 +11,7 @@
 
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { HakoError } from '../../util/errors.js';
-import { rmtree, spawnUnpackWorker } from '../../native/modes.js';
+import { rmtree, spawnUnpackWorker, type WorkerPlace } from '../../native/modes.js';
 import { decodeOpBytes, encodePlan } from '../../native/encode.js';
 import type { UnpackRecord } from '../../native/ops.js';
 import { quoteName } from './paths.js';
@@ -43,11 +43,9 @@ export class LayerWorker {
     dest: string,
     source?: string,
     private readonly what = 'layer',
-    opts: { inRoot?: string } = {},
+    where: WorkerPlace = {},
   ) {
-    // inRoot (`hako cp`): dest is a container's root and the directory inRoot, resolved inside it
-    // (RESOLVE_IN_ROOT), is where the records' paths start.
-    this.child = spawnUnpackWorker(dest, source, opts.inRoot);
+    this.child = spawnUnpackWorker(dest, source, where);
     this.child.stdin.on('error', () => {
       /* EPIPE once the worker failed: reported from its stderr */
     });

@@ -196,6 +196,23 @@ test('networks: create, inspect by ID prefix, filter by label, duplicate 409, de
   expectError(await call('GET', `/networks/${id}`), 404, /not found/);
 });
 
+test('networks: EnableIPv6 with an IPv4 and an IPv6 pool is a dual-stack network; an IPv6 pool alone is refused', { skip }, async () => {
+  const tag = (0x1000 + Math.floor(Math.random() * 0xefff)).toString(16);
+  const Config = [{ Subnet: `fd03:${tag}::/64`, Gateway: `fd03:${tag}::fe` }, { Subnet: `10.249.${1 + Math.floor(Math.random() * 250)}.0/24` }];
+  const created = await call('POST', '/networks/create', { Name: 'apinet6', EnableIPv6: true, IPAM: { Config } });
+  assert.equal(created.status, 201, created.body.toString());
+  const doc = (await call('GET', '/networks/apinet6')).json as { EnableIPv6: boolean; IPAM: { Config: { Subnet: string; Gateway: string }[] } };
+  assert.equal(doc.EnableIPv6, true);
+  assert.deepEqual(doc.IPAM.Config[1], { Subnet: `fd03:${tag}::/64`, Gateway: `fd03:${tag}::fe` });
+  expectError(await call('POST', '/networks/create', { Name: 'apinet6b', IPAM: { Config: [{ Subnet: 'fd04::/64' }] } }), 400, /an IPv6 subnet needs --ipv6/);
+  expectError(
+    await call('POST', '/networks/create', { Name: 'apinet6c', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd04::/64' }, { Subnet: 'fd05::/64' }] } }),
+    400,
+    /at most one IPv4 and one IPv6/,
+  );
+  assert.equal((await call('DELETE', '/networks/apinet6')).status, 204);
+});
+
 test('networks: connect and disconnect a created container, as compose does before start', { skip }, async () => {
   assert.equal((await call('POST', '/networks/create', { Name: 'apinet2' })).status, 201);
   const id = env.ok(['create', '--network', 'apinet2', '--network-alias', 'svc', IMAGE, 'sh', '-c', 'cat /etc/hosts']).trim();
@@ -215,7 +232,8 @@ test('networks: connect and disconnect a created container, as compose does befo
   env.ok(['rm', id]);
   const running = env.ok(['run', '-d', '--network', 'apinet2', IMAGE, 'sleep', '60']).trim();
   expectError(await call('DELETE', '/networks/apinet2'), 403, /active endpoints/);
-  expectError(await call('POST', '/networks/apinet2/disconnect', { Container: running }), 409, /running/);
+  assert.equal((await call('POST', '/networks/apinet2/disconnect', { Container: running })).status, 200, 'a running container is disconnected at once');
+  assert.doesNotMatch(env.ok(['exec', running, 'ip', '-o', '-4', 'addr', 'show']), /eth0/);
   env.ok(['rm', '-f', running]);
   const pruned = await call('POST', '/networks/prune');
   assert.ok((pruned.json as { NetworksDeleted: string[] }).NetworksDeleted.includes('apinet2'));

@@ -101,10 +101,31 @@ export class EngineEnv {
       .filter((l) => l.split(' ')[4]?.startsWith(this.root));
   }
 
+  /** `network rm` of every network this root made (the default one is the bridge check's): a test
+   *  that failed before its own `network rm` leaves no bridge, host-wide plan or firewall entry. */
+  removeNetworks(): string[] {
+    const names = this.hako(['network', 'ls', '--format', '{{.Name}}']).stdout.split('\n');
+    const out: string[] = [];
+    for (const n of names.filter((x) => x && x !== 'hako')) {
+      const r = this.hako(['network', 'rm', n]);
+      if (r.code !== 0) out.push(`network ${n}: ${r.stderr.trim()}`);
+    }
+    return out;
+  }
+
   /** Removes all containers, then everything; returns what was left behind before the final rm. */
   cleanup(): string[] {
-    const ids = this.hako(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
     const leftovers: string[] = [];
+    // Pods first: their infra containers are removed with them (`rm` refuses them alone).
+    const pods = this.hako(['pod', 'ls', '-q', '--no-trunc']).stdout.split('\n').filter(Boolean);
+    if (pods.length)
+      leftovers.push(
+        ...this.hako(['pod', 'rm', '-f', ...pods])
+          .stderr.split('\n')
+          .filter((l) => l.trim())
+          .map((l) => `pod rm -f: ${l}`),
+      );
+    const ids = this.hako(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
     if (ids.length) {
       const rm = this.hako(['rm', '-f', ...ids]);
       // removed meanwhile by its own exit command (`run -d --rm`) is fine; anything else is not
@@ -130,6 +151,7 @@ export class EngineEnv {
       }
     }
     for (const m of this.mountsUnderRoot().reverse()) spawnSync('umount', ['-l', m.split(' ')[4]]);
+    leftovers.push(...this.removeNetworks());
     if (!this.hadDefaultBridge && fs.existsSync('/sys/class/net/hako0')) {
       const r = this.hako(['network', 'rm', 'hako']);
       if (r.code !== 0 || fs.existsSync('/sys/class/net/hako0')) leftovers.push(`bridge hako0: ${r.stderr.trim()}`);

@@ -40,6 +40,8 @@ export interface RunOptions {
   /** A cgroup directory (e.g. a delegated subtree's init.scope) the command is moved into first, by
    *  root, as systemd starts a user's processes in its cgroup. */
   cgroup?: string;
+  /** argv put before the whole command, run by root (e.g. nsenter into a mount namespace). */
+  wrap?: string[];
 }
 
 /** argv that moves itself into cgroup `dir`, then runs `argv`. */
@@ -118,7 +120,7 @@ export class RootlessUser {
 
   /** Runs `argv` as the user and waits. */
   run(argv: string[], opts: RunOptions = {}): RunResult {
-    const full = opts.cgroup ? inCgroup(opts.cgroup, this.argv(argv)) : this.argv(argv);
+    const full = [...(opts.wrap ?? []), ...(opts.cgroup ? inCgroup(opts.cgroup, this.argv(argv)) : this.argv(argv))];
     const files = opts.leavesRunning ? [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'hako-out-'))) : [];
     const fds = files.map((d) => fs.openSync(path.join(d, 'out'), 'w+'));
     try {

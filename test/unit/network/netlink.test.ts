@@ -16,7 +16,7 @@ import {
   RTM,
   VETH_INFO_PEER,
 } from '../../../src/network/netlink/codec.js';
-import { defaultRoute, delLink, hairpin, newAddr, newBridge, newVeth, NETNS_FD } from '../../../src/network/netlink/rtnl.js';
+import { defaultRoute, defaultRoute6, delLink, hairpin, newAddr, newAddr6, newBridge, newVeth, NETNS_FD } from '../../../src/network/netlink/rtnl.js';
 
 const hex = (b: Buffer) => b.toString('hex');
 
@@ -143,4 +143,24 @@ test('answers: an ack is an NLMSG_ERROR of 0, a failure carries -errno', () => {
   );
   assert.deepEqual(decodeMessages(Buffer.alloc(3)), [], 'a short buffer is no message');
   assert.equal(nlmsg(RTM.GETLINK, 1, 1, ifinfomsg({})).length, 32);
+});
+
+test('IPv6: RTM_NEWADDR with AF_INET6 and IFA_F_NODAD, 16-byte addresses; the IPv6 default route', () => {
+  const m = newAddr6('ns', 2, 'fd00:1::2', 64, 'eth0').build(3);
+  const ifa = m.subarray(16, 24);
+  assert.deepEqual([...ifa.subarray(0, 4)], [10, 64, 0x02, 0], 'AF_INET6, /64, NODAD, scope');
+  const attrs = decodeAttrs(m.subarray(24));
+  assert.deepEqual(
+    attrs.map((a) => [a.type, a.value.toString('hex')]),
+    [
+      [2, 'fd000001000000000000000000000002'],
+      [1, 'fd000001000000000000000000000002'],
+    ],
+  );
+  const r = defaultRoute6('fd00:1::1').build(4);
+  assert.equal(r.readUInt8(16), 10, 'rtm_family AF_INET6');
+  assert.deepEqual(
+    decodeAttrs(r.subarray(28)).map((a) => [a.type, a.value.toString('hex')]),
+    [[5, 'fd000001000000000000000000000001']],
+  );
 });

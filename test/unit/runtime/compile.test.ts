@@ -457,7 +457,7 @@ describe('the rootfs mount annotation (the rootless engine overlay)', () => {
         plan((s) => {
           s.annotations = { 'org.hako.rootfs.mount': JSON.stringify(overlay) };
         }),
-      /annotations\["org.hako.rootfs.mount"\]: needs new user and mount namespaces/,
+      /annotations\["org.hako.rootfs.mount"\]: needs a user namespace and a new mount namespace/,
     );
     assert.throws(
       () =>

@@ -1,5 +1,5 @@
-// `hako network connect NETWORK CONTAINER`: adds a network (and --alias names on it) to a container
-// that is not running; it is attached when the container starts (engine/network-api.ts).
+// `hako network connect NETWORK CONTAINER`: adds a network (and --alias names on it) to a container:
+// at once when it runs, else when it starts (engine/network-api.ts).
 import { HakoError } from '../../../util/errors.js';
 import type { Command } from '../../command.js';
 import { engineOf, type EngineContext } from '../common.js';
@@ -9,7 +9,7 @@ const command: Command<EngineContext> = {
   flags: {
     alias: { type: 'string', multiple: true, value: 'NAME', help: 'another name peers resolve to the container (repeatable)' },
   },
-  notes: 'The container must not be running: hako sets its networks up when it starts.',
+  notes: 'A running container gets the interface at once; a stopped one when it starts.',
   async run(ctx, { values: v, positionals }) {
     if (positionals.length !== 2) throw new HakoError('"hako network connect" requires exactly 2 arguments: NETWORK CONTAINER');
     const { connectNetwork } = await import('../../../engine/network-api.js');

@@ -15,9 +15,15 @@ async function doc(e: Engine, ref: string): Promise<unknown> {
     Driver: n.driver,
     Default: n.isDefault,
     ConfigFile: n.file ?? '',
-    IPAM: { Driver: n.driver === 'cni' ? 'host-local' : 'hako', Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
+    EnableIPv6: !!n.subnet6,
+    IPAM: {
+      Driver: n.driver === 'cni' ? 'host-local' : 'hako',
+      Config: [{ Subnet: n.subnet, Gateway: n.gateway }, ...(n.subnet6 ? [{ Subnet: n.subnet6, Gateway: n.gateway6 }] : [])],
+    },
     Options: { 'com.docker.network.bridge.name': n.bridge },
-    Containers: Object.fromEntries(usersOf(e, n.name).map((u) => [u.containerId, { Name: u.name, IPv4Address: u.ip, Interface: u.ifName }])),
+    Containers: Object.fromEntries(
+      usersOf(e, n.name).map((u) => [u.containerId, { Name: u.name, IPv4Address: u.ip, ...(u.ip6 ? { IPv6Address: u.ip6 } : {}), Interface: u.ifName }]),
+    ),
   };
 }
 
