@@ -456,14 +456,7 @@ export class Engine {
     try {
       await this.store.lock(id, () => this.setUpNetwork(cfg));
     } catch (e) {
-      this.store.writeState(id, {
-        ...this.store.readState(id),
-        status: 'exited',
-        pid: 0,
-        exitCode: startFailureStatus(e),
-        error: (e as Error).message,
-        finishedAt: new Date().toISOString(),
-      });
+      this.markStartFailed(id, this.store.readState(id), e);
       if (cfg.options.rm) await this.remove(id, { force: true, volumes: true }).catch(() => {});
       throw e;
     }
@@ -492,16 +485,7 @@ export class Engine {
       stopPid = true;
       stopHealthMonitor(this, id);
       await recordPid;
-      await this.store.lock(id, () =>
-        this.store.writeState(id, {
-          ...this.store.readState(id),
-          status: 'exited',
-          pid: 0,
-          exitCode: startFailureStatus(e),
-          error: (e as Error).message,
-          finishedAt: new Date().toISOString(),
-        }),
-      );
+      await this.store.lock(id, () => this.markStartFailed(id, this.store.readState(id), e));
       await this.store.lock(id, () => this.tearDownNetwork(id)).catch(() => {});
       if (cfg.options.rm) await this.remove(id, { force: true, volumes: true }).catch(() => {});
       throw e;
