@@ -24,7 +24,9 @@ export interface StatsRow {
 export function netBytes(pid: number): { rx: number; tx: number } {
   let text = '';
   try {
-    text = pid > 0 ? fs.readFileSync(`/proc/${pid}/net/dev`, 'utf8') : '';
+    // --network host: the host's interfaces are not the container's (docker shows 0B / 0B).
+    const own = pid > 0 && fs.readlinkSync(`/proc/${pid}/ns/net`) !== fs.readlinkSync('/proc/self/ns/net');
+    text = own ? fs.readFileSync(`/proc/${pid}/net/dev`, 'utf8') : '';
   } catch {
     /* exited meanwhile */
   }

@@ -100,6 +100,9 @@ test('stats: NET I/O and BLOCK I/O columns, --format, -a and --no-trunc', { skip
     const all = env.ok(['stats', '--no-stream', '-a', '--no-trunc', '--format', '{{.ID}} {{.Name}} {{.CPUPerc}} {{.PIDs}}']);
     assert.match(all, /^[0-9a-f]{64} notyet 0\.00% 0$/m);
     assert.match(all, /^[0-9a-f]{64} quiet [\d.]+% 1$/m);
+    env.ok(['run', '-d', '--name', 'onhost', '--network', 'host', IMAGE, 'sleep', '1000']);
+    assert.match(env.ok(['stats', '--no-stream', '--format', '{{.NetIO}}', 'onhost']), /^0B \/ 0B\n$/, "--network host: not the host's traffic");
+    env.ok(['rm', '-f', 'onhost']);
     const json = JSON.parse(env.ok(['stats', '--no-stream', '--format', 'json', 'quiet']).trim());
     assert.equal(json.Name, 'quiet');
     assert.ok('NetIO' in json && 'BlockIO' in json && 'MemPerc' in json);
