@@ -14,6 +14,7 @@ PACKAGES=(
   nftables                                    # the bridge driver's firewall table (nft -f -: masquerade, published ports)
   conmon                                      # the engine's container monitor
   catatonit                                   # `hako run --init`: a tiny init for PID 1
+  procps                                      # `hako top CONTAINER [ps OPTIONS]` runs ps(1) with the user's options, as docker's daemon
   python3                                     # tests: receivers of SCM_RIGHTS fds (console socket, seccomp notify)
   openssl                                     # tests: a self-signed certificate for an HTTPS registry client test
   apache2-utils                               # tests: htpasswd (bcrypt) files for the registry's basic auth

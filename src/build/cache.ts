@@ -47,6 +47,7 @@ export class BuildCache {
     if (entry?.formatVersion !== FORMAT_VERSION || typeof entry.created !== 'string') return undefined;
     if (entry.layer && !this.store.hasBlob(entry.layer.digest)) return undefined;
     if (entry.layer) this.store.touchBlob(entry.layer.digest); // a gc's grace period keeps it a while
+    touch(path.join(this.dir, `${key}.json`)); // last used: what `builder prune --filter until=` reads
     return entry;
   }
 
@@ -55,5 +56,79 @@ export class BuildCache {
     const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
     fs.writeFileSync(tmp, JSON.stringify({ formatVersion: FORMAT_VERSION, ...entry }));
     fs.renameSync(tmp, file);
+  }
+}
+
+function touch(file: string): void {
+  try {
+    const now = new Date();
+    fs.utimesSync(file, now, now);
+  } catch {
+    /* removed meanwhile (builder prune) */
+  }
+}
+
+export interface PruneCacheOptions {
+  /** Every entry (`-a`); else only the dangling ones: a layer no image has, or an unusable entry. */
+  all: boolean;
+  /** Only entries last used before this time (ms since the epoch). */
+  until?: number;
+}
+
+/** `builder prune`: removes cache entries, then the layer blobs that only they held (a blob that an
+ *  image or a kept entry has stays). Returns the removed entries' keys and the bytes freed. */
+export function pruneBuildCache(store: ContentStore, opts: PruneCacheOptions): { removed: string[]; bytes: number } {
+  const dir = path.join(store.root, 'build-cache');
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => n.endsWith('.json'));
+  } catch {
+    return { removed: [], bytes: 0 };
+  }
+  return store.locked(() => {
+    const inImages = store.referencedBlobs();
+    const kept = new Set<string>();
+    const freed = new Set<string>();
+    const removed: string[] = [];
+    for (const name of names) {
+      const file = path.join(dir, name);
+      const layer = entryLayer(file);
+      const usable = layer !== undefined && (layer === '' || store.hasBlob(layer));
+      const old = opts.until === undefined || mtimeOf(file) < opts.until;
+      const dangling = !usable || (layer !== '' && !inImages.has(layer!));
+      if (old && (opts.all || dangling)) {
+        fs.rmSync(file, { force: true });
+        removed.push(name.slice(0, -'.json'.length));
+        if (layer) freed.add(layer);
+      } else if (layer) kept.add(layer);
+    }
+    let bytes = 0;
+    for (const d of freed) {
+      if (inImages.has(d) || kept.has(d)) continue;
+      bytes += store.blobSize(d) ?? 0;
+      fs.rmSync(store.blobPath(d), { force: true });
+    }
+    return { removed, bytes };
+  });
+}
+
+/** The entry's layer digest, '' for an entry without a layer, undefined for one that is unusable. */
+function entryLayer(file: string): string | undefined {
+  try {
+    const e = JSON.parse(fs.readFileSync(file, 'utf8')) as CacheEntry & { formatVersion?: unknown };
+    if (e?.formatVersion !== FORMAT_VERSION || typeof e.created !== 'string') return undefined;
+    const d = e.layer?.digest;
+    if (d === undefined) return '';
+    return typeof d === 'string' && /^sha256:[0-9a-f]{64}$/.test(d) ? d : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function mtimeOf(file: string): number {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return 0;
   }
 }

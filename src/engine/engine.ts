@@ -19,6 +19,8 @@ import { parseReference } from '../oci/image/reference.js';
 import { ContainerStore, engineRoot, newId } from './store.js';
 import { checkPlatform, type ImagePolicy, mustPull, wantedPlatform } from './image-policy.js';
 import { healthOfInspect, startHealthMonitor, stopHealthMonitor } from './health.js';
+import { logFiles, startLogRotator, stopLogRotator } from './log-rotate.js';
+import { killRecorded, startRemovalGuard } from './helper-process.js';
 import { resolveUser } from './user.js';
 import { copyFromImage, resolveInRoot } from './in-root.js';
 import { ensureRootfsMounted, prepareRootfs, rootfsMountpoint } from './rootfs.js';
@@ -37,10 +39,10 @@ import {
   planNetwork,
   type NetworkPlan,
 } from './network.js';
-import { startConmon, readOr } from './monitor.js';
+import { findBin, startConmon, readOr } from './monitor.js';
 import { checkRuntimeName, defaultRuntimeName, type OCIRuntime } from './oci-runtime.js';
 import { execErrorAsRunc } from './runtime-errors.js';
-import { ChangeWaiter, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
+import { ChangeWaiter, LogFollower, readFrom, tailEntries, parseLog, type LogSink } from './logs.js';
 import { randomName } from './names.js';
 import { isBuiltinImage } from './builtin-image.js';
 import {
@@ -333,6 +335,8 @@ export class Engine {
         oomKilled: undefined,
       };
       this.store.writeState(id, st);
+      const logFile = this.store.logPath(id);
+      startLogRotator([findBin('hako'), '--root', this.root], this.store.containerDir(id), logFile, cfg.options.logMaxFile, started.conmonPid);
       if (restoreFrom) {
         this.event(id, 'restore');
         return;
@@ -475,28 +479,20 @@ export class Engine {
       monitorStartTime: procStat(process.pid)?.startTime,
     });
     this.event(id, 'start');
+    // This process is the monitor: the checks' scheduler ends with it, or at the exit below; with
+    // --rm, a guard removes the container should this process die first (helper-process.ts).
+    startHealthMonitor(this, id);
+    if (cfg.options.rm) startRemovalGuard(this.removalGuardFile(id), process.pid, [findBin('hako'), '--root', this.root, 'rm', '-f', '-v', id]);
     ensureRootfsMounted(this.store.containerDir(id));
     let code: number;
     let stopPid = false;
-    const recordPid = (async () => {
-      while (!stopPid) {
-        try {
-          const s = await runtime.state(id);
-          if (s.pid && s.status === 'running') {
-            await this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), pid: s.pid!, pidStartTime: procStat(s.pid!)?.startTime }));
-            return;
-          }
-        } catch {
-          /* not yet */
-        }
-        await sleep(10);
-      }
-    })();
+    const recordPid = this.recordPidOnceRunning(id, runtime, () => stopPid);
     try {
       code = await runtime.run(id, this.store.bundleDir(id), { interactive: cfg.options.interactive, onCreated: this.userModeStarter(id) });
     } catch (err) {
       const e = this.sayWhyNotExecutable(id, err);
       stopPid = true;
+      stopHealthMonitor(this, id);
       await recordPid;
       await this.store.lock(id, () => this.markStartFailed(id, this.store.readState(id), e));
       await this.store.lock(id, () => this.tearDownNetwork(id)).catch(() => {});
@@ -504,6 +500,7 @@ export class Engine {
       throw e;
     }
     stopPid = true;
+    stopHealthMonitor(this, id);
     await recordPid;
     // No conmon to mark an OOM kill here: the cgroup (kept until cleanupRuntime) counts them.
     const oomKilled = (await oomKillsIn(id)) > 0 || undefined;
@@ -515,6 +512,26 @@ export class Engine {
     await this.store.lock(id, () => this.tearDownNetwork(id)).catch((e: Error) => this.warn(`warning: ${e.message}`));
     if (cfg.options.rm) await this.remove(id, { force: true, volumes: true });
     return code;
+  }
+
+  private removalGuardFile(id: string): string {
+    return path.join(this.store.containerDir(id), 'rm-guard.pid');
+  }
+
+  /** Polls the runtime until the container runs, then records its pid (or until `stop()`). */
+  private async recordPidOnceRunning(id: string, runtime: OCIRuntime, stop: () => boolean): Promise<void> {
+    while (!stop()) {
+      try {
+        const s = await runtime.state(id);
+        if (s.pid && s.status === 'running') {
+          await this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), pid: s.pid!, pidStartTime: procStat(s.pid!)?.startTime }));
+          return;
+        }
+      } catch {
+        /* not yet */
+      }
+      await sleep(10);
+    }
   }
 
   /** conmon's exit command: records the exit and applies the restart policy (or --rm). */
@@ -801,6 +818,8 @@ export class Engine {
   /** Removes everything of a container: runtime state, rootfs, its directory, its name. */
   private async destroy(cfg: ContainerConfig, volumes = false): Promise<void> {
     stopHealthMonitor(this, cfg.id);
+    stopLogRotator(this.store.containerDir(cfg.id));
+    killRecorded(this.removalGuardFile(cfg.id));
     await this.cleanupRuntime(cfg.id);
     const dir = this.store.containerDir(cfg.id);
     if (volumes) {
@@ -821,10 +840,14 @@ export class Engine {
     const id = this.store.resolve(ref);
     if (this.store.readConfig(id).options.logDriver === 'none') throw new HakoError('configured logging driver does not support reading');
     const file = this.store.logPath(id);
+    // --log-opt max-file: the rotated files first, oldest first (log-rotate.ts).
+    const older = logFiles(file)
+      .slice(0, -1)
+      .flatMap((f) => parseLog(readOr(f, '')));
     const { entries, offset } = readFrom(file, 0);
     const out = timeWindowSink(sink, opts);
-    for (const e of tailEntries(entries, opts.tail ?? -1)) out.write(e);
-    if (opts.follow) await this.followLogOf(id, offset, out, opts.signal);
+    for (const e of tailEntries([...older, ...entries], opts.tail ?? -1)) out.write(e);
+    if (opts.follow) await this.followLogOf(id, offset, out, { signal: opts.signal, until: opts.until });
   }
 
   /** Where the log ends now: followLog from here sees only what is written later (attach). */
@@ -839,14 +862,16 @@ export class Engine {
   /** Streams new log entries from `offset` until the container has exited (then drains what is
    *  left), or `signal` aborts (the reader went away). */
   async followLog(ref: string, offset: number, sink: LogSink, signal?: AbortSignal): Promise<void> {
-    return this.followLogOf(this.store.resolve(ref), offset, sink, signal);
+    return this.followLogOf(this.store.resolve(ref), offset, sink, { signal });
   }
 
-  private async followLogOf(id: string, offset: number, sink: LogSink, signal?: AbortSignal): Promise<void> {
-    const file = this.store.logPath(id);
-    // New output and the exit file wake us at once; the poll stays for what inotify cannot see
-    // (a monitor killed without an exit file).
-    const changes = new ChangeWaiter([file, this.store.exitDir(id)]);
+  /** followLog; with `until` (ms since the epoch) it also ends once that time has passed (docker's
+   *  `logs -f --until`). */
+  private async followLogOf(id: string, offset: number, sink: LogSink, end: { signal?: AbortSignal; until?: number } = {}): Promise<void> {
+    const log = new LogFollower(this.store.logPath(id), offset);
+    // New output (in the log's directory: conmon may replace the file) and the exit file wake us at
+    // once; the poll stays for what inotify cannot see (a monitor killed without an exit file).
+    const changes = new ChangeWaiter([path.dirname(this.store.logPath(id)), this.store.exitDir(id)]);
     try {
       for (;;) {
         let status: string;
@@ -855,20 +880,20 @@ export class Engine {
         } catch {
           status = 'exited'; // removed (run -d --rm)
         }
-        const r = readFrom(file, offset);
-        for (const e of r.entries) sink.write(e);
-        offset = r.offset;
-        if (status === 'exited' || status === 'created') {
-          // conmon writes the exit file after the last output: one more read gets everything.
-          const last = readFrom(file, offset);
-          for (const e of last.entries) sink.write(e);
+        const entries = log.read();
+        for (const e of entries) sink.write(e);
+        // conmon writes the exit file after the last output: one more read gets everything.
+        if (status === 'exited' || status === 'created' || (end.until !== undefined && Date.now() > end.until)) {
+          for (const e of log.read()) sink.write(e);
           return;
         }
-        if (signal?.aborted) return;
-        await changes.sleep(r.entries.length ? 0 : 50);
+        if (end.signal?.aborted) return;
+        const left = end.until === undefined ? 50 : Math.max(1, Math.min(50, end.until - Date.now() + 1));
+        await changes.sleep(entries.length ? 0 : left);
       }
     } finally {
       changes.close();
+      log.close();
     }
   }
 
@@ -918,16 +943,9 @@ export class Engine {
 
   /** The container's processes: every process in its PID namespace, read from /proc. */
   async top(ref: string): Promise<string[][]> {
-    const id = this.store.resolve(ref);
-    const st = await this.refresh(id);
-    if (st.status !== 'running' || !st.pid) throw new HakoError(`container ${id.slice(0, 12)} is not running`);
-    const ns = nsOf(st.pid);
     const rows: string[][] = [['UID', 'PID', 'PPID', 'STAT', 'TIME', 'CMD']];
     const hz = 100;
-    for (const name of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      const pid = Number(name);
-      if (nsOf(pid) !== ns || !ns) continue;
+    for (const pid of await this.topPids(ref)) {
       const stat = readOr(`/proc/${pid}/stat`, '');
       if (!stat) continue;
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -939,6 +957,19 @@ export class Engine {
       rows.push([uid, String(pid), f[1], f[0], time, cmd]);
     }
     return rows;
+  }
+
+  /** The host pids of a running container's processes (those in its PID namespace). */
+  async topPids(ref: string): Promise<number[]> {
+    const id = this.store.resolve(ref);
+    const st = await this.refresh(id);
+    if (st.status !== 'running' || !st.pid) throw new HakoError(`container ${id.slice(0, 12)} is not running`);
+    const ns = nsOf(st.pid);
+    if (!ns) return [];
+    return fs
+      .readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name) && nsOf(Number(name)) === ns)
+      .map(Number);
   }
 
   /** docker-like `inspect` document. */
@@ -1060,7 +1091,8 @@ export class Engine {
       if (!present) progress?.write(`Unable to find image '${ref}' locally\n`);
       // The registry client (and node:https) loads only for a pull, not on every run.
       const { pull, createProgressRenderer } = await import('../image/index.js');
-      await pull(ref, { store: this.images, platform, onProgress: progress && createProgressRenderer(progress) });
+      const rec = await pull(ref, { store: this.images, platform, onProgress: progress && createProgressRenderer(progress) });
+      recordEvent(this.root, 'image', 'pull', rec.reference, { name: rec.reference });
     }
     const image = inspectImage(this.images, ref);
     checkPlatform(ref, image, policy);

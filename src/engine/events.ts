@@ -142,3 +142,20 @@ export async function* readEvents(root: string, f: EventFilter, opts: { follow: 
     for (const ev of parseLines(buf.subarray(0, end).toString('utf8'))) if (matchesEvent(ev, f)) yield ev;
   }
 }
+
+/** What a network event needs of the engine (not Engine itself: the engine imports this module). */
+interface NetworkEventHost {
+  readonly root: string;
+  readonly store: { resolve(ref: string): string };
+  readonly networks: { store: { inspect(name: string): { id: string; name: string; driver: string } } };
+}
+
+/** docker's network `connect`/`disconnect` event: the network as actor, the container an attribute. */
+export function recordNetworkEvent(e: NetworkEventHost, action: 'connect' | 'disconnect', network: string, container: string): void {
+  try {
+    const info = e.networks.store.inspect(network === 'bridge' ? 'hako' : network);
+    recordEvent(e.root, 'network', action, info.id, { container: e.store.resolve(container), name: info.name, type: info.driver });
+  } catch {
+    /* removed meanwhile: no event */
+  }
+}

@@ -1,13 +1,12 @@
 // Health checks (docker's HEALTHCHECK and --health-*): the state of the last checks, kept in
 // <container>/health.json and shown by `ps` (`Up 3 minutes (healthy)`) and `inspect` (State.Health).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { inspect as inspectImage } from '../image/inspect.js';
 import type { ContainerStore } from './store.js';
 import type { ContentStore } from '../storage/store/index.js';
 import { findBin } from './monitor.js';
-import { procStat } from '../util/proc.js';
+import { killRecorded, spawnRecorded } from './helper-process.js';
 import type { HealthConfig } from './types.js';
 
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
@@ -111,32 +110,27 @@ export function startHealthMonitor(e: HealthHost, id: string): void {
   if (!st.monitorPid) return;
   const loop = 'P=$1 I=$2; shift 2; while :; do timeout "$I" tail -f --pid="$P" /dev/null; [ $? -eq 124 ] || exit 0; "$@" >/dev/null 2>&1; done';
   const seconds = (hc.intervalMs / 1000).toFixed(3);
-  const child = spawn('/bin/sh', ['-c', loop, 'hako-health', String(st.monitorPid), seconds, findBin('hako'), '--root', e.root, 'healthcheck', 'run', id], {
-    detached: true,
-    stdio: 'ignore',
-  });
-  child.unref();
-  // Its process group (the loop, timeout, tail), with the start time that tells a reused pid apart:
-  // rm ends it at once instead of leaving it to notice conmon's exit within a second.
-  if (child.pid) fs.writeFileSync(schedulerFile(e, id), `${child.pid} ${procStat(child.pid)?.startTime ?? ''}`);
+  // Its process group (the loop, timeout, tail) is recorded: rm ends it at once instead of leaving
+  // it to notice conmon's exit within a second.
+  spawnRecorded(schedulerFile(e, id), [
+    '/bin/sh',
+    '-c',
+    loop,
+    'hako-health',
+    String(st.monitorPid),
+    seconds,
+    findBin('hako'),
+    '--root',
+    e.root,
+    'healthcheck',
+    'run',
+    id,
+  ]);
 }
 
 /** Ends a container's health-check scheduler (rm), if it still runs. */
 export function stopHealthMonitor(e: HealthHost, id: string): void {
-  let text: string;
-  try {
-    text = fs.readFileSync(schedulerFile(e, id), 'utf8');
-  } catch {
-    return; // no check, or never started
-  }
-  const [pidText, start = ''] = text.split(' ');
-  const pid = Number(pidText);
-  if (!pid || procStat(pid)?.startTime !== start) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    /* gone meanwhile */
-  }
+  killRecorded(schedulerFile(e, id));
 }
 
 function schedulerFile(e: HealthHost, id: string): string {

@@ -69,6 +69,19 @@ export function dockerTime(time: string): string {
   return `${seconds}.${fraction}Z`;
 }
 
+/** Complete lines' entries of `fd` from `offset` (all of it when `rest`: the file is done), and
+ *  the offset after them. */
+function readFd(fd: number, offset: number, rest = false): { entries: LogEntry[]; offset: number } {
+  const size = fs.fstatSync(fd).size;
+  if (size <= offset) return { entries: [], offset };
+  const buf = Buffer.alloc(size - offset);
+  const n = fs.readSync(fd, buf, 0, buf.length, offset);
+  const text = buf.subarray(0, n).toString('utf8');
+  const end = rest ? text.length - 1 : text.lastIndexOf('\n');
+  if (end < 0) return { entries: [], offset };
+  return { entries: parseLog(text.slice(0, end)), offset: offset + Buffer.byteLength(text.slice(0, end + 1)) };
+}
+
 /** Reads the log from `offset`; returns complete lines' entries and the offset after them. */
 export function readFrom(file: string, offset: number): { entries: LogEntry[]; offset: number } {
   let fd: number;
@@ -78,17 +91,65 @@ export function readFrom(file: string, offset: number): { entries: LogEntry[]; o
     return { entries: [], offset };
   }
   try {
-    const size = fs.fstatSync(fd).size;
-    if (size < offset) offset = 0; // rotated or truncated
-    if (size === offset) return { entries: [], offset };
-    const buf = Buffer.alloc(size - offset);
-    fs.readSync(fd, buf, 0, buf.length, offset);
-    const text = buf.toString('utf8');
-    const end = text.lastIndexOf('\n');
-    if (end < 0) return { entries: [], offset };
-    return { entries: parseLog(text.slice(0, end)), offset: offset + Buffer.byteLength(text.slice(0, end + 1)) };
+    if (fs.fstatSync(fd).size < offset) offset = 0; // truncated
+    return readFd(fd, offset);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/**
+ * Reads a log as it grows, across conmon replacing it at max-size (a new file renamed over it): the
+ * replaced file's last lines are read from the descriptor still open on it, then the new file from
+ * its start, so a follower loses nothing to a rotation.
+ */
+export class LogFollower {
+  private fd?: number;
+  private ino?: number;
+
+  constructor(
+    private readonly file: string,
+    private offset: number,
+  ) {}
+
+  read(): LogEntry[] {
+    if (this.fd === undefined && !this.open()) return [];
+    const out = this.drain(false);
+    let now: number | undefined;
+    try {
+      now = fs.statSync(this.file).ino;
+    } catch {
+      return out; // between conmon's steps, or removed
+    }
+    if (now === this.ino) return out;
+    out.push(...this.drain(true));
+    this.close();
+    this.offset = 0;
+    if (this.open()) out.push(...this.drain(false));
+    return out;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private open(): boolean {
+    try {
+      this.fd = fs.openSync(this.file, 'r');
+    } catch {
+      return false;
+    }
+    const st = fs.fstatSync(this.fd);
+    this.ino = st.ino;
+    if (st.size < this.offset) this.offset = 0; // truncated
+    return true;
+  }
+
+  private drain(rest: boolean): LogEntry[] {
+    const r = readFd(this.fd!, this.offset, rest);
+    this.offset = r.offset;
+    return r.entries;
   }
 }
 

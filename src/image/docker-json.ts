@@ -84,6 +84,7 @@ export function imageDocument(store: ContentStore, ref: string): Record<string, 
   const info = inspect(store, ref);
   const records = imagesById(store).get(info.id) ?? [];
   const c = info.config;
+  const raw = (info.image.config ?? {}) as Record<string, unknown>;
   const config = {
     Hostname: '',
     Domainname: '',
@@ -97,13 +98,17 @@ export function imageDocument(store: ContentStore, ref: string): Record<string, 
     StdinOnce: false,
     Env: c.Env,
     Cmd: c.Cmd?.length ? c.Cmd : null,
+    // Set by HEALTHCHECK, SHELL and ONBUILD; docker shows them only when the image has them.
+    ...(raw.Healthcheck ? { Healthcheck: raw.Healthcheck } : {}),
+    ...(raw.ArgsEscaped ? { ArgsEscaped: raw.ArgsEscaped } : {}),
     Image: '',
     Volumes: Object.keys(c.Volumes).length ? c.Volumes : null,
     WorkingDir: c.WorkingDir,
     Entrypoint: c.Entrypoint?.length ? c.Entrypoint : null,
-    OnBuild: null,
-    Labels: c.Labels,
+    OnBuild: Array.isArray(raw.OnBuild) && raw.OnBuild.length ? raw.OnBuild : null,
+    Labels: Object.keys(c.Labels).length ? c.Labels : null,
     ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
+    ...(Array.isArray(raw.Shell) && raw.Shell.length ? { Shell: raw.Shell } : {}),
   };
   return {
     Id: info.id,

@@ -1,7 +1,7 @@
 // The engine's commands: name, summary and the file that runs it (loaded only when it runs).
 import type { Entry } from '../command.js';
 import type { EngineContext } from './common.js';
-import { NETWORK_COMMANDS, SYSTEM_COMMANDS, VOLUME_COMMANDS, POD_COMMANDS } from './groups.js';
+import { BUILDER_COMMANDS, NETWORK_COMMANDS, SYSTEM_COMMANDS, VOLUME_COMMANDS, POD_COMMANDS } from './groups.js';
 import { CONTAINER_COMMANDS, IMAGE_COMMANDS } from './management-groups.js';
 
 type EngineEntry = Entry<EngineContext>;
@@ -30,6 +30,7 @@ export const ENGINE_COMMANDS: EngineEntry[] = [
   { name: 'build', summary: 'build an image from a Dockerfile', load: () => import('./build.js') },
   { name: 'push', summary: 'upload an image to a registry', load: () => import('./push.js') },
   { name: 'tag', summary: 'another name for an image', load: () => import('./tag.js') },
+  { name: 'search', summary: 'search a registry for repositories (its /v2/_catalog, as podman)', load: () => import('./search.js') },
   { name: 'login', summary: 'log in to a registry (~/.config/hako/auth.json)', load: () => import('./login.js') },
   { name: 'logout', summary: "forget a registry's credentials", load: () => import('./logout.js') },
   { name: 'cp', summary: 'copy files between a container and the host (or a tar stream)', load: () => import('./cp.js') },
@@ -49,6 +50,7 @@ export const ENGINE_COMMANDS: EngineEntry[] = [
   { name: 'version', summary: "hako's version, its runtime's and conmon's", load: () => import('./version.js') },
   { name: 'info', summary: 'the engine and the host', load: () => import('./info.js') },
   { name: 'unshare', summary: "a command in the rootless user namespace, as its root (podman's)", load: () => import('./unshare.js') },
+  { name: 'builder', summary: 'build images, prune the build cache (hako builder --help)', group: BUILDER_COMMANDS },
   { name: 'network', summary: 'manage networks (hako network --help)', group: NETWORK_COMMANDS },
   { name: 'volume', summary: 'manage volumes (hako volume --help)', group: VOLUME_COMMANDS },
   { name: 'pod', summary: "manage pods, podman's (hako pod --help)", group: POD_COMMANDS },
@@ -61,4 +63,5 @@ export const ENGINE_COMMANDS: EngineEntry[] = [
   { name: 'container', summary: 'manage containers: container ls|rm|prune|… (hako container --help)', group: CONTAINER_COMMANDS },
   { name: 'image', summary: 'manage images: image ls|rm|prune|pull|… (hako image --help)', group: IMAGE_COMMANDS },
   { name: 'container-exited', summary: "conmon's exit command", hidden: true, load: () => import('./container-exited.js') },
+  { name: 'container-logrotate', summary: 'the log rotator beside conmon (--log-opt max-file)', hidden: true, load: () => import('./container-logrotate.js') },
 ];

@@ -10,6 +10,7 @@ const command: Command<EngineContext> = {
     tty: { type: 'boolean', short: 't', help: 'allocate a pseudo-terminal' },
     detach: { type: 'boolean', short: 'd', help: 'run the command in the background' },
     env: { type: 'string', short: 'e', multiple: true, value: 'K=V', help: 'set an environment variable (repeatable)' },
+    'env-file': { type: 'string', multiple: true, value: 'FILE', help: 'read environment variables from FILE (repeatable; -e wins)' },
     user: { type: 'string', short: 'u', value: 'USER[:GROUP]', help: 'user name or uid, and group' },
     workdir: { type: 'string', short: 'w', value: 'DIR', help: 'working directory inside the container' },
     privileged: { type: 'boolean', help: 'every capability for the command' },
@@ -19,12 +20,14 @@ const command: Command<EngineContext> = {
     const [ref, ...cmd] = positionals;
     if (!ref || !cmd.length) throw new HakoError('"hako exec" requires at least 2 arguments: CONTAINER COMMAND [ARG...]');
     if (v.tty && !process.stdin.isTTY) throw new HakoError('exec: the input device is not a TTY (drop -t)');
+    const { readEnvFile } = await import('../../engine/flags.js');
+    const fromFiles = ((v['env-file'] as string[] | undefined) ?? []).flatMap((f) => readEnvFile(f));
     return engineOf(ctx).exec(ref, {
       command: cmd,
       interactive: Boolean(v.interactive),
       tty: Boolean(v.tty),
       detach: Boolean(v.detach),
-      env: (v.env as string[] | undefined) ?? [],
+      env: [...fromFiles, ...((v.env as string[] | undefined) ?? [])],
       user: v.user as string | undefined,
       workdir: v.workdir as string | undefined,
       privileged: Boolean(v.privileged),

@@ -37,6 +37,13 @@ export const POD_COMMANDS: EngineEntry[] = [
 
 export const SYSTEM_COMMANDS: EngineEntry[] = [
   { name: 'df', summary: 'space used by images, containers and volumes', load: () => import('./system/df.js') },
+  { name: 'events', summary: 'what the engine did, and then does (hako events)', load: () => import('./events.js') },
+  { name: 'info', summary: 'the engine and the host (hako info)', load: () => import('./info.js') },
   { name: 'prune', summary: 'remove stopped containers, unused networks, dangling images', load: () => import('./system/prune.js') },
   { name: 'service', summary: 'serve the Docker Engine API on a Unix socket', load: () => import('./system/service.js') },
+];
+
+export const BUILDER_COMMANDS: EngineEntry[] = [
+  { name: 'build', summary: 'build an image from a Dockerfile', load: () => import('./build.js') },
+  { name: 'prune', summary: 'remove build cache (dangling entries; -a: all)', load: () => import('./builder/prune.js') },
 ];

@@ -15,7 +15,6 @@ const CONTAINER_ALIASES: [string, string, string][] = [
   ['diff', './diff.js', "a container's changes to its image"],
   ['exec', './exec.js', 'run a command in a running container'],
   ['export', './export.js', "a container's root filesystem as a tar"],
-  ['inspect', './inspect.js', 'containers as JSON'],
   ['kill', './kill.js', 'signal containers'],
   ['logs', './logs.js', "a container's output"],
   ['pause', './pause.js', "freeze a container's processes"],
@@ -35,9 +34,9 @@ const CONTAINER_ALIASES: [string, string, string][] = [
 ];
 
 const IMAGE_ALIASES: [string, string, string][] = [
+  ['build', './build.js', 'build an image from a Dockerfile'],
   ['history', './history.js', 'the steps that made an image'],
   ['import', './import.js', 'a rootfs tarball as an image'],
-  ['inspect', './inspect.js', 'images as JSON'],
   ['load', './load.js', 'load an image archive'],
   ['pull', './pull.js', 'download an image'],
   ['push', './push.js', 'upload an image'],
@@ -55,7 +54,6 @@ const LOADERS: Record<string, EngineEntry['load']> = {
   './diff.js': () => import('./diff.js'),
   './exec.js': () => import('./exec.js'),
   './export.js': () => import('./export.js'),
-  './inspect.js': () => import('./inspect.js'),
   './kill.js': () => import('./kill.js'),
   './logs.js': () => import('./logs.js'),
   './pause.js': () => import('./pause.js'),
@@ -72,6 +70,7 @@ const LOADERS: Record<string, EngineEntry['load']> = {
   './unpause.js': () => import('./unpause.js'),
   './update.js': () => import('./update.js'),
   './wait.js': () => import('./wait.js'),
+  './build.js': () => import('./build.js'),
   './history.js': () => import('./history.js'),
   './import.js': () => import('./import.js'),
   './load.js': () => import('./load.js'),
@@ -86,6 +85,7 @@ const aliases = (list: [string, string, string][]): EngineEntry[] => list.map(([
 export const CONTAINER_COMMANDS: EngineEntry[] = [
   { name: 'ls', aliases: ['ps', 'list'], summary: 'list containers', load: () => import('./ps.js') },
   { name: 'prune', summary: 'remove every stopped container', load: () => import('./container/prune.js') },
+  { name: 'inspect', summary: "containers as docker's JSON", load: () => import('./container/inspect.js') },
   ...aliases(CONTAINER_ALIASES),
 ];
 
@@ -93,5 +93,6 @@ export const IMAGE_COMMANDS: EngineEntry[] = [
   { name: 'ls', aliases: ['list'], summary: 'list images', load: () => import('./images.js') },
   { name: 'rm', aliases: ['remove'], summary: 'remove images', load: () => import('./rmi.js') },
   { name: 'prune', summary: 'remove dangling images (-a: every unused image)', load: () => import('./image/prune.js') },
+  { name: 'inspect', summary: "images as docker's JSON", load: () => import('./image/inspect.js') },
   ...aliases(IMAGE_ALIASES),
 ];

@@ -23,6 +23,8 @@ const command: Command<EngineContext> = {
       onProgress: v.quiet ? undefined : createProgressRenderer(process.stderr),
       platform: v.platform ? parsePlatform(v.platform as string) : undefined,
     });
+    const { recordEvent } = await import('../../engine/events.js');
+    recordEvent(engineOf(ctx).root, 'image', 'pull', rec.reference, { name: rec.reference });
     // Digest and Status are the progress renderer's last lines (also for `run`'s pull).
     process.stdout.write(`${rec.reference}\n`);
     return 0;

@@ -8,6 +8,7 @@ const command: Command<EngineContext> = {
   usage: '[OPTIONS] IMAGE...',
   flags: {
     force: { type: 'boolean', short: 'f', help: 'remove images that containers use' },
+    'no-prune': { type: 'boolean', help: "accepted for docker compatibility: hako's images have no untagged parents to prune" },
   },
   async run(ctx, { values: v, positionals }, name) {
     need(positionals, name);

@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { HakoError } from '../../util/errors.js';
-import { isLoopbackRegistry, DEFAULT_DOMAIN, DOCKER_IO_REGISTRY, type ImageReference } from '../../oci/image/reference.js';
+import { isLoopbackRegistry, DEFAULT_DOMAIN, DOCKER_IO_REGISTRY, ImageReference } from '../../oci/image/reference.js';
 import { MANIFEST_ACCEPT, documentMediaType } from '../../oci/image/types.js';
 import { httpRequest, parseUrl, readBody, discard, type HttpResponse } from './http.js';
 import { parseWWWAuthenticate, loadCredentials, basicAuthHeader, fetchBearerToken, type Credentials } from './auth.js';
@@ -144,6 +144,27 @@ export class RegistryClient {
       throw new HakoError(`${ref.registry}: unauthorized for ${ref.path} (${actions})${creds ? '' : `: no credentials for ${ref.domain}`}`);
     }
     return res;
+  }
+
+  /** GETs `path` (`/v2/_catalog?n=100`, `/v1/search?q=x`) of the registry `domain`, answering a
+   *  401 as for a repository (a Bearer token with `scopes`), and returns the parsed JSON body and the
+   *  `Link` header (the catalog's next page). A status other than 200 is an error naming it. */
+  async getRegistryJSON(domain: string, path: string, scopes: string[] = []): Promise<{ status: number; json?: unknown; link?: string }> {
+    const ref = parseReferenceOn(domain);
+    const res = await this.request(ref, 'pull', `${this.registryUrl(domain)}${path}`, { scopes });
+    if (res.status !== 200) {
+      discard(res);
+      return { status: res.status };
+    }
+    const body = await readBody(res, 8 << 20);
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new HakoError(`${domain}${path.split('?')[0]}: the answer is not JSON`);
+    }
+    const link = res.headers.link;
+    return { status: 200, json, link: Array.isArray(link) ? link[0] : link };
   }
 
   /** GETs a manifest or index by tag or digest; verifies the content when asked by digest. */
@@ -300,4 +321,9 @@ export class RegistryClient {
     discard(res);
     return String(res.headers['docker-content-digest'] ?? sha256(body));
   }
+}
+
+/** A reference on `domain` that only keys the client's auth cache (a registry-wide request). */
+function parseReferenceOn(domain: string): ImageReference {
+  return new ImageReference(domain, '_registry');
 }

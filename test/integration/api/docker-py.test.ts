@@ -51,7 +51,7 @@ test('docker-py pulls an image from the local registry with DOCKER_HOST=unix://â
   assert.equal(steps.ping?.ok, true);
   assert.ok(((steps.pull?.tags ?? []) as string[]).includes(ref), JSON.stringify(steps.pull));
   assert.ok(((steps.list?.tags ?? []) as string[]).includes(ref));
-  assert.equal(steps.pull?.id, JSON.parse(env.ok(['inspect', '--type', 'image', ref]))[0].id);
+  assert.equal(steps.pull?.id, JSON.parse(env.ok(['inspect', '--type', 'image', ref]))[0].Id);
 });
 
 test('docker-py runs a container from the pulled image and reads its output', { skip }, async (t) => {

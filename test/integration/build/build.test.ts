@@ -61,7 +61,7 @@ describe('hako build', { skip: engineSkip }, () => {
     const steps = second.stderr.split('\n').filter((l) => /^#\d+ \[(build|app) \d\/\d\] (RUN|COPY|WORKDIR)/.test(l));
     assert.equal(steps.length, 4, second.stderr);
     assert.equal((second.stderr.match(/^#\d+ CACHED$/gm) ?? []).length, 4, second.stderr);
-    const id = (ref: string) => JSON.parse(env.ok(['inspect', '--type', 'image', ref]))[0].id;
+    const id = (ref: string) => JSON.parse(env.ok(['inspect', '--type', 'image', ref]))[0].Id;
     assert.equal(id('app:1'), id('app:2'), 'a build from cache gives the same image');
 
     const fresh = env.hako(['build', '--no-cache', '-q', '-t', 'app:nocache', dir]);
@@ -195,7 +195,7 @@ CMD echo "cmd $(id -u)"
     assert.equal(run('form:exec', 'x'), 'ep x\n');
     assert.equal(run('form:shell'), 'entry shell /bin/sh\n');
     assert.equal(run('form:meta'), 'cmd 65534\n');
-    const cfg = JSON.parse(env.ok(['inspect', '--type', 'image', 'form:meta']))[0].image.config;
+    const cfg = JSON.parse(env.ok(['inspect', '--type', 'image', 'form:meta']))[0].Config;
     assert.deepEqual(cfg.Labels, { 'org.example.name': 'the app', version: '1' });
     assert.deepEqual(Object.keys(cfg.ExposedPorts).sort(), ['53/udp', '80/tcp']);
     assert.deepEqual(Object.keys(cfg.Volumes), ['/data']);

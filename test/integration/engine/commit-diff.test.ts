@@ -43,7 +43,7 @@ test('commit makes an image with the changes (whiteouts and opaque dirs kept), -
   assert.equal(seen.stdout, 'only\nextra\nyes\n', 'ls deleted, /home opaque, passwd changed, ENV set');
   assert.match(seen.stderr, /\/bin\/ls: No such file or directory/);
   const [img] = JSON.parse(env.ok(['inspect', '--type', 'image', 'hako.test/committed:1']));
-  assert.equal(img.id, id);
+  assert.equal(img.Id, id);
   const history = env.ok(['history', 'hako.test/committed:1']).split('\n');
   assert.match(history[1], /my change$/);
   // Without a name: kept by digest (dangling), the ID printed.

@@ -54,3 +54,21 @@ test('a removed container leaves no process behind', { skip }, async () => {
     [],
   );
 });
+
+test('top CONTAINER [ps OPTIONS]: ps run with them, only the container lines kept', { skip }, () => {
+  env.ok(['run', '-d', '--name', 'topped', '--network', 'none', IMAGE, 'sh', '-c', 'sleep 1001 & sleep 1002']);
+  try {
+    const out = env.ok(['top', 'topped', '-o', 'pid,args']).trimEnd().split('\n');
+    assert.match(out[0]!, /^\s*PID\s+COMMAND$/);
+    const cmds = out.slice(1).map((l) => l.trim().split(/\s+/).slice(1).join(' '));
+    assert.ok(cmds.includes('sleep 1001') && cmds.includes('sleep 1002'), out.join('\n'));
+    assert.ok(!cmds.some((c) => c.includes('node')), 'no host process');
+    assert.match(env.ok(['top', 'topped', 'aux']).split('\n')[0]!, /USER\s+PID\s+%CPU/);
+    const noPid = env.hako(['top', 'topped', '-o', 'comm']);
+    assert.equal(noPid.code, 1);
+    assert.match(noPid.stderr, /Couldn't find PID field in ps output/);
+    assert.match(env.ok(['top', 'topped']).split('\n')[0]!, /^UID\s+PID\s+PPID\s+STAT\s+TIME\s+CMD$/);
+  } finally {
+    env.ok(['rm', '-f', 'topped']);
+  }
+});

@@ -72,3 +72,26 @@ test("a container's life as events, followed live and read back with filters", {
     env.ok(['volume', 'rm', 'ev']);
   }
 });
+
+test('network create, connect, disconnect and rm are events, the network the actor', { skip }, () => {
+  env.ok(['network', 'create', 'evnet']);
+  env.ok(['create', '--name', 'evc', IMAGE, 'true']);
+  try {
+    env.ok(['network', 'connect', 'evnet', 'evc']);
+    env.ok(['network', 'disconnect', 'evnet', 'evc']);
+  } finally {
+    env.ok(['rm', 'evc']);
+    env.ok(['network', 'rm', 'evnet']);
+  }
+  const lines = env
+    .ok(['events', '--since', '5m', '--until', '0s', '--filter', 'type=network', '--format', 'json'])
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    lines.map((e) => e.Action),
+    ['create', 'connect', 'disconnect', 'destroy'],
+  );
+  assert.ok(lines.every((e) => /^[0-9a-f]{64}$/.test(e.Actor.ID) && e.Actor.ID === lines[0].Actor.ID && e.Actor.Attributes.name === 'evnet'));
+  assert.match(lines[1].Actor.Attributes.container, /^[0-9a-f]{64}$/);
+});

@@ -24,15 +24,29 @@ test('run -d --rm: the container and its name are gone as soon as it exits', { s
   assert.equal(env.hako(['run', '--rm', '--name', 'brief', IMAGE, 'true']).code, 0, 'the name is free again');
 });
 
-test('a foreground run --rm is removed even when its hako is killed', { skip }, async () => {
-  const fg = spawn(HAKO, ['--root', env.root, 'run', '--rm', '--name', 'orphan', IMAGE, 'sleep', '2'], { stdio: 'ignore' });
+/** Starts a foreground `run --rm` named `name` with `flags`, SIGKILLs its hako once the container
+ *  runs, and waits until something else (conmon's exit command, the guard) has removed it. */
+async function killClientOf(name: string, flags: string[], cmd: string[]): Promise<void> {
+  const fg = spawn(HAKO, ['--root', env.root, 'run', ...flags, '--rm', '--name', name, IMAGE, ...cmd], { stdio: ['pipe', 'ignore', 'ignore'] });
   const exited = new Promise((resolve) => fg.once('exit', resolve));
-  await env.until('the container runs', () => env.hako(['inspect', '--format', '{{.State.Status}}', 'orphan']).stdout.trim() === 'running');
+  await env.until('the container runs', () => env.hako(['inspect', '--format', '{{.State.Status}}', name]).stdout.trim() === 'running');
   fg.kill('SIGKILL');
   await exited;
-  // The container lives on under conmon; at its exit, conmon's exit command removes it.
-  await env.until('the orphaned --rm container to be removed', () => gone('orphan'), 20_000);
+  await env.until(`the orphaned --rm container ${name} to be removed`, () => gone(name), 20_000);
   assert.equal(env.hako(['ps', '-aq']).stdout, '');
+}
+
+test('a foreground run --rm is removed even when its hako is killed', { skip }, async () => {
+  // The container lives on under conmon; at its exit, conmon's exit command removes it.
+  await killClientOf('orphan', [], ['sleep', '2']);
+});
+
+test('a foreground run -i --rm is removed when its hako is killed (no conmon holds it)', { skip }, async () => {
+  // Nothing monitors it now: the guard started with it kills and removes it.
+  await killClientOf('orphan-i', ['-i'], ['sleep', '1000']);
+  // A run -i --rm that ends normally leaves no guard behind.
+  assert.equal(env.hako(['run', '-i', '--rm', IMAGE, 'true']).code, 0);
+  await env.until('no guard left', () => !env.processesUsingRoot().some((p) => p.includes('hako-rm-guard')), 5000);
 });
 
 test('--privileged and --cap-add ALL run on a host whose bounding set lacks capabilities', { skip }, () => {

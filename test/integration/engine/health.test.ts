@@ -113,3 +113,48 @@ test("the image's HEALTHCHECK applies; --no-healthcheck turns it off; a timeout 
   }
   await env.until('the schedulers gone', () => schedulers().length === 0, 10_000);
 });
+
+test('a foreground run -i and a foreground run are checked too, and their schedulers end with them', { skip }, async () => {
+  const { spawn } = await import('node:child_process');
+  const { HAKO } = await import('./harness.js');
+  for (const mode of [['-i'], []]) {
+    const name = `fg${mode.join('')}`;
+    const child = spawn(
+      HAKO,
+      [
+        '--root',
+        env.root,
+        'run',
+        ...mode,
+        '--rm',
+        '--name',
+        name,
+        '--network',
+        'none',
+        '--health-cmd',
+        'test -e /tmp/ok',
+        '--health-interval',
+        '200ms',
+        '--health-retries',
+        '1',
+        IMAGE,
+        'sh',
+        '-c',
+        'touch /tmp/ok; sleep 2.5; echo done',
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const exited = new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 128)));
+    try {
+      await env.until(`${name} healthy`, () => status(name).endsWith('(healthy)'), 10_000);
+      assert.equal(health(name)!.Log.at(-1)!.ExitCode, 0);
+    } finally {
+      child.stdin.end();
+      assert.equal(await exited, 0);
+    }
+    assert.equal(out, 'done\n');
+  }
+  await env.until('the schedulers gone', () => schedulers().length === 0, 10_000);
+});

@@ -1,10 +1,12 @@
 // The engine end to end, as root (the `hako` CLI against a temp root with the built-in busybox image):
-// Images: images/rmi, save/load/import, and the shared unpacked layers.
+// Images: images/rmi, save/load/import (files, stdin and stdout), and the shared unpacked layers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { EngineEnv, IMAGE, engineSkip, useEngineEnv, writeRootfsTarball } from './harness.js';
+import { spawnSync } from 'node:child_process';
+import { EngineEnv, HAKO, IMAGE, engineSkip, useEngineEnv, writeRootfsTarball } from './harness.js';
+import { ptyUnavailable, runOnPty } from '../../fixtures/pty.js';
 
 const skip = engineSkip;
 let env!: EngineEnv;
@@ -78,5 +80,79 @@ test('unpacked layers are shared, kept while a container uses them, and pruned b
     assert.equal(other.hako(['rm', 'keeper']).code, 0);
   } finally {
     assert.deepEqual(other.cleanup(), []);
+  }
+});
+
+test('save without -o writes a docker save archive to stdout; load without -i reads stdin', { skip }, () => {
+  const archive = path.join(env.root, 'piped.tar');
+  // hako save IMAGE > piped.tar
+  const fd = fs.openSync(archive, 'w');
+  const saved = spawnSync(HAKO, ['--root', env.root, 'save', IMAGE], { stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
+  fs.closeSync(fd);
+  assert.equal(saved.status, 0, saved.stderr);
+  const names = spawnSync('tar', ['tf', archive], { encoding: 'utf8' }).stdout.split('\n');
+  assert.ok(names.includes('manifest.json') && names.includes('index.json'), 'a docker save archive that is an OCI layout too');
+  const other = new EngineEnv();
+  try {
+    other.ok(['rmi', IMAGE]);
+    // hako load < piped.tar
+    const loaded = spawnSync(HAKO, ['--root', other.root, 'load'], { stdio: [fs.openSync(archive, 'r'), 'pipe', 'pipe'], encoding: 'utf8' });
+    assert.equal(loaded.status, 0, loaded.stderr);
+    assert.equal(loaded.stdout, `Loaded image: ${IMAGE}\n`);
+    assert.equal(other.ok(['run', '--rm', '--network', 'none', IMAGE, 'echo', 'from stdin']), 'from stdin\n');
+    const empty = other.hako(['load'], { input: '' });
+    assert.equal(empty.code, 1);
+    assert.equal(empty.stderr.split('\n').length, 2, `one line: ${empty.stderr}`);
+  } finally {
+    assert.deepEqual(other.cleanup(), []);
+  }
+  const missing = env.hako(['save', 'hako.local/nothing:1']);
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stdout, '');
+  assert.match(missing.stderr, /No such image: hako\.local\/nothing:1/);
+});
+
+test('save refuses to write to a terminal; load refuses to read one', { skip: skip || ptyUnavailable() }, () => {
+  const save = runOnPty([HAKO, '--root', env.root, 'save', IMAGE]);
+  assert.equal(save.status, 1);
+  assert.match(save.output, /cowardly refusing to save to a terminal\. Use the -o flag or redirect/);
+  const load = runOnPty([HAKO, '--root', env.root, 'load']);
+  assert.equal(load.status, 1);
+  assert.match(load.output, /requested load from stdin, but stdin is empty/);
+});
+
+test('images takes a REPOSITORY[:TAG] and --filter reference, label, dangling, before, since', { skip }, () => {
+  env.ok(['tag', IMAGE, 'hako.local/other:2']);
+  env.ok(['commit', '-c', 'LABEL tier=web', env.ok(['create', '--name', 'labelled', IMAGE, 'true']).trim(), 'hako.local/labelled:1']);
+  const names = (args: string[]) =>
+    env
+      .ok(['images', '--format', '{{.Repository}}:{{.Tag}}', ...args])
+      .split('\n')
+      .filter(Boolean)
+      .sort();
+  try {
+    assert.deepEqual(names(['hako.local/busybox']), ['hako.local/busybox:latest']);
+    assert.deepEqual(names(['hako.local/other:2']), ['hako.local/other:2']);
+    assert.deepEqual(names(['hako.local/other:9']), []);
+    assert.deepEqual(names(['--filter', 'reference=hako.local/*']).length, 3);
+    assert.deepEqual(names(['--filter', 'reference=*/other']), ['hako.local/other:2']);
+    assert.deepEqual(names(['--filter', 'label=tier=web']), ['hako.local/labelled:1']);
+    assert.deepEqual(names(['--filter', 'label=tier']), ['hako.local/labelled:1']);
+    assert.deepEqual(names(['--filter', 'dangling=true']), []);
+    assert.deepEqual(names(['--filter', 'since=hako.local/busybox']), ['hako.local/labelled:1']);
+    assert.deepEqual(names(['--filter', 'before=hako.local/labelled:1']), ['hako.local/busybox:latest', 'hako.local/other:2']);
+    for (const bad of [
+      ['--filter', 'colour=red'],
+      ['--filter', 'dangling=maybe'],
+      ['--filter', 'since=hako.local/nothing'],
+      ['a', 'b'],
+    ])
+      assert.equal(env.hako(['images', ...bad]).code, 1, bad.join(' '));
+  } finally {
+    env.ok(['rm', 'labelled']);
+    assert.equal(
+      env.ok(['rmi', '--no-prune', 'hako.local/other:2', 'hako.local/labelled:1']),
+      'Untagged: hako.local/other:2\nUntagged: hako.local/labelled:1\n',
+    );
   }
 });

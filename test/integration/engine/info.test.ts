@@ -44,7 +44,7 @@ test('port lists the published ports as docker prints them', { skip }, () => {
 test("history shows the image's steps with their layer sizes", { skip }, () => {
   const out = env.ok(['history', IMAGE]).split('\n');
   assert.match(out[0], /^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
-  const id = JSON.parse(env.ok(['inspect', '--type', 'image', IMAGE]))[0].id as string;
+  const id = JSON.parse(env.ok(['inspect', '--type', 'image', IMAGE]))[0].Id as string;
   assert.ok(out[1].startsWith(id.slice(7, 19)), out[1]);
   assert.equal(env.ok(['history', '-q', '--no-trunc', IMAGE]).split('\n')[0], id);
   assert.match(env.hako(['history', 'nosuch:image']).stderr, /no such image: nosuch:image/);

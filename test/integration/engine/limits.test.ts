@@ -86,3 +86,27 @@ test('stats shows CPU, memory against the limit, and pids of running containers'
   assert.match(row('busy'), / 1$/);
   assert.equal(env.hako(['rm', '-f', 'busy', 'idle']).code, 0);
 });
+
+test('stats: NET I/O and BLOCK I/O columns, --format, -a and --no-trunc', { skip }, () => {
+  env.ok(['run', '-d', '--name', 'quiet', '--network', 'none', IMAGE, 'sleep', '1000']);
+  env.ok(['create', '--name', 'notyet', '--network', 'none', IMAGE, 'true']);
+  try {
+    const out = env.ok(['stats', '--no-stream']);
+    assert.match(out.split('\n')[0]!, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/);
+    assert.ok(!out.includes('notyet'), 'only running containers without -a');
+    const line = env.ok(['stats', '--no-stream', '--format', '{{.Name}}|{{.NetIO}}|{{.BlockIO}}|{{.PIDs}}', 'quiet']).trim();
+    // --network none: only lo, which docker does not count.
+    assert.match(line, /^quiet\|0B \/ 0B\|\d[\d.]*[kMG]?B \/ \d[\d.]*[kMG]?B\|1$/);
+    const all = env.ok(['stats', '--no-stream', '-a', '--no-trunc', '--format', '{{.ID}} {{.Name}} {{.CPUPerc}} {{.PIDs}}']);
+    assert.match(all, /^[0-9a-f]{64} notyet 0\.00% 0$/m);
+    assert.match(all, /^[0-9a-f]{64} quiet [\d.]+% 1$/m);
+    env.ok(['run', '-d', '--name', 'onhost', '--network', 'host', IMAGE, 'sleep', '1000']);
+    assert.match(env.ok(['stats', '--no-stream', '--format', '{{.NetIO}}', 'onhost']), /^0B \/ 0B\n$/, "--network host: not the host's traffic");
+    env.ok(['rm', '-f', 'onhost']);
+    const json = JSON.parse(env.ok(['stats', '--no-stream', '--format', 'json', 'quiet']).trim());
+    assert.equal(json.Name, 'quiet');
+    assert.ok('NetIO' in json && 'BlockIO' in json && 'MemPerc' in json);
+  } finally {
+    env.ok(['rm', '-f', 'quiet', 'notyet']);
+  }
+});

@@ -72,6 +72,9 @@ async function pullAndRun(ref: string): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-pushed-'));
   try {
     await ok(['pull', '-q', ref], { root });
+    // docker's image pull event, named by the reference.
+    const pulled = JSON.parse((await ok(['events', '--since', '5m', '--until', '0s', '--filter', 'event=pull', '--format', 'json'], { root })).trim());
+    assert.equal(pulled.Actor.Attributes.name, parseReference(ref).toString());
     assert.equal(await ok(['run', '--rm', '--network', 'none', ref, 'echo', 'pushed and pulled'], { root }), 'pushed and pulled\n');
   } finally {
     fs.rmSync(root, { recursive: true, force: true });

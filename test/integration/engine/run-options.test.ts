@@ -123,6 +123,7 @@ test('logs --since and --until: RFC 3339, unix time and durations', { skip }, as
     assert.equal(env.ok(['logs', '--since', unix, 'timed']), 'late\n');
     assert.equal(env.ok(['logs', '--since', '10m', 'timed']), 'early\nlate\n');
     assert.equal(env.ok(['logs', '--until', '10m', 'timed']), '');
+    assert.equal(env.ok(['logs', '--details', 'timed']), 'early\nlate\n', '--details: nothing to add without log labels');
     const bad = env.hako(['logs', '--since', 'yesterday', 'timed']);
     assert.equal(bad.code, 1);
     assert.equal(bad.stderr, 'hako: invalid value for "since": failed to parse value as time or duration: "yesterday"\n');

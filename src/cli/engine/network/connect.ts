@@ -13,7 +13,10 @@ const command: Command<EngineContext> = {
   async run(ctx, { values: v, positionals }) {
     if (positionals.length !== 2) throw new HakoError('"hako network connect" requires exactly 2 arguments: NETWORK CONTAINER');
     const { connectNetwork } = await import('../../../engine/network-api.js');
-    await connectNetwork(engineOf(ctx), positionals[1]!, positionals[0]!, { aliases: (v.alias as string[] | undefined) ?? [] });
+    const e = engineOf(ctx);
+    await connectNetwork(e, positionals[1]!, positionals[0]!, { aliases: (v.alias as string[] | undefined) ?? [] });
+    const { recordNetworkEvent } = await import('../../../engine/events.js');
+    recordNetworkEvent(e, 'connect', positionals[0]!, positionals[1]!);
     return 0;
   },
 };

@@ -27,6 +27,8 @@ const command: Command<EngineContext> = {
       bridge: v.bridge as string | undefined,
       driver: v.driver as 'bridge' | 'cni' | undefined,
     });
+    const { recordEvent } = await import('../../../engine/events.js');
+    recordEvent(engineOf(ctx).root, 'network', 'create', info.id, { name: info.name, type: info.driver });
     process.stdout.write(`${info.name}\n`);
     return 0;
   },

@@ -11,7 +11,10 @@ const command: Command<EngineContext> = {
   async run(ctx, { positionals }) {
     if (positionals.length !== 2) throw new HakoError('"hako network disconnect" requires exactly 2 arguments: NETWORK CONTAINER');
     const { disconnectNetwork } = await import('../../../engine/network-api.js');
-    await disconnectNetwork(engineOf(ctx), positionals[1]!, positionals[0]!);
+    const e = engineOf(ctx);
+    await disconnectNetwork(e, positionals[1]!, positionals[0]!);
+    const { recordNetworkEvent } = await import('../../../engine/events.js');
+    recordNetworkEvent(e, 'disconnect', positionals[0]!, positionals[1]!);
     return 0;
   },
 };

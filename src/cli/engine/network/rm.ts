@@ -17,7 +17,10 @@ const command: Command<EngineContext> = {
         const names = users.map((u) => u.name || u.containerId.slice(0, 12)).join(', ');
         throw new HakoError(`network "${ref}" is in use by container${users.length > 1 ? 's' : ''} ${names}: remove them first`);
       }
+      const info = e.networks.store.inspect(ref);
       await e.networks.store.remove(ref);
+      const { recordEvent } = await import('../../../engine/events.js');
+      recordEvent(e.root, 'network', 'destroy', info.id, { name: info.name, type: info.driver });
       process.stdout.write(`${ref}\n`);
     });
   },

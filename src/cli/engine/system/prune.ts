@@ -1,5 +1,6 @@
 // `hako system prune [-a] [--volumes]`: stopped containers, unused networks, dangling (-a: unused)
-// images and, with --volumes, unused anonymous volumes, in one go as docker's.
+// images, dangling (-a: all) build cache and, with --volumes, unused anonymous volumes, in one go
+// as docker's.
 import { HakoError } from '../../../util/errors.js';
 import type { Command } from '../../command.js';
 import { engineOf, type EngineContext } from '../common.js';
@@ -21,6 +22,7 @@ const command: Command<EngineContext> = {
       'all networks not used by at least one container',
       ...(v.volumes ? ['all anonymous volumes not used by at least one container'] : []),
       v.all ? 'all images without at least one container associated to them' : 'all dangling images',
+      v.all ? 'all build cache' : 'all dangling build cache',
     ];
     if (!(await confirm(`This will remove:\n${what.map((w) => `  - ${w}\n`).join('')}`.trimEnd(), Boolean(v.force)))) return 0;
     const e = engineOf(ctx);
@@ -28,13 +30,21 @@ const command: Command<EngineContext> = {
     const networks = await p.pruneNetworks(e);
     const volumes = v.volumes ? await p.pruneVolumes(e, { filters }) : { deleted: [], bytes: 0 };
     const images = await p.pruneImages(e, { all: Boolean(v.all), filters });
+    // After the images: a layer they held is dangling cache now (build/cache.ts).
+    const { pruneBuildCache } = await import('../../../build/cache.js');
+    // Cache entries have no labels: a label filter matches none of them.
+    const cache = filters.labels.length ? { removed: [], bytes: 0 } : pruneBuildCache(e.images, { all: Boolean(v.all), until: filters.until });
     process.stdout.write(
       [
         deletedSection('Containers', containers.deleted),
         deletedSection('Networks', networks),
         deletedSection('Volumes', volumes.deleted),
         deletedSection('Images', [...images.untagged.map((u) => `untagged: ${u}`), ...images.deleted.map((d) => `deleted: ${d}`)]),
-        reclaimed(containers.bytes + volumes.bytes + images.bytes),
+        deletedSection(
+          'build cache objects',
+          cache.removed.map((k) => k.slice(0, 25)),
+        ),
+        reclaimed(containers.bytes + volumes.bytes + images.bytes + cache.bytes),
       ].join(''),
     );
     return 0;

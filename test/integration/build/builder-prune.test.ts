@@ -1,0 +1,79 @@
+// `hako builder prune`: the build cache's dangling entries (a layer no image has) go, -a takes all,
+// --filter until= keeps what was used since, and a build after a prune runs its steps again.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { engineSkip, useEngineEnv, type EngineEnv } from '../engine/harness.js';
+import { contextDir } from './helpers.js';
+
+const skip = engineSkip;
+let env: EngineEnv;
+useEngineEnv(skip, (e) => {
+  env = e;
+});
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const entries = () => fs.readdirSync(path.join(env.root, 'build-cache')).filter((n) => n.endsWith('.json'));
+const build = (tag: string, marker: string) => {
+  const d = contextDir({ Dockerfile: `FROM hako.local/busybox\nRUN echo ${marker} > /marker\nENV M=${marker}\n` });
+  dirs.push(d);
+  return env.hako(['build', '-t', tag, d]);
+};
+
+test('builder prune removes dangling cache entries and their layers; -a removes all', { skip }, () => {
+  assert.equal(build('hako.local/keep:1', 'kept').code, 0);
+  assert.equal(build('hako.local/gone:1', 'gone').code, 0);
+  const all = entries().length;
+  assert.ok(all >= 4, `a RUN and an ENV entry per build: ${all}`);
+  env.ok(['rmi', 'hako.local/gone:1']);
+  const out = env.ok(['builder', 'prune', '-f']);
+  assert.match(out, /^Deleted build cache objects:\n[0-9a-f]{25}\n\nTotal reclaimed space: [1-9]/, 'the RUN layer only the cache held is freed');
+  assert.equal(out.split('\n').filter((l) => /^[0-9a-f]{25}$/.test(l)).length, 1, 'only the RUN whose image is gone');
+  assert.equal(entries().length, all - 1);
+  // The kept image's steps still come from the cache; the pruned one's RUN runs again.
+  const cached = (r: { stderr: string }) => (r.stderr.match(/^#\d+ CACHED$/gm) ?? []).length;
+  assert.equal(cached(build('hako.local/keep:2', 'kept')), 1, 'the RUN from the cache');
+  assert.equal(cached(build('hako.local/gone:2', 'gone')), 0, 'the RUN ran again');
+  // Nothing dangling now.
+  assert.equal(env.ok(['builder', 'prune', '-f']), 'Total reclaimed space: 0B\n');
+  // until= a time before every entry's last use: none is old enough.
+  assert.equal(env.ok(['builder', 'prune', '-a', '-f', '--filter', 'until=1h']), 'Total reclaimed space: 0B\n');
+  const left = entries().length;
+  const everything = env.ok(['builder', 'prune', '-a', '-f']);
+  assert.equal(everything.split('\n').filter((l) => /^[0-9a-f]{25}$/.test(l)).length, left);
+  assert.equal(entries().length, 0);
+  // The images are untouched and run.
+  assert.equal(env.ok(['run', '--rm', '--network', 'none', 'hako.local/keep:1', 'cat', '/marker']), 'kept\n');
+});
+
+test('builder prune asks first, and refuses what it does not take', { skip }, () => {
+  assert.equal(build('hako.local/ask:1', 'ask').code, 0);
+  env.ok(['rmi', 'hako.local/ask:1']);
+  const before = entries().length;
+  const no = env.hako(['builder', 'prune'], { input: 'n\n' });
+  assert.equal(no.code, 0);
+  assert.match(no.stdout, /WARNING! This will remove all dangling build cache\.\nAre you sure you want to continue\? \[y\/N\]/);
+  assert.equal(entries().length, before, 'nothing removed on no');
+  const yes = env.hako(['builder', 'prune'], { input: 'y\n' });
+  assert.match(yes.stdout, /Deleted build cache objects:/);
+  assert.ok(entries().length < before);
+  assert.notEqual(env.hako(['builder', 'prune', '-f', '--filter', 'label=x']).code, 0);
+  assert.notEqual(env.hako(['builder', 'prune', '-f', '--filter', 'until=soon']).code, 0);
+  assert.notEqual(env.hako(['builder', 'prune', 'extra']).code, 0);
+});
+
+test('system prune removes dangling build cache, and -a all of it', { skip }, () => {
+  assert.equal(build('hako.local/sys:1', 'sys').code, 0);
+  env.ok(['rmi', 'hako.local/sys:1']);
+  const before = entries().length;
+  const out = env.ok(['system', 'prune', '-f']);
+  assert.match(out, /Deleted build cache objects:\n[0-9a-f]{25}\n/);
+  assert.equal(entries().length, before - 1);
+  assert.equal(build('hako.local/sys:2', 'sys2').code, 0);
+  env.ok(['system', 'prune', '-f', '-a']);
+  assert.equal(entries().length, 0);
+});
