@@ -152,6 +152,14 @@ const ROOTS = [
   '--help',
 ];
 
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 // ---- running hako ----
 
 interface Result {
@@ -643,8 +651,12 @@ describe(`fuzzing the command lines (HAKO_FUZZ_SEED=${SEED})`, () => {
 
   after(async () => {
     // Engine containers a fuzz case started (run -d …): removed, then nothing of them may stay.
-    const ids = spawnSync(HAKO, ['--root', engineRoot, 'ps', '-a', '-q'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-    if (ids.length) spawnSync(HAKO, ['--root', engineRoot, 'rm', '-f', ...ids], { encoding: 'utf8' });
+    // A case may also have started one under a store of ROOTS (relative ones land in `work`).
+    const stores = [engineRoot, ...ROOTS.map((r) => path.resolve(work, r)).filter((r) => r.startsWith(`${work}/`) && isDirectory(r))];
+    for (const store of stores) {
+      const ids = spawnSync(HAKO, ['--root', store, 'ps', '-a', '-q'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+      if (ids.length) spawnSync(HAKO, ['--root', store, 'rm', '-f', ...ids], { encoding: 'utf8' });
+    }
     const nets = spawnSync(HAKO, ['--root', engineRoot, 'network', 'ls', '--format', '{{.Name}}'], { encoding: 'utf8' }).stdout.split('\n');
     for (const n of nets.filter((x) => x && x !== 'bridge' && x !== 'host' && x !== 'none' && x !== 'hako')) {
       spawnSync(HAKO, ['--root', engineRoot, 'network', 'rm', n]);
