@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { EngineEnv, IMAGE, networkSkip } from './harness.js';
+import { freePort } from '../../fixtures/ports.js';
 
 const skip = networkSkip;
 const tag = crypto.randomBytes(3).toString('hex');
@@ -37,15 +37,6 @@ const ports = (bridge: string) => (fs.existsSync(`/sys/class/net/${bridge}/brif`
 const addrs = (ref: string) => env.ok(['exec', ref, 'ip', '-o', '-4', 'addr', 'show']);
 const subnetOf = (n: { name: string }) => env.ok(['network', 'inspect', '--format', '{{(index .IPAM.Config 0).Subnet}}', n.name]).trim();
 const prefixOf = (n: { name: string }) => subnetOf(n).replace(/\.0\/24$/, '.');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function fetchText(port: number): Promise<string | undefined> {
   // Retried for a while: on this shared host a fresh bridge sometimes answers no ARP for seconds

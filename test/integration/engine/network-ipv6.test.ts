@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import { IMAGE, networkSkip, useEngineEnv, type EngineEnv } from './harness.js';
+import { freePort } from '../../fixtures/ports.js';
 
 const skip = networkSkip || (!fs.existsSync('/proc/sys/net/ipv6') && 'IPv6 is off in this kernel');
 let env: EngineEnv;
@@ -47,14 +48,6 @@ async function get(host: string, port: number): Promise<string> {
     await new Promise((r) => setTimeout(r, 100));
   }
   return '';
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
 }
 
 test('network create --ipv6: dual-stack conflist, docker-shaped inspect; hostile subnets refused', { skip }, () => {

@@ -8,9 +8,9 @@ import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { EngineEnv, IMAGE, networkSkip } from './harness.js';
+import { freePort } from '../../fixtures/ports.js';
 
 const skip = networkSkip;
 const RUN_DIR = '/run/hako/networks';
@@ -104,17 +104,6 @@ after(async () => {
 
 function stripCounters(l: string): string {
   return l.replace(/\[\d+:\d+\]/, '');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 function get(port: number, file: string): Promise<{ status: number; body: string }> {

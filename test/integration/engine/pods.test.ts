@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { EngineEnv, HAKO, IMAGE, networkSkip } from './harness.js';
+import { freePort } from '../../fixtures/ports.js';
 
 const skip = networkSkip || (!fs.existsSync('/usr/bin/catatonit') && 'needs /usr/bin/catatonit (Debian catatonit)');
 const tag = crypto.randomBytes(3).toString('hex');
@@ -39,15 +39,6 @@ function bridgePorts(): string[] {
   } catch {
     return [];
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 function fetchText(port: number): Promise<string> {

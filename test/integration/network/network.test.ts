@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
-import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { Harness } from '../runtime/harness.js';
@@ -18,6 +17,7 @@ import { bridgeExists, deleteBridge } from '../../../src/network/bridge.js';
 import { removeMasqRules } from '../../../src/network/masq.js';
 import { overlaps, parseCidr } from '../../../src/network/ipnet.js';
 import { hostsFile } from '../../../src/network/files.js';
+import { freePort } from '../../fixtures/ports.js';
 
 const h = new Harness();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-net-int-'));
@@ -87,15 +87,6 @@ function get(port: number): Promise<string> {
         .on('end', () => resolve(body));
     });
     req.on('timeout', () => req.destroy(new Error('timeout'))).on('error', reject);
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
   });
 }
 

@@ -15,6 +15,7 @@ import { makeBusyboxRootfs } from '../../fixtures/busybox.js';
 import { defaultSpec } from '../../../src/oci/default.js';
 import { findTool, type UserModeTool } from '../../../src/network/index.js';
 import { RootlessUser, rootlessUserSkip } from './rootless-user.js';
+import { freePort, fetchLoopback } from '../../fixtures/ports.js';
 
 const TUN = '/dev/net/tun';
 
@@ -51,32 +52,6 @@ after(async () => {
   user.remove();
   assert.deepEqual(left, [], 'the user has processes left');
 });
-
-/** A port the kernel calls free on 127.0.0.1 now. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-/** GET http://127.0.0.1:PORT/ with plain sockets; retried while the server comes up. */
-async function fetchLoopback(port: number, ms = 15_000, file = ''): Promise<string> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/${file}`, { signal: AbortSignal.timeout(3000) });
-      return await r.text();
-    } catch (e) {
-      if (Date.now() > end) throw new Error(`http://127.0.0.1:${port}/: ${(e as Error).message}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 describe('rootless user-mode networking: the driver, as the user, on a hako runtime container', { skip }, () => {
   let dir: string;

@@ -7,11 +7,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { REPO } from '../engine/harness.js';
 import { findTool } from '../../../src/network/index.js';
 import { RootlessUser, rootlessUserSkip } from './rootless-user.js';
+import { freePort, fetchLoopback } from '../../fixtures/ports.js';
 
 const TUN = '/dev/net/tun';
 const tunSkip = () => {
@@ -42,30 +42,6 @@ after(async () => {
   user.remove();
   assert.deepEqual(left, [], 'the user has processes left');
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function fetchLoopback(port: number, ms = 15_000, file = ''): Promise<string> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/${file}`, { signal: AbortSignal.timeout(3000) });
-      return await r.text();
-    } catch (e) {
-      if (Date.now() > end) throw new Error(`http://127.0.0.1:${port}/: ${(e as Error).message}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 describe('rootless: one user namespace, user networks, container: joins', { skip }, () => {
   const hako = (args: string[], leavesRunning = false) => user.run([HAKO, ...args], { leavesRunning });
