@@ -113,6 +113,9 @@ export class Engine {
     this.output = opts.output ?? {};
     this.warn = opts.onWarning ?? (() => {});
     this.store = new ContainerStore(this.root, this.warn);
+    // Rootless, the runtime state root is checked (and made private) by every command, not only
+    // those that load the runtime: a /tmp/hako-$UID someone else made is refused at once.
+    if (isRootless()) this.store.runtimeRoot();
     this.networks = new ContainerNetworks(this.root, (id) => {
       try {
         return { name: this.store.readConfig(id).name, dir: this.store.containerDir(id) };

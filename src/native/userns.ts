@@ -44,6 +44,27 @@ export async function writeIdMaps(pid: number, uid: IdMapping[], gid: IdMapping[
   }
 }
 
+/** Starts `hako-init MODE` (a user namespace maker) and waits for its first line: `ready` once it
+ *  has unshared. On anything else it is killed and the error is one line with its stderr. */
+async function spawnUnshared(mode: 'userns-hold' | 'userns-pause', detached: boolean): Promise<ChildProcessWithoutNullStreams> {
+  const child = spawn(findHelper(), [mode], { stdio: ['pipe', 'pipe', 'pipe'], detached });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  const ready = await new Promise<boolean>((resolve) => {
+    child.stdout.once('data', (d: Buffer) => resolve(d.toString().startsWith('ready')));
+    child.once('error', () => resolve(false));
+    child.once('close', () => resolve(false));
+  });
+  if (!ready) {
+    child.stdin.end();
+    child.kill('SIGKILL');
+    throw new HakoError(`the rootless user namespace: ${stderr.trim().replace(/^hako-init: /, '') || `hako-init ${mode} ended early`}`);
+  }
+  return child;
+}
+
 /** A user namespace held by `hako-init userns-hold` for tool modes (`--userns=PATH`). It ends when
  *  `close()` ends the holder's stdin, or with this process (the holder's parent-death signal). */
 export class UsernsHolder {
@@ -55,20 +76,7 @@ export class UsernsHolder {
 
   /** Starts a holder and maps it: `maps` are the ids it holds (container view -> host ids). */
   static async start(uid: IdMapping[], gid: IdMapping[]): Promise<UsernsHolder> {
-    const child = spawn(findHelper(), ['userns-hold'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    const ready = await new Promise<boolean>((resolve) => {
-      child.stdout.once('data', (d: Buffer) => resolve(d.toString().startsWith('ready')));
-      child.once('error', () => resolve(false));
-      child.once('close', () => resolve(false));
-    });
-    if (!ready) {
-      child.kill('SIGKILL');
-      throw new HakoError(`the rootless user namespace: ${stderr.trim().replace(/^hako-init: /, '') || 'hako-init userns-hold ended early'}`);
-    }
+    const child = await spawnUnshared('userns-hold', false);
     const holder = new UsernsHolder(child, `/proc/${child.pid}/ns/user`);
     try {
       await writeIdMaps(child.pid!, uid, gid);
@@ -100,21 +108,8 @@ export class PauseStarter {
 
   /** Starts it and writes its maps; on a failure it is killed and the error is one line. */
   static async start(uid: IdMapping[], gid: IdMapping[]): Promise<PauseStarter> {
-    const child = spawn(findHelper(), ['userns-pause'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    const ready = await new Promise<boolean>((resolve) => {
-      child.stdout.once('data', (d: Buffer) => resolve(d.toString().startsWith('ready')));
-      child.once('error', () => resolve(false));
-      child.once('close', () => resolve(false));
-    });
+    const child = await spawnUnshared('userns-pause', true);
     const starter = new PauseStarter(child);
-    if (!ready) {
-      starter.abandon();
-      throw new HakoError(`the rootless user namespace: ${stderr.trim().replace(/^hako-init: /, '') || 'hako-init userns-pause ended early'}`);
-    }
     try {
       await writeIdMaps(child.pid!, uid, gid);
     } catch (e) {

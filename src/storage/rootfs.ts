@@ -25,20 +25,14 @@ import { join } from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { copyLayerOnto } from './layers/copy.js';
 import { removeTree } from './layers/worker.js';
+import type { PrivateMount } from '../native/modes.js';
 
 export const MS_RDONLY = 0x1;
 /** Legacy mount(2) copies one page of option data including the terminating NUL. */
 export const MOUNT_DATA_MAX = 4095;
 
-export interface MountOperation {
-  source: string;
-  target: string;
-  fstype: string;
-  flags: number;
-  data: string;
-  /** When set, the helper must chdir here first: data holds paths relative to it. */
-  cwd?: string;
-}
+/** An overlay mount to make (the same shape the native worker's `--private-mount` takes). */
+export type MountOperation = PrivateMount;
 
 export interface PreparedRootfs {
   rootfs: string;
