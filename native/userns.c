@@ -7,7 +7,7 @@
  *                                the maps meanwhile, with newuidmap/newgidmap: which ids is policy.
  *   hako-init userns-pause       the user's shared namespace (podman's pause process): unshare
  *                                (CLONE_NEWUSER), say "ready", wait for "go" on stdin (TypeScript
- *                                has written the maps and the pid file), say "done" once its network namespace is made, then close stdio and hold
+ *                                has written the maps and the pid file), say "done" once its network and mount namespaces are made, then close stdio and hold
  *                                the namespace until killed. End of stdin without "go": exit.
  *                                Started in a session of its own (no parent-death signal): every
  *                                later command and container joins it.

@@ -54,7 +54,8 @@ export function rootlessMountProgram(): string | undefined {
   }
   if (nativeRootlessOverlay()) return undefined;
   const fuse = onPath('fuse-overlayfs');
-  if (!fuse) throw new HakoError(`rootless overlay: kernel ${os.release()} refuses overlayfs in a user namespace (needs 5.11) and fuse-overlayfs is not installed`);
+  if (!fuse)
+    throw new HakoError(`rootless overlay: kernel ${os.release()} refuses overlayfs in a user namespace (needs 5.11) and fuse-overlayfs is not installed`);
   return fuse;
 }
 
