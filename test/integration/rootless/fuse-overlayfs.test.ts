@@ -57,7 +57,7 @@ const hostMounts = () =>
     .filter((l) => l.includes(user.home));
 
 test('a rootless container on fuse-overlayfs: write, exec, stop/start, diff, commit, rm', { skip }, async () => {
-  ok(['run', '-d', '--name', 'f1', '--network', 'none', IMAGE, 'sh', '-c', 'echo kept > /data && rm -f /bin/true && exec sleep 1000'], { leavesRunning: true });
+  ok(['run', '-d', '--name', 'f1', '--network', 'none', IMAGE, 'sh', '-c', 'echo kept > /data && rm -f /bin/true && rm -rf /usr && mkdir /usr && echo u > /usr/new && exec sleep 1000'], { leavesRunning: true });
   for (let i = 0; i < 100 && hako(['exec', 'f1', 'test', '-f', '/data']).code !== 0; i++) await new Promise((r) => setTimeout(r, 50));
   assert.equal(daemons().length, 1, `one fuse-overlayfs daemon serves the root: ${JSON.stringify(user.processes())}`);
   assert.deepEqual(hostMounts(), [], 'nothing mounted on the host');
@@ -72,8 +72,11 @@ test('a rootless container on fuse-overlayfs: write, exec, stop/start, diff, com
   const diff = ok(['diff', 'f1']);
   assert.match(diff, /^A \/data$/m);
   assert.match(diff, /^D \/bin\/true$/m, "fuse-overlayfs's whiteout is read as a deletion");
+  assert.match(diff, /^A \/usr\/new$/m, 'an opaque directory (user.fuseoverlayfs.opaque)');
+  assert.doesNotMatch(diff, /\.wh\./, "fuse-overlayfs's own opaque markers are not changes");
   ok(['commit', 'f1', 'fusecommit']);
-  assert.equal(ok(['run', '--rm', '--network', 'none', 'fusecommit', 'sh', '-c', 'cat /data; test -e /bin/true || echo gone']), 'kept\ngone\n');
+  const inside = ok(['run', '--rm', '--network', 'none', 'fusecommit', 'sh', '-c', 'cat /data; test -e /bin/true || echo gone; ls -A /usr']);
+  assert.equal(inside, 'kept\ngone\nnew\n', 'the committed layer: the file, the deletion, the opaque /usr');
   ok(['rm', '-f', 'f1']);
   ok(['rmi', 'fusecommit']);
   assert.deepEqual(await user.lingering(), [], 'no daemon and no holder left');
