@@ -114,14 +114,17 @@ export function ensureFuseMounted(m: FuseMount, ns: MountNamespace & { pid: numb
  *  once the last mount of it is gone; one serving a lost mount is killed). */
 export function releaseFuseMount(m: FuseMount): void {
   const ns = holderNs();
+  let detached = false;
   if (ns && mountedIn(ns.pid, m.target)) {
     try {
       umountIn(ns, m.target);
+      detached = true;
     } catch {
       /* the daemons are ended below; the holder's namespace ends with the holder */
     }
   }
-  for (const pid of fuseDaemons(m.target)) killAndWait(pid, 2000);
+  // Detached, the daemon exits once no container holds the mount; otherwise none will end it.
+  for (const pid of fuseDaemons(m.target)) killAndWait(pid, detached ? 2000 : 0);
 }
 
 /** The fuse daemons (ours: we may signal only those) serving TARGET: argv's last word. */

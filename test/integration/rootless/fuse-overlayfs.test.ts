@@ -32,7 +32,7 @@ before(() => {
 after(async () => {
   if (!user) return;
   fs.chmodSync('/dev/fuse', fuseMode);
-  user.run([HAKO, 'rm', '-f', 'f1', 'f2', 'f3']);
+  user.run([HAKO, 'rm', '-f', 'f1', 'f2', 'f3', 'f4']);
   const left = await user.lingering();
   user.remove();
   assert.deepEqual(left, [], 'the user has processes left');
@@ -92,6 +92,21 @@ test('rm after a kill -9 of the fuse daemon leaves nothing running or mounted', 
   assert.deepEqual(await user.lingering(), [], 'no daemon, container or holder left');
   assert.deepEqual(hostMounts(), []);
   assert.equal(fs.readdirSync(`${user.home}/.local/share/hako/containers`).filter((e) => !e.startsWith('.')).length, 0);
+});
+
+test('the holder killed -9 under a running container: stop, start and rm still work', { skip }, async () => {
+  ok(['run', '-d', '--name', 'f4', '--network', 'none', IMAGE, 'sh', '-c', 'echo x >> /log; exec sleep 1000'], { leavesRunning: true });
+  const holder = user.processes().find((p) => p.cmd.endsWith('userns-pause'));
+  assert.ok(holder, 'the holder runs');
+  process.kill(holder.pid, 'SIGKILL');
+  assert.equal(ok(['exec', 'f4', 'cat', '/log']), 'x\n', 'the root is still served');
+  ok(['stop', '-t', '1', 'f4']);
+  ok(['start', 'f4'], { leavesRunning: true });
+  assert.equal(ok(['exec', 'f4', 'cat', '/log']), 'x\nx\n', 'mounted again in the new holder, with what was written');
+  assert.equal(daemons().length, 1, `the old daemon ended: ${JSON.stringify(daemons())}`);
+  ok(['rm', '-f', 'f4']);
+  assert.deepEqual(await user.lingering(), [], 'no daemon, container or holder left');
+  assert.deepEqual(hostMounts(), []);
 });
 
 test('a /dev/fuse the user cannot open is refused in one line naming it', { skip }, async () => {
