@@ -4,6 +4,7 @@
 // `.wh..wh..opq` entry; overlayfs' own xattrs are dropped. The upper directory is read through the
 // layer worker only (tree.ts): no symlink in it is ever followed. Hard links stay hard links.
 import crypto from 'node:crypto';
+import path from 'node:path';
 import zlib from 'node:zlib';
 import { PassThrough, type Readable } from 'node:stream';
 import type { ContentStore } from '../storage/store/index.js';
@@ -24,7 +25,9 @@ export interface BuiltLayer {
 export async function layerFromUpper(store: ContentStore, upperDir: string, skip: Set<string>): Promise<BuiltLayer | undefined> {
   const tree = await SourceTree.open(upperDir, 'build layer');
   try {
-    const nodes = tree.nodes.filter((n) => !skip.has(n.rel) && n.type !== 's');
+    const fuseOpaque = new Set(tree.nodes.filter((n) => n.xattrs.get(FUSE_OPAQUE_XATTR)?.toString() === 'y').map((n) => n.rel));
+    const fuseMarker = (rel: string) => FUSE_OPAQUE_MARKERS.includes(path.posix.basename(rel)) && fuseOpaque.has(path.posix.dirname(rel));
+    const nodes = tree.nodes.filter((n) => !skip.has(n.rel) && n.type !== 's' && !fuseMarker(n.rel));
     if (nodes.length === 0) {
       await tree.close();
       return undefined;
@@ -69,8 +72,13 @@ function isWhiteout(n: TreeNode): boolean {
 /** An opaque directory: trusted.overlay.opaque, or user.overlay.opaque from a rootless step's overlay
  *  (mounted with userxattr in the step's user namespace). */
 function isOpaque(n: TreeNode): boolean {
-  return [OVERLAY_OPAQUE_XATTR, OVERLAY_OPAQUE_XATTR.replace(/^trusted\./, 'user.')].some((x) => n.xattrs.get(x)?.toString() === 'y');
+  return [OVERLAY_OPAQUE_XATTR, OVERLAY_OPAQUE_XATTR.replace(/^trusted\./, 'user.'), FUSE_OPAQUE_XATTR].some((x) => n.xattrs.get(x)?.toString() === 'y');
 }
+
+/** A RUN on fuse-overlayfs (rootless, HAKO_MOUNT_PROGRAM): its opaque directories carry
+ *  user.fuseoverlayfs.opaque, and a `.wh..wh..opq` file and a `.wh..opq` whiteout of its own. */
+const FUSE_OPAQUE_XATTR = 'user.fuseoverlayfs.opaque';
+const FUSE_OPAQUE_MARKERS = [OPAQUE_MARKER, '.wh..opq'];
 
 async function addEntry(tar: TarWriter, tree: SourceTree, n: TreeNode, links: Map<string, string>): Promise<void> {
   const slash = n.rel.lastIndexOf('/');
@@ -98,7 +106,7 @@ async function addEntry(tar: TarWriter, tree: SourceTree, n: TreeNode, links: Ma
 function paxXattrs(n: TreeNode): Map<string, Buffer> | undefined {
   let pax: Map<string, Buffer> | undefined;
   for (const [k, v] of n.xattrs) {
-    if (k.startsWith('trusted.overlay.') || k.startsWith('user.overlay.')) continue;
+    if (k.startsWith('trusted.overlay.') || k.startsWith('user.overlay.') || k.startsWith('user.fuseoverlayfs.')) continue;
     (pax ??= new Map()).set(`SCHILY.xattr.${k}`, v);
   }
   return pax;

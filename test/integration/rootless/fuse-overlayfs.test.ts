@@ -83,6 +83,26 @@ test('a rootless container on fuse-overlayfs: write, exec, stop/start, diff, com
   assert.deepEqual(hostMounts(), []);
 });
 
+test('build: RUN steps on fuse-overlayfs, their deletions and opaque directories in the layer', { skip }, async () => {
+  const ctx = `${user.home}/fusectx`;
+  fs.mkdirSync(ctx);
+  fs.writeFileSync(
+    `${ctx}/Dockerfile`,
+    [
+      `FROM ${IMAGE}`,
+      // grep fails the build unless the step's root is the fuse mount.
+      'RUN grep -q " / / .* fuse.fuse-overlayfs " /proc/self/mountinfo && echo built > /b && rm -rf /usr && mkdir /usr && echo u > /usr/u && rm /bin/true',
+      'RUN cat /b /usr/u',
+      '',
+    ].join('\n'),
+  );
+  fs.chownSync(ctx, user.uid, user.gid);
+  ok(['build', '-t', 'fusebuilt', ctx]);
+  assert.equal(ok(['run', '--rm', '--network', 'none', 'fusebuilt', 'sh', '-c', 'cat /b; ls -A /usr; test -e /bin/true || echo gone']), 'built\nu\ngone\n');
+  ok(['rmi', 'fusebuilt']);
+  assert.deepEqual(await user.lingering(), [], 'no daemon and no holder left');
+});
+
 test('rm after a kill -9 of the fuse daemon leaves nothing running or mounted', { skip }, async () => {
   ok(['run', '-d', '--name', 'f2', '--network', 'none', IMAGE, 'sleep', '1000'], { leavesRunning: true });
   const [d] = daemons();
