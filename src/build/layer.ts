@@ -9,7 +9,15 @@ import zlib from 'node:zlib';
 import { PassThrough, type Readable } from 'node:stream';
 import type { ContentStore } from '../storage/store/index.js';
 import { MediaType } from '../oci/image/types.js';
-import { OPAQUE_MARKER, OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR, WHITEOUT_PREFIX } from '../storage/layers/names.js';
+import {
+  FUSE_OPAQUE_MARKERS,
+  FUSE_OPAQUE_XATTR,
+  OPAQUE_MARKER,
+  OVERLAY_OPAQUE_XATTR,
+  OVERLAY_WHITEOUT_XATTR,
+  OVERLAY_XATTR_PREFIXES,
+  WHITEOUT_PREFIX,
+} from '../storage/layers/names.js';
 import { SourceTree, type TreeNode } from './tree.js';
 import { TarWriter } from './tar.js';
 
@@ -70,15 +78,10 @@ function isWhiteout(n: TreeNode): boolean {
 }
 
 /** An opaque directory: trusted.overlay.opaque, or user.overlay.opaque from a rootless step's overlay
- *  (mounted with userxattr in the step's user namespace). */
+ *  (mounted with userxattr in the step's user namespace), or fuse-overlayfs's mark. */
 function isOpaque(n: TreeNode): boolean {
   return [OVERLAY_OPAQUE_XATTR, OVERLAY_OPAQUE_XATTR.replace(/^trusted\./, 'user.'), FUSE_OPAQUE_XATTR].some((x) => n.xattrs.get(x)?.toString() === 'y');
 }
-
-/** A RUN on fuse-overlayfs (rootless, HAKO_MOUNT_PROGRAM): its opaque directories carry
- *  user.fuseoverlayfs.opaque, and a `.wh..wh..opq` file and a `.wh..opq` whiteout of its own. */
-const FUSE_OPAQUE_XATTR = 'user.fuseoverlayfs.opaque';
-const FUSE_OPAQUE_MARKERS = [OPAQUE_MARKER, '.wh..opq'];
 
 async function addEntry(tar: TarWriter, tree: SourceTree, n: TreeNode, links: Map<string, string>): Promise<void> {
   const slash = n.rel.lastIndexOf('/');
@@ -106,7 +109,7 @@ async function addEntry(tar: TarWriter, tree: SourceTree, n: TreeNode, links: Ma
 function paxXattrs(n: TreeNode): Map<string, Buffer> | undefined {
   let pax: Map<string, Buffer> | undefined;
   for (const [k, v] of n.xattrs) {
-    if (k.startsWith('trusted.overlay.') || k.startsWith('user.overlay.') || k.startsWith('user.fuseoverlayfs.')) continue;
+    if (OVERLAY_XATTR_PREFIXES.some((p) => k.startsWith(p))) continue;
     (pax ??= new Map()).set(`SCHILY.xattr.${k}`, v);
   }
   return pax;

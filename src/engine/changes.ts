@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { LayerWorker } from '../storage/layers/worker.js';
+import { FUSE_OPAQUE_MARKERS, FUSE_OPAQUE_XATTR } from '../storage/layers/names.js';
 import { type Entry, entryFromWalk } from './cp/entries.js';
 
 export interface UpperEntry extends Entry {
@@ -24,11 +25,6 @@ export function isMountPlaceholder(e: UpperEntry): boolean {
 }
 
 const text = (b: Buffer | undefined) => (b ?? Buffer.alloc(0)).toString('utf8');
-
-/** fuse-overlayfs's marks of an opaque directory: user.fuseoverlayfs.opaque=y on it, and in it a
- *  `.wh..wh..opq` file and a `.wh..opq` whiteout of its own (not the container's changes). */
-const FUSE_OPAQUE_XATTR = 'user.fuseoverlayfs.opaque';
-const FUSE_OPAQUE_MARKERS = ['.wh..wh..opq', '.wh..opq'];
 
 /** Every entry below `dir` (parents first), with its overlay marks, from the worker's walk. */
 export async function walkTree(worker: LayerWorker, dir: string): Promise<UpperEntry[]> {

@@ -57,7 +57,21 @@ const hostMounts = () =>
     .filter((l) => l.includes(user.home));
 
 test('a rootless container on fuse-overlayfs: write, exec, stop/start, diff, commit, rm', { skip }, async () => {
-  ok(['run', '-d', '--name', 'f1', '--network', 'none', IMAGE, 'sh', '-c', 'echo kept > /data && rm -f /bin/true && rm -rf /usr && mkdir /usr && echo u > /usr/new && exec sleep 1000'], { leavesRunning: true });
+  ok(
+    [
+      'run',
+      '-d',
+      '--name',
+      'f1',
+      '--network',
+      'none',
+      IMAGE,
+      'sh',
+      '-c',
+      'echo kept > /data && rm -f /bin/true && rm -rf /usr && mkdir /usr && echo u > /usr/new && exec sleep 1000',
+    ],
+    { leavesRunning: true },
+  );
   for (let i = 0; i < 100 && hako(['exec', 'f1', 'test', '-f', '/data']).code !== 0; i++) await new Promise((r) => setTimeout(r, 50));
   assert.equal(daemons().length, 1, `one fuse-overlayfs daemon serves the root: ${JSON.stringify(user.processes())}`);
   assert.deepEqual(hostMounts(), [], 'nothing mounted on the host');
