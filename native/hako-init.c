@@ -567,6 +567,11 @@ int main(int argc, char **argv) {
       argv++;
       argc--;
     }
+    if (argc > 2 && strncmp(argv[1], MNTNS_ARG, strlen(MNTNS_ARG)) == 0) {
+      join_mntns(argv[1] + strlen(MNTNS_ARG));
+      argv++;
+      argc--;
+    }
     if (argc > 2 && strcmp(argv[1], "exec") == 0) return userns_exec_main(argv + 2);
   }
   if (argc > 7 && strcmp(argv[1], PRIVATE_MOUNT_ARG) == 0) {

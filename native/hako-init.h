@@ -74,7 +74,9 @@ int attach_relay_main(const char *dir);
 /* userns.c: the rootless engine's user namespace, held for tool modes run with --userns=PATH. */
 #define USERNS_ARG "--userns="
 #define NETNS_ARG "--netns="
+#define MNTNS_ARG "--mntns="
 void join_netns(const char *path);
+void join_mntns(const char *path);
 int userns_hold_main(void);
 int userns_pause_main(void);
 int userns_exec_main(char **argv);

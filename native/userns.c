@@ -7,7 +7,7 @@
  *                                the maps meanwhile, with newuidmap/newgidmap: which ids is policy.
  *   hako-init userns-pause       the user's shared namespace (podman's pause process): unshare
  *                                (CLONE_NEWUSER), say "ready", wait for "go" on stdin (TypeScript
- *                                has written the maps and the pid file), say "done" once its network namespace is made, then close stdio and hold
+ *                                has written the maps and the pid file), say "done" once its network and mount namespaces are made, then close stdio and hold
  *                                the namespace until killed. End of stdin without "go": exit.
  *                                Started in a session of its own (no parent-death signal): every
  *                                later command and container joins it.
@@ -18,6 +18,10 @@
  *   hako-init --userns=PATH [--netns=NETNS] MODE ARGS...
  *                                with --netns, MODE runs in that network namespace too (the bridge
  *                                driver's `netlink` in the rootless network namespace).
+ *   hako-init --userns=PATH [--netns=NETNS] [--mntns=MNTNS] MODE ARGS...
+ *                                with --mntns, MODE runs in that mount namespace too: the holder's,
+ *                                where fuse-overlayfs mounts a container's root (`exec
+ *                                fuse-overlayfs ...`) and `umount` takes it down again.
  *   hako-init --userns=PATH exec PROG ARGS...
  *                                `hako unshare`: PROG in that namespace (as its root).
  *   hako-init --userns=PATH MODE ARGS...
@@ -77,6 +81,13 @@ int userns_pause_main(void) {
     fprintf(stderr, "userns-pause: the rootless network namespace: %s\n", strerror(errno));
     return 1;
   }
+  /* A mount namespace owned by the user namespace (podman's pause holds one too): fuse-overlayfs
+   * mounts containers' roots there, and the runtime joins it before making each container's own,
+   * which then starts as a copy holding that root. The host's mounts still propagate in. */
+  if (unshare(CLONE_NEWNS) < 0) {
+    fprintf(stderr, "userns-pause: the rootless mount namespace: %s\n", strerror(errno));
+    return 1;
+  }
   /* /proc/sys/net is the current network namespace's: ours. Failures leave user networks without
    * forwarding, which their first use then reports; the namespace is still good for containers. */
   static const char *const sysctls[] = {"/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv4/conf/all/proxy_arp",
@@ -112,6 +123,16 @@ void join_netns(const char *path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
     fprintf(stderr, "hako-init: --netns=%s: %s\n", path, strerror(errno));
+    _exit(1);
+  }
+  close(fd);
+}
+
+/* Enters the mount namespace at PATH (after join_userns: that namespace's owner). */
+void join_mntns(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || setns(fd, CLONE_NEWNS) < 0) {
+    fprintf(stderr, "hako-init: --mntns=%s: %s\n", path, strerror(errno));
     _exit(1);
   }
   close(fd);

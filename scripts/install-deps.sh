@@ -9,6 +9,7 @@ PACKAGES=(
   busybox-static                              # the built-in demo/test image
   uidmap                                      # newuidmap/newgidmap for rootless user namespaces
   passt slirp4netns                           # rootless networking: pasta (preferred, as podman 5), slirp4netns as fallback
+  fuse-overlayfs                              # rootless roots where the kernel refuses overlayfs in a user namespace (< 5.11) or HAKO_MOUNT_PROGRAM asks (podman's mount_program); brings fuse3
   docker-registry skopeo                      # registry tests: a real registry on 127.0.0.1
   containernetworking-plugins iptables        # engine networking: CNI networks (--driver cni), the firewall where nft is missing
   nftables                                    # the bridge driver's firewall table (nft -f -: masquerade, published ports)

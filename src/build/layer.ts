@@ -4,11 +4,20 @@
 // `.wh..wh..opq` entry; overlayfs' own xattrs are dropped. The upper directory is read through the
 // layer worker only (tree.ts): no symlink in it is ever followed. Hard links stay hard links.
 import crypto from 'node:crypto';
+import path from 'node:path';
 import zlib from 'node:zlib';
 import { PassThrough, type Readable } from 'node:stream';
 import type { ContentStore } from '../storage/store/index.js';
 import { MediaType } from '../oci/image/types.js';
-import { OPAQUE_MARKER, OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_XATTR, WHITEOUT_PREFIX } from '../storage/layers/names.js';
+import {
+  FUSE_OPAQUE_MARKERS,
+  FUSE_OPAQUE_XATTR,
+  OPAQUE_MARKER,
+  OVERLAY_OPAQUE_XATTR,
+  OVERLAY_WHITEOUT_XATTR,
+  OVERLAY_XATTR_PREFIXES,
+  WHITEOUT_PREFIX,
+} from '../storage/layers/names.js';
 import { SourceTree, type TreeNode } from './tree.js';
 import { TarWriter } from './tar.js';
 
@@ -24,7 +33,9 @@ export interface BuiltLayer {
 export async function layerFromUpper(store: ContentStore, upperDir: string, skip: Set<string>): Promise<BuiltLayer | undefined> {
   const tree = await SourceTree.open(upperDir, 'build layer');
   try {
-    const nodes = tree.nodes.filter((n) => !skip.has(n.rel) && n.type !== 's');
+    const fuseOpaque = new Set(tree.nodes.filter((n) => n.xattrs.get(FUSE_OPAQUE_XATTR)?.toString() === 'y').map((n) => n.rel));
+    const fuseMarker = (rel: string) => FUSE_OPAQUE_MARKERS.includes(path.posix.basename(rel)) && fuseOpaque.has(path.posix.dirname(rel));
+    const nodes = tree.nodes.filter((n) => !skip.has(n.rel) && n.type !== 's' && !fuseMarker(n.rel));
     if (nodes.length === 0) {
       await tree.close();
       return undefined;
@@ -67,9 +78,9 @@ function isWhiteout(n: TreeNode): boolean {
 }
 
 /** An opaque directory: trusted.overlay.opaque, or user.overlay.opaque from a rootless step's overlay
- *  (mounted with userxattr in the step's user namespace). */
+ *  (mounted with userxattr in the step's user namespace), or fuse-overlayfs's mark. */
 function isOpaque(n: TreeNode): boolean {
-  return [OVERLAY_OPAQUE_XATTR, OVERLAY_OPAQUE_XATTR.replace(/^trusted\./, 'user.')].some((x) => n.xattrs.get(x)?.toString() === 'y');
+  return [OVERLAY_OPAQUE_XATTR, OVERLAY_OPAQUE_XATTR.replace(/^trusted\./, 'user.'), FUSE_OPAQUE_XATTR].some((x) => n.xattrs.get(x)?.toString() === 'y');
 }
 
 async function addEntry(tar: TarWriter, tree: SourceTree, n: TreeNode, links: Map<string, string>): Promise<void> {
@@ -98,7 +109,7 @@ async function addEntry(tar: TarWriter, tree: SourceTree, n: TreeNode, links: Ma
 function paxXattrs(n: TreeNode): Map<string, Buffer> | undefined {
   let pax: Map<string, Buffer> | undefined;
   for (const [k, v] of n.xattrs) {
-    if (k.startsWith('trusted.overlay.') || k.startsWith('user.overlay.')) continue;
+    if (OVERLAY_XATTR_PREFIXES.some((p) => k.startsWith(p))) continue;
     (pax ??= new Map()).set(`SCHILY.xattr.${k}`, v);
   }
   return pax;

@@ -7,12 +7,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { HakoError } from '../util/errors.js';
-import type { Runtime } from '../runtime/index.js';
+import { ROOTFS_MOUNTNS_ANNOTATION, type Runtime } from '../runtime/index.js';
 import type { ContentStore } from '../storage/store/index.js';
 import type { LayerInfo } from '../image/inspect.js';
-import { prepareRootfs, releaseRootfs, unmountRootfs } from '../engine/rootfs.js';
+import { prepareRootfs, releaseFuseRootfs, releaseRootfs, unmountRootfs } from '../engine/rootfs.js';
+import { ensureFuseMounted, rootlessMountProgram, type FuseMount } from '../engine/rootfs-fuse.js';
 import { buildSpec, type ImageProcessDefaults } from '../engine/spec.js';
-import { applyRootless, isRootless, sharedUserns, userMaps } from '../engine/rootless.js';
+import { applyRootless, isRootless, sharedPause, sharedUserns, userMaps } from '../engine/rootless.js';
 import { MS_RDONLY, type MountOperation } from '../storage/rootfs.js';
 import { parseRunArgs } from '../engine/flags.js';
 import { removeTree } from '../storage/layers/worker.js';
@@ -112,7 +113,17 @@ export async function runContainer(runtime: Runtime, rootfs: string, dir: string
     cgroupsPath: `/hako/${id}`,
     devices: [],
   });
-  if (inContainer) applyRootless(spec, userMaps(), inContainer, await sharedUserns());
+  // fuse-overlayfs (engine/rootfs-fuse.ts): the overlay mounted in the shared namespace's holder, which
+  // the runtime enters; recorded first, so that releaseRootfs (here or by pruneStaleBuilds) ends it.
+  const program = inContainer ? rootlessMountProgram() : undefined;
+  if (inContainer && program) {
+    const fuse: FuseMount = { ...inContainer, program };
+    fs.writeFileSync(path.join(dir, 'fs', 'mount.json'), JSON.stringify(fuse));
+    const holder = await sharedPause();
+    ensureFuseMounted(fuse, holder);
+    applyRootless(spec, userMaps(), undefined, holder.userns);
+    spec.annotations = { ...spec.annotations, [ROOTFS_MOUNTNS_ANNOTATION]: holder.mntns };
+  } else if (inContainer) applyRootless(spec, userMaps(), inContainer, await sharedUserns());
   fs.writeFileSync(path.join(dir, 'bundle', 'config.json'), JSON.stringify(spec));
   fs.writeFileSync(path.join(dir, CONTAINER_FILE), id); // for pruneStaleBuilds, should this process die
   const out = path.join(dir, 'output');
@@ -125,6 +136,7 @@ export async function runContainer(runtime: Runtime, rootfs: string, dir: string
     fs.closeSync(fd);
     tail.stop();
   }
+  releaseFuseRootfs(dir); // the step's layer is read from upper/ next: the daemon must be done
   if (code !== 0) throw new HakoError(`process ${JSON.stringify(req.args.join(' '))} did not complete successfully: exit code: ${code}`);
   return new Set((spec.mounts ?? []).map((m) => m.destination.replace(/^\/+/, '')));
 }

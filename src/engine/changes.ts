@@ -7,12 +7,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
 import { LayerWorker } from '../storage/layers/worker.js';
+import { FUSE_OPAQUE_MARKERS, FUSE_OPAQUE_XATTR } from '../storage/layers/names.js';
 import { type Entry, entryFromWalk } from './cp/entries.js';
 
 export interface UpperEntry extends Entry {
   /** A character device 0:0: overlayfs's mark of a deleted path. */
   whiteout: boolean;
-  /** A directory whose lower content is hidden (trusted.overlay.opaque=y). */
+  /** A directory whose lower content is hidden (trusted.overlay.opaque=y, user.* rootless, or
+   *  fuse-overlayfs's user.fuseoverlayfs.opaque). */
   opaque: boolean;
 }
 
@@ -28,17 +30,22 @@ const text = (b: Buffer | undefined) => (b ?? Buffer.alloc(0)).toString('utf8');
 export async function walkTree(worker: LayerWorker, dir: string): Promise<UpperEntry[]> {
   const answer = await worker.query(rec('walk'), dir);
   const out: UpperEntry[] = [];
+  const fuseOpaque = new Set<string>();
   for (const rec of answer) {
     const f = rec.map(text);
     if (f[0] === 'e') {
       out.push({ ...entryFromWalk(rec), whiteout: f[2] === 'c' && f[6] === '0' && f[7] === '0', opaque: false });
     } else if (f[0] === 'x' && out.length) {
+      const last = out[out.length - 1]!;
       for (let i = 1; i + 1 < f.length; i += 2) {
-        if (/^(trusted|user)\.overlay\.opaque$/.test(f[i]!) && f[i + 1] === 'y') out[out.length - 1]!.opaque = true;
+        if (f[i + 1] !== 'y') continue;
+        if (/^(trusted|user)\.overlay\.opaque$/.test(f[i]!)) last.opaque = true;
+        if (f[i] === FUSE_OPAQUE_XATTR) fuseOpaque.add(last.rel);
       }
     }
   }
-  return out;
+  for (const e of out) if (fuseOpaque.has(e.rel)) e.opaque = true;
+  return out.filter((e) => !(FUSE_OPAQUE_MARKERS.includes(path.posix.basename(e.rel)) && fuseOpaque.has(path.posix.dirname(e.rel))));
 }
 
 /** The container's upper directory and its image's unpacked layers (top first), from the overlay

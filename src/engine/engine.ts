@@ -11,7 +11,7 @@ import { trace } from '../util/trace.js';
 import type { Runtime } from '../runtime/index.js';
 import { procStat } from '../util/proc.js';
 import { FormatVersionError } from '../util/format-version.js';
-import { parseSignal } from '../oci/names.js';
+import { parseSignal, ROOTFS_MOUNTNS_ANNOTATION } from '../oci/names.js';
 import type { DeviceCgroup, Device, Mount, Process } from '../oci/types.js';
 import { ContentStore } from '../storage/store/index.js';
 import { inspect as inspectImage, type ImageInspect } from '../image/inspect.js';
@@ -23,7 +23,8 @@ import { logFiles, startLogRotator, stopLogRotator } from './log-rotate.js';
 import { killRecorded, startRemovalGuard } from './helper-process.js';
 import { resolveUser } from './user.js';
 import { copyFromImage, resolveInRoot } from './in-root.js';
-import { ensureRootfsMounted, prepareRootfs, rootfsMountpoint } from './rootfs.js';
+import { ensureRootfsMounted, prepareRootfs, releaseFuseRootfs, rootfsMountpoint } from './rootfs.js';
+import { ensureFuseMounted, readFuseMount, rootlessMountProgram } from './rootfs-fuse.js';
 import { recordEvent } from './events.js';
 import { removeTree } from '../storage/layers/worker.js';
 import { applyNamespaceModes, resolveJoins, type JoinTarget, type NamespaceJoin } from './namespace-join.js';
@@ -52,6 +53,7 @@ import {
   noDelegationReason,
   rootlessCgroupsPath,
   rootlessForExternal,
+  sharedPause,
   sharedUserns,
   userMaps,
   type UserMaps,
@@ -203,10 +205,16 @@ export class Engine {
     recordEvent(this.root, 'container', 'create', id, { image: cfg.image, name: cfg.name });
     try {
       const dir = this.store.containerDir(id);
-      const { rootfs, layerDirs, inContainer } = await prepareRootfs(this.images, image.layers, dir, { copy: Boolean(maps) && runtime !== 'hako' });
+      // fuse-overlayfs mounts in the shared namespace's holder: a container with a user namespace
+      // of its own (keep-id, runc, crun) gets a copy instead, as with runc and crun already.
+      const mountProgram = maps ? rootlessMountProgram() : undefined;
+      const ownUserns = opts.userns === 'keep-id' || runtime !== 'hako';
+      const copy = Boolean(maps) && (runtime !== 'hako' || (ownUserns && Boolean(mountProgram)));
+      const { rootfs, layerDirs, inContainer, fuse } = await prepareRootfs(this.images, image.layers, dir, { copy, mountProgram });
+      const layered = Boolean(inContainer || fuse); // not mounted on the host
       trace('engine rootfs prepared');
       const hostname = opts.hostname ?? (net.mode === 'host' ? os.hostname() : id.slice(0, 12));
-      const mounts = [...this.volumeMounts(cfg, inContainer ? [...layerDirs].reverse() : rootfs), ...networkFiles(net, path.join(dir, 'etc'), hostname, opts)];
+      const mounts = [...this.volumeMounts(cfg, layered ? [...layerDirs].reverse() : rootfs), ...networkFiles(net, path.join(dir, 'etc'), hostname, opts)];
       let procArgs = args;
       if (opts.init) {
         mounts.push({ destination: INIT_PATH, type: 'bind', source: INIT_BINARY, options: ['bind', 'ro'] });
@@ -219,7 +227,7 @@ export class Engine {
         hostname,
         // Rootless, the overlay is mounted only inside the container: the image's files are read
         // from its layers, top first.
-        rootfs: inContainer ? [...layerDirs].reverse() : rootfs,
+        rootfs: layered ? [...layerDirs].reverse() : rootfs,
         extraMounts: mounts,
         netns: this.networks.specNetns(net, id),
         cgroupsPath: maps ? rootlessCgroupsPath(id) : `/hako/${id}`,
@@ -228,7 +236,8 @@ export class Engine {
       applyNamespaceModes(spec, opts);
       spec.annotations = { 'org.hako.name': name, 'org.hako.image': image.reference };
       // runc and crun make the user namespace from the maps themselves: theirs is their own.
-      if (maps) applyRootless(spec, maps, inContainer, opts.userns === 'keep-id' || runtime !== 'hako' ? undefined : await sharedUserns());
+      if (maps) applyRootless(spec, maps, inContainer, ownUserns ? undefined : await sharedUserns());
+      if (fuse) spec.annotations[ROOTFS_MOUNTNS_ANNOTATION] = (await sharedPause()).mntns; // pointUserns: at each start
       if (maps && runtime !== 'hako') rootlessForExternal(spec);
       // runc and crun want the root as a path without symlinks (bundle/rootfs is one).
       if (runtime !== 'hako') spec.root = { ...spec.root, path: fs.realpathSync(rootfs) };
@@ -833,6 +842,7 @@ export class Engine {
     }
     // One run of the removal worker (a process start) detaches the root filesystem and removes the
     // whole directory with it, instead of umount, rmtree fs/, rmtree bundle/rootfs, rmtree dir.
+    releaseFuseRootfs(dir); // rootless fuse-overlayfs: its mount and daemon live in the holder
     this.store.remove(cfg.id, cfg.name, [rootfsMountpoint(dir)]);
     recordEvent(this.root, 'container', 'destroy', cfg.id, { image: cfg.image, name: cfg.name });
   }
@@ -1207,14 +1217,23 @@ export class Engine {
       const pid = this.store.readState(plan.joined.id).pid;
       if (pid) target = `/proc/${pid}/ns/user`;
     }
-    if (user.path === target) return;
+    // fuse-overlayfs: the root mounted (again) in the holder's mount namespace, which the runtime enters.
+    const fuse = readFuseMount(this.store.containerDir(id));
+    const holder = fuse && (await sharedPause());
+    if (holder) ensureFuseMounted(fuse, holder);
+    const mntns = holder ? holder.mntns : spec.annotations?.[ROOTFS_MOUNTNS_ANNOTATION];
+    if (user.path === target && spec.annotations?.[ROOTFS_MOUNTNS_ANNOTATION] === mntns) return;
     user.path = target;
+    if (mntns) spec.annotations = { ...spec.annotations, [ROOTFS_MOUNTNS_ANNOTATION]: mntns };
     fs.writeFileSync(file, JSON.stringify(spec, null, 2));
   }
 
-  /** Detaches and unpins the container's network if it has one (caller holds the lock). */
+  /** Detaches and unpins the container's network if it has one (caller holds the lock). Called
+   *  whenever the container is not coming back: a fuse-overlayfs root is taken down then too (as
+   *  podman's cleanup unmounts it), and mounted again by the next start. */
   private async tearDownNetwork(id: string): Promise<void> {
     const dir = this.store.containerDir(id);
+    releaseFuseRootfs(dir);
     if (this.networks.hasResources(id, dir)) await this.networks.tearDown(id, dir);
   }
 

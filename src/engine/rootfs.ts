@@ -11,6 +11,7 @@ import { mount, umount } from '../native/modes.js';
 import { removeTree } from '../storage/layers/worker.js';
 import { processAlive } from '../util/proc.js';
 import { isRootless, rootlessUnpackOptions } from './rootless.js';
+import { readFuseMount, releaseFuseMount, type FuseMount } from './rootfs-fuse.js';
 
 export interface PreparedRootfs {
   /** The directory to use as root.path. */
@@ -20,6 +21,9 @@ export interface PreparedRootfs {
   /** Rootless: the overlay the runtime mounts on root.path inside the container's own user and
    *  mount namespaces (an ordinary user cannot mount it on the host); see rootless.ts. */
   inContainer?: MountOperation;
+  /** Rootless through fuse-overlayfs: mounted at each start in the holder's mount namespace, which
+   *  the runtime enters first (rootfs-fuse.ts). */
+  fuse?: FuseMount;
 }
 
 /**
@@ -32,7 +36,12 @@ export interface PreparedRootfs {
  * the overlay inside the container as hako's runtime does (an ordinary user mounts one only in a
  * mount namespace its user namespace owns).
  */
-export async function prepareRootfs(store: ContentStore, layers: LayerInfo[], containerDir: string, opts: { copy?: boolean } = {}): Promise<PreparedRootfs> {
+export async function prepareRootfs(
+  store: ContentStore,
+  layers: LayerInfo[],
+  containerDir: string,
+  opts: { copy?: boolean; mountProgram?: string } = {},
+): Promise<PreparedRootfs> {
   const dirs: string[] = [];
   for (const layer of layers) dirs.push(await unpackedLayer(store, layer));
   const fsDir = path.join(containerDir, 'fs');
@@ -40,9 +49,10 @@ export async function prepareRootfs(store: ContentStore, layers: LayerInfo[], co
   const rootless = isRootless();
   const prepared = await prepareStorageRootfs({ layersDirs: dirs, containerDir: fsDir, userxattr: rootless, forceCopy: opts.copy });
   if (prepared.mount && rootless) {
-    fs.writeFileSync(path.join(fsDir, 'mount.json'), JSON.stringify(prepared.mount)); // pruneLayers reads what it holds
+    const fuse = opts.mountProgram ? { ...prepared.mount, program: opts.mountProgram } : undefined;
+    fs.writeFileSync(path.join(fsDir, 'mount.json'), JSON.stringify(fuse ?? prepared.mount)); // pruneLayers reads what it holds
     fs.symlinkSync(prepared.rootfs, path.join(containerDir, 'bundle', 'rootfs'));
-    return { rootfs: prepared.rootfs, layerDirs: dirs, inContainer: prepared.mount };
+    return fuse ? { rootfs: prepared.rootfs, layerDirs: dirs, fuse } : { rootfs: prepared.rootfs, layerDirs: dirs, inContainer: prepared.mount };
   }
   if (prepared.mount) {
     fs.writeFileSync(path.join(fsDir, 'mount.json'), JSON.stringify(prepared.mount));
@@ -61,7 +71,7 @@ export async function prepareRootfs(store: ContentStore, layers: LayerInfo[], co
 /** Mounts the container's overlay again if it is recorded but not mounted (after a reboot). */
 export function ensureRootfsMounted(containerDir: string): void {
   const file = path.join(containerDir, 'fs', 'mount.json');
-  if (!fs.existsSync(file) || isRootless()) return; // rootless: mounted by the runtime, in the container
+  if (!fs.existsSync(file) || isRootless()) return; // rootless: in the container, or by fuse (rootfs-fuse.ts)
   const op = JSON.parse(fs.readFileSync(file, 'utf8')) as MountOperation;
   if (!isMountPoint(op.target)) mountRootfs(op);
 }
@@ -75,11 +85,19 @@ export function unmountRootfs(containerDir: string): void {
 /** Takes down what prepareRootfs made: the overlay mount, upper/work, or the copy. */
 export function releaseRootfs(containerDir: string): void {
   const fsDir = path.join(containerDir, 'fs');
+  releaseFuseRootfs(containerDir);
   unmountRootfs(containerDir);
   // upper/ (or the copied rootfs) holds what the image and the container wrote: removed by the
   // worker, which never follows a symlink, never recurses on a stack and stops at a mount.
   removeTree(fsDir);
   removeTree(path.join(containerDir, 'bundle', 'rootfs')); // the symlink to fs/rootfs
+}
+
+/** Rootless through fuse-overlayfs: its mount taken down and its daemon ended (before the
+ *  container's directory is renamed for removal: the daemon is found by the mount point). */
+export function releaseFuseRootfs(containerDir: string): void {
+  const fuse = readFuseMount(containerDir);
+  if (fuse) releaseFuseMount(fuse);
 }
 
 /** Where the container's root filesystem is mounted: what must be detached before its directory

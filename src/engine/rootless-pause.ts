@@ -28,9 +28,11 @@ export interface Pause {
   userns: string;
   /** /proc/PID/ns/net: the rootless network namespace, where user networks' bridges are. */
   netns: string;
+  /** /proc/PID/ns/mnt: its mount namespace, where fuse-overlayfs mounts containers' roots. */
+  mntns: string;
 }
 
-const held = (pid: number): Pause => ({ pid, userns: `/proc/${pid}/ns/user`, netns: `/proc/${pid}/ns/net` });
+const held = (pid: number): Pause => ({ pid, userns: `/proc/${pid}/ns/user`, netns: `/proc/${pid}/ns/net`, mntns: `/proc/${pid}/ns/mnt` });
 
 const LOCK_MS = 30_000;
 

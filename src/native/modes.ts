@@ -185,3 +185,21 @@ export function engineSocketCommand(socketPath: string): { path: string; args: s
 export function spawnAttachRelay(dir: string): ChildProcessWithoutNullStreams {
   return spawn(findHelper(), ['attach-relay', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
 }
+
+/** A user namespace and a mount namespace it owns (the rootless holder's): where fuse-overlayfs
+ *  mounts a container's root. */
+export interface MountNamespace {
+  userns: string;
+  mntns: string;
+}
+
+/** `--userns=U --mntns=M exec PROGRAM -o DATA TARGET`: fuse-overlayfs mounts TARGET there and goes
+ *  to the background (libfuse's daemonize: the mount exists when the foreground process exits). */
+export function fuseOverlayMount(ns: MountNamespace, program: string, data: string, target: string): void {
+  runMode([`--userns=${ns.userns}`, `--mntns=${ns.mntns}`, 'exec', program, '-o', data, target]);
+}
+
+/** `--userns=U --mntns=M umount TARGET`: detaches TARGET in that mount namespace. */
+export function umountIn(ns: MountNamespace, target: string): void {
+  runMode([`--userns=${ns.userns}`, `--mntns=${ns.mntns}`, 'umount', target]);
+}

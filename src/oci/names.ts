@@ -412,3 +412,9 @@ export function parseMountOptions(options: readonly string[]): MountOptions {
  *  and mount namespaces, before anything else: the rootless engine's overlay, which an ordinary
  *  user may mount only there (kernel >= 5.11). Its value: JSON {source, fstype, flags, data}. */
 export const ROOTFS_MOUNT_ANNOTATION = 'org.hako.rootfs.mount';
+
+/** The annotation that names a mount namespace to enter (after joining the user namespace that owns
+ *  it) before the container's own is made, which then starts as a copy of it: the rootless engine's
+ *  holder's, where fuse-overlayfs mounted root.path (src/engine/rootfs-fuse.ts). Its value: a path
+ *  such as /proc/PID/ns/mnt. */
+export const ROOTFS_MOUNTNS_ANNOTATION = 'org.hako.rootfs.mountns';

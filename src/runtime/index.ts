@@ -4,5 +4,5 @@
 export { Runtime } from './runtime.js';
 export type { CreateOptions, ExecOptions, RunOptions, RuntimeOptions } from './runtime.js';
 export { defaultRoot, ensureFallbackRoot, fallbackRoot } from './root.js';
-export { ROOTFS_MOUNT_ANNOTATION } from '../oci/names.js';
+export { ROOTFS_MOUNT_ANNOTATION, ROOTFS_MOUNTNS_ANNOTATION } from '../oci/names.js';
 export type { CheckpointOptions, CriuCommonOptions, RestoreOptions } from './criu/options.js';

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Hook, Mount, Namespace, NamespaceType, Process, Spec } from '../../oci/types.js';
 import { ConfigError } from '../../util/errors.js';
-import { ROOTFS_MOUNT_ANNOTATION } from '../../oci/names.js';
+import { ROOTFS_MOUNT_ANNOTATION, ROOTFS_MOUNTNS_ANNOTATION } from '../../oci/names.js';
 import {
   capabilityMask,
   MS_BIND,
@@ -122,6 +122,16 @@ function rootfsMount(spec: Spec, ownUserAndMountNs: boolean): { source: string; 
   return { source: m.source, fstype: m.fstype, flags: m.flags as number, data: m.data };
 }
 
+
+function rootfsMountns(spec: Spec, joinedUserNewMount: boolean): string | undefined {
+  const text = spec.annotations?.[ROOTFS_MOUNTNS_ANNOTATION];
+  if (text === undefined) return undefined;
+  const field = `annotations["${ROOTFS_MOUNTNS_ANNOTATION}"]`;
+  if (!joinedUserNewMount) throw new ConfigError(field, 'needs a user namespace joined by path and a new mount namespace');
+  if (!text.startsWith('/')) throw new ConfigError(field, 'must be an absolute path');
+  return text;
+}
+
 /** What the phases of compilePlan share: the spec's parts and facts derived once. */
 interface PlanInput {
   spec: Spec;
@@ -187,6 +197,8 @@ function namespaceOps(p: PlanInput): { ops: Op[]; trees: Map<number, number> } {
   if (cloneTrees && !rootless) ops.push(...bindTreeOps(p, trees));
   const joined = sortForJoining([...nss.values()].filter((ns) => ns.path));
   for (const ns of joined) ops.push(op('setns', ns.path!, String(NAMESPACE_FLAGS[ns.type])));
+  const mountns = rootfsMountns(p.spec, Boolean(nss.get('user')?.path) && newNs('mount'));
+  if (mountns) ops.push(op('setns', mountns, String(NAMESPACE_FLAGS.mount)));
   // Our host uid may not be mapped inside: files we create would fail with EOVERFLOW. Become the
   // namespace's root (when it has one) for the rest of the set-up.
   const becomeRoot = newNs('user') && mapsZero(linux.uidMappings) && mapsZero(linux.gidMappings) ? [op('user', '0', '0', '-')] : [];

@@ -9,5 +9,10 @@ export const OVERLAY_WHITEOUT_XATTR = 'trusted.overlay.whiteout';
  *  xattrs. A layer states whiteouts and opaque directories with `.wh.` entries; the same names in a
  *  layer's PAX xattrs would let it forge what the overlay shows (a redirect to another lower path,
  *  a metacopy without data), so the unpacker drops them. `user.overlay.` is the userxattr form
- *  that a rootless overlay mount reads. */
-export const OVERLAY_XATTR_PREFIXES = ['trusted.overlay.', 'user.overlay.'];
+ *  that a rootless overlay mount reads, `user.fuseoverlayfs.` fuse-overlayfs's. */
+export const OVERLAY_XATTR_PREFIXES = ['trusted.overlay.', 'user.overlay.', 'user.fuseoverlayfs.'];
+/** fuse-overlayfs (a rootless root with HAKO_MOUNT_PROGRAM) marks an opaque directory with this
+ *  xattr (`user.fuseoverlayfs.` is its metadata, dropped from layers like overlayfs'), and puts a
+ *  `.wh..wh..opq` file and a `.wh..opq` whiteout of its own in it: marks, not content. */
+export const FUSE_OPAQUE_XATTR = 'user.fuseoverlayfs.opaque';
+export const FUSE_OPAQUE_MARKERS = [OPAQUE_MARKER, '.wh..opq'];

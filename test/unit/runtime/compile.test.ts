@@ -469,3 +469,37 @@ describe('the rootfs mount annotation (the rootless engine overlay)', () => {
     );
   });
 });
+
+describe('the rootfs mount namespace annotation (the rootless engine on fuse-overlayfs)', () => {
+  const shared = (s: Spec) => {
+    s.linux!.namespaces!.push({ type: 'user', path: '/proc/42/ns/user' });
+    s.annotations = { 'org.hako.rootfs.mountns': '/proc/42/ns/mnt' };
+  };
+
+  it('enters the mount namespace after the joined user namespace, before making its own', () => {
+    const ops = plan(shared);
+    const user = indexOf(ops, (o) => o[0] === 'setns' && o[1] === '/proc/42/ns/user');
+    const mnt = indexOf(ops, (o) => o[0] === 'setns' && o[1] === '/proc/42/ns/mnt');
+    const own = indexOf(ops, (o) => o[0] === 'unshare' && (Number(o[1]) & 0x20000) !== 0);
+    assert.ok(user >= 0 && user < mnt && mnt < own, JSON.stringify(ops.slice(0, 12)));
+    assert.equal(ops[mnt]![2], String(0x20000));
+  });
+
+  it('is refused without a joined user namespace and a new mount namespace, or with a relative path', () => {
+    assert.throws(
+      () =>
+        plan((s) => {
+          s.annotations = { 'org.hako.rootfs.mountns': '/proc/42/ns/mnt' };
+        }),
+      /annotations\["org.hako.rootfs.mountns"\]: needs a user namespace joined by path and a new mount namespace/,
+    );
+    assert.throws(
+      () =>
+        plan((s) => {
+          shared(s);
+          s.annotations!['org.hako.rootfs.mountns'] = 'proc/42/ns/mnt';
+        }),
+      /must be an absolute path/,
+    );
+  });
+});

@@ -224,11 +224,14 @@ test("a layer's own overlayfs xattrs are dropped: it cannot forge redirects or m
   const buf = await makeTar([
     { name: 'd/', type: 'directory', paxRaw: { 'SCHILY.xattr.trusted.overlay.redirect': Buffer.from('/etc'), 'SCHILY.xattr.user.keep': Buffer.from('1') } },
     { name: 'f', data: 'x', paxRaw: { 'SCHILY.xattr.trusted.overlay.metacopy': Buffer.alloc(0), 'SCHILY.xattr.user.overlay.opaque': Buffer.from('y') } },
+    // fuse-overlayfs's own metadata (a rootless root with HAKO_MOUNT_PROGRAM) too.
+    { name: 'g', data: 'x', paxRaw: { 'SCHILY.xattr.user.fuseoverlayfs.opaque': Buffer.from('y'), 'SCHILY.xattr.user.keep': Buffer.from('2') } },
   ]);
   await unpackLayer(stream(buf), dest);
   const [d, f] = [await xattrsOf(dest, 'd'), await xattrsOf(dest, 'f')];
   assert.deepEqual(Object.keys(d), ['user.keep']);
   assert.deepEqual(Object.keys(f), []);
+  assert.deepEqual(Object.keys(await xattrsOf(dest, 'g')), ['user.keep']);
 });
 
 test('device nodes and fifos are created with mode, owner and mtime', { skip: !isRoot && 'needs root (mknod)' }, async (t) => {
