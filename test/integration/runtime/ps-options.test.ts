@@ -23,8 +23,13 @@ before(() => {
   }
 });
 
-/** The output with the container's pid and the start time (STIME, TIME) taken out. */
-const normalize = (out: string, p: number): string => out.replaceAll(String(p), 'PID').replace(/\d\d:\d\d(:\d\d)?/g, 'T');
+/** The output with the container's pid, the start time (STIME, TIME) and -ef's C column (CPU use
+ *  since start: a just-started `sleep` may still show its exec's share) taken out. */
+const normalize = (out: string, p: number): string =>
+  out
+    .replaceAll(String(p), 'PID')
+    .replace(/\d\d:\d\d(:\d\d)?/g, 'T')
+    .replace(/^(\S+\s+PID\s+\d+)\s+\d+ /gm, '$1 C ');
 
 /** `ps` with `opts` under runc, on its container, must print what hako printed (pids aside). */
 function asRunc(t: { diagnostic: (m: string) => void }, opts: string[], hako: Result): void {
