@@ -147,18 +147,68 @@ test("a host port held by a process or by another store's container is refused, 
   assert.equal(b.hako(['run', '--rm', '-p', `127.0.0.1:${port}:80`, IMAGE, 'true']).code, 0, 'free again');
 });
 
-test('50 containers started at once get distinct addresses and reach each other by name; rm leaves nothing', { skip, timeout: 600_000 }, async () => {
+// HAKO_TEST_NET_COUNT makes it fewer (the emulated cgroup v2 VM: 50 containers pinging every pair
+// take far longer there than its time-out); the issue's target, and CI here, is 50.
+const COUNT = Number(process.env.HAKO_TEST_NET_COUNT ?? 50);
+if (!Number.isInteger(COUNT) || COUNT < 2 || COUNT > 200) throw new Error(`HAKO_TEST_NET_COUNT: expected 2..200, got ${process.env.HAKO_TEST_NET_COUNT}`);
+
+// The kernel's neighbour (ARP) table is one for all network namespaces, capped by
+// net.ipv4.neigh.default.gc_thresh3 (1024 by default). COUNT containers pinging each other need
+// COUNT×(COUNT-1) entries (2450 for 50): with the defaults the kernel refuses new ones ("neighbor
+// table overflow", table_fulls in /proc/net/stat/arp_cache) and a ping fails with no neighbour
+// entry at all. That was this test's flake (src/network/README.md, Known issues). docker and podman
+// leave that host-wide setting alone, and so does hako (Kubernetes nodes raise it); the test raises
+// it for its own run and puts the old values back.
+const NEIGH = '/proc/sys/net/ipv4/neigh/default';
+function roomForNeighbours(need: number): () => Promise<void> {
+  const saved = ['gc_thresh3', 'gc_thresh2'].map((k) => [k, fs.readFileSync(`${NEIGH}/${k}`, 'utf8').trim()] as const);
+  const [t3, t2] = saved.map(([, v]) => Number(v));
+  if (t3 < 2 * need) fs.writeFileSync(`${NEIGH}/gc_thresh3`, String(2 * need));
+  if (t2 < need) fs.writeFileSync(`${NEIGH}/gc_thresh2`, String(need));
+  return async () => {
+    // The namespaces (and their entries) go a little after rm returns: restoring the cap while the
+    // table is still over it would make other containers on the host fail to make entries.
+    for (let i = 0; i < 100 && arpEntries() >= t2; i++) await new Promise((r) => setTimeout(r, 100));
+    for (const [k, v] of saved) fs.writeFileSync(`${NEIGH}/${k}`, v);
+  };
+}
+
+const arpRows = () =>
+  fs
+    .readFileSync('/proc/net/stat/arp_cache', 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((r) => r.trim().split(/\s+/));
+/** Entries in the kernel's ARP table now (the first column is the table's, on every row). */
+const arpEntries = () => parseInt(arpRows()[0][0], 16);
+
+/** How often the kernel's ARP table was full since boot (all CPUs), for a failure's message. */
+function arpTableFulls(): number {
+  return arpRows().reduce((sum, r) => sum + parseInt(r[12], 16), 0);
+}
+
+test(`${COUNT} containers started at once get distinct addresses and reach each other by name; rm leaves nothing`, { skip, timeout: 600_000 }, async () => {
+  const restore = roomForNeighbours(COUNT * (COUNT - 1) + 1024);
+  try {
+    await manyContainers();
+  } finally {
+    await restore();
+  }
+});
+
+async function manyContainers(): Promise<void> {
   const x = 1 + crypto.randomInt(250);
   const name = `hkw-${tag}`;
   a.ok(['network', 'create', '--subnet', `10.251.${x}.0/24`, '--bridge', `hkw${tag}`, name]);
-  const names = Array.from({ length: 50 }, (_, i) => `p${i}-${tag}`);
+  const names = Array.from({ length: COUNT }, (_, i) => `p${i}-${tag}`);
   const started = await Promise.all(names.map((n) => hakoAsync(a, ['run', '-d', '--name', n, '--network', name, IMAGE, 'sleep', '1000'])));
   for (const [i, r] of started.entries()) {
     assert.equal(r.code, 0, `${names[i]}: ${r.stderr}`);
     ids.add(r.stdout.trim());
   }
   const addrs = names.map((n) => ipOf(a, n));
-  assert.equal(new Set(addrs).size, 50, `distinct addresses: ${addrs.join(' ')}`);
+  assert.equal(new Set(addrs).size, COUNT, `distinct addresses: ${addrs.join(' ')}`);
   for (const ip of addrs) assert.ok(ip.startsWith(`10.251.${x}.`), ip);
   // Names: every container's /etc/hosts has every other one with its address.
   for (const [i, n] of names.entries()) {
@@ -168,8 +218,8 @@ test('50 containers started at once get distinct addresses and reach each other 
     }
   }
   // Reachability: every container pings every other by name (one exec each: a loop over the names),
-  // five loops at a time. A ping is retried for up to ~30 s: on this shared, loaded test host whole
-  // bridges were seen to answer no ARP for ~25 s (all pairs at once, then all fine again).
+  // five loops at a time. A ping is retried for up to ~30 s (the kernel's forced garbage collection
+  // frees only neighbour entries older than 5 s, so a full table recovers by itself, slowly).
   // A failure prints the neighbour entry, for whoever chases it (see src/network/README.md).
   // A failure that comes at once (the name not resolved, say) waits out the rest of its 2 s, so the
   // window really is ~30 s; the last attempt's own message is kept for the diagnosis.
@@ -177,10 +227,12 @@ test('50 containers started at once get distinct addresses and reach each other 
   const why =
     'ip=$(grep -w "$n" /etc/hosts | cut -f1); echo "unreachable $n ($ip): neighbour: $(ip neigh show "$ip" 2>&1); ping: $(echo "$e" | tail -2 | tr "\\n" " ")"';
   const loop = `reach() { ${ping}; }; for n in ${names.join(' ')}; do [ "$n" = "$1" ] && continue; reach || { ${why}; }; done; echo done`;
+  const fulls = arpTableFulls();
   for (let i = 0; i < names.length; i += 5) {
     const batch = names.slice(i, i + 5);
     const results = await Promise.all(batch.map((n) => hakoAsync(a, ['exec', n, 'sh', '-c', loop, 'sh', n])));
-    for (const [k, r] of results.entries()) assert.equal(r.stdout, 'done\n', `${batch[k]}: ${r.stdout}${r.stderr}`);
+    const full = `(the kernel's ARP table was full ${arpTableFulls() - fulls} times meanwhile)`;
+    for (const [k, r] of results.entries()) assert.equal(r.stdout, 'done\n', `${batch[k]}: ${r.stdout}${r.stderr} ${full}`);
   }
   const removed = await Promise.all(names.map((n) => hakoAsync(a, ['rm', '-f', n])));
   for (const r of removed) assert.equal(r.code, 0, r.stderr);
@@ -190,7 +242,7 @@ test('50 containers started at once get distinct addresses and reach each other 
   a.ok(['network', 'rm', name]);
   assert.equal(fs.existsSync(`/sys/class/net/hkw${tag}`), false, 'bridge removed');
   assert.doesNotMatch(firewall(), new RegExp(`10\\.251\\.${x}\\.`), 'subnet left the firewall');
-});
+}
 
 test('--driver cni: the CNI plugins still make the network', {
   skip: skip || (!fs.existsSync('/usr/lib/cni/bridge') && 'needs containernetworking-plugins'),
