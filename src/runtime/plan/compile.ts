@@ -122,7 +122,6 @@ function rootfsMount(spec: Spec, ownUserAndMountNs: boolean): { source: string; 
   return { source: m.source, fstype: m.fstype, flags: m.flags as number, data: m.data };
 }
 
-
 function rootfsMountns(spec: Spec, joinedUserNewMount: boolean): string | undefined {
   const text = spec.annotations?.[ROOTFS_MOUNTNS_ANNOTATION];
   if (text === undefined) return undefined;
