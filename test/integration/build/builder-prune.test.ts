@@ -77,3 +77,25 @@ test('system prune removes dangling build cache, and -a all of it', { skip }, ()
   env.ok(['system', 'prune', '-f', '-a']);
   assert.equal(entries().length, 0);
 });
+
+test('system df counts the build cache; -v lists its entries, the RUN used twice', { skip }, () => {
+  env.hako(['builder', 'prune', '-a', '-f']);
+  assert.equal(build('hako.local/df:1', 'df').code, 0);
+  assert.equal(build('hako.local/df:2', 'df').code, 0); // the same steps: each entry used twice
+  const row = /^Build Cache\s+(\d+)\s+0\s+(\S+)\s/m.exec(env.ok(['system', 'df']));
+  assert.ok(row, 'a Build Cache row');
+  assert.equal(Number(row[1]), entries().length);
+  const verbose = env.ok(['system', 'df', '-v']);
+  const cache = verbose.slice(verbose.indexOf('\nBuild cache usage: ')).split('\n').filter(Boolean);
+  assert.match(cache[0], /^Build cache usage: [1-9]/);
+  assert.match(cache[1], /^CACHE ID\s+CACHE TYPE\s+SIZE\s+CREATED\s+LAST USED\s+USAGE\s+SHARED$/);
+  assert.equal(cache.length - 2, entries().length);
+  assert.ok(
+    cache.slice(2).every((l) => /^[0-9a-f]{12}\s+regular\s+\S+B\s+.+ago\s+.+ago\s+\d+\s+(true|false)$/.test(l)),
+    cache.join('\n'),
+  );
+  assert.ok(
+    cache.some((l) => /\s[1-9]\d*B\s.*\s2\s+true$/.test(l)),
+    "the RUN's entry: a layer, used by both builds, the image's too (shared)",
+  );
+});
