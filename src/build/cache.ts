@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import type { ContentStore } from '../storage/store/index.js';
-import { ensurePrivateDir } from '../storage/store/index.js';
+import { GC_GRACE_MS, ensurePrivateDir } from '../storage/store/index.js';
 import type { BuiltLayer } from './layer.js';
 
 export interface CacheEntry {
@@ -113,10 +113,14 @@ export interface PruneCacheOptions {
   all: boolean;
   /** Only entries last used before this time (ms since the epoch). */
   until?: number;
+  /** Layer blobs written or used within this many ms stay (default: the store gc's grace): a build
+   *  in another process writes its layer before the image that names it, and takes no lock between. */
+  gracePeriodMs?: number;
 }
 
 /** `builder prune`: removes cache entries, then the layer blobs that only they held (a blob that an
- *  image or a kept entry has stays). Returns the removed entries' keys and the bytes freed. */
+ *  image or a kept entry has stays, and one younger than the grace period: gc() removes it later if
+ *  nothing took it). Returns the removed entries' keys and the bytes freed. */
 export function pruneBuildCache(store: ContentStore, opts: PruneCacheOptions): { removed: string[]; bytes: number } {
   const dir = path.join(store.root, 'build-cache');
   let names: string[];
@@ -143,8 +147,9 @@ export function pruneBuildCache(store: ContentStore, opts: PruneCacheOptions): {
       } else if (layer) kept.add(layer);
     }
     let bytes = 0;
+    const cutoff = Date.now() - (opts.gracePeriodMs ?? GC_GRACE_MS);
     for (const d of freed) {
-      if (inImages.has(d) || kept.has(d)) continue;
+      if (inImages.has(d) || kept.has(d) || mtimeOf(store.blobPath(d)) > cutoff) continue;
       bytes += store.blobSize(d) ?? 0;
       fs.rmSync(store.blobPath(d), { force: true });
     }
