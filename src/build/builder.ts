@@ -256,8 +256,10 @@ function variables(args: Map<string, string>, config: BuildConfig): Map<string, 
 
 /** Adds a step's outcome to the stage: its layer (if any) and a history entry; caches it. */
 function record(run: BuildRun, state: StageImage, key: string, createdBy: string, built: BuiltLayer | undefined, created?: string): void {
-  const when = created ?? run.cache.get(key)?.created ?? new Date().toISOString();
-  if (!created) run.cache.put(key, { created: when, ...(built ? { layer: built } : {}) });
+  const prev = created ? undefined : run.cache.get(key);
+  const when = created ?? prev?.created ?? new Date().toISOString();
+  // A config-only step is rewritten each time: it keeps its count of uses (get() counted this one).
+  if (!created) run.cache.put(key, { created: when, ...(built ? { layer: built } : {}), ...(prev ? { uses: (prev.uses ?? 1) + 1 } : {}) });
   if (built) {
     state.layers.push({ digest: built.digest, mediaType: built.mediaType, size: built.size, diffID: built.diffID });
     state.image.rootfs.diff_ids.push(built.diffID);

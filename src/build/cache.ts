@@ -7,12 +7,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import type { ContentStore } from '../storage/store/index.js';
-import { ensurePrivateDir } from '../storage/store/index.js';
+import { GC_GRACE_MS, ensurePrivateDir } from '../storage/store/index.js';
 import type { BuiltLayer } from './layer.js';
 
 export interface CacheEntry {
   created: string;
   layer?: BuiltLayer;
+  /** How many builds used it (its first one included): docker's USAGE in `system df -v`. */
+  uses?: number;
 }
 
 /** The entries' format (src/util/format-version.ts's field name). A cache entry of another version
@@ -47,7 +49,9 @@ export class BuildCache {
     if (entry?.formatVersion !== FORMAT_VERSION || typeof entry.created !== 'string') return undefined;
     if (entry.layer && !this.store.hasBlob(entry.layer.digest)) return undefined;
     if (entry.layer) this.store.touchBlob(entry.layer.digest); // a gc's grace period keeps it a while
-    touch(path.join(this.dir, `${key}.json`)); // last used: what `builder prune --filter until=` reads
+    // Rewritten: one more use, and the file's time is its last use (`builder prune --filter until=`).
+    const { formatVersion: _, ...kept } = entry;
+    this.put(key, { ...kept, uses: (typeof entry.uses === 'number' ? entry.uses : 1) + 1 });
     return entry;
   }
 
@@ -59,13 +63,49 @@ export class BuildCache {
   }
 }
 
-function touch(file: string): void {
+/** A cache entry as `system df -v` lists it (docker's build cache table). */
+export interface CacheUsage {
+  id: string;
+  size: number;
+  created: string;
+  lastUsed: Date;
+  uses: number;
+  /** Its layer is also an image's. */
+  shared: boolean;
+}
+
+/** The build cache's entries, with their layers' sizes; unusable entries are left out. */
+export function buildCacheUsage(store: ContentStore): CacheUsage[] {
+  const dir = path.join(store.root, 'build-cache');
+  let names: string[];
   try {
-    const now = new Date();
-    fs.utimesSync(file, now, now);
+    names = fs.readdirSync(dir).filter((n) => n.endsWith('.json'));
   } catch {
-    /* removed meanwhile (builder prune) */
+    return [];
   }
+  const inImages = store.referencedBlobs();
+  const out: CacheUsage[] = [];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const layer = entryLayer(file);
+    if (layer === undefined || (layer && !store.hasBlob(layer))) continue;
+    let e: CacheEntry;
+    try {
+      e = JSON.parse(fs.readFileSync(file, 'utf8')) as CacheEntry;
+    } catch {
+      continue; // removed meanwhile
+    }
+    const uses = typeof e.uses === 'number' ? e.uses : 1;
+    out.push({
+      id: name.slice(0, -'.json'.length),
+      size: layer ? (store.blobSize(layer) ?? 0) : 0,
+      created: e.created,
+      lastUsed: new Date(mtimeOf(file)),
+      uses,
+      shared: !!layer && inImages.has(layer),
+    });
+  }
+  return out;
 }
 
 export interface PruneCacheOptions {
@@ -73,10 +113,14 @@ export interface PruneCacheOptions {
   all: boolean;
   /** Only entries last used before this time (ms since the epoch). */
   until?: number;
+  /** Layer blobs written or used within this many ms stay (default: the store gc's grace): a build
+   *  in another process writes its layer before the image that names it, and takes no lock between. */
+  gracePeriodMs?: number;
 }
 
 /** `builder prune`: removes cache entries, then the layer blobs that only they held (a blob that an
- *  image or a kept entry has stays). Returns the removed entries' keys and the bytes freed. */
+ *  image or a kept entry has stays, and one younger than the grace period: gc() removes it later if
+ *  nothing took it). Returns the removed entries' keys and the bytes freed. */
 export function pruneBuildCache(store: ContentStore, opts: PruneCacheOptions): { removed: string[]; bytes: number } {
   const dir = path.join(store.root, 'build-cache');
   let names: string[];
@@ -103,8 +147,9 @@ export function pruneBuildCache(store: ContentStore, opts: PruneCacheOptions): {
       } else if (layer) kept.add(layer);
     }
     let bytes = 0;
+    const cutoff = Date.now() - (opts.gracePeriodMs ?? GC_GRACE_MS);
     for (const d of freed) {
-      if (inImages.has(d) || kept.has(d)) continue;
+      if (inImages.has(d) || kept.has(d) || mtimeOf(store.blobPath(d)) > cutoff) continue;
       bytes += store.blobSize(d) ?? 0;
       fs.rmSync(store.blobPath(d), { force: true });
     }

@@ -3,6 +3,7 @@ import type { Engine } from './engine.js';
 import { containerSize } from './prune.js';
 import { VolumeStore, volumeUsers } from './volumes.js';
 import type { ImageManifest } from '../oci/image/types.js';
+import type { ContainerConfig, ContainerState } from './types.js';
 
 export interface DfRow {
   Type: 'Images' | 'Containers' | 'Local Volumes';
@@ -67,4 +68,56 @@ async function volumesRow(e: Engine): Promise<DfRow> {
 
 export async function systemDf(e: Engine): Promise<DfRow[]> {
   return [await imagesRow(e), await containersRow(e), await volumesRow(e)];
+}
+
+/** One image of `system df -v`: docker's REPOSITORY, TAG, IMAGE ID, CREATED, SIZE, SHARED SIZE
+ *  (its blobs that another image has too), UNIQUE SIZE and CONTAINERS (using it), sizes in bytes. */
+export interface DfImage {
+  reference: string;
+  id: string;
+  created?: string;
+  size: number;
+  shared: number;
+  containers: number;
+}
+
+export async function dfImages(e: Engine): Promise<DfImage[]> {
+  const records = e.images.listImages();
+  const blobsOf = new Map(records.map((r) => [r.config, new Set(imageBlobs(e, r.manifest))]));
+  const holders = new Map<string, Set<string>>(); // blob -> image IDs having it
+  for (const [id, blobs] of blobsOf) for (const b of blobs) holders.set(b, (holders.get(b) ?? new Set()).add(id));
+  const users = new Map<string, number>();
+  for (const { config } of await e.list()) users.set(config.imageId, (users.get(config.imageId) ?? 0) + 1);
+  return records.map((r) => {
+    let size = 0;
+    let shared = 0;
+    for (const b of blobsOf.get(r.config) ?? []) {
+      const n = e.images.blobSize(b) ?? 0;
+      size += n;
+      if ((holders.get(b)?.size ?? 0) > 1) shared += n;
+    }
+    let created: string | undefined;
+    try {
+      created = e.images.readJSON<{ created?: string }>(r.config).created;
+    } catch {
+      /* config missing */
+    }
+    return { reference: r.reference, id: r.config, created, size, shared, containers: users.get(r.config) ?? 0 };
+  });
+}
+
+/** One container of `system df -v` (its writable layer's size in bytes). */
+export async function dfContainers(e: Engine): Promise<{ config: ContainerConfig; state: ContainerState; size: number }[]> {
+  const out = [];
+  for (const c of await e.list()) out.push({ ...c, size: await containerSize(e, c.config.id) });
+  return out;
+}
+
+/** One volume of `system df -v`: LINKS is the number of containers that mount it. */
+export async function dfVolumes(e: Engine): Promise<{ name: string; links: number; size: number }[]> {
+  const volumes = new VolumeStore(e.root);
+  const containers = (await e.list()).map((c) => c.config);
+  const out = [];
+  for (const v of volumes.list()) out.push({ name: v.Name, links: volumeUsers(v.Name, containers).length, size: await volumes.size(v.Name) });
+  return out;
 }

@@ -718,8 +718,10 @@ export class Engine {
     await this.store.lock(id, () => this.store.writeState(id, { ...this.store.readState(id), paused: false }));
   }
 
-  /** docker stop: the stop signal, then SIGKILL after `timeout` seconds; a restart policy does not apply. */
-  async stop(ref: string, timeout?: number): Promise<string> {
+  /** docker stop: the stop signal (`signal`, docker 23's `stop -s`, else the container's), then
+   *  SIGKILL after `timeout` seconds; a restart policy does not apply. */
+  async stop(ref: string, timeout?: number, signal?: string): Promise<string> {
+    if (signal !== undefined) parseSignal(signal); // a bad name fails before anything is signalled
     const id = this.store.resolve(ref);
     const cfg = this.store.readConfig(id);
     const st = await this.refresh(id);
@@ -729,7 +731,7 @@ export class Engine {
     }
     if (st.status !== 'running') return id;
     const t = timeout ?? cfg.options.stopTimeout ?? 10;
-    await this.kill(id, cfg.options.stopSignal ?? 'SIGTERM', { quiet: true, requested: true });
+    await this.kill(id, signal ?? cfg.options.stopSignal ?? 'SIGTERM', { quiet: true, requested: true });
     if (await this.waitExited(id, t < 0 ? Infinity : t * 1000)) return id;
     await this.kill(id, 'SIGKILL', { quiet: true, requested: true });
     if (!(await this.waitExited(id, 30_000))) throw new HakoError(`container ${ref} did not exit after SIGKILL`);

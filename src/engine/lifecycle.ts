@@ -66,9 +66,9 @@ export async function unpauseContainer(e: Engine, ref: string): Promise<void> {
   });
 }
 
-/** docker restart: stop (with the timeout), then start again. */
-export async function restartContainer(e: Engine, ref: string, timeout?: number): Promise<void> {
-  const id = await e.stop(ref, timeout);
+/** docker restart: stop (with the timeout and signal), then start again. */
+export async function restartContainer(e: Engine, ref: string, timeout?: number, signal?: string): Promise<void> {
+  const id = await e.stop(ref, timeout, signal);
   await e.start(id);
   e.event(id, 'restart');
 }

@@ -66,6 +66,26 @@ export interface NetworkFilters {
   driver?: string[];
   type?: string[];
   dangling?: string[];
+  scope?: string[];
+}
+
+const FILTER_KEYS = ['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling'];
+
+/** `network ls --filter KEY=VALUE…` as docker checks them: its keys, type custom|builtin,
+ *  dangling true|false, in docker's words. */
+export function parseNetworkFilters(filters: string[]): NetworkFilters {
+  const out: Record<string, string[]> = {};
+  for (const f of filters) {
+    const eq = f.indexOf('=');
+    if (eq < 0) throw new HakoError(`bad format of filter (expected name=value)`);
+    const key = f.slice(0, eq).toLowerCase();
+    const value = f.slice(eq + 1);
+    if (!FILTER_KEYS.includes(key)) throw new HakoError(`invalid filter '${key}'`);
+    if (key === 'type' && value !== 'custom' && value !== 'builtin') throw new HakoError(`invalid filter: 'type'='${value}'`);
+    if (key === 'dangling' && !['true', 'false', '1', '0'].includes(value.toLowerCase())) throw new HakoError(`invalid filter 'dangling=${value}'`);
+    out[key] = [...(out[key] ?? []), key === 'dangling' ? value.toLowerCase() : value];
+  }
+  return out;
 }
 
 function labelMatches(filter: string, labels: Record<string, string>): boolean {
@@ -73,16 +93,17 @@ function labelMatches(filter: string, labels: Record<string, string>): boolean {
   return eq < 0 ? filter in labels : labels[filter.slice(0, eq)] === filter.slice(eq + 1);
 }
 
-/** `GET /networks` with docker's filters (name and id match substrings/prefixes, as docker's). */
+/** `GET /networks` and `network ls` with docker's filters (name and id match substrings/prefixes, as docker's). */
 export function listNetworkDocuments(e: Engine, f: NetworkFilters = {}): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const n of e.networks.store.list()) {
     const doc = networkDocument(e, n);
     const name = doc.Name as string;
-    if (f.name?.length && !f.name.some((x) => name.includes(x))) continue;
+    if (f.name?.length && !f.name.some((x) => name.includes(x) || n.name.includes(x))) continue; // docker's name or hako's
     if (f.id?.length && !f.id.some((x) => n.id.startsWith(x))) continue;
     if (f.label?.length && !f.label.every((l) => labelMatches(l, n.labels))) continue;
-    if (f.driver?.length && !f.driver.includes('bridge')) continue;
+    if (f.driver?.length && !f.driver.includes(doc.Driver as string) && !f.driver.includes(n.driver)) continue;
+    if (f.scope?.length && !f.scope.includes(doc.Scope as string)) continue;
     if (f.type?.length && !f.type.includes(n.isDefault ? 'builtin' : 'custom')) continue;
     if (f.dangling?.length) {
       const unused = Object.keys(doc.Containers as object).length === 0 && !n.isDefault;

@@ -433,10 +433,29 @@ export async function saveOCILayout(store: ContentStore, refs: string[], dir: st
   await fsp.writeFile(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OCI_INDEX, manifests }, null, 2));
 }
 
-/** Like saveOCILayout, but writes a tar of the layout to `file` (what `docker save`/`podman save
- *  --format oci-archive` produce). */
-export async function saveOCIArchive(store: ContentStore, refs: string[], file: string): Promise<void> {
-  await saveArchiveStream(store, refs, fs.createWriteStream(file, { mode: 0o644 }));
+/** Writes the images' archive to `file`: docker's save archive (the layout plus manifest.json, what
+ *  docker 25's `save` writes), or with `docker: false` the bare layout (podman's oci-archive). It is
+ *  written beside `file` and renamed over it at the end, as docker's CLI does, so a failure leaves
+ *  no half archive and no older file half overwritten. */
+export async function saveOCIArchive(store: ContentStore, refs: string[], file: string, opts: { docker?: boolean } = {}): Promise<void> {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    /* a new file */
+  }
+  if (st?.isDirectory()) throw new HakoError(`failed to save image: "${file}" is a directory (an OCI layout directory is --format oci-dir)`);
+  if (st && !st.isFile()) throw new HakoError(`failed to save image: invalid output path: "${file}" must be a directory or a regular file`);
+  const parent = path.dirname(path.resolve(file));
+  if (!fs.existsSync(parent)) throw new HakoError(`failed to save image: invalid output path: directory "${parent}" does not exist`);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.hako-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  try {
+    await saveArchiveStream(store, refs, fs.createWriteStream(tmp, { mode: 0o644, flags: 'wx' }), opts);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw asHakoError(`failed to save image to ${file}`, e);
+  }
 }
 
 /** docker's manifest.json beside the layout (as docker 25's `save` writes both): older docker
@@ -457,13 +476,15 @@ function dockerManifest(store: ContentStore, refs: string[]): Buffer {
   return Buffer.from(JSON.stringify(entries));
 }
 
-/** Writes a tar of the images' OCI layout (plus docker's manifest.json) to `out`, which it ends.
+/** Writes a tar of the images' OCI layout (plus docker's manifest.json unless `docker: false`) to
+ *  `out`, which it ends.
  *  The layout is made in the store's temp space first, so a missing image fails before a byte. */
-export async function saveArchiveStream(store: ContentStore, refs: string[], out: NodeJS.WritableStream): Promise<void> {
+export async function saveArchiveStream(store: ContentStore, refs: string[], out: NodeJS.WritableStream, opts: { docker?: boolean } = {}): Promise<void> {
   const dir = store.tempPath('save');
+  const docker = opts.docker !== false;
   try {
     await saveOCILayout(store, refs, dir);
-    await fsp.writeFile(path.join(dir, 'manifest.json'), dockerManifest(store, refs));
+    if (docker) await fsp.writeFile(path.join(dir, 'manifest.json'), dockerManifest(store, refs));
     const pack = tar.pack();
     const writing = pipeline(pack, out);
     const add = async (rel: string) => {
@@ -479,7 +500,7 @@ export async function saveArchiveStream(store: ContentStore, refs: string[], out
         });
       }
     };
-    for (const top of ['oci-layout', 'index.json', 'manifest.json', 'blobs']) await add(top);
+    for (const top of ['oci-layout', 'index.json', ...(docker ? ['manifest.json'] : []), 'blobs']) await add(top);
     pack.finalize();
     await writing;
   } finally {

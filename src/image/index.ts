@@ -3,6 +3,7 @@
 export { parseReference, ImageReference, isDigest, isLoopbackRegistry, DEFAULT_DOMAIN, DEFAULT_TAG, DOCKER_IO_REGISTRY } from '../oci/image/reference.js';
 export { hostPlatform, selectPlatform, parsePlatform, formatPlatform } from '../oci/image/platform.js';
 export { RegistryClient, type RegistryClientOptions, type FetchedManifest } from './registry/client.js';
+export { listTags } from './registry/tags.js';
 export { parseWWWAuthenticate, loadCredentials, type Challenge, type Credentials } from './registry/auth.js';
 export { authFiles, hakoAuthFile, dockerConfigFile, findCredentials, saveCredentials, removeCredentials } from './registry/credentials.js';
 export { pull, type PullEvent, type PullOptions } from './pull.js';

@@ -19,7 +19,8 @@ export type ProgressRenderer = (e: PullEvent) => void;
 
 export function createProgressRenderer(
   out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number } = process.stderr,
-  opts: { tty?: boolean } = {},
+  /** status: false leaves out the `Status:` line (pull --all-tags writes one for the repository). */
+  opts: { tty?: boolean; status?: boolean } = {},
 ): ProgressRenderer {
   const tty = opts.tty ?? Boolean(out.isTTY);
   const lines = new Map<string, string>();
@@ -74,7 +75,7 @@ export function createProgressRenderer(
       }
       case 'done':
         if (tty) draw(true);
-        out.write(`Digest: ${e.digest}\nStatus: Downloaded newer image for ${e.reference}\n`);
+        out.write(`Digest: ${e.digest}\n${opts.status === false ? '' : `Status: Downloaded newer image for ${e.reference}\n`}`);
         break;
     }
   };

@@ -20,7 +20,7 @@ export function register(r: Router, api: ApiContext): void {
   r.post('/containers/{id}/start', (call) => start(api, call));
   r.post('/containers/{id}/stop', (call) => stop(api, call));
   r.post('/containers/{id}/restart', async (call) => {
-    await restartContainer(e, call.params.id, call.int('t'));
+    await restartContainer(e, call.params.id, call.int('t'), call.query.get('signal') || undefined);
     call.send(204);
   });
   r.post('/containers/{id}/kill', async (call) => {
@@ -76,11 +76,11 @@ async function start(api: ApiContext, call: Call): Promise<void> {
   call.send(204);
 }
 
-/** POST /containers/{id}/stop?t=: 304 when it is not running. */
+/** POST /containers/{id}/stop?t=&signal= (API 1.42): 304 when it is not running. */
 async function stop(api: ApiContext, call: Call): Promise<void> {
   const id = api.engine.store.resolve(call.params.id);
   if ((await api.engine.refresh(id)).status !== 'running') return call.send(304);
-  await api.engine.stop(id, call.int('t'));
+  await api.engine.stop(id, call.int('t'), call.query.get('signal') || undefined);
   call.send(204);
 }
 

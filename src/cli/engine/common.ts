@@ -1,6 +1,7 @@
 // What the engine's commands share: the store they work on (--root), docker's per-argument error
 // reporting, and the argument checks worded as docker's.
 import { HakoError } from '../../util/errors.js';
+import { EngineError } from '../../engine/exit-codes.js';
 import { logError } from '../../util/log.js';
 import { Engine } from '../../engine/engine.js';
 import { streamSink } from '../../engine/logs.js';
@@ -49,4 +50,11 @@ export function formatRows<Row>(format: string | undefined, rows: Row[], render:
   if (format === 'json') return rows.map((r) => `${JSON.stringify(r)}\n`).join('');
   if (format) return rows.map((r) => `${render(format, r)}\n`).join('');
   return table();
+}
+
+/** stop's and restart's -t/--time: whole seconds (negative: wait forever), as docker parses it. */
+export function stopTimeout(time: string | undefined): number | undefined {
+  if (time === undefined) return undefined;
+  if (!/^-?\d+$/.test(time)) throw new EngineError(`invalid argument "${time}" for "--time" flag: expected seconds`);
+  return Number(time);
 }

@@ -40,7 +40,7 @@ const IMAGE_ALIASES: [string, string, string][] = [
   ['load', './load.js', 'load an image archive'],
   ['pull', './pull.js', 'download an image'],
   ['push', './push.js', 'upload an image'],
-  ['save', './save.js', 'save images as an OCI layout'],
+  ['save', './save.js', "save images as docker's archive (an OCI layout too)"],
   ['tag', './tag.js', 'another name for an image'],
 ];
 

@@ -1,22 +1,25 @@
-// `hako restart [-t N] CONTAINER...`: stop (SIGTERM, SIGKILL after N seconds), then start.
-import { EngineError } from '../../engine/exit-codes.js';
+// `hako restart [-s SIG] [-t N] CONTAINER...`: stop (the signal, SIGKILL after N seconds), then start.
 import type { Command } from '../command.js';
-import { each, engineOf, need, type EngineContext } from './common.js';
+import { each, engineOf, need, stopTimeout, type EngineContext } from './common.js';
 
 const command: Command<EngineContext> = {
   usage: '[OPTIONS] CONTAINER...',
-  flags: { time: { type: 'string', short: 't', value: 'SECONDS', help: "seconds to wait for the stop before SIGKILL (default: the container's, 10)" } },
+  flags: {
+    signal: {
+      type: 'string',
+      short: 's',
+      value: 'SIGNAL',
+      help: "the signal to stop with: a name or number (default: the container's --stop-signal, else SIGTERM)",
+    },
+    time: { type: 'string', short: 't', value: 'SECONDS', help: "seconds to wait for the stop before SIGKILL (default: the container's, 10)" },
+  },
   async run(ctx, { values: v, positionals }, name) {
     need(positionals, name);
-    let t: number | undefined;
-    if (v.time !== undefined) {
-      if (!/^-?\d+$/.test(v.time as string)) throw new EngineError(`invalid argument "${v.time}" for "--time" flag: expected seconds`);
-      t = Number(v.time);
-    }
+    const t = stopTimeout(v.time as string | undefined);
     const { restartContainer } = await import('../../engine/lifecycle.js');
     const e = engineOf(ctx);
     return each(positionals, async (ref) => {
-      await restartContainer(e, ref, t);
+      await restartContainer(e, ref, t, v.signal as string | undefined);
       process.stdout.write(`${ref}\n`);
     });
   },

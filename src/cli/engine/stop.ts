@@ -1,22 +1,23 @@
-// `hako stop`: the stop signal, then SIGKILL after the timeout.
-import { HakoError } from '../../util/errors.js';
+// `hako stop`: the stop signal (docker 23's -s/--signal, else the container's), then SIGKILL after the timeout.
 import type { Command } from '../command.js';
-import { each, engineOf, need, type EngineContext } from './common.js';
+import { each, engineOf, need, stopTimeout, type EngineContext } from './common.js';
 
 const command: Command<EngineContext> = {
   usage: '[OPTIONS] CONTAINER...',
   flags: {
+    signal: {
+      type: 'string',
+      short: 's',
+      value: 'SIGNAL',
+      help: "the signal to stop with: a name or number (default: the container's --stop-signal, else SIGTERM)",
+    },
     time: { type: 'string', short: 't', value: 'SECONDS', help: "seconds to wait before killing (default: the container's --stop-timeout, else 10)" },
   },
   async run(ctx, { values: v, positionals }, name) {
     need(positionals, name);
-    let t: number | undefined;
-    if (v.time !== undefined) {
-      if (!/^-?\d+$/.test(v.time as string)) throw new HakoError(`invalid argument "${v.time}" for "--time" flag: expected seconds`);
-      t = Number(v.time);
-    }
+    const t = stopTimeout(v.time as string | undefined);
     return each(positionals, async (ref) => {
-      await engineOf(ctx).stop(ref, t);
+      await engineOf(ctx).stop(ref, t, v.signal as string | undefined);
       process.stdout.write(`${ref}\n`);
     });
   },

@@ -17,6 +17,10 @@ import { documentMediaType, isIndexMediaType, type ImageIndex, type ImageManifes
 import { mkdirp } from '../../util/mkdirp.js';
 import { readVersioned, type DocumentFormat } from '../../util/format-version.js';
 
+/** How long gc() (and `builder prune`) spares an unreferenced blob after its last write or use: a
+ *  pull or build in another process writes its blobs before the image that names them. */
+export const GC_GRACE_MS = 10 * 60_000;
+
 export const DEFAULT_ROOT = '/var/lib/hako';
 
 export interface ImageRecord {
@@ -457,7 +461,7 @@ export class ContentStore {
    *  (default 10 min) are kept, because a pull running in another process writes its blobs before it
    *  tags them (pull touches blobs it reuses for the same reason). */
   gc(opts: { gracePeriodMs?: number } = {}): { removed: string[]; bytes: number } {
-    const grace = opts.gracePeriodMs ?? 10 * 60_000;
+    const grace = opts.gracePeriodMs ?? GC_GRACE_MS;
     const cutoff = Date.now() - grace;
     return this.locked(() => {
       const live = this.referencedBlobs();

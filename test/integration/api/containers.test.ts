@@ -117,6 +117,17 @@ describe('docker API: containers', { skip: engineSkip }, () => {
     assert.equal((await req('DELETE', '/containers/api-life2?force=1')).status, 204);
   });
 
+  test('stop?signal= (API 1.42): that signal instead of the stop signal; an unknown one is 400', async () => {
+    const trap = "trap 'exit 3' USR2; while true; do sleep 0.1; done";
+    assert.equal((await req('POST', '/containers/create?name=api-stopsig', json({ Image: IMAGE, Cmd: ['sh', '-c', trap] }))).status, 201);
+    assert.equal((await req('POST', '/containers/api-stopsig/start')).status, 204);
+    assert.equal((await req('POST', '/containers/api-stopsig/stop?signal=NOPE')).status, 400);
+    assert.equal((await req('GET', '/containers/api-stopsig/json')).json().State.Running, true);
+    assert.equal((await req('POST', '/containers/api-stopsig/stop?signal=SIGUSR2&t=20')).status, 204);
+    assert.equal((await req('GET', '/containers/api-stopsig/json')).json().State.ExitCode, 3);
+    assert.equal((await req('DELETE', '/containers/api-stopsig')).status, 204);
+  });
+
   test("stats: one document or a stream, in docker's shape", async () => {
     assert.equal((await req('POST', '/containers/create?name=api-stats', json({ Image: IMAGE, Cmd: ['sleep', '600'] }))).status, 201);
     assert.equal((await req('POST', '/containers/api-stats/start')).status, 204);

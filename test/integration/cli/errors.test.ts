@@ -34,7 +34,7 @@ test('hako load onto a full disk: one line naming the path, no temp file left', 
   const archive = path.join(work, 'busybox.tar');
   const layout = path.join(work, 'layout');
   assert.equal(hako(['--root', src, 'save', '-o', archive, 'hako.local/busybox']).status, 0);
-  assert.equal(hako(['--root', src, 'save', '-o', layout, 'hako.local/busybox']).status, 0);
+  assert.equal(hako(['--root', src, 'save', '--format', 'oci-dir', '-o', layout, 'hako.local/busybox']).status, 0);
   const full = path.join(work, 'full');
   fs.mkdirSync(full);
   // 512 KiB: room for the small blobs, not for busybox's ~1 MB layer.

@@ -772,7 +772,7 @@ describe(`fuzzing the command lines (HAKO_FUZZ_SEED=${SEED})`, () => {
   it('hako load of a hostile image (index, manifest, config broken one field at a time), then create', async () => {
     const g = new Gen(SEED + 3);
     const layout = path.join(work, 'layout');
-    const saved = await hako(['--root', engineRoot, 'save', '-o', layout, IMAGE]);
+    const saved = await hako(['--root', engineRoot, 'save', '--format', 'oci-dir', '-o', layout, IMAGE]);
     assert.equal(saved.status, 0, saved.stderr);
     const blob = (d: string) => path.join('blobs', 'sha256', d.replace(/^sha256:/, ''));
     const read = (dir: string, rel: string) => JSON.parse(fs.readFileSync(path.join(dir, rel), 'utf8')) as Json;

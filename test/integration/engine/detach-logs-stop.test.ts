@@ -72,3 +72,16 @@ test('top CONTAINER [ps OPTIONS]: ps run with them, only the container lines kep
     env.ok(['rm', '-f', 'topped']);
   }
 });
+
+test('stop -s/--signal: the named signal instead of the stop signal; a bad name fails first', { skip }, () => {
+  // The trap answers SIGUSR1 with 11, SIGTERM (the default) with 7: the exit code says which arrived.
+  const script = "trap 'exit 11' USR1; trap 'exit 7' TERM; while :; do sleep 0.1; done";
+  const id = env.ok(['run', '-d', '--network', 'none', IMAGE, 'sh', '-c', script]).trim();
+  const bad = env.hako(['stop', '--signal', 'SIGNOPE', id]);
+  assert.equal(bad.code, 1, "docker's daemon refuses it: 1");
+  assert.equal(bad.stderr, 'hako: unknown signal "SIGNOPE"\n');
+  assert.equal(env.inspect(id).State.Status, 'running', 'nothing was signalled');
+  assert.equal(env.ok(['stop', '-s', 'USR1', '-t', '20', id]), `${id}\n`);
+  assert.equal(env.inspect(id).State.ExitCode, 11);
+  env.ok(['rm', id]);
+});

@@ -112,6 +112,49 @@ test('save without -o writes a docker save archive to stdout; load without -i re
   assert.match(missing.stderr, /No such image: hako\.local\/nothing:1/);
 });
 
+test("save -o FILE is docker's archive whatever its name; podman's --format oci-dir and oci-archive; load reads each", { skip }, () => {
+  const tarNames = (f: string) => spawnSync('tar', ['tf', f], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  const noSuffix = path.join(env.root, 'busybox-image'); // no .tar: still a file, as docker writes it
+  env.ok(['save', '-o', noSuffix, IMAGE]);
+  assert.ok(fs.statSync(noSuffix).isFile());
+  assert.ok(tarNames(noSuffix).includes('manifest.json') && tarNames(noSuffix).includes('index.json'), "docker's archive, an OCI layout too");
+  env.ok(['save', '-o', noSuffix, IMAGE]); // an existing file is replaced
+  const dockerFormat = path.join(env.root, 'explicit.tar');
+  env.ok(['save', '--format', 'docker-archive', '-o', dockerFormat, IMAGE]);
+  assert.ok(tarNames(dockerFormat).includes('manifest.json'));
+  const ociArchive = path.join(env.root, 'oci.tar');
+  env.ok(['save', '--format', 'oci-archive', '-o', ociArchive, IMAGE]);
+  assert.ok(tarNames(ociArchive).includes('index.json') && !tarNames(ociArchive).includes('manifest.json'), "podman's oci-archive: the bare layout");
+  const layout = path.join(env.root, 'layout');
+  env.ok(['save', '--format', 'oci-dir', '-o', layout, IMAGE]);
+  assert.ok(fs.existsSync(path.join(layout, 'index.json')) && fs.existsSync(path.join(layout, 'oci-layout')));
+  for (const input of [noSuffix, dockerFormat, ociArchive, layout]) {
+    const other = new EngineEnv();
+    try {
+      other.ok(['rmi', IMAGE]);
+      assert.equal(other.ok(['load', '-i', input]), `Loaded image: ${IMAGE}\n`, input);
+      assert.equal(other.ok(['run', '--rm', '--network', 'none', IMAGE, 'echo', 'ok']), 'ok\n');
+    } finally {
+      assert.deepEqual(other.cleanup(), []);
+    }
+  }
+  // Refusals: one line, nothing written or left behind.
+  const before = fs.readdirSync(env.root).sort();
+  for (const [args, re] of [
+    [['-o', layout], /^hako: failed to save image: "[^"]+\/layout" is a directory \(an OCI layout directory is --format oci-dir\)\n$/],
+    [['-o', path.join(env.root, 'nowhere', 'x.tar')], /^hako: failed to save image: invalid output path: directory "[^"]+\/nowhere" does not exist\n$/],
+    [['--format', 'docker-dir', '-o', 'x'], /^hako: unknown format "docker-dir" for "--format" flag: one of docker-archive, oci-archive, oci-dir\n$/],
+    [['--format', 'oci-dir'], /^hako: --format oci-dir writes a directory: name it with -o DIR\n$/],
+  ] as [string[], RegExp][]) {
+    const r = env.hako(['save', ...args, IMAGE]);
+    assert.equal(r.code, 1, args.join(' '));
+    assert.match(r.stderr, re);
+  }
+  assert.deepEqual(fs.readdirSync(env.root).sort(), before, 'no temp file beside the output');
+  for (const f of [noSuffix, dockerFormat, ociArchive]) fs.rmSync(f);
+  fs.rmSync(layout, { recursive: true });
+});
+
 test('save refuses to write to a terminal; load refuses to read one', { skip: skip || ptyUnavailable() }, () => {
   const save = runOnPty([HAKO, '--root', env.root, 'save', IMAGE]);
   assert.equal(save.status, 1);

@@ -65,3 +65,29 @@ test('restart: a new process, the restart shows in StartedAt; a stopped containe
   assert.equal(env.hako(['restart', '-t', 'soon', 'again']).code, 125);
   env.ok(['rm', '-f', 'again']);
 });
+
+test('restart --signal: the stop half sends it (the exit code says which signal arrived)', { skip }, () => {
+  const script = "trap 'exit 12' USR2; trap 'exit 7' TERM; while :; do sleep 0.1; done";
+  env.ok(['run', '-d', '--name', 'signalled', '--network', 'none', IMAGE, 'sh', '-c', script]);
+  const firstPid = env.inspect('signalled').State.Pid;
+  assert.equal(env.ok(['restart', '--signal', 'SIGUSR2', '-t', '20', 'signalled']), 'signalled\n');
+  const events = env.ok([
+    'events',
+    '--since',
+    '0',
+    '--until',
+    '0s',
+    '--filter',
+    'container=signalled',
+    '--filter',
+    'event=die',
+    '--format',
+    '{{.Actor.Attributes.exitCode}}',
+  ]);
+  assert.equal(events, '12\n', 'the first run died of SIGUSR2');
+  const st = env.inspect('signalled').State;
+  assert.equal(st.Status, 'running');
+  assert.notEqual(st.Pid, firstPid);
+  assert.equal(env.hako(['restart', '-s', 'SIGNOPE', 'signalled']).code, 1);
+  env.ok(['rm', '-f', 'signalled']);
+});

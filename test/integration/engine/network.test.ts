@@ -135,6 +135,49 @@ async function getWhenUp(port: number, file: string): Promise<{ status: number; 
   throw new Error(`no answer on 127.0.0.1:${port}: ${(last as Error).message}`);
 }
 
+test("network ls --filter (docker's keys), --no-trunc, -q; bad filters are one line, 1 (the daemon's refusal in docker)", { skip }, () => {
+  const a = testNet();
+  const b = testNet();
+  env.ok(['network', 'create', '--subnet', a.subnet, '--bridge', a.bridge, '--label', 'tier=front', a.name]);
+  env.ok(['network', 'create', '--subnet', b.subnet, '--bridge', b.bridge, '--label', 'tier=back', '--label', 'solo', b.name]);
+  const ls = (...f: string[]) =>
+    env
+      .ok(['network', 'ls', '--format', '{{.Name}}', ...f.flatMap((x) => ['--filter', x])])
+      .split('\n')
+      .filter((x) => x.startsWith(`hkt-${tag}`) || x === 'hako');
+  try {
+    assert.deepEqual(ls('label=tier=front'), [a.name]);
+    assert.deepEqual(ls('label=solo'), [b.name]);
+    assert.deepEqual(ls('label=tier', 'name=' + b.name.slice(0, -1)).sort(), [a.name, b.name].sort(), 'name matches a part');
+    assert.deepEqual(ls('type=builtin'), ['hako']);
+    assert.ok(!ls('type=custom').includes('hako'));
+    assert.deepEqual(ls('name=bridge'), ['hako'], "docker's name of the default network");
+    const id = env.ok(['network', 'ls', '--no-trunc', '--format', '{{.ID}}', '--filter', `name=${a.name}`]).trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.deepEqual(ls(`id=${id.slice(0, 10)}`), [a.name]);
+    assert.equal(env.ok(['network', 'ls', '--format', '{{.ID}}', '--filter', `id=${id}`]), `${id.slice(0, 12)}\n`);
+    assert.deepEqual(ls('driver=bridge', 'scope=local', 'label=tier=back'), [b.name]);
+    assert.deepEqual(ls('scope=swarm'), []);
+    const user = runD(['--network', a.name, IMAGE, 'sleep', '1000']);
+    assert.deepEqual(ls('dangling=true', 'label=tier'), [b.name], 'a used network and the default are not dangling');
+    assert.deepEqual(ls('dangling=false', 'label=tier'), [a.name]);
+    env.ok(['rm', '-f', user]);
+    assert.deepEqual(env.ok(['network', 'ls', '-q', '--filter', 'label=tier=back']), `${b.name}\n`);
+    for (const [f, msg] of [
+      ['color=red', "invalid filter 'color'"],
+      ['type=other', "invalid filter: 'type'='other'"],
+      ['dangling=maybe', "invalid filter 'dangling=maybe'"],
+      ['nokey', 'bad format of filter (expected name=value)'],
+    ]) {
+      const r = env.hako(['network', 'ls', '--filter', f]);
+      assert.equal(r.code, 1, f);
+      assert.equal(r.stderr, `hako: ${msg}\n`);
+    }
+  } finally {
+    env.hako(['network', 'rm', a.name, b.name]);
+  }
+});
+
 function runD(args: string[]): string {
   const id = env.ok(['run', '-d', ...args]).trim();
   containerIds.add(id);
@@ -152,10 +195,21 @@ test('network create, ls, inspect, rm; one-line errors', { skip }, () => {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l));
-  assert.deepEqual(
-    rows.find((r) => r.Name === n.name),
-    { Name: n.name, Driver: 'bridge', Subnet: n.subnet, Gateway: gw, Bridge: n.bridge, Default: false, Scope: 'local', Internal: false, IPv6: false },
-  );
+  const { ID, CreatedAt, ...row } = rows.find((r) => r.Name === n.name);
+  assert.deepEqual(row, {
+    Name: n.name,
+    Driver: 'bridge',
+    Subnet: n.subnet,
+    Gateway: gw,
+    Bridge: n.bridge,
+    Default: false,
+    Scope: 'local',
+    Internal: false,
+    IPv6: false,
+    Labels: '',
+  });
+  assert.match(ID, /^[0-9a-f]{12}$/);
+  assert.ok(Date.parse(CreatedAt) > 0);
   assert.ok(
     rows.some((r) => r.Name === 'hako' && r.Default),
     'the default network is listed',

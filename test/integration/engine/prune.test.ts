@@ -83,8 +83,30 @@ test('system df counts, then system prune -a --volumes frees what is unused', { 
     .map((l) => JSON.parse(l));
   assert.deepEqual(
     json.map((r) => r.Type),
-    ['Images', 'Containers', 'Local Volumes'],
+    ['Images', 'Containers', 'Local Volumes', 'Build Cache'],
   );
+  // -v: docker's four sections, in its order, with its headers.
+  const verbose = env.ok(['system', 'df', '-v']);
+  const sections = verbose.split(/\n(?=Containers space usage:|Local Volumes space usage:|Build cache usage:)/);
+  assert.equal(sections.length, 4, verbose);
+  const [images, containers, volumes, cache] = sections.map((x) => x.split('\n').filter(Boolean));
+  assert.equal(images[0], 'Images space usage:');
+  assert.match(images[1], /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\s+SHARED SIZE\s+UNIQUE SIZE\s+CONTAINERS$/);
+  assert.match(images[2], /^hako\.local\/busybox\s+latest\s+[0-9a-f]{12}\s+.+ago\s+\S+B\s+0B\s+\S+B\s+3$/, 'three containers use it');
+  assert.equal(containers[0], 'Containers space usage:');
+  assert.match(containers[1], /^CONTAINER ID\s+IMAGE\s+COMMAND\s+LOCAL VOLUMES\s+SIZE\s+CREATED\s+STATUS\s+NAMES$/);
+  assert.equal(containers.length, 5);
+  assert.ok(
+    containers.some((l) => l.startsWith(running.slice(0, 12)) && /"sleep 1000"\s+1\s+\S+B\s+.+ago\s+Up /.test(l)),
+    containers.join('\n'),
+  );
+  assert.equal(volumes[0], 'Local Volumes space usage:');
+  assert.match(volumes[1], /^VOLUME NAME\s+LINKS\s+SIZE$/);
+  assert.ok(volumes.some((l) => /^kept\s+1\s+0B$/.test(l)) && volumes.some((l) => /^spare\s+1\s+2kB$/.test(l)), volumes.join('\n'));
+  assert.deepEqual(cache, ['Build cache usage: 0B', 'CACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED']);
+  const both = env.hako(['system', 'df', '-v', '--format', 'json']);
+  assert.equal(both.code, 1);
+  assert.equal(both.stderr, 'hako: "hako system df": --format and -v cannot be combined\n');
   const out = env.ok(['system', 'prune', '-f', '-a', '--volumes']);
   assert.match(out, /^Deleted Containers:\n[0-9a-f]{64}\n[0-9a-f]{64}\n\nDeleted Volumes:\nanon-[0-9a-f]+\n\nTotal reclaimed space: /);
   assert.deepEqual(ids(), [running]);

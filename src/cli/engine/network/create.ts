@@ -2,6 +2,7 @@
 import { HakoError } from '../../../util/errors.js';
 import type { Command } from '../../command.js';
 import { engineOf, type EngineContext } from '../common.js';
+import { keyValues } from '../volume/labels.js';
 
 const command: Command<EngineContext> = {
   usage: '[OPTIONS] NAME',
@@ -11,6 +12,7 @@ const command: Command<EngineContext> = {
     ipv6: { type: 'boolean', help: 'dual stack: an IPv6 subnet too (default: a free /64 of fd68:616b:6f00::/48)' },
     bridge: { type: 'string', value: 'IFNAME', help: "the bridge interface's name" },
     driver: { type: 'string', short: 'd', value: 'DRIVER', help: "bridge (hako's own, the default) or cni (the CNI plugins run as they are)" },
+    label: { type: 'string', multiple: true, value: 'KEY=VALUE', help: "metadata on the network (shown by inspect, matched by ls's label= filter)" },
   },
   async run(ctx, { values: v, positionals }) {
     if (positionals.length !== 1) throw new HakoError('"hako network create" requires exactly 1 argument: NAME');
@@ -26,6 +28,7 @@ const command: Command<EngineContext> = {
       ipv6: Boolean(v.ipv6),
       bridge: v.bridge as string | undefined,
       driver: v.driver as 'bridge' | 'cni' | undefined,
+      labels: keyValues('--label', v.label),
     });
     const { recordEvent } = await import('../../../engine/events.js');
     recordEvent(engineOf(ctx).root, 'network', 'create', info.id, { name: info.name, type: info.driver });
