@@ -7,16 +7,17 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { REPO } from '../runtime/harness.js';
 import { NO_CRIU } from './criu.js';
+import { processTempDir } from '../../fixtures/tmpdir.js';
 
 const PODMAN = ['/usr/bin/podman'].find((p) => fs.existsSync(p));
 const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
 const IMAGE = 'hako.local/busybox:latest';
 const skip = NO_CRIU || (!PODMAN && 'podman is not installed (Debian package podman)');
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'hako-podman-ckpt-'));
+// Removed at exit also when the suite is skipped (its after() then never runs).
+const work = processTempDir('hako-podman-ckpt-');
 const cgroupParent = `hako-podman-ckpt-${process.pid}`;
 
 function sh(cmd: string, args: string[], timeout = 120_000): { status: number | null; stdout: string; stderr: string } {
