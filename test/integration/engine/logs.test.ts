@@ -26,7 +26,10 @@ function logsInBackground(args: string[]): Promise<{ code: number; stdout: strin
   return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? 128, stdout, ms: Date.now() - t0 })));
 }
 
-const SLOW_LINES = 'sleep 1; for i in $(seq 1 40); do echo line-$i; sleep 0.03; done';
+// Output starts once the test has seen the rotator running (it touches /go), and each file of
+// max-size=300 takes ~0.6 s to fill: a rotator that conmon replaces the log twice under, before it
+// reacts, loses a file (src/engine/log-rotate.ts), and a loaded CI host once took that long.
+const SLOW_LINES = 'until [ -e /go ]; do sleep 0.05; done; for i in $(seq 1 40); do echo line-$i; sleep 0.1; done';
 
 test('--log-opt max-file=3 keeps log.1 and log.2, and logs reads them in order', { skip }, async () => {
   const id = env
@@ -34,6 +37,8 @@ test('--log-opt max-file=3 keeps log.1 and log.2, and logs reads them in order',
     .trim();
   try {
     const followed = logsInBackground(['-f', 'rotated']);
+    await env.until('the rotator to start', () => env.processesUsingRoot().some((p) => p.includes('container-logrotate')), 10_000);
+    env.ok(['exec', 'rotated', 'touch', '/go']);
     assert.equal(env.ok(['wait', 'rotated']), '0\n');
     const log = path.join(env.root, 'containers', id, 'container.log');
     assert.ok(fs.existsSync(`${log}.1`) && fs.existsSync(`${log}.2`), 'two rotated files');
