@@ -6,7 +6,6 @@
 // The default network `hako` (bridge hako0, 10.89.0.0/24: not podman's 10.88.0.0/16) is written on
 // first use; created networks get the next free /24 of 10.89.0.0/16 that overlaps neither another
 // network nor a route of the host (/proc/net/route).
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HakoError } from '../util/errors.js';
@@ -18,6 +17,8 @@ import type { Cidr6 } from './ipnet6.js';
 import { bridgeExists, deleteBridge } from './bridge.js';
 import { HostIpam } from './driver/ipam.js';
 import { mkdirp } from '../util/mkdirp.js';
+import { sha256Hex } from '../util/sha256.js';
+import { randomHex } from '../util/random.js';
 
 export const DEFAULT_CONFIG_DIR = '/etc/hako/networks';
 export const DEFAULT_IPAM_DIR = '/var/lib/hako/networks/ipam';
@@ -150,7 +151,7 @@ export function describeConfList(list: ConfList, file?: string): NetworkInfo {
   const cidr = parseCidr(range.subnet, `${where}: subnet`);
   const gateway = typeof range.gateway === 'string' ? range.gateway : formatIPv4(hostRange(cidr)[0]);
   const driver: NetworkDriver = list.hakoDriver === 'cni' ? 'cni' : 'bridge';
-  const id = typeof list.hakoId === 'string' && /^[0-9a-f]{64}$/.test(list.hakoId) ? list.hakoId : crypto.createHash('sha256').update(list.name).digest('hex');
+  const id = typeof list.hakoId === 'string' && /^[0-9a-f]{64}$/.test(list.hakoId) ? list.hakoId : sha256Hex(list.name);
   const labels = isStringRecord(list.hakoLabels) ? list.hakoLabels : {};
   const options = isStringRecord(list.hakoOptions) ? list.hakoOptions : {};
   let created = typeof list.hakoCreated === 'string' ? list.hakoCreated : '';
@@ -357,7 +358,7 @@ export class NetworkStore {
       const v6 = opts.ipv6 ? planSubnet6({ ...opts, bridge }, existing, this.hostRoutes6()) : {};
       const list = buildConfList({ name, bridge, subnet: formatCidr(subnet), gateway: formatIPv4(gateway), ipamDir: this.ipamDir, driver: opts.driver, ...v6 });
       if (opts.subnet !== undefined || opts.subnet6 !== undefined) list.hakoSubnetGiven = true;
-      list.hakoId = crypto.randomBytes(32).toString('hex');
+      list.hakoId = randomHex(32);
       list.hakoCreated = new Date().toISOString();
       if (opts.labels && Object.keys(opts.labels).length) list.hakoLabels = opts.labels;
       if (opts.options && Object.keys(opts.options).length) list.hakoOptions = opts.options;

@@ -6,7 +6,7 @@
 // configured in the namespace).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import path from 'node:path';
 import { HakoError } from '../../util/errors.js';
 import { sleep } from '../../util/sleep.js';
@@ -108,7 +108,8 @@ async function answers(socket: string): Promise<boolean> {
 /** One request per connection, as slirp4netns's API serves them; the JSON answer. */
 function apiCall(socket: string, request: string): Promise<{ return?: unknown; error?: { desc?: string } }> {
   return new Promise((resolve, reject) => {
-    const conn = net.createConnection(socket);
+    // node:net on first use: this module is in every engine command's import graph.
+    const conn: net.Socket = process.getBuiltinModule('node:net').createConnection(socket);
     let text = '';
     conn.setEncoding('utf8');
     conn.setTimeout(5000, () => conn.destroy(new Error('no answer')));

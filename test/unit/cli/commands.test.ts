@@ -128,6 +128,21 @@ test("the engine's read-only commands load neither the runtime nor network set-u
   assert.ok(!staticClosure('src/cli/engine/version.ts').has(path.join(REPO, 'src/engine/engine.ts')), 'hako version loads the engine');
 });
 
+test("the engine's read-only commands load neither node:net nor node:crypto at start", () => {
+  // Bun evaluates each at start-up (~1-2 ms of every command); they are loaded where a socket is
+  // opened or a hash made (process.getBuiltinModule, util/sha256.ts, util/random.ts).
+  for (const cmd of ['ps', 'images', 'inspect', 'logs']) {
+    const eager = [...staticClosure(`src/cli/engine/${cmd}.ts`)].filter((f) =>
+      /^import\s+(?!type\b)[^;]*?from\s+'node:(net|crypto)'/m.test(fs.readFileSync(f, 'utf8')),
+    );
+    assert.deepEqual(
+      eager.map((f) => path.relative(REPO, f)),
+      [],
+      `hako ${cmd} loads node:net or node:crypto at start`,
+    );
+  }
+});
+
 describe('runCommand', () => {
   type Ctx = { root?: string; seen?: Parsed };
   const flags: Flags = { env: { type: 'string', short: 'e', help: 'x' }, tty: { type: 'boolean', short: 't', help: 'y' } };
